@@ -1,0 +1,17 @@
+"""glassnet: a transparent, fast deep-learning framework on NumPy.
+
+>>> import glassnet as gn
+>>> from glassnet import nn, optim
+>>> model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+"""
+from .backend import (get_default_dtype, manual_seed, set_backend,  # noqa: F401
+                      set_default_dtype)
+from .autograd import (Function, Tensor, arange, as_tensor, enable_grad,  # noqa: F401
+                       gradcheck, no_grad, ones, rand, randn, tensor, zeros)
+from . import functional  # noqa: F401
+from . import nn  # noqa: F401
+
+__version__ = "0.1.0"
+
+float32 = "float32"
+float64 = "float64"

@@ -1,0 +1,258 @@
+"""The Function contract and the reverse-mode engine.
+
+A :class:`Function` sees raw arrays: ``forward(*arrays)`` returns an array (or a
+tuple of arrays for several outputs) and ``backward(*grads_out)`` returns one
+gradient per input (``None`` where the input needs none). Whatever backward
+needs is saved on ``self`` during forward. ``Function.apply`` wraps this in
+Tensors and records the node on the tape when some input requires a gradient.
+
+The engine (:func:`run_backward`) sorts the recorded Functions topologically
+and walks them in reverse, summing gradients of tensors used more than once,
+then frees each node's saved buffers unless ``retain_graph`` is set.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+
+__all__ = ["Function", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
+           "backward_hooks", "unbroadcast"]
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+_grad_mode = _GradMode()
+# Callables called as hook(fn, grads_out, grads_in) after each node's backward
+# (used by glassnet.inspect to trace every step of backprop).
+_backward_hooks: list = []
+
+
+def is_grad_enabled() -> bool:
+    """True when operations are being recorded for backward."""
+    return _grad_mode.enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Context manager (and decorator) that turns recording on or off."""
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self.prev = _grad_mode.enabled
+        _grad_mode.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _grad_mode.enabled = self.prev
+        return False
+
+
+class no_grad(set_grad_enabled):
+    """Do not record operations (inference, parameter updates)::
+
+        with gn.no_grad():
+            y = model(x)
+    """
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Record operations even inside ``no_grad``."""
+
+    def __init__(self):
+        super().__init__(True)
+
+
+@contextlib.contextmanager
+def backward_hooks(hook):
+    """Call ``hook(fn, grads_out, grads_in)`` after every node's backward while active."""
+    _backward_hooks.append(hook)
+    try:
+        yield hook
+    finally:
+        _backward_hooks.remove(hook)
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting."""
+    if grad.shape == shape:
+        return grad
+    ndim_extra = grad.ndim - len(shape)
+    if ndim_extra > 0:
+        grad = grad.sum(axis=tuple(range(ndim_extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+class Function:
+    """Base class of every differentiable operation.
+
+    Subclasses implement ``forward(self, *arrays, **kwargs)`` and
+    ``backward(self, *grads_out)``. ``self.needs_input_grad[i]`` tells backward
+    which gradients are wanted, so it can skip work for the others.
+    """
+
+    # number of outputs; subclasses returning tuples set this to > 1
+    n_outputs = 1
+
+    def forward(self, *arrays, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, *grads_out):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @classmethod
+    def apply(cls, *inputs, **kwargs):
+        """Run forward on the inputs' arrays and record the node when needed."""
+        from .tensor import Tensor  # noqa: PLC0415  (tensor imports this module)
+
+        fn = cls()
+        arrays = []
+        tensors = []
+        requires = False
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                tensors.append(x)
+                requires = requires or x.requires_grad
+            else:
+                arrays.append(x)
+                tensors.append(None)
+        record = requires and _grad_mode.enabled
+        fn.needs_input_grad = tuple(t is not None and t.requires_grad for t in tensors)
+        fn.training_graph = record
+        out = fn.forward(*arrays, **kwargs)
+        if isinstance(out, tuple):
+            results = tuple(Tensor._from_op(o, fn if record else None, i, record)
+                            for i, o in enumerate(out))
+            fn.n_outputs = len(out)
+        else:
+            results = Tensor._from_op(out, fn if record else None, 0, record)
+        if record:
+            fn.inputs = tensors
+            fn.output_shapes = tuple(r.shape for r in results) if isinstance(results, tuple) \
+                else (results.shape,)
+            fn.output_dtypes = tuple(r.dtype for r in results) if isinstance(results, tuple) \
+                else (results.dtype,)
+        return results
+
+
+def _root_base(a):
+    while getattr(a, "base", None) is not None:
+        a = a.base
+    return id(a)
+
+
+def run_backward(root, grad, retain_graph=False):
+    """Backpropagate ``grad`` from tensor ``root`` to every leaf that requires it."""
+    fn0 = root._ctx
+    if fn0 is None:
+        # a leaf: its gradient is the seed itself
+        _accumulate_leaf(root, grad, set())
+        return
+    if getattr(fn0, "_freed", False):
+        raise RuntimeError(
+            "backward: the graph of this tensor was already freed by a previous backward; "
+            "call backward(retain_graph=True) the first time to walk it twice")
+
+    # topological order of Functions (iterative DFS, post-order)
+    order = []
+    visited = set()
+    stack = [(fn0, False)]
+    while stack:
+        fn, done = stack.pop()
+        if done:
+            order.append(fn)
+            continue
+        if id(fn) in visited:
+            continue
+        visited.add(id(fn))
+        stack.append((fn, True))
+        for t in fn.inputs:
+            if t is not None and t._ctx is not None and id(t._ctx) not in visited:
+                if getattr(t._ctx, "_freed", False):
+                    raise RuntimeError(
+                        "backward: part of the graph was already freed by a previous backward; "
+                        "use retain_graph=True on the first call")
+                stack.append((t._ctx, False))
+
+    grads = {id(fn0): [None] * fn0.n_outputs}
+    grads[id(fn0)][root._out_index] = grad
+    leaf_bases = set()
+    hooks = list(_backward_hooks)
+    for fn in reversed(order):
+        gouts = grads.pop(id(fn), None)
+        if gouts is None:
+            continue
+        if fn.n_outputs == 1:
+            gins = fn.backward(gouts[0])
+        else:
+            full = [g if g is not None else np.zeros(s, dtype=d)
+                    for g, s, d in zip(gouts, fn.output_shapes, fn.output_dtypes)]
+            gins = fn.backward(*full)
+        if not isinstance(gins, tuple):
+            gins = (gins,)
+        if len(gins) != len(fn.inputs):
+            raise RuntimeError(f"{fn.name}.backward returned {len(gins)} gradients for "
+                               f"{len(fn.inputs)} inputs")
+        for hook in hooks:
+            hook(fn, gouts, gins)
+        retained = getattr(fn, "_retained", None)
+        if retained:
+            for idx, t in retained:
+                g = gouts[idx]
+                if g is not None:
+                    _accumulate_leaf(t, g, leaf_bases)
+        for t, g in zip(fn.inputs, gins):
+            if t is None or g is None or not t.requires_grad:
+                continue
+            if g.shape != t.shape:
+                g = unbroadcast(g, t.shape)
+            ctx = t._ctx
+            if ctx is None:
+                _accumulate_leaf(t, g, leaf_bases)
+            else:
+                slot = grads.setdefault(id(ctx), [None] * ctx.n_outputs)
+                prev = slot[t._out_index]
+                slot[t._out_index] = g if prev is None else prev + g
+        if not retain_graph:
+            keep_retained = getattr(fn, "_retained", None)
+            fn.__dict__.clear()
+            fn._freed = True
+            fn.inputs = ()
+            if keep_retained:
+                fn._retained = keep_retained
+
+
+def _accumulate_leaf(t, g, leaf_bases):
+    from .tensor import Tensor  # noqa: PLC0415
+
+    if t._grad_hooks:
+        for h in t._grad_hooks:
+            r = h(g)
+            if r is not None:
+                g = r
+    if g.dtype != t.dtype and t.dtype.kind == "f":
+        g = g.astype(t.dtype)
+    if t.grad is None:
+        b = _root_base(g)
+        if b in leaf_bases or not g.flags.writeable:
+            g = g.copy()
+            b = id(g)
+        leaf_bases.add(b)
+        t.grad = Tensor(g)
+    else:
+        t.grad.data += g

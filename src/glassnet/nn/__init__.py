@@ -1,0 +1,15 @@
+"""Layers (Modules holding parameters), losses, containers and initialisation."""
+from .. import functional  # noqa: F401  (glassnet.nn.functional)
+from . import init  # noqa: F401
+from .module import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
+from .container import *  # noqa: F401,F403
+from .activation import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .regularization import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .recurrent import *  # noqa: F401,F403
+from .embedding import *  # noqa: F401,F403

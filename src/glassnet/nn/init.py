@@ -1,0 +1,121 @@
+"""Weight initialisation schemes (in place, seeded by ``glassnet.manual_seed``).
+
+Each takes a Parameter/Tensor and fills its ``.data``; fan-in and fan-out follow
+PyTorch: for a weight of shape (out, in, *kernel), fan_in = in * prod(kernel) and
+fan_out = out * prod(kernel).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend
+
+__all__ = ["calculate_fan_in_and_fan_out", "calculate_gain", "uniform_", "normal_", "zeros_",
+           "ones_", "constant_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+           "kaiming_normal_", "orthogonal_", "epsilon_uniform_"]
+
+
+def calculate_fan_in_and_fan_out(shape):
+    """(fan_in, fan_out) of a weight of ``shape`` in PyTorch's convention."""
+    shape = tuple(shape)
+    if len(shape) < 2:
+        raise ValueError(f"fan in/out needs a weight with at least 2 dimensions, got shape {shape}")
+    receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def calculate_gain(nonlinearity: str = "linear", param=None) -> float:
+    """Recommended gain for an activation (PyTorch's table)."""
+    nl = nonlinearity.lower()
+    if nl in ("linear", "identity", "sigmoid", "conv1d", "conv2d"):
+        return 1.0
+    if nl == "tanh":
+        return 5.0 / 3
+    if nl == "relu":
+        return math.sqrt(2.0)
+    if nl == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nl == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
+
+
+def _fill(t, values):
+    t.data = backend.xp().asarray(values.astype(t.data.dtype))
+    return t
+
+
+def uniform_(t, a: float = 0.0, b: float = 1.0):
+    """Fill with U(a, b)."""
+    return _fill(t, backend.rng().uniform(a, b, size=t.shape))
+
+
+def epsilon_uniform_(t, eps: float = 0.12):
+    """Fill with U(-eps, eps): the course's symmetric small-random initialisation."""
+    return uniform_(t, -eps, eps)
+
+
+def normal_(t, mean: float = 0.0, std: float = 1.0):
+    """Fill with N(mean, std^2)."""
+    return _fill(t, backend.rng().normal(mean, std, size=t.shape))
+
+
+def constant_(t, value: float):
+    t.data = backend.xp().full(t.shape, value, dtype=t.data.dtype)
+    return t
+
+
+def zeros_(t):
+    return constant_(t, 0.0)
+
+
+def ones_(t):
+    return constant_(t, 1.0)
+
+
+def xavier_uniform_(t, gain: float = 1.0):
+    """Glorot & Bengio (2010): U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
+    fi, fo = calculate_fan_in_and_fan_out(t.shape)
+    a = gain * math.sqrt(6.0 / (fi + fo))
+    return uniform_(t, -a, a)
+
+
+def xavier_normal_(t, gain: float = 1.0):
+    """Glorot & Bengio (2010): N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fi, fo = calculate_fan_in_and_fan_out(t.shape)
+    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fi + fo)))
+
+
+def _fan(shape, mode):
+    fi, fo = calculate_fan_in_and_fan_out(shape)
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    return fi if mode == "fan_in" else fo
+
+
+def kaiming_uniform_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
+    """He et al. (2015): U(-b, b), b = gain * sqrt(3 / fan)."""
+    gain = calculate_gain(nonlinearity, a)
+    bound = gain * math.sqrt(3.0 / _fan(t.shape, mode))
+    return uniform_(t, -bound, bound)
+
+
+def kaiming_normal_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
+    """He et al. (2015): N(0, std^2), std = gain / sqrt(fan)."""
+    gain = calculate_gain(nonlinearity, a)
+    return normal_(t, 0.0, gain / math.sqrt(_fan(t.shape, mode)))
+
+
+def orthogonal_(t, gain: float = 1.0):
+    """Saxe et al. (2013): a (semi-)orthogonal matrix from the QR of a Gaussian one."""
+    rows = t.shape[0]
+    cols = int(np.prod(t.shape[1:]))
+    a = backend.rng().standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(a)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(t, gain * q[:rows, :cols].reshape(t.shape))
