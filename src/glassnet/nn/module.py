@@ -1,6 +1,7 @@
 """``Module``: the base of every layer and model, and ``Parameter``."""
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 
 import numpy as np
@@ -38,6 +39,27 @@ class Module:
     Subclasses implement ``forward``; call the module itself (``model(x)``).
     NumPy inputs are wrapped into Tensors automatically.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        # Record the constructor arguments of the most-derived class, so glassnet.io can
+        # save the architecture as JSON and rebuild it without pickle.
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def recording_init(self, *args, **kw):
+            if "_init_args" not in self.__dict__:
+                object.__setattr__(self, "_init_args", (args, dict(kw)))
+            init(self, *args, **kw)
+
+        cls.__init__ = recording_init
+
+    @property
+    def init_args(self):
+        """(args, kwargs) the module was constructed with (used to save the architecture)."""
+        return self.__dict__.get("_init_args", ((), {}))
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
