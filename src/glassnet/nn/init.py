@@ -44,7 +44,8 @@ def calculate_gain(nonlinearity: str = "linear", param=None) -> float:
 
 
 def _fill(t, values):
-    t.data = backend.xp().asarray(values.astype(t.data.dtype))
+    # in place, so views of the parameter (e.g. an optimizer's flat buffer) stay valid
+    t.data[...] = backend.xp().asarray(values.astype(t.data.dtype))
     return t
 
 
@@ -64,7 +65,7 @@ def normal_(t, mean: float = 0.0, std: float = 1.0):
 
 
 def constant_(t, value: float):
-    t.data = backend.xp().full(t.shape, value, dtype=t.data.dtype)
+    t.data[...] = value
     return t
 
 

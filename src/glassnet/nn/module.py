@@ -297,7 +297,8 @@ class Module:
                 if tuple(v.shape) != tuple(p.shape):
                     raise ValueError(f"load_state_dict: {k!r} has shape {tuple(v.shape)} in the "
                                      f"state dict but {tuple(p.shape)} in the model")
-                p.data = backend.xp().asarray(v, dtype=p.dtype).copy()
+                # copy in place: optimizers may hold views of p.data
+                p.data[...] = backend.xp().asarray(v, dtype=p.dtype)
             else:
                 b = m._buffers[name]
                 if tuple(v.shape) != tuple(b.shape):
