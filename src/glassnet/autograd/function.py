@@ -117,37 +117,45 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **kwargs):
         """Run forward on the inputs' arrays and record the node when needed."""
-        from .tensor import Tensor  # noqa: PLC0415  (tensor imports this module)
-
-        fn = cls()
-        arrays = []
-        tensors = []
-        requires = False
-        for x in inputs:
-            if isinstance(x, Tensor):
-                arrays.append(x.data)
-                tensors.append(x)
-                requires = requires or x.requires_grad
-            else:
-                arrays.append(x)
-                tensors.append(None)
-        record = requires and _grad_mode.enabled
-        fn.needs_input_grad = tuple(t is not None and t.requires_grad for t in tensors)
-        fn.training_graph = record
+        T = _tensor_type[0]
+        fn = cls.__new__(cls)
+        record = False
+        if _grad_mode.enabled:
+            for x in inputs:
+                if isinstance(x, T) and x.requires_grad:
+                    record = True
+                    break
+        arrays = [x.data if isinstance(x, T) else x for x in inputs]
+        if not record:
+            # inference path: no bookkeeping beyond the forward itself
+            fn.needs_input_grad = _all_false(len(inputs))
+            out = fn.forward(*arrays, **kwargs)
+            if isinstance(out, tuple):
+                return tuple(T._from_op(o, None, 0, False) for o in out)
+            return T._from_op(out, None, 0, False)
+        fn.needs_input_grad = tuple(isinstance(x, T) and x.requires_grad for x in inputs)
         out = fn.forward(*arrays, **kwargs)
+        fn.inputs = [x if isinstance(x, T) else None for x in inputs]
         if isinstance(out, tuple):
-            results = tuple(Tensor._from_op(o, fn if record else None, i, record)
-                            for i, o in enumerate(out))
             fn.n_outputs = len(out)
-        else:
-            results = Tensor._from_op(out, fn if record else None, 0, record)
-        if record:
-            fn.inputs = tensors
-            fn.output_shapes = tuple(r.shape for r in results) if isinstance(results, tuple) \
-                else (results.shape,)
-            fn.output_dtypes = tuple(r.dtype for r in results) if isinstance(results, tuple) \
-                else (results.dtype,)
-        return results
+            results = tuple(T._from_op(o, fn, i, True) for i, o in enumerate(out))
+            fn.output_shapes = tuple(o.shape for o in out)
+            fn.output_dtypes = tuple(o.dtype for o in out)
+            return results
+        fn.output_shapes = (out.shape,)
+        fn.output_dtypes = (out.dtype,)
+        return T._from_op(out, fn, 0, True)
+
+
+_tensor_type = [None]  # set by glassnet.autograd.tensor (it imports this module)
+_false_tuples = {}
+
+
+def _all_false(n):
+    t = _false_tuples.get(n)
+    if t is None:
+        t = _false_tuples[n] = (False,) * n
+    return t
 
 
 def _root_base(a):
@@ -238,8 +246,7 @@ def run_backward(root, grad, retain_graph=False):
 
 
 def _accumulate_leaf(t, g, leaf_bases):
-    from .tensor import Tensor  # noqa: PLC0415
-
+    Tensor = _tensor_type[0]
     if t._grad_hooks:
         for h in t._grad_hooks:
             r = h(g)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from . import function as _function
 from .function import run_backward
 
 __all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "rand", "arange", "as_tensor"]
@@ -190,6 +191,9 @@ class Tensor:
 
     # Operators and methods are attached in glassnet.functional.math to keep the
     # math beside its derivative; see _install_tensor_methods there.
+
+
+_function._tensor_type[0] = Tensor
 
 
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -135,7 +135,10 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def __call__(self, *args, **kwargs):
-        args = tuple(as_tensor(a) if isinstance(a, np.ndarray) else a for a in args)
+        for a in args:
+            if isinstance(a, np.ndarray):
+                args = tuple(as_tensor(a) if isinstance(a, np.ndarray) else a for a in args)
+                break
         out = self.forward(*args, **kwargs)
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
