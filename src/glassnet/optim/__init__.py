@@ -1,0 +1,63 @@
+"""Optimizers, learning-rate schedules and gradient clipping.
+
+>>> from glassnet import optim
+>>> opt = optim.Adam(model.parameters(), lr=1e-3)
+>>> sched = optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
+>>> opt = optim.get("momentum", model.parameters(), lr=0.1)
+"""
+from __future__ import annotations
+
+from . import lr_scheduler  # noqa: F401
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .clip_grad import clip_grad_norm_, clip_grad_value_, grad_norm
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adagrad", "Adam", "AdamW", "clip_grad_norm_",
+           "clip_grad_value_", "grad_norm", "lr_scheduler", "get", "available"]
+
+# name -> (class, defaults that the name implies)
+_REGISTRY = {
+    "sgd": (SGD, {"lr": 0.01}),
+    "momentum": (SGD, {"lr": 0.01, "momentum": 0.9}),
+    "nesterov": (SGD, {"lr": 0.01, "momentum": 0.9, "nesterov": True}),
+    "rmsprop": (RMSprop, {}),
+    "adagrad": (Adagrad, {}),
+    "adam": (Adam, {}),
+    "adamw": (AdamW, {}),
+}
+
+
+def available():
+    """The optimizer names :func:`get` understands."""
+    return sorted(_REGISTRY)
+
+
+def get(name, params, lr=None, **kwargs) -> Optimizer:
+    """Build an optimizer by name: "sgd", "momentum" (SGD, momentum 0.9), "nesterov",
+    "rmsprop", "adagrad", "adam", "adamw" (case-insensitive).
+
+    ``lr=None`` keeps the optimizer's default (0.01 for the SGD family). An
+    :class:`Optimizer` subclass is accepted in place of a name.
+
+    Example
+    -------
+    >>> opt = get("adam", model.parameters(), lr=3e-4)
+    """
+    if isinstance(name, type) and issubclass(name, Optimizer):
+        cls, defaults = name, {}
+    else:
+        if not isinstance(name, str):
+            raise TypeError(f"optim.get: name must be a string, got {type(name).__name__}")
+        key = name.lower().replace("-", "").replace("_", "")
+        if key not in _REGISTRY:
+            raise ValueError(f"optim.get: unknown optimizer {name!r}; expected one of "
+                             f"{available()}")
+        cls, defaults = _REGISTRY[key]
+    kw = dict(defaults)
+    kw.update(kwargs)
+    if lr is not None:
+        kw["lr"] = lr
+    return cls(params, **kw)

@@ -1,0 +1,103 @@
+"""Learning-rate schedules: the lr sequences equal torch.optim.lr_scheduler's."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from glassnet import nn, optim
+from glassnet.optim import lr_scheduler as sch
+
+
+def _pair(torch, lrs=(0.1, 0.02)):
+    ps = [nn.Parameter(np.ones(2)) for _ in lrs]
+    tps = [torch.ones(2, requires_grad=True) for _ in lrs]
+    opt = optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(ps, lrs)], lr=lrs[0])
+    topt = torch.optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(tps, lrs)], lr=lrs[0])
+    return opt, topt
+
+
+SCHEDULES = [
+    ("StepLR", dict(step_size=3, gamma=0.5)),
+    ("MultiStepLR", dict(milestones=[2, 5, 5, 11], gamma=0.3)),
+    ("ExponentialLR", dict(gamma=0.9)),
+    ("CosineAnnealingLR", dict(T_max=7, eta_min=0.001)),
+    ("CosineAnnealingLR", dict(T_max=4)),
+]
+
+
+@pytest.mark.parametrize("name,kw", SCHEDULES, ids=[s[0] + str(i) for i, s in enumerate(SCHEDULES)])
+def test_schedules_match_torch(torch, name, kw):
+    opt, topt = _pair(torch)
+    s = getattr(sch, name)(opt, **kw)
+    ts = getattr(torch.optim.lr_scheduler, name)(topt, **kw)
+    ours, ref = [], []
+    for _ in range(25):
+        opt.step()
+        topt.step()
+        s.step()
+        ts.step()
+        ours.append(s.get_last_lr())
+        ref.append(ts.get_last_lr())
+    np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-15)
+    assert [g["lr"] for g in opt.param_groups] == ours[-1]
+
+
+def test_lambda_lr_matches_torch(torch):
+    opt, topt = _pair(torch)
+    fs = [lambda e: 0.95 ** e, lambda e: 1.0 / (1 + e)]
+    s, ts = sch.LambdaLR(opt, fs), torch.optim.lr_scheduler.LambdaLR(topt, fs)
+    for _ in range(10):
+        opt.step()
+        topt.step()
+        s.step()
+        ts.step()
+        np.testing.assert_allclose(s.get_last_lr(), ts.get_last_lr(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kw", [dict(mode="min", factor=0.5, patience=2),
+                                dict(mode="max", factor=0.1, patience=1, cooldown=2, min_lr=1e-3),
+                                dict(mode="min", factor=0.5, patience=0, threshold=0.1,
+                                     threshold_mode="abs", min_lr=[0.01, 0.001])])
+def test_reduce_on_plateau_matches_torch(torch, kw):
+    opt, topt = _pair(torch)
+    s = sch.ReduceLROnPlateau(opt, **kw)
+    ts = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, **kw)
+    metrics = [1.0, 0.9, 0.95, 0.91, 0.92, 0.93, 0.5, 0.6, 0.7, 0.8, 0.45, 0.46, 0.47, 0.48,
+               0.2, 0.3, 0.3, 0.3, 0.3, 0.1]
+    for m in metrics:
+        s.step(m)
+        ts.step(m)
+        np.testing.assert_allclose(s.get_last_lr(), ts.get_last_lr(), rtol=1e-12)
+    assert s.get_last_lr() != [0.1, 0.02]  # it did reduce
+
+
+def test_plateau_requires_metric_and_valid_args():
+    opt = optim.SGD([nn.Parameter(np.ones(1))], lr=0.1)
+    with pytest.raises(TypeError, match="monitored value"):
+        sch.ReduceLROnPlateau(opt).step()
+    with pytest.raises(ValueError, match="mode"):
+        sch.ReduceLROnPlateau(opt, mode="up")
+    with pytest.raises(ValueError, match="factor"):
+        sch.ReduceLROnPlateau(opt, factor=1.5)
+    with pytest.raises(ValueError, match="step_size"):
+        sch.StepLR(opt, step_size=0)
+    with pytest.raises(TypeError, match="Optimizer"):
+        sch.StepLR("not an optimizer", step_size=2)
+
+
+def test_scheduler_state_dict_resumes(torch):
+    opt = optim.SGD([nn.Parameter(np.ones(1))], lr=0.1)
+    s = sch.MultiStepLR(opt, milestones=[2, 4], gamma=0.5)
+    for _ in range(3):
+        s.step()
+    sd = json.loads(json.dumps(s.state_dict()))
+    opt2 = optim.SGD([nn.Parameter(np.ones(1))], lr=0.1)
+    opt2.load_state_dict(opt.state_dict())
+    s2 = sch.MultiStepLR(opt2, milestones=[9], gamma=0.5)
+    s2.load_state_dict(sd)
+    for _ in range(3):
+        s.step()
+        s2.step()
+        assert s.get_last_lr() == s2.get_last_lr()

@@ -1,0 +1,272 @@
+"""Optimizers: trajectories equal torch.optim's step for step, in-place updates, state dicts."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import nn, optim
+
+SHAPES = [(6, 5), (6,), (3, 6), (3,)]
+
+
+def _init_arrays(seed=0):
+    r = np.random.default_rng(seed)
+    return [r.normal(size=s) for s in SHAPES]
+
+
+def _grad_fn(arrays, k):
+    """A smooth non-quadratic gradient, different at each step k, used by both frameworks."""
+    return [a ** 3 - 0.5 * a + np.sin(k + np.arange(a.size).reshape(a.shape)) for a in arrays]
+
+
+CASES = [
+    ("SGD", dict(lr=0.05)),
+    ("SGD", dict(lr=0.05, weight_decay=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.9)),
+    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.3, weight_decay=0.01)),
+    ("SGD", dict(lr=0.05, momentum=0.8, nesterov=True)),
+    ("SGD", dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.05)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, momentum=0.9, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, centered=True, momentum=0.5)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.1)),
+    ("Adam", dict(lr=0.01)),
+    ("Adam", dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1)),
+    ("Adam", dict(lr=0.01, amsgrad=True)),
+    ("AdamW", dict(lr=0.01)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+]
+
+
+def _run_glassnet(name, kw, steps=20, foreach=True, missing=None):
+    params = [nn.Parameter(a.copy()) for a in _init_arrays()]
+    data_ids = [id(p.data) for p in params]
+    opt = getattr(optim, name)(params, foreach=foreach, **kw)
+    for k in range(steps):
+        for p, g in zip(params, _grad_fn([p.data for p in params], k)):
+            p.grad = gn.Tensor(g)
+        if missing is not None and k % 3 == 1:
+            params[missing].grad = None
+        opt.step()
+    assert [id(p.data) for p in params] == data_ids, "step() must update p.data in place"
+    return [p.data for p in params]
+
+
+def _run_torch(torch, name, kw, steps=20, missing=None):
+    params = [torch.tensor(a.copy(), requires_grad=True) for a in _init_arrays()]
+    opt = getattr(torch.optim, name)(params, **kw)
+    for k in range(steps):
+        for p, g in zip(params, _grad_fn([p.detach().numpy() for p in params], k)):
+            p.grad = torch.tensor(g)
+        if missing is not None and k % 3 == 1:
+            params[missing].grad = None
+        opt.step()
+    return [p.detach().numpy() for p in params]
+
+
+@pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+def test_trajectory_matches_torch(torch, name, kw):
+    ours = _run_glassnet(name, kw)
+    ref = _run_torch(torch, name, kw)
+    for a, b in zip(ours, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+    # the per-parameter path computes the same thing as the flat one
+    single = _run_glassnet(name, kw, foreach=False)
+    for a, b in zip(ours, single):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,kw", [CASES[2], CASES[8], CASES[10], CASES[12], CASES[15]])
+def test_missing_gradients_match_torch(torch, name, kw):
+    # a parameter without a gradient on some steps is skipped (its step count lags), like torch
+    ours = _run_glassnet(name, kw, missing=1)
+    ref = _run_torch(torch, name, kw, missing=1)
+    for a, b in zip(ours, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+
+
+def _mlp_pair(torch):
+    gn.manual_seed(3)
+    model = nn.Sequential(nn.Linear(8, 16), nn.Linear(16, 4)).double()
+    tmodel = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Linear(16, 4)).double()
+    with torch.no_grad():
+        for (_, p), (_, tp) in zip(model.named_parameters(), tmodel.named_parameters()):
+            tp.copy_(torch.from_numpy(p.data))
+    return model, tmodel
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", dict(lr=0.01)), ("AdamW", dict(lr=0.01)),
+                                     ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
+                                     ("RMSprop", dict(lr=0.005))])
+def test_mlp_training_matches_torch(torch, name, kw):
+    model, tmodel = _mlp_pair(torch)
+    r = np.random.default_rng(1)
+    X, Y = r.normal(size=(32, 8)), r.normal(size=(32, 4))
+    opt = getattr(optim, name)(model.parameters(), **kw)
+    topt = getattr(torch.optim, name)(tmodel.parameters(), **kw)
+    for _ in range(20):
+        h = model(gn.tensor(X, dtype="float64"))
+        d = gn.functional.tanh(h) - gn.tensor(Y, dtype="float64")
+        loss = (d * d).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        tl = ((torch.tanh(tmodel(torch.from_numpy(X))) - torch.from_numpy(Y)) ** 2).mean()
+        topt.zero_grad()
+        tl.backward()
+        topt.step()
+    for p, tp in zip(model.parameters(), tmodel.parameters()):
+        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-6, atol=1e-9)
+
+
+def test_float32_parameters_stay_float32():
+    p = nn.Parameter(np.ones((4, 3), np.float32))
+    q = nn.Parameter(np.ones(3, np.float64))
+    opt = optim.Adam([p, q], lr=0.1)
+    p.grad, q.grad = gn.Tensor(np.ones((4, 3), np.float32)), gn.Tensor(np.ones(3))
+    opt.step()
+    assert p.data.dtype == np.float32 and q.data.dtype == np.float64
+    np.testing.assert_allclose(p.data, 0.9, rtol=1e-6)
+    assert opt.state[p]["exp_avg"].dtype == np.float32
+
+
+def test_skips_frozen_and_gradless_parameters():
+    a = nn.Parameter(np.ones(3))
+    b = nn.Parameter(np.ones(3))
+    c = nn.Parameter(np.ones(3))
+    opt = optim.SGD([a, b, c], lr=0.5)
+    a.grad, b.grad = gn.Tensor(np.ones(3)), gn.Tensor(np.ones(3))
+    b.requires_grad = False
+    opt.step()
+    np.testing.assert_array_equal(a.data, 0.5)
+    np.testing.assert_array_equal(b.data, 1.0)
+    np.testing.assert_array_equal(c.data, 1.0)
+
+
+def test_views_of_parameters_see_updates():
+    p = nn.Parameter(np.zeros((2, 3)))
+    view = p.data[0]
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = gn.Tensor(np.ones((2, 3)))
+    opt.step()
+    np.testing.assert_allclose(view, -0.1)
+
+
+def test_replaced_parameter_array_is_reflattened():
+    p = nn.Parameter(np.zeros(3))
+    q = nn.Parameter(np.zeros(2))
+    opt = optim.Adam([p, q], lr=0.1)
+    for _ in range(2):
+        p.grad, q.grad = gn.Tensor(np.ones(3)), gn.Tensor(np.ones(2))
+        opt.step()
+    m_before = opt.state[p]["exp_avg"].copy()
+    p.data = p.data.astype(np.float32)  # e.g. model.float()
+    p.grad, q.grad = gn.Tensor(np.ones(3, np.float32)), gn.Tensor(np.ones(2))
+    opt.step()
+    assert opt.state[p]["exp_avg"].dtype == np.float32
+    np.testing.assert_allclose(opt.state[p]["exp_avg"], 0.9 * m_before + 0.1, rtol=1e-6)
+    np.testing.assert_allclose(p.data, q.data[0], rtol=1e-6)
+
+
+def test_state_dict_round_trip_is_json_and_numpy_only():
+    def make():
+        ps = [nn.Parameter(a.copy()) for a in _init_arrays()]
+        return ps, optim.Adam([{"params": ps[:2]}, {"params": ps[2:], "lr": 0.003}], lr=0.01)
+
+    ps, opt = make()
+    for k in range(5):
+        for p, g in zip(ps, _grad_fn([p.data for p in ps], k)):
+            p.grad = gn.Tensor(g)
+        opt.step()
+    sd = opt.state_dict()
+    arrays = {f"{i}.{k}": v for i, st in sd["state"].items() for k, v in st.items()
+              if isinstance(v, np.ndarray)}
+    rest = json.loads(json.dumps({"param_groups": sd["param_groups"],
+                                  "state": {i: {k: v for k, v in st.items()
+                                                if not isinstance(v, np.ndarray)}
+                                            for i, st in sd["state"].items()}}))
+    rebuilt = {"param_groups": rest["param_groups"],
+               "state": {i: dict(st, **{k.split(".", 1)[1]: v for k, v in arrays.items()
+                                        if k.split(".")[0] == i})
+                         for i, st in rest["state"].items()}}
+    ps2, opt2 = make()
+    for p2, p in zip(ps2, ps):
+        p2.data[...] = p.data
+    opt2.load_state_dict(rebuilt)
+    assert opt2.param_groups[1]["lr"] == 0.003 and opt2.param_groups[0]["betas"] == (0.9, 0.999)
+    for k in range(5, 10):
+        for pp in (ps, ps2):
+            for p, g in zip(pp, _grad_fn([p.data for p in pp], k)):
+                p.grad = gn.Tensor(g)
+        opt.step()
+        opt2.step()
+    for p, p2 in zip(ps, ps2):
+        np.testing.assert_array_equal(p.data, p2.data)
+
+
+def test_add_param_group_and_zero_grad():
+    a, b = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(2))
+    opt = optim.SGD([a], lr=0.1)
+    opt.add_param_group({"params": [b], "lr": 1.0})
+    assert opt.param_groups[1]["momentum"] == 0.0
+    a.grad, b.grad = gn.Tensor(np.ones(2)), gn.Tensor(np.ones(2))
+    opt.step()
+    np.testing.assert_allclose(a.data, 0.9)
+    np.testing.assert_allclose(b.data, 0.0)
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(a.grad.data, 0)
+    opt.zero_grad()
+    assert a.grad is None and b.grad is None
+    with pytest.raises(ValueError, match="another group"):
+        opt.add_param_group({"params": [a]})
+
+
+def test_bad_arguments_raise_clear_errors():
+    p = nn.Parameter(np.ones(2))
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="single Tensor"):
+        optim.SGD(p, lr=0.1)
+    with pytest.raises(ValueError, match="lr"):
+        optim.Adam([p], lr=-1)
+    with pytest.raises(ValueError, match="nesterov"):
+        optim.SGD([p], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="betas"):
+        optim.Adam([p], betas=(0.9, 1.5))
+    with pytest.raises(ValueError, match="gradient of shape"):
+        opt = optim.SGD([p], lr=0.1)
+        p.grad = gn.Tensor(np.ones(3))
+        opt.step()
+
+
+def test_get_by_name():
+    p = nn.Parameter(np.ones(2))
+    assert isinstance(optim.get("adam", [p]), optim.Adam)
+    m = optim.get("Momentum", [p], lr=0.2)
+    assert isinstance(m, optim.SGD) and m.param_groups[0]["momentum"] == 0.9
+    assert m.param_groups[0]["lr"] == 0.2
+    assert optim.get("adamw", [p], lr=None).param_groups[0]["weight_decay"] == 0.01
+    assert optim.get("rmsprop", [p]).param_groups[0]["lr"] == 0.01
+    assert isinstance(optim.get("adagrad", [p]), optim.Adagrad)
+    assert optim.get("sgd", [p], momentum=0.5).param_groups[0]["momentum"] == 0.5
+    with pytest.raises(ValueError, match="unknown optimizer 'adamax'"):
+        optim.get("adamax", [p])
+
+
+def test_closure_is_called():
+    p = nn.Parameter(np.array([2.0]))
+    opt = optim.SGD([p], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert float(loss.item()) == 4.0
+    np.testing.assert_allclose(p.data, [1.0])
