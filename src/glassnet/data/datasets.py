@@ -1,0 +1,168 @@
+"""Small datasets: the embedded 8x8 digits, text corpora, and synthetic toy problems."""
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+
+import numpy as np
+
+from .. import backend
+from .paths import DataChecksumError, find_data_dir, sha256_file
+
+__all__ = ["load_digits", "load_text", "make_xor", "make_moons", "make_blobs", "DIGITS_SHA256",
+           "TINYSHAKESPEARE_SHA256"]
+
+DIGITS_SHA256 = "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"
+TINYSHAKESPEARE_SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
+_EMBEDDED = Path(__file__).resolve().parent / "_embedded"
+
+
+def load_digits(path=None, verify=True):
+    """The UCI 8x8 optical digits (1797 samples, 10 classes), embedded in the package.
+
+    Returns ``(X, y)``: X float32 of shape (1797, 64) with pixel values 0..16
+    (rows of the 8x8 image, row by row), y int64 in 0..9. ``path`` reads another
+    copy of ``digits.csv.gz`` (a file or a folder holding it). Its SHA-256 is
+    checked against the published copy when ``verify``. Source and licence
+    (CC BY 4.0): ``glassnet/data/_embedded/README.md``.
+
+    Example
+    -------
+    >>> X, y = load_digits(); X.shape, np.bincount(y).min()
+    ((1797, 64), 174)
+    """
+    f = _EMBEDDED / "digits.csv.gz" if path is None else Path(path)
+    if f.is_dir():
+        f = f / "digits.csv.gz"
+    if not f.is_file():
+        raise FileNotFoundError(f"load_digits: {str(f)!r} not found")
+    raw = f.read_bytes()
+    if verify:
+        import hashlib  # noqa: PLC0415
+        got = hashlib.sha256(raw).hexdigest()
+        if got != DIGITS_SHA256:
+            raise DataChecksumError(f"load_digits: {str(f)!r} has SHA-256 {got}, expected "
+                                    f"{DIGITS_SHA256} (corrupt or a different file)")
+    text = gzip.decompress(raw) if f.suffix == ".gz" else raw
+    table = np.loadtxt(io.BytesIO(text), delimiter=",", dtype=np.int64, ndmin=2)
+    if table.shape[1] != 65:
+        raise ValueError(f"load_digits: {str(f)!r} has {table.shape[1]} columns, expected 65 "
+                         f"(64 pixels + label)")
+    return table[:, :64].astype(np.float32), table[:, 64].copy()
+
+
+def load_text(path=None, verify=True) -> str:
+    """A text corpus as one string; by default Tiny Shakespeare (1,115,394 characters).
+
+    ``path`` is a text file or a folder holding ``input.txt``; without it the
+    ``tinyshakespeare`` folder is found with :func:`find_data_dir` and, when
+    ``verify``, its SHA-256 is checked.
+
+    Example
+    -------
+    >>> text = load_text(); len(set(text))   # doctest: +SKIP
+    65
+    """
+    default = path is None
+    p = find_data_dir("tinyshakespeare", required=["input.txt"]) / "input.txt" if default \
+        else Path(path).expanduser()
+    if p.is_dir():
+        p = p / "input.txt"
+    if not p.is_file():
+        raise FileNotFoundError(f"load_text: {str(p)!r} not found")
+    if default and verify:
+        got = sha256_file(p)
+        if got != TINYSHAKESPEARE_SHA256:
+            raise DataChecksumError(f"load_text: {str(p)!r} has SHA-256 {got}, expected "
+                                    f"{TINYSHAKESPEARE_SHA256} (corrupt or a different file)")
+    try:
+        return p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"load_text: {str(p)!r} is not UTF-8 text ({e})") from None
+
+
+def _rng(seed):
+    return backend.rng() if seed is None else np.random.default_rng(seed)
+
+
+def make_xor(n_samples=None, noise=0.0, seed=None):
+    """The XOR problem: y = x1 XOR x2, not linearly separable.
+
+    With ``n_samples=None`` the four corners of the unit square (the truth
+    table); otherwise ``n_samples`` points cycling over the corners (balanced),
+    shuffled, plus Gaussian noise of standard deviation ``noise``.
+    Returns X float32 (n, 2), y int64 (n,).
+
+    Example
+    -------
+    >>> X, y = make_xor(); y
+    array([0, 1, 1, 0])
+    """
+    corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
+    labels = np.array([0, 1, 1, 0], np.int64)
+    if n_samples is None:
+        idx = np.arange(4)
+        rng = None
+    else:
+        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValueError(f"make_xor: n_samples must be a positive integer, got {n_samples!r}")
+        rng = _rng(seed)
+        idx = rng.permutation(np.arange(n_samples) % 4)
+    X, y = corners[idx].copy(), labels[idx]
+    if noise:
+        rng = rng or _rng(seed)
+        X += rng.normal(0.0, noise, X.shape).astype(np.float32)
+    return X, y
+
+
+def make_moons(n_samples=100, noise=0.0, seed=None):
+    """Two interleaving half circles (a classic non-linear 2-class problem), like scikit-learn's.
+
+    Class 0: :math:`(\\cos t, \\sin t)`; class 1: :math:`(1 - \\cos t, 0.5 - \\sin t)`,
+    :math:`t \\in [0, \\pi]`, plus Gaussian noise; shuffled. Returns X float32 (n, 2), y int64.
+
+    Example
+    -------
+    >>> X, y = make_moons(200, noise=0.1, seed=0)
+    """
+    if not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+        raise ValueError(f"make_moons: n_samples must be an integer >= 2, got {n_samples!r}")
+    rng = _rng(seed)
+    n_out = n_samples // 2
+    n_in = n_samples - n_out
+    t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
+    X = np.concatenate([np.stack([np.cos(t_out), np.sin(t_out)], 1),
+                        np.stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)], 1)])
+    y = np.concatenate([np.zeros(n_out, np.int64), np.ones(n_in, np.int64)])
+    perm = rng.permutation(n_samples)
+    X, y = X[perm], y[perm]
+    if noise:
+        X = X + rng.normal(0.0, noise, X.shape)
+    return X.astype(np.float32), y
+
+
+def make_blobs(n_samples=100, centers=3, n_features=2, cluster_std=1.0, center_box=(-10.0, 10.0),
+               seed=None):
+    """Gaussian clusters: ``centers`` (a count, drawn uniformly in ``center_box``, or an array of
+    shape (k, n_features)), samples spread evenly over them. Returns X float32, y int64.
+
+    Example
+    -------
+    >>> X, y = make_blobs(300, centers=4, seed=0)
+    """
+    rng = _rng(seed)
+    if np.isscalar(centers):
+        k = int(centers)
+        if k < 1:
+            raise ValueError(f"make_blobs: centers must be >= 1, got {centers}")
+        c = rng.uniform(center_box[0], center_box[1], size=(k, n_features))
+    else:
+        c = np.asarray(centers, dtype=np.float64)
+        if c.ndim != 2:
+            raise ValueError(f"make_blobs: centers must be an int or a (k, d) array, got shape "
+                             f"{c.shape}")
+        k = len(c)
+    y = rng.permutation(np.arange(n_samples) % k).astype(np.int64)
+    X = c[y] + rng.normal(0.0, cluster_std, (n_samples, c.shape[1]))
+    return X.astype(np.float32), y

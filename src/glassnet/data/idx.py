@@ -1,0 +1,173 @@
+"""MNIST and Fashion-MNIST from their original gzip'd IDX files, with checksum checks.
+
+IDX layout (big-endian): two zero bytes, a type byte (0x08 = unsigned byte), the
+number of dimensions, one uint32 per dimension, then the values. Image files of
+these datasets have magic number 2051 (three dimensions: N, 28, 28), label files
+2049 (one dimension: N).
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from .paths import DataChecksumError, find_data_dir
+
+__all__ = ["read_idx", "load_mnist", "load_fashion_mnist", "MNIST_SHA256",
+           "FASHION_MNIST_SHA256", "FASHION_MNIST_CLASSES"]
+
+# SHA-256 of the published files (their MD5s equal the original distributions').
+MNIST_SHA256 = {
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+FASHION_MNIST_SHA256 = {
+    "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+    "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+    "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+    "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+}
+# SHA-256 of the decompressed IDX bytes: accepts the same data re-compressed with another gzip
+# header (Debian's dataset-fashion-mnist package strips the file name and time stamp).
+_CONTENT_SHA256 = {
+    ("mnist", "train-images-idx3-ubyte.gz"):
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    ("mnist", "train-labels-idx1-ubyte.gz"):
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    ("mnist", "t10k-images-idx3-ubyte.gz"):
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    ("mnist", "t10k-labels-idx1-ubyte.gz"):
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    ("fashion-mnist", "train-images-idx3-ubyte.gz"):
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    ("fashion-mnist", "train-labels-idx1-ubyte.gz"):
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    ("fashion-mnist", "t10k-images-idx3-ubyte.gz"):
+        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    ("fashion-mnist", "t10k-labels-idx1-ubyte.gz"):
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                         "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+_SPLITS = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", 60000),
+           "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", 10000)}
+_IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
+
+
+def read_idx(path, magic=None, sha256=None, content_sha256=None) -> np.ndarray:
+    """Read an IDX file (gzip'd when its name ends in .gz) as a uint8 array.
+
+    ``magic`` (2051 images, 2049 labels) is checked when given. With ``sha256``
+    (hex digest of the file as stored) the file must match it, or, when
+    ``content_sha256`` is also given, its decompressed bytes must match that.
+    Raises ValueError naming the file when the header, size or checksum is wrong.
+
+    Example
+    -------
+    >>> read_idx("train-labels-idx1-ubyte.gz", magic=2049).shape   # doctest: +SKIP
+    (60000,)
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise FileNotFoundError(f"read_idx: cannot read {str(path)!r}: {e}") from None
+    stored_ok = True
+    if sha256 is not None:
+        got = hashlib.sha256(raw).hexdigest()
+        stored_ok = got == sha256
+        if not stored_ok and content_sha256 is None:
+            raise DataChecksumError(f"{str(path)!r} has SHA-256 {got}, expected {sha256}: the "
+                                    f"file is corrupt or not the published one; download it again")
+    if path.suffix == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as e:
+            raise ValueError(f"{str(path)!r} is not a valid gzip file ({e})") from None
+    if not stored_ok:
+        got_c = hashlib.sha256(raw).hexdigest()
+        if got_c != content_sha256:
+            raise DataChecksumError(f"{str(path)!r} has SHA-256 {got} (decompressed {got_c}), "
+                                    f"expected {sha256} (decompressed {content_sha256}): the file "
+                                    f"is corrupt or not the published one; download it again")
+    if len(raw) < 4:
+        raise ValueError(f"{str(path)!r}: file too short ({len(raw)} bytes) for an IDX header")
+    if raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(f"{str(path)!r}: not an unsigned-byte IDX file (header bytes "
+                         f"{raw[:4].hex()}, expected 000008xx)")
+    got_magic = int.from_bytes(raw[:4], "big")
+    if magic is not None and got_magic != magic:
+        raise ValueError(f"{str(path)!r}: IDX magic number is {got_magic}, expected {magic} "
+                         f"({'images' if magic == _IMAGES_MAGIC else 'labels'})")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{str(path)!r}: truncated IDX header ({len(raw)} bytes, need {header})")
+    dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    expected = header + int(np.prod(dims, dtype=np.int64))
+    if len(raw) != expected:
+        raise ValueError(f"{str(path)!r}: IDX header promises dims {dims} ({expected} bytes) but "
+                         f"the data has {len(raw)} bytes (truncated or corrupt)")
+    return np.frombuffer(raw, np.uint8, offset=header).reshape(dims)
+
+
+def _load(name, digests, path, split, flatten, verify, where):
+    if split not in _SPLITS:
+        raise ValueError(f"{where}: split must be 'train' or 'test', got {split!r}")
+    img_name, lbl_name, n = _SPLITS[split]
+    folder = find_data_dir(name, path, required=[img_name, lbl_name])
+    img_file, lbl_file = folder / img_name, folder / lbl_name
+    for f in (img_file, lbl_file):
+        if not f.is_file():
+            raise FileNotFoundError(f"{where}: {str(f)!r} not found")
+    def read(f, fname, magic):
+        if not verify:
+            return read_idx(f, magic)
+        return read_idx(f, magic, digests[fname], _CONTENT_SHA256[(name, fname)])
+
+    images = read(img_file, img_name, _IMAGES_MAGIC)
+    labels = read(lbl_file, lbl_name, _LABELS_MAGIC)
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"{where}: {str(img_file)!r} holds images of shape {images.shape[1:]}, "
+                         f"expected (28, 28)")
+    if labels.ndim != 1 or len(labels) != len(images):
+        raise ValueError(f"{where}: {str(img_file)!r} has {len(images)} images but "
+                         f"{str(lbl_file)!r} has {labels.shape} labels")
+    if verify and len(images) != n:
+        raise ValueError(f"{where}: {str(img_file)!r} has {len(images)} images, expected {n}")
+    if labels.size and labels.max() > 9:
+        raise ValueError(f"{where}: {str(lbl_file)!r} has label {int(labels.max())}, expected 0..9")
+    X = np.empty(images.shape, np.float32)
+    np.multiply(images, np.float32(1.0 / 255.0), out=X)
+    X = X.reshape(len(X), -1) if flatten else X.reshape(len(X), 1, 28, 28)
+    return X, labels.astype(np.int64)
+
+
+def load_mnist(path=None, split="train", flatten=False, verify=True):
+    """MNIST digits: ``(X, y)`` with X float32 in [0, 1] of shape (N, 1, 28, 28)
+    ((N, 784) when ``flatten``) and y int64 in 0..9; N = 60000 (train) or 10000 (test).
+
+    The folder is ``path`` or found by :func:`find_data_dir` ("mnist"). The four
+    original gzip'd IDX files are expected; with ``verify`` their SHA-256 must
+    equal the published files'. Nothing is downloaded.
+
+    Example
+    -------
+    >>> X, y = load_mnist(split="test", flatten=True); X.shape   # doctest: +SKIP
+    (10000, 784)
+    """
+    return _load("mnist", MNIST_SHA256, path, split, flatten, verify, "load_mnist")
+
+
+def load_fashion_mnist(path=None, split="train", flatten=False, verify=True):
+    """Fashion-MNIST articles, same layout as :func:`load_mnist`; class names in
+    ``FASHION_MNIST_CLASSES``. Also found in ``/usr/share/datasets/fashion-mnist``
+    (Debian's ``dataset-fashion-mnist`` package)."""
+    return _load("fashion-mnist", FASHION_MNIST_SHA256, path, split, flatten, verify,
+                 "load_fashion_mnist")

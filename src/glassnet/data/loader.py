@@ -1,0 +1,99 @@
+"""``DataLoader``: mini-batches of NumPy arrays, shuffled reproducibly."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from .dataset import Dataset, TensorDataset
+
+__all__ = ["DataLoader"]
+
+
+class DataLoader:
+    """Iterate over a dataset in batches of ``batch_size`` samples.
+
+    Parameters
+    ----------
+    dataset : TensorDataset, Dataset, tuple/list of arrays, or one array
+        Arrays share their first (sample) dimension.
+    batch_size : int or None
+        Samples per batch; ``None`` gives one full batch (full-batch gradient
+        descent) and ``1`` online learning.
+    shuffle : bool
+        A new permutation each epoch (each ``iter()``), drawn from the loader's
+        own generator: seeded with ``seed``, or, when ``seed`` is None, with a
+        number drawn from ``glassnet.backend.rng()`` at construction (so
+        ``gn.manual_seed`` makes it reproducible too).
+    drop_last : bool
+        Leave out the last batch when it is smaller than ``batch_size``.
+
+    Each batch is a tuple with one NumPy array per dataset array, gathered by
+    fancy indexing (copies, safe to modify). ``len(loader)`` is the number of
+    batches per epoch.
+
+    Example
+    -------
+    >>> loader = DataLoader((X, y), batch_size=32, shuffle=True, seed=0)
+    >>> for xb, yb in loader: ...
+    """
+
+    def __init__(self, dataset, batch_size=32, shuffle=False, drop_last=False, seed=None):
+        if isinstance(dataset, (tuple, list)):
+            dataset = TensorDataset(*dataset)
+        elif isinstance(dataset, np.ndarray):
+            dataset = TensorDataset(dataset)
+        elif not isinstance(dataset, Dataset) and not (hasattr(dataset, "__len__")
+                                                       and hasattr(dataset, "__getitem__")):
+            raise TypeError(f"DataLoader: dataset must be a Dataset, an array or a tuple of "
+                            f"arrays, got {type(dataset).__name__}")
+        if batch_size is not None and (isinstance(batch_size, bool)
+                                       or not isinstance(batch_size, (int, np.integer))
+                                       or batch_size < 1):
+            raise ValueError(f"DataLoader: batch_size must be a positive integer or None (full "
+                             f"batch), got {batch_size!r}")
+        if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ValueError(f"DataLoader: seed must be a non-negative integer or None, got "
+                             f"{seed!r}")
+        self.dataset = dataset
+        self.batch_size = None if batch_size is None else int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.seed = seed
+        if seed is None:
+            seed = int(backend.rng().integers(2 ** 63))
+        self._rng = np.random.default_rng(seed)
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.dataset)
+
+    def __len__(self):
+        n = len(self.dataset)
+        if n == 0:
+            return 0
+        b = self.batch_size or n
+        return n // b if self.drop_last else -(-n // b)
+
+    def _gather(self, idx):
+        ds = self.dataset
+        if getattr(ds, "supports_batch_indexing", False):
+            return tuple(ds[idx])
+        # a generic map-style dataset answers one sample at a time
+        items = [ds[int(i)] for i in idx]
+        if not isinstance(items[0], tuple):
+            return (np.stack([np.asarray(x) for x in items]),)
+        return tuple(np.stack([np.asarray(it[k]) for it in items]) for k in range(len(items[0])))
+
+    def __iter__(self):
+        n = len(self.dataset)
+        if n == 0:
+            return
+        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        b = self.batch_size or n
+        stop = (n // b) * b if self.drop_last else n
+        for start in range(0, stop, b):
+            yield self._gather(order[start:start + b])
+
+    def __repr__(self):
+        return (f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, drop_last={self.drop_last}, seed={self.seed})")

@@ -1,0 +1,72 @@
+"""one_hot, binary_encode, StandardScaler, MinMaxScaler (against scikit-learn)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from glassnet import data
+
+
+def test_one_hot():
+    y = np.array([[0, 2], [1, 2]])
+    out = data.one_hot(y, 4)
+    assert out.shape == (2, 2, 4) and out.dtype == np.float32
+    np.testing.assert_array_equal(out.argmax(-1), y)
+    np.testing.assert_array_equal(out.sum(-1), 1)
+    assert data.one_hot(np.array([0, 3])).shape == (2, 4)
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
+        data.one_hot(np.array([0, 3]), 3)
+    with pytest.raises(TypeError, match="integer"):
+        data.one_hot(np.array([0.5]), 3)
+
+
+@pytest.mark.parametrize("k,bits", [(1, 0), (2, 1), (3, 2), (4, 2), (5, 3), (8, 3), (9, 4),
+                                    (100, 7)])
+def test_binary_encode_bit_count_and_round_trip(k, bits):
+    r = np.random.default_rng(k)
+    cats = [f"c{i:03d}" for i in range(k)]
+    values = np.array(cats)[r.integers(0, k, 150)]
+    values[:k] = cats  # every category present
+    codes, found = data.binary_encode(values)
+    assert codes.shape == (150, bits) and found == cats
+    np.testing.assert_array_equal(data.binary_decode(codes, found), values)
+    if k > 1:  # distinct categories get distinct codes
+        assert len({tuple(c) for c in codes[:k]}) == k
+
+
+def test_binary_encode_given_categories_and_errors():
+    codes, cats = data.binary_encode(np.array([3, 1, 2]), categories=[1, 2, 3])
+    np.testing.assert_array_equal(codes, [[1, 0], [0, 0], [0, 1]])
+    assert cats == [1, 2, 3]
+    with pytest.raises(ValueError, match=r"values \['x'\] are not among"):
+        data.binary_encode(["a", "x"], categories=["a", "b"])
+
+
+def test_standard_scaler_matches_sklearn():
+    sk = pytest.importorskip("sklearn.preprocessing")
+    r = np.random.default_rng(0)
+    X = r.normal(3.0, 2.0, size=(50, 4))
+    X[:, 2] = 5.0  # a constant column
+    ours = data.StandardScaler().fit(X)
+    ref = sk.StandardScaler().fit(X)
+    np.testing.assert_allclose(ours.transform(X), ref.transform(X), atol=1e-12)
+    np.testing.assert_allclose(ours.inverse_transform(ours.transform(X)), X, atol=1e-12)
+    np.testing.assert_allclose(data.StandardScaler().fit_transform(X), ref.transform(X),
+                               atol=1e-12)
+    with pytest.raises(ValueError, match="features"):
+        ours.transform(X[:, :3])
+    with pytest.raises(RuntimeError, match="fit"):
+        data.StandardScaler().transform(X)
+
+
+def test_minmax_scaler_matches_sklearn():
+    sk = pytest.importorskip("sklearn.preprocessing")
+    r = np.random.default_rng(1)
+    X = r.uniform(-4, 9, size=(40, 3))
+    for fr in [(0, 1), (-1, 1)]:
+        ours = data.MinMaxScaler(fr).fit(X)
+        ref = sk.MinMaxScaler(feature_range=fr).fit(X)
+        np.testing.assert_allclose(ours.transform(X), ref.transform(X), atol=1e-12)
+        np.testing.assert_allclose(ours.inverse_transform(ours.transform(X)), X, atol=1e-12)
+    x32 = data.MinMaxScaler().fit_transform(X.astype(np.float32))
+    assert x32.dtype == np.float32
