@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 from pathlib import Path
 
@@ -39,7 +40,6 @@ def load_digits(path=None, verify=True):
         raise FileNotFoundError(f"load_digits: {str(f)!r} not found")
     raw = f.read_bytes()
     if verify:
-        import hashlib  # noqa: PLC0415
         got = hashlib.sha256(raw).hexdigest()
         if got != DIGITS_SHA256:
             raise DataChecksumError(f"load_digits: {str(f)!r} has SHA-256 {got}, expected "

@@ -28,7 +28,8 @@ def _count(size, n, name):
             raise ValueError(f"train_val_test_split: {name}={size} samples, but there are {n}")
         return int(size)
     if not 0.0 <= size < 1.0:
-        raise ValueError(f"train_val_test_split: {name} as a fraction must be in [0, 1), got {size}")
+        raise ValueError(f"train_val_test_split: {name} as a fraction must be in [0, 1), got "
+                         f"{size}")
     return int(round(size * n))
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._ops import axpy
 from .optimizer import Optimizer
 
 __all__ = ["Adagrad"]
@@ -43,8 +44,8 @@ class Adagrad(Optimizer):
         wd = group["weight_decay"]
         g = grad
         if wd != 0:
-            np.multiply(param, wd, out=w1)
-            w1 += grad
+            np.copyto(w1, grad)
+            axpy(wd, param, w1, w2)
             g = w1
         clr = group["lr"] / (1.0 + (step - 1) * group["lr_decay"])
         s = state["sum"]
@@ -53,5 +54,4 @@ class Adagrad(Optimizer):
         np.sqrt(s, out=w2)
         w2 += group["eps"]
         np.divide(g, w2, out=w2)
-        w2 *= clr
-        return 1.0
+        return 1.0, clr, w2

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from ._ops import axpy
 from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
@@ -60,30 +61,28 @@ class Adam(Optimizer):
             if self._decoupled:
                 scale = 1.0 - lr * wd
             else:
-                np.multiply(param, wd, out=w1)
-                w1 += grad
+                np.copyto(w1, grad)
+                axpy(wd, param, w1, w2)
                 g = w1
+        tmp = w1 if g is not w1 else None
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= b1
-        np.multiply(g, 1.0 - b1, out=w2)
-        m += w2
+        axpy(1.0 - b1, g, m, w2)
         v *= b2
         np.multiply(g, g, out=w2)
-        w2 *= 1.0 - b2
-        v += w2
+        axpy(1.0 - b2, w2, v, tmp)
         if group["amsgrad"]:
             vmax = state["max_exp_avg_sq"]
             np.maximum(vmax, v, out=vmax)
             v = vmax
-        # lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) == (lr*sqrt(bc2)/bc1) * m / (sqrt(v) + eps*sqrt(bc2))
-        # which saves one full pass over the parameters.
+        # lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)
+        #   == (lr*sqrt(bc2)/bc1) * m / (sqrt(v) + eps*sqrt(bc2)), which saves a pass; the factor in front is applied by the caller's axpy write-back.
         sqrt_bc2 = math.sqrt(1.0 - b2 ** step)
         step_size = lr * sqrt_bc2 / (1.0 - b1 ** step)
         np.sqrt(v, out=w2)
         w2 += eps * sqrt_bc2
         np.divide(m, w2, out=w2)
-        w2 *= step_size
-        return scale
+        return scale, step_size, w2
 
 
 class AdamW(Adam):

@@ -92,7 +92,8 @@ class LambdaLR(LRScheduler):
             self.lr_lambdas = list(lr_lambda)
         else:
             if not callable(lr_lambda):
-                raise TypeError(f"LambdaLR: lr_lambda must be callable, got {type(lr_lambda).__name__}")
+                raise TypeError(f"LambdaLR: lr_lambda must be callable, got "
+                                f"{type(lr_lambda).__name__}")
             self.lr_lambdas = [lr_lambda] * n
         super().__init__(optimizer, last_epoch)
 
@@ -232,11 +233,13 @@ class ReduceLROnPlateau:
         if not 0 <= factor < 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor must be in [0, 1), got {factor}")
         if not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"ReduceLROnPlateau: patience must be an integer >= 0, got {patience!r}")
+            raise ValueError(f"ReduceLROnPlateau: patience must be an integer >= 0, got "
+                             f"{patience!r}")
         n = len(optimizer.param_groups)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != n:
-                raise ValueError(f"ReduceLROnPlateau: expected {n} min_lr values, got {len(min_lr)}")
+                raise ValueError(f"ReduceLROnPlateau: expected {n} min_lr values, got "
+                                 f"{len(min_lr)}")
             self.min_lrs = [float(x) for x in min_lr]
         else:
             self.min_lrs = [float(min_lr)] * n

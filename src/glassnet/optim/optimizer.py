@@ -14,7 +14,8 @@ holds views into it), and a step
 1. concatenates the gradients into one flat buffer (``np.concatenate(out=)``),
 2. runs the update rule a few times over the whole flat vectors with ``out=``,
    producing the amount to subtract from every parameter,
-3. subtracts it from each ``p.data`` through pre-computed views.
+3. subtracts it from each ``p.data`` through pre-computed views (a BLAS axpy,
+   ``p -= alpha * d`` in one pass, when SciPy is installed).
 
 The same rule (``_kernel``) also runs per parameter, on the views of the state
 buffers, whenever the flat path does not apply (some gradients are missing,
@@ -28,6 +29,7 @@ import numpy as np
 
 from ..autograd import enable_grad
 from ..autograd.tensor import Tensor
+from ._ops import axpy
 
 __all__ = ["Optimizer"]
 
@@ -71,8 +73,16 @@ class _FlatLayout:
         self.grad = np.empty(n, dtype)
         self.w1 = np.empty(n, dtype)
         self.w2 = np.empty(n, dtype)
-        self.w2_views = self._split(self.w2)
+        self._split_cache = {}
         self.param = None  # gathered parameter values, allocated when a rule needs them
+
+    def views_of(self, flat):
+        """Per-parameter views of one of this layout's flat arrays (cached)."""
+        v = self._split_cache.get(id(flat))
+        if v is None or v[0] is not flat:
+            v = (flat, self._split(flat))
+            self._split_cache[id(flat)] = v
+        return v[1]
 
     def _split(self, flat):
         o = self.offsets
@@ -106,9 +116,10 @@ class Optimizer:
 
     Subclasses define ``_state_names(group)`` (names of state arrays),
     ``_state_fill(group)`` (their initial values), ``_needs_param(group)`` and
-    ``_kernel(group, param, grad, state, step, w1, w2) -> scale`` which writes
-    into ``w2`` the amount to subtract so that ``p <- scale * p - w2``.
-    ``_kernel`` must not modify ``param`` or ``grad``.
+    ``_kernel(group, param, grad, state, step, w1, w2) -> (scale, alpha, d)``:
+    the update is ``p <- scale * p - alpha * d`` where ``d`` is one of the arrays
+    the kernel was given (``grad``, ``w1``, ``w2`` or a state array). ``_kernel``
+    must not modify ``param`` or ``grad``; ``w1`` and ``w2`` are scratch space.
     """
 
     def __init__(self, params, defaults):
@@ -131,7 +142,8 @@ class Optimizer:
         """Add a group ``{"params": [...], **hyper_parameters}`` (e.g. when unfreezing layers)."""
         where = f"{type(self).__name__}.add_param_group"
         if not isinstance(param_group, dict):
-            raise TypeError(f"{where}: param_group must be a dict, got {type(param_group).__name__}")
+            raise TypeError(f"{where}: param_group must be a dict, got "
+                            f"{type(param_group).__name__}")
         group = dict(param_group)
         ps = group.get("params")
         if ps is None:
@@ -264,13 +276,13 @@ class Optimizer:
             else:
                 np.concatenate([p.data.reshape(-1) for p in ps], out=lay.param)
             param = lay.param
-        flat_state = lay.buffers
-        scale = self._kernel(group, param, lay.grad, flat_state, step, lay.w1, lay.w2)
-        for p, d in zip(ps, lay.w2_views):
+        scale, alpha, d = self._kernel(group, param, lay.grad, lay.buffers, step, lay.w1, lay.w2)
+        tmp = lay.w1 if d is not lay.w1 else lay.w2
+        for p, dv, tv in zip(ps, lay.views_of(d), lay.views_of(tmp)):
             data = p.data
             if scale != 1.0:
                 data *= scale
-            data -= d
+            axpy(-alpha, dv, data, tv)
             self.state[p]["step"] = step
 
     def _step_single(self, group, p, names):
@@ -279,10 +291,10 @@ class Optimizer:
         g = p.grad.data
         w1 = np.empty_like(p.data)
         w2 = np.empty_like(p.data)
-        scale = self._kernel(group, p.data, g, {n: st[n] for n in names}, step, w1, w2)
+        scale, alpha, d = self._kernel(group, p.data, g, {n: st[n] for n in names}, step, w1, w2)
         if scale != 1.0:
             p.data *= scale
-        p.data -= w2
+        axpy(-alpha, d, p.data, w1 if d is not w1 else w2)
         st["step"] = step
 
     # ----------------------------------------------------------------- state

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._ops import axpy
 from .optimizer import Optimizer
 
 __all__ = ["RMSprop"]
@@ -49,19 +50,18 @@ class RMSprop(Optimizer):
         lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
         g = grad
         if wd != 0:
-            np.multiply(param, wd, out=w1)
-            w1 += grad
+            np.copyto(w1, grad)
+            axpy(wd, param, w1, w2)
             g = w1
+        tmp = w1 if g is not w1 else None
         sq = state["square_avg"]
         sq *= alpha
         np.multiply(g, g, out=w2)
-        w2 *= 1.0 - alpha
-        sq += w2
+        axpy(1.0 - alpha, w2, sq, tmp)
         if group["centered"]:
             ga = state["grad_avg"]
             ga *= alpha
-            np.multiply(g, 1.0 - alpha, out=w2)
-            ga += w2
+            axpy(1.0 - alpha, g, ga, w2)
             np.multiply(ga, ga, out=w2)
             np.subtract(sq, w2, out=w2)
             np.sqrt(w2, out=w2)
@@ -73,7 +73,5 @@ class RMSprop(Optimizer):
             buf = state["momentum_buffer"]
             buf *= group["momentum"]
             buf += w2
-            np.multiply(buf, lr, out=w2)
-        else:
-            w2 *= lr
-        return 1.0
+            return 1.0, lr, buf
+        return 1.0, lr, w2

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._ops import axpy
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -44,26 +45,19 @@ class SGD(Optimizer):
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
         d = grad
         if wd != 0:
-            np.multiply(param, wd, out=w1)
-            w1 += grad
+            np.copyto(w1, grad)
+            axpy(wd, param, w1, w2)
             d = w1
         if mu != 0:
             buf = state["momentum_buffer"]
             if step == 1:
-                buf[...] = d
+                np.copyto(buf, d)
             else:
                 buf *= mu
-                damp = group["dampening"]
-                if damp != 0:
-                    np.multiply(d, 1.0 - damp, out=w2)
-                    buf += w2
-                else:
-                    buf += d
+                axpy(1.0 - group["dampening"], d, buf, w2)
             if group["nesterov"]:
-                np.multiply(buf, mu, out=w2)
-                w2 += d
-                w2 *= lr
-                return 1.0
+                np.copyto(w2, d)
+                axpy(mu, buf, w2)
+                return 1.0, lr, w2
             d = buf
-        np.multiply(d, lr, out=w2)
-        return 1.0
+        return 1.0, lr, d
