@@ -280,3 +280,21 @@ def test_closure_is_called():
     loss = opt.step(closure)
     assert float(loss.item()) == 4.0
     np.testing.assert_allclose(p.data, [1.0])
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", dict(lr=0.01, weight_decay=0.1)),
+                                     ("SGD", dict(lr=0.05, momentum=0.9))])
+def test_non_contiguous_parameter_is_updated_in_place(name, kw):
+    base = np.asfortranarray(_init_arrays()[0])  # (6, 5), column-major: no BLAS fast path
+    p = nn.Parameter(base)
+    ref = nn.Parameter(np.ascontiguousarray(base))
+    assert not p.data.flags.c_contiguous
+    arr_id = id(p.data)
+    opt, opt_ref = getattr(optim, name)([p], **kw), getattr(optim, name)([ref], **kw)
+    for k in range(5):
+        g = _grad_fn([ref.data], k)[0]
+        p.grad, ref.grad = gn.Tensor(np.asfortranarray(g)), gn.Tensor(g)
+        opt.step()
+        opt_ref.step()
+    assert id(p.data) == arr_id
+    np.testing.assert_allclose(p.data, ref.data, rtol=1e-12)
