@@ -1,2 +1,333 @@
-"""(being written)"""
-__all__ = []
+"""Convolutions (cross-correlation, as in PyTorch) in NCHW / NCL layout.
+
+out[n, o, y, x] = b[o] + sum_{c, i, j} w[o, c, i, j] * xpad[n, c, y*sh + i*dh, x*sw + j*dw]
+
+Output size per axis: floor((N + P_lo + P_hi - d*(F - 1) - 1) / S) + 1, which is the
+course's floor((N - F + 2P) / S) + 1 when d = 1.
+
+How it is computed (and why):
+
+* the input is copied once into a zero-bordered buffer (taken from a small pool, so
+  the border never has to be re-zeroed and no page is faulted in again);
+* the column matrix ``cols`` (N, C*kh*kw, Ho*Wo) is filled by one strided copy per
+  kernel offset (a loop over offsets, never over pixels), then one batched GEMM
+  ``W (O, K) @ cols (N, K, Ho*Wo)`` gives the output already in NCHW, no transpose;
+* backward: dW = sum_n g_n cols_n^T (batched GEMM, then a sum over the batch),
+  db by a GEMV with a ones vector, and dx by one small GEMM per kernel offset added
+  into a padded buffer (col2im by kernel-offset slices).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+
+__all__ = ["conv1d", "conv2d", "conv_output_size", "resolve_padding", "Conv2dFunction",
+           "Conv1dFunction"]
+
+
+# ------------------------------------------------------------------ buffer pool
+class _Pool:
+    """A few scratch arrays keyed by (tag, shape, dtype), handed out and returned.
+
+    A buffer is taken in forward and given back once backward has used it; a taken
+    buffer is never handed out twice, so two layers (or two calls of one layer)
+    waiting for backward never share memory.
+    """
+
+    def __init__(self, max_per_key=4):
+        self.free = {}
+        self.max_per_key = max_per_key
+
+    def take(self, tag, shape, dtype, zero=False):
+        key = (tag, tuple(shape), np.dtype(dtype).str)
+        lst = self.free.get(key)
+        if lst:
+            a = lst.pop()
+            if zero:
+                a.fill(0)
+            return a
+        return np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
+
+    def give(self, tag, a):
+        if a is None:
+            return
+        key = (tag, a.shape, a.dtype.str)
+        lst = self.free.setdefault(key, [])
+        if len(lst) < self.max_per_key:
+            lst.append(a)
+
+
+_pool = _Pool()
+
+
+# ------------------------------------------------------------- size arithmetic
+def _pair(v, name, layer="conv2d"):
+    if isinstance(v, (int, np.integer)):
+        return int(v), int(v)
+    if isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(a, (int, np.integer))
+                                                             for a in v):
+        return int(v[0]), int(v[1])
+    raise ValueError(f"{layer}: {name} must be an int or a pair of ints, got {v!r}")
+
+
+def resolve_padding(padding, kernel_size, dilation, stride=(1, 1), layer="conv2d"):
+    """Padding as (top, bottom, left, right) from an int, a pair, 'valid', 'same' or 'full'.
+
+    'same' keeps the size at stride 1 (an odd total padding puts the extra row at the
+    bottom/right, as PyTorch does); 'full' pads d*(F-1) on both sides (every partial
+    overlap of kernel and image).
+    """
+    kh, kw = kernel_size
+    dh, dw = dilation
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode == "valid":
+            return 0, 0, 0, 0
+        if mode == "same":
+            if tuple(stride) != (1, 1):
+                raise ValueError(f"{layer}: padding='same' needs stride 1, got stride {stride}")
+            th, tw = dh * (kh - 1), dw * (kw - 1)
+            return th // 2, th - th // 2, tw // 2, tw - tw // 2
+        if mode == "full":
+            ph, pw = dh * (kh - 1), dw * (kw - 1)
+            return ph, ph, pw, pw
+        raise ValueError(f"{layer}: padding must be an int, a pair, 'valid', 'same' or 'full', "
+                         f"got {padding!r}")
+    ph, pw = _pair(padding, "padding", layer)
+    if ph < 0 or pw < 0:
+        raise ValueError(f"{layer}: padding must be >= 0, got {padding!r}")
+    return ph, ph, pw, pw
+
+
+def conv_output_size(n, k, stride=1, pad_lo=0, pad_hi=0, dilation=1, layer="conv", axis="",
+                     strict=False):
+    """floor((n + pad_lo + pad_hi - dilation*(k-1) - 1) / stride) + 1, with clear errors.
+
+    Raises when the (dilated) kernel is larger than the padded input, and, when
+    ``strict``, when the kernel does not tile the input exactly, showing the
+    arithmetic, e.g. ``(7 - 3 + 0) / 3 + 1 = 2.33``.
+    """
+    keff = dilation * (k - 1) + 1
+    span = n + pad_lo + pad_hi - keff
+    where = f" along {axis}" if axis else ""
+    if span < 0:
+        raise ValueError(f"{layer}: input too small{where}: size {n} with padding "
+                         f"{pad_lo}+{pad_hi} is {n + pad_lo + pad_hi}, smaller than the "
+                         f"kernel extent {keff} (kernel {k}, dilation {dilation})")
+    if strict and span % stride != 0:
+        pad = f"{pad_lo + pad_hi}"
+        kshow = f"{k}" if dilation == 1 else f"{keff} (kernel {k} dilated by {dilation})"
+        raise ValueError(f"{layer}: kernel does not fit exactly{where} (strict shapes): "
+                         f"(N - F + 2P)/S + 1 = ({n} - {kshow} + {pad}) / {stride} + 1 = "
+                         f"{span / stride + 1:.2f}, not an integer; change padding or stride")
+    return span // stride + 1
+
+
+# --------------------------------------------------------------- the kernels
+def _im2col(xpad, kh, kw, sh, sw, dh, dw, Ho, Wo, out):
+    """Fill ``out`` (N, C, kh, kw, Ho, Wo) with strided views of xpad, one copy per offset."""
+    for i in range(kh):
+        y0 = i * dh
+        for j in range(kw):
+            x0 = j * dw
+            out[:, :, i, j] = xpad[:, :, y0:y0 + sh * (Ho - 1) + 1:sh, x0:x0 + sw * (Wo - 1) + 1:sw]
+    return out
+
+
+class Conv2dFunction(Function):
+    """2-D cross-correlation; inputs x (N, C, H, W), w (O, C, kh, kw), b (O,) or None.
+
+    Output (N, O, Ho, Wo). ``pads`` is (top, bottom, left, right).
+    """
+
+    def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1)):
+        N, C, H, W = x.shape
+        O, Cw, kh, kw = w.shape
+        sh, sw = stride
+        dh, dw = dilation
+        pt, pb, pl, pr = pads
+        Hp, Wp = H + pt + pb, W + pl + pr
+        Ho = (Hp - dh * (kh - 1) - 1) // sh + 1
+        Wo = (Wp - dw * (kw - 1) - 1) // sw + 1
+        dt = np.result_type(x.dtype, w.dtype)
+        if pt or pb or pl or pr:
+            # a pooled buffer: only its thin border is zeroed, the interior is overwritten
+            xpad = _pool.take(("xpad", pads), (N, C, Hp, Wp), dt)
+            _zero_border(xpad, pads)
+            xpad[:, :, pt:pt + H, pl:pl + W] = x
+        else:
+            xpad = x
+        K = C * kh * kw
+        if kh == 1 and kw == 1 and sh == 1 and sw == 1 and xpad is x:
+            cols = None
+            colmat = x.reshape(N, C, H * W)
+        else:
+            cols = _pool.take("cols", (N, C, kh, kw, Ho, Wo), dt)
+            _im2col(xpad, kh, kw, sh, sw, dh, dw, Ho, Wo, cols)
+            colmat = cols.reshape(N, K, Ho * Wo)
+        if xpad is not x:
+            _pool.give(("xpad", pads), xpad)
+        w2 = w.reshape(O, K)
+        out = np.matmul(w2, colmat)  # (N, O, Ho*Wo): already NCHW
+        if b is not None:
+            out += b[:, None]
+        self.need = self.needs_input_grad
+        if any(self.need):
+            self.cols, self.colmat, self.w = cols, colmat, w
+            self.meta = (N, C, H, W, O, kh, kw, sh, sw, dh, dw, pads, Ho, Wo)
+            self.has_b = b is not None
+        elif cols is not None:
+            _pool.give("cols", cols)
+        return out.reshape(N, O, Ho, Wo)
+
+    def backward(self, g):
+        N, C, H, W, O, kh, kw, sh, sw, dh, dw, pads, Ho, Wo = self.meta
+        need = self.need
+        g3 = g.reshape(N, O, Ho * Wo)
+        gx = gw = gb = None
+        if len(need) > 1 and need[1]:
+            # per-sample GEMMs (O, HW) @ (HW, K), then a sum over the batch
+            gw = np.matmul(g3, self.colmat.transpose(0, 2, 1)).sum(axis=0)
+            gw = gw.reshape(self.w.shape)
+        if self.has_b and len(need) > 2 and need[2]:
+            ones = np.ones(Ho * Wo, dtype=g.dtype)
+            gb = np.ones(N, dtype=g.dtype) @ (g3 @ ones)
+        if self.cols is not None:
+            _pool.give("cols", self.cols)
+        self.cols = self.colmat = None
+        if need[0]:
+            gx = _conv2d_input_grad(g3, self.w, N, C, H, W, kh, kw, sh, sw, dh, dw, pads, Ho, Wo)
+        return (gx, gw, gb)[:len(need)]
+
+
+def _zero_border(xpad, pads):
+    pt, pb, pl, pr = pads
+    if pt:
+        xpad[:, :, :pt] = 0
+    if pb:
+        xpad[:, :, xpad.shape[2] - pb:] = 0
+    if pl:
+        xpad[:, :, :, :pl] = 0
+    if pr:
+        xpad[:, :, :, xpad.shape[3] - pr:] = 0
+
+
+def _conv2d_input_grad(g3, w, N, C, H, W, kh, kw, sh, sw, dh, dw, pads, Ho, Wo):
+    """dx by one GEMM per kernel offset, each added into its strided slice of a padded buffer."""
+    pt, pb, pl, pr = pads
+    Hp, Wp = H + pt + pb, W + pl + pr
+    dt = g3.dtype
+    if kh == 1 and kw == 1 and sh == 1 and sw == 1 and not any(pads):
+        return np.matmul(w.reshape(w.shape[0], C).T, g3).reshape(N, C, H, W)
+    gpad = np.zeros((N, C, Hp, Wp), dt)
+    wt = np.ascontiguousarray(w.transpose(2, 3, 1, 0))  # (kh, kw, C, O)
+    tmp = _pool.take("gxtmp", (N, C, Ho * Wo), dt)
+    for i in range(kh):
+        y0 = i * dh
+        for j in range(kw):
+            x0 = j * dw
+            np.matmul(wt[i, j], g3, out=tmp)
+            gpad[:, :, y0:y0 + sh * (Ho - 1) + 1:sh, x0:x0 + sw * (Wo - 1) + 1:sw] += \
+                tmp.reshape(N, C, Ho, Wo)
+    _pool.give("gxtmp", tmp)
+    if pt or pb or pl or pr:
+        return gpad[:, :, pt:pt + H, pl:pl + W]
+    return gpad
+
+
+class Conv1dFunction(Conv2dFunction):
+    """1-D cross-correlation: x (N, C, L), w (O, C, k) -> (N, O, Lo); a height-1 conv2d."""
+
+    def forward(self, x, w, b=None, stride=1, pads=(0, 0), dilation=1):
+        out = super().forward(x[:, :, None, :], w[:, :, None, :], b, stride=(1, stride),
+                              pads=(0, 0) + tuple(pads), dilation=(1, dilation))
+        return out[:, :, 0, :]
+
+    def backward(self, g):
+        grads = list(super().backward(g[:, :, None, :]))
+        for i in (0, 1):
+            if grads[i] is not None:
+                grads[i] = grads[i][:, :, 0, :]
+        return tuple(grads)
+
+
+# ------------------------------------------------------------------ function API
+def _arr(t):
+    return t.data if isinstance(t, Tensor) else np.asarray(t)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, strict=False, name="conv2d"):
+    """2-D cross-correlation (what deep learning calls convolution), NCHW.
+
+    x: (N, C, H, W); weight: (O, C, kh, kw); bias: (O,) or None -> (N, O, Ho, Wo).
+    ``padding``: int, (ph, pw), 'valid', 'same' or 'full'.
+
+    For a single image and a single kernel pass 2-D arrays: ``conv2d(image (H, W),
+    kernel (kh, kw))`` returns the (Ho, Wo) map (a Tensor).
+
+    >>> img = np.array([[0,10,10,0],[20,30,30,20],[10,20,20,10],[0,5,5,0]], float)
+    >>> conv2d(img, np.array([[1., 0], [0, 2]])).numpy()
+    array([[60., 70., 50.], [60., 70., 50.], [20., 30., 20.]])
+    """
+    xa, wa = _arr(x), _arr(weight)
+    if xa.ndim == 2 and wa.ndim == 2:
+        from .math import reshape
+        xt = x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=np.result_type(xa, wa,
+                                                                                        np.float32)))
+        wt = weight if isinstance(weight, Tensor) else Tensor(wa.astype(xt.dtype))
+        out = conv2d(reshape(xt, 1, 1, *xa.shape), reshape(wt, 1, 1, *wa.shape), bias, stride,
+                     padding, dilation, strict, name)
+        return reshape(out, *out.shape[2:])
+    if xa.ndim != 4:
+        raise ValueError(f"{name}: expected input of shape (N, C, H, W), got shape {xa.shape}")
+    if wa.ndim != 4:
+        raise ValueError(f"{name}: expected weight of shape (O, C, kh, kw), got shape {wa.shape}")
+    if xa.shape[1] != wa.shape[1]:
+        raise ValueError(f"{name}: input has {xa.shape[1]} channels but the weight expects "
+                         f"{wa.shape[1]} (input shape {xa.shape}, weight shape {wa.shape})")
+    st = _pair(stride, "stride", name)
+    dl = _pair(dilation, "dilation", name)
+    if min(st) < 1 or min(dl) < 1:
+        raise ValueError(f"{name}: stride and dilation must be >= 1, got {stride}, {dilation}")
+    pads = resolve_padding(padding, wa.shape[2:], dl, st, name)
+    conv_output_size(xa.shape[2], wa.shape[2], st[0], pads[0], pads[1], dl[0], name, "height",
+                     strict)
+    conv_output_size(xa.shape[3], wa.shape[3], st[1], pads[2], pads[3], dl[1], name, "width",
+                     strict)
+    if bias is None:
+        return Conv2dFunction.apply(x, weight, stride=st, pads=pads, dilation=dl)
+    return Conv2dFunction.apply(x, weight, bias, stride=st, pads=pads, dilation=dl)
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, strict=False, name="conv1d"):
+    """1-D cross-correlation: x (N, C, L), weight (O, C, k), bias (O,) -> (N, O, Lo).
+
+    ``padding``: int, 'valid', 'same' or 'full'.
+
+    >>> conv1d(gn.randn(2, 3, 10), gn.randn(4, 3, 3), padding="same").shape
+    (2, 4, 10)
+    """
+    xa, wa = _arr(x), _arr(weight)
+    if xa.ndim != 3:
+        raise ValueError(f"{name}: expected input of shape (N, C, L), got shape {xa.shape}")
+    if wa.ndim != 3:
+        raise ValueError(f"{name}: expected weight of shape (O, C, k), got shape {wa.shape}")
+    if xa.shape[1] != wa.shape[1]:
+        raise ValueError(f"{name}: input has {xa.shape[1]} channels but the weight expects "
+                         f"{wa.shape[1]} (input shape {xa.shape}, weight shape {wa.shape})")
+    if isinstance(stride, (tuple, list)):
+        stride = stride[0]
+    if isinstance(dilation, (tuple, list)):
+        dilation = dilation[0]
+    if isinstance(padding, (tuple, list)):
+        padding = padding[0]
+    if stride < 1 or dilation < 1:
+        raise ValueError(f"{name}: stride and dilation must be >= 1, got {stride}, {dilation}")
+    pads = resolve_padding(padding, (1, wa.shape[2]), (1, dilation), (1, stride), name)[2:]
+    conv_output_size(xa.shape[2], wa.shape[2], stride, pads[0], pads[1], dilation, name,
+                     "length", strict)
+    if bias is None:
+        return Conv1dFunction.apply(x, weight, stride=stride, pads=pads, dilation=dilation)
+    return Conv1dFunction.apply(x, weight, bias, stride=stride, pads=pads, dilation=dilation)

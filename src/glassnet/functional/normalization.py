@@ -1,2 +1,144 @@
-"""(being written)"""
-__all__ = []
+"""Batch normalization (Ioffe & Szegedy 2015) over the channel axis 1.
+
+Training: mu, var = batch mean and (biased) variance over every axis but 1;
+x_hat = (x - mu) / sqrt(var + eps); y = gamma * x_hat + beta; the running statistics
+are updated as PyTorch does: r = (1 - momentum) r + momentum * stat, with the
+unbiased variance M / (M - 1) var (M = elements per channel).
+Eval: the running statistics replace the batch ones.
+
+Backward (training), with dxh = g * gamma:
+dx = (1 / sigma) (dxh - mean(dxh) - x_hat * mean(dxh * x_hat)),
+dgamma = sum(g * x_hat), dbeta = sum(g).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+
+__all__ = ["batch_norm", "layer_norm", "BatchNormFunction", "LayerNormFunction"]
+
+
+def _bshape(x):
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+class BatchNormFunction(Function):
+    """One node for y = gamma * (x - mu) / sqrt(var + eps) + beta (see the module doc)."""
+
+    def forward(self, x, gamma=None, beta=None, running_mean=None, running_var=None,
+                training=True, momentum=0.1, eps=1e-5):
+        axes = (0,) + tuple(range(2, x.ndim))
+        bs = _bshape(x)
+        if training:
+            mu = x.mean(axis=axes)
+            xc = x - mu.reshape(bs)
+            var = np.mean(xc * xc, axis=axes)
+            if running_mean is not None:
+                m = x.size // x.shape[1]
+                running_mean *= 1 - momentum
+                running_mean += momentum * mu.astype(running_mean.dtype)
+                running_var *= 1 - momentum
+                running_var += (momentum * var * (m / max(m - 1, 1))).astype(running_var.dtype)
+        else:
+            mu = running_mean.astype(x.dtype)
+            var = running_var.astype(x.dtype)
+            xc = x - mu.reshape(bs)
+        inv = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
+        xhat = xc
+        xhat *= inv.reshape(bs)
+        self.xhat, self.inv, self.training, self.axes, self.bs = xhat, inv, training, axes, bs
+        self.gamma = gamma
+        if gamma is None:
+            y = xhat.copy()
+        else:
+            y = xhat * gamma.reshape(bs)
+        if beta is not None:
+            y += beta.reshape(bs)
+        return y
+
+    def backward(self, g):
+        xhat, inv, axes, bs = self.xhat, self.inv, self.axes, self.bs
+        need = self.needs_input_grad
+        gg = gb = gx = None
+        if len(need) > 1 and need[1]:
+            gg = (g * xhat).sum(axis=axes)
+        if len(need) > 2 and need[2]:
+            gb = g.sum(axis=axes)
+        if need[0]:
+            scale = inv if self.gamma is None else inv * self.gamma
+            if self.training:
+                m = g.size // g.shape[1]
+                sg = g.sum(axis=axes) / m
+                sgx = (g * xhat).sum(axis=axes) / m
+                gx = g - sg.reshape(bs)
+                gx -= xhat * sgx.reshape(bs)
+                gx *= scale.reshape(bs)
+            else:
+                gx = g * scale.reshape(bs)
+        return gx, gg, gb
+
+
+def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Batch normalization over axis 1 of (N, C) or (N, C, ...) input (PyTorch's signature).
+
+    ``running_mean``/``running_var`` (C,) arrays are updated in place in training.
+
+    >>> y = batch_norm(gn.randn(8, 3, 4, 4), training=True)
+    >>> y.shape
+    (8, 3, 4, 4)
+    """
+    a = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if a.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got shape {a.shape}")
+    if training and a.size // a.shape[1] < 2:
+        raise ValueError(f"batch_norm: training needs more than one value per channel, got "
+                         f"input shape {a.shape}")
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm: eval mode needs running_mean and running_var")
+    return BatchNormFunction.apply(x, weight, bias, running_mean=running_mean,
+                                   running_var=running_var,
+                                   training=bool(training), momentum=float(momentum),
+                                   eps=float(eps))
+
+
+class LayerNormFunction(Function):
+    """y = gamma * (x - mean) / sqrt(var + eps) + beta over the last ``k`` axes."""
+
+    def forward(self, x, gamma=None, beta=None, k=1, eps=1e-5):
+        axes = tuple(range(x.ndim - k, x.ndim))
+        mu = x.mean(axis=axes, keepdims=True)
+        xc = x - mu
+        var = np.mean(xc * xc, axis=axes, keepdims=True)
+        inv = 1.0 / np.sqrt(var + eps)
+        xhat = xc * inv
+        self.xhat, self.inv, self.axes, self.gamma, self.k = xhat, inv, axes, gamma, k
+        y = xhat * gamma if gamma is not None else xhat.copy()
+        if beta is not None:
+            y += beta
+        return y
+
+    def backward(self, g):
+        xhat, inv, axes, k = self.xhat, self.inv, self.axes, self.k
+        need = self.needs_input_grad
+        lead = tuple(range(g.ndim - k))
+        gg = (g * xhat).sum(axis=lead) if len(need) > 1 and need[1] else None
+        gb = g.sum(axis=lead) if len(need) > 2 and need[2] else None
+        gx = None
+        if need[0]:
+            dxh = g * self.gamma if self.gamma is not None else g
+            gx = inv * (dxh - dxh.mean(axis=axes, keepdims=True)
+                        - xhat * (dxh * xhat).mean(axis=axes, keepdims=True))
+        return gx, gg, gb
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer normalization over the trailing ``normalized_shape`` axes (PyTorch's signature)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    a = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if tuple(a.shape[a.ndim - len(shape):]) != shape:
+        raise ValueError(f"layer_norm: input shape {a.shape} does not end with normalized_shape "
+                         f"{shape}")
+    return LayerNormFunction.apply(x, weight, bias, k=len(shape), eps=float(eps))

@@ -1,2 +1,285 @@
-"""(being written)"""
-__all__ = []
+"""Pooling over windows of NCHW (and NCL) maps.
+
+Every pool is computed as a loop over the k*k window offsets, each a strided slice
+of the whole batch: a 2x2/2 max pool is four slices and three ``np.maximum`` calls
+(no reshape, no fancy indexing). Backward routes gradients through the same slices.
+
+Output size per axis: floor((N + 2P - F) / S) + 1.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from .conv import _pair, conv_output_size
+
+__all__ = ["max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "global_avg_pool2d",
+           "adaptive_avg_pool2d", "lp_pool2d", "stochastic_pool2d", "max_avg_pool2d"]
+
+
+def _slices(Ho, Wo, kh, kw, sh, sw):
+    """(i, j, window-offset slice) for every kernel offset."""
+    for i in range(kh):
+        for j in range(kw):
+            yield i * kw + j, (slice(None), slice(None), slice(i, i + sh * (Ho - 1) + 1, sh),
+                               slice(j, j + sw * (Wo - 1) + 1, sw))
+
+
+def _padded(x, ph, pw, fill):
+    if not ph and not pw:
+        return x
+    N, C, H, W = x.shape
+    xp = np.full((N, C, H + 2 * ph, W + 2 * pw), fill, dtype=x.dtype)
+    xp[:, :, ph:ph + H, pw:pw + W] = x
+    return xp
+
+
+def _unpad(g, ph, pw):
+    if not ph and not pw:
+        return g
+    return g[:, :, ph:g.shape[2] - ph, pw:g.shape[3] - pw]
+
+
+class MaxPool2dFunction(Function):
+    """y = max over each window; the gradient goes to the (first) max position only."""
+
+    def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0)):
+        kh, kw = kernel
+        sh, sw = stride
+        ph, pw = padding
+        xp = _padded(x, ph, pw, -np.inf)
+        Hp, Wp = xp.shape[2:]
+        Ho, Wo = (Hp - kh) // sh + 1, (Wp - kw) // sw + 1
+        it = _slices(Ho, Wo, kh, kw, sh, sw)
+        _, s0 = next(it)
+        out = xp[s0].copy()
+        record = any(self.needs_input_grad)
+        arg = np.zeros(out.shape, np.uint8) if record else None
+        for o, s in it:
+            v = xp[s]
+            if record:
+                # strict '>' keeps the first maximum, like PyTorch
+                np.copyto(arg, o, where=v > out)
+            np.maximum(out, v, out=out)
+        if record:
+            self.arg, self.meta = arg, (x.shape, kh, kw, sh, sw, ph, pw, Ho, Wo)
+        return out
+
+    def backward(self, g):
+        shape, kh, kw, sh, sw, ph, pw, Ho, Wo = self.meta
+        N, C, H, W = shape
+        arg = self.arg
+        gp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), g.dtype)
+        for o, s in _slices(Ho, Wo, kh, kw, sh, sw):
+            gp[s] += g * (arg == o)
+        return _unpad(gp, ph, pw)
+
+
+class AvgPool2dFunction(Function):
+    """y = mean over each window (padding counted as zeros, as PyTorch's default)."""
+
+    def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0)):
+        kh, kw = kernel
+        sh, sw = stride
+        ph, pw = padding
+        xp = _padded(x, ph, pw, 0)
+        Hp, Wp = xp.shape[2:]
+        Ho, Wo = (Hp - kh) // sh + 1, (Wp - kw) // sw + 1
+        it = _slices(Ho, Wo, kh, kw, sh, sw)
+        _, s0 = next(it)
+        out = xp[s0].copy()
+        for _, s in it:
+            out += xp[s]
+        out *= 1.0 / (kh * kw)
+        self.meta = (x.shape, kh, kw, sh, sw, ph, pw, Ho, Wo)
+        return out
+
+    def backward(self, g):
+        shape, kh, kw, sh, sw, ph, pw, Ho, Wo = self.meta
+        N, C, H, W = shape
+        gs = g * (1.0 / (kh * kw))
+        gp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), g.dtype)
+        for _, s in _slices(Ho, Wo, kh, kw, sh, sw):
+            gp[s] += gs
+        return _unpad(gp, ph, pw)
+
+
+class StochasticPool2dFunction(Function):
+    """Stochastic pooling (Zeiler & Fergus 2013) on non-negative activations.
+
+    p_i = a_i / sum_j a_j in each window. Training: y = a_k with k ~ p (the gradient
+    goes to a_k). Eval: y = sum_i p_i a_i = sum a_i^2 / sum a_i, with
+    dy/da_i = (2 a_i S1 - S2) / S1^2 (S1 = sum a, S2 = sum a^2; a window of zeros gives 0).
+    """
+
+    def forward(self, x, kernel=(2, 2), stride=(2, 2), training=True):
+        kh, kw = kernel
+        sh, sw = stride
+        if (x < 0).any():
+            raise ValueError("stochastic_pool2d: activations must be non-negative (apply it "
+                             "after a ReLU); got a negative value")
+        Hp, Wp = x.shape[2:]
+        Ho, Wo = (Hp - kh) // sh + 1, (Wp - kw) // sw + 1
+        offs = list(_slices(Ho, Wo, kh, kw, sh, sw))
+        s1 = np.zeros((x.shape[0], x.shape[1], Ho, Wo), x.dtype)
+        for _, s in offs:
+            s1 += x[s]
+        self.meta = (x.shape, kh, kw, sh, sw, Ho, Wo, training)
+        if training:
+            # inverse-CDF sampling: the first offset whose running sum passes u * S1
+            u = backend.rng().random(s1.shape).astype(x.dtype) * s1
+            csum = np.zeros_like(s1)
+            arg = np.full(s1.shape, 255, np.uint8)
+            out = np.zeros_like(s1)
+            for o, s in offs:
+                v = x[s]
+                csum += v
+                pick = (arg == 255) & (csum > u)
+                np.copyto(arg, o, where=pick)
+                np.copyto(out, v, where=pick)
+            self.arg = arg
+            return out
+        s2 = np.zeros_like(s1)
+        for _, s in offs:
+            s2 += x[s] * x[s]
+        safe = np.where(s1 > 0, s1, 1)
+        self.x, self.s1, self.s2 = x, safe, s2
+        self.zero = s1 <= 0
+        return np.where(self.zero, 0, s2 / safe)
+
+    def backward(self, g):
+        shape, kh, kw, sh, sw, Ho, Wo, training = self.meta
+        gx = np.zeros(shape, g.dtype)
+        offs = _slices(Ho, Wo, kh, kw, sh, sw)
+        if training:
+            for o, s in offs:
+                gx[s] += g * (self.arg == o)
+            return gx
+        s1, s2 = self.s1, self.s2
+        gz = np.where(self.zero, 0, g) / (s1 * s1)
+        for _, s in offs:
+            gx[s] += gz * (2 * self.x[s] * s1 - s2)
+        return gx
+
+
+# ----------------------------------------------------------------- helpers
+def _check(x, name, ndim=4):
+    a = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if a.ndim != ndim:
+        want = "(N, C, H, W)" if ndim == 4 else "(N, C, L)"
+        raise ValueError(f"{name}: expected input of shape {want}, got shape {a.shape}")
+    return a
+
+
+def _args(x, kernel_size, stride, padding, name, strict=False):
+    a = _check(x, name)
+    k = _pair(kernel_size, "kernel_size", name)
+    s = k if stride is None else _pair(stride, "stride", name)
+    p = _pair(padding, "padding", name)
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise ValueError(f"{name}: padding {p} must be at most half the kernel size {k}")
+    conv_output_size(a.shape[2], k[0], s[0], p[0], p[0], 1, name, "height", strict)
+    conv_output_size(a.shape[3], k[1], s[1], p[1], p[1], 1, name, "width", strict)
+    return k, s, p
+
+
+def max_pool2d(x, kernel_size=2, stride=None, padding=0, strict=False, name="max_pool2d"):
+    """Max over each kh x kw window (stride defaults to the kernel size).
+
+    (N, C, H, W) -> (N, C, Ho, Wo). The gradient flows only to each window's maximum.
+
+    >>> max_pool2d(gn.randn(1, 1, 4, 4), 2).shape   # the 2x2 block maxima
+    (1, 1, 2, 2)
+    """
+    k, s, p = _args(x, kernel_size, stride, padding, name, strict)
+    return MaxPool2dFunction.apply(x, kernel=k, stride=s, padding=p)
+
+
+def avg_pool2d(x, kernel_size=2, stride=None, padding=0, strict=False, name="avg_pool2d"):
+    """Mean over each kh x kw window; (N, C, H, W) -> (N, C, Ho, Wo)."""
+    k, s, p = _args(x, kernel_size, stride, padding, name, strict)
+    return AvgPool2dFunction.apply(x, kernel=k, stride=s, padding=p)
+
+
+def _as_2d(x):
+    from .math import unsqueeze
+    return unsqueeze(x, 2)
+
+
+def _from_2d(y):
+    from .math import squeeze
+    return squeeze(y, 2)
+
+
+def max_pool1d(x, kernel_size=2, stride=None, padding=0, strict=False, name="max_pool1d"):
+    """Max over windows of length k along the last axis: (N, C, L) -> (N, C, Lo)."""
+    _check(x, name, 3)
+    k = kernel_size[0] if isinstance(kernel_size, (tuple, list)) else kernel_size
+    s = k if stride is None else (stride[0] if isinstance(stride, (tuple, list)) else stride)
+    p = padding[0] if isinstance(padding, (tuple, list)) else padding
+    return _from_2d(max_pool2d(_as_2d(x), (1, k), (1, s), (0, p), strict, name))
+
+
+def avg_pool1d(x, kernel_size=2, stride=None, padding=0, strict=False, name="avg_pool1d"):
+    """Mean over windows of length k along the last axis: (N, C, L) -> (N, C, Lo)."""
+    _check(x, name, 3)
+    k = kernel_size[0] if isinstance(kernel_size, (tuple, list)) else kernel_size
+    s = k if stride is None else (stride[0] if isinstance(stride, (tuple, list)) else stride)
+    p = padding[0] if isinstance(padding, (tuple, list)) else padding
+    return _from_2d(avg_pool2d(_as_2d(x), (1, k), (1, s), (0, p), strict, name))
+
+
+def global_avg_pool2d(x, name="global_avg_pool2d"):
+    """Mean over H and W, keeping them as size 1: (N, C, H, W) -> (N, C, 1, 1)."""
+    from .math import mean
+    _check(x, name)
+    return mean(x, axis=(2, 3), keepdims=True)
+
+
+def adaptive_avg_pool2d(x, output_size=1, name="adaptive_avg_pool2d"):
+    """Average pooling to a fixed (oh, ow) output; H, W must be multiples of oh, ow.
+
+    output_size=1 is global average pooling.
+    """
+    a = _check(x, name)
+    oh, ow = _pair(output_size, "output_size", name)
+    if (oh, ow) == (1, 1):
+        return global_avg_pool2d(x, name)
+    H, W = a.shape[2:]
+    if H % oh or W % ow:
+        raise ValueError(f"{name}: input size {H}x{W} is not a multiple of output_size "
+                         f"{oh}x{ow} (only evenly dividing sizes are supported)")
+    return avg_pool2d(x, (H // oh, W // ow), name=name)
+
+
+def lp_pool2d(x, norm_type=2.0, kernel_size=2, stride=None, name="lp_pool2d"):
+    """Power-average pooling: y = (sum_window x^p)^(1/p); p = 2 is L2 pooling.
+
+    As PyTorch's LPPool2d (no padding). For p = 2 the gradient is x / y per window.
+    """
+    from .math import pow as _pow
+    k, s, _ = _args(x, kernel_size, stride, 0, name)
+    p = float(norm_type)
+    xp = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    summed = avg_pool2d(_pow(xp, p), k, s, name=name) * float(k[0] * k[1])
+    return _pow(summed, 1.0 / p)
+
+
+def stochastic_pool2d(x, kernel_size=2, stride=None, training=True,
+                      name="stochastic_pool2d"):
+    """Stochastic pooling: sample by activation in training, probability-weighted mean in eval.
+
+    Input must be non-negative (after ReLU); (N, C, H, W) -> (N, C, Ho, Wo).
+    """
+    k, s, _ = _args(x, kernel_size, stride, 0, name)
+    return StochasticPool2dFunction.apply(x, kernel=k, stride=s, training=bool(training))
+
+
+def max_avg_pool2d(x, kernel_size=2, stride=None, padding=0, alpha=0.5,
+                   name="max_avg_pool2d"):
+    """Mixed pooling: y = alpha * maxpool(x) + (1 - alpha) * avgpool(x)."""
+    m = max_pool2d(x, kernel_size, stride, padding, name=name)
+    a = avg_pool2d(x, kernel_size, stride, padding, name=name)
+    return m * float(alpha) + a * float(1.0 - alpha)

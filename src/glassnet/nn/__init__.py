@@ -11,5 +11,8 @@ from .regularization import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
+from .residual import *  # noqa: F401,F403
+from . import kernels  # noqa: F401
+from .kernels import FixedConv2d  # noqa: F401
 from .recurrent import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403

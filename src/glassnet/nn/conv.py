@@ -1,2 +1,204 @@
-"""(being written)"""
-__all__ = []
+"""Convolution layers: ``Conv1d`` and ``Conv2d`` (PyTorch names, arguments and weight layout).
+
+Output size per axis: floor((N - F + 2P) / S) + 1 (with dilation d, F becomes d(F-1)+1).
+``strict=True`` on a layer, or ``nn.set_strict_shapes(True)`` for every layer, turns a
+kernel that does not tile the input exactly into an error showing that arithmetic.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend
+from ..functional import conv as C
+from . import init
+from .module import Module, Parameter
+
+__all__ = ["Conv1d", "Conv2d", "set_strict_shapes", "get_strict_shapes"]
+
+_strict = [False]
+
+
+def set_strict_shapes(flag: bool = True) -> None:
+    """Make every conv and pooling layer check that its kernel fits the input exactly.
+
+    >>> nn.set_strict_shapes(True)   # 3x3 on 7x7 with stride 3 now raises: (7 - 3)/3 + 1 = 2.33
+    """
+    _strict[0] = bool(flag)
+
+
+def get_strict_shapes() -> bool:
+    """Whether the global strict-shapes switch is on."""
+    return _strict[0]
+
+
+def _positive_pair(v, name, layer, allow_zero=False):
+    p = C._pair(v, name, layer)
+    lo = 0 if allow_zero else 1
+    if p[0] < lo or p[1] < lo:
+        raise ValueError(f"{layer}: {name} must be >= {lo}, got {v!r}")
+    return p
+
+
+class Conv2d(Module):
+    """2-D convolution (cross-correlation) over (N, C_in, H, W) -> (N, C_out, Ho, Wo).
+
+    out = b + sum_{c,i,j} W[o, c, i, j] * x[n, c, y*s + i*d, x*s + j*d]; weight
+    (out_channels, in_channels, kh, kw), initialised like PyTorch (Kaiming uniform, a=sqrt(5)).
+    ``padding``: int, (ph, pw), 'valid', 'same' or 'full'. ``groups`` must be 1.
+
+    >>> conv = nn.Conv2d(3, 10, 5, padding=2)
+    >>> conv.output_shape((1, 3, 32, 32)), conv.num_parameters()
+    ((1, 10, 32, 32), 760)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, strict: bool = False,
+                 dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        for n, v in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(v, (int, np.integer)) or v <= 0:
+                raise ValueError(f"{name}: {n} must be a positive integer, got {v!r}")
+        if groups != 1:
+            raise ValueError(f"{name}: only groups=1 is supported, got groups={groups!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _positive_pair(kernel_size, "kernel_size", name)
+        self.stride = _positive_pair(stride, "stride", name)
+        self.dilation = _positive_pair(dilation, "dilation", name)
+        self.padding = padding if isinstance(padding, str) else C._pair(padding, "padding", name)
+        self._pads = C.resolve_padding(self.padding, self.kernel_size, self.dilation,
+                                       self.stride, name)
+        self.groups = 1
+        self.strict = bool(strict)
+        dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+        xp = backend.xp()
+        self.weight = Parameter(xp.empty((out_channels, in_channels) + self.kernel_size, dt))
+        self.bias = Parameter(xp.empty((out_channels,), dt)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+            bound = 1.0 / math.sqrt(fan_in)
+            init.uniform_(self.bias, -bound, bound)
+
+    def _label(self):
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+    def _out_hw(self, H, W):
+        label = self._label()
+        strict = self.strict or _strict[0]
+        kh, kw = self.kernel_size
+        pt, pb, pl, pr = self._pads
+        Ho = C.conv_output_size(H, kh, self.stride[0], pt, pb, self.dilation[0], label, "height",
+                                strict)
+        Wo = C.conv_output_size(W, kw, self.stride[1], pl, pr, self.dilation[1], label, "width",
+                                strict)
+        return Ho, Wo
+
+    def output_shape(self, input_shape):
+        """The output shape for ``input_shape`` (N, C, H, W), computed without running."""
+        shape = tuple(input_shape)
+        if len(shape) != 4 or shape[1] != self.in_channels:
+            raise ValueError(f"{self._label()}: expected input shape (N, {self.in_channels}, H, W)"
+                             f", got {shape}")
+        return (shape[0], self.out_channels) + self._out_hw(shape[2], shape[3])
+
+    def forward(self, x):
+        self.output_shape(x.shape)
+        return C.Conv2dFunction.apply(*((x, self.weight) if self.bias is None else
+                                        (x, self.weight, self.bias)),
+                                      stride=self.stride, pads=self._pads,
+                                      dilation=self.dilation)
+
+    def extra_repr(self):
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self._pads != (0, 0, 0, 0):
+            s += f", padding={self.padding!r}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv1d(Module):
+    """1-D convolution over (N, C_in, L) -> (N, C_out, Lo); weight (out, in, k).
+
+    ``padding``: int, 'valid', 'same' or 'full'.
+
+    >>> nn.Conv1d(4, 8, 3, padding="same")(gn.randn(2, 4, 50)).shape
+    (2, 8, 50)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, strict: bool = False,
+                 dtype=None):
+        super().__init__()
+        name = type(self).__name__
+
+        def one(v, n, lo=1):
+            if isinstance(v, (tuple, list)) and len(v) == 1:
+                v = v[0]
+            if not isinstance(v, (int, np.integer)) or v < lo:
+                raise ValueError(f"{name}: {n} must be an integer >= {lo}, got {v!r}")
+            return int(v)
+
+        for n, v in (("in_channels", in_channels), ("out_channels", out_channels)):
+            one(v, n)
+        if groups != 1:
+            raise ValueError(f"{name}: only groups=1 is supported, got groups={groups!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = one(kernel_size, "kernel_size")
+        self.stride = one(stride, "stride")
+        self.dilation = one(dilation, "dilation")
+        self.padding = padding if isinstance(padding, str) else one(padding, "padding", 0)
+        self._pads = C.resolve_padding(self.padding, (1, self.kernel_size), (1, self.dilation),
+                                       (1, self.stride), name)[2:]
+        self.groups = 1
+        self.strict = bool(strict)
+        dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+        xp = backend.xp()
+        self.weight = Parameter(xp.empty((out_channels, in_channels, self.kernel_size), dt))
+        self.bias = Parameter(xp.empty((out_channels,), dt)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1.0 / math.sqrt(self.in_channels * self.kernel_size)
+            init.uniform_(self.bias, -bound, bound)
+
+    def output_shape(self, input_shape):
+        """The output shape for ``input_shape`` (N, C, L), computed without running."""
+        shape = tuple(input_shape)
+        label = f"{type(self).__name__}({self.extra_repr()})"
+        if len(shape) != 3 or shape[1] != self.in_channels:
+            raise ValueError(f"{label}: expected input shape (N, {self.in_channels}, L), "
+                             f"got {shape}")
+        Lo = C.conv_output_size(shape[2], self.kernel_size, self.stride, self._pads[0],
+                                self._pads[1], self.dilation, label, "length",
+                                self.strict or _strict[0])
+        return (shape[0], self.out_channels, Lo)
+
+    def forward(self, x):
+        self.output_shape(x.shape)
+        return C.Conv1dFunction.apply(*((x, self.weight) if self.bias is None else
+                                        (x, self.weight, self.bias)),
+                                      stride=self.stride, pads=self._pads,
+                                      dilation=self.dilation)
+
+    def extra_repr(self):
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self._pads != (0, 0):
+            s += f", padding={self.padding!r}"
+        if self.dilation != 1:
+            s += f", dilation={self.dilation}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s

@@ -1,2 +1,182 @@
-"""(being written)"""
-__all__ = []
+"""Pooling layers (no parameters): max, average, global average, L^p, stochastic, max+average.
+
+All take (N, C, H, W) (the 1-D ones (N, C, L)); stride defaults to the kernel size.
+Output size per axis: floor((N + 2P - F) / S) + 1.
+"""
+from __future__ import annotations
+
+from ..functional import conv as C
+from ..functional import pooling as P
+from .conv import _strict
+from .module import Module
+
+__all__ = ["MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool2d",
+           "GlobalAvgPool2d", "LPPool2d", "StochasticPool2d", "MaxAvgPool2d"]
+
+
+class _Pool2d(Module):
+    _fn = None
+
+    def __init__(self, kernel_size=2, stride=None, padding=0, strict: bool = False):
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = C._pair(kernel_size, "kernel_size", name)
+        self.stride = self.kernel_size if stride is None else C._pair(stride, "stride", name)
+        self.padding = C._pair(padding, "padding", name)
+        if min(self.kernel_size) < 1 or min(self.stride) < 1:
+            raise ValueError(f"{name}: kernel_size and stride must be >= 1, got "
+                             f"{kernel_size!r}, {stride!r}")
+        self.strict = bool(strict)
+
+    def _label(self):
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+    def output_shape(self, input_shape):
+        """The output shape for ``input_shape`` (N, C, H, W), computed without running."""
+        s = tuple(input_shape)
+        if len(s) != 4:
+            raise ValueError(f"{self._label()}: expected input shape (N, C, H, W), got {s}")
+        st = self.strict or _strict[0]
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        Ho = C.conv_output_size(s[2], kh, sh, ph, ph, 1, self._label(), "height", st)
+        Wo = C.conv_output_size(s[3], kw, sw, pw, pw, 1, self._label(), "width", st)
+        return (s[0], s[1], Ho, Wo)
+
+    def forward(self, x):
+        self.output_shape(x.shape)
+        return type(self)._fn(x, self.kernel_size, self.stride, self.padding, name=self._label())
+
+    def extra_repr(self):
+        s = f"kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        return s
+
+
+class MaxPool2d(_Pool2d):
+    """Max over each window; the gradient goes only to the maximum.
+
+    >>> nn.MaxPool2d(2)(gn.randn(1, 1, 4, 4)).shape
+    (1, 1, 2, 2)
+    """
+    _fn = staticmethod(P.max_pool2d)
+
+
+class AvgPool2d(_Pool2d):
+    """Mean over each window (zero padding counted, as PyTorch's default)."""
+    _fn = staticmethod(P.avg_pool2d)
+
+
+class MaxAvgPool2d(_Pool2d):
+    """Mixed pooling y = alpha * max + (1 - alpha) * mean over each window."""
+
+    def __init__(self, kernel_size=2, stride=None, padding=0, alpha: float = 0.5,
+                 strict: bool = False):
+        super().__init__(kernel_size, stride, padding, strict)
+        self.alpha = float(alpha)
+
+    def forward(self, x):
+        self.output_shape(x.shape)
+        return P.max_avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.alpha,
+                                name=self._label())
+
+
+class LPPool2d(_Pool2d):
+    """y = (sum_window x^p)^(1/p) (p = norm_type; 2 is L2 pooling), no padding."""
+
+    def __init__(self, norm_type: float = 2.0, kernel_size=2, stride=None, strict: bool = False):
+        super().__init__(kernel_size, stride, 0, strict)
+        self.norm_type = float(norm_type)
+
+    def forward(self, x):
+        self.output_shape(x.shape)
+        return P.lp_pool2d(x, self.norm_type, self.kernel_size, self.stride, name=self._label())
+
+    def extra_repr(self):
+        return f"norm_type={self.norm_type}, " + super().extra_repr()
+
+
+class StochasticPool2d(_Pool2d):
+    """Stochastic pooling: samples a_k with p = a / sum(a) while training; in eval
+    the probability-weighted average sum(a^2) / sum(a). Use after a ReLU."""
+
+    def __init__(self, kernel_size=2, stride=None, strict: bool = False):
+        super().__init__(kernel_size, stride, 0, strict)
+
+    def forward(self, x):
+        self.output_shape(x.shape)
+        return P.stochastic_pool2d(x, self.kernel_size, self.stride, training=self.training,
+                                   name=self._label())
+
+
+class _Pool1d(Module):
+    _fn = None
+
+    def __init__(self, kernel_size=2, stride=None, padding=0, strict: bool = False):
+        super().__init__()
+        self.kernel_size = int(kernel_size)
+        self.stride = self.kernel_size if stride is None else int(stride)
+        self.padding = int(padding)
+        self.strict = bool(strict)
+
+    def output_shape(self, input_shape):
+        s = tuple(input_shape)
+        label = f"{type(self).__name__}({self.extra_repr()})"
+        if len(s) != 3:
+            raise ValueError(f"{label}: expected input shape (N, C, L), got {s}")
+        Lo = C.conv_output_size(s[2], self.kernel_size, self.stride, self.padding, self.padding,
+                                1, label, "length", self.strict or _strict[0])
+        return (s[0], s[1], Lo)
+
+    def forward(self, x):
+        self.output_shape(x.shape)
+        return type(self)._fn(x, self.kernel_size, self.stride, self.padding,
+                              name=type(self).__name__)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool1d(_Pool1d):
+    """Max over windows along the last axis: (N, C, L) -> (N, C, Lo)."""
+    _fn = staticmethod(P.max_pool1d)
+
+
+class AvgPool1d(_Pool1d):
+    """Mean over windows along the last axis: (N, C, L) -> (N, C, Lo)."""
+    _fn = staticmethod(P.avg_pool1d)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size (1: global average pooling); (N, C, H, W) ->
+    (N, C, oh, ow). H and W must be multiples of the output size."""
+
+    def __init__(self, output_size=1):
+        super().__init__()
+        self.output_size = C._pair(output_size, "output_size", type(self).__name__)
+
+    def output_shape(self, input_shape):
+        s = tuple(input_shape)
+        return (s[0], s[1]) + self.output_size
+
+    def forward(self, x):
+        return P.adaptive_avg_pool2d(x, self.output_size, name=type(self).__name__)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class GlobalAvgPool2d(Module):
+    """Mean over H and W: (N, C, H, W) -> (N, C) (flatten=True) or (N, C, 1, 1)."""
+
+    def __init__(self, flatten: bool = True):
+        super().__init__()
+        self.flatten = bool(flatten)
+
+    def output_shape(self, input_shape):
+        s = tuple(input_shape)
+        return (s[0], s[1]) if self.flatten else (s[0], s[1], 1, 1)
+
+    def forward(self, x):
+        y = P.global_avg_pool2d(x, name=type(self).__name__)
+        return y.reshape(y.shape[0], y.shape[1]) if self.flatten else y

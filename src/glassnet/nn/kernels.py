@@ -1,0 +1,137 @@
+"""Fixed (hand-designed) image kernels, as arrays and as a non-learnable conv layer.
+
+Apply one to an image with ``functional.conv2d(image, kernel)``, or use
+``FixedConv2d("sobel_x")`` as a layer (its weight is a buffer, not a parameter).
+
+>>> from glassnet.nn import kernels
+>>> edges = gn.functional.conv2d(image, kernels.sobel_x(), padding=1)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..functional import conv as C
+from .module import Module
+
+__all__ = ["sobel_x", "sobel_y", "vertical_line", "horizontal_line", "gabor", "blur",
+           "sharpen", "get_kernel", "FixedConv2d"]
+
+
+def sobel_x():
+    """Sobel operator for horizontal change (responds to vertical edges)."""
+    return np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32)
+
+
+def sobel_y():
+    """Sobel operator for vertical change (responds to horizontal edges)."""
+    return sobel_x().T.copy()
+
+
+def vertical_line():
+    """Responds to a bright one-pixel vertical line on a dark background."""
+    return np.array([[-1, 2, -1], [-1, 2, -1], [-1, 2, -1]], np.float32)
+
+
+def horizontal_line():
+    """Responds to a bright one-pixel horizontal line on a dark background."""
+    return vertical_line().T.copy()
+
+
+def blur(size: int = 3):
+    """Box blur: a size x size kernel of 1 / size^2."""
+    if not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"blur: size must be a positive integer, got {size!r}")
+    return np.full((size, size), 1.0 / (size * size), np.float32)
+
+
+def sharpen():
+    """Sharpen: 5 x centre minus the four neighbours (sums to 1)."""
+    return np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], np.float32)
+
+
+def gabor(theta: float = 0.0, sigma: float = 2.0, lambd: float = 4.0, psi: float = 0.0,
+          gamma: float = 0.5, size: int = 7):
+    """Gabor kernel g(x, y) = exp(-(x'^2 + gamma^2 y'^2) / (2 sigma^2)) cos(2 pi x' / lambd + psi),
+    x' = x cos(theta) + y sin(theta), y' = -x sin(theta) + y cos(theta); (size, size)."""
+    if not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"gabor: size must be a positive integer, got {size!r}")
+    if sigma <= 0 or lambd <= 0:
+        raise ValueError(f"gabor: sigma and lambd must be > 0, got {sigma}, {lambd}")
+    half = (size - 1) / 2.0
+    y, x = np.mgrid[0:size, 0:size].astype(np.float64) - half
+    xr = x * np.cos(theta) + y * np.sin(theta)
+    yr = -x * np.sin(theta) + y * np.cos(theta)
+    g = np.exp(-(xr ** 2 + gamma ** 2 * yr ** 2) / (2 * sigma ** 2))
+    g *= np.cos(2 * np.pi * xr / lambd + psi)
+    return g.astype(np.float32)
+
+
+_NAMED = {"sobel_x": sobel_x, "sobel_y": sobel_y, "vertical_line": vertical_line,
+          "horizontal_line": horizontal_line, "blur": blur, "sharpen": sharpen, "gabor": gabor}
+
+
+def get_kernel(name, **params):
+    """A named kernel (``'sobel_x'``, ``'sobel_y'``, ``'vertical_line'``, ``'horizontal_line'``,
+    ``'blur'``, ``'sharpen'``, ``'gabor'``) built with ``params``; arrays pass through."""
+    if not isinstance(name, str):
+        k = np.asarray(name, dtype=np.float32)
+        if k.ndim != 2:
+            raise ValueError(f"get_kernel: a kernel array must be 2-D, got shape {k.shape}")
+        return k
+    if name not in _NAMED:
+        raise ValueError(f"get_kernel: unknown kernel {name!r}; choose one of {sorted(_NAMED)}")
+    return _NAMED[name](**params)
+
+
+def _as_list(kernels):
+    """One kernel (a name or a 2-D array/list) or several, as a list."""
+    if isinstance(kernels, str):
+        return [kernels]
+    try:
+        a = np.asarray(kernels, dtype=np.float64)
+    except (ValueError, TypeError):
+        return list(kernels)
+    if a.ndim == 2:
+        return [a]
+    if a.ndim == 3:
+        return list(a)
+    raise ValueError(f"FixedConv2d: kernels must be a name, a 2-D kernel or a list of them, "
+                     f"got an array of shape {a.shape}")
+
+
+class FixedConv2d(Module):
+    """A convolution with fixed kernels: (N, C, H, W) -> (N, K, Ho, Wo).
+
+    ``kernels``: a name, a 2-D list, or a list of names/2-D lists (all the same size).
+    Each kernel is applied to every input channel and the results averaged, so a
+    grayscale image gives one map per kernel. The weight is a buffer (saved, not trained).
+
+    >>> layer = nn.FixedConv2d(["sobel_x", "sobel_y"], padding=1)
+    >>> layer(gn.randn(2, 1, 28, 28)).shape
+    (2, 2, 28, 28)
+    """
+
+    def __init__(self, kernels, in_channels: int = 1, stride=1, padding=0, params=None):
+        super().__init__()
+        params = dict(params or {})
+        kernels = _as_list(kernels)
+        ks = [get_kernel(k, **(params if isinstance(k, str) and k == "gabor" else {}))
+              for k in kernels]
+        if len({k.shape for k in ks}) != 1:
+            raise ValueError(f"FixedConv2d: all kernels must have the same size, got "
+                             f"{[k.shape for k in ks]}")
+        self.in_channels = int(in_channels)
+        self.stride = C._pair(stride, "stride", "FixedConv2d")
+        self.padding = padding if isinstance(padding, str) else C._pair(padding, "padding",
+                                                                        "FixedConv2d")
+        w = np.stack(ks)[:, None] / float(self.in_channels)
+        w = np.repeat(w, self.in_channels, axis=1).astype(backend.get_default_dtype())
+        self.register_buffer("weight", w)
+
+    def forward(self, x):
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"FixedConv2d: expected input (N, {self.in_channels}, H, W), "
+                             f"got {tuple(x.shape)}")
+        w = self.weight.astype(x.dtype, copy=False)
+        return C.conv2d(x, w, None, self.stride, self.padding, name="FixedConv2d")
