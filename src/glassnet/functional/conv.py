@@ -7,14 +7,15 @@ course's floor((N - F + 2P) / S) + 1 when d = 1.
 
 How it is computed (and why):
 
-* the input is copied once into a zero-bordered buffer (taken from a small pool, so
-  the border never has to be re-zeroed and no page is faulted in again);
-* the column matrix ``cols`` (N, C*kh*kw, Ho*Wo) is filled by one strided copy per
-  kernel offset (a loop over offsets, never over pixels), then one batched GEMM
-  ``W (O, K) @ cols (N, K, Ho*Wo)`` gives the output already in NCHW, no transpose;
-* backward: dW = sum_n g_n cols_n^T (batched GEMM, then a sum over the batch),
-  db by a GEMV with a ones vector, and dx by one small GEMM per kernel offset added
-  into a padded buffer (col2im by kernel-offset slices).
+* the input is copied once, channel-major, into a zero-bordered (C, N, Hp, Wp) buffer
+  taken from a small pool (scratch arrays are reused between steps, so their pages
+  are not faulted in again each step);
+* the column matrix ``cols`` (C*kh*kw, N*Ho*Wo) is filled by one strided copy per
+  kernel offset (a loop over offsets, never over pixels), then one GEMM
+  ``W (O, K) @ cols`` gives (O, N*Ho*Wo), copied once into NCHW;
+* backward: the gradient is made channel-major once, dW = g cols^T is one GEMM,
+  db a GEMV with a ones vector, and dx one small GEMM per kernel offset added into a
+  padded buffer (col2im by kernel-offset slices).
 """
 from __future__ import annotations
 
@@ -127,12 +128,13 @@ def conv_output_size(n, k, stride=1, pad_lo=0, pad_hi=0, dilation=1, layer="conv
 
 # --------------------------------------------------------------- the kernels
 def _im2col(xpad, kh, kw, sh, sw, dh, dw, Ho, Wo, out):
-    """Fill ``out`` (N, C, kh, kw, Ho, Wo) with strided views of xpad, one copy per offset."""
+    """Fill ``out`` (C, kh, kw, N, Ho, Wo) from xpad (C, N, Hp, Wp), one strided copy per
+    kernel offset."""
     for i in range(kh):
         y0 = i * dh
         for j in range(kw):
             x0 = j * dw
-            out[:, :, i, j] = xpad[:, :, y0:y0 + sh * (Ho - 1) + 1:sh, x0:x0 + sw * (Wo - 1) + 1:sw]
+            out[:, i, j] = xpad[:, :, y0:y0 + sh * (Ho - 1) + 1:sh, x0:x0 + sw * (Wo - 1) + 1:sw]
     return out
 
 
@@ -140,6 +142,11 @@ class Conv2dFunction(Function):
     """2-D cross-correlation; inputs x (N, C, H, W), w (O, C, kh, kw), b (O,) or None.
 
     Output (N, O, Ho, Wo). ``pads`` is (top, bottom, left, right).
+
+    Internally channel-major: the padded input is (C, N, Hp, Wp) and the column matrix
+    (C*kh*kw, N*Ho*Wo), so the forward is one large GEMM W (O, K) @ cols and the weight
+    gradient one GEMM g (O, N*Ho*Wo) @ cols^T. Large GEMMs keep the BLAS threads busy;
+    a batch of 64 small per-sample GEMMs spent its time synchronising them.
     """
 
     def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1)):
@@ -152,53 +159,55 @@ class Conv2dFunction(Function):
         Ho = (Hp - dh * (kh - 1) - 1) // sh + 1
         Wo = (Wp - dw * (kw - 1) - 1) // sw + 1
         dt = np.result_type(x.dtype, w.dtype)
+        xc = x.transpose(1, 0, 2, 3)
         if pt or pb or pl or pr:
             # a pooled buffer: only its thin border is zeroed, the interior is overwritten
-            xpad = _pool.take(("xpad", pads), (N, C, Hp, Wp), dt)
+            xpad = _pool.take(("xpad", pads), (C, N, Hp, Wp), dt)
             _zero_border(xpad, pads)
-            xpad[:, :, pt:pt + H, pl:pl + W] = x
+            xpad[:, :, pt:pt + H, pl:pl + W] = xc
         else:
-            xpad = x
+            xpad = xc
         K = C * kh * kw
-        if kh == 1 and kw == 1 and sh == 1 and sw == 1 and xpad is x:
-            cols = None
-            colmat = x.reshape(N, C, H * W)
-        else:
-            cols = _pool.take("cols", (N, C, kh, kw, Ho, Wo), dt)
-            _im2col(xpad, kh, kw, sh, sw, dh, dw, Ho, Wo, cols)
-            colmat = cols.reshape(N, K, Ho * Wo)
-        if xpad is not x:
+        cols = _pool.take("cols", (C, kh, kw, N, Ho, Wo), dt)
+        _im2col(xpad, kh, kw, sh, sw, dh, dw, Ho, Wo, cols)
+        if xpad is not xc:
             _pool.give(("xpad", pads), xpad)
-        w2 = w.reshape(O, K)
-        out = np.matmul(w2, colmat)  # (N, O, Ho*Wo): already NCHW
+        colmat = cols.reshape(K, N * Ho * Wo)
+        y = _pool.take("y", (O, N * Ho * Wo), dt)
+        np.matmul(w.reshape(O, K), colmat, out=y)
         if b is not None:
-            out += b[:, None]
+            y += b[:, None]
+        out = np.empty((N, O, Ho, Wo), dt)
+        out[...] = y.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3)
+        _pool.give("y", y)
         self.need = self.needs_input_grad
         if any(self.need):
-            self.cols, self.colmat, self.w = cols, colmat, w
+            self.cols, self.w = cols, w
             self.meta = (N, C, H, W, O, kh, kw, sh, sw, dh, dw, pads, Ho, Wo)
             self.has_b = b is not None
-        elif cols is not None:
+        else:
             _pool.give("cols", cols)
-        return out.reshape(N, O, Ho, Wo)
+        return out
 
     def backward(self, g):
         N, C, H, W, O, kh, kw, sh, sw, dh, dw, pads, Ho, Wo = self.meta
         need = self.need
-        g3 = g.reshape(N, O, Ho * Wo)
+        K = C * kh * kw
+        M = N * Ho * Wo
+        # the gradient channel-major, once: (O, N*Ho*Wo)
+        gT = _pool.take("gT", (O, N, Ho, Wo), g.dtype)
+        gT[...] = g.transpose(1, 0, 2, 3)
+        g2 = gT.reshape(O, M)
         gx = gw = gb = None
         if len(need) > 1 and need[1]:
-            # per-sample GEMMs (O, HW) @ (HW, K), then a sum over the batch
-            gw = np.matmul(g3, self.colmat.transpose(0, 2, 1)).sum(axis=0)
-            gw = gw.reshape(self.w.shape)
+            gw = (g2 @ self.cols.reshape(K, M).T).reshape(self.w.shape)
         if self.has_b and len(need) > 2 and need[2]:
-            ones = np.ones(Ho * Wo, dtype=g.dtype)
-            gb = np.ones(N, dtype=g.dtype) @ (g3 @ ones)
-        if self.cols is not None:
-            _pool.give("cols", self.cols)
-        self.cols = self.colmat = None
+            gb = g2 @ np.ones(M, dtype=g.dtype)
+        _pool.give("cols", self.cols)
+        self.cols = None
         if need[0]:
-            gx = _conv2d_input_grad(g3, self.w, N, C, H, W, kh, kw, sh, sw, dh, dw, pads, Ho, Wo)
+            gx = _conv2d_input_grad(g2, self.w, N, C, H, W, kh, kw, sh, sw, dh, dw, pads, Ho, Wo)
+        _pool.give("gT", gT)
         return (gx, gw, gb)[:len(need)]
 
 
@@ -214,27 +223,24 @@ def _zero_border(xpad, pads):
         xpad[:, :, :, xpad.shape[3] - pr:] = 0
 
 
-def _conv2d_input_grad(g3, w, N, C, H, W, kh, kw, sh, sw, dh, dw, pads, Ho, Wo):
-    """dx by one GEMM per kernel offset, each added into its strided slice of a padded buffer."""
+def _conv2d_input_grad(g2, w, N, C, H, W, kh, kw, sh, sw, dh, dw, pads, Ho, Wo):
+    """dx by one GEMM (C, O) @ (O, N*Ho*Wo) per kernel offset, each added into its strided
+    slice of a padded channel-major buffer; returned as an (N, C, H, W) view."""
     pt, pb, pl, pr = pads
     Hp, Wp = H + pt + pb, W + pl + pr
-    dt = g3.dtype
-    if kh == 1 and kw == 1 and sh == 1 and sw == 1 and not any(pads):
-        return np.matmul(w.reshape(w.shape[0], C).T, g3).reshape(N, C, H, W)
-    gpad = np.zeros((N, C, Hp, Wp), dt)
+    dt = g2.dtype
+    gpad = np.zeros((C, N, Hp, Wp), dt)
     wt = np.ascontiguousarray(w.transpose(2, 3, 1, 0))  # (kh, kw, C, O)
-    tmp = _pool.take("gxtmp", (N, C, Ho * Wo), dt)
+    tmp = _pool.take("gxtmp", (C, N * Ho * Wo), dt)
     for i in range(kh):
         y0 = i * dh
         for j in range(kw):
             x0 = j * dw
-            np.matmul(wt[i, j], g3, out=tmp)
+            np.matmul(wt[i, j], g2, out=tmp)
             gpad[:, :, y0:y0 + sh * (Ho - 1) + 1:sh, x0:x0 + sw * (Wo - 1) + 1:sw] += \
-                tmp.reshape(N, C, Ho, Wo)
+                tmp.reshape(C, N, Ho, Wo)
     _pool.give("gxtmp", tmp)
-    if pt or pb or pl or pr:
-        return gpad[:, :, pt:pt + H, pl:pl + W]
-    return gpad
+    return gpad[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3)
 
 
 class Conv1dFunction(Conv2dFunction):
