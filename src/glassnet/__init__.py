@@ -10,6 +10,14 @@ from .autograd import (Function, Tensor, arange, as_tensor, enable_grad,  # noqa
                        gradcheck, no_grad, ones, rand, randn, tensor, zeros)
 from . import functional  # noqa: F401
 from . import nn  # noqa: F401
+from . import optim  # noqa: F401
+from . import io  # noqa: F401
+from .io import load, save  # noqa: F401
+from . import data  # noqa: F401
+from . import metrics  # noqa: F401
+from . import training  # noqa: F401
+from . import models  # noqa: F401
+from . import selection  # noqa: F401
 
 __version__ = "0.1.0"
 

@@ -1,0 +1,1 @@
+"""The ``glassnet`` command (see ``glassnet --help``)."""

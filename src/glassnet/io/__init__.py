@@ -1,0 +1,16 @@
+"""Saving and loading models without pickle: weights in safetensors, the architecture as
+JSON in the same file's metadata, and checkpoints that resume a run.
+
+>>> gn.save(model, "model.safetensors")
+>>> model = gn.load("model.safetensors")        # rebuilds the architecture, loads weights
+>>> gn.io.load_weights(model, "model.safetensors")   # weights into a model you built
+"""
+from __future__ import annotations
+
+from .serialize import (FORMAT, ModelFileError, architecture, build, load, load_state_dict,
+                        load_weights, read_metadata, register, save, save_state_dict)
+from .checkpoint import load_checkpoint, save_checkpoint
+
+__all__ = ["save", "load", "load_weights", "save_state_dict", "load_state_dict",
+           "save_checkpoint", "load_checkpoint", "register", "architecture", "build",
+           "read_metadata", "ModelFileError", "FORMAT"]

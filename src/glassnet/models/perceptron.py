@@ -1,0 +1,141 @@
+"""The perceptron (Rosenblatt 1958) trained with the perceptron learning rule."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Tensor
+from ..nn.module import Module, Parameter
+
+__all__ = ["Perceptron"]
+
+
+class Perceptron(Module):
+    """Threshold units y = f(w . x + b) with f = step (outputs 0/1) or sign (outputs -1/+1).
+
+    Trained by the perceptron rule ``w <- w + lr (t - y) x``, ``b <- b + lr (t - y)``, which
+    changes the weights only on misclassified samples and converges in finitely many
+    updates when the data are linearly separable (Novikoff 1962). On XOR it never
+    converges: ``fit`` then stops after ``epochs`` and reports ``converged_ = False``.
+
+    Parameters
+    ----------
+    in_features : int
+    out_features : int
+        Independent units (one-vs-rest for several classes); targets then have one column
+        per unit.
+    activation : {"step", "sign"}
+    threshold : float
+        The unit fires when ``w . x + b >= threshold`` (the course's θ; the bias plays the
+        role of -θ when threshold is 0).
+    init : {"zeros", "random"}
+        Initial weights: zeros (hand-worked exercises) or small uniform values.
+
+    Weights follow Linear's layout: ``weight`` (out, in), ``bias`` (out,).
+    """
+
+    def __init__(self, in_features: int, out_features: int = 1, activation: str = "step",
+                 threshold: float = 0.0, init: str = "zeros"):
+        super().__init__()
+        if activation not in ("step", "sign"):
+            raise ValueError(f"Perceptron: activation must be 'step' or 'sign', got {activation!r}")
+        if init not in ("zeros", "random"):
+            raise ValueError(f"Perceptron: init must be 'zeros' or 'random', got {init!r}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.activation, self.threshold = activation, float(threshold)
+        dt = backend.get_default_dtype()
+        if init == "zeros":
+            w = np.zeros((self.out_features, self.in_features), dt)
+        else:
+            w = backend.rng().uniform(-0.05, 0.05, (self.out_features, self.in_features)).astype(dt)
+        self.weight = Parameter(w, requires_grad=False)
+        self.bias = Parameter(np.zeros(self.out_features, dt), requires_grad=False)
+        self.converged_ = None
+        self.errors_: list[int] = []
+
+    def net_input(self, X) -> np.ndarray:
+        """S = X W^T + b, shape (N, out)."""
+        X = self._check(X, "net_input")
+        return X @ self.weight.data.T + self.bias.data
+
+    def _fire(self, s):
+        on = s >= self.threshold
+        if self.activation == "step":
+            return on.astype(s.dtype)
+        return np.where(on, 1.0, -1.0).astype(s.dtype)
+
+    def forward(self, x):
+        data = x.data if isinstance(x, Tensor) else np.asarray(x)
+        return Tensor(self._fire(self.net_input(data)))
+
+    def predict(self, X) -> np.ndarray:
+        """Unit outputs (0/1 or -1/+1); shape (N,) for a single unit, else (N, out)."""
+        y = self._fire(self.net_input(X))
+        return y[:, 0] if self.out_features == 1 else y
+
+    def _check(self, X, who):
+        X = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=self.weight.data.dtype)
+        if X.ndim != 2 or X.shape[1] != self.in_features:
+            raise ValueError(f"Perceptron.{who}: expected X of shape (N, {self.in_features}), "
+                             f"got {X.shape}")
+        return X
+
+    def fit(self, X, y, epochs: int = 100, lr: float = 1.0, mode: str = "online",
+            shuffle: bool = False, seed=None, verbose: int = 0):
+        """Train with the perceptron rule until an epoch makes no mistake or ``epochs`` pass.
+
+        mode="online" updates after every sample in turn (the classic rule; the loop over
+        samples is the algorithm itself), mode="batch" sums the corrections of a whole
+        epoch into one vectorised update. Returns self; ``errors_`` holds the number of
+        misclassified samples per epoch, ``converged_`` whether the last epoch had none,
+        ``n_updates_`` the number of weight updates.
+        """
+        X = self._check(X, "fit")
+        T = np.asarray(y, dtype=X.dtype).reshape(len(X), -1)
+        if T.shape[1] != self.out_features:
+            raise ValueError(f"Perceptron.fit: y has {T.shape[1]} columns, the perceptron has "
+                             f"{self.out_features} units")
+        allowed = (0.0, 1.0) if self.activation == "step" else (-1.0, 1.0)
+        if not np.isin(T, allowed).all():
+            raise ValueError(f"Perceptron.fit: targets of a {self.activation} unit must be in "
+                             f"{allowed}, got values {np.unique(T)[:5]}")
+        if mode not in ("online", "batch"):
+            raise ValueError(f"Perceptron.fit: mode must be 'online' or 'batch', got {mode!r}")
+        W, b = self.weight.data, self.bias.data
+        rng = np.random.default_rng(seed)
+        scale = 1.0 if self.activation == "step" else 0.5  # sign: (t - y) is +-2
+        self.errors_, self.n_updates_ = [], 0
+        for epoch in range(int(epochs)):
+            if mode == "batch":
+                err = T - self._fire(X @ W.T + b)
+                W += lr * scale * err.T @ X
+                b += lr * scale * err.sum(axis=0)
+                wrong = int(np.any(err != 0, axis=1).sum())
+                self.n_updates_ += int(wrong > 0)
+            else:
+                order = rng.permutation(len(X)) if shuffle else range(len(X))
+                wrong = 0
+                for i in order:
+                    err = T[i] - self._fire(W @ X[i] + b)
+                    if np.any(err):
+                        W += lr * scale * np.outer(err, X[i])
+                        b += lr * scale * err
+                        wrong += 1
+                        self.n_updates_ += 1
+            self.errors_.append(wrong)
+            if verbose:
+                print(f"epoch {epoch + 1}: {wrong} misclassified")
+            if wrong == 0:
+                break
+        self.converged_ = bool(self.errors_) and self.errors_[-1] == 0
+        return self
+
+    def score(self, X, y) -> float:
+        """Accuracy of the thresholded outputs."""
+        pred = self.predict(X)
+        return float(np.mean(np.all(pred.reshape(len(pred), -1)
+                                    == np.asarray(y).reshape(len(pred), -1), axis=1)))
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"activation={self.activation}, threshold={self.threshold}")

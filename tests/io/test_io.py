@@ -1,0 +1,183 @@
+"""glassnet.io: model files (safetensors + JSON), no pickle, atomic writes, checkpoints."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import data, io, models, nn, optim
+from glassnet.training import ModelCheckpoint, Trainer
+
+
+def _model():
+    gn.manual_seed(0)
+    return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+
+
+def test_save_load_round_trip_rebuilds_architecture(tmp_path):
+    m = _model()
+    p = gn.save(m, tmp_path / "m", metadata={"classes": ["a", "b", "c"]})
+    assert p.suffix == ".safetensors" and p.exists()
+    m2 = gn.load(p)
+    assert type(m2) is nn.Sequential and repr(m2) == repr(m)
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    np.testing.assert_array_equal(m2(x).data, m.eval()(x).data)
+    assert m2.metadata == {"classes": ["a", "b", "c"]} and not m2.training
+
+
+@pytest.mark.parametrize("build", [
+    lambda: models.MLP([6, 5, 4, 3], activation="tanh", output="multiclass"),
+    lambda: models.LeNet(),
+    lambda: nn.Sequential(nn.Conv2d(1, 2, 3, padding="same"), nn.BatchNorm2d(2), nn.ReLU(),
+                          nn.Flatten(), nn.Linear(2 * 5 * 5, 2)),
+])
+def test_round_trip_of_models_and_buffers(tmp_path, build):
+    m = build()
+    for b in m.buffers():
+        b[...] = np.random.default_rng(1).normal(size=b.shape) if b.dtype.kind == "f" else 3
+    m2 = gn.load(gn.save(m, tmp_path / "x.safetensors"))
+    for (k, a), (k2, b) in zip(m.state_dict().items(), m2.state_dict().items()):
+        assert k == k2
+        np.testing.assert_array_equal(a, b)
+
+
+def test_float64_model_loads_as_float64(tmp_path):
+    m = _model().double()
+    m2 = gn.load(gn.save(m, tmp_path / "d"))
+    assert m2.dtype == np.float64
+
+
+def test_file_is_plain_safetensors_readable_by_torch(tmp_path, torch):
+    from safetensors.torch import load_file
+    m = _model()
+    p = gn.save(m, tmp_path / "m")
+    sd = load_file(str(p))
+    tm = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    tm.load_state_dict(sd)
+    x = np.ones((2, 4), np.float32)
+    np.testing.assert_allclose(tm(torch.from_numpy(x)).detach().numpy(), m(x).data, rtol=1e-6)
+    # and back: a torch state dict saved with safetensors loads into glassnet
+    from safetensors.torch import save_file
+    save_file(tm.state_dict(), str(tmp_path / "t.safetensors"))
+    m3 = io.load_weights(_model(), tmp_path / "t.safetensors")
+    np.testing.assert_array_equal(m3[0].weight.data, tm[0].weight.detach().numpy())
+
+
+def test_no_pickle_in_the_file(tmp_path):
+    raw = gn.save(_model(), tmp_path / "m").read_bytes()
+    assert b"\x80\x04" not in raw[:64] and b"pickle" not in raw
+    header_len = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + header_len])
+    arch = json.loads(header["__metadata__"]["glassnet"])["architecture"]
+    assert arch["class"] == "glassnet.nn.container.Sequential"
+
+
+def _patch_header(path, fn):
+    raw = path.read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    meta = json.loads(header["__metadata__"]["glassnet"])
+    fn(meta)
+    header["__metadata__"]["glassnet"] = json.dumps(meta)
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    path.write_bytes(len(h).to_bytes(8, "little") + h + raw[8 + n:])
+
+
+def test_foreign_class_names_are_refused(tmp_path):
+    p = gn.save(_model(), tmp_path / "m")
+
+    def evil(meta):
+        meta["architecture"] = {"class": "os.system", "args": ["echo pwned"], "kwargs": {}}
+    _patch_header(p, evil)
+    with pytest.raises(io.ModelFileError, match="neither part of glassnet nor registered"):
+        gn.load(p)
+
+
+def test_corrupt_tensor_bytes_are_detected(tmp_path):
+    p = gn.save(_model(), tmp_path / "m")
+    raw = bytearray(p.read_bytes())
+    raw[-3] ^= 0xFF
+    p.write_bytes(bytes(raw))
+    with pytest.raises(io.ModelFileError, match="SHA-256"):
+        gn.load(p)
+    with pytest.raises(FileNotFoundError, match="no model file"):
+        gn.load(tmp_path / "missing.safetensors")
+    (tmp_path / "junk.safetensors").write_bytes(b"not a model")
+    with pytest.raises(io.ModelFileError, match="not a readable safetensors"):
+        gn.load(tmp_path / "junk.safetensors")
+
+
+def test_registered_user_class_round_trips(tmp_path):
+    @io.register
+    class Net(nn.Module):
+        def __init__(self, width=3):
+            super().__init__()
+            self.fc = nn.Linear(2, width)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    m = Net(width=5)
+    m2 = gn.load(gn.save(m, tmp_path / "n"))
+    assert isinstance(m2, Net) and m2.fc.out_features == 5
+
+
+def test_crash_while_writing_keeps_the_old_file(tmp_path, monkeypatch):
+    m = _model()
+    p = gn.save(m, tmp_path / "m")
+    before = p.read_bytes()
+    import safetensors.numpy as stn
+
+    def boom(tensors, filename, metadata=None):
+        with open(filename, "wb") as f:
+            f.write(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(stn, "save_file", boom)
+    with pytest.raises(OSError, match="disk full"):
+        gn.save(m, p)
+    assert p.read_bytes() == before
+    assert [f.name for f in tmp_path.iterdir()] == ["m.safetensors"]
+
+
+def test_unserialisable_constructor_argument_is_named(tmp_path):
+    class Odd(nn.Module):
+        def __init__(self, fn):
+            super().__init__()
+            self.fn = fn
+    with pytest.raises(io.ModelFileError, match=r"Odd\(arg 0\)"):
+        gn.save(Odd(lambda x: x), tmp_path / "o")
+    assert not list(tmp_path.iterdir())
+
+
+def test_checkpoint_resume_continues_the_same_run(tmp_path):
+    X, y = data.load_digits()
+    X = X / 16
+
+    def run(epochs, resume=None, cbs=()):
+        gn.manual_seed(1)
+        m = nn.Sequential(nn.Linear(64, 16), nn.Tanh(), nn.Linear(16, 10))
+        t = Trainer(m, nn.CrossEntropyLoss(), optim.Adam(m.parameters(), lr=1e-2))
+        h = t.fit((X, y), epochs=epochs, batch_size=64, verbose=0, callbacks=list(cbs),
+                  resume=resume)
+        return m, h
+
+    full, h_full = run(5)
+    ck = tmp_path / "ck.safetensors"
+    run(2, cbs=[ModelCheckpoint(ck, monitor="loss", checkpoint=True)])
+    resumed, h_res = run(5, resume=ck)
+    assert h_res["loss"] == h_full["loss"]
+    for a, b in zip(full.state_dict().values(), resumed.state_dict().values()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_model_checkpoint_best_only(tmp_path):
+    X, y = data.load_digits()
+    m = _model_digits = nn.Sequential(nn.Linear(64, 10))
+    cp = ModelCheckpoint(str(tmp_path / "best-{epoch}"), monitor="val_loss", save_best_only=True)
+    Trainer(m, nn.CrossEntropyLoss(), optim.SGD(m.parameters(), lr=0.5)).fit(
+        (X[:200] / 16, y[:200]), validation=(X[200:400] / 16, y[200:400]), epochs=4, verbose=0,
+        callbacks=[cp])
+    assert cp.saved and all(os.path.exists(p + ".safetensors") for p in cp.saved)

@@ -1,0 +1,198 @@
+"""Trainer: learning, batching modes, metrics, callbacks, NaN detection, MC predictions."""
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import data, nn, optim
+from glassnet.training import (Callback, ConvergenceCriterion, EarlyStopping, LambdaCallback,
+                               Trainer)
+
+
+def _digits():
+    X, y = data.load_digits()
+    Xtr, Xva, Xte, ytr, yva, yte = data.train_val_test_split(X / 16, y, stratify=True, seed=0)
+    return Xtr, Xva, Xte, ytr, yva, yte
+
+
+def _mlp(i=64, h=64, o=10, seed=0):
+    gn.manual_seed(seed)
+    return nn.Sequential(nn.Linear(i, h), nn.ReLU(), nn.Linear(h, o))
+
+
+def test_fit_learns_digits_and_reports_metrics():
+    Xtr, Xva, Xte, ytr, yva, yte = _digits()
+    m = _mlp()
+    t = Trainer(m, nn.CrossEntropyLoss(), optim.Adam(m.parameters(), lr=3e-3),
+                metrics=["accuracy", "f1"])
+    h = t.fit((Xtr, ytr), validation=(Xva, yva), epochs=15, batch_size=32, verbose=0)
+    assert len(h) == 15 and h.epoch == list(range(15))
+    for k in ("loss", "accuracy", "f1", "val_loss", "val_accuracy", "val_f1", "lr"):
+        assert len(h[k]) == 15
+    assert h["loss"][-1] < 0.3 * h["loss"][0]
+    res = t.evaluate(Xte, yte)
+    assert res["accuracy"] > 0.94
+    # evaluate's accuracy is the accuracy of predict_classes
+    assert res["accuracy"] == pytest.approx(np.mean(t.predict_classes(Xte) == yte))
+    p = t.predict_proba(Xte[:7])
+    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)
+    assert t.evaluate((Xte, yte)) == res
+
+
+def test_online_minibatch_and_full_batch_step_counts():
+    X, y = data.make_xor(8, seed=0)
+    X = np.asarray(X, np.float32)
+    steps = []
+    for bs, expected in ((1, len(X)), (2, -(-len(X) // 2)), (None, 1)):
+        m = _mlp(2, 4, 2)
+        counter = LambdaCallback(on_batch_end=lambda t, s, logs: steps.append(logs["batch_size"]))
+        steps.clear()
+        Trainer(m, nn.CrossEntropyLoss(), optim.SGD(m.parameters(), lr=0.1)).fit(
+            (X, y), epochs=1, batch_size=bs, verbose=0, callbacks=[counter])
+        assert len(steps) == expected and sum(steps) == len(X)
+
+
+def test_full_batch_equals_manual_gradient_descent():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float64)
+    y = rng.normal(size=(40, 1))
+    m1 = nn.Linear(3, 1).double()
+    m2 = nn.Linear(3, 1).double()
+    m2.load_state_dict(m1.state_dict())
+    Trainer(m1, nn.MSELoss(), optim.SGD(m1.parameters(), lr=0.1)).fit(
+        (X, y), epochs=5, batch_size=None, shuffle=False, verbose=0)
+    opt = optim.SGD(m2.parameters(), lr=0.1)
+    for _ in range(5):
+        loss = nn.MSELoss()(m2(gn.Tensor(X)), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    np.testing.assert_array_equal(m1.weight.data, m2.weight.data)
+
+
+def test_same_seed_bit_identical_runs():
+    Xtr, Xva, _, ytr, yva, _ = _digits()
+
+    def run():
+        m = _mlp(seed=3)
+        t = Trainer(m, nn.CrossEntropyLoss(), optim.Adam(m.parameters()))
+        h = t.fit((Xtr, ytr), epochs=3, batch_size=16, verbose=0)
+        return h["loss"], m.state_dict()
+
+    (l1, s1), (l2, s2) = run(), run()
+    assert l1 == l2
+    assert all(np.array_equal(a, b) for a, b in zip(s1.values(), s2.values()))
+
+
+def test_early_stopping_restores_best_weights():
+    Xtr, Xva, _, ytr, yva, _ = _digits()
+    # a tiny training set over-fits quickly, so val_loss turns up
+    m = _mlp(h=128)
+    es = EarlyStopping("val_loss", patience=3, restore_best_weights=True)
+    best = {}
+
+    class Snap(Callback):
+        def on_epoch_end(self, trainer, epoch, logs):
+            best[epoch] = {k: v.copy() for k, v in trainer.model.state_dict().items()}
+
+    t = Trainer(m, nn.CrossEntropyLoss(), optim.Adam(m.parameters(), lr=2e-2))
+    h = t.fit((Xtr[:60], ytr[:60]), validation=(Xva, yva), epochs=200, batch_size=8, verbose=0,
+              callbacks=[Snap(), es])
+    assert es.stopped_epoch is not None and len(h) < 200
+    assert es.stopped_epoch - es.best_epoch == 3
+    assert "early stopping" in h.stop_reason
+    for k, v in m.state_dict().items():
+        np.testing.assert_array_equal(v, best[es.best_epoch][k])
+    assert es.best == pytest.approx(min(h["val_loss"]))
+
+
+def test_early_stopping_unknown_monitor_is_a_clear_error():
+    m = _mlp(2, 3, 2)
+    X, y = np.zeros((4, 2), np.float32), np.array([0, 1, 0, 1])
+    with pytest.raises(KeyError, match="val_loss.*pass validation data"):
+        Trainer(m, nn.CrossEntropyLoss()).fit((X, y), epochs=2, verbose=0,
+                                              callbacks=[EarlyStopping()])
+
+
+def test_convergence_by_loss_change_and_gradient_norm():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(64, 2))
+    y = X @ np.array([[2.0], [-1.0]]) + 0.5
+    m = nn.Linear(2, 1)
+    c = ConvergenceCriterion(loss_change_tol=1e-7)
+    h = Trainer(m, nn.MSELoss(), optim.SGD(m.parameters(), lr=0.1)).fit(
+        (X, y), epochs=1000, batch_size=None, verbose=0, callbacks=[c])
+    assert c.converged and len(h) < 1000 and "loss change" in c.reason
+    np.testing.assert_allclose(m.weight.data, [[2, -1]], atol=1e-2)
+    m = nn.Linear(2, 1)
+    g = ConvergenceCriterion(grad_norm_tol=1e-3)
+    h = Trainer(m, nn.MSELoss(), optim.SGD(m.parameters(), lr=0.1)).fit(
+        (X, y), epochs=1000, batch_size=None, verbose=0, callbacks=[g])
+    assert g.converged and h["grad_norm"][-1] < 1e-3 <= h["grad_norm"][-2]
+
+
+def test_nan_loss_stops_with_a_clear_message():
+    m = _mlp(2, 3, 1)
+    X = np.ones((4, 2), np.float32)
+    X[1, 0] = np.nan
+    with pytest.raises(FloatingPointError, match="epoch 1, step 1.*NaN"):
+        Trainer(m, nn.MSELoss()).fit((X, np.ones((4, 1))), epochs=1, batch_size=4, verbose=0)
+
+
+def test_regularizers_are_added_to_the_loss():
+    m = nn.Linear(3, 2)
+    X, y = np.ones((5, 3), np.float32), np.zeros((5, 2), np.float32)
+
+    def l2(model):
+        return (model.weight * model.weight).sum() * 0.5
+
+    t = Trainer(m, nn.MSELoss(), optim.SGD(m.parameters(), lr=0.0), regularizers=[l2])
+    plain = Trainer(m, nn.MSELoss()).evaluate(X, y)["loss"]
+    expected = plain + 0.5 * float((m.weight.data ** 2).sum())
+    assert t.evaluate(X, y)["loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_after_backward_sees_gradients_before_the_step():
+    m = _mlp(2, 3, 2)
+    seen = []
+    cb = LambdaCallback(on_after_backward=lambda t, s: seen.append(
+        all(p.grad is not None for p in t.model.parameters())))
+    Trainer(m, nn.CrossEntropyLoss()).fit((np.ones((4, 2)), np.array([0, 1, 0, 1])), epochs=2,
+                                          batch_size=2, verbose=0, callbacks=[cb])
+    assert seen == [True] * 4
+
+
+def test_bad_inputs_are_named():
+    m = _mlp(2, 3, 2)
+    t = Trainer(m, nn.CrossEntropyLoss())
+    with pytest.raises(ValueError, match="train has 4 inputs but 3 targets"):
+        t.fit((np.ones((4, 2)), np.array([0, 1, 0])), verbose=0)
+    with pytest.raises(ValueError, match="unknown metric"):
+        Trainer(m, nn.CrossEntropyLoss(), metrics=["acuracy"])
+    with pytest.raises(TypeError, match="model must be"):
+        Trainer(object(), nn.CrossEntropyLoss())
+    with pytest.raises(ValueError, match="epochs"):
+        t.fit((np.ones((4, 2)), np.array([0, 1, 0, 1])), epochs=-1, verbose=0)
+
+
+def test_validation_split_and_progress_output(capsys):
+    Xtr, _, _, ytr, _, _ = _digits()
+    m = _mlp()
+    h = Trainer(m, nn.CrossEntropyLoss(), metrics=["accuracy"]).fit(
+        (Xtr, ytr), validation_split=0.2, epochs=2, verbose=2)
+    assert h.params["samples"] == len(Xtr) - round(0.2 * len(Xtr))
+    err = capsys.readouterr().err
+    assert "epoch 2/2" in err and "val_accuracy" in err
+
+
+def test_binary_logits_metrics():
+    X, y = data.make_moons(200, noise=0.1, seed=0)
+    bce = getattr(nn, "BCEWithLogitsLoss", None)
+    if bce is None:
+        pytest.skip("BCEWithLogitsLoss not available")
+    gn.manual_seed(0)
+    m = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
+    t = Trainer(m, bce(), optim.Adam(m.parameters(), lr=2e-2), metrics=["accuracy"])
+    t.fit((X, y.reshape(-1, 1).astype(np.float32)), epochs=60, batch_size=32, verbose=0)
+    acc = t.evaluate(X, y.reshape(-1, 1).astype(np.float32))["accuracy"]
+    assert acc > 0.95
+    assert acc == pytest.approx(np.mean(t.predict_classes(X) == y))
