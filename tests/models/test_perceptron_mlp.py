@@ -115,3 +115,50 @@ def test_mlp_learns_digits_with_batch_norm_and_dropout():
     t = Trainer(m, m.loss(), "adam", metrics=["accuracy"])
     t.fit((Xtr, ytr), epochs=20, batch_size=32, verbose=0)
     assert t.evaluate(Xte, yte)["accuracy"] > 0.95
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_2_2_1_sigmoid_network_learns_xor(seed):
+    X, y = CORNERS, np.array([[0], [1], [1], [0]], np.float32)
+    gn.manual_seed(seed)
+    m = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 1), nn.Sigmoid())
+    t = Trainer(m, nn.MSELoss(), optim.SGD(m.parameters(), lr=2.0, momentum=0.9),
+                metrics=["accuracy"])
+    h = t.fit((X, y), epochs=1000, batch_size=None, verbose=0)
+    assert t.evaluate(X, y)["accuracy"] == 1.0
+    assert h["loss"][-1] < 1e-3
+    np.testing.assert_array_equal(t.predict_classes(X), [0, 1, 1, 0])
+
+
+def _sigmoid_unit(weights, bias):
+    lin = nn.Linear(len(weights), 1)
+    lin.weight.data[...] = [weights]
+    lin.bias.data[...] = [bias]
+    return nn.Sequential(lin, nn.Sigmoid())
+
+
+@pytest.mark.parametrize("name,bias,weights,table", [
+    ("NOT", 10, [-20], {(0,): 1, (1,): 0}),
+    ("NOR", 10, [-20, -20], {(0, 0): 1, (0, 1): 0, (1, 0): 0, (1, 1): 0}),
+    ("AND", -30, [20, 20], {(0, 0): 0, (0, 1): 0, (1, 0): 0, (1, 1): 1}),
+    ("OR", -10, [20, 20], {(0, 0): 0, (0, 1): 1, (1, 0): 1, (1, 1): 1}),
+])
+def test_boolean_sigmoid_units_of_the_course(name, bias, weights, table):
+    unit = _sigmoid_unit(weights, bias)
+    X = np.array(list(table), np.float32)
+    out = unit(X).data[:, 0]
+    np.testing.assert_array_equal((out > 0.5).astype(int), list(table.values()))
+    # saturated: every output within 5e-5 of its 0/1 target (sigmoid(+-10) = 1 - 4.54e-5)
+    np.testing.assert_allclose(out, list(table.values()), atol=5e-5)
+
+
+def test_xnor_from_and_nor_and_or_units():
+    # the course's two-layer XNOR: h1 = AND, h2 = NOR, out = OR(h1, h2)
+    hidden = nn.Linear(2, 2)
+    hidden.weight.data[...] = [[20, 20], [-20, -20]]
+    hidden.bias.data[...] = [-30, 10]
+    out = nn.Linear(2, 1)
+    out.weight.data[...] = [[20, 20]]
+    out.bias.data[...] = [-10]
+    net = nn.Sequential(hidden, nn.Sigmoid(), out, nn.Sigmoid())
+    np.testing.assert_array_equal((net(CORNERS).data[:, 0] > 0.5).astype(int), [1, 0, 0, 1])

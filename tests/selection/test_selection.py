@@ -75,3 +75,16 @@ def test_parallel_jobs_match_serial(digits):
     a = selection.cross_validate(build, X, y, cv=2, fit_kwargs={"epochs": 2})
     b = selection.cross_validate(build, X, y, cv=2, fit_kwargs={"epochs": 2}, n_jobs=2)
     np.testing.assert_allclose(a["scores"], b["scores"])
+
+
+def test_learning_curve_gap_closes_with_more_data(digits):
+    X, y = digits
+    lc = selection.learning_curve(build, X, y, train_sizes=(40, 1.0), cv=2,
+                                  fit_kwargs={"epochs": 30})
+    assert lc["train_scores"].shape == lc["val_scores"].shape == (2, 2)
+    assert list(lc["train_sizes"]) == [40, 300]
+    gap = lc["train_scores"].mean(1) - lc["val_scores"].mean(1)
+    assert lc["val_scores"][1].mean() > lc["val_scores"][0].mean()
+    assert gap[0] > gap[1]
+    with pytest.raises(ValueError, match="train size"):
+        selection.learning_curve(build, X, y, train_sizes=(0,), cv=2)

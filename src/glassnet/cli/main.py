@@ -51,9 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=None, help="default depends on the model")
     t.add_argument("--batch-size", type=int, default=None)
     t.add_argument("--lr", type=float, default=None)
-    t.add_argument("--hidden", type=int, default=None, help="hidden units (MLP, RNN)")
+    t.add_argument("--hidden", type=_int_list, default=None,
+                   help="hidden sizes, e.g. 256 or 256,128 (MLP); units (RNN)")
+    t.add_argument("--activation", default="relu", help="hidden activation of the MLP "
+                   "(relu, tanh, sigmoid, leaky_relu, elu, ...)")
+    t.add_argument("--dropout", type=float, default=0.2, help="MLP dropout")
     t.add_argument("--optimizer", default="adam", help="adam, sgd, momentum, rmsprop, ...")
-    t.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
+    t.add_argument("--patience", type=int, default=10,
+                   help="early-stopping patience in epochs (0: no early stopping)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", type=Path, default=None, help="run folder (default runs/<time>)")
     t.add_argument("--data-dir", default=None, help="dataset folder (else GLASSNET_DATA, "
@@ -128,12 +133,13 @@ def _split(X, y, frac, seed):
     return Xa, Xb, ya, yb
 
 
-def build_model(kind, in_shape, n_classes, hidden=None):
+def build_model(kind, in_shape, n_classes, hidden=None, activation="relu", dropout=0.2):
     from .. import models, nn
     c, h, w = in_shape
     if kind == "mlp":
-        width = hidden or (256 if h * w <= 64 else 512)
-        return models.MLP([c * h * w, width, n_classes], activation="relu", dropout=0.2 if hasattr(nn, "Dropout") else 0.0)
+        hidden = hidden or [256 if h * w <= 64 else 512]
+        return models.MLP([c * h * w, *hidden, n_classes], activation=activation,
+                          dropout=dropout)
     if kind in ("cnn", "lenet", "vgg") and (h, w) == (28, 28):
         return models.SmallVGG(c, n_classes) if kind == "vgg" else models.LeNet(c, n_classes)
     if kind in ("cnn", "lenet", "vgg"):   # small images (8x8 digits)
@@ -197,7 +203,7 @@ def train_classifier(args) -> int:
     if args.limit:
         Xtr, ytr = Xtr[:args.limit], ytr[:args.limit]
     n_classes = int(max(ytr.max(), yte.max())) + 1
-    model = build_model(kind, shape, n_classes, args.hidden)
+    model = build_model(kind, shape, n_classes, args.hidden, args.activation, args.dropout)
     conv = kind != "mlp"
     if conv:
         Xtr, Xva, Xte = (a.reshape((-1,) + shape) for a in (Xtr, Xva, Xte))
@@ -208,7 +214,7 @@ def train_classifier(args) -> int:
     opt = optim.get(args.optimizer, model.parameters(), lr=lr)
     trainer = training.Trainer(model, nn.CrossEntropyLoss(), opt, metrics=["accuracy"])
     callbacks = [training.EarlyStopping("val_loss", patience=args.patience,
-                                        restore_best_weights=True)]
+                                        restore_best_weights=True)] if args.patience else []
     extra = []
     if args.report:
         try:
@@ -254,6 +260,8 @@ def train_classifier(args) -> int:
                        activation_stats=extra[1] if extra else None)
         except (ImportError, AttributeError) as e:
             print(f"(no report: {e})", file=sys.stderr)
+    if args.verbose:
+        print(metrics.classification_report(yte, pred, digits=3))
     print(f"test accuracy {test['accuracy']:.4f}  test loss {test['loss']:.4f}  "
           f"({len(history)} epochs, {seconds:.1f} s)  -> {out}")
     return 0
@@ -261,6 +269,10 @@ def train_classifier(args) -> int:
 
 def cmd_train(args) -> int:
     args.out = _run_dir(args.out)
+    if args.task == "autoencoder" or args.dataset == "text" or args.model in ("lstm", "gru",
+                                                                              "rnn"):
+        # recurrent models and autoencoders take one width (--stacked sets autoencoder sizes)
+        args.hidden = args.hidden[0] if args.hidden else None
     if args.dataset == "text" or args.model in ("lstm", "gru", "rnn"):
         if args.dataset != "text" and args.dataset != "digits":
             raise SystemExit("glassnet train: recurrent models train on --dataset text")

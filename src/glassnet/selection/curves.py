@@ -1,0 +1,50 @@
+"""Learning curves over the training-set size: is more data or a bigger model the cure?"""
+from __future__ import annotations
+
+import numpy as np
+
+from .cv import _split
+from ..data import KFold, StratifiedKFold
+from ._runner import check_xy, run_tasks
+
+__all__ = ["learning_curve"]
+
+
+def learning_curve(build, X, y, train_sizes=(0.1, 0.25, 0.5, 0.75, 1.0), cv=3, params=None,
+                   fit_kwargs=None, scoring="accuracy", stratify=True, seed=0, n_jobs=1,
+                   client=None):
+    """Train and validation scores of ``build(**params)`` trained on growing subsets.
+
+    For each of ``cv`` folds the held-out part is the validation set; from the rest the
+    first ``size`` samples (a fraction or a count) train a fresh model, which is scored on
+    those same training samples and on the validation part.
+
+    Returns a dict: ``train_sizes`` (counts), ``train_scores`` and ``val_scores`` (arrays of
+    shape (n_sizes, cv)). A large, persistent gap between them is over-fitting (more data or
+    regularisation helps); two low, close curves are under-fitting (a bigger model helps).
+    """
+    X, y = check_xy(X, y, "learning_curve")
+    splitter = (StratifiedKFold(cv, shuffle=True, seed=seed) if stratify
+                else KFold(cv, shuffle=True, seed=seed)) if isinstance(cv, int) else cv
+    splits = _split(splitter, X, y)
+    n_train = min(len(tr) for tr, _ in splits)
+    sizes = []
+    for s in train_sizes:
+        n = int(round(s * n_train)) if isinstance(s, float) and s <= 1.0 else int(s)
+        if not 1 <= n <= n_train:
+            raise ValueError(f"learning_curve: train size {s!r} gives {n} samples; expected 1.."
+                             f"{n_train}")
+        sizes.append(n)
+    tasks = []
+    for n in sizes:
+        for j, (tr, va) in enumerate(splits):
+            sub = tr[:n]
+            tasks.append((build, dict(params or {}), X, y, sub, va, fit_kwargs, scoring,
+                          seed + j))
+            tasks.append((build, dict(params or {}), X, y, sub, sub, fit_kwargs, scoring,
+                          seed + j))
+    out = run_tasks(tasks, n_jobs=n_jobs, client=client)
+    k = len(splits)
+    val = np.array([o["score"] for o in out[0::2]]).reshape(len(sizes), k)
+    train = np.array([o["score"] for o in out[1::2]]).reshape(len(sizes), k)
+    return {"train_sizes": np.array(sizes), "train_scores": train, "val_scores": val}
