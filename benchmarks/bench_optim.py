@@ -3,7 +3,6 @@
 Compares, in one process, with the same fixed gradients:
 
 - glassnet ``optim.Adam`` (flat buffers: one concatenate, a few vectorised passes, write-back),
-- the same without SciPy's BLAS axpy (pure NumPy passes),
 - glassnet ``optim.Adam(foreach=False)`` (the same rule run per parameter on views of the flat
   state buffers),
 - a textbook per-parameter NumPy Adam (new temporaries for every operation),
@@ -102,17 +101,6 @@ def build(library):
 
     variants["glassnet Adam (flat)"] = optim.Adam(gn_params(), lr=1e-4).step
     variants["glassnet Adam (per-param)"] = optim.Adam(gn_params(), lr=1e-4, foreach=False).step
-    from glassnet.optim import _ops
-    _ops.axpy(1.0, np.zeros(1, np.float32), np.zeros(1, np.float32))  # look the BLAS up once
-    blas = _ops._blas
-    no_blas_step = optim.Adam(gn_params(), lr=1e-4).step
-
-    def numpy_only():
-        _ops._blas = False
-        no_blas_step()
-        _ops._blas = blas
-
-    variants["glassnet Adam (flat, no BLAS)"] = numpy_only
     variants["naive NumPy Adam"] = NaiveAdam(gn_params(), lr=1e-4).step
     return variants
 

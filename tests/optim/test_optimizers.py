@@ -80,16 +80,6 @@ def test_trajectory_matches_torch(torch, name, kw):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("name,kw", CASES[1::2], ids=[n for n, _ in CASES[1::2]])
-def test_pure_numpy_path_matches_blas_path(name, kw, monkeypatch):
-    from glassnet.optim import _ops
-    with_blas = _run_glassnet(name, kw)
-    monkeypatch.setattr(_ops, "_blas", False)  # no SciPy: the NumPy fallback of axpy
-    without = _run_glassnet(name, kw)
-    for a, b in zip(with_blas, without):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
-
-
 @pytest.mark.parametrize("name,kw", [CASES[2], CASES[8], CASES[10], CASES[12], CASES[15]])
 def test_missing_gradients_match_torch(torch, name, kw):
     # a parameter without a gradient on some steps is skipped (its step count lags), like torch
