@@ -1,2 +1,71 @@
-"""(being written)"""
-__all__ = []
+"""Inverted dropout: zero each element with probability p, scale the rest by 1/(1 - p).
+
+The scaling happens at training time, so the expected activation is unchanged and
+evaluation needs no rescaling (Srivastava et al. 2014, "inverted" form). Masks are
+drawn from ``glassnet.backend.rng()`` (seeded by ``gn.manual_seed``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Function
+
+__all__ = ["dropout", "dropout2d", "dropout_mask"]
+
+
+def _check_p(p, who):
+    if not isinstance(p, (int, float, np.floating, np.integer)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"{who}: p must be a probability in [0, 1], got {p!r}")
+
+
+def dropout_mask(shape, p, dtype=np.float32):
+    """A mask of ``shape`` with entries 0 (probability p) or 1/(1 - p), in ``dtype``.
+
+    Drawn as uniform numbers of ``dtype`` compared with p, scaled in the same buffer
+    (no float64 temporaries for a float32 mask).
+    """
+    dt = np.dtype(dtype)
+    u = backend.rng().random(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
+    scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
+    np.multiply(u >= p, scale, out=u, casting="unsafe")
+    return u.astype(dt, copy=False)
+
+
+class Dropout(Function):
+    """y = x * m, m = [u >= p] / (1 - p) with u ~ U(0, 1);  dy/dx = m (the mask is kept).
+
+    ``mask_shape`` (broadcastable to x) drops whole channels when it has ones on the
+    spatial axes (Dropout2d).
+    """
+
+    def forward(self, x, p=0.5, mask_shape=None):
+        self.mask = dropout_mask(mask_shape or x.shape, p, x.dtype)
+        return x * self.mask
+
+    def backward(self, g):
+        gx = g * self.mask
+        return gx
+
+
+def dropout(x, p=0.5, training=True):
+    """Inverted dropout of ``x`` when ``training``; ``x`` itself otherwise (or when p = 0).
+
+    >>> y = dropout(gn.ones(1000), p=0.2)   # ~20% zeros, the rest 1.25
+    """
+    _check_p(p, "dropout")
+    if not training or p == 0:
+        return x
+    return Dropout.apply(x, p=float(p))
+
+
+def dropout2d(x, p=0.5, training=True):
+    """Channel dropout: zero whole feature maps x[n, c] of (N, C, ...) with probability p,
+    scaling the kept ones by 1/(1 - p) (Tompson et al. 2015)."""
+    _check_p(p, "dropout2d")
+    if x.ndim < 2:
+        raise ValueError(f"dropout2d: expected input (N, C, ...), got shape {tuple(x.shape)}")
+    if not training or p == 0:
+        return x
+    shape = tuple(x.shape[:2]) + (1,) * (x.ndim - 2)
+    return Dropout.apply(x, p=float(p), mask_shape=shape)

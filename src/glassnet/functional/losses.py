@@ -1,13 +1,26 @@
-"""Loss functions. Targets are arrays (class indices, one-hot or real values)."""
+"""Loss functions, each one fused, numerically stable Function.
+
+Every loss takes ``reduction`` = "mean" (default) | "sum" | "none" (per-element or
+per-sample values). Targets may be NumPy arrays or Tensors (class indices, one-hot,
+probabilities, real values or +-1 labels); shapes are checked and a mismatch raises a
+``ValueError`` naming the loss.
+"""
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import Function, unbroadcast
 from ..autograd.tensor import Tensor
 from . import math as M
+from .activations import _softplus, lookup
 
-__all__ = ["cross_entropy", "mse_loss"]
+__all__ = [
+    "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "nll_loss", "hinge_embedding_loss",
+    "margin_ranking_loss", "multi_margin_loss", "get_loss", "LOSSES",
+]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -21,14 +34,51 @@ def _target_array(target):
     return target.data if isinstance(target, Tensor) else np.asarray(target)
 
 
-def _reduce(loss, reduction):
-    if reduction == "mean":
-        return M.mean(loss)
-    if reduction == "sum":
-        return M.sum(loss)
-    return loss
+def _float_target(input, target, who, name="target"):
+    """``target`` as a Tensor (kept, so its gradient can flow) or an array of the input's
+    dtype, with the input's exact shape."""
+    if isinstance(target, Tensor):
+        t = target
+    else:
+        t = np.asarray(target)
+        if t.dtype != input.dtype:
+            t = t.astype(input.dtype)
+    if tuple(t.shape) != tuple(input.shape):
+        hint = ""
+        if np.prod(t.shape) == np.prod(input.shape):
+            hint = f"; reshape the {name} to {tuple(input.shape)}"
+        raise ValueError(f"{who}: {name} shape {tuple(t.shape)} does not match input shape "
+                         f"{tuple(input.shape)}{hint}")
+    return t
 
 
+def _opt_array(w, dtype):
+    if w is None:
+        return None
+    w = w.data if isinstance(w, Tensor) else w
+    return np.asarray(w, dtype=dtype)
+
+
+class _Reduced(Function):
+    """Helpers for a loss computed elementwise as ``per`` then reduced."""
+
+    def _out(self, per, reduction):
+        self.reduction, self.per_shape = reduction, per.shape
+        if reduction == "mean":
+            return np.asarray(per.mean(), dtype=per.dtype)
+        if reduction == "sum":
+            return np.asarray(per.sum(), dtype=per.dtype)
+        return per
+
+    def _dper(self, g):
+        """dE/dper for each element (broadcastable to ``per``)."""
+        if self.reduction == "mean":
+            n = int(np.prod(self.per_shape))
+            return g / max(n, 1)
+        return g
+
+
+# --------------------------------------------------------------- cross-entropy
 class CrossEntropy(Function):
     """Fused log-softmax + negative log-likelihood on logits (N, C) or (N, C, d...).
 
@@ -122,15 +172,368 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0, ignore_i
                               weight=weight)
 
 
+# ---------------------------------------------------------------- regression
+class MSE(_Reduced):
+    """E = (y - t)^2 (times 1/2 when ``half``);  dE/dy = 2 (y - t) (or y - t), dE/dt = -dE/dy."""
+
+    def forward(self, y, t, reduction="mean", half=False):
+        self.d = y - t
+        self.k = 1.0 if half else 2.0
+        per = self.d * self.d
+        if half:
+            per *= 0.5
+        return self._out(per, reduction)
+
+    def backward(self, g):
+        gy = (self.k * self._dper(g)) * self.d
+        gt = -gy if self.needs_input_grad[1] else None
+        return gy if self.needs_input_grad[0] else None, gt
+
+
 def mse_loss(input, target, reduction="mean", half=False):
-    """Mean squared error (1/2 (y - t)^2 with ``half=True``, as in many course derivations)."""
+    """Mean squared error: E = (y - t)^2, or 1/2 (y - t)^2 with ``half=True`` (as in many
+    course derivations, so that dE/dy = y - t)."""
     _check_reduction(reduction, "mse_loss")
-    t = target if isinstance(target, Tensor) else _target_array(target).astype(input.dtype)
-    if tuple(np.shape(t)) != tuple(input.shape):
-        raise ValueError(f"mse_loss: target shape {tuple(np.shape(t))} does not match input shape "
-                         f"{tuple(input.shape)}")
-    d = input - t
-    sq = d * d
-    if half:
-        sq = sq * 0.5
-    return _reduce(sq, reduction)
+    t = _float_target(input, target, "mse_loss")
+    return MSE.apply(input, t, reduction=reduction, half=bool(half))
+
+
+class L1(_Reduced):
+    """E = |y - t|;  dE/dy = sign(y - t) (0 at y = t), dE/dt = -dE/dy."""
+
+    def forward(self, y, t, reduction="mean"):
+        d = y - t
+        self.s = np.sign(d)
+        return self._out(np.abs(d), reduction)
+
+    def backward(self, g):
+        gy = self._dper(g) * self.s
+        return gy if self.needs_input_grad[0] else None, (-gy if self.needs_input_grad[1]
+                                                          else None)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """Mean absolute error E = |y - t|."""
+    _check_reduction(reduction, "l1_loss")
+    return L1.apply(input, _float_target(input, target, "l1_loss"), reduction=reduction)
+
+
+# ------------------------------------------------------------ binary targets
+class BCE(_Reduced):
+    """E = -w [t log p + (1 - t) log(1 - p)] on probabilities p, each log clamped at -100
+    (as PyTorch, so p = 0 or 1 gives a finite loss).
+
+    dE/dp = w (p - t) / max(p (1 - p), 1e-12);  dE/dt = w [log(1 - p) - log p].
+    """
+
+    def forward(self, p, t, weight=None, reduction="mean"):
+        with np.errstate(divide="ignore"):
+            logp = np.maximum(np.log(p), -100)
+            log1mp = np.maximum(np.log1p(-p), -100)
+        per = -(t * logp + (1 - t) * log1mp)
+        if weight is not None:
+            per = per * weight
+        self.p, self.t, self.w = p, t, weight
+        self.logp, self.log1mp = logp, log1mp
+        self.pshape = p.shape
+        return self._out(per.astype(p.dtype, copy=False), reduction)
+
+    def backward(self, g):
+        dper = self._dper(g)
+        if self.w is not None:
+            dper = dper * self.w
+        p, t = self.p, self.t
+        gp = gt = None
+        if self.needs_input_grad[0]:
+            gp = unbroadcast(dper * (p - t) / np.maximum(p * (1 - p), 1e-12), self.pshape)
+            gp = gp.astype(p.dtype, copy=False)
+        if self.needs_input_grad[1]:
+            gt = unbroadcast(dper * (self.log1mp - self.logp), self.pshape).astype(p.dtype,
+                                                                                 copy=False)
+        return gp, gt
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """Binary cross-entropy of probabilities ``input`` in [0, 1] against targets in [0, 1].
+
+    E = -w [t log p + (1 - t) log(1 - p)], logs clamped at -100. ``weight`` broadcasts to
+    the input. For raw scores use :func:`binary_cross_entropy_with_logits` (more stable).
+    """
+    who = "binary_cross_entropy"
+    _check_reduction(reduction, who)
+    t = _float_target(input, target, who)
+    p = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if p.size and (p.min() < 0 or p.max() > 1):
+        raise ValueError(f"{who}: input must hold probabilities in [0, 1], got values in "
+                         f"[{p.min():.4g}, {p.max():.4g}] (use binary_cross_entropy_with_logits "
+                         f"for raw scores)")
+    return BCE.apply(input, t, weight=_opt_array(weight, input.dtype), reduction=reduction)
+
+
+class BCEWithLogits(_Reduced):
+    """Sigmoid + binary cross-entropy on logits x, fused and stable.
+
+    E = w [(1 - t) x + l softplus(-x)] with l = 1 + (pos_weight - 1) t and
+    softplus(-x) = -log sigmoid(x) = log(1 + e^{-|x|}) + max(-x, 0).
+    dE/dx = w [(1 - t) - l sigmoid(-x)];  dE/dt = w [-x + (pos_weight - 1) softplus(-x)].
+    """
+
+    def forward(self, x, t, weight=None, pos_weight=None, reduction="mean"):
+        sp = _softplus(-x)
+        if pos_weight is not None:
+            lw = 1 + (pos_weight - 1) * t
+            per = (1 - t) * x + lw * sp
+        else:
+            lw = None
+            per = (1 - t) * x
+            per += sp
+        if weight is not None:
+            per = per * weight
+        self.x, self.t, self.w, self.pw, self.lw, self.sp = x, t, weight, pos_weight, lw, sp
+        return self._out(per.astype(x.dtype, copy=False), reduction)
+
+    def backward(self, g):
+        dper = self._dper(g)
+        if self.w is not None:
+            dper = dper * self.w
+        gx = gt = None
+        shape = self.x.shape
+        if self.needs_input_grad[0]:
+            lw = 1 if self.lw is None else self.lw
+            # sigmoid(-x) = exp(-softplus(x)) = exp(-(x + softplus(-x))): exponent <= 0
+            sig_neg = self.x + self.sp
+            np.negative(sig_neg, out=sig_neg)
+            np.exp(sig_neg, out=sig_neg)
+            gx = unbroadcast(dper * ((1 - self.t) - lw * sig_neg), shape)
+            gx = gx.astype(self.x.dtype, copy=False)
+        if self.needs_input_grad[1]:
+            d = -self.x if self.pw is None else -self.x + (self.pw - 1) * self.sp
+            gt = unbroadcast(dper * d, shape).astype(self.x.dtype, copy=False)
+        return gx, gt
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None,
+                                     reduction="mean"):
+    """Binary cross-entropy on logits (sigmoid folded in, stable for any |x|).
+
+    Works for one output (N, 1) / (N,) and multi-label outputs (N, C) with 0/1 targets of
+    the same shape. ``pos_weight`` (C,) weighs the positive term per class; ``weight``
+    broadcasts to the input.
+    """
+    who = "binary_cross_entropy_with_logits"
+    _check_reduction(reduction, who)
+    t = _float_target(input, target, who)
+    return BCEWithLogits.apply(input, t, weight=_opt_array(weight, input.dtype),
+                               pos_weight=_opt_array(pos_weight, input.dtype),
+                               reduction=reduction)
+
+
+# ------------------------------------------------------------ class indices
+def _class_targets(input, target, who, ignore_index=None):
+    """Integer class targets of shape input.shape without axis 1, checked."""
+    t = _target_array(target)
+    if t.dtype.kind not in "iu":
+        if t.dtype.kind == "f" and t.size and np.all(t == np.round(t)):
+            t = t.astype(np.int64)
+        else:
+            raise TypeError(f"{who}: target must hold integer class indices, got dtype "
+                            f"{t.dtype}")
+    shape = tuple(input.shape)
+    if len(shape) < 2:
+        raise ValueError(f"{who}: input must be (N, C) or (N, C, d...), got shape {shape}")
+    want = (shape[0],) + shape[2:]
+    if tuple(t.shape) != want:
+        raise ValueError(f"{who}: target shape {tuple(t.shape)} does not match {want} "
+                         f"(input shape {shape} without the class axis 1)")
+    c = shape[1]
+    valid = t != ignore_index if ignore_index is not None else np.ones(t.shape, dtype=bool)
+    ts = np.where(valid, t, 0)
+    if ts.size and (ts.min() < 0 or ts.max() >= c):
+        raise IndexError(f"{who}: target class out of range [0, {c}): min {ts.min()}, "
+                         f"max {ts.max()}")
+    return ts, valid
+
+
+class NLL(Function):
+    """E = -w_t x[t] on log-probabilities x (N, C[, d...]) and class indices t.
+
+    Mean: sum_i w_{t_i} (-x_i[t_i]) / sum_i w_{t_i} over non-ignored targets (as PyTorch).
+    dE/dx[i, t_i] = -w_{t_i} (/ the weight sum for the mean), 0 elsewhere.
+    """
+
+    def forward(self, x, ts, valid, weight=None, reduction="mean"):
+        idx = np.expand_dims(ts, 1)
+        picked = np.take_along_axis(x, idx, axis=1)[:, 0]
+        w = valid.astype(x.dtype)
+        if weight is not None:
+            w = w * weight[ts]
+        per = -w * picked
+        self.idx, self.w, self.xshape, self.reduction = idx, w, x.shape, reduction
+        self.dtype = x.dtype
+        if reduction == "mean":
+            self.denom = max(float(w.sum()), 1e-12)
+            return np.asarray(per.sum() / self.denom, dtype=x.dtype)
+        if reduction == "sum":
+            return np.asarray(per.sum(), dtype=x.dtype)
+        return per
+
+    def backward(self, g):
+        coef = -self.w * (g / self.denom if self.reduction == "mean" else g)
+        gx = np.zeros(self.xshape, dtype=self.dtype)
+        np.put_along_axis(gx, self.idx, np.expand_dims(coef.astype(self.dtype), 1), axis=1)
+        return gx, None, None
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of log-probabilities (N, C) or (N, C, d...) (for instance
+    the output of ``log_softmax``) against class indices. ``weight`` (C,) per class;
+    targets equal to ``ignore_index`` count for nothing."""
+    who = "nll_loss"
+    _check_reduction(reduction, who)
+    ts, valid = _class_targets(input, target, who, ignore_index)
+    return NLL.apply(input, ts, valid, weight=_opt_array(weight, input.dtype),
+                     reduction=reduction)
+
+
+# ------------------------------------------------------------- margin losses
+class HingeEmbedding(_Reduced):
+    """E = x where t = 1, max(0, margin - x) where t = -1 (PyTorch's HingeEmbeddingLoss).
+
+    dE/dx = 1 where t = 1; -[margin - x > 0] where t = -1.
+    """
+
+    def forward(self, x, t, margin=1.0, reduction="mean"):
+        h = margin - x
+        self.hinge = (h > 0) & (t != 1)
+        self.lin = t != -1
+        per = np.where(self.hinge, h, 0) + np.where(self.lin, x, 0)
+        return self._out(per.astype(x.dtype, copy=False), reduction)
+
+    def backward(self, g):
+        d = self.lin.astype(g.dtype) - self.hinge
+        return (self._dper(g) * d).astype(g.dtype, copy=False), None
+
+
+def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
+    """Hinge embedding loss: x for targets +1, max(0, margin - x) for targets -1.
+
+    ``input`` is typically a distance; targets are +-1 of the input's shape.
+    """
+    who = "hinge_embedding_loss"
+    _check_reduction(reduction, who)
+    t = _float_target(input, _target_array(target), who)
+    return HingeEmbedding.apply(input, t, margin=float(margin), reduction=reduction)
+
+
+class MarginRanking(_Reduced):
+    """E = max(0, -t (x1 - x2) + margin);  dE/dx1 = -t [E > 0], dE/dx2 = t [E > 0]."""
+
+    def forward(self, x1, x2, t, margin=0.0, reduction="mean"):
+        h = -t * (x1 - x2) + margin
+        self.act = np.where(h > 0, t, 0).astype(x1.dtype, copy=False)
+        return self._out(np.maximum(h, 0).astype(x1.dtype, copy=False), reduction)
+
+    def backward(self, g):
+        d = self._dper(g) * self.act
+        return (-d if self.needs_input_grad[0] else None,
+                d if self.needs_input_grad[1] else None, None)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    """Ranking loss max(0, -t (x1 - x2) + margin): t = 1 asks x1 to rank above x2 by
+    ``margin``, t = -1 the reverse. With x1 = s_c (a wrong class's score), x2 = s (the
+    right one) and t = -1 it is the course's max(0, Delta + s_c - s)."""
+    who = "margin_ranking_loss"
+    _check_reduction(reduction, who)
+    if tuple(input1.shape) != tuple(input2.shape):
+        raise ValueError(f"{who}: input1 shape {tuple(input1.shape)} does not match input2 "
+                         f"shape {tuple(input2.shape)}")
+    t = _float_target(input1, _target_array(target), who)
+    return MarginRanking.apply(input1, input2, t, margin=float(margin), reduction=reduction)
+
+
+class MultiMargin(_Reduced):
+    """Multiclass hinge (SVM) loss on scores x (N, C) and class indices y.
+
+    E_i = sum_{j != y_i} w_{y_i} max(0, margin - x_{i,y_i} + x_{i,j})^p  (/ C when
+    ``class_average``, as PyTorch). dE/dx_j = p h_j^{p-1} [h_j > 0] w (/C) for j != y,
+    and dE/dx_y = -sum_j of those.
+    """
+
+    def forward(self, x, ts, p=1, margin=1.0, weight=None, class_average=True,
+                reduction="mean"):
+        n, c = x.shape
+        rows = np.arange(n)
+        xy = x[rows, ts][:, None]
+        h = margin - xy + x
+        h[rows, ts] = 0
+        pos = h > 0
+        h = np.where(pos, h, 0)
+        scale = np.ones((n, 1), dtype=x.dtype) if weight is None else weight[ts][:, None]
+        if class_average:
+            scale = scale / c
+        per = ((h if p == 1 else h * h) * scale).sum(axis=1)
+        self.d = (pos * scale if p == 1 else 2 * h * scale).astype(x.dtype, copy=False)
+        self.rows, self.ts = rows, ts
+        return self._out(per.astype(x.dtype, copy=False), reduction)
+
+    def backward(self, g):
+        dper = self._dper(g)
+        if np.ndim(dper):
+            dper = dper[:, None]
+        gx = self.d * dper
+        gx[self.rows, self.ts] = -gx.sum(axis=1)
+        return gx, None
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean",
+                      class_average=True):
+    """Multiclass hinge (SVM) loss: sum_{j != y} max(0, margin + s_j - s_y)^p per sample.
+
+    This is the course's ranking objective max(0, Delta + s_c - s) summed over the wrong
+    classes c. Like PyTorch's ``multi_margin_loss`` the sum is divided by the number of
+    classes C; ``class_average=False`` gives the plain sum of the multiclass SVM.
+    input (N, C) or (C,); target class indices (N,) or a scalar.
+    """
+    who = "multi_margin_loss"
+    _check_reduction(reduction, who)
+    if p not in (1, 2):
+        raise ValueError(f"{who}: p must be 1 or 2, got {p!r}")
+    x = input
+    squeeze = x.ndim == 1
+    if squeeze:
+        x = M.reshape(x, 1, -1)
+        target = np.reshape(_target_array(target), (1,))
+    if x.ndim != 2:
+        raise ValueError(f"{who}: input must be (N, C) or (C,), got shape {tuple(input.shape)}")
+    ts, _ = _class_targets(x, target, who)
+    out = MultiMargin.apply(x, ts, p=int(p), margin=float(margin),
+                            weight=_opt_array(weight, x.dtype),
+                            class_average=bool(class_average), reduction=reduction)
+    if squeeze and reduction == "none":
+        out = M.reshape(out, ())
+    return out
+
+
+LOSSES = {
+    "mse": mse_loss, "l1": l1_loss, "bce": binary_cross_entropy,
+    "bce_logits": binary_cross_entropy_with_logits, "cross_entropy": cross_entropy,
+    "nll": nll_loss, "hinge": hinge_embedding_loss, "margin_ranking": margin_ranking_loss,
+    "multi_margin": multi_margin_loss,
+}
+LOSS_ALIASES = {"mean_squared_error": "mse", "mae": "l1", "binary_cross_entropy": "bce",
+                "bce_with_logits": "bce_logits", "ce": "cross_entropy",
+                "hinge_embedding": "hinge", "svm": "multi_margin"}
+
+
+def get_loss(name, **kwargs):
+    """The loss *function* called ``name`` with keyword arguments bound
+    (``glassnet.nn.get_loss`` gives Module instances).
+
+    Names: mse, l1 (mae), bce, bce_logits, cross_entropy, nll, hinge, margin_ranking,
+    multi_margin (svm).
+    """
+    if callable(name):
+        return name
+    fn = lookup(LOSSES, name, "get_loss", "loss", LOSS_ALIASES)
+    return functools.partial(fn, **kwargs) if kwargs else fn

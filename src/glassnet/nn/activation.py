@@ -1,10 +1,60 @@
-"""Activation layers: thin Modules over glassnet.functional.activations."""
+"""Activation layers: thin Modules over glassnet.functional.activations.
+
+``get_activation(name)`` builds one from its name (used by models and the CLI).
+"""
 from __future__ import annotations
 
-from ..functional import activations as A
-from .module import Module
+import numpy as np
 
-__all__ = ["ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
+from .. import backend
+from ..functional import activations as A
+from . import init
+from .linear import Identity, Linear
+from .module import Module, Parameter
+
+__all__ = [
+    "Step", "Sign", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "RReLU", "PReLU", "ELU", "SELU",
+    "Softplus", "Softsign", "Maxout", "APL", "Softmax", "LogSoftmax", "get_activation",
+]
+
+
+class Step(Module):
+    """Threshold unit: a = high if z >= threshold else low (0/1 by default).
+
+    The output at exactly the threshold is ``high``. The derivative is 0, so
+    gradients passing through are zero (use it with the perceptron rule).
+
+    >>> nn.Step(threshold=0.2)(gn.tensor([0.0, 0.2])).numpy()
+    array([0., 1.], dtype=float32)
+    """
+
+    def __init__(self, threshold: float = 0.0, low: float = 0.0, high: float = 1.0):
+        super().__init__()
+        self.threshold, self.low, self.high = float(threshold), float(low), float(high)
+
+    def forward(self, x):
+        return A.step(x, self.threshold, self.low, self.high)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, low={self.low}, high={self.high}"
+
+
+class Sign(Module):
+    """Bipolar threshold unit: a = +1 if z >= threshold else -1.
+
+    sign(S - 0.2) is ``Sign(threshold=0.2)(S)``. The output at exactly the
+    threshold is +1; the derivative is 0.
+    """
+
+    def __init__(self, threshold: float = 0.0):
+        super().__init__()
+        self.threshold = float(threshold)
+
+    def forward(self, x):
+        return A.sign(x, self.threshold)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}"
 
 
 class ReLU(Module):
@@ -28,6 +78,200 @@ class Tanh(Module):
         return A.tanh(x)
 
 
+class LeakyReLU(Module):
+    """a = z for z > 0, negative_slope * z otherwise.
+
+    The default slope 0.01 is PyTorch's; a "very leaky" ReLU uses 0.1 to 0.5.
+    """
+
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x):
+        return A.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class RReLU(Module):
+    """Randomised leaky ReLU (Xu et al. 2015).
+
+    Training: each negative element gets its own slope ~ U(lower, upper), drawn from
+    glassnet's seeded generator; eval: the fixed slope (lower + upper) / 2, as PyTorch.
+    """
+
+    def __init__(self, lower: float = 1 / 8, upper: float = 1 / 3):
+        super().__init__()
+        if not 0 <= lower <= upper:
+            raise ValueError(f"RReLU: need 0 <= lower <= upper, got lower={lower}, "
+                             f"upper={upper}")
+        self.lower, self.upper = float(lower), float(upper)
+
+    def forward(self, x):
+        return A.rrelu(x, self.lower, self.upper, self.training)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}"
+
+
+class PReLU(Module):
+    """Parametric ReLU (He et al. 2015): a = z for z > 0, w z otherwise, w learned.
+
+    ``num_parameters=1`` shares one slope; ``num_parameters=C`` learns one per channel
+    (axis 1 of the input). The parameter is ``weight`` of shape (num_parameters,), as in
+    PyTorch.
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25):
+        super().__init__()
+        if not isinstance(num_parameters, (int, np.integer)) or num_parameters < 1:
+            raise ValueError(f"PReLU: num_parameters must be a positive integer, got "
+                             f"{num_parameters!r}")
+        self.num_parameters = int(num_parameters)
+        self.init = float(init)
+        self.weight = Parameter(np.full((self.num_parameters,), self.init,
+                                        dtype=backend.get_default_dtype()))
+
+    def forward(self, x):
+        return A.prelu(x, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class ELU(Module):
+    """a = z for z > 0, alpha (e^z - 1) otherwise."""
+
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def forward(self, x):
+        return A.elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class SELU(Module):
+    """Scaled ELU with the self-normalising constants (alpha 1.6733, scale 1.0507)."""
+
+    def forward(self, x):
+        return A.selu(x)
+
+
+class Softplus(Module):
+    """a = (1/beta) ln(1 + e^{beta z}); linear where beta z > threshold (as PyTorch).
+
+    ``centered=True`` gives ln(1 + e^z) - ln 2 (divided by beta), which is 0 at z = 0.
+    """
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0, centered: bool = False):
+        super().__init__()
+        if beta <= 0:
+            raise ValueError(f"Softplus: beta must be positive, got {beta!r}")
+        self.beta, self.threshold, self.centered = float(beta), float(threshold), bool(centered)
+
+    def forward(self, x):
+        return A.softplus(x, self.beta, self.threshold, self.centered)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}, centered={self.centered}"
+
+
+class Softsign(Module):
+    """a = z / (1 + |z|)."""
+
+    def forward(self, x):
+        return A.softsign(x)
+
+
+class Maxout(Module):
+    """Maxout layer (Goodfellow et al. 2013): out_features units, each the max of
+    ``pieces`` affine functions of the input.
+
+    a_o = max_j (x . w_{o,j} + b_{o,j}); computed with one GEMM. ``weight`` is
+    (out_features * pieces, in_features), row ``o * pieces + j`` the j-th piece of
+    unit o; ``bias`` is (out_features * pieces,). Initialised like Linear.
+
+    >>> nn.Maxout(4, 3, pieces=2)(gn.randn(5, 4)).shape
+    (5, 3)
+    """
+
+    def __init__(self, in_features: int, out_features: int, pieces: int = 2,
+                 bias: bool = True):
+        super().__init__()
+        for name, v in (("in_features", in_features), ("out_features", out_features),
+                        ("pieces", pieces)):
+            if not isinstance(v, (int, np.integer)) or v <= 0:
+                raise ValueError(f"Maxout: {name} must be a positive integer, got {v!r}")
+        self.in_features, self.out_features, self.pieces = (int(in_features),
+                                                            int(out_features), int(pieces))
+        dt = backend.get_default_dtype()
+        rows = self.out_features * self.pieces
+        self.weight = Parameter(np.empty((rows, self.in_features), dtype=dt))
+        self.bias = Parameter(np.empty((rows,), dtype=dt)) if bias else None
+        self.reset_parameters()
+
+    # the same fan-in uniform scheme as Linear
+    reset_parameters = Linear.reset_parameters
+
+    def forward(self, x):
+        if x.shape[-1] != self.in_features:
+            raise ValueError(f"Maxout({self.in_features}, {self.out_features}, "
+                             f"pieces={self.pieces}): expected input with last dimension "
+                             f"{self.in_features}, got shape {tuple(x.shape)}")
+        return A.maxout(x, self.weight, self.bias, self.pieces)
+
+    def output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.out_features,)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"pieces={self.pieces}, bias={self.bias is not None}")
+
+
+class APL(Module):
+    """Adaptive piecewise linear unit (Agostinelli et al. 2015).
+
+    h(x) = max(0, x) + sum_{s=1}^{S} a_s max(0, -x + b_s), with a, b of shape
+    (hinges, num_features) learned per feature (axis 1 of the input). Initialised as
+    in the authors' code: a ~ U(-0.2, 0.2), b ~ N(0, 0.5^2). The paper puts an L2
+    penalty on a (``WeightPenalty`` includes both a and b: they are 2-D).
+
+    >>> nn.APL(8, hinges=2)(gn.randn(4, 8)).shape
+    (4, 8)
+    """
+
+    def __init__(self, num_features: int, hinges: int = 1):
+        super().__init__()
+        for name, v in (("num_features", num_features), ("hinges", hinges)):
+            if not isinstance(v, (int, np.integer)) or v <= 0:
+                raise ValueError(f"APL: {name} must be a positive integer, got {v!r}")
+        self.num_features, self.hinges = int(num_features), int(hinges)
+        dt = backend.get_default_dtype()
+        shape = (self.hinges, self.num_features)
+        self.a = Parameter(np.empty(shape, dtype=dt))
+        self.b = Parameter(np.empty(shape, dtype=dt))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.uniform_(self.a, -0.2, 0.2)
+        self.b.data[...] = backend.rng().normal(0.0, 0.5, size=self.b.shape)
+
+    def forward(self, x):
+        if x.ndim < 2 or x.shape[1] != self.num_features:
+            raise ValueError(f"APL({self.num_features}): expected input with "
+                             f"{self.num_features} features on axis 1, got shape "
+                             f"{tuple(x.shape)}")
+        return A.apl(x, self.a, self.b)
+
+    def extra_repr(self):
+        return f"num_features={self.num_features}, hinges={self.hinges}"
+
+
 class Softmax(Module):
     """a_i = e^{z_i} / sum_j e^{z_j} along ``dim`` (default -1)."""
 
@@ -47,3 +291,26 @@ class LogSoftmax(Softmax):
 
     def forward(self, x):
         return A.log_softmax(x, self.dim)
+
+
+# one Module per name of glassnet.functional.ACTIVATIONS (aliases shared with it)
+_MODULES = {
+    "identity": Identity, "step": Step, "sign": Sign, "sigmoid": Sigmoid, "tanh": Tanh,
+    "relu": ReLU, "leaky_relu": LeakyReLU, "rrelu": RReLU, "prelu": PReLU, "elu": ELU,
+    "selu": SELU, "softplus": Softplus, "softsign": Softsign, "softmax": Softmax,
+    "log_softmax": LogSoftmax,
+}
+
+
+def get_activation(name, **kwargs) -> Module:
+    """A new activation Module from its name; keyword arguments go to its constructor.
+
+    Names: identity/linear, step, sign, sigmoid, tanh, relu, leaky_relu, rrelu, prelu,
+    elu, selu, softplus, softsign, softmax, log_softmax. A Module passes through unchanged.
+
+    >>> nn.get_activation("leaky_relu", negative_slope=0.2)
+    LeakyReLU(negative_slope=0.2)
+    """
+    if isinstance(name, Module):
+        return name
+    return A.lookup(_MODULES, name, "get_activation", "activation", A.ALIASES)(**kwargs)

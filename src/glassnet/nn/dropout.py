@@ -1,2 +1,150 @@
-"""(being written)"""
-__all__ = []
+"""Dropout, channel dropout and DropConnect layers, and Monte-Carlo dropout prediction.
+
+Each layer is active while the module is training, or in eval mode when its ``mc``
+flag is set (``enable_mc_dropout``), so that repeated forward passes sample different
+sub-networks (Gal & Ghahramani 2016); ``mc_predict`` turns those samples into a mean
+prediction and a percentile confidence interval.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import no_grad
+from ..autograd.tensor import Tensor
+from ..functional import math as F
+from ..functional.dropout import dropout as _dropout, dropout2d as _dropout2d
+from .linear import Linear
+from .module import Module
+
+__all__ = ["Dropout", "Dropout2d", "DropConnectLinear", "enable_mc_dropout", "mc_predict"]
+
+
+def _check_p(p, who):
+    if not isinstance(p, (int, float, np.floating, np.integer)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"{who}: p must be a probability in [0, 1], got {p!r}")
+    return float(p)
+
+
+class Dropout(Module):
+    """Inverted dropout: in training each element is zeroed with probability p and the
+    rest scaled by 1/(1 - p); in eval the identity (unless ``mc`` is set).
+
+    >>> nn.Dropout(0.5)(gn.ones(4, 4))          # about half zeros, the rest 2.0
+    """
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        self.p = _check_p(p, type(self).__name__)
+        self.mc = False
+
+    @property
+    def active(self) -> bool:
+        """Whether forward drops units now (training, or Monte-Carlo mode)."""
+        return (self.training or self.mc) and self.p > 0
+
+    def forward(self, x):
+        return _dropout(x, self.p, True) if self.active else x
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    """Channel dropout for (N, C, H, W) feature maps: whole maps are zeroed with
+    probability p (neighbouring pixels are correlated, so single-pixel dropout does
+    little there), kept maps scaled by 1/(1 - p)."""
+
+    def forward(self, x):
+        return _dropout2d(x, self.p, True) if self.active else x
+
+
+class DropConnectLinear(Linear):
+    """Linear layer with DropConnect (Wan et al. 2013): while training each *weight* is
+    dropped with probability p and the kept ones scaled by 1/(1 - p); in eval it is a
+    plain Linear. The bias is never dropped. One mask is drawn per forward (per
+    mini-batch), shared by the samples of the batch.
+
+    Parameters ``weight`` (out, in) and ``bias`` (out,) as in :class:`Linear`, so state
+    dicts are interchangeable.
+
+    >>> layer = nn.DropConnectLinear(64, 32, p=0.5)
+    """
+
+    def __init__(self, in_features: int, out_features: int, p: float = 0.5, bias: bool = True,
+                 dtype=None):
+        super().__init__(in_features, out_features, bias=bias, dtype=dtype)
+        self.p = _check_p(p, "DropConnectLinear")
+        self.mc = False
+
+    @classmethod
+    def from_linear(cls, linear: Linear, p: float = 0.5) -> "DropConnectLinear":
+        """A DropConnect layer holding a copy of ``linear``'s weights."""
+        m = cls(linear.in_features, linear.out_features, p, bias=linear.bias is not None,
+                dtype=linear.weight.dtype)
+        m.load_state_dict(linear.state_dict())
+        return m
+
+    @property
+    def active(self) -> bool:
+        return (self.training or self.mc) and self.p > 0
+
+    def forward(self, x):
+        if x.shape[-1] != self.in_features:
+            raise ValueError(f"DropConnectLinear({self.in_features}, {self.out_features}): "
+                             f"expected input with last dimension {self.in_features}, got "
+                             f"shape {tuple(x.shape)}")
+        w = _dropout(self.weight, self.p, True) if self.active else self.weight
+        return F.linear(x, w, self.bias)
+
+    def extra_repr(self):
+        return super().extra_repr() + f", p={self.p}"
+
+
+def _is_stochastic(m) -> bool:
+    return isinstance(m, (Dropout, DropConnectLinear))
+
+
+def enable_mc_dropout(model: Module, flag: bool = True) -> list:
+    """Set ``mc = flag`` on every Dropout / Dropout2d / DropConnectLinear in ``model``, so
+    they keep sampling in eval mode (Monte-Carlo dropout). Returns those modules."""
+    mods = [m for m in model.modules() if _is_stochastic(m)]
+    for m in mods:
+        m.mc = bool(flag)
+    return mods
+
+
+def mc_predict(model: Module, x, samples: int = 50, ci: float = 0.95):
+    """Monte-Carlo dropout prediction: run ``model`` ``samples`` times on ``x`` with
+    dropout on (eval mode otherwise, no gradients).
+
+    Returns ``(mean, lower, upper)`` NumPy arrays of the output's shape: the mean of the
+    samples and the central ``ci`` percentile interval (e.g. 2.5th and 97.5th
+    percentiles for 0.95). The loop runs over the samples only; each pass is batched.
+
+    >>> mean, lo, hi = mc_predict(model, X, samples=100)
+    """
+    if not isinstance(samples, (int, np.integer)) or samples < 2:
+        raise ValueError(f"mc_predict: samples must be an integer >= 2, got {samples!r}")
+    if not 0 < ci < 1:
+        raise ValueError(f"mc_predict: ci must be in (0, 1), got {ci!r}")
+    mods = [m for m in model.modules() if _is_stochastic(m)]
+    if not mods:
+        raise ValueError("mc_predict: the model has no Dropout or DropConnectLinear layer, "
+                         "so every sample would be the same")
+    xa = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if xa.dtype.kind == "f" and xa.dtype != model.dtype:
+        xa = xa.astype(model.dtype)
+    xt = Tensor(xa)
+    was_training = model.training
+    flags = [m.mc for m in mods]
+    model.eval()
+    enable_mc_dropout(model, True)
+    try:
+        with no_grad():
+            draws = np.stack([model(xt).data for _ in range(int(samples))])
+    finally:
+        for m, f in zip(mods, flags):
+            m.mc = f
+        model.train(was_training)
+    lower, upper = np.percentile(draws, [50.0 * (1 - ci), 50.0 * (1 + ci)], axis=0)
+    return draws.mean(axis=0), lower.astype(draws.dtype), upper.astype(draws.dtype)

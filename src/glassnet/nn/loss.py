@@ -1,10 +1,26 @@
-"""Loss modules: ``loss_fn(prediction, target)`` returns a scalar Tensor (by default)."""
+"""Loss modules: ``loss_fn(prediction, target)`` returns a scalar Tensor (by default).
+
+Each wraps one fused Function of ``glassnet.functional.losses``; ``reduction`` is
+"mean" | "sum" | "none". ``get_loss(name)`` builds one from its name.
+"""
 from __future__ import annotations
 
+import numpy as np
+
+from ..autograd.tensor import Tensor
 from ..functional import losses as L
+from ..functional.activations import lookup
 from .module import Module
 
-__all__ = ["CrossEntropyLoss", "MSELoss"]
+__all__ = ["CrossEntropyLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
+           "HingeEmbeddingLoss", "MarginRankingLoss", "MultiMarginLoss", "get_loss"]
+
+
+def _plain(w):
+    """Class weights as a plain list (keeps constructor arguments JSON-friendly)."""
+    if w is None:
+        return None
+    return np.asarray(w.data if isinstance(w, Tensor) else w, dtype=float).tolist()
 
 
 class _Loss(Module):
@@ -43,3 +59,131 @@ class MSELoss(_Loss):
 
     def forward(self, input, target):
         return L.mse_loss(input, target, self.reduction, self.half)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error E = |y - t|."""
+
+    def forward(self, input, target):
+        return L.l1_loss(input, target, self.reduction)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy on probabilities (after a sigmoid), logs clamped at -100.
+
+    E = -w [t log p + (1 - t) log(1 - p)]. Prefer :class:`BCEWithLogitsLoss` on raw
+    outputs: it folds the sigmoid in and never saturates.
+    """
+
+    def __init__(self, weight=None, reduction="mean"):
+        super().__init__(reduction)
+        self.weight = _plain(weight)
+
+    def forward(self, input, target):
+        return L.binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Sigmoid + binary cross-entropy on logits, fused and stable; binary (N, 1) or
+    multi-label (N, C) outputs with 0/1 targets of the same shape.
+
+    ``pos_weight`` (C,) multiplies the positive term per class (> 1 favours recall).
+    """
+
+    def __init__(self, weight=None, reduction="mean", pos_weight=None):
+        super().__init__(reduction)
+        self.weight = _plain(weight)
+        self.pos_weight = _plain(pos_weight)
+
+    def forward(self, input, target):
+        return L.binary_cross_entropy_with_logits(input, target, self.weight, self.pos_weight,
+                                                  self.reduction)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities (e.g. after ``LogSoftmax``) against
+    class indices; ``weight`` per class, ``ignore_index`` targets skipped."""
+
+    def __init__(self, weight=None, ignore_index: int = -100, reduction="mean"):
+        super().__init__(reduction)
+        self.weight = _plain(weight)
+        self.ignore_index = int(ignore_index)
+
+    def forward(self, input, target):
+        return L.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """x for targets +1, max(0, margin - x) for targets -1 (x usually a distance)."""
+
+    def __init__(self, margin: float = 1.0, reduction="mean"):
+        super().__init__(reduction)
+        self.margin = float(margin)
+
+    def forward(self, input, target):
+        return L.hinge_embedding_loss(input, target, self.margin, self.reduction)
+
+    def extra_repr(self):
+        return f"margin={self.margin}, reduction={self.reduction!r}"
+
+
+class MarginRankingLoss(_Loss):
+    """max(0, -t (x1 - x2) + margin); called as ``loss(x1, x2, t)`` with t = +-1.
+
+    With x1 = s_c, x2 = s and t = -1 it is the course's max(0, Delta + s_c - s).
+    """
+
+    def __init__(self, margin: float = 0.0, reduction="mean"):
+        super().__init__(reduction)
+        self.margin = float(margin)
+
+    def forward(self, input1, input2, target):
+        return L.margin_ranking_loss(input1, input2, target, self.margin, self.reduction)
+
+    def extra_repr(self):
+        return f"margin={self.margin}, reduction={self.reduction!r}"
+
+
+class MultiMarginLoss(_Loss):
+    """Multiclass hinge (SVM) loss on scores (N, C) and class indices:
+    sum_{j != y} max(0, margin + s_j - s_y)^p, divided by C as PyTorch does
+    (``class_average=False`` keeps the plain sum of the course's SVM objective).
+    """
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight=None, reduction="mean",
+                 class_average: bool = True):
+        super().__init__(reduction)
+        if p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss: p must be 1 or 2, got {p!r}")
+        self.p, self.margin = int(p), float(margin)
+        self.weight = _plain(weight)
+        self.class_average = bool(class_average)
+
+    def forward(self, input, target):
+        return L.multi_margin_loss(input, target, self.p, self.margin, self.weight,
+                                   self.reduction, self.class_average)
+
+    def extra_repr(self):
+        return f"p={self.p}, margin={self.margin}, reduction={self.reduction!r}"
+
+
+# one Module per name of glassnet.functional.LOSSES (aliases shared with it)
+_MODULES = {
+    "mse": MSELoss, "l1": L1Loss, "bce": BCELoss, "bce_logits": BCEWithLogitsLoss,
+    "cross_entropy": CrossEntropyLoss, "nll": NLLLoss, "hinge": HingeEmbeddingLoss,
+    "margin_ranking": MarginRankingLoss, "multi_margin": MultiMarginLoss,
+}
+
+
+def get_loss(name, **kwargs) -> Module:
+    """A new loss Module from its name; keyword arguments go to its constructor.
+
+    Names: mse, l1 (mae), bce, bce_logits, cross_entropy, nll, hinge, margin_ranking,
+    multi_margin (svm). A Module passes through unchanged.
+
+    >>> nn.get_loss("bce_logits", pos_weight=[2.0])
+    BCEWithLogitsLoss(reduction='mean')
+    """
+    if isinstance(name, Module):
+        return name
+    return lookup(_MODULES, name, "get_loss", "loss", L.LOSS_ALIASES)(**kwargs)

@@ -1,2 +1,186 @@
-"""(being written)"""
-__all__ = []
+"""Weight and activity penalties, added to the loss by hand or by the Trainer.
+
+Weight penalties (Keras convention, written out):
+
+    L1: lambda * sum |w|          dP/dw = lambda sign(w)
+    L2: lambda * sum w^2          dP/dw = 2 lambda w
+
+so ``l2_penalty(model, lam)`` adds the same gradient as ``SGD(weight_decay=2 * lam)``.
+Biases (parameters whose name ends with "bias", and every 1-D parameter such as
+BatchNorm scales or PReLU slopes) are left out unless ``include_bias=True``.
+
+Each penalty is a callable ``model -> scalar Tensor``, so a Trainer can take
+``regularizers=[WeightPenalty(l2=1e-4), activity_penalty]``; by hand::
+
+    loss = loss_fn(model(x), y) + l2_penalty(model, 1e-4)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from .module import Module
+
+__all__ = ["l1_penalty", "l2_penalty", "WeightPenalty", "ActivityRegularization",
+           "activity_penalty", "penalized_parameters"]
+
+
+class ElasticPenalty(Function):
+    """P = l1 * sum_k sum |p_k| + l2 * sum_k sum p_k^2 over all inputs, one node.
+
+    dP/dp_k = l1 sign(p_k) + 2 l2 p_k.
+    """
+
+    def forward(self, *ps, l1=0.0, l2=0.0):
+        self.ps, self.l1, self.l2 = ps, l1, l2
+        total = 0.0
+        for p in ps:  # a loop over parameter tensors, each reduced in one vectorised pass
+            if l1:
+                total += l1 * float(np.abs(p).sum())
+            if l2:
+                flat = p.reshape(-1)
+                total += l2 * float(np.dot(flat, flat))
+        return np.asarray(total, dtype=ps[0].dtype)
+
+    def backward(self, g):
+        out = []
+        for p, need in zip(self.ps, self.needs_input_grad):
+            if not need:
+                out.append(None)
+                continue
+            d = None
+            if self.l1:
+                d = (self.l1 * g) * np.sign(p)
+            if self.l2:
+                t = (2 * self.l2 * g) * p
+                d = t if d is None else d + t
+            out.append(d.astype(p.dtype, copy=False))
+        return tuple(out)
+
+
+class ActivityPenalty(Function):
+    """P = (l1 sum |x| + l2 sum x^2) / N for activations x of batch size N
+    (per-sample sums, averaged over the batch);  dP/dx = (l1 sign(x) + 2 l2 x) / N."""
+
+    def forward(self, x, l1=0.0, l2=0.0):
+        n = x.shape[0] if x.ndim else 1
+        self.x, self.l1, self.l2, self.n = x, l1, l2, max(n, 1)
+        total = 0.0
+        if l1:
+            total += l1 * float(np.abs(x).sum())
+        if l2:
+            flat = x.reshape(-1)
+            total += l2 * float(np.dot(flat, flat))
+        return np.asarray(total / self.n, dtype=x.dtype)
+
+    def backward(self, g):
+        x = self.x
+        d = np.zeros_like(x)
+        if self.l1:
+            d += (self.l1 * g / self.n) * np.sign(x)
+        if self.l2:
+            d += (2 * self.l2 * g / self.n) * x
+        return d
+
+
+def _is_bias(name, p):
+    return name.endswith("bias") or p.ndim <= 1
+
+
+def penalized_parameters(model: Module, include_bias: bool = False) -> list:
+    """The parameters a weight penalty applies to: all of them with ``include_bias``,
+    else those that are not biases (name ending with "bias") and not 1-D."""
+    if not isinstance(model, Module):
+        raise TypeError(f"weight penalty: model must be a glassnet.nn.Module, got "
+                        f"{type(model).__name__}")
+    return [p for name, p in model.named_parameters() if include_bias or not _is_bias(name, p)]
+
+
+def _zero(model):
+    return Tensor(np.zeros((), dtype=model.dtype))
+
+
+def _penalty(model, l1, l2, include_bias, who):
+    for name, v in (("l1", l1), ("l2", l2)):
+        if not isinstance(v, (int, float, np.floating, np.integer)) or v < 0:
+            raise ValueError(f"{who}: {name} must be a non-negative number, got {v!r}")
+    ps = penalized_parameters(model, include_bias)
+    if not ps or (l1 == 0 and l2 == 0):
+        return _zero(model)
+    return ElasticPenalty.apply(*ps, l1=float(l1), l2=float(l2))
+
+
+def l1_penalty(model: Module, weight_decay: float, include_bias: bool = False) -> Tensor:
+    """weight_decay * sum |w| over the model's weights (biases excluded by default);
+    a scalar Tensor that backpropagates weight_decay * sign(w)."""
+    return _penalty(model, weight_decay, 0.0, include_bias, "l1_penalty")
+
+
+def l2_penalty(model: Module, weight_decay: float, include_bias: bool = False) -> Tensor:
+    """weight_decay * sum w^2 over the model's weights (biases excluded by default);
+    a scalar Tensor that backpropagates 2 * weight_decay * w."""
+    return _penalty(model, 0.0, weight_decay, include_bias, "l2_penalty")
+
+
+class WeightPenalty:
+    """A regularizer ``penalty(model) -> Tensor``: l1 * sum |w| + l2 * sum w^2 over the
+    weights (elastic net when both are set), in one graph node.
+
+    >>> trainer = Trainer(model, loss, opt, regularizers=[nn.WeightPenalty(l2=1e-4)])
+    """
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0, include_bias: bool = False):
+        for name, v in (("l1", l1), ("l2", l2)):
+            if not isinstance(v, (int, float, np.floating, np.integer)) or v < 0:
+                raise ValueError(f"WeightPenalty: {name} must be a non-negative number, got "
+                                 f"{v!r}")
+        self.l1, self.l2, self.include_bias = float(l1), float(l2), bool(include_bias)
+
+    def __call__(self, model: Module) -> Tensor:
+        return _penalty(model, self.l1, self.l2, self.include_bias, "WeightPenalty")
+
+    def __repr__(self):
+        return f"WeightPenalty(l1={self.l1}, l2={self.l2}, include_bias={self.include_bias})"
+
+
+class ActivityRegularization(Module):
+    """Identity layer that records a penalty on the activations passing through it.
+
+    forward(x) returns x and sets ``self.penalty = (l1 sum |x| + l2 sum x^2) / N`` (sums
+    per sample, averaged over the batch of N), a scalar Tensor in the graph of x.
+    :func:`activity_penalty` adds up the penalties of the latest forward pass. Place it
+    after a hidden activation to push towards sparse (L1) or small (L2) hidden codes.
+
+    >>> model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.ActivityRegularization(l1=1e-3),
+    ...                       nn.Linear(32, 10))
+    """
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0):
+        super().__init__()
+        for name, v in (("l1", l1), ("l2", l2)):
+            if not isinstance(v, (int, float, np.floating, np.integer)) or v < 0:
+                raise ValueError(f"ActivityRegularization: {name} must be a non-negative "
+                                 f"number, got {v!r}")
+        self.l1, self.l2 = float(l1), float(l2)
+        self.penalty = None
+
+    def forward(self, x):
+        if self.l1 or self.l2:
+            self.penalty = ActivityPenalty.apply(x, l1=self.l1, l2=self.l2)
+        else:
+            self.penalty = None
+        return x
+
+    def extra_repr(self):
+        return f"l1={self.l1}, l2={self.l2}"
+
+
+def activity_penalty(model: Module) -> Tensor:
+    """Sum of the penalties recorded by the model's ActivityRegularization layers in the
+    latest forward pass (a zero scalar when there are none)."""
+    total = None
+    for m in model.modules():
+        if isinstance(m, ActivityRegularization) and m.penalty is not None:
+            total = m.penalty if total is None else total + m.penalty
+    return _zero(model) if total is None else total
