@@ -186,13 +186,48 @@ def test_validation_split_and_progress_output(capsys):
 
 def test_binary_logits_metrics():
     X, y = data.make_moons(200, noise=0.1, seed=0)
-    bce = getattr(nn, "BCEWithLogitsLoss", None)
-    if bce is None:
-        pytest.skip("BCEWithLogitsLoss not available")
     gn.manual_seed(0)
     m = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
-    t = Trainer(m, bce(), optim.Adam(m.parameters(), lr=2e-2), metrics=["accuracy"])
-    t.fit((X, y.reshape(-1, 1).astype(np.float32)), epochs=60, batch_size=32, verbose=0)
-    acc = t.evaluate(X, y.reshape(-1, 1).astype(np.float32))["accuracy"]
+    t = Trainer(m, nn.BCEWithLogitsLoss(), optim.Adam(m.parameters(), lr=2e-2),
+                metrics=["accuracy", "f1"])
+    t.fit((X, y), epochs=60, batch_size=32, verbose=0)   # int (N,) labels are accepted
+    acc = t.evaluate(X, y)["accuracy"]
     assert acc > 0.95
     assert acc == pytest.approx(np.mean(t.predict_classes(X) == y))
+    assert t.evaluate(X, y.reshape(-1, 1).astype(np.float32))["accuracy"] == acc
+    p = t.predict_proba(X)
+    assert p.shape == (len(X), 1) and np.all((p > 0) & (p < 1))
+
+
+def test_multilabel_head_accuracy_is_per_label():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4)).astype(np.float32)
+    Y = np.stack([X[:, 0] > 0, X[:, 1] + X[:, 2] > 0, X[:, 3] < 0.5], 1).astype(np.float32)
+    gn.manual_seed(0)
+    from glassnet import models
+    m = models.MLP([4, 16, 3], output="multilabel")
+    t = Trainer(m, m.loss(), optim.Adam(m.parameters(), lr=2e-2), metrics=["accuracy"])
+    t.fit((X, Y), epochs=40, batch_size=32, verbose=0)
+    pred = t.predict_classes(X)
+    assert pred.shape == Y.shape
+    acc = t.evaluate(X, Y)["accuracy"]
+    assert acc == pytest.approx(np.mean(pred == Y)) and acc > 0.95
+
+
+def test_mc_dropout_prediction_interval():
+    Xtr, _, Xte, ytr, _, yte = _digits()
+    gn.manual_seed(0)
+    from glassnet import models
+    m = models.MLP([64, 128, 10], dropout=0.3)
+    t = Trainer(m, m.loss(), metrics=["accuracy"])
+    t.fit((Xtr, ytr), epochs=10, verbose=0)
+    mean, lo, hi = t.predict_proba(Xte[:50], mc_samples=40)
+    assert mean.shape == lo.shape == hi.shape == (50, 10)
+    assert np.all(lo <= mean + 1e-6) and np.all(mean <= hi + 1e-6)
+    assert np.mean(hi - lo) > 1e-3                        # dropout really stayed on
+    assert not any(mod.training for mod in m.modules())   # and is back in eval mode after
+    np.testing.assert_allclose(mean.sum(1), 1, rtol=1e-5)
+    # deterministic predictions are unaffected
+    np.testing.assert_array_equal(t.predict(Xte[:5]), t.predict(Xte[:5]))
+    with pytest.raises(ValueError, match="needs dropout layers"):
+        Trainer(nn.Linear(64, 10), nn.CrossEntropyLoss()).predict(Xte, mc_samples=5)

@@ -67,7 +67,8 @@ class ReLU(Function):
     """a = max(0, z);  da/dz = 1 for z > 0, else 0."""
 
     def forward(self, z):
-        self.mask = z > 0
+        if self.needs_input_grad[0]:   # the mask is only needed for backward
+            self.mask = z > 0
         return np.maximum(z, 0)
 
     def backward(self, g):

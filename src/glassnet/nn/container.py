@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from ..autograd.function import _grad_mode
+from ..autograd.tensor import Tensor
 from .module import Module
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
@@ -31,9 +33,21 @@ class Sequential(Module):
             raise TypeError(f"Sequential: element {name} must be a Module, got {type(m).__name__}")
 
     def forward(self, x):
+        if not _grad_mode.enabled and type(x) is Tensor and not self._forward_hooks:
+            # inference fast path: run the children on raw arrays (no Tensor per layer)
+            return Tensor._from_op(self._infer(x.data), None, 0, False)
         for m in self._modules.values():
             x = m(x)
         return x
+
+    def _infer(self, a):
+        for m in self._modules.values():
+            f = getattr(m, "_infer", None)
+            if f is None or m._forward_hooks:
+                a = m(Tensor._from_op(a, None, 0, False)).data
+            else:
+                a = f(a)
+        return a
 
     def append(self, module: Module) -> "Sequential":
         self._check(str(len(self)), module)

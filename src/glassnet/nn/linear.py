@@ -48,6 +48,14 @@ class Linear(Module):
                              f"with last dimension {self.in_features}, got shape {tuple(x.shape)}")
         return F.linear(x, self.weight, self.bias)
 
+    def _infer(self, a):
+        if a.shape[-1] != self.in_features:
+            return self.forward(a)   # the shape error, named
+        y = a @ self.weight.data.T
+        if self.bias is not None:
+            y += self.bias.data
+        return y
+
     def output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.out_features,)
 
@@ -61,6 +69,9 @@ class Identity(Module):
 
     def forward(self, x):
         return x
+
+    def _infer(self, a):
+        return a
 
 
 class Flatten(Module):

@@ -122,10 +122,16 @@ class Trainer:
                 x = x.astype(dt)
         return Tensor(x)
 
-    def _target(self, y):
+    def _target(self, y, out=None):
+        """Targets as arrays the loss accepts: floats in the model's dtype, 0/1 labels as
+        floats for the binary losses, and (N,) targets as (N, 1) for a one-output head."""
         y = np.asarray(y)
-        if y.dtype.kind == "f" and y.dtype != self._dtype:
+        binary = self.kind in ("logits-binary", "prob-binary")
+        if (y.dtype.kind == "f" and y.dtype != self._dtype) or (binary and y.dtype.kind in "iub"):
             y = y.astype(self._dtype)
+        if (out is not None and y.ndim == 1 and out.ndim == 2 and out.shape[1] == 1
+                and self.kind != "multiclass"):
+            y = y.reshape(-1, 1)
         return y
 
     @property
@@ -137,7 +143,7 @@ class Trainer:
 
     def _forward_loss(self, xb, yb):
         out = self.model(self._input(xb))
-        loss = self.loss_fn(out, self._target(yb))
+        loss = self.loss_fn(out, self._target(yb, out))
         for r in self.regularizers:
             loss = loss + r(self.model)
         return out, loss
@@ -240,7 +246,7 @@ class Trainer:
                 xb, yb = (batch[0], batch[1]) if len(batch) > 1 else (batch[0], batch[0])
                 cbl.on_batch_begin(self, step)
                 out = model(self._input(xb))
-                yt = self._target(yb)
+                yt = self._target(yb, out)
                 loss = loss_fn(out, yt)
                 for r in self.regularizers:
                     loss = loss + r(model)
@@ -299,7 +305,7 @@ class Trainer:
                     count += len(xb)
                     if self.metrics:
                         outs.append(out.data)
-                        tgts.append(self._target(yb))
+                        tgts.append(self._target(yb, out))
         finally:
             model.train(was)
         res = {"loss": total / max(count, 1)}
@@ -316,7 +322,7 @@ class Trainer:
         data = X if y is None else (X, y)
         return self._evaluate_ds(_dataset(data, "Trainer.evaluate", "X"), batch_size)
 
-    def predict(self, X, batch_size=1024, mc_samples=None, ci=0.95):
+    def predict(self, X, batch_size=1024, mc_samples=None, ci=0.95, _transform=None):
         """Raw model outputs for ``X`` (eval mode, no gradients), batched.
 
         With ``mc_samples=N`` (Monte-Carlo dropout, Gal & Ghahramani 2016), dropout stays
@@ -324,8 +330,9 @@ class Trainer:
         upper bound the central ``ci`` interval of the N predictions.
         """
         X = np.asarray(X.data if isinstance(X, Tensor) else X)
+        f = _transform or (lambda a: a)
         if mc_samples is None:
-            return self._predict(X, batch_size)
+            return f(self._predict(X, batch_size))
         if not isinstance(mc_samples, (int, np.integer)) or mc_samples < 2:
             raise ValueError(f"Trainer.predict: mc_samples must be an int >= 2, got "
                              f"{mc_samples!r}")
@@ -339,7 +346,7 @@ class Trainer:
         for m in mc:
             m.train(True)
         try:
-            draws = np.stack([self._predict(X, batch_size, keep_mode=True)
+            draws = np.stack([f(self._predict(X, batch_size, keep_mode=True))
                               for _ in range(int(mc_samples))])
         finally:
             self.model.eval()
@@ -361,23 +368,23 @@ class Trainer:
                 model.train(was)
         return np.concatenate(outs) if outs else np.empty((0,))
 
-    def predict_proba(self, X, batch_size=1024, **kw):
+    def predict_proba(self, X, batch_size=1024, mc_samples=None, ci=0.95):
         """Class probabilities: softmax of the outputs for a cross-entropy loss, sigmoid for
-        BCE-with-logits, the outputs unchanged otherwise."""
-        res = self.predict(X, batch_size, **kw)
-        outs = res if isinstance(res, tuple) else (res,)
-        conv = []
-        for out in outs:
-            if self.kind == "multiclass" and type(self.loss_fn).__name__ != "NLLLoss":
-                z = out - out.max(axis=1, keepdims=True)
-                e = np.exp(z)
-                out = e / e.sum(axis=1, keepdims=True)
-            elif self.kind == "multiclass":
-                out = np.exp(out)
-            elif self.kind == "logits-binary":
-                out = 0.5 * (1.0 + np.tanh(0.5 * out))
-            conv.append(out)
-        return tuple(conv) if isinstance(res, tuple) else conv[0]
+        BCE-with-logits, the outputs unchanged otherwise. With ``mc_samples`` the
+        probabilities of each Monte-Carlo draw are averaged: ``(mean, lower, upper)``."""
+        return self.predict(X, batch_size, mc_samples=mc_samples, ci=ci,
+                            _transform=self._proba)
+
+    def _proba(self, out):
+        if self.kind == "multiclass" and type(self.loss_fn).__name__ != "NLLLoss":
+            z = out - out.max(axis=1, keepdims=True)
+            e = np.exp(z)
+            return e / e.sum(axis=1, keepdims=True)
+        if self.kind == "multiclass":
+            return np.exp(out)
+        if self.kind == "logits-binary":
+            return 0.5 * (1.0 + np.tanh(0.5 * out))
+        return out
 
     def predict_classes(self, X, batch_size=1024):
         """Predicted labels (argmax, or a threshold for a single output)."""
