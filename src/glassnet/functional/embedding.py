@@ -1,2 +1,76 @@
-"""(being written)"""
-__all__ = []
+"""Embedding lookup: rows of a weight table picked by integer ids."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+
+__all__ = ["embedding", "one_hot", "EmbeddingFunction"]
+
+# below this many (ids x vocabulary) entries the scatter is a one-hot GEMM
+_ONEHOT_LIMIT = 1 << 22
+
+
+class EmbeddingFunction(Function):
+    """y[...] = W[ids[...]];  dW[v] = sum of the output gradients of every position with id v.
+
+    The scatter-add of backward is a one-hot GEMM (onehot(ids)^T @ g) for small
+    vocabularies and a sort + ``np.add.reduceat`` otherwise (both far faster than
+    ``np.add.at``). The row ``padding_idx`` gets no gradient.
+    """
+
+    def forward(self, weight, ids, padding_idx=None):
+        self.ids, self.V, self.padding_idx = ids, weight.shape[0], padding_idx
+        return weight[ids]
+
+    def backward(self, g):
+        ids = self.ids.reshape(-1)
+        E = g.shape[-1]
+        g2 = g.reshape(-1, E)
+        V = self.V
+        if ids.size * V <= _ONEHOT_LIMIT:
+            onehot = np.zeros((ids.size, V), dtype=g.dtype)
+            onehot[np.arange(ids.size), ids] = 1
+            dW = onehot.T @ g2
+        else:
+            order = np.argsort(ids, kind="stable")
+            sid = ids[order]
+            starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
+            dW = np.zeros((V, E), dtype=g.dtype)
+            dW[sid[starts]] = np.add.reduceat(g2[order], starts, axis=0)
+        if self.padding_idx is not None:
+            dW[self.padding_idx] = 0
+        return dW, None
+
+
+def _ids(x, V, who):
+    a = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"{who}: indices must be integers, got dtype {a.dtype}")
+    if a.size and (a.min() < 0 or a.max() >= V):
+        raise IndexError(f"{who}: index out of range [0, {V}): min {a.min()}, max {a.max()}")
+    return a
+
+
+def embedding(ids, weight, padding_idx=None):
+    """Look up rows of ``weight`` (V, E) for integer ``ids`` of any shape -> ids.shape + (E,).
+
+    >>> embedding(np.array([[0, 2]]), gn.randn(3, 4)).shape
+    (1, 2, 4)
+    """
+    V = weight.shape[0]
+    a = _ids(ids, V, "embedding")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += V
+    return EmbeddingFunction.apply(weight, a, padding_idx=padding_idx)
+
+
+def one_hot(ids, num_classes, dtype=None):
+    """One-hot float array ids.shape + (num_classes,) (no gradient; a plain input)."""
+    from .. import backend
+    a = _ids(ids, num_classes, "one_hot")
+    dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+    out = np.zeros(a.shape + (num_classes,), dtype=dt)
+    np.put_along_axis(out, a[..., None], 1, axis=-1)
+    return Tensor(out)

@@ -1,0 +1,329 @@
+"""``CharLM``: a character-level language model (embedding -> LSTM/GRU/RNN -> linear).
+
+It reads text one character at a time and predicts the next one; trained with
+truncated backpropagation through time on long contiguous streams (the state
+is carried, detached, from one chunk to the next), it writes new text with
+:meth:`CharLM.sample`. Losses are in nats per character; perplexity = e^loss.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+import numpy as np
+
+from .. import backend, nn, optim
+from ..autograd.function import no_grad
+from ..autograd.tensor import Tensor
+from ..functional import losses as L
+from ..functional import math as M
+from ..functional.embedding import one_hot
+from ..nn.module import Module
+from ..training.history import History
+
+__all__ = ["CharLM", "text_streams"]
+
+_CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+
+def text_streams(ids, batch_size):
+    """Cut a 1-D id array into ``batch_size`` contiguous streams: (batch_size, len // batch_size)."""
+    n = len(ids) // batch_size
+    if n < 2:
+        raise ValueError(f"text of {len(ids)} characters is too short for {batch_size} streams "
+                         "of at least 2 characters; use a smaller batch_size")
+    return np.ascontiguousarray(ids[:n * batch_size].reshape(batch_size, n))
+
+
+def _detach(state):
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+class CharLM(Module):
+    """Character language model: ``Embedding -> LSTM/GRU/RNN -> Linear`` over the vocabulary.
+
+    Parameters
+    ----------
+    vocab : str, list of str, or int
+        The characters (their order fixes the ids; stored so a saved model can
+        encode and decode), or just the vocabulary size.
+    embedding_dim : int or None
+        Size of the learned character embedding; None (or 0) feeds one-hot vectors.
+    hidden_size, num_layers : int
+        Width and depth of the recurrent network.
+    cell : {"lstm", "gru", "rnn"}
+    dropout : float
+        Dropout between recurrent layers (num_layers > 1).
+
+    Example
+    -------
+    >>> lm = CharLM(sorted(set(text)), hidden_size=256)
+    >>> history = lm.fit_text(text, epochs=5)          # loss in nats / char
+    >>> print(lm.sample("ROMEO:", 200, temperature=0.8))
+    """
+
+    def __init__(self, vocab, embedding_dim=64, hidden_size=256, num_layers=1, cell="lstm",
+                 dropout=0.0):
+        super().__init__()
+        if isinstance(vocab, (int, np.integer)) and not isinstance(vocab, bool):
+            if vocab < 1:
+                raise ValueError(f"CharLM: vocab size must be positive, got {vocab}")
+            self.vocab = None
+            V = int(vocab)
+        else:
+            chars = list(vocab)
+            if not chars or not all(isinstance(c, str) and len(c) == 1 for c in chars):
+                raise ValueError("CharLM: vocab must be a vocabulary size or a string / list of "
+                                 "single characters")
+            if len(set(chars)) != len(chars):
+                raise ValueError("CharLM: vocab has repeated characters")
+            self.vocab = chars
+            self._index = {c: i for i, c in enumerate(chars)}
+            V = len(chars)
+        cell = str(cell).lower()
+        if cell not in _CELLS:
+            raise ValueError(f"CharLM: cell must be one of {sorted(_CELLS)}, got {cell!r}")
+        self.vocab_size, self.cell = V, cell
+        self.embedding_dim = int(embedding_dim) if embedding_dim else None
+        self.hidden_size, self.num_layers = int(hidden_size), int(num_layers)
+        self.embedding = nn.Embedding(V, self.embedding_dim) if self.embedding_dim else None
+        self.rnn = _CELLS[cell](self.embedding_dim or V, self.hidden_size, self.num_layers,
+                                dropout=dropout)
+        self.decoder = nn.Linear(self.hidden_size, V)
+
+    # ------------------------------------------------------------- text <-> ids
+    def encode(self, text) -> np.ndarray:
+        """Character ids of ``text`` (int64). Unknown characters raise a ValueError."""
+        if self.vocab is None:
+            raise ValueError("CharLM.encode: this model was built with a vocabulary size only; "
+                             "build it with the characters (CharLM(vocab='abc...'))")
+        try:
+            return np.fromiter((self._index[c] for c in text), dtype=np.int64, count=len(text))
+        except KeyError as e:
+            raise ValueError(f"CharLM.encode: character {e.args[0]!r} is not in the "
+                             f"vocabulary of {self.vocab_size}") from None
+
+    def decode(self, ids) -> str:
+        """The text of a sequence of ids."""
+        if self.vocab is None:
+            raise ValueError("CharLM.decode: this model has no stored vocabulary")
+        return "".join(self.vocab[int(i)] for i in np.asarray(ids).reshape(-1))
+
+    # ------------------------------------------------------------------ forward
+    def _inputs(self, ids_tm):
+        if self.embedding is not None:
+            return self.embedding(ids_tm)
+        return one_hot(ids_tm, self.vocab_size, dtype=self.decoder.weight.dtype)
+
+    def forward_time_major(self, ids, state=None):
+        """Logits (T, N, V) and the final state for time-major ids (T, N)."""
+        ids = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+        if ids.ndim != 2:
+            raise ValueError(f"CharLM: expected ids of shape (T, N), got {ids.shape}")
+        y, state = self.rnn(self._inputs(ids), state)
+        T, N, H = y.shape
+        logits = self.decoder(M.reshape(y, (T * N, H)))
+        return M.reshape(logits, (T, N, self.vocab_size)), state
+
+    def forward(self, ids, state=None):
+        """Logits (N, T, V) and the final state for batch-first ids (N, T) (or (T,) unbatched)."""
+        ids = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+        if ids.dtype.kind not in "iu":
+            raise TypeError(f"CharLM: expected integer character ids, got dtype {ids.dtype}")
+        if ids.ndim == 1:
+            logits, state = self.forward_time_major(ids[:, None], state)
+            return M.squeeze(logits, 1), state
+        logits, state = self.forward_time_major(np.ascontiguousarray(ids.T), state)
+        return M.transpose(logits, 1, 0, 2), state
+
+    def loss(self, ids_tm, targets_tm, state=None):
+        """Mean cross-entropy (nats / char) of time-major ids against the next characters."""
+        logits, state = self.forward_time_major(ids_tm, state)
+        return L.cross_entropy(M.reshape(logits, (-1, self.vocab_size)),
+                               np.asarray(targets_tm).reshape(-1)), state
+
+    # ----------------------------------------------------------------- sampling
+    def sample(self, prime="", length=200, temperature=1.0, greedy=False, seed=None,
+               top_k=None) -> str:
+        """Write ``length`` characters after ``prime``; returns ``prime`` + the new text.
+
+        Each next character is drawn from softmax(logits / temperature) (lower
+        temperature: safer, more repetitive text), or the most likely one when
+        ``greedy``. ``seed`` gives a private generator; otherwise glassnet's
+        global one is used (``gn.manual_seed`` makes it repeatable).
+
+        >>> lm.sample("h", 4, greedy=True)
+        'hello'
+        """
+        if length < 0:
+            raise ValueError(f"CharLM.sample: length must be >= 0, got {length}")
+        if not greedy and not temperature > 0:
+            raise ValueError(f"CharLM.sample: temperature must be > 0, got {temperature}")
+        rng = np.random.default_rng(seed) if seed is not None else backend.rng()
+        was_training = self.training
+        self.eval()
+        out = []
+        try:
+            with no_grad():
+                if prime:
+                    ids = self.encode(prime)
+                else:   # no prime: start from a random character
+                    ids = np.array([rng.integers(self.vocab_size)])
+                    out.append(int(ids[0]))
+                logits, state = self.forward_time_major(ids[:, None])
+                z = logits.data[-1, 0].astype(np.float64)
+                for _ in range(length):
+                    if greedy:
+                        nxt = int(np.argmax(z))
+                    else:
+                        z = z / temperature
+                        if top_k is not None and top_k < len(z):
+                            z = np.where(z >= np.sort(z)[-top_k], z, -np.inf)
+                        p = np.exp(z - z.max())
+                        p /= p.sum()
+                        nxt = int(rng.choice(len(p), p=p))
+                    out.append(nxt)
+                    logits, state = self.forward_time_major(np.array([[nxt]]), state)
+                    z = logits.data[-1, 0].astype(np.float64)
+        finally:
+            self.train(was_training)
+        new = self.decode(out) if self.vocab is not None else "".join(map(chr, out))
+        return prime + new
+
+    # ----------------------------------------------------------------- training
+    def evaluate_text(self, text_or_ids, seq_len=256, batch_size=32) -> float:
+        """Mean loss in nats per character of predicting each next character of the text."""
+        ids = self.encode(text_or_ids) if isinstance(text_or_ids, str) else \
+            np.asarray(text_or_ids)
+        bs = max(1, min(batch_size, (len(ids) - 1) // 2))
+        streams = text_streams(ids, bs)
+        was_training = self.training
+        self.eval()
+        total, count, state = 0.0, 0, None
+        try:
+            with no_grad():
+                for s in range(0, streams.shape[1] - 1, seq_len):
+                    e = min(s + seq_len, streams.shape[1] - 1)
+                    x = np.ascontiguousarray(streams[:, s:e].T)
+                    y = streams[:, s + 1:e + 1].T
+                    loss, state = self.loss(x, y, state)
+                    total += float(loss.data) * y.size
+                    count += y.size
+        finally:
+            self.train(was_training)
+        return total / max(count, 1)
+
+    def fit_text(self, text, epochs=1, seq_len=64, batch_size=32, lr=2e-3,
+                 validation_fraction=0.1, optimizer="adam", clip_grad_norm=5.0, max_steps=None,
+                 time_limit=None, eval_every=None, verbose=1, seed=None, callback=None,
+                 lr_decay=1.0, target_val_loss=None):
+        """Train on ``text`` with truncated BPTT; returns a :class:`~glassnet.training.History`.
+
+        The last ``validation_fraction`` of the text is held out. The training part
+        is cut into ``batch_size`` contiguous streams read ``seq_len`` characters at
+        a time; the recurrent state is carried (detached) from one chunk to the next,
+        and each epoch starts the chunks at a random offset.
+
+        The history holds, per epoch, ``loss`` (training nats/char), ``perplexity``,
+        ``val_loss``, ``val_perplexity``, ``lr``, ``seconds`` and ``tokens_per_s``.
+        ``eval_every`` (steps) also evaluates inside epochs: those points go to
+        ``history.params["steps"]``. ``max_steps`` / ``time_limit`` (seconds) stop
+        early, and so does a validation loss at or below ``target_val_loss``.
+        ``lr_decay`` multiplies the learning rate after every epoch.
+        ``callback(step, loss)`` is called after every step.
+        """
+        if isinstance(text, str):
+            ids = self.encode(text)
+        else:
+            ids = np.asarray(text)
+        if not 0.0 <= validation_fraction < 1.0:
+            raise ValueError(f"fit_text: validation_fraction must be in [0, 1), got "
+                             f"{validation_fraction}")
+        n_val = int(len(ids) * validation_fraction)
+        train_ids, val_ids = (ids[:len(ids) - n_val], ids[len(ids) - n_val:]) if n_val \
+            else (ids, None)
+        if val_ids is not None and len(val_ids) < 3:
+            val_ids = None
+        streams = text_streams(train_ids, batch_size)
+        rng = np.random.default_rng(seed) if seed is not None else backend.rng()
+        opt = optim.get(optimizer, self.parameters(), lr=lr) if isinstance(optimizer, str) \
+            else optimizer
+        history = History()
+        history.params = {"epochs": epochs, "seq_len": seq_len, "batch_size": batch_size,
+                          "lr": lr, "train_chars": int(len(train_ids)),
+                          "val_chars": int(len(val_ids)) if val_ids is not None else 0,
+                          "steps": []}
+        params = list(self.parameters())
+        step, t_start = 0, time.perf_counter()
+        stop = False
+        for epoch in range(epochs):
+            self.train()
+            t0 = time.perf_counter()
+            offset = int(rng.integers(seq_len)) if streams.shape[1] > 2 * seq_len else 0
+            state, total, count = None, 0.0, 0
+            for s in range(offset, streams.shape[1] - 1, seq_len):
+                e = min(s + seq_len, streams.shape[1] - 1)
+                x = np.ascontiguousarray(streams[:, s:e].T)
+                y = streams[:, s + 1:e + 1].T
+                loss, state = self.loss(x, y, _detach(state))
+                opt.zero_grad()
+                loss.backward()
+                if clip_grad_norm:
+                    optim.clip_grad_norm_(params, clip_grad_norm)
+                opt.step()
+                lv = float(loss.data)
+                if not math.isfinite(lv):
+                    raise FloatingPointError(f"CharLM.fit_text: loss became {lv} at step {step} "
+                                             "(epoch {epoch}); lower lr or clip gradients")
+                total += lv * y.size
+                count += y.size
+                step += 1
+                if callback is not None:
+                    callback(step, lv)
+                if eval_every and step % eval_every == 0:
+                    point = {"step": step, "loss": total / count}
+                    if val_ids is not None:
+                        point["val_loss"] = self.evaluate_text(val_ids, batch_size=batch_size)
+                    history.params["steps"].append(point)
+                    if verbose:
+                        print(f"  step {step}: " + "  ".join(
+                            f"{k} {v:.4f}" for k, v in point.items() if k != "step"),
+                            file=sys.stderr)
+                if (max_steps and step >= max_steps) or \
+                        (time_limit and time.perf_counter() - t_start >= time_limit):
+                    stop = True
+                    break
+            seconds = time.perf_counter() - t0
+            logs = {"loss": total / max(count, 1)}
+            logs["perplexity"] = math.exp(logs["loss"])
+            if val_ids is not None:
+                logs["val_loss"] = self.evaluate_text(val_ids, batch_size=batch_size)
+                logs["val_perplexity"] = math.exp(logs["val_loss"])
+            logs["lr"] = opt.param_groups[0]["lr"] if hasattr(opt, "param_groups") else lr
+            logs["seconds"] = seconds
+            logs["tokens_per_s"] = count / seconds if seconds > 0 else float("nan")
+            history.append(epoch, logs)
+            if verbose:
+                print(f"epoch {epoch + 1}/{epochs}: " + "  ".join(
+                    f"{k} {v:.4g}" for k, v in logs.items()), file=sys.stderr)
+            if stop:
+                history.stop_reason = "max_steps" if max_steps and step >= max_steps \
+                    else "time_limit"
+                break
+            if target_val_loss is not None and logs.get("val_loss", math.inf) <= target_val_loss:
+                history.stop_reason = "target_val_loss"
+                break
+            if lr_decay != 1.0 and hasattr(opt, "param_groups"):
+                for group in opt.param_groups:
+                    group["lr"] *= lr_decay
+        return history
+
+    def extra_repr(self):
+        return (f"vocab_size={self.vocab_size}, cell={self.cell!r}, "
+                f"embedding_dim={self.embedding_dim}, hidden_size={self.hidden_size}, "
+                f"num_layers={self.num_layers}")
