@@ -387,7 +387,7 @@ class LSTMFunction(Function):
         dGc = dG[:, cols]
         dx = dwi = dwh = dbi = dbh = None
         if need[0]:
-            dx = np.ascontiguousarray((self.w_ih.T @ dGc).reshape(I, T, N).transpose(1, 2, 0))
+            dx = (dGc.T @ self.w_ih).reshape(T, N, I)    # dG^T used transposed: no copy
         if need[3] or need[4] or (self.has_bias and (need[5] or need[6])):
             dW = dGc @ Z[:, cols].T             # (4H, I + 1 + H): [dW_ih | db | dW_hh]
             dwi = np.ascontiguousarray(dW[:, :I]) if need[3] else None
