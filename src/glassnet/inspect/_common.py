@@ -1,0 +1,182 @@
+"""Shared helpers of glassnet.inspect: lazy matplotlib, activation facts, call recording."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from ..nn.module import Module
+
+# --------------------------------------------------------------- matplotlib
+_PLOT_HINT = "pip install glassnet[plot]"
+
+
+def figure(figsize=(6, 4), **kw):
+    """A matplotlib Figure that belongs to no pyplot state (nothing to close, no GUI)."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as e:   # pragma: no cover - matplotlib is installed in the test env
+        raise ImportError(f"glassnet.inspect pictures need matplotlib: {_PLOT_HINT}") from e
+    return Figure(figsize=figsize, **kw)
+
+
+def save(fig, path, dpi=100):
+    """Write ``fig`` to ``path`` (PNG/SVG/PDF by suffix) when a path is given; return fig."""
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return fig
+
+
+def to_numpy(x):
+    return np.asarray(x.data if isinstance(x, Tensor) else x)
+
+
+# ---------------------------------------------------------- activation facts
+# class names (lower case) -> (lower, upper) output bounds where a unit saturates
+BOUNDS = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0),
+          "hardtanh": (-1.0, 1.0), "hardsigmoid": (0.0, 1.0)}
+_NOT_ACTIVATIONS = ("dropout", "batchnorm", "layernorm", "pool", "flatten", "identity",
+                    "loss", "embedding", "reshape", "dropconnect")
+
+
+def kind(module) -> str:
+    """The activation's lower-case class name ("sigmoid", "leakyrelu", ...)."""
+    return type(module).__name__.lower()
+
+
+def is_activation(module, in_shape=None, out_shape=None) -> bool:
+    """True for activation modules: those of ``glassnet.nn.activation`` and, generically,
+    parameter-light leaf modules that keep the shape of their input (user-defined units)."""
+    if not isinstance(module, Module) or module._modules:
+        return False
+    name = kind(module)
+    if any(s in name for s in _NOT_ACTIVATIONS):
+        return False
+    if type(module).__module__.endswith("nn.activation"):
+        return name not in ("maxout",)   # maxout changes the width: a layer of its own
+    if any(p.ndim >= 2 for p in module._parameters.values() if p is not None):
+        return False
+    return in_shape is not None and tuple(in_shape) == tuple(out_shape)
+
+
+def is_relu_like(module) -> bool:
+    return "relu" in kind(module)
+
+
+def is_layer(module) -> bool:
+    """A module owning a weight matrix or kernel (Linear, Conv, recurrent layers)."""
+    return isinstance(module, Module) and any(
+        p is not None and p.ndim >= 2 for p in module._parameters.values())
+
+
+def layer_weight(module):
+    """The module's main weight: ``weight`` if present, else its first >= 2-D parameter."""
+    w = module._parameters.get("weight")
+    if w is not None:
+        return w
+    for p in module._parameters.values():
+        if p is not None and p.ndim >= 2:
+            return p
+    return None
+
+
+def activation_derivative(module, z, a):
+    """f'(z) for an elementwise activation module, with the formula's name.
+
+    Returns ``(fprime, how)``; ``how`` is the formula used, or "autograd" when the
+    derivative was obtained by backpropagating ones through the module (unknown units).
+    """
+    k = kind(module)
+    if k == "sigmoid":
+        return a * (1 - a), "a(1 - a)"
+    if k == "tanh":
+        return 1 - a * a, "1 - a^2"
+    if k == "relu":
+        return (z > 0).astype(z.dtype), "1[z > 0]"
+    if k in ("identity",):
+        return np.ones_like(z), "1"
+    if k == "leakyrelu":
+        return np.where(z > 0, 1.0, module.negative_slope).astype(z.dtype), "1 or slope"
+    if k == "rrelu":
+        # the random slope of this very pass, read off a = r z
+        safe = np.where(z == 0, 1.0, z)
+        return np.where(z > 0, 1.0, a / safe).astype(z.dtype), "1 or r (= a / z)"
+    if k == "prelu":
+        w = module.weight.data
+        shape = (1, -1) + (1,) * (z.ndim - 2) if w.size > 1 else (1,) * z.ndim
+        return np.where(z > 0, 1.0, w.reshape(shape)).astype(z.dtype), "1 or w"
+    if k == "elu":
+        return np.where(z > 0, 1.0, a + module.alpha).astype(z.dtype), "1 or a + alpha"
+    if k == "softsign":
+        return 1.0 / (1.0 + np.abs(z)) ** 2, "1 / (1 + |z|)^2"
+    # anything else (SELU, softplus, user-defined units): backpropagate ones through it
+    zt = Tensor(z.copy(), requires_grad=True)
+    out = module(zt)
+    if not isinstance(out, Tensor) or out.shape != zt.shape:
+        raise ValueError(f"{type(module).__name__} is not elementwise (output shape "
+                         f"{getattr(out, 'shape', None)} for input {zt.shape})")
+    out.backward(np.ones_like(out.data))
+    return zt.grad.data, "autograd"
+
+
+# ------------------------------------------------------------- call records
+class CallRecorder:
+    """Forward hooks on every leaf module, recording (name, module, input, output) in the
+    order the calls happen; ``retain=True`` also keeps ``.grad`` of every output."""
+
+    def __init__(self, model, retain=False):
+        self.calls = []
+        self.handles = []
+        self.retain = retain
+        for name, m in model.named_modules():
+            if m._modules:
+                continue
+            self.handles.append(m.register_forward_hook(self._hook(name or type(m).__name__)))
+
+    def _hook(self, name):
+        def hook(module, args, out):
+            x = args[0] if args else None
+            if self.retain:
+                for t in (out if isinstance(out, tuple) else (out,)):
+                    if isinstance(t, Tensor) and t.requires_grad:
+                        t.retain_grad()
+            self.calls.append((name, module, x, out))
+        return hook
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+        self.handles = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+def same_tensor(a, b) -> bool:
+    return a is b or (isinstance(a, Tensor) and isinstance(b, Tensor) and a.data is b.data)
+
+
+def float64_copy(model):
+    """A deep copy of ``model`` in float64 (the user's model and its gradients stay as they are)."""
+    m = copy.deepcopy(model)
+    m.to_dtype(np.float64)
+    return m
+
+
+def named_param_lookup(params):
+    """{id(tensor): name} from a Module, a dict name -> tensor or (name, tensor) pairs."""
+    if params is None:
+        return {}
+    if isinstance(params, Module):
+        params = params.named_parameters()
+    elif isinstance(params, dict):
+        params = params.items()
+    return {id(t): n for n, t in params}

@@ -1,0 +1,139 @@
+"""Check a whole model's backprop against central differences, parameter by parameter."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import no_grad
+from ..autograd.tensor import Tensor
+from ..nn import loss as nnloss
+from ._common import float64_copy, to_numpy
+
+__all__ = ["gradcheck_model", "GradcheckReport"]
+
+
+class GradcheckReport:
+    """Worst relative error of backprop against finite differences, per parameter.
+
+    Attributes
+    ----------
+    rows : list of dict
+        ``name``, ``shape``, ``checked`` (elements compared), ``max_rel_error``,
+        ``max_abs_error``, ``worst_index``, ``analytic`` and ``numeric`` at that index.
+    """
+
+    def __init__(self, rows, rtol, atol):
+        self.rows, self.rtol, self.atol = rows, rtol, atol
+
+    @property
+    def worst(self) -> float:
+        return max((r["max_rel_error"] for r in self.rows), default=0.0)
+
+    @property
+    def ok(self) -> bool:
+        """True when every element agrees within ``atol + rtol * |numeric|``."""
+        return all(r["ok"] for r in self.rows)
+
+    def __getitem__(self, name):
+        for r in self.rows:
+            if r["name"] == name:
+                return r
+        raise KeyError(f"GradcheckReport: no parameter {name!r}; have "
+                       f"{[r['name'] for r in self.rows]}")
+
+    def as_dict(self) -> dict:
+        """{parameter name: worst relative error}."""
+        return {r["name"]: r["max_rel_error"] for r in self.rows}
+
+    def __str__(self):
+        lines = [f"{'parameter':<24} {'shape':<14} {'checked':>8} {'max rel err':>12} "
+                 f"{'max abs err':>12}  ok"]
+        for r in self.rows:
+            lines.append(f"{r['name']:<24} {str(r['shape']):<14} {r['checked']:>8} "
+                         f"{r['max_rel_error']:>12.3e} {r['max_abs_error']:>12.3e}  "
+                         f"{'yes' if r['ok'] else 'NO'}")
+        lines.append(f"worst relative error {self.worst:.3e}: "
+                     f"{'backprop agrees' if self.ok else 'MISMATCH'}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def gradcheck_model(model, loss, x, y, eps: float = 1e-6, rtol: float = 1e-5,
+                    atol: float = 1e-8, max_per_param: int | None = 200, seed: int = 0,
+                    train: bool = False) -> GradcheckReport:
+    """Compare every parameter's backprop gradient with central differences, in float64.
+
+    E(w) is the loss of ``model(x)`` against ``y``; for each checked element
+    ``(E(w + eps) - E(w - eps)) / (2 eps)`` is compared with autograd's ∂E/∂w. The
+    relative error is ``|analytic - numeric| / max(|analytic|, |numeric|)`` (0 where both
+    are below ``atol``); an element passes when ``|analytic - numeric| <= atol + rtol |numeric|``.
+
+    Parameters
+    ----------
+    model : Module
+        Not modified: a float64 copy is checked, in eval mode unless ``train`` (dropout
+        must be off for finite differences to be meaningful).
+    loss : Module, callable or str
+    x, y : arrays
+    max_per_param : int or None
+        Check at most this many randomly chosen elements of each parameter (None: all).
+
+    Returns
+    -------
+    GradcheckReport
+        ``print(report)`` shows the table; ``report.ok`` and ``report.worst``.
+
+    Example
+    -------
+    >>> rep = gn.inspect.gradcheck_model(model, nn.CrossEntropyLoss(), X[:8], y[:8])
+    >>> assert rep.ok, rep
+    """
+    loss_fn = nnloss.get_loss(loss) if isinstance(loss, str) else loss
+    m = float64_copy(model)
+    m.train(bool(train))
+    xt = Tensor(np.array(to_numpy(x), dtype=np.float64))
+    ya = to_numpy(y)
+    yt = Tensor(ya.astype(np.float64)) if ya.dtype.kind == "f" else ya
+
+    def E():
+        out = m(xt)
+        return loss_fn(out, yt)
+
+    m.zero_grad()
+    e = E()
+    if e.data.size != 1:
+        raise ValueError(f"gradcheck_model: the loss must be a scalar, got shape {e.shape}")
+    e.backward()
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name, p in m.named_parameters():
+        if not p.requires_grad:
+            continue
+        analytic = np.zeros_like(p.data) if p.grad is None else p.grad.data.copy()
+        flat = p.data.reshape(-1)
+        n = flat.size
+        idx = np.arange(n) if max_per_param is None or n <= max_per_param else \
+            np.sort(rng.choice(n, size=max_per_param, replace=False))
+        numeric = np.empty(len(idx))
+        with no_grad():
+            for k, i in enumerate(idx):   # one coordinate at a time: the definition
+                old = flat[i]
+                flat[i] = old + eps
+                fp = float(E().data)
+                flat[i] = old - eps
+                fm = float(E().data)
+                flat[i] = old
+                numeric[k] = (fp - fm) / (2 * eps)
+        an = analytic.reshape(-1)[idx]
+        err = np.abs(an - numeric)
+        scale = np.maximum(np.abs(an), np.abs(numeric))
+        rel = np.where(scale <= atol, 0.0, err / np.maximum(scale, 1e-300))
+        w = int(np.argmax(rel)) if len(rel) else 0
+        rows.append({"name": name, "shape": tuple(p.shape), "checked": int(len(idx)),
+                     "max_rel_error": float(rel.max(initial=0.0)),
+                     "max_abs_error": float(err.max(initial=0.0)),
+                     "worst_index": tuple(int(v) for v in np.unravel_index(idx[w], p.shape)),
+                     "analytic": float(an[w]) if len(an) else 0.0,
+                     "numeric": float(numeric[w]) if len(an) else 0.0,
+                     "ok": bool(np.all(err <= atol + rtol * np.abs(numeric)))})
+    return GradcheckReport(rows, rtol, atol)

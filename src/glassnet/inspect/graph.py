@@ -1,0 +1,120 @@
+"""The computation graph of a tensor as Graphviz DOT text (rendered when ``dot`` exists)."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from ..autograd.tensor import Tensor
+from ._common import named_param_lookup
+
+__all__ = ["graph", "render_dot"]
+
+
+def _shape(s):
+    return "(" + ", ".join(str(int(v)) for v in s) + (",)" if len(s) == 1 else ")")
+
+
+def _q(text):
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def graph(tensor, params=None, path=None, rankdir="BT") -> str:
+    """The graph that computed ``tensor`` (call it before ``backward``, which frees it).
+
+    Function nodes are boxes labelled with the Function's name and output shape; leaves
+    are ellipses: parameters (named when ``params`` is given: a Module, a dict or
+    (name, tensor) pairs) in blue, other inputs in grey; the root is orange.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        Usually the loss.
+    params : Module, dict or iterable of (name, Tensor), optional
+    path : str or Path, optional
+        ``.dot`` writes the text; ``.svg`` / ``.png`` / ``.pdf`` render it with Graphviz's
+        ``dot`` program (RuntimeError when it is not installed).
+
+    Returns
+    -------
+    str
+        DOT text.
+
+    Example
+    -------
+    >>> loss = nn.MSELoss()(model(x), y)
+    >>> print(gn.inspect.graph(loss, params=model))
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"graph: expected a Tensor, got {type(tensor).__name__}")
+    names = named_param_lookup(params)
+    lines = ["digraph glassnet {", f"  rankdir={rankdir};",
+             '  node [fontname="Helvetica", fontsize=10];']
+    root = tensor._ctx
+    if root is None:
+        lines.append(f'  t{id(tensor)} [label={_q("leaf " + _shape(tensor.shape))}, '
+                     f'shape=ellipse, style=filled, fillcolor="#f5b041"];')
+        lines.append("}")
+        return _finish("\n".join(lines), path)
+    if getattr(root, "_freed", False):
+        raise RuntimeError("graph: this tensor's graph was freed by backward(); call "
+                           "graph() before backward, or backward(retain_graph=True)")
+    seen, leaves = set(), set()
+    stack = [root]
+    while stack:
+        fn = stack.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        shapes = getattr(fn, "output_shapes", ((),))
+        label = fn.name + "\n" + ", ".join(_shape(s) for s in shapes)
+        color = "#f5b041" if fn is root else "#e5e8e8"
+        lines.append(f"  f{id(fn)} [label={_q(label)}, shape=box, style=\"rounded,filled\", "
+                     f"fillcolor=\"{color}\"];")
+        for i, t in enumerate(getattr(fn, "inputs", ())):
+            if t is None:
+                continue
+            if t._ctx is not None:
+                src = f"f{id(t._ctx)}"
+                stack.append(t._ctx)
+            else:
+                src = f"t{id(t)}"
+                if id(t) not in leaves:
+                    leaves.add(id(t))
+                    nm = names.get(id(t))
+                    if nm is not None:
+                        fill, label = "#aed6f1", f"{nm}\n{_shape(t.shape)}"
+                    else:
+                        fill = "#d5f5e3" if t.requires_grad else "#f2f3f4"
+                        label = ("input " if t.requires_grad is False else "leaf ") \
+                            + _shape(t.shape)
+                    lines.append(f"  {src} [label={_q(label)}, shape=ellipse, style=filled, "
+                                 f"fillcolor=\"{fill}\"];")
+            lines.append(f"  {src} -> f{id(fn)};")
+    lines.append("}")
+    return _finish("\n".join(lines), path)
+
+
+def _finish(text, path):
+    if path is not None:
+        path = Path(path)
+        if path.suffix == ".dot":
+            path.write_text(text)
+        else:
+            render_dot(text, path)
+    return text
+
+
+def render_dot(text: str, path) -> Path:
+    """Render DOT ``text`` to ``path`` (format from the suffix: svg, png, pdf) with Graphviz."""
+    exe = shutil.which("dot")
+    if exe is None:
+        raise RuntimeError("render_dot: Graphviz's `dot` program was not found; install "
+                           "Graphviz (e.g. apt install graphviz) or write the .dot text")
+    path = Path(path)
+    fmt = path.suffix.lstrip(".") or "svg"
+    if fmt not in ("svg", "png", "pdf"):
+        raise ValueError(f"render_dot: path must end in .svg, .png or .pdf, got {path.name}")
+    subprocess.run([exe, f"-T{fmt}", "-o", str(path)], input=text.encode(), check=True,
+                   capture_output=True)
+    return path
