@@ -17,6 +17,7 @@ from . import data  # noqa: F401
 from . import metrics  # noqa: F401
 from . import training  # noqa: F401
 from . import models  # noqa: F401
+from . import inspect  # noqa: F401
 from . import selection  # noqa: F401
 
 __version__ = "0.1.0"

@@ -29,6 +29,14 @@ class _Loss(Module):
         L._check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
+    def __call__(self, input, target, *args, **kwargs):
+        # a float NumPy target keeps the prediction's dtype (a float64 target of a float64
+        # model must not pass through float32); other arrays are wrapped as usual
+        if isinstance(target, np.ndarray) and target.dtype.kind == "f":
+            dt = input.dtype if isinstance(input, (Tensor, np.ndarray)) else target.dtype
+            target = Tensor(target.astype(dt, copy=False))
+        return super().__call__(input, target, *args, **kwargs)
+
     def extra_repr(self):
         return f"reduction={self.reduction!r}"
 
@@ -59,6 +67,9 @@ class MSELoss(_Loss):
 
     def forward(self, input, target):
         return L.mse_loss(input, target, self.reduction, self.half)
+
+    def extra_repr(self):
+        return super().extra_repr() + (", half=True" if self.half else "")
 
 
 class L1Loss(_Loss):
