@@ -59,3 +59,29 @@ def test_console_script_help():
     r = subprocess.run([sys.executable, "-m", "glassnet.cli.main", "--help"],
                        capture_output=True, text=True, check=True)
     assert "train" in r.stdout and "evaluate" in r.stdout
+
+
+def test_cnn_run_with_report_and_pictures(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "cnn"
+    assert main(["train", "--model", "cnn", "--epochs", "2", "--limit", "400", "--report",
+                 "--out", str(out), "--verbose", "0"]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"filters.png", "feature_maps.png", "learning_curve.png", "report.html"} <= names
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "http://" not in html.split("<body")[1][:20000]
+    assert "glassnet: cnn on digits" in html
+    m = gn_load(out / "model.safetensors")
+    assert m(np.zeros((1, 1, 8, 8), np.float32)).shape == (1, 10)
+
+
+def gn_load(p):
+    import glassnet as gn
+    return gn.load(p)
+
+
+def test_inspect_vanishing_command(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    assert main(["inspect", "vanishing", "--out", str(tmp_path / "v")]) == 0
+    assert (tmp_path / "v" / "vanishing.png").exists()
+    assert "sigmoid" in capsys.readouterr().out

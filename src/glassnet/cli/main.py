@@ -257,7 +257,9 @@ def train_classifier(args) -> int:
             from .. import inspect as ins
             ins.report(history, model, out / "report.html", confusion=cm,
                        gradient_flow=extra[0] if extra else None,
-                       activation_stats=extra[1] if extra else None)
+                       activation_stats=extra[1] if extra else None,
+                       title=f"glassnet: {kind} on {args.dataset}",
+                       test_metrics={"loss": test["loss"], "accuracy": test["accuracy"]})
         except (ImportError, AttributeError) as e:
             print(f"(no report: {e})", file=sys.stderr)
     if args.verbose:
