@@ -1,8 +1,14 @@
-"""Shared training loop for the CNN examples (cnn_mnist.py, cnn_fashion_mnist.py).
+"""Shared protocol of the image examples (cnn_mnist.py, cnn_fashion_mnist.py).
 
-Protocol: the 60k training images are split into train and a validation set (the last
-``--val`` images of a fixed permutation); the epoch with the best validation accuracy is
-kept; the 10k test set is touched once, at the end, for the reported figure.
+Protocol: the 60k training images are split (fixed seeded permutation) into a training
+set and a validation set of ``--val`` images; training statistics alone standardise the
+pixels; ``glassnet.training.Trainer`` trains with Adam and a cosine learning-rate
+schedule; early stopping watches the validation accuracy only and restores the weights
+of the best validation epoch. The 10k test set is touched once, at the end, for the
+reported figure -- no choice depends on it.
+
+``run(...)`` is the protocol as a function (the test suite calls it with a small
+``limit``); ``main(dataset)`` is the command line.
 """
 from __future__ import annotations
 
@@ -13,84 +19,98 @@ import time
 import numpy as np
 
 import glassnet as gn
-from glassnet import data, nn, optim
+from glassnet import data, nn, optim, training
 from glassnet.models.cnn import LeNet, SmallVGG
 
+MODELS = ("lenet", "vgg", "vgg2", "mlp")
 
-def accuracy(model, X, y, batch_size=500):
-    model.eval()
-    correct = 0
-    with gn.no_grad():
-        for i in range(0, len(X), batch_size):
-            out = model(X[i:i + batch_size]).data
-            correct += int((out.argmax(1) == y[i:i + batch_size]).sum())
-    model.train()
-    return correct / len(X)
+
+def build(name, seed=0):
+    """The model for ``name``: LeNet, SmallVGG (one or two convs per stage) or an MLP
+    784-512-256-10 with dropout 0.2 (the MLP flattens the images itself)."""
+    gn.manual_seed(seed)
+    if name == "lenet":
+        return LeNet()
+    if name == "vgg":
+        return SmallVGG()
+    if name == "vgg2":
+        return SmallVGG(convs_per_stage=2)
+    if name == "mlp":
+        from glassnet.models import MLP
+        return nn.Sequential(nn.Flatten(), MLP([784, 512, 256, 10], dropout=0.2))
+    raise ValueError(f"model must be one of {MODELS}, got {name!r}")
+
+
+def load_split(dataset, val=5000, limit=None, seed=0, data_dir=None):
+    """(Xtr, ytr), (Xva, yva), (Xte, yte), standardised with the training mean and std."""
+    load = data.load_mnist if dataset == "mnist" else data.load_fashion_mnist
+    X, y = load(data_dir, split="train")
+    Xte, yte = load(data_dir, split="test")
+    perm = np.random.default_rng(seed).permutation(len(X))
+    X, y = X[perm], y[perm]
+    Xva, yva = X[-val:], y[-val:]
+    Xtr, ytr = X[:-val], y[:-val]
+    if limit:
+        Xtr, ytr = Xtr[:limit], ytr[:limit]
+    mu, sd = float(Xtr.mean()), float(Xtr.std())
+    Xtr, Xva, Xte = [((a - mu) / sd).astype(np.float32) for a in (Xtr, Xva, Xte)]
+    return (Xtr, ytr), (Xva, yva), (Xte, yte)
+
+
+def run(dataset, model="lenet", epochs=12, batch_size=64, lr=1e-3, val=5000, patience=4,
+        limit=None, seed=0, data_dir=None, verbose=2):
+    """Train ``model`` on ``dataset`` ("mnist" or "fashion") by the protocol above.
+
+    Returns a dict: ``result`` (test accuracy, best validation accuracy and epoch, wall
+    time, ...), ``history`` (per-epoch logs) and ``trainer`` (holding the restored model).
+    """
+    (Xtr, ytr), (Xva, yva), (Xte, yte) = load_split(dataset, val, limit, seed, data_dir)
+    net = build(model, seed)
+    opt = optim.Adam(net.parameters(), lr=lr)
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    trainer = training.Trainer(net, nn.CrossEntropyLoss(), opt, metrics=["accuracy"],
+                               scheduler=sched)
+    stop = training.EarlyStopping("val_accuracy", patience=patience,
+                                  restore_best_weights=True)
+    t0 = time.time()
+    hist = trainer.fit((Xtr, ytr), validation=(Xva, yva), epochs=epochs,
+                       batch_size=batch_size, callbacks=[stop], verbose=verbose, seed=seed + 1)
+    wall = time.time() - t0
+    test = trainer.evaluate(Xte, yte)          # the only use of the test set
+    h = hist.history
+    result = {"dataset": dataset, "model": model, "epochs_run": len(h["loss"]),
+              "epochs_max": epochs, "batch_size": batch_size, "lr": lr,
+              "train_size": len(Xtr), "val_size": len(Xva),
+              "best_val_accuracy": round(float(stop.best), 5),
+              "best_epoch": None if stop.best_epoch is None else stop.best_epoch + 1,
+              "test_accuracy": round(float(test["accuracy"]), 5),
+              "train_wall_s": round(wall, 1),
+              "epoch_s": [round(float(t), 1) for t in h.get("time", [])],
+              "stop_reason": hist.stop_reason}
+    return {"result": result, "trainer": trainer,
+            "history": {k: [None if v is None else float(v) for v in vs] for k, vs in h.items()}}
 
 
 def main(dataset, default_model):
-    ap = argparse.ArgumentParser(description=f"Train a CNN on {dataset}")
-    ap.add_argument("--model", default=default_model, choices=["lenet", "vgg"])
+    ap = argparse.ArgumentParser(description=f"Train a classifier on {dataset} "
+                                 "(validation split from train, test used once)")
+    ap.add_argument("--model", default=default_model, choices=MODELS)
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--val", type=int, default=5000)
+    ap.add_argument("--val", type=int, default=5000, help="validation images taken from train")
+    ap.add_argument("--patience", type=int, default=4,
+                    help="early stopping on validation accuracy")
     ap.add_argument("--limit", type=int, default=None, help="use only this many training images")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--verbose", type=int, default=2, help="0 silent, 1 bars, 2 lines")
     ap.add_argument("--json", default=None, help="write the results to this JSON file")
     args = ap.parse_args()
-
-    gn.manual_seed(args.seed)
-    load = data.load_mnist if dataset == "mnist" else data.load_fashion_mnist
-    X, y = load(args.data_dir, split="train")
-    Xte, yte = load(args.data_dir, split="test")
-    perm = np.random.default_rng(args.seed).permutation(len(X))
-    X, y = X[perm], y[perm]
-    Xva, yva = X[-args.val:], y[-args.val:]
-    Xtr, ytr = X[:-args.val], y[:-args.val]
-    if args.limit:
-        Xtr, ytr = Xtr[:args.limit], ytr[:args.limit]
-    # standardise with training statistics only
-    mu, sd = float(Xtr.mean()), float(Xtr.std())
-    Xtr, Xva, Xte = [((a - mu) / sd).astype(np.float32) for a in (Xtr, Xva, Xte)]
-
-    model = LeNet() if args.model == "lenet" else SmallVGG()
-    opt = optim.Adam(model.parameters(), lr=args.lr)
-    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
-    loss_fn = nn.CrossEntropyLoss()
-    rng = np.random.default_rng(args.seed + 1)
-    best, best_state, log = -1.0, None, []
-    t0 = time.time()
-    for epoch in range(args.epochs):
-        te = time.time()
-        idx = rng.permutation(len(Xtr))
-        total = 0.0
-        for i in range(0, len(idx) - args.batch_size + 1, args.batch_size):
-            b = idx[i:i + args.batch_size]
-            loss = loss_fn(model(Xtr[b]), ytr[b])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss.data) * len(b)
-        sched.step()
-        va = accuracy(model, Xva, yva)
-        rec = {"epoch": epoch + 1, "loss": total / len(idx), "val_accuracy": va,
-               "epoch_s": round(time.time() - te, 1)}
-        log.append(rec)
-        print(json.dumps(rec), flush=True)
-        if va > best:
-            best, best_state = va, model.state_dict()
-    model.load_state_dict(best_state)
-    wall = time.time() - t0
-    test = accuracy(model, Xte, yte)
-    result = {"dataset": dataset, "model": args.model, "epochs": args.epochs,
-              "batch_size": args.batch_size, "lr": args.lr, "train_size": len(Xtr),
-              "val_size": len(Xva), "best_val_accuracy": best,
-              "best_epoch": max(log, key=lambda r: r["val_accuracy"])["epoch"],
-              "test_accuracy": test, "train_wall_s": round(wall, 1)}
-    print(json.dumps(result), flush=True)
+    out = run(dataset, args.model, args.epochs, args.batch_size, args.lr, args.val,
+              args.patience, args.limit, args.seed, args.data_dir, args.verbose)
+    print(json.dumps(out["result"]), flush=True)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"result": result, "log": log}, f, indent=1)
-    return result
+            json.dump({"result": out["result"], "history": out["history"]}, f, indent=1)
+    return out["result"]

@@ -1,9 +1,11 @@
-"""LeNet or SmallVGG on Fashion-MNIST (60k train incl. a 5k validation split, 10k test).
+"""Fashion-MNIST (60k train incl. a 5k validation split, 10k test) with SmallVGG, LeNet or
+an MLP.
 
-    python examples/cnn_fashion_mnist.py --model vgg --epochs 15
-    python examples/cnn_fashion_mnist.py --model lenet --epochs 15
+    python examples/cnn_fashion_mnist.py --model vgg --epochs 12
+    python examples/cnn_fashion_mnist.py --model lenet --epochs 15 --patience 5
+    python examples/cnn_fashion_mnist.py --model mlp --epochs 20 --batch-size 128 --patience 5
 
-Figures measured with these commands are in docs/cnn.md.
+Protocol in _cnn_common.py; measured figures and exact commands in docs/results/cnn.md.
 """
 import os
 import sys

@@ -21,6 +21,19 @@ def rnd(*shape):
     return R.standard_normal(shape)
 
 
+@pytest.fixture
+def one_blas_thread():
+    """Training tests run with one BLAS thread: on a shared, oversubscribed 2-core machine
+    two spinning OpenBLAS threads made a LeNet step 5-10x slower (80 s instead of 13 s)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(1, user_api="blas"):
+        yield
+
+
 # ------------------------------------------------------------- known values
 def test_course_convolution_example():
     img = np.array([[0, 10, 10, 0], [20, 30, 30, 20], [10, 20, 20, 10], [0, 5, 5, 0]], float)
@@ -29,6 +42,10 @@ def test_course_convolution_example():
 
 
 def test_max_pool_gives_block_maxima():
+    # the course's (CS231n) example: 2x2 max pool, stride 2
+    x = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], np.float32)
+    out = nn.MaxPool2d(2, stride=2)(x[None, None]).numpy()[0, 0]
+    np.testing.assert_array_equal(out, [[6, 8], [3, 4]])
     x = R.permutation(16).reshape(1, 1, 4, 4).astype(np.float32)
     out = nn.MaxPool2d(2, stride=2)(x).numpy()[0, 0]
     want = x[0, 0].reshape(2, 2, 2, 2).max(axis=(1, 3))
@@ -102,6 +119,8 @@ def test_gradcheck_pools():
     x = rnd(2, 2, 6, 5)
     gradcheck(lambda x: P.max_pool2d(x, 2), [x])
     gradcheck(lambda x: P.max_pool2d(x, 3, stride=2, padding=1), [x])
+    gradcheck(lambda x: P.max_pool2d(x, 3), [x])            # cropped border
+    gradcheck(lambda x: P.max_pool2d(x, (1, 2)), [x])
     gradcheck(lambda x: P.avg_pool2d(x, 3, stride=2, padding=1), [x])
     gradcheck(lambda x: P.avg_pool2d(x, (2, 3), stride=(2, 1)), [x])
     gradcheck(lambda x: P.max_avg_pool2d(x, 2, alpha=0.3), [x])
@@ -177,6 +196,27 @@ def _close(a, b, tol=1e-4):
     np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
 
+def _parity(torch, layer, tlayer, x):
+    """Copy ``layer``'s parameters into the torch layer, run both forward and backward with
+    one random output gradient, and compare outputs, input and parameter gradients."""
+    params = dict(layer.named_parameters())
+    with torch.no_grad():
+        for name, tp in tlayer.named_parameters():
+            tp.copy_(torch.from_numpy(params[name].numpy()))
+    tx = torch.from_numpy(x).requires_grad_()
+    ty = tlayer(tx)
+    g = R.standard_normal(ty.shape).astype(np.float32)
+    ty.backward(torch.from_numpy(g))
+    gx = gn.tensor(x, requires_grad=True)
+    y = layer(gx)
+    y.backward(g)
+    _close(y.numpy(), ty.detach().numpy())
+    _close(gx.grad.numpy(), tx.grad.numpy())
+    assert set(params) == {n for n, _ in tlayer.named_parameters()}
+    for name, tp in tlayer.named_parameters():
+        _close(params[name].grad.numpy(), tp.grad.numpy())
+
+
 @pytest.mark.parametrize("kw", [dict(padding=0), dict(padding=1), dict(padding=(2, 1)),
                                 dict(padding="valid"), dict(padding="same"), dict(stride=2),
                                 dict(dilation=2, padding="same"), dict(stride=2, padding=1,
@@ -186,50 +226,38 @@ def test_conv2d_matches_torch(torch, kw):
     layer = nn.Conv2d(4, 5, (3, 4) if "same" not in kw.values() else 3, **kw)
     tl = torch.nn.Conv2d(4, 5, layer.kernel_size, stride=layer.stride, dilation=layer.dilation,
                          padding=kw.get("padding", 0))
-    with torch.no_grad():
-        tl.weight.copy_(torch.from_numpy(layer.weight.numpy()))
-        tl.bias.copy_(torch.from_numpy(layer.bias.numpy()))
-    tx = torch.from_numpy(x).requires_grad_()
-    ty = tl(tx)
-    g = R.standard_normal(ty.shape).astype(np.float32)
-    ty.backward(torch.from_numpy(g))
-    gx = gn.tensor(x, requires_grad=True)
-    y = layer(gx)
-    y.backward(g)
-    _close(y.numpy(), ty.detach().numpy())
-    _close(gx.grad.numpy(), tx.grad.numpy())
-    _close(layer.weight.grad.numpy(), tl.weight.grad.numpy())
-    _close(layer.bias.grad.numpy(), tl.bias.grad.numpy())
+    _parity(torch, layer, tl, x)
 
 
-def test_conv2d_full_padding_matches_torch(torch):
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_conv2d_full_padding_matches_torch(torch, dilation):
+    # 'full' is torch's padding d*(k-1) on both sides
     x = R.standard_normal((2, 3, 6, 7)).astype(np.float32)
-    w = R.standard_normal((4, 3, 3, 2)).astype(np.float32)
-    ours = F.conv2d(x, w, padding="full").numpy()
-    ref = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=(2, 1))
-    _close(ours, ref.numpy())
+    layer = nn.Conv2d(3, 4, (3, 2), padding="full", dilation=dilation)
+    assert layer.output_shape(x.shape) == (2, 4, 6 + 2 * dilation, 7 + dilation)
+    tl = torch.nn.Conv2d(3, 4, (3, 2), padding=(2 * dilation, dilation), dilation=dilation)
+    _parity(torch, layer, tl, x)
+
+
+def test_conv2d_without_bias_matches_torch(torch):
+    layer = nn.Conv2d(3, 6, 3, stride=2, padding=1, bias=False)
+    assert layer.bias is None and layer.num_parameters() == 6 * 3 * 9
+    tl = torch.nn.Conv2d(3, 6, 3, stride=2, padding=1, bias=False)
+    _parity(torch, layer, tl, R.standard_normal((4, 3, 9, 9)).astype(np.float32))
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(padding=2), dict(padding="same"), dict(stride=2),
-                                dict(dilation=2)])
+                                dict(dilation=2), dict(padding="valid"),
+                                dict(padding="full"), dict(padding="full", dilation=2),
+                                dict(padding="same", dilation=2), dict(stride=2, padding=1,
+                                                                       dilation=2)])
 def test_conv1d_matches_torch(torch, kw):
-    x = R.standard_normal((3, 4, 20)).astype(np.float32)
     layer = nn.Conv1d(4, 6, 5, **kw)
-    tl = torch.nn.Conv1d(4, 6, 5, **kw)
-    with torch.no_grad():
-        tl.weight.copy_(torch.from_numpy(layer.weight.numpy()))
-        tl.bias.copy_(torch.from_numpy(layer.bias.numpy()))
-    tx = torch.from_numpy(x).requires_grad_()
-    ty = tl(tx)
-    g = R.standard_normal(ty.shape).astype(np.float32)
-    ty.backward(torch.from_numpy(g))
-    gx = gn.tensor(x, requires_grad=True)
-    y = layer(gx)
-    y.backward(g)
-    _close(y.numpy(), ty.detach().numpy())
-    _close(gx.grad.numpy(), tx.grad.numpy())
-    _close(layer.weight.grad.numpy(), tl.weight.grad.numpy())
-    _close(layer.bias.grad.numpy(), tl.bias.grad.numpy())
+    tkw = dict(kw)
+    if tkw.get("padding") == "full":      # torch has no 'full': pad d*(k-1) on both sides
+        tkw["padding"] = tkw.get("dilation", 1) * 4
+    _parity(torch, layer, torch.nn.Conv1d(4, 6, 5, **tkw),
+            R.standard_normal((3, 4, 20)).astype(np.float32))
 
 
 @pytest.mark.parametrize("ours,theirs", [
@@ -239,35 +267,42 @@ def test_conv1d_matches_torch(torch, kw):
     (lambda: nn.AvgPool2d(3, 2, 1), lambda t: t.nn.AvgPool2d(3, 2, 1)),
     (lambda: nn.LPPool2d(2, 2), lambda t: t.nn.LPPool2d(2, 2)),
     (lambda: nn.AdaptiveAvgPool2d(1), lambda t: t.nn.AdaptiveAvgPool2d(1)),
+    # non-overlapping max pools (the separable path), with a cropped border
+    (lambda: nn.MaxPool2d(3), lambda t: t.nn.MaxPool2d(3)),
+    (lambda: nn.MaxPool2d((2, 3)), lambda t: t.nn.MaxPool2d((2, 3))),
+    (lambda: nn.MaxPool2d((1, 2)), lambda t: t.nn.MaxPool2d((1, 2))),
+    (lambda: nn.MaxPool2d((2, 1)), lambda t: t.nn.MaxPool2d((2, 1))),
 ])
 def test_pool2d_matches_torch(torch, ours, theirs):
     x = np.abs(R.standard_normal((2, 3, 9, 8))).astype(np.float32) + 0.05
+    _parity(torch, ours(), theirs(torch), x)
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 3, 0), (3, 2, 1), ((2, 3), None, 0)])
+def test_max_pool_ties_match_torch(torch, kernel, stride, padding):
+    # few distinct values: many windows hold their maximum twice; the gradient must go
+    # to the first one in row-major order, as PyTorch's
+    x = R.integers(0, 3, (2, 3, 9, 8)).astype(np.float32)
     tx = torch.from_numpy(x).requires_grad_()
-    ty = theirs(torch)(tx)
+    ty = torch.nn.functional.max_pool2d(tx, kernel, stride, padding)
     g = R.standard_normal(ty.shape).astype(np.float32)
     ty.backward(torch.from_numpy(g))
     gx = gn.tensor(x, requires_grad=True)
-    y = ours()(gx)
+    y = P.max_pool2d(gx, kernel, stride, padding)
     y.backward(g)
     _close(y.numpy(), ty.detach().numpy())
-    _close(gx.grad.numpy(), tx.grad.numpy())
+    # (overlapping windows add in another order: equal up to float rounding)
+    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("ours,theirs", [
+    (lambda: nn.MaxPool1d(2), lambda t: t.nn.MaxPool1d(2)),
+    (lambda: nn.MaxPool1d(3), lambda t: t.nn.MaxPool1d(3)),
     (lambda: nn.MaxPool1d(3, 2, 1), lambda t: t.nn.MaxPool1d(3, 2, 1)),
     (lambda: nn.AvgPool1d(2), lambda t: t.nn.AvgPool1d(2)),
 ])
 def test_pool1d_matches_torch(torch, ours, theirs):
-    x = R.standard_normal((2, 3, 11)).astype(np.float32)
-    tx = torch.from_numpy(x).requires_grad_()
-    ty = theirs(torch)(tx)
-    g = R.standard_normal(ty.shape).astype(np.float32)
-    ty.backward(torch.from_numpy(g))
-    gx = gn.tensor(x, requires_grad=True)
-    y = ours()(gx)
-    y.backward(g)
-    _close(y.numpy(), ty.detach().numpy())
-    _close(gx.grad.numpy(), tx.grad.numpy())
+    _parity(torch, ours(), theirs(torch), R.standard_normal((2, 3, 11)).astype(np.float32))
 
 
 @pytest.mark.parametrize("dims", [2, 4])
@@ -353,7 +388,7 @@ def test_models_shapes_and_json_args():
         LeNet()(gn.randn(2, 1, 32, 32))
 
 
-def test_lenet_learns_mnist_subset(data_dir):
+def test_lenet_learns_mnist_subset(data_dir, one_blas_thread):
     from glassnet import data, optim
     X, y = data.load_mnist(data_dir / "mnist", split="train")
     Xt, yt = data.load_mnist(data_dir / "mnist", split="test")
@@ -377,3 +412,29 @@ def test_lenet_learns_mnist_subset(data_dir):
         acc = float((model(Xt).numpy().argmax(1) == yt).mean())
     # 3 seeds gave 0.954, 0.958, 0.936 (LeNet-5 reaches ~0.99 on the full set)
     assert acc >= 0.92, acc
+
+
+def test_example_protocol_learns_fashion_subset(data_dir, one_blas_thread):
+    # the examples' protocol (examples/_cnn_common.py: Trainer, validation split from the
+    # training images, early stopping on validation accuracy, test set used once), shortened
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+    try:
+        from _cnn_common import load_split, run
+    finally:
+        sys.path.pop(0)
+    folder = data_dir / "fashion-mnist"
+    out = run("fashion", "lenet", epochs=3, limit=5000, val=1000, patience=2, seed=0,
+              verbose=0, data_dir=folder)
+    r, hist = out["result"], out["history"]
+    assert (r["train_size"], r["val_size"], r["epochs_run"]) == (5000, 1000, 3)
+    assert r["best_val_accuracy"] == pytest.approx(max(hist["val_accuracy"]), abs=1e-6)
+    assert hist["lr"][0] > hist["lr"][-1]                   # the cosine schedule ran
+    # the model was restored to the best validation epoch
+    (Xtr, _), (Xva, yva), (Xte, _) = load_split("fashion", 1000, 5000, 0, folder)
+    assert len(Xtr) == 5000 and len(Xte) == 10000
+    val = out["trainer"].evaluate(Xva, yva)["accuracy"]
+    assert val == pytest.approx(r["best_val_accuracy"], abs=1e-6)
+    # 3 seeds gave 0.760, 0.753, 0.755 test accuracy (LeNet on all 55k: ~0.91)
+    assert r["test_accuracy"] >= 0.72, r

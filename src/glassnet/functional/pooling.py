@@ -43,19 +43,28 @@ def _unpad(g, ph, pw):
 
 
 class MaxPool2dFunction(Function):
-    """y = max over each window; the gradient goes to the (first) max position only."""
+    """y = max over each window; the gradient goes to the (first) max position only.
+
+    Non-overlapping windows without padding (kernel == stride, the usual 2x2/2) take a
+    separable path: the max over the kw columns of every row, then over the kh rows of
+    those maxima. Ties go to the first column, then the first row, which is the first
+    maximum in row-major order, as PyTorch. The second stage reads whole contiguous rows,
+    and the winners are kept as two small index maps (columns, rows) for backward.
+    """
 
     def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0)):
         kh, kw = kernel
         sh, sw = stride
         ph, pw = padding
+        record = any(self.needs_input_grad)
+        if (kh, kw) == (sh, sw) and (ph, pw) == (0, 0) and kh * kw > 1:
+            return self._separable(x, kh, kw, record)
         xp = _padded(x, ph, pw, -np.inf)
         Hp, Wp = xp.shape[2:]
         Ho, Wo = (Hp - kh) // sh + 1, (Wp - kw) // sw + 1
         it = _slices(Ho, Wo, kh, kw, sh, sw)
         _, s0 = next(it)
         out = xp[s0].copy()
-        record = any(self.needs_input_grad)
         arg = np.zeros(out.shape, np.uint8) if record else None
         for o, s in it:
             v = xp[s]
@@ -64,10 +73,45 @@ class MaxPool2dFunction(Function):
                 np.copyto(arg, o, where=v > out)
             np.maximum(out, v, out=out)
         if record:
+            self.sep = False
             self.arg, self.meta = arg, (x.shape, kh, kw, sh, sw, ph, pw, Ho, Wo)
         return out
 
+    @staticmethod
+    def _running_max(views, record):
+        """Elementwise max over ``views`` and (if ``record``) the index of the first
+        maximum as uint8."""
+        out = np.maximum(views[0], views[1])
+        idx = None
+        if record:
+            idx = np.greater(views[1], views[0]).view(np.uint8)
+        for k in range(2, len(views)):
+            if record:
+                np.copyto(idx, k, where=views[k] > out)
+            np.maximum(out, views[k], out=out)
+        return out, idx
+
+    def _separable(self, x, kh, kw, record):
+        N, C, H, W = x.shape
+        Ho, Wo = H // kh, W // kw
+        xc = x[:, :, :Ho * kh, :Wo * kw]
+        if kw > 1:   # max over the kw columns of each window row: (N, C, Ho*kh, Wo)
+            colmax, cidx = self._running_max([xc[..., j::kw] for j in range(kw)], record)
+        else:
+            colmax, cidx = xc, None
+        if kh > 1:   # then over the kh rows: contiguous rows of colmax
+            rows = colmax.reshape(N, C, Ho, kh, Wo)
+            out, ridx = self._running_max([rows[:, :, :, i] for i in range(kh)], record)
+        else:
+            out, ridx = (colmax.copy() if colmax is xc else colmax), None
+        if record:
+            self.sep = True
+            self.cidx, self.ridx, self.meta = cidx, ridx, (x.shape, kh, kw, Ho, Wo)
+        return out
+
     def backward(self, g):
+        if self.sep:
+            return self._separable_backward(g)
         shape, kh, kw, sh, sw, ph, pw, Ho, Wo = self.meta
         N, C, H, W = shape
         arg = self.arg
@@ -75,6 +119,30 @@ class MaxPool2dFunction(Function):
         for o, s in _slices(Ho, Wo, kh, kw, sh, sw):
             gp[s] += g * (arg == o)
         return _unpad(gp, ph, pw)
+
+    def _separable_backward(self, g):
+        (N, C, H, W), kh, kw, Ho, Wo = self.meta
+        # rows: the gradient of each window goes to its winning row -> (N, C, Ho*kh, Wo)
+        if kh > 1:
+            gcol = np.empty((N, C, Ho, kh, Wo), g.dtype)
+            for i in range(kh):
+                np.multiply(g, self.ridx == i, out=gcol[:, :, :, i])
+            gcol = gcol.reshape(N, C, Ho * kh, Wo)
+        else:
+            gcol = g
+        gx = np.empty((N, C, H, W), g.dtype)
+        if H != Ho * kh:
+            gx[:, :, Ho * kh:] = 0
+        if W != Wo * kw:
+            gx[:, :, :, Wo * kw:] = 0
+        gxc = gx[:, :, :Ho * kh, :Wo * kw]
+        if kw > 1:   # then each row's gradient to its winning column
+            for j in range(kw):
+                np.multiply(gcol, self.cidx == j, out=gxc[..., j::kw])
+        else:
+            gxc[...] = gcol
+        self.cidx = self.ridx = None
+        return gx
 
 
 class AvgPool2dFunction(Function):
