@@ -25,6 +25,25 @@ from glassnet.models.cnn import LeNet, SmallVGG
 MODELS = ("lenet", "vgg", "vgg2", "mlp")
 
 
+def keep_freed_memory():
+    """Ask glibc to keep freed memory for reuse instead of returning it to the OS.
+
+    By default every large temporary (an activation, a gradient) is a fresh mmap that is
+    faulted in page by page and unmapped when freed: ~9,500 minor page faults and 30-40 ms
+    of kernel time per SmallVGG step here, a fifth of the step. With these thresholds the
+    pages stay in the heap and are reused. Process-wide; no effect off glibc.
+    """
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+        libc.mallopt(M_MMAP_THRESHOLD, 256 << 20)
+        libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)
+    except (OSError, AttributeError):
+        pass
+
+
 def build(name, seed=0):
     """The model for ``name``: LeNet, SmallVGG (one or two convs per stage) or an MLP
     784-512-256-10 with dropout 0.2 (the MLP flattens the images itself)."""
@@ -106,7 +125,11 @@ def main(dataset, default_model):
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--verbose", type=int, default=2, help="0 silent, 1 bars, 2 lines")
     ap.add_argument("--json", default=None, help="write the results to this JSON file")
+    ap.add_argument("--default-malloc", action="store_true",
+                    help="leave glibc's allocator thresholds alone (see keep_freed_memory)")
     args = ap.parse_args()
+    if not args.default_malloc:
+        keep_freed_memory()
     out = run(dataset, args.model, args.epochs, args.batch_size, args.lr, args.val,
               args.patience, args.limit, args.seed, args.data_dir, args.verbose)
     print(json.dumps(out["result"]), flush=True)

@@ -25,18 +25,23 @@ def _bshape(x):
 
 
 class BatchNormFunction(Function):
-    """One node for y = gamma * (x - mu) / sqrt(var + eps) + beta (see the module doc)."""
+    """One node for y = gamma * (x - mu) / sqrt(var + eps) + beta (see the module doc).
+
+    The per-channel sums are einsum reductions over a (N, C, L) view (one pass each, no
+    temporaries); x - mu is kept for backward instead of x_hat, so the forward makes
+    three passes over the activation (subtract, scale, shift) and backward four.
+    """
 
     def forward(self, x, gamma=None, beta=None, running_mean=None, running_var=None,
                 training=True, momentum=0.1, eps=1e-5):
         axes = (0,) + tuple(range(2, x.ndim))
         bs = _bshape(x)
+        m = x.size // x.shape[1]
         if training:
-            mu = x.mean(axis=axes)
+            mu = _channel_sum(x) / m
             xc = x - mu.reshape(bs)
-            var = np.mean(xc * xc, axis=axes)
+            var = _channel_sum(xc, xc) / m
             if running_mean is not None:
-                m = x.size // x.shape[1]
                 running_mean *= 1 - momentum
                 running_mean += momentum * mu.astype(running_mean.dtype)
                 running_var *= 1 - momentum
@@ -46,38 +51,46 @@ class BatchNormFunction(Function):
             var = running_var.astype(x.dtype)
             xc = x - mu.reshape(bs)
         inv = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
-        xhat = xc
-        xhat *= inv.reshape(bs)
-        self.xhat, self.inv, self.training, self.axes, self.bs = xhat, inv, training, axes, bs
-        self.gamma = gamma
-        if gamma is None:
-            y = xhat.copy()
+        scale = inv if gamma is None else inv * gamma
+        if any(self.needs_input_grad):
+            self.xc, self.inv, self.training, self.bs = xc, inv, training, bs
+            self.gamma = gamma
+            y = xc * scale.reshape(bs)
         else:
-            y = xhat * gamma.reshape(bs)
+            y = xc
+            y *= scale.reshape(bs)
         if beta is not None:
             y += beta.reshape(bs)
         return y
 
     def backward(self, g):
-        xhat, inv, axes, bs = self.xhat, self.inv, self.axes, self.bs
+        xc, inv, bs = self.xc, self.inv, self.bs
         need = self.needs_input_grad
-        gg = gb = gx = None
-        if len(need) > 1 and need[1]:
-            gg = (g * xhat).sum(axis=axes)
-        if len(need) > 2 and need[2]:
-            gb = g.sum(axis=axes)
+        m = g.size // g.shape[1]
+        sg = _channel_sum(g)                      # sum(g)
+        sgx = _channel_sum(g, xc) * inv           # sum(g * x_hat)
+        gg = sgx if len(need) > 1 and need[1] else None
+        gb = sg if len(need) > 2 and need[2] else None
+        gx = None
         if need[0]:
             scale = inv if self.gamma is None else inv * self.gamma
             if self.training:
-                m = g.size // g.shape[1]
-                sg = g.sum(axis=axes) / m
-                sgx = (g * xhat).sum(axis=axes) / m
-                gx = g - sg.reshape(bs)
-                gx -= xhat * sgx.reshape(bs)
-                gx *= scale.reshape(bs)
+                # dx = scale (g - mean(g) - x_hat mean(g x_hat)), x_hat = xc * inv
+                gx = xc * (-(sgx * inv / m) * scale).reshape(bs)
+                gx += g * scale.reshape(bs)
+                gx -= (sg / m * scale).reshape(bs)
             else:
                 gx = g * scale.reshape(bs)
+        self.xc = None
         return gx, gg, gb
+
+
+def _channel_sum(a, b=None):
+    """Sum over every axis but 1 of a (or of a * b), as a (C,) array."""
+    a3 = a.reshape(a.shape[0], a.shape[1], -1)
+    if b is None:
+        return np.einsum("ncl->c", a3)
+    return np.einsum("ncl,ncl->c", a3, b.reshape(a3.shape))
 
 
 def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, training=False,
