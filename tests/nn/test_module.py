@@ -55,3 +55,16 @@ def test_seed_gives_identical_init():
 def test_double_casts_parameters():
     m = nn.Linear(2, 2).double()
     assert m.weight.dtype == np.float64
+
+
+def test_numpy_inputs_take_the_module_dtype():
+    import numpy as np
+    from glassnet import nn
+    x = np.linspace(0, 1, 6).reshape(2, 3) + 1e-12      # float64, beyond float32 precision
+    m = nn.Sequential(nn.Linear(3, 2), nn.Tanh()).double()
+    out = m(x)
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out.data, m(gn.Tensor(x)).data)
+    assert nn.Linear(3, 2)(x).dtype == np.float32              # default dtype otherwise
+    emb = nn.Embedding(5, 2).double()
+    assert emb(np.array([1, 2])).dtype == np.float64            # integer ids stay integers

@@ -9,7 +9,7 @@ import glassnet as gn
 from glassnet import nn, optim
 from glassnet.functional import losses as L
 from glassnet.inspect.timesteps import (plot_timestep_gradients, timestep_gradient_norms,
-                                        vanishing_gradient_demo)
+                                        timestep_vanishing_demo)
 from glassnet.models import CharLM, SequenceClassifier
 
 
@@ -105,7 +105,7 @@ def test_sequence_classifier_with_tokens_and_bidirectional():
 
 # ------------------------------------------------------------- vanishing gradient
 def test_vanishing_gradient_tanh_rnn_vs_lstm(tmp_path):
-    norms = vanishing_gradient_demo(T=50, hidden_size=32, seed=0)
+    norms = timestep_vanishing_demo(T=50, hidden_size=32, seed=0)
     rnn, lstm = norms["tanh RNN"], norms["LSTM"]
     assert rnn.shape == lstm.shape == (50,)
     assert lstm[0] >= 100 * rnn[0]              # orders of magnitude more reaches step 1

@@ -15,7 +15,7 @@ from ..autograd.tensor import Tensor, as_tensor
 from ..nn.module import Module
 from ..nn.recurrent import RNNBase
 
-__all__ = ["timestep_gradient_norms", "plot_timestep_gradients", "vanishing_gradient_demo"]
+__all__ = ["timestep_gradient_norms", "plot_timestep_gradients", "timestep_vanishing_demo"]
 
 
 def _first_recurrent(model):
@@ -111,7 +111,7 @@ def timestep_gradient_norms(model_or_layer, x, loss_fn=None) -> np.ndarray:
     return np.sqrt(np.einsum("tni,tni->t", g.astype(np.float64), g.astype(np.float64)))
 
 
-def vanishing_gradient_demo(T=50, hidden_size=32, batch=16, seed=0, forget_bias=1.0):
+def timestep_vanishing_demo(T=50, hidden_size=32, batch=16, seed=0, forget_bias=1.0):
     """Gradient per time step of a tanh RNN and an LSTM on the same random sequences.
 
     Both layers are initialised as in PyTorch; the LSTM's forget-gate bias is set to
@@ -121,7 +121,7 @@ def vanishing_gradient_demo(T=50, hidden_size=32, batch=16, seed=0, forget_bias=
     Returns ``{"tanh RNN": norms (T,), "LSTM": norms (T,)}``; at T = 50 the first
     step's gradient of the RNN is many orders of magnitude below the LSTM's.
 
-    >>> norms = vanishing_gradient_demo()
+    >>> norms = timestep_vanishing_demo()
     >>> plot_timestep_gradients(norms, "vanishing.png")
     """
     from .. import backend

@@ -137,7 +137,7 @@ class Module:
     def __call__(self, *args, **kwargs):
         for a in args:
             if isinstance(a, np.ndarray):
-                args = tuple(as_tensor(a) if isinstance(a, np.ndarray) else a for a in args)
+                args = tuple(self._wrap(a) if isinstance(a, np.ndarray) else a for a in args)
                 break
         out = self.forward(*args, **kwargs)
         if self._forward_hooks:
@@ -146,6 +146,14 @@ class Module:
                 if r is not None:
                     out = r
         return out
+
+    def _wrap(self, a):
+        """A NumPy argument as a Tensor: float arrays take the module's dtype when it was
+        set with ``to_dtype`` / ``double()`` / ``float()``, else the default dtype."""
+        dt = self.__dict__.get("_dtype_hint")
+        if dt is not None and a.dtype.kind == "f":
+            return Tensor(a.astype(dt, copy=False))
+        return as_tensor(a)
 
     # -------------------------------------------------------------- traversal
     def children(self):
@@ -244,6 +252,7 @@ class Module:
             for k, b in list(m._buffers.items()):
                 if b is not None and b.dtype.kind == "f":
                     m._buffers[k] = b.astype(dt)
+            object.__setattr__(m, "_dtype_hint", dt)   # NumPy inputs are cast to it
         return self
 
     def double(self) -> "Module":
