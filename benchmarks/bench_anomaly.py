@@ -21,7 +21,7 @@ import numpy as np
 
 import glassnet as gn
 from glassnet import data, metrics
-from glassnet.models import AnomalyDetector, Autoencoder, ConvAutoencoder
+from glassnet.models import AnomalyDetector, Autoencoder, ConvAutoencoder, DenoisingAutoencoder
 
 
 def gcn_l1(X):
@@ -37,14 +37,18 @@ def one_class(c, Xtr, ytr, Xte, yte, args):
         A, B = (A - lo) / (hi - lo), (B - lo) / (hi - lo)
     A, B = A.astype(np.float32), B.astype(np.float32)
     gn.manual_seed(args.seed)
-    if args.model == "dense":
-        ae = Autoencoder(784, args.hidden, activation=args.activation,
-                         output_activation="sigmoid" if args.prep == "raw" else "identity")
+    out_act = "sigmoid" if args.prep == "raw" else "identity"
+    if args.model == "dense" and args.denoise:
+        ae = DenoisingAutoencoder(784, args.hidden, activation=args.activation,
+                                  output_activation=out_act, noise=args.noise,
+                                  noise_level=args.denoise)
+    elif args.model == "dense":
+        ae = Autoencoder(784, args.hidden, activation=args.activation, output_activation=out_act)
     else:
         ae = ConvAutoencoder(1, 28, channels=args.channels, code=args.code,
                              kernel_size=args.kernel, activation=args.activation,
-                             output_activation="sigmoid" if args.prep == "raw" else "identity",
-                             batch_norm=args.batch_norm)
+                             output_activation=out_act, batch_norm=args.batch_norm,
+                             noise=args.noise, noise_level=args.denoise)
     det = AnomalyDetector(ae, quantile=0.95, holdout=0.05)
     t0 = time.perf_counter()
     det.fit(A, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
@@ -70,6 +74,9 @@ def main(argv=None):
     p.add_argument("--kernel", type=int, default=5)
     p.add_argument("--batch-norm", action="store_true")
     p.add_argument("--activation", default="relu")
+    p.add_argument("--denoise", type=float, default=0.0, help="corruption level while "
+                   "training (a denoising autoencoder)")
+    p.add_argument("--noise", default="mask", choices=["mask", "gaussian", "salt_pepper"])
     p.add_argument("--prep", default="raw", choices=["raw", "gcn"])
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=64)
