@@ -232,3 +232,13 @@ def test_save_load_round_trip(make, digits, tmp_path):
     np.testing.assert_allclose(m2.reconstruct(X), m.reconstruct(X), rtol=1e-6, atol=1e-7)
     if m.tied:
         assert m2.decoder[0].weight is m2.encoder[2].weight
+
+
+def test_encode_decode_use_evaluation_mode(digits):
+    X = digits[0][:40]
+    cae = ConvAutoencoder(1, 8, channels=[4, 2], code=6, batch_norm=True, noise_level=0.3)
+    cae.fit(X, epochs=1, batch_size=20)
+    cae.train()
+    z = cae.decode(cae.encode(X))        # BatchNorm running statistics, no corruption
+    assert cae.training                  # the mode is restored
+    np.testing.assert_allclose(z.reshape(40, -1), cae.reconstruct(X), rtol=1e-5, atol=1e-6)

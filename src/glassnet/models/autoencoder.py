@@ -314,13 +314,8 @@ class Autoencoder(Module):
         return self._batched(self.encoder, X, batch_size)
 
     def decode(self, Y, batch_size: int = 1024):
-        """Reconstructions g(Y) from codes Y."""
-        Y = _as_array(Y, type(self).__name__)
-        dt = np.dtype(self.dtype)
-        with no_grad():
-            outs = [self.decoder(Tensor(np.asarray(Y[i:i + batch_size], dtype=dt))).data
-                    for i in range(0, len(Y), batch_size)]
-        return np.concatenate(outs)
+        """Reconstructions g(Y) from codes Y (evaluation mode)."""
+        return self._batched(self.decoder, Y, batch_size)
 
     def reconstruct(self, X, batch_size: int = 1024):
         """g(f(X)) in evaluation mode (a denoising autoencoder does not corrupt here)."""
@@ -597,6 +592,7 @@ class ConvAutoencoder(Autoencoder):
         dec += [nn.Conv2d(c1, in_channels, kernel_size, padding=p), _act(output_activation)]
         super().__init__(loss=loss, output_activation=output_activation,
                          encoder=nn.Sequential(*enc), decoder=nn.Sequential(*dec))
+        self.activation = activation
         self.image_shape = (int(in_channels), int(image_size), int(image_size))
         self.noise_level = _check_noise(noise, noise_level, who)
         self.noise = noise
@@ -607,6 +603,12 @@ class ConvAutoencoder(Autoencoder):
                 or (x.ndim == 2 and x.shape[1] == c * h * w)):
             raise ValueError(f"ConvAutoencoder: expected input (N, {c}, {h}, {w}) or "
                              f"(N, {c * h * w}), got {tuple(x.shape)}")
+
+    def encode(self, X, batch_size: int = 1024):
+        """Codes (N, code) of images (N, C, H, W) or flattened (N, C*H*W)."""
+        X = _as_array(X, "ConvAutoencoder.encode")
+        self._check(X)
+        return super().encode(X.reshape((len(X),) + self.image_shape), batch_size)
 
     def forward(self, x):
         self._check(x)
