@@ -13,7 +13,8 @@ per-process median ratio glassnet/torch, the median and spread over processes, a
 faults per step (resource.getrusage).
 
     python benchmarks/bench_cnn.py                 # 5 processes, prints a table
-    python benchmarks/bench_cnn.py --profile       # cProfile of glassnet's step
+    python benchmarks/bench_cnn.py --profile       # where glassnet's step spends CPU time
+    python benchmarks/bench_cnn.py --threads 1 --keep-freed-memory
 """
 from __future__ import annotations
 
@@ -117,19 +118,56 @@ def worker(blocks, steps, warmup, threads):
     print(json.dumps(out), flush=True)
 
 
-def profile(steps):
+GROUPS = [  # (label, substrings of "file:function" charged to it), first match wins
+    ("conv forward (im2col + GEMM)", ["conv.py:forward", "conv.py:_im2col", "conv.py:_zero_border"]),
+    ("conv backward dW, db (GEMM)", ["conv.py:backward"]),
+    ("conv backward dx (GEMM per offset + adds)", ["conv.py:_conv2d_input_grad"]),
+    ("max pool forward", ["pooling.py:forward", "pooling.py:_separable", "pooling.py:_running_max"]),
+    ("max pool backward", ["pooling.py:backward", "pooling.py:_separable_backward"]),
+    ("ReLU forward + backward", ["activations.py"]),
+    ("Linear, flatten, loss", ["math.py", "loss", "linear"]),
+    ("Adam step", ["optim/"]),
+]
+
+
+def profile(steps, keep_freed_memory=False):
+    """CPU time per step (process time, so other processes on the machine do not count),
+    grouped by kernel, and the cProfile table."""
     import cProfile
     import pstats
+    if keep_freed_memory:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 256 << 20)   # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 1 << 30)     # M_TRIM_THRESHOLD
     X, y = make_data()
     _, gstep = build_glassnet()
     for i in range(10):
         gstep(X[i % len(X)], y[i % len(y)])
-    pr = cProfile.Profile()
+    pr = cProfile.Profile(time.process_time)
+    f0 = resource.getrusage(resource.RUSAGE_SELF)
     pr.enable()
     for i in range(steps):
         gstep(X[i % len(X)], y[i % len(y)])
     pr.disable()
-    pstats.Stats(pr).sort_stats("tottime").print_stats(18)
+    f1 = resource.getrusage(resource.RUSAGE_SELF)
+    st = pstats.Stats(pr)
+    total = sum(v[2] for v in st.stats.values())   # tottime over all functions
+    groups = {label: 0.0 for label, _ in GROUPS}
+    groups["other (autograd bookkeeping, ...)"] = 0.0
+    for (fname, _, func), v in st.stats.items():
+        key = f"{fname}:{func}"
+        label = next((lab for lab, subs in GROUPS if any(
+            (sub.split(":")[0] in key and key.endswith(sub.split(":")[1])) if ":" in sub
+            else sub in key for sub in subs)), "other (autograd bookkeeping, ...)")
+        groups[label] += v[2]
+    print(f"glassnet CPU time per step: {total / steps * 1e3:.1f} ms (user "
+          f"{(f1.ru_utime - f0.ru_utime) / steps * 1e3:.1f}, system "
+          f"{(f1.ru_stime - f0.ru_stime) / steps * 1e3:.1f}; minor page faults per step "
+          f"{(f1.ru_minflt - f0.ru_minflt) / steps:.0f})")
+    for label, t in sorted(groups.items(), key=lambda kv: -kv[1]):
+        print(f"  {label:44s} {t / steps * 1e3:6.1f} ms  {100 * t / total:5.1f}%")
+    st.sort_stats("tottime").print_stats(14)
 
 
 def main():
@@ -150,7 +188,7 @@ def main():
         worker(args.blocks, args.steps, args.warmup, args.threads)
         return
     if args.profile:
-        profile(50)
+        profile(50, args.keep_freed_memory)
         return
     rows = []
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(args.threads),

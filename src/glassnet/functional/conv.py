@@ -175,10 +175,12 @@ class Conv2dFunction(Function):
         colmat = cols.reshape(K, N * Ho * Wo)
         y = _pool.take("y", (O, N * Ho * Wo), dt)
         np.matmul(w.reshape(O, K), colmat, out=y)
-        if b is not None:
-            y += b[:, None]
         out = np.empty((N, O, Ho, Wo), dt)
-        out[...] = y.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3)
+        yt = y.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3)
+        if b is not None:   # bias added in the same pass that makes the output NCHW
+            np.add(yt, b.reshape(1, O, 1, 1), out=out)
+        else:
+            out[...] = yt
         _pool.give("y", y)
         self.need = self.needs_input_grad
         if any(self.need):
