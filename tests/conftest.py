@@ -39,3 +39,17 @@ def _seed():
 @pytest.fixture
 def torch():
     return pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch==2.13.0)")
+
+
+@pytest.fixture
+def one_blas_thread():
+    """Run a test with one BLAS thread (threadpoolctl, when installed): small GEMMs gain
+    nothing from two, and on a shared, oversubscribed 2-core machine two spinning OpenBLAS
+    threads made short trainings 5-10x slower."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(1, user_api="blas"):
+        yield

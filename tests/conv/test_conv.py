@@ -21,19 +21,6 @@ def rnd(*shape):
     return R.standard_normal(shape)
 
 
-@pytest.fixture
-def one_blas_thread():
-    """Training tests run with one BLAS thread: on a shared, oversubscribed 2-core machine
-    two spinning OpenBLAS threads made a LeNet step 5-10x slower (80 s instead of 13 s)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(1, user_api="blas"):
-        yield
-
-
 # ------------------------------------------------------------- known values
 def test_course_convolution_example():
     img = np.array([[0, 10, 10, 0], [20, 30, 30, 20], [10, 20, 20, 10], [0, 5, 5, 0]], float)

@@ -4,11 +4,5 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _one_blas_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(1, user_api="blas"):
-        yield
+def _one_blas_thread(one_blas_thread):
+    yield
