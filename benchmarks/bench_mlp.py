@@ -68,18 +68,16 @@ class GlassnetRunner:
             self.opt.step()
         return float(loss.item())
 
-    def latency(self, x1, reps):
+    def predictor(self, x1):
+        """A call that runs one single-sample inference (eval mode, no graph)."""
         import glassnet as gn
-        self.model.eval()
-        with gn.no_grad():
-            for _ in range(50):
-                self.model(x1)
-            t = time.perf_counter()
-            for _ in range(reps):
-                self.model(x1)
-            dt = time.perf_counter() - t
-        self.model.train()
-        return dt / reps
+        model = self.model.eval()
+        no_grad = gn.no_grad()
+
+        def f():
+            with no_grad:
+                return model(x1)
+        return f
 
 
 class TorchRunner:
@@ -109,19 +107,16 @@ class TorchRunner:
             self.opt.step()
         return float(loss.item())
 
-    def latency(self, x1, reps):
+    def predictor(self, x1):
         torch = self.torch
         xt = torch.from_numpy(x1)
-        self.model.eval()
-        with torch.no_grad():
-            for _ in range(50):
-                self.model(xt)
-            t = time.perf_counter()
-            for _ in range(reps):
-                self.model(xt)
-            dt = time.perf_counter() - t
-        self.model.train()
-        return dt / reps
+        model = self.model.eval()
+        no_grad = torch.no_grad()
+
+        def f():
+            with no_grad:
+                return model(xt)
+        return f
 
 
 class SklearnRunner:
@@ -156,7 +151,8 @@ def numpy_gemm_peak(reps=20):
     return 2 * 1024 ** 3 * reps / (time.perf_counter() - t) / 1e9
 
 
-def numpy_latency(x1, reps):
+def numpy_predictor(x1):
+    """The same network as bare NumPy calls (the floor any framework adds overhead to)."""
     rng = np.random.default_rng(0)
     Ws = [rng.random((o, i), dtype=np.float32) for i, o in zip(SIZES[:-1], SIZES[1:])]
     bs = [rng.random(o, dtype=np.float32) for o in SIZES[1:]]
@@ -169,12 +165,24 @@ def numpy_latency(x1, reps):
             if k < len(Ws) - 1:
                 np.maximum(h, 0, out=h)
         return h
-    for _ in range(50):
-        f()
-    t = time.perf_counter()
-    for _ in range(reps):
-        f()
-    return (time.perf_counter() - t) / reps
+    return f
+
+
+def latencies(predictors, rounds=15, reps=300):
+    """Median seconds per call of each predictor: short blocks alternating between them
+    (the order reversed every round) after a warm-up, as the training timings are taken."""
+    for f in predictors.values():
+        for _ in range(200):
+            f()
+    times = {k: [] for k in predictors}
+    items = list(predictors.items())
+    for r in range(rounds):
+        for name, f in (items if r % 2 == 0 else items[::-1]):
+            t = time.perf_counter()
+            for _ in range(reps):
+                f()
+            times[name].append((time.perf_counter() - t) / reps)
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def one_process(blocks=12, steps_per_block=10):
@@ -202,8 +210,9 @@ def one_process(blocks=12, steps_per_block=10):
     del faults0
     sps = {k: steps_per_block * BATCH / statistics.median(v) for k, v in times.items()}
     x1 = X[:1].copy()
-    lat = {"glassnet": runners[0].latency(x1, 3000), "pytorch": runners[1].latency(x1, 3000),
-           "numpy": numpy_latency(x1, 3000)}
+    time.sleep(0.05)
+    lat = latencies({"glassnet": runners[0].predictor(x1), "pytorch": runners[1].predictor(x1),
+                     "numpy": numpy_predictor(x1)})
     peak = numpy_gemm_peak()
     return {"samples_per_s": sps, "latency_s": lat, "gemm_peak_gflops": peak,
             "minor_faults_per_step": {k: v / (blocks * steps_per_block) for k, v in faults.items()}}

@@ -63,8 +63,14 @@ class ReLU(Module):
     def forward(self, x):
         return A.relu(x)
 
+    _infer_fresh = True
+    _infer_rowwise = True
+
     def _infer(self, a):
         return np.maximum(a, 0)
+
+    def _infer_(self, a):
+        return np.maximum(a, 0, out=a)
 
 
 class Sigmoid(Module):
@@ -72,6 +78,9 @@ class Sigmoid(Module):
 
     def forward(self, x):
         return A.sigmoid(x)
+
+    _infer_fresh = True
+    _infer_rowwise = True
 
     def _infer(self, a):
         return A.Sigmoid.forward(A.Sigmoid.__new__(A.Sigmoid), a)
@@ -83,8 +92,14 @@ class Tanh(Module):
     def forward(self, x):
         return A.tanh(x)
 
+    _infer_fresh = True
+    _infer_rowwise = True
+
     def _infer(self, a):
         return np.tanh(a)
+
+    def _infer_(self, a):
+        return np.tanh(a, out=a)
 
 
 class LeakyReLU(Module):
