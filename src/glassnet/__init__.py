@@ -4,8 +4,8 @@
 >>> from glassnet import nn, optim
 >>> model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
 """
-from .backend import (get_default_dtype, manual_seed, set_backend,  # noqa: F401
-                      set_default_dtype)
+from .backend import (get_default_dtype, get_num_threads, manual_seed,  # noqa: F401
+                      set_backend, set_default_dtype, set_num_threads)
 from .autograd import (Function, Tensor, arange, as_tensor, enable_grad,  # noqa: F401
                        gradcheck, no_grad, ones, rand, randn, tensor, zeros)
 from . import functional  # noqa: F401

@@ -6,6 +6,9 @@ for with ``set_backend("cupy")``).
 """
 from __future__ import annotations
 
+import os
+import threading
+
 import numpy as np
 
 _xp = np
@@ -14,7 +17,8 @@ _rng = np.random.default_rng()
 
 __all__ = [
     "xp", "get_array_module", "set_backend", "get_default_dtype", "set_default_dtype",
-    "manual_seed", "rng", "as_float_array", "to_numpy",
+    "manual_seed", "rng", "as_float_array", "to_numpy", "get_num_threads", "set_num_threads",
+    "parallel_chunks",
 ]
 
 
@@ -87,3 +91,96 @@ def to_numpy(a):
     if hasattr(a, "get") and type(a).__module__.startswith("cupy"):
         return a.get()
     return np.asarray(a)
+
+
+# ------------------------------------------------------------------ threads
+# NumPy runs elementwise work (ufuncs, strided copies) on one core; only BLAS calls use
+# several. The heavy elementwise kernels (ReLU, pooling, im2col / col2im, layout copies)
+# therefore split their arrays into contiguous chunks run by a small pool of threads:
+# NumPy releases the GIL inside those loops, so the chunks run in parallel.
+_num_threads = None
+_executor = None
+_executor_lock = threading.Lock()
+_in_worker = threading.local()
+PARALLEL_MIN_ELEMENTS = 1 << 17   # below this, thread hand-off costs more than it saves
+
+
+def _default_threads() -> int:
+    for var in ("GLASSNET_NUM_THREADS", "OMP_NUM_THREADS"):
+        v = os.environ.get(var, "").strip()
+        if v.isdigit() and int(v) > 0:
+            return int(v)
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, 8))
+
+
+def get_num_threads() -> int:
+    """Threads glassnet's own elementwise kernels use (GLASSNET_NUM_THREADS, else
+    OMP_NUM_THREADS, else the CPUs this process may run on, at most 8). BLAS keeps its
+    own setting (OPENBLAS_NUM_THREADS / OMP_NUM_THREADS)."""
+    global _num_threads
+    if _num_threads is None:
+        _num_threads = _default_threads()
+    return _num_threads
+
+
+def set_num_threads(n: int) -> None:
+    """Set the threads of glassnet's elementwise kernels (1 turns the pool off), like
+    ``torch.set_num_threads`` for the non-GEMM part of a step."""
+    global _num_threads, _executor
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"set_num_threads: n must be a positive integer, got {n!r}")
+    with _executor_lock:
+        _num_threads = int(n)
+        if _executor is not None:
+            _executor.shutdown(wait=False)
+            _executor = None
+
+
+def _get_executor(k):
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+            _executor = ThreadPoolExecutor(max_workers=k - 1, thread_name_prefix="glassnet",
+                                           initializer=_mark_worker)
+        return _executor
+
+
+def _mark_worker():
+    _in_worker.active = True
+
+
+def _reset_after_fork():  # a forked child has no pool threads: start a fresh pool there
+    global _executor
+    _executor = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def parallel_chunks(n: int, fn, work: int | None = None) -> None:
+    """Call ``fn(lo, hi)`` over ``[0, n)`` cut into at most :func:`get_num_threads`
+    contiguous chunks, the first in this thread and the others on the pool, and wait for
+    all. ``work`` (elements touched) below ``PARALLEL_MIN_ELEMENTS`` runs one call
+    ``fn(0, n)``. Each chunk must write only its own part of the outputs, so the result
+    is the same for any number of threads. Calls from inside a chunk run serially."""
+    k = min(get_num_threads(), n)
+    if (k <= 1 or (work is not None and work < PARALLEL_MIN_ELEMENTS)
+            or getattr(_in_worker, "active", False)):
+        fn(0, n)
+        return
+    bounds = [n * i // k for i in range(k + 1)]
+    ex = _get_executor(k)
+    futs = [ex.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, k)]
+    try:
+        _in_worker.active = True
+        fn(bounds[0], bounds[1])
+    finally:
+        _in_worker.active = False
+        for f in futs:
+            f.result()

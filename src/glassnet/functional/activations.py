@@ -67,12 +67,32 @@ class ReLU(Function):
     """a = max(0, z);  da/dz = 1 for z > 0, else 0."""
 
     def forward(self, z):
-        if self.needs_input_grad[0]:   # the mask is only needed for backward
-            self.mask = z > 0
-        return np.maximum(z, 0)
+        need = self.needs_input_grad[0]
+        if z.ndim and type(z) is np.ndarray:
+            out = np.empty_like(z)
+            mask = np.empty(z.shape, bool) if need else None
+
+            def run(lo, hi):   # large maps: chunks of the batch on glassnet's threads
+                zc = z[lo:hi]
+                np.maximum(zc, 0, out=out[lo:hi])
+                if mask is not None:   # the mask is only needed for backward
+                    np.greater(zc, 0, out=mask[lo:hi])
+            backend.parallel_chunks(z.shape[0], run, z.size)
+        else:
+            out = np.maximum(z, 0)
+            mask = z > 0 if need else None
+        self.mask = mask
+        return out
 
     def backward(self, g):
-        return g * self.mask
+        mask = self.mask
+        if g.ndim and type(g) is np.ndarray and g.shape == mask.shape:
+            gx = np.empty_like(g)
+            backend.parallel_chunks(
+                g.shape[0], lambda lo, hi: np.multiply(g[lo:hi], mask[lo:hi], out=gx[lo:hi]),
+                g.size)
+            return gx
+        return g * mask
 
 
 class Sigmoid(Function):

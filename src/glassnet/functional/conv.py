@@ -14,13 +14,17 @@ How it is computed (and why):
   kernel offset (a loop over offsets, never over pixels), then one GEMM
   ``W (O, K) @ cols`` gives (O, N*Ho*Wo), copied once into NCHW;
 * backward: the gradient is made channel-major once, dW = g cols^T is one GEMM,
-  db a GEMV with a ones vector, and dx one small GEMM per kernel offset added into a
-  padded buffer (col2im by kernel-offset slices).
+  db a GEMV with a ones vector, and dx one GEMM (kh*kw*C, O) @ (O, N*Ho*Wo) whose
+  blocks are added into a padded buffer (col2im by kernel-offset slices);
+* the copies around the GEMMs (padding, im2col, col2im, layout changes) are split
+  into chunks of the batch run on glassnet's threads (``glassnet.set_num_threads``),
+  since NumPy runs them on one core while the GEMMs use them all.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
@@ -160,27 +164,34 @@ class Conv2dFunction(Function):
         Wo = (Wp - dw * (kw - 1) - 1) // sw + 1
         dt = np.result_type(x.dtype, w.dtype)
         xc = x.transpose(1, 0, 2, 3)
-        if pt or pb or pl or pr:
-            # a pooled buffer: only its thin border is zeroed, the interior is overwritten
-            xpad = _pool.take(("xpad", pads), (C, N, Hp, Wp), dt)
-            _zero_border(xpad, pads)
-            xpad[:, :, pt:pt + H, pl:pl + W] = xc
-        else:
-            xpad = xc
+        padded = bool(pt or pb or pl or pr)
+        # a pooled buffer: only its thin border is zeroed, the interior is overwritten
+        xpad = _pool.take(("xpad", pads), (C, N, Hp, Wp), dt) if padded else xc
         K = C * kh * kw
         cols = _pool.take("cols", (C, kh, kw, N, Ho, Wo), dt)
-        _im2col(xpad, kh, kw, sh, sw, dh, dw, Ho, Wo, cols)
-        if xpad is not xc:
+
+        def fill(lo, hi):   # one chunk of the batch: pad, then im2col (on glassnet's threads)
+            xp = xpad[:, lo:hi]
+            if padded:
+                _zero_border(xp, pads)
+                xp[:, :, pt:pt + H, pl:pl + W] = xc[:, lo:hi]
+            _im2col(xp, kh, kw, sh, sw, dh, dw, Ho, Wo, cols[:, :, :, lo:hi])
+        backend.parallel_chunks(N, fill, cols.size)
+        if padded:
             _pool.give(("xpad", pads), xpad)
         colmat = cols.reshape(K, N * Ho * Wo)
         y = _pool.take("y", (O, N * Ho * Wo), dt)
         np.matmul(w.reshape(O, K), colmat, out=y)
         out = np.empty((N, O, Ho, Wo), dt)
         yt = y.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3)
-        if b is not None:   # bias added in the same pass that makes the output NCHW
-            np.add(yt, b.reshape(1, O, 1, 1), out=out)
-        else:
-            out[...] = yt
+        bb = None if b is None else b.reshape(1, O, 1, 1)
+
+        def nchw(lo, hi):   # bias added in the same pass that makes the output NCHW
+            if bb is not None:
+                np.add(yt[lo:hi], bb, out=out[lo:hi])
+            else:
+                out[lo:hi] = yt[lo:hi]
+        backend.parallel_chunks(N, nchw, out.size)
         _pool.give("y", y)
         self.need = self.needs_input_grad
         if any(self.need):
@@ -198,7 +209,11 @@ class Conv2dFunction(Function):
         M = N * Ho * Wo
         # the gradient channel-major, once: (O, N*Ho*Wo)
         gT = _pool.take("gT", (O, N, Ho, Wo), g.dtype)
-        gT[...] = g.transpose(1, 0, 2, 3)
+        gt = g.transpose(1, 0, 2, 3)
+
+        def copy(lo, hi):
+            gT[:, lo:hi] = gt[:, lo:hi]
+        backend.parallel_chunks(N, copy, g.size)
         g2 = gT.reshape(O, M)
         gx = gw = gb = None
         if len(need) > 1 and need[1]:
@@ -226,22 +241,29 @@ def _zero_border(xpad, pads):
 
 
 def _conv2d_input_grad(g2, w, N, C, H, W, kh, kw, sh, sw, dh, dw, pads, Ho, Wo):
-    """dx by one GEMM (C, O) @ (O, N*Ho*Wo) per kernel offset, each added into its strided
-    slice of a padded channel-major buffer; returned as an (N, C, H, W) view."""
+    """dx: one GEMM (kh*kw*C, O) @ (O, N*Ho*Wo) gives every kernel offset's contribution,
+    then col2im adds each offset's block into its strided slice of a padded channel-major
+    buffer (chunks of the batch on glassnet's threads); returned as an (N, C, H, W) view."""
     pt, pb, pl, pr = pads
     Hp, Wp = H + pt + pb, W + pl + pr
     dt = g2.dtype
-    gpad = np.zeros((C, N, Hp, Wp), dt)
-    wt = np.ascontiguousarray(w.transpose(2, 3, 1, 0))  # (kh, kw, C, O)
-    tmp = _pool.take("gxtmp", (C, N * Ho * Wo), dt)
-    for i in range(kh):
-        y0 = i * dh
-        for j in range(kw):
-            x0 = j * dw
-            np.matmul(wt[i, j], g2, out=tmp)
-            gpad[:, :, y0:y0 + sh * (Ho - 1) + 1:sh, x0:x0 + sw * (Wo - 1) + 1:sw] += \
-                tmp.reshape(C, N, Ho, Wo)
-    _pool.give("gxtmp", tmp)
+    O = w.shape[0]
+    wt = w.transpose(2, 3, 1, 0).reshape(kh * kw * C, O)   # rows ordered (i, j, c)
+    dcols = _pool.take("dcols", (kh, kw, C, N, Ho, Wo), dt)
+    np.matmul(wt, g2, out=dcols.reshape(kh * kw * C, N * Ho * Wo))
+    gpad = np.empty((C, N, Hp, Wp), dt)
+
+    def col2im(lo, hi):
+        gp = gpad[:, lo:hi]
+        gp.fill(0)
+        for i in range(kh):
+            y0 = i * dh
+            for j in range(kw):
+                x0 = j * dw
+                gp[:, :, y0:y0 + sh * (Ho - 1) + 1:sh, x0:x0 + sw * (Wo - 1) + 1:sw] += \
+                    dcols[i, j, :, lo:hi]
+    backend.parallel_chunks(N, col2im, dcols.size)
+    _pool.give("dcols", dcols)
     return gpad[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3)
 
 

@@ -78,32 +78,41 @@ class MaxPool2dFunction(Function):
         return out
 
     @staticmethod
-    def _running_max(views, record):
-        """Elementwise max over ``views`` and (if ``record``) the index of the first
-        maximum as uint8."""
-        out = np.maximum(views[0], views[1])
-        idx = None
-        if record:
-            idx = np.greater(views[1], views[0]).view(np.uint8)
+    def _running_max(views, out, idx):
+        """Elementwise max over ``views`` into ``out`` and (if ``idx`` is given) the index
+        of the first maximum into ``idx`` (uint8)."""
+        np.maximum(views[0], views[1], out=out)
+        if idx is not None:
+            np.greater(views[1], views[0], out=idx.view(np.bool_))
         for k in range(2, len(views)):
-            if record:
+            if idx is not None:
                 np.copyto(idx, k, where=views[k] > out)
             np.maximum(out, views[k], out=out)
-        return out, idx
 
     def _separable(self, x, kh, kw, record):
         N, C, H, W = x.shape
         Ho, Wo = H // kh, W // kw
-        xc = x[:, :, :Ho * kh, :Wo * kw]
-        if kw > 1:   # max over the kw columns of each window row: (N, C, Ho*kh, Wo)
-            colmax, cidx = self._running_max([xc[..., j::kw] for j in range(kw)], record)
-        else:
-            colmax, cidx = xc, None
-        if kh > 1:   # then over the kh rows: contiguous rows of colmax
-            rows = colmax.reshape(N, C, Ho, kh, Wo)
-            out, ridx = self._running_max([rows[:, :, :, i] for i in range(kh)], record)
-        else:
-            out, ridx = (colmax.copy() if colmax is xc else colmax), None
+        out = np.empty((N, C, Ho, Wo), x.dtype)
+        colmax = np.empty((N, C, Ho * kh, Wo), x.dtype) if kw > 1 else None
+        cidx = np.empty((N, C, Ho * kh, Wo), np.uint8) if record and kw > 1 else None
+        ridx = np.empty((N, C, Ho, Wo), np.uint8) if record and kh > 1 else None
+        run_max = self._running_max
+
+        def run(lo, hi):   # one chunk of the batch (chunks run on glassnet's threads)
+            xc = x[lo:hi, :, :Ho * kh, :Wo * kw]
+            if kw > 1:   # max over the kw columns of each window row: (n, C, Ho*kh, Wo)
+                cm = colmax[lo:hi]
+                run_max([xc[..., j::kw] for j in range(kw)], cm,
+                        None if cidx is None else cidx[lo:hi])
+            else:
+                cm = xc
+            if kh > 1:   # then over the kh rows: contiguous rows of colmax
+                rows = cm.reshape(hi - lo, C, Ho, kh, Wo)
+                run_max([rows[:, :, :, i] for i in range(kh)], out[lo:hi],
+                        None if ridx is None else ridx[lo:hi])
+            else:
+                out[lo:hi] = cm
+        backend.parallel_chunks(N, run, x.size)
         if record:
             self.sep = True
             self.cidx, self.ridx, self.meta = cidx, ridx, (x.shape, kh, kw, Ho, Wo)
@@ -122,25 +131,32 @@ class MaxPool2dFunction(Function):
 
     def _separable_backward(self, g):
         (N, C, H, W), kh, kw, Ho, Wo = self.meta
-        # rows: the gradient of each window goes to its winning row -> (N, C, Ho*kh, Wo)
-        if kh > 1:
-            gcol = np.empty((N, C, Ho, kh, Wo), g.dtype)
-            for i in range(kh):
-                np.multiply(g, self.ridx == i, out=gcol[:, :, :, i])
-            gcol = gcol.reshape(N, C, Ho * kh, Wo)
-        else:
-            gcol = g
+        cidx, ridx = self.cidx, self.ridx
         gx = np.empty((N, C, H, W), g.dtype)
-        if H != Ho * kh:
-            gx[:, :, Ho * kh:] = 0
-        if W != Wo * kw:
-            gx[:, :, :, Wo * kw:] = 0
-        gxc = gx[:, :, :Ho * kh, :Wo * kw]
-        if kw > 1:   # then each row's gradient to its winning column
-            for j in range(kw):
-                np.multiply(gcol, self.cidx == j, out=gxc[..., j::kw])
-        else:
-            gxc[...] = gcol
+        gcol = np.empty((N, C, Ho, kh, Wo), g.dtype) if kh > 1 else None
+
+        def run(lo, hi):
+            gc = g[lo:hi]
+            # rows: the gradient of each window goes to its winning row -> (n, C, Ho*kh, Wo)
+            if kh > 1:
+                gcc = gcol[lo:hi]
+                rc = ridx[lo:hi]
+                for i in range(kh):
+                    np.multiply(gc, rc == i, out=gcc[:, :, :, i])
+                gc = gcc.reshape(hi - lo, C, Ho * kh, Wo)
+            gxl = gx[lo:hi]
+            if H != Ho * kh:
+                gxl[:, :, Ho * kh:] = 0
+            if W != Wo * kw:
+                gxl[:, :, :, Wo * kw:] = 0
+            gxc = gxl[:, :, :Ho * kh, :Wo * kw]
+            if kw > 1:   # then each row's gradient to its winning column
+                cc = cidx[lo:hi]
+                for j in range(kw):
+                    np.multiply(gc, cc == j, out=gxc[..., j::kw])
+            else:
+                gxc[...] = gc
+        backend.parallel_chunks(N, run, gx.size)
         self.cidx = self.ridx = None
         return gx
 

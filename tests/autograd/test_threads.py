@@ -1,0 +1,118 @@
+"""glassnet's own elementwise threads (backend.parallel_chunks): same answers for any number
+of threads, errors propagate, nested calls do not deadlock, and the setting is validated."""
+import os
+import threading
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import backend, nn
+
+
+@pytest.fixture
+def threads():
+    """Run a test body under a given thread count, then restore the previous one."""
+    prev = backend.get_num_threads()
+    yield backend.set_num_threads
+    backend.set_num_threads(prev)
+
+
+def test_chunks_cover_range_once(threads):
+    threads(3)
+    hits = np.zeros(10, int)
+    seen = set()
+
+    def fn(lo, hi):
+        hits[lo:hi] += 1
+        seen.add(threading.get_ident())
+    backend.parallel_chunks(10, fn, work=1 << 30)
+    assert hits.tolist() == [1] * 10
+    assert len(seen) >= 2           # really ran on more than one thread
+
+
+def test_small_work_runs_serially(threads):
+    threads(4)
+    calls = []
+    backend.parallel_chunks(8, lambda lo, hi: calls.append((lo, hi)), work=10)
+    assert calls == [(0, 8)]
+
+
+def test_worker_error_propagates(threads):
+    threads(2)
+
+    def fn(lo, hi):
+        if lo > 0:
+            raise RuntimeError("chunk failed")
+    with pytest.raises(RuntimeError, match="chunk failed"):
+        backend.parallel_chunks(4, fn, work=1 << 30)
+
+
+def test_nested_calls_do_not_deadlock(threads):
+    threads(2)
+    out = np.zeros(16)
+
+    def inner(lo, hi):
+        out[lo:hi] += 1
+
+    def outer(lo, hi):
+        backend.parallel_chunks(16, inner, work=1 << 30) if lo == 0 else None
+    backend.parallel_chunks(2, outer, work=1 << 30)
+    assert out.tolist() == [1.0] * 16
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2"])
+def test_set_num_threads_validates(bad):
+    with pytest.raises(ValueError, match="set_num_threads: n must be a positive integer"):
+        backend.set_num_threads(bad)
+
+
+def test_env_variable_sets_default(monkeypatch):
+    monkeypatch.setenv("GLASSNET_NUM_THREADS", "3")
+    assert backend._default_threads() == 3
+    monkeypatch.setenv("GLASSNET_NUM_THREADS", "")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert backend._default_threads() == 1
+
+
+def _cnn_step(seed):
+    """Outputs and every gradient of a small CNN on a batch big enough to be split."""
+    gn.manual_seed(seed)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(8, 8, 3, stride=2, padding=2), nn.ReLU(),
+                          nn.MaxPool2d(3), nn.Flatten(), nn.Linear(8 * 2 * 2, 4))
+    x = gn.tensor(np.random.default_rng(seed).standard_normal((40, 3, 24, 24)),
+                  requires_grad=True)
+    out = model(x)
+    (out * out).sum().backward()
+    return [out.numpy(), x.grad.numpy()] + [p.grad.numpy() for p in model.parameters()]
+
+
+def test_cnn_identical_for_one_and_several_threads(threads, monkeypatch):
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)   # split even small arrays
+    threads(1)
+    one = _cnn_step(0)
+    threads(3)
+    many = _cnn_step(0)
+    for a, b in zip(one, many):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_pool_works_in_forked_child(threads, monkeypatch):
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    threads(2)
+    backend.parallel_chunks(4, lambda lo, hi: None)   # the parent's pool exists
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: the pool must be rebuilt, not hang on dead threads
+        try:
+            out = np.zeros(6)
+            backend.parallel_chunks(6, lambda lo, hi: out.__setitem__(slice(lo, hi), 1.0))
+            os.write(w, b"ok" if out.sum() == 6 else b"bad")
+        finally:
+            os._exit(0)
+    os.close(w)
+    msg = os.read(r, 8)
+    os.waitpid(pid, 0)
+    assert msg == b"ok"
