@@ -26,7 +26,10 @@ import subprocess
 import sys
 import time
 
-import numpy as np
+# what `import glassnet` sets when it is imported before NumPy (OpenBLAS threads stop
+# spinning at once after a call; see docs/guide.md); PyTorch (MKL / OpenMP) ignores it
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+import numpy as np  # noqa: E402
 
 B = 64
 

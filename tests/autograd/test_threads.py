@@ -116,3 +116,20 @@ def test_pool_works_in_forked_child(threads, monkeypatch):
     msg = os.read(r, 8)
     os.waitpid(pid, 0)
     assert msg == b"ok"
+
+
+@pytest.mark.parametrize("pre, env, expected", [
+    ("", None, "4"),                       # glassnet first: OpenBLAS threads stop spinning
+    ("", "12", "12"),                      # the user's own value is kept
+    ("import numpy; ", None, "unset"),     # too late once NumPy has loaded OpenBLAS
+])
+def test_openblas_thread_timeout_default(pre, env, expected):
+    import subprocess
+    import sys
+    e = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    if env is not None:
+        e["OPENBLAS_THREAD_TIMEOUT"] = env
+    code = pre + "import os, glassnet; print(os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset'))"
+    out = subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == expected
