@@ -837,5 +837,4 @@ class AnomalyDetector(Module):
     def extra_repr(self):
         return (f"threshold={float(self.threshold):.6g}, quantile={self.quantile}, "
                 f"error={self.error!r}" + (f", pool={self.pool}" if self.pool > 1 else "")
-                + (f", members={len(self.members)}"
-                                           if self.ensemble else ""))
+                + (f", members={len(self.members)}" if self.ensemble else ""))

@@ -67,19 +67,7 @@ class Sequential(Module):
             else:
                 a = None
             if a is not None:
-                plan = self.__dict__.get("_plan")
-                if plan is None or plan[0] != _structure_version[0]:
-                    plan = self._build_plan()
-                if plan[2] and a.ndim == 2 and a.shape[0] == 1:
-                    # one sample through row-wise layers: run it as a 1-D vector (BLAS gemv,
-                    # and 1-D ufuncs skip the broadcasting set-up of (1, n) arrays)
-                    a = a[0]
-                    for f in plan[1]:
-                        a = f(a)
-                    return Tensor._from_op(a[None], None, 0, False)
-                for f in plan[1]:
-                    a = f(a)
-                return Tensor._from_op(a, None, 0, False)
+                return Tensor._from_op(self._infer(a), None, 0, False)
         return Module.__call__(self, *args, **kwargs)
 
     def forward(self, x):
@@ -93,6 +81,13 @@ class Sequential(Module):
         plan = self.__dict__.get("_plan")
         if plan is None or plan[0] != _structure_version[0]:
             plan = self._build_plan()
+        if plan[2] and a.ndim == 2 and a.shape[0] == 1:
+            # one sample through row-wise layers: run it as a 1-D vector (BLAS gemv, and
+            # 1-D ufuncs skip the broadcasting set-up of (1, n) arrays)
+            a = a[0]
+            for f in plan[1]:
+                a = f(a)
+            return a[None]
         for f in plan[1]:
             a = f(a)
         return a
