@@ -331,3 +331,32 @@ def test_get_loss_names():
     assert F.get_loss("mse", reduction="sum")(gn.tensor([2.0]), [0.0]).item() == 4.0
     with pytest.raises(ValueError, match="unknown loss 'msee'.*mse"):
         nn.get_loss("msee")
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_index_path_equals_one_hot_path(reduction):
+    """Class indices take a path without a one-hot matrix; it must agree with the
+    probability-target path, keep ignored rows out, and survive a retained graph."""
+    r = np.random.default_rng(0)
+    z = r.normal(size=(7, 5)) * 3
+    t = np.array([0, 4, 2, -100, 1, 1, 3])
+    keep = t != -100
+    onehot = np.zeros((7, 5))
+    onehot[np.arange(7)[keep], t[keep]] = 1
+    a = gn.tensor(z, requires_grad=True, dtype="float64")
+    b = gn.tensor(z[keep], requires_grad=True, dtype="float64")
+    la = F.cross_entropy(a, t, reduction=reduction)
+    lb = F.cross_entropy(b, onehot[keep], reduction=reduction)
+    np.testing.assert_allclose(la.item(), lb.item(), rtol=1e-12)
+    la.backward(retain_graph=True)
+    lb.backward()
+    np.testing.assert_allclose(a.grad.numpy()[keep], b.grad.numpy(), rtol=1e-12, atol=1e-15)
+    assert np.all(a.grad.numpy()[~keep] == 0)
+    first = a.grad.numpy().copy()
+    a.grad = None
+    la.backward()          # the saved softmax was not overwritten by the first backward
+    np.testing.assert_array_equal(a.grad.numpy(), first)
+    with pytest.raises(IndexError, match=r"cross_entropy: target class out of range \[0, 5\)"):
+        F.cross_entropy(a, np.array([0, 1, 2, 3, 4, 5, 0]))
+    with pytest.raises(IndexError, match=r"cross_entropy: target class out of range"):
+        F.cross_entropy(a, np.array([0, 1, 2, 3, 4, -2, 0]))

@@ -288,3 +288,44 @@ def test_non_contiguous_parameter_is_updated_in_place(name, kw):
         opt_ref.step()
     assert id(p.data) == arr_id
     np.testing.assert_allclose(p.data, ref.data, rtol=1e-12)
+
+
+# Large enough that the flat step is cut into chunks run on glassnet's threads and the big
+# parameters are stepped through views of their own arrays; a run of small ones in between
+# is gathered into the flat buffers.
+BIG_SHAPES = [(300, 500), (7,), (40, 300), (3,), (5,), (9, 300)]
+
+
+@pytest.mark.parametrize("name,kw", CASES)
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_chunked_flat_step_equals_the_per_parameter_step(name, kw, threads):
+    from glassnet import backend
+    r = np.random.default_rng(1)
+    init = [r.normal(size=s).astype(np.float32) for s in BIG_SHAPES]
+    flat = [nn.Parameter(a.copy()) for a in init]
+    single = [nn.Parameter(a.copy()) for a in init]
+    opt_flat = getattr(optim, name)(flat, **kw)
+    opt_single = getattr(optim, name)(single, foreach=False, **kw)
+    before = backend.get_num_threads()
+    backend.set_num_threads(threads)
+    try:
+        for k in range(4):
+            grads = _grad_fn(init, k)
+            for p, q, g in zip(flat, single, grads):
+                p.grad, q.grad = gn.Tensor(g.astype(np.float32)), gn.Tensor(g.astype(np.float32))
+            opt_flat.step()
+            opt_single.step()
+        lay = next(iter(opt_flat._layouts.values()))
+        chunks = lay.plan(threads)
+        assert len(chunks) == threads
+        covered = [(a, b) for chunk in chunks for a, b, _ in chunk]
+        assert covered[0][0] == 0 and covered[-1][1] == lay.offsets[-1]
+        assert all(b0 == a1 for (_, b0), (a1, _) in zip(covered[:-1], covered[1:]))
+        assert any(len(pieces) > 1 for chunk in chunks for _, _, pieces in chunk)
+    finally:
+        backend.set_num_threads(before)
+    for p, q in zip(flat, single):
+        np.testing.assert_array_equal(p.data, q.data)
+    for p, q in zip(flat, single):
+        for key, val in opt_single.state[q].items():
+            np.testing.assert_array_equal(opt_flat.state[p][key], val)

@@ -98,6 +98,10 @@ class CrossEntropy(Function):
             z2 = z
         self.zshape = z.shape
         c = z2.shape[1]
+        self.fast = None
+        if (target.dtype.kind in "iu" and not label_smoothing and weight is None
+                and reduction in ("mean", "sum")):
+            return self._forward_indices(z2, target, reduction, ignore_index, z.shape)
         m = z2.max(axis=1, keepdims=True)
         s = z2 - m
         lse = np.log(np.exp(s).sum(axis=1, keepdims=True))
@@ -145,7 +149,60 @@ class CrossEntropy(Function):
         self.valid_rows = valid
         return per.reshape(out_shape)
 
+    def _forward_indices(self, z2, target, reduction, ignore_index, zshape):
+        """Class-index targets, no weights or smoothing, reduced: no one-hot matrix.
+
+        E_i = log sum_c e^{z_ic} - z_{i,t_i};  dE/dz_i = softmax(z_i) - onehot(t_i).
+        """
+        n, c = z2.shape
+        t = target.reshape(-1)
+        if t.shape[0] != n:
+            raise ValueError(f"cross_entropy: {t.shape[0]} targets for {n} "
+                             f"predictions (input shape {zshape}, target shape {target.shape})")
+        rows = np.arange(n)
+        valid = None
+        if n and (t.min() < 0 or t.max() >= c):
+            valid = t != ignore_index
+            ts = np.where(valid, t, 0)
+            if valid.any() and (ts.min() < 0 or ts.max() >= c):
+                raise IndexError(f"cross_entropy: target class out of range [0, {c}): "
+                                 f"min {ts.min()}, max {ts.max()}")
+            t = ts
+        e = z2 - z2.max(axis=1, keepdims=True)
+        picked = e[rows, t]
+        np.exp(e, out=e)
+        se = e.sum(axis=1)
+        per = np.log(se)
+        per -= picked
+        e /= se[:, None]                       # softmax, kept for backward
+        if valid is not None:
+            per *= valid
+            count = int(valid.sum())
+        else:
+            count = n
+        self.fast = (e, rows, t, valid)
+        self.reduction = reduction
+        self.denom = float(count) if reduction == "mean" else 1.0
+        total = per.sum()
+        if reduction == "mean":
+            total = total / max(self.denom, 1e-12)
+        return np.asarray(total, dtype=z2.dtype)
+
+    def _backward_indices(self, g):
+        p, rows, t, valid = self.fast
+        scale = (g / max(self.denom, 1e-12)) if self.reduction == "mean" else g
+        grad = np.multiply(p, scale, dtype=p.dtype)   # p stays intact for a retained graph
+        grad[rows, t] -= scale
+        if valid is not None:
+            grad *= valid[:, None]
+        if self.perm is not None:
+            shp = [self.zshape[i] for i in self.perm]
+            grad = np.transpose(grad.reshape(shp), np.argsort(self.perm))
+        return grad, None
+
     def backward(self, g):
+        if self.fast is not None:
+            return self._backward_indices(g)
         ysum = self.y.sum(axis=1, keepdims=True)
         grad = self.p * ysum - self.y
         if self.reduction == "mean":

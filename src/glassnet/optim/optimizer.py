@@ -27,6 +27,7 @@ import numbers
 
 import numpy as np
 
+from .. import backend
 from ..autograd import enable_grad
 from ..autograd.tensor import Tensor
 from ._ops import axpy
@@ -74,7 +75,47 @@ class _FlatLayout:
         self.w1 = np.empty(n, dtype)
         self.w2 = np.empty(n, dtype)
         self._split_cache = {}
+        self._plans = {}
         self.param = None  # gathered parameter values, allocated when a rule needs them
+
+    # A parameter at least this large runs the rule on views of its own arrays; runs of
+    # smaller ones are gathered into the layout's flat buffers (one rule call for them all).
+    SEGMENT_MIN = 1 << 13
+
+    def plan(self, threads):
+        """The flat range cut into ``threads`` near-equal chunks (64-byte aligned), each a
+        list of segments ``(a, b, pieces)`` with ``pieces`` = [(param index, lo, hi)]
+        covering flat positions [a, b); cached per thread count."""
+        cached = self._plans.get(threads)
+        if cached is not None:
+            return cached
+        o, n = self.offsets, self.offsets[-1]
+        k = max(1, min(threads, n // self.SEGMENT_MIN))
+        cuts = sorted({0, n} | {min(n, (n * t // k) // 16 * 16) for t in range(1, k)})
+        chunks = []
+        for c0, c1 in zip(cuts[:-1], cuts[1:]):
+            segs, run = [], []
+            for i in range(len(self.shapes)):
+                a, b = max(o[i], c0), min(o[i + 1], c1)
+                if a >= b:
+                    continue
+                piece = (i, a - o[i], b - o[i])
+                if b - a >= self.SEGMENT_MIN:
+                    if run:
+                        segs.append(self._segment(run))
+                        run = []
+                    segs.append(self._segment([piece]))
+                else:
+                    run.append(piece)
+            if run:
+                segs.append(self._segment(run))
+            chunks.append(segs)
+        self._plans[threads] = chunks
+        return chunks
+
+    def _segment(self, pieces):
+        o = self.offsets
+        return (o[pieces[0][0]] + pieces[0][1], o[pieces[-1][0]] + pieces[-1][2], pieces)
 
     def views_of(self, flat):
         """Per-parameter views of one of this layout's flat arrays (cached)."""
@@ -262,19 +303,65 @@ class Optimizer:
                 self._step_single(group, p, names)
 
     def _step_flat(self, group, lay, ps, step):
+        datas = [p.data for p in ps]
+        if not all(d.flags.c_contiguous for d in datas):
+            return self._step_gathered(group, lay, ps, step)
+        pflat = [d.reshape(-1) for d in datas]
+        gflat = [p.grad.data.reshape(-1) for p in ps]   # a copy only for a strided gradient
+        needs_param = self._needs_param(group)
+        if needs_param and lay.param is None:
+            lay.param = np.empty_like(lay.grad)
+        plan = lay.plan(backend.get_num_threads())
+
+        def run(lo, hi):
+            for chunk in plan[lo:hi]:
+                for a, b, pieces in chunk:
+                    self._run_segment(group, lay, step, a, b, pieces, pflat, gflat, needs_param)
+        backend.parallel_chunks(len(plan), run, lay.offsets[-1])
+        for p in ps:
+            self.state[p]["step"] = step
+
+    def _run_segment(self, group, lay, step, a, b, pieces, pflat, gflat, needs_param):
+        """The rule on flat positions [a, b): one parameter's slice as views, or a run of
+        small parameters gathered into the layout's buffers and written back piece by piece."""
+        state = {name: buf[a:b] for name, buf in lay.buffers.items()}
+        w1, w2 = lay.w1[a:b], lay.w2[a:b]
+        if len(pieces) == 1:
+            i, lo, hi = pieces[0]
+            data = pflat[i][lo:hi]
+            scale, alpha, d = self._kernel(group, data if needs_param else None, gflat[i][lo:hi],
+                                           state, step, w1, w2)
+            if scale != 1.0:
+                data *= scale
+            axpy(-alpha, d, data, w1 if d is not w1 else w2)
+            return
+        grad = lay.grad[a:b]
+        np.concatenate([gflat[i][lo:hi] for i, lo, hi in pieces], out=grad)
+        param = None
+        if needs_param:
+            param = lay.param[a:b]
+            np.concatenate([pflat[i][lo:hi] for i, lo, hi in pieces], out=param)
+        scale, alpha, d = self._kernel(group, param, grad, state, step, w1, w2)
+        tmp = w1 if d is not w1 else w2
+        k = 0
+        for i, lo, hi in pieces:
+            data = pflat[i][lo:hi]
+            if scale != 1.0:
+                data *= scale
+            n = hi - lo
+            axpy(-alpha, d[k:k + n], data, tmp[k:k + n])
+            k += n
+
+    def _step_gathered(self, group, lay, ps, step):
+        """The flat step for parameters whose arrays are not contiguous: gather, one rule
+        over the whole flat vectors, and subtract through per-parameter views."""
         grads = [p.grad.data.reshape(-1) for p in ps]
-        if len(grads) == 1:
-            lay.grad[...] = grads[0]
-        else:
-            np.concatenate(grads, out=lay.grad)
+        np.concatenate(grads, out=lay.grad)
         param = None
         if self._needs_param(group):
             if lay.param is None:
                 lay.param = np.empty_like(lay.grad)
-            if len(ps) == 1:
-                lay.param[...] = ps[0].data.reshape(-1)
-            else:
-                np.concatenate([p.data.reshape(-1) for p in ps], out=lay.param)
+            np.concatenate([p.data.reshape(-1) for p in ps], out=lay.param)
             param = lay.param
         scale, alpha, d = self._kernel(group, param, lay.grad, lay.buffers, step, lay.w1, lay.w2)
         tmp = lay.w1 if d is not lay.w1 else lay.w2
