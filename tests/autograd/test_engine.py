@@ -132,3 +132,28 @@ def test_gradcheck_math_ops(name):
     fn, inputs = CASES[name]
     report = gradcheck(fn, inputs)
     assert all(v < 1e-6 for v in report.values())
+
+
+def test_deep_chain_and_diamonds_walk_in_topological_order():
+    """A 3000-node chain (no recursion limit), and a diamond whose two branches must both
+    reach the shared node before it runs its own backward."""
+    x = gn.tensor([0.5], requires_grad=True, dtype="float64")
+    y = x
+    for _ in range(3000):
+        y = y * 1.0001
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0001 ** 3000], rtol=1e-12)
+    a = gn.tensor([2.0], requires_grad=True, dtype="float64")
+    s = a * a                      # shared: ds/da = 2a
+    out = (s * 3 + s.exp() + (s * s)).sum()   # d/ds = 3 + e^s + 2s
+    out.backward()
+    sv = 4.0
+    np.testing.assert_allclose(a.grad.numpy(), [(3 + np.exp(sv) + 2 * sv) * 4.0], rtol=1e-12)
+
+
+def test_backward_through_a_partly_freed_graph_names_the_fix():
+    x = gn.tensor([1.0], requires_grad=True)
+    h = x * 2
+    (h * 3).sum().backward()       # frees h's node too
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        (h * 5).sum().backward()

@@ -103,6 +103,8 @@ class Function:
 
     # number of outputs; subclasses returning tuples set this to > 1
     n_outputs = 1
+    _freed = False        # set on a node whose saved buffers backward released
+    _retained = None      # [(output index, Tensor)] for outputs that called retain_grad()
 
     def forward(self, *arrays, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -171,31 +173,32 @@ def run_backward(root, grad, retain_graph=False):
         # a leaf: its gradient is the seed itself
         _accumulate_leaf(root, grad, set())
         return
-    if getattr(fn0, "_freed", False):
+    if fn0._freed:
         raise RuntimeError(
             "backward: the graph of this tensor was already freed by a previous backward; "
             "call backward(retain_graph=True) the first time to walk it twice")
 
     # topological order of Functions (iterative DFS, post-order)
     order = []
-    visited = set()
-    stack = [(fn0, False)]
+    visited = {id(fn0)}
+    stack = [(fn0, iter(fn0.inputs))]
     while stack:
-        fn, done = stack.pop()
-        if done:
-            order.append(fn)
-            continue
-        if id(fn) in visited:
-            continue
-        visited.add(id(fn))
-        stack.append((fn, True))
-        for t in fn.inputs:
-            if t is not None and t._ctx is not None and id(t._ctx) not in visited:
-                if getattr(t._ctx, "_freed", False):
+        fn, it = stack[-1]
+        for t in it:
+            if t is None:
+                continue
+            ctx = t._ctx
+            if ctx is not None and id(ctx) not in visited:
+                if ctx._freed:
                     raise RuntimeError(
                         "backward: part of the graph was already freed by a previous backward; "
                         "use retain_graph=True on the first call")
-                stack.append((t._ctx, False))
+                visited.add(id(ctx))
+                stack.append((ctx, iter(ctx.inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(fn)
 
     grads = {id(fn0): [None] * fn0.n_outputs}
     grads[id(fn0)][root._out_index] = grad
@@ -211,38 +214,43 @@ def run_backward(root, grad, retain_graph=False):
             full = [g if g is not None else np.zeros(s, dtype=d)
                     for g, s, d in zip(gouts, fn.output_shapes, fn.output_dtypes)]
             gins = fn.backward(*full)
-        if not isinstance(gins, tuple):
+        if type(gins) is not tuple:
             gins = (gins,)
-        if len(gins) != len(fn.inputs):
+        inputs = fn.inputs
+        if len(gins) != len(inputs):
             raise RuntimeError(f"{fn.name}.backward returned {len(gins)} gradients for "
-                               f"{len(fn.inputs)} inputs")
-        for hook in hooks:
-            hook(fn, gouts, gins)
-        retained = getattr(fn, "_retained", None)
+                               f"{len(inputs)} inputs")
+        if hooks:
+            for hook in hooks:
+                hook(fn, gouts, gins)
+        retained = fn._retained
         if retained:
             for idx, t in retained:
                 g = gouts[idx]
                 if g is not None:
                     _accumulate_leaf(t, g, leaf_bases)
-        for t, g in zip(fn.inputs, gins):
-            if t is None or g is None or not t.requires_grad:
+        for t, g in zip(inputs, gins):
+            if g is None or t is None or not t.requires_grad:
                 continue
-            if g.shape != t.shape:
-                g = unbroadcast(g, t.shape)
+            shape = t.data.shape
+            if g.shape != shape:
+                g = unbroadcast(g, shape)
             ctx = t._ctx
             if ctx is None:
                 _accumulate_leaf(t, g, leaf_bases)
             else:
-                slot = grads.setdefault(id(ctx), [None] * ctx.n_outputs)
+                slot = grads.get(id(ctx))
+                if slot is None:
+                    slot = grads[id(ctx)] = [None] * ctx.n_outputs
                 prev = slot[t._out_index]
                 slot[t._out_index] = g if prev is None else prev + g
         if not retain_graph:
-            keep_retained = getattr(fn, "_retained", None)
-            fn.__dict__.clear()
-            fn._freed = True
-            fn.inputs = ()
-            if keep_retained:
-                fn._retained = keep_retained
+            d = fn.__dict__
+            d.clear()
+            d["_freed"] = True
+            d["inputs"] = ()
+            if retained:
+                d["_retained"] = retained
 
 
 def _accumulate_leaf(t, g, leaf_bases):
