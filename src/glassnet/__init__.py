@@ -15,6 +15,9 @@ if "numpy" not in _sys.modules:
     _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 from .backend import (get_default_dtype, get_num_threads, manual_seed,  # noqa: F401
                       set_backend, set_default_dtype, set_num_threads)
+from .backend import tune_malloc as _tune_malloc
+
+_tune_malloc()   # keep freed step temporaries in the heap (no page faults); see backend.py
 from .autograd import (Function, Tensor, arange, as_tensor, enable_grad,  # noqa: F401
                        gradcheck, no_grad, ones, rand, randn, tensor, zeros)
 from . import functional  # noqa: F401
