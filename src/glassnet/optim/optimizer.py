@@ -11,15 +11,20 @@ each allocating a temporary. Here, the state arrays of all parameters of one
 group and dtype live in one contiguous buffer per state name (``self.state[p]``
 holds views into it), and a step
 
-1. concatenates the gradients into one flat buffer (``np.concatenate(out=)``),
-2. runs the update rule a few times over the whole flat vectors with ``out=``,
-   producing the amount to subtract from every parameter,
-3. subtracts it from each ``p.data`` through pre-computed views (a BLAS axpy,
-   ``p -= alpha * d`` in one pass, when SciPy is installed).
+1. cuts that flat range into one chunk per thread (``backend.get_num_threads()``,
+   64-byte aligned); each chunk is a list of segments: a slice of one large
+   parameter, worked on through views of its own ``data`` and ``grad``, or a run
+   of small parameters whose gradients are gathered into a flat buffer,
+2. runs the update rule (``_kernel``) a few times over each segment with ``out=``,
+   producing the amount to subtract,
+3. subtracts it in place (``p -= alpha * d``, two passes through scratch space).
 
-The same rule (``_kernel``) also runs per parameter, on the views of the state
-buffers, whenever the flat path does not apply (some gradients are missing,
-parameters are at different step counts, or ``foreach=False``).
+The chunks run on glassnet's thread pool (NumPy releases the GIL in its loops);
+the rule is elementwise, so the result is the same for any number of threads.
+The same rule also runs per parameter, on the views of the state buffers,
+whenever the flat path does not apply (some gradients are missing, parameters
+are at different step counts, or ``foreach=False``); parameters whose arrays are
+not C-contiguous take a gathered flat path.
 """
 from __future__ import annotations
 
@@ -160,7 +165,9 @@ class Optimizer:
     ``_kernel(group, param, grad, state, step, w1, w2) -> (scale, alpha, d)``:
     the update is ``p <- scale * p - alpha * d`` where ``d`` is one of the arrays
     the kernel was given (``grad``, ``w1``, ``w2`` or a state array). ``_kernel``
-    must not modify ``param`` or ``grad``; ``w1`` and ``w2`` are scratch space.
+    must not modify ``param`` or ``grad``; ``w1`` and ``w2`` are scratch space. It
+    must be elementwise (no sums or norms over the vector): the flat step runs it
+    on slices of the parameters, on several threads at once.
     """
 
     def __init__(self, params, defaults):
