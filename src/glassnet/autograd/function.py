@@ -121,24 +121,29 @@ class Function:
         """Run forward on the inputs' arrays and record the node when needed."""
         T = _tensor_type[0]
         fn = cls.__new__(cls)
+        arrays = []
+        needs = []
         record = False
-        if _grad_mode.enabled:
-            for x in inputs:
-                if isinstance(x, T) and x.requires_grad:
-                    record = True
-                    break
-        arrays = [x.data if isinstance(x, T) else x for x in inputs]
-        if not record:
+        for x in inputs:
+            if isinstance(x, T):
+                arrays.append(x.data)
+                r = x.requires_grad
+                needs.append(r)
+                record = record or r
+            else:
+                arrays.append(x)
+                needs.append(False)
+        if not (record and _grad_mode.enabled):
             # inference path: no bookkeeping beyond the forward itself
             fn.needs_input_grad = _all_false(len(inputs))
             out = fn.forward(*arrays, **kwargs)
-            if isinstance(out, tuple):
+            if type(out) is tuple:
                 return tuple(T._from_op(o, None, 0, False) for o in out)
             return T._from_op(out, None, 0, False)
-        fn.needs_input_grad = tuple(isinstance(x, T) and x.requires_grad for x in inputs)
+        fn.needs_input_grad = tuple(needs)
         out = fn.forward(*arrays, **kwargs)
         fn.inputs = [x if isinstance(x, T) else None for x in inputs]
-        if isinstance(out, tuple):
+        if type(out) is tuple:
             fn.n_outputs = len(out)
             results = tuple(T._from_op(o, fn, i, True) for i, o in enumerate(out))
             fn.output_shapes = tuple(o.shape for o in out)
@@ -268,6 +273,6 @@ def _accumulate_leaf(t, g, leaf_bases):
             g = g.copy()
             b = id(g)
         leaf_bases.add(b)
-        t.grad = Tensor(g)
+        t.grad = Tensor._from_op(g, None, 0, False)
     else:
         t.grad.data += g

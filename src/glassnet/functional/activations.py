@@ -68,7 +68,7 @@ class ReLU(Function):
 
     def forward(self, z):
         need = self.needs_input_grad[0]
-        if z.ndim and type(z) is np.ndarray:
+        if z.ndim and type(z) is np.ndarray and z.size >= backend.PARALLEL_MIN_ELEMENTS:
             out = np.empty_like(z)
             mask = np.empty(z.shape, bool) if need else None
 
@@ -86,7 +86,8 @@ class ReLU(Function):
 
     def backward(self, g):
         mask = self.mask
-        if g.ndim and type(g) is np.ndarray and g.shape == mask.shape:
+        if (g.ndim and type(g) is np.ndarray and g.shape == mask.shape
+                and g.size >= backend.PARALLEL_MIN_ELEMENTS):
             gx = np.empty_like(g)
             backend.parallel_chunks(
                 g.shape[0], lambda lo, hi: np.multiply(g[lo:hi], mask[lo:hi], out=gx[lo:hi]),
