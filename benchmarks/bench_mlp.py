@@ -1,6 +1,7 @@
 """MLP 784-256-128-10 (ReLU, Adam, batch 128, float32): glassnet vs PyTorch CPU vs scikit-learn.
 
-Reports training samples/s of each as a ratio to PyTorch, glassnet's training GFLOP/s as a
+Reports training samples/s of each as a ratio to PyTorch (and of the same step written by hand
+in NumPy, the floor a NumPy framework adds its overhead to), glassnet's training GFLOP/s as a
 fraction of NumPy's own GEMM peak, and single-sample inference latency.
 
 Method (see shared/PERF_NOTES.md): the data has learnable labels (a fixed random linear teacher);
@@ -142,6 +143,71 @@ class SklearnRunner:
         return float(self.clf.loss_)
 
 
+class NumpyRunner:
+    """The same training step written by hand in NumPy, as a student would: the floor any
+    framework adds its overhead to (forward, softmax cross-entropy, backward, Adam with a
+    few temporaries per parameter; PyTorch's initialisation ranges)."""
+    name = "hand-written NumPy"
+
+    def __init__(self, X, y):
+        rng = np.random.default_rng(0)
+        self.W, self.b = [], []
+        for i, o in zip(SIZES[:-1], SIZES[1:]):
+            bound = 1 / np.sqrt(i)
+            self.W.append(rng.uniform(-bound, bound, (o, i)).astype(np.float32))
+            self.b.append(rng.uniform(-bound, bound, o).astype(np.float32))
+        self.params = self.W + self.b
+        self.m = [np.zeros_like(p) for p in self.params]
+        self.v = [np.zeros_like(p) for p in self.params]
+        self.t = 0
+        self.X, self.y = X, y
+        self.i = 0
+
+    def loss_and_grads(self, x, t):
+        """Softmax cross-entropy of a batch and its gradients [dW...], [db...] by hand."""
+        W, b = self.W, self.b
+        rows = np.arange(len(x))
+        hs = [x]
+        h = x
+        for li in range(len(W)):
+            h = h @ W[li].T
+            h += b[li]
+            if li < len(W) - 1:
+                np.maximum(h, 0, out=h)
+            hs.append(h)
+        e = np.exp(h - h.max(1, keepdims=True))
+        e /= e.sum(1, keepdims=True)
+        loss = -np.log(e[rows, t]).mean()
+        g = e
+        g[rows, t] -= 1
+        g /= len(x)
+        gW, gb = [None] * len(W), [None] * len(W)
+        for li in reversed(range(len(W))):
+            gW[li] = g.T @ hs[li]
+            gb[li] = g.sum(0)
+            if li > 0:
+                g = g @ W[li]
+                g *= hs[li] > 0
+        return loss, gW, gb
+
+    def steps(self, k):
+        X, y, n = self.X, self.y, len(self.X)
+        for _ in range(k):
+            j = self.i
+            self.i = (j + BATCH) % (n - BATCH)
+            loss, gW, gb = self.loss_and_grads(X[j:j + BATCH], y[j:j + BATCH])
+            self.t += 1
+            b1, b2, lr, eps = 0.9, 0.999, 1e-3, 1e-8
+            c1, c2 = 1 - b1 ** self.t, 1 - b2 ** self.t
+            for p, gr, m, v in zip(self.params, gW + gb, self.m, self.v):
+                m *= b1
+                m += (1 - b1) * gr
+                v *= b2
+                v += (1 - b2) * gr * gr
+                p -= lr / c1 * m / (np.sqrt(v / c2) + eps)
+        return float(loss)
+
+
 def numpy_gemm_peak(reps=20):
     """NumPy's float32 GEMM throughput on the training GEMM shapes and on a large square one."""
     rng = np.random.default_rng(0)
@@ -196,6 +262,7 @@ def one_process(blocks=12, steps_per_block=10):
         runners.append(SklearnRunner(X, y))
     except ImportError:
         pass
+    runners.append(NumpyRunner(X, y))
     for r in runners:  # warm-up
         r.steps(5)
     times = {r.name: [] for r in runners}
@@ -246,9 +313,13 @@ def main():
     for name in runs[0]["samples_per_s"]:
         sps = [r["samples_per_s"][name] for r in runs]
         ratios = [s / t for s, t in zip(sps, torch_sps)]
-        print(f"  {name:13s} {statistics.median(sps):9.0f} samples/s   ratio to PyTorch "
+        print(f"  {name:18s} {statistics.median(sps):9.0f} samples/s   ratio to PyTorch "
               f"{statistics.median(ratios):.2f}x [{min(ratios):.2f}, {max(ratios):.2f}]   "
               f"minor faults/step {statistics.median(r['minor_faults_per_step'][name] for r in runs):.1f}")
+    r_np = [r["samples_per_s"]["glassnet"] / r["samples_per_s"][NumpyRunner.name] for r in runs]
+    print(f"  glassnet / hand-written NumPy: {statistics.median(r_np):.2f}x "
+          f"[{min(r_np):.2f}, {max(r_np):.2f}]   (the framework's overhead over the bare "
+          f"NumPy calls)")
     if "scikit-learn" in runs[0]["samples_per_s"]:
         r_sk = [r["samples_per_s"]["glassnet"] / r["samples_per_s"]["scikit-learn"] for r in runs]
         print(f"  glassnet / scikit-learn: {statistics.median(r_sk):.2f}x "
