@@ -133,3 +133,23 @@ def test_openblas_thread_timeout_default(pre, env, expected):
     out = subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == expected
+
+
+@pytest.mark.parametrize("lengths", [None, [9, 4, 7, 1, 9, 3]])
+def test_lstm_identical_for_one_and_several_threads(threads, monkeypatch, lengths):
+    """The LSTM backward's per-step derivatives are computed in chunks of time steps."""
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+
+    def run():
+        gn.manual_seed(3)
+        lstm = nn.LSTM(5, 8, bidirectional=True)
+        x = gn.tensor(np.random.default_rng(3).standard_normal((9, 6, 5)), requires_grad=True)
+        y, (h, c) = lstm(x, lengths=None if lengths is None else np.array(lengths))
+        ((y * y).sum() + (h * c).sum()).backward()
+        return [y.numpy(), x.grad.numpy()] + [p.grad.numpy() for p in lstm.parameters()]
+    threads(1)
+    one = run()
+    threads(3)
+    many = run()
+    for a, b in zip(one, many):
+        np.testing.assert_array_equal(a, b)

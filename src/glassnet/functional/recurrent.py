@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
@@ -40,7 +41,7 @@ def _sigmoid_neg_(a):
     """
     np.exp(a, out=a)
     a += 1.0
-    np.reciprocal(a, out=a)
+    np.divide(1.0, a, out=a)   # same bits as np.reciprocal, whose float32 loop is not vectorised
     return a
 
 
@@ -336,25 +337,33 @@ class LSTMFunction(Function):
         dt = Gs.dtype
         G4 = Gs.reshape(T, 4, H, N)
         Cprev, _ = _split_states(C, self.reverse)
-        # Local derivatives of all steps at once (vectorised over T):
-        # D[:, k] multiplies dc (k = i, f, g) or dh (k = o); A multiplies dh into dc.
+        # Local derivatives of all steps at once (vectorised over T, chunks of steps on
+        # glassnet's threads): D[:, k] multiplies dc (k = i, f, g) or dh (k = o); A
+        # multiplies dh into dc; dyT is dy made feature-major (masked) for the step loop.
         D = np.empty((T, 4, H, N), dtype=dt)
+        A = np.empty((T, H, N), dtype=dt)
+        dyT = np.empty((T, H, N), dtype=dt)
         i, f, g, o = (G4[:, k] for k in range(4))
-        for k, (a, b) in enumerate(((i, g), (f, Cprev), (g, i), (o, TC))):
-            d = D[:, k]
-            if k == 2:
-                np.multiply(a, a, out=d)
-                np.subtract(1.0, d, out=d)     # 1 - g^2
-            else:
-                np.subtract(1.0, a, out=d)
-                d *= a                         # s (1 - s)
-            d *= b
-        A = np.multiply(TC, TC)
-        np.subtract(1.0, A, out=A)
-        A *= o
-        dyT = dy.transpose(0, 2, 1)            # (T, H, N) view
-        if m is not None:
-            dyT = dyT * m
+        pairs = ((i, g), (f, Cprev), (g, i), (o, TC))
+
+        def local(lo, hi):
+            for k, (a, b) in enumerate(pairs):
+                d, a = D[lo:hi, k], a[lo:hi]
+                if k == 2:
+                    np.multiply(a, a, out=d)
+                    np.subtract(1.0, d, out=d)     # 1 - g^2
+                else:
+                    np.subtract(1.0, a, out=d)
+                    d *= a                         # s (1 - s)
+                d *= b[lo:hi]
+            At = A[lo:hi]
+            np.multiply(TC[lo:hi], TC[lo:hi], out=At)
+            np.subtract(1.0, At, out=At)
+            At *= o[lo:hi]
+            np.copyto(dyT[lo:hi], dy[lo:hi].transpose(0, 2, 1))
+            if m is not None:
+                dyT[lo:hi] *= m[lo:hi]
+        backend.parallel_chunks(T, local, D.size)
         whT = np.ascontiguousarray(self.w_hh.T)
         dG = np.empty((4 * H, (T + 1) * N), dtype=dt)  # columns aligned with Z
         dh = np.array(dhn.T, dtype=dt, order="C")
