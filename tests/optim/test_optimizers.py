@@ -319,7 +319,7 @@ def test_chunked_flat_step_equals_the_per_parameter_step(name, kw, threads):
         chunks = lay.plan(threads)
         assert len(chunks) == threads
         covered = [(a, b) for chunk in chunks for a, b, _ in chunk]
-        assert covered[0][0] == 0 and covered[-1][1] == lay.offsets[-1]
+        assert covered[0][0] == 0 and covered[-1][1] == lay.size
         assert all(b0 == a1 for (_, b0), (a1, _) in zip(covered[:-1], covered[1:]))
         assert any(len(pieces) > 1 for chunk in chunks for _, _, pieces in chunk)
     finally:
@@ -329,3 +329,34 @@ def test_chunked_flat_step_equals_the_per_parameter_step(name, kw, threads):
     for p, q in zip(flat, single):
         for key, val in opt_single.state[q].items():
             np.testing.assert_array_equal(opt_flat.state[p][key], val)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 8])
+@pytest.mark.parametrize("shapes", [
+    [(256, 784), (256,), (128, 256), (128,), (10, 128), (10,)],              # the MLP
+    [(32, 1, 3, 3), (32,), (64, 32, 3, 3), (64,), (128, 3136), (128,), (10, 128), (10,)],
+    [(9000,)] * 5, [(100,)] * 40, BIG_SHAPES])
+def test_flat_plan_covers_once_gathers_small_ones_and_balances_cost(shapes, threads):
+    from glassnet.optim.optimizer import _FlatLayout
+    ps = [nn.Parameter(np.zeros(s, np.float32)) for s in shapes]
+    lay = _FlatLayout(ps, np.dtype(np.float32), ("m",), {"m": 0.0})
+    chunks = lay.plan(threads)
+    assert 1 <= len(chunks) <= threads
+    seen = [np.zeros(int(np.prod(s)), int) for s in shapes]
+    for chunk in chunks:
+        for a, b, pieces in chunk:
+            assert sum(hi - lo for _, lo, hi in pieces) == b - a
+            for i, lo, hi in pieces:
+                assert lay.start[i] + lo >= a and lay.start[i] + hi <= b
+                seen[i][lo:hi] += 1
+            if len(pieces) == 1 and b - a < lay.SEGMENT_MIN:    # no slivers of a big one
+                assert lay.end[pieces[0][0]] - lay.start[pieces[0][0]] < lay.SEGMENT_MIN
+    assert all((s == 1).all() for s in seen)
+    small = [i for i, s in enumerate(shapes) if np.prod(s) < lay.SEGMENT_MIN]
+    gathered = [p for ch in chunks for _, _, p in ch if len(p) > 1]
+    if len(small) > 1:     # all small parameters: one rule call
+        assert len(gathered) == 1 and sorted(i for i, _, _ in gathered[0]) == small
+    if len(chunks) > 1:    # elements + a fixed cost per rule call, near equal per chunk
+        costs = [sum(b - a + lay.SEGMENT_COST for a, b, _ in ch) for ch in chunks]
+        big_seg = max(b - a for ch in chunks for a, b, _ in ch)
+        assert max(costs) - min(costs) <= big_seg + lay.SEGMENT_COST

@@ -12,9 +12,10 @@ group and dtype live in one contiguous buffer per state name (``self.state[p]``
 holds views into it), and a step
 
 1. cuts that flat range into one chunk per thread (``backend.get_num_threads()``,
-   64-byte aligned); each chunk is a list of segments: a slice of one large
-   parameter, worked on through views of its own ``data`` and ``grad``, or a run
-   of small parameters whose gradients are gathered into a flat buffer,
+   64-byte aligned, balanced on elements plus a fixed cost per call of the rule);
+   each chunk is a list of segments: a slice of one large parameter, worked on
+   through views of its own ``data`` and ``grad``, or the run of all small
+   parameters (laid out after the large ones), gathered into a flat buffer,
 2. runs the update rule (``_kernel``) a few times over each segment with ``out=``,
    producing the amount to subtract,
 3. subtracts it in place (``p -= alpha * d``, two passes through scratch space).
@@ -63,7 +64,21 @@ def _jsonable(v):
 
 
 class _FlatLayout:
-    """The contiguous buffers of one (param group, dtype): state, gradients, workspace."""
+    """The contiguous buffers of one (param group, dtype): state, gradients, workspace.
+
+    Parameters of at least ``SEGMENT_MIN`` elements come first, in their order, then all
+    the smaller ones (biases, norms' scales) as one run, so that one call of the rule
+    serves all the small ones (each call is a dozen NumPy operations, whatever its size).
+    ``start[i]:end[i]`` is parameter i's place in every flat buffer.
+    """
+
+    # A parameter at least this large runs the rule on views of its own arrays; the
+    # smaller ones are gathered into the layout's flat buffers (one rule call for them all).
+    SEGMENT_MIN = 1 << 13
+    # What one more rule call costs, in elements of work: about fifteen NumPy calls of some
+    # microseconds each (more between GEMMs, with cold caches) against a few nanoseconds an
+    # element for the dozen passes of Adam. Chunks are balanced on elements + this per call.
+    SEGMENT_COST = 1 << 15
 
     def __init__(self, params, dtype, names, fills):
         self.params = list(params)
@@ -71,8 +86,16 @@ class _FlatLayout:
         self.shapes = tuple(p.data.shape for p in self.params)
         self.names = tuple(names)
         sizes = [int(np.prod(s)) for s in self.shapes]
-        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
-        n = self.offsets[-1]
+        big = [i for i, n in enumerate(sizes) if n >= self.SEGMENT_MIN]
+        small = [i for i, n in enumerate(sizes) if n < self.SEGMENT_MIN]
+        self.order = big + small
+        self.n_big = len(big)
+        self.start, self.end = [0] * len(sizes), [0] * len(sizes)
+        pos = 0
+        for i in self.order:
+            self.start[i], self.end[i] = pos, pos + sizes[i]
+            pos += sizes[i]
+        self.size = n = pos
         self.dtype = dtype
         self.buffers = {name: np.full(n, fills[name], dtype=dtype) for name in names}
         self.views = {name: self._split(buf) for name, buf in self.buffers.items()}
@@ -83,44 +106,55 @@ class _FlatLayout:
         self._plans = {}
         self.param = None  # gathered parameter values, allocated when a rule needs them
 
-    # A parameter at least this large runs the rule on views of its own arrays; runs of
-    # smaller ones are gathered into the layout's flat buffers (one rule call for them all).
-    SEGMENT_MIN = 1 << 13
-
     def plan(self, threads):
-        """The flat range cut into ``threads`` near-equal chunks (64-byte aligned), each a
-        list of segments ``(a, b, pieces)`` with ``pieces`` = [(param index, lo, hi)]
-        covering flat positions [a, b); cached per thread count."""
+        """The flat range cut into at most ``threads`` chunks of near-equal cost (elements
+        plus ``SEGMENT_COST`` per rule call; cuts 64-byte aligned, inside large parameters
+        only), each a list of segments ``(a, b, pieces)`` with ``pieces`` =
+        [(param index, lo, hi)] covering flat positions [a, b); cached per thread count."""
         cached = self._plans.get(threads)
         if cached is not None:
             return cached
-        o, n = self.offsets, self.offsets[-1]
-        k = max(1, min(threads, n // self.SEGMENT_MIN))
-        cuts = sorted({0, n} | {min(n, (n * t // k) // 16 * 16) for t in range(1, k)})
-        chunks = []
-        for c0, c1 in zip(cuts[:-1], cuts[1:]):
-            segs, run = [], []
-            for i in range(len(self.shapes)):
-                a, b = max(o[i], c0), min(o[i + 1], c1)
-                if a >= b:
-                    continue
-                piece = (i, a - o[i], b - o[i])
-                if b - a >= self.SEGMENT_MIN:
-                    if run:
-                        segs.append(self._segment(run))
-                        run = []
-                    segs.append(self._segment([piece]))
-                else:
-                    run.append(piece)
-            if run:
-                segs.append(self._segment(run))
-            chunks.append(segs)
+        segs = [(self.start[i], self.end[i], [(i, 0, self.end[i] - self.start[i])])
+                for i in self.order[:self.n_big]]
+        smalls = self.order[self.n_big:]
+        if smalls:
+            segs.append((self.start[smalls[0]], self.size,
+                         [(i, 0, self.end[i] - self.start[i]) for i in smalls]))
+        cost = self.SEGMENT_COST
+        k = max(1, min(threads, self.size // self.SEGMENT_MIN))
+        # every cut inside a parameter adds one rule call: k - 1 of them
+        target = (self.size + cost * (len(segs) + k - 1)) / k
+        chunks, cur, used = [], [], 0.0
+        for seg in segs:
+            while True:
+                a, b, pieces = seg
+                if len(chunks) == k - 1:            # the last chunk takes the rest
+                    cur.append(seg)
+                    break
+                room = target - used - cost
+                if b - a <= room or len(pieces) > 1 or not cur and room < self.SEGMENT_MIN:
+                    cur.append(seg)
+                    used += b - a + cost
+                    if used >= target - cost / 2:
+                        chunks.append(cur)
+                        cur, used = [], 0.0
+                    break
+                cut = a + int(room) // 16 * 16
+                if b - cut < self.SEGMENT_MIN:       # no sliver of a call: take it whole
+                    cur.append(seg)
+                    chunks.append(cur)
+                    cur, used = [], 0.0
+                    break
+                if room >= self.SEGMENT_MIN:         # fill this chunk with the head
+                    i, lo = pieces[0][0], a - self.start[pieces[0][0]]
+                    cur.append((a, cut, [(i, lo, lo + cut - a)]))
+                    seg = (cut, b, [(i, lo + cut - a, pieces[0][2])])
+                chunks.append(cur)
+                cur, used = [], 0.0
+        if cur:
+            chunks.append(cur)
         self._plans[threads] = chunks
         return chunks
-
-    def _segment(self, pieces):
-        o = self.offsets
-        return (o[pieces[0][0]] + pieces[0][1], o[pieces[-1][0]] + pieces[-1][2], pieces)
 
     def views_of(self, flat):
         """Per-parameter views of one of this layout's flat arrays (cached)."""
@@ -131,8 +165,7 @@ class _FlatLayout:
         return v[1]
 
     def _split(self, flat):
-        o = self.offsets
-        return [flat[o[i]:o[i + 1]].reshape(s) for i, s in enumerate(self.shapes)]
+        return [flat[a:b].reshape(s) for a, b, s in zip(self.start, self.end, self.shapes)]
 
     def matches(self, params, names, state):
         if tuple(id(p) for p in params) != self.ids or tuple(names) != self.names:
@@ -324,7 +357,7 @@ class Optimizer:
             for chunk in plan[lo:hi]:
                 for a, b, pieces in chunk:
                     self._run_segment(group, lay, step, a, b, pieces, pflat, gflat, needs_param)
-        backend.parallel_chunks(len(plan), run, lay.offsets[-1])
+        backend.parallel_chunks(len(plan), run, lay.size)
         for p in ps:
             self.state[p]["step"] = step
 
@@ -349,26 +382,28 @@ class Optimizer:
             param = lay.param[a:b]
             np.concatenate([pflat[i][lo:hi] for i, lo, hi in pieces], out=param)
         scale, alpha, d = self._kernel(group, param, grad, state, step, w1, w2)
-        tmp = w1 if d is not w1 else w2
+        if d is not w1 and d is not w2:     # the rule's step lives in a state buffer
+            d = np.multiply(d, -alpha, out=w1)
+        else:
+            d *= -alpha
         k = 0
-        for i, lo, hi in pieces:
+        for i, lo, hi in pieces:           # one pass per parameter: p += (-alpha d)
             data = pflat[i][lo:hi]
             if scale != 1.0:
                 data *= scale
-            n = hi - lo
-            axpy(-alpha, d[k:k + n], data, tmp[k:k + n])
-            k += n
+            data += d[k:k + hi - lo]
+            k += hi - lo
 
     def _step_gathered(self, group, lay, ps, step):
         """The flat step for parameters whose arrays are not contiguous: gather, one rule
         over the whole flat vectors, and subtract through per-parameter views."""
-        grads = [p.grad.data.reshape(-1) for p in ps]
-        np.concatenate(grads, out=lay.grad)
+        order = lay.order
+        np.concatenate([ps[i].grad.data.reshape(-1) for i in order], out=lay.grad)
         param = None
         if self._needs_param(group):
             if lay.param is None:
                 lay.param = np.empty_like(lay.grad)
-            np.concatenate([p.data.reshape(-1) for p in ps], out=lay.param)
+            np.concatenate([ps[i].data.reshape(-1) for i in order], out=lay.param)
             param = lay.param
         scale, alpha, d = self._kernel(group, param, lay.grad, lay.buffers, step, lay.w1, lay.w2)
         tmp = lay.w1 if d is not lay.w1 else lay.w2
