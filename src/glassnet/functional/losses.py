@@ -59,6 +59,21 @@ def _opt_array(w, dtype):
     return np.asarray(w, dtype=dtype)
 
 
+_arange_cache = {}
+
+
+def _arange(n):
+    """A read-only ``np.arange(n)`` (cached: row indices of every batch)."""
+    r = _arange_cache.get(n)
+    if r is None:
+        if len(_arange_cache) > 64:
+            _arange_cache.clear()
+        r = np.arange(n)
+        r.flags.writeable = False
+        _arange_cache[n] = r
+    return r
+
+
 class _Reduced(Function):
     """Helpers for a loss computed elementwise as ``per`` then reduced."""
 
@@ -159,9 +174,9 @@ class CrossEntropy(Function):
         if t.shape[0] != n:
             raise ValueError(f"cross_entropy: {t.shape[0]} targets for {n} "
                              f"predictions (input shape {zshape}, target shape {target.shape})")
-        rows = np.arange(n)
+        rows = _arange(n)
         valid = None
-        if n and (t.min() < 0 or t.max() >= c):
+        if n and t.min() < 0:          # ignored rows (or a bad class): the careful path
             valid = t != ignore_index
             ts = np.where(valid, t, 0)
             if valid.any() and (ts.min() < 0 or ts.max() >= c):
@@ -169,7 +184,11 @@ class CrossEntropy(Function):
                                  f"min {ts.min()}, max {ts.max()}")
             t = ts
         e = z2 - z2.max(axis=1, keepdims=True)
-        picked = e[rows, t]
+        try:
+            picked = e[rows, t]        # a class >= c fails here (no separate max pass)
+        except IndexError:
+            raise IndexError(f"cross_entropy: target class out of range [0, {c}): "
+                             f"min {t.min()}, max {t.max()}") from None
         np.exp(e, out=e)
         se = e.sum(axis=1)
         per = np.log(se)

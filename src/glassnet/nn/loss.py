@@ -32,9 +32,13 @@ class _Loss(Module):
     def __call__(self, input, target, *args, **kwargs):
         # a float NumPy target keeps the prediction's dtype (a float64 target of a float64
         # model must not pass through float32); other arrays are wrapped as usual
-        if isinstance(target, np.ndarray) and target.dtype.kind == "f":
-            dt = input.dtype if isinstance(input, (Tensor, np.ndarray)) else target.dtype
-            target = Tensor(target.astype(dt, copy=False))
+        if isinstance(target, np.ndarray):
+            if target.dtype.kind == "f":
+                dt = input.dtype if isinstance(input, (Tensor, np.ndarray)) else target.dtype
+                target = Tensor(target.astype(dt, copy=False))
+            elif isinstance(input, Tensor) and not (args or kwargs or self._forward_hooks):
+                # class indices go to the loss Function as they are (no Tensor round trip)
+                return self.forward(input, target)
         return super().__call__(input, target, *args, **kwargs)
 
     def extra_repr(self):
