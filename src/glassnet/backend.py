@@ -141,10 +141,56 @@ def tune_malloc() -> bool:
 # therefore split their arrays into contiguous chunks run by a small pool of threads:
 # NumPy releases the GIL inside those loops, so the chunks run in parallel.
 _num_threads = None
-_executor = None
-_executor_lock = threading.Lock()
+_pool = None
+_pool_lock = threading.Lock()
 _in_worker = threading.local()
 PARALLEL_MIN_ELEMENTS = 1 << 17   # below this, thread hand-off costs more than it saves
+
+
+class _Worker:
+    __slots__ = ("go", "done", "job", "error", "thread")
+
+
+class _Pool:
+    """Persistent worker threads, each started by releasing its ``go`` lock and reporting
+    through its ``done`` lock: two C-level lock operations per chunk (a
+    ThreadPoolExecutor's futures cost several times that in Python). ``busy`` lets one
+    caller at a time use the pool; a concurrent caller runs its work serially."""
+
+    def __init__(self, n):
+        self.busy = threading.Lock()
+        self.workers = []
+        for i in range(n):
+            w = _Worker()
+            w.go, w.done = threading.Lock(), threading.Lock()
+            w.go.acquire()
+            w.done.acquire()
+            w.job = w.error = None
+            w.thread = threading.Thread(target=_Pool._loop, args=(w,), daemon=True,
+                                        name=f"glassnet-{i + 1}")
+            w.thread.start()
+            self.workers.append(w)
+
+    @staticmethod
+    def _loop(w):
+        _in_worker.active = True
+        while True:
+            w.go.acquire()
+            job = w.job
+            if job is None:          # stop()
+                return
+            fn, lo, hi = job
+            try:
+                fn(lo, hi)
+            except BaseException as e:  # noqa: BLE001 - handed to the caller
+                w.error = e
+            w.job = None
+            w.done.release()
+
+    def stop(self):
+        for w in self.workers:
+            w.job = None
+            w.go.release()
 
 
 def _default_threads() -> int:
@@ -172,33 +218,33 @@ def get_num_threads() -> int:
 def set_num_threads(n: int) -> None:
     """Set the threads of glassnet's elementwise kernels (1 turns the pool off), like
     ``torch.set_num_threads`` for the non-GEMM part of a step."""
-    global _num_threads, _executor
+    global _num_threads, _pool
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"set_num_threads: n must be a positive integer, got {n!r}")
-    with _executor_lock:
+    with _pool_lock:
         _num_threads = int(n)
-        if _executor is not None:
-            _executor.shutdown(wait=False)
-            _executor = None
+        if _pool is not None:
+            _pool.stop()
+            _pool = None
 
 
-def _get_executor(k):
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
-            _executor = ThreadPoolExecutor(max_workers=k - 1, thread_name_prefix="glassnet",
-                                           initializer=_mark_worker)
-        return _executor
-
-
-def _mark_worker():
-    _in_worker.active = True
+def _get_pool(workers):
+    global _pool
+    p = _pool
+    if p is not None and len(p.workers) >= workers:
+        return p
+    with _pool_lock:
+        if _pool is None or len(_pool.workers) < workers:
+            if _pool is not None:
+                _pool.stop()
+            _pool = _Pool(max(workers, get_num_threads() - 1))
+        return _pool
 
 
 def _reset_after_fork():  # a forked child has no pool threads: start a fresh pool there
-    global _executor
-    _executor = None
+    global _pool, _pool_lock
+    _pool = None
+    _pool_lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
@@ -210,19 +256,37 @@ def parallel_chunks(n: int, fn, work: int | None = None) -> None:
     contiguous chunks, the first in this thread and the others on the pool, and wait for
     all. ``work`` (elements touched) below ``PARALLEL_MIN_ELEMENTS`` runs one call
     ``fn(0, n)``. Each chunk must write only its own part of the outputs, so the result
-    is the same for any number of threads. Calls from inside a chunk run serially."""
+    is the same for any number of threads. Calls from inside a chunk, or while another
+    thread is using the pool, run serially."""
     k = min(get_num_threads(), n)
     if (k <= 1 or (work is not None and work < PARALLEL_MIN_ELEMENTS)
             or getattr(_in_worker, "active", False)):
         fn(0, n)
         return
-    bounds = [n * i // k for i in range(k + 1)]
-    ex = _get_executor(k)
-    futs = [ex.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, k)]
+    pool = _get_pool(k - 1)
+    if not pool.busy.acquire(blocking=False):
+        fn(0, n)
+        return
     try:
+        bounds = [n * i // k for i in range(k + 1)]
+        ws = pool.workers[:k - 1]
+        for i, w in enumerate(ws, 1):
+            w.job = (fn, bounds[i], bounds[i + 1])
+            w.go.release()
+        err = None
         _in_worker.active = True
-        fn(bounds[0], bounds[1])
+        try:
+            fn(bounds[0], bounds[1])
+        except BaseException as e:  # noqa: BLE001 - raised below, after the workers
+            err = e
+        finally:
+            _in_worker.active = False
+            for w in ws:
+                w.done.acquire()
+                if w.error is not None:
+                    err = err if err is not None else w.error
+                    w.error = None
+        if err is not None:
+            raise err
     finally:
-        _in_worker.active = False
-        for f in futs:
-            f.result()
+        pool.busy.release()

@@ -2,6 +2,7 @@
 of threads, errors propagate, nested calls do not deadlock, and the setting is validated."""
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -153,3 +154,42 @@ def test_lstm_identical_for_one_and_several_threads(threads, monkeypatch, length
     many = run()
     for a, b in zip(one, many):
         np.testing.assert_array_equal(a, b)
+
+
+def test_pool_survives_errors_and_concurrent_callers(threads):
+    threads(2)
+
+    def bad(lo, hi):
+        raise ValueError(f"chunk {lo}")
+    for _ in range(3):            # an error in either chunk; the pool keeps working
+        with pytest.raises(ValueError, match="chunk"):
+            backend.parallel_chunks(4, bad, work=1 << 30)
+    outs = [np.zeros(1000) for _ in range(4)]
+
+    def fill(out):
+        def fn(lo, hi):
+            time.sleep(0.002)
+            out[lo:hi] += 1
+        for _ in range(20):
+            backend.parallel_chunks(len(out), fn, work=1 << 30)
+    ts = [threading.Thread(target=fill, args=(o,)) for o in outs]   # callers at once
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert all((o == 20).all() for o in outs)
+
+
+def test_set_num_threads_rebuilds_the_pool(threads):
+    seen = set()
+
+    def fn(lo, hi):
+        seen.add(threading.get_ident())
+        time.sleep(0.02)
+    threads(3)
+    backend.parallel_chunks(3, fn, work=1 << 30)
+    assert len(seen) == 3
+    threads(2)
+    seen.clear()
+    backend.parallel_chunks(3, fn, work=1 << 30)
+    assert len(seen) == 2
