@@ -265,8 +265,9 @@ def _accumulate_leaf(t, g, leaf_bases):
             r = h(g)
             if r is not None:
                 g = r
-    if g.dtype != t.dtype and t.dtype.kind == "f":
-        g = g.astype(t.dtype)
+    td = t.data.dtype
+    if g.dtype != td and td.kind == "f":
+        g = g.astype(td)
     if t.grad is None:
         b = _root_base(g)
         if b in leaf_bases or not g.flags.writeable:
