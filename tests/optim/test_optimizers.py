@@ -350,9 +350,9 @@ def test_flat_plan_covers_once_gathers_small_ones_and_balances_cost(shapes, thre
                 assert lay.start[i] + lo >= a and lay.start[i] + hi <= b
                 seen[i][lo:hi] += 1
             if len(pieces) == 1 and b - a < lay.SEGMENT_MIN:    # no slivers of a big one
-                assert lay.end[pieces[0][0]] - lay.start[pieces[0][0]] < lay.SEGMENT_MIN
+                assert lay.end[pieces[0][0]] - lay.start[pieces[0][0]] < lay.GATHER_BELOW
     assert all((s == 1).all() for s in seen)
-    small = [i for i, s in enumerate(shapes) if np.prod(s) < lay.SEGMENT_MIN]
+    small = [i for i, s in enumerate(shapes) if np.prod(s) < lay.GATHER_BELOW]
     gathered = [p for ch in chunks for _, _, p in ch if len(p) > 1]
     if len(small) > 1:     # all small parameters: one rule call
         assert len(gathered) == 1 and sorted(i for i, _, _ in gathered[0]) == small

@@ -66,14 +66,17 @@ def _jsonable(v):
 class _FlatLayout:
     """The contiguous buffers of one (param group, dtype): state, gradients, workspace.
 
-    Parameters of at least ``SEGMENT_MIN`` elements come first, in their order, then all
+    Parameters of at least ``GATHER_BELOW`` elements come first, in their order, then all
     the smaller ones (biases, norms' scales) as one run, so that one call of the rule
     serves all the small ones (each call is a dozen NumPy operations, whatever its size).
     ``start[i]:end[i]`` is parameter i's place in every flat buffer.
     """
 
     # A parameter at least this large runs the rule on views of its own arrays; the
-    # smaller ones are gathered into the layout's flat buffers (one rule call for them all).
+    # smaller ones are gathered into the layout's flat buffers (one rule call for them all:
+    # gathering costs a copy in and a pass out, a call of its own a dozen NumPy calls).
+    GATHER_BELOW = 1 << 16
+    # The smallest piece a chunk boundary cuts off a large parameter.
     SEGMENT_MIN = 1 << 13
     # What one more rule call costs, in elements of work: about fifteen NumPy calls of some
     # microseconds each (more between GEMMs, with cold caches) against a few nanoseconds an
@@ -86,8 +89,8 @@ class _FlatLayout:
         self.shapes = tuple(p.data.shape for p in self.params)
         self.names = tuple(names)
         sizes = [int(np.prod(s)) for s in self.shapes]
-        big = [i for i, n in enumerate(sizes) if n >= self.SEGMENT_MIN]
-        small = [i for i, n in enumerate(sizes) if n < self.SEGMENT_MIN]
+        big = [i for i, n in enumerate(sizes) if n >= self.GATHER_BELOW]
+        small = [i for i, n in enumerate(sizes) if n < self.GATHER_BELOW]
         self.order = big + small
         self.n_big = len(big)
         self.start, self.end = [0] * len(sizes), [0] * len(sizes)
