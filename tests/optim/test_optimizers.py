@@ -360,3 +360,30 @@ def test_flat_plan_covers_once_gathers_small_ones_and_balances_cost(shapes, thre
         costs = [sum(b - a + lay.SEGMENT_COST for a, b, _ in ch) for ch in chunks]
         big_seg = max(b - a for ch in chunks for a, b, _ in ch)
         assert max(costs) - min(costs) <= big_seg + lay.SEGMENT_COST
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", dict(lr=0.01, weight_decay=0.1)),
+                                     ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True))])
+def test_gathered_step_follows_the_layout_order(name, kw):
+    """With a strided parameter the whole group takes the gathered path, whose flat order
+    (large parameters first, then the small ones) differs from the parameters' order."""
+    r = np.random.default_rng(2)
+    init = [np.asfortranarray(r.normal(size=(300, 400))), r.normal(size=(7,)),
+            r.normal(size=(100, 700)), r.normal(size=(3, 5))]
+    flat = [nn.Parameter(a.astype(np.float32)) for a in init]
+    single = [nn.Parameter(np.ascontiguousarray(a).astype(np.float32)) for a in init]
+    assert not flat[0].data.flags.c_contiguous
+    opt_flat = getattr(optim, name)(flat, **kw)
+    opt_single = getattr(optim, name)(single, foreach=False, **kw)
+    lay_order = None
+    for k in range(3):
+        for p, q, g in zip(flat, single, _grad_fn(init, k)):
+            p.grad = gn.Tensor(np.asfortranarray(g.astype(np.float32)) if g.ndim == 2 and
+                               g.shape == (300, 400) else g.astype(np.float32))
+            q.grad = gn.Tensor(np.ascontiguousarray(g.astype(np.float32)))
+        opt_flat.step()
+        opt_single.step()
+        lay_order = next(iter(opt_flat._layouts.values())).order
+    assert lay_order == [0, 2, 1, 3]
+    for p, q in zip(flat, single):
+        np.testing.assert_array_equal(p.data, q.data)
