@@ -137,13 +137,13 @@ class Function:
             # inference path: no bookkeeping beyond the forward itself
             fn.needs_input_grad = _all_false(len(inputs))
             out = fn.forward(*arrays, **kwargs)
-            if type(out) is tuple:
+            if isinstance(out, tuple):
                 return tuple(T._from_op(o, None, 0, False) for o in out)
             return T._from_op(out, None, 0, False)
         fn.needs_input_grad = tuple(needs)
         out = fn.forward(*arrays, **kwargs)
         fn.inputs = [x if isinstance(x, T) else None for x in inputs]
-        if type(out) is tuple:
+        if isinstance(out, tuple):
             fn.n_outputs = len(out)
             results = tuple(T._from_op(o, fn, i, True) for i, o in enumerate(out))
             fn.output_shapes = tuple(o.shape for o in out)
@@ -219,7 +219,7 @@ def run_backward(root, grad, retain_graph=False):
             full = [g if g is not None else np.zeros(s, dtype=d)
                     for g, s, d in zip(gouts, fn.output_shapes, fn.output_dtypes)]
             gins = fn.backward(*full)
-        if type(gins) is not tuple:
+        if not isinstance(gins, tuple):
             gins = (gins,)
         inputs = fn.inputs
         if len(gins) != len(inputs):
