@@ -94,6 +94,30 @@ def to_numpy(a):
     return np.asarray(a)
 
 
+# ------------------------------------------------------------------ constants
+_const_cache = {}
+
+
+def const_vector(kind: str, n: int, dtype=None):
+    """A cached, read-only NumPy vector that hot paths need every step: ``"ones"`` (n ones
+    of ``dtype``, e.g. for the bias gradient ``ones @ g``) or ``"arange"`` (``np.arange(n)``,
+    row indices of a batch)."""
+    key = (kind, n, None if dtype is None else np.dtype(dtype))
+    v = _const_cache.get(key)
+    if v is None:
+        if len(_const_cache) > 128:
+            _const_cache.clear()
+        if kind == "ones":
+            v = np.ones(n, dtype=dtype)
+        elif kind == "arange":
+            v = np.arange(n) if dtype is None else np.arange(n, dtype=dtype)
+        else:
+            raise ValueError(f"const_vector: kind must be 'ones' or 'arange', got {kind!r}")
+        v.flags.writeable = False
+        _const_cache[key] = v
+    return v
+
+
 # ------------------------------------------------------------------ memory
 # glibc hands freed blocks above a dynamic threshold back to the OS (munmap, heap trim) and
 # faults them in again, page by page, at the next step: thousands of minor page faults per

@@ -193,3 +193,16 @@ def test_set_num_threads_rebuilds_the_pool(threads):
     seen.clear()
     backend.parallel_chunks(3, fn, work=1 << 30)
     assert len(seen) == 2
+
+
+def test_const_vector_is_cached_and_read_only():
+    a = backend.const_vector("ones", 5, np.float32)
+    assert a.dtype == np.float32 and a.tolist() == [1.0] * 5
+    assert backend.const_vector("ones", 5, "float32") is a
+    assert backend.const_vector("ones", 5, np.float64) is not a
+    r = backend.const_vector("arange", 4)
+    assert r.tolist() == [0, 1, 2, 3]
+    with pytest.raises(ValueError):
+        a[0] = 2.0
+    with pytest.raises(ValueError, match="const_vector: kind"):
+        backend.const_vector("zeros", 3)

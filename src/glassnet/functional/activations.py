@@ -288,7 +288,7 @@ class Maxout(Function):
         if self.needs_input_grad[1]:
             gw = G.T @ self.x2
         if self.has_b and self.needs_input_grad[2]:
-            gb = np.ones(m, dtype=G.dtype) @ G
+            gb = backend.const_vector("ones", m, G.dtype) @ G
         return gx, gw, gb
 
 

@@ -219,7 +219,7 @@ class Conv2dFunction(Function):
         if len(need) > 1 and need[1]:
             gw = (g2 @ self.cols.reshape(K, M).T).reshape(self.w.shape)
         if self.has_b and len(need) > 2 and need[2]:
-            gb = g2 @ np.ones(M, dtype=g.dtype)
+            gb = g2 @ backend.const_vector("ones", M, g.dtype)
         _pool.give("cols", self.cols)
         self.cols = None
         if need[0]:

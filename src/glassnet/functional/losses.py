@@ -11,6 +11,7 @@ import functools
 
 import numpy as np
 
+from .. import backend
 from ..autograd.function import Function, unbroadcast
 from ..autograd.tensor import Tensor
 from . import math as M
@@ -57,21 +58,6 @@ def _opt_array(w, dtype):
         return None
     w = w.data if isinstance(w, Tensor) else w
     return np.asarray(w, dtype=dtype)
-
-
-_arange_cache = {}
-
-
-def _arange(n):
-    """A read-only ``np.arange(n)`` (cached: row indices of every batch)."""
-    r = _arange_cache.get(n)
-    if r is None:
-        if len(_arange_cache) > 64:
-            _arange_cache.clear()
-        r = np.arange(n)
-        r.flags.writeable = False
-        _arange_cache[n] = r
-    return r
 
 
 class _Reduced(Function):
@@ -174,7 +160,7 @@ class CrossEntropy(Function):
         if t.shape[0] != n:
             raise ValueError(f"cross_entropy: {t.shape[0]} targets for {n} "
                              f"predictions (input shape {zshape}, target shape {target.shape})")
-        rows = _arange(n)
+        rows = backend.const_vector("arange", n)
         valid = None
         if n and t.min() < 0:          # ignored rows (or a bad class): the careful path
             valid = t != ignore_index

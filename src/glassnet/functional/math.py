@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
 from ..autograd.function import Function, unbroadcast
 from ..autograd.tensor import Tensor
 
@@ -391,22 +392,6 @@ class Stack(Function):
                      for i, need in zip(range(n), self.needs_input_grad))
 
 
-_ones_cache = {}
-
-
-def _ones(n, dtype):
-    """A read-only vector of n ones (cached: the bias gradient is ones @ g every step)."""
-    key = (n, dtype)
-    v = _ones_cache.get(key)
-    if v is None:
-        if len(_ones_cache) > 64:
-            _ones_cache.clear()
-        v = np.ones(n, dtype=dtype)
-        v.flags.writeable = False
-        _ones_cache[key] = v
-    return v
-
-
 class Linear(Function):
     """y = x W^T + b (PyTorch layout: W is (out, in)), one node.
 
@@ -433,7 +418,7 @@ class Linear(Function):
         if self.needs_input_grad[1]:
             gw = g2.T @ x2
         if self.has_b and self.needs_input_grad[2]:
-            gb = _ones(g2.shape[0], g2.dtype) @ g2
+            gb = backend.const_vector("ones", g2.shape[0], g2.dtype) @ g2
         return (gx, gw, gb) if self.has_b else (gx, gw, None)
 
 
