@@ -15,7 +15,9 @@ which library goes first, and the median ratio torch_time / glassnet_time over t
 step time goes (cProfile, by function) and the page faults per step.
 
     python benchmarks/bench_lstm.py                 # 3 process pairs
+    python benchmarks/bench_lstm.py --same-process  # alternating blocks in one process
     python benchmarks/bench_lstm.py --procs 5 --profile
+    python benchmarks/bench_lstm.py --no-jit        # glassnet without its Numba kernels
 """
 from __future__ import annotations
 
@@ -153,8 +155,12 @@ def run_worker(name, args, data, threads):
 
 def report(times, threads, args):
     tok = T * B
+    from glassnet import jit
+    kernels = ("Numba kernels" if jit.enabled() else
+               "NumPy only" + ("" if jit.available() else " (Numba not installed)"))
     print(f"char LSTM V{V} E{E} H{H} T{T} B{B}, Adam, float32, {threads} threads, "
-          f"{args.procs} process pair(s) x {args.rounds} blocks x {args.steps} steps")
+          f"{args.procs} process pair(s) x {args.rounds} blocks x {args.steps} steps; "
+          f"glassnet: {kernels}")
     for name, ts in times.items():
         med = statistics.median(ts)
         print(f"  {name:9s} {med * 1e3:7.2f} ms/step  {tok / med:9.0f} tokens/s  "
@@ -173,9 +179,13 @@ def main(argv=None):
     ap.add_argument("--same-process", action="store_true",
                     help="both libraries in one process, alternating blocks")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--no-jit", action="store_true",
+                    help="NumPy only: turn off glassnet's Numba kernels (GLASSNET_JIT=0)")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--worker", choices=["glassnet", "torch"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.no_jit:
+        os.environ["GLASSNET_JIT"] = "0"      # read by glassnet.jit at import, also in workers
     data = make_data(16)
     threads = blas_threads()
     if args.worker:

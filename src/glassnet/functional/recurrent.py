@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from .. import jit
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
@@ -290,30 +291,41 @@ class LSTMFunction(Function):
         if m is not None:
             m, nm = m.reshape(T, 1, N), nm.reshape(T, 1, N)
         ig = np.empty((H, N), dtype=dt)
-        with np.errstate(over="ignore"):
+        kern = jit.lstm_kernels(dt) if m is None and type(x) is np.ndarray else None
+        if kern is not None:        # one compiled call per step does all the elementwise work
+            step, one = kern.forward_step, kern.one
+            Gf, Cf, TCf = Gs.reshape(T, -1), C.reshape(T + 1, -1), TC.reshape(T, -1)
+            M = (T + 1) * N
+            Zhf = Z.reshape(-1)[(I + 1) * M:]      # flat view of the h rows of Z
             for t in steps:
                 p, q = prev(t), new(t)
-                g = Gs[t]
-                np.matmul(W, Z[:, p * N:(p + 1) * N], out=g)
-                _sigmoid_neg_(g)
-                gg = g[2 * H:3 * H]
-                gg *= 2.0
-                gg -= 1.0
-                c = C[q]
-                np.multiply(g[H:2 * H], C[p], out=c)
-                np.multiply(g[:H], gg, out=ig)
-                c += ig
-                tc = TC[t]
-                np.tanh(c, out=tc)
-                h = Zh[:, q * N:(q + 1) * N]
-                np.multiply(g[3 * H:], tc, out=h)
-                if m is not None:   # padded steps keep the previous state
-                    h *= m[t]
-                    np.multiply(Zh[:, p * N:(p + 1) * N], nm[t], out=ig)
-                    h += ig
-                    c *= m[t]
-                    np.multiply(C[p], nm[t], out=ig)
+                np.matmul(W, Z[:, p * N:(p + 1) * N], out=Gs[t])
+                step(Gf[t], Cf[p], Cf[q], TCf[t], Zhf, N, M, q * N, one)
+        else:
+            with np.errstate(over="ignore"):
+                for t in steps:
+                    p, q = prev(t), new(t)
+                    g = Gs[t]
+                    np.matmul(W, Z[:, p * N:(p + 1) * N], out=g)
+                    _sigmoid_neg_(g)
+                    gg = g[2 * H:3 * H]
+                    gg *= 2.0
+                    gg -= 1.0
+                    c = C[q]
+                    np.multiply(g[H:2 * H], C[p], out=c)
+                    np.multiply(g[:H], gg, out=ig)
                     c += ig
+                    tc = TC[t]
+                    np.tanh(c, out=tc)
+                    h = Zh[:, q * N:(q + 1) * N]
+                    np.multiply(g[3 * H:], tc, out=h)
+                    if m is not None:   # padded steps keep the previous state
+                        h *= m[t]
+                        np.multiply(Zh[:, p * N:(p + 1) * N], nm[t], out=ig)
+                        h += ig
+                        c *= m[t]
+                        np.multiply(C[p], nm[t], out=ig)
+                        c += ig
         # The outputs are returned as a (T, N, H) view of the feature-major states (no
         # copy); a following Linear multiplies it as a transposed matrix.
         ycols = slice(0, T * N) if reverse else slice(N, None)
@@ -335,6 +347,51 @@ class LSTMFunction(Function):
         H = H4 // 4
         I = Z.shape[0] - 1 - H
         dt = Gs.dtype
+        dyT = np.empty((T, H, N), dtype=dt)     # dy made feature-major for the step loop
+        dG = np.empty((4 * H, (T + 1) * N), dtype=dt)  # columns aligned with Z
+        dh = np.array(dhn.T, dtype=dt, order="C")
+        dc = np.array(dcn.T, dtype=dt, order="C")
+        whT = np.ascontiguousarray(self.w_hh.T)
+        prev, _, steps = _layout(T, self.reverse)
+        kern = jit.lstm_kernels(dt) if m is None and type(Gs) is np.ndarray else None
+        if kern is not None:        # one compiled call per step does all the elementwise work
+            backend.parallel_chunks(
+                T, lambda lo, hi: np.copyto(dyT[lo:hi], dy[lo:hi].transpose(0, 2, 1)), dyT.size)
+            step, one = kern.backward_step, kern.one
+            Gf, Cf, TCf, dyf = (a.reshape(len(a), -1) for a in (Gs, C, TC, dyT))
+            dhf, dcf, dGf, M = dh.reshape(-1), dc.reshape(-1), dG.reshape(-1), (T + 1) * N
+            dg = np.empty((4 * H, N), dtype=dt)   # this step's gate gradients, contiguous
+            dgf, col = dg.reshape(-1), -1
+            for t in reversed(steps):   # backward walks the steps in reverse order
+                p = prev(t)
+                step(dhf, dcf, dyf[t], Gf[t], Cf[p], TCf[t], dgf, dGf, N, M, col, one)
+                np.matmul(whT, dg, out=dh)
+                col = p * N
+            dG[:, col:col + N] = dg
+        else:
+            self._numpy_steps(dy, dyT, dG, dh, dc, whT)
+        need = self.needs_input_grad
+        cols = self.xcols
+        dGc = dG[:, cols]
+        dx = dwi = dwh = dbi = dbh = None
+        if need[0]:
+            dx = (dGc.T @ self.w_ih).reshape(T, N, I)    # dG^T used transposed: no copy
+        if need[3] or need[4] or (self.has_bias and (need[5] or need[6])):
+            dW = dGc @ Z[:, cols].T             # (4H, I + 1 + H): [dW_ih | db | dW_hh]
+            dwi = np.ascontiguousarray(dW[:, :I]) if need[3] else None
+            dwh = np.ascontiguousarray(dW[:, I + 1:]) if need[4] else None
+            if self.has_bias:
+                dbi = dW[:, I].copy() if need[5] else None
+                dbh = dW[:, I].copy() if need[6] else None
+        return (dx, dh.T.copy() if need[1] else None, dc.T.copy() if need[2] else None,
+                dwi, dwh, dbi, dbh)[:len(need)]
+
+    def _numpy_steps(self, dy, dyT, dG, dh, dc, whT):
+        """The step loop of backward in NumPy (with masks, or without Numba)."""
+        Gs, C, TC, m, nm = self.Gs, self.C, self.TC, self.m, self.nm
+        T, H4, N = Gs.shape
+        H = H4 // 4
+        dt = Gs.dtype
         G4 = Gs.reshape(T, 4, H, N)
         Cprev, _ = _split_states(C, self.reverse)
         # Local derivatives of all steps at once (vectorised over T, chunks of steps on
@@ -342,7 +399,6 @@ class LSTMFunction(Function):
         # multiplies dh into dc; dyT is dy made feature-major (masked) for the step loop.
         D = np.empty((T, 4, H, N), dtype=dt)
         A = np.empty((T, H, N), dtype=dt)
-        dyT = np.empty((T, H, N), dtype=dt)
         i, f, g, o = (G4[:, k] for k in range(4))
         pairs = ((i, g), (f, Cprev), (g, i), (o, TC))
 
@@ -364,10 +420,6 @@ class LSTMFunction(Function):
             if m is not None:
                 dyT[lo:hi] *= m[lo:hi]
         backend.parallel_chunks(T, local, D.size)
-        whT = np.ascontiguousarray(self.w_hh.T)
-        dG = np.empty((4 * H, (T + 1) * N), dtype=dt)  # columns aligned with Z
-        dh = np.array(dhn.T, dtype=dt, order="C")
-        dc = np.array(dcn.T, dtype=dt, order="C")
         tmp = np.empty_like(dh)
         if m is not None:
             keep_h, keep_c = np.empty_like(dh), np.empty_like(dh)
@@ -391,21 +443,6 @@ class LSTMFunction(Function):
             if m is not None:
                 dh += keep_h
                 dc += keep_c
-        need = self.needs_input_grad
-        cols = self.xcols
-        dGc = dG[:, cols]
-        dx = dwi = dwh = dbi = dbh = None
-        if need[0]:
-            dx = (dGc.T @ self.w_ih).reshape(T, N, I)    # dG^T used transposed: no copy
-        if need[3] or need[4] or (self.has_bias and (need[5] or need[6])):
-            dW = dGc @ Z[:, cols].T             # (4H, I + 1 + H): [dW_ih | db | dW_hh]
-            dwi = np.ascontiguousarray(dW[:, :I]) if need[3] else None
-            dwh = np.ascontiguousarray(dW[:, I + 1:]) if need[4] else None
-            if self.has_bias:
-                dbi = dW[:, I].copy() if need[5] else None
-                dbh = dW[:, I].copy() if need[6] else None
-        return (dx, dh.T.copy() if need[1] else None, dc.T.copy() if need[2] else None,
-                dwi, dwh, dbi, dbh)[:len(need)]
 
 
 # ---------------------------------------------------------------------- GRU

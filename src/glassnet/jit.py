@@ -1,0 +1,125 @@
+"""Fused elementwise kernels compiled with Numba (optional: ``pip install "glassnet[jit]"``).
+
+NumPy runs one pass over memory per ufunc and costs a few microseconds per call, so an
+LSTM step written in NumPy is ~10 calls and ~11 passes around its one GEMM, and NumPy's
+float32 ``exp`` (about 2 ns an element here) is the largest of them. These kernels do
+the elementwise part of one LSTM step, forward or backward, in one compiled call whose
+loops the compiler vectorises (AVX2: 8 floats at a time):
+
+* :func:`lstm_kernels` returns the forward and backward step kernels for a dtype, or
+  ``None`` when Numba is missing or the kernels are turned off; callers then run
+  their NumPy code, which stays the reference the kernels are tested against.
+* float32 uses an ``exp`` written out as arithmetic (Cody-Waite range reduction and a
+  degree-7 Taylor polynomial, relative error below 2e-7, a few float32 ulp; see
+  :func:`exp`) so that it vectorises; float64 uses libm's ``exp`` and ``tanh``, like
+  NumPy, so gradcheck sees the same functions.
+* NaN propagates (a diverging run still shows NaN); +-inf saturate the gates to 0 or 1
+  as the NumPy code does.
+
+Turn the kernels off with ``GLASSNET_JIT=0`` or :func:`set_enabled` (``False``). The first
+call of each kernel compiles it (a few seconds); Numba caches the machine code on
+disk, so later processes load it in a fraction of a second. The code is in
+``glassnet/_jit_kernels.py``.
+
+The kernels are written for the weight layout of
+:class:`glassnet.functional.recurrent.LSTMFunction`: gate pre-activations arrive with
+the sigmoid rows negated and the g rows times -2, so every gate is ``1 / (1 + e^a)``.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["available", "enabled", "set_enabled", "lstm_kernels", "LSTMKernels", "exp"]
+
+_lock = threading.Lock()
+_numba = None            # the module, False when it cannot be imported, None before trying
+_enabled = os.environ.get("GLASSNET_JIT", "1").strip().lower() not in ("0", "false", "off", "no")
+_kernels = {}
+
+
+def _load_numba():
+    global _numba
+    if _numba is None:
+        try:
+            import numba  # noqa: PLC0415  (optional dependency)
+            _numba = numba
+        except ImportError:
+            _numba = False
+    return _numba
+
+
+def available() -> bool:
+    """True when Numba can be imported (the kernels may still be turned off)."""
+    return bool(_load_numba())
+
+
+def enabled() -> bool:
+    """True when the fused kernels are used: Numba is there and they are not turned off."""
+    return _enabled and available()
+
+
+def set_enabled(flag: bool) -> bool:
+    """Use the fused kernels (True, the default when Numba is installed) or NumPy only
+    (False). Returns the previous setting. ``GLASSNET_JIT=0`` sets False at import."""
+    global _enabled
+    prev = _enabled
+    _enabled = bool(flag)
+    return prev
+
+
+class LSTMKernels(NamedTuple):
+    """The fused LSTM step kernels; pass ``one`` (1 in the arrays' dtype) last."""
+    forward_step: object
+    backward_step: object
+    one: object
+
+
+def lstm_kernels(dtype):
+    """The fused LSTM step kernels for arrays of ``dtype`` (:class:`LSTMKernels`), or None
+    when Numba is missing, the kernels are turned off or the dtype is not float32/64
+    (then use NumPy).
+
+    Arrays are passed flat (1-D views of C-ordered, feature-major arrays: features x
+    batch); ``g`` is (4H, N), the states (H, N), and a step's output columns are the N
+    columns from ``col`` of an (R, M) array; N is the batch size.
+
+    ``forward_step(g, c_prev, c, tanh_c, Zh, N, M, col, one)``: ``g`` holds the
+    pre-scaled gate pre-activations and receives the activations (i, f, tanh g, o);
+    writes the cell state ``c``, ``tanh_c`` and the output h_t into ``Zh`` (H, M).
+
+    ``backward_step(dh, dc, dy, g, c_prev, tanh_c, dg, dG, N, M, col, one)``: on entry
+    ``dh`` is the gradient reaching h_t from step t+1 and ``dy`` the one from the output;
+    writes the four gate pre-activation gradients into ``dg`` (4H, N, contiguous, for
+    the GEMM that carries dh back), leaves dL/dh_t in ``dh`` and replaces ``dc`` by
+    dL/dc_{t-1}. First, when ``col >= 0``, it copies what ``dg`` holds (the previous
+    step's gradients) into the columns from ``col`` of ``dG`` (4H, M): the copy of the
+    last step is left to the caller.
+    """
+    if not enabled():
+        return None
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        return None
+    k = _kernels.get(dtype)
+    if k is None:
+        with _lock:
+            from . import _jit_kernels as K  # noqa: PLC0415  (needs numba)
+            k = _kernels[dtype] = LSTMKernels(K.lstm_forward_step, K.lstm_backward_step,
+                                              dtype.type(1))
+    return k
+
+
+def exp(x):
+    """e^x computed by the compiled kernels' exp (float32: the vectorised polynomial;
+    float64: libm). For tests and for seeing how close it is to ``np.exp``."""
+    if not available():
+        raise ImportError("glassnet.jit.exp needs Numba: pip install \"glassnet[jit]\"")
+    from . import _jit_kernels as K  # noqa: PLC0415
+    x = np.ascontiguousarray(x)
+    out = np.empty_like(x)
+    K.exp(x.reshape(-1), out.reshape(-1))
+    return out

@@ -1,0 +1,143 @@
+"""The fused Numba kernels of the LSTM (glassnet.jit) against the NumPy code they replace."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import jit
+from glassnet.functional import recurrent as R
+
+needs_numba = pytest.mark.skipif(not jit.available(),
+                                 reason="Numba is not installed (pip install 'glassnet[jit]')")
+
+
+@pytest.fixture
+def kernels_on():
+    prev = jit.set_enabled(True)
+    yield
+    jit.set_enabled(prev)
+
+
+def _lstm_run(enabled, dtype, reverse, T=7, N=5, I=4, H=6, seed=0, nan_at=None):
+    """Outputs and all gradients of one LSTMFunction call, kernels on or off."""
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal((T, N, I)), rng.standard_normal((N, H)) * 0.5,
+              rng.standard_normal((N, H)) * 0.5, rng.standard_normal((4 * H, I)) * 0.7,
+              rng.standard_normal((4 * H, H)) * 0.7, rng.standard_normal(4 * H) * 0.5,
+              rng.standard_normal(4 * H) * 0.5]
+    if nan_at is not None:
+        arrays[0][nan_at] = np.nan
+    ts = [gn.Tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+    prev = jit.set_enabled(enabled)
+    try:
+        y, hn, cn = R.LSTMFunction.apply(*ts, reverse=reverse)
+        w = [rng.standard_normal(o.shape).astype(dtype) for o in (y, hn, cn)]
+        ((y * w[0]).sum() + (hn * w[1]).sum() + (cn * w[2]).sum()).backward()
+    finally:
+        jit.set_enabled(prev)
+    return [y.data, hn.data, cn.data] + [t.grad.data for t in ts]
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 3e-6)])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_kernels_match_the_numpy_code(dtype, tol, reverse):
+    # N = 5 and H = 6: no multiple of the 8-wide vectors, so the loop tails run too
+    fused = _lstm_run(True, dtype, reverse)
+    plain = _lstm_run(False, dtype, reverse)
+    for a, b in zip(fused, plain):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@needs_numba
+def test_kernels_are_used_when_on_and_not_when_off(kernels_on, monkeypatch):
+    calls = []
+    real = jit.lstm_kernels(np.float64)
+
+    def spy(name, fn):
+        def wrapped(*a):
+            calls.append(name)
+            return fn(*a)
+        return wrapped
+    monkeypatch.setitem(jit._kernels, np.dtype(np.float64), jit.LSTMKernels(
+        spy("forward", real.forward_step), spy("backward", real.backward_step), real.one))
+    _lstm_run(True, np.float64, False, T=3)
+    assert calls == ["forward"] * 3 + ["backward"] * 3
+    calls.clear()
+    _lstm_run(False, np.float64, False, T=3)
+    assert calls == []
+    # a mask (variable lengths) runs the NumPy code
+    x = np.random.default_rng(0).standard_normal((3, 2, 4))
+    w = np.random.default_rng(1).standard_normal((24, 4)), np.zeros((24, 6))
+    R.lstm(gn.Tensor(x), None, None, *w, lengths=np.array([3, 1]))
+    assert calls == []
+
+
+@needs_numba
+@pytest.mark.parametrize("reverse", [False, True])
+def test_fused_lstm_gradcheck_float64(kernels_on, reverse):
+    rng = np.random.default_rng(3)
+    T, N, I, H = 4, 3, 2, 3
+    args = [rng.standard_normal((T, N, I)), rng.standard_normal((N, H)) * 0.5,
+            rng.standard_normal((N, H)) * 0.5, rng.standard_normal((4 * H, I)) * 0.6,
+            rng.standard_normal((4 * H, H)) * 0.6, rng.standard_normal(4 * H) * 0.4,
+            rng.standard_normal(4 * H) * 0.4]
+    assert jit.lstm_kernels(np.float64) is not None
+    for k in range(3):
+        gn.gradcheck(lambda *a, k=k: R.LSTMFunction.apply(*a, reverse=reverse)[k], args)
+
+
+@needs_numba
+def test_float32_exp_accuracy_and_special_values():
+    x = np.concatenate([np.linspace(-87, 88, 400_001), np.linspace(-1e-3, 1e-3, 2001),
+                        [0.0, -0.0, 1e-30, -1e-30]]).astype(np.float32)
+    ref = np.exp(x.astype(np.float64))
+    rel = np.abs(jit.exp(x) - ref) / ref
+    assert rel.max() < 2e-7           # the documented bound (about 1 float32 ulp is 6e-8)
+    y = jit.exp(np.array([np.nan, np.inf, -np.inf, 1000, -1000], dtype=np.float32))
+    assert np.isnan(y[0])
+    # beyond [-87, 88] the input is clamped: e^88 and e^-87 (both normal floats)
+    np.testing.assert_allclose(y[1:], np.float32([np.exp(88.0), np.exp(-87.0)] * 2), rtol=1e-6)
+    assert np.array_equal(jit.exp(np.array([0.5, 2.0])), np.exp([0.5, 2.0]))  # float64: libm
+
+
+@needs_numba
+def test_nan_reaches_the_outputs_and_saturated_gates_stay_finite(kernels_on):
+    out = _lstm_run(True, np.float32, False, nan_at=(2, 1, 0))
+    y = out[0]
+    assert np.isnan(y[2:, 1]).all() and np.isfinite(y[:2]).all() and np.isfinite(y[:, 0]).all()
+    # huge pre-activations: gates at exactly 0 or 1 as in NumPy, no NaN from inf / inf
+    k = jit.lstm_kernels(np.float32)
+    H, N = 2, 3
+    # each gate block: row 0 pre-activations +1e30, row 1 -1e30 (gates are 1 / (1 + e^a))
+    g = np.tile(np.repeat(np.float32([1e30, -1e30]), N), 4)
+    cp, c, tc = np.ones(H * N, np.float32), np.empty(H * N, np.float32), np.empty(H * N, np.float32)
+    Zh = np.zeros((H, 2 * N), np.float32)
+    k.forward_step(g, cp, c, tc, Zh.reshape(-1), N, 2 * N, N, k.one)
+    G = g.reshape(4, H, N)
+    assert np.isfinite(g).all() and np.isfinite(Zh).all()
+    np.testing.assert_allclose(G[[0, 1, 3], 0], 0, atol=1e-30)
+    assert (G[[0, 1, 3], 1] == 1).all()
+    assert (G[2, 0] == -1).all() and (G[2, 1] == 1).all()     # tanh gate: -1 and 1
+    assert np.array_equal(Zh[:, :N], np.zeros((H, N)))   # other columns untouched
+
+
+def test_switches_off_with_set_enabled_and_the_environment():
+    prev = jit.set_enabled(False)
+    try:
+        assert jit.lstm_kernels(np.float32) is None and not jit.enabled()
+    finally:
+        jit.set_enabled(prev)
+    assert jit.lstm_kernels(np.int64) is None
+    env = dict(os.environ, GLASSNET_JIT="0")
+    out = subprocess.run([sys.executable, "-c", "from glassnet import jit; print(jit.enabled())"],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+    if not jit.available():
+        assert jit.lstm_kernels(np.float32) is None
+        with pytest.raises(ImportError, match="glassnet\\[jit\\]"):
+            jit.exp(np.zeros(3))
