@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -107,10 +108,41 @@ def lstm_kernels(dtype):
     k = _kernels.get(dtype)
     if k is None:
         with _lock:
-            from . import _jit_kernels as K  # noqa: PLC0415  (needs numba)
-            k = _kernels[dtype] = LSTMKernels(K.lstm_forward_step, K.lstm_backward_step,
-                                              dtype.type(1))
-    return k
+            k = _kernels.get(dtype)
+            if k is None:
+                k = _kernels[dtype] = _build_lstm(dtype)
+    return k or None
+
+
+def _build_lstm(dtype):
+    """Import, compile and smoke-test the kernels for ``dtype``; on any failure (a Numba
+    too old or too new for this code, no writable cache, a compiler error) warn once and
+    return False, so that the layers run their NumPy code instead of failing."""
+    global _enabled
+    try:
+        from . import _jit_kernels as K  # noqa: PLC0415  (needs numba)
+        k = LSTMKernels(K.lstm_forward_step, K.lstm_backward_step, dtype.type(1))
+        H, N, M = 1, 2, 4                  # one tiny step each way, checked against NumPy
+        g = np.array([0.5, -1.0, 2.0, 0.0, -0.5, 1.0, 0.25, -2.0], dtype=dtype)
+        cp = np.array([0.5, -0.25], dtype=dtype)
+        c, tc, Zh = np.empty(2, dtype), np.empty(2, dtype), np.zeros(H * M, dtype)
+        k.forward_step(g, cp, c, tc, Zh, N, M, 2, k.one)
+        s = 1 / (1 + np.exp(np.array([0.5, -1.0, 2.0, 0.0, -0.5, 1.0, 0.25, -2.0])))
+        ref_c = s[2:4] * cp + s[0:2] * (2 * s[4:6] - 1)
+        ok = np.allclose(c, ref_c, rtol=1e-5) and np.allclose(Zh[2:], s[6:] * np.tanh(ref_c),
+                                                               rtol=1e-5)
+        dh, dc, dg, dG = (np.ones(2, dtype), np.ones(2, dtype), np.zeros(8, dtype),
+                          np.zeros(16, dtype))
+        k.backward_step(dh, dc, np.zeros(2, dtype), g, cp, tc, dg, dG, N, M, -1, k.one)
+        ok = ok and bool(np.isfinite(dg).all() and np.isfinite(dc).all())
+        if not ok:
+            raise RuntimeError("the compiled LSTM step disagrees with NumPy")
+        return k
+    except Exception as e:  # noqa: BLE001 - any failure means: use NumPy
+        warnings.warn(f"glassnet.jit: the Numba kernels are off ({type(e).__name__}: {e}); "
+                      "the layers run in NumPy", RuntimeWarning, stacklevel=3)
+        _enabled = False
+        return False
 
 
 def exp(x):

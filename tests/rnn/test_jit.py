@@ -141,3 +141,23 @@ def test_switches_off_with_set_enabled_and_the_environment():
         assert jit.lstm_kernels(np.float32) is None
         with pytest.raises(ImportError, match="glassnet\\[jit\\]"):
             jit.exp(np.zeros(3))
+
+
+@needs_numba
+def test_a_failing_kernel_turns_itself_off_with_a_warning(monkeypatch):
+    import glassnet._jit_kernels as K
+
+    def broken(*a):
+        raise TypeError("no such signature")
+    monkeypatch.setattr(K, "lstm_forward_step", broken)
+    monkeypatch.setattr(jit, "_kernels", {})
+    prev = jit.set_enabled(True)
+    try:
+        with pytest.warns(RuntimeWarning, match="no such signature"):
+            assert jit.lstm_kernels(np.float32) is None
+        assert not jit.enabled()
+        ref = _lstm_run(False, np.float32, False)     # and the layer still works, in NumPy
+        for a, b in zip(_lstm_run(True, np.float32, False), ref):
+            np.testing.assert_array_equal(a, b)
+    finally:
+        jit.set_enabled(prev)
