@@ -161,3 +161,19 @@ def test_a_failing_kernel_turns_itself_off_with_a_warning(monkeypatch):
             np.testing.assert_array_equal(a, b)
     finally:
         jit.set_enabled(prev)
+
+
+@pytest.mark.parametrize("have_numba", [False, True])
+def test_text_command_says_how_to_get_the_kernels_when_numba_is_missing(
+        tmp_path, capsys, monkeypatch, have_numba):
+    import argparse
+    from glassnet.cli import text as cli_text
+    monkeypatch.setattr(jit, "available", lambda: have_numba)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("to be or not to be.\n" * 20)
+    args = argparse.Namespace(dataset="text", model="lstm", epochs=1, batch_size=4, lr=0.01,
+                              out=tmp_path / "run", seed=0, text=str(corpus), verbose=1,
+                              limit=None, hidden=8)
+    assert cli_text.run(args) == 0
+    err = capsys.readouterr().err
+    assert ('pip install "glassnet[jit]"' in err) is (not have_numba)
