@@ -11,13 +11,14 @@ OpenMP threads and OpenBLAS's spinning threads fought over the 2 cores and both 
 several times slower; ``--same-process`` still does that, alternating blocks); after a
 warm-up, short timing blocks with a pause between them; pairs of processes alternate
 which library goes first, and the median ratio torch_time / glassnet_time over the pairs
-(the throughput ratio, > 1: glassnet faster) is printed with its spread. ``--profile`` prints where glassnet's
-step time goes (cProfile, by function) and the page faults per step.
+(the throughput ratio, > 1: glassnet faster) is printed with its spread. ``--profile``
+prints where glassnet's step time goes (cProfile, by function) and the page faults per step.
 
     python benchmarks/bench_lstm.py                 # 3 process pairs
     python benchmarks/bench_lstm.py --same-process  # alternating blocks in one process
     python benchmarks/bench_lstm.py --procs 5 --profile
     python benchmarks/bench_lstm.py --no-jit        # glassnet without its Numba kernels
+    python benchmarks/bench_lstm.py --cell gru      # the same model with GRU layers
 """
 from __future__ import annotations
 
@@ -59,12 +60,12 @@ def make_data(steps, seed=0):
     return out
 
 
-def glassnet_step_fn():
+def glassnet_step_fn(cell="lstm"):
     import glassnet as gn
     from glassnet import optim
     from glassnet.models import CharLM
     gn.manual_seed(0)
-    model = CharLM(V, embedding_dim=E, hidden_size=H)
+    model = CharLM(V, embedding_dim=E, hidden_size=H, cell=cell)
     opt = optim.Adam(model.parameters(), lr=LR)
 
     def step(batch):
@@ -77,7 +78,7 @@ def glassnet_step_fn():
     return step
 
 
-def torch_step_fn(threads):
+def torch_step_fn(threads, cell="lstm"):
     import torch
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -86,7 +87,7 @@ def torch_step_fn(threads):
         def __init__(self):
             super().__init__()
             self.emb = torch.nn.Embedding(V, E)
-            self.lstm = torch.nn.LSTM(E, H)
+            self.lstm = getattr(torch.nn, cell.upper())(E, H)
             self.fc = torch.nn.Linear(H, V)
 
         def forward(self, x):
@@ -143,7 +144,7 @@ def profile(step, data, n=10):
 
 def run_worker(name, args, data, threads):
     """Time one library in this process: warm-up, then ``rounds`` blocks of ``steps``."""
-    step = glassnet_step_fn() if name == "glassnet" else torch_step_fn(threads)
+    step = glassnet_step_fn(args.cell) if name == "glassnet" else torch_step_fn(threads, args.cell)
     for i in range(args.warmup):
         step(data[i % len(data)])
     out = []
@@ -158,7 +159,7 @@ def report(times, threads, args):
     from glassnet import jit
     kernels = ("Numba kernels" if jit.enabled() else
                "NumPy only" + ("" if jit.available() else " (Numba not installed)"))
-    print(f"char LSTM V{V} E{E} H{H} T{T} B{B}, Adam, float32, {threads} threads, "
+    print(f"char {args.cell.upper()} V{V} E{E} H{H} T{T} B{B}, Adam, float32, {threads} threads, "
           f"{args.procs} process pair(s) x {args.rounds} blocks x {args.steps} steps; "
           f"glassnet: {kernels}")
     for name, ts in times.items():
@@ -179,13 +180,17 @@ def main(argv=None):
     ap.add_argument("--same-process", action="store_true",
                     help="both libraries in one process, alternating blocks")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm",
+                    help="recurrent cell of both models (the goal is set for lstm)")
     ap.add_argument("--no-jit", action="store_true",
                     help="NumPy only: turn off glassnet's Numba kernels (GLASSNET_JIT=0)")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--worker", choices=["glassnet", "torch"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.no_jit:
-        os.environ["GLASSNET_JIT"] = "0"      # read by glassnet.jit at import, also in workers
+        os.environ["GLASSNET_JIT"] = "0"      # read by glassnet.jit at import: the workers
+        from glassnet import jit
+        jit.set_enabled(False)                # and this process
     data = make_data(16)
     threads = blas_threads()
     if args.worker:
@@ -201,9 +206,9 @@ def main(argv=None):
     times = {k: [] for k in names}
     ratios = []
     if args.same_process:
-        runners = {"glassnet": glassnet_step_fn()}
+        runners = {"glassnet": glassnet_step_fn(args.cell)}
         if "torch" in names:
-            runners["torch"] = torch_step_fn(threads)
+            runners["torch"] = torch_step_fn(threads, args.cell)
         for step in runners.values():
             for i in range(args.warmup):
                 step(data[i % len(data)])
@@ -217,8 +222,8 @@ def main(argv=None):
         # PyTorch's OpenMP threads and OpenBLAS's spinning threads fight over the cores
         # when both live in one process (both slow down several-fold), so each library
         # runs in its own fresh process; pairs alternate which goes first.
-        cmd = [sys.executable, __file__, "--rounds", str(args.rounds), "--steps",
-               str(args.steps), "--warmup", str(args.warmup), "--pause", str(args.pause)]
+        cmd = [sys.executable, __file__, "--cell", args.cell, "--rounds", str(args.rounds),
+               "--steps", str(args.steps), "--warmup", str(args.warmup), "--pause", str(args.pause)]
         for p in range(args.procs):
             res = {}
             for name in (names if p % 2 == 0 else names[::-1]):
@@ -239,7 +244,7 @@ def main(argv=None):
         # the fastest block of each: least disturbed by other work on a shared machine
         print(f"  best block vs best block: {min(times['torch']) / min(times['glassnet']):.3f}x")
     if args.profile:
-        profile(glassnet_step_fn(), data)
+        profile(glassnet_step_fn(args.cell), data)
     return 0
 
 
