@@ -115,7 +115,7 @@ def run(args) -> int:
               f"{model.num_parameters()} parameters -> {out}", file=sys.stderr)
         if cell == "lstm" and not jit.available():
             print("(LSTM step in NumPy; pip install \"glassnet[jit]\" for compiled step "
-                  "kernels, about 1.3x faster training)", file=sys.stderr)
+                  "kernels, 1.2-1.3x faster training)", file=sys.stderr)
     bar, cb = _progress(steps_per_epoch * epochs, verbose)
     t0 = time.perf_counter()
     try:
