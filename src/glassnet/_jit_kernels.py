@@ -134,3 +134,47 @@ def exp(x, out):
     """out[:] = e^x (flat arrays): the kernels' exp, exposed for tests and curious readers."""
     for j in range(x.shape[0]):
         out[j] = _exp(x[j])
+
+
+@njit(**_OPTS)
+def gru_forward_step(g, gh, bh, hp, hn, h, N, H, one):
+    """See :func:`glassnet.jit.gru_kernels`."""
+    H3 = 3 * H
+    for n in range(N):
+        row, ghr = g[n * H3:n * H3 + H3], gh[n * H3:n * H3 + H3]
+        rz, ghrz, brz = row[:2 * H], ghr[:2 * H], bh[:2 * H]
+        for j in range(2 * H):                  # r, z: sigmoid (pre-activations negated)
+            rz[j] = one / (one + _exp(rz[j] + (ghrz[j] + brz[j])))
+        hnr, ghn, bn = hn[n * H:n * H + H], ghr[2 * H:H3], bh[2 * H:H3]
+        for j in range(H):
+            hnr[j] = ghn[j] + bn[j]
+        r, nn = row[:H], row[2 * H:H3]
+        for j in range(H):
+            nn[j] = _tanh(nn[j] + r[j] * hnr[j])
+        z, hpr, hr = row[H:2 * H], hp[n * H:n * H + H], h[n * H:n * H + H]
+        for j in range(H):
+            hr[j] = (hpr[j] - nn[j]) * z[j] + nn[j]
+
+
+@njit(**_OPTS)
+def gru_backward_step(dh, tmp, dy, g, hp, hn, dgh, dgn, N, H, one):
+    """See :func:`glassnet.jit.gru_kernels`."""
+    H3 = 3 * H
+    for j in range(N * H):
+        dh[j] = (dh[j] + tmp[j]) + dy[j]
+    for n in range(N):
+        row, d = g[n * H3:n * H3 + H3], dgh[n * H3:n * H3 + H3]
+        r, z, nn = row[:H], row[H:2 * H], row[2 * H:H3]
+        dhr, dn, hpr, hnr = dh[n * H:n * H + H], dgn[n * H:n * H + H], hp[n * H:n * H + H], \
+            hn[n * H:n * H + H]
+        dr, dz, dgn_h = d[:H], d[H:2 * H], d[2 * H:H3]
+        for j in range(H):
+            dn[j] = dhr[j] * ((one - nn[j] * nn[j]) * (one - z[j]))
+        for j in range(H):
+            dgn_h[j] = dn[j] * r[j]
+        for j in range(H):
+            dr[j] = dn[j] * ((one - r[j]) * r[j] * hnr[j])
+        for j in range(H):
+            dz[j] = dhr[j] * ((hpr[j] - nn[j]) * z[j] * (one - z[j]))
+        for j in range(H):
+            dhr[j] = dhr[j] * z[j]

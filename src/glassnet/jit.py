@@ -3,12 +3,13 @@
 NumPy runs one pass over memory per ufunc and costs a few microseconds per call, so an
 LSTM step written in NumPy is ~10 calls and ~11 passes around its one GEMM, and NumPy's
 float32 ``exp`` (about 2 ns an element here) is the largest of them. These kernels do
-the elementwise part of one LSTM step, forward or backward, in one compiled call whose
-loops the compiler vectorises (AVX2: 8 floats at a time):
+the elementwise part of one LSTM or GRU step, forward or backward, in one compiled call
+whose loops the compiler vectorises (AVX2: 8 floats at a time):
 
-* :func:`lstm_kernels` returns the forward and backward step kernels for a dtype, or
-  ``None`` when Numba is missing or the kernels are turned off; callers then run
-  their NumPy code, which stays the reference the kernels are tested against.
+* :func:`lstm_kernels` and :func:`gru_kernels` return the forward and backward step
+  kernels for a dtype, or ``None`` when Numba is missing or the kernels are turned off;
+  callers then run their NumPy code, which stays the reference the kernels are tested
+  against.
 * float32 uses an ``exp`` written out as arithmetic (Cody-Waite range reduction and a
   degree-7 Taylor polynomial, relative error below 2e-7, a few float32 ulp; see
   :func:`exp`) so that it vectorises; float64 uses libm's ``exp`` and ``tanh``, like
@@ -21,9 +22,10 @@ call of each kernel compiles it (a few seconds); Numba caches the machine code o
 disk, so later processes load it in a fraction of a second. The code is in
 ``glassnet/_jit_kernels.py``.
 
-The kernels are written for the weight layout of
-:class:`glassnet.functional.recurrent.LSTMFunction`: gate pre-activations arrive with
-the sigmoid rows negated and the g rows times -2, so every gate is ``1 / (1 + e^a)``.
+The kernels are written for the layouts of :class:`glassnet.functional.recurrent.LSTMFunction`
+(feature-major; gate pre-activations arrive with the sigmoid rows negated and the g rows
+times -2, so every gate is ``1 / (1 + e^a)``) and of ``GRUFunction`` (batch-major; r and
+z negated).
 """
 from __future__ import annotations
 
@@ -34,7 +36,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["available", "enabled", "set_enabled", "lstm_kernels", "LSTMKernels", "exp"]
+__all__ = ["available", "enabled", "set_enabled", "lstm_kernels", "LSTMKernels", "gru_kernels",
+           "GRUKernels", "exp"]
 
 _lock = threading.Lock()
 _numba = None            # the module, False when it cannot be imported, None before trying
@@ -100,49 +103,109 @@ def lstm_kernels(dtype):
     step's gradients) into the columns from ``col`` of ``dG`` (4H, M): the copy of the
     last step is left to the caller.
     """
-    if not enabled():
+    return _get(("lstm", np.dtype(dtype)) if enabled() else None)
+
+
+def _get(key):
+    if key is None or key[1] not in (np.float32, np.float64):
         return None
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        return None
-    k = _kernels.get(dtype)
+    k = _kernels.get(key)
     if k is None:
         with _lock:
-            k = _kernels.get(dtype)
+            k = _kernels.get(key)
             if k is None:
-                k = _kernels[dtype] = _build_lstm(dtype)
+                k = _kernels[key] = _BUILD[key[0]](key[1])
     return k or None
 
 
+def _checked(build):
+    """Wrap a builder: import, compile and smoke-test the kernels for a dtype; on any
+    failure (a Numba too old or too new for this code, no writable cache, a compiler
+    error, a wrong result) warn once, turn the kernels off and return False, so that the
+    layers run their NumPy code instead of failing."""
+    def checked(dtype):
+        global _enabled
+        try:
+            return build(dtype)
+        except Exception as e:  # noqa: BLE001 - any failure means: use NumPy
+            warnings.warn(f"glassnet.jit: the Numba kernels are off ({type(e).__name__}: "
+                          f"{e}); the layers run in NumPy", RuntimeWarning, stacklevel=4)
+            _enabled = False
+            return False
+    return checked
+
+
+_PRE = np.array([0.5, -1.0, 2.0, 0.0, -0.5, 1.0, 0.25, -2.0])   # smoke-test pre-activations
+
+
 def _build_lstm(dtype):
-    """Import, compile and smoke-test the kernels for ``dtype``; on any failure (a Numba
-    too old or too new for this code, no writable cache, a compiler error) warn once and
-    return False, so that the layers run their NumPy code instead of failing."""
-    global _enabled
-    try:
-        from . import _jit_kernels as K  # noqa: PLC0415  (needs numba)
-        k = LSTMKernels(K.lstm_forward_step, K.lstm_backward_step, dtype.type(1))
-        H, N, M = 1, 2, 4                  # one tiny step each way, checked against NumPy
-        g = np.array([0.5, -1.0, 2.0, 0.0, -0.5, 1.0, 0.25, -2.0], dtype=dtype)
-        cp = np.array([0.5, -0.25], dtype=dtype)
-        c, tc, Zh = np.empty(2, dtype), np.empty(2, dtype), np.zeros(H * M, dtype)
-        k.forward_step(g, cp, c, tc, Zh, N, M, 2, k.one)
-        s = 1 / (1 + np.exp(np.array([0.5, -1.0, 2.0, 0.0, -0.5, 1.0, 0.25, -2.0])))
-        ref_c = s[2:4] * cp + s[0:2] * (2 * s[4:6] - 1)
-        ok = np.allclose(c, ref_c, rtol=1e-5) and np.allclose(Zh[2:], s[6:] * np.tanh(ref_c),
-                                                               rtol=1e-5)
-        dh, dc, dg, dG = (np.ones(2, dtype), np.ones(2, dtype), np.zeros(8, dtype),
-                          np.zeros(16, dtype))
-        k.backward_step(dh, dc, np.zeros(2, dtype), g, cp, tc, dg, dG, N, M, -1, k.one)
-        ok = ok and bool(np.isfinite(dg).all() and np.isfinite(dc).all())
-        if not ok:
-            raise RuntimeError("the compiled LSTM step disagrees with NumPy")
-        return k
-    except Exception as e:  # noqa: BLE001 - any failure means: use NumPy
-        warnings.warn(f"glassnet.jit: the Numba kernels are off ({type(e).__name__}: {e}); "
-                      "the layers run in NumPy", RuntimeWarning, stacklevel=3)
-        _enabled = False
-        return False
+    from . import _jit_kernels as K  # noqa: PLC0415  (needs numba)
+    k = LSTMKernels(K.lstm_forward_step, K.lstm_backward_step, dtype.type(1))
+    H, N, M = 1, 2, 4                  # one tiny step each way, checked against NumPy
+    g = _PRE.astype(dtype)
+    cp = np.array([0.5, -0.25], dtype=dtype)
+    c, tc, Zh = np.empty(2, dtype), np.empty(2, dtype), np.zeros(H * M, dtype)
+    k.forward_step(g, cp, c, tc, Zh, N, M, 2, k.one)
+    s = 1 / (1 + np.exp(_PRE))
+    ref_c = s[2:4] * cp + s[0:2] * (2 * s[4:6] - 1)
+    ok = np.allclose(c, ref_c, rtol=1e-5) and np.allclose(Zh[2:], s[6:] * np.tanh(ref_c),
+                                                           rtol=1e-5)
+    dh, dc, dg, dG = (np.ones(2, dtype), np.ones(2, dtype), np.zeros(8, dtype),
+                      np.zeros(16, dtype))
+    k.backward_step(dh, dc, np.zeros(2, dtype), g, cp, tc, dg, dG, N, M, -1, k.one)
+    if not (ok and np.isfinite(dg).all() and np.isfinite(dc).all()):
+        raise RuntimeError("the compiled LSTM step disagrees with NumPy")
+    return k
+
+
+def _build_gru(dtype):
+    from . import _jit_kernels as K  # noqa: PLC0415  (needs numba)
+    k = GRUKernels(K.gru_forward_step, K.gru_backward_step, dtype.type(1))
+    N, H = 1, 2                        # one tiny step each way, checked against NumPy
+    g, gh = _PRE[:6].astype(dtype), _PRE[2:].astype(dtype)
+    bh, hp = np.zeros(6, dtype), np.array([0.5, -0.25], dtype=dtype)
+    hn, h = np.empty(2, dtype), np.empty(2, dtype)
+    k.forward_step(g, gh, bh, hp, hn, h, N, H, k.one)
+    rz = 1 / (1 + np.exp(_PRE[:4] + _PRE[2:6]))
+    n = np.tanh(_PRE[4:6] + rz[:2] * _PRE[6:])
+    ok = np.allclose(h, (hp - n) * rz[2:] + n, rtol=1e-5)
+    dh, dgh, dgn = np.ones(2, dtype), np.zeros(6, dtype), np.zeros(2, dtype)
+    k.backward_step(dh, np.zeros(2, dtype), np.zeros(2, dtype), g, hp, hn, dgh, dgn, N, H,
+                    k.one)
+    if not (ok and np.isfinite(dgh).all() and np.isfinite(dh).all()):
+        raise RuntimeError("the compiled GRU step disagrees with NumPy")
+    return k
+
+
+class GRUKernels(NamedTuple):
+    """The fused GRU step kernels; pass ``one`` (1 in the arrays' dtype) last."""
+    forward_step: object
+    backward_step: object
+    one: object
+
+
+def gru_kernels(dtype):
+    """The fused GRU step kernels for arrays of ``dtype`` (:class:`GRUKernels`), or None
+    (then use NumPy), under the same rules as :func:`lstm_kernels`.
+
+    Arrays are flat views of C-ordered, batch-major arrays: gates (N, 3H) in the order
+    r, z, n, states (N, H); the r and z pre-activations arrive negated.
+
+    ``forward_step(g, gh, bh, h_prev, hn, h, N, H, one)``: ``g`` holds the input-side
+    pre-activations (x W_ih^T + b_ih) and receives the activations (r, z, n); ``gh`` is
+    h_prev W_hh^T and ``bh`` b_hh (zeros without bias). Writes W_hn h + b_hn into ``hn``
+    and the new state into ``h``.
+
+    ``backward_step(dh, tmp, dy, g, h_prev, hn, dgh, dgn, N, H, one)``: the gradient
+    reaching h_t is ``dh + tmp + dy`` (``dh`` is z * dh_{t+1} from the previous call,
+    ``tmp`` the hidden-side GEMM's part; zeros and dh_n at the last step). Writes the
+    hidden-side gate gradients into ``dgh`` (N, 3H) and the input-side n gradient into
+    ``dgn``; leaves z * dL/dh_t in ``dh``, to which the caller adds ``dgh @ W_hh``.
+    """
+    return _get(("gru", np.dtype(dtype)) if enabled() else None)
+
+
+_BUILD = {"lstm": _checked(_build_lstm), "gru": _checked(_build_gru)}
 
 
 def exp(x):

@@ -1,4 +1,5 @@
-"""The fused Numba kernels of the LSTM (glassnet.jit) against the NumPy code they replace."""
+"""The fused Numba kernels of the LSTM and GRU (glassnet.jit) against the NumPy code they
+replace."""
 import os
 import subprocess
 import sys
@@ -21,74 +22,86 @@ def kernels_on():
     jit.set_enabled(prev)
 
 
-def _lstm_run(enabled, dtype, reverse, T=7, N=5, I=4, H=6, seed=0, nan_at=None):
-    """Outputs and all gradients of one LSTMFunction call, kernels on or off."""
+def _lstm_run(enabled, dtype, reverse, T=7, N=5, I=4, H=6, seed=0, nan_at=None, kind="lstm"):
+    """Outputs and all gradients of one LSTMFunction (or GRUFunction) call, kernels on or
+    off."""
     rng = np.random.default_rng(seed)
-    arrays = [rng.standard_normal((T, N, I)), rng.standard_normal((N, H)) * 0.5,
-              rng.standard_normal((N, H)) * 0.5, rng.standard_normal((4 * H, I)) * 0.7,
-              rng.standard_normal((4 * H, H)) * 0.7, rng.standard_normal(4 * H) * 0.5,
-              rng.standard_normal(4 * H) * 0.5]
+    G = 4 if kind == "lstm" else 3
+    arrays = [rng.standard_normal((T, N, I))] + [rng.standard_normal((N, H)) * 0.5
+                                                 for _ in range(G - 2)]
+    arrays += [rng.standard_normal((G * H, I)) * 0.7, rng.standard_normal((G * H, H)) * 0.7,
+               rng.standard_normal(G * H) * 0.5, rng.standard_normal(G * H) * 0.5]
     if nan_at is not None:
         arrays[0][nan_at] = np.nan
     ts = [gn.Tensor(a.astype(dtype), requires_grad=True) for a in arrays]
     prev = jit.set_enabled(enabled)
     try:
-        y, hn, cn = R.LSTMFunction.apply(*ts, reverse=reverse)
-        w = [rng.standard_normal(o.shape).astype(dtype) for o in (y, hn, cn)]
-        ((y * w[0]).sum() + (hn * w[1]).sum() + (cn * w[2]).sum()).backward()
+        fn = R.LSTMFunction if kind == "lstm" else R.GRUFunction
+        outs = fn.apply(*ts, reverse=reverse)
+        w = [rng.standard_normal(o.shape).astype(dtype) for o in outs]
+        sum((o * wi).sum() for o, wi in zip(outs, w)).backward()
     finally:
         jit.set_enabled(prev)
-    return [y.data, hn.data, cn.data] + [t.grad.data for t in ts]
+    return [o.data for o in outs] + [t.grad.data for t in ts]
 
 
 @needs_numba
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 3e-6)])
 @pytest.mark.parametrize("reverse", [False, True])
-def test_kernels_match_the_numpy_code(dtype, tol, reverse):
+def test_kernels_match_the_numpy_code(kind, dtype, tol, reverse):
     # N = 5 and H = 6: no multiple of the 8-wide vectors, so the loop tails run too
-    fused = _lstm_run(True, dtype, reverse)
-    plain = _lstm_run(False, dtype, reverse)
+    fused = _lstm_run(True, dtype, reverse, kind=kind)
+    plain = _lstm_run(False, dtype, reverse, kind=kind)
     for a, b in zip(fused, plain):
         assert a.dtype == dtype
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
 
 @needs_numba
-def test_kernels_are_used_when_on_and_not_when_off(kernels_on, monkeypatch):
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_kernels_are_used_when_on_and_not_when_off(kernels_on, monkeypatch, kind):
     calls = []
-    real = jit.lstm_kernels(np.float64)
+    real = (jit.lstm_kernels if kind == "lstm" else jit.gru_kernels)(np.float64)
 
     def spy(name, fn):
         def wrapped(*a):
             calls.append(name)
             return fn(*a)
         return wrapped
-    monkeypatch.setitem(jit._kernels, np.dtype(np.float64), jit.LSTMKernels(
+    monkeypatch.setitem(jit._kernels, (kind, np.dtype(np.float64)), type(real)(
         spy("forward", real.forward_step), spy("backward", real.backward_step), real.one))
-    _lstm_run(True, np.float64, False, T=3)
+    _lstm_run(True, np.float64, False, T=3, kind=kind)
     assert calls == ["forward"] * 3 + ["backward"] * 3
     calls.clear()
-    _lstm_run(False, np.float64, False, T=3)
+    _lstm_run(False, np.float64, False, T=3, kind=kind)
     assert calls == []
     # a mask (variable lengths) runs the NumPy code
+    G = 4 if kind == "lstm" else 3
     x = np.random.default_rng(0).standard_normal((3, 2, 4))
-    w = np.random.default_rng(1).standard_normal((24, 4)), np.zeros((24, 6))
-    R.lstm(gn.Tensor(x), None, None, *w, lengths=np.array([3, 1]))
+    w = np.random.default_rng(1).standard_normal((G * 6, 4)), np.zeros((G * 6, 6))
+    if kind == "lstm":
+        R.lstm(gn.Tensor(x), None, None, *w, lengths=np.array([3, 1]))
+    else:
+        R.gru(gn.Tensor(x), None, *w, lengths=np.array([3, 1]))
     assert calls == []
 
 
 @needs_numba
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
 @pytest.mark.parametrize("reverse", [False, True])
-def test_fused_lstm_gradcheck_float64(kernels_on, reverse):
+def test_fused_gradcheck_float64(kernels_on, kind, reverse):
     rng = np.random.default_rng(3)
     T, N, I, H = 4, 3, 2, 3
-    args = [rng.standard_normal((T, N, I)), rng.standard_normal((N, H)) * 0.5,
-            rng.standard_normal((N, H)) * 0.5, rng.standard_normal((4 * H, I)) * 0.6,
-            rng.standard_normal((4 * H, H)) * 0.6, rng.standard_normal(4 * H) * 0.4,
-            rng.standard_normal(4 * H) * 0.4]
-    assert jit.lstm_kernels(np.float64) is not None
-    for k in range(3):
-        gn.gradcheck(lambda *a, k=k: R.LSTMFunction.apply(*a, reverse=reverse)[k], args)
+    G = 4 if kind == "lstm" else 3
+    args = [rng.standard_normal((T, N, I))] + [rng.standard_normal((N, H)) * 0.5
+                                               for _ in range(G - 2)]
+    args += [rng.standard_normal((G * H, I)) * 0.6, rng.standard_normal((G * H, H)) * 0.6,
+             rng.standard_normal(G * H) * 0.4, rng.standard_normal(G * H) * 0.4]
+    fn = R.LSTMFunction if kind == "lstm" else R.GRUFunction
+    assert (jit.lstm_kernels if kind == "lstm" else jit.gru_kernels)(np.float64) is not None
+    for k in range(G - 1):     # every output: the sequence, h_n (and c_n)
+        gn.gradcheck(lambda *a, k=k: fn.apply(*a, reverse=reverse)[k], args)
 
 
 @needs_numba

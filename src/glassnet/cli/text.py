@@ -113,8 +113,8 @@ def run(args) -> int:
         print(f"glassnet: {cell} language model on {source}: {len(text)} characters "
               f"({n_train} train, last 10% validation), vocabulary {model.vocab_size}, "
               f"{model.num_parameters()} parameters -> {out}", file=sys.stderr)
-        if cell == "lstm" and not jit.available():
-            print("(LSTM step in NumPy; pip install \"glassnet[jit]\" for compiled step "
+        if cell in ("lstm", "gru") and not jit.available():
+            print(f"({cell.upper()} step in NumPy; pip install \"glassnet[jit]\" for compiled step "
                   "kernels, 1.2-1.3x faster training)", file=sys.stderr)
     bar, cb = _progress(steps_per_epoch * epochs, verbose)
     t0 = time.perf_counter()

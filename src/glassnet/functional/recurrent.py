@@ -478,8 +478,17 @@ class GRUFunction(Function):
         m, nm = _float_mask(mask, T, N, dt)
         gh = np.empty((N, 3 * H), dtype=dt)
         tmp = np.empty((N, H), dtype=dt)
-        with np.errstate(over="ignore"):
+        kern = jit.gru_kernels(dt) if m is None and type(x) is np.ndarray else None
+        if kern is not None:        # one compiled call per step does all the elementwise work
+            step, one = kern.forward_step, kern.one
+            Gf, Sf, HNf = G.reshape(T, -1), S.reshape(T + 1, -1), HN.reshape(T, -1)
+            ghf = gh.reshape(-1)
+            bhf = np.zeros(3 * H, dtype=dt) if bh is None else np.ascontiguousarray(bh)
             for t in steps:
+                np.matmul(S[prev(t)], whT, out=gh)
+                step(Gf[t], ghf, bhf, Sf[prev(t)], HNf[t], Sf[new(t)], N, H, one)
+        with np.errstate(over="ignore"):
+            for t in (steps if kern is None else ()):   # the NumPy step loop
                 g = G[t]
                 hp = S[prev(t)]
                 np.matmul(hp, whT, out=gh)
@@ -513,10 +522,39 @@ class GRUFunction(Function):
         return Y, S[new(steps[-1])]
 
     def backward(self, dy, dhn):
-        G, S, HN, m, nm, w_hh = self.G, self.S, self.HN, self.m, self.nm, self.w_hh
+        G, S, HN, m = self.G, self.S, self.HN, self.m
         T, N, H3 = G.shape
         H = H3 // 3
         P, _ = _split_states(S, self.reverse)
+        dGh = np.empty((T, N, 3 * H), dtype=G.dtype)   # gradients of the hidden-side sums
+        dGn = np.empty((T, N, H), dtype=G.dtype)       # input-side n gradient
+        dh = np.array(dhn, dtype=G.dtype, copy=True)
+        kern = jit.gru_kernels(G.dtype) if m is None and type(G) is np.ndarray else None
+        if kern is not None:        # one compiled call per step does all the elementwise work
+            step, one = kern.backward_step, kern.one
+            dyc = np.ascontiguousarray(dy, dtype=G.dtype)
+            prev, _, steps = _layout(T, self.reverse)
+            Gf, Sf, HNf = G.reshape(T, -1), S.reshape(T + 1, -1), HN.reshape(T, -1)
+            dyf, dGhf, dGnf = dyc.reshape(T, -1), dGh.reshape(T, -1), dGn.reshape(T, -1)
+            dhf, tmp = dh.reshape(-1), np.zeros((N, H), dtype=G.dtype)
+            tmpf = tmp.reshape(-1)
+            for t in reversed(steps):   # backward walks the steps in reverse order
+                step(dhf, tmpf, dyf[t], Gf[t], Sf[prev(t)], HNf[t], dGhf[t], dGnf[t], N, H, one)
+                np.matmul(dGh[t], self.w_hh, out=tmp)
+            dh += tmp
+        else:
+            self._numpy_steps(dy, dh, dGh, dGn, P)
+        dGi = dGh.copy()
+        dGi[:, :, 2 * H:] = dGn
+        dx, dwi, dwh, dbi, dbh = _weight_grads(self, dGi, P, self.x, dG_hh=dGh)
+        return (dx, (dh if self.needs_input_grad[1] else None), dwi, dwh, dbi,
+                dbh)[:len(self.needs_input_grad)]
+
+    def _numpy_steps(self, dy, dh, dGh, dGn, P):
+        """The step loop of backward in NumPy (with masks, or without Numba)."""
+        G, HN, m, nm, w_hh = self.G, self.HN, self.m, self.nm, self.w_hh
+        T, N, H3 = G.shape
+        H = H3 // 3
         r, z, n = G[:, :, :H], G[:, :, H:2 * H], G[:, :, 2 * H:]
         # local derivatives of all steps at once
         Dz = P - n
@@ -532,9 +570,6 @@ class GRUFunction(Function):
         R = np.ascontiguousarray(r)
         if m is not None:
             dy = dy * m
-        dGh = np.empty((T, N, 3 * H), dtype=G.dtype)   # gradients of the hidden-side sums
-        dGn = np.empty((T, N, H), dtype=G.dtype)       # input-side n gradient
-        dh = np.array(dhn, dtype=G.dtype, copy=True)
         tmp = np.empty_like(dh)
         keep = np.empty_like(dh) if m is not None else None
         _, _, steps = _layout(T, self.reverse)
@@ -554,11 +589,6 @@ class GRUFunction(Function):
             dh += tmp
             if m is not None:
                 dh += keep
-        dGi = dGh.copy()
-        dGi[:, :, 2 * H:] = dGn
-        dx, dwi, dwh, dbi, dbh = _weight_grads(self, dGi, P, self.x, dG_hh=dGh)
-        return (dx, (dh if self.needs_input_grad[1] else None), dwi, dwh, dbi,
-                dbh)[:len(self.needs_input_grad)]
 
 
 # --------------------------------------------------------------- public API
