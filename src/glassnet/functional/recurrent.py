@@ -9,7 +9,10 @@ The work is arranged for speed:
   nonlinearities in place on one buffer;
 * backward is hand-written backpropagation through time: the loop over steps
   only carries dh (and dc), and the weight gradients dW_ih, dW_hh and the input
-  gradient dx are each one GEMM over all steps after the loop.
+  gradient dx are each one GEMM over all steps after the loop;
+* with Numba installed, the elementwise work of each LSTM or GRU step, forward and
+  backward, is one compiled call (:mod:`glassnet.jit`); the NumPy code beside it runs
+  otherwise and for masked batches.
 
 Weights and gate order follow PyTorch: W_ih is (G*H, I), W_hh is (G*H, H), the
 LSTM stacks gates i, f, g, o and the GRU r, z, n.
@@ -487,29 +490,30 @@ class GRUFunction(Function):
             for t in steps:
                 np.matmul(S[prev(t)], whT, out=gh)
                 step(Gf[t], ghf, bhf, Sf[prev(t)], HNf[t], Sf[new(t)], N, H, one)
-        with np.errstate(over="ignore"):
-            for t in (steps if kern is None else ()):   # the NumPy step loop
-                g = G[t]
-                hp = S[prev(t)]
-                np.matmul(hp, whT, out=gh)
-                if bh is not None:
-                    gh += bh
-                rz = g[:, :2 * H]
-                rz += gh[:, :2 * H]
-                _sigmoid_neg_(rz)
-                HN[t] = gh[:, 2 * H:]
-                n = g[:, 2 * H:]
-                np.multiply(rz[:, :H], HN[t], out=tmp)
-                n += tmp
-                np.tanh(n, out=n)
-                h = S[new(t)]
-                np.subtract(hp, n, out=h)
-                h *= rz[:, H:]
-                h += n
-                if m is not None:
-                    h *= m[t]
-                    np.multiply(hp, nm[t], out=tmp)
-                    h += tmp
+        else:
+            with np.errstate(over="ignore"):
+                for t in steps:
+                    g = G[t]
+                    hp = S[prev(t)]
+                    np.matmul(hp, whT, out=gh)
+                    if bh is not None:
+                        gh += bh
+                    rz = g[:, :2 * H]
+                    rz += gh[:, :2 * H]
+                    _sigmoid_neg_(rz)
+                    HN[t] = gh[:, 2 * H:]
+                    n = g[:, 2 * H:]
+                    np.multiply(rz[:, :H], HN[t], out=tmp)
+                    n += tmp
+                    np.tanh(n, out=n)
+                    h = S[new(t)]
+                    np.subtract(hp, n, out=h)
+                    h *= rz[:, H:]
+                    h += n
+                    if m is not None:
+                        h *= m[t]
+                        np.multiply(hp, nm[t], out=tmp)
+                        h += tmp
         P, Y = _split_states(S, reverse)
         if m is not None:
             # the output of a padded step is zero; recompute the unmasked new state
