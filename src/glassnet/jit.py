@@ -57,8 +57,10 @@ def _load_numba():
 
 
 def available() -> bool:
-    """True when Numba can be imported (the kernels may still be turned off)."""
-    return bool(_load_numba())
+    """True when Numba can be imported and compiles (``NUMBA_DISABLE_JIT=1`` would run the
+    kernels as slow Python); the kernels may still be turned off."""
+    nb = _load_numba()
+    return bool(nb) and not getattr(nb.config, "DISABLE_JIT", False)
 
 
 def enabled() -> bool:

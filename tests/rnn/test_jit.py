@@ -146,10 +146,12 @@ def test_switches_off_with_set_enabled_and_the_environment():
     finally:
         jit.set_enabled(prev)
     assert jit.lstm_kernels(np.int64) is None
-    env = dict(os.environ, GLASSNET_JIT="0")
-    out = subprocess.run([sys.executable, "-c", "from glassnet import jit; print(jit.enabled())"],
-                         env=env, capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
+    for var, value in (("GLASSNET_JIT", "0"), ("NUMBA_DISABLE_JIT", "1")):
+        env = dict(os.environ, **{var: value})
+        out = subprocess.run([sys.executable, "-c",
+                              "from glassnet import jit; print(jit.enabled())"],
+                             env=env, capture_output=True, text=True, check=True).stdout
+        assert out.strip() == "False", var
     if not jit.available():
         assert jit.lstm_kernels(np.float32) is None
         with pytest.raises(ImportError, match="glassnet\\[jit\\]"):
