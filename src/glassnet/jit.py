@@ -36,8 +36,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["available", "enabled", "set_enabled", "lstm_kernels", "LSTMKernels", "gru_kernels",
-           "GRUKernels", "exp"]
+__all__ = ["available", "enabled", "set_enabled", "StepKernels", "lstm_kernels", "gru_kernels",
+           "exp"]
 
 _lock = threading.Lock()
 _numba = None            # the module, False when it cannot be imported, None before trying
@@ -77,15 +77,15 @@ def set_enabled(flag: bool) -> bool:
     return prev
 
 
-class LSTMKernels(NamedTuple):
-    """The fused LSTM step kernels; pass ``one`` (1 in the arrays' dtype) last."""
+class StepKernels(NamedTuple):
+    """A recurrent cell's fused step kernels; pass ``one`` (1 in the arrays' dtype) last."""
     forward_step: object
     backward_step: object
     one: object
 
 
 def lstm_kernels(dtype):
-    """The fused LSTM step kernels for arrays of ``dtype`` (:class:`LSTMKernels`), or None
+    """The fused LSTM step kernels for arrays of ``dtype`` (:class:`StepKernels`), or None
     when Numba is missing, the kernels are turned off or the dtype is not float32/64
     (then use NumPy).
 
@@ -105,18 +105,20 @@ def lstm_kernels(dtype):
     step's gradients) into the columns from ``col`` of ``dG`` (4H, M): the copy of the
     last step is left to the caller.
     """
-    return _get(("lstm", np.dtype(dtype)) if enabled() else None)
+    return _get("lstm", dtype)
 
 
-def _get(key):
-    if key is None or key[1] not in (np.float32, np.float64):
+def _get(cell, dtype):
+    dtype = np.dtype(dtype)
+    if not enabled() or dtype not in (np.float32, np.float64):
         return None
+    key = (cell, dtype)
     k = _kernels.get(key)
     if k is None:
         with _lock:
             k = _kernels.get(key)
             if k is None:
-                k = _kernels[key] = _BUILD[key[0]](key[1])
+                k = _kernels[key] = _BUILD[cell](dtype)
     return k or None
 
 
@@ -142,7 +144,7 @@ _PRE = np.array([0.5, -1.0, 2.0, 0.0, -0.5, 1.0, 0.25, -2.0])   # smoke-test pre
 
 def _build_lstm(dtype):
     from . import _jit_kernels as K  # noqa: PLC0415  (needs numba)
-    k = LSTMKernels(K.lstm_forward_step, K.lstm_backward_step, dtype.type(1))
+    k = StepKernels(K.lstm_forward_step, K.lstm_backward_step, dtype.type(1))
     H, N, M = 1, 2, 4                  # one tiny step each way, checked against NumPy
     g = _PRE.astype(dtype)
     cp = np.array([0.5, -0.25], dtype=dtype)
@@ -162,7 +164,7 @@ def _build_lstm(dtype):
 
 def _build_gru(dtype):
     from . import _jit_kernels as K  # noqa: PLC0415  (needs numba)
-    k = GRUKernels(K.gru_forward_step, K.gru_backward_step, dtype.type(1))
+    k = StepKernels(K.gru_forward_step, K.gru_backward_step, dtype.type(1))
     N, H = 1, 2                        # one tiny step each way, checked against NumPy
     g, gh = _PRE[:6].astype(dtype), _PRE[2:].astype(dtype)
     bh, hp = np.zeros(6, dtype), np.array([0.5, -0.25], dtype=dtype)
@@ -179,15 +181,8 @@ def _build_gru(dtype):
     return k
 
 
-class GRUKernels(NamedTuple):
-    """The fused GRU step kernels; pass ``one`` (1 in the arrays' dtype) last."""
-    forward_step: object
-    backward_step: object
-    one: object
-
-
 def gru_kernels(dtype):
-    """The fused GRU step kernels for arrays of ``dtype`` (:class:`GRUKernels`), or None
+    """The fused GRU step kernels for arrays of ``dtype`` (:class:`StepKernels`), or None
     (then use NumPy), under the same rules as :func:`lstm_kernels`.
 
     Arrays are flat views of C-ordered, batch-major arrays: gates (N, 3H) in the order
@@ -204,7 +199,7 @@ def gru_kernels(dtype):
     hidden-side gate gradients into ``dgh`` (N, 3H) and the input-side n gradient into
     ``dgn``; leaves z * dL/dh_t in ``dh``, to which the caller adds ``dgh @ W_hh``.
     """
-    return _get(("gru", np.dtype(dtype)) if enabled() else None)
+    return _get("gru", dtype)
 
 
 _BUILD = {"lstm": _checked(_build_lstm), "gru": _checked(_build_gru)}

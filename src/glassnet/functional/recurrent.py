@@ -293,7 +293,6 @@ class LSTMFunction(Function):
         m, nm = _float_mask(mask, T, N, dt)
         if m is not None:
             m, nm = m.reshape(T, 1, N), nm.reshape(T, 1, N)
-        ig = np.empty((H, N), dtype=dt)
         kern = jit.lstm_kernels(dt) if m is None and type(x) is np.ndarray else None
         if kern is not None:        # one compiled call per step does all the elementwise work
             step, one = kern.forward_step, kern.one
@@ -305,6 +304,7 @@ class LSTMFunction(Function):
                 np.matmul(W, Z[:, p * N:(p + 1) * N], out=Gs[t])
                 step(Gf[t], Cf[p], Cf[q], TCf[t], Zhf, N, M, q * N, one)
         else:
+            ig = np.empty((H, N), dtype=dt)
             with np.errstate(over="ignore"):
                 for t in steps:
                     p, q = prev(t), new(t)
