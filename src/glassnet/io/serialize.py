@@ -181,7 +181,7 @@ def write_file(path, tensors: dict, meta: dict, who="save") -> Path:
     p = _path(path, who)
     arrays = {k: np.require(v, requirements="C") for k, v in tensors.items()}
     meta = dict(meta, format=FORMAT, sha256=_digest(arrays))
-    from .. import __version__
+    from .._version import __version__
     meta.setdefault("glassnet_version", __version__)
     _atomic_write(p, lambda tmp: save_file(arrays, tmp, metadata={"glassnet": json.dumps(meta)}))
     return p
