@@ -32,7 +32,7 @@ from . import models  # noqa: F401
 from . import inspect  # noqa: F401
 from . import selection  # noqa: F401
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: F401
 
 float32 = "float32"
 float64 = "float64"

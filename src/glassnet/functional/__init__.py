@@ -11,4 +11,7 @@ from .pooling import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
+from .upsample import *  # noqa: F401,F403
+from .penalties import *  # noqa: F401,F403
 from . import math, activations, losses, dropout, conv, pooling, normalization, recurrent, embedding  # noqa: F401,E501
+from . import upsample, penalties  # noqa: F401

@@ -23,6 +23,10 @@ from ..nn.module import Module
 FORMAT = "glassnet-model/1"
 _REGISTRY: dict[str, type] = {}
 _CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
+# classes that moved to another module: files written before the move name the old place
+_MOVED = {f"glassnet.models.autoencoder.{c}": f"glassnet.models.{m}.{c}" for m, c in (
+    ("stacked_autoencoder", "StackedAutoencoder"), ("conv_autoencoder", "ConvAutoencoder"),
+    ("anomaly", "AnomalyDetector"))}
 
 
 class ModelFileError(ValueError):
@@ -99,6 +103,7 @@ def architecture(model: Module) -> dict:
 def _resolve(name: str) -> type:
     if name in _REGISTRY:
         return _REGISTRY[name]
+    name = _MOVED.get(name, name)
     mod, _, qual = name.rpartition(".")
     if not (mod == "glassnet" or mod.startswith("glassnet.")):
         raise ModelFileError(f"load: the file names class {name!r}, which is neither part of "
@@ -181,7 +186,7 @@ def write_file(path, tensors: dict, meta: dict, who="save") -> Path:
     p = _path(path, who)
     arrays = {k: np.require(v, requirements="C") for k, v in tensors.items()}
     meta = dict(meta, format=FORMAT, sha256=_digest(arrays))
-    from .. import __version__
+    from .._version import __version__
     meta.setdefault("glassnet_version", __version__)
     _atomic_write(p, lambda tmp: save_file(arrays, tmp, metadata={"glassnet": json.dumps(meta)}))
     return p

@@ -9,22 +9,14 @@ from __future__ import annotations
 from .perceptron import Perceptron
 from .mlp import MLP
 from .cnn import LeNet, SmallVGG
+from .charlm import CharLM
+from .sequence import SequenceClassifier
+from .autoencoder import Autoencoder, DenoisingAutoencoder
+from .stacked_autoencoder import StackedAutoencoder
+from .conv_autoencoder import ConvAutoencoder
+from .anomaly import AnomalyDetector
+from .pretrain import greedy_pretrain
 
-__all__ = ["Perceptron", "MLP", "LeNet", "SmallVGG"]
-
-# Models of other capabilities (recurrent, autoencoders) join here as they land.
-for _name, _names in (("charlm", ("CharLM",)), ("sequence", ("SequenceClassifier",)),
-                      ("autoencoder", ("Autoencoder", "DenoisingAutoencoder",
-                                       "StackedAutoencoder", "ConvAutoencoder",
-                                       "AnomalyDetector")),
-                      ("pretrain", ("greedy_pretrain",))):
-    try:
-        _mod = __import__(f"{__name__}.{_name}", fromlist=list(_names))
-    except ModuleNotFoundError as _e:
-        if _e.name != f"{__name__}.{_name}":
-            raise
-        continue
-    for _n in _names:
-        if hasattr(_mod, _n):
-            globals()[_n] = getattr(_mod, _n)
-            __all__.append(_n)
+__all__ = ["Perceptron", "MLP", "LeNet", "SmallVGG", "CharLM", "SequenceClassifier",
+           "Autoencoder", "DenoisingAutoencoder", "StackedAutoencoder", "ConvAutoencoder",
+           "AnomalyDetector", "greedy_pretrain"]

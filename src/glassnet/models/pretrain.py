@@ -17,7 +17,8 @@ import numpy as np
 from .. import nn
 from ..autograd import Tensor, no_grad
 from ..nn.module import Module
-from .autoencoder import Autoencoder, DenoisingAutoencoder, _check_noise
+from .autoencoder import Autoencoder, DenoisingAutoencoder
+from .noise import check_noise
 
 __all__ = ["greedy_pretrain", "linear_stack"]
 
@@ -133,7 +134,7 @@ def greedy_pretrain(model, X, n_layers=None, decoders=None, epochs=5, batch_size
     losses, outs = _per_level(loss, n, "loss"), _per_level(output_activation, n,
                                                             "output_activation")
     for d in denoise:
-        _check_noise(noise, d, "greedy_pretrain")
+        check_noise(noise, d, "greedy_pretrain")
     H = _run(prefix, np.asarray(X))
     V = None if validation is None else _run(prefix, np.asarray(validation))
     histories = []

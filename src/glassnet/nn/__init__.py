@@ -10,6 +10,8 @@ from .dropout import *  # noqa: F401,F403
 from .regularization import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .upsample import *  # noqa: F401,F403
+from .reshape import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .residual import *  # noqa: F401,F403
 from . import kernels  # noqa: F401

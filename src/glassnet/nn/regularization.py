@@ -9,7 +9,9 @@ so ``l2_penalty(model, lam)`` adds the same gradient as ``SGD(weight_decay=2 * l
 Biases (parameters whose name ends with "bias", and every 1-D parameter such as
 BatchNorm scales or PReLU slopes) are left out unless ``include_bias=True``.
 
-Each penalty is a callable ``model -> scalar Tensor``, so a Trainer can take
+The penalty Functions themselves (ElasticPenalty, ActivityPenalty) are in
+glassnet.functional.penalties; this module decides what they apply to. Each penalty is a
+callable ``model -> scalar Tensor``, so a Trainer can take
 ``regularizers=[WeightPenalty(l2=1e-4), activity_penalty]``; by hand::
 
     loss = loss_fn(model(x), y) + l2_penalty(model, 1e-4)
@@ -18,70 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..functional.penalties import activation_penalty, elastic_penalty
 from .module import Module
 
 __all__ = ["l1_penalty", "l2_penalty", "WeightPenalty", "ActivityRegularization",
            "activity_penalty", "penalized_parameters"]
-
-
-class ElasticPenalty(Function):
-    """P = l1 * sum_k sum |p_k| + l2 * sum_k sum p_k^2 over all inputs, one node.
-
-    dP/dp_k = l1 sign(p_k) + 2 l2 p_k.
-    """
-
-    def forward(self, *ps, l1=0.0, l2=0.0):
-        self.ps, self.l1, self.l2 = ps, l1, l2
-        total = 0.0
-        for p in ps:  # a loop over parameter tensors, each reduced in one vectorised pass
-            if l1:
-                total += l1 * float(np.abs(p).sum())
-            if l2:
-                flat = p.reshape(-1)
-                total += l2 * float(np.dot(flat, flat))
-        return np.asarray(total, dtype=ps[0].dtype)
-
-    def backward(self, g):
-        out = []
-        for p, need in zip(self.ps, self.needs_input_grad):
-            if not need:
-                out.append(None)
-                continue
-            d = None
-            if self.l1:
-                d = (self.l1 * g) * np.sign(p)
-            if self.l2:
-                t = (2 * self.l2 * g) * p
-                d = t if d is None else d + t
-            out.append(d.astype(p.dtype, copy=False))
-        return tuple(out)
-
-
-class ActivityPenalty(Function):
-    """P = (l1 sum |x| + l2 sum x^2) / N for activations x of batch size N
-    (per-sample sums, averaged over the batch);  dP/dx = (l1 sign(x) + 2 l2 x) / N."""
-
-    def forward(self, x, l1=0.0, l2=0.0):
-        n = x.shape[0] if x.ndim else 1
-        self.x, self.l1, self.l2, self.n = x, l1, l2, max(n, 1)
-        total = 0.0
-        if l1:
-            total += l1 * float(np.abs(x).sum())
-        if l2:
-            flat = x.reshape(-1)
-            total += l2 * float(np.dot(flat, flat))
-        return np.asarray(total / self.n, dtype=x.dtype)
-
-    def backward(self, g):
-        x = self.x
-        d = np.zeros_like(x)
-        if self.l1:
-            d += (self.l1 * g / self.n) * np.sign(x)
-        if self.l2:
-            d += (2 * self.l2 * g / self.n) * x
-        return d
 
 
 def _is_bias(name, p):
@@ -108,7 +52,7 @@ def _penalty(model, l1, l2, include_bias, who):
     ps = penalized_parameters(model, include_bias)
     if not ps or (l1 == 0 and l2 == 0):
         return _zero(model)
-    return ElasticPenalty.apply(*ps, l1=float(l1), l2=float(l2))
+    return elastic_penalty(*ps, l1=l1, l2=l2)
 
 
 def l1_penalty(model: Module, weight_decay: float, include_bias: bool = False) -> Tensor:
@@ -167,7 +111,7 @@ class ActivityRegularization(Module):
 
     def forward(self, x):
         if self.l1 or self.l2:
-            self.penalty = ActivityPenalty.apply(x, l1=self.l1, l2=self.l2)
+            self.penalty = activation_penalty(x, l1=self.l1, l2=self.l2)
         else:
             self.penalty = None
         return x

@@ -1,40 +1,22 @@
-"""Autoencoder, DenoisingAutoencoder, ConvAutoencoder: maps, tied weights, corruption,
-the Upsample Function, training through the Trainer, save/load."""
+"""Autoencoder, DenoisingAutoencoder (models/autoencoder.py): maps, tied weights, corruption
+while training, training through the Trainer, save/load of every kind (the corruption itself
+is tested in test_noise.py, the convolutional one in test_conv_autoencoder.py)."""
 import numpy as np
 import pytest
 
 import glassnet as gn
 from glassnet import data, io, nn
 from glassnet.autograd.gradcheck import numerical_grad
-from glassnet.models import Autoencoder, ConvAutoencoder, DenoisingAutoencoder
-from glassnet.models.autoencoder import TiedLinear, Upsample, corrupt, upsample_nearest
+from glassnet.models import (AnomalyDetector, Autoencoder, ConvAutoencoder, DenoisingAutoencoder,
+                             StackedAutoencoder)
+from glassnet.models.autoencoder import TiedLinear
+from glassnet.models.noise import corrupt
 
 
 @pytest.fixture(scope="module")
 def digits():
     X, y = data.load_digits()
     return (X / 16.0).astype(np.float32), y
-
-
-# ------------------------------------------------------------------ Upsample
-def test_upsample_gradcheck():
-    x = np.random.default_rng(0).standard_normal((2, 3, 3, 4))
-    gn.gradcheck(lambda t: upsample_nearest(t, 2), [x])
-    gn.gradcheck(lambda t: upsample_nearest(t, (1, 3)), [x])
-
-
-def test_upsample_matches_torch(torch):
-    x = np.random.default_rng(1).standard_normal((2, 3, 5, 4)).astype(np.float32)
-    ours = Upsample(2)(x).data
-    ref = torch.nn.functional.interpolate(torch.tensor(x), scale_factor=2, mode="nearest")
-    np.testing.assert_array_equal(ours, ref.numpy())
-
-
-def test_upsample_rejects_bad_input():
-    with pytest.raises(ValueError, match="scale_factor"):
-        upsample_nearest(gn.randn(1, 1, 2, 2), 1.5)
-    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
-        upsample_nearest(gn.randn(2, 2), 2)
 
 
 # ------------------------------------------------------------------ plain / tied
@@ -145,29 +127,6 @@ def test_constructor_errors():
         ConvAutoencoder(1, 10)
 
 
-# ------------------------------------------------------------------ corruption
-def test_corruption_statistics():
-    X = np.full((400, 250), 0.5, np.float32)
-    m = corrupt(X, "mask", 0.3, seed=0)
-    assert abs((m == 0).mean() - 0.3) < 0.01 and set(np.unique(m)) == {0.0, 0.5}
-    g = corrupt(X, "gaussian", 0.2, seed=0)
-    assert abs((g - X).std() - 0.2) < 0.005 and abs((g - X).mean()) < 0.005
-    s = corrupt(X, "salt_pepper", 0.4, seed=0)
-    assert abs((s == 0).mean() - 0.2) < 0.01 and abs((s == 1).mean() - 0.2) < 0.01
-    assert abs((s == 0.5).mean() - 0.6) < 0.01
-    np.testing.assert_array_equal(corrupt(X, "mask", 0.3, seed=5), corrupt(X, "mask", 0.3,
-                                                                          seed=5))
-    assert X.min() == 0.5   # the input is not modified
-
-
-def test_corruption_keeps_gradient():
-    x = gn.tensor(np.ones((3, 8)), requires_grad=True)
-    gn.manual_seed(0)
-    y = corrupt(x, "mask", 0.5)
-    y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, (y.data != 0).astype(float))
-
-
 def test_denoising_corrupts_only_in_training(digits):
     X = digits[0][:64]
     dae = DenoisingAutoencoder(64, 16, noise="mask", noise_level=0.5)
@@ -201,20 +160,6 @@ def test_fit_goes_through_trainer_and_learns(digits):
     assert after < 0.35 * before
 
 
-def test_conv_autoencoder_flat_and_image_inputs(digits):
-    X = digits[0][:200]
-    cae = ConvAutoencoder(1, 8, channels=[4, 4], code=8, noise_level=0.2)
-    assert cae(X.reshape(-1, 1, 8, 8)).shape == (200, 1, 8, 8)
-    assert cae(X).shape == (200, 64)
-    with pytest.raises(ValueError, match=r"expected input \(N, 1, 8, 8\)"):
-        cae(np.zeros((2, 1, 7, 7), np.float32))
-    cae.eval()
-    np.testing.assert_allclose(cae.reconstruct(X).reshape(200, 1, 8, 8),
-                               cae.reconstruct(X.reshape(-1, 1, 8, 8)), rtol=1e-6)
-    hist = cae.fit(X, epochs=6, batch_size=32, lr=3e-3, seed=0)
-    assert hist["loss"][-1] < hist["loss"][0]
-
-
 @pytest.mark.parametrize("make", [
     lambda: Autoencoder(64, [16, 8], tied=True, loss="bce"),
     lambda: DenoisingAutoencoder(64, 16, noise="salt_pepper", noise_level=0.1),
@@ -234,11 +179,35 @@ def test_save_load_round_trip(make, digits, tmp_path):
         assert m2.decoder[0].weight is m2.encoder[2].weight
 
 
-def test_encode_decode_use_evaluation_mode(digits):
-    X = digits[0][:40]
-    cae = ConvAutoencoder(1, 8, channels=[4, 2], code=6, batch_norm=True, noise_level=0.3)
-    cae.fit(X, epochs=1, batch_size=20)
-    cae.train()
-    z = cae.decode(cae.encode(X))        # BatchNorm running statistics, no corruption
-    assert cae.training                  # the mode is restored
-    np.testing.assert_allclose(z.reshape(40, -1), cae.reconstruct(X), rtol=1e-5, atol=1e-6)
+def _rename_classes(spec, old_module):
+    """The architecture ``spec`` as a file written before the split names it: the classes
+    now in stacked_autoencoder, conv_autoencoder and anomaly under models.autoencoder."""
+    if isinstance(spec, dict):
+        spec = {k: _rename_classes(v, old_module) for k, v in spec.items()}
+        if isinstance(spec.get("class"), str) and spec["class"].startswith("glassnet.models."):
+            mod, _, cls = spec["class"].rpartition(".")
+            if mod in ("glassnet.models.stacked_autoencoder", "glassnet.models.conv_autoencoder",
+                       "glassnet.models.anomaly"):
+                spec["class"] = f"{old_module}.{cls}"
+        return spec
+    return [_rename_classes(v, old_module) for v in spec] if isinstance(spec, list) else spec
+
+
+@pytest.mark.parametrize("make", [
+    lambda: StackedAutoencoder([64, 16, 8], denoise=0.2),
+    lambda: ConvAutoencoder(1, 8, channels=[4, 2], code=6),
+    lambda: AnomalyDetector(Autoencoder(64, 8), threshold=0.5),
+])
+def test_files_written_before_the_split_still_load(make, digits, tmp_path):
+    from glassnet.io import serialize
+    X = digits[0][:20]
+    m = make()
+    io.save(m, tmp_path / "new.safetensors")
+    tensors, meta = serialize.read_file(tmp_path / "new.safetensors")
+    meta["architecture"] = _rename_classes(meta["architecture"], "glassnet.models.autoencoder")
+    assert meta["architecture"]["class"] == f"glassnet.models.autoencoder.{type(m).__name__}"
+    serialize.write_file(tmp_path / "old.safetensors", tensors, meta)
+    m2 = io.load(tmp_path / "old.safetensors")
+    assert type(m2) is type(m)
+    m.eval()
+    np.testing.assert_allclose(m2(X).data, m(X).data, rtol=1e-6)

@@ -1,0 +1,232 @@
+"""Anomaly detection by reconstruction error: autoencoders trained on normal data only,
+a sample is an anomaly when it is reconstructed worse than a threshold.
+
+>>> det = AnomalyDetector(Autoencoder(784, 32), quantile=0.99).fit(X_normal, epochs=10)
+>>> det.predict(X)           # 0 normal, 1 anomaly
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import nn
+from ..nn.module import Module
+from .autoencoder import _as_array
+
+__all__ = ["AnomalyDetector", "ERRORS"]
+
+ERRORS = ("loss", "mse", "standardized")
+
+
+def _n_features(ae):
+    """Flattened input size of an autoencoder (``in_features`` or ``image_shape``), or None."""
+    if getattr(ae, "in_features", None) is not None:
+        return int(ae.in_features)
+    shape = getattr(ae, "image_shape", None)
+    return int(np.prod(shape)) if shape is not None else None
+
+
+class AnomalyDetector(Module):
+    """Flags samples that autoencoders trained on normal data reconstruct badly.
+
+    score(x) = reconstruction error of x; predict(x) = 1 if score(x) > threshold else 0.
+    Given several autoencoders (an ensemble), score(x) = mean over members k of
+    (e_k(x) - m_k) / s_k, each member's error standardized by the mean m_k and standard
+    deviation s_k of its errors on the held-out normal data.
+
+    Parameters
+    ----------
+    autoencoder : Autoencoder (or any of its kinds), or a list of them (an ensemble; member
+        k is trained with ``seed + k`` on the same normal data)
+    threshold : float, optional
+        Fixed threshold; by default :meth:`fit` sets it at the ``quantile`` of the
+        scores of a held-out part (``holdout``) of the normal data.
+    quantile : float in (0, 1)
+    holdout : float in (0, 1)
+        Fraction of X_normal kept out of training to set the threshold (and the ensemble's
+        standardization).
+    error : {"loss", "mse", "standardized"}
+        Per-sample reconstruction error e(x) with residual r = g(f(x)) - x over the D
+        features: "loss" the autoencoder's own ``reconstruction_error`` (MSE, or BCE for
+        ``loss="bce"``); "mse" mean_j r_j^2; "standardized" mean_j r_j^2 / v_j, where
+        v_j = mean squared residual of feature j on the normal training data + ``eps``^2
+        (a diagonal Mahalanobis distance of the residual: a pixel the normal class always
+        reconstructs well weighs more when it is wrong).
+    eps : float
+        Floor of the per-feature residual scale for ``error="standardized"``.
+    pool : int
+        With ``pool > 1`` the residual image is first averaged over non-overlapping
+        ``pool x pool`` blocks (errors "mse" and "standardized"): the error of the
+        reconstruction at a lower resolution, which ignores pixel-level misalignment and
+        texture that normal samples reconstruct badly too, and keeps errors of shape.
+    image_shape : list of int, optional
+        (C, H, W) or (H, W) of the flattened inputs, needed for ``pool > 1`` unless the
+        autoencoder has an ``image_shape`` (ConvAutoencoder).
+
+    Example
+    -------
+    >>> det = AnomalyDetector(Autoencoder(784, 32), quantile=0.99).fit(X_normal, epochs=10)
+    >>> det.predict(X)           # 0 normal, 1 anomaly
+    >>> ens = AnomalyDetector([Autoencoder(784, 32) for _ in range(3)], error="standardized",
+    ...                       pool=2, image_shape=[28, 28])
+    """
+
+    def __init__(self, autoencoder, threshold=None, quantile: float = 0.99,
+                 holdout: float = 0.1, error: str = "loss", eps: float = 0.01,
+                 pool: int = 1, image_shape=None):
+        super().__init__()
+        members = list(autoencoder) if isinstance(autoencoder, (list, tuple)) else [autoencoder]
+        if not members:
+            raise ValueError("AnomalyDetector: autoencoder is an empty list; give at least one")
+        for k, ae in enumerate(members):
+            if not isinstance(ae, Module) or not hasattr(ae, "reconstruction_error"):
+                where = f"autoencoder[{k}]" if isinstance(autoencoder, (list, tuple)) \
+                    else "autoencoder"
+                raise TypeError(f"AnomalyDetector: {where} must be an autoencoder module "
+                                f"(with reconstruction_error), got {type(ae).__name__}")
+        if not 0.0 < float(quantile) < 1.0:
+            raise ValueError(f"AnomalyDetector: quantile must be in (0, 1), got {quantile!r}")
+        if not 0.0 < float(holdout) < 1.0:
+            raise ValueError(f"AnomalyDetector: holdout must be in (0, 1), got {holdout!r}")
+        if error not in ERRORS:
+            raise ValueError(f"AnomalyDetector: error must be one of {ERRORS}, got {error!r}")
+        if not float(eps) > 0:
+            raise ValueError(f"AnomalyDetector: eps must be > 0, got {eps!r}")
+        if not isinstance(pool, (int, np.integer)) or pool < 1:
+            raise ValueError(f"AnomalyDetector: pool must be an int >= 1, got {pool!r}")
+        self.pool = int(pool)
+        self.image_shape = None
+        if self.pool > 1:
+            if error == "loss":
+                raise ValueError("AnomalyDetector: pool > 1 needs error='mse' or "
+                                 "'standardized' (error='loss' is the autoencoder's own)")
+            shape = image_shape if image_shape is not None else \
+                getattr(members[0], "image_shape", None)
+            if shape is None:
+                raise ValueError("AnomalyDetector: pool > 1 needs image_shape=(C, H, W) or "
+                                 "(H, W) for an autoencoder without an image_shape")
+            shape = [int(v) for v in shape]
+            shape = [1] + shape if len(shape) == 2 else shape
+            if len(shape) != 3 or shape[1] % self.pool or shape[2] % self.pool:
+                raise ValueError(f"AnomalyDetector: image_shape must be (C, H, W) or (H, W) "
+                                 f"with H and W divisible by pool={self.pool}, got "
+                                 f"{image_shape if image_shape is not None else shape}")
+            for ae in members:
+                d = _n_features(ae)
+                if d is not None and d != int(np.prod(shape)):
+                    raise ValueError(f"AnomalyDetector: image_shape {shape} holds "
+                                     f"{int(np.prod(shape))} values, the autoencoder {d}")
+            self.image_shape = shape
+        self.ensemble = isinstance(autoencoder, (list, tuple))
+        if self.ensemble:
+            self.autoencoders = nn.ModuleList(members)
+        else:
+            self.autoencoder = autoencoder
+        self.quantile, self.holdout = float(quantile), float(holdout)
+        self.error, self.eps = error, float(eps)
+        self.register_buffer("threshold", np.asarray(
+            np.nan if threshold is None else float(threshold), dtype=np.float64))
+        if error == "standardized":
+            dims = {_n_features(ae) for ae in members}
+            if None in dims or len(dims) != 1:
+                raise ValueError("AnomalyDetector: error='standardized' needs autoencoders "
+                                 "with a known input size (in_features or image_shape), the "
+                                 f"same for all members; got {sorted(map(str, dims))}")
+            d = dims.pop() // self.pool ** 2
+            self.register_buffer("feature_var", np.full((len(members), d), np.nan,
+                                                        dtype=np.float64))
+        if self.ensemble:
+            self.register_buffer("member_mean", np.full(len(members), np.nan))
+            self.register_buffer("member_std", np.full(len(members), np.nan))
+
+    @property
+    def members(self):
+        """The autoencoders, as a list (one unless an ensemble)."""
+        return list(self.autoencoders) if self.ensemble else [self.autoencoder]
+
+    def _residuals(self, ae, X, batch_size):
+        """Yield (rows, residual r = g(f(x)) - x flattened, block-averaged when pool > 1)
+        batch by batch."""
+        for i in range(0, len(X), batch_size):
+            xb = X[i:i + batch_size]
+            z = ae.reconstruct(xb, batch_size).reshape(len(xb), -1)
+            r = z - xb.reshape(len(xb), -1).astype(z.dtype, copy=False)
+            if self.pool > 1:
+                c, h, w = self.image_shape
+                k = self.pool
+                r = r.reshape(len(r), c, h // k, k, w // k, k).mean(axis=(3, 5))
+                r = r.reshape(len(r), -1)
+            yield slice(i, i + len(xb)), r
+
+    def member_errors(self, X, batch_size: int = 1024):
+        """Per-sample reconstruction errors of each member (``error`` measure, before the
+        ensemble's standardization), shape (K, N)."""
+        X = _as_array(X, "AnomalyDetector.score")
+        out = np.empty((len(self.members), len(X)))
+        for k, ae in enumerate(self.members):
+            if self.error == "loss":
+                out[k] = ae.reconstruction_error(X, batch_size=batch_size)
+                continue
+            if self.error == "standardized" and not np.isfinite(self.feature_var[k]).all():
+                raise RuntimeError("AnomalyDetector: error='standardized' has no per-feature "
+                                   "residual scale yet; call fit(X_normal)")
+            for rows, r in self._residuals(ae, X, batch_size):
+                r = r.astype(np.float64) ** 2
+                if self.error == "standardized":
+                    r /= self.feature_var[k]
+                out[k, rows] = r.mean(axis=1)
+        return out
+
+    def fit(self, X_normal, epochs: int = 10, batch_size: int = 64, lr: float = 1e-3,
+            seed: int = 0, verbose: int = 0, **kw):
+        """Train the autoencoder(s) on normal data (minus the held-out part, which is also
+        their validation set), set the per-feature residual scale (``standardized``), the
+        ensemble's standardization and the threshold when none was given. Returns self."""
+        X = _as_array(X_normal, "AnomalyDetector.fit")
+        if len(X) < 2:
+            raise ValueError(f"AnomalyDetector.fit: need at least 2 normal samples, got {len(X)}")
+        perm = np.random.default_rng(seed).permutation(len(X))
+        nh = min(len(X) - 1, max(1, int(round(self.holdout * len(X)))))
+        held, train = X[perm[:nh]], X[perm[nh:]]
+        for k, ae in enumerate(self.members):
+            ae.fit(train, epochs=epochs, batch_size=batch_size, validation=held, lr=lr,
+                   seed=seed + k, verbose=verbose, **kw)
+            if self.error == "standardized":
+                ms = np.zeros(self.feature_var.shape[1])
+                for _, r in self._residuals(ae, train, 1024):
+                    ms += (r.astype(np.float64) ** 2).sum(axis=0)
+                self.feature_var[k] = ms / len(train) + self.eps ** 2
+        if self.ensemble:
+            e = self.member_errors(held)
+            self.member_mean[...] = e.mean(axis=1)
+            self.member_std[...] = np.maximum(e.std(axis=1), 1e-12)
+        self.holdout_errors_ = self.score(held)
+        if not np.isfinite(self.threshold):
+            self.threshold = np.asarray(np.quantile(self.holdout_errors_, self.quantile),
+                                        dtype=np.float64)
+        return self
+
+    def forward(self, x):
+        return self.members[0](x)
+
+    def score(self, X, batch_size: int = 1024):
+        """Anomaly scores, shape (N,): the per-sample reconstruction error (an ensemble:
+        the mean of the members' standardized errors)."""
+        e = self.member_errors(X, batch_size)
+        if not self.ensemble:
+            return e[0]
+        if not np.isfinite(self.member_std).all():
+            raise RuntimeError("AnomalyDetector.score: the ensemble is not standardized yet; "
+                               "call fit(X_normal)")
+        return ((e - self.member_mean[:, None]) / self.member_std[:, None]).mean(axis=0)
+
+    def predict(self, X, batch_size: int = 1024):
+        """1 for anomalies (score above the threshold), 0 otherwise, int64 (N,)."""
+        if not np.isfinite(self.threshold):
+            raise RuntimeError("AnomalyDetector.predict: no threshold yet; call fit(X_normal) "
+                               "or give threshold=...")
+        return (self.score(X, batch_size) > float(self.threshold)).astype(np.int64)
+
+    def extra_repr(self):
+        return (f"threshold={float(self.threshold):.6g}, quantile={self.quantile}, "
+                f"error={self.error!r}" + (f", pool={self.pool}" if self.pool > 1 else "")
+                + (f", members={len(self.members)}" if self.ensemble else ""))

@@ -1,0 +1,75 @@
+"""Corruption of inputs for denoising autoencoders (Vincent et al., 2008/2010): the
+corrupted input is x~ = x * keep + add with
+
+    mask         keep ~ Bernoulli(1 - level), add = 0         (a fraction level set to 0)
+    gaussian     keep = 1, add ~ N(0, level^2)
+    salt_pepper  keep = 0 and add ~ {0, 1} (half each) on a fraction level, else keep = 1
+
+>>> Xn = corrupt(X, "mask", 0.3, seed=0)     # same shape as X
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Tensor
+from ..functional import math as F
+
+__all__ = ["corrupt", "NOISES"]
+
+NOISES = ("mask", "gaussian", "salt_pepper")
+
+
+def _noise_arrays(shape, dtype, noise, level, rng):
+    """(keep, add) so that the corrupted input is ``x * keep + add`` (either may be None)."""
+    if noise == "mask":             # masking noise: a random fraction of inputs set to 0
+        return (rng.random(shape, dtype=np.float32) >= level).astype(dtype), None
+    if noise == "gaussian":         # additive isotropic Gaussian noise N(0, level^2)
+        return None, (level * rng.standard_normal(shape, dtype=np.float32)).astype(dtype)
+    # salt-and-pepper: a random fraction of inputs set to 0 or 1 with equal probability
+    u = rng.random(shape, dtype=np.float32)
+    hit = u < level
+    salt = u < level / 2            # uniform below `level`: half the hits become 1
+    return (~hit).astype(dtype), salt.astype(dtype)
+
+
+def check_noise(noise, level, who):
+    """``level`` as a float, checked for ``noise`` (``who`` names the caller in errors)."""
+    if noise not in NOISES:
+        raise ValueError(f"{who}: noise must be one of {NOISES}, got {noise!r}")
+    level = float(level)
+    if noise == "gaussian":
+        if level < 0:
+            raise ValueError(f"{who}: noise_level (the Gaussian std) must be >= 0, got {level}")
+    elif not 0.0 <= level < 1.0:
+        raise ValueError(f"{who}: noise_level (the corrupted fraction) must be in [0, 1), got "
+                         f"{level}")
+    return level
+
+
+def corrupt(x, noise="mask", level=0.3, seed=None):
+    """A corrupted copy of ``x`` (array or Tensor): masking, Gaussian or salt-and-pepper.
+
+    ``mask`` sets a random fraction ``level`` of the entries to 0; ``gaussian`` adds
+    N(0, level^2); ``salt_pepper`` sets a fraction ``level`` to 0 or 1 (half each).
+    A Tensor that requires a gradient stays differentiable (x * keep + add).
+
+    >>> Xn = corrupt(X, "mask", 0.3, seed=0)
+    """
+    level = check_noise(noise, level, "corrupt")
+    rng = np.random.default_rng(seed) if seed is not None else backend.rng()
+    if isinstance(x, Tensor):
+        keep, add = _noise_arrays(x.shape, x.dtype, noise, level, rng)
+        if x.requires_grad:
+            out = F.mul(x, keep) if keep is not None else x
+            return F.add(out, add) if add is not None else out
+        a = x.data
+    else:
+        a = np.asarray(x)
+        if a.dtype.kind != "f":
+            a = a.astype(backend.get_default_dtype())
+        keep, add = _noise_arrays(a.shape, a.dtype, noise, level, rng)
+    out = a * keep if keep is not None else a.copy()
+    if add is not None:
+        out += add
+    return Tensor(out) if isinstance(x, Tensor) else out
