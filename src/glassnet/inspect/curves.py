@@ -42,8 +42,8 @@ def plot_learning_curves(history, path=None, title=None):
     ``history`` is a ``History`` (``trainer.fit``'s result) or a dict name -> list. A
     dotted line marks the best validation epoch (lowest loss, highest other metric).
 
-    >>> hist = trainer.fit((X, y), validation=(Xv, yv), epochs=20)
-    >>> plot_learning_curves(hist, "learning_curves.png")
+    >>> hist = trainer.fit((X, y), validation=(Xv, yv), epochs=20)  # doctest: +SKIP
+    >>> plot_learning_curves(hist, "learning_curves.png")  # doctest: +SKIP
     """
     h = _history_dict(history)
     skip = {"lr", "time"}
@@ -83,8 +83,9 @@ def plot_stage_losses(stages, path=None, train_label="train", val_label="validat
     pre-training levels of a stacked autoencoder followed by its fine-tuning; each
     history is a ``History`` or a dict with ``loss`` (and optionally ``val_loss``).
 
-    >>> hists = stacked.pretrain(X, epochs=10)
-    >>> plot_stage_losses([(f"level {k + 1}", h) for k, h in enumerate(hists)], "stages.png")
+    >>> hists = stacked.pretrain(X, epochs=10)  # doctest: +SKIP
+    >>> plot_stage_losses([(f"level {k + 1}", h) for k, h in enumerate(hists)],
+    ...                   "stages.png")  # doctest: +SKIP
     """
     stages = list(stages)
     if not stages:
@@ -119,8 +120,8 @@ def plot_text_curves(history, path=None, title=None):
     with ``eval_every`` fills ``history.params["steps"]``), else against the epoch.
     exp(loss) is the perplexity.
 
-    >>> hist = lm.fit_text(text, epochs=2, eval_every=100)
-    >>> plot_text_curves(hist, "learning_curve.png")
+    >>> hist = lm.fit_text(text, epochs=2, eval_every=100)  # doctest: +SKIP
+    >>> plot_text_curves(hist, "learning_curve.png")  # doctest: +SKIP
     """
     h = _history_dict(history, "plot_text_curves")
     params = getattr(history, "params", None)

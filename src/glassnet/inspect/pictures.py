@@ -315,8 +315,9 @@ def plot_reconstructions(rows, labels, image_shape=None, path=None, n=10, title=
     ``image_shape`` (its last two entries are H and W). Gray scale on [0, 1] (values
     outside are clipped).
 
-    >>> rows = [X[:8], autoencoder.reconstruct(X[:8])]
-    >>> plot_reconstructions(rows, ["input", "reconstruction"], (1, 28, 28), "rec.png")
+    >>> rows = [X[:8], autoencoder.reconstruct(X[:8])]  # doctest: +SKIP
+    >>> plot_reconstructions(rows, ["input", "reconstruction"], (1, 28, 28),
+    ...                      "rec.png")  # doctest: +SKIP
     """
     if len(rows) != len(labels):
         raise ValueError(f"plot_reconstructions: {len(rows)} rows but {len(labels)} labels")

@@ -145,7 +145,7 @@ def plot_timestep_gradients(norms, path=None, ax=None, title=None, log=True):
     Draws into ``ax`` when given, else into a new Figure; returns the Figure (saved to
     ``path`` when given). Needs matplotlib (``pip install glassnet[plot]``).
 
-    >>> fig = plot_timestep_gradients(timestep_vanishing_demo(), "timesteps.png")
+    >>> fig = plot_timestep_gradients(timestep_vanishing_demo(), "timesteps.png")  # doctest: +SKIP
     """
     if not isinstance(norms, dict):
         norms = {"gradient": norms}
