@@ -15,10 +15,9 @@ import json
 import time
 from pathlib import Path
 
-
 import glassnet as gn
 from glassnet import data
-from glassnet.cli.autoencoder import plot_reconstructions
+from glassnet.inspect import plot_reconstructions
 from glassnet.models import Autoencoder, DenoisingAutoencoder
 from glassnet.models.autoencoder import corrupt
 

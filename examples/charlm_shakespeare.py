@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 import glassnet as gn
-from glassnet.cli.text import plot_text_curves
 from glassnet.data import load_text
+from glassnet.inspect import plot_text_curves
 from glassnet.models import CharLM
 
 

@@ -1,30 +1,29 @@
 """``glassnet inspect vanishing --out DIR``: the vanishing-gradient demonstration."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from .. import inspect as ins
+from . import runs
+
+__all__ = ["run"]
+
+DEMOS = ("vanishing",)
 
 
 def run(args) -> int:
     """Train the 10-layer net with sigmoid, tanh, ReLU and ReLU + batch norm; write
     ``vanishing.png`` (gradient norm per layer), ``vanishing.json`` and ``vanishing.txt``
-    into ``args.out`` and print the first-layer gradient norms."""
-    from .. import inspect as ins
-    what = getattr(args, "what", "vanishing")
-    if what != "vanishing":
-        raise ValueError(f"glassnet inspect: unknown demonstration {what!r}; choose vanishing")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    verbose = getattr(args, "verbose", 1)
-    seed = getattr(args, "seed", 0) or 0
-    res = ins.vanishing_gradient_demo(seed=seed, verbose=verbose)
+    into the run folder ``args.out`` and print the first-layer gradient norms."""
+    what = runs.option(args, "what", "vanishing")
+    if what not in DEMOS:
+        raise ValueError(f"glassnet inspect: unknown demonstration {what!r}; choose "
+                         f"{', '.join(DEMOS)}")
+    out = args.out = runs.run_dir(runs.option(args, "out"))
+    res = ins.vanishing_gradient_demo(seed=runs.option(args, "seed", 0),
+                                      verbose=runs.option(args, "verbose", 1))
     table = res.table()
     (out / "vanishing.txt").write_text(table + "\n")
     res.to_json(out / "vanishing.json")
-    try:
-        ins.plot_vanishing(res, out / "vanishing.png")
-    except ImportError as e:
-        print(f"(no picture: {e})", file=sys.stderr)
+    runs.draw(ins.plot_vanishing, res, out / "vanishing.png")
     print(table)
     s, r = res.get("sigmoid"), res.get("relu")
     if s and r:

@@ -11,7 +11,6 @@ and ``sample.txt``.
 """
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
@@ -19,116 +18,85 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["run", "sample", "load_corpus", "plot_text_curves"]
+from .. import backend, data, io, models
+from .. import inspect as ins
+from .. import jit
+from . import runs
+
+__all__ = ["run", "sample", "load_corpus"]
 
 DEFAULTS = {"epochs": 5, "batch_size": 32, "lr": 2e-3, "hidden": 256, "seq_len": 64}
+CELLS = ("lstm", "gru", "rnn")
 
 
 def load_corpus(args) -> tuple[str, str]:
-    """(text, where it came from) for ``--text`` / ``--data-dir`` / Tiny Shakespeare."""
-    from .. import data
-    if getattr(args, "text", None):
-        return data.load_text(args.text), str(args.text)
-    if getattr(args, "data_dir", None):
-        p = data.find_data_dir("tinyshakespeare", Path(args.data_dir) / "tinyshakespeare"
-                               if (Path(args.data_dir) / "tinyshakespeare").exists()
-                               else args.data_dir, required=["input.txt"])
-        return data.load_text(p / "input.txt"), str(p / "input.txt")
+    """(text, where it came from) for ``--text`` (a file), ``--data-dir`` (a folder holding
+    ``input.txt`` or ``tinyshakespeare/input.txt``) or else Tiny Shakespeare."""
+    text = runs.option(args, "text")
+    if text:
+        return data.load_text(text), str(text)
+    data_dir = runs.option(args, "data_dir")
+    if data_dir:
+        folder = Path(data_dir)
+        if (folder / "tinyshakespeare").is_dir():
+            folder = folder / "tinyshakespeare"
+        return data.load_text(folder), str(folder / "input.txt")
     return data.load_text(), "tinyshakespeare"
 
 
-def plot_text_curves(history, path):
-    """Loss in nats/char per epoch (and at evaluation points inside epochs) as a PNG."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    h = history.history
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    steps = history.params.get("steps") or []
-    if steps:
-        s = [p["step"] for p in steps]
-        ax.plot(s, [p["loss"] for p in steps], ".-", label="train")
-        if "val_loss" in steps[0]:
-            ax.plot(s, [p["val_loss"] for p in steps], ".-", label="validation")
-        ax.set_xlabel("step")
-    else:
-        ep = np.arange(1, len(h["loss"]) + 1)
-        ax.plot(ep, h["loss"], "o-", label="train")
-        if "val_loss" in h:
-            ax.plot(ep, h["val_loss"], "s-", label="validation")
-        ax.set_xlabel("epoch")
-    ax.set_ylabel("loss (nats / character)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
-
-
 def _progress(total, verbose):
+    """(bar, callback(step, loss)) for a step bar on stderr at ``verbose=1``, else (None, None)."""
     if verbose != 1:
         return None, None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None, None
+    from tqdm.auto import tqdm
     bar = tqdm(total=total, unit="step", file=sys.stderr, leave=False)
 
-    def cb(step, loss):
+    def callback(step, loss):
         bar.update(1)
         if step % 10 == 0:
             bar.set_postfix(loss=f"{loss:.3f}")
-    return bar, cb
+    return bar, callback
 
 
 def run(args) -> int:
-    """Train a CharLM on a text file and write the run folder ``args.out``."""
-    from .. import backend, io, jit
-    from ..models.charlm import CharLM
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    seed = getattr(args, "seed", 0) or 0
+    """Train a CharLM on a text file and fill the run folder ``args.out``; returns 0."""
+    out = args.out = runs.run_dir(runs.option(args, "out"))
+    seed = runs.option(args, "seed", 0)
     backend.manual_seed(seed)
     text, source = load_corpus(args)
-    limit = getattr(args, "limit", None)
+    limit = runs.option(args, "limit")
     if limit:
         text = text[:int(limit)]
-    cell = (getattr(args, "model", None) or "lstm").lower()
-    if cell not in ("lstm", "gru", "rnn"):
+    cell = runs.option(args, "model", "lstm").lower()
+    if cell not in CELLS:
         raise ValueError(f"--model {cell} is not a recurrent model; use lstm, gru or rnn")
-    hidden = getattr(args, "hidden", None)
-    if isinstance(hidden, (list, tuple)):
-        hidden = hidden[0] if hidden else None
-    hidden = int(hidden or DEFAULTS["hidden"])
-    epochs = args.epochs if getattr(args, "epochs", None) is not None else DEFAULTS["epochs"]
-    bs = getattr(args, "batch_size", None) or DEFAULTS["batch_size"]
-    lr = getattr(args, "lr", None) or DEFAULTS["lr"]
-    verbose = getattr(args, "verbose", 1)
+    hidden = runs.one_width(runs.option(args, "hidden")) or DEFAULTS["hidden"]
+    epochs = runs.option(args, "epochs", DEFAULTS["epochs"])
+    bs = runs.option(args, "batch_size", DEFAULTS["batch_size"])
+    lr = runs.option(args, "lr", DEFAULTS["lr"])
+    verbose = runs.option(args, "verbose", 1)
     seq_len = DEFAULTS["seq_len"]
-    model = CharLM("".join(sorted(set(text))), embedding_dim=64, hidden_size=hidden, cell=cell)
+    model = models.CharLM("".join(sorted(set(text))), embedding_dim=64, hidden_size=hidden,
+                          cell=cell)
     n_train = int(len(text) * 0.9)
     steps_per_epoch = max(1, ((n_train // bs) - 1 + seq_len - 1) // seq_len)
     if verbose:
-        print(f"glassnet: {cell} language model on {source}: {len(text)} characters "
-              f"({n_train} train, last 10% validation), vocabulary {model.vocab_size}, "
-              f"{model.num_parameters()} parameters -> {out}", file=sys.stderr)
+        runs.note(f"glassnet: {cell} language model on {source}: {len(text)} characters "
+                  f"({n_train} train, last 10% validation), vocabulary {model.vocab_size}, "
+                  f"{model.num_parameters()} parameters -> {out}")
         if cell in ("lstm", "gru") and not jit.available():
-            print(f"({cell.upper()} step in NumPy; pip install \"glassnet[jit]\" for compiled step "
-                  "kernels, 1.2-1.3x faster training)", file=sys.stderr)
-    bar, cb = _progress(steps_per_epoch * epochs, verbose)
+            runs.note(f"({cell.upper()} step in NumPy; pip install \"glassnet[jit]\" for "
+                      "compiled step kernels, 1.2-1.3x faster training)")
+    bar, callback = _progress(steps_per_epoch * epochs, verbose)
     t0 = time.perf_counter()
     try:
         history = model.fit_text(text, epochs=epochs, seq_len=seq_len, batch_size=bs, lr=lr,
-                                 validation_fraction=0.1, seed=seed, callback=cb,
+                                 validation_fraction=0.1, seed=seed, callback=callback,
                                  verbose=1 if verbose else 0)
     finally:
         if bar is not None:
             bar.close()
     seconds = time.perf_counter() - t0
-    io.save(model, out / "model.safetensors",
-            metadata={"task": "charlm", "source": source, "seed": seed, "cell": cell})
-    history.to_json(out / "history.json")
     vals = [v for v in history.history.get("val_loss", []) if v is not None]
     metrics = {"train_loss": history["loss"][-1],
                "train_perplexity": math.exp(history["loss"][-1]),
@@ -138,16 +106,11 @@ def run(args) -> int:
                "epochs": len(history), "train_seconds": round(seconds, 2),
                "tokens_per_s": float(np.median(history["tokens_per_s"])),
                "units": "nats per character"}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    (out / "config.json").write_text(json.dumps(
-        {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}, indent=1))
-    text_out = model.sample(text[:1] if not text.startswith("\n") else "\n", 300,
-                            temperature=0.8, seed=seed)
-    (out / "sample.txt").write_text(text_out)
-    try:
-        plot_text_curves(history, out / "learning_curve.png")
-    except ImportError as e:
-        print(f"(no learning curve: {e}; pip install glassnet[plot])", file=sys.stderr)
+    runs.write_run(out, args, model, history, metrics,
+                   {"task": "charlm", "source": source, "seed": seed, "cell": cell})
+    (out / "sample.txt").write_text(model.sample(text[:1] or "\n", 300, temperature=0.8,
+                                                 seed=seed))
+    runs.draw(ins.plot_text_curves, history, out / "learning_curve.png")
     print(f"val loss {metrics['val_loss']:.4f} nats/char (perplexity "
           f"{metrics['val_perplexity']:.2f}), {len(history)} epochs, {seconds:.1f} s -> {out}"
           if vals else f"train loss {metrics['train_loss']:.4f} nats/char -> {out}")
@@ -155,17 +118,14 @@ def run(args) -> int:
 
 
 def sample(args) -> int:
-    """Load a CharLM file and print ``--length`` characters after ``--prime``."""
-    from .. import io
-    from ..models.charlm import CharLM
+    """Load a CharLM file and print ``--length`` characters after ``--prime`` (in which
+    a typed ``\\n`` stands for a newline)."""
     model = io.load(args.model)
-    if not isinstance(model, CharLM):
+    if not isinstance(model, models.CharLM):
         raise ValueError(f"{args.model} holds a {type(model).__name__}, not a character "
                          "language model (train one with glassnet train --dataset text)")
-    prime = getattr(args, "prime", "\n")
-    prime = prime.encode().decode("unicode_escape") if "\\n" in prime else prime
-    text = model.sample(prime, int(getattr(args, "length", 500)),
-                        temperature=float(getattr(args, "temperature", 0.8)),
-                        seed=getattr(args, "seed", None))
-    print(text)
+    prime = runs.option(args, "prime", "\n").replace("\\n", "\n")
+    print(model.sample(prime, int(runs.option(args, "length", 500)),
+                       temperature=float(runs.option(args, "temperature", 0.8)),
+                       seed=runs.option(args, "seed")))
     return 0

@@ -10,4 +10,5 @@ from .flow import *  # noqa: F401,F403
 from .vanishing import *  # noqa: F401,F403
 from .graph import *  # noqa: F401,F403
 from .pictures import *  # noqa: F401,F403
+from .curves import *  # noqa: F401,F403
 from .report import *  # noqa: F401,F403

@@ -1,4 +1,5 @@
-"""Pictures of a model: decision boundaries, Hinton diagrams, filters, feature maps, curves.
+"""Pictures of a model: decision boundaries, Hinton diagrams, filters, feature maps,
+reconstructions, confusion matrices (learning curves are in ``curves``).
 
 Every function returns a matplotlib Figure (no pyplot state to close) and writes it to
 ``path`` when one is given (PNG, SVG or PDF by suffix).
@@ -15,7 +16,7 @@ from ..nn.module import Module
 from ._common import CallRecorder, figure, is_activation, same_tensor, save, to_numpy
 
 __all__ = ["plot_decision_boundary", "hinton", "plot_filters", "plot_feature_maps",
-           "plot_learning_curves", "plot_confusion_matrix", "montage"]
+           "plot_reconstructions", "plot_confusion_matrix", "montage"]
 
 
 # ----------------------------------------------------------- decision boundary
@@ -305,56 +306,53 @@ def plot_feature_maps(model, image, path=None, max_maps=32, ncols=None, title=No
     return save(fig, path)
 
 
-# ------------------------------------------------------------------ curves
-def _history_dict(history):
-    if isinstance(history, dict):
-        return history.get("history", history) if "history" in history and \
-            isinstance(history["history"], dict) else history
-    h = getattr(history, "history", None)
-    if isinstance(h, dict):
-        return h
-    raise TypeError(f"plot_learning_curves: expected a History or a dict name -> list, got "
-                    f"{type(history).__name__}")
+# ---------------------------------------------------------- reconstructions
+def plot_reconstructions(rows, labels, image_shape=None, path=None, n=10, title=None):
+    """A grid of images: row r shows the first ``n`` images of ``rows[r]``, named ``labels[r]``.
 
+    For an autoencoder the rows are typically the inputs, their reconstructions, corrupted
+    inputs and theirs. Each row is (N, H*W), (N, H, W) or (N, 1, H, W); flat rows need
+    ``image_shape`` (its last two entries are H and W). Gray scale on [0, 1] (values
+    outside are clipped).
 
-def plot_learning_curves(history, path=None, title=None):
-    """Loss and every metric per epoch, training beside validation (one panel each).
-
-    ``history`` is a ``History`` (``trainer.fit``'s result) or a dict name -> list.
+    >>> rows = [X[:8], autoencoder.reconstruct(X[:8])]  # doctest: +SKIP
+    >>> plot_reconstructions(rows, ["input", "reconstruction"], (1, 28, 28),
+    ...                      "rec.png")  # doctest: +SKIP
     """
-    h = _history_dict(history)
-    skip = {"lr", "time"}
-    bases = [k for k in h if not k.startswith("val_") and k not in skip and
-             any(v is not None for v in h[k])]
-    bases += [k[4:] for k in h if k.startswith("val_") and k[4:] not in h]
-    if not bases:
-        raise ValueError(f"plot_learning_curves: nothing to plot in {sorted(h)}")
-    fig = figure(figsize=(4.8 * len(bases), 3.6))
-    axes = np.atleast_1d(fig.subplots(1, len(bases)))
-
-    def arr(v):
-        return np.array([np.nan if u is None else u for u in v], dtype=float)
-    for ax, k in zip(axes, bases):
-        if k in h:
-            tr = arr(h[k])
-            ax.plot(np.arange(1, len(tr) + 1), tr, "-", marker="o" if len(tr) < 40 else None,
-                    ms=3, label="train")
-        if f"val_{k}" in h:
-            va = arr(h[f"val_{k}"])
-            ax.plot(np.arange(1, len(va) + 1), va, "-", marker="s" if len(va) < 40 else None,
-                    ms=3, label="validation")
-            if np.isfinite(va).any():
-                best = int(np.nanargmin(va) if "loss" in k else np.nanargmax(va))
-                ax.axvline(best + 1, color="gray", ls=":", lw=1)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(k)
-        ax.set_title(k)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+    if len(rows) != len(labels):
+        raise ValueError(f"plot_reconstructions: {len(rows)} rows but {len(labels)} labels")
+    arrs = [np.asarray(to_numpy(r), dtype=float) for r in rows]
+    if not arrs:
+        raise ValueError("plot_reconstructions: no rows to draw")
+    n = min([int(n)] + [len(a) for a in arrs])
+    if n < 1:
+        raise ValueError("plot_reconstructions: every row needs at least one image")
+    if image_shape is None:
+        if arrs[0].ndim < 3:
+            raise ValueError(f"plot_reconstructions: rows of flat images (shape "
+                             f"{arrs[0].shape}) need image_shape")
+        image_shape = arrs[0].shape[-2:]
+    h, w = tuple(image_shape)[-2:]
+    images = []
+    for r, a in enumerate(arrs):
+        if a[:n].size != n * h * w:
+            raise ValueError(f"plot_reconstructions: row {r} ({labels[r]!r}) has shape "
+                             f"{a.shape}, not images of {h}x{w}")
+        images.append(np.clip(a[:n].reshape(n, h, w), 0.0, 1.0))
+    fig = figure(figsize=(1.1 * n, 1.25 * len(rows)))
+    axes = np.atleast_1d(fig.subplots(len(rows), 1))
+    from matplotlib import colormaps
+    gray = colormaps["gray"].with_extremes(bad="white")   # the gaps of the montage
+    for ax, img, label in zip(axes, images, labels):
+        ax.imshow(montage(img, ncols=n), cmap=gray, vmin=0, vmax=1,
+                  interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    return save(fig, path)
+    return save(fig, path, dpi=80)
 
 
 def plot_confusion_matrix(cm, path=None, class_names=None, normalize=False, title=None):

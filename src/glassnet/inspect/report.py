@@ -104,6 +104,7 @@ def report(history, model, path, confusion=None, gradient_flow=None, activation_
     ...                   activation_stats=stats)
     """
     from . import pictures
+    from .curves import plot_learning_curves
     from .flow import plot_activation_stats, plot_gradient_flow
     path = Path(path)
     h = _history(history)
@@ -150,7 +151,7 @@ def report(history, model, path, confusion=None, gradient_flow=None, activation_
     if h and plots:
         parts.append("<h2>Learning curves</h2>")
         try:
-            parts.append(_img(pictures.plot_learning_curves(h)))
+            parts.append(_img(plot_learning_curves(h)))
         except ValueError as e:
             parts.append(f'<p class="note">{html.escape(str(e))}</p>')
 

@@ -14,6 +14,7 @@ import numpy as np
 from ..autograd.tensor import Tensor, as_tensor
 from ..nn.module import Module
 from ..nn.recurrent import RNNBase
+from ._common import figure, save
 
 __all__ = ["timestep_gradient_norms", "plot_timestep_gradients", "timestep_vanishing_demo"]
 
@@ -141,21 +142,16 @@ def timestep_vanishing_demo(T=50, hidden_size=32, batch=16, seed=0, forget_bias=
 def plot_timestep_gradients(norms, path=None, ax=None, title=None, log=True):
     """Plot ``{name: norms (T,)}`` (or one array) against the time step, log scale by default.
 
-    Returns the matplotlib Figure (saved to ``path`` when given). Needs matplotlib
-    (``pip install glassnet[plot]``).
+    Draws into ``ax`` when given, else into a new Figure; returns the Figure (saved to
+    ``path`` when given). Needs matplotlib (``pip install glassnet[plot]``).
+
+    >>> fig = plot_timestep_gradients(timestep_vanishing_demo(), "timesteps.png")  # doctest: +SKIP
     """
-    try:
-        import matplotlib
-        if path is not None and ax is None:
-            matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as e:
-        raise ImportError("plot_timestep_gradients needs matplotlib: pip install "
-                          "glassnet[plot]") from e
     if not isinstance(norms, dict):
         norms = {"gradient": norms}
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
+        fig = figure(figsize=(6, 3.5))
+        ax = fig.subplots()
     else:
         fig = ax.figure
     for name, v in norms.items():
@@ -169,6 +165,4 @@ def plot_timestep_gradients(norms, path=None, ax=None, title=None, log=True):
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=90)
-    return fig
+    return save(fig, path, dpi=90)

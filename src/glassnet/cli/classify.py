@@ -1,0 +1,156 @@
+"""``glassnet train`` (image classifiers), ``glassnet evaluate`` and ``glassnet predict``.
+
+    glassnet train                                  # MLP on the embedded digits
+    glassnet train --dataset fashion-mnist --model cnn --epochs 5 --report
+    glassnet evaluate runs/<stamp>/model.safetensors
+    glassnet predict runs/<stamp>/model.safetensors samples.npy --proba
+
+``train`` writes into the run folder ``model.safetensors``, ``history.json``,
+``metrics.json`` (test loss and accuracy, confusion matrix), ``config.json``,
+``learning_curve.png``, for convolutional models ``filters.png`` and
+``feature_maps.png``, and with ``--report`` ``report.html``.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from .. import backend, io, metrics, models, nn, optim, training
+from .. import inspect as ins
+from . import runs
+
+__all__ = ["train", "evaluate", "predict", "build_model", "DEFAULTS"]
+
+DEFAULTS = {  # (epochs, batch size, lr) per model family
+    "mlp": (60, 32, 1e-3), "cnn": (10, 64, 1e-3), "lenet": (10, 64, 1e-3), "vgg": (10, 64, 1e-3),
+}
+CONV = ("cnn", "lenet", "vgg")
+
+
+def build_model(kind, in_shape, n_classes, hidden=None, activation="relu", dropout=0.2):
+    """The classifier ``--model kind`` for images of shape (C, H, W).
+
+    ``mlp``: ``models.MLP`` with ``hidden`` widths (default one layer of 256 units for
+    8x8 images, 512 for larger); ``lenet`` / ``cnn`` and ``vgg`` on 28x28 images:
+    ``models.LeNet`` and ``models.SmallVGG``; on smaller images a two-block CNN
+    (conv3x3(32)-pool-conv3x3(64)-pool-fc128).
+
+    >>> model = build_model("mlp", (1, 8, 8), 10)
+    """
+    c, h, w = in_shape
+    if kind == "mlp":
+        hidden = hidden or [256 if h * w <= 64 else 512]
+        return models.MLP([c * h * w, *hidden, n_classes], activation=activation,
+                          dropout=dropout)
+    if kind in CONV and (h, w) == (28, 28):
+        return models.SmallVGG(c, n_classes) if kind == "vgg" else models.LeNet(c, n_classes)
+    if kind in CONV:
+        return nn.Sequential(nn.Conv2d(c, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Flatten(), nn.Linear(64 * (h // 4) * (w // 4), 128), nn.ReLU(),
+                             nn.Linear(128, n_classes))
+    raise ValueError(f"--model {kind} does not classify images; use mlp, cnn, lenet or vgg")
+
+
+def train(args) -> int:
+    """Train the classifier described by ``args`` and fill its run folder; returns 0."""
+    out = args.out = runs.run_dir(args.out)
+    backend.manual_seed(args.seed)
+    kind = args.model or "mlp"
+    Xtr, ytr, Xte, yte, shape = runs.load_images(args.dataset, args.data_dir)
+    Xtr, Xva, ytr, yva = runs.split(Xtr, ytr, 0.1, seed=args.seed)
+    if args.limit:
+        Xtr, ytr = Xtr[:args.limit], ytr[:args.limit]
+    n_classes = int(max(ytr.max(), yte.max())) + 1
+    model = build_model(kind, shape, n_classes, args.hidden, args.activation, args.dropout)
+    conv = kind != "mlp"
+    if conv:
+        Xtr, Xva, Xte = (a.reshape((-1,) + shape) for a in (Xtr, Xva, Xte))
+    epochs, bs, lr = DEFAULTS[kind]
+    epochs = args.epochs if args.epochs is not None else epochs
+    bs = args.batch_size or bs
+    lr = args.lr or lr
+    opt = optim.get(args.optimizer, model.parameters(), lr=lr)
+    trainer = training.Trainer(model, nn.CrossEntropyLoss(), opt, metrics=["accuracy"])
+    callbacks = [training.EarlyStopping("val_loss", patience=args.patience,
+                                        restore_best_weights=True)] if args.patience else []
+    flow, stats = (ins.GradientFlow(), ins.ActivationStats()) if args.report \
+        else (None, None)
+    if args.verbose:
+        runs.note(f"glassnet: {kind} on {args.dataset}: {len(Xtr)} train / {len(Xva)} "
+                  f"validation / {len(Xte)} test samples, {model.num_parameters()} "
+                  f"parameters -> {out}")
+    t0 = time.perf_counter()
+    history = trainer.fit((Xtr, ytr), validation=(Xva, yva), epochs=epochs, batch_size=bs,
+                          callbacks=callbacks + [c for c in (flow, stats) if c is not None],
+                          verbose=args.verbose, seed=args.seed)
+    seconds = time.perf_counter() - t0
+    test = trainer.evaluate(Xte, yte)
+    pred = trainer.predict_classes(Xte)
+    cm = metrics.confusion_matrix(yte, pred, num_classes=n_classes)
+    result = {"test_loss": test["loss"], "test_accuracy": test["accuracy"],
+              "test_samples": int(len(yte)),
+              "best_val_accuracy": max(v for v in history["val_accuracy"] if v is not None),
+              "epochs": len(history), "train_seconds": round(seconds, 2),
+              "stop_reason": history.stop_reason, "confusion_matrix": cm.tolist()}
+    runs.write_run(out, args, model, history, result,
+                   {"task": "classify", "dataset": args.dataset, "input_shape": list(shape),
+                    "flatten": not conv, "seed": args.seed, "classes": n_classes})
+    runs.draw(ins.plot_learning_curves, history, out / "learning_curve.png")
+    if conv:
+        runs.draw(ins.plot_filters, model, out / "filters.png")
+        runs.draw(ins.plot_feature_maps, model, Xte[:1], out / "feature_maps.png")
+    if args.report:
+        ins.report(history, model, out / "report.html", confusion=cm, gradient_flow=flow,
+                       activation_stats=stats, title=f"glassnet: {kind} on {args.dataset}",
+                       test_metrics={"loss": test["loss"], "accuracy": test["accuracy"]})
+    if args.verbose:
+        print(metrics.classification_report(yte, pred, digits=3))
+    print(f"test accuracy {test['accuracy']:.4f}  test loss {test['loss']:.4f}  "
+          f"({len(history)} epochs, {seconds:.1f} s)  -> {out}")
+    return 0
+
+
+def _load_classifier(path):
+    model = io.load(path)
+    meta = getattr(model, "metadata", {}) or {}
+    if meta.get("task") != "classify":
+        raise ValueError(f"{path} is not a classifier written by `glassnet train` (its task "
+                         f"is {meta.get('task')!r})")
+    return model, meta
+
+
+def evaluate(args) -> int:
+    """Print a saved classifier's test accuracy and per-class report on its dataset."""
+    model, meta = _load_classifier(args.model)
+    dataset = args.dataset or meta["dataset"]
+    _, _, Xte, yte, shape = runs.load_images(dataset, args.data_dir)
+    if not meta.get("flatten", True):
+        Xte = Xte.reshape((-1,) + shape)
+    trainer = training.Trainer(model, nn.CrossEntropyLoss(), metrics=["accuracy"])
+    res = trainer.evaluate(Xte, yte)
+    pred = trainer.predict_classes(Xte)
+    print(f"{dataset} test: accuracy {res['accuracy']:.4f}  loss {res['loss']:.4f}  "
+          f"({len(yte)} samples)")
+    print(metrics.classification_report(yte, pred))
+    return 0
+
+
+def predict(args) -> int:
+    """Print the class (or with ``--proba`` the probabilities) of every sample in a
+    ``.npy`` or ``.csv`` file, one line each."""
+    model, meta = _load_classifier(args.model)
+    if args.input.suffix == ".npy":
+        X = np.load(args.input, allow_pickle=False)
+    else:
+        X = np.loadtxt(args.input, delimiter=",", ndmin=2)
+    shape = tuple(meta["input_shape"])
+    X = X.reshape((len(X), -1) if meta.get("flatten", True) else (len(X),) + shape)
+    trainer = training.Trainer(model, nn.CrossEntropyLoss())
+    if args.proba:
+        np.savetxt(sys.stdout, trainer.predict_proba(X), fmt="%.6f", delimiter=",")
+    else:
+        print("\n".join(str(int(c)) for c in trainer.predict_classes(X)))
+    return 0

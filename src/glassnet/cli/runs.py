@@ -1,0 +1,155 @@
+"""What every ``glassnet`` command shares: the run folder and its files, the image datasets.
+
+A ``train`` run writes one folder (``runs/<YYYYmmdd-HHMMSS>/`` unless ``--out``) holding
+``model.safetensors``, ``history.json``, ``metrics.json``, ``config.json`` (the command's
+arguments) and its pictures:
+
+    >>> out = run_dir(None)  # doctest: +SKIP
+    >>> write_run(out, args, model, history, metrics, {"task": "classify"})  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import datetime
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .. import data, io
+
+__all__ = ["IMAGE_DATASETS", "run_dir", "write_json", "write_run", "draw", "note", "option",
+           "one_width", "load_images", "split"]
+
+IMAGE_DATASETS = ("digits", "mnist", "fashion-mnist")
+
+
+# ------------------------------------------------------------------ run folder
+def _now():
+    return datetime.datetime.now()
+
+
+def run_dir(out=None, root="runs", now=None) -> Path:
+    """The run folder, created: ``out`` when given (an existing folder is written into
+    again), else a new ``root/<YYYYmmdd-HHMMSS>`` from ``now`` (default: the clock).
+
+    A generated name never reuses a folder: when the stamp is taken (two runs in the
+    same second), ``-1``, ``-2``, ... is appended.
+
+    >>> run_dir(None, root="runs")  # doctest: +SKIP
+    PosixPath('runs/20250101-120000')
+    """
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        return out
+    stamp = (now or _now()).strftime("%Y%m%d-%H%M%S")
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    for k in itertools.count():
+        out = root / (stamp if k == 0 else f"{stamp}-{k}")
+        try:
+            # mkdir without exist_ok tests and claims the name in one step, so two
+            # commands started in the same second cannot both take it
+            out.mkdir()
+        except FileExistsError:
+            continue
+        return out
+
+
+def _jsonable(value):
+    """json.dumps's fallback for what argparse and NumPy put in the values."""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"write_json: cannot write a {type(value).__name__} ({value!r}) as JSON")
+
+
+def write_json(path, obj) -> Path:
+    """Write ``obj`` as indented JSON (paths as strings, NumPy numbers and arrays as
+    numbers and lists); returns the path."""
+    path = Path(path)
+    path.write_text(json.dumps(obj, indent=1, default=_jsonable) + "\n")
+    return path
+
+
+def write_run(out, args, model, history, metrics, metadata) -> None:
+    """Write the four files of every trained run into the folder ``out``.
+
+    ``model.safetensors`` (``io.save`` with ``metadata``), ``history.json``,
+    ``metrics.json`` (the dict ``metrics``) and ``config.json`` (``vars(args)``: the
+    command's arguments, so the run can be repeated).
+    """
+    out = Path(out)
+    io.save(model, out / "model.safetensors", metadata=metadata)
+    history.to_json(out / "history.json")
+    write_json(out / "metrics.json", metrics)
+    write_json(out / "config.json", vars(args))
+
+
+def draw(plot, *args, **kwargs):
+    """``plot(*args, **kwargs)`` (a ``glassnet.inspect`` picture); where matplotlib is not
+    installed, a note on stderr instead of an error, since every number is in the JSON."""
+    try:
+        return plot(*args, **kwargs)
+    except ImportError as e:
+        hint = "" if "glassnet[plot]" in str(e) else "; pip install glassnet[plot]"
+        note(f"(no {getattr(plot, '__name__', 'picture')}: {e}{hint})")
+        return None
+
+
+def note(message) -> None:
+    """A line for the person at the terminal: on stderr, so stdout stays the result."""
+    print(message, file=sys.stderr)
+
+
+# ------------------------------------------------------------------ arguments
+def option(args, name, default=None):
+    """``args.name``, or ``default`` when it is missing or None (the subcommands' ``run``
+    functions are also called with a partial Namespace from Python)."""
+    value = getattr(args, name, None)
+    return default if value is None else value
+
+
+def one_width(hidden):
+    """The single width a recurrent model or an autoencoder takes from ``--hidden``
+    (parsed as a list, e.g. ``[128]``); None when not given."""
+    if isinstance(hidden, (list, tuple)):
+        if len(hidden) > 1:
+            raise ValueError(f"--hidden: this model takes one width, got {list(hidden)}")
+        return int(hidden[0]) if hidden else None
+    return None if hidden is None else int(hidden)
+
+
+# ------------------------------------------------------------------ datasets
+def load_images(name, data_dir=None):
+    """(X_train, y_train, X_test, y_test, image_shape): flat float images in [0, 1].
+
+    ``digits`` is embedded (1797 8x8 images, a fixed stratified 80/20 split); ``mnist``
+    and ``fashion-mnist`` are read from ``data_dir`` or the usual dataset folders.
+
+    >>> Xtr, ytr, Xte, yte, shape = load_images("digits")
+    >>> shape, Xtr.shape
+    ((1, 8, 8), (1438, 64))
+    """
+    if name == "digits":
+        X, y = data.load_digits()
+        Xtr, Xte, ytr, yte = split(X / 16.0, y, 0.2, seed=0)
+        return Xtr, ytr, Xte, yte, (1, 8, 8)
+    loaders = {"mnist": data.load_mnist, "fashion-mnist": data.load_fashion_mnist}
+    if name not in loaders:
+        raise ValueError(f"--dataset: expected one of {', '.join(IMAGE_DATASETS)}, got {name!r}")
+    Xtr, ytr = loaders[name](data_dir, split="train", flatten=True)
+    Xte, yte = loaders[name](data_dir, split="test", flatten=True)
+    return Xtr, ytr, Xte, yte, (1, 28, 28)
+
+
+def split(X, y, fraction, seed):
+    """(X_a, X_b, y_a, y_b): a stratified split with ``fraction`` of the samples in b."""
+    Xa, Xb, _, ya, yb, _ = data.train_val_test_split(X, y, val_size=fraction, test_size=0,
+                                                     stratify=True, seed=seed)
+    return Xa, Xb, ya, yb
