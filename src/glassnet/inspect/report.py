@@ -115,10 +115,10 @@ def report(history, model, path, confusion=None, gradient_flow=None, activation_
 
     Example
     -------
-    >>> flow, stats = GradientFlow(), ActivationStats()
-    >>> hist = trainer.fit((X, y), validation=(Xv, yv), callbacks=[flow, stats])
+    >>> flow, stats = GradientFlow(), ActivationStats()  # doctest: +SKIP
+    >>> hist = trainer.fit((X, y), validation=(Xv, yv), callbacks=[flow, stats])  # doctest: +SKIP
     >>> gn.inspect.report(hist, model, "run/report.html", gradient_flow=flow,
-    ...                   activation_stats=stats)
+    ...                   activation_stats=stats)  # doctest: +SKIP
     """
     path = Path(path)
     h = _history(history)

@@ -250,8 +250,8 @@ def trace(model, x, target, loss, lr=None, dtype=np.float64) -> Trace:
     Example
     -------
     >>> t = gn.inspect.trace(model, [[0.05, 0.10]], [[0.01, 0.99]],
-    ...                      nn.MSELoss(reduction="sum", half=True), lr=0.5)
-    >>> print(t)
+    ...                      nn.MSELoss(reduction="sum", half=True), lr=0.5)  # doctest: +SKIP
+    >>> print(t)  # doctest: +SKIP
     """
     loss_fn = resolve_loss(loss, "trace")
     dtype = np.dtype(dtype)
