@@ -152,7 +152,7 @@ class GradientFlow(_Recorder):
 
     Example
     -------
-    >>> flow = gn.inspect.GradientFlow()
+    >>> flow = gn.inspect.GradientFlow()  # doctest: +SKIP
     >>> trainer.fit((X, y), epochs=5, callbacks=[flow]); print(flow)  # doctest: +SKIP
     >>> gn.inspect.plot_gradient_flow(flow, "flow.png")  # doctest: +SKIP
     """
