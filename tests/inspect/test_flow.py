@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-import glassnet as gn
 import glassnet.inspect as ins
 from glassnet import nn, optim, training
 
@@ -105,3 +104,51 @@ def test_flow_and_stats_plots(tmp_path):
     assert (tmp_path / "stats.png").stat().st_size > 5000
     with pytest.raises(ValueError, match="nothing recorded"):
         ins.plot_gradient_flow(ins.GradientFlow())
+
+
+def _two_step_flow():
+    flow = ins.GradientFlow(unit="step")
+    flow.records = [
+        {"epoch": 0, "step": 0, "layer": "0", "module": "Linear", "weight_grad_norm": 0.5,
+         "weight_grad_mean_abs": 0.125, "delta_norm": 0.25, "delta_mean_abs": None},
+        {"epoch": 0, "step": 0, "layer": "fc.out", "module": "Linear", "weight_grad_norm": 2.0,
+         "weight_grad_mean_abs": 1 / 3, "delta_norm": None, "delta_mean_abs": 0.75},
+        {"epoch": 1, "step": 5, "layer": "0", "module": "Linear", "weight_grad_norm": 0.25,
+         "weight_grad_mean_abs": 0.0625, "delta_norm": 0.125, "delta_mean_abs": 1e-7}]
+    return flow
+
+
+def test_recorder_table_and_series_are_pinned():
+    flow = _two_step_flow()
+    assert flow.table().split("\n") == [
+        "layer             weight_grad_norm  weight_grad_mean_abs            delta_norm"
+        "        delta_mean_abs",
+        "0                             0.25                0.0625                 0.125"
+        "                 1e-07",
+        "fc.out                           2              0.333333                     -"
+        "                  0.75"]
+    x, d = flow.series("delta_norm")
+    assert list(x) == [0, 5]
+    assert np.array_equal(d, [[0.25, np.nan], [0.125, np.nan]], equal_nan=True)
+    assert flow.to_dict() == {"unit": "step", "every": 1, "records": flow.records}
+    assert ins.ActivationStats().table() == "ActivationStats: nothing recorded yet"
+    with pytest.raises(ValueError, match="series: metric must be one of"):
+        flow.series("mean")
+
+
+def test_flow_picture_panels_are_pinned():
+    pytest.importorskip("matplotlib")
+    fig = ins.plot_gradient_flow(_two_step_flow(), title="T")
+    left, right = fig.axes
+    assert (left.get_yscale(), left.get_xlabel(), left.get_ylabel(), left.get_title()) == \
+        ("log", "step", "||dE/dW||", "T: weight-gradient norm per layer")
+    assert [t.get_text() for t in left.get_legend().get_texts()] == ["0", "fc.out"]
+    assert left.get_legend().get_title().get_text() == "layer"
+    assert (right.get_yscale(), right.get_xlabel(), right.get_ylabel(), right.get_title()) == \
+        ("log", "layer (input side left)", "norm", "profile over depth")
+    assert [t.get_text() for t in right.get_legend().get_texts()] == \
+        ["dE/dW, step 0", "dE/dW, step 5", "delta, first", "delta, last"]
+    assert [t.get_text() for t in right.get_xticklabels()] == ["0", "fc.out"]
+    with pytest.raises(ValueError, match=r"plot_activation_stats: nothing recorded \(was the "
+                                         r"callback passed to fit\?\)"):
+        ins.plot_activation_stats(ins.ActivationStats())

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -55,3 +57,57 @@ def test_gradcheck_model_samples_large_parameters():
     assert rep.ok, rep
     with pytest.raises(KeyError, match="no parameter"):
         rep["nope"]
+
+
+def _linear():
+    model = nn.Sequential(nn.Linear(3, 2)).double()
+    model[0].weight.data[...] = [[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]]
+    model[0].bias.data[...] = [0.05, -0.05]
+    return model
+
+
+def test_gradcheck_rows_and_table_are_pinned():
+    model = _linear()
+    X = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]])
+    y = np.array([[0.5, 0.0], [1.0, -1.0]])
+    rep = ins.gradcheck_model(model, nn.MSELoss(reduction="sum", half=True), X, y,
+                              max_per_param=4, seed=0)
+    w, b = rep.rows
+    assert list(w) == ["name", "shape", "checked", "max_rel_error", "max_abs_error",
+                       "worst_index", "analytic", "numeric", "ok"]
+    assert (w["name"], w["shape"], w["checked"]) == ("0.weight", (2, 3), 4)
+    assert (b["name"], b["shape"], b["checked"]) == ("0.bias", (2,), 2)
+    # four of the six weights, drawn by default_rng(seed) and sorted
+    chosen = np.sort(np.random.default_rng(0).choice(6, size=4, replace=False))
+    assert np.ravel_multi_index(w["worst_index"], (2, 3)) in chosen
+    # E = 1/2 sum (W x + b - y)^2: dE/dW = (out - y)^T X, dE/db = sum of (out - y)
+    r = X @ model[0].weight.data.T + model[0].bias.data - y
+    assert w["analytic"] == pytest.approx((r.T @ X)[w["worst_index"]], abs=1e-12)
+    assert b["analytic"] == pytest.approx(r.sum(0)[b["worst_index"]], abs=1e-12)
+    for row in rep.rows:
+        assert abs(row["analytic"] - row["numeric"]) == pytest.approx(row["max_abs_error"])
+        assert row["ok"] and row["max_rel_error"] < 1e-6
+    lines = str(rep).split("\n")
+    assert lines[0] == ("parameter                shape           checked  max rel err  "
+                        "max abs err  ok")
+    assert re.fullmatch(r"0\.weight {17}\(2, 3\) {16}4 {4}\d\.\d{3}e-\d\d {4}\d\.\d{3}e-\d\d  yes",
+                        lines[1])
+    assert re.fullmatch(r"0\.bias {19}\(2,\) {18}2 {4}\d\.\d{3}e-\d\d {4}\d\.\d{3}e-\d\d  yes",
+                        lines[2])
+    assert re.fullmatch(r"worst relative error \d\.\d{3}e-\d\d: backprop agrees", lines[3])
+    assert repr(rep) == str(rep)
+    assert rep.as_dict() == {"0.weight": w["max_rel_error"], "0.bias": b["max_rel_error"]}
+
+
+def test_gradcheck_skips_frozen_parameters_and_checks_its_arguments():
+    model = _linear()
+    model[0].weight.requires_grad = False
+    rep = ins.gradcheck_model(model, "mse", np.ones((2, 3)), np.zeros((2, 2)))
+    assert [r["name"] for r in rep.rows] == ["0.bias"] and rep.ok
+    with pytest.raises(ValueError, match="gradcheck_model: the loss must be a scalar, got "
+                                         r"shape \(2, 2\)"):
+        ins.gradcheck_model(model, nn.MSELoss(reduction="none"), np.ones((2, 3)),
+                            np.zeros((2, 2)))
+    with pytest.raises(TypeError, match="gradcheck_model: loss must be a loss module, a "
+                                        "callable or a name, got int"):
+        ins.gradcheck_model(model, 3, np.ones((2, 3)), np.zeros((2, 2)))

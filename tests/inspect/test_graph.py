@@ -1,3 +1,4 @@
+import re
 import shutil
 
 import numpy as np
@@ -46,3 +47,73 @@ def test_graph_of_a_leaf_and_bad_input():
     assert "leaf (2,)" in ins.graph(t)
     with pytest.raises(TypeError, match="Tensor"):
         ins.graph(np.ones(3))
+
+
+# Printed by the code before its restructuring (issue 13), object ids numbered in order of
+# appearance: the walk (depth first from the loss) and every line must stay as they are.
+DOT = [
+    'digraph glassnet {',
+    '  rankdir=BT;',
+    '  node [fontname="Helvetica", fontsize=10];',
+    '  f0 [label="CrossEntropy\\n()", shape=box, style="rounded,filled", fillcolor="#f5b041"];',
+    '  f1 -> f0;',
+    '  f1 [label="Linear\\n(5, 2)", shape=box, style="rounded,filled", fillcolor="#e5e8e8"];',
+    '  f2 -> f1;',
+    '  t3 [label="2.weight\\n(2, 4)", shape=ellipse, style=filled, fillcolor="#aed6f1"];',
+    '  t3 -> f1;',
+    '  t4 [label="2.bias\\n(2,)", shape=ellipse, style=filled, fillcolor="#aed6f1"];',
+    '  t4 -> f1;',
+    '  f2 [label="ReLU\\n(5, 4)", shape=box, style="rounded,filled", fillcolor="#e5e8e8"];',
+    '  f5 -> f2;',
+    '  f5 [label="Linear\\n(5, 4)", shape=box, style="rounded,filled", fillcolor="#e5e8e8"];',
+    '  t6 [label="input (5, 3)", shape=ellipse, style=filled, fillcolor="#f2f3f4"];',
+    '  t6 -> f5;',
+    '  t7 [label="0.weight\\n(4, 3)", shape=ellipse, style=filled, fillcolor="#aed6f1"];',
+    '  t7 -> f5;',
+    '  t8 [label="0.bias\\n(4,)", shape=ellipse, style=filled, fillcolor="#aed6f1"];',
+    '  t8 -> f5;',
+    '}',
+]
+SHARED = [
+    'digraph glassnet {',
+    '  rankdir=LR;',
+    '  node [fontname="Helvetica", fontsize=10];',
+    '  f0 [label="Sum\\n()", shape=box, style="rounded,filled", fillcolor="#f5b041"];',
+    '  f1 -> f0;',
+    '  f1 [label="Add\\n(1, 2)", shape=box, style="rounded,filled", fillcolor="#e5e8e8"];',
+    '  f2 -> f1;',
+    '  t3 [label="leaf (2,)", shape=ellipse, style=filled, fillcolor="#d5f5e3"];',
+    '  t3 -> f1;',
+    '  f2 [label="Mul\\n(1, 2)", shape=box, style="rounded,filled", fillcolor="#e5e8e8"];',
+    '  t3 -> f2;',
+    '  t4 [label="input (1, 2)", shape=ellipse, style=filled, fillcolor="#f2f3f4"];',
+    '  t4 -> f2;',
+    '}',
+]
+
+
+def _numbered(dot):
+    ids = {}
+    return re.sub(r"\b([ft])\d+\b",
+                  lambda m: ids.setdefault(m.group(0), f"{m.group(1)}{len(ids)}"), dot)
+
+
+def test_graph_text_is_pinned(tmp_path):
+    model, loss = _loss()
+    assert _numbered(ins.graph(loss, params=model)).split("\n") == DOT
+    pairs = _numbered(ins.graph(loss, params=list(model.named_parameters()),
+                                path=tmp_path / "g.dot"))
+    assert pairs.split("\n") == DOT
+    assert _numbered((tmp_path / "g.dot").read_text()).split("\n") == DOT
+    a = gn.tensor([1.0, 2.0], requires_grad=True)
+    shared = (a * gn.tensor([[3.0, 4.0]]) + a).sum()   # a leaf used twice is drawn once
+    assert _numbered(ins.graph(shared, rankdir="LR")).split("\n") == SHARED
+
+
+def test_render_dot_checks_the_suffix(tmp_path):
+    if shutil.which("dot") is None:
+        with pytest.raises(RuntimeError, match="Graphviz's `dot` program was not found"):
+            ins.render_dot("digraph {}", tmp_path / "g.svg")
+    else:
+        with pytest.raises(ValueError, match="must end in .svg, .png or .pdf"):
+            ins.render_dot("digraph {}", tmp_path / "g.jpg")

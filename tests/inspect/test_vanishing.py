@@ -51,3 +51,54 @@ def test_build_deep_net_validates():
     net = ins.build_deep_net("relu+bn", depth=3, width=5, n_in=4, n_out=2)
     names = [type(m).__name__ for m in net]
     assert names == ["Linear", "BatchNorm1d", "ReLU", "Linear", "BatchNorm1d", "ReLU", "Linear"]
+
+
+def _result():
+    r = ins.VanishingResult()
+    r["sigmoid"] = {"per_layer_init": np.array([1e-6, 1e-3, 0.1]),
+                    "per_layer": np.array([2e-6, 2e-3, 0.2]), "first_layer_init": 1e-6,
+                    "first_layer": 2e-6, "last_layer": 0.2, "ratio_first_to_last": 1e-5,
+                    "loss": [2.5, 2.25], "accuracy": [0.1, 0.2], "steps": np.array([0, 1, 2]),
+                    "first_layer_steps": np.array([1e-6, 1.5e-6, 2e-6]),
+                    "layers": ["0", "2", "4"]}
+    r["relu"] = dict(r["sigmoid"], first_layer=0.05, loss=[])
+    return r
+
+
+def test_vanishing_table_and_json_are_pinned(tmp_path):
+    r = _result()
+    assert r.table().split("\n") == [
+        "activation  |dE/dW1| at init  |dE/dW1| trained  |dE/dWL| trained  first/last  "
+        "final loss",
+        "sigmoid            1.000e-06         2.000e-06         2.000e-01    1.00e-05      2.2500",
+        "relu               1.000e-06         5.000e-02         2.000e-01    1.00e-05         nan"]
+    text = r.to_json(tmp_path / "v.json")
+    assert (tmp_path / "v.json").read_text() == text
+    assert text.startswith('{\n "sigmoid": {\n  "per_layer_init": [\n   1e-06,\n')
+    back = json.loads(text)
+    assert back["relu"]["loss"] == [] and back["sigmoid"]["steps"] == [0, 1, 2]
+
+
+def test_vanishing_picture_panels_are_pinned():
+    pytest.importorskip("matplotlib")
+    left, right = ins.plot_vanishing(_result()).axes
+    assert (left.get_yscale(), left.get_xlabel(), left.get_ylabel(), left.get_title()) == \
+        ("log", "layer (1 = next to the input)", "||dE/dW||",
+         "Gradient norm per layer, 3-layer net (dotted: first batch)")
+    assert [t.get_text() for t in left.get_legend().get_texts()] == \
+        ["sigmoid (trained)", "relu (trained)"]
+    assert [t.get_text() for t in left.get_xticklabels()] == ["1", "2", "3"]
+    assert (right.get_yscale(), right.get_xlabel(), right.get_ylabel(), right.get_title()) == \
+        ("log", "training step", "||dE/dW(1)||", "First-layer gradient norm during training")
+    assert [t.get_text() for t in right.get_legend().get_texts()] == ["sigmoid", "relu"]
+
+
+def test_vanishing_demo_verbose_line(capsys):
+    res = ins.vanishing_gradient_demo(depth=3, width=4, activations=("tanh",), epochs=1,
+                                      n_samples=64, batch_size=32, verbose=1)
+    r = res["tanh"]
+    assert capsys.readouterr().out == (f"tanh     first-layer ||dE/dW|| {r['first_layer']:.3e}, "
+                                       f"last layer {r['last_layer']:.3e}, loss "
+                                       f"{r['loss'][-1]:.4f}\n")
+    assert len(r["steps"]) == 2 and len(r["per_layer"]) == 3 and r["layers"] == ["0", "2", "4"]
+    assert r["first_layer"] == pytest.approx(np.mean(r["first_layer_steps"][-2:]))

@@ -1,4 +1,5 @@
-"""Shared helpers of glassnet.inspect: lazy matplotlib, activation facts, call recording."""
+"""Shared helpers of glassnet.inspect: lazy matplotlib, activation facts, call recording,
+and the float64 copy, loss and target that the checks of backprop run on."""
 from __future__ import annotations
 
 import copy
@@ -7,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..autograd.tensor import Tensor
+from ..nn import loss as nnloss
 from ..nn.module import Module
 
 # --------------------------------------------------------------- matplotlib
@@ -31,7 +33,19 @@ def save(fig, path, dpi=100):
     return fig
 
 
+def log_panel(ax, xlabel, ylabel, title, legend):
+    """Label a panel whose y axis is on a log scale (gradient norms span decades), with a
+    legend (``legend``: the keyword arguments of ``ax.legend``) and a light grid."""
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(**legend)
+    ax.grid(alpha=0.3, which="both")
+
+
 def to_numpy(x):
+    """The array of a Tensor, or ``np.asarray(x)``."""
     return np.asarray(x.data if isinstance(x, Tensor) else x)
 
 
@@ -97,8 +111,6 @@ def activation_derivative(module, z, a):
         return 1 - a * a, "1 - a^2"
     if k == "relu":
         return (z > 0).astype(z.dtype), "1[z > 0]"
-    if k in ("identity",):
-        return np.ones_like(z), "1"
     if k == "leakyrelu":
         return np.where(z > 0, 1.0, module.negative_slope).astype(z.dtype), "1 or slope"
     if k == "rrelu":
@@ -164,11 +176,32 @@ def same_tensor(a, b) -> bool:
     return a is b or (isinstance(a, Tensor) and isinstance(b, Tensor) and a.data is b.data)
 
 
-def float64_copy(model):
-    """A deep copy of ``model`` in float64 (the user's model and its gradients stay as they are)."""
-    m = copy.deepcopy(model)
-    m.to_dtype(np.float64)
-    return m
+# ------------------------------------------------- what a check of backprop runs on
+def copy_in_dtype(model, dtype=np.float64):
+    """A deep copy of ``model`` cast to ``dtype`` (the user's model and its gradients stay
+    as they are)."""
+    return copy.deepcopy(model).to_dtype(dtype)
+
+
+def resolve_loss(loss, who):
+    """The loss to call: a name goes through ``nn.get_loss``, a module or callable as it is.
+
+    >>> resolve_loss("mse", "trace")
+    MSELoss(reduction='mean')
+    """
+    loss_fn = nnloss.get_loss(loss) if isinstance(loss, str) else loss
+    if not callable(loss_fn):
+        raise TypeError(f"{who}: loss must be a loss module, a callable or a name, got "
+                        f"{type(loss).__name__}")
+    return loss_fn
+
+
+def loss_target(y, dtype):
+    """The target as the loss gets it: floats as a Tensor of ``dtype`` (a loss module
+    would cast a float array to its own dtype, float32, spoiling a float64 check), class
+    indices as the integer array."""
+    y = to_numpy(y)
+    return Tensor(y.astype(dtype)) if y.dtype.kind == "f" else y
 
 
 def named_param_lookup(params):

@@ -14,7 +14,7 @@ from ..autograd.function import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..training.callbacks import Callback
 from ._common import (BOUNDS, figure, is_activation, is_layer, is_relu_like, kind, layer_weight,
-                      save)
+                      log_panel, save)
 
 __all__ = ["GradientFlow", "ActivationStats", "plot_gradient_flow", "plot_activation_stats"]
 
@@ -122,7 +122,7 @@ class _Recorder(Callback):
         last = self.last()
         if not last:
             return f"{type(self).__name__}: nothing recorded yet"
-        cols = [m for m in self.metrics]
+        cols = list(self.metrics)
         w = max(12, max(len(n) for n in last) + 2)
         lines = [f"{'layer':<{w}}" + "".join(f"{c:>22}" for c in cols)]
         for name, r in last.items():
@@ -152,9 +152,9 @@ class GradientFlow(_Recorder):
 
     Example
     -------
-    >>> flow = gn.inspect.GradientFlow()
-    >>> trainer.fit((X, y), epochs=5, callbacks=[flow]); print(flow)
-    >>> gn.inspect.plot_gradient_flow(flow, "flow.png")
+    >>> flow = gn.inspect.GradientFlow()  # doctest: +SKIP
+    >>> trainer.fit((X, y), epochs=5, callbacks=[flow]); print(flow)  # doctest: +SKIP
+    >>> gn.inspect.plot_gradient_flow(flow, "flow.png")  # doctest: +SKIP
     """
 
     metrics = ("weight_grad_norm", "weight_grad_mean_abs", "delta_norm", "delta_mean_abs")
@@ -169,14 +169,15 @@ class GradientFlow(_Recorder):
         self._watch = []
         for name, m in trainer.model.named_modules():
             if is_layer(m) and (self.layer_names is None or name in self.layer_names):
-                self._watch.append((name or type(m).__name__, m))
-                self._handles.append(m.register_forward_hook(
-                    self._hook(name or type(m).__name__)))
+                name = name or type(m).__name__
+                self._watch.append((name, m))
+                self._handles.append(m.register_forward_hook(self._hook(name)))
         if self.layer_names is not None:
             missing = set(self.layer_names) - {n for n, _ in self._watch}
             if missing:
+                layers = [n for n, m in trainer.model.named_modules() if is_layer(m)]
                 raise ValueError(f"GradientFlow: no layer named {sorted(missing)} in the model; "
-                                 f"layers are {[n for n, m in trainer.model.named_modules() if is_layer(m)]}")
+                                 f"layers are {layers}")
 
     def _hook(self, name):
         def hook(module, args, out):
@@ -271,8 +272,19 @@ class ActivationStats(_Recorder):
 
 # ------------------------------------------------------------------ pictures
 def _colors(n, cmap="viridis"):
+    """``n`` colours spread along the colour map ``cmap``."""
     from matplotlib import colormaps
     return colormaps[cmap](np.linspace(0.05, 0.9, max(n, 1)))
+
+
+def _two_panels(recorder, who):
+    """``(fig, left, right)``: a wide figure of two panels for a recorder's picture
+    (ValueError when it recorded nothing)."""
+    if not recorder.records:
+        raise ValueError(f"{who}: nothing recorded (was the callback passed to fit?)")
+    fig = figure(figsize=(11, 4))
+    ax1, ax2 = fig.subplots(1, 2)
+    return fig, ax1, ax2
 
 
 def plot_gradient_flow(flow, path=None, title="Gradient flow"):
@@ -281,10 +293,7 @@ def plot_gradient_flow(flow, path=None, title="Gradient flow"):
 
     Returns the matplotlib Figure (also written to ``path`` when given).
     """
-    if not flow.records:
-        raise ValueError("plot_gradient_flow: nothing recorded (was the callback passed to fit?)")
-    fig = figure(figsize=(11, 4))
-    ax1, ax2 = fig.subplots(1, 2)
+    fig, ax1, ax2 = _two_panels(flow, "plot_gradient_flow")
     x, W = flow.series("weight_grad_norm")
     _, D = flow.series("delta_norm")
     layers = flow.layers
@@ -292,26 +301,18 @@ def plot_gradient_flow(flow, path=None, title="Gradient flow"):
     for j, name in enumerate(layers):
         ax1.plot(x, W[:, j], color=cols[j], marker="o" if len(x) < 30 else None, ms=3,
                  label=name)
-    ax1.set_yscale("log")
-    ax1.set_xlabel(flow.unit)
-    ax1.set_ylabel("||dE/dW||")
-    ax1.set_title(f"{title}: weight-gradient norm per layer")
-    ax1.legend(fontsize=7, ncol=2 if len(layers) > 6 else 1, title="layer", title_fontsize=7)
-    ax1.grid(alpha=0.3, which="both")
+    log_panel(ax1, flow.unit, "||dE/dW||", f"{title}: weight-gradient norm per layer",
+              dict(fontsize=7, ncol=2 if len(layers) > 6 else 1, title="layer",
+                   title_fontsize=7))
     idx = np.arange(1, len(layers) + 1)
     ax2.plot(idx, W[0], "o-", color="tab:blue", label=f"dE/dW, {flow.unit} {x[0]}")
     ax2.plot(idx, W[-1], "s-", color="tab:red", label=f"dE/dW, {flow.unit} {x[-1]}")
     if np.isfinite(D).any():
         ax2.plot(idx, D[0], "o--", color="tab:blue", alpha=0.6, label="delta, first")
         ax2.plot(idx, D[-1], "s--", color="tab:red", alpha=0.6, label="delta, last")
-    ax2.set_yscale("log")
     ax2.set_xticks(idx)
     ax2.set_xticklabels(layers, rotation=45, ha="right", fontsize=7)
-    ax2.set_xlabel("layer (input side left)")
-    ax2.set_ylabel("norm")
-    ax2.set_title("profile over depth")
-    ax2.legend(fontsize=7)
-    ax2.grid(alpha=0.3, which="both")
+    log_panel(ax2, "layer (input side left)", "norm", "profile over depth", dict(fontsize=7))
     fig.tight_layout()
     return save(fig, path)
 
@@ -321,11 +322,7 @@ def plot_activation_stats(stats, path=None, title="Activation statistics"):
 
     Returns the matplotlib Figure (also written to ``path`` when given).
     """
-    if not stats.records:
-        raise ValueError("plot_activation_stats: nothing recorded (was the callback passed to "
-                         "fit?)")
-    fig = figure(figsize=(11, 4))
-    ax1, ax2 = fig.subplots(1, 2)
+    fig, ax1, ax2 = _two_panels(stats, "plot_activation_stats")
     x, M = stats.series("mean")
     _, S = stats.series("std")
     _, SAT = stats.series("saturated")

@@ -5,8 +5,7 @@ import numpy as np
 
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
-from ..nn import loss as nnloss
-from ._common import float64_copy, to_numpy
+from ._common import copy_in_dtype, loss_target, resolve_loss, to_numpy
 
 __all__ = ["gradcheck_model", "GradcheckReport"]
 
@@ -85,19 +84,18 @@ def gradcheck_model(model, loss, x, y, eps: float = 1e-6, rtol: float = 1e-5,
 
     Example
     -------
-    >>> rep = gn.inspect.gradcheck_model(model, nn.CrossEntropyLoss(), X[:8], y[:8])
-    >>> assert rep.ok, rep
+    >>> rep = gn.inspect.gradcheck_model(model, nn.CrossEntropyLoss(),
+    ...                                  X[:8], y[:8])  # doctest: +SKIP
+    >>> assert rep.ok, rep  # doctest: +SKIP
     """
-    loss_fn = nnloss.get_loss(loss) if isinstance(loss, str) else loss
-    m = float64_copy(model)
+    loss_fn = resolve_loss(loss, "gradcheck_model")
+    m = copy_in_dtype(model, np.float64)
     m.train(bool(train))
     xt = Tensor(np.array(to_numpy(x), dtype=np.float64))
-    ya = to_numpy(y)
-    yt = Tensor(ya.astype(np.float64)) if ya.dtype.kind == "f" else ya
+    yt = loss_target(y, np.float64)
 
     def E():
-        out = m(xt)
-        return loss_fn(out, yt)
+        return loss_fn(m(xt), yt)
 
     m.zero_grad()
     e = E()
@@ -110,30 +108,48 @@ def gradcheck_model(model, loss, x, y, eps: float = 1e-6, rtol: float = 1e-5,
         if not p.requires_grad:
             continue
         analytic = np.zeros_like(p.data) if p.grad is None else p.grad.data.copy()
-        flat = p.data.reshape(-1)
-        n = flat.size
-        idx = np.arange(n) if max_per_param is None or n <= max_per_param else \
-            np.sort(rng.choice(n, size=max_per_param, replace=False))
-        numeric = np.empty(len(idx))
-        with no_grad():
-            for k, i in enumerate(idx):   # one coordinate at a time: the definition
-                old = flat[i]
-                flat[i] = old + eps
-                fp = float(E().data)
-                flat[i] = old - eps
-                fm = float(E().data)
-                flat[i] = old
-                numeric[k] = (fp - fm) / (2 * eps)
-        an = analytic.reshape(-1)[idx]
-        err = np.abs(an - numeric)
-        scale = np.maximum(np.abs(an), np.abs(numeric))
-        rel = np.where(scale <= atol, 0.0, err / np.maximum(scale, 1e-300))
-        w = int(np.argmax(rel)) if len(rel) else 0
-        rows.append({"name": name, "shape": tuple(p.shape), "checked": int(len(idx)),
-                     "max_rel_error": float(rel.max(initial=0.0)),
-                     "max_abs_error": float(err.max(initial=0.0)),
-                     "worst_index": tuple(int(v) for v in np.unravel_index(idx[w], p.shape)),
-                     "analytic": float(an[w]) if len(an) else 0.0,
-                     "numeric": float(numeric[w]) if len(an) else 0.0,
-                     "ok": bool(np.all(err <= atol + rtol * np.abs(numeric)))})
+        idx = _chosen(p.data.size, max_per_param, rng)
+        numeric = _central_differences(E, p.data.reshape(-1), idx, eps)
+        rows.append(_compare(name, p.shape, idx, analytic.reshape(-1)[idx], numeric, rtol, atol))
     return GradcheckReport(rows, rtol, atol)
+
+
+def _chosen(n, max_per_param, rng):
+    """The flat indices to check: all ``n``, or ``max_per_param`` of them drawn at random
+    (sorted)."""
+    if max_per_param is None or n <= max_per_param:
+        return np.arange(n)
+    return np.sort(rng.choice(n, size=max_per_param, replace=False))
+
+
+def _central_differences(E, flat, idx, eps):
+    """(E(w + eps) − E(w − eps)) / (2 eps) for each flat index of ``idx``, moving one
+    coordinate of the parameter ``flat`` (a view of its data) at a time: the definition."""
+    numeric = np.empty(len(idx))
+    with no_grad():
+        for k, i in enumerate(idx):
+            old = flat[i]
+            flat[i] = old + eps
+            fp = float(E().data)
+            flat[i] = old - eps
+            fm = float(E().data)
+            flat[i] = old
+            numeric[k] = (fp - fm) / (2 * eps)
+    return numeric
+
+
+def _compare(name, shape, idx, an, numeric, rtol, atol):
+    """The report row of one parameter: worst relative error |an − num| / max(|an|, |num|)
+    (0 where both are below ``atol``), worst absolute error, where, and whether every element
+    passes ``|an − num| <= atol + rtol |num|``."""
+    err = np.abs(an - numeric)
+    scale = np.maximum(np.abs(an), np.abs(numeric))
+    rel = np.where(scale <= atol, 0.0, err / np.maximum(scale, 1e-300))
+    w = int(np.argmax(rel)) if len(rel) else 0
+    return {"name": name, "shape": tuple(shape), "checked": int(len(idx)),
+            "max_rel_error": float(rel.max(initial=0.0)),
+            "max_abs_error": float(err.max(initial=0.0)),
+            "worst_index": tuple(int(v) for v in np.unravel_index(idx[w], shape)),
+            "analytic": float(an[w]) if len(an) else 0.0,
+            "numeric": float(numeric[w]) if len(an) else 0.0,
+            "ok": bool(np.all(err <= atol + rtol * np.abs(numeric)))}

@@ -12,10 +12,12 @@ __all__ = ["graph", "render_dot"]
 
 
 def _shape(s):
+    """A shape as Python writes a tuple: (5, 4), (2,), ()."""
     return "(" + ", ".join(str(int(v)) for v in s) + (",)" if len(s) == 1 else ")")
 
 
 def _q(text):
+    """``text`` as a quoted DOT string."""
     return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
@@ -42,8 +44,8 @@ def graph(tensor, params=None, path=None, rankdir="BT") -> str:
 
     Example
     -------
-    >>> loss = nn.MSELoss()(model(x), y)
-    >>> print(gn.inspect.graph(loss, params=model))
+    >>> loss = nn.MSELoss()(model(x), y)  # doctest: +SKIP
+    >>> print(gn.inspect.graph(loss, params=model))  # doctest: +SKIP
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"graph: expected a Tensor, got {type(tensor).__name__}")
@@ -54,24 +56,27 @@ def graph(tensor, params=None, path=None, rankdir="BT") -> str:
     if root is None:
         lines.append(f'  t{id(tensor)} [label={_q("leaf " + _shape(tensor.shape))}, '
                      f'shape=ellipse, style=filled, fillcolor="#f5b041"];')
-        lines.append("}")
-        return _finish("\n".join(lines), path)
-    if getattr(root, "_freed", False):
+    elif getattr(root, "_freed", False):
         raise RuntimeError("graph: this tensor's graph was freed by backward(); call "
                            "graph() before backward, or backward(retain_graph=True)")
-    seen, leaves = set(), set()
+    else:
+        lines += _walk(root, names)
+    lines.append("}")
+    return _finish("\n".join(lines), path)
+
+
+def _walk(root, names):
+    """The DOT lines of every Function reachable from ``root`` (depth first), each input
+    leaf once, and one edge per input of each Function."""
+    lines, seen, leaves = [], set(), set()
     stack = [root]
     while stack:
         fn = stack.pop()
         if id(fn) in seen:
             continue
         seen.add(id(fn))
-        shapes = getattr(fn, "output_shapes", ((),))
-        label = fn.name + "\n" + ", ".join(_shape(s) for s in shapes)
-        color = "#f5b041" if fn is root else "#e5e8e8"
-        lines.append(f"  f{id(fn)} [label={_q(label)}, shape=box, style=\"rounded,filled\", "
-                     f"fillcolor=\"{color}\"];")
-        for i, t in enumerate(getattr(fn, "inputs", ())):
+        lines.append(_function_node(fn, fn is root))
+        for t in getattr(fn, "inputs", ()):
             if t is None:
                 continue
             if t._ctx is not None:
@@ -81,21 +86,33 @@ def graph(tensor, params=None, path=None, rankdir="BT") -> str:
                 src = f"t{id(t)}"
                 if id(t) not in leaves:
                     leaves.add(id(t))
-                    nm = names.get(id(t))
-                    if nm is not None:
-                        fill, label = "#aed6f1", f"{nm}\n{_shape(t.shape)}"
-                    else:
-                        fill = "#d5f5e3" if t.requires_grad else "#f2f3f4"
-                        label = ("input " if t.requires_grad is False else "leaf ") \
-                            + _shape(t.shape)
-                    lines.append(f"  {src} [label={_q(label)}, shape=ellipse, style=filled, "
-                                 f"fillcolor=\"{fill}\"];")
+                    lines.append(_leaf_node(t, src, names.get(id(t))))
             lines.append(f"  {src} -> f{id(fn)};")
-    lines.append("}")
-    return _finish("\n".join(lines), path)
+    return lines
+
+
+def _function_node(fn, is_root):
+    """A Function as a rounded box: its name and output shapes (orange for the root)."""
+    shapes = getattr(fn, "output_shapes", ((),))
+    label = fn.name + "\n" + ", ".join(_shape(s) for s in shapes)
+    color = "#f5b041" if is_root else "#e5e8e8"
+    return (f"  f{id(fn)} [label={_q(label)}, shape=box, style=\"rounded,filled\", "
+            f"fillcolor=\"{color}\"];")
+
+
+def _leaf_node(t, src, name):
+    """A leaf tensor as an ellipse: a named parameter in blue, another leaf that needs a
+    gradient in green, an input in grey."""
+    if name is not None:
+        fill, label = "#aed6f1", f"{name}\n{_shape(t.shape)}"
+    else:
+        fill = "#d5f5e3" if t.requires_grad else "#f2f3f4"
+        label = ("input " if t.requires_grad is False else "leaf ") + _shape(t.shape)
+    return f"  {src} [label={_q(label)}, shape=ellipse, style=filled, fillcolor=\"{fill}\"];"
 
 
 def _finish(text, path):
+    """Write ``text`` to ``path`` (.dot) or render it there (other suffixes); return it."""
     if path is not None:
         path = Path(path)
         if path.suffix == ".dot":

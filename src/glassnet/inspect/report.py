@@ -9,6 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .flow import plot_activation_stats, plot_gradient_flow
+from .curves import plot_learning_curves
+from .pictures import plot_confusion_matrix
+
 __all__ = ["report"]
 
 _CSS = """
@@ -22,24 +26,36 @@ td.l,th.l{text-align:left}img{max-width:100%;border:1px solid #eee}
 pre{background:#f8f9f9;padding:8px;font-size:0.8em;overflow-x:auto}
 .note{color:#777;font-size:0.85em}.grid{display:flex;flex-wrap:wrap;gap:12px}
 """
+_FLOW_NOTE = ("Norm and mean |value| of each layer's weight gradient dE/dW and of delta = dE/dz "
+              "at its output. A first layer whose gradient is orders of magnitude below the last "
+              "one learns slowly (vanishing gradient).")
+_STATS_NOTE = ("Saturated: fraction of sigmoid/tanh outputs within {recorder.tol} of a bound. "
+               "Dead: fraction of ReLU units that output 0 for a whole batch.")
+
+
+def _img_tag(data: bytes, mime="image/png", alt="figure") -> str:
+    """An ``<img>`` whose picture is inlined as base64 data (the page needs no other file)."""
+    data = base64.b64encode(data).decode("ascii")
+    return f'<img alt="{alt}" src="data:{mime};base64,{data}">'
 
 
 def _img(fig) -> str:
+    """A matplotlib Figure as an inlined PNG."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img alt="figure" src="data:image/png;base64,{data}">'
+    return _img_tag(buf.getvalue())
 
 
 def _img_file(path) -> str:
+    """A PNG, SVG or JPEG file as an inlined picture."""
     path = Path(path)
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
     mime = {"png": "image/png", "svg": "image/svg+xml", "jpg": "image/jpeg",
             "jpeg": "image/jpeg"}.get(path.suffix.lstrip(".").lower(), "image/png")
-    return f'<img alt="{html.escape(path.name)}" src="data:{mime};base64,{data}">'
+    return _img_tag(path.read_bytes(), mime, html.escape(path.name))
 
 
 def _num(v):
+    """A table cell's number: ints as they are, other numbers to 4 significant digits."""
     if v is None:
         return "-"
     if isinstance(v, (int, np.integer)):
@@ -52,6 +68,7 @@ def _num(v):
 
 
 def _table(header, rows, left=1) -> str:
+    """An HTML table; the first ``left`` columns are text (left-aligned), the rest numbers."""
     out = ["<table><tr>" + "".join(f'<th class="{"l" if i < left else ""}">'
                                    f"{html.escape(str(h))}</th>" for i, h in enumerate(header))
            + "</tr>"]
@@ -64,6 +81,7 @@ def _table(header, rows, left=1) -> str:
 
 
 def _history(history):
+    """{name: values per epoch} of a History, a dict or None."""
     if history is None:
         return {}
     if isinstance(history, dict):
@@ -98,21 +116,45 @@ def report(history, model, path, confusion=None, gradient_flow=None, activation_
 
     Example
     -------
-    >>> flow, stats = GradientFlow(), ActivationStats()
-    >>> hist = trainer.fit((X, y), validation=(Xv, yv), callbacks=[flow, stats])
+    >>> flow, stats = GradientFlow(), ActivationStats()  # doctest: +SKIP
+    >>> hist = trainer.fit((X, y), validation=(Xv, yv), callbacks=[flow, stats])  # doctest: +SKIP
     >>> gn.inspect.report(hist, model, "run/report.html", gradient_flow=flow,
-    ...                   activation_stats=stats)
+    ...                   activation_stats=stats)  # doctest: +SKIP
     """
-    from . import pictures
-    from .curves import plot_learning_curves
-    from .flow import plot_activation_stats, plot_gradient_flow
     path = Path(path)
     h = _history(history)
+    plots = _have_matplotlib()
+    parts = _head(title, model, h, notes, plots)
+    parts += _summary(h, test_metrics, model)
+    if h and plots:
+        parts += _learning_curves(h)
+    if confusion is not None:
+        parts += _confusion(np.asarray(confusion), class_names, plots)
+    parts += _recorder_section("Gradient flow", gradient_flow, "module", plot_gradient_flow,
+                               plots, _FLOW_NOTE)
+    parts += _recorder_section("Activation statistics", activation_stats, "activation",
+                               plot_activation_stats, plots, _STATS_NOTE)
+    for name, im in (images or {}).items():
+        parts.append(f"<h2>{html.escape(str(name))}</h2>")
+        parts.append(_img_file(im) if isinstance(im, (str, Path)) else _img(im))
+    parts.append('<p class="note">Written by glassnet.inspect.report; this file is '
+                 'self-contained (no network, no scripts).</p></body></html>')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
+def _have_matplotlib() -> bool:
+    """True when matplotlib can be imported (else the page holds tables only)."""
     try:
         import matplotlib  # noqa: F401
-        plots = True
-    except ImportError:  # pragma: no cover
-        plots = False
+    except ImportError:  # pragma: no cover - matplotlib is installed in the test env
+        return False
+    return True
+
+
+def _head(title, model, h, notes, plots) -> list:
+    """The page's head and title: model, parameter count, epochs, date, the notes."""
     now = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
              f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
@@ -125,9 +167,12 @@ def report(history, model, path, confusion=None, gradient_flow=None, activation_
     if not plots:
         parts.append('<p class="note">matplotlib is not installed, so this page has tables '
                      'only (pip install glassnet[plot]).</p>')
+    return parts
 
-    # summary
-    parts.append("<h2>Summary</h2>")
+
+def _summary(h, test_metrics, model) -> list:
+    """First, last and best value of every logged quantity (best: lowest loss or learning
+    rate, highest other metric), the test metrics, and every parameter's shape and rms."""
     rows = []
     for k, v in h.items():
         vals = [u for u in v if u is not None]
@@ -135,6 +180,7 @@ def report(history, model, path, confusion=None, gradient_flow=None, activation_
             continue
         best = (min if "loss" in k or k == "lr" else max)(vals)
         rows.append((k, vals[0], vals[-1], best))
+    parts = ["<h2>Summary</h2>"]
     if rows:
         parts.append(_table(["quantity", "first epoch", "last epoch", "best"], rows))
     if test_metrics:
@@ -146,65 +192,42 @@ def report(history, model, path, confusion=None, gradient_flow=None, activation_
                  f"<pre>{html.escape(repr(model))}</pre>"
                  + _table(["parameter", "shape", "size", "rms"], params, left=2)
                  + "</details>")
+    return parts
 
-    # learning curves
-    if h and plots:
-        parts.append("<h2>Learning curves</h2>")
-        try:
-            parts.append(_img(plot_learning_curves(h)))
-        except ValueError as e:
-            parts.append(f'<p class="note">{html.escape(str(e))}</p>')
 
-    # confusion matrix
-    if confusion is not None:
-        cm = np.asarray(confusion)
-        parts.append("<h2>Confusion matrix</h2>")
-        names = class_names or [str(i) for i in range(len(cm))]
-        grid = '<div class="grid">'
-        if plots:
-            grid += "<div>" + _img(pictures.plot_confusion_matrix(cm, class_names=class_names)) \
-                + "</div>"
-        recall = np.diag(cm) / np.maximum(cm.sum(1), 1)
-        precision = np.diag(cm) / np.maximum(cm.sum(0), 1)
-        grid += "<div>" + _table(["class", "support", "precision", "recall"],
-                                 [(names[i], int(cm[i].sum()), precision[i], recall[i])
-                                  for i in range(len(cm))]) + "</div></div>"
-        parts.append(grid)
+def _learning_curves(h) -> list:
+    """The learning curves as one picture (or why they cannot be drawn)."""
+    try:
+        picture = _img(plot_learning_curves(h))
+    except ValueError as e:
+        picture = f'<p class="note">{html.escape(str(e))}</p>'
+    return ["<h2>Learning curves</h2>", picture]
 
-    # gradient flow
-    if gradient_flow is not None and gradient_flow.records:
-        parts.append("<h2>Gradient flow</h2>")
-        parts.append('<p class="note">Norm and mean |value| of each layer\'s weight gradient '
-                     'dE/dW and of delta = dE/dz at its output. A first layer whose gradient '
-                     'is orders of magnitude below the last one learns slowly (vanishing '
-                     'gradient).</p>')
-        if plots:
-            parts.append(_img(plot_gradient_flow(gradient_flow)))
-        last = gradient_flow.last()
-        parts.append(_table(["layer", "module"] + list(gradient_flow.metrics),
-                            [(n, r.get("module", ""), *[r.get(m) for m in
-                                                         gradient_flow.metrics])
-                             for n, r in last.items()], left=2))
 
-    # activation statistics
-    if activation_stats is not None and activation_stats.records:
-        parts.append("<h2>Activation statistics</h2>")
-        parts.append(f'<p class="note">Saturated: fraction of sigmoid/tanh outputs within '
-                     f'{activation_stats.tol} of a bound. Dead: fraction of ReLU units that '
-                     f'output 0 for a whole batch.</p>')
-        if plots:
-            parts.append(_img(plot_activation_stats(activation_stats)))
-        last = activation_stats.last()
-        parts.append(_table(["layer", "activation"] + list(activation_stats.metrics),
-                            [(n, r.get("activation", ""), *[r.get(m) for m in
-                                                             activation_stats.metrics])
-                             for n, r in last.items()], left=2))
+def _confusion(cm, class_names, plots) -> list:
+    """The confusion matrix ``cm`` (true class per row) as a picture, beside each class's
+    support, precision = cm[c, c] / Σ cm[:, c] and recall = cm[c, c] / Σ cm[c, :]."""
+    names = class_names or [str(i) for i in range(len(cm))]
+    grid = '<div class="grid">'
+    if plots:
+        grid += "<div>" + _img(plot_confusion_matrix(cm, class_names=class_names)) + "</div>"
+    recall = np.diag(cm) / np.maximum(cm.sum(1), 1)
+    precision = np.diag(cm) / np.maximum(cm.sum(0), 1)
+    grid += "<div>" + _table(["class", "support", "precision", "recall"],
+                             [(names[i], int(cm[i].sum()), precision[i], recall[i])
+                              for i in range(len(cm))]) + "</div></div>"
+    return ["<h2>Confusion matrix</h2>", grid]
 
-    for name, im in (images or {}).items():
-        parts.append(f"<h2>{html.escape(str(name))}</h2>")
-        parts.append(_img_file(im) if isinstance(im, (str, Path)) else _img(im))
-    parts.append('<p class="note">Written by glassnet.inspect.report; this file is '
-                 'self-contained (no network, no scripts).</p></body></html>')
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(parts), encoding="utf-8")
-    return path
+
+def _recorder_section(title, recorder, label, plot, plots, note) -> list:
+    """A section for a GradientFlow or ActivationStats callback: a note, its picture, and
+    the latest record of every layer (its ``label`` field, then each metric) as a table."""
+    if recorder is None or not recorder.records:
+        return []
+    parts = [f"<h2>{title}</h2>", f'<p class="note">{note.format(recorder=recorder)}</p>']
+    if plots:
+        parts.append(_img(plot(recorder)))
+    rows = [(n, r.get(label, ""), *[r.get(m) for m in recorder.metrics])
+            for n, r in recorder.last().items()]
+    parts.append(_table(["layer", label] + list(recorder.metrics), rows, left=2))
+    return parts

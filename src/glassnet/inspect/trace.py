@@ -10,6 +10,11 @@ computes the *delta form* of the course explicitly, with NumPy and no autograd,
     ∂E/∂W(l) = δ(l) a(l−1)ᵀ,   ∂E/∂b(l) = δ(l)
 
 and :meth:`Trace.check` compares it with what autograd found.
+
+The module reads in the order of the work: :func:`trace` records the forward pass and the
+backward walk (:func:`_record_pass`), groups the calls into layers (:func:`_feed_forward`),
+computes the delta form (:func:`_delta_form`, with the output rule of each loss in
+``_OUTPUT_RULES``) and lists every partial derivative as a record; :class:`Trace` formats them.
 """
 from __future__ import annotations
 
@@ -19,10 +24,13 @@ from ..autograd.function import backward_hooks
 from ..autograd.tensor import Tensor
 from ..nn import loss as nnloss
 from ..nn.linear import Flatten, Identity, Linear
-from ._common import (CallRecorder, activation_derivative, float64_copy, is_activation, kind,
-                      same_tensor, to_numpy)
+from ._common import (CallRecorder, activation_derivative, copy_in_dtype, is_activation, kind,
+                      loss_target, resolve_loss, same_tensor, to_numpy)
 
 __all__ = ["trace", "Trace"]
+
+_NUMBERING = ("units and weights numbered from 1; W(l)[j,i] connects unit i of layer l-1 to "
+              "unit j of layer l")
 
 
 def _val(v):
@@ -32,7 +40,18 @@ def _val(v):
 
 
 def _fmt(v, width=12):
+    """``v`` to 8 decimals, right-aligned in ``width`` characters."""
     return f"{v:{width}.8f}"
+
+
+def _short(a):
+    """An array in a few characters: its values when at most 4, else its size and norm."""
+    if a is None:
+        return "-"
+    a = np.asarray(a)
+    if a.size <= 4:
+        return "[" + " ".join(f"{v:.8f}" for v in a.ravel()) + "]"
+    return f"|{a.size} values| norm {np.linalg.norm(a):.8f}"
 
 
 class Trace:
@@ -56,7 +75,7 @@ class Trace:
         The formulas used.
     """
 
-    def __init__(self, records, layers, nodes, loss, rules, title, lr, reason, n):
+    def __init__(self, records, layers, nodes, loss, rules, title, lr, reason, n, updated=None):
         self.records = records
         self.layers = layers
         self.nodes = nodes
@@ -66,6 +85,7 @@ class Trace:
         self.lr = lr
         self.reason = reason
         self.n_samples = n
+        self._updated = {} if updated is None else updated
 
     @property
     def feed_forward(self) -> bool:
@@ -125,7 +145,8 @@ class Trace:
             lines.append("formulas:")
             lines += [f"  {r}" for r in self.rules]
         if self.layers is not None:
-            lines += self._ff_table(max_units, max_weights, max_samples)
+            for li in range(len(self.layers), 0, -1):
+                lines += self._layer_table(li, max_units, max_weights, max_samples)
         else:
             lines.append(f"(not a plain feed-forward net: {self.reason}; showing autograd "
                          f"nodes)")
@@ -138,206 +159,66 @@ class Trace:
         return (f"<Trace {len(self.records)} records, E={self.loss:.8f}, "
                 f"{'feed-forward' if self.layers is not None else 'graph'}>")
 
-    def _ff_table(self, max_units, max_weights, max_samples):
-        lines = []
+    def _layer_table(self, li, max_units, max_weights, max_samples):
+        """Layer ``li`` of the delta form: a title line, its units, then its weights."""
+        L = self.layers[li - 1]
+        act = L["activation"] or "identity"
+        lines = ["", f"layer {li} ({'output' if li == len(self.layers) else 'hidden'}): Linear "
+                     f"'{L['module']}' {L['W'].shape[1]} -> {L['W'].shape[0]}, {act}, "
+                     f"f'(z) = {L['f_prime_rule']}"]
+        return (lines + self._unit_rows(li, max_units, max_samples)
+                + self._weight_rows(li, max_weights))
+
+    def _unit_rows(self, li, max_units, max_samples):
+        """z, a, ∂E/∂a, f′(z) and δ of the first ``max_units`` units of layer ``li``, one row
+        per unit and sample (at most ``max_samples``)."""
+        units = [r for r in self.records if r["kind"] == "unit" and r["layer"] == li]
+        lines = [f"{'step':>5} {'unit':>5} {'sample':>6} {'z':>12} {'a':>12} {'dE/da':>12} "
+                 f"{'f_prime(z)':>12} {'delta=dE/dz':>12}"]
+        for r in units[:max_units]:
+            vals = [np.atleast_1d(r[k]) for k in ("z", "a", "dE_da", "f_prime", "delta")]
+            for s in range(min(len(vals[0]), max_samples)):
+                lines.append(f"{r['step']:>5} {r['unit'] + 1:>5} {s:>6} "
+                             + " ".join(_fmt(v[s]) for v in vals))
+        if len(units) > max_units:
+            lines.append(f"  ... {len(units) - max_units} more units (see .records)")
+        if self.n_samples > max_samples:
+            lines.append(f"  (first {max_samples} of {self.n_samples} samples shown)")
+        return lines
+
+    def _weight_rows(self, li, max_weights):
+        """w, ∂E/∂w and (with ``lr``) w − lr ∂E/∂w of the first ``max_weights`` weights and
+        biases of layer ``li``."""
+        weights = [r for r in self.records if r["kind"] in ("weight", "bias") and r["layer"] == li]
         eta = "w - lr*dE/dw" if self.lr is not None else ""
-        nl = len(self.layers)
-        for li in range(nl, 0, -1):
-            L = self.layers[li - 1]
-            recs_u = [r for r in self.records if r["kind"] == "unit" and r["layer"] == li]
-            recs_w = [r for r in self.records if r["kind"] in ("weight", "bias")
-                      and r["layer"] == li]
-            act = L["activation"] or "identity"
-            lines.append("")
-            lines.append(f"layer {li} ({'output' if li == nl else 'hidden'}): Linear "
-                         f"'{L['module']}' {L['W'].shape[1]} -> {L['W'].shape[0]}, {act}, "
-                         f"f'(z) = {L['f_prime_rule']}")
-            hdr = (f"{'step':>5} {'unit':>5} {'sample':>6} {'z':>12} {'a':>12} {'dE/da':>12} "
-                   f"{'f_prime(z)':>12} {'delta=dE/dz':>12}")
-            lines.append(hdr)
-            shown = 0
-            for r in recs_u:
-                if shown >= max_units:
-                    break
-                shown += 1
-                vals = [np.atleast_1d(r[k]) for k in ("z", "a", "dE_da", "f_prime", "delta")]
-                for s in range(min(len(vals[0]), max_samples)):
-                    lines.append(f"{r['step']:>5} {r['unit'] + 1:>5} {s:>6} "
-                                 + " ".join(_fmt(v[s]) for v in vals))
-            if len(recs_u) > max_units:
-                lines.append(f"  ... {len(recs_u) - max_units} more units (see .records)")
-            if self.n_samples > max_samples:
-                lines.append(f"  (first {max_samples} of {self.n_samples} samples shown)")
-            lines.append(f"{'step':>5} {'weight':>14} {'w':>12} {'dE/dw':>12} "
-                         + (f"{eta:>14}" if eta else ""))
-            for r in recs_w[:max_weights]:
-                up = _fmt(r["updated"], 14) if r.get("updated") is not None else ""
-                lines.append(f"{r['step']:>5} {r['label']:>14} {_fmt(r['value'])} "
-                             f"{_fmt(r['grad'])} {up}")
-            if len(recs_w) > max_weights:
-                lines.append(f"  ... {len(recs_w) - max_weights} more weights (see .records)")
+        lines = [f"{'step':>5} {'weight':>14} {'w':>12} {'dE/dw':>12} "
+                 + (f"{eta:>14}" if eta else "")]
+        for r in weights[:max_weights]:
+            up = _fmt(r["updated"], 14) if r.get("updated") is not None else ""
+            lines.append(f"{r['step']:>5} {r['label']:>14} {_fmt(r['value'])} "
+                         f"{_fmt(r['grad'])} {up}")
+        if len(weights) > max_weights:
+            lines.append(f"  ... {len(weights) - max_weights} more weights (see .records)")
         return lines
 
     def _node_table(self, max_params):
-        def short(a):
-            if a is None:
-                return "-"
-            a = np.asarray(a)
-            if a.size <= 4:
-                return "[" + " ".join(f"{v:.8f}" for v in a.ravel()) + "]"
-            return f"|{a.size} values| norm {np.linalg.norm(a):.8f}"
+        """Every autograd node (upstream gradient, gradient to each input), then the first
+        ``max_params`` parameters (∂E/∂w and the updated value)."""
         lines = [f"{'step':>5} {'node':<28} {'output shape':<14} upstream dE/d(output)"]
         for r in self.records:
             if r["kind"] == "node":
                 name = r["function"] + (f" ({r['module']})" if r["module"] else "")
                 lines.append(f"{r['step']:>5} {name:<28} {str(r['output_shape']):<14} "
-                             f"{short(r['upstream'])}")
+                             f"{_short(r['upstream'])}")
                 for nm, g in zip(r["input_names"], r["grads_in"]):
                     if g is not None:
-                        lines.append(f"{'':>5}   -> dE/d{nm}: {short(g)}")
+                        lines.append(f"{'':>5}   -> dE/d{nm}: {_short(g)}")
         params = [r for r in self.records if r["kind"] == "param"]
         lines.append("parameters:")
         for r in params[:max_params]:
-            up = f"  updated {short(r['updated'])}" if r.get("updated") is not None else ""
-            lines.append(f"{r['step']:>5} {r['name']:<28} dE/dw {short(r['grad'])}{up}")
+            up = f"  updated {_short(r['updated'])}" if r.get("updated") is not None else ""
+            lines.append(f"{r['step']:>5} {r['name']:<28} dE/dw {_short(r['grad'])}{up}")
         return lines
-
-
-# ------------------------------------------------------------- the delta form
-def _feed_forward(calls, x, out):
-    """Group the recorded calls into layers (Linear + optional activation), or a reason."""
-    prev, layers, cur = x, [], None
-    for name, mod, inp, o in calls:
-        if not same_tensor(inp, prev):
-            return None, f"module '{name}' does not take the previous module's output"
-        if not isinstance(o, Tensor):
-            return None, f"module '{name}' returns {type(o).__name__}, not one tensor"
-        if isinstance(mod, Linear):
-            if inp.ndim != 2:
-                return None, f"Linear '{name}' gets a {inp.ndim}-D input"
-            cur = {"linear": mod, "module": name, "input": inp, "z": o, "act": None, "a": o}
-            layers.append(cur)
-        elif isinstance(mod, Identity) or (kind(mod).startswith("dropout") and
-                                            (not mod.training or getattr(mod, "p", 0) == 0)):
-            if cur is not None:
-                cur["a"] = o if cur["act"] is None else cur["a"]
-                cur["pass"] = o
-        elif isinstance(mod, Flatten) and cur is None:
-            pass
-        elif is_activation(mod, inp.shape, o.shape):
-            if cur is None:
-                return None, f"activation '{name}' comes before any Linear layer"
-            if cur["act"] is not None or "pass" in cur:
-                return None, f"activation '{name}' follows another activation"
-            cur["act"], cur["act_name"], cur["a"] = mod, name, o
-        else:
-            return None, f"module '{name}' ({type(mod).__name__}) is not part of the delta form"
-        prev = o
-    if not layers:
-        return None, "no Linear layer was called"
-    if not same_tensor(prev, out):
-        return None, "the model's output is not the last module's output"
-    return layers, ""
-
-
-def _act_backward(act, z, a, g):
-    """δ = ∂E/∂z from g = ∂E/∂a through the activation (explicit formulas)."""
-    if act is None:
-        return g, np.ones_like(z), "1"
-    k = kind(act)
-    if k == "softmax":
-        return a * (g - (a * g).sum(-1, keepdims=True)), None, "a (g - sum(a g)) (softmax)"
-    if k == "logsoftmax":
-        return g - np.exp(a) * g.sum(-1, keepdims=True), None, "g - softmax(z) sum(g)"
-    fp, how = activation_derivative(act, z, a)
-    return g * fp, fp, how
-
-
-def _onehot_targets(y, z, ignore_index=-100):
-    y = to_numpy(y)
-    if y.dtype.kind in "iu":
-        if (y == ignore_index).any():
-            return None
-        Y = np.zeros_like(z)
-        Y[np.arange(len(y)), y.reshape(-1)] = 1
-        return Y
-    return y.astype(z.dtype).reshape(z.shape)
-
-
-def _softmax(z):
-    e = np.exp(z - z.max(-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
-
-
-def _par(expr, div):
-    return f"({expr}){div}" if div else expr
-
-
-def _output_delta(L, loss_fn, target):
-    """(δ(L), ∂E/∂a(L) or None, rule) for the output layer, explicitly."""
-    z, a, act = L["z"].data, L["a"].data, L["act"]
-    k = kind(act) if act is not None else "identity"
-    red = getattr(loss_fn, "reduction", "mean")
-    if red == "none":
-        raise ValueError("trace: the loss must be a scalar; use reduction='mean' or 'sum'")
-    N = a.shape[0]
-    y = to_numpy(target)
-
-    def elementwise(dEda, rule):
-        return _act_backward(act, z, a, dEda)[0], dEda, rule
-
-    if isinstance(loss_fn, nnloss.MSELoss):
-        c = 1.0 if loss_fn.half else 2.0
-        s = 1.0 / a.size if red == "mean" else 1.0
-        y = y.astype(a.dtype).reshape(a.shape)
-        cs = "" if c == 1 else "2 "
-        div = f" / {a.size}" if red == "mean" else ""
-        rule = _par(f"{cs}(a(L) - y) * f'(z(L))", div)
-        return elementwise(c * s * (a - y), f"delta(L) = {rule}   [squared error"
-                                            f"{' 1/2' if c == 1 else ''}]")
-    if isinstance(loss_fn, nnloss.BCELoss) and loss_fn.weight is None:
-        s = 1.0 / a.size if red == "mean" else 1.0
-        y = y.astype(a.dtype).reshape(a.shape)
-        div = f" / {a.size}" if red == "mean" else ""
-        if k == "sigmoid":
-            return s * (a - y), None, (f"delta(L) = {_par('a(L) - y', div)}   [sigmoid + binary "
-                                          f"cross-entropy: f' cancels]")
-        return elementwise(s * (a - y) / (a * (1 - a)),
-                           f"delta(L) = {_par('(a - y) / (a (1 - a)) * f(z(L))', div)}   [binary "
-                           f"cross-entropy]")
-    if (isinstance(loss_fn, nnloss.BCEWithLogitsLoss) and act is None
-            and loss_fn.weight is None and getattr(loss_fn, "pos_weight", None) is None):
-        s = 1.0 / a.size if red == "mean" else 1.0
-        y = y.astype(a.dtype).reshape(a.shape)
-        div = f" / {a.size}" if red == "mean" else ""
-        return (s * (1 / (1 + np.exp(-z)) - y), None,
-                f"delta(L) = {_par('sigmoid(z(L)) - y', div)}   [sigmoid folded into the cross-entropy]")
-    if (isinstance(loss_fn, nnloss.CrossEntropyLoss) and act is None and z.ndim == 2
-            and loss_fn.weight is None and not loss_fn.label_smoothing):
-        Y = _onehot_targets(y, z, loss_fn.ignore_index)
-        if Y is not None:
-            s = 1.0 / N if red == "mean" else 1.0
-            div = f" / {N}" if red == "mean" else ""
-            return (s * (_softmax(z) - Y), None,
-                    f"delta(L) = {_par('softmax(z(L)) - y', div)}   [softmax folded into the "
-                    f"cross-entropy]")
-    if (isinstance(loss_fn, nnloss.NLLLoss) and k == "logsoftmax" and loss_fn.weight is None
-            and y.dtype.kind in "iu" and not (y == loss_fn.ignore_index).any()):
-        Y = _onehot_targets(y, z)
-        s = 1.0 / N if red == "mean" else 1.0
-        div = f" / {N}" if red == "mean" else ""
-        return (s * (_softmax(z) - Y), None,
-                f"delta(L) = {_par('softmax(z(L)) - y', div)}   [log-softmax + NLL]")
-    # any other loss: its gradient with respect to the output, from autograd
-    g = L["a"].grad
-    if g is None:
-        raise ValueError("trace: the loss did not depend on the model's output")
-    return elementwise(g.data.copy(), f"delta(L) = dE/da(L) * f'(z(L)), dE/da(L) of "
-                                      f"{type(loss_fn).__name__} from autograd")
-
-
-def _grad(t):
-    return None if t is None or t.grad is None else t.grad.data.copy()
 
 
 # ------------------------------------------------------------------ trace
@@ -369,128 +250,179 @@ def trace(model, x, target, loss, lr=None, dtype=np.float64) -> Trace:
     Example
     -------
     >>> t = gn.inspect.trace(model, [[0.05, 0.10]], [[0.01, 0.99]],
-    ...                      nn.MSELoss(reduction="sum", half=True), lr=0.5)
-    >>> print(t)
+    ...                      nn.MSELoss(reduction="sum", half=True), lr=0.5)  # doctest: +SKIP
+    >>> print(t)  # doctest: +SKIP
     """
-    loss_fn = nnloss.get_loss(loss) if isinstance(loss, str) else loss
-    if not callable(loss_fn):
-        raise TypeError(f"trace: loss must be a loss module, a callable or a name, got "
-                        f"{type(loss).__name__}")
+    loss_fn = resolve_loss(loss, "trace")
     dtype = np.dtype(dtype)
-    m = float64_copy(model) if dtype == np.float64 else float64_copy(model).to_dtype(dtype)
+    m = copy_in_dtype(model, dtype)
     xa = np.array(to_numpy(x), dtype=dtype)
-    if xa.ndim == 1:
-        xa = xa[None, :]
-    xt = Tensor(xa, requires_grad=True)
-    y = to_numpy(target)
-    if y.dtype.kind == "f":
-        y = y.astype(dtype)
-    pnames = {id(p): n for n, p in m.named_parameters()}
-    nodes = []
+    xt = Tensor(xa[None, :] if xa.ndim == 1 else xa, requires_grad=True)
+    y = loss_target(target, dtype)
+    out, E, calls, nodes = _record_pass(m, xt, y, loss_fn)
+    layers, reason = _feed_forward(calls, xt, out)
+    records = [{"kind": "loss", "step": 0, "E": float(E.data), "loss": repr(loss_fn)}]
+    if layers is not None:
+        layers, rules = _delta_form(layers, loss_fn, y)
+        records += _delta_records(layers, lr)
+        rules.append(_NUMBERING)
+    else:
+        rules = []
+        records += [dict(nd, kind="node", step=None) for nd in nodes]
+    updated = _sgd_step(m, lr)
+    if layers is None:
+        records += _param_records(m, updated)
+    for step, r in enumerate(records):   # steps count the records in backprop order
+        r["step"] = step
+    if lr is not None:
+        rules.append(f"updated weight: w - lr * dE/dw with lr = {lr}")
+    title = (f"Backprop trace of {type(model).__name__} ({dtype.name}, batch of "
+             f"{xt.shape[0]}), loss {loss_fn!r}")
+    return Trace(records, layers, nodes, float(E.data), rules, title, lr, reason, xt.shape[0],
+                 updated)
 
-    rec = CallRecorder(m, retain=True)
-    with rec:
+
+# ------------------------------------------------ forward pass and backward walk
+def _record_pass(m, xt, y, loss_fn):
+    """E = loss(m(x), y), then E.backward(), recording both.
+
+    Returns ``(out, E, calls, nodes)``: the model's output, the loss, every leaf module's
+    call ``(name, module, input, output)`` in forward order (their outputs keep ``.grad``),
+    and one dict per autograd node in the order backward visited it (see :func:`_node_hook`).
+    """
+    nodes = []
+    with CallRecorder(m, retain=True) as rec:
         out = m(xt)
         if not isinstance(out, Tensor):
             raise TypeError(f"trace: the model returned {type(out).__name__}; it must return "
                             f"one Tensor")
         out.retain_grad()
-        # a Tensor keeps the float64 target (Module.__call__ would cast an array to float32)
-        E = loss_fn(out, Tensor(y) if y.dtype.kind == "f" else y)
+        E = loss_fn(out, y)
         if E.data.size != 1:
             raise ValueError(f"trace: the loss must be a scalar, got shape {E.shape}")
-        module_of = {id(o._ctx): n for n, _, _, o in rec.calls
-                     if isinstance(o, Tensor) and o._ctx is not None}
-
-        def hook(fn, gouts, gins):
-            names = []
-            for i, t in enumerate(fn.inputs):
-                if t is None:
-                    names.append(f"input{i}")
-                elif id(t) in pnames:
-                    names.append(pnames[id(t)])
-                elif t is xt:
-                    names.append("x")
-                else:
-                    names.append(f"({t._ctx.name if t._ctx else 'leaf'} output)")
-            nodes.append({"function": fn.name, "module": module_of.get(id(fn), ""),
-                          "output_shape": tuple(fn.output_shapes[0]),
-                          "upstream": None if gouts[0] is None else np.array(gouts[0]),
-                          "grads_in": [None if g is None else np.array(g) for g in gins],
-                          "input_names": names})
-        with backward_hooks(hook):
+        with backward_hooks(_node_hook(nodes, m, xt, rec.calls)):
             E.backward()
-    layers, reason = _feed_forward(rec.calls, xt, out)
-    N = xa.shape[0]
-    Evalue = float(E.data)
-    title = (f"Backprop trace of {type(model).__name__} ({dtype.name}, batch of {N}), loss "
-             f"{loss_fn!r}")
-    records = [{"kind": "loss", "step": 0, "E": Evalue, "loss": repr(loss_fn)}]
+    return out, E, rec.calls, nodes
+
+
+def _node_hook(nodes, m, xt, calls):
+    """A backward hook that appends to ``nodes``, for every autograd Function it visits:
+    its name, the module that called it, its output shape, the upstream gradient
+    ∂E/∂(output), the gradients it passes to its inputs and the inputs' names."""
+    pnames = {id(p): n for n, p in m.named_parameters()}
+    module_of = {id(o._ctx): n for n, _, _, o in calls
+                 if isinstance(o, Tensor) and o._ctx is not None}
+
+    def input_name(i, t):
+        if t is None:
+            return f"input{i}"
+        if id(t) in pnames:
+            return pnames[id(t)]
+        if t is xt:
+            return "x"
+        return f"({t._ctx.name if t._ctx else 'leaf'} output)"
+
+    def hook(fn, gouts, gins):
+        nodes.append({"function": fn.name, "module": module_of.get(id(fn), ""),
+                      "output_shape": tuple(fn.output_shapes[0]),
+                      "upstream": None if gouts[0] is None else np.array(gouts[0]),
+                      "grads_in": [None if g is None else np.array(g) for g in gins],
+                      "input_names": [input_name(i, t) for i, t in enumerate(fn.inputs)]})
+    return hook
+
+
+def _grad(t):
+    """A copy of ``t.grad`` as an array (None when there is none)."""
+    return None if t is None or t.grad is None else t.grad.data.copy()
+
+
+def _sgd_step(m, lr):
+    """{parameter name: w − lr ∂E/∂w} for every parameter with a gradient ({} without lr)."""
     updated = {}
-    rules = []
-    if layers is not None:
-        layers, rules = _delta_form(layers, loss_fn, y)
-        step = 1
-        for li in range(len(layers), 0, -1):
-            L = layers[li - 1]
-            for j in range(L["z"].shape[1]):
-                records.append({"kind": "unit", "step": step, "layer": li, "unit": j,
-                                "module": L["module"], "z": _val(L["z"][:, j]),
-                                "a": _val(L["a"][:, j]), "dE_da": _val(L["dE_da"][:, j]),
-                                "f_prime": _val(L["f_prime"][:, j]),
-                                "delta": _val(L["delta"][:, j]),
-                                "delta_autograd": _val(L["delta_autograd"][:, j])})
-                step += 1
-            W, gW = L["W"], L["grad_W"]
-            for (j, i), w in np.ndenumerate(W):
-                records.append({"kind": "weight", "step": step, "layer": li,
-                                "param": f"{L['module']}.weight", "index": (j, i),
-                                "label": f"W({li})[{j + 1},{i + 1}]", "value": float(w),
-                                "grad": float(gW[j, i]),
-                                "grad_autograd": float(L["grad_W_autograd"][j, i]),
-                                "updated": None if lr is None else float(w - lr * gW[j, i])})
-                step += 1
-            if L["b"] is not None:
-                for j, b in enumerate(L["b"]):
-                    records.append({"kind": "bias", "step": step, "layer": li,
-                                    "param": f"{L['module']}.bias", "index": (j,),
-                                    "label": f"b({li})[{j + 1}]", "value": float(b),
-                                    "grad": float(L["grad_b"][j]),
-                                    "grad_autograd": float(L["grad_b_autograd"][j]),
-                                    "updated": None if lr is None else
-                                    float(b - lr * L["grad_b"][j])})
-                    step += 1
-        rules.append("units and weights numbered from 1; W(l)[j,i] connects unit i of "
-                     "layer l-1 to unit j of layer l")
-    else:
-        step = 1
-        for nd in nodes:
-            records.append(dict(nd, kind="node", step=step))
-            step += 1
-    for name, p in m.named_parameters():
-        g = _grad(p)
-        if lr is not None and g is not None:
-            updated[name] = p.data - lr * g
-        if layers is None:
-            records.append({"kind": "param", "step": step, "name": name,
-                            "value": p.data.copy(), "grad": g,
-                            "updated": updated.get(name)})
-            step += 1
     if lr is not None:
-        rules.append(f"updated weight: w - lr * dE/dw with lr = {lr}")
-    t = Trace(records, layers, nodes, Evalue, rules, title, lr, reason, N)
-    t._updated = updated
-    return t
+        for name, p in m.named_parameters():
+            g = _grad(p)
+            if g is not None:
+                updated[name] = p.data - lr * g
+    return updated
+
+
+def _param_records(m, updated):
+    """One "param" record per parameter: value, ∂E/∂w and the updated value (graph mode)."""
+    return [{"kind": "param", "step": None, "name": name, "value": p.data.copy(),
+             "grad": _grad(p), "updated": updated.get(name)}
+            for name, p in m.named_parameters()]
+
+
+# ------------------------------------------------------- the delta form
+def _passes_through(mod) -> bool:
+    """Identity, or a dropout that drops nothing (eval mode or p = 0)."""
+    return isinstance(mod, Identity) or (kind(mod).startswith("dropout") and
+                                         (not mod.training or getattr(mod, "p", 0) == 0))
+
+
+def _feed_forward(calls, x, out):
+    """Group the recorded calls into layers (Linear + optional activation), or a reason."""
+    prev, layers, cur = x, [], None
+    for name, mod, inp, o in calls:
+        if not same_tensor(inp, prev):
+            return None, f"module '{name}' does not take the previous module's output"
+        if not isinstance(o, Tensor):
+            return None, f"module '{name}' returns {type(o).__name__}, not one tensor"
+        if isinstance(mod, Linear):
+            if inp.ndim != 2:
+                return None, f"Linear '{name}' gets a {inp.ndim}-D input"
+            cur = {"linear": mod, "module": name, "input": inp, "z": o, "act": None, "a": o}
+            layers.append(cur)
+        elif _passes_through(mod):
+            if cur is not None:
+                cur["a"] = o if cur["act"] is None else cur["a"]
+                cur["pass"] = o
+        elif isinstance(mod, Flatten) and cur is None:
+            pass
+        elif is_activation(mod, inp.shape, o.shape):
+            if cur is None:
+                return None, f"activation '{name}' comes before any Linear layer"
+            if cur["act"] is not None or "pass" in cur:
+                return None, f"activation '{name}' follows another activation"
+            cur["act"], cur["act_name"], cur["a"] = mod, name, o
+        else:
+            return None, f"module '{name}' ({type(mod).__name__}) is not part of the delta form"
+        prev = o
+    if not layers:
+        return None, "no Linear layer was called"
+    if not same_tensor(prev, out):
+        return None, "the model's output is not the last module's output"
+    return layers, ""
 
 
 def _delta_form(raw, loss_fn, y):
-    """The explicit delta form over the grouped layers, beside autograd's values."""
-    layers = []
-    for r in raw:
-        lin = r["linear"]
-        act = r["act"]
-        layers.append({
-            "module": r["module"], "linear": lin, "act": act,
+    """The explicit delta form over the grouped layers, beside autograd's values.
+
+    δ of the output layer by the loss's rule, δ(l) = (W(l+1)ᵀ δ(l+1)) ⊙ f′(z(l)) below it,
+    then ∂E/∂W(l) = δ(l)ᵀ a(l−1) and ∂E/∂b(l) = Σ δ(l). Returns ``(layers, rules)``.
+    """
+    layers = [_layer_arrays(r) for r in raw]
+    rules = [_output_layer(layers[-1], loss_fn, y)]
+    if len(layers) > 1:
+        rules.append("delta(l) = (W(l+1)^T delta(l+1)) * f'(z(l))   [hidden layers]")
+    rules.append("dE/dW(l) = delta(l) a(l-1)^T (summed over the batch),  dE/db(l) = delta(l)")
+    for li in range(len(layers) - 2, -1, -1):   # the hidden layers, from the output down
+        L, above = layers[li], layers[li + 1]
+        g = above["delta"] @ above["W"]
+        d, fpl, how = _act_backward(L["act"], L["z"].data, L["a"].data, g)
+        L.update(delta=d, dE_da=g, f_prime=fpl if fpl is not None else
+                 np.full_like(d, np.nan), f_prime_rule=how)
+    for L in layers:
+        _weight_gradients(L)
+    return layers, rules
+
+
+def _layer_arrays(r):
+    """One grouped layer as the arrays of the delta form: W, b, its input, and autograd's
+    δ = ∂E/∂z, ∂E/∂a, ∂E/∂W and ∂E/∂b (z and a are still Tensors)."""
+    lin, act = r["linear"], r["act"]
+    return {"module": r["module"], "linear": lin, "act": act,
             "activation": type(act).__name__ if act is not None else None,
             "W": lin.weight.data.copy(),
             "b": None if lin.bias is None else lin.bias.data.copy(),
@@ -498,12 +430,12 @@ def _delta_form(raw, loss_fn, y):
             "delta_autograd": _grad(r["z"]),
             "dE_da_autograd": _grad(r["a"]),
             "grad_W_autograd": _grad(lin.weight),
-            "grad_b_autograd": None if lin.bias is None else _grad(lin.bias),
-        })
-    nl = len(layers)
-    out = layers[-1]
+            "grad_b_autograd": None if lin.bias is None else _grad(lin.bias)}
+
+
+def _output_layer(out, loss_fn, y):
+    """δ(L), ∂E/∂a(L) and f′(z(L)) of the output layer ``out`` (in place); returns the rule."""
     delta, dEda, rule = _output_delta(out, loss_fn, y)
-    rules = [rule]
     z, a, act = out["z"].data, out["a"].data, out["act"]
     if act is None:
         fp, how = np.ones_like(z), "1"
@@ -514,21 +446,184 @@ def _delta_form(raw, loss_fn, y):
     if dEda is None:   # a rule where f' cancels: dE/da for the table, from autograd
         dEda = delta if act is None else _grad(out["a"])
     out.update(delta=delta, dE_da=dEda, f_prime=fp, f_prime_rule=how)
-    if nl > 1:
-        rules.append("delta(l) = (W(l+1)^T delta(l+1)) * f'(z(l))   [hidden layers]")
-    rules.append("dE/dW(l) = delta(l) a(l-1)^T (summed over the batch),  dE/db(l) = delta(l)")
-    for li in range(nl - 2, -1, -1):
-        L, above = layers[li], layers[li + 1]
-        g = above["delta"] @ above["W"]
-        d, fpl, how = _act_backward(L["act"], L["z"].data, L["a"].data, g)
-        L.update(delta=d, dE_da=g, f_prime=fpl if fpl is not None else
-                 np.full_like(d, np.nan), f_prime_rule=how)
-    for L in layers:
-        L["grad_W"] = L["delta"].T @ L["input"]
-        L["grad_b"] = None if L["b"] is None else L["delta"].sum(0)
-        L["z"], L["a"] = L["z"].data.copy(), L["a"].data.copy()
-        if L["dE_da"] is None:
-            L["dE_da"] = np.full_like(L["z"], np.nan)
-        if L["act"] is None:
-            L["dE_da_autograd"] = L["delta_autograd"]
-    return layers, rules
+    return rule
+
+
+def _weight_gradients(L):
+    """∂E/∂W = δᵀ a(l−1) and ∂E/∂b = Σ δ over the batch (in place); z and a become arrays."""
+    L["grad_W"] = L["delta"].T @ L["input"]
+    L["grad_b"] = None if L["b"] is None else L["delta"].sum(0)
+    L["z"], L["a"] = L["z"].data.copy(), L["a"].data.copy()
+    if L["dE_da"] is None:
+        L["dE_da"] = np.full_like(L["z"], np.nan)
+    if L["act"] is None:
+        L["dE_da_autograd"] = L["delta_autograd"]
+
+
+def _act_backward(act, z, a, g):
+    """(δ, f′(z) or None, rule): δ = ∂E/∂z from g = ∂E/∂a through the activation."""
+    if act is None:
+        return g, np.ones_like(z), "1"
+    k = kind(act)
+    if k == "softmax":
+        return a * (g - (a * g).sum(-1, keepdims=True)), None, "a (g - sum(a g)) (softmax)"
+    if k == "logsoftmax":
+        return g - np.exp(a) * g.sum(-1, keepdims=True), None, "g - softmax(z) sum(g)"
+    fp, how = activation_derivative(act, z, a)
+    return g * fp, fp, how
+
+
+# -------------------------------------------- δ(L): the output rule of each loss
+def _scale(loss_fn, n):
+    """(factor, text) of the reduction over ``n`` terms: (1/n, " / n") for "mean", else (1, "")."""
+    return (1.0 / n, f" / {n}") if loss_fn.reduction == "mean" else (1.0, "")
+
+
+def _par(expr, div):
+    """``expr`` followed by ``div``, in parentheses when there is a ``div``."""
+    return f"({expr}){div}" if div else expr
+
+
+def _through_act(act, z, a, dEda, rule):
+    """(δ(L), ∂E/∂a(L), rule) for a loss whose ∂E/∂a is ``dEda``: δ = ∂E/∂a ⊙ f′(z)."""
+    return _act_backward(act, z, a, dEda)[0], dEda, rule
+
+
+def _onehot_targets(y, z, ignore_index=-100):
+    """Class indices as one-hot rows shaped like ``z`` (None when one is ``ignore_index``);
+    probabilities pass through."""
+    y = to_numpy(y)
+    if y.dtype.kind in "iu":
+        if (y == ignore_index).any():
+            return None
+        Y = np.zeros_like(z)
+        Y[np.arange(len(y)), y.reshape(-1)] = 1
+        return Y
+    return y.astype(z.dtype).reshape(z.shape)
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def _mse_delta(loss_fn, z, a, act, y):
+    """E = c Σ (a − y)² / n (c = 1/2 with ``half``): δ(L) = 2c (a − y) / n ⊙ f′(z)."""
+    c = 1.0 if loss_fn.half else 2.0
+    s, div = _scale(loss_fn, a.size)
+    y = y.astype(a.dtype).reshape(a.shape)
+    rule = _par(f"{'' if c == 1 else '2 '}(a(L) - y) * f'(z(L))", div)
+    return _through_act(act, z, a, c * s * (a - y),
+                        f"delta(L) = {rule}   [squared error{' 1/2' if c == 1 else ''}]")
+
+
+def _bce_delta(loss_fn, z, a, act, y):
+    """Binary cross-entropy on probabilities: δ(L) = (a − y) / n after a sigmoid (f′
+    cancels), else (a − y) / (a (1 − a)) / n ⊙ f′(z)."""
+    if loss_fn.weight is not None:
+        return None
+    s, div = _scale(loss_fn, a.size)
+    y = y.astype(a.dtype).reshape(a.shape)
+    if act is not None and kind(act) == "sigmoid":
+        return s * (a - y), None, (f"delta(L) = {_par('a(L) - y', div)}   [sigmoid + binary "
+                                   f"cross-entropy: f' cancels]")
+    return _through_act(act, z, a, s * (a - y) / (a * (1 - a)),
+                        f"delta(L) = {_par('(a - y) / (a (1 - a)) * f(z(L))', div)}   [binary "
+                        f"cross-entropy]")
+
+
+def _bce_logits_delta(loss_fn, z, a, act, y):
+    """Binary cross-entropy on logits (no activation): δ(L) = (sigmoid(z) − y) / n."""
+    if act is not None or loss_fn.weight is not None or \
+            getattr(loss_fn, "pos_weight", None) is not None:
+        return None
+    s, div = _scale(loss_fn, a.size)
+    y = y.astype(a.dtype).reshape(a.shape)
+    return (s * (1 / (1 + np.exp(-z)) - y), None,
+            f"delta(L) = {_par('sigmoid(z(L)) - y', div)}   [sigmoid folded into the "
+            f"cross-entropy]")
+
+
+def _cross_entropy_delta(loss_fn, z, a, act, y):
+    """Cross-entropy on logits (no activation, no weights or smoothing): δ(L) =
+    (softmax(z) − y) / N, y one-hot or probabilities."""
+    if (act is not None or z.ndim != 2 or loss_fn.weight is not None
+            or loss_fn.label_smoothing):
+        return None
+    Y = _onehot_targets(y, z, loss_fn.ignore_index)
+    if Y is None:
+        return None
+    s, div = _scale(loss_fn, a.shape[0])
+    return (s * (_softmax(z) - Y), None,
+            f"delta(L) = {_par('softmax(z(L)) - y', div)}   [softmax folded into the "
+            f"cross-entropy]")
+
+
+def _nll_delta(loss_fn, z, a, act, y):
+    """NLL after a log-softmax, class indices: δ(L) = (softmax(z) − y) / N."""
+    if (act is None or kind(act) != "logsoftmax" or loss_fn.weight is not None
+            or y.dtype.kind not in "iu" or (y == loss_fn.ignore_index).any()):
+        return None
+    s, div = _scale(loss_fn, a.shape[0])
+    return (s * (_softmax(z) - _onehot_targets(y, z)), None,
+            f"delta(L) = {_par('softmax(z(L)) - y', div)}   [log-softmax + NLL]")
+
+
+# tried in this order; a rule returns None where its loss's options leave the formula
+_OUTPUT_RULES = ((nnloss.MSELoss, _mse_delta), (nnloss.BCELoss, _bce_delta),
+                 (nnloss.BCEWithLogitsLoss, _bce_logits_delta),
+                 (nnloss.CrossEntropyLoss, _cross_entropy_delta), (nnloss.NLLLoss, _nll_delta))
+
+
+def _output_delta(L, loss_fn, target):
+    """(δ(L), ∂E/∂a(L) or None, rule) for the output layer: the loss's own formula where
+    ``_OUTPUT_RULES`` has one, else ∂E/∂a(L) from autograd times f′(z(L))."""
+    z, a, act = L["z"].data, L["a"].data, L["act"]
+    if getattr(loss_fn, "reduction", "mean") == "none":
+        raise ValueError("trace: the loss must be a scalar; use reduction='mean' or 'sum'")
+    y = to_numpy(target)
+    for cls, rule in _OUTPUT_RULES:
+        found = rule(loss_fn, z, a, act, y) if isinstance(loss_fn, cls) else None
+        if found is not None:
+            return found
+    g = L["a"].grad
+    if g is None:
+        raise ValueError("trace: the loss did not depend on the model's output")
+    return _through_act(act, z, a, g.data.copy(), f"delta(L) = dE/da(L) * f'(z(L)), dE/da(L) "
+                                                   f"of {type(loss_fn).__name__} from autograd")
+
+
+# --------------------------------------------------------------- the records
+def _delta_records(layers, lr):
+    """The delta form as records, from the output layer down: each layer's units, then its
+    weights and biases (steps are numbered by :func:`trace`)."""
+    records = []
+    for li in range(len(layers), 0, -1):
+        records += _unit_records(layers[li - 1], li) + _weight_records(layers[li - 1], li, lr)
+    return records
+
+
+def _unit_records(L, li):
+    """One "unit" record per unit j of layer ``li``: z, a, ∂E/∂a, f′(z), δ and autograd's δ."""
+    keys = ("z", "a", "dE_da", "f_prime", "delta", "delta_autograd")
+    return [{"kind": "unit", "step": None, "layer": li, "unit": j, "module": L["module"],
+             **{k: _val(L[k][:, j]) for k in keys}}
+            for j in range(L["z"].shape[1])]
+
+
+def _weight_records(L, li, lr):
+    """One record per weight W(l)[j,i], then per bias b(l)[j]: value, ∂E/∂w by the delta
+    form and by autograd, and (with ``lr``) w − lr ∂E/∂w."""
+    records = []
+    for name, sym in (("weight", "W"), ("bias", "b")):
+        if L[sym] is None:
+            continue
+        grad, ref = L[f"grad_{sym}"], L[f"grad_{sym}_autograd"]
+        for idx, w in np.ndenumerate(L[sym]):
+            records.append({"kind": name, "step": None, "layer": li,
+                            "param": f"{L['module']}.{name}", "index": idx,
+                            "label": f"{sym}({li})[{','.join(str(k + 1) for k in idx)}]",
+                            "value": float(w), "grad": float(grad[idx]),
+                            "grad_autograd": float(ref[idx]),
+                            "updated": None if lr is None else float(w - lr * grad[idx])})
+    return records

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import backend, nn, optim
 from ..training import Trainer
-from ._common import figure, save
+from ._common import figure, log_panel, save
 from .flow import GradientFlow
 
 __all__ = ["vanishing_gradient_demo", "build_deep_net", "VanishingResult", "plot_vanishing"]
@@ -113,6 +113,26 @@ def vanishing_gradient_demo(depth=10, width=64, activations=ACTIVATIONS, epochs=
     VanishingResult
         ``print(result)`` shows the first-layer gradient norms; :func:`plot_vanishing`.
     """
+    X, y = _demo_data(data, n_samples)
+    res = VanishingResult()
+    for act in activations:
+        backend.manual_seed(seed)
+        model = build_deep_net(act, depth, width, X.shape[1], int(y.max()) + 1, init)
+        flow = GradientFlow(unit="step")
+        trainer = Trainer(model, nn.CrossEntropyLoss(),
+                          optim.SGD(model.parameters(), lr=lr, momentum=0.9), metrics=["accuracy"])
+        hist = trainer.fit((X, y), epochs=epochs, batch_size=batch_size, callbacks=[flow],
+                           verbose=0, seed=seed)
+        res[act] = _gradient_norms(flow, hist, epochs)
+        if verbose:
+            print(f"{act:<8} first-layer ||dE/dW|| {res[act]['first_layer']:.3e}, last layer "
+                  f"{res[act]['last_layer']:.3e}, loss {res[act]['loss'][-1]:.4f}")
+    return res
+
+
+def _demo_data(data, n_samples):
+    """``data`` as float32 rows and labels, or the first ``n_samples`` embedded digits
+    scaled to [0, 1]."""
     if data is None:
         from ..data import load_digits
         X, y = load_digits()
@@ -120,32 +140,23 @@ def vanishing_gradient_demo(depth=10, width=64, activations=ACTIVATIONS, epochs=
         y = y[:n_samples]
     else:
         X, y = data
-    X = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
-    y = np.asarray(y)
-    n_out = int(y.max()) + 1
-    res = VanishingResult()
-    for act in activations:
-        backend.manual_seed(seed)
-        model = build_deep_net(act, depth, width, X.shape[1], n_out, init)
-        flow = GradientFlow(unit="step")
-        opt = optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-        trainer = Trainer(model, nn.CrossEntropyLoss(), opt, metrics=["accuracy"])
-        hist = trainer.fit((X, y), epochs=epochs, batch_size=batch_size, callbacks=[flow],
-                           verbose=0, seed=seed)
-        steps, W = flow.series("weight_grad_norm")
-        per_epoch = max(1, len(steps) // max(epochs, 1))
-        last = np.nanmean(W[-per_epoch:], axis=0)
-        res[act] = {"per_layer_init": W[0], "per_layer": last,
-                    "first_layer_init": float(W[0, 0]), "first_layer": float(last[0]),
-                    "last_layer": float(last[-1]),
-                    "ratio_first_to_last": float(last[0] / last[-1]),
-                    "loss": list(hist.history.get("loss", [])),
-                    "accuracy": list(hist.history.get("accuracy", [])),
-                    "steps": steps, "first_layer_steps": W[:, 0], "layers": flow.layers}
-        if verbose:
-            print(f"{act:<8} first-layer ||dE/dW|| {last[0]:.3e}, last layer {last[-1]:.3e}, "
-                  f"loss {res[act]['loss'][-1]:.4f}")
-    return res
+    return np.asarray(X, dtype=np.float32).reshape(len(X), -1), np.asarray(y)
+
+
+def _gradient_norms(flow, hist, epochs) -> dict:
+    """One activation's entry of :class:`VanishingResult`: ||∂E/∂W|| per layer on the first
+    batch and averaged over the last epoch's steps, their first/last ratio, the first
+    layer's norm at every step, and the loss and accuracy per epoch."""
+    steps, W = flow.series("weight_grad_norm")
+    per_epoch = max(1, len(steps) // max(epochs, 1))
+    last = np.nanmean(W[-per_epoch:], axis=0)
+    return {"per_layer_init": W[0], "per_layer": last,
+            "first_layer_init": float(W[0, 0]), "first_layer": float(last[0]),
+            "last_layer": float(last[-1]),
+            "ratio_first_to_last": float(last[0] / last[-1]),
+            "loss": list(hist.history.get("loss", [])),
+            "accuracy": list(hist.history.get("accuracy", [])),
+            "steps": steps, "first_layer_steps": W[:, 0], "layers": flow.layers}
 
 
 def plot_vanishing(result, path=None):
@@ -161,19 +172,11 @@ def plot_vanishing(result, path=None):
         ax1.plot(idx, r["per_layer"], "o-", color=c, label=f"{act} (trained)")
         ax1.plot(idx, r["per_layer_init"], ":", color=c, alpha=0.7)
         ax2.plot(r["steps"], r["first_layer_steps"], color=c, label=act)
-    ax1.set_yscale("log")
-    ax1.set_xlabel("layer (1 = next to the input)")
-    ax1.set_ylabel("||dE/dW||")
     n = len(next(iter(result.values()))["per_layer"])
     ax1.set_xticks(np.arange(1, n + 1))
-    ax1.set_title(f"Gradient norm per layer, {n}-layer net (dotted: first batch)")
-    ax1.legend(fontsize=8)
-    ax1.grid(alpha=0.3, which="both")
-    ax2.set_yscale("log")
-    ax2.set_xlabel("training step")
-    ax2.set_ylabel("||dE/dW(1)||")
-    ax2.set_title("First-layer gradient norm during training")
-    ax2.legend(fontsize=8)
-    ax2.grid(alpha=0.3, which="both")
+    log_panel(ax1, "layer (1 = next to the input)", "||dE/dW||",
+              f"Gradient norm per layer, {n}-layer net (dotted: first batch)", dict(fontsize=8))
+    log_panel(ax2, "training step", "||dE/dW(1)||", "First-layer gradient norm during training",
+              dict(fontsize=8))
     fig.tight_layout()
     return save(fig, path)
