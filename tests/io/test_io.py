@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet import data, io, models, nn, optim
+from glassnet import data, io, models, nn, optim, training
 from glassnet.training import ModelCheckpoint, Trainer
 
 
@@ -175,9 +175,76 @@ def test_checkpoint_resume_continues_the_same_run(tmp_path):
 
 def test_model_checkpoint_best_only(tmp_path):
     X, y = data.load_digits()
-    m = _model_digits = nn.Sequential(nn.Linear(64, 10))
+    m = nn.Sequential(nn.Linear(64, 10))
     cp = ModelCheckpoint(str(tmp_path / "best-{epoch}"), monitor="val_loss", save_best_only=True)
     Trainer(m, nn.CrossEntropyLoss(), optim.SGD(m.parameters(), lr=0.5)).fit(
         (X[:200] / 16, y[:200]), validation=(X[200:400] / 16, y[200:400]), epochs=4, verbose=0,
         callbacks=[cp])
     assert cp.saved and all(os.path.exists(p + ".safetensors") for p in cp.saved)
+
+
+def test_checkpoint_file_holds_the_trainer_state_dict(tmp_path):
+    from glassnet.io.checkpoint import read_checkpoint
+    X, y = data.load_digits()
+    gn.manual_seed(2)
+    m = nn.Sequential(nn.Linear(64, 16), nn.Tanh(), nn.Linear(16, 10))
+    opt = optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+    t = Trainer(m, nn.CrossEntropyLoss(), opt,
+                scheduler=optim.lr_scheduler.ReduceLROnPlateau(opt, patience=0))
+    es = training.EarlyStopping("val_loss", patience=9, restore_best_weights=True)
+    t.fit((X[:300] / 16, y[:300]), validation=(X[300:400] / 16, y[300:400]), epochs=3,
+          verbose=0, callbacks=[es])
+    state = t.state_dict()
+    p = io.save_checkpoint(tmp_path / "ck", t)
+    raw = p.read_bytes()
+    assert b"pickle" not in raw and b"\x80\x04" not in raw[:64]
+    back = read_checkpoint(p)
+
+    def same(a, b, where=""):
+        if isinstance(a, np.ndarray):
+            assert isinstance(b, np.ndarray) and a.dtype == b.dtype, where
+            np.testing.assert_array_equal(a, b)
+        elif isinstance(a, dict):
+            assert [str(k) for k in a] == list(b), where
+            for k, v in a.items():
+                same(v, b[str(k)], f"{where}/{k}")
+        elif isinstance(a, (list, tuple)):
+            assert len(a) == len(b), where
+            for i, (u, v) in enumerate(zip(a, b)):
+                same(u, v, f"{where}/{i}")
+        else:
+            assert a == b or (a != a and b != b), where
+
+    same(state, back)
+    assert back["scheduler"]["class"] == "ReduceLROnPlateau" and back["epoch"] == 2
+    assert back["callbacks"][0]["state_dict"]["best_epoch"] == es.best_epoch
+    tensors = set(gn.io.load_state_dict(p))
+    assert "model/0.weight" in tensors and "callbacks/0/state_dict/best_state/0.weight" in tensors
+    t2 = Trainer(m, nn.CrossEntropyLoss(), optim.SGD(m.parameters(), lr=0.1, momentum=0.9))
+    with pytest.raises(ValueError, match="saved with scheduler ReduceLROnPlateau"):
+        io.load_checkpoint(p, t2)
+
+
+def test_checkpoint_errors_are_named(tmp_path):
+    from glassnet.io.checkpoint import read_checkpoint
+    m = _model()
+    t = Trainer(m, nn.MSELoss(), optim.SGD(m.parameters(), lr=0.1))
+    t.fit((np.ones((4, 4)), np.ones((4, 3))), epochs=1, verbose=0,
+          callbacks=[_Odd()])
+    with pytest.raises(io.ModelFileError, match=r"state at 'callbacks/0/state_dict/fn' is a builtin"):
+        io.save_checkpoint(tmp_path / "ck", t)
+    assert not list(tmp_path.iterdir())
+    with pytest.raises(io.ModelFileError, match="is not a glassnet checkpoint"):
+        read_checkpoint(gn.save(m, tmp_path / "model"))
+    p = gn.save(m, tmp_path / "old")
+
+    def old_layout(meta):
+        meta["kind"] = "checkpoint"
+    _patch_header(p, old_layout)
+    with pytest.raises(io.ModelFileError, match="from before Trainer.state_dict"):
+        read_checkpoint(p)
+
+
+class _Odd(training.Callback):
+    def state_dict(self):
+        return {"fn": print}

@@ -145,3 +145,53 @@ def test_mc_predict_errors_and_determinism():
     b = mc_predict(m, np.ones((2, 3)), samples=5)
     for u, v in zip(a, b):
         np.testing.assert_array_equal(u, v)
+
+
+def test_mc_predict_std_and_a_custom_predict():
+    m = _mc_model(0.3)
+    x = R.standard_normal((6, 3)).astype(np.float32)
+    gn.manual_seed(3)
+    mean, lo, hi, std = mc_predict(m, x, samples=30, ci=0.8, return_std=True)
+    gn.manual_seed(3)
+    m.eval()
+    enable_mc_dropout(m)
+    with gn.no_grad():
+        draws = np.stack([m(x).numpy() for _ in range(30)])
+    enable_mc_dropout(m, False)
+    np.testing.assert_allclose(mean, draws.mean(0), rtol=1e-6)
+    np.testing.assert_allclose(std, draws.std(0), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(lo, np.percentile(draws, 10, axis=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(hi, np.percentile(draws, 90, axis=0), rtol=1e-5, atol=1e-6)
+    assert std.shape == (6, 2) and np.all(std > 0)
+    # predict= computes one draw (here: halves of the batch, then a softmax)
+    gn.manual_seed(3)
+
+    def halves(a):
+        z = np.concatenate([m(a[:3]).numpy(), m(a[3:]).numpy()])
+        return np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    pm, plo, phi = mc_predict(m, x, samples=30, predict=halves)
+    np.testing.assert_allclose(pm.sum(1), 1.0, rtol=1e-5)
+    assert not m[2].mc and m.training is False
+
+
+def test_trainer_predict_mc_is_mc_predict():
+    from glassnet.training import Trainer
+    m = _mc_model(0.4)
+    t = Trainer(m, nn.CrossEntropyLoss())
+    m.eval()
+    x = R.standard_normal((9, 3)).astype(np.float32)
+    gn.manual_seed(5)
+    a = t.predict_proba(x, batch_size=4, mc_samples=12, ci=0.9)
+    gn.manual_seed(5)
+    b = mc_predict(m, x, samples=12, ci=0.9,
+                   predict=lambda v: t._proba(t.predict(v, batch_size=4)))
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+    gn.manual_seed(6)
+    c = t.predict(x, batch_size=None, mc_samples=12)
+    gn.manual_seed(6)
+    d = mc_predict(m, x, samples=12)                   # one batch: the same draws
+    for u, v in zip(c, d):
+        np.testing.assert_array_equal(u, v)
+    with pytest.raises(ValueError, match="samples must be an integer >= 2"):
+        t.predict(x, mc_samples=1)

@@ -231,3 +231,136 @@ def test_mc_dropout_prediction_interval():
     np.testing.assert_array_equal(t.predict(Xte[:5]), t.predict(Xte[:5]))
     with pytest.raises(ValueError, match="needs dropout layers"):
         Trainer(nn.Linear(64, 10), nn.CrossEntropyLoss()).predict(Xte, mc_samples=5)
+
+
+# ------------------------------------------------------------- the parts of fit
+def test_callback_order_of_a_fit():
+    events = []
+    hooks = {name: (lambda name: lambda t, *a: events.append(name))(name)
+             for name in LambdaCallback._HOOKS}
+    m = _mlp(2, 3, 2)
+    X, y = np.ones((4, 2), np.float32), np.array([0, 1, 0, 1])
+    Trainer(m, nn.CrossEntropyLoss()).fit((X, y), validation=(X, y), epochs=2, batch_size=2,
+                                          verbose=0, callbacks=[LambdaCallback(**hooks)])
+    step = ["on_batch_begin", "on_after_backward", "on_batch_end"]
+    epoch = ["on_epoch_begin"] + step * 2 + ["on_epoch_end"]
+    assert events == ["on_train_begin"] + epoch * 2 + ["on_train_end"]
+
+
+def test_stop_training_in_a_batch_hook_ends_the_epoch_after_that_step():
+    def stop(t, step, logs):
+        if step == 2:
+            t.stop_training, t.stop_reason = True, "enough"
+
+    m = _mlp(2, 3, 2)
+    steps = []
+    cb = LambdaCallback(on_batch_end=lambda t, s, logs: (steps.append(s), stop(t, s, logs)))
+    h = Trainer(m, nn.CrossEntropyLoss()).fit((np.ones((10, 2)), np.arange(10) % 2), epochs=3,
+                                              batch_size=2, verbose=0, callbacks=[cb])
+    assert steps == [0, 1, 2] and len(h) == 1 and h.stop_reason == "enough"
+
+
+def test_forward_hook_and_iterables_of_batches():
+    class TwoOutputs(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.fc(x), "extra"
+
+    gn.manual_seed(0)
+    m = TwoOutputs()
+    X, y = np.random.default_rng(0).normal(size=(8, 2)).astype(np.float32), np.arange(8) % 2
+    t = Trainer(m, nn.CrossEntropyLoss(), forward=lambda model, x: model(x)[0])
+    batches = [(X[:4], y[:4]), (X[4:], y[4:])]
+    h = t.fit(_Batches(batches), epochs=2, verbose=0)
+    assert h.params["steps"] == 2 and h.params["samples"] is None
+    assert t.evaluate(_Batches(batches))["loss"] == pytest.approx(t.evaluate(X, y)["loss"])
+    assert t.predict(X).shape == (8, 2)
+    with pytest.raises(TypeError, match="forward must be a callable"):
+        Trainer(m, nn.CrossEntropyLoss(), forward="model")
+    with pytest.raises(ValueError, match="validation_split needs train"):
+        t.fit(data.DataLoader((X, y)), validation_split=0.5, verbose=0)
+
+
+class _Batches:
+    """A re-iterable source of ready batches."""
+
+    def __init__(self, batches):
+        self.batches = batches
+
+    def __iter__(self):
+        return iter(self.batches)
+
+    def __len__(self):
+        return len(self.batches)
+
+
+# ------------------------------------------------------------- state_dict
+def _resumable_run(epochs, resume=None, stop_after=None, patience=50, min_delta=0.0):
+    """A deterministic run that uses everything a resume must restore: Adam moments, an
+    lr schedule, shuffling, dropout (glassnet's RNG), validation and EarlyStopping."""
+    Xtr, Xva, _, ytr, yva, _ = _digits()
+    gn.manual_seed(7)
+    m = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Dropout(0.2), nn.Linear(32, 10))
+    opt = optim.Adam(m.parameters(), lr=5e-3)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    t = Trainer(m, nn.CrossEntropyLoss(), opt, scheduler=sched, metrics=["accuracy"])
+    es = EarlyStopping("val_loss", patience=patience, min_delta=min_delta,
+                       restore_best_weights=True)
+    stops = []
+    cbs = [es, LambdaCallback(on_epoch_end=lambda tr, e, logs: stops.append(e))]
+    if stop_after is not None:
+        cbs.append(LambdaCallback(on_epoch_end=lambda tr, e, logs: setattr(
+            tr, "stop_training", e + 1 >= stop_after)))
+    h = t.fit((Xtr[:300], ytr[:300]), validation=(Xva, yva), epochs=epochs, batch_size=32,
+              verbose=0, callbacks=cbs, resume=resume)
+    return t, h, es
+
+
+def test_state_dict_round_trip_continues_the_same_run():
+    full, h_full, es_full = _resumable_run(6)
+    first, _, _ = _resumable_run(6, stop_after=3)
+    state = first.state_dict()
+    assert state["epoch"] == 2 and len(state["history"]["epoch"]) == 3
+    assert state["optimizer"]["class"] == "Adam" and state["scheduler"]["class"] == "StepLR"
+    assert state["callbacks"][0]["class"] == "EarlyStopping"
+    assert set(state["callbacks"][0]["state_dict"]["best_state"]) == set(state["model"])
+    resumed, h_res, es_res = _resumable_run(6, resume=state)
+    assert h_res["loss"] == h_full["loss"] and h_res["val_loss"] == h_full["val_loss"]
+    assert h_res["lr"] == h_full["lr"]
+    assert es_res.best_epoch == es_full.best_epoch and es_res.best == es_full.best
+    for a, b in zip(full.model.state_dict().values(), resumed.model.state_dict().values()):
+        np.testing.assert_array_equal(a, b)
+    # load_state_dict alone restores the model, optimizer, scheduler, epoch and history
+    fresh, _, _ = _resumable_run(0)
+    fresh.load_state_dict(state)
+    assert fresh.epoch == 2 and fresh.history["loss"] == h_full["loss"][:3]
+    assert fresh.scheduler.last_epoch == first.scheduler.last_epoch
+    for a, b in zip(fresh.model.state_dict().values(), first.model.state_dict().values()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_early_stopping_patience_survives_a_resume():
+    _, h_full, es_full = _resumable_run(40, patience=2, min_delta=0.01)
+    assert es_full.stopped_epoch is not None
+    stop_at = es_full.best_epoch + 2          # after the best epoch, one epoch of waiting
+    first, _, es_first = _resumable_run(40, stop_after=stop_at, patience=2, min_delta=0.01)
+    assert es_first.wait == 1
+    _, h_res, es_res = _resumable_run(40, resume=first.state_dict(), patience=2,
+                                      min_delta=0.01)
+    assert es_res.stopped_epoch == es_full.stopped_epoch and len(h_res) == len(h_full)
+
+
+def test_load_state_dict_names_a_mismatch():
+    m = _mlp(2, 3, 2)
+    state = Trainer(m, nn.CrossEntropyLoss(), optim.Adam(m.parameters())).state_dict()
+    with pytest.raises(ValueError, match="saved with optimizer Adam, this trainer has SGD"):
+        Trainer(m, nn.CrossEntropyLoss(), optim.SGD(m.parameters(), lr=0.1)).load_state_dict(state)
+    opt = optim.Adam(m.parameters())
+    t = Trainer(m, nn.CrossEntropyLoss(), opt,
+                scheduler=optim.lr_scheduler.ExponentialLR(opt, 0.9))
+    with pytest.raises(ValueError, match="saved with scheduler None, this trainer has "
+                                         "ExponentialLR"):
+        t.load_state_dict(state)

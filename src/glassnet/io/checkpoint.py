@@ -1,66 +1,96 @@
-"""Checkpoints: model weights, optimizer state, history and RNG state in one safetensors file,
-written atomically, so ``Trainer.fit(..., resume=path)`` continues the same run."""
+"""Checkpoints: a ``Trainer.state_dict()`` in one safetensors file, written atomically, so
+``Trainer.fit(..., resume=path)`` continues the same run.
+
+The state's NumPy arrays become the file's tensors, named by where they sit in the
+state (``model/0.weight``, ``optimizer/state_dict/state/3/exp_avg``); everything else is
+JSON in the file's metadata, with ``{"__tensor__": name}`` in place of each array.
+Loading executes nothing (no pickle).
+"""
 from __future__ import annotations
+
+import json
 
 import numpy as np
 
-from .. import backend
 from .serialize import ModelFileError, architecture, read_file, write_file
 
-__all__ = ["save_checkpoint", "load_checkpoint"]
+__all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint"]
+
+_TENSOR = "__tensor__"
 
 
-def _rng_state(gen):
-    return gen.bit_generator.state
+def _split(value, path, tensors):
+    """``value`` as JSON, its arrays moved into ``tensors`` under their '/'-joined path."""
+    if isinstance(value, np.ndarray):
+        name = "/".join(path)
+        if name in tensors:
+            raise ModelFileError(f"save_checkpoint: two arrays of the state are named {name!r}")
+        tensors[name] = value
+        return {_TENSOR: name}
+    if isinstance(value, dict):
+        return {str(k): _split(v, path + (str(k),), tensors) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_split(v, path + (str(i),), tensors) for i, v in enumerate(value)]
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise ModelFileError(f"save_checkpoint: the trainer state at {'/'.join(path)!r} is a "
+                         f"{type(value).__name__}; a state holds JSON values and NumPy arrays "
+                         "only (a callback's state_dict() must return those)")
 
 
-def save_checkpoint(path, trainer, epoch: int):
-    """Write everything needed to resume ``trainer`` after ``epoch`` (0-based)."""
-    tensors = {f"model/{k}": v for k, v in trainer.model.state_dict().items()}
-    opt = trainer.optimizer.state_dict()
-    scalars = {}
-    for idx, st in opt["state"].items():
-        for k, v in st.items():
-            if isinstance(v, np.ndarray):
-                tensors[f"optim/{idx}/{k}"] = v
-            else:
-                scalars.setdefault(str(idx), {})[k] = v
-    loader_rng = getattr(trainer, "_loader_rng", None)
+def _join(value, tensors, where):
+    """The inverse of :func:`_split`."""
+    if isinstance(value, dict):
+        if len(value) == 1 and _TENSOR in value:
+            if value[_TENSOR] not in tensors:
+                raise ModelFileError(f"{where}: the metadata names a tensor "
+                                     f"{value[_TENSOR]!r} that the file does not hold")
+            return tensors[value[_TENSOR]]
+        return {k: _join(v, tensors, where) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_join(v, tensors, where) for v in value]
+    return value
+
+
+def save_checkpoint(path, trainer, epoch: int | None = None):
+    """Write ``trainer.state_dict()`` to ``path``, marked as written after ``epoch``
+    (0-based; default the trainer's last epoch). Returns the path written.
+
+    >>> save_checkpoint("runs/ck", trainer, epoch=4)
+    """
+    state = trainer.state_dict()
+    if epoch is not None:
+        state["epoch"] = int(epoch)
+    tensors: dict = {}
+    tree = _split(state, (), tensors)
     try:
         arch = architecture(trainer.model)
     except ModelFileError:
         arch = None
-    meta = {"kind": "checkpoint", "epoch": int(epoch), "architecture": arch,
-            "optimizer": {"class": type(trainer.optimizer).__name__,
-                          "param_groups": opt["param_groups"], "scalars": scalars},
-            "history": trainer.history.to_dict(),
-            "rng": _rng_state(backend.rng()),
-            "loader_rng": None if loader_rng is None else _rng_state(loader_rng)}
+    meta = {"kind": "checkpoint", "architecture": arch, "trainer": tree}
+    json.dumps(meta)  # fail before writing on a value JSON cannot hold
     return write_file(path, tensors, meta, "save_checkpoint")
 
 
-def load_checkpoint(path, trainer) -> int:
-    """Restore a checkpoint into ``trainer`` (model, optimizer, history, RNG); returns the
-    epoch it was written after."""
-    tensors, meta = read_file(path, "load_checkpoint")
+def read_checkpoint(path) -> dict:
+    """The ``Trainer.state_dict()`` stored in a checkpoint file."""
+    tensors, meta = read_file(path, "read_checkpoint")
     if not meta or meta.get("kind") != "checkpoint":
-        raise ModelFileError(f"load_checkpoint: {path} is not a glassnet checkpoint")
-    opt_meta = meta["optimizer"]
-    if opt_meta["class"] != type(trainer.optimizer).__name__:
-        raise ModelFileError(f"load_checkpoint: the checkpoint was written with "
-                             f"{opt_meta['class']}, the trainer uses "
-                             f"{type(trainer.optimizer).__name__}")
-    trainer.model.load_state_dict({k[6:]: v for k, v in tensors.items()
-                                   if k.startswith("model/")})
-    state: dict = {}
-    for k, v in tensors.items():
-        if k.startswith("optim/"):
-            _, idx, name = k.split("/", 2)
-            state.setdefault(int(idx), {})[name] = v
-    for idx, d in opt_meta["scalars"].items():
-        state.setdefault(int(idx), {}).update(d)
-    trainer.optimizer.load_state_dict({"state": state, "param_groups": opt_meta["param_groups"]})
-    trainer.history = type(trainer.history).from_dict(meta["history"])
-    backend.rng().bit_generator.state = meta["rng"]
-    trainer._resume_loader_state = meta.get("loader_rng")
-    return int(meta["epoch"])
+        raise ModelFileError(f"read_checkpoint: {path} is not a glassnet checkpoint (written "
+                             "by save_checkpoint or ModelCheckpoint(checkpoint=True))")
+    if "trainer" not in meta:
+        raise ModelFileError(f"read_checkpoint: {path} is a checkpoint of glassnet "
+                             f"{meta.get('glassnet_version')} from before Trainer.state_dict; "
+                             "resume it with that version")
+    return _join(meta["trainer"], tensors, "read_checkpoint")
+
+
+def load_checkpoint(path, trainer) -> int:
+    """Restore a checkpoint into ``trainer`` (``Trainer.load_state_dict``: model, optimizer,
+    scheduler, history, RNG); returns the epoch it was written after. ``fit(resume=path)``
+    also restores the loader's generator and the callbacks."""
+    state = read_checkpoint(path)
+    trainer.load_state_dict(state)
+    return int(state["epoch"])

@@ -2,7 +2,8 @@
 
 It reads text one character at a time and predicts the next one; trained with
 truncated backpropagation through time on long contiguous streams (the state
-is carried, detached, from one chunk to the next), it writes new text with
+is carried, detached, from one chunk to the next: ``Trainer`` with
+``SequenceStreams`` and the ``TruncatedBPTT`` hook), it writes new text with
 :meth:`CharLM.sample`. Losses are in nats per character; perplexity = e^loss.
 """
 from __future__ import annotations
@@ -20,28 +21,88 @@ from ..functional import losses as L
 from ..functional import math as M
 from ..functional.embedding import one_hot
 from ..nn.module import Module
-from ..training.history import History
+from ..training import Callback, SequenceStreams, Trainer, TruncatedBPTT
+from ..training.tbptt import text_streams
 
 __all__ = ["CharLM", "text_streams"]
 
 _CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
-def text_streams(ids, batch_size):
-    """Cut a 1-D id array into ``batch_size`` contiguous streams: (batch_size, len // batch_size)."""
-    n = len(ids) // batch_size
-    if n < 2:
-        raise ValueError(f"text of {len(ids)} characters is too short for {batch_size} streams "
-                         "of at least 2 characters; use a smaller batch_size")
-    return np.ascontiguousarray(ids[:n * batch_size].reshape(batch_size, n))
+def _eval_streams(ids, seq_len, batch_size):
+    """The windows an evaluation reads: at most ``batch_size`` streams of 2+ characters."""
+    return SequenceStreams(ids, max(1, min(batch_size, (len(ids) - 1) // 2)), seq_len)
 
 
-def _detach(state):
-    if state is None:
-        return None
-    if isinstance(state, tuple):
-        return tuple(s.detach() for s in state)
-    return state.detach()
+class _FitTextReport(Callback):
+    """What ``CharLM.fit_text`` adds to ``Trainer.fit``: a step counter across epochs with
+    ``callback(step, loss)``, evaluation points every ``eval_every`` steps, the stops
+    (max_steps, time_limit, target_val_loss), the learning-rate decay, perplexities,
+    training-only seconds and tokens/s, and its printed lines."""
+
+    def __init__(self, lm, params, val_ids, batch_size, callback, eval_every, max_steps,
+                 time_limit, target_val_loss, lr_decay, verbose):
+        self.lm = lm
+        self.params = params
+        self.val_ids = val_ids
+        self.batch_size = batch_size
+        self.callback = callback
+        self.eval_every = eval_every
+        self.max_steps = max_steps
+        self.time_limit = time_limit
+        self.target_val_loss = target_val_loss
+        self.lr_decay = lr_decay
+        self.verbose = verbose
+
+    def on_train_begin(self, trainer):
+        trainer.history.params = self.params   # its "steps" are the evaluation points
+        self.step, self.t_start = 0, time.perf_counter()
+
+    def on_epoch_begin(self, trainer, epoch):
+        self.t0 = self.t_end = time.perf_counter()
+        self.total, self.count = 0.0, 0
+
+    def on_batch_end(self, trainer, step, logs):
+        value = logs["loss"]
+        self.total += value * logs["batch_size"]
+        self.count += logs["batch_size"]
+        self.step += 1
+        if self.callback is not None:
+            self.callback(self.step, value)
+        if self.eval_every and self.step % self.eval_every == 0:
+            point = {"step": self.step, "loss": self.total / self.count}
+            if self.val_ids is not None:
+                point["val_loss"] = self.lm.evaluate_text(self.val_ids, batch_size=self.batch_size)
+            self.params["steps"].append(point)
+            if self.verbose:
+                print(f"  step {self.step}: " + "  ".join(
+                    f"{k} {v:.4f}" for k, v in point.items() if k != "step"), file=sys.stderr)
+        if self.max_steps and self.step >= self.max_steps:
+            trainer.stop_training, trainer.stop_reason = True, "max_steps"
+        elif self.time_limit and time.perf_counter() - self.t_start >= self.time_limit:
+            trainer.stop_training, trainer.stop_reason = True, "time_limit"
+        self.t_end = time.perf_counter()
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        seconds = self.t_end - self.t0
+        logs["perplexity"] = math.exp(logs["loss"])
+        if "val_loss" in logs:
+            logs["val_perplexity"] = math.exp(logs["val_loss"])
+        logs["seconds"] = seconds
+        logs["tokens_per_s"] = self.count / seconds if seconds > 0 else float("nan")
+        if self.verbose:
+            keys = ("loss", "perplexity", "val_loss", "val_perplexity", "lr", "seconds",
+                    "tokens_per_s")
+            print(f"epoch {epoch + 1}/{self.params['epochs']}: " + "  ".join(
+                f"{k} {logs[k]:.4g}" for k in keys if k in logs), file=sys.stderr)
+        if trainer.stop_training:
+            return
+        if self.target_val_loss is not None and \
+                logs.get("val_loss", math.inf) <= self.target_val_loss:
+            trainer.stop_training, trainer.stop_reason = True, "target_val_loss"
+        elif self.lr_decay != 1.0:
+            for group in trainer.optimizer.param_groups:
+                group["lr"] *= self.lr_decay
 
 
 class CharLM(Module):
@@ -141,11 +202,19 @@ class CharLM(Module):
         logits, state = self.forward_time_major(np.ascontiguousarray(ids.T), state)
         return M.transpose(logits, 1, 0, 2), state
 
+    def stream_logits(self, ids_tm, state=None):
+        """Logits (T N, V) for time-major ids (T, N), flattened time-major (the order of
+        ``SequenceStreams``' targets), and the final state.
+
+        >>> logits, state = lm.stream_logits(ids_tm)    # then the next window from state
+        """
+        logits, state = self.forward_time_major(ids_tm, state)
+        return M.reshape(logits, (-1, self.vocab_size)), state
+
     def loss(self, ids_tm, targets_tm, state=None):
         """Mean cross-entropy (nats / char) of time-major ids against the next characters."""
-        logits, state = self.forward_time_major(ids_tm, state)
-        return L.cross_entropy(M.reshape(logits, (-1, self.vocab_size)),
-                               np.asarray(targets_tm).reshape(-1)), state
+        logits, state = self.stream_logits(ids_tm, state)
+        return L.cross_entropy(logits, np.asarray(targets_tm).reshape(-1)), state
 
     # ----------------------------------------------------------------- sampling
     def sample(self, prime="", length=200, temperature=1.0, greedy=False, seed=None,
@@ -197,20 +266,16 @@ class CharLM(Module):
 
     # ----------------------------------------------------------------- training
     def evaluate_text(self, text_or_ids, seq_len=256, batch_size=32) -> float:
-        """Mean loss in nats per character of predicting each next character of the text."""
+        """Mean loss in nats per character of predicting each next character of the text
+        (read as ``batch_size`` streams, ``seq_len`` characters at a time, state carried)."""
         ids = self.encode(text_or_ids) if isinstance(text_or_ids, str) else \
             np.asarray(text_or_ids)
-        bs = max(1, min(batch_size, (len(ids) - 1) // 2))
-        streams = text_streams(ids, bs)
         was_training = self.training
         self.eval()
         total, count, state = 0.0, 0, None
         try:
             with no_grad():
-                for s in range(0, streams.shape[1] - 1, seq_len):
-                    e = min(s + seq_len, streams.shape[1] - 1)
-                    x = np.ascontiguousarray(streams[:, s:e].T)
-                    y = streams[:, s + 1:e + 1].T
+                for x, y in _eval_streams(ids, seq_len, batch_size):
                     loss, state = self.loss(x, y, state)
                     total += float(loss.data) * y.size
                     count += y.size
@@ -227,15 +292,21 @@ class CharLM(Module):
         The last ``validation_fraction`` of the text is held out. The training part
         is cut into ``batch_size`` contiguous streams read ``seq_len`` characters at
         a time; the recurrent state is carried (detached) from one chunk to the next,
-        and each epoch starts the chunks at a random offset.
+        and each epoch starts the chunks at a random offset (drawn from a generator
+        seeded with ``seed``, else from glassnet's). It runs ``Trainer.fit`` over
+        ``SequenceStreams`` with the ``TruncatedBPTT`` hook.
 
         The history holds, per epoch, ``loss`` (training nats/char), ``perplexity``,
-        ``val_loss``, ``val_perplexity``, ``lr``, ``seconds`` and ``tokens_per_s``.
+        ``val_loss``, ``val_perplexity``, ``lr``, ``seconds`` (training only),
+        ``tokens_per_s`` and the Trainer's ``time`` (with validation).
         ``eval_every`` (steps) also evaluates inside epochs: those points go to
         ``history.params["steps"]``. ``max_steps`` / ``time_limit`` (seconds) stop
         early, and so does a validation loss at or below ``target_val_loss``.
         ``lr_decay`` multiplies the learning rate after every epoch.
         ``callback(step, loss)`` is called after every step.
+
+        >>> history = lm.fit_text(text, epochs=2, seq_len=64, batch_size=32)
+        >>> history["val_loss"]
         """
         if isinstance(text, str):
             ids = self.encode(text)
@@ -249,79 +320,25 @@ class CharLM(Module):
             else (ids, None)
         if val_ids is not None and len(val_ids) < 3:
             val_ids = None
-        streams = text_streams(train_ids, batch_size)
-        rng = np.random.default_rng(seed) if seed is not None else backend.rng()
+        rng = np.random.default_rng(seed) if seed is not None else None
+        train = SequenceStreams(train_ids, batch_size, seq_len, random_offset=True, rng=rng)
+        val = None if val_ids is None else _eval_streams(val_ids, 256, batch_size)
         opt = optim.get(optimizer, self.parameters(), lr=lr) if isinstance(optimizer, str) \
             else optimizer
-        history = History()
-        history.params = {"epochs": epochs, "seq_len": seq_len, "batch_size": batch_size,
-                          "lr": lr, "train_chars": int(len(train_ids)),
-                          "val_chars": int(len(val_ids)) if val_ids is not None else 0,
-                          "steps": []}
-        params = list(self.parameters())
-        step, t_start = 0, time.perf_counter()
-        stop = False
-        for epoch in range(epochs):
-            self.train()
-            t0 = time.perf_counter()
-            offset = int(rng.integers(seq_len)) if streams.shape[1] > 2 * seq_len else 0
-            state, total, count = None, 0.0, 0
-            for s in range(offset, streams.shape[1] - 1, seq_len):
-                e = min(s + seq_len, streams.shape[1] - 1)
-                x = np.ascontiguousarray(streams[:, s:e].T)
-                y = streams[:, s + 1:e + 1].T
-                loss, state = self.loss(x, y, _detach(state))
-                opt.zero_grad()
-                loss.backward()
-                if clip_grad_norm:
-                    optim.clip_grad_norm_(params, clip_grad_norm)
-                opt.step()
-                lv = float(loss.data)
-                if not math.isfinite(lv):
-                    raise FloatingPointError(f"CharLM.fit_text: loss became {lv} at step {step} "
-                                             "(epoch {epoch}); lower lr or clip gradients")
-                total += lv * y.size
-                count += y.size
-                step += 1
-                if callback is not None:
-                    callback(step, lv)
-                if eval_every and step % eval_every == 0:
-                    point = {"step": step, "loss": total / count}
-                    if val_ids is not None:
-                        point["val_loss"] = self.evaluate_text(val_ids, batch_size=batch_size)
-                    history.params["steps"].append(point)
-                    if verbose:
-                        print(f"  step {step}: " + "  ".join(
-                            f"{k} {v:.4f}" for k, v in point.items() if k != "step"),
-                            file=sys.stderr)
-                if (max_steps and step >= max_steps) or \
-                        (time_limit and time.perf_counter() - t_start >= time_limit):
-                    stop = True
-                    break
-            seconds = time.perf_counter() - t0
-            logs = {"loss": total / max(count, 1)}
-            logs["perplexity"] = math.exp(logs["loss"])
-            if val_ids is not None:
-                logs["val_loss"] = self.evaluate_text(val_ids, batch_size=batch_size)
-                logs["val_perplexity"] = math.exp(logs["val_loss"])
-            logs["lr"] = opt.param_groups[0]["lr"] if hasattr(opt, "param_groups") else lr
-            logs["seconds"] = seconds
-            logs["tokens_per_s"] = count / seconds if seconds > 0 else float("nan")
-            history.append(epoch, logs)
-            if verbose:
-                print(f"epoch {epoch + 1}/{epochs}: " + "  ".join(
-                    f"{k} {v:.4g}" for k, v in logs.items()), file=sys.stderr)
-            if stop:
-                history.stop_reason = "max_steps" if max_steps and step >= max_steps \
-                    else "time_limit"
-                break
-            if target_val_loss is not None and logs.get("val_loss", math.inf) <= target_val_loss:
-                history.stop_reason = "target_val_loss"
-                break
-            if lr_decay != 1.0 and hasattr(opt, "param_groups"):
-                for group in opt.param_groups:
-                    group["lr"] *= lr_decay
-        return history
+        report = _FitTextReport(self, {
+            "epochs": epochs, "seq_len": seq_len, "batch_size": batch_size, "lr": lr,
+            "train_chars": int(len(train_ids)),
+            "val_chars": int(len(val_ids)) if val_ids is not None else 0, "steps": []},
+            val_ids, batch_size, callback, eval_every, max_steps, time_limit, target_val_loss,
+            lr_decay, verbose)
+        trainer = Trainer(self, nn.CrossEntropyLoss(), opt, clip_grad_norm=clip_grad_norm or None,
+                          forward=TruncatedBPTT(CharLM.stream_logits))
+        was_training = self.training
+        try:
+            return trainer.fit(train, validation=val, epochs=epochs, callbacks=[report],
+                               verbose=0)
+        finally:
+            self.train(was_training)
 
     def extra_repr(self):
         return (f"vocab_size={self.vocab_size}, cell={self.cell!r}, "

@@ -113,38 +113,50 @@ def enable_mc_dropout(model: Module, flag: bool = True) -> list:
     return mods
 
 
-def mc_predict(model: Module, x, samples: int = 50, ci: float = 0.95):
+def mc_predict(model: Module, x, samples: int = 50, ci: float = 0.95, *, predict=None,
+               return_std: bool = False):
     """Monte-Carlo dropout prediction: run ``model`` ``samples`` times on ``x`` with
     dropout on (eval mode otherwise, no gradients).
 
-    Returns ``(mean, lower, upper)`` NumPy arrays of the output's shape: the mean of the
-    samples and the central ``ci`` percentile interval (e.g. 2.5th and 97.5th
-    percentiles for 0.95). The loop runs over the samples only; each pass is batched.
+    With draws ``y_1 .. y_S`` it returns NumPy arrays of the output's shape: the mean
+    ``(1/S) sum_s y_s``, the lower and upper ends of the central ``ci`` percentile interval
+    (e.g. the 2.5th and 97.5th percentiles for 0.95) and, with ``return_std``, the standard
+    deviation ``sqrt((1/S) sum_s (y_s - mean)^2)`` as a fourth value.
+
+    ``predict(x) -> array`` computes one draw (``Trainer.predict`` passes its batched,
+    optionally softmaxed prediction); by default one batched forward pass of ``x`` in the
+    model's dtype. The loop runs over the samples only.
 
     >>> mean, lo, hi = mc_predict(model, X, samples=100)
+    >>> mean, lo, hi, std = mc_predict(model, X, samples=100, return_std=True)
     """
-    if not isinstance(samples, (int, np.integer)) or samples < 2:
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 2:
         raise ValueError(f"mc_predict: samples must be an integer >= 2, got {samples!r}")
     if not 0 < ci < 1:
         raise ValueError(f"mc_predict: ci must be in (0, 1), got {ci!r}")
     mods = [m for m in model.modules() if _is_stochastic(m)]
     if not mods:
         raise ValueError("mc_predict: the model has no Dropout or DropConnectLinear layer, "
-                         "so every sample would be the same")
-    xa = x.data if isinstance(x, Tensor) else np.asarray(x)
-    if xa.dtype.kind == "f" and xa.dtype != model.dtype:
-        xa = xa.astype(model.dtype)
-    xt = Tensor(xa)
+                         "so every sample would be the same (MC dropout needs dropout layers)")
+    if predict is None:
+        xa = x.data if isinstance(x, Tensor) else np.asarray(x)
+        if xa.dtype.kind == "f" and xa.dtype != model.dtype:
+            xa = xa.astype(model.dtype)
+        xt = Tensor(xa)
+
+        def predict(_):
+            return model(xt).data
     was_training = model.training
     flags = [m.mc for m in mods]
     model.eval()
     enable_mc_dropout(model, True)
     try:
         with no_grad():
-            draws = np.stack([model(xt).data for _ in range(int(samples))])
+            draws = np.stack([predict(x) for _ in range(int(samples))])
     finally:
         for m, f in zip(mods, flags):
             m.mc = f
         model.train(was_training)
     lower, upper = np.percentile(draws, [50.0 * (1 - ci), 50.0 * (1 + ci)], axis=0)
-    return draws.mean(axis=0), lower.astype(draws.dtype), upper.astype(draws.dtype)
+    out = (draws.mean(axis=0), lower.astype(draws.dtype), upper.astype(draws.dtype))
+    return out + (draws.std(axis=0),) if return_std else out

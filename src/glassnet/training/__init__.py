@@ -11,8 +11,9 @@ from __future__ import annotations
 from .callbacks import (Callback, CallbackList, ConvergenceCriterion, EarlyStopping,
                         LambdaCallback, LRSchedulerCallback, ModelCheckpoint, ProgressBar)
 from .history import History
+from .tbptt import SequenceStreams, TruncatedBPTT
 from .trainer import Trainer
 
 __all__ = ["Trainer", "History", "Callback", "CallbackList", "EarlyStopping",
            "ModelCheckpoint", "ConvergenceCriterion", "ProgressBar", "LambdaCallback",
-           "LRSchedulerCallback"]
+           "LRSchedulerCallback", "SequenceStreams", "TruncatedBPTT"]

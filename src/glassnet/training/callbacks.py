@@ -2,15 +2,28 @@
 
 Every hook is optional and receives the trainer, so a callback can read
 ``trainer.model``, ``trainer.optimizer``, ``trainer.history``, ``trainer.last_batch``
-and stop training by setting ``trainer.stop_training = True``.
+and stop training by setting ``trainer.stop_training = True`` (at the end of the current
+step when set in a batch hook, of the epoch when set in ``on_epoch_end``). Per fit the
+hooks run in the order
+
+    on_train_begin
+      on_epoch_begin
+        on_batch_begin, on_after_backward, on_batch_end     (each step)
+      on_epoch_end                                         (after validation)
+    on_train_end
+
+A callback with state that a resumed run needs (EarlyStopping's patience counter, ...)
+returns it from ``state_dict()`` as JSON-able values and NumPy arrays; it is saved in
+``Trainer.state_dict()`` and checkpoints and handed back to ``load_state_dict``.
 """
 from __future__ import annotations
 
 import math
 import sys
-import warnings
 
 import numpy as np
+
+from ..io import save, save_checkpoint
 
 __all__ = ["Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint",
            "ConvergenceCriterion", "ProgressBar", "LambdaCallback", "LRSchedulerCallback"]
@@ -39,6 +52,13 @@ class Callback:
 
     def on_train_end(self, trainer):
         pass
+
+    def state_dict(self) -> dict:
+        """What a resumed run needs of this callback (JSON-able values and arrays)."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict` (called after ``on_train_begin`` of a resumed fit)."""
 
 
 class CallbackList(Callback):
@@ -132,6 +152,9 @@ class EarlyStopping(Callback):
         self.restore_best_weights = bool(restore_best_weights)
         self.baseline = baseline
         self.verbose = verbose
+        self.on_train_begin(None)
+
+    _STATE = ("wait", "stopped_epoch", "best_epoch", "best", "best_state")
 
     def on_train_begin(self, trainer):
         self.wait = 0
@@ -140,6 +163,13 @@ class EarlyStopping(Callback):
         self.best = self.baseline if self.baseline is not None else (
             math.inf if self.mode == "min" else -math.inf)
         self.best_state = None
+
+    def state_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self._STATE}
+
+    def load_state_dict(self, state: dict) -> None:
+        for k in self._STATE:
+            setattr(self, k, state[k])
 
     def _improved(self, value):
         if self.mode == "min":
@@ -185,12 +215,18 @@ class ModelCheckpoint(Callback):
         self.mode = _resolve_mode(mode, monitor, "ModelCheckpoint")
         self.checkpoint = bool(checkpoint)
         self.saved: list[str] = []
+        self.on_train_begin(None)
 
     def on_train_begin(self, trainer):
         self.best = math.inf if self.mode == "min" else -math.inf
 
+    def state_dict(self) -> dict:
+        return {"best": self.best, "saved": list(self.saved)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best, self.saved = state["best"], list(state["saved"])
+
     def on_epoch_end(self, trainer, epoch, logs):
-        from .. import io
         if self.save_best_only:
             value = _monitored(logs, self.monitor, "ModelCheckpoint")
             better = value < self.best if self.mode == "min" else value > self.best
@@ -199,9 +235,9 @@ class ModelCheckpoint(Callback):
             self.best = value
         path = self.path.format(epoch=epoch, **{k: v for k, v in logs.items() if v is not None})
         if self.checkpoint:
-            io.save_checkpoint(path, trainer, epoch=epoch)
+            save_checkpoint(path, trainer, epoch=epoch)
         else:
-            io.save(trainer.model, path)
+            save(trainer.model, path)
         self.saved.append(path)
 
 
@@ -234,10 +270,21 @@ class ConvergenceCriterion(Callback):
         self.relative = bool(relative)
         self.monitor = monitor
         self.patience = int(patience)
+        self.on_train_begin(None)
+
+    _STATE = ("converged", "reason", "prev", "hits", "grad_norms")
 
     def on_train_begin(self, trainer):
         self.converged, self.reason, self.prev, self.hits = False, None, None, 0
         self.grad_norms: list[float] = []
+
+    def state_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self._STATE}
+
+    def load_state_dict(self, state: dict) -> None:
+        for k in self._STATE:
+            setattr(self, k, state[k])
+        self.grad_norms = list(self.grad_norms)
 
     def on_epoch_begin(self, trainer, epoch):
         self._sq, self._n = 0.0, 0
@@ -293,6 +340,12 @@ class LRSchedulerCallback(Callback):
         else:
             self.scheduler.step()
 
+    def state_dict(self) -> dict:
+        return {"scheduler": self.scheduler.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.scheduler.load_state_dict(state["scheduler"])
+
 
 class LambdaCallback(Callback):
     """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda t, e, logs: ...)``."""
@@ -330,11 +383,7 @@ class ProgressBar(Callback):
 
     def on_epoch_begin(self, trainer, epoch):
         if self.verbose == 1:
-            try:
-                from tqdm.auto import tqdm
-            except ImportError:  # pragma: no cover - tqdm is a dependency
-                self.verbose = 2
-                return
+            from tqdm.auto import tqdm
             self.bar = tqdm(total=self.steps, desc=f"epoch {epoch + 1}/{self.epochs}",
                             unit="batch", leave=True, file=self.file or sys.stderr,
                             dynamic_ncols=True)
@@ -361,7 +410,3 @@ class ProgressBar(Callback):
             self.bar.close()
         if trainer.stop_reason and self.verbose:
             print(trainer.stop_reason, file=self.file or sys.stderr)
-
-
-def _warn(msg):
-    warnings.warn(msg, RuntimeWarning, stacklevel=3)

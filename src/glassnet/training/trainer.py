@@ -1,4 +1,10 @@
-"""``Trainer``: the fit / evaluate / predict loop (Keras-style) around any Module."""
+"""``Trainer``: the fit / evaluate / predict loop (Keras-style) around any Module.
+
+``fit`` runs epochs; an epoch (:meth:`Trainer.train_epoch`) runs steps
+(:meth:`Trainer.train_step`: forward, loss, backward, optimizer step) and ends in
+:meth:`Trainer.end_epoch` (validation, logs, history, callbacks).
+:meth:`Trainer.state_dict` holds everything needed to continue a run.
+"""
 from __future__ import annotations
 
 import math
@@ -9,8 +15,10 @@ import numpy as np
 from .. import backend, nn, optim
 from ..autograd import Tensor, no_grad
 from ..data import DataLoader, Dataset, TensorDataset
+from ..io.checkpoint import read_checkpoint
+from ..nn.dropout import mc_predict
 from . import _metrics
-from .callbacks import Callback, CallbackList, LRSchedulerCallback, ProgressBar
+from .callbacks import CallbackList, LRSchedulerCallback, ProgressBar
 from .history import History
 
 __all__ = ["Trainer"]
@@ -30,8 +38,46 @@ def _dataset(data, who, arg):
             raise ValueError(f"{who}: {arg} has {len(arrays[0])} inputs but {len(arrays[1])} "
                              "targets")
         return TensorDataset(*arrays)
-    raise TypeError(f"{who}: {arg} must be (X, y) arrays, a Dataset or a DataLoader, got "
-                    f"{type(data).__name__}")
+    raise TypeError(f"{who}: {arg} must be (X, y) arrays, a Dataset, a DataLoader or an "
+                    f"iterable of (x, y) batches, got {type(data).__name__}")
+
+
+def _is_batches(data) -> bool:
+    """Whether ``data`` is a source of ready (x, y) batches, re-iterable once per epoch
+    (e.g. ``SequenceStreams``), rather than arrays or a Dataset to batch."""
+    return hasattr(data, "__iter__") and not isinstance(
+        data, (np.ndarray, Tensor, tuple, list, dict, str, bytes, Dataset, DataLoader))
+
+
+def _unpack(batch):
+    """(inputs, targets) of a batch; a batch of inputs alone is its own target."""
+    return (batch[0], batch[1]) if len(batch) > 1 else (batch[0], batch[0])
+
+
+class _Running:
+    """An epoch's (or an evaluation's) mean loss over its targets and, with metrics, the
+    outputs and targets they are computed from."""
+
+    def __init__(self, metrics, kind):
+        self.metrics, self.kind = metrics, kind
+        self.total, self.count = 0.0, 0
+        self.outs, self.tgts = [], []
+
+    def add(self, value, out, target) -> int:
+        n = len(target)
+        self.total += value * n
+        self.count += n
+        if self.metrics:
+            self.outs.append(out.data)
+            self.tgts.append(target)
+        return n
+
+    def logs(self) -> dict:
+        logs = {"loss": self.total / max(self.count, 1)}
+        if self.metrics and self.outs:
+            logs.update(_metrics.compute(self.metrics, np.concatenate(self.outs),
+                                         np.concatenate(self.tgts), self.kind))
+        return logs
 
 
 class Trainer:
@@ -60,6 +106,12 @@ class Trainer:
         Stepped once per epoch (``ReduceLROnPlateau`` with ``val_loss`` when present).
     lr : float, optional
         Learning rate when ``optimizer`` is a name.
+    forward : callable or object, optional
+        How a batch input goes through the model, ``forward(model, x) -> output`` (an
+        object's ``forward`` method); default ``model(x)``. An object with
+        ``reset(training)`` has it called when a training epoch (True) or an evaluation
+        pass (False) starts. :class:`~glassnet.training.TruncatedBPTT` carries a
+        recurrent state from batch to batch this way.
 
     Example
     -------
@@ -71,16 +123,14 @@ class Trainer:
     """
 
     def __init__(self, model, loss, optimizer=None, metrics=None, regularizers=None, l1=0.0,
-                 l2=0.0, clip_grad_norm=None, clip_grad_value=None, scheduler=None, lr=None):
+                 l2=0.0, clip_grad_norm=None, clip_grad_value=None, scheduler=None, lr=None,
+                 forward=None):
         if not isinstance(model, nn.Module):
             raise TypeError(f"Trainer: model must be a glassnet.nn.Module, got "
                             f"{type(model).__name__}")
         self.model = model
         if isinstance(loss, str):
-            getter = getattr(nn, "get_loss", None)
-            if getter is None:
-                raise ValueError("Trainer: loss names need nn.get_loss; pass a loss module")
-            loss = getter(loss)
+            loss = nn.get_loss(loss)
         if not callable(loss):
             raise TypeError(f"Trainer: loss must be a loss module or callable, got "
                             f"{type(loss).__name__}")
@@ -99,21 +149,27 @@ class Trainer:
                 raise TypeError(f"Trainer: regularizers must be callables model -> Tensor, got "
                                 f"{type(r).__name__}")
         if l1 or l2:
-            penalty = getattr(nn, "WeightPenalty", None)
-            if penalty is None:  # pragma: no cover - nn.regularization present in releases
-                raise ValueError("Trainer: l1/l2 need nn.WeightPenalty")
-            self.regularizers.append(penalty(l1=l1, l2=l2))
+            self.regularizers.append(nn.WeightPenalty(l1=l1, l2=l2))
         self.clip_grad_norm = clip_grad_norm
         self.clip_grad_value = clip_grad_value
         self.scheduler = scheduler
+        if forward is not None and not callable(getattr(forward, "forward", forward)):
+            raise TypeError(f"Trainer: forward must be a callable (model, x) -> output or an "
+                            f"object with such a forward method, got {type(forward).__name__}")
+        self.forward_hook = forward
         self.kind = _metrics.loss_kind(loss)
         self.history = History()
         self.stop_training = False
         self.stop_reason = None
         self.last_batch = None
         self.epoch = -1
+        self.callbacks = []        # the latest fit's callbacks (their states are in state_dict)
+        self._cbl = CallbackList()
+        self._shuffle_rng = None   # the latest fit's loader's generator
+        self._epoch_start = None
+        self._params = list(model.parameters())   # for clipping, without a walk per step
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ one batch
     def _input(self, x):
         x = np.asarray(x)
         if x.dtype.kind == "f":
@@ -141,23 +197,98 @@ class Trainer:
         except Exception:  # a model without parameters
             return np.dtype(backend.get_default_dtype())
 
-    def _forward_loss(self, xb, yb):
-        out = self.model(self._input(xb))
-        loss = self.loss_fn(out, self._target(yb, out))
+    def _forward(self, x):
+        hook = self.forward_hook
+        if hook is None:
+            return self.model(x)
+        return getattr(hook, "forward", hook)(self.model, x)
+
+    def _reset_hook(self, training):
+        reset = getattr(self.forward_hook, "reset", None)
+        if reset is not None:
+            reset(training)
+
+    def compute_loss(self, xb, yb):
+        """``(output, target, loss)`` of one batch: the model's output, the targets as the
+        loss takes them, and the loss plus the regularizers (a scalar Tensor)."""
+        out = self._forward(self._input(xb))
+        target = self._target(yb, out)
+        loss = self.loss_fn(out, target)
         for r in self.regularizers:
             loss = loss + r(self.model)
-        return out, loss
+        return out, target, loss
 
-    def _nonfinite(self, value, epoch, step):
+    def _nonfinite(self, value, step):
         bad = [n for n, p in self.model.named_parameters()
                if p.grad is not None and not np.all(np.isfinite(p.grad.data))]
         badw = [n for n, p in self.model.named_parameters() if not np.all(np.isfinite(p.data))]
         raise FloatingPointError(
-            f"Trainer: the loss became {value} at epoch {epoch + 1}, step {step + 1}"
+            f"Trainer: the loss became {value} at epoch {self.epoch + 1}, step {step + 1}"
             + (f"; non-finite gradients in {bad}" if bad else "")
             + (f"; non-finite weights in {badw}" if badw else "")
             + ". Lower the learning rate, clip gradients (clip_grad_norm=...) or check the "
               "inputs for NaN/Inf.")
+
+    def train_step(self, xb, yb, step):
+        """One optimisation step on a batch: forward, loss (with the regularizers), backward,
+        the NaN/Inf check, ``on_after_backward``, gradient clipping, optimizer step.
+
+        Returns ``(output, target, loss value)``.
+        """
+        out, target, loss = self.compute_loss(xb, yb)
+        self.last_batch = (xb, yb)
+        opt = self.optimizer
+        opt.zero_grad()
+        loss.backward()
+        value = float(loss.data)
+        if not math.isfinite(value):
+            self._nonfinite(value, step)
+        if self._cbl.wants_after_backward:
+            self._cbl.on_after_backward(self, step)
+        if self.clip_grad_norm is not None:
+            optim.clip_grad_norm_(self._params, self.clip_grad_norm)
+        if self.clip_grad_value is not None:
+            optim.clip_grad_value_(self._params, self.clip_grad_value)
+        opt.step()
+        return out, target, value
+
+    # ------------------------------------------------------------------ one epoch
+    def train_epoch(self, batches, epoch) -> dict:
+        """One pass over ``batches`` in training mode; returns the epoch's training logs:
+        ``loss`` (the mean over its targets) and the metrics.
+
+        Callbacks: ``on_epoch_begin``, then per step ``on_batch_begin``,
+        (``on_after_backward``), ``on_batch_end``; a callback that sets
+        ``trainer.stop_training`` ends the epoch after the current step.
+        """
+        self.epoch = epoch
+        self._epoch_start = time.perf_counter()
+        self.model.train()
+        cbl = self._cbl
+        cbl.on_epoch_begin(self, epoch)
+        self._reset_hook(True)
+        run = _Running(self.metrics, self.kind)
+        for step, batch in enumerate(batches):
+            xb, yb = _unpack(batch)
+            cbl.on_batch_begin(self, step)
+            out, target, value = self.train_step(xb, yb, step)
+            n = run.add(value, out, target)
+            cbl.on_batch_end(self, step, {"loss": value, "batch_size": n})
+            if self.stop_training:
+                break
+        return run.logs()
+
+    def end_epoch(self, epoch, logs, validation=None) -> dict:
+        """Complete the epoch's ``logs``: ``val_*`` from ``validation``, ``lr``, ``time``;
+        append them to the history, call ``on_epoch_end`` and record what callbacks added."""
+        if validation is not None:
+            logs.update({f"val_{k}": v for k, v in self._evaluate(validation, 1024).items()})
+        logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
+        logs["time"] = time.perf_counter() - self._epoch_start
+        self.history.append(epoch, logs)
+        self._cbl.on_epoch_end(self, epoch, logs)
+        self.history.update_last(logs)  # values callbacks added (e.g. grad_norm)
+        return logs
 
     # ------------------------------------------------------------------ fit
     def fit(self, train, validation=None, epochs=10, batch_size=32, shuffle=True,
@@ -166,11 +297,13 @@ class Trainer:
 
         Parameters
         ----------
-        train : (X, y) arrays, Dataset or DataLoader
-            A DataLoader is used as given (its batch size and shuffling).
-        validation : (X, y), Dataset or DataLoader, optional
+        train : (X, y) arrays, Dataset, DataLoader or iterable of (x, y) batches
+            A DataLoader, or any other source of ready batches iterated once per epoch
+            (e.g. ``SequenceStreams``), is used as given.
+        validation : (X, y), Dataset, DataLoader or iterable of batches, optional
             Evaluated at the end of every epoch; its values appear as ``val_*``.
         epochs : int
+            The epoch to stop before (with ``resume``, the run continues up to it).
         batch_size : int or None
             1 is online (stochastic) learning, ``None`` full-batch gradient descent.
         shuffle : bool
@@ -182,10 +315,11 @@ class Trainer:
             Seeds the shuffling order (otherwise drawn from ``gn.manual_seed``'s RNG).
         validation_split : float, optional
             Hold out this fraction of ``train`` (seeded random) as validation data.
-        resume : str or Path, optional
+        resume : str, Path or dict, optional
             A checkpoint written by ``ModelCheckpoint(checkpoint=True)`` or
-            ``glassnet.io.save_checkpoint``: restores the weights, the optimizer state, the
-            history and the RNG, and continues from the next epoch up to ``epochs``.
+            ``glassnet.io.save_checkpoint``, or a :meth:`state_dict`: restores the weights,
+            the optimizer and scheduler, the history, the RNGs and the states of the
+            callbacks (matched by position and class), and continues from the next epoch.
 
         Returns
         -------
@@ -193,187 +327,196 @@ class Trainer:
         """
         if not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"Trainer.fit: epochs must be a non-negative int, got {epochs!r}")
-        ds = _dataset(train, "Trainer.fit", "train")
-        if len(ds) == 0:
-            raise ValueError("Trainer.fit: the training set is empty")
-        if validation_split is not None:
-            if validation is not None:
-                raise ValueError("Trainer.fit: give validation or validation_split, not both")
-            if not 0 < validation_split < 1:
-                raise ValueError(f"Trainer.fit: validation_split must be in (0, 1), got "
-                                 f"{validation_split!r}")
-            arrays = ds[np.arange(len(ds))]
-            perm = np.random.default_rng(seed if seed is not None else 0).permutation(len(ds))
-            nv = max(1, int(round(validation_split * len(ds))))
-            validation = tuple(a[perm[:nv]] for a in arrays)
-            ds = TensorDataset(*(a[perm[nv:]] for a in arrays))
-        loader = train if isinstance(train, DataLoader) else DataLoader(
-            ds, batch_size=batch_size, shuffle=shuffle, seed=seed)
-        val = None if validation is None else _dataset(validation, "Trainer.fit", "validation")
-
-        start_epoch = 0
+        batches, validation, samples = self._fit_data(train, validation, batch_size, shuffle,
+                                                      seed, validation_split)
+        state = None
         if resume is not None:
-            from .. import io
-            start_epoch = io.load_checkpoint(resume, self) + 1
-            state = getattr(self, "_resume_loader_state", None)
-            if state is not None and hasattr(loader, "_rng"):
-                loader._rng.bit_generator.state = state
+            state = resume if isinstance(resume, dict) else read_checkpoint(resume)
+            self.load_state_dict(state)
         else:
             self.history = History()
-        self.history.params.update({"epochs": int(epochs), "steps": len(loader),
-                                    "batch_size": loader.batch_size, "samples": len(ds)})
-        self._loader_rng = getattr(loader, "_rng", None)
-        cbs = list(callbacks or ())
-        if self.scheduler is not None:
-            cbs.append(LRSchedulerCallback(self.scheduler))
+        self.history.params.update({"epochs": int(epochs),
+                                    "steps": len(batches) if hasattr(batches, "__len__") else None,
+                                    "batch_size": getattr(batches, "batch_size", None),
+                                    "samples": samples})
+        self._shuffle_rng = getattr(batches, "_rng", None)
+        if state is not None and state.get("loader_rng") is not None \
+                and self._shuffle_rng is not None:
+            self._shuffle_rng.bit_generator.state = state["loader_rng"]
+        self._params = list(self.model.parameters())
+        self.callbacks = list(callbacks or ())
+        own = [LRSchedulerCallback(self.scheduler)] if self.scheduler is not None else []
         if verbose:
-            cbs.append(ProgressBar(verbose))
-        cbl = CallbackList(cbs)
+            own.append(ProgressBar(verbose))
+        self._cbl = CallbackList(self.callbacks + own)
         self.stop_training, self.stop_reason = False, None
         self.history.stop_reason = None
-        after_backward = cbl.wants_after_backward
-        opt, model, loss_fn = self.optimizer, self.model, self.loss_fn
-        want_outputs = bool(self.metrics)
-        cbl.on_train_begin(self)
-        for epoch in range(start_epoch, epochs):
-            self.epoch = epoch
-            t0 = time.perf_counter()
-            model.train()
-            cbl.on_epoch_begin(self, epoch)
-            total, count = 0.0, 0
-            outs, tgts = [], []
-            for step, batch in enumerate(loader):
-                xb, yb = (batch[0], batch[1]) if len(batch) > 1 else (batch[0], batch[0])
-                cbl.on_batch_begin(self, step)
-                out = model(self._input(xb))
-                yt = self._target(yb, out)
-                loss = loss_fn(out, yt)
-                for r in self.regularizers:
-                    loss = loss + r(model)
-                self.last_batch = (xb, yb)
-                opt.zero_grad()
-                loss.backward()
-                value = float(loss.data)
-                if not math.isfinite(value):
-                    self._nonfinite(value, epoch, step)
-                if after_backward:
-                    cbl.on_after_backward(self, step)
-                if self.clip_grad_norm is not None:
-                    optim.clip_grad_norm_(model.parameters(), self.clip_grad_norm)
-                if self.clip_grad_value is not None:
-                    optim.clip_grad_value_(model.parameters(), self.clip_grad_value)
-                opt.step()
-                n = len(xb)
-                total += value * n
-                count += n
-                if want_outputs:
-                    outs.append(out.data)
-                    tgts.append(yt)
-                cbl.on_batch_end(self, step, {"loss": value, "batch_size": n})
-            logs = {"loss": total / max(count, 1)}
-            if want_outputs and outs:
-                logs.update(_metrics.compute(self.metrics, np.concatenate(outs),
-                                             np.concatenate(tgts), self.kind))
-            if val is not None:
-                vres = self._evaluate_ds(val, 1024)
-                logs.update({f"val_{k}": v for k, v in vres.items()})
-            logs["lr"] = float(opt.param_groups[0]["lr"])
-            logs["time"] = time.perf_counter() - t0
-            self.history.append(epoch, logs)
-            cbl.on_epoch_end(self, epoch, logs)
-            self.history.update_last(logs)  # values callbacks added (e.g. grad_norm)
+        self._cbl.on_train_begin(self)
+        if state is not None:   # after on_train_begin, which resets the callbacks
+            self._load_callback_states(state.get("callbacks") or [])
+        for epoch in range(self.epoch + 1 if state is not None else 0, epochs):
+            logs = self.train_epoch(batches, epoch)
+            self.end_epoch(epoch, logs, validation)
             if self.stop_training:
                 break
         self.history.stop_reason = self.stop_reason
-        cbl.on_train_end(self)
-        model.eval()
+        self._cbl.on_train_end(self)
+        self.model.eval()
         return self.history
 
+    def _fit_data(self, train, validation, batch_size, shuffle, seed, validation_split):
+        """(training batches, validation data, number of training samples) for ``fit``."""
+        if _is_batches(train) or isinstance(train, DataLoader):
+            if validation_split is not None:
+                raise ValueError(f"Trainer.fit: validation_split needs train as (X, y) arrays "
+                                 f"or a Dataset, got a {type(train).__name__}; pass validation")
+            n = len(train.dataset) if isinstance(train, DataLoader) else \
+                getattr(train, "n_samples", None)
+            if n == 0 or (hasattr(train, "__len__") and len(train) == 0):
+                raise ValueError("Trainer.fit: the training set is empty")
+            batches = train
+        else:
+            ds = _dataset(train, "Trainer.fit", "train")
+            if len(ds) == 0:
+                raise ValueError("Trainer.fit: the training set is empty")
+            if validation_split is not None:
+                if validation is not None:
+                    raise ValueError("Trainer.fit: give validation or validation_split, not both")
+                if not 0 < validation_split < 1:
+                    raise ValueError(f"Trainer.fit: validation_split must be in (0, 1), got "
+                                     f"{validation_split!r}")
+                arrays = ds[np.arange(len(ds))]
+                perm = np.random.default_rng(seed if seed is not None else 0).permutation(len(ds))
+                nv = max(1, int(round(validation_split * len(ds))))
+                validation = tuple(a[perm[:nv]] for a in arrays)
+                ds = TensorDataset(*(a[perm[nv:]] for a in arrays))
+            batches = DataLoader(ds, batch_size=batch_size, shuffle=shuffle, seed=seed)
+            n = len(ds)
+        if validation is not None and not _is_batches(validation):
+            validation = _dataset(validation, "Trainer.fit", "validation")
+        return batches, validation, n
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        """Everything needed to continue this run, as JSON-able values and NumPy arrays.
+
+        ``{"epoch": the last epoch run (-1 before any), "model": model.state_dict(),
+        "optimizer": {"class", "state_dict"}, "scheduler": {"class", "state_dict"} or None,
+        "history": History.to_dict(), "rng": glassnet's generator state, "loader_rng":
+        the training loader's generator state or None, "callbacks": [{"class",
+        "state_dict"}] of the latest fit's callbacks}``. ``io.save_checkpoint`` writes it
+        to a safetensors file, ``fit(resume=...)`` continues from it.
+
+        >>> state = trainer.state_dict()
+        >>> Trainer(model, loss, opt).fit((X, y), epochs=10, resume=state)
+        """
+        return {
+            "epoch": int(self.epoch),
+            "model": self.model.state_dict(),
+            "optimizer": {"class": type(self.optimizer).__name__,
+                          "state_dict": self.optimizer.state_dict()},
+            "scheduler": None if self.scheduler is None else {
+                "class": type(self.scheduler).__name__,
+                "state_dict": self.scheduler.state_dict()},
+            "history": self.history.to_dict(),
+            "rng": backend.rng().bit_generator.state,
+            "loader_rng": None if self._shuffle_rng is None else
+            self._shuffle_rng.bit_generator.state,
+            "callbacks": [{"class": type(cb).__name__, "state_dict": cb.state_dict()}
+                          for cb in self.callbacks],
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore the model, optimizer, scheduler, epoch counter, history and glassnet's
+        generator from :meth:`state_dict`. (The loader's generator and the callbacks'
+        states belong to a fit: ``fit(resume=state)`` restores them too.)"""
+        for part, own in (("optimizer", self.optimizer), ("scheduler", self.scheduler)):
+            saved = (state.get(part) or {}).get("class")
+            mine = None if own is None else type(own).__name__
+            if saved != mine:
+                raise ValueError(f"Trainer.load_state_dict: the state was saved with {part} "
+                                 f"{saved}, this trainer has {mine}")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"]["state_dict"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(state["scheduler"]["state_dict"])
+        self.epoch = int(state["epoch"])
+        self.history = History.from_dict(state["history"])
+        backend.rng().bit_generator.state = state["rng"]
+
+    def _load_callback_states(self, saved):
+        for cb, entry in zip(self.callbacks, saved):
+            if entry["class"] == type(cb).__name__ and entry["state_dict"]:
+                cb.load_state_dict(entry["state_dict"])
+
     # ------------------------------------------------------------------ evaluate / predict
-    def _evaluate_ds(self, ds, batch_size):
+    def _evaluate(self, data, batch_size):
+        """Loss and metrics over a Dataset or a batch source, in eval mode without gradients."""
         model = self.model
         was = model.training
         model.eval()
-        total, count = 0.0, 0
-        outs, tgts = [], []
+        run = _Running(self.metrics, self.kind)
         try:
+            self._reset_hook(False)
+            batches = data if _is_batches(data) else DataLoader(data, batch_size=batch_size,
+                                                                 shuffle=False)
             with no_grad():
-                for batch in DataLoader(ds, batch_size=batch_size, shuffle=False):
-                    xb, yb = (batch[0], batch[1]) if len(batch) > 1 else (batch[0], batch[0])
-                    out, loss = self._forward_loss(xb, yb)
-                    total += float(loss.data) * len(xb)
-                    count += len(xb)
-                    if self.metrics:
-                        outs.append(out.data)
-                        tgts.append(self._target(yb, out))
+                for batch in batches:
+                    out, target, loss = self.compute_loss(*_unpack(batch))
+                    run.add(float(loss.data), out, target)
         finally:
             model.train(was)
-        res = {"loss": total / max(count, 1)}
-        if self.metrics and outs:
-            res.update(_metrics.compute(self.metrics, np.concatenate(outs), np.concatenate(tgts),
-                                        self.kind))
-        return res
+        return run.logs()
 
     def evaluate(self, X, y=None, batch_size=1024) -> dict:
         """Loss (with the regularizers) and metrics on data, in eval mode without gradients.
 
-        ``X`` may be an array with targets ``y``, an (X, y) tuple, a Dataset or a DataLoader.
+        ``X`` may be an array with targets ``y``, an (X, y) tuple, a Dataset, a DataLoader
+        or an iterable of (x, y) batches.
         """
         data = X if y is None else (X, y)
-        return self._evaluate_ds(_dataset(data, "Trainer.evaluate", "X"), batch_size)
+        if not _is_batches(data):
+            data = _dataset(data, "Trainer.evaluate", "X")
+        return self._evaluate(data, batch_size)
 
-    def predict(self, X, batch_size=1024, mc_samples=None, ci=0.95, _transform=None):
+    def predict(self, X, batch_size=1024, mc_samples=None, ci=0.95):
         """Raw model outputs for ``X`` (eval mode, no gradients), batched.
 
         With ``mc_samples=N`` (Monte-Carlo dropout, Gal & Ghahramani 2016), dropout stays
         on and the model is run N times: returns ``(mean, lower, upper)`` where lower and
-        upper bound the central ``ci`` interval of the N predictions.
+        upper bound the central ``ci`` interval of the N predictions (see
+        :func:`glassnet.nn.mc_predict`).
         """
-        X = np.asarray(X.data if isinstance(X, Tensor) else X)
-        f = _transform or (lambda a: a)
-        if mc_samples is None:
-            return f(self._predict(X, batch_size))
-        if not isinstance(mc_samples, (int, np.integer)) or mc_samples < 2:
-            raise ValueError(f"Trainer.predict: mc_samples must be an int >= 2, got "
-                             f"{mc_samples!r}")
-        if not 0 < ci < 1:
-            raise ValueError(f"Trainer.predict: ci must be in (0, 1), got {ci!r}")
-        mc = _mc_modules(self.model)
-        if not mc:
-            raise ValueError("Trainer.predict: mc_samples needs dropout layers in the model "
-                             "(nn.Dropout / DropConnect); this model has none")
-        self.model.eval()
-        for m in mc:
-            m.train(True)
-        try:
-            draws = np.stack([f(self._predict(X, batch_size, keep_mode=True))
-                              for _ in range(int(mc_samples))])
-        finally:
-            self.model.eval()
-        lo, hi = np.percentile(draws, [50 * (1 - ci), 50 * (1 + ci)], axis=0)
-        return draws.mean(axis=0), lo, hi
-
-    def _predict(self, X, batch_size, keep_mode=False):
-        model = self.model
-        was = model.training
-        if not keep_mode:
-            model.eval()
-        outs = []
-        try:
-            with no_grad():
-                for start in range(0, len(X), batch_size or len(X)):
-                    outs.append(model(self._input(X[start:start + (batch_size or len(X))])).data)
-        finally:
-            if not keep_mode:
-                model.train(was)
-        return np.concatenate(outs) if outs else np.empty((0,))
+        return self._predictions(X, batch_size, mc_samples, ci, None)
 
     def predict_proba(self, X, batch_size=1024, mc_samples=None, ci=0.95):
         """Class probabilities: softmax of the outputs for a cross-entropy loss, sigmoid for
         BCE-with-logits, the outputs unchanged otherwise. With ``mc_samples`` the
         probabilities of each Monte-Carlo draw are averaged: ``(mean, lower, upper)``."""
-        return self.predict(X, batch_size, mc_samples=mc_samples, ci=ci,
-                            _transform=self._proba)
+        return self._predictions(X, batch_size, mc_samples, ci, self._proba)
+
+    def _predictions(self, X, batch_size, mc_samples, ci, transform):
+        X = np.asarray(X.data if isinstance(X, Tensor) else X)
+        f = transform or (lambda a: a)
+        if mc_samples is None:
+            return f(self._predict(X, batch_size))
+        return mc_predict(self.model, X, mc_samples, ci,
+                          predict=lambda a: f(self._predict(a, batch_size)))
+
+    def _predict(self, X, batch_size):
+        model = self.model
+        was = model.training
+        model.eval()
+        step = batch_size or len(X)
+        outs = []
+        try:
+            self._reset_hook(False)
+            with no_grad():
+                for start in range(0, len(X), step):
+                    outs.append(self._forward(self._input(X[start:start + step])).data)
+        finally:
+            model.train(was)
+        return np.concatenate(outs) if outs else np.empty((0,))
 
     def _proba(self, out):
         if self.kind == "multiclass" and type(self.loss_fn).__name__ != "NLLLoss":
@@ -389,12 +532,3 @@ class Trainer:
     def predict_classes(self, X, batch_size=1024):
         """Predicted labels (argmax, or a threshold for a single output)."""
         return _metrics.to_labels(self.predict(X, batch_size), self.kind)
-
-
-def _mc_modules(model):
-    """Modules that MC dropout keeps in training mode: dropout and DropConnect layers."""
-    return [m for m in model.modules()
-            if "Dropout" in type(m).__name__ or "DropConnect" in type(m).__name__]
-
-
-Callback = Callback  # re-exported for convenience
