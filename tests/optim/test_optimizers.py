@@ -39,6 +39,12 @@ CASES = [
     ("Adam", dict(lr=0.01, amsgrad=True)),
     ("AdamW", dict(lr=0.01)),
     ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+    ("SGD", dict(lr=0.005, momentum=0.5, weight_decay=0.1, maximize=True)),
+    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5, weight_decay=0.1, maximize=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, maximize=True)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, amsgrad=True, maximize=True)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1, maximize=True)),
 ]
 
 

@@ -173,7 +173,7 @@ def adam(group, param, grad, state, step, w1, w2):
     np.sqrt(v, out=w2)
     w2 += eps * sqrt_bc2
     np.divide(m, w2, out=w2)
-    return scale, s * lr * sqrt_bc2 / (1.0 - b1 ** step), w2
+    return scale, lr * sqrt_bc2 / (1.0 - b1 ** step), w2     # m carries the sign s
 
 
 # ------------------------------------------------------------------------------- layout
