@@ -67,8 +67,9 @@ class Optimizer:
         The tensors to optimise (``model.parameters()``), or groups
         ``{"params": [...], "lr": ...}`` whose keys override ``defaults``.
     defaults : dict
-        Hyper-parameters every group gets unless it sets them (``foreach`` defaults to
-        ``None``: the flat engine where the rule has one).
+        Hyper-parameters every group gets unless it sets them. ``foreach`` (default
+        ``None``, as in PyTorch) picks the implementation: ``None`` or ``True`` the flat
+        engine, where the rule has a kernel; ``False`` the readable per-parameter rule.
 
     A rule subclasses this and defines
 
