@@ -2,12 +2,16 @@
 
 Compares, in one process, with the same fixed gradients:
 
-- glassnet ``optim.Adam`` (flat buffers: one concatenate, a few vectorised passes, write-back),
-- glassnet ``optim.Adam(foreach=False)`` (the same rule run per parameter on views of the flat
-  state buffers),
-- a textbook per-parameter NumPy Adam (new temporaries for every operation),
+- glassnet ``optim.Adam`` (the flat engine, optim/_flat.py: contiguous state buffers, the
+  small parameters gathered into one run, a few vectorised passes with ``out=``, write-back),
+- glassnet ``optim.Adam(foreach=False)`` (the readable rule, ``Adam._update``, run per
+  parameter: the formula in NumPy, new temporaries for every operation),
+- a textbook per-parameter NumPy Adam (the same, outside glassnet),
 - ``torch.optim.Adam`` with its CPU default (a loop over parameters), ``foreach=True`` and
-  ``fused=True``.
+  ``fused=True``,
+- with ``--against SRC``, the same glassnet variants from another source tree (e.g. the
+  commit before a change), loaded into the same process under another package name, so the
+  two versions alternate block by block.
 
 Method (shared/PERF_NOTES.md): 2 threads for everyone; after a warm-up, many short blocks
 alternate between the variants of one library (the order rotates each round) and the median
@@ -19,10 +23,12 @@ per step are shown beside the times.
 
     python benchmarks/bench_optim.py               # 3 fresh processes
     python benchmarks/bench_optim.py --procs 1 --rounds 20
+    python benchmarks/bench_optim.py --against ../base/src   # before / after, in one process
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import resource
@@ -67,7 +73,35 @@ class NaiveAdam:
             p.data -= self.lr * mhat / (np.sqrt(vhat) + self.eps)
 
 
-def build(library):
+def load_glassnet(src, name="glassnet_against"):
+    """The glassnet package under ``src`` (a folder holding ``glassnet/``) imported as ``name``,
+    beside the ordinary ``glassnet`` (glassnet's own imports are relative)."""
+    root = os.path.join(os.path.abspath(src), "glassnet")
+    spec = importlib.util.spec_from_file_location(name, os.path.join(root, "__init__.py"),
+                                                  submodule_search_locations=[root])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def glassnet_variants(gn, ps, gs, tag=""):
+    nn, optim = gn.nn, gn.optim
+
+    def gn_params():
+        out = []
+        for p, g in zip(ps, gs):
+            q = nn.Parameter(p.copy())
+            q.grad = gn.Tensor(g.copy())
+            out.append(q)
+        return out
+
+    return {f"glassnet{tag} Adam (flat)": optim.Adam(gn_params(), lr=1e-4).step,
+            f"glassnet{tag} Adam (per-param)": optim.Adam(gn_params(), lr=1e-4,
+                                                         foreach=False).step}
+
+
+def build(library, against=None):
     variants = {}
     if library == "torch":
         import torch
@@ -87,26 +121,20 @@ def build(library):
         variants["torch Adam fused"] = torch.optim.Adam(t_params(), lr=1e-4, fused=True).step
         return variants
     import glassnet as gn
-    from glassnet import nn, optim
 
     ps, gs = _arrays()
-
-    def gn_params():
-        out = []
-        for p, g in zip(ps, gs):
-            q = nn.Parameter(p.copy())
-            q.grad = gn.Tensor(g.copy())
-            out.append(q)
-        return out
-
-    variants["glassnet Adam (flat)"] = optim.Adam(gn_params(), lr=1e-4).step
-    variants["glassnet Adam (per-param)"] = optim.Adam(gn_params(), lr=1e-4, foreach=False).step
-    variants["naive NumPy Adam"] = NaiveAdam(gn_params(), lr=1e-4).step
+    variants.update(glassnet_variants(gn, ps, gs))
+    if against:
+        variants.update(glassnet_variants(load_glassnet(against), ps, gs, " [against]"))
+    params = [gn.nn.Parameter(p.copy()) for p in ps]
+    for q, g in zip(params, gs):
+        q.grad = gn.Tensor(g.copy())
+    variants["naive NumPy Adam"] = NaiveAdam(params, lr=1e-4).step
     return variants
 
 
-def measure(library, rounds=30, steps=20):
-    variants = build(library)
+def measure(library, rounds=30, steps=20, against=None):
+    variants = build(library, against)
     names = list(variants)
     for f in variants.values():  # warm-up
         for _ in range(20):
@@ -134,9 +162,11 @@ def main():
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--child", choices=["glassnet", "torch"], help=argparse.SUPPRESS)
     ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--against", metavar="SRC", help="also time the glassnet under SRC (a "
+                    "folder holding glassnet/, e.g. another worktree's src), in the same process")
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child, args.rounds)))
+        print(json.dumps(measure(args.child, args.rounds, against=args.against)))
         return
     runs = []
     libs = ["glassnet", "torch"]
@@ -147,15 +177,16 @@ def main():
     for i in range(args.procs):
         run = {}
         for lib in (libs if i % 2 == 0 else libs[::-1]):
+            extra = ["--against", args.against] if args.against and lib == "glassnet" else []
             out = subprocess.run([sys.executable, __file__, "--child", lib, "--rounds",
-                                  str(args.rounds)], check=True, capture_output=True,
+                                  str(args.rounds)] + extra, check=True, capture_output=True,
                                  text=True).stdout
             run.update(json.loads(out.strip().splitlines()[-1]))
         runs.append(run)
     ref = "torch Adam (default)" if "torch Adam (default)" in runs[0] else None
     print(f"Adam step, MLP 784-256-128-10 parameters (235,146 float32), {args.procs} fresh "
           f"processes, median of {args.rounds} blocks each")
-    print(f"{'variant':28s} {'µs/step':>9s} {'ratio to torch':>15s} {'spread':>15s} "
+    print(f"{'variant':38s} {'µs/step':>9s} {'ratio to torch':>15s} {'spread':>15s} "
           f"{'faults/step':>12s}")
     summary = {}
     for n in runs[0]:
@@ -164,7 +195,7 @@ def main():
         pf = statistics.median(r[n]["faults_per_step"] for r in runs)
         summary[n] = {"us": us, "ratio_median": statistics.median(ratios),
                       "ratio_min": min(ratios), "ratio_max": max(ratios), "faults": pf}
-        print(f"{n:28s} {us:9.1f} {statistics.median(ratios):15.2f} "
+        print(f"{n:38s} {us:9.1f} {statistics.median(ratios):15.2f} "
               f"{min(ratios):7.2f}-{max(ratios):<7.2f} {pf:12.1f}")
     print("(ratio = time / torch default Adam's time in the paired process; lower is faster)")
     if args.json:

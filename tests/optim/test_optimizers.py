@@ -39,6 +39,12 @@ CASES = [
     ("Adam", dict(lr=0.01, amsgrad=True)),
     ("AdamW", dict(lr=0.01)),
     ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+    ("SGD", dict(lr=0.005, momentum=0.5, weight_decay=0.1, maximize=True)),
+    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5, weight_decay=0.1, maximize=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, maximize=True)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, amsgrad=True, maximize=True)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1, maximize=True)),
 ]
 
 
@@ -296,6 +302,22 @@ def test_non_contiguous_parameter_is_updated_in_place(name, kw):
 BIG_SHAPES = [(300, 500), (7,), (40, 300), (3,), (5,), (9, 300)]
 
 
+def _one_group_each(name, params, kw):
+    """The flat engine's per-parameter step: every parameter in a group of its own, so each
+    is one kernel call on views of its own arrays (when stepped with one thread)."""
+    return getattr(optim, name)([{"params": [q]} for q in params], **kw)
+
+
+def _step_on_one_thread(opt):
+    from glassnet import backend
+    before = backend.get_num_threads()
+    backend.set_num_threads(1)
+    try:
+        opt.step()
+    finally:
+        backend.set_num_threads(before)
+
+
 @pytest.mark.parametrize("name,kw", CASES)
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_chunked_flat_step_equals_the_per_parameter_step(name, kw, threads):
@@ -305,7 +327,7 @@ def test_chunked_flat_step_equals_the_per_parameter_step(name, kw, threads):
     flat = [nn.Parameter(a.copy()) for a in init]
     single = [nn.Parameter(a.copy()) for a in init]
     opt_flat = getattr(optim, name)(flat, **kw)
-    opt_single = getattr(optim, name)(single, foreach=False, **kw)
+    opt_single = _one_group_each(name, single, kw)
     before = backend.get_num_threads()
     backend.set_num_threads(threads)
     try:
@@ -314,8 +336,9 @@ def test_chunked_flat_step_equals_the_per_parameter_step(name, kw, threads):
             for p, q, g in zip(flat, single, grads):
                 p.grad, q.grad = gn.Tensor(g.astype(np.float32)), gn.Tensor(g.astype(np.float32))
             opt_flat.step()
-            opt_single.step()
-        lay = next(iter(opt_flat._layouts.values()))
+            _step_on_one_thread(opt_single)
+        assert backend.get_num_threads() == threads
+        lay = next(iter(opt_flat._engine.layouts.values()))
         chunks = lay.plan(threads)
         assert len(chunks) == threads
         covered = [(a, b) for chunk in chunks for a, b, _ in chunk]
@@ -337,9 +360,9 @@ def test_chunked_flat_step_equals_the_per_parameter_step(name, kw, threads):
     [(32, 1, 3, 3), (32,), (64, 32, 3, 3), (64,), (128, 3136), (128,), (10, 128), (10,)],
     [(9000,)] * 5, [(100,)] * 40, BIG_SHAPES])
 def test_flat_plan_covers_once_gathers_small_ones_and_balances_cost(shapes, threads):
-    from glassnet.optim.optimizer import _FlatLayout
+    from glassnet.optim._flat import FlatLayout
     ps = [nn.Parameter(np.zeros(s, np.float32)) for s in shapes]
-    lay = _FlatLayout(ps, np.dtype(np.float32), ("m",), {"m": 0.0})
+    lay = FlatLayout(ps, np.dtype(np.float32), ("m",), {"m": 0.0})
     chunks = lay.plan(threads)
     assert 1 <= len(chunks) <= threads
     seen = [np.zeros(int(np.prod(s)), int) for s in shapes]
@@ -374,7 +397,7 @@ def test_gathered_step_follows_the_layout_order(name, kw):
     single = [nn.Parameter(np.ascontiguousarray(a).astype(np.float32)) for a in init]
     assert not flat[0].data.flags.c_contiguous
     opt_flat = getattr(optim, name)(flat, **kw)
-    opt_single = getattr(optim, name)(single, foreach=False, **kw)
+    opt_single = _one_group_each(name, single, kw)
     lay_order = None
     for k in range(3):
         for p, q, g in zip(flat, single, _grad_fn(init, k)):
@@ -382,8 +405,8 @@ def test_gathered_step_follows_the_layout_order(name, kw):
                                g.shape == (300, 400) else g.astype(np.float32))
             q.grad = gn.Tensor(np.ascontiguousarray(g.astype(np.float32)))
         opt_flat.step()
-        opt_single.step()
-        lay_order = next(iter(opt_flat._layouts.values())).order
+        _step_on_one_thread(opt_single)
+        lay_order = next(iter(opt_flat._engine.layouts.values())).order
     assert lay_order == [0, 2, 1, 3]
     for p, q in zip(flat, single):
         np.testing.assert_array_equal(p.data, q.data)

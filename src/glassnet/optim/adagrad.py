@@ -3,22 +3,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._ops import axpy
+from . import _flat
 from .optimizer import Optimizer
 
 __all__ = ["Adagrad"]
 
 
 class Adagrad(Optimizer):
-    r"""Adagrad (Duchi et al., 2011), PyTorch's exact update.
+    r"""Adagrad (Duchi et al., 2011), PyTorch's update.
 
     .. math::
-        g_t &= \nabla_\theta + \lambda\,\theta_{t-1}, \qquad
+        g_t &= \pm\nabla_\theta + \lambda\,\theta_{t-1}
+            \quad (- \text{ with } \texttt{maximize}), \qquad
         \tilde\eta_t = \eta / (1 + (t-1)\,\delta) \\
         s_t &= s_{t-1} + g_t^2, \qquad
         \theta_t = \theta_{t-1} - \tilde\eta_t\, g_t / (\sqrt{s_t} + \epsilon)
 
     with ``lr_decay`` :math:`\delta` and :math:`s_0` = ``initial_accumulator_value``.
+    State per parameter: ``step`` and ``sum`` (:math:`s`). ``foreach=False`` runs
+    :meth:`_update` per parameter; the default runs the same rule on all parameters at once
+    (the flat engine, ``optim/_flat.py``).
 
     Example
     -------
@@ -26,13 +30,13 @@ class Adagrad(Optimizer):
     """
 
     def __init__(self, params, lr=0.01, lr_decay=0.0, weight_decay=0.0,
-                 initial_accumulator_value=0.0, eps=1e-10, foreach=True):
+                 initial_accumulator_value=0.0, eps=1e-10, foreach=None, *, maximize=False):
         if lr_decay < 0 or eps < 0 or initial_accumulator_value < 0:
             raise ValueError(f"Adagrad: lr_decay, eps and initial_accumulator_value must be >= 0, "
                              f"got {lr_decay}, {eps}, {initial_accumulator_value}")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps, foreach=foreach))
+                                      eps=eps, foreach=foreach, maximize=maximize))
 
     def _state_names(self, group):
         return ("sum",)
@@ -40,18 +44,15 @@ class Adagrad(Optimizer):
     def _state_fill(self, group):
         return {"sum": group["initial_accumulator_value"]}
 
-    def _kernel(self, group, param, grad, state, step, w1, w2):
-        wd = group["weight_decay"]
-        g = grad
+    _flat_kernel = _flat.adagrad
+
+    def _update(self, p, g, state, group):
+        lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
+        if group["maximize"]:
+            g = -g
         if wd != 0:
-            np.copyto(w1, grad)
-            axpy(wd, param, w1, w2)
-            g = w1
-        clr = group["lr"] / (1.0 + (step - 1) * group["lr_decay"])
+            g = g + wd * p
+        clr = lr / (1 + (state["step"] - 1) * group["lr_decay"])
         s = state["sum"]
-        np.multiply(g, g, out=w2)
-        s += w2
-        np.sqrt(s, out=w2)
-        w2 += group["eps"]
-        np.divide(g, w2, out=w2)
-        return 1.0, clr, w2
+        s += g**2
+        p -= clr * g / (np.sqrt(s) + eps)

@@ -3,40 +3,45 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._ops import axpy
+from . import _flat
 from .optimizer import Optimizer
 
 __all__ = ["RMSprop"]
 
 
 class RMSprop(Optimizer):
-    r"""RMSprop (Hinton's lecture 6e), PyTorch's exact update.
+    r"""RMSprop (Hinton's lecture 6e), PyTorch's update.
 
     .. math::
-        g_t &= \nabla_\theta + \lambda\,\theta_{t-1} \\
+        g_t &= \pm\nabla_\theta + \lambda\,\theta_{t-1}
+            \quad (- \text{ with } \texttt{maximize}) \\
         v_t &= \alpha\, v_{t-1} + (1-\alpha)\, g_t^2 \\
         \bar g_t &= \alpha\, \bar g_{t-1} + (1-\alpha)\, g_t
-            \quad\text{(centered only; then } v_t \leftarrow v_t - \bar g_t^2) \\
+            \quad\text{(centered only; then } v_t \text{ below is } v_t - \bar g_t^2) \\
         b_t &= \mu\, b_{t-1} + g_t / (\sqrt{v_t} + \epsilon), \qquad
         \theta_t = \theta_{t-1} - \eta\, b_t
 
     (without momentum, :math:`\theta_t = \theta_{t-1} - \eta\, g_t / (\sqrt{v_t} + \epsilon)`).
+    State per parameter: ``step``, ``square_avg`` (:math:`v`), with ``momentum > 0``
+    ``momentum_buffer`` (:math:`b`), with ``centered=True`` ``grad_avg`` (:math:`\bar g`).
+    ``foreach=False`` runs :meth:`_update` per parameter; the default runs the same rule
+    on all parameters at once (the flat engine, ``optim/_flat.py``).
 
     Example
     -------
     >>> opt = RMSprop(model.parameters(), lr=0.01, alpha=0.99)
     """
 
-    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, momentum=0.0, weight_decay=0.0,
-                 centered=False, foreach=True):
+    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                 centered=False, *, foreach=None, maximize=False):
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"RMSprop: alpha must be in [0, 1], got {alpha}")
         if eps < 0 or momentum < 0:
             raise ValueError(f"RMSprop: eps and momentum must be >= 0, got eps={eps}, "
                              f"momentum={momentum}")
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, momentum=momentum,
-                                      weight_decay=weight_decay, centered=bool(centered),
-                                      foreach=foreach))
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=bool(centered),
+                                      foreach=foreach, maximize=maximize))
 
     def _state_names(self, group):
         names = ["square_avg"]
@@ -46,32 +51,26 @@ class RMSprop(Optimizer):
             names.append("grad_avg")
         return tuple(names)
 
-    def _kernel(self, group, param, grad, state, step, w1, w2):
-        lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
-        g = grad
+    _flat_kernel = _flat.rmsprop
+
+    def _update(self, p, g, state, group):
+        lr, alpha, eps, wd, mu = (group["lr"], group["alpha"], group["eps"],
+                                  group["weight_decay"], group["momentum"])
+        if group["maximize"]:
+            g = -g
         if wd != 0:
-            np.copyto(w1, grad)
-            axpy(wd, param, w1, w2)
-            g = w1
-        tmp = w1 if g is not w1 else None
-        sq = state["square_avg"]
-        sq *= alpha
-        np.multiply(g, g, out=w2)
-        axpy(1.0 - alpha, w2, sq, tmp)
+            g = g + wd * p
+        v = state["square_avg"]
+        v[...] = alpha * v + (1 - alpha) * g**2
         if group["centered"]:
-            ga = state["grad_avg"]
-            ga *= alpha
-            axpy(1.0 - alpha, g, ga, w2)
-            np.multiply(ga, ga, out=w2)
-            np.subtract(sq, w2, out=w2)
-            np.sqrt(w2, out=w2)
+            gbar = state["grad_avg"]
+            gbar[...] = alpha * gbar + (1 - alpha) * g
+            rms = np.sqrt(v - gbar**2) + eps     # the variance, not the raw second moment
         else:
-            np.sqrt(sq, out=w2)
-        w2 += eps
-        np.divide(g, w2, out=w2)
-        if group["momentum"] > 0:
-            buf = state["momentum_buffer"]
-            buf *= group["momentum"]
-            buf += w2
-            return 1.0, lr, buf
-        return 1.0, lr, w2
+            rms = np.sqrt(v) + eps
+        if mu > 0:
+            b = state["momentum_buffer"]
+            b[...] = mu * b + g / rms
+            p -= lr * b
+        else:
+            p -= lr * g / rms

@@ -1,25 +1,27 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay."""
 from __future__ import annotations
 
-import numpy as np
-
-from ._ops import axpy
+from . import _flat
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
 
 
 class SGD(Optimizer):
-    r"""Stochastic gradient descent (PyTorch's exact update).
+    r"""Stochastic gradient descent (PyTorch's update).
 
     .. math::
-        g_t &= \nabla_\theta + \lambda\,\theta_{t-1} \\
+        g_t &= \pm\nabla_\theta + \lambda\,\theta_{t-1}
+            \quad (- \text{ with } \texttt{maximize}) \\
         b_t &= g_t \ (t = 1), \qquad b_t = \mu\, b_{t-1} + (1-\tau)\, g_t \ (t > 1) \\
         d_t &= g_t + \mu\, b_t \ \text{(Nesterov)}, \qquad d_t = b_t \ \text{(otherwise)} \\
         \theta_t &= \theta_{t-1} - \eta\, d_t
 
-    with learning rate :math:`\eta` (``lr``), momentum :math:`\mu`, dampening
-    :math:`\tau` and weight decay :math:`\lambda`; without momentum :math:`d_t = g_t`.
+    with learning rate :math:`\eta` (``lr``), ``momentum`` :math:`\mu`, ``dampening``
+    :math:`\tau` and ``weight_decay`` :math:`\lambda`; without momentum :math:`d_t = g_t`.
+    State per parameter: ``step`` and, with momentum, ``momentum_buffer`` (:math:`b`).
+    ``foreach=False`` runs :meth:`_update` per parameter; the default runs the same rule
+    on all parameters at once (the flat engine, ``optim/_flat.py``).
 
     Example
     -------
@@ -27,37 +29,33 @@ class SGD(Optimizer):
     >>> loss.backward(); opt.step(); opt.zero_grad()
     """
 
-    def __init__(self, params, lr=0.01, momentum=0.0, dampening=0.0, nesterov=False,
-                 weight_decay=0.0, foreach=True):
+    def __init__(self, params, lr=0.01, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                 nesterov=False, *, maximize=False, foreach=None):
         if momentum < 0:
             raise ValueError(f"SGD: momentum must be >= 0, got {momentum}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "
                              f"momentum={momentum}, dampening={dampening}")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      nesterov=bool(nesterov), weight_decay=weight_decay,
-                                      foreach=foreach))
+                                      weight_decay=weight_decay, nesterov=bool(nesterov),
+                                      maximize=maximize, foreach=foreach))
 
     def _state_names(self, group):
         return ("momentum_buffer",) if group["momentum"] != 0 else ()
 
-    def _kernel(self, group, param, grad, state, step, w1, w2):
+    _flat_kernel = _flat.sgd
+
+    def _update(self, p, g, state, group):
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
-        d = grad
+        if group["maximize"]:
+            g = -g
         if wd != 0:
-            np.copyto(w1, grad)
-            axpy(wd, param, w1, w2)
-            d = w1
+            g = g + wd * p                  # the gradient of the L2 penalty wd/2 |p|^2
         if mu != 0:
-            buf = state["momentum_buffer"]
-            if step == 1:
-                np.copyto(buf, d)
+            b = state["momentum_buffer"]
+            if state["step"] == 1:
+                b[...] = g
             else:
-                buf *= mu
-                axpy(1.0 - group["dampening"], d, buf, w2)
-            if group["nesterov"]:
-                np.copyto(w2, d)
-                axpy(mu, buf, w2)
-                return 1.0, lr, w2
-            d = buf
-        return 1.0, lr, d
+                b[...] = mu * b + (1 - group["dampening"]) * g
+            g = g + mu * b if group["nesterov"] else b
+        p -= lr * g
