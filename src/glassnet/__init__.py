@@ -36,3 +36,10 @@ from ._version import __version__  # noqa: F401
 
 float32 = "float32"
 float64 = "float64"
+
+
+def __getattr__(name):   # glassnet.utils / glassnet.vision load on first use (~15 ms)
+    if name in ("utils", "vision"):
+        import importlib  # noqa: PLC0415
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
