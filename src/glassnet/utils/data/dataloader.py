@@ -30,6 +30,7 @@ import samplers or collate, and putting PyTorch's defaults into it would change 
 
 Example
 -------
+>>> from glassnet.utils.data import TensorDataset
 >>> ds = TensorDataset(np.zeros((10, 3), np.float32), np.arange(10))
 >>> [tuple(x.shape) for x, y in DataLoader(ds, batch_size=4)]
 [(4, 3), (4, 3), (2, 3)]

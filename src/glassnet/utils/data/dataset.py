@@ -8,7 +8,7 @@ default collate instead of a Python loop over samples.
 
 Example
 -------
->>> ds = TensorDataset(gn.randn(100, 4), gn.tensor(np.arange(100)))
+>>> ds = TensorDataset(np.random.rand(100, 4).astype(np.float32), np.arange(100))
 >>> train, val = random_split(ds, [0.8, 0.2], generator=Generator().manual_seed(42))
 >>> len(train), len(val)
 (80, 20)
@@ -24,7 +24,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from ...autograd.tensor import Tensor
-from ..generator import resolve_generator
+from ..generator import Generator, resolve_generator  # noqa: F401  (Generator: examples)
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset",
            "ChainDataset", "random_split", "batch_fetcher"]
@@ -88,8 +88,8 @@ class TensorDataset(Dataset):
 
     Example
     -------
-    >>> ds = TensorDataset(gn.zeros(100, 4), gn.tensor(np.arange(100)))
-    >>> x, y = ds[3]; x.shape, int(y)
+    >>> ds = TensorDataset(Tensor(np.zeros((100, 4), np.float32)), np.arange(100))
+    >>> x, y = ds[3]; x.shape, y.item()
     ((4,), 3)
     """
 
@@ -144,7 +144,9 @@ class Subset(Dataset):
 
     Example
     -------
-    >>> evens = Subset(ds, range(0, len(ds), 2))
+    >>> evens = Subset(range(10, 20), range(0, 10, 2))
+    >>> len(evens), evens[1]
+    (5, 12)
     """
 
     def __init__(self, dataset, indices):
@@ -185,7 +187,9 @@ class ConcatDataset(Dataset):
 
     Example
     -------
-    >>> both = ConcatDataset([train_set, extra_set]); len(both) == len(train_set) + len(extra_set)
+    >>> both = ConcatDataset([range(3), range(10, 12)])
+    >>> len(both), both[3], both.cumulative_sizes
+    (5, 10, [3, 5])
     """
 
     @staticmethod

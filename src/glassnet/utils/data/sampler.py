@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..generator import resolve_generator
+from ..generator import Generator, resolve_generator  # noqa: F401  (Generator: examples)
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
            "WeightedRandomSampler", "BatchSampler", "epoch_indices", "index_batches"]
