@@ -38,8 +38,9 @@ float32 = "float32"
 float64 = "float64"
 
 
-def __getattr__(name):   # glassnet.utils / glassnet.vision load on first use (~15 ms)
-    if name in ("utils", "vision"):
+def __getattr__(name):   # glassnet.utils / .vision / .Generator load on first use (~15 ms)
+    if name in ("utils", "vision", "Generator"):
         import importlib  # noqa: PLC0415
-        return importlib.import_module(f"{__name__}.{name}")
+        mod = importlib.import_module(f"{__name__}.{'utils' if name == 'Generator' else name}")
+        return mod.Generator if name == "Generator" else mod
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -604,3 +604,38 @@ def test_unsendable_sample_is_a_clear_error():
         warnings.simplefilter("ignore")
         with pytest.raises(Exception, match="DataLoader worker process 0"):
             list(DataLoader(Local(), batch_size=None, num_workers=1))
+
+
+def test_workers_with_the_fast_path_give_torchs_shuffle(torch):
+    x, y = np.random.rand(45, 3).astype(np.float32), np.arange(45)
+    ours = DataLoader(TensorDataset(x, y), batch_size=8, shuffle=True, num_workers=2,
+                      generator=Generator().manual_seed(3))
+    theirs = _tdata(torch).DataLoader(
+        _tdata(torch).TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=8,
+        shuffle=True, generator=torch.Generator().manual_seed(3))
+    for _ in range(2):
+        assert_same(list(ours), list(theirs), torch)
+
+
+def test_iterable_dataset_with_persistent_workers_restarts_each_epoch():
+    class Shards(IterableDataset):
+        def __iter__(self):
+            w = get_worker_info()
+            return iter(range(w.id, 9, w.num_workers))
+
+    dl = DataLoader(Shards(), batch_size=2, num_workers=2, persistent_workers=True)
+    epochs = [[b.tolist() for b in dl] for _ in range(2)]
+    assert epochs[0] == epochs[1] == [[0, 2], [1, 3], [4, 6], [5, 7], [8]]
+    dl._iterator._stop()
+
+
+def test_import_glassnet_as_torch_idioms(torch):
+    import glassnet as gtorch
+    split = gtorch.utils.data.random_split(range(20), [0.75, 0.25],
+                                           generator=gtorch.Generator().manual_seed(42))
+    ref = torch.utils.data.random_split(range(20), [0.75, 0.25],
+                                        generator=torch.Generator().manual_seed(42))
+    assert [s.indices for s in split] == [s.indices for s in ref]
+    sub = Subset(TensorDataset(np.arange(10.0), np.arange(10)), Tensor(np.array([8, 1, 3])))
+    assert [int(v) for v in next(iter(DataLoader(sub, batch_size=3)))[1].tolist()] == [8, 1, 3]
+    assert sub[0][1].item() == 8

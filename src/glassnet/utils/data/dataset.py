@@ -107,6 +107,8 @@ class TensorDataset(Dataset):
         self.tensors = tensors
 
     def __getitem__(self, index):
+        if isinstance(index, Tensor):
+            index = index.data
         # [index, ...] keeps a 0-d array (not a NumPy scalar) so the dtype survives
         return tuple(Tensor(t.data[index, ...]) for t in self.tensors)
 
@@ -119,6 +121,13 @@ class TensorDataset(Dataset):
 
     def __repr__(self):
         return "TensorDataset(" + ", ".join(str(tuple(t.shape)) for t in self.tensors) + ")"
+
+
+def index_array(indices) -> np.ndarray:
+    """A list, range, array or Tensor of indices as a flat int64 array."""
+    if isinstance(indices, Tensor):
+        indices = indices.data
+    return np.asarray(indices, dtype=np.int64).reshape(-1)
 
 
 def batch_fetcher(dataset):
@@ -159,16 +168,20 @@ class Subset(Dataset):
                 f"fetches batches through __getitems__, so override it too, e.g. "
                 f"def __getitems__(self, indices): return [self[i] for i in indices]")
 
+    def _at(self, i):
+        j = self.indices[i]
+        return j.item() if isinstance(j, Tensor) else j     # Subset(ds, gn.arange(...))
+
     def __getitem__(self, idx):
         if isinstance(idx, list):
-            return self.dataset[[self.indices[i] for i in idx]]
-        return self.dataset[self.indices[idx]]
+            return self.dataset[[self._at(i) for i in idx]]
+        return self.dataset[self._at(idx)]
 
     def __getitems__(self, indices):
         inner = getattr(self.dataset, "__getitems__", None)
         if callable(inner):
-            return inner([self.indices[i] for i in indices])
-        return [self.dataset[self.indices[i]] for i in indices]
+            return inner([self._at(i) for i in indices])
+        return [self.dataset[self._at(i)] for i in indices]
 
     def __len__(self):
         return len(self.indices)
@@ -177,7 +190,7 @@ class Subset(Dataset):
         inner = batch_fetcher(self.dataset)
         if inner is None:
             return None
-        where = np.asarray(self.indices, dtype=np.int64).reshape(-1)
+        where = index_array(self.indices)
         return lambda idx: inner(where[idx])
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..generator import Generator, resolve_generator  # noqa: F401  (Generator: examples)
+from .dataset import index_array
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
            "WeightedRandomSampler", "BatchSampler", "epoch_indices", "index_batches"]
@@ -126,7 +127,7 @@ class SubsetRandomSampler(Sampler):
 
     def _epoch_indices(self):
         order = resolve_generator(self.generator, "SubsetRandomSampler").randperm(len(self.indices))
-        return np.asarray(self.indices, dtype=np.int64).reshape(-1)[order]
+        return index_array(self.indices)[order]
 
     def __iter__(self):
         g = resolve_generator(self.generator, "SubsetRandomSampler")
