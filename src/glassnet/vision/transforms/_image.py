@@ -90,20 +90,20 @@ class Images:
         return Images(data, True, "batch-chw" if str(self.form).startswith("batch") else "chw")
 
     def image(self):
-        """Back in the form the image came in (after ``ToTensor``: a (C, H, W) Tensor)."""
+        """Back in the form the image came in (after ``ToTensor``: a (C, H, W) Tensor).
+        Tensors come out C-contiguous (a flip or a crop may have left a strided view)."""
         a, form = self.data, self.form
-        if form == "tensor":
-            if self.lead is None:                 # a 2-D tensor came in
-                return Tensor(a[0, 0])
-            return Tensor(a.reshape(tuple(self.lead) + a.shape[1:]))
-        if form == "chw":
-            return Tensor(a[0])
-        if form == "batch-chw":
-            return Tensor(a)
         if form == "batch-hw":
-            return Tensor(a[:, 0])
+            return Tensor(np.ascontiguousarray(a[:, 0]))
         if form == "batch-hwc":
-            return Tensor(a.transpose(0, 2, 3, 1))
+            return Tensor(np.ascontiguousarray(a.transpose(0, 2, 3, 1)))
+        if form == "batch-chw":
+            return Tensor(np.ascontiguousarray(a))
+        if form == "chw":
+            return Tensor(np.ascontiguousarray(a[0]))
+        if form == "tensor":
+            out = a[0, 0] if self.lead is None else a.reshape(tuple(self.lead) + a.shape[1:])
+            return Tensor(np.ascontiguousarray(out))
         if form == "hw" or (isinstance(form, tuple) and a.shape[1] == 1):
             out = a[0, 0]
         else:
