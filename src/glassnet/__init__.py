@@ -38,7 +38,7 @@ float32 = "float32"
 float64 = "float64"
 
 
-def __getattr__(name):   # glassnet.utils / .vision / .Generator load on first use (~15 ms)
+def __getattr__(name):   # glassnet.utils / .vision / .Generator load on first use (40+ ms)
     if name in ("utils", "vision", "Generator"):
         import importlib  # noqa: PLC0415
         mod = importlib.import_module(f"{__name__}.{'utils' if name == 'Generator' else name}")
