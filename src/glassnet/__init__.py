@@ -36,3 +36,11 @@ from ._version import __version__  # noqa: F401
 
 float32 = "float32"
 float64 = "float64"
+
+
+def __getattr__(name):   # glassnet.utils / .vision / .Generator load on first use (40+ ms)
+    if name in ("utils", "vision", "Generator"):
+        import importlib  # noqa: PLC0415
+        mod = importlib.import_module(f"{__name__}.{'utils' if name == 'Generator' else name}")
+        return mod.Generator if name == "Generator" else mod
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

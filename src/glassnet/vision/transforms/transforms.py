@@ -1,0 +1,365 @@
+"""Transforms in torchvision's shape: ``Compose``, ``ToTensor``, ``Normalize``, ``Lambda``,
+``RandomCrop``, ``RandomHorizontalFlip``, ``RandomVerticalFlip``, ``RandomRotation``,
+``Resize``, ``CenterCrop``, ``Pad``.
+
+A transform is called on one image (``t(img)`` runs ``t.forward(img)``); the formulas are in
+:mod:`.functional`. The random ones draw from glassnet's generator, so
+``glassnet.manual_seed`` makes them reproducible (in DataLoader workers each worker's
+generator is seeded differently, see :mod:`glassnet.utils.data.worker`).
+
+Whole batches. A transform that is this module's own (``forward`` not overridden) also
+takes a batch of images at once, each with its own random parameters: a random transform
+takes ``draws`` uniform numbers per image from the generator, and a batch of N draws an
+(N, draws) block in one call, which is exactly the sequence N single calls would draw.
+``batched(transform)`` gives that batch version of a transform or a ``Compose`` of them
+(None for anything else, e.g. a ``Lambda``); datasets use it so the DataLoader
+transforms a whole batch in a few array operations, with the same numbers as image by image.
+
+Example
+-------
+>>> t = Compose([ToTensor(), Normalize((0.1307,), (0.3081,))])
+>>> t(np.zeros((28, 28), np.uint8)).shape
+(1, 28, 28)
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ... import backend
+from . import functional as F
+from ._image import Images
+
+__all__ = ["Compose", "ToTensor", "Normalize", "Lambda", "RandomCrop", "RandomHorizontalFlip",
+           "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "Pad", "batched"]
+
+
+class Transform:
+    """Base of this module's transforms: ``t(img)`` is ``t.forward(img)``, which runs
+    ``_apply`` on the image with ``draws`` uniform numbers from glassnet's generator."""
+
+    draws = 0            # uniform [0, 1) numbers taken from the generator per image
+    batchable = True     # can run on a whole batch of dataset images at once
+
+    def __call__(self, img):
+        return self.forward(img)
+
+    def forward(self, img):
+        ims = Images.of(img, type(self).__name__)
+        u = backend.rng().random((1, self.draws)) if self.draws else None
+        return self._apply(ims, u).image()
+
+    def _apply(self, ims: Images, u) -> Images:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+    def extra_repr(self):
+        return ""
+
+
+def _own(t) -> bool:
+    """Whether ``t`` runs this module's code unchanged (a subclass may add attributes but
+    must not override how it transforms)."""
+    cls = type(t)
+    return isinstance(t, Transform) and all(
+        getattr(cls, name).__module__ == __name__ for name in ("__call__", "forward", "_apply"))
+
+
+class Compose:
+    """Apply ``transforms`` one after the other.
+
+    Example
+    -------
+    >>> Compose([ToTensor(), Lambda(lambda x: x * 2)])           # doctest: +ELLIPSIS
+    Compose(...
+    """
+
+    def __init__(self, transforms):
+        self.transforms = list(transforms)
+
+    def __call__(self, img):
+        for t in self.transforms:
+            img = t(img)
+        return img
+
+    def __repr__(self):
+        body = "".join(f"\n    {t}" for t in self.transforms)
+        return f"{type(self).__name__}({body}\n)"
+
+
+class Lambda:
+    """A user function as a transform (always image by image)."""
+
+    def __init__(self, lambd):
+        if not callable(lambd):
+            raise TypeError(f"Argument lambd should be callable, got "
+                            f"{type(lambd).__name__!r}")
+        self.lambd = lambd
+
+    def __call__(self, img):
+        return self.lambd(img)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class ToTensor(Transform):
+    """uint8 (H, W) / (H, W, C) array or PIL image -> float (C, H, W) Tensor = x / 255;
+    other dtypes are transposed to (C, H, W) and not scaled (torchvision's rule)."""
+
+    def _apply(self, ims, u):
+        return F._to_tensor(ims)
+
+
+class Normalize(Transform):
+    """(x - mean[c]) / std[c] per channel of a float tensor image (..., C, H, W).
+
+    Example
+    -------
+    >>> Normalize((0.5,), (0.5,))(ToTensor()(np.full((2, 2), 255, np.uint8))).tolist()
+    [[[1.0, 1.0], [1.0, 1.0]]]
+    """
+
+    def __init__(self, mean, std, inplace=False):
+        self.mean, self.std, self.inplace = mean, std, inplace
+
+    def forward(self, tensor):
+        return F.normalize(tensor, self.mean, self.std, self.inplace)
+
+    def _apply(self, ims, u):
+        return F._normalize(ims, self.mean, self.std, self.inplace)
+
+    def extra_repr(self):
+        return f"mean={self.mean}, std={self.std}"
+
+
+class Pad(Transform):
+    """Pad by ``padding`` with ``fill`` ("constant") or by "edge", "reflect", "symmetric"."""
+
+    def __init__(self, padding, fill=0, padding_mode="constant"):
+        F.parse_padding(padding, "Pad")
+        if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
+            raise ValueError("Padding mode should be either constant, edge, reflect or "
+                             "symmetric")
+        self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
+
+    def _apply(self, ims, u):
+        return F._pad(ims, self.padding, self.fill, self.padding_mode)
+
+    def extra_repr(self):
+        return f"padding={self.padding}, fill={self.fill}, padding_mode={self.padding_mode}"
+
+
+class CenterCrop(Transform):
+    """The central ``size`` window (zeros around an image smaller than it)."""
+
+    def __init__(self, size):
+        self.size = F.setup_size(size, "CenterCrop")
+
+    def _apply(self, ims, u):
+        return F._center_crop(ims, self.size)
+
+    def extra_repr(self):
+        return f"size={self.size}"
+
+
+class RandomCrop(Transform):
+    """A random ``size`` window, after ``padding`` (and, with ``pad_if_needed``, padding an
+    image smaller than ``size``). Top-left corner: (floor(u0 (H - h + 1)), floor(u1 (W - w
+    + 1))) for two uniform draws u0, u1, i.e. uniform over the valid positions.
+
+    Example
+    -------
+    >>> RandomCrop(28, padding=4)(np.zeros((28, 28), np.uint8)).shape
+    (28, 28)
+    """
+
+    draws = 2
+
+    def __init__(self, size, padding=None, pad_if_needed=False, fill=0,
+                 padding_mode="constant"):
+        self.size = F.setup_size(size, "RandomCrop")
+        if padding is not None:
+            F.parse_padding(padding, "RandomCrop")
+        if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
+            raise ValueError("Padding mode should be either constant, edge, reflect or "
+                             "symmetric")
+        self.padding, self.pad_if_needed = padding, pad_if_needed
+        self.fill, self.padding_mode = fill, padding_mode
+
+    @staticmethod
+    def get_params(img, output_size):
+        """(top, left, h, w) of a random crop of ``output_size`` from ``img``."""
+        h, w = Images.of(img, "RandomCrop").data.shape[-2:]
+        th, tw = output_size
+        return (*RandomCrop._corner(h, w, th, tw, backend.rng().random((1, 2))), th, tw)
+
+    @staticmethod
+    def _corner(h, w, th, tw, u):
+        if h < th or w < tw:
+            raise ValueError(f"Required crop size {(th, tw)} is larger than input image size "
+                             f"{(h, w)}")
+        tops = np.minimum((u[:, 0] * (h - th + 1)).astype(np.int64), h - th)
+        lefts = np.minimum((u[:, 1] * (w - tw + 1)).astype(np.int64), w - tw)
+        return tops, lefts
+
+    def _apply(self, ims, u):
+        if self.padding is not None:
+            ims = F._pad(ims, self.padding, self.fill, self.padding_mode)
+        th, tw = self.size
+        h, w = ims.data.shape[-2:]
+        if self.pad_if_needed and w < tw:
+            ims = F._pad(ims, [tw - w, 0], self.fill, self.padding_mode)
+        if self.pad_if_needed and h < th:
+            ims = F._pad(ims, [0, th - h], self.fill, self.padding_mode)
+        h, w = ims.data.shape[-2:]
+        tops, lefts = self._corner(h, w, th, tw, u)
+        return F._crop_at(ims, tops, lefts, th, tw)
+
+    def extra_repr(self):
+        return f"size={self.size}, padding={self.padding}"
+
+
+class RandomHorizontalFlip(Transform):
+    """Mirror left-right with probability ``p`` (one uniform draw u: flip when u < p)."""
+
+    draws = 1
+
+    def __init__(self, p=0.5):
+        self.p = p
+
+    def _apply(self, ims, u):
+        return F._hflip_where(ims, u[:, 0] < self.p)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class RandomVerticalFlip(Transform):
+    """Mirror top-bottom with probability ``p``."""
+
+    draws = 1
+
+    def __init__(self, p=0.5):
+        self.p = p
+
+    def _apply(self, ims, u):
+        flags = u[:, 0] < self.p
+        a = ims.data
+        if flags.size == 1:
+            return ims.replace(a[..., ::-1, :]) if flags[0] else ims
+        out = a.copy()
+        out[flags] = a[flags, ..., ::-1, :]
+        return ims.replace(out)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class RandomRotation(Transform):
+    """Rotate by an angle uniform in ``degrees`` ((-d, d) for a number d, or (lo, hi)):
+    angle = lo + u (hi - lo). NEAREST (default) or BILINEAR, the area outside filled with
+    ``fill`` (torchvision's mask formula, see :func:`.functional.rotate`).
+
+    Example
+    -------
+    >>> RandomRotation(10)(np.zeros((28, 28), np.uint8)).shape
+    (28, 28)
+    """
+
+    draws = 1
+
+    def __init__(self, degrees, interpolation=F.InterpolationMode.NEAREST, expand=False,
+                 center=None, fill=0):
+        if isinstance(degrees, numbers.Number):
+            if degrees < 0:
+                raise ValueError("If degrees is a single number, it must be positive.")
+            degrees = [-float(degrees), float(degrees)]
+        else:
+            if len(degrees) != 2:
+                raise ValueError("If degrees is a sequence, it must be of len 2.")
+            degrees = [float(d) for d in degrees]
+        if center is not None and len(center) != 2:
+            raise ValueError("If center is a sequence, it must be of len 2.")
+        if fill is None:
+            fill = 0
+        elif not isinstance(fill, (numbers.Number, tuple, list)):
+            raise TypeError("Fill should be either a sequence or a number.")
+        self.degrees = degrees
+        self.interpolation = F.interpolation_mode(interpolation, "RandomRotation")
+        self.expand, self.center, self.fill = expand, center, fill
+        self.batchable = not expand     # the output size would differ between images
+
+    @staticmethod
+    def get_params(degrees):
+        """A random angle uniform in [degrees[0], degrees[1])."""
+        u = backend.rng().random()
+        return float(degrees[0] + u * (degrees[1] - degrees[0]))
+
+    def _apply(self, ims, u):
+        lo, hi = self.degrees
+        angles = lo + u[:, 0] * (hi - lo)
+        return F._rotate(ims, angles, self.interpolation, self.expand, self.center, self.fill)
+
+    def extra_repr(self):
+        return (f"degrees={self.degrees}, interpolation={self.interpolation.value}, "
+                f"expand={self.expand}, fill={self.fill}")
+
+
+class Resize(Transform):
+    """Resize to ``size`` ((h, w), or an int for the shorter side keeping the aspect ratio),
+    BILINEAR (antialiased when shrinking, as torchvision) or NEAREST."""
+
+    def __init__(self, size, interpolation=F.InterpolationMode.BILINEAR, max_size=None,
+                 antialias=True):
+        if isinstance(size, bool) or not isinstance(size, (numbers.Number, tuple, list)) \
+                or (isinstance(size, (tuple, list)) and len(size) not in (1, 2)):
+            raise TypeError(f"Size should be int or sequence of length 1 or 2. Got {size!r}")
+        self.size, self.max_size, self.antialias = size, max_size, antialias
+        self.interpolation = F.interpolation_mode(interpolation, "Resize")
+
+    def _apply(self, ims, u):
+        return F._resize(ims, self.size, self.interpolation, self.max_size, self.antialias)
+
+    def extra_repr(self):
+        return (f"size={self.size}, interpolation={self.interpolation.value}, "
+                f"max_size={self.max_size}, antialias={self.antialias}")
+
+
+def _flatten(transform):
+    if isinstance(transform, Compose) and type(transform).__call__ is Compose.__call__:
+        out = []
+        for t in transform.transforms:
+            parts = _flatten(t)
+            if parts is None:
+                return None
+            out += parts
+        return out
+    if _own(transform) and transform.batchable:
+        return [transform]
+    return None
+
+
+def batched(transform):
+    """The batch version of ``transform``: a function ``Images -> Images`` that transforms
+    N images at once exactly as N calls would (same random numbers), or None when
+    ``transform`` (or a part of a Compose) is not one of this module's batchable transforms.
+    ``None`` (no transform) gives the identity."""
+    if transform is None:
+        return lambda ims: ims
+    parts = _flatten(transform)
+    if parts is None:
+        return None
+    k = sum(t.draws for t in parts)
+
+    def run(ims):
+        u = backend.rng().random((ims.data.shape[0], k)) if k else None
+        col = 0
+        for t in parts:
+            ims = t._apply(ims, u[:, col:col + t.draws] if t.draws else None)
+            col += t.draws
+        return ims
+    return run
