@@ -84,7 +84,7 @@ def _progress(total, verbose):
 
 def run(args) -> int:
     """Train a CharLM on a text file and write the run folder ``args.out``."""
-    from .. import backend, io, jit
+    from .. import backend, io
     from ..models.charlm import CharLM
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -113,7 +113,7 @@ def run(args) -> int:
         print(f"glassnet: {cell} language model on {source}: {len(text)} characters "
               f"({n_train} train, last 10% validation), vocabulary {model.vocab_size}, "
               f"{model.num_parameters()} parameters -> {out}", file=sys.stderr)
-        if cell in ("lstm", "gru") and not jit.available():
+        if cell in ("lstm", "gru") and not backend.kernels.available():
             print(f"({cell.upper()} step in NumPy; pip install \"glassnet[jit]\" for compiled step "
                   "kernels, 1.2-1.3x faster training)", file=sys.stderr)
     bar, cb = _progress(steps_per_epoch * epochs, verbose)

@@ -28,7 +28,7 @@ f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(10):
     step()
 print(json.dumps({"faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0,
-                  "tuned": backend._malloc_tuned}))
+                  "tuned": backend.memory.malloc_tuned()}))
 """
 
 

@@ -70,10 +70,10 @@ def test_set_num_threads_validates(bad):
 
 def test_env_variable_sets_default(monkeypatch):
     monkeypatch.setenv("GLASSNET_NUM_THREADS", "3")
-    assert backend._default_threads() == 3
+    assert backend.config.read("num_threads")[0] == 3
     monkeypatch.setenv("GLASSNET_NUM_THREADS", "")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    assert backend._default_threads() == 1
+    assert backend.config.read("num_threads")[0] == 1
 
 
 def _cnn_step(seed):
@@ -90,7 +90,7 @@ def _cnn_step(seed):
 
 
 def test_cnn_identical_for_one_and_several_threads(threads, monkeypatch):
-    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)   # split even small arrays
+    monkeypatch.setattr(backend.threads, "PARALLEL_MIN_ELEMENTS", 1)   # split even small arrays
     threads(1)
     one = _cnn_step(0)
     threads(3)
@@ -101,7 +101,7 @@ def test_cnn_identical_for_one_and_several_threads(threads, monkeypatch):
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_pool_works_in_forked_child(threads, monkeypatch):
-    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend.threads, "PARALLEL_MIN_ELEMENTS", 1)
     threads(2)
     backend.parallel_chunks(4, lambda lo, hi: None)   # the parent's pool exists
     r, w = os.pipe()
@@ -139,7 +139,7 @@ def test_openblas_thread_timeout_default(pre, env, expected):
 @pytest.mark.parametrize("lengths", [None, [9, 4, 7, 1, 9, 3]])
 def test_lstm_identical_for_one_and_several_threads(threads, monkeypatch, lengths):
     """The LSTM backward's per-step derivatives are computed in chunks of time steps."""
-    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend.threads, "PARALLEL_MIN_ELEMENTS", 1)
 
     def run():
         gn.manual_seed(3)
