@@ -193,3 +193,45 @@ def test_text_command_says_how_to_get_the_kernels_when_numba_is_missing(
     assert cli_text.run(args) == 0
     err = capsys.readouterr().err
     assert ('pip install "glassnet[jit]"' in err) is (not have_numba)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_numpy_steps_gradcheck_float64_unmasked(kind, reverse):
+    # with the kernels off, an unmasked batch runs the NumPy reference step functions
+    rng = np.random.default_rng(5)
+    T, N, I, H = 4, 3, 2, 3
+    G = 4 if kind == "lstm" else 3
+    args = [rng.standard_normal((T, N, I))] + [rng.standard_normal((N, H)) * 0.5
+                                               for _ in range(G - 2)]
+    args += [rng.standard_normal((G * H, I)) * 0.6, rng.standard_normal((G * H, H)) * 0.6,
+             rng.standard_normal(G * H) * 0.4, rng.standard_normal(G * H) * 0.4]
+    fn = R.LSTMFunction if kind == "lstm" else R.GRUFunction
+    prev = kernels.set_enabled(False)
+    try:
+        assert R._step_kernels(kind, args[0], None) is R._NUMPY_STEPS[kind]
+        for k in range(G - 1):
+            gn.gradcheck(lambda *a, k=k: fn.apply(*a, reverse=reverse)[k], args)
+    finally:
+        kernels.set_enabled(prev)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_the_numpy_steps_take_the_compiled_kernels_arguments(kind):
+    import inspect
+    ref = R._NUMPY_STEPS[kind]
+    if kernels.available():
+        import glassnet.backend.kernels._numba_kernels as K
+        compiled = (getattr(K, f"{kind}_forward_step").py_func,
+                    getattr(K, f"{kind}_backward_step").py_func)
+        for a, b in zip((ref.forward_step, ref.backward_step), compiled):
+            assert len(inspect.signature(a).parameters) == len(inspect.signature(b).parameters)
+    x = np.zeros((2, 3, 4))
+    assert R._step_kernels(kind, x, np.ones((2, 3), bool)) is ref          # masked: NumPy
+    assert R._step_kernels(kind, x.astype(np.float16), None) is ref        # no kernel dtype
+    prev = kernels.set_enabled(True)
+    try:
+        got = R._step_kernels(kind, x, None)
+        assert (got is not ref) is kernels.available()
+    finally:
+        kernels.set_enabled(prev)
