@@ -4,7 +4,7 @@ Every other layer gets these from here. The array module is NumPy; :func:`xp` an
 :func:`get_array_module` are the one seam where another array library would plug in
 (a GPU backend comes with its own tests).
 
->>> manual_seed(0); rng().standard_normal(2).dtype
+>>> _ = manual_seed(0); rng().standard_normal(2).dtype
 dtype('float64')
 >>> as_float_array([1, 2]).dtype          # the default dtype
 dtype('float32')

@@ -202,7 +202,8 @@ def copy(dst, src):
     (a layout change such as NCHW -> CNHW is a copy into a transposed view); returns
     ``dst``.
 
-    >>> a = np.empty((2, 3)); copy(a.T, np.ones((3, 2)))[0, 0]
+    >>> a = np.empty((2, 3))
+    >>> float(copy(a.T, np.ones((3, 2)))[0, 0])
     1.0
     """
     if dst.ndim == 0 or dst.size < PARALLEL_MIN_ELEMENTS or get_num_threads() == 1:

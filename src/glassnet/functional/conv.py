@@ -298,7 +298,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, strict=False, 
 
     >>> img = np.array([[0,10,10,0],[20,30,30,20],[10,20,20,10],[0,5,5,0]], float)
     >>> conv2d(img, np.array([[1., 0], [0, 2]])).numpy()
-    array([[60., 70., 50.], [60., 70., 50.], [20., 30., 20.]])
+    array([[60., 70., 50.],
+           [60., 70., 50.],
+           [20., 30., 20.]])
     """
     xa, wa = _arr(x), _arr(weight)
     if xa.ndim == 2 and wa.ndim == 2:

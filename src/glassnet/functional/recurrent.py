@@ -602,7 +602,7 @@ def lstm(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, mask=None, r
 
     Returns ``(output (T, N, H), h_n (N, H), c_n (N, H))``.
 
-    >>> y, h, c = lstm(gn.randn(5, 2, 3), None, None, w_ih, w_hh, b_ih, b_hh)
+    >>> y, h, c = lstm(gn.randn(5, 2, 3), None, None, w_ih, w_hh, b_ih, b_hh)  # doctest: +SKIP
     """
     T, N = x.shape[0], x.shape[1]
     return LSTMFunction.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh,
