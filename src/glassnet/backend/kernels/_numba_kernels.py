@@ -1,4 +1,4 @@
-"""The Numba kernels behind :mod:`glassnet.backend.kernels` (imported only when Numba is installed).
+"""The Numba kernels behind :mod:`glassnet.backend.kernels` (imported only with Numba).
 
 Module-level functions, so that Numba caches their machine code on disk. The kernels
 are generic over float32 / float64: the caller passes ``one`` (1 in the array's dtype),
