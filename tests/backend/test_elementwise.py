@@ -93,3 +93,16 @@ def test_copy_into_a_transposed_view(threads, n):
     row = np.empty((7, 4))
     backend.copy(row, np.arange(4.0))                      # broadcast source
     np.testing.assert_array_equal(row, np.broadcast_to(np.arange(4.0), (7, 4)))
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_several_ufuncs_in_one_pass(threads, n):
+    threads(n)
+    a, mask = backend.elementwise((np.maximum, np.greater), Z, 0)
+    np.testing.assert_array_equal(a, np.maximum(Z, 0))
+    assert mask.dtype == bool and np.array_equal(mask, Z > 0)
+    outs = np.empty_like(Z), np.empty(Z.shape, bool)
+    got = backend.elementwise((np.maximum, np.greater), Z, 0, out=outs)
+    assert got[0] is outs[0] and got[1] is outs[1]
+    small = backend.elementwise((np.maximum, np.greater), np.float32(-1), 0)
+    assert small == (0, False)

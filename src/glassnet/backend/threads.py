@@ -168,33 +168,42 @@ def elementwise(ufunc, *inputs, out=None):
     """``ufunc(*inputs, out=out)`` (NumPy broadcasting) with the first axis of the result
     cut into chunks run on glassnet's threads; returns ``out`` (allocated when None).
 
-    Inputs that span the whole result (same number of axes, same first axis) are cut
-    along with it; broadcast ones (scalars, a bias of shape (1, C, 1, 1)) go whole to
-    every chunk. Results under ``PARALLEL_MIN_ELEMENTS`` elements, and anything that is
-    not a NumPy array first, run as one plain ufunc call.
+    A tuple of ufuncs computes each of them from the same inputs in one pass over the
+    chunks (a chunk is still in cache for the second) and returns a tuple of results;
+    ``out`` is then None or a tuple. Inputs that span the whole result (same number of
+    axes, same first axis) are cut along with it; broadcast ones (scalars, a bias of shape
+    (1, C, 1, 1)) go whole to every chunk. Results under ``PARALLEL_MIN_ELEMENTS``
+    elements, and anything that is not a NumPy array first, run as plain ufunc calls.
 
     >>> z = np.arange(-3.0, 3.0).reshape(3, 2)
     >>> elementwise(np.maximum, z, 0)          # max(0, z)
     array([[0., 0.],
            [0., 0.],
            [1., 2.]])
+    >>> a, mask = elementwise((np.maximum, np.greater), z, 0)   # max(0, z) and z > 0
     """
+    many = isinstance(ufunc, tuple)
+    ufuncs = ufunc if many else (ufunc,)
+    outs = (out if many else (out,)) if out is not None else (None,) * len(ufuncs)
     lead = inputs[0]
     if (type(lead) is not np.ndarray or lead.ndim == 0 or lead.size < PARALLEL_MIN_ELEMENTS
             or get_num_threads() == 1):
-        return ufunc(*inputs, out=out)
+        res = tuple(u(*inputs, out=o) for u, o in zip(ufuncs, outs))
+        return res if many else res[0]
     shape = np.broadcast_shapes(*(np.shape(a) for a in inputs))
     n = shape[0]
     cut = [type(a) is np.ndarray and a.ndim == len(shape) and a.shape[0] == n
            for a in inputs]
-    if out is None:   # the result dtype, from a call on empty chunks
-        dtype = ufunc(*(a[:0] if c else a for a, c in zip(inputs, cut))).dtype
-        out = np.empty(shape, dtype)
+    empty = [a[:0] if c else a for a, c in zip(inputs, cut)]
+    outs = tuple(np.empty(shape, u(*empty).dtype) if o is None else o   # dtype: from 0 rows
+                 for u, o in zip(ufuncs, outs))
 
     def run(lo, hi):
-        ufunc(*(a[lo:hi] if c else a for a, c in zip(inputs, cut)), out=out[lo:hi])
-    parallel_chunks(n, run, out.size)
-    return out
+        args = [a[lo:hi] if c else a for a, c in zip(inputs, cut)]
+        for u, o in zip(ufuncs, outs):
+            u(*args, out=o[lo:hi])
+    parallel_chunks(n, run, outs[0].size)
+    return outs if many else outs[0]
 
 
 def copy(dst, src):

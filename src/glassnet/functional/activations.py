@@ -66,13 +66,16 @@ class Sign(Function):
 class ReLU(Function):
     """a = max(0, z);  da/dz = 1 for z > 0, else 0.
 
-    Both passes are single ufuncs; ``backend.elementwise`` runs a large one in chunks of
-    the batch on glassnet's threads (NumPy would run it on one core).
+    ``backend.elementwise`` runs large arrays in chunks of the batch on glassnet's threads
+    (NumPy would use one core); forward computes a and the mask z > 0 in one pass.
     """
 
     def forward(self, z):
-        self.mask = backend.elementwise(np.greater, z, 0) if self.needs_input_grad[0] else None
-        return backend.elementwise(np.maximum, z, 0)
+        if not self.needs_input_grad[0]:
+            self.mask = None
+            return backend.elementwise(np.maximum, z, 0)
+        a, self.mask = backend.elementwise((np.maximum, np.greater), z, 0)
+        return a
 
     def backward(self, g):
         return backend.elementwise(np.multiply, g, self.mask)
