@@ -53,14 +53,10 @@ def test_max_pool_separable(k):
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 @pytest.mark.parametrize("masked", [False, True])
-def test_recurrent(kind, masked):
-    T, N, I, H = 4, 5, 2, 3
+def test_recurrent(recurrent_args, kind, masked):
     G = 4 if kind == "lstm" else 3
-    args = [rng.standard_normal((T, N, I))] + [rng.standard_normal((N, H)) * 0.5
-                                               for _ in range(G - 2)]
-    args += [rng.standard_normal((G * H, I)) * 0.6, rng.standard_normal((G * H, H)) * 0.6,
-             rng.standard_normal(G * H) * 0.4, rng.standard_normal(G * H) * 0.4]
+    args = recurrent_args(kind, 7, N=5)
     fn = R.LSTMFunction if kind == "lstm" else R.GRUFunction
-    mask = R.lengths_to_mask([4, 1, 3, 2, 4], T) if masked else None
+    mask = R.lengths_to_mask([4, 1, 3, 2, 4], 4) if masked else None
     for k in range(G - 1):
         gradcheck(lambda *a, k=k: fn.apply(*a, mask=mask)[k], args)

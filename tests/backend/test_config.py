@@ -2,12 +2,7 @@
 the listing, and the master switch that turns all process tuning off."""
 from __future__ import annotations
 
-import json
-import os
-import platform
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -132,42 +127,3 @@ def test_the_data_folder_comes_from_the_knob(clean_env, tmp_path):
     (tmp_path / "mnist").mkdir()
     clean_env.setenv("GLASSNET_DATA", str(tmp_path))
     assert gn.data.paths.find_data_dir("mnist") == tmp_path / "mnist"
-
-
-CHILD = r"""
-import json, os, resource, sys
-import glassnet, numpy as np
-from glassnet import backend
-def step():
-    bufs = [np.ones(2 << 20, dtype=np.float32) for _ in range(6)]
-    del bufs
-for _ in range(3):
-    step()
-f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-for _ in range(10):
-    step()
-print(json.dumps({"faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0,
-                  "tuned": backend.memory.malloc_tuned(),
-                  "openblas": os.environ.get("OPENBLAS_THREAD_TIMEOUT", "unset")}))
-"""
-
-
-def _child(**env):
-    e = {k: v for k, v in os.environ.items()
-         if k not in ALL_ENV and not k.startswith("MALLOC_")}
-    e.update(env)
-    out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
-                         check=True, env=e)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
-                    reason="the heap thresholds are a glibc setting")
-def test_the_master_switch_turns_all_process_tuning_off():
-    on = _child()
-    off = _child(GLASSNET_TUNE_PROCESS="0")
-    assert on["tuned"] is True and on["openblas"] == "4"
-    assert off["tuned"] is False and off["openblas"] == "unset"
-    # 10 steps x 48 MB = 120k pages when glibc returns the memory; none when it keeps it
-    assert off["faults"] > 20000, off
-    assert on["faults"] < 1000, on

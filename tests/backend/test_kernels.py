@@ -91,14 +91,9 @@ def test_kernels_are_used_when_on_and_not_when_off(kernels_on, monkeypatch, kind
 @needs_numba
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 @pytest.mark.parametrize("reverse", [False, True])
-def test_fused_gradcheck_float64(kernels_on, kind, reverse):
-    rng = np.random.default_rng(3)
-    T, N, I, H = 4, 3, 2, 3
+def test_fused_gradcheck_float64(kernels_on, recurrent_args, kind, reverse):
     G = 4 if kind == "lstm" else 3
-    args = [rng.standard_normal((T, N, I))] + [rng.standard_normal((N, H)) * 0.5
-                                               for _ in range(G - 2)]
-    args += [rng.standard_normal((G * H, I)) * 0.6, rng.standard_normal((G * H, H)) * 0.6,
-             rng.standard_normal(G * H) * 0.4, rng.standard_normal(G * H) * 0.4]
+    args = recurrent_args(kind, 3)
     fn = R.LSTMFunction if kind == "lstm" else R.GRUFunction
     assert (kernels.lstm_kernels if kind == "lstm" else kernels.gru_kernels)(np.float64) is not None
     for k in range(G - 1):     # every output: the sequence, h_n (and c_n)
@@ -197,15 +192,10 @@ def test_text_command_says_how_to_get_the_kernels_when_numba_is_missing(
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 @pytest.mark.parametrize("reverse", [False, True])
-def test_numpy_steps_gradcheck_float64_unmasked(kind, reverse):
+def test_numpy_steps_gradcheck_float64_unmasked(recurrent_args, kind, reverse):
     # with the kernels off, an unmasked batch runs the NumPy reference step functions
-    rng = np.random.default_rng(5)
-    T, N, I, H = 4, 3, 2, 3
     G = 4 if kind == "lstm" else 3
-    args = [rng.standard_normal((T, N, I))] + [rng.standard_normal((N, H)) * 0.5
-                                               for _ in range(G - 2)]
-    args += [rng.standard_normal((G * H, I)) * 0.6, rng.standard_normal((G * H, H)) * 0.6,
-             rng.standard_normal(G * H) * 0.4, rng.standard_normal(G * H) * 0.4]
+    args = recurrent_args(kind, 5)
     fn = R.LSTMFunction if kind == "lstm" else R.GRUFunction
     prev = kernels.set_enabled(False)
     try:

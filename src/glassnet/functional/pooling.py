@@ -310,22 +310,25 @@ def _from_2d(y):
     return squeeze(y, 2)
 
 
+def _pool1d(pool2d, x, kernel_size, stride, padding, strict, name):
+    """A 1-D pool as the 2-D one over (N, C, 1, L) with (1, k) windows."""
+    _check(x, name, 3)
+
+    def first(v):
+        return v[0] if isinstance(v, (tuple, list)) else v
+    k = first(kernel_size)
+    s = k if stride is None else first(stride)
+    return _from_2d(pool2d(_as_2d(x), (1, k), (1, s), (0, first(padding)), strict, name))
+
+
 def max_pool1d(x, kernel_size=2, stride=None, padding=0, strict=False, name="max_pool1d"):
     """Max over windows of length k along the last axis: (N, C, L) -> (N, C, Lo)."""
-    _check(x, name, 3)
-    k = kernel_size[0] if isinstance(kernel_size, (tuple, list)) else kernel_size
-    s = k if stride is None else (stride[0] if isinstance(stride, (tuple, list)) else stride)
-    p = padding[0] if isinstance(padding, (tuple, list)) else padding
-    return _from_2d(max_pool2d(_as_2d(x), (1, k), (1, s), (0, p), strict, name))
+    return _pool1d(max_pool2d, x, kernel_size, stride, padding, strict, name)
 
 
 def avg_pool1d(x, kernel_size=2, stride=None, padding=0, strict=False, name="avg_pool1d"):
     """Mean over windows of length k along the last axis: (N, C, L) -> (N, C, Lo)."""
-    _check(x, name, 3)
-    k = kernel_size[0] if isinstance(kernel_size, (tuple, list)) else kernel_size
-    s = k if stride is None else (stride[0] if isinstance(stride, (tuple, list)) else stride)
-    p = padding[0] if isinstance(padding, (tuple, list)) else padding
-    return _from_2d(avg_pool2d(_as_2d(x), (1, k), (1, s), (0, p), strict, name))
+    return _pool1d(avg_pool2d, x, kernel_size, stride, padding, strict, name)
 
 
 def global_avg_pool2d(x, name="global_avg_pool2d"):
