@@ -3,6 +3,8 @@
 Every pool is computed as a loop over the k*k window offsets, each a strided slice
 of the whole batch: a 2x2/2 max pool is four slices and three ``np.maximum`` calls
 (no reshape, no fancy indexing). Backward routes gradients through the same slices.
+The usual non-overlapping max pool takes a separable path (``_separable_max``) whose
+chunks of the batch run on glassnet's threads (one ``backend.parallel_chunks`` call).
 
 Output size per axis: floor((N + 2P - F) / S) + 1.
 """
