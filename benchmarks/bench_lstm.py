@@ -156,9 +156,9 @@ def run_worker(name, args, data, threads):
 
 def report(times, threads, args):
     tok = T * B
-    from glassnet import jit
-    kernels = ("Numba kernels" if jit.enabled() else
-               "NumPy only" + ("" if jit.available() else " (Numba not installed)"))
+    from glassnet.backend import kernels as K
+    kernels = ("Numba kernels" if K.enabled() else
+               "NumPy only" + ("" if K.available() else " (Numba not installed)"))
     print(f"char {args.cell.upper()} V{V} E{E} H{H} T{T} B{B}, Adam, float32, {threads} threads, "
           f"{args.procs} process pair(s) x {args.rounds} blocks x {args.steps} steps; "
           f"glassnet: {kernels}")
@@ -188,9 +188,9 @@ def main(argv=None):
     ap.add_argument("--worker", choices=["glassnet", "torch"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.no_jit:
-        os.environ["GLASSNET_JIT"] = "0"      # read by glassnet.jit at import: the workers
-        from glassnet import jit
-        jit.set_enabled(False)                # and this process
+        os.environ["GLASSNET_JIT"] = "0"      # the knob `jit`, for the worker processes
+        from glassnet.backend import kernels
+        kernels.set_enabled(False)            # and this process
     data = make_data(16)
     threads = blas_threads()
     if args.worker:

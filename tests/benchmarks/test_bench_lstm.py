@@ -7,7 +7,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from glassnet import jit
+from glassnet.backend import kernels as jit
 
 BENCH = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "bench_lstm.py"
 

@@ -20,7 +20,6 @@ import numpy as np
 
 from .. import backend, data, io, models
 from .. import inspect as ins
-from .. import jit
 from . import runs
 
 __all__ = ["run", "sample", "load_corpus"]
@@ -84,7 +83,7 @@ def run(args) -> int:
         runs.note(f"glassnet: {cell} language model on {source}: {len(text)} characters "
                   f"({n_train} train, last 10% validation), vocabulary {model.vocab_size}, "
                   f"{model.num_parameters()} parameters -> {out}")
-        if cell in ("lstm", "gru") and not jit.available():
+        if cell in ("lstm", "gru") and not backend.kernels.available():
             runs.note(f"({cell.upper()} step in NumPy; pip install \"glassnet[jit]\" for "
                       "compiled step kernels, 1.2-1.3x faster training)")
     bar, callback = _progress(steps_per_epoch * epochs, verbose)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
+
+from ..backend import config
 
 __all__ = ["find_data_dir", "sha256_file", "DataChecksumError"]
 
@@ -26,7 +27,7 @@ def sha256_file(path) -> str:
 
 
 def _candidates(name):
-    env = os.environ.get("GLASSNET_DATA")
+    env = config.get("data")    # GLASSNET_DATA
     out = []
     if env:
         out.append(Path(env).expanduser() / name)

@@ -64,36 +64,21 @@ class Sign(Function):
 
 
 class ReLU(Function):
-    """a = max(0, z);  da/dz = 1 for z > 0, else 0."""
+    """a = max(0, z);  da/dz = 1 for z > 0, else 0.
+
+    ``backend.elementwise`` runs large arrays in chunks of the batch on glassnet's threads
+    (NumPy would use one core); forward computes a and the mask z > 0 in one pass.
+    """
 
     def forward(self, z):
-        need = self.needs_input_grad[0]
-        if z.ndim and type(z) is np.ndarray and z.size >= backend.PARALLEL_MIN_ELEMENTS:
-            out = np.empty_like(z)
-            mask = np.empty(z.shape, bool) if need else None
-
-            def run(lo, hi):   # large maps: chunks of the batch on glassnet's threads
-                zc = z[lo:hi]
-                np.maximum(zc, 0, out=out[lo:hi])
-                if mask is not None:   # the mask is only needed for backward
-                    np.greater(zc, 0, out=mask[lo:hi])
-            backend.parallel_chunks(z.shape[0], run, z.size)
-        else:
-            out = np.maximum(z, 0)
-            mask = z > 0 if need else None
-        self.mask = mask
-        return out
+        if not self.needs_input_grad[0]:
+            self.mask = None
+            return backend.elementwise(np.maximum, z, 0)
+        a, self.mask = backend.elementwise((np.maximum, np.greater), z, 0)
+        return a
 
     def backward(self, g):
-        mask = self.mask
-        if (g.ndim and type(g) is np.ndarray and g.shape == mask.shape
-                and g.size >= backend.PARALLEL_MIN_ELEMENTS):
-            gx = np.empty_like(g)
-            backend.parallel_chunks(
-                g.shape[0], lambda lo, hi: np.multiply(g[lo:hi], mask[lo:hi], out=gx[lo:hi]),
-                g.size)
-            return gx
-        return g * mask
+        return backend.elementwise(np.multiply, g, self.mask)
 
 
 class Sigmoid(Function):

@@ -7,22 +7,26 @@ course's floor((N - F + 2P) / S) + 1 when d = 1.
 
 How it is computed (and why):
 
-* the input is copied once, channel-major, into a zero-bordered (C, N, Hp, Wp) buffer
-  taken from a small pool (scratch arrays are reused between steps, so their pages
-  are not faulted in again each step);
-* the column matrix ``cols`` (C*kh*kw, N*Ho*Wo) is filled by one strided copy per
-  kernel offset (a loop over offsets, never over pixels), then one GEMM
-  ``W (O, K) @ cols`` gives (O, N*Ho*Wo), copied once into NCHW;
-* backward: the gradient is made channel-major once, dW = g cols^T is one GEMM,
-  db a GEMV with a ones vector, and dx one GEMM (kh*kw*C, O) @ (O, N*Ho*Wo) whose
-  blocks are added into a padded buffer (col2im by kernel-offset slices);
-* the copies around the GEMMs (padding, im2col, col2im, layout changes) are split
-  into chunks of the batch run on glassnet's threads (``glassnet.set_num_threads``),
-  since NumPy runs them on one core while the GEMMs use them all.
+* ``_im2col``: the input is copied once, channel-major, into a zero-bordered
+  (C, N, Hp, Wp) buffer, and the column matrix ``cols`` (C*kh*kw, N*Ho*Wo) is filled by
+  one strided copy per kernel offset (a loop over offsets, never over pixels);
+* one GEMM ``W (O, K) @ cols`` gives (O, N*Ho*Wo); ``_to_nchw`` adds the bias in the
+  pass that makes it NCHW;
+* backward: ``_channel_major`` makes the gradient (O, N*Ho*Wo) once, dW = g cols^T is
+  one GEMM, db a GEMV with a ones vector, and dx one GEMM (kh*kw*C, O) @ (O, N*Ho*Wo)
+  whose blocks ``_col2im`` adds into a padded buffer by kernel-offset slices.
+
+Speed lives behind ``backend``: each helper's copies are one call that runs them in
+chunks of the batch on glassnet's threads (NumPy runs copies on one core while the GEMMs
+use them all), and the large work arrays are scratch buffers reused between steps
+(``backend.take_scratch`` / ``give_scratch``), so their pages are not faulted in again
+each step.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from typing import NamedTuple
 
 from .. import backend
 from ..autograd.function import Function
@@ -30,41 +34,6 @@ from ..autograd.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv_output_size", "resolve_padding", "Conv2dFunction",
            "Conv1dFunction"]
-
-
-# ------------------------------------------------------------------ buffer pool
-class _Pool:
-    """A few scratch arrays keyed by (tag, shape, dtype), handed out and returned.
-
-    A buffer is taken in forward and given back once backward has used it; a taken
-    buffer is never handed out twice, so two layers (or two calls of one layer)
-    waiting for backward never share memory.
-    """
-
-    def __init__(self, max_per_key=4):
-        self.free = {}
-        self.max_per_key = max_per_key
-
-    def take(self, tag, shape, dtype, zero=False):
-        key = (tag, tuple(shape), np.dtype(dtype).str)
-        lst = self.free.get(key)
-        if lst:
-            a = lst.pop()
-            if zero:
-                a.fill(0)
-            return a
-        return np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
-
-    def give(self, tag, a):
-        if a is None:
-            return
-        key = (tag, a.shape, a.dtype.str)
-        lst = self.free.setdefault(key, [])
-        if len(lst) < self.max_per_key:
-            lst.append(a)
-
-
-_pool = _Pool()
 
 
 # ------------------------------------------------------------- size arithmetic
@@ -131,101 +100,44 @@ def conv_output_size(n, k, stride=1, pad_lo=0, pad_hi=0, dilation=1, layer="conv
 
 
 # --------------------------------------------------------------- the kernels
-def _im2col(xpad, kh, kw, sh, sw, dh, dw, Ho, Wo, out):
-    """Fill ``out`` (C, kh, kw, N, Ho, Wo) from xpad (C, N, Hp, Wp), one strided copy per
-    kernel offset."""
-    for i in range(kh):
-        y0 = i * dh
-        for j in range(kw):
-            x0 = j * dw
-            out[:, i, j] = xpad[:, :, y0:y0 + sh * (Ho - 1) + 1:sh, x0:x0 + sw * (Wo - 1) + 1:sw]
-    return out
+class _Geometry(NamedTuple):
+    """Sizes of one convolution: input (N, C, H, W), weight (O, C, kh, kw), output
+    (N, O, Ho, Wo); ``pads`` is (top, bottom, left, right)."""
+    N: int
+    C: int
+    H: int
+    W: int
+    O: int
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    dh: int
+    dw: int
+    pads: tuple
+    Ho: int
+    Wo: int
 
-
-class Conv2dFunction(Function):
-    """2-D cross-correlation; inputs x (N, C, H, W), w (O, C, kh, kw), b (O,) or None.
-
-    Output (N, O, Ho, Wo). ``pads`` is (top, bottom, left, right).
-
-    Internally channel-major: the padded input is (C, N, Hp, Wp) and the column matrix
-    (C*kh*kw, N*Ho*Wo), so the forward is one large GEMM W (O, K) @ cols and the weight
-    gradient one GEMM g (O, N*Ho*Wo) @ cols^T. Large GEMMs keep the BLAS threads busy;
-    a batch of 64 small per-sample GEMMs spent its time synchronising them.
-    """
-
-    def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1)):
-        N, C, H, W = x.shape
-        O, Cw, kh, kw = w.shape
-        sh, sw = stride
-        dh, dw = dilation
-        pt, pb, pl, pr = pads
-        Hp, Wp = H + pt + pb, W + pl + pr
+    @classmethod
+    def of(cls, x_shape, w_shape, stride, pads, dilation):
+        N, C, H, W = x_shape
+        O, _, kh, kw = w_shape
+        (sh, sw), (dh, dw) = stride, dilation
+        Hp, Wp = H + pads[0] + pads[1], W + pads[2] + pads[3]
         Ho = (Hp - dh * (kh - 1) - 1) // sh + 1
         Wo = (Wp - dw * (kw - 1) - 1) // sw + 1
-        dt = np.result_type(x.dtype, w.dtype)
-        xc = x.transpose(1, 0, 2, 3)
-        padded = bool(pt or pb or pl or pr)
-        # a pooled buffer: only its thin border is zeroed, the interior is overwritten
-        xpad = _pool.take(("xpad", pads), (C, N, Hp, Wp), dt) if padded else xc
-        K = C * kh * kw
-        cols = _pool.take("cols", (C, kh, kw, N, Ho, Wo), dt)
+        return cls(N, C, H, W, O, kh, kw, sh, sw, dh, dw, tuple(pads), Ho, Wo)
 
-        def fill(lo, hi):   # one chunk of the batch: pad, then im2col (on glassnet's threads)
-            xp = xpad[:, lo:hi]
-            if padded:
-                _zero_border(xp, pads)
-                xp[:, :, pt:pt + H, pl:pl + W] = xc[:, lo:hi]
-            _im2col(xp, kh, kw, sh, sw, dh, dw, Ho, Wo, cols[:, :, :, lo:hi])
-        backend.parallel_chunks(N, fill, cols.size)
-        if padded:
-            _pool.give(("xpad", pads), xpad)
-        colmat = cols.reshape(K, N * Ho * Wo)
-        y = _pool.take("y", (O, N * Ho * Wo), dt)
-        np.matmul(w.reshape(O, K), colmat, out=y)
-        out = np.empty((N, O, Ho, Wo), dt)
-        yt = y.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3)
-        bb = None if b is None else b.reshape(1, O, 1, 1)
 
-        def nchw(lo, hi):   # bias added in the same pass that makes the output NCHW
-            if bb is not None:
-                np.add(yt[lo:hi], bb, out=out[lo:hi])
-            else:
-                out[lo:hi] = yt[lo:hi]
-        backend.parallel_chunks(N, nchw, out.size)
-        _pool.give("y", y)
-        self.need = self.needs_input_grad
-        if any(self.need):
-            self.cols, self.w = cols, w
-            self.meta = (N, C, H, W, O, kh, kw, sh, sw, dh, dw, pads, Ho, Wo)
-            self.has_b = b is not None
-        else:
-            _pool.give("cols", cols)
-        return out
-
-    def backward(self, g):
-        N, C, H, W, O, kh, kw, sh, sw, dh, dw, pads, Ho, Wo = self.meta
-        need = self.need
-        K = C * kh * kw
-        M = N * Ho * Wo
-        # the gradient channel-major, once: (O, N*Ho*Wo)
-        gT = _pool.take("gT", (O, N, Ho, Wo), g.dtype)
-        gt = g.transpose(1, 0, 2, 3)
-
-        def copy(lo, hi):
-            gT[:, lo:hi] = gt[:, lo:hi]
-        backend.parallel_chunks(N, copy, g.size)
-        g2 = gT.reshape(O, M)
-        gx = gw = gb = None
-        if len(need) > 1 and need[1]:
-            gw = (g2 @ self.cols.reshape(K, M).T).reshape(self.w.shape)
-        if self.has_b and len(need) > 2 and need[2]:
-            gb = g2 @ backend.const_vector("ones", M, g.dtype)
-        _pool.give("cols", self.cols)
-        self.cols = None
-        if need[0]:
-            gx = _conv2d_input_grad(g2, self.w, N, C, H, W, kh, kw, sh, sw, dh, dw, pads, Ho, Wo)
-        _pool.give("gT", gT)
-        return (gx, gw, gb)[:len(need)]
+def _offsets(geo):
+    """(i, j, window slice) for every kernel offset: the (Ho, Wo) positions that kernel
+    element (i, j) meets in the padded input."""
+    for i in range(geo.kh):
+        y0 = i * geo.dh
+        for j in range(geo.kw):
+            x0 = j * geo.dw
+            yield i, j, (slice(y0, y0 + geo.sh * (geo.Ho - 1) + 1, geo.sh),
+                         slice(x0, x0 + geo.sw * (geo.Wo - 1) + 1, geo.sw))
 
 
 def _zero_border(xpad, pads):
@@ -240,31 +152,118 @@ def _zero_border(xpad, pads):
         xpad[:, :, :, xpad.shape[3] - pr:] = 0
 
 
-def _conv2d_input_grad(g2, w, N, C, H, W, kh, kw, sh, sw, dh, dw, pads, Ho, Wo):
-    """dx: one GEMM (kh*kw*C, O) @ (O, N*Ho*Wo) gives every kernel offset's contribution,
-    then col2im adds each offset's block into its strided slice of a padded channel-major
-    buffer (chunks of the batch on glassnet's threads); returned as an (N, C, H, W) view."""
-    pt, pb, pl, pr = pads
-    Hp, Wp = H + pt + pb, W + pl + pr
-    dt = g2.dtype
-    O = w.shape[0]
-    wt = w.transpose(2, 3, 1, 0).reshape(kh * kw * C, O)   # rows ordered (i, j, c)
-    dcols = _pool.take("dcols", (kh, kw, C, N, Ho, Wo), dt)
-    np.matmul(wt, g2, out=dcols.reshape(kh * kw * C, N * Ho * Wo))
-    gpad = np.empty((C, N, Hp, Wp), dt)
+def _im2col_chunk(xc, xpad, cols, geo):
+    """For one chunk of the batch: pad ``xc`` (C, n, H, W, channel-major) into ``xpad``
+    (C, n, Hp, Wp; None without padding), then fill ``cols`` (C, kh, kw, n, Ho, Wo) with
+    one strided copy per kernel offset."""
+    if xpad is not None:
+        pt, _, pl, _ = geo.pads
+        _zero_border(xpad, geo.pads)   # a reused buffer: only its thin border is zeroed
+        xpad[:, :, pt:pt + geo.H, pl:pl + geo.W] = xc
+    else:
+        xpad = xc
+    for i, j, (ys, xs) in _offsets(geo):
+        cols[:, i, j] = xpad[:, :, ys, xs]
 
-    def col2im(lo, hi):
-        gp = gpad[:, lo:hi]
-        gp.fill(0)
-        for i in range(kh):
-            y0 = i * dh
-            for j in range(kw):
-                x0 = j * dw
-                gp[:, :, y0:y0 + sh * (Ho - 1) + 1:sh, x0:x0 + sw * (Wo - 1) + 1:sw] += \
-                    dcols[i, j, :, lo:hi]
-    backend.parallel_chunks(N, col2im, dcols.size)
-    _pool.give("dcols", dcols)
-    return gpad[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3)
+
+def _im2col(x, geo, dtype):
+    """The column matrix of ``x`` (N, C, H, W): (C*kh*kw, N*Ho*Wo), column (n, y, x)
+    holding the padded input under the kernel at output position (y, x) of sample n.
+    A scratch buffer (give it back as "cols")."""
+    xc = x.transpose(1, 0, 2, 3)
+    Hp, Wp = geo.H + geo.pads[0] + geo.pads[1], geo.W + geo.pads[2] + geo.pads[3]
+    xpad = (backend.take_scratch(("xpad", geo.pads), (geo.C, geo.N, Hp, Wp), dtype)
+            if any(geo.pads) else None)
+    cols = backend.take_scratch("cols", (geo.C * geo.kh * geo.kw, geo.N * geo.Ho * geo.Wo), dtype)
+    c6 = cols.reshape(geo.C, geo.kh, geo.kw, geo.N, geo.Ho, geo.Wo)
+    backend.parallel_chunks(geo.N, lambda lo, hi: _im2col_chunk(
+        xc[:, lo:hi], None if xpad is None else xpad[:, lo:hi], c6[:, :, :, lo:hi], geo),
+        cols.size)
+    backend.give_scratch(("xpad", geo.pads), xpad)
+    return cols
+
+
+def _to_nchw(y, b, geo):
+    """y (O, N*Ho*Wo) + b as a new (N, O, Ho, Wo) array, in one pass."""
+    out = np.empty((geo.N, geo.O, geo.Ho, geo.Wo), y.dtype)
+    yt = y.reshape(geo.O, geo.N, geo.Ho, geo.Wo).transpose(1, 0, 2, 3)
+    if b is None:
+        return backend.copy(out, yt)
+    return backend.elementwise(np.add, yt, b.reshape(1, geo.O, 1, 1), out=out)
+
+
+def _channel_major(grad, geo):
+    """The output gradient (N, O, Ho, Wo) as (O, N*Ho*Wo), for the GEMMs. A scratch
+    buffer (give it back as "gT")."""
+    gT = backend.take_scratch("gT", (geo.O, geo.N * geo.Ho * geo.Wo), grad.dtype)
+    backend.copy(gT.reshape(geo.O, geo.N, geo.Ho, geo.Wo).transpose(1, 0, 2, 3), grad)
+    return gT
+
+
+def _col2im_chunk(dcols, gpad, geo):
+    """For one chunk of the batch: add every kernel offset's block of ``dcols``
+    (kh, kw, C, n, Ho, Wo) into its strided slice of ``gpad`` (C, n, Hp, Wp)."""
+    gpad.fill(0)
+    for i, j, (ys, xs) in _offsets(geo):
+        gpad[:, :, ys, xs] += dcols[i, j]
+
+
+def _col2im(dcols, geo):
+    """dx (N, C, H, W) from the column gradient ``dcols`` (kh, kw, C, N, Ho, Wo): each
+    input pixel sums the gradients of every column it was copied into."""
+    pt, pb, pl, pr = geo.pads
+    gpad = np.empty((geo.C, geo.N, geo.H + pt + pb, geo.W + pl + pr), dcols.dtype)
+    backend.parallel_chunks(geo.N, lambda lo, hi: _col2im_chunk(
+        dcols[:, :, :, lo:hi], gpad[:, lo:hi], geo), dcols.size)
+    return gpad[:, :, pt:pt + geo.H, pl:pl + geo.W].transpose(1, 0, 2, 3)
+
+
+class Conv2dFunction(Function):
+    """2-D cross-correlation; inputs x (N, C, H, W), w (O, C, kh, kw), b (O,) or None.
+
+    Output (N, O, Ho, Wo); ``pads`` is (top, bottom, left, right)::
+
+        cols = im2col(pad(x))            (C*kh*kw, N*Ho*Wo)
+        y    = W cols + b                W as (O, C*kh*kw)
+        dW = g cols^T,   db = g 1,   dx = col2im(W^T g)       g as (O, N*Ho*Wo)
+
+    Channel-major inside, so the forward is one large GEMM and each gradient one more:
+    large GEMMs keep the BLAS threads busy, where a batch of 64 small per-sample GEMMs
+    spent its time synchronising them.
+    """
+
+    def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1)):
+        geo = _Geometry.of(x.shape, w.shape, stride, pads, dilation)
+        dt = np.result_type(x.dtype, w.dtype)
+        cols = _im2col(x, geo, dt)
+        y = np.matmul(w.reshape(geo.O, -1), cols,
+                      out=backend.take_scratch("y", (geo.O, cols.shape[1]), dt))
+        out = _to_nchw(y, b, geo)
+        backend.give_scratch("y", y)
+        if any(self.needs_input_grad):
+            self.cols, self.w, self.geo, self.has_b = cols, w, geo, b is not None
+        else:
+            backend.give_scratch("cols", cols)
+        return out
+
+    def backward(self, grad):
+        geo, w, cols, need = self.geo, self.w, self.cols, self.needs_input_grad
+        g = _channel_major(grad, geo)                      # (O, N*Ho*Wo)
+        gx = gw = gb = None
+        if len(need) > 1 and need[1]:
+            gw = (g @ cols.T).reshape(w.shape)
+        if self.has_b and len(need) > 2 and need[2]:
+            gb = g @ backend.const_vector("ones", g.shape[1], g.dtype)
+        backend.give_scratch("cols", cols)
+        self.cols = None
+        if need[0]:
+            wt = w.transpose(2, 3, 1, 0).reshape(-1, geo.O)   # W^T, rows ordered (i, j, c)
+            dcols = np.matmul(wt, g, out=backend.take_scratch(
+                "dcols", (wt.shape[0], g.shape[1]), g.dtype))
+            gx = _col2im(dcols.reshape(geo.kh, geo.kw, geo.C, geo.N, geo.Ho, geo.Wo), geo)
+            backend.give_scratch("dcols", dcols)
+        backend.give_scratch("gT", g)
+        return (gx, gw, gb)[:len(need)]
 
 
 class Conv1dFunction(Conv2dFunction):
@@ -299,7 +298,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, strict=False, 
 
     >>> img = np.array([[0,10,10,0],[20,30,30,20],[10,20,20,10],[0,5,5,0]], float)
     >>> conv2d(img, np.array([[1., 0], [0, 2]])).numpy()
-    array([[60., 70., 50.], [60., 70., 50.], [20., 30., 20.]])
+    array([[60., 70., 50.],
+           [60., 70., 50.],
+           [20., 30., 20.]])
     """
     xa, wa = _arr(x), _arr(weight)
     if xa.ndim == 2 and wa.ndim == 2:

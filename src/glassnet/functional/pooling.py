@@ -3,6 +3,8 @@
 Every pool is computed as a loop over the k*k window offsets, each a strided slice
 of the whole batch: a 2x2/2 max pool is four slices and three ``np.maximum`` calls
 (no reshape, no fancy indexing). Backward routes gradients through the same slices.
+The usual non-overlapping max pool takes a separable path (``_separable_max``) whose
+chunks of the batch run on glassnet's threads (one ``backend.parallel_chunks`` call).
 
 Output size per axis: floor((N + 2P - F) / S) + 1.
 """
@@ -77,18 +79,6 @@ class MaxPool2dFunction(Function):
             self.arg, self.meta = arg, (x.shape, kh, kw, sh, sw, ph, pw, Ho, Wo)
         return out
 
-    @staticmethod
-    def _running_max(views, out, idx):
-        """Elementwise max over ``views`` into ``out`` and (if ``idx`` is given) the index
-        of the first maximum into ``idx`` (uint8)."""
-        np.maximum(views[0], views[1], out=out)
-        if idx is not None:
-            np.greater(views[1], views[0], out=idx.view(np.bool_))
-        for k in range(2, len(views)):
-            if idx is not None:
-                np.copyto(idx, k, where=views[k] > out)
-            np.maximum(out, views[k], out=out)
-
     def _separable(self, x, kh, kw, record):
         N, C, H, W = x.shape
         Ho, Wo = H // kh, W // kw
@@ -96,23 +86,9 @@ class MaxPool2dFunction(Function):
         colmax = np.empty((N, C, Ho * kh, Wo), x.dtype) if kw > 1 else None
         cidx = np.empty((N, C, Ho * kh, Wo), np.uint8) if record and kw > 1 else None
         ridx = np.empty((N, C, Ho, Wo), np.uint8) if record and kh > 1 else None
-        run_max = self._running_max
-
-        def run(lo, hi):   # one chunk of the batch (chunks run on glassnet's threads)
-            xc = x[lo:hi, :, :Ho * kh, :Wo * kw]
-            if kw > 1:   # max over the kw columns of each window row: (n, C, Ho*kh, Wo)
-                cm = colmax[lo:hi]
-                run_max([xc[..., j::kw] for j in range(kw)], cm,
-                        None if cidx is None else cidx[lo:hi])
-            else:
-                cm = xc
-            if kh > 1:   # then over the kh rows: contiguous rows of colmax
-                rows = cm.reshape(hi - lo, C, Ho, kh, Wo)
-                run_max([rows[:, :, :, i] for i in range(kh)], out[lo:hi],
-                        None if ridx is None else ridx[lo:hi])
-            else:
-                out[lo:hi] = cm
-        backend.parallel_chunks(N, run, x.size)
+        backend.parallel_chunks(N, lambda lo, hi: _separable_max(
+            x[lo:hi], kh, kw, out[lo:hi], *(_rows(a, lo, hi) for a in (colmax, cidx, ridx))),
+            x.size)
         if record:
             self.sep = True
             self.cidx, self.ridx, self.meta = cidx, ridx, (x.shape, kh, kw, Ho, Wo)
@@ -134,31 +110,70 @@ class MaxPool2dFunction(Function):
         cidx, ridx = self.cidx, self.ridx
         gx = np.empty((N, C, H, W), g.dtype)
         gcol = np.empty((N, C, Ho, kh, Wo), g.dtype) if kh > 1 else None
-
-        def run(lo, hi):
-            gc = g[lo:hi]
-            # rows: the gradient of each window goes to its winning row -> (n, C, Ho*kh, Wo)
-            if kh > 1:
-                gcc = gcol[lo:hi]
-                rc = ridx[lo:hi]
-                for i in range(kh):
-                    np.multiply(gc, rc == i, out=gcc[:, :, :, i])
-                gc = gcc.reshape(hi - lo, C, Ho * kh, Wo)
-            gxl = gx[lo:hi]
-            if H != Ho * kh:
-                gxl[:, :, Ho * kh:] = 0
-            if W != Wo * kw:
-                gxl[:, :, :, Wo * kw:] = 0
-            gxc = gxl[:, :, :Ho * kh, :Wo * kw]
-            if kw > 1:   # then each row's gradient to its winning column
-                cc = cidx[lo:hi]
-                for j in range(kw):
-                    np.multiply(gc, cc == j, out=gxc[..., j::kw])
-            else:
-                gxc[...] = gc
-        backend.parallel_chunks(N, run, gx.size)
+        backend.parallel_chunks(N, lambda lo, hi: _separable_max_backward(
+            g[lo:hi], kh, kw, *(_rows(a, lo, hi) for a in (cidx, ridx, gcol)), gx[lo:hi]),
+            gx.size)
         self.cidx = self.ridx = None
         return gx
+
+
+def _rows(a, lo, hi):
+    """Samples lo..hi of ``a`` (None stays None)."""
+    return None if a is None else a[lo:hi]
+
+
+def _running_max(views, out, idx):
+    """Elementwise max over ``views`` into ``out`` and (if ``idx`` is given) the index of
+    the first maximum into ``idx`` (uint8)."""
+    np.maximum(views[0], views[1], out=out)
+    if idx is not None:
+        np.greater(views[1], views[0], out=idx.view(np.bool_))
+    for k in range(2, len(views)):
+        if idx is not None:
+            np.copyto(idx, k, where=views[k] > out)
+        np.maximum(out, views[k], out=out)
+
+
+def _separable_max(x, kh, kw, out, colmax, cidx, ridx):
+    """out (n, C, Ho, Wo) = the max of each kh x kw window of x (n, C, H, W): first the max
+    over the kw columns of every window row into ``colmax`` (n, C, Ho*kh, Wo), then over
+    the kh rows of those (contiguous rows). The winning column and row go into ``cidx``
+    and ``ridx`` (uint8) when given; ``colmax`` and ``cidx`` are None when kw == 1."""
+    n, C = x.shape[:2]
+    Ho, Wo = out.shape[2:]
+    xc = x[:, :, :Ho * kh, :Wo * kw]
+    if kw > 1:
+        _running_max([xc[..., j::kw] for j in range(kw)], colmax, cidx)
+        cm = colmax
+    else:
+        cm = xc
+    if kh > 1:
+        rows = cm.reshape(n, C, Ho, kh, Wo)
+        _running_max([rows[:, :, :, i] for i in range(kh)], out, ridx)
+    else:
+        out[...] = cm
+
+
+def _separable_max_backward(g, kh, kw, cidx, ridx, gcol, gx):
+    """gx (n, C, H, W) from g (n, C, Ho, Wo): each window's gradient to its winning row
+    (through ``gcol``, (n, C, Ho, kh, Wo)), then each row's to its winning column; the
+    rows and columns no window covers get 0."""
+    n, C, Ho, Wo = g.shape
+    H, W = gx.shape[2:]
+    if kh > 1:
+        for i in range(kh):
+            np.multiply(g, ridx == i, out=gcol[:, :, :, i])
+        g = gcol.reshape(n, C, Ho * kh, Wo)
+    if H != Ho * kh:
+        gx[:, :, Ho * kh:] = 0
+    if W != Wo * kw:
+        gx[:, :, :, Wo * kw:] = 0
+    gxc = gx[:, :, :Ho * kh, :Wo * kw]
+    if kw > 1:
+        for j in range(kw):
+            np.multiply(g, cidx == j, out=gxc[..., j::kw])
+    else:
+        gxc[...] = g
 
 
 class AvgPool2dFunction(Function):
@@ -297,22 +312,25 @@ def _from_2d(y):
     return squeeze(y, 2)
 
 
+def _pool1d(pool2d, x, kernel_size, stride, padding, strict, name):
+    """A 1-D pool as the 2-D one over (N, C, 1, L) with (1, k) windows."""
+    _check(x, name, 3)
+
+    def first(v):
+        return v[0] if isinstance(v, (tuple, list)) else v
+    k = first(kernel_size)
+    s = k if stride is None else first(stride)
+    return _from_2d(pool2d(_as_2d(x), (1, k), (1, s), (0, first(padding)), strict, name))
+
+
 def max_pool1d(x, kernel_size=2, stride=None, padding=0, strict=False, name="max_pool1d"):
     """Max over windows of length k along the last axis: (N, C, L) -> (N, C, Lo)."""
-    _check(x, name, 3)
-    k = kernel_size[0] if isinstance(kernel_size, (tuple, list)) else kernel_size
-    s = k if stride is None else (stride[0] if isinstance(stride, (tuple, list)) else stride)
-    p = padding[0] if isinstance(padding, (tuple, list)) else padding
-    return _from_2d(max_pool2d(_as_2d(x), (1, k), (1, s), (0, p), strict, name))
+    return _pool1d(max_pool2d, x, kernel_size, stride, padding, strict, name)
 
 
 def avg_pool1d(x, kernel_size=2, stride=None, padding=0, strict=False, name="avg_pool1d"):
     """Mean over windows of length k along the last axis: (N, C, L) -> (N, C, Lo)."""
-    _check(x, name, 3)
-    k = kernel_size[0] if isinstance(kernel_size, (tuple, list)) else kernel_size
-    s = k if stride is None else (stride[0] if isinstance(stride, (tuple, list)) else stride)
-    p = padding[0] if isinstance(padding, (tuple, list)) else padding
-    return _from_2d(avg_pool2d(_as_2d(x), (1, k), (1, s), (0, p), strict, name))
+    return _pool1d(avg_pool2d, x, kernel_size, stride, padding, strict, name)
 
 
 def global_avg_pool2d(x, name="global_avg_pool2d"):

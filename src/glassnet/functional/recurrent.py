@@ -10,9 +10,10 @@ The work is arranged for speed:
 * backward is hand-written backpropagation through time: the loop over steps
   only carries dh (and dc), and the weight gradients dW_ih, dW_hh and the input
   gradient dx are each one GEMM over all steps after the loop;
-* with Numba installed, the elementwise work of each LSTM or GRU step, forward and
-  backward, is one compiled call (:mod:`glassnet.jit`); the NumPy code beside it runs
-  otherwise and for masked batches.
+* the elementwise work of one LSTM or GRU step, forward and backward, is one call of a
+  step function: the NumPy ones below are the reference, and ``backend.kernels`` has
+  compiled ones with the same arguments (Numba, when installed). ``_step_kernels``
+  chooses, once per call: compiled for unmasked NumPy batches when they are on.
 
 Weights and gate order follow PyTorch: W_ih is (G*H, I), W_hh is (G*H, H), the
 LSTM stacks gates i, f, g, o and the GRU r, z, n.
@@ -28,7 +29,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from .. import jit
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
@@ -46,11 +46,6 @@ def _sigmoid_neg_(a):
     np.exp(a, out=a)
     a += 1.0
     np.divide(1.0, a, out=a)   # same bits as np.reciprocal, whose float32 loop is not vectorised
-    return a
-
-
-def _tanh_(a):
-    np.tanh(a, out=a)
     return a
 
 
@@ -149,6 +144,130 @@ def _float_mask(mask, T, N, dtype):
         raise ValueError(f"mask must be (T, N) = ({T}, {N}), got {mask.shape}")
     m = mask.astype(dtype)[:, :, None]
     return m, 1.0 - m
+
+
+# ------------------------------------------------------------- step functions
+# One time step's elementwise work, forward and backward, in NumPy: the reference. The
+# arguments are those of the compiled kernels in backend.kernels (flat views of C-ordered
+# arrays; ``one`` is 1 in their dtype, unused here), so one time loop runs either.
+def _lstm_forward_step(g, c_prev, c, tanh_c, Zh, N, M, col, one):
+    """One LSTM step, feature-major (g (4H, N), states (H, N), Zh (H, M))::
+
+        i, f, o = sigmoid(.),  g = tanh(.)      g holds the pre-activations, scaled so
+        c = f c_prev + i g                      that every gate is 1 / (1 + e^a)
+        h = o tanh(c)                           -> columns col .. col+N of Zh
+
+    ``g`` receives the activations (i, f, g, o); ``c``, ``tanh_c`` and h are written.
+    """
+    H = c_prev.size // N
+    _sigmoid_neg_(g)
+    i, f, gg, o = g.reshape(4, H, N)
+    gg *= 2.0
+    gg -= 1.0                                  # tanh z = 2 sigmoid(2z) - 1
+    c = np.multiply(f, c_prev.reshape(H, N), out=c.reshape(H, N))
+    c += i * gg
+    tc = np.tanh(c, out=tanh_c.reshape(H, N))
+    np.multiply(o, tc, out=Zh.reshape(H, M)[:, col:col + N])
+
+
+def _lstm_backward_step(dh, dc, dy, g, c_prev, tanh_c, dg, dG, N, M, col, one):
+    """One LSTM step backward; ``dh``, ``dc`` arrive from step t+1, ``dy`` from the output::
+
+        dh += dy,   dc += dh o (1 - tanh(c)^2)
+        d(pre_i) = dc g i (1 - i)      d(pre_f) = dc c_prev f (1 - f)
+        d(pre_g) = dc i (1 - g^2)      d(pre_o) = dh tanh(c) o (1 - o)
+        dc <- dc f
+
+    The gate gradients go into ``dg`` (4H, N); the caller carries dh back with
+    ``W_hh^T dg``. First, when ``col >= 0``, the previous step's ``dg`` is stored in
+    columns col .. col+N of ``dG`` (4H, M).
+    """
+    H = dh.size // N
+    if col >= 0:
+        dG.reshape(4 * H, M)[:, col:col + N] = dg.reshape(4 * H, N)
+    G, D = g.reshape(4, H, N), dg.reshape(4, H, N)
+    i, f, gg, o = G
+    dh, dc, tc = dh.reshape(H, N), dc.reshape(H, N), tanh_c.reshape(H, N)
+    dh += dy.reshape(H, N)
+    dc += dh * ((1.0 - tc * tc) * o)
+    np.subtract(1.0, G, out=D)
+    D *= G                                     # s (1 - s): the sigmoid gates
+    np.multiply(gg, gg, out=D[2])
+    np.subtract(1.0, D[2], out=D[2])           # 1 - g^2: the tanh gate
+    D[0] *= gg                                 # times each gate's partner in its product
+    D[1] *= c_prev.reshape(H, N)
+    D[2] *= i
+    D[3] *= tc
+    D[:3] *= dc                                # i, f, g feed c; o feeds h
+    D[3] *= dh
+    dc *= f
+
+
+def _gru_forward_step(g, gh, bh, h_prev, hn, h, N, H, one):
+    """One GRU step, batch-major (gates (N, 3H) ordered r, z, n; states (N, H))::
+
+        r, z = sigmoid(x W_i^T + b_i + h W_h^T + b_h)     (pre-activations negated)
+        hn   = h_prev W_hn^T + b_hn
+        n    = tanh(x W_in^T + b_in + r hn)
+        h    = (1 - z) n + z h_prev = (h_prev - n) z + n
+
+    ``g`` holds x W_ih^T + b_ih and receives (r, z, n); ``gh`` is h_prev W_hh^T and
+    ``bh`` b_hh (zeros without bias); ``hn`` and ``h`` are written.
+    """
+    g, gh, hn = g.reshape(N, 3 * H), gh.reshape(N, 3 * H), hn.reshape(N, H)
+    rz, n = g[:, :2 * H], g[:, 2 * H:]
+    rz += gh[:, :2 * H] + bh[:2 * H]
+    _sigmoid_neg_(rz)
+    np.add(gh[:, 2 * H:], bh[2 * H:], out=hn)
+    n += rz[:, :H] * hn
+    np.tanh(n, out=n)
+    h = np.subtract(h_prev.reshape(N, H), n, out=h.reshape(N, H))
+    h *= rz[:, H:]
+    h += n
+
+
+def _gru_backward_step(dh, tmp, dy, g, h_prev, hn, dgh, dgn, N, H, one):
+    """One GRU step backward; the gradient reaching h_t is dh + tmp + dy (``dh`` is
+    z dh_{t+1}, ``tmp`` the hidden-side GEMM's part, ``dy`` the output's)::
+
+        d(pre_n) = dh (1 - n^2) (1 - z)     -> dgn (input side) and, times r, dgh's n block
+        d(pre_r) = d(pre_n) hn r (1 - r)    d(pre_z) = dh (h_prev - n) z (1 - z)
+        dh <- dh z                          (the caller adds dgh W_hh)
+    """
+    g, d = g.reshape(N, 3 * H), dgh.reshape(N, 3 * H)
+    r, z, n = g[:, :H], g[:, H:2 * H], g[:, 2 * H:]
+    dh = dh.reshape(N, H)
+    dh += tmp.reshape(N, H)
+    dh += dy.reshape(N, H)
+    dn = np.multiply(dh, (1.0 - n * n) * (1.0 - z), out=dgn.reshape(N, H))
+    np.multiply(dn, r, out=d[:, 2 * H:])
+    np.multiply(dn, (1.0 - r) * r * hn.reshape(N, H), out=d[:, :H])
+    np.multiply(dh, (h_prev.reshape(N, H) - n) * z * (1.0 - z), out=d[:, H:2 * H])
+    dh *= z
+
+
+_NUMPY_STEPS = {
+    "lstm": backend.kernels.StepKernels(_lstm_forward_step, _lstm_backward_step, 1.0),
+    "gru": backend.kernels.StepKernels(_gru_forward_step, _gru_backward_step, 1.0),
+}
+
+
+def _step_kernels(cell, x, mask):
+    """The step functions of ``cell`` ("lstm" or "gru") for one call on ``x``: the
+    compiled ones from ``backend.kernels`` for an unmasked NumPy batch when they are on
+    (and compile), else the NumPy reference above. Chosen in forward, kept for backward."""
+    if mask is None and type(x) is np.ndarray:
+        get = backend.kernels.lstm_kernels if cell == "lstm" else backend.kernels.gru_kernels
+        k = get(x.dtype)
+        if k is not None:
+            return k
+    return _NUMPY_STEPS[cell]
+
+
+def _carry(new, old, m, nm):
+    """In place: new <- new m + old (1 - m): a padded step (m = 0) keeps the old state."""
+    new *= m
+    new += old * nm
 
 
 # ---------------------------------------------------------------------- RNN
@@ -250,14 +369,9 @@ class LSTMFunction(Function):
     kernel best for these thin matrices: a buffer Z of shape (I + 1 + H, (T+1) N)
     holds, per step, the column block [x_t; 1; h_{t-1}], so each step's four gates
     are ONE GEMM [W_ih b W_hh] @ Z_t (input projection and bias included), and
-    backward gets dW_ih, db and dW_hh from ONE GEMM dG @ Z^T over all steps.
-
-    Backward per step (dh, dc carried from t+1)::
-
-        dc += dh * o * (1 - tanh(c)^2)
-        d(pre_o) = dh * tanh(c) * o (1 - o)     d(pre_i) = dc * g * i (1 - i)
-        d(pre_f) = dc * c_{t-1} * f (1 - f)    d(pre_g) = dc * i * (1 - g^2)
-        dc <- dc * f,   dh <- W_hh^T d(pre)
+    backward gets dW_ih, db and dW_hh from ONE GEMM dG @ Z^T over all steps. A step's
+    elementwise work is :func:`_lstm_forward_step` / :func:`_lstm_backward_step` (or
+    their compiled twins); backward carries dh <- W_hh^T d(pre) between steps.
     """
 
     i_wih = 3
@@ -293,42 +407,18 @@ class LSTMFunction(Function):
         m, nm = _float_mask(mask, T, N, dt)
         if m is not None:
             m, nm = m.reshape(T, 1, N), nm.reshape(T, 1, N)
-        kern = jit.lstm_kernels(dt) if m is None and type(x) is np.ndarray else None
-        if kern is not None:        # one compiled call per step does all the elementwise work
-            step, one = kern.forward_step, kern.one
-            Gf, Cf, TCf = Gs.reshape(T, -1), C.reshape(T + 1, -1), TC.reshape(T, -1)
-            M = (T + 1) * N
-            Zhf = Z.reshape(-1)[(I + 1) * M:]      # flat view of the h rows of Z
+        k = _step_kernels("lstm", x, m)
+        Gf, Cf, TCf = Gs.reshape(T, -1), C.reshape(T + 1, -1), TC.reshape(T, -1)
+        M = (T + 1) * N
+        Zhf = Z.reshape(-1)[(I + 1) * M:]          # flat view of the h rows of Z
+        with np.errstate(over="ignore"):           # e^a = inf is a gate at 0: fine
             for t in steps:
                 p, q = prev(t), new(t)
                 np.matmul(W, Z[:, p * N:(p + 1) * N], out=Gs[t])
-                step(Gf[t], Cf[p], Cf[q], TCf[t], Zhf, N, M, q * N, one)
-        else:
-            ig = np.empty((H, N), dtype=dt)
-            with np.errstate(over="ignore"):
-                for t in steps:
-                    p, q = prev(t), new(t)
-                    g = Gs[t]
-                    np.matmul(W, Z[:, p * N:(p + 1) * N], out=g)
-                    _sigmoid_neg_(g)
-                    gg = g[2 * H:3 * H]
-                    gg *= 2.0
-                    gg -= 1.0
-                    c = C[q]
-                    np.multiply(g[H:2 * H], C[p], out=c)
-                    np.multiply(g[:H], gg, out=ig)
-                    c += ig
-                    tc = TC[t]
-                    np.tanh(c, out=tc)
-                    h = Zh[:, q * N:(q + 1) * N]
-                    np.multiply(g[3 * H:], tc, out=h)
-                    if m is not None:   # padded steps keep the previous state
-                        h *= m[t]
-                        np.multiply(Zh[:, p * N:(p + 1) * N], nm[t], out=ig)
-                        h += ig
-                        c *= m[t]
-                        np.multiply(C[p], nm[t], out=ig)
-                        c += ig
+                k.forward_step(Gf[t], Cf[p], Cf[q], TCf[t], Zhf, N, M, q * N, k.one)
+                if m is not None:
+                    _carry(Zh[:, q * N:(q + 1) * N], Zh[:, p * N:(p + 1) * N], m[t], nm[t])
+                    _carry(C[q], C[p], m[t], nm[t])
         # The outputs are returned as a (T, N, H) view of the feature-major states (no
         # copy); a following Linear multiplies it as a transposed matrix.
         ycols = slice(0, T * N) if reverse else slice(N, None)
@@ -341,6 +431,7 @@ class LSTMFunction(Function):
         if any(self.needs_input_grad):
             self.Z, self.Gs, self.C, self.TC, self.m, self.nm = Z, Gs, C, TC, m, nm
             self.w_ih, self.w_hh, self.reverse, self.xcols = w_ih, w_hh, reverse, xcols
+            self.kernels = k
             self.has_bias = b_ih is not None
         return Y, hn, cn
 
@@ -356,23 +447,27 @@ class LSTMFunction(Function):
         dc = np.array(dcn.T, dtype=dt, order="C")
         whT = np.ascontiguousarray(self.w_hh.T)
         prev, _, steps = _layout(T, self.reverse)
-        kern = jit.lstm_kernels(dt) if m is None and type(Gs) is np.ndarray else None
-        if kern is not None:        # one compiled call per step does all the elementwise work
-            backend.parallel_chunks(
-                T, lambda lo, hi: np.copyto(dyT[lo:hi], dy[lo:hi].transpose(0, 2, 1)), dyT.size)
-            step, one = kern.backward_step, kern.one
-            Gf, Cf, TCf, dyf = (a.reshape(len(a), -1) for a in (Gs, C, TC, dyT))
-            dhf, dcf, dGf, M = dh.reshape(-1), dc.reshape(-1), dG.reshape(-1), (T + 1) * N
-            dg = np.empty((4 * H, N), dtype=dt)   # this step's gate gradients, contiguous
-            dgf, col = dg.reshape(-1), -1
-            for t in reversed(steps):   # backward walks the steps in reverse order
-                p = prev(t)
-                step(dhf, dcf, dyf[t], Gf[t], Cf[p], TCf[t], dgf, dGf, N, M, col, one)
-                np.matmul(whT, dg, out=dh)
-                col = p * N
-            dG[:, col:col + N] = dg
-        else:
-            self._numpy_steps(dy, dyT, dG, dh, dc, whT)
+        k = self.kernels
+        backend.copy(dyT, dy.transpose(0, 2, 1))
+        if m is not None:
+            dyT *= m                            # a padded step's output is a constant 0
+        Gf, Cf, TCf, dyf = (a.reshape(len(a), -1) for a in (Gs, C, TC, dyT))
+        dhf, dcf, dGf, M = dh.reshape(-1), dc.reshape(-1), dG.reshape(-1), (T + 1) * N
+        dg = np.empty((4 * H, N), dtype=dt)     # this step's gate gradients, contiguous
+        dgf, col = dg.reshape(-1), -1
+        for t in reversed(steps):               # backward walks the steps in reverse order
+            p = prev(t)
+            if m is not None:                   # a padded step passes dh, dc on untouched
+                keep_h, keep_c = dh * nm[t], dc * nm[t]
+                dh *= m[t]
+                dc *= m[t]
+            k.backward_step(dhf, dcf, dyf[t], Gf[t], Cf[p], TCf[t], dgf, dGf, N, M, col, k.one)
+            np.matmul(whT, dg, out=dh)
+            if m is not None:
+                dh += keep_h
+                dc += keep_c
+            col = p * N
+        dG[:, col:col + N] = dg
         need = self.needs_input_grad
         cols = self.xcols
         dGc = dG[:, cols]
@@ -388,64 +483,6 @@ class LSTMFunction(Function):
                 dbh = dW[:, I].copy() if need[6] else None
         return (dx, dh.T.copy() if need[1] else None, dc.T.copy() if need[2] else None,
                 dwi, dwh, dbi, dbh)[:len(need)]
-
-    def _numpy_steps(self, dy, dyT, dG, dh, dc, whT):
-        """The step loop of backward in NumPy (with masks, or without Numba)."""
-        Gs, C, TC, m, nm = self.Gs, self.C, self.TC, self.m, self.nm
-        T, H4, N = Gs.shape
-        H = H4 // 4
-        dt = Gs.dtype
-        G4 = Gs.reshape(T, 4, H, N)
-        Cprev, _ = _split_states(C, self.reverse)
-        # Local derivatives of all steps at once (vectorised over T, chunks of steps on
-        # glassnet's threads): D[:, k] multiplies dc (k = i, f, g) or dh (k = o); A
-        # multiplies dh into dc; dyT is dy made feature-major (masked) for the step loop.
-        D = np.empty((T, 4, H, N), dtype=dt)
-        A = np.empty((T, H, N), dtype=dt)
-        i, f, g, o = (G4[:, k] for k in range(4))
-        pairs = ((i, g), (f, Cprev), (g, i), (o, TC))
-
-        def local(lo, hi):
-            for k, (a, b) in enumerate(pairs):
-                d, a = D[lo:hi, k], a[lo:hi]
-                if k == 2:
-                    np.multiply(a, a, out=d)
-                    np.subtract(1.0, d, out=d)     # 1 - g^2
-                else:
-                    np.subtract(1.0, a, out=d)
-                    d *= a                         # s (1 - s)
-                d *= b[lo:hi]
-            At = A[lo:hi]
-            np.multiply(TC[lo:hi], TC[lo:hi], out=At)
-            np.subtract(1.0, At, out=At)
-            At *= o[lo:hi]
-            np.copyto(dyT[lo:hi], dy[lo:hi].transpose(0, 2, 1))
-            if m is not None:
-                dyT[lo:hi] *= m[lo:hi]
-        backend.parallel_chunks(T, local, D.size)
-        tmp = np.empty_like(dh)
-        if m is not None:
-            keep_h, keep_c = np.empty_like(dh), np.empty_like(dh)
-        prev, _, steps = _layout(T, self.reverse)
-        for t in reversed(steps):   # backward walks the steps in reverse order
-            dh += dyT[t]
-            if m is not None:
-                np.multiply(dh, nm[t], out=keep_h)
-                dh *= m[t]
-                np.multiply(dc, nm[t], out=keep_c)
-                dc *= m[t]
-            np.multiply(dh, A[t], out=tmp)
-            dc += tmp
-            p = prev(t)
-            dgt = dG[:, p * N:(p + 1) * N]
-            d4 = dgt.reshape(4, H, N)
-            np.multiply(dc, D[t, :3], out=d4[:3])
-            np.multiply(dh, D[t, 3], out=d4[3])
-            dc *= f[t]
-            np.matmul(whT, dgt, out=dh)
-            if m is not None:
-                dh += keep_h
-                dc += keep_c
 
 
 # ---------------------------------------------------------------------- GRU
@@ -480,40 +517,16 @@ class GRUFunction(Function):
         S[prev(steps[0])] = 0 if h0 is None else h0
         m, nm = _float_mask(mask, T, N, dt)
         gh = np.empty((N, 3 * H), dtype=dt)
-        tmp = np.empty((N, H), dtype=dt)
-        kern = jit.gru_kernels(dt) if m is None and type(x) is np.ndarray else None
-        if kern is not None:        # one compiled call per step does all the elementwise work
-            step, one = kern.forward_step, kern.one
-            Gf, Sf, HNf = G.reshape(T, -1), S.reshape(T + 1, -1), HN.reshape(T, -1)
-            ghf = gh.reshape(-1)
-            bhf = np.zeros(3 * H, dtype=dt) if bh is None else np.ascontiguousarray(bh)
+        k = _step_kernels("gru", x, m)
+        Gf, Sf, HNf = G.reshape(T, -1), S.reshape(T + 1, -1), HN.reshape(T, -1)
+        ghf = gh.reshape(-1)
+        bhf = np.zeros(3 * H, dtype=dt) if bh is None else np.ascontiguousarray(bh)
+        with np.errstate(over="ignore"):        # e^a = inf is a gate at 0: fine
             for t in steps:
                 np.matmul(S[prev(t)], whT, out=gh)
-                step(Gf[t], ghf, bhf, Sf[prev(t)], HNf[t], Sf[new(t)], N, H, one)
-        else:
-            with np.errstate(over="ignore"):
-                for t in steps:
-                    g = G[t]
-                    hp = S[prev(t)]
-                    np.matmul(hp, whT, out=gh)
-                    if bh is not None:
-                        gh += bh
-                    rz = g[:, :2 * H]
-                    rz += gh[:, :2 * H]
-                    _sigmoid_neg_(rz)
-                    HN[t] = gh[:, 2 * H:]
-                    n = g[:, 2 * H:]
-                    np.multiply(rz[:, :H], HN[t], out=tmp)
-                    n += tmp
-                    np.tanh(n, out=n)
-                    h = S[new(t)]
-                    np.subtract(hp, n, out=h)
-                    h *= rz[:, H:]
-                    h += n
-                    if m is not None:
-                        h *= m[t]
-                        np.multiply(hp, nm[t], out=tmp)
-                        h += tmp
+                k.forward_step(Gf[t], ghf, bhf, Sf[prev(t)], HNf[t], Sf[new(t)], N, H, k.one)
+                if m is not None:
+                    _carry(S[new(t)], S[prev(t)], m[t], nm[t])
         P, Y = _split_states(S, reverse)
         if m is not None:
             # the output of a padded step is zero; recompute the unmasked new state
@@ -521,7 +534,7 @@ class GRUFunction(Function):
             Y = (n + z * (P - n)) * m
         if any(self.needs_input_grad):
             self.x, self.G, self.S, self.HN, self.m, self.nm = x, G, S, HN, m, nm
-            self.w_ih, self.w_hh, self.reverse = w_ih, w_hh, reverse
+            self.w_ih, self.w_hh, self.reverse, self.kernels = w_ih, w_hh, reverse, k
             self.has_bias = b_ih is not None
         return Y, S[new(steps[-1])]
 
@@ -533,66 +546,29 @@ class GRUFunction(Function):
         dGh = np.empty((T, N, 3 * H), dtype=G.dtype)   # gradients of the hidden-side sums
         dGn = np.empty((T, N, H), dtype=G.dtype)       # input-side n gradient
         dh = np.array(dhn, dtype=G.dtype, copy=True)
-        kern = jit.gru_kernels(G.dtype) if m is None and type(G) is np.ndarray else None
-        if kern is not None:        # one compiled call per step does all the elementwise work
-            step, one = kern.backward_step, kern.one
-            dyc = np.ascontiguousarray(dy, dtype=G.dtype)
-            prev, _, steps = _layout(T, self.reverse)
-            Gf, Sf, HNf = G.reshape(T, -1), S.reshape(T + 1, -1), HN.reshape(T, -1)
-            dyf, dGhf, dGnf = dyc.reshape(T, -1), dGh.reshape(T, -1), dGn.reshape(T, -1)
-            dhf, tmp = dh.reshape(-1), np.zeros((N, H), dtype=G.dtype)
-            tmpf = tmp.reshape(-1)
-            for t in reversed(steps):   # backward walks the steps in reverse order
-                step(dhf, tmpf, dyf[t], Gf[t], Sf[prev(t)], HNf[t], dGhf[t], dGnf[t], N, H, one)
-                np.matmul(dGh[t], self.w_hh, out=tmp)
-            dh += tmp
-        else:
-            self._numpy_steps(dy, dh, dGh, dGn, P)
+        k, nm = self.kernels, self.nm
+        dyc = np.ascontiguousarray(dy, dtype=G.dtype) if m is None else dy * m
+        prev, _, steps = _layout(T, self.reverse)
+        Gf, Sf, HNf = G.reshape(T, -1), S.reshape(T + 1, -1), HN.reshape(T, -1)
+        dyf, dGhf, dGnf = dyc.reshape(T, -1), dGh.reshape(T, -1), dGn.reshape(T, -1)
+        tmp = np.zeros((N, H), dtype=G.dtype)   # dGh_{t+1} W_hh: the GEMM's part of dh_t
+        dhf, tmpf = dh.reshape(-1), tmp.reshape(-1)
+        for t in reversed(steps):               # backward walks the steps in reverse order
+            if m is not None:                   # a padded step passes dh on untouched
+                keep = (dh + tmp) * nm[t]
+                dh *= m[t]
+                tmp *= m[t]
+            k.backward_step(dhf, tmpf, dyf[t], Gf[t], Sf[prev(t)], HNf[t], dGhf[t], dGnf[t],
+                            N, H, k.one)
+            np.matmul(dGh[t], self.w_hh, out=tmp)
+            if m is not None:
+                dh += keep
+        dh += tmp
         dGi = dGh.copy()
         dGi[:, :, 2 * H:] = dGn
         dx, dwi, dwh, dbi, dbh = _weight_grads(self, dGi, P, self.x, dG_hh=dGh)
         return (dx, (dh if self.needs_input_grad[1] else None), dwi, dwh, dbi,
                 dbh)[:len(self.needs_input_grad)]
-
-    def _numpy_steps(self, dy, dh, dGh, dGn, P):
-        """The step loop of backward in NumPy (with masks, or without Numba)."""
-        G, HN, m, nm, w_hh = self.G, self.HN, self.m, self.nm, self.w_hh
-        T, N, H3 = G.shape
-        H = H3 // 3
-        r, z, n = G[:, :, :H], G[:, :, H:2 * H], G[:, :, 2 * H:]
-        # local derivatives of all steps at once
-        Dz = P - n
-        Dz *= z
-        Dz *= 1.0 - z                      # dh -> d(pre_z)
-        Dn = np.multiply(n, n)
-        np.subtract(1.0, Dn, out=Dn)
-        Dn *= 1.0 - z                      # dh -> d(pre_n input part)
-        Dr = np.subtract(1.0, r)
-        Dr *= r
-        Dr *= HN                           # d(pre_n) -> d(pre_r)
-        Z = np.ascontiguousarray(z)
-        R = np.ascontiguousarray(r)
-        if m is not None:
-            dy = dy * m
-        tmp = np.empty_like(dh)
-        keep = np.empty_like(dh) if m is not None else None
-        _, _, steps = _layout(T, self.reverse)
-        for t in reversed(steps):   # backward walks the steps in reverse order
-            dh += dy[t]
-            if m is not None:
-                np.multiply(dh, nm[t], out=keep)
-                dh *= m[t]
-            d = dGh[t]
-            dn = dGn[t]
-            np.multiply(dh, Dn[t], out=dn)
-            np.multiply(dn, R[t], out=d[:, 2 * H:])
-            np.multiply(dn, Dr[t], out=d[:, :H])
-            np.multiply(dh, Dz[t], out=d[:, H:2 * H])
-            np.matmul(d, w_hh, out=tmp)
-            dh *= Z[t]
-            dh += tmp
-            if m is not None:
-                dh += keep
 
 
 # --------------------------------------------------------------- public API
@@ -626,7 +602,7 @@ def lstm(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, mask=None, r
 
     Returns ``(output (T, N, H), h_n (N, H), c_n (N, H))``.
 
-    >>> y, h, c = lstm(gn.randn(5, 2, 3), None, None, w_ih, w_hh, b_ih, b_hh)
+    >>> y, h, c = lstm(gn.randn(5, 2, 3), None, None, w_ih, w_hh, b_ih, b_hh)  # doctest: +SKIP
     """
     T, N = x.shape[0], x.shape[1]
     return LSTMFunction.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh,

@@ -17,20 +17,18 @@ from .module import Module, Parameter
 
 __all__ = ["Conv1d", "Conv2d", "set_strict_shapes", "get_strict_shapes"]
 
-_strict = [False]
-
 
 def set_strict_shapes(flag: bool = True) -> None:
     """Make every conv and pooling layer check that its kernel fits the input exactly.
 
     >>> nn.set_strict_shapes(True)   # 3x3 on 7x7 with stride 3 now raises: (7 - 3)/3 + 1 = 2.33
     """
-    _strict[0] = bool(flag)
+    backend.config.set("strict_shapes", bool(flag))
 
 
 def get_strict_shapes() -> bool:
     """Whether the global strict-shapes switch is on."""
-    return _strict[0]
+    return backend.config.get("strict_shapes")
 
 
 def _positive_pair(v, name, layer, allow_zero=False):
@@ -90,7 +88,7 @@ class Conv2d(Module):
 
     def _out_hw(self, H, W):
         label = self._label()
-        strict = self.strict or _strict[0]
+        strict = self.strict or get_strict_shapes()
         kh, kw = self.kernel_size
         pt, pb, pl, pr = self._pads
         Ho = C.conv_output_size(H, kh, self.stride[0], pt, pb, self.dilation[0], label, "height",
@@ -182,7 +180,7 @@ class Conv1d(Module):
                              f"got {shape}")
         Lo = C.conv_output_size(shape[2], self.kernel_size, self.stride, self._pads[0],
                                 self._pads[1], self.dilation, label, "length",
-                                self.strict or _strict[0])
+                                self.strict or get_strict_shapes())
         return (shape[0], self.out_channels, Lo)
 
     def forward(self, x):

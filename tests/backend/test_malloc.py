@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(
 # A "training step" that allocates, touches and frees 48 MB of 8 MB temporaries; the minor
 # page faults of the last 10 steps are printed.
 CHILD = r"""
-import json, resource, sys
+import json, os, resource, sys
 import glassnet, numpy as np
 from glassnet import backend
 def step():
@@ -28,13 +28,15 @@ f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(10):
     step()
 print(json.dumps({"faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0,
-                  "tuned": backend._malloc_tuned}))
+                  "tuned": backend.memory.malloc_tuned(),
+                  "openblas": os.environ.get("OPENBLAS_THREAD_TIMEOUT", "unset")}))
 """
 
 
 def _child(**env):
     e = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    e.pop("GLASSNET_MALLOC_TUNING", None)
+    for var in ("GLASSNET_MALLOC_TUNING", "GLASSNET_TUNE_PROCESS", "OPENBLAS_THREAD_TIMEOUT"):
+        e.pop(var, None)
     e.update(env)
     out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
                          check=True, env=e)
@@ -54,3 +56,12 @@ def test_the_users_own_malloc_settings_win():
     # with the user's thresholds glassnet sets neither (and still reports the tuning as on)
     out = _child(MALLOC_TRIM_THRESHOLD_="0", MALLOC_MMAP_THRESHOLD_="65536")
     assert out["faults"] > 20000, out
+
+
+def test_the_master_switch_turns_all_process_tuning_off():
+    on = _child()
+    off = _child(GLASSNET_TUNE_PROCESS="0")
+    assert on["tuned"] is True and on["openblas"] == "4"
+    assert off["tuned"] is False and off["openblas"] == "unset"
+    assert off["faults"] > 20000, off
+    assert on["faults"] < 1000, on

@@ -1,4 +1,4 @@
-"""Fused elementwise kernels compiled with Numba (optional: ``pip install "glassnet[jit]"``).
+"""Compiled step kernels (Numba, optional: ``pip install "glassnet[jit]"``).
 
 NumPy runs one pass over memory per ufunc and costs a few microseconds per call, so an
 LSTM step written in NumPy is ~10 calls and ~11 passes around its one GEMM, and NumPy's
@@ -8,8 +8,8 @@ whose loops the compiler vectorises (AVX2: 8 floats at a time):
 
 * :func:`lstm_kernels` and :func:`gru_kernels` return the forward and backward step
   kernels for a dtype, or ``None`` when Numba is missing or the kernels are turned off;
-  callers then run their NumPy code, which stays the reference the kernels are tested
-  against.
+  the recurrent Functions then run their NumPy step functions (same arguments), the
+  reference these kernels are tested against.
 * float32 uses an ``exp`` written out as arithmetic (Cody-Waite range reduction and a
   degree-7 Taylor polynomial, relative error below 2e-7, a few float32 ulp; see
   :func:`exp`) so that it vectorises; float64 uses libm's ``exp`` and ``tanh``, like
@@ -17,10 +17,11 @@ whose loops the compiler vectorises (AVX2: 8 floats at a time):
 * NaN propagates (a diverging run still shows NaN); +-inf saturate the gates to 0 or 1
   as the NumPy code does.
 
-Turn the kernels off with ``GLASSNET_JIT=0`` or :func:`set_enabled` (``False``). The first
-call of each kernel compiles it (a few seconds); Numba caches the machine code on
-disk, so later processes load it in a fraction of a second. The code is in
-``glassnet/_jit_kernels.py``.
+Turn the kernels off with ``GLASSNET_JIT=0`` (the knob ``jit`` in
+:mod:`glassnet.backend.config`) or :func:`set_enabled` (``False``). The first call of
+each kernel compiles it (a few seconds); Numba caches the machine code on disk, so later
+processes load it in a fraction of a second. The code is in ``_numba_kernels.py`` beside
+this file.
 
 The kernels are written for the layouts of :class:`glassnet.functional.recurrent.LSTMFunction`
 (feature-major; gate pre-activations arrive with the sigmoid rows negated and the g rows
@@ -29,19 +30,19 @@ z negated).
 """
 from __future__ import annotations
 
-import os
 import threading
 import warnings
 from typing import NamedTuple
 
 import numpy as np
 
+from .. import config
+
 __all__ = ["available", "enabled", "set_enabled", "StepKernels", "lstm_kernels", "gru_kernels",
            "exp"]
 
 _lock = threading.Lock()
 _numba = None            # the module, False when it cannot be imported, None before trying
-_enabled = os.environ.get("GLASSNET_JIT", "1").strip().lower() not in ("0", "false", "off", "no")
 _kernels = {}
 
 
@@ -65,15 +66,14 @@ def available() -> bool:
 
 def enabled() -> bool:
     """True when the fused kernels are used: Numba is there and they are not turned off."""
-    return _enabled and available()
+    return config.get("jit") and available()
 
 
 def set_enabled(flag: bool) -> bool:
     """Use the fused kernels (True, the default when Numba is installed) or NumPy only
-    (False). Returns the previous setting. ``GLASSNET_JIT=0`` sets False at import."""
-    global _enabled
-    prev = _enabled
-    _enabled = bool(flag)
+    (False). Returns the previous setting. ``GLASSNET_JIT=0`` makes False the default."""
+    prev = config.get("jit")
+    config.set("jit", bool(flag))
     return prev
 
 
@@ -128,13 +128,13 @@ def _checked(build):
     error, a wrong result) warn once, turn the kernels off and return False, so that the
     layers run their NumPy code instead of failing."""
     def checked(dtype):
-        global _enabled
         try:
             return build(dtype)
         except Exception as e:  # noqa: BLE001 - any failure means: use NumPy
-            warnings.warn(f"glassnet.jit: the Numba kernels are off ({type(e).__name__}: "
-                          f"{e}); the layers run in NumPy", RuntimeWarning, stacklevel=4)
-            _enabled = False
+            warnings.warn(f"glassnet.backend.kernels: the Numba kernels are off "
+                          f"({type(e).__name__}: {e}); the layers run in NumPy",
+                          RuntimeWarning, stacklevel=4)
+            config.set("jit", False)
             return False
     return checked
 
@@ -143,7 +143,7 @@ _PRE = np.array([0.5, -1.0, 2.0, 0.0, -0.5, 1.0, 0.25, -2.0])   # smoke-test pre
 
 
 def _build_lstm(dtype):
-    from . import _jit_kernels as K  # noqa: PLC0415  (needs numba)
+    from . import _numba_kernels as K  # noqa: PLC0415  (needs numba)
     k = StepKernels(K.lstm_forward_step, K.lstm_backward_step, dtype.type(1))
     H, N, M = 1, 2, 4                  # one tiny step each way, checked against NumPy
     g = _PRE.astype(dtype)
@@ -163,7 +163,7 @@ def _build_lstm(dtype):
 
 
 def _build_gru(dtype):
-    from . import _jit_kernels as K  # noqa: PLC0415  (needs numba)
+    from . import _numba_kernels as K  # noqa: PLC0415  (needs numba)
     k = StepKernels(K.gru_forward_step, K.gru_backward_step, dtype.type(1))
     N, H = 1, 2                        # one tiny step each way, checked against NumPy
     g, gh = _PRE[:6].astype(dtype), _PRE[2:].astype(dtype)
@@ -209,8 +209,8 @@ def exp(x):
     """e^x computed by the compiled kernels' exp (float32: the vectorised polynomial;
     float64: libm). For tests and for seeing how close it is to ``np.exp``."""
     if not available():
-        raise ImportError("glassnet.jit.exp needs Numba: pip install \"glassnet[jit]\"")
-    from . import _jit_kernels as K  # noqa: PLC0415
+        raise ImportError('glassnet.backend.kernels.exp needs Numba: pip install "glassnet[jit]"')
+    from . import _numba_kernels as K  # noqa: PLC0415
     x = np.ascontiguousarray(x)
     out = np.empty_like(x)
     K.exp(x.reshape(-1), out.reshape(-1))

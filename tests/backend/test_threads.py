@@ -70,10 +70,10 @@ def test_set_num_threads_validates(bad):
 
 def test_env_variable_sets_default(monkeypatch):
     monkeypatch.setenv("GLASSNET_NUM_THREADS", "3")
-    assert backend._default_threads() == 3
+    assert backend.config.read("num_threads")[0] == 3
     monkeypatch.setenv("GLASSNET_NUM_THREADS", "")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    assert backend._default_threads() == 1
+    assert backend.config.read("num_threads")[0] == 1
 
 
 def _cnn_step(seed):
@@ -90,7 +90,7 @@ def _cnn_step(seed):
 
 
 def test_cnn_identical_for_one_and_several_threads(threads, monkeypatch):
-    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)   # split even small arrays
+    monkeypatch.setattr(backend.threads, "PARALLEL_MIN_ELEMENTS", 1)   # split even small arrays
     threads(1)
     one = _cnn_step(0)
     threads(3)
@@ -101,7 +101,7 @@ def test_cnn_identical_for_one_and_several_threads(threads, monkeypatch):
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_pool_works_in_forked_child(threads, monkeypatch):
-    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend.threads, "PARALLEL_MIN_ELEMENTS", 1)
     threads(2)
     backend.parallel_chunks(4, lambda lo, hi: None)   # the parent's pool exists
     r, w = os.pipe()
@@ -127,7 +127,8 @@ def test_pool_works_in_forked_child(threads, monkeypatch):
 def test_openblas_thread_timeout_default(pre, env, expected):
     import subprocess
     import sys
-    e = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    e = {k: v for k, v in os.environ.items()
+         if k not in ("OPENBLAS_THREAD_TIMEOUT", "GLASSNET_TUNE_PROCESS")}
     if env is not None:
         e["OPENBLAS_THREAD_TIMEOUT"] = env
     code = pre + "import os, glassnet; print(os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset'))"
@@ -139,7 +140,7 @@ def test_openblas_thread_timeout_default(pre, env, expected):
 @pytest.mark.parametrize("lengths", [None, [9, 4, 7, 1, 9, 3]])
 def test_lstm_identical_for_one_and_several_threads(threads, monkeypatch, lengths):
     """The LSTM backward's per-step derivatives are computed in chunks of time steps."""
-    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend.threads, "PARALLEL_MIN_ELEMENTS", 1)
 
     def run():
         gn.manual_seed(3)

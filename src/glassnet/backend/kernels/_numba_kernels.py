@@ -1,4 +1,4 @@
-"""The Numba kernels behind :mod:`glassnet.jit` (imported only when Numba is installed).
+"""The Numba kernels behind :mod:`glassnet.backend.kernels` (imported only with Numba).
 
 Module-level functions, so that Numba caches their machine code on disk. The kernels
 are generic over float32 / float64: the caller passes ``one`` (1 in the array's dtype),
@@ -80,7 +80,7 @@ def _tanh_impl(x):
 
 @njit(**_OPTS)
 def lstm_forward_step(g, cp, c, tc, Zh, N, M, col, one):
-    """See :func:`glassnet.jit.lstm_kernels`."""
+    """See :func:`glassnet.backend.kernels.lstm_kernels`."""
     HN = cp.shape[0]
     H = HN // N
     two = one + one
@@ -104,7 +104,7 @@ def lstm_forward_step(g, cp, c, tc, Zh, N, M, col, one):
 
 @njit(**_OPTS)
 def lstm_backward_step(dh, dc, dy, g, cp, tc, dg, dG, N, M, col, one):
-    """See :func:`glassnet.jit.lstm_kernels`."""
+    """See :func:`glassnet.backend.kernels.lstm_kernels`."""
     HN = dh.shape[0]
     if col >= 0:     # first store the previous step's gate gradients in dG
         for r in range(4 * HN // N):
@@ -138,7 +138,7 @@ def exp(x, out):
 
 @njit(**_OPTS)
 def gru_forward_step(g, gh, bh, hp, hn, h, N, H, one):
-    """See :func:`glassnet.jit.gru_kernels`."""
+    """See :func:`glassnet.backend.kernels.gru_kernels`."""
     H3 = 3 * H
     for n in range(N):
         row, ghr = g[n * H3:n * H3 + H3], gh[n * H3:n * H3 + H3]
@@ -158,7 +158,7 @@ def gru_forward_step(g, gh, bh, hp, hn, h, N, H, one):
 
 @njit(**_OPTS)
 def gru_backward_step(dh, tmp, dy, g, hp, hn, dgh, dgn, N, H, one):
-    """See :func:`glassnet.jit.gru_kernels`."""
+    """See :func:`glassnet.backend.kernels.gru_kernels`."""
     H3 = 3 * H
     for j in range(N * H):
         dh[j] = (dh[j] + tmp[j]) + dy[j]

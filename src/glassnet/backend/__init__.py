@@ -1,0 +1,44 @@
+"""Everything about speed and the process, behind one seam.
+
+=============  ================================================================
+``config``     every knob (environment variable or global switch), declared once;
+               ``knobs()`` lists them with their values now
+``process``    what ``import glassnet`` does to the process: :func:`tune_process`
+``arrays``     the array module, the default dtype, the seeded random generator
+``threads``    the chunk pool: ``parallel_chunks``, ``elementwise``, ``copy``
+``memory``     heap tuning and the scratch-buffer pool (``take_scratch`` / ``give_scratch``)
+``kernels``    the optional compiled (Numba) LSTM / GRU step kernels
+=============  ================================================================
+
+The rest of glassnet uses the names below (``from .. import backend; backend.rng()``) and
+never reads the environment or the pool itself (tests/backend/test_seams.py checks).
+
+Importing this package makes the one call that tunes the process, :func:`tune_process`,
+before NumPy is first imported (OpenBLAS reads its thread variable when NumPy loads it);
+``GLASSNET_TUNE_PROCESS=0`` turns it off.
+
+>>> from glassnet import backend
+>>> print(backend.config.describe())     # doctest: +SKIP
+"""
+from . import config
+from .process import tune_process
+
+tune_process()   # first, before anything below imports NumPy
+
+from . import kernels  # noqa: E402
+from .arrays import (as_float_array, const_vector, get_array_module,  # noqa: E402
+                     get_default_dtype, manual_seed, rng, set_default_dtype, to_numpy, xp)
+from .config import knobs  # noqa: E402
+from .memory import give as give_scratch  # noqa: E402
+from .memory import take as take_scratch  # noqa: E402
+from .memory import tune_malloc  # noqa: E402
+from .threads import (PARALLEL_MIN_ELEMENTS, copy, elementwise,  # noqa: E402
+                      get_num_threads, parallel_chunks, set_num_threads)
+
+__all__ = [
+    "config", "kernels", "tune_process", "knobs",
+    "xp", "get_array_module", "get_default_dtype", "set_default_dtype", "manual_seed", "rng",
+    "as_float_array", "to_numpy", "const_vector",
+    "get_num_threads", "set_num_threads", "parallel_chunks", "elementwise", "copy",
+    "PARALLEL_MIN_ELEMENTS", "tune_malloc", "take_scratch", "give_scratch",
+]
