@@ -286,11 +286,13 @@ def test_deepcopy_does_not_share_the_plan():
     _fast(model, x)
     twin = copy.deepcopy(model)
     seen = []
-    twin[0].register_forward_hook(lambda m, i, o: seen.append(m))
+    h = twin[3].register_forward_hook(lambda m, i, o: seen.append(m))
     np.testing.assert_array_equal(_fast(twin, x), _fast(model, x))
-    assert seen == [twin[0]]
-    twin[2].forward = lambda t: t * 0.0
+    assert seen == [twin[3]]
+    h.remove()
+    twin[3].forward = lambda t: t * 0.0   # the twin's own child, not the original's
     np.testing.assert_array_equal(_fast(twin, x)[0], twin[4].bias.numpy())
+    assert not np.array_equal(_fast(model, x)[0], model[4].bias.numpy())
 
 
 # --------------------------------------------------------------------------- hooks
