@@ -377,11 +377,17 @@ def test_inputs_of_other_types_and_dtypes_take_the_ordinary_path():
     out = _fast(model, x64)   # cast to float32 by Module.__call__, as the graph path does
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out, _loop(model, x64).numpy())
-    t64 = gn.Tensor(x64)      # a float64 Tensor is not cast (NumPy promotion in every layer)
+    rng = np.random.default_rng(1)
+    for shape in [(1, 6), (6,), (7, 6)]:   # a float64 Tensor is not cast (NumPy promotes)
+        t64 = gn.Tensor(rng.standard_normal(shape))
+        with gn.no_grad():
+            o = model(t64)
+        assert o.dtype == np.float64 == _loop(model, t64).dtype
+        np.testing.assert_array_equal(o.numpy(), _loop(model, t64).numpy())
+    model64 = _net().double().eval()
+    t32 = gn.tensor(rng.standard_normal((1, 6)))   # and float32 into float64 layers
     with gn.no_grad():
-        o = model(t64)
-    assert o.dtype == np.float64 == _loop(model, t64).dtype
-    np.testing.assert_array_equal(o.numpy(), _loop(model, t64).numpy())
+        np.testing.assert_array_equal(model64(t32).numpy(), _loop(model64, t32).numpy())
     t = gn.tensor(x64.astype(np.float32))
     t0 = t.numpy().copy()
     with gn.no_grad():

@@ -46,13 +46,18 @@ class Lowering(NamedTuple):
     new: bool
 
 
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
 def _linear(m, a):
+    if a.shape[-1] != m.in_features:
+        return None   # the Module call raises the error that names the layer
     W = m.weight.data
-    # another dtype (NumPy casts inside the product, its own way) or a wrong width (the
-    # Module raises the error that names the layer): called as a Module
-    if a.dtype is not W.dtype or a.shape[-1] != m.in_features:
-        return None
-    y = W @ a if a.ndim == 1 else a @ W.T   # W @ a: BLAS GEMV on W's rows, the faster one
+    dt = a.dtype
+    if a.ndim == 1 and dt is W.dtype and (dt is _F32 or dt is _F64):
+        y = np.dot(W, a)   # one sample: the same BLAS GEMV as matmul, without its set-up
+    else:
+        y = a @ W.T        # the Function's own product
     b = m.bias
     if b is not None:
         y += b.data
@@ -63,13 +68,15 @@ def _dropout(m, a):
     return None if m.active else a   # active (training or Monte-Carlo): called as a Module
 
 
-def _function_forward(fn_cls, *attrs):
-    """The step that runs Function ``fn_cls``'s forward on the array, with the layer's
-    attributes ``attrs`` as its extra arguments (the Function is the one formula)."""
+def _function_forward(fn_cls, attr=None):
+    """The step that runs Function ``fn_cls``'s forward on the array (the Function is the one
+    formula), with the layer's attribute ``attr`` as its second argument if given."""
+    needs = (False,) if attr is None else (False, False)
+
     def step(m, a):
         fn = fn_cls.__new__(fn_cls)
-        fn.needs_input_grad = (False,) * (1 + len(attrs))
-        return fn.forward(a, *(getattr(m, k) for k in attrs))
+        fn.needs_input_grad = needs
+        return fn.forward(a) if attr is None else fn.forward(a, getattr(m, attr))
     return step
 
 
@@ -78,7 +85,7 @@ def _identity(m, a):
 
 
 # max(a, 0) with a 0-d zero of a's dtype: half the call cost of a Python 0, the same values
-_ZERO = {np.dtype(t): np.zeros((), t) for t in (np.float32, np.float64)}
+_ZERO = {_F32: np.zeros((), _F32), _F64: np.zeros((), _F64)}
 
 
 def _relu(m, a):
@@ -110,16 +117,19 @@ LOWERINGS = {
 }
 
 
-def _wrap(a):
-    return Tensor._from_op(a, None, 0, False)
+def _tensor(t, a):
+    """``t`` if it holds ``a``, else a new Tensor on ``a`` (a Module call gets the very Tensor
+    that the plain loop would give it)."""
+    return t if t is not None and t.data is a else Tensor._from_op(a, None, 0, False)
 
 
 PLAN = "_inference_plan"   # the instance attribute of a Sequential that holds its plan
 
 
 def _plan(seq):
-    """The steps of ``seq``'s children: (vector, ((child, step, child.__dict__), ...)), kept
-    on ``seq`` until it drops it (Sequential does when a child is set, added or deleted).
+    """The steps of ``seq``'s children: (vector, ((child, step, hooks, child.__dict__), ...)),
+    kept on ``seq`` until it drops it (Sequential does when a child is set, added or deleted;
+    ``hooks`` is the child's forward-hook dict, which Module only ever changes in place).
     ``step`` is None for a child without a lowering; a lowering's in-place step is taken
     where the array before it is always one that an earlier step made. ``vector``: every
     step is row-wise (and one computes), so one sample may run as a vector."""
@@ -127,11 +137,11 @@ def _plan(seq):
     for m in seq._modules.values():
         low = LOWERINGS.get(type(m))   # the exact class: a subclass may change forward
         if low is None:
-            steps.append((m, None, m.__dict__))
+            steps.append((m, None, None, m.__dict__))
             fresh = rowwise = False
             continue
         step = low.step_inplace if fresh and low.step_inplace is not None else low.step
-        steps.append((m, step, m.__dict__))
+        steps.append((m, step, m._forward_hooks, m.__dict__))
         fresh = fresh or low.new
         rowwise = rowwise and low.rowwise
         computes = computes or low.new
@@ -155,26 +165,26 @@ def run(seq, a, t=None):
     if squeezed:
         a = a[0]   # one sample as a vector: GEMV on W's rows, and lighter ufunc calls
     steps = iter(plan[1])
-    for m, step, d in steps:
+    for m, step, hooks, d in steps:
         if step is None:   # no lowering: a Module call, and the plan goes on with its output
-            t = m(t if t is not None and t.data is a else _wrap(a))
+            t = m(_tensor(t, a))
             if type(t) is Tensor:
                 a = t.data
                 continue
-            for m, _, _ in steps:
+            for m, *_ in steps:
                 t = m(t)
             return t
-        if not d["_forward_hooks"] and "forward" not in d:
+        if not hooks and "forward" not in d:
             y = step(m, a)
             if y is not None:
                 a = y
                 continue
         if squeezed:
             a = a[None]
-        x = m(t if t is not None and t.data is a else _wrap(a))
-        for m, _, _ in steps:
+        x = m(_tensor(t, a))
+        for m, *_ in steps:
             x = m(x)
         return x
     if squeezed:
         a = a[None]
-    return t if t is not None and t.data is a else _wrap(a)
+    return t if t is not None and t.data is a else Tensor._from_op(a, None, 0, False)
