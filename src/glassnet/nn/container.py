@@ -17,6 +17,9 @@ __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 class Sequential(Module):
     """Modules applied in order; children are named "0", "1", ... (or by an OrderedDict).
 
+    Under ``no_grad`` the loop runs through :mod:`glassnet.nn.inference` (raw-array steps for
+    the layers it lists, the same results).
+
     >>> model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
     """
 
