@@ -68,3 +68,20 @@ def test_numpy_inputs_take_the_module_dtype():
     assert nn.Linear(3, 2)(x).dtype == np.float32              # default dtype otherwise
     emb = nn.Embedding(5, 2).double()
     assert emb(np.array([1, 2])).dtype == np.float64            # integer ids stay integers
+
+
+def test_forward_hook_fires_replaces_output_and_is_removed():
+    layer = nn.Linear(3, 2)
+    x = np.ones((1, 3), dtype=np.float32)
+    seen = []
+    h1 = layer.register_forward_hook(lambda m, inp, out: seen.append((m, inp[0].shape)))
+    h2 = layer.register_forward_hook(lambda m, inp, out: out * 0.0)
+    np.testing.assert_array_equal(layer(x).numpy(), [[0.0, 0.0]])
+    with gn.no_grad():
+        np.testing.assert_array_equal(layer(x).numpy(), [[0.0, 0.0]])
+    assert seen == [(layer, (1, 3))] * 2
+    h1.remove()
+    h2.remove()
+    with gn.no_grad():
+        assert np.abs(layer(x).numpy()).sum() > 0
+    assert len(seen) == 2

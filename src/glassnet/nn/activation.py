@@ -63,15 +63,6 @@ class ReLU(Module):
     def forward(self, x):
         return A.relu(x)
 
-    _infer_fresh = True
-    _infer_rowwise = True
-
-    def _infer(self, a):
-        return np.maximum(a, 0)
-
-    def _infer_(self, a):
-        return np.maximum(a, 0, out=a)
-
 
 class Sigmoid(Module):
     """a = 1 / (1 + e^-z)."""
@@ -79,27 +70,12 @@ class Sigmoid(Module):
     def forward(self, x):
         return A.sigmoid(x)
 
-    _infer_fresh = True
-    _infer_rowwise = True
-
-    def _infer(self, a):
-        return A.Sigmoid.forward(A.Sigmoid.__new__(A.Sigmoid), a)
-
 
 class Tanh(Module):
     """a = tanh(z)."""
 
     def forward(self, x):
         return A.tanh(x)
-
-    _infer_fresh = True
-    _infer_rowwise = True
-
-    def _infer(self, a):
-        return np.tanh(a)
-
-    def _infer_(self, a):
-        return np.tanh(a, out=a)
 
 
 class LeakyReLU(Module):

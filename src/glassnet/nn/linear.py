@@ -49,20 +49,6 @@ class Linear(Module):
                              f"with last dimension {self.in_features}, got shape {tuple(x.shape)}")
         return _LinearFn.apply(x, self.weight, self.bias)   # F.linear, one call less
 
-    _infer_fresh = True     # _infer returns a new array (Sequential may then work in place)
-    _infer_rowwise = True   # _infer maps rows independently and takes one row as a 1-D vector
-
-    def _infer(self, a):
-        if a.shape[-1] != self.in_features:
-            return self.forward(a)   # the shape error, named
-        W = self.weight.data
-        # a single sample as a 1-D vector: a matrix-vector product on W's rows (BLAS gemv)
-        y = W @ a if a.ndim == 1 else a @ W.T
-        b = self.bias
-        if b is not None:
-            y += b.data
-        return y
-
     def output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.out_features,)
 
@@ -76,13 +62,6 @@ class Identity(Module):
 
     def forward(self, x):
         return x
-
-    _infer_rowwise = True
-
-    def _infer(self, a):
-        return a
-
-    _infer_ = _infer
 
 
 class Flatten(Module):

@@ -9,10 +9,6 @@ import numpy as np
 from .. import backend
 from ..autograd.tensor import Tensor, as_tensor
 
-# Bumped whenever a module tree changes shape (a child module set or deleted) or a forward
-# hook is added or removed; containers cache their inference plans against it.
-_structure_version = [0]
-
 __all__ = ["Parameter", "Module"]
 
 
@@ -80,8 +76,6 @@ class Module:
         if name in self._buffers and not isinstance(value, (Parameter, Module)):
             self._buffers[name] = value  # a registered buffer keeps its registration
             return
-        if name in self._modules or isinstance(value, Module):
-            _structure_version[0] += 1
         for d in (self._parameters, self._modules, self._buffers):
             d.pop(name, None)
         if isinstance(value, Parameter):
@@ -98,7 +92,6 @@ class Module:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __delattr__(self, name):
-        _structure_version[0] += 1
         for d in (self._parameters, self._modules, self._buffers):
             if name in d:
                 del d[name]
@@ -131,12 +124,10 @@ class Module:
         key = id(hook)
         self._forward_hooks[key] = hook
         hooks = self._forward_hooks
-        _structure_version[0] += 1
 
         class _Handle:
             def remove(self_inner):
                 hooks.pop(key, None)
-                _structure_version[0] += 1
         return _Handle()
 
     # ---------------------------------------------------------------- calling
