@@ -5,15 +5,13 @@ import hashlib
 import os
 from pathlib import Path
 
+from ..errors import DataChecksumError
+
 __all__ = ["find_data_dir", "sha256_file", "DataChecksumError"]
 
 # src/glassnet/data/paths.py -> the repository root is three folders up from this package
 _REPO = Path(__file__).resolve().parents[3]
 _SYSTEM_DIRS = {"fashion-mnist": [Path("/usr/share/datasets/fashion-mnist")]}
-
-
-class DataChecksumError(ValueError):
-    """A data file's SHA-256 differs from the published one (corrupt or a different file)."""
 
 
 def sha256_file(path) -> str:

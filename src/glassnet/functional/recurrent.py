@@ -30,7 +30,7 @@ import numpy as np
 from .. import backend
 from .. import jit
 from ..autograd.function import Function
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_array
 
 __all__ = ["rnn", "lstm", "gru", "rnn_cell", "lstm_cell", "gru_cell", "lengths_to_mask",
            "RNNFunction", "LSTMFunction", "GRUFunction"]
@@ -61,8 +61,7 @@ def lengths_to_mask(lengths, T, N=None):
     array([[1, 1, 0],
            [1, 1, 1]])
     """
-    lengths = lengths.data if isinstance(lengths, Tensor) else lengths
-    lengths = np.asarray(lengths)
+    lengths = as_array(lengths)
     if lengths.ndim != 1 or lengths.dtype.kind not in "iu":
         raise ValueError(f"lengths must be a 1-D integer array (one length per sequence), got "
                          f"shape {lengths.shape} and dtype {lengths.dtype}")
@@ -603,7 +602,7 @@ def _mask_from(lengths, mask, T, N):
         m = lengths_to_mask(lengths, T, N)
         return None if m.all() else m
     if mask is not None:
-        mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
+        mask = as_array(mask, bool)
         if mask.shape != (T, N):
             raise ValueError(f"mask must be (T, N) = ({T}, {N}), got {mask.shape}")
     return mask

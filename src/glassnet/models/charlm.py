@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import backend, nn, optim
 from ..autograd.function import no_grad
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import as_array
 from ..functional import losses as L
 from ..functional import math as M
 from ..functional.embedding import one_hot
@@ -183,7 +183,7 @@ class CharLM(Module):
 
     def forward_time_major(self, ids, state=None):
         """Logits (T, N, V) and the final state for time-major ids (T, N)."""
-        ids = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+        ids = as_array(ids)
         if ids.ndim != 2:
             raise ValueError(f"CharLM: expected ids of shape (T, N), got {ids.shape}")
         y, state = self.rnn(self._inputs(ids), state)
@@ -193,7 +193,7 @@ class CharLM(Module):
 
     def forward(self, ids, state=None):
         """Logits (N, T, V) and the final state for batch-first ids (N, T) (or (T,) unbatched)."""
-        ids = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+        ids = as_array(ids)
         if ids.dtype.kind not in "iu":
             raise TypeError(f"CharLM: expected integer character ids, got dtype {ids.dtype}")
         if ids.ndim == 1:

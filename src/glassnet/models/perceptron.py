@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor
+from ..autograd import Tensor, as_array
 from ..nn.module import Module, Parameter
 
 __all__ = ["Perceptron"]
@@ -65,7 +65,7 @@ class Perceptron(Module):
         return np.where(on, 1.0, -1.0).astype(s.dtype)
 
     def forward(self, x):
-        data = x.data if isinstance(x, Tensor) else np.asarray(x)
+        data = as_array(x)
         return Tensor(self._fire(self.net_input(data)))
 
     def predict(self, X) -> np.ndarray:
@@ -74,7 +74,7 @@ class Perceptron(Module):
         return y[:, 0] if self.out_features == 1 else y
 
     def _check(self, X, who):
-        X = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=self.weight.data.dtype)
+        X = as_array(X, self.weight.data.dtype)
         if X.ndim != 2 or X.shape[1] != self.in_features:
             raise ValueError(f"Perceptron.{who}: expected X of shape (N, {self.in_features}), "
                              f"got {X.shape}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import nn
-from ..autograd.tensor import Tensor, as_tensor
+from ..autograd.tensor import Tensor, as_array, as_tensor
 from ..functional import math as M
 from ..nn.module import Module
 
@@ -63,7 +63,7 @@ class SequenceClassifier(Module):
     def features(self, x, lengths=None):
         """The final hidden state (N, D*H) of the last layer."""
         if self.embedding is not None:
-            ids = x.data if isinstance(x, Tensor) else np.asarray(x)
+            ids = as_array(x)
             x = self.embedding(ids)
         elif not isinstance(x, Tensor):
             x = as_tensor(x)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import no_grad
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_array
 from ..functional import math as F
 from ..functional.dropout import dropout as _dropout, dropout2d as _dropout2d
 from .linear import Linear
@@ -139,7 +139,7 @@ def mc_predict(model: Module, x, samples: int = 50, ci: float = 0.95, *, predict
         raise ValueError("mc_predict: the model has no Dropout or DropConnectLinear layer, "
                          "so every sample would be the same (MC dropout needs dropout layers)")
     if predict is None:
-        xa = x.data if isinstance(x, Tensor) else np.asarray(x)
+        xa = as_array(x)
         if xa.dtype.kind == "f" and xa.dtype != model.dtype:
             xa = xa.astype(model.dtype)
         xt = Tensor(xa)

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from .. import backend, nn, optim
-from ..autograd import Tensor, no_grad
+from ..autograd import Tensor, as_array, no_grad
 from ..data import DataLoader, Dataset, TensorDataset
 from ..io.checkpoint import read_checkpoint
 from ..nn.dropout import mc_predict
@@ -33,7 +33,7 @@ def _dataset(data, who, arg):
     if isinstance(data, np.ndarray):
         return TensorDataset(data)
     if isinstance(data, (tuple, list)) and 1 <= len(data) <= 2:
-        arrays = [np.asarray(a.data if isinstance(a, Tensor) else a) for a in data]
+        arrays = [as_array(a) for a in data]
         if len(arrays) == 2 and len(arrays[0]) != len(arrays[1]):
             raise ValueError(f"{who}: {arg} has {len(arrays[0])} inputs but {len(arrays[1])} "
                              "targets")
@@ -496,7 +496,7 @@ class Trainer:
         return self._predictions(X, batch_size, mc_samples, ci, self._proba)
 
     def _predictions(self, X, batch_size, mc_samples, ci, transform):
-        X = np.asarray(X.data if isinstance(X, Tensor) else X)
+        X = as_array(X)
         f = transform or (lambda a: a)
         if mc_samples is None:
             return f(self._predict(X, batch_size))
