@@ -21,12 +21,12 @@ from ..functional import losses as L
 from ..functional import math as M
 from ..functional.embedding import one_hot
 from ..nn.module import Module
+from ..nn.recurrent import LAYERS
 from ..training import Callback, SequenceStreams, Trainer, TruncatedBPTT
 from ..training.tbptt import text_streams
+from ..validation import check_int, check_real, is_int, lookup
 
 __all__ = ["CharLM", "text_streams"]
-
-_CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
 def _eval_streams(ids, seq_len, batch_size):
@@ -131,11 +131,9 @@ class CharLM(Module):
     def __init__(self, vocab, embedding_dim=64, hidden_size=256, num_layers=1, cell="lstm",
                  dropout=0.0):
         super().__init__()
-        if isinstance(vocab, (int, np.integer)) and not isinstance(vocab, bool):
-            if vocab < 1:
-                raise ValueError(f"CharLM: vocab size must be positive, got {vocab}")
+        if is_int(vocab):
+            V = check_int(vocab, "vocab (a size)", "CharLM")
             self.vocab = None
-            V = int(vocab)
         else:
             chars = list(vocab)
             if not chars or not all(isinstance(c, str) and len(c) == 1 for c in chars):
@@ -147,14 +145,13 @@ class CharLM(Module):
             self._index = {c: i for i, c in enumerate(chars)}
             V = len(chars)
         cell = str(cell).lower()
-        if cell not in _CELLS:
-            raise ValueError(f"CharLM: cell must be one of {sorted(_CELLS)}, got {cell!r}")
+        rnn = lookup(cell, LAYERS, "cell", "CharLM")
         self.vocab_size, self.cell = V, cell
         self.embedding_dim = int(embedding_dim) if embedding_dim else None
         self.hidden_size, self.num_layers = int(hidden_size), int(num_layers)
         self.embedding = nn.Embedding(V, self.embedding_dim) if self.embedding_dim else None
-        self.rnn = _CELLS[cell](self.embedding_dim or V, self.hidden_size, self.num_layers,
-                                dropout=dropout)
+        self.rnn = rnn(self.embedding_dim or V, self.hidden_size, self.num_layers,
+                       dropout=dropout)
         self.decoder = nn.Linear(self.hidden_size, V)
 
     # ------------------------------------------------------------- text <-> ids
@@ -312,9 +309,7 @@ class CharLM(Module):
             ids = self.encode(text)
         else:
             ids = np.asarray(text)
-        if not 0.0 <= validation_fraction < 1.0:
-            raise ValueError(f"fit_text: validation_fraction must be in [0, 1), got "
-                             f"{validation_fraction}")
+        check_real(validation_fraction, "validation_fraction", "fit_text", 0, 1, high_open=True)
         n_val = int(len(ids) * validation_fraction)
         train_ids, val_ids = (ids[:len(ids) - n_val], ids[len(ids) - n_val:]) if n_val \
             else (ids, None)

@@ -383,3 +383,7 @@ class GRUCell(RNNCellBase):
         x, h, unb = self._prep(x, hx)
         out = R.gru_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return M.squeeze(out, 0) if unb else out
+
+
+# the recurrent layers by name, for models that take ``cell="lstm"``
+LAYERS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
