@@ -58,14 +58,15 @@ def _fail(who, name, what, value):
 
 
 def check_int(value, name: str, who: str, min: int | None = 1, max: int | None = None,
-              allow_none: bool = False):
+              allow_none: bool | str = False):
     """``int(value)`` for an integer in [min, max] (``None`` leaves that side open).
 
     Refuses bools and non-integers, floats with an integral value included: a size of
     ``3.0`` or ``True`` is almost always a mistake elsewhere. The message says
     ``"must be a positive integer"`` for ``min=1``, ``"must be an integer >= {min}"``
     otherwise and ``"must be an integer in [min, max]"`` with both bounds; with
-    ``allow_none`` a ``None`` passes through and the message adds ``"or None"``.
+    ``allow_none`` a ``None`` passes through and the message adds ``"or None"`` (followed
+    by ``allow_none`` in parentheses when it is a string saying what None means).
 
     >>> check_int(2, "samples", "mc_predict", min=2)
     2
@@ -82,12 +83,17 @@ def check_int(value, name: str, who: str, min: int | None = 1, max: int | None =
         what = f"an integer >= {min}"
     else:
         what = "an integer"
-    if allow_none:
-        what += " or None"
+    what += _or_none(allow_none)
     if (not is_int(value) or (min is not None and value < min)
             or (max is not None and value > max)):
         _fail(who, name, what, value)
     return int(value)
+
+
+def _or_none(allow_none) -> str:
+    if not allow_none:
+        return ""
+    return " or None" + (f" ({allow_none})" if isinstance(allow_none, str) else "")
 
 
 def _interval(low, high, low_open, high_open) -> str:
@@ -112,7 +118,7 @@ def _inside(value, low, high, low_open, high_open) -> bool:
 
 
 def check_real(value, name: str, who: str, low=None, high=None, low_open: bool = False,
-               high_open: bool = False, allow_none: bool = False):
+               high_open: bool = False, allow_none: bool | str = False):
     """``float(value)`` for a real number inside the interval from ``low`` to ``high``
     (closed ends unless ``low_open`` / ``high_open``; ``None`` is no bound).
 
@@ -127,8 +133,8 @@ def check_real(value, name: str, who: str, low=None, high=None, low_open: bool =
     if value is None and allow_none:
         return None
     if not _inside(value, low, high, low_open, high_open):
-        _fail(who, name, _interval(low, high, low_open, high_open)
-              + (" or None" if allow_none else ""), value)
+        _fail(who, name, _interval(low, high, low_open, high_open) + _or_none(allow_none),
+              value)
     return float(value)
 
 

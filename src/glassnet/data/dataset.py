@@ -1,9 +1,7 @@
 """Datasets: a sequence of samples that can be indexed with arrays of indices."""
 from __future__ import annotations
 
-import numpy as np
-
-from ..autograd.tensor import Tensor, as_array
+from ..autograd.tensor import as_array
 from ..validation import check_samples
 
 __all__ = ["Dataset", "TensorDataset"]

@@ -31,6 +31,7 @@ from .. import backend
 from .. import jit
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_array
+from ..validation import check_choice
 
 __all__ = ["rnn", "lstm", "gru", "rnn_cell", "lstm_cell", "gru_cell", "lengths_to_mask",
            "RNNFunction", "LSTMFunction", "GRUFunction"]
@@ -164,8 +165,7 @@ class RNNFunction(Function):
     def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, mask=None, reverse=False,
                 nonlinearity="tanh"):
         T, N, _, H = _check(x, h0, w_ih, w_hh, 1, "rnn")
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"rnn: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        check_choice(nonlinearity, "nonlinearity", "rnn", ("tanh", "relu"))
         dt = x.dtype
         A = _input_projection(x, w_ih, b_ih, b_hh).reshape(T, N, H)
         S = np.empty((T + 1, N, H), dtype=dt)

@@ -226,10 +226,9 @@ class CharLM(Module):
         >>> lm.sample("h", 4, greedy=True)
         'hello'
         """
-        if length < 0:
-            raise ValueError(f"CharLM.sample: length must be >= 0, got {length}")
-        if not greedy and not temperature > 0:
-            raise ValueError(f"CharLM.sample: temperature must be > 0, got {temperature}")
+        check_int(length, "length", "CharLM.sample", min=0)
+        if not greedy:
+            check_real(temperature, "temperature", "CharLM.sample", 0, low_open=True)
         rng = np.random.default_rng(seed) if seed is not None else backend.rng()
         was_training = self.training
         self.eval()

@@ -55,8 +55,7 @@ class MLP(Module):
             raise ValueError(f"MLP: a binary head has one output unit, got sizes[-1]={sizes[-1]}")
         self.sizes, self.output, self.activation = sizes, output, activation
         init = init or ("xavier" if activation in ("sigmoid", "tanh", "softsign") else "kaiming")
-        if init not in ("kaiming", "xavier", "default"):
-            raise ValueError(f"MLP: init must be 'kaiming', 'xavier' or 'default', got {init!r}")
+        check_choice(init, "init", "MLP", ("kaiming", "xavier", "default"))
         layers = []
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
             lin = nn.Linear(a, b)

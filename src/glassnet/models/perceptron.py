@@ -6,6 +6,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor, as_array
 from ..nn.module import Module, Parameter
+from ..validation import check_choice
 
 __all__ = ["Perceptron"]
 
@@ -37,10 +38,8 @@ class Perceptron(Module):
     def __init__(self, in_features: int, out_features: int = 1, activation: str = "step",
                  threshold: float = 0.0, init: str = "zeros"):
         super().__init__()
-        if activation not in ("step", "sign"):
-            raise ValueError(f"Perceptron: activation must be 'step' or 'sign', got {activation!r}")
-        if init not in ("zeros", "random"):
-            raise ValueError(f"Perceptron: init must be 'zeros' or 'random', got {init!r}")
+        check_choice(activation, "activation", "Perceptron", ("step", "sign"))
+        check_choice(init, "init", "Perceptron", ("zeros", "random"))
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.activation, self.threshold = activation, float(threshold)
         dt = backend.get_default_dtype()
@@ -99,8 +98,7 @@ class Perceptron(Module):
         if not np.isin(T, allowed).all():
             raise ValueError(f"Perceptron.fit: targets of a {self.activation} unit must be in "
                              f"{allowed}, got values {np.unique(T)[:5]}")
-        if mode not in ("online", "batch"):
-            raise ValueError(f"Perceptron.fit: mode must be 'online' or 'batch', got {mode!r}")
+        check_choice(mode, "mode", "Perceptron.fit", ("online", "batch"))
         W, b = self.weight.data, self.bias.data
         rng = np.random.default_rng(seed)
         scale = 1.0 if self.activation == "step" else 0.5  # sign: (t - y) is +-2

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .. import backend
-from ..validation import lookup
+from ..validation import check_choice, lookup
 
 __all__ = ["calculate_fan_in_and_fan_out", "calculate_gain", "uniform_", "normal_", "zeros_",
            "ones_", "constant_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
@@ -91,24 +91,22 @@ def xavier_normal_(t, gain: float = 1.0):
     return normal_(t, 0.0, gain * math.sqrt(2.0 / (fi + fo)))
 
 
-def _fan(shape, mode):
+def _fan(shape, mode, who):
     fi, fo = calculate_fan_in_and_fan_out(shape)
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    return fi if mode == "fan_in" else fo
+    return fi if check_choice(mode, "mode", who, ("fan_in", "fan_out")) == "fan_in" else fo
 
 
 def kaiming_uniform_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
     """He et al. (2015): U(-b, b), b = gain * sqrt(3 / fan)."""
     gain = calculate_gain(nonlinearity, a)
-    bound = gain * math.sqrt(3.0 / _fan(t.shape, mode))
+    bound = gain * math.sqrt(3.0 / _fan(t.shape, mode, "kaiming_uniform_"))
     return uniform_(t, -bound, bound)
 
 
 def kaiming_normal_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
     """He et al. (2015): N(0, std^2), std = gain / sqrt(fan)."""
     gain = calculate_gain(nonlinearity, a)
-    return normal_(t, 0.0, gain / math.sqrt(_fan(t.shape, mode)))
+    return normal_(t, 0.0, gain / math.sqrt(_fan(t.shape, mode, "kaiming_normal_")))
 
 
 def orthogonal_(t, gain: float = 1.0):
