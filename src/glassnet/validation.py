@@ -41,11 +41,17 @@ __all__ = ["is_int", "check_int", "check_real", "check_probability", "check_choi
 def is_int(value) -> bool:
     """True for Python and NumPy integers, False for bools (``True`` is not a size) and
     for every float, even an integral one such as 3.0."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+    t = type(value)
+    if t is int:             # the common case first: these checks run on per-call paths
+        return True
+    return t is not bool and isinstance(value, numbers.Integral) and t is not np.bool_
 
 
 def _is_real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    t = type(value)
+    if t is float or t is int:
+        return True
+    return t is not bool and isinstance(value, numbers.Real) and t is not np.bool_
 
 
 def _num(x) -> str:
@@ -73,20 +79,19 @@ def check_int(value, name: str, who: str, min: int | None = 1, max: int | None =
     """
     if value is None and allow_none:
         return None
-    if max is not None and min is not None:
-        what = f"an integer in [{min}, {max}]"
-    elif max is not None:
-        what = f"an integer <= {max}"
-    elif min == 1:
-        what = "a positive integer"
-    elif min is not None:
-        what = f"an integer >= {min}"
-    else:
-        what = "an integer"
-    what += _or_none(allow_none)
     if (not is_int(value) or (min is not None and value < min)
             or (max is not None and value > max)):
-        _fail(who, name, what, value)
+        if max is not None and min is not None:
+            what = f"an integer in [{min}, {max}]"
+        elif max is not None:
+            what = f"an integer <= {max}"
+        elif min == 1:
+            what = "a positive integer"
+        elif min is not None:
+            what = f"an integer >= {min}"
+        else:
+            what = "an integer"
+        _fail(who, name, what + _or_none(allow_none), value)
     return int(value)
 
 
