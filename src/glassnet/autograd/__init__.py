@@ -5,5 +5,5 @@ from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .tensor import Tensor, arange, as_array, as_tensor, ones, rand, randn, tensor, zeros
 
 __all__ = ["Tensor", "Function", "tensor", "as_tensor", "as_array", "zeros", "ones", "randn",
-           "rand", "arange", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "backward_hooks",
-           "unbroadcast", "gradcheck", "numerical_grad", "GradcheckError"]
+           "rand", "arange", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
+           "backward_hooks", "unbroadcast", "gradcheck", "numerical_grad", "GradcheckError"]

@@ -10,7 +10,8 @@ import numpy as np
 
 from .. import backend
 from ..validation import check_int
-from .paths import DataChecksumError, find_data_dir, sha256_file
+from ..errors import DataChecksumError
+from .paths import find_data_dir, sha256_file
 
 __all__ = ["load_digits", "load_text", "make_xor", "make_moons", "make_blobs", "DIGITS_SHA256",
            "TINYSHAKESPEARE_SHA256"]

@@ -5,9 +5,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from ..errors import DataChecksumError
-
-__all__ = ["find_data_dir", "sha256_file", "DataChecksumError"]
+__all__ = ["find_data_dir", "sha256_file"]
 
 # src/glassnet/data/paths.py -> the repository root is three folders up from this package
 _REPO = Path(__file__).resolve().parents[3]

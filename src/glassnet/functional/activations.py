@@ -450,8 +450,8 @@ def selu(x):
 def softplus(x, beta=1.0, threshold=20.0, centered=False):
     """(1/beta) ln(1 + e^{beta x}) (x itself where beta x > threshold); minus ln(2)/beta
     when ``centered`` (then softplus(0) = 0)."""
-    return Softplus.apply(x, beta=check_real(beta, "beta", "softplus", 0, low_open=True), threshold=float(threshold),
-                          centered=bool(centered))
+    beta = check_real(beta, "beta", "softplus", 0, low_open=True)
+    return Softplus.apply(x, beta=beta, threshold=float(threshold), centered=bool(centered))
 
 
 def softsign(x):

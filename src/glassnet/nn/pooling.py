@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..functional import conv as C
 from ..functional import pooling as P
 from ..validation import check_pair
-from .conv import _strict
+from .conv import get_strict_shapes
 from .module import Module
 
 __all__ = ["MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool2d",
@@ -35,7 +35,7 @@ class _Pool2d(Module):
         s = tuple(input_shape)
         if len(s) != 4:
             raise ValueError(f"{self._label()}: expected input shape (N, C, H, W), got {s}")
-        st = self.strict or _strict[0]
+        st = self.strict or get_strict_shapes()
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         Ho = C.conv_output_size(s[2], kh, sh, ph, ph, 1, self._label(), "height", st)
         Wo = C.conv_output_size(s[3], kw, sw, pw, pw, 1, self._label(), "width", st)
@@ -124,7 +124,7 @@ class _Pool1d(Module):
         if len(s) != 3:
             raise ValueError(f"{label}: expected input shape (N, C, L), got {s}")
         Lo = C.conv_output_size(s[2], self.kernel_size, self.stride, self.padding, self.padding,
-                                1, label, "length", self.strict or _strict[0])
+                                1, label, "length", self.strict or get_strict_shapes())
         return (s[0], s[1], Lo)
 
     def forward(self, x):
