@@ -49,7 +49,8 @@ class ArgumentTypeError(GlassnetError, TypeError):
 class ModelFileError(GlassnetError, ValueError):
     """A model file that is missing its parts, corrupt (its checksum does not match), or
     names an architecture glassnet will not or cannot build; raised by ``glassnet.load``,
-    ``glassnet.io.read_file`` and friends, with the file in the message."""
+    ``glassnet.io.load_weights``, ``load_state_dict`` and the checkpoint readers, with the
+    file in the message (also by ``save`` for an argument it cannot store)."""
 
 
 class CheckpointError(ModelFileError):

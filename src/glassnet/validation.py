@@ -188,13 +188,12 @@ def check_ints(value, name: str, who: str, n: int, min: int | None = None) -> tu
     >>> check_ints(3, "kernel_size", "Conv2d", 2, min=1), check_ints((1, 2), "stride", "x", 2)
     ((3, 3), (1, 2))
     """
+    out = None
     if is_int(value):
         out = (int(value),) * n
-    elif (isinstance(value, (tuple, list)) and len(value) == n
-          and all(is_int(v) for v in value)):
-        out = tuple(int(v) for v in value)
-    else:
-        out = None
+    elif isinstance(value, (tuple, list)) and len(value) == n:
+        ints = [int(v) for v in value if is_int(v)]
+        out = tuple(ints) if len(ints) == n else None
     if out is None or (min is not None and any(v < min for v in out)):
         what = ("an int" if n == 1 else
                 "an int or a pair of ints" if n == 2 else f"an int or a tuple of {n} ints")
