@@ -21,6 +21,9 @@ from . import training  # noqa: F401
 from . import models  # noqa: F401
 from . import inspect  # noqa: F401
 from . import selection  # noqa: F401
+from . import errors  # noqa: F401
+from . import validation  # noqa: F401
+from .errors import GlassnetError  # noqa: F401
 
 from ._version import __version__  # noqa: F401
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .autograd.tensor import Tensor
+from .autograd.tensor import as_array
+from .validation import check_choice, check_int, check_samples
 
 __all__ = ["accuracy", "confusion_matrix", "precision_recall_f1", "precision", "recall",
            "f1_score", "classification_report", "roc_curve", "roc_auc", "top_k_accuracy"]
@@ -17,12 +18,7 @@ _AVERAGES = (None, "binary", "micro", "macro", "weighted")
 
 
 def _np(a, name, who):
-    if isinstance(a, Tensor):
-        a = a.data
-    a = np.asarray(a)
-    if a.ndim == 0:
-        raise ValueError(f"{who}: {name} must be an array of samples, got a scalar")
-    return a
+    return check_samples(as_array(a), name, who)
 
 
 def _pair(y_true, y_pred, who):
@@ -138,8 +134,7 @@ def precision_recall_f1(y_true, y_pred, average=None, labels=None, num_classes=N
     >>> p, r, f, s = precision_recall_f1([0, 1, 1, 2], [0, 1, 2, 2], average="macro")
     """
     who = "precision_recall_f1"
-    if average not in _AVERAGES:
-        raise ValueError(f"{who}: average must be one of {_AVERAGES}, got {average!r}")
+    check_choice(average, "average", who, _AVERAGES)
     zd = _zd(zero_division, who)
     y_true, y_pred = _pair(y_true, y_pred, who)
     if average == "binary":
@@ -368,7 +363,6 @@ def top_k_accuracy(y_true, scores, k=5) -> float:
     s = _np(scores, "scores", who)
     if s.ndim != 2 or len(s) != len(y):
         raise ValueError(f"{who}: scores must have shape ({len(y)}, C), got {s.shape}")
-    if not 1 <= k:
-        raise ValueError(f"{who}: k must be >= 1, got {k}")
+    k = check_int(k, "k", who)
     top = np.argsort(s, axis=1, kind="mergesort")[:, ::-1][:, :k]
     return float(np.mean((top == y[:, None]).any(axis=1)))

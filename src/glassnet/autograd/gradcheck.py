@@ -3,14 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import GradcheckError
 from .function import no_grad
-from .tensor import Tensor
+from .tensor import Tensor, as_array
 
 __all__ = ["gradcheck", "numerical_grad", "GradcheckError"]
-
-
-class GradcheckError(AssertionError):
-    """Raised by :func:`gradcheck` when an analytic gradient disagrees with the numerical one."""
 
 
 def numerical_grad(f, arrays, index, eps=1e-6):
@@ -50,8 +47,7 @@ def gradcheck(fn, inputs, eps=1e-6, rtol=1e-6, atol=1e-8, seed=0, raise_exceptio
     arrays = []
     check = []
     for x in inputs:
-        a = x.data if isinstance(x, Tensor) else x
-        a = np.asarray(a)
+        a = as_array(x)
         if a.dtype.kind == "f":
             arrays.append(a.astype(np.float64).copy())
             check.append(True)

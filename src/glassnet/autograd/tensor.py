@@ -7,7 +7,8 @@ from .. import backend
 from . import function as _function
 from .function import run_backward
 
-__all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "rand", "arange", "as_tensor"]
+__all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "rand", "arange", "as_tensor",
+           "as_array"]
 
 
 class Tensor:
@@ -163,7 +164,7 @@ class Tensor:
                                    f"this tensor has shape {self.shape}")
             g = np.ones_like(self.data)
         else:
-            g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            g = as_array(gradient)
             if g.shape != self.shape:
                 raise ValueError(f"backward: gradient has shape {g.shape}, expected {self.shape}")
             g = g.astype(self.dtype, copy=True)
@@ -230,6 +231,19 @@ def as_tensor(data, dtype=None) -> Tensor:
     elif arr.dtype.kind == "f" and arr.dtype != backend.get_default_dtype():
         arr = arr.astype(backend.get_default_dtype())
     return Tensor(arr)
+
+
+def as_array(x, dtype=None) -> np.ndarray:
+    """The array behind ``x``: a Tensor's ``.data`` (the same array, no copy, no graph), or
+    ``np.asarray(x, dtype)`` for anything else (arrays pass through, lists are converted).
+
+    The one way a function that reads values but records nothing takes "a Tensor or an
+    array" (labels, masks, lengths, metric inputs).
+
+    >>> as_array(gn.tensor([1.0, 2.0])), as_array([0, 1])
+    (array([1., 2.], dtype=float32), array([0, 1]))
+    """
+    return np.asarray(x.data if isinstance(x, Tensor) else x, dtype=dtype)
 
 
 def _dt(dtype):

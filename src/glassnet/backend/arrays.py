@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import config
+from ..validation import check_int
 
 __all__ = ["xp", "get_array_module", "get_default_dtype", "set_default_dtype", "manual_seed",
            "rng", "as_float_array", "to_numpy", "const_vector"]
@@ -48,9 +49,7 @@ def set_default_dtype(dtype) -> None:
 def manual_seed(seed: int) -> np.random.Generator:
     """Seed glassnet's generator (initialisation, dropout, shuffling); returns it."""
     global _rng
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"manual_seed: seed must be a non-negative integer, got {seed!r}")
-    _rng = np.random.default_rng(int(seed))
+    _rng = np.random.default_rng(check_int(seed, "seed", "manual_seed", min=0))
     return _rng
 
 

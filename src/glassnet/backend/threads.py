@@ -24,6 +24,7 @@ import threading
 import numpy as np
 
 from . import config
+from ..validation import check_int
 
 __all__ = ["get_num_threads", "set_num_threads", "parallel_chunks", "elementwise", "copy",
            "PARALLEL_MIN_ELEMENTS"]
@@ -91,10 +92,9 @@ def set_num_threads(n: int) -> None:
     """Set the threads of glassnet's elementwise kernels (1 turns the pool off), like
     ``torch.set_num_threads`` for the non-GEMM part of a step."""
     global _pool
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"set_num_threads: n must be a positive integer, got {n!r}")
+    n = check_int(n, "n", "set_num_threads")
     with _pool_lock:
-        config.set("num_threads", int(n))
+        config.set("num_threads", n)
         if _pool is not None:
             _pool.stop()
             _pool = None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import inspect as ins
+from ..validation import lookup
 from . import runs
 
 __all__ = ["run"]
@@ -13,10 +14,8 @@ def run(args) -> int:
     """Train the 10-layer net with sigmoid, tanh, ReLU and ReLU + batch norm; write
     ``vanishing.png`` (gradient norm per layer), ``vanishing.json`` and ``vanishing.txt``
     into the run folder ``args.out`` and print the first-layer gradient norms."""
-    what = runs.option(args, "what", "vanishing")
-    if what not in DEMOS:
-        raise ValueError(f"glassnet inspect: unknown demonstration {what!r}; choose "
-                         f"{', '.join(DEMOS)}")
+    lookup(runs.option(args, "what", "vanishing"), {d: d for d in DEMOS}, "demonstration",
+           "glassnet inspect")
     out = args.out = runs.run_dir(runs.option(args, "out"))
     res = ins.vanishing_gradient_demo(seed=runs.option(args, "seed", 0),
                                       verbose=runs.option(args, "verbose", 1))

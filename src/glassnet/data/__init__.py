@@ -11,7 +11,8 @@ from .dataset import Dataset, TensorDataset
 from .datasets import load_digits, load_text, make_blobs, make_moons, make_xor
 from .idx import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist, read_idx
 from .loader import DataLoader
-from .paths import DataChecksumError, find_data_dir, sha256_file
+from ..errors import DataChecksumError
+from .paths import find_data_dir, sha256_file
 from .preprocessing import (MinMaxScaler, StandardScaler, binary_decode, binary_encode,
                             one_hot)
 from .split import KFold, StratifiedKFold, train_val_test_split

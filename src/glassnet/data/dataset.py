@@ -1,9 +1,8 @@
 """Datasets: a sequence of samples that can be indexed with arrays of indices."""
 from __future__ import annotations
 
-import numpy as np
-
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import as_array
+from ..validation import check_samples
 
 __all__ = ["Dataset", "TensorDataset"]
 
@@ -25,16 +24,6 @@ class Dataset:
         raise NotImplementedError
 
 
-def _as_array(a, i):
-    if isinstance(a, Tensor):
-        a = a.data
-    a = np.asarray(a)
-    if a.ndim == 0:
-        raise ValueError(f"TensorDataset: array {i} is a scalar; each array needs a first "
-                         f"(sample) dimension")
-    return a
-
-
 class TensorDataset(Dataset):
     """Arrays that share their first (sample) dimension, indexed together.
 
@@ -53,7 +42,8 @@ class TensorDataset(Dataset):
     def __init__(self, *arrays):
         if not arrays:
             raise ValueError("TensorDataset: needs at least one array")
-        self.arrays = tuple(_as_array(a, i) for i, a in enumerate(arrays))
+        self.arrays = tuple(check_samples(as_array(a), f"array {i}", "TensorDataset")
+                            for i, a in enumerate(arrays))
         n = len(self.arrays[0])
         for i, a in enumerate(self.arrays):
             if len(a) != n:

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import backend
-from .paths import DataChecksumError, find_data_dir, sha256_file
+from ..validation import check_int
+from ..errors import DataChecksumError
+from .paths import find_data_dir, sha256_file
 
 __all__ = ["load_digits", "load_text", "make_xor", "make_moons", "make_blobs", "DIGITS_SHA256",
            "TINYSHAKESPEARE_SHA256"]
@@ -105,8 +107,7 @@ def make_xor(n_samples=None, noise=0.0, seed=None):
         idx = np.arange(4)
         rng = None
     else:
-        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-            raise ValueError(f"make_xor: n_samples must be a positive integer, got {n_samples!r}")
+        n_samples = check_int(n_samples, "n_samples", "make_xor")
         rng = _rng(seed)
         idx = rng.permutation(np.arange(n_samples) % 4)
     X, y = corners[idx].copy(), labels[idx]
@@ -126,8 +127,7 @@ def make_moons(n_samples=100, noise=0.0, seed=None):
     -------
     >>> X, y = make_moons(200, noise=0.1, seed=0)
     """
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
-        raise ValueError(f"make_moons: n_samples must be an integer >= 2, got {n_samples!r}")
+    n_samples = check_int(n_samples, "n_samples", "make_moons", min=2)
     rng = _rng(seed)
     n_out = n_samples // 2
     n_in = n_samples - n_out

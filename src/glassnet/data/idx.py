@@ -14,7 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .paths import DataChecksumError, find_data_dir
+from ..errors import DataChecksumError, DataFileError
+from ..validation import check_choice
+from .paths import find_data_dir
 
 __all__ = ["read_idx", "load_mnist", "load_fashion_mnist", "MNIST_SHA256",
            "FASHION_MNIST_SHA256", "FASHION_MNIST_CLASSES"]
@@ -97,7 +99,7 @@ def read_idx(path, magic=None, sha256=None, content_sha256=None) -> np.ndarray:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as e:
-            raise ValueError(f"{str(path)!r} is not a valid gzip file ({e})") from None
+            raise DataFileError(f"{str(path)!r} is not a valid gzip file ({e})") from None
     if not stored_ok:
         got_c = hashlib.sha256(raw).hexdigest()
         if got_c != content_sha256:
@@ -105,29 +107,29 @@ def read_idx(path, magic=None, sha256=None, content_sha256=None) -> np.ndarray:
                                     f"expected {sha256} (decompressed {content_sha256}): the file "
                                     f"is corrupt or not the published one; download it again")
     if len(raw) < 4:
-        raise ValueError(f"{str(path)!r}: file too short ({len(raw)} bytes) for an IDX header")
+        raise DataFileError(f"{str(path)!r}: file too short ({len(raw)} bytes) for an IDX header")
     if raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise ValueError(f"{str(path)!r}: not an unsigned-byte IDX file (header bytes "
-                         f"{raw[:4].hex()}, expected 000008xx)")
+        raise DataFileError(f"{str(path)!r}: not an unsigned-byte IDX file (header bytes "
+                            f"{raw[:4].hex()}, expected 000008xx)")
     got_magic = int.from_bytes(raw[:4], "big")
     if magic is not None and got_magic != magic:
-        raise ValueError(f"{str(path)!r}: IDX magic number is {got_magic}, expected {magic} "
-                         f"({'images' if magic == _IMAGES_MAGIC else 'labels'})")
+        raise DataFileError(f"{str(path)!r}: IDX magic number is {got_magic}, expected {magic} "
+                            f"({'images' if magic == _IMAGES_MAGIC else 'labels'})")
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise ValueError(f"{str(path)!r}: truncated IDX header ({len(raw)} bytes, need {header})")
+        raise DataFileError(f"{str(path)!r}: truncated IDX header ({len(raw)} bytes, need "
+                            f"{header})")
     dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
     expected = header + int(np.prod(dims, dtype=np.int64))
     if len(raw) != expected:
-        raise ValueError(f"{str(path)!r}: IDX header promises dims {dims} ({expected} bytes) but "
-                         f"the data has {len(raw)} bytes (truncated or corrupt)")
+        raise DataFileError(f"{str(path)!r}: IDX header promises dims {dims} ({expected} bytes) "
+                            f"but the data has {len(raw)} bytes (truncated or corrupt)")
     return np.frombuffer(raw, np.uint8, offset=header).reshape(dims)
 
 
 def _load(name, digests, path, split, flatten, verify, where):
-    if split not in _SPLITS:
-        raise ValueError(f"{where}: split must be 'train' or 'test', got {split!r}")
+    check_choice(split, "split", where, tuple(_SPLITS))
     img_name, lbl_name, n = _SPLITS[split]
     folder = find_data_dir(name, path, required=[img_name, lbl_name])
     img_file, lbl_file = folder / img_name, folder / lbl_name
@@ -142,15 +144,16 @@ def _load(name, digests, path, split, flatten, verify, where):
     images = read(img_file, img_name, _IMAGES_MAGIC)
     labels = read(lbl_file, lbl_name, _LABELS_MAGIC)
     if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise ValueError(f"{where}: {str(img_file)!r} holds images of shape {images.shape[1:]}, "
-                         f"expected (28, 28)")
+        raise DataFileError(f"{where}: {str(img_file)!r} holds images of shape {images.shape[1:]}, "
+                            f"expected (28, 28)")
     if labels.ndim != 1 or len(labels) != len(images):
-        raise ValueError(f"{where}: {str(img_file)!r} has {len(images)} images but "
-                         f"{str(lbl_file)!r} has {labels.shape} labels")
+        raise DataFileError(f"{where}: {str(img_file)!r} has {len(images)} images but "
+                            f"{str(lbl_file)!r} has {labels.shape} labels")
     if verify and len(images) != n:
-        raise ValueError(f"{where}: {str(img_file)!r} has {len(images)} images, expected {n}")
+        raise DataFileError(f"{where}: {str(img_file)!r} has {len(images)} images, expected {n}")
     if labels.size and labels.max() > 9:
-        raise ValueError(f"{where}: {str(lbl_file)!r} has label {int(labels.max())}, expected 0..9")
+        raise DataFileError(f"{where}: {str(lbl_file)!r} has label {int(labels.max())}, "
+                            f"expected 0..9")
     X = np.empty(images.shape, np.float32)
     np.multiply(images, np.float32(1.0 / 255.0), out=X)
     X = X.reshape(len(X), -1) if flatten else X.reshape(len(X), 1, 28, 28)

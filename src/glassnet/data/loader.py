@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..validation import check_int
 from .dataset import Dataset, TensorDataset
 
 __all__ = ["DataLoader"]
@@ -46,16 +47,10 @@ class DataLoader:
                                                        and hasattr(dataset, "__getitem__")):
             raise TypeError(f"DataLoader: dataset must be a Dataset, an array or a tuple of "
                             f"arrays, got {type(dataset).__name__}")
-        if batch_size is not None and (isinstance(batch_size, bool)
-                                       or not isinstance(batch_size, (int, np.integer))
-                                       or batch_size < 1):
-            raise ValueError(f"DataLoader: batch_size must be a positive integer or None (full "
-                             f"batch), got {batch_size!r}")
-        if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ValueError(f"DataLoader: seed must be a non-negative integer or None, got "
-                             f"{seed!r}")
+        self.batch_size = check_int(batch_size, "batch_size", "DataLoader",
+                                    allow_none="full batch")
+        check_int(seed, "seed", "DataLoader", min=0, allow_none=True)
         self.dataset = dataset
-        self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.seed = seed

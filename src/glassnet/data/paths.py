@@ -6,15 +6,11 @@ from pathlib import Path
 
 from ..backend import config
 
-__all__ = ["find_data_dir", "sha256_file", "DataChecksumError"]
+__all__ = ["find_data_dir", "sha256_file"]
 
 # src/glassnet/data/paths.py -> the repository root is three folders up from this package
 _REPO = Path(__file__).resolve().parents[3]
 _SYSTEM_DIRS = {"fashion-mnist": [Path("/usr/share/datasets/fashion-mnist")]}
-
-
-class DataChecksumError(ValueError):
-    """A data file's SHA-256 differs from the published one (corrupt or a different file)."""
 
 
 def sha256_file(path) -> str:

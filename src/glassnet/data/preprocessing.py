@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from .. import backend
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import as_array
 
 __all__ = ["one_hot", "binary_encode", "binary_decode", "StandardScaler", "MinMaxScaler"]
 
@@ -23,7 +23,7 @@ def one_hot(y, num_classes=None, dtype=None):
     array([[1., 0., 0.],
            [0., 0., 1.]], dtype=float32)
     """
-    y = np.asarray(y.data if isinstance(y, Tensor) else y)
+    y = as_array(y)
     if y.dtype.kind not in "iub":
         if y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0):
             y = y.astype(np.int64)
@@ -55,7 +55,7 @@ def binary_encode(values, categories=None, dtype=None):
     >>> cats, codes[0]            # 4 categories -> 2 bits; "red" is category 2
     (['blue', 'green', 'red', 'violet'], array([1., 0.], dtype=float32))
     """
-    vals = np.asarray(values.data if isinstance(values, Tensor) else values)
+    vals = as_array(values)
     if vals.ndim != 1:
         raise ValueError(f"binary_encode: values must be one-dimensional, got shape {vals.shape}")
     if categories is None:
@@ -84,7 +84,7 @@ def binary_encode(values, categories=None, dtype=None):
 
 def binary_decode(codes, categories):
     """Invert :func:`binary_encode`: rows of bits (rounded at 0.5) -> category values."""
-    codes = np.asarray(codes.data if isinstance(codes, Tensor) else codes)
+    codes = as_array(codes)
     cats = np.asarray(categories)
     bits = codes.shape[-1] if codes.ndim == 2 else 0
     need = math.ceil(math.log2(len(cats))) if len(cats) > 1 else 0
@@ -99,7 +99,7 @@ def binary_decode(codes, categories):
 
 
 def _features(X, who):
-    X = np.asarray(X.data if isinstance(X, Tensor) else X)
+    X = as_array(X)
     if X.ndim != 2:
         raise ValueError(f"{who}: X must be 2-D (samples, features), got shape {X.shape}")
     if X.dtype.kind != "f":

@@ -5,18 +5,10 @@ import numbers
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import as_array
+from ..validation import check_int, check_real, check_samples
 
 __all__ = ["train_val_test_split", "KFold", "StratifiedKFold"]
-
-
-def _arr(a, name):
-    if isinstance(a, Tensor):
-        a = a.data
-    a = np.asarray(a)
-    if a.ndim == 0:
-        raise ValueError(f"{name} must have a first (sample) dimension, got a scalar")
-    return a
 
 
 def _count(size, n, name):
@@ -27,10 +19,8 @@ def _count(size, n, name):
         if not 0 <= size <= n:
             raise ValueError(f"train_val_test_split: {name}={size} samples, but there are {n}")
         return int(size)
-    if not 0.0 <= size < 1.0:
-        raise ValueError(f"train_val_test_split: {name} as a fraction must be in [0, 1), got "
-                         f"{size}")
-    return int(round(size * n))
+    f = check_real(size, f"{name} as a fraction", "train_val_test_split", 0, 1, high_open=True)
+    return int(round(f * n))
 
 
 def _apportion(counts, total):
@@ -57,10 +47,10 @@ def train_val_test_split(X, y=None, val_size=0.1, test_size=0.2, stratify=False,
     -------
     >>> Xtr, Xva, Xte, ytr, yva, yte = train_val_test_split(X, y, 0.1, 0.2, stratify=True)
     """
-    X = _arr(X, "train_val_test_split: X")
+    X = check_samples(as_array(X), "X", "train_val_test_split")
     n = len(X)
     if y is not None:
-        y = _arr(y, "train_val_test_split: y")
+        y = check_samples(as_array(y), "y", "train_val_test_split")
         if len(y) != n:
             raise ValueError(f"train_val_test_split: X has {n} samples but y has {len(y)}")
     n_val, n_test = _count(val_size, n, "val_size"), _count(test_size, n, "test_size")
@@ -109,10 +99,7 @@ class KFold:
     """
 
     def __init__(self, n_splits=5, shuffle=False, seed=None):
-        if isinstance(n_splits, bool) or not isinstance(n_splits, numbers.Integral) or n_splits < 2:
-            raise ValueError(f"{type(self).__name__}: n_splits must be an integer >= 2, got "
-                             f"{n_splits!r}")
-        self.n_splits = int(n_splits)
+        self.n_splits = check_int(n_splits, "n_splits", type(self).__name__, min=2)
         self.shuffle = bool(shuffle)
         self.seed = seed
 
@@ -120,7 +107,7 @@ class KFold:
         return self.n_splits
 
     def _folds(self, X, y):
-        n = len(_arr(X, f"{type(self).__name__}.split: X"))
+        n = len(check_samples(as_array(X), "X", f"{type(self).__name__}.split"))
         if n < self.n_splits:
             raise ValueError(f"KFold: n_splits={self.n_splits} is more than the {n} samples")
         order = np.random.default_rng(self.seed).permutation(n) if self.shuffle else np.arange(n)
@@ -151,8 +138,8 @@ class StratifiedKFold(KFold):
     def _folds(self, X, y):
         if y is None:
             raise ValueError("StratifiedKFold.split: needs y (the class labels)")
-        y = _arr(y, "StratifiedKFold.split: y")
-        n = len(_arr(X, "StratifiedKFold.split: X"))
+        y = check_samples(as_array(y), "y", "StratifiedKFold.split")
+        n = len(check_samples(as_array(X), "X", "StratifiedKFold.split"))
         if len(y) != n:
             raise ValueError(f"StratifiedKFold.split: X has {n} samples but y has {len(y)}")
         classes, inv = np.unique(y, return_inverse=True)

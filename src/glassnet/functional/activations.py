@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from ..validation import check_real, lookup
 
 __all__ = [
     "identity", "step", "sign", "relu", "sigmoid", "tanh", "leaky_relu", "rrelu", "prelu",
@@ -434,10 +435,8 @@ def selu(x):
 def softplus(x, beta=1.0, threshold=20.0, centered=False):
     """(1/beta) ln(1 + e^{beta x}) (x itself where beta x > threshold); minus ln(2)/beta
     when ``centered`` (then softplus(0) = 0)."""
-    if beta <= 0:
-        raise ValueError(f"softplus: beta must be positive, got {beta!r}")
-    return Softplus.apply(x, beta=float(beta), threshold=float(threshold),
-                          centered=bool(centered))
+    beta = check_real(beta, "beta", "softplus", 0, low_open=True)
+    return Softplus.apply(x, beta=beta, threshold=float(threshold), centered=bool(centered))
 
 
 def softsign(x):
@@ -499,20 +498,5 @@ def get_activation(name, **kwargs):
     """
     if callable(name):
         return name
-    fn = lookup(ACTIVATIONS, name, "get_activation", "activation", ALIASES)
+    fn = lookup(name, ACTIVATIONS, "activation", "get_activation", ALIASES)
     return functools.partial(fn, **kwargs) if kwargs else fn
-
-
-def lookup(table, name, who, kind, aliases=None):
-    """``table[name]`` for a case-insensitive name ("-" read as "_", ``aliases`` mapping
-    other names to keys of the table), or an error listing the choices (shared by the
-    activation and loss getters)."""
-    if not isinstance(name, str):
-        raise TypeError(f"{who}: name must be a string, got {type(name).__name__}")
-    key = name.lower().replace("-", "_")
-    aliases = aliases or {}
-    key = aliases.get(key, key)
-    if key not in table:
-        raise ValueError(f"{who}: unknown {kind} {name!r}; choose from "
-                         f"{sorted(set(table) | set(aliases))}")
-    return table[key]

@@ -30,22 +30,14 @@ from typing import NamedTuple
 
 from .. import backend
 from ..autograd.function import Function
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_array
+from ..validation import check_ints, check_pair
 
 __all__ = ["conv1d", "conv2d", "conv_output_size", "resolve_padding", "Conv2dFunction",
            "Conv1dFunction"]
 
 
 # ------------------------------------------------------------- size arithmetic
-def _pair(v, name, layer="conv2d"):
-    if isinstance(v, (int, np.integer)):
-        return int(v), int(v)
-    if isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(a, (int, np.integer))
-                                                             for a in v):
-        return int(v[0]), int(v[1])
-    raise ValueError(f"{layer}: {name} must be an int or a pair of ints, got {v!r}")
-
-
 def resolve_padding(padding, kernel_size, dilation, stride=(1, 1), layer="conv2d"):
     """Padding as (top, bottom, left, right) from an int, a pair, 'valid', 'same' or 'full'.
 
@@ -69,7 +61,7 @@ def resolve_padding(padding, kernel_size, dilation, stride=(1, 1), layer="conv2d
             return ph, ph, pw, pw
         raise ValueError(f"{layer}: padding must be an int, a pair, 'valid', 'same' or 'full', "
                          f"got {padding!r}")
-    ph, pw = _pair(padding, "padding", layer)
+    ph, pw = check_pair(padding, "padding", layer)
     if ph < 0 or pw < 0:
         raise ValueError(f"{layer}: padding must be >= 0, got {padding!r}")
     return ph, ph, pw, pw
@@ -283,10 +275,6 @@ class Conv1dFunction(Conv2dFunction):
 
 
 # ------------------------------------------------------------------ function API
-def _arr(t):
-    return t.data if isinstance(t, Tensor) else np.asarray(t)
-
-
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, strict=False, name="conv2d"):
     """2-D cross-correlation (what deep learning calls convolution), NCHW.
 
@@ -302,7 +290,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, strict=False, 
            [60., 70., 50.],
            [20., 30., 20.]])
     """
-    xa, wa = _arr(x), _arr(weight)
+    xa, wa = as_array(x), as_array(weight)
     if xa.ndim == 2 and wa.ndim == 2:
         from .math import reshape
         xt = x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=np.result_type(xa, wa,
@@ -318,10 +306,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, strict=False, 
     if xa.shape[1] != wa.shape[1]:
         raise ValueError(f"{name}: input has {xa.shape[1]} channels but the weight expects "
                          f"{wa.shape[1]} (input shape {xa.shape}, weight shape {wa.shape})")
-    st = _pair(stride, "stride", name)
-    dl = _pair(dilation, "dilation", name)
-    if min(st) < 1 or min(dl) < 1:
-        raise ValueError(f"{name}: stride and dilation must be >= 1, got {stride}, {dilation}")
+    st = check_pair(stride, "stride", name, min=1)
+    dl = check_pair(dilation, "dilation", name, min=1)
     pads = resolve_padding(padding, wa.shape[2:], dl, st, name)
     conv_output_size(xa.shape[2], wa.shape[2], st[0], pads[0], pads[1], dl[0], name, "height",
                      strict)
@@ -340,7 +326,7 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, strict=False, 
     >>> conv1d(gn.randn(2, 3, 10), gn.randn(4, 3, 3), padding="same").shape
     (2, 4, 10)
     """
-    xa, wa = _arr(x), _arr(weight)
+    xa, wa = as_array(x), as_array(weight)
     if xa.ndim != 3:
         raise ValueError(f"{name}: expected input of shape (N, C, L), got shape {xa.shape}")
     if wa.ndim != 3:
@@ -348,14 +334,10 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, strict=False, 
     if xa.shape[1] != wa.shape[1]:
         raise ValueError(f"{name}: input has {xa.shape[1]} channels but the weight expects "
                          f"{wa.shape[1]} (input shape {xa.shape}, weight shape {wa.shape})")
-    if isinstance(stride, (tuple, list)):
-        stride = stride[0]
-    if isinstance(dilation, (tuple, list)):
-        dilation = dilation[0]
+    stride = check_ints(stride, "stride", name, 1, min=1)[0]
+    dilation = check_ints(dilation, "dilation", name, 1, min=1)[0]
     if isinstance(padding, (tuple, list)):
         padding = padding[0]
-    if stride < 1 or dilation < 1:
-        raise ValueError(f"{name}: stride and dilation must be >= 1, got {stride}, {dilation}")
     pads = resolve_padding(padding, (1, wa.shape[2]), (1, dilation), (1, stride), name)[2:]
     conv_output_size(xa.shape[2], wa.shape[2], stride, pads[0], pads[1], dilation, name,
                      "length", strict)

@@ -10,13 +10,9 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from ..validation import check_probability
 
 __all__ = ["dropout", "dropout2d", "dropout_mask"]
-
-
-def _check_p(p, who):
-    if not isinstance(p, (int, float, np.floating, np.integer)) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"{who}: p must be a probability in [0, 1], got {p!r}")
 
 
 def dropout_mask(shape, p, dtype=np.float32):
@@ -53,7 +49,7 @@ def dropout(x, p=0.5, training=True):
 
     >>> y = dropout(gn.ones(1000), p=0.2)   # ~20% zeros, the rest 1.25
     """
-    _check_p(p, "dropout")
+    check_probability(p, "p", "dropout")
     if not training or p == 0:
         return x
     return Dropout.apply(x, p=float(p))
@@ -62,7 +58,7 @@ def dropout(x, p=0.5, training=True):
 def dropout2d(x, p=0.5, training=True):
     """Channel dropout: zero whole feature maps x[n, c] of (N, C, ...) with probability p,
     scaling the kept ones by 1/(1 - p) (Tompson et al. 2015)."""
-    _check_p(p, "dropout2d")
+    check_probability(p, "p", "dropout2d")
     if x.ndim < 2:
         raise ValueError(f"dropout2d: expected input (N, C, ...), got shape {tuple(x.shape)}")
     if not training or p == 0:

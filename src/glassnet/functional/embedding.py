@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_array
 
 __all__ = ["embedding", "one_hot", "EmbeddingFunction"]
 
@@ -45,7 +45,7 @@ class EmbeddingFunction(Function):
 
 
 def _ids(x, V, who):
-    a = x.data if isinstance(x, Tensor) else np.asarray(x)
+    a = as_array(x)
     if a.dtype.kind not in "iu":
         raise TypeError(f"{who}: indices must be integers, got dtype {a.dtype}")
     if a.size and (a.min() < 0 or a.max() >= V):

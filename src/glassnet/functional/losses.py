@@ -13,9 +13,10 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function, unbroadcast
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_array
+from ..validation import check_choice, lookup
 from . import math as M
-from .activations import _softplus, lookup
+from .activations import _softplus
 
 __all__ = [
     "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy",
@@ -23,16 +24,7 @@ __all__ = [
     "margin_ranking_loss", "multi_margin_loss", "get_loss", "LOSSES",
 ]
 
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-def _check_reduction(reduction, who):
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{who}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-
-
-def _target_array(target):
-    return target.data if isinstance(target, Tensor) else np.asarray(target)
+REDUCTIONS = ("mean", "sum", "none")
 
 
 def _float_target(input, target, who, name="target"):
@@ -56,8 +48,7 @@ def _float_target(input, target, who, name="target"):
 def _opt_array(w, dtype):
     if w is None:
         return None
-    w = w.data if isinstance(w, Tensor) else w
-    return np.asarray(w, dtype=dtype)
+    return as_array(w, dtype)
 
 
 class _Reduced(Function):
@@ -228,8 +219,8 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0, ignore_i
 
     E = -sum_c y_c log softmax(z)_c, averaged over samples by default.
     """
-    _check_reduction(reduction, "cross_entropy")
-    return CrossEntropy.apply(input, _target_array(target), reduction=reduction,
+    check_choice(reduction, "reduction", "cross_entropy", REDUCTIONS)
+    return CrossEntropy.apply(input, as_array(target), reduction=reduction,
                               label_smoothing=label_smoothing, ignore_index=ignore_index,
                               weight=weight)
 
@@ -255,7 +246,7 @@ class MSE(_Reduced):
 def mse_loss(input, target, reduction="mean", half=False):
     """Mean squared error: E = (y - t)^2, or 1/2 (y - t)^2 with ``half=True`` (as in many
     course derivations, so that dE/dy = y - t)."""
-    _check_reduction(reduction, "mse_loss")
+    check_choice(reduction, "reduction", "mse_loss", REDUCTIONS)
     t = _float_target(input, target, "mse_loss")
     return MSE.apply(input, t, reduction=reduction, half=bool(half))
 
@@ -276,7 +267,7 @@ class L1(_Reduced):
 
 def l1_loss(input, target, reduction="mean"):
     """Mean absolute error E = |y - t|."""
-    _check_reduction(reduction, "l1_loss")
+    check_choice(reduction, "reduction", "l1_loss", REDUCTIONS)
     return L1.apply(input, _float_target(input, target, "l1_loss"), reduction=reduction)
 
 
@@ -322,9 +313,9 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     the input. For raw scores use :func:`binary_cross_entropy_with_logits` (more stable).
     """
     who = "binary_cross_entropy"
-    _check_reduction(reduction, who)
+    check_choice(reduction, "reduction", who, REDUCTIONS)
     t = _float_target(input, target, who)
-    p = input.data if isinstance(input, Tensor) else np.asarray(input)
+    p = as_array(input)
     if p.size and (p.min() < 0 or p.max() > 1):
         raise ValueError(f"{who}: input must hold probabilities in [0, 1], got values in "
                          f"[{p.min():.4g}, {p.max():.4g}] (use binary_cross_entropy_with_logits "
@@ -383,7 +374,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None
     broadcasts to the input.
     """
     who = "binary_cross_entropy_with_logits"
-    _check_reduction(reduction, who)
+    check_choice(reduction, "reduction", who, REDUCTIONS)
     t = _float_target(input, target, who)
     return BCEWithLogits.apply(input, t, weight=_opt_array(weight, input.dtype),
                                pos_weight=_opt_array(pos_weight, input.dtype),
@@ -393,7 +384,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None
 # ------------------------------------------------------------ class indices
 def _class_targets(input, target, who, ignore_index=None):
     """Integer class targets of shape input.shape without axis 1, checked."""
-    t = _target_array(target)
+    t = as_array(target)
     if t.dtype.kind not in "iu":
         if t.dtype.kind == "f" and t.size and np.all(t == np.round(t)):
             t = t.astype(np.int64)
@@ -451,7 +442,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     the output of ``log_softmax``) against class indices. ``weight`` (C,) per class;
     targets equal to ``ignore_index`` count for nothing."""
     who = "nll_loss"
-    _check_reduction(reduction, who)
+    check_choice(reduction, "reduction", who, REDUCTIONS)
     ts, valid = _class_targets(input, target, who, ignore_index)
     return NLL.apply(input, ts, valid, weight=_opt_array(weight, input.dtype),
                      reduction=reduction)
@@ -482,8 +473,8 @@ def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
     ``input`` is typically a distance; targets are +-1 of the input's shape.
     """
     who = "hinge_embedding_loss"
-    _check_reduction(reduction, who)
-    t = _float_target(input, _target_array(target), who)
+    check_choice(reduction, "reduction", who, REDUCTIONS)
+    t = _float_target(input, as_array(target), who)
     return HingeEmbedding.apply(input, t, margin=float(margin), reduction=reduction)
 
 
@@ -506,11 +497,11 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
     ``margin``, t = -1 the reverse. With x1 = s_c (a wrong class's score), x2 = s (the
     right one) and t = -1 it is the course's max(0, Delta + s_c - s)."""
     who = "margin_ranking_loss"
-    _check_reduction(reduction, who)
+    check_choice(reduction, "reduction", who, REDUCTIONS)
     if tuple(input1.shape) != tuple(input2.shape):
         raise ValueError(f"{who}: input1 shape {tuple(input1.shape)} does not match input2 "
                          f"shape {tuple(input2.shape)}")
-    t = _float_target(input1, _target_array(target), who)
+    t = _float_target(input1, as_array(target), who)
     return MarginRanking.apply(input1, input2, t, margin=float(margin), reduction=reduction)
 
 
@@ -558,14 +549,13 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
     input (N, C) or (C,); target class indices (N,) or a scalar.
     """
     who = "multi_margin_loss"
-    _check_reduction(reduction, who)
-    if p not in (1, 2):
-        raise ValueError(f"{who}: p must be 1 or 2, got {p!r}")
+    check_choice(reduction, "reduction", who, REDUCTIONS)
+    check_choice(p, "p", who, (1, 2))
     x = input
     squeeze = x.ndim == 1
     if squeeze:
         x = M.reshape(x, 1, -1)
-        target = np.reshape(_target_array(target), (1,))
+        target = np.reshape(as_array(target), (1,))
     if x.ndim != 2:
         raise ValueError(f"{who}: input must be (N, C) or (C,), got shape {tuple(input.shape)}")
     ts, _ = _class_targets(x, target, who)
@@ -597,5 +587,5 @@ def get_loss(name, **kwargs):
     """
     if callable(name):
         return name
-    fn = lookup(LOSSES, name, "get_loss", "loss", LOSS_ALIASES)
+    fn = lookup(name, LOSSES, "loss", "get_loss", LOSS_ALIASES)
     return functools.partial(fn, **kwargs) if kwargs else fn

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function, unbroadcast
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_array
 
 __all__ = [
     "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sqrt", "abs", "clip",
@@ -457,7 +457,7 @@ def minimum(a, b):
 
 def where(cond, a, b):
     """Elementwise ``a`` where ``cond`` else ``b``."""
-    cond = cond.data if isinstance(cond, Tensor) else cond
+    cond = as_array(cond)
     like = a if isinstance(a, Tensor) else b
     if isinstance(like, Tensor):
         a, b = _c(a, like), _c(b, like)

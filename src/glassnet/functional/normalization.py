@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import as_array
 
 __all__ = ["batch_norm", "layer_norm", "BatchNormFunction", "LayerNormFunction"]
 
@@ -103,7 +103,7 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
     >>> y.shape
     (8, 3, 4, 4)
     """
-    a = x.data if isinstance(x, Tensor) else np.asarray(x)
+    a = as_array(x)
     if a.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got shape {a.shape}")
     if training and a.size // a.shape[1] < 2:
@@ -150,7 +150,7 @@ class LayerNormFunction(Function):
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalization over the trailing ``normalized_shape`` axes (PyTorch's signature)."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    a = x.data if isinstance(x, Tensor) else np.asarray(x)
+    a = as_array(x)
     if tuple(a.shape[a.ndim - len(shape):]) != shape:
         raise ValueError(f"layer_norm: input shape {a.shape} does not end with normalized_shape "
                          f"{shape}")

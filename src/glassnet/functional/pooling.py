@@ -14,8 +14,9 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
-from ..autograd.tensor import Tensor
-from .conv import _pair, conv_output_size
+from ..autograd.tensor import Tensor, as_array
+from ..validation import check_pair
+from .conv import conv_output_size
 
 __all__ = ["max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "global_avg_pool2d",
            "adaptive_avg_pool2d", "lp_pool2d", "stochastic_pool2d", "max_avg_pool2d"]
@@ -265,7 +266,7 @@ class StochasticPool2dFunction(Function):
 
 # ----------------------------------------------------------------- helpers
 def _check(x, name, ndim=4):
-    a = x.data if isinstance(x, Tensor) else np.asarray(x)
+    a = as_array(x)
     if a.ndim != ndim:
         want = "(N, C, H, W)" if ndim == 4 else "(N, C, L)"
         raise ValueError(f"{name}: expected input of shape {want}, got shape {a.shape}")
@@ -274,9 +275,9 @@ def _check(x, name, ndim=4):
 
 def _args(x, kernel_size, stride, padding, name, strict=False):
     a = _check(x, name)
-    k = _pair(kernel_size, "kernel_size", name)
-    s = k if stride is None else _pair(stride, "stride", name)
-    p = _pair(padding, "padding", name)
+    k = check_pair(kernel_size, "kernel_size", name)
+    s = k if stride is None else check_pair(stride, "stride", name)
+    p = check_pair(padding, "padding", name)
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
         raise ValueError(f"{name}: padding {p} must be at most half the kernel size {k}")
     conv_output_size(a.shape[2], k[0], s[0], p[0], p[0], 1, name, "height", strict)
@@ -346,7 +347,7 @@ def adaptive_avg_pool2d(x, output_size=1, name="adaptive_avg_pool2d"):
     output_size=1 is global average pooling.
     """
     a = _check(x, name)
-    oh, ow = _pair(output_size, "output_size", name)
+    oh, ow = check_pair(output_size, "output_size", name)
     if (oh, ow) == (1, 1):
         return global_avg_pool2d(x, name)
     H, W = a.shape[2:]

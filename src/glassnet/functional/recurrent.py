@@ -30,7 +30,8 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_array
+from ..validation import check_choice
 
 __all__ = ["rnn", "lstm", "gru", "rnn_cell", "lstm_cell", "gru_cell", "lengths_to_mask",
            "RNNFunction", "LSTMFunction", "GRUFunction"]
@@ -56,8 +57,7 @@ def lengths_to_mask(lengths, T, N=None):
     array([[1, 1, 0],
            [1, 1, 1]])
     """
-    lengths = lengths.data if isinstance(lengths, Tensor) else lengths
-    lengths = np.asarray(lengths)
+    lengths = as_array(lengths)
     if lengths.ndim != 1 or lengths.dtype.kind not in "iu":
         raise ValueError(f"lengths must be a 1-D integer array (one length per sequence), got "
                          f"shape {lengths.shape} and dtype {lengths.dtype}")
@@ -284,8 +284,7 @@ class RNNFunction(Function):
     def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, mask=None, reverse=False,
                 nonlinearity="tanh"):
         T, N, _, H = _check(x, h0, w_ih, w_hh, 1, "rnn")
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"rnn: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        check_choice(nonlinearity, "nonlinearity", "rnn", ("tanh", "relu"))
         dt = x.dtype
         A = _input_projection(x, w_ih, b_ih, b_hh).reshape(T, N, H)
         S = np.empty((T + 1, N, H), dtype=dt)
@@ -579,7 +578,7 @@ def _mask_from(lengths, mask, T, N):
         m = lengths_to_mask(lengths, T, N)
         return None if m.all() else m
     if mask is not None:
-        mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
+        mask = as_array(mask, bool)
         if mask.shape != (T, N):
             raise ValueError(f"mask must be (T, N) = ({T}, {N}), got {mask.shape}")
     return mask

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_array
 from ..nn import loss as nnloss
 from ..nn.module import Module
 
@@ -46,7 +46,7 @@ def log_panel(ax, xlabel, ylabel, title, legend):
 
 def to_numpy(x):
     """The array of a Tensor, or ``np.asarray(x)``."""
-    return np.asarray(x.data if isinstance(x, Tensor) else x)
+    return as_array(x)
 
 
 # ---------------------------------------------------------- activation facts

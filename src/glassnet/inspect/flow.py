@@ -13,6 +13,7 @@ import numpy as np
 from ..autograd.function import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..training.callbacks import Callback
+from ..validation import check_choice, check_int
 from ._common import (BOUNDS, figure, is_activation, is_layer, is_relu_like, kind, layer_weight,
                       log_panel, save)
 
@@ -25,13 +26,9 @@ class _Recorder(Callback):
     metrics: tuple = ()
 
     def __init__(self, every=1, unit="epoch"):
-        if not isinstance(every, (int, np.integer)) or every < 1:
-            raise ValueError(f"{type(self).__name__}: every must be a positive int, got "
-                             f"{every!r}")
-        if unit not in ("epoch", "step"):
-            raise ValueError(f"{type(self).__name__}: unit must be 'epoch' or 'step', got "
-                             f"{unit!r}")
-        self.every, self.unit = int(every), unit
+        who = type(self).__name__
+        self.every = check_int(every, "every", who)
+        self.unit = check_choice(unit, "unit", who, ("epoch", "step"))
         self.records = []
         self.global_step = 0
         self._handles = []
@@ -95,9 +92,7 @@ class _Recorder(Callback):
 
     def series(self, metric):
         """``(x, values)``: x the epochs (or global steps), values shape (T, n_layers)."""
-        if metric not in self.metrics:
-            raise ValueError(f"{type(self).__name__}.series: metric must be one of "
-                             f"{self.metrics}, got {metric!r}")
+        check_choice(metric, "metric", f"{type(self).__name__}.series", self.metrics)
         key = "epoch" if self.unit == "epoch" else "step"
         xs = sorted({r[key] for r in self.records})
         layers = self.layers

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import backend, nn, optim
 from ..training import Trainer
+from ..validation import check_choice, check_int
 from ._common import figure, log_panel, save
 from .flow import GradientFlow
 
@@ -31,8 +32,8 @@ def build_deep_net(activation, depth=10, width=64, n_in=64, n_out=10, init="auto
     sigmoid/tanh and He (Kaiming) uniform for ReLU, the recommended pairing; ``"default"``
     keeps PyTorch's U(±1/sqrt(fan_in)).
     """
-    if depth < 2:
-        raise ValueError(f"build_deep_net: depth must be >= 2, got {depth}")
+    check_int(depth, "depth", "build_deep_net", min=2)
+    check_choice(init, "init", "build_deep_net", ("auto", "default"))
     bn = activation.endswith("+bn")
     name = activation[:-3] if bn else activation
     sizes = [n_in] + [width] * (depth - 1) + [n_out]
@@ -45,8 +46,6 @@ def build_deep_net(activation, depth=10, width=64, n_in=64, n_out=10, init="auto
             else:
                 nn.init.kaiming_uniform_(lin.weight, nonlinearity="relu")
             nn.init.zeros_(lin.bias)
-        elif init != "default":
-            raise ValueError(f"build_deep_net: init must be 'auto' or 'default', got {init!r}")
         mods.append(lin)
         if i < depth - 1:
             if bn:

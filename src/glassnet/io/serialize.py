@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ModelFileError
 from ..nn.module import Module
 
 FORMAT = "glassnet-model/1"
@@ -27,10 +28,6 @@ _CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 _MOVED = {f"glassnet.models.autoencoder.{c}": f"glassnet.models.{m}.{c}" for m, c in (
     ("stacked_autoencoder", "StackedAutoencoder"), ("conv_autoencoder", "ConvAutoencoder"),
     ("anomaly", "AnomalyDetector"))}
-
-
-class ModelFileError(ValueError):
-    """A model file that is missing, corrupt, or names something that cannot be built."""
 
 
 def _safetensors():

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import nn
 from ..nn.module import Module
+from ..validation import check_choice, check_int, check_real
 from .autoencoder import _as_array
 
 __all__ = ["AnomalyDetector", "ERRORS"]
@@ -83,17 +84,12 @@ class AnomalyDetector(Module):
                     else "autoencoder"
                 raise TypeError(f"AnomalyDetector: {where} must be an autoencoder module "
                                 f"(with reconstruction_error), got {type(ae).__name__}")
-        if not 0.0 < float(quantile) < 1.0:
-            raise ValueError(f"AnomalyDetector: quantile must be in (0, 1), got {quantile!r}")
-        if not 0.0 < float(holdout) < 1.0:
-            raise ValueError(f"AnomalyDetector: holdout must be in (0, 1), got {holdout!r}")
-        if error not in ERRORS:
-            raise ValueError(f"AnomalyDetector: error must be one of {ERRORS}, got {error!r}")
-        if not float(eps) > 0:
-            raise ValueError(f"AnomalyDetector: eps must be > 0, got {eps!r}")
-        if not isinstance(pool, (int, np.integer)) or pool < 1:
-            raise ValueError(f"AnomalyDetector: pool must be an int >= 1, got {pool!r}")
-        self.pool = int(pool)
+        who = "AnomalyDetector"
+        for arg, v in (("quantile", quantile), ("holdout", holdout)):
+            check_real(v, arg, who, 0, 1, low_open=True, high_open=True)
+        check_choice(error, "error", who, ERRORS)
+        check_real(eps, "eps", who, 0, low_open=True)
+        self.pool = check_int(pool, "pool", who)
         self.image_shape = None
         if self.pool > 1:
             if error == "loss":

@@ -18,9 +18,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend, nn
-from ..autograd import Tensor, no_grad
+from ..autograd import Tensor, as_array, no_grad
 from ..functional import math as F
 from ..nn.module import Module, Parameter
+from ..validation import check_choice, is_int
 # NOISES and corrupt are also reached here, their home before the split
 from .noise import NOISES, check_noise, corrupt  # noqa: F401
 
@@ -75,9 +76,7 @@ def _init_linear(lin, activation):
 
 
 def _as_array(X, who):
-    if isinstance(X, Tensor):
-        X = X.data
-    X = np.asarray(X)
+    X = as_array(X)
     if X.dtype.kind not in "fiub":
         raise TypeError(f"{who}: expected a numeric array, got dtype {X.dtype}")
     if X.ndim < 2:
@@ -121,8 +120,7 @@ class Autoencoder(Module):
                  encoder=None, decoder=None):
         super().__init__()
         name = type(self).__name__
-        if loss not in LOSSES:
-            raise ValueError(f"{name}: loss must be one of {LOSSES}, got {loss!r}")
+        check_choice(loss, "loss", name, LOSSES)
         if loss == "bce" and output_activation != "sigmoid" and decoder is None:
             raise ValueError(f"{name}: loss='bce' needs output_activation='sigmoid' (outputs "
                              f"in [0, 1]), got {output_activation!r}")
@@ -144,7 +142,7 @@ class Autoencoder(Module):
         if in_features is None or hidden is None:
             raise ValueError(f"{name}: give in_features and hidden (or encoder and decoder)")
         sizes = [in_features] + ([hidden] if np.isscalar(hidden) else list(hidden))
-        if any(not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
+        if any(not is_int(s) or s < 1 for s in sizes):
             raise ValueError(f"{name}: in_features and hidden must be positive ints, got "
                              f"in_features={in_features!r}, hidden={hidden!r}")
         self.in_features = int(in_features)

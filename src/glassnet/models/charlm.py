@@ -16,17 +16,17 @@ import numpy as np
 
 from .. import backend, nn, optim
 from ..autograd.function import no_grad
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import as_array
 from ..functional import losses as L
 from ..functional import math as M
 from ..functional.embedding import one_hot
 from ..nn.module import Module
+from ..nn.recurrent import LAYERS
 from ..training import Callback, SequenceStreams, Trainer, TruncatedBPTT
 from ..training.tbptt import text_streams
+from ..validation import check_int, check_real, is_int, lookup
 
 __all__ = ["CharLM", "text_streams"]
-
-_CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
 def _eval_streams(ids, seq_len, batch_size):
@@ -131,11 +131,9 @@ class CharLM(Module):
     def __init__(self, vocab, embedding_dim=64, hidden_size=256, num_layers=1, cell="lstm",
                  dropout=0.0):
         super().__init__()
-        if isinstance(vocab, (int, np.integer)) and not isinstance(vocab, bool):
-            if vocab < 1:
-                raise ValueError(f"CharLM: vocab size must be positive, got {vocab}")
+        if is_int(vocab):
+            V = check_int(vocab, "vocab (a size)", "CharLM")
             self.vocab = None
-            V = int(vocab)
         else:
             chars = list(vocab)
             if not chars or not all(isinstance(c, str) and len(c) == 1 for c in chars):
@@ -147,14 +145,13 @@ class CharLM(Module):
             self._index = {c: i for i, c in enumerate(chars)}
             V = len(chars)
         cell = str(cell).lower()
-        if cell not in _CELLS:
-            raise ValueError(f"CharLM: cell must be one of {sorted(_CELLS)}, got {cell!r}")
+        rnn = lookup(cell, LAYERS, "cell", "CharLM")
         self.vocab_size, self.cell = V, cell
         self.embedding_dim = int(embedding_dim) if embedding_dim else None
         self.hidden_size, self.num_layers = int(hidden_size), int(num_layers)
         self.embedding = nn.Embedding(V, self.embedding_dim) if self.embedding_dim else None
-        self.rnn = _CELLS[cell](self.embedding_dim or V, self.hidden_size, self.num_layers,
-                                dropout=dropout)
+        self.rnn = rnn(self.embedding_dim or V, self.hidden_size, self.num_layers,
+                       dropout=dropout)
         self.decoder = nn.Linear(self.hidden_size, V)
 
     # ------------------------------------------------------------- text <-> ids
@@ -183,7 +180,7 @@ class CharLM(Module):
 
     def forward_time_major(self, ids, state=None):
         """Logits (T, N, V) and the final state for time-major ids (T, N)."""
-        ids = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+        ids = as_array(ids)
         if ids.ndim != 2:
             raise ValueError(f"CharLM: expected ids of shape (T, N), got {ids.shape}")
         y, state = self.rnn(self._inputs(ids), state)
@@ -193,7 +190,7 @@ class CharLM(Module):
 
     def forward(self, ids, state=None):
         """Logits (N, T, V) and the final state for batch-first ids (N, T) (or (T,) unbatched)."""
-        ids = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+        ids = as_array(ids)
         if ids.dtype.kind not in "iu":
             raise TypeError(f"CharLM: expected integer character ids, got dtype {ids.dtype}")
         if ids.ndim == 1:
@@ -229,10 +226,9 @@ class CharLM(Module):
         >>> lm.sample("h", 4, greedy=True)
         'hello'
         """
-        if length < 0:
-            raise ValueError(f"CharLM.sample: length must be >= 0, got {length}")
-        if not greedy and not temperature > 0:
-            raise ValueError(f"CharLM.sample: temperature must be > 0, got {temperature}")
+        check_int(length, "length", "CharLM.sample", min=0)
+        if not greedy:
+            check_real(temperature, "temperature", "CharLM.sample", 0, low_open=True)
         rng = np.random.default_rng(seed) if seed is not None else backend.rng()
         was_training = self.training
         self.eval()
@@ -312,9 +308,7 @@ class CharLM(Module):
             ids = self.encode(text)
         else:
             ids = np.asarray(text)
-        if not 0.0 <= validation_fraction < 1.0:
-            raise ValueError(f"fit_text: validation_fraction must be in [0, 1), got "
-                             f"{validation_fraction}")
+        check_real(validation_fraction, "validation_fraction", "fit_text", 0, 1, high_open=True)
         n_val = int(len(ids) * validation_fraction)
         train_ids, val_ids = (ids[:len(ids) - n_val], ids[len(ids) - n_val:]) if n_val \
             else (ids, None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .. import backend, nn
 from ..nn.module import Module
+from ..validation import lookup
 
 __all__ = ["LeNet", "SmallVGG"]
 
@@ -35,10 +36,8 @@ def _dropout(p):
 
 
 def _act(name):
-    acts = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
-    if name not in acts:
-        raise ValueError(f"activation must be one of {sorted(acts)}, got {name!r}")
-    return acts[name]()
+    return lookup(name, {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid},
+                  "activation", "LeNet")()
 
 
 class LeNet(Module):

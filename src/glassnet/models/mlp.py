@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import nn
 from ..nn.module import Module
+from ..validation import check_choice, check_real
 
 __all__ = ["MLP", "activation"]
 
@@ -11,13 +12,7 @@ TASKS = ("multiclass", "binary", "multilabel", "regression")
 
 def activation(name):
     """An activation module from its name ("relu", "tanh", "sigmoid", "leaky_relu", ...)."""
-    getter = getattr(nn, "get_activation", None)
-    if getter is not None:
-        return getter(name)
-    basic = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "identity": nn.Identity}
-    if name not in basic:
-        raise ValueError(f"activation must be one of {sorted(basic)}, got {name!r}")
-    return basic[name]()
+    return nn.get_activation(name)
 
 
 class MLP(Module):
@@ -54,16 +49,13 @@ class MLP(Module):
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ValueError(f"MLP: sizes must list at least an input and an output size, all "
                              f"positive, got {sizes}")
-        if output not in TASKS:
-            raise ValueError(f"MLP: output must be one of {TASKS}, got {output!r}")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"MLP: dropout must be in [0, 1), got {dropout!r}")
+        check_choice(output, "output", "MLP", TASKS)
+        dropout = check_real(dropout, "dropout", "MLP", 0, 1, high_open=True)
         if output == "binary" and sizes[-1] != 1:
             raise ValueError(f"MLP: a binary head has one output unit, got sizes[-1]={sizes[-1]}")
         self.sizes, self.output, self.activation = sizes, output, activation
         init = init or ("xavier" if activation in ("sigmoid", "tanh", "softsign") else "kaiming")
-        if init not in ("kaiming", "xavier", "default"):
-            raise ValueError(f"MLP: init must be 'kaiming', 'xavier' or 'default', got {init!r}")
+        check_choice(init, "init", "MLP", ("kaiming", "xavier", "default"))
         layers = []
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
             lin = nn.Linear(a, b)

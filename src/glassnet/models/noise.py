@@ -14,6 +14,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from ..functional import math as F
+from ..validation import check_choice, check_real
 
 __all__ = ["corrupt", "NOISES"]
 
@@ -35,16 +36,10 @@ def _noise_arrays(shape, dtype, noise, level, rng):
 
 def check_noise(noise, level, who):
     """``level`` as a float, checked for ``noise`` (``who`` names the caller in errors)."""
-    if noise not in NOISES:
-        raise ValueError(f"{who}: noise must be one of {NOISES}, got {noise!r}")
-    level = float(level)
+    check_choice(noise, "noise", who, NOISES)
     if noise == "gaussian":
-        if level < 0:
-            raise ValueError(f"{who}: noise_level (the Gaussian std) must be >= 0, got {level}")
-    elif not 0.0 <= level < 1.0:
-        raise ValueError(f"{who}: noise_level (the corrupted fraction) must be in [0, 1), got "
-                         f"{level}")
-    return level
+        return check_real(level, "noise_level (the Gaussian std)", who, 0)
+    return check_real(level, "noise_level (the corrupted fraction)", who, 0, 1, high_open=True)
 
 
 def corrupt(x, noise="mask", level=0.3, seed=None):

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor
+from ..autograd import Tensor, as_array
 from ..nn.module import Module, Parameter
+from ..validation import check_choice
 
 __all__ = ["Perceptron"]
 
@@ -37,10 +38,8 @@ class Perceptron(Module):
     def __init__(self, in_features: int, out_features: int = 1, activation: str = "step",
                  threshold: float = 0.0, init: str = "zeros"):
         super().__init__()
-        if activation not in ("step", "sign"):
-            raise ValueError(f"Perceptron: activation must be 'step' or 'sign', got {activation!r}")
-        if init not in ("zeros", "random"):
-            raise ValueError(f"Perceptron: init must be 'zeros' or 'random', got {init!r}")
+        check_choice(activation, "activation", "Perceptron", ("step", "sign"))
+        check_choice(init, "init", "Perceptron", ("zeros", "random"))
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.activation, self.threshold = activation, float(threshold)
         dt = backend.get_default_dtype()
@@ -65,7 +64,7 @@ class Perceptron(Module):
         return np.where(on, 1.0, -1.0).astype(s.dtype)
 
     def forward(self, x):
-        data = x.data if isinstance(x, Tensor) else np.asarray(x)
+        data = as_array(x)
         return Tensor(self._fire(self.net_input(data)))
 
     def predict(self, X) -> np.ndarray:
@@ -74,7 +73,7 @@ class Perceptron(Module):
         return y[:, 0] if self.out_features == 1 else y
 
     def _check(self, X, who):
-        X = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=self.weight.data.dtype)
+        X = as_array(X, self.weight.data.dtype)
         if X.ndim != 2 or X.shape[1] != self.in_features:
             raise ValueError(f"Perceptron.{who}: expected X of shape (N, {self.in_features}), "
                              f"got {X.shape}")
@@ -99,8 +98,7 @@ class Perceptron(Module):
         if not np.isin(T, allowed).all():
             raise ValueError(f"Perceptron.fit: targets of a {self.activation} unit must be in "
                              f"{allowed}, got values {np.unique(T)[:5]}")
-        if mode not in ("online", "batch"):
-            raise ValueError(f"Perceptron.fit: mode must be 'online' or 'batch', got {mode!r}")
+        check_choice(mode, "mode", "Perceptron.fit", ("online", "batch"))
         W, b = self.weight.data, self.bias.data
         rng = np.random.default_rng(seed)
         scale = 1.0 if self.activation == "step" else 0.5  # sign: (t - y) is +-2

@@ -17,6 +17,7 @@ import numpy as np
 from .. import nn
 from ..autograd import Tensor, no_grad
 from ..nn.module import Module
+from ..validation import is_int
 from .autoencoder import Autoencoder, DenoisingAutoencoder
 from .noise import check_noise
 
@@ -121,7 +122,7 @@ def greedy_pretrain(model, X, n_layers=None, decoders=None, epochs=5, batch_size
     prefix, segments = linear_stack(model)
     if n_layers is None:
         n_layers = len(segments) - 1 if len(segments) > 1 else 1
-    if not isinstance(n_layers, (int, np.integer)) or not 1 <= n_layers <= len(segments):
+    if not is_int(n_layers) or not 1 <= n_layers <= len(segments):
         raise ValueError(f"greedy_pretrain: n_layers must be an int in [1, {len(segments)}] "
                          f"(the model has {len(segments)} Linear layers), got {n_layers!r}")
     n = int(n_layers)

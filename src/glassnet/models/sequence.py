@@ -4,13 +4,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import nn
-from ..autograd.tensor import Tensor, as_tensor
+from ..autograd.tensor import Tensor, as_array, as_tensor
 from ..functional import math as M
 from ..nn.module import Module
+from ..nn.recurrent import LAYERS
+from ..validation import check_int, lookup
 
 __all__ = ["SequenceClassifier"]
-
-_CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
 class SequenceClassifier(Module):
@@ -46,16 +46,13 @@ class SequenceClassifier(Module):
                  bidirectional=False, dropout=0.0, vocab_size=None, embedding_dim=32):
         super().__init__()
         cell = str(cell).lower()
-        if cell not in _CELLS:
-            raise ValueError(f"SequenceClassifier: cell must be one of {sorted(_CELLS)}, "
-                             f"got {cell!r}")
-        if int(num_classes) < 2:
-            raise ValueError(f"SequenceClassifier: num_classes must be >= 2, got {num_classes}")
-        self.cell, self.num_classes = cell, int(num_classes)
+        rnn = lookup(cell, LAYERS, "cell", "SequenceClassifier")
+        self.cell = cell
+        self.num_classes = check_int(num_classes, "num_classes", "SequenceClassifier", min=2)
         self.embedding = nn.Embedding(vocab_size, embedding_dim) if vocab_size else None
         in_size = embedding_dim if vocab_size else input_size
-        self.rnn = _CELLS[cell](in_size, hidden_size, num_layers, batch_first=True,
-                                dropout=dropout, bidirectional=bidirectional)
+        self.rnn = rnn(in_size, hidden_size, num_layers, batch_first=True, dropout=dropout,
+                       bidirectional=bidirectional)
         self.p_drop = float(dropout)
         D = 2 if bidirectional else 1
         self.fc = nn.Linear(D * hidden_size, self.num_classes)
@@ -63,7 +60,7 @@ class SequenceClassifier(Module):
     def features(self, x, lengths=None):
         """The final hidden state (N, D*H) of the last layer."""
         if self.embedding is not None:
-            ids = x.data if isinstance(x, Tensor) else np.asarray(x)
+            ids = as_array(x)
             x = self.embedding(ids)
         elif not isinstance(x, Tensor):
             x = as_tensor(x)

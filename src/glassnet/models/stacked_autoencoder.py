@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import nn
+from ..validation import check_int, is_int
 from .autoencoder import Autoencoder
 from .noise import check_noise, corrupt
 from .pretrain import greedy_pretrain
@@ -48,7 +49,7 @@ class StackedAutoencoder(Autoencoder):
                  tied: bool = False, loss: str = "mse", denoise: float = 0.0,
                  noise: str = "mask"):
         sizes = [sizes] if np.isscalar(sizes) else list(sizes)
-        if len(sizes) < 2 or any(not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
+        if len(sizes) < 2 or any(not is_int(s) or s < 1 for s in sizes):
             raise ValueError(f"StackedAutoencoder: sizes must list at least two positive ints "
                              f"(input and code sizes), got {sizes!r}")
         denoise = check_noise(noise, denoise, "StackedAutoencoder")
@@ -112,8 +113,7 @@ class StackedAutoencoder(Autoencoder):
 
         Returns an ``nn.Sequential`` (saved and loaded by ``glassnet.io`` like any other).
         """
-        if not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-            raise ValueError(f"to_classifier: n_classes must be an int >= 2, got {n_classes!r}")
+        n_classes = check_int(n_classes, "n_classes", "to_classifier", min=2)
         layers = []
         for k in range(self.n_levels):
             src = self.encoder[2 * k]

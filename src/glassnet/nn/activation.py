@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import backend
 from ..functional import activations as A
+from ..validation import check_int, check_real, lookup
 from . import init
 from .linear import Identity, Linear
 from .module import Module, Parameter
@@ -126,10 +127,7 @@ class PReLU(Module):
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25):
         super().__init__()
-        if not isinstance(num_parameters, (int, np.integer)) or num_parameters < 1:
-            raise ValueError(f"PReLU: num_parameters must be a positive integer, got "
-                             f"{num_parameters!r}")
-        self.num_parameters = int(num_parameters)
+        self.num_parameters = check_int(num_parameters, "num_parameters", "PReLU")
         self.init = float(init)
         self.weight = Parameter(np.full((self.num_parameters,), self.init,
                                         dtype=backend.get_default_dtype()))
@@ -170,9 +168,8 @@ class Softplus(Module):
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0, centered: bool = False):
         super().__init__()
-        if beta <= 0:
-            raise ValueError(f"Softplus: beta must be positive, got {beta!r}")
-        self.beta, self.threshold, self.centered = float(beta), float(threshold), bool(centered)
+        self.beta = check_real(beta, "beta", "Softplus", 0, low_open=True)
+        self.threshold, self.centered = float(threshold), bool(centered)
 
     def forward(self, x):
         return A.softplus(x, self.beta, self.threshold, self.centered)
@@ -203,12 +200,9 @@ class Maxout(Module):
     def __init__(self, in_features: int, out_features: int, pieces: int = 2,
                  bias: bool = True):
         super().__init__()
-        for name, v in (("in_features", in_features), ("out_features", out_features),
-                        ("pieces", pieces)):
-            if not isinstance(v, (int, np.integer)) or v <= 0:
-                raise ValueError(f"Maxout: {name} must be a positive integer, got {v!r}")
-        self.in_features, self.out_features, self.pieces = (int(in_features),
-                                                            int(out_features), int(pieces))
+        self.in_features = check_int(in_features, "in_features", "Maxout")
+        self.out_features = check_int(out_features, "out_features", "Maxout")
+        self.pieces = check_int(pieces, "pieces", "Maxout")
         dt = backend.get_default_dtype()
         rows = self.out_features * self.pieces
         self.weight = Parameter(np.empty((rows, self.in_features), dtype=dt))
@@ -247,10 +241,8 @@ class APL(Module):
 
     def __init__(self, num_features: int, hinges: int = 1):
         super().__init__()
-        for name, v in (("num_features", num_features), ("hinges", hinges)):
-            if not isinstance(v, (int, np.integer)) or v <= 0:
-                raise ValueError(f"APL: {name} must be a positive integer, got {v!r}")
-        self.num_features, self.hinges = int(num_features), int(hinges)
+        self.num_features = check_int(num_features, "num_features", "APL")
+        self.hinges = check_int(hinges, "hinges", "APL")
         dt = backend.get_default_dtype()
         shape = (self.hinges, self.num_features)
         self.a = Parameter(np.empty(shape, dtype=dt))
@@ -313,4 +305,4 @@ def get_activation(name, **kwargs) -> Module:
     """
     if isinstance(name, Module):
         return name
-    return A.lookup(_MODULES, name, "get_activation", "activation", A.ALIASES)(**kwargs)
+    return lookup(name, _MODULES, "activation", "get_activation", A.ALIASES)(**kwargs)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import backend
 from ..functional import conv as C
+from ..validation import check_int, check_ints, check_pair
 from . import init
 from .module import Module, Parameter
 
@@ -31,15 +32,32 @@ def get_strict_shapes() -> bool:
     return backend.config.get("strict_shapes")
 
 
-def _positive_pair(v, name, layer, allow_zero=False):
-    p = C._pair(v, name, layer)
-    lo = 0 if allow_zero else 1
-    if p[0] < lo or p[1] < lo:
-        raise ValueError(f"{layer}: {name} must be >= {lo}, got {v!r}")
-    return p
+class _ConvNd(Module):
+    """What Conv1d and Conv2d share: the checks of their arguments (``n`` spatial axes),
+    and a forward that checks the input shape and runs ``_function``."""
+
+    _function = None
+
+    def _check_args(self, n, in_channels, out_channels, kernel_size, stride, dilation, groups):
+        name = type(self).__name__
+        self.in_channels = check_int(in_channels, "in_channels", name)
+        self.out_channels = check_int(out_channels, "out_channels", name)
+        if groups != 1:
+            raise ValueError(f"{name}: only groups=1 is supported, got groups={groups!r}")
+        self.groups = 1
+        sizes = [check_ints(v, arg, name, n, min=1) for arg, v in
+                 (("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation))]
+        # Conv1d keeps plain ints (PyTorch keeps 1-tuples; glassnet's files store ints)
+        self.kernel_size, self.stride, self.dilation = (s if n > 1 else s[0] for s in sizes)
+
+    def forward(self, x):
+        self.output_shape(x.shape)
+        return self._function.apply(*((x, self.weight) if self.bias is None else
+                                      (x, self.weight, self.bias)),
+                                    stride=self.stride, pads=self._pads, dilation=self.dilation)
 
 
-class Conv2d(Module):
+class Conv2d(_ConvNd):
     """2-D convolution (cross-correlation) over (N, C_in, H, W) -> (N, C_out, Ho, Wo).
 
     out = b + sum_{c,i,j} W[o, c, i, j] * x[n, c, y*s + i*d, x*s + j*d]; weight
@@ -51,24 +69,18 @@ class Conv2d(Module):
     ((1, 10, 32, 32), 760)
     """
 
+    _function = C.Conv2dFunction
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, strict: bool = False,
                  dtype=None):
         super().__init__()
         name = type(self).__name__
-        for n, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(v, (int, np.integer)) or v <= 0:
-                raise ValueError(f"{name}: {n} must be a positive integer, got {v!r}")
-        if groups != 1:
-            raise ValueError(f"{name}: only groups=1 is supported, got groups={groups!r}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _positive_pair(kernel_size, "kernel_size", name)
-        self.stride = _positive_pair(stride, "stride", name)
-        self.dilation = _positive_pair(dilation, "dilation", name)
-        self.padding = padding if isinstance(padding, str) else C._pair(padding, "padding", name)
+        self._check_args(2, in_channels, out_channels, kernel_size, stride, dilation, groups)
+        self.padding = padding if isinstance(padding, str) else check_pair(padding, "padding",
+                                                                           name)
         self._pads = C.resolve_padding(self.padding, self.kernel_size, self.dilation,
                                        self.stride, name)
-        self.groups = 1
         self.strict = bool(strict)
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
         xp = backend.xp()
@@ -105,13 +117,6 @@ class Conv2d(Module):
                              f", got {shape}")
         return (shape[0], self.out_channels) + self._out_hw(shape[2], shape[3])
 
-    def forward(self, x):
-        self.output_shape(x.shape)
-        return C.Conv2dFunction.apply(*((x, self.weight) if self.bias is None else
-                                        (x, self.weight, self.bias)),
-                                      stride=self.stride, pads=self._pads,
-                                      dilation=self.dilation)
-
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
@@ -124,7 +129,7 @@ class Conv2d(Module):
         return s
 
 
-class Conv1d(Module):
+class Conv1d(_ConvNd):
     """1-D convolution over (N, C_in, L) -> (N, C_out, Lo); weight (out, in, k).
 
     ``padding``: int, 'valid', 'same' or 'full'.
@@ -133,31 +138,18 @@ class Conv1d(Module):
     (2, 8, 50)
     """
 
+    _function = C.Conv1dFunction
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, strict: bool = False,
                  dtype=None):
         super().__init__()
         name = type(self).__name__
-
-        def one(v, n, lo=1):
-            if isinstance(v, (tuple, list)) and len(v) == 1:
-                v = v[0]
-            if not isinstance(v, (int, np.integer)) or v < lo:
-                raise ValueError(f"{name}: {n} must be an integer >= {lo}, got {v!r}")
-            return int(v)
-
-        for n, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            one(v, n)
-        if groups != 1:
-            raise ValueError(f"{name}: only groups=1 is supported, got groups={groups!r}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = one(kernel_size, "kernel_size")
-        self.stride = one(stride, "stride")
-        self.dilation = one(dilation, "dilation")
-        self.padding = padding if isinstance(padding, str) else one(padding, "padding", 0)
+        self._check_args(1, in_channels, out_channels, kernel_size, stride, dilation, groups)
+        self.padding = (padding if isinstance(padding, str) else
+                        check_ints(padding, "padding", name, 1, min=0)[0])
         self._pads = C.resolve_padding(self.padding, (1, self.kernel_size), (1, self.dilation),
                                        (1, self.stride), name)[2:]
-        self.groups = 1
         self.strict = bool(strict)
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
         xp = backend.xp()
@@ -182,13 +174,6 @@ class Conv1d(Module):
                                 self._pads[1], self.dilation, label, "length",
                                 self.strict or get_strict_shapes())
         return (shape[0], self.out_channels, Lo)
-
-    def forward(self, x):
-        self.output_shape(x.shape)
-        return C.Conv1dFunction.apply(*((x, self.weight) if self.bias is None else
-                                        (x, self.weight, self.bias)),
-                                      stride=self.stride, pads=self._pads,
-                                      dilation=self.dilation)
 
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

@@ -10,19 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import no_grad
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_array
 from ..functional import math as F
 from ..functional.dropout import dropout as _dropout, dropout2d as _dropout2d
+from ..validation import check_int, check_probability, check_real
 from .linear import Linear
 from .module import Module
 
 __all__ = ["Dropout", "Dropout2d", "DropConnectLinear", "enable_mc_dropout", "mc_predict"]
-
-
-def _check_p(p, who):
-    if not isinstance(p, (int, float, np.floating, np.integer)) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"{who}: p must be a probability in [0, 1], got {p!r}")
-    return float(p)
 
 
 class Dropout(Module):
@@ -34,7 +29,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        self.p = _check_p(p, type(self).__name__)
+        self.p = check_probability(p, "p", type(self).__name__)
         self.mc = False
 
     @property
@@ -73,7 +68,7 @@ class DropConnectLinear(Linear):
     def __init__(self, in_features: int, out_features: int, p: float = 0.5, bias: bool = True,
                  dtype=None):
         super().__init__(in_features, out_features, bias=bias, dtype=dtype)
-        self.p = _check_p(p, "DropConnectLinear")
+        self.p = check_probability(p, "p", "DropConnectLinear")
         self.mc = False
 
     @classmethod
@@ -130,16 +125,14 @@ def mc_predict(model: Module, x, samples: int = 50, ci: float = 0.95, *, predict
     >>> mean, lo, hi = mc_predict(model, X, samples=100)
     >>> mean, lo, hi, std = mc_predict(model, X, samples=100, return_std=True)
     """
-    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 2:
-        raise ValueError(f"mc_predict: samples must be an integer >= 2, got {samples!r}")
-    if not 0 < ci < 1:
-        raise ValueError(f"mc_predict: ci must be in (0, 1), got {ci!r}")
+    samples = check_int(samples, "samples", "mc_predict", min=2)
+    ci = check_real(ci, "ci", "mc_predict", 0, 1, low_open=True, high_open=True)
     mods = [m for m in model.modules() if _is_stochastic(m)]
     if not mods:
         raise ValueError("mc_predict: the model has no Dropout or DropConnectLinear layer, "
                          "so every sample would be the same (MC dropout needs dropout layers)")
     if predict is None:
-        xa = x.data if isinstance(x, Tensor) else np.asarray(x)
+        xa = as_array(x)
         if xa.dtype.kind == "f" and xa.dtype != model.dtype:
             xa = xa.astype(model.dtype)
         xt = Tensor(xa)

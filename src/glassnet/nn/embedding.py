@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import backend
 from ..functional.embedding import embedding as _embedding
+from ..validation import check_int
 from . import init
 from .module import Module, Parameter
 
@@ -23,17 +24,11 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None):
         super().__init__()
-        for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
-                raise ValueError(f"Embedding: {name} must be a positive integer, got {v!r}")
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx must be in [-{num_embeddings}, "
-                                 f"{num_embeddings}), got {padding_idx}")
-            padding_idx = int(padding_idx) % num_embeddings
-        self.num_embeddings = int(num_embeddings)
-        self.embedding_dim = int(embedding_dim)
-        self.padding_idx = padding_idx
+        self.num_embeddings = n = check_int(num_embeddings, "num_embeddings", "Embedding")
+        self.embedding_dim = check_int(embedding_dim, "embedding_dim", "Embedding")
+        padding_idx = check_int(padding_idx, "padding_idx", "Embedding", min=-n, max=n - 1,
+                                allow_none=True)
+        self.padding_idx = None if padding_idx is None else padding_idx % n
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
         self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dt))
         self.reset_parameters()

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .. import backend
+from ..validation import check_choice, lookup
 
 __all__ = ["calculate_fan_in_and_fan_out", "calculate_gain", "uniform_", "normal_", "zeros_",
            "ones_", "constant_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
@@ -26,21 +27,21 @@ def calculate_fan_in_and_fan_out(shape):
     return shape[1] * receptive, shape[0] * receptive
 
 
+def _leaky_relu_gain(param):
+    slope = 0.01 if param is None else float(param)
+    return math.sqrt(2.0 / (1 + slope ** 2))
+
+
+_GAINS = {"linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "conv1d": 1.0, "conv2d": 1.0,
+          "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "leaky_relu": _leaky_relu_gain,
+          "selu": 3.0 / 4}
+
+
 def calculate_gain(nonlinearity: str = "linear", param=None) -> float:
-    """Recommended gain for an activation (PyTorch's table)."""
-    nl = nonlinearity.lower()
-    if nl in ("linear", "identity", "sigmoid", "conv1d", "conv2d"):
-        return 1.0
-    if nl == "tanh":
-        return 5.0 / 3
-    if nl == "relu":
-        return math.sqrt(2.0)
-    if nl == "leaky_relu":
-        slope = 0.01 if param is None else float(param)
-        return math.sqrt(2.0 / (1 + slope ** 2))
-    if nl == "selu":
-        return 3.0 / 4
-    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
+    """Recommended gain for an activation (PyTorch's table); ``param`` is leaky_relu's
+    negative slope (default 0.01): gain sqrt(2 / (1 + slope^2))."""
+    gain = lookup(nonlinearity, _GAINS, "nonlinearity", "calculate_gain")
+    return gain(param) if callable(gain) else gain
 
 
 def _fill(t, values):
@@ -90,24 +91,22 @@ def xavier_normal_(t, gain: float = 1.0):
     return normal_(t, 0.0, gain * math.sqrt(2.0 / (fi + fo)))
 
 
-def _fan(shape, mode):
+def _fan(shape, mode, who):
     fi, fo = calculate_fan_in_and_fan_out(shape)
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    return fi if mode == "fan_in" else fo
+    return fi if check_choice(mode, "mode", who, ("fan_in", "fan_out")) == "fan_in" else fo
 
 
 def kaiming_uniform_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
     """He et al. (2015): U(-b, b), b = gain * sqrt(3 / fan)."""
     gain = calculate_gain(nonlinearity, a)
-    bound = gain * math.sqrt(3.0 / _fan(t.shape, mode))
+    bound = gain * math.sqrt(3.0 / _fan(t.shape, mode, "kaiming_uniform_"))
     return uniform_(t, -bound, bound)
 
 
 def kaiming_normal_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
     """He et al. (2015): N(0, std^2), std = gain / sqrt(fan)."""
     gain = calculate_gain(nonlinearity, a)
-    return normal_(t, 0.0, gain / math.sqrt(_fan(t.shape, mode)))
+    return normal_(t, 0.0, gain / math.sqrt(_fan(t.shape, mode, "kaiming_normal_")))
 
 
 def orthogonal_(t, gain: float = 1.0):

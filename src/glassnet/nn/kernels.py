@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import backend
 from ..functional import conv as C
+from ..validation import check_int, check_pair, lookup
 from .module import Module
 
 __all__ = ["sobel_x", "sobel_y", "vertical_line", "horizontal_line", "gabor", "blur",
@@ -40,8 +41,7 @@ def horizontal_line():
 
 def blur(size: int = 3):
     """Box blur: a size x size kernel of 1 / size^2."""
-    if not isinstance(size, (int, np.integer)) or size < 1:
-        raise ValueError(f"blur: size must be a positive integer, got {size!r}")
+    check_int(size, "size", "blur")
     return np.full((size, size), 1.0 / (size * size), np.float32)
 
 
@@ -54,8 +54,7 @@ def gabor(theta: float = 0.0, sigma: float = 2.0, lambd: float = 4.0, psi: float
           gamma: float = 0.5, size: int = 7):
     """Gabor kernel g(x, y) = exp(-(x'^2 + gamma^2 y'^2) / (2 sigma^2)) cos(2 pi x' / lambd + psi),
     x' = x cos(theta) + y sin(theta), y' = -x sin(theta) + y cos(theta); (size, size)."""
-    if not isinstance(size, (int, np.integer)) or size < 1:
-        raise ValueError(f"gabor: size must be a positive integer, got {size!r}")
+    check_int(size, "size", "gabor")
     if sigma <= 0 or lambd <= 0:
         raise ValueError(f"gabor: sigma and lambd must be > 0, got {sigma}, {lambd}")
     half = (size - 1) / 2.0
@@ -79,9 +78,7 @@ def get_kernel(name, **params):
         if k.ndim != 2:
             raise ValueError(f"get_kernel: a kernel array must be 2-D, got shape {k.shape}")
         return k
-    if name not in _NAMED:
-        raise ValueError(f"get_kernel: unknown kernel {name!r}; choose one of {sorted(_NAMED)}")
-    return _NAMED[name](**params)
+    return lookup(name, _NAMED, "kernel", "get_kernel")(**params)
 
 
 def _as_list(kernels):
@@ -122,9 +119,9 @@ class FixedConv2d(Module):
             raise ValueError(f"FixedConv2d: all kernels must have the same size, got "
                              f"{[k.shape for k in ks]}")
         self.in_channels = int(in_channels)
-        self.stride = C._pair(stride, "stride", "FixedConv2d")
-        self.padding = padding if isinstance(padding, str) else C._pair(padding, "padding",
-                                                                        "FixedConv2d")
+        self.stride = check_pair(stride, "stride", "FixedConv2d", min=1)
+        self.padding = padding if isinstance(padding, str) else check_pair(padding, "padding",
+                                                                           "FixedConv2d")
         w = np.stack(ks)[:, None] / float(self.in_channels)
         w = np.repeat(w, self.in_channels, axis=1).astype(backend.get_default_dtype())
         self.register_buffer("weight", w)

@@ -8,6 +8,7 @@ import numpy as np
 from .. import backend
 from ..functional import math as F
 from ..functional.math import Linear as _LinearFn
+from ..validation import check_int
 from . import init
 from .module import Module, Parameter
 
@@ -26,11 +27,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):
         super().__init__()
-        for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(v, (int, np.integer)) or v <= 0:
-                raise ValueError(f"Linear: {name} must be a positive integer, got {v!r}")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features = check_int(in_features, "in_features", "Linear")
+        self.out_features = check_int(out_features, "out_features", "Linear")
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
         xp = backend.xp()
         self.weight = Parameter(xp.empty((out_features, in_features), dtype=dt))

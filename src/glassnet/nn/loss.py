@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_array
 from ..functional import losses as L
-from ..functional.activations import lookup
+from ..validation import check_choice, lookup
 from .module import Module
 
 __all__ = ["CrossEntropyLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
@@ -20,14 +20,13 @@ def _plain(w):
     """Class weights as a plain list (keeps constructor arguments JSON-friendly)."""
     if w is None:
         return None
-    return np.asarray(w.data if isinstance(w, Tensor) else w, dtype=float).tolist()
+    return as_array(w, float).tolist()
 
 
 class _Loss(Module):
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        L._check_reduction(reduction, type(self).__name__)
-        self.reduction = reduction
+        self.reduction = check_choice(reduction, "reduction", type(self).__name__, L.REDUCTIONS)
 
     def __call__(self, input, target, *args, **kwargs):
         # a float NumPy target keeps the prediction's dtype (a float64 target of a float64
@@ -168,9 +167,8 @@ class MultiMarginLoss(_Loss):
     def __init__(self, p: int = 1, margin: float = 1.0, weight=None, reduction="mean",
                  class_average: bool = True):
         super().__init__(reduction)
-        if p not in (1, 2):
-            raise ValueError(f"MultiMarginLoss: p must be 1 or 2, got {p!r}")
-        self.p, self.margin = int(p), float(margin)
+        self.p = int(check_choice(p, "p", "MultiMarginLoss", (1, 2)))
+        self.margin = float(margin)
         self.weight = _plain(weight)
         self.class_average = bool(class_average)
 
@@ -201,4 +199,4 @@ def get_loss(name, **kwargs) -> Module:
     """
     if isinstance(name, Module):
         return name
-    return lookup(_MODULES, name, "get_loss", "loss", L.LOSS_ALIASES)(**kwargs)
+    return lookup(name, _MODULES, "loss", "get_loss", L.LOSS_ALIASES)(**kwargs)

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import backend
 from ..functional import normalization as F
+from ..validation import check_int
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
@@ -22,11 +23,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = True, track_running_stats: bool = True, dtype=None):
         super().__init__()
-        name = type(self).__name__
-        if not isinstance(num_features, (int, np.integer)) or num_features <= 0:
-            raise ValueError(f"{name}: num_features must be a positive integer, "
-                             f"got {num_features!r}")
-        self.num_features = int(num_features)
+        self.num_features = check_int(num_features, "num_features", type(self).__name__)
         self.eps, self.momentum = float(eps), float(momentum)
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..functional import conv as C
 from ..functional import pooling as P
+from ..validation import check_pair
 from .conv import get_strict_shapes
 from .module import Module
 
@@ -20,12 +21,10 @@ class _Pool2d(Module):
     def __init__(self, kernel_size=2, stride=None, padding=0, strict: bool = False):
         super().__init__()
         name = type(self).__name__
-        self.kernel_size = C._pair(kernel_size, "kernel_size", name)
-        self.stride = self.kernel_size if stride is None else C._pair(stride, "stride", name)
-        self.padding = C._pair(padding, "padding", name)
-        if min(self.kernel_size) < 1 or min(self.stride) < 1:
-            raise ValueError(f"{name}: kernel_size and stride must be >= 1, got "
-                             f"{kernel_size!r}, {stride!r}")
+        self.kernel_size = check_pair(kernel_size, "kernel_size", name, min=1)
+        self.stride = (self.kernel_size if stride is None else
+                       check_pair(stride, "stride", name, min=1))
+        self.padding = check_pair(padding, "padding", name)
         self.strict = bool(strict)
 
     def _label(self):
@@ -153,7 +152,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size=1):
         super().__init__()
-        self.output_size = C._pair(output_size, "output_size", type(self).__name__)
+        self.output_size = check_pair(output_size, "output_size", type(self).__name__)
 
     def output_shape(self, input_shape):
         s = tuple(input_shape)

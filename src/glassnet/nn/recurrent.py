@@ -17,6 +17,7 @@ from .. import backend
 from ..autograd.tensor import Tensor, as_tensor
 from ..functional import math as M
 from ..functional import recurrent as R
+from ..validation import check_choice, check_int, check_real
 from . import init
 from .module import Module, Parameter
 
@@ -25,10 +26,13 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
 
-def _positive_int(v, name, who):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
-        raise ValueError(f"{who}: {name} must be a positive integer, got {v!r}")
-    return int(v)
+def _check_common(module, input_size, hidden_size, bias, nonlinearity):
+    """Check and store the arguments every recurrent layer and cell takes."""
+    who = type(module).__name__
+    module.input_size = check_int(input_size, "input_size", who)
+    module.hidden_size = check_int(hidden_size, "hidden_size", who)
+    module.bias = bool(bias)
+    module.nonlinearity = check_choice(nonlinearity, "nonlinearity", who, ("tanh", "relu"))
 
 
 def _dropout_mask(shape, p, dtype):
@@ -60,18 +64,11 @@ class RNNBase(Module):
                  dropout=0.0, bidirectional=False, nonlinearity="tanh", dtype=None):
         super().__init__()
         who = type(self).__name__
-        self.input_size = _positive_int(input_size, "input_size", who)
-        self.hidden_size = _positive_int(hidden_size, "hidden_size", who)
-        self.num_layers = _positive_int(num_layers, "num_layers", who)
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"{who}: dropout must be in [0, 1), got {dropout!r}")
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"{who}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        self.bias = bool(bias)
+        _check_common(self, input_size, hidden_size, bias, nonlinearity)
+        self.num_layers = check_int(num_layers, "num_layers", who)
+        self.dropout = check_real(dropout, "dropout", who, 0, 1, high_open=True)
         self.batch_first = bool(batch_first)
-        self.dropout = float(dropout)
         self.bidirectional = bool(bidirectional)
-        self.nonlinearity = nonlinearity
         gates = _GATES[self.mode]
         H = self.hidden_size
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
@@ -285,13 +282,7 @@ class RNNCellBase(Module):
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
         super().__init__()
-        who = type(self).__name__
-        self.input_size = _positive_int(input_size, "input_size", who)
-        self.hidden_size = _positive_int(hidden_size, "hidden_size", who)
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"{who}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        self.nonlinearity = nonlinearity
-        self.bias = bool(bias)
+        _check_common(self, input_size, hidden_size, bias, nonlinearity)
         gates = _GATES[self.mode]
         H = self.hidden_size
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
@@ -392,3 +383,7 @@ class GRUCell(RNNCellBase):
         x, h, unb = self._prep(x, hx)
         out = R.gru_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return M.squeeze(out, 0) if unb else out
+
+
+# the recurrent layers by name, for models that take ``cell="lstm"``
+LAYERS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}

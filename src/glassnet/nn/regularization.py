@@ -22,6 +22,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from ..functional.penalties import activation_penalty, elastic_penalty
+from ..validation import check_real
 from .module import Module
 
 __all__ = ["l1_penalty", "l2_penalty", "WeightPenalty", "ActivityRegularization",
@@ -45,10 +46,7 @@ def _zero(model):
     return Tensor(np.zeros((), dtype=model.dtype))
 
 
-def _penalty(model, l1, l2, include_bias, who):
-    for name, v in (("l1", l1), ("l2", l2)):
-        if not isinstance(v, (int, float, np.floating, np.integer)) or v < 0:
-            raise ValueError(f"{who}: {name} must be a non-negative number, got {v!r}")
+def _penalty(model, l1, l2, include_bias):
     ps = penalized_parameters(model, include_bias)
     if not ps or (l1 == 0 and l2 == 0):
         return _zero(model)
@@ -58,13 +56,15 @@ def _penalty(model, l1, l2, include_bias, who):
 def l1_penalty(model: Module, weight_decay: float, include_bias: bool = False) -> Tensor:
     """weight_decay * sum |w| over the model's weights (biases excluded by default);
     a scalar Tensor that backpropagates weight_decay * sign(w)."""
-    return _penalty(model, weight_decay, 0.0, include_bias, "l1_penalty")
+    return _penalty(model, check_real(weight_decay, "weight_decay", "l1_penalty", 0), 0.0,
+                    include_bias)
 
 
 def l2_penalty(model: Module, weight_decay: float, include_bias: bool = False) -> Tensor:
     """weight_decay * sum w^2 over the model's weights (biases excluded by default);
     a scalar Tensor that backpropagates 2 * weight_decay * w."""
-    return _penalty(model, 0.0, weight_decay, include_bias, "l2_penalty")
+    return _penalty(model, 0.0, check_real(weight_decay, "weight_decay", "l2_penalty", 0),
+                    include_bias)
 
 
 class WeightPenalty:
@@ -75,14 +75,12 @@ class WeightPenalty:
     """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0, include_bias: bool = False):
-        for name, v in (("l1", l1), ("l2", l2)):
-            if not isinstance(v, (int, float, np.floating, np.integer)) or v < 0:
-                raise ValueError(f"WeightPenalty: {name} must be a non-negative number, got "
-                                 f"{v!r}")
-        self.l1, self.l2, self.include_bias = float(l1), float(l2), bool(include_bias)
+        self.l1 = check_real(l1, "l1", "WeightPenalty", 0)
+        self.l2 = check_real(l2, "l2", "WeightPenalty", 0)
+        self.include_bias = bool(include_bias)
 
     def __call__(self, model: Module) -> Tensor:
-        return _penalty(model, self.l1, self.l2, self.include_bias, "WeightPenalty")
+        return _penalty(model, self.l1, self.l2, self.include_bias)
 
     def __repr__(self):
         return f"WeightPenalty(l1={self.l1}, l2={self.l2}, include_bias={self.include_bias})"
@@ -102,11 +100,8 @@ class ActivityRegularization(Module):
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0):
         super().__init__()
-        for name, v in (("l1", l1), ("l2", l2)):
-            if not isinstance(v, (int, float, np.floating, np.integer)) or v < 0:
-                raise ValueError(f"ActivityRegularization: {name} must be a non-negative "
-                                 f"number, got {v!r}")
-        self.l1, self.l2 = float(l1), float(l2)
+        self.l1 = check_real(l1, "l1", "ActivityRegularization", 0)
+        self.l2 = check_real(l2, "l2", "ActivityRegularization", 0)
         self.penalty = None
 
     def forward(self, x):

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ArgumentTypeError
 from ..functional import math as F
+from ..validation import is_int
 from .module import Module
 
 __all__ = ["Unflatten"]
@@ -20,8 +22,8 @@ class Unflatten(Module):
 
     def __init__(self, dim: int, unflattened_size):
         super().__init__()
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-            raise TypeError(f"Unflatten: dim must be an int, got {type(dim).__name__}")
+        if not is_int(dim):
+            raise ArgumentTypeError(f"Unflatten: dim must be an int, got {type(dim).__name__}")
         sizes = tuple(int(s) for s in unflattened_size)
         if not sizes or sizes.count(-1) > 1 or any(s < 1 and s != -1 for s in sizes):
             raise ValueError(f"Unflatten: unflattened_size must be positive ints (at most one "

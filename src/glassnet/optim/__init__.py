@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+from ..validation import lookup
 from . import lr_scheduler  # noqa: F401
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -49,13 +50,8 @@ def get(name, params, lr=None, **kwargs) -> Optimizer:
     if isinstance(name, type) and issubclass(name, Optimizer):
         cls, defaults = name, {}
     else:
-        if not isinstance(name, str):
-            raise TypeError(f"optim.get: name must be a string, got {type(name).__name__}")
-        key = name.lower().replace("-", "").replace("_", "")
-        if key not in _REGISTRY:
-            raise ValueError(f"optim.get: unknown optimizer {name!r}; expected one of "
-                             f"{available()}")
-        cls, defaults = _REGISTRY[key]
+        cls, defaults = lookup(name, _REGISTRY, "optimizer", "optim.get",
+                               also="an Optimizer subclass")
     kw = dict(defaults)
     kw.update(kwargs)
     if lr is not None:

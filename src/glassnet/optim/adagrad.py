@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validation import check_real
 from . import _flat
 from .optimizer import Optimizer
 
@@ -31,9 +32,9 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=0.01, lr_decay=0.0, weight_decay=0.0,
                  initial_accumulator_value=0.0, eps=1e-10, foreach=None, *, maximize=False):
-        if lr_decay < 0 or eps < 0 or initial_accumulator_value < 0:
-            raise ValueError(f"Adagrad: lr_decay, eps and initial_accumulator_value must be >= 0, "
-                             f"got {lr_decay}, {eps}, {initial_accumulator_value}")
+        for arg, v in (("lr_decay", lr_decay), ("eps", eps),
+                       ("initial_accumulator_value", initial_accumulator_value)):
+            check_real(v, arg, "Adagrad", 0)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
                                       eps=eps, foreach=foreach, maximize=maximize))

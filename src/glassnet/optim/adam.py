@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validation import check_real
 from . import _flat
 from .optimizer import Optimizer
 
@@ -37,11 +38,11 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False, *, foreach=None, maximize=False, decoupled_weight_decay=False):
         name = type(self).__name__
-        betas = tuple(float(b) for b in betas)
-        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
-            raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas}")
-        if eps < 0:
-            raise ValueError(f"{name}: eps must be >= 0, got {eps}")
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
+        betas = tuple(check_real(b, f"betas[{i}]", name, 0, 1, high_open=True)
+                      for i, b in enumerate(betas))
+        check_real(eps, "eps", name, 0)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=bool(amsgrad), foreach=foreach, maximize=maximize,
                                       decoupled_weight_decay=bool(decoupled_weight_decay)))

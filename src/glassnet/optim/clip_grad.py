@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from ..autograd.tensor import Tensor
+from ..validation import check_real
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "grad_norm"]
 
@@ -47,8 +48,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     -------
     >>> loss.backward(); total = clip_grad_norm_(model.parameters(), 1.0); opt.step()
     """
-    if max_norm is None or not max_norm > 0:
-        raise ValueError(f"clip_grad_norm_: max_norm must be > 0, got {max_norm!r}")
+    check_real(max_norm, "max_norm", "clip_grad_norm_", 0, low_open=True)
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     parameters = list(parameters)
@@ -65,8 +65,6 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
 def clip_grad_value_(parameters, clip_value) -> None:
     """Clamp every gradient value in place to ``[-clip_value, clip_value]``."""
-    if clip_value is None or not clip_value >= 0:
-        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value!r}")
-    c = float(clip_value)
+    c = check_real(clip_value, "clip_value", "clip_grad_value_", 0)
     for g in _grads(parameters):
         np.clip(g, -c, c, out=g)

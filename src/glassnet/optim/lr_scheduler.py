@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+from ..errors import ArgumentTypeError
+from ..validation import check_choice, check_int, check_real, is_int
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
@@ -111,9 +113,7 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
-        self.step_size = step_size
+        self.step_size = check_int(step_size, "step_size", "StepLR")
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -134,9 +134,9 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         ms = list(milestones)
-        if any(not isinstance(m, int) for m in ms):
-            raise TypeError(f"MultiStepLR: milestones must be integers, got {ms}")
-        self.milestones = Counter(sorted(ms))
+        if not all(is_int(m) for m in ms):
+            raise ArgumentTypeError(f"MultiStepLR: milestones must be integers, got {ms}")
+        self.milestones = Counter(sorted(int(m) for m in ms))
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -186,9 +186,7 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        if not isinstance(T_max, int) or T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be a positive integer, got {T_max!r}")
-        self.T_max = T_max
+        self.T_max = check_int(T_max, "T_max", "CosineAnnealingLR")
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
@@ -225,16 +223,11 @@ class ReduceLROnPlateau:
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8):
         _check_optimizer(optimizer, "ReduceLROnPlateau")
-        if mode not in ("min", "max"):
-            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got "
-                             f"{threshold_mode!r}")
-        if not 0 <= factor < 1.0:
-            raise ValueError(f"ReduceLROnPlateau: factor must be in [0, 1), got {factor}")
-        if not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"ReduceLROnPlateau: patience must be an integer >= 0, got "
-                             f"{patience!r}")
+        who = "ReduceLROnPlateau"
+        check_choice(mode, "mode", who, ("min", "max"))
+        check_choice(threshold_mode, "threshold_mode", who, ("rel", "abs"))
+        factor = check_real(factor, "factor", who, 0, 1, high_open=True)
+        patience = check_int(patience, "patience", who, min=0)
         n = len(optimizer.param_groups)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != n:
@@ -244,7 +237,7 @@ class ReduceLROnPlateau:
         else:
             self.min_lrs = [float(min_lr)] * n
         self.optimizer = optimizer
-        self.mode, self.factor, self.patience = mode, float(factor), patience
+        self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode = float(threshold), threshold_mode
         self.cooldown, self.eps = int(cooldown), float(eps)
         self.best = math.inf if mode == "min" else -math.inf

@@ -15,12 +15,11 @@ readable loop). Both give the same numbers up to rounding; tests/optim compares 
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ..autograd import enable_grad
 from ..autograd.tensor import Tensor
+from ..validation import check_real
 from . import _flat
 
 __all__ = ["Optimizer"]
@@ -142,12 +141,8 @@ class Optimizer:
 
     def _check_group(self, group):
         name = type(self).__name__
-        lr = group.get("lr")
-        if not isinstance(lr, numbers.Real) or lr < 0:
-            raise ValueError(f"{name}: lr must be a non-negative number, got {lr!r}")
-        wd = group.get("weight_decay", 0.0)
-        if not isinstance(wd, numbers.Real) or wd < 0:
-            raise ValueError(f"{name}: weight_decay must be >= 0, got {wd!r}")
+        check_real(group.get("lr"), "lr", name, 0)
+        check_real(group.get("weight_decay", 0.0), "weight_decay", name, 0)
         if group["foreach"] not in (None, True, False):
             raise ValueError(f"{name}: foreach must be None, True or False, got "
                              f"{group['foreach']!r}")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validation import check_real
 from . import _flat
 from .optimizer import Optimizer
 
@@ -34,11 +35,9 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                  centered=False, *, foreach=None, maximize=False):
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"RMSprop: alpha must be in [0, 1], got {alpha}")
-        if eps < 0 or momentum < 0:
-            raise ValueError(f"RMSprop: eps and momentum must be >= 0, got eps={eps}, "
-                             f"momentum={momentum}")
+        check_real(alpha, "alpha", "RMSprop", 0, 1)
+        check_real(eps, "eps", "RMSprop", 0)
+        check_real(momentum, "momentum", "RMSprop", 0)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=bool(centered),
                                       foreach=foreach, maximize=maximize))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import KFold, StratifiedKFold
+from ..validation import check_int, is_int
 from ._runner import check_xy, run_tasks
 
 __all__ = ["cross_validate"]
@@ -24,9 +25,8 @@ def cross_validate(build, X, y, cv=5, params=None, fit_kwargs=None, scoring="acc
     >>> cross_validate(build, X, y, cv=3, fit_kwargs={"epochs": 5})["mean"]
     """
     X, y = check_xy(X, y, "cross_validate")
-    if isinstance(cv, int):
-        if cv < 2:
-            raise ValueError(f"cross_validate: cv must be >= 2 folds, got {cv}")
+    if is_int(cv):
+        cv = check_int(cv, "cv (folds)", "cross_validate", min=2)
         splitter = (StratifiedKFold(cv, shuffle=True, seed=seed) if stratify
                     else KFold(cv, shuffle=True, seed=seed))
     else:

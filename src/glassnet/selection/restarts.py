@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..validation import check_int
 
 __all__ = ["best_of_restarts"]
 
@@ -15,8 +16,7 @@ def best_of_restarts(build, train, validation, n_restarts=5, fit_kwargs=None,
     Useful where training may stall in a poor local minimum (e.g. XOR with 2 hidden units).
     ``results`` lists each restart's seed and validation score.
     """
-    if n_restarts < 1:
-        raise ValueError(f"best_of_restarts: n_restarts must be >= 1, got {n_restarts}")
+    check_int(n_restarts, "n_restarts", "best_of_restarts")
     gib = (not scoring.endswith("loss")) if greater_is_better is None else greater_is_better
     best, best_score, results = None, None, []
     for i in range(n_restarts):

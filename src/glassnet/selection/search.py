@@ -8,6 +8,7 @@ import numpy as np
 
 from .cv import _split
 from ..data import KFold, StratifiedKFold
+from ..validation import check_int
 from ._runner import check_xy, run_tasks
 
 __all__ = ["ParameterGrid", "ParameterSampler", "GridSearch", "RandomSearch"]
@@ -38,10 +39,8 @@ class ParameterSampler:
     ``rvs(random_state=...)`` (scipy.stats distributions) or a callable ``f(rng)``."""
 
     def __init__(self, distributions: dict, n_iter: int, seed: int = 0):
-        if n_iter < 1:
-            raise ValueError(f"ParameterSampler: n_iter must be >= 1, got {n_iter}")
         self.distributions = distributions
-        self.n_iter = n_iter
+        self.n_iter = check_int(n_iter, "n_iter", "ParameterSampler")
         self.seed = seed
 
     def __iter__(self):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import metrics as M
+from ..validation import lookup
 
 _PROB_LOSSES = ("BCELoss",)
 _LOGIT_LOSSES = ("BCEWithLogitsLoss",)
@@ -51,17 +52,16 @@ def target_labels(target: np.ndarray, kind: str) -> np.ndarray:
 
 
 def check_metrics(metrics):
+    """``[(name, name or callable)]`` for the Trainer's ``metrics`` argument."""
+    names = {k: k for k in CLASSIFICATION + REGRESSION}
     out = []
     for m in metrics or ():
         if callable(m):
             out.append((getattr(m, "__name__", "metric"), m))
-        elif isinstance(m, str) and m.lower() in CLASSIFICATION + REGRESSION + ("acc",):
-            key = "accuracy" if m.lower() == "acc" else m.lower()
-            out.append((key, key))
         else:
-            raise ValueError(f"Trainer: unknown metric {m!r}; use one of "
-                             f"{list(CLASSIFICATION + REGRESSION)} or a callable "
-                             "f(y_true, output) -> float")
+            key = lookup(m, names, "metric", "Trainer", aliases={"acc": "accuracy"},
+                         also="a callable f(y_true, output) -> float")
+            out.append((key, key))
     return out
 
 

@@ -21,9 +21,8 @@ from __future__ import annotations
 import math
 import sys
 
-import numpy as np
-
 from ..io import save, save_checkpoint
+from ..validation import check_choice, check_int, check_real, lookup
 
 __all__ = ["Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint",
            "ConvergenceCriterion", "ProgressBar", "LambdaCallback", "LRSchedulerCallback"]
@@ -101,8 +100,7 @@ class CallbackList(Callback):
 
 
 def _resolve_mode(mode, monitor, who):
-    if mode not in ("auto", "min", "max"):
-        raise ValueError(f"{who}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+    check_choice(mode, "mode", who, ("auto", "min", "max"))
     if mode == "auto":
         m = monitor.removeprefix("val_")
         mode = "max" if m in ("accuracy", "acc", "precision", "recall", "f1", "auc",
@@ -141,13 +139,9 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor="val_loss", patience=5, min_delta=0.0, mode="auto",
                  restore_best_weights=False, baseline=None, verbose=0):
-        if not isinstance(patience, (int, np.integer)) or patience < 0:
-            raise ValueError(f"EarlyStopping: patience must be a non-negative int, got {patience!r}")
-        if min_delta < 0:
-            raise ValueError(f"EarlyStopping: min_delta must be >= 0, got {min_delta!r}")
         self.monitor = monitor
-        self.patience = int(patience)
-        self.min_delta = float(min_delta)
+        self.patience = check_int(patience, "patience", "EarlyStopping", min=0)
+        self.min_delta = check_real(min_delta, "min_delta", "EarlyStopping", 0)
         self.mode = _resolve_mode(mode, monitor, "EarlyStopping")
         self.restore_best_weights = bool(restore_best_weights)
         self.baseline = baseline
@@ -355,9 +349,8 @@ class LambdaCallback(Callback):
 
     def __init__(self, **hooks):
         for name, fn in hooks.items():
-            if name not in self._HOOKS:
-                raise ValueError(f"LambdaCallback: unknown hook {name!r}; expected {self._HOOKS}")
-            setattr(self, name, fn)
+            setattr(self, lookup(name, dict(zip(self._HOOKS, self._HOOKS)), "hook",
+                                 "LambdaCallback"), fn)
 
 
 def _fmt(logs):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..validation import check_int
 
 __all__ = ["SequenceStreams", "TruncatedBPTT", "text_streams", "detach_state"]
 
@@ -66,11 +67,9 @@ class SequenceStreams:
     """
 
     def __init__(self, ids, batch_size, seq_len, random_offset=False, rng=None):
-        if isinstance(seq_len, bool) or not isinstance(seq_len, (int, np.integer)) or seq_len < 1:
-            raise ValueError(f"SequenceStreams: seq_len must be a positive int, got {seq_len!r}")
+        self.seq_len = check_int(seq_len, "seq_len", "SequenceStreams")
         self.streams = text_streams(np.asarray(ids), batch_size)
         self.batch_size = int(batch_size)
-        self.seq_len = int(seq_len)
         self.random_offset = bool(random_offset)
         self._rng = rng
 

@@ -13,10 +13,11 @@ import time
 import numpy as np
 
 from .. import backend, nn, optim
-from ..autograd import Tensor, no_grad
+from ..autograd import Tensor, as_array, no_grad
 from ..data import DataLoader, Dataset, TensorDataset
 from ..io.checkpoint import read_checkpoint
 from ..nn.dropout import mc_predict
+from ..validation import check_int, check_real
 from . import _metrics
 from .callbacks import CallbackList, LRSchedulerCallback, ProgressBar
 from .history import History
@@ -33,7 +34,7 @@ def _dataset(data, who, arg):
     if isinstance(data, np.ndarray):
         return TensorDataset(data)
     if isinstance(data, (tuple, list)) and 1 <= len(data) <= 2:
-        arrays = [np.asarray(a.data if isinstance(a, Tensor) else a) for a in data]
+        arrays = [as_array(a) for a in data]
         if len(arrays) == 2 and len(arrays[0]) != len(arrays[1]):
             raise ValueError(f"{who}: {arg} has {len(arrays[0])} inputs but {len(arrays[1])} "
                              "targets")
@@ -325,8 +326,7 @@ class Trainer:
         -------
         History
         """
-        if not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"Trainer.fit: epochs must be a non-negative int, got {epochs!r}")
+        epochs = check_int(epochs, "epochs", "Trainer.fit", min=0)
         batches, validation, samples = self._fit_data(train, validation, batch_size, shuffle,
                                                       seed, validation_split)
         state = None
@@ -382,9 +382,8 @@ class Trainer:
             if validation_split is not None:
                 if validation is not None:
                     raise ValueError("Trainer.fit: give validation or validation_split, not both")
-                if not 0 < validation_split < 1:
-                    raise ValueError(f"Trainer.fit: validation_split must be in (0, 1), got "
-                                     f"{validation_split!r}")
+                check_real(validation_split, "validation_split", "Trainer.fit", 0, 1,
+                           low_open=True, high_open=True)
                 arrays = ds[np.arange(len(ds))]
                 perm = np.random.default_rng(seed if seed is not None else 0).permutation(len(ds))
                 nv = max(1, int(round(validation_split * len(ds))))
@@ -496,7 +495,7 @@ class Trainer:
         return self._predictions(X, batch_size, mc_samples, ci, self._proba)
 
     def _predictions(self, X, batch_size, mc_samples, ci, transform):
-        X = np.asarray(X.data if isinstance(X, Tensor) else X)
+        X = as_array(X)
         f = transform or (lambda a: a)
         if mc_samples is None:
             return f(self._predict(X, batch_size))

@@ -1,0 +1,76 @@
+"""The exceptions glassnet raises on purpose, under one root.
+
+``except glassnet.GlassnetError`` catches every failure glassnet reports itself (a bad
+argument, a model file, checkpoint or data file it refuses, a failed gradient check),
+and lets through the errors of the code it calls. Each class also derives from the
+built-in exception that the same failure raised before it existed (``ValueError``,
+``TypeError``, ``AssertionError``), so ``except ValueError`` keeps catching a bad
+argument::
+
+    GlassnetError
+    ├── ArgumentError (ValueError)       an argument with a bad value
+    ├── ArgumentTypeError (TypeError)    an argument of the wrong type
+    ├── ModelFileError (ValueError)      a model file that cannot be trusted or built
+    │   └── CheckpointError              a training checkpoint likewise
+    ├── DataFileError (ValueError)       a data file that cannot be read as promised
+    │   └── DataChecksumError            its SHA-256 is not the published one
+    └── GradcheckError (AssertionError)  analytic and numerical gradients disagree
+
+This module imports nothing from glassnet, so every layer may raise these.
+
+>>> try: gn.nn.Linear(0, 3)
+... except gn.GlassnetError as e: print(e)
+Linear: in_features must be a positive integer, got 0
+"""
+from __future__ import annotations
+
+__all__ = ["GlassnetError", "ArgumentError", "ArgumentTypeError", "ModelFileError",
+           "CheckpointError", "DataFileError", "DataChecksumError", "GradcheckError"]
+
+
+class GlassnetError(Exception):
+    """Root of every exception glassnet raises on purpose; never raised itself."""
+
+
+class ArgumentError(GlassnetError, ValueError):
+    """An argument of the right type with a value glassnet cannot use: a size of 0, a
+    probability of 1.5, a NaN learning rate, an unknown name; also an integer argument
+    given as a float or a bool (reported as a value that is not a positive integer, as
+    before this class existed). The message names the function or layer, the argument,
+    what was expected and what was given."""
+
+
+class ArgumentTypeError(GlassnetError, TypeError):
+    """An argument of a type glassnet does not accept at all, where a ``TypeError`` is
+    what Python's own functions raise (a name that is not a string, a dimension that is
+    not an int)."""
+
+
+class ModelFileError(GlassnetError, ValueError):
+    """A model file that is missing its parts, corrupt (its checksum does not match), or
+    names an architecture glassnet will not or cannot build; raised by ``glassnet.load``,
+    ``glassnet.io.load_weights``, ``load_state_dict`` and the checkpoint readers, with the
+    file in the message (also by ``save`` for an argument it cannot store)."""
+
+
+class CheckpointError(ModelFileError):
+    """A training checkpoint that is corrupt, from an incompatible version, or does not fit
+    the trainer it is loaded into (a checkpoint is a model file plus trainer state, so
+    ``except ModelFileError`` also catches this)."""
+
+
+class DataFileError(GlassnetError, ValueError):
+    """A data file (IDX, the digits CSV, a text corpus) that is not what it claims to be:
+    a bad header, truncated, not valid gzip, or holding the wrong shape or labels; the
+    message names the file."""
+
+
+class DataChecksumError(DataFileError):
+    """A data file whose SHA-256 differs from the published one (corrupt or a different
+    file)."""
+
+
+class GradcheckError(GlassnetError, AssertionError):
+    """``gradcheck`` found an analytic gradient that disagrees with the finite-difference
+    one (or a function that does not keep float64); the message names the input and the
+    worst element."""
