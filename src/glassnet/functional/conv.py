@@ -275,6 +275,16 @@ class Conv1dFunction(Conv2dFunction):
 
 
 # ------------------------------------------------------------------ function API
+def _check_shapes(xa, wa, name, x_layout, w_layout):
+    """Input and weight have the layouts' number of axes and the same channel count C."""
+    for a, what, layout in ((xa, "input", x_layout), (wa, "weight", w_layout)):
+        if a.ndim != layout.count(",") + 1:
+            raise ValueError(f"{name}: expected {what} of shape {layout}, got shape {a.shape}")
+    if xa.shape[1] != wa.shape[1]:
+        raise ValueError(f"{name}: input has {xa.shape[1]} channels but the weight expects "
+                         f"{wa.shape[1]} (input shape {xa.shape}, weight shape {wa.shape})")
+
+
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, strict=False, name="conv2d"):
     """2-D cross-correlation (what deep learning calls convolution), NCHW.
 
@@ -299,13 +309,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, strict=False, 
         out = conv2d(reshape(xt, 1, 1, *xa.shape), reshape(wt, 1, 1, *wa.shape), bias, stride,
                      padding, dilation, strict, name)
         return reshape(out, *out.shape[2:])
-    if xa.ndim != 4:
-        raise ValueError(f"{name}: expected input of shape (N, C, H, W), got shape {xa.shape}")
-    if wa.ndim != 4:
-        raise ValueError(f"{name}: expected weight of shape (O, C, kh, kw), got shape {wa.shape}")
-    if xa.shape[1] != wa.shape[1]:
-        raise ValueError(f"{name}: input has {xa.shape[1]} channels but the weight expects "
-                         f"{wa.shape[1]} (input shape {xa.shape}, weight shape {wa.shape})")
+    _check_shapes(xa, wa, name, "(N, C, H, W)", "(O, C, kh, kw)")
     st = check_pair(stride, "stride", name, min=1)
     dl = check_pair(dilation, "dilation", name, min=1)
     pads = resolve_padding(padding, wa.shape[2:], dl, st, name)
@@ -327,13 +331,7 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, strict=False, 
     (2, 4, 10)
     """
     xa, wa = as_array(x), as_array(weight)
-    if xa.ndim != 3:
-        raise ValueError(f"{name}: expected input of shape (N, C, L), got shape {xa.shape}")
-    if wa.ndim != 3:
-        raise ValueError(f"{name}: expected weight of shape (O, C, k), got shape {wa.shape}")
-    if xa.shape[1] != wa.shape[1]:
-        raise ValueError(f"{name}: input has {xa.shape[1]} channels but the weight expects "
-                         f"{wa.shape[1]} (input shape {xa.shape}, weight shape {wa.shape})")
+    _check_shapes(xa, wa, name, "(N, C, L)", "(O, C, k)")
     stride = check_ints(stride, "stride", name, 1, min=1)[0]
     dilation = check_ints(dilation, "dilation", name, 1, min=1)[0]
     if isinstance(padding, (tuple, list)):

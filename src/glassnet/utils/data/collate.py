@@ -83,6 +83,25 @@ def _as_array(b):
     return _from_python([b]).data[0]
 
 
+def _like(container, items):
+    """``items`` (a dict or a list) in the type of ``container``, as PyTorch rebuilds it: a
+    mutable mapping or sequence is copied (keeping its type and extra attributes) and
+    filled, another type is called on the items, and a type that refuses them gives the
+    plain dict or list."""
+    try:
+        if isinstance(container, collections.abc.MutableMapping):
+            out = copy.copy(container)
+            out.update(items)
+            return out
+        if isinstance(container, collections.abc.MutableSequence):
+            out = copy.copy(container)
+            out[:] = items
+            return out
+        return type(container)(items)
+    except TypeError:
+        return items
+
+
 def default_collate(batch):
     """Stack a list of samples into a batch (see the module docstring for the rules).
 
@@ -115,15 +134,7 @@ def default_collate(batch):
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
-        fields = {key: default_collate([d[key] for d in batch]) for key in elem}
-        try:
-            if isinstance(elem, collections.abc.MutableMapping):
-                out = copy.copy(elem)    # keeps the mapping type and any extra attributes
-                out.update(fields)
-                return out
-            return type(elem)(fields)
-        except TypeError:
-            return fields
+        return _like(elem, {key: default_collate([d[key] for d in batch]) for key in elem})
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):     # namedtuple
         return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
@@ -131,16 +142,7 @@ def default_collate(batch):
         if any(len(s) != size for s in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
         columns = [default_collate(list(s)) for s in zip(*batch)]
-        if isinstance(elem, tuple):
-            return columns
-        try:
-            if isinstance(elem, collections.abc.MutableSequence):
-                out = copy.copy(elem)
-                out[:] = columns
-                return out
-            return type(elem)(columns)
-        except TypeError:
-            return columns
+        return columns if isinstance(elem, tuple) else _like(elem, columns)
     raise TypeError(_ERR.format(type(elem)))
 
 
@@ -161,27 +163,11 @@ def default_convert(data):
     if isinstance(data, np.generic) and not isinstance(data, (np.str_, np.bytes_)):
         return Tensor(np.asarray(data))
     if isinstance(data, collections.abc.Mapping):
-        fields = {key: default_convert(data[key]) for key in data}
-        try:
-            if isinstance(data, collections.abc.MutableMapping):
-                out = copy.copy(data)
-                out.update(fields)
-                return out
-            return type(data)(fields)
-        except TypeError:
-            return fields
+        return _like(data, {key: default_convert(data[key]) for key in data})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
-        items = [default_convert(d) for d in data]
-        try:
-            if isinstance(data, collections.abc.MutableSequence):
-                out = copy.copy(data)
-                out[:] = items
-                return out
-            return type(data)(items)
-        except TypeError:
-            return items
+        return _like(data, [default_convert(d) for d in data])
     return data
