@@ -62,6 +62,7 @@ def test_truncated_bptt_history_and_perplexity():
     assert lm.evaluate_text(text[-200:]) < 1.0
 
 
+@pytest.mark.integration
 def test_tinyshakespeare_short_run_lowers_loss(data_dir):
     from glassnet.data import load_text
     text = load_text(data_dir / "tinyshakespeare" / "input.txt")[:60000]

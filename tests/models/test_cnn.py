@@ -21,6 +21,7 @@ def test_models_shapes_and_json_args():
         LeNet()(gn.randn(2, 1, 32, 32))
 
 
+@pytest.mark.integration
 def test_lenet_learns_mnist_subset(data_dir, one_blas_thread):
     from glassnet import data, optim
     X, y = data.load_mnist(data_dir / "mnist", split="train")
@@ -47,6 +48,7 @@ def test_lenet_learns_mnist_subset(data_dir, one_blas_thread):
     assert acc >= 0.92, acc
 
 
+@pytest.mark.integration
 def test_example_protocol_learns_fashion_subset(data_dir, one_blas_thread):
     # the examples' protocol (examples/_cnn_common.py: Trainer, validation split from the
     # training images, early stopping on validation accuracy, test set used once), shortened

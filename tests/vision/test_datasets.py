@@ -110,6 +110,7 @@ def test_mnist_batches_equal_sample_by_sample(mnist_dir):
     assert plain[0].dtype == np.uint8 and plain[0].shape == (4, 28, 28) and plain[1].tolist() == [7, 2, 1, 0]
 
 
+@pytest.mark.integration
 def test_classic_pytorch_mnist_loop_learns(mnist_dir, one_blas_thread):
     """The classic PyTorch MNIST MLP loop, with only its imports changed."""
     import glassnet as torch
