@@ -45,7 +45,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
     Example
     -------
-    >>> loss.backward(); total = clip_grad_norm_(model.parameters(), 1.0); opt.step()
+    >>> loss.backward(); total = clip_grad_norm_(model.parameters(), 1.0); opt.step()  # doctest: +SKIP
     """
     if max_norm is None or not max_norm > 0:
         raise ValueError(f"clip_grad_norm_: max_norm must be > 0, got {max_norm!r}")
