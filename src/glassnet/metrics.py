@@ -205,7 +205,7 @@ def classification_report(y_true, y_pred, labels=None, target_names=None, digits
 
     Example
     -------
-    >>> print(classification_report(y_test, model_predictions, target_names=["cat", "dog"]))
+    >>> print(classification_report(y_test, model_predictions, target_names=["cat", "dog"]))  # doctest: +SKIP
     """
     who = "classification_report"
     yt, yp = _pair(y_true, y_pred, who)

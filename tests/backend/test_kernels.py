@@ -11,7 +11,7 @@ import glassnet as gn
 from glassnet.backend import kernels
 from glassnet.functional import recurrent as R
 
-pytestmark = pytest.mark.usefixtures("one_blas_thread")   # small GEMMs: see tests/rnn
+pytestmark = pytest.mark.usefixtures("one_blas_thread")   # small GEMMs: see tests/conftest.py
 needs_numba = pytest.mark.skipif(not kernels.available(),
                                  reason="Numba is not installed (pip install 'glassnet[jit]')")
 

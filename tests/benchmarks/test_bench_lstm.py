@@ -23,6 +23,7 @@ def bench(monkeypatch):
     jit.set_enabled(prev)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_glassnet_step_learns_the_bigram_text(bench, cell):
     data = bench.make_data(4)

@@ -5,6 +5,7 @@ import importlib.util
 import pathlib
 
 import numpy as np
+import pytest
 
 import glassnet as gn
 from glassnet import nn
@@ -38,6 +39,7 @@ def test_hand_written_numpy_step_matches_glassnet_autograd():
         np.testing.assert_allclose(model[k].bias.grad.numpy(), gb[li], rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.integration
 def test_hand_written_numpy_step_learns():
     bm = _bench()
     X, y = bm.make_data(n=2048)

@@ -17,6 +17,7 @@ def digits_run(tmp_path_factory):
     return out
 
 
+@pytest.mark.integration
 def test_default_train_reaches_97_percent_on_digits(digits_run):
     files = {p.name for p in digits_run.iterdir()}
     assert {"model.safetensors", "history.json", "metrics.json", "config.json",
@@ -31,6 +32,7 @@ def test_default_train_reaches_97_percent_on_digits(digits_run):
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
 
 
+@pytest.mark.integration
 def test_evaluate_predict_info(digits_run, tmp_path, capsys):
     model = digits_run / "model.safetensors"
     assert main(["evaluate", str(model)]) == 0
@@ -61,6 +63,7 @@ def test_console_script_help():
     assert "train" in r.stdout and "evaluate" in r.stdout
 
 
+@pytest.mark.integration
 def test_cnn_run_with_report_and_pictures(tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "cnn"

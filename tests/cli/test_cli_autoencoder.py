@@ -14,7 +14,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 @pytest.mark.parametrize("extra, cls", [
     (["--denoise", "0.3"], DenoisingAutoencoder),
     (["--stacked", "32,16", "--denoise", "0.2"], StackedAutoencoder),
-    (["--model", "cnn"], ConvAutoencoder),
+    pytest.param(["--model", "cnn"], ConvAutoencoder, marks=pytest.mark.integration),
 ])
 def test_train_autoencoder_writes_run_folder(extra, cls, tmp_path):
     out = tmp_path / "run"

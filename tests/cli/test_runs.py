@@ -144,6 +144,7 @@ def test_command_errors_name_the_problem(tmp_path, capsys):
     assert "--hidden: this model takes one width" in capsys.readouterr().err
 
 
+@pytest.mark.integration
 def test_commands_leave_the_matplotlib_backend_alone(tmp_path):
     """Every picture of every command is drawn without pyplot: a user's backend (here the
     non-interactive "template") is never switched and pyplot is never even imported."""

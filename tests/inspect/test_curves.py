@@ -89,6 +89,7 @@ def test_plot_reconstructions_grid(tmp_path):
         ins.plot_reconstructions([X], ["in"], (7, 7))
 
 
+@pytest.mark.integration
 def test_pictures_leave_the_matplotlib_backend_alone(tmp_path):
     """Every picture function writing a file, in a process whose backend is "template":
     afterwards the backend is unchanged and pyplot was never imported (no global state)."""

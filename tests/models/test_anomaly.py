@@ -65,6 +65,7 @@ def _one_class(loader, data_dir, cls, make, n_test=3000, epochs=3):
     return metrics.roc_auc((yte[:n_test] != cls).astype(int), det.score(Xte[:n_test]))
 
 
+@pytest.mark.integration
 def test_one_class_fashion_trouser_dense(data_dir):
     """Short version of benchmarks/bench_anomaly.py: train on trousers only, the other nine
     classes are the anomalies."""
@@ -73,6 +74,7 @@ def test_one_class_fashion_trouser_dense(data_dir):
     assert auc > 0.95
 
 
+@pytest.mark.integration
 def test_one_class_mnist_digit1_conv(data_dir):
     auc = _one_class(data.load_mnist, data_dir / "mnist", 1,
                      lambda: ConvAutoencoder(1, 28, channels=[8, 4], code=16),

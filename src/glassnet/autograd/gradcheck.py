@@ -42,7 +42,7 @@ def gradcheck(fn, inputs, eps=1e-6, rtol=1e-6, atol=1e-8, seed=0, raise_exceptio
     Example
     -------
     >>> gradcheck(lambda a, b: a * b, [np.random.rand(3), np.random.rand(3)])
-    {0: 1.2e-10, 1: 9.8e-11}
+    {0: ..., 1: ...}
     """
     arrays = []
     check = []

@@ -3,7 +3,7 @@
 >>> from glassnet import data
 >>> X, y = data.load_digits()                       # embedded, 1797 x 64
 >>> Xtr, Xva, Xte, ytr, yva, yte = data.train_val_test_split(X, y, stratify=True)
->>> for xb, yb in data.DataLoader((Xtr, ytr), batch_size=32, shuffle=True, seed=0): ...
+>>> for xb, yb in data.DataLoader((Xtr, ytr), batch_size=32, shuffle=True, seed=0): pass
 """
 from __future__ import annotations
 

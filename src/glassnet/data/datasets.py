@@ -32,7 +32,7 @@ def load_digits(path=None, verify=True):
 
     Example
     -------
-    >>> X, y = load_digits(); X.shape, np.bincount(y).min()
+    >>> X, y = load_digits(); X.shape, int(np.bincount(y).min())
     ((1797, 64), 174)
     """
     f = _EMBEDDED / "digits.csv.gz" if path is None else Path(path)

@@ -34,8 +34,8 @@ class DataLoader:
 
     Example
     -------
-    >>> loader = DataLoader((X, y), batch_size=32, shuffle=True, seed=0)
-    >>> for xb, yb in loader: ...
+    >>> loader = DataLoader((X, y), batch_size=32, shuffle=True, seed=0)  # doctest: +SKIP
+    >>> for xb, yb in loader: ...  # doctest: +SKIP
     """
 
     def __init__(self, dataset, batch_size=32, shuffle=False, drop_last=False, seed=None):

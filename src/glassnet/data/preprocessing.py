@@ -132,7 +132,7 @@ class StandardScaler(_Scaler):
 
     Example
     -------
-    >>> sc = StandardScaler().fit(X_train); Z = sc.transform(X_test)
+    >>> sc = StandardScaler().fit(X_train); Z = sc.transform(X_test)  # doctest: +SKIP
     """
 
     def __init__(self, with_mean=True, with_std=True):
@@ -166,7 +166,7 @@ class MinMaxScaler(_Scaler):
 
     Example
     -------
-    >>> X01 = MinMaxScaler().fit_transform(X)
+    >>> X01 = MinMaxScaler().fit_transform(X)  # doctest: +SKIP
     """
 
     def __init__(self, feature_range=(0.0, 1.0)):

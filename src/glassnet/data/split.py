@@ -45,7 +45,7 @@ def train_val_test_split(X, y=None, val_size=0.1, test_size=0.2, stratify=False,
 
     Example
     -------
-    >>> Xtr, Xva, Xte, ytr, yva, yte = train_val_test_split(X, y, 0.1, 0.2, stratify=True)
+    >>> Xtr, Xva, Xte, ytr, yva, yte = train_val_test_split(X, y, 0.1, 0.2, stratify=True)  # doctest: +SKIP
     """
     X = check_samples(as_array(X), "X", "train_val_test_split")
     n = len(X)
@@ -95,7 +95,7 @@ class KFold:
 
     Example
     -------
-    >>> for train_idx, val_idx in KFold(5, shuffle=True, seed=0).split(X): ...
+    >>> for train_idx, val_idx in KFold(5, shuffle=True, seed=0).split(X): ...  # doctest: +SKIP
     """
 
     def __init__(self, n_splits=5, shuffle=False, seed=None):
@@ -132,7 +132,7 @@ class StratifiedKFold(KFold):
 
     Example
     -------
-    >>> for tr, va in StratifiedKFold(5, shuffle=True, seed=0).split(X, y): ...
+    >>> for tr, va in StratifiedKFold(5, shuffle=True, seed=0).split(X, y): ...  # doctest: +SKIP
     """
 
     def _folds(self, X, y):

@@ -6,8 +6,8 @@ they apply to are in glassnet.nn.regularization).
     activation_penalty(x):           P = (l1 sum |x| + l2 sum x^2) / N      (x of batch N)
                                      dP/dx = (l1 sign(x) + 2 l2 x) / N
 
->>> P = elastic_penalty(layer.weight, l2=1e-4)          # a scalar Tensor
->>> (loss + P).backward()
+>>> P = elastic_penalty(layer.weight, l2=1e-4)          # a scalar Tensor  # doctest: +SKIP
+>>> (loss + P).backward()  # doctest: +SKIP
 """
 from __future__ import annotations
 

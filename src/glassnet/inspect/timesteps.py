@@ -60,9 +60,9 @@ def timestep_gradient_norms(model_or_layer, x, loss_fn=None) -> np.ndarray:
 
     Example
     -------
-    >>> g_rnn = timestep_gradient_norms(nn.RNN(1, 32), X)
-    >>> g_lstm = timestep_gradient_norms(nn.LSTM(1, 32), X)
-    >>> g_lstm[0] / g_rnn[0]          # how much more reaches the first step
+    >>> g_rnn = timestep_gradient_norms(nn.RNN(1, 32), X)  # doctest: +SKIP
+    >>> g_lstm = timestep_gradient_norms(nn.LSTM(1, 32), X)  # doctest: +SKIP
+    >>> g_lstm[0] / g_rnn[0]          # how much more reaches the first step  # doctest: +SKIP
     """
     if not isinstance(model_or_layer, Module):
         raise TypeError(f"timestep_gradient_norms: expected a Module, got "
@@ -123,7 +123,7 @@ def timestep_vanishing_demo(T=50, hidden_size=32, batch=16, seed=0, forget_bias=
     step's gradient of the RNN is many orders of magnitude below the LSTM's.
 
     >>> norms = timestep_vanishing_demo()
-    >>> plot_timestep_gradients(norms, "vanishing.png")
+    >>> plot_timestep_gradients(norms, "vanishing.png")  # doctest: +SKIP
     """
     from .. import backend
     from ..nn.recurrent import LSTM, RNN

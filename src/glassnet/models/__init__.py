@@ -2,7 +2,7 @@
 
 >>> from glassnet import models
 >>> mlp = models.MLP([64, 128, 10], activation="relu", output="multiclass")
->>> p = models.Perceptron(2).fit(X, y)
+>>> p = models.Perceptron(2).fit(X, y)  # doctest: +SKIP
 """
 from __future__ import annotations
 

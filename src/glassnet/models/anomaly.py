@@ -1,8 +1,8 @@
 """Anomaly detection by reconstruction error: autoencoders trained on normal data only,
 a sample is an anomaly when it is reconstructed worse than a threshold.
 
->>> det = AnomalyDetector(Autoencoder(784, 32), quantile=0.99).fit(X_normal, epochs=10)
->>> det.predict(X)           # 0 normal, 1 anomaly
+>>> det = AnomalyDetector(Autoencoder(784, 32), quantile=0.99).fit(X_normal, epochs=10)  # doctest: +SKIP
+>>> det.predict(X)           # 0 normal, 1 anomaly  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -65,10 +65,10 @@ class AnomalyDetector(Module):
 
     Example
     -------
-    >>> det = AnomalyDetector(Autoencoder(784, 32), quantile=0.99).fit(X_normal, epochs=10)
-    >>> det.predict(X)           # 0 normal, 1 anomaly
+    >>> det = AnomalyDetector(Autoencoder(784, 32), quantile=0.99).fit(X_normal, epochs=10)  # doctest: +SKIP
+    >>> det.predict(X)           # 0 normal, 1 anomaly  # doctest: +SKIP
     >>> ens = AnomalyDetector([Autoencoder(784, 32) for _ in range(3)], error="standardized",
-    ...                       pool=2, image_shape=[28, 28])
+    ...                       pool=2, image_shape=[28, 28])  # doctest: +SKIP
     """
 
     def __init__(self, autoencoder, threshold=None, quantile: float = 0.99,

@@ -10,8 +10,8 @@ pre-training, with pretrain.py), conv_autoencoder.py, and anomaly.py (scores sam
 reconstruction error); noise.py holds the corruption.
 
 >>> ae = Autoencoder(784, 64, loss="bce")
->>> history = ae.fit(X, epochs=5, batch_size=64, validation=Xv)
->>> err = ae.reconstruction_error(Xt)          # one value per sample
+>>> history = ae.fit(X, epochs=5, batch_size=64, validation=Xv)  # doctest: +SKIP
+>>> err = ae.reconstruction_error(Xt)          # one value per sample  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ class Autoencoder(Module):
     Example
     -------
     >>> ae = Autoencoder(784, [256, 64], tied=True)
-    >>> ae.fit(X, epochs=5); codes = ae.encode(X)
+    >>> ae.fit(X, epochs=5); codes = ae.encode(X)  # doctest: +SKIP
     """
 
     def __init__(self, in_features=None, hidden=None, activation: str = "sigmoid",
@@ -272,7 +272,7 @@ class DenoisingAutoencoder(Autoencoder):
     Example
     -------
     >>> dae = DenoisingAutoencoder(784, 256, noise="mask", noise_level=0.3)
-    >>> dae.fit(X, epochs=10); dae.reconstruct(corrupt(Xt, "mask", 0.3))
+    >>> dae.fit(X, epochs=10); dae.reconstruct(corrupt(Xt, "mask", 0.3))  # doctest: +SKIP
     """
 
     def __init__(self, in_features=None, hidden=None, activation: str = "sigmoid",

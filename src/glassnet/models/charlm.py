@@ -123,9 +123,9 @@ class CharLM(Module):
 
     Example
     -------
-    >>> lm = CharLM(sorted(set(text)), hidden_size=256)
-    >>> history = lm.fit_text(text, epochs=5)          # loss in nats / char
-    >>> print(lm.sample("ROMEO:", 200, temperature=0.8))
+    >>> lm = CharLM(sorted(set(text)), hidden_size=256)  # doctest: +SKIP
+    >>> history = lm.fit_text(text, epochs=5)          # loss in nats / char  # doctest: +SKIP
+    >>> print(lm.sample("ROMEO:", 200, temperature=0.8))  # doctest: +SKIP
     """
 
     def __init__(self, vocab, embedding_dim=64, hidden_size=256, num_layers=1, cell="lstm",
@@ -203,7 +203,7 @@ class CharLM(Module):
         """Logits (T N, V) for time-major ids (T, N), flattened time-major (the order of
         ``SequenceStreams``' targets), and the final state.
 
-        >>> logits, state = lm.stream_logits(ids_tm)    # then the next window from state
+        >>> logits, state = lm.stream_logits(ids_tm)    # then the next window from state  # doctest: +SKIP
         """
         logits, state = self.forward_time_major(ids_tm, state)
         return M.reshape(logits, (-1, self.vocab_size)), state
@@ -223,7 +223,7 @@ class CharLM(Module):
         ``greedy``. ``seed`` gives a private generator; otherwise glassnet's
         global one is used (``gn.manual_seed`` makes it repeatable).
 
-        >>> lm.sample("h", 4, greedy=True)
+        >>> lm.sample("h", 4, greedy=True)  # doctest: +SKIP
         'hello'
         """
         check_int(length, "length", "CharLM.sample", min=0)
@@ -301,8 +301,8 @@ class CharLM(Module):
         ``lr_decay`` multiplies the learning rate after every epoch.
         ``callback(step, loss)`` is called after every step.
 
-        >>> history = lm.fit_text(text, epochs=2, seq_len=64, batch_size=32)
-        >>> history["val_loss"]
+        >>> history = lm.fit_text(text, epochs=2, seq_len=64, batch_size=32)  # doctest: +SKIP
+        >>> history["val_loss"]  # doctest: +SKIP
         """
         if isinstance(text, str):
             ids = self.encode(text)

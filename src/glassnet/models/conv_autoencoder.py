@@ -1,7 +1,7 @@
 """A small convolutional autoencoder for square images (side divisible by 4).
 
 >>> cae = ConvAutoencoder(1, 28, channels=[16, 8], code=32)
->>> cae.fit(X.reshape(-1, 1, 28, 28), epochs=5); err = cae.reconstruction_error(Xt)
+>>> cae.fit(X.reshape(-1, 1, 28, 28), epochs=5); err = cae.reconstruction_error(Xt)  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class ConvAutoencoder(Autoencoder):
     Example
     -------
     >>> cae = ConvAutoencoder(1, 28, channels=[16, 8], code=32)
-    >>> cae.fit(X.reshape(-1, 1, 28, 28), epochs=5); cae.reconstruction_error(Xt)
+    >>> cae.fit(X.reshape(-1, 1, 28, 28), epochs=5); cae.reconstruction_error(Xt)  # doctest: +SKIP
     """
 
     def __init__(self, in_channels: int = 1, image_size: int = 28, channels=(16, 8),

@@ -39,7 +39,7 @@ class MLP(Module):
     Example
     -------
     >>> model = MLP([64, 128, 10], activation="relu", output="multiclass")
-    >>> trainer = Trainer(model, model.loss(), "adam", metrics=["accuracy"])
+    >>> trainer = Trainer(model, model.loss(), "adam", metrics=["accuracy"])  # doctest: +SKIP
     """
 
     def __init__(self, sizes, activation: str = "relu", output: str = "multiclass",

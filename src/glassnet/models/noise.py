@@ -5,7 +5,7 @@ corrupted input is x~ = x * keep + add with
     gaussian     keep = 1, add ~ N(0, level^2)
     salt_pepper  keep = 0 and add ~ {0, 1} (half each) on a fraction level, else keep = 1
 
->>> Xn = corrupt(X, "mask", 0.3, seed=0)     # same shape as X
+>>> Xn = corrupt(X, "mask", 0.3, seed=0)     # same shape as X  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def corrupt(x, noise="mask", level=0.3, seed=None):
     N(0, level^2); ``salt_pepper`` sets a fraction ``level`` to 0 or 1 (half each).
     A Tensor that requires a gradient stays differentiable (x * keep + add).
 
-    >>> Xn = corrupt(X, "mask", 0.3, seed=0)
+    >>> Xn = corrupt(X, "mask", 0.3, seed=0)  # doctest: +SKIP
     """
     level = check_noise(noise, level, "corrupt")
     rng = np.random.default_rng(seed) if seed is not None else backend.rng()

@@ -7,8 +7,8 @@ with it and the next layer is trained on that code (Bengio et al., 2007; Vincent
 2010). The layers are updated in place, so the model is ready for supervised fine-tuning.
 
 >>> mlp = models.MLP([784, 256, 64, 10], activation="sigmoid", dropout=0)
->>> greedy_pretrain(mlp, X_unlabelled, epochs=3, denoise=0.3)   # pre-trains 784-256, 256-64
->>> Trainer(mlp, nn.CrossEntropyLoss(), "adam").fit((X_few, y_few), epochs=30)
+>>> greedy_pretrain(mlp, X_unlabelled, epochs=3, denoise=0.3)   # pre-trains 784-256, 256-64  # doctest: +SKIP
+>>> Trainer(mlp, nn.CrossEntropyLoss(), "adam").fit((X_few, y_few), epochs=30)  # doctest: +SKIP
 """
 from __future__ import annotations
 

@@ -38,8 +38,8 @@ class SequenceClassifier(Module):
     Example
     -------
     >>> clf = SequenceClassifier(1, 32, num_classes=2)
-    >>> trainer = Trainer(clf, nn.CrossEntropyLoss(), "adam", metrics=["accuracy"])
-    >>> trainer.fit((X, y), epochs=10)                # X (N, T, 1)
+    >>> trainer = Trainer(clf, nn.CrossEntropyLoss(), "adam", metrics=["accuracy"])  # doctest: +SKIP
+    >>> trainer.fit((X, y), epochs=10)                # X (N, T, 1)  # doctest: +SKIP
     """
 
     def __init__(self, input_size, hidden_size, num_classes, num_layers=1, cell="lstm",

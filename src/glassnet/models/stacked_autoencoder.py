@@ -2,7 +2,7 @@
 (Bengio et al., 2007; Vincent et al., 2010), then turned into a classifier.
 
 >>> sae = StackedAutoencoder([784, 256, 64], denoise=0.3)
->>> sae.pretrain(X_unlabelled, epochs=5)      # level 1 on X, level 2 on level 1's codes
+>>> sae.pretrain(X_unlabelled, epochs=5)      # level 1 on X, level 2 on level 1's codes  # doctest: +SKIP
 >>> clf = sae.to_classifier(10)
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ class StackedAutoencoder(Autoencoder):
     Example
     -------
     >>> sae = StackedAutoencoder([784, 256, 64], denoise=0.3)
-    >>> sae.pretrain(X_unlabelled, epochs=5)
+    >>> sae.pretrain(X_unlabelled, epochs=5)  # doctest: +SKIP
     >>> clf = sae.to_classifier(10)      # then Trainer(clf, nn.CrossEntropyLoss(), ...)
     """
 

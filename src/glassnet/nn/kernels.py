@@ -4,7 +4,7 @@ Apply one to an image with ``functional.conv2d(image, kernel)``, or use
 ``FixedConv2d("sobel_x")`` as a layer (its weight is a buffer, not a parameter).
 
 >>> from glassnet.nn import kernels
->>> edges = gn.functional.conv2d(image, kernels.sobel_x(), padding=1)
+>>> edges = gn.functional.conv2d(image, kernels.sobel_x(), padding=1)  # doctest: +SKIP
 """
 from __future__ import annotations
 

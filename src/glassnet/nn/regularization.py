@@ -71,7 +71,7 @@ class WeightPenalty:
     """A regularizer ``penalty(model) -> Tensor``: l1 * sum |w| + l2 * sum w^2 over the
     weights (elastic net when both are set), in one graph node.
 
-    >>> trainer = Trainer(model, loss, opt, regularizers=[nn.WeightPenalty(l2=1e-4)])
+    >>> trainer = Trainer(model, loss, opt, regularizers=[nn.WeightPenalty(l2=1e-4)])  # doctest: +SKIP
     """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0, include_bias: bool = False):

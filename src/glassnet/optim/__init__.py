@@ -1,9 +1,9 @@
 """Optimizers, learning-rate schedules and gradient clipping.
 
 >>> from glassnet import optim
->>> opt = optim.Adam(model.parameters(), lr=1e-3)
->>> sched = optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
->>> opt = optim.get("momentum", model.parameters(), lr=0.1)
+>>> opt = optim.Adam(model.parameters(), lr=1e-3)  # doctest: +SKIP
+>>> sched = optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)  # doctest: +SKIP
+>>> opt = optim.get("momentum", model.parameters(), lr=0.1)  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def get(name, params, lr=None, **kwargs) -> Optimizer:
 
     Example
     -------
-    >>> opt = get("adam", model.parameters(), lr=3e-4)
+    >>> opt = get("adam", model.parameters(), lr=3e-4)  # doctest: +SKIP
     """
     if isinstance(name, type) and issubclass(name, Optimizer):
         cls, defaults = name, {}

@@ -27,7 +27,7 @@ class Adagrad(Optimizer):
 
     Example
     -------
-    >>> opt = Adagrad(model.parameters(), lr=0.05)
+    >>> opt = Adagrad(model.parameters(), lr=0.05)  # doctest: +SKIP
     """
 
     def __init__(self, params, lr=0.01, lr_decay=0.0, weight_decay=0.0,

@@ -31,8 +31,8 @@ class Adam(Optimizer):
 
     Example
     -------
-    >>> opt = Adam(model.parameters(), lr=1e-3)
-    >>> loss.backward(); opt.step(); opt.zero_grad()
+    >>> opt = Adam(model.parameters(), lr=1e-3)  # doctest: +SKIP
+    >>> loss.backward(); opt.step(); opt.zero_grad()  # doctest: +SKIP
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
@@ -88,7 +88,7 @@ class AdamW(Adam):
 
     Example
     -------
-    >>> opt = AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    >>> opt = AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)  # doctest: +SKIP
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01,

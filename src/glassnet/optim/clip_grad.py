@@ -46,7 +46,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
     Example
     -------
-    >>> loss.backward(); total = clip_grad_norm_(model.parameters(), 1.0); opt.step()
+    >>> loss.backward(); total = clip_grad_norm_(model.parameters(), 1.0); opt.step()  # doctest: +SKIP
     """
     check_real(max_norm, "max_norm", "clip_grad_norm_", 0, low_open=True)
     if isinstance(parameters, Tensor):

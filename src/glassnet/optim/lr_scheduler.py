@@ -81,7 +81,7 @@ class LambdaLR(LRScheduler):
 
     Example
     -------
-    >>> sched = LambdaLR(opt, lambda epoch: 0.95 ** epoch)
+    >>> sched = LambdaLR(opt, lambda epoch: 0.95 ** epoch)  # doctest: +SKIP
     """
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
@@ -109,7 +109,7 @@ class StepLR(LRScheduler):
 
     Example
     -------
-    >>> sched = StepLR(opt, step_size=30, gamma=0.1)
+    >>> sched = StepLR(opt, step_size=30, gamma=0.1)  # doctest: +SKIP
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
@@ -129,7 +129,7 @@ class MultiStepLR(LRScheduler):
 
     Example
     -------
-    >>> sched = MultiStepLR(opt, milestones=[30, 80], gamma=0.1)
+    >>> sched = MultiStepLR(opt, milestones=[30, 80], gamma=0.1)  # doctest: +SKIP
     """
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
@@ -158,7 +158,7 @@ class ExponentialLR(LRScheduler):
 
     Example
     -------
-    >>> sched = ExponentialLR(opt, gamma=0.95)
+    >>> sched = ExponentialLR(opt, gamma=0.95)  # doctest: +SKIP
     """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
@@ -182,7 +182,7 @@ class CosineAnnealingLR(LRScheduler):
 
     Example
     -------
-    >>> sched = CosineAnnealingLR(opt, T_max=50, eta_min=1e-5)
+    >>> sched = CosineAnnealingLR(opt, T_max=50, eta_min=1e-5)  # doctest: +SKIP
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
@@ -216,8 +216,8 @@ class ReduceLROnPlateau:
 
     Example
     -------
-    >>> sched = ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=3)
-    >>> for epoch in range(50): ...; sched.step(val_loss)
+    >>> sched = ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=3)  # doctest: +SKIP
+    >>> for epoch in range(50): ...; sched.step(val_loss)  # doctest: +SKIP
     """
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,

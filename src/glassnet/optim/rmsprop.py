@@ -30,7 +30,7 @@ class RMSprop(Optimizer):
 
     Example
     -------
-    >>> opt = RMSprop(model.parameters(), lr=0.01, alpha=0.99)
+    >>> opt = RMSprop(model.parameters(), lr=0.01, alpha=0.99)  # doctest: +SKIP
     """
 
     def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,

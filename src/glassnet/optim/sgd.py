@@ -26,8 +26,8 @@ class SGD(Optimizer):
 
     Example
     -------
-    >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
-    >>> loss.backward(); opt.step(); opt.zero_grad()
+    >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)  # doctest: +SKIP
+    >>> loss.backward(); opt.step(); opt.zero_grad()  # doctest: +SKIP
     """
 
     def __init__(self, params, lr=0.01, momentum=0.0, dampening=0.0, weight_decay=0.0,

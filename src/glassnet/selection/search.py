@@ -118,9 +118,9 @@ class GridSearch(_Search):
 
     ``build(**params)`` returns a fresh ``Trainer``; ``fit_kwargs`` go to ``Trainer.fit``.
 
-    >>> gs = GridSearch(build, {"hidden": [16, 64], "lr": [1e-2, 1e-3]}, cv=3,
+    >>> gs = GridSearch(build, {"hidden": [16, 64], "lr": [1e-2, 1e-3]}, cv=3,  # doctest: +SKIP
     ...                 fit_kwargs={"epochs": 5}).fit(X, y)
-    >>> gs.best_params_, gs.best_score_
+    >>> gs.best_params_, gs.best_score_  # doctest: +SKIP
     """
 
     def __init__(self, build, param_grid, **kwargs):

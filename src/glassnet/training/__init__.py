@@ -2,8 +2,8 @@
 
 >>> from glassnet.training import Trainer, EarlyStopping
 >>> trainer = Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters()),
-...                   metrics=["accuracy"])
->>> history = trainer.fit((X, y), validation=(Xv, yv), epochs=50, batch_size=32,
+...                   metrics=["accuracy"])  # doctest: +SKIP
+>>> history = trainer.fit((X, y), validation=(Xv, yv), epochs=50, batch_size=32,  # doctest: +SKIP
 ...                       callbacks=[EarlyStopping(patience=5, restore_best_weights=True)])
 """
 from __future__ import annotations

@@ -7,9 +7,9 @@ Trainer's forward hook that starts window k + 1 from the state window k ended in
 detached: the forward pass continues the streams, but the gradient of a window stops
 at its first step instead of running back through the whole epoch.
 
->>> streams = SequenceStreams(ids, batch_size=32, seq_len=64, random_offset=True)
->>> hook = TruncatedBPTT(CharLM.stream_logits)      # (model, x, state) -> (logits, state)
->>> Trainer(lm, nn.CrossEntropyLoss(), opt, forward=hook).fit(streams, epochs=5)
+>>> streams = SequenceStreams(ids, batch_size=32, seq_len=64, random_offset=True)  # doctest: +SKIP
+>>> hook = TruncatedBPTT(CharLM.stream_logits)      # (model, x, state) -> (logits, state)  # doctest: +SKIP
+>>> Trainer(lm, nn.CrossEntropyLoss(), opt, forward=hook).fit(streams, epochs=5)  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -122,8 +122,8 @@ class TruncatedBPTT:
 
     Example
     -------
-    >>> hook = TruncatedBPTT(CharLM.stream_logits)
-    >>> Trainer(lm, nn.CrossEntropyLoss(), opt, forward=hook).fit(streams, epochs=3)
+    >>> hook = TruncatedBPTT(CharLM.stream_logits)  # doctest: +SKIP
+    >>> Trainer(lm, nn.CrossEntropyLoss(), opt, forward=hook).fit(streams, epochs=3)  # doctest: +SKIP
     """
 
     def __init__(self, forward=None):

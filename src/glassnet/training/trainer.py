@@ -117,9 +117,9 @@ class Trainer:
     Example
     -------
     >>> trainer = Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters()),
-    ...                   metrics=["accuracy"])
-    >>> history = trainer.fit((X, y), validation=(Xv, yv), epochs=20, batch_size=32)
-    >>> trainer.evaluate(Xt, yt)
+    ...                   metrics=["accuracy"])  # doctest: +SKIP
+    >>> history = trainer.fit((X, y), validation=(Xv, yv), epochs=20, batch_size=32)  # doctest: +SKIP
+    >>> trainer.evaluate(Xt, yt)  # doctest: +SKIP
     {'loss': 0.08, 'accuracy': 0.97}
     """
 
@@ -406,8 +406,8 @@ class Trainer:
         "state_dict"}] of the latest fit's callbacks}``. ``io.save_checkpoint`` writes it
         to a safetensors file, ``fit(resume=...)`` continues from it.
 
-        >>> state = trainer.state_dict()
-        >>> Trainer(model, loss, opt).fit((X, y), epochs=10, resume=state)
+        >>> state = trainer.state_dict()  # doctest: +SKIP
+        >>> Trainer(model, loss, opt).fit((X, y), epochs=10, resume=state)  # doctest: +SKIP
         """
         return {
             "epoch": int(self.epoch),

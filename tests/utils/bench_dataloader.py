@@ -1,7 +1,7 @@
 """One epoch of DataLoader(TensorDataset(X, y), shuffle=True) over 60000 x 784 float32, glassnet
 against PyTorch, alternating short blocks in one process (not collected by pytest).
 
-    PYTHONPATH=src python tests/interop/bench_dataloader.py [rounds]
+    PYTHONPATH=src python tests/utils/bench_dataloader.py [rounds]
 
 Prints the median epoch time of each and the ratio torch / glassnet (above 1: glassnet is
 faster). glassnet gathers each batch with one fancy index per array; torch indexes the

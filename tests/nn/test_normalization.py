@@ -1,0 +1,54 @@
+"""nn.BatchNorm1d / BatchNorm2d against PyTorch: outputs, gradients and running statistics
+over several training steps, then evaluation mode."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import nn
+
+from ._layer_parity import close
+
+
+R = np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("dims", [2, 4])
+def test_batch_norm_matches_torch(torch, dims):
+    C = 5
+    shape = (8, C) if dims == 2 else (8, C, 4, 3)
+    ours = nn.BatchNorm1d(C, momentum=0.2) if dims == 2 else nn.BatchNorm2d(C, momentum=0.2)
+    theirs = (torch.nn.BatchNorm1d if dims == 2 else torch.nn.BatchNorm2d)(C, momentum=0.2)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.from_numpy(R.standard_normal(C).astype(np.float32)))
+        theirs.bias.copy_(torch.from_numpy(R.standard_normal(C).astype(np.float32)))
+    ours.weight.data[...] = theirs.weight.detach().numpy()
+    ours.bias.data[...] = theirs.bias.detach().numpy()
+    for _ in range(4):   # running statistics after several training steps
+        x = (R.standard_normal(shape) * 3 + 1).astype(np.float32)
+        tx = torch.from_numpy(x).requires_grad_()
+        ty = theirs(tx)
+        g = R.standard_normal(shape).astype(np.float32)
+        ty.backward(torch.from_numpy(g))
+        gx = gn.tensor(x, requires_grad=True)
+        y = ours(gx)
+        y.backward(g)
+        close(y.numpy(), ty.detach().numpy())
+        close(gx.grad.numpy(), tx.grad.numpy())
+    close(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), 1e-3)   # summed over 4 steps
+    close(ours.bias.grad.numpy(), theirs.bias.grad.numpy(), 1e-3)
+    close(ours.running_mean, theirs.running_mean.numpy())
+    close(ours.running_var, theirs.running_var.numpy())
+    ours.eval()
+    theirs.eval()
+    x = R.standard_normal(shape).astype(np.float32)
+    tx = torch.from_numpy(x).requires_grad_()
+    ty = theirs(tx)
+    ty.sum().backward()
+    gx = gn.tensor(x, requires_grad=True)
+    y = ours(gx)
+    y.sum().backward()
+    close(y.numpy(), ty.detach().numpy())
+    close(gx.grad.numpy(), tx.grad.numpy())
+    assert set(ours.state_dict()) == set(theirs.state_dict())
