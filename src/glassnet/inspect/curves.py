@@ -64,15 +64,20 @@ def plot_learning_curves(history, path=None, title=None):
             if np.isfinite(va).any():
                 best = int(np.nanargmin(va) if "loss" in k else np.nanargmax(va))
                 ax.axvline(best + 1, color="gray", ls=":", lw=1)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(k)
-        ax.set_title(k)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        _epoch_panel(ax, k, k)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
     return save(fig, path)
+
+
+def _epoch_panel(ax, ylabel, title, **title_kw):
+    """Label, grid and legend of a per-epoch curve panel."""
+    ax.set_title(title, **title_kw)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
 
 
 def plot_stage_losses(stages, path=None, train_label="train", val_label="validation",
@@ -102,11 +107,7 @@ def plot_stage_losses(stages, path=None, train_label="train", val_label="validat
         va = _values(h.get("val_loss", []))
         if np.isfinite(va).any():
             _line(ax, np.arange(1, len(va) + 1), va, val_label, "s")
-        ax.set_title(name, fontsize=9)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(ylabel)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        _epoch_panel(ax, ylabel, name, fontsize=9)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
