@@ -157,3 +157,21 @@ def test_backward_through_a_partly_freed_graph_names_the_fix():
     (h * 3).sum().backward()       # frees h's node too
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         (h * 5).sum().backward()
+
+
+@pytest.mark.parametrize("shape,dims", [((2, 3), (0, 1)), ((2, 3), (1, 0)), ((2, 3), (0, 0)),
+                                        ((2, 3), (-1, -2)), ((2, 3, 4), (0, 2)),
+                                        ((2, 3, 4), (-2, -1)), ((3,), (0, 0))])
+def test_transpose_of_two_dims_swaps_them_as_torch_does(torch, shape, dims):
+    """x.transpose(0, 1) on a matrix is its transpose (it used to return the matrix itself,
+    NumPy's meaning of the axes tuple (0, 1)); values and gradients equal torch's."""
+    a = np.random.default_rng(0).random(shape)
+    x = gn.tensor(a, dtype=np.float64, requires_grad=True)
+    t = torch.tensor(a, requires_grad=True)
+    y, yt = x.transpose(*dims), t.transpose(*dims)
+    assert y.shape == tuple(yt.shape)
+    np.testing.assert_array_equal(y.numpy(), yt.detach().numpy())
+    w = np.random.default_rng(1).random(y.shape)
+    (y * gn.tensor(w, dtype=np.float64)).sum().backward()
+    (yt * torch.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())

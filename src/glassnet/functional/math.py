@@ -511,9 +511,13 @@ def unsqueeze(a, axis):
 
 
 def transpose(a, *axes):
+    """``transpose(a, dim0, dim1)`` swaps two axes, as ``torch.transpose`` does, for any
+    number of dimensions (a matrix included: ``transpose(m, 0, 1)`` is ``m.T``).
+    ``transpose(a)`` reverses the axes and a full permutation (three or more axes, or one
+    tuple) is applied as ``np.transpose`` would (``permute``)."""
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
-    if len(axes) == 2 and a.ndim != 2:
+    elif len(axes) == 2:
         perm = list(range(a.ndim))
         i, j = axes
         perm[i], perm[j] = perm[j], perm[i]
