@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from .serialize import (FORMAT, ModelFileError, architecture, build, load, load_state_dict,
                         load_weights, read_metadata, register, save, save_state_dict)
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 
 __all__ = ["save", "load", "load_weights", "save_state_dict", "load_state_dict",
-           "save_checkpoint", "load_checkpoint", "register", "architecture", "build",
+           "save_checkpoint", "load_checkpoint", "read_checkpoint", "register", "architecture", "build",
            "read_metadata", "ModelFileError", "FORMAT"]

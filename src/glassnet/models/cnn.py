@@ -5,34 +5,18 @@ round-trip the architecture.
 """
 from __future__ import annotations
 
-from .. import backend, nn
+from .. import nn
 from ..nn.module import Module
 from ..validation import lookup
 
 __all__ = ["LeNet", "SmallVGG"]
 
 
-class _FallbackDropout(Module):
-    """Inverted dropout (y = x * mask / (1 - p) in training, x in eval), used only while
-    ``nn.Dropout`` is not available."""
-
-    def __init__(self, p: float = 0.5):
-        super().__init__()
-        self.p = float(p)
-
-    def forward(self, x):
-        if not self.training or self.p == 0:
-            return x
-        keep = backend.rng().random(x.shape) >= self.p
-        return x * (keep * (1.0 / (1.0 - self.p))).astype(x.dtype)
-
-
 def _dropout(p):
     """``nn.Dropout(p)``; ``None`` when p is 0."""
     if not p:
         return None
-    cls = getattr(nn, "Dropout", None) or _FallbackDropout
-    return cls(p)
+    return nn.Dropout(p)
 
 
 def _act(name):
