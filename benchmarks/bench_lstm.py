@@ -74,7 +74,7 @@ def glassnet_step_fn(cell="lstm"):
         opt.zero_grad()
         loss.backward()
         opt.step()
-        return float(loss.data)
+        return float(loss.numpy())
     return step
 
 

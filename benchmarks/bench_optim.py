@@ -57,20 +57,20 @@ class NaiveAdam:
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         self.params, self.lr, self.b1, self.b2, self.eps = params, lr, *betas, eps
-        self.m = [np.zeros_like(p.data) for p in params]
-        self.v = [np.zeros_like(p.data) for p in params]
+        self.m = [np.zeros_like(p.numpy()) for p in params]
+        self.v = [np.zeros_like(p.numpy()) for p in params]
         self.t = 0
 
     def step(self):
         self.t += 1
         b1, b2 = self.b1, self.b2
         for p, m, v in zip(self.params, self.m, self.v):
-            g = p.grad.data
+            g = p.grad.numpy()
             m[...] = b1 * m + (1 - b1) * g
             v[...] = b2 * v + (1 - b2) * g * g
             mhat = m / (1 - b1 ** self.t)
             vhat = v / (1 - b2 ** self.t)
-            p.data -= self.lr * mhat / (np.sqrt(vhat) + self.eps)
+            p.numpy()[...] -= self.lr * mhat / (np.sqrt(vhat) + self.eps)
 
 
 def load_glassnet(src, name="glassnet_against"):

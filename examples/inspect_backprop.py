@@ -15,10 +15,10 @@ from glassnet import nn
 
 model = nn.Sequential(nn.Linear(2, 2, dtype="float64"), nn.Sigmoid(),
                       nn.Linear(2, 2, dtype="float64"), nn.Sigmoid())
-model[0].weight.data[...] = [[0.15, 0.20], [0.25, 0.30]]   # w1 w2 / w3 w4
-model[0].bias.data[...] = 0.35                             # b1
-model[2].weight.data[...] = [[0.40, 0.45], [0.50, 0.55]]   # w5 w6 / w7 w8
-model[2].bias.data[...] = 0.60                             # b2
+model[0].weight.numpy()[...] = [[0.15, 0.20], [0.25, 0.30]]   # w1 w2 / w3 w4
+model[0].bias.numpy()[...] = 0.35                             # b1
+model[2].weight.numpy()[...] = [[0.40, 0.45], [0.50, 0.55]]   # w5 w6 / w7 w8
+model[2].bias.numpy()[...] = 0.60                             # b2
 x, t = np.array([[0.05, 0.10]]), np.array([[0.01, 0.99]])
 loss = nn.MSELoss(reduction="sum", half=True)
 

@@ -70,7 +70,7 @@ def main(argv=None):
     print(f"padded to 40 with junk after 12..40 real steps: accuracy {acc_masked:.3f} with "
           f"lengths, {acc_unmasked:.3f} reading the padding as data")
     loss = L.cross_entropy(model(Xpad, lengths=lengths), yte)
-    print(f"test loss with lengths: {float(loss.data):.4f}")
+    print(f"test loss with lengths: {float(loss.numpy()):.4f}")
     return 0
 
 

@@ -27,8 +27,14 @@ from .errors import GlassnetError  # noqa: F401
 
 from ._version import __version__  # noqa: F401
 
-float32 = "float32"
-float64 = "float64"
+# PyTorch's dtype names (NumPy dtypes: backend/dtypes.py) and devices (backend/devices.py)
+from .backend.dtypes import EXPORTS as _DTYPES  # noqa: E402
+from .backend.dtypes import is_floating_point as _is_fp  # noqa: E402,F401
+from .backend.devices import device  # noqa: E402,F401
+from . import accelerator, backends, cuda  # noqa: E402,F401
+
+globals().update(_DTYPES)
+dtype = type(_DTYPES["float32"])   # isinstance(x.dtype, glassnet.dtype) holds
 
 
 def __getattr__(name):   # glassnet.utils / .vision / .Generator load on first use (40+ ms)

@@ -43,7 +43,7 @@ def _lstm_run(enabled, dtype, reverse, T=7, N=5, I=4, H=6, seed=0, nan_at=None, 
         sum((o * wi).sum() for o, wi in zip(outs, w)).backward()
     finally:
         kernels.set_enabled(prev)
-    return [o.data for o in outs] + [t.grad.data for t in ts]
+    return [o.numpy() for o in outs] + [t.grad.numpy() for t in ts]
 
 
 @needs_numba

@@ -38,8 +38,8 @@ def test_variants_take_the_same_step_and_against_loads_a_second_copy():
         for _ in range(3):
             for step in variants.values():
                 step()
-        results = [[q.data for q in f.__self__.param_groups[0]["params"]] if n != "naive"
-                   else [q.data for q in naive] for n, f in variants.items()]
+        results = [[q.numpy() for q in f.__self__.param_groups[0]["params"]] if n != "naive"
+                   else [q.numpy() for q in naive] for n, f in variants.items()]
         for res in results[1:]:
             for a, b in zip(res, results[0]):
                 np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

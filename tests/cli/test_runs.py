@@ -82,7 +82,7 @@ def test_write_run_writes_model_history_metrics_and_config(tmp_path):
         "command": "train", "out": str(tmp_path), "epochs": 1, "hidden": [4], "lr": None}
     assert json.loads((tmp_path / "history.json").read_text())["history"]["loss"] == [1.5]
     loaded = io.load(tmp_path / "model.safetensors")
-    np.testing.assert_array_equal(loaded[0].weight.data, model[0].weight.data)
+    np.testing.assert_array_equal(loaded[0].weight.numpy(), model[0].weight.numpy())
     assert io.read_metadata(tmp_path / "model.safetensors")["extra"]["task"] == "classify"
 
 

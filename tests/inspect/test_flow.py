@@ -41,7 +41,7 @@ def test_gradient_flow_step_values_are_the_true_gradients():
 
     class Snap(training.Callback):
         def on_after_backward(self, trainer, step):
-            snap[step] = (np.linalg.norm(model[0].weight.grad.data),)
+            snap[step] = (np.linalg.norm(model[0].weight.grad.numpy()),)
 
     flow = ins.GradientFlow(every=2, unit="step")
     _fit(model, [flow, Snap()], epochs=1, batch_size=32)   # 4 steps -> steps 0 and 2
@@ -57,9 +57,9 @@ def test_activation_stats_saturation_dead_and_generic_units():
     model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 16), nn.Sigmoid(),
                           nn.Linear(16, 8), Cube(), nn.Linear(8, 2))
     # kill half the ReLUs: large negative bias on units 0..7
-    model[0].bias.data[:8] = -100.0
+    model[0].bias.numpy()[:8] = -100.0
     # saturate the sigmoid: huge weights
-    model[2].weight.data *= 200
+    model[2].weight.numpy()[...] *= 200
     stats = ins.ActivationStats()
     _fit(model, [stats], epochs=1, batch_size=128)
     last = stats.last()

@@ -61,8 +61,8 @@ def test_gradcheck_model_samples_large_parameters():
 
 def _linear():
     model = nn.Sequential(nn.Linear(3, 2)).double()
-    model[0].weight.data[...] = [[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]]
-    model[0].bias.data[...] = [0.05, -0.05]
+    model[0].weight.numpy()[...] = [[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]]
+    model[0].bias.numpy()[...] = [0.05, -0.05]
     return model
 
 
@@ -81,7 +81,7 @@ def test_gradcheck_rows_and_table_are_pinned():
     chosen = np.sort(np.random.default_rng(0).choice(6, size=4, replace=False))
     assert np.ravel_multi_index(w["worst_index"], (2, 3)) in chosen
     # E = 1/2 sum (W x + b - y)^2: dE/dW = (out - y)^T X, dE/db = sum of (out - y)
-    r = X @ model[0].weight.data.T + model[0].bias.data - y
+    r = X @ model[0].weight.numpy().T + model[0].bias.numpy() - y
     assert w["analytic"] == pytest.approx((r.T @ X)[w["worst_index"]], abs=1e-12)
     assert b["analytic"] == pytest.approx(r.sum(0)[b["worst_index"]], abs=1e-12)
     for row in rep.rows:

@@ -11,10 +11,10 @@ pytest.importorskip("matplotlib")
 def _xor_net():
     m = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 1), nn.Sigmoid())
     # a hand-set XOR solution: h1 = OR, h2 = AND, out = h1 and not h2
-    m[0].weight.data[...] = [[20, 20], [20, 20]]
-    m[0].bias.data[...] = [-10, -30]
-    m[2].weight.data[...] = [[20, -20]]
-    m[2].bias.data[...] = [-10]
+    m[0].weight.numpy()[...] = [[20, 20], [20, 20]]
+    m[0].bias.numpy()[...] = [-10, -30]
+    m[2].weight.numpy()[...] = [[20, -20]]
+    m[2].bias.numpy()[...] = [-10]
     return m
 
 
@@ -49,7 +49,7 @@ def test_decision_boundary_multiclass_and_bad_input():
 
 def test_hinton(tmp_path):
     lin = nn.Linear(4, 3)
-    lin.weight.data[...] = [[1, -1, 0.25, 0], [0.5, 0, 0, -0.5], [0, 0, 0, 1]]
+    lin.weight.numpy()[...] = [[1, -1, 0.25, 0], [0.5, 0, 0, -0.5], [0, 0, 0, 1]]
     fig = ins.hinton(lin, tmp_path / "h.png")
     coll = fig.axes[0].collections[0]
     assert len(coll.get_paths()) == 12

@@ -138,7 +138,7 @@ REPORT = [
 def _pinned_model():
     model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 2)).double()
     for i, p in enumerate(model.parameters()):
-        p.data[...] = np.linspace(-1, 1, p.data.size).reshape(p.shape) * (i + 1)
+        p.numpy()[...] = np.linspace(-1, 1, p.numpy().size).reshape(p.shape) * (i + 1)
     return model
 
 

@@ -14,10 +14,10 @@ def mazur_net():
     # 2-2-2 sigmoid net; w1..w4 input->hidden, w5..w8 hidden->output; b1 = .35, b2 = .60
     m = nn.Sequential(nn.Linear(2, 2, dtype="float64"), nn.Sigmoid(),
                       nn.Linear(2, 2, dtype="float64"), nn.Sigmoid())
-    m[0].weight.data[...] = [[0.15, 0.20], [0.25, 0.30]]   # h1 <- (w1, w2), h2 <- (w3, w4)
-    m[0].bias.data[...] = 0.35
-    m[2].weight.data[...] = [[0.40, 0.45], [0.50, 0.55]]   # o1 <- (w5, w6), o2 <- (w7, w8)
-    m[2].bias.data[...] = 0.60
+    m[0].weight.numpy()[...] = [[0.15, 0.20], [0.25, 0.30]]   # h1 <- (w1, w2), h2 <- (w3, w4)
+    m[0].bias.numpy()[...] = 0.35
+    m[2].weight.numpy()[...] = [[0.40, 0.45], [0.50, 0.55]]   # o1 <- (w5, w6), o2 <- (w7, w8)
+    m[2].bias.numpy()[...] = 0.60
     return m
 
 
@@ -52,7 +52,7 @@ def test_mazur_example_to_8_decimals():
     assert "0.35891648" in text and "0.14978072" in text and "E = 0.29837111" in text
     # the model itself is untouched
     assert model[0].weight.grad is None
-    assert model[2].weight.data[0, 0] == 0.40
+    assert model[2].weight.numpy()[0, 0] == 0.40
     assert np.allclose(t.updated()["2.weight"], [[0.35891648, 0.40866619],
                                                  [0.51130127, 0.56137012]], atol=1e-8)
 
@@ -97,7 +97,7 @@ def test_delta_form_equals_autograd(depth, act, lossname):
     loss(out, y).backward()
     for L in t.layers:
         user_w = dict(model.named_parameters())[L["module"] + ".weight"]
-        assert np.allclose(L["grad_W"], user_w.grad.data, rtol=1e-3, atol=1e-5)
+        assert np.allclose(L["grad_W"], user_w.grad.numpy(), rtol=1e-3, atol=1e-5)
         assert L["linear"].weight is not user_w  # a copy was traced
     if lossname == "bce":
         assert "a(L) - y" in t.rules[0]
@@ -274,8 +274,8 @@ def test_record_fields_and_steps_are_pinned():
 
 def _tanh_first():
     model = nn.Sequential(nn.Tanh(), nn.Linear(3, 2)).double()
-    model[1].weight.data[...] = [[0.2, -0.4, 0.6], [-0.3, 0.5, 0.25]]
-    model[1].bias.data[...] = [0.1, -0.1]
+    model[1].weight.numpy()[...] = [[0.2, -0.4, 0.6], [-0.3, 0.5, 0.25]]
+    model[1].bias.numpy()[...] = [0.1, -0.1]
     return model
 
 
@@ -296,8 +296,8 @@ def test_node_table_is_pinned():
 
 def test_batch_table_shows_the_first_samples():
     model = nn.Sequential(nn.Linear(2, 1), nn.Tanh()).double()
-    model[0].weight.data[...] = [[0.3, -0.7]]
-    model[0].bias.data[...] = 0.2
+    model[0].weight.numpy()[...] = [[0.3, -0.7]]
+    model[0].bias.numpy()[...] = 0.2
     t = ins.trace(model, [[1.0, 2.0], [0.5, -1.0], [-1.0, 0.0], [2.0, 1.0]],
                   [[0.5], [0.0], [-0.5], [1.0]], nn.MSELoss())
     assert str(t).split("\n") == BATCH_TABLE

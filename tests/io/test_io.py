@@ -22,7 +22,7 @@ def test_save_load_round_trip_rebuilds_architecture(tmp_path):
     m2 = gn.load(p)
     assert type(m2) is nn.Sequential and repr(m2) == repr(m)
     x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
-    np.testing.assert_array_equal(m2(x).data, m.eval()(x).data)
+    np.testing.assert_array_equal(m2(x).numpy(), m.eval()(x).numpy())
     assert m2.metadata == {"classes": ["a", "b", "c"]} and not m2.training
 
 
@@ -56,12 +56,12 @@ def test_file_is_plain_safetensors_readable_by_torch(tmp_path, torch):
     tm = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
     tm.load_state_dict(sd)
     x = np.ones((2, 4), np.float32)
-    np.testing.assert_allclose(tm(torch.from_numpy(x)).detach().numpy(), m(x).data, rtol=1e-6)
+    np.testing.assert_allclose(tm(torch.from_numpy(x)).detach().numpy(), m(x).numpy(), rtol=1e-6)
     # and back: a torch state dict saved with safetensors loads into glassnet
     from safetensors.torch import save_file
     save_file(tm.state_dict(), str(tmp_path / "t.safetensors"))
     m3 = io.load_weights(_model(), tmp_path / "t.safetensors")
-    np.testing.assert_array_equal(m3[0].weight.data, tm[0].weight.detach().numpy())
+    np.testing.assert_array_equal(m3[0].weight.numpy(), tm[0].weight.detach().numpy())
 
 
 def test_no_pickle_in_the_file(tmp_path):

@@ -123,7 +123,7 @@ def test_ensemble_scores_are_mean_standardized_member_errors(digits, tmp_path):
         det.score(X)
     det.fit(normal, epochs=10, batch_size=16, lr=3e-3, seed=5)
     # members trained with seeds 5, 6, 7: different weights
-    w = [m.encoder[0].weight.data for m in members]
+    w = [m.encoder[0].weight.numpy() for m in members]
     assert not np.allclose(w[0], w[1]) and not np.allclose(w[1], w[2])
     held, _ = _split(normal, 0.2, 5)
     E = np.stack([m.reconstruction_error(X) for m in members])

@@ -39,7 +39,7 @@ def test_reconstruction_error_is_per_sample_loss(digits):
         assert err.shape == (20,)
         ae.eval()
         for i in (0, 7, 19):   # each value is the loss of that sample alone
-            ref = float(ae.loss()(ae(X[i:i + 1]), X[i:i + 1]).data)
+            ref = float(ae.loss()(ae(X[i:i + 1]), X[i:i + 1]).numpy())
             assert err[i] == pytest.approx(ref, rel=1e-5)
     # the target can differ from the input (error of reconstructing corrupted inputs)
     Xc = corrupt(X, "mask", 0.5, seed=0)
@@ -75,19 +75,19 @@ def test_tied_gradient_is_sum_of_both_uses_gradcheck():
     for name, p in params.items():
         def f(arr, p=p):
             with gn.no_grad():
-                return float((ae(x).data * w).sum())
-        num = numerical_grad(f, [p.data], 0)
-        np.testing.assert_allclose(p.grad.data, num, rtol=1e-6, atol=1e-9, err_msg=name)
+                return float((ae(x).numpy() * w).sum())
+        num = numerical_grad(f, [p.numpy()], 0)
+        np.testing.assert_allclose(p.grad.numpy(), num, rtol=1e-6, atol=1e-9, err_msg=name)
     # untied twin with the same numbers
     twin = Autoencoder(7, 4).double()
     twin.encoder[0].load_state_dict(ae.encoder[0].state_dict())
-    twin.decoder[0].weight.data[...] = ae.encoder[0].weight.data.T
-    twin.decoder[0].bias.data[...] = ae.decoder[0].bias.data
+    twin.decoder[0].weight.numpy()[...] = ae.encoder[0].weight.numpy().T
+    twin.decoder[0].bias.numpy()[...] = ae.decoder[0].bias.numpy()
     twin(x).backward(w)
     W = ae.encoder[0].weight
-    np.testing.assert_allclose(W.grad.data, twin.encoder[0].weight.grad.data
-                               + twin.decoder[0].weight.grad.data.T, rtol=1e-10)
-    assert np.abs(twin.decoder[0].weight.grad.data).max() > 1e-3  # both uses contribute
+    np.testing.assert_allclose(W.grad.numpy(), twin.encoder[0].weight.grad.numpy()
+                               + twin.decoder[0].weight.grad.numpy().T, rtol=1e-10)
+    assert np.abs(twin.decoder[0].weight.grad.numpy()).max() > 1e-3  # both uses contribute
 
 
 def test_tied_autoencoder_matches_torch(torch):
@@ -96,17 +96,17 @@ def test_tied_autoencoder_matches_torch(torch):
     x = np.random.default_rng(0).random((6, 10)).astype(np.float32)
     loss = ae.loss()(ae(x), x)
     loss.backward()
-    W = torch.tensor(ae.encoder[0].weight.data, requires_grad=True)
-    b = torch.tensor(ae.encoder[0].bias.data, requires_grad=True)
-    c = torch.tensor(ae.decoder[0].bias.data, requires_grad=True)
+    W = torch.tensor(ae.encoder[0].weight.numpy(), requires_grad=True)
+    b = torch.tensor(ae.encoder[0].bias.numpy(), requires_grad=True)
+    c = torch.tensor(ae.decoder[0].bias.numpy(), requires_grad=True)
     xt = torch.tensor(x)
     z = torch.sigmoid(torch.sigmoid(xt @ W.T + b) @ W + c)
     ref = torch.nn.functional.binary_cross_entropy(z, xt)
     ref.backward()
-    assert float(loss.data) == pytest.approx(ref.item(), rel=1e-5)
-    np.testing.assert_allclose(ae.encoder[0].weight.grad.data, W.grad.numpy(), rtol=1e-4,
+    assert float(loss.numpy()) == pytest.approx(ref.item(), rel=1e-5)
+    np.testing.assert_allclose(ae.encoder[0].weight.grad.numpy(), W.grad.numpy(), rtol=1e-4,
                                atol=1e-6)
-    np.testing.assert_allclose(ae.decoder[0].bias.grad.data, c.grad.numpy(), rtol=1e-4,
+    np.testing.assert_allclose(ae.decoder[0].bias.grad.numpy(), c.grad.numpy(), rtol=1e-4,
                                atol=1e-6)
 
 
@@ -133,14 +133,14 @@ def test_denoising_corrupts_only_in_training(digits):
     plain = Autoencoder(64, 16)
     plain.load_state_dict(dae.state_dict())
     dae.eval()
-    np.testing.assert_array_equal(dae(X).data, plain(X).data)
-    np.testing.assert_array_equal(dae(X).data, dae(X).data)
+    np.testing.assert_array_equal(dae(X).numpy(), plain(X).numpy())
+    np.testing.assert_array_equal(dae(X).numpy(), dae(X).numpy())
     dae.train()
-    a, b = dae(X).data, dae(X).data
+    a, b = dae(X).numpy(), dae(X).numpy()
     assert not np.allclose(a, b)   # a fresh corruption on every call
     # the corrupted input is what the encoder saw: masked pixels contribute nothing
     seen = []
-    h = dae.encoder[0].register_forward_hook(lambda m, inp, out: seen.append(inp[0].data))
+    h = dae.encoder[0].register_forward_hook(lambda m, inp, out: seen.append(inp[0].numpy()))
     dae(X)
     h.remove()
     zero = (seen[0] == 0) & (X != 0)
@@ -210,4 +210,4 @@ def test_files_written_before_the_split_still_load(make, digits, tmp_path):
     m2 = io.load(tmp_path / "old.safetensors")
     assert type(m2) is type(m)
     m.eval()
-    np.testing.assert_allclose(m2(X).data, m(X).data, rtol=1e-6)
+    np.testing.assert_allclose(m2(X).numpy(), m(X).numpy(), rtol=1e-6)

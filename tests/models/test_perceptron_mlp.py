@@ -23,8 +23,8 @@ def test_and_by_hand_trace_of_the_perceptron_rule():
     # followed by hand; it converges to w = (2, 1), b = -3 after 6 epochs.
     p = models.Perceptron(2).fit(CORNERS, np.array([0, 0, 0, 1]), epochs=100)
     assert p.errors_ == [2, 3, 3, 2, 1, 0]
-    np.testing.assert_array_equal(p.weight.data, [[2, 1]])
-    np.testing.assert_array_equal(p.bias.data, [-3])
+    np.testing.assert_array_equal(p.weight.numpy(), [[2, 1]])
+    np.testing.assert_array_equal(p.bias.numpy(), [-3])
 
 
 def test_perceptron_never_converges_on_xor():
@@ -132,8 +132,8 @@ def test_2_2_1_sigmoid_network_learns_xor(seed):
 
 def _sigmoid_unit(weights, bias):
     lin = nn.Linear(len(weights), 1)
-    lin.weight.data[...] = [weights]
-    lin.bias.data[...] = [bias]
+    lin.weight.numpy()[...] = [weights]
+    lin.bias.numpy()[...] = [bias]
     return nn.Sequential(lin, nn.Sigmoid())
 
 
@@ -146,7 +146,7 @@ def _sigmoid_unit(weights, bias):
 def test_boolean_sigmoid_units_of_the_course(name, bias, weights, table):
     unit = _sigmoid_unit(weights, bias)
     X = np.array(list(table), np.float32)
-    out = unit(X).data[:, 0]
+    out = unit(X).numpy()[:, 0]
     np.testing.assert_array_equal((out > 0.5).astype(int), list(table.values()))
     # saturated: every output within 5e-5 of its 0/1 target (sigmoid(+-10) = 1 - 4.54e-5)
     np.testing.assert_allclose(out, list(table.values()), atol=5e-5)
@@ -155,10 +155,10 @@ def test_boolean_sigmoid_units_of_the_course(name, bias, weights, table):
 def test_xnor_from_and_nor_and_or_units():
     # the course's two-layer XNOR: h1 = AND, h2 = NOR, out = OR(h1, h2)
     hidden = nn.Linear(2, 2)
-    hidden.weight.data[...] = [[20, 20], [-20, -20]]
-    hidden.bias.data[...] = [-30, 10]
+    hidden.weight.numpy()[...] = [[20, 20], [-20, -20]]
+    hidden.bias.numpy()[...] = [-30, 10]
     out = nn.Linear(2, 1)
-    out.weight.data[...] = [[20, 20]]
-    out.bias.data[...] = [-10]
+    out.weight.numpy()[...] = [[20, 20]]
+    out.bias.numpy()[...] = [-10]
     net = nn.Sequential(hidden, nn.Sigmoid(), out, nn.Sigmoid())
-    np.testing.assert_array_equal((net(CORNERS).data[:, 0] > 0.5).astype(int), [1, 0, 0, 1])
+    np.testing.assert_array_equal((net(CORNERS).numpy()[:, 0] > 0.5).astype(int), [1, 0, 0, 1])

@@ -52,14 +52,14 @@ def test_level_two_is_trained_on_the_clean_code_of_level_one(digits):
     X = digits[0][:600]
     seq = nn.Sequential(nn.Linear(64, 20), nn.Sigmoid(), nn.Linear(20, 8), nn.Sigmoid())
     seen = []
-    hook = seq[2].register_forward_hook(lambda m, inp, out: seen.append(inp[0].data.copy()))
+    hook = seq[2].register_forward_hook(lambda m, inp, out: seen.append(inp[0].numpy().copy()))
     # level 1 heavily corrupted (denoising), level 2 plain: what layer 2 sees must be the
     # level-1 code of the *clean* data, computed with the final level-1 weights
     greedy_pretrain(seq, X, n_layers=2, epochs=[2, 1], denoise=[0.7, 0.0], batch_size=100,
                     seed=0)
     hook.remove()
     with gn.no_grad():
-        code = nn.Sequential(seq[0], seq[1]).eval()(X).data
+        code = nn.Sequential(seq[0], seq[1]).eval()(X).numpy()
     first = seen[0]
     d = ((first[:, None, :] - code[None, :, :]) ** 2).sum(-1).min(1)
     assert first.shape == (100, 20) and d.max() < 1e-10
@@ -93,12 +93,12 @@ def test_to_classifier_copies_encoder_and_round_trips(digits, tmp_path):
     clf = sae.to_classifier(10, dropout=0.1)
     assert [type(m).__name__ for m in clf] == ["Linear", "ReLU", "Dropout", "Linear", "ReLU",
                                                "Dropout", "Linear"]
-    np.testing.assert_array_equal(clf[0].weight.data, sae.encoder[0].weight.data)
+    np.testing.assert_array_equal(clf[0].weight.numpy(), sae.encoder[0].weight.numpy())
     assert clf[0].weight is not sae.encoder[0].weight
-    w = sae.encoder[0].weight.data.copy()
+    w = sae.encoder[0].weight.numpy().copy()
     tr = training.Trainer(clf, nn.CrossEntropyLoss(), "adam", metrics=["accuracy"])
     tr.fit((X[:1200], y[:1200]), epochs=25, batch_size=32, verbose=0, seed=0)
-    np.testing.assert_array_equal(sae.encoder[0].weight.data, w)   # the SAE is untouched
+    np.testing.assert_array_equal(sae.encoder[0].weight.numpy(), w)   # the SAE is untouched
     assert tr.evaluate(X[1200:], y[1200:])["accuracy"] > 0.85
     io.save(clf, tmp_path / "clf.safetensors")
     clf2 = io.load(tmp_path / "clf.safetensors")

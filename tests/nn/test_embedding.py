@@ -7,7 +7,7 @@ from glassnet import nn
 
 def test_embedding_module():
     emb = nn.Embedding(10, 3, padding_idx=0)
-    assert np.all(emb.weight.data[0] == 0)
+    assert np.all(emb.weight.numpy()[0] == 0)
     assert emb(np.array([[1, 0]])).shape == (1, 2, 3)
     with pytest.raises(IndexError, match="out of range"):
         emb(np.array([10]))

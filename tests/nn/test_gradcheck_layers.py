@@ -32,18 +32,18 @@ def check_layer(m, x, seed=0, eps=1e-6, rtol=1e-6, atol=1e-9, n_elem=12):
     assert targets, "nothing to check"
     worst = {}
     for name, t in targets:
-        g = t.grad.data if t.grad is not None else np.zeros_like(t.data)
-        flat = t.data.reshape(-1)
+        g = t.grad.numpy() if t.grad is not None else np.zeros_like(t.numpy())
+        flat = t.numpy().reshape(-1)
         idx = rng.choice(flat.size, size=min(n_elem, flat.size), replace=False)
         errs = []
         for i in idx:
             old = flat[i]
             flat[i] = old + eps
             with gn.no_grad():
-                up = float(_loss(m, xt, R, seed).data)
+                up = float(_loss(m, xt, R, seed).numpy())
             flat[i] = old - eps
             with gn.no_grad():
-                down = float(_loss(m, xt, R, seed).data)
+                down = float(_loss(m, xt, R, seed).numpy())
             flat[i] = old
             num = (up - down) / (2 * eps)
             ana = g.reshape(-1)[i]
@@ -120,8 +120,8 @@ def test_embedding_gradient_reaches_only_used_rows():
     m = nn.Embedding(7, 3, padding_idx=0)
     m.zero_grad()
     m(np.array([[1, 2, 2], [0, 6, 1]])).sum().backward()
-    np.testing.assert_array_equal(m.weight.grad.data[[0, 3, 4, 5]], 0)
-    np.testing.assert_array_equal(m.weight.grad.data[2], 2)
+    np.testing.assert_array_equal(m.weight.grad.numpy()[[0, 3, 4, 5]], 0)
+    np.testing.assert_array_equal(m.weight.grad.numpy()[2], 2)
 
 
 def test_the_checker_catches_a_wrong_backward():

@@ -64,7 +64,7 @@ def test_numpy_inputs_take_the_module_dtype():
     m = nn.Sequential(nn.Linear(3, 2), nn.Tanh()).double()
     out = m(x)
     assert out.dtype == np.float64
-    np.testing.assert_array_equal(out.data, m(gn.Tensor(x)).data)
+    np.testing.assert_array_equal(out.numpy(), m(gn.Tensor(x)).numpy())
     assert nn.Linear(3, 2)(x).dtype == np.float32              # default dtype otherwise
     emb = nn.Embedding(5, 2).double()
     assert emb(np.array([1, 2])).dtype == np.float64            # integer ids stay integers

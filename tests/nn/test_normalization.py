@@ -23,8 +23,8 @@ def test_batch_norm_matches_torch(torch, dims):
     with torch.no_grad():
         theirs.weight.copy_(torch.from_numpy(R.standard_normal(C).astype(np.float32)))
         theirs.bias.copy_(torch.from_numpy(R.standard_normal(C).astype(np.float32)))
-    ours.weight.data[...] = theirs.weight.detach().numpy()
-    ours.bias.data[...] = theirs.bias.detach().numpy()
+    ours.weight.numpy()[...] = theirs.weight.detach().numpy()
+    ours.bias.numpy()[...] = theirs.bias.detach().numpy()
     for _ in range(4):   # running statistics after several training steps
         x = (R.standard_normal(shape) * 3 + 1).astype(np.float32)
         tx = torch.from_numpy(x).requires_grad_()

@@ -26,12 +26,12 @@ def test_layer_gradcheck_float64_two_layers(mode, bidirectional):
 
     def loss(*_):
         with gn.no_grad():
-            return float((layer(x)[0].data * wout).sum())
+            return float((layer(x)[0].numpy() * wout).sum())
     layer.zero_grad()
     (layer(x)[0] * wout).sum().backward()
     for name, p in layer.named_parameters():                    # every weight and bias
-        num = numerical_grad(loss, [p.data], 0)
-        np.testing.assert_allclose(p.grad.data, num, rtol=1e-6, atol=1e-8, err_msg=name)
+        num = numerical_grad(loss, [p.numpy()], 0)
+        np.testing.assert_allclose(p.grad.numpy(), num, rtol=1e-6, atol=1e-8, err_msg=name)
 
 
 # ------------------------------------------------------------- torch parity
@@ -79,16 +79,16 @@ def test_parity_with_torch(torch, kind, num_layers, bidirectional, batch_first, 
     lt.backward()
     lg.backward()
     tol = 1e-4
-    np.testing.assert_allclose(og.data, ot.detach().numpy(), atol=tol, rtol=0)
+    np.testing.assert_allclose(og.numpy(), ot.detach().numpy(), atol=tol, rtol=0)
     for a, b in zip(sg, st):
-        np.testing.assert_allclose(a.data, b.detach().numpy(), atol=tol, rtol=0)
-    np.testing.assert_allclose(xg.grad.data, xt.grad.numpy(), atol=tol, rtol=0)
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), atol=tol, rtol=0)
+    np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), atol=tol, rtol=0)
     gp = dict(gm.named_parameters())
     for name, p in tm.named_parameters():
-        np.testing.assert_allclose(gp[name].grad.data, p.grad.numpy(), atol=tol, rtol=0,
+        np.testing.assert_allclose(gp[name].grad.numpy(), p.grad.numpy(), atol=tol, rtol=0,
                                    err_msg=name)
     for a, b in zip(hg, ht):
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), atol=tol, rtol=0)
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=tol, rtol=0)
 
 
 @pytest.mark.torch
@@ -103,10 +103,10 @@ def test_cells_match_torch(torch, kind):
     if kind == "LSTM":
         ht, ct = tc(torch.tensor(x), (torch.tensor(h), torch.tensor(h)))
         hg, cg = gc(x, (h, h))
-        np.testing.assert_allclose(cg.data, ct.detach().numpy(), atol=1e-5)
+        np.testing.assert_allclose(cg.numpy(), ct.detach().numpy(), atol=1e-5)
     else:
         ht, hg = tc(torch.tensor(x), torch.tensor(h)), gc(x, h)
-    np.testing.assert_allclose(hg.data, ht.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(hg.numpy(), ht.detach().numpy(), atol=1e-5)
 
 
 # ------------------------------------------------------------ variable lengths
@@ -128,13 +128,13 @@ def test_lengths_match_unpadded_sequences(kind, bidirectional):
     for n, L in enumerate(lengths):
         alone, st1 = layer(gn.Tensor(x[n:n + 1, :L]))
         h1 = st1[0] if kind == "LSTM" else st1
-        np.testing.assert_allclose(out.data[n, :L], alone.data[0], atol=1e-12)
-        np.testing.assert_allclose(h_n.data[:, n], h1.data[:, 0], atol=1e-12)
-        assert np.all(out.data[n, L:] == 0)
-        assert np.all(xt.grad.data[n, L:] == 0)   # padding gets no gradient
+        np.testing.assert_allclose(out.numpy()[n, :L], alone.numpy()[0], atol=1e-12)
+        np.testing.assert_allclose(h_n.numpy()[:, n], h1.numpy()[:, 0], atol=1e-12)
+        assert np.all(out.numpy()[n, L:] == 0)
+        assert np.all(xt.grad.numpy()[n, L:] == 0)   # padding gets no gradient
         xa = gn.Tensor(x[n:n + 1, :L], requires_grad=True)
         layer(xa)[0].sum().backward()
-        np.testing.assert_allclose(xt.grad.data[n, :L], xa.grad.data[0], atol=1e-10)
+        np.testing.assert_allclose(xt.grad.numpy()[n, :L], xa.grad.numpy()[0], atol=1e-10)
 
 
 @pytest.mark.torch
@@ -150,9 +150,9 @@ def test_lengths_match_torch_packed_sequences(torch):
     po, (th, tc) = tm(packed)
     to, _ = torch.nn.utils.rnn.pad_packed_sequence(po, batch_first=True, total_length=5)
     go, (gh, gc) = gm(x, lengths=lengths)
-    np.testing.assert_allclose(go.data, to.detach().numpy(), atol=1e-5)
-    np.testing.assert_allclose(gh.data, th.detach().numpy(), atol=1e-5)
-    np.testing.assert_allclose(gc.data, tc.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(go.numpy(), to.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(gh.numpy(), th.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(gc.numpy(), tc.detach().numpy(), atol=1e-5)
 
 
 # ------------------------------------------------------------------- misc API
@@ -172,17 +172,17 @@ def test_shapes_unbatched_and_errors():
         nn.RNN(3, 5, nonlinearity="sigmoid")
     assert "weight_hh_l1_reverse" in nn.RNN(3, 5, 2, bidirectional=True).state_dict()
     k = 1 / np.sqrt(5)
-    assert all(np.abs(p.data).max() <= k for p in lstm.parameters())
+    assert all(np.abs(p.numpy()).max() <= k for p in lstm.parameters())
 
 
 def test_dropout_between_layers_only_in_training():
     gn.manual_seed(0)
     lstm = nn.LSTM(3, 8, num_layers=2, dropout=0.5)
     x = gn.randn(4, 2, 3)
-    a, b = lstm(x)[0].data, lstm(x)[0].data
+    a, b = lstm(x)[0].numpy(), lstm(x)[0].numpy()
     assert not np.allclose(a, b)
     lstm.eval()
-    np.testing.assert_array_equal(lstm(x)[0].data, lstm(x)[0].data)
+    np.testing.assert_array_equal(lstm(x)[0].numpy(), lstm(x)[0].numpy())
 
 
 def test_truncated_bptt_detached_state_cuts_the_graph():

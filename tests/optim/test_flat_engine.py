@@ -84,15 +84,15 @@ def _build(dtype, seed=0):
     g2 = [r.normal(size=s) for s in [(90, 80), (6,), (5, 5)]]
     groups = [[nn.Parameter(a.astype(dtype)) for a in grp] for grp in (g0, g1, g2)]
     groups[1][1] = nn.Parameter(g1[1].astype(dtype)[:, ::3])     # a view into a larger array
-    assert [p.data.flags.c_contiguous for p in groups[1]] == [False, False, True]
+    assert [p.numpy().flags.c_contiguous for p in groups[1]] == [False, False, True]
     return groups
 
 
 def _set_grads(groups, k, dtype):
     (g0, g1, g2) = groups
     for p in g0 + g1 + g2:
-        p.grad = gn.Tensor(_grad(p.data, k).astype(dtype))
-    g0[2].grad = gn.Tensor(np.asfortranarray(g0[2].grad.data))
+        p.grad = gn.Tensor(_grad(p.numpy(), k).astype(dtype))
+    g0[2].grad = gn.Tensor(np.asfortranarray(g0[2].grad.numpy()))
     if k >= 2:                       # from the third step on, the group loses gradients
         g2[k % 2].grad = None
         g2[2].requires_grad = False  # frozen: no longer updated, whatever its .grad
@@ -100,15 +100,15 @@ def _set_grads(groups, k, dtype):
 
 def _run(name, kw, dtype, foreach, steps=5):
     groups = _build(dtype)
-    arrays = [id(p.data) for grp in groups for p in grp]
+    arrays = [id(p.numpy()) for grp in groups for p in grp]
     opt = getattr(optim, name)([{"params": grp} for grp in groups], foreach=foreach, **kw)
     for k in range(steps):
         _set_grads(groups, k, dtype)
         opt.step()
         if k == 1:
-            frozen = groups[2][2].data.copy()
-    assert [id(p.data) for grp in groups for p in grp] == arrays, "updates must be in place"
-    np.testing.assert_array_equal(groups[2][2].data, frozen)
+            frozen = groups[2][2].numpy().copy()
+    assert [id(p.numpy()) for grp in groups for p in grp] == arrays, "updates must be in place"
+    np.testing.assert_array_equal(groups[2][2].numpy(), frozen)
     return groups, opt
 
 
@@ -136,14 +136,14 @@ def _assert_same(flat_groups, flat, read_groups, read, dtype):
     tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=2e-5, atol=2e-6)
     for fg, rg in zip(flat_groups, read_groups):
         for p, q in zip(fg, rg):
-            assert p.data.dtype == q.data.dtype == dtype
-            np.testing.assert_allclose(p.data, q.data, **tol)
+            assert p.numpy().dtype == q.numpy().dtype == dtype
+            np.testing.assert_allclose(p.numpy(), q.numpy(), **tol)
             fs, rs = flat.state[p], read.state[q]
             assert sorted(fs) == sorted(rs)
             assert fs["step"] == rs["step"] and isinstance(rs["step"], int)
             for key in rs:
                 if key != "step":
-                    assert rs[key].dtype == dtype and rs[key].shape == q.data.shape
+                    assert rs[key].dtype == dtype and rs[key].shape == q.numpy().shape
                     np.testing.assert_allclose(fs[key], rs[key], **tol)
     # the gradient-less steps held group 2's parameters back
     assert [read.state[q]["step"] for q in read_groups[2]] == [3, 4, 2]
@@ -162,12 +162,12 @@ def test_maximize_is_minimizing_the_negated_gradient(name, kw, foreach):
     opt_down = getattr(optim, name)(down, foreach=foreach, **kw)
     for k in range(4):
         for p, q in zip(up, down):
-            g = _grad(p.data, k)
+            g = _grad(p.numpy(), k)
             p.grad, q.grad = gn.Tensor(g), gn.Tensor(-g)
         opt_up.step()
         opt_down.step()
     for p, q in zip(up, down):
-        np.testing.assert_allclose(p.data, q.data, rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-14, atol=1e-15)
 
 
 def test_adamw_is_adam_with_decoupled_weight_decay():
@@ -178,10 +178,10 @@ def test_adamw_is_adam_with_decoupled_weight_decay():
     assert optim.Adam([nn.Parameter(np.ones(2))]).param_groups[0]["decoupled_weight_decay"] is False
     for k in range(3):
         for p in a:
-            p.grad = gn.Tensor(_grad(p.data, k))
+            p.grad = gn.Tensor(_grad(p.numpy(), k))
         opt_w.step()
         opt_a.step()
-    np.testing.assert_array_equal(a[0].data, a[1].data)
+    np.testing.assert_array_equal(a[0].numpy(), a[1].numpy())
 
 
 def test_foreach_chooses_the_path():
@@ -199,14 +199,14 @@ def test_foreach_chooses_the_path():
         p.grad = gn.Tensor(np.ones((2, 3)))
         opt.step()
         assert bool(opt._engine.layouts) is engine
-        np.testing.assert_allclose(p.data, 0.5)
+        np.testing.assert_allclose(p.numpy(), 0.5)
     # a subclass with its own _update runs it, never the parent's flat kernel ...
     p = nn.Parameter(np.ones(4))
     opt = CountingSGD([p], lr=0.5)
     p.grad = gn.Tensor(np.ones(4))
     opt.step()
     assert calls == [(4,)] and not opt._engine.layouts
-    np.testing.assert_allclose(p.data, 0.5)
+    np.testing.assert_allclose(p.numpy(), 0.5)
 
     # ... while one that only changes defaults keeps the engine
     class SlowSGD(optim.SGD):
@@ -235,7 +235,7 @@ def test_a_custom_rule_needs_only_its_update():
     for _ in range(2):
         p.grad = gn.Tensor(np.array([2.0, -1.0, 0.0], np.float32))
         opt.step()
-    np.testing.assert_allclose(p.data, [0.0, -1.0, 3.0])
+    np.testing.assert_allclose(p.numpy(), [0.0, -1.0, 3.0])
     assert opt.state[p]["step"] == 2
     assert opt.state[p]["count"].dtype == np.float32
     np.testing.assert_array_equal(opt.state[p]["count"], 2)
@@ -254,12 +254,12 @@ def test_switching_paths_mid_training_keeps_one_state(name, kw):
     for k in range(9):
         opt.param_groups[0]["foreach"] = [None, False, True][k // 3]
         for p, q in zip(mixed, ref):
-            p.grad = gn.Tensor(_grad(p.data, k))
-            q.grad = gn.Tensor(_grad(q.data, k))
+            p.grad = gn.Tensor(_grad(p.numpy(), k))
+            q.grad = gn.Tensor(_grad(q.numpy(), k))
         opt.step()
         opt_ref.step()
     for p, q in zip(mixed, ref):
-        np.testing.assert_allclose(p.data, q.data, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-12, atol=1e-12)
         for key, val in opt_ref.state[q].items():
             np.testing.assert_allclose(opt.state[p][key], val, rtol=1e-12, atol=1e-12)
     # the readable steps in the middle updated the engine's flat buffers in place
@@ -274,10 +274,10 @@ def test_readable_rule_follows_a_replaced_parameter_array():
         p.grad = gn.Tensor(np.ones(3))
         opt.step()
     m_before = opt.state[p]["exp_avg"].copy()
-    p.data = p.data.astype(np.float32)  # e.g. model.float()
+    p.data = p.numpy().astype(np.float32)  # e.g. model.float()
     p.grad = gn.Tensor(np.ones(3, np.float32))
     opt.step()
-    assert opt.state[p]["exp_avg"].dtype == np.float32 and p.data.dtype == np.float32
+    assert opt.state[p]["exp_avg"].dtype == np.float32 and p.numpy().dtype == np.float32
     np.testing.assert_allclose(opt.state[p]["exp_avg"], 0.9 * m_before + 0.1, rtol=1e-6)
 
 

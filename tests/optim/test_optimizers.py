@@ -50,16 +50,16 @@ CASES = [
 
 def _run_glassnet(name, kw, steps=20, foreach=True, missing=None):
     params = [nn.Parameter(a.copy()) for a in _init_arrays()]
-    data_ids = [id(p.data) for p in params]
+    data_ids = [id(p.numpy()) for p in params]
     opt = getattr(optim, name)(params, foreach=foreach, **kw)
     for k in range(steps):
-        for p, g in zip(params, _grad_fn([p.data for p in params], k)):
+        for p, g in zip(params, _grad_fn([p.numpy() for p in params], k)):
             p.grad = gn.Tensor(g)
         if missing is not None and k % 3 == 1:
             params[missing].grad = None
         opt.step()
-    assert [id(p.data) for p in params] == data_ids, "step() must update p.data in place"
-    return [p.data for p in params]
+    assert [id(p.numpy()) for p in params] == data_ids, "step() must update p.numpy() in place"
+    return [p.numpy() for p in params]
 
 
 def _run_torch(torch, name, kw, steps=20, missing=None):
@@ -101,7 +101,7 @@ def _mlp_pair(torch):
     tmodel = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Linear(16, 4)).double()
     with torch.no_grad():
         for (_, p), (_, tp) in zip(model.named_parameters(), tmodel.named_parameters()):
-            tp.copy_(torch.from_numpy(p.data))
+            tp.copy_(torch.from_numpy(p.numpy()))
     return model, tmodel
 
 
@@ -126,7 +126,7 @@ def test_mlp_training_matches_torch(torch, name, kw):
         tl.backward()
         topt.step()
     for p, tp in zip(model.parameters(), tmodel.parameters()):
-        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-6, atol=1e-9)
 
 
 def test_float32_parameters_stay_float32():
@@ -135,8 +135,8 @@ def test_float32_parameters_stay_float32():
     opt = optim.Adam([p, q], lr=0.1)
     p.grad, q.grad = gn.Tensor(np.ones((4, 3), np.float32)), gn.Tensor(np.ones(3))
     opt.step()
-    assert p.data.dtype == np.float32 and q.data.dtype == np.float64
-    np.testing.assert_allclose(p.data, 0.9, rtol=1e-6)
+    assert p.numpy().dtype == np.float32 and q.numpy().dtype == np.float64
+    np.testing.assert_allclose(p.numpy(), 0.9, rtol=1e-6)
     assert opt.state[p]["exp_avg"].dtype == np.float32
 
 
@@ -148,14 +148,14 @@ def test_skips_frozen_and_gradless_parameters():
     a.grad, b.grad = gn.Tensor(np.ones(3)), gn.Tensor(np.ones(3))
     b.requires_grad = False
     opt.step()
-    np.testing.assert_array_equal(a.data, 0.5)
-    np.testing.assert_array_equal(b.data, 1.0)
-    np.testing.assert_array_equal(c.data, 1.0)
+    np.testing.assert_array_equal(a.numpy(), 0.5)
+    np.testing.assert_array_equal(b.numpy(), 1.0)
+    np.testing.assert_array_equal(c.numpy(), 1.0)
 
 
 def test_views_of_parameters_see_updates():
     p = nn.Parameter(np.zeros((2, 3)))
-    view = p.data[0]
+    view = p.numpy()[0]
     opt = optim.Adam([p], lr=0.1)
     p.grad = gn.Tensor(np.ones((2, 3)))
     opt.step()
@@ -170,12 +170,12 @@ def test_replaced_parameter_array_is_reflattened():
         p.grad, q.grad = gn.Tensor(np.ones(3)), gn.Tensor(np.ones(2))
         opt.step()
     m_before = opt.state[p]["exp_avg"].copy()
-    p.data = p.data.astype(np.float32)  # e.g. model.float()
+    p.data = p.numpy().astype(np.float32)  # e.g. model.float()
     p.grad, q.grad = gn.Tensor(np.ones(3, np.float32)), gn.Tensor(np.ones(2))
     opt.step()
     assert opt.state[p]["exp_avg"].dtype == np.float32
     np.testing.assert_allclose(opt.state[p]["exp_avg"], 0.9 * m_before + 0.1, rtol=1e-6)
-    np.testing.assert_allclose(p.data, q.data[0], rtol=1e-6)
+    np.testing.assert_allclose(p.numpy(), q.numpy()[0], rtol=1e-6)
 
 
 def test_state_dict_round_trip_is_json_and_numpy_only():
@@ -185,7 +185,7 @@ def test_state_dict_round_trip_is_json_and_numpy_only():
 
     ps, opt = make()
     for k in range(5):
-        for p, g in zip(ps, _grad_fn([p.data for p in ps], k)):
+        for p, g in zip(ps, _grad_fn([p.numpy() for p in ps], k)):
             p.grad = gn.Tensor(g)
         opt.step()
     sd = opt.state_dict()
@@ -201,17 +201,17 @@ def test_state_dict_round_trip_is_json_and_numpy_only():
                          for i, st in rest["state"].items()}}
     ps2, opt2 = make()
     for p2, p in zip(ps2, ps):
-        p2.data[...] = p.data
+        p2.numpy()[...] = p.numpy()
     opt2.load_state_dict(rebuilt)
     assert opt2.param_groups[1]["lr"] == 0.003 and opt2.param_groups[0]["betas"] == (0.9, 0.999)
     for k in range(5, 10):
         for pp in (ps, ps2):
-            for p, g in zip(pp, _grad_fn([p.data for p in pp], k)):
+            for p, g in zip(pp, _grad_fn([p.numpy() for p in pp], k)):
                 p.grad = gn.Tensor(g)
         opt.step()
         opt2.step()
     for p, p2 in zip(ps, ps2):
-        np.testing.assert_array_equal(p.data, p2.data)
+        np.testing.assert_array_equal(p.numpy(), p2.numpy())
 
 
 def test_add_param_group_and_zero_grad():
@@ -221,10 +221,10 @@ def test_add_param_group_and_zero_grad():
     assert opt.param_groups[1]["momentum"] == 0.0
     a.grad, b.grad = gn.Tensor(np.ones(2)), gn.Tensor(np.ones(2))
     opt.step()
-    np.testing.assert_allclose(a.data, 0.9)
-    np.testing.assert_allclose(b.data, 0.0)
+    np.testing.assert_allclose(a.numpy(), 0.9)
+    np.testing.assert_allclose(b.numpy(), 0.0)
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(a.grad.data, 0)
+    np.testing.assert_array_equal(a.grad.numpy(), 0)
     opt.zero_grad()
     assert a.grad is None and b.grad is None
     with pytest.raises(ValueError, match="another group"):
@@ -275,7 +275,7 @@ def test_closure_is_called():
 
     loss = opt.step(closure)
     assert float(loss.item()) == 4.0
-    np.testing.assert_allclose(p.data, [1.0])
+    np.testing.assert_allclose(p.numpy(), [1.0])
 
 
 @pytest.mark.parametrize("name,kw", [("Adam", dict(lr=0.01, weight_decay=0.1)),
@@ -284,16 +284,16 @@ def test_non_contiguous_parameter_is_updated_in_place(name, kw):
     base = np.asfortranarray(_init_arrays()[0])  # (6, 5), column-major: no BLAS fast path
     p = nn.Parameter(base)
     ref = nn.Parameter(np.ascontiguousarray(base))
-    assert not p.data.flags.c_contiguous
-    arr_id = id(p.data)
+    assert not p.numpy().flags.c_contiguous
+    arr_id = id(p.numpy())
     opt, opt_ref = getattr(optim, name)([p], **kw), getattr(optim, name)([ref], **kw)
     for k in range(5):
-        g = _grad_fn([ref.data], k)[0]
+        g = _grad_fn([ref.numpy()], k)[0]
         p.grad, ref.grad = gn.Tensor(np.asfortranarray(g)), gn.Tensor(g)
         opt.step()
         opt_ref.step()
-    assert id(p.data) == arr_id
-    np.testing.assert_allclose(p.data, ref.data, rtol=1e-12)
+    assert id(p.numpy()) == arr_id
+    np.testing.assert_allclose(p.numpy(), ref.numpy(), rtol=1e-12)
 
 
 # Large enough that the flat step is cut into chunks run on glassnet's threads and the big
@@ -348,7 +348,7 @@ def test_chunked_flat_step_equals_the_per_parameter_step(name, kw, threads):
     finally:
         backend.set_num_threads(before)
     for p, q in zip(flat, single):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
     for p, q in zip(flat, single):
         for key, val in opt_single.state[q].items():
             np.testing.assert_array_equal(opt_flat.state[p][key], val)
@@ -395,7 +395,7 @@ def test_gathered_step_follows_the_layout_order(name, kw):
             r.normal(size=(100, 700)), r.normal(size=(3, 5))]
     flat = [nn.Parameter(a.astype(np.float32)) for a in init]
     single = [nn.Parameter(np.ascontiguousarray(a).astype(np.float32)) for a in init]
-    assert not flat[0].data.flags.c_contiguous
+    assert not flat[0].numpy().flags.c_contiguous
     opt_flat = getattr(optim, name)(flat, **kw)
     opt_single = _one_group_each(name, single, kw)
     lay_order = None
@@ -409,4 +409,4 @@ def test_gathered_step_follows_the_layout_order(name, kw):
         lay_order = next(iter(opt_flat._engine.layouts.values())).order
     assert lay_order == [0, 2, 1, 3]
     for p, q in zip(flat, single):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.numpy(), q.numpy())

@@ -62,26 +62,26 @@ def test_state_is_carried_across_batches_and_detached():
     h1 = hook.states[True]
     y2 = hook.forward(rnn, x2)
     # the value is carried: window 2 continues the sequence where window 1 ended
-    y_full, _ = rnn(gn.Tensor(np.concatenate([x1.data, x2.data])))
-    np.testing.assert_allclose(y1.data, y_full.data[:4], rtol=1e-12)
-    np.testing.assert_allclose(y2.data, y_full.data[4:], rtol=1e-12)
+    y_full, _ = rnn(gn.Tensor(np.concatenate([x1.numpy(), x2.numpy()])))
+    np.testing.assert_allclose(y1.numpy(), y_full.numpy()[:4], rtol=1e-12)
+    np.testing.assert_allclose(y2.numpy(), y_full.numpy()[4:], rtol=1e-12)
     # the gradient is not: it stops at window 2's first step
     y2.sum().backward()
     assert x1.grad is None and x2.grad is not None
-    truncated = {n: p.grad.data.copy() for n, p in rnn.named_parameters()}
+    truncated = {n: p.grad.numpy().copy() for n, p in rnn.named_parameters()}
     rnn.zero_grad()
-    y2b, _ = rnn(gn.Tensor(x2.data), gn.Tensor(h1.data))    # h1 as a constant
+    y2b, _ = rnn(gn.Tensor(x2.numpy()), gn.Tensor(h1.numpy()))    # h1 as a constant
     y2b.sum().backward()
     for n, p in rnn.named_parameters():
-        np.testing.assert_allclose(truncated[n], p.grad.data, rtol=1e-12)
+        np.testing.assert_allclose(truncated[n], p.grad.numpy(), rtol=1e-12)
     rnn.zero_grad()
-    x_full = gn.Tensor(np.concatenate([x1.data, x2.data]), requires_grad=True)
+    x_full = gn.Tensor(np.concatenate([x1.numpy(), x2.numpy()]), requires_grad=True)
     y_full, _ = rnn(x_full)
     mask = np.zeros(y_full.shape)
     mask[4:] = 1.0
     (y_full * mask).sum().backward()                         # full BPTT of the same loss
-    assert np.abs(x_full.grad.data[:4]).max() > 1e-6
-    assert not np.allclose(truncated["weight_hh_l0"], rnn.weight_hh_l0.grad.data)
+    assert np.abs(x_full.grad.numpy()[:4]).max() > 1e-6
+    assert not np.allclose(truncated["weight_hh_l0"], rnn.weight_hh_l0.grad.numpy())
 
 
 def test_training_and_evaluation_keep_separate_states():
@@ -120,7 +120,7 @@ def test_trainer_with_the_hook_equals_a_hand_written_tbptt_loop():
             opt.zero_grad()
             loss.backward()
             opt.step()
-            losses.append(float(loss.data))
+            losses.append(float(loss.numpy()))
     lm2 = _lm()
     seen = []
     cb = gn.training.LambdaCallback(on_batch_end=lambda t, s, logs: seen.append(logs["loss"]))

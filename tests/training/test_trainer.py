@@ -66,7 +66,7 @@ def test_full_batch_equals_manual_gradient_descent():
         opt.zero_grad()
         loss.backward()
         opt.step()
-    np.testing.assert_array_equal(m1.weight.data, m2.weight.data)
+    np.testing.assert_array_equal(m1.weight.numpy(), m2.weight.numpy())
 
 
 def test_same_seed_bit_identical_runs():
@@ -122,7 +122,7 @@ def test_convergence_by_loss_change_and_gradient_norm():
     h = Trainer(m, nn.MSELoss(), optim.SGD(m.parameters(), lr=0.1)).fit(
         (X, y), epochs=1000, batch_size=None, verbose=0, callbacks=[c])
     assert c.converged and len(h) < 1000 and "loss change" in c.reason
-    np.testing.assert_allclose(m.weight.data, [[2, -1]], atol=1e-2)
+    np.testing.assert_allclose(m.weight.numpy(), [[2, -1]], atol=1e-2)
     m = nn.Linear(2, 1)
     g = ConvergenceCriterion(grad_norm_tol=1e-3)
     h = Trainer(m, nn.MSELoss(), optim.SGD(m.parameters(), lr=0.1)).fit(
@@ -147,7 +147,7 @@ def test_regularizers_are_added_to_the_loss():
 
     t = Trainer(m, nn.MSELoss(), optim.SGD(m.parameters(), lr=0.0), regularizers=[l2])
     plain = Trainer(m, nn.MSELoss()).evaluate(X, y)["loss"]
-    expected = plain + 0.5 * float((m.weight.data ** 2).sum())
+    expected = plain + 0.5 * float((m.weight.numpy() ** 2).sum())
     assert t.evaluate(X, y)["loss"] == pytest.approx(expected, rel=1e-5)
 
 

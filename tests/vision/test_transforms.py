@@ -27,7 +27,7 @@ def test_to_tensor_is_x_over_255_channels_first(torch):
         t = T.ToTensor()(a)
         ref = torch.from_numpy(np.ascontiguousarray((a if a.ndim == 3 else a[:, :, None])
                                                     .transpose(2, 0, 1))).float().div(255)
-        assert t.dtype == np.float32 and t.data.flags.c_contiguous
+        assert t.dtype == np.float32 and t.numpy().flags.c_contiguous
         np.testing.assert_array_equal(t.numpy(), ref.numpy())       # bit for bit
     f = np.random.rand(4, 5, 2)                                      # float64: not scaled
     t = T.ToTensor()(f)

@@ -126,7 +126,7 @@ class Function:
         record = False
         for x in inputs:
             if isinstance(x, T):
-                arrays.append(x.data)
+                arrays.append(x._data)
                 r = x.requires_grad
                 needs.append(r)
                 record = record or r
@@ -237,7 +237,7 @@ def run_backward(root, grad, retain_graph=False):
         for t, g in zip(inputs, gins):
             if g is None or t is None or not t.requires_grad:
                 continue
-            shape = t.data.shape
+            shape = t._data.shape
             if g.shape != shape:
                 g = unbroadcast(g, shape)
             ctx = t._ctx
@@ -265,7 +265,7 @@ def _accumulate_leaf(t, g, leaf_bases):
             r = h(g)
             if r is not None:
                 g = r
-    td = t.data.dtype
+    td = t._data.dtype
     if g.dtype != td and td.kind == "f":
         g = g.astype(td)
     if t.grad is None:
@@ -276,4 +276,4 @@ def _accumulate_leaf(t, g, leaf_bases):
         leaf_bases.add(b)
         t.grad = Tensor._from_op(g, None, 0, False)
     else:
-        t.grad.data += g
+        t.grad._data += g

@@ -65,7 +65,7 @@ def gradcheck(fn, inputs, eps=1e-6, rtol=1e-6, atol=1e-8, seed=0, raise_exceptio
 
     def scalar(*arrs):
         with no_grad():
-            return float((fn(*[Tensor(a) for a in arrs]).data * w).sum())
+            return float((fn(*[Tensor(a) for a in arrs])._data * w).sum())
 
     ts = [Tensor(a, requires_grad=c) for a, c in zip(arrays, check)]
     out = fn(*ts)
@@ -74,7 +74,7 @@ def gradcheck(fn, inputs, eps=1e-6, rtol=1e-6, atol=1e-8, seed=0, raise_exceptio
     for i, (t, c) in enumerate(zip(ts, check)):
         if not c:
             continue
-        analytic = t.grad.data if t.grad is not None else np.zeros_like(arrays[i])
+        analytic = t.grad._data if t.grad is not None else np.zeros_like(arrays[i])
         numeric = numerical_grad(scalar, arrays, i, eps)
         abs_err = np.abs(analytic - numeric)
         denom = np.maximum(np.abs(analytic) + np.abs(numeric), 1e-12)

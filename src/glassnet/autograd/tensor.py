@@ -16,8 +16,11 @@ class Tensor:
 
     Attributes
     ----------
-    data : ndarray
-        The values. Updating it in place does not touch the graph.
+    data : Tensor
+        PyTorch's ``.data``: the same values (shared memory) as a tensor cut from the graph
+        (``requires_grad=False``). Changing it in place is not recorded and not checked by
+        autograd; assigning ``t.data = x`` replaces the values. Inside glassnet the raw
+        ndarray is ``t._data``; from outside, ``t.numpy()`` or ``np.asarray(t)``.
     grad : Tensor or None
         Filled by :meth:`backward` for leaves with ``requires_grad=True``.
     requires_grad : bool
@@ -30,13 +33,13 @@ class Tensor:
     array([2., 4.], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out_index", "_grad_hooks",
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out_index", "_grad_hooks",
                  "name", "__weakref__")
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor
 
     def __init__(self, data, requires_grad: bool = False, name: str | None = None):
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         if not isinstance(data, np.ndarray) and type(data).__module__.split(".")[0] != "cupy":
             data = np.asarray(data)
             if data.dtype.kind == "f" and data.dtype != backend.get_default_dtype():
@@ -44,7 +47,7 @@ class Tensor:
         if requires_grad and data.dtype.kind not in "fc":
             raise TypeError(f"Tensor: only floating tensors can require gradients, got dtype "
                             f"{data.dtype}")
-        self.data = data
+        self._data = data
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None
@@ -55,7 +58,7 @@ class Tensor:
     @classmethod
     def _from_op(cls, data, ctx, index, requires_grad):
         t = cls.__new__(cls)
-        t.data = data
+        t._data = data
         t.grad = None
         t.requires_grad = requires_grad
         t._ctx = ctx
@@ -66,20 +69,38 @@ class Tensor:
 
     # ----------------------------------------------------------------- basics
     @property
+    def data(self) -> "Tensor":
+        return Tensor._from_op(self._data, None, 0, False)
+
+    @data.setter
+    def data(self, value):
+        if isinstance(value, Tensor):
+            value = value._data
+        elif not isinstance(value, np.ndarray):
+            value = np.asarray(value)
+        self._data = value
+
+    def __array__(self, dtype=None, copy=None):
+        a = backend.to_numpy(self._data)
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    @property
     def shape(self):
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self):
-        return self.data.size
+        return self._data.size
 
     @property
     def is_leaf(self) -> bool:
@@ -95,35 +116,35 @@ class Tensor:
         return self.transpose()
 
     def __len__(self):
-        return len(self.data)
+        return len(self._data)
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numpy(self):
         """The values as a NumPy array (shares memory; no gradient)."""
         if self.requires_grad and self._ctx is None:
             pass  # reading a leaf is fine
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self._data)
 
     def item(self):
-        if self.data.size != 1:
-            raise ValueError(f"item: tensor has {self.data.size} elements, expected exactly 1")
-        return self.data.reshape(()).item()
+        if self._data.size != 1:
+            raise ValueError(f"item: tensor has {self._data.size} elements, expected exactly 1")
+        return self._data.reshape(()).item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def detach(self) -> "Tensor":
         """A new leaf sharing the values, cut from the graph."""
-        return Tensor(self.data)
+        return Tensor(self._data)
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
-        if flag and self.data.dtype.kind not in "fc":
-            raise TypeError(f"requires_grad_: dtype {self.data.dtype} cannot require gradients")
+        if flag and self._data.dtype.kind not in "fc":
+            raise TypeError(f"requires_grad_: dtype {self._data.dtype} cannot require gradients")
         self.requires_grad = bool(flag)
         return self
 
@@ -159,10 +180,10 @@ class Tensor:
                                "(did you compute it under no_grad, or from tensors without "
                                "requires_grad=True?)")
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(f"backward: gradient can be implicit only for scalar outputs; "
                                    f"this tensor has shape {self.shape}")
-            g = np.ones_like(self.data)
+            g = np.ones_like(self._data)
         else:
             g = as_array(gradient)
             if g.shape != self.shape:
@@ -171,7 +192,7 @@ class Tensor:
         run_backward(self, g, retain_graph=retain_graph)
 
     def __repr__(self):
-        arr = np.array2string(backend.to_numpy(self.data), precision=4, separator=", ",
+        arr = np.array2string(backend.to_numpy(self._data), precision=4, separator=", ",
                               prefix="tensor(")
         extra = ""
         if self._ctx is not None:
@@ -183,9 +204,22 @@ class Tensor:
         return f"tensor({arr}{extra})"
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError("The truth value of a tensor with more than one element is ambiguous")
-        return bool(self.data)
+        return bool(self._data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an "
+                            f"index; this one has dtype {self._data.dtype} and shape "
+                            f"{self._data.shape}")
+        return int(self._data.reshape(()).item())
 
     def __hash__(self):
         return id(self)
@@ -204,7 +238,7 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     integer input stays integer (class labels).
     """
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     xp = backend.xp()
     if dtype is not None:
         arr = xp.array(data, dtype=np.dtype(dtype))
@@ -234,7 +268,7 @@ def as_tensor(data, dtype=None) -> Tensor:
 
 
 def as_array(x, dtype=None) -> np.ndarray:
-    """The array behind ``x``: a Tensor's ``.data`` (the same array, no copy, no graph), or
+    """The array behind ``x``: a Tensor's ``._data`` (the same array, no copy, no graph), or
     ``np.asarray(x, dtype)`` for anything else (arrays pass through, lists are converted).
 
     The one way a function that reads values but records nothing takes "a Tensor or an
@@ -243,7 +277,7 @@ def as_array(x, dtype=None) -> np.ndarray:
     >>> as_array(gn.tensor([1.0, 2.0])), as_array([0, 1])
     (array([1., 2.], dtype=float32), array([0, 1]))
     """
-    return np.asarray(x.data if isinstance(x, Tensor) else x, dtype=dtype)
+    return np.asarray(x._data if isinstance(x, Tensor) else x, dtype=dtype)
 
 
 def _dt(dtype):

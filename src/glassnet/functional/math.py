@@ -476,7 +476,7 @@ def var(a, axis=None, keepdims=False, unbiased=False):
     """Variance (biased by default, like a population variance)."""
     m = mean(a, axis=axis, keepdims=True)
     d = a - m
-    n = d.data.size if axis is None else int(np.prod([a.shape[i] for i in
+    n = d._data.size if axis is None else int(np.prod([a.shape[i] for i in
                                                      _norm_axis(axis, a.ndim)]))
     s = sum(d * d, axis=axis, keepdims=keepdims)
     return s / (n - 1 if unbiased else n)
@@ -527,9 +527,9 @@ def transpose(a, *axes):
 
 def getitem(a, index):
     if isinstance(index, Tensor):
-        index = index.data
+        index = index._data
     elif isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        index = tuple(i._data if isinstance(i, Tensor) else i for i in index)
     return GetItem.apply(a, index=index)
 
 
@@ -558,7 +558,7 @@ def _rmatmul(a, b): return MatMul.apply(b, a)  # noqa: E704
 
 def _cmp(op):
     def f(a, b):
-        return Tensor(op(a.data, b.data if isinstance(b, Tensor) else b))
+        return Tensor(op(a._data, b._data if isinstance(b, Tensor) else b))
     return f
 
 
@@ -608,8 +608,8 @@ def _install_tensor_methods():
     T.astype = cast
     T.float = lambda self: cast(self, np.float32)
     T.double = lambda self: cast(self, np.float64)
-    T.argmax = lambda self, axis=None: Tensor(np.argmax(self.data, axis=axis))
-    T.argmin = lambda self, axis=None: Tensor(np.argmin(self.data, axis=axis))
+    T.argmax = lambda self, axis=None: Tensor(np.argmax(self._data, axis=axis))
+    T.argmin = lambda self, axis=None: Tensor(np.argmin(self._data, axis=axis))
 
 
 _install_tensor_methods()

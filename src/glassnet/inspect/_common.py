@@ -118,7 +118,7 @@ def activation_derivative(module, z, a):
         safe = np.where(z == 0, 1.0, z)
         return np.where(z > 0, 1.0, a / safe).astype(z.dtype), "1 or r (= a / z)"
     if k == "prelu":
-        w = module.weight.data
+        w = module.weight._data
         shape = (1, -1) + (1,) * (z.ndim - 2) if w.size > 1 else (1,) * z.ndim
         return np.where(z > 0, 1.0, w.reshape(shape)).astype(z.dtype), "1 or w"
     if k == "elu":
@@ -131,8 +131,8 @@ def activation_derivative(module, z, a):
     if not isinstance(out, Tensor) or out.shape != zt.shape:
         raise ValueError(f"{type(module).__name__} is not elementwise (output shape "
                          f"{getattr(out, 'shape', None)} for input {zt.shape})")
-    out.backward(np.ones_like(out.data))
-    return zt.grad.data, "autograd"
+    out.backward(np.ones_like(out._data))
+    return zt.grad._data, "autograd"
 
 
 # ------------------------------------------------------------- call records
@@ -173,7 +173,7 @@ class CallRecorder:
 
 
 def same_tensor(a, b) -> bool:
-    return a is b or (isinstance(a, Tensor) and isinstance(b, Tensor) and a.data is b.data)
+    return a is b or (isinstance(a, Tensor) and isinstance(b, Tensor) and a._data is b._data)
 
 
 # ------------------------------------------------- what a check of backprop runs on

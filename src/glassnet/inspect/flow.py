@@ -193,13 +193,13 @@ class GradientFlow(_Recorder):
             return
         for name, m in self._watch:
             w = layer_weight(m)
-            g = None if w is None or w.grad is None else w.grad.data
+            g = None if w is None or w.grad is None else w.grad._data
             vals = {"weight_grad_norm": None, "weight_grad_mean_abs": None,
                     "delta_norm": None, "delta_mean_abs": None}
             if g is not None:
                 vals["weight_grad_norm"] = float(np.sqrt(np.vdot(g, g).real))
                 vals["weight_grad_mean_abs"] = float(np.abs(g).mean())
-            ds = [t.grad.data for t in self._outs.get(name, ()) if t.grad is not None]
+            ds = [t.grad._data for t in self._outs.get(name, ()) if t.grad is not None]
             if ds:
                 sq = sum(float(np.vdot(d, d).real) for d in ds)
                 vals["delta_norm"] = float(np.sqrt(sq))
@@ -248,7 +248,7 @@ class ActivationStats(_Recorder):
             if not self._is_act[key]:
                 return
             self._add(name, {"activation": type(module).__name__},
-                      self.stats(module, out.data))
+                      self.stats(module, out._data))
         return hook
 
     def stats(self, module, a) -> dict:

@@ -99,7 +99,7 @@ def gradcheck_model(model, loss, x, y, eps: float = 1e-6, rtol: float = 1e-5,
 
     m.zero_grad()
     e = E()
-    if e.data.size != 1:
+    if e._data.size != 1:
         raise ValueError(f"gradcheck_model: the loss must be a scalar, got shape {e.shape}")
     e.backward()
     rng = np.random.default_rng(seed)
@@ -107,9 +107,9 @@ def gradcheck_model(model, loss, x, y, eps: float = 1e-6, rtol: float = 1e-5,
     for name, p in m.named_parameters():
         if not p.requires_grad:
             continue
-        analytic = np.zeros_like(p.data) if p.grad is None else p.grad.data.copy()
-        idx = _chosen(p.data.size, max_per_param, rng)
-        numeric = _central_differences(E, p.data.reshape(-1), idx, eps)
+        analytic = np.zeros_like(p._data) if p.grad is None else p.grad._data.copy()
+        idx = _chosen(p._data.size, max_per_param, rng)
+        numeric = _central_differences(E, p._data.reshape(-1), idx, eps)
         rows.append(_compare(name, p.shape, idx, analytic.reshape(-1)[idx], numeric, rtol, atol))
     return GradcheckReport(rows, rtol, atol)
 
@@ -130,9 +130,9 @@ def _central_differences(E, flat, idx, eps):
         for k, i in enumerate(idx):
             old = flat[i]
             flat[i] = old + eps
-            fp = float(E().data)
+            fp = float(E()._data)
             flat[i] = old - eps
-            fm = float(E().data)
+            fm = float(E()._data)
             flat[i] = old
             numeric[k] = (fp - fm) / (2 * eps)
     return numeric

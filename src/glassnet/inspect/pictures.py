@@ -103,8 +103,8 @@ def plot_decision_boundary(model, X, y, hyperplanes=True, path=None, resolution=
                zorder=3)
     lin = _first_linear(model) if hyperplanes else None
     if lin is not None and lin.in_features == 2:
-        W = lin.weight.data.astype(float)
-        b = lin.bias.data.astype(float) if lin.bias is not None else np.zeros(len(W))
+        W = lin.weight._data.astype(float)
+        b = lin.bias._data.astype(float) if lin.bias is not None else np.zeros(len(W))
         # each line w0 x + w1 y + b = 0 as a segment across the box (steep ones by y)
         steep = np.abs(W[:, 1]) < np.abs(W[:, 0])
         w1 = np.where(np.abs(W[:, 1]) < 1e-12, 1e-12, W[:, 1])

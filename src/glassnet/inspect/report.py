@@ -185,8 +185,8 @@ def _summary(h, test_metrics, model) -> list:
         parts.append(_table(["quantity", "first epoch", "last epoch", "best"], rows))
     if test_metrics:
         parts.append(_table(["test", "value"], [(k, v) for k, v in test_metrics.items()]))
-    params = [(n, "x".join(map(str, p.shape)), p.data.size,
-               float(np.sqrt(np.mean(np.square(p.data, dtype=np.float64)))))
+    params = [(n, "x".join(map(str, p.shape)), p._data.size,
+               float(np.sqrt(np.mean(np.square(p._data, dtype=np.float64)))))
               for n, p in model.named_parameters()]
     parts.append("<details><summary>model and parameters</summary>"
                  f"<pre>{html.escape(repr(model))}</pre>"

@@ -79,7 +79,7 @@ def timestep_gradient_norms(model_or_layer, x, loss_fn=None) -> np.ndarray:
 
     model = model_or_layer
     if isinstance(x, Tensor):
-        xin = Tensor(x.data, requires_grad=x.dtype.kind == "f")
+        xin = Tensor(x._data, requires_grad=x.dtype.kind == "f")
     else:
         a = np.asarray(x)
         xin = as_tensor(a) if a.dtype.kind != "f" else Tensor(a.astype(model.dtype),
@@ -102,7 +102,7 @@ def timestep_gradient_norms(model_or_layer, x, loss_fn=None) -> np.ndarray:
     if inp is None or inp.grad is None:
         raise RuntimeError("timestep_gradient_norms: no gradient reached the recurrent layer's "
                            "input (does the loss depend on it?)")
-    g = inp.grad.data
+    g = inp.grad._data
     if g.ndim == 2:          # unbatched (T, I)
         g = g[:, None, :]
     elif layer.batch_first:
@@ -133,8 +133,8 @@ def timestep_vanishing_demo(T=50, hidden_size=32, batch=16, seed=0, forget_bias=
     rnn = RNN(1, hidden_size, nonlinearity="tanh")
     lstm = LSTM(1, hidden_size)
     H = hidden_size
-    lstm.bias_ih_l0.data[H:2 * H] = forget_bias
-    lstm.bias_hh_l0.data[H:2 * H] = 0.0
+    lstm.bias_ih_l0._data[H:2 * H] = forget_bias
+    lstm.bias_hh_l0._data[H:2 * H] = 0.0
     return {"tanh RNN": timestep_gradient_norms(rnn, x),
             "LSTM": timestep_gradient_norms(lstm, x)}
 

@@ -261,7 +261,7 @@ def trace(model, x, target, loss, lr=None, dtype=np.float64) -> Trace:
     y = loss_target(target, dtype)
     out, E, calls, nodes = _record_pass(m, xt, y, loss_fn)
     layers, reason = _feed_forward(calls, xt, out)
-    records = [{"kind": "loss", "step": 0, "E": float(E.data), "loss": repr(loss_fn)}]
+    records = [{"kind": "loss", "step": 0, "E": float(E._data), "loss": repr(loss_fn)}]
     if layers is not None:
         layers, rules = _delta_form(layers, loss_fn, y)
         records += _delta_records(layers, lr)
@@ -278,7 +278,7 @@ def trace(model, x, target, loss, lr=None, dtype=np.float64) -> Trace:
         rules.append(f"updated weight: w - lr * dE/dw with lr = {lr}")
     title = (f"Backprop trace of {type(model).__name__} ({dtype.name}, batch of "
              f"{xt.shape[0]}), loss {loss_fn!r}")
-    return Trace(records, layers, nodes, float(E.data), rules, title, lr, reason, xt.shape[0],
+    return Trace(records, layers, nodes, float(E._data), rules, title, lr, reason, xt.shape[0],
                  updated)
 
 
@@ -298,7 +298,7 @@ def _record_pass(m, xt, y, loss_fn):
                             f"one Tensor")
         out.retain_grad()
         E = loss_fn(out, y)
-        if E.data.size != 1:
+        if E._data.size != 1:
             raise ValueError(f"trace: the loss must be a scalar, got shape {E.shape}")
         with backward_hooks(_node_hook(nodes, m, xt, rec.calls)):
             E.backward()
@@ -333,7 +333,7 @@ def _node_hook(nodes, m, xt, calls):
 
 def _grad(t):
     """A copy of ``t.grad`` as an array (None when there is none)."""
-    return None if t is None or t.grad is None else t.grad.data.copy()
+    return None if t is None or t.grad is None else t.grad._data.copy()
 
 
 def _sgd_step(m, lr):
@@ -343,13 +343,13 @@ def _sgd_step(m, lr):
         for name, p in m.named_parameters():
             g = _grad(p)
             if g is not None:
-                updated[name] = p.data - lr * g
+                updated[name] = p._data - lr * g
     return updated
 
 
 def _param_records(m, updated):
     """One "param" record per parameter: value, ∂E/∂w and the updated value (graph mode)."""
-    return [{"kind": "param", "step": None, "name": name, "value": p.data.copy(),
+    return [{"kind": "param", "step": None, "name": name, "value": p._data.copy(),
              "grad": _grad(p), "updated": updated.get(name)}
             for name, p in m.named_parameters()]
 
@@ -410,7 +410,7 @@ def _delta_form(raw, loss_fn, y):
     for li in range(len(layers) - 2, -1, -1):   # the hidden layers, from the output down
         L, above = layers[li], layers[li + 1]
         g = above["delta"] @ above["W"]
-        d, fpl, how = _act_backward(L["act"], L["z"].data, L["a"].data, g)
+        d, fpl, how = _act_backward(L["act"], L["z"]._data, L["a"]._data, g)
         L.update(delta=d, dE_da=g, f_prime=fpl if fpl is not None else
                  np.full_like(d, np.nan), f_prime_rule=how)
     for L in layers:
@@ -424,9 +424,9 @@ def _layer_arrays(r):
     lin, act = r["linear"], r["act"]
     return {"module": r["module"], "linear": lin, "act": act,
             "activation": type(act).__name__ if act is not None else None,
-            "W": lin.weight.data.copy(),
-            "b": None if lin.bias is None else lin.bias.data.copy(),
-            "input": r["input"].data.copy(), "z": r["z"], "a": r["a"],
+            "W": lin.weight._data.copy(),
+            "b": None if lin.bias is None else lin.bias._data.copy(),
+            "input": r["input"]._data.copy(), "z": r["z"], "a": r["a"],
             "delta_autograd": _grad(r["z"]),
             "dE_da_autograd": _grad(r["a"]),
             "grad_W_autograd": _grad(lin.weight),
@@ -436,7 +436,7 @@ def _layer_arrays(r):
 def _output_layer(out, loss_fn, y):
     """δ(L), ∂E/∂a(L) and f′(z(L)) of the output layer ``out`` (in place); returns the rule."""
     delta, dEda, rule = _output_delta(out, loss_fn, y)
-    z, a, act = out["z"].data, out["a"].data, out["act"]
+    z, a, act = out["z"]._data, out["a"]._data, out["act"]
     if act is None:
         fp, how = np.ones_like(z), "1"
     elif kind(act) in ("softmax", "logsoftmax"):
@@ -453,7 +453,7 @@ def _weight_gradients(L):
     """∂E/∂W = δᵀ a(l−1) and ∂E/∂b = Σ δ over the batch (in place); z and a become arrays."""
     L["grad_W"] = L["delta"].T @ L["input"]
     L["grad_b"] = None if L["b"] is None else L["delta"].sum(0)
-    L["z"], L["a"] = L["z"].data.copy(), L["a"].data.copy()
+    L["z"], L["a"] = L["z"]._data.copy(), L["a"]._data.copy()
     if L["dE_da"] is None:
         L["dE_da"] = np.full_like(L["z"], np.nan)
     if L["act"] is None:
@@ -578,7 +578,7 @@ _OUTPUT_RULES = ((nnloss.MSELoss, _mse_delta), (nnloss.BCELoss, _bce_delta),
 def _output_delta(L, loss_fn, target):
     """(δ(L), ∂E/∂a(L) or None, rule) for the output layer: the loss's own formula where
     ``_OUTPUT_RULES`` has one, else ∂E/∂a(L) from autograd times f′(z(L))."""
-    z, a, act = L["z"].data, L["a"].data, L["act"]
+    z, a, act = L["z"]._data, L["a"]._data, L["act"]
     if getattr(loss_fn, "reduction", "mean") == "none":
         raise ValueError("trace: the loss must be a scalar; use reduction='mean' or 'sum'")
     y = to_numpy(target)
@@ -589,7 +589,7 @@ def _output_delta(L, loss_fn, target):
     g = L["a"].grad
     if g is None:
         raise ValueError("trace: the loss did not depend on the model's output")
-    return _through_act(act, z, a, g.data.copy(), f"delta(L) = dE/da(L) * f'(z(L)), dE/da(L) "
+    return _through_act(act, z, a, g._data.copy(), f"delta(L) = dE/da(L) * f'(z(L)), dE/da(L) "
                                                    f"of {type(loss_fn).__name__} from autograd")
 
 

@@ -178,7 +178,7 @@ class Autoencoder(Module):
         self.eval()
         try:
             with no_grad():
-                outs = [fn(Tensor(np.asarray(X[i:i + batch_size], dtype=dt))).data
+                outs = [fn(Tensor(np.asarray(X[i:i + batch_size], dtype=dt)))._data
                         for i in range(0, len(X), batch_size)]
         finally:
             self.train(was)

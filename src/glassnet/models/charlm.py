@@ -241,7 +241,7 @@ class CharLM(Module):
                     ids = np.array([rng.integers(self.vocab_size)])
                     out.append(int(ids[0]))
                 logits, state = self.forward_time_major(ids[:, None])
-                z = logits.data[-1, 0].astype(np.float64)
+                z = logits._data[-1, 0].astype(np.float64)
                 for _ in range(length):
                     if greedy:
                         nxt = int(np.argmax(z))
@@ -254,7 +254,7 @@ class CharLM(Module):
                         nxt = int(rng.choice(len(p), p=p))
                     out.append(nxt)
                     logits, state = self.forward_time_major(np.array([[nxt]]), state)
-                    z = logits.data[-1, 0].astype(np.float64)
+                    z = logits._data[-1, 0].astype(np.float64)
         finally:
             self.train(was_training)
         new = self.decode(out) if self.vocab is not None else "".join(map(chr, out))
@@ -273,7 +273,7 @@ class CharLM(Module):
             with no_grad():
                 for x, y in _eval_streams(ids, seq_len, batch_size):
                     loss, state = self.loss(x, y, state)
-                    total += float(loss.data) * y.size
+                    total += float(loss._data) * y.size
                     count += y.size
         finally:
             self.train(was_training)

@@ -58,7 +58,7 @@ def corrupt(x, noise="mask", level=0.3, seed=None):
         if x.requires_grad:
             out = F.mul(x, keep) if keep is not None else x
             return F.add(out, add) if add is not None else out
-        a = x.data
+        a = x._data
     else:
         a = np.asarray(x)
         if a.dtype.kind != "f":

@@ -55,7 +55,7 @@ class Perceptron(Module):
     def net_input(self, X) -> np.ndarray:
         """S = X W^T + b, shape (N, out)."""
         X = self._check(X, "net_input")
-        return X @ self.weight.data.T + self.bias.data
+        return X @ self.weight._data.T + self.bias._data
 
     def _fire(self, s):
         on = s >= self.threshold
@@ -73,7 +73,7 @@ class Perceptron(Module):
         return y[:, 0] if self.out_features == 1 else y
 
     def _check(self, X, who):
-        X = as_array(X, self.weight.data.dtype)
+        X = as_array(X, self.weight._data.dtype)
         if X.ndim != 2 or X.shape[1] != self.in_features:
             raise ValueError(f"Perceptron.{who}: expected X of shape (N, {self.in_features}), "
                              f"got {X.shape}")
@@ -99,7 +99,7 @@ class Perceptron(Module):
             raise ValueError(f"Perceptron.fit: targets of a {self.activation} unit must be in "
                              f"{allowed}, got values {np.unique(T)[:5]}")
         check_choice(mode, "mode", "Perceptron.fit", ("online", "batch"))
-        W, b = self.weight.data, self.bias.data
+        W, b = self.weight._data, self.bias._data
         rng = np.random.default_rng(seed)
         scale = 1.0 if self.activation == "step" else 0.5  # sign: (t - y) is +-2
         self.errors_, self.n_updates_ = [], 0

@@ -67,7 +67,7 @@ def _run(layers, H, batch_size=2048):
     dt = np.dtype(layers[0].dtype) if list(layers[0].parameters()) else H.dtype
     try:
         with no_grad():
-            out = [seq(Tensor(np.asarray(H[i:i + batch_size], dtype=dt))).data
+            out = [seq(Tensor(np.asarray(H[i:i + batch_size], dtype=dt)))._data
                    for i in range(0, len(H), batch_size)]
     finally:
         for m, w in zip(layers, was):

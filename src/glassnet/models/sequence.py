@@ -88,6 +88,6 @@ class SequenceClassifier(Module):
         self.eval()
         try:
             with no_grad():
-                return np.argmax(self.forward(x, lengths).data, axis=1)
+                return np.argmax(self.forward(x, lengths)._data, axis=1)
         finally:
             self.train(was)

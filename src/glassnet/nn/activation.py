@@ -251,7 +251,7 @@ class APL(Module):
 
     def reset_parameters(self):
         init.uniform_(self.a, -0.2, 0.2)
-        self.b.data[...] = backend.rng().normal(0.0, 0.5, size=self.b.shape)
+        self.b._data[...] = backend.rng().normal(0.0, 0.5, size=self.b.shape)
 
     def forward(self, x):
         if x.ndim < 2 or x.shape[1] != self.num_features:

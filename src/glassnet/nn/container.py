@@ -49,7 +49,7 @@ class Sequential(Module):
             x = args[0]
             tx = type(x)
             if tx is Tensor:
-                return inference.run(self, x.data, x)
+                return inference.run(self, x._data, x)
             if tx is np.ndarray and x.dtype == (d.get("_dtype_hint")
                                                 or backend.get_default_dtype()):
                 return inference.run(self, x)
@@ -71,7 +71,7 @@ class Sequential(Module):
 
     def forward(self, x):
         if not _grad_mode.enabled and type(x) is Tensor:
-            return inference.run(self, x.data, x)   # the loop below, on raw arrays
+            return inference.run(self, x._data, x)   # the loop below, on raw arrays
         for m in self._modules.values():
             x = m(x)
         return x

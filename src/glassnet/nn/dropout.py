@@ -138,7 +138,7 @@ def mc_predict(model: Module, x, samples: int = 50, ci: float = 0.95, *, predict
         xt = Tensor(xa)
 
         def predict(_):
-            return model(xt).data
+            return model(xt)._data
     was_training = model.training
     flags = [m.mc for m in mods]
     model.eval()

@@ -36,7 +36,7 @@ class Embedding(Module):
     def reset_parameters(self):
         init.normal_(self.weight, 0.0, 1.0)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._data[self.padding_idx] = 0
 
     def forward(self, ids):
         return _embedding(ids, self.weight, self.padding_idx)
@@ -49,7 +49,7 @@ class Embedding(Module):
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D (V, E), got "
                              f"shape {w.shape}")
         emb = cls(int(w.shape[0]), int(w.shape[1]), padding_idx=padding_idx, dtype=w.dtype)
-        emb.weight.data[...] = w
+        emb.weight._data[...] = w
         emb.weight.requires_grad = not freeze
         return emb
 

@@ -34,7 +34,7 @@ __all__ = ["Lowering", "LOWERINGS", "PLAN", "run"]
 class Lowering(NamedTuple):
     """How one layer class runs on a raw array ``a`` under ``no_grad``.
 
-    ``step(layer, a)`` returns what ``layer(Tensor(a)).data`` would be, or None to have the
+    ``step(layer, a)`` returns what ``layer(Tensor(a))._data`` would be, or None to have the
     layer called as a Module; ``step_inplace`` is the same but may write into ``a`` (it is
     given only arrays made earlier in the same call); ``rowwise``: rows are mapped
     independently and a 1-D vector is taken as one row; ``new``: the result is always a new
@@ -52,7 +52,7 @@ _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 def _linear(m, a):
     if a.shape[-1] != m.in_features:
         return None   # the Module call raises the error that names the layer
-    W = m.weight.data
+    W = m.weight._data
     dt = a.dtype
     if a.ndim == 1 and dt is W.dtype and (dt is _F32 or dt is _F64):
         y = np.dot(W, a)   # one sample: the same BLAS GEMV as matmul, without its set-up
@@ -60,7 +60,7 @@ def _linear(m, a):
         y = a @ W.T        # the Function's own product
     b = m.bias
     if b is not None:
-        y += b.data
+        y += b._data
     return y
 
 
@@ -120,7 +120,7 @@ LOWERINGS = {
 def _tensor(t, a):
     """``t`` if it holds ``a``, else a new Tensor on ``a`` (a Module call gets the very Tensor
     that the plain loop would give it)."""
-    return t if t is not None and t.data is a else Tensor._from_op(a, None, 0, False)
+    return t if t is not None and t._data is a else Tensor._from_op(a, None, 0, False)
 
 
 PLAN = "_inference_plan"   # the instance attribute of a Sequential that holds its plan
@@ -169,7 +169,7 @@ def run(seq, a, t=None):
         if step is None:   # no lowering: a Module call, and the plan goes on with its output
             t = m(_tensor(t, a))
             if type(t) is Tensor:
-                a = t.data
+                a = t._data
                 continue
             for m, *_ in steps:
                 t = m(t)
@@ -187,4 +187,4 @@ def run(seq, a, t=None):
         return x
     if squeezed:
         a = a[None]
-    return t if t is not None and t.data is a else Tensor._from_op(a, None, 0, False)
+    return t if t is not None and t._data is a else Tensor._from_op(a, None, 0, False)

@@ -46,7 +46,7 @@ def calculate_gain(nonlinearity: str = "linear", param=None) -> float:
 
 def _fill(t, values):
     # in place, so views of the parameter (e.g. an optimizer's flat buffer) stay valid
-    t.data[...] = backend.xp().asarray(values.astype(t.data.dtype))
+    t._data[...] = backend.xp().asarray(values.astype(t._data.dtype))
     return t
 
 
@@ -66,7 +66,7 @@ def normal_(t, mean: float = 0.0, std: float = 1.0):
 
 
 def constant_(t, value: float):
-    t.data[...] = value
+    t._data[...] = value
     return t
 
 

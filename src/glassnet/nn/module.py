@@ -19,7 +19,7 @@ class Parameter(Tensor):
 
     def __init__(self, data, requires_grad: bool = True):
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         data = np.asarray(data) if not hasattr(data, "dtype") else data
         if data.dtype.kind != "f":
             data = data.astype(backend.get_default_dtype())
@@ -205,7 +205,7 @@ class Module:
             yield b
 
     def num_parameters(self, trainable_only: bool = False) -> int:
-        return int(sum(p.data.size for p in self.parameters()
+        return int(sum(p._data.size for p in self.parameters()
                        if p.requires_grad or not trainable_only))
 
     # ------------------------------------------------------------------ modes
@@ -222,7 +222,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     def requires_grad_(self, flag: bool = True) -> "Module":
         """Freeze (False) or unfreeze (True) every parameter of this module."""
@@ -246,7 +246,7 @@ class Module:
         """Cast every floating parameter and buffer to ``dtype`` in place."""
         dt = np.dtype(dtype)
         for p in self.parameters():
-            p.data = p.data.astype(dt)
+            p._data = p._data.astype(dt)
             p.grad = None
         for m in self.modules():
             for k, b in list(m._buffers.items()):
@@ -274,7 +274,7 @@ class Module:
         for mname, m in self.named_modules():
             for pname, p in m._parameters.items():
                 if p is not None:
-                    sd[f"{mname}.{pname}" if mname else pname] = backend.to_numpy(p.data).copy()
+                    sd[f"{mname}.{pname}" if mname else pname] = backend.to_numpy(p._data).copy()
             for bname, b in m._buffers.items():
                 if b is not None:
                     sd[f"{mname}.{bname}" if mname else bname] = backend.to_numpy(b).copy()
@@ -302,15 +302,15 @@ class Module:
             if k not in state_dict:
                 continue
             v = state_dict[k]
-            v = v.data if isinstance(v, Tensor) else v
+            v = v._data if isinstance(v, Tensor) else v
             v = np.asarray(v) if not hasattr(v, "shape") else v
             if is_param:
                 p = m._parameters[name]
                 if tuple(v.shape) != tuple(p.shape):
                     raise ValueError(f"load_state_dict: {k!r} has shape {tuple(v.shape)} in the "
                                      f"state dict but {tuple(p.shape)} in the model")
-                # copy in place: optimizers may hold views of p.data
-                p.data[...] = backend.xp().asarray(v, dtype=p.dtype)
+                # copy in place: optimizers may hold views of p._data
+                p._data[...] = backend.xp().asarray(v, dtype=p.dtype)
             else:
                 b = m._buffers[name]
                 if tuple(v.shape) != tuple(b.shape):

@@ -200,7 +200,7 @@ class FlatLayout:
     def __init__(self, params, dtype, names, fills):
         self.params = list(params)
         self.ids = tuple(id(p) for p in self.params)
-        self.shapes = tuple(p.data.shape for p in self.params)
+        self.shapes = tuple(p._data.shape for p in self.params)
         self.names = tuple(names)
         sizes = [int(np.prod(s)) for s in self.shapes]
         big = [i for i, n in enumerate(sizes) if n >= self.GATHER_BELOW]
@@ -290,7 +290,7 @@ class FlatLayout:
         if tuple(id(p) for p in params) != self.ids or tuple(names) != self.names:
             return False
         for i, p in enumerate(params):
-            if p.data.shape != self.shapes[i] or p.data.dtype != self.dtype:
+            if p._data.shape != self.shapes[i] or p._data.dtype != self.dtype:
                 return False
             st = state.get(p)
             if st is None:
@@ -320,14 +320,14 @@ class FlatEngine:
         if len(active) == len(group["params"]):
             buckets = {}
             for p in active:
-                buckets.setdefault(p.data.dtype, []).append(p)
+                buckets.setdefault(p._data.dtype, []).append(p)
             for dtype, ps in buckets.items():
                 self._step_bucket(gi, group, dtype, ps, ps, kernel, state, names, fills)
             return
         ids = {id(p) for p in active}
         buckets = {}
         for p in group["params"]:
-            buckets.setdefault(p.data.dtype, []).append(p)
+            buckets.setdefault(p._data.dtype, []).append(p)
         for dtype, ps in buckets.items():
             act = [p for p in ps if id(p) in ids]
             if act:
@@ -338,7 +338,7 @@ class FlatEngine:
         steps = {state[p]["step"] for p in active}
         if len(active) == len(ps) and len(steps) == 1:
             step = steps.pop() + 1
-            if all(p.data.flags.c_contiguous for p in ps):
+            if all(p._data.flags.c_contiguous for p in ps):
                 self._step_flat(group, lay, ps, step, kernel)
             else:
                 self._step_gathered(group, lay, ps, step, kernel)
@@ -371,8 +371,8 @@ class FlatEngine:
         return lay
 
     def _step_flat(self, group, lay, ps, step, kernel):
-        pflat = [p.data.reshape(-1) for p in ps]
-        gflat = [p.grad.data.reshape(-1) for p in ps]   # a copy only for a strided gradient
+        pflat = [p._data.reshape(-1) for p in ps]
+        gflat = [p.grad._data.reshape(-1) for p in ps]   # a copy only for a strided gradient
         with_param = needs_param(group)
         if with_param and lay.param is None:
             lay.param = np.empty_like(lay.grad)
@@ -389,17 +389,17 @@ class FlatEngine:
         """The flat step for parameters whose arrays are not contiguous: gather, one rule
         over the whole flat vectors, and subtract through per-parameter views."""
         order = lay.order
-        np.concatenate([ps[i].grad.data.reshape(-1) for i in order], out=lay.grad)
+        np.concatenate([ps[i].grad._data.reshape(-1) for i in order], out=lay.grad)
         param = None
         if needs_param(group):
             if lay.param is None:
                 lay.param = np.empty_like(lay.grad)
-            np.concatenate([ps[i].data.reshape(-1) for i in order], out=lay.param)
+            np.concatenate([ps[i]._data.reshape(-1) for i in order], out=lay.param)
             param = lay.param
         scale, alpha, d = kernel(group, param, lay.grad, lay.buffers, step, lay.w1, lay.w2)
         tmp = lay.w1 if d is not lay.w1 else lay.w2
         for p, dv, tv in zip(ps, lay.views_of(d), lay.views_of(tmp)):
-            data = p.data
+            data = p._data
             if scale != 1.0:
                 data *= scale
             axpy(-alpha, dv, data, tv)
@@ -409,11 +409,11 @@ class FlatEngine:
         the layout's workspace)."""
         step = st["step"] + 1
         w1, w2 = lay.views_of(lay.w1)[i], lay.views_of(lay.w2)[i]
-        scale, alpha, d = kernel(group, p.data, p.grad.data, {n: st[n] for n in lay.names},
+        scale, alpha, d = kernel(group, p._data, p.grad._data, {n: st[n] for n in lay.names},
                                  step, w1, w2)
         if scale != 1.0:
-            p.data *= scale
-        axpy(-alpha, d, p.data, w1 if d is not w1 else w2)
+            p._data *= scale
+        axpy(-alpha, d, p._data, w1 if d is not w1 else w2)
         st["step"] = step
 
 

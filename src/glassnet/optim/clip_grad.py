@@ -14,7 +14,7 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_", "grad_norm"]
 def _grads(parameters):
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    return [p.grad.data for p in parameters if p.grad is not None]
+    return [p.grad._data for p in parameters if p.grad is not None]
 
 
 def grad_norm(parameters, norm_type=2.0) -> float:

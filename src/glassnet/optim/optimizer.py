@@ -2,7 +2,7 @@
 
 An optimizer holds ``param_groups`` (a list of dicts, each with ``"params"`` and
 its hyper-parameters) and per-parameter ``state`` (moment estimates, step
-counts). ``step()`` reads each parameter's ``.grad`` and updates ``p.data`` in
+counts). ``step()`` reads each parameter's ``.grad`` and updates ``p._data`` in
 place: the array object never changes, so layers, views and other code that
 hold a reference to it keep seeing the current values.
 
@@ -122,8 +122,8 @@ class Optimizer:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{where}: params[{i}] must be a Tensor/Parameter, got "
                                 f"{type(p).__name__}")
-            if p.data.dtype.kind != "f":
-                raise TypeError(f"{where}: params[{i}] has dtype {p.data.dtype}; only floating "
+            if p._data.dtype.kind != "f":
+                raise TypeError(f"{where}: params[{i}] has dtype {p._data.dtype}; only floating "
                                 f"tensors can be optimised")
             if not p.is_leaf:
                 raise ValueError(f"{where}: params[{i}] is not a leaf tensor (it was computed "
@@ -158,7 +158,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     # ------------------------------------------------------------- the rule
     def _state_names(self, group):
@@ -193,7 +193,7 @@ class Optimizer:
                 for p in active:
                     st = self._state_of(p, group)
                     st["step"] += 1
-                    self._update(p.data, p.grad.data, st, group)
+                    self._update(p._data, p.grad._data, st, group)
         return loss
 
     def _with_grads(self, group):
@@ -202,9 +202,9 @@ class Optimizer:
         for p in group["params"]:
             if p.grad is None or not p.requires_grad:
                 continue
-            if p.grad.data.shape != p.data.shape:
+            if p.grad._data.shape != p._data.shape:
                 raise ValueError(f"{type(self).__name__}.step: a parameter of shape "
-                                 f"{p.data.shape} has a gradient of shape {p.grad.data.shape}")
+                                 f"{p._data.shape} has a gradient of shape {p.grad._data.shape}")
             active.append(p)
         return active
 
@@ -213,7 +213,7 @@ class Optimizer:
         at their initial values on the first step, in the parameter's shape and dtype."""
         st = self.state.setdefault(p, {})
         st.setdefault("step", 0)
-        shape, dtype = p.data.shape, p.data.dtype
+        shape, dtype = p._data.shape, p._data.dtype
         fills = None
         for name in self._state_names(group):
             a = st.get(name)
@@ -277,10 +277,10 @@ class Optimizer:
             d = {}
             for k, v in st.items():
                 if isinstance(v, np.ndarray) or (isinstance(v, list)):
-                    arr = np.array(v, dtype=p.data.dtype, copy=True)
-                    if arr.shape != p.data.shape:
+                    arr = np.array(v, dtype=p._data.dtype, copy=True)
+                    if arr.shape != p._data.shape:
                         raise ValueError(f"{where}: state {k!r} of parameter {idx} has shape "
-                                         f"{arr.shape}, the parameter has {p.data.shape}")
+                                         f"{arr.shape}, the parameter has {p._data.shape}")
                     d[k] = arr
                 else:
                     d[k] = v

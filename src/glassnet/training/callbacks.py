@@ -289,7 +289,7 @@ class ConvergenceCriterion(Callback):
         s = 0.0
         for p in trainer.model.parameters():
             if p.grad is not None:
-                g = p.grad.data.ravel()
+                g = p.grad._data.ravel()
                 s += float(g @ g)
         self._sq += math.sqrt(s)
         self._n += 1

@@ -69,7 +69,7 @@ class _Running:
         self.total += value * n
         self.count += n
         if self.metrics:
-            self.outs.append(out.data)
+            self.outs.append(out._data)
             self.tgts.append(target)
         return n
 
@@ -221,8 +221,8 @@ class Trainer:
 
     def _nonfinite(self, value, step):
         bad = [n for n, p in self.model.named_parameters()
-               if p.grad is not None and not np.all(np.isfinite(p.grad.data))]
-        badw = [n for n, p in self.model.named_parameters() if not np.all(np.isfinite(p.data))]
+               if p.grad is not None and not np.all(np.isfinite(p.grad._data))]
+        badw = [n for n, p in self.model.named_parameters() if not np.all(np.isfinite(p._data))]
         raise FloatingPointError(
             f"Trainer: the loss became {value} at epoch {self.epoch + 1}, step {step + 1}"
             + (f"; non-finite gradients in {bad}" if bad else "")
@@ -241,7 +241,7 @@ class Trainer:
         opt = self.optimizer
         opt.zero_grad()
         loss.backward()
-        value = float(loss.data)
+        value = float(loss._data)
         if not math.isfinite(value):
             self._nonfinite(value, step)
         if self._cbl.wants_after_backward:
@@ -462,7 +462,7 @@ class Trainer:
             with no_grad():
                 for batch in batches:
                     out, target, loss = self.compute_loss(*_unpack(batch))
-                    run.add(float(loss.data), out, target)
+                    run.add(float(loss._data), out, target)
         finally:
             model.train(was)
         return run.logs()
@@ -512,7 +512,7 @@ class Trainer:
             self._reset_hook(False)
             with no_grad():
                 for start in range(0, len(X), step):
-                    outs.append(self._forward(self._input(X[start:start + step])).data)
+                    outs.append(self._forward(self._input(X[start:start + step]))._data)
         finally:
             model.train(was)
         return np.concatenate(outs) if outs else np.empty((0,))

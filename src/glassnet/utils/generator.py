@@ -107,7 +107,7 @@ class Generator:
 
     def set_state(self, new_state) -> "Generator":
         """Restore a state returned by :meth:`get_state`."""
-        a = new_state.data if isinstance(new_state, Tensor) else np.asarray(new_state)
+        a = new_state._data if isinstance(new_state, Tensor) else np.asarray(new_state)
         want = 16 + 4 * _STATE_WORDS
         if a.dtype != np.uint8 or a.ndim != 1 or a.size != want:
             raise RuntimeError(f"set_state: expected a uint8 tensor of {want} bytes from "
@@ -122,7 +122,7 @@ class Generator:
         return self
 
     def __getstate__(self):   # worker processes get a copy of a sampler and its generator
-        return {"state": self.get_state().data}
+        return {"state": self.get_state()._data}
 
     def __setstate__(self, d):
         self._bits = np.random.MT19937()

@@ -34,10 +34,10 @@ def _images(tensor):
     if isinstance(tensor, (list, tuple)):
         if not tensor:
             raise ValueError("make_grid: got an empty list of tensors")
-        arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in tensor]
+        arrays = [t._data if isinstance(t, Tensor) else np.asarray(t) for t in tensor]
         return np.stack(arrays)
     if isinstance(tensor, Tensor):
-        return tensor.data
+        return tensor._data
     if isinstance(tensor, np.ndarray):
         return tensor
     raise TypeError(f"tensor or list of tensors expected, got {type(tensor)}")
@@ -115,7 +115,7 @@ def save_image(tensor, fp, format=None, **kwargs):
     >>> save_image(Tensor(np.random.rand(8, 1, 28, 28).astype(np.float32)), "digits.png")
     ... # doctest: +SKIP
     """
-    grid = make_grid(tensor, **kwargs).data
+    grid = make_grid(tensor, **kwargs)._data
     img = grid.astype(np.float32) * np.float32(255) + np.float32(0.5)
     np.clip(img, 0, 255, out=img)
     img = img.astype(np.uint8)

@@ -79,8 +79,8 @@ def _as_array(b):
     if isinstance(b, np.ndarray):
         return b
     if isinstance(b, Tensor):
-        return b.data
-    return _from_python([b]).data[0]
+        return b._data
+    return _from_python([b])._data[0]
 
 
 def _like(container, items):
@@ -120,7 +120,7 @@ def default_collate(batch):
             if not isinstance(t, Tensor):
                 raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
                                 f"{type(t).__name__}")
-        return _stack([t.data for t in batch])
+        return _stack([t._data for t in batch])
     if isinstance(elem, np.ndarray):
         if _str_or_object(elem.dtype):
             raise TypeError(_ERR.format(elem.dtype))

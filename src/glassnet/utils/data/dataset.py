@@ -108,15 +108,15 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index):
         if isinstance(index, Tensor):
-            index = index.data
+            index = index._data
         # [index, ...] keeps a 0-d array (not a NumPy scalar) so the dtype survives
-        return tuple(Tensor(t.data[index, ...]) for t in self.tensors)
+        return tuple(Tensor(t._data[index, ...]) for t in self.tensors)
 
     def __len__(self):
         return len(self.tensors[0])
 
     def _batch_fetcher(self):
-        arrays = [t.data for t in self.tensors]
+        arrays = [t._data for t in self.tensors]
         return lambda idx: [Tensor(a[idx]) for a in arrays]
 
     def __repr__(self):
@@ -126,7 +126,7 @@ class TensorDataset(Dataset):
 def index_array(indices) -> np.ndarray:
     """A list, range, array or Tensor of indices as a flat int64 array."""
     if isinstance(indices, Tensor):
-        indices = indices.data
+        indices = indices._data
     return np.asarray(indices, dtype=np.int64).reshape(-1)
 
 

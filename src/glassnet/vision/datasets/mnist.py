@@ -141,8 +141,8 @@ class MNIST(VisionDataset):
 
     # ------------------------------------------------------------------ samples
     def __getitem__(self, index):
-        img = self.data.data[index].copy()
-        target = int(self.targets.data[index])
+        img = self.data._data[index].copy()
+        target = int(self.targets._data[index])
         if self.transform is not None:
             img = self.transform(img)
         if self.target_transform is not None:
@@ -158,7 +158,7 @@ class MNIST(VisionDataset):
         transform = batched(self.transform)
         if transform is None:
             return None
-        images, labels = self.data.data, self.targets.data
+        images, labels = self.data._data, self.targets._data
 
         def fetch(idx):
             return [transform(Images.stack(images[idx])).image(), Tensor(labels[idx])]

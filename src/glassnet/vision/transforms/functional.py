@@ -161,7 +161,7 @@ def normalize(tensor, mean, std, inplace=False):
     ``inplace`` the tensor's own values are overwritten and it is returned."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"img should be Tensor Image. Got {type(tensor)}")
-    a = tensor.data
+    a = tensor._data
     if a.ndim < 3:
         raise ValueError(f"Expected tensor to be a tensor image of size (..., C, H, W). Got "
                          f"tensor.size() = {tuple(a.shape)}")
