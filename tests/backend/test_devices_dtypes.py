@@ -18,7 +18,7 @@ def test_dtype_aliases_follow_pytorch():
 
 
 @pytest.mark.parametrize("spec, expected", [
-    ("long", np.int64), ("torch.float", np.float32), (float, np.float32), (int, np.int64),
+    ("long", np.int64), ("torch.float", np.float32), (float, np.float64), (int, np.int64),
     (bool, np.bool_), (np.float64, np.float64), ("float64", np.float64),
     (np.dtype("int8"), np.int8), ("half", np.float16)])
 def test_resolve(spec, expected):

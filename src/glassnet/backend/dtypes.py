@@ -8,7 +8,7 @@ float16). One difference stays, and the porting page lists it: a dtype prints as
 prints it (``float32``, not ``torch.float32``).
 
 >>> from glassnet.backend.dtypes import resolve
->>> resolve("long"), resolve(float), resolve(np.dtype("float64"))
+>>> resolve("long"), resolve("float"), resolve(float)
 (dtype('int64'), dtype('float32'), dtype('float64'))
 """
 from __future__ import annotations
@@ -47,15 +47,15 @@ EXPORTS = {name: dt for name, dt in NAMES.items()}
 
 def resolve(dtype, arg: str = "dtype", where: str = "") -> np.dtype:
     """The NumPy dtype for a glassnet/torch dtype name, a NumPy dtype or scalar type, or a
-    Python type (``float`` is float32 and ``int`` int64, as ``Tensor.to(float)`` is in
-    PyTorch; ``bool`` is bool).
+    Python type (``float`` is float64, ``int`` int64 and ``bool`` bool, as PyTorch reads
+    ``dtype=float``; the *name* ``"float"`` is float32, as ``torch.float`` is).
 
     Raises :class:`~glassnet.errors.ArgumentTypeError` naming ``arg`` for anything else.
     """
     if isinstance(dtype, np.dtype):
         return dtype
     if dtype is builtins.float:
-        return float32
+        return float64
     if dtype is builtins.int:
         return int64
     if dtype is builtins.bool:
