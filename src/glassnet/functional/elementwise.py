@@ -847,6 +847,11 @@ def install():
                  "bitwise_not", "is_complex", "sigmoid", "tanh", "relu"):
         setattr(T, name, globals()[name])
     T.clamp = T.clip = _method_clamp
+    from . import math as _m  # noqa: PLC0415  (math imports this module)
+    for name in ("add", "sub", "mul", "div", "divide", "multiply", "subtract", "pow"):
+        setattr(T, name, getattr(_m, name))
+    T.true_divide = _m.div
+    T.where = lambda self, condition, other: _m.where(condition, self, other)
     T.__abs__ = abs
     T.__neg__ = neg
     T.__eq__ = _binop(eq)

@@ -309,11 +309,17 @@ def sub(input, other, *, alpha=1):  # noqa: A002
     """input - alpha * other, with PyTorch's type promotion."""
     if alpha != 1:
         return sub(input, mul(other, alpha))
-    a, b, dt = _operands(input, other)
-    if dt == np.bool_:
-        raise ArgumentTypeError("sub: subtraction, the '-' operator, with two bool tensors is "
-                                "not supported; use the '^' or logical_xor() operator instead")
+    if _is_bool(input) or _is_bool(other):
+        raise ArgumentTypeError("sub: subtraction, the '-' operator, with a bool tensor or "
+                                "number is not supported; to invert a mask use '~' or "
+                                "logical_not(), for two masks '^' or logical_xor()")
+    a, b, _ = _operands(input, other)
     return Sub.apply(a, b)
+
+
+def _is_bool(x):
+    return (x._data.dtype == np.bool_ if isinstance(x, Tensor)
+            else isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) == np.bool_)
 
 
 def mul(input, other):  # noqa: A002

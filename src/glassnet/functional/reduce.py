@@ -644,7 +644,7 @@ def _argsort(a, axis, descending):
     return (n - 1) - np.flip(idx, axis)
 
 
-def sort(input, dim=-1, descending=False, stable=False, *, axis=None):  # noqa: A002
+def sort(input, dim=-1, descending=False, *, stable=False, axis=None):  # noqa: A002
     """The named tuple ``(values, indices)`` of ``input`` sorted along ``dim`` (a stable
     sort, so ``stable=True`` holds always); gradients go back to the original places."""
     x = _x(input, "sort")
@@ -658,7 +658,7 @@ def sort(input, dim=-1, descending=False, stable=False, *, axis=None):  # noqa: 
                              Tensor._from_op(idx.astype(np.int64, copy=False), None, 0, False))
 
 
-def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+def argsort(input, dim=-1, descending=False, *, stable=False):  # noqa: A002
     """The indices that sort ``input`` along ``dim`` (int64)."""
     x = _x(input, "argsort")
     if x.ndim == 0:
@@ -883,16 +883,29 @@ def count_nonzero(input, dim=None):  # noqa: A002
 
 
 # ------------------------------------------------------------------ Tensor methods
-def _softmax(self, dim=None, dtype=None):
-    from .activations import softmax as _s  # noqa: PLC0415
-    x = self if dtype is None else _ew.cast(self, _ew._resolve_dtype(dtype, "softmax"))
-    return _s(_ew._floating(x), -1 if dim is None else dim)
+def _softmax_dim(x, dim, who):
+    if dim is None:     # PyTorch's legacy implicit choice (with a warning there)
+        dim = 0 if x.ndim in (0, 1, 3) else 1
+    return _one_axis(dim, x.ndim, who) if x.ndim else -1
 
 
-def _log_softmax(self, dim=None, dtype=None):
+def softmax(input, dim=None, dtype=None):  # noqa: A002
+    """e^x / sum e^x along ``dim`` (``torch.softmax`` / ``Tensor.softmax``), computed in
+    ``dtype`` when given; integer input in the default dtype."""
+    from .activations import softmax as _s  # noqa: PLC0415  (activations loads later)
+    x = _x(input, "softmax")
+    x = x if dtype is None else _ew.cast(x, _ew._resolve_dtype(dtype, "softmax"))
+    x = _ew._floating(x)
+    return _s(x, _softmax_dim(x, dim, "softmax"))
+
+
+def log_softmax(input, dim=None, dtype=None):  # noqa: A002
+    """log(softmax(x)) along ``dim``, computed stably."""
     from .activations import log_softmax as _s  # noqa: PLC0415
-    x = self if dtype is None else _ew.cast(self, _ew._resolve_dtype(dtype, "log_softmax"))
-    return _s(_ew._floating(x), -1 if dim is None else dim)
+    x = _x(input, "log_softmax")
+    x = x if dtype is None else _ew.cast(x, _ew._resolve_dtype(dtype, "log_softmax"))
+    x = _ew._floating(x)
+    return _s(x, _softmax_dim(x, dim, "log_softmax"))
 
 
 def install():
@@ -912,5 +925,5 @@ def install():
         return _max_min(self, dim, keepdim, None, False, "min", axis, keepdims)
     _max.__doc__, _min.__doc__ = max.__doc__, min.__doc__
     T.max, T.min = _max, _min
-    T.softmax = _softmax
-    T.log_softmax = _log_softmax
+    T.softmax = softmax
+    T.log_softmax = log_softmax
