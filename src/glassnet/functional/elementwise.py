@@ -47,7 +47,7 @@ __all__ = [
     "acos", "atan", "sigmoid", "tanh", "relu", "arcsin", "arccos", "arctan", "sinh", "cosh", "asinh", "acosh", "atanh",
     "sqrt", "rsqrt", "square", "abs", "absolute", "neg", "negative", "sign", "sgn", "floor",
     "ceil", "round", "trunc", "fix", "frac", "reciprocal", "clamp", "clip", "atan2", "arctan2",
-    "lerp", "addcmul", "addcdiv", "floor_divide", "remainder", "fmod", "true_divide",
+    "lerp", "addcmul", "addcdiv", "floor_divide", "remainder", "fmod", "maximum", "minimum",
     # comparisons and logic
     "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
     "not_equal", "equal", "isclose", "allclose", "isnan", "isinf", "isfinite", "isposinf",
@@ -666,10 +666,53 @@ def fmod(input, other):  # noqa: A002
         return Fmod.apply(a, b)
 
 
-def true_divide(input, other):  # noqa: A002
-    """input / other (integers divide in the default floating dtype)."""
-    from .math import div  # noqa: PLC0415  (math imports this module)
-    return div(input, other)
+class Maximum(Function):
+    """z = max(a, b) elementwise; the gradient goes to the larger (split evenly on ties)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.maximum(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        wa = (a > b) + 0.5 * (a == b)
+        ga = unbroadcast(g * wa, np.shape(a)) if self.needs_input_grad[0] else None
+        gb = unbroadcast(g * (1 - wa), np.shape(b)) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Minimum(Function):
+    """z = min(a, b) elementwise; the gradient goes to the smaller (split evenly on ties)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.minimum(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        wa = (a < b) + 0.5 * (a == b)
+        ga = unbroadcast(g * wa, np.shape(a)) if self.needs_input_grad[0] else None
+        gb = unbroadcast(g * (1 - wa), np.shape(b)) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def maximum(input, other):  # noqa: A002
+    """Elementwise maximum of two tensors with PyTorch's promotion (the gradient goes to the
+    larger, split evenly on ties)."""
+    if not isinstance(other, Tensor) or not isinstance(input, Tensor):
+        raise ArgumentTypeError(f"maximum(): argument 'other' must be a Tensor, got "
+                                f"{type(other).__name__}")
+    a, b, _ = _operands(input, other)
+    return Maximum.apply(a, b)
+
+
+def minimum(input, other):  # noqa: A002
+    """Elementwise minimum of two tensors with PyTorch's promotion."""
+    if not isinstance(other, Tensor) or not isinstance(input, Tensor):
+        raise ArgumentTypeError(f"minimum(): argument 'other' must be a Tensor, got "
+                                f"{type(other).__name__}")
+    a, b, _ = _operands(input, other)
+    return Minimum.apply(a, b)
 
 
 # ------------------------------------------------------------------ comparisons
@@ -839,7 +882,7 @@ def install():
                  "asinh", "acosh", "atanh", "sqrt", "rsqrt", "square", "abs", "absolute",
                  "neg", "negative", "sign", "sgn", "floor", "ceil", "round", "trunc", "fix",
                  "frac", "reciprocal", "atan2", "arctan2", "lerp", "addcmul", "addcdiv",
-                 "floor_divide", "remainder", "fmod", "true_divide",
+                 "floor_divide", "remainder", "fmod", "maximum", "minimum",
                  "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less",
                  "less_equal", "not_equal", "equal", "isclose", "allclose", "isnan", "isinf",
                  "isfinite", "isposinf", "isneginf", "isreal", "logical_and", "logical_or",
@@ -847,11 +890,6 @@ def install():
                  "bitwise_not", "is_complex", "sigmoid", "tanh", "relu"):
         setattr(T, name, globals()[name])
     T.clamp = T.clip = _method_clamp
-    from . import math as _m  # noqa: PLC0415  (math imports this module)
-    for name in ("add", "sub", "mul", "div", "divide", "multiply", "subtract", "pow"):
-        setattr(T, name, getattr(_m, name))
-    T.true_divide = _m.div
-    T.where = lambda self, condition, other: _m.where(condition, self, other)
     T.__abs__ = abs
     T.__neg__ = neg
     T.__eq__ = _binop(eq)

@@ -13,7 +13,8 @@ from ..autograd.tensor import Tensor, as_array
 from ..errors import ArgumentError, ArgumentTypeError
 from . import elementwise as _ew
 from . import reduce as _red
-from .elementwise import Abs, Cast, Exp, Log, Sqrt, _operands, abs, exp, log, sqrt  # noqa: F401
+from .elementwise import (Abs, Cast, Exp, Log, Maximum, Minimum, Sqrt, _operands,  # noqa: F401
+                          abs, exp, log, maximum, minimum, sqrt)
 
 __all__ = [
     "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sqrt", "abs", "clip",
@@ -150,36 +151,6 @@ class MatMul(Function):
 
 
 # --------------------------------------------------------------- elementwise
-class Maximum(Function):
-    """z = max(a, b) elementwise; the gradient goes to the larger (split evenly on ties)."""
-
-    def forward(self, a, b):
-        self.a, self.b = a, b
-        return np.maximum(a, b)
-
-    def backward(self, g):
-        a, b = self.a, self.b
-        wa = (a > b) + 0.5 * (a == b)
-        ga = unbroadcast(g * wa, np.shape(a)) if self.needs_input_grad[0] else None
-        gb = unbroadcast(g * (1 - wa), np.shape(b)) if self.needs_input_grad[1] else None
-        return ga, gb
-
-
-class Minimum(Function):
-    """z = min(a, b) elementwise; the gradient goes to the smaller (split evenly on ties)."""
-
-    def forward(self, a, b):
-        self.a, self.b = a, b
-        return np.minimum(a, b)
-
-    def backward(self, g):
-        a, b = self.a, self.b
-        wa = (a < b) + 0.5 * (a == b)
-        ga = unbroadcast(g * wa, np.shape(a)) if self.needs_input_grad[0] else None
-        gb = unbroadcast(g * (1 - wa), np.shape(b)) if self.needs_input_grad[1] else None
-        return ga, gb
-
-
 class Where(Function):
     """z = cond ? a : b;  the gradient flows to the chosen side."""
 
@@ -380,25 +351,6 @@ def clip(a, min=None, max=None):  # noqa: A001
     return _ew.clamp(a, min, max)
 
 
-def maximum(input, other):  # noqa: A002
-    """Elementwise maximum of two tensors with PyTorch's promotion (the gradient goes to the
-    larger, split evenly on ties)."""
-    if not isinstance(other, Tensor) or not isinstance(input, Tensor):
-        raise ArgumentTypeError(f"maximum(): argument 'other' must be a Tensor, got "
-                                f"{type(other).__name__}")
-    a, b, _ = _operands(input, other)
-    return Maximum.apply(a, b)
-
-
-def minimum(input, other):  # noqa: A002
-    """Elementwise minimum of two tensors with PyTorch's promotion."""
-    if not isinstance(other, Tensor) or not isinstance(input, Tensor):
-        raise ArgumentTypeError(f"minimum(): argument 'other' must be a Tensor, got "
-                                f"{type(other).__name__}")
-    a, b, _ = _operands(input, other)
-    return Minimum.apply(a, b)
-
-
 def where(condition, input=None, other=None):  # noqa: A002
     """Elementwise ``input`` where ``condition`` else ``other`` (tensors or numbers, with
     PyTorch's promotion); ``where(condition)`` is ``nonzero(condition, as_tuple=True)``."""
@@ -542,3 +494,20 @@ def _install_tensor_methods():
 
 
 _install_tensor_methods()
+
+
+def _install_named_arithmetic():
+    """Tensor.add / sub / mul / div / pow / where... as methods (PyTorch's names), with the
+    promotion of the functions above."""
+    T = Tensor
+    for name in ("add", "sub", "mul", "div", "divide", "multiply", "subtract", "pow",
+                 "true_divide"):
+        setattr(T, name, globals()[name])
+
+    def _where(self, condition, other):
+        """``x.where(condition, y)``: x where condition holds, else y."""
+        return where(condition, self, other)
+    T.where = _where
+
+
+_install_named_arithmetic()

@@ -378,8 +378,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     """Sum treating NaN as 0 (its gradient is 0)."""
     x = _x(input, "nansum")
     if x._data.dtype.kind == "f":
-        from .math import where  # noqa: PLC0415  (math imports this module)
-        x = where(_ew.isnan(x), 0.0, x)
+        x = _ZeroNan.apply(x)
     return sum(x, dim, keepdim, dtype=dtype)
 
 
@@ -521,9 +520,48 @@ def _select(x, idx, axis, keepdim, rt):
 
 
 def _squeeze(t, axis):
-    from .math import reshape  # noqa: PLC0415  (math imports this module)
-    shape = t.shape[:axis] + t.shape[axis + 1:]
-    return reshape(t, shape)
+    return _Squeeze.apply(t, axis=axis)
+
+
+class _Squeeze(Function):
+    """z = a without its size-1 ``axis``;  the gradient gets the axis back."""
+
+    def forward(self, a, axis=0):
+        self.axis = axis
+        return np.squeeze(a, axis)
+
+    def backward(self, g):
+        return np.expand_dims(g, self.axis)
+
+
+class _ZeroNan(Function):
+    """z = a with NaN replaced by 0;  dz/da = 1 where a is not NaN, else 0."""
+
+    def forward(self, a):
+        self.nan = np.isnan(a)
+        return np.where(self.nan, 0, a).astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        return np.where(self.nan, 0, g)
+
+
+class _FExtreme(Function):
+    """z = fmax(a, b) (fmin): the larger (smaller), a NaN losing to a number; the gradient
+    goes to the chosen side (to a on ties)."""
+
+    def forward(self, a, b, op=np.fmax):
+        z = op(a, b)
+        self.sa, self.sb = np.shape(a), np.shape(b)
+        self.take_a = (z == a) | (np.isnan(z) & np.isnan(a)) if z.dtype.kind == "f" \
+            else z == a
+        return z
+
+    def backward(self, g):
+        from ..autograd.function import unbroadcast  # noqa: PLC0415
+        return (unbroadcast(np.where(self.take_a, g, 0), self.sa)
+                if self.needs_input_grad[0] else None,
+                unbroadcast(np.where(self.take_a, 0, g), self.sb)
+                if self.needs_input_grad[1] else None)
 
 
 def _max_min(input, dim, keepdim, other, largest, who, axis=None, keepdims=None):
@@ -570,33 +608,20 @@ def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None)
     return _max_min(input, dim, keepdim, other, False, "min", axis, keepdims)
 
 
-def maximum(input, other):  # noqa: A002
-    """Elementwise maximum of two tensors (PyTorch's promotion; the gradient goes to the
-    larger, half to each on ties)."""
-    from .math import maximum as _m  # noqa: PLC0415
-    return _m(input, other)
-
-
-def minimum(input, other):  # noqa: A002
-    """Elementwise minimum of two tensors (see :func:`maximum`)."""
-    from .math import minimum as _m  # noqa: PLC0415
-    return _m(input, other)
+maximum = _ew.maximum
+minimum = _ew.minimum
 
 
 def fmax(input, other):  # noqa: A002
-    """Elementwise maximum ignoring NaN (the other value wins over a NaN)."""
-    from .math import where  # noqa: PLC0415
-    a, b, _ = _ew._operands(input, other)
-    a, b = _ew._as_t(a), _ew._as_t(b)
-    return where(_ew.isnan(a), b, where(_ew.isnan(b), a, maximum(a, b)))
+    """Elementwise maximum ignoring NaN (a number wins over a NaN)."""
+    a, b, _ = _ew._operands(_x(input, "fmax"), other)
+    return _FExtreme.apply(a, b, op=np.fmax)
 
 
 def fmin(input, other):  # noqa: A002
-    """Elementwise minimum ignoring NaN."""
-    from .math import where  # noqa: PLC0415
-    a, b, _ = _ew._operands(input, other)
-    a, b = _ew._as_t(a), _ew._as_t(b)
-    return where(_ew.isnan(a), b, where(_ew.isnan(b), a, minimum(a, b)))
+    """Elementwise minimum ignoring NaN (a number wins over a NaN)."""
+    a, b, _ = _ew._operands(_x(input, "fmin"), other)
+    return _FExtreme.apply(a, b, op=np.fmin)
 
 
 def _argext(input, dim, keepdim, largest, who, axis=None, keepdims=None):
@@ -731,11 +756,8 @@ def _median(input, dim, keepdim, who, ignore_nan, rt):
         if a.size == 0:
             return Tensor._from_op(np.asarray(np.nan, dtype=x.dtype), None, 0, False)
         i = _median_idx(a, 0, ignore_nan)[0]
-        v = a[i]
-        from .math import reshape  # noqa: PLC0415
-        flat = reshape(x, (-1,))
         # gradient shared evenly among elements equal to the median (PyTorch's rule)
-        return _MedianAll.apply(flat, value=v)
+        return _MedianAll.apply(x, value=a[i])
     if x.ndim == 0:
         return rt(_copy(x), _zero_index())
     ax = _one_axis(dim, x.ndim, who)
