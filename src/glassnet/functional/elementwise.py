@@ -352,8 +352,7 @@ def _unary(name, f, df, doc, keep_int=False, int_error=None):
                                         f"{x._data.dtype}")
             if not keep_int:
                 x = _floating(x)
-        with np.errstate(all="ignore"):
-            return cls.apply(x)
+        return cls.apply(x)
     return cls, wrapper
 
 
@@ -909,16 +908,16 @@ def install():
     T.__rfloordiv__ = _rbinop(floor_divide)
     T.__mod__ = _binop(remainder)
     T.__rmod__ = _rbinop(remainder)
-    T.__hash__ = lambda self: id(self)    # defining __eq__ would otherwise drop it
+    T.__hash__ = _hash    # a class defining __eq__ would otherwise drop it
     # conversions
     T.astype = cast
     T.to = _to
     T.type = _type
-    T.type_as = lambda self, other: cast(self, other._data.dtype)
+    T.type_as = _type_as
     T.cpu = _cpu
     T.cuda = _cuda
-    T.is_floating_point = lambda self: self._data.dtype.kind == "f"
-    T.element_size = lambda self: int(self._data.dtype.itemsize)
+    T.is_floating_point = is_floating_point
+    T.element_size = _element_size
     for name, dt in (("float", _dtypes.float32), ("double", _dtypes.float64),
                      ("half", _dtypes.float16), ("long", _dtypes.int64),
                      ("int", _dtypes.int32), ("short", _dtypes.int16),
@@ -930,6 +929,20 @@ def install():
         T.is_cuda = property(lambda self: False)
     if not hasattr(T, "device"):
         T.device = property(lambda self: _devices.CPU)
+
+
+def _type_as(self, other):
+    """This tensor as ``other``'s dtype."""
+    return cast(self, other._data.dtype)
+
+
+def _element_size(self):
+    """Bytes per element (4 for float32)."""
+    return int(self._data.dtype.itemsize)
+
+
+def _hash(self):
+    return id(self)
 
 
 def _caster(name, dt):

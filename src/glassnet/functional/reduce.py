@@ -358,6 +358,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     array([4., 6.], dtype=float32)
     """
     x = _x(input, "sum")
+    if dim is None and axis is None and dtype is None and x._data.dtype.kind == "f":
+        return Sum.apply(x, axis=tuple(range(x._data.ndim)), keepdims=_keep(keepdim, keepdims))
     axes = _axes(_pick(dim, axis, "sum"), x.ndim, "sum")
     x = _ew.cast(x, _acc_dtype(x, dtype, "sum"))
     return Sum.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims))
