@@ -202,3 +202,8 @@ def test_cuda_is_a_clear_error():
     with pytest.raises(ValueError, match="cpu"):
         gn.ones(2).to("cuda:0", gn.float64)
     assert gn.ones(2).is_cuda is False and torch.ones(2).is_cuda is False
+
+
+def test_format_of_a_0d_tensor_is_its_number():
+    assert f"{gn.tensor(1.23456):.4f}" == f"{torch.tensor(1.23456):.4f}" == "1.2346"
+    assert f"{gn.tensor(3)}" == f"{torch.tensor(3)}" == "3"

@@ -925,6 +925,8 @@ def install():
                      ("bool", _dtypes.bool_), ("cfloat", _dtypes.complex64),
                      ("cdouble", _dtypes.complex128)):
         setattr(T, name, _caster(name, dt))
+    if "__format__" not in T.__dict__:
+        T.__format__ = _format
     if not hasattr(T, "is_cuda"):
         T.is_cuda = property(lambda self: False)
     if not hasattr(T, "device"):
@@ -939,6 +941,13 @@ def _type_as(self, other):
 def _element_size(self):
     """Bytes per element (4 for float32)."""
     return int(self._data.dtype.itemsize)
+
+
+def _format(self, spec):
+    """``f'{t:.4f}'``: a one-element 0-d tensor formats as its number (as in PyTorch)."""
+    if self._data.ndim == 0:
+        return format(self._data.item(), spec)
+    return object.__format__(self, spec)
 
 
 def _hash(self):
