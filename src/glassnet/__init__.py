@@ -36,6 +36,26 @@ from . import accelerator, backends, cuda  # noqa: E402,F401
 globals().update(_DTYPES)
 dtype = type(_DTYPES["float32"])   # isinstance(x.dtype, glassnet.dtype) holds
 
+# --- reduce helper --- PyTorch's reductions, elementwise math, comparisons and promotion
+from .functional.reduce import (all, amax, amin, aminmax, any, argmax, argmin,  # noqa: E402,F401,A004,E501
+                                argsort, count_nonzero, cummax, cummin, cumprod, cumsum,
+                                fmax, fmin, kthvalue, logsumexp, max, mean, median, min,
+                                mode, msort, nanmean, nanmedian, nansum, norm, prod,
+                                return_types, softmax, log_softmax, sort, std, std_mean, sum,
+                                topk, var, var_mean)
+from .functional.math import (add, div, divide, maximum, minimum, mul, multiply,  # noqa: E402,F401,E501
+                              pow, sub, subtract, true_divide, where)
+from .functional.elementwise import (  # noqa: E402,F401
+    abs, absolute, acos, acosh, addcdiv, addcmul, allclose, arccos, arcsin, arctan, arctan2,
+    asin, asinh, atan, atan2, atanh, bitwise_and, bitwise_not, bitwise_or, bitwise_xor,
+    can_cast, ceil, clamp, clip, cos, cosh, eq, equal, exp, exp2, expm1, fix, floor,
+    floor_divide, fmod, frac, ge, greater, greater_equal, gt, is_complex, is_floating_point,
+    is_tensor, isclose, isfinite, isinf, isnan, isneginf, isposinf, isreal, le, lerp, less,
+    less_equal, log, log1p, log2, log10, logical_and, logical_not, logical_or, logical_xor,
+    lt, ne, neg, negative, not_equal, numel, promote_types, reciprocal, relu, remainder,
+    result_type, round, rsqrt, sgn, sigmoid, sign, sin, sinh, sqrt, square, tan, tanh, trunc)
+# --- end reduce helper ---
+
 
 def __getattr__(name):   # glassnet.utils / .vision / .Generator load on first use (40+ ms)
     if name in ("utils", "vision", "Generator"):

@@ -53,7 +53,6 @@ BLOCKED = {
         "line 58 `import torch.nn.functional as F`: glassnet.nn.functional is not a module",
     "tutorials_word_embeddings":
         "line 163 `import torch.nn.functional as F`: glassnet.nn.functional is not a module",
-    "micrograd_test_engine": "line 17: Tensor.relu() missing",
     "ngvl_bigram": "line 11: torch.cuda.is_available() missing",
     "ngvl_gpt": "line 11: torch.cuda.is_available() missing",
 }

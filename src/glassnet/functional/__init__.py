@@ -3,6 +3,8 @@
 Available as ``glassnet.functional`` and ``glassnet.nn.functional``.
 """
 from .math import *  # noqa: F401,F403
+from .elementwise import *  # noqa: F401,F403
+from .reduce import *  # noqa: F401,F403
 from .activations import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
@@ -15,3 +17,9 @@ from .upsample import *  # noqa: F401,F403
 from .penalties import *  # noqa: F401,F403
 from . import math, activations, losses, dropout, conv, pooling, normalization, recurrent, embedding  # noqa: F401,E501
 from . import upsample, penalties  # noqa: F401
+from . import elementwise, reduce  # noqa: F401
+
+# the reduce helper's Tensor methods (PyTorch's reductions, math, comparisons, casts)
+# replace math's older ones: installed after math has set its own
+elementwise.install()
+reduce.install()

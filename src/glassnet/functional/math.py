@@ -10,12 +10,17 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function, unbroadcast
 from ..autograd.tensor import Tensor, as_array
+from ..errors import ArgumentError, ArgumentTypeError
+from . import elementwise as _ew
+from . import reduce as _red
+from .elementwise import (Abs, Cast, Exp, Log, Maximum, Minimum, Sqrt, _operands,  # noqa: F401
+                          abs, exp, log, maximum, minimum, sqrt)
 
 __all__ = [
     "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sqrt", "abs", "clip",
     "maximum", "minimum", "where", "sum", "mean", "max", "min", "reshape", "transpose",
     "getitem", "concat", "cat", "stack", "cast", "square", "var", "flatten", "linear",
-    "squeeze", "unsqueeze",
+    "squeeze", "unsqueeze", "divide", "multiply", "subtract", "true_divide",
 ]
 
 
@@ -90,14 +95,19 @@ class Pow(Function):
         return self.out
 
     def backward(self, g):
+        # PyTorch's conventions: da = 0 where b = 0 (also at a = 0); db = 0 where a = 0 and
+        # b >= 0; a negative base gives NaN for db (log of a negative number)
+        a, b = self.a, self.b
         ga = gb = None
-        if self.needs_input_grad[0]:
-            ga = unbroadcast(g * self.b * self.a ** (self.b - 1), np.shape(self.a))
-        if self.needs_input_grad[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                la = np.where(self.a > 0, np.log(np.where(self.a > 0, self.a, 1)), 0)
-            gb = unbroadcast(g * self.out * la, np.shape(self.b))
-        return ga, gb
+        with np.errstate(all="ignore"):
+            if self.needs_input_grad[0]:
+                ga = unbroadcast(np.where(b == 0, 0, g * b * a ** (b - 1)), np.shape(a))
+            if self.needs_input_grad[1]:
+                gb = np.where((a == 0) & (b >= 0), 0, g * self.out * np.log(a))
+                gb = unbroadcast(gb, np.shape(b))
+        dt = g.dtype
+        return (None if ga is None else ga.astype(dt, copy=False),
+                None if gb is None else gb.astype(dt, copy=False))
 
 
 class Neg(Function):
@@ -141,96 +151,6 @@ class MatMul(Function):
 
 
 # --------------------------------------------------------------- elementwise
-class Exp(Function):
-    """z = e^a;  dz/da = z."""
-
-    def forward(self, a):
-        self.out = np.exp(a)
-        return self.out
-
-    def backward(self, g):
-        return g * self.out
-
-
-class Log(Function):
-    """z = ln a;  dz/da = 1/a."""
-
-    def forward(self, a):
-        self.a = a
-        return np.log(a)
-
-    def backward(self, g):
-        return g / self.a
-
-
-class Sqrt(Function):
-    """z = sqrt(a);  dz/da = 1 / (2 z)."""
-
-    def forward(self, a):
-        self.out = np.sqrt(a)
-        return self.out
-
-    def backward(self, g):
-        return g / (2 * self.out)
-
-
-class Abs(Function):
-    """z = |a|;  dz/da = sign(a) (0 at 0)."""
-
-    def forward(self, a):
-        self.a = a
-        return np.abs(a)
-
-    def backward(self, g):
-        return g * np.sign(self.a)
-
-
-class Clip(Function):
-    """z = min(max(a, lo), hi);  dz/da = 1 inside [lo, hi], 0 outside."""
-
-    def forward(self, a, lo=None, hi=None):
-        self.a, self.lo, self.hi = a, lo, hi
-        return np.clip(a, lo, hi)
-
-    def backward(self, g):
-        mask = np.ones(self.a.shape, dtype=bool)
-        if self.lo is not None:
-            mask &= self.a >= self.lo
-        if self.hi is not None:
-            mask &= self.a <= self.hi
-        return g * mask
-
-
-class Maximum(Function):
-    """z = max(a, b) elementwise; the gradient goes to the larger (split evenly on ties)."""
-
-    def forward(self, a, b):
-        self.a, self.b = a, b
-        return np.maximum(a, b)
-
-    def backward(self, g):
-        a, b = self.a, self.b
-        wa = (a > b) + 0.5 * (a == b)
-        ga = unbroadcast(g * wa, np.shape(a)) if self.needs_input_grad[0] else None
-        gb = unbroadcast(g * (1 - wa), np.shape(b)) if self.needs_input_grad[1] else None
-        return ga, gb
-
-
-class Minimum(Function):
-    """z = min(a, b) elementwise; the gradient goes to the smaller (split evenly on ties)."""
-
-    def forward(self, a, b):
-        self.a, self.b = a, b
-        return np.minimum(a, b)
-
-    def backward(self, g):
-        a, b = self.a, self.b
-        wa = (a < b) + 0.5 * (a == b)
-        ga = unbroadcast(g * wa, np.shape(a)) if self.needs_input_grad[0] else None
-        gb = unbroadcast(g * (1 - wa), np.shape(b)) if self.needs_input_grad[1] else None
-        return ga, gb
-
-
 class Where(Function):
     """z = cond ? a : b;  the gradient flows to the chosen side."""
 
@@ -243,88 +163,6 @@ class Where(Function):
         ga = unbroadcast(np.where(self.cond, g, 0), self.sa) if self.needs_input_grad[1] else None
         gb = unbroadcast(np.where(self.cond, 0, g), self.sb) if self.needs_input_grad[2] else None
         return None, ga, gb
-
-
-class Cast(Function):
-    """z = a as another dtype; the gradient is cast back."""
-
-    def forward(self, a, dtype=None):
-        self.dt = a.dtype
-        return a.astype(dtype)
-
-    def backward(self, g):
-        return g.astype(self.dt)
-
-
-# ----------------------------------------------------------------- reductions
-def _norm_axis(axis, ndim):
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, int):
-        axis = (axis,)
-    return tuple(a % ndim for a in axis)
-
-
-def _expand(g, shape, axes, keepdims):
-    if not keepdims:
-        g = np.expand_dims(g, axes)
-    return np.broadcast_to(g, shape)
-
-
-class Sum(Function):
-    """z = sum of a over axes;  dz/da = 1 broadcast back."""
-
-    def forward(self, a, axis=None, keepdims=False):
-        self.shape = a.shape
-        self.axes = _norm_axis(axis, a.ndim)
-        self.keepdims = keepdims
-        return np.asarray(a.sum(axis=self.axes, keepdims=keepdims))
-
-    def backward(self, g):
-        return np.array(_expand(g, self.shape, self.axes, self.keepdims))
-
-
-class Mean(Function):
-    """z = mean of a over axes;  dz/da = 1/n broadcast back."""
-
-    def forward(self, a, axis=None, keepdims=False):
-        self.shape = a.shape
-        self.axes = _norm_axis(axis, a.ndim)
-        self.keepdims = keepdims
-        self.n = int(np.prod([a.shape[i] for i in self.axes])) if self.axes else 1
-        return np.asarray(a.mean(axis=self.axes, keepdims=keepdims))
-
-    def backward(self, g):
-        return np.array(_expand(g / self.n, self.shape, self.axes, self.keepdims))
-
-
-class _Extreme(Function):
-    op = None
-
-    def forward(self, a, axis=None, keepdims=False):
-        self.a = a
-        self.axes = _norm_axis(axis, a.ndim)
-        self.keepdims = keepdims
-        self.out = np.asarray(self.op(a, axis=self.axes, keepdims=True))
-        return self.out if keepdims else np.asarray(self.out.reshape(
-            [n for i, n in enumerate(a.shape) if i not in self.axes]))
-
-    def backward(self, g):
-        mask = self.a == self.out
-        count = mask.sum(axis=self.axes, keepdims=True)
-        if not self.keepdims:
-            g = np.expand_dims(g, self.axes)
-        return g * mask / count
-
-
-class Max(_Extreme):
-    """z = max of a over axes; the gradient goes to the maxima (shared on ties)."""
-    op = staticmethod(np.max)
-
-
-class Min(_Extreme):
-    """z = min of a over axes; the gradient goes to the minima (shared on ties)."""
-    op = staticmethod(np.min)
 
 
 # -------------------------------------------------------------------- shapes
@@ -423,71 +261,114 @@ class Linear(Function):
 
 
 # ------------------------------------------------------------- function API
-def add(a, b): return Add.apply(a, _c(b, a) if isinstance(a, Tensor) else b)  # noqa: E704
-def sub(a, b): return Sub.apply(a, _c(b, a) if isinstance(a, Tensor) else b)  # noqa: E704
-def mul(a, b): return Mul.apply(a, _c(b, a) if isinstance(a, Tensor) else b)  # noqa: E704
-def div(a, b): return Div.apply(a, _c(b, a) if isinstance(a, Tensor) else b)  # noqa: E704
-def neg(a): return Neg.apply(a)  # noqa: E704
+def _check_alpha(alpha, dt, who):
+    if alpha != 1 and dt.kind in "iub" and not isinstance(alpha, (int, np.integer)):
+        raise ArgumentTypeError(f"{who}: for integral input tensors, argument alpha must not "
+                                f"be a floating point number")
+
+
+def add(input, other, *, alpha=1):  # noqa: A002
+    """input + alpha * other, with PyTorch's type promotion (see
+    :func:`~glassnet.functional.elementwise.result_type`)."""
+    if alpha != 1:
+        return add(input, mul(other, alpha))
+    a, b, _ = _operands(input, other)
+    return Add.apply(a, b)
+
+
+def sub(input, other, *, alpha=1):  # noqa: A002
+    """input - alpha * other, with PyTorch's type promotion."""
+    if alpha != 1:
+        return sub(input, mul(other, alpha))
+    if _is_bool(input) or _is_bool(other):
+        raise ArgumentTypeError("sub: subtraction, the '-' operator, with a bool tensor or "
+                                "number is not supported; to invert a mask use '~' or "
+                                "logical_not(), for two masks '^' or logical_xor()")
+    a, b, _ = _operands(input, other)
+    return Sub.apply(a, b)
+
+
+def _is_bool(x):
+    return (x._data.dtype == np.bool_ if isinstance(x, Tensor)
+            else isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) == np.bool_)
+
+
+def mul(input, other):  # noqa: A002
+    """input * other, with PyTorch's type promotion."""
+    a, b, _ = _operands(input, other)
+    return Mul.apply(a, b)
+
+
+def div(input, other, *, rounding_mode=None):  # noqa: A002
+    """input / other: true division (integers divide in the default floating dtype), or
+    ``rounding_mode='floor'`` / ``'trunc'``."""
+    if rounding_mode == "floor":
+        return _ew.floor_divide(input, other)
+    if rounding_mode == "trunc":
+        return _ew.trunc(div(input, other)) if _ew.result_type(input, other).kind == "f" \
+            else _ew.cast(_ew.trunc(div(input, other)), _ew.result_type(input, other))
+    if rounding_mode is not None:
+        raise ArgumentError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
+                            f"{rounding_mode!r}")
+    a, b, dt = _operands(input, other)
+    if dt.kind not in "fc":
+        dt = backend.get_default_dtype()
+        a, b = _ew._as(a, dt), _ew._as(b, dt)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return Div.apply(a, b)
+
+
+divide = true_divide = div
+multiply = mul
+subtract = sub
+
+
+def neg(a): return _ew.neg(a)  # noqa: E704
 def matmul(a, b): return MatMul.apply(a, b)  # noqa: E704
-def exp(a): return Exp.apply(a)  # noqa: E704
-def log(a): return Log.apply(a)  # noqa: E704
-def sqrt(a): return Sqrt.apply(a)  # noqa: E704
-def abs(a): return Abs.apply(a)  # noqa: E704,A001
-def square(a): return Mul.apply(a, a)  # noqa: E704
-def cast(a, dtype): return Cast.apply(a, dtype=np.dtype(dtype))  # noqa: E704
+def square(a): return _ew.square(a)  # noqa: E704
 
 
-def pow(a, b):  # noqa: A001
-    """a ** b for a tensor and a scalar/tensor exponent."""
-    return Pow.apply(a, _c(b, a) if isinstance(a, Tensor) else b)
+def cast(a, dtype):
+    """``a`` as ``dtype`` (see :func:`glassnet.functional.elementwise.cast`)."""
+    return _ew.cast(a, dtype)
 
 
-def clip(a, lo=None, hi=None):
-    """Clamp values into [lo, hi]; gradient 1 inside, 0 outside."""
-    return Clip.apply(a, lo=lo, hi=hi)
+def pow(input, exponent):  # noqa: A001,A002
+    """input ** exponent (a number or a tensor, on either side), with PyTorch's promotion:
+    a float32 tensor to an int tensor's power stays float32; integers to a negative
+    integer power are refused."""
+    a, b, dt = _operands(input, exponent)
+    if dt.kind in "iu":
+        e = b._data if isinstance(b, Tensor) else b
+        if np.any(np.asarray(e) < 0):
+            raise ArgumentError("pow: Integers to negative integer powers are not allowed.")
+    with np.errstate(all="ignore"):
+        return Pow.apply(a, b)
 
 
-def maximum(a, b):
-    return Maximum.apply(a, _c(b, a) if isinstance(a, Tensor) else b)
+def clip(a, min=None, max=None):  # noqa: A001
+    """Clamp values into [min, max] (see :func:`glassnet.functional.elementwise.clamp`)."""
+    return _ew.clamp(a, min, max)
 
 
-def minimum(a, b):
-    return Minimum.apply(a, _c(b, a) if isinstance(a, Tensor) else b)
-
-
-def where(cond, a, b):
-    """Elementwise ``a`` where ``cond`` else ``b``."""
-    cond = as_array(cond)
-    like = a if isinstance(a, Tensor) else b
-    if isinstance(like, Tensor):
-        a, b = _c(a, like), _c(b, like)
+def where(condition, input=None, other=None):  # noqa: A002
+    """Elementwise ``input`` where ``condition`` else ``other`` (tensors or numbers, with
+    PyTorch's promotion); ``where(condition)`` is ``nonzero(condition, as_tuple=True)``."""
+    cond = as_array(condition)
+    if input is None and other is None:
+        return tuple(Tensor._from_op(i.astype(np.int64), None, 0, False)
+                     for i in np.nonzero(cond))
+    if cond.dtype != np.bool_:
+        cond = cond.astype(bool)
+    a, b, _ = _operands(input, other)
     return Where.apply(cond, a, b)
 
 
-def sum(a, axis=None, keepdims=False):  # noqa: A001
-    return Sum.apply(a, axis=axis, keepdims=keepdims)
-
-
-def mean(a, axis=None, keepdims=False):
-    return Mean.apply(a, axis=axis, keepdims=keepdims)
-
-
-def var(a, axis=None, keepdims=False, unbiased=False):
-    """Variance (biased by default, like a population variance)."""
-    m = mean(a, axis=axis, keepdims=True)
-    d = a - m
-    n = d._data.size if axis is None else int(np.prod([a.shape[i] for i in
-                                                     _norm_axis(axis, a.ndim)]))
-    s = sum(d * d, axis=axis, keepdims=keepdims)
-    return s / (n - 1 if unbiased else n)
-
-
-def max(a, axis=None, keepdims=False):  # noqa: A001
-    return Max.apply(a, axis=axis, keepdims=keepdims)
-
-
-def min(a, axis=None, keepdims=False):  # noqa: A001
-    return Min.apply(a, axis=axis, keepdims=keepdims)
+sum = _red.sum  # noqa: A001
+mean = _red.mean
+var = _red.var
+max = _red.max  # noqa: A001
+min = _red.min  # noqa: A001
 
 
 def reshape(a, *shape):
@@ -550,9 +431,9 @@ def linear(x, weight, bias=None):
 
 
 # ------------------------------------------------- operators on Tensor
-def _rsub(a, b): return Sub.apply(_c(b, a), a)  # noqa: E704
-def _rdiv(a, b): return Div.apply(_c(b, a), a)  # noqa: E704
-def _rpow(a, b): return Pow.apply(_c(b, a), a)  # noqa: E704
+def _rsub(a, b): return sub(b, a)  # noqa: E704
+def _rdiv(a, b): return div(b, a)  # noqa: E704
+def _rpow(a, b): return pow(b, a)  # noqa: E704
 def _rmatmul(a, b): return MatMul.apply(b, a)  # noqa: E704
 
 
@@ -613,3 +494,20 @@ def _install_tensor_methods():
 
 
 _install_tensor_methods()
+
+
+def _install_named_arithmetic():
+    """Tensor.add / sub / mul / div / pow / where... as methods (PyTorch's names), with the
+    promotion of the functions above."""
+    T = Tensor
+    for name in ("add", "sub", "mul", "div", "divide", "multiply", "subtract", "pow",
+                 "true_divide"):
+        setattr(T, name, globals()[name])
+
+    def _where(self, condition, other):
+        """``x.where(condition, y)``: x where condition holds, else y."""
+        return where(condition, self, other)
+    T.where = _where
+
+
+_install_named_arithmetic()
