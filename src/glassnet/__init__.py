@@ -37,6 +37,27 @@ globals().update(_DTYPES)
 dtype = type(_DTYPES["float32"])   # isinstance(x.dtype, glassnet.dtype) holds
 
 
+# --- iodata helper --- (factories: autograd/factories.py; save/load: io/serialize.py)
+from .autograd.factories import (bernoulli, empty, empty_like, eye, from_numpy,  # noqa: E402,F401
+                                 full, full_like, linspace, logspace, multinomial, normal,
+                                 ones_like, rand_like, randint, randint_like, randn_like,
+                                 randperm, zeros_like)
+
+
+def manual_seed(seed):
+    """Seed glassnet's global random generator (initialisation, dropout, rand/randn,
+    shuffling) and return a :class:`glassnet.Generator` seeded with ``seed``, as
+    ``torch.manual_seed`` returns its (default) Generator.
+
+    >>> g = manual_seed(0); g.initial_seed()
+    0
+    """
+    backend.manual_seed(seed)
+    from .utils.generator import Generator  # noqa: PLC0415  (glassnet.utils loads lazily)
+    return Generator().manual_seed(seed)
+# --- end iodata helper ---
+
+
 def __getattr__(name):   # glassnet.utils / .vision / .Generator load on first use (40+ ms)
     if name in ("utils", "vision", "Generator"):
         import importlib  # noqa: PLC0415

@@ -7,7 +7,8 @@ produces the same 32-bit words. On those words PyTorch builds
 
 * ``randperm(n)`` (n < 2**32 / 20): for i = 0 .. n-2 swap a[i] with a[i + r_i mod (n - i)],
   a forward Fisher-Yates shuffle, one word r_i per step;
-* ``randint(high)`` (high <= 2**32): r mod high, one word per value;
+* ``randint(high)``: r mod high, one word per value for high < 2**28; from 2**28 on
+  ((r_0 << 32) | r_1) mod high, two words per value;
 * ``random_()`` on an int64 scalar: ((r_0 << 32) | r_1) mod 2**63 (the DataLoader's base seed).
 
 :meth:`Generator.randperm` replays the Fisher-Yates swaps without a Python loop (see its
@@ -143,11 +144,19 @@ class Generator:
         return ((int(w[0]) << 32) | int(w[1])) & ((1 << 63) - 1)
 
     def randint(self, high: int, size: int) -> np.ndarray:
-        """``size`` integers uniform in [0, high) as ``torch.randint(high, (size,))``:
-        word mod high (int64 array). ``high`` must be in 1 .. 2**32."""
-        if not 1 <= high <= (1 << 32):
-            raise ValueError(f"randint: high must be in 1..2**32, got {high}")
-        return (self.random32(size) % np.uint64(high)).astype(np.int64)
+        """``size`` integers uniform in [0, high) as ``torch.randint(high, (size,))``: for
+        high < 2**28 one word per value (word mod high); from 2**28 on, as PyTorch, two
+        words per value, ((w0 << 32) | w1) mod high. Returns a uint64 array for high above
+        2**63, else int64. ``high`` must be in 1 .. 2**64."""
+        if not 1 <= high <= _U64:
+            raise ValueError(f"randint: high must be in 1..2**64, got {high}")
+        if high < (1 << 28):
+            return (self.random32(size) % np.uint64(high)).astype(np.int64)
+        w = self.random32(2 * int(size)).reshape(-1, 2)
+        both = (w[:, 0] << np.uint64(32)) | w[:, 1]
+        if high < _U64:
+            both %= np.uint64(high)
+        return both.astype(np.int64) if high <= (1 << 63) else both
 
     def randperm(self, n: int) -> np.ndarray:
         """A permutation of 0..n-1, identical to ``torch.randperm(n, generator=g)``.
