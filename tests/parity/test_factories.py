@@ -172,6 +172,10 @@ def test_seeded_generator_draws_torch_numbers(src, seed):
     ("lib.multinomial(lib.tensor([1.0, 0.0]), 3)", RuntimeError, RuntimeError),
     ("lib.multinomial(lib.tensor([-1.0, 2.0]), 1)", RuntimeError, RuntimeError),
     ("lib.tensor([1.0], [2.0])", TypeError, TypeError),
+    ("lib.tensor([[1, 2], [3]])", ValueError, ValueError),
+    ("lib.tensor(['a', 'b'])", ValueError, ValueError),
+    ("lib.tensor('a')", TypeError, TypeError),
+    ("lib.full(3, 1.0)", TypeError, TypeError),
     ("lib.zeros(2, device='cuda')", (AssertionError, RuntimeError), ArgumentError),
 ])
 def test_factory_errors_where_torch_raises(src, torch_exc, gn_exc):

@@ -169,7 +169,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     elif dt is not None:
         arr = np.array(data, dtype=dt)
     elif isinstance(data, (list, tuple)):
-        arr = _infer(data)
+        try:
+            arr = _infer(data)
+        except ValueError as e:
+            raise ValueError(f"tensor: the nested sequence has ragged or mismatched lengths "
+                             f"({e})") from None
     elif isinstance(data, bool):
         arr = np.array(data)
     elif isinstance(data, numbers.Integral):
@@ -182,9 +186,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         raise ArgumentTypeError(f"tensor: data must be a number, a (nested) list or tuple of "
                                 f"numbers, a NumPy array or a Tensor, got "
                                 f"{type(data).__name__}")
-    if arr.dtype == object:
-        raise ArgumentTypeError(f"tensor: could not make a numeric tensor from {data!r:.120} "
-                                f"(ragged nesting or non-numbers)")
+    if arr.dtype.kind in "OUSVMm":     # torch: ValueError for a sequence of strings
+        raise ArgumentError(f"tensor: could not make a numeric tensor from "
+                                f"{str(data)[:120]} (it holds {arr.dtype} values; a tensor "
+                                f"holds numbers or bools)")
     return _make(arr, requires_grad, device, where)
 
 
@@ -223,7 +228,7 @@ def from_numpy(ndarray) -> Tensor:
 
 
 # ------------------------------------------------------------------------- filled
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+def zeros(*size, dtype=None, device=None, requires_grad=False,
           **kw) -> Tensor:
     """A tensor of zeros of the given size (default dtype: float32).
 
@@ -236,7 +241,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
     return _make(np.zeros(shape, dt), requires_grad, device, "zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+def ones(*size, dtype=None, device=None, requires_grad=False,
          **kw) -> Tensor:
     """A tensor of ones of the given size (default dtype: float32)."""
     shape = _size(size, "ones", kw.pop("size", None))
@@ -245,7 +250,7 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=N
     return _make(np.ones(shape, dt), requires_grad, device, "ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+def empty(*size, dtype=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None, **kw) -> Tensor:
     """An uninitialised tensor of the given size (its values are whatever memory held)."""
     shape = _size(size, "empty", kw.pop("size", None))
@@ -277,8 +282,7 @@ def _scalar_dtype(value):
                             f"{type(value).__name__}")
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None,
-         layout=None) -> Tensor:
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``; without ``dtype`` the dtype follows
     the value (int -> int64, float -> float32, bool -> bool), as in PyTorch.
 
@@ -294,8 +298,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
     return _make(np.full(shape, value, dt), requires_grad, device, "full")
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None,
-        layout=None) -> Tensor:
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """The ``n`` x ``m`` (``m`` defaults to ``n``) identity matrix."""
     for name, v in (("n", n), ("m", m)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
@@ -320,8 +323,7 @@ def _num(v, where, name):
     return v
 
 
-def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False,
-           out=None, layout=None) -> Tensor:
+def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``[start, end)`` in steps of ``step`` (``arange(end)`` starts at 0): int64 when all
     three are ints, else the default float dtype, as in PyTorch.
 
@@ -364,8 +366,7 @@ def _lin(start, end, steps, where):
     return np.where(i < half, start + step * i, end - step * (steps - 1 - i))
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None,
-             layout=None) -> Tensor:
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` (both included).
 
     >>> gn.linspace(0, 1, 5).tolist()
@@ -376,8 +377,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
                  "linspace")
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False,
-             out=None, layout=None) -> Tensor:
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
+             requires_grad=False) -> Tensor:
     """``base ** linspace(start, end, steps)``.
 
     >>> gn.logspace(0, 2, 3).tolist()
@@ -393,7 +394,7 @@ def _like_dtype(input, dtype, where):
     return input.dtype if dtype is None else _dtype(dtype, where)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
     """Zeros of ``input``'s shape and dtype (or ``dtype``)."""
     t = _like(input, "zeros_like")
@@ -401,7 +402,7 @@ def zeros_like(input, *, dtype=None, device=None, requires_grad=False, layout=No
                  device, "zeros_like")
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
+def ones_like(input, *, dtype=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
     """Ones of ``input``'s shape and dtype (or ``dtype``)."""
     t = _like(input, "ones_like")
@@ -409,7 +410,7 @@ def ones_like(input, *, dtype=None, device=None, requires_grad=False, layout=Non
                  device, "ones_like")
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
+def empty_like(input, *, dtype=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
     """An uninitialised tensor of ``input``'s shape and dtype (or ``dtype``)."""
     t = _like(input, "empty_like")
@@ -418,7 +419,7 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, layout=No
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
-              layout=None, memory_format=None) -> Tensor:
+              memory_format=None) -> Tensor:
     """``fill_value`` in ``input``'s shape and dtype (a float fill of an int tensor is
     truncated, as in PyTorch)."""
     t = _like(input, "full_like")
@@ -430,7 +431,7 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return _make(arr, requires_grad, device, "full_like")
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
+def rand_like(input, *, dtype=None, device=None, requires_grad=False,
               memory_format=None, generator=None) -> Tensor:
     """Uniform [0, 1) values of ``input``'s shape and (floating) dtype."""
     t = _like(input, "rand_like")
@@ -439,7 +440,7 @@ def rand_like(input, *, dtype=None, device=None, requires_grad=False, layout=Non
                  device, "rand_like")
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
+def randn_like(input, *, dtype=None, device=None, requires_grad=False,
                memory_format=None, generator=None) -> Tensor:
     """Standard normal values of ``input``'s shape and (floating) dtype."""
     t = _like(input, "randn_like")
@@ -449,7 +450,7 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False, layout=No
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
-                 layout=None, memory_format=None, generator=None) -> Tensor:
+                 memory_format=None, generator=None) -> Tensor:
     """Integers uniform in ``[low, high)`` of ``input``'s shape and dtype
     (``randint_like(x, high)`` or ``randint_like(x, low, high)``)."""
     t = _like(input, "randint_like")
@@ -461,8 +462,8 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
 
 
 # ------------------------------------------------------------------------- random
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
-         layout=None, pin_memory=False, **kw) -> Tensor:
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False,
+         pin_memory=False, **kw) -> Tensor:
     """Uniform values in [0, 1) of the given size (default dtype: float32)."""
     shape = _size(size, "rand", kw.pop("size", None))
     _no_extra(kw, "rand")
@@ -471,8 +472,8 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
                  "rand")
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
-          layout=None, pin_memory=False, **kw) -> Tensor:
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False,
+          pin_memory=False, **kw) -> Tensor:
     """Standard normal values of the given size (default dtype: float32)."""
     shape = _size(size, "randn", kw.pop("size", None))
     _no_extra(kw, "randn")
@@ -497,7 +498,7 @@ def _randint_array(low, high, shape, generator, where):
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad=False, out=None, layout=None) -> Tensor:
+            requires_grad=False) -> Tensor:
     """Integers uniform in ``[low, high)``: ``randint(high, size)`` or
     ``randint(low, high, size)``; int64 unless ``dtype`` is given. With a ``generator`` the
     values equal PyTorch's for the same seed.
@@ -519,8 +520,8 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     return _make(arr, requires_grad, device, "randint")
 
 
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None,
-             layout=None, pin_memory=False) -> Tensor:
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
+             pin_memory=False) -> Tensor:
     """A random permutation of ``0 .. n-1`` (int64). With a ``generator`` it is PyTorch's
     permutation for the same seed.
 
@@ -541,7 +542,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
-           requires_grad=False, out=None, layout=None) -> Tensor:
+           requires_grad=False) -> Tensor:
     """Normal samples with the given ``mean`` and ``std``: both numbers with a ``size``, or
     either one a Tensor (the result takes the broadcast shape of the Tensors).
 
@@ -571,7 +572,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     return _make((m + s * z).astype(dt), requires_grad, device, "normal")
 
 
-def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
     """0/1 samples: element i is 1 with probability ``input[i]`` (or ``p`` for every element
     when given); the result has ``input``'s shape and dtype."""
     t = _like(input, "bernoulli")
@@ -582,7 +583,7 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
     return Tensor((u < probs).astype(t.dtype))
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:
+def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
     """``num_samples`` indices per row drawn with probabilities proportional to ``input``
     (1-D: one distribution, 2-D: one per row); int64. Without ``replacement`` each index is
     drawn at most once per row.
