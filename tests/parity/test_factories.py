@@ -233,3 +233,18 @@ def test_bad_arguments_are_clear_errors():
         gn.rand(2, dtype=gn.int64)
     with pytest.raises(ArgumentError, match="cpu"):
         gn.tensor([1.0], device="mps")
+
+
+@pytest.mark.parametrize("seed", [0, 3, 123])
+@pytest.mark.parametrize("src", [
+    "lib.randperm(8)",
+    "lib.randint(100, (6,))",
+    "[lib.randperm(5), lib.randint(2, 9, (3,)), lib.randperm(3)]",
+])
+def test_manual_seed_then_default_generator_draws_torch_numbers(src, seed):
+    torch = pytest.importorskip("torch", reason=TORCH_REASON)
+    torch.manual_seed(seed)
+    t = _run(torch, src)
+    g = gn.manual_seed(seed)
+    assert isinstance(g, gn.Generator) and g.initial_seed() == seed
+    assert_same(_run(gn, src), t, what=src)

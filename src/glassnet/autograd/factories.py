@@ -2,8 +2,11 @@
 
 Every factory takes ``dtype=``, ``device=`` (only the CPU exists: anything else is a clear
 error, :func:`glassnet.backend.devices.check`) and ``requires_grad=``; the random ones also
-``generator=`` (a :class:`glassnet.utils.Generator`; with one, ``randint`` and ``randperm``
-draw exactly PyTorch's numbers). Sizes are given as ints or as one tuple / list / Size.
+``generator=`` (a :class:`glassnet.Generator`): ``randint`` and ``randperm`` draw exactly
+PyTorch's numbers from it, or without one from the default generator that
+``glassnet.manual_seed`` reseeds (so ``manual_seed(0); randperm(5)`` is PyTorch's); rand,
+randn, normal, bernoulli and multinomial draw from NumPy's generators (seeded the same way,
+reproducible, but not PyTorch's numbers). Sizes are given as ints or as one tuple / list / Size.
 
 dtype inference (``tensor``, ``full``, ``arange``) is PyTorch's: a Python float gives the
 default dtype (float32), a Python int int64, a bool bool; NumPy arrays, NumPy scalars and
@@ -27,6 +30,7 @@ from .. import backend
 from ..backend import devices as _devices
 from ..backend import dtypes as _dtypes
 from ..errors import ArgumentError, ArgumentTypeError
+from .generator import Generator, default_generator
 from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "eye",
@@ -88,7 +92,7 @@ def _np_rng(generator, where):
     if generator is None:
         return backend.rng()
     bits = getattr(generator, "_bits", None)
-    if bits is None or not hasattr(generator, "randperm"):
+    if not isinstance(generator, Generator) or bits is None:
         raise ArgumentTypeError(f"{where}: generator must be a glassnet Generator "
                                 f"(glassnet.Generator().manual_seed(seed)) or None, got "
                                 f"{type(generator).__name__}")
@@ -489,7 +493,9 @@ def _randint_array(low, high, shape, generator, where):
         raise RuntimeError(f"{where}: expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")
     n = int(np.prod(shape, dtype=np.int64))
-    if generator is not None and high - low <= (1 << 64):
+    if high - low <= (1 << 64):
+        if generator is None:
+            generator = default_generator()                 # torch.default_generator
         _np_rng(generator, where)                           # checks the generator's type
         r = generator.randint(high - low, n).astype(np.uint64)
         # low + r wraps in uint64 arithmetic to the right int64 (the result is in range)
@@ -533,11 +539,10 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
     dt = np.dtype(np.int64) if dtype is None else _dtype(dtype, "randperm")
-    if generator is not None:
-        _np_rng(generator, "randperm")
-        arr = generator.randperm(int(n))
-    else:
-        arr = backend.rng().permutation(int(n))
+    if generator is None:
+        generator = default_generator()                     # torch.default_generator
+    _np_rng(generator, "randperm")
+    arr = generator.randperm(int(n))
     return _make(arr.astype(dt, copy=False), requires_grad, device, "randperm")
 
 
