@@ -41,12 +41,17 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full"
 
 # ------------------------------------------------------------------------- helpers
 def _dtype(dtype, where):
+    # Python's float and complex as a dtype are float64 / complex128 in PyTorch
+    if dtype is float:
+        return np.dtype(np.float64)
+    if dtype is complex:
+        return np.dtype(np.complex128)
     return None if dtype is None else _dtypes.resolve(dtype, "dtype", where)
 
 
 def _float_dtype(dtype, where):
     """``dtype`` (default: the default dtype), which must be floating (rand, randn, ...)."""
-    dt = backend.get_default_dtype() if dtype is None else _dtypes.resolve(dtype, "dtype", where)
+    dt = backend.get_default_dtype() if dtype is None else _dtype(dtype, where)
     if dt.kind not in "fc":
         raise ArgumentTypeError(f"{where}: dtype must be a floating dtype, got {dt}")
     return dt
@@ -210,7 +215,7 @@ def as_tensor(data, *, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor):
         if dt is None or data.dtype == dt:
             return data
-        return Tensor(data._data.astype(dt), requires_grad=False)
+        return data.astype(dt)          # a recorded cast, as torch.as_tensor's .to(dtype)
     if isinstance(data, np.ndarray):
         return Tensor(data if dt is None else data.astype(dt, copy=False))
     return tensor(data, dtype=dt)
