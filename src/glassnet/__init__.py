@@ -57,6 +57,28 @@ from .functional.elementwise import (  # noqa: E402,F401
 # --- end reduce helper ---
 
 
+# --- iodata helper --- (factories: autograd/factories.py; save/load: io/serialize.py)
+from .autograd.factories import (bernoulli, empty, empty_like, eye, from_numpy,  # noqa: E402,F401
+                                 full, full_like, linspace, logspace, multinomial, normal,
+                                 ones_like, rand_like, randint, randint_like, randn_like,
+                                 randperm, zeros_like)
+from .autograd.generator import Generator  # noqa: E402,F401
+
+
+def manual_seed(seed):
+    """Seed glassnet's random generators (initialisation, dropout, rand/randn, shuffling,
+    and the default :class:`glassnet.Generator` of randperm / randint) and return that
+    default Generator, as ``torch.manual_seed`` returns ``torch.default_generator``.
+
+    >>> g = manual_seed(0); g.initial_seed(), randperm(4).tolist()  # torch gives the same
+    (0, [0, 1, 3, 2])
+    """
+    backend.manual_seed(seed)
+    from .autograd.generator import default_generator  # noqa: PLC0415
+    return default_generator()
+# --- end iodata helper ---
+
+
 def __getattr__(name):   # glassnet.utils / .vision / .Generator load on first use (40+ ms)
     if name in ("utils", "vision", "Generator"):
         import importlib  # noqa: PLC0415

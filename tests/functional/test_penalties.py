@@ -22,11 +22,11 @@ def test_gradcheck_penalty_functions():
 
 def test_penalty_values_are_the_formulas():
     a, b = R.standard_normal((3, 4)), R.standard_normal(5)
-    P = F.elastic_penalty(gn.tensor(a, "float64"), gn.tensor(b, "float64"), l1=0.3, l2=0.7)
+    P = F.elastic_penalty(gn.tensor(a, dtype="float64"), gn.tensor(b, dtype="float64"), l1=0.3, l2=0.7)
     want = 0.3 * (np.abs(a).sum() + np.abs(b).sum()) + 0.7 * ((a ** 2).sum() + (b ** 2).sum())
     assert P.shape == () and P.item() == pytest.approx(want, rel=1e-12)
     x = R.standard_normal((6, 2, 3))
-    P = F.activation_penalty(gn.tensor(x, "float64"), l1=0.2, l2=0.5)
+    P = F.activation_penalty(gn.tensor(x, dtype="float64"), l1=0.2, l2=0.5)
     assert P.item() == pytest.approx((0.2 * np.abs(x).sum() + 0.5 * (x ** 2).sum()) / 6,
                                      rel=1e-12)
     with pytest.raises(ValueError, match="at least one tensor"):

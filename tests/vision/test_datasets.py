@@ -49,8 +49,10 @@ def test_mnist_torchvision_layout_and_unpacked_files(mnist_dir, tmp_path):
     assert datasets.MNIST(str(tmp_path), train=True).targets[0].item() == 5
     test = datasets.MNIST(tmp_path, train=False)
     assert len(test) == 10000 and test.targets[0].item() == 7
+    # the user's own files are read as torchvision reads them: their IDX structure is
+    # checked, not the published checksum (issue 14)
     (raw / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01" + b"\x00" * 8)
-    with pytest.raises(ValueError, match="SHA-256"):
+    with pytest.raises(gn.errors.DataFileError, match="promises"):
         datasets.MNIST(tmp_path, train=False)
 
 
@@ -142,3 +144,73 @@ def test_classic_pytorch_mnist_loop_learns(mnist_dir, one_blas_thread):
             pred = model(data).argmax(1)
             correct += int((pred.numpy() == target.numpy()).sum())
     assert correct / len(test_set) > 0.9
+
+
+# ------------------------------------------------------------ the user's own IDX files
+def _idx(magic_ndim_dims, payload: bytes, dtype_byte=0x08) -> bytes:
+    ndim, dims = magic_ndim_dims
+    head = bytes([0, 0, dtype_byte, ndim]) + b"".join(d.to_bytes(4, "big") for d in dims)
+    return head + payload
+
+
+def _write_user_set(root, cls="MNIST", n=5, h=28, w=28, n_labels=None, gz=False,
+                    img_dtype=0x08, lbl_ndim=1):
+    raw = root / cls / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    r = np.random.default_rng(0)
+    imgs = r.integers(0, 256, (n, h, w)).astype(np.uint8)
+    n_labels = n if n_labels is None else n_labels
+    labels = r.integers(0, 10, n_labels).astype(np.uint8)
+    files = {"train-images-idx3-ubyte": _idx((3, (n, h, w)), imgs.tobytes(), img_dtype),
+             "train-labels-idx1-ubyte": _idx((lbl_ndim, (n_labels,) + (1,) * (lbl_ndim - 1)),
+                                             labels.tobytes())}
+    for name, data in files.items():
+        if gz:
+            (raw / (name + ".gz")).write_bytes(gzip.compress(data))
+        else:
+            (raw / name).write_bytes(data)
+    return imgs, labels
+
+
+@pytest.mark.parametrize("cls", ["MNIST", "FashionMNIST"])
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_users_own_idx_subset_is_read_as_torchvision_reads_it(tmp_path, cls, gz):
+    imgs, labels = _write_user_set(tmp_path, cls, n=7, gz=gz)
+    ds = getattr(datasets, cls)(tmp_path, train=True)
+    assert len(ds) == 7 and ds.data.dtype == np.uint8
+    np.testing.assert_array_equal(ds.data.numpy(), imgs)
+    assert ds.targets.tolist() == labels.astype(int).tolist()
+    x, y = getattr(datasets, cls)(tmp_path, transform=T.ToTensor())[3]
+    assert x.shape == (1, 28, 28) and y == int(labels[3])
+
+
+def test_other_image_sizes_are_read_too(tmp_path):
+    imgs, _ = _write_user_set(tmp_path, n=3, h=8, w=6)
+    assert datasets.MNIST(tmp_path).data.shape == (3, 8, 6)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(n_labels=4), "5 images but .* has 4 labels"),
+    (dict(img_dtype=0x0D), "not an unsigned-byte IDX"),
+    (dict(lbl_ndim=2), "magic number is 2050, expected 2049"),
+])
+def test_bad_user_idx_files_are_clear_data_file_errors(tmp_path, kwargs, match):
+    _write_user_set(tmp_path, n=5, **kwargs)
+    with pytest.raises(gn.errors.DataFileError, match=match):
+        datasets.MNIST(tmp_path)
+
+
+def test_wrong_magic_and_truncated_user_files(tmp_path):
+    _write_user_set(tmp_path, n=5)
+    raw = tmp_path / "MNIST" / "raw"
+    img = raw / "train-images-idx3-ubyte"
+    good = img.read_bytes()
+    img.write_bytes(good[:-10])
+    with pytest.raises(gn.errors.DataFileError, match="truncated or corrupt"):
+        datasets.MNIST(tmp_path)
+    lbl = raw / "train-labels-idx1-ubyte"
+    img.write_bytes(good)
+    img_as_labels = lbl.read_bytes()
+    (raw / "train-images-idx3-ubyte").write_bytes(img_as_labels)   # a label file for images
+    with pytest.raises(gn.errors.DataFileError, match="magic number is 2049, expected 2051"):
+        datasets.MNIST(tmp_path)

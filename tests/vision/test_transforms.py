@@ -202,3 +202,38 @@ def test_batched_transforms_equal_one_by_one():
         def forward(self, img):
             return img
     assert T.batched(MyFlip()) is None and T.batched(None) is not None
+
+
+# ------------------------------------------------------- the per-sample fast paths
+def test_to_tensor_fast_path_equals_the_general_path():
+    img = np.random.default_rng(3).integers(0, 256, (28, 28)).astype(np.uint8)
+    fast = T.ToTensor()(img)
+    general = T.ToTensor()(img[:, :, None])          # (H, W, 1): the general path
+    assert fast.shape == (1, 28, 28) and fast.dtype == np.float32
+    np.testing.assert_array_equal(fast.numpy(), general.numpy())
+    np.testing.assert_array_equal(fast.numpy()[0], img.astype(np.float32) / np.float32(255))
+
+
+def test_normalize_cache_follows_changes_of_mean_std_and_dtype():
+    x = T.ToTensor()(np.arange(16, dtype=np.uint8).reshape(4, 4))
+    n = T.Normalize((0.5,), (0.25,))
+    a = n(x)
+    np.testing.assert_allclose(a.numpy(), (x.numpy() - 0.5) / 0.25, rtol=1e-6)
+    n.mean = (0.1,)
+    np.testing.assert_allclose(n(x).numpy(), (x.numpy() - 0.1) / 0.25, rtol=1e-6)
+    x64 = gn.tensor(x.numpy().astype(np.float64))
+    assert n(x64).dtype == np.float64
+    three = gn.rand(3, 4, 4)
+    with pytest.raises(RuntimeError, match="channels"):
+        T.Normalize((0.1, 0.2), (1.0, 1.0))(three)
+    with pytest.raises(ValueError, match="std evaluated to zero"):
+        T.Normalize((0.1,), (0.0,))(x)
+    y = x.clone() if hasattr(x, "clone") else gn.tensor(x.numpy())
+    out = T.Normalize((0.5,), (0.5,), inplace=True)(y)
+    assert out is y
+
+
+def test_tensor_images_go_through_random_transforms():
+    x = gn.rand(1, 6, 6)
+    out = T.RandomHorizontalFlip(p=1.0)(x)
+    np.testing.assert_array_equal(out.numpy(), x.numpy()[..., ::-1])

@@ -7,8 +7,8 @@ from .. import backend
 from . import function as _function
 from .function import run_backward
 
-__all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "rand", "arange", "as_tensor",
-           "as_array"]
+# the factory functions (tensor, zeros, arange, randn, ...) live in autograd/factories.py
+__all__ = ["Tensor", "as_array", "as_input"]
 
 
 class Tensor:
@@ -231,42 +231,6 @@ class Tensor:
 _function._tensor_type[0] = Tensor
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Make a tensor from a list, scalar or array (copying it).
-
-    Floating input takes the default dtype (float32) unless ``dtype`` is given;
-    integer input stays integer (class labels).
-    """
-    if isinstance(data, Tensor):
-        data = data._data
-    xp = backend.xp()
-    if dtype is not None:
-        arr = xp.array(data, dtype=np.dtype(dtype))
-    else:
-        arr = xp.array(data)
-        if arr.dtype.kind == "f" and arr.dtype != backend.get_default_dtype():
-            arr = arr.astype(backend.get_default_dtype())
-        elif arr.dtype == np.bool_:
-            pass
-    return Tensor(arr, requires_grad=requires_grad)
-
-
-def as_tensor(data, dtype=None) -> Tensor:
-    """Like :func:`tensor` but returns ``data`` itself when it is already a Tensor, and
-    avoids a copy when the array already has the right dtype."""
-    if isinstance(data, Tensor):
-        if dtype is not None and data.dtype != np.dtype(dtype):
-            return data.astype(dtype)
-        return data
-    xp = backend.xp()
-    arr = xp.asarray(data)
-    if dtype is not None:
-        arr = arr.astype(np.dtype(dtype), copy=False)
-    elif arr.dtype.kind == "f" and arr.dtype != backend.get_default_dtype():
-        arr = arr.astype(backend.get_default_dtype())
-    return Tensor(arr)
-
-
 def as_array(x, dtype=None) -> np.ndarray:
     """The array behind ``x``: a Tensor's ``._data`` (the same array, no copy, no graph), or
     ``np.asarray(x, dtype)`` for anything else (arrays pass through, lists are converted).
@@ -280,31 +244,18 @@ def as_array(x, dtype=None) -> np.ndarray:
     return np.asarray(x._data if isinstance(x, Tensor) else x, dtype=dtype)
 
 
-def _dt(dtype):
-    return np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+def as_input(x) -> Tensor:
+    """A module's NumPy / list input as a Tensor: a Tensor passes through; float arrays take
+    the default dtype (float32), as glassnet's layers have always read NumPy input; other
+    dtypes stay. (This cast is glassnet's convenience for NumPy input, not PyTorch's
+    ``as_tensor``, which keeps a float64 array float64.)
 
-
-def zeros(*shape, dtype=None, requires_grad=False) -> Tensor:
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return Tensor(backend.xp().zeros(shape, dtype=_dt(dtype)), requires_grad=requires_grad)
-
-
-def ones(*shape, dtype=None, requires_grad=False) -> Tensor:
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return Tensor(backend.xp().ones(shape, dtype=_dt(dtype)), requires_grad=requires_grad)
-
-
-def randn(*shape, dtype=None, requires_grad=False) -> Tensor:
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    a = backend.rng().standard_normal(shape).astype(_dt(dtype))
-    return Tensor(backend.xp().asarray(a), requires_grad=requires_grad)
-
-
-def rand(*shape, dtype=None, requires_grad=False) -> Tensor:
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    a = backend.rng().random(shape).astype(_dt(dtype))
-    return Tensor(backend.xp().asarray(a), requires_grad=requires_grad)
-
-
-def arange(*args, dtype=None) -> Tensor:
-    return Tensor(backend.xp().arange(*args, dtype=dtype))
+    >>> as_input(np.zeros(2)).dtype
+    dtype('float32')
+    """
+    if isinstance(x, Tensor):
+        return x
+    arr = np.asarray(x)
+    if arr.dtype.kind == "f" and arr.dtype != backend.get_default_dtype():
+        arr = arr.astype(backend.get_default_dtype())
+    return Tensor(arr)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.tensor import Tensor, as_tensor
+from ..autograd.tensor import Tensor, as_input
 from ..nn.module import Module
 from ..nn.recurrent import RNNBase
 from ._common import figure, save
@@ -82,7 +82,7 @@ def timestep_gradient_norms(model_or_layer, x, loss_fn=None) -> np.ndarray:
         xin = Tensor(x._data, requires_grad=x.dtype.kind == "f")
     else:
         a = np.asarray(x)
-        xin = as_tensor(a) if a.dtype.kind != "f" else Tensor(a.astype(model.dtype),
+        xin = as_input(a) if a.dtype.kind != "f" else Tensor(a.astype(model.dtype),
                                                                requires_grad=True)
         if a.dtype.kind == "f":
             xin.requires_grad = True

@@ -1,5 +1,15 @@
-"""Saving and loading models without pickle: weights in safetensors, the architecture as
+"""Saving and loading without pickle: tensors in safetensors, everything else (a model's
+architecture, a checkpoint's epoch and settings, the nesting of an object) as checksummed
 JSON in the same file's metadata, and checkpoints that resume a run.
+
+``save(obj, f)`` / ``load(f)`` work as ``torch.save`` / ``torch.load`` do, for a path or a
+binary file object, with a state dict or any nesting of dicts / lists / tuples of tensors,
+arrays and plain values (see :mod:`glassnet.io.tree`):
+
+>>> gn.save({"epoch": 3, "model_state_dict": model.state_dict()}, "ckpt.pt")  # doctest: +SKIP
+>>> model.load_state_dict(gn.load("ckpt.pt")["model_state_dict"])            # doctest: +SKIP
+
+A whole Module is stored as its architecture plus its weights:
 
 >>> gn.save(model, "model.safetensors")  # doctest: +SKIP
 >>> model = gn.load("model.safetensors")        # rebuilds the architecture, loads weights  # doctest: +SKIP

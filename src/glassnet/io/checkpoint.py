@@ -13,6 +13,7 @@ import json
 import numpy as np
 
 from .serialize import ModelFileError, architecture, read_file, write_file
+from .tree import join_arrays as _join
 
 __all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint"]
 
@@ -38,20 +39,6 @@ def _split(value, path, tensors):
     raise ModelFileError(f"save_checkpoint: the trainer state at {'/'.join(path)!r} is a "
                          f"{type(value).__name__}; a state holds JSON values and NumPy arrays "
                          "only (a callback's state_dict() must return those)")
-
-
-def _join(value, tensors, where):
-    """The inverse of :func:`_split`."""
-    if isinstance(value, dict):
-        if len(value) == 1 and _TENSOR in value:
-            if value[_TENSOR] not in tensors:
-                raise ModelFileError(f"{where}: the metadata names a tensor "
-                                     f"{value[_TENSOR]!r} that the file does not hold")
-            return tensors[value[_TENSOR]]
-        return {k: _join(v, tensors, where) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_join(v, tensors, where) for v in value]
-    return value
 
 
 def save_checkpoint(path, trainer, epoch: int | None = None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import nn
-from ..autograd.tensor import Tensor, as_array, as_tensor
+from ..autograd.tensor import Tensor, as_array, as_input
 from ..functional import math as M
 from ..nn.module import Module
 from ..nn.recurrent import LAYERS
@@ -63,7 +63,7 @@ class SequenceClassifier(Module):
             ids = as_array(x)
             x = self.embedding(ids)
         elif not isinstance(x, Tensor):
-            x = as_tensor(x)
+            x = as_input(x)
         if x.ndim == 2 and self.embedding is None:
             x = M.unsqueeze(x, -1) if self.rnn.input_size == 1 else x
         _, state = self.rnn(x, lengths=lengths)

@@ -7,7 +7,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .. import backend
-from ..autograd.tensor import Tensor, as_tensor
+from ..autograd.tensor import Tensor, as_input
 
 __all__ = ["Parameter", "Module"]
 
@@ -153,7 +153,7 @@ class Module:
         dt = self.__dict__.get("_dtype_hint")
         if dt is not None and a.dtype.kind == "f":
             return Tensor(a.astype(dt, copy=False))
-        return as_tensor(a)
+        return as_input(a)
 
     # -------------------------------------------------------------- traversal
     def children(self):

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .. import backend
-from ..autograd.tensor import Tensor, as_tensor
+from ..autograd.tensor import Tensor, as_input
 from ..functional import math as M
 from ..functional import recurrent as R
 from ..validation import check_choice, check_int, check_real
@@ -107,7 +107,7 @@ class RNNBase(Module):
     def _check_input(self, x):
         who = type(self).__name__
         if not isinstance(x, Tensor):
-            x = as_tensor(x)
+            x = as_input(x)
         if x.dtype.kind != "f":
             raise TypeError(f"{who}: input must be floating point (use nn.Embedding for token "
                             f"ids), got dtype {x.dtype}")
@@ -122,7 +122,7 @@ class RNNBase(Module):
         if h is None:
             return None
         if not isinstance(h, Tensor):
-            h = as_tensor(h)
+            h = as_input(h)
         want = (self.num_layers * self.num_directions, N, self.hidden_size)
         if tuple(h.shape) != want:
             raise ValueError(f"{who}: {name} must be (num_layers * num_directions, batch, "
@@ -158,12 +158,12 @@ class RNNBase(Module):
                 raise ValueError("LSTM: hx must be a tuple (h0, c0)")
             h0, c0 = hx
             if unbatched:
-                h0, c0 = (M.unsqueeze(as_tensor(s), 1) if s is not None else None
+                h0, c0 = (M.unsqueeze(as_input(s), 1) if s is not None else None
                           for s in (h0, c0))
             h0, c0 = self._check_state(h0, N, "h0"), self._check_state(c0, N, "c0")
         else:
             if unbatched and hx is not None:
-                hx = M.unsqueeze(as_tensor(hx), 1)
+                hx = M.unsqueeze(as_input(hx), 1)
             h0, c0 = self._check_state(hx, N, "hx"), None
         mask = None
         if lengths is not None:
@@ -302,7 +302,7 @@ class RNNCellBase(Module):
 
     def _prep(self, x, h, name="hx"):
         who = type(self).__name__
-        x = x if isinstance(x, Tensor) else as_tensor(x)
+        x = x if isinstance(x, Tensor) else as_input(x)
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
             raise ValueError(f"{who}(input_size={self.input_size}): expected input (N, "
                              f"{self.input_size}) or ({self.input_size},), got {tuple(x.shape)}")
@@ -310,7 +310,7 @@ class RNNCellBase(Module):
         if unbatched:
             x = M.unsqueeze(x, 0)
         if h is not None:
-            h = h if isinstance(h, Tensor) else as_tensor(h)
+            h = h if isinstance(h, Tensor) else as_input(h)
             if unbatched and h.ndim == 1:
                 h = M.unsqueeze(h, 0)
             if tuple(h.shape) != (x.shape[0], self.hidden_size):

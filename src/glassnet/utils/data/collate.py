@@ -47,12 +47,18 @@ def _str_or_object(dtype) -> bool:
 
 
 def _stack(arrays):
-    first = arrays[0].shape
-    for i, a in enumerate(arrays):
-        if a.shape != first:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
-                               f"{list(first)} at entry 0 and {list(a.shape)} at entry {i}")
-    return Tensor(np.stack(arrays))
+    """One ``np.stack`` of the samples; on unequal shapes PyTorch's error, naming the first
+    sample that differs."""
+    try:
+        return Tensor(np.stack(arrays))
+    except ValueError:
+        first = arrays[0].shape
+        for i, a in enumerate(arrays):
+            if a.shape != first:
+                raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                                   f"{list(first)} at entry 0 and {list(a.shape)} at entry "
+                                   f"{i}") from None
+        raise
 
 
 def _from_python(values):

@@ -9,8 +9,14 @@ Where the files are looked for, in order (each file may be gzip'd, ``name.gz``, 
    ``$GLASSNET_DATA/mnist``, ``../shared/data/mnist``, ...).
 
 Nothing is downloaded (glassnet has no network access by design): when the files are not
-found, the error lists every place looked in and says which files to put where. The
-SHA-256 of each file is checked against the published one.
+found, the error lists every place looked in and says which files to put where.
+
+Files in the user's ``root`` (places 1-3) are read as torchvision reads them, whatever
+they hold (your own IDX files, a subset of MNIST): their IDX header is checked (magic
+number 2051 / 2049, the unsigned-byte type, 3-D images and 1-D labels, the data length the
+dimensions promise) and the images and labels must agree in count, each problem a
+:class:`~glassnet.errors.DataFileError` naming the file. Files glassnet finds on its own
+(place 4) must also match the published SHA-256.
 
 ``ds[i]`` is ``(image, target)``: the image a uint8 (28, 28) NumPy array (torchvision
 returns a PIL image; glassnet needs no Pillow, and ``transforms.ToTensor`` takes either),
@@ -36,6 +42,7 @@ from ...autograd.tensor import Tensor
 from ...data.idx import _CONTENT_SHA256, FASHION_MNIST_CLASSES, FASHION_MNIST_SHA256, \
     MNIST_SHA256, read_idx
 from ...data.paths import find_data_dir
+from ...errors import DataFileError
 from ..transforms._image import Images
 from ..transforms.transforms import batched
 from .vision import VisionDataset
@@ -74,8 +81,8 @@ class MNIST(VisionDataset):
                  download=False):
         super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = bool(train)
-        folder = self._find(download)
-        images, labels = self._read(folder)
+        folder, verify = self._find(download)
+        images, labels = self._read(folder, verify)
         self.data = Tensor(images)
         self.targets = Tensor(labels)
 
@@ -97,11 +104,11 @@ class MNIST(VisionDataset):
         places = self._places()
         for p in places:
             if self._has(p, names):
-                return p
+                return p, False                     # the user's files: read what is there
         tried = [str(p) for p in places]
         if download:
-            try:
-                return find_data_dir(self._data_name, required=[n + ".gz" for n in names])
+            try:                                    # found by glassnet: the published files
+                return find_data_dir(self._data_name, required=[n + ".gz" for n in names]), True
             except FileNotFoundError as e:
                 tried.append(f"glassnet's data folders: {e}")
         cls = type(self).__name__
@@ -120,24 +127,33 @@ class MNIST(VisionDataset):
             f"also search $GLASSNET_DATA/{self._data_name} and ../shared/data/"
             f"{self._data_name}.")
 
-    def _read_one(self, folder, name, magic):
+    def _read_one(self, folder, name, magic, verify):
         plain, gz = folder / name, folder / (name + ".gz")
-        content = _CONTENT_SHA256[(self._data_name, name + ".gz")]
-        if gz.is_file():
+        path = gz if gz.is_file() else plain
+        if not verify:
+            arr = read_idx(path, magic)
+        elif gz.is_file():
+            content = _CONTENT_SHA256[(self._data_name, name + ".gz")]
             arr = read_idx(gz, magic, self._digests[name + ".gz"], content)
-        else:
-            arr = read_idx(plain, magic, content)   # an unpacked file: its bytes are the content
-        return np.array(arr)                        # writable, as torchvision's .data is
+        else:   # an unpacked published file: its bytes are the content
+            arr = read_idx(plain, magic, _CONTENT_SHA256[(self._data_name, name + ".gz")])
+        return np.array(arr), path                  # writable, as torchvision's .data is
 
-    def _read(self, folder):
+    def _read(self, folder, verify=True):
         img_name, lbl_name = _FILES[self.train]
-        images = self._read_one(folder, img_name, _IMAGES_MAGIC)
-        labels = self._read_one(folder, lbl_name, _LABELS_MAGIC).astype(np.int64)
-        if images.ndim != 3 or images.shape[1:] != (28, 28) or len(labels) != len(images):
-            raise ValueError(f"{type(self).__name__}: {folder} holds images of shape "
-                             f"{images.shape} and {labels.shape} labels; expected (N, 28, 28) "
-                             f"and N")
-        return images, labels
+        cls = type(self).__name__
+        images, ipath = self._read_one(folder, img_name, _IMAGES_MAGIC, verify)
+        labels, lpath = self._read_one(folder, lbl_name, _LABELS_MAGIC, verify)
+        if images.ndim != 3:
+            raise DataFileError(f"{cls}: {str(ipath)!r} holds a {images.ndim}-D IDX array of "
+                                f"shape {images.shape}; images must be 3-D (N, height, width)")
+        if labels.ndim != 1:
+            raise DataFileError(f"{cls}: {str(lpath)!r} holds a {labels.ndim}-D IDX array of "
+                                f"shape {labels.shape}; labels must be 1-D (N,)")
+        if len(labels) != len(images):
+            raise DataFileError(f"{cls}: {str(ipath)!r} has {len(images)} images but "
+                                f"{str(lpath)!r} has {len(labels)} labels; they must agree")
+        return images, labels.astype(np.int64)
 
     # ------------------------------------------------------------------ samples
     def __getitem__(self, index):

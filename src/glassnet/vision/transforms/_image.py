@@ -49,7 +49,7 @@ class Images:
     def of(cls, img, where):
         """One image in any of the three forms."""
         if isinstance(img, Tensor):
-            a = img.data
+            a = img._data
             if a.ndim < 2:
                 raise ValueError(f"{where}: a tensor image needs at least 2 dimensions "
                                  f"(..., H, W), got shape {tuple(a.shape)}")

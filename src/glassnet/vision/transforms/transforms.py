@@ -28,6 +28,7 @@ import numbers
 import numpy as np
 
 from ... import backend
+from ...autograd.tensor import Tensor
 from . import functional as F
 from ._image import Images
 
@@ -110,6 +111,17 @@ class ToTensor(Transform):
     """uint8 (H, W) / (H, W, C) array or PIL image -> float (C, H, W) Tensor = x / 255;
     other dtypes are transposed to (C, H, W) and not scaled (torchvision's rule)."""
 
+    def forward(self, img):
+        # the per-sample path of a torchvision-style Dataset: one 2-D uint8 array in, one
+        # (1, H, W) float Tensor out, in one ufunc call (the general path below handles
+        # PIL images, (H, W, C) arrays and the errors)
+        if type(img) is np.ndarray and img.ndim == 2 and img.dtype == np.uint8:
+            dtype = backend.get_default_dtype()
+            out = np.empty((1,) + img.shape, dtype)
+            np.divide(img, dtype.type(255), out=out[0], dtype=dtype)
+            return Tensor(out)
+        return Transform.forward(self, img)
+
     def _apply(self, ims, u):
         return F._to_tensor(ims)
 
@@ -125,8 +137,21 @@ class Normalize(Transform):
 
     def __init__(self, mean, std, inplace=False):
         self.mean, self.std, self.inplace = mean, std, inplace
+        self._cache = None   # (mean, std, dtype, channels) -> the checked (C, 1, 1) arrays
 
     def forward(self, tensor):
+        # one image after another with the same mean / std: check and shape them once
+        a = tensor._data if isinstance(tensor, Tensor) else None
+        if a is not None and a.ndim == 3 and a.dtype.kind == "f":
+            c = self.__dict__.get("_cache")
+            if c is None or c[0] is not self.mean or c[1] is not self.std or \
+                    c[2] != a.dtype or c[3] != a.shape[0]:
+                m, s = F._normalize_array(a, self.mean, self.std, "Normalize")
+                c = self._cache = (self.mean, self.std, a.dtype, a.shape[0], m, s)
+            out = a if self.inplace else np.empty_like(a)
+            np.subtract(a, c[4], out=out)
+            np.divide(out, c[5], out=out)
+            return tensor if self.inplace else Tensor(out)
         return F.normalize(tensor, self.mean, self.std, self.inplace)
 
     def _apply(self, ims, u):
