@@ -15,3 +15,5 @@ from .upsample import *  # noqa: F401,F403
 from .penalties import *  # noqa: F401,F403
 from . import math, activations, losses, dropout, conv, pooling, normalization, recurrent, embedding  # noqa: F401,E501
 from . import upsample, penalties  # noqa: F401
+from .inplace import *  # noqa: F401,F403
+from . import inplace  # noqa: F401
