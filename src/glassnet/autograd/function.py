@@ -293,6 +293,7 @@ _false_tuples = {}
 # create_graph=True: ``f(fn, *grad_tensors)`` returns one Tensor (or None) per input.
 # glassnet.functional.double_backward fills it.
 double_backward = {}
+_unbroadcast_tensor = None   # set with the table: sums a Tensor gradient to a shape
 
 
 def _all_false(n):
@@ -521,6 +522,8 @@ def run_backward(root, grad, retain_graph=False, create_graph=False, capture=Non
 
 def _unbroadcast_t(g, shape):
     """:func:`unbroadcast` for a Tensor gradient (create_graph): sums recorded as ops."""
+    if _unbroadcast_tensor is not None:
+        return _unbroadcast_tensor(g, shape)
     extra = g.ndim - len(shape)
     if extra > 0:
         g = g.sum(axis=tuple(range(extra)))

@@ -153,7 +153,7 @@ class Tensor:
         flag = bool(flag)
         if self._ctx is not None:
             if flag:
-                return
+                raise RuntimeError("you can only change requires_grad flags of leaf variables.")
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If "
                                "you want to use a computed variable in a subgraph that doesn't "
                                "require differentiation use var_no_grad = var.detach().")
@@ -163,7 +163,10 @@ class Tensor:
         self._requires_grad = flag
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        """Set :attr:`requires_grad` in place and return this tensor (leaves only)."""
+        """Set :attr:`requires_grad` in place and return this tensor (leaves only; True on a
+        computed tensor is accepted, as it already requires grad)."""
+        if self._ctx is not None and requires_grad:
+            return self
         self.requires_grad = requires_grad
         return self
 

@@ -17,3 +17,4 @@ from . import math, activations, losses, dropout, conv, pooling, normalization, 
 from . import upsample, penalties  # noqa: F401
 from .inplace import *  # noqa: F401,F403
 from . import inplace  # noqa: F401
+from . import double_backward  # noqa: F401,E402

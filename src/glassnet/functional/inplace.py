@@ -101,6 +101,9 @@ def _result_dtype(self, other):
     o = np.asarray(other)
     if o.ndim == 0 and a.ndim > 0 and _RANK.get(o.dtype.kind, 0) <= _RANK.get(a.dtype.kind, 0):
         return a.dtype           # a 0-dim tensor does not raise the dtype of a full one
+    ra, ro = _RANK.get(a.dtype.kind, 0), _RANK.get(o.dtype.kind, 0)
+    if ra != ro:                 # across categories the higher one's dtype wins
+        return a.dtype if ra > ro else o.dtype
     return np.result_type(a, o)
 
 
