@@ -490,8 +490,8 @@ def run_backward(root, grad, retain_graph=False, create_graph=False, capture=Non
         if retained and capture is None:
             for idx, t in retained:
                 g = gouts[idx]
-                if g is not None:
-                    _accumulate_leaf(t, g, leaf_bases, create_graph)
+                if g is not None:   # hooks already ran on gouts (taps above)
+                    _accumulate_leaf(t, g, leaf_bases, create_graph, False)
         for t, g in zip(inputs, gins):
             if g is None or t is None or not t._requires_grad:
                 continue
@@ -591,9 +591,10 @@ def _leaf_hooks(t, g, create_graph):
     return g
 
 
-def _accumulate_leaf(t, g, leaf_bases, create_graph=False):
+def _accumulate_leaf(t, g, leaf_bases, create_graph=False, hooks=True):
     Tensor = _tensor_type[0]
-    g = _leaf_hooks(t, g, create_graph)
+    if hooks:
+        g = _leaf_hooks(t, g, create_graph)
     if create_graph:
         if g.dtype != t._data.dtype and t._data.dtype.kind == "f":
             g = g.astype(t._data.dtype)

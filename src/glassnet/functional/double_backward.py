@@ -12,7 +12,7 @@ unreduced over broadcast axes: the engine sums them to the input's shape.
 >>> g, = gn.autograd.grad(gn.functional.tanh(x).sum(), x, create_graph=True)
 >>> h, = gn.autograd.grad(g.sum(), x)          # d2/dx2 tanh = -2 tanh (1 - tanh^2)
 >>> round(float(h), 4)
--0.7233
+-0.7269
 """
 from __future__ import annotations
 
