@@ -223,8 +223,9 @@ class Function:
     # number of outputs; subclasses returning tuples set this to > 1
     n_outputs = 1
     _freed = False        # set on a node whose saved buffers backward released
-    _retained = None      # [(output index, Tensor)] for outputs that called retain_grad()
-    _taps = None          # [(output index, Tensor)] for outputs with register_hook hooks
+    # [(output index, Tensor, keeps .grad)] for outputs that called retain_grad() or
+    # register_hook()
+    _retained = None
     _saved_inputs = None  # positions of the inputs backward reads; None: look at self
     _materialize = True   # multi-output nodes get zeros for missing output gradients
     _dirty = None         # [(output index, Tensor, version)] outputs changed in place
@@ -422,61 +423,69 @@ def run_backward(root, grad, retain_graph=False, create_graph=False, capture=Non
     With ``capture`` (a list of Tensors) nothing is accumulated into ``.grad``: the
     gradients reaching those tensors are returned, one per tensor (None where none came).
     """
-    roots = root if isinstance(root, (list, tuple)) else [root]
-    seeds = grad if isinstance(root, (list, tuple)) else [grad]
-    T = _tensor_type[0]
     leaf_cap = node_cap = captured = None
-    if capture is not None:
-        captured = [None] * len(capture)
-        leaf_cap = {}
-        node_cap = {}
-        for pos, t in enumerate(capture):
-            if t._ctx is None:
-                leaf_cap.setdefault(id(t), []).append(pos)
-            else:
-                node_cap.setdefault(id(t._ctx), []).append((t._out_index, pos))
     leaf_bases = set()
-    grads = {}
-    fns = []
-    for r, g in zip(roots, seeds):
-        fn0 = r._ctx
+    if capture is None and not isinstance(root, (list, tuple)):
+        # the everyday case: one root, gradients into .grad
+        fn0 = root._ctx
         if fn0 is None:
-            _deliver_leaf(r, g, leaf_bases, create_graph, leaf_cap, captured)
-            continue
-        slot = grads.get(id(fn0))
-        if slot is None:
-            slot = grads[id(fn0)] = [None] * fn0.n_outputs
-            fns.append(fn0)
-        prev = slot[r._out_index]
-        slot[r._out_index] = g if prev is None else prev + g
-    if not fns:
-        return captured
-    order = _order(fns)
+            _deliver_leaf(root, grad, leaf_bases, create_graph, None, None)
+            return None
+        slot = [None] * fn0.n_outputs
+        slot[root._out_index] = grad
+        grads = {id(fn0): slot}
+        order = _order((fn0,))
+    else:
+        roots = root if isinstance(root, (list, tuple)) else [root]
+        seeds = grad if isinstance(root, (list, tuple)) else [grad]
+        if capture is not None:
+            captured = [None] * len(capture)
+            leaf_cap = {}
+            node_cap = {}
+            for pos, t in enumerate(capture):
+                if t._ctx is None:
+                    leaf_cap.setdefault(id(t), []).append(pos)
+                else:
+                    node_cap.setdefault(id(t._ctx), []).append((t._out_index, pos))
+        grads = {}
+        fns = []
+        for r, g in zip(roots, seeds):
+            fn0 = r._ctx
+            if fn0 is None:
+                _deliver_leaf(r, g, leaf_bases, create_graph, leaf_cap, captured)
+                continue
+            slot = grads.get(id(fn0))
+            if slot is None:
+                slot = grads[id(fn0)] = [None] * fn0.n_outputs
+                fns.append(fn0)
+            prev = slot[r._out_index]
+            slot[r._out_index] = g if prev is None else prev + g
+        if not fns:
+            return captured
+        order = _order(fns)
 
     hooks = list(_backward_hooks)
     clock = _clock.now
+    special = create_graph or node_cap is not None
+    accumulate = _accumulate_graph if create_graph else _accumulate_leaf
     for fn in reversed(order):
         gouts = grads.pop(id(fn), None)
         if gouts is None:
             continue
-        if fn._g != clock:
+        if clock and fn._g != clock:
             _check_versions(fn)
-        taps = fn._taps
-        if taps:
-            _run_tensor_hooks(taps, gouts, create_graph)
-        if node_cap is not None:
-            for idx, pos in node_cap.get(id(fn), ()):
-                captured[pos] = gouts[idx]
-        if create_graph:
-            gins = _backward_graph(fn, gouts)
+        retained = fn._retained
+        if retained:
+            _run_tensor_hooks(retained, gouts, create_graph)
+        if special:
+            if node_cap is not None:
+                for idx, pos in node_cap.get(id(fn), ()):
+                    captured[pos] = gouts[idx]
+            gins = _backward_graph(fn, gouts) if create_graph else _backward_arrays(fn, gouts)
         elif fn.n_outputs == 1:
             gins = fn.backward(gouts[0])
-        elif fn._materialize:
-            full = [g if g is not None else np.zeros(s, dtype=d)
-                    for g, s, d in zip(gouts, fn.output_shapes, fn.output_dtypes)]
-            gins = fn.backward(*full)
         else:
-            gins = fn.backward(*gouts)
+            gins = _backward_arrays(fn, gouts)
         if not isinstance(gins, tuple):
             gins = (gins,)
         inputs = fn.inputs
@@ -486,12 +495,11 @@ def run_backward(root, grad, retain_graph=False, create_graph=False, capture=Non
         if hooks:
             for hook in hooks:
                 hook(fn, gouts, gins)
-        retained = fn._retained
         if retained and capture is None:
-            for idx, t in retained:
+            for idx, t, keep in retained:
                 g = gouts[idx]
-                if g is not None:   # hooks already ran on gouts (taps above)
-                    _accumulate_leaf(t, g, leaf_bases, create_graph, False)
+                if keep and g is not None:   # hooks already ran on gouts (above)
+                    _accumulate_retained(t, g, leaf_bases, create_graph)
         for t, g in zip(inputs, gins):
             if g is None or t is None or not t._requires_grad:
                 continue
@@ -501,7 +509,7 @@ def run_backward(root, grad, retain_graph=False, create_graph=False, capture=Non
             ctx = t._ctx
             if ctx is None:
                 if leaf_cap is None:
-                    _accumulate_leaf(t, g, leaf_bases, create_graph)
+                    accumulate(t, g, leaf_bases)
                 else:
                     _deliver_leaf(t, g, leaf_bases, create_graph, leaf_cap, captured)
             else:
@@ -518,6 +526,16 @@ def run_backward(root, grad, retain_graph=False, create_graph=False, capture=Non
             if retained:
                 d["_retained"] = retained
     return captured
+
+
+def _backward_arrays(fn, gouts):
+    """A node's raw-array backward with several outputs (or any, from the slow path)."""
+    if fn.n_outputs == 1:
+        return fn.backward(gouts[0])
+    if fn._materialize:
+        gouts = [g if g is not None else np.zeros(s, dtype=d)
+                 for g, s, d in zip(gouts, fn.output_shapes, fn.output_dtypes)]
+    return fn.backward(*gouts)
 
 
 def _unbroadcast_t(g, shape):
@@ -556,7 +574,7 @@ def _run_tensor_hooks(taps, gouts, create_graph):
     """Hooks registered on non-leaf outputs of a node: each gets the gradient as a Tensor
     and may return a replacement."""
     T = _tensor_type[0]
-    for idx, t in taps:
+    for idx, t, _ in taps:
         g = gouts[idx]
         if g is None or not t._grad_hooks:
             continue
@@ -570,7 +588,7 @@ def _run_tensor_hooks(taps, gouts, create_graph):
 
 def _deliver_leaf(t, g, leaf_bases, create_graph, leaf_cap, captured):
     if leaf_cap is None:
-        _accumulate_leaf(t, g, leaf_bases, create_graph)
+        (_accumulate_graph if create_graph else _accumulate_leaf)(t, g, leaf_bases)
         return
     positions = leaf_cap.get(id(t))
     if positions is None:
@@ -591,15 +609,9 @@ def _leaf_hooks(t, g, create_graph):
     return g
 
 
-def _accumulate_leaf(t, g, leaf_bases, create_graph=False, hooks=True):
-    Tensor = _tensor_type[0]
-    if hooks:
-        g = _leaf_hooks(t, g, create_graph)
-    if create_graph:
-        if g.dtype != t._data.dtype and t._data.dtype.kind == "f":
-            g = g.astype(t._data.dtype)
-        t.grad = g if t.grad is None else t.grad + g
-        return
+def _accumulate_leaf(t, g, leaf_bases):
+    if t._grad_hooks:
+        g = _leaf_hooks(t, g, False)
     td = t._data.dtype
     if g.dtype != td and td.kind == "f":
         g = g.astype(td)
@@ -609,6 +621,27 @@ def _accumulate_leaf(t, g, leaf_bases, create_graph=False, hooks=True):
             g = g.copy()
             b = id(g)
         leaf_bases.add(b)
-        t.grad = Tensor._from_op(g, None, 0, False)
+        t.grad = _tensor_type[0]._from_op(g, None, 0, False)
     else:
         t.grad._data += g
+
+
+def _accumulate_graph(t, g, leaf_bases, hooks=True):
+    """create_graph=True: ``.grad`` becomes (or adds) a Tensor that is part of a graph."""
+    if hooks and t._grad_hooks:
+        g = _leaf_hooks(t, g, True)
+    if g.dtype != t._data.dtype and t._data.dtype.kind == "f":
+        g = g.astype(t._data.dtype)
+    t.grad = g if t.grad is None else t.grad + g
+
+
+def _accumulate_retained(t, g, leaf_bases, create_graph):
+    """A non-leaf's retained gradient (its hooks already ran on the node's outputs)."""
+    if create_graph:
+        _accumulate_graph(t, g, leaf_bases, False)
+        return
+    hooks, t._grad_hooks = t._grad_hooks, None
+    try:
+        _accumulate_leaf(t, g, leaf_bases)
+    finally:
+        t._grad_hooks = hooks

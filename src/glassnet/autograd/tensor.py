@@ -1,10 +1,14 @@
 """``Tensor``: an array plus the bookkeeping reverse-mode autodiff needs."""
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .. import backend
+from . import api as _api
 from . import function as _function
+from .function import run_backward
 
 __all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "rand", "arange", "as_tensor",
            "as_array"]
@@ -141,15 +145,7 @@ class Tensor:
         """A new leaf sharing the values, cut from the graph."""
         return Tensor(self._data)
 
-    @property
-    def requires_grad(self) -> bool:
-        """Whether operations on this tensor are recorded. Only floating (and complex)
-        tensors may require gradients, and only a leaf's flag can be changed (as in
-        PyTorch: use ``detach()`` to cut a computed tensor from the graph)."""
-        return self._requires_grad
-
-    @requires_grad.setter
-    def requires_grad(self, flag):
+    def _set_requires_grad(self, flag):
         flag = bool(flag)
         if self._ctx is not None:
             if flag:
@@ -161,6 +157,13 @@ class Tensor:
             raise RuntimeError(f"only Tensors of floating point and complex dtype can require "
                                f"gradients (this one has dtype {self._data.dtype})")
         self._requires_grad = flag
+
+    # read through a C getter (attrgetter): nearly as fast as a plain attribute
+    requires_grad = property(
+        operator.attrgetter("_requires_grad"), _set_requires_grad,
+        doc="Whether operations on this tensor are recorded. Only floating (and complex) "
+            "tensors may require gradients, and only a leaf's flag can be changed (as in "
+            "PyTorch: use ``detach()`` to cut a computed tensor from the graph).")
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set :attr:`requires_grad` in place and return this tensor (leaves only; True on a
@@ -188,16 +191,19 @@ class Tensor:
         if lst is None:
             lst = []
             self._ctx._retained = lst
-        if not any(t is self for _, t in lst):
-            lst.append((self._out_index, self))
+        for i, (idx, t, keep) in enumerate(lst):
+            if t is self:
+                lst[i] = (idx, t, True)
+                return None
+        lst.append((self._out_index, self, True))
         return None
 
     @property
     def retains_grad(self) -> bool:
         """True for a non-leaf tensor on which :meth:`retain_grad` was called."""
         ctx = self._ctx
-        return ctx is not None and bool(ctx._retained) and any(t is self
-                                                               for _, t in ctx._retained)
+        return ctx is not None and bool(ctx._retained) and any(t is self and keep
+                                                               for _, t, keep in ctx._retained)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` (grad a Tensor) each time the gradient with respect to this
@@ -217,11 +223,11 @@ class Tensor:
         self._grad_hooks.append(hook)
         ctx = self._ctx
         if ctx is not None:
-            taps = ctx._taps
+            taps = ctx._retained
             if taps is None:
-                taps = ctx._taps = []
-            if not any(t is self for _, t in taps):
-                taps.append((self._out_index, self))
+                taps = ctx._retained = []
+            if not any(t is self for _, t, _ in taps):
+                taps.append((self._out_index, self, False))
         return _HookHandle(self, hook)
 
     def zero_grad(self):
@@ -237,9 +243,13 @@ class Tensor:
         ``create_graph=True`` records the backward itself, so the gradients can be
         differentiated again; ``inputs`` limits the accumulation to those tensors.
         """
-        from .api import backward as _backward  # noqa: PLC0415
-        _backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
-                  inputs=inputs)
+        if gradient is None and inputs is None and not create_graph and self._requires_grad \
+                and self._data.size == 1:
+            # the everyday call, loss.backward(): straight to the engine
+            run_backward(self, np.ones_like(self._data), retain_graph=bool(retain_graph))
+            return
+        _api.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
+                      inputs=inputs)
 
     def __repr__(self):
         arr = np.array2string(backend.to_numpy(self._data), precision=4, separator=", ",
