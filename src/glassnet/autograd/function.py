@@ -294,6 +294,9 @@ _false_tuples = {}
 # create_graph=True: ``f(fn, *grad_tensors)`` returns one Tensor (or None) per input.
 # glassnet.functional.double_backward fills it.
 double_backward = {}
+# the same, keyed by class name, for one-input Functions another module may define
+# (Sin, Cos...): consulted only when the class itself is not in the table
+double_backward_by_name = {}
 _unbroadcast_tensor = None   # set with the table: sums a Tensor gradient to a shape
 
 
@@ -317,7 +320,10 @@ def bump_version(t):
     _clock.now += 1
     try:
         t._ver += 1
-        t._vhist.append(_clock.now)
+        hist = t._vhist
+        hist.append(_clock.now)
+        if len(hist) > 64:      # a parameter updated every step: keep the recent stamps
+            del hist[:-32]
     except AttributeError:
         t._ver = 1
         t._vhist = [_clock.now]
@@ -328,7 +334,7 @@ def _version_at(t, g):
     hist = getattr(t, "_vhist", None)
     if not hist:
         return 0
-    n = 0
+    n = t._ver - len(hist)      # stamps dropped from the history are older than the rest
     for stamp in hist:
         if stamp <= g:
             n += 1
@@ -561,6 +567,8 @@ def _backward_graph(fn, gouts):
     if graph is not None:       # PyTorch-style Function: its backward uses Tensor ops
         return graph(*gouts)
     f = double_backward.get(type(fn))
+    if f is None and len(fn.inputs) == 1:
+        f = double_backward_by_name.get(type(fn).__name__)
     if f is None:
         raise RuntimeError(
             f"create_graph=True: {fn.name} has no differentiable backward yet, so its gradient "

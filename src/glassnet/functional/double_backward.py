@@ -372,6 +372,19 @@ def _stack(fn, g):
                  for i, need in enumerate(fn.needs_input_grad))
 
 
+# one-input elementwise Functions defined elsewhere, found by class name (their Tensor
+# methods must exist: x.sin(), x.cos())
+def _sin(fn, g):
+    return (_m.Mul.apply(g, fn.inputs[0].cos()),)
+
+
+def _cos(fn, g):
+    return (_m.Neg.apply(_m.Mul.apply(g, fn.inputs[0].sin())),)
+
+
+_f.double_backward_by_name.update(Sin=_sin, Cos=_cos)
+
+
 # ---------------------------------------------------------------- losses
 @register(_l.MSE)
 def _mse(fn, g):
