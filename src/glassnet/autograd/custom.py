@@ -193,3 +193,6 @@ def make_torch_style(cls):
                           "__doc__": f"The backward node of {cls.__name__}."})
     cls._has_setup = "setup_context" in _defining(cls)
     cls.apply = classmethod(_torch_apply)
+
+
+_f._torch_style[0] = make_torch_style

@@ -234,8 +234,7 @@ class Function:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if isinstance(cls.__dict__.get("forward"), staticmethod):
-            from . import custom  # noqa: PLC0415 - the PyTorch-style machinery
-            custom.make_torch_style(cls)
+            _torch_style[0](cls)   # the PyTorch-style machinery (autograd/custom.py)
 
     def forward(self, *arrays, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -289,6 +288,7 @@ class Function:
 
 
 _tensor_type = [None]  # set by glassnet.autograd.tensor (it imports this module)
+_torch_style = [None]  # set by glassnet.autograd.custom: make_torch_style
 _false_tuples = {}
 # Function class -> differentiable backward written with Tensor ops, used by
 # create_graph=True: ``f(fn, *grad_tensors)`` returns one Tensor (or None) per input.
