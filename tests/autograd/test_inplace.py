@@ -204,3 +204,21 @@ def test_functional_with_inplace_after_relu():
     y.mul_(3)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0, 3])
+
+
+def test_change_of_base_after_a_view_was_saved_raises():
+    w = gn.ones((2, 2), requires_grad=True)
+    v = w.reshape(4)                 # a view of w's memory
+    z = v * v                        # Mul saves v
+    with gn.no_grad():
+        w.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+
+
+def test_data_alias_change_stays_unchecked():
+    w = gn.ones(2, requires_grad=True)
+    z = w * w
+    w.data.mul_(2)                   # torch's .data: neither recorded nor checked
+    z.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [4, 4])

@@ -12,6 +12,7 @@ then frees each node's saved buffers unless ``retain_graph`` is set.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import threading
 
@@ -40,6 +41,9 @@ class _InplaceClock:
 
 
 _clock = _InplaceClock()
+# (clock, array) of the last in-place changes: a node that saved a view of a changed
+# array (its own tensor unchanged) is caught through them
+_recent = collections.deque(maxlen=8)
 
 
 def is_grad_enabled() -> bool:
@@ -318,6 +322,7 @@ def bump_version(t):
     """Record that tensor ``t`` was changed in place: ``t._version`` goes up by one and the
     tensor remembers the in-place clock, so nodes made before can tell."""
     _clock.now += 1
+    _recent.append((_clock.now, t._data))
     try:
         t._ver += 1
         hist = t._vhist
@@ -370,7 +375,16 @@ def _check_versions(fn):
                               getattr(t, "_ver", 0), v)
     saved = fn._saved_inputs
     for i, t in enumerate(fn.inputs):
-        if t is None or not getattr(t, "_vhist", None):
+        if t is None:
+            continue
+        if not getattr(t, "_vhist", None):
+            if saved is not None and i not in saved:
+                continue
+            for stamp, arr in _recent:   # changed through another tensor sharing memory
+                if stamp > fn._g and arr is not t._data and \
+                        np.may_share_memory(arr, t._data) and _holds(fn, t._data):
+                    raise _modified_error(f"{_describe(t)} (a view of a tensor changed in "
+                                          f"place)", 1, 0)
             continue
         then = _version_at(t, fn._g)
         now = t._ver
