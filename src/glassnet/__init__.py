@@ -11,6 +11,10 @@ from .backend import (get_default_dtype, get_num_threads, manual_seed,  # noqa: 
 from .autograd import (Function, Tensor, arange, as_tensor, enable_grad,  # noqa: F401
                        gradcheck, no_grad, ones, rand, randn, tensor, zeros)
 from . import functional  # noqa: F401
+# --- autograd helper ---
+from . import autograd  # noqa: F401,E402
+from .autograd import (inference_mode, is_grad_enabled,  # noqa: F401,E402
+                       is_inference_mode_enabled, set_grad_enabled)
 from . import nn  # noqa: F401
 from . import optim  # noqa: F401
 from . import io  # noqa: F401

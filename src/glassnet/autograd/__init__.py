@@ -1,6 +1,10 @@
-"""Reverse-mode automatic differentiation: Tensor, Function, the backward engine, gradcheck."""
-from .function import (Function, backward_hooks, enable_grad, is_grad_enabled, no_grad,
-                       set_grad_enabled, unbroadcast)
+"""Reverse-mode automatic differentiation: Tensor, Function, the backward engine, gradcheck,
+and PyTorch's entry points (``grad``, ``backward``, grad modes)."""
+from .function import (Function, backward_hooks, enable_grad, inference_mode,
+                       is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+                       unbroadcast)
+from .custom import once_differentiable
+from .api import backward, grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .tensor import Tensor, as_array, as_input
 from .factories import (arange, as_tensor, bernoulli, empty, empty_like, eye,  # noqa: F401
@@ -9,8 +13,10 @@ from .factories import (arange, as_tensor, bernoulli, empty, empty_like, eye,  #
                         randn_like, randperm, tensor, zeros, zeros_like)
 
 __all__ = ["Tensor", "Function", "tensor", "as_tensor", "as_array", "zeros", "ones", "randn",
-           "rand", "arange", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
-           "backward_hooks", "unbroadcast", "gradcheck", "numerical_grad", "GradcheckError",
+           "rand", "arange", "no_grad", "enable_grad", "inference_mode", "is_grad_enabled",
+           "is_inference_mode_enabled", "set_grad_enabled", "backward_hooks", "unbroadcast",
+           "gradcheck", "numerical_grad", "GradcheckError", "grad", "backward",
+           "once_differentiable",
            "as_input", "from_numpy", "empty", "full", "eye", "linspace", "logspace",
            "zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like",
            "randint_like", "randint", "randperm", "normal", "bernoulli", "multinomial"]

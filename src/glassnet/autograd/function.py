@@ -12,17 +12,19 @@ then frees each node's saved buffers unless ``retain_graph`` is set.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import threading
 
 import numpy as np
 
-__all__ = ["Function", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
-           "backward_hooks", "unbroadcast"]
+__all__ = ["Function", "no_grad", "enable_grad", "inference_mode", "is_grad_enabled",
+           "is_inference_mode_enabled", "set_grad_enabled", "backward_hooks", "unbroadcast"]
 
 
 class _GradMode(threading.local):
     enabled = True
+    inference = False
 
 
 _grad_mode = _GradMode()
@@ -31,43 +33,141 @@ _grad_mode = _GradMode()
 _backward_hooks: list = []
 
 
+class _InplaceClock:
+    """Counts in-place operations (all tensors together): a node remembers the count when
+    it is made, so backward checks its inputs' versions only when some in-place op ran
+    since (see :func:`bump_version`)."""
+    now = 0
+
+
+_clock = _InplaceClock()
+# (clock, array) of the last in-place changes: a node that saved a view of a changed
+# array (its own tensor unchanged) is caught through them
+_recent = collections.deque(maxlen=8)
+
+
 def is_grad_enabled() -> bool:
-    """True when operations are being recorded for backward."""
+    """True when operations are being recorded for backward (as ``torch.is_grad_enabled``)."""
     return _grad_mode.enabled
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Context manager (and decorator) that turns recording on or off."""
+def is_inference_mode_enabled() -> bool:
+    """True inside :class:`inference_mode`."""
+    return _grad_mode.inference
 
-    def __init__(self, mode: bool):
-        self.mode = bool(mode)
+
+class _Mode(contextlib.ContextDecorator):
+    """Base of the grad-mode context managers: each ``with`` pushes the previous mode and
+    pops it on exit (one object may be reused and nested). Used bare as a decorator
+    (``@no_grad``) or called (``@no_grad()``), as in PyTorch."""
+
+    _mode = False
+
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs and callable(args[0]) and not isinstance(args[0], bool):
+            return cls()(args[0])   # bare decorator: @no_grad
+        return super().__new__(cls)
+
+    def __init__(self):
+        self._prev = []
 
     def __enter__(self):
-        self.prev = _grad_mode.enabled
-        _grad_mode.enabled = self.mode
+        self._prev.append((_grad_mode.enabled, _grad_mode.inference))
+        _grad_mode.enabled = self._mode
         return self
 
     def __exit__(self, *exc):
-        _grad_mode.enabled = self.prev
+        _grad_mode.enabled, _grad_mode.inference = self._prev.pop()
         return False
 
+    def clone(self):
+        return type(self)()
 
-class no_grad(set_grad_enabled):
-    """Do not record operations (inference, parameter updates)::
+    def _recreate_cm(self):   # ContextDecorator: a fresh object per decorated call
+        return self.clone()
+
+
+class no_grad(_Mode):
+    """Do not record operations (inference, parameter updates); a context manager or a
+    decorator (``@no_grad`` or ``@no_grad()``)::
 
         with gn.no_grad():
             y = model(x)
     """
 
-    def __init__(self):
-        super().__init__(False)
+    _mode = False
 
 
-class enable_grad(set_grad_enabled):
-    """Record operations even inside ``no_grad``."""
+class enable_grad(_Mode):
+    """Record operations even inside ``no_grad`` (context manager or decorator)."""
 
-    def __init__(self):
-        super().__init__(True)
+    _mode = True
+
+
+class inference_mode(_Mode):
+    """``torch.inference_mode(mode=True)``: like :class:`no_grad` (nothing is recorded) while
+    ``mode`` is True; a context manager or a decorator.
+
+    >>> with gn.inference_mode():
+    ...     y = gn.ones(2, requires_grad=True) * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __init__(self, mode: bool = True):
+        super().__init__()
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._prev.append((_grad_mode.enabled, _grad_mode.inference))
+        if self.mode:
+            _grad_mode.enabled = False
+            _grad_mode.inference = True
+        return self
+
+    def clone(self):
+        return type(self)(self.mode)
+
+
+class set_grad_enabled(_Mode):
+    """``set_grad_enabled(mode)``: turn recording on or off. As in PyTorch it acts at once
+    when called (``gn.set_grad_enabled(False)`` switches recording off until switched back),
+    and as a context manager or decorator it restores the previous mode afterwards.
+
+    >>> with gn.set_grad_enabled(False):
+    ...     gn.is_grad_enabled()
+    False
+    >>> gn.is_grad_enabled()
+    True
+    """
+
+    def __new__(cls, mode=True):
+        return object.__new__(cls)
+
+    def __init__(self, mode: bool):
+        super().__init__()
+        self.mode = bool(mode)
+        self.prev = _grad_mode.enabled
+        _grad_mode.enabled = self.mode
+
+    def __call__(self, func):
+        # used as a decorator: undo the switch made by the constructor, apply per call
+        _grad_mode.enabled = self.prev
+        return super().__call__(func)
+
+    def __enter__(self):
+        self._prev.append((self.prev, _grad_mode.inference))
+        _grad_mode.enabled = self.mode
+        return self
+
+    def clone(self):
+        obj = object.__new__(type(self))
+        _Mode.__init__(obj)
+        obj.mode, obj.prev = self.mode, _grad_mode.enabled
+        return obj
+
+    def __repr__(self):
+        return f"glassnet.set_grad_enabled(mode={self.mode})"
 
 
 @contextlib.contextmanager
@@ -94,17 +194,51 @@ def unbroadcast(grad, shape):
 
 
 class Function:
-    """Base class of every differentiable operation.
+    """Base class of every differentiable operation, in either of two styles.
 
-    Subclasses implement ``forward(self, *arrays, **kwargs)`` and
-    ``backward(self, *grads_out)``. ``self.needs_input_grad[i]`` tells backward
-    which gradients are wanted, so it can skip work for the others.
+    **glassnet's style** (every op of ``glassnet.functional``): subclasses implement
+    ``forward(self, *arrays, **kwargs)`` and ``backward(self, *grads_out)`` on raw arrays;
+    ``self.needs_input_grad[i]`` tells backward which gradients are wanted, and whatever
+    backward needs is saved on ``self``. ``_saved_inputs`` (a tuple of input positions, or
+    None: find out from what forward saved on ``self``) names the inputs whose values
+    backward reads, for the in-place check.
+
+    **PyTorch's style**: ``@staticmethod forward(ctx, *args)`` and ``@staticmethod
+    backward(ctx, *grad_outputs)`` on Tensors, with ``ctx.save_for_backward``,
+    ``ctx.saved_tensors``, ``ctx.needs_input_grad``, ``ctx.mark_non_differentiable``,
+    ``ctx.mark_dirty`` and ``ctx.set_materialize_grads``; non-Tensor arguments get None as
+    gradient. The style is told from ``forward`` being a staticmethod. Both are called as
+    ``MyFunction.apply(...)``.
+
+    >>> class Cube(gn.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x ** 3
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         x, = ctx.saved_tensors
+    ...         return g * 3 * x ** 2
+    >>> x = gn.tensor([2.0], requires_grad=True)
+    >>> Cube.apply(x).sum().backward(); x.grad
+    tensor([12.])
     """
 
     # number of outputs; subclasses returning tuples set this to > 1
     n_outputs = 1
     _freed = False        # set on a node whose saved buffers backward released
-    _retained = None      # [(output index, Tensor)] for outputs that called retain_grad()
+    # [(output index, Tensor, keeps .grad)] for outputs that called retain_grad() or
+    # register_hook()
+    _retained = None
+    _saved_inputs = None  # positions of the inputs backward reads; None: look at self
+    _materialize = True   # multi-output nodes get zeros for missing output gradients
+    _dirty = None         # [(output index, Tensor, version)] outputs changed in place
+    _g = 0                # the in-place clock when the node was made
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if isinstance(cls.__dict__.get("forward"), staticmethod):
+            _torch_style[0](cls)   # the PyTorch-style machinery (autograd/custom.py)
 
     def forward(self, *arrays, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -127,7 +261,7 @@ class Function:
         for x in inputs:
             if isinstance(x, T):
                 arrays.append(x._data)
-                r = x.requires_grad
+                r = x._requires_grad
                 needs.append(r)
                 record = record or r
             else:
@@ -143,6 +277,9 @@ class Function:
         fn.needs_input_grad = tuple(needs)
         out = fn.forward(*arrays, **kwargs)
         fn.inputs = [x if isinstance(x, T) else None for x in inputs]
+        g = _clock.now
+        if g:
+            fn._g = g
         if isinstance(out, tuple):
             fn.n_outputs = len(out)
             results = tuple(T._from_op(o, fn, i, True) for i, o in enumerate(out))
@@ -155,7 +292,16 @@ class Function:
 
 
 _tensor_type = [None]  # set by glassnet.autograd.tensor (it imports this module)
+_torch_style = [None]  # set by glassnet.autograd.custom: make_torch_style
 _false_tuples = {}
+# Function class -> differentiable backward written with Tensor ops, used by
+# create_graph=True: ``f(fn, *grad_tensors)`` returns one Tensor (or None) per input.
+# glassnet.functional.double_backward fills it.
+double_backward = {}
+# the same, keyed by class name, for one-input Functions another module may define
+# (Sin, Cos...): consulted only when the class itself is not in the table
+double_backward_by_name = {}
+_unbroadcast_tensor = None   # set with the table: sums a Tensor gradient to a shape
 
 
 def _all_false(n):
@@ -171,54 +317,195 @@ def _root_base(a):
     return id(a)
 
 
-def run_backward(root, grad, retain_graph=False):
-    """Backpropagate ``grad`` from tensor ``root`` to every leaf that requires it."""
-    fn0 = root._ctx
-    if fn0 is None:
-        # a leaf: its gradient is the seed itself
-        _accumulate_leaf(root, grad, set())
-        return
-    if fn0._freed:
-        raise RuntimeError(
-            "backward: the graph of this tensor was already freed by a previous backward; "
-            "call backward(retain_graph=True) the first time to walk it twice")
+# ----------------------------------------------------------------- versions
+def bump_version(t):
+    """Record that tensor ``t`` was changed in place: ``t._version`` goes up by one and the
+    tensor remembers the in-place clock, so nodes made before can tell."""
+    _clock.now += 1
+    _recent.append((_clock.now, t._data))
+    try:
+        t._ver += 1
+        hist = t._vhist
+        hist.append(_clock.now)
+        if len(hist) > 64:      # a parameter updated every step: keep the recent stamps
+            del hist[:-32]
+    except AttributeError:
+        t._ver = 1
+        t._vhist = [_clock.now]
 
-    # topological order of Functions (iterative DFS, post-order)
-    order = []
-    visited = {id(fn0)}
-    stack = [(fn0, iter(fn0.inputs))]
-    while stack:
-        fn, it = stack[-1]
-        for t in it:
-            if t is None:
+
+def _version_at(t, g):
+    """The version tensor ``t`` had when the clock read ``g``."""
+    hist = getattr(t, "_vhist", None)
+    if not hist:
+        return 0
+    n = t._ver - len(hist)      # stamps dropped from the history are older than the rest
+    for stamp in hist:
+        if stamp <= g:
+            n += 1
+    return n
+
+
+def _holds(fn, arr):
+    """Whether node ``fn`` saved ``arr`` (or a view of it) for its backward."""
+    for v in fn.__dict__.values():
+        for item in (v if isinstance(v, (tuple, list)) else (v,)):
+            if isinstance(item, np.ndarray) and (item is arr or np.may_share_memory(item, arr)):
+                return True
+    return False
+
+
+def _describe(t):
+    return f"[{t._data.dtype} tensor of shape {list(t._data.shape)}]"
+
+
+def _modified_error(what, now, then):
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {what} is at version {now}; expected version {then} instead")
+
+
+def _check_versions(fn):
+    """Raise when an input or output that ``fn``'s backward reads changed in place after
+    ``fn`` was recorded (PyTorch's version-counter check)."""
+    dirty = fn._dirty
+    if dirty:
+        idx, t, v = dirty[0]
+        raise _modified_error(f"{_describe(t)}, which is output {idx} of {fn.name},",
+                              getattr(t, "_ver", 0), v)
+    saved = fn._saved_inputs
+    for i, t in enumerate(fn.inputs):
+        if t is None:
+            continue
+        if not getattr(t, "_vhist", None):
+            if saved is not None and i not in saved:
                 continue
-            ctx = t._ctx
-            if ctx is not None and id(ctx) not in visited:
-                if ctx._freed:
-                    raise RuntimeError(
-                        "backward: part of the graph was already freed by a previous backward; "
-                        "use retain_graph=True on the first call")
-                visited.add(id(ctx))
-                stack.append((ctx, iter(ctx.inputs)))
-                break
-        else:
-            stack.pop()
-            order.append(fn)
+            for stamp, arr in _recent:   # changed through another tensor sharing memory
+                if stamp > fn._g and arr is not t._data and \
+                        np.may_share_memory(arr, t._data) and _holds(fn, t._data):
+                    raise _modified_error(f"{_describe(t)} (a view of a tensor changed in "
+                                          f"place)", 1, 0)
+            continue
+        then = _version_at(t, fn._g)
+        now = t._ver
+        if then == now:
+            continue
+        if saved is None:
+            if not _holds(fn, t._data):
+                continue
+        elif i not in saved:
+            continue
+        raise _modified_error(_describe(t), now, then)
 
-    grads = {id(fn0): [None] * fn0.n_outputs}
-    grads[id(fn0)][root._out_index] = grad
+
+# ------------------------------------------------------------------- engine
+_FREED = ("Trying to backward through the graph a second time (or directly access saved "
+          "tensors after they have already been freed). Saved intermediate values of the "
+          "graph are freed when you call .backward() or autograd.grad(). Specify "
+          "retain_graph=True if you need to backward through the graph a second time or if "
+          "you need to access saved tensors after calling backward.")
+
+
+def _order(fns):
+    """Functions reachable from ``fns``, in topological post-order (iterative DFS)."""
+    order = []
+    visited = set()
+    for fn0 in fns:
+        if id(fn0) in visited:
+            continue
+        if fn0._freed:
+            raise RuntimeError(_FREED)
+        visited.add(id(fn0))
+        stack = [(fn0, iter(fn0.inputs))]
+        while stack:
+            fn, it = stack[-1]
+            for t in it:
+                if t is None:
+                    continue
+                ctx = t._ctx
+                if ctx is not None and id(ctx) not in visited:
+                    if ctx._freed:
+                        raise RuntimeError(_FREED)
+                    visited.add(id(ctx))
+                    stack.append((ctx, iter(ctx.inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(fn)
+    return order
+
+
+def run_backward(root, grad, retain_graph=False, create_graph=False, capture=None):
+    """Backpropagate from ``root`` (a Tensor, or a list of Tensors) seeded with ``grad``
+    (an array, or a list of them; Tensors when ``create_graph``) to every leaf that
+    requires it, summing into their ``.grad``.
+
+    With ``capture`` (a list of Tensors) nothing is accumulated into ``.grad``: the
+    gradients reaching those tensors are returned, one per tensor (None where none came).
+    """
+    leaf_cap = node_cap = captured = None
     leaf_bases = set()
+    if capture is None and not isinstance(root, (list, tuple)):
+        # the everyday case: one root, gradients into .grad
+        fn0 = root._ctx
+        if fn0 is None:
+            _deliver_leaf(root, grad, leaf_bases, create_graph, None, None)
+            return None
+        slot = [None] * fn0.n_outputs
+        slot[root._out_index] = grad
+        grads = {id(fn0): slot}
+        order = _order((fn0,))
+    else:
+        roots = root if isinstance(root, (list, tuple)) else [root]
+        seeds = grad if isinstance(root, (list, tuple)) else [grad]
+        if capture is not None:
+            captured = [None] * len(capture)
+            leaf_cap = {}
+            node_cap = {}
+            for pos, t in enumerate(capture):
+                if t._ctx is None:
+                    leaf_cap.setdefault(id(t), []).append(pos)
+                else:
+                    node_cap.setdefault(id(t._ctx), []).append((t._out_index, pos))
+        grads = {}
+        fns = []
+        for r, g in zip(roots, seeds):
+            fn0 = r._ctx
+            if fn0 is None:
+                _deliver_leaf(r, g, leaf_bases, create_graph, leaf_cap, captured)
+                continue
+            slot = grads.get(id(fn0))
+            if slot is None:
+                slot = grads[id(fn0)] = [None] * fn0.n_outputs
+                fns.append(fn0)
+            prev = slot[r._out_index]
+            slot[r._out_index] = g if prev is None else prev + g
+        if not fns:
+            return captured
+        order = _order(fns)
+
     hooks = list(_backward_hooks)
+    clock = _clock.now
+    special = create_graph or node_cap is not None
+    accumulate = _accumulate_graph if create_graph else _accumulate_leaf
     for fn in reversed(order):
         gouts = grads.pop(id(fn), None)
         if gouts is None:
             continue
-        if fn.n_outputs == 1:
+        if clock and fn._g != clock:
+            _check_versions(fn)
+        retained = fn._retained
+        if retained:
+            _run_tensor_hooks(retained, gouts, create_graph)
+        if special:
+            if node_cap is not None:
+                for idx, pos in node_cap.get(id(fn), ()):
+                    captured[pos] = gouts[idx]
+            gins = _backward_graph(fn, gouts) if create_graph else _backward_arrays(fn, gouts)
+        elif fn.n_outputs == 1:
             gins = fn.backward(gouts[0])
         else:
-            full = [g if g is not None else np.zeros(s, dtype=d)
-                    for g, s, d in zip(gouts, fn.output_shapes, fn.output_dtypes)]
-            gins = fn.backward(*full)
+            gins = _backward_arrays(fn, gouts)
         if not isinstance(gins, tuple):
             gins = (gins,)
         inputs = fn.inputs
@@ -228,21 +515,23 @@ def run_backward(root, grad, retain_graph=False):
         if hooks:
             for hook in hooks:
                 hook(fn, gouts, gins)
-        retained = fn._retained
-        if retained:
-            for idx, t in retained:
+        if retained and capture is None:
+            for idx, t, keep in retained:
                 g = gouts[idx]
-                if g is not None:
-                    _accumulate_leaf(t, g, leaf_bases)
+                if keep and g is not None:   # hooks already ran on gouts (above)
+                    _accumulate_retained(t, g, leaf_bases, create_graph)
         for t, g in zip(inputs, gins):
-            if g is None or t is None or not t.requires_grad:
+            if g is None or t is None or not t._requires_grad:
                 continue
             shape = t._data.shape
             if g.shape != shape:
-                g = unbroadcast(g, shape)
+                g = _unbroadcast_t(g, shape) if create_graph else unbroadcast(g, shape)
             ctx = t._ctx
             if ctx is None:
-                _accumulate_leaf(t, g, leaf_bases)
+                if leaf_cap is None:
+                    accumulate(t, g, leaf_bases)
+                else:
+                    _deliver_leaf(t, g, leaf_bases, create_graph, leaf_cap, captured)
             else:
                 slot = grads.get(id(ctx))
                 if slot is None:
@@ -256,15 +545,95 @@ def run_backward(root, grad, retain_graph=False):
             d["inputs"] = ()
             if retained:
                 d["_retained"] = retained
+    return captured
+
+
+def _backward_arrays(fn, gouts):
+    """A node's raw-array backward with several outputs (or any, from the slow path)."""
+    if fn.n_outputs == 1:
+        return fn.backward(gouts[0])
+    if fn._materialize:
+        gouts = [g if g is not None else np.zeros(s, dtype=d)
+                 for g, s, d in zip(gouts, fn.output_shapes, fn.output_dtypes)]
+    return fn.backward(*gouts)
+
+
+def _unbroadcast_t(g, shape):
+    """:func:`unbroadcast` for a Tensor gradient (create_graph): sums recorded as ops."""
+    if _unbroadcast_tensor is not None:
+        return _unbroadcast_tensor(g, shape)
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape) if g.shape != tuple(shape) else g
+
+
+def _backward_graph(fn, gouts):
+    """One node's backward as recorded Tensor ops (create_graph=True)."""
+    T = _tensor_type[0]
+    if fn.n_outputs > 1 and fn._materialize:
+        gouts = [g if g is not None else T._from_op(np.zeros(s, dtype=d), None, 0, False)
+                 for g, s, d in zip(gouts, fn.output_shapes, fn.output_dtypes)]
+    graph = getattr(fn, "_graph_backward", None)
+    if graph is not None:       # PyTorch-style Function: its backward uses Tensor ops
+        return graph(*gouts)
+    f = double_backward.get(type(fn))
+    if f is None and len(fn.inputs) == 1:
+        f = double_backward_by_name.get(type(fn).__name__)
+    if f is None:
+        raise RuntimeError(
+            f"create_graph=True: {fn.name} has no differentiable backward yet, so its gradient "
+            f"cannot be differentiated again (glassnet.functional.double_backward lists the "
+            f"Functions that have one)")
+    with enable_grad():
+        return tuple(f(fn, *gouts))
+
+
+def _run_tensor_hooks(taps, gouts, create_graph):
+    """Hooks registered on non-leaf outputs of a node: each gets the gradient as a Tensor
+    and may return a replacement."""
+    T = _tensor_type[0]
+    for idx, t, _ in taps:
+        g = gouts[idx]
+        if g is None or not t._grad_hooks:
+            continue
+        for h in t._grad_hooks:
+            gt = g if create_graph else T._from_op(g, None, 0, False)
+            r = h(gt)
+            if r is not None:
+                g = r if create_graph else (r._data if isinstance(r, T) else np.asarray(r))
+        gouts[idx] = g
+
+
+def _deliver_leaf(t, g, leaf_bases, create_graph, leaf_cap, captured):
+    if leaf_cap is None:
+        (_accumulate_graph if create_graph else _accumulate_leaf)(t, g, leaf_bases)
+        return
+    positions = leaf_cap.get(id(t))
+    if positions is None:
+        return
+    g = _leaf_hooks(t, g, create_graph)
+    for pos in positions:
+        prev = captured[pos]
+        captured[pos] = g if prev is None else prev + g
+
+
+def _leaf_hooks(t, g, create_graph):
+    if t._grad_hooks:
+        T = _tensor_type[0]
+        for h in t._grad_hooks:
+            r = h(g if create_graph else T._from_op(g, None, 0, False))
+            if r is not None:
+                g = r if create_graph else (r._data if isinstance(r, T) else np.asarray(r))
+    return g
 
 
 def _accumulate_leaf(t, g, leaf_bases):
-    Tensor = _tensor_type[0]
     if t._grad_hooks:
-        for h in t._grad_hooks:
-            r = h(g)
-            if r is not None:
-                g = r
+        g = _leaf_hooks(t, g, False)
     td = t._data.dtype
     if g.dtype != td and td.kind == "f":
         g = g.astype(td)
@@ -274,6 +643,27 @@ def _accumulate_leaf(t, g, leaf_bases):
             g = g.copy()
             b = id(g)
         leaf_bases.add(b)
-        t.grad = Tensor._from_op(g, None, 0, False)
+        t.grad = _tensor_type[0]._from_op(g, None, 0, False)
     else:
         t.grad._data += g
+
+
+def _accumulate_graph(t, g, leaf_bases, hooks=True):
+    """create_graph=True: ``.grad`` becomes (or adds) a Tensor that is part of a graph."""
+    if hooks and t._grad_hooks:
+        g = _leaf_hooks(t, g, True)
+    if g.dtype != t._data.dtype and t._data.dtype.kind == "f":
+        g = g.astype(t._data.dtype)
+    t.grad = g if t.grad is None else t.grad + g
+
+
+def _accumulate_retained(t, g, leaf_bases, create_graph):
+    """A non-leaf's retained gradient (its hooks already ran on the node's outputs)."""
+    if create_graph:
+        _accumulate_graph(t, g, leaf_bases, False)
+        return
+    hooks, t._grad_hooks = t._grad_hooks, None
+    try:
+        _accumulate_leaf(t, g, leaf_bases)
+    finally:
+        t._grad_hooks = hooks

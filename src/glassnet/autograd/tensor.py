@@ -1,9 +1,12 @@
 """``Tensor``: an array plus the bookkeeping reverse-mode autodiff needs."""
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .. import backend
+from . import api as _api
 from . import function as _function
 from .function import run_backward
 
@@ -33,8 +36,8 @@ class Tensor:
     array([2., 4.], dtype=float32)
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out_index", "_grad_hooks",
-                 "name", "__weakref__")
+    __slots__ = ("_data", "grad", "_requires_grad", "_ctx", "_out_index", "_grad_hooks",
+                 "name", "_ver", "_vhist", "__weakref__")
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor
 
     def __init__(self, data, requires_grad: bool = False, name: str | None = None):
@@ -45,11 +48,11 @@ class Tensor:
             if data.dtype.kind == "f" and data.dtype != backend.get_default_dtype():
                 data = data.astype(backend.get_default_dtype())
         if requires_grad and data.dtype.kind not in "fc":
-            raise TypeError(f"Tensor: only floating tensors can require gradients, got dtype "
-                            f"{data.dtype}")
+            raise RuntimeError(f"only Tensors of floating point and complex dtype can require "
+                               f"gradients (Tensor: got dtype {data.dtype})")
         self._data = data
         self.grad = None
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         self._ctx = None
         self._out_index = 0
         self._grad_hooks = None
@@ -60,7 +63,7 @@ class Tensor:
         t = cls.__new__(cls)
         t._data = data
         t.grad = None
-        t.requires_grad = requires_grad
+        t._requires_grad = requires_grad
         t._ctx = ctx
         t._out_index = index
         t._grad_hooks = None
@@ -142,54 +145,111 @@ class Tensor:
         """A new leaf sharing the values, cut from the graph."""
         return Tensor(self._data)
 
-    def requires_grad_(self, flag: bool = True) -> "Tensor":
+    def _set_requires_grad(self, flag):
+        flag = bool(flag)
+        if self._ctx is not None:
+            if flag:
+                raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If "
+                               "you want to use a computed variable in a subgraph that doesn't "
+                               "require differentiation use var_no_grad = var.detach().")
         if flag and self._data.dtype.kind not in "fc":
-            raise TypeError(f"requires_grad_: dtype {self._data.dtype} cannot require gradients")
-        self.requires_grad = bool(flag)
+            raise RuntimeError(f"only Tensors of floating point and complex dtype can require "
+                               f"gradients (this one has dtype {self._data.dtype})")
+        self._requires_grad = flag
+
+    # read through a C getter (attrgetter): nearly as fast as a plain attribute
+    requires_grad = property(
+        operator.attrgetter("_requires_grad"), _set_requires_grad,
+        doc="Whether operations on this tensor are recorded. Only floating (and complex) "
+            "tensors may require gradients, and only a leaf's flag can be changed (as in "
+            "PyTorch: use ``detach()`` to cut a computed tensor from the graph).")
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set :attr:`requires_grad` in place and return this tensor (leaves only; True on a
+        computed tensor is accepted, as it already requires grad)."""
+        if self._ctx is not None and requires_grad:
+            return self
+        self.requires_grad = requires_grad
         return self
 
+    @property
+    def _version(self) -> int:
+        """How many in-place operations changed this tensor (PyTorch's version counter)."""
+        try:
+            return self._ver
+        except AttributeError:
+            return 0
+
     def retain_grad(self) -> "Tensor":
-        """Keep ``.grad`` for this non-leaf tensor after backward (for inspection)."""
+        """Keep ``.grad`` for this non-leaf tensor after backward (a no-op on a leaf)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._ctx is None:
-            return self
-        lst = getattr(self._ctx, "_retained", None)
+            return None
+        lst = self._ctx._retained
         if lst is None:
             lst = []
             self._ctx._retained = lst
-        if not any(t is self for _, t in lst):
-            lst.append((self._out_index, self))
-        return self
+        for i, (idx, t, keep) in enumerate(lst):
+            if t is self:
+                lst[i] = (idx, t, True)
+                return None
+        lst.append((self._out_index, self, True))
+        return None
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor on which :meth:`retain_grad` was called."""
+        ctx = self._ctx
+        return ctx is not None and bool(ctx._retained) and any(t is self and keep
+                                                               for _, t, keep in ctx._retained)
 
     def register_hook(self, hook):
-        """Call ``hook(grad_array)`` when this leaf's gradient arrives; it may return a new one."""
+        """Call ``hook(grad)`` (grad a Tensor) each time the gradient with respect to this
+        tensor is computed, leaf or not; a hook that returns a Tensor replaces the gradient.
+        Returns a handle whose ``remove()`` unregisters the hook.
+
+        >>> x = gn.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x.register_hook(lambda g: g * 10)
+        >>> (x * 1).sum().backward(); x.grad
+        tensor([10., 10.])
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
         if self._grad_hooks is None:
             self._grad_hooks = []
         self._grad_hooks.append(hook)
-        return hook
+        ctx = self._ctx
+        if ctx is not None:
+            taps = ctx._retained
+            if taps is None:
+                taps = ctx._retained = []
+            if not any(t is self for _, t, _ in taps):
+                taps.append((self._out_index, self, False))
+        return _HookHandle(self, hook)
 
     def zero_grad(self):
         self.grad = None
 
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
-        """Compute the gradient of this tensor with respect to every leaf that requires it.
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Compute the gradient of this tensor with respect to every leaf that requires it
+        and add it into their ``.grad`` (``torch.Tensor.backward``).
 
-        ``gradient`` defaults to 1 for a scalar; give it for non-scalar tensors.
+        ``gradient`` defaults to 1 for a one-element tensor; give it for other tensors.
+        ``retain_graph`` (default: ``create_graph``) keeps the graph for another backward;
+        ``create_graph=True`` records the backward itself, so the gradients can be
+        differentiated again; ``inputs`` limits the accumulation to those tensors.
         """
-        if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad and has no grad_fn "
-                               "(did you compute it under no_grad, or from tensors without "
-                               "requires_grad=True?)")
-        if gradient is None:
-            if self._data.size != 1:
-                raise RuntimeError(f"backward: gradient can be implicit only for scalar outputs; "
-                                   f"this tensor has shape {self.shape}")
-            g = np.ones_like(self._data)
-        else:
-            g = as_array(gradient)
-            if g.shape != self.shape:
-                raise ValueError(f"backward: gradient has shape {g.shape}, expected {self.shape}")
-            g = g.astype(self.dtype, copy=True)
-        run_backward(self, g, retain_graph=retain_graph)
+        if gradient is None and inputs is None and not create_graph and self._requires_grad \
+                and self._data.size == 1:
+            # the everyday call, loss.backward(): straight to the engine
+            run_backward(self, np.ones_like(self._data), retain_graph=bool(retain_graph))
+            return
+        _api.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
+                      inputs=inputs)
 
     def __repr__(self):
         arr = np.array2string(backend.to_numpy(self._data), precision=4, separator=", ",
@@ -229,6 +289,25 @@ class Tensor:
 
 
 _function._tensor_type[0] = Tensor
+
+
+class _HookHandle:
+    """What :meth:`Tensor.register_hook` returns: ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_tensor", "_hook")
+
+    def __init__(self, tensor, hook):
+        self._tensor, self._hook = tensor, hook
+
+    def remove(self):
+        hooks = self._tensor._grad_hooks
+        if hooks and self._hook in hooks:
+            hooks.remove(self._hook)
+
+    # older glassnet code called the returned value as the hook itself
+    def __call__(self, *args, **kwargs):
+        return self._hook(*args, **kwargs)
+
 
 
 def as_array(x, dtype=None) -> np.ndarray:

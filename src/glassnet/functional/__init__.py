@@ -23,3 +23,9 @@ from . import elementwise, reduce  # noqa: F401
 # replace math's older ones: installed after math has set its own
 elementwise.install()
 reduce.install()
+
+# the autograd helper's in-place ops (after the reduce helper's methods) and the
+# differentiable backwards used by create_graph=True
+from .inplace import *  # noqa: F401,F403
+from . import inplace  # noqa: F401
+from . import double_backward  # noqa: F401,E402
