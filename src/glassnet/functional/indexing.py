@@ -14,6 +14,7 @@ from ..autograd.function import Function, unbroadcast
 from ..autograd.tensor import Tensor, as_tensor
 from ..backend import get_default_dtype
 from ..errors import ArgumentError, ArgumentTypeError
+from .math import Cast
 from .shape import DimensionError, Expand, Slice, _dim, _pick_dim
 
 __all__ = [
@@ -255,11 +256,8 @@ def masked_fill(input, mask, value):
         if input._data.dtype.kind in "iub" and value._data.dtype.kind == "f":
             raise ArgumentTypeError("masked_fill: a float value cannot fill an integer tensor")
         if value._data.dtype != input._data.dtype:
-            value = Tensor(value._data.astype(input._data.dtype)) if not value.requires_grad \
-                else value.to(input._data.dtype) if hasattr(value, "to") else value
+            value = Cast.apply(value, dtype=input._data.dtype)
         return MaskedFill.apply(input, value, mask=m)
-    if input._data.dtype.kind in "iub" and isinstance(value, float) and not value.is_integer():
-        pass  # torch truncates a float into an integer tensor
     return MaskedFill.apply(input, np.asarray(value).astype(input._data.dtype), mask=m)
 
 
