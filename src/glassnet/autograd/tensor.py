@@ -119,9 +119,9 @@ class Tensor:
         return a.copy() if copy else a
 
     @property
-    def shape(self) -> Size:
-        """The shape as a :class:`Size` (a tuple of ints), as ``torch``'s ``x.shape``."""
-        return Size(self._data.shape)
+    def shape(self) -> tuple:
+        """The shape, a plain tuple of ints (``size()`` gives it as a :class:`Size`)."""
+        return self._data.shape
 
     @property
     def dtype(self):

@@ -10,7 +10,7 @@ tensor raises :class:`DimensionError` (an ``IndexError``, as torch raises).
 
 >>> x = gn.arange(6.0).reshape(2, 3)
 >>> x.transpose(0, 1).shape, x.flatten().shape, x.size(0)
-(glassnet.Size([3, 2]), glassnet.Size([6]), 2)
+((3, 2), (6,), 2)
 """
 from __future__ import annotations
 
@@ -359,7 +359,7 @@ def reshape(input, *shape):
     ``torch.reshape`` / ``Tensor.reshape`` / ``Tensor.view``.
 
     >>> gn.arange(6).reshape(-1, 2).shape
-    glassnet.Size([3, 2])
+    (3, 2)
     """
     shape = _infer(_ints(shape, "reshape"), input._data.size, "reshape")
     if shape == input._data.shape:
@@ -381,7 +381,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     ``torch.flatten``. A 0-d tensor becomes 1-D.
 
     >>> gn.zeros(2, 3, 4).flatten().shape, gn.zeros(2, 3, 4).flatten(1).shape
-    (glassnet.Size([24]), glassnet.Size([2, 12]))
+    ((24,), (2, 12))
     """
     shape = input._data.shape
     if not shape:
@@ -401,7 +401,7 @@ def unflatten(input, dim, sizes):
     """Split axis ``dim`` into ``sizes`` (one entry may be -1), as ``torch.unflatten``.
 
     >>> gn.zeros(2, 12).unflatten(1, (3, -1)).shape
-    glassnet.Size([2, 3, 4])
+    (2, 3, 4)
     """
     shape = input._data.shape
     d = _dim(dim, len(shape), "unflatten")
@@ -417,7 +417,7 @@ def squeeze(input, dim=None, axis=None):
     a tuple); naming an axis whose length is not 1 leaves it, as torch does.
 
     >>> gn.zeros(2, 1, 3).squeeze().shape, gn.zeros(2, 1, 3).squeeze(0).shape
-    (glassnet.Size([2, 3]), glassnet.Size([2, 1, 3]))
+    ((2, 3), (2, 1, 3))
     """
     dim = _pick_dim(dim, axis, None)
     shape = input._data.shape
@@ -435,7 +435,7 @@ def unsqueeze(input, dim=None, axis=None):
     """Insert an axis of length 1 at ``dim`` (in ``[-ndim-1, ndim]``), as torch.
 
     >>> gn.zeros(2, 3).unsqueeze(-1).shape
-    glassnet.Size([2, 3, 1])
+    (2, 3, 1)
     """
     dim = _pick_dim(dim, axis, None)
     if dim is None:
@@ -456,7 +456,7 @@ def permute(input, *dims):
     result axis i is input axis ``dims[i]``.
 
     >>> gn.zeros(2, 3, 4).permute(2, 0, 1).shape
-    glassnet.Size([4, 2, 3])
+    (4, 2, 3)
     """
     dims = _ints(dims, "permute", "dims")
     n = input._data.ndim
@@ -474,7 +474,7 @@ def transpose(input, dim0, dim1):
     (on a matrix ``transpose(0, 1)`` is the transposed matrix).
 
     >>> gn.zeros(2, 3).transpose(0, 1).shape
-    glassnet.Size([3, 2])
+    (3, 2)
     """
     n = input._data.ndim
     i, j = _dim(dim0, n, "transpose"), _dim(dim1, n, "transpose")
@@ -703,7 +703,7 @@ def cat(tensors, dim=0, axis=None, *, out=None):
     Mixed dtypes promote as torch does (float wins over integer).
 
     >>> gn.cat([gn.zeros(2, 3), gn.ones(1, 3)]).shape
-    glassnet.Size([3, 3])
+    (3, 3)
     """
     if out is not None:
         raise ArgumentError("cat: out= is not supported")
@@ -733,7 +733,7 @@ def stack(tensors, dim=0, axis=None, *, out=None):
     ``torch.stack``.
 
     >>> gn.stack([gn.zeros(2, 3), gn.ones(2, 3)], dim=1).shape
-    glassnet.Size([2, 2, 3])
+    (2, 2, 3)
     """
     if out is not None:
         raise ArgumentError("stack: out= is not supported")
@@ -776,7 +776,7 @@ def matmul(input, other):
     1-D operand is a vector (its axis dropped from the result), and batch axes broadcast.
 
     >>> gn.matmul(gn.ones(5, 2, 3), gn.ones(3)).shape
-    glassnet.Size([5, 2])
+    (5, 2)
     """
     if not isinstance(input, Tensor):
         input = as_tensor(input)
@@ -825,7 +825,7 @@ def einsum(equation, *operands):
 
     >>> a, b = gn.ones(2, 3), gn.ones(3, 4)
     >>> gn.einsum("ij,jk->ik", a, b).shape
-    glassnet.Size([2, 4])
+    (2, 4)
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
