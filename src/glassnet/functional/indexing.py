@@ -209,11 +209,19 @@ def _convert(i):
     return i
 
 
+_BASIC = (int, slice, type(None), type(Ellipsis))
+
+
 def getitem(input, index):
     """``input[index]`` with torch's meaning: ints, slices, None, Ellipsis, bool masks and
     integer tensors / lists (advanced indexing, the gradient summed over repeats)."""
-    if not isinstance(index, tuple):
+    if type(index) is not tuple:
         index = (index,)
+    if all(type(i) in _BASIC for i in index):      # the common case, without conversion
+        try:
+            return Slice.apply(input, index=index)
+        except IndexError as e:
+            raise DimensionError(f"getitem: {e}") from None
     index = tuple(_convert(i) for i in index)
     if _is_basic(index):
         try:
