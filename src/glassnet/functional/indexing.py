@@ -15,7 +15,7 @@ from ..autograd.tensor import Tensor, as_tensor
 from ..backend import get_default_dtype
 from ..errors import ArgumentError, ArgumentTypeError
 from .math import Cast
-from .shape import DimensionError, Expand, Slice, _dim, _pick_dim
+from .shape import DimensionError, Expand, Slice, _dim
 
 __all__ = [
     "getitem", "masked_fill", "where", "gather", "scatter", "scatter_add", "index_select",
@@ -519,5 +519,3 @@ def _install():
 
 
 _install()
-
-_ = _pick_dim  # noqa: used by callers who pass axis=
