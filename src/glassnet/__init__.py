@@ -89,3 +89,14 @@ def __getattr__(name):   # glassnet.utils / .vision / .Generator load on first u
         mod = importlib.import_module(f"{__name__}.{'utils' if name == 'Generator' else name}")
         return mod.Generator if name == "Generator" else mod
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+# --- shape helper ---
+from .autograd.tensor import Size  # noqa: E402,F401
+from .functional.shape import (bmm, cat, chunk, clone, concat, concatenate,  # noqa: E402,F401
+                               einsum, flatten, flip, hstack, matmul, mm, movedim, moveaxis,
+                               narrow, permute, repeat, reshape, roll, split, squeeze, stack,
+                               swapaxes, swapdims, t, transpose, unbind, unflatten, unsqueeze,
+                               vstack)
+from .functional.indexing import (diag, diagonal, gather, index_select,  # noqa: E402,F401
+                                  masked_fill, masked_select, nonzero, scatter, scatter_add,
+                                  take_along_dim, tril, triu, where)

@@ -11,7 +11,39 @@ from . import function as _function
 from .function import run_backward
 
 # the factory functions (tensor, zeros, arange, randn, ...) live in autograd/factories.py
-__all__ = ["Tensor", "as_array", "as_input"]
+__all__ = ["Tensor", "Size", "as_array", "as_input"]
+
+
+class Size(tuple):
+    """A tensor's shape, as ``torch.Size``: a tuple of ints that also has :meth:`numel`.
+
+    >>> s = gn.zeros(2, 3).size(); s
+    glassnet.Size([2, 3])
+    >>> s.numel(), s[0], s == (2, 3)
+    (6, 2, True)
+    """
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        """The number of elements a tensor of this shape holds."""
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+    def __repr__(self):
+        return f"glassnet.Size({list(self)})"
+
+    def __getitem__(self, key):
+        r = tuple.__getitem__(self, key)
+        return Size(r) if isinstance(key, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
 
 
 class Tensor:
@@ -90,7 +122,8 @@ class Tensor:
         return a.copy() if copy else a
 
     @property
-    def shape(self):
+    def shape(self) -> tuple:
+        """The shape, a plain tuple of ints (``size()`` gives it as a :class:`Size`)."""
         return self._data.shape
 
     @property
@@ -101,9 +134,26 @@ class Tensor:
     def ndim(self):
         return self._data.ndim
 
-    @property
-    def size(self):
-        return self._data.size
+    def size(self, dim=None):
+        """``size()`` is the shape as a :class:`Size`; ``size(dim)`` the length of one axis
+        (negative dims count from the end), as ``torch.Tensor.size``.
+
+        >>> x = gn.zeros(2, 3); x.size(), x.size(0), x.size(-1)
+        (glassnet.Size([2, 3]), 2, 3)
+        """
+        shape = self._data.shape
+        if dim is None:
+            return Size(shape)
+        n = len(shape)
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            from ..errors import ArgumentTypeError  # noqa: PLC0415
+            raise ArgumentTypeError(f"size: dim must be an int, got {type(dim).__name__}")
+        if not -max(n, 1) <= dim < max(n, 1) or (n == 0 and dim not in (0, -1)):
+            raise IndexError(f"size: dimension out of range (expected to be in range of "
+                             f"[{-max(n, 1)}, {max(n, 1) - 1}], but got {dim})")
+        if n == 0:
+            raise IndexError("size: a 0-d tensor has no dimensions to ask the size of")
+        return int(shape[dim])
 
     @property
     def is_leaf(self) -> bool:

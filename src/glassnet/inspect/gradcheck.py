@@ -100,7 +100,7 @@ def gradcheck_model(model, loss, x, y, eps: float = 1e-6, rtol: float = 1e-5,
     m.zero_grad()
     e = E()
     if e._data.size != 1:
-        raise ValueError(f"gradcheck_model: the loss must be a scalar, got shape {e.shape}")
+        raise ValueError(f"gradcheck_model: the loss must be a scalar, got shape {tuple(e.shape)}")
     e.backward()
     rng = np.random.default_rng(seed)
     rows = []
