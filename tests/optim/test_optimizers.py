@@ -259,8 +259,9 @@ def test_get_by_name():
     assert optim.get("rmsprop", [p]).param_groups[0]["lr"] == 0.01
     assert isinstance(optim.get("adagrad", [p]), optim.Adagrad)
     assert optim.get("sgd", [p], momentum=0.5).param_groups[0]["momentum"] == 0.5
-    with pytest.raises(ValueError, match="unknown optimizer 'adamax'"):
-        optim.get("adamax", [p])
+    assert isinstance(optim.get("adamax", [p]), optim.Adamax)
+    with pytest.raises(ValueError, match="unknown optimizer 'adamaxx'"):
+        optim.get("adamaxx", [p])
 
 
 def test_closure_is_called():
