@@ -26,7 +26,7 @@ class Adadelta(Optimizer):
     >>> opt = Adadelta(model.parameters())  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, foreach=None, *,
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):
         check_real(rho, "rho", "Adadelta", 0, 1)
         check_real(eps, "eps", "Adadelta", 0)

@@ -30,8 +30,8 @@ class Adagrad(Optimizer):
     >>> opt = Adagrad(model.parameters(), lr=0.05)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=0.01, lr_decay=0.0, weight_decay=0.0,
-                 initial_accumulator_value=0.0, eps=1e-10, foreach=None, *, maximize=False):
+    def __init__(self, params, lr=0.01, lr_decay=0, weight_decay=0,
+                 initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False):
         for arg, v in (("lr_decay", lr_decay), ("eps", eps),
                        ("initial_accumulator_value", initial_accumulator_value)):
             check_real(v, arg, "Adagrad", 0)

@@ -26,7 +26,7 @@ class Adamax(Optimizer):
     >>> opt = Adamax(model.parameters(), lr=2e-3)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  foreach=None, *, maximize=False, differentiable=False, capturable=False):
         betas = _checks.betas(betas, "Adamax")
         check_real(eps, "eps", "Adamax", 0)

@@ -27,7 +27,7 @@ class ASGD(Optimizer):
     >>> opt = ASGD(model.parameters(), lr=0.01, t0=100)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0,
+    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):
         check_real(lambd, "lambd", "ASGD")
         check_real(alpha, "alpha", "ASGD")

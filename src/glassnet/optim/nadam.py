@@ -33,7 +33,7 @@ class NAdam(Optimizer):
     >>> opt = NAdam(model.parameters(), lr=2e-3)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):
         betas = _checks.betas(betas, "NAdam")

@@ -35,7 +35,7 @@ class RAdam(Optimizer):
     >>> opt = RAdam(model.parameters(), lr=1e-3)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False):
         betas = _checks.betas(betas, "RAdam")

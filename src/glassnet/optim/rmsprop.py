@@ -33,7 +33,7 @@ class RMSprop(Optimizer):
     >>> opt = RMSprop(model.parameters(), lr=0.01, alpha=0.99)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, *, foreach=None, maximize=False):
         check_real(alpha, "alpha", "RMSprop", 0, 1)
         check_real(eps, "eps", "RMSprop", 0)

@@ -31,7 +31,7 @@ class SGD(Optimizer):
     >>> loss.backward(); opt.step(); opt.zero_grad()  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None):
         check_real(momentum, "momentum", "SGD", 0)
         if nesterov and (momentum <= 0 or dampening != 0):
@@ -45,6 +45,18 @@ class SGD(Optimizer):
         return ("momentum_buffer",) if group["momentum"] != 0 else ()
 
     _flat_kernel = _flat.sgd
+
+    def state_dict(self) -> dict:
+        """PyTorch's layout; as in PyTorch, SGD's state holds only ``momentum_buffer``
+        (no ``step``), so without momentum ``"state"`` is empty."""
+        sd = super().state_dict()
+        state = {}
+        for i, st in sd["state"].items():
+            st = {k: v for k, v in st.items() if k != "step"}
+            if st:
+                state[i] = st
+        sd["state"] = state
+        return sd
 
     def _restore_state(self, idx, p, st, where):
         d = super()._restore_state(idx, p, st, where)
