@@ -290,12 +290,14 @@ class LBFGS(Optimizer):
     def _restore_state(self, idx, p, st, where):
         d = {}
         for k, v in st.items():
-            v = _state_value(v)
-            if isinstance(v, np.ndarray):
-                v = np.array(v, dtype=p._data.dtype, copy=True)
-            elif isinstance(v, list):
+            if isinstance(v, (list, tuple)):      # the history: lists of vectors, numbers
+                v = [_state_value(x) for x in v]
                 v = [np.array(x, dtype=p._data.dtype, copy=True)
                      if isinstance(x, np.ndarray) else x for x in v]
+            else:
+                v = _state_value(v)
+                if isinstance(v, np.ndarray):
+                    v = np.array(v, dtype=p._data.dtype, copy=True)
             if v is not None:
                 d[k] = v
         return d
