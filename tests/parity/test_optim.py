@@ -663,3 +663,15 @@ def test_cosine_warm_restarts_per_batch_idiom():
         out[T.__name__] = lrs
     np.testing.assert_allclose(out["glassnet"], out["torch"], rtol=1e-12, atol=1e-15)
     assert math.isclose(out["glassnet"][0][0], 0.1)
+
+
+def test_named_parameters_keep_their_names():
+    """torch 2.13 accepts ``model.named_parameters()``: the group keeps ``param_names``."""
+    out = {}
+    for T in (gn, torch):
+        m = T.nn.Linear(2, 1)
+        opt = T.optim.Adam(m.named_parameters(), lr=0.1)
+        sd = opt.state_dict()
+        out[T.__name__] = (opt.param_groups[0]["param_names"],
+                           sd["param_groups"][0]["param_names"], sd["param_groups"][0]["params"])
+    assert out["glassnet"] == out["torch"]

@@ -86,8 +86,9 @@ class Optimizer:
 
     Parameters
     ----------
-    params : iterable of Tensor, or iterable of dict
-        The tensors to optimise (``model.parameters()``), or groups
+    params : iterable of Tensor, of (name, Tensor) pairs, or of dict
+        The tensors to optimise (``model.parameters()``, or ``model.named_parameters()``:
+        the group then keeps ``"param_names"``, as in PyTorch), or groups
         ``{"params": [...], "lr": ...}`` whose keys override ``defaults``.
     defaults : dict
         Hyper-parameters every group gets unless it sets them. ``foreach`` (default
@@ -125,7 +126,7 @@ class Optimizer:
         params = _as_param_list(params, where)
         if not params:
             raise ValueError(f"{where}: got an empty parameter list")
-        if not isinstance(params[0], dict):
+        if not isinstance(params[0], dict):      # tensors, or (name, tensor) pairs
             params = [{"params": params}]
         for g in params:
             self.add_param_group(g)
@@ -142,6 +143,10 @@ class Optimizer:
         if ps is None:
             raise KeyError(f"{where}: param_group needs a 'params' entry")
         ps = [ps] if isinstance(ps, Tensor) else _as_param_list(ps, where)
+        if ps and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)
+                      for p in ps):
+            group["param_names"] = [n for n, _ in ps]    # from model.named_parameters()
+            ps = [p for _, p in ps]
         for i, p in enumerate(ps):
             if not isinstance(p, Tensor):
                 raise TypeError(f"{where}: params[{i}] must be a Tensor/Parameter, got "
