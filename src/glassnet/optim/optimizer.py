@@ -175,6 +175,9 @@ class Optimizer:
         if group["foreach"] not in (None, True, False):
             raise ValueError(f"{name}: foreach must be None, True or False, got "
                              f"{group['foreach']!r}")
+        if group.get("differentiable", False):
+            raise ValueError(f"{name}: differentiable=True (autograd through the update) is "
+                             f"not supported by glassnet; the update runs outside autograd")
         if group.get("maximize", False) not in (True, False):
             raise ValueError(f"{name}: maximize must be True or False, got "
                              f"{group['maximize']!r}")
