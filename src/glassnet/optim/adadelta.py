@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..validation import check_real
+from . import _flat
 from .optimizer import Optimizer
 
 __all__ = ["Adadelta"]
@@ -36,6 +37,8 @@ class Adadelta(Optimizer):
 
     def _state_names(self, group):
         return ("square_avg", "acc_delta")
+
+    _flat_kernel = _flat.adadelta
 
     def _update(self, p, g, state, group):
         lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..validation import check_real
-from . import _checks
+from . import _checks, _flat
 from .optimizer import Optimizer
 
 __all__ = ["Adamax"]
@@ -36,6 +36,8 @@ class Adamax(Optimizer):
 
     def _state_names(self, group):
         return ("exp_avg", "exp_inf")
+
+    _flat_kernel = _flat.adamax
 
     def _update(self, p, g, state, group):
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from ..validation import check_real
-from . import _checks
+from . import _checks, _flat
 from .optimizer import Optimizer
 
 __all__ = ["RAdam"]
@@ -48,6 +48,8 @@ class RAdam(Optimizer):
 
     def _state_names(self, group):
         return ("exp_avg", "exp_avg_sq")
+
+    _flat_kernel = _flat.radam
 
     def _update(self, p, g, state, group):
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
