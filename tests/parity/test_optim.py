@@ -675,3 +675,27 @@ def test_named_parameters_keep_their_names():
         out[T.__name__] = (opt.param_groups[0]["param_names"],
                            sd["param_groups"][0]["param_names"], sd["param_groups"][0]["params"])
     assert out["glassnet"] == out["torch"]
+
+
+def test_custom_scheduler_subclass():
+    """A user's schedule: subclass LRScheduler (or the old _LRScheduler), write get_lr
+    from base_lrs and last_epoch."""
+    out = {}
+    for T in (gn, torch):
+        S = T.optim.lr_scheduler
+
+        class Warmup(S._LRScheduler):
+            def get_lr(self):
+                return [b * min(1.0, (self.last_epoch + 1) / 5) for b in self.base_lrs]
+        o = _sgd(T)
+        s = Warmup(o)
+        lrs = [s.get_last_lr()]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for _ in range(8):
+                o.step()
+                s.step()
+                lrs.append(s.get_last_lr())
+        out[T.__name__] = lrs
+        assert isinstance(s, S.LRScheduler)
+    assert_same(out["glassnet"], out["torch"], rtol=1e-15)

@@ -144,6 +144,10 @@ class LRScheduler:
         self.__dict__.update({k: v for k, v in state_dict.items() if k != "lr_lambdas"})
 
 
+# the pre-2.0 name, still subclassed by custom schedulers in the wild
+_LRScheduler = LRScheduler
+
+
 class LambdaLR(LRScheduler):
     r""":math:`\eta_t = \eta_0 \cdot f(t)` for a function ``lr_lambda`` (or one per group).
 
