@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -101,3 +102,80 @@ def test_scheduler_state_dict_resumes(torch):
         s.step()
         s2.step()
         assert s.get_last_lr() == s2.get_last_lr()
+
+
+# ---- the schedules added for issue 14, against their formulas (no torch) ----------------
+def _one(lr=0.1, **kw):
+    return optim.SGD([nn.Parameter(np.ones(1))], lr=lr, **kw)
+
+
+def _lrs(s, n):
+    out = [s.get_last_lr()[0]]
+    for _ in range(n):
+        s.optimizer.step()
+        s.step()
+        out.append(s.get_last_lr()[0])
+    return np.array(out)
+
+
+def test_linear_and_constant_lr_warmups():
+    got = _lrs(sch.LinearLR(_one(), start_factor=0.25, end_factor=1.0, total_iters=4), 6)
+    np.testing.assert_allclose(got, 0.1 * np.array([0.25, 0.4375, 0.625, 0.8125, 1, 1, 1]))
+    got = _lrs(sch.ConstantLR(_one(), factor=0.5, total_iters=3), 5)
+    np.testing.assert_allclose(got, [0.05, 0.05, 0.05, 0.1, 0.1, 0.1])
+
+
+def test_polynomial_and_multiplicative_lr():
+    got = _lrs(sch.PolynomialLR(_one(), total_iters=4, power=2.0), 6)
+    np.testing.assert_allclose(got, 0.1 * (1 - np.minimum(np.arange(7), 4) / 4) ** 2,
+                               atol=1e-15)
+    got = _lrs(sch.MultiplicativeLR(_one(), lambda e: 0.5), 3)
+    np.testing.assert_allclose(got, [0.1, 0.05, 0.025, 0.0125])
+
+
+def test_one_cycle_endpoints_and_momentum():
+    opt = _one(momentum=0.9)
+    s = sch.OneCycleLR(opt, max_lr=1.0, total_steps=11, pct_start=0.5)   # peak at step 4.5
+    got = _lrs(s, 10)
+    assert got.max() < 1.0
+    opt = _one(momentum=0.9)
+    s = sch.OneCycleLR(opt, max_lr=1.0, total_steps=10, pct_start=0.5)
+    got = _lrs(s, 9)
+    assert got[0] == pytest.approx(1.0 / 25) and got.max() == pytest.approx(1.0)
+    assert got[-1] == pytest.approx(1.0 / 25 / 1e4)
+    assert opt.param_groups[0]["momentum"] == pytest.approx(0.95)   # back at the top
+    with pytest.raises(ValueError, match="total_steps"):
+        sch.OneCycleLR(_one(), max_lr=1.0)
+
+
+def test_cyclic_lr_triangle():
+    s = sch.CyclicLR(_one(momentum=0.9), base_lr=0.0, max_lr=1.0, step_size_up=2)
+    np.testing.assert_allclose(_lrs(s, 8), [0, 0.5, 1, 0.5, 0, 0.5, 1, 0.5, 0])
+    s = sch.CyclicLR(_one(momentum=0.9), 0.0, 1.0, step_size_up=1, mode="triangular2")
+    np.testing.assert_allclose(_lrs(s, 6), [0, 1, 0, 0.5, 0, 0.25, 0])
+
+
+def test_warm_restarts_restart_and_double():
+    s = sch.CosineAnnealingWarmRestarts(_one(), T_0=2, T_mult=2)
+    got = _lrs(s, 7)
+    # periods 2, 4, ...: restarts (lr back at 0.1) at epochs 2 and 6
+    np.testing.assert_allclose(got[[0, 2, 6]], 0.1)
+    np.testing.assert_allclose(got[1], 0.05)
+    np.testing.assert_allclose(got[4], 0.05)
+    s.step(2.5)
+    np.testing.assert_allclose(s.get_last_lr()[0], 0.05 * (1 + math.cos(math.pi / 8)))
+
+
+def test_sequential_and_chained():
+    opt = _one()
+    s = sch.SequentialLR(opt, [sch.ConstantLR(opt, 0.1, total_iters=10),
+                               sch.ExponentialLR(opt, 0.5)], milestones=[2])
+    np.testing.assert_allclose(_lrs(s, 4), [0.01, 0.01, 0.1, 0.05, 0.025])
+    opt = _one()
+    s = sch.ChainedScheduler([sch.ConstantLR(opt, 0.5, total_iters=2),
+                              sch.ExponentialLR(opt, 0.5)])
+    np.testing.assert_allclose(_lrs(s, 3), [0.05, 0.025, 0.025, 0.0125])
+    with pytest.raises(ValueError, match="milestone"):
+        sch.SequentialLR(opt, [sch.StepLR(opt, 2)], milestones=[3])
+    with pytest.raises(ValueError, match="ReduceLROnPlateau"):
+        sch.ChainedScheduler([sch.ReduceLROnPlateau(opt)])

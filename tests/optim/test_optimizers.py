@@ -45,6 +45,14 @@ CASES = [
     ("Adam", dict(lr=0.01, weight_decay=0.1, amsgrad=True, maximize=True)),
     ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
     ("AdamW", dict(lr=0.01, weight_decay=0.1, maximize=True)),
+    # the rules added for issue 14 that have flat-engine kernels
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.1, maximize=True)),
+    ("Adamax", dict(lr=0.01)),
+    ("Adamax", dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, maximize=True)),
+    ("RAdam", dict(lr=0.01)),
+    ("RAdam", dict(lr=0.01, weight_decay=0.1, maximize=True)),
+    ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
 ]
 
 
@@ -259,8 +267,9 @@ def test_get_by_name():
     assert optim.get("rmsprop", [p]).param_groups[0]["lr"] == 0.01
     assert isinstance(optim.get("adagrad", [p]), optim.Adagrad)
     assert optim.get("sgd", [p], momentum=0.5).param_groups[0]["momentum"] == 0.5
-    with pytest.raises(ValueError, match="unknown optimizer 'adamax'"):
-        optim.get("adamax", [p])
+    assert isinstance(optim.get("adamax", [p]), optim.Adamax)
+    with pytest.raises(ValueError, match="unknown optimizer 'adamaxx'"):
+        optim.get("adamaxx", [p])
 
 
 def test_closure_is_called():

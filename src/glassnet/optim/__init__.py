@@ -9,15 +9,23 @@ from __future__ import annotations
 
 from ..validation import lookup
 from . import lr_scheduler  # noqa: F401
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
+from .asgd import ASGD
 from .clip_grad import clip_grad_norm_, clip_grad_value_, grad_norm
+from .lbfgs import LBFGS
+from .nadam import NAdam
 from .optimizer import Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adagrad", "Adam", "AdamW", "clip_grad_norm_",
-           "clip_grad_value_", "grad_norm", "lr_scheduler", "get", "available"]
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "AdamW", "Adamax",
+           "NAdam", "RAdam", "ASGD", "Rprop", "LBFGS", "clip_grad_norm_", "clip_grad_value_",
+           "grad_norm", "lr_scheduler", "get", "available"]
 
 # name -> (class, defaults that the name implies)
 _REGISTRY = {
@@ -28,6 +36,12 @@ _REGISTRY = {
     "adagrad": (Adagrad, {}),
     "adam": (Adam, {}),
     "adamw": (AdamW, {}),
+    "adadelta": (Adadelta, {}),
+    "adamax": (Adamax, {}),
+    "nadam": (NAdam, {}),
+    "radam": (RAdam, {}),
+    "asgd": (ASGD, {}),
+    "rprop": (Rprop, {}),
 }
 
 
@@ -38,9 +52,11 @@ def available():
 
 def get(name, params, lr=None, **kwargs) -> Optimizer:
     """Build an optimizer by name: "sgd", "momentum" (SGD, momentum 0.9), "nesterov",
-    "rmsprop", "adagrad", "adam", "adamw" (case-insensitive).
+    "rmsprop", "adagrad", "adadelta", "adam", "adamw", "adamax", "nadam", "radam", "asgd",
+    "rprop" (case-insensitive).
 
-    ``lr=None`` keeps the optimizer's default (0.01 for the SGD family). An
+    ``lr=None`` keeps the optimizer's default, except for the SGD family, whose names
+    mean ``lr=0.01`` here (``SGD``'s own default is PyTorch's 1e-3). An
     :class:`Optimizer` subclass is accepted in place of a name.
 
     Example

@@ -36,7 +36,7 @@ import numpy as np
 from .. import backend
 
 __all__ = ["FlatEngine", "FlatLayout", "axpy", "needs_param", "sgd", "rmsprop", "adagrad",
-           "adam"]
+           "adam", "adadelta", "adamax", "radam"]
 
 
 def axpy(a, x, y, tmp=None):
@@ -174,6 +174,69 @@ def adam(group, param, grad, state, step, w1, w2):
     w2 += eps * sqrt_bc2
     np.divide(m, w2, out=w2)
     return scale, lr * sqrt_bc2 / (1.0 - b1 ** step), w2     # m carries the sign s
+
+
+def adadelta(group, param, grad, state, step, w1, w2):
+    """Adadelta (see :meth:`glassnet.optim.Adadelta._update`)."""
+    g, s = _grad(group, param, grad, w1)
+    lr, rho, eps = group["lr"], group["rho"], group["eps"]
+    v, u = state["square_avg"], state["acc_delta"]
+    v *= rho
+    np.multiply(g, g, out=w2)
+    w2 *= 1.0 - rho
+    v += w2
+    # delta / s = g / sqrt(v + eps) * sqrt(u + eps), the old u; g (maybe in w1) is read first
+    np.add(v, eps, out=w2)
+    np.sqrt(w2, out=w2)
+    np.divide(g, w2, out=w2)
+    np.add(u, eps, out=w1)
+    np.sqrt(w1, out=w1)
+    w2 *= w1
+    u *= rho
+    np.multiply(w2, w2, out=w1)
+    w1 *= 1.0 - rho
+    u += w1
+    return 1.0, s * lr, w2
+
+
+def adamax(group, param, grad, state, step, w1, w2):
+    """Adamax (see :meth:`glassnet.optim.Adamax._update`)."""
+    g, s = _grad(group, param, grad, w1)
+    b1, b2 = group["betas"]
+    m, u = state["exp_avg"], state["exp_inf"]
+    m *= b1
+    axpy(s * (1.0 - b1), g, m, w2)
+    u *= b2
+    np.abs(g, out=w2)
+    w2 += group["eps"]
+    np.maximum(u, w2, out=u)
+    np.divide(m, u, out=w2)
+    return 1.0, group["lr"] / (1.0 - b1 ** step), w2     # m carries the sign s
+
+
+def radam(group, param, grad, state, step, w1, w2):
+    """RAdam (see :meth:`glassnet.optim.RAdam._update`): L2 or decoupled decay."""
+    lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+    b1, b2 = group["betas"]
+    g, s = _grad(group, param, grad, w1)
+    scale = 1.0 - lr * wd if group["decoupled_weight_decay"] else 1.0
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    m *= b1
+    axpy(s * (1.0 - b1), g, m, w2)
+    v *= b2
+    np.multiply(g, g, out=w2)
+    w2 *= 1.0 - b2
+    v += w2
+    bc1, bc2 = 1.0 - b1 ** step, 1.0 - b2 ** step
+    rho_inf = 2 / (1 - b2) - 1
+    rho_t = rho_inf - 2 * step * b2 ** step / bc2
+    if rho_t <= 5.0:
+        return scale, lr / bc1, m
+    rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+    np.sqrt(v, out=w2)
+    w2 += eps
+    np.divide(m, w2, out=w2)
+    return scale, lr / bc1 * math.sqrt(bc2) * rect, w2
 
 
 # ------------------------------------------------------------------------------- layout

@@ -30,14 +30,16 @@ class Adagrad(Optimizer):
     >>> opt = Adagrad(model.parameters(), lr=0.05)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=0.01, lr_decay=0.0, weight_decay=0.0,
-                 initial_accumulator_value=0.0, eps=1e-10, foreach=None, *, maximize=False):
+    def __init__(self, params, lr=0.01, lr_decay=0, weight_decay=0,
+                 initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False,
+                 differentiable=False, fused=None):
         for arg, v in (("lr_decay", lr_decay), ("eps", eps),
                        ("initial_accumulator_value", initial_accumulator_value)):
             check_real(v, arg, "Adagrad", 0)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps, foreach=foreach, maximize=maximize))
+                                      eps=eps, foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable, fused=fused))
 
     def _state_names(self, group):
         return ("sum",)

@@ -35,8 +35,9 @@ class Adam(Optimizer):
     >>> loss.backward(); opt.step(); opt.zero_grad()  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 amsgrad=False, *, foreach=None, maximize=False, decoupled_weight_decay=False):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
         name = type(self).__name__
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
@@ -45,6 +46,8 @@ class Adam(Optimizer):
         check_real(eps, "eps", name, 0)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=bool(amsgrad), foreach=foreach, maximize=maximize,
+                                      capturable=capturable, differentiable=differentiable,
+                                      fused=fused,
                                       decoupled_weight_decay=bool(decoupled_weight_decay)))
 
     def _state_names(self, group):
@@ -84,15 +87,17 @@ class AdamW(Adam):
         \theta \leftarrow (1 - \eta\lambda)\,\theta, \ \text{then the Adam step on } \nabla_\theta
         \text{ alone (the decay never enters } m, v).
 
-    The same as ``Adam(..., decoupled_weight_decay=True)``, with ``weight_decay=0.01``.
+    The same as ``Adam(..., decoupled_weight_decay=True)``, with ``weight_decay=01``.
 
     Example
     -------
-    >>> opt = AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)  # doctest: +SKIP
+    >>> opt = AdamW(model.parameters(), lr=1e-3, weight_decay=01)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01,
-                 amsgrad=False, *, maximize=False, foreach=None):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          amsgrad=amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
                          decoupled_weight_decay=True)

@@ -1,21 +1,36 @@
 """Learning-rate schedules that change ``group["lr"]`` of an optimizer, PyTorch-style.
 
-Call ``scheduler.step()`` once per epoch, after ``optimizer.step()``
-(``ReduceLROnPlateau.step(val_loss)`` takes the monitored value). The formulas
-are PyTorch's recursive ("chainable") ones, so the learning rates equal
-``torch.optim.lr_scheduler``'s step for step.
+Call ``scheduler.step()`` once per epoch (or per batch for ``OneCycleLR`` / ``CyclicLR``),
+after ``optimizer.step()``; ``ReduceLROnPlateau.step(val_loss)`` takes the monitored value.
+The formulas are PyTorch 2.13's: the recursive ("chainable") ones for ``step()``, so that
+several schedulers on one optimizer compose, and the closed forms for the deprecated
+``step(epoch)``. ``get_last_lr()`` gives the rates the latest step set, ``last_epoch``
+counts the steps, ``state_dict()`` is JSON-able (functions are left out, as PyTorch does).
+
+>>> from glassnet import nn, optim
+>>> import numpy as np
+>>> opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1)
+>>> sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+>>> for _ in range(4):
+...     opt.step(); sched.step()
+>>> sched.get_last_lr()
+[0.025]
 """
 from __future__ import annotations
 
 import math
+import types
+from bisect import bisect_right
 from collections import Counter
 
 from ..errors import ArgumentTypeError
 from ..validation import check_choice, check_int, check_real, is_int
 from .optimizer import Optimizer
 
-__all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
-           "CosineAnnealingLR", "ReduceLROnPlateau"]
+__all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR",
+           "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingLR",
+           "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR", "SequentialLR",
+           "ChainedScheduler", "ReduceLROnPlateau"]
 
 
 def _check_optimizer(optimizer, where):
@@ -24,11 +39,47 @@ def _check_optimizer(optimizer, where):
                         f"{type(optimizer).__name__}")
 
 
+def _per_group(name, optimizer, value, where):
+    """One value per parameter group: a list/tuple of that length, or one value repeated."""
+    n = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"{where}: {name} must have one value per parameter group "
+                             f"({n}), got {len(value)}")
+        return list(value)
+    return [value] * n
+
+
+def _lambdas(lr_lambda, optimizer, where):
+    n = len(optimizer.param_groups)
+    if isinstance(lr_lambda, (list, tuple)):
+        if len(lr_lambda) != n:
+            raise ValueError(f"{where}: expected {n} lr_lambdas (one per group), got "
+                             f"{len(lr_lambda)}")
+        fns = list(lr_lambda)
+    else:
+        fns = [lr_lambda] * n
+    for f in fns:
+        if not callable(f):
+            raise TypeError(f"{where}: lr_lambda must be callable, got {type(f).__name__}")
+    return fns
+
+
+def _lambdas_state(fns):
+    """PyTorch's state of lr_lambdas: None for a plain function, else the object's __dict__."""
+    return [None if isinstance(f, types.FunctionType) else dict(vars(f)) for f in fns]
+
+
 class LRScheduler:
     """Base class: keeps ``last_epoch``, ``base_lrs`` and writes ``get_lr()`` into the groups.
 
-    Construction performs step 0 (the learning rates stay what they are).
+    Construction performs step 0 (most schedules leave the learning rates as they are;
+    ``LinearLR``, ``ConstantLR``, ``OneCycleLR`` and ``CyclicLR`` set their first value).
+    With ``last_epoch=-1`` each group gets ``initial_lr`` (its current ``lr``) unless it has
+    one; resuming with ``last_epoch >= 0`` needs ``initial_lr`` in every group.
     """
+
+    _is_initial = False
 
     def __init__(self, optimizer, last_epoch=-1):
         where = type(self).__name__
@@ -44,19 +95,38 @@ class LRScheduler:
                                    f"with last_epoch={last_epoch} needs the optimizer's state")
         self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self):
         self._step_count = 0
         self._is_initial = True
-        self.step()
-        self._is_initial = False
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self):  # pragma: no cover - abstract
+        """The learning rates of the step in progress (one per group)."""
         raise NotImplementedError
 
-    def step(self):
-        """Advance one epoch and set the new learning rates."""
+    def step(self, epoch=None):
+        """Advance one epoch and set the new learning rates.
+
+        ``epoch`` (deprecated in PyTorch, still accepted) jumps to that epoch, through the
+        schedule's closed form where it has one.
+        """
         self._step_count += 1
-        self.last_epoch += 1
-        for g, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch=None):
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            closed = getattr(self, "_get_closed_form_lr", None)
+            values = closed() if closed is not None else self.get_lr()
+        for g, lr in zip(self.optimizer.param_groups, values):
             g["lr"] = lr
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
@@ -65,15 +135,17 @@ class LRScheduler:
         return list(self._last_lr)
 
     def state_dict(self) -> dict:
-        """JSON-able state (everything except the optimizer and any lambdas)."""
+        """JSON-able state: every attribute except the optimizer and functions."""
         return {k: v for k, v in self.__dict__.items()
                 if k not in ("optimizer", "lr_lambdas") and not callable(v)}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        for k, v in state_dict.items():
-            if k == "milestones":
-                v = Counter({int(a): b for a, b in dict(v).items()})
-            self.__dict__[k] = v
+        """Restore what :meth:`state_dict` returned (also PyTorch's scheduler state)."""
+        self.__dict__.update({k: v for k, v in state_dict.items() if k != "lr_lambdas"})
+
+
+# the pre-2.0 name, still subclassed by custom schedulers in the wild
+_LRScheduler = LRScheduler
 
 
 class LambdaLR(LRScheduler):
@@ -86,21 +158,43 @@ class LambdaLR(LRScheduler):
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         _check_optimizer(optimizer, "LambdaLR")
-        n = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n:
-                raise ValueError(f"LambdaLR: expected {n} lr_lambdas (one per group), got "
-                                 f"{len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            if not callable(lr_lambda):
-                raise TypeError(f"LambdaLR: lr_lambda must be callable, got "
-                                f"{type(lr_lambda).__name__}")
-            self.lr_lambdas = [lr_lambda] * n
+        self.lr_lambdas = _lambdas(lr_lambda, optimizer, "LambdaLR")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
+
+    def state_dict(self):
+        d = super().state_dict()
+        d["lr_lambdas"] = _lambdas_state(self.lr_lambdas)
+        return d
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        for f, saved in zip(self.lr_lambdas, state_dict.get("lr_lambdas") or []):
+            if saved is not None:
+                vars(f).update(saved)
+
+
+class MultiplicativeLR(LambdaLR):
+    r""":math:`\eta_t = \eta_{t-1} \cdot f(t)` for ``t >= 1``: each step multiplies the
+    current learning rate by ``lr_lambda(epoch)``.
+
+    Example
+    -------
+    >>> sched = MultiplicativeLR(opt, lambda epoch: 0.95)  # doctest: +SKIP
+    """
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        _check_optimizer(optimizer, "MultiplicativeLR")
+        self.lr_lambdas = _lambdas(lr_lambda, optimizer, "MultiplicativeLR")
+        LRScheduler.__init__(self, optimizer, last_epoch)
+
+    def get_lr(self):
+        groups = self.optimizer.param_groups
+        if self._is_initial:
+            return [g["lr"] for g in groups]
+        return [g["lr"] * f(self.last_epoch) for f, g in zip(self.lr_lambdas, groups)]
 
 
 class StepLR(LRScheduler):
@@ -123,9 +217,13 @@ class StepLR(LRScheduler):
             return [g["lr"] for g in groups]
         return [g["lr"] * self.gamma for g in groups]
 
+    def _get_closed_form_lr(self):
+        return [b * self.gamma ** (self.last_epoch // self.step_size) for b in self.base_lrs]
+
 
 class MultiStepLR(LRScheduler):
-    r"""Multiply the learning rate by ``gamma`` at each epoch listed in ``milestones``.
+    r"""Multiply the learning rate by ``gamma`` at each epoch listed in ``milestones``
+    (a milestone listed twice multiplies by ``gamma**2``).
 
     Example
     -------
@@ -147,10 +245,84 @@ class MultiStepLR(LRScheduler):
         f = self.gamma ** self.milestones[self.last_epoch]
         return [g["lr"] * f for g in groups]
 
+    def _get_closed_form_lr(self):
+        ms = sorted(self.milestones.elements())
+        return [b * self.gamma ** bisect_right(ms, self.last_epoch) for b in self.base_lrs]
+
     def state_dict(self):
         d = super().state_dict()
         d["milestones"] = {int(k): v for k, v in self.milestones.items()}
         return d
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        self.milestones = Counter({int(a): b for a, b in dict(self.milestones).items()})
+
+
+class ConstantLR(LRScheduler):
+    r"""The learning rate times ``factor`` for the first ``total_iters`` epochs, then the
+    learning rate itself.
+
+    Example
+    -------
+    >>> sched = ConstantLR(opt, factor=0.5, total_iters=4)  # doctest: +SKIP
+    """
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if not 0 <= factor <= 1:
+            raise ValueError(f"ConstantLR: factor must be in [0, 1], got {factor!r}")
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        groups = self.optimizer.param_groups
+        if self.last_epoch == 0:
+            return [g["lr"] * self.factor for g in groups]
+        if self.last_epoch != self.total_iters:
+            return [g["lr"] for g in groups]
+        return [g["lr"] * (1.0 / self.factor) for g in groups]
+
+    def _get_closed_form_lr(self):
+        f = self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor)
+        return [b * f for b in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    r"""The learning rate times a factor going linearly from ``start_factor`` to
+    ``end_factor`` over ``total_iters`` epochs (a warm-up with the defaults), then constant.
+
+    Example
+    -------
+    >>> sched = LinearLR(opt, start_factor=0.1, total_iters=10)  # doctest: +SKIP
+    """
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
+                 last_epoch=-1):
+        if not 0 < start_factor <= 1:
+            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
+        if not 0 <= end_factor <= 1:
+            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}")
+        self.start_factor = start_factor
+        self.end_factor = end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        groups = self.optimizer.param_groups
+        t, n, a, b = self.last_epoch, self.total_iters, self.start_factor, self.end_factor
+        if t == 0:
+            return [g["lr"] * a for g in groups]
+        if self._is_initial or t > n:
+            return [g["lr"] for g in groups]
+        # the ratio of the factor at t to the factor at t - 1
+        ratio = 1.0 + (b - a) / (n * a + (t - 1) * (b - a))
+        return [g["lr"] * ratio for g in groups]
+
+    def _get_closed_form_lr(self):
+        t, n = self.last_epoch, self.total_iters
+        f = self.start_factor + (self.end_factor - self.start_factor) * min(n, t) / n
+        return [b * f for b in self.base_lrs]
 
 
 class ExponentialLR(LRScheduler):
@@ -171,6 +343,36 @@ class ExponentialLR(LRScheduler):
             return [g["lr"] for g in groups]
         return [g["lr"] * self.gamma for g in groups]
 
+    def _get_closed_form_lr(self):
+        return [b * self.gamma ** self.last_epoch for b in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    r""":math:`\eta_t = \eta_0\,(1 - \min(t, T)/T)^{p}` with ``total_iters`` :math:`T` and
+    ``power`` :math:`p` (zero from epoch :math:`T` on).
+
+    Example
+    -------
+    >>> sched = PolynomialLR(opt, total_iters=50, power=2.0)  # doctest: +SKIP
+    """
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        groups = self.optimizer.param_groups
+        t, n = self.last_epoch, self.total_iters
+        if self._is_initial or t > n:
+            return [g["lr"] for g in groups]
+        f = ((1.0 - t / n) / (1.0 - (t - 1) / n)) ** self.power
+        return [g["lr"] * f for g in groups]
+
+    def _get_closed_form_lr(self):
+        n = self.total_iters
+        return [b * (1.0 - min(n, self.last_epoch) / n) ** self.power for b in self.base_lrs]
+
 
 class CosineAnnealingLR(LRScheduler):
     r"""Cosine annealing from the initial learning rate down to ``eta_min`` over ``T_max`` epochs:
@@ -186,14 +388,15 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        self.T_max = check_int(T_max, "T_max", "CosineAnnealingLR")
+        check_real(T_max, "T_max", "CosineAnnealingLR", 0, low_open=True)
+        self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         groups = self.optimizer.param_groups
         t, T, lo = self.last_epoch, self.T_max, self.eta_min
-        if self._is_initial and t == 0:
+        if self._is_initial:
             return [g["lr"] for g in groups]
         if self._step_count == 1 and t > 0:
             return [lo + (b - lo) * (1 + math.cos(t * math.pi / T)) / 2 for b in self.base_lrs]
@@ -203,8 +406,401 @@ class CosineAnnealingLR(LRScheduler):
         return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
                 * (g["lr"] - lo) + lo for g in groups]
 
+    def _get_closed_form_lr(self):
+        t, T, lo = self.last_epoch, self.T_max, self.eta_min
+        return [lo + (b - lo) * (1 + math.cos(math.pi * t / T)) / 2 for b in self.base_lrs]
 
-class ReduceLROnPlateau:
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    r"""SGDR: cosine annealing that restarts at the initial learning rate.
+
+    .. math:: \eta_t = \eta_{min} + \tfrac12(\eta_0 - \eta_{min})(1 + \cos(\pi T_{cur} / T_i))
+
+    with :math:`T_{cur}` the epochs since the last restart and :math:`T_i` the current
+    period: ``T_0`` first, multiplied by ``T_mult`` at each restart. ``step(epoch)``
+    accepts a fractional epoch (e.g. ``epoch + i / iters_per_epoch`` per batch).
+
+    Example
+    -------
+    >>> sched = CosineAnnealingWarmRestarts(opt, T_0=10, T_mult=2)  # doctest: +SKIP
+    """
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        if not is_int(T_0) or T_0 <= 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: T_0 must be a positive integer, "
+                             f"got {T_0!r}")
+        if not is_int(T_mult) or T_mult < 1:
+            raise ValueError(f"CosineAnnealingWarmRestarts: T_mult must be an integer >= 1, "
+                             f"got {T_mult!r}")
+        if isinstance(eta_min, bool) or not isinstance(eta_min, (int, float)):
+            raise ValueError(f"CosineAnnealingWarmRestarts: eta_min must be a float or int, "
+                             f"got {type(eta_min).__name__}")
+        self.T_0 = T_0
+        self.T_i = T_0
+        self.T_mult = T_mult
+        self.eta_min = eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        lo = self.eta_min
+        return [lo + (b - lo) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for b in self.base_lrs]
+
+    def step(self, epoch=None):
+        """One epoch on, or jump to ``epoch`` (may be fractional)."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur %= self.T_i
+                self.T_i *= self.T_mult
+        else:
+            if epoch < 0:
+                raise ValueError(f"CosineAnnealingWarmRestarts.step: epoch must be "
+                                 f"non-negative, got {epoch}")
+            if epoch >= self.T_0:
+                if self.T_mult == 1:
+                    self.T_cur = epoch % self.T_0
+                else:
+                    # the restart index n: T_0 (m^n - 1) / (m - 1) <= epoch
+                    n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+                    self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+                    self.T_i = self.T_0 * self.T_mult ** n
+            else:
+                self.T_i = self.T_0
+                self.T_cur = epoch
+        self.last_epoch = math.floor(epoch)
+        for g, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            g["lr"] = lr
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+
+def _set_momentum(group, use_beta1, value):
+    if use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
+
+
+class CyclicLR(LRScheduler):
+    r"""Cyclical learning rates (Smith, 2017): the rate goes from ``base_lr`` up to
+    ``max_lr`` in ``step_size_up`` steps and back in ``step_size_down``, per batch.
+
+    ``mode``: "triangular" (constant amplitude), "triangular2" (halved each cycle),
+    "exp_range" (times ``gamma**iteration``), or a custom ``scale_fn`` of the cycle number
+    or of the iteration (``scale_mode``). With ``cycle_momentum`` the momentum (or Adam's
+    beta1) moves the other way, between ``max_momentum`` and ``base_momentum``.
+
+    Example
+    -------
+    >>> sched = CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=20)  # doctest: +SKIP
+    """
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
+                 mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle",
+                 cycle_momentum=True, base_momentum=0.8, max_momentum=0.9, last_epoch=-1):
+        who = "CyclicLR"
+        _check_optimizer(optimizer, who)
+        self.optimizer = optimizer
+        base_lrs = _per_group("base_lr", optimizer, base_lr, who)
+        if last_epoch == -1:
+            for lr, g in zip(base_lrs, optimizer.param_groups):
+                g["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr, who)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if scale_fn is None:
+            check_choice(mode, "mode", who, ("triangular", "triangular2", "exp_range"))
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"{who}: cycle_momentum=True needs an optimizer with momentum "
+                                 f"or betas (got {type(optimizer).__name__}); pass "
+                                 "cycle_momentum=False")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum, who)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum, who)
+            if last_epoch == -1:
+                for hi, lo, g in zip(self.max_momentums, self.base_momentums,
+                                     optimizer.param_groups):
+                    _set_momentum(g, self.use_beta1, hi)
+                    g["max_momentum"] = hi
+                    g["base_momentum"] = lo
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self):
+        if self._scale_fn_custom is not None:
+            return
+        if self.mode in ("triangular", "triangular2"):
+            self.scale_mode = "cycle"
+        elif self.mode == "exp_range":
+            self.scale_mode = "iterations"
+
+    def scale_fn(self, x):
+        """The amplitude's scale at cycle number (or iteration) ``x``."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def get_lr(self):
+        t = self.last_epoch
+        cycle = math.floor(1 + t / self.total_size)
+        x = 1.0 + t / self.total_size - cycle
+        if x <= self.step_ratio:
+            f = x / self.step_ratio
+        else:
+            f = (x - 1) / (self.step_ratio - 1)
+        s = self.scale_fn(cycle if self.scale_mode == "cycle" else t)
+        lrs = [lo + (hi - lo) * f * s for lo, hi in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for g, lo, hi in zip(self.optimizer.param_groups, self.base_momentums,
+                                 self.max_momentums):
+                _set_momentum(g, self.use_beta1, hi - (hi - lo) * f * s)
+        return lrs
+
+    def state_dict(self):
+        d = super().state_dict()
+        fn = self._scale_fn_custom
+        d["_scale_fn_custom"] = (None if fn is None or isinstance(fn, types.FunctionType)
+                                 else dict(vars(fn)))
+        return d
+
+    def load_state_dict(self, state_dict):
+        state_dict = dict(state_dict)
+        fn = state_dict.pop("_scale_fn_custom", None)
+        super().load_state_dict(state_dict)
+        if fn is not None and self._scale_fn_custom is not None:
+            vars(self._scale_fn_custom).update(fn)
+        self._init_scale_fn()
+
+
+class OneCycleLR(LRScheduler):
+    r"""The 1cycle policy (Smith & Topin, 2018), per batch: from ``max_lr / div_factor`` up
+    to ``max_lr`` in the first ``pct_start`` of ``total_steps``, then down to
+    ``initial_lr / final_div_factor``; ``three_phase=True`` comes back to the initial rate
+    symmetrically before the final descent. ``anneal_strategy`` "cos" or "linear". With
+    ``cycle_momentum`` the momentum (or beta1) goes from ``max_momentum`` to
+    ``base_momentum`` and back. ``total_steps`` or ``epochs`` and ``steps_per_epoch``.
+
+    Example
+    -------
+    >>> sched = OneCycleLR(opt, max_lr=0.1, epochs=10, steps_per_epoch=100)  # doctest: +SKIP
+    """
+
+    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
+                 pct_start=0.3, anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85,
+                 max_momentum=0.95, div_factor=25.0, final_div_factor=1e4, three_phase=False,
+                 last_epoch=-1):
+        who = "OneCycleLR"
+        _check_optimizer(optimizer, who)
+        self.optimizer = optimizer
+        if total_steps is not None:
+            if not is_int(total_steps) or total_steps <= 0:
+                raise ValueError(f"{who}: total_steps must be a positive integer, got "
+                                 f"{total_steps!r}")
+            self.total_steps = total_steps
+        elif epochs is not None and steps_per_epoch is not None:
+            if not is_int(epochs) or epochs <= 0:
+                raise ValueError(f"{who}: epochs must be a positive integer, got {epochs!r}")
+            if not is_int(steps_per_epoch) or steps_per_epoch <= 0:
+                raise ValueError(f"{who}: steps_per_epoch must be a positive integer, got "
+                                 f"{steps_per_epoch!r}")
+            self.total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError(f"{who}: give total_steps, or epochs and steps_per_epoch")
+        n = self.total_steps
+        if three_phase:
+            self._schedule_phases = [
+                dict(end_step=float(pct_start * n) - 1, start_lr="initial_lr",
+                     end_lr="max_lr", start_momentum="max_momentum",
+                     end_momentum="base_momentum"),
+                dict(end_step=float(2 * pct_start * n) - 2, start_lr="max_lr",
+                     end_lr="initial_lr", start_momentum="base_momentum",
+                     end_momentum="max_momentum"),
+                dict(end_step=n - 1, start_lr="initial_lr", end_lr="min_lr",
+                     start_momentum="max_momentum", end_momentum="max_momentum")]
+        else:
+            self._schedule_phases = [
+                dict(end_step=float(pct_start * n) - 1, start_lr="initial_lr",
+                     end_lr="max_lr", start_momentum="max_momentum",
+                     end_momentum="base_momentum"),
+                dict(end_step=n - 1, start_lr="max_lr", end_lr="min_lr",
+                     start_momentum="base_momentum", end_momentum="max_momentum")]
+        if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
+            raise ValueError(f"{who}: pct_start must be a float in [0, 1], got {pct_start!r}")
+        check_choice(anneal_strategy, "anneal_strategy", who, ("cos", "linear"))
+        self._anneal_func_type = anneal_strategy
+        max_lrs = _per_group("max_lr", optimizer, max_lr, who)
+        if last_epoch == -1:
+            for m, g in zip(max_lrs, optimizer.param_groups):
+                g["initial_lr"] = m / div_factor
+                g["max_lr"] = m
+                g["min_lr"] = g["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"{who}: cycle_momentum=True needs an optimizer with momentum "
+                                 f"or betas (got {type(optimizer).__name__}); pass "
+                                 "cycle_momentum=False")
+            self.use_beta1 = "betas" in optimizer.defaults
+            his = _per_group("max_momentum", optimizer, max_momentum, who)
+            los = _per_group("base_momentum", optimizer, base_momentum, who)
+            if last_epoch == -1:
+                for hi, lo, g in zip(his, los, optimizer.param_groups):
+                    _set_momentum(g, self.use_beta1, hi)
+                    g["max_momentum"] = hi
+                    g["base_momentum"] = lo
+        super().__init__(optimizer, last_epoch)
+
+    def _anneal(self, start, end, pct):
+        if self._anneal_func_type == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self):
+        t = self.last_epoch
+        if t > self.total_steps:
+            raise ValueError(f"OneCycleLR: stepped {t} times, but total_steps is "
+                             f"{self.total_steps}")
+        lrs = []
+        last = len(self._schedule_phases) - 1
+        for g in self.optimizer.param_groups:
+            start = 0.0
+            for i, ph in enumerate(self._schedule_phases):
+                end = ph["end_step"]
+                if t <= end or i == last:
+                    pct = (t - start) / (end - start)
+                    lr = self._anneal(g[ph["start_lr"]], g[ph["end_lr"]], pct)
+                    if self.cycle_momentum:
+                        mom = self._anneal(g[ph["start_momentum"]], g[ph["end_momentum"]], pct)
+                    break
+                start = ph["end_step"]
+            lrs.append(lr)
+            if self.cycle_momentum:
+                _set_momentum(g, self.use_beta1, mom)
+        return lrs
+
+
+def _check_schedulers(schedulers, optimizer, who):
+    for i, s in enumerate(schedulers):
+        if not hasattr(s, "optimizer"):
+            raise TypeError(f"{who}: schedulers[{i}] has no optimizer attribute (got "
+                            f"{type(s).__name__})")
+        if isinstance(s, ReduceLROnPlateau):
+            raise ValueError(f"{who}: schedulers[{i}] is a ReduceLROnPlateau, whose step needs "
+                             "the monitored value; it cannot be chained")
+        if s.optimizer is not optimizer:
+            raise ValueError(f"{who}: schedulers[{i}] ({type(s).__name__}) belongs to another "
+                             "optimizer; all must share one")
+
+
+class SequentialLR(LRScheduler):
+    r"""Run ``schedulers`` one after another, switching at the epochs in ``milestones``
+    (one fewer than the schedulers); each starts from its own epoch 0 at its milestone.
+
+    Example
+    -------
+    >>> warm = LinearLR(opt, start_factor=0.1, total_iters=5)  # doctest: +SKIP
+    >>> cos = CosineAnnealingLR(opt, T_max=95)  # doctest: +SKIP
+    >>> sched = SequentialLR(opt, [warm, cos], milestones=[5])  # doctest: +SKIP
+    """
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        who = "SequentialLR"
+        _check_optimizer(optimizer, who)
+        if len(schedulers) < 1:
+            raise ValueError(f"{who}: needs at least one scheduler, got none")
+        _check_schedulers(schedulers, optimizer, who)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"{who}: needs one milestone fewer than schedulers, got "
+                             f"{len(schedulers)} schedulers and {len(milestones)} milestones")
+        self._schedulers = list(schedulers)
+        self._milestones = list(milestones)
+        self.last_epoch = last_epoch + 1
+        self.optimizer = optimizer
+        for g in optimizer.param_groups:
+            g["lr"] = g["initial_lr"]
+        self._undo(self)          # the schedulers' own initial steps are taken back
+        idx = bisect_right(self._milestones, 0)
+        self._schedulers[idx]._initial_step()
+        self._last_lr = self._schedulers[idx].get_last_lr()
+
+    def _undo(self, sched):
+        if hasattr(sched, "_schedulers"):
+            for s in sched._schedulers:
+                self._undo(s)
+        elif hasattr(sched, "last_epoch"):
+            sched.last_epoch -= 1
+
+    def step(self):
+        """One epoch on, in the scheduler whose span holds it."""
+        self.last_epoch += 1
+        idx = bisect_right(self._milestones, self.last_epoch)
+        s = self._schedulers[idx]
+        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
+            s._update_lr(0)
+        else:
+            s.step()
+        self._last_lr = s.get_last_lr()
+
+    def state_dict(self):
+        d = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        d["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return d
+
+    def load_state_dict(self, state_dict):
+        state_dict = dict(state_dict)
+        subs = state_dict.pop("_schedulers")
+        self.__dict__.update(state_dict)
+        for s, sd in zip(self._schedulers, subs):
+            s.load_state_dict(sd)
+
+
+class ChainedScheduler(LRScheduler):
+    r"""Step several schedulers together: each ``step()`` steps them all, in order, so
+    their (chainable) changes multiply.
+
+    Example
+    -------
+    >>> sched = ChainedScheduler([ConstantLR(opt, 0.1, 5), ExponentialLR(opt, 0.9)])  # doctest: +SKIP
+    """
+
+    def __init__(self, schedulers, optimizer=None):
+        who = "ChainedScheduler"
+        if len(schedulers) < 1:
+            raise ValueError(f"{who}: needs at least one scheduler, got none")
+        optimizer = optimizer or schedulers[0].optimizer
+        _check_schedulers(schedulers, optimizer, who)
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+        self._last_lr = [g["lr"] for g in self._schedulers[-1].optimizer.param_groups]
+
+    def step(self):
+        """Step every scheduler once."""
+        for s in self._schedulers:
+            s.step()
+        self._last_lr = [g["lr"] for g in self._schedulers[-1].optimizer.param_groups]
+
+    state_dict = SequentialLR.state_dict
+    load_state_dict = SequentialLR.load_state_dict
+
+
+class ReduceLROnPlateau(LRScheduler):
     r"""Multiply the learning rate by ``factor`` when a monitored value stops improving.
 
     ``step(metric)`` once per epoch. A value improves on the best so far when it
@@ -221,9 +817,9 @@ class ReduceLROnPlateau:
     """
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
-                 threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8):
-        _check_optimizer(optimizer, "ReduceLROnPlateau")
+                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
         who = "ReduceLROnPlateau"
+        _check_optimizer(optimizer, who)
         check_choice(mode, "mode", who, ("min", "max"))
         check_choice(threshold_mode, "threshold_mode", who, ("rel", "abs"))
         factor = check_real(factor, "factor", who, 0, 1, high_open=True)
@@ -233,20 +829,27 @@ class ReduceLROnPlateau:
             if len(min_lr) != n:
                 raise ValueError(f"ReduceLROnPlateau: expected {n} min_lr values, got "
                                  f"{len(min_lr)}")
-            self.min_lrs = [float(x) for x in min_lr]
+            self.default_min_lr = None
+            self.min_lrs = list(min_lr)
         else:
-            self.min_lrs = [float(min_lr)] * n
+            self.default_min_lr = min_lr
+            self.min_lrs = [min_lr] * n
         self.optimizer = optimizer
-        self.mode, self.factor, self.patience = mode, factor, patience
-        self.threshold, self.threshold_mode = float(threshold), threshold_mode
-        self.cooldown, self.eps = int(cooldown), float(eps)
-        self.best = math.inf if mode == "min" else -math.inf
-        self.num_bad_epochs = 0
-        self.cooldown_counter = 0
+        self.factor, self.patience = factor, patience
+        self.cooldown, self.eps = cooldown, eps
         self.last_epoch = 0
         self._last_lr = [g["lr"] for g in optimizer.param_groups]
+        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
+        self.mode_worse = math.inf if mode == "min" else -math.inf
+        self._reset()
+
+    def _reset(self):
+        self.best = self.mode_worse
+        self.cooldown_counter = 0
+        self.num_bad_epochs = 0
 
     def is_better(self, a, best) -> bool:
+        """Whether ``a`` improves on ``best`` (mode and threshold)."""
         if self.mode == "min":
             if self.threshold_mode == "rel":
                 return a < best * (1.0 - self.threshold)
@@ -255,17 +858,20 @@ class ReduceLROnPlateau:
             return a > best * (1.0 + self.threshold)
         return a > best + self.threshold
 
+    _is_better = is_better
+
     @property
     def in_cooldown(self) -> bool:
+        """Whether the cooldown after a reduction is still running."""
         return self.cooldown_counter > 0
 
-    def step(self, metrics=None):
+    def step(self, metrics=None, epoch=None):
         """Record this epoch's monitored value and reduce the learning rate if it plateaued."""
         if metrics is None:
             raise TypeError("ReduceLROnPlateau.step: needs the monitored value, e.g. "
                             "sched.step(val_loss)")
         current = float(metrics)
-        self.last_epoch += 1
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self.is_better(current, self.best):
             self.best = current
             self.num_bad_epochs = 0
@@ -275,17 +881,21 @@ class ReduceLROnPlateau:
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0
         if self.num_bad_epochs > self.patience:
-            for g, lo in zip(self.optimizer.param_groups, self.min_lrs):
-                old = g["lr"]
+            groups = self.optimizer.param_groups
+            if len(groups) != len(self.min_lrs):
+                if self.default_min_lr is None:
+                    raise RuntimeError(f"ReduceLROnPlateau: the optimizer has {len(groups)} "
+                                       f"parameter groups, min_lr has {len(self.min_lrs)} "
+                                       "values; set min_lrs to one per group")
+                self.min_lrs = [self.default_min_lr] * len(groups)
+            for g, lo in zip(groups, self.min_lrs):
+                old = float(g["lr"])
                 new = max(old * self.factor, lo)
                 if old - new > self.eps:
                     g["lr"] = new
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
-
-    def get_last_lr(self):
-        return list(self._last_lr)
 
     def state_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}

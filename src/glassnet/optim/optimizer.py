@@ -15,6 +15,8 @@ readable loop). Both give the same numbers up to rounding; tests/optim compares 
 """
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 
 from ..autograd import enable_grad
@@ -48,6 +50,28 @@ def _kernel_of(cls):
     return None
 
 
+def _state_value(v):
+    """A saved state value as glassnet keeps it: an array of a parameter's shape as an
+    ndarray, a scalar (0-d tensor, e.g. torch's ``step``) as a Python number, a list of
+    arrays (LBFGS's history) as a list; accepts ndarrays, lists, glassnet and torch tensors."""
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, (list, tuple)):
+        if v and all(isinstance(x, (int, float)) for x in v):
+            return np.asarray(v)
+        return [_state_value(x) for x in v]
+    if hasattr(v, "detach") and hasattr(v, "numpy"):     # a torch tensor
+        v = v.detach().cpu().numpy()
+    elif isinstance(v, Tensor):
+        v = v._data
+    if isinstance(v, (np.ndarray, np.generic)):
+        a = np.asarray(v)
+        if a.ndim == 0:
+            return a.item()
+        return a
+    return v
+
+
 def _jsonable(v):
     """Group values as JSON-friendly types (tuples become lists, NumPy scalars Python ones)."""
     if isinstance(v, tuple):
@@ -62,8 +86,9 @@ class Optimizer:
 
     Parameters
     ----------
-    params : iterable of Tensor, or iterable of dict
-        The tensors to optimise (``model.parameters()``), or groups
+    params : iterable of Tensor, of (name, Tensor) pairs, or of dict
+        The tensors to optimise (``model.parameters()``, or ``model.named_parameters()``:
+        the group then keeps ``"param_names"``, as in PyTorch), or groups
         ``{"params": [...], "lr": ...}`` whose keys override ``defaults``.
     defaults : dict
         Hyper-parameters every group gets unless it sets them. ``foreach`` (default
@@ -94,14 +119,14 @@ class Optimizer:
         where = type(self).__name__
         self.defaults = dict(defaults)
         self.defaults.setdefault("foreach", None)
-        self.state = {}
+        self.state = defaultdict(dict)   # as in PyTorch: state[p] is {} before p's first step
         self.param_groups = []
         self._engine = _flat.FlatEngine()
         self._kernel = _kernel_of(type(self))
         params = _as_param_list(params, where)
         if not params:
             raise ValueError(f"{where}: got an empty parameter list")
-        if not isinstance(params[0], dict):
+        if not isinstance(params[0], dict):      # tensors, or (name, tensor) pairs
             params = [{"params": params}]
         for g in params:
             self.add_param_group(g)
@@ -118,6 +143,10 @@ class Optimizer:
         if ps is None:
             raise KeyError(f"{where}: param_group needs a 'params' entry")
         ps = [ps] if isinstance(ps, Tensor) else _as_param_list(ps, where)
+        if ps and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)
+                      for p in ps):
+            group["param_names"] = [n for n, _ in ps]    # from model.named_parameters()
+            ps = [p for _, p in ps]
         for i, p in enumerate(ps):
             if not isinstance(p, Tensor):
                 raise TypeError(f"{where}: params[{i}] must be a Tensor/Parameter, got "
@@ -146,6 +175,9 @@ class Optimizer:
         if group["foreach"] not in (None, True, False):
             raise ValueError(f"{name}: foreach must be None, True or False, got "
                              f"{group['foreach']!r}")
+        if group.get("differentiable", False):
+            raise ValueError(f"{name}: differentiable=True (autograd through the update) is "
+                             f"not supported by glassnet; the update runs outside autograd")
         if group.get("maximize", False) not in (True, False):
             raise ValueError(f"{name}: maximize must be True or False, got "
                              f"{group['maximize']!r}")
@@ -267,32 +299,39 @@ class Optimizer:
                 raise ValueError(f"{where}: group {i} has {len(saved['params'])} parameters in the "
                                  f"state dict but {len(own['params'])} here")
         params = self._index()
-        new_state = {}
+        new_state = defaultdict(dict)
         for key, st in state_dict["state"].items():
             idx = int(key)
             if not 0 <= idx < len(params):
                 raise ValueError(f"{where}: state for parameter index {idx}, but there are only "
                                  f"{len(params)} parameters")
             p = params[idx]
-            d = {}
-            for k, v in st.items():
-                if isinstance(v, np.ndarray) or (isinstance(v, list)):
-                    arr = np.array(v, dtype=p._data.dtype, copy=True)
-                    if arr.shape != p._data.shape:
-                        raise ValueError(f"{where}: state {k!r} of parameter {idx} has shape "
-                                         f"{arr.shape}, the parameter has {p._data.shape}")
-                    d[k] = arr
-                else:
-                    d[k] = v
-            d["step"] = int(d.get("step", 0))
-            new_state[p] = d
+            new_state[p] = self._restore_state(idx, p, st, where)
         for saved, own in zip(groups, self.param_groups):
             for k, v in saved.items():
                 if k == "params":
                     continue
-                own[k] = tuple(v) if k == "betas" else v
+                own[k] = tuple(v) if isinstance(v, list) and isinstance(own.get(k), tuple) else v
         self.state = new_state
         self._engine.reset()
+
+    def _restore_state(self, idx, p, st, where):
+        """One parameter's saved state as this optimizer keeps it: arrays of the
+        parameter's shape and dtype (copied), numbers, ``step`` an int; ``None`` entries
+        (torch's SGD without momentum) are dropped."""
+        d = {}
+        for k, v in st.items():
+            v = _state_value(v)
+            if isinstance(v, np.ndarray):
+                arr = np.array(v, dtype=p._data.dtype, copy=True)
+                if arr.shape != p._data.shape:
+                    raise ValueError(f"{where}: state {k!r} of parameter {idx} has shape "
+                                     f"{arr.shape}, the parameter has {p._data.shape}")
+                d[k] = arr
+            elif v is not None:
+                d[k] = v
+        d["step"] = int(d.get("step", 0))
+        return d
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]

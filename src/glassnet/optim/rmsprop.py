@@ -33,14 +33,16 @@ class RMSprop(Optimizer):
     >>> opt = RMSprop(model.parameters(), lr=0.01, alpha=0.99)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                 centered=False, *, foreach=None, maximize=False):
+    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
         check_real(alpha, "alpha", "RMSprop", 0, 1)
         check_real(eps, "eps", "RMSprop", 0)
         check_real(momentum, "momentum", "RMSprop", 0)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=bool(centered),
-                                      foreach=foreach, maximize=maximize))
+                                      capturable=capturable, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable))
 
     def _state_names(self, group):
         names = ["square_avg"]

@@ -18,8 +18,9 @@ class SGD(Optimizer):
         d_t &= g_t + \mu\, b_t \ \text{(Nesterov)}, \qquad d_t = b_t \ \text{(otherwise)} \\
         \theta_t &= \theta_{t-1} - \eta\, d_t
 
-    with learning rate :math:`\eta` (``lr``), ``momentum`` :math:`\mu`, ``dampening``
-    :math:`\tau` and ``weight_decay`` :math:`\lambda`; without momentum :math:`d_t = g_t`.
+    with learning rate :math:`\eta` (``lr``, default 1e-3 as in PyTorch 2.13;
+    ``optim.get("sgd")`` keeps 0.01), ``momentum`` :math:`\mu`, ``dampening`` :math:`\tau`
+    and ``weight_decay`` :math:`\lambda`; without momentum :math:`d_t = g_t`.
     State per parameter: ``step`` and, with momentum, ``momentum_buffer`` (:math:`b`).
     ``foreach=False`` runs :meth:`_update` per parameter; the default runs the same rule
     on all parameters at once (the flat engine, ``optim/_flat.py``).
@@ -30,20 +31,40 @@ class SGD(Optimizer):
     >>> loss.backward(); opt.step(); opt.zero_grad()  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=0.01, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                 nesterov=False, *, maximize=False, foreach=None):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None):
         check_real(momentum, "momentum", "SGD", 0)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "
                              f"momentum={momentum}, dampening={dampening}")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=bool(nesterov),
-                                      maximize=maximize, foreach=foreach))
+                                      maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     def _state_names(self, group):
         return ("momentum_buffer",) if group["momentum"] != 0 else ()
 
     _flat_kernel = _flat.sgd
+
+    def state_dict(self) -> dict:
+        """PyTorch's layout; as in PyTorch, SGD's state holds only ``momentum_buffer``
+        (no ``step``), so without momentum ``"state"`` is empty."""
+        sd = super().state_dict()
+        state = {}
+        for i, st in sd["state"].items():
+            st = {k: v for k, v in st.items() if k != "step"}
+            if st:
+                state[i] = st
+        sd["state"] = state
+        return sd
+
+    def _restore_state(self, idx, p, st, where):
+        d = super()._restore_state(idx, p, st, where)
+        if "step" not in st and "momentum_buffer" in d:
+            d["step"] = 1        # torch's SGD keeps no step: a loaded buffer is not the first
+        return d
 
     def _update(self, p, g, state, group):
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]

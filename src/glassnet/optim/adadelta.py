@@ -1,0 +1,53 @@
+"""Adadelta: step sizes from running averages of squared gradients and squared updates."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..validation import check_real
+from . import _flat
+from .optimizer import Optimizer
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(Optimizer):
+    r"""Adadelta (Zeiler, 2012), PyTorch's update.
+
+    .. math::
+        g_t &= \pm\nabla_\theta + \lambda\,\theta_{t-1} \\
+        v_t &= \rho\, v_{t-1} + (1-\rho)\, g_t^2, \qquad
+        \Delta_t = \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t \\
+        u_t &= \rho\, u_{t-1} + (1-\rho)\, \Delta_t^2, \qquad
+        \theta_t = \theta_{t-1} - \eta\, \Delta_t
+
+    State per parameter: ``step``, ``square_avg`` (:math:`v`), ``acc_delta`` (:math:`u`).
+
+    Example
+    -------
+    >>> opt = Adadelta(model.parameters())  # doctest: +SKIP
+    """
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
+                 capturable=False, maximize=False, differentiable=False):
+        check_real(rho, "rho", "Adadelta", 0, 1)
+        check_real(eps, "eps", "Adadelta", 0)
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize, capturable=capturable,
+                                      foreach=foreach, differentiable=differentiable))
+
+    def _state_names(self, group):
+        return ("square_avg", "acc_delta")
+
+    _flat_kernel = _flat.adadelta
+
+    def _update(self, p, g, state, group):
+        lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
+        if group["maximize"]:
+            g = -g
+        if wd != 0:
+            g = g + wd * p
+        v, u = state["square_avg"], state["acc_delta"]
+        v[...] = rho * v + (1 - rho) * g * g
+        delta = np.sqrt(u + eps) / np.sqrt(v + eps) * g
+        u[...] = rho * u + (1 - rho) * delta * delta
+        p -= lr * delta
