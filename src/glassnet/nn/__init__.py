@@ -17,4 +17,5 @@ from . import kernels  # noqa: F401
 from .kernels import FixedConv2d  # noqa: F401
 from .recurrent import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
 from . import functional  # noqa: F401,E402  (torch.nn.functional's face)

@@ -368,36 +368,59 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return _inplace(x, y) if inplace else y
 
 
-def _channel_dropout(input, p, training, inplace, who, spatial):
-    p = _check_p(p, who)
-    x = _t(input, who)
-    if x.ndim not in (spatial + 1, spatial + 2):
-        raise ArgumentError(f"{who}: Expected {spatial + 1}D (unbatched) or {spatial + 2}D "
-                            f"(batched) input, but received input with shape "
-                            f"{tuple(x.shape)}")
-    if not training or p == 0:
-        return x
-    batched = x.ndim == spatial + 2
-    xin = _shadow(x) if inplace else x
-    if not batched:
-        xin = _M.reshape(xin, (1,) + tuple(x.shape))
+def _channel_dropout(x, p, inplace):
     if p == 1:
-        y = _M.mul(xin, np.zeros((), dtype=x.dtype))
-    else:
-        y = _dropout2d(xin, p, True)
-    if not batched:
-        y = _M.reshape(y, tuple(x.shape))
-    return _inplace(x, y) if inplace else y
+        return _M.mul(_shadow(x) if inplace else x, np.zeros((), dtype=x.dtype))
+    return _dropout2d(_shadow(x) if inplace else x, p, True)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels x[n, c, :] of (N, C, L) or (C, L) input with probability p."""
-    return _channel_dropout(input, p, training, inplace, "dropout1d", 1)
+    """Zero whole channels x[n, c, :] of (N, C, L) (or x[c, :] of (C, L)) with probability
+    p, scaling the kept ones by 1/(1 - p)."""
+    p = _check_p(p, "dropout")
+    x = _t(input, "dropout1d")
+    if x.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {x.ndim}D "
+                           f"input. Note that dropout1d exists to provide channel-wise dropout "
+                           f"on inputs with 1 spatial dimension, a channel dimension, and an "
+                           f"optional batch dimension (i.e. 2D or 3D inputs).")
+    if not training or p == 0:
+        return x
+    if x.ndim == 2:          # (C, L): one sample
+        y = _M.reshape(_channel_dropout(_M.reshape(x, (1,) + tuple(x.shape)), p, False),
+                       tuple(x.shape))
+    else:
+        y = _channel_dropout(x, p, inplace)
+    return _inplace(x, y) if inplace else y
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels x[n, c] of (N, C, H, W) or (C, H, W) input with probability p."""
-    return _channel_dropout(input, p, training, inplace, "dropout2d", 2)
+    """Zero whole channels x[n, c] of (N, C, H, W) with probability p, scaling the kept
+    ones by 1/(1 - p). Other ranks behave and warn as PyTorch: 3-D input is taken as
+    (N, C, L), 2-D and 5-D input channel-wise over axis 1."""
+    p = _check_p(p, "dropout")
+    x = _t(input, "dropout2d")
+    if x.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {x.ndim}-D input to dropout2d, which is "
+                      f"deprecated and will result in an error in a future release. To retain "
+                      f"the behavior and silence this warning, please use dropout instead. "
+                      f"Note that dropout2d exists to provide channel-wise dropout on inputs "
+                      f"with 2 spatial dimensions, a channel dimension, and an optional batch "
+                      f"dimension (i.e. 3D or 4D inputs).", UserWarning, stacklevel=2)
+    elif x.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
+                      "shape (N, C, L), where C is the channel dim. This behavior will change "
+                      "in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise "
+                      "dropout behavior, please switch to using dropout1d instead.",
+                      UserWarning, stacklevel=2)
+    if x.ndim < 2:
+        raise RuntimeError(f"dropout2d: Expected at least 2D input, got {x.ndim}D")
+    if not training or p == 0:
+        return x
+    y = _channel_dropout(x, p, inplace)
+    return _inplace(x, y) if inplace else y
 
 
 # ------------------------------------------------------------ linear / conv
@@ -1057,8 +1080,11 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 
 def _same_size(input, target, who, msg):
-    if tuple(as_array(target).shape) != tuple(input.shape):
-        raise ValueError(msg.format(t=_size(as_array(target).shape), i=_size(input.shape)))
+    ts, xs = tuple(as_array(target).shape), tuple(input.shape)
+    if ts != xs:
+        hint = f"; reshape the target to {xs}" if int(np.prod(ts)) == int(np.prod(xs)) else ""
+        raise ValueError(f"{who}: " + msg.format(t=_size(ts), i=_size(xs))
+                         + f" (target shape {ts}, input shape {xs}){hint}")
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,

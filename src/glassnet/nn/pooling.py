@@ -12,6 +12,7 @@ from .conv import get_strict_shapes
 from .module import Module
 
 __all__ = ["MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool2d",
+           "AdaptiveAvgPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool1d",
            "GlobalAvgPool2d", "LPPool2d", "StochasticPool2d", "MaxAvgPool2d"]
 
 
@@ -146,23 +147,77 @@ class AvgPool1d(_Pool1d):
     _fn = staticmethod(P.avg_pool1d)
 
 
-class AdaptiveAvgPool2d(Module):
-    """Average pooling to a fixed output size (1: global average pooling); (N, C, H, W) ->
-    (N, C, oh, ow). H and W must be multiples of the output size."""
+class _Adaptive(Module):
+    _spatial = 2
+    _fn = None
 
-    def __init__(self, output_size=1):
+    def __init__(self, output_size, return_indices: bool = False):
         super().__init__()
-        self.output_size = check_pair(output_size, "output_size", type(self).__name__)
+        self.output_size = output_size
+        self.return_indices = bool(return_indices)
+
+    def _sizes(self, spatial_in):
+        o = self.output_size
+        o = (o,) * self._spatial if o is None or isinstance(o, int) else tuple(o)
+        return tuple(int(i) if a is None else int(a) for a, i in zip(o, spatial_in))
 
     def output_shape(self, input_shape):
         s = tuple(input_shape)
-        return (s[0], s[1]) + self.output_size
+        return s[:-self._spatial] + self._sizes(s[-self._spatial:])
 
     def forward(self, x):
-        return P.adaptive_avg_pool2d(x, self.output_size, name=type(self).__name__)
+        if self.return_indices:
+            return type(self)._fn(x, self.output_size, True)
+        return type(self)._fn(x, self.output_size)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool2d(_Adaptive):
+    """Average pooling to a fixed output size (1: global average pooling), any input size
+    (PyTorch's windows [floor(i H/oh), ceil((i+1) H/oh))); (N, C, H, W) -> (N, C, oh, ow).
+    ``None`` keeps that axis.
+
+    >>> nn.AdaptiveAvgPool2d((2, 3))(gn.randn(1, 4, 7, 5)).shape
+    (1, 4, 2, 3)
+    """
+
+    def __init__(self, output_size=1):
+        super().__init__(output_size)
+
+    def forward(self, x):
+        from .functional import adaptive_avg_pool2d
+        return adaptive_avg_pool2d(x, self.output_size)
+
+
+class AdaptiveAvgPool1d(_Adaptive):
+    """Average pooling of (N, C, L) to a fixed length."""
+    _spatial = 1
+
+    def __init__(self, output_size):
+        super().__init__(output_size)
+
+    def forward(self, x):
+        from .functional import adaptive_avg_pool1d
+        return adaptive_avg_pool1d(x, self.output_size)
+
+
+class AdaptiveMaxPool2d(_Adaptive):
+    """Max pooling to a fixed (oh, ow), any input size (PyTorch's windows)."""
+
+    def forward(self, x):
+        from .functional import adaptive_max_pool2d
+        return adaptive_max_pool2d(x, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool1d(_Adaptive):
+    """Max pooling of (N, C, L) to a fixed length."""
+    _spatial = 1
+
+    def forward(self, x):
+        from .functional import adaptive_max_pool1d
+        return adaptive_max_pool1d(x, self.output_size, self.return_indices)
 
 
 class GlobalAvgPool2d(Module):
