@@ -1,5 +1,6 @@
 """Layers (Modules holding parameters), losses, containers and initialisation."""
 from . import init  # noqa: F401
+from . import utils  # noqa: F401
 from .module import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..functional import conv as C
 from ..functional import pooling as P
-from ..validation import check_pair
+from ..validation import check_int, check_pair
 from .conv import get_strict_shapes
 from .module import Module
 
@@ -153,7 +153,11 @@ class _Adaptive(Module):
 
     def __init__(self, output_size, return_indices: bool = False):
         super().__init__()
-        self.output_size = output_size
+        sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,)
+        for v in sizes:
+            if v is not None:
+                check_int(v, "output_size", type(self).__name__)
+        self.output_size = tuple(output_size) if isinstance(output_size, list) else output_size
         self.return_indices = bool(return_indices)
 
     def _sizes(self, spatial_in):
