@@ -649,8 +649,9 @@ class Module:
                 keep_vars = args[2]
         if destination is None:
             destination = OrderedDict()
+        # every path to a shared module is saved, as in PyTorch (no de-duplication)
         for mname, m in self.named_modules(prefix=prefix[:-1] if prefix.endswith(".")
-                                           else prefix):
+                                           else prefix, remove_duplicate=False):
             for k, v in m._own_state(keep_vars):
                 destination[f"{mname}.{k}" if mname else k] = v
         return destination
@@ -666,7 +667,7 @@ class Module:
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = {}
-        for mname, m in self.named_modules():
+        for mname, m in self.named_modules(remove_duplicate=False):
             for k, v in m._own_state(True):
                 own[f"{mname}.{k}" if mname else k] = (m, k)
         missing = [k for k in own if k not in state_dict]
