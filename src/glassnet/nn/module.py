@@ -159,7 +159,8 @@ class Module:
                                f"attributes (while setting {name!r})")
         params, mods, bufs = d["_parameters"], d["_modules"], d["_buffers"]
         if isinstance(value, Parameter):
-            self._drop(name)
+            if name not in params:          # a replacement keeps its place in the order
+                self._drop(name)
             params[name] = value
             d.pop(name, None)
             object.__setattr__(self, name, value)
@@ -172,7 +173,8 @@ class Module:
             object.__setattr__(self, name, None)
             return
         if isinstance(value, Module):
-            self._drop(name)
+            if name not in mods:
+                self._drop(name)
             mods[name] = value
             object.__setattr__(self, name, value)
             return
