@@ -674,7 +674,7 @@ def pad(input, pad, mode="constant", value=None):
     starts with the last dimension. Modes 'constant' (``value``, default 0; negative pads
     crop), 'reflect', 'replicate', 'circular'. Differentiable in every mode.
 
-    >>> F.pad(gn.ones(1, 2), (1, 2)).numpy()
+    >>> gn.nn.functional.pad(gn.ones(1, 2), (1, 2)).numpy()
     array([[0., 1., 1., 0., 0.]], dtype=float32)
     """
     who = "pad"
