@@ -372,6 +372,14 @@ REPRS = [
     lambda mod: mod.PixelShuffle(2),
     lambda mod: mod.Bilinear(2, 3, 4),
     lambda mod: mod.ZeroPad2d(1),
+    lambda mod: mod.Conv2d(1, 2, 3, padding="same"),
+    lambda mod: mod.Conv2d(1, 2, 3, stride=2, padding=1, bias=False),
+    lambda mod: mod.Conv1d(1, 2, 3, padding=1),
+    lambda mod: mod.MaxPool2d(2),
+    lambda mod: mod.MaxPool2d(3, 1, 1),
+    lambda mod: mod.AvgPool2d(2),
+    lambda mod: mod.LSTM(3, 4),
+    lambda mod: mod.BatchNorm1d(3),
 ]
 
 

@@ -27,9 +27,10 @@ class _Pool2d(Module):
                        check_pair(stride, "stride", name, min=1))
         self.padding = check_pair(padding, "padding", name)
         self.strict = bool(strict)
+        self._given = (kernel_size, kernel_size if stride is None else stride, padding)
 
     def _label(self):
-        return f"{type(self).__name__}({self.extra_repr()})"
+        return f"{type(self).__name__}({self._geometry()})"
 
     def output_shape(self, input_shape):
         """The output shape for ``input_shape`` (N, C, H, W), computed without running."""
@@ -46,11 +47,13 @@ class _Pool2d(Module):
         self.output_shape(x.shape)
         return type(self)._fn(x, self.kernel_size, self.stride, self.padding, name=self._label())
 
-    def extra_repr(self):
+    def _geometry(self):
         s = f"kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
             s += f", padding={self.padding}"
         return s
+
+    extra_repr = _geometry
 
 
 class MaxPool2d(_Pool2d):
@@ -61,10 +64,18 @@ class MaxPool2d(_Pool2d):
     """
     _fn = staticmethod(P.max_pool2d)
 
+    def extra_repr(self):
+        k, st, p = self.__dict__.get("_given", (self.kernel_size, self.stride, self.padding))
+        return f"kernel_size={k}, stride={st}, padding={p}, dilation=1, ceil_mode=False"
+
 
 class AvgPool2d(_Pool2d):
     """Mean over each window (zero padding counted, as PyTorch's default)."""
     _fn = staticmethod(P.avg_pool2d)
+
+    def extra_repr(self):
+        k, st, p = self.__dict__.get("_given", (self.kernel_size, self.stride, self.padding))
+        return f"kernel_size={k}, stride={st}, padding={p}"
 
 
 class MaxAvgPool2d(_Pool2d):
