@@ -227,6 +227,9 @@ POOLS = [
     ("adaptive_max", lambda f, x: f.adaptive_max_pool2d(x, (2, 4))),
     ("adaptive_max_1", lambda f, x: f.adaptive_max_pool2d(x, 1)),
     ("max_pool2d_unbatched", lambda f, x: f.max_pool2d(x[0], 2)),
+    ("max_pool2d_ceil", lambda f, x: f.max_pool2d(x, 2, ceil_mode=True)),
+    ("max_pool2d_ceil_stride_pad", lambda f, x: f.max_pool2d(x, 3, 2, 1, ceil_mode=True)),
+    ("max_pool2d_ceil_exact", lambda f, x: f.max_pool2d(x, (1, 2), ceil_mode=True)),
 ]
 
 
@@ -237,6 +240,8 @@ def test_pool2d(name, fn):
 
 POOLS1 = [
     ("max_pool1d", lambda f, x: f.max_pool1d(x, 2)),
+    ("max_pool1d_ceil", lambda f, x: f.max_pool1d(x, 2, ceil_mode=True)),
+    ("max_pool1d_ceil_s3", lambda f, x: f.max_pool1d(x, 4, 3, 1, ceil_mode=True)),
     ("avg_pool1d", lambda f, x: f.avg_pool1d(x, 3, stride=2)),
     ("adaptive_avg_pool1d", lambda f, x: f.adaptive_avg_pool1d(x, 4)),
     ("adaptive_max_pool1d", lambda f, x: f.adaptive_max_pool1d(x, 3)),
@@ -250,7 +255,7 @@ def test_pool1d(name, fn):
 
 def test_unsupported_pool_options_are_errors():
     with pytest.raises(ValueError, match="ceil_mode"):
-        F.max_pool2d(gn.tensor(X4), 2, ceil_mode=True)
+        F.avg_pool2d(gn.tensor(X4), 2, ceil_mode=True)
     with pytest.raises(ValueError, match="return_indices"):
         F.max_pool2d(gn.tensor(X4), 2, return_indices=True)
 

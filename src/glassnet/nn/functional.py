@@ -13,7 +13,8 @@ array([[1, 0, 0],
        [0, 0, 1]])
 
 Differences from PyTorch that remain are explicit errors, never other answers:
-``groups`` works (one convolution per group); ``ceil_mode``, ``dilation`` > 1 in pooling,
+``groups`` works (one convolution per group); ``ceil_mode`` of average pooling, ``dilation``
+> 1 in pooling,
 ``return_indices`` of max pooling, ``bicubic`` interpolation and ``antialias`` raise an
 :class:`~glassnet.errors.ArgumentError`.
 """
@@ -527,14 +528,40 @@ def _one(v):
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    """Max over kh x kw windows (stride defaults to the kernel size)."""
-    _no(ceil_mode, "ceil_mode=True", "max_pool2d")
+    """Max over kh x kw windows (stride defaults to the kernel size); ``ceil_mode=True``
+    keeps a last partial window that starts inside the input, as PyTorch."""
     _no(return_indices, "return_indices=True", "max_pool2d")
     _no(dilation not in (1, (1, 1), [1, 1]), "dilation > 1", "max_pool2d")
     x, ub = _pool_input(input, "max_pool2d", 2)
     if stride is not None and not isinstance(stride, (int, np.integer)) and len(stride) == 0:
         stride = None
+    if ceil_mode:
+        return _unbatch(_ceil_max_pool(x, kernel_size, stride, padding, 2), ub)
     return _unbatch(_P.max_pool2d(x, kernel_size, stride, padding), ub)
+
+
+def _tuple(v, n):
+    return tuple(int(a) for a in v) if isinstance(v, (tuple, list)) else (int(v),) * n
+
+
+def _ceil_max_pool(x, kernel_size, stride, padding, n):
+    """ceil_mode: pad with -inf on the far side so the extra window fits, then pool without
+    padding (the -inf cells never win; their gradient is dropped by pad's backward)."""
+    k = _tuple(kernel_size, n)
+    st = k if stride is None else _tuple(stride, n)
+    p = _tuple(padding, n)
+    pads = []
+    for d in reversed(range(n)):
+        size = x.shape[2 + d]
+        out = -(-(size + 2 * p[d] - k[d]) // st[d]) + 1
+        if (out - 1) * st[d] >= size + p[d]:
+            out -= 1
+        extra = max((out - 1) * st[d] + k[d] - (size + 2 * p[d]), 0)
+        pads += [p[d], p[d] + extra]
+    xp = pad(x, pads, value=-np.inf)
+    if n == 2:
+        return _P.max_pool2d(xp, k, st, 0)
+    return _P.max_pool1d(xp, k[0], st[0], 0)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -551,12 +578,13 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over windows of length k along the last axis of (N, C, L) or (C, L)."""
-    _no(ceil_mode, "ceil_mode=True", "max_pool1d")
     _no(return_indices, "return_indices=True", "max_pool1d")
     _no(_one(dilation) != 1, "dilation > 1", "max_pool1d")
     x, ub = _pool_input(input, "max_pool1d", 1)
     s = None if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
         else _one(stride)
+    if ceil_mode:
+        return _unbatch(_ceil_max_pool(x, _one(kernel_size), s, _one(padding), 1), ub)
     return _unbatch(_P.max_pool1d(x, _one(kernel_size), s, _one(padding)), ub)
 
 
