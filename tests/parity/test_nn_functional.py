@@ -221,6 +221,8 @@ POOLS = [
     ("max_pool2d_pad", lambda f, x: f.max_pool2d(x, 3, 2, padding=1)),
     ("avg_pool2d", lambda f, x: f.avg_pool2d(x, 2)),
     ("avg_pool2d_pad", lambda f, x: f.avg_pool2d(x, 3, stride=2, padding=1)),
+    ("avg_pool2d_exclude_pad", lambda f, x: f.avg_pool2d(x, 3, 2, 1, count_include_pad=False)),
+    ("avg_pool2d_divisor", lambda f, x: f.avg_pool2d(x, 2, divisor_override=3)),
     ("adaptive_avg_1", lambda f, x: f.adaptive_avg_pool2d(x, 1)),
     ("adaptive_avg_uneven", lambda f, x: f.adaptive_avg_pool2d(x, (3, 4))),
     ("adaptive_avg_none", lambda f, x: f.adaptive_avg_pool2d(x, (None, 2))),

@@ -568,11 +568,18 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """Mean over kh x kw windows (padding counted as zeros, PyTorch's default)."""
     _no(ceil_mode, "ceil_mode=True", "avg_pool2d")
-    _no(not count_include_pad and padding not in (0, (0, 0)), "count_include_pad=False",
-        "avg_pool2d")
-    _no(divisor_override is not None, "divisor_override", "avg_pool2d")
     x, ub = _pool_input(input, "avg_pool2d", 2)
-    return _unbatch(_P.avg_pool2d(x, kernel_size, stride, padding), ub)
+    y = _P.avg_pool2d(x, kernel_size, stride, padding)
+    if not count_include_pad and padding not in (0, (0, 0), [0, 0]):
+        # mean over the real pixels only: divide by the share of each window inside
+        with no_grad():
+            share = _P.avg_pool2d(Tensor(np.ones((1, 1) + tuple(x.shape[2:]), x.dtype)),
+                                  kernel_size, stride, padding)._data
+        y = _M.div(y, share)
+    if divisor_override is not None:
+        k = _tuple(kernel_size, 2)
+        y = _M.mul(y, float(k[0] * k[1]) / float(divisor_override))
+    return _unbatch(y, ub)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,

@@ -64,14 +64,48 @@ class MaxPool2d(_Pool2d):
     """
     _fn = staticmethod(P.max_pool2d)
 
+    def __init__(self, kernel_size=2, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False, ceil_mode: bool = False, *,
+                 strict: bool = False):
+        _Pool2d.__init__(self, kernel_size, stride, padding, strict)
+        self.dilation, self.return_indices = dilation, bool(return_indices)
+        self.ceil_mode = bool(ceil_mode)
+        if return_indices or dilation not in (1, (1, 1)):
+            raise ValueError("MaxPool2d: return_indices=True and dilation > 1 are not "
+                             "implemented in glassnet")
+
+    def forward(self, x):
+        if self.ceil_mode:
+            from .functional import max_pool2d
+            return max_pool2d(x, self.kernel_size, self.stride, self.padding, ceil_mode=True)
+        return _Pool2d.forward(self, x)
+
     def extra_repr(self):
         k, st, p = self.__dict__.get("_given", (self.kernel_size, self.stride, self.padding))
-        return f"kernel_size={k}, stride={st}, padding={p}, dilation=1, ceil_mode=False"
+        return (f"kernel_size={k}, stride={st}, padding={p}, dilation={self.dilation}, "
+                f"ceil_mode={self.ceil_mode}")
 
 
 class AvgPool2d(_Pool2d):
     """Mean over each window (zero padding counted, as PyTorch's default)."""
     _fn = staticmethod(P.avg_pool2d)
+
+    def __init__(self, kernel_size=2, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override=None, *,
+                 strict: bool = False):
+        _Pool2d.__init__(self, kernel_size, stride, padding, strict)
+        if ceil_mode:
+            raise ValueError("AvgPool2d: ceil_mode=True is not implemented in glassnet")
+        self.ceil_mode, self.count_include_pad = False, bool(count_include_pad)
+        self.divisor_override = divisor_override
+
+    def forward(self, x):
+        if not self.count_include_pad or self.divisor_override is not None:
+            from .functional import avg_pool2d
+            return avg_pool2d(x, self.kernel_size, self.stride, self.padding,
+                              count_include_pad=self.count_include_pad,
+                              divisor_override=self.divisor_override)
+        return _Pool2d.forward(self, x)
 
     def extra_repr(self):
         k, st, p = self.__dict__.get("_given", (self.kernel_size, self.stride, self.padding))
