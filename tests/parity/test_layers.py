@@ -143,6 +143,16 @@ def test_embedding_layer():
     _check(lambda m: m.Embedding(6, 3, padding_idx=0), (2, 4), int_input=6)
 
 
+def test_embedding_from_pretrained_with_max_norm():
+    w = _arr((5, 3))
+    g = nn.Embedding.from_pretrained(gn.tensor(w, dtype=gn.float64), max_norm=1.0)
+    t = tnn.Embedding.from_pretrained(torch.tensor(w), max_norm=1.0)
+    ids = np.array([0, 2, 2, 4])
+    assert_same(g(gn.tensor(ids)), t(torch.tensor(ids)))
+    assert_same(g.weight.detach(), t.weight.detach())
+    assert repr(g) == repr(t) and g.weight.requires_grad == t.weight.requires_grad
+
+
 LOSSES = [
     ("CrossEntropyLoss", lambda m: m.CrossEntropyLoss(), "class"),
     ("CrossEntropyLoss_smooth", lambda m: m.CrossEntropyLoss(label_smoothing=0.1), "class"),
