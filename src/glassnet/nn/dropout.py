@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor, as_array
 from ..functional import math as F
-from ..functional.dropout import dropout as _dropout, dropout2d as _dropout2d
+from ..functional.dropout import dropout as _dropout
 from ..validation import check_int, check_probability, check_real
 from .linear import Linear
 from .module import Module

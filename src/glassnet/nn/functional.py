@@ -118,9 +118,10 @@ def _legacy_reduction(size_average, reduce, reduction):
 
 
 def _check_reduction(reduction, who, extra=()):
-    if reduction not in _REDUCTIONS + tuple(extra):
+    allowed = _REDUCTIONS + tuple(extra)
+    if reduction not in allowed:
         raise ArgumentError(f"{who}: {reduction} is not a valid value for reduction "
-                            f"(expected one of {', '.join(repr(r) for r in _REDUCTIONS + tuple(extra))})")
+                            f"(expected one of {', '.join(repr(r) for r in allowed)})")
     return reduction
 
 
