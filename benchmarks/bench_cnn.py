@@ -69,7 +69,7 @@ def build_torch(gmodel, threads=2):
         torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Flatten(), torch.nn.Linear(3136, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in gmodel.state_dict().items()})
+    model.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in gmodel.state_dict().items()})
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
 

@@ -151,7 +151,7 @@ SWEEP = [
     (lambda: optim.RMSprop(_params(), alpha=1.5), "alpha", ValueError),
     (lambda: optim.Adagrad(_params(), lr_decay=-1), "lr_decay", ValueError),
     (lambda: optim.get("adamx", _params()), "optimizer", ValueError),
-    (lambda: optim.clip_grad_norm_(_params(), 0), "max_norm", ValueError),
+    (lambda: optim.clip_grad_norm_(_params(), -1), "max_norm", ValueError),
     (lambda: optim.clip_grad_value_(_params(), -1), "clip_value", ValueError),
     (lambda: S.StepLR(_opt(), step_size=0), "step_size", ValueError),
     (lambda: S.MultiStepLR(_opt(), [1.5]), "milestones", TypeError),

@@ -15,7 +15,7 @@ def digits():
 
 
 def _copy(m):
-    return {k: v.copy() for k, v in m.state_dict().items()}
+    return {k: v.numpy().copy() for k, v in m.state_dict().items()}
 
 
 def test_linear_stack_segments():

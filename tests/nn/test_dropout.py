@@ -22,7 +22,7 @@ def test_dropout_module_train_eval():
     assert m(x) is x
     m.mc = True
     assert np.mean(m(x).numpy() == 0) > 0.4
-    assert repr(nn.Dropout(0.25)) == "Dropout(p=0.25)"
+    assert repr(nn.Dropout(0.25)) == "Dropout(p=0.25, inplace=False)"   # torch's repr
 
 
 def test_dropout2d_drops_whole_channels():

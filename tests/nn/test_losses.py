@@ -79,10 +79,11 @@ def test_shape_and_value_errors_name_the_loss():
     with pytest.raises(ValueError, match=r"binary_cross_entropy_with_logits.*\(4,\).*\(4, 1\)"
                                          r".*reshape"):
         nn.BCEWithLogitsLoss()(x, np.zeros(4))
-    with pytest.raises(ValueError, match="l1_loss: target shape"):
-        nn.L1Loss()(x, np.zeros((4, 2)))
-    with pytest.raises(ValueError, match="mse_loss: target shape"):
-        nn.MSELoss()(x, np.zeros(3))
+    # as in torch, the elementwise losses broadcast a target of another shape, with a warning
+    with pytest.warns(UserWarning, match="different to the input size"):
+        assert nn.L1Loss(reduction="none")(x, np.zeros((4, 2))).shape == (4, 2)
+    with pytest.warns(UserWarning, match="different to the input size"):
+        assert nn.MSELoss(reduction="none")(x, np.zeros(3)).shape == (4, 3)
     with pytest.raises(ValueError, match=r"binary_cross_entropy: input must hold probabilities"):
         nn.BCELoss()(x * 5, np.zeros((4, 1)))
     with pytest.raises(ValueError, match="nll_loss: target shape"):

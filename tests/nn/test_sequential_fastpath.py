@@ -345,11 +345,11 @@ def test_batchnorm_in_training_updates_its_statistics_under_no_grad():
     gn.manual_seed(0)
     model = nn.Sequential(nn.Linear(6, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
     x = np.random.default_rng(0).standard_normal((8, 6)).astype(np.float32)
-    before = model[1].running_mean.copy()
+    before = model[1].running_mean.numpy().copy()     # buffers are Tensors, as in torch
     out = _fast(model, x)
-    assert not np.array_equal(model[1].running_mean, before)
-    model[1].running_mean[...] = before
-    model[1].running_var[...] = 1.0
+    assert not np.array_equal(model[1].running_mean.numpy(), before)
+    model[1].running_mean.numpy()[...] = before
+    model[1].running_var.numpy()[...] = 1.0
     np.testing.assert_array_equal(out, _loop(model, x).numpy())
 
 

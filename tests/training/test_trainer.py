@@ -92,7 +92,7 @@ def test_early_stopping_restores_best_weights():
 
     class Snap(Callback):
         def on_epoch_end(self, trainer, epoch, logs):
-            best[epoch] = {k: v.copy() for k, v in trainer.model.state_dict().items()}
+            best[epoch] = {k: v.numpy().copy() for k, v in trainer.model.state_dict().items()}
 
     t = Trainer(m, nn.CrossEntropyLoss(), optim.Adam(m.parameters(), lr=2e-2))
     h = t.fit((Xtr[:60], ytr[:60]), validation=(Xva, yva), epochs=200, batch_size=8, verbose=0,

@@ -1,6 +1,7 @@
 """Pure tensor functions, one Function each, with hand-written backward.
 
-Available as ``glassnet.functional`` and ``glassnet.nn.functional``.
+Available as ``glassnet.functional`` (glassnet's own names, ``axis=``); PyTorch's face, with
+``dim=`` and torch's argument lists, is ``glassnet.nn.functional``.
 """
 from .math import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403

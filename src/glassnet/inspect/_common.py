@@ -187,7 +187,7 @@ def resolve_loss(loss, who):
     """The loss to call: a name goes through ``nn.get_loss``, a module or callable as it is.
 
     >>> resolve_loss("mse", "trace")
-    MSELoss(reduction='mean')
+    MSELoss()
     """
     loss_fn = nnloss.get_loss(loss) if isinstance(loss, str) else loss
     if not callable(loss_fn):

@@ -277,7 +277,7 @@ def trace(model, x, target, loss, lr=None, dtype=np.float64) -> Trace:
     if lr is not None:
         rules.append(f"updated weight: w - lr * dE/dw with lr = {lr}")
     title = (f"Backprop trace of {type(model).__name__} ({dtype.name}, batch of "
-             f"{xt.shape[0]}), loss {loss_fn!r}")
+             f"{xt.shape[0]}), loss {_loss_label(loss_fn)}")
     return Trace(records, layers, nodes, float(E._data), rules, title, lr, reason, xt.shape[0],
                  updated)
 
@@ -627,3 +627,13 @@ def _weight_records(L, li, lr):
                             "grad_autograd": float(ref[idx]),
                             "updated": None if lr is None else float(w - lr * grad[idx])})
     return records
+
+
+def _loss_label(fn):
+    """The loss's repr with its reduction shown (PyTorch's loss reprs leave it out)."""
+    r = repr(fn)
+    red = getattr(fn, "reduction", None)
+    if red is None or "reduction=" in r or "(" not in r:
+        return r
+    inner = r[r.index("(") + 1:-1]
+    return f"{type(fn).__name__}(reduction={red!r}" + (f", {inner}" if inner else "") + ")"

@@ -162,13 +162,14 @@ class AnomalyDetector(Module):
             if self.error == "loss":
                 out[k] = ae.reconstruction_error(X, batch_size=batch_size)
                 continue
-            if self.error == "standardized" and not np.isfinite(self.feature_var[k]).all():
+            if self.error == "standardized" and not np.isfinite(
+                    self._buffers["feature_var"]._data[k]).all():
                 raise RuntimeError("AnomalyDetector: error='standardized' has no per-feature "
                                    "residual scale yet; call fit(X_normal)")
             for rows, r in self._residuals(ae, X, batch_size):
                 r = r.astype(np.float64) ** 2
                 if self.error == "standardized":
-                    r /= self.feature_var[k]
+                    r /= self._buffers["feature_var"]._data[k]
                 out[k, rows] = r.mean(axis=1)
         return out
 
@@ -187,16 +188,16 @@ class AnomalyDetector(Module):
             ae.fit(train, epochs=epochs, batch_size=batch_size, validation=held, lr=lr,
                    seed=seed + k, verbose=verbose, **kw)
             if self.error == "standardized":
-                ms = np.zeros(self.feature_var.shape[1])
+                ms = np.zeros(self._buffers["feature_var"]._data.shape[1])
                 for _, r in self._residuals(ae, train, 1024):
                     ms += (r.astype(np.float64) ** 2).sum(axis=0)
-                self.feature_var[k] = ms / len(train) + self.eps ** 2
+                self._buffers["feature_var"]._data[k] = ms / len(train) + self.eps ** 2
         if self.ensemble:
             e = self.member_errors(held)
-            self.member_mean[...] = e.mean(axis=1)
-            self.member_std[...] = np.maximum(e.std(axis=1), 1e-12)
+            self._buffers["member_mean"]._data[...] = e.mean(axis=1)
+            self._buffers["member_std"]._data[...] = np.maximum(e.std(axis=1), 1e-12)
         self.holdout_errors_ = self.score(held)
-        if not np.isfinite(self.threshold):
+        if not np.isfinite(float(self.threshold)):
             self.threshold = np.asarray(np.quantile(self.holdout_errors_, self.quantile),
                                         dtype=np.float64)
         return self
@@ -210,14 +211,15 @@ class AnomalyDetector(Module):
         e = self.member_errors(X, batch_size)
         if not self.ensemble:
             return e[0]
-        if not np.isfinite(self.member_std).all():
+        if not np.isfinite(self._buffers["member_std"]._data).all():
             raise RuntimeError("AnomalyDetector.score: the ensemble is not standardized yet; "
                                "call fit(X_normal)")
-        return ((e - self.member_mean[:, None]) / self.member_std[:, None]).mean(axis=0)
+        mean, std = self._buffers["member_mean"]._data, self._buffers["member_std"]._data
+        return ((e - mean[:, None]) / std[:, None]).mean(axis=0)
 
     def predict(self, X, batch_size: int = 1024):
         """1 for anomalies (score above the threshold), 0 otherwise, int64 (N,)."""
-        if not np.isfinite(self.threshold):
+        if not np.isfinite(float(self.threshold)):
             raise RuntimeError("AnomalyDetector.predict: no threshold yet; call fit(X_normal) "
                                "or give threshold=...")
         return (self.score(X, batch_size) > float(self.threshold)).astype(np.int64)

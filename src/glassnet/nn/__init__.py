@@ -1,6 +1,6 @@
 """Layers (Modules holding parameters), losses, containers and initialisation."""
-from .. import functional  # noqa: F401  (glassnet.nn.functional)
 from . import init  # noqa: F401
+from . import utils  # noqa: F401
 from .module import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
@@ -18,3 +18,5 @@ from . import kernels  # noqa: F401
 from .kernels import FixedConv2d  # noqa: F401
 from .recurrent import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
+from . import functional  # noqa: F401,E402  (torch.nn.functional's face)

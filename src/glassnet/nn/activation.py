@@ -12,10 +12,17 @@ from ..validation import check_int, check_real, lookup
 from . import init
 from .linear import Identity, Linear
 from .module import Module, Parameter
+from . import functional as _F
+
+
+def _inplace_repr(m):
+    return "inplace=True" if getattr(m, "inplace", False) else ""
 
 __all__ = [
     "Step", "Sign", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "RReLU", "PReLU", "ELU", "SELU",
     "Softplus", "Softsign", "Maxout", "APL", "Softmax", "LogSoftmax", "get_activation",
+    "GELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid", "Hardtanh", "ReLU6", "Softmin",
+    "Threshold", "CELU", "LogSigmoid", "GLU",
 ]
 
 
@@ -59,10 +66,17 @@ class Sign(Module):
 
 
 class ReLU(Module):
-    """a = max(0, z)."""
+    """a = max(0, z); ``inplace=True`` overwrites the input (PyTorch's argument)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
 
     def forward(self, x):
-        return A.relu(x)
+        return _F.relu(x, inplace=True) if self.inplace else A.relu(x)
+
+    def extra_repr(self):
+        return _inplace_repr(self)
 
 
 class Sigmoid(Module):
@@ -85,15 +99,17 @@ class LeakyReLU(Module):
     The default slope 0.01 is PyTorch's; a "very leaky" ReLU uses 0.1 to 0.5.
     """
 
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
         self.negative_slope = float(negative_slope)
+        self.inplace = bool(inplace)
 
     def forward(self, x):
-        return A.leaky_relu(x, self.negative_slope)
+        return _F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace
+                                                          else "")
 
 
 class RReLU(Module):
@@ -142,22 +158,30 @@ class PReLU(Module):
 class ELU(Module):
     """a = z for z > 0, alpha (e^z - 1) otherwise."""
 
-    def __init__(self, alpha: float = 1.0):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
         self.alpha = float(alpha)
+        self.inplace = bool(inplace)
 
     def forward(self, x):
-        return A.elu(x, self.alpha)
+        return _F.elu(x, self.alpha, self.inplace)
 
     def extra_repr(self):
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class SELU(Module):
     """Scaled ELU with the self-normalising constants (alpha 1.6733, scale 1.0507)."""
 
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
     def forward(self, x):
-        return A.selu(x)
+        return _F.selu(x, self.inplace)
+
+    def extra_repr(self):
+        return _inplace_repr(self)
 
 
 class Softplus(Module):
@@ -175,7 +199,8 @@ class Softplus(Module):
         return A.softplus(x, self.beta, self.threshold, self.centered)
 
     def extra_repr(self):
-        return f"beta={self.beta}, threshold={self.threshold}, centered={self.centered}"
+        return f"beta={self.beta}, threshold={self.threshold}" + (
+            ", centered=True" if self.centered else "")
 
 
 class Softsign(Module):
@@ -265,24 +290,160 @@ class APL(Module):
 
 
 class Softmax(Module):
-    """a_i = e^{z_i} / sum_j e^{z_j} along ``dim`` (default -1)."""
+    """a_i = e^{z_i} / sum_j e^{z_j} along ``dim``. As in PyTorch, ``dim=None`` (the
+    default) picks the axis implicitly, with PyTorch's warning: 0 for 0-, 1- and 3-D input,
+    1 otherwise. Pass ``dim``."""
 
-    def __init__(self, dim: int = -1):
+    def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
 
     def forward(self, x):
-        return A.softmax(x, self.dim)
+        return _F.softmax(x, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Softmax):
-    """a_i = z_i - log sum_j e^{z_j} along ``dim``."""
+    """a_i = z_i - log sum_j e^{z_j} along ``dim`` (``dim=None`` as :class:`Softmax`)."""
 
     def forward(self, x):
-        return A.log_softmax(x, self.dim)
+        return _F.log_softmax(x, self.dim)
+
+
+class Softmin(Softmax):
+    """softmax(-z) along ``dim``."""
+
+    def forward(self, x):
+        return _F.softmin(x, self.dim)
+
+
+class GELU(Module):
+    """a = z Phi(z) (``approximate='none'``) or its tanh approximation (``'tanh'``)."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x):
+        return _F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class _InplaceUnit(Module):
+    _fn = None
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, x):
+        return type(self)._fn(x, inplace=self.inplace)
+
+    def extra_repr(self):
+        return _inplace_repr(self)
+
+
+class SiLU(_InplaceUnit):
+    """a = z sigmoid(z) (swish)."""
+    _fn = staticmethod(_F.silu)
+
+
+class Mish(_InplaceUnit):
+    """a = z tanh(softplus(z))."""
+    _fn = staticmethod(_F.mish)
+
+
+class Hardswish(_InplaceUnit):
+    """a = z relu6(z + 3) / 6."""
+    _fn = staticmethod(_F.hardswish)
+
+
+class Hardsigmoid(_InplaceUnit):
+    """a = relu6(z + 3) / 6."""
+    _fn = staticmethod(_F.hardsigmoid)
+
+
+class ReLU6(_InplaceUnit):
+    """a = min(max(0, z), 6)."""
+    _fn = staticmethod(_F.relu6)
+
+
+class Hardtanh(Module):
+    """a = clamp(z, min_val, max_val)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
+                 min_value=None, max_value=None):
+        super().__init__()
+        if min_value is not None:
+            min_val = min_value
+        if max_value is not None:
+            max_val = max_value
+        self.min_val, self.max_val = float(min_val), float(max_val)
+        self.inplace = bool(inplace)
+        if self.max_val <= self.min_val:
+            raise ValueError(f"Hardtanh: max_val ({self.max_val}) must be greater than "
+                             f"min_val ({self.min_val})")
+
+    def forward(self, x):
+        return _F.hardtanh(x, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (
+            ", inplace=True" if self.inplace else "")
+
+
+class Threshold(Module):
+    """a = z where z > threshold, else ``value``."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = float(threshold), float(value), bool(inplace)
+
+    def forward(self, x):
+        return _F.threshold(x, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}" + (
+            ", inplace=True" if self.inplace else "")
+
+
+class CELU(Module):
+    """a = max(0, z) + min(0, alpha (e^{z/alpha} - 1))."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha, self.inplace = float(alpha), bool(inplace)
+
+    def forward(self, x):
+        return _F.celu(x, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class LogSigmoid(Module):
+    """a = log sigmoid(z)."""
+
+    def forward(self, x):
+        return _F.logsigmoid(x)
+
+
+class GLU(Module):
+    """a * sigmoid(b), a and b the halves of the input along ``dim``."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return _F.glu(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
 
 
 # one Module per name of glassnet.functional.ACTIVATIONS (aliases shared with it)
@@ -305,4 +466,7 @@ def get_activation(name, **kwargs) -> Module:
     """
     if isinstance(name, Module):
         return name
-    return lookup(name, _MODULES, "activation", "get_activation", A.ALIASES)(**kwargs)
+    cls = lookup(name, _MODULES, "activation", "get_activation", A.ALIASES)
+    if issubclass(cls, Softmax) and "dim" not in kwargs:
+        kwargs["dim"] = -1          # glassnet's own default: the last axis
+    return cls(**kwargs)

@@ -1,4 +1,4 @@
-"""Containers: Sequential, ModuleList, ModuleDict."""
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict (PyTorch's APIs)."""
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -9,9 +9,9 @@ from .. import backend
 from ..autograd.function import _grad_mode
 from ..autograd.tensor import Tensor
 from . import inference
-from .module import Module
+from .module import Module, Parameter
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 class Sequential(Module):
@@ -45,7 +45,8 @@ class Sequential(Module):
         # Only the exact class (a subclass may override forward) and no forward set on it.
         d = self.__dict__
         if (not _grad_mode.enabled and len(args) == 1 and not kwargs and type(self) is Sequential
-                and not d["_forward_hooks"] and "forward" not in d):
+                and not d["_forward_hooks"] and not d["_forward_pre_hooks"]
+                and not d["_backward_hooks"] and "forward" not in d):
             x = args[0]
             tx = type(x)
             if tx is Tensor:
@@ -103,60 +104,192 @@ class Sequential(Module):
 
     def __getitem__(self, i):
         if isinstance(i, slice):
-            return Sequential(*list(self._modules.values())[i])
+            return Sequential(OrderedDict(list(self._modules.items())[i]))
         if isinstance(i, str):
             return self._modules[i]
-        return list(self._modules.values())[i]
+        return list(self._modules.values())[_index(i, len(self))]
+
+    def _renumber(self, mods):
+        for k in list(self._modules):
+            delattr(self, k)
+        for j, m in enumerate(mods):
+            setattr(self, str(j), m)
+
+    def __delitem__(self, i):
+        """Delete by position or slice; the rest are renumbered "0", "1", ... as in PyTorch."""
+        mods = list(self._modules.values())
+        if isinstance(i, slice):
+            del mods[i]
+        else:
+            del mods[_index(i, len(mods))]
+        self._renumber(mods)
+
+    def insert(self, index: int, module: Module) -> "Sequential":
+        """Insert ``module`` before position ``index``."""
+        self._check(str(index), module)
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Index out of range: {index}")
+        mods = list(self._modules.values())
+        mods.insert(index, module)
+        self._renumber(mods)
+        return self
+
+    def extend(self, sequential) -> "Sequential":
+        """Append every module of an iterable."""
+        for m in sequential:
+            self.append(m)
+        return self
+
+    def pop(self, key):
+        """Remove and return the module at position ``key``."""
+        v = self[key]
+        del self[key]
+        return v
+
+    def __add__(self, other):
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        return Sequential(*list(self), *list(other))
+
+    def __iadd__(self, other):
+        return self.extend(other)
+
+
+def _index(i, n, who="index"):
+    i = int(i)
+    if not -n <= i < n:
+        raise IndexError(f"{who} {i} is out of range")
+    return i % n
+
+
+def _list_repr(self):
+    """PyTorch's list repr: a run of identical consecutive entries is one line (a-b): k x ..."""
+    items = [(k, repr(m)) for k, m in self._modules.items()]
+    lines = []
+    i = 0
+    while i < len(items):
+        j = i
+        while j + 1 < len(items) and items[j + 1][1] == items[i][1]:
+            j += 1
+        body = items[i][1].replace("\n", "\n  ")
+        if j > i:
+            lines.append(f"  ({items[i][0]}-{items[j][0]}): {j - i + 1} x {body}")
+        else:
+            lines.append(f"  ({items[i][0]}): {body}")
+        i = j + 1
+    if not lines:
+        return type(self).__name__ + "()"
+    return type(self).__name__ + "(\n" + "\n".join(lines) + "\n)"
 
 
 class ModuleList(Module):
-    """A list of modules registered as children "0", "1", ..."""
+    """A list of modules registered as children "0", "1", ... (PyTorch's list API:
+    append, extend, insert, indexing and slices, ``del``, ``len``, iteration, ``+``).
 
-    def __init__(self, modules=()):
+    >>> layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+    >>> len(layers[1:])
+    2
+    """
+
+    def __init__(self, modules=None):
         super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _reset(self, mods):
+        for k in list(self._modules):
+            delattr(self, k)
+        for j, m in enumerate(mods):
+            self.add_module(str(j), m)
+
+    def append(self, module: Module) -> "ModuleList":
+        """Add ``module`` at the end."""
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules) -> "ModuleList":
+        """Append every module of an iterable."""
+        if isinstance(modules, (str, bytes)) or not hasattr(modules, "__iter__"):
+            raise TypeError("ModuleList.extend should be called with an iterable, but got "
+                            + type(modules).__name__)
         for m in modules:
             self.append(m)
-
-    def append(self, m: Module) -> "ModuleList":
-        if not isinstance(m, Module):
-            raise TypeError(f"ModuleList: elements must be Modules, got {type(m).__name__}")
-        setattr(self, str(len(self._modules)), m)
         return self
 
-    def extend(self, ms):
-        for m in ms:
-            self.append(m)
-        return self
+    def insert(self, index: int, module: Module) -> None:
+        """Insert ``module`` before position ``index``."""
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        mods = list(self._modules.values())
+        mods.insert(index, module)
+        self._reset(mods)
+
+    def pop(self, key=-1):
+        """Remove and return the module at position ``key``."""
+        v = self[key]
+        del self[key]
+        return v
 
     def __len__(self):
         return len(self._modules)
 
     def __iter__(self):
-        return iter(self._modules.values())
+        return iter(list(self._modules.values()))
 
     def __getitem__(self, i):
-        return list(self._modules.values())[i]
+        if isinstance(i, slice):
+            return type(self)(list(self._modules.values())[i])
+        return list(self._modules.values())[_index(i, len(self))]
+
+    def __setitem__(self, i, module):
+        self.add_module(str(_index(i, len(self))), module)
+
+    def __delitem__(self, i):
+        mods = list(self._modules.values())
+        if isinstance(i, slice):
+            del mods[i]
+        else:
+            del mods[_index(i, len(mods))]
+        self._reset(mods)
+
+    def __add__(self, other):
+        return ModuleList(list(self) + list(other))
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def __repr__(self):
+        return _list_repr(self)
 
 
 class ModuleDict(Module):
-    """A dict of modules registered by key."""
+    """A dict of modules registered by key (PyTorch's dict API: ``[]``, ``in``, ``len``,
+    iteration over keys, keys / items / values, update, pop, clear)."""
 
     def __init__(self, modules=None):
         super().__init__()
-        for k, m in (modules or {}).items():
-            self[k] = m
+        if modules is not None:
+            self.update(modules)
 
     def __setitem__(self, k, m):
-        setattr(self, k, m)
+        self.add_module(k, m)
 
     def __getitem__(self, k):
         return self._modules[k]
+
+    def __delitem__(self, k):
+        delattr(self, k)
 
     def __contains__(self, k):
         return k in self._modules
 
     def __len__(self):
         return len(self._modules)
+
+    def __iter__(self):
+        return iter(list(self._modules))
 
     def keys(self):
         return self._modules.keys()
@@ -166,3 +299,147 @@ class ModuleDict(Module):
 
     def values(self):
         return self._modules.values()
+
+    def update(self, modules):
+        """Add (or replace) entries from a mapping or an iterable of (key, module) pairs."""
+        mapping = hasattr(modules, "items")
+        items = modules.items() if mapping else modules
+        for j, kv in enumerate(items):
+            if not mapping and len(kv) != 2:
+                raise ValueError(f"ModuleDict update sequence element #{j} has length "
+                                 f"{len(kv)}; 2 is required")
+            k, m = kv
+            self[k] = m
+
+    def pop(self, key):
+        """Remove and return the module under ``key``."""
+        v = self[key]
+        del self[key]
+        return v
+
+    def clear(self):
+        """Remove every entry."""
+        for k in list(self._modules):
+            delattr(self, k)
+
+
+def _as_param(v):
+    if isinstance(v, Parameter) or v is None:
+        return v
+    if isinstance(v, Tensor):
+        return Parameter(v, requires_grad=v._data.dtype.kind == "f")
+    return v
+
+
+def _param_line(k, p):
+    if isinstance(p, Tensor):
+        size = "x".join(str(s) for s in p.shape)
+        return f"  ({k}): Parameter containing: [glassnet.{p.dtype} of size {size}]"
+    return f"  ({k}): Object of type: {type(p).__name__}"
+
+
+class ParameterList(Module):
+    """A list of Parameters registered as "0", "1", ... (Tensors become Parameters).
+
+    >>> ps = nn.ParameterList([nn.Parameter(gn.zeros(2)) for _ in range(2)])
+    >>> [n for n, _ in ps.named_parameters()]
+    ['0', '1']
+    """
+
+    def __init__(self, values=None):
+        super().__init__()
+        object.__setattr__(self, "_size", 0)
+        if values is not None:
+            self.extend(values)
+
+    def __len__(self):
+        return self._size
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return ParameterList([getattr(self, str(j)) for j in range(self._size)[i]])
+        return getattr(self, str(_index(i, self._size)))
+
+    def __setitem__(self, i, value):
+        setattr(self, str(_index(i, self._size)), _as_param(value))
+
+    def __iter__(self):
+        return iter([getattr(self, str(j)) for j in range(self._size)])
+
+    def append(self, value) -> "ParameterList":
+        """Add a Parameter (a Tensor is made one) at the end."""
+        setattr(self, str(self._size), _as_param(value))
+        object.__setattr__(self, "_size", self._size + 1)
+        return self
+
+    def extend(self, values) -> "ParameterList":
+        for v in values:
+            self.append(v)
+        return self
+
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def __repr__(self):
+        lines = [_param_line(j, getattr(self, str(j))) for j in range(self._size)]
+        return f"{type(self).__name__}(" + "\n".join(lines) + ")"
+
+
+class ParameterDict(Module):
+    """A dict of Parameters registered by key (Tensors become Parameters)."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        object.__setattr__(self, "_order", [])
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, k):
+        if k not in self._order:
+            raise KeyError(k)
+        return getattr(self, k)
+
+    def __setitem__(self, k, v):
+        if k not in self._order:
+            self._order.append(k)
+        setattr(self, k, _as_param(v))
+
+    def __delitem__(self, k):
+        self._order.remove(k)
+        delattr(self, k)
+
+    def __contains__(self, k):
+        return k in self._order
+
+    def __len__(self):
+        return len(self._order)
+
+    def __iter__(self):
+        return iter(list(self._order))
+
+    def keys(self):
+        return list(self._order)
+
+    def values(self):
+        return [self[k] for k in self._order]
+
+    def items(self):
+        return [(k, self[k]) for k in self._order]
+
+    def update(self, parameters):
+        """Add (or replace) entries from a mapping or (key, value) pairs."""
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for k, v in items:
+            self[k] = v
+
+    def pop(self, k):
+        v = self[k]
+        del self[k]
+        return v
+
+    def get(self, k, default=None):
+        return self[k] if k in self else default
+
+    def __repr__(self):
+        lines = [_param_line(k, self[k]) for k in self._order]
+        return f"{type(self).__name__}(" + "\n".join(lines) + ")"

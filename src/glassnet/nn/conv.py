@@ -121,7 +121,8 @@ class Conv2d(_ConvNd):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
         if self._pads != (0, 0, 0, 0):
-            s += f", padding={self.padding!r}"
+            p = self.padding
+            s += f", padding={p if isinstance(p, str) else repr(p)}"   # torch: padding=same
         if self.dilation != (1, 1):
             s += f", dilation={self.dilation}"
         if self.bias is None:
@@ -176,12 +177,13 @@ class Conv1d(_ConvNd):
         return (shape[0], self.out_channels, Lo)
 
     def extra_repr(self):
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size=({self.kernel_size},), "
+             f"stride=({self.stride},)")
         if self._pads != (0, 0):
-            s += f", padding={self.padding!r}"
+            p = self.padding
+            s += f", padding={p if isinstance(p, str) else (p if isinstance(p, tuple) else (p,))}"
         if self.dilation != 1:
-            s += f", dilation={self.dilation}"
+            s += f", dilation=({self.dilation},)"
         if self.bias is None:
             s += ", bias=False"
         return s

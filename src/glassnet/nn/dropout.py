@@ -12,12 +12,13 @@ import numpy as np
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor, as_array
 from ..functional import math as F
-from ..functional.dropout import dropout as _dropout, dropout2d as _dropout2d
+from ..functional.dropout import dropout as _dropout
 from ..validation import check_int, check_probability, check_real
 from .linear import Linear
 from .module import Module
 
-__all__ = ["Dropout", "Dropout2d", "DropConnectLinear", "enable_mc_dropout", "mc_predict"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "DropConnectLinear", "enable_mc_dropout",
+           "mc_predict"]
 
 
 class Dropout(Module):
@@ -27,9 +28,10 @@ class Dropout(Module):
     >>> nn.Dropout(0.5)(gn.ones(4, 4))          # about half zeros, the rest 2.0  # doctest: +SKIP
     """
 
-    def __init__(self, p: float = 0.5):
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         self.p = check_probability(p, "p", type(self).__name__)
+        self.inplace = bool(inplace)
         self.mc = False
 
     @property
@@ -38,10 +40,13 @@ class Dropout(Module):
         return (self.training or self.mc) and self.p > 0
 
     def forward(self, x):
+        if self.inplace and self.active:
+            from .functional import dropout
+            return dropout(x, self.p, True, True)
         return _dropout(x, self.p, True) if self.active else x
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Dropout2d(Dropout):
@@ -50,7 +55,16 @@ class Dropout2d(Dropout):
     little there), kept maps scaled by 1/(1 - p)."""
 
     def forward(self, x):
-        return _dropout2d(x, self.p, True) if self.active else x
+        from .functional import dropout2d
+        return dropout2d(x, self.p, True, self.inplace) if self.active else x
+
+
+class Dropout1d(Dropout):
+    """Channel dropout for (N, C, L) or (C, L): whole channels zeroed with probability p."""
+
+    def forward(self, x):
+        from .functional import dropout1d
+        return dropout1d(x, self.p, True, self.inplace) if self.active else x
 
 
 class DropConnectLinear(Linear):

@@ -22,16 +22,35 @@ class Embedding(Module):
     (1, 3, 16)
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
+                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
+                 _freeze=False, device=None, dtype=None):
         super().__init__()
+        if device is not None:
+            backend.devices.check(device, "device", "Embedding")
+        if scale_grad_by_freq:
+            raise ValueError("Embedding: scale_grad_by_freq=True is not implemented in glassnet")
+        self.max_norm = None if max_norm is None else float(max_norm)
+        self.norm_type, self.sparse = float(norm_type), bool(sparse)
+        self.scale_grad_by_freq = False
+        if dtype is not None:
+            dtype = backend.dtypes.resolve(dtype, "dtype", "Embedding")
         self.num_embeddings = n = check_int(num_embeddings, "num_embeddings", "Embedding")
         self.embedding_dim = check_int(embedding_dim, "embedding_dim", "Embedding")
         padding_idx = check_int(padding_idx, "padding_idx", "Embedding", min=-n, max=n - 1,
                                 allow_none=True)
         self.padding_idx = None if padding_idx is None else padding_idx % n
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
-        self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dt))
-        self.reset_parameters()
+        if _weight is not None:
+            w = np.asarray(getattr(_weight, "_data", _weight))
+            if w.shape != (self.num_embeddings, self.embedding_dim):
+                raise ValueError("Shape of weight does not match num_embeddings and "
+                                 "embedding_dim")
+            self.weight = Parameter(w.astype(dt, copy=True), requires_grad=not _freeze)
+        else:
+            self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim),
+                                             dtype=dt), requires_grad=not _freeze)
+            self.reset_parameters()
 
     def reset_parameters(self):
         init.normal_(self.weight, 0.0, 1.0)
@@ -39,16 +58,21 @@ class Embedding(Module):
             self.weight._data[self.padding_idx] = 0
 
     def forward(self, ids):
+        if self.max_norm is not None:
+            from .functional import embedding
+            return embedding(ids, self.weight, self.padding_idx, self.max_norm, self.norm_type)
         return _embedding(ids, self.weight, self.padding_idx)
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
+                        norm_type=2.0, scale_grad_by_freq=False, sparse=False):
         """An Embedding holding a copy of ``embeddings`` (V, E); frozen unless ``freeze=False``."""
-        w = np.asarray(getattr(embeddings, "data", embeddings))
+        w = np.asarray(getattr(embeddings, "_data", embeddings))
         if w.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D (V, E), got "
                              f"shape {w.shape}")
-        emb = cls(int(w.shape[0]), int(w.shape[1]), padding_idx=padding_idx, dtype=w.dtype)
+        emb = cls(int(w.shape[0]), int(w.shape[1]), padding_idx=padding_idx, max_norm=max_norm,
+                  norm_type=norm_type, dtype=w.dtype)
         emb.weight._data[...] = w
         emb.weight.requires_grad = not freeze
         return emb
@@ -57,4 +81,6 @@ class Embedding(Module):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
         return s

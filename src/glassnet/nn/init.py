@@ -15,14 +15,16 @@ from ..validation import check_choice, lookup
 
 __all__ = ["calculate_fan_in_and_fan_out", "calculate_gain", "uniform_", "normal_", "zeros_",
            "ones_", "constant_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-           "kaiming_normal_", "orthogonal_", "epsilon_uniform_"]
+           "kaiming_normal_", "orthogonal_", "epsilon_uniform_", "eye_", "dirac_",
+           "trunc_normal_"]
 
 
 def calculate_fan_in_and_fan_out(shape):
-    """(fan_in, fan_out) of a weight of ``shape`` in PyTorch's convention."""
-    shape = tuple(shape)
+    """(fan_in, fan_out) of a weight (or a weight's ``shape``) in PyTorch's convention."""
+    shape = tuple(shape.shape) if hasattr(shape, "shape") else tuple(shape)
     if len(shape) < 2:
-        raise ValueError(f"fan in/out needs a weight with at least 2 dimensions, got shape {shape}")
+        raise ValueError(f"Fan in and fan out can not be computed for tensor with fewer than 2 "
+                         f"dimensions (shape {shape})")
     receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
     return shape[1] * receptive, shape[0] * receptive
 
@@ -32,7 +34,12 @@ def _leaky_relu_gain(param):
     return math.sqrt(2.0 / (1 + slope ** 2))
 
 
+# PyTorch's private name, which some tutorials call (it takes the tensor)
+_calculate_fan_in_and_fan_out = calculate_fan_in_and_fan_out
+
 _GAINS = {"linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "conv1d": 1.0, "conv2d": 1.0,
+          "conv3d": 1.0, "conv_transpose1d": 1.0, "conv_transpose2d": 1.0,
+          "conv_transpose3d": 1.0,
           "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "leaky_relu": _leaky_relu_gain,
           "selu": 3.0 / 4}
 
@@ -50,8 +57,9 @@ def _fill(t, values):
     return t
 
 
-def uniform_(t, a: float = 0.0, b: float = 1.0):
-    """Fill with U(a, b)."""
+def uniform_(t, a: float = 0.0, b: float = 1.0, generator=None):
+    """Fill with U(a, b) (from glassnet's seeded generator; ``generator`` is accepted and
+    ignored)."""
     return _fill(t, backend.rng().uniform(a, b, size=t.shape))
 
 
@@ -60,32 +68,73 @@ def epsilon_uniform_(t, eps: float = 0.12):
     return uniform_(t, -eps, eps)
 
 
-def normal_(t, mean: float = 0.0, std: float = 1.0):
+def normal_(t, mean: float = 0.0, std: float = 1.0, generator=None):
     """Fill with N(mean, std^2)."""
     return _fill(t, backend.rng().normal(mean, std, size=t.shape))
 
 
-def constant_(t, value: float):
-    t._data[...] = value
+def constant_(t, val: float):
+    """Fill with ``val``."""
+    t._data[...] = val
     return t
 
 
 def zeros_(t):
+    """Fill with 0."""
     return constant_(t, 0.0)
 
 
 def ones_(t):
+    """Fill with 1."""
     return constant_(t, 1.0)
 
 
-def xavier_uniform_(t, gain: float = 1.0):
+def eye_(t):
+    """Fill a 2-D tensor with the identity matrix (ones on the diagonal)."""
+    if len(t.shape) != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    t._data[...] = np.eye(*t.shape, dtype=t._data.dtype)
+    return t
+
+
+def dirac_(t, groups: int = 1):
+    """Fill a {3, 4, 5}-D convolution weight with the Dirac delta (the identity map on the
+    channels, per group)."""
+    d = len(t.shape)
+    if d not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    out = t.shape[0] // groups
+    if t.shape[0] % groups:
+        raise ValueError("dim 0 must be divisible by groups")
+    m = min(out, t.shape[1])
+    w = np.zeros(t.shape, dtype=t._data.dtype)
+    centre = tuple(k // 2 for k in t.shape[2:])
+    g = np.arange(groups)[:, None]
+    i = np.arange(m)[None, :]
+    w[(g * out + i).ravel(), np.broadcast_to(i, (groups, m)).ravel(), *centre] = 1
+    t._data[...] = w
+    return t
+
+
+def trunc_normal_(t, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator=None):
+    """Fill with N(mean, std^2) truncated to [a, b] (inverse-CDF sampling, as PyTorch)."""
+    from scipy.special import erf, erfinv
+    lo = 0.5 * (1 + erf((a - mean) / (std * math.sqrt(2))))
+    hi = 0.5 * (1 + erf((b - mean) / (std * math.sqrt(2))))
+    u = backend.rng().uniform(2 * lo - 1, 2 * hi - 1, size=t.shape)
+    v = erfinv(u) * std * math.sqrt(2.0) + mean
+    return _fill(t, np.clip(v, a, b))
+
+
+def xavier_uniform_(t, gain: float = 1.0, generator=None):
     """Glorot & Bengio (2010): U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
     fi, fo = calculate_fan_in_and_fan_out(t.shape)
     a = gain * math.sqrt(6.0 / (fi + fo))
     return uniform_(t, -a, a)
 
 
-def xavier_normal_(t, gain: float = 1.0):
+def xavier_normal_(t, gain: float = 1.0, generator=None):
     """Glorot & Bengio (2010): N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
     fi, fo = calculate_fan_in_and_fan_out(t.shape)
     return normal_(t, 0.0, gain * math.sqrt(2.0 / (fi + fo)))
@@ -96,20 +145,22 @@ def _fan(shape, mode, who):
     return fi if check_choice(mode, "mode", who, ("fan_in", "fan_out")) == "fan_in" else fo
 
 
-def kaiming_uniform_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
+def kaiming_uniform_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     generator=None):
     """He et al. (2015): U(-b, b), b = gain * sqrt(3 / fan)."""
     gain = calculate_gain(nonlinearity, a)
     bound = gain * math.sqrt(3.0 / _fan(t.shape, mode, "kaiming_uniform_"))
     return uniform_(t, -bound, bound)
 
 
-def kaiming_normal_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
+def kaiming_normal_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator=None):
     """He et al. (2015): N(0, std^2), std = gain / sqrt(fan)."""
     gain = calculate_gain(nonlinearity, a)
     return normal_(t, 0.0, gain / math.sqrt(_fan(t.shape, mode, "kaiming_normal_")))
 
 
-def orthogonal_(t, gain: float = 1.0):
+def orthogonal_(t, gain: float = 1.0, generator=None):
     """Saxe et al. (2013): a (semi-)orthogonal matrix from the QR of a Gaussian one."""
     rows = t.shape[0]
     cols = int(np.prod(t.shape[1:]))

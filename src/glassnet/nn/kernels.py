@@ -130,5 +130,5 @@ class FixedConv2d(Module):
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"FixedConv2d: expected input (N, {self.in_channels}, H, W), "
                              f"got {tuple(x.shape)}")
-        w = self.weight.astype(x.dtype, copy=False)
+        w = self.weight._data.astype(x.dtype, copy=False)
         return C.conv2d(x, w, None, self.stride, self.padding, name="FixedConv2d")

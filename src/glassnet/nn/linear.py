@@ -12,7 +12,7 @@ from ..validation import check_int
 from . import init
 from .module import Module, Parameter
 
-__all__ = ["Linear", "Identity", "Flatten"]
+__all__ = ["Linear", "Identity", "Flatten", "Bilinear"]
 
 
 class Linear(Module):
@@ -25,11 +25,14 @@ class Linear(Module):
     (5, 2)
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
+                 dtype=None):
         super().__init__()
         self.in_features = check_int(in_features, "in_features", "Linear")
         self.out_features = check_int(out_features, "out_features", "Linear")
-        dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+        if device is not None:
+            backend.devices.check(device, "device", "Linear")
+        dt = backend.dtypes.resolve(dtype) if dtype is not None else backend.get_default_dtype()
         xp = backend.xp()
         self.weight = Parameter(xp.empty((out_features, in_features), dtype=dt))
         self.bias = Parameter(xp.empty((out_features,), dtype=dt)) if bias else None
@@ -56,21 +59,70 @@ class Linear(Module):
 
 
 class Identity(Module):
-    """y = x."""
+    """y = x. Any constructor arguments are accepted and ignored, as in PyTorch (so a layer
+    can be swapped for an Identity without changing its call)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
 
     def forward(self, x):
         return x
 
 
 class Flatten(Module):
-    """Flatten every axis from ``start_dim`` (default 1, keeping the batch axis)."""
+    """Flatten the axes ``start_dim`` .. ``end_dim`` into one (default 1 .. -1: keep the
+    batch axis).
 
-    def __init__(self, start_dim: int = 1):
+    >>> nn.Flatten()(gn.zeros(2, 3, 4)).shape
+    (2, 12)
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
-        self.start_dim = start_dim
+        self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        return F.flatten(x, self.start_dim)
+        n = max(x.ndim, 1)
+        s, e = self.start_dim, self.end_dim
+        for d in (s, e):
+            if not -n <= d < n:
+                raise IndexError(f"Dimension out of range (expected to be in range of "
+                                 f"[{-n}, {n - 1}], but got {d})")
+        s, e = s % n, e % n
+        if s > e:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after "
+                               "end_dim")
+        if x.ndim == 0:
+            return F.reshape(x, (1,))
+        shape = tuple(x.shape)
+        return F.reshape(x, shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:])
 
     def extra_repr(self):
-        return f"start_dim={self.start_dim}"
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Bilinear(Module):
+    """y = x1^T A x2 + b, weight (out_features, in1_features, in2_features) as in PyTorch,
+    initialised U(-1/sqrt(in1), 1/sqrt(in1))."""
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        self.in1_features = check_int(in1_features, "in1_features", "Bilinear")
+        self.in2_features = check_int(in2_features, "in2_features", "Bilinear")
+        self.out_features = check_int(out_features, "out_features", "Bilinear")
+        dt = backend.dtypes.resolve(dtype) if dtype is not None else backend.get_default_dtype()
+        self.weight = Parameter(np.empty((out_features, in1_features, in2_features), dtype=dt))
+        self.bias = Parameter(np.empty((out_features,), dtype=dt)) if bias else None
+        bound = 1.0 / math.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        from .functional import bilinear
+        return bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")

@@ -10,23 +10,21 @@ import numpy as np
 from ..autograd.tensor import Tensor, as_array
 from ..functional import losses as L
 from ..validation import check_choice, lookup
+from . import functional as F
 from .module import Module
 
 __all__ = ["CrossEntropyLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
-           "HingeEmbeddingLoss", "MarginRankingLoss", "MultiMarginLoss", "get_loss"]
-
-
-def _plain(w):
-    """Class weights as a plain list (keeps constructor arguments JSON-friendly)."""
-    if w is None:
-        return None
-    return as_array(w, float).tolist()
+           "HingeEmbeddingLoss", "MarginRankingLoss", "MultiMarginLoss", "SmoothL1Loss",
+           "HuberLoss", "KLDivLoss", "CosineEmbeddingLoss", "TripletMarginLoss", "get_loss"]
 
 
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean"):
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
-        self.reduction = check_choice(reduction, "reduction", type(self).__name__, L.REDUCTIONS)
+        if size_average is not None or reduce is not None:
+            reduction = F._legacy_reduction(size_average, reduce, reduction)
+        self.reduction = check_choice(reduction, "reduction", type(self).__name__,
+                                      L.REDUCTIONS + getattr(self, "_extra_reductions", ()))
 
     def __call__(self, input, target, *args, **kwargs):
         # a float NumPy target keeps the prediction's dtype (a float64 target of a float64
@@ -35,66 +33,134 @@ class _Loss(Module):
             if target.dtype.kind == "f":
                 dt = input.dtype if isinstance(input, (Tensor, np.ndarray)) else target.dtype
                 target = Tensor(target.astype(dt, copy=False))
-            elif isinstance(input, Tensor) and not (args or kwargs or self._forward_hooks):
+            elif isinstance(input, Tensor) and not (args or kwargs or self._forward_hooks
+                                                    or self._forward_pre_hooks):
                 # class indices go to the loss Function as they are (no Tensor round trip)
                 return self.forward(input, target)
         return super().__call__(input, target, *args, **kwargs)
 
-    def extra_repr(self):
-        return f"reduction={self.reduction!r}"
+
+class _WeightedLoss(_Loss):
+    """A loss with a per-class ``weight``, kept as a buffer (in ``state_dict``, as PyTorch)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", _buffer(weight))
 
 
-class CrossEntropyLoss(_Loss):
-    """Softmax + cross-entropy on logits, fused and stable.
+def _buffer(w):
+    if w is None or isinstance(w, Tensor):
+        return w
+    return Tensor(np.asarray(w, dtype=np.result_type(np.asarray(w).dtype, np.float32)))
 
-    Targets are class indices (N,) or probabilities / one-hot (N, C).
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Softmax + cross-entropy on logits, fused and stable (``F.cross_entropy``).
+
+    Targets are class indices (N,) / (N, d...) or class probabilities of the logits' shape.
+
+    >>> nn.CrossEntropyLoss(label_smoothing=0.1)
+    CrossEntropyLoss()
     """
 
-    def __init__(self, weight=None, reduction="mean", label_smoothing=0.0, ignore_index=-100):
-        super().__init__(reduction)
-        self.weight = weight
-        self.label_smoothing = label_smoothing
-        self.ignore_index = ignore_index
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = int(ignore_index)
+        self.label_smoothing = float(label_smoothing)
 
     def forward(self, input, target):
-        return L.cross_entropy(input, target, self.reduction, self.label_smoothing,
-                               self.ignore_index, self.weight)
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of log-probabilities (e.g. after ``LogSoftmax``) against
+    class indices; ``weight`` per class, ``ignore_index`` targets skipped."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = int(ignore_index)
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
 
 
 class MSELoss(_Loss):
-    """Mean squared error; ``half=True`` gives E = 1/2 (y - t)^2 (the course's form)."""
+    """Mean squared error; glassnet's ``half=True`` (keyword only) gives
+    E = 1/2 (y - t)^2 (the course's form)."""
 
-    def __init__(self, reduction="mean", half: bool = False):
-        super().__init__(reduction)
-        self.half = half
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", *,
+                 half: bool = False):
+        if isinstance(size_average, str):      # glassnet's old positional MSELoss("sum")
+            size_average, reduction = None, size_average
+        super().__init__(size_average, reduce, reduction)
+        self.half = bool(half)
 
     def forward(self, input, target):
-        return L.mse_loss(input, target, self.reduction, self.half)
+        if self.half:
+            return L.mse_loss(input, target, self.reduction, True)
+        return F.mse_loss(input, target, reduction=self.reduction)
 
     def extra_repr(self):
-        return super().extra_repr() + (", half=True" if self.half else "")
+        return "half=True" if self.half else ""
 
 
 class L1Loss(_Loss):
     """Mean absolute error E = |y - t|."""
 
     def forward(self, input, target):
-        return L.l1_loss(input, target, self.reduction)
+        return F.l1_loss(input, target, reduction=self.reduction)
 
 
-class BCELoss(_Loss):
+class SmoothL1Loss(_Loss):
+    """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
+                 beta: float = 1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = float(beta)
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction=reduction)
+        self.delta = float(delta)
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence; ``input`` holds log-probabilities ('batchmean' is the
+    mathematical KL per sample)."""
+    _extra_reductions = ("batchmean",)
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
+                 log_target: bool = False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = bool(log_target)
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class BCELoss(_WeightedLoss):
     """Binary cross-entropy on probabilities (after a sigmoid), logs clamped at -100.
 
     E = -w [t log p + (1 - t) log(1 - p)]. Prefer :class:`BCEWithLogitsLoss` on raw
     outputs: it folds the sigmoid in and never saturates.
     """
 
-    def __init__(self, weight=None, reduction="mean"):
-        super().__init__(reduction)
-        self.weight = _plain(weight)
-
     def forward(self, input, target):
-        return L.binary_cross_entropy(input, target, self.weight, self.reduction)
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -102,43 +168,31 @@ class BCEWithLogitsLoss(_Loss):
     multi-label (N, C) outputs with 0/1 targets of the same shape.
 
     ``pos_weight`` (C,) multiplies the positive term per class (> 1 favours recall).
+    ``weight`` and ``pos_weight`` are buffers, as in PyTorch.
     """
 
-    def __init__(self, weight=None, reduction="mean", pos_weight=None):
-        super().__init__(reduction)
-        self.weight = _plain(weight)
-        self.pos_weight = _plain(pos_weight)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean",
+                 pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", _buffer(weight))
+        self.register_buffer("pos_weight", _buffer(pos_weight))
 
     def forward(self, input, target):
-        return L.binary_cross_entropy_with_logits(input, target, self.weight, self.pos_weight,
-                                                  self.reduction)
-
-
-class NLLLoss(_Loss):
-    """Negative log-likelihood of log-probabilities (e.g. after ``LogSoftmax``) against
-    class indices; ``weight`` per class, ``ignore_index`` targets skipped."""
-
-    def __init__(self, weight=None, ignore_index: int = -100, reduction="mean"):
-        super().__init__(reduction)
-        self.weight = _plain(weight)
-        self.ignore_index = int(ignore_index)
-
-    def forward(self, input, target):
-        return L.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+        return F.binary_cross_entropy_with_logits(input, target, self.weight,
+                                                  reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
 
 
 class HingeEmbeddingLoss(_Loss):
     """x for targets +1, max(0, margin - x) for targets -1 (x usually a distance)."""
 
-    def __init__(self, margin: float = 1.0, reduction="mean"):
-        super().__init__(reduction)
+    def __init__(self, margin: float = 1.0, size_average=None, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         self.margin = float(margin)
 
     def forward(self, input, target):
-        return L.hinge_embedding_loss(input, target, self.margin, self.reduction)
-
-    def extra_repr(self):
-        return f"margin={self.margin}, reduction={self.reduction!r}"
+        return F.hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
 
 
 class MarginRankingLoss(_Loss):
@@ -147,37 +201,59 @@ class MarginRankingLoss(_Loss):
     With x1 = s_c, x2 = s and t = -1 it is the course's max(0, Delta + s_c - s).
     """
 
-    def __init__(self, margin: float = 0.0, reduction="mean"):
-        super().__init__(reduction)
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         self.margin = float(margin)
 
     def forward(self, input1, input2, target):
-        return L.margin_ranking_loss(input1, input2, target, self.margin, self.reduction)
-
-    def extra_repr(self):
-        return f"margin={self.margin}, reduction={self.reduction!r}"
+        return F.margin_ranking_loss(input1, input2, target, self.margin,
+                                     reduction=self.reduction)
 
 
-class MultiMarginLoss(_Loss):
+class MultiMarginLoss(_WeightedLoss):
     """Multiclass hinge (SVM) loss on scores (N, C) and class indices:
-    sum_{j != y} max(0, margin + s_j - s_y)^p, divided by C as PyTorch does
-    (``class_average=False`` keeps the plain sum of the course's SVM objective).
+    sum_{j != y} max(0, margin + s_j - s_y)^p, divided by C as PyTorch does (glassnet's
+    keyword-only ``class_average=False`` keeps the plain sum of the course's SVM objective).
     """
 
-    def __init__(self, p: int = 1, margin: float = 1.0, weight=None, reduction="mean",
-                 class_average: bool = True):
-        super().__init__(reduction)
-        self.p = int(check_choice(p, "p", "MultiMarginLoss", (1, 2)))
-        self.margin = float(margin)
-        self.weight = _plain(weight)
+    def __init__(self, p: int = 1, margin: float = 1.0, weight=None, size_average=None,
+                 reduce=None, reduction: str = "mean", *, class_average: bool = True):
+        check_choice(p, "p", "MultiMarginLoss", (1, 2))
+        super().__init__(weight, size_average, reduce, reduction)
+        self.p, self.margin = int(p), float(margin)
         self.class_average = bool(class_average)
 
     def forward(self, input, target):
-        return L.multi_margin_loss(input, target, self.p, self.margin, self.weight,
+        w = None if self.weight is None else self.weight._data
+        return L.multi_margin_loss(input, as_array(target), self.p, self.margin, w,
                                    self.reduction, self.class_average)
 
-    def extra_repr(self):
-        return f"p={self.p}, margin={self.margin}, reduction={self.reduction!r}"
+
+class CosineEmbeddingLoss(_Loss):
+    """1 - cos(x1, x2) where t = 1, max(0, cos(x1, x2) - margin) where t = -1."""
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = float(margin)
+
+    def forward(self, input1, input2, target):
+        return F.cosine_embedding_loss(input1, input2, target, self.margin,
+                                       reduction=self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """max(d(a, p) - d(a, n) + margin, 0) with the pairwise p-distance."""
+
+    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                 swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin, self.p, self.eps, self.swap = float(margin), float(p), float(eps), swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_loss(anchor, positive, negative, self.margin, self.p,
+                                     self.eps, self.swap, reduction=self.reduction)
 
 
 # one Module per name of glassnet.functional.LOSSES (aliases shared with it)
@@ -195,7 +271,7 @@ def get_loss(name, **kwargs) -> Module:
     multi_margin (svm). A Module passes through unchanged.
 
     >>> nn.get_loss("bce_logits", pos_weight=[2.0])
-    BCEWithLogitsLoss(reduction='mean')
+    BCEWithLogitsLoss()
     """
     if isinstance(name, Module):
         return name

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from ..functional import conv as C
 from ..functional import pooling as P
-from ..validation import check_pair
+from ..validation import check_int, check_pair
 from .conv import get_strict_shapes
 from .module import Module
 
 __all__ = ["MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool2d",
+           "AdaptiveAvgPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool1d",
            "GlobalAvgPool2d", "LPPool2d", "StochasticPool2d", "MaxAvgPool2d"]
 
 
@@ -26,9 +27,10 @@ class _Pool2d(Module):
                        check_pair(stride, "stride", name, min=1))
         self.padding = check_pair(padding, "padding", name)
         self.strict = bool(strict)
+        self._given = (kernel_size, kernel_size if stride is None else stride, padding)
 
     def _label(self):
-        return f"{type(self).__name__}({self.extra_repr()})"
+        return f"{type(self).__name__}({self._geometry()})"
 
     def output_shape(self, input_shape):
         """The output shape for ``input_shape`` (N, C, H, W), computed without running."""
@@ -45,11 +47,13 @@ class _Pool2d(Module):
         self.output_shape(x.shape)
         return type(self)._fn(x, self.kernel_size, self.stride, self.padding, name=self._label())
 
-    def extra_repr(self):
+    def _geometry(self):
         s = f"kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
             s += f", padding={self.padding}"
         return s
+
+    extra_repr = _geometry
 
 
 class MaxPool2d(_Pool2d):
@@ -60,10 +64,52 @@ class MaxPool2d(_Pool2d):
     """
     _fn = staticmethod(P.max_pool2d)
 
+    def __init__(self, kernel_size=2, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False, ceil_mode: bool = False, *,
+                 strict: bool = False):
+        _Pool2d.__init__(self, kernel_size, stride, padding, strict)
+        self.dilation, self.return_indices = dilation, bool(return_indices)
+        self.ceil_mode = bool(ceil_mode)
+        if return_indices or dilation not in (1, (1, 1)):
+            raise ValueError("MaxPool2d: return_indices=True and dilation > 1 are not "
+                             "implemented in glassnet")
+
+    def forward(self, x):
+        if self.ceil_mode:
+            from .functional import max_pool2d
+            return max_pool2d(x, self.kernel_size, self.stride, self.padding, ceil_mode=True)
+        return _Pool2d.forward(self, x)
+
+    def extra_repr(self):
+        k, st, p = self.__dict__.get("_given", (self.kernel_size, self.stride, self.padding))
+        return (f"kernel_size={k}, stride={st}, padding={p}, dilation={self.dilation}, "
+                f"ceil_mode={self.ceil_mode}")
+
 
 class AvgPool2d(_Pool2d):
     """Mean over each window (zero padding counted, as PyTorch's default)."""
     _fn = staticmethod(P.avg_pool2d)
+
+    def __init__(self, kernel_size=2, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override=None, *,
+                 strict: bool = False):
+        _Pool2d.__init__(self, kernel_size, stride, padding, strict)
+        if ceil_mode:
+            raise ValueError("AvgPool2d: ceil_mode=True is not implemented in glassnet")
+        self.ceil_mode, self.count_include_pad = False, bool(count_include_pad)
+        self.divisor_override = divisor_override
+
+    def forward(self, x):
+        if not self.count_include_pad or self.divisor_override is not None:
+            from .functional import avg_pool2d
+            return avg_pool2d(x, self.kernel_size, self.stride, self.padding,
+                              count_include_pad=self.count_include_pad,
+                              divisor_override=self.divisor_override)
+        return _Pool2d.forward(self, x)
+
+    def extra_repr(self):
+        k, st, p = self.__dict__.get("_given", (self.kernel_size, self.stride, self.padding))
+        return f"kernel_size={k}, stride={st}, padding={p}"
 
 
 class MaxAvgPool2d(_Pool2d):
@@ -146,23 +192,81 @@ class AvgPool1d(_Pool1d):
     _fn = staticmethod(P.avg_pool1d)
 
 
-class AdaptiveAvgPool2d(Module):
-    """Average pooling to a fixed output size (1: global average pooling); (N, C, H, W) ->
-    (N, C, oh, ow). H and W must be multiples of the output size."""
+class _Adaptive(Module):
+    _spatial = 2
+    _fn = None
 
-    def __init__(self, output_size=1):
+    def __init__(self, output_size, return_indices: bool = False):
         super().__init__()
-        self.output_size = check_pair(output_size, "output_size", type(self).__name__)
+        sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,)
+        for v in sizes:
+            if v is not None:
+                check_int(v, "output_size", type(self).__name__)
+        self.output_size = tuple(output_size) if isinstance(output_size, list) else output_size
+        self.return_indices = bool(return_indices)
+
+    def _sizes(self, spatial_in):
+        o = self.output_size
+        o = (o,) * self._spatial if o is None or isinstance(o, int) else tuple(o)
+        return tuple(int(i) if a is None else int(a) for a, i in zip(o, spatial_in))
 
     def output_shape(self, input_shape):
         s = tuple(input_shape)
-        return (s[0], s[1]) + self.output_size
+        return s[:-self._spatial] + self._sizes(s[-self._spatial:])
 
     def forward(self, x):
-        return P.adaptive_avg_pool2d(x, self.output_size, name=type(self).__name__)
+        if self.return_indices:
+            return type(self)._fn(x, self.output_size, True)
+        return type(self)._fn(x, self.output_size)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool2d(_Adaptive):
+    """Average pooling to a fixed output size (1: global average pooling), any input size
+    (PyTorch's windows [floor(i H/oh), ceil((i+1) H/oh))); (N, C, H, W) -> (N, C, oh, ow).
+    ``None`` keeps that axis.
+
+    >>> nn.AdaptiveAvgPool2d((2, 3))(gn.randn(1, 4, 7, 5)).shape
+    (1, 4, 2, 3)
+    """
+
+    def __init__(self, output_size=1):
+        super().__init__(output_size)
+
+    def forward(self, x):
+        from .functional import adaptive_avg_pool2d
+        return adaptive_avg_pool2d(x, self.output_size)
+
+
+class AdaptiveAvgPool1d(_Adaptive):
+    """Average pooling of (N, C, L) to a fixed length."""
+    _spatial = 1
+
+    def __init__(self, output_size):
+        super().__init__(output_size)
+
+    def forward(self, x):
+        from .functional import adaptive_avg_pool1d
+        return adaptive_avg_pool1d(x, self.output_size)
+
+
+class AdaptiveMaxPool2d(_Adaptive):
+    """Max pooling to a fixed (oh, ow), any input size (PyTorch's windows)."""
+
+    def forward(self, x):
+        from .functional import adaptive_max_pool2d
+        return adaptive_max_pool2d(x, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool1d(_Adaptive):
+    """Max pooling of (N, C, L) to a fixed length."""
+    _spatial = 1
+
+    def forward(self, x):
+        from .functional import adaptive_max_pool1d
+        return adaptive_max_pool1d(x, self.output_size, self.return_indices)
 
 
 class GlobalAvgPool2d(Module):

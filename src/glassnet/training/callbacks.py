@@ -175,7 +175,8 @@ class EarlyStopping(Callback):
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self.best_state = {k: v.copy() for k, v in trainer.model.state_dict().items()}
+                self.best_state = {k: v.numpy().copy()
+                                   for k, v in trainer.model.state_dict().items()}
             return
         self.wait += 1
         if self.wait >= self.patience:

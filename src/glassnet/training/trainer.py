@@ -411,7 +411,8 @@ class Trainer:
         """
         return {
             "epoch": int(self.epoch),
-            "model": self.model.state_dict(),
+            # a snapshot of NumPy arrays (Module.state_dict() holds Tensors sharing memory)
+            "model": {k: v.numpy().copy() for k, v in self.model.state_dict().items()},
             "optimizer": {"class": type(self.optimizer).__name__,
                           "state_dict": self.optimizer.state_dict()},
             "scheduler": None if self.scheduler is None else {
