@@ -39,7 +39,7 @@ def test_parameter_update_keeps_leaf_and_flag():
 def test_module_parameters_loop_trains():
     gn.manual_seed(0)
     lin = gn.nn.Linear(3, 1)
-    X = gn.tensor(R.standard_normal((32, 3)))
+    X = gn.tensor(R.standard_normal((32, 3)), dtype=gn.float32)  # f64 @ f32 raises in torch
     y = X @ gn.tensor([[1.0], [-2.0], [0.5]])
     losses = []
     for _ in range(50):

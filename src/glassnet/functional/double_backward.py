@@ -432,3 +432,270 @@ def _masked_fill(fn, g):
     if _need(fn, 1):
         gv = _red.Sum.apply(_m.Where.apply(fn.mask, g, z), axis=None, keepdims=False)
     return ga, gv
+
+
+# ------------------------------------------- shape.py / indexing.py Functions
+# (the Functions behind the Tensor methods: view / permute / cat / @ / x[...] / gather ...)
+from . import indexing as _ix  # noqa: E402
+from . import shape as _sh  # noqa: E402
+
+
+def _as_dtype(g, dt):
+    """``g`` cast (recorded) to the input dtype ``dt`` when a float input differs."""
+    if dt is None or g.dtype == dt or np.dtype(dt).kind not in "fc":
+        return g
+    return _m.Cast.apply(g, dtype=dt)
+
+
+class SliceBackward(Function):
+    """z = zeros(shape) with g written at the basic index ``index`` (Slice's backward, as
+    a Function so it can be differentiated again: its derivative is Slice)."""
+
+    _saved_inputs = ()
+
+    def forward(self, g, shape=None, index=None):
+        self.index = index
+        out = np.zeros(shape, dtype=g.dtype)
+        out[index] = g
+        return out
+
+    def backward(self, gg):
+        return np.asarray(gg[self.index])
+
+
+class DiagonalBackward(Function):
+    """z = zeros(shape) with g written onto the diagonal ``offset`` of axes ``dims``
+    (Diagonal's backward; its derivative is Diagonal)."""
+
+    _saved_inputs = ()
+
+    def forward(self, g, shape=None, offset=0, dims=(0, 1)):
+        self.offset, self.dims = offset, dims
+        out = np.zeros(shape, dtype=g.dtype)
+        i = np.arange(g.shape[-1])
+        view = np.moveaxis(out, dims, (-2, -1))
+        view[..., i + max(-offset, 0), i + max(offset, 0)] = g
+        return out
+
+    def backward(self, gg):
+        return np.diagonal(gg, self.offset, *self.dims).copy()
+
+
+@register(SliceBackward)
+def _slice_backward(fn, gg):
+    return (_sh.Slice.apply(gg, index=fn.index),)
+
+
+@register(DiagonalBackward)
+def _diagonal_backward(fn, gg):
+    return (_ix.Diagonal.apply(gg, offset=fn.offset, dim1=fn.dims[0], dim2=fn.dims[1]),)
+
+
+@register(_sh.View)
+def _view(fn, g):
+    return (_sh.View.apply(g, shape=tuple(fn.shape)),)
+
+
+@register(_sh.Permute)
+def _permute(fn, g):
+    return (_sh.Permute.apply(g, dims=tuple(int(i) for i in np.argsort(fn.dims))),)
+
+
+@register(_sh.Expand)
+def _expand(fn, g):
+    return (_sum_to(g, fn.shape),)
+
+
+@register(_sh.Repeat)
+def _repeat(fn, g):
+    inter = []
+    for r, s in zip(fn.reps, fn.shape):
+        inter += [r, s]
+    g = _sh.View.apply(g, shape=tuple(inter))
+    g = _red.Sum.apply(g, axis=tuple(range(0, 2 * len(fn.reps), 2)), keepdims=False)
+    x = fn.inputs[0]
+    if x is not None and tuple(g.shape) != tuple(x.shape):
+        g = _sh.View.apply(g, shape=tuple(x.shape))
+    return (g,)
+
+
+@register(_sh.Split)
+def _split(fn, *gs):
+    if fn.squeeze:
+        return (_sh.StackFn.apply(*gs, dim=fn.dim),)
+    if not gs:
+        return (_const(np.zeros(fn.shape, dtype=fn.dt)),)
+    if len(gs) == 1:
+        return (gs[0],)
+    return (_sh.Cat.apply(*gs, dim=fn.dim),)
+
+
+@register(_sh.Slice)
+def _slice(fn, g):
+    return (SliceBackward.apply(g, shape=fn.shape, index=fn.index),)
+
+
+@register(_sh.Flip)
+def _flip(fn, g):
+    return (_sh.Flip.apply(g, dims=fn.dims),)
+
+
+@register(_sh.Roll)
+def _roll(fn, g):
+    s = fn.shifts
+    neg = tuple(-v for v in s) if isinstance(s, tuple) else -s
+    return (_sh.Roll.apply(g, shifts=neg, dims=fn.dims),)
+
+
+@register(_sh.Cat)
+def _cat(fn, g):
+    out, start = [], 0
+    head = (slice(None),) * fn.dim
+    for size, dt, need in zip(fn.sizes, fn.dts, fn.needs_input_grad):
+        if need:
+            p = _sh.Slice.apply(g, index=head + (slice(start, start + size),))
+            out.append(_as_dtype(p, dt))
+        else:
+            out.append(None)
+        start += size
+    return tuple(out)
+
+
+@register(_sh.StackFn)
+def _stackfn(fn, g):
+    head = (slice(None),) * fn.dim
+    return tuple(_as_dtype(_sh.Slice.apply(g, index=head + (i,)), dt) if need else None
+                 for i, (dt, need) in enumerate(zip(fn.dts, fn.needs_input_grad)))
+
+
+@register(_sh.Clone)
+def _clone(fn, g):
+    return (g,)
+
+
+@register(_sh.MatMul)
+def _sh_matmul(fn, g):
+    # on the 2-D forms (a 1-D a as a row, a 1-D b as a column), then back to the inputs'
+    # shapes; batch axes that broadcast are summed
+    a, b = fn.inputs
+    a = _sh.View.apply(a, shape=fn.a2.shape) if a is not None and a.shape != fn.a2.shape \
+        else (a if a is not None else _const(fn.a2))
+    b = _sh.View.apply(b, shape=fn.b2.shape) if b is not None and b.shape != fn.b2.shape \
+        else (b if b is not None else _const(fn.b2))
+    g = _sh.View.apply(g, shape=fn.s2) if tuple(g.shape) != tuple(fn.s2) else g
+
+    def swap(t):
+        perm = list(range(t.ndim))
+        perm[-1], perm[-2] = perm[-2], perm[-1]
+        return _sh.Permute.apply(t, dims=tuple(perm))
+
+    ga = gb = None
+    if _need(fn, 0):
+        ga = _sum_to(_sh.MatMul.apply(g, swap(b)), fn.a2.shape)
+        if tuple(ga.shape) != tuple(fn.sa):
+            ga = _sh.View.apply(ga, shape=fn.sa)
+    if _need(fn, 1):
+        gb = _sum_to(_sh.MatMul.apply(swap(a), g), fn.b2.shape)
+        if tuple(gb.shape) != tuple(fn.sb):
+            gb = _sh.View.apply(gb, shape=fn.sb)
+    return ga, gb
+
+
+@register(_sh.Einsum)
+def _einsum(fn, g):
+    sizes = {}
+    for s, o in zip(fn.subs, fn.ops):
+        for c, n in zip(s, o.shape):
+            sizes[c] = n
+    ops = [t if t is not None else _const(o) for t, o in zip(fn.inputs, fn.ops)]
+    grads = []
+    for i, (s, o) in enumerate(zip(fn.subs, fn.ops)):
+        if not _need(fn, i):
+            grads.append(None)
+            continue
+        if len(set(s)) != len(s):
+            raise RuntimeError(f"create_graph=True: einsum with a repeated subscript in one "
+                               f"operand ({s!r}, a diagonal) has no differentiable backward "
+                               f"yet")
+        others = [(fn.subs[j], ops[j]) for j in range(len(ops)) if j != i]
+        avail = set(fn.out).union(*[set(ss) for ss, _ in others])
+        present = "".join(c for c in s if c in avail)
+        eq = ",".join([fn.out] + [ss for ss, _ in others]) + "->" + present
+        r = _sh.Einsum.apply(g, *[t for _, t in others], eq=eq)
+        if len(present) != len(s):      # letters only this operand has: broadcast back
+            r = _sh.View.apply(r, shape=tuple(sizes[c] if c in avail else 1 for c in s))
+            r = _sh.Expand.apply(r, shape=tuple(o.shape))
+        grads.append(_as_dtype(r, o.dtype))
+    return tuple(grads)
+
+
+@register(_ix.Index)
+def _index(fn, g):
+    return (IndexBackward.apply(g, shape=fn.shape, index=fn.index),)
+
+
+@register(_ix.MaskedFill)
+def _ix_masked_fill(fn, g):
+    ga = gv = None
+    z = _const(np.zeros((), dtype=g.dtype))
+    if _need(fn, 0):
+        ga = _m.Where.apply(fn.mask, z, g)
+    if _need(fn, 1):
+        gv = _red.Sum.apply(_m.Where.apply(fn.mask, g, z), axis=None, keepdims=False)
+        if tuple(gv.shape) != tuple(fn.sv):
+            gv = _sh.View.apply(gv, shape=fn.sv)
+    return ga, gv
+
+
+@register(_ix.Where)
+def _ix_where(fn, g):
+    z = _const(np.zeros((), dtype=g.dtype))
+    gx = _sum_to(_m.Where.apply(fn.cond, g, z), fn.sx) if _need(fn, 0) else None
+    gy = _sum_to(_m.Where.apply(fn.cond, z, g), fn.sy) if _need(fn, 1) else None
+    return gx, gy
+
+
+@register(_ix.Gather)
+def _gather(fn, g):
+    return (IndexBackward.apply(g, shape=fn.shape, index=fn.idx),)
+
+
+@register(_ix.Scatter)
+def _scatter(fn, g):
+    ga = gs = None
+    if _need(fn, 0):
+        if fn.add:
+            ga = g
+        else:
+            keep = np.ones(g.shape, dtype=g.dtype)
+            keep[fn.idx] = 0
+            ga = _m.Mul.apply(g, _const(keep))
+    if _need(fn, 1):
+        part = _m.GetItem.apply(g, index=fn.idx)
+        if len(fn.ss) == 0:
+            gs = _red.Sum.apply(part, axis=None, keepdims=False)
+        else:
+            gs = SliceBackward.apply(part, shape=fn.ss,
+                                     index=tuple(slice(0, n) for n in part.shape))
+    return ga, gs
+
+
+@register(_ix.IndexSelect)
+def _index_select(fn, g):
+    index = (slice(None),) * fn.dim + (fn.index,)
+    return (IndexBackward.apply(g, shape=fn.shape, index=index),)
+
+
+@register(_ix.TriangleFn)
+def _triangle(fn, g):
+    return (_ix.TriangleFn.apply(g, k=fn.k, upper=fn.f is np.triu),)
+
+
+@register(_ix.Diagonal)
+def _diagonal(fn, g):
+    return (DiagonalBackward.apply(g, shape=fn.shape, offset=fn.offset, dims=fn.d),)
+
+
+@register(_ix.DiagEmbed)
+def _diag_embed(fn, g):
+    return (_ix.Diagonal.apply(g, offset=fn.k, dim1=0, dim2=1),)
