@@ -111,7 +111,7 @@ def test_get_loss_names():
         assert type(nn.get_loss(name)) is cls
         assert callable(F.get_loss(name))
     assert nn.get_loss("mse", half=True).half is True
-    assert nn.get_loss("bce_logits", pos_weight=np.array([2.0])).pos_weight == [2.0]
+    assert nn.get_loss("bce_logits", pos_weight=np.array([2.0])).pos_weight.tolist() == [2.0]
     assert F.get_loss("mse", reduction="sum")(gn.tensor([2.0]), [0.0]).item() == 4.0
     with pytest.raises(ValueError, match="unknown loss 'msee'.*mse"):
         nn.get_loss("msee")

@@ -34,6 +34,8 @@ from ..functional import conv as _C
 from ..functional.dropout import dropout as _dropout, dropout2d as _dropout2d
 from ..functional.embedding import embedding as _embedding
 from ..functional import losses as _L
+from ..autograd.function import bump_version as _bump_version
+from ..functional import inplace as _inplace_ops
 from ..functional import math as _M
 from ..functional import normalization as _N
 from ..functional import pooling as _P
@@ -73,36 +75,34 @@ def _raw(x):
     return x._data if isinstance(x, Tensor) else x
 
 
-def _inplace(x, y):
-    """Make ``x`` hold ``y``'s result (PyTorch's ``inplace=True``), and return ``x``.
-
-    Without autograd the values are written into x's own memory. When ``x`` is part of a
-    graph, it takes over ``y``'s node (the values x had are kept by the node that made y).
-    A leaf that requires grad is refused, as PyTorch does.
-    """
-    if not (x.requires_grad and _grad_mode.enabled):
-        np.copyto(x._data, y._data, casting="unsafe")
-        return x
-    if x._ctx is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
-    x._data, x._ctx, x._out_index = y._data, y._ctx, y._out_index
-    x.requires_grad = y.requires_grad
-    return x
-
-
 def _shadow(x):
-    """A second handle on x's node, so an in-place op can record x's old value as input."""
-    if x.requires_grad and _grad_mode.enabled and x._ctx is not None:
-        return Tensor._from_op(x._data, x._ctx, x._out_index, True)
+    """x's value before an in-place op, as the op's input (raises PyTorch's leaf error)."""
+    return _inplace_ops._previous(x, True) if _inplace_ops._records(x) else x
+
+
+def _inplace(x, y):
+    """Make ``x`` (same object and memory) hold ``y``: recorded when y is in the graph."""
+    if y._ctx is not None and _grad_mode.enabled:
+        return _inplace_ops._adopt(x, y)
+    np.copyto(x._data, y._data, casting="unsafe")
+    _bump_version(x)
     return x
 
 
 def _unary(fn, input, inplace, who, **kw):
+    """``fn(input)``; with ``inplace=True`` the result is written into ``input`` itself,
+    through autograd's in-place rules (functional/inplace.py): a leaf that requires grad is
+    refused, on a tensor in the graph the op is recorded and the version counter moves."""
     x = _t(input, who)
     if not inplace:
         return fn(x, **kw)
-    return _inplace(x, fn(_shadow(x), **kw))
+    if _inplace_ops._records(x):
+        old = _inplace_ops._previous(x, True)
+        return _inplace_ops._adopt(x, fn(old, **kw))
+    y = fn(x, **kw)
+    np.copyto(x._data, y._data, casting="unsafe")
+    _bump_version(x)
+    return x
 
 
 def _legacy_reduction(size_average, reduce, reduction):
@@ -919,7 +919,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     _no(out is not None, "out=", "normalize")
     x = _t(input, "normalize")
     d = _dim(dim, x.ndim, "normalize")
-    n = _M.clip(_pnorm(x, float(p), d, True), lo=float(eps))
+    n = _M.clip(_pnorm(x, float(p), d, True), min=float(eps))
     return _M.div(x, n)
 
 
@@ -930,8 +930,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     nd = max(a.ndim, b.ndim)
     d = _dim(dim, nd, "cosine_similarity")
     d = d - nd          # a negative axis works for both broadcast operands
-    na = _M.clip(_pnorm(a, 2.0, d, True), lo=float(eps))
-    nb = _M.clip(_pnorm(b, 2.0, d, True), lo=float(eps))
+    na = _M.clip(_pnorm(a, 2.0, d, True), min=float(eps))
+    nb = _M.clip(_pnorm(b, 2.0, d, True), min=float(eps))
     return _M.sum(_M.mul(_M.div(a, na), _M.div(b, nb)), axis=d)
 
 
@@ -1212,7 +1212,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     cos = _M.div(dot, _M.sqrt(_M.mul(m1, m2)))
     t = as_array(target)
     pos = _M.mul(_M.sub(cos, 1.0), -1.0)
-    neg = _M.clip(_M.sub(cos, float(margin)), lo=0.0)
+    neg = _M.clip(_M.sub(cos, float(margin)), min=0.0)
     zero = np.zeros(t.shape, dtype=a.dtype)
     per = _M.add(_M.where(t == 1, pos, zero), _M.where(t == -1, neg, zero))
     return _reduce(per, reduction)
@@ -1228,5 +1228,5 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     if swap:
         d_pn = pairwise_distance(positive, negative, p, eps)
         d_an = _M.minimum(d_an, d_pn)
-    per = _M.clip(_M.add(_M.sub(d_ap, d_an), float(margin)), lo=0.0)
+    per = _M.clip(_M.add(_M.sub(d_ap, d_an), float(margin)), min=0.0)
     return _reduce(per, reduction)
