@@ -81,6 +81,9 @@ def manual_seed(seed):
     from .autograd.generator import default_generator  # noqa: PLC0415
     return default_generator()
 # --- end iodata helper ---
+# PyTorch's legacy typed constructors (torch.LongTensor(idxs), torch.FloatTensor(2, 3))
+from .autograd.factories import LEGACY_CONSTRUCTORS as _LEGACY  # noqa: E402
+globals().update(_LEGACY)
 
 
 def __getattr__(name):   # glassnet.utils / .vision / .Generator load on first use (40+ ms)

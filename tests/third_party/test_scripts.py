@@ -34,27 +34,9 @@ from run_script import SCRIPTS, apply_patches, rewrite_imports, run_subprocess  
 TIMEOUT = float(os.environ.get("THIRD_PARTY_TIMEOUT", "180"))
 THREADS = int(os.environ.get("THIRD_PARTY_THREADS", "1"))
 
-# The first failure of each script on glassnet (main at 8a437d0; script line: what is
-# missing). Remove a script's entry when its test XPASSes.
-BLOCKED = {
-    "pytorch_examples_mnist":
-        "line 86: glassnet.vision MNIST refuses the short run's IDX subset (DataChecksumError); "
-        "`import torch.nn.functional as F` (line 5) works since branch h14-nn",
-    "pytorch_examples_vae": "line 23: torch.cuda.is_available() missing",
-    "pytorch_examples_time_sequence":
-        "line 57: optim.LBFGS missing (generate_sine_wave.py's torch.save(ndarray, f) works)",
-    "tutorials_quickstart":
-        "line 117: Module.to(device) missing (the FashionMNIST IDX subset loads)",
-    "tutorials_neural_networks":
-        "line 100: `params[0].size()`: Tensor.size is not callable (F and nn work since h14-nn)",
-    "tutorials_polynomial_nn": "line 21: torch.linspace missing",
-    "tutorials_polynomial_custom_function": "line 54: torch.float (dtype alias) missing",
-    "tutorials_sequence_models":
-        "line 66: torch.autograd.Variable missing (`import torch.nn.functional as F` works "
-        "since h14-nn)",
-    "ngvl_bigram": "line 11: torch.cuda.is_available() missing",
-    "ngvl_gpt": "line 11: torch.cuda.is_available() missing",
-}
+# The first failure of a script on glassnet (script line: what is missing), for a script
+# added before it runs; remove its entry when its test XPASSes.
+BLOCKED: dict[str, str] = {}   # every script runs unchanged since issue 14's merges
 
 
 def _params():

@@ -16,7 +16,17 @@ __all__ = ["Tensor", "Function", "tensor", "as_tensor", "as_array", "zeros", "on
            "rand", "arange", "no_grad", "enable_grad", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled", "set_grad_enabled", "backward_hooks", "unbroadcast",
            "gradcheck", "numerical_grad", "GradcheckError", "grad", "backward",
-           "once_differentiable",
+           "once_differentiable", "Variable",
            "as_input", "from_numpy", "empty", "full", "eye", "linspace", "logspace",
            "zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like",
            "randint_like", "randint", "randperm", "normal", "bernoulli", "multinomial"]
+
+
+def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 (PyTorch's old name)
+    """PyTorch's pre-0.4 wrapper, kept by old tutorials: a new leaf tensor sharing
+    ``data``'s memory (other data is made a tensor with :func:`tensor`), with
+    ``requires_grad`` as given, as ``torch.autograd.Variable`` does today."""
+    t = Tensor(data._data) if isinstance(data, Tensor) else tensor(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t

@@ -634,3 +634,29 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
         idx = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
     idx = idx.astype(np.int64)
     return Tensor(idx[0] if w.ndim == 1 else idx)
+
+
+def _legacy_constructor(name, dtype):
+    def make(*args):
+        if not args:
+            return Tensor(np.empty((0,), dtype=dtype))
+        if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+            return Tensor(np.zeros(tuple(int(a) for a in args), dtype=dtype))
+        if len(args) == 1:
+            data = args[0]
+            if isinstance(data, Tensor):
+                data = data._data
+            return Tensor(np.array(data, dtype=dtype))
+        raise ArgumentTypeError(f"{name}(): expected sizes (ints) or one sequence of data, "
+                                f"got {args!r}")
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = (f"PyTorch's legacy constructor: ``{name}(data)`` is a {np.dtype(dtype)} "
+                    f"tensor of ``data``; ``{name}(*sizes)`` a tensor of that shape (zeros "
+                    f"here; PyTorch leaves it uninitialised).")
+    return make
+
+
+LEGACY_CONSTRUCTORS = {n: _legacy_constructor(n, d) for n, d in [
+    ("FloatTensor", np.float32), ("DoubleTensor", np.float64), ("HalfTensor", np.float16),
+    ("LongTensor", np.int64), ("IntTensor", np.int32), ("ShortTensor", np.int16),
+    ("CharTensor", np.int8), ("ByteTensor", np.uint8), ("BoolTensor", np.bool_)]}

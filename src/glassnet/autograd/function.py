@@ -250,6 +250,22 @@ class Function:
     def name(self) -> str:
         return type(self).__name__
 
+    @property
+    def next_functions(self):
+        """PyTorch's view of the graph one step back: one ``(node, output_index)`` pair per
+        input, where ``node`` is the Function that made the input, an
+        :class:`AccumulateGrad` for a leaf that requires grad, or None. Empty once backward
+        has freed this node."""
+        out = []
+        for t in self.__dict__.get("inputs", ()):
+            if t is None or not t._requires_grad:
+                out.append((None, 0))
+            elif t._ctx is None:
+                out.append((AccumulateGrad(t), 0))
+            else:
+                out.append((t._ctx, t._out_index))
+        return tuple(out)
+
     @classmethod
     def apply(cls, *inputs, **kwargs):
         """Run forward on the inputs' arrays and record the node when needed."""
@@ -289,6 +305,21 @@ class Function:
         fn.output_shapes = (out.shape,)
         fn.output_dtypes = (out.dtype,)
         return T._from_op(out, fn, 0, True)
+
+
+class AccumulateGrad:
+    """The end of a path in :attr:`Function.next_functions`: the leaf tensor ``variable``
+    whose ``.grad`` backward fills (PyTorch's node of the same name)."""
+
+    __slots__ = ("variable",)
+    name = "AccumulateGrad"
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 _tensor_type = [None]  # set by glassnet.autograd.tensor (it imports this module)
