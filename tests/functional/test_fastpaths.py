@@ -1,0 +1,108 @@
+"""Fast paths of issue 14's speed work: each gives the values and gradients of the plain
+formula (float64 finite differences, and a parity check against torch where installed).
+
+- Linear on N-D inputs runs as one 2-D GEMM on the (-1, in) rows;
+- MatMul with an N-D left and a matrix right operand does the same.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import functional as F
+from glassnet.autograd import gradcheck
+from glassnet.functional.math import Linear, MatMul
+
+R = np.random.default_rng(0)
+
+
+def rnd(*shape):
+    return R.standard_normal(shape)
+
+
+def T(a, grad=True):
+    """A float64 glassnet tensor of ``a`` (the dtype spelt out)."""
+    return gn.tensor(a, dtype=np.float64, requires_grad=grad)
+
+
+# ------------------------------------------------------------------ Linear
+@pytest.mark.parametrize("shape", [(5,), (4, 5), (3, 4, 5), (2, 3, 2, 5)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_nd_gradcheck(shape, bias):
+    w, b = rnd(3, 5), rnd(3)
+    if bias:
+        gradcheck(lambda x, w, b: Linear.apply(x, w, b), [rnd(*shape), w, b])
+    else:
+        gradcheck(lambda x, w: Linear.apply(x, w), [rnd(*shape), w])
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 4, 5), (2, 3, 2, 5)])
+def test_linear_nd_matches_plain_formula(shape):
+    x0, w0, b0 = rnd(*shape), rnd(3, 5), rnd(3)
+    g0 = rnd(*shape[:-1], 3)
+    x, w, b = (T(a) for a in (x0, w0, b0))
+    y = F.linear(x, w, b)
+    assert y.shape == shape[:-1] + (3,)
+    np.testing.assert_allclose(y.numpy(), x0 @ w0.T + b0, rtol=1e-12)
+    (y * T(g0, False)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), g0 @ w0, rtol=1e-12)
+    g2, x2 = g0.reshape(-1, 3), x0.reshape(-1, 5)
+    np.testing.assert_allclose(w.grad.numpy(), g2.T @ x2, rtol=1e-12)
+    np.testing.assert_allclose(b.grad.numpy(), g2.sum(0), rtol=1e-12)
+
+
+def test_linear_nd_noncontiguous_input():
+    x0 = rnd(4, 5, 3).transpose(1, 0, 2)          # (5, 4, 3), not C-contiguous
+    w0 = rnd(2, 3)
+    x, w = T(x0), T(w0)
+    F.linear(x, w).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.ones((5, 4, 2)) @ w0)
+    gradcheck(lambda x, w: Linear.apply(x, w), [x0, w0])
+
+
+def test_linear_nd_float32_dtype():
+    x = gn.tensor(rnd(2, 3, 4).astype(np.float32), requires_grad=True)
+    lin = gn.nn.Linear(4, 6)
+    y = lin(x)
+    assert y.shape == (2, 3, 6) and y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and lin.weight.grad.shape == (6, 4)
+
+
+def test_linear_nd_parity_torch():
+    torch = pytest.importorskip("torch", reason="parity check needs torch")
+    x0, w0, b0 = rnd(3, 4, 5), rnd(6, 5), rnd(6)
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x0, w0, b0))
+    yt = torch.nn.functional.linear(xt, wt, bt)
+    (yt ** 2).sum().backward()
+    x, w, b = (T(a) for a in (x0, w0, b0))
+    y = F.linear(x, w, b)
+    (y * y).sum().backward()
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-10)
+    for a, at in ((x, xt), (w, wt), (b, bt)):
+        np.testing.assert_allclose(a.grad.numpy(), at.grad.numpy(), rtol=1e-10)
+
+
+# ------------------------------------------------------------------ MatMul
+@pytest.mark.parametrize("ashape", [(3, 4, 5), (2, 3, 4, 5)])
+def test_matmul_nd_by_matrix_gradcheck(ashape):
+    gradcheck(lambda a, b: MatMul.apply(a, b), [rnd(*ashape), rnd(5, 2)])
+
+
+def test_matmul_nd_by_matrix_values():
+    a0, b0 = rnd(2, 3, 4, 5), rnd(5, 2)
+    g0 = rnd(2, 3, 4, 2)
+    a, b = T(a0), T(b0)
+    z = a @ b
+    np.testing.assert_allclose(z.numpy(), a0 @ b0, rtol=1e-12)
+    (z * T(g0, False)).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), g0 @ b0.T, rtol=1e-12)
+    np.testing.assert_allclose(b.grad.numpy(),
+                               a0.reshape(-1, 5).T @ g0.reshape(-1, 2), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shapes", [((3, 4, 5), (3, 5, 2)), ((4, 5), (5, 2)), ((5,), (5, 2)),
+                                    ((3, 4, 5), (5,)), ((4, 5), (2, 5, 3))])
+def test_matmul_other_layouts_still_gradcheck(shapes):
+    gradcheck(lambda a, b: MatMul.apply(a, b), [rnd(*shapes[0]), rnd(*shapes[1])])
