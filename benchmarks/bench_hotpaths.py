@@ -56,6 +56,12 @@ def _mnist_net(lib):
         import glassnet as T
         F = T.nn.functional
     nn = T.nn
+    try:                                    # torch's spelling; older glassnet: axis=
+        F.log_softmax(T.zeros(1, 2), dim=1)
+        log_softmax = F.log_softmax
+    except TypeError:
+        def log_softmax(z, dim):
+            return F.log_softmax(z, axis=dim)
 
     class Net(nn.Module):
         def __init__(self):
@@ -75,7 +81,7 @@ def _mnist_net(lib):
             x = x.reshape(x.shape[0], -1)
             x = F.relu(self.fc1(x))
             x = self.dropout2(x)
-            return F.log_softmax(self.fc2(x), dim=1)
+            return log_softmax(self.fc2(x), dim=1)
     return T, F, Net()
 
 
