@@ -2,7 +2,9 @@
 
 Each case builds the same computation in both libraries, warms up, then times ``--blocks``
 short blocks alternating which library goes first, and reports the medians and the ratio
-torch / glassnet (> 1: glassnet is faster). Cases:
+torch / glassnet (> 1: glassnet is faster), of wall time and of CPU time (process time of
+all threads: on a machine shared with other jobs, with ``--threads 1``, the steadier
+measure). Cases:
 
 - ``linear3d``: nn.Linear(384, 384) forward + backward on (64, 256, 384)   (a GPT block)
 - ``linear_lm``: nn.Linear(200, 10000) forward + backward on (35, 20, 200) (a word-LM head)
@@ -118,16 +120,20 @@ def time_case(name, blocks, reps):
     for s in steps.values():
         s(); s()
     times = {"torch": [], "glassnet": []}
+    cpu = {"torch": [], "glassnet": []}
     for b in range(blocks):
         order = ("torch", "glassnet") if b % 2 == 0 else ("glassnet", "torch")
         for lib in order:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for _ in range(reps):
                 steps[lib]()
             times[lib].append((time.perf_counter() - t0) / reps)
+            cpu[lib].append((time.process_time() - c0) / reps)
             time.sleep(0.01)
     med = {k: statistics.median(v) for k, v in times.items()}
+    med.update({"cpu_" + k: statistics.median(v) for k, v in cpu.items()})
     ratios = [t / g for t, g in zip(times["torch"], times["glassnet"])]
+    med["cpu_ratio"] = statistics.median(t / g for t, g in zip(cpu["torch"], cpu["glassnet"]))
     return med, statistics.median(ratios), (min(ratios), max(ratios))
 
 
@@ -163,12 +169,14 @@ def main(argv=None):
             profile(c)
         return 0
     print(f"load: {os.getloadavg()}")
-    print("| case | torch ms | glassnet ms | ratio torch/glassnet (median, range) |")
-    print("|---|---|---|---|")
+    print("| case | torch ms | glassnet ms | ratio torch/glassnet (median, range) "
+          "| CPU ms torch | CPU ms glassnet | CPU-time ratio |")
+    print("|---|---|---|---|---|---|---|")
     for c in args.cases:
         med, r, (lo, hi) = time_case(c, args.blocks, args.reps)
         print(f"| {c} | {med['torch'] * 1e3:.2f} | {med['glassnet'] * 1e3:.2f} | "
-              f"{r:.2f} ({lo:.2f}-{hi:.2f}) |", flush=True)
+              f"{r:.2f} ({lo:.2f}-{hi:.2f}) | {med['cpu_torch'] * 1e3:.2f} | "
+              f"{med['cpu_glassnet'] * 1e3:.2f} | {med['cpu_ratio']:.2f} |", flush=True)
     return 0
 
 

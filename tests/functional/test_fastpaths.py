@@ -106,3 +106,88 @@ def test_matmul_nd_by_matrix_values():
                                     ((3, 4, 5), (5,)), ((4, 5), (2, 5, 3))])
 def test_matmul_other_layouts_still_gradcheck(shapes):
     gradcheck(lambda a, b: MatMul.apply(a, b), [rnd(*shapes[0]), rnd(*shapes[1])])
+
+
+# ------------------------------------------------- log_softmax and nll_loss
+from glassnet.functional import losses as L  # noqa: E402
+from glassnet.functional.activations import LogSoftmax  # noqa: E402
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+@pytest.mark.parametrize("shape", [(4, 6), (2, 3, 5)])
+def test_log_softmax_gradcheck_and_values(shape, axis):
+    z0 = rnd(*shape) * 3
+    gradcheck(lambda z: LogSoftmax.apply(z, axis=axis), [z0])
+    out = F.log_softmax(T(z0), axis=axis).numpy()
+    m = z0.max(axis=axis, keepdims=True)
+    ref = z0 - m - np.log(np.exp(z0 - m).sum(axis=axis, keepdims=True))
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_log_softmax_float32_stays_float32():
+    z = gn.tensor(rnd(3, 4).astype(np.float32), requires_grad=True)
+    y = F.log_softmax(z, axis=1)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert z.grad.dtype == np.float32
+
+
+TARGETS = np.array([2, 0, 5, 1, 3])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("ignore", [False, True])
+def test_nll_of_log_softmax_fused_matches_the_two_nodes(reduction, weighted, ignore):
+    z0, w0 = rnd(5, 6), np.abs(rnd(6)) + 0.1
+    t = TARGETS.copy()
+    if ignore:
+        t[1] = -100
+    kw = dict(reduction=reduction, weight=T(w0, False) if weighted else None)
+    z = T(z0)
+    logp = F.log_softmax(z, axis=1)
+    assert L._log_softmax_source(logp) is not None           # the fused node is used
+    loss = L.nll_loss(logp, gn.tensor(t), **kw)
+    gsel = rnd(*loss.shape)
+    (loss * T(gsel, False)).sum().backward()
+    # the two nodes: the log-probabilities as a fresh leaf, then the chain rule by hand
+    x = T(logp.numpy())
+    ref = L.nll_loss(x, gn.tensor(t), **kw)
+    (ref * T(gsel, False)).sum().backward()
+    np.testing.assert_allclose(loss.numpy(), ref.numpy(), rtol=1e-12)
+    gx = x.grad.numpy()
+    p = np.exp(logp.numpy())
+    np.testing.assert_allclose(z.grad.numpy(), gx - p * gx.sum(1, keepdims=True),
+                               rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_of_log_softmax_gradcheck(reduction):
+    t = gn.tensor(TARGETS)
+    gradcheck(lambda z: L.nll_loss(F.log_softmax(z, axis=1), t, reduction=reduction),
+              [rnd(5, 6)])
+
+
+def test_nll_fusion_skipped_when_the_log_probs_are_watched():
+    z = T(rnd(5, 6))
+    logp = F.log_softmax(z, axis=1)
+    logp.retain_grad()
+    assert L._log_softmax_source(logp) is None
+    L.nll_loss(logp, gn.tensor(TARGETS)).backward()
+    assert logp.grad is not None and z.grad is not None
+    # log_softmax over another axis, or of a 3-D input: the plain nodes
+    assert L._log_softmax_source(F.log_softmax(T(rnd(5, 6)), axis=0)) is None
+    assert L._log_softmax_source(F.log_softmax(T(rnd(2, 5, 6)), axis=1)) is None
+
+
+def test_nll_of_log_softmax_parity_torch():
+    torch = pytest.importorskip("torch", reason="parity check needs torch")
+    z0 = rnd(5, 6)
+    zt = torch.tensor(z0, requires_grad=True)
+    lt = torch.nn.functional.nll_loss(torch.log_softmax(zt, 1), torch.tensor(TARGETS))
+    lt.backward()
+    z = T(z0)
+    loss = L.nll_loss(F.log_softmax(z, axis=1), gn.tensor(TARGETS))
+    loss.backward()
+    np.testing.assert_allclose(loss.numpy(), lt.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(z.grad.numpy(), zt.grad.numpy(), rtol=1e-10, atol=1e-14)
