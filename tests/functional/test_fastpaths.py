@@ -191,3 +191,72 @@ def test_nll_of_log_softmax_parity_torch():
     loss.backward()
     np.testing.assert_allclose(loss.numpy(), lt.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(z.grad.numpy(), zt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+# ------------------------------------------------ conv2d input gradient in blocks
+from glassnet.functional import conv as C  # noqa: E402
+
+
+@pytest.mark.parametrize("block_columns", [1, 13, 10 ** 6])
+@pytest.mark.parametrize("kw", [dict(), dict(padding=1), dict(stride=2, padding=(1, 2)),
+                                dict(dilation=2, padding="same")])
+def test_conv2d_blocked_input_grad_gradcheck(monkeypatch, block_columns, kw):
+    monkeypatch.setattr(C, "_DX_BLOCK_COLUMNS", block_columns)
+    gradcheck(lambda x, w, b: F.conv2d(x, w, b, **kw), [rnd(3, 2, 6, 5), rnd(4, 2, 3, 2), rnd(4)])
+
+
+@pytest.mark.parametrize("block_columns", [1, 50, 10 ** 6])
+def test_conv2d_blocked_input_grad_matches_full_col2im(monkeypatch, block_columns):
+    monkeypatch.setattr(C, "_DX_BLOCK_COLUMNS", block_columns)
+    x0, w0 = rnd(5, 3, 9, 8).astype(np.float32), rnd(4, 3, 3, 3).astype(np.float32)
+    geo = C._Geometry.of(x0.shape, w0.shape, (1, 1), (1, 1, 0, 0), (1, 1))
+    g = rnd(4, geo.N * geo.Ho * geo.Wo).astype(np.float32)
+    wt = w0.transpose(2, 3, 1, 0).reshape(-1, geo.O)
+    ref = C._col2im((wt @ g).reshape(geo.kh, geo.kw, geo.C, geo.N, geo.Ho, geo.Wo), geo)
+    got = C._input_grad_blocked(wt, g, geo)
+    assert got.shape == x0.shape and got.dtype == np.float32
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_conv2d_unpadded_mnist_shapes_parity_torch():
+    torch = pytest.importorskip("torch", reason="parity check needs torch")
+    x0, w0, b0 = rnd(3, 4, 12, 12), rnd(5, 4, 3, 3), rnd(5)
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x0, w0, b0))
+    yt = torch.nn.functional.conv2d(xt, wt, bt)
+    (yt ** 2).sum().backward()
+    x, w, b = (T(a) for a in (x0, w0, b0))
+    y = F.conv2d(x, w, b)
+    (y * y).sum().backward()
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for a, at in ((x, xt), (w, wt), (b, bt)):
+        np.testing.assert_allclose(a.grad.numpy(), at.grad.numpy(), rtol=1e-9, atol=1e-10)
+
+
+# ------------------------------------------------------------- dropout mask
+import importlib  # noqa: E402
+D = importlib.import_module("glassnet.functional.dropout")
+
+
+@pytest.mark.parametrize("p", [0.0, 0.25, 0.5, 1.0])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dropout_mask_is_the_plain_formula_of_the_same_draws(p, dtype):
+    gn.manual_seed(3)
+    m = D.dropout_mask((40, 50), p, dtype)
+    gn.manual_seed(3)
+    u = importlib.import_module("glassnet.backend").rng().random((40, 50), dtype=dtype)
+    ref = (u >= p).astype(dtype) * (0.0 if p >= 1 else 1 / (1 - p))
+    assert m.dtype == dtype
+    np.testing.assert_array_equal(m, ref.astype(dtype))
+
+
+def test_dropout_gradient_is_the_mask():
+    x = T(rnd(30, 20))
+    gn.manual_seed(0)
+    y = F.dropout(x, p=0.3)
+    y.sum().backward()
+    mask = y.numpy() / x.numpy()
+    np.testing.assert_allclose(x.grad.numpy(), mask, rtol=1e-12)
+    kept = mask != 0
+    np.testing.assert_allclose(mask[kept], 1 / 0.7, rtol=1e-12)
+    # a fixed mask: the float64 gradient check of y = x * m
+    gradcheck(lambda x: D.Dropout.apply(x, p=0.0), [rnd(4, 5)])
