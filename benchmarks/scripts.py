@@ -196,11 +196,18 @@ def summarize(name, runs) -> dict:
            for k, v in ok.items()}
     pairs = [t["seconds"] / g["seconds"] for t, g in zip(runs["torch"], runs["glassnet"])
              if t.get("ok") and g.get("ok") and g["seconds"]]
+    cpu = {k: [r["cpu_seconds"] for r in v if r.get("cpu_seconds")] for k, v in ok.items()}
+    cpu = {k: (statistics.median(v) if v else None) for k, v in cpu.items()}
+    cpu_pairs = [t["cpu_seconds"] / g["cpu_seconds"]
+                 for t, g in zip(runs["torch"], runs["glassnet"])
+                 if t.get("ok") and g.get("ok") and g.get("cpu_seconds") and t.get("cpu_seconds")]
     g0 = runs["glassnet"][0] if runs["glassnet"] else {}
     n_edit = g0.get("probes", 0) or 0
     return {"name": name, "torch_s": med["torch"], "glassnet_s": med["glassnet"],
             "ratio": statistics.median(pairs) if pairs else None,
             "ratio_range": (min(pairs), max(pairs)) if pairs else None,
+            "torch_cpu_s": cpu["torch"], "glassnet_cpu_s": cpu["glassnet"],
+            "cpu_ratio": statistics.median(cpu_pairs) if cpu_pairs else None,
             "torch_mib": mem["torch"], "glassnet_mib": mem["glassnet"],
             "edits": [f"line {w[1]}: `{w[2]}` -> `{w[3]}`" for w in workarounds(name)[:n_edit]],
             "bench_edits": [f"`{e[0]}` -> `{e[1]}` ({e[2]})" for e in RUNS.get(name, Run()).edits],
@@ -238,9 +245,13 @@ def render(rows, meta) -> str:
            f"after: {meta['load_after']} (`uptime`: other jobs shared the cores, so times "
            "are noisy)",
            "",
-           "| script | torch s | glassnet s | ratio torch/glassnet | torch MiB | glassnet MiB "
-           "| glassnet edits | notes |",
-           "|---|---|---|---|---|---|---|---|"]
+           "CPU s: the process time of all the run's threads; on a machine shared with other "
+           "jobs it is the steadier measure (a run's wall time depends on how much of the "
+           "cores it got), so its ratio is given too.",
+           "",
+           "| script | torch s | glassnet s | ratio torch/glassnet | torch CPU s | glassnet CPU s "
+           "| CPU ratio | torch MiB | glassnet MiB | glassnet edits | notes |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         rng = r["ratio_range"]
         ratio = _f(r["ratio"], "{:.2f}") + (f" ({rng[0]:.2f}-{rng[1]:.2f})"
@@ -260,6 +271,8 @@ def render(rows, meta) -> str:
             notes.append(f"last loss torch {r['torch_losses'][-1]:.4g}, "
                          f"glassnet {r['glassnet_losses'][-1]:.4g}")
         out.append(f"| {r['name']} | {_f(r['torch_s'])} | {_f(r['glassnet_s'])} | {ratio} | "
+                   f"{_f(r.get('torch_cpu_s'))} | {_f(r.get('glassnet_cpu_s'))} | "
+                   f"{_f(r.get('cpu_ratio'), '{:.2f}')} | "
                    f"{_f(r['torch_mib'], '{:.0f}')} | {_f(r['glassnet_mib'], '{:.0f}')} | "
                    f"{len(r['edits'])} | {'; '.join(notes)} |")
     out += ["", "## Edits glassnet needed (from tests/third_party/probes.py)", ""]
@@ -288,6 +301,8 @@ def main(argv=None):
     ap.add_argument("--edits", choices=["auto", "none", "all"], default="auto")
     ap.add_argument("--timeout", type=float, help="seconds per run (default: per script)")
     ap.add_argument("--out", help="write the markdown report here (and .json beside it)")
+    ap.add_argument("--render", nargs="+", metavar="JSON",
+                    help="re-render the report from earlier runs' .json files (rows in order)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--backend", default="glassnet", help=argparse.SUPPRESS)
     ap.add_argument("--probes", type=int, default=0, help=argparse.SUPPRESS)
@@ -298,6 +313,19 @@ def main(argv=None):
         res = child(args.child, args.backend, args.threads, args.probes, extra)
         sys.stdout.flush()
         print(f"{CHILD_TAG} {json.dumps(res)}")
+        return 0
+    if args.render:
+        rows, meta = [], None
+        for path in args.render:
+            data = json.loads(Path(path).read_text())
+            rows += [summarize(r["name"], r["runs"]) for r in data["rows"]]
+            meta = meta or data["meta"]
+        md = render(rows, meta)
+        if args.out:
+            Path(args.out).write_text(md)
+            Path(args.out).with_suffix(".json").write_text(
+                json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
+        print(md)
         return 0
     names = args.names or (TRAINING + OTHERS if args.all else TRAINING)
     meta = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": _commit(),

@@ -53,7 +53,7 @@ def test_summarize_and_render_report_ratio_memory_and_edits(sb):
     assert len(row["edits"]) == 1
     md = sb.render([row], {"when": "now", "commit": "abc", "threads": 2, "repeats": 2,
                            "machine": "m", "load_before": "1", "load_after": "2"})
-    assert "| ngvl_bigram | 3.0 | 2.5 | 1.50 (1.00-2.00) | 310 | 55 | 1 |" in md
+    assert "| ngvl_bigram | 3.0 | 2.5 | 1.50 (1.00-2.00) | - | - | - | 310 | 55 | 1 |" in md
     assert "ngvl_bigram: line 11" in md
 
 
@@ -83,3 +83,18 @@ def test_one_alternating_pair_end_to_end(sb, tmp_path):
         assert run["maxrss_mib"] > 10 and run["seconds"] > 0
     assert row["ratio"] > 0
     assert "| tutorials_polynomial_nn |" in out.read_text()
+
+
+def test_cpu_times_and_render_from_json(sb, tmp_path, capsys):
+    runs = {"torch": [{"ok": True, "seconds": 2.0, "cpu_seconds": 3.0, "maxrss_mib": 1.0}],
+            "glassnet": [{"ok": True, "seconds": 1.0, "cpu_seconds": 1.5, "maxrss_mib": 1.0,
+                          "probes": 0}]}
+    row = sb.summarize("ngvl_bigram", runs)
+    assert row["torch_cpu_s"] == 3.0 and row["cpu_ratio"] == 2.0
+    meta = {"when": "", "commit": "", "threads": 2, "repeats": 1, "machine": "",
+            "load_before": "", "load_after": ""}
+    src = tmp_path / "a.json"
+    src.write_text(json.dumps({"meta": meta, "rows": [row]}))
+    out = tmp_path / "b.md"
+    assert sb.main(["--render", str(src), "--out", str(out)]) == 0
+    assert "| ngvl_bigram | 2.0 | 1.0 | 2.00 | 3.0 | 1.5 | 2.00 |" in out.read_text()
