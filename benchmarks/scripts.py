@@ -218,9 +218,11 @@ def summarize(name, runs) -> dict:
             "glassnet_losses": (g0.get("losses") or [])[-1:],
             "torch_losses": ((runs["torch"][0].get("losses") if runs["torch"] else None)
                              or [])[-1:],
-            "runs": {k: [{x: r.get(x) for x in ("ok", "seconds", "cpu_seconds", "import_seconds", "maxrss_mib",
-                                                "probes", "error", "check")} for r in v]
-                     for k, v in runs.items()}}
+            "runs": {k: [{x: r.get(x) for x in _KEPT} for r in v] for k, v in runs.items()}}
+
+
+_KEPT = ("ok", "seconds", "cpu_seconds", "import_seconds", "maxrss_mib", "probes", "error",
+         "check", "losses")
 
 
 # ------------------------------------------------------------------------- the report
