@@ -335,18 +335,26 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """a_i = z_i - log sum_j e^{z_j};  dz = g - softmax(z) * sum(g)."""
+    """a_i = z_i - log sum_j e^{z_j};  dz = g - softmax(z) * sum(g).
+
+    Minimal passes: forward writes z - max into the output buffer, exponentiates into one
+    temporary, and subtracts the log-sum in place; backward exponentiates into the
+    gradient buffer and finishes it in place (no other temporaries of the input's size).
+    """
 
     def forward(self, z, axis=-1):
         self.axis = axis
-        m = z.max(axis=axis, keepdims=True)
-        s = z - m
-        lse = np.log(np.exp(s).sum(axis=axis, keepdims=True))
-        self.out = s - lse
-        return self.out
+        out = np.subtract(z, z.max(axis=axis, keepdims=True))
+        e = np.exp(out)
+        lse = np.log(e.sum(axis=axis, keepdims=True))
+        out -= lse
+        self.out = out
+        return out
 
     def backward(self, g):
-        return g - np.exp(self.out) * g.sum(axis=self.axis, keepdims=True)
+        gz = np.exp(self.out)
+        gz *= g.sum(axis=self.axis, keepdims=True)
+        return np.subtract(g, gz, out=gz)
 
 
 def _softplus(t):

@@ -18,13 +18,16 @@ __all__ = ["dropout", "dropout2d", "dropout_mask"]
 def dropout_mask(shape, p, dtype=np.float32):
     """A mask of ``shape`` with entries 0 (probability p) or 1/(1 - p), in ``dtype``.
 
-    Drawn as uniform numbers of ``dtype`` compared with p, scaled in the same buffer
-    (no float64 temporaries for a float32 mask).
+    Drawn as uniform numbers of ``dtype``, compared with p in the same buffer (the 0/1
+    result written over the draws) and scaled in place: three passes over one buffer, no
+    boolean or float64 temporaries for a float32 mask.
     """
     dt = np.dtype(dtype)
     u = backend.rng().random(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
     scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
-    np.multiply(u >= p, scale, out=u, casting="unsafe")
+    np.greater_equal(u, p, out=u, casting="unsafe")
+    if scale != 1.0:
+        u *= scale
     return u.astype(dt, copy=False)
 
 
@@ -37,11 +40,10 @@ class Dropout(Function):
 
     def forward(self, x, p=0.5, mask_shape=None):
         self.mask = dropout_mask(mask_shape or x.shape, p, x.dtype)
-        return x * self.mask
+        return np.multiply(x, self.mask, dtype=x.dtype)
 
     def backward(self, g):
-        gx = g * self.mask
-        return gx
+        return np.multiply(g, self.mask, dtype=g.dtype)
 
 
 def dropout(x, p=0.5, training=True):

@@ -16,7 +16,7 @@ from ..autograd.function import Function, unbroadcast
 from ..autograd.tensor import Tensor, as_array
 from ..validation import check_choice, lookup
 from . import math as M
-from .activations import _softplus
+from .activations import LogSoftmax, _softplus
 
 __all__ = [
     "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy",
@@ -444,8 +444,45 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     who = "nll_loss"
     check_choice(reduction, "reduction", who, REDUCTIONS)
     ts, valid = _class_targets(input, target, who, ignore_index)
+    fused = _log_softmax_source(input)
+    if fused is not None:
+        return NLLOfLogSoftmax.apply(fused[0], ts, valid, logp=fused[1],
+                                     weight=_opt_array(weight, input.dtype), reduction=reduction)
     return NLL.apply(input, ts, valid, weight=_opt_array(weight, input.dtype),
                      reduction=reduction)
+
+
+def _log_softmax_source(x):
+    """(logits tensor, log-probabilities array) when ``x`` is the output of log_softmax
+    over the class axis of a 2-D input that nothing else watches (no hooks, no retained
+    gradient), so nll_loss can differentiate straight to the logits; else None."""
+    ctx = getattr(x, "_ctx", None) if isinstance(x, Tensor) else None
+    if (not isinstance(ctx, LogSoftmax) or x._data.ndim != 2 or ctx.axis not in (1, -1)
+            or getattr(ctx, "_retained", None) or getattr(x, "_grad_hooks", None)
+            or ctx.out is not x._data):
+        return None
+    z = ctx.inputs[0]
+    return (z, ctx.out) if isinstance(z, Tensor) else None
+
+
+class NLLOfLogSoftmax(NLL):
+    """nll_loss(log_softmax(z, 1)) as one node from the logits z (N, C): the value is
+    NLL's on the kept log-probabilities, and dE/dz_i = c_i (onehot(t_i) - softmax(z_i))
+    with c_i = dE/dx[i, t_i], one pass instead of a dense NLL gradient followed by
+    log_softmax's backward."""
+
+    def forward(self, z, ts, valid, logp=None, weight=None, reduction="mean"):
+        self.logp = logp
+        return super().forward(logp, ts, valid, weight=weight, reduction=reduction)
+
+    def backward(self, g):
+        coef = -self.w * (g / self.denom if self.reduction == "mean" else g)
+        coef = np.asarray(coef, dtype=self.dtype)
+        gz = np.exp(self.logp)
+        gz *= -coef.reshape(-1, 1) if coef.ndim else -coef
+        rows = backend.const_vector("arange", gz.shape[0])
+        gz[rows, self.idx[:, 0]] += coef
+        return gz, None, None
 
 
 # ------------------------------------------------------------- margin losses

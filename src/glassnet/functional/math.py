@@ -121,10 +121,16 @@ class Neg(Function):
 
 
 class MatMul(Function):
-    """Z = A @ B;  dA = G B^T, dB = A^T G (batched over leading axes)."""
+    """Z = A @ B;  dA = G B^T, dB = A^T G (batched over leading axes).
+
+    With A N-D (..., n, k) and B a matrix (k, m), the product, dA and dB each run as one
+    2-D GEMM over A's (-1, k) rows instead of NumPy's loop over the leading axes.
+    """
 
     def forward(self, a, b):
         self.a, self.b = a, b
+        if a.ndim > 2 and b.ndim == 2:
+            return (_rows(a) @ b).reshape(a.shape[:-1] + (b.shape[1],))
         return a @ b
 
     def backward(self, g):
@@ -133,6 +139,13 @@ class MatMul(Function):
         if a.ndim == 1 and b.ndim == 1:
             return (g * b if self.needs_input_grad[0] else None,
                     g * a if self.needs_input_grad[1] else None)
+        if a.ndim > 2 and b.ndim == 2:
+            g2 = _rows(g)
+            if self.needs_input_grad[0]:
+                ga = (g2 @ b.T).reshape(a.shape)
+            if self.needs_input_grad[1]:
+                gb = _rows(a).T @ g2
+            return ga, gb
         if self.needs_input_grad[0]:
             if b.ndim == 1:
                 ga = np.multiply.outer(g, b)
@@ -234,10 +247,19 @@ class Linear(Function):
     """y = x W^T + b (PyTorch layout: W is (out, in)), one node.
 
     dx = g W,  dW = g^T x,  db = 1^T g (a GEMV, faster than sum over rows).
+
+    An N-D input (..., in) runs as ONE 2-D GEMM on its (-1, in) view, forward and
+    backward (NumPy's matmul of a 3-D array by a matrix loops over the leading axis,
+    about 3x slower than the same data as one matrix).
     """
 
     def forward(self, x, w, b=None):
         self.x, self.w, self.has_b = x, w, b is not None
+        if x.ndim > 2:
+            y = _rows(x) @ w.T
+            if b is not None:
+                y += b
+            return y.reshape(x.shape[:-1] + (w.shape[0],))
         y = x @ w.T
         if b is not None:
             y += b
@@ -246,18 +268,25 @@ class Linear(Function):
     def backward(self, g):
         x, w = self.x, self.w
         gx = gw = gb = None
-        if self.needs_input_grad[0]:
-            gx = g @ w
         if x.ndim > 2:
-            x2 = x.reshape(-1, x.shape[-1])
-            g2 = g.reshape(-1, g.shape[-1])
+            x2, g2 = _rows(x), _rows(g)
         else:
             x2, g2 = x, g
+        if self.needs_input_grad[0]:
+            gx = g2 @ w
+            if x.ndim > 2:
+                gx = gx.reshape(x.shape)
         if self.needs_input_grad[1]:
-            gw = g2.T @ x2
+            gw = g2.T @ x2 if x.ndim > 1 else np.multiply.outer(g, x)
         if self.has_b and self.needs_input_grad[2]:
-            gb = backend.const_vector("ones", g2.shape[0], g2.dtype) @ g2
-        return (gx, gw, gb) if self.has_b else (gx, gw, None)
+            gb = (backend.const_vector("ones", g2.shape[0], g2.dtype) @ g2 if g2.ndim > 1
+                  else g.copy())
+        return (gx, gw, gb)[:len(self.needs_input_grad)]
+
+
+def _rows(a):
+    """``a`` (..., k) as a (-1, k) matrix: a view when the layout allows, else one copy."""
+    return a.reshape(-1, a.shape[-1])
 
 
 # ------------------------------------------------------------- function API
