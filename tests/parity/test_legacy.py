@@ -49,3 +49,30 @@ def test_next_functions_walks_the_graph_back():
             fn = nxt[0] if nxt else None
         last = fn
         assert type(last).__name__ == "AccumulateGrad" and last.variable is p
+
+
+@pytest.mark.parametrize("make", [lambda L: L.arange(6), lambda L: L.arange(6).reshape(2, 3),
+                                  lambda L: L.ones(2, 2, dtype=L.float64)])
+def test_iterating_a_tensor_gives_its_rows(make):
+    g, t = list(make(gn)), list(make(torch))
+    assert_same(g, t)
+
+
+def test_index_arithmetic_on_0d_int_tensors():
+    # nanoGPT's get_batch: data[i:i + block_size] for i in torch.randint(...)
+    for ga, ta in zip(gn.arange(4), torch.arange(4)):
+        assert_same(ga + 8, ta + 8)
+        assert_same(8 + ga, 8 + ta)
+    data_g, data_t = gn.arange(20), torch.arange(20)
+    assert_same(gn.stack([data_g[i:i + 3] for i in gn.tensor([1, 5])]),
+                torch.stack([data_t[i:i + 3] for i in torch.tensor([1, 5])]))
+
+
+def test_iterating_rows_that_require_grad_keeps_the_graph():
+    tw = torch.ones(3, requires_grad=True)
+    gw = gn.ones(3, requires_grad=True)
+    sum(r * r for r in tw).backward()
+    sum(r * r for r in gw).backward()
+    assert_same(gw.grad, tw.grad)
+    with pytest.raises(TypeError, match="0-d"):
+        iter(gn.tensor(1.0))

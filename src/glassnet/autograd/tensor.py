@@ -168,6 +168,16 @@ class Tensor:
     def T(self):
         return self.transpose()
 
+    def __iter__(self):
+        """Rows along the first axis, as PyTorch iterates a tensor (a 0-d tensor is not
+        iterable). Without a gradient to carry, the rows are views made directly."""
+        a = self._data
+        if a.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        if self._requires_grad:
+            return (self[i] for i in range(a.shape[0]))
+        return (Tensor._from_op(row, None, 0, False) for row in a)
+
     def __len__(self):
         return len(self._data)
 

@@ -179,8 +179,13 @@ def _operands(a, b):
                 return a, b, da
         elif type(b) in (float, int) and da.kind == "f":
             return a, np.asarray(b, dtype=da), da
+        elif type(b) is int and da == np.int64 and -2**63 <= b < 2**63:
+            return a, np.asarray(b, dtype=da), da        # index arithmetic: i + block_size
     elif isinstance(b, Tensor) and type(a) in (float, int) and b._data.dtype.kind == "f":
         return np.asarray(a, dtype=b._data.dtype), b, b._data.dtype
+    elif isinstance(b, Tensor) and type(a) is int and b._data.dtype == np.int64 \
+            and -2**63 <= a < 2**63:
+        return np.asarray(a, dtype=np.int64), b, b._data.dtype
     dt = result_type(a, b)
     return _as(a, dt), _as(b, dt), dt
 
