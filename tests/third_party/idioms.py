@@ -420,7 +420,7 @@ IDIOMS = [
       "weights_only=True))", "io", "QS",
       "m = nn.Linear(2, 3)\np = os.path.join(tmp, 'm.pth')\ntorch.save(m.state_dict(), p)\n"
       "m2 = nn.Linear(2, 3)\nm2.load_state_dict(torch.load(p, weights_only=True))\n"
-      "out = m2.weight"),
+      "out = bool((m2.weight == m.weight).all()) and bool((m2.bias == m.bias).all())"),
     I("torch.save(ndarray, open(f, 'wb')); torch.load(f)", "io", "TS",
       "a = np.arange(6.).reshape(2, 3)\np = os.path.join(tmp, 'a.pt')\n"
       "torch.save(a, open(p, 'wb'))\nb = torch.load(p, weights_only=False)\nout = np.asarray(b)"),
