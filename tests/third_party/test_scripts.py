@@ -55,11 +55,20 @@ def _describe(res: dict) -> str:
     return f"{err.get('type')}: {err.get('message')}{where}\n--- output tail ---\n{tail}"
 
 
+def _skip_without_data(name):
+    if SCRIPTS[name].data == "shakespeare":
+        src = run_script.SHARED_DATA / "tinyshakespeare" / "input.txt"
+        if not src.exists():
+            pytest.skip(f"{name} reads tinyshakespeare/input.txt, not found at {src} "
+                        f"(set THIRD_PARTY_SHARED_DATA to the folder holding tinyshakespeare/)")
+
+
 # "integration" (main's marker for tests that run whole programs or take over ~5 s): a
 # short run takes 1-5 s once a script works
 @pytest.mark.integration
 @pytest.mark.parametrize("name", _params())
 def test_short_version_runs_and_learns_on_glassnet(name):
+    _skip_without_data(name)
     res = run_subprocess(name, "glassnet", "auto", threads=THREADS, timeout=TIMEOUT)
     assert res["ok"], f"{name} failed on glassnet: {_describe(res)}"
     assert res.get("learned"), f"{name} ran but did not learn: {res.get('check')}"
@@ -73,6 +82,7 @@ def test_short_version_runs_and_learns_on_torch(name):
     if os.environ.get("THIRD_PARTY_TORCH") != "1":
         pytest.skip("opt-in: set THIRD_PARTY_TORCH=1 to run the scripts under PyTorch (~1 min CPU)")
     pytest.importorskip("torch")
+    _skip_without_data(name)
     res = run_subprocess(name, "torch", "auto", threads=THREADS, timeout=TIMEOUT)
     assert res["ok"], f"{name} failed under torch: {_describe(res)}"
     assert res.get("learned"), f"{name} did not learn under torch: {res.get('check')}"
