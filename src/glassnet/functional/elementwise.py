@@ -459,25 +459,36 @@ def round(input, *, decimals=0):  # noqa: A001,A002
     return Round.apply(_tensor(input, "round"), decimals=int(decimals))
 
 
+def _clamped(a, lo, hi):
+    """min(max(a, lo), hi), either bound None (a new array, never ``a`` itself)."""
+    out = a
+    if lo is not None:
+        out = np.maximum(out, lo)
+    if hi is not None:
+        out = np.minimum(out, hi)
+    return out if out is not a else a.copy()
+
+
+def _inside(a, lo, hi):
+    """Where lo <= a <= hi (the bounds may broadcast): clamp's gradient passes there."""
+    inside = np.ones(a.shape, dtype=bool)
+    if lo is not None:
+        inside = inside & (a >= lo)
+    if hi is not None:
+        inside = inside & (a <= hi)
+    return inside
+
+
 class Clamp(Function):
     """z = min(max(a, lo), hi) for number bounds;  dz/da = 1 where lo <= a <= hi, else 0."""
 
     def forward(self, a, lo=None, hi=None):
         self.a, self.lo, self.hi = a, lo, hi
-        out = a
-        if lo is not None:
-            out = np.maximum(out, lo)
-        if hi is not None:
-            out = np.minimum(out, hi)
-        return out if out is not a else a.copy()
+        return _clamped(a, lo, hi)
 
     def backward(self, g):
         a, lo, hi = self.a, self.lo, self.hi
-        inside = np.ones(a.shape, dtype=bool)
-        if lo is not None:
-            inside &= a >= lo
-        if hi is not None:
-            inside &= a <= hi
+        inside = _inside(a, lo, hi)
         return np.where(inside, g, 0)
 
 
@@ -515,20 +526,11 @@ class _ClampT(Function):
 
     def forward(self, a, lo, hi):
         self.a, self.lo, self.hi = a, lo, hi
-        out = a
-        if lo is not None:
-            out = np.maximum(out, lo)
-        if hi is not None:
-            out = np.minimum(out, hi)
-        return out if out is not a else a.copy()
+        return _clamped(a, lo, hi)
 
     def backward(self, g):
         a, lo, hi = self.a, self.lo, self.hi
-        inside = np.ones(a.shape, dtype=bool)
-        if lo is not None:
-            inside = inside & (a >= lo)
-        if hi is not None:
-            inside = inside & (a <= hi)
+        inside = _inside(a, lo, hi)
         ga = unbroadcast(np.where(inside, g, 0), a.shape) if self.needs_input_grad[0] else None
         glo = ghi = None
         if lo is not None and self.needs_input_grad[1]:
