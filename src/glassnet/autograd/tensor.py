@@ -312,8 +312,12 @@ class Tensor:
                       inputs=inputs)
 
     def __repr__(self):
-        arr = np.array2string(backend.to_numpy(self._data), precision=4, separator=", ",
-                              prefix="tensor(")
+        a = backend.to_numpy(self._data)
+        # PyTorch's layout: four fixed decimals unless every value is integral (1., 2.)
+        fixed = a.dtype.kind == "f" and a.size and not np.all(
+            np.equal(np.mod(a[np.isfinite(a)], 1), 0))
+        arr = np.array2string(a, precision=4, separator=", ", prefix="tensor(",
+                              floatmode="fixed" if fixed else "maxprec")
         extra = ""
         if self._ctx is not None:
             extra = f", grad_fn=<{self._ctx.name}>"

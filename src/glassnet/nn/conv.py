@@ -23,6 +23,9 @@ def set_strict_shapes(flag: bool = True) -> None:
     """Make every conv and pooling layer check that its kernel fits the input exactly.
 
     >>> nn.set_strict_shapes(True)   # 3x3 on 7x7 with stride 3 now raises: (7 - 3)/3 + 1 = 2.33
+    >>> nn.get_strict_shapes()
+    True
+    >>> nn.set_strict_shapes(False)  # back to PyTorch's flooring (and this doctest leaves no trace)
     """
     backend.config.set("strict_shapes", bool(flag))
 
