@@ -549,3 +549,20 @@ def test_module_is_importable_the_torch_way():
     mod = importlib.import_module("glassnet.nn.functional")
     assert mod is F and gn.nn.functional is F
     assert F is not gn.functional
+
+
+@pytest.mark.parametrize("ignore_index", [0, 1, 2, -100, -1])
+def test_glassnet_functional_cross_entropy_ignores_a_class_index(ignore_index):
+    # glassnet.functional's fast path used to skip only negative ignore_index values
+    torch = pytest.importorskip("torch")
+    import glassnet.functional as GF
+    z = np.random.RandomState(0).randn(6, 3).astype(np.float32)
+    y = np.array([0, 1, 2, 1, 0, 2])
+    zg = gn.tensor(z, requires_grad=True)
+    zt = torch.tensor(z, requires_grad=True)
+    lg = GF.cross_entropy(zg, y, ignore_index=ignore_index)
+    lt = torch.nn.functional.cross_entropy(zt, torch.tensor(y), ignore_index=ignore_index)
+    lg.backward()
+    lt.backward()
+    np.testing.assert_allclose(lg.item(), lt.item(), rtol=1e-6)
+    np.testing.assert_allclose(zg.grad.numpy(), zt.grad.numpy(), rtol=1e-5, atol=1e-7)

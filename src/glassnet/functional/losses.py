@@ -153,7 +153,7 @@ class CrossEntropy(Function):
                              f"predictions (input shape {zshape}, target shape {target.shape})")
         rows = backend.const_vector("arange", n)
         valid = None
-        if n and t.min() < 0:          # ignored rows (or a bad class): the careful path
+        if n and (ignore_index >= 0 or t.min() < 0):   # rows to ignore, or a bad class
             valid = t != ignore_index
             ts = np.where(valid, t, 0)
             if valid.any() and (ts.min() < 0 or ts.max() >= c):
