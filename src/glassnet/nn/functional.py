@@ -96,13 +96,7 @@ def _unary(fn, input, inplace, who, **kw):
     x = _t(input, who)
     if not inplace:
         return fn(x, **kw)
-    if _inplace_ops._records(x):
-        old = _inplace_ops._previous(x, True)
-        return _inplace_ops._adopt(x, fn(old, **kw))
-    y = fn(x, **kw)
-    np.copyto(x._data, y._data, casting="unsafe")
-    _bump_version(x)
-    return x
+    return _inplace(x, fn(_shadow(x), **kw))
 
 
 def _legacy_reduction(size_average, reduce, reduction):
@@ -1043,13 +1037,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if tuple(ta.shape) != want:
             raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target "
                              f"batch_size ({ta.shape[0] if ta.ndim else 0}).")
-    w = _raw(weight)
-    if w is None and ta.dtype.kind in "iu" and ignore_index >= 0 and np.any(ta == ignore_index):
-        # glassnet.functional's fast path only skips negative ignore_index values: a weight
-        # of ones takes the general path, which skips any
-        w = np.ones(x.shape[1], dtype=x.dtype)
     out = _L.cross_entropy(x, ta, reduction=reduction, label_smoothing=float(label_smoothing),
-                           ignore_index=int(ignore_index), weight=w)
+                           ignore_index=int(ignore_index), weight=_raw(weight))
     if single and reduction == "none":
         out = _M.reshape(out, ())
     return out

@@ -150,12 +150,13 @@ def adagrad(group, param, grad, state, step, w1, w2):
     return 1.0, s * clr, w2
 
 
-def adam(group, param, grad, state, step, w1, w2):
-    """Adam and AdamW (see :meth:`glassnet.optim.Adam._update`): amsgrad, decoupled decay."""
-    lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+def _adam_moments(group, param, grad, state, w1, w2):
+    """The moment updates Adam and RAdam share: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2
+    (g with L2 decay and the maximize sign folded in; m carries the sign). Returns the
+    decoupled-decay factor of the write-back and the two moments."""
     b1, b2 = group["betas"]
     g, s = _grad(group, param, grad, w1)
-    scale = 1.0 - lr * wd if group["decoupled_weight_decay"] else 1.0
+    scale = 1.0 - group["lr"] * group["weight_decay"] if group["decoupled_weight_decay"] else 1.0
     m, v = state["exp_avg"], state["exp_avg_sq"]
     m *= b1
     axpy(s * (1.0 - b1), g, m, w2)
@@ -163,6 +164,14 @@ def adam(group, param, grad, state, step, w1, w2):
     np.multiply(g, g, out=w2)
     w2 *= 1.0 - b2
     v += w2
+    return scale, m, v
+
+
+def adam(group, param, grad, state, step, w1, w2):
+    """Adam and AdamW (see :meth:`glassnet.optim.Adam._update`): amsgrad, decoupled decay."""
+    lr, eps = group["lr"], group["eps"]
+    b1, b2 = group["betas"]
+    scale, m, v = _adam_moments(group, param, grad, state, w1, w2)
     if group["amsgrad"]:
         vmax = state["max_exp_avg_sq"]
         np.maximum(vmax, v, out=vmax)
@@ -216,17 +225,9 @@ def adamax(group, param, grad, state, step, w1, w2):
 
 def radam(group, param, grad, state, step, w1, w2):
     """RAdam (see :meth:`glassnet.optim.RAdam._update`): L2 or decoupled decay."""
-    lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+    lr, eps = group["lr"], group["eps"]
     b1, b2 = group["betas"]
-    g, s = _grad(group, param, grad, w1)
-    scale = 1.0 - lr * wd if group["decoupled_weight_decay"] else 1.0
-    m, v = state["exp_avg"], state["exp_avg_sq"]
-    m *= b1
-    axpy(s * (1.0 - b1), g, m, w2)
-    v *= b2
-    np.multiply(g, g, out=w2)
-    w2 *= 1.0 - b2
-    v += w2
+    scale, m, v = _adam_moments(group, param, grad, state, w1, w2)
     bc1, bc2 = 1.0 - b1 ** step, 1.0 - b2 ** step
     rho_inf = 2 / (1 - b2) - 1
     rho_t = rho_inf - 2 * step * b2 ** step / bc2
