@@ -10,8 +10,9 @@ import glassnet as gn
 from glassnet import data, errors, metrics, models, nn, optim, training
 from glassnet import functional as F
 from glassnet.errors import (ArgumentError, ArgumentTypeError, CheckpointError,
-                             DataChecksumError, DataFileError, GlassnetError, GradcheckError,
-                             ModelFileError)
+                             DataChecksumError, DataFileError, DataFileNotFoundError,
+                             GlassnetError, GradcheckError, ModelFileError,
+                             ModelFileNotFoundError, NonFiniteError)
 from glassnet.optim import lr_scheduler as S
 
 
@@ -20,7 +21,12 @@ def test_hierarchy():
     for cls, builtin in [(ArgumentError, ValueError), (ArgumentTypeError, TypeError),
                          (ModelFileError, ValueError), (CheckpointError, ValueError),
                          (DataFileError, ValueError), (DataChecksumError, ValueError),
-                         (GradcheckError, AssertionError)]:
+                         (GradcheckError, AssertionError),
+                         (ModelFileNotFoundError, FileNotFoundError),
+                         (ModelFileNotFoundError, ModelFileError),
+                         (DataFileNotFoundError, FileNotFoundError),
+                         (DataFileNotFoundError, DataFileError),
+                         (NonFiniteError, FloatingPointError)]:
         assert issubclass(cls, GlassnetError) and issubclass(cls, builtin), cls
         assert cls.__doc__, cls
     assert issubclass(CheckpointError, ModelFileError)
@@ -29,7 +35,9 @@ def test_hierarchy():
     assert not issubclass(ArgumentError, TypeError)
     assert set(errors.__all__) == {"GlassnetError", "ArgumentError", "ArgumentTypeError",
                                    "ModelFileError", "CheckpointError", "DataFileError",
-                                   "DataChecksumError", "GradcheckError"}
+                                   "DataChecksumError", "GradcheckError",
+                                   "ModelFileNotFoundError", "DataFileNotFoundError",
+                                   "NonFiniteError"}
 
 
 def test_the_old_names_are_the_same_classes():

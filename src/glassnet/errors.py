@@ -11,9 +11,12 @@ argument::
     ├── ArgumentError (ValueError)       an argument with a bad value
     ├── ArgumentTypeError (TypeError)    an argument of the wrong type
     ├── ModelFileError (ValueError)      a model file that cannot be trusted or built
-    │   └── CheckpointError              a training checkpoint likewise
+    │   ├── CheckpointError              a training checkpoint likewise
+    │   └── ModelFileNotFoundError       no file at the path (also FileNotFoundError)
     ├── DataFileError (ValueError)       a data file that cannot be read as promised
-    │   └── DataChecksumError            its SHA-256 is not the published one
+    │   ├── DataChecksumError            its SHA-256 is not the published one
+    │   └── DataFileNotFoundError        no file at the path (also FileNotFoundError)
+    ├── NonFiniteError (FloatingPointError)  training met a NaN or infinite loss/gradient
     └── GradcheckError (AssertionError)  analytic and numerical gradients disagree
 
 This module imports nothing from glassnet, so every layer may raise these.
@@ -25,7 +28,8 @@ Linear: in_features must be a positive integer, got 0
 from __future__ import annotations
 
 __all__ = ["GlassnetError", "ArgumentError", "ArgumentTypeError", "ModelFileError",
-           "CheckpointError", "DataFileError", "DataChecksumError", "GradcheckError"]
+           "CheckpointError", "ModelFileNotFoundError", "DataFileError", "DataChecksumError",
+           "DataFileNotFoundError", "NonFiniteError", "GradcheckError"]
 
 
 class GlassnetError(Exception):
@@ -59,6 +63,11 @@ class CheckpointError(ModelFileError):
     ``except ModelFileError`` also catches this)."""
 
 
+class ModelFileNotFoundError(ModelFileError, FileNotFoundError):
+    """No model file or checkpoint at the given path; ``except FileNotFoundError`` catches it
+    too. The message names the path tried."""
+
+
 class DataFileError(GlassnetError, ValueError):
     """A data file (IDX, the digits CSV, a text corpus) that is not what it claims to be:
     a bad header, truncated, not valid gzip, or holding the wrong shape or labels; the
@@ -68,6 +77,17 @@ class DataFileError(GlassnetError, ValueError):
 class DataChecksumError(DataFileError):
     """A data file whose SHA-256 differs from the published one (corrupt or a different
     file)."""
+
+
+class DataFileNotFoundError(DataFileError, FileNotFoundError):
+    """No data file at the given path (or no folder holding the expected files); ``except
+    FileNotFoundError`` catches it too. The message names what was looked for and where."""
+
+
+class NonFiniteError(GlassnetError, FloatingPointError):
+    """Training met a NaN or infinite loss or gradient and stopped before the optimizer
+    applied it; the message names the epoch, the step and the parameters concerned, and
+    the model keeps its last finite weights."""
 
 
 class GradcheckError(GlassnetError, AssertionError):
