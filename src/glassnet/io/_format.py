@@ -12,9 +12,9 @@ entry with exactly ``dtype`` / ``shape`` / ``data_offsets`` of the right types, 
 :data:`DTYPES`, ``prod(shape) * itemsize == end - begin`` (Python integers: no overflow),
 and offsets that tile the data section exactly (sorted, contiguous, no overlap, no gap, no
 trailing bytes). The arrays are zero-copy views of one buffer holding the data section, so
-a load does not hold the file twice; BF16 and F16 tensors are upcast to float32 (the only
-copies). :func:`write` writes the same layout, readable by ``safetensors`` and by
-``safetensors.torch.load_file``.
+a load does not hold the file twice; BF16 tensors (NumPy has no bfloat16) are upcast to
+float32 exactly (the only copies); F16 stays float16, as PyTorch loads it. :func:`write`
+writes the same layout, readable by ``safetensors`` and by ``safetensors.torch.load_file``.
 
 >>> import io as _io
 >>> buf = _io.BytesIO(); write(buf, {"w": np.arange(3, dtype=np.float32)}, {"k": "v"})
@@ -166,8 +166,6 @@ def _view(data, code, shape, b, e, key, name, who):
         if e > b else np.empty(0, DTYPES[code])
     if code == "BF16":
         return (raw.astype(np.uint32) << 16).view(np.float32).reshape(shape)
-    if code == "F16":
-        return raw.astype(np.float32).reshape(shape)
     if code == "BOOL" and raw.size and raw.view(np.uint8).max() > 1:
         raise ModelFileError(f"{who}: {name} is not a readable safetensors file (BOOL tensor "
                              f"{key!r} holds bytes other than 0 and 1)")
@@ -190,7 +188,7 @@ def _result(data, entries, meta, name, who):
 def parse(buf, name: str, who: str):
     """``(tensors, metadata, stored, raw)`` of a whole file's bytes ``buf`` (a bytearray
     gives writable arrays): tensors by name in the header's order, as zero-copy views of
-    ``buf`` (BF16/F16 upcast to float32), the ``__metadata__`` dict (or None), each
+    ``buf`` (BF16 upcast to float32), the ``__metadata__`` dict (or None), each
     tensor's stored dtype code, and each tensor's bytes as stored (memoryviews)."""
     head = buf[:8 + min(_head_length(buf), MAX_HEADER_BYTES)]
     n, entries, meta = parse_header(len(buf), head, name, who)

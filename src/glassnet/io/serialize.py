@@ -463,7 +463,7 @@ def write_file(path, tensors: dict, meta: dict, who="save", exact=False):
 # --------------------------------------------------------------------------- reading
 class _Loaded(OrderedDict):
     """The tensors of a file (an OrderedDict name -> array) with ``name`` (the file, for
-    messages), ``stored`` (each tensor's dtype code in the file: "F16" for a tensor upcast
+    messages), ``stored`` (each tensor's dtype code in the file: "BF16" for a tensor upcast
     to float32) and ``raw`` (each tensor's bytes as stored)."""
 
     name = "the file"
@@ -573,8 +573,9 @@ def read_file(path, who="load", verify=True):
                 f"{str(want)[:70]!r}), so it cannot be verified; pass verify=False only if "
                 "you trust where the file comes from")
         if _digest(_stored_items(tensors), meta) != want:
-            raise ModelFileError(f"{who}: {name} is corrupt or was edited: its tensors and "
-                                 "metadata do not match the stored SHA-256 checksum")
+            raise ModelFileError(f"{who}: {name} is corrupt or was edited: its tensors or "
+                                 "its metadata (architecture, object metadata, checkpoint "
+                                 "state) do not match the stored SHA-256 checksum")
     return tensors, meta
 
 
@@ -596,10 +597,7 @@ def _budget(tensors) -> int:
 
 
 def _file_dtype(tensors, k):
-    a = tensors[k]
-    if getattr(tensors, "stored", {}).get(k) == "F16":
-        return np.dtype(np.float16)
-    return a.dtype
+    return tensors[k].dtype
 
 
 def _fit(model, tensors, name, who):
@@ -726,7 +724,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     * a saved object (state dict, checkpoint, ...): the same nesting back, Tensors as
       Tensors (``requires_grad`` kept), arrays as arrays;
     * a state dict from :func:`save_state_dict`, or a safetensors file written by another
-      tool: an OrderedDict of name -> Tensor (BF16 and F16 tensors upcast to float32);
+      tool: an OrderedDict of name -> Tensor (BF16 tensors upcast to float32, as NumPy
+      has no bfloat16);
     * a Trainer checkpoint (:func:`save_checkpoint`): the trainer's state dict.
 
     Everything is checked before it is used (see the module docstring); a glassnet file
