@@ -457,6 +457,10 @@ def write_file(path, tensors: dict, meta: dict, who="save", exact=False):
         _atomic_write(p, lambda f: _format.write(f, arrays, metadata))
     except OSError as e:
         raise _os_error(e, who, p, "write") from e
+    except ValueError as e:              # a path the OS cannot take (an embedded NUL)
+        if isinstance(e, GlassnetError):
+            raise
+        raise ModelFileError(f"{who}: cannot write {str(p)!r} ({e})") from e
     return p
 
 
@@ -502,6 +506,10 @@ def _read_raw(path, who):
             raise ModelFileError(f"{who}: {name} is too large to read into memory") from None
         except OSError as e:
             raise _os_error(e, who, fp, "read") from e
+        except ValueError as e:          # a path the OS cannot take (an embedded NUL)
+            if isinstance(e, GlassnetError):
+                raise
+            raise ModelFileError(f"{who}: cannot read {name!r} ({e})") from e
     tensors, meta, stored, raw = parsed
     out = _Loaded(tensors)
     out.name, out.stored, out.raw = name, stored, raw
@@ -743,6 +751,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise ArgumentError("load: glassnet loads without pickle; pickle_module and pickle "
                             "arguments are not accepted")
     _check_map_location(map_location)
+    if dtype is not None:
+        dtype = backend.dtypes.resolve(dtype, "dtype", "load")
+        if dtype.kind != "f":
+            raise ArgumentError(f"load: dtype must be a floating dtype, got {dtype}")
     tensors, meta = read_file(f, "load", verify)
     if meta is None:
         return _state_dict(tensors)

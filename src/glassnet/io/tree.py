@@ -367,9 +367,9 @@ def join_arrays(value, tensors, where):
     if isinstance(value, dict):
         if len(value) == 1 and "__tensor__" in value:
             name = value["__tensor__"]
-            if name not in tensors:
-                raise ModelFileError(f"{where}: the metadata names a tensor {name!r} that "
-                                     "the file does not hold")
+            if not isinstance(name, str) or name not in tensors:
+                raise ModelFileError(f"{where}: the metadata names a tensor {str(name)[:80]!r} "
+                                     "that the file does not hold")
             return tensors[name]
         return {k: join_arrays(v, tensors, where) for k, v in value.items()}
     if isinstance(value, list):
