@@ -33,8 +33,8 @@ import numpy as np
 
 from ..errors import ModelFileError
 
-__all__ = ["DTYPES", "MAX_HEADER_BYTES", "MAX_DEPTH", "parse", "parse_header", "write",
-           "loads", "depth", "code_of"]
+__all__ = ["DTYPES", "MAX_HEADER_BYTES", "MAX_DEPTH", "parse", "parse_header", "read_path",
+           "write", "loads", "depth", "code_of"]
 
 MAX_HEADER_BYTES = 100 * 1024 * 1024      # safetensors' own limit
 MAX_DEPTH = 64                             # JSON nesting glassnet reads or writes

@@ -106,10 +106,6 @@ def architecture(model: Module) -> dict:
 
 
 # ------------------------------------------------------ architecture (check, then build)
-def _is_num(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
 def _check_array(value, where, bad):
     if set(value) != {"__ndarray__", "dtype"}:
         bad(f"{where}: an array argument must have exactly the keys __ndarray__ and dtype, "
