@@ -126,6 +126,21 @@ def test_a_truncated_file_is_refused_at_every_length(tmp_path):
             gn.load(p)
 
 
+def test_a_header_with_too_many_json_values_is_refused_before_parsing(tmp_path):
+    body = b'{"a":[' + b"{}," * 1_100_000 + b"{}]}"
+    p = _write(tmp_path, len(body).to_bytes(8, "little") + body)
+    with pytest.raises(ModelFileError, match="more than the limit of 1,000,000"):
+        gn.load(p)
+
+
+def test_too_many_modules_are_refused_before_building(tmp_path):
+    arch = {"class": "glassnet.nn.container.Sequential",
+            "children": {str(i): {"class": "glassnet.nn.activation.ReLU", "args": [],
+                                  "kwargs": {}} for i in range(10_001)}}
+    with pytest.raises(ModelFileError, match="more than 10,000 modules"):
+        gn.load(_signed_model(tmp_path, arch))
+
+
 def test_header_parse_failures_of_the_json_module_are_wrapped(tmp_path):
     deep = b'{"a":' + b"[" * 200_000 + b"]" * 200_000 + b"}"
     huge_int = b'{"a":' + b"9" * 100_000 + b"}"

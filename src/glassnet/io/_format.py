@@ -33,11 +33,15 @@ import numpy as np
 
 from ..errors import ModelFileError
 
-__all__ = ["DTYPES", "MAX_HEADER_BYTES", "MAX_DEPTH", "parse", "parse_header", "read_path",
+__all__ = ["DTYPES", "MAX_HEADER_BYTES", "MAX_DEPTH", "MAX_JSON_VALUES", "parse", "parse_header", "read_path",
            "write", "loads", "depth", "code_of"]
 
 MAX_HEADER_BYTES = 100 * 1024 * 1024      # safetensors' own limit
 MAX_DEPTH = 64                             # JSON nesting glassnet reads or writes
+# JSON values a header may hold (counted by its ',', '{' and '[' bytes before parsing): a
+# parsed value costs up to ~70 bytes, so this bounds what parsing can allocate (~70 MB)
+# whatever the header length; a real header holds ~10 per tensor
+MAX_JSON_VALUES = 1_000_000
 
 # safetensors dtype code -> the little-endian NumPy dtype of the stored bytes
 DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "F16": np.dtype("<f2"),
@@ -117,6 +121,10 @@ def parse_header(n_file: int, head: bytes, name: str, who: str):
     text = bytes(head[8:8 + n])
     if text[:1] != b"{":
         bad("the header does not start with '{'")
+    values = text.count(b",") + text.count(b"{") + text.count(b"[")
+    if values > MAX_JSON_VALUES:
+        bad(f"the header holds about {values:,} JSON values, more than the limit of "
+            f"{MAX_JSON_VALUES:,}")
     try:
         header = loads(text, "the header")
     except ValueError as e:

@@ -60,6 +60,7 @@ _KEYS = {"model": {"architecture", "extra"}, "object": {"tree", "extra"},
          "state_dict": {"extra"}}
 _CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 MAX_ARRAY = 4096        # numbers in one array argument of a constructor
+MAX_MODULES = 10_000    # module descriptions in one architecture
 # the dtypes an array argument may have (str(dtype) as _encode stores it)
 ARRAY_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
                 "uint64", "float16", "float32", "float64")
@@ -165,6 +166,9 @@ def _check_spec(spec, where, bad, depth=0):
         bad(f"{where}: not an architecture description (a JSON object with a string "
             f"'class'), got {type(spec).__name__}")
     cls = resolve(spec["class"], bad.who)
+    bad.modules += 1
+    if bad.modules > MAX_MODULES:
+        bad(f"{where}: the architecture describes more than {MAX_MODULES:,} modules")
     keys = set(spec)
     if "children" in spec:
         if keys != {"class", "children"}:
@@ -200,6 +204,7 @@ class _Bad:
 
     def __init__(self, who):
         self.who = who
+        self.modules = 0
 
     def __call__(self, msg):
         raise ModelFileError(f"{self.who}: {msg}")
