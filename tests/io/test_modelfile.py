@@ -531,6 +531,19 @@ def test_allocation_budget_is_checked_with_python_ints():
     assert big.tolist() == [2.5] * 3
 
 
+def test_the_budget_belongs_to_the_thread_that_set_it():
+    import threading
+    got = []
+    with backend.allocation_budget(10, "main"):
+        t = threading.Thread(target=lambda: got.append(
+            (backend.allocate((1000,), np.float32, "other").shape, backend.init_skipped())))
+        t.start()
+        t.join()
+        with pytest.raises(MemoryError):
+            backend.allocate((1000,), np.float32, "here")
+    assert got == [((1000,), False)]
+
+
 def test_a_small_mismatch_is_reported_before_copying(tmp_path):
     p = _signed_model(tmp_path, _arch(nn.Sequential(nn.Linear(4, 9), nn.Tanh(),
                                                     nn.Linear(9, 3))))

@@ -19,6 +19,7 @@ glassnet.errors.ModelFileError: doc: the file names class 'os.system', which is 
 from __future__ import annotations
 
 import importlib
+import threading
 
 from ..errors import ArgumentTypeError, ModelFileError
 from ..nn.module import Module
@@ -28,6 +29,7 @@ __all__ = ["PACKAGES", "register", "resolve", "registered", "class_name"]
 PACKAGES = ("glassnet.nn", "glassnet.models")
 _USER: dict[str, type] = {}
 _OWN: dict[str, type] = {}
+_LOCK = threading.Lock()
 # classes that moved to another module: files written before the move name the old place
 _MOVED = {f"glassnet.models.autoencoder.{c}": f"glassnet.models.{m}.{c}" for m, c in (
     ("stacked_autoencoder", "StackedAutoencoder"), ("conv_autoencoder", "ConvAutoencoder"),
@@ -43,11 +45,17 @@ def _in_packages(module: str) -> bool:
     return any(module == p or module.startswith(p + ".") for p in PACKAGES)
 
 
-def _own_classes() -> dict:
-    if not _OWN:
+def _own_classes(refresh: bool = False) -> dict:
+    """glassnet's own Module classes by name, computed once (again with ``refresh``: a
+    glassnet module imported since) into a new dict that replaces the old one whole, so a
+    concurrent lookup never sees half a registry."""
+    global _OWN
+    with _LOCK:
+        if _OWN and not refresh:
+            return _OWN
         for p in PACKAGES:
             importlib.import_module(p)       # a fixed list, never a name from a file
-        stack, seen = [Module], set()
+        own, stack, seen = {}, [Module], set()
         while stack:
             c = stack.pop()
             if c in seen:
@@ -55,8 +63,9 @@ def _own_classes() -> dict:
             seen.add(c)
             stack.extend(c.__subclasses__())
             if (c is Module or _in_packages(c.__module__)) and "<locals>" not in c.__qualname__:
-                _OWN[class_name(c)] = c
-    return _OWN
+                own[class_name(c)] = c
+        _OWN = own
+        return own
 
 
 def registered() -> dict:
@@ -100,11 +109,10 @@ def resolve(name, who: str) -> type:
                              f"{type(name).__name__}")
     if name in _USER:
         return _USER[name]
-    own = _own_classes()
-    cls = own.get(_MOVED.get(name, name))
-    if cls is None:
-        _OWN.clear()          # a glassnet module imported since the last look
-        cls = _own_classes().get(_MOVED.get(name, name))
+    key = _MOVED.get(name, name)
+    cls = _own_classes().get(key)
+    if cls is None and _in_packages(key.rpartition(".")[0]):
+        cls = _own_classes(refresh=True).get(key)   # a glassnet module imported since
     if cls is None:
         where = ("is not a Module class of this glassnet version"
                  if name.startswith("glassnet.") else "is neither part of glassnet nor "
