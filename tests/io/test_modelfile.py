@@ -418,6 +418,7 @@ _W = {_T: "ndarray", "name": "w"}
     ({"a": _W, "s": {_T: "npscalar", "dtype": "|O", "value": 1}}, "'|O' is not"),
     ({"a": _W, "s": {_T: "npscalar", "dtype": "|i1", "value": 300}}, "out of the range"),
     ({"a": _W, "s": {_T: "npscalar", "dtype": "<i8", "value": 1.5}}, "cannot hold"),
+    ({"a": _W, "s": {_T: "npscalar", "dtype": "<f2", "value": 1e300}}, "out of the range"),
     ({"a": _W, "s": {_T: "dtype", "name": "O"}}, "dtype 'O' is not"),
     ({"a": _W, "s": {_T: "dtype", "name": "<M8[ns]"}}, "is not one of"),
     ({"a": _W, "s": {_T: "pickle", "data": "x"}}, "unknown tag 'pickle'"),

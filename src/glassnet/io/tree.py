@@ -269,6 +269,11 @@ def check(tree, tensors, check_architecture, where="load"):
                 info = np.iinfo(np.dtype(dt))
                 if not info.min <= v <= info.max:
                     bad(f"{v} is out of the range of {np.dtype(dt)}", path)
+            elif kind in "fc":
+                top = float(np.finfo(np.dtype(dt)).max)
+                if any(_num(x) and np.isfinite(x) and abs(x) > top
+                       for x in (v if isinstance(v, list) else [v])):
+                    bad(f"{v} is out of the range of {np.dtype(dt)}", path)
         elif tag == "dtype":
             if not isinstance(node["name"], str) or node["name"] not in DTYPE_STRS:
                 bad(f"dtype {str(node['name'])[:40]!r} is not one of {', '.join(DTYPE_STRS)}",
