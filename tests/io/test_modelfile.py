@@ -522,8 +522,9 @@ def test_every_layer_kind_draws_from_the_budget(spec, tmp_path):
 
 def test_allocation_budget_is_checked_with_python_ints():
     with backend.allocation_budget(100, "test") as b:
-        with pytest.raises(MemoryError, match="test: w asks for shape"):
+        with pytest.raises(backend.memory.BudgetExceeded, match="test: w asks for shape") as e:
             backend.allocate((2 ** 40, 2 ** 40), np.float64, "w")
+        assert isinstance(e.value, ModelFileError) and not isinstance(e.value, MemoryError)
         backend.allocate((5,), np.float32, "ok")
         assert b.left == 80
         assert backend.init_skipped()
@@ -540,7 +541,7 @@ def test_the_budget_belongs_to_the_thread_that_set_it():
             (backend.allocate((1000,), np.float32, "other").shape, backend.init_skipped())))
         t.start()
         t.join()
-        with pytest.raises(MemoryError):
+        with pytest.raises(ModelFileError):
             backend.allocate((1000,), np.float32, "here")
     assert got == [((1000,), False)]
 

@@ -35,6 +35,7 @@ import threading
 
 import numpy as np
 
+from ..errors import ModelFileError
 from . import config
 
 __all__ = ["tune_malloc", "malloc_tuned", "ScratchPool", "scratch", "take", "give",
@@ -125,10 +126,11 @@ take = scratch.take
 give = scratch.give
 
 
-class BudgetExceeded(MemoryError):
+class BudgetExceeded(ModelFileError):
     """An allocation asked for more than the :func:`allocation_budget` in force has left;
-    nothing was allocated. ``who``, ``shape``, ``nbytes``, ``budget`` and ``left`` say
-    what was asked and what remained."""
+    nothing was allocated (so this is a refusal, not a MemoryError). The budgets are those
+    of model-file loads, hence a :class:`~glassnet.errors.ModelFileError`. ``who``,
+    ``shape``, ``nbytes``, ``budget`` and ``left`` say what was asked and what remained."""
 
     def __init__(self, msg, who, shape, nbytes, budget, left):
         super().__init__(msg)
