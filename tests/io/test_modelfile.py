@@ -221,6 +221,18 @@ def test_editing_only_the_json_breaks_the_checksum(edit, tmp_path):
     gn.load(p, verify=False)          # the edit itself is a valid file
 
 
+def test_renaming_the_metadata_key_does_not_pass_a_file_off_as_foreign(tmp_path):
+    p = gn.save(_model(), tmp_path / "m")
+    raw = bytearray(p.read_bytes())
+    i = raw.index(b'"glassnet":')
+    raw[i + 2] ^= 0x01                       # "glassnet" -> "gmassnet"
+    raw[-3] ^= 0xFF                          # and a weight changed
+    p.write_bytes(bytes(raw))
+    for call in (lambda: gn.load(p), lambda: io.load_weights(_model(), p)):
+        with pytest.raises(ModelFileError, match="glassnet metadata under the key 'gmassnet'"):
+            call()
+
+
 def test_checkpoint_metadata_is_under_the_checksum(tmp_path):
     p = serialize.write_file(tmp_path / "ck", {"model/w": np.ones(2, np.float32)},
                              {"kind": "checkpoint", "architecture": None,

@@ -514,7 +514,26 @@ def _read_raw(path, who):
     tensors, meta, stored, raw = parsed
     out = _Loaded(tensors)
     out.name, out.stored, out.raw = name, stored, raw
-    return out, (meta or {}).get("glassnet")
+    return out, _glassnet_text(meta, name, who)
+
+
+_MARKS = ("glassnet-model/", "glassnet_version")
+
+
+def _glassnet_text(meta, name, who):
+    """The glassnet metadata text of a file's ``__metadata__`` (None for a file another tool
+    wrote). Metadata that is glassnet's under another key (its key edited, to pass the file
+    off as a foreign one whose tensors go unverified) is refused."""
+    if not meta:
+        return None
+    if "glassnet" in meta:
+        return meta["glassnet"]
+    for k, v in meta.items():
+        if any(m in v for m in _MARKS):
+            raise ModelFileError(f"{who}: {name} holds glassnet metadata under the key "
+                                 f"{k[:40]!r} instead of 'glassnet': the file is corrupt or "
+                                 "was edited")
+    return None
 
 
 def _stored_items(tensors):
