@@ -624,10 +624,6 @@ def _budget(tensors) -> int:
     return need + need // 8 + _SLACK_BYTES
 
 
-def _file_dtype(tensors, k):
-    return tensors[k].dtype
-
-
 def _fit(model, tensors, name, who):
     """Compare the model's state dict with the tensor table (names, shapes, dtype kinds)
     before copying; then give every floating tensor the file's dtype and copy."""
@@ -652,10 +648,10 @@ def _fit(model, tensors, name, who):
     first = next((k for k, p in model.named_parameters() if p._data.dtype.kind == "f"
                   and k in tensors), None) or next(
         (k for k in own if tensors[k].dtype.kind == "f"), None)
-    if first is not None and _file_dtype(tensors, first) != model.dtype:
-        model.to_dtype(_file_dtype(tensors, first))
+    if first is not None and tensors[first].dtype != model.dtype:
+        model.to_dtype(tensors[first].dtype)
     for k, cur in own.items():
-        dt = _file_dtype(tensors, k)
+        dt = tensors[k].dtype
         if dt.kind == "f" and cur._data.dtype != dt:
             cur._data = cur._data.astype(dt)
     try:
