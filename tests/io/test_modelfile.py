@@ -337,7 +337,7 @@ def _lin(*args, **kwargs):
     ({"class": "os.system", "args": ["echo pwned"], "kwargs": {}},
      "'os.system', which is neither part of glassnet nor registered"),
     ({"class": "glassnet.io.serialize._atomic_write", "args": [], "kwargs": {}},
-     "is not a Module class of this glassnet version"),
+     "is not a Module class of glassnet.nn or glassnet.models"),
     ({"class": "builtins.eval", "args": ["1"], "kwargs": {}}, "neither part of glassnet"),
     ({"class": "glassnet.nn.functional.relu", "args": [], "kwargs": {}}, "not a Module class"),
     ({"class": "mypackage.models.Net", "args": [], "kwargs": {}}, "@glassnet.io.register"),

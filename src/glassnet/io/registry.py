@@ -114,9 +114,9 @@ def resolve(name, who: str) -> type:
     if cls is None and _in_packages(key.rpartition(".")[0]):
         cls = _own_classes(refresh=True).get(key)   # a glassnet module imported since
     if cls is None:
-        where = ("is not a Module class of this glassnet version"
-                 if name.startswith("glassnet.") else "is neither part of glassnet nor "
-                 "registered")
+        where = ("is not a Module class of glassnet.nn or glassnet.models in this glassnet "
+                 "version" if name.startswith("glassnet.") else "is neither part of glassnet "
+                 "nor registered")
         raise ModelFileError(
             f"{who}: the file names class {name[:200]!r}, which {where}: only classes of "
             f"{', '.join(PACKAGES)} and classes registered with @glassnet.io.register are "
