@@ -399,6 +399,10 @@ def _read_path(path, who) -> Path:
 
 
 def _os_error(e, who, p, doing):
+    """The ModelFileError for an OSError (or a ValueError: a path the OS cannot take, such
+    as one with a NUL byte) met reading or writing ``p``."""
+    if isinstance(e, ValueError):
+        return ModelFileError(f"{who}: cannot {doing} {str(p)!r} ({e})")
     if isinstance(e, FileNotFoundError):
         return ModelFileNotFoundError(f"{who}: no model file at {p}")
     if isinstance(e, IsADirectoryError) or (doing == "read" and os.path.isdir(p)):
@@ -456,12 +460,10 @@ def write_file(path, tensors: dict, meta: dict, who="save", exact=False):
     p = Path(path) if exact and isinstance(path, (str, os.PathLike)) else _path(path, who)
     try:
         _atomic_write(p, lambda f: _format.write(f, arrays, metadata))
-    except OSError as e:
+    except GlassnetError:
+        raise
+    except (OSError, ValueError) as e:
         raise _os_error(e, who, p, "write") from e
-    except ValueError as e:              # a path the OS cannot take (an embedded NUL)
-        if isinstance(e, GlassnetError):
-            raise
-        raise ModelFileError(f"{who}: cannot write {str(p)!r} ({e})") from e
     return p
 
 
@@ -505,12 +507,10 @@ def _read_raw(path, who):
             parsed = _format.read_path(fp, name, who)
         except MemoryError:
             raise ModelFileError(f"{who}: {name} is too large to read into memory") from None
-        except OSError as e:
+        except GlassnetError:
+            raise
+        except (OSError, ValueError) as e:
             raise _os_error(e, who, fp, "read") from e
-        except ValueError as e:          # a path the OS cannot take (an embedded NUL)
-            if isinstance(e, GlassnetError):
-                raise
-            raise ModelFileError(f"{who}: cannot read {name!r} ({e})") from e
     tensors, meta, stored, raw = parsed
     out = _Loaded(tensors)
     out.name, out.stored, out.raw = name, stored, raw
