@@ -82,9 +82,11 @@ def register(cls=None, *, name=None):
     (default ``module.qualname``). Only registered classes and glassnet's own are ever
     instantiated by a load.
 
-    >>> @register
+    >>> @register(name="mypackage.Net")
     ... class Net(nn.Module):
     ...     pass
+    >>> resolve("mypackage.Net", "doc") is Net
+    True
     """
     def deco(c):
         if not (isinstance(c, type) and issubclass(c, Module)):
