@@ -73,7 +73,16 @@ def test_no_pickle_in_the_file(tmp_path):
     assert arch["class"] == "glassnet.nn.container.Sequential"
 
 
-def _patch_header(path, fn):
+def _patch_header(path, fn, resign=True):
+    """Edit a file's glassnet metadata with ``fn``; with ``resign`` the checksum is computed
+    again (as anyone editing a file can), so what is tested is the check of the edited
+    field itself, not the checksum."""
+    from glassnet.io import serialize
+    if resign:
+        tensors, meta = serialize.read_file(path)
+        fn(meta)
+        serialize.write_file(path, tensors, meta, exact=True)
+        return
     raw = path.read_bytes()
     n = int.from_bytes(raw[:8], "little")
     header = json.loads(raw[8:8 + n])
@@ -128,16 +137,17 @@ def test_crash_while_writing_keeps_the_old_file(tmp_path, monkeypatch):
     m = _model()
     p = gn.save(m, tmp_path / "m")
     before = p.read_bytes()
-    import safetensors.numpy as stn
+    from glassnet.io import _format
 
-    def boom(tensors, filename, metadata=None):
-        with open(filename, "wb") as f:
-            f.write(b"half")
+    def boom(f, tensors, metadata=None):
+        f.write(b"half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(stn, "save_file", boom)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(_format, "write", boom)
+    # every failure of save is a glassnet error (issue 15), the OSError chained to it
+    with pytest.raises(io.ModelFileError, match="disk full") as info:
         gn.save(m, p)
+    assert isinstance(info.value.__cause__, OSError)
     assert p.read_bytes() == before
     assert [f.name for f in tmp_path.iterdir()] == ["m.safetensors"]
 

@@ -6,7 +6,8 @@
 ``process``    what ``import glassnet`` does to the process: :func:`tune_process`
 ``arrays``     the array module, the default dtype, the seeded random generator
 ``threads``    the chunk pool: ``parallel_chunks``, ``elementwise``, ``copy``
-``memory``     heap tuning and the scratch-buffer pool (``take_scratch`` / ``give_scratch``)
+``memory``     heap tuning, the scratch-buffer pool (``take_scratch`` / ``give_scratch``),
+               and the allocation budget of a load (``allocation_budget``, ``allocate``)
 ``kernels``    the optional compiled (Numba) LSTM / GRU step kernels
 =============  ================================================================
 
@@ -29,6 +30,7 @@ from . import kernels  # noqa: E402
 from .arrays import (as_float_array, const_vector, get_array_module,  # noqa: E402
                      get_default_dtype, manual_seed, rng, set_default_dtype, to_numpy, xp)
 from .config import knobs  # noqa: E402
+from .memory import allocate, allocation_budget, init_skipped, reserve  # noqa: E402
 from .memory import give as give_scratch  # noqa: E402
 from .memory import take as take_scratch  # noqa: E402
 from .memory import tune_malloc  # noqa: E402
@@ -41,4 +43,5 @@ __all__ = [
     "as_float_array", "to_numpy", "const_vector",
     "get_num_threads", "set_num_threads", "parallel_chunks", "elementwise", "copy",
     "PARALLEL_MIN_ELEMENTS", "tune_malloc", "take_scratch", "give_scratch",
+    "allocate", "allocation_budget", "init_skipped", "reserve",
 ]

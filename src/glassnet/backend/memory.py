@@ -14,16 +14,32 @@ them, so the same pages serve every step:
 
 >>> buf = take("cols", (64, 1024), np.float32)   # a free buffer of that key, or a new one
 >>> give("cols", buf)                             # free for the next take of that key
+
+Allocation budget. Building a model from a file must not allocate more than the file can
+fill: :func:`allocation_budget` sets a byte budget (per thread / task, a context
+variable) that every parameter and buffer allocation of a layer's constructor draws from
+through :func:`allocate`, which checks the request, computed with Python integers, before
+anything is allocated. :func:`init_skipped` tells ``nn.init`` to leave the values alone
+while a load builds a model whose values the file overwrites anyway.
+
+>>> with allocation_budget(1024, "load: m.safetensors"):
+...     w = allocate((16, 16), np.float32, "Linear(16, 16).weight")   # 1024 bytes: fits
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import math
 import sys
+import threading
 
 import numpy as np
 
+from ..errors import ModelFileError
 from . import config
 
-__all__ = ["tune_malloc", "malloc_tuned", "ScratchPool", "scratch", "take", "give"]
+__all__ = ["tune_malloc", "malloc_tuned", "ScratchPool", "scratch", "take", "give",
+           "allocation_budget", "allocate", "reserve", "init_skipped", "BudgetExceeded"]
 
 _malloc_tuned = None    # None: not tried yet; then whether the thresholds were applied
 
@@ -108,3 +124,81 @@ class ScratchPool:
 scratch = ScratchPool()
 take = scratch.take
 give = scratch.give
+
+
+class BudgetExceeded(ModelFileError):
+    """An allocation asked for more than the :func:`allocation_budget` in force has left;
+    nothing was allocated (so this is a refusal, not a MemoryError). The budgets are those
+    of model-file loads, hence a :class:`~glassnet.errors.ModelFileError`. ``who``,
+    ``shape``, ``nbytes``, ``budget`` and ``left`` say what was asked and what remained."""
+
+    def __init__(self, msg, who, shape, nbytes, budget, left):
+        super().__init__(msg)
+        self.who, self.shape, self.nbytes, self.budget, self.left = (
+            who, shape, nbytes, budget, left)
+
+
+class _Budget:
+    def __init__(self, nbytes, who, skip_init):
+        self.total = int(nbytes)
+        self.left = int(nbytes)
+        self.who = who
+        self.skip_init = skip_init
+        self.lock = threading.Lock()
+
+    def draw(self, nbytes, what, shape):
+        with self.lock:
+            if nbytes > self.left:
+                raise BudgetExceeded(
+                    f"{self.who}: {what} asks for shape {shape} ({nbytes:,} bytes), but "
+                    f"only {self.left:,} of the {self.total:,} bytes this load may allocate "
+                    "are left", what, shape, nbytes, self.total, self.left)
+            self.left -= nbytes
+
+
+_budget: contextvars.ContextVar = contextvars.ContextVar("glassnet_allocation_budget",
+                                                         default=None)
+
+
+@contextlib.contextmanager
+def allocation_budget(nbytes: int, who: str, skip_init: bool = True):
+    """Within the block, :func:`allocate` hands out at most ``nbytes`` bytes in all and
+    raises :class:`BudgetExceeded` (naming ``who`` and the layer) instead of allocating
+    more; with ``skip_init`` the ``nn.init`` schemes do nothing (the caller overwrites
+    every value). Nested budgets: the innermost applies. Yields the budget (``.left``)."""
+    b = _Budget(nbytes, who, skip_init)
+    token = _budget.set(b)
+    try:
+        yield b
+    finally:
+        _budget.reset(token)
+
+
+def init_skipped() -> bool:
+    """Whether an :func:`allocation_budget` with ``skip_init`` is in force."""
+    b = _budget.get()
+    return b is not None and b.skip_init
+
+
+def reserve(shape, dtype, who: str) -> None:
+    """Draw an array's bytes from the :func:`allocation_budget` in force without allocating
+    it (for a constructor that builds the array with other NumPy calls)."""
+    b = _budget.get()
+    if b is not None:
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        b.draw(math.prod(int(s) for s in shape) * np.dtype(dtype).itemsize, who, shape)
+
+
+def allocate(shape, dtype, who: str, fill=None, xp=np):
+    """A new array of ``shape`` and ``dtype`` (``fill``: None = uninitialised, else the
+    value), drawn from the :func:`allocation_budget` in force: its size is computed with
+    Python integers and checked before ``xp`` allocates anything."""
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    reserve(shape, dtype, who)
+    if fill is None:
+        return xp.empty(shape, dtype)
+    if fill == 0:
+        return xp.zeros(shape, dtype)
+    if fill == 1:
+        return xp.ones(shape, dtype)
+    return xp.full(shape, fill, dtype)

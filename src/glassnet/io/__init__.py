@@ -1,6 +1,9 @@
 """Saving and loading without pickle: tensors in safetensors, everything else (a model's
-architecture, a checkpoint's epoch and settings, the nesting of an object) as checksummed
-JSON in the same file's metadata, and checkpoints that resume a run.
+architecture, a checkpoint's epoch and settings, the nesting of an object) as JSON in the
+same file's metadata, all under one mandatory SHA-256, and checkpoints that resume a run.
+A file is checked completely (container, checksum, every JSON field, the registry of
+classes, a memory budget taken from its own tensor table) before anything is built from it;
+every failure is a :class:`~glassnet.errors.ModelFileError`.
 
 ``save(obj, f)`` / ``load(f)`` work as ``torch.save`` / ``torch.load`` do, for a path or a
 binary file object, with a state dict or any nesting of dicts / lists / tuples of tensors,
@@ -17,10 +20,11 @@ A whole Module is stored as its architecture plus its weights:
 """
 from __future__ import annotations
 
-from .serialize import (FORMAT, ModelFileError, architecture, build, load, load_state_dict,
-                        load_weights, read_metadata, register, save, save_state_dict)
+from .registry import register
+from .serialize import (FORMAT, ModelFileError, architecture, build, check_architecture, load,
+                        load_state_dict, load_weights, read_metadata, save, save_state_dict)
 from .checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 
 __all__ = ["save", "load", "load_weights", "save_state_dict", "load_state_dict",
            "save_checkpoint", "load_checkpoint", "read_checkpoint", "register", "architecture", "build",
-           "read_metadata", "ModelFileError", "FORMAT"]
+           "read_metadata", "check_architecture", "ModelFileError", "FORMAT"]

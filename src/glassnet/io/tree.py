@@ -28,7 +28,7 @@ from ..autograd.tensor import Tensor
 from ..errors import ModelFileError
 from ..nn.module import Module, Parameter
 
-__all__ = ["split", "join", "join_arrays", "describe_path"]
+__all__ = ["split", "check", "join", "join_arrays", "describe_path", "DTYPE_STRS"]
 
 _T = "__glassnet__"          # the tag key; a plain dict using it is stored as items
 
@@ -96,7 +96,7 @@ class _Splitter:
             name, cplx = self.array(v, path)
             return {_T: "ndarray", "name": name, **({"complex": True} if cplx else {})}
         if isinstance(v, np.generic):
-            if v.dtype.kind not in "biufc":
+            if v.dtype.str not in DTYPE_STRS:
                 raise ModelFileError(f"{self.where}: cannot store the NumPy scalar at "
                                      f"{describe_path(path)} of dtype {v.dtype}")
             val = v.item()
@@ -108,6 +108,10 @@ class _Splitter:
         if isinstance(v, complex):
             return {_T: "complex", "value": [v.real, v.imag]}
         if isinstance(v, np.dtype):
+            if v.str not in DTYPE_STRS:
+                raise ModelFileError(f"{self.where}: cannot store the dtype {v} at "
+                                     f"{describe_path(path)}; dtypes of numbers and bools "
+                                     "only")
             return {_T: "dtype", "name": v.str}
         if isinstance(v, dict):
             kind = "OrderedDict" if isinstance(v, OrderedDict) else "dict"
@@ -151,16 +155,158 @@ def split(obj, architecture, where="save"):
     return tree, s.tensors
 
 
-def join(tree, tensors, build, where="load"):
-    """The inverse of :func:`split` (``build(architecture)`` makes a Module back)."""
-    def bad(msg):
-        raise ModelFileError(f"{where}: corrupt object metadata: {msg}")
+# the dtypes a "dtype" or "npscalar" tag may name (dtype.str): numbers and bools only
+DTYPE_STRS = ("|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f2", "<f4",
+              "<f8", "<c8", "<c16")
+_NONFINITE = ("nan", "inf", "-inf")
+_TAG_KEYS = {  # tag -> (required keys, optional keys)
+    "tensor": ({"name"}, {"complex", "parameter", "requires_grad"}),
+    "ndarray": ({"name"}, {"complex"}),
+    "dict": ({"items"}, set()), "OrderedDict": ({"items"}, set()),
+    "tuple": ({"items"}, set()), "float": ({"value"}, set()),
+    "complex": ({"value"}, set()), "npscalar": ({"dtype", "value"}, set()),
+    "dtype": ({"name"}, set()), "module": ({"architecture", "state", "training"}, set()),
+}
+
+
+def _num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def check(tree, tensors, check_architecture, where="load"):
+    """Check a tree from a file before anything is built from it: every tag with exactly its
+    keys and values of the right types, dtypes from :data:`DTYPE_STRS`, every tensor it
+    names present (and every tensor of the file named), architectures checked by
+    ``check_architecture(spec)``. Raises :class:`ModelFileError`."""
+    used = set()
+
+    def bad(msg, path):
+        raise ModelFileError(f"{where}: corrupt object metadata at {describe_path(path)}: "
+                             f"{msg}")
+
+    def key(k, path, depth):
+        if k is None or isinstance(k, (bool, int, float, str)):
+            return
+        if isinstance(k, dict) and set(k) == {_T, "items"} and k[_T] == "tuple" \
+                and isinstance(k["items"], list) and depth < 64:
+            for x in k["items"]:
+                key(x, path, depth + 1)
+            return
+        bad(f"a dict key must be a str, number, bool, None or tuple, got {str(k)[:60]}", path)
+
+    def tensor(node, path):
+        name = node["name"]
+        if not isinstance(name, str) or name not in tensors:
+            bad(f"it names a tensor {str(name)[:80]!r} that the file does not hold", path)
+        for flag in ("complex", "parameter", "requires_grad"):
+            if not isinstance(node.get(flag, False), bool):
+                bad(f"{flag} must be true or false", path)
+        a = tensors[name]
+        if node.get("complex") and not (a.ndim >= 1 and a.shape[-1] == 2
+                                        and a.dtype.kind == "f"):
+            bad(f"complex tensor {name!r} must be a float tensor with a last axis of 2, got "
+                f"{a.dtype} {a.shape}", path)
+        if node.get("requires_grad") and a.dtype.kind != "f":
+            bad(f"tensor {name!r} of dtype {a.dtype} cannot require gradients", path)
+        used.add(name)
+
+    def go(node, path):
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return
+        if isinstance(node, list):
+            for i, x in enumerate(node):
+                go(x, path + (i,))
+            return
+        if not isinstance(node, dict):
+            bad(f"unexpected value of type {type(node).__name__}", path)
+        if _T not in node:
+            for k, x in node.items():
+                go(x, path + (k,))
+            return
+        tag = node[_T]
+        if not isinstance(tag, str) or tag not in _TAG_KEYS:
+            bad(f"unknown tag {str(tag)[:40]!r}", path)
+        need, opt = _TAG_KEYS[tag]
+        keys = set(node) - {_T}
+        if not need <= keys <= need | opt:
+            bad(f"a {tag} entry has the keys {sorted(keys)}, expected {sorted(need)}"
+                + (f" and optionally {sorted(opt)}" if opt else ""), path)
+        if tag in ("tensor", "ndarray"):
+            tensor(node, path)
+        elif tag in ("dict", "OrderedDict", "tuple"):
+            items = node["items"]
+            if not isinstance(items, list):
+                bad(f"the items of a {tag} must be a list", path)
+            for i, it in enumerate(items):
+                if tag == "tuple":
+                    go(it, path + (i,))
+                    continue
+                if not (isinstance(it, list) and len(it) == 2):
+                    bad(f"each item of a {tag} must be a [key, value] pair", path)
+                key(it[0], path, 0)
+                go(it[1], path + (str(it[0])[:40],))
+        elif tag == "float":
+            if node["value"] not in _NONFINITE:
+                bad(f"a float entry holds one of {_NONFINITE}, got {str(node['value'])[:40]!r}",
+                    path)
+        elif tag == "complex":
+            v = node["value"]
+            if not (isinstance(v, list) and len(v) == 2 and all(_num(x) for x in v)):
+                bad("a complex entry holds [real, imag]", path)
+        elif tag == "npscalar":
+            dt, v = node["dtype"], node["value"]
+            if not isinstance(dt, str) or dt not in DTYPE_STRS:
+                bad(f"NumPy scalar dtype {str(dt)[:40]!r} is not one of {', '.join(DTYPE_STRS)}",
+                    path)
+            kind = np.dtype(dt).kind
+            ok = (isinstance(v, bool) if kind == "b" else
+                  _num(v) and isinstance(v, int) if kind in "iu" else
+                  _num(v) or v in _NONFINITE if kind == "f" else
+                  isinstance(v, list) and len(v) == 2 and all(_num(x) for x in v))
+            if not ok:
+                bad(f"a NumPy scalar of dtype {dt} cannot hold {str(v)[:40]}", path)
+            if kind in "iu":
+                info = np.iinfo(np.dtype(dt))
+                if not info.min <= v <= info.max:
+                    bad(f"{v} is out of the range of {np.dtype(dt)}", path)
+            elif kind in "fc":
+                top = float(np.finfo(np.dtype(dt)).max)
+                if any(_num(x) and np.isfinite(x) and abs(x) > top
+                       for x in (v if isinstance(v, list) else [v])):
+                    bad(f"{v} is out of the range of {np.dtype(dt)}", path)
+        elif tag == "dtype":
+            if not isinstance(node["name"], str) or node["name"] not in DTYPE_STRS:
+                bad(f"dtype {str(node['name'])[:40]!r} is not one of {', '.join(DTYPE_STRS)}",
+                    path)
+        elif tag == "module":
+            if not isinstance(node["training"], bool):
+                bad("training must be true or false", path)
+            state = node["state"]
+            if not isinstance(state, dict):
+                bad("a module's state must be a JSON object", path)
+            for k, x in state.items():
+                if not (isinstance(x, dict) and x.get(_T) == "ndarray"):
+                    bad(f"the state entry {k!r} must be an ndarray entry", path)
+                go(x, path + (k,))
+            check_architecture(node["architecture"])
+
+    go(tree, ())
+    unused = [k for k in tensors if k not in used]
+    if unused:
+        raise ModelFileError(f"{where}: corrupt object metadata: the file holds tensors that "
+                             f"the object does not use: {unused[:5]}")
+
+
+def join(tree, tensors, build_module, where="load", check_architecture=None):
+    """The inverse of :func:`split`, after :func:`check` (with ``check_architecture``
+    when given); ``build_module(architecture, state, stored)`` makes a Module back from its
+    architecture, its state dict of arrays and their stored dtype codes."""
+    if check_architecture is not None:
+        check(tree, tensors, check_architecture, where)
+    stored = getattr(tensors, "stored", {})
 
     def arr(node):
-        name = node.get("name")
-        if name not in tensors:
-            bad(f"it names a tensor {name!r} that the file does not hold")
-        a = tensors[name]
+        a = tensors[node["name"]]
         if node.get("complex"):
             a = (a[..., 0] + 1j * a[..., 1]).astype(np.result_type(a.dtype, np.complex64))
         return a
@@ -205,20 +351,17 @@ def join(tree, tensors, build, where="load"):
         if tag == "dtype":
             return np.dtype(node["name"])
         if tag == "module":
-            m = build(node["architecture"])
-            state = {k: go(x) for k, x in node["state"].items()}
-            first = next(iter(state.values()), None)
-            if first is not None and first.dtype.kind == "f":
-                m.to_dtype(first.dtype)
-            m.load_state_dict(state)
-            return m.train(node.get("training", True))
-        bad(f"unknown tag {tag!r}")
+            state = {k: tensors[x["name"]] for k, x in node["state"].items()}
+            codes = {k: stored.get(x["name"], "F32") for k, x in node["state"].items()}
+            return build_module(node["architecture"], state, codes).train(node["training"])
+        raise ModelFileError(f"{where}: corrupt object metadata: unknown tag {tag!r}")
 
     try:
         return go(tree)
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError,
+            RecursionError) as e:
         raise ModelFileError(f"{where}: corrupt object metadata ({type(e).__name__}: {e})") \
             from None
 
@@ -229,9 +372,9 @@ def join_arrays(value, tensors, where):
     if isinstance(value, dict):
         if len(value) == 1 and "__tensor__" in value:
             name = value["__tensor__"]
-            if name not in tensors:
-                raise ModelFileError(f"{where}: the metadata names a tensor {name!r} that "
-                                     "the file does not hold")
+            if not isinstance(name, str) or name not in tensors:
+                raise ModelFileError(f"{where}: the metadata names a tensor {str(name)[:80]!r} "
+                                     "that the file does not hold")
             return tensors[name]
         return {k: join_arrays(v, tensors, where) for k, v in value.items()}
     if isinstance(value, list):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import nn
+from .. import backend, nn
 from ..nn.module import Module
 from ..validation import check_choice, check_int, check_real
 from .autoencoder import _as_array
@@ -128,8 +128,8 @@ class AnomalyDetector(Module):
                                  "with a known input size (in_features or image_shape), the "
                                  f"same for all members; got {sorted(map(str, dims))}")
             d = dims.pop() // self.pool ** 2
-            self.register_buffer("feature_var", np.full((len(members), d), np.nan,
-                                                        dtype=np.float64))
+            self.register_buffer("feature_var", backend.allocate(
+                (len(members), d), np.float64, "AnomalyDetector.feature_var", fill=np.nan))
         if self.ensemble:
             self.register_buffer("member_mean", np.full(len(members), np.nan))
             self.register_buffer("member_std", np.full(len(members), np.nan))

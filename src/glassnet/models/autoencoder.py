@@ -47,8 +47,8 @@ class TiedLinear(Module):
         object.__setattr__(self, "source", source)  # not registered: the encoder owns it
         self.in_features, self.out_features = source.out_features, source.in_features
         xp = backend.xp()
-        self.bias = Parameter(xp.zeros((self.out_features,), source.weight.dtype)) \
-            if bias else None
+        self.bias = Parameter(backend.allocate((self.out_features,), source.weight.dtype,
+                                               "TiedLinear.bias", 0, xp)) if bias else None
 
     @property
     def weight(self):

@@ -43,12 +43,13 @@ class Perceptron(Module):
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.activation, self.threshold = activation, float(threshold)
         dt = backend.get_default_dtype()
-        if init == "zeros":
-            w = np.zeros((self.out_features, self.in_features), dt)
-        else:
-            w = backend.rng().uniform(-0.05, 0.05, (self.out_features, self.in_features)).astype(dt)
+        w = backend.allocate((self.out_features, self.in_features), dt, "Perceptron.weight",
+                             fill=0)
+        if init == "random" and not backend.init_skipped():
+            w[...] = backend.rng().uniform(-0.05, 0.05, w.shape)
         self.weight = Parameter(w, requires_grad=False)
-        self.bias = Parameter(np.zeros(self.out_features, dt), requires_grad=False)
+        self.bias = Parameter(backend.allocate(self.out_features, dt, "Perceptron.bias", fill=0),
+                              requires_grad=False)
         self.converged_ = None
         self.errors_: list[int] = []
 

@@ -145,8 +145,8 @@ class PReLU(Module):
         super().__init__()
         self.num_parameters = check_int(num_parameters, "num_parameters", "PReLU")
         self.init = float(init)
-        self.weight = Parameter(np.full((self.num_parameters,), self.init,
-                                        dtype=backend.get_default_dtype()))
+        self.weight = Parameter(backend.allocate((self.num_parameters,), backend.get_default_dtype(),
+                                                  "PReLU.weight", fill=self.init))
 
     def forward(self, x):
         return A.prelu(x, self.weight)
@@ -230,8 +230,8 @@ class Maxout(Module):
         self.pieces = check_int(pieces, "pieces", "Maxout")
         dt = backend.get_default_dtype()
         rows = self.out_features * self.pieces
-        self.weight = Parameter(np.empty((rows, self.in_features), dtype=dt))
-        self.bias = Parameter(np.empty((rows,), dtype=dt)) if bias else None
+        self.weight = Parameter(backend.allocate((rows, self.in_features), dt, "Maxout.weight"))
+        self.bias = Parameter(backend.allocate((rows,), dt, "Maxout.bias")) if bias else None
         self.reset_parameters()
 
     # the same fan-in uniform scheme as Linear
@@ -270,8 +270,8 @@ class APL(Module):
         self.hinges = check_int(hinges, "hinges", "APL")
         dt = backend.get_default_dtype()
         shape = (self.hinges, self.num_features)
-        self.a = Parameter(np.empty(shape, dtype=dt))
-        self.b = Parameter(np.empty(shape, dtype=dt))
+        self.a = Parameter(backend.allocate(shape, dt, "APL.a"))
+        self.b = Parameter(backend.allocate(shape, dt, "APL.b"))
         self.reset_parameters()
 
     def reset_parameters(self):

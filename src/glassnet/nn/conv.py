@@ -87,8 +87,10 @@ class Conv2d(_ConvNd):
         self.strict = bool(strict)
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
         xp = backend.xp()
-        self.weight = Parameter(xp.empty((out_channels, in_channels) + self.kernel_size, dt))
-        self.bias = Parameter(xp.empty((out_channels,), dt)) if bias else None
+        self.weight = Parameter(backend.allocate((out_channels, in_channels) + self.kernel_size,
+                                                  dt, f"{name}.weight", xp=xp))
+        self.bias = Parameter(backend.allocate((out_channels,), dt, f"{name}.bias", xp=xp)) \
+            if bias else None
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -157,8 +159,10 @@ class Conv1d(_ConvNd):
         self.strict = bool(strict)
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
         xp = backend.xp()
-        self.weight = Parameter(xp.empty((out_channels, in_channels, self.kernel_size), dt))
-        self.bias = Parameter(xp.empty((out_channels,), dt)) if bias else None
+        self.weight = Parameter(backend.allocate((out_channels, in_channels, self.kernel_size),
+                                                  dt, f"{name}.weight", xp=xp))
+        self.bias = Parameter(backend.allocate((out_channels,), dt, f"{name}.bias", xp=xp)) \
+            if bias else None
         self.reset_parameters()
 
     def reset_parameters(self):

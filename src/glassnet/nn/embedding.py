@@ -48,8 +48,9 @@ class Embedding(Module):
                                  "embedding_dim")
             self.weight = Parameter(w.astype(dt, copy=True), requires_grad=not _freeze)
         else:
-            self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim),
-                                             dtype=dt), requires_grad=not _freeze)
+            self.weight = Parameter(backend.allocate((self.num_embeddings, self.embedding_dim),
+                                                      dt, "Embedding.weight"),
+                                     requires_grad=not _freeze)
             self.reset_parameters()
 
     def reset_parameters(self):

@@ -2,10 +2,13 @@
 
 Each takes a Parameter/Tensor and fills its ``.data``; fan-in and fan-out follow
 PyTorch: for a weight of shape (out, in, *kernel), fan_in = in * prod(kernel) and
-fan_out = out * prod(kernel).
+fan_out = out * prod(kernel). While ``glassnet.load`` builds a model whose every value the
+file then overwrites (``backend.init_skipped()``), they leave the tensor as it is and draw
+no random numbers.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -51,28 +54,41 @@ def calculate_gain(nonlinearity: str = "linear", param=None) -> float:
     return gain(param) if callable(gain) else gain
 
 
+def _skippable(fn):
+    @functools.wraps(fn)
+    def scheme(t, *args, **kwargs):
+        if backend.init_skipped():
+            return t
+        return fn(t, *args, **kwargs)
+    return scheme
+
+
 def _fill(t, values):
     # in place, so views of the parameter (e.g. an optimizer's flat buffer) stay valid
     t._data[...] = backend.xp().asarray(values.astype(t._data.dtype))
     return t
 
 
+@_skippable
 def uniform_(t, a: float = 0.0, b: float = 1.0, generator=None):
     """Fill with U(a, b) (from glassnet's seeded generator; ``generator`` is accepted and
     ignored)."""
     return _fill(t, backend.rng().uniform(a, b, size=t.shape))
 
 
+@_skippable
 def epsilon_uniform_(t, eps: float = 0.12):
     """Fill with U(-eps, eps): the course's symmetric small-random initialisation."""
     return uniform_(t, -eps, eps)
 
 
+@_skippable
 def normal_(t, mean: float = 0.0, std: float = 1.0, generator=None):
     """Fill with N(mean, std^2)."""
     return _fill(t, backend.rng().normal(mean, std, size=t.shape))
 
 
+@_skippable
 def constant_(t, val: float):
     """Fill with ``val``."""
     t._data[...] = val
@@ -89,6 +105,7 @@ def ones_(t):
     return constant_(t, 1.0)
 
 
+@_skippable
 def eye_(t):
     """Fill a 2-D tensor with the identity matrix (ones on the diagonal)."""
     if len(t.shape) != 2:
@@ -97,6 +114,7 @@ def eye_(t):
     return t
 
 
+@_skippable
 def dirac_(t, groups: int = 1):
     """Fill a {3, 4, 5}-D convolution weight with the Dirac delta (the identity map on the
     channels, per group)."""
@@ -116,6 +134,7 @@ def dirac_(t, groups: int = 1):
     return t
 
 
+@_skippable
 def trunc_normal_(t, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator=None):
     """Fill with N(mean, std^2) truncated to [a, b] (inverse-CDF sampling, as PyTorch)."""
@@ -127,6 +146,7 @@ def trunc_normal_(t, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: fl
     return _fill(t, np.clip(v, a, b))
 
 
+@_skippable
 def xavier_uniform_(t, gain: float = 1.0, generator=None):
     """Glorot & Bengio (2010): U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
     fi, fo = calculate_fan_in_and_fan_out(t.shape)
@@ -134,6 +154,7 @@ def xavier_uniform_(t, gain: float = 1.0, generator=None):
     return uniform_(t, -a, a)
 
 
+@_skippable
 def xavier_normal_(t, gain: float = 1.0, generator=None):
     """Glorot & Bengio (2010): N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
     fi, fo = calculate_fan_in_and_fan_out(t.shape)
@@ -145,6 +166,7 @@ def _fan(shape, mode, who):
     return fi if check_choice(mode, "mode", who, ("fan_in", "fan_out")) == "fan_in" else fo
 
 
+@_skippable
 def kaiming_uniform_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                      generator=None):
     """He et al. (2015): U(-b, b), b = gain * sqrt(3 / fan)."""
@@ -153,6 +175,7 @@ def kaiming_uniform_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str 
     return uniform_(t, -bound, bound)
 
 
+@_skippable
 def kaiming_normal_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                     generator=None):
     """He et al. (2015): N(0, std^2), std = gain / sqrt(fan)."""
@@ -160,6 +183,7 @@ def kaiming_normal_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str =
     return normal_(t, 0.0, gain / math.sqrt(_fan(t.shape, mode, "kaiming_normal_")))
 
 
+@_skippable
 def orthogonal_(t, gain: float = 1.0, generator=None):
     """Saxe et al. (2013): a (semi-)orthogonal matrix from the QR of a Gaussian one."""
     rows = t.shape[0]

@@ -42,7 +42,7 @@ def horizontal_line():
 def blur(size: int = 3):
     """Box blur: a size x size kernel of 1 / size^2."""
     check_int(size, "size", "blur")
-    return np.full((size, size), 1.0 / (size * size), np.float32)
+    return backend.allocate((size, size), np.float32, "blur", fill=1.0 / (size * size))
 
 
 def sharpen():
@@ -55,6 +55,7 @@ def gabor(theta: float = 0.0, sigma: float = 2.0, lambd: float = 4.0, psi: float
     """Gabor kernel g(x, y) = exp(-(x'^2 + gamma^2 y'^2) / (2 sigma^2)) cos(2 pi x' / lambd + psi),
     x' = x cos(theta) + y sin(theta), y' = -x sin(theta) + y cos(theta); (size, size)."""
     check_int(size, "size", "gabor")
+    backend.reserve((4, size, size), np.float64, "gabor")     # the grids and their products
     if sigma <= 0 or lambd <= 0:
         raise ValueError(f"gabor: sigma and lambd must be > 0, got {sigma}, {lambd}")
     half = (size - 1) / 2.0
@@ -122,6 +123,8 @@ class FixedConv2d(Module):
         self.stride = check_pair(stride, "stride", "FixedConv2d", min=1)
         self.padding = padding if isinstance(padding, str) else check_pair(padding, "padding",
                                                                            "FixedConv2d")
+        backend.reserve((len(ks), self.in_channels) + ks[0].shape, np.float64,
+                        "FixedConv2d.weight")
         w = np.stack(ks)[:, None] / float(self.in_channels)
         w = np.repeat(w, self.in_channels, axis=1).astype(backend.get_default_dtype())
         self.register_buffer("weight", w)

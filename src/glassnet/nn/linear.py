@@ -34,8 +34,10 @@ class Linear(Module):
             backend.devices.check(device, "device", "Linear")
         dt = backend.dtypes.resolve(dtype) if dtype is not None else backend.get_default_dtype()
         xp = backend.xp()
-        self.weight = Parameter(xp.empty((out_features, in_features), dtype=dt))
-        self.bias = Parameter(xp.empty((out_features,), dtype=dt)) if bias else None
+        self.weight = Parameter(backend.allocate((out_features, in_features), dt, "Linear.weight",
+                                                  xp=xp))
+        self.bias = Parameter(backend.allocate((out_features,), dt, "Linear.bias", xp=xp)) \
+            if bias else None
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -112,8 +114,10 @@ class Bilinear(Module):
         self.in2_features = check_int(in2_features, "in2_features", "Bilinear")
         self.out_features = check_int(out_features, "out_features", "Bilinear")
         dt = backend.dtypes.resolve(dtype) if dtype is not None else backend.get_default_dtype()
-        self.weight = Parameter(np.empty((out_features, in1_features, in2_features), dtype=dt))
-        self.bias = Parameter(np.empty((out_features,), dtype=dt)) if bias else None
+        self.weight = Parameter(backend.allocate((out_features, in1_features, in2_features),
+                                                  dt, "Bilinear.weight"))
+        self.bias = Parameter(backend.allocate((out_features,), dt, "Bilinear.bias")) \
+            if bias else None
         bound = 1.0 / math.sqrt(self.in1_features)
         init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:

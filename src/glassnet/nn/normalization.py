@@ -34,13 +34,16 @@ class _BatchNorm(Module):
         dt = _dtype(dtype, device, type(self).__name__)
         xp = backend.xp()
         if affine:
-            self.weight = Parameter(xp.ones(num_features, dt))
-            self.bias = Parameter(xp.zeros(num_features, dt)) if bias else None
+            self.weight = Parameter(backend.allocate(num_features, dt, "weight", 1, xp))
+            self.bias = Parameter(backend.allocate(num_features, dt, "bias", 0, xp)) \
+                if bias else None
         else:
             self.weight = self.bias = None
         if track_running_stats:
-            self.register_buffer("running_mean", xp.zeros(num_features, dt))
-            self.register_buffer("running_var", xp.ones(num_features, dt))
+            self.register_buffer("running_mean", backend.allocate(num_features, dt,
+                                                                 "running_mean", 0, xp))
+            self.register_buffer("running_var", backend.allocate(num_features, dt,
+                                                                "running_var", 1, xp))
             self.register_buffer("num_batches_tracked", np.zeros((), np.int64))
 
     def output_shape(self, input_shape):
@@ -110,8 +113,9 @@ class LayerNorm(Module):
         self._bias_flag = bool(bias) and self.elementwise_affine
         dt = _dtype(dtype, device, "LayerNorm")
         if elementwise_affine:
-            self.weight = Parameter(np.ones(shape, dt))
-            self.bias = Parameter(np.zeros(shape, dt)) if bias else None
+            self.weight = Parameter(backend.allocate(shape, dt, "LayerNorm.weight", 1))
+            self.bias = Parameter(backend.allocate(shape, dt, "LayerNorm.bias", 0)) \
+                if bias else None
         else:
             self.weight = self.bias = None
 
@@ -151,8 +155,9 @@ class GroupNorm(Module):
         self._bias_flag = bool(bias) and self.affine
         dt = _dtype(dtype, device, "GroupNorm")
         if affine:
-            self.weight = Parameter(np.ones(num_channels, dt))
-            self.bias = Parameter(np.zeros(num_channels, dt)) if bias else None
+            self.weight = Parameter(backend.allocate(num_channels, dt, "GroupNorm.weight", 1))
+            self.bias = Parameter(backend.allocate(num_channels, dt, "GroupNorm.bias", 0)) \
+                if bias else None
         else:
             self.weight = self.bias = None
 
@@ -178,13 +183,16 @@ class _InstanceNorm(Module):
         self._bias_flag = bool(bias) and self.affine
         dt = _dtype(dtype, device, type(self).__name__)
         if affine:
-            self.weight = Parameter(np.ones(num_features, dt))
-            self.bias = Parameter(np.zeros(num_features, dt)) if bias else None
+            self.weight = Parameter(backend.allocate(num_features, dt, "weight", 1))
+            self.bias = Parameter(backend.allocate(num_features, dt, "bias", 0)) \
+                if bias else None
         else:
             self.weight = self.bias = None
         if track_running_stats:
-            self.register_buffer("running_mean", np.zeros(num_features, dt))
-            self.register_buffer("running_var", np.ones(num_features, dt))
+            self.register_buffer("running_mean", backend.allocate(num_features, dt,
+                                                                 "running_mean", 0))
+            self.register_buffer("running_var", backend.allocate(num_features, dt,
+                                                                "running_var", 1))
             self.register_buffer("num_batches_tracked", np.zeros((), np.int64))
 
     def forward(self, x):

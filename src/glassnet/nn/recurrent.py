@@ -78,11 +78,12 @@ class RNNBase(Module):
             for d in range(self.num_directions):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
                 names = (f"weight_ih{sfx}", f"weight_hh{sfx}", f"bias_ih{sfx}", f"bias_hh{sfx}")
-                setattr(self, names[0], Parameter(np.empty((gates * H, in_size), dtype=dt)))
-                setattr(self, names[1], Parameter(np.empty((gates * H, H), dtype=dt)))
+                setattr(self, names[0], Parameter(backend.allocate((gates * H, in_size), dt,
+                                                                     names[0])))
+                setattr(self, names[1], Parameter(backend.allocate((gates * H, H), dt, names[1])))
                 if self.bias:
-                    setattr(self, names[2], Parameter(np.empty(gates * H, dtype=dt)))
-                    setattr(self, names[3], Parameter(np.empty(gates * H, dtype=dt)))
+                    setattr(self, names[2], Parameter(backend.allocate(gates * H, dt, names[2])))
+                    setattr(self, names[3], Parameter(backend.allocate(gates * H, dt, names[3])))
                 self._names.append(names)
         self.reset_parameters()
 
@@ -286,11 +287,12 @@ class RNNCellBase(Module):
         gates = _GATES[self.mode]
         H = self.hidden_size
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
-        self.weight_ih = Parameter(np.empty((gates * H, self.input_size), dtype=dt))
-        self.weight_hh = Parameter(np.empty((gates * H, H), dtype=dt))
+        self.weight_ih = Parameter(backend.allocate((gates * H, self.input_size), dt,
+                                                     "weight_ih"))
+        self.weight_hh = Parameter(backend.allocate((gates * H, H), dt, "weight_hh"))
         if self.bias:
-            self.bias_ih = Parameter(np.empty(gates * H, dtype=dt))
-            self.bias_hh = Parameter(np.empty(gates * H, dtype=dt))
+            self.bias_ih = Parameter(backend.allocate(gates * H, dt, "bias_ih"))
+            self.bias_hh = Parameter(backend.allocate(gates * H, dt, "bias_hh"))
         else:
             self.bias_ih = self.bias_hh = None
         self.reset_parameters()
