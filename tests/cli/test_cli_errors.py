@@ -118,12 +118,16 @@ def test_unknown_command_and_no_command():
 
 
 # ------------------------------------------------------------------ values the library refuses
-def test_library_refusals_are_one_line(tmp_path):
+def test_library_refusals_are_one_line_and_leave_no_empty_run_folder(tmp_path):
     out = tmp_path / "o"
     assert_one_line_error(glassnet("train", "--optimizer", "adamz", "--out", out, "--verbose",
                                    "0"), "train", "optim.get: unknown optimizer 'adamz'")
-    assert_one_line_error(glassnet("train", "--activation", "bogus", "--out", out, "--verbose",
-                                   "0"), "train", "unknown activation 'bogus'")
+    assert_one_line_error(glassnet("train", "--activation", "bogus", "--verbose", "0",
+                                   cwd=tmp_path), "train", "unknown activation 'bogus'")
+    assert not out.exists() and list((tmp_path / "runs").iterdir()) == []
+    out.mkdir()     # a folder that was there before is left alone
+    assert glassnet("train", "--optimizer", "adamz", "--out", out).returncode == 2
+    assert out.is_dir()
 
 
 def test_training_that_meets_nan_is_one_line(tmp_path):

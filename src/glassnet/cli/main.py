@@ -27,6 +27,7 @@ tool killed by SIGPIPE ends, so ``set -o pipefail`` scripts see the usual value.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -285,6 +286,22 @@ def _fail(who, error) -> int:
     return EXIT_ERROR
 
 
+@contextlib.contextmanager
+def _no_empty_run_folder(args):
+    """A command that fails before writing anything into the run folder it created
+    (``args.out``, set by ``runs.run_dir``) removes that folder again."""
+    out = getattr(args, "out", None)
+    existed = out is not None and Path(out).exists()
+    try:
+        yield
+    except BaseException:
+        out = getattr(args, "out", None)
+        if out is not None and not existed:
+            with contextlib.suppress(OSError):   # not empty, or gone: leave it
+                Path(out).rmdir()
+        raise
+
+
 def _quiet_stdout() -> None:
     """After a broken pipe: point stdout at /dev/null, so that the flush at exit does not
     fail again (what Python's documentation of SIGPIPE recommends)."""
@@ -318,7 +335,8 @@ def main(argv=None) -> int:
                 who = f"glassnet {args.command}"
                 # NaN/Inf are reported by the Trainer's one-line NonFiniteError, so NumPy's
                 # floating-point warnings on the way there are left out (unless debugging)
-                with np.errstate(all="warn" if config.get("debug") else "ignore"):
+                with np.errstate(all="warn" if config.get("debug") else "ignore"), \
+                        _no_empty_run_folder(args):
                     code = COMMANDS[args.command](args)
         sys.stdout.flush()          # a reader gone shows here, inside the handlers
         return code
