@@ -77,6 +77,14 @@ class TestEmptyData:
             t.fit(train, epochs=2, verbose=0)
         assert _same(before, _weights(t.model))
 
+    def test_fit_on_a_loader_that_yields_no_batch_raises(self):
+        X, y = _data(10)
+        loader = data.DataLoader((X, y), batch_size=16, drop_last=True)
+        with pytest.raises(ArgumentError, match=r"Trainer\.fit: train yields no batch: "
+                                                 r"drop_last=True leaves out the one batch of "
+                                                 r"10 samples smaller than batch_size 16"):
+            _trainer().fit(loader, epochs=1, verbose=0)
+
     def test_fit_with_empty_validation_raises(self):
         X, y = _data()
         with pytest.raises(ArgumentError, match=r"Trainer\.fit: validation must hold at least "
@@ -186,6 +194,7 @@ class TestNonFiniteGradient:
         assert all(np.isfinite(v).all() for v in _weights(m).values())
         assert isinstance(info.value, (FloatingPointError, GlassnetError))
 
+    @pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
     def test_a_natural_nan_gradient_with_a_finite_loss(self):
         """sqrt of a zero mean squared error: the loss is 0, its gradient 0/0 = NaN."""
         m = nn.Linear(3, 1)

@@ -450,8 +450,12 @@ class Trainer:
                                  f"or a Dataset, got a {type(train).__name__}; pass validation")
             n = len(train.dataset) if isinstance(train, DataLoader) else \
                 getattr(train, "n_samples", None)
-            _not_empty(0 if n == 0 or (hasattr(train, "__len__") and len(train) == 0) else 1,
-                       "Trainer.fit", "train")
+            _not_empty(0 if n == 0 else 1, "Trainer.fit", "train")
+            if hasattr(train, "__len__") and len(train) == 0:
+                why = (f": drop_last=True leaves out the one batch of {n} samples smaller than "
+                       f"batch_size {train.batch_size}"
+                       if isinstance(train, DataLoader) and train.drop_last else "")
+                raise ArgumentError(f"Trainer.fit: train yields no batch{why}")
             batches = train
         else:
             ds = _dataset(train, "Trainer.fit", "train")
