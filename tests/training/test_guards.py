@@ -111,11 +111,11 @@ class TestBatchSize:
                                                  r"integer or None \(one full batch\), got"):
             _trainer().fit((X, y), epochs=1, batch_size=bs, verbose=0)
 
-    @pytest.mark.parametrize("bs", BAD_BATCH + [None])
+    @pytest.mark.parametrize("bs", BAD_BATCH)
     def test_evaluate(self, bs):
         X, y = _data()
         with pytest.raises(ArgumentError, match=r"Trainer\.evaluate: batch_size must be a "
-                                                 r"positive integer, got"):
+                                                 r"positive integer or None"):
             _trainer().evaluate(X, y, batch_size=bs)
 
     @pytest.mark.parametrize("call", ["predict", "predict_proba", "predict_classes"])
@@ -143,6 +143,8 @@ class TestBatchSize:
         np.testing.assert_allclose(t.predict(X, batch_size=None),
                                    t.predict(X, batch_size=np.int64(3)), rtol=1e-5)
         assert len(data.DataLoader((X, y), batch_size=None)) == 1
+        assert t.evaluate(X, y, batch_size=None)["loss"] == pytest.approx(
+            t.evaluate(X, y, batch_size=3)["loss"], rel=1e-5)
 
     @pytest.mark.parametrize("epochs", [-1, 2.0, True, None])
     def test_bad_epochs(self, epochs):

@@ -558,10 +558,11 @@ class Trainer:
         """Loss (with the regularizers) and metrics on data, in eval mode without gradients.
 
         ``X`` may be an array with targets ``y``, an (X, y) tuple, a Dataset, a DataLoader
-        or an iterable of (x, y) batches. Empty data, or a ``batch_size`` that is not a
-        positive integer, raises :class:`~glassnet.errors.ArgumentError`.
+        or an iterable of (x, y) batches; ``batch_size=None`` evaluates the data as one
+        batch. Empty data, or a ``batch_size`` that is not a positive integer or None,
+        raises :class:`~glassnet.errors.ArgumentError`.
         """
-        batch_size = _batch_size(batch_size, "Trainer.evaluate")
+        batch_size = _batch_size(batch_size, "Trainer.evaluate", allow_none=True)
         data = X if y is None else (X, y)
         if not _is_batches(data):
             data = _dataset(data, "Trainer.evaluate", "X")
