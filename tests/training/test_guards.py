@@ -85,6 +85,27 @@ class TestEmptyData:
                                                  r"10 samples smaller than batch_size 16"):
             _trainer().fit(loader, epochs=1, verbose=0)
 
+    def test_a_used_up_iterator_is_not_a_zero_loss(self):
+        X, y = _data(8)
+        batches = ((X[i:i + 4], y[i:i + 4]) for i in (0, 4))     # a generator: one epoch
+        t = _trainer()
+        with pytest.raises(ArgumentError, match=r"Trainer\.fit: train yielded no batch in "
+                                                 r"epoch 2 \(an iterator such as a generator "
+                                                 r"is used up after one epoch"):
+            t.fit(batches, epochs=2, verbose=0)
+        assert len(t.history) == 1
+
+        class Again:
+            def __iter__(self):
+                return iter([(X[:4], y[:4]), (X[4:], y[4:])])
+        assert len(_trainer().fit(Again(), epochs=2, verbose=0)) == 2
+
+    def test_validation_split_that_leaves_no_training_sample_raises(self):
+        X, y = _data(1)
+        with pytest.raises(ArgumentError, match=r"Trainer\.fit: validation_split=0\.5 of 1 "
+                                                 r"samples leaves no training sample"):
+            _trainer().fit((X, y), validation_split=0.5, epochs=1, verbose=0)
+
     def test_fit_with_empty_validation_raises(self):
         X, y = _data()
         with pytest.raises(ArgumentError, match=r"Trainer\.fit: validation must hold at least "

@@ -334,6 +334,12 @@ class Trainer:
             cbl.on_batch_end(self, step, {"loss": value, "batch_size": n})
             if self.stop_training:
                 break
+        if run.count == 0:      # a mean over no batch is not a loss
+            raise ArgumentError(
+                f"Trainer.fit: train yielded no batch in epoch {epoch + 1}" +
+                (" (an iterator such as a generator is used up after one epoch; pass a "
+                 "DataLoader, SequenceStreams or another object whose __iter__ starts over)"
+                 if epoch > 0 and iter(batches) is batches else ""))
         return run.logs()
 
     def end_epoch(self, epoch, logs, validation=None) -> dict:
@@ -468,6 +474,9 @@ class Trainer:
                 arrays = ds[np.arange(len(ds))]
                 perm = np.random.default_rng(seed if seed is not None else 0).permutation(len(ds))
                 nv = max(1, int(round(validation_split * len(ds))))
+                if nv >= len(ds):
+                    raise ArgumentError(f"Trainer.fit: validation_split={validation_split:g} of "
+                                        f"{len(ds)} samples leaves no training sample")
                 validation = tuple(a[perm[:nv]] for a in arrays)
                 ds = TensorDataset(*(a[perm[nv:]] for a in arrays))
             batches = DataLoader(ds, batch_size=batch_size, shuffle=shuffle, seed=seed)
