@@ -165,6 +165,12 @@ IGNORED = [
     (["--dataset", "mnist", "--text", "corpus.txt"], "--text does not apply to an MLP "
                                                      "classifier (it is read by: language "
                                                      "model)"),
+    (["--data-dir", "."], "--data-dir does not apply to --dataset digits (embedded in "
+                          "glassnet)"),
+    (["--task", "autoencoder", "--data-dir", "."], "--data-dir does not apply to --dataset "
+                                                   "digits"),
+    (["--text", "corpus.txt", "--data-dir", "."], "give --text FILE or --data-dir FOLDER, not "
+                                                  "both"),
     (["--dataset", "mnist", "--model", "lstm"], "recurrent models train on --dataset text, "
                                                 "not mnist"),
     (["--dataset", "digits", "--model", "lstm"], "recurrent models train on --dataset text, "
@@ -251,6 +257,8 @@ def test_model_of_the_wrong_kind_or_dataset(files, tmp_path):
     assert_one_line_error(glassnet("evaluate", model, "--dataset", "mnist", "--data-dir",
                                    tmp_path), "evaluate",
                           "--dataset mnist has images of shape [1, 28, 28], the model ")
+    assert_one_line_error(glassnet("evaluate", model, "--data-dir", tmp_path), "evaluate",
+                          "--data-dir does not apply to --dataset digits")
 
 
 def test_missing_data_is_one_line(tmp_path):

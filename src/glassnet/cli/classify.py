@@ -142,6 +142,8 @@ def evaluate(args) -> int:
     if dataset is None:
         raise ModelFileError(f"{args.model}: its metadata does not say which dataset it was "
                              "trained on; pass --dataset")
+    if dataset == "digits" and runs.option(args, "data_dir") is not None:
+        raise ValueError("--data-dir does not apply to --dataset digits (embedded in glassnet)")
     shape = runs.IMAGE_SHAPES.get(dataset)
     if shape is not None and list(shape) != meta["input_shape"]:
         raise ValueError(f"--dataset {dataset} has images of shape {list(shape)}, the model "

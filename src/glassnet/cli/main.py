@@ -232,6 +232,13 @@ def _refuse_unused(args, run: str) -> None:
                          f"read by: {', '.join(users)})")
 
 
+def _refuse_data_dir(args) -> None:
+    """The embedded digits read no folder: a --data-dir given with them would be ignored."""
+    if args.dataset == "digits" and args.data_dir is not None:
+        raise UsageError(f"glassnet {args.command}: error: --data-dir does not apply to "
+                         "--dataset digits (embedded in glassnet)")
+
+
 def train(args) -> int:
     """``glassnet train``: route to the language-model, autoencoder or classifier run.
 
@@ -243,9 +250,13 @@ def train(args) -> int:
         if args.dataset != "text":
             raise ValueError(f"recurrent models train on --dataset text, not {args.dataset}")
         _refuse_unused(args, "language model")
+        if args.text is not None and args.data_dir is not None:
+            raise UsageError("glassnet train: error: give --text FILE or --data-dir FOLDER, "
+                             "not both (--text is read, --data-dir would be ignored)")
         args.model = runs.option(args, "model", "lstm")
         return text.run(args)
     args.dataset = runs.option(args, "dataset", "digits")
+    _refuse_data_dir(args)
     if args.task == "autoencoder":
         _refuse_unused(args, "autoencoder")
         if args.stacked is not None and args.hidden is not None:
