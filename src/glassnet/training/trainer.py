@@ -443,8 +443,9 @@ class Trainer:
             try:
                 cb.on_train_end(self)
             except Exception as e:  # noqa: BLE001 - the original error goes on
-                error.add_note(f"(then {type(cb).__name__}.on_train_end failed: "
-                               f"{type(e).__name__}: {e})")
+                note = f"(then {type(cb).__name__}.on_train_end failed: {type(e).__name__}: {e})"
+                # add_note is Python 3.11+; on 3.10 the note is kept, not printed
+                error.__notes__ = [*getattr(error, "__notes__", []), note]
         self.history.stop_reason = f"stopped by {type(error).__name__}: {error}"
         self.model.eval()
 
