@@ -39,7 +39,10 @@ def test_nothing_outside_cli_imports_from_it():
     """cli is the top of the house: library code and the examples import plotting and
     helpers from glassnet.inspect and friends, never from glassnet.cli."""
     modules = module_files(SRC, "glassnet")
-    files = {m: p for m, p in modules.items() if not m.startswith("glassnet.cli")}
+    # glassnet/__main__.py is `python -m glassnet`, the command's second entry point
+    # (beside the console script), so it is part of the command, not library code
+    files = {m: p for m, p in modules.items()
+             if not m.startswith("glassnet.cli") and m != "glassnet.__main__"}
     files.update({f"examples.{p.stem}": p for p in sorted((ROOT / "examples").glob("*.py"))})
     offenders = [m for m, p in files.items()
                  if any(t.startswith("glassnet.cli") for t in imported_modules(m, p, modules,

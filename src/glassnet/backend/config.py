@@ -111,6 +111,9 @@ KNOBS = (
          "nn.set_strict_shapes changes it"),
     Knob("data", ("GLASSNET_DATA",), None,
          "folder searched first for datasets (<folder>/<name>)", parse_text, once=False),
+    Knob("debug", ("GLASSNET_DEBUG",), False,
+         "the glassnet command prints an error's traceback above its one-line message",
+         once=False),
 )
 
 _BY_NAME = {k.name: k for k in KNOBS}

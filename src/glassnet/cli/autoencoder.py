@@ -35,23 +35,27 @@ def _build(args, shape):
     if kind in ("cnn", "lenet", "vgg"):
         if stacked:
             raise ValueError("--stacked builds dense autoencoders; leave out --model cnn")
-        return models.ConvAutoencoder(c, h, channels=[16, 8], code=hidden or 32,
+        return models.ConvAutoencoder(c, h, channels=[16, 8], code=32 if hidden is None else hidden,
                                       activation=act, noise_level=noise), "conv"
     if kind != "mlp":
         raise ValueError(f"--task autoencoder takes --model mlp or cnn, got {kind!r}")
     if stacked:
+        if hidden is not None:
+            raise ValueError("--hidden does not apply with --stacked (the widths come from "
+                             f"--stacked {','.join(map(str, stacked))})")
         return models.StackedAutoencoder([d] + list(stacked), activation=act,
                                          denoise=noise), "stacked"
-    hidden = hidden or (32 if d <= 64 else 128)
+    hidden = (32 if d <= 64 else 128) if hidden is None else hidden
     if noise:
         return models.DenoisingAutoencoder(d, hidden, activation=act, noise="mask",
                                            noise_level=noise), "denoising"
     return models.Autoencoder(d, hidden, activation=act), "plain"
 
 
-def _train(model, kind, noise, Xtr, Xva, epochs, bs, lr, verbose, seed):
+def _train(model, kind, noise, Xtr, Xva, epochs, bs, lr, verbose, seed, optimizer="adam"):
     """Train; returns (the final History, [(stage name, History), ...] for the plot)."""
-    fit = dict(epochs=epochs, batch_size=bs, lr=lr, validation=Xva, verbose=verbose, seed=seed)
+    fit = dict(epochs=epochs, batch_size=bs, lr=lr, validation=Xva, verbose=verbose, seed=seed,
+               optimizer=optimizer)
     stages = []
     if kind == "stacked":
         sizes = model.sizes
@@ -75,7 +79,7 @@ def run(args) -> int:
     Xtr, ytr, Xte, _, shape = runs.load_images(dataset, runs.option(args, "data_dir"))
     Xtr, Xva, _, _ = runs.split(Xtr, ytr, 0.1, seed=seed)
     limit = runs.option(args, "limit")
-    if limit:
+    if limit is not None:
         Xtr = Xtr[:limit]
         Xva, Xte = Xva[:max(1, limit // 4)], Xte[:max(10, limit // 2)]
     model, kind = _build(args, shape)
@@ -91,7 +95,7 @@ def run(args) -> int:
     t0 = time.perf_counter()
     history, stages = _train(model, kind, noise, Xtr, Xva, epochs,
                              runs.option(args, "batch_size", 64), runs.option(args, "lr", 1e-3),
-                             verbose, seed)
+                             verbose, seed, runs.option(args, "optimizer", "adam"))
     seconds = time.perf_counter() - t0
 
     level = noise or SHOW_NOISE

@@ -19,9 +19,10 @@ import numpy as np
 
 from .. import backend, io, metrics, models, nn, optim, training
 from .. import inspect as ins
+from ..errors import DataFileError, DataFileNotFoundError, ModelFileError
 from . import runs
 
-__all__ = ["train", "evaluate", "predict", "build_model", "DEFAULTS"]
+__all__ = ["train", "evaluate", "predict", "read_samples", "build_model", "DEFAULTS"]
 
 DEFAULTS = {  # (epochs, batch size, lr) per model family
     "mlp": (60, 32, 1e-3), "cnn": (10, 64, 1e-3), "lenet": (10, 64, 1e-3), "vgg": (10, 64, 1e-3),
@@ -41,7 +42,7 @@ def build_model(kind, in_shape, n_classes, hidden=None, activation="relu", dropo
     """
     c, h, w = in_shape
     if kind == "mlp":
-        hidden = hidden or [256 if h * w <= 64 else 512]
+        hidden = [256 if h * w <= 64 else 512] if hidden is None else list(hidden)
         return models.MLP([c * h * w, *hidden, n_classes], activation=activation,
                           dropout=dropout)
     if kind in CONV and (h, w) == (28, 28):
@@ -58,28 +59,33 @@ def train(args) -> int:
     """Train the classifier described by ``args`` and fill its run folder; returns 0."""
     out = args.out = runs.run_dir(args.out)
     backend.manual_seed(args.seed)
-    kind = args.model or "mlp"
-    Xtr, ytr, Xte, yte, shape = runs.load_images(args.dataset, args.data_dir)
+    kind = runs.option(args, "model", "mlp")
+    dataset = args.dataset = runs.option(args, "dataset", "digits")
+    Xtr, ytr, Xte, yte, shape = runs.load_images(dataset, args.data_dir)
     Xtr, Xva, ytr, yva = runs.split(Xtr, ytr, 0.1, seed=args.seed)
-    if args.limit:
-        Xtr, ytr = Xtr[:args.limit], ytr[:args.limit]
+    limit = runs.option(args, "limit")
+    if limit is not None:
+        Xtr, ytr = Xtr[:limit], ytr[:limit]
     n_classes = int(max(ytr.max(), yte.max())) + 1
-    model = build_model(kind, shape, n_classes, args.hidden, args.activation, args.dropout)
+    model = build_model(kind, shape, n_classes, runs.option(args, "hidden"),
+                        runs.option(args, "activation", "relu"),
+                        runs.option(args, "dropout", 0.2))
     conv = kind != "mlp"
     if conv:
         Xtr, Xva, Xte = (a.reshape((-1,) + shape) for a in (Xtr, Xva, Xte))
     epochs, bs, lr = DEFAULTS[kind]
-    epochs = args.epochs if args.epochs is not None else epochs
-    bs = args.batch_size or bs
-    lr = args.lr or lr
-    opt = optim.get(args.optimizer, model.parameters(), lr=lr)
+    # a value the user gave is used as given (None is "not given"; 0 never means default)
+    epochs, bs, lr = (runs.option(args, "epochs", epochs), runs.option(args, "batch_size", bs),
+                      runs.option(args, "lr", lr))
+    opt = optim.get(runs.option(args, "optimizer", "adam"), model.parameters(), lr=lr)
     trainer = training.Trainer(model, nn.CrossEntropyLoss(), opt, metrics=["accuracy"])
-    callbacks = [training.EarlyStopping("val_loss", patience=args.patience,
-                                        restore_best_weights=True)] if args.patience else []
-    flow, stats = (ins.GradientFlow(), ins.ActivationStats()) if args.report \
-        else (None, None)
+    patience = runs.option(args, "patience", 10)
+    callbacks = [training.EarlyStopping("val_loss", patience=patience,
+                                        restore_best_weights=True)] if patience > 0 else []
+    report = bool(getattr(args, "report", False))
+    flow, stats = (ins.GradientFlow(), ins.ActivationStats()) if report else (None, None)
     if args.verbose:
-        runs.note(f"glassnet: {kind} on {args.dataset}: {len(Xtr)} train / {len(Xva)} "
+        runs.note(f"glassnet: {kind} on {dataset}: {len(Xtr)} train / {len(Xva)} "
                   f"validation / {len(Xte)} test samples, {model.num_parameters()} "
                   f"parameters -> {out}")
     t0 = time.perf_counter()
@@ -96,15 +102,15 @@ def train(args) -> int:
               "epochs": len(history), "train_seconds": round(seconds, 2),
               "stop_reason": history.stop_reason, "confusion_matrix": cm.tolist()}
     runs.write_run(out, args, model, history, result,
-                   {"task": "classify", "dataset": args.dataset, "input_shape": list(shape),
+                   {"task": "classify", "dataset": dataset, "input_shape": list(shape),
                     "flatten": not conv, "seed": args.seed, "classes": n_classes})
     runs.draw(ins.plot_learning_curves, history, out / "learning_curve.png")
     if conv:
         runs.draw(ins.plot_filters, model, out / "filters.png")
         runs.draw(ins.plot_feature_maps, model, Xte[:1], out / "feature_maps.png")
-    if args.report:
+    if report:
         ins.report(history, model, out / "report.html", confusion=cm, gradient_flow=flow,
-                       activation_stats=stats, title=f"glassnet: {kind} on {args.dataset}",
+                       activation_stats=stats, title=f"glassnet: {kind} on {dataset}",
                        test_metrics={"loss": test["loss"], "accuracy": test["accuracy"]})
     if args.verbose:
         print(metrics.classification_report(yte, pred, digits=3))
@@ -114,19 +120,35 @@ def train(args) -> int:
 
 
 def _load_classifier(path):
+    """(model, metadata) of a classifier file written by ``glassnet train``."""
     model = io.load(path)
     meta = getattr(model, "metadata", {}) or {}
     if meta.get("task") != "classify":
         raise ValueError(f"{path} is not a classifier written by `glassnet train` (its task "
                          f"is {meta.get('task')!r})")
+    shape = meta.get("input_shape")
+    if not (isinstance(shape, list) and len(shape) == 3
+            and all(isinstance(d, int) and d > 0 for d in shape)):
+        raise ModelFileError(f"{path}: its metadata has no valid input_shape (expected "
+                             f"[channels, height, width], got {shape!r})")
     return model, meta
 
 
 def evaluate(args) -> int:
-    """Print a saved classifier's test accuracy and per-class report on its dataset."""
+    """Print a saved classifier's test accuracy and per-class report on its dataset
+    (``--dataset``, else the one it was trained on)."""
     model, meta = _load_classifier(args.model)
-    dataset = args.dataset or meta["dataset"]
-    _, _, Xte, yte, shape = runs.load_images(dataset, args.data_dir)
+    dataset = runs.option(args, "dataset", meta.get("dataset"))
+    if dataset is None:
+        raise ModelFileError(f"{args.model}: its metadata does not say which dataset it was "
+                             "trained on; pass --dataset")
+    if dataset == "digits" and runs.option(args, "data_dir") is not None:
+        raise ValueError("--data-dir does not apply to --dataset digits (embedded in glassnet)")
+    shape = runs.IMAGE_SHAPES.get(dataset)
+    if shape is not None and list(shape) != meta["input_shape"]:
+        raise ValueError(f"--dataset {dataset} has images of shape {list(shape)}, the model "
+                         f"{args.model} takes {meta['input_shape']}")
+    _, _, Xte, yte, shape = runs.load_images(dataset, runs.option(args, "data_dir"))
     if not meta.get("flatten", True):
         Xte = Xte.reshape((-1,) + shape)
     trainer = training.Trainer(model, nn.CrossEntropyLoss(), metrics=["accuracy"])
@@ -138,18 +160,44 @@ def evaluate(args) -> int:
     return 0
 
 
+def read_samples(path, shape):
+    """The samples of a ``.npy`` file (no pickles) or a CSV file (one sample a row), as a
+    float array (N, prod(shape)); any failure is a DataFileError naming the file."""
+    try:
+        if path.suffix == ".npy":
+            X = np.load(path, allow_pickle=False)
+        else:
+            X = np.loadtxt(path, delimiter=",", ndmin=2)
+    except FileNotFoundError:
+        raise DataFileNotFoundError(f"no input file at {path}") from None
+    except (OSError, ValueError, EOFError) as e:
+        raise DataFileError(f"cannot read the input {path} as "
+                            f"{'a .npy array' if path.suffix == '.npy' else 'CSV numbers'}: "
+                            f"{e}") from None
+    if X.dtype.kind not in "biuf":
+        raise DataFileError(f"the input {path} holds {X.dtype} values, expected numbers")
+    size = int(np.prod(shape))
+    if X.ndim == 0 or len(X) == 0:
+        raise DataFileError(f"the input {path} holds no samples")
+    if X[0].size != size:
+        raise DataFileError(f"each sample of the input {path} has {X[0].size} values "
+                            f"(shape {X.shape}), the model takes {size} "
+                            f"({'x'.join(map(str, shape))} images)")
+    if not np.isfinite(X).all():
+        raise DataFileError(f"the input {path} holds NaN or infinite values")
+    return X.reshape(len(X), size)
+
+
 def predict(args) -> int:
     """Print the class (or with ``--proba`` the probabilities) of every sample in a
     ``.npy`` or ``.csv`` file, one line each."""
     model, meta = _load_classifier(args.model)
-    if args.input.suffix == ".npy":
-        X = np.load(args.input, allow_pickle=False)
-    else:
-        X = np.loadtxt(args.input, delimiter=",", ndmin=2)
     shape = tuple(meta["input_shape"])
-    X = X.reshape((len(X), -1) if meta.get("flatten", True) else (len(X),) + shape)
+    X = read_samples(args.input, shape)
+    if not meta.get("flatten", True):
+        X = X.reshape((len(X),) + shape)
     trainer = training.Trainer(model, nn.CrossEntropyLoss())
-    if args.proba:
+    if getattr(args, "proba", False):
         np.savetxt(sys.stdout, trainer.predict_proba(X), fmt="%.6f", delimiter=",")
     else:
         print("\n".join(str(int(c)) for c in trainer.predict_classes(X)))

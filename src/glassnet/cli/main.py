@@ -12,63 +12,164 @@
 Every ``train`` writes a run folder (``runs/<timestamp>/`` unless ``--out``) with the model
 (safetensors + JSON architecture), ``history.json``, ``metrics.json``, ``config.json`` and
 the learning-curve PNG.
+
+Errors: every failure is one line on stderr, ``glassnet <command>: error: <what>``, and
+exit code 2 (a bad option value, an option the chosen model does not use, a missing or
+corrupt model or data file, training that met a NaN); never a traceback unless
+``GLASSNET_DEBUG=1``, which prints it above the line (and lets NumPy's floating-point
+warnings through, which the commands otherwise silence: a NaN or Inf in training is
+reported as the error itself). Ctrl-C prints
+``glassnet <command>: interrupted`` and exits 130 (128 + SIGINT). When the reader of
+stdout goes away (``glassnet predict ... | head -1``) the command stops quietly with exit
+code 141 (128 + SIGPIPE), the status with which ``yes | head -1``'s ``yes`` and every other
+tool killed by SIGPIPE ends, so ``set -o pipefail`` scripts see the usual value.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
+import os
 import sys
+import traceback
 from pathlib import Path
 
+import numpy as np
+
 from .. import __version__, io
+from ..backend import config
+from ..errors import GlassnetError
 from . import autoencoder, classify, inspect_cmd, runs, text
 
-__all__ = ["main", "build_parser", "COMMANDS"]
+__all__ = ["main", "build_parser", "COMMANDS", "EXIT_ERROR", "EXIT_INTERRUPTED",
+           "EXIT_BROKEN_PIPE"]
+
+EXIT_ERROR = 2            # argparse's own code for a usage error
+EXIT_INTERRUPTED = 130    # 128 + SIGINT, as a shell reports Ctrl-C
+EXIT_BROKEN_PIPE = 141    # 128 + SIGPIPE, as a shell reports `yes | head -1`'s yes
+
+
+class UsageError(Exception):
+    """A command line argparse refused; its text is the whole one-line message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error is one line (``glassnet train: error: ...``)
+    raised to :func:`main` instead of the usage text and ``sys.exit`` (subparsers are
+    made with the same class)."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
+
+    def _print_message(self, message, file=None):
+        # argparse swallows a failed write; a reader gone must reach main's handler
+        if message:
+            (file or sys.stderr).write(message)
+
+
+# ------------------------------------------------------------------ option types
+def _number(text, kind):
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}"
+                                         f", got {text!r}") from None
+
+
+def _int_at_least(low):
+    def parse(text):
+        value = _number(text, int)
+        if value < low:
+            raise argparse.ArgumentTypeError(
+                f"expected {'a positive integer' if low == 1 else f'an integer >= {low}'}, "
+                f"got {text!r}")
+        return value
+    parse.__name__ = "positive integer" if low == 1 else f"integer >= {low}"
+    return parse
+
+
+positive_int, non_negative_int = _int_at_least(1), _int_at_least(0)
+
+
+def positive_float(text):
+    """A finite number > 0 (learning rates, temperatures)."""
+    value = _number(text, float)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value
+
+
+def fraction(text):
+    """A number in [0, 1) (dropout, masking noise)."""
+    value = _number(text, float)
+    if not 0 <= value < 1:      # NaN fails too
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
 
 
 def _int_list(value):
+    """Comma-separated positive integers, at least one: ``256`` or ``256,128``."""
     try:
-        return [int(t) for t in value.split(",") if t.strip()]
+        sizes = [int(t) for t in value.split(",") if t.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {value!r}")
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got "
+                                         f"{value!r}")
+    return sizes
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``glassnet`` argument parser with its six subcommands."""
-    p = argparse.ArgumentParser(prog="glassnet", description="glassnet: transparent neural "
-                                "networks on NumPy. Train, evaluate and look inside models.")
+    """The ``glassnet`` argument parser with its six subcommands.
+
+    Every option of ``train`` that not every model uses defaults to None ("not given"),
+    so :func:`train` can refuse one that the chosen model would ignore."""
+    p = _Parser(prog="glassnet", description="glassnet: transparent neural "
+                "networks on NumPy. Train, evaluate and look inside models.",
+                epilog="Errors are one line on stderr with exit code 2 (130 on Ctrl-C, 141 "
+                "when stdout's reader has gone); GLASSNET_DEBUG=1 adds the traceback.")
     p.add_argument("--version", action="version", version=f"glassnet {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     t = sub.add_parser("train", help="train a model and write a run folder")
-    t.add_argument("--dataset", default="digits",
-                   choices=list(runs.IMAGE_DATASETS) + ["text"], help="default: digits (embedded)")
-    t.add_argument("--task", default="classify", choices=["classify", "autoencoder"])
+    t.add_argument("--dataset", default=None, choices=list(runs.IMAGE_DATASETS) + ["text"],
+                   help="default: digits (embedded); text with --text or a recurrent model")
+    t.add_argument("--task", default=None, choices=["classify", "autoencoder"],
+                   help="default: classify (image datasets)")
     t.add_argument("--model", default=None,
                    choices=["mlp", *classify.CONV, *text.CELLS],
                    help="default: mlp (lstm for --dataset text)")
-    t.add_argument("--epochs", type=int, default=None, help="default depends on the model")
-    t.add_argument("--batch-size", type=int, default=None)
-    t.add_argument("--lr", type=float, default=None)
+    t.add_argument("--epochs", type=positive_int, default=None,
+                   help="default depends on the model")
+    t.add_argument("--batch-size", type=positive_int, default=None)
+    t.add_argument("--lr", type=positive_float, default=None)
     t.add_argument("--hidden", type=_int_list, default=None,
                    help="hidden sizes, e.g. 256 or 256,128 (MLP); one width (RNN units, "
                    "autoencoder code)")
-    t.add_argument("--activation", default="relu", help="hidden activation of the MLP "
-                   "(relu, tanh, sigmoid, leaky_relu, elu, ...)")
-    t.add_argument("--dropout", type=float, default=0.2, help="MLP dropout")
-    t.add_argument("--optimizer", default="adam", help="adam, sgd, momentum, rmsprop, ...")
-    t.add_argument("--patience", type=int, default=10,
-                   help="early-stopping patience in epochs (0: no early stopping)")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--activation", default=None, help="hidden activation of the MLP and "
+                   "the autoencoders (relu, tanh, sigmoid, leaky_relu, elu, ...); default relu")
+    t.add_argument("--dropout", type=fraction, default=None,
+                   help="MLP classifier dropout, default 0.2")
+    t.add_argument("--optimizer", default=None,
+                   help="adam, sgd, momentum, rmsprop, ...; default adam")
+    t.add_argument("--patience", type=non_negative_int, default=None,
+                   help="early-stopping patience of a classifier in epochs (0: no early "
+                   "stopping); default 10")
+    t.add_argument("--seed", type=non_negative_int, default=0)
     t.add_argument("--out", type=Path, default=None, help="run folder (default runs/<time>)")
     t.add_argument("--data-dir", default=None, help="dataset folder (else GLASSNET_DATA, "
                    "../shared/data, ...)")
-    t.add_argument("--limit", type=int, default=None, help="use at most N training samples")
+    t.add_argument("--limit", type=positive_int, default=None,
+                   help="use at most N training samples (characters for text)")
     t.add_argument("--text", default=None, help="text file for --dataset text")
-    t.add_argument("--denoise", type=float, default=None, help="masking noise (autoencoder)")
+    t.add_argument("--denoise", type=fraction, default=None,
+                   help="masking noise (autoencoder)")
     t.add_argument("--stacked", type=_int_list, default=None, help="e.g. 256,64 (autoencoder)")
-    t.add_argument("--report", action="store_true", help="also write an HTML report")
-    t.add_argument("--verbose", type=int, default=1, help="0 silent, 1 bars, 2 lines")
+    t.add_argument("--report", action="store_true", help="also write an HTML report "
+                   "(classifiers)")
+    t.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2],
+                   help="0 silent, 1 bars, 2 lines")
 
     e = sub.add_parser("evaluate", help="evaluate a saved classifier on its test split")
     e.add_argument("model", type=Path)
@@ -83,31 +184,87 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="write text with a trained character model")
     s.add_argument("model", type=Path)
     s.add_argument("--prime", default="\n")
-    s.add_argument("--length", type=int, default=500)
-    s.add_argument("--temperature", type=float, default=0.8)
-    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--length", type=positive_int, default=500)
+    s.add_argument("--temperature", type=positive_float, default=0.8)
+    s.add_argument("--seed", type=non_negative_int, default=None)
 
     i = sub.add_parser("inspect", help="demonstrations that look inside training")
     i.add_argument("what", choices=inspect_cmd.DEMOS)
     i.add_argument("--out", type=Path, default=None)
-    i.add_argument("--seed", type=int, default=0)
-    i.add_argument("--verbose", type=int, default=1)
+    i.add_argument("--seed", type=non_negative_int, default=0)
+    i.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
 
     n = sub.add_parser("info", help="show a model file's architecture and metadata")
     n.add_argument("model", type=Path)
     return p
 
 
+# The options of `glassnet train` beyond those every run reads (--seed, --out, --verbose,
+# --epochs, --batch-size, --lr, --limit, --data-dir, --dataset, --model), and the runs
+# that read them; any other run refuses them rather than ignore them.
+_USED_BY = {
+    "task": ("classifier", "autoencoder"),
+    "hidden": ("MLP classifier", "autoencoder", "language model"),
+    "activation": ("MLP classifier", "autoencoder"),
+    "dropout": ("MLP classifier",),
+    "optimizer": ("MLP classifier", "convolutional classifier", "autoencoder",
+                  "language model"),
+    "patience": ("MLP classifier", "convolutional classifier"),
+    "report": ("MLP classifier", "convolutional classifier"),
+    "denoise": ("autoencoder",),
+    "stacked": ("autoencoder",),
+    "text": ("language model",),
+}
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun.startswith(("a", "e", "i", "o", "u", "MLP")) else "a ") + noun
+
+
+def _refuse_unused(args, run: str) -> None:
+    """Refuse every option given on the command line that ``run`` does not read."""
+    for name, users in _USED_BY.items():
+        value = getattr(args, name, None)
+        if value is None or value is False or any(u in run for u in users):
+            continue
+        flag = "--" + name.replace("_", "-")
+        raise UsageError(f"glassnet train: error: {flag} does not apply to {_a(run)} (it is "
+                         f"read by: {', '.join(users)})")
+
+
+def _refuse_data_dir(args) -> None:
+    """The embedded digits read no folder: a --data-dir given with them would be ignored."""
+    if args.dataset == "digits" and args.data_dir is not None:
+        raise UsageError(f"glassnet {args.command}: error: --data-dir does not apply to "
+                         "--dataset digits (embedded in glassnet)")
+
+
 def train(args) -> int:
-    """``glassnet train``: route to the language-model, autoencoder or classifier run."""
-    if args.dataset == "text" or args.model in text.CELLS:
-        if args.dataset not in ("text", "digits"):   # digits: --dataset was left at its default
-            raise ValueError(f"recurrent models train on --dataset text, not {args.dataset}")
+    """``glassnet train``: route to the language-model, autoencoder or classifier run.
+
+    A recurrent ``--model`` or ``--text FILE`` means ``--dataset text`` (any other dataset
+    given with them is an error); an option the chosen run does not read is an error."""
+    if args.dataset is None and (args.model in text.CELLS or args.text is not None):
         args.dataset = "text"
-        args.model = args.model or "lstm"
+    if args.dataset == "text" or args.model in text.CELLS:
+        if args.dataset != "text":
+            raise ValueError(f"recurrent models train on --dataset text, not {args.dataset}")
+        _refuse_unused(args, "language model")
+        if args.text is not None and args.data_dir is not None:
+            raise UsageError("glassnet train: error: give --text FILE or --data-dir FOLDER, "
+                             "not both (--text is read, --data-dir would be ignored)")
+        args.model = runs.option(args, "model", "lstm")
         return text.run(args)
+    args.dataset = runs.option(args, "dataset", "digits")
+    _refuse_data_dir(args)
     if args.task == "autoencoder":
+        _refuse_unused(args, "autoencoder")
+        if args.stacked is not None and args.hidden is not None:
+            raise UsageError("glassnet train: error: --hidden does not apply with --stacked "
+                             f"(the widths come from --stacked {','.join(map(str, args.stacked))})")
         return autoencoder.run(args)
+    _refuse_unused(args, "MLP classifier" if runs.option(args, "model", "mlp") == "mlp"
+                   else "convolutional classifier")
     return classify.train(args)
 
 
@@ -121,19 +278,89 @@ COMMANDS = {"train": train, "evaluate": classify.evaluate, "predict": classify.p
             "sample": text.sample, "inspect": inspect_cmd.run, "info": info}
 
 
-def main(argv=None) -> int:
-    """Parse ``argv`` (default: the command line), run the command, return its exit code
-    (2 with a one-line message for a missing file or a bad value)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
+def _one_line(text) -> str:
+    return " ".join(str(text).split()) or "(no message)"
+
+
+def _fail(who, error) -> int:
+    """Print ``error`` as one line (after its traceback with GLASSNET_DEBUG=1)."""
+    if config.get("debug"):
+        traceback.print_exc()
+    if isinstance(error, UsageError):
+        line = str(error)
+    elif isinstance(error, (GlassnetError, OSError, ValueError)):
+        line = f"{who}: error: {_one_line(error)}"
+    else:   # a bug, or a failure glassnet did not foresee: still one line
+        line = (f"{who}: error: unexpected {type(error).__name__}: {_one_line(error)} "
+                f"(GLASSNET_DEBUG=1 shows the traceback)")
+    print(_one_line(line), file=sys.stderr)
+    return EXIT_ERROR
+
+
+@contextlib.contextmanager
+def _no_empty_run_folder(args):
+    """A command that fails before writing anything into the run folder it created
+    (``args.out``, set by ``runs.run_dir``) removes that folder again."""
+    out = getattr(args, "out", None)
+    existed = out is not None and Path(out).exists()
     try:
-        return COMMANDS[args.command](args)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"glassnet {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        yield
+    except BaseException:
+        out = getattr(args, "out", None)
+        if out is not None and not existed:
+            with contextlib.suppress(OSError):   # not empty, or gone: leave it
+                Path(out).rmdir()
+        raise
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null, so that the flush at exit does not
+    fail again (what Python's documentation of SIGPIPE recommends)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):   # no real file (a test's capture)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until exit
+
+
+def main(argv=None) -> int:
+    """Parse ``argv`` (default: the command line), run the command, return its exit code:
+    0, or :data:`EXIT_ERROR` (2) after a one-line message on stderr for any failure,
+    :data:`EXIT_INTERRUPTED` (130) on Ctrl-C, :data:`EXIT_BROKEN_PIPE` (141), silently,
+    when stdout's reader has gone. ``GLASSNET_DEBUG=1`` adds the traceback."""
+    who = "glassnet"
+    try:
+        try:
+            args, extra = build_parser().parse_known_args(argv)
+            if extra:   # named after the command they were given to
+                prog = " ".join(["glassnet"] + ([args.command] if args.command else []))
+                raise UsageError(f"{prog}: error: unrecognized arguments: {' '.join(extra)} "
+                                 f"(see {prog} --help)")
+        except SystemExit as e:     # --help and --version: their text is written
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else EXIT_ERROR)
+        else:
+            if args.command is None:
+                build_parser().print_help()
+                code = 0
+            else:
+                who = f"glassnet {args.command}"
+                # NaN/Inf are reported by the Trainer's one-line NonFiniteError, so NumPy's
+                # floating-point warnings on the way there are left out (unless debugging)
+                with np.errstate(all="warn" if config.get("debug") else "ignore"), \
+                        _no_empty_run_folder(args):
+                    code = COMMANDS[args.command](args)
+        sys.stdout.flush()          # a reader gone shows here, inside the handlers
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        if config.get("debug"):
+            traceback.print_exc()
+        print(f"{who}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as e:  # noqa: BLE001 - every failure becomes one line
+        return _fail(who, e)
 
 
 if __name__ == "__main__":  # pragma: no cover

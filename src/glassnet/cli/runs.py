@@ -19,10 +19,11 @@ import numpy as np
 
 from .. import data, io
 
-__all__ = ["IMAGE_DATASETS", "run_dir", "write_json", "write_run", "draw", "note", "option",
+__all__ = ["IMAGE_DATASETS", "IMAGE_SHAPES", "run_dir", "write_json", "write_run", "draw", "note", "option",
            "one_width", "load_images", "split"]
 
 IMAGE_DATASETS = ("digits", "mnist", "fashion-mnist")
+IMAGE_SHAPES = {"digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28)}
 
 
 # ------------------------------------------------------------------ run folder

@@ -32,10 +32,10 @@ def load_corpus(args) -> tuple[str, str]:
     """(text, where it came from) for ``--text`` (a file), ``--data-dir`` (a folder holding
     ``input.txt`` or ``tinyshakespeare/input.txt``) or else Tiny Shakespeare."""
     text = runs.option(args, "text")
-    if text:
+    if text is not None:
         return data.load_text(text), str(text)
     data_dir = runs.option(args, "data_dir")
-    if data_dir:
+    if data_dir is not None:
         folder = Path(data_dir)
         if (folder / "tinyshakespeare").is_dir():
             folder = folder / "tinyshakespeare"
@@ -64,12 +64,13 @@ def run(args) -> int:
     backend.manual_seed(seed)
     text, source = load_corpus(args)
     limit = runs.option(args, "limit")
-    if limit:
+    if limit is not None:
         text = text[:int(limit)]
     cell = runs.option(args, "model", "lstm").lower()
     if cell not in CELLS:
         raise ValueError(f"--model {cell} is not a recurrent model; use lstm, gru or rnn")
-    hidden = runs.one_width(runs.option(args, "hidden")) or DEFAULTS["hidden"]
+    hidden = runs.one_width(runs.option(args, "hidden"))
+    hidden = DEFAULTS["hidden"] if hidden is None else hidden
     epochs = runs.option(args, "epochs", DEFAULTS["epochs"])
     bs = runs.option(args, "batch_size", DEFAULTS["batch_size"])
     lr = runs.option(args, "lr", DEFAULTS["lr"])
@@ -90,6 +91,7 @@ def run(args) -> int:
     t0 = time.perf_counter()
     try:
         history = model.fit_text(text, epochs=epochs, seq_len=seq_len, batch_size=bs, lr=lr,
+                                 optimizer=runs.option(args, "optimizer", "adam"),
                                  validation_fraction=0.1, seed=seed, callback=callback,
                                  verbose=1 if verbose else 0)
     finally:

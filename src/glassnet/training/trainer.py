@@ -15,6 +15,7 @@ import numpy as np
 from .. import backend, nn, optim
 from ..autograd import Tensor, as_array, no_grad
 from ..data import DataLoader, Dataset, TensorDataset
+from ..errors import ArgumentError, NonFiniteError
 from ..io.checkpoint import read_checkpoint
 from ..nn.dropout import mc_predict
 from ..validation import check_int, check_real
@@ -23,6 +24,21 @@ from .callbacks import CallbackList, LRSchedulerCallback, ProgressBar
 from .history import History
 
 __all__ = ["Trainer"]
+
+def _finite(a) -> bool:
+    return bool(np.isfinite(a).all())
+
+
+def _batch_size(batch_size, who, allow_none=False):
+    """``batch_size`` checked: a positive int (``None`` too where it means one batch)."""
+    return check_int(batch_size, "batch_size", who,
+                     allow_none="one full batch" if allow_none else False)
+
+
+def _not_empty(n, who, arg):
+    """Refuse an empty data set: a loss or prediction over no samples is not a result."""
+    if n == 0:
+        raise ArgumentError(f"{who}: {arg} must hold at least one sample, got 0 samples")
 
 
 def _dataset(data, who, arg):
@@ -219,20 +235,58 @@ class Trainer:
             loss = loss + r(self.model)
         return out, target, loss
 
-    def _nonfinite(self, value, step):
-        bad = [n for n, p in self.model.named_parameters()
-               if p.grad is not None and not np.all(np.isfinite(p.grad._data))]
-        badw = [n for n, p in self.model.named_parameters() if not np.all(np.isfinite(p._data))]
-        raise FloatingPointError(
-            f"Trainer: the loss became {value} at epoch {self.epoch + 1}, step {step + 1}"
+    def _nonfinite(self, value, step, bad=None):
+        """Raise :class:`~glassnet.errors.NonFiniteError` for step ``step`` of the current
+        epoch: the loss ``value`` and the parameters whose gradients (``bad``, else found
+        here) and weights are not finite. Called before the optimizer step, so the model
+        still holds the last finite weights."""
+        named = list(self.model.named_parameters())
+        if bad is None:
+            bad = [n for n, p in named if p.grad is not None and not _finite(p.grad._data)]
+        badw = [n for n, p in named if not _finite(p._data)]
+        what = (f"the loss became {value}" if not math.isfinite(value) else
+                f"a gradient became NaN or infinite (loss {value:.6g})")
+        raise NonFiniteError(
+            f"Trainer: {what} at epoch {self.epoch + 1}, step {step + 1}"
             + (f"; non-finite gradients in {bad}" if bad else "")
             + (f"; non-finite weights in {badw}" if badw else "")
-            + ". Lower the learning rate, clip gradients (clip_grad_norm=...) or check the "
+            + "; the optimizer step was not taken, the model keeps its last finite weights. "
+              "Lower the learning rate, clip gradients (clip_grad_norm=...) or check the "
               "inputs for NaN/Inf.")
+
+    def _check_gradients(self, value, step):
+        """Stop before the optimizer step when a gradient holds a NaN or an infinity.
+
+        Cheap: one reduction per gradient, its sum of squares ``g . g`` (BLAS, 2.5x faster
+        than ``g.sum()``; NaN and +-Inf propagate, and a sum of finite squares is finite
+        unless it overflows), added up in a Python float; only when the total is not
+        finite does the exact elementwise test run, which also tells an overflow (no
+        error) from a real NaN/Inf."""
+        total = 0.0
+        with np.errstate(over="ignore"):   # an overflow here is not the user's problem
+            for p in self._params:
+                g = p.grad
+                if g is not None:
+                    a = g._data.ravel()
+                    if a.dtype.itemsize >= 4:
+                        total += float(np.dot(a, a))
+                    else:   # float16: no BLAS, and its squares overflow at 256
+                        total += float(np.add.reduce(a, dtype=np.float32))
+        if math.isfinite(total):
+            return
+        bad = [n for n, p in self.model.named_parameters()
+               if p.grad is not None and not _finite(p.grad._data)]
+        if bad:
+            self._nonfinite(value, step, bad)
 
     def train_step(self, xb, yb, step):
         """One optimisation step on a batch: forward, loss (with the regularizers), backward,
-        the NaN/Inf check, ``on_after_backward``, gradient clipping, optimizer step.
+        the NaN/Inf check of the loss, ``on_after_backward``, the NaN/Inf check of the
+        gradients, gradient clipping, optimizer step.
+
+        A NaN or infinite loss or gradient raises :class:`~glassnet.errors.NonFiniteError`
+        (naming the epoch, the step and the parameters) before the optimizer step, so the
+        model keeps the weights of the last finite step.
 
         Returns ``(output, target, loss value)``.
         """
@@ -246,6 +300,9 @@ class Trainer:
             self._nonfinite(value, step)
         if self._cbl.wants_after_backward:
             self._cbl.on_after_backward(self, step)
+        # after on_after_backward (a callback may repair or inspect gradients), before
+        # clipping (an infinite norm would turn every gradient into NaN) and the step
+        self._check_gradients(value, step)
         if self.clip_grad_norm is not None:
             optim.clip_grad_norm_(self._params, self.clip_grad_norm)
         if self.clip_grad_value is not None:
@@ -277,13 +334,19 @@ class Trainer:
             cbl.on_batch_end(self, step, {"loss": value, "batch_size": n})
             if self.stop_training:
                 break
+        if run.count == 0:      # a mean over no batch is not a loss
+            raise ArgumentError(
+                f"Trainer.fit: train yielded no batch in epoch {epoch + 1}" +
+                (" (an iterator such as a generator is used up after one epoch; pass a "
+                 "DataLoader, SequenceStreams or another object whose __iter__ starts over)"
+                 if epoch > 0 and iter(batches) is batches else ""))
         return run.logs()
 
     def end_epoch(self, epoch, logs, validation=None) -> dict:
         """Complete the epoch's ``logs``: ``val_*`` from ``validation``, ``lr``, ``time``;
         append them to the history, call ``on_epoch_end`` and record what callbacks added."""
         if validation is not None:
-            logs.update({f"val_{k}": v for k, v in self._evaluate(validation, 1024).items()})
+            logs.update({f"val_{k}": v for k, v in self._evaluate(validation, 1024, "Trainer.fit", "validation").items()})
         logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
         logs["time"] = time.perf_counter() - self._epoch_start
         self.history.append(epoch, logs)
@@ -327,6 +390,7 @@ class Trainer:
         History
         """
         epochs = check_int(epochs, "epochs", "Trainer.fit", min=0)
+        _batch_size(batch_size, "Trainer.fit", allow_none=True)
         batches, validation, samples = self._fit_data(train, validation, batch_size, shuffle,
                                                       seed, validation_split)
         state = None
@@ -354,15 +418,36 @@ class Trainer:
         self._cbl.on_train_begin(self)
         if state is not None:   # after on_train_begin, which resets the callbacks
             self._load_callback_states(state.get("callbacks") or [])
-        for epoch in range(self.epoch + 1 if state is not None else 0, epochs):
-            logs = self.train_epoch(batches, epoch)
-            self.end_epoch(epoch, logs, validation)
-            if self.stop_training:
-                break
+        try:
+            for epoch in range(self.epoch + 1 if state is not None else 0, epochs):
+                logs = self.train_epoch(batches, epoch)
+                self.end_epoch(epoch, logs, validation)
+                if self.stop_training:
+                    break
+        except BaseException as error:
+            self._stopped_by(error)
+            raise
         self.history.stop_reason = self.stop_reason
         self._cbl.on_train_end(self)
         self.model.eval()
         return self.history
+
+    def _stopped_by(self, error):
+        """Clean up after ``fit`` stopped on ``error`` (a NonFiniteError, a
+        KeyboardInterrupt, any exception), which then propagates: every callback's
+        ``on_train_end`` still runs (EarlyStopping restores its best weights when asked,
+        the progress bar closes), each guarded so that one failing cannot hide ``error``
+        (its failure is added to ``error`` as a note); the history records the stop and
+        the model is left in eval mode."""
+        for cb in self._cbl.callbacks:
+            try:
+                cb.on_train_end(self)
+            except Exception as e:  # noqa: BLE001 - the original error goes on
+                note = f"(then {type(cb).__name__}.on_train_end failed: {type(e).__name__}: {e})"
+                # add_note is Python 3.11+; on 3.10 the note is kept, not printed
+                error.__notes__ = [*getattr(error, "__notes__", []), note]
+        self.history.stop_reason = f"stopped by {type(error).__name__}: {error}"
+        self.model.eval()
 
     def _fit_data(self, train, validation, batch_size, shuffle, seed, validation_split):
         """(training batches, validation data, number of training samples) for ``fit``."""
@@ -372,13 +457,16 @@ class Trainer:
                                  f"or a Dataset, got a {type(train).__name__}; pass validation")
             n = len(train.dataset) if isinstance(train, DataLoader) else \
                 getattr(train, "n_samples", None)
-            if n == 0 or (hasattr(train, "__len__") and len(train) == 0):
-                raise ValueError("Trainer.fit: the training set is empty")
+            _not_empty(0 if n == 0 else 1, "Trainer.fit", "train")
+            if hasattr(train, "__len__") and len(train) == 0:
+                why = (f": drop_last=True leaves out the one batch of {n} samples smaller than "
+                       f"batch_size {train.batch_size}"
+                       if isinstance(train, DataLoader) and train.drop_last else "")
+                raise ArgumentError(f"Trainer.fit: train yields no batch{why}")
             batches = train
         else:
             ds = _dataset(train, "Trainer.fit", "train")
-            if len(ds) == 0:
-                raise ValueError("Trainer.fit: the training set is empty")
+            _not_empty(len(ds), "Trainer.fit", "train")
             if validation_split is not None:
                 if validation is not None:
                     raise ValueError("Trainer.fit: give validation or validation_split, not both")
@@ -387,12 +475,16 @@ class Trainer:
                 arrays = ds[np.arange(len(ds))]
                 perm = np.random.default_rng(seed if seed is not None else 0).permutation(len(ds))
                 nv = max(1, int(round(validation_split * len(ds))))
+                if nv >= len(ds):
+                    raise ArgumentError(f"Trainer.fit: validation_split={validation_split:g} of "
+                                        f"{len(ds)} samples leaves no training sample")
                 validation = tuple(a[perm[:nv]] for a in arrays)
                 ds = TensorDataset(*(a[perm[nv:]] for a in arrays))
             batches = DataLoader(ds, batch_size=batch_size, shuffle=shuffle, seed=seed)
             n = len(ds)
         if validation is not None and not _is_batches(validation):
             validation = _dataset(validation, "Trainer.fit", "validation")
+            _not_empty(len(validation), "Trainer.fit", "validation")
         return batches, validation, n
 
     # ------------------------------------------------------------------ state
@@ -450,8 +542,11 @@ class Trainer:
                 cb.load_state_dict(entry["state_dict"])
 
     # ------------------------------------------------------------------ evaluate / predict
-    def _evaluate(self, data, batch_size):
-        """Loss and metrics over a Dataset or a batch source, in eval mode without gradients."""
+    def _evaluate(self, data, batch_size, who="Trainer.evaluate", arg="X"):
+        """Loss and metrics over a Dataset or a batch source, in eval mode without gradients.
+
+        A batch source that yields no batch is refused (a mean over no targets is not a
+        loss)."""
         model = self.model
         was = model.training
         model.eval()
@@ -466,17 +561,22 @@ class Trainer:
                     run.add(float(loss._data), out, target)
         finally:
             model.train(was)
+        _not_empty(run.count, who, arg)
         return run.logs()
 
     def evaluate(self, X, y=None, batch_size=1024) -> dict:
         """Loss (with the regularizers) and metrics on data, in eval mode without gradients.
 
         ``X`` may be an array with targets ``y``, an (X, y) tuple, a Dataset, a DataLoader
-        or an iterable of (x, y) batches.
+        or an iterable of (x, y) batches; ``batch_size=None`` evaluates the data as one
+        batch. Empty data, or a ``batch_size`` that is not a positive integer or None,
+        raises :class:`~glassnet.errors.ArgumentError`.
         """
+        batch_size = _batch_size(batch_size, "Trainer.evaluate", allow_none=True)
         data = X if y is None else (X, y)
         if not _is_batches(data):
             data = _dataset(data, "Trainer.evaluate", "X")
+            _not_empty(len(data), "Trainer.evaluate", "X")
         return self._evaluate(data, batch_size)
 
     def predict(self, X, batch_size=1024, mc_samples=None, ci=0.95):
@@ -485,18 +585,27 @@ class Trainer:
         With ``mc_samples=N`` (Monte-Carlo dropout, Gal & Ghahramani 2016), dropout stays
         on and the model is run N times: returns ``(mean, lower, upper)`` where lower and
         upper bound the central ``ci`` interval of the N predictions (see
-        :func:`glassnet.nn.mc_predict`).
+        :func:`glassnet.nn.mc_predict`). ``batch_size=None`` runs X as one batch.
+
+        An empty ``X`` (0 samples), or a ``batch_size`` that is not a positive integer or
+        None, raises :class:`~glassnet.errors.ArgumentError`.
         """
-        return self._predictions(X, batch_size, mc_samples, ci, None)
+        return self._predictions(X, batch_size, mc_samples, ci, None, "Trainer.predict")
 
     def predict_proba(self, X, batch_size=1024, mc_samples=None, ci=0.95):
         """Class probabilities: softmax of the outputs for a cross-entropy loss, sigmoid for
         BCE-with-logits, the outputs unchanged otherwise. With ``mc_samples`` the
         probabilities of each Monte-Carlo draw are averaged: ``(mean, lower, upper)``."""
-        return self._predictions(X, batch_size, mc_samples, ci, self._proba)
+        return self._predictions(X, batch_size, mc_samples, ci, self._proba,
+                                 "Trainer.predict_proba")
 
-    def _predictions(self, X, batch_size, mc_samples, ci, transform):
+    def _predictions(self, X, batch_size, mc_samples, ci, transform, who):
         X = as_array(X)
+        batch_size = _batch_size(batch_size, who, allow_none=True)
+        if X.ndim == 0:
+            raise ArgumentError(f"{who}: X must be an array of samples (first dimension), "
+                                f"got a scalar")
+        _not_empty(len(X), who, "X")
         f = transform or (lambda a: a)
         if mc_samples is None:
             return f(self._predict(X, batch_size))
@@ -516,7 +625,7 @@ class Trainer:
                     outs.append(self._forward(self._input(X[start:start + step]))._data)
         finally:
             model.train(was)
-        return np.concatenate(outs) if outs else np.empty((0,))
+        return np.concatenate(outs)
 
     def _proba(self, out):
         if self.kind == "multiclass" and type(self.loss_fn).__name__ != "NLLLoss":
@@ -531,4 +640,6 @@ class Trainer:
 
     def predict_classes(self, X, batch_size=1024):
         """Predicted labels (argmax, or a threshold for a single output)."""
-        return _metrics.to_labels(self.predict(X, batch_size), self.kind)
+        return _metrics.to_labels(
+            self._predictions(X, batch_size, None, 0.95, None, "Trainer.predict_classes"),
+            self.kind)
