@@ -106,10 +106,10 @@ class DataStream:
         """Up to ``n`` more decompressed bytes; b"" once every member has ended."""
         while not self._ended:
             d = self._d
-            if d.unconsumed_tail:
-                data = d.unconsumed_tail
-            elif d.eof:                            # a member ended: padding, another, or EOF
-                data = d.unused_data.lstrip(b"\0")   # gzip allows zero padding after a member
+            if d.eof:       # a member ended: then padding, another member, or the end of the file
+                # (test eof first: with max_length, CPython also leaves what follows the member
+                # in unconsumed_tail); gzip allows zero padding after a member
+                data = d.unused_data.lstrip(b"\0")
                 while not data:
                     chunk = self._raw(_CHUNK)
                     if not chunk:
@@ -117,6 +117,8 @@ class DataStream:
                         return b""
                     data = chunk.lstrip(b"\0")
                 self._d = d = zlib.decompressobj(31)
+            elif d.unconsumed_tail:
+                data = d.unconsumed_tail
             else:
                 data = self._raw(_CHUNK)
                 if not data:
