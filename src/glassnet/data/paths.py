@@ -57,8 +57,8 @@ class DataStream:
     for: a gzip bomb costs at most what the caller reads, never the whole stream.
 
     ``read(n)`` gives up to ``n`` content bytes (fewer only at the end), ``readinto(buf)``
-    fills ``buf`` (returning the count, short only at the end), ``read_all(limit)`` the whole content when it is at
-    most ``limit`` bytes, and ``finish()`` checks that nothing follows what was read (and,
+    fills ``buf`` (returning the count, short only at the end), ``read_all(limit)`` the
+    whole content when it is at most ``limit`` bytes, and ``finish()`` checks that nothing follows what was read (and,
     for gzip, that the stream ends properly: its CRC and length trailer). ``size`` is the
     file's length on disk and ``max_content`` the most content it can hold. Every failure
     (a missing file, an I/O error, a broken or truncated gzip stream, trailing data) is a
