@@ -64,6 +64,18 @@ def _bomb_gz(path, head, megabytes):
     return path
 
 
+def _refused_peak(call, match):
+    """``call()`` must raise DataFileError matching ``match``; the peak bytes that Python and
+    NumPy allocated meanwhile (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataFileError, match=match):
+            call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_the_bomb_builder_writes_a_valid_gzip_file(tmp_path):
     head = _head(7)
     f = _bomb_gz(tmp_path / "b.gz", head, 6)
@@ -101,31 +113,18 @@ class TestIdxDeclaredSize:
                                                 r"the data has 53 bytes"):
             data.read_idx(f)
 
-    def test_a_small_gzip_claiming_a_big_array_is_refused_before_allocating(self, tmp_path):
+    @pytest.mark.parametrize("content, match", [
         # 1 GB is under the limit, but no gzip file of this size can hold it
+        (_head(1_000_000_000) + bytes(100), "cannot hold more than"),
+        (_head(50) + bytes(range(40)), r"promises dims \(50,\) \(58 bytes\) but the data has "
+                                       r"48 bytes \(truncated or corrupt\)"),
+        (_head(5) + bytes(10), r"more content after the 13 bytes.*trailing"),
+    ], ids=["claims-1GB", "shorter", "longer"])
+    def test_a_gzip_stream_that_is_not_the_size_its_header_says(self, tmp_path, content,
+                                                                 match):
         f = tmp_path / "x-idx1-ubyte.gz"
-        f.write_bytes(gzip.compress(_head(1_000_000_000) + bytes(100)))
-        tracemalloc.start()
-        try:
-            with pytest.raises(DataFileError, match="cannot hold more than"):
-                data.read_idx(f)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-        assert peak < 4 << 20
-
-    def test_a_gzip_stream_shorter_than_its_header_says(self, tmp_path):
-        f = tmp_path / "x-idx1-ubyte.gz"
-        f.write_bytes(gzip.compress(_head(50) + bytes(range(40))))
-        with pytest.raises(DataFileError, match=r"promises dims \(50,\) \(58 bytes\) but the "
-                                                r"data has 48 bytes \(truncated or corrupt\)"):
-            data.read_idx(f)
-
-    def test_a_gzip_stream_longer_than_its_header_says(self, tmp_path):
-        f = tmp_path / "x-idx1-ubyte.gz"
-        f.write_bytes(gzip.compress(_head(5) + bytes(10)))
-        with pytest.raises(DataFileError, match=r"more content after the 13 bytes.*trailing"):
-            data.read_idx(f)
+        f.write_bytes(gzip.compress(content))
+        assert _refused_peak(lambda: data.read_idx(f), match) < 4 << 20   # nothing allocated
 
 
 # ------------------------------------------------------------- IDX: the gzip stream
@@ -317,13 +316,8 @@ class TestDigits:
 
     def test_max_bytes_bounds_the_decompression(self, tmp_path):
         f = _bomb_gz(tmp_path / "digits.csv.gz", b"0,", 200)   # 200 MiB inside 0.2 MB
-        tracemalloc.start()
-        try:
-            with pytest.raises(DataFileError, match="more than the limit of 67108864 bytes"):
-                data.load_digits(f, verify=False)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        peak = _refused_peak(lambda: data.load_digits(f, verify=False),
+                             "more than the limit of 67108864 bytes")
         assert peak < 3 * ds_mod.MAX_DIGITS_BYTES
         g = _digits_file(tmp_path, _DIGITS)
         with pytest.raises(DataFileError, match="more than the limit of 1000 bytes"):
