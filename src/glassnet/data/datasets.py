@@ -16,8 +16,8 @@ __all__ = ["load_digits", "load_text", "make_xor", "make_moons", "make_blobs", "
            "TINYSHAKESPEARE_SHA256", "MAX_DIGITS_BYTES", "MAX_TEXT_BYTES"]
 
 #: The most CSV bytes :func:`load_digits` reads (after decompression) unless told otherwise
-#: (``max_bytes=``): 64 MiB, some 200 times the published file.
-MAX_DIGITS_BYTES = 64 << 20
+#: (``max_bytes=``): 16 MiB, some 60 times the published file (0.27 MB).
+MAX_DIGITS_BYTES = 16 << 20
 #: The longest file :func:`load_text` reads unless told otherwise (``max_bytes=``): 1 GiB,
 #: about 1000 times Tiny Shakespeare.
 MAX_TEXT_BYTES = 1 << 30
@@ -37,7 +37,7 @@ def load_digits(path=None, verify=True, *, max_bytes=None):
     ``verify``. Source and licence (CC BY 4.0): ``glassnet/data/_embedded/README.md``.
 
     Another file is read as trusted only as far as it proves: at most ``max_bytes`` of
-    CSV (default :data:`MAX_DIGITS_BYTES`, 64 MiB; the published one is 0.3 MB), with
+    CSV (default :data:`MAX_DIGITS_BYTES`, 16 MiB; the published one is 0.27 MB), with
     the gzip stream decompressed no further than that; 65 integer columns per row (64
     pixels in 0..16, then the label in 0..9), at least one row. Anything else raises
     :class:`~glassnet.errors.DataFileError` naming the file

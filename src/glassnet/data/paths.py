@@ -21,7 +21,7 @@ _SYSTEM_DIRS = {"fashion-mnist": [Path("/usr/share/datasets/fashion-mnist")]}
 
 
 _CHUNK = 1 << 20          # compressed bytes read at a time
-_OUT_CHUNK = 8 << 20      # most decompressed bytes produced by one zlib call
+_OUT_CHUNK = 1 << 20      # most decompressed bytes produced by one zlib call
 # Deflate cannot expand data by more than 1032:1 (a 258-byte match costs at least two
 # bits), so a gzip file of n bytes holds at most about 1032 n bytes; the slack covers
 # the IDX header of a near-empty file.
@@ -171,14 +171,24 @@ class DataStream:
         self.pos += got
         return got
 
-    def read_all(self, limit, what="the content", hint="") -> bytes:
+    def read_all(self, limit, what="the content", hint="") -> bytes | bytearray:
         """The whole remaining content, refused (DataFileError) when it is more than
         ``limit`` bytes: before reading anything for a plain file, after reading at most
-        ``limit + 1`` bytes for a gzip'd one."""
-        if not self.gz and self.size - self.pos > limit:
-            raise self.fail(f"{what} is {self.size - self.pos} bytes, more than the limit of "
-                            f"{limit} bytes{hint}")
-        out = self.read(limit + 1 if self.gz else min(limit, self.size - self.pos) + 1)
+        ``limit + 1`` bytes for a gzip'd one (gathered in one growing buffer, so the peak is
+        about the content plus one chunk)."""
+        if not self.gz:
+            if self.size - self.pos > limit:
+                raise self.fail(f"{what} is {self.size - self.pos} bytes, more than the limit "
+                                f"of {limit} bytes{hint}")
+            out = self.read(min(limit, self.size - self.pos) + 1)
+        else:
+            out = bytearray()
+            while len(out) <= limit:
+                chunk = self._gunzip(min(limit + 1 - len(out), _OUT_CHUNK))
+                if not chunk:
+                    break
+                out += chunk
+            self.pos += len(out)
         if len(out) > limit:
             raise self.fail(f"{what} decompresses to more than the limit of {limit} "
                             f"bytes{hint}")
