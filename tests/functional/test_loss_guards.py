@@ -236,6 +236,7 @@ def test_every_target_ignored_is_nan_as_in_torch_and_says_so(name, fn, kw):
         assert fn(gn.tensor(Z), y, **{**kw, "reduction": "sum"}).item() == 0.0
         none = fn(gn.tensor(Z), y, **{**kw, "reduction": "none"}).numpy()
     np.testing.assert_array_equal(none, np.zeros(5, np.float32))
+    assert not np.signbit(none).any()                 # 0, not -0, as torch prints it
     if torch is not None:
         zt = torch.tensor(Z, requires_grad=True)
         tkw = {k: (torch.tensor(v) if isinstance(v, np.ndarray) else v) for k, v in kw.items()}

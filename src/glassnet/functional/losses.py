@@ -508,6 +508,7 @@ class NLL(Function):
             return np.asarray(per.sum() / self.denom, dtype=x.dtype)
         if reduction == "sum":
             return np.asarray(per.sum(), dtype=x.dtype)
+        per += 0.0                             # an ignored target is 0, not -0 (as PyTorch)
         return per
 
     def backward(self, g):
