@@ -208,6 +208,34 @@ class TestMissing:
             assert isinstance(e.value, FileNotFoundError) and isinstance(e.value, GlassnetError)
 
 
+@pytest.mark.parametrize("name", ["x-idx1-ubyte.gz", "x-idx1-ubyte"])
+def test_an_io_error_while_reading_is_a_data_file_error(tmp_path, monkeypatch, name):
+    f = tmp_path / name
+    raw = _idx_bytes(np.arange(10))
+    f.write_bytes(gzip.compress(raw) if name.endswith(".gz") else raw)
+    real_open = data.paths._open
+
+    class Failing:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def fileno(self):
+            return self.fh.fileno()
+
+        def read(self, n):
+            raise OSError(5, "Input/output error")
+
+        readinto = read
+
+        def close(self):
+            self.fh.close()
+
+    monkeypatch.setattr(data.paths, "_open", lambda p, who: Failing(real_open(p, who)))
+    with pytest.raises(DataFileError, match=r"read_idx: cannot read .*Input/output error") as e:
+        data.read_idx(f)
+    assert str(f) in str(e.value)
+
+
 # ------------------------------------------------------------- the gzip bomb, measured
 _CHILD = textwrap.dedent("""
     import json, resource, sys
