@@ -199,8 +199,8 @@ class DataStream:
         not end properly) raise a DataFileError."""
         extra = self._gunzip(1) if self.gz else self._raw(1)
         if extra:
-            raise self.fail(f"there is more content after {what} ({self.pos} bytes were "
-                            f"expected): trailing data, corrupt or not this kind of file")
+            raise self.fail(f"there is more content after {what} (trailing data: corrupt, "
+                            f"or not this kind of file)")
 
 
 def _candidates(name):
