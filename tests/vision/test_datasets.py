@@ -214,3 +214,47 @@ def test_wrong_magic_and_truncated_user_files(tmp_path):
     (raw / "train-images-idx3-ubyte").write_bytes(img_as_labels)   # a label file for images
     with pytest.raises(gn.errors.DataFileError, match="magic number is 2049, expected 2051"):
         datasets.MNIST(tmp_path)
+
+
+# ------------------------------------------------------------------ issue 15: bad files
+@pytest.mark.parametrize("cls", ["MNIST", "FashionMNIST"])
+def test_a_label_outside_the_classes_is_a_data_file_error(tmp_path, cls):
+    _write_user_set(tmp_path, cls, n=4)
+    lbl = tmp_path / cls / "raw" / "train-labels-idx1-ubyte"
+    lbl.write_bytes(_idx((1, (4,)), bytes([0, 3, 10, 9])))
+    with pytest.raises(gn.errors.DataFileError, match=r"has label 10, expected 0..9") as e:
+        getattr(datasets, cls)(tmp_path)
+    assert str(lbl) in str(e.value)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_user_files_with_trailing_data_or_a_broken_stream(tmp_path, gz):
+    _write_user_set(tmp_path, n=3, gz=gz)
+    raw = tmp_path / "MNIST" / "raw"
+    name = "train-images-idx3-ubyte" + (".gz" if gz else "")
+    img = raw / name
+    content = gzip.decompress(img.read_bytes()) if gz else img.read_bytes()
+    img.write_bytes(gzip.compress(content + b"\x07") if gz else content + b"\x07")
+    match = "trailing data" if gz else "truncated or corrupt"
+    with pytest.raises(gn.errors.DataFileError, match=match) as e:
+        datasets.MNIST(tmp_path)
+    assert str(img) in str(e.value)
+    if gz:
+        img.write_bytes(gzip.compress(content)[:-6])          # cut inside the trailer
+        with pytest.raises(gn.errors.DataFileError, match="truncated"):
+            datasets.MNIST(tmp_path)
+
+
+def test_a_header_over_the_idx_limit_is_refused(tmp_path, monkeypatch):
+    _write_user_set(tmp_path, n=3)
+    monkeypatch.setattr("glassnet.data.idx.MAX_IDX_BYTES", 1000)
+    with pytest.raises(gn.errors.DataFileError, match="more than the limit of 1000 bytes"):
+        datasets.MNIST(tmp_path)
+
+
+def test_not_found_is_a_runtime_error_and_a_data_file_not_found_error(tmp_path):
+    with pytest.raises(datasets.mnist.DatasetNotFoundError) as e:
+        datasets.FashionMNIST(tmp_path, train=False)
+    for cls in (RuntimeError, FileNotFoundError, gn.errors.DataFileNotFoundError,
+                gn.GlassnetError):
+        assert isinstance(e.value, cls), cls

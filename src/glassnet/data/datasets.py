@@ -1,87 +1,138 @@
 """Small datasets: the embedded 8x8 digits, text corpora, and synthetic toy problems."""
 from __future__ import annotations
 
-import gzip
-import hashlib
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from .. import backend
 from ..validation import check_int
-from ..errors import DataChecksumError
-from .paths import find_data_dir, sha256_file
+from ..errors import DataChecksumError, DataFileError, DataFileNotFoundError
+from .paths import DataStream, find_data_dir, sha256_file
 
 __all__ = ["load_digits", "load_text", "make_xor", "make_moons", "make_blobs", "DIGITS_SHA256",
-           "TINYSHAKESPEARE_SHA256"]
+           "TINYSHAKESPEARE_SHA256", "MAX_DIGITS_BYTES", "MAX_TEXT_BYTES"]
+
+#: The most CSV bytes :func:`load_digits` reads (after decompression) unless told otherwise
+#: (``max_bytes=``): 16 MiB, some 60 times the published file (0.27 MB).
+MAX_DIGITS_BYTES = 16 << 20
+#: The longest file :func:`load_text` reads unless told otherwise (``max_bytes=``): 1 GiB,
+#: about 1000 times Tiny Shakespeare.
+MAX_TEXT_BYTES = 1 << 30
 
 DIGITS_SHA256 = "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"
 TINYSHAKESPEARE_SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
 _EMBEDDED = Path(__file__).resolve().parent / "_embedded"
 
 
-def load_digits(path=None, verify=True):
+def load_digits(path=None, verify=True, *, max_bytes=None):
     """The UCI 8x8 optical digits (1797 samples, 10 classes), embedded in the package.
 
     Returns ``(X, y)``: X float32 of shape (1797, 64) with pixel values 0..16
     (rows of the 8x8 image, row by row), y int64 in 0..9. ``path`` reads another
-    copy of ``digits.csv.gz`` (a file or a folder holding it). Its SHA-256 is
-    checked against the published copy when ``verify``. Source and licence
-    (CC BY 4.0): ``glassnet/data/_embedded/README.md``.
+    copy of ``digits.csv.gz`` (a file or a folder holding it; a name without ``.gz``
+    is read as plain CSV). Its SHA-256 is checked against the published copy when
+    ``verify``. Source and licence (CC BY 4.0): ``glassnet/data/_embedded/README.md``.
+
+    Another file is read as trusted only as far as it proves: at most ``max_bytes`` of
+    CSV (default :data:`MAX_DIGITS_BYTES`, 16 MiB; the published one is 0.27 MB), with
+    the gzip stream decompressed no further than that; 65 integer columns per row (64
+    pixels in 0..16, then the label in 0..9), at least one row. Anything else raises
+    :class:`~glassnet.errors.DataFileError` naming the file
+    (:class:`~glassnet.errors.DataFileNotFoundError` when missing,
+    :class:`~glassnet.errors.DataChecksumError` for another checksum).
 
     Example
     -------
     >>> X, y = load_digits(); X.shape, int(np.bincount(y).min())
     ((1797, 64), 174)
     """
+    who = "load_digits"
+    limit = MAX_DIGITS_BYTES if max_bytes is None else check_int(max_bytes, "max_bytes", who,
+                                                                 min=0)
     f = _EMBEDDED / "digits.csv.gz" if path is None else Path(path)
     if f.is_dir():
         f = f / "digits.csv.gz"
     if not f.is_file():
-        raise FileNotFoundError(f"load_digits: {str(f)!r} not found")
-    raw = f.read_bytes()
+        raise DataFileNotFoundError(f"{who}: {str(f)!r} not found")
     if verify:
-        got = hashlib.sha256(raw).hexdigest()
+        got = sha256_file(f, who)
         if got != DIGITS_SHA256:
-            raise DataChecksumError(f"load_digits: {str(f)!r} has SHA-256 {got}, expected "
+            raise DataChecksumError(f"{who}: {str(f)!r} has SHA-256 {got}, expected "
                                     f"{DIGITS_SHA256} (corrupt or a different file)")
-    text = gzip.decompress(raw) if f.suffix == ".gz" else raw
-    table = np.loadtxt(io.BytesIO(text), delimiter=",", dtype=np.int64, ndmin=2)
+    with DataStream(f, who) as src:
+        text = src.read_all(limit, "the CSV", " (max_bytes; the default is "
+                            "glassnet.data.datasets.MAX_DIGITS_BYTES)")
+        src.finish("the CSV")
+    name = f"{who}: {str(f)!r}"
+    if not text.strip():
+        raise DataFileError(f"{name} holds no rows, expected 65 comma-separated integers per "
+                            f"row (64 pixels + label)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")         # numpy's "input contained no data" etc.
+            table = np.loadtxt(io.BytesIO(text), delimiter=",", dtype=np.int64, ndmin=2)
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError, UserWarning) as e:
+        raise DataFileError(f"{name} is not a CSV of integers ({e}); expected 65 "
+                            f"comma-separated integers per row (64 pixels + label)") from None
     if table.shape[1] != 65:
-        raise ValueError(f"load_digits: {str(f)!r} has {table.shape[1]} columns, expected 65 "
-                         f"(64 pixels + label)")
-    return table[:, :64].astype(np.float32), table[:, 64].copy()
+        raise DataFileError(f"{name} has {table.shape[1]} columns, expected 65 "
+                            f"(64 pixels + label)")
+    pixels, labels = table[:, :64], table[:, 64]
+    lo, hi = int(pixels.min()), int(pixels.max())
+    if lo < 0 or hi > 16:
+        raise DataFileError(f"{name} has pixel values in [{lo}, {hi}], expected 0..16")
+    lo, hi = int(labels.min()), int(labels.max())
+    if lo < 0 or hi > 9:
+        raise DataFileError(f"{name} has labels in [{lo}, {hi}], expected 0..9")
+    return pixels.astype(np.float32), labels.copy()
 
 
-def load_text(path=None, verify=True) -> str:
+def load_text(path=None, verify=True, *, max_bytes=None) -> str:
     """A text corpus as one string; by default Tiny Shakespeare (1,115,394 characters).
 
     ``path`` is a text file or a folder holding ``input.txt``; without it the
     ``tinyshakespeare`` folder is found with :func:`find_data_dir` and, when
     ``verify``, its SHA-256 is checked.
 
+    The file must be UTF-8, hold at least one character (a corpus to learn from) and be
+    at most ``max_bytes`` long (default :data:`MAX_TEXT_BYTES`, 1 GiB; checked before it
+    is read); otherwise :class:`~glassnet.errors.DataFileError` names the file
+    (:class:`~glassnet.errors.DataFileNotFoundError` when it is missing).
+
     Example
     -------
     >>> text = load_text(); len(set(text))   # doctest: +SKIP
     65
     """
+    who = "load_text"
+    limit = MAX_TEXT_BYTES if max_bytes is None else check_int(max_bytes, "max_bytes", who,
+                                                               min=0)
     default = path is None
     p = find_data_dir("tinyshakespeare", required=["input.txt"]) / "input.txt" if default \
         else Path(path).expanduser()
     if p.is_dir():
         p = p / "input.txt"
     if not p.is_file():
-        raise FileNotFoundError(f"load_text: {str(p)!r} not found")
+        raise DataFileNotFoundError(f"{who}: {str(p)!r} not found")
     if default and verify:
-        got = sha256_file(p)
+        got = sha256_file(p, who)
         if got != TINYSHAKESPEARE_SHA256:
-            raise DataChecksumError(f"load_text: {str(p)!r} has SHA-256 {got}, expected "
+            raise DataChecksumError(f"{who}: {str(p)!r} has SHA-256 {got}, expected "
                                     f"{TINYSHAKESPEARE_SHA256} (corrupt or a different file)")
+    with DataStream(p, who, gz=False) as src:       # read as it is, whatever its name
+        raw = src.read_all(limit, "the text", " (max_bytes; the default is "
+                           "glassnet.data.datasets.MAX_TEXT_BYTES)")
     try:
-        return p.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ValueError(f"load_text: {str(p)!r} is not UTF-8 text ({e})") from None
+        raise DataFileError(f"{who}: {str(p)!r} is not UTF-8 text ({e})") from None
+    if not text:
+        raise DataFileError(f"{who}: {str(p)!r} is empty; a text corpus needs at least one "
+                            f"character")
+    return text
 
 
 def _rng(seed):

@@ -7,19 +7,22 @@ these datasets have magic number 2051 (three dimensions: N, 28, 28), label files
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
-import zlib
+import math
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataChecksumError, DataFileError
-from ..validation import check_choice
-from .paths import find_data_dir
+from ..errors import DataChecksumError, DataFileError, DataFileNotFoundError
+from ..validation import check_choice, check_int
+from .paths import DataStream, find_data_dir, sha256_file
 
 __all__ = ["read_idx", "load_mnist", "load_fashion_mnist", "MNIST_SHA256",
-           "FASHION_MNIST_SHA256", "FASHION_MNIST_CLASSES"]
+           "FASHION_MNIST_SHA256", "FASHION_MNIST_CLASSES", "MAX_IDX_BYTES"]
+
+#: The most data bytes :func:`read_idx` accepts from one IDX header unless told otherwise
+#: (``max_bytes=``): 2 GiB, 45 times MNIST's largest file (47 MB decompressed).
+MAX_IDX_BYTES = 2 << 30
 
 # SHA-256 of the published files (their MD5s equal the original distributions').
 MNIST_SHA256 = {
@@ -70,62 +73,86 @@ _SPLITS = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
 _IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
 
 
-def read_idx(path, magic=None, sha256=None, content_sha256=None) -> np.ndarray:
+def read_idx(path, magic=None, sha256=None, content_sha256=None, *, max_bytes=None) -> np.ndarray:
     """Read an IDX file (gzip'd when its name ends in .gz) as a uint8 array.
 
     ``magic`` (2051 images, 2049 labels) is checked when given. With ``sha256``
     (hex digest of the file as stored) the file must match it, or, when
     ``content_sha256`` is also given, its decompressed bytes must match that.
-    Raises ValueError naming the file when the header, size or checksum is wrong.
+
+    The header is read first and the array it declares is checked before anything is
+    allocated: it must fit ``max_bytes`` (default :data:`MAX_IDX_BYTES`, 2 GiB; MNIST's
+    largest file holds 47 MB) and what the file can hold (its length, or for gzip the
+    most deflate can expand it to). Then exactly that array is allocated and filled as
+    the stream is decompressed; a stream that ends early or goes on after it (trailing
+    data, a gzip bomb behind a small header) is refused, so no file costs more memory
+    than the array its header declares.
+
+    Raises :class:`~glassnet.errors.DataFileError` naming the file for a bad header,
+    size, gzip stream or checksum (:class:`~glassnet.errors.DataChecksumError`), and
+    :class:`~glassnet.errors.DataFileNotFoundError` when there is no file.
 
     Example
     -------
     >>> read_idx("train-labels-idx1-ubyte.gz", magic=2049).shape   # doctest: +SKIP
     (60000,)
     """
+    who = "read_idx"
+    limit = MAX_IDX_BYTES if max_bytes is None else check_int(max_bytes, "max_bytes", who, min=0)
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise FileNotFoundError(f"read_idx: cannot read {str(path)!r}: {e}") from None
+    name = repr(str(path))
     stored_ok = True
     if sha256 is not None:
-        got = hashlib.sha256(raw).hexdigest()
+        got = sha256_file(path, who)
         stored_ok = got == sha256
         if not stored_ok and content_sha256 is None:
-            raise DataChecksumError(f"{str(path)!r} has SHA-256 {got}, expected {sha256}: the "
+            raise DataChecksumError(f"{name} has SHA-256 {got}, expected {sha256}: the "
                                     f"file is corrupt or not the published one; download it again")
-    if path.suffix == ".gz":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as e:
-            raise DataFileError(f"{str(path)!r} is not a valid gzip file ({e})") from None
+    with DataStream(path, who) as src:
+        head = src.read(4)
+        if len(head) < 4:
+            raise DataFileError(f"{name}: file too short ({len(head)} bytes) for an IDX header")
+        if head[0] != 0 or head[1] != 0 or head[2] != 0x08:
+            raise DataFileError(f"{name}: not an unsigned-byte IDX file (header bytes "
+                                f"{head.hex()}, expected 000008xx)")
+        got_magic = int.from_bytes(head, "big")
+        if magic is not None and got_magic != magic:
+            raise DataFileError(f"{name}: IDX magic number is {got_magic}, expected {magic} "
+                                f"({'images' if magic == _IMAGES_MAGIC else 'labels'})")
+        ndim = head[3]
+        header = 4 + 4 * ndim
+        head += src.read(4 * ndim)
+        if len(head) < header:
+            raise DataFileError(f"{name}: truncated IDX header ({len(head)} bytes, need "
+                                f"{header})")
+        dims = tuple(int.from_bytes(head[i:i + 4], "big") for i in range(4, header, 4))
+        count = math.prod(dims)
+        expected = header + count
+        if count > limit:
+            raise DataFileError(f"{name}: IDX header promises dims {dims} ({count} bytes of "
+                                f"data), more than the limit of {limit} bytes (max_bytes; the "
+                                f"default is glassnet.data.idx.MAX_IDX_BYTES)")
+        if not src.gz and src.size != expected:
+            raise DataFileError(f"{name}: IDX header promises dims {dims} ({expected} bytes) "
+                                f"but the data has {src.size} bytes (truncated or corrupt)")
+        if expected > src.max_content:
+            raise DataFileError(f"{name}: IDX header promises dims {dims} ({expected} bytes) "
+                                f"but a gzip file of {src.size} bytes cannot hold more than "
+                                f"{src.max_content} (truncated or corrupt)")
+        out = np.empty(count, np.uint8)
+        if src.readinto(out) < count:
+            raise DataFileError(f"{name}: IDX header promises dims {dims} ({expected} bytes) "
+                                f"but the data has {src.pos} bytes (truncated or corrupt)")
+        src.finish(f"the {expected} bytes that the IDX header promises (dims {dims})")
     if not stored_ok:
-        got_c = hashlib.sha256(raw).hexdigest()
+        h = hashlib.sha256(head)
+        h.update(out)
+        got_c = h.hexdigest()
         if got_c != content_sha256:
-            raise DataChecksumError(f"{str(path)!r} has SHA-256 {got} (decompressed {got_c}), "
+            raise DataChecksumError(f"{name} has SHA-256 {got} (decompressed {got_c}), "
                                     f"expected {sha256} (decompressed {content_sha256}): the file "
                                     f"is corrupt or not the published one; download it again")
-    if len(raw) < 4:
-        raise DataFileError(f"{str(path)!r}: file too short ({len(raw)} bytes) for an IDX header")
-    if raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise DataFileError(f"{str(path)!r}: not an unsigned-byte IDX file (header bytes "
-                            f"{raw[:4].hex()}, expected 000008xx)")
-    got_magic = int.from_bytes(raw[:4], "big")
-    if magic is not None and got_magic != magic:
-        raise DataFileError(f"{str(path)!r}: IDX magic number is {got_magic}, expected {magic} "
-                            f"({'images' if magic == _IMAGES_MAGIC else 'labels'})")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataFileError(f"{str(path)!r}: truncated IDX header ({len(raw)} bytes, need "
-                            f"{header})")
-    dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    expected = header + int(np.prod(dims, dtype=np.int64))
-    if len(raw) != expected:
-        raise DataFileError(f"{str(path)!r}: IDX header promises dims {dims} ({expected} bytes) "
-                            f"but the data has {len(raw)} bytes (truncated or corrupt)")
-    return np.frombuffer(raw, np.uint8, offset=header).reshape(dims)
+    return out.reshape(dims)
 
 
 def _load(name, digests, path, split, flatten, verify, where):
@@ -135,7 +162,7 @@ def _load(name, digests, path, split, flatten, verify, where):
     img_file, lbl_file = folder / img_name, folder / lbl_name
     for f in (img_file, lbl_file):
         if not f.is_file():
-            raise FileNotFoundError(f"{where}: {str(f)!r} not found")
+            raise DataFileNotFoundError(f"{where}: {str(f)!r} not found")
     def read(f, fname, magic):
         if not verify:
             return read_idx(f, magic)

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.tensor import as_array
+from ..errors import ArgumentError, ArgumentTypeError
 
 __all__ = ["one_hot", "binary_encode", "binary_decode", "StandardScaler", "MinMaxScaler"]
 
@@ -28,11 +29,12 @@ def one_hot(y, num_classes=None, dtype=None):
         if y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0):
             y = y.astype(np.int64)
         else:
-            raise TypeError(f"one_hot: y must hold integer class labels, got dtype {y.dtype}")
+            raise ArgumentTypeError(f"one_hot: y must hold integer class labels, got dtype "
+                                    f"{y.dtype}")
     if num_classes is None:
         num_classes = int(y.max()) + 1 if y.size else 0
     if y.size and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(f"one_hot: labels must be in [0, {num_classes}), got range "
+        raise ArgumentError(f"one_hot: labels must be in [0, {num_classes}), got range "
                          f"[{int(y.min())}, {int(y.max())}]")
     dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
     out = np.zeros(y.shape + (int(num_classes),), dtype=dt)
@@ -57,23 +59,24 @@ def binary_encode(values, categories=None, dtype=None):
     """
     vals = as_array(values)
     if vals.ndim != 1:
-        raise ValueError(f"binary_encode: values must be one-dimensional, got shape {vals.shape}")
+        raise ArgumentError(f"binary_encode: values must be one-dimensional, got shape "
+                            f"{vals.shape}")
     if categories is None:
         cats = np.unique(vals)
     else:
         cats = np.asarray(categories)
         if len(np.unique(cats)) != len(cats):
-            raise ValueError("binary_encode: categories contains duplicates")
+            raise ArgumentError("binary_encode: categories contains duplicates")
     k = len(cats)
     if k == 0:
-        raise ValueError("binary_encode: no categories (values is empty)")
+        raise ArgumentError("binary_encode: no categories (values is empty)")
     order = np.argsort(cats, kind="stable")
     pos = np.searchsorted(cats[order], vals)
     pos = np.clip(pos, 0, k - 1)
     found = cats[order][pos] == vals
     if not np.all(found):
         bad = np.unique(vals[~found])[:5].tolist()
-        raise ValueError(f"binary_encode: values {bad} are not among the categories")
+        raise ArgumentError(f"binary_encode: values {bad} are not among the categories")
     index = order[pos]
     bits = math.ceil(math.log2(k)) if k > 1 else 0
     shifts = np.arange(bits - 1, -1, -1)
@@ -89,11 +92,11 @@ def binary_decode(codes, categories):
     bits = codes.shape[-1] if codes.ndim == 2 else 0
     need = math.ceil(math.log2(len(cats))) if len(cats) > 1 else 0
     if codes.ndim != 2 or bits != need:
-        raise ValueError(f"binary_decode: codes must have shape (n, {need}) for {len(cats)} "
+        raise ArgumentError(f"binary_decode: codes must have shape (n, {need}) for {len(cats)} "
                          f"categories, got {codes.shape}")
     index = (codes >= 0.5).astype(np.int64) @ (1 << np.arange(bits - 1, -1, -1))
     if index.size and index.max() >= len(cats):
-        raise ValueError(f"binary_decode: code {int(index.max())} is not a category number "
+        raise ArgumentError(f"binary_decode: code {int(index.max())} is not a category number "
                          f"(there are {len(cats)})")
     return cats[index]
 
@@ -101,7 +104,7 @@ def binary_decode(codes, categories):
 def _features(X, who):
     X = as_array(X)
     if X.ndim != 2:
-        raise ValueError(f"{who}: X must be 2-D (samples, features), got shape {X.shape}")
+        raise ArgumentError(f"{who}: X must be 2-D (samples, features), got shape {X.shape}")
     if X.dtype.kind != "f":
         X = X.astype(backend.get_default_dtype())
     return X
@@ -113,7 +116,7 @@ class _Scaler:
             raise RuntimeError(f"{type(self).__name__}.{who}: call fit() first")
         X = _features(X, f"{type(self).__name__}.{who}")
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"{type(self).__name__}.{who}: X has {X.shape[1]} features, the "
+            raise ArgumentError(f"{type(self).__name__}.{who}: X has {X.shape[1]} features, the "
                              f"scaler was fitted on {self.n_features_in_}")
         return X
 
@@ -172,7 +175,7 @@ class MinMaxScaler(_Scaler):
     def __init__(self, feature_range=(0.0, 1.0)):
         lo, hi = feature_range
         if not lo < hi:
-            raise ValueError(f"MinMaxScaler: feature_range must be (lo, hi) with lo < hi, got "
+            raise ArgumentError(f"MinMaxScaler: feature_range must be (lo, hi) with lo < hi, got "
                              f"{feature_range}")
         self.feature_range = (float(lo), float(hi))
 

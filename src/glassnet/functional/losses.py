@@ -4,27 +4,87 @@ Every loss takes ``reduction`` = "mean" (default) | "sum" | "none" (per-element 
 per-sample values). Targets may be NumPy arrays or Tensors (class indices, one-hot,
 probabilities, real values or +-1 labels); shapes are checked and a mismatch raises a
 ``ValueError`` naming the loss.
+
+No silent wrong results: a class index outside ``0..C-1`` (other than ``ignore_index``)
+raises :class:`ClassIndexError` (an ``IndexError`` as in PyTorch, and an
+:class:`~glassnet.errors.ArgumentError`); binary cross-entropy refuses inputs and targets
+outside [0, 1] (NaN included), also on logits, where PyTorch computes on silently;
+``label_smoothing`` must be in [0, 1). Each check is one vectorised min/max per call.
+A mean over no targets (every target equal to ``ignore_index``, or an empty batch) is
+NaN with zero gradients, PyTorch's value; glassnet also warns once (RuntimeWarning) and
+:func:`nonfinite_reason` names the cause on the loss tensor, so a training loop that stops
+on a NaN loss can say why.
 """
 from __future__ import annotations
 
 import functools
+import warnings
 
 import numpy as np
 
 from .. import backend
 from ..autograd.function import Function, unbroadcast
 from ..autograd.tensor import Tensor, as_array
-from ..validation import check_choice, lookup
+from ..errors import ArgumentError
+from ..validation import check_choice, check_real, lookup
 from . import math as M
 from .activations import LogSoftmax, _softplus
 
 __all__ = [
     "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "nll_loss", "hinge_embedding_loss",
-    "margin_ranking_loss", "multi_margin_loss", "get_loss", "LOSSES",
+    "margin_ranking_loss", "multi_margin_loss", "get_loss", "LOSSES", "ClassIndexError",
+    "nonfinite_reason",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
+
+
+class ClassIndexError(ArgumentError, IndexError):
+    """A class-index target outside ``0..C-1`` that is not ``ignore_index``: an
+    ``IndexError`` (as PyTorch raises) and an :class:`~glassnet.errors.ArgumentError`.
+    The message names the loss, the bad value and the number of classes C."""
+
+
+def _class_range_error(who, lo, hi, c, ignore_index=None):
+    bad = int(hi) if hi >= c else int(lo)
+    also = f", or ignore_index={ignore_index}" if ignore_index is not None else ""
+    return ClassIndexError(f"{who}: target class out of range [0, {c}): got {bad} (C={c} "
+                           f"classes, so 0..{c - 1}{also}; the targets span [{int(lo)}, "
+                           f"{int(hi)}])")
+
+
+def _empty_mean(fn, who, ignore_index):
+    """Mark ``fn`` (a loss Function whose mean has a zero denominator) and warn once."""
+    why = (f"{who}: the mean is over no targets (every target equals ignore_index="
+           f"{ignore_index}, the batch is empty, or their weights sum to 0), so the loss is "
+           f"nan, as in PyTorch; gradients are 0")
+    fn.nan_reason = why
+    warnings.warn(why, RuntimeWarning, stacklevel=2)   # one place: shown once per process
+
+
+def nonfinite_reason(loss):
+    """Why the loss tensor ``loss`` is NaN when glassnet knows (a mean over no targets in
+    cross_entropy / nll_loss, as PyTorch computes it), else None; read from the node that
+    made it, so only for a loss computed with gradients recorded.
+
+    >>> z = gn.zeros(2, 3, requires_grad=True)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     loss = cross_entropy(z, np.array([-100, -100]))
+    >>> nonfinite_reason(loss)[:46]
+    'cross_entropy: the mean is over no targets (ev'
+    """
+    return getattr(getattr(loss, "_ctx", None), "nan_reason", None)
+
+
+def _check_unit(a, what, who, hint=""):
+    """Refuse values of ``a`` outside [0, 1] (NaN included): one min and one max."""
+    if a.size:
+        lo, hi = a.min(), a.max()
+        if not (lo >= 0 and hi <= 1):
+            raise ArgumentError(f"{who}: {what} must hold probabilities in [0, 1], got values in "
+                                f"[{float(lo):.4g}, {float(hi):.4g}]{hint}")
 
 
 def _float_target(input, target, who, name="target"):
@@ -106,9 +166,10 @@ class CrossEntropy(Function):
                                  f"predictions (input shape {z.shape}, target shape {target.shape})")
             valid = t != ignore_index
             ts = np.where(valid, t, 0)
-            if valid.any() and (ts.min() < 0 or ts.max() >= c):
-                raise IndexError(f"cross_entropy: target class out of range [0, {c}): "
-                                 f"min {ts.min()}, max {ts.max()}")
+            if ts.size:
+                lo, hi = ts.min(), ts.max()
+                if lo < 0 or hi >= c:
+                    raise _class_range_error("cross_entropy", lo, hi, c, ignore_index)
             y = np.zeros_like(z2)
             y[np.arange(len(ts)), ts] = 1
             y[~valid] = 0
@@ -134,11 +195,15 @@ class CrossEntropy(Function):
         self.reduction = reduction
         self.denom = float(w_row.sum()) if reduction == "mean" else 1.0
         if reduction == "mean":
-            return np.asarray(per.sum() / max(self.denom, 1e-12), dtype=z2.dtype)
+            if self.denom == 0:
+                _empty_mean(self, "cross_entropy", ignore_index)
+                return np.asarray(np.nan, dtype=z2.dtype)
+            return np.asarray(per.sum() / self.denom, dtype=z2.dtype)
         if reduction == "sum":
             return np.asarray(per.sum(), dtype=z2.dtype)
         out_shape = (z.shape[0],) + z.shape[2:]
         self.valid_rows = valid
+        per += 0.0                             # an ignored row is 0, not -0 (as PyTorch prints)
         return per.reshape(out_shape)
 
     def _forward_indices(self, z2, target, reduction, ignore_index, zshape):
@@ -156,16 +221,16 @@ class CrossEntropy(Function):
         if n and (ignore_index >= 0 or t.min() < 0):   # rows to ignore, or a bad class
             valid = t != ignore_index
             ts = np.where(valid, t, 0)
-            if valid.any() and (ts.min() < 0 or ts.max() >= c):
-                raise IndexError(f"cross_entropy: target class out of range [0, {c}): "
-                                 f"min {ts.min()}, max {ts.max()}")
+            lo, hi = ts.min(), ts.max()
+            if lo < 0 or hi >= c:
+                raise _class_range_error("cross_entropy", lo, hi, c, ignore_index)
             t = ts
         e = z2 - z2.max(axis=1, keepdims=True)
         try:
             picked = e[rows, t]        # a class >= c fails here (no separate max pass)
         except IndexError:
-            raise IndexError(f"cross_entropy: target class out of range [0, {c}): "
-                             f"min {t.min()}, max {t.max()}") from None
+            raise _class_range_error("cross_entropy", t.min(), t.max(), c,
+                                     ignore_index) from None
         np.exp(e, out=e)
         se = e.sum(axis=1)
         per = np.log(se)
@@ -181,7 +246,10 @@ class CrossEntropy(Function):
         self.denom = float(count) if reduction == "mean" else 1.0
         total = per.sum()
         if reduction == "mean":
-            total = total / max(self.denom, 1e-12)
+            if count == 0:
+                _empty_mean(self, "cross_entropy", ignore_index)
+                return np.asarray(np.nan, dtype=z2.dtype)
+            total = total / self.denom
         return np.asarray(total, dtype=z2.dtype)
 
     def _backward_indices(self, g):
@@ -217,9 +285,16 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0, ignore_i
                   weight=None):
     """Cross-entropy of logits against class indices or probability / one-hot targets.
 
-    E = -sum_c y_c log softmax(z)_c, averaged over samples by default.
+    E = -sum_c y_c log softmax(z)_c, averaged over samples by default (over the weights of
+    the targets that count, with ``weight``; NaN when none counts, as in PyTorch).
+    ``label_smoothing`` must be in [0, 1) (PyTorch also takes 1, a target that ignores the
+    labels, and ignores a negative value; glassnet refuses both). A class index outside
+    ``0..C-1`` other than ``ignore_index`` raises :class:`ClassIndexError`.
     """
     check_choice(reduction, "reduction", "cross_entropy", REDUCTIONS)
+    if label_smoothing:                    # 0 is the common case: no per-call check
+        label_smoothing = check_real(label_smoothing, "label_smoothing", "cross_entropy", 0, 1,
+                                     high_open=True)
     return CrossEntropy.apply(input, as_array(target), reduction=reduction,
                               label_smoothing=label_smoothing, ignore_index=ignore_index,
                               weight=weight)
@@ -315,11 +390,9 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     who = "binary_cross_entropy"
     check_choice(reduction, "reduction", who, REDUCTIONS)
     t = _float_target(input, target, who)
-    p = as_array(input)
-    if p.size and (p.min() < 0 or p.max() > 1):
-        raise ValueError(f"{who}: input must hold probabilities in [0, 1], got values in "
-                         f"[{p.min():.4g}, {p.max():.4g}] (use binary_cross_entropy_with_logits "
-                         f"for raw scores)")
+    _check_unit(as_array(input), "input", who,
+                " (use binary_cross_entropy_with_logits for raw scores)")
+    _check_unit(as_array(t), "target", who)
     return BCE.apply(input, t, weight=_opt_array(weight, input.dtype), reduction=reduction)
 
 
@@ -371,11 +444,13 @@ def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None
 
     Works for one output (N, 1) / (N,) and multi-label outputs (N, C) with 0/1 targets of
     the same shape. ``pos_weight`` (C,) weighs the positive term per class; ``weight``
-    broadcasts to the input.
+    broadcasts to the input. Targets must be in [0, 1] (NaN refused): PyTorch computes a
+    number for any target, glassnet raises :class:`~glassnet.errors.ArgumentError`.
     """
     who = "binary_cross_entropy_with_logits"
     check_choice(reduction, "reduction", who, REDUCTIONS)
     t = _float_target(input, target, who)
+    _check_unit(as_array(t), "target", who)
     return BCEWithLogits.apply(input, t, weight=_opt_array(weight, input.dtype),
                                pos_weight=_opt_array(pos_weight, input.dtype),
                                reduction=reduction)
@@ -401,9 +476,10 @@ def _class_targets(input, target, who, ignore_index=None):
     c = shape[1]
     valid = t != ignore_index if ignore_index is not None else np.ones(t.shape, dtype=bool)
     ts = np.where(valid, t, 0)
-    if ts.size and (ts.min() < 0 or ts.max() >= c):
-        raise IndexError(f"{who}: target class out of range [0, {c}): min {ts.min()}, "
-                         f"max {ts.max()}")
+    if ts.size:
+        lo, hi = ts.min(), ts.max()
+        if lo < 0 or hi >= c:
+            raise _class_range_error(who, lo, hi, c, ignore_index)
     return ts, valid
 
 
@@ -414,7 +490,7 @@ class NLL(Function):
     dE/dx[i, t_i] = -w_{t_i} (/ the weight sum for the mean), 0 elsewhere.
     """
 
-    def forward(self, x, ts, valid, weight=None, reduction="mean"):
+    def forward(self, x, ts, valid, weight=None, reduction="mean", ignore_index=-100):
         idx = np.expand_dims(ts, 1)
         picked = np.take_along_axis(x, idx, axis=1)[:, 0]
         w = valid.astype(x.dtype)
@@ -424,10 +500,15 @@ class NLL(Function):
         self.idx, self.w, self.xshape, self.reduction = idx, w, x.shape, reduction
         self.dtype = x.dtype
         if reduction == "mean":
-            self.denom = max(float(w.sum()), 1e-12)
+            total = float(w.sum())
+            self.denom = max(total, 1e-12)
+            if total == 0:
+                _empty_mean(self, "nll_loss", ignore_index)
+                return np.asarray(np.nan, dtype=x.dtype)
             return np.asarray(per.sum() / self.denom, dtype=x.dtype)
         if reduction == "sum":
             return np.asarray(per.sum(), dtype=x.dtype)
+        per += 0.0                             # an ignored target is 0, not -0 (as PyTorch)
         return per
 
     def backward(self, g):
@@ -447,9 +528,10 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     fused = _log_softmax_source(input)
     if fused is not None:
         return NLLOfLogSoftmax.apply(fused[0], ts, valid, logp=fused[1],
-                                     weight=_opt_array(weight, input.dtype), reduction=reduction)
+                                     weight=_opt_array(weight, input.dtype), reduction=reduction,
+                                     ignore_index=ignore_index)
     return NLL.apply(input, ts, valid, weight=_opt_array(weight, input.dtype),
-                     reduction=reduction)
+                     reduction=reduction, ignore_index=ignore_index)
 
 
 def _log_softmax_source(x):
@@ -471,9 +553,10 @@ class NLLOfLogSoftmax(NLL):
     with c_i = dE/dx[i, t_i], one pass instead of a dense NLL gradient followed by
     log_softmax's backward."""
 
-    def forward(self, z, ts, valid, logp=None, weight=None, reduction="mean"):
+    def forward(self, z, ts, valid, logp=None, weight=None, reduction="mean", ignore_index=-100):
         self.logp = logp
-        return super().forward(logp, ts, valid, weight=weight, reduction=reduction)
+        return super().forward(logp, ts, valid, weight=weight, reduction=reduction,
+                               ignore_index=ignore_index)
 
     def backward(self, g):
         coef = -self.w * (g / self.denom if self.reduction == "mean" else g)

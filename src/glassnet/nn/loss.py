@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor, as_array
 from ..functional import losses as L
-from ..validation import check_choice, lookup
+from ..validation import check_choice, check_int, check_real, lookup
 from . import functional as F
 from .module import Module
 
@@ -58,6 +58,11 @@ class CrossEntropyLoss(_WeightedLoss):
     """Softmax + cross-entropy on logits, fused and stable (``F.cross_entropy``).
 
     Targets are class indices (N,) / (N, d...) or class probabilities of the logits' shape.
+    ``label_smoothing`` must be in [0, 1) and ``ignore_index`` an integer (checked here,
+    an :class:`~glassnet.errors.ArgumentError`); a class index outside 0..C-1 other than
+    ``ignore_index`` raises :class:`~glassnet.functional.losses.ClassIndexError`. When
+    every target is ignored the mean is NaN, as in PyTorch (see
+    :func:`glassnet.functional.losses.nonfinite_reason`).
 
     >>> nn.CrossEntropyLoss(label_smoothing=0.1)
     CrossEntropyLoss()
@@ -66,8 +71,10 @@ class CrossEntropyLoss(_WeightedLoss):
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                  reduction: str = "mean", label_smoothing: float = 0.0):
         super().__init__(weight, size_average, reduce, reduction)
-        self.ignore_index = int(ignore_index)
-        self.label_smoothing = float(label_smoothing)
+        who = type(self).__name__
+        self.ignore_index = check_int(ignore_index, "ignore_index", who, min=None)
+        self.label_smoothing = check_real(label_smoothing, "label_smoothing", who, 0, 1,
+                                          high_open=True)
 
     def forward(self, input, target):
         return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
@@ -81,7 +88,8 @@ class NLLLoss(_WeightedLoss):
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                  reduction: str = "mean"):
         super().__init__(weight, size_average, reduce, reduction)
-        self.ignore_index = int(ignore_index)
+        self.ignore_index = check_int(ignore_index, "ignore_index", type(self).__name__,
+                                      min=None)
 
     def forward(self, input, target):
         return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
@@ -156,7 +164,8 @@ class BCELoss(_WeightedLoss):
     """Binary cross-entropy on probabilities (after a sigmoid), logs clamped at -100.
 
     E = -w [t log p + (1 - t) log(1 - p)]. Prefer :class:`BCEWithLogitsLoss` on raw
-    outputs: it folds the sigmoid in and never saturates.
+    outputs: it folds the sigmoid in and never saturates. Inputs and targets outside
+    [0, 1] (or NaN) raise :class:`~glassnet.errors.ArgumentError` (PyTorch: RuntimeError).
     """
 
     def forward(self, input, target):
@@ -168,7 +177,8 @@ class BCEWithLogitsLoss(_Loss):
     multi-label (N, C) outputs with 0/1 targets of the same shape.
 
     ``pos_weight`` (C,) multiplies the positive term per class (> 1 favours recall).
-    ``weight`` and ``pos_weight`` are buffers, as in PyTorch.
+    ``weight`` and ``pos_weight`` are buffers, as in PyTorch. Targets outside [0, 1] (or
+    NaN) raise :class:`~glassnet.errors.ArgumentError`, where PyTorch computes a number.
     """
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean",

@@ -14,9 +14,12 @@ found, the error lists every place looked in and says which files to put where.
 Files in the user's ``root`` (places 1-3) are read as torchvision reads them, whatever
 they hold (your own IDX files, a subset of MNIST): their IDX header is checked (magic
 number 2051 / 2049, the unsigned-byte type, 3-D images and 1-D labels, the data length the
-dimensions promise) and the images and labels must agree in count, each problem a
-:class:`~glassnet.errors.DataFileError` naming the file. Files glassnet finds on its own
-(place 4) must also match the published SHA-256.
+dimensions promise, within :data:`glassnet.data.idx.MAX_IDX_BYTES`; gzip decompressed no
+further than that), the images and labels must agree in count and every label must be a
+class (0-9), each problem a :class:`~glassnet.errors.DataFileError` naming the file. Files
+glassnet finds on its own (place 4) must also match the published SHA-256. When no files
+are found the error is a :class:`DatasetNotFoundError`: a ``RuntimeError`` as torchvision
+raises, and also a :class:`~glassnet.errors.DataFileNotFoundError` (``FileNotFoundError``).
 
 ``ds[i]`` is ``(image, target)``: the image a uint8 (28, 28) NumPy array (torchvision
 returns a PIL image; glassnet needs no Pillow, and ``transforms.ToTensor`` takes either),
@@ -42,12 +45,18 @@ from ...autograd.tensor import Tensor
 from ...data.idx import _CONTENT_SHA256, FASHION_MNIST_CLASSES, FASHION_MNIST_SHA256, \
     MNIST_SHA256, read_idx
 from ...data.paths import find_data_dir
-from ...errors import DataFileError
+from ...errors import DataFileError, DataFileNotFoundError
 from ..transforms._image import Images
 from ..transforms.transforms import batched
 from .vision import VisionDataset
 
-__all__ = ["MNIST", "FashionMNIST"]
+__all__ = ["MNIST", "FashionMNIST", "DatasetNotFoundError"]
+
+
+class DatasetNotFoundError(DataFileNotFoundError, RuntimeError):
+    """No copy of the dataset's files was found: a ``RuntimeError`` as torchvision raises,
+    and a :class:`~glassnet.errors.DataFileNotFoundError` (so also a ``FileNotFoundError``
+    and a :class:`~glassnet.GlassnetError`). The message lists every place looked in."""
 
 _FILES = {True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
           False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
@@ -115,12 +124,12 @@ class MNIST(VisionDataset):
         wanted = ", ".join(n + ".gz" for pair in _FILES.values() for n in pair)
         where = f"{self.raw_folder}/ (torchvision's layout) or {Path(self.root) / self._data_name}/"
         if download:
-            raise RuntimeError(
+            raise DatasetNotFoundError(
                 f"{cls}: download=True found no local copy, and glassnet downloads nothing. "
                 f"Put the four files {wanted} (from {self._source}) into {where}, or into a "
                 f"folder named {self._data_name!r} under $GLASSNET_DATA. Looked in: "
                 + "; ".join(tried))
-        raise RuntimeError(
+        raise DatasetNotFoundError(
             f"Dataset not found: {cls} ({'train' if self.train else 'test'} split) needs "
             f"{names[0]} and {names[1]} (gzip'd or not) in {where}. Looked in: "
             + "; ".join(tried) + f". Put the files {wanted} there, or use download=True to "
@@ -137,7 +146,7 @@ class MNIST(VisionDataset):
             arr = read_idx(gz, magic, self._digests[name + ".gz"], content)
         else:   # an unpacked published file: its bytes are the content
             arr = read_idx(plain, magic, _CONTENT_SHA256[(self._data_name, name + ".gz")])
-        return np.array(arr), path                  # writable, as torchvision's .data is
+        return arr, path                 # a new writable array, as torchvision's .data is
 
     def _read(self, folder, verify=True):
         img_name, lbl_name = _FILES[self.train]
@@ -153,6 +162,11 @@ class MNIST(VisionDataset):
         if len(labels) != len(images):
             raise DataFileError(f"{cls}: {str(ipath)!r} has {len(images)} images but "
                                 f"{str(lpath)!r} has {len(labels)} labels; they must agree")
+        top = int(labels.max()) if labels.size else 0
+        if top >= len(self.classes):
+            raise DataFileError(f"{cls}: {str(lpath)!r} has label {top}, expected 0.."
+                                f"{len(self.classes) - 1} (one of the {len(self.classes)} "
+                                f"classes)")
         return images, labels.astype(np.int64)
 
     # ------------------------------------------------------------------ samples
