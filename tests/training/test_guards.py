@@ -371,3 +371,19 @@ class TestFitStoppedByAnError:
         rec = _Record()
         _trainer().fit(_data(8), epochs=2, batch_size=4, verbose=0, callbacks=[rec])
         assert rec.ended == 1
+
+
+def test_a_batch_whose_targets_are_all_ignored_names_the_cause():
+    # cross_entropy's mean over no targets is NaN, as in PyTorch; the Trainer's NaN stop
+    # says why instead of only "the loss became nan"
+    import warnings
+    model = gn.nn.Linear(3, 4)
+    trainer = Trainer(model, gn.nn.CrossEntropyLoss(ignore_index=-100), "sgd", lr=0.1)
+    X = np.ones((4, 3), np.float32)
+    y = np.full(4, -100)
+    before = model.weight.numpy().copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(gn.errors.NonFiniteError, match="mean is over no targets"):
+            trainer.fit((X, y), epochs=1, batch_size=4, verbose=0)
+    np.testing.assert_array_equal(model.weight.numpy(), before)

@@ -16,6 +16,7 @@ from .. import backend, nn, optim
 from ..autograd import Tensor, as_array, no_grad
 from ..data import DataLoader, Dataset, TensorDataset
 from ..errors import ArgumentError, NonFiniteError
+from ..functional.losses import nonfinite_reason
 from ..io.checkpoint import read_checkpoint
 from ..nn.dropout import mc_predict
 from ..validation import check_int, check_real
@@ -231,6 +232,8 @@ class Trainer:
         out = self._forward(self._input(xb))
         target = self._target(yb, out)
         loss = self.loss_fn(out, target)
+        # why a NaN loss is NaN when the loss knows it (read now: backward frees the graph)
+        self._nan_reason = nonfinite_reason(loss)
         for r in self.regularizers:
             loss = loss + r(self.model)
         return out, target, loss
@@ -246,6 +249,9 @@ class Trainer:
         badw = [n for n, p in named if not _finite(p._data)]
         what = (f"the loss became {value}" if not math.isfinite(value) else
                 f"a gradient became NaN or infinite (loss {value:.6g})")
+        reason = getattr(self, "_nan_reason", None)
+        if reason and not math.isfinite(value):
+            what += f" ({reason})"
         raise NonFiniteError(
             f"Trainer: {what} at epoch {self.epoch + 1}, step {step + 1}"
             + (f"; non-finite gradients in {bad}" if bad else "")
