@@ -1,0 +1,66 @@
+"""The summary table, and the findings page: failures grouped by target, outcome and
+exception, with counts, a message and one replay file each."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .runner import OUTCOMES
+
+
+def table(report: dict) -> str:
+    """A markdown table: one row per target, one column per outcome met, then failures and
+    cases/s."""
+    seen = [o for o in OUTCOMES if any(t["outcomes"].get(o) for t in report["targets"].values())]
+    head = ["target", "cases"] + seen + ["failures", "cases/s", "peak MB (ok/refused)",
+                                         "bound MB"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, t in report["targets"].items():
+        cells = [name, str(t["cases"])] + [str(t["outcomes"].get(o, 0)) for o in seen] + [
+            f"**{t['failures']}**" if t["failures"] else "0", str(t["cases_per_s"]),
+            str(t["peak_rss_mb_ok"]), str(t["memory_bound_mb"])]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def group_failures(report: dict) -> dict:
+    """{(target, outcome, error, where): [cases]}."""
+    groups = defaultdict(list)
+    for c in report["failures"]:
+        key = (c["target"], c["outcome"], c.get("error") or c.get("signal") or "",
+               c.get("where", ""))
+        groups[key].append(c)
+    return groups
+
+
+def findings(report: dict, title="Fuzz findings") -> str:
+    """Markdown: the table, then every failure group (most frequent first) with the
+    mutators that produced it, one message and one replay command."""
+    out = [f"# {title}", "", table(report), ""]
+    for n in report.get("notes", []):
+        out.append(f"- note: {n}")
+    groups = group_failures(report)
+    by_target = defaultdict(list)
+    for key, cases in groups.items():
+        by_target[key[0]].append((key, cases))
+    for target, items in by_target.items():
+        out += ["", f"## {target}", ""]
+        items.sort(key=lambda kv: (kv[0][1], -len(kv[1])))
+        for (t, outcome, err, where), cases in items:
+            muts = defaultdict(int)
+            for c in cases:
+                muts[c["mutator"]] += 1
+            kinds = sorted({c["kind"] for c in cases})
+            ex = cases[0]
+            line = f"- **{outcome}**" + (f" `{err}`" if err else "") + f" x{len(cases)}"
+            if where:
+                line += f" at `{where}`"
+            out.append(line)
+            out.append(f"  - kinds: {', '.join(kinds)}; mutators: " + ", ".join(
+                f"{m} ({k})" for m, k in sorted(muts.items(), key=lambda x: -x[1])[:8]))
+            msg = (ex.get("message") or ex.get("detail") or "").replace("\n", " ")
+            if msg:
+                out.append(f"  - message: `{msg[:300]}`")
+            if ex.get("file"):
+                out.append(f"  - replay: `PYTHONPATH=src python -m tools.fuzz --replay "
+                           f"{ex['file']} --target {t}`")
+    return "\n".join(out) + "\n"
