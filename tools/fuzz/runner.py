@@ -106,6 +106,8 @@ def _child(fn, wfd, timeout, cap_bytes):
             limit = vm + int(cap_bytes)
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         signal.setitimer(signal.ITIMER_REAL, float(timeout))
+        # room to format and send the outcome after the case has used up the address space
+        ballast = bytearray(8 << 20)
         try:
             result = fn()
             if isinstance(result, tuple):
@@ -116,10 +118,11 @@ def _child(fn, wfd, timeout, cap_bytes):
                                "unchecked": "ok-unchecked"}.get(kind, kind),
                    "detail": str(detail)[:600]}
         except BaseException as e:  # noqa: BLE001 - everything is an outcome here
+            del ballast
             try:
                 rec = classify_exception(e)
             except BaseException as e2:  # noqa: BLE001 - e.g. MemoryError while formatting
-                rec = {"outcome": "memory-refused" if isinstance(e, MemoryError) else "foreign",
+                rec = {"outcome": "memory-refused" if _memory_in_chain(e) else "foreign",
                        "error": type(e).__name__, "message": f"(unformattable: {e2!r})"}
         signal.setitimer(signal.ITIMER_REAL, 0)
         rec["baseline_rss_kb"] = baseline_rss
@@ -128,8 +131,8 @@ def _child(fn, wfd, timeout, cap_bytes):
         while view:
             n = os.write(wfd, view)
             view = view[n:]
-    except BaseException:  # noqa: BLE001
-        code = 3
+    except BaseException:  # noqa: BLE001 - the outcome could not be sent: the parent
+        code = 3           # reports "crash" with "exited with status 3 without an outcome"
     finally:
         os._exit(code)
 
