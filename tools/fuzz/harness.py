@@ -50,6 +50,7 @@ class Fuzzer:
         self.seed_dir = self.workdir / "seeds"
         self.seed_dir.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
+        S.warm_kernels()
         model_seeds = S.write_model_seeds(self.seed_dir)
         ck_seeds = S.write_checkpoint_seeds(self.seed_dir)
         data = S.write_data_seeds(self.seed_dir)

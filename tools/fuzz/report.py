@@ -32,6 +32,21 @@ def group_failures(report: dict) -> dict:
     return groups
 
 
+def owner(target: str, outcome: str, where: str, mutators) -> str:
+    """The part of glassnet (issue 15's split of the work) a failure group most likely
+    belongs to: a hint for the reader, from the target and the raising frame."""
+    if target in ("idx", "digits", "text"):
+        return "data readers (datafiles)"
+    if "_nonfinite" in where:
+        return "training guards (NonFiniteError)"
+    if target == "checkpoint":
+        if "serialize.py" in where or outcome in ("ok-unchecked",) or (
+                outcome == "ok-changed" and not any(m.startswith("resigned") for m in mutators)):
+            return "model files (checksum over the metadata, strict parsing)"
+        return "checkpoints (validate the trainer state before applying it)"
+    return "model files (serialize: checksum, parsing, registry, allocation budget)"
+
+
 def findings(report: dict, title="Fuzz findings") -> str:
     """Markdown: the table, then every failure group (most frequent first) with the
     mutators that produced it, one message and one replay command."""
@@ -54,6 +69,7 @@ def findings(report: dict, title="Fuzz findings") -> str:
             line = f"- **{outcome}**" + (f" `{err}`" if err else "") + f" x{len(cases)}"
             if where:
                 line += f" at `{where}`"
+            line += f" — *{owner(t, outcome, where, list(muts))}*"
             out.append(line)
             out.append(f"  - kinds: {', '.join(kinds)}; mutators: " + ", ".join(
                 f"{m} ({k})" for m, k in sorted(muts.items(), key=lambda x: -x[1])[:8]))

@@ -260,3 +260,16 @@ def write_data_seeds(folder: Path) -> dict[str, list[Seed]]:
     p.write_bytes(body)
     text_seeds = [Seed("text", p, {"text": body.decode("utf-8"), "raw_size": len(body)})]
     return {"idx": idx, "digits": digits, "text": text_seeds}
+
+
+def warm_kernels():
+    """Compile (or load from Numba's cache) the recurrent step kernels for float32 and
+    float64 in the parent, so that no child spends its time budget, or its memory cap, on
+    the compiler."""
+    for cell in ("lstm", "gru"):
+        for dtype in (np.float32, np.float64):
+            m = models.SequenceClassifier(8, 4, 3, cell=cell)
+            m.to_dtype(dtype)
+            m(gn.tensor(np.zeros((2, 3, 8), dtype))).sum().backward()
+    lm = make_model("charlm")
+    lm(gn.tensor(np.zeros((2, 3), np.int64)))[0].sum().backward()
