@@ -100,14 +100,15 @@ def _child(fn, wfd, timeout, cap_bytes):
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        # room to format and send the outcome after the case has used up the address space
+        # (touched, and before the baseline, so it is not counted as the case's memory)
+        ballast = bytearray(b"\x01") * (8 << 20)
         baseline_rss = _status_kb("VmRSS")
         if cap_bytes:
             vm = _status_kb("VmSize") * 1024
             limit = vm + int(cap_bytes)
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         signal.setitimer(signal.ITIMER_REAL, float(timeout))
-        # room to format and send the outcome after the case has used up the address space
-        ballast = bytearray(8 << 20)
         try:
             result = fn()
             if isinstance(result, tuple):
