@@ -40,8 +40,20 @@ def main(argv=None) -> int:
     p.add_argument("--replay", help="run one kept file again and print its outcome")
     p.add_argument("--kind", help="seed kind of the replayed file (default: from its sidecar "
                                   "or name)")
+    p.add_argument("--from-report", metavar="REPORT",
+                   help="print the table (and write --findings) of an earlier --report, "
+                        "without running anything")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
+    if a.from_report:
+        from .report import findings, table
+        with open(a.from_report) as f:
+            report = json.load(f)
+        print(table(report))
+        if a.findings:
+            with open(a.findings, "w") as f:
+                f.write(findings(report))
+        return 1 if report.get("total_failures") else 0
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
     from .harness import ALL_TARGETS, Fuzzer

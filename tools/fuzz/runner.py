@@ -26,6 +26,7 @@ memory     the child's peak RSS minus its RSS at the fork exceeded ``bound_bytes
 """
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import resource
@@ -97,6 +98,7 @@ def _child(fn, wfd, timeout, cap_bytes):
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
+        faulthandler.disable()   # pytest's handler writes a crash's stack to the terminal
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
