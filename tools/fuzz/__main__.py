@@ -36,6 +36,8 @@ def main(argv=None) -> int:
                    help="largest decompressed size of a gzip bomb (default 1024)")
     p.add_argument("--report", help="write the JSON report here")
     p.add_argument("--findings", help="write the markdown findings here")
+    p.add_argument("--by-mutator", metavar="FILE",
+                   help="write a markdown table of what each mutator family got here")
     p.add_argument("--keep", help="copy failing files (with a .json sidecar) into this folder")
     p.add_argument("--replay", help="run one kept file again and print its outcome")
     p.add_argument("--kind", help="seed kind of the replayed file (default: from its sidecar "
@@ -46,18 +48,16 @@ def main(argv=None) -> int:
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
     if a.from_report:
-        from .report import findings, table
+        from .report import table
         with open(a.from_report) as f:
             report = json.load(f)
         print(table(report))
-        if a.findings:
-            with open(a.findings, "w") as f:
-                f.write(findings(report))
+        _write(a, report)
         return 1 if report.get("total_failures") else 0
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
     from .harness import ALL_TARGETS, Fuzzer
-    from .report import findings, table
+    from .report import table
     import glassnet as gn
     gn.set_num_threads(1)        # cases run in parallel processes, not threads
 
@@ -87,12 +87,20 @@ def main(argv=None) -> int:
     if a.report:
         with open(a.report, "w") as f:
             json.dump(report, f, indent=1, default=str)
-    if a.findings:
-        with open(a.findings, "w") as f:
-            f.write(findings(report))
+    _write(a, report)
     if any(n.startswith("CONTROL FAILED") for n in report["notes"]):
         return 3
     return 1 if report["total_failures"] else 0
+
+
+def _write(a, report):
+    from .report import by_mutator, findings
+    if a.findings:
+        with open(a.findings, "w") as f:
+            f.write(findings(report))
+    if a.by_mutator:
+        with open(a.by_mutator, "w") as f:
+            f.write(by_mutator(report))
 
 
 if __name__ == "__main__":

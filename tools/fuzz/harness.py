@@ -34,6 +34,13 @@ def is_failure(target, case: dict) -> bool:
                               and not case.get("resigned"))
 
 
+def family(mutator: str) -> str:
+    """A mutator's family, without the details that vary from case to case (sizes, keys)."""
+    name = re.sub(r"-\d+MB", "", mutator)
+    name = re.sub(r"^(struct|resigned)-meta-delete .*", r"\1-meta-delete", name)
+    return name
+
+
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:60]
 
@@ -142,6 +149,7 @@ class Fuzzer:
                                            f"{rec.get('error', '')} {rec.get('message', '')}")
 
         counts = {o: 0 for o in runner.OUTCOMES}
+        families: dict = {}
         peak = {"ok": 0, "all": 0}
         failures = 0
         done = [0]
@@ -166,6 +174,12 @@ class Fuzzer:
                 rec["outcome"] = "ok-unchecked"
             case.update(rec)
             counts[case["outcome"]] = counts.get(case["outcome"], 0) + 1
+            fam = families.setdefault(family(case["mutator"]), {})
+            label = case["outcome"] + (f" {case['error']}" if case.get("error") else "")
+            entry = fam.setdefault(label, {"count": 0, "example": ""})
+            entry["count"] += 1
+            if not entry["example"]:
+                entry["example"] = str(case.get("message") or case.get("detail") or "")[:240]
             peak["all"] = max(peak["all"], rec["peak_rss_kb"])
             if rec["outcome"].startswith("ok") or rec["outcome"] == "refused":
                 peak["ok"] = max(peak["ok"], rec["peak_rss_kb"])
@@ -192,6 +206,7 @@ class Fuzzer:
         runner.run_many(jobs_iter(), jobs, timeout, cap, bound, on_result)
         wall = time.perf_counter() - t0
         return {"cases": cases, "outcomes": {k: v for k, v in counts.items() if v},
+                "by_mutator": families,
                 "failures": failures, "seconds": round(wall, 2),
                 "cases_per_s": round(cases / wall, 2) if wall else None,
                 "mutation_seconds": round(gen_time[0], 2),

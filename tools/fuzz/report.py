@@ -80,3 +80,18 @@ def findings(report: dict, title="Fuzz findings") -> str:
                 out.append(f"  - replay: `PYTHONPATH=src python -m tools.fuzz --replay "
                            f"{ex['file']} --target {t}`")
     return "\n".join(out) + "\n"
+
+
+def by_mutator(report: dict) -> str:
+    """Markdown: per target and mutator family, what the cases got (outcome and error class,
+    with counts and one message): the source of the bad-input table in docs/reliability.md."""
+    out = ["| target | mutator family | outcomes (count) | example message |", "|---|---|---|---|"]
+    for name, t in report["targets"].items():
+        for fam, labels in sorted(t.get("by_mutator", {}).items()):
+            got = ", ".join(f"{k} ({v['count']})" for k, v in
+                            sorted(labels.items(), key=lambda kv: -kv[1]["count"]))
+            ex = next((v["example"] for k, v in sorted(labels.items(), key=lambda kv:
+                                                        -kv[1]["count"]) if v["example"]), "")
+            ex = ex.replace("|", "\\|").replace("\n", " ")
+            out.append(f"| {name} | {fam} | {got} | `{ex[:160]}` |")
+    return "\n".join(out) + "\n"
