@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -204,3 +205,40 @@ def test_what_counts_as_a_failure(fuzzer):
         assert is_failure(model, {"outcome": out, "resigned": True})
         assert is_failure(idx, {"outcome": out})
     assert not is_failure(model, {"outcome": "refused"})
+
+
+def test_report_rendering():
+    from tools.fuzz.report import by_mutator, findings, table
+    case = {"target": "model", "case": 4, "kind": "mlp", "mutator": "struct-meta-number",
+            "outcome": "foreign", "error": "KeyError", "message": "'class'",
+            "where": "glassnet/io/serialize.py:1 (build)", "file": "/tmp/x.safetensors"}
+    report = {"targets": {"model": {"cases": 2, "outcomes": {"foreign": 1, "refused": 1},
+                                    "failures": 1, "cases_per_s": 10.0, "peak_rss_mb_ok": 1.0,
+                                    "memory_bound_mb": 64.0,
+                                    "by_mutator": {"struct-meta-number": {
+                                        "foreign KeyError": {"count": 1, "example": "'class'"}}}}},
+              "failures": [case], "notes": []}
+    t = table(report)
+    assert "| model | 2 |" in t and "**1**" in t and "foreign" in t.splitlines()[0]
+    f = findings(report)
+    assert "KeyError" in f and "x1" in f and "--replay /tmp/x.safetensors --target model" in f
+    assert "struct-meta-number" in by_mutator(report)
+
+
+def test_command_line(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from tests.reliability._fuzz_path import ROOT
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(ROOT) / "src"), ROOT]))
+    out = tmp_path / "r.json"
+    r = subprocess.run([sys.executable, "-m", "tools.fuzz", "--target", "text", "--cases", "4",
+                        "--quiet", "--report", str(out), "--keep", str(tmp_path / "k")],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    report = json.loads(out.read_text())
+    assert r.returncode == (1 if report["total_failures"] else 0), r.stderr
+    assert sum(report["targets"]["text"]["outcomes"].values()) == 4
+    assert "| text | 4 |" in r.stdout
+    bad = subprocess.run([sys.executable, "-m", "tools.fuzz", "--target", "pickle"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "unknown" in bad.stderr

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 
@@ -54,7 +53,6 @@ def main(argv=None) -> int:
         print(table(report))
         _write(a, report)
         return 1 if report.get("total_failures") else 0
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
     from .harness import ALL_TARGETS, Fuzzer
     from .report import table
