@@ -30,3 +30,11 @@ def test_short_fuzz_run(fuzzer, target, tmp_path):
     t = report["targets"][target]
     assert sum(t["outcomes"].values()) == CASES[target]
     assert t["failures"] == 0, findings(report, f"fuzz failures of {target}")
+
+
+def test_a_large_valid_model_loads_within_4x_its_size(fuzzer):
+    """The issue's memory bound on a valid 76 MB model file: peak RSS of gn.load and of
+    io.load_weights below 4x the file's size (plus 16 MB for the interpreter)."""
+    got = fuzzer.valid_memory()
+    for call, v in got.items():
+        assert v["outcome"] == "ok-same", (call, v)

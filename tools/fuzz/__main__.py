@@ -44,6 +44,9 @@ def main(argv=None) -> int:
     p.add_argument("--from-report", metavar="REPORT",
                    help="print the table (and write --findings) of an earlier --report, "
                         "without running anything")
+    p.add_argument("--no-valid-memory", action="store_true",
+                   help="skip the peak-memory measurement of a large valid model file (done "
+                        "when the model or weights target runs)")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
     if a.from_report:
@@ -77,9 +80,16 @@ def main(argv=None) -> int:
         log = None if a.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
         report = fz.run(targets, a.cases, a.jobs, a.timeout, a.keep, a.slack_mb,
                         progress=log, start=a.start)
+        if not a.no_valid_memory and {"model", "weights"} & set(targets):
+            report["valid_memory"] = vm = fz.valid_memory()
+            bad = [k for k, v in vm.items() if v["outcome"] != "ok-same"]
+            report["total_failures"] += len(bad)
     finally:
         fz.close()
     print(table(report))
+    for call, v in report.get("valid_memory", {}).items():
+        print(f"valid {v['size_mb']} MB model, {call}: peak RSS {v['peak_mb']} MB = "
+              f"{v['ratio']}x the file (bound 4x + 16 MB = {v['bound_mb']} MB): {v['outcome']}")
     for n in report["notes"]:
         print("note:", n)
     if a.report:

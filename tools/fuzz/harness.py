@@ -216,6 +216,35 @@ class Fuzzer:
                 "address_cap_mb": round(cap / 2**20, 1),
                 "largest_seed_bytes": t.largest, "resigned_available": self.resigner.available}
 
+    # ------------------------------------------------------------------ valid large files
+    def valid_memory(self, sizes=(784, 4096, 4096, 10), timeout=120.0, slack_mb=16) -> dict:
+        """Peak RSS of loading one large *valid* model file (an MLP of ``sizes``, 76 MB by
+        default) with ``gn.load`` and ``io.load_weights``, against the issue's bound of 4x
+        the file's size (plus ``slack_mb`` for the interpreter): {call: {"size_mb",
+        "peak_mb", "ratio", "outcome"}}. The model that load_weights fills is built before
+        the fork, so only what loading costs is counted."""
+        import glassnet as gn
+        from glassnet import models
+        d = self.workdir / "_valid_memory"
+        d.mkdir(exist_ok=True)
+        path = d / "big.safetensors"
+        gn.manual_seed(0)
+        gn.save(models.MLP(list(sizes)), path)
+        size = path.stat().st_size
+        fresh = models.MLP(list(sizes))
+        bound = 4 * size + slack_mb * 2**20
+        jobs = [("gn.load", lambda: (gn.load(path), "same")[1], bound, bound + (256 << 20)),
+                ("io.load_weights", lambda: (gn.io.load_weights(fresh, path), "same")[1],
+                 bound, bound + (256 << 20))]
+        out = {}
+        for key, rec in runner.run_many(jobs, 1, timeout):
+            peak = rec["peak_rss_kb"] * 1024
+            out[key] = {"size_mb": round(size / 2**20, 1), "peak_mb": round(peak / 2**20, 1),
+                        "ratio": round(peak / size, 2), "outcome": rec["outcome"],
+                        "bound_mb": round(bound / 2**20, 1)}
+        shutil.rmtree(d, ignore_errors=True)
+        return out
+
     # ------------------------------------------------------------------ replay
     def replay(self, file, target, kind=None, timeout=10.0, slack_mb=64) -> dict:
         """Run one kept file again (in a child) as a case of ``target``."""
