@@ -142,7 +142,8 @@ class Fuzzer:
                 ctl.append(job)
             for key, rec in runner.run_many(ctl, jobs, timeout, cap, bound):
                 shutil.rmtree(dirs.pop(key), ignore_errors=True)
-                rec.pop("traceback", None) if rec["outcome"] == "ok-same" else None
+                if rec["outcome"] == "ok-same":
+                    rec.pop("traceback", None)
                 report["controls"].append({"target": name, "case": key, **rec})
                 if rec["outcome"] != "ok-same":
                     report["notes"].append(f"CONTROL FAILED: {name} {key}: {rec['outcome']} "
@@ -188,9 +189,7 @@ class Fuzzer:
                 failures += 1
                 if keep:
                     dst = keep / name / (f"{name}-s{self.seed}-c{key:05d}-{case['kind']}-"
-                                         f"{_safe(case['mutator'])}" + "".join(
-                                             Path(t.file_name(t.seeds[0])).suffixes[-1:]
-                                             if not path.name.endswith(".gz") else [".gz"]))
+                                         f"{_safe(case['mutator'])}{path.suffix}")
                     dst.parent.mkdir(parents=True, exist_ok=True)
                     if path.exists():
                         shutil.copyfile(path, dst)
