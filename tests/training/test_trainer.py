@@ -321,7 +321,7 @@ def _resumable_run(epochs, resume=None, stop_after=None, patience=50, min_delta=
 
 def test_state_dict_round_trip_continues_the_same_run():
     full, h_full, es_full = _resumable_run(6)
-    first, _, _ = _resumable_run(6, stop_after=3)
+    first, _, _ = _resumable_run(3)     # interrupted after 3 epochs
     state = first.state_dict()
     assert state["epoch"] == 2 and len(state["history"]["epoch"]) == 3
     assert state["optimizer"]["class"] == "Adam" and state["scheduler"]["class"] == "StepLR"
@@ -346,7 +346,7 @@ def test_early_stopping_patience_survives_a_resume():
     _, h_full, es_full = _resumable_run(40, patience=2, min_delta=0.01)
     assert es_full.stopped_epoch is not None
     stop_at = es_full.best_epoch + 2          # after the best epoch, one epoch of waiting
-    first, _, es_first = _resumable_run(40, stop_after=stop_at, patience=2, min_delta=0.01)
+    first, _, es_first = _resumable_run(stop_at, patience=2, min_delta=0.01)
     assert es_first.wait == 1
     _, h_res, es_res = _resumable_run(40, resume=first.state_dict(), patience=2,
                                       min_delta=0.01)

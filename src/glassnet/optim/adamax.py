@@ -5,6 +5,7 @@ import numpy as np
 
 from ..validation import check_real
 from . import _checks, _flat
+from ._checks import Bound
 from .optimizer import Optimizer
 
 __all__ = ["Adamax"]
@@ -33,6 +34,8 @@ class Adamax(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       foreach=foreach, maximize=maximize,
                                       differentiable=differentiable, capturable=capturable))
+
+    _bounds = _checks.BETAS + (_checks.EPS,)
 
     def _state_names(self, group):
         return ("exp_avg", "exp_inf")

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..validation import check_real
 from . import _checks, _flat
+from ._checks import Bound
 from .optimizer import Optimizer
 
 __all__ = ["RAdam"]
@@ -45,6 +46,8 @@ class RAdam(Optimizer):
                                       capturable=capturable,
                                       decoupled_weight_decay=bool(decoupled_weight_decay),
                                       differentiable=differentiable))
+
+    _bounds = _checks.BETAS + (_checks.EPS,)
 
     def _state_names(self, group):
         return ("exp_avg", "exp_avg_sq")

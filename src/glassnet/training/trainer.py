@@ -15,10 +15,11 @@ import numpy as np
 from .. import backend, nn, optim
 from ..autograd import Tensor, as_array, no_grad
 from ..data import DataLoader, Dataset, TensorDataset
+from ..errors import CheckpointError
 from ..io.checkpoint import read_checkpoint
 from ..nn.dropout import mc_predict
 from ..validation import check_int, check_real
-from . import _metrics
+from . import _metrics, _state
 from .callbacks import CallbackList, LRSchedulerCallback, ProgressBar
 from .history import History
 
@@ -320,7 +321,12 @@ class Trainer:
             A checkpoint written by ``ModelCheckpoint(checkpoint=True)`` or
             ``glassnet.io.save_checkpoint``, or a :meth:`state_dict`: restores the weights,
             the optimizer and scheduler, the history, the RNGs and the states of the
-            callbacks (matched by position and class), and continues from the next epoch.
+            callbacks (matched by position and class; a callback of another class at that
+            position keeps its fresh state), and continues from the next epoch, so the
+            run is the one an uninterrupted fit would have made, bit for bit (a run that a
+            callback had stopped stays stopped). Every part is checked against this
+            trainer before any is applied (:class:`~glassnet.errors.CheckpointError`
+            naming the field otherwise, and the trainer is left as it was).
 
         Returns
         -------
@@ -329,10 +335,15 @@ class Trainer:
         epochs = check_int(epochs, "epochs", "Trainer.fit", min=0)
         batches, validation, samples = self._fit_data(train, validation, batch_size, shuffle,
                                                       seed, validation_split)
-        state = None
+        state = snap = None
         if resume is not None:
+            where = "Trainer.fit(resume=" + ("a state dict" if isinstance(resume, dict)
+                                             else repr(str(resume))) + ")"
             state = resume if isinstance(resume, dict) else read_checkpoint(resume)
-            self.load_state_dict(state)
+            _state.check_state(self, state, where, list(callbacks or ()),
+                               getattr(batches, "_rng", None))
+            snap = _state.snapshot(self)
+            self._apply_state(state, snap)
         else:
             self.history = History()
         self.history.params.update({"epochs": int(epochs),
@@ -352,9 +363,14 @@ class Trainer:
         self.stop_training, self.stop_reason = False, None
         self.history.stop_reason = None
         self._cbl.on_train_begin(self)
+        first = 0
         if state is not None:   # after on_train_begin, which resets the callbacks
-            self._load_callback_states(state.get("callbacks") or [])
-        for epoch in range(self.epoch + 1 if state is not None else 0, epochs):
+            self._load_callback_states(state.get("callbacks") or [], snap, where)
+            first = self.epoch + 1
+            if state.get("stop_training"):   # a callback had ended the run: it stays ended
+                self.stop_training, self.stop_reason = True, state.get("stop_reason")
+                first = epochs
+        for epoch in range(first, epochs):
             logs = self.train_epoch(batches, epoch)
             self.end_epoch(epoch, logs, validation)
             if self.stop_training:
@@ -403,8 +419,9 @@ class Trainer:
         "optimizer": {"class", "state_dict"}, "scheduler": {"class", "state_dict"} or None,
         "history": History.to_dict(), "rng": glassnet's generator state, "loader_rng":
         the training loader's generator state or None, "callbacks": [{"class",
-        "state_dict"}] of the latest fit's callbacks}``. ``io.save_checkpoint`` writes it
-        to a safetensors file, ``fit(resume=...)`` continues from it.
+        "state_dict"}] of the latest fit's callbacks, "stop_training": whether a callback
+        ended the run, "stop_reason"}``. ``io.save_checkpoint`` writes it to a
+        safetensors file, ``fit(resume=...)`` continues from it.
 
         >>> state = trainer.state_dict()  # doctest: +SKIP
         >>> Trainer(model, loss, opt).fit((X, y), epochs=10, resume=state)  # doctest: +SKIP
@@ -424,30 +441,52 @@ class Trainer:
             self._shuffle_rng.bit_generator.state,
             "callbacks": [{"class": type(cb).__name__, "state_dict": cb.state_dict()}
                           for cb in self.callbacks],
+            "stop_training": bool(self.stop_training),
+            "stop_reason": self.stop_reason,
         }
 
     def load_state_dict(self, state: dict) -> None:
         """Restore the model, optimizer, scheduler, epoch counter, history and glassnet's
         generator from :meth:`state_dict`. (The loader's generator and the callbacks'
-        states belong to a fit: ``fit(resume=state)`` restores them too.)"""
-        for part, own in (("optimizer", self.optimizer), ("scheduler", self.scheduler)):
-            saved = (state.get(part) or {}).get("class")
-            mine = None if own is None else type(own).__name__
-            if saved != mine:
-                raise ValueError(f"Trainer.load_state_dict: the state was saved with {part} "
-                                 f"{saved}, this trainer has {mine}")
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"]["state_dict"])
-        if self.scheduler is not None:
-            self.scheduler.load_state_dict(state["scheduler"]["state_dict"])
-        self.epoch = int(state["epoch"])
-        self.history = History.from_dict(state["history"])
-        backend.rng().bit_generator.state = state["rng"]
+        states belong to a fit: ``fit(resume=state)`` restores them too.)
 
-    def _load_callback_states(self, saved):
-        for cb, entry in zip(self.callbacks, saved):
+        Every part is checked against this trainer first (the epoch agrees with the
+        history, the model's names, shapes and dtypes, the optimizer's class, groups,
+        hyper-parameters and state arrays, the scheduler's class and fields, the RNG
+        state); a part that does not fit is a :class:`~glassnet.errors.CheckpointError`
+        naming the field, what was expected and what was found, and the trainer is left
+        exactly as it was (also if applying fails for a reason no check foresaw).
+        """
+        _state.check_state(self, state, "Trainer.load_state_dict")
+        self._apply_state(state, _state.snapshot(self))
+
+    def _apply_state(self, state, snap):
+        """Apply a checked state; on any failure put the trainer back as ``snap`` was."""
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"]["state_dict"])
+            if self.scheduler is not None:
+                self.scheduler.load_state_dict(state["scheduler"]["state_dict"])
+            self.epoch = int(state["epoch"])
+            self.history = History.from_dict(state["history"])
+            backend.rng().bit_generator.state = state["rng"]
+        except BaseException:
+            _state.restore(self, snap)
+            raise
+
+    def _load_callback_states(self, saved, snap=None, where="Trainer.fit"):
+        """Each saved callback state into the callback at its position when the classes
+        match (checked before the fit applied anything; a callback's own load_state_dict
+        that fails anyway puts the trainer back and is a CheckpointError)."""
+        for i, (cb, entry) in enumerate(zip(self.callbacks, saved)):
             if entry["class"] == type(cb).__name__ and entry["state_dict"]:
-                cb.load_state_dict(entry["state_dict"])
+                try:
+                    cb.load_state_dict(entry["state_dict"])
+                except Exception as e:
+                    if snap is not None:
+                        _state.restore(self, snap)
+                    raise CheckpointError(f"{where}: callbacks[{i}] ({entry['class']}): "
+                                          f"{e}") from e
 
     # ------------------------------------------------------------------ evaluate / predict
     def _evaluate(self, data, batch_size):
