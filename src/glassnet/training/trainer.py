@@ -333,16 +333,23 @@ class Trainer:
         History
         """
         epochs = check_int(epochs, "epochs", "Trainer.fit", min=0)
+        # before the loader draws its seed: a refused resume leaves glassnet's RNG as it was
+        rng0 = None if resume is None else backend.rng().bit_generator.state
         batches, validation, samples = self._fit_data(train, validation, batch_size, shuffle,
                                                       seed, validation_split)
         state = snap = None
         if resume is not None:
             where = "Trainer.fit(resume=" + ("a state dict" if isinstance(resume, dict)
                                              else repr(str(resume))) + ")"
-            state = resume if isinstance(resume, dict) else read_checkpoint(resume)
-            _state.check_state(self, state, where, list(callbacks or ()),
-                               getattr(batches, "_rng", None))
+            try:
+                state = resume if isinstance(resume, dict) else read_checkpoint(resume)
+                _state.check_state(self, state, where, list(callbacks or ()),
+                                   getattr(batches, "_rng", None))
+            except BaseException:
+                backend.rng().bit_generator.state = rng0
+                raise
             snap = _state.snapshot(self)
+            snap["rng"] = rng0
             self._apply_state(state, snap)
         else:
             self.history = History()
