@@ -90,18 +90,29 @@ def check_bounds(group, bounds, who, where=""):
             raise ArgumentError(f"{who}: {label} must be {b.what()}, got {v!r}")
 
 
-def bounds_hold(group, bounds) -> bool:
-    """Whether ``group`` keeps every bound; comparisons only, for ``step()``."""
+def compile_bounds(bounds) -> tuple:
+    """``bounds`` as plain tuples ``(key, index, low, high, low_open, high_open,
+    required)`` with the missing bounds as infinities, for :func:`bounds_hold`."""
+    return tuple((b.key, b.index, -INF if b.low is None else b.low,
+                  INF if b.high is None else b.high,
+                  b.low_open and b.low is not None, b.high_open and b.high is not None,
+                  b.required) for b in bounds)
+
+
+def bounds_hold(group, compiled) -> bool:
+    """Whether ``group`` keeps every bound of ``compiled`` (:func:`compile_bounds`);
+    comparisons only (NaN fails them all), for ``step()``."""
+    get = group.get
     try:
-        for b in bounds:
-            v = group.get(b.key)
+        for key, index, lo, hi, lo_open, hi_open, required in compiled:
+            v = get(key)
             if v is None:
-                if b.required:
+                if required:
                     return False
                 continue
-            if b.index is not None:
-                v = v[b.index]
-            if not b.holds(v):
+            if index is not None:
+                v = v[index]
+            if not ((v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)):
                 return False
     except (TypeError, ValueError, IndexError, KeyError):
         return False

@@ -24,7 +24,7 @@ from ..autograd.tensor import Tensor
 from ..errors import ArgumentError, ArgumentTypeError
 from ..validation import is_int
 from . import _flat
-from ._checks import Bound, bounds_hold, check_bounds
+from ._checks import Bound, bounds_hold, check_bounds, compile_bounds
 
 __all__ = ["Optimizer"]
 
@@ -139,6 +139,7 @@ class Optimizer:
     def __init__(self, params, defaults):
         where = type(self).__name__
         self._hyper = self._base_bounds + tuple(type(self)._bounds)
+        self._hyper_fast = compile_bounds(self._hyper)
         self.defaults = dict(defaults)
         self.defaults.setdefault("foreach", None)
         self.state = defaultdict(dict)   # as in PyTorch: state[p] is {} before p's first step
@@ -257,7 +258,7 @@ class Optimizer:
         """A few comparisons per group (never per element): a hyper-parameter edited into
         ``param_groups`` since the last step (``group["lr"] = float("nan")``) is an
         :class:`ArgumentError` before anything is updated."""
-        if not bounds_hold(group, self._hyper):
+        if not bounds_hold(group, self._hyper_fast):
             check_bounds(group, self._hyper, f"{type(self).__name__}.step",
                          f"param_groups[{gi}]")
 
