@@ -416,3 +416,33 @@ def test_every_checkpoint_error_is_a_glassnet_error(tmp_path):
         t.load_state_dict([1, 2])
     with pytest.raises(CheckpointError, match="expected the fields"):
         t.load_state_dict({"epoch": 1})
+
+
+def test_model_checkpoint_save_best_only_resumes_with_its_best(tmp_path):
+    """ModelCheckpoint(save_best_only=True) keeps its best value and its list of files; the
+    resumed run writes exactly the files the straight run wrote after that epoch."""
+    def run(folder, epochs, resume=None):
+        Xtr, ytr, Xva, yva = _digits()
+        gn.manual_seed(5)
+        m = nn.Sequential(nn.Linear(64, 16), nn.Tanh(), nn.Linear(16, 10))
+        opt = optim.SGD(m.parameters(), lr=0.3, momentum=0.5)
+        best = ModelCheckpoint(str(folder / "best-{epoch}"), monitor="val_accuracy",
+                               save_best_only=True, checkpoint=True)
+        every = ModelCheckpoint(str(folder / "ck-{epoch}"), checkpoint=True)
+        t = Trainer(m, nn.CrossEntropyLoss(), opt, metrics=["accuracy"],
+                    scheduler=S.ExponentialLR(opt, 0.7))
+        t.fit((Xtr, ytr), validation=(Xva, yva), epochs=epochs, verbose=0,
+              callbacks=[best, every], resume=resume)
+        return t, best
+
+    t1, b1 = run(tmp_path / "full", N)
+    assert 1 < len(b1.saved) < N and math.isfinite(b1.best)
+    t2, b2 = run(tmp_path / "res", N, resume=tmp_path / "full" / "ck-2.safetensors")
+    assert b2.best == b1.best
+    assert [os.path.basename(p) for p in b2.saved] == [os.path.basename(p) for p in b1.saved]
+    written = sorted(p.name for p in (tmp_path / "res").iterdir() if p.name.startswith("best"))
+    expected = sorted(os.path.basename(p) + ".safetensors" for p in b1.saved
+                      if int(p.rsplit("-", 1)[1]) > 2)
+    assert written == expected
+    for a, b in zip(t1.model.state_dict().values(), t2.model.state_dict().values()):
+        assert np.array_equal(a.numpy(), b.numpy())
