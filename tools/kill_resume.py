@@ -201,7 +201,7 @@ def main(argv=None) -> int:
     print(f"reference: {n_epochs} epochs (stop: {ref_state['history']['stop_reason']}), "
           f"{n_writes} checkpoint writes, {duration:.2f} s")
 
-    kills = during = missed = identical = runs = 0
+    kills = during = missed = identical = runs = fresh = 0
     leftovers, differ = [], []
     i = -1
     while kills < a.kills and i < 3 * a.kills:
@@ -227,7 +227,10 @@ def main(argv=None) -> int:
             c.wait()
             kills += 1
             during += writing
-            kind = "during a write" if writing else "between writes"
+            first = not (run / "ck.safetensors").exists()
+            fresh += first
+            kind = ("during a write" if writing else "between writes") + (
+                " (before the first checkpoint)" if first else "")
         else:
             c.wait()
             missed += 1
@@ -245,7 +248,8 @@ def main(argv=None) -> int:
               f"{'identical' if d is None else 'DIFFERS at ' + d}"
               + (f"; left behind {extra}" if extra else ""), flush=True)
 
-    print(f"\nkills: {kills} ({during} during a checkpoint write, {missed} missed)")
+    print(f"\nkills: {kills} ({during} during a checkpoint write, {fresh} before the first "
+          f"checkpoint existed, {missed} missed)")
     print(f"identical runs: {identical}/{runs}")
     print(f"leftover temporaries: {len(leftovers)}" + (f" {leftovers}" if leftovers else ""))
     print(f"time: {time.monotonic() - t0:.1f} s (runs in {base})")
