@@ -275,7 +275,11 @@ class ModelCheckpoint(Callback):
 
     Files are written to a temporary name and renamed, so a crash never leaves a
     half-written file. ``path`` may contain ``{epoch}`` and log keys, e.g.
-    ``"runs/model-{epoch:03d}-{val_loss:.3f}"``.
+    ``"runs/model-{epoch:03d}-{val_loss:.3f}"``. The file of an epoch is written once
+    every callback and the scheduler have finished that epoch (``on_epoch_end`` decides,
+    the fit's ``CallbackList`` then writes), so a checkpoint holds the state the next
+    epoch starts from; ``saved`` lists the paths written, ``best`` the best monitored
+    value (with ``save_best_only``).
     """
 
     def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto",
