@@ -243,6 +243,11 @@ def test_torch_state_dict_with_float_steps_still_loads():
     (lambda o: optim.lr_scheduler.OneCycleLR(o, 0.1, total_steps=5), "_anneal_func_type",
      "cubic", r"one of \['cos', 'linear'\]"),
     (lambda o: optim.lr_scheduler.CosineAnnealingWarmRestarts(o, 2), "T_i", -1, "T_i"),
+    (lambda o: optim.lr_scheduler.OneCycleLR(o, 0.1, total_steps=5), "_schedule_phases",
+     [{"end_step": 1.0}, {"end_step": 4}], r"_schedule_phases\[0\] must be a dict with the keys"),
+    (lambda o: optim.lr_scheduler.OneCycleLR(o, 0.1, total_steps=5), "_schedule_phases",
+     [{"end_step": 0.5, "start_lr": "params", "end_lr": "max_lr", "start_momentum":
+       "max_momentum", "end_momentum": "base_momentum"}, {}], "start_lr"),
     (lambda o: optim.lr_scheduler.ReduceLROnPlateau(o), "cooldown_counter", -1, "cooldown"),
     (lambda o: optim.lr_scheduler.SequentialLR(o, [optim.lr_scheduler.StepLR(o, 2)], []),
      "_schedulers", [], "_schedulers must be a list of 1"),

@@ -293,6 +293,14 @@ BAD = {
     "ConvergenceCriterion hits 1.5": (_set(("callbacks", 2, "state_dict", "hits"), 1.5),
                                       "hits must be an integer"),
     "callbacks not a list": (_set(("callbacks",), {"a": 1}), "callbacks: expected a list"),
+    "model weight NaN": (_set(("model", "3.bias"), lambda a: np.full_like(a, np.nan)),
+                         r"model\['3.bias'\]: expected finite weights"),
+    "history epochs with a gap (epoch 10**18)": (
+        lambda s: (s["history"].__setitem__("epoch", [0, 1, 10 ** 18]),
+                   s.__setitem__("epoch", 10 ** 18)), "history.epoch: expected the epochs 0, 1"),
+    "exp_avg a dict": (_set(ADAM_STATE + ("exp_avg",), {"a": 1}),
+                       r"\['exp_avg'\] must be an array or a number"),
+    "scheduler gamma -0.5": (_set(SCHED + ("gamma",), -0.5), "gamma must be a number >= 0"),
 }
 
 

@@ -72,6 +72,9 @@ _INT_FIELDS = {"last_epoch": -1, "_step_count": 0, "step_size": 1, "T_0": 1, "T_
 _POSITIVE = ("T_max", "T_i", "total_size")
 # fields holding one learning rate (or momentum) per group: finite and >= 0
 _PER_GROUP = ("base_lrs", "_last_lr", "min_lrs", "max_lrs", "base_momentums", "max_momentums")
+# fields that are never negative
+_NON_NEGATIVE = ("gamma", "eta_min", "factor", "eps", "threshold", "power", "start_factor",
+                 "end_factor", "default_min_lr", "cooldown", "total_iters")
 # fields that may be infinite (ReduceLROnPlateau's best before any value)
 _MAY_BE_INF = ("best", "mode_worse")
 # string fields take one value of the set their current value belongs to
@@ -102,6 +105,8 @@ def _check_like(v, ref, name, key, where):
             _bad(where, name, "a positive number", v)
         if key in _PER_GROUP and not (0 <= v < math.inf):
             _bad(where, name, "a finite number >= 0", v)
+        if key in _NON_NEGATIVE and not v >= 0:
+            _bad(where, name, "a number >= 0", v)
     elif isinstance(ref, str):
         allowed = next((c for c in _CHOICES if ref in c), None)
         if not isinstance(v, str) or (allowed is not None and v not in allowed):
@@ -121,9 +126,10 @@ def _check_like(v, ref, name, key, where):
                     _bad(where, name, "epochs (integers) mapped to counts >= 1",
                          {m: c})
             return
+        if sorted(map(str, v)) != sorted(map(str, ref)):
+            _bad(where, name, f"a dict with the keys {sorted(map(str, ref))}", v)
         for k, sub in ref.items():
-            if k in v:
-                _check_like(v[k], sub, f"{name}[{k!r}]", k, where)
+            _check_like(v[k], sub, f"{name}[{k!r}]", k, where)
 
 
 def _check_fields(sched, state_dict, own, where):

@@ -379,6 +379,12 @@ class Optimizer:
                                     f"{type(st).__name__}")
             p = params[idx]
             new_state[p] = self._restore_state(idx, p, st, where)
+            group = next(g for g in self.param_groups if any(q is p for q in g["params"]))
+            for name in self._state_names(group):
+                v = new_state[p].get(name)
+                if v is not None and not isinstance(v, np.ndarray):
+                    raise ArgumentError(f"{where}: state[{idx}][{name!r}] must be an array of "
+                                        f"the parameter's shape, got {type(v).__name__}")
         return updates, new_state
 
     def _restore_state(self, idx, p, st, where):
@@ -401,8 +407,9 @@ class Optimizer:
                                         "values")
                 d[k] = arr
             elif v is not None:
-                if isinstance(v, float) and v != v:
-                    raise ArgumentError(f"{where}: state[{idx}][{k!r}] is NaN")
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+                    raise ArgumentError(f"{where}: state[{idx}][{k!r}] must be an array or a "
+                                        f"number, got {v!r:.60}")
                 d[k] = v
         d["step"] = _step_count(d.get("step", 0), f"{where}: state[{idx}]['step']")
         return d

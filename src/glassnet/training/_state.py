@@ -50,7 +50,7 @@ def check_rng_state(value, generator, where, field):
                             f"{value.get('bit_generator')!r:.60}")
     try:
         kind().state = value
-    except (ValueError, TypeError, KeyError, OverflowError) as e:
+    except Exception as e:     # NumPy raises ValueError, TypeError, KeyError, OverflowError
         _fail(where, field, f"not a valid {kind.__name__} state ({type(e).__name__}: {e})")
 
 
@@ -71,6 +71,9 @@ def _check_model(trainer, saved, where):
         if a.shape != b.shape or a.dtype != b.dtype:
             _fail(where, f"model[{k!r}]", f"expected shape {b.shape} and dtype {b.dtype}, "
                                          f"found {a.shape} and {a.dtype}")
+        if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+            _fail(where, f"model[{k!r}]", "expected finite weights, found NaN or infinite "
+                                         "values (training never saves those)")
 
 
 def _check_class(part, saved, own, where):
@@ -112,6 +115,9 @@ def check_state(trainer, state, where, callbacks=None, loader=None):
     if missing:
         _fail(where, "state", f"expected the fields {list(_KEYS)}, found no {missing}")
     history = _wrapped(where, "history", History.from_dict, state["history"])
+    if history.epoch != list(range(len(history.epoch))):
+        _fail(where, "history.epoch", f"expected the epochs 0, 1, ... of one run, found "
+                                      f"{history.epoch[:10]!r}")
     epoch = state["epoch"]
     last = history.epoch[-1] if history.epoch else -1
     if not is_int(epoch) or epoch != last:
