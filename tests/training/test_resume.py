@@ -239,7 +239,7 @@ BAD = {
                                   r"got -0.1"),
     "lr NaN": (_set(GROUP + ("lr",), float("nan")), r"\['lr'\] must be a finite number"),
     "lr inf": (_set(GROUP + ("lr",), float("inf")), r"\['lr'\]"),
-    "lr a string": (_set(GROUP + ("lr",), "0.1"), r"\['lr'\] must be a real number"),
+    "lr a string": (_set(GROUP + ("lr",), "0.1"), r"\['lr'\] must be a number"),
     "betas[0] 1.5": (_set(GROUP + ("betas",), [1.5, 0.999]), r"\['betas'\]\[0\] must be in "
                                                             r"\[0, 1\)"),
     "eps -1": (_set(GROUP + ("eps",), -1.0), r"\['eps'\]"),

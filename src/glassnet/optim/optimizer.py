@@ -83,6 +83,38 @@ def _step_count(v, label):
     return int(v)
 
 
+_ABSENT = object()
+
+
+def _check_group_value(v, ref, label):
+    """A saved group value must be of the kind of the group's own (``ref``): a bool for a
+    flag, a number for a number, a string, a pair of numbers for ``betas``; a key the group
+    lacks may hold a JSON scalar only (PyTorch's extra flags)."""
+    def number(x):
+        return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+    if ref is _ABSENT or ref is None:
+        ok = v is None or isinstance(v, (bool, str)) or number(v) or (
+            isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v))
+        what = "a plain value (None, a bool, a number or a string)"
+    elif isinstance(ref, bool):
+        ok, what = isinstance(v, bool), "True or False"
+    elif number(ref):
+        ok, what = number(v), "a number"
+    elif isinstance(ref, str):
+        ok, what = isinstance(v, str), "a string"
+    elif isinstance(ref, tuple):
+        ok = isinstance(v, tuple) and len(v) == len(ref) and all(number(x) for x in v)
+        what = f"{len(ref)} numbers"
+    elif isinstance(ref, list):
+        ok = isinstance(v, (list, tuple)) and len(v) == len(ref) and all(
+            isinstance(x, str) for x in v)
+        what = f"a list of {len(ref)} names"
+    else:
+        ok, what = True, ""
+    if not ok:
+        raise ArgumentError(f"{label} must be {what}, got {v!r:.60}")
+
+
 def _jsonable(v):
     """Group values as JSON-friendly types (tuples become lists, NumPy scalars Python ones)."""
     if isinstance(v, tuple):
@@ -362,6 +394,8 @@ class Optimizer:
                                     f"indices (integers), got {saved['params']!r:.100}")
             new = {k: tuple(v) if isinstance(v, list) and isinstance(own.get(k), tuple) else v
                    for k, v in saved.items() if k != "params"}
+            for k, v in new.items():
+                _check_group_value(v, own.get(k, _ABSENT), f"{where}: param_groups[{i}][{k!r}]")
             self._check_group(dict(own, **new), f"param_groups[{i}]")
             updates.append(new)
         params = self._index()

@@ -45,7 +45,8 @@ def check_rng_state(value, generator, where, field):
         _fail(where, field, f"expected a bit-generator state (a dict), found "
                             f"{type(value).__name__}")
     kind = type(generator.bit_generator)
-    if value.get("bit_generator") != kind.__name__:
+    name = value.get("bit_generator")
+    if not isinstance(name, str) or name != kind.__name__:
         _fail(where, field, f"expected a {kind.__name__} state, found "
                             f"{value.get('bit_generator')!r:.60}")
     try:
@@ -81,7 +82,7 @@ def _check_class(part, saved, own, where):
         return
     name = saved.get("class") if isinstance(saved, dict) else None
     mine = None if own is None else type(own).__name__
-    if name != mine:
+    if not isinstance(name, str) or name != mine:
         _fail(where, part, f"the state was saved with {part} {name}, this trainer has {mine}")
     if not isinstance(saved.get("state_dict"), dict):
         _fail(where, f"{part}.state_dict", "expected a dict, found "
@@ -142,7 +143,8 @@ def check_state(trainer, state, where, callbacks=None, loader=None):
     if loader is not None and state.get("loader_rng") is not None:
         check_rng_state(state["loader_rng"], loader, where, "loader_rng")
     if callbacks is not None:
-        _check_callbacks(trainer, callbacks, state.get("callbacks") or [], where)
+        saved = state.get("callbacks")
+        _check_callbacks(trainer, callbacks, [] if saved is None else saved, where)
 
 
 def snapshot(trainer) -> dict:

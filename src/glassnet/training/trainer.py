@@ -372,7 +372,8 @@ class Trainer:
         self._cbl.on_train_begin(self)
         first = 0
         if state is not None:   # after on_train_begin, which resets the callbacks
-            self._load_callback_states(state.get("callbacks") or [], snap, where)
+            saved = state.get("callbacks")
+            self._load_callback_states([] if saved is None else saved, snap, where)
             first = self.epoch + 1
             if state.get("stop_training"):   # a callback had ended the run: it stays ended
                 self.stop_training, self.stop_reason = True, state.get("stop_reason")
