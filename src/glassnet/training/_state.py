@@ -147,6 +147,21 @@ def check_state(trainer, state, where, callbacks=None, loader=None):
         _check_callbacks(trainer, callbacks, [] if saved is None else saved, where)
 
 
+def load_callbacks(trainer, callbacks, saved, snap, where) -> None:
+    """Load each saved state into the callback at its position when the classes match; a
+    callback whose own load_state_dict fails (past the checks) puts the trainer back as
+    ``snap`` found it and is a CheckpointError naming it."""
+    for i, (cb, entry) in enumerate(zip(callbacks, saved)):
+        if entry["class"] == type(cb).__name__ and entry["state_dict"]:
+            try:
+                cb.load_state_dict(entry["state_dict"])
+            except Exception as e:
+                if snap is not None:
+                    restore(trainer, snap)
+                raise CheckpointError(f"{where}: callbacks[{i}] ({entry['class']}): {e}") \
+                    from e
+
+
 def snapshot(trainer) -> dict:
     """Everything :meth:`Trainer.load_state_dict` and a resumed fit change, copied."""
     opt, sched = trainer.optimizer, trainer.scheduler

@@ -15,7 +15,6 @@ import numpy as np
 from .. import backend, nn, optim
 from ..autograd import Tensor, as_array, no_grad
 from ..data import DataLoader, Dataset, TensorDataset
-from ..errors import CheckpointError
 from ..io.checkpoint import read_checkpoint
 from ..nn.dropout import mc_predict
 from ..validation import check_int, check_real
@@ -332,12 +331,12 @@ class Trainer:
         -------
         History
         """
-        epochs = check_int(epochs, "epochs", "Trainer.fit", min=0)
         # before the loader draws its seed: a refused resume leaves glassnet's RNG as it was
         rng0 = None if resume is None else backend.rng().bit_generator.state
+        epochs = check_int(epochs, "epochs", "Trainer.fit", min=0)
         batches, validation, samples = self._fit_data(train, validation, batch_size, shuffle,
                                                       seed, validation_split)
-        state = snap = None
+        state = self._resume = None
         if resume is not None:
             where = "Trainer.fit(resume=" + ("a state dict" if isinstance(resume, dict)
                                              else repr(str(resume))) + ")"
@@ -351,6 +350,7 @@ class Trainer:
             snap = _state.snapshot(self)
             snap["rng"] = rng0
             self._apply_state(state, snap)
+            self._resume = (snap, where)   # for _load_callback_states
         else:
             self.history = History()
         self.history.params.update({"epochs": int(epochs),
@@ -368,17 +368,15 @@ class Trainer:
             own.append(ProgressBar(verbose))
         self._cbl = CallbackList(self.callbacks + own)
         self.stop_training, self.stop_reason = False, None
+        if state is not None and state.get("stop_training"):
+            # a callback had ended the run: it stays ended (no epoch after the saved one)
+            self.stop_training, self.stop_reason = True, state.get("stop_reason")
+            epochs = self.epoch + 1
         self.history.stop_reason = None
         self._cbl.on_train_begin(self)
-        first = 0
         if state is not None:   # after on_train_begin, which resets the callbacks
-            saved = state.get("callbacks")
-            self._load_callback_states([] if saved is None else saved, snap, where)
-            first = self.epoch + 1
-            if state.get("stop_training"):   # a callback had ended the run: it stays ended
-                self.stop_training, self.stop_reason = True, state.get("stop_reason")
-                first = epochs
-        for epoch in range(first, epochs):
+            self._load_callback_states(state.get("callbacks") or [])
+        for epoch in range(self.epoch + 1 if state is not None else 0, epochs):
             logs = self.train_epoch(batches, epoch)
             self.end_epoch(epoch, logs, validation)
             if self.stop_training:
@@ -482,19 +480,13 @@ class Trainer:
             _state.restore(self, snap)
             raise
 
-    def _load_callback_states(self, saved, snap=None, where="Trainer.fit"):
+    def _load_callback_states(self, saved):
         """Each saved callback state into the callback at its position when the classes
         match (checked before the fit applied anything; a callback's own load_state_dict
         that fails anyway puts the trainer back and is a CheckpointError)."""
-        for i, (cb, entry) in enumerate(zip(self.callbacks, saved)):
-            if entry["class"] == type(cb).__name__ and entry["state_dict"]:
-                try:
-                    cb.load_state_dict(entry["state_dict"])
-                except Exception as e:
-                    if snap is not None:
-                        _state.restore(self, snap)
-                    raise CheckpointError(f"{where}: callbacks[{i}] ({entry['class']}): "
-                                          f"{e}") from e
+        snap, where = getattr(self, "_resume", None) or (None, "Trainer.fit")
+        self._resume = None
+        _state.load_callbacks(self, self.callbacks, saved, snap, where)
 
     # ------------------------------------------------------------------ evaluate / predict
     def _evaluate(self, data, batch_size):
