@@ -10,7 +10,9 @@ run's final state (weights, optimizer state, scheduler, history values except "t
 callback states, RNG states) must equal the reference's, array for array, and the run
 folder must hold no temporary file.
 
-One kill in three is aimed at a checkpoint write: the child reports when each write
+Two kills in three fall at a moment drawn uniformly over the reference's training time
+(counted from the end of the child's imports). One kill in three is aimed at a checkpoint
+write: the child reports when each write
 begins and ends, and, only in this test and only in the aimed-at child, each checkpoint
 write waits ``--slow-write`` seconds just before its rename (the bytes are in the
 temporary file, the file at the final path is the previous one), so the kill lands
@@ -77,7 +79,7 @@ def _child(run_dir: Path, epochs: int, slow: float) -> None:
     X = (X / 16).astype("float32")
     Xtr, ytr, Xva, yva = X[:1200], y[:1200], X[1200:], y[1200:]
     gn.manual_seed(2024)
-    model = nn.Sequential(nn.Linear(64, 48), nn.ReLU(), nn.Dropout(0.2), nn.Linear(48, 10))
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10))
     opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     sched = optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
     trainer = Trainer(model, nn.CrossEntropyLoss(), opt, scheduler=sched, metrics=["accuracy"])
@@ -85,7 +87,7 @@ def _child(run_dir: Path, epochs: int, slow: float) -> None:
            ModelCheckpoint("ck", monitor="val_loss", checkpoint=True)]
     resume = "ck.safetensors" if Path("ck.safetensors").exists() else None
     say("start", resume is not None, time.monotonic())
-    trainer.fit((Xtr, ytr), validation=(Xva, yva), epochs=epochs, batch_size=32, verbose=0,
+    trainer.fit((Xtr, ytr), validation=(Xva, yva), epochs=epochs, batch_size=8, verbose=0,
                 callbacks=cbs, resume=resume)
     save_checkpoint("final", trainer)
     say("done", len(trainer.history), time.monotonic())
@@ -195,11 +197,13 @@ def main(argv=None) -> int:
         print(f"kill_resume: the reference run failed; see {ref_dir}.err", file=sys.stderr)
         return 1
     duration = time.monotonic() - ref.started
+    seen = {e[0]: t for t, e in ref.events if e}
+    training = seen["done"] - seen["start"]       # from the end of the imports to the end
     ref_state = _final(ref_dir)
     n_epochs = len(ref_state["history"]["epoch"])
     n_writes = sum(1 for _, e in ref.events if e and e[0] == "write_begin")
     print(f"reference: {n_epochs} epochs (stop: {ref_state['history']['stop_reason']}), "
-          f"{n_writes} checkpoint writes, {duration:.2f} s")
+          f"{n_writes} checkpoint writes, {duration:.2f} s ({training:.2f} s of training)")
 
     kills = during = missed = identical = runs = fresh = 0
     leftovers, differ = [], []
@@ -219,8 +223,13 @@ def main(argv=None) -> int:
                     break
                 time.sleep(0.002)
             time.sleep(delay)
-        else:
-            time.sleep(float(rng.uniform(0.0, 0.95 * duration)))
+        else:            # a moment of the training: after the imports, before the end
+            moment = float(rng.uniform(0.0, training))
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and c.proc.poll() is None and not any(
+                    e and e[0] == "start" for _, e in c.events):
+                time.sleep(0.002)
+            time.sleep(moment)
         if c.proc.poll() is None:
             writing = c.in_write()
             c.proc.send_signal(signal.SIGKILL)
