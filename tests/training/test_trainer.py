@@ -298,7 +298,7 @@ class _Batches:
 
 
 # ------------------------------------------------------------- state_dict
-def _resumable_run(epochs, resume=None, stop_after=None, patience=50, min_delta=0.0):
+def _resumable_run(epochs, resume=None, patience=50, min_delta=0.0):
     """A deterministic run that uses everything a resume must restore: Adam moments, an
     lr schedule, shuffling, dropout (glassnet's RNG), validation and EarlyStopping."""
     Xtr, Xva, _, ytr, yva, _ = _digits()
@@ -311,9 +311,6 @@ def _resumable_run(epochs, resume=None, stop_after=None, patience=50, min_delta=
                        restore_best_weights=True)
     stops = []
     cbs = [es, LambdaCallback(on_epoch_end=lambda tr, e, logs: stops.append(e))]
-    if stop_after is not None:
-        cbs.append(LambdaCallback(on_epoch_end=lambda tr, e, logs: setattr(
-            tr, "stop_training", e + 1 >= stop_after)))
     h = t.fit((Xtr[:300], ytr[:300]), validation=(Xva, yva), epochs=epochs, batch_size=32,
               verbose=0, callbacks=cbs, resume=resume)
     return t, h, es
