@@ -223,10 +223,11 @@ class Optimizer:
         self._check_group(group)
         self.param_groups.append(group)
 
-    def _check_group(self, group, where=""):
+    def _check_group(self, group, where="", who=None):
         """Raise :class:`ArgumentError` for a hyper-parameter of ``group`` out of range
-        (``where``, e.g. ``"param_groups[1]"``, names the group in the message)."""
-        name = type(self).__name__
+        (``where``, e.g. ``"param_groups[1]"``, names the group in the message; ``who`` the
+        caller, default the optimizer's class)."""
+        name = who or type(self).__name__
         check_bounds(group, self._hyper, name, where)
         if group.get("foreach") not in (None, True, False):
             raise ArgumentError(f"{name}: foreach must be None, True or False, got "
@@ -396,7 +397,7 @@ class Optimizer:
                    for k, v in saved.items() if k != "params"}
             for k, v in new.items():
                 _check_group_value(v, own.get(k, _ABSENT), f"{where}: param_groups[{i}][{k!r}]")
-            self._check_group(dict(own, **new), f"param_groups[{i}]")
+            self._check_group(dict(own, **new), f"param_groups[{i}]", where)
             updates.append(new)
         params = self._index()
         new_state = defaultdict(dict)
