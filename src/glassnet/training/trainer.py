@@ -323,7 +323,8 @@ class Trainer:
             callbacks (matched by position and class; a callback of another class at that
             position keeps its fresh state), and continues from the next epoch, so the
             run is the one an uninterrupted fit would have made, bit for bit (a run that a
-            callback had stopped stays stopped). Every part is checked against this
+            callback had stopped stays stopped; set ``state["stop_training"] = False`` in a
+            state dict to train it further). Every part is checked against this
             trainer before any is applied (:class:`~glassnet.errors.CheckpointError`
             naming the field otherwise, and the trainer is left as it was).
 
