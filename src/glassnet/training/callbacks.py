@@ -92,9 +92,9 @@ def _epoch_or_none(v):
     return v is None or _count(v)
 
 
-def _number(v, inf=True):
-    return (isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
-            and (inf or math.isfinite(v)))
+def _number(v):
+    """A real number, not NaN (an infinity is a legitimate initial best)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
 
 
 def _check_weights(weights, trainer, who, key):
