@@ -29,7 +29,6 @@ differs or leaves a temporary file.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import subprocess

@@ -145,7 +145,7 @@ class LBFGS(Optimizer):
             g.pop("foreach", None)
         if len(self.param_groups) != 1:
             raise ArgumentError("LBFGS: parameter groups are not supported (one group only, as "
-                             "in PyTorch)")
+                                "in PyTorch)")
         self._params = self.param_groups[0]["params"]
 
     # ------------------------------------------------------------ flat views
@@ -172,7 +172,8 @@ class LBFGS(Optimizer):
         """Up to ``max_iter`` L-BFGS iterations; returns the first loss ``closure`` gave."""
         if closure is None or not callable(closure):
             raise ArgumentTypeError("LBFGS.step: needs a closure that re-evaluates the model and "
-                            "returns the loss (clear the gradients and call backward in it)")
+                                    "returns the loss (clear the gradients and call backward "
+                                    "in it)")
         group = self.param_groups[0]
         self._check_step_group(0, group)
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]

@@ -36,7 +36,7 @@ __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR
 def _check_optimizer(optimizer, where):
     if not isinstance(optimizer, Optimizer):
         raise ArgumentTypeError(f"{where}: optimizer must be a glassnet.optim.Optimizer, got "
-                        f"{type(optimizer).__name__}")
+                                f"{type(optimizer).__name__}")
 
 
 def _per_group(name, optimizer, value, where):
@@ -45,7 +45,7 @@ def _per_group(name, optimizer, value, where):
     if isinstance(value, (list, tuple)):
         if len(value) != n:
             raise ArgumentError(f"{where}: {name} must have one value per parameter group "
-                             f"({n}), got {len(value)}")
+                                f"({n}), got {len(value)}")
         return list(value)
     return [value] * n
 
@@ -55,7 +55,7 @@ def _lambdas(lr_lambda, optimizer, where):
     if isinstance(lr_lambda, (list, tuple)):
         if len(lr_lambda) != n:
             raise ArgumentError(f"{where}: expected {n} lr_lambdas (one per group), got "
-                             f"{len(lr_lambda)}")
+                                f"{len(lr_lambda)}")
         fns = list(lr_lambda)
     else:
         fns = [lr_lambda] * n
@@ -544,13 +544,13 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
         if not is_int(T_0) or T_0 <= 0:
             raise ArgumentError(f"CosineAnnealingWarmRestarts: T_0 must be a positive integer, "
-                             f"got {T_0!r}")
+                                f"got {T_0!r}")
         if not is_int(T_mult) or T_mult < 1:
             raise ArgumentError(f"CosineAnnealingWarmRestarts: T_mult must be an integer >= 1, "
-                             f"got {T_mult!r}")
+                                f"got {T_mult!r}")
         if isinstance(eta_min, bool) or not isinstance(eta_min, (int, float)):
             raise ArgumentError(f"CosineAnnealingWarmRestarts: eta_min must be a float or int, "
-                             f"got {type(eta_min).__name__}")
+                                f"got {type(eta_min).__name__}")
         self.T_0 = T_0
         self.T_i = T_0
         self.T_mult = T_mult
@@ -576,7 +576,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         else:
             if epoch < 0:
                 raise ArgumentError(f"CosineAnnealingWarmRestarts.step: epoch must be "
-                                 f"non-negative, got {epoch}")
+                                    f"non-negative, got {epoch}")
             if epoch >= self.T_0:
                 if self.T_mult == 1:
                     self.T_cur = epoch % self.T_0
@@ -641,8 +641,8 @@ class CyclicLR(LRScheduler):
         if cycle_momentum:
             if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
                 raise ArgumentError(f"{who}: cycle_momentum=True needs an optimizer with momentum "
-                                 f"or betas (got {type(optimizer).__name__}); pass "
-                                 "cycle_momentum=False")
+                                    f"or betas (got {type(optimizer).__name__}); pass "
+                                    "cycle_momentum=False")
             self.use_beta1 = "betas" in optimizer.defaults
             self.base_momentums = _per_group("base_momentum", optimizer, base_momentum, who)
             self.max_momentums = _per_group("max_momentum", optimizer, max_momentum, who)
@@ -734,14 +734,14 @@ class OneCycleLR(LRScheduler):
         if total_steps is not None:
             if not is_int(total_steps) or total_steps <= 0:
                 raise ArgumentError(f"{who}: total_steps must be a positive integer, got "
-                                 f"{total_steps!r}")
+                                    f"{total_steps!r}")
             self.total_steps = total_steps
         elif epochs is not None and steps_per_epoch is not None:
             if not is_int(epochs) or epochs <= 0:
                 raise ArgumentError(f"{who}: epochs must be a positive integer, got {epochs!r}")
             if not is_int(steps_per_epoch) or steps_per_epoch <= 0:
                 raise ArgumentError(f"{who}: steps_per_epoch must be a positive integer, got "
-                                 f"{steps_per_epoch!r}")
+                                    f"{steps_per_epoch!r}")
             self.total_steps = epochs * steps_per_epoch
         else:
             raise ArgumentError(f"{who}: give total_steps, or epochs and steps_per_epoch")
@@ -777,8 +777,8 @@ class OneCycleLR(LRScheduler):
         if cycle_momentum:
             if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
                 raise ArgumentError(f"{who}: cycle_momentum=True needs an optimizer with momentum "
-                                 f"or betas (got {type(optimizer).__name__}); pass "
-                                 "cycle_momentum=False")
+                                    f"or betas (got {type(optimizer).__name__}); pass "
+                                    "cycle_momentum=False")
             self.use_beta1 = "betas" in optimizer.defaults
             his = _per_group("max_momentum", optimizer, max_momentum, who)
             los = _per_group("base_momentum", optimizer, base_momentum, who)
@@ -798,7 +798,7 @@ class OneCycleLR(LRScheduler):
         t = self.last_epoch
         if t > self.total_steps:
             raise ArgumentError(f"OneCycleLR: stepped {t} times, but total_steps is "
-                             f"{self.total_steps}")
+                                f"{self.total_steps}")
         lrs = []
         last = len(self._schedule_phases) - 1
         for g in self.optimizer.param_groups:
@@ -822,13 +822,13 @@ def _check_schedulers(schedulers, optimizer, who):
     for i, s in enumerate(schedulers):
         if not hasattr(s, "optimizer"):
             raise ArgumentTypeError(f"{who}: schedulers[{i}] has no optimizer attribute (got "
-                            f"{type(s).__name__})")
+                                    f"{type(s).__name__})")
         if isinstance(s, ReduceLROnPlateau):
             raise ArgumentError(f"{who}: schedulers[{i}] is a ReduceLROnPlateau, whose step needs "
-                             "the monitored value; it cannot be chained")
+                                "the monitored value; it cannot be chained")
         if s.optimizer is not optimizer:
             raise ArgumentError(f"{who}: schedulers[{i}] ({type(s).__name__}) belongs to another "
-                             "optimizer; all must share one")
+                                "optimizer; all must share one")
 
 
 class SequentialLR(LRScheduler):
@@ -850,7 +850,7 @@ class SequentialLR(LRScheduler):
         _check_schedulers(schedulers, optimizer, who)
         if len(milestones) != len(schedulers) - 1:
             raise ArgumentError(f"{who}: needs one milestone fewer than schedulers, got "
-                             f"{len(schedulers)} schedulers and {len(milestones)} milestones")
+                                f"{len(schedulers)} schedulers and {len(milestones)} milestones")
         self._schedulers = list(schedulers)
         self._milestones = list(milestones)
         self.last_epoch = last_epoch + 1
@@ -963,7 +963,7 @@ class ReduceLROnPlateau(LRScheduler):
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != n:
                 raise ArgumentError(f"ReduceLROnPlateau: expected {n} min_lr values, got "
-                                 f"{len(min_lr)}")
+                                    f"{len(min_lr)}")
             self.default_min_lr = None
             self.min_lrs = list(min_lr)
         else:
@@ -1004,7 +1004,7 @@ class ReduceLROnPlateau(LRScheduler):
         """Record this epoch's monitored value and reduce the learning rate if it plateaued."""
         if metrics is None:
             raise ArgumentTypeError("ReduceLROnPlateau.step: needs the monitored value, e.g. "
-                            "sched.step(val_loss)")
+                                    "sched.step(val_loss)")
         current = float(metrics)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self.is_better(current, self.best):
@@ -1042,4 +1042,4 @@ class ReduceLROnPlateau(LRScheduler):
 
     def _check_state_dict(self, state_dict) -> dict:
         return _check_fields(self, state_dict, self.state_dict(),
-                             "ReduceLROnPlateau.load_state_dict")
+                                "ReduceLROnPlateau.load_state_dict")

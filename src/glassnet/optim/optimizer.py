@@ -32,14 +32,15 @@ __all__ = ["Optimizer"]
 def _as_param_list(params, where):
     if isinstance(params, Tensor):
         raise ArgumentTypeError(f"{where}: params must be an iterable of Tensors (e.g. "
-                        f"model.parameters()), got a single Tensor; wrap it in a list")
+                                f"model.parameters()), got a single Tensor; wrap it in a list")
     if isinstance(params, dict):
-        raise ArgumentTypeError(f"{where}: params must be an iterable of Tensors or of dicts, got a dict")
+        raise ArgumentTypeError(f"{where}: params must be an iterable of Tensors or of dicts, "
+                                "got a dict")
     try:
         return list(params)
     except TypeError:
         raise ArgumentTypeError(f"{where}: params must be an iterable of Tensors, got "
-                        f"{type(params).__name__}") from None
+                                f"{type(params).__name__}") from None
 
 
 def _kernel_of(cls):
@@ -192,7 +193,7 @@ class Optimizer:
         where = f"{type(self).__name__}.add_param_group"
         if not isinstance(param_group, dict):
             raise ArgumentTypeError(f"{where}: param_group must be a dict, got "
-                            f"{type(param_group).__name__}")
+                                    f"{type(param_group).__name__}")
         group = dict(param_group)
         ps = group.get("params")
         if ps is None:
@@ -205,13 +206,13 @@ class Optimizer:
         for i, p in enumerate(ps):
             if not isinstance(p, Tensor):
                 raise ArgumentTypeError(f"{where}: params[{i}] must be a Tensor/Parameter, got "
-                                f"{type(p).__name__}")
+                                        f"{type(p).__name__}")
             if p._data.dtype.kind != "f":
-                raise ArgumentTypeError(f"{where}: params[{i}] has dtype {p._data.dtype}; only floating "
-                                f"tensors can be optimised")
+                raise ArgumentTypeError(f"{where}: params[{i}] has dtype {p._data.dtype}; only "
+                                        f"floating tensors can be optimised")
             if not p.is_leaf:
                 raise ArgumentError(f"{where}: params[{i}] is not a leaf tensor (it was computed "
-                                 f"by an operation); optimise the leaves instead")
+                                    f"by an operation); optimise the leaves instead")
         if len({id(p) for p in ps}) != len(ps):
             raise ArgumentError(f"{where}: a parameter appears twice in the same group")
         existing = {id(p) for g in self.param_groups for p in g["params"]}
@@ -231,13 +232,13 @@ class Optimizer:
         check_bounds(group, self._hyper, name, where)
         if group.get("foreach") not in (None, True, False):
             raise ArgumentError(f"{name}: foreach must be None, True or False, got "
-                             f"{group['foreach']!r}")
+                                f"{group['foreach']!r}")
         if group.get("differentiable", False):
             raise ArgumentError(f"{name}: differentiable=True (autograd through the update) is "
-                             f"not supported by glassnet; the update runs outside autograd")
+                                f"not supported by glassnet; the update runs outside autograd")
         if group.get("maximize", False) not in (True, False):
             raise ArgumentError(f"{name}: maximize must be True or False, got "
-                             f"{group['maximize']!r}")
+                                f"{group['maximize']!r}")
 
     # ----------------------------------------------------------------- grads
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -303,7 +304,7 @@ class Optimizer:
                 continue
             if p.grad._data.shape != p._data.shape:
                 raise ArgumentError(f"{type(self).__name__}.step: a parameter of shape "
-                                 f"{p._data.shape} has a gradient of shape {p.grad._data.shape}")
+                                    f"{p._data.shape} has a gradient of shape {p.grad._data.shape}")
             active.append(p)
         return active
 

@@ -7,7 +7,6 @@ import numpy as np
 
 from ..validation import check_real
 from . import _checks, _flat
-from ._checks import Bound
 from .optimizer import Optimizer
 
 __all__ = ["RAdam"]

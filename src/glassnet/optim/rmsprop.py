@@ -46,7 +46,8 @@ class RMSprop(Optimizer):
                                       capturable=capturable, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable))
 
-    _bounds = (Bound("alpha", 0.0, 1.0, high_open=False, required=True), Bound("eps", required=True),
+    _bounds = (Bound("alpha", 0.0, 1.0, high_open=False, required=True),
+               Bound("eps", required=True),
                Bound("momentum", 0.0, 1.0, required=True))
 
     def _state_names(self, group):

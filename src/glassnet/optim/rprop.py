@@ -35,7 +35,7 @@ class Rprop(Optimizer):
                  capturable=False, foreach=None, maximize=False, differentiable=False):
         if not isinstance(etas, (tuple, list)) or len(etas) != 2 or not 0 < etas[0] < 1 < etas[1]:
             raise ArgumentError(f"Rprop: etas must be (etaminus, etaplus) with 0 < etaminus < 1 < "
-                             f"etaplus, got {etas!r}")
+                                f"etaplus, got {etas!r}")
         if not isinstance(step_sizes, (tuple, list)) or len(step_sizes) != 2:
             raise ArgumentError(f"Rprop: step_sizes must be (min, max), got {step_sizes!r}")
         for i, s in enumerate(step_sizes):

@@ -43,7 +43,7 @@ class SGD(Optimizer):
         check_real(dampening, "dampening", "SGD", -math.inf, math.inf, True, True)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ArgumentError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "
-                             f"momentum={momentum}, dampening={dampening}")
+                                f"momentum={momentum}, dampening={dampening}")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=bool(nesterov),
                                       maximize=maximize, foreach=foreach,
