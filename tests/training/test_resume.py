@@ -454,3 +454,15 @@ def test_model_checkpoint_save_best_only_resumes_with_its_best(tmp_path):
     assert written == expected
     for a, b in zip(t1.model.state_dict().values(), t2.model.state_dict().values()):
         assert np.array_equal(a.numpy(), b.numpy())
+
+
+def test_a_corrupt_checkpoint_file_is_a_checkpoint_error(tmp_path):
+    path = _edited(tmp_path, lambda s: None, name="good")
+    raw = bytearray(path.read_bytes())
+    raw[-5] ^= 0xFF                              # a byte of the last tensor
+    path.write_bytes(bytes(raw))
+    t, _ = _fresh(tmp_path)
+    with pytest.raises(CheckpointError, match="read_checkpoint"):
+        t.fit(_digits()[:2], epochs=4, verbose=0, resume=path)
+    with pytest.raises(FileNotFoundError):
+        t.fit(_digits()[:2], epochs=4, verbose=0, resume=tmp_path / "missing.safetensors")

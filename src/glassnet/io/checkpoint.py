@@ -12,7 +12,7 @@ import json
 
 import numpy as np
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, ModelFileNotFoundError
 from .serialize import ModelFileError, architecture, read_file, write_file
 from .tree import join_arrays as _join
 
@@ -71,7 +71,14 @@ def read_checkpoint(path) -> dict:
     """The ``Trainer.state_dict()`` stored in a checkpoint file (its format and checksum
     verified by ``read_file``; its content is checked against a trainer by
     ``Trainer.load_state_dict`` / ``fit(resume=...)`` before any of it is applied)."""
-    tensors, meta = read_file(path, "read_checkpoint")
+    try:
+        tensors, meta = read_file(path, "read_checkpoint")
+    except ModelFileNotFoundError:
+        raise
+    except CheckpointError:
+        raise
+    except ModelFileError as e:   # a corrupt checkpoint file is a CheckpointError too
+        raise CheckpointError(str(e)) from e
     if not meta or meta.get("kind") != "checkpoint":
         raise CheckpointError(f"read_checkpoint: {path} is not a glassnet checkpoint (written "
                               "by save_checkpoint or ModelCheckpoint(checkpoint=True))")
