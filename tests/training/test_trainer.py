@@ -298,7 +298,7 @@ class _Batches:
 
 
 # ------------------------------------------------------------- state_dict
-def _resumable_run(epochs, resume=None, stop_after=None, patience=50, min_delta=0.0):
+def _resumable_run(epochs, resume=None, patience=50, min_delta=0.0):
     """A deterministic run that uses everything a resume must restore: Adam moments, an
     lr schedule, shuffling, dropout (glassnet's RNG), validation and EarlyStopping."""
     Xtr, Xva, _, ytr, yva, _ = _digits()
@@ -311,9 +311,6 @@ def _resumable_run(epochs, resume=None, stop_after=None, patience=50, min_delta=
                        restore_best_weights=True)
     stops = []
     cbs = [es, LambdaCallback(on_epoch_end=lambda tr, e, logs: stops.append(e))]
-    if stop_after is not None:
-        cbs.append(LambdaCallback(on_epoch_end=lambda tr, e, logs: setattr(
-            tr, "stop_training", e + 1 >= stop_after)))
     h = t.fit((Xtr[:300], ytr[:300]), validation=(Xva, yva), epochs=epochs, batch_size=32,
               verbose=0, callbacks=cbs, resume=resume)
     return t, h, es
@@ -321,7 +318,7 @@ def _resumable_run(epochs, resume=None, stop_after=None, patience=50, min_delta=
 
 def test_state_dict_round_trip_continues_the_same_run():
     full, h_full, es_full = _resumable_run(6)
-    first, _, _ = _resumable_run(6, stop_after=3)
+    first, _, _ = _resumable_run(3)     # interrupted after 3 epochs
     state = first.state_dict()
     assert state["epoch"] == 2 and len(state["history"]["epoch"]) == 3
     assert state["optimizer"]["class"] == "Adam" and state["scheduler"]["class"] == "StepLR"
@@ -346,7 +343,7 @@ def test_early_stopping_patience_survives_a_resume():
     _, h_full, es_full = _resumable_run(40, patience=2, min_delta=0.01)
     assert es_full.stopped_epoch is not None
     stop_at = es_full.best_epoch + 2          # after the best epoch, one epoch of waiting
-    first, _, es_first = _resumable_run(40, stop_after=stop_at, patience=2, min_delta=0.01)
+    first, _, es_first = _resumable_run(stop_at, patience=2, min_delta=0.01)
     assert es_first.wait == 1
     _, h_res, es_res = _resumable_run(40, resume=first.state_dict(), patience=2,
                                       min_delta=0.01)

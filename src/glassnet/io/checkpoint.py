@@ -12,6 +12,7 @@ import json
 
 import numpy as np
 
+from ..errors import CheckpointError, ModelFileNotFoundError
 from .serialize import ModelFileError, architecture, read_file, write_file
 from .tree import join_arrays as _join
 
@@ -50,28 +51,48 @@ def save_checkpoint(path, trainer, epoch: int | None = None):
     state = trainer.state_dict()
     if epoch is not None:
         state["epoch"] = int(epoch)
-    tensors: dict = {}
-    tree = _split(state, (), tensors)
     try:
         arch = architecture(trainer.model)
     except ModelFileError:
         arch = None
+    return _write(path, state, arch)
+
+
+def _write(path, state: dict, arch=None):
+    """Write a trainer state (a ``Trainer.state_dict()``) as a checkpoint file."""
+    tensors: dict = {}
+    tree = _split(state, (), tensors)
     meta = {"kind": "checkpoint", "architecture": arch, "trainer": tree}
     json.dumps(meta)  # fail before writing on a value JSON cannot hold
     return write_file(path, tensors, meta, "save_checkpoint")
 
 
 def read_checkpoint(path) -> dict:
-    """The ``Trainer.state_dict()`` stored in a checkpoint file."""
-    tensors, meta = read_file(path, "read_checkpoint")
+    """The ``Trainer.state_dict()`` stored in a checkpoint file (its format and checksum
+    verified by ``read_file``; its content is checked against a trainer by
+    ``Trainer.load_state_dict`` / ``fit(resume=...)`` before any of it is applied)."""
+    try:
+        tensors, meta = read_file(path, "read_checkpoint")
+    except ModelFileNotFoundError:
+        raise
+    except CheckpointError:
+        raise
+    except ModelFileError as e:   # a corrupt checkpoint file is a CheckpointError too
+        raise CheckpointError(str(e)) from e
     if not meta or meta.get("kind") != "checkpoint":
-        raise ModelFileError(f"read_checkpoint: {path} is not a glassnet checkpoint (written "
-                             "by save_checkpoint or ModelCheckpoint(checkpoint=True))")
+        raise CheckpointError(f"read_checkpoint: {path} is not a glassnet checkpoint (written "
+                              "by save_checkpoint or ModelCheckpoint(checkpoint=True))")
     if "trainer" not in meta:
-        raise ModelFileError(f"read_checkpoint: {path} is a checkpoint of glassnet "
-                             f"{meta.get('glassnet_version')} from before Trainer.state_dict; "
-                             "resume it with that version")
-    return _join(meta["trainer"], tensors, "read_checkpoint")
+        raise CheckpointError(f"read_checkpoint: {path} is a checkpoint of glassnet "
+                              f"{meta.get('glassnet_version')} from before Trainer.state_dict; "
+                              "resume it with that version")
+    if not isinstance(meta["trainer"], dict):
+        raise CheckpointError(f"read_checkpoint: {path}: the trainer state must be a JSON "
+                              f"object, found {type(meta['trainer']).__name__}")
+    try:
+        return _join(meta["trainer"], tensors, "read_checkpoint")
+    except ModelFileError as e:
+        raise CheckpointError(f"{e} ({path})") from None
 
 
 def load_checkpoint(path, trainer) -> int:

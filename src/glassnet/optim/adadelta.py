@@ -5,6 +5,7 @@ import numpy as np
 
 from ..validation import check_real
 from . import _flat
+from ._checks import Bound
 from .optimizer import Optimizer
 
 __all__ = ["Adadelta"]
@@ -34,6 +35,8 @@ class Adadelta(Optimizer):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
                                       maximize=maximize, capturable=capturable,
                                       foreach=foreach, differentiable=differentiable))
+
+    _bounds = (Bound("rho", 0.0, 1.0, high_open=False, required=True), Bound("eps", required=True))
 
     def _state_names(self, group):
         return ("square_avg", "acc_delta")

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..validation import check_real
 from . import _flat
+from ._checks import Bound
 from .optimizer import Optimizer
 
 __all__ = ["Adagrad"]
@@ -40,6 +41,9 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value,
                                       eps=eps, foreach=foreach, maximize=maximize,
                                       differentiable=differentiable, fused=fused))
+
+    _bounds = (Bound("lr_decay", required=True), Bound("eps", required=True),
+               Bound("initial_accumulator_value"))
 
     def _state_names(self, group):
         return ("sum",)

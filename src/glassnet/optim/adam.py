@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..validation import check_real
 from . import _flat
+from ._checks import BETAS, EPS
 from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
@@ -40,7 +42,7 @@ class Adam(Optimizer):
                  differentiable=False, fused=None, decoupled_weight_decay=False):
         name = type(self).__name__
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
+            raise ArgumentError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
         betas = tuple(check_real(b, f"betas[{i}]", name, 0, 1, high_open=True)
                       for i, b in enumerate(betas))
         check_real(eps, "eps", name, 0)
@@ -49,6 +51,8 @@ class Adam(Optimizer):
                                       capturable=capturable, differentiable=differentiable,
                                       fused=fused,
                                       decoupled_weight_decay=bool(decoupled_weight_decay)))
+
+    _bounds = BETAS + (EPS,)
 
     def _state_names(self, group):
         if group["amsgrad"]:

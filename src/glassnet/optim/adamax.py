@@ -34,6 +34,8 @@ class Adamax(Optimizer):
                                       foreach=foreach, maximize=maximize,
                                       differentiable=differentiable, capturable=capturable))
 
+    _bounds = _checks.BETAS + (_checks.EPS,)
+
     def _state_names(self, group):
         return ("exp_avg", "exp_inf")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..validation import check_real
 from . import _checks
+from ._checks import Bound
 from .optimizer import Optimizer
 
 __all__ = ["ASGD"]
@@ -36,6 +37,8 @@ class ASGD(Optimizer):
                                       weight_decay=weight_decay, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable,
                                       capturable=capturable))
+
+    _bounds = (Bound("lambd", None, None), Bound("alpha", None, None), Bound("t0", None, None))
 
     def _state_names(self, group):
         return ("ax",)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ArgumentError, ArgumentTypeError
 from ..autograd import enable_grad
 from ..validation import check_choice, check_int, check_real
 from .optimizer import Optimizer, _state_value
@@ -143,12 +144,9 @@ class LBFGS(Optimizer):
         for g in self.param_groups:
             g.pop("foreach", None)
         if len(self.param_groups) != 1:
-            raise ValueError("LBFGS: parameter groups are not supported (one group only, as "
-                             "in PyTorch)")
+            raise ArgumentError("LBFGS: parameter groups are not supported (one group only, as "
+                                "in PyTorch)")
         self._params = self.param_groups[0]["params"]
-
-    def _check_group(self, group):
-        check_real(group.get("lr"), "lr", "LBFGS", 0)
 
     # ------------------------------------------------------------ flat views
     def _flat_grad(self):
@@ -173,9 +171,11 @@ class LBFGS(Optimizer):
     def step(self, closure):
         """Up to ``max_iter`` L-BFGS iterations; returns the first loss ``closure`` gave."""
         if closure is None or not callable(closure):
-            raise TypeError("LBFGS.step: needs a closure that re-evaluates the model and "
-                            "returns the loss (clear the gradients and call backward in it)")
+            raise ArgumentTypeError("LBFGS.step: needs a closure that re-evaluates the model and "
+                                    "returns the loss (clear the gradients and call backward "
+                                    "in it)")
         group = self.param_groups[0]
+        self._check_step_group(0, group)
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
         history = group["history_size"]

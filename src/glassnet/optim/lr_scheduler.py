@@ -23,7 +23,7 @@ import types
 from bisect import bisect_right
 from collections import Counter
 
-from ..errors import ArgumentTypeError
+from ..errors import ArgumentError, ArgumentTypeError
 from ..validation import check_choice, check_int, check_real, is_int
 from .optimizer import Optimizer
 
@@ -35,8 +35,8 @@ __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR
 
 def _check_optimizer(optimizer, where):
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"{where}: optimizer must be a glassnet.optim.Optimizer, got "
-                        f"{type(optimizer).__name__}")
+        raise ArgumentTypeError(f"{where}: optimizer must be a glassnet.optim.Optimizer, got "
+                                f"{type(optimizer).__name__}")
 
 
 def _per_group(name, optimizer, value, where):
@@ -44,8 +44,8 @@ def _per_group(name, optimizer, value, where):
     n = len(optimizer.param_groups)
     if isinstance(value, (list, tuple)):
         if len(value) != n:
-            raise ValueError(f"{where}: {name} must have one value per parameter group "
-                             f"({n}), got {len(value)}")
+            raise ArgumentError(f"{where}: {name} must have one value per parameter group "
+                                f"({n}), got {len(value)}")
         return list(value)
     return [value] * n
 
@@ -54,15 +54,96 @@ def _lambdas(lr_lambda, optimizer, where):
     n = len(optimizer.param_groups)
     if isinstance(lr_lambda, (list, tuple)):
         if len(lr_lambda) != n:
-            raise ValueError(f"{where}: expected {n} lr_lambdas (one per group), got "
-                             f"{len(lr_lambda)}")
+            raise ArgumentError(f"{where}: expected {n} lr_lambdas (one per group), got "
+                                f"{len(lr_lambda)}")
         fns = list(lr_lambda)
     else:
         fns = [lr_lambda] * n
     for f in fns:
         if not callable(f):
-            raise TypeError(f"{where}: lr_lambda must be callable, got {type(f).__name__}")
+            raise ArgumentTypeError(f"{where}: lr_lambda must be callable, got {type(f).__name__}")
     return fns
+
+
+# integer fields of the schedulers' states and their least values
+_INT_FIELDS = {"last_epoch": -1, "_step_count": 0, "step_size": 1, "T_0": 1, "T_mult": 1,
+               "total_steps": 1, "patience": 0, "cooldown": 0, "cooldown_counter": 0,
+               "num_bad_epochs": 0}
+_POSITIVE = ("T_max", "T_i", "total_size")
+# fields holding one learning rate (or momentum) per group: finite and >= 0
+_PER_GROUP = ("base_lrs", "_last_lr", "min_lrs", "max_lrs", "base_momentums", "max_momentums")
+# fields that are never negative
+_NON_NEGATIVE = ("gamma", "eta_min", "factor", "eps", "threshold", "power", "start_factor",
+                 "end_factor", "default_min_lr", "cooldown", "total_iters")
+# fields that may be infinite (ReduceLROnPlateau's best before any value)
+_MAY_BE_INF = ("best", "mode_worse")
+# string fields take one value of the set their current value belongs to
+_CHOICES = ({"min", "max"}, {"rel", "abs"}, {"cos", "linear"}, {"cycle", "iterations"},
+            {"triangular", "triangular2", "exp_range"},
+            {"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"})
+
+
+def _bad(where, name, what, v):
+    raise ArgumentError(f"{where}: {name} must be {what}, got {v!r:.100}")
+
+
+def _check_like(v, ref, name, key, where):
+    """``v`` (a saved state value) must have the kind of ``ref`` (the scheduler's own
+    current value of that field): the same JSON type, per-group lists of the same length,
+    integers where counters are, no NaN."""
+    if isinstance(ref, bool):
+        if not isinstance(v, bool):
+            _bad(where, name, "True or False", v)
+    elif isinstance(ref, (int, float)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+            _bad(where, name, "a number", v)
+        if key in _INT_FIELDS and (not is_int(v) or v < _INT_FIELDS[key]):
+            _bad(where, name, f"an integer >= {_INT_FIELDS[key]}", v)
+        if math.isinf(v) and key not in _MAY_BE_INF and not math.isinf(ref):
+            _bad(where, name, "a finite number", v)
+        if key in _POSITIVE and not v > 0:
+            _bad(where, name, "a positive number", v)
+        if key in _PER_GROUP and not (0 <= v < math.inf):
+            _bad(where, name, "a finite number >= 0", v)
+        if key in _NON_NEGATIVE and not v >= 0:
+            _bad(where, name, "a number >= 0", v)
+    elif isinstance(ref, str):
+        allowed = next((c for c in _CHOICES if ref in c), None)
+        if not isinstance(v, str) or (allowed is not None and v not in allowed):
+            _bad(where, name, f"one of {sorted(allowed)}" if allowed else "a string", v)
+    elif isinstance(ref, (list, tuple)):
+        if not isinstance(v, (list, tuple)) or len(v) != len(ref):
+            _bad(where, name, f"a list of {len(ref)} values", v)
+        for i, (a, b) in enumerate(zip(v, ref)):
+            _check_like(a, b, f"{name}[{i}]", key, where)
+    elif isinstance(ref, dict):
+        if not isinstance(v, dict):
+            _bad(where, name, "a dict", v)
+        if key == "milestones":
+            for m, c in v.items():
+                if not (is_int(m) or (isinstance(m, str) and m.lstrip("-").isdigit())) \
+                        or not is_int(c) or c < 1:
+                    _bad(where, name, "epochs (integers) mapped to counts >= 1",
+                         {m: c})
+            return
+        if sorted(map(str, v)) != sorted(map(str, ref)):
+            _bad(where, name, f"a dict with the keys {sorted(map(str, ref))}", v)
+        for k, sub in ref.items():
+            _check_like(v[k], sub, f"{name}[{k!r}]", k, where)
+
+
+def _check_fields(sched, state_dict, own, where):
+    """Check the fields of ``state_dict`` that ``sched`` keeps (``own``: its own state);
+    returns them (fields it does not keep are ignored, never set on the object)."""
+    if not isinstance(state_dict, dict):
+        raise ArgumentTypeError(f"{where}: expected a dict, got {type(state_dict).__name__}")
+    kept = {k: v for k, v in state_dict.items() if k in own}
+    for k, v in kept.items():
+        _check_like(v, own[k], k, k, where)
+    total = kept.get("total_steps", own.get("total_steps"))
+    if total is not None and kept.get("last_epoch", -1) > total:
+        _bad(where, "last_epoch", f"at most total_steps ({total})", kept["last_epoch"])
+    return kept
 
 
 def _lambdas_state(fns):
@@ -140,8 +221,21 @@ class LRScheduler:
                 if k not in ("optimizer", "lr_lambdas") and not callable(v)}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore what :meth:`state_dict` returned (also PyTorch's scheduler state)."""
-        self.__dict__.update({k: v for k, v in state_dict.items() if k != "lr_lambdas"})
+        """Restore what :meth:`state_dict` returned (also PyTorch's scheduler state).
+
+        Only the fields this scheduler keeps are restored (others, e.g. PyTorch's
+        ``verbose``, are ignored), each checked first against the scheduler's own value:
+        the same type, ``last_epoch`` an integer >= -1, counters integers >= 0, per-group
+        learning rates finite and >= 0, one per group, no NaN; a bad field is an
+        :class:`~glassnet.errors.ArgumentError` naming it, and nothing is changed.
+        """
+        self.__dict__.update(self._check_state_dict(state_dict))
+
+    def _check_state_dict(self, state_dict) -> dict:
+        """The checked fields of ``state_dict`` that :meth:`load_state_dict` applies."""
+        own = LRScheduler.state_dict(self)
+        own.pop("lr_lambdas", None)
+        return _check_fields(self, state_dict, own, f"{type(self).__name__}.load_state_dict")
 
 
 # the pre-2.0 name, still subclassed by custom schedulers in the wild
@@ -170,10 +264,25 @@ class LambdaLR(LRScheduler):
         return d
 
     def load_state_dict(self, state_dict):
-        super().load_state_dict(state_dict)
-        for f, saved in zip(self.lr_lambdas, state_dict.get("lr_lambdas") or []):
-            if saved is not None:
-                vars(f).update(saved)
+        """The fields (checked, see :meth:`LRScheduler.load_state_dict`) and the attributes
+        of callable objects given as ``lr_lambda`` (plain functions are not saved, as in
+        PyTorch: the fresh scheduler's own functions are used)."""
+        kept = self._check_state_dict(state_dict)
+        saved = state_dict.get("lr_lambdas") or []
+        if not isinstance(saved, list) or len(saved) > len(self.lr_lambdas) or not all(
+                s is None or isinstance(s, dict) for s in saved):
+            raise ArgumentError(f"{type(self).__name__}.load_state_dict: lr_lambdas must be a "
+                                f"list of {len(self.lr_lambdas)} dicts or None, got "
+                                f"{saved!r:.100}")
+        for f, s in zip(self.lr_lambdas, saved):
+            if s is not None and isinstance(f, types.FunctionType):
+                raise ArgumentError(f"{type(self).__name__}.load_state_dict: the state holds "
+                                    "attributes of a callable object, but this lr_lambda is a "
+                                    "plain function")
+        self.__dict__.update(kept)
+        for f, s in zip(self.lr_lambdas, saved):
+            if s is not None:
+                vars(f).update(s)
 
 
 class MultiplicativeLR(LambdaLR):
@@ -255,8 +364,15 @@ class MultiStepLR(LRScheduler):
         return d
 
     def load_state_dict(self, state_dict):
-        super().load_state_dict(state_dict)
-        self.milestones = Counter({int(a): b for a, b in dict(self.milestones).items()})
+        kept = self._check_state_dict(state_dict)
+        if "milestones" in kept:
+            kept["milestones"] = Counter({int(a): b for a, b in kept["milestones"].items()})
+        self.__dict__.update(kept)
+
+    def _check_state_dict(self, state_dict):
+        own = LRScheduler.state_dict(self)
+        own["milestones"] = dict(self.milestones)
+        return _check_fields(self, state_dict, own, "MultiStepLR.load_state_dict")
 
 
 class ConstantLR(LRScheduler):
@@ -270,7 +386,7 @@ class ConstantLR(LRScheduler):
 
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
         if not 0 <= factor <= 1:
-            raise ValueError(f"ConstantLR: factor must be in [0, 1], got {factor!r}")
+            raise ArgumentError(f"ConstantLR: factor must be in [0, 1], got {factor!r}")
         self.factor = factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
@@ -300,9 +416,9 @@ class LinearLR(LRScheduler):
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
                  last_epoch=-1):
         if not 0 < start_factor <= 1:
-            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
+            raise ArgumentError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
         if not 0 <= end_factor <= 1:
-            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}")
+            raise ArgumentError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}")
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters
@@ -427,14 +543,14 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
         if not is_int(T_0) or T_0 <= 0:
-            raise ValueError(f"CosineAnnealingWarmRestarts: T_0 must be a positive integer, "
-                             f"got {T_0!r}")
+            raise ArgumentError(f"CosineAnnealingWarmRestarts: T_0 must be a positive integer, "
+                                f"got {T_0!r}")
         if not is_int(T_mult) or T_mult < 1:
-            raise ValueError(f"CosineAnnealingWarmRestarts: T_mult must be an integer >= 1, "
-                             f"got {T_mult!r}")
+            raise ArgumentError(f"CosineAnnealingWarmRestarts: T_mult must be an integer >= 1, "
+                                f"got {T_mult!r}")
         if isinstance(eta_min, bool) or not isinstance(eta_min, (int, float)):
-            raise ValueError(f"CosineAnnealingWarmRestarts: eta_min must be a float or int, "
-                             f"got {type(eta_min).__name__}")
+            raise ArgumentError(f"CosineAnnealingWarmRestarts: eta_min must be a float or int, "
+                                f"got {type(eta_min).__name__}")
         self.T_0 = T_0
         self.T_i = T_0
         self.T_mult = T_mult
@@ -459,8 +575,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i *= self.T_mult
         else:
             if epoch < 0:
-                raise ValueError(f"CosineAnnealingWarmRestarts.step: epoch must be "
-                                 f"non-negative, got {epoch}")
+                raise ArgumentError(f"CosineAnnealingWarmRestarts.step: epoch must be "
+                                    f"non-negative, got {epoch}")
             if epoch >= self.T_0:
                 if self.T_mult == 1:
                     self.T_cur = epoch % self.T_0
@@ -524,9 +640,9 @@ class CyclicLR(LRScheduler):
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"{who}: cycle_momentum=True needs an optimizer with momentum "
-                                 f"or betas (got {type(optimizer).__name__}); pass "
-                                 "cycle_momentum=False")
+                raise ArgumentError(f"{who}: cycle_momentum=True needs an optimizer with momentum "
+                                    f"or betas (got {type(optimizer).__name__}); pass "
+                                    "cycle_momentum=False")
             self.use_beta1 = "betas" in optimizer.defaults
             self.base_momentums = _per_group("base_momentum", optimizer, base_momentum, who)
             self.max_momentums = _per_group("max_momentum", optimizer, max_momentum, who)
@@ -581,8 +697,14 @@ class CyclicLR(LRScheduler):
         return d
 
     def load_state_dict(self, state_dict):
+        if not isinstance(state_dict, dict):
+            raise ArgumentTypeError(f"CyclicLR.load_state_dict: expected a dict, got "
+                                    f"{type(state_dict).__name__}")
         state_dict = dict(state_dict)
         fn = state_dict.pop("_scale_fn_custom", None)
+        if fn is not None and not isinstance(fn, dict):
+            raise ArgumentError(f"CyclicLR.load_state_dict: _scale_fn_custom must be a dict "
+                                f"of the scale function's attributes or None, got {fn!r:.100}")
         super().load_state_dict(state_dict)
         if fn is not None and self._scale_fn_custom is not None:
             vars(self._scale_fn_custom).update(fn)
@@ -611,18 +733,18 @@ class OneCycleLR(LRScheduler):
         self.optimizer = optimizer
         if total_steps is not None:
             if not is_int(total_steps) or total_steps <= 0:
-                raise ValueError(f"{who}: total_steps must be a positive integer, got "
-                                 f"{total_steps!r}")
+                raise ArgumentError(f"{who}: total_steps must be a positive integer, got "
+                                    f"{total_steps!r}")
             self.total_steps = total_steps
         elif epochs is not None and steps_per_epoch is not None:
             if not is_int(epochs) or epochs <= 0:
-                raise ValueError(f"{who}: epochs must be a positive integer, got {epochs!r}")
+                raise ArgumentError(f"{who}: epochs must be a positive integer, got {epochs!r}")
             if not is_int(steps_per_epoch) or steps_per_epoch <= 0:
-                raise ValueError(f"{who}: steps_per_epoch must be a positive integer, got "
-                                 f"{steps_per_epoch!r}")
+                raise ArgumentError(f"{who}: steps_per_epoch must be a positive integer, got "
+                                    f"{steps_per_epoch!r}")
             self.total_steps = epochs * steps_per_epoch
         else:
-            raise ValueError(f"{who}: give total_steps, or epochs and steps_per_epoch")
+            raise ArgumentError(f"{who}: give total_steps, or epochs and steps_per_epoch")
         n = self.total_steps
         if three_phase:
             self._schedule_phases = [
@@ -642,7 +764,7 @@ class OneCycleLR(LRScheduler):
                 dict(end_step=n - 1, start_lr="max_lr", end_lr="min_lr",
                      start_momentum="base_momentum", end_momentum="max_momentum")]
         if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
-            raise ValueError(f"{who}: pct_start must be a float in [0, 1], got {pct_start!r}")
+            raise ArgumentError(f"{who}: pct_start must be a float in [0, 1], got {pct_start!r}")
         check_choice(anneal_strategy, "anneal_strategy", who, ("cos", "linear"))
         self._anneal_func_type = anneal_strategy
         max_lrs = _per_group("max_lr", optimizer, max_lr, who)
@@ -654,9 +776,9 @@ class OneCycleLR(LRScheduler):
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"{who}: cycle_momentum=True needs an optimizer with momentum "
-                                 f"or betas (got {type(optimizer).__name__}); pass "
-                                 "cycle_momentum=False")
+                raise ArgumentError(f"{who}: cycle_momentum=True needs an optimizer with momentum "
+                                    f"or betas (got {type(optimizer).__name__}); pass "
+                                    "cycle_momentum=False")
             self.use_beta1 = "betas" in optimizer.defaults
             his = _per_group("max_momentum", optimizer, max_momentum, who)
             los = _per_group("base_momentum", optimizer, base_momentum, who)
@@ -675,8 +797,8 @@ class OneCycleLR(LRScheduler):
     def get_lr(self):
         t = self.last_epoch
         if t > self.total_steps:
-            raise ValueError(f"OneCycleLR: stepped {t} times, but total_steps is "
-                             f"{self.total_steps}")
+            raise ArgumentError(f"OneCycleLR: stepped {t} times, but total_steps is "
+                                f"{self.total_steps}")
         lrs = []
         last = len(self._schedule_phases) - 1
         for g in self.optimizer.param_groups:
@@ -699,14 +821,14 @@ class OneCycleLR(LRScheduler):
 def _check_schedulers(schedulers, optimizer, who):
     for i, s in enumerate(schedulers):
         if not hasattr(s, "optimizer"):
-            raise TypeError(f"{who}: schedulers[{i}] has no optimizer attribute (got "
-                            f"{type(s).__name__})")
+            raise ArgumentTypeError(f"{who}: schedulers[{i}] has no optimizer attribute (got "
+                                    f"{type(s).__name__})")
         if isinstance(s, ReduceLROnPlateau):
-            raise ValueError(f"{who}: schedulers[{i}] is a ReduceLROnPlateau, whose step needs "
-                             "the monitored value; it cannot be chained")
+            raise ArgumentError(f"{who}: schedulers[{i}] is a ReduceLROnPlateau, whose step needs "
+                                "the monitored value; it cannot be chained")
         if s.optimizer is not optimizer:
-            raise ValueError(f"{who}: schedulers[{i}] ({type(s).__name__}) belongs to another "
-                             "optimizer; all must share one")
+            raise ArgumentError(f"{who}: schedulers[{i}] ({type(s).__name__}) belongs to another "
+                                "optimizer; all must share one")
 
 
 class SequentialLR(LRScheduler):
@@ -724,11 +846,11 @@ class SequentialLR(LRScheduler):
         who = "SequentialLR"
         _check_optimizer(optimizer, who)
         if len(schedulers) < 1:
-            raise ValueError(f"{who}: needs at least one scheduler, got none")
+            raise ArgumentError(f"{who}: needs at least one scheduler, got none")
         _check_schedulers(schedulers, optimizer, who)
         if len(milestones) != len(schedulers) - 1:
-            raise ValueError(f"{who}: needs one milestone fewer than schedulers, got "
-                             f"{len(schedulers)} schedulers and {len(milestones)} milestones")
+            raise ArgumentError(f"{who}: needs one milestone fewer than schedulers, got "
+                                f"{len(schedulers)} schedulers and {len(milestones)} milestones")
         self._schedulers = list(schedulers)
         self._milestones = list(milestones)
         self.last_epoch = last_epoch + 1
@@ -764,11 +886,24 @@ class SequentialLR(LRScheduler):
         return d
 
     def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        subs = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
+        """Its own fields and each scheduler's state, all checked before any is applied."""
+        kept = self._check_state_dict(state_dict)
+        subs = state_dict.get("_schedulers")
+        for s, sd in zip(self._schedulers, subs):
+            s._check_state_dict(sd)
+        self.__dict__.update(kept)
         for s, sd in zip(self._schedulers, subs):
             s.load_state_dict(sd)
+
+    def _check_state_dict(self, state_dict):
+        who = f"{type(self).__name__}.load_state_dict"
+        own = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        kept = _check_fields(self, state_dict, own, who)
+        subs = state_dict.get("_schedulers")
+        if not isinstance(subs, list) or len(subs) != len(self._schedulers):
+            raise ArgumentError(f"{who}: _schedulers must be a list of {len(self._schedulers)} "
+                                f"state dicts, got {subs!r:.100}")
+        return kept
 
 
 class ChainedScheduler(LRScheduler):
@@ -783,7 +918,7 @@ class ChainedScheduler(LRScheduler):
     def __init__(self, schedulers, optimizer=None):
         who = "ChainedScheduler"
         if len(schedulers) < 1:
-            raise ValueError(f"{who}: needs at least one scheduler, got none")
+            raise ArgumentError(f"{who}: needs at least one scheduler, got none")
         optimizer = optimizer or schedulers[0].optimizer
         _check_schedulers(schedulers, optimizer, who)
         self._schedulers = list(schedulers)
@@ -827,8 +962,8 @@ class ReduceLROnPlateau(LRScheduler):
         n = len(optimizer.param_groups)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != n:
-                raise ValueError(f"ReduceLROnPlateau: expected {n} min_lr values, got "
-                                 f"{len(min_lr)}")
+                raise ArgumentError(f"ReduceLROnPlateau: expected {n} min_lr values, got "
+                                    f"{len(min_lr)}")
             self.default_min_lr = None
             self.min_lrs = list(min_lr)
         else:
@@ -868,8 +1003,8 @@ class ReduceLROnPlateau(LRScheduler):
     def step(self, metrics=None, epoch=None):
         """Record this epoch's monitored value and reduce the learning rate if it plateaued."""
         if metrics is None:
-            raise TypeError("ReduceLROnPlateau.step: needs the monitored value, e.g. "
-                            "sched.step(val_loss)")
+            raise ArgumentTypeError("ReduceLROnPlateau.step: needs the monitored value, e.g. "
+                                    "sched.step(val_loss)")
         current = float(metrics)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self.is_better(current, self.best):
@@ -901,4 +1036,10 @@ class ReduceLROnPlateau(LRScheduler):
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        self.__dict__.update(state_dict)
+        """Restore :meth:`state_dict`, each field checked first (see
+        :meth:`LRScheduler.load_state_dict`)."""
+        self.__dict__.update(self._check_state_dict(state_dict))
+
+    def _check_state_dict(self, state_dict) -> dict:
+        return _check_fields(self, state_dict, self.state_dict(),
+                                "ReduceLROnPlateau.load_state_dict")

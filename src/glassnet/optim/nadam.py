@@ -5,6 +5,7 @@ import numpy as np
 
 from ..validation import check_real
 from . import _checks
+from ._checks import Bound
 from .optimizer import Optimizer
 
 __all__ = ["NAdam"]
@@ -44,6 +45,8 @@ class NAdam(Optimizer):
                                       decoupled_weight_decay=bool(decoupled_weight_decay),
                                       maximize=maximize, foreach=foreach,
                                       capturable=capturable, differentiable=differentiable))
+
+    _bounds = _checks.BETAS + (_checks.EPS, Bound("momentum_decay", required=True))
 
     def _state_names(self, group):
         return ("exp_avg", "exp_avg_sq")

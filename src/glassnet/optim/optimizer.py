@@ -21,23 +21,26 @@ import numpy as np
 
 from ..autograd import enable_grad
 from ..autograd.tensor import Tensor
-from ..validation import check_real
+from ..errors import ArgumentError, ArgumentTypeError
+from ..validation import is_int
 from . import _flat
+from ._checks import Bound, bounds_hold, check_bounds, compile_bounds
 
 __all__ = ["Optimizer"]
 
 
 def _as_param_list(params, where):
     if isinstance(params, Tensor):
-        raise TypeError(f"{where}: params must be an iterable of Tensors (e.g. "
-                        f"model.parameters()), got a single Tensor; wrap it in a list")
+        raise ArgumentTypeError(f"{where}: params must be an iterable of Tensors (e.g. "
+                                f"model.parameters()), got a single Tensor; wrap it in a list")
     if isinstance(params, dict):
-        raise TypeError(f"{where}: params must be an iterable of Tensors or of dicts, got a dict")
+        raise ArgumentTypeError(f"{where}: params must be an iterable of Tensors or of dicts, "
+                                "got a dict")
     try:
         return list(params)
     except TypeError:
-        raise TypeError(f"{where}: params must be an iterable of Tensors, got "
-                        f"{type(params).__name__}") from None
+        raise ArgumentTypeError(f"{where}: params must be an iterable of Tensors, got "
+                                f"{type(params).__name__}") from None
 
 
 def _kernel_of(cls):
@@ -72,6 +75,47 @@ def _state_value(v):
     return v
 
 
+def _step_count(v, label):
+    """A saved step count as an int: an integer >= 0 (torch saves it as a float tensor,
+    so an integral float such as 3.0 is accepted)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+            or not (0 <= v < 2 ** 62) or v != int(v):
+        raise ArgumentError(f"{label} must be an integer >= 0, got {v!r}")
+    return int(v)
+
+
+_ABSENT = object()
+
+
+def _check_group_value(v, ref, label):
+    """A saved group value must be of the kind of the group's own (``ref``): a bool for a
+    flag, a number for a number, a string, a pair of numbers for ``betas``; a key the group
+    lacks may hold a JSON scalar only (PyTorch's extra flags)."""
+    def number(x):
+        return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+    if ref is _ABSENT or ref is None:
+        ok = v is None or isinstance(v, (bool, str)) or number(v) or (
+            isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v))
+        what = "a plain value (None, a bool, a number or a string)"
+    elif isinstance(ref, bool):
+        ok, what = isinstance(v, bool), "True or False"
+    elif number(ref):
+        ok, what = number(v), "a number"
+    elif isinstance(ref, str):
+        ok, what = isinstance(v, str), "a string"
+    elif isinstance(ref, tuple):
+        ok = isinstance(v, tuple) and len(v) == len(ref) and all(number(x) for x in v)
+        what = f"{len(ref)} numbers"
+    elif isinstance(ref, list):
+        ok = isinstance(v, (list, tuple)) and len(v) == len(ref) and all(
+            isinstance(x, str) for x in v)
+        what = f"a list of {len(ref)} names"
+    else:
+        ok, what = True, ""
+    if not ok:
+        raise ArgumentError(f"{label} must be {what}, got {v!r:.60}")
+
+
 def _jsonable(v):
     """Group values as JSON-friendly types (tuples become lists, NumPy scalars Python ones)."""
     if isinstance(v, tuple):
@@ -97,6 +141,10 @@ class Optimizer:
 
     A rule subclasses this and defines
 
+    * ``_bounds``: a tuple of :class:`~glassnet.optim._checks.Bound`, the ranges of its own
+      numeric hyper-parameters (``lr``, ``weight_decay`` and the schedulers' ``initial_lr``,
+      ``max_lr``, ``min_lr`` are the base class's); they are checked when a group is added,
+      when a state dict is loaded and, cheaply, at every ``step()``;
     * ``_state_names(group)``: the names of its per-parameter state arrays, and
       ``_state_fill(group)``: their initial values (default 0);
     * ``_update(p, g, state, group)``: one parameter's step, in place. ``p`` is the
@@ -115,8 +163,16 @@ class Optimizer:
     ...         p -= group["lr"] * np.sign(g)
     """
 
+    _bounds: tuple = ()
+    # lr and weight_decay: finite and >= 0 (PyTorch refuses negative values; NaN and inf
+    # are refused here too, see docs/porting.md); the keys schedulers add likewise.
+    _base_bounds = (Bound("lr", required=True), Bound("weight_decay"), Bound("initial_lr"),
+                    Bound("max_lr"), Bound("min_lr"))
+
     def __init__(self, params, defaults):
         where = type(self).__name__
+        self._hyper = self._base_bounds + tuple(type(self)._bounds)
+        self._hyper_fast = compile_bounds(self._hyper)
         self.defaults = dict(defaults)
         self.defaults.setdefault("foreach", None)
         self.state = defaultdict(dict)   # as in PyTorch: state[p] is {} before p's first step
@@ -125,7 +181,7 @@ class Optimizer:
         self._kernel = _kernel_of(type(self))
         params = _as_param_list(params, where)
         if not params:
-            raise ValueError(f"{where}: got an empty parameter list")
+            raise ArgumentError(f"{where}: got an empty parameter list")
         if not isinstance(params[0], dict):      # tensors, or (name, tensor) pairs
             params = [{"params": params}]
         for g in params:
@@ -136,8 +192,8 @@ class Optimizer:
         """Add a group ``{"params": [...], **hyper_parameters}`` (e.g. when unfreezing layers)."""
         where = f"{type(self).__name__}.add_param_group"
         if not isinstance(param_group, dict):
-            raise TypeError(f"{where}: param_group must be a dict, got "
-                            f"{type(param_group).__name__}")
+            raise ArgumentTypeError(f"{where}: param_group must be a dict, got "
+                                    f"{type(param_group).__name__}")
         group = dict(param_group)
         ps = group.get("params")
         if ps is None:
@@ -149,38 +205,40 @@ class Optimizer:
             ps = [p for _, p in ps]
         for i, p in enumerate(ps):
             if not isinstance(p, Tensor):
-                raise TypeError(f"{where}: params[{i}] must be a Tensor/Parameter, got "
-                                f"{type(p).__name__}")
+                raise ArgumentTypeError(f"{where}: params[{i}] must be a Tensor/Parameter, got "
+                                        f"{type(p).__name__}")
             if p._data.dtype.kind != "f":
-                raise TypeError(f"{where}: params[{i}] has dtype {p._data.dtype}; only floating "
-                                f"tensors can be optimised")
+                raise ArgumentTypeError(f"{where}: params[{i}] has dtype {p._data.dtype}; only "
+                                        f"floating tensors can be optimised")
             if not p.is_leaf:
-                raise ValueError(f"{where}: params[{i}] is not a leaf tensor (it was computed "
-                                 f"by an operation); optimise the leaves instead")
+                raise ArgumentError(f"{where}: params[{i}] is not a leaf tensor (it was computed "
+                                    f"by an operation); optimise the leaves instead")
         if len({id(p) for p in ps}) != len(ps):
-            raise ValueError(f"{where}: a parameter appears twice in the same group")
+            raise ArgumentError(f"{where}: a parameter appears twice in the same group")
         existing = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in existing for p in ps):
-            raise ValueError(f"{where}: some parameters already belong to another group")
+            raise ArgumentError(f"{where}: some parameters already belong to another group")
         group["params"] = ps
         for k, v in self.defaults.items():
             group.setdefault(k, v)
         self._check_group(group)
         self.param_groups.append(group)
 
-    def _check_group(self, group):
-        name = type(self).__name__
-        check_real(group.get("lr"), "lr", name, 0)
-        check_real(group.get("weight_decay", 0.0), "weight_decay", name, 0)
-        if group["foreach"] not in (None, True, False):
-            raise ValueError(f"{name}: foreach must be None, True or False, got "
-                             f"{group['foreach']!r}")
+    def _check_group(self, group, where="", who=None):
+        """Raise :class:`ArgumentError` for a hyper-parameter of ``group`` out of range
+        (``where``, e.g. ``"param_groups[1]"``, names the group in the message; ``who`` the
+        caller, default the optimizer's class)."""
+        name = who or type(self).__name__
+        check_bounds(group, self._hyper, name, where)
+        if group.get("foreach") not in (None, True, False):
+            raise ArgumentError(f"{name}: foreach must be None, True or False, got "
+                                f"{group['foreach']!r}")
         if group.get("differentiable", False):
-            raise ValueError(f"{name}: differentiable=True (autograd through the update) is "
-                             f"not supported by glassnet; the update runs outside autograd")
+            raise ArgumentError(f"{name}: differentiable=True (autograd through the update) is "
+                                f"not supported by glassnet; the update runs outside autograd")
         if group.get("maximize", False) not in (True, False):
-            raise ValueError(f"{name}: maximize must be True or False, got "
-                             f"{group['maximize']!r}")
+            raise ArgumentError(f"{name}: maximize must be True or False, got "
+                                f"{group['maximize']!r}")
 
     # ----------------------------------------------------------------- grads
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -213,6 +271,8 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        for gi, group in enumerate(self.param_groups):   # all groups before any update
+            self._check_step_group(gi, group)
         for gi, group in enumerate(self.param_groups):
             active = self._with_grads(group)
             if not active:
@@ -228,6 +288,14 @@ class Optimizer:
                     self._update(p._data, p.grad._data, st, group)
         return loss
 
+    def _check_step_group(self, gi, group):
+        """A few comparisons per group (never per element): a hyper-parameter edited into
+        ``param_groups`` since the last step (``group["lr"] = float("nan")``) is an
+        :class:`ArgumentError` before anything is updated."""
+        if not bounds_hold(group, self._hyper_fast):
+            check_bounds(group, self._hyper, f"{type(self).__name__}.step",
+                         f"param_groups[{gi}]")
+
     def _with_grads(self, group):
         """The group's parameters that take part in this step (a gradient, requires_grad)."""
         active = []
@@ -235,8 +303,8 @@ class Optimizer:
             if p.grad is None or not p.requires_grad:
                 continue
             if p.grad._data.shape != p._data.shape:
-                raise ValueError(f"{type(self).__name__}.step: a parameter of shape "
-                                 f"{p._data.shape} has a gradient of shape {p.grad._data.shape}")
+                raise ArgumentError(f"{type(self).__name__}.step: a parameter of shape "
+                                    f"{p._data.shape} has a gradient of shape {p.grad._data.shape}")
             active.append(p)
         return active
 
@@ -286,51 +354,100 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore hyper-parameters and state saved by :meth:`state_dict` (arrays are copied)."""
-        where = f"{type(self).__name__}.load_state_dict"
-        groups = state_dict.get("param_groups")
-        if groups is None or "state" not in state_dict:
-            raise KeyError(f"{where}: expected keys 'state' and 'param_groups'")
-        if len(groups) != len(self.param_groups):
-            raise ValueError(f"{where}: the state dict has {len(groups)} parameter groups, this "
-                             f"optimizer has {len(self.param_groups)}")
-        for i, (saved, own) in enumerate(zip(groups, self.param_groups)):
-            if len(saved["params"]) != len(own["params"]):
-                raise ValueError(f"{where}: group {i} has {len(saved['params'])} parameters in the "
-                                 f"state dict but {len(own['params'])} here")
-        params = self._index()
-        new_state = defaultdict(dict)
-        for key, st in state_dict["state"].items():
-            idx = int(key)
-            if not 0 <= idx < len(params):
-                raise ValueError(f"{where}: state for parameter index {idx}, but there are only "
-                                 f"{len(params)} parameters")
-            p = params[idx]
-            new_state[p] = self._restore_state(idx, p, st, where)
-        for saved, own in zip(groups, self.param_groups):
-            for k, v in saved.items():
-                if k == "params":
-                    continue
-                own[k] = tuple(v) if isinstance(v, list) and isinstance(own.get(k), tuple) else v
+        """Restore hyper-parameters and state saved by :meth:`state_dict` (arrays are copied).
+
+        Everything is checked before anything is applied, so a refused state dict leaves
+        the optimizer as it was: the number of groups and of parameters per group, each
+        group's hyper-parameters (the ranges the constructor enforces), each state entry's
+        parameter index, ``step`` (an integer >= 0) and arrays (the parameter's shape,
+        finite numbers). A failure is an :class:`~glassnet.errors.ArgumentError` naming the
+        entry, e.g. ``param_groups[0]['lr']`` or ``state[3]['exp_avg']``.
+        """
+        updates, new_state = self._check_state_dict(state_dict)
+        for new, own in zip(updates, self.param_groups):
+            own.update(new)
         self.state = new_state
         self._engine.reset()
 
+    def _check_state_dict(self, state_dict):
+        """``(group updates, new state)`` that :meth:`load_state_dict` applies, every field
+        checked; changes nothing."""
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict):
+            raise ArgumentTypeError(f"{where}: expected a dict with 'state' and "
+                                    f"'param_groups', got {type(state_dict).__name__}")
+        groups, saved_state = state_dict.get("param_groups"), state_dict.get("state")
+        if not isinstance(groups, list) or not isinstance(saved_state, dict):
+            raise ArgumentError(f"{where}: expected keys 'state' (a dict) and 'param_groups' "
+                                f"(a list), got {sorted(map(str, state_dict))}")
+        if len(groups) != len(self.param_groups):
+            raise ArgumentError(f"{where}: the state dict has {len(groups)} parameter groups, "
+                                f"this optimizer has {len(self.param_groups)}")
+        updates = []
+        for i, (saved, own) in enumerate(zip(groups, self.param_groups)):
+            if not isinstance(saved, dict) or not isinstance(saved.get("params"), list):
+                raise ArgumentError(f"{where}: param_groups[{i}] must be a dict with a "
+                                    f"'params' list, got {saved!r:.100}")
+            if len(saved["params"]) != len(own["params"]):
+                raise ArgumentError(f"{where}: group {i} has {len(saved['params'])} parameters "
+                                    f"in the state dict but {len(own['params'])} here")
+            if not all(is_int(k) for k in saved["params"]):
+                raise ArgumentError(f"{where}: param_groups[{i}]['params'] must be parameter "
+                                    f"indices (integers), got {saved['params']!r:.100}")
+            new = {k: tuple(v) if isinstance(v, list) and isinstance(own.get(k), tuple) else v
+                   for k, v in saved.items() if k != "params"}
+            for k, v in new.items():
+                _check_group_value(v, own.get(k, _ABSENT), f"{where}: param_groups[{i}][{k!r}]")
+            self._check_group(dict(own, **new), f"param_groups[{i}]", where)
+            updates.append(new)
+        params = self._index()
+        new_state = defaultdict(dict)
+        for key, st in saved_state.items():
+            try:
+                idx = int(key)
+            except (TypeError, ValueError):
+                idx = None
+            if idx is None or str(idx) != str(key).strip() or not 0 <= idx < len(params):
+                raise ArgumentError(f"{where}: state for parameter index {key!r}, but the "
+                                    f"indices are 0 to {len(params) - 1}")
+            if not isinstance(st, dict):
+                raise ArgumentError(f"{where}: state[{idx}] must be a dict, got "
+                                    f"{type(st).__name__}")
+            p = params[idx]
+            new_state[p] = self._restore_state(idx, p, st, where)
+            group = next(g for g in self.param_groups if any(q is p for q in g["params"]))
+            for name in self._state_names(group):
+                v = new_state[p].get(name)
+                if v is not None and not isinstance(v, np.ndarray):
+                    raise ArgumentError(f"{where}: state[{idx}][{name!r}] must be an array of "
+                                        f"the parameter's shape, got {type(v).__name__}")
+        return updates, new_state
+
     def _restore_state(self, idx, p, st, where):
         """One parameter's saved state as this optimizer keeps it: arrays of the
-        parameter's shape and dtype (copied), numbers, ``step`` an int; ``None`` entries
-        (torch's SGD without momentum) are dropped."""
+        parameter's shape and dtype (copied, finite), numbers, ``step`` an integer >= 0;
+        ``None`` entries (torch's SGD without momentum) are dropped."""
         d = {}
         for k, v in st.items():
             v = _state_value(v)
             if isinstance(v, np.ndarray):
+                if v.dtype.kind not in "biuf":
+                    raise ArgumentError(f"{where}: state[{idx}][{k!r}] has dtype {v.dtype}; "
+                                        "expected numbers")
                 arr = np.array(v, dtype=p._data.dtype, copy=True)
                 if arr.shape != p._data.shape:
-                    raise ValueError(f"{where}: state {k!r} of parameter {idx} has shape "
-                                     f"{arr.shape}, the parameter has {p._data.shape}")
+                    raise ArgumentError(f"{where}: state {k!r} of parameter {idx} has shape "
+                                        f"{arr.shape}, the parameter has {p._data.shape}")
+                if not np.all(np.isfinite(arr)):
+                    raise ArgumentError(f"{where}: state[{idx}][{k!r}] holds NaN or infinite "
+                                        "values")
                 d[k] = arr
             elif v is not None:
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+                    raise ArgumentError(f"{where}: state[{idx}][{k!r}] must be an array or a "
+                                        f"number, got {v!r:.60}")
                 d[k] = v
-        d["step"] = int(d.get("step", 0))
+        d["step"] = _step_count(d.get("step", 0), f"{where}: state[{idx}]['step']")
         return d
 
     def __repr__(self):

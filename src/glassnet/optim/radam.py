@@ -46,6 +46,8 @@ class RAdam(Optimizer):
                                       decoupled_weight_decay=bool(decoupled_weight_decay),
                                       differentiable=differentiable))
 
+    _bounds = _checks.BETAS + (_checks.EPS,)
+
     def _state_names(self, group):
         return ("exp_avg", "exp_avg_sq")
 

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..validation import check_real
 from . import _flat
+from ._checks import Bound
 from .optimizer import Optimizer
 
 __all__ = ["RMSprop"]
@@ -38,11 +39,16 @@ class RMSprop(Optimizer):
                  differentiable=False):
         check_real(alpha, "alpha", "RMSprop", 0, 1)
         check_real(eps, "eps", "RMSprop", 0)
-        check_real(momentum, "momentum", "RMSprop", 0)
+        # momentum >= 1 never converges (PyTorch accepts it; the issue asks for an error)
+        check_real(momentum, "momentum", "RMSprop", 0, 1, high_open=True)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=bool(centered),
                                       capturable=capturable, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable))
+
+    _bounds = (Bound("alpha", 0.0, 1.0, high_open=False, required=True),
+               Bound("eps", required=True),
+               Bound("momentum", 0.0, 1.0, required=True))
 
     def _state_names(self, group):
         names = ["square_avg"]

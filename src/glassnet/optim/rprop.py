@@ -1,9 +1,13 @@
 """Rprop: per-coordinate step sizes adapted from the signs of successive gradients."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ..errors import ArgumentError
 from ..validation import check_real
+from ._checks import Bound
 from .optimizer import Optimizer
 
 __all__ = ["Rprop"]
@@ -30,15 +34,20 @@ class Rprop(Optimizer):
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
         if not isinstance(etas, (tuple, list)) or len(etas) != 2 or not 0 < etas[0] < 1 < etas[1]:
-            raise ValueError(f"Rprop: etas must be (etaminus, etaplus) with 0 < etaminus < 1 < "
-                             f"etaplus, got {etas!r}")
+            raise ArgumentError(f"Rprop: etas must be (etaminus, etaplus) with 0 < etaminus < 1 < "
+                                f"etaplus, got {etas!r}")
         if not isinstance(step_sizes, (tuple, list)) or len(step_sizes) != 2:
-            raise ValueError(f"Rprop: step_sizes must be (min, max), got {step_sizes!r}")
+            raise ArgumentError(f"Rprop: step_sizes must be (min, max), got {step_sizes!r}")
         for i, s in enumerate(step_sizes):
             check_real(s, f"step_sizes[{i}]", "Rprop")
         super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes),
                                       foreach=foreach, maximize=maximize,
                                       differentiable=differentiable, capturable=capturable))
+
+    _bounds = (Bound("etas", 0.0, 1.0, low_open=True, index=0, required=True),
+               Bound("etas", 1.0, math.inf, low_open=True, index=1, required=True),
+               Bound("step_sizes", None, None, index=0, required=True),
+               Bound("step_sizes", None, None, index=1, required=True))
 
     def _state_names(self, group):
         return ("prev", "step_size")

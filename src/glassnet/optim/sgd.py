@@ -1,8 +1,12 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay."""
 from __future__ import annotations
 
+import math
+
+from ..errors import ArgumentError
 from ..validation import check_real
 from . import _flat
+from ._checks import Bound
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -34,14 +38,19 @@ class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
-        check_real(momentum, "momentum", "SGD", 0)
+        # momentum >= 1 never converges (PyTorch accepts it; the issue asks for an error)
+        check_real(momentum, "momentum", "SGD", 0, 1, high_open=True)
+        check_real(dampening, "dampening", "SGD", -math.inf, math.inf, True, True)
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "
-                             f"momentum={momentum}, dampening={dampening}")
+            raise ArgumentError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "
+                                f"momentum={momentum}, dampening={dampening}")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=bool(nesterov),
                                       maximize=maximize, foreach=foreach,
                                       differentiable=differentiable, fused=fused))
+
+    _bounds = (Bound("momentum", 0.0, 1.0, required=True),
+               Bound("dampening", -math.inf, math.inf, low_open=True))
 
     def _state_names(self, group):
         return ("momentum_buffer",) if group["momentum"] != 0 else ()

@@ -21,8 +21,11 @@ from __future__ import annotations
 import math
 import sys
 
+import numpy as np
+
+from ..errors import ArgumentError, ArgumentTypeError
 from ..io import save, save_checkpoint
-from ..validation import check_choice, check_int, check_real, lookup
+from ..validation import check_choice, check_int, check_real, is_int, lookup
 
 __all__ = ["Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint",
            "ConvergenceCriterion", "ProgressBar", "LambdaCallback", "LRSchedulerCallback"]
@@ -57,7 +60,61 @@ class Callback:
         return {}
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore :meth:`state_dict` (called after ``on_train_begin`` of a resumed fit)."""
+        """Restore :meth:`state_dict` (called after ``on_train_begin`` of a resumed fit).
+
+        A callback checks ``state`` before it changes anything (glassnet's own do it in
+        ``_check_state_dict``, which a resumed fit also runs before it restores any part of
+        the trainer) and raises :class:`~glassnet.errors.ArgumentError` for a bad field."""
+
+    def _check_state_dict(self, state, trainer=None) -> None:
+        """Raise :class:`~glassnet.errors.ArgumentError` unless ``state`` is one this
+        callback can load (``trainer``, when given, is the one it will run in)."""
+        if not isinstance(state, dict):
+            raise ArgumentTypeError(f"{type(self).__name__}.load_state_dict: expected a dict, "
+                                    f"got {type(state).__name__}")
+
+
+def _field(state, key, who, ok, what):
+    """``state[key]`` when ``ok(value)``; else ArgumentError naming the field."""
+    if key not in state:
+        raise ArgumentError(f"{who}: the state has no {key!r}")
+    v = state[key]
+    if not ok(v):
+        raise ArgumentError(f"{who}: {key} must be {what}, got {v!r:.100}")
+    return v
+
+
+def _count(v):
+    return is_int(v) and v >= 0
+
+
+def _epoch_or_none(v):
+    return v is None or _count(v)
+
+
+def _number(v):
+    """A real number, not NaN (an infinity is a legitimate initial best)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
+
+
+def _check_weights(weights, trainer, who, key):
+    """``weights`` a dict name -> array; with ``trainer``, the names, shapes and dtypes of
+    its model's state."""
+    if not isinstance(weights, dict) or not all(
+            isinstance(k, str) and isinstance(a, np.ndarray) for k, a in weights.items()):
+        raise ArgumentError(f"{who}: {key} must be a dict of name -> array, got "
+                            f"{type(weights).__name__}")
+    if trainer is None:
+        return
+    own = trainer.model.state_dict()
+    if list(weights) != list(own):
+        raise ArgumentError(f"{who}: {key} holds {sorted(weights)}, the model has "
+                            f"{sorted(own)}")
+    for k, t in own.items():
+        a, b = weights[k], t.numpy()
+        if a.shape != b.shape or a.dtype != b.dtype:
+            raise ArgumentError(f"{who}: {key}[{k!r}] has shape {a.shape} and dtype "
+                                f"{a.dtype}, the model's has {b.shape} and {b.dtype}")
 
 
 class CallbackList(Callback):
@@ -94,6 +151,10 @@ class CallbackList(Callback):
 
     def on_epoch_end(self, t, e, logs):
         self._call("on_epoch_end", t, e, logs)
+        for cb in self.callbacks:   # once every callback (and the scheduler) has run
+            after = getattr(cb, "_after_epoch_end", None)
+            if after is not None:
+                after(t, e, logs)
 
     def on_train_end(self, t):
         self._call("on_train_end", t)
@@ -162,8 +223,23 @@ class EarlyStopping(Callback):
         return {k: getattr(self, k) for k in self._STATE}
 
     def load_state_dict(self, state: dict) -> None:
+        self._check_state_dict(state)
         for k in self._STATE:
             setattr(self, k, state[k])
+
+    def _check_state_dict(self, state, trainer=None) -> None:
+        who = "EarlyStopping.load_state_dict"
+        super()._check_state_dict(state)
+        _field(state, "wait", who, _count, "an integer >= 0")
+        _field(state, "stopped_epoch", who, _epoch_or_none, "an epoch (integer >= 0) or None")
+        _field(state, "best_epoch", who, _epoch_or_none, "an epoch (integer >= 0) or None")
+        _field(state, "best", who, _number, "a number (not NaN)")
+        best = _field(state, "best_state", who, lambda v: True, "")
+        if best is not None:
+            _check_weights(best, trainer, who, "best_state")
+        elif self.restore_best_weights and state["best_epoch"] is not None:
+            raise ArgumentError(f"{who}: restore_best_weights=True and a best epoch "
+                                f"({state['best_epoch']}), but the state has no best_state")
 
     def _improved(self, value):
         if self.mode == "min":
@@ -199,7 +275,11 @@ class ModelCheckpoint(Callback):
 
     Files are written to a temporary name and renamed, so a crash never leaves a
     half-written file. ``path`` may contain ``{epoch}`` and log keys, e.g.
-    ``"runs/model-{epoch:03d}-{val_loss:.3f}"``.
+    ``"runs/model-{epoch:03d}-{val_loss:.3f}"``. The file of an epoch is written once
+    every callback and the scheduler have finished that epoch (``on_epoch_end`` decides,
+    the fit's ``CallbackList`` then writes), so a checkpoint holds the state the next
+    epoch starts from; ``saved`` lists the paths written, ``best`` the best monitored
+    value (with ``save_best_only``).
     """
 
     def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto",
@@ -214,14 +294,24 @@ class ModelCheckpoint(Callback):
 
     def on_train_begin(self, trainer):
         self.best = math.inf if self.mode == "min" else -math.inf
+        self._pending = None
 
     def state_dict(self) -> dict:
         return {"best": self.best, "saved": list(self.saved)}
 
     def load_state_dict(self, state: dict) -> None:
+        self._check_state_dict(state)
         self.best, self.saved = state["best"], list(state["saved"])
 
+    def _check_state_dict(self, state, trainer=None) -> None:
+        who = "ModelCheckpoint.load_state_dict"
+        super()._check_state_dict(state)
+        _field(state, "best", who, _number, "a number (not NaN)")
+        _field(state, "saved", who, lambda v: isinstance(v, list) and all(
+            isinstance(p, str) for p in v), "a list of paths (strings)")
+
     def on_epoch_end(self, trainer, epoch, logs):
+        self._pending = None
         if self.save_best_only:
             value = _monitored(logs, self.monitor, "ModelCheckpoint")
             better = value < self.best if self.mode == "min" else value > self.best
@@ -229,11 +319,22 @@ class ModelCheckpoint(Callback):
                 return
             self.best = value
         path = self.path.format(epoch=epoch, **{k: v for k, v in logs.items() if v is not None})
+        self.saved.append(path)
+        self._pending = path
+
+    def _after_epoch_end(self, trainer, epoch, logs):
+        """The write itself, once every callback and the scheduler have finished the epoch
+        (``CallbackList`` calls it): so the checkpoint holds the state the next epoch
+        starts from (the stepped scheduler, the later callbacks' states, this file in
+        ``saved``) and a resumed run is the same run."""
+        path, self._pending = getattr(self, "_pending", None), None
+        if path is None:
+            return
         if self.checkpoint:
+            trainer.history.update_last(logs)   # values the callbacks added (grad_norm)
             save_checkpoint(path, trainer, epoch=epoch)
         else:
             save(trainer.model, path)
-        self.saved.append(path)
 
 
 class ConvergenceCriterion(Callback):
@@ -277,9 +378,21 @@ class ConvergenceCriterion(Callback):
         return {k: getattr(self, k) for k in self._STATE}
 
     def load_state_dict(self, state: dict) -> None:
+        self._check_state_dict(state)
         for k in self._STATE:
             setattr(self, k, state[k])
         self.grad_norms = list(self.grad_norms)
+
+    def _check_state_dict(self, state, trainer=None) -> None:
+        who = "ConvergenceCriterion.load_state_dict"
+        super()._check_state_dict(state)
+        _field(state, "converged", who, lambda v: isinstance(v, bool), "True or False")
+        _field(state, "reason", who, lambda v: v is None or isinstance(v, str),
+               "a string or None")
+        _field(state, "prev", who, lambda v: v is None or _number(v), "a number or None")
+        _field(state, "hits", who, _count, "an integer >= 0")
+        _field(state, "grad_norms", who, lambda v: isinstance(v, list) and all(
+            _number(x) for x in v), "a list of numbers")
 
     def on_epoch_begin(self, trainer, epoch):
         self._sq, self._n = 0.0, 0
@@ -339,7 +452,17 @@ class LRSchedulerCallback(Callback):
         return {"scheduler": self.scheduler.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
+        self._check_state_dict(state)
         self.scheduler.load_state_dict(state["scheduler"])
+
+    def _check_state_dict(self, state, trainer=None) -> None:
+        super()._check_state_dict(state)
+        if "scheduler" not in state:
+            raise ArgumentError("LRSchedulerCallback.load_state_dict: the state has no "
+                                "'scheduler'")
+        check = getattr(self.scheduler, "_check_state_dict", None)
+        if check is not None:
+            check(state["scheduler"])
 
 
 class LambdaCallback(Callback):

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 
+from ..errors import ArgumentError, ArgumentTypeError
+from ..validation import is_int
+
 __all__ = ["History"]
 
 
@@ -62,11 +65,40 @@ class History:
 
     @classmethod
     def from_dict(cls, d: dict) -> "History":
+        """The History of :meth:`to_dict`, checked first: ``epoch`` a list of increasing
+        integers >= 0, ``history`` a dict of name -> list with one number (or None) per
+        epoch, ``params`` a dict, ``stop_reason`` a string or None; anything else is an
+        :class:`~glassnet.errors.ArgumentError` naming the field."""
+        who = "History.from_dict"
+        if not isinstance(d, dict):
+            raise ArgumentTypeError(f"{who}: expected a dict, got {type(d).__name__}")
+        epochs = d.get("epoch", [])
+        if not isinstance(epochs, list) or not all(is_int(e) and e >= 0 for e in epochs) \
+                or any(b <= a for a, b in zip(epochs, epochs[1:])):
+            raise ArgumentError(f"{who}: epoch must be a list of increasing integers >= 0, "
+                                f"got {epochs!r:.100}")
+        cols = d.get("history", {})
+        if not isinstance(cols, dict):
+            raise ArgumentError(f"{who}: history must be a dict of name -> list, got "
+                                f"{type(cols).__name__}")
+        for k, col in cols.items():
+            if not isinstance(col, list) or len(col) != len(epochs) or not all(
+                    v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+                    for v in col):
+                raise ArgumentError(f"{who}: history[{k!r}] must be a list of {len(epochs)} "
+                                    f"numbers or None (one per epoch), got {col!r:.100}")
+        params = d.get("params", {})
+        if not isinstance(params, dict):
+            raise ArgumentError(f"{who}: params must be a dict, got {type(params).__name__}")
+        reason = d.get("stop_reason")
+        if reason is not None and not isinstance(reason, str):
+            raise ArgumentError(f"{who}: stop_reason must be a string or None, got {reason!r}")
         h = cls()
-        h.epoch = [int(e) for e in d.get("epoch", [])]
-        h.history = {k: list(v) for k, v in d.get("history", {}).items()}
-        h.params = dict(d.get("params", {}))
-        h.stop_reason = d.get("stop_reason")
+        h.epoch = [int(e) for e in epochs]
+        h.history = {k: [None if v is None else float(v) for v in col]
+                     for k, col in cols.items()}
+        h.params = dict(params)
+        h.stop_reason = reason
         return h
 
     def to_json(self, path=None) -> str:

@@ -20,7 +20,7 @@ from ..functional.losses import nonfinite_reason
 from ..io.checkpoint import read_checkpoint
 from ..nn.dropout import mc_predict
 from ..validation import check_int, check_real
-from . import _metrics
+from . import _metrics, _state
 from .callbacks import CallbackList, LRSchedulerCallback, ProgressBar
 from .history import History
 
@@ -389,20 +389,39 @@ class Trainer:
             A checkpoint written by ``ModelCheckpoint(checkpoint=True)`` or
             ``glassnet.io.save_checkpoint``, or a :meth:`state_dict`: restores the weights,
             the optimizer and scheduler, the history, the RNGs and the states of the
-            callbacks (matched by position and class), and continues from the next epoch.
+            callbacks (matched by position and class; a callback of another class at that
+            position keeps its fresh state), and continues from the next epoch, so the
+            run is the one an uninterrupted fit would have made, bit for bit (a run that a
+            callback had stopped stays stopped; set ``state["stop_training"] = False`` in a
+            state dict to train it further). Every part is checked against this
+            trainer before any is applied (:class:`~glassnet.errors.CheckpointError`
+            naming the field otherwise, and the trainer is left as it was).
 
         Returns
         -------
         History
         """
+        # before the loader draws its seed: a refused resume leaves glassnet's RNG as it was
+        rng0 = None if resume is None else backend.rng().bit_generator.state
         epochs = check_int(epochs, "epochs", "Trainer.fit", min=0)
         _batch_size(batch_size, "Trainer.fit", allow_none=True)
         batches, validation, samples = self._fit_data(train, validation, batch_size, shuffle,
                                                       seed, validation_split)
-        state = None
+        state = self._resume = None
         if resume is not None:
-            state = resume if isinstance(resume, dict) else read_checkpoint(resume)
-            self.load_state_dict(state)
+            where = "Trainer.fit(resume=" + ("a state dict" if isinstance(resume, dict)
+                                             else repr(str(resume))) + ")"
+            try:
+                state = resume if isinstance(resume, dict) else read_checkpoint(resume)
+                _state.check_state(self, state, where, list(callbacks or ()),
+                                   getattr(batches, "_rng", None))
+            except BaseException:
+                backend.rng().bit_generator.state = rng0
+                raise
+            snap = _state.snapshot(self)
+            snap["rng"] = rng0
+            self._apply_state(state, snap)
+            self._resume = (snap, where)   # for _load_callback_states
         else:
             self.history = History()
         self.history.params.update({"epochs": int(epochs),
@@ -420,6 +439,10 @@ class Trainer:
             own.append(ProgressBar(verbose))
         self._cbl = CallbackList(self.callbacks + own)
         self.stop_training, self.stop_reason = False, None
+        if state is not None and state.get("stop_training"):
+            # a callback had ended the run: it stays ended (no epoch after the saved one)
+            self.stop_training, self.stop_reason = True, state.get("stop_reason")
+            epochs = self.epoch + 1
         self.history.stop_reason = None
         self._cbl.on_train_begin(self)
         if state is not None:   # after on_train_begin, which resets the callbacks
@@ -501,8 +524,9 @@ class Trainer:
         "optimizer": {"class", "state_dict"}, "scheduler": {"class", "state_dict"} or None,
         "history": History.to_dict(), "rng": glassnet's generator state, "loader_rng":
         the training loader's generator state or None, "callbacks": [{"class",
-        "state_dict"}] of the latest fit's callbacks}``. ``io.save_checkpoint`` writes it
-        to a safetensors file, ``fit(resume=...)`` continues from it.
+        "state_dict"}] of the latest fit's callbacks, "stop_training": whether a callback
+        ended the run, "stop_reason"}``. ``io.save_checkpoint`` writes it to a
+        safetensors file, ``fit(resume=...)`` continues from it.
 
         >>> state = trainer.state_dict()  # doctest: +SKIP
         >>> Trainer(model, loss, opt).fit((X, y), epochs=10, resume=state)  # doctest: +SKIP
@@ -522,30 +546,46 @@ class Trainer:
             self._shuffle_rng.bit_generator.state,
             "callbacks": [{"class": type(cb).__name__, "state_dict": cb.state_dict()}
                           for cb in self.callbacks],
+            "stop_training": bool(self.stop_training),
+            "stop_reason": self.stop_reason,
         }
 
     def load_state_dict(self, state: dict) -> None:
         """Restore the model, optimizer, scheduler, epoch counter, history and glassnet's
         generator from :meth:`state_dict`. (The loader's generator and the callbacks'
-        states belong to a fit: ``fit(resume=state)`` restores them too.)"""
-        for part, own in (("optimizer", self.optimizer), ("scheduler", self.scheduler)):
-            saved = (state.get(part) or {}).get("class")
-            mine = None if own is None else type(own).__name__
-            if saved != mine:
-                raise ValueError(f"Trainer.load_state_dict: the state was saved with {part} "
-                                 f"{saved}, this trainer has {mine}")
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"]["state_dict"])
-        if self.scheduler is not None:
-            self.scheduler.load_state_dict(state["scheduler"]["state_dict"])
-        self.epoch = int(state["epoch"])
-        self.history = History.from_dict(state["history"])
-        backend.rng().bit_generator.state = state["rng"]
+        states belong to a fit: ``fit(resume=state)`` restores them too.)
+
+        Every part is checked against this trainer first (the epoch agrees with the
+        history, the model's names, shapes and dtypes, the optimizer's class, groups,
+        hyper-parameters and state arrays, the scheduler's class and fields, the RNG
+        state); a part that does not fit is a :class:`~glassnet.errors.CheckpointError`
+        naming the field, what was expected and what was found, and the trainer is left
+        exactly as it was (also if applying fails for a reason no check foresaw).
+        """
+        _state.check_state(self, state, "Trainer.load_state_dict")
+        self._apply_state(state, _state.snapshot(self))
+
+    def _apply_state(self, state, snap):
+        """Apply a checked state; on any failure put the trainer back as ``snap`` was."""
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"]["state_dict"])
+            if self.scheduler is not None:
+                self.scheduler.load_state_dict(state["scheduler"]["state_dict"])
+            self.epoch = int(state["epoch"])
+            self.history = History.from_dict(state["history"])
+            backend.rng().bit_generator.state = state["rng"]
+        except BaseException:
+            _state.restore(self, snap)
+            raise
 
     def _load_callback_states(self, saved):
-        for cb, entry in zip(self.callbacks, saved):
-            if entry["class"] == type(cb).__name__ and entry["state_dict"]:
-                cb.load_state_dict(entry["state_dict"])
+        """Each saved callback state into the callback at its position when the classes
+        match (checked before the fit applied anything; a callback's own load_state_dict
+        that fails anyway puts the trainer back and is a CheckpointError)."""
+        snap, where = getattr(self, "_resume", None) or (None, "Trainer.fit")
+        self._resume = None
+        _state.load_callbacks(self, self.callbacks, saved, snap, where)
 
     # ------------------------------------------------------------------ evaluate / predict
     def _evaluate(self, data, batch_size, who="Trainer.evaluate", arg="X"):
