@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from glassnet.io import serialize
-
 TOOL = Path(__file__).resolve().parents[2] / "tools" / "kill_resume.py"
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
@@ -26,7 +24,4 @@ def test_kill_and_resume_three_times(tmp_path):
     assert kills and same and left, text
     assert int(kills.group(1)) == 3 and int(kills.group(2)) >= 1, text
     assert same.group(1) == same.group(2) and int(same.group(2)) >= 3, text
-    if not hasattr(serialize, "_remove_stale_temporaries"):
-        pytest.xfail("io.serialize does not remove a dead writer's temporaries yet "
-                     "(helper modelfile's change)")
     assert int(left.group(1)) == 0 and out.returncode == 0, text
