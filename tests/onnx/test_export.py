@@ -98,9 +98,8 @@ def test_time_major_recurrent_layers_have_the_batch_on_axis_1(tmp_path):
 @pytest.mark.parametrize("opset", [17, 18, 20])
 def test_opsets(opset, tmp_path):
     # ReduceMax / ReduceMean take axes as an attribute before 18, as an input from 18
-    model = nn.Sequential(nn.Maxout(4, 3), nn.GroupNorm(1, 3), nn.AdaptiveMaxPool1d(2)) \
-        if False else nn.Sequential(nn.Maxout(4, 6), nn.Unflatten(1, (2, 3)),
-                                    nn.GroupNorm(1, 2), nn.AdaptiveMaxPool1d(2))
+    model = nn.Sequential(nn.Maxout(4, 6), nn.Unflatten(1, (2, 3)), nn.GroupNorm(1, 2),
+                          nn.AdaptiveMaxPool1d(2))
     randomize(model)
     x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
     path = gonnx.export(model, x, tmp_path / "m.onnx", opset=opset)

@@ -14,6 +14,7 @@ PosixPath('tiny.onnx')
 """
 from __future__ import annotations
 
-from .converter import DEFAULT_OPSET, ExportError, export, supported_layers
+from .converter import ExportError
+from .exporter import DEFAULT_OPSET, export, supported_layers
 
 __all__ = ["export", "ExportError", "supported_layers", "DEFAULT_OPSET"]
