@@ -12,8 +12,10 @@ import glassnet as gn
 from glassnet import models, nn
 
 
-def randomize(model, seed=0):
-    """Every float parameter and buffer drawn anew (variances positive)."""
+def randomize(model, seed=0, keep_init=False):
+    """Every float parameter and buffer drawn anew, N(0, 0.5^2) (running variances from
+    U(0.5, 2)); with ``keep_init`` the initialised values get N(0, 0.05^2) added instead
+    (whole models keep their initialisation's scale, and zero biases become nonzero)."""
     rng = np.random.default_rng(seed)
     for name, t in list(model.named_parameters()) + list(model.named_buffers()):
         a = t._data
@@ -21,8 +23,10 @@ def randomize(model, seed=0):
             continue
         if name.endswith("running_var"):
             a[...] = rng.uniform(0.5, 2.0, a.shape)
-        elif "Perceptron" in type(model).__name__:
-            a[...] = rng.uniform(-1, 1, a.shape)
+        elif name.endswith("running_mean"):
+            a[...] = rng.normal(0, 0.5, a.shape)
+        elif keep_init:
+            a[...] += rng.normal(0, 0.05, a.shape)
         else:
             a[...] = rng.normal(0, 0.5, a.shape)
     return model

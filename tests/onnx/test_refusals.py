@@ -14,6 +14,7 @@ pytest.importorskip("onnx")
 import glassnet.onnx as gonnx  # noqa: E402
 from glassnet import models, nn  # noqa: E402
 from glassnet.errors import ArgumentError, ArgumentTypeError, GlassnetError  # noqa: E402
+from glassnet.nn.loss import _Loss  # noqa: E402
 
 
 class Doubler(nn.Module):
@@ -142,3 +143,26 @@ def test_a_clear_message_without_onnx(monkeypatch, tmp_path):
     with pytest.raises(ImportError, match=re.escape("pip install 'glassnet[onnx]'")):
         gonnx.export(nn.Sequential(nn.Linear(2, 2)), _x(1, 2), tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+# what is not a layer of a one-input model: the losses (an input and a target), two-input
+# layers, and the bases and containers that have no forward of their own
+NOT_LAYERS = {"Module", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+              "RNNBase", "RNNCellBase", "Bilinear", "CosineSimilarity", "PairwiseDistance"}
+
+
+def test_every_layer_of_glassnet_has_a_converter():
+    """A layer added to glassnet.nn or glassnet.models without an ONNX converter fails
+    here (or is listed above with the reason it cannot be one)."""
+    import inspect
+    supported = set(gonnx.supported_layers())
+    missing = []
+    for mod in (nn, models):
+        for name in dir(mod):
+            c = getattr(mod, name)
+            if not (inspect.isclass(c) and issubclass(c, nn.Module)):
+                continue
+            if name in supported or name in NOT_LAYERS or issubclass(c, _Loss):
+                continue
+            missing.append(f"{mod.__name__}.{name}")
+    assert missing == []

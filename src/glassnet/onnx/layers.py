@@ -627,7 +627,7 @@ def _embedding(ex, m, path, x):
 
 
 # --------------------------------------------------------------- upsampling
-@converts(nn.Upsample)
+@converts(nn.Upsample, nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d)
 def _upsample(ex, m, path, x):
     x = _x(ex, m, path, x)
     spatial = x.rank - 2
