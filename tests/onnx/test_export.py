@@ -124,3 +124,14 @@ def test_supported_layers_lists_every_converter():
     for cls in ("Linear", "Conv2d", "LSTM", "GRU", "RNN", "Embedding", "BatchNorm2d",
                 "Residual", "Sequential", "MLP", "LeNet", "CharLM", "SequenceClassifier"):
         assert cls in names
+
+
+def test_a_float64_model_exports_in_float64(tmp_path):
+    # onnxruntime's CPU kernels have double for these ops (not for Erf, LSTM, GRU, RNN)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.BatchNorm1d(8), nn.Linear(8, 3))
+    model = randomize(model.to_dtype(np.float64)).eval()
+    x = np.random.default_rng(0).standard_normal((5, 4))
+    path = gonnx.export(model, x, tmp_path / "m.onnx")
+    got = _session(path).run(None, {"input": x})[0]
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, glassnet_outputs(model, x)[0], rtol=1e-12, atol=1e-12)
