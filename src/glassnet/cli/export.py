@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ def _shape(text: str) -> tuple[int, ...]:
     return dims
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub: Any) -> argparse.ArgumentParser:
     """Add the ``export`` subcommand to ``sub`` (the subparsers of ``glassnet``)."""
     x = sub.add_parser("export", help="write a saved model as an ONNX file")
     x.add_argument("model", type=Path, help="a model file or a run folder")
@@ -63,7 +64,7 @@ def resolve_model(path: Path) -> Path:
     return path
 
 
-def _takes_ids(model) -> bool:
+def _takes_ids(model: Any) -> bool:
     if isinstance(model, models.CharLM):
         return True
     if isinstance(model, models.SequenceClassifier):
@@ -74,7 +75,7 @@ def _takes_ids(model) -> bool:
     return isinstance(first, nn.Embedding)
 
 
-def sample_shape(model, given=None) -> tuple[int, ...]:
+def sample_shape(model: Any, given: tuple[int, ...] | None = None) -> tuple[int, ...]:
     """One sample's input shape: ``given``, else the metadata's, else the model's own."""
     if given is not None:
         return tuple(given)
@@ -104,7 +105,7 @@ def sample_shape(model, given=None) -> tuple[int, ...]:
                         f"the batch axis, e.g. --input-shape 1,28,28)")
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """Export ``args.model`` to ONNX, print where, and check it with onnxruntime."""
     if not args.onnx:
         raise ArgumentError("choose the format: --onnx")

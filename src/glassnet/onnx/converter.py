@@ -11,7 +11,7 @@ the model and its class, never an ONNX file that computes something else.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, NoReturn, Sequence, Union
 
 import numpy as np
 
@@ -37,6 +37,10 @@ def converts(*classes: type) -> Callable:
     return register
 
 
+# what a converter returns: one Value, or (for the recurrent layers) a nesting of tuples
+Output = Union[Value, tuple]
+
+
 def _label(path: str) -> str:
     return path or "<model>"
 
@@ -48,11 +52,14 @@ class Exporter:
         self.g = graph
 
     # -------------------------------------------------------------- dispatch
-    def fail(self, module, path: str, why: str):
+    def fail(self, module: Any, path: str, why: str) -> NoReturn:
+        """Raise ExportError naming the layer at ``path`` and its class."""
         raise ExportError(f"glassnet.onnx.export: cannot export layer '{_label(path)}' "
                           f"({type(module).__name__}): {why}")
 
-    def converter_for(self, module, path: str) -> Callable:
+    def converter_for(self, module: Any, path: str) -> Callable:
+        """The converter of ``module``'s class; ExportError when there is none, or when
+        the module may compute something else (hooks, an overridden forward)."""
         cls = type(module)
         d = module.__dict__
         if d.get("_forward_hooks") or d.get("_forward_pre_hooks"):
@@ -71,18 +78,19 @@ class Exporter:
                                   f"{'forward' if 'forward' in k.__dict__ else '__call__'}, "
                                   "which the exporter cannot follow")
             return fn
-        self.fail(module, path, "no ONNX converter for this layer (a custom forward cannot "
-                  "be traced; supported: see glassnet.onnx.supported_layers())")
+        return self.fail(module, path, "no ONNX converter for this layer (a custom forward "
+                         "cannot be traced; supported: see glassnet.onnx.supported_layers())")
 
-    def module(self, module, path: str, x):
+    def module(self, module: Any, path: str, x: Output) -> Output:
         """Convert ``module`` applied to ``x`` (a Value, or what the previous layer gave)."""
         fn = self.converter_for(module, path)
         return fn(self, module, path, x)
 
     def child(self, parent_path: str, name: str) -> str:
+        """The path of child ``name`` of the module at ``parent_path``."""
         return f"{parent_path}.{name}" if parent_path else name
 
-    def tensor(self, x, module, path: str) -> Value:
+    def tensor(self, x: Output, module: Any, path: str) -> Value:
         """``x`` as one Value (the recurrent layers give tuples, which a next layer refuses,
         as glassnet itself would)."""
         if not isinstance(x, Value):
@@ -92,16 +100,20 @@ class Exporter:
 
     # --------------------------------------------------------------- helpers
     def hint(self, path: str, what: str) -> str:
+        """A node-name hint: the layer's path, then what the node does."""
         return f"{path}/{what}" if path else what
 
     def same(self, x: Value, name: str) -> Value:
+        """The Value called ``name`` with ``x``'s shape and dtype."""
         return Value(name, x.shape, x.dtype)
 
-    def unary(self, op_type: str, x: Value, path: str, **attrs) -> Value:
+    def unary(self, op_type: str, x: Value, path: str, **attrs: Any) -> Value:
+        """One elementwise node on ``x``."""
         return self.same(x, self.g.op(op_type, [x.name], self.hint(path, op_type.lower()),
                                       **attrs))
 
     def binary(self, op_type: str, a: str, b: str, path: str, hint: str | None = None) -> str:
+        """One two-input node; returns its output's name."""
         return self.g.op(op_type, [a, b], self.hint(path, hint or op_type.lower()))
 
     def reshape(self, x: Value, shape: Sequence, path: str) -> Value:
@@ -117,11 +129,13 @@ class Exporter:
         return Value(name, shape, x.dtype)
 
     def transpose(self, x: Value, perm: Sequence[int], path: str) -> Value:
+        """``x`` with its axes permuted."""
         perm = [int(p) for p in perm]
         name = self.g.op("Transpose", [x.name], self.hint(path, "transpose"), perm=perm)
         return Value(name, tuple(x.shape[p] for p in perm), x.dtype)
 
     def slice(self, x: Value, axis: int, start: int, end: int, path: str) -> Value:
+        """``x[start:end]`` along ``axis`` (a static axis)."""
         axis %= x.rank
         name = self.g.op("Slice", [x.name, self.g.ints([start]), self.g.ints([end]),
                                    self.g.ints([axis])], self.hint(path, "slice"))
@@ -130,6 +144,7 @@ class Exporter:
         return Value(name, tuple(shape), x.dtype)
 
     def concat(self, values: Sequence[Value], axis: int, path: str) -> Value:
+        """The values joined along ``axis``."""
         axis %= values[0].rank
         name = self.g.op("Concat", [v.name for v in values], self.hint(path, "concat"),
                          axis=axis)
@@ -170,6 +185,7 @@ class Exporter:
         return g.op("Where", [lin, x.name, sp], h)
 
     def where_ge(self, x: Value, threshold: float, high: float, low: float, path: str) -> Value:
+        """``high`` where x >= threshold, ``low`` elsewhere (the threshold units)."""
         g = self.g
         h = self.hint(path, "threshold")
         cond = g.op("GreaterOrEqual", [x.name, g.scalar(threshold)], h)

@@ -8,6 +8,7 @@ pooling as -inf padding). Layers whose output cannot be expressed raise ExportEr
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -21,11 +22,12 @@ from .graph import Value
 _LN2 = math.log(2.0)
 
 
-def _data(p) -> np.ndarray:
+def _data(p: Any) -> Any:
+    """The array of a Parameter / buffer (None stays None)."""
     return None if p is None else np.asarray(p._data if hasattr(p, "_data") else p)
 
 
-def _x(ex: Exporter, m, path, x) -> Value:
+def _x(ex: Exporter, m: Any, path: str, x: Any) -> Value:
     return ex.tensor(x, m, path)
 
 
@@ -725,7 +727,7 @@ def _gates(w: np.ndarray, mode: str, H: int) -> np.ndarray:
     return np.concatenate([blocks[i] for i in _ORDER[mode]], axis=0)
 
 
-def recurrent(ex, m, path, x):
+def recurrent(ex: Exporter, m: Any, path: str, x: Value) -> tuple:
     """Run every layer and direction of an RNN / LSTM / GRU over time-major x (T, N, I);
     returns (y (T, N, D*H), h_n (L*D, N, H), c_n or None)."""
     g = ex.g
@@ -735,8 +737,7 @@ def recurrent(ex, m, path, x):
     for layer in range(m.num_layers):
         W, R, B = [], [], []
         for d in range(D):
-            w_ih, w_hh, b_ih, b_hh = (None if t is None else _data(t)
-                                      for t in m._weights(layer, d))
+            w_ih, w_hh, b_ih, b_hh = (_data(t) for t in m._weights(layer, d))
             W.append(_gates(w_ih, mode, H))
             R.append(_gates(w_hh, mode, H))
             if b_ih is None:
