@@ -83,6 +83,9 @@ CASES = {}
 for _name, _make in ACTIVATIONS.items():
     # (N, 4, 6): channels on axis 1 for PReLU / APL / GLU, and values well past +-3
     CASES[f"act/{_name}"] = (_make, floats(4, 6, scale=4.0))
+CASES["act/PReLU-2d"] = (lambda: nn.PReLU(6), floats(6, scale=3.0))
+CASES["act/Softmax-implicit-3d"] = (lambda: nn.Softmax(), floats(3, 4))   # dim=None: axis 0
+CASES["act/LogSoftmax-implicit-2d"] = (lambda: nn.LogSoftmax(), floats(5))
 CASES["act/Maxout"] = (lambda: nn.Maxout(6, 5, pieces=3), floats(6, scale=2.0))
 CASES["act/Maxout-3d"] = (lambda: nn.Maxout(6, 5, pieces=2, bias=False), floats(3, 6))
 
@@ -151,6 +154,8 @@ CASES.update({
                                  floats(3, 6, 6)),
     "misc/Embedding": (lambda: nn.Sequential(nn.Embedding(11, 4, padding_idx=0),
                                              nn.Flatten(), nn.Linear(20, 3)), ids(11, 5)),
+    "misc/Embedding-int32": (lambda: nn.Embedding(7, 3), lambda n, rng: rng.integers(
+        0, 7, size=(n, 4)).astype(np.int32)),
     "misc/Upsample-nearest": (lambda: nn.Upsample(scale_factor=2), floats(2, 3, 4)),
     "misc/Upsample-nearest-size": (lambda: nn.Upsample(size=(5, 7)), floats(2, 3, 4)),
     "misc/Upsample-bilinear": (lambda: nn.Upsample(scale_factor=2, mode="bilinear"),
@@ -182,7 +187,15 @@ CASES.update({
     "rnn/GRU": (lambda: nn.GRU(5, 7, batch_first=True), floats(6, 5)),
     "rnn/GRU-2layer-bi-timemajor": (lambda: nn.GRU(5, 4, num_layers=2, bidirectional=True),
                                     time_major(6, 5)),
+    "rnn/GRU-nobias-bi": (lambda: nn.GRU(5, 4, bias=False, bidirectional=True,
+                                         batch_first=True), floats(6, 5)),
+    "rnn/LSTM-bi": (lambda: nn.LSTM(5, 4, bidirectional=True, batch_first=True), floats(6, 5)),
+    "rnn/Embedding-LSTM-timemajor": (lambda: nn.Sequential(nn.Embedding(9, 4), nn.LSTM(4, 3)),
+                                     lambda n, rng: rng.integers(0, 9, size=(6, n))),
     "rnn/RNNCell": (lambda: nn.RNNCell(5, 4), floats(5)),
+    "rnn/RNNCell-relu-nobias": (lambda: nn.RNNCell(5, 4, bias=False, nonlinearity="relu"),
+                                floats(5)),
+    "rnn/GRUCell-nobias": (lambda: nn.GRUCell(5, 4, bias=False), floats(5)),
     "rnn/LSTMCell": (lambda: nn.LSTMCell(5, 4), floats(5)),
     "rnn/GRUCell": (lambda: nn.GRUCell(5, 4), floats(5)),
     "model/MLP": (lambda: models.MLP([10, 16, 8, 3], activation="tanh"), floats(10)),
@@ -193,6 +206,8 @@ CASES.update({
                        floats(1, 28, 28)),
     "model/SequenceClassifier-lstm": (lambda: models.SequenceClassifier(3, 6, 4),
                                       floats(7, 3)),
+    "model/SequenceClassifier-lstm-2layer": (lambda: models.SequenceClassifier(
+        3, 5, 3, num_layers=2, dropout=0.2), floats(7, 3)),
     "model/SequenceClassifier-gru-bi-2layer": (lambda: models.SequenceClassifier(
         3, 5, 3, num_layers=2, cell="gru", bidirectional=True), floats(7, 3)),
     "model/SequenceClassifier-rnn-1d": (lambda: models.SequenceClassifier(1, 5, 2, cell="rnn"),

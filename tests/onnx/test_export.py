@@ -63,6 +63,7 @@ def max_differences(name, tmp_path, seed=0):
     return result
 
 
+@pytest.mark.filterwarnings("ignore:Implicit dimension choice")   # the dim=None cases
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_onnxruntime_matches_glassnet(name, tmp_path):
     max_differences(name, tmp_path)

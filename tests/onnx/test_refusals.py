@@ -11,6 +11,7 @@ import pytest
 
 pytest.importorskip("onnx")
 
+import glassnet as gn  # noqa: E402
 import glassnet.onnx as gonnx  # noqa: E402
 from glassnet import models, nn  # noqa: E402
 from glassnet.errors import ArgumentError, ArgumentTypeError, GlassnetError  # noqa: E402
@@ -131,7 +132,7 @@ def test_bad_arguments(tmp_path):
         gonnx.export(model, _x(2, 4), tmp_path / "m.onnx")
 
 
-def test_a_clear_message_without_onnx(monkeypatch, tmp_path):
+def test_a_clear_message_without_onnx(monkeypatch, tmp_path, capsys):
     real_import = builtins.__import__
 
     def no_onnx(name, *args, **kwargs):
@@ -140,9 +141,16 @@ def test_a_clear_message_without_onnx(monkeypatch, tmp_path):
         return real_import(name, *args, **kwargs)
     monkeypatch.setattr(builtins, "__import__", no_onnx)
     monkeypatch.delitem(sys.modules, "onnx", raising=False)
-    with pytest.raises(ImportError, match=re.escape("pip install 'glassnet[onnx]'")):
+    with pytest.raises(ImportError, match=re.escape("pip install 'glassnet[onnx]'")) as info:
         gonnx.export(nn.Sequential(nn.Linear(2, 2)), _x(1, 2), tmp_path / "m.onnx")
+    assert isinstance(info.value, gonnx.OnnxNotInstalledError)
     assert not (tmp_path / "m.onnx").exists()
+    # the command says it in its one line
+    from glassnet.cli.main import main
+    gn.save(nn.Sequential(nn.Linear(2, 2)), tmp_path / "m.safetensors")
+    assert main(["export", str(tmp_path / "m.safetensors"), "--onnx"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("glassnet export: error: glassnet.onnx needs the 'onnx' package")
 
 
 # what is not a layer of a one-input model: the losses (an input and a target), two-input

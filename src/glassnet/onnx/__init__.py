@@ -15,6 +15,6 @@ PosixPath('tiny.onnx')
 from __future__ import annotations
 
 from .converter import ExportError
-from .exporter import DEFAULT_OPSET, export, supported_layers
+from .exporter import DEFAULT_OPSET, OnnxNotInstalledError, export, supported_layers
 
-__all__ = ["export", "ExportError", "supported_layers", "DEFAULT_OPSET"]
+__all__ = ["export", "ExportError", "OnnxNotInstalledError", "supported_layers", "DEFAULT_OPSET"]

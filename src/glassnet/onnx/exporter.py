@@ -8,11 +8,12 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import ArgumentError, ArgumentTypeError
+from ..errors import ArgumentError, ArgumentTypeError, GlassnetError
 from .converter import _CONVERTERS, ExportError, Exporter
 from .graph import Graph, Value
 
-__all__ = ["export", "supported_layers", "DEFAULT_OPSET", "MIN_OPSET"]
+__all__ = ["export", "supported_layers", "OnnxNotInstalledError", "DEFAULT_OPSET",
+           "MIN_OPSET"]
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 17
@@ -28,16 +29,19 @@ def _load_converters() -> None:
     from . import layers, models  # noqa: F401  (they register themselves)
 
 
+class OnnxNotInstalledError(GlassnetError, ImportError):
+    """The ``onnx`` package, which :func:`export` writes with, is not installed."""
+
+
 def _require_onnx():
     try:
         import onnx
     except ImportError as e:
-        raise ImportError("glassnet.onnx needs the 'onnx' package: pip install "
-                          "'glassnet[onnx]' (or pip install onnx onnxruntime)") from e
+        raise OnnxNotInstalledError("glassnet.onnx needs the 'onnx' package: pip install "
+                                    "'glassnet[onnx]' (or pip install onnx onnxruntime)") from e
     return onnx
 
 
-# ------------------------------------------------------------------ the export
 def _as_example(example_input, model) -> list[np.ndarray]:
     from ..autograd.tensor import Tensor
     items = example_input if isinstance(example_input, (tuple, list)) else [example_input]
