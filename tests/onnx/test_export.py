@@ -49,6 +49,9 @@ def max_differences(name, tmp_path, seed=0):
         want = glassnet_outputs(model, x)
         got = sess.run(None, {input_name: x})
         assert len(got) == len(want), name
+        for decl, g in zip(sess.get_outputs(), got):     # the declared shapes are the real ones
+            assert [n if d == "batch" else d for d in decl.shape] == list(g.shape), \
+                (name, decl.shape, g.shape)
         diffs = []
         for g, w in zip(got, want):
             assert g.shape == w.shape and g.dtype == w.dtype, (name, n, g.shape, w.shape)
