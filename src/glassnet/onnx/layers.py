@@ -485,12 +485,16 @@ def _adaptive_avg(ex, m, path, x):
     spatial = m._spatial
     if x.rank != spatial + 2:
         ex.fail(m, path, f"expected {spatial + 2}-D input (N, C, ...), got {x.shape}")
-    out = _adaptive_sizes(m, x, spatial)
+    return _average_to(ex, x, _adaptive_sizes(m, x, spatial), path)
+
+
+def _average_to(ex, x, out, path):
+    """Adaptive average pooling of the spatial axes of x to the sizes ``out``: the same
+    averaging matrices glassnet applies (PyTorch's windows), one axis at a time."""
     y = x
-    # the same averaging matrices glassnet applies, one axis at a time (first axis first)
-    for k in range(spatial):
+    for k, n_out in enumerate(out):
         axis = 2 + k
-        n_in, n_out = x.shape[axis], out[k]
+        n_in = x.shape[axis]
         if n_in == n_out:
             continue
         A = NF._avg_matrix(n_in, n_out, np.float64).astype(x.dtype)
@@ -498,9 +502,17 @@ def _adaptive_avg(ex, m, path, x):
             name = ex.g.op("MatMul", [y.name, ex.g.const(np.ascontiguousarray(A.T),
                                                          ex.hint(path, "avg"))],
                            ex.hint(path, "matmul"))
-        else:                         # A @ (..., H, W)
+        elif axis == y.rank - 2:      # A @ (..., H, W)
             name = ex.g.op("MatMul", [ex.g.const(A, ex.hint(path, "avg")), y.name],
                            ex.hint(path, "matmul"))
+        else:                         # move the axis last, apply, move it back
+            perm = [a for a in range(y.rank) if a != axis] + [axis]
+            t = ex.transpose(y, perm, path)
+            name = ex.g.op("MatMul", [t.name, ex.g.const(np.ascontiguousarray(A.T),
+                                                         ex.hint(path, "avg"))],
+                           ex.hint(path, "matmul"))
+            back = [int(a) for a in np.argsort(perm)]
+            name = ex.g.op("Transpose", [name], ex.hint(path, "transpose"), perm=back)
         shape = list(y.shape)
         shape[axis] = n_out
         y = Value(name, tuple(shape), x.dtype)
@@ -636,12 +648,8 @@ def _upsample(ex, m, path, x):
     if spatial < 1:
         ex.fail(m, path, f"expected (N, C, ...) input, got {x.shape}")
     mode = m.mode
-    if mode == "area":
-        sizes = _resize_sizes(ex, m, path, x, spatial)
-        pool = nn.AdaptiveAvgPool2d(sizes) if spatial == 2 else nn.AdaptiveAvgPool1d(sizes)
-        if spatial > 2:
-            ex.fail(m, path, "mode='area' on 3-D data")
-        return _adaptive_avg(ex, pool, path, x)
+    if mode == "area":             # adaptive average pooling to the output size
+        return _average_to(ex, x, _resize_sizes(ex, m, path, x, spatial), path)
     want = {1: "linear", 2: "bilinear", 3: "trilinear"}[min(spatial, 3)]
     if mode in ("linear", "bilinear", "trilinear") and mode != want:
         ex.fail(m, path, f"mode={mode!r} on {spatial}-D data")
