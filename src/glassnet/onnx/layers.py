@@ -709,12 +709,11 @@ def _pad(ex, m, path, x):
     begin, end = [0] * x.rank, [0] * x.rank
     for k in range(n):      # (left, right) of the last axis first, as PyTorch
         begin[x.rank - 1 - k], end[x.rank - 1 - k] = m.padding[2 * k], m.padding[2 * k + 1]
-    if m._mode == "reflect":
-        for k in range(x.rank):
-            if begin[k] >= (x.shape[k] or 0) or end[k] >= (x.shape[k] or 0):
-                if begin[k] or end[k]:
-                    ex.fail(m, path, f"reflection pad ({begin[k]}, {end[k]}) needs a larger "
-                            f"axis than {x.shape[k]}")
+    for k in range(x.rank):
+        if (begin[k] or end[k]) and (x.shape[k] is None or m._mode == "reflect"
+                                     and max(begin[k], end[k]) >= x.shape[k]):
+            ex.fail(m, path, f"pads ({begin[k]}, {end[k]}) on axis {k} of shape {x.shape} "
+                    f"(the batch axis, or a reflection wider than the axis)")
     g = ex.g
     ins = [x.name, g.ints(begin + end)]
     if m._mode == "constant":
