@@ -1,6 +1,7 @@
 """Encoders and scalers: one-hot, binary codes for categories, standardisation, min-max."""
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -110,7 +111,62 @@ def _features(X, who):
     return X
 
 
-class _Scaler:
+class _Params:
+    """scikit-learn's parameter protocol without scikit-learn: ``get_params(deep)``,
+    ``set_params(**params)`` (nested ``step__name`` keys too) and a repr of the changed
+    parameters. The constructor stores each parameter as given (``fit`` checks it), so
+    ``sklearn.base.clone`` rebuilds an equal, unfitted object."""
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return sorted(p.name for p in sig.parameters.values()
+                      if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor parameters as a dict; with ``deep``, also ``name__sub`` for
+        parameters that have parameters of their own."""
+        out = {}
+        for name in self._param_names():
+            value = getattr(self, name)
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                out.update({f"{name}__{k}": v for k, v in value.get_params().items()})
+            out[name] = value
+        return out
+
+    def set_params(self, **params: object) -> "_Params":
+        """Set constructor parameters (checked at the next ``fit``); returns self."""
+        valid = self._param_names()
+        nested: dict = {}
+        for key, value in params.items():
+            name, _, sub = key.partition("__")
+            if name not in valid:
+                raise ArgumentError(f"{type(self).__name__}.set_params: invalid parameter "
+                                    f"{name!r}; valid parameters are {valid}")
+            if sub:
+                nested.setdefault(name, {})[sub] = value
+            else:
+                setattr(self, name, value)
+        for name, sub_params in nested.items():
+            getattr(self, name).set_params(**sub_params)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {p.name: p.default for p in
+                    inspect.signature(type(self).__init__).parameters.values()}
+        changed = [f"{k}={v!r}" for k, v in self.get_params(deep=False).items()
+                   if not (k in defaults and _same(v, defaults[k]))]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:  # noqa: BLE001 - arrays and such: treat as changed
+        return False
+
+
+class _Scaler(_Params):
     def _check_fitted(self, X, who):
         if not hasattr(self, "n_features_in_"):
             raise RuntimeError(f"{type(self).__name__}.{who}: call fit() first")
@@ -120,33 +176,66 @@ class _Scaler:
                              f"scaler was fitted on {self.n_features_in_}")
         return X
 
-    def fit_transform(self, X):
-        return self.fit(X).transform(X)
+    def fit_transform(self, X, y=None, **fit_params):
+        """``fit(X, y)`` then ``transform(X)``."""
+        return self.fit(X, y, **fit_params).transform(X)
 
-    def get_params(self):
-        return {}
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names: those given (or ``feature_names_in_``), else x0, x1, ...
+        (a scaler keeps its columns)."""
+        if not hasattr(self, "n_features_in_"):
+            raise RuntimeError(f"{type(self).__name__}.get_feature_names_out: call fit() first")
+        if input_features is None:
+            input_features = getattr(self, "feature_names_in_", None)
+        if input_features is None:
+            return np.array([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+        names = np.asarray(input_features, dtype=object)
+        if len(names) != self.n_features_in_:
+            raise ArgumentError(f"{type(self).__name__}.get_feature_names_out: input_features "
+                                f"has {len(names)} names, the scaler was fitted on "
+                                f"{self.n_features_in_} features")
+        return names
+
+    def _start_fit(self, X, who):
+        names = getattr(X, "columns", None)
+        X = _features(X, who)
+        self.n_features_in_ = X.shape[1]
+        if names is not None and all(isinstance(c, str) for c in names):
+            self.feature_names_in_ = np.asarray(list(names), dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return X
+
+    def __sklearn_tags__(self):
+        # asked only by scikit-learn (so it is importable here); glassnet never imports it
+        from sklearn.utils import Tags, TargetTags, TransformerTags
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False),
+                    transformer_tags=TransformerTags(preserves_dtype=["float64", "float32"]))
 
 
 class StandardScaler(_Scaler):
     r"""Standardise features: :math:`z = (x - \mu) / \sigma` per column.
 
     :math:`\sigma` is the population standard deviation; constant columns get
-    :math:`\sigma = 1` (they become 0). Fitted attributes: ``mean_``, ``scale_``.
+    :math:`\sigma = 1` (they become 0). Fitted attributes: ``mean_``, ``scale_``,
+    ``n_features_in_`` (and ``feature_names_in_`` for a DataFrame with string column names).
+
+    Follows scikit-learn's estimator protocol (``get_params``, ``set_params``,
+    ``fit(X, y=None)``, ``fit_transform``), so it works in ``sklearn.pipeline.Pipeline``,
+    ``sklearn.base.clone`` and ``GridSearchCV``.
 
     Example
     -------
     >>> sc = StandardScaler().fit(X_train); Z = sc.transform(X_test)  # doctest: +SKIP
     """
 
-    def __init__(self, with_mean=True, with_std=True):
-        self.with_mean, self.with_std = bool(with_mean), bool(with_std)
+    def __init__(self, with_mean: bool = True, with_std: bool = True) -> None:
+        self.with_mean = with_mean
+        self.with_std = with_std
 
-    def get_params(self):
-        return {"with_mean": self.with_mean, "with_std": self.with_std}
-
-    def fit(self, X):
-        X = _features(X, "StandardScaler.fit")
-        self.n_features_in_ = X.shape[1]
+    def fit(self, X, y=None):
+        """Learn the per-column mean and standard deviation of X (``y`` is ignored)."""
+        X = self._start_fit(X, "StandardScaler.fit")
         mean = X.mean(axis=0, dtype=np.float64)
         std = X.std(axis=0, dtype=np.float64)
         self.mean_ = (mean if self.with_mean else np.zeros_like(mean)).astype(X.dtype)
@@ -155,11 +244,13 @@ class StandardScaler(_Scaler):
         return self
 
     def transform(self, X):
+        """``(X - mean_) / scale_``."""
         X = self._check_fitted(X, "transform")
         return (X - self.mean_) / self.scale_
 
-    def inverse_transform(self, Z):
-        Z = self._check_fitted(Z, "inverse_transform")
+    def inverse_transform(self, X):
+        """``X * scale_ + mean_``."""
+        Z = self._check_fitted(X, "inverse_transform")
         return Z * self.scale_ + self.mean_
 
 
@@ -167,35 +258,45 @@ class MinMaxScaler(_Scaler):
     r"""Rescale each feature to ``feature_range`` (default [0, 1]):
     :math:`x' = lo + (x - \min) (hi - lo) / (\max - \min)`; constant columns map to ``lo``.
 
+    ``feature_range`` is checked by ``fit`` (lo < hi), like scikit-learn. Follows
+    scikit-learn's estimator protocol, as :class:`StandardScaler` does.
+
     Example
     -------
     >>> X01 = MinMaxScaler().fit_transform(X)  # doctest: +SKIP
     """
 
-    def __init__(self, feature_range=(0.0, 1.0)):
-        lo, hi = feature_range
+    def __init__(self, feature_range: tuple = (0.0, 1.0)) -> None:
+        self.feature_range = feature_range
+
+    def _range(self):
+        fr = self.feature_range
+        try:
+            lo, hi = (float(v) for v in fr)
+        except (TypeError, ValueError):
+            raise ArgumentError(f"MinMaxScaler: feature_range must be (lo, hi) with lo < hi, "
+                                f"got {fr!r}") from None
         if not lo < hi:
             raise ArgumentError(f"MinMaxScaler: feature_range must be (lo, hi) with lo < hi, got "
-                             f"{feature_range}")
-        self.feature_range = (float(lo), float(hi))
+                                f"{fr}")
+        return lo, hi
 
-    def get_params(self):
-        return {"feature_range": self.feature_range}
-
-    def fit(self, X):
-        X = _features(X, "MinMaxScaler.fit")
-        self.n_features_in_ = X.shape[1]
+    def fit(self, X, y=None):
+        """Learn the per-column minimum and maximum of X (``y`` is ignored)."""
+        lo, hi = self._range()
+        X = self._start_fit(X, "MinMaxScaler.fit")
         self.data_min_, self.data_max_ = X.min(axis=0), X.max(axis=0)
         rng = self.data_max_ - self.data_min_
-        lo, hi = self.feature_range
         self.scale_ = ((hi - lo) / np.where(rng > 0, rng, 1.0)).astype(X.dtype)
         self.min_ = (lo - self.data_min_ * self.scale_).astype(X.dtype)
         return self
 
     def transform(self, X):
+        """``X * scale_ + min_``."""
         X = self._check_fitted(X, "transform")
         return X * self.scale_ + self.min_
 
-    def inverse_transform(self, Z):
-        Z = self._check_fitted(Z, "inverse_transform")
+    def inverse_transform(self, X):
+        """``(X - min_) / scale_``."""
+        Z = self._check_fitted(X, "inverse_transform")
         return (Z - self.min_) / self.scale_

@@ -91,7 +91,10 @@ def train_val_test_split(X, y=None, val_size=0.1, test_size=0.2, stratify=False,
 class KFold:
     """k-fold cross-validation indices: each sample is in the validation fold exactly once.
 
-    The first ``n % n_splits`` folds get one extra sample (like scikit-learn).
+    The first ``n % n_splits`` folds get one extra sample (like scikit-learn). Follows
+    scikit-learn's splitter protocol (``split(X, y=None, groups=None)``,
+    ``get_n_splits(X, y, groups)``), so it can be a ``cv=`` of ``GridSearchCV`` or
+    ``cross_val_score``; ``seed`` plays the part of scikit-learn's ``random_state``.
 
     Example
     -------
@@ -103,8 +106,13 @@ class KFold:
         self.shuffle = bool(shuffle)
         self.seed = seed
 
-    def get_n_splits(self, X=None, y=None) -> int:
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        """The number of folds (the arguments are accepted for scikit-learn and ignored)."""
         return self.n_splits
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(n_splits={self.n_splits}, shuffle={self.shuffle}, "
+                f"seed={self.seed!r})")
 
     def _folds(self, X, y):
         n = len(check_samples(as_array(X), "X", f"{type(self).__name__}.split"))
@@ -117,8 +125,9 @@ class KFold:
         fold[order] = np.repeat(np.arange(self.n_splits), sizes)
         return fold
 
-    def split(self, X, y=None):
-        """Yield ``(train_indices, val_indices)`` for each fold."""
+    def split(self, X, y=None, groups=None):
+        """Yield ``(train_indices, val_indices)`` for each fold (``groups`` is ignored, as
+        by scikit-learn's KFold and StratifiedKFold)."""
         fold = self._folds(X, y)
         for k in range(self.n_splits):
             yield np.flatnonzero(fold != k), np.flatnonzero(fold == k)
