@@ -258,3 +258,22 @@ def test_glassnet_splitters_in_sklearn_and_sklearn_splitters_in_glassnet(digits)
     res = cross_validate(build, X / 16, y, cv=SkStratified(3, shuffle=True, random_state=0),
                          fit_kwargs={"epochs": 3})
     assert len(res["scores"]) == 3 and res["mean"] > 0.85
+
+
+def test_callbacks_and_validation_split_early_stopping(digits):
+    from glassnet.training import EarlyStopping
+    Xtr, _, ytr, _ = digits
+    stop = EarlyStopping(monitor="val_loss", patience=1, min_delta=10.0)  # never improves
+    clf = small_clf(max_epochs=50, validation_split=0.2, callbacks=[stop]).fit(Xtr / 16, ytr)
+    assert clf.n_iter_ == 2 and "val_loss" in clf.history_.history
+    assert clf.callbacks[0] is stop and stop.state_dict() == EarlyStopping(
+        monitor="val_loss", patience=1, min_delta=10.0).state_dict()   # a copy was used
+
+
+def test_missing_scikit_learn_is_a_clear_import_error():
+    import subprocess
+    code = ("import sys; sys.modules['sklearn'] = None\n"
+            "try:\n    import glassnet.sklearn\nexcept ImportError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert 'pip install "glassnet[sklearn]"' in out
