@@ -277,3 +277,27 @@ def test_missing_scikit_learn_is_a_clear_import_error():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert 'pip install "glassnet[sklearn]"' in out
+
+
+def test_glassnet_scalers_refuse_bad_input_clearly():
+    from glassnet.errors import ArgumentError, ArgumentTypeError, NotFittedError
+    X = np.arange(12.0).reshape(4, 3)
+    with pytest.raises(NotFittedError, match="not fitted yet") as err:
+        data.StandardScaler().transform(X)
+    assert isinstance(err.value, (RuntimeError, ValueError, AttributeError))
+    bad = X.copy()
+    bad[1, 2] = np.nan
+    with pytest.raises(ArgumentError, match="StandardScaler.fit: X contains NaN"):
+        data.StandardScaler().fit(bad)
+    with pytest.raises(ArgumentError, match="MinMaxScaler.transform: X contains NaN"):
+        data.MinMaxScaler().fit(X).transform(bad)
+    with pytest.raises(ArgumentError, match="0 sample"):
+        data.StandardScaler().fit(np.zeros((0, 3)))
+    with pytest.raises(ArgumentError, match="Reshape your data"):
+        data.StandardScaler().fit(X).transform(X[0])
+    with pytest.raises(ArgumentError, match="expecting 3 features"):
+        data.StandardScaler().fit(X).transform(X[:, :2])
+    with pytest.raises(ArgumentTypeError, match="X must hold numbers"):
+        data.StandardScaler().fit(np.array([[{"a": 1}]], dtype=object))
+    # ints become the default float dtype, as before
+    assert data.MinMaxScaler().fit_transform(np.arange(6).reshape(3, 2)).dtype == np.float32

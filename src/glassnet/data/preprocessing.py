@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.tensor import as_array
-from ..errors import ArgumentError, ArgumentTypeError
+from ..errors import ArgumentError, ArgumentTypeError, NotFittedError
 
 __all__ = ["one_hot", "binary_encode", "binary_decode", "StandardScaler", "MinMaxScaler"]
 
@@ -102,12 +102,39 @@ def binary_decode(codes, categories):
     return cats[index]
 
 
-def _features(X, who):
+def _features(X, who: str) -> np.ndarray:
+    """``X`` checked as a dense, finite, non-empty 2-D array of real numbers (floats kept,
+    other numbers in the default dtype); the messages are the ones scikit-learn's checks
+    look for."""
+    if hasattr(X, "toarray") and hasattr(X, "nnz"):
+        raise ArgumentTypeError(f"{who}: X is a sparse matrix, but dense data is required; "
+                                f"pass X.toarray()")
     X = as_array(X)
     if X.ndim != 2:
-        raise ArgumentError(f"{who}: X must be 2-D (samples, features), got shape {X.shape}")
+        raise ArgumentError(f"{who}: X must be 2-D (samples, features), got shape {X.shape}; "
+                            f"Reshape your data with X.reshape(-1, 1) for a single feature or "
+                            f"X.reshape(1, -1) for a single sample")
+    if X.dtype.kind == "c":
+        raise ArgumentError(f"{who}: X holds complex numbers; Complex data not supported")
+    if X.dtype.kind not in "fiub":
+        try:
+            X = X.astype(backend.get_default_dtype())
+        except TypeError as e:   # numpy's message says which value: keep it
+            raise ArgumentTypeError(f"{who}: X must hold numbers, got dtype {X.dtype} ({e})") \
+                from None
+        except ValueError as e:
+            raise ArgumentError(f"{who}: X must hold numbers, got dtype {X.dtype} ({e})") \
+                from None
+    if X.shape[0] == 0:
+        raise ArgumentError(f"{who}: X has 0 sample(s) (shape={X.shape}) while a minimum of 1 "
+                            f"is required.")
+    if X.shape[1] == 0:
+        raise ArgumentError(f"{who}: X has 0 feature(s) (shape={X.shape}) while a minimum of 1 "
+                            f"is required.")
     if X.dtype.kind != "f":
         X = X.astype(backend.get_default_dtype())
+    elif not np.isfinite(X).all():
+        raise ArgumentError(f"{who}: X contains NaN or infinity; remove or impute those values")
     return X
 
 
@@ -167,13 +194,15 @@ def _same(a, b) -> bool:
 
 
 class _Scaler(_Params):
-    def _check_fitted(self, X, who):
+    def _check_fitted(self, X, who: str) -> np.ndarray:
+        name = type(self).__name__
         if not hasattr(self, "n_features_in_"):
-            raise RuntimeError(f"{type(self).__name__}.{who}: call fit() first")
-        X = _features(X, f"{type(self).__name__}.{who}")
+            raise NotFittedError(f"{name}.{who}: this {name} is not fitted yet; call fit() first")
+        X = _features(X, f"{name}.{who}")
         if X.shape[1] != self.n_features_in_:
-            raise ArgumentError(f"{type(self).__name__}.{who}: X has {X.shape[1]} features, the "
-                             f"scaler was fitted on {self.n_features_in_}")
+            raise ArgumentError(f"{name}.{who}: X has {X.shape[1]} features, but {name} is "
+                                f"expecting {self.n_features_in_} features as input (it was "
+                                f"fitted on {self.n_features_in_})")
         return X
 
     def fit_transform(self, X, y=None, **fit_params):
@@ -184,7 +213,8 @@ class _Scaler(_Params):
         """Output feature names: those given (or ``feature_names_in_``), else x0, x1, ...
         (a scaler keeps its columns)."""
         if not hasattr(self, "n_features_in_"):
-            raise RuntimeError(f"{type(self).__name__}.get_feature_names_out: call fit() first")
+            raise NotFittedError(f"{type(self).__name__}.get_feature_names_out: call fit() "
+                                 f"first")
         if input_features is None:
             input_features = getattr(self, "feature_names_in_", None)
         if input_features is None:
