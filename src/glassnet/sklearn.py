@@ -161,7 +161,7 @@ class _NeuralNet(BaseEstimator):
             raise ArgumentTypeError(f"{who}: module must be None, an nn.Module, an nn.Module "
                                     f"class or a callable returning one, got {type(m).__name__}")
         try:
-            names = inspect.signature(m).parameters
+            names: Any = inspect.signature(m).parameters
         except (TypeError, ValueError):
             names = {}
         for name, value in (("n_features_in", n_in), ("n_outputs", n_out)):
@@ -176,7 +176,8 @@ class _NeuralNet(BaseEstimator):
     def _build_trainer(self, net: nn.Module) -> Trainer:
         loss = self._default_loss if self.loss is None else self.loss
         opt = self.optimizer
-        if not (isinstance(opt, str) or (isinstance(opt, type) and issubclass(opt, optim.Optimizer))):
+        if not (isinstance(opt, str)
+                or (isinstance(opt, type) and issubclass(opt, optim.Optimizer))):
             raise ArgumentTypeError(f"{type(self).__name__}.fit: optimizer must be a name "
                                     f"('adam', 'sgd', ...) or an optim.Optimizer class, got "
                                     f"{type(opt).__name__}")
@@ -195,7 +196,7 @@ class _NeuralNet(BaseEstimator):
             self.module_ = self._build_module(n_in, n_out)
         self.trainer_ = self._build_trainer(self.module_)
         self.n_iter_ = 0
-        self.loss_curve_ = []
+        self.loss_curve_: list[float] = []
 
     def _train(self, X: np.ndarray, T: np.ndarray, epochs: int) -> None:
         """``epochs`` epochs of the trainer on (X, T), seeded by the fit's generator."""
@@ -442,22 +443,34 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNet):
         return out.reshape(len(out)) if self._y_ndim == 1 else out
 
 
-def _encoder(net: nn.Module) -> Callable | None:
-    enc = getattr(net, "encoder", None)
-    return enc if isinstance(enc, nn.Module) else None
+def _part(net: nn.Module, name: str) -> nn.Module | None:
+    """The ``encoder`` or ``decoder`` sub-module of an autoencoder, or None."""
+    part = getattr(net, name, None)
+    return part if isinstance(part, nn.Module) else None
 
 
-def _decoder(net: nn.Module) -> Callable | None:
-    dec = getattr(net, "decoder", None)
-    return dec if isinstance(dec, nn.Module) else None
+def _encoder(net: nn.Module) -> nn.Module:
+    enc = _part(net, "encoder")
+    if enc is None:
+        raise ArgumentError(f"NeuralNetTransformer: the module ({type(net).__name__}) has no "
+                            f"'encoder' sub-module to transform with")
+    return enc
+
+
+def _decoder(net: nn.Module) -> nn.Module:
+    dec = _part(net, "decoder")
+    if dec is None:   # pragma: no cover - available_if hides inverse_transform then
+        raise ArgumentError(f"NeuralNetTransformer: the module ({type(net).__name__}) has no "
+                            f"'decoder' sub-module to decode with")
+    return dec
 
 
 def _has_decoder(est: "NeuralNetTransformer") -> bool:
     net = getattr(est, "module_", None)
     if net is None:   # before fit: the built-in autoencoder has one; a user module may not
         m = est.module
-        return m is None or not isinstance(m, nn.Module) or _decoder(m) is not None
-    return _decoder(net) is not None
+        return m is None or not isinstance(m, nn.Module) or _part(m, "decoder") is not None
+    return _part(net, "decoder") is not None
 
 
 class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _NeuralNet):
@@ -535,12 +548,8 @@ class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _N
 
     def _start(self, X: np.ndarray) -> None:
         self._initialize(X.shape[1], self.n_components)
-        if _encoder(self.module_) is None:
-            raise ArgumentError(f"{type(self).__name__}.fit: the module "
-                                f"({type(self.module_).__name__}) has no 'encoder' sub-module "
-                                f"to transform with")
-        self.n_components_ = int(_run(self.module_, _encoder(self.module_), X[:1]).reshape(1, -1)
-                                 .shape[1])
+        code = _run(self.module_, _encoder(self.module_), X[:1])
+        self.n_components_ = int(code.reshape(1, -1).shape[1])
 
     def fit(self, X: Any, y: Any = None) -> "NeuralNetTransformer":
         """Train to reconstruct X for ``max_epochs`` epochs (``y`` is ignored); returns self."""

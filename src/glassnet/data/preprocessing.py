@@ -3,8 +3,13 @@ from __future__ import annotations
 
 import inspect
 import math
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 from .. import backend
 from ..autograd.tensor import as_array
@@ -13,7 +18,8 @@ from ..errors import ArgumentError, ArgumentTypeError, NotFittedError
 __all__ = ["one_hot", "binary_encode", "binary_decode", "StandardScaler", "MinMaxScaler"]
 
 
-def one_hot(y, num_classes=None, dtype=None):
+def one_hot(y: ArrayLike, num_classes: int | None = None,
+            dtype: DTypeLike | None = None) -> np.ndarray:
     """Indicator vectors: ``out[..., k] = 1`` where ``y == k``.
 
     ``y`` integer labels of any shape -> array of shape ``y.shape + (num_classes,)``
@@ -43,7 +49,8 @@ def one_hot(y, num_classes=None, dtype=None):
     return out
 
 
-def binary_encode(values, categories=None, dtype=None):
+def binary_encode(values: ArrayLike, categories: Sequence | None = None,
+                  dtype: DTypeLike | None = None) -> tuple[np.ndarray, list]:
     """Encode a categorical attribute with ``ceil(log2 k)`` bits instead of ``k`` one-hot columns.
 
     Category number ``i`` (its position in ``categories``, sorted unique values
@@ -86,7 +93,7 @@ def binary_encode(values, categories=None, dtype=None):
     return codes, cats.tolist()
 
 
-def binary_decode(codes, categories):
+def binary_decode(codes: ArrayLike, categories: Sequence) -> np.ndarray:
     """Invert :func:`binary_encode`: rows of bits (rounded at 0.5) -> category values."""
     codes = as_array(codes)
     cats = np.asarray(categories)
@@ -102,7 +109,7 @@ def binary_decode(codes, categories):
     return cats[index]
 
 
-def _features(X, who: str) -> np.ndarray:
+def _features(X: ArrayLike, who: str) -> np.ndarray:
     """``X`` checked as a dense, finite, non-empty 2-D array of real numbers (floats kept,
     other numbers in the default dtype); the messages are the ones scikit-learn's checks
     look for."""
@@ -161,7 +168,7 @@ class _Params:
             out[name] = value
         return out
 
-    def set_params(self, **params: object) -> "_Params":
+    def set_params(self, **params: object) -> Self:
         """Set constructor parameters (checked at the next ``fit``); returns self."""
         valid = self._param_names()
         nested: dict = {}
@@ -186,7 +193,7 @@ class _Params:
         return f"{type(self).__name__}({', '.join(changed)})"
 
 
-def _same(a, b) -> bool:
+def _same(a: object, b: object) -> bool:
     try:
         return bool(a == b) and type(a) is type(b)
     except Exception:  # noqa: BLE001 - arrays and such: treat as changed
@@ -194,7 +201,13 @@ def _same(a, b) -> bool:
 
 
 class _Scaler(_Params):
-    def _check_fitted(self, X, who: str) -> np.ndarray:
+    def fit(self, X: ArrayLike, y: object = None) -> Self:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def transform(self, X: ArrayLike) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _check_fitted(self, X: ArrayLike, who: str) -> np.ndarray:
         name = type(self).__name__
         if not hasattr(self, "n_features_in_"):
             raise NotFittedError(f"{name}.{who}: this {name} is not fitted yet; call fit() first")
@@ -205,11 +218,11 @@ class _Scaler(_Params):
                                 f"fitted on {self.n_features_in_})")
         return X
 
-    def fit_transform(self, X, y=None, **fit_params):
+    def fit_transform(self, X: ArrayLike, y: object = None, **fit_params: object) -> np.ndarray:
         """``fit(X, y)`` then ``transform(X)``."""
         return self.fit(X, y, **fit_params).transform(X)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
         """Output feature names: those given (or ``feature_names_in_``), else x0, x1, ...
         (a scaler keeps its columns)."""
         if not hasattr(self, "n_features_in_"):
@@ -226,7 +239,7 @@ class _Scaler(_Params):
                                 f"{self.n_features_in_} features")
         return names
 
-    def _start_fit(self, X, who):
+    def _start_fit(self, X: ArrayLike, who: str) -> np.ndarray:
         names = getattr(X, "columns", None)
         X = _features(X, who)
         self.n_features_in_ = X.shape[1]
@@ -236,7 +249,7 @@ class _Scaler(_Params):
             del self.feature_names_in_
         return X
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         # asked only by scikit-learn (so it is importable here); glassnet never imports it
         from sklearn.utils import Tags, TargetTags, TransformerTags
         return Tags(estimator_type=None, target_tags=TargetTags(required=False),
@@ -263,7 +276,7 @@ class StandardScaler(_Scaler):
         self.with_mean = with_mean
         self.with_std = with_std
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Learn the per-column mean and standard deviation of X (``y`` is ignored)."""
         X = self._start_fit(X, "StandardScaler.fit")
         mean = X.mean(axis=0, dtype=np.float64)
@@ -273,12 +286,12 @@ class StandardScaler(_Scaler):
             else np.ones_like(mean, dtype=X.dtype)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """``(X - mean_) / scale_``."""
         X = self._check_fitted(X, "transform")
         return (X - self.mean_) / self.scale_
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
         """``X * scale_ + mean_``."""
         Z = self._check_fitted(X, "inverse_transform")
         return Z * self.scale_ + self.mean_
@@ -299,7 +312,7 @@ class MinMaxScaler(_Scaler):
     def __init__(self, feature_range: tuple = (0.0, 1.0)) -> None:
         self.feature_range = feature_range
 
-    def _range(self):
+    def _range(self) -> tuple[float, float]:
         fr = self.feature_range
         try:
             lo, hi = (float(v) for v in fr)
@@ -311,7 +324,7 @@ class MinMaxScaler(_Scaler):
                                 f"{fr}")
         return lo, hi
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Learn the per-column minimum and maximum of X (``y`` is ignored)."""
         lo, hi = self._range()
         X = self._start_fit(X, "MinMaxScaler.fit")
@@ -321,12 +334,12 @@ class MinMaxScaler(_Scaler):
         self.min_ = (lo - self.data_min_ * self.scale_).astype(X.dtype)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """``X * scale_ + min_``."""
         X = self._check_fitted(X, "transform")
         return X * self.scale_ + self.min_
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
         """``(X - min_) / scale_``."""
         Z = self._check_fitted(X, "inverse_transform")
         return (Z - self.min_) / self.scale_
