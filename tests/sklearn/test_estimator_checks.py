@@ -1,5 +1,5 @@
 """scikit-learn's own estimator checks on the three glassnet wrappers, and on glassnet's
-scalers (which do not import scikit-learn, yet follow its estimator protocol)."""
+scalers and encoders (which do not import scikit-learn, yet follow its estimator protocol)."""
 from __future__ import annotations
 
 import warnings
@@ -24,13 +24,16 @@ ESTIMATORS = [
     data.StandardScaler(),
     data.StandardScaler(with_mean=False),
     data.MinMaxScaler(feature_range=(-1, 1)),
+    data.OneHotEncoder(),
+    data.OneHotEncoder(handle_unknown="ignore"),
+    data.BinaryEncoder(),
 ]
 
 # Every check passes, so no estimator needs an `expected_failed_checks` entry. (The
 # array-API checks skip unless SCIPY_ARRAY_API=1; glassnet claims no array-API support.)
 
 
-# glassnet's scalers do not derive from sklearn.base.BaseEstimator (glassnet does not import
+# glassnet's scalers and encoders do not derive from sklearn.base.BaseEstimator (glassnet does not import
 # scikit-learn), which scikit-learn notes with a warning when it collects the checks; what
 # it checks they pass
 NOT_BASE_ESTIMATOR = "Estimator .* does not inherit from `sklearn.base.BaseEstimator`"

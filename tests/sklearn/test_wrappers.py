@@ -301,3 +301,38 @@ def test_glassnet_scalers_refuse_bad_input_clearly():
         data.StandardScaler().fit(np.array([[{"a": 1}]], dtype=object))
     # ints become the default float dtype, as before
     assert data.MinMaxScaler().fit_transform(np.arange(6).reshape(3, 2)).dtype == np.float32
+
+
+def test_glassnet_encoders_match_scikit_learn_and_round_trip():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder as SkOneHot
+    rng = np.random.default_rng(0)
+    X = np.stack([rng.choice(["red", "green", "blue"], 50), rng.choice(["a", "b"], 50),
+                  rng.choice(["u", "v", "w", "x", "y"], 50)], axis=1)
+    ours = data.OneHotEncoder().fit(X)
+    ref = SkOneHot(sparse_output=False).fit(X)
+    np.testing.assert_array_equal(ours.transform(X), ref.transform(X))
+    assert ours.get_feature_names_out().tolist() == ref.get_feature_names_out().tolist()
+    np.testing.assert_array_equal(ours.inverse_transform(ours.transform(X)), X)
+    with pytest.raises(ValueError, match=r"column 0 holds unknown categories \['pink'\]"):
+        ours.transform([["pink", "a", "u"]])
+    ignoring = data.OneHotEncoder(handle_unknown="ignore").fit(X)
+    row = ignoring.transform([["pink", "a", "u"]])
+    assert row[0, :3].sum() == 0 and row.sum() == 2
+    assert ignoring.inverse_transform(row).tolist() == [[None, "a", "u"]]
+    # binary codes: ceil(log2 k) bits per column (3 -> 2, 2 -> 1, 5 -> 3), the codes of
+    # binary_encode, and back
+    enc = data.BinaryEncoder().fit(X)
+    B = enc.transform(X)
+    assert B.shape == (50, 6) and enc.get_feature_names_out()[:3].tolist() == \
+        ["x0_bit0", "x0_bit1", "x1_bit0"]
+    np.testing.assert_array_equal(B[:, :2], data.binary_encode(X[:, 0])[0])
+    np.testing.assert_array_equal(enc.inverse_transform(B), X)
+    # in scikit-learn's ColumnTransformer beside a glassnet scaler, cloned and refitted
+    Xmix = np.concatenate([X, rng.normal(size=(50, 2)).astype(str)], axis=1).astype(object)
+    Xmix[:, 3:] = Xmix[:, 3:].astype(float)
+    ct = ColumnTransformer([("cats", data.BinaryEncoder(), [0, 1, 2]),
+                            ("nums", data.StandardScaler(), [3, 4])])
+    out = clone(ct).fit_transform(Xmix)
+    assert out.shape == (50, 8)
+    np.testing.assert_allclose(out[:, 6:].mean(0), 0, atol=1e-6)

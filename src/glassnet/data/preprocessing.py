@@ -15,7 +15,8 @@ from .. import backend
 from ..autograd.tensor import as_array
 from ..errors import ArgumentError, ArgumentTypeError, NotFittedError
 
-__all__ = ["one_hot", "binary_encode", "binary_decode", "StandardScaler", "MinMaxScaler"]
+__all__ = ["one_hot", "binary_encode", "binary_decode", "StandardScaler", "MinMaxScaler",
+           "OneHotEncoder", "BinaryEncoder"]
 
 
 def one_hot(y: ArrayLike, num_classes: int | None = None,
@@ -109,10 +110,9 @@ def binary_decode(codes: ArrayLike, categories: Sequence) -> np.ndarray:
     return cats[index]
 
 
-def _features(X: ArrayLike, who: str) -> np.ndarray:
-    """``X`` checked as a dense, finite, non-empty 2-D array of real numbers (floats kept,
-    other numbers in the default dtype); the messages are the ones scikit-learn's checks
-    look for."""
+def _table(X: ArrayLike, who: str) -> np.ndarray:
+    """``X`` checked as a dense, non-empty 2-D array of real (not complex) values; the
+    messages are the ones scikit-learn's estimator checks look for."""
     if hasattr(X, "toarray") and hasattr(X, "nnz"):
         raise ArgumentTypeError(f"{who}: X is a sparse matrix, but dense data is required; "
                                 f"pass X.toarray()")
@@ -123,7 +123,18 @@ def _features(X: ArrayLike, who: str) -> np.ndarray:
                             f"X.reshape(1, -1) for a single sample")
     if X.dtype.kind == "c":
         raise ArgumentError(f"{who}: X holds complex numbers; Complex data not supported")
-    if X.dtype.kind not in "fiub":
+    for axis, what in ((0, "sample"), (1, "feature")):
+        if X.shape[axis] == 0:
+            raise ArgumentError(f"{who}: X has 0 {what}(s) (shape={X.shape}) while a minimum "
+                                f"of 1 is required.")
+    return X
+
+
+def _features(X: ArrayLike, who: str) -> np.ndarray:
+    """``X`` checked as a finite table of numbers (floats kept, other numbers in the default
+    dtype)."""
+    X = _table(X, who)
+    if X.dtype.kind != "f":
         try:
             X = X.astype(backend.get_default_dtype())
         except TypeError as e:   # numpy's message says which value: keep it
@@ -132,15 +143,7 @@ def _features(X: ArrayLike, who: str) -> np.ndarray:
         except ValueError as e:
             raise ArgumentError(f"{who}: X must hold numbers, got dtype {X.dtype} ({e})") \
                 from None
-    if X.shape[0] == 0:
-        raise ArgumentError(f"{who}: X has 0 sample(s) (shape={X.shape}) while a minimum of 1 "
-                            f"is required.")
-    if X.shape[1] == 0:
-        raise ArgumentError(f"{who}: X has 0 feature(s) (shape={X.shape}) while a minimum of 1 "
-                            f"is required.")
-    if X.dtype.kind != "f":
-        X = X.astype(backend.get_default_dtype())
-    elif not np.isfinite(X).all():
+    if not np.isfinite(X).all():
         raise ArgumentError(f"{who}: X contains NaN or infinity; remove or impute those values")
     return X
 
@@ -207,11 +210,15 @@ class _Scaler(_Params):
     def transform(self, X: ArrayLike) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @staticmethod
+    def _input(X: ArrayLike, who: str) -> np.ndarray:
+        return _features(X, who)
+
     def _check_fitted(self, X: ArrayLike, who: str) -> np.ndarray:
         name = type(self).__name__
         if not hasattr(self, "n_features_in_"):
             raise NotFittedError(f"{name}.{who}: this {name} is not fitted yet; call fit() first")
-        X = _features(X, f"{name}.{who}")
+        X = self._input(X, f"{name}.{who}")
         if X.shape[1] != self.n_features_in_:
             raise ArgumentError(f"{name}.{who}: X has {X.shape[1]} features, but {name} is "
                                 f"expecting {self.n_features_in_} features as input (it was "
@@ -225,6 +232,9 @@ class _Scaler(_Params):
     def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
         """Output feature names: those given (or ``feature_names_in_``), else x0, x1, ...
         (a scaler keeps its columns)."""
+        return self._input_names(input_features)
+
+    def _input_names(self, input_features: Sequence[str] | None) -> np.ndarray:
         if not hasattr(self, "n_features_in_"):
             raise NotFittedError(f"{type(self).__name__}.get_feature_names_out: call fit() "
                                  f"first")
@@ -241,7 +251,7 @@ class _Scaler(_Params):
 
     def _start_fit(self, X: ArrayLike, who: str) -> np.ndarray:
         names = getattr(X, "columns", None)
-        X = _features(X, who)
+        X = self._input(X, who)
         self.n_features_in_ = X.shape[1]
         if names is not None and all(isinstance(c, str) for c in names):
             self.feature_names_in_ = np.asarray(list(names), dtype=object)
@@ -343,3 +353,215 @@ class MinMaxScaler(_Scaler):
         """``(X - min_) / scale_``."""
         Z = self._check_fitted(X, "inverse_transform")
         return (Z - self.min_) / self.scale_
+
+
+def _categorical(X: ArrayLike, who: str) -> np.ndarray:
+    """``X`` checked as a table of category values (numbers, strings, any comparable
+    objects); float columns may not hold NaN or infinity."""
+    X = _table(np.asarray(X) if not hasattr(X, "nnz") else X, who)
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        raise ArgumentError(f"{who}: X contains NaN or infinity; a category must be a value")
+    return X
+
+
+class _Encoder(_Scaler):
+    """Categories learned per column by ``fit``; each column encoded on its own and the
+    codes placed side by side."""
+
+    def __init__(self, categories: str | Sequence = "auto", dtype: DTypeLike | None = None
+                 ) -> None:
+        self.categories = categories
+        self.dtype = dtype
+
+    _input = staticmethod(_categorical)
+
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
+        """Learn each column's categories (sorted unique values, or check the given ones)."""
+        name = type(self).__name__
+        X = self._start_fit(X, f"{name}.fit")
+        if isinstance(self.categories, str) and self.categories == "auto":
+            cats = [np.unique(col) for col in X.T]
+        else:
+            given = self.categories
+            if isinstance(given, str) or len(given) != X.shape[1]:
+                raise ArgumentError(f"{name}.fit: categories must be 'auto' or one list of "
+                                    f"categories per column ({X.shape[1]}), got {given!r}")
+            cats = []
+            for j, c in enumerate(given):
+                c = np.asarray(c)
+                if len(np.unique(c)) != len(c) or len(c) == 0:
+                    raise ArgumentError(f"{name}.fit: categories[{j}] must be distinct values, "
+                                        f"at least one, got {c.tolist()}")
+                cats.append(np.sort(c))
+        self.categories_ = cats
+        self._encode_columns(X, f"{name}.fit")   # every value is a known category
+        return self
+
+    def _indices(self, X: np.ndarray, who: str, unknown_ok: bool = False) -> np.ndarray:
+        """Category number of every value (-1 for an unknown one where allowed)."""
+        out = np.empty(X.shape, dtype=np.int64)
+        for j, cats in enumerate(self.categories_):
+            col = X[:, j]
+            try:
+                pos = np.clip(np.searchsorted(cats, col), 0, len(cats) - 1)
+                found = cats[pos] == col
+            except TypeError:   # values that cannot be compared with the categories
+                raise ArgumentTypeError(f"{who}: column {j} holds values of a type that cannot "
+                                        f"be compared with its categories {cats[:5].tolist()}"
+                                        ) from None
+            if not np.all(found) and not unknown_ok:
+                bad = np.unique(col[~found])[:5].tolist()
+                raise ArgumentError(f"{who}: column {j} holds unknown categories {bad} (fitted "
+                                    f"on {cats[:10].tolist()}{' ...' if len(cats) > 10 else ''})")
+            out[:, j] = np.where(found, pos, -1)
+        return out
+
+    def _encode_columns(self, X: np.ndarray, who: str) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """The codes of X's columns side by side, shape (n_samples, n_features_out)."""
+        X = self._check_fitted(X, "transform")
+        return self._encode_columns(X, f"{type(self).__name__}.transform")
+
+    def _dtype(self) -> np.dtype:
+        return np.dtype(self.dtype) if self.dtype is not None else \
+            np.dtype(backend.get_default_dtype())
+
+    def _values(self, index: np.ndarray) -> np.ndarray:
+        """Category values from category numbers (-1: None), one column per feature."""
+        kinds = {c.dtype for c in self.categories_}
+        out = np.empty(index.shape, dtype=kinds.pop() if len(kinds) == 1 else object)
+        if (index < 0).any():
+            out = out.astype(object)
+        for j, cats in enumerate(self.categories_):
+            col = index[:, j]
+            out[:, j] = np.where(col >= 0, cats[np.maximum(col, 0)], None) \
+                if (col < 0).any() else cats[col]
+        return out
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+class OneHotEncoder(_Encoder):
+    """One indicator column per category of each column (dense, the default float dtype).
+
+    ``handle_unknown="ignore"`` encodes a category unseen by ``fit`` as all zeros (and
+    ``inverse_transform`` gives None for it); "error" (default) refuses it. Fitted
+    attribute: ``categories_`` (sorted unique values per column). Follows scikit-learn's
+    estimator protocol, so it works in ``Pipeline`` / ``ColumnTransformer``.
+
+    Example
+    -------
+    >>> enc = OneHotEncoder().fit([["red", 1], ["green", 2], ["red", 2]])
+    >>> enc.transform([["green", 1]])
+    array([[1., 0., 1., 0.]], dtype=float32)
+    >>> enc.get_feature_names_out().tolist()
+    ['x0_green', 'x0_red', 'x1_1', 'x1_2']
+    """
+
+    def __init__(self, categories: str | Sequence = "auto", handle_unknown: str = "error",
+                 dtype: DTypeLike | None = None) -> None:
+        self.categories = categories
+        self.handle_unknown = handle_unknown
+        self.dtype = dtype
+
+    def _encode_columns(self, X: np.ndarray, who: str) -> np.ndarray:
+        if self.handle_unknown not in ("error", "ignore"):
+            raise ArgumentError(f"{who}: handle_unknown must be 'error' or 'ignore', got "
+                                f"{self.handle_unknown!r}")
+        index = self._indices(X, who, unknown_ok=self.handle_unknown == "ignore"
+                              and not who.endswith(".fit"))
+        sizes = [len(c) for c in self.categories_]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        out = np.zeros((len(X), sum(sizes)), dtype=self._dtype())
+        rows, cols = np.nonzero(index >= 0)
+        out[rows, offsets[cols] + index[rows, cols]] = 1
+        return out
+
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
+        """Category values from indicator rows (the largest indicator of each block wins;
+        an all-zero block, an ignored unknown category, gives None)."""
+        if not hasattr(self, "categories_"):
+            raise NotFittedError(f"OneHotEncoder.inverse_transform: this OneHotEncoder is not "
+                                 f"fitted yet; call fit() first")
+        Z = _features(X, "OneHotEncoder.inverse_transform")
+        sizes = [len(c) for c in self.categories_]
+        if Z.shape[1] != sum(sizes):
+            raise ArgumentError(f"OneHotEncoder.inverse_transform: X has {Z.shape[1]} columns, "
+                                f"the encoding has {sum(sizes)}")
+        index = np.empty((len(Z), len(sizes)), dtype=np.int64)
+        start = 0
+        for j, k in enumerate(sizes):
+            block = Z[:, start:start + k]
+            index[:, j] = np.where(block.max(axis=1) > 0, block.argmax(axis=1), -1)
+            start += k
+        return self._values(index)
+
+    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
+        """``{feature}_{category}`` for every output column."""
+        names = self._input_names(input_features)
+        return np.array([f"{n}_{c}" for n, cats in zip(names, self.categories_) for c in cats],
+                        dtype=object)
+
+
+class BinaryEncoder(_Encoder):
+    """Each column's category number in binary: ``ceil(log2 k)`` columns for ``k``
+    categories instead of ``k`` one-hot columns (see :func:`binary_encode`).
+
+    Fitted attribute: ``categories_``. ``inverse_transform`` rounds the bits at 0.5 and
+    maps them back to the categories. Follows scikit-learn's estimator protocol.
+
+    Example
+    -------
+    >>> enc = BinaryEncoder().fit([["red"], ["green"], ["blue"], ["violet"]])
+    >>> enc.transform([["red"], ["blue"]])
+    array([[1., 0.],
+           [0., 0.]], dtype=float32)
+    >>> enc.inverse_transform([[0.9, 0.1]]).tolist()
+    [['red']]
+    """
+
+    def _bits(self) -> list[int]:
+        return [math.ceil(math.log2(len(c))) if len(c) > 1 else 0 for c in self.categories_]
+
+    def _encode_columns(self, X: np.ndarray, who: str) -> np.ndarray:
+        index = self._indices(X, who)
+        bits = self._bits()
+        blocks = [((index[:, j:j + 1] >> np.arange(b - 1, -1, -1)) & 1)
+                  for j, b in enumerate(bits)]
+        return np.concatenate(blocks, axis=1).astype(self._dtype()) if sum(bits) else \
+            np.zeros((len(X), 0), dtype=self._dtype())
+
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
+        """Category values from rows of bits (each rounded at 0.5)."""
+        if not hasattr(self, "categories_"):
+            raise NotFittedError(f"BinaryEncoder.inverse_transform: this BinaryEncoder is not "
+                                 f"fitted yet; call fit() first")
+        Z = np.asarray(X, dtype=np.float64)
+        bits = self._bits()
+        if Z.ndim != 2 or Z.shape[1] != sum(bits):
+            raise ArgumentError(f"BinaryEncoder.inverse_transform: X must have shape (n, "
+                                f"{sum(bits)}), got {Z.shape}")
+        index = np.empty((len(Z), len(bits)), dtype=np.int64)
+        start = 0
+        for j, b in enumerate(bits):
+            index[:, j] = (Z[:, start:start + b] >= 0.5).astype(np.int64) @ \
+                (1 << np.arange(b - 1, -1, -1)) if b else 0
+            start += b
+            if index[:, j].max() >= len(self.categories_[j]):
+                raise ArgumentError(f"BinaryEncoder.inverse_transform: column {j}'s code "
+                                    f"{int(index[:, j].max())} is not a category number "
+                                    f"(there are {len(self.categories_[j])})")
+        return self._values(index)
+
+    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
+        """``{feature}_bit{i}`` (most significant first) for every output column."""
+        names = self._input_names(input_features)
+        return np.array([f"{n}_bit{i}" for n, b in zip(names, self._bits()) for i in range(b)],
+                        dtype=object)
