@@ -26,7 +26,10 @@ def test_hierarchy():
                          (ModelFileNotFoundError, ModelFileError),
                          (DataFileNotFoundError, FileNotFoundError),
                          (DataFileNotFoundError, DataFileError),
-                         (NonFiniteError, FloatingPointError)]:
+                         (NonFiniteError, FloatingPointError),
+                         (errors.NotFittedError, RuntimeError),
+                         (errors.NotFittedError, ValueError),
+                         (errors.NotFittedError, AttributeError)]:
         assert issubclass(cls, GlassnetError) and issubclass(cls, builtin), cls
         assert cls.__doc__, cls
     assert issubclass(CheckpointError, ModelFileError)
@@ -37,7 +40,7 @@ def test_hierarchy():
                                    "ModelFileError", "CheckpointError", "DataFileError",
                                    "DataChecksumError", "GradcheckError",
                                    "ModelFileNotFoundError", "DataFileNotFoundError",
-                                   "NonFiniteError"}
+                                   "NonFiniteError", "NotFittedError"}
 
 
 def test_the_old_names_are_the_same_classes():

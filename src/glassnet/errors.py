@@ -17,6 +17,7 @@ argument::
     │   ├── DataChecksumError            its SHA-256 is not the published one
     │   └── DataFileNotFoundError        no file at the path (also FileNotFoundError)
     ├── NonFiniteError (FloatingPointError)  training met a NaN or infinite loss/gradient
+    ├── NotFittedError (RuntimeError, ValueError, AttributeError)  used before fit
     └── GradcheckError (AssertionError)  analytic and numerical gradients disagree
 
 This module imports nothing from glassnet, so every layer may raise these.
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 __all__ = ["GlassnetError", "ArgumentError", "ArgumentTypeError", "ModelFileError",
            "CheckpointError", "ModelFileNotFoundError", "DataFileError", "DataChecksumError",
-           "DataFileNotFoundError", "NonFiniteError", "GradcheckError"]
+           "DataFileNotFoundError", "NonFiniteError", "GradcheckError", "NotFittedError"]
 
 
 class GlassnetError(Exception):
@@ -94,3 +95,9 @@ class GradcheckError(GlassnetError, AssertionError):
     """``gradcheck`` found an analytic gradient that disagrees with the finite-difference
     one (or a function that does not keep float64); the message names the input and the
     worst element."""
+
+
+class NotFittedError(GlassnetError, RuntimeError, ValueError, AttributeError):
+    """A scaler or encoder asked to transform before ``fit``. Also a ``ValueError`` and an
+    ``AttributeError``, as scikit-learn's ``NotFittedError`` is, so scikit-learn's checks
+    and a user's ``except ValueError`` treat it as theirs."""

@@ -13,12 +13,13 @@ from .idx import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist, read_idx
 from .loader import DataLoader
 from ..errors import DataChecksumError
 from .paths import find_data_dir, sha256_file
-from .preprocessing import (MinMaxScaler, StandardScaler, binary_decode, binary_encode,
-                            one_hot)
+from .preprocessing import (BinaryEncoder, MinMaxScaler, OneHotEncoder, StandardScaler,
+                            binary_decode, binary_encode, one_hot)
 from .split import KFold, StratifiedKFold, train_val_test_split
 
 __all__ = ["Dataset", "TensorDataset", "DataLoader", "train_val_test_split", "KFold",
            "StratifiedKFold", "one_hot", "binary_encode", "binary_decode", "StandardScaler",
-           "MinMaxScaler", "load_digits", "load_text", "load_mnist", "load_fashion_mnist",
+           "MinMaxScaler", "OneHotEncoder", "BinaryEncoder", "load_digits", "load_text",
+           "load_mnist", "load_fashion_mnist",
            "read_idx", "make_xor", "make_moons", "make_blobs", "find_data_dir", "sha256_file",
            "DataChecksumError", "FASHION_MNIST_CLASSES"]

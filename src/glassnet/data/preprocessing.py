@@ -1,18 +1,26 @@
 """Encoders and scalers: one-hot, binary codes for categories, standardisation, min-max."""
 from __future__ import annotations
 
+import inspect
 import math
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 from .. import backend
 from ..autograd.tensor import as_array
-from ..errors import ArgumentError, ArgumentTypeError
+from ..errors import ArgumentError, ArgumentTypeError, NotFittedError
 
-__all__ = ["one_hot", "binary_encode", "binary_decode", "StandardScaler", "MinMaxScaler"]
+__all__ = ["one_hot", "binary_encode", "binary_decode", "StandardScaler", "MinMaxScaler",
+           "OneHotEncoder", "BinaryEncoder"]
 
 
-def one_hot(y, num_classes=None, dtype=None):
+def one_hot(y: ArrayLike, num_classes: int | None = None,
+            dtype: DTypeLike | None = None) -> np.ndarray:
     """Indicator vectors: ``out[..., k] = 1`` where ``y == k``.
 
     ``y`` integer labels of any shape -> array of shape ``y.shape + (num_classes,)``
@@ -42,7 +50,8 @@ def one_hot(y, num_classes=None, dtype=None):
     return out
 
 
-def binary_encode(values, categories=None, dtype=None):
+def binary_encode(values: ArrayLike, categories: Sequence | None = None,
+                  dtype: DTypeLike | None = None) -> tuple[np.ndarray, list]:
     """Encode a categorical attribute with ``ceil(log2 k)`` bits instead of ``k`` one-hot columns.
 
     Category number ``i`` (its position in ``categories``, sorted unique values
@@ -85,7 +94,7 @@ def binary_encode(values, categories=None, dtype=None):
     return codes, cats.tolist()
 
 
-def binary_decode(codes, categories):
+def binary_decode(codes: ArrayLike, categories: Sequence) -> np.ndarray:
     """Invert :func:`binary_encode`: rows of bits (rounded at 0.5) -> category values."""
     codes = as_array(codes)
     cats = np.asarray(categories)
@@ -101,52 +110,185 @@ def binary_decode(codes, categories):
     return cats[index]
 
 
-def _features(X, who):
+def _table(X: ArrayLike, who: str) -> np.ndarray:
+    """``X`` checked as a dense, non-empty 2-D array of real (not complex) values; the
+    messages are the ones scikit-learn's estimator checks look for."""
+    if hasattr(X, "toarray") and hasattr(X, "nnz"):
+        raise ArgumentTypeError(f"{who}: X is a sparse matrix, but dense data is required; "
+                                f"pass X.toarray()")
     X = as_array(X)
     if X.ndim != 2:
-        raise ArgumentError(f"{who}: X must be 2-D (samples, features), got shape {X.shape}")
-    if X.dtype.kind != "f":
-        X = X.astype(backend.get_default_dtype())
+        raise ArgumentError(f"{who}: X must be 2-D (samples, features), got shape {X.shape}; "
+                            f"Reshape your data with X.reshape(-1, 1) for a single feature or "
+                            f"X.reshape(1, -1) for a single sample")
+    if X.dtype.kind == "c":
+        raise ArgumentError(f"{who}: X holds complex numbers; Complex data not supported")
+    for axis, what in ((0, "sample"), (1, "feature")):
+        if X.shape[axis] == 0:
+            raise ArgumentError(f"{who}: X has 0 {what}(s) (shape={X.shape}) while a minimum "
+                                f"of 1 is required.")
     return X
 
 
-class _Scaler:
-    def _check_fitted(self, X, who):
+def _features(X: ArrayLike, who: str) -> np.ndarray:
+    """``X`` checked as a finite table of numbers (floats kept, other numbers in the default
+    dtype)."""
+    X = _table(X, who)
+    if X.dtype.kind != "f":
+        try:
+            X = X.astype(backend.get_default_dtype())
+        except TypeError as e:   # numpy's message says which value: keep it
+            raise ArgumentTypeError(f"{who}: X must hold numbers, got dtype {X.dtype} ({e})") \
+                from None
+        except ValueError as e:
+            raise ArgumentError(f"{who}: X must hold numbers, got dtype {X.dtype} ({e})") \
+                from None
+    if not np.isfinite(X).all():
+        raise ArgumentError(f"{who}: X contains NaN or infinity; remove or impute those values")
+    return X
+
+
+class _Params:
+    """scikit-learn's parameter protocol without scikit-learn: ``get_params(deep)``,
+    ``set_params(**params)`` (nested ``step__name`` keys too) and a repr of the changed
+    parameters. The constructor stores each parameter as given (``fit`` checks it), so
+    ``sklearn.base.clone`` rebuilds an equal, unfitted object."""
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return sorted(p.name for p in sig.parameters.values()
+                      if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor parameters as a dict; with ``deep``, also ``name__sub`` for
+        parameters that have parameters of their own."""
+        out = {}
+        for name in self._param_names():
+            value = getattr(self, name)
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                out.update({f"{name}__{k}": v for k, v in value.get_params().items()})
+            out[name] = value
+        return out
+
+    def set_params(self, **params: object) -> Self:
+        """Set constructor parameters (checked at the next ``fit``); returns self."""
+        valid = self._param_names()
+        nested: dict = {}
+        for key, value in params.items():
+            name, _, sub = key.partition("__")
+            if name not in valid:
+                raise ArgumentError(f"{type(self).__name__}.set_params: invalid parameter "
+                                    f"{name!r}; valid parameters are {valid}")
+            if sub:
+                nested.setdefault(name, {})[sub] = value
+            else:
+                setattr(self, name, value)
+        for name, sub_params in nested.items():
+            getattr(self, name).set_params(**sub_params)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {p.name: p.default for p in
+                    inspect.signature(type(self).__init__).parameters.values()}
+        changed = [f"{k}={v!r}" for k, v in self.get_params(deep=False).items()
+                   if not (k in defaults and _same(v, defaults[k]))]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
+def _same(a: object, b: object) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:  # noqa: BLE001 - arrays and such: treat as changed
+        return False
+
+
+class _Scaler(_Params):
+    def fit(self, X: ArrayLike, y: object = None) -> Self:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def transform(self, X: ArrayLike) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def _input(X: ArrayLike, who: str) -> np.ndarray:
+        return _features(X, who)
+
+    def _check_fitted(self, X: ArrayLike, who: str) -> np.ndarray:
+        name = type(self).__name__
         if not hasattr(self, "n_features_in_"):
-            raise RuntimeError(f"{type(self).__name__}.{who}: call fit() first")
-        X = _features(X, f"{type(self).__name__}.{who}")
+            raise NotFittedError(f"{name}.{who}: this {name} is not fitted yet; call fit() first")
+        X = self._input(X, f"{name}.{who}")
         if X.shape[1] != self.n_features_in_:
-            raise ArgumentError(f"{type(self).__name__}.{who}: X has {X.shape[1]} features, the "
-                             f"scaler was fitted on {self.n_features_in_}")
+            raise ArgumentError(f"{name}.{who}: X has {X.shape[1]} features, but {name} is "
+                                f"expecting {self.n_features_in_} features as input (it was "
+                                f"fitted on {self.n_features_in_})")
         return X
 
-    def fit_transform(self, X):
-        return self.fit(X).transform(X)
+    def fit_transform(self, X: ArrayLike, y: object = None, **fit_params: object) -> np.ndarray:
+        """``fit(X, y)`` then ``transform(X)``."""
+        return self.fit(X, y, **fit_params).transform(X)
 
-    def get_params(self):
-        return {}
+    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
+        """Output feature names: those given (or ``feature_names_in_``), else x0, x1, ...
+        (a scaler keeps its columns)."""
+        return self._input_names(input_features)
+
+    def _input_names(self, input_features: Sequence[str] | None) -> np.ndarray:
+        if not hasattr(self, "n_features_in_"):
+            raise NotFittedError(f"{type(self).__name__}.get_feature_names_out: call fit() "
+                                 f"first")
+        if input_features is None:
+            input_features = getattr(self, "feature_names_in_", None)
+        if input_features is None:
+            return np.array([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+        names = np.asarray(input_features, dtype=object)
+        if len(names) != self.n_features_in_:
+            raise ArgumentError(f"{type(self).__name__}.get_feature_names_out: input_features "
+                                f"has {len(names)} names, the scaler was fitted on "
+                                f"{self.n_features_in_} features")
+        return names
+
+    def _start_fit(self, X: ArrayLike, who: str) -> np.ndarray:
+        names = getattr(X, "columns", None)
+        X = self._input(X, who)
+        self.n_features_in_ = X.shape[1]
+        if names is not None and all(isinstance(c, str) for c in names):
+            self.feature_names_in_ = np.asarray(list(names), dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return X
+
+    def __sklearn_tags__(self) -> Any:
+        # asked only by scikit-learn (so it is importable here); glassnet never imports it
+        from sklearn.utils import Tags, TargetTags, TransformerTags
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False),
+                    transformer_tags=TransformerTags(preserves_dtype=["float64", "float32"]))
 
 
 class StandardScaler(_Scaler):
     r"""Standardise features: :math:`z = (x - \mu) / \sigma` per column.
 
     :math:`\sigma` is the population standard deviation; constant columns get
-    :math:`\sigma = 1` (they become 0). Fitted attributes: ``mean_``, ``scale_``.
+    :math:`\sigma = 1` (they become 0). Fitted attributes: ``mean_``, ``scale_``,
+    ``n_features_in_`` (and ``feature_names_in_`` for a DataFrame with string column names).
+
+    Follows scikit-learn's estimator protocol (``get_params``, ``set_params``,
+    ``fit(X, y=None)``, ``fit_transform``), so it works in ``sklearn.pipeline.Pipeline``,
+    ``sklearn.base.clone`` and ``GridSearchCV``.
 
     Example
     -------
     >>> sc = StandardScaler().fit(X_train); Z = sc.transform(X_test)  # doctest: +SKIP
     """
 
-    def __init__(self, with_mean=True, with_std=True):
-        self.with_mean, self.with_std = bool(with_mean), bool(with_std)
+    def __init__(self, with_mean: bool = True, with_std: bool = True) -> None:
+        self.with_mean = with_mean
+        self.with_std = with_std
 
-    def get_params(self):
-        return {"with_mean": self.with_mean, "with_std": self.with_std}
-
-    def fit(self, X):
-        X = _features(X, "StandardScaler.fit")
-        self.n_features_in_ = X.shape[1]
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
+        """Learn the per-column mean and standard deviation of X (``y`` is ignored)."""
+        X = self._start_fit(X, "StandardScaler.fit")
         mean = X.mean(axis=0, dtype=np.float64)
         std = X.std(axis=0, dtype=np.float64)
         self.mean_ = (mean if self.with_mean else np.zeros_like(mean)).astype(X.dtype)
@@ -154,12 +296,14 @@ class StandardScaler(_Scaler):
             else np.ones_like(mean, dtype=X.dtype)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """``(X - mean_) / scale_``."""
         X = self._check_fitted(X, "transform")
         return (X - self.mean_) / self.scale_
 
-    def inverse_transform(self, Z):
-        Z = self._check_fitted(Z, "inverse_transform")
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
+        """``X * scale_ + mean_``."""
+        Z = self._check_fitted(X, "inverse_transform")
         return Z * self.scale_ + self.mean_
 
 
@@ -167,35 +311,257 @@ class MinMaxScaler(_Scaler):
     r"""Rescale each feature to ``feature_range`` (default [0, 1]):
     :math:`x' = lo + (x - \min) (hi - lo) / (\max - \min)`; constant columns map to ``lo``.
 
+    ``feature_range`` is checked by ``fit`` (lo < hi), like scikit-learn. Follows
+    scikit-learn's estimator protocol, as :class:`StandardScaler` does.
+
     Example
     -------
     >>> X01 = MinMaxScaler().fit_transform(X)  # doctest: +SKIP
     """
 
-    def __init__(self, feature_range=(0.0, 1.0)):
-        lo, hi = feature_range
+    def __init__(self, feature_range: tuple = (0.0, 1.0)) -> None:
+        self.feature_range = feature_range
+
+    def _range(self) -> tuple[float, float]:
+        fr = self.feature_range
+        try:
+            lo, hi = (float(v) for v in fr)
+        except (TypeError, ValueError):
+            raise ArgumentError(f"MinMaxScaler: feature_range must be (lo, hi) with lo < hi, "
+                                f"got {fr!r}") from None
         if not lo < hi:
             raise ArgumentError(f"MinMaxScaler: feature_range must be (lo, hi) with lo < hi, got "
-                             f"{feature_range}")
-        self.feature_range = (float(lo), float(hi))
+                                f"{fr}")
+        return lo, hi
 
-    def get_params(self):
-        return {"feature_range": self.feature_range}
-
-    def fit(self, X):
-        X = _features(X, "MinMaxScaler.fit")
-        self.n_features_in_ = X.shape[1]
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
+        """Learn the per-column minimum and maximum of X (``y`` is ignored)."""
+        lo, hi = self._range()
+        X = self._start_fit(X, "MinMaxScaler.fit")
         self.data_min_, self.data_max_ = X.min(axis=0), X.max(axis=0)
         rng = self.data_max_ - self.data_min_
-        lo, hi = self.feature_range
         self.scale_ = ((hi - lo) / np.where(rng > 0, rng, 1.0)).astype(X.dtype)
         self.min_ = (lo - self.data_min_ * self.scale_).astype(X.dtype)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """``X * scale_ + min_``."""
         X = self._check_fitted(X, "transform")
         return X * self.scale_ + self.min_
 
-    def inverse_transform(self, Z):
-        Z = self._check_fitted(Z, "inverse_transform")
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
+        """``(X - min_) / scale_``."""
+        Z = self._check_fitted(X, "inverse_transform")
         return (Z - self.min_) / self.scale_
+
+
+def _categorical(X: ArrayLike, who: str) -> np.ndarray:
+    """``X`` checked as a table of category values (numbers, strings, any comparable
+    objects); float columns may not hold NaN or infinity."""
+    X = _table(np.asarray(X) if not hasattr(X, "nnz") else X, who)
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        raise ArgumentError(f"{who}: X contains NaN or infinity; a category must be a value")
+    return X
+
+
+class _Encoder(_Scaler):
+    """Categories learned per column by ``fit``; each column encoded on its own and the
+    codes placed side by side."""
+
+    def __init__(self, categories: str | Sequence = "auto", dtype: DTypeLike | None = None
+                 ) -> None:
+        self.categories = categories
+        self.dtype = dtype
+
+    _input = staticmethod(_categorical)
+
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
+        """Learn each column's categories (sorted unique values, or check the given ones)."""
+        name = type(self).__name__
+        X = self._start_fit(X, f"{name}.fit")
+        if isinstance(self.categories, str) and self.categories == "auto":
+            cats = [np.unique(col) for col in X.T]
+        else:
+            given = self.categories
+            if isinstance(given, str) or len(given) != X.shape[1]:
+                raise ArgumentError(f"{name}.fit: categories must be 'auto' or one list of "
+                                    f"categories per column ({X.shape[1]}), got {given!r}")
+            cats = []
+            for j, c in enumerate(given):
+                c = np.asarray(c)
+                if len(np.unique(c)) != len(c) or len(c) == 0:
+                    raise ArgumentError(f"{name}.fit: categories[{j}] must be distinct values, "
+                                        f"at least one, got {c.tolist()}")
+                cats.append(np.sort(c))
+        self.categories_ = cats
+        self._encode_columns(X, f"{name}.fit")   # every value is a known category
+        return self
+
+    def _indices(self, X: np.ndarray, who: str, unknown_ok: bool = False) -> np.ndarray:
+        """Category number of every value (-1 for an unknown one where allowed)."""
+        out = np.empty(X.shape, dtype=np.int64)
+        for j, cats in enumerate(self.categories_):
+            col = X[:, j]
+            try:
+                pos = np.clip(np.searchsorted(cats, col), 0, len(cats) - 1)
+                found = cats[pos] == col
+            except TypeError:   # values that cannot be compared with the categories
+                raise ArgumentTypeError(f"{who}: column {j} holds values of a type that cannot "
+                                        f"be compared with its categories {cats[:5].tolist()}"
+                                        ) from None
+            if not np.all(found) and not unknown_ok:
+                bad = np.unique(col[~found])[:5].tolist()
+                raise ArgumentError(f"{who}: column {j} holds unknown categories {bad} (fitted "
+                                    f"on {cats[:10].tolist()}{' ...' if len(cats) > 10 else ''})")
+            out[:, j] = np.where(found, pos, -1)
+        return out
+
+    def _encode_columns(self, X: np.ndarray, who: str) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """The codes of X's columns side by side, shape (n_samples, n_features_out)."""
+        X = self._check_fitted(X, "transform")
+        return self._encode_columns(X, f"{type(self).__name__}.transform")
+
+    def _dtype(self) -> np.dtype:
+        return np.dtype(self.dtype) if self.dtype is not None else \
+            np.dtype(backend.get_default_dtype())
+
+    def _values(self, index: np.ndarray) -> np.ndarray:
+        """Category values from category numbers (-1: None), one column per feature."""
+        kinds = {c.dtype for c in self.categories_}
+        out = np.empty(index.shape, dtype=kinds.pop() if len(kinds) == 1 else object)
+        if (index < 0).any():
+            out = out.astype(object)
+        for j, cats in enumerate(self.categories_):
+            col = index[:, j]
+            out[:, j] = np.where(col >= 0, cats[np.maximum(col, 0)], None) \
+                if (col < 0).any() else cats[col]
+        return out
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+class OneHotEncoder(_Encoder):
+    """One indicator column per category of each column (dense, the default float dtype).
+
+    ``handle_unknown="ignore"`` encodes a category unseen by ``fit`` as all zeros (and
+    ``inverse_transform`` gives None for it); "error" (default) refuses it. Fitted
+    attribute: ``categories_`` (sorted unique values per column). Follows scikit-learn's
+    estimator protocol, so it works in ``Pipeline`` / ``ColumnTransformer``.
+
+    Example
+    -------
+    >>> enc = OneHotEncoder().fit([["red", 1], ["green", 2], ["red", 2]])
+    >>> enc.transform([["green", 1]])
+    array([[1., 0., 1., 0.]], dtype=float32)
+    >>> enc.get_feature_names_out().tolist()
+    ['x0_green', 'x0_red', 'x1_1', 'x1_2']
+    """
+
+    def __init__(self, categories: str | Sequence = "auto", handle_unknown: str = "error",
+                 dtype: DTypeLike | None = None) -> None:
+        self.categories = categories
+        self.handle_unknown = handle_unknown
+        self.dtype = dtype
+
+    def _encode_columns(self, X: np.ndarray, who: str) -> np.ndarray:
+        if self.handle_unknown not in ("error", "ignore"):
+            raise ArgumentError(f"{who}: handle_unknown must be 'error' or 'ignore', got "
+                                f"{self.handle_unknown!r}")
+        index = self._indices(X, who, unknown_ok=self.handle_unknown == "ignore"
+                              and not who.endswith(".fit"))
+        sizes = [len(c) for c in self.categories_]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        out = np.zeros((len(X), sum(sizes)), dtype=self._dtype())
+        rows, cols = np.nonzero(index >= 0)
+        out[rows, offsets[cols] + index[rows, cols]] = 1
+        return out
+
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
+        """Category values from indicator rows (the largest indicator of each block wins;
+        an all-zero block, an ignored unknown category, gives None)."""
+        if not hasattr(self, "categories_"):
+            raise NotFittedError(f"OneHotEncoder.inverse_transform: this OneHotEncoder is not "
+                                 f"fitted yet; call fit() first")
+        Z = _features(X, "OneHotEncoder.inverse_transform")
+        sizes = [len(c) for c in self.categories_]
+        if Z.shape[1] != sum(sizes):
+            raise ArgumentError(f"OneHotEncoder.inverse_transform: X has {Z.shape[1]} columns, "
+                                f"the encoding has {sum(sizes)}")
+        index = np.empty((len(Z), len(sizes)), dtype=np.int64)
+        start = 0
+        for j, k in enumerate(sizes):
+            block = Z[:, start:start + k]
+            index[:, j] = np.where(block.max(axis=1) > 0, block.argmax(axis=1), -1)
+            start += k
+        return self._values(index)
+
+    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
+        """``{feature}_{category}`` for every output column."""
+        names = self._input_names(input_features)
+        return np.array([f"{n}_{c}" for n, cats in zip(names, self.categories_) for c in cats],
+                        dtype=object)
+
+
+class BinaryEncoder(_Encoder):
+    """Each column's category number in binary: ``ceil(log2 k)`` columns for ``k``
+    categories instead of ``k`` one-hot columns (see :func:`binary_encode`).
+
+    Fitted attribute: ``categories_``. ``inverse_transform`` rounds the bits at 0.5 and
+    maps them back to the categories. Follows scikit-learn's estimator protocol.
+
+    Example
+    -------
+    >>> enc = BinaryEncoder().fit([["red"], ["green"], ["blue"], ["violet"]])
+    >>> enc.transform([["red"], ["blue"]])
+    array([[1., 0.],
+           [0., 0.]], dtype=float32)
+    >>> enc.inverse_transform([[0.9, 0.1]]).tolist()
+    [['red']]
+    """
+
+    def _bits(self) -> list[int]:
+        return [math.ceil(math.log2(len(c))) if len(c) > 1 else 0 for c in self.categories_]
+
+    def _encode_columns(self, X: np.ndarray, who: str) -> np.ndarray:
+        index = self._indices(X, who)
+        bits = self._bits()
+        blocks = [((index[:, j:j + 1] >> np.arange(b - 1, -1, -1)) & 1)
+                  for j, b in enumerate(bits)]
+        return np.concatenate(blocks, axis=1).astype(self._dtype()) if sum(bits) else \
+            np.zeros((len(X), 0), dtype=self._dtype())
+
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
+        """Category values from rows of bits (each rounded at 0.5)."""
+        if not hasattr(self, "categories_"):
+            raise NotFittedError(f"BinaryEncoder.inverse_transform: this BinaryEncoder is not "
+                                 f"fitted yet; call fit() first")
+        Z = np.asarray(X, dtype=np.float64)
+        bits = self._bits()
+        if Z.ndim != 2 or Z.shape[1] != sum(bits):
+            raise ArgumentError(f"BinaryEncoder.inverse_transform: X must have shape (n, "
+                                f"{sum(bits)}), got {Z.shape}")
+        index = np.empty((len(Z), len(bits)), dtype=np.int64)
+        start = 0
+        for j, b in enumerate(bits):
+            index[:, j] = (Z[:, start:start + b] >= 0.5).astype(np.int64) @ \
+                (1 << np.arange(b - 1, -1, -1)) if b else 0
+            start += b
+            if index[:, j].max() >= len(self.categories_[j]):
+                raise ArgumentError(f"BinaryEncoder.inverse_transform: column {j}'s code "
+                                    f"{int(index[:, j].max())} is not a category number "
+                                    f"(there are {len(self.categories_[j])})")
+        return self._values(index)
+
+    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
+        """``{feature}_bit{i}`` (most significant first) for every output column."""
+        names = self._input_names(input_features)
+        return np.array([f"{n}_bit{i}" for n, b in zip(names, self._bits()) for i in range(b)],
+                        dtype=object)

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import numbers
+from typing import Iterator
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..autograd.tensor import as_array
 from ..validation import check_int, check_real, check_samples
@@ -11,7 +13,7 @@ from ..validation import check_int, check_real, check_samples
 __all__ = ["train_val_test_split", "KFold", "StratifiedKFold"]
 
 
-def _count(size, n, name):
+def _count(size: float, n: int, name: str) -> int:
     """A size given as a fraction (0 <= f < 1) or a number of samples, as a count."""
     if isinstance(size, bool) or not isinstance(size, numbers.Real):
         raise TypeError(f"train_val_test_split: {name} must be a fraction or an int, got {size!r}")
@@ -23,7 +25,7 @@ def _count(size, n, name):
     return int(round(f * n))
 
 
-def _apportion(counts, total):
+def _apportion(counts: np.ndarray, total: int) -> np.ndarray:
     """Split ``total`` over classes in proportion to ``counts`` (largest remainders), exactly."""
     exact = counts * (total / counts.sum())
     base = np.floor(exact).astype(int)
@@ -33,7 +35,9 @@ def _apportion(counts, total):
     return base
 
 
-def train_val_test_split(X, y=None, val_size=0.1, test_size=0.2, stratify=False, seed=0):
+def train_val_test_split(X: ArrayLike, y: ArrayLike | None = None, val_size: float = 0.1,
+                         test_size: float = 0.2, stratify: bool = False,
+                         seed: int | None = 0) -> tuple[np.ndarray, ...]:
     """Shuffle and split into training, validation and test parts.
 
     Sizes are fractions of the samples (rounded) or sample counts. With
@@ -45,7 +49,8 @@ def train_val_test_split(X, y=None, val_size=0.1, test_size=0.2, stratify=False,
 
     Example
     -------
-    >>> Xtr, Xva, Xte, ytr, yva, yte = train_val_test_split(X, y, 0.1, 0.2, stratify=True)  # doctest: +SKIP
+    >>> Xtr, Xva, Xte, ytr, yva, yte = train_val_test_split(  # doctest: +SKIP
+    ...     X, y, 0.1, 0.2, stratify=True)
     """
     X = check_samples(as_array(X), "X", "train_val_test_split")
     n = len(X)
@@ -91,22 +96,30 @@ def train_val_test_split(X, y=None, val_size=0.1, test_size=0.2, stratify=False,
 class KFold:
     """k-fold cross-validation indices: each sample is in the validation fold exactly once.
 
-    The first ``n % n_splits`` folds get one extra sample (like scikit-learn).
+    The first ``n % n_splits`` folds get one extra sample (like scikit-learn). Follows
+    scikit-learn's splitter protocol (``split(X, y=None, groups=None)``,
+    ``get_n_splits(X, y, groups)``), so it can be a ``cv=`` of ``GridSearchCV`` or
+    ``cross_val_score``; ``seed`` plays the part of scikit-learn's ``random_state``.
 
     Example
     -------
     >>> for train_idx, val_idx in KFold(5, shuffle=True, seed=0).split(X): ...  # doctest: +SKIP
     """
 
-    def __init__(self, n_splits=5, shuffle=False, seed=None):
+    def __init__(self, n_splits: int = 5, shuffle: bool = False, seed: int | None = None) -> None:
         self.n_splits = check_int(n_splits, "n_splits", type(self).__name__, min=2)
         self.shuffle = bool(shuffle)
         self.seed = seed
 
-    def get_n_splits(self, X=None, y=None) -> int:
+    def get_n_splits(self, X: object = None, y: object = None, groups: object = None) -> int:
+        """The number of folds (the arguments are accepted for scikit-learn and ignored)."""
         return self.n_splits
 
-    def _folds(self, X, y):
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(n_splits={self.n_splits}, shuffle={self.shuffle}, "
+                f"seed={self.seed!r})")
+
+    def _folds(self, X: ArrayLike, y: ArrayLike | None) -> np.ndarray:
         n = len(check_samples(as_array(X), "X", f"{type(self).__name__}.split"))
         if n < self.n_splits:
             raise ValueError(f"KFold: n_splits={self.n_splits} is more than the {n} samples")
@@ -117,8 +130,10 @@ class KFold:
         fold[order] = np.repeat(np.arange(self.n_splits), sizes)
         return fold
 
-    def split(self, X, y=None):
-        """Yield ``(train_indices, val_indices)`` for each fold."""
+    def split(self, X: ArrayLike, y: ArrayLike | None = None,
+              groups: object = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(train_indices, val_indices)`` for each fold (``groups`` is ignored, as
+        by scikit-learn's KFold and StratifiedKFold)."""
         fold = self._folds(X, y)
         for k in range(self.n_splits):
             yield np.flatnonzero(fold != k), np.flatnonzero(fold == k)
@@ -135,7 +150,7 @@ class StratifiedKFold(KFold):
     >>> for tr, va in StratifiedKFold(5, shuffle=True, seed=0).split(X, y): ...  # doctest: +SKIP
     """
 
-    def _folds(self, X, y):
+    def _folds(self, X: ArrayLike, y: ArrayLike | None) -> np.ndarray:
         if y is None:
             raise ValueError("StratifiedKFold.split: needs y (the class labels)")
         y = check_samples(as_array(y), "y", "StratifiedKFold.split")
