@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -350,12 +351,12 @@ class ModelCheckpoint(Callback):
         self.saved: list[str] = []
         self.on_train_begin(None)
 
-    def on_train_begin(self, trainer) -> None:
+    def on_train_begin(self, trainer: Any) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_k: list[list] = []
         self.last_path: str | None = None
-        self._pending = None
-        self._pending_last = None
+        self._pending: str | None = None
+        self._pending_last: str | None = None
         self._evict: list[str] = []
 
     @property
@@ -368,17 +369,21 @@ class ModelCheckpoint(Callback):
             return self.saved[-1]
         return None
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
+        """``best``, ``saved``, ``best_k`` and ``last_path``: what a resumed run needs to
+        keep and delete the same files."""
         return {"best": self.best, "saved": list(self.saved),
                 "best_k": [[p, v] for p, v in self.best_k], "last_path": self.last_path}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` (checked first; a state from before ``best_k``
+        loads with no kept files)."""
         self._check_state_dict(state)
         self.best, self.saved = state["best"], list(state["saved"])
         self.best_k = [[p, float(v)] for p, v in state.get("best_k", [])]
         self.last_path = state.get("last_path")
 
-    def _check_state_dict(self, state, trainer=None) -> None:
+    def _check_state_dict(self, state: Any, trainer: Any = None) -> None:
         who = "ModelCheckpoint.load_state_dict"
         super()._check_state_dict(state)
         _field(state, "best", who, _number, "a number (not NaN)")
@@ -398,7 +403,9 @@ class ModelCheckpoint(Callback):
     def _format(self, template: str, epoch: int, logs: dict) -> str:
         return template.format(epoch=epoch, **{k: v for k, v in logs.items() if v is not None})
 
-    def on_epoch_end(self, trainer, epoch, logs):
+    def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
+        """Decide which files this epoch writes and which fall out of the top k (the
+        writing and deleting wait for ``_after_epoch_end``)."""
         self._pending, self._pending_last, self._evict = None, None, []
         path = self._format(self.path, epoch, logs)
         if self.save_last:
@@ -416,7 +423,8 @@ class ModelCheckpoint(Callback):
             kept = [e for e in self.best_k if e[0] != path]
             worst = None if not kept else (max if self.mode == "min" else min)(
                 kept, key=lambda e: e[1])
-            if k > 0 and len(kept) >= k and not self._better(value, worst[1]):
+            if k > 0 and worst is not None and len(kept) >= k \
+                    and not self._better(value, worst[1]):
                 return
             kept.append([path, value])
             # best first; a stable sort keeps the earlier of equal values first
@@ -434,7 +442,7 @@ class ModelCheckpoint(Callback):
         self.saved.append(path)
         self._pending = path
 
-    def _write(self, trainer, path, epoch, logs):
+    def _write(self, trainer: Any, path: str, epoch: int, logs: dict[str, Any]) -> None:
         if self.checkpoint:
             trainer.history.update_last(logs)   # values the callbacks added (grad_norm)
             save_checkpoint(path, trainer, epoch=epoch)
@@ -443,7 +451,7 @@ class ModelCheckpoint(Callback):
         else:
             save(trainer.model, path)
 
-    def _after_epoch_end(self, trainer, epoch, logs):
+    def _after_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
         """The write itself, once every callback and the scheduler have finished the epoch
         (``CallbackList`` calls it): so the checkpoint holds the state the next epoch
         starts from (the stepped scheduler, the later callbacks' states, this file in

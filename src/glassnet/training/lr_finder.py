@@ -126,7 +126,9 @@ class LRFinder:
         snap = _state.snapshot(t)
         kept = {"_cbl": t._cbl, "last_batch": t.last_batch, "_class_weight":
                 getattr(t, "_class_weight", None), "training": t.model.training}
-        lrs, raw, smooth = [], [], []
+        lrs: list[float] = []
+        raw: list[float] = []
+        smooth: list[float] = []
         self.stopped_early = False
         try:
             batches = self._batches(x, y, batch_size, seed)

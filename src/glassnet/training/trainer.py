@@ -156,9 +156,11 @@ class Trainer:
     {'loss': 0.08, 'accuracy': 0.97}
     """
 
-    def __init__(self, model, loss, optimizer=None, metrics=None, regularizers=None, l1=0.0,
-                 l2=0.0, clip_grad_norm=None, clip_grad_value=None, scheduler=None, lr=None,
-                 forward=None):
+    def __init__(self, model: nn.Module, loss: Any, optimizer: optim.Optimizer | str | None = None,
+                 metrics: list[Any] | None = None, regularizers: list[Any] | None = None,
+                 l1: float = 0.0, l2: float = 0.0, clip_grad_norm: float | None = None,
+                 clip_grad_value: float | None = None, scheduler: Any = None,
+                 lr: float | None = None, forward: Any = None) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"Trainer: model must be a glassnet.nn.Module, got "
                             f"{type(model).__name__}")
@@ -194,13 +196,13 @@ class Trainer:
         self.kind = _metrics.loss_kind(loss)
         self.history = History()
         self.stop_training = False
-        self.stop_reason = None
-        self.last_batch = None
+        self.stop_reason: str | None = None
+        self.last_batch: tuple[Any, Any] | None = None
         self.epoch = -1
-        self.callbacks = []        # the latest fit's callbacks (their states are in state_dict)
+        self.callbacks: list[Callback] = []   # the latest fit's callbacks (their states are in state_dict)
         self._cbl = CallbackList()
         self._shuffle_rng = None   # the latest fit's loader's generator
-        self._epoch_start = None
+        self._epoch_start = 0.0
         self._params = list(model.parameters())   # for clipping, without a walk per step
 
     # ------------------------------------------------------------------ one batch
@@ -242,7 +244,8 @@ class Trainer:
         if reset is not None:
             reset(training)
 
-    def compute_loss(self, xb, yb, wb=None):
+    def compute_loss(self, xb: Any, yb: Any, wb: np.ndarray | None = None
+                     ) -> tuple[Tensor, np.ndarray, Tensor]:
         """``(output, target, loss)`` of one batch: the model's output, the targets as the
         loss takes them, and the loss plus the regularizers (a scalar Tensor).
 
@@ -260,7 +263,7 @@ class Trainer:
             loss = loss + r(self.model)
         return out, target, loss
 
-    def _weighted_loss(self, out, target, wb):
+    def _weighted_loss(self, out: Tensor, target: np.ndarray, wb: np.ndarray) -> Tensor:
         """``sum_i w_i * l_i / N`` over the batch (see :meth:`compute_loss`)."""
         per = getattr(self, "_per_sample_loss", None)
         if per is None or per[0] is not self.loss_fn:
@@ -329,7 +332,8 @@ class Trainer:
         if bad:
             self._nonfinite(value, step, bad)
 
-    def train_step(self, xb, yb, step, wb=None):
+    def train_step(self, xb: Any, yb: Any, step: int, wb: np.ndarray | None = None
+                   ) -> tuple[Tensor, np.ndarray, float]:
         """One optimisation step on a batch: forward, loss (with the regularizers; weighted
         by the per-sample weights ``wb`` or by the fit's ``class_weight``), backward,
         the NaN/Inf check of the loss, ``on_after_backward``, the NaN/Inf check of the
@@ -365,7 +369,7 @@ class Trainer:
         return out, target, value
 
     # ------------------------------------------------------------------ one epoch
-    def train_epoch(self, batches, epoch) -> dict:
+    def train_epoch(self, batches: Any, epoch: int) -> dict[str, float]:
         """One pass over ``batches`` in training mode; returns the epoch's training logs:
         ``loss`` (the mean over its targets) and the metrics.
 
@@ -397,7 +401,8 @@ class Trainer:
                  if epoch > 0 and iter(batches) is batches else ""))
         return run.logs()
 
-    def end_epoch(self, epoch, logs, validation=None) -> dict:
+    def end_epoch(self, epoch: int, logs: dict[str, float], validation: Any = None
+                  ) -> dict[str, float]:
         """Complete the epoch's ``logs``: ``val_*`` from ``validation``, ``lr``, ``time``;
         append them to the history, call ``on_epoch_end`` and record what callbacks added."""
         if validation is not None:
@@ -527,7 +532,7 @@ class Trainer:
         if verbose == "auto":
             verbose = 1
         # before the loader draws its seed: a refused resume leaves glassnet's RNG as it was
-        rng0 = None if resume is None else backend.rng().bit_generator.state
+        rng0: Any = None if resume is None else backend.rng().bit_generator.state
         epochs = check_int(epochs, "epochs", who, min=0)
         _batch_size(batch_size, who, allow_none=True)
         if validation_split is not None and not isinstance(validation_split, bool) \
@@ -569,7 +574,7 @@ class Trainer:
             self._shuffle_rng.bit_generator.state = state["loader_rng"]
         self._params = list(self.model.parameters())
         self.callbacks = list(callbacks or ())
-        own = [LRSchedulerCallback(self.scheduler)] if self.scheduler is not None else []
+        own: list[Callback] = [LRSchedulerCallback(self.scheduler)] if self.scheduler is not None else []
         if verbose:
             own.append(ProgressBar(verbose))
         self._cbl = CallbackList(self.callbacks + own)
@@ -616,10 +621,12 @@ class Trainer:
         self.history.stop_reason = f"stopped by {type(error).__name__}: {error}"
         self.model.eval()
 
-    def _fit_data(self, x, y, validation, batch_size, shuffle, seed, validation_split,
-                  sample_weight):
+    def _fit_data(self, x: Any, y: Any, validation: Any, batch_size: int | None, shuffle: bool,
+                  seed: int | None, validation_split: float | None, sample_weight: Any
+                  ) -> tuple[Any, Any, int | None]:
         """(training batches, validation data, number of training samples) for ``fit``."""
         who = "Trainer.fit"
+        n: int | None
         if validation_split is not None:
             check_real(validation_split, "validation_split", who, 0, 1, high_open=True)
             if validation is not None:
@@ -628,7 +635,8 @@ class Trainer:
                                     "validation set)")
         keras = y is not None or _fitargs.is_array(x)
         if keras:
-            arrays = _fitargs.keras_xy(x, y, who) if y is not None else (as_array(x),)
+            arrays: tuple[np.ndarray, ...] = _fitargs.keras_xy(x, y, who) if y is not None \
+                else (as_array(x),)
             _not_empty(len(arrays[0]), who, "x")
             if sample_weight is not None:
                 if len(arrays) == 1:        # X is its own target
@@ -692,7 +700,7 @@ class Trainer:
         return batches, validation, n
 
     # ------------------------------------------------------------------ state
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue this run, as JSON-able values and NumPy arrays.
 
         ``{"epoch": the last epoch run (-1 before any), "model": model.state_dict(),
@@ -880,7 +888,7 @@ class Trainer:
                           predict=lambda a: f(self._predict(a, batch_size)))
 
     @staticmethod
-    def _inputs_of(x, who):
+    def _inputs_of(x: Any, who: str) -> np.ndarray:
         """The input array of ``predict``'s ``x``: an array (or nested list of samples), or
         the inputs of a Dataset or an unshuffled DataLoader (Keras predicts on a dataset's
         ``x``). A tuple reads two ways (a sample? (X, y)?) and is refused."""
