@@ -139,6 +139,7 @@ class LRFinder:
             step = 0
             while step < num_iter:
                 n_before = step
+                t._reset_hook(True)      # a stateful forward (TruncatedBPTT) starts over
                 for batch in batches:
                     frac = step / (num_iter - 1)
                     lr = start_lr * (end_lr / start_lr) ** frac if step_mode == "exp" \
