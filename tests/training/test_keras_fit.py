@@ -250,6 +250,8 @@ AMBIGUOUS = {
                                 r"class_weight must be a dict"),
     "class_weight negative": (lambda t, X, y: t.fit(X, y, class_weight={0: -1}, verbose=0),
                               r"class_weight\[0\]"),
+    "no x at all": (lambda t, X, y: t.fit(y=y, verbose=0), r"x, the training data, is required"),
+    "old positional epochs": (lambda t, X, y: t.fit((X, y), None, 5), r"positional"),
 }
 
 
