@@ -24,6 +24,7 @@ from . import metrics  # noqa: F401
 from . import training  # noqa: F401
 from . import models  # noqa: F401
 from . import inspect  # noqa: F401
+from .inspect import summary  # noqa: F401  (glassnet.summary(model, input_shape))
 from . import selection  # noqa: F401
 from . import errors  # noqa: F401
 from . import validation  # noqa: F401

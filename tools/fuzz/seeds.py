@@ -139,7 +139,7 @@ def trainer_setup(kind: str, folder: Path):
     else:
         raise KeyError(kind)
     trainer = Trainer(model, loss, opt, scheduler=sched)
-    fit = {"train": data[0], "validation": data[1], "batch_size": 32, "callbacks": cbs,
+    fit = {"x": data[0], "validation_data": data[1], "batch_size": 32, "callbacks": cbs,
            "verbose": 0, "seed": 0}
     return trainer, fit
 

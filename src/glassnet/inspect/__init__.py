@@ -12,3 +12,4 @@ from .graph import *  # noqa: F401,F403
 from .pictures import *  # noqa: F401,F403
 from .curves import *  # noqa: F401,F403
 from .report import *  # noqa: F401,F403
+from .summary import *  # noqa: F401,F403  (summary(model, input_shape): the layer table)

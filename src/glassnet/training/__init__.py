@@ -11,9 +11,10 @@ from __future__ import annotations
 from .callbacks import (Callback, CallbackList, ConvergenceCriterion, EarlyStopping,
                         LambdaCallback, LRSchedulerCallback, ModelCheckpoint, ProgressBar)
 from .history import History
+from .lr_finder import LRFinder
 from .tbptt import SequenceStreams, TruncatedBPTT
 from .trainer import Trainer
 
 __all__ = ["Trainer", "History", "Callback", "CallbackList", "EarlyStopping",
            "ModelCheckpoint", "ConvergenceCriterion", "ProgressBar", "LambdaCallback",
-           "LRSchedulerCallback", "SequenceStreams", "TruncatedBPTT"]
+           "LRSchedulerCallback", "SequenceStreams", "TruncatedBPTT", "LRFinder"]

@@ -116,8 +116,10 @@ def check_state(trainer, state, where, callbacks=None, loader=None):
     if missing:
         _fail(where, "state", f"expected the fields {list(_KEYS)}, found no {missing}")
     history = _wrapped(where, "history", History.from_dict, state["history"])
-    if history.epoch != list(range(len(history.epoch))):
-        _fail(where, "history.epoch", f"expected the epochs 0, 1, ... of one run, found "
+    first = history.epoch[0] if history.epoch else 0   # > 0 after fit(initial_epoch=...)
+    if history.epoch != list(range(first, first + len(history.epoch))):
+        _fail(where, "history.epoch", f"expected the epochs 0, 1, ... of one run (or "
+                                      f"consecutive epochs from fit's initial_epoch), found "
                                       f"{history.epoch[:10]!r}")
     epoch = state["epoch"]
     last = history.epoch[-1] if history.epoch else -1

@@ -19,12 +19,15 @@ returns it from ``state_dict()`` as JSON-able values and NumPy arrays; it is sav
 from __future__ import annotations
 
 import math
+import os
 import sys
+from typing import Any
 
 import numpy as np
 
 from ..errors import ArgumentError, ArgumentTypeError
-from ..io import save, save_checkpoint
+from ..io import save, save_checkpoint, save_state_dict
+from ..io.serialize import _path as _written_path
 from ..validation import check_choice, check_int, check_real, is_int, lookup
 
 __all__ = ["Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint",
@@ -275,66 +278,206 @@ class ModelCheckpoint(Callback):
 
     Files are written to a temporary name and renamed, so a crash never leaves a
     half-written file. ``path`` may contain ``{epoch}`` and log keys, e.g.
-    ``"runs/model-{epoch:03d}-{val_loss:.3f}"``. The file of an epoch is written once
-    every callback and the scheduler have finished that epoch (``on_epoch_end`` decides,
-    the fit's ``CallbackList`` then writes), so a checkpoint holds the state the next
-    epoch starts from; ``saved`` lists the paths written, ``best`` the best monitored
-    value (with ``save_best_only``).
+    ``"runs/model-{epoch:03d}-{val_loss:.3f}"`` (".safetensors" is added to a path
+    without a suffix). The file of an epoch is written once every callback and the
+    scheduler have finished that epoch (``on_epoch_end`` decides, the fit's
+    ``CallbackList`` then writes), so a checkpoint holds the state the next epoch starts
+    from.
+
+    Which epochs are written (Keras / PyTorch Lightning semantics):
+
+    * default: every epoch;
+    * ``save_best_only=True`` (Keras): only an epoch whose ``monitor`` beats every
+      earlier one (by ``mode``); earlier best files stay (a ``path`` without
+      ``{epoch}`` is overwritten by each new best);
+    * ``save_top_k=k`` (Lightning): keep the files of the ``k`` best epochs by
+      ``monitor``: an epoch that beats the worst kept one (or any, while fewer than
+      ``k`` are kept) is written and the file that falls out of the ``k`` best is
+      deleted; ``k=-1`` keeps every epoch's file, ``k=0`` none (with ``save_last``
+      only the last); ties keep the earlier file;
+    * ``save_last=True`` (Lightning): also keep a file ``last`` (beside ``path``; a
+      string names it, with the same formatting) overwritten every epoch, so the latest
+      state is always there whatever the monitor did.
+
+    Parameters
+    ----------
+    path : str or Path
+    monitor : str
+        The epoch log compared by ``save_best_only`` / ``save_top_k`` (e.g. "val_loss").
+    save_best_only : bool
+    mode : {"auto", "min", "max"}
+    checkpoint : bool
+        Write full checkpoints (``io.save_checkpoint``: model, optimizer, scheduler,
+        history, RNGs, callbacks) that ``fit(resume=path)`` continues from.
+    save_top_k : int, optional
+        See above; ``None`` (default) leaves the choice to ``save_best_only``.
+    save_last : bool or str
+    save_weights_only : bool
+        Write only the model's state dict (``io.save_state_dict``), loaded with
+        ``io.load_weights(model, path)`` into a model you build, instead of a full model
+        file (architecture + weights, ``io.load``). Not with ``checkpoint=True``.
+
+    After training: ``saved`` lists the paths written (as formatted, in order),
+    ``best_k`` the ``[path, value]`` of the files that ``save_top_k`` keeps (best
+    first), ``best`` the best monitored value, ``best_model_path`` the path of the best
+    file (None before one), ``last_path`` the ``last`` file. The whole of it is in
+    ``state_dict()``, so a resumed run keeps and deletes the same files.
     """
 
-    def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto",
-                 checkpoint=False):
+    def __init__(self, path: str | os.PathLike, monitor: str = "val_loss",
+                 save_best_only: bool = False, mode: str = "auto", checkpoint: bool = False,
+                 *, save_top_k: int | None = None, save_last: bool | str = False,
+                 save_weights_only: bool = False) -> None:
+        who = "ModelCheckpoint"
         self.path = str(path)
         self.monitor = monitor
         self.save_best_only = bool(save_best_only)
-        self.mode = _resolve_mode(mode, monitor, "ModelCheckpoint")
+        self.mode = _resolve_mode(mode, monitor, who)
         self.checkpoint = bool(checkpoint)
+        self.save_top_k = check_int(save_top_k, "save_top_k", who, min=-1,
+                                    allow_none="save_best_only decides")
+        if self.save_top_k is not None and self.save_best_only:
+            raise ArgumentError(f"{who}: give save_best_only or save_top_k, not both "
+                                f"(save_best_only keeps every new best, save_top_k deletes "
+                                f"all but the k best)")
+        if not isinstance(save_last, (bool, str, os.PathLike)):
+            raise ArgumentTypeError(f"{who}: save_last must be True, False or a path, got "
+                                    f"{type(save_last).__name__}")
+        self.save_last = save_last if isinstance(save_last, bool) else str(save_last)
+        self.save_weights_only = bool(save_weights_only)
+        if self.save_weights_only and self.checkpoint:
+            raise ArgumentError(f"{who}: save_weights_only=True writes a state dict, "
+                                f"checkpoint=True a full run state; give one of them")
         self.saved: list[str] = []
         self.on_train_begin(None)
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: Any) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
-        self._pending = None
+        self.best_k: list[list] = []
+        self.last_path: str | None = None
+        self._pending: str | None = None
+        self._pending_last: str | None = None
+        self._evict: list[str] = []
 
-    def state_dict(self) -> dict:
-        return {"best": self.best, "saved": list(self.saved)}
+    @property
+    def best_model_path(self) -> str | None:
+        """The path of the best file kept by ``save_top_k`` (or the latest best of
+        ``save_best_only``); None before one is written."""
+        if self.best_k:
+            return self.best_k[0][0]
+        if self.save_best_only and self.saved:
+            return self.saved[-1]
+        return None
 
-    def load_state_dict(self, state: dict) -> None:
+    def state_dict(self) -> dict[str, Any]:
+        """``best``, ``saved``, ``best_k`` and ``last_path``: what a resumed run needs to
+        keep and delete the same files."""
+        return {"best": self.best, "saved": list(self.saved),
+                "best_k": [[p, v] for p, v in self.best_k], "last_path": self.last_path}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` (checked first; a state from before ``best_k``
+        loads with no kept files)."""
         self._check_state_dict(state)
         self.best, self.saved = state["best"], list(state["saved"])
+        self.best_k = [[p, float(v)] for p, v in state.get("best_k", [])]
+        self.last_path = state.get("last_path")
 
-    def _check_state_dict(self, state, trainer=None) -> None:
+    def _check_state_dict(self, state: Any, trainer: Any = None) -> None:
         who = "ModelCheckpoint.load_state_dict"
         super()._check_state_dict(state)
         _field(state, "best", who, _number, "a number (not NaN)")
         _field(state, "saved", who, lambda v: isinstance(v, list) and all(
             isinstance(p, str) for p in v), "a list of paths (strings)")
+        if "best_k" in state:
+            _field(state, "best_k", who, lambda v: isinstance(v, list) and all(
+                isinstance(e, list) and len(e) == 2 and isinstance(e[0], str)
+                and _number(e[1]) for e in v), "a list of [path, value] pairs")
+        if "last_path" in state:
+            _field(state, "last_path", who, lambda v: v is None or isinstance(v, str),
+                   "a path (string) or None")
 
-    def on_epoch_end(self, trainer, epoch, logs):
-        self._pending = None
-        if self.save_best_only:
+    def _better(self, a: float, b: float) -> bool:
+        return a < b if self.mode == "min" else a > b
+
+    def _format(self, template: str, epoch: int, logs: dict) -> str:
+        return template.format(epoch=epoch, **{k: v for k, v in logs.items() if v is not None})
+
+    def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
+        """Decide which files this epoch writes and which fall out of the top k (the
+        writing and deleting wait for ``_after_epoch_end``)."""
+        self._pending, self._pending_last, self._evict = None, None, []
+        path = self._format(self.path, epoch, logs)
+        if self.save_last:
+            last = self.save_last if isinstance(self.save_last, str) else \
+                os.path.join(os.path.dirname(self.path), "last")
+            self._pending_last = self.last_path = self._format(last, epoch, logs)
+        if self.save_top_k is not None:
+            k = self.save_top_k
+            if k == 0:
+                return
             value = _monitored(logs, self.monitor, "ModelCheckpoint")
-            better = value < self.best if self.mode == "min" else value > self.best
-            if not better:
+            same = [e for e in self.best_k if e[0] == path]   # a path without {epoch}
+            if same and not self._better(value, same[0][1]):
+                return                      # never overwrite a better file with a worse
+            kept = [e for e in self.best_k if e[0] != path]
+            worst = None if not kept else (max if self.mode == "min" else min)(
+                kept, key=lambda e: e[1])
+            if k > 0 and worst is not None and len(kept) >= k \
+                    and not self._better(value, worst[1]):
+                return
+            kept.append([path, value])
+            # best first; a stable sort keeps the earlier of equal values first
+            kept.sort(key=lambda e: e[1], reverse=self.mode == "max")
+            if k > 0 and len(kept) > k:
+                self._evict = [e[0] for e in kept[k:]]
+                kept = kept[:k]
+            self.best_k = kept
+            self.best = kept[0][1]
+        elif self.save_best_only:
+            value = _monitored(logs, self.monitor, "ModelCheckpoint")
+            if not self._better(value, self.best):
                 return
             self.best = value
-        path = self.path.format(epoch=epoch, **{k: v for k, v in logs.items() if v is not None})
         self.saved.append(path)
         self._pending = path
 
-    def _after_epoch_end(self, trainer, epoch, logs):
-        """The write itself, once every callback and the scheduler have finished the epoch
-        (``CallbackList`` calls it): so the checkpoint holds the state the next epoch
-        starts from (the stepped scheduler, the later callbacks' states, this file in
-        ``saved``) and a resumed run is the same run."""
-        path, self._pending = getattr(self, "_pending", None), None
-        if path is None:
-            return
+    def _write(self, trainer: Any, path: str, epoch: int, logs: dict[str, Any]) -> None:
         if self.checkpoint:
             trainer.history.update_last(logs)   # values the callbacks added (grad_norm)
             save_checkpoint(path, trainer, epoch=epoch)
+        elif self.save_weights_only:
+            save_state_dict(trainer.model.state_dict(), path)
         else:
             save(trainer.model, path)
+
+    def _after_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
+        """The write itself, once every callback and the scheduler have finished the epoch
+        (``CallbackList`` calls it): so the checkpoint holds the state the next epoch
+        starts from (the stepped scheduler, the later callbacks' states, this file in
+        ``saved``) and a resumed run is the same run. Then the files that fell out of the
+        top k are deleted."""
+        path, self._pending = getattr(self, "_pending", None), None
+        last, self._pending_last = getattr(self, "_pending_last", None), None
+        evict, self._evict = getattr(self, "_evict", []), []
+        if path is not None:
+            self._write(trainer, path, epoch, logs)
+        if last is not None:
+            self._write(trainer, last, epoch, logs)
+        keep = {_file_of(p) for p, _ in self.best_k} | ({_file_of(last)} if last else set())
+        for p in evict:
+            f = _file_of(p)
+            if f not in keep:
+                try:
+                    os.remove(f)
+                except FileNotFoundError:
+                    pass
+
+
+def _file_of(path: str) -> str:
+    """The file a save of ``path`` writes (".safetensors" added to a path without a
+    suffix, as ``io.save`` does)."""
+    return os.fspath(_written_path(path, "ModelCheckpoint"))
 
 
 class ConvergenceCriterion(Callback):

@@ -7,21 +7,25 @@
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
+
+from typing import Any
 
 import numpy as np
 
 from .. import backend, nn, optim
 from ..autograd import Tensor, as_array, no_grad
 from ..data import DataLoader, Dataset, TensorDataset
-from ..errors import ArgumentError, NonFiniteError
+from ..errors import ArgumentError, ArgumentTypeError, NonFiniteError
 from ..functional.losses import nonfinite_reason
 from ..io.checkpoint import read_checkpoint
 from ..nn.dropout import mc_predict
 from ..validation import check_int, check_real
-from . import _metrics, _state
-from .callbacks import CallbackList, LRSchedulerCallback, ProgressBar
+from . import _fitargs, _metrics, _state
+from ._fitargs import WeightedDataset
+from .callbacks import Callback, CallbackList, LRSchedulerCallback, ProgressBar
 from .history import History
 
 __all__ = ["Trainer"]
@@ -42,34 +46,46 @@ def _not_empty(n, who, arg):
         raise ArgumentError(f"{who}: {arg} must hold at least one sample, got 0 samples")
 
 
-def _dataset(data, who, arg):
-    """A Dataset from (X, y), (X,), X, a Dataset or a DataLoader's dataset."""
+def _dataset(data, who, arg, weights=False):
+    """A Dataset from (X, y), (X,), X, a Dataset or a DataLoader's dataset; with
+    ``weights``, also from (X, y, sample_weight) (Keras's validation_data)."""
     if isinstance(data, DataLoader):
         return data.dataset
     if isinstance(data, Dataset):
         return data
-    if isinstance(data, np.ndarray):
+    if isinstance(data, (np.ndarray, Tensor)):
         return TensorDataset(data)
-    if isinstance(data, (tuple, list)) and 1 <= len(data) <= 2:
+    if isinstance(data, (tuple, list)) and 1 <= len(data) <= (3 if weights else 2):
         arrays = [as_array(a) for a in data]
-        if len(arrays) == 2 and len(arrays[0]) != len(arrays[1]):
-            raise ValueError(f"{who}: {arg} has {len(arrays[0])} inputs but {len(arrays[1])} "
-                             "targets")
+        if len(arrays) >= 2 and len(arrays[0]) != len(arrays[1]):
+            raise ArgumentError(f"{who}: {arg} has {len(arrays[0])} inputs but "
+                                f"{len(arrays[1])} targets")
+        if len(arrays) == 3:
+            w = _fitargs.check_sample_weight(arrays[2], len(arrays[0]), who,
+                                             f"the sample weights of {arg}")
+            return WeightedDataset(arrays[0], arrays[1], w)
         return TensorDataset(*arrays)
-    raise TypeError(f"{who}: {arg} must be (X, y) arrays, a Dataset, a DataLoader or an "
-                    f"iterable of (x, y) batches, got {type(data).__name__}")
+    raise TypeError(f"{who}: {arg} must be (X, y) arrays"
+                    + (", (X, y, sample_weight)" if weights else "")
+                    + f", a Dataset, a DataLoader or an iterable of (x, y) batches, got "
+                    f"{type(data).__name__}" + (f" of {len(data)} items"
+                                                if isinstance(data, (tuple, list)) else ""))
 
 
-def _is_batches(data) -> bool:
-    """Whether ``data`` is a source of ready (x, y) batches, re-iterable once per epoch
-    (e.g. ``SequenceStreams``), rather than arrays or a Dataset to batch."""
-    return hasattr(data, "__iter__") and not isinstance(
-        data, (np.ndarray, Tensor, tuple, list, dict, str, bytes, Dataset, DataLoader))
+_is_batches = _fitargs.is_batches
 
 
-def _unpack(batch):
-    """(inputs, targets) of a batch; a batch of inputs alone is its own target."""
-    return (batch[0], batch[1]) if len(batch) > 1 else (batch[0], batch[0])
+def _weighted(batches) -> bool:
+    """Whether ``batches`` (a DataLoader or a Dataset) yields (x, y, sample_weight)."""
+    return isinstance(getattr(batches, "dataset", batches), WeightedDataset)
+
+
+def _unpack(batch, weighted=False):
+    """(inputs, targets, sample weights or None) of a batch; a batch of inputs alone is its
+    own target."""
+    if weighted:
+        return batch[0], batch[1], batch[2]
+    return (batch[0], batch[1], None) if len(batch) > 1 else (batch[0], batch[0], None)
 
 
 class _Running:
@@ -140,9 +156,11 @@ class Trainer:
     {'loss': 0.08, 'accuracy': 0.97}
     """
 
-    def __init__(self, model, loss, optimizer=None, metrics=None, regularizers=None, l1=0.0,
-                 l2=0.0, clip_grad_norm=None, clip_grad_value=None, scheduler=None, lr=None,
-                 forward=None):
+    def __init__(self, model: nn.Module, loss: Any, optimizer: optim.Optimizer | str | None = None,
+                 metrics: list[Any] | None = None, regularizers: list[Any] | None = None,
+                 l1: float = 0.0, l2: float = 0.0, clip_grad_norm: float | None = None,
+                 clip_grad_value: float | None = None, scheduler: Any = None,
+                 lr: float | None = None, forward: Any = None) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"Trainer: model must be a glassnet.nn.Module, got "
                             f"{type(model).__name__}")
@@ -178,13 +196,13 @@ class Trainer:
         self.kind = _metrics.loss_kind(loss)
         self.history = History()
         self.stop_training = False
-        self.stop_reason = None
-        self.last_batch = None
+        self.stop_reason: str | None = None
+        self.last_batch: tuple[Any, Any] | None = None
         self.epoch = -1
-        self.callbacks = []        # the latest fit's callbacks (their states are in state_dict)
+        self.callbacks: list[Callback] = []   # the latest fit's callbacks (their states are in state_dict)
         self._cbl = CallbackList()
         self._shuffle_rng = None   # the latest fit's loader's generator
-        self._epoch_start = None
+        self._epoch_start = 0.0
         self._params = list(model.parameters())   # for clipping, without a walk per step
 
     # ------------------------------------------------------------------ one batch
@@ -226,17 +244,46 @@ class Trainer:
         if reset is not None:
             reset(training)
 
-    def compute_loss(self, xb, yb):
+    def compute_loss(self, xb: Any, yb: Any, wb: np.ndarray | None = None
+                     ) -> tuple[Tensor, np.ndarray, Tensor]:
         """``(output, target, loss)`` of one batch: the model's output, the targets as the
-        loss takes them, and the loss plus the regularizers (a scalar Tensor)."""
+        loss takes them, and the loss plus the regularizers (a scalar Tensor).
+
+        With per-sample weights ``wb`` (N,) the loss is Keras's weighted mean over the
+        batch, ``sum_i w_i * l_i / N`` ("sum_over_batch_size": divided by the batch size,
+        not by the sum of the weights), where ``l_i`` is sample i's loss: the loss computed
+        with ``reduction="none"``, averaged over any further axes. With all weights 1 it is
+        the unweighted mean loss."""
         out = self._forward(self._input(xb))
         target = self._target(yb, out)
-        loss = self.loss_fn(out, target)
+        loss = self.loss_fn(out, target) if wb is None else self._weighted_loss(out, target, wb)
         # why a NaN loss is NaN when the loss knows it (read now: backward frees the graph)
         self._nan_reason = nonfinite_reason(loss)
         for r in self.regularizers:
             loss = loss + r(self.model)
         return out, target, loss
+
+    def _weighted_loss(self, out: Tensor, target: np.ndarray, wb: np.ndarray) -> Tensor:
+        """``sum_i w_i * l_i / N`` over the batch (see :meth:`compute_loss`)."""
+        per = getattr(self, "_per_sample_loss", None)
+        if per is None or per[0] is not self.loss_fn:
+            if not isinstance(getattr(self.loss_fn, "reduction", None), str):
+                raise ArgumentError(
+                    "Trainer: class_weight and sample_weight need a loss that can give one "
+                    "loss per sample (a glassnet loss module with a reduction= argument, "
+                    f"such as nn.CrossEntropyLoss()), got {type(self.loss_fn).__name__}")
+            unreduced = copy.copy(self.loss_fn)
+            unreduced.reduction = "none"
+            per = self._per_sample_loss = (self.loss_fn, unreduced)
+        losses = per[1](out, target)
+        n = len(wb)
+        if losses.ndim != 1:
+            if losses.ndim == 0 or losses.shape[0] != n:
+                raise ArgumentError(f"Trainer: sample weights need one loss per sample; the "
+                                    f"loss gave shape {tuple(losses.shape)} for {n} samples")
+            losses = losses.reshape(n, -1).mean(axis=1)
+        w = Tensor(np.asarray(wb, dtype=losses._data.dtype))
+        return (losses * w).sum() / n
 
     def _nonfinite(self, value, step, bad=None):
         """Raise :class:`~glassnet.errors.NonFiniteError` for step ``step`` of the current
@@ -285,8 +332,10 @@ class Trainer:
         if bad:
             self._nonfinite(value, step, bad)
 
-    def train_step(self, xb, yb, step):
-        """One optimisation step on a batch: forward, loss (with the regularizers), backward,
+    def train_step(self, xb: Any, yb: Any, step: int, wb: np.ndarray | None = None
+                   ) -> tuple[Tensor, np.ndarray, float]:
+        """One optimisation step on a batch: forward, loss (with the regularizers; weighted
+        by the per-sample weights ``wb`` or by the fit's ``class_weight``), backward,
         the NaN/Inf check of the loss, ``on_after_backward``, the NaN/Inf check of the
         gradients, gradient clipping, optimizer step.
 
@@ -296,7 +345,10 @@ class Trainer:
 
         Returns ``(output, target, loss value)``.
         """
-        out, target, loss = self.compute_loss(xb, yb)
+        class_weight = getattr(self, "_class_weight", None)
+        if class_weight is not None:
+            wb = _fitargs.class_sample_weights(class_weight, yb, "Trainer.fit")
+        out, target, loss = self.compute_loss(xb, yb, wb)
         self.last_batch = (xb, yb)
         opt = self.optimizer
         opt.zero_grad()
@@ -317,7 +369,7 @@ class Trainer:
         return out, target, value
 
     # ------------------------------------------------------------------ one epoch
-    def train_epoch(self, batches, epoch) -> dict:
+    def train_epoch(self, batches: Any, epoch: int) -> dict[str, float]:
         """One pass over ``batches`` in training mode; returns the epoch's training logs:
         ``loss`` (the mean over its targets) and the metrics.
 
@@ -332,10 +384,11 @@ class Trainer:
         cbl.on_epoch_begin(self, epoch)
         self._reset_hook(True)
         run = _Running(self.metrics, self.kind)
+        weighted = _weighted(batches)
         for step, batch in enumerate(batches):
-            xb, yb = _unpack(batch)
+            xb, yb, wb = _unpack(batch, weighted)
             cbl.on_batch_begin(self, step)
-            out, target, value = self.train_step(xb, yb, step)
+            out, target, value = self.train_step(xb, yb, step, wb)
             n = run.add(value, out, target)
             cbl.on_batch_end(self, step, {"loss": value, "batch_size": n})
             if self.stop_training:
@@ -348,7 +401,8 @@ class Trainer:
                  if epoch > 0 and iter(batches) is batches else ""))
         return run.logs()
 
-    def end_epoch(self, epoch, logs, validation=None) -> dict:
+    def end_epoch(self, epoch: int, logs: dict[str, float], validation: Any = None
+                  ) -> dict[str, float]:
         """Complete the epoch's ``logs``: ``val_*`` from ``validation``, ``lr``, ``time``;
         append them to the history, call ``on_epoch_end`` and record what callbacks added."""
         if validation is not None:
@@ -361,30 +415,77 @@ class Trainer:
         return logs
 
     # ------------------------------------------------------------------ fit
-    def fit(self, train, validation=None, epochs=10, batch_size=32, shuffle=True,
-            callbacks=None, verbose=1, seed=None, validation_split=None, resume=None):
-        """Train for ``epochs`` epochs.
+    def fit(self, x: Any = None, y: Any = None, *, validation_data: Any = None,
+            validation_split: float | None = 0.0, epochs: int = 10,
+            batch_size: int | None = 32, callbacks: list[Callback] | None = None,
+            shuffle: bool = True, class_weight: dict[int, float] | None = None,
+            sample_weight: Any = None, initial_epoch: int = 0, verbose: int | str = 1,
+            seed: int | None = None, resume: Any = None, validation: Any = None) -> History:
+        """Train until epoch ``epochs`` (Keras's ``fit``, beside glassnet's own forms).
+
+        Two spellings of the training data, never mixed:
+
+        * Keras: ``fit(X, y)``, ``X`` an array (NumPy or Tensor) and ``y`` its targets;
+          ``fit(X)`` alone trains ``X`` as its own target (an autoencoder).
+        * glassnet: ``fit((X, y))``, a ``Dataset``, a ``DataLoader`` or any other
+          source of ready ``(x, y)`` batches iterated once per epoch (e.g.
+          ``SequenceStreams``), used as given.
+
+        An argument that reads two ways is an :class:`~glassnet.errors.ArgumentError`,
+        never a guess: a tuple, list, Dataset or DataLoader ``x`` together with ``y``, a
+        tuple ``y`` (validation data goes in ``validation_data``), ``validation`` together
+        with ``validation_data``, ``validation_split`` together with validation data or
+        with a DataLoader or batch source, ``class_weight`` together with
+        ``sample_weight`` (as Keras), ``sample_weight`` with a Dataset or batch source.
 
         Parameters
         ----------
-        train : (X, y) arrays, Dataset, DataLoader or iterable of (x, y) batches
-            A DataLoader, or any other source of ready batches iterated once per epoch
-            (e.g. ``SequenceStreams``), is used as given.
-        validation : (X, y), Dataset, DataLoader or iterable of batches, optional
-            Evaluated at the end of every epoch; its values appear as ``val_*``.
+        x : array, (X, y) or (X,) arrays, Dataset, DataLoader or iterable of batches
+            The training data (see above).
+        y : array, optional
+            The targets of an array ``x`` (Keras's spelling).
+        validation_data : (X, y), (X, y, sample_weight), Dataset, DataLoader or batches
+            Evaluated at the end of every epoch; its values appear as ``val_*`` (a third
+            array weights the validation loss as ``sample_weight`` weights training).
+        validation : same as ``validation_data``
+            glassnet's older name of ``validation_data``; give one of them.
+        validation_split : float in [0, 1)
+            Hold out this fraction of the training arrays as validation data (0: none).
+            Keras's spelling (``x`` an array) does what Keras documents: the LAST
+            fraction of the samples, before any shuffling, is the validation data (the
+            first ``floor(n * (1 - validation_split))`` samples train, sample weights
+            split with them), so sort-ordered data wants shuffling first. glassnet's
+            spelling (``(X, y)`` or a Dataset) keeps its seeded random hold-out of
+            ``max(1, round(validation_split * n))`` samples (``seed``, else 0).
         epochs : int
-            The epoch to stop before (with ``resume``, the run continues up to it).
+            The epoch to stop before (with ``initial_epoch`` or ``resume``, the run goes
+            on up to it). glassnet's default is 10 (Keras's 1).
         batch_size : int or None
-            1 is online (stochastic) learning, ``None`` full-batch gradient descent.
+            1 is online (stochastic) learning, ``None`` full-batch gradient descent (in
+            Keras ``None`` means 32).
+        callbacks : list of Callback
         shuffle : bool
             Reshuffle the training set every epoch.
-        callbacks : list of Callback
-        verbose : int
-            0 silent, 1 a progress bar per epoch, 2 one line per epoch.
+        class_weight : dict class index -> weight, optional
+            Weights each training sample's loss by the weight of its class (a class not
+            in the dict weighs 1), as Keras: labels are the targets (N,), the argmax of
+            (N, C) targets, the rounded 0/1 of an (N, 1) column. Training only; the
+            validation loss and all metrics stay unweighted.
+        sample_weight : array (N,), optional
+            One loss weight per training sample (with array data only).
+            Either weighting gives Keras's batch loss ``sum_i w_i * l_i / N``: the weighted
+            sum of the per-sample losses divided by the batch size (not by the sum of the
+            weights), so the weights also scale the step size. The epoch's ``loss`` is the
+            mean of those batch losses weighted by batch size, as Keras reports it.
+        initial_epoch : int
+            The epoch to start at (0-based, Keras's): runs epochs ``initial_epoch`` to
+            ``epochs - 1``, the history numbers them so. With ``resume`` it must be 0 or
+            the epoch after the checkpoint's.
+        verbose : int or "auto"
+            0 silent, 1 ("auto") a progress bar per epoch, 2 one line per epoch.
         seed : int, optional
-            Seeds the shuffling order (otherwise drawn from ``gn.manual_seed``'s RNG).
-        validation_split : float, optional
-            Hold out this fraction of ``train`` (seeded random) as validation data.
+            Seeds the shuffling order (otherwise drawn from ``gn.manual_seed``'s RNG)
+            and glassnet's random ``validation_split``.
         resume : str, Path or dict, optional
             A checkpoint written by ``ModelCheckpoint(checkpoint=True)`` or
             ``glassnet.io.save_checkpoint``, or a :meth:`state_dict`: restores the weights,
@@ -400,13 +501,45 @@ class Trainer:
         Returns
         -------
         History
+
+        Examples
+        --------
+        >>> import numpy as np, glassnet as gn
+        >>> from glassnet import nn
+        >>> X = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")
+        >>> y = (X[:, 0] > 0).astype(np.int64)
+        >>> _ = gn.manual_seed(0)
+        >>> t = gn.training.Trainer(nn.Linear(3, 2), nn.CrossEntropyLoss(), lr=0.05)
+        >>> h = t.fit(X, y, validation_split=0.25, epochs=3, verbose=0)
+        >>> h.params["samples"], sorted(k for k in h.history if k.startswith("val_"))
+        (48, ['val_loss'])
         """
+        who = "Trainer.fit"
+        if x is None:
+            raise ArgumentError(f"{who}: x, the training data, is required (fit(X, y), "
+                                f"fit((X, y)), a Dataset or a DataLoader)")
+        if validation is not None and validation_data is not None:
+            raise ArgumentError(f"{who}: give validation_data or validation (its older "
+                                f"name), not both")
+        if validation_data is None:
+            validation_data = validation
+        if class_weight is not None and sample_weight is not None:
+            raise ArgumentError(f"{who}: give class_weight or sample_weight, not both (as "
+                                f"Keras: you cannot use them at the same time)")
+        self._class_weight = None if class_weight is None else \
+            _fitargs.check_class_weight(class_weight, who)
+        initial_epoch = check_int(initial_epoch, "initial_epoch", who, min=0)
+        if verbose == "auto":
+            verbose = 1
         # before the loader draws its seed: a refused resume leaves glassnet's RNG as it was
-        rng0 = None if resume is None else backend.rng().bit_generator.state
-        epochs = check_int(epochs, "epochs", "Trainer.fit", min=0)
-        _batch_size(batch_size, "Trainer.fit", allow_none=True)
-        batches, validation, samples = self._fit_data(train, validation, batch_size, shuffle,
-                                                      seed, validation_split)
+        rng0: Any = None if resume is None else backend.rng().bit_generator.state
+        epochs = check_int(epochs, "epochs", who, min=0)
+        _batch_size(batch_size, who, allow_none=True)
+        if validation_split is not None and not isinstance(validation_split, bool) \
+                and validation_split == 0:
+            validation_split = None
+        batches, validation, samples = self._fit_data(
+            x, y, validation_data, batch_size, shuffle, seed, validation_split, sample_weight)
         state = self._resume = None
         if resume is not None:
             where = "Trainer.fit(resume=" + ("a state dict" if isinstance(resume, dict)
@@ -415,6 +548,11 @@ class Trainer:
                 state = resume if isinstance(resume, dict) else read_checkpoint(resume)
                 _state.check_state(self, state, where, list(callbacks or ()),
                                    getattr(batches, "_rng", None))
+                if initial_epoch not in (0, int(state["epoch"]) + 1):
+                    raise ArgumentError(
+                        f"{where}: initial_epoch={initial_epoch}, but the checkpoint "
+                        f"continues at epoch {int(state['epoch']) + 1}; leave initial_epoch "
+                        f"out or give that epoch")
             except BaseException:
                 backend.rng().bit_generator.state = rng0
                 raise
@@ -428,13 +566,15 @@ class Trainer:
                                     "steps": len(batches) if hasattr(batches, "__len__") else None,
                                     "batch_size": getattr(batches, "batch_size", None),
                                     "samples": samples})
+        if initial_epoch:
+            self.history.params["initial_epoch"] = initial_epoch
         self._shuffle_rng = getattr(batches, "_rng", None)
         if state is not None and state.get("loader_rng") is not None \
                 and self._shuffle_rng is not None:
             self._shuffle_rng.bit_generator.state = state["loader_rng"]
         self._params = list(self.model.parameters())
         self.callbacks = list(callbacks or ())
-        own = [LRSchedulerCallback(self.scheduler)] if self.scheduler is not None else []
+        own: list[Callback] = [LRSchedulerCallback(self.scheduler)] if self.scheduler is not None else []
         if verbose:
             own.append(ProgressBar(verbose))
         self._cbl = CallbackList(self.callbacks + own)
@@ -448,7 +588,8 @@ class Trainer:
         if state is not None:   # after on_train_begin, which resets the callbacks
             self._load_callback_states(state.get("callbacks") or [])
         try:
-            for epoch in range(self.epoch + 1 if state is not None else 0, epochs):
+            for epoch in range(self.epoch + 1 if state is not None else initial_epoch,
+                               epochs):
                 logs = self.train_epoch(batches, epoch)
                 self.end_epoch(epoch, logs, validation)
                 if self.stop_training:
@@ -457,6 +598,7 @@ class Trainer:
             self._stopped_by(error)
             raise
         self.history.stop_reason = self.stop_reason
+        self._class_weight = None
         self._cbl.on_train_end(self)
         self.model.eval()
         return self.history
@@ -475,49 +617,90 @@ class Trainer:
                 note = f"(then {type(cb).__name__}.on_train_end failed: {type(e).__name__}: {e})"
                 # add_note is Python 3.11+; on 3.10 the note is kept, not printed
                 error.__notes__ = [*getattr(error, "__notes__", []), note]
+        self._class_weight = None
         self.history.stop_reason = f"stopped by {type(error).__name__}: {error}"
         self.model.eval()
 
-    def _fit_data(self, train, validation, batch_size, shuffle, seed, validation_split):
+    def _fit_data(self, x: Any, y: Any, validation: Any, batch_size: int | None, shuffle: bool,
+                  seed: int | None, validation_split: float | None, sample_weight: Any
+                  ) -> tuple[Any, Any, int | None]:
         """(training batches, validation data, number of training samples) for ``fit``."""
-        if _is_batches(train) or isinstance(train, DataLoader):
+        who = "Trainer.fit"
+        n: int | None
+        if validation_split is not None:
+            check_real(validation_split, "validation_split", who, 0, 1, high_open=True)
+            if validation is not None:
+                raise ArgumentError(f"{who}: give validation_data or validation_split, not "
+                                    "both (validation_split would hold out a second "
+                                    "validation set)")
+        keras = y is not None or _fitargs.is_array(x)
+        if keras:
+            arrays: tuple[np.ndarray, ...] = _fitargs.keras_xy(x, y, who) if y is not None \
+                else (as_array(x),)
+            _not_empty(len(arrays[0]), who, "x")
+            if sample_weight is not None:
+                if len(arrays) == 1:        # X is its own target
+                    arrays = (arrays[0], arrays[0])
+                arrays = arrays + (_fitargs.check_sample_weight(sample_weight,
+                                                                len(arrays[0]), who),)
             if validation_split is not None:
-                raise ValueError(f"Trainer.fit: validation_split needs train as (X, y) arrays "
-                                 f"or a Dataset, got a {type(train).__name__}; pass validation")
-            n = len(train.dataset) if isinstance(train, DataLoader) else \
-                getattr(train, "n_samples", None)
-            _not_empty(0 if n == 0 else 1, "Trainer.fit", "train")
-            if hasattr(train, "__len__") and len(train) == 0:
+                arrays, held = _fitargs.keras_split(arrays, validation_split, who)
+                validation = WeightedDataset(*held) if sample_weight is not None else \
+                    (held if y is not None else held[:1])
+            ds = WeightedDataset(*arrays) if sample_weight is not None else \
+                TensorDataset(*arrays)
+            batches = DataLoader(ds, batch_size=batch_size, shuffle=shuffle, seed=seed)
+            n = len(ds)
+        elif _is_batches(x) or isinstance(x, DataLoader):
+            if validation_split is not None:
+                raise ArgumentError(f"{who}: validation_split needs train as (X, y) arrays "
+                                    f"or a Dataset, got a {type(x).__name__}; pass "
+                                    f"validation_data")
+            if sample_weight is not None:
+                raise ArgumentError(f"{who}: sample_weight needs the training data as arrays "
+                                    f"(fit(X, y, sample_weight=w)), got a "
+                                    f"{type(x).__name__}; a DataLoader over "
+                                    f"(X, y) cannot be aligned with it")
+            n = len(x.dataset) if isinstance(x, DataLoader) else \
+                getattr(x, "n_samples", None)
+            _not_empty(0 if n == 0 else 1, who, "train")
+            if hasattr(x, "__len__") and len(x) == 0:
                 why = (f": drop_last=True leaves out the one batch of {n} samples smaller than "
-                       f"batch_size {train.batch_size}"
-                       if isinstance(train, DataLoader) and train.drop_last else "")
-                raise ArgumentError(f"Trainer.fit: train yields no batch{why}")
-            batches = train
+                       f"batch_size {x.batch_size}"
+                       if isinstance(x, DataLoader) and x.drop_last else "")
+                raise ArgumentError(f"{who}: train yields no batch{why}")
+            batches = x
         else:
-            ds = _dataset(train, "Trainer.fit", "train")
-            _not_empty(len(ds), "Trainer.fit", "train")
+            ds = _dataset(x, who, "train")
+            _not_empty(len(ds), who, "train")
+            if sample_weight is not None:
+                if not isinstance(x, (tuple, list)):
+                    raise ArgumentError(f"{who}: sample_weight needs the training data as "
+                                        f"arrays (fit(X, y, sample_weight=w) or fit((X, y), "
+                                        f"sample_weight=w)), got a {type(x).__name__}")
+                # (X,) alone is its own target: (X, X, w)
+                ds = WeightedDataset(*(ds.arrays * (3 - len(ds.arrays))),
+                                     _fitargs.check_sample_weight(
+                    sample_weight, len(ds), who))
             if validation_split is not None:
-                if validation is not None:
-                    raise ValueError("Trainer.fit: give validation or validation_split, not both")
-                check_real(validation_split, "validation_split", "Trainer.fit", 0, 1,
-                           low_open=True, high_open=True)
                 arrays = ds[np.arange(len(ds))]
                 perm = np.random.default_rng(seed if seed is not None else 0).permutation(len(ds))
                 nv = max(1, int(round(validation_split * len(ds))))
                 if nv >= len(ds):
-                    raise ArgumentError(f"Trainer.fit: validation_split={validation_split:g} of "
+                    raise ArgumentError(f"{who}: validation_split={validation_split:g} of "
                                         f"{len(ds)} samples leaves no training sample")
-                validation = tuple(a[perm[:nv]] for a in arrays)
-                ds = TensorDataset(*(a[perm[nv:]] for a in arrays))
+                kind = WeightedDataset if isinstance(ds, WeightedDataset) else TensorDataset
+                validation = kind(*(a[perm[:nv]] for a in arrays))
+                ds = kind(*(a[perm[nv:]] for a in arrays))
             batches = DataLoader(ds, batch_size=batch_size, shuffle=shuffle, seed=seed)
             n = len(ds)
         if validation is not None and not _is_batches(validation):
-            validation = _dataset(validation, "Trainer.fit", "validation")
-            _not_empty(len(validation), "Trainer.fit", "validation")
+            validation = _dataset(validation, who, "validation", weights=True)
+            _not_empty(len(validation), who, "validation")
         return batches, validation, n
 
     # ------------------------------------------------------------------ state
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue this run, as JSON-able values and NumPy arrays.
 
         ``{"epoch": the last epoch run (-1 before any), "model": model.state_dict(),
@@ -601,52 +784,98 @@ class Trainer:
             self._reset_hook(False)
             batches = data if _is_batches(data) else DataLoader(data, batch_size=batch_size,
                                                                  shuffle=False)
+            weighted = _weighted(data)
             with no_grad():
                 for batch in batches:
-                    out, target, loss = self.compute_loss(*_unpack(batch))
+                    out, target, loss = self.compute_loss(*_unpack(batch, weighted))
                     run.add(float(loss._data), out, target)
         finally:
             model.train(was)
         _not_empty(run.count, who, arg)
         return run.logs()
 
-    def evaluate(self, X, y=None, batch_size=1024) -> dict:
+    def evaluate(self, x: Any, y: Any = None, batch_size: int | None = 1024, *,
+                 sample_weight: Any = None) -> dict[str, float]:
         """Loss (with the regularizers) and metrics on data, in eval mode without gradients.
 
-        ``X`` may be an array with targets ``y``, an (X, y) tuple, a Dataset, a DataLoader
+        ``evaluate(X, y)`` (Keras's spelling, ``X`` an array) or ``evaluate(data)`` with
+        ``data`` an (X, y) tuple, an (X, y, sample_weight) tuple, a Dataset, a DataLoader
         or an iterable of (x, y) batches; ``batch_size=None`` evaluates the data as one
-        batch. Empty data, or a ``batch_size`` that is not a positive integer or None,
-        raises :class:`~glassnet.errors.ArgumentError`.
+        batch. With ``sample_weight`` (N,) the loss is Keras's weighted
+        ``sum_i w_i * l_i / N`` per batch (see :meth:`fit`); metrics stay unweighted.
+        Returns a dict (Keras's ``return_dict=True``).
+
+        A tuple or Dataset ``x`` together with ``y`` is an
+        :class:`~glassnet.errors.ArgumentError` (it reads two ways), so are empty data and
+        a ``batch_size`` that is not a positive integer or None.
+
+        >>> import numpy as np, glassnet as gn
+        >>> from glassnet import nn
+        >>> t = gn.training.Trainer(nn.Linear(2, 1), nn.MSELoss())
+        >>> X, y = np.zeros((4, 2), "float32"), np.ones((4, 1), "float32")
+        >>> t.evaluate(X, y) == t.evaluate((X, y))
+        True
         """
-        batch_size = _batch_size(batch_size, "Trainer.evaluate", allow_none=True)
-        data = X if y is None else (X, y)
-        if not _is_batches(data):
-            data = _dataset(data, "Trainer.evaluate", "X")
-            _not_empty(len(data), "Trainer.evaluate", "X")
+        who = "Trainer.evaluate"
+        batch_size = _batch_size(batch_size, who, allow_none=True)
+        if y is not None:
+            data = _fitargs.keras_xy(x, y, who, "X")
+        else:
+            data = x
+        if _is_batches(data):
+            if sample_weight is not None:
+                raise ArgumentError(f"{who}: sample_weight needs the data as arrays, got a "
+                                    f"{type(data).__name__}")
+            return self._evaluate(data, batch_size)
+        if sample_weight is not None:
+            if not (isinstance(data, (tuple, list)) and len(data) <= 2) \
+                    and not _fitargs.is_array(data):
+                raise ArgumentError(f"{who}: sample_weight needs the data as arrays "
+                                    f"(evaluate(X, y, sample_weight=w)), got "
+                                    f"{type(data).__name__}")
+            arrays = tuple(data) if isinstance(data, (tuple, list)) else (data,)
+            arrays = arrays * (2 if len(arrays) == 1 else 1)   # X alone is its own target
+            data = arrays + (sample_weight,)
+        data = _dataset(data, who, "X", weights=True)
+        _not_empty(len(data), who, "X")
         return self._evaluate(data, batch_size)
 
-    def predict(self, X, batch_size=1024, mc_samples=None, ci=0.95):
-        """Raw model outputs for ``X`` (eval mode, no gradients), batched.
+    def predict(self, x: Any, batch_size: int | None = 1024, mc_samples: int | None = None,
+                ci: float = 0.95) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Raw model outputs for ``x`` (eval mode, no gradients), batched.
+
+        ``x`` is an array of inputs (or a nested list of samples), a Dataset or an
+        unshuffled DataLoader (their first array, as Keras predicts on a dataset's
+        inputs); a tuple reads two ways and is an
+        :class:`~glassnet.errors.ArgumentError`.
 
         With ``mc_samples=N`` (Monte-Carlo dropout, Gal & Ghahramani 2016), dropout stays
         on and the model is run N times: returns ``(mean, lower, upper)`` where lower and
         upper bound the central ``ci`` interval of the N predictions (see
-        :func:`glassnet.nn.mc_predict`). ``batch_size=None`` runs X as one batch.
+        :func:`glassnet.nn.mc_predict`). ``batch_size=None`` runs x as one batch.
 
-        An empty ``X`` (0 samples), or a ``batch_size`` that is not a positive integer or
+        An empty ``x`` (0 samples), or a ``batch_size`` that is not a positive integer or
         None, raises :class:`~glassnet.errors.ArgumentError`.
-        """
-        return self._predictions(X, batch_size, mc_samples, ci, None, "Trainer.predict")
 
-    def predict_proba(self, X, batch_size=1024, mc_samples=None, ci=0.95):
+        >>> import numpy as np, glassnet as gn
+        >>> from glassnet import nn
+        >>> gn.training.Trainer(nn.Linear(2, 3), nn.MSELoss()).predict(np.zeros((5, 2))).shape
+        (5, 3)
+        """
+        return self._predictions(x, batch_size, mc_samples, ci, None, "Trainer.predict")
+
+    def predict_proba(self, x: Any, batch_size: int | None = 1024,
+                      mc_samples: int | None = None, ci: float = 0.95
+                      ) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Class probabilities: softmax of the outputs for a cross-entropy loss, sigmoid for
-        BCE-with-logits, the outputs unchanged otherwise. With ``mc_samples`` the
-        probabilities of each Monte-Carlo draw are averaged: ``(mean, lower, upper)``."""
-        return self._predictions(X, batch_size, mc_samples, ci, self._proba,
+        BCE-with-logits, the outputs unchanged otherwise (``x`` as for :meth:`predict`).
+        With ``mc_samples`` the probabilities of each Monte-Carlo draw are averaged:
+        ``(mean, lower, upper)``."""
+        return self._predictions(x, batch_size, mc_samples, ci, self._proba,
                                  "Trainer.predict_proba")
 
     def _predictions(self, X, batch_size, mc_samples, ci, transform, who):
-        X = as_array(X)
+        X = self._inputs_of(X, who)
         batch_size = _batch_size(batch_size, who, allow_none=True)
         if X.ndim == 0:
             raise ArgumentError(f"{who}: X must be an array of samples (first dimension), "
@@ -657,6 +886,29 @@ class Trainer:
             return f(self._predict(X, batch_size))
         return mc_predict(self.model, X, mc_samples, ci,
                           predict=lambda a: f(self._predict(a, batch_size)))
+
+    @staticmethod
+    def _inputs_of(x: Any, who: str) -> np.ndarray:
+        """The input array of ``predict``'s ``x``: an array (or nested list of samples), or
+        the inputs of a Dataset or an unshuffled DataLoader (Keras predicts on a dataset's
+        ``x``). A tuple reads two ways (a sample? (X, y)?) and is refused."""
+        if isinstance(x, tuple):
+            raise ArgumentError(f"{who}: X is a tuple; pass the input array alone "
+                                f"({who.split('.')[-1]}(X), not {who.split('.')[-1]}((X, y)))")
+        if isinstance(x, Dataset):
+            x = DataLoader(x, batch_size=1024)
+        if isinstance(x, DataLoader):
+            if x.shuffle:
+                raise ArgumentError(f"{who}: X is a DataLoader with shuffle=True; its "
+                                    "predictions would come in a random order. Pass the "
+                                    "array, the Dataset or a DataLoader with shuffle=False")
+            parts = [as_array(b[0]) for b in x]
+            _not_empty(len(parts), who, "X")
+            return np.concatenate(parts)
+        if _is_batches(x):
+            raise ArgumentTypeError(f"{who}: X must be an array of inputs, a Dataset or a "
+                                    f"DataLoader, got a {type(x).__name__}")
+        return as_array(x)
 
     def _predict(self, X, batch_size):
         model = self.model
@@ -684,8 +936,9 @@ class Trainer:
             return 0.5 * (1.0 + np.tanh(0.5 * out))
         return out
 
-    def predict_classes(self, X, batch_size=1024):
-        """Predicted labels (argmax, or a threshold for a single output)."""
+    def predict_classes(self, x: Any, batch_size: int | None = 1024) -> np.ndarray:
+        """Predicted labels (argmax, or a threshold for a single output) of ``x`` (as for
+        :meth:`predict`)."""
         return _metrics.to_labels(
-            self._predictions(X, batch_size, None, 0.95, None, "Trainer.predict_classes"),
+            self._predictions(x, batch_size, None, 0.95, None, "Trainer.predict_classes"),
             self.kind)
