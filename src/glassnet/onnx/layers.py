@@ -364,7 +364,7 @@ def _pool_shape(x, k, s, pads):
                                       in zip(x.shape[2:], k, s, pads))
 
 
-def _pool(ex, m, path, x, op_type, k, s, p, spatial, **attrs):
+def _pool_node(ex, m, path, x, op_type, k, s, p, spatial, **attrs):
     x = _x(ex, m, path, x)
     if x.rank != spatial + 2:
         ex.fail(m, path, f"expected {spatial + 2}-D input (N, C, ...), got shape {x.shape}")
@@ -392,19 +392,19 @@ def _ceil_max(ex, m, path, x, k, s, p):
     padded = g.op("Pad", [x.name, g.ints(onnx_pads), g.scalar(-np.inf)], h, mode="constant")
     xp = Value(padded, tuple(x.shape[:2]) + tuple(sz + a + b for sz, (a, b)
                                                    in zip(x.shape[2:], pads)), x.dtype)
-    return _pool(ex, m, path, xp, "MaxPool", k, s, (0,) * n, n)
+    return _pool_node(ex, m, path, xp, "MaxPool", k, s, (0,) * n, n)
 
 
 @converts(nn.MaxPool2d)
 def _maxpool2d(ex, m, path, x):
     if m.ceil_mode:
         return _ceil_max(ex, m, path, x, m.kernel_size, m.stride, m.padding)
-    return _pool(ex, m, path, x, "MaxPool", m.kernel_size, m.stride, m.padding, 2)
+    return _pool_node(ex, m, path, x, "MaxPool", m.kernel_size, m.stride, m.padding, 2)
 
 
 @converts(nn.AvgPool2d)
 def _avgpool2d(ex, m, path, x):
-    y = _pool(ex, m, path, x, "AveragePool", m.kernel_size, m.stride, m.padding, 2,
+    y = _pool_node(ex, m, path, x, "AveragePool", m.kernel_size, m.stride, m.padding, 2,
               count_include_pad=int(m.count_include_pad))
     if m.divisor_override is not None:
         k = m.kernel_size
@@ -415,19 +415,19 @@ def _avgpool2d(ex, m, path, x):
 
 @converts(nn.MaxPool1d)
 def _maxpool1d(ex, m, path, x):
-    return _pool(ex, m, path, x, "MaxPool", (m.kernel_size,), (m.stride,), (m.padding,), 1)
+    return _pool_node(ex, m, path, x, "MaxPool", (m.kernel_size,), (m.stride,), (m.padding,), 1)
 
 
 @converts(nn.AvgPool1d)
 def _avgpool1d(ex, m, path, x):
-    return _pool(ex, m, path, x, "AveragePool", (m.kernel_size,), (m.stride,), (m.padding,),
+    return _pool_node(ex, m, path, x, "AveragePool", (m.kernel_size,), (m.stride,), (m.padding,),
                  1, count_include_pad=1)
 
 
 @converts(nn.MaxAvgPool2d)
 def _maxavg(ex, m, path, x):
-    a = _pool(ex, m, path, x, "MaxPool", m.kernel_size, m.stride, m.padding, 2)
-    b = _pool(ex, m, path, x, "AveragePool", m.kernel_size, m.stride, m.padding, 2,
+    a = _pool_node(ex, m, path, x, "MaxPool", m.kernel_size, m.stride, m.padding, 2)
+    b = _pool_node(ex, m, path, x, "AveragePool", m.kernel_size, m.stride, m.padding, 2,
               count_include_pad=1)
     g, h = ex.g, ex.hint(path, "mix")
     y = g.op("Add", [g.op("Mul", [a.name, g.scalar(m.alpha)], h),
@@ -442,7 +442,7 @@ def _lppool(ex, m, path, x):
     p = m.norm_type
     k = m.kernel_size
     powed = ex.same(x, g.op("Pow", [x.name, g.scalar(p)], h))
-    avg = _pool(ex, m, path, powed, "AveragePool", k, m.stride, (0, 0), 2)
+    avg = _pool_node(ex, m, path, powed, "AveragePool", k, m.stride, (0, 0), 2)
     summed = g.op("Mul", [avg.name, g.scalar(float(k[0] * k[1]))], h)
     return ex.same(avg, g.op("Pow", [summed, g.scalar(1.0 / p)], h))
 
@@ -452,9 +452,9 @@ def _stochastic(ex, m, path, x):
     # evaluation mode: sum a^2 / sum a over each window (0 for a window of zeros)
     x = _x(ex, m, path, x)
     g, h = ex.g, ex.hint(path, "stochastic")
-    s1 = _pool(ex, m, path, x, "AveragePool", m.kernel_size, m.stride, (0, 0), 2)
+    s1 = _pool_node(ex, m, path, x, "AveragePool", m.kernel_size, m.stride, (0, 0), 2)
     sq = ex.same(x, g.op("Mul", [x.name, x.name], h))
-    s2 = _pool(ex, m, path, sq, "AveragePool", m.kernel_size, m.stride, (0, 0), 2)
+    s2 = _pool_node(ex, m, path, sq, "AveragePool", m.kernel_size, m.stride, (0, 0), 2)
     k = float(m.kernel_size[0] * m.kernel_size[1])
     s1n = g.op("Mul", [s1.name, g.scalar(k)], h)
     s2n = g.op("Mul", [s2.name, g.scalar(k)], h)
