@@ -361,6 +361,7 @@ class Trainer:
         return logs
 
     # ------------------------------------------------------------------ fit
+    @backend.blas_policy   # BLAS threads sized to the GEMMs and the idle CPUs (backend.threads)
     def fit(self, train, validation=None, epochs=10, batch_size=32, shuffle=True,
             callbacks=None, verbose=1, seed=None, validation_split=None, resume=None):
         """Train for ``epochs`` epochs.
