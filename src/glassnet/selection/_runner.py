@@ -240,7 +240,8 @@ def _run_dask(client, build, X, y, trials, fit_kwargs, scoring, blas_threads, re
               on_result, stats):
     from distributed import as_completed
     import cloudpickle
-    xf, yf = client.scatter([np.asarray(X), np.asarray(y)], broadcast=True)
+    # unique keys (hash=False): a later search of the same arrays never shares them
+    xf, yf = client.scatter([np.asarray(X), np.asarray(y)], broadcast=True, hash=False)
     stats["data"] = "scatter"
     stats["task_bytes"] = len(cloudpickle.dumps(
         (_dask_task, build, trials[0], fit_kwargs, scoring, blas_threads, xf, yf)))

@@ -193,8 +193,11 @@ class _Search:
         if fmt not in ("text", "markdown", "csv"):
             raise ArgumentError(f"table: fmt must be 'text', 'markdown' or 'csv', got {fmt!r}")
 
-        def cell(v, digits):
-            return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
+        n_params = len(head) - 3 - self.n_splits_
+
+        def cells(r, digits):      # parameters as given (repr-like), scores rounded
+            return [str(v) if i <= n_params or not isinstance(v, float) else f"{v:.{digits}f}"
+                    for i, v in enumerate(r)]
         if fmt == "csv":
             import csv
             import io as _io
@@ -202,17 +205,17 @@ class _Search:
             w = csv.writer(buf, lineterminator="\n")
             w.writerow(head)
             for r in rows:
-                w.writerow([cell(v, 6) for v in r])
+                w.writerow(cells(r, 6))
             return buf.getvalue()
         if fmt == "markdown":
             lines = ["| " + " | ".join(head) + " |",
                      "|" + "|".join("---:" if i == 0 else "---" for i in range(len(head))) + "|"]
-            lines += ["| " + " | ".join(cell(v, 6) for v in r) + " |" for r in rows]
+            lines += ["| " + " | ".join(cells(r, 6)) + " |" for r in rows]
             return "\n".join(lines) + "\n"
-        cells = [head] + [[cell(v, 4) for v in r] for r in rows]
-        widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
+        grid = [head] + [cells(r, 4) for r in rows]
+        widths = [max(len(c[i]) for c in grid) for i in range(len(head))]
         return "\n".join("  ".join(c[i].rjust(widths[i]) for i in range(len(head)))
-                         for c in cells)
+                         for c in grid)
 
     def write_results(self, folder) -> tuple:
         """Write ``results.csv`` and ``results.md`` into ``folder`` (created); returns their
