@@ -41,6 +41,7 @@ from .. import __version__, io
 from ..backend import config
 from ..errors import GlassnetError
 from . import autoencoder, classify, inspect_cmd, runs, text
+from . import search as search_cmd   # glassnet search (issue 16, scale)
 
 __all__ = ["main", "build_parser", "COMMANDS", "EXIT_ERROR", "EXIT_INTERRUPTED",
            "EXIT_BROKEN_PIPE"]
@@ -196,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     n = sub.add_parser("info", help="show a model file's architecture and metadata")
     n.add_argument("model", type=Path)
+
+    search_cmd.add_parser(sub)   # glassnet search CONFIG.toml
     return p
 
 
@@ -276,6 +279,7 @@ def info(args) -> int:
 
 COMMANDS = {"train": train, "evaluate": classify.evaluate, "predict": classify.predict,
             "sample": text.sample, "inspect": inspect_cmd.run, "info": info}
+COMMANDS["search"] = search_cmd.run
 
 
 def _one_line(text) -> str:
