@@ -175,7 +175,7 @@ def run_trials(build: Callable, X, y, trials: Sequence[Trial], *, fit_kwargs=Non
 def _run_loky(n, build, X, y, trials, fit_kwargs, scoring, blas_threads, retries,
               max_nbytes, on_result, stats):
     try:
-        from joblib.externals.loky import ProcessPoolExecutor
+        from joblib.externals.loky import get_reusable_executor
         from joblib.externals.loky.process_executor import (BrokenProcessPool,
                                                             TerminatedWorkerError)
     except ImportError:  # pragma: no cover - joblib comes with the [parallel] extra
@@ -198,25 +198,29 @@ def _run_loky(n, build, X, y, trials, fit_kwargs, scoring, blas_threads, retries
         pending = list(trials)
         while pending:
             broken = []
-            with ProcessPoolExecutor(max_workers=min(n, len(pending))) as ex:
-                futs = {ex.submit(_local_task, build, t, fit_kwargs, scoring, blas_threads,
-                                  data): t for t in pending}
-                for f in cf.as_completed(futs):
-                    t = futs[f]
-                    try:
-                        key, res = f.result()
-                    except (TerminatedWorkerError, BrokenProcessPool) as e:
-                        broken.append((t, e))
-                        continue
-                    except Exception:
-                        tries[t.key] += 1
-                        if tries[t.key] > retries:
-                            raise
-                        broken.append((t, None))
-                        continue
-                    out[key] = res
-                    if on_result is not None:
-                        on_result(key, res)
+            # loky's reusable executor keeps its workers (glassnet imported) for the next
+            # search; after a worker died it is broken, and this call starts a fresh one
+            ex = get_reusable_executor(max_workers=n, timeout=300)
+            futs = {ex.submit(_local_task, build, t, fit_kwargs, scoring, blas_threads,
+                              data): t for t in pending}
+            for f in cf.as_completed(futs):
+                t = futs[f]
+                try:
+                    key, res = f.result()
+                except (TerminatedWorkerError, BrokenProcessPool) as e:
+                    broken.append((t, e))
+                    continue
+                except Exception:
+                    tries[t.key] += 1
+                    if tries[t.key] > retries:
+                        for other in futs:
+                            other.cancel()
+                        raise
+                    broken.append((t, None))
+                    continue
+                out[key] = res
+                if on_result is not None:
+                    on_result(key, res)
             pending = []
             for t, err in broken:
                 if err is not None:
