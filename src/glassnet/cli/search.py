@@ -55,8 +55,12 @@ import math
 import shutil
 import sys
 import time
-import tomllib
 from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10: the same parser as the tomli package
+    import tomli as tomllib
 
 import numpy as np
 

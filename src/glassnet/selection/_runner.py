@@ -123,7 +123,10 @@ def _nbytes(limit) -> int:
 
 def task_nbytes(build, trial, fit_kwargs, scoring, blas_threads, data) -> int:
     """Bytes of one pickled local task (what every task sends to a worker)."""
-    import cloudpickle  # loky's (and Dask's) pickler, installed with joblib / distributed
+    try:
+        import cloudpickle  # loky's (and Dask's) pickler
+    except ImportError:
+        from joblib.externals import cloudpickle  # joblib's own copy
     return len(cloudpickle.dumps((_local_task, build, trial, fit_kwargs, scoring,
                                   blas_threads, data), protocol=pickle.HIGHEST_PROTOCOL))
 
