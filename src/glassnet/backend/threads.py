@@ -425,7 +425,8 @@ def fit_blas_threads(mnk: float | None = None):
     idle ones too (unless set explicitly); both are restored afterwards. Yields the BLAS
     thread count."""
     explicit = bool(_explicit) or config.get("blas_threads") is not None
-    idle = idle_cpus() if not explicit else _cpus()
+    small = mnk is not None and mnk < BLAS_MIN_MNK   # one thread whatever the load
+    idle = idle_cpus() if not (explicit or small) else _cpus()
     n = blas_threads_for(mnk, idle=idle)
     prev = get_blas_threads()
     cap_pool = config.source("num_threads") == "default" and idle < get_num_threads()
