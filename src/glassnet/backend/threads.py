@@ -28,6 +28,7 @@ import inspect
 import os
 import threading
 import time
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -398,7 +399,7 @@ def set_blas_threads(n: int | None) -> None:
 
 
 @contextlib.contextmanager
-def blas_threads(n: int):
+def blas_threads(n: int) -> Iterator[int]:
     """Run the block with ``n`` BLAS threads (fits inside it keep ``n`` too), then restore
     the previous setting.
 
@@ -419,7 +420,7 @@ def blas_threads(n: int):
 
 
 @contextlib.contextmanager
-def fit_blas_threads(mnk: float | None = None):
+def fit_blas_threads(mnk: float | None = None) -> Iterator[int]:
     """The threads of one fit: BLAS gets :func:`blas_threads_for` ``(mnk)`` threads and,
     when other processes keep CPUs busy, glassnet's elementwise threads are capped to the
     idle ones too (unless set explicitly); both are restored afterwards. Yields the BLAS
@@ -465,7 +466,7 @@ def _largest_gemm(model, batch_size) -> float | None:
     return float(largest * batch_size) if largest else None
 
 
-def blas_policy(fit):
+def blas_policy(fit: Callable) -> Callable:
     """Decorator of ``Trainer.fit``: the fit runs under :func:`fit_blas_threads`, sized by
     the model's largest Linear GEMM at the fit's ``batch_size``."""
     sig = inspect.signature(fit)

@@ -51,6 +51,7 @@ score of the refit model, the trial count and what was sent to the workers) and,
 """
 from __future__ import annotations
 
+import argparse
 import math
 import shutil
 import sys
@@ -195,7 +196,7 @@ def read_config(path) -> dict:
     return out
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``glassnet search`` on the subparsers ``sub`` of ``glassnet``."""
     from .main import non_negative_int, positive_int
     s = sub.add_parser("search", help="hyper-parameter search from a TOML file; writes "
@@ -228,7 +229,7 @@ def _load(dcfg, family):
     return dataset, Xtr, ytr, Xte, yte, shape
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run the search of ``args.config``; returns 0."""
     cfg = read_config(args.config)
     m, s, ex = cfg["model"], cfg["search"], dict(cfg["executor"])

@@ -68,6 +68,7 @@ class SharedData:
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def arrays(self) -> tuple:
+        """(X, y): the arrays, or the files opened memory-mapped (once per process)."""
         if self.paths is None:
             return self.X, self.y
         got = _OPENED.get(self.token)
@@ -92,9 +93,18 @@ def _local_task(build, trial, fit_kwargs, scoring, blas_threads, data):
     return _task(build, trial, fit_kwargs, scoring, blas_threads, X, y)
 
 
-def fit_and_score(build, params, X, y, train_idx, val_idx, fit_kwargs, scoring, seed) -> dict:
+def fit_and_score(build: Callable, params: dict, X: np.ndarray, y: np.ndarray,
+                  train_idx: np.ndarray, val_idx: np.ndarray, fit_kwargs: dict | None,
+                  scoring: str, seed: int) -> dict:
     """Seed glassnet with ``seed``, build a Trainer from ``params``, fit it on the train
-    indices and evaluate ``scoring`` on the validation ones."""
+    indices and evaluate ``scoring`` on the validation ones.
+
+    Returns
+    -------
+    dict
+        ``params``, ``score`` (the ``scoring`` value), ``scores`` (every evaluated
+        metric) and ``epochs`` (trained).
+    """
     backend.manual_seed(int(seed))
     trainer = build(**params)
     kw = dict(fit_kwargs or {})
@@ -121,8 +131,10 @@ def _nbytes(limit) -> int:
                         f"got {limit!r}")
 
 
-def task_nbytes(build, trial, fit_kwargs, scoring, blas_threads, data) -> int:
-    """Bytes of one pickled local task (what every task sends to a worker)."""
+def task_nbytes(build: Callable, trial: Trial, fit_kwargs: dict | None, scoring: str,
+                blas_threads: int, data: SharedData) -> int:
+    """Bytes of one pickled local task (what every task sends to a worker), as loky's
+    pickler (cloudpickle) writes it."""
     try:
         import cloudpickle  # loky's (and Dask's) pickler
     except ImportError:
@@ -144,7 +156,8 @@ def run_trials(build: Callable, X, y, trials: Sequence[Trial], *, fit_kwargs=Non
                blas_threads: int = 1, retries: int = 2, max_nbytes="1M",
                on_result: Callable[[tuple, dict], None] | None = None,
                stats: dict | None = None) -> list[dict]:
-    """Run ``trials`` and return their results in the order of ``trials``.
+    """Run ``trials`` and return their results (:func:`fit_and_score`'s dicts) in the order
+    of ``trials``, serially, in ``n_jobs`` local processes or on the Dask ``client``.
 
     ``on_result(key, result)`` is called as each finishes (a progress bar); ``stats``, when
     a dict, receives what was sent: ``task_bytes`` (one pickled task), ``data`` ("inline",
@@ -267,7 +280,8 @@ def _run_dask(client, build, X, y, trials, fit_kwargs, scoring, blas_threads, re
     return out
 
 
-def check_xy(X, y, who):
+def check_xy(X, y, who: str) -> tuple[np.ndarray, np.ndarray]:
+    """X and y as arrays of the same length (an ArgumentError naming ``who`` otherwise)."""
     X = np.asarray(X)
     y = np.asarray(y)
     if len(X) != len(y):

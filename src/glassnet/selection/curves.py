@@ -1,6 +1,8 @@
 """Learning curves over the training-set size: is more data or a bigger model the cure?"""
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
 from .cv import _split
@@ -10,9 +12,12 @@ from ._runner import Trial, check_xy, run_trials, trial_seed
 __all__ = ["learning_curve"]
 
 
-def learning_curve(build, X, y, train_sizes=(0.1, 0.25, 0.5, 0.75, 1.0), cv=3, params=None,
-                   fit_kwargs=None, scoring="accuracy", stratify=True, seed=0, n_jobs=1,
-                   client=None, blas_threads=1, retries=2):
+def learning_curve(build: Callable, X: Any, y: Any,
+                   train_sizes: tuple = (0.1, 0.25, 0.5, 0.75, 1.0), cv: Any = 3,
+                   params: dict | None = None, fit_kwargs: dict | None = None,
+                   scoring: str = "accuracy", stratify: bool = True, seed: int = 0,
+                   n_jobs: int | None = 1, client: Any = None, blas_threads: int = 1,
+                   retries: int = 2) -> dict:
     """Train and validation scores of ``build(**params)`` trained on growing subsets.
 
     For each of ``cv`` folds the held-out part is the validation set; from the rest the

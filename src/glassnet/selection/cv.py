@@ -1,6 +1,8 @@
 """k-fold cross-validation of a model-building function."""
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
 from ..data import KFold, StratifiedKFold
@@ -10,8 +12,10 @@ from ._runner import Trial, check_xy, run_trials, trial_seed
 __all__ = ["cross_validate"]
 
 
-def cross_validate(build, X, y, cv=5, params=None, fit_kwargs=None, scoring="accuracy",
-                   stratify=True, seed=0, n_jobs=1, client=None, blas_threads=1, retries=2):
+def cross_validate(build: Callable, X: Any, y: Any, cv: Any = 5, params: dict | None = None,
+                   fit_kwargs: dict | None = None, scoring: str = "accuracy",
+                   stratify: bool = True, seed: int = 0, n_jobs: int | None = 1,
+                   client: Any = None, blas_threads: int = 1, retries: int = 2) -> dict:
     """Score ``build(**params)`` (a function returning a fresh ``Trainer``) by k-fold CV.
 
     Each fold trains a new model on k-1 parts and evaluates ``scoring`` (a key of

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+from typing import Any, Callable
 
 import numpy as np
 
@@ -66,9 +68,12 @@ class ParameterSampler:
 
 
 class _Search:
-    def __init__(self, build, cv=3, fit_kwargs=None, scoring="accuracy",
-                 greater_is_better=None, stratify=True, seed=0, n_jobs=1, client=None,
-                 refit=True, blas_threads=1, retries=2, max_nbytes="1M", progress=None):
+    def __init__(self, build: Callable, cv: Any = 3, fit_kwargs: dict | None = None,
+                 scoring: str = "accuracy", greater_is_better: bool | None = None,
+                 stratify: bool = True, seed: int = 0, n_jobs: int | None = 1,
+                 client: Any = None, refit: bool = True, blas_threads: int = 1,
+                 retries: int = 2, max_nbytes: int | str = "1M",
+                 progress: bool | None = None):
         self.build = build
         self.cv = cv
         self.fit_kwargs = fit_kwargs
@@ -91,7 +96,7 @@ class _Search:
     def _candidates(self):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def fit(self, X, y):
+    def fit(self, X: Any, y: Any) -> "_Search":
         """Cross-validate every candidate, then (``refit=True``) train the best on all data.
 
         Sets ``results_`` (one dict per candidate: ``params``, ``mean``, ``std``,
@@ -217,7 +222,7 @@ class _Search:
         return "\n".join("  ".join(c[i].rjust(widths[i]) for i in range(len(head)))
                          for c in grid)
 
-    def write_results(self, folder) -> tuple:
+    def write_results(self, folder: str | os.PathLike) -> tuple:
         """Write ``results.csv`` and ``results.md`` into ``folder`` (created); returns their
         paths."""
         from pathlib import Path
@@ -272,7 +277,7 @@ class GridSearch(_Search):
     >>> gs.best_params_, gs.best_score_, gs.best_estimator_  # doctest: +SKIP
     """
 
-    def __init__(self, build, param_grid, **kwargs):
+    def __init__(self, build: Callable, param_grid: dict, **kwargs: Any):
         super().__init__(build, **kwargs)
         self.param_grid = ParameterGrid(param_grid)
 
@@ -285,7 +290,8 @@ class RandomSearch(_Search):
     distributions or callables ``f(rng)``), each scored by k-fold CV; the other parameters
     are :class:`GridSearch`'s."""
 
-    def __init__(self, build, param_distributions, n_iter=10, **kwargs):
+    def __init__(self, build: Callable, param_distributions: dict, n_iter: int = 10,
+                 **kwargs: Any):
         super().__init__(build, **kwargs)
         self.sampler = ParameterSampler(param_distributions, n_iter, seed=kwargs.get("seed", 0))
 
