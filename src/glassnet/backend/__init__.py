@@ -5,7 +5,8 @@
                ``knobs()`` lists them with their values now
 ``process``    what ``import glassnet`` does to the process: :func:`tune_process`
 ``arrays``     the array module, the default dtype, the seeded random generator
-``threads``    the chunk pool: ``parallel_chunks``, ``elementwise``, ``copy``
+``threads``    the chunk pool: ``parallel_chunks``, ``elementwise``, ``copy``; the BLAS
+               thread policy: ``blas_threads``, ``set_blas_threads``
 ``memory``     heap tuning, the scratch-buffer pool (``take_scratch`` / ``give_scratch``),
                and the allocation budget of a load (``allocation_budget``, ``allocate``)
 ``kernels``    the optional compiled (Numba) LSTM / GRU step kernels
@@ -36,6 +37,8 @@ from .memory import take as take_scratch  # noqa: E402
 from .memory import tune_malloc  # noqa: E402
 from .threads import (PARALLEL_MIN_ELEMENTS, copy, elementwise,  # noqa: E402
                       get_num_threads, parallel_chunks, set_num_threads)
+from .threads import (blas_policy, blas_threads, blas_threads_for,  # noqa: E402
+                      get_blas_threads, idle_cpus, set_blas_threads)
 
 __all__ = [
     "config", "kernels", "tune_process", "knobs",
@@ -44,4 +47,6 @@ __all__ = [
     "get_num_threads", "set_num_threads", "parallel_chunks", "elementwise", "copy",
     "PARALLEL_MIN_ELEMENTS", "tune_malloc", "take_scratch", "give_scratch",
     "allocate", "allocation_budget", "init_skipped", "reserve",
+    "blas_threads", "set_blas_threads", "get_blas_threads", "blas_threads_for", "idle_cpus",
+    "blas_policy",
 ]

@@ -54,6 +54,11 @@ def parse_int(text: str) -> int:
     return int(t)
 
 
+def parse_auto_or_positive_int(text: str) -> int | None:
+    """'auto' -> None (decided at run time), else a whole number >= 1."""
+    return None if text.strip().lower() == "auto" else parse_positive_int(text)
+
+
 def parse_text(text: str) -> str:
     return text
 
@@ -100,6 +105,10 @@ KNOBS = (
     Knob("num_threads", ("GLASSNET_NUM_THREADS", "OMP_NUM_THREADS"), cpu_threads,
          "threads of glassnet's elementwise kernels (BLAS keeps its own setting); "
          "glassnet.set_num_threads changes it", parse_positive_int),
+    Knob("blas_threads", ("GLASSNET_BLAS_THREADS",), None,
+         "BLAS threads of a fit: a number fixes it, unset or 'auto' lets backend.threads "
+         "decide per fit (1 for small GEMMs, no more than the idle cores); "
+         "backend.set_blas_threads changes it", parse_auto_or_positive_int),
     Knob("jit", ("GLASSNET_JIT",), True,
          "use the compiled (Numba) LSTM / GRU step kernels when Numba is installed; "
          "backend.kernels.set_enabled changes it"),

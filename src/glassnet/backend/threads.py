@@ -15,11 +15,20 @@ Three calls, from the most to the least specific:
   that is more than one ufunc (im2col, col2im, a separable max pool).
 
 >>> out = elementwise(np.maximum, np.ones((4, 3)), 0)      # np.maximum(x, 0), in chunks
+
+The BLAS thread policy (the GEMMs' threads, which NumPy's BLAS runs on its own pool) is at
+the end of this module: :func:`blas_threads_for` decides, :func:`blas_threads` applies a
+number for a block, :func:`fit_blas_threads` is what ``Trainer.fit`` runs under.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
 import os
 import threading
+import time
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -27,7 +36,9 @@ from . import config
 from ..validation import check_int
 
 __all__ = ["get_num_threads", "set_num_threads", "parallel_chunks", "elementwise", "copy",
-           "PARALLEL_MIN_ELEMENTS"]
+           "PARALLEL_MIN_ELEMENTS", "BLAS_MIN_MNK", "idle_cpus", "blas_threads_for",
+           "get_blas_threads", "set_blas_threads", "blas_threads", "fit_blas_threads",
+           "blas_policy", "blas_available"]
 
 _pool = None
 _pool_lock = threading.Lock()
@@ -223,3 +234,252 @@ def copy(dst, src):
                     lambda lo, hi: np.copyto(dst[lo:hi], src if whole else src[lo:hi]),
                     dst.size)
     return dst
+
+
+
+# ------------------------------------------------------------------ BLAS thread policy
+#
+# NumPy's BLAS (OpenBLAS) starts as many threads as there are cores and uses them for every
+# GEMM above M*N*K = 262144. Two things go wrong on a small machine: a GEMM that takes tens
+# of microseconds gains nothing from a second thread and pays its hand-off, and on a busy
+# machine a GEMM split over two threads waits for whichever was descheduled, so that a
+# training which takes 4.5 s on one thread took 27-43 s (issue 16). glassnet therefore
+# decides, per fit, how many BLAS threads its GEMMs deserve:
+#
+# 1. an explicit number wins: blas_threads(n) around a block, set_blas_threads(n), or
+#    GLASSNET_BLAS_THREADS=n (knob ``blas_threads``; "auto" or unset lets the rules decide);
+# 2. small GEMMs get one thread: when the largest GEMM of a step (known for models made of
+#    Linear layers: batch x in x out) is under BLAS_MIN_MNK multiply-adds;
+# 3. never more threads than idle CPUs: at fit start glassnet counts the runnable threads of
+#    other processes (/proc/loadavg's instantaneous count, minus this process's running
+#    threads, the least of a few reads so that a passing process does not count) and caps
+#    the BLAS threads -- and glassnet's own elementwise threads -- to the CPUs left free.
+#
+# threadpoolctl (a small pure-Python package, already required by scikit-learn) sets the
+# BLAS library's thread count; without it the policy is a no-op and blas_available() says so.
+
+BLAS_MIN_MNK = 1 << 21   # 2M multiply-adds (~30 us on one core): below, one thread is as fast
+
+_controller = None       # threadpoolctl.ThreadpoolController, built once (it walks the libs)
+_controller_lock = threading.Lock()
+_explicit = []           # stack of the numbers set by blas_threads(n) blocks
+_idle_cache = [0.0, 0]   # (time, idle cpus) of the last look, kept for 0.25 s
+
+
+def _blas_libs() -> list:
+    global _controller
+    if _controller is None:
+        with _controller_lock:
+            if _controller is None:
+                try:
+                    from threadpoolctl import ThreadpoolController
+                except ImportError:   # optional: without it BLAS keeps its own setting
+                    _controller = False
+                else:
+                    _controller = ThreadpoolController()
+    if _controller is False:
+        return []
+    return [c for c in _controller.lib_controllers if c.user_api == "blas"]
+
+
+def blas_available() -> bool:
+    """True when glassnet can set the BLAS library's threads (threadpoolctl is installed
+    and found NumPy's BLAS)."""
+    return bool(_blas_libs())
+
+
+def get_blas_threads() -> int | None:
+    """The BLAS library's thread count now (None without threadpoolctl).
+
+    >>> isinstance(get_blas_threads(), (int, type(None)))
+    True
+    """
+    libs = _blas_libs()
+    return max(c.get_num_threads() for c in libs) if libs else None
+
+
+def _apply_blas(n: int) -> None:
+    for c in _blas_libs():
+        c.set_num_threads(int(n))
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _own_running() -> int:
+    n = 0
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{tid}/stat", "rb") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            if text[text.rfind(b")") + 2:][:1] == b"R":
+                n += 1
+    except OSError:
+        return 1
+    return max(n, 1)
+
+
+def _others_running() -> int | None:
+    """Runnable threads of other processes now (None where /proc/loadavg is missing)."""
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            running = int(f.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(0, running - _own_running())
+
+
+def idle_cpus(samples: int = 4) -> int:
+    """CPUs this process may run on that other processes are not busy on now (at least 1).
+
+    The least of ``samples`` reads of the runnable count 1 ms apart, so that a process that
+    runs for a moment does not count; a CPU-bound process does. Kept for 0.25 s.
+
+    >>> 1 <= idle_cpus() <= os.cpu_count()
+    True
+    """
+    now = time.monotonic()
+    if now - _idle_cache[0] < 0.25:
+        return _idle_cache[1]
+    cpus = _cpus()
+    others = None
+    for i in range(max(1, int(samples))):
+        if i:
+            time.sleep(0.001)
+        o = _others_running()
+        if o is None:
+            others = 0
+            break
+        others = o if others is None else min(others, o)
+    total = os.cpu_count() or cpus
+    idle = max(1, min(cpus, total - others))
+    _idle_cache[:] = [now, idle]
+    return idle
+
+
+def blas_threads_for(mnk: float | None = None, *, idle: int | None = None) -> int:
+    """How many BLAS threads a GEMM of ``mnk`` multiply-adds (M*N*K; None: unknown) deserves
+    now: an explicit setting when there is one (:func:`blas_threads` block,
+    :func:`set_blas_threads`, GLASSNET_BLAS_THREADS); else 1 below :data:`BLAS_MIN_MNK`,
+    and never more than the idle CPUs (``idle``, default :func:`idle_cpus`).
+
+    >>> blas_threads_for(64 * 64 * 32, idle=2)     # a small GEMM: one thread  # doctest: +SKIP
+    1
+    """
+    if _explicit:
+        return _explicit[-1]
+    fixed = config.get("blas_threads")
+    if fixed is not None:
+        return fixed
+    if mnk is not None and mnk < BLAS_MIN_MNK:
+        return 1
+    return max(1, min(_cpus(), idle_cpus() if idle is None else int(idle)))
+
+
+def set_blas_threads(n: int | None) -> None:
+    """Fix the BLAS threads of every later fit to ``n`` (and set them now); ``None`` lets
+    the policy decide again (:func:`blas_threads_for`). Like ``torch.set_num_threads`` for
+    the GEMMs.
+
+    >>> set_blas_threads(1); set_blas_threads(None)   # doctest: +SKIP
+    """
+    if n is not None:
+        n = check_int(n, "n", "set_blas_threads")
+        _apply_blas(n)
+        config.set("blas_threads", n)
+    else:
+        config.set("blas_threads", None)
+
+
+@contextlib.contextmanager
+def blas_threads(n: int) -> Iterator[int]:
+    """Run the block with ``n`` BLAS threads (fits inside it keep ``n`` too), then restore
+    the previous setting.
+
+    >>> import numpy as np
+    >>> with blas_threads(1):
+    ...     _ = np.ones((64, 64)) @ np.ones((64, 64))
+    """
+    n = check_int(n, "n", "blas_threads")
+    prev = get_blas_threads()
+    _explicit.append(n)
+    _apply_blas(n)
+    try:
+        yield n
+    finally:
+        _explicit.pop()
+        if prev is not None:
+            _apply_blas(_explicit[-1] if _explicit else prev)
+
+
+@contextlib.contextmanager
+def fit_blas_threads(mnk: float | None = None) -> Iterator[int]:
+    """The threads of one fit: BLAS gets :func:`blas_threads_for` ``(mnk)`` threads and,
+    when other processes keep CPUs busy, glassnet's elementwise threads are capped to the
+    idle ones too (unless set explicitly); both are restored afterwards. Yields the BLAS
+    thread count."""
+    explicit = bool(_explicit) or config.get("blas_threads") is not None
+    small = mnk is not None and mnk < BLAS_MIN_MNK   # one thread whatever the load
+    idle = idle_cpus() if not (explicit or small) else _cpus()
+    n = blas_threads_for(mnk, idle=idle)
+    prev = get_blas_threads()
+    cap_pool = config.source("num_threads") == "default" and idle < get_num_threads()
+    prev_pool = get_num_threads()
+    if prev is not None and prev != n:
+        _apply_blas(n)
+    if cap_pool:
+        config.set("num_threads", idle)
+    try:
+        yield n
+    finally:
+        if cap_pool:
+            config.reset("num_threads")
+            if get_num_threads() != prev_pool:   # the environment changed meanwhile
+                config.set("num_threads", prev_pool)
+        if prev is not None and prev != n:
+            _apply_blas(prev)
+
+
+def _largest_gemm(model, batch_size) -> float | None:
+    """batch x in x out of the largest Linear GEMM of ``model``, or None when the model has
+    layers whose GEMM size does not follow from their weights (convolutions, recurrences)."""
+    if not isinstance(batch_size, int) or batch_size < 1:
+        return None
+    largest = 0
+    for p in model.parameters():
+        shape = tuple(getattr(p, "shape", ()))
+        if len(shape) > 2:
+            return None
+        if len(shape) == 2:
+            largest = max(largest, shape[0] * shape[1])
+    kinds = {type(m).__name__ for m in model.modules()} if hasattr(model, "modules") else set()
+    if any(k.startswith(("Conv", "LSTM", "GRU", "RNN", "Multihead", "Transformer"))
+           for k in kinds):
+        return None
+    return float(largest * batch_size) if largest else None
+
+
+def blas_policy(fit: Callable) -> Callable:
+    """Decorator of ``Trainer.fit``: the fit runs under :func:`fit_blas_threads`, sized by
+    the model's largest Linear GEMM at the fit's ``batch_size``."""
+    sig = inspect.signature(fit)
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        try:
+            bound = sig.bind_partial(self, *args, **kwargs)
+            bs = bound.arguments.get("batch_size", sig.parameters["batch_size"].default
+                                     if "batch_size" in sig.parameters else None)
+            mnk = _largest_gemm(self.model, bs)
+        except (TypeError, AttributeError):
+            mnk = None
+        with fit_blas_threads(mnk):
+            return fit(self, *args, **kwargs)
+    return wrapper

@@ -42,6 +42,7 @@ from ..backend import config
 from ..errors import GlassnetError
 from . import autoencoder, classify, inspect_cmd, runs, text
 from . import export as export_cmd  # `glassnet export` (onnx helper)
+from . import search as search_cmd   # glassnet search (issue 16, scale)
 
 __all__ = ["main", "build_parser", "COMMANDS", "EXIT_ERROR", "EXIT_INTERRUPTED",
            "EXIT_BROKEN_PIPE"]
@@ -199,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("model", type=Path)
 
     export_cmd.add_parser(sub)   # glassnet export MODEL --onnx
+    search_cmd.add_parser(sub)   # glassnet search CONFIG.toml
     return p
 
 
@@ -280,6 +282,7 @@ def info(args) -> int:
 COMMANDS = {"train": train, "evaluate": classify.evaluate, "predict": classify.predict,
             "sample": text.sample, "inspect": inspect_cmd.run, "info": info}
 COMMANDS["export"] = export_cmd.run
+COMMANDS["search"] = search_cmd.run
 
 
 def _one_line(text) -> str:

@@ -1,18 +1,23 @@
 """Learning curves over the training-set size: is more data or a bigger model the cure?"""
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
 from .cv import _split
 from ..data import KFold, StratifiedKFold
-from ._runner import check_xy, run_tasks
+from ._runner import Trial, check_xy, run_trials, trial_seed
 
 __all__ = ["learning_curve"]
 
 
-def learning_curve(build, X, y, train_sizes=(0.1, 0.25, 0.5, 0.75, 1.0), cv=3, params=None,
-                   fit_kwargs=None, scoring="accuracy", stratify=True, seed=0, n_jobs=1,
-                   client=None):
+def learning_curve(build: Callable, X: Any, y: Any,
+                   train_sizes: tuple = (0.1, 0.25, 0.5, 0.75, 1.0), cv: Any = 3,
+                   params: dict | None = None, fit_kwargs: dict | None = None,
+                   scoring: str = "accuracy", stratify: bool = True, seed: int = 0,
+                   n_jobs: int | None = 1, client: Any = None, blas_threads: int = 1,
+                   retries: int = 2) -> dict:
     """Train and validation scores of ``build(**params)`` trained on growing subsets.
 
     For each of ``cv`` folds the held-out part is the validation set; from the rest the
@@ -35,15 +40,15 @@ def learning_curve(build, X, y, train_sizes=(0.1, 0.25, 0.5, 0.75, 1.0), cv=3, p
             raise ValueError(f"learning_curve: train size {s!r} gives {n} samples; expected 1.."
                              f"{n_train}")
         sizes.append(n)
-    tasks = []
-    for n in sizes:
+    trials = []
+    for i, n in enumerate(sizes):
         for j, (tr, va) in enumerate(splits):
             sub = tr[:n]
-            tasks.append((build, dict(params or {}), X, y, sub, va, fit_kwargs, scoring,
-                          seed + j))
-            tasks.append((build, dict(params or {}), X, y, sub, sub, fit_kwargs, scoring,
-                          seed + j))
-    out = run_tasks(tasks, n_jobs=n_jobs, client=client)
+            s = trial_seed(seed, i, j)   # the same model scored on validation and on train
+            trials.append(Trial((i, j, "val"), dict(params or {}), sub, va, s))
+            trials.append(Trial((i, j, "train"), dict(params or {}), sub, sub, s))
+    out = run_trials(build, X, y, trials, fit_kwargs=fit_kwargs, scoring=scoring,
+                     n_jobs=n_jobs, client=client, blas_threads=blas_threads, retries=retries)
     k = len(splits)
     val = np.array([o["score"] for o in out[0::2]]).reshape(len(sizes), k)
     train = np.array([o["score"] for o in out[1::2]]).reshape(len(sizes), k)

@@ -415,6 +415,7 @@ class Trainer:
         return logs
 
     # ------------------------------------------------------------------ fit
+    @backend.blas_policy   # BLAS threads sized to the GEMMs and the idle CPUs (backend.threads)
     def fit(self, x: Any = None, y: Any = None, *, validation_data: Any = None,
             validation_split: float | None = 0.0, epochs: int = 10,
             batch_size: int | None = 32, callbacks: list[Callback] | None = None,
