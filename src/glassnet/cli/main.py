@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import sys
@@ -37,13 +36,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__, io
+from .. import __version__
 from ..backend import config
 from ..errors import GlassnetError
 from . import autoencoder, classify, inspect_cmd, runs, text
+from . import info as info_cmd
 
 __all__ = ["main", "build_parser", "COMMANDS", "EXIT_ERROR", "EXIT_INTERRUPTED",
-           "EXIT_BROKEN_PIPE"]
+           "EXIT_BROKEN_PIPE", "EXIT_TERMINATED"]
 
 EXIT_ERROR = 2            # argparse's own code for a usage error
 EXIT_INTERRUPTED = 130    # 128 + SIGINT, as a shell reports Ctrl-C
@@ -120,6 +120,19 @@ def _int_list(value):
     return sizes
 
 
+# newuser: the help texts of --data-dir and predict
+DATA_DIR_HELP = ("the data folder: the one holding mnist/, fashion-mnist/, tinyshakespeare/ "
+                 "(as GLASSNET_DATA and ../shared/data), or one dataset's own folder; "
+                 "default: GLASSNET_DATA, ../shared/data, ~/.cache/glassnet")
+PREDICT_HELP = ("Print the predicted class of every sample in INPUT, one line each. The "
+                "samples are in the scale the model was trained on: a glassnet train "
+                "classifier takes values in [0, 1] (digits: pixel values 0..16 divided by 16; "
+                "MNIST, Fashion-MNIST: bytes 0..255 divided by 255), or with --raw the raw "
+                "values, which predict scales as training did. Input outside that range, or of "
+                "another shape, is refused with the shape and range expected. `glassnet info "
+                "MODEL` shows what a model file expects.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``glassnet`` argument parser with its six subcommands.
 
@@ -132,7 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"glassnet {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    t = sub.add_parser("train", help="train a model and write a run folder")
+    t = sub.add_parser("train", help="train a model and write a run folder",
+                       description="Train a model and write its run folder. Classifiers "
+                       "stop early by default: when the validation loss has not improved for "
+                       "10 epochs (--patience) training ends and the best epoch's weights are "
+                       "kept; --patience 0 turns it off and trains all --epochs.")
     t.add_argument("--dataset", default=None, choices=list(runs.IMAGE_DATASETS) + ["text"],
                    help="default: digits (embedded); text with --text or a recurrent model")
     t.add_argument("--task", default=None, choices=["classify", "autoencoder"],
@@ -153,13 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="MLP classifier dropout, default 0.2")
     t.add_argument("--optimizer", default=None,
                    help="adam, sgd, momentum, rmsprop, ...; default adam")
+    # newuser: early stopping is on by default; say so and how to turn it off
     t.add_argument("--patience", type=non_negative_int, default=None,
-                   help="early-stopping patience of a classifier in epochs (0: no early "
-                   "stopping); default 10")
+                   help="classifiers stop early by default: training ends when the "
+                   "validation loss has not improved for this many epochs and the best "
+                   "epoch's weights are kept (default 10; --patience 0 turns early "
+                   "stopping off and trains all --epochs)")
     t.add_argument("--seed", type=non_negative_int, default=0)
     t.add_argument("--out", type=Path, default=None, help="run folder (default runs/<time>)")
-    t.add_argument("--data-dir", default=None, help="dataset folder (else GLASSNET_DATA, "
-                   "../shared/data, ...)")
+    t.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     t.add_argument("--limit", type=positive_int, default=None,
                    help="use at most N training samples (characters for text)")
     t.add_argument("--text", default=None, help="text file for --dataset text")
@@ -172,17 +191,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="0 silent, 1 bars, 2 lines")
 
     e = sub.add_parser("evaluate", help="evaluate a saved classifier on its test split")
-    e.add_argument("model", type=Path)
+    e.add_argument("model", type=Path, help="a model file, or a run folder")
     e.add_argument("--dataset", default=None, choices=list(runs.IMAGE_DATASETS))
-    e.add_argument("--data-dir", default=None)
+    e.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
 
-    r = sub.add_parser("predict", help="predict classes for samples in a .npy or .csv file")
-    r.add_argument("model", type=Path)
-    r.add_argument("input", type=Path)
+    # newuser: predict says what input it expects, and --raw applies the recorded scaling
+    r = sub.add_parser("predict", help="predict classes for samples in a .npy or .csv file",
+                       description=PREDICT_HELP)
+    r.add_argument("model", type=Path, help="a model file, or a run folder")
+    r.add_argument("input", type=Path, help="a .npy or .csv file, one sample a row (or a "
+                   "(N, C, H, W) .npy array)")
     r.add_argument("--proba", action="store_true", help="print probabilities")
+    r.add_argument("--raw", action="store_true", help="the input is in the raw scale the "
+                   "model file records (digits: pixel values 0..16; MNIST, Fashion-MNIST: "
+                   "bytes 0..255); predict scales it as training did")
 
     s = sub.add_parser("sample", help="write text with a trained character model")
-    s.add_argument("model", type=Path)
+    s.add_argument("model", type=Path, help="a model file, or a run folder")
     s.add_argument("--prime", default="\n")
     s.add_argument("--length", type=positive_int, default=500)
     s.add_argument("--temperature", type=positive_float, default=0.8)
@@ -194,8 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--seed", type=non_negative_int, default=0)
     i.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
 
-    n = sub.add_parser("info", help="show a model file's architecture and metadata")
-    n.add_argument("model", type=Path)
+    # newuser: info takes a run folder too, prints a layer table; --json the raw metadata
+    n = sub.add_parser("info", help="show a model's layers, expected input and run metrics")
+    n.add_argument("model", type=Path, help="a model file, or a run folder")
+    n.add_argument("--json", action="store_true", help="print the raw metadata as JSON")
     return p
 
 
@@ -269,13 +296,23 @@ def train(args) -> int:
 
 
 def info(args) -> int:
-    """``glassnet info``: a model file's architecture and metadata as JSON."""
-    print(json.dumps(io.read_metadata(args.model), indent=1))
-    return 0
+    """``glassnet info``: a model file's (or run folder's) layers, input and metrics; with
+    ``--json`` its raw metadata (see :mod:`glassnet.cli.info`)."""
+    return info_cmd.run(args)
 
 
-COMMANDS = {"train": train, "evaluate": classify.evaluate, "predict": classify.predict,
-            "sample": text.sample, "inspect": inspect_cmd.run, "info": info}
+def _model_or_run_folder(command):
+    """``command`` with its MODEL argument also taking a run folder (its model file)."""
+    def run(args) -> int:
+        args.model = info_cmd.find_model_file(args.model)
+        return command(args)
+    run.__doc__ = command.__doc__
+    return run
+
+
+COMMANDS = {"train": train, "evaluate": _model_or_run_folder(classify.evaluate),
+            "predict": _model_or_run_folder(classify.predict),
+            "sample": _model_or_run_folder(text.sample), "inspect": inspect_cmd.run, "info": info}
 
 
 def _one_line(text) -> str:
@@ -299,18 +336,56 @@ def _fail(who, error) -> int:
 
 @contextlib.contextmanager
 def _no_empty_run_folder(args):
-    """A command that fails before writing anything into the run folder it created
-    (``args.out``, set by ``runs.run_dir``) removes that folder again."""
+    """A command that fails (an error, Ctrl-C, SIGTERM) before writing anything into the
+    run folder it created (``args.out``, set by ``runs.run_dir``) removes that folder
+    again, and the empty parents that ``--out a/b/c`` created with it; a folder that holds
+    anything (a saved model, a checkpoint, a log) is kept, and so is one that was there
+    before the command."""
     out = getattr(args, "out", None)
     existed = out is not None and Path(out).exists()
+    top = None                  # the outermost folder that --out will create
+    if out is not None and not existed:
+        top = Path(out).absolute()
+        while not top.parent.exists():
+            top = top.parent
     try:
         yield
     except BaseException:
         out = getattr(args, "out", None)
         if out is not None and not existed:
+            folder = Path(out).absolute()
             with contextlib.suppress(OSError):   # not empty, or gone: leave it
-                Path(out).rmdir()
+                folder.rmdir()
+                while top is not None and folder != top and top in folder.parents:
+                    folder = folder.parent
+                    folder.rmdir()
         raise
+
+
+class _Terminated(BaseException):
+    """SIGTERM (``kill``, ``timeout``), raised so the command unwinds as on Ctrl-C."""
+
+
+EXIT_TERMINATED = 143    # 128 + SIGTERM
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds():
+    """While a command runs in the main thread, SIGTERM raises :class:`_Terminated`, so
+    that its run folder is cleaned up as on Ctrl-C (the previous handler is restored)."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise _Terminated()
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _quiet_stdout() -> None:
@@ -347,7 +422,7 @@ def main(argv=None) -> int:
                 # NaN/Inf are reported by the Trainer's one-line NonFiniteError, so NumPy's
                 # floating-point warnings on the way there are left out (unless debugging)
                 with np.errstate(all="warn" if config.get("debug") else "ignore"), \
-                        _no_empty_run_folder(args):
+                        _sigterm_unwinds(), _no_empty_run_folder(args):
                     code = COMMANDS[args.command](args)
         sys.stdout.flush()          # a reader gone shows here, inside the handlers
         return code
@@ -359,6 +434,9 @@ def main(argv=None) -> int:
             traceback.print_exc()
         print(f"{who}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except _Terminated:
+        print(f"{who}: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except Exception as e:  # noqa: BLE001 - every failure becomes one line
         return _fail(who, e)
 
