@@ -127,11 +127,13 @@ def test_info_of_a_run_folder_is_a_layer_table_input_and_metrics(run, capsys):
     assert "glassnet.models.mlp.MLP([64, 256, 10], activation='relu', dropout=0.2)" in out
     assert not out.lstrip().startswith("{")
     model = gn.load(run / "run" / "model.safetensors")
-    linear = [line for line in out.splitlines() if re.match(r"\s*net\.\d+\s+Linear\b", line)]
-    assert len(linear) == 2, out
-    counts = [int(re.search(r"\b(\d[\d,]*)\b", line.split("Linear", 1)[1]).group(1)
-                  .replace(",", "")) for line in linear]
-    assert counts == [64 * 256 + 256, 256 * 10 + 10] and sum(counts) == model.num_parameters()
+    # one row per Linear layer with its parameter count (glassnet.summary's table, or the
+    # fallback's where it is missing), the total
+    rows = {n: line for line in out.splitlines() for n in ("net.0", "net.3")
+            if re.match(rf"\s*{re.escape(n)}\b", line) and "Linear" in line}
+    assert set(rows) == {"net.0", "net.3"}, out
+    assert f"{64 * 256 + 256:,}" in rows["net.0"] and f"{256 * 10 + 10:,}" in rows["net.3"]
+    assert f"{model.num_parameters():,}" in out
     assert "input         64 values per sample (1x8x8 images, one row each), float32, in " \
            "[0, 1]: pixel values 0..16" in out
     m = json.loads((run / "run" / "metrics.json").read_text())
@@ -201,6 +203,9 @@ def test_data_dir_takes_the_data_folder_or_the_datasets_own(tmp_path, monkeypatc
     with pytest.raises(DataFileNotFoundError, match=r"holds neither mnist/ with .* nor .* "
                                                     r"itself \(the dataset's own folder\)"):
         data.find_data_dir("mnist", tmp_path / "other", required=FILES)
+    with pytest.raises(DataFileNotFoundError, match="set GLASSNET_DATA to the folder holding "
+                                                    "no-such-set/"):
+        data.find_data_dir("no-such-set", required=FILES)
 
 
 @pytest.mark.skipif(SHARED is None or not (SHARED / "mnist").is_dir(),

@@ -263,11 +263,6 @@ def find_data_dir(name: str, path=None, required=None) -> Path:
         if p.is_dir() and all((p / f).exists() for f in required):
             return p
     raise DataFileNotFoundError(
-            f"dataset {name!r}: GLASSNET_DATA={env} holds the {name} files itself; it names "
-            f"the data folder holding {name}/ (as ../shared/data does): set it to "
-            f"{str(Path(env).expanduser().parent)!r}, or pass the folder as the path / "
-            f"--data-dir")
-    raise DataFileNotFoundError(
         f"dataset {name!r} not found; looked in: " + ", ".join(str(p) for p in tried)
         + ". Put the files in one of them or set GLASSNET_DATA to the folder holding "
         + f"{name}/" + (f" (needed files: {required})" if required else ""))
