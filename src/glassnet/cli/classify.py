@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -212,7 +213,8 @@ def _span(X) -> str:
     return f"[{float(X.min()):g}, {float(X.max()):g}]"
 
 
-def prepare_input(X, pre, raw: bool, path, tol: float = 1e-6):
+def prepare_input(X: np.ndarray, pre: dict | None, raw: bool, path: str | Path,
+                  tol: float = 1e-6) -> np.ndarray:
     """The samples ``X`` (N, features) as the model takes them, per the preprocessing
     record ``pre`` of its file: with ``raw`` the values are raw (e.g. digits' pixel values
     0..16) and are scaled, ``(X - mean) / std``; without it they are in the model's scale

@@ -157,7 +157,11 @@ def run(args: argparse.Namespace) -> int:
             f"{n} {tuple(t.shape)}" for n, t in list(tensors.items())[:20])
             + (" ..." if len(tensors) > 20 else ""))
     if extra.get("task") in ("classify", "autoencoder") or "preprocessing" in extra:
-        print(f"input         {runs.describe_input(extra.get('preprocessing'))}")
+        hint = extra.get("task") == "classify"       # predict --raw is for classifiers
+        print(f"input         {runs.describe_input(extra.get('preprocessing'), hint)}")
+    elif extra.get("task") == "charlm":
+        print("input         text in the model's vocabulary (its first argument above); "
+              "glassnet sample --prime TEXT")
     metrics = _metrics(path.parent)
     if metrics is not None:
         print(f"metrics       {metrics}")

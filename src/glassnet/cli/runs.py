@@ -13,9 +13,11 @@ import datetime
 import itertools
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .. import data, io
 
@@ -156,7 +158,7 @@ def load_images(name, data_dir=None):
     return Xtr, ytr, Xte, yte, (1, 28, 28)
 
 
-def preprocessing(dataset: str, shape, flatten: bool, dtype) -> dict:
+def preprocessing(dataset: str, shape: Sequence[int], flatten: bool, dtype: DTypeLike) -> dict:
     """The preprocessing record that ``glassnet train`` stores in a model file's metadata
     (key ``"preprocessing"``, under the file's SHA-256) and ``glassnet predict`` applies
     or checks: the model's input is ``(raw - mean) / std``.
