@@ -110,7 +110,9 @@ def run(args) -> int:
     }
     runs.write_run(out, args, model, history, result,
                    {"task": "autoencoder", "dataset": dataset, "input_shape": list(shape),
-                    "flatten": kind != "conv", "seed": seed})
+                    "flatten": kind != "conv", "seed": seed,
+                    "preprocessing": runs.preprocessing(dataset, shape, kind != "conv",
+                                                        Xtr.dtype)})
     n = min(10, len(Xte))
     rows = [Xte[:n], model.reconstruct(Xte[:n]), Xc[:n], model.reconstruct(Xc[:n])]
     runs.draw(ins.plot_reconstructions, rows,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -22,7 +23,8 @@ from .. import inspect as ins
 from ..errors import DataFileError, DataFileNotFoundError, ModelFileError
 from . import runs
 
-__all__ = ["train", "evaluate", "predict", "read_samples", "build_model", "DEFAULTS"]
+__all__ = ["train", "evaluate", "predict", "read_samples", "prepare_input", "build_model",
+           "DEFAULTS"]
 
 DEFAULTS = {  # (epochs, batch size, lr) per model family
     "mlp": (60, 32, 1e-3), "cnn": (10, 64, 1e-3), "lenet": (10, 64, 1e-3), "vgg": (10, 64, 1e-3),
@@ -103,7 +105,8 @@ def train(args) -> int:
               "stop_reason": history.stop_reason, "confusion_matrix": cm.tolist()}
     runs.write_run(out, args, model, history, result,
                    {"task": "classify", "dataset": dataset, "input_shape": list(shape),
-                    "flatten": not conv, "seed": args.seed, "classes": n_classes})
+                    "flatten": not conv, "seed": args.seed, "classes": n_classes,
+                    "preprocessing": runs.preprocessing(dataset, shape, not conv, Xtr.dtype)})
     runs.draw(ins.plot_learning_curves, history, out / "learning_curve.png")
     if conv:
         runs.draw(ins.plot_filters, model, out / "filters.png")
@@ -188,12 +191,82 @@ def read_samples(path, shape):
     return X.reshape(len(X), size)
 
 
+def _check_preprocessing(path, pre) -> dict:
+    """The file's preprocessing record, checked (a ModelFileError naming the file when a
+    field is missing or malformed)."""
+    try:
+        lo, hi = (float(v) for v in pre["range"])
+        rlo, rhi = (float(v) for v in pre["raw_range"])
+        mean, std = np.asarray(pre["mean"], float), np.asarray(pre["std"], float)
+        np.dtype(pre["dtype"])
+        ok = lo <= hi and rlo <= rhi and bool(np.all(std > 0)) and isinstance(pre["raw"], str)
+    except (KeyError, TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ModelFileError(f"{path}: its metadata has a malformed preprocessing record "
+                             f"(expected range, raw_range, mean, std > 0, dtype, raw; got "
+                             f"{pre!r})")
+    return pre
+
+
+def _span(X) -> str:
+    return f"[{float(X.min()):g}, {float(X.max()):g}]"
+
+
+def prepare_input(X: np.ndarray, pre: dict | None, raw: bool, path: str | Path,
+                  tol: float = 1e-6) -> np.ndarray:
+    """The samples ``X`` (N, features) as the model takes them, per the preprocessing
+    record ``pre`` of its file: with ``raw`` the values are raw (e.g. digits' pixel values
+    0..16) and are scaled, ``(X - mean) / std``; without it they are in the model's scale
+    already. Either way values outside the recorded range (``raw_range`` resp. ``range``,
+    within ``tol``), or fractional values given as raw integers, are a DataFileError that
+    names the expected shape and range, never a silent wrong prediction.
+
+    A file that records no preprocessing (written by an older glassnet) takes the input as
+    it is; ``raw`` is then an error (nothing to scale by)."""
+    if not pre:
+        if raw:
+            raise ModelFileError(f"{path}: the model file records no preprocessing, so --raw "
+                                 "cannot scale the input; give it in the model's scale")
+        return X
+    want = runs.describe_input(pre, hint=False)
+    if raw:
+        lo, hi = pre["raw_range"]
+        if X.min() < lo - tol * max(1.0, abs(lo)) or X.max() > hi + tol * max(1.0, abs(hi)):
+            raise DataFileError(f"the input {path} holds values in {_span(X)}, outside the "
+                                f"raw range [{lo:g}, {hi:g}] of the model (expected: {want})")
+        if pre.get("raw_integer") and not np.array_equal(X, np.round(X)):
+            raise DataFileError(f"the input {path} holds fractional values (in {_span(X)}) but "
+                                f"--raw takes integers in [{lo:g}, {hi:g}] ({pre['raw']}); "
+                                f"it looks scaled already: drop --raw (expected: {want})")
+        X = (X - np.asarray(pre["mean"], X.dtype)) / np.asarray(pre["std"], X.dtype)
+    else:
+        lo, hi = pre["range"]
+        if X.min() < lo - tol * max(1.0, abs(lo)) or X.max() > hi + tol * max(1.0, abs(hi)):
+            rlo, rhi = pre["raw_range"]
+            hint = (" -- they look like raw values: pass --raw to have glassnet predict "
+                    "scale them" if X.min() >= rlo and X.max() <= rhi else "")
+            raise DataFileError(f"the input {path} holds values in {_span(X)}, outside "
+                                f"[{lo:g}, {hi:g}], the range the model was trained on"
+                                f"{hint} (expected: {want})")
+    return X.astype(pre["dtype"], copy=False)
+
+
 def predict(args) -> int:
     """Print the class (or with ``--proba`` the probabilities) of every sample in a
-    ``.npy`` or ``.csv`` file, one line each."""
+    ``.npy`` or ``.csv`` file, one line each.
+
+    The samples are in the model's input scale (``[0, 1]`` for a ``glassnet train``
+    classifier), or with ``--raw`` in the raw scale its file records (digits: pixel values
+    0..16; MNIST: bytes 0..255), which predict scales as training did; input outside the
+    expected range is refused (see :func:`prepare_input`)."""
     model, meta = _load_classifier(args.model)
     shape = tuple(meta["input_shape"])
     X = read_samples(args.input, shape)
+    pre = meta.get("preprocessing")
+    if pre is not None:
+        pre = _check_preprocessing(args.model, pre)
+    X = prepare_input(X, pre, bool(getattr(args, "raw", False)), args.input)
     if not meta.get("flatten", True):
         X = X.reshape((len(X),) + shape)
     trainer = training.Trainer(model, nn.CrossEntropyLoss())

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import math
 import os
 import sys
 import traceback
@@ -37,15 +35,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__, io
+from .. import __version__
 from ..backend import config
 from ..errors import GlassnetError
 from . import autoencoder, classify, inspect_cmd, runs, text
 from . import export as export_cmd  # `glassnet export` (onnx helper)
 from . import search as search_cmd   # glassnet search (issue 16, scale)
+from . import info as info_cmd
+from .argtypes import fraction, non_negative_int, positive_float, positive_int
+from .argtypes import int_list as _int_list
 
 __all__ = ["main", "build_parser", "COMMANDS", "EXIT_ERROR", "EXIT_INTERRUPTED",
-           "EXIT_BROKEN_PIPE"]
+           "EXIT_BROKEN_PIPE", "EXIT_TERMINATED"]
 
 EXIT_ERROR = 2            # argparse's own code for a usage error
 EXIT_INTERRUPTED = 130    # 128 + SIGINT, as a shell reports Ctrl-C
@@ -70,58 +71,6 @@ class _Parser(argparse.ArgumentParser):
             (file or sys.stderr).write(message)
 
 
-# ------------------------------------------------------------------ option types
-def _number(text, kind):
-    try:
-        return kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}"
-                                         f", got {text!r}") from None
-
-
-def _int_at_least(low):
-    def parse(text):
-        value = _number(text, int)
-        if value < low:
-            raise argparse.ArgumentTypeError(
-                f"expected {'a positive integer' if low == 1 else f'an integer >= {low}'}, "
-                f"got {text!r}")
-        return value
-    parse.__name__ = "positive integer" if low == 1 else f"integer >= {low}"
-    return parse
-
-
-positive_int, non_negative_int = _int_at_least(1), _int_at_least(0)
-
-
-def positive_float(text):
-    """A finite number > 0 (learning rates, temperatures)."""
-    value = _number(text, float)
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
-    return value
-
-
-def fraction(text):
-    """A number in [0, 1) (dropout, masking noise)."""
-    value = _number(text, float)
-    if not 0 <= value < 1:      # NaN fails too
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
-    return value
-
-
-def _int_list(value):
-    """Comma-separated positive integers, at least one: ``256`` or ``256,128``."""
-    try:
-        sizes = [int(t) for t in value.split(",") if t.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {value!r}")
-    if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got "
-                                         f"{value!r}")
-    return sizes
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The ``glassnet`` argument parser with its six subcommands.
 
@@ -134,7 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"glassnet {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    t = sub.add_parser("train", help="train a model and write a run folder")
+    t = sub.add_parser("train", help="train a model and write a run folder",
+                       description="Train a model and write its run folder. Classifiers "
+                       "stop early by default: when the validation loss has not improved for "
+                       "10 epochs (--patience) training ends and the best epoch's weights are "
+                       "kept; --patience 0 turns it off and trains all --epochs.")
     t.add_argument("--dataset", default=None, choices=list(runs.IMAGE_DATASETS) + ["text"],
                    help="default: digits (embedded); text with --text or a recurrent model")
     t.add_argument("--task", default=None, choices=["classify", "autoencoder"],
@@ -155,13 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="MLP classifier dropout, default 0.2")
     t.add_argument("--optimizer", default=None,
                    help="adam, sgd, momentum, rmsprop, ...; default adam")
+    # newuser: early stopping is on by default; say so and how to turn it off
     t.add_argument("--patience", type=non_negative_int, default=None,
-                   help="early-stopping patience of a classifier in epochs (0: no early "
-                   "stopping); default 10")
+                   help="classifiers stop early by default: training ends when the "
+                   "validation loss has not improved for this many epochs and the best "
+                   "epoch's weights are kept (default 10; --patience 0 turns early "
+                   "stopping off and trains all --epochs)")
     t.add_argument("--seed", type=non_negative_int, default=0)
     t.add_argument("--out", type=Path, default=None, help="run folder (default runs/<time>)")
-    t.add_argument("--data-dir", default=None, help="dataset folder (else GLASSNET_DATA, "
-                   "../shared/data, ...)")
+    t.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     t.add_argument("--limit", type=positive_int, default=None,
                    help="use at most N training samples (characters for text)")
     t.add_argument("--text", default=None, help="text file for --dataset text")
@@ -174,17 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="0 silent, 1 bars, 2 lines")
 
     e = sub.add_parser("evaluate", help="evaluate a saved classifier on its test split")
-    e.add_argument("model", type=Path)
+    e.add_argument("model", type=Path, help="a model file, or a run folder")
     e.add_argument("--dataset", default=None, choices=list(runs.IMAGE_DATASETS))
-    e.add_argument("--data-dir", default=None)
+    e.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
 
-    r = sub.add_parser("predict", help="predict classes for samples in a .npy or .csv file")
-    r.add_argument("model", type=Path)
-    r.add_argument("input", type=Path)
+    # newuser: predict says what input it expects, and --raw applies the recorded scaling
+    r = sub.add_parser("predict", help="predict classes for samples in a .npy or .csv file",
+                       description=PREDICT_HELP)
+    r.add_argument("model", type=Path, help="a model file, or a run folder")
+    r.add_argument("input", type=Path, help="a .npy or .csv file, one sample a row (or a "
+                   "(N, C, H, W) .npy array)")
     r.add_argument("--proba", action="store_true", help="print probabilities")
+    r.add_argument("--raw", action="store_true", help="the input is in the raw scale the "
+                   "model file records (digits: pixel values 0..16; MNIST, Fashion-MNIST: "
+                   "bytes 0..255); predict scales it as training did")
 
     s = sub.add_parser("sample", help="write text with a trained character model")
-    s.add_argument("model", type=Path)
+    s.add_argument("model", type=Path, help="a model file, or a run folder")
     s.add_argument("--prime", default="\n")
     s.add_argument("--length", type=positive_int, default=500)
     s.add_argument("--temperature", type=positive_float, default=0.8)
@@ -196,8 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--seed", type=non_negative_int, default=0)
     i.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
 
-    n = sub.add_parser("info", help="show a model file's architecture and metadata")
-    n.add_argument("model", type=Path)
+    # newuser: info takes a run folder too, prints a layer table; --json the raw metadata
+    n = sub.add_parser("info", help="show a model's layers, expected input and run metrics")
+    n.add_argument("model", type=Path, help="a model file, or a run folder")
+    n.add_argument("--json", action="store_true", help="print the raw metadata as JSON")
 
     export_cmd.add_parser(sub)   # glassnet export MODEL --onnx
     search_cmd.add_parser(sub)   # glassnet search CONFIG.toml
@@ -274,13 +237,23 @@ def train(args) -> int:
 
 
 def info(args) -> int:
-    """``glassnet info``: a model file's architecture and metadata as JSON."""
-    print(json.dumps(io.read_metadata(args.model), indent=1))
-    return 0
+    """``glassnet info``: a model file's (or run folder's) layers, input and metrics; with
+    ``--json`` its raw metadata (see :mod:`glassnet.cli.info`)."""
+    return info_cmd.run(args)
 
 
-COMMANDS = {"train": train, "evaluate": classify.evaluate, "predict": classify.predict,
-            "sample": text.sample, "inspect": inspect_cmd.run, "info": info}
+def _model_or_run_folder(command):
+    """``command`` with its MODEL argument also taking a run folder (its model file)."""
+    def run(args) -> int:
+        args.model = info_cmd.find_model_file(args.model)
+        return command(args)
+    run.__doc__ = command.__doc__
+    return run
+
+
+COMMANDS = {"train": train, "evaluate": _model_or_run_folder(classify.evaluate),
+            "predict": _model_or_run_folder(classify.predict),
+            "sample": _model_or_run_folder(text.sample), "inspect": inspect_cmd.run, "info": info}
 COMMANDS["export"] = export_cmd.run
 COMMANDS["search"] = search_cmd.run
 
@@ -306,18 +279,56 @@ def _fail(who, error) -> int:
 
 @contextlib.contextmanager
 def _no_empty_run_folder(args):
-    """A command that fails before writing anything into the run folder it created
-    (``args.out``, set by ``runs.run_dir``) removes that folder again."""
+    """A command that fails (an error, Ctrl-C, SIGTERM) before writing anything into the
+    run folder it created (``args.out``, set by ``runs.run_dir``) removes that folder
+    again, and the empty parents that ``--out a/b/c`` created with it; a folder that holds
+    anything (a saved model, a checkpoint, a log) is kept, and so is one that was there
+    before the command."""
     out = getattr(args, "out", None)
     existed = out is not None and Path(out).exists()
+    top = None                  # the outermost folder that --out will create
+    if out is not None and not existed:
+        top = Path(out).absolute()
+        while not top.parent.exists():
+            top = top.parent
     try:
         yield
     except BaseException:
         out = getattr(args, "out", None)
         if out is not None and not existed:
+            folder = Path(out).absolute()
             with contextlib.suppress(OSError):   # not empty, or gone: leave it
-                Path(out).rmdir()
+                folder.rmdir()
+                while top is not None and folder != top and top in folder.parents:
+                    folder = folder.parent
+                    folder.rmdir()
         raise
+
+
+class _Terminated(BaseException):
+    """SIGTERM (``kill``, ``timeout``), raised so the command unwinds as on Ctrl-C."""
+
+
+EXIT_TERMINATED = 143    # 128 + SIGTERM
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds():
+    """While a command runs in the main thread, SIGTERM raises :class:`_Terminated`, so
+    that its run folder is cleaned up as on Ctrl-C (the previous handler is restored)."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise _Terminated()
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _quiet_stdout() -> None:
@@ -354,7 +365,7 @@ def main(argv=None) -> int:
                 # NaN/Inf are reported by the Trainer's one-line NonFiniteError, so NumPy's
                 # floating-point warnings on the way there are left out (unless debugging)
                 with np.errstate(all="warn" if config.get("debug") else "ignore"), \
-                        _no_empty_run_folder(args):
+                        _sigterm_unwinds(), _no_empty_run_folder(args):
                     code = COMMANDS[args.command](args)
         sys.stdout.flush()          # a reader gone shows here, inside the handlers
         return code
@@ -366,6 +377,9 @@ def main(argv=None) -> int:
             traceback.print_exc()
         print(f"{who}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except _Terminated:
+        print(f"{who}: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except Exception as e:  # noqa: BLE001 - every failure becomes one line
         return _fail(who, e)
 

@@ -13,17 +13,26 @@ import datetime
 import itertools
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .. import data, io
 
-__all__ = ["IMAGE_DATASETS", "IMAGE_SHAPES", "run_dir", "write_json", "write_run", "draw", "note", "option",
-           "one_width", "load_images", "split"]
+__all__ = ["IMAGE_DATASETS", "IMAGE_SHAPES", "RAW_SCALES", "run_dir", "write_json", "write_run",
+           "draw", "note", "option", "one_width", "load_images", "split", "preprocessing",
+           "describe_input"]
 
 IMAGE_DATASETS = ("digits", "mnist", "fashion-mnist")
 IMAGE_SHAPES = {"digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28)}
+# the raw pixel scale of each dataset and what it is: load_images divides by the first
+RAW_SCALES = {
+    "digits": (16.0, "pixel values 0..16, as glassnet.data.load_digits returns them"),
+    "mnist": (255.0, "pixel bytes 0..255, as in the MNIST IDX files"),
+    "fashion-mnist": (255.0, "pixel bytes 0..255, as in the Fashion-MNIST IDX files"),
+}
 
 
 # ------------------------------------------------------------------ run folder
@@ -147,6 +156,49 @@ def load_images(name, data_dir=None):
     Xtr, ytr = loaders[name](data_dir, split="train", flatten=True)
     Xte, yte = loaders[name](data_dir, split="test", flatten=True)
     return Xtr, ytr, Xte, yte, (1, 28, 28)
+
+
+def preprocessing(dataset: str, shape: Sequence[int], flatten: bool, dtype: DTypeLike) -> dict:
+    """The preprocessing record that ``glassnet train`` stores in a model file's metadata
+    (key ``"preprocessing"``, under the file's SHA-256) and ``glassnet predict`` applies
+    or checks: the model's input is ``(raw - mean) / std``.
+
+    Keys: ``input_shape`` (one sample, [C, H, W]), ``flatten`` (the model takes the
+    C*H*W values as one row), ``dtype``, ``raw`` (what the raw values are),
+    ``raw_range`` and ``raw_integer`` (raw values are integers), ``mean``, ``std``,
+    ``range`` (the model's input range, ``raw_range`` transformed).
+
+    >>> p = preprocessing("digits", (1, 8, 8), True, "float32")
+    >>> p["raw_range"], p["std"], p["range"]
+    ([0.0, 16.0], 16.0, [0.0, 1.0])
+    """
+    top, raw = RAW_SCALES[dataset]
+    return {"input_shape": [int(d) for d in shape], "flatten": bool(flatten),
+            "dtype": str(np.dtype(dtype)), "raw": raw, "raw_range": [0.0, top],
+            "raw_integer": True, "mean": 0.0, "std": top, "range": [0.0, 1.0]}
+
+
+def describe_input(pre: dict | None, hint: bool = True) -> str:
+    """One sentence saying what input a model with the preprocessing record ``pre``
+    expects (shape, dtype, range and how raw values are scaled); for a file that records
+    none, that it records none.
+
+    >>> describe_input(preprocessing("digits", (1, 8, 8), True, "float32"))
+    '64 values per sample (1x8x8 images, one row each), float32, in [0, 1]: pixel values 0..16, as glassnet.data.load_digits returns them, divided by 16 (glassnet predict --raw takes the raw values and scales them)'
+    """
+    if not pre:
+        return ("this model file records no preprocessing (written before glassnet recorded "
+                "it): the input is used as given")
+    shape = pre["input_shape"]
+    size = int(np.prod(shape))
+    lo, hi = pre["range"]
+    form = "one row each" if pre.get("flatten", True) else "or " + "x".join(map(str, shape))
+    mean, std = pre["mean"], pre["std"]
+    how = (f"divided by {std:g}" if np.ndim(mean) == 0 and mean == 0 and np.ndim(std) == 0
+           else "minus the recorded mean, divided by the recorded std")
+    return (f"{size} values per sample ({'x'.join(map(str, shape))} images, {form}), "
+            f"{pre['dtype']}, in [{lo:g}, {hi:g}]: {pre['raw']}, {how}"
+            + (" (glassnet predict --raw takes the raw values and scales them)" if hint else ""))
 
 
 def split(X, y, fraction, seed):

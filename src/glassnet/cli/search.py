@@ -198,7 +198,7 @@ def read_config(path) -> dict:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``glassnet search`` on the subparsers ``sub`` of ``glassnet``."""
-    from .main import non_negative_int, positive_int
+    from .argtypes import non_negative_int, positive_int
     s = sub.add_parser("search", help="hyper-parameter search from a TOML file; writes "
                        "results.csv, results.md and the refit best model")
     s.add_argument("config", type=Path, help="the search file (TOML)")

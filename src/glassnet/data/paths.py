@@ -208,6 +208,8 @@ def _candidates(name):
     out = []
     if env:
         out.append(Path(env).expanduser() / name)
+        if Path(env).expanduser().name == name:     # GLASSNET_DATA=.../mnist, for mnist
+            out.append(Path(env).expanduser())
     out.append(Path.cwd().parent / "shared" / "data" / name)
     out.append(_REPO.parent / "shared" / "data" / name)
     out.extend(_SYSTEM_DIRS.get(name, []))
@@ -218,7 +220,14 @@ def _candidates(name):
 def find_data_dir(name: str, path=None, required=None) -> Path:
     """The folder holding dataset ``name`` ("mnist", "fashion-mnist", "tinyshakespeare", ...).
 
-    Tried in order: ``path`` (when given, it must exist), ``$GLASSNET_DATA/<name>``,
+    ``path`` and ``$GLASSNET_DATA`` name the same folder: the data folder holding one
+    sub-folder per dataset (``mnist/``, ``fashion-mnist/``, ``tinyshakespeare/``, as
+    ``../shared/data`` does). ``path`` may also be the dataset's own folder: ``path/<name>``
+    is used when it holds the ``required`` files, else ``path`` when it holds them; when
+    neither does, the error names both layouts.
+
+    Tried in order: ``path`` (when given, it must exist), ``$GLASSNET_DATA/<name>`` (or
+    ``$GLASSNET_DATA`` itself when the folder is named ``<name>``),
     ``../shared/data/<name>`` relative to the current folder, then relative to the
     repository, ``/usr/share/datasets/fashion-mnist`` (Debian's package, for
     Fashion-MNIST), and ``~/.cache/glassnet/<name>``. ``required`` (file names)
@@ -238,10 +247,17 @@ def find_data_dir(name: str, path=None, required=None) -> Path:
         if not p.exists():
             raise DataFileNotFoundError(f"find_data_dir({name!r}): path {str(p)!r} does not "
                                         f"exist")
-        missing = [f for f in required if not (p / f).exists()] if p.is_dir() else []
-        if missing:
-            raise DataFileNotFoundError(f"find_data_dir({name!r}): {str(p)!r} lacks {missing}")
-        return p
+        if not p.is_dir():
+            return p
+        sub = p / name
+        if sub.is_dir() and all((sub / f).exists() for f in required):
+            return sub          # the data folder (as GLASSNET_DATA): p/<name>/files
+        if all((p / f).exists() for f in required) and (required or not sub.is_dir()):
+            return p            # the dataset's own folder: p/files
+        raise DataFileNotFoundError(
+            f"find_data_dir({name!r}): {str(p)!r} holds neither {name}/ with {required} (a "
+            f"data folder, as GLASSNET_DATA and ../shared/data are) nor {required} itself (the "
+            f"dataset's own folder)")
     tried = _candidates(name)
     for p in tried:
         if p.is_dir() and all((p / f).exists() for f in required):

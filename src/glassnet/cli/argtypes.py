@@ -1,0 +1,73 @@
+"""The types of ``glassnet``'s command-line options: each parses one string and raises
+``argparse.ArgumentTypeError`` with what it expected (argparse turns it into the one-line
+error of the command). Shared by every subcommand's parser (cli/main.py, cli/search.py)."""
+from __future__ import annotations
+
+import argparse
+import math
+
+__all__ = ["positive_int", "non_negative_int", "positive_float", "fraction", "int_list"]
+
+
+def _number(text, kind):
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}"
+                                         f", got {text!r}") from None
+
+
+def _int_at_least(low):
+    def parse(text):
+        value = _number(text, int)
+        if value < low:
+            raise argparse.ArgumentTypeError(
+                f"expected {'a positive integer' if low == 1 else f'an integer >= {low}'}, "
+                f"got {text!r}")
+        return value
+    parse.__name__ = "positive integer" if low == 1 else f"integer >= {low}"
+    return parse
+
+
+positive_int, non_negative_int = _int_at_least(1), _int_at_least(0)
+
+
+def positive_float(text):
+    """A finite number > 0 (learning rates, temperatures)."""
+    value = _number(text, float)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value
+
+
+def fraction(text):
+    """A number in [0, 1) (dropout, masking noise)."""
+    value = _number(text, float)
+    if not 0 <= value < 1:      # NaN fails too
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
+
+
+def int_list(value):
+    """Comma-separated positive integers, at least one: ``256`` or ``256,128``."""
+    try:
+        sizes = [int(t) for t in value.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {value!r}")
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got "
+                                         f"{value!r}")
+    return sizes
+
+
+# newuser: the help texts of --data-dir and predict
+DATA_DIR_HELP = ("the data folder: the one holding mnist/, fashion-mnist/, tinyshakespeare/ "
+                 "(as GLASSNET_DATA and ../shared/data), or one dataset's own folder; "
+                 "default: GLASSNET_DATA, ../shared/data, ~/.cache/glassnet")
+PREDICT_HELP = ("Print the predicted class of every sample in INPUT, one line each. The "
+                "samples are in the scale the model was trained on: a glassnet train "
+                "classifier takes values in [0, 1] (digits: pixel values 0..16 divided by 16; "
+                "MNIST, Fashion-MNIST: bytes 0..255 divided by 255), or with --raw the raw "
+                "values, which predict scales as training did. Input outside that range, or of "
+                "another shape, is refused with the shape and range expected. `glassnet info "
+                "MODEL` shows what a model file expects.")
