@@ -61,13 +61,3 @@ def int_list(value):
 
 
 # newuser: the help texts of --data-dir and predict
-DATA_DIR_HELP = ("the data folder: the one holding mnist/, fashion-mnist/, tinyshakespeare/ "
-                 "(as GLASSNET_DATA and ../shared/data), or one dataset's own folder; "
-                 "default: GLASSNET_DATA, ../shared/data, ~/.cache/glassnet")
-PREDICT_HELP = ("Print the predicted class of every sample in INPUT, one line each. The "
-                "samples are in the scale the model was trained on: a glassnet train "
-                "classifier takes values in [0, 1] (digits: pixel values 0..16 divided by 16; "
-                "MNIST, Fashion-MNIST: bytes 0..255 divided by 255), or with --raw the raw "
-                "values, which predict scales as training did. Input outside that range, or of "
-                "another shape, is refused with the shape and range expected. `glassnet info "
-                "MODEL` shows what a model file expects.")
