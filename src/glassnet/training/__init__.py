@@ -11,9 +11,11 @@ from __future__ import annotations
 from .callbacks import (Callback, CallbackList, ConvergenceCriterion, EarlyStopping,
                         LambdaCallback, LRSchedulerCallback, ModelCheckpoint, ProgressBar)
 from .history import History
+from .loggers import CSVLogger, JSONLinesLogger, TensorBoardLogger
 from .tbptt import SequenceStreams, TruncatedBPTT
 from .trainer import Trainer
 
 __all__ = ["Trainer", "History", "Callback", "CallbackList", "EarlyStopping",
            "ModelCheckpoint", "ConvergenceCriterion", "ProgressBar", "LambdaCallback",
-           "LRSchedulerCallback", "SequenceStreams", "TruncatedBPTT"]
+           "LRSchedulerCallback", "SequenceStreams", "TruncatedBPTT",
+           "CSVLogger", "JSONLinesLogger", "TensorBoardLogger"]
