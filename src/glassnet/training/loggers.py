@@ -30,6 +30,7 @@ import json
 import math
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -345,13 +346,59 @@ class JSONLinesLogger(_FileLogger):
         self._write(json.dumps(record, allow_nan=False) + "\n")
 
 
-def _summary_writer():
+def _tensorboardx():
     try:
-        from tensorboardX import SummaryWriter
+        from tensorboardX import summary
+        from tensorboardX.event_file_writer import EventsWriter
+        from tensorboardX.proto.event_pb2 import Event, SessionLog
     except ImportError as e:
         raise ImportError("TensorBoardLogger needs tensorboardX: pip install "
                           "glassnet[tensorboard]") from e
-    return SummaryWriter
+    return summary, EventsWriter, Event, SessionLog
+
+
+def _tf_bins() -> list[float]:
+    """TensorFlow's default histogram bucket edges (tensorboardX's ``bins="tensorflow"``):
+    +-1e-12 growing by 10% to 1e20, and 0."""
+    v, pos = 1e-12, []
+    while v < 1e20:
+        pos.append(v)
+        v *= 1.1
+    return [-b for b in reversed(pos)] + [0.0] + pos
+
+
+class _EventFile:
+    """One TensorBoard event file, written synchronously: ``flush`` has every event on
+    disk. (tensorboardX's ``SummaryWriter`` hands events to a background thread, and its
+    ``flush`` does not wait for that thread, so an epoch's events could still be in a
+    queue when the next epoch begins or the process dies.)"""
+
+    def __init__(self, log_dir: Path, purge_step: int | None) -> None:
+        self._summary, EventsWriter, self._Event, SessionLog = _tensorboardx()
+        # tensorboardX names a file by the second it was opened and truncates one of
+        # that name: the nanosecond suffix keeps a writer of the same second (a quick
+        # resume) from erasing the earlier file, and sorts after it
+        self._w = EventsWriter(str(log_dir / "events"), f".{time.time_ns()}")
+        if purge_step is not None:   # TensorBoard hides the earlier files' steps >= it
+            self._w.write_event(self._Event(
+                wall_time=time.time(), step=purge_step,
+                session_log=SessionLog(status=SessionLog.START)))
+        self._bins = _tf_bins()
+
+    def scalar(self, tag: str, value: float, step: int) -> None:
+        self._w.write_event(self._Event(wall_time=time.time(), step=step,
+                                        summary=self._summary.scalar(tag, value)))
+
+    def histogram(self, tag: str, values: np.ndarray, step: int) -> None:
+        self._w.write_event(self._Event(
+            wall_time=time.time(), step=step,
+            summary=self._summary.histogram(tag, values, self._bins)))
+
+    def flush(self) -> None:
+        self._w.flush()
+
+    def close(self) -> None:
+        self._w.close()
 
 
 class TensorBoardLogger(Callback):
@@ -404,8 +451,8 @@ class TensorBoardLogger(Callback):
         self.histogram_freq = check_int(histogram_freq, "histogram_freq", who, min=0)
         self.write_grads = _bool(write_grads, "write_grads", who)
         self.write_lr = _bool(write_lr, "write_lr", who)
-        self._SummaryWriter = _summary_writer()   # the ImportError at construction
-        self.writer = None
+        _tensorboardx()                 # the ImportError at construction, not at epoch 0
+        self.writer: _EventFile | None = None
         self._grads: dict[str, np.ndarray] = {}
         self._capture = False
         self._steps: int | None = None
@@ -421,8 +468,7 @@ class TensorBoardLogger(Callback):
             self.log_dir.mkdir(parents=True, exist_ok=True)
             # a run that starts after epoch 0 (a resume) hides what an earlier writer
             # logged at its steps and later: TensorBoard shows each epoch once
-            self.writer = self._SummaryWriter(str(self.log_dir),
-                                              purge_step=epoch if epoch > 0 else None)
+            self.writer = _EventFile(self.log_dir, epoch if epoch > 0 else None)
         steps = trainer.history.params.get("steps")
         self._steps = steps if is_int(steps) and steps > 0 else None
         self._capture = self.write_grads and self._histograms_at(epoch)
@@ -444,19 +490,19 @@ class TensorBoardLogger(Callback):
         for k in sorted(logs):
             v = _scalar(logs[k])
             if isinstance(v, (int, float)) and not isinstance(v, bool):
-                w.add_scalar(k, float(v), epoch)
+                w.scalar(k, float(v), epoch)
         if self.write_lr:
             for i, g in enumerate(trainer.optimizer.param_groups):
-                w.add_scalar(f"lr/group_{i}", float(g["lr"]), epoch)
+                w.scalar(f"lr/group_{i}", float(g["lr"]), epoch)
         if self._histograms_at(epoch):
             for name, p in trainer.model.named_parameters():
-                w.add_histogram(f"weights/{name}", np.asarray(p._data), epoch)
+                w.histogram(f"weights/{name}", np.asarray(p._data), epoch)
             if self.write_grads:
                 if not self._grads:   # a callback ended the epoch before its last batch
                     self._grads = {n: np.array(p.grad._data, copy=True) for n, p in
                                    trainer.model.named_parameters() if p.grad is not None}
                 for name, g in self._grads.items():
-                    w.add_histogram(f"gradients/{name}", g, epoch)
+                    w.histogram(f"gradients/{name}", g, epoch)
         self._grads = {}
         w.flush()
 
