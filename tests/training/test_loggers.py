@@ -271,3 +271,21 @@ def test_an_appended_file_keeps_the_earlier_runs_rows_through_a_resume(tmp_path)
     _logged_run(folder, 5, resume=folder / "ck-0.safetensors", append_csv=True)
     assert [r["epoch"] for r in _csv(folder / "log.csv")] == \
         ["0", "1", "2", "0", "1", "2", "3", "4"]
+
+
+def test_gradients_of_the_last_batch_when_the_number_of_batches_is_unknown(tmp_path):
+    Xtr, ytr, _, _ = _digits()
+
+    class Batches:                     # iterable, no __len__: the logger cannot count
+        def __iter__(self):
+            return iter([(Xtr[i:i + 40], ytr[i:i + 40]) for i in range(0, 160, 40)])
+
+    grads = []
+    last = LambdaCallback(on_after_backward=lambda t, step: step == 3 and grads.append(
+        t.model[0].bias.grad.numpy().copy()))
+    t = _trainer()
+    t.fit(Batches(), epochs=2, verbose=0, callbacks=[last, TensorBoardLogger(tmp_path)])
+    ev = _events(tmp_path).Histograms("gradients/0.bias")
+    assert [e.step for e in ev] == [0, 1] and len(grads) == 2
+    for e, want in zip(ev, grads):
+        assert e.histogram_value.min == want.min() and e.histogram_value.max == want.max()

@@ -32,13 +32,16 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ArgumentError, ArgumentTypeError
 from ..validation import check_int, is_int
 from .callbacks import Callback
+
+if TYPE_CHECKING:
+    from .trainer import Trainer
 
 __all__ = ["CSVLogger", "JSONLinesLogger", "TensorBoardLogger"]
 
@@ -109,8 +112,8 @@ class _FileLogger(Callback):
     def _render(self, header: Any, records: list) -> str:
         raise NotImplementedError
 
-    @staticmethod
-    def _epoch_of(record: Any) -> int | None:
+    def _epoch_of(self, header: Any, record: Any) -> int | None:
+        """The epoch of ``record`` (None for a record without one)."""
         raise NotImplementedError
 
     # ---------------------------------------------------------------- the file
@@ -128,7 +131,7 @@ class _FileLogger(Callback):
             header, records = self._existing()
             keep = self._resumed["rows_before"]
             mine = [r for r in records[keep:]
-                    if (e := self._epoch_of(r)) is not None and e < epoch]
+                    if (e := self._epoch_of(header, r)) is not None and e < epoch]
             self._rows_before = min(keep, len(records))
             self._start(header, records[:keep] + mine)
         elif self.append and self.filename.exists():
@@ -157,15 +160,15 @@ class _FileLogger(Callback):
             self._file = None
 
     # ---------------------------------------------------------------- hooks
-    def on_train_begin(self, trainer) -> None:
+    def on_train_begin(self, trainer: Trainer) -> None:
         self._close()
         self._resumed = None
 
-    def on_epoch_begin(self, trainer, epoch: int) -> None:
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
         if self._file is None:
             self._open(epoch)
 
-    def on_train_end(self, trainer) -> None:
+    def on_train_end(self, trainer: Trainer) -> None:
         self._close()
         self._resumed = None
 
@@ -174,7 +177,7 @@ class _FileLogger(Callback):
         """``{"rows_before": n}``: the records of earlier runs at the top of the file."""
         return {"rows_before": int(self._rows_before)}
 
-    def _check_state_dict(self, state, trainer=None) -> None:
+    def _check_state_dict(self, state: Any, trainer: Trainer | None = None) -> None:
         super()._check_state_dict(state, trainer)
         v = state.get("rows_before")
         if not (is_int(v) and v >= 0):
@@ -244,7 +247,7 @@ class CSVLogger(_FileLogger):
             return None, []
         return rows[0], rows[1:]
 
-    def _render(self, header, records) -> str:
+    def _render(self, header: Any, records: list) -> str:
         buf = io.StringIO(newline="")
         w = csv.writer(buf, delimiter=self.separator, lineterminator="\n")
         if header is not None:
@@ -252,19 +255,13 @@ class CSVLogger(_FileLogger):
             w.writerows([r + [_MISSING] * (len(header) - len(r)) for r in records])
         return buf.getvalue()
 
-    def _epoch_of(self, record) -> int | None:
-        header = self._header_of_file
+    def _epoch_of(self, header: list[str] | None, record: list[str]) -> int | None:
         try:
-            return int(record[header.index("epoch")])
+            return int(record[(header or ["epoch"]).index("epoch")])
         except (ValueError, IndexError):
             return None
 
-    def _existing(self):
-        header, records = super()._existing()
-        self._header_of_file = header if header is not None else ["epoch"]
-        return header, records
-
-    def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None:
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
         if self._file is None:
             self._open(epoch)
         values = {k: _scalar(v) for k, v in logs.items()}
@@ -330,15 +327,14 @@ class JSONLinesLogger(_FileLogger):
                     continue   # a line cut by a crash mid-write: not a record
         return None, records
 
-    def _render(self, header, records) -> str:
+    def _render(self, header: Any, records: list) -> str:
         return "".join(json.dumps(r, allow_nan=False) + "\n" for r in records)
 
-    @staticmethod
-    def _epoch_of(record) -> int | None:
+    def _epoch_of(self, header: None, record: Any) -> int | None:
         e = record.get("epoch") if isinstance(record, dict) else None
         return e if is_int(e) else None
 
-    def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None:
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
         if self._file is None:
             self._open(epoch)
         record = {"epoch": int(epoch)}
@@ -460,10 +456,10 @@ class TensorBoardLogger(Callback):
     def _histograms_at(self, epoch: int) -> bool:
         return self.histogram_freq > 0 and epoch % self.histogram_freq == 0
 
-    def on_train_begin(self, trainer) -> None:
+    def on_train_begin(self, trainer: Trainer) -> None:
         self._close()
 
-    def on_epoch_begin(self, trainer, epoch: int) -> None:
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
         if self.writer is None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             # a run that starts after epoch 0 (a resume) hides what an earlier writer
@@ -474,7 +470,7 @@ class TensorBoardLogger(Callback):
         self._capture = self.write_grads and self._histograms_at(epoch)
         self._grads = {}
 
-    def on_after_backward(self, trainer, step: int) -> None:
+    def on_after_backward(self, trainer: Trainer, step: int) -> None:
         """Keep the gradients of the epoch's last batch (of every batch when the number
         of batches is unknown; the last one kept wins)."""
         if not self._capture or (self._steps is not None and step != self._steps - 1):
@@ -482,11 +478,11 @@ class TensorBoardLogger(Callback):
         self._grads = {name: np.array(p.grad._data, copy=True)
                        for name, p in trainer.model.named_parameters() if p.grad is not None}
 
-    def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None:
-        w = self.writer
-        if w is None:
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
+        if self.writer is None:
             self.on_epoch_begin(trainer, epoch)
-            w = self.writer
+        w = self.writer
+        assert w is not None
         for k in sorted(logs):
             v = _scalar(logs[k])
             if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -506,7 +502,7 @@ class TensorBoardLogger(Callback):
         self._grads = {}
         w.flush()
 
-    def on_train_end(self, trainer) -> None:
+    def on_train_end(self, trainer: Trainer) -> None:
         self._close()
 
     def _close(self) -> None:
