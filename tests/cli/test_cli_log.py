@@ -39,3 +39,19 @@ def test_an_unknown_log_kind_is_a_usage_error(tmp_path, capsys):
     assert main(["train", "--task", "autoencoder", "--out", str(tmp_path / "a"),
                  "--epochs", "1", "--log", "csv"]) == 2
     assert "--log does not apply to an autoencoder" in capsys.readouterr().err
+
+
+def test_without_tensorboardx_the_cli_says_what_to_install(tmp_path, capsys, monkeypatch):
+    import builtins
+    real = builtins.__import__
+
+    def no_tbx(name, *a, **k):
+        if name.startswith("tensorboardX"):
+            raise ImportError("No module named 'tensorboardX'")
+        return real(name, *a, **k)
+    monkeypatch.setattr(builtins, "__import__", no_tbx)
+    assert main(["train", "--out", str(tmp_path / "r"), "--epochs", "1", "--verbose", "0",
+                 "--log", "tensorboard"]) == 2
+    err = capsys.readouterr().err
+    assert "glassnet train: error: --log: TensorBoardLogger needs tensorboardX: pip install " \
+           "glassnet[tensorboard]" in err and "unexpected" not in err

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import backend, io, metrics, models, nn, optim, training
 from .. import inspect as ins
-from ..errors import DataFileError, DataFileNotFoundError, ModelFileError
+from ..errors import DataFileError, DataFileNotFoundError, GlassnetError, ModelFileError
 from . import runs
 
 __all__ = ["train", "evaluate", "predict", "read_samples", "build_model", "DEFAULTS",
@@ -56,8 +56,12 @@ def log_kinds(text: str) -> list[str]:
 
 
 def build_loggers(kinds: list[str] | None, out: Path) -> list[training.Callback]:
-    """The loggers ``--log kinds`` asks for, writing into the run folder ``out``."""
-    return [LOG_KINDS[k][0](Path(out) / LOG_KINDS[k][1]) for k in kinds or ()]
+    """The loggers ``--log kinds`` asks for, writing into the run folder ``out`` (a
+    missing optional package is a one-line error saying what to install)."""
+    try:
+        return [LOG_KINDS[k][0](Path(out) / LOG_KINDS[k][1]) for k in kinds or ()]
+    except ImportError as e:
+        raise GlassnetError(f"--log: {e}") from e
 
 
 def build_model(kind, in_shape, n_classes, hidden=None, activation="relu", dropout=0.2):
