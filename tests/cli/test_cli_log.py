@@ -5,6 +5,7 @@ import json
 import pytest
 
 from glassnet.cli.main import main
+from tests.training.test_loggers import hide_tensorboardx
 
 pytest.importorskip("tensorboardX")   # in the test extra: CI runs these
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
@@ -42,14 +43,7 @@ def test_an_unknown_log_kind_is_a_usage_error(tmp_path, capsys):
 
 
 def test_without_tensorboardx_the_cli_says_what_to_install(tmp_path, capsys, monkeypatch):
-    import builtins
-    real = builtins.__import__
-
-    def no_tbx(name, *a, **k):
-        if name.startswith("tensorboardX"):
-            raise ImportError("No module named 'tensorboardX'")
-        return real(name, *a, **k)
-    monkeypatch.setattr(builtins, "__import__", no_tbx)
+    hide_tensorboardx(monkeypatch)
     assert main(["train", "--out", str(tmp_path / "r"), "--epochs", "1", "--verbose", "0",
                  "--log", "tensorboard"]) == 2
     err = capsys.readouterr().err

@@ -215,7 +215,8 @@ def test_bad_arguments_are_clear_errors(tmp_path):
         TensorBoardLogger(tmp_path, write_grads=1)
 
 
-def test_without_tensorboardx_the_message_says_what_to_install(tmp_path, monkeypatch):
+def hide_tensorboardx(monkeypatch):
+    """Make ``import tensorboardX`` fail, as where it is not installed."""
     import builtins
     real = builtins.__import__
 
@@ -224,6 +225,10 @@ def test_without_tensorboardx_the_message_says_what_to_install(tmp_path, monkeyp
             raise ImportError("No module named 'tensorboardX'")
         return real(name, *a, **k)
     monkeypatch.setattr(builtins, "__import__", no_tbx)
+
+
+def test_without_tensorboardx_the_message_says_what_to_install(tmp_path, monkeypatch):
+    hide_tensorboardx(monkeypatch)
     with pytest.raises(ImportError, match=r"pip install glassnet\[tensorboard\]"):
         TensorBoardLogger(tmp_path)
 
