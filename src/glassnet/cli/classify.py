@@ -8,10 +8,13 @@
 ``train`` writes into the run folder ``model.safetensors``, ``history.json``,
 ``metrics.json`` (test loss and accuracy, confusion matrix), ``config.json``,
 ``learning_curve.png``, for convolutional models ``filters.png`` and
-``feature_maps.png``, and with ``--report`` ``report.html``.
+``feature_maps.png``, with ``--report`` ``report.html``, and with ``--log csv,jsonl,
+tensorboard`` the per-epoch logs ``log.csv``, ``log.jsonl`` and ``tensorboard/`` (written
+every epoch, see :mod:`glassnet.training.loggers`).
 """
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -20,16 +23,45 @@ import numpy as np
 
 from .. import backend, io, metrics, models, nn, optim, training
 from .. import inspect as ins
-from ..errors import DataFileError, DataFileNotFoundError, ModelFileError
+from ..errors import DataFileError, DataFileNotFoundError, GlassnetError, ModelFileError
 from . import runs
 
 __all__ = ["train", "evaluate", "predict", "read_samples", "prepare_input", "build_model",
-           "DEFAULTS"]
+           "DEFAULTS", "LOG_KINDS", "log_kinds", "build_loggers"]
 
 DEFAULTS = {  # (epochs, batch size, lr) per model family
     "mlp": (60, 32, 1e-3), "cnn": (10, 64, 1e-3), "lenet": (10, 64, 1e-3), "vgg": (10, 64, 1e-3),
 }
 CONV = ("cnn", "lenet", "vgg")
+
+# --log KIND -> (the logger, what it writes in the run folder)
+LOG_KINDS = {"csv": (training.CSVLogger, "log.csv"),
+             "jsonl": (training.JSONLinesLogger, "log.jsonl"),
+             "tensorboard": (training.TensorBoardLogger, "tensorboard")}
+
+
+def log_kinds(text: str) -> list[str]:
+    """``--log``'s value: comma-separated kinds of :data:`LOG_KINDS`, each once.
+
+    >>> log_kinds("csv,tensorboard")
+    ['csv', 'tensorboard']
+    """
+    kinds = [t.strip() for t in text.split(",") if t.strip()]
+    bad = [k for k in kinds if k not in LOG_KINDS]
+    if not kinds or bad:
+        what = f"unknown log kind {bad[0]!r}" if bad else "no log kind"
+        raise argparse.ArgumentTypeError(f"{what} (expected comma-separated kinds of "
+                                         f"{', '.join(LOG_KINDS)}, got {text!r})")
+    return list(dict.fromkeys(kinds))
+
+
+def build_loggers(kinds: list[str] | None, out: Path) -> list[training.Callback]:
+    """The loggers ``--log kinds`` asks for, writing into the run folder ``out`` (a
+    missing optional package is a one-line error saying what to install)."""
+    try:
+        return [LOG_KINDS[k][0](Path(out) / LOG_KINDS[k][1]) for k in kinds or ()]
+    except ImportError as e:
+        raise GlassnetError(f"--log: {e}") from e
 
 
 def build_model(kind, in_shape, n_classes, hidden=None, activation="relu", dropout=0.2):
@@ -84,6 +116,7 @@ def train(args) -> int:
     patience = runs.option(args, "patience", 10)
     callbacks = [training.EarlyStopping("val_loss", patience=patience,
                                         restore_best_weights=True)] if patience > 0 else []
+    loggers = build_loggers(runs.option(args, "log"), out)   # last: they log what others add
     report = bool(getattr(args, "report", False))
     flow, stats = (ins.GradientFlow(), ins.ActivationStats()) if report else (None, None)
     if args.verbose:
@@ -92,7 +125,8 @@ def train(args) -> int:
                   f"parameters -> {out}")
     t0 = time.perf_counter()
     history = trainer.fit((Xtr, ytr), validation=(Xva, yva), epochs=epochs, batch_size=bs,
-                          callbacks=callbacks + [c for c in (flow, stats) if c is not None],
+                          callbacks=callbacks + [c for c in (flow, stats) if c is not None]
+                          + loggers,
                           verbose=args.verbose, seed=args.seed)
     seconds = time.perf_counter() - t0
     test = trainer.evaluate(Xte, yte)

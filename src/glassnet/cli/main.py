@@ -137,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--stacked", type=_int_list, default=None, help="e.g. 256,64 (autoencoder)")
     t.add_argument("--report", action="store_true", help="also write an HTML report "
                    "(classifiers)")
+    # --log (loggers helper): per-epoch logs in the run folder
+    t.add_argument("--log", type=classify.log_kinds, default=None, metavar="KINDS",
+                   help="write the logs of every epoch: comma-separated csv (log.csv), "
+                        "jsonl (log.jsonl), tensorboard (tensorboard/)")
     t.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2],
                    help="0 silent, 1 bars, 2 lines")
 
@@ -191,6 +195,7 @@ _USED_BY = {
                   "language model"),
     "patience": ("MLP classifier", "convolutional classifier"),
     "report": ("MLP classifier", "convolutional classifier"),
+    "log": ("MLP classifier", "convolutional classifier"),
     "denoise": ("autoencoder",),
     "stacked": ("autoencoder",),
     "text": ("language model",),

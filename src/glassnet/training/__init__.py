@@ -12,9 +12,11 @@ from .callbacks import (Callback, CallbackList, ConvergenceCriterion, EarlyStopp
                         LambdaCallback, LRSchedulerCallback, ModelCheckpoint, ProgressBar)
 from .history import History
 from .lr_finder import LRFinder
+from .loggers import CSVLogger, JSONLinesLogger, TensorBoardLogger
 from .tbptt import SequenceStreams, TruncatedBPTT
 from .trainer import Trainer
 
 __all__ = ["Trainer", "History", "Callback", "CallbackList", "EarlyStopping",
            "ModelCheckpoint", "ConvergenceCriterion", "ProgressBar", "LambdaCallback",
-           "LRSchedulerCallback", "SequenceStreams", "TruncatedBPTT", "LRFinder"]
+           "LRSchedulerCallback", "SequenceStreams", "TruncatedBPTT", "LRFinder",
+           "CSVLogger", "JSONLinesLogger", "TensorBoardLogger"]
