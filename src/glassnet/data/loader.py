@@ -28,6 +28,8 @@ class DataLoader:
     drop_last : bool
         Leave out the last batch when it is smaller than ``batch_size``.
 
+    Notes
+    -----
     Each batch is a tuple with one NumPy array per dataset array, gathered by
     fancy indexing (copies, safe to modify). ``len(loader)`` is the number of
     batches per epoch.

@@ -107,6 +107,8 @@ class Autoencoder(Module):
     encoder, decoder : nn.Module, optional
         Use these modules instead (then ``in_features``/``hidden`` are not needed).
 
+    Notes
+    -----
     Shapes: (N, in_features) -> (N, in_features). ``encode`` gives (N, code).
 
     Example
@@ -267,7 +269,11 @@ class DenoisingAutoencoder(Autoencoder):
         Masking noise (a fraction ``noise_level`` of inputs set to 0), additive Gaussian
         noise (std ``noise_level``), or salt-and-pepper (a fraction set to 0 or 1).
     noise_level : float
-    Other parameters as :class:`Autoencoder`.
+        The noise's fraction or standard deviation (see ``noise``).
+
+    Notes
+    -----
+    The other parameters are those of :class:`Autoencoder`.
 
     Example
     -------

@@ -32,6 +32,8 @@ class Perceptron(Module):
     init : {"zeros", "random"}
         Initial weights: zeros (hand-worked exercises) or small uniform values.
 
+    Notes
+    -----
     Weights follow Linear's layout: ``weight`` (out, in), ``bias`` (out,).
     """
 

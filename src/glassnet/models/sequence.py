@@ -33,6 +33,8 @@ class SequenceClassifier(Module):
     vocab_size, embedding_dim : int, optional
         Token inputs: integer ids (N, T) go through an Embedding first.
 
+    Notes
+    -----
     Inputs are batch-first: (N, T, input_size) floats or (N, T) ids.
 
     Example

@@ -139,6 +139,8 @@ class Optimizer:
         ``None``, as in PyTorch) picks the implementation: ``None`` or ``True`` the flat
         engine, where the rule has a kernel; ``False`` the readable per-parameter rule.
 
+    Notes
+    -----
     A rule subclasses this and defines
 
     * ``_bounds``: a tuple of :class:`~glassnet.optim._checks.Bound`, the ranges of its own
