@@ -40,7 +40,7 @@ class DataLoader:
     >>> for xb, yb in loader: ...  # doctest: +SKIP
     """
 
-    def __init__(self, dataset, batch_size=32, shuffle=False, drop_last=False, seed=None):
+    def __init__(self, dataset, batch_size=32, shuffle=False, drop_last=False, seed: int | None = None) -> None:
         if isinstance(dataset, (tuple, list)):
             dataset = TensorDataset(*dataset)
         elif isinstance(dataset, np.ndarray):
@@ -64,7 +64,7 @@ class DataLoader:
     def n_samples(self) -> int:
         return len(self.dataset)
 
-    def __len__(self):
+    def __len__(self) -> int:
         n = len(self.dataset)
         if n == 0:
             return 0
@@ -91,6 +91,6 @@ class DataLoader:
         for start in range(0, stop, b):
             yield self._gather(order[start:start + b])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, seed={self.seed})")

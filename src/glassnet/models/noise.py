@@ -16,6 +16,12 @@ from ..autograd import Tensor
 from ..functional import math as F
 from ..validation import check_choice, check_real
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["corrupt", "NOISES"]
 
 NOISES = ("mask", "gaussian", "salt_pepper")
@@ -42,7 +48,7 @@ def check_noise(noise, level, who):
     return check_real(level, "noise_level (the corrupted fraction)", who, 0, 1, high_open=True)
 
 
-def corrupt(x, noise="mask", level=0.3, seed=None):
+def corrupt(x: Tensor, noise="mask", level=0.3, seed: int | None = None):
     """A corrupted copy of ``x`` (array or Tensor): masking, Gaussian or salt-and-pepper.
 
     ``mask`` sets a random fraction ``level`` of the entries to 0; ``gaussian`` adds

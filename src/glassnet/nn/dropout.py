@@ -17,6 +17,13 @@ from ..validation import check_int, check_probability, check_real
 from .linear import Linear
 from .module import Module
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["Dropout", "Dropout1d", "Dropout2d", "DropConnectLinear", "enable_mc_dropout",
            "mc_predict"]
 
@@ -28,7 +35,7 @@ class Dropout(Module):
     >>> nn.Dropout(0.5)(gn.ones(4, 4))          # about half zeros, the rest 2.0  # doctest: +SKIP
     """
 
-    def __init__(self, p: float = 0.5, inplace: bool = False):
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         self.p = check_probability(p, "p", type(self).__name__)
         self.inplace = bool(inplace)
@@ -45,7 +52,7 @@ class Dropout(Module):
             return dropout(x, self.p, True, True)
         return _dropout(x, self.p, True) if self.active else x
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
 
 
@@ -80,7 +87,7 @@ class DropConnectLinear(Linear):
     """
 
     def __init__(self, in_features: int, out_features: int, p: float = 0.5, bias: bool = True,
-                 dtype=None):
+                 dtype: DTypeLike = None) -> None:
         super().__init__(in_features, out_features, bias=bias, dtype=dtype)
         self.p = check_probability(p, "p", "DropConnectLinear")
         self.mc = False
@@ -122,7 +129,7 @@ def enable_mc_dropout(model: Module, flag: bool = True) -> list:
     return mods
 
 
-def mc_predict(model: Module, x, samples: int = 50, ci: float = 0.95, *, predict=None,
+def mc_predict(model: Module, x: Tensor, samples: int = 50, ci: float = 0.95, *, predict=None,
                return_std: bool = False):
     """Monte-Carlo dropout prediction: run ``model`` ``samples`` times on ``x`` with
     dropout on (eval mode otherwise, no gradients).

@@ -21,6 +21,14 @@ from ..autograd.tensor import Tensor, as_input
 from ..backend import devices as _devices
 from ..backend import dtypes as _dtypes
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet._typing import DeviceLike
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["Parameter", "Module", "RemovableHandle"]
 
 
@@ -34,7 +42,7 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data=None, requires_grad: bool = True):
+    def __init__(self, data=None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty((0,), dtype=backend.get_default_dtype())
         if isinstance(data, Tensor):
@@ -44,7 +52,7 @@ class Parameter(Tensor):
             data = data.astype(backend.get_default_dtype())
         super().__init__(data, requires_grad=requires_grad)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
 
@@ -57,7 +65,7 @@ class IncompatibleKeys(_IncompatibleKeys):
 
     __slots__ = ()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
         return (f"_IncompatibleKeys(missing_keys={self.missing_keys}, "
@@ -71,7 +79,7 @@ class RemovableHandle:
 
     _ids = itertools.count()
 
-    def __init__(self, *dicts):
+    def __init__(self, *dicts) -> None:
         self.hooks_dicts = dicts
         self.id = next(RemovableHandle._ids)
 
@@ -82,7 +90,7 @@ class RemovableHandle:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         self.remove()
 
 
@@ -114,7 +122,7 @@ class Module:
     )
     """
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs) -> None:
         # Record the constructor arguments of the most-derived class, so glassnet.io can
         # save the architecture as JSON and rebuild it without pickle.
         super().__init_subclass__(**kwargs)
@@ -123,7 +131,7 @@ class Module:
             return
 
         @functools.wraps(init)
-        def recording_init(self, *args, **kw):
+        def recording_init(self, *args, **kw) -> None:
             if "_init_args" not in self.__dict__:
                 object.__setattr__(self, "_init_args", (args, dict(kw)))
             init(self, *args, **kw)
@@ -135,7 +143,7 @@ class Module:
         """(args, kwargs) the module was constructed with (used to save the architecture)."""
         return self.__dict__.get("_init_args", ((), {}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs) -> None:
         if args or kwargs:
             raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments: the "
                             f"base Module takes none")
@@ -152,7 +160,7 @@ class Module:
         d["_backward_hooks"] = OrderedDict()
 
     # ------------------------------------------------------------ registration
-    def __setattr__(self, name, value):
+    def __setattr__(self, name, value) -> None:
         d = self.__dict__
         if "_parameters" not in d:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning "
@@ -193,7 +201,7 @@ class Module:
             return
         object.__setattr__(self, name, value)
 
-    def _drop(self, name):
+    def _drop(self, name) -> None:
         for key in ("_parameters", "_modules", "_buffers"):
             self.__dict__[key].pop(name, None)
         self.__dict__["_non_persistent_buffers_set"].discard(name)
@@ -205,7 +213,7 @@ class Module:
             return d["_buffers"][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def __delattr__(self, name):
+    def __delattr__(self, name) -> None:
         d = self.__dict__
         found = False
         for key in ("_parameters", "_modules", "_buffers"):
@@ -231,7 +239,7 @@ class Module:
         if name == "":
             raise KeyError(f"{what} name can't be empty string \"\"")
 
-    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+    def register_buffer(self, name: str, tensor: Tensor, persistent: bool = True) -> None:
         """Register a state tensor (e.g. BatchNorm's running statistics): saved in
         ``state_dict`` unless ``persistent=False``, moved by ``to()``, never trained.
 
@@ -545,7 +553,7 @@ class Module:
             object.__setattr__(m, "_dtype_hint", dt)   # NumPy inputs are cast to it
         return self
 
-    def to_dtype(self, dtype) -> "Module":
+    def to_dtype(self, dtype: DTypeLike) -> "Module":
         """Cast every floating parameter and buffer to ``dtype`` in place."""
         return self._cast(np.dtype(dtype))
 
@@ -591,7 +599,7 @@ class Module:
         """Already on the CPU: returns self."""
         return self
 
-    def cuda(self, device=None) -> "Module":
+    def cuda(self, device: DeviceLike = None) -> "Module":
         """glassnet runs on the CPU only: always a clear error."""
         _devices.check("cuda" if device is None else
                        (f"cuda:{device}" if isinstance(device, int) else device),
@@ -712,7 +720,7 @@ class Module:
     def _get_name(self):
         return type(self).__name__
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
         child_lines = []
@@ -737,7 +745,7 @@ def _addindent(s, n):
     return first + "\n" + "\n".join(pad + line for line in rest)
 
 
-def _insert(d, key, hook, prepend):
+def _insert(d, key, hook, prepend) -> None:
     d[key] = hook
     if prepend:
         d.move_to_end(key, last=False)

@@ -20,7 +20,7 @@ class Unflatten(Module):
     (3, 2, 4, 4)
     """
 
-    def __init__(self, dim: int, unflattened_size):
+    def __init__(self, dim: int, unflattened_size) -> None:
         super().__init__()
         if not is_int(dim):
             raise ArgumentTypeError(f"Unflatten: dim must be an int, got {type(dim).__name__}")
@@ -43,5 +43,5 @@ class Unflatten(Module):
                              f"{self.unflattened_size}")
         return F.reshape(x, shape[:d] + self.unflattened_size + shape[d + 1:])
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -124,8 +124,8 @@ class LBFGS(Optimizer):
     >>> opt.step(closure)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
-                 tolerance_change=1e-9, history_size=100, line_search_fn=None):
+    def __init__(self, params, lr: float = 1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
+                 tolerance_change=1e-9, history_size=100, line_search_fn=None) -> None:
         who = "LBFGS"
         check_real(lr, "lr", who, 0)
         max_iter = check_int(max_iter, "max_iter", who)
@@ -154,7 +154,7 @@ class LBFGS(Optimizer):
                  else p.grad._data.reshape(-1) for p in self._params]
         return np.concatenate(parts)
 
-    def _add(self, t, d):
+    def _add(self, t, d) -> None:
         """``params += t * d`` (``d`` flat, in the parameters' order), in place."""
         k = 0
         for p in self._params:
