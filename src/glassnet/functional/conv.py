@@ -316,7 +316,7 @@ def _check_shapes(xa, wa, name, x_layout, w_layout):
                          f"{wa.shape[1]} (input shape {xa.shape}, weight shape {wa.shape})")
 
 
-def conv2d(x: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntTuple | str = 0, dilation: IntTuple = 1, strict=False, name: str = "conv2d"):
+def conv2d(x: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntTuple | str = 0, dilation: IntTuple = 1, strict=False, name: str = "conv2d") -> Tensor:
     """2-D cross-correlation (what deep learning calls convolution), NCHW.
 
     x: (N, C, H, W); weight: (O, C, kh, kw); bias: (O,) or None -> (N, O, Ho, Wo).

@@ -73,7 +73,7 @@ def embedding(ids, weight, padding_idx=None) -> Tensor:
     return EmbeddingFunction.apply(weight, a, padding_idx=padding_idx)
 
 
-def one_hot(ids, num_classes, dtype: DTypeLike = None):
+def one_hot(ids, num_classes, dtype: DTypeLike = None) -> Tensor:
     """One-hot float array ids.shape + (num_classes,) (no gradient; a plain input)."""
     from .. import backend
     a = _ids(ids, num_classes, "one_hot")

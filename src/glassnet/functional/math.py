@@ -418,17 +418,17 @@ def reshape(a, *shape) -> Tensor:
     return Reshape.apply(a, shape=shape)
 
 
-def flatten(a, start_dim=1):
+def flatten(a, start_dim=1) -> Tensor:
     """Flatten all axes from ``start_dim`` on (keeps the batch axis by default)."""
     return reshape(a, a.shape[:start_dim] + (-1,))
 
 
-def squeeze(a, axis: Dims = None):
+def squeeze(a, axis: Dims = None) -> Tensor:
     shape = np.squeeze(np.empty(a.shape, dtype=np.bool_), axis=axis).shape
     return reshape(a, shape)
 
 
-def unsqueeze(a, axis: Dims):
+def unsqueeze(a, axis: Dims) -> Tensor:
     return reshape(a, np.expand_dims(np.empty(a.shape, dtype=np.bool_), axis).shape)
 
 

@@ -341,14 +341,14 @@ def avg_pool1d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | None = N
     return _pool1d(avg_pool2d, x, kernel_size, stride, padding, strict, name)
 
 
-def global_avg_pool2d(x: Tensor, name: str = "global_avg_pool2d"):
+def global_avg_pool2d(x: Tensor, name: str = "global_avg_pool2d") -> Tensor:
     """Mean over H and W, keeping them as size 1: (N, C, H, W) -> (N, C, 1, 1)."""
     from .math import mean
     _check(x, name)
     return mean(x, axis=(2, 3), keepdims=True)
 
 
-def adaptive_avg_pool2d(x: Tensor, output_size: IntTuple = 1, name: str = "adaptive_avg_pool2d"):
+def adaptive_avg_pool2d(x: Tensor, output_size: IntTuple = 1, name: str = "adaptive_avg_pool2d") -> Tensor:
     """Average pooling to a fixed (oh, ow) output; H, W must be multiples of oh, ow.
 
     output_size=1 is global average pooling.

@@ -385,7 +385,7 @@ def mean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DType
     return Mean.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims))
 
 
-def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DTypeLike = None):  # noqa: A002
+def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DTypeLike = None) -> Tensor:  # noqa: A002
     """Sum treating NaN as 0 (its gradient is 0)."""
     x = _x(input, "nansum")
     if x._data.dtype.kind == "f":

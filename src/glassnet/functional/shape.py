@@ -377,7 +377,7 @@ def reshape(input: Tensor, *shape):
     return View.apply(input, shape=shape)
 
 
-def view(input: Tensor, *shape):
+def view(input: Tensor, *shape) -> Tensor:
     """``Tensor.view(*shape)``: the same as :func:`reshape` here (NumPy reshapes without
     copying whenever torch could view); ``view(dtype)`` is not supported."""
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer, Tensor)):
@@ -455,7 +455,7 @@ def unsqueeze(input: Tensor, dim: Dims = None, axis: Dims = None) -> Tensor:
     return View.apply(input, shape=shape[:d] + (1,) + shape[d:])
 
 
-def view_as(input: Tensor, other: TensorLike):
+def view_as(input: Tensor, other: TensorLike) -> Tensor:
     """``input`` reshaped to ``other``'s shape."""
     return reshape(input, tuple(other.shape))
 
@@ -759,13 +759,13 @@ def stack(tensors, dim: Dims = 0, axis: Dims = None, *, out=None) -> Tensor:
     return StackFn.apply(*ts, dim=d, dtype=_result_dtype([x._data for x in ts]))
 
 
-def hstack(tensors):
+def hstack(tensors) -> Tensor:
     """Join along axis 1 (axis 0 for 1-D tensors), as ``torch.hstack``."""
     ts = [x if x._data.ndim else reshape(x, 1) for x in _tensors(tensors, "hstack")]
     return cat(ts, 0 if ts[0]._data.ndim == 1 else 1)
 
 
-def vstack(tensors):
+def vstack(tensors) -> Tensor:
     """Join along axis 0, 1-D tensors as rows, as ``torch.vstack``."""
     ts = [x if x._data.ndim >= 2 else reshape(x, 1, -1) for x in _tensors(tensors, "vstack")]
     return cat(ts, 0)
@@ -811,7 +811,7 @@ def _rmatmul(self, other):
     return matmul(other, self)
 
 
-def mm(input: Tensor, mat2):
+def mm(input: Tensor, mat2) -> Tensor:
     """The product of two matrices (2-D only; see :func:`matmul` for the rest)."""
     if input._data.ndim != 2 or mat2._data.ndim != 2:
         raise ArgumentError(f"mm: both arguments must be matrices, got "
@@ -819,7 +819,7 @@ def mm(input: Tensor, mat2):
     return matmul(input, mat2)
 
 
-def bmm(input: Tensor, mat2):
+def bmm(input: Tensor, mat2) -> Tensor:
     """Batched matrix product of two 3-D tensors with the same batch size (no broadcasting)."""
     a, b = input._data, mat2._data
     if a.ndim != 3 or b.ndim != 3:

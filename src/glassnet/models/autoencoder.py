@@ -63,7 +63,7 @@ class TiedLinear(Module):
         """The tied weight W (the source's Parameter, shape (in, out) of this layer)."""
         return self.source.weight
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         if x.shape[-1] != self.in_features:
             raise ValueError(f"TiedLinear({self.in_features}, {self.out_features}): expected "
                              f"input with last dimension {self.in_features}, got shape "

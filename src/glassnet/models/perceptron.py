@@ -72,7 +72,7 @@ class Perceptron(Module):
             return on.astype(s.dtype)
         return np.where(on, 1.0, -1.0).astype(s.dtype)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         data = as_array(x)
         return Tensor(self._fire(self.net_input(data)))
 

@@ -17,6 +17,7 @@ from . import functional as _F
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
     from glassnet._typing import Dims
 
 
@@ -110,7 +111,7 @@ class LeakyReLU(Module):
         self.negative_slope = float(negative_slope)
         self.inplace = bool(inplace)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return _F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self):
@@ -169,7 +170,7 @@ class ELU(Module):
         self.alpha = float(alpha)
         self.inplace = bool(inplace)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return _F.elu(x, self.alpha, self.inplace)
 
     def extra_repr(self):
@@ -183,7 +184,7 @@ class SELU(Module):
         super().__init__()
         self.inplace = bool(inplace)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return _F.selu(x, self.inplace)
 
     def extra_repr(self):
@@ -304,7 +305,7 @@ class Softmax(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return _F.softmax(x, self.dim)
 
     def extra_repr(self) -> str:
@@ -314,7 +315,7 @@ class Softmax(Module):
 class LogSoftmax(Softmax):
     """a_i = z_i - log sum_j e^{z_j} along ``dim`` (``dim=None`` as :class:`Softmax`)."""
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return _F.log_softmax(x, self.dim)
 
 
@@ -332,7 +333,7 @@ class GELU(Module):
         super().__init__()
         self.approximate = approximate
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return _F.gelu(x, approximate=self.approximate)
 
     def extra_repr(self) -> str:

@@ -104,7 +104,7 @@ class DropConnectLinear(Linear):
     def active(self) -> bool:
         return (self.training or self.mc) and self.p > 0
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         if x.shape[-1] != self.in_features:
             raise ValueError(f"DropConnectLinear({self.in_features}, {self.out_features}): "
                              f"expected input with last dimension {self.in_features}, got "

@@ -174,7 +174,7 @@ def relu(input: Tensor, inplace: bool = False):
     return _unary(_A.relu, input, inplace, "relu")
 
 
-def relu_(input: Tensor):
+def relu_(input: Tensor) -> Tensor:
     """In-place :func:`relu`."""
     return relu(input, inplace=True)
 
@@ -190,7 +190,7 @@ def leaky_relu(input: Tensor, negative_slope=0.01, inplace: bool = False):
     return _unary(lambda x: _A.leaky_relu(x, negative_slope), input, inplace, "leaky_relu")
 
 
-def leaky_relu_(input: Tensor, negative_slope=0.01):
+def leaky_relu_(input: Tensor, negative_slope=0.01) -> Tensor:
     """In-place :func:`leaky_relu`."""
     return leaky_relu(input, negative_slope, inplace=True)
 
@@ -871,7 +871,7 @@ def pixel_shuffle(input: Tensor, upscale_factor):
 
 
 # ------------------------------------------------------------ sparse / distance
-def one_hot(tensor: Tensor, num_classes=-1):
+def one_hot(tensor: Tensor, num_classes=-1) -> Tensor:
     """One-hot int64 encoding: shape ``tensor.shape + (num_classes,)``; num_classes=-1
     takes max(tensor) + 1."""
     a = as_array(tensor)

@@ -91,7 +91,7 @@ class Flatten(Module):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         n = max(x.ndim, 1)
         s, e = self.start_dim, self.end_dim
         for d in (s, e):

@@ -82,7 +82,7 @@ class CrossEntropyLoss(_WeightedLoss):
         self.label_smoothing = check_real(label_smoothing, "label_smoothing", who, 0, 1,
                                           high_open=True)
 
-    def forward(self, input, target):
+    def forward(self, input, target) -> Tensor:
         return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
@@ -97,7 +97,7 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = check_int(ignore_index, "ignore_index", type(self).__name__,
                                       min=None)
 
-    def forward(self, input, target):
+    def forward(self, input, target) -> Tensor:
         return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
 
@@ -125,7 +125,7 @@ class MSELoss(_Loss):
 class L1Loss(_Loss):
     """Mean absolute error E = |y - t|."""
 
-    def forward(self, input, target):
+    def forward(self, input, target) -> Tensor:
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
@@ -137,7 +137,7 @@ class SmoothL1Loss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.beta = float(beta)
 
-    def forward(self, input, target):
+    def forward(self, input, target) -> Tensor:
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
@@ -162,7 +162,7 @@ class KLDivLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.log_target = bool(log_target)
 
-    def forward(self, input, target):
+    def forward(self, input, target) -> Tensor:
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
@@ -174,7 +174,7 @@ class BCELoss(_WeightedLoss):
     [0, 1] (or NaN) raise :class:`~glassnet.errors.ArgumentError` (PyTorch: RuntimeError).
     """
 
-    def forward(self, input, target):
+    def forward(self, input, target) -> Tensor:
         return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
@@ -193,7 +193,7 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("weight", _buffer(weight))
         self.register_buffer("pos_weight", _buffer(pos_weight))
 
-    def forward(self, input, target):
+    def forward(self, input, target) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, self.weight,
                                                   reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
@@ -207,7 +207,7 @@ class HingeEmbeddingLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.margin = float(margin)
 
-    def forward(self, input, target):
+    def forward(self, input, target) -> Tensor:
         return F.hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
 
 
@@ -222,7 +222,7 @@ class MarginRankingLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.margin = float(margin)
 
-    def forward(self, input1, input2, target):
+    def forward(self, input1, input2, target) -> Tensor:
         return F.margin_ranking_loss(input1, input2, target, self.margin,
                                      reduction=self.reduction)
 

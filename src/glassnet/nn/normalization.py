@@ -17,6 +17,7 @@ from .module import Module, Parameter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
     from glassnet._typing import DTypeLike
     from glassnet._typing import DeviceLike
 
@@ -56,7 +57,7 @@ class _BatchNorm(Module):
     def output_shape(self, input_shape):
         return tuple(input_shape)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         name = type(self).__name__
         if x.ndim not in self._ndims or x.shape[1] != self.num_features:
             raise ValueError(f"{name}({self.num_features}): expected input of shape "
@@ -129,7 +130,7 @@ class LayerNorm(Module):
     def output_shape(self, input_shape):
         return tuple(input_shape)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:

@@ -9,6 +9,7 @@ from .module import Module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
     from glassnet._typing import IntTuple
 
 
@@ -30,7 +31,7 @@ class _Pad(Module):
                              f"{2 * self._n}-tuple, got {padding!r}")
         self.value = float(value)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         if self._mode == "constant":
             return F.pad(x, self.padding, "constant", self.value)
         return F.pad(x, self.padding, self._mode)

@@ -14,6 +14,7 @@ from .module import Module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
     from glassnet._typing import IntTuple
 
 
@@ -241,7 +242,7 @@ class AdaptiveAvgPool2d(_Adaptive):
     def __init__(self, output_size: IntTuple = 1) -> None:
         super().__init__(output_size)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         from .functional import adaptive_avg_pool2d
         return adaptive_avg_pool2d(x, self.output_size)
 

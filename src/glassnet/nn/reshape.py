@@ -8,6 +8,12 @@ from ..functional import math as F
 from ..validation import is_int
 from .module import Module
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["Unflatten"]
 
 
@@ -30,7 +36,7 @@ class Unflatten(Module):
                              f"-1), got {unflattened_size!r}")
         self.dim, self.unflattened_size = int(dim), sizes
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         shape = tuple(x.shape)
         d = self.dim + len(shape) if self.dim < 0 else self.dim
         if not 0 <= d < len(shape):

@@ -51,7 +51,7 @@ def _images(tensor):
 
 
 def make_grid(tensor: Tensor, nrow=8, padding: IntTuple | str = 2, normalize=False, value_range=None, scale_each=False,
-              pad_value=0.0):
+              pad_value=0.0) -> Tensor:
     """Tile a batch of images into one grid image (see the module docstring).
 
     ``tensor``: a Tensor (B, C, H, W), (C, H, W) or (H, W), or a list of (C, H, W) Tensors.
