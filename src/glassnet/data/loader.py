@@ -36,8 +36,10 @@ class DataLoader:
 
     Example
     -------
-    >>> loader = DataLoader((X, y), batch_size=32, shuffle=True, seed=0)  # doctest: +SKIP
-    >>> for xb, yb in loader: ...  # doctest: +SKIP
+    >>> X, y = np.zeros((100, 4), np.float32), np.arange(100)
+    >>> loader = DataLoader((X, y), batch_size=32, shuffle=True, seed=0)
+    >>> [xb.shape for xb, yb in loader], len(loader)
+    ([(32, 4), (32, 4), (32, 4), (4, 4)], 4)
     """
 
     def __init__(self, dataset, batch_size=32, shuffle=False, drop_last=False, seed: int | None = None) -> None:

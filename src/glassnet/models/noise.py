@@ -5,7 +5,10 @@ corrupted input is x~ = x * keep + add with
     gaussian     keep = 1, add ~ N(0, level^2)
     salt_pepper  keep = 0 and add ~ {0, 1} (half each) on a fraction level, else keep = 1
 
->>> Xn = corrupt(X, "mask", 0.3, seed=0)     # same shape as X  # doctest: +SKIP
+>>> X = np.ones((100, 50), np.float32)
+>>> Xn = corrupt(X, "mask", 0.3, seed=0)     # same shape as X
+>>> Xn.shape, 0.25 < float((Xn == 0).mean()) < 0.35
+((100, 50), True)
 """
 from __future__ import annotations
 
@@ -55,7 +58,9 @@ def corrupt(x: Tensor, noise="mask", level=0.3, seed: int | None = None):
     N(0, level^2); ``salt_pepper`` sets a fraction ``level`` to 0 or 1 (half each).
     A Tensor that requires a gradient stays differentiable (x * keep + add).
 
-    >>> Xn = corrupt(X, "mask", 0.3, seed=0)  # doctest: +SKIP
+    >>> Xn = corrupt(np.ones((4, 1000), np.float32), "gaussian", 0.1, seed=0)
+    >>> round(float(Xn.std()), 1)
+    0.1
     """
     level = check_noise(noise, level, "corrupt")
     rng = np.random.default_rng(seed) if seed is not None else backend.rng()

@@ -33,8 +33,12 @@ class Adam(Optimizer):
 
     Example
     -------
-    >>> opt = Adam(model.parameters(), lr=1e-3)  # doctest: +SKIP
-    >>> loss.backward(); opt.step(); opt.zero_grad()  # doctest: +SKIP
+    >>> model = nn.Linear(4, 1)
+    >>> opt = Adam(model.parameters(), lr=1e-3)
+    >>> loss = model(gn.ones(8, 4)).pow(2).mean()
+    >>> loss.backward(); opt.step(); opt.zero_grad()
+    >>> int(opt.state[model.weight]["step"])
+    1
     """
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
@@ -91,11 +95,13 @@ class AdamW(Adam):
         \theta \leftarrow (1 - \eta\lambda)\,\theta, \ \text{then the Adam step on } \nabla_\theta
         \text{ alone (the decay never enters } m, v).
 
-    The same as ``Adam(..., decoupled_weight_decay=True)``, with ``weight_decay=01``.
+    The same as ``Adam(..., decoupled_weight_decay=True)``, with ``weight_decay=0.01``.
 
     Example
     -------
-    >>> opt = AdamW(model.parameters(), lr=1e-3, weight_decay=01)  # doctest: +SKIP
+    >>> opt = AdamW(nn.Linear(4, 2).parameters(), lr=1e-3, weight_decay=0.01)
+    >>> opt.param_groups[0]["weight_decay"]
+    0.01
     """
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,

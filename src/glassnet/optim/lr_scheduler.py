@@ -254,7 +254,11 @@ class LambdaLR(LRScheduler):
 
     Example
     -------
-    >>> sched = LambdaLR(opt, lambda epoch: 0.95 ** epoch)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = LambdaLR(opt, lambda epoch: 0.95 ** epoch)
+    >>> for _ in range(10): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.059874
     """
 
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
@@ -298,7 +302,11 @@ class MultiplicativeLR(LambdaLR):
 
     Example
     -------
-    >>> sched = MultiplicativeLR(opt, lambda epoch: 0.95)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = MultiplicativeLR(opt, lambda epoch: 0.95)
+    >>> for _ in range(10): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.059874
     """
 
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
@@ -319,7 +327,12 @@ class StepLR(LRScheduler):
 
     Example
     -------
-    >>> sched = StepLR(opt, step_size=30, gamma=0.1)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = StepLR(opt, step_size=30, gamma=0.1)
+    >>> lrs = []
+    >>> for _ in range(90): lrs.append(sched.get_last_lr()[0]); opt.step(); sched.step()
+    >>> sorted(set(round(x, 6) for x in lrs), reverse=True)
+    [0.1, 0.01, 0.001]
     """
 
     def __init__(self, optimizer: Optimizer, step_size, gamma=0.1, last_epoch: int = -1) -> None:
@@ -343,7 +356,11 @@ class MultiStepLR(LRScheduler):
 
     Example
     -------
-    >>> sched = MultiStepLR(opt, milestones=[30, 80], gamma=0.1)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = MultiStepLR(opt, milestones=[30, 80], gamma=0.1)
+    >>> for _ in range(80): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.001
     """
 
     def __init__(self, optimizer: Optimizer, milestones, gamma=0.1, last_epoch: int = -1) -> None:
@@ -388,7 +405,12 @@ class ConstantLR(LRScheduler):
 
     Example
     -------
-    >>> sched = ConstantLR(opt, factor=0.5, total_iters=4)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = ConstantLR(opt, factor=0.5, total_iters=4)
+    >>> lrs = []
+    >>> for _ in range(6): lrs.append(round(sched.get_last_lr()[0], 6)); opt.step(); sched.step()
+    >>> lrs
+    [0.05, 0.05, 0.05, 0.05, 0.1, 0.1]
     """
 
     def __init__(self, optimizer: Optimizer, factor=1.0 / 3, total_iters=5, last_epoch: int = -1) -> None:
@@ -417,7 +439,12 @@ class LinearLR(LRScheduler):
 
     Example
     -------
-    >>> sched = LinearLR(opt, start_factor=0.1, total_iters=10)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = LinearLR(opt, start_factor=0.1, total_iters=10)
+    >>> lrs = []
+    >>> for _ in range(11): lrs.append(round(sched.get_last_lr()[0], 4)); opt.step(); sched.step()
+    >>> lrs[0], lrs[5], lrs[10]
+    (0.01, 0.055, 0.1)
     """
 
     def __init__(self, optimizer: Optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
@@ -453,7 +480,11 @@ class ExponentialLR(LRScheduler):
 
     Example
     -------
-    >>> sched = ExponentialLR(opt, gamma=0.95)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = ExponentialLR(opt, gamma=0.95)
+    >>> for _ in range(10): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.059874
     """
 
     def __init__(self, optimizer: Optimizer, gamma, last_epoch: int = -1) -> None:
@@ -476,7 +507,11 @@ class PolynomialLR(LRScheduler):
 
     Example
     -------
-    >>> sched = PolynomialLR(opt, total_iters=50, power=2.0)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = PolynomialLR(opt, total_iters=50, power=2.0)
+    >>> for _ in range(25): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.025
     """
 
     def __init__(self, optimizer: Optimizer, total_iters=5, power=1.0, last_epoch: int = -1) -> None:
@@ -507,7 +542,11 @@ class CosineAnnealingLR(LRScheduler):
 
     Example
     -------
-    >>> sched = CosineAnnealingLR(opt, T_max=50, eta_min=1e-5)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = CosineAnnealingLR(opt, T_max=50, eta_min=1e-5)
+    >>> for _ in range(50): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    1e-05
     """
 
     def __init__(self, optimizer: Optimizer, T_max, eta_min=0.0, last_epoch: int = -1) -> None:
@@ -545,7 +584,11 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     Example
     -------
-    >>> sched = CosineAnnealingWarmRestarts(opt, T_0=10, T_mult=2)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = CosineAnnealingWarmRestarts(opt, T_0=10, T_mult=2)
+    >>> for _ in range(10): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.1
     """
 
     def __init__(self, optimizer: Optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch: int = -1) -> None:
@@ -619,7 +662,11 @@ class CyclicLR(LRScheduler):
 
     Example
     -------
-    >>> sched = CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=20)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=20)
+    >>> for _ in range(20): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.1
     """
 
     def __init__(self, optimizer: Optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
@@ -728,7 +775,11 @@ class OneCycleLR(LRScheduler):
 
     Example
     -------
-    >>> sched = OneCycleLR(opt, max_lr=0.1, epochs=10, steps_per_epoch=100)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = OneCycleLR(opt, max_lr=0.1, epochs=10, steps_per_epoch=100)
+    >>> for _ in range(300): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.099999
     """
 
     def __init__(self, optimizer: Optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
@@ -844,9 +895,14 @@ class SequentialLR(LRScheduler):
 
     Example
     -------
-    >>> warm = LinearLR(opt, start_factor=0.1, total_iters=5)  # doctest: +SKIP
-    >>> cos = CosineAnnealingLR(opt, T_max=95)  # doctest: +SKIP
-    >>> sched = SequentialLR(opt, [warm, cos], milestones=[5])  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> warm = LinearLR(opt, start_factor=0.1, total_iters=5)
+    >>> cos = CosineAnnealingLR(opt, T_max=95)
+    >>> sched = SequentialLR(opt, [warm, cos], milestones=[5])
+    >>> lrs = []
+    >>> for _ in range(100): lrs.append(sched.get_last_lr()[0]); opt.step(); sched.step()
+    >>> round(lrs[0], 6), round(max(lrs), 6), round(lrs[-1], 6)
+    (0.01, 0.1, 2.7e-05)
     """
 
     def __init__(self, optimizer: Optimizer, schedulers, milestones, last_epoch: int = -1) -> None:
@@ -919,7 +975,11 @@ class ChainedScheduler(LRScheduler):
 
     Example
     -------
-    >>> sched = ChainedScheduler([ConstantLR(opt, 0.1, 5), ExponentialLR(opt, 0.9)])  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = ChainedScheduler([ConstantLR(opt, 0.1, 5), ExponentialLR(opt, 0.9)])
+    >>> for _ in range(5): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.059049
     """
 
     def __init__(self, schedulers, optimizer: Optimizer | None = None) -> None:
@@ -954,8 +1014,11 @@ class ReduceLROnPlateau(LRScheduler):
 
     Example
     -------
-    >>> sched = ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=3)  # doctest: +SKIP
-    >>> for epoch in range(50): ...; sched.step(val_loss)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=3)
+    >>> for val_loss in [1.0, 0.9, 0.9, 0.9, 0.9, 0.9]: sched.step(val_loss)
+    >>> opt.param_groups[0]["lr"]
+    0.05
     """
 
     def __init__(self, optimizer: Optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,

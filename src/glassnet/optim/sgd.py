@@ -31,8 +31,12 @@ class SGD(Optimizer):
 
     Example
     -------
-    >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)  # doctest: +SKIP
-    >>> loss.backward(); opt.step(); opt.zero_grad()  # doctest: +SKIP
+    >>> model = nn.Linear(4, 1)
+    >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+    >>> loss = model(gn.ones(8, 4)).pow(2).mean()
+    >>> loss.backward(); opt.step(); opt.zero_grad()
+    >>> model.weight.grad is None          # zero_grad sets the gradients to None, as in PyTorch
+    True
     """
 
     def __init__(self, params, lr: float = 1e-3, momentum=0, dampening=0, weight_decay: float = 0,
