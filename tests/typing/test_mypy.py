@@ -22,7 +22,7 @@ def _mypy(args: list[str], cache: Path) -> tuple[str, int, float]:
     cwd = os.getcwd()
     os.chdir(REPO)            # pyproject.toml's [tool.mypy] is found from the repository root
     try:
-        out, err, rc = api.run(["--cache-dir", str(cache), "--no-incremental", *args])
+        out, err, rc = api.run(["--cache-dir", str(cache), *args])
     finally:
         os.chdir(cwd)
     return out + err, rc, time.perf_counter() - t0
