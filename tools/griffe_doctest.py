@@ -3,6 +3,7 @@ docstrings are numpydoc with doctest examples, so
 
 * a section headed ``Example`` (singular, as many of glassnet's are) is read as numpydoc's
   ``Examples`` section, whose ``>>>`` lines griffe renders as code with their output;
+* Sphinx roles (``:class:`~a.B` ``, ``:math:`x` ``) become inline code (``B``, ``x``);
 * a doctest block that stands outside such a section (a class or function docstring that is
   only a sentence and an example) is fenced as a ``pycon`` code block, so its output lines
   (``[0, 1]``, ``(4, 3)``) are shown as code, not read as Markdown links.
@@ -15,6 +16,13 @@ from typing import Any
 from griffe import Extension, Object
 
 _HEADER = re.compile(r"^Example\n-------$", re.M)
+# Sphinx roles (:class:`~glassnet.nn.Linear`, :math:`x^2`), which Markdown does not know
+_ROLE = re.compile(r":(?:class|func|meth|attr|mod|obj|exc|data|math):`(~?)([^`]+)`")
+
+
+def _role(m: re.Match[str]) -> str:
+    target = m.group(2)
+    return f"`{target.rsplit('.', 1)[-1] if m.group(1) else target}`"
 
 
 def fence_doctests(text: str) -> str:
@@ -38,7 +46,7 @@ def fence_doctests(text: str) -> str:
                 i += 1
             out += [indent + "```pycon", *block, indent + "```"]
             continue
-        out.append(line)
+        out.append(_ROLE.sub(_role, line))
         i += 1
     return "\n".join(out)
 

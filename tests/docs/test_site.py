@@ -41,9 +41,10 @@ def test_api_pages_list_every_public_module():
 
 def test_doctest_blocks_are_fenced():
     ext = _tool("griffe_doctest")
-    got = ext.fence_doctests("A list.\n\n>>> [1, 2]\n[1, 2]\n\nExample\n-------\n>>> 1\n1\n")
-    assert got == ("A list.\n\n```pycon\n>>> [1, 2]\n[1, 2]\n```\n\nExamples\n--------\n"
-                   ">>> 1\n1\n")
+    got = ext.fence_doctests("A :class:`~glassnet.nn.Linear` list.\n\n>>> [1, 2]\n[1, 2]\n\n"
+                             "Example\n-------\n>>> 1\n1\n")
+    assert got == ("A `Linear` list.\n\n```pycon\n>>> [1, 2]\n[1, 2]\n```\n\nExamples\n"
+                   "--------\n>>> 1\n1\n")
 
 
 @needs_mkdocs
