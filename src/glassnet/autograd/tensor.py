@@ -10,6 +10,7 @@ from . import api as _api
 from . import function as _function
 from .function import run_backward
 
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
@@ -135,14 +136,14 @@ class Tensor:
         return self._data.shape
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[Any]:
         return self._data.dtype
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return self._data.ndim
 
-    def size(self, dim: Dims = None):
+    def size(self, dim: int | None = None) -> Any:   # Size, or an int with dim
         """``size()`` is the shape as a :class:`Size`; ``size(dim)`` the length of one axis
         (negative dims count from the end), as ``torch.Tensor.size``.
 
@@ -168,7 +169,7 @@ class Tensor:
         return self._ctx is None
 
     @property
-    def grad_fn(self):
+    def grad_fn(self) -> Any:
         """The Function that produced this tensor (None for leaves)."""
         return self._ctx
 
@@ -176,7 +177,7 @@ class Tensor:
     def T(self):
         return self.transpose()
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         """Rows along the first axis, as PyTorch iterates a tensor (a 0-d tensor is not
         iterable). Without a gradient to carry, the rows are views made directly."""
         a = self._data
@@ -195,18 +196,18 @@ class Tensor:
     def dim(self) -> int:
         return self._data.ndim
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         """The values as a NumPy array (shares memory; no gradient)."""
         if self.requires_grad and self._ctx is None:
             pass  # reading a leaf is fine
         return backend.to_numpy(self._data)
 
-    def item(self):
+    def item(self) -> Any:   # a Python float, int or bool
         if self._data.size != 1:
             raise ValueError(f"item: tensor has {self._data.size} elements, expected exactly 1")
         return self._data.reshape(()).item()
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return self._data.tolist()
 
     def detach(self) -> "Tensor":
@@ -273,7 +274,7 @@ class Tensor:
         return ctx is not None and bool(ctx._retained) and any(t is self and keep
                                                                for _, t, keep in ctx._retained)
 
-    def register_hook(self, hook):
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _HookHandle:
         """Call ``hook(grad)`` (grad a Tensor) each time the gradient with respect to this
         tensor is computed, leaf or not; a hook that returns a Tensor replaces the gradient.
         Returns a handle whose ``remove()`` unregisters the hook.

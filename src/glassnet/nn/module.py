@@ -21,7 +21,8 @@ from ..autograd.tensor import Tensor, as_input
 from ..backend import devices as _devices
 from ..backend import dtypes as _dtypes
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import DTypeLike
@@ -143,7 +144,7 @@ class Module:
         """(args, kwargs) the module was constructed with (used to save the architecture)."""
         return self.__dict__.get("_init_args", ((), {}))
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
             raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments: the "
                             f"base Module takes none")
@@ -267,7 +268,7 @@ class Module:
             raise KeyError(f"{type(self).__name__}: no buffer named {name!r}")
         self._buffers[name] = _as_buffer(array)
 
-    def register_parameter(self, name: str, param) -> None:
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (a :class:`Parameter`, or None for an absent one) as ``name``."""
         self._check_name(name, "parameter")
         if (name in self.__dict__ and name not in self._parameters) or hasattr(type(self), name):
@@ -281,7 +282,7 @@ class Module:
                             f"'{name}' (glassnet.nn.Parameter or None required)")
         setattr(self, name, param)
 
-    def add_module(self, name: str, module) -> None:
+    def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` (a Module or None) as the child ``name``."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
@@ -295,7 +296,7 @@ class Module:
             return
         setattr(self, name, module)
 
-    def register_module(self, name: str, module) -> None:
+    def register_module(self, name: str, module: Module | None) -> None:
         """Alias of :meth:`add_module`."""
         self.add_module(name, module)
 
@@ -331,11 +332,11 @@ class Module:
         return h
 
     # ---------------------------------------------------------------- calling
-    def forward(self, *args, **kwargs):  # pragma: no cover - abstract
+    def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required "
                                   f"\"forward\" function")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         for a in args:
             if isinstance(a, np.ndarray):
                 args = tuple(self._wrap(a) if isinstance(a, np.ndarray) else a for a in args)
@@ -387,12 +388,12 @@ class Module:
         return as_input(a)
 
     # -------------------------------------------------------------- traversal
-    def children(self):
+    def children(self) -> Iterator[Module]:
         """The direct child modules (each once)."""
         for _, m in self.named_children():
             yield m
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) of the direct children (each module once)."""
         memo = set()
         for name, m in self._modules.items():
@@ -400,7 +401,8 @@ class Module:
                 memo.add(id(m))
                 yield name, m
 
-    def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) of this module and every descendant, depth first, this
         module first (named ``prefix``, "" by default); a module reachable twice is given
         once unless ``remove_duplicate=False``."""
@@ -417,7 +419,7 @@ class Module:
             yield from m.named_modules(memo, f"{prefix}.{name}" if prefix else name,
                                        remove_duplicate)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         """This module and every descendant (each once)."""
         for _, m in self.named_modules():
             yield m
@@ -434,22 +436,22 @@ class Module:
                 yield (f"{mname}.{k}" if mname else k), v
 
     def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True):
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, Parameter) pairs; a shared parameter once (unless
         ``remove_duplicate=False``); only this module's own with ``recurse=False``."""
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
-    def parameters(self, recurse: bool = True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Every Parameter (each once)."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
-                      remove_duplicate: bool = True):
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         """(dotted name, buffer Tensor) pairs."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self, recurse: bool = True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         """Every buffer Tensor."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
@@ -524,7 +526,7 @@ class Module:
     def unfreeze(self) -> "Module":
         return self.requires_grad_(True)
 
-    def apply(self, fn) -> "Module":
+    def apply(self, fn: Callable[[Module], object]) -> "Module":
         """Call ``fn(m)`` on every child module (recursively) and then on this module, in
         PyTorch's order (children first); returns self.
 
@@ -606,7 +608,7 @@ class Module:
                        "device", f"{type(self).__name__}.cuda")
         return self
 
-    def type(self, dst_type) -> "Module":
+    def type(self, dst_type: DTypeLike) -> "Module":
         """Cast every parameter and buffer to ``dst_type``; returns self."""
         return self._cast(_dtypes.resolve(dst_type, "dst_type", f"{type(self).__name__}.type"),
                           floating_only=False)
@@ -629,7 +631,7 @@ class Module:
                         f"(NumPy has none); use float() or half()")
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[Any]:
         for p in self.parameters():
             return p.dtype
         return backend.get_default_dtype()
@@ -643,7 +645,8 @@ class Module:
             if b is not None and name not in self._non_persistent_buffers_set:
                 yield name, b if keep_vars else b.detach()
 
-    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
+    def state_dict(self, *args: Any, destination: dict[str, Any] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Any]:
         """Every parameter and persistent buffer by dotted name (``"0.weight"``), as
         Tensors that share memory with the module and carry no gradient (the Parameters
         themselves with ``keep_vars=True``), in PyTorch's order.
@@ -666,7 +669,8 @@ class Module:
                 destination[f"{mname}.{k}" if mname else k] = v
         return destination
 
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> IncompatibleKeys:
         """Copy values (Tensors, arrays, or another framework's tensors) into the parameters
         and persistent buffers by name.
 
