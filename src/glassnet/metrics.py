@@ -11,6 +11,12 @@ import numpy as np
 from .autograd.tensor import as_array
 from .validation import check_choice, check_int, check_samples
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import TensorLike
+
+
 __all__ = ["accuracy", "confusion_matrix", "precision_recall_f1", "precision", "recall",
            "f1_score", "classification_report", "roc_curve", "roc_auc", "top_k_accuracy"]
 
@@ -39,7 +45,7 @@ def _pair(y_true, y_pred, who):
     return y_true, y_pred
 
 
-def accuracy(y_true, y_pred) -> float:
+def accuracy(y_true: TensorLike, y_pred: TensorLike) -> float:
     """Fraction of correct predictions, :math:`\\frac1n \\sum_i [\\hat y_i = y_i]`.
 
     ``y_pred`` may be labels (n,) or scores (n, C).
@@ -75,7 +81,7 @@ def _encode(values, labels, name, who, strict):
     return order[pos], ok
 
 
-def confusion_matrix(y_true, y_pred, num_classes=None, labels=None) -> np.ndarray:
+def confusion_matrix(y_true: TensorLike, y_pred: TensorLike, num_classes=None, labels=None) -> np.ndarray:
     """Counts ``C[i, j]`` of samples of true class i predicted as class j (rows: true).
 
     Classes are ``labels`` (in that order), else ``0 .. num_classes-1``, else the
@@ -113,7 +119,7 @@ def _zd(zero_division, who):
     return zd
 
 
-def precision_recall_f1(y_true, y_pred, average=None, labels=None, num_classes=None,
+def precision_recall_f1(y_true: TensorLike, y_pred: TensorLike, average=None, labels=None, num_classes=None,
                         pos_label=1, beta=1.0, zero_division=0.0):
     r"""Precision, recall, F-beta and support, per class or averaged.
 
@@ -177,17 +183,17 @@ def precision_recall_f1(y_true, y_pred, average=None, labels=None, num_classes=N
     return avg(prec), avg(rec), avg(f), None
 
 
-def precision(y_true, y_pred, average="macro", **kw):
+def precision(y_true: TensorLike, y_pred: TensorLike, average="macro", **kw):
     """Precision :math:`TP / (TP + FP)`; see :func:`precision_recall_f1` for the options."""
     return precision_recall_f1(y_true, y_pred, average=average, **kw)[0]
 
 
-def recall(y_true, y_pred, average="macro", **kw):
+def recall(y_true: TensorLike, y_pred: TensorLike, average="macro", **kw):
     """Recall :math:`TP / (TP + FN)`; see :func:`precision_recall_f1` for the options."""
     return precision_recall_f1(y_true, y_pred, average=average, **kw)[1]
 
 
-def f1_score(y_true, y_pred, average="macro", **kw):
+def f1_score(y_true: TensorLike, y_pred: TensorLike, average="macro", **kw):
     """F1, the harmonic mean of precision and recall; see :func:`precision_recall_f1`.
 
     Example
@@ -198,7 +204,7 @@ def f1_score(y_true, y_pred, average="macro", **kw):
     return precision_recall_f1(y_true, y_pred, average=average, **kw)[2]
 
 
-def classification_report(y_true, y_pred, labels=None, target_names=None, digits=2,
+def classification_report(y_true: TensorLike, y_pred: TensorLike, labels=None, target_names=None, digits=2,
                           zero_division=0.0, num_classes=None) -> str:
     """A plain-text table of precision, recall, F1 and support per class, then the
     accuracy and the macro and weighted averages (laid out like scikit-learn's).
@@ -258,7 +264,7 @@ def _binary_target(y_true, pos_label, who):
     return (y == pos_label).astype(np.float64)
 
 
-def roc_curve(y_true, scores, pos_label=None, drop_intermediate=True):
+def roc_curve(y_true: TensorLike, scores, pos_label=None, drop_intermediate=True):
     """Receiver operating characteristic: false- and true-positive rates at each threshold.
 
     Thresholds are the distinct scores in decreasing order, preceded by ``inf``
@@ -309,7 +315,7 @@ def _binary_auc(y, s, who):
     return float((ranks[y > 0].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
-def roc_auc(y_true, scores, pos_label=None, average="macro") -> float:
+def roc_auc(y_true: TensorLike, scores, pos_label=None, average="macro") -> float:
     """Area under the ROC curve, computed from ranks (ties count one half).
 
     Binary: ``scores`` of shape (n,) (or (n, 2): the second column is used).
@@ -347,7 +353,7 @@ def roc_auc(y_true, scores, pos_label=None, average="macro") -> float:
     return _binary_auc(y, s, who)
 
 
-def top_k_accuracy(y_true, scores, k=5) -> float:
+def top_k_accuracy(y_true: TensorLike, scores, k=5) -> float:
     """Fraction of samples whose true class is among the ``k`` highest scores.
 
     ``scores`` (n, C), labels 0..C-1. Ties are broken like scikit-learn's

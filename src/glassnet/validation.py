@@ -230,7 +230,7 @@ def _canonical(key: str) -> str:
     return key.lower().replace("-", "").replace("_", "").replace(" ", "")
 
 
-def lookup(name, table, what: str, who: str, aliases=None, also: str | None = None):
+def lookup(name: str, table, what: str, who: str, aliases=None, also: str | None = None):
     """``table[name]`` for a name given loosely: case, ``-``, ``_`` and spaces do not matter
     (``"Leaky-ReLU"`` finds ``"leaky_relu"``), and ``aliases`` maps other names to keys.
 

@@ -55,15 +55,15 @@ class BackwardCFunction(_f.Function):
                 raise _f._modified_error(_f._describe(t), t._ver, v)
         return tuple(self._saved)
 
-    def mark_non_differentiable(self, *outputs):
+    def mark_non_differentiable(self, *outputs) -> None:
         """Outputs that get ``requires_grad=False`` (indices, masks)."""
         self._non_diff = tuple(outputs)
 
-    def mark_dirty(self, *tensors):
+    def mark_dirty(self, *tensors) -> None:
         """Inputs that forward changed in place (and returns)."""
         self._dirty_inputs = tuple(tensors)
 
-    def set_materialize_grads(self, value: bool):
+    def set_materialize_grads(self, value: bool) -> None:
         """With False, backward gets None (not zeros) for outputs that received no
         gradient."""
         self._materialize = bool(value)
@@ -186,7 +186,7 @@ def _defining(cls):
     return names
 
 
-def make_torch_style(cls):
+def make_torch_style(cls) -> None:
     """Give a PyTorch-style Function subclass its node class and ``apply``."""
     cls._node_cls = type(cls.__name__ + "Backward", (BackwardCFunction,),
                          {"_user": cls, "__module__": cls.__module__,

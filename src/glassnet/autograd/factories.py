@@ -33,6 +33,15 @@ from ..errors import ArgumentError, ArgumentTypeError
 from .generator import Generator, default_generator
 from .tensor import Tensor
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet._typing import DeviceLike
+    from glassnet.autograd.generator import Generator
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "eye",
            "arange", "linspace", "logspace", "zeros_like", "ones_like", "empty_like",
            "full_like", "rand_like", "randn_like", "randint_like", "rand", "randn", "randint",
@@ -111,7 +120,7 @@ def _like(input, where):
 
 
 # ------------------------------------------------------------------------- from data
-def _typed_leaves(data, typed, kinds):
+def _typed_leaves(data, typed, kinds) -> None:
     """Collect the dtypes of NumPy / Tensor leaves of a nested list and the kinds of its
     Python scalars (each list level is read by one ``map``, not element by element)."""
     types = set(map(type, data))
@@ -158,7 +167,7 @@ def _infer(data):
     return arr if arr.dtype == want else arr.astype(want)
 
 
-def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+def tensor(data, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False, pin_memory=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a scalar, a nested list/tuple, a NumPy array
     or a Tensor).
 
@@ -202,7 +211,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     return _make(arr, requires_grad, device, where)
 
 
-def as_tensor(data, *, dtype=None, device=None) -> Tensor:
+def as_tensor(data, *, dtype: DTypeLike = None, device: DeviceLike = None) -> Tensor:
     """``data`` as a tensor, sharing memory where possible: a Tensor of the right dtype is
     returned itself, a NumPy array of the right dtype is wrapped without a copy (keeping
     its dtype, float64 included); anything else is converted as by :func:`tensor`.
@@ -237,7 +246,7 @@ def from_numpy(ndarray) -> Tensor:
 
 
 # ------------------------------------------------------------------------- filled
-def zeros(*size, dtype=None, device=None, requires_grad=False,
+def zeros(*size, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
           **kw) -> Tensor:
     """A tensor of zeros of the given size (default dtype: float32).
 
@@ -250,7 +259,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False,
     return _make(np.zeros(shape, dt), requires_grad, device, "zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False,
+def ones(*size, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
          **kw) -> Tensor:
     """A tensor of ones of the given size (default dtype: float32)."""
     shape = _size(size, "ones", kw.pop("size", None))
@@ -259,8 +268,8 @@ def ones(*size, dtype=None, device=None, requires_grad=False,
     return _make(np.ones(shape, dt), requires_grad, device, "ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False,
-          pin_memory=False, memory_format=None, **kw) -> Tensor:
+def empty(*size, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+          pin_memory=False, memory_format: object | None = None, **kw) -> Tensor:
     """An uninitialised tensor of the given size (its values are whatever memory held)."""
     shape = _size(size, "empty", kw.pop("size", None))
     _no_extra(kw, "empty")
@@ -291,7 +300,7 @@ def _scalar_dtype(value):
                             f"{type(value).__name__}")
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def full(size, fill_value, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``; without ``dtype`` the dtype follows
     the value (int -> int64, float -> float32, bool -> bool), as in PyTorch.
 
@@ -307,7 +316,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
     return _make(np.full(shape, value, dt), requires_grad, device, "full")
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def eye(n, m=None, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """The ``n`` x ``m`` (``m`` defaults to ``n``) identity matrix."""
     for name, v in (("n", n), ("m", m)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
@@ -332,7 +341,7 @@ def _num(v, where, name):
     return v
 
 
-def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def arange(start=0, end=None, step=1, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """``[start, end)`` in steps of ``step`` (``arange(end)`` starts at 0): int64 when all
     three are ints, else the default float dtype, as in PyTorch.
 
@@ -375,7 +384,7 @@ def _lin(start, end, steps, where):
     return np.where(i < half, start + step * i, end - step * (steps - 1 - i))
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def linspace(start, end, steps, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` (both included).
 
     >>> gn.linspace(0, 1, 5).tolist()
@@ -386,8 +395,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
                  "linspace")
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
-             requires_grad=False) -> Tensor:
+def logspace(start, end, steps, base=10.0, *, dtype: DTypeLike = None, device: DeviceLike = None,
+             requires_grad: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)``.
 
     >>> gn.logspace(0, 2, 3).tolist()
@@ -403,32 +412,32 @@ def _like_dtype(input, dtype, where):
     return input.dtype if dtype is None else _dtype(dtype, where)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False,
-               memory_format=None) -> Tensor:
+def zeros_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+               memory_format: object | None = None) -> Tensor:
     """Zeros of ``input``'s shape and dtype (or ``dtype``)."""
     t = _like(input, "zeros_like")
     return _make(np.zeros(t.shape, _like_dtype(t, dtype, "zeros_like")), requires_grad,
                  device, "zeros_like")
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False,
-              memory_format=None) -> Tensor:
+def ones_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+              memory_format: object | None = None) -> Tensor:
     """Ones of ``input``'s shape and dtype (or ``dtype``)."""
     t = _like(input, "ones_like")
     return _make(np.ones(t.shape, _like_dtype(t, dtype, "ones_like")), requires_grad,
                  device, "ones_like")
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False,
-               memory_format=None) -> Tensor:
+def empty_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+               memory_format: object | None = None) -> Tensor:
     """An uninitialised tensor of ``input``'s shape and dtype (or ``dtype``)."""
     t = _like(input, "empty_like")
     return _make(np.empty(t.shape, _like_dtype(t, dtype, "empty_like")), requires_grad,
                  device, "empty_like")
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
-              memory_format=None) -> Tensor:
+def full_like(input: Tensor, fill_value, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+              memory_format: object | None = None) -> Tensor:
     """``fill_value`` in ``input``'s shape and dtype (a float fill of an int tensor is
     truncated, as in PyTorch)."""
     t = _like(input, "full_like")
@@ -440,8 +449,8 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return _make(arr, requires_grad, device, "full_like")
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False,
-              memory_format=None, generator=None) -> Tensor:
+def rand_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+              memory_format: object | None = None, generator: Generator | None = None) -> Tensor:
     """Uniform [0, 1) values of ``input``'s shape and (floating) dtype."""
     t = _like(input, "rand_like")
     dt = _float_dtype(_like_dtype(t, dtype, "rand_like"), "rand_like")
@@ -449,8 +458,8 @@ def rand_like(input, *, dtype=None, device=None, requires_grad=False,
                  device, "rand_like")
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False,
-               memory_format=None, generator=None) -> Tensor:
+def randn_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+               memory_format: object | None = None, generator: Generator | None = None) -> Tensor:
     """Standard normal values of ``input``'s shape and (floating) dtype."""
     t = _like(input, "randn_like")
     dt = _float_dtype(_like_dtype(t, dtype, "randn_like"), "randn_like")
@@ -458,8 +467,8 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False,
                  requires_grad, device, "randn_like")
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
-                 memory_format=None, generator=None) -> Tensor:
+def randint_like(input: Tensor, low=0, high=None, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+                 memory_format: object | None = None, generator: Generator | None = None) -> Tensor:
     """Integers uniform in ``[low, high)`` of ``input``'s shape and dtype
     (``randint_like(x, high)`` or ``randint_like(x, low, high)``)."""
     t = _like(input, "randint_like")
@@ -471,7 +480,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
 
 
 # ------------------------------------------------------------------------- random
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False,
+def rand(*size, generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
          pin_memory=False, **kw) -> Tensor:
     """Uniform values in [0, 1) of the given size (default dtype: float32)."""
     shape = _size(size, "rand", kw.pop("size", None))
@@ -481,7 +490,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False,
                  "rand")
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False,
+def randn(*size, generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
           pin_memory=False, **kw) -> Tensor:
     """Standard normal values of the given size (default dtype: float32)."""
     shape = _size(size, "randn", kw.pop("size", None))
@@ -508,8 +517,8 @@ def _randint_array(low, high, shape, generator, where):
     return _np_rng(generator, where).integers(low, high, size=shape, dtype=np.int64)
 
 
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad=False) -> Tensor:
+def randint(low=0, high=None, size=None, *, generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None,
+            requires_grad: bool = False) -> Tensor:
     """Integers uniform in ``[low, high)``: ``randint(high, size)`` or
     ``randint(low, high, size)``; int64 unless ``dtype`` is given. With a ``generator`` the
     values equal PyTorch's for the same seed.
@@ -531,7 +540,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     return _make(arr, requires_grad, device, "randint")
 
 
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
+def randperm(n, *, generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
              pin_memory=False) -> Tensor:
     """A random permutation of ``0 .. n-1`` (int64). With a ``generator`` it is PyTorch's
     permutation for the same seed.
@@ -551,8 +560,8 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
     return _make(arr.astype(dt, copy=False), requires_grad, device, "randperm")
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
-           requires_grad=False) -> Tensor:
+def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None,
+           requires_grad: bool = False) -> Tensor:
     """Normal samples with the given ``mean`` and ``std``: both numbers with a ``size``, or
     either one a Tensor (the result takes the broadcast shape of the Tensors).
 
@@ -582,7 +591,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     return _make((m + s * z).astype(dt), requires_grad, device, "normal")
 
 
-def bernoulli(input, p=None, *, generator=None) -> Tensor:
+def bernoulli(input: Tensor, p=None, *, generator: Generator | None = None) -> Tensor:
     """0/1 samples: element i is 1 with probability ``input[i]`` (or ``p`` for every element
     when given); the result has ``input``'s shape and dtype."""
     t = _like(input, "bernoulli")
@@ -593,7 +602,7 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
     return Tensor((u < probs).astype(t.dtype))
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
+def multinomial(input: Tensor, num_samples, replacement=False, *, generator: Generator | None = None) -> Tensor:
     """``num_samples`` indices per row drawn with probabilities proportional to ``input``
     (1-D: one distribution, 2-D: one per row); int64. Without ``replacement`` each index is
     drawn at most once per row.

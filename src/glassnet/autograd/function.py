@@ -68,7 +68,7 @@ class _Mode(contextlib.ContextDecorator):
             return cls()(args[0])   # bare decorator: @no_grad
         return super().__new__(cls)
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._prev = []
 
     def __enter__(self):
@@ -76,7 +76,7 @@ class _Mode(contextlib.ContextDecorator):
         _grad_mode.enabled = self._mode
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> bool:
         _grad_mode.enabled, _grad_mode.inference = self._prev.pop()
         return False
 
@@ -114,7 +114,7 @@ class inference_mode(_Mode):
     False
     """
 
-    def __init__(self, mode: bool = True):
+    def __init__(self, mode: bool = True) -> None:
         super().__init__()
         self.mode = bool(mode)
 
@@ -144,7 +144,7 @@ class set_grad_enabled(_Mode):
     def __new__(cls, mode=True):
         return object.__new__(cls)
 
-    def __init__(self, mode: bool):
+    def __init__(self, mode: bool) -> None:
         super().__init__()
         self.mode = bool(mode)
         self.prev = _grad_mode.enabled
@@ -166,7 +166,7 @@ class set_grad_enabled(_Mode):
         obj.mode, obj.prev = self.mode, _grad_mode.enabled
         return obj
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"glassnet.set_grad_enabled(mode={self.mode})"
 
 
@@ -235,7 +235,7 @@ class Function:
     _dirty = None         # [(output index, Tensor, version)] outputs changed in place
     _g = 0                # the in-place clock when the node was made
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         if isinstance(cls.__dict__.get("forward"), staticmethod):
             _torch_style[0](cls)   # the PyTorch-style machinery (autograd/custom.py)
@@ -315,10 +315,10 @@ class AccumulateGrad:
     name = "AccumulateGrad"
     next_functions = ()
 
-    def __init__(self, variable):
+    def __init__(self, variable) -> None:
         self.variable = variable
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<AccumulateGrad object at {id(self):#x}>"
 
 
@@ -349,7 +349,7 @@ def _root_base(a):
 
 
 # ----------------------------------------------------------------- versions
-def bump_version(t):
+def bump_version(t) -> None:
     """Record that tensor ``t`` was changed in place: ``t._version`` goes up by one and the
     tensor remembers the in-place clock, so nodes made before can tell."""
     _clock.now += 1
@@ -377,7 +377,7 @@ def _version_at(t, g):
     return n
 
 
-def _holds(fn, arr):
+def _holds(fn, arr) -> bool:
     """Whether node ``fn`` saved ``arr`` (or a view of it) for its backward."""
     for v in fn.__dict__.values():
         for item in (v if isinstance(v, (tuple, list)) else (v,)):
@@ -386,7 +386,7 @@ def _holds(fn, arr):
     return False
 
 
-def _describe(t):
+def _describe(t) -> str:
     return f"[{t._data.dtype} tensor of shape {list(t._data.shape)}]"
 
 
@@ -623,7 +623,7 @@ def _backward_graph(fn, gouts):
         return tuple(f(fn, *gouts))
 
 
-def _run_tensor_hooks(taps, gouts, create_graph):
+def _run_tensor_hooks(taps, gouts, create_graph) -> None:
     """Hooks registered on non-leaf outputs of a node: each gets the gradient as a Tensor
     and may return a replacement."""
     T = _tensor_type[0]
@@ -639,7 +639,7 @@ def _run_tensor_hooks(taps, gouts, create_graph):
         gouts[idx] = g
 
 
-def _deliver_leaf(t, g, leaf_bases, create_graph, leaf_cap, captured):
+def _deliver_leaf(t, g, leaf_bases, create_graph, leaf_cap, captured) -> None:
     if leaf_cap is None:
         (_accumulate_graph if create_graph else _accumulate_leaf)(t, g, leaf_bases)
         return
@@ -662,7 +662,7 @@ def _leaf_hooks(t, g, create_graph):
     return g
 
 
-def _accumulate_leaf(t, g, leaf_bases):
+def _accumulate_leaf(t, g, leaf_bases) -> None:
     if t._grad_hooks:
         g = _leaf_hooks(t, g, False)
     td = t._data.dtype
@@ -679,7 +679,7 @@ def _accumulate_leaf(t, g, leaf_bases):
         t.grad._data += g
 
 
-def _accumulate_graph(t, g, leaf_bases, hooks=True):
+def _accumulate_graph(t, g, leaf_bases, hooks=True) -> None:
     """create_graph=True: ``.grad`` becomes (or adds) a Tensor that is part of a graph."""
     if hooks and t._grad_hooks:
         g = _leaf_hooks(t, g, True)
@@ -688,7 +688,7 @@ def _accumulate_graph(t, g, leaf_bases, hooks=True):
     t.grad = g if t.grad is None else t.grad + g
 
 
-def _accumulate_retained(t, g, leaf_bases, create_graph):
+def _accumulate_retained(t, g, leaf_bases, create_graph) -> None:
     """A non-leaf's retained gradient (its hooks already ran on the node's outputs)."""
     if create_graph:
         _accumulate_graph(t, g, leaf_bases, False)

@@ -36,6 +36,12 @@ import numpy as np
 from .. import backend
 from .tensor import Tensor
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DeviceLike
+
+
 __all__ = ["Generator", "DEFAULT_SEED", "default_generator"]
 
 # torch.Generator().initial_seed() before any manual_seed
@@ -68,7 +74,7 @@ class Generator:
     [4, 9, 3]
     """
 
-    def __init__(self, device="cpu"):
+    def __init__(self, device: DeviceLike = "cpu") -> None:
         if str(device) != "cpu":
             raise RuntimeError(f"Generator: glassnet runs on the CPU only; device must be "
                                f"'cpu', got {device!r}")
@@ -76,11 +82,11 @@ class Generator:
         self.manual_seed(DEFAULT_SEED)
 
     @property
-    def device(self):
+    def device(self) -> str:
         return "cpu"
 
     # ---------------------------------------------------------------- seeding and state
-    def manual_seed(self, seed) -> "Generator":
+    def manual_seed(self, seed: int) -> "Generator":
         """Reset to ``seed`` (any integer in [-2**63, 2**64); negatives wrap mod 2**64)."""
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise TypeError(f"manual_seed: seed must be an integer, got "
@@ -104,7 +110,7 @@ class Generator:
         self.manual_seed(s)
         return s
 
-    def _set_words(self, key, pos):
+    def _set_words(self, key, pos) -> None:
         self._bits.state = {"bit_generator": "MT19937",
                             "state": {"key": np.asarray(key, np.uint32), "pos": int(pos)}}
 
@@ -134,11 +140,11 @@ class Generator:
     def __getstate__(self):   # worker processes get a copy of a sampler and its generator
         return {"state": self.get_state()._data}
 
-    def __setstate__(self, d):
+    def __setstate__(self, d) -> None:
         self._bits = np.random.MT19937()
         self.set_state(d["state"])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<glassnet.Generator seed={self._seed}>"
 
     # ---------------------------------------------------------------- draws (PyTorch's)

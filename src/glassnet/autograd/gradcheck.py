@@ -7,10 +7,16 @@ from ..errors import GradcheckError
 from .function import no_grad
 from .tensor import Tensor, as_array
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["gradcheck", "numerical_grad", "GradcheckError"]
 
 
-def numerical_grad(f, arrays, index, eps=1e-6):
+def numerical_grad(f, arrays, index: Tensor, eps: float = 1e-6):
     """Central-difference gradient of the scalar function ``f(*arrays)`` w.r.t. ``arrays[index]``."""
     x = arrays[index]
     g = np.zeros_like(x)
@@ -27,7 +33,7 @@ def numerical_grad(f, arrays, index, eps=1e-6):
     return g
 
 
-def gradcheck(fn, inputs, eps=1e-6, rtol=1e-6, atol=1e-8, seed=0, raise_exception=True):
+def gradcheck(fn, inputs, eps: float = 1e-6, rtol=1e-6, atol=1e-8, seed: int = 0, raise_exception=True):
     """Check ``fn``'s backward against central differences, in float64.
 
     ``fn`` maps Tensors to a Tensor (any shape). It is reduced to a scalar by a

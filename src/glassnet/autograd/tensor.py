@@ -10,6 +10,15 @@ from . import api as _api
 from . import function as _function
 from .function import run_backward
 
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import TensorLike
+    from glassnet._typing import DTypeLike
+    from glassnet._typing import Dims
+
+
 # the factory functions (tensor, zeros, arange, randn, ...) live in autograd/factories.py
 __all__ = ["Tensor", "Size", "as_array", "as_input"]
 
@@ -32,7 +41,7 @@ class Size(tuple):
             n *= d
         return n
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"glassnet.Size({list(self)})"
 
     def __getitem__(self, key):
@@ -72,7 +81,7 @@ class Tensor:
                  "name", "_ver", "_vhist", "__weakref__")
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor
 
-    def __init__(self, data, requires_grad: bool = False, name: str | None = None):
+    def __init__(self, data, requires_grad: bool = False, name: str | None = None) -> None:
         if isinstance(data, Tensor):
             data = data._data
         if not isinstance(data, np.ndarray) and type(data).__module__.split(".")[0] != "cupy":
@@ -108,7 +117,7 @@ class Tensor:
         return Tensor._from_op(self._data, None, 0, False)
 
     @data.setter
-    def data(self, value):
+    def data(self, value) -> None:
         if isinstance(value, Tensor):
             value = value._data
         elif not isinstance(value, np.ndarray):
@@ -127,14 +136,14 @@ class Tensor:
         return self._data.shape
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[Any]:
         return self._data.dtype
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return self._data.ndim
 
-    def size(self, dim=None):
+    def size(self, dim: int | None = None) -> Any:   # Size, or an int with dim
         """``size()`` is the shape as a :class:`Size`; ``size(dim)`` the length of one axis
         (negative dims count from the end), as ``torch.Tensor.size``.
 
@@ -160,7 +169,7 @@ class Tensor:
         return self._ctx is None
 
     @property
-    def grad_fn(self):
+    def grad_fn(self) -> Any:
         """The Function that produced this tensor (None for leaves)."""
         return self._ctx
 
@@ -168,7 +177,7 @@ class Tensor:
     def T(self):
         return self.transpose()
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         """Rows along the first axis, as PyTorch iterates a tensor (a 0-d tensor is not
         iterable). Without a gradient to carry, the rows are views made directly."""
         a = self._data
@@ -178,7 +187,7 @@ class Tensor:
             return (self[i] for i in range(a.shape[0]))
         return (Tensor._from_op(row, None, 0, False) for row in a)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._data)
 
     def numel(self) -> int:
@@ -187,18 +196,18 @@ class Tensor:
     def dim(self) -> int:
         return self._data.ndim
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         """The values as a NumPy array (shares memory; no gradient)."""
         if self.requires_grad and self._ctx is None:
             pass  # reading a leaf is fine
         return backend.to_numpy(self._data)
 
-    def item(self):
+    def item(self) -> Any:   # a Python float, int or bool
         if self._data.size != 1:
             raise ValueError(f"item: tensor has {self._data.size} elements, expected exactly 1")
         return self._data.reshape(()).item()
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return self._data.tolist()
 
     def detach(self) -> "Tensor":
@@ -265,7 +274,7 @@ class Tensor:
         return ctx is not None and bool(ctx._retained) and any(t is self and keep
                                                                for _, t, keep in ctx._retained)
 
-    def register_hook(self, hook):
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _HookHandle:
         """Call ``hook(grad)`` (grad a Tensor) each time the gradient with respect to this
         tensor is computed, leaf or not; a hook that returns a Tensor replaces the gradient.
         Returns a handle whose ``remove()`` unregisters the hook.
@@ -290,7 +299,7 @@ class Tensor:
                 taps.append((self._out_index, self, False))
         return _HookHandle(self, hook)
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         self.grad = None
 
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
@@ -311,7 +320,7 @@ class Tensor:
         _api.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
                       inputs=inputs)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         a = backend.to_numpy(self._data)
         # PyTorch's layout: four fixed decimals unless every value is integral (1., 2.)
         fixed = a.dtype.kind == "f" and a.size and not np.all(
@@ -327,18 +336,18 @@ class Tensor:
             extra = f", dtype={self.dtype}" + extra
         return f"tensor({arr}{extra})"
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         if self._data.size != 1:
             raise ValueError("The truth value of a tensor with more than one element is ambiguous")
         return bool(self._data)
 
-    def __float__(self):
+    def __float__(self) -> float:
         return float(self.item())
 
-    def __int__(self):
+    def __int__(self) -> int:
         return int(self.item())
 
-    def __index__(self):
+    def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError(f"only integer tensors of a single element can be converted to an "
                             f"index; this one has dtype {self._data.dtype} and shape "
@@ -351,6 +360,57 @@ class Tensor:
     # Operators and methods are attached in glassnet.functional.math to keep the
     # math beside its derivative; see _install_tensor_methods there.
 
+    if TYPE_CHECKING:
+        # What glassnet.functional attaches at import (_install_tensor_methods in
+        # functional/math.py and its neighbours), as the type checker sees it: the
+        # operators, elementwise and comparison alike, give a Tensor; the ~230 named
+        # methods (sum, view, reshape, ...) are reached through __getattr__, typed Any.
+        def __add__(self, other: TensorLike) -> Tensor: ...
+        def __and__(self, other: TensorLike) -> Tensor: ...
+        def __floordiv__(self, other: TensorLike) -> Tensor: ...
+        def __ge__(self, other: TensorLike) -> Tensor: ...
+        def __gt__(self, other: TensorLike) -> Tensor: ...
+        def __le__(self, other: TensorLike) -> Tensor: ...
+        def __lt__(self, other: TensorLike) -> Tensor: ...
+        def __matmul__(self, other: TensorLike) -> Tensor: ...
+        def __mod__(self, other: TensorLike) -> Tensor: ...
+        def __mul__(self, other: TensorLike) -> Tensor: ...
+        def __or__(self, other: TensorLike) -> Tensor: ...
+        def __pow__(self, other: TensorLike) -> Tensor: ...
+        def __radd__(self, other: TensorLike) -> Tensor: ...
+        def __rand__(self, other: TensorLike) -> Tensor: ...
+        def __rfloordiv__(self, other: TensorLike) -> Tensor: ...
+        def __rmatmul__(self, other: TensorLike) -> Tensor: ...
+        def __rmod__(self, other: TensorLike) -> Tensor: ...
+        def __rmul__(self, other: TensorLike) -> Tensor: ...
+        def __ror__(self, other: TensorLike) -> Tensor: ...
+        def __rpow__(self, other: TensorLike) -> Tensor: ...
+        def __rsub__(self, other: TensorLike) -> Tensor: ...
+        def __rtruediv__(self, other: TensorLike) -> Tensor: ...
+        def __rxor__(self, other: TensorLike) -> Tensor: ...
+        def __sub__(self, other: TensorLike) -> Tensor: ...
+        def __truediv__(self, other: TensorLike) -> Tensor: ...
+        def __xor__(self, other: TensorLike) -> Tensor: ...
+        def __iadd__(self, other: TensorLike) -> Tensor: ...
+        def __iand__(self, other: TensorLike) -> Tensor: ...
+        def __ifloordiv__(self, other: TensorLike) -> Tensor: ...
+        def __imod__(self, other: TensorLike) -> Tensor: ...
+        def __imul__(self, other: TensorLike) -> Tensor: ...
+        def __ior__(self, other: TensorLike) -> Tensor: ...
+        def __ipow__(self, other: TensorLike) -> Tensor: ...
+        def __isub__(self, other: TensorLike) -> Tensor: ...
+        def __itruediv__(self, other: TensorLike) -> Tensor: ...
+        def __ixor__(self, other: TensorLike) -> Tensor: ...
+        def __eq__(self, other: object) -> Tensor: ...  # type: ignore[override]
+        def __ne__(self, other: object) -> Tensor: ...  # type: ignore[override]
+        def __neg__(self) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def __invert__(self) -> Tensor: ...
+        def __getitem__(self, index: Any) -> Tensor: ...
+        def __setitem__(self, index: Any, value: TensorLike) -> None: ...
+        def __getattr__(self, name: str) -> Any: ...
+
+
 
 _function._tensor_type[0] = Tensor
 
@@ -360,10 +420,10 @@ class _HookHandle:
 
     __slots__ = ("_tensor", "_hook")
 
-    def __init__(self, tensor, hook):
+    def __init__(self, tensor: Tensor, hook) -> None:
         self._tensor, self._hook = tensor, hook
 
-    def remove(self):
+    def remove(self) -> None:
         hooks = self._tensor._grad_hooks
         if hooks and self._hook in hooks:
             hooks.remove(self._hook)
@@ -374,7 +434,7 @@ class _HookHandle:
 
 
 
-def as_array(x, dtype=None) -> np.ndarray:
+def as_array(x: Tensor, dtype: DTypeLike = None) -> np.ndarray:
     """The array behind ``x``: a Tensor's ``._data`` (the same array, no copy, no graph), or
     ``np.asarray(x, dtype)`` for anything else (arrays pass through, lists are converted).
 
@@ -387,7 +447,7 @@ def as_array(x, dtype=None) -> np.ndarray:
     return np.asarray(x._data if isinstance(x, Tensor) else x, dtype=dtype)
 
 
-def as_input(x) -> Tensor:
+def as_input(x: Tensor) -> Tensor:
     """A module's NumPy / list input as a Tensor: a Tensor passes through; float arrays take
     the default dtype (float32), as glassnet's layers have always read NumPy input; other
     dtypes stay. (This cast is glassnet's convenience for NumPy input, not PyTorch's

@@ -16,6 +16,13 @@ import numpy as np
 from . import config
 from ..validation import check_int
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["xp", "get_array_module", "get_default_dtype", "set_default_dtype", "manual_seed",
            "rng", "as_float_array", "to_numpy", "const_vector"]
 
@@ -38,7 +45,7 @@ def get_default_dtype() -> np.dtype:
     return _FLOAT_DTYPES[config.get("default_dtype")]
 
 
-def set_default_dtype(dtype) -> None:
+def set_default_dtype(dtype: DTypeLike) -> None:
     """Set the floating dtype for new tensors and parameters (float32 or float64)."""
     d = np.dtype(dtype)
     if d not in (np.float32, np.float64):
@@ -58,7 +65,7 @@ def rng() -> np.random.Generator:
     return _rng
 
 
-def as_float_array(x, dtype=None):
+def as_float_array(x: Tensor, dtype: DTypeLike = None):
     """``x`` as a floating array of ``dtype`` (the default dtype when None), no copy if
     possible."""
     return np.asarray(x, dtype=get_default_dtype() if dtype is None else np.dtype(dtype))
@@ -72,7 +79,7 @@ def to_numpy(a):
 _const_cache = {}
 
 
-def const_vector(kind: str, n: int, dtype=None):
+def const_vector(kind: str, n: int, dtype: DTypeLike = None):
     """A cached, read-only NumPy vector that hot paths need every step: ``"ones"`` (n ones
     of ``dtype``, e.g. for the bias gradient ``ones @ g``) or ``"arange"`` (``np.arange(n)``,
     row indices of a batch)."""

@@ -138,7 +138,7 @@ def _knob(name) -> Knob:
                        f"{sorted(_BY_NAME)}") from None
 
 
-def read(name):
+def read(name: str):
     """(value, source) of knob ``name`` from the environment now, ignoring set values:
     the first of its variables that is set and parses, else the default. A malformed
     variable warns (naming it, its value and what was expected) and is skipped."""
@@ -155,7 +155,7 @@ def read(name):
     return (k.default() if callable(k.default) else k.default), "default"
 
 
-def get(name):
+def get(name: str):
     """The value of knob ``name`` now (set at run time, else the environment, else the
     default)."""
     try:
@@ -168,7 +168,7 @@ def get(name):
     return value
 
 
-def source(name) -> str:
+def source(name: str) -> str:
     """Where ``get(name)`` comes from: an environment variable's name, ``"default"`` or
     ``"set"`` (by a setter at run time)."""
     if name in _sources:
@@ -176,13 +176,13 @@ def source(name) -> str:
     return read(name)[1]
 
 
-def set(name, value) -> None:  # noqa: A001 - config.set reads as intended
+def set(name: str, value) -> None:  # noqa: A001 - config.set reads as intended
     """Set knob ``name`` for the rest of the process (the setters validate first)."""
     _knob(name)
     _values[name], _sources[name] = value, "set"
 
 
-def reset(name=None) -> None:
+def reset(name: str | None = None) -> None:
     """Forget set and kept values (of ``name``, or all), so the next ``get`` reads the
     environment again. For tests; the tuning done at import is not undone."""
     for n in ([name] if name is not None else list(_values)):

@@ -19,6 +19,12 @@ from __future__ import annotations
 
 from ..errors import ArgumentError, ArgumentTypeError
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 # the device types PyTorch knows, so a typo is told apart from a real but absent device
 KNOWN_TYPES = ("cpu", "cuda", "mps", "xpu", "xla", "meta", "hip", "mtia", "privateuseone")
 
@@ -29,7 +35,7 @@ class device:
 
     __slots__ = ("type", "index")
 
-    def __init__(self, type, index=None):  # noqa: A002  (PyTorch's argument name)
+    def __init__(self, type, index: Tensor | None = None) -> None:  # noqa: A002  (PyTorch's argument name)
         if isinstance(type, device):
             if index is not None:
                 raise ArgumentError("device: give the index once (in the device or as index=)")
@@ -53,12 +59,12 @@ class device:
             raise ArgumentError(f"device: index must be a non-negative int, got {index!r}")
         self.type, self.index = kind, index
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.index is None:
             return f"device(type={self.type!r})"
         return f"device(type={self.type!r}, index={self.index})"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other):
@@ -95,7 +101,7 @@ def check(dev, arg: str = "device", where: str = "") -> device:
     return CPU
 
 
-def is_device_spec(x) -> bool:
+def is_device_spec(x: Tensor) -> bool:
     """True when ``x`` reads as a device (a device, or a string naming a known type)."""
     if isinstance(x, device):
         return True

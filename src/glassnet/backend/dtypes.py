@@ -19,6 +19,12 @@ import numpy as np
 
 from ..errors import ArgumentTypeError
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+
+
 float16 = half = np.dtype("float16")
 float32 = np.dtype("float32")
 float64 = double = np.dtype("float64")
@@ -45,7 +51,7 @@ NAMES = {
 EXPORTS = {name: dt for name, dt in NAMES.items()}
 
 
-def resolve(dtype, arg: str = "dtype", where: str = "") -> np.dtype:
+def resolve(dtype: DTypeLike, arg: str = "dtype", where: str = "") -> np.dtype:
     """The NumPy dtype for a glassnet/torch dtype name, a NumPy dtype or scalar type, or a
     Python type (``float`` is float64, ``int`` int64 and ``bool`` bool, as PyTorch reads
     ``dtype=float``; the *name* ``"float"`` is float32, as ``torch.float`` is).
@@ -76,6 +82,6 @@ def resolve(dtype, arg: str = "dtype", where: str = "") -> np.dtype:
                             f"glassnet.long, got {dtype!r}")
 
 
-def is_floating_point(dtype) -> bool:
+def is_floating_point(dtype: DTypeLike) -> bool:
     """True for float16, float32 and float64."""
     return np.dtype(dtype).kind == "f"

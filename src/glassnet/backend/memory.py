@@ -38,6 +38,12 @@ import numpy as np
 from ..errors import ModelFileError
 from . import config
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+
+
 __all__ = ["tune_malloc", "malloc_tuned", "ScratchPool", "scratch", "take", "give",
            "allocation_budget", "allocate", "reserve", "init_skipped", "BudgetExceeded"]
 
@@ -89,11 +95,11 @@ class ScratchPool:
     several threads.
     """
 
-    def __init__(self, max_per_key: int = 4):
+    def __init__(self, max_per_key: int = 4) -> None:
         self.free = {}
         self.max_per_key = max_per_key
 
-    def take(self, tag, shape, dtype, zero: bool = False):
+    def take(self, tag, shape, dtype: DTypeLike, zero: bool = False):
         """A (C-contiguous) buffer of ``shape`` and ``dtype``, zeroed when ``zero``."""
         lst = self.free.get((tag, tuple(shape), np.dtype(dtype).str))
         if lst:
@@ -132,14 +138,14 @@ class BudgetExceeded(ModelFileError):
     of model-file loads, hence a :class:`~glassnet.errors.ModelFileError`. ``who``,
     ``shape``, ``nbytes``, ``budget`` and ``left`` say what was asked and what remained."""
 
-    def __init__(self, msg, who, shape, nbytes, budget, left):
+    def __init__(self, msg, who, shape, nbytes, budget, left) -> None:
         super().__init__(msg)
         self.who, self.shape, self.nbytes, self.budget, self.left = (
             who, shape, nbytes, budget, left)
 
 
 class _Budget:
-    def __init__(self, nbytes, who, skip_init):
+    def __init__(self, nbytes, who, skip_init) -> None:
         self.total = int(nbytes)
         self.left = int(nbytes)
         self.who = who
@@ -180,7 +186,7 @@ def init_skipped() -> bool:
     return b is not None and b.skip_init
 
 
-def reserve(shape, dtype, who: str) -> None:
+def reserve(shape, dtype: DTypeLike, who: str) -> None:
     """Draw an array's bytes from the :func:`allocation_budget` in force without allocating
     it (for a constructor that builds the array with other NumPy calls)."""
     b = _budget.get()
@@ -189,7 +195,7 @@ def reserve(shape, dtype, who: str) -> None:
         b.draw(math.prod(int(s) for s in shape) * np.dtype(dtype).itemsize, who, shape)
 
 
-def allocate(shape, dtype, who: str, fill=None, xp=np):
+def allocate(shape, dtype: DTypeLike, who: str, fill=None, xp=np):
     """A new array of ``shape`` and ``dtype`` (``fill``: None = uninitialised, else the
     value), drawn from the :func:`allocation_budget` in force: its size is computed with
     Python integers and checked before ``xp`` allocates anything."""

@@ -17,7 +17,7 @@ class Dataset:
 
     supports_batch_indexing = False
 
-    def __len__(self):  # pragma: no cover - abstract
+    def __len__(self) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def __getitem__(self, index):  # pragma: no cover - abstract
@@ -39,7 +39,7 @@ class TensorDataset(Dataset):
 
     supports_batch_indexing = True
 
-    def __init__(self, *arrays):
+    def __init__(self, *arrays) -> None:
         if not arrays:
             raise ValueError("TensorDataset: needs at least one array")
         self.arrays = tuple(check_samples(as_array(a), f"array {i}", "TensorDataset")
@@ -50,11 +50,11 @@ class TensorDataset(Dataset):
                 raise ValueError(f"TensorDataset: all arrays need the same number of samples; "
                                  f"array 0 has {n}, array {i} has {len(a)} (shape {a.shape})")
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.arrays[0])
 
     def __getitem__(self, index):
         return tuple(a[index] for a in self.arrays)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "TensorDataset(" + ", ".join(str(a.shape) for a in self.arrays) + ")"

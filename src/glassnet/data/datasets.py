@@ -12,6 +12,12 @@ from ..validation import check_int
 from ..errors import DataChecksumError, DataFileError, DataFileNotFoundError
 from .paths import DataStream, find_data_dir, sha256_file
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike
+
+
 __all__ = ["load_digits", "load_text", "make_xor", "make_moons", "make_blobs", "DIGITS_SHA256",
            "TINYSHAKESPEARE_SHA256", "MAX_DIGITS_BYTES", "MAX_TEXT_BYTES"]
 
@@ -27,7 +33,7 @@ TINYSHAKESPEARE_SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca5
 _EMBEDDED = Path(__file__).resolve().parent / "_embedded"
 
 
-def load_digits(path=None, verify=True, *, max_bytes=None):
+def load_digits(path: PathLike | None = None, verify=True, *, max_bytes=None):
     """The UCI 8x8 optical digits (1797 samples, 10 classes), embedded in the package.
 
     Returns ``(X, y)``: X float32 of shape (1797, 64) with pixel values 0..16
@@ -90,7 +96,7 @@ def load_digits(path=None, verify=True, *, max_bytes=None):
     return pixels.astype(np.float32), labels.copy()
 
 
-def load_text(path=None, verify=True, *, max_bytes=None) -> str:
+def load_text(path: PathLike | None = None, verify=True, *, max_bytes=None) -> str:
     """A text corpus as one string; by default Tiny Shakespeare (1,115,394 characters).
 
     ``path`` is a text file or a folder holding ``input.txt``; without it the
@@ -139,7 +145,7 @@ def _rng(seed):
     return backend.rng() if seed is None else np.random.default_rng(seed)
 
 
-def make_xor(n_samples=None, noise=0.0, seed=None):
+def make_xor(n_samples=None, noise=0.0, seed: int | None = None):
     """The XOR problem: y = x1 XOR x2, not linearly separable.
 
     With ``n_samples=None`` the four corners of the unit square (the truth
@@ -168,7 +174,7 @@ def make_xor(n_samples=None, noise=0.0, seed=None):
     return X, y
 
 
-def make_moons(n_samples=100, noise=0.0, seed=None):
+def make_moons(n_samples=100, noise=0.0, seed: int | None = None):
     """Two interleaving half circles (a classic non-linear 2-class problem), like scikit-learn's.
 
     Class 0: :math:`(\\cos t, \\sin t)`; class 1: :math:`(1 - \\cos t, 0.5 - \\sin t)`,
@@ -194,7 +200,7 @@ def make_moons(n_samples=100, noise=0.0, seed=None):
 
 
 def make_blobs(n_samples=100, centers=3, n_features=2, cluster_std=1.0, center_box=(-10.0, 10.0),
-               seed=None):
+               seed: int | None = None):
     """Gaussian clusters: ``centers`` (a count, drawn uniformly in ``center_box``, or an array of
     shape (k, n_features)), samples spread evenly over them. Returns X float32, y int64.
 

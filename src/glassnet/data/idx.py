@@ -17,6 +17,12 @@ from ..errors import DataChecksumError, DataFileError, DataFileNotFoundError
 from ..validation import check_choice, check_int
 from .paths import DataStream, find_data_dir, sha256_file
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike
+
+
 __all__ = ["read_idx", "load_mnist", "load_fashion_mnist", "MNIST_SHA256",
            "FASHION_MNIST_SHA256", "FASHION_MNIST_CLASSES", "MAX_IDX_BYTES"]
 
@@ -73,7 +79,7 @@ _SPLITS = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
 _IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
 
 
-def read_idx(path, magic=None, sha256=None, content_sha256=None, *, max_bytes=None) -> np.ndarray:
+def read_idx(path: PathLike, magic=None, sha256=None, content_sha256=None, *, max_bytes=None) -> np.ndarray:
     """Read an IDX file (gzip'd when its name ends in .gz) as a uint8 array.
 
     ``magic`` (2051 images, 2049 labels) is checked when given. With ``sha256``
@@ -187,7 +193,7 @@ def _load(name, digests, path, split, flatten, verify, where):
     return X, labels.astype(np.int64)
 
 
-def load_mnist(path=None, split="train", flatten=False, verify=True):
+def load_mnist(path: PathLike | None = None, split="train", flatten=False, verify=True):
     """MNIST digits: ``(X, y)`` with X float32 in [0, 1] of shape (N, 1, 28, 28)
     ((N, 784) when ``flatten``) and y int64 in 0..9; N = 60000 (train) or 10000 (test).
 
@@ -203,7 +209,7 @@ def load_mnist(path=None, split="train", flatten=False, verify=True):
     return _load("mnist", MNIST_SHA256, path, split, flatten, verify, "load_mnist")
 
 
-def load_fashion_mnist(path=None, split="train", flatten=False, verify=True):
+def load_fashion_mnist(path: PathLike | None = None, split="train", flatten=False, verify=True):
     """Fashion-MNIST articles, same layout as :func:`load_mnist`; class names in
     ``FASHION_MNIST_CLASSES``. Also found in ``/usr/share/datasets/fashion-mnist``
     (Debian's ``dataset-fashion-mnist`` package)."""

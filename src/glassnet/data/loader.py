@@ -28,17 +28,21 @@ class DataLoader:
     drop_last : bool
         Leave out the last batch when it is smaller than ``batch_size``.
 
+    Notes
+    -----
     Each batch is a tuple with one NumPy array per dataset array, gathered by
     fancy indexing (copies, safe to modify). ``len(loader)`` is the number of
     batches per epoch.
 
     Example
     -------
-    >>> loader = DataLoader((X, y), batch_size=32, shuffle=True, seed=0)  # doctest: +SKIP
-    >>> for xb, yb in loader: ...  # doctest: +SKIP
+    >>> X, y = np.zeros((100, 4), np.float32), np.arange(100)
+    >>> loader = DataLoader((X, y), batch_size=32, shuffle=True, seed=0)
+    >>> [xb.shape for xb, yb in loader], len(loader)
+    ([(32, 4), (32, 4), (32, 4), (4, 4)], 4)
     """
 
-    def __init__(self, dataset, batch_size=32, shuffle=False, drop_last=False, seed=None):
+    def __init__(self, dataset, batch_size=32, shuffle=False, drop_last=False, seed: int | None = None) -> None:
         if isinstance(dataset, (tuple, list)):
             dataset = TensorDataset(*dataset)
         elif isinstance(dataset, np.ndarray):
@@ -62,7 +66,7 @@ class DataLoader:
     def n_samples(self) -> int:
         return len(self.dataset)
 
-    def __len__(self):
+    def __len__(self) -> int:
         n = len(self.dataset)
         if n == 0:
             return 0
@@ -89,6 +93,6 @@ class DataLoader:
         for start in range(0, stop, b):
             yield self._gather(order[start:start + b])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, seed={self.seed})")

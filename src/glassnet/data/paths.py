@@ -13,6 +13,12 @@ from pathlib import Path
 from ..backend import config
 from ..errors import DataFileError, DataFileNotFoundError
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike
+
+
 __all__ = ["find_data_dir", "sha256_file", "DataStream", "GZIP_MAX_RATIO"]
 
 # src/glassnet/data/paths.py -> the repository root is three folders up from this package
@@ -39,7 +45,7 @@ def _open(path, who):
         raise DataFileError(f"{who}: cannot read {str(path)!r} ({e.strerror or e})") from None
 
 
-def sha256_file(path, who="sha256_file") -> str:
+def sha256_file(path: PathLike, who="sha256_file") -> str:
     """Hex SHA-256 of a file's bytes, read in 4 MiB chunks."""
     h = hashlib.sha256()
     with _open(path, who) as f:
@@ -69,7 +75,7 @@ class DataStream:
     ...     head = s.read(8)
     """
 
-    def __init__(self, path, who, gz=None):
+    def __init__(self, path: PathLike, who, gz=None) -> None:
         self.path, self.who = Path(path), who
         self.gz = self.path.suffix == ".gz" if gz is None else bool(gz)
         self._f = _open(self.path, who)
@@ -86,10 +92,10 @@ class DataStream:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         self.close()
 
-    def close(self):
+    def close(self) -> None:
         self._f.close()
 
     def fail(self, what) -> DataFileError:
@@ -217,7 +223,7 @@ def _candidates(name):
     return out
 
 
-def find_data_dir(name: str, path=None, required=None) -> Path:
+def find_data_dir(name: str, path: PathLike | None = None, required=None) -> Path:
     """The folder holding dataset ``name`` ("mnist", "fashion-mnist", "tinyshakespeare", ...).
 
     ``path`` and ``$GLASSNET_DATA`` name the same folder: the data folder holding one

@@ -23,6 +23,13 @@ from .. import backend
 from ..autograd.function import Function
 from ..validation import check_real, lookup
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import Dims
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = [
     "identity", "step", "sign", "relu", "sigmoid", "tanh", "leaky_relu", "rrelu", "prelu",
     "elu", "selu", "softplus", "softsign", "maxout", "apl", "softmax", "log_softmax",
@@ -123,7 +130,7 @@ class RReLU(Function):
     eval: r = (lower + upper) / 2.  da/dz = 1 or r.
     """
 
-    def forward(self, z, lower=1 / 8, upper=1 / 3, training=False):
+    def forward(self, z, lower=1 / 8, upper=1 / 3, training: bool = False):
         if training:
             r = backend.rng().uniform(lower, upper, size=z.shape).astype(z.dtype, copy=False)
             self.slope = np.where(z > 0, 1, r).astype(z.dtype, copy=False)
@@ -322,7 +329,7 @@ class APL(Function):
 class Softmax(Function):
     """a_i = e^{z_i} / sum_j e^{z_j};  dz = a * (g - sum(g * a))."""
 
-    def forward(self, z, axis=-1):
+    def forward(self, z, axis: Dims = -1):
         self.axis = axis
         e = np.exp(z - z.max(axis=axis, keepdims=True))
         e /= e.sum(axis=axis, keepdims=True)
@@ -342,7 +349,7 @@ class LogSoftmax(Function):
     gradient buffer and finishes it in place (no other temporaries of the input's size).
     """
 
-    def forward(self, z, axis=-1):
+    def forward(self, z, axis: Dims = -1):
         self.axis = axis
         out = np.subtract(z, z.max(axis=axis, keepdims=True))
         e = np.exp(out)
@@ -375,12 +382,12 @@ def _stable_sigmoid(z):
 
 
 # ------------------------------------------------------------------ function API
-def identity(x):
+def identity(x: Tensor) -> Tensor:
     """x unchanged (a linear unit), as a node of the graph."""
     return Identity.apply(x)
 
 
-def step(x, threshold=0.0, low=0.0, high=1.0):
+def step(x: Tensor, threshold=0.0, low=0.0, high=1.0) -> Tensor:
     """Heaviside step: ``high`` where x >= threshold, ``low`` elsewhere; gradient 0.
 
     >>> step(gn.tensor([-1.0, 0.2, 0.5]), threshold=0.2).numpy()
@@ -389,7 +396,7 @@ def step(x, threshold=0.0, low=0.0, high=1.0):
     return Step.apply(x, threshold=threshold, low=low, high=high)
 
 
-def sign(x, threshold=0.0):
+def sign(x: Tensor, threshold=0.0) -> Tensor:
     """Bipolar threshold: +1 where x >= threshold, -1 elsewhere (so sign(S - 0.2) is
     ``sign(S, threshold=0.2)``); gradient 0.  Unlike ``np.sign``, the output at the
     threshold is +1, never 0. A tie on paper may not be one in floating point
@@ -397,27 +404,27 @@ def sign(x, threshold=0.0):
     return Sign.apply(x, threshold=threshold)
 
 
-def relu(x):
+def relu(x: Tensor) -> Tensor:
     """max(0, x)."""
     return ReLU.apply(x)
 
 
-def sigmoid(x):
+def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + e^-x)."""
     return Sigmoid.apply(x)
 
 
-def tanh(x):
+def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent."""
     return Tanh.apply(x)
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x: Tensor, negative_slope=0.01) -> Tensor:
     """x for x > 0, negative_slope * x otherwise. "Very leaky" ReLU uses 0.1 to 0.5."""
     return LeakyReLU.apply(x, negative_slope=float(negative_slope))
 
 
-def rrelu(x, lower=1 / 8, upper=1 / 3, training=False):
+def rrelu(x: Tensor, lower=1 / 8, upper=1 / 3, training: bool = False) -> Tensor:
     """Randomised leaky ReLU: slope ~ U(lower, upper) per element when training, their
     mean (lower + upper) / 2 otherwise (as ``torch.nn.functional.rrelu``)."""
     if not 0 <= lower <= upper:
@@ -425,34 +432,34 @@ def rrelu(x, lower=1 / 8, upper=1 / 3, training=False):
     return RReLU.apply(x, lower=float(lower), upper=float(upper), training=bool(training))
 
 
-def prelu(x, weight):
+def prelu(x: Tensor, weight) -> Tensor:
     """x for x > 0, weight * x otherwise; weight has 1 slope or one per channel (axis 1)."""
     return PReLU.apply(x, weight)
 
 
-def elu(x, alpha=1.0):
+def elu(x: Tensor, alpha=1.0) -> Tensor:
     """x for x > 0, alpha (e^x - 1) otherwise."""
     return ELU.apply(x, alpha=float(alpha))
 
 
-def selu(x):
+def selu(x: Tensor) -> Tensor:
     """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al. 2017."""
     return ELU.apply(x, alpha=SELU_ALPHA, scale=SELU_SCALE)
 
 
-def softplus(x, beta=1.0, threshold=20.0, centered=False):
+def softplus(x: Tensor, beta=1.0, threshold=20.0, centered=False) -> Tensor:
     """(1/beta) ln(1 + e^{beta x}) (x itself where beta x > threshold); minus ln(2)/beta
     when ``centered`` (then softplus(0) = 0)."""
     beta = check_real(beta, "beta", "softplus", 0, low_open=True)
     return Softplus.apply(x, beta=beta, threshold=float(threshold), centered=bool(centered))
 
 
-def softsign(x):
+def softsign(x: Tensor) -> Tensor:
     """x / (1 + |x|)."""
     return Softsign.apply(x)
 
 
-def maxout(x, weight, bias=None, pieces=2):
+def maxout(x: Tensor, weight, bias=None, pieces=2) -> Tensor:
     """Maxout: max over ``pieces`` affine maps. x (..., in), weight (out*pieces, in),
     bias (out*pieces,) -> (..., out)."""
     if weight.shape[0] % pieces:
@@ -464,7 +471,7 @@ def maxout(x, weight, bias=None, pieces=2):
     return Maxout.apply(x, weight, bias, pieces=int(pieces))
 
 
-def apl(x, a, b):
+def apl(x: Tensor, a, b) -> Tensor:
     """Adaptive piecewise linear unit: max(0, x) + sum_s a_s max(0, -x + b_s);
     a, b of shape (S, F), features on axis 1 of x."""
     if tuple(a.shape) != tuple(b.shape) or len(a.shape) != 2:
@@ -473,12 +480,12 @@ def apl(x, a, b):
     return APL.apply(x, a, b)
 
 
-def softmax(x, axis=-1):
+def softmax(x: Tensor, axis: Dims = -1) -> Tensor:
     """Softmax along ``axis`` (default the last)."""
     return Softmax.apply(x, axis=axis)
 
 
-def log_softmax(x, axis=-1):
+def log_softmax(x: Tensor, axis: Dims = -1) -> Tensor:
     """log(softmax(x)) computed stably."""
     return LogSoftmax.apply(x, axis=axis)
 
@@ -494,7 +501,7 @@ ALIASES = {"linear": "identity", "none": "identity", "heaviside": "step",
            "logistic": "sigmoid", "leakyrelu": "leaky_relu"}
 
 
-def get_activation(name, **kwargs):
+def get_activation(name: str, **kwargs):
     """The activation *function* called ``name`` (keyword arguments bound).
 
     Functional code cannot hold parameters, so this returns functions

@@ -33,12 +33,20 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_array
 from ..validation import check_ints, check_pair
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import Dims
+    from glassnet._typing import IntTuple
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["conv1d", "conv2d", "conv_output_size", "resolve_padding", "Conv2dFunction",
            "Conv1dFunction"]
 
 
 # ------------------------------------------------------------- size arithmetic
-def resolve_padding(padding, kernel_size, dilation, stride=(1, 1), layer="conv2d"):
+def resolve_padding(padding: IntTuple | str, kernel_size: IntTuple, dilation: IntTuple, stride: IntTuple = (1, 1), layer="conv2d"):
     """Padding as (top, bottom, left, right) from an int, a pair, 'valid', 'same' or 'full'.
 
     'same' keeps the size at stride 1 (an odd total padding puts the extra row at the
@@ -67,7 +75,7 @@ def resolve_padding(padding, kernel_size, dilation, stride=(1, 1), layer="conv2d
     return ph, ph, pw, pw
 
 
-def conv_output_size(n, k, stride=1, pad_lo=0, pad_hi=0, dilation=1, layer="conv", axis="",
+def conv_output_size(n, k, stride: IntTuple = 1, pad_lo=0, pad_hi=0, dilation: IntTuple = 1, layer="conv", axis="",
                      strict=False):
     """floor((n + pad_lo + pad_hi - dilation*(k-1) - 1) / stride) + 1, with clear errors.
 
@@ -111,7 +119,7 @@ class _Geometry(NamedTuple):
     Wo: int
 
     @classmethod
-    def of(cls, x_shape, w_shape, stride, pads, dilation):
+    def of(cls, x_shape, w_shape, stride: IntTuple, pads, dilation: IntTuple):
         N, C, H, W = x_shape
         O, _, kh, kw = w_shape
         (sh, sw), (dh, dw) = stride, dilation
@@ -132,7 +140,7 @@ def _offsets(geo):
                          slice(x0, x0 + geo.sw * (geo.Wo - 1) + 1, geo.sw))
 
 
-def _zero_border(xpad, pads):
+def _zero_border(xpad, pads) -> None:
     pt, pb, pl, pr = pads
     if pt:
         xpad[:, :, :pt] = 0
@@ -144,7 +152,7 @@ def _zero_border(xpad, pads):
         xpad[:, :, :, xpad.shape[3] - pr:] = 0
 
 
-def _im2col_chunk(xc, xpad, cols, geo):
+def _im2col_chunk(xc, xpad, cols, geo) -> None:
     """For one chunk of the batch: pad ``xc`` (C, n, H, W, channel-major) into ``xpad``
     (C, n, Hp, Wp; None without padding), then fill ``cols`` (C, kh, kw, n, Ho, Wo) with
     one strided copy per kernel offset."""
@@ -192,7 +200,7 @@ def _channel_major(grad, geo):
     return gT
 
 
-def _col2im_chunk(dcols, gpad, geo):
+def _col2im_chunk(dcols, gpad, geo) -> None:
     """For one chunk of the batch: add every kernel offset's block of ``dcols``
     (kh, kw, C, n, Ho, Wo) into its strided slice of ``gpad`` (C, n, Hp, Wp)."""
     gpad.fill(0)
@@ -250,7 +258,7 @@ class Conv2dFunction(Function):
     spent its time synchronising them.
     """
 
-    def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1)):
+    def forward(self, x, w, b=None, stride: IntTuple = (1, 1), pads=(0, 0, 0, 0), dilation: IntTuple = (1, 1)):
         geo = _Geometry.of(x.shape, w.shape, stride, pads, dilation)
         dt = np.result_type(x.dtype, w.dtype)
         cols = _im2col(x, geo, dt)
@@ -284,7 +292,7 @@ class Conv2dFunction(Function):
 class Conv1dFunction(Conv2dFunction):
     """1-D cross-correlation: x (N, C, L), w (O, C, k) -> (N, O, Lo); a height-1 conv2d."""
 
-    def forward(self, x, w, b=None, stride=1, pads=(0, 0), dilation=1):
+    def forward(self, x, w, b=None, stride: IntTuple = 1, pads=(0, 0), dilation: IntTuple = 1):
         out = super().forward(x[:, :, None, :], w[:, :, None, :], b, stride=(1, stride),
                               pads=(0, 0) + tuple(pads), dilation=(1, dilation))
         return out[:, :, 0, :]
@@ -308,7 +316,7 @@ def _check_shapes(xa, wa, name, x_layout, w_layout):
                          f"{wa.shape[1]} (input shape {xa.shape}, weight shape {wa.shape})")
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, strict=False, name="conv2d"):
+def conv2d(x: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntTuple | str = 0, dilation: IntTuple = 1, strict=False, name: str = "conv2d") -> Tensor:
     """2-D cross-correlation (what deep learning calls convolution), NCHW.
 
     x: (N, C, H, W); weight: (O, C, kh, kw); bias: (O,) or None -> (N, O, Ho, Wo).
@@ -345,7 +353,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, strict=False, 
     return Conv2dFunction.apply(x, weight, bias, stride=st, pads=pads, dilation=dl)
 
 
-def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, strict=False, name="conv1d"):
+def conv1d(x: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntTuple | str = 0, dilation: IntTuple = 1, strict=False, name: str = "conv1d") -> Tensor:
     """1-D cross-correlation: x (N, C, L), weight (O, C, k), bias (O,) -> (N, O, Lo).
 
     ``padding``: int, 'valid', 'same' or 'full'.

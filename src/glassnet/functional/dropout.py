@@ -12,10 +12,17 @@ from .. import backend
 from ..autograd.function import Function
 from ..validation import check_probability
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["dropout", "dropout2d", "dropout_mask"]
 
 
-def dropout_mask(shape, p, dtype=np.float32):
+def dropout_mask(shape, p, dtype: DTypeLike = np.float32):
     """A mask of ``shape`` with entries 0 (probability p) or 1/(1 - p), in ``dtype``.
 
     Drawn as uniform numbers of ``dtype``, compared with p in the same buffer (the 0/1
@@ -46,7 +53,7 @@ class Dropout(Function):
         return np.multiply(g, self.mask, dtype=g.dtype)
 
 
-def dropout(x, p=0.5, training=True):
+def dropout(x: Tensor, p=0.5, training: bool = True):
     """Inverted dropout of ``x`` when ``training``; ``x`` itself otherwise (or when p = 0).
 
     >>> y = dropout(gn.ones(1000), p=0.2)   # ~20% zeros, the rest 1.25
@@ -57,7 +64,7 @@ def dropout(x, p=0.5, training=True):
     return Dropout.apply(x, p=float(p))
 
 
-def dropout2d(x, p=0.5, training=True):
+def dropout2d(x: Tensor, p=0.5, training: bool = True):
     """Channel dropout: zero whole feature maps x[n, c] of (N, C, ...) with probability p,
     scaling the kept ones by 1/(1 - p) (Tompson et al. 2015)."""
     check_probability(p, "p", "dropout2d")

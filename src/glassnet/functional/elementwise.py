@@ -39,6 +39,14 @@ from ..backend import devices as _devices
 from ..backend import dtypes as _dtypes
 from ..errors import ArgumentError, ArgumentTypeError
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet.autograd.tensor import Tensor
+    from glassnet._typing import TensorLike
+
+
 __all__ = [
     "promote_types", "result_type", "can_cast", "is_tensor", "is_floating_point",
     "is_complex", "numel",
@@ -199,17 +207,17 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
-def is_floating_point(input) -> bool:  # noqa: A002
+def is_floating_point(input: Tensor) -> bool:  # noqa: A002
     """True when ``input``'s dtype is a floating type (float16, float32, float64)."""
     return input.dtype.kind == "f"
 
 
-def is_complex(input) -> bool:  # noqa: A002
+def is_complex(input: Tensor) -> bool:  # noqa: A002
     """True when ``input``'s dtype is complex."""
     return input.dtype.kind == "c"
 
 
-def numel(input) -> int:  # noqa: A002
+def numel(input: Tensor) -> int:  # noqa: A002
     """The number of elements of ``input``."""
     return int(np.size(input._data if isinstance(input, Tensor) else input))
 
@@ -235,7 +243,7 @@ def _tensor(x, who):
 class Cast(Function):
     """z = a as another dtype; the gradient is cast back to a's dtype."""
 
-    def forward(self, a, dtype=None):
+    def forward(self, a, dtype: DTypeLike = None):
         self.dt = a.dtype
         return a.astype(dtype)
 
@@ -252,7 +260,7 @@ def _resolve_dtype(dtype, who):
     return _dtypes.resolve(dtype, "dtype", who)
 
 
-def cast(input, dtype, copy=False):  # noqa: A002
+def cast(input: Tensor, dtype: DTypeLike, copy=False):  # noqa: A002
     """``input`` as ``dtype``, through the graph when the result is floating (the gradient
     is cast back); an integer or bool result is a new leaf. The same tensor comes back when
     the dtype already matches (as ``Tensor.to`` does), unless ``copy``."""
@@ -429,7 +437,7 @@ del _name, _cls_name, _f, _df, _doc, _cls, _fn
 _neg_kept = neg
 
 
-def neg(input):  # noqa: A002,F811
+def neg(input: Tensor):  # noqa: A002,F811
     """-input (refused for bool tensors, as PyTorch does: use ``~`` or logical_not)."""
     if isinstance(input, Tensor) and input._data.dtype == np.bool_:
         raise ArgumentTypeError("neg: negation, the '-' operator, on a bool tensor is not "
@@ -454,7 +462,7 @@ class Round(Function):
         return np.zeros_like(g)
 
 
-def round(input, *, decimals=0):  # noqa: A001,A002
+def round(input: Tensor, *, decimals=0) -> Tensor:  # noqa: A001,A002
     """Round half to even, as ``torch.round`` (``decimals`` places; integers kept)."""
     return Round.apply(_tensor(input, "round"), decimals=int(decimals))
 
@@ -492,7 +500,7 @@ class Clamp(Function):
         return np.where(inside, g, 0)
 
 
-def clamp(input, min=None, max=None):  # noqa: A001,A002
+def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A001,A002
     """Clamp into [min, max] (numbers or tensors, either may be None but not both), with
     PyTorch's promotion (an int tensor clamped by 0.5 is float32) and gradients.
 
@@ -563,7 +571,7 @@ class Atan2(Function):
                 unbroadcast(-g * y / r, x.shape) if self.needs_input_grad[1] else None)
 
 
-def atan2(input, other):  # noqa: A002
+def atan2(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
     """Elementwise angle of (other, input) in radians, integer inputs in the default dtype."""
     a, b, dt = _operands(input, other)
     if dt.kind not in "fc":
@@ -591,7 +599,7 @@ class Lerp(Function):
                 unbroadcast(g * (b - a), np.shape(w)) if n[2] else None)
 
 
-def lerp(input, end, weight):  # noqa: A002
+def lerp(input: Tensor, end, weight) -> Tensor:  # noqa: A002
     """input + weight * (end - input) (weight a number or a tensor)."""
     x = _tensor(input, "lerp")
     if not isinstance(weight, Tensor):
@@ -599,12 +607,12 @@ def lerp(input, end, weight):  # noqa: A002
     return Lerp.apply(x, end, weight)
 
 
-def addcmul(input, tensor1, tensor2, *, value=1):  # noqa: A002
+def addcmul(input: Tensor, tensor1, tensor2, *, value=1):  # noqa: A002
     """input + value * tensor1 * tensor2."""
     return input + value * (tensor1 * tensor2)
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1):  # noqa: A002
+def addcdiv(input: Tensor, tensor1, tensor2, *, value=1):  # noqa: A002
     """input + value * tensor1 / tensor2."""
     return input + value * (tensor1 / tensor2)
 
@@ -648,7 +656,7 @@ def _int_zero_check(b, dt, who):
         raise ZeroDivisionError(f"{who}: integer division by zero")
 
 
-def floor_divide(input, other):  # noqa: A002
+def floor_divide(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
     """floor(input / other) with PyTorch's promotion (``//``)."""
     a, b, dt = _operands(input, other)
     _int_zero_check(b, dt, "floor_divide")
@@ -656,7 +664,7 @@ def floor_divide(input, other):  # noqa: A002
         return FloorDivide.apply(a, b)
 
 
-def remainder(input, other):  # noqa: A002
+def remainder(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
     """Python's modulus (the result has the sign of ``other``), as ``%``."""
     a, b, dt = _operands(input, other)
     _int_zero_check(b, dt, "remainder")
@@ -664,7 +672,7 @@ def remainder(input, other):  # noqa: A002
         return Remainder.apply(a, b)
 
 
-def fmod(input, other):  # noqa: A002
+def fmod(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
     """C's fmod (the result has the sign of ``input``)."""
     a, b, dt = _operands(input, other)
     _int_zero_check(b, dt, "fmod")
@@ -702,7 +710,7 @@ class Minimum(Function):
         return ga, gb
 
 
-def maximum(input, other):  # noqa: A002
+def maximum(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
     """Elementwise maximum of two tensors with PyTorch's promotion (the gradient goes to the
     larger, split evenly on ties)."""
     if not isinstance(other, Tensor) or not isinstance(input, Tensor):
@@ -712,7 +720,7 @@ def maximum(input, other):  # noqa: A002
     return Maximum.apply(a, b)
 
 
-def minimum(input, other):  # noqa: A002
+def minimum(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
     """Elementwise minimum of two tensors with PyTorch's promotion."""
     if not isinstance(other, Tensor) or not isinstance(input, Tensor):
         raise ArgumentTypeError(f"minimum(): argument 'other' must be a Tensor, got "
@@ -743,14 +751,14 @@ ge = _compare(np.greater_equal, "ge")
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
-def equal(input, other) -> bool:  # noqa: A002
+def equal(input: Tensor, other: TensorLike) -> bool:  # noqa: A002
     """True when both tensors have the same shape and the same values (``torch.equal``)."""
     if tuple(input.shape) != tuple(other.shape):
         return False
     return builtins.bool(eq(input, other)._data.all())
 
 
-def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+def isclose(input: Tensor, other: TensorLike, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
     """|input - other| <= atol + rtol |other| elementwise, as a bool tensor; both tensors
     must have the same dtype (as in PyTorch)."""
     a = input._data if isinstance(input, Tensor) else np.asarray(input)
@@ -764,7 +772,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A00
                            None, 0, False)
 
 
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002
+def allclose(input: Tensor, other: TensorLike, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002
     """True when every element of ``input`` is close to ``other`` (see :func:`isclose`).
 
     >>> allclose(gn.tensor([1.0, 2.0]), gn.tensor([1.0, 2.0 + 1e-7]))
@@ -805,7 +813,7 @@ logical_or = _logical(np.logical_or, "logical_or")
 logical_xor = _logical(np.logical_xor, "logical_xor")
 
 
-def logical_not(input):  # noqa: A002
+def logical_not(input: Tensor):  # noqa: A002
     """Elementwise not of the truth values (zero is False) as a bool tensor."""
     return Tensor._from_op(np.logical_not(_tensor(input, "logical_not")._data), None, 0, False)
 
@@ -828,7 +836,7 @@ bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
 bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 
-def bitwise_not(input):  # noqa: A002
+def bitwise_not(input: Tensor):  # noqa: A002
     """Elementwise not of the bits (logical not for bool tensors)."""
     a = _tensor(input, "bitwise_not")._data
     if a.dtype.kind not in "iub":
@@ -858,19 +866,19 @@ def _rbinop(fn):
     return op
 
 
-def sigmoid(input):  # noqa: A002
+def sigmoid(input: Tensor):  # noqa: A002
     """1 / (1 + e^-input) (integer input in the default dtype)."""
     from .activations import sigmoid as _f  # noqa: PLC0415  (activations loads later)
     return _f(_floating(_tensor(input, "sigmoid")))
 
 
-def tanh(input):  # noqa: A002
+def tanh(input: Tensor):  # noqa: A002
     """Hyperbolic tangent (integer input in the default dtype)."""
     from .activations import tanh as _f  # noqa: PLC0415
     return _f(_floating(_tensor(input, "tanh")))
 
 
-def relu(input):  # noqa: A002
+def relu(input: Tensor):  # noqa: A002
     """max(0, input) (keeps integer dtypes)."""
     from .activations import relu as _f  # noqa: PLC0415
     return _f(_tensor(input, "relu"))
@@ -880,7 +888,7 @@ def _method_clamp(self, min=None, max=None):  # noqa: A002
     return clamp(self, min, max)
 
 
-def install():
+def install() -> None:
     """Set the elementwise, comparison, logic and conversion methods on Tensor."""
     T = Tensor
     for name in ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan",

@@ -6,6 +6,13 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_array
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["embedding", "one_hot", "EmbeddingFunction"]
 
 # below this many (ids x vocabulary) entries the scatter is a one-hot GEMM
@@ -53,7 +60,7 @@ def _ids(x, V, who):
     return a
 
 
-def embedding(ids, weight, padding_idx=None):
+def embedding(ids, weight, padding_idx=None) -> Tensor:
     """Look up rows of ``weight`` (V, E) for integer ``ids`` of any shape -> ids.shape + (E,).
 
     >>> embedding(np.array([[0, 2]]), gn.randn(3, 4)).shape
@@ -66,7 +73,7 @@ def embedding(ids, weight, padding_idx=None):
     return EmbeddingFunction.apply(weight, a, padding_idx=padding_idx)
 
 
-def one_hot(ids, num_classes, dtype=None):
+def one_hot(ids, num_classes, dtype: DTypeLike = None) -> Tensor:
     """One-hot float array ids.shape + (num_classes,) (no gradient; a plain input)."""
     from .. import backend
     a = _ids(ids, num_classes, "one_hot")

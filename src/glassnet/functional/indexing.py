@@ -18,6 +18,15 @@ from ..errors import ArgumentError, ArgumentTypeError
 from .math import Cast
 from .shape import DimensionError, Expand, Slice, _dim
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet._typing import Dims
+    from glassnet.autograd.tensor import Tensor
+    from glassnet._typing import TensorLike
+
+
 __all__ = [
     "getitem", "masked_fill", "where", "gather", "scatter", "scatter_add", "index_select",
     "take_along_dim", "masked_select", "nonzero", "tril", "triu", "diag", "diagonal",
@@ -57,7 +66,7 @@ class MaskedFill(Function):
 class Where(Function):
     """z = x where cond else y (broadcast); the gradient flows to the chosen side."""
 
-    def forward(self, x, y, cond=None, dtype=None):
+    def forward(self, x, y, cond=None, dtype: DTypeLike = None):
         self.cond, self.sx, self.sy = cond, np.shape(x), np.shape(y)
         return np.where(cond, x, y).astype(dtype, copy=False)
 
@@ -85,7 +94,7 @@ def _grid(index, dim):
 class Gather(Function):
     """z[i][j] = a[i][index[i][j]] (for dim 1); the gradient is added back at the index."""
 
-    def forward(self, a, index=None, dim=0):
+    def forward(self, a, index=None, dim: Dims = 0):
         self.shape, self.idx = a.shape, _grid(index, dim)
         return a[self.idx]
 
@@ -100,7 +109,7 @@ class Scatter(Function):
 
     dz/da = 1 except where overwritten (plain scatter); dz/dsrc = g read at the index."""
 
-    def forward(self, a, src, index=None, dim=0, add=False):
+    def forward(self, a, src, index=None, dim: Dims = 0, add=False):
         self.idx, self.add, self.ss = _grid(index, dim), add, np.shape(src)
         out = a.copy()
         if np.ndim(src) == 0:
@@ -134,7 +143,7 @@ class Scatter(Function):
 class IndexSelect(Function):
     """z = a's entries ``index`` along ``dim``; the gradient is added back (repeats sum)."""
 
-    def forward(self, a, index=None, dim=0):
+    def forward(self, a, index=None, dim: Dims = 0):
         self.shape, self.index, self.dim = a.shape, index, dim
         return np.take(a, index, axis=dim)
 
@@ -213,7 +222,7 @@ def _convert(i):
 _BASIC = (int, slice, type(None), type(Ellipsis))
 
 
-def getitem(input, index):
+def getitem(input: Tensor, index: Tensor) -> Tensor:
     """``input[index]`` with torch's meaning: ints, slices, None, Ellipsis, bool masks and
     integer tensors / lists (advanced indexing, the gradient summed over repeats)."""
     if type(index) is not tuple:
@@ -243,7 +252,7 @@ def _mask(mask, who):
     return m
 
 
-def masked_fill(input, mask, value):
+def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """``input`` with ``value`` wherever ``mask`` (bool, broadcast to input) is True, as
     ``Tensor.masked_fill``; ``value`` is a number or a 0-d tensor (which gets a gradient).
 
@@ -305,7 +314,7 @@ def _promote(x, y):
     return tdt
 
 
-def where(condition, input=None, other=None):
+def where(condition, input: Tensor | None = None, other: TensorLike | None = None):
     """``input`` where ``condition`` else ``other``, broadcast together, as ``torch.where``;
     either side may be a Python number. ``where(condition)`` is
     ``nonzero(condition, as_tuple=True)``."""
@@ -351,7 +360,7 @@ def _check_index(a, idx, dim, who, src=None):
                              f"{dim} with size {n}")
 
 
-def gather(input, dim, index, *, sparse_grad=False):
+def gather(input: Tensor, dim: Dims, index: Tensor, *, sparse_grad=False):
     """``out[i][j][k] = input[i][index[i][j][k]][k]`` (for dim 1), as ``torch.gather``; the
     index may be smaller than the input in the other axes."""
     idx = _index(index, "gather")
@@ -388,7 +397,7 @@ def _scatter(input, dim, index, src, value, who, add):
     return Scatter.apply(input, src, index=idx, dim=d, add=add)
 
 
-def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+def scatter(input: Tensor, dim: Dims, index: Tensor, src=None, value=None, *, reduce: bool | None = None):
     """A copy of ``input`` with ``src``'s entries (or ``value``) written where ``index``
     points along ``dim``, as ``torch.scatter`` (repeated indices: one of them wins)."""
     if reduce is not None:
@@ -400,13 +409,13 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     return _scatter(input, dim, index, src, value, "scatter", False)
 
 
-def scatter_add(input, dim, index, src):
+def scatter_add(input: Tensor, dim: Dims, index: Tensor, src):
     """A copy of ``input`` with ``src``'s entries added where ``index`` points along
     ``dim`` (repeats add up), as ``torch.scatter_add``."""
     return _scatter(input, dim, index, src, None, "scatter_add", True)
 
 
-def index_select(input, dim, index):
+def index_select(input: Tensor, dim: Dims, index: Tensor):
     """The entries ``index`` (a 1-D integer tensor) along ``dim``, as torch."""
     idx = _index(index, "index_select")
     if idx.ndim > 1:
@@ -423,7 +432,7 @@ def index_select(input, dim, index):
     return IndexSelect.apply(input, index=idx, dim=d)
 
 
-def take_along_dim(input, indices, dim=None):
+def take_along_dim(input: Tensor, indices, dim: Dims = None):
     """``input`` read at ``indices`` along ``dim`` (broadcasting the other axes), as
     ``torch.take_along_dim``; without ``dim`` both are flattened first."""
     idx = _index(indices, "take_along_dim")
@@ -444,7 +453,7 @@ def take_along_dim(input, indices, dim=None):
     return gather(x, d, Tensor(np.broadcast_to(idx, tuple(ti))))
 
 
-def masked_select(input, mask):
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The entries where ``mask`` (broadcast with input) is True, as a 1-D tensor."""
     m = _mask(mask, "masked_select")
     shape = np.broadcast_shapes(m.shape, input._data.shape)
@@ -452,7 +461,7 @@ def masked_select(input, mask):
     return Index.apply(x, index=(np.broadcast_to(m, shape),))
 
 
-def nonzero(input, *, as_tuple=False):
+def nonzero(input: Tensor, *, as_tuple=False):
     """Indices of the non-zero entries: an (n, ndim) int64 tensor, or with
     ``as_tuple=True`` one 1-D int64 tensor per axis, as ``torch.nonzero``."""
     a = input._data if isinstance(input, Tensor) else np.asarray(input)
@@ -466,21 +475,21 @@ def nonzero(input, *, as_tuple=False):
 
 
 # ------------------------------------------------------------ triangles, diag
-def tril(input, diagonal=0):
+def tril(input: Tensor, diagonal=0) -> Tensor:
     """The lower triangle of the last two axes (entries j <= i + diagonal), as torch."""
     if input._data.ndim < 2:
         raise ArgumentError("tril: input tensor must have at least 2 dimensions")
     return TriangleFn.apply(input, k=int(diagonal), upper=False)
 
 
-def triu(input, diagonal=0):
+def triu(input: Tensor, diagonal=0) -> Tensor:
     """The upper triangle of the last two axes (entries j >= i + diagonal), as torch."""
     if input._data.ndim < 2:
         raise ArgumentError("triu: input tensor must have at least 2 dimensions")
     return TriangleFn.apply(input, k=int(diagonal), upper=True)
 
 
-def diag(input, diagonal=0):
+def diag(input: Tensor, diagonal=0) -> Tensor:
     """1-D input: the square matrix with it on diagonal ``diagonal``; 2-D input: that
     diagonal as a 1-D tensor, as ``torch.diag``."""
     n = input._data.ndim
@@ -491,7 +500,7 @@ def diag(input, diagonal=0):
     raise ArgumentError(f"diag: expected a 1-D or 2-D tensor, got {n}-D")
 
 
-def diagonal(input, offset=0, dim1=0, dim2=1):
+def diagonal(input: Tensor, offset=0, dim1=0, dim2=1) -> Tensor:
     """The diagonal ``offset`` of axes ``dim1``, ``dim2``, appended as the last axis, as
     ``torch.diagonal``."""
     n = input._data.ndim
@@ -501,7 +510,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return Diagonal.apply(input, offset=int(offset), dim1=d1, dim2=d2)
 
 
-def _install():
+def _install() -> None:
     T = Tensor
     T.__getitem__ = getitem
     T.masked_fill = masked_fill

@@ -42,6 +42,14 @@ from . import elementwise as _ew
 from . import math as _m
 from . import reduce as _red
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import Dims
+    from glassnet.autograd.generator import Generator
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["Fill", "CopyFrom", "MaskedFill", "SetItem", "IndexFill"]
 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -328,7 +336,7 @@ def zero_(self):
     return _fill_with(self, 0, "zero_")
 
 
-def uniform_(self, a=0.0, b=1.0, generator=None):
+def uniform_(self, a=0.0, b=1.0, generator: Generator | None = None):
     """Fill with draws from U(a, b) (glassnet's generator, seeded by ``manual_seed``)."""
     _float_only(self, "uniform_")
     rng = generator if generator is not None and hasattr(generator, "random") else backend.rng()
@@ -336,7 +344,7 @@ def uniform_(self, a=0.0, b=1.0, generator=None):
     return _fill_with(self, vals, "uniform_")
 
 
-def normal_(self, mean=0.0, std=1.0, generator=None):
+def normal_(self, mean=0.0, std=1.0, generator: Generator | None = None):
     """Fill with draws from N(mean, std^2)."""
     _float_only(self, "normal_")
     rng = generator if generator is not None and hasattr(generator, "standard_normal") \
@@ -412,7 +420,7 @@ def _as_mask(self, mask, name):
     return m
 
 
-def masked_fill_(self, mask, value):
+def masked_fill_(self, mask: Tensor, value):
     """Set the elements where ``mask`` (bool, broadcast to this shape) is True to
     ``value`` (a number or a 0-dim tensor)."""
     m = _as_mask(self, mask, "masked_fill_")
@@ -435,7 +443,7 @@ class IndexFill(Function):
 
     _saved_inputs = ()
 
-    def forward(self, a, dim=0, index=None, value=0.0):
+    def forward(self, a, dim: Dims = 0, index=None, value=0.0):
         self.key = (slice(None),) * (dim % max(a.ndim, 1)) + (index,)
         out = a.copy()
         out[self.key] = value
@@ -447,7 +455,7 @@ class IndexFill(Function):
         return g
 
 
-def index_fill_(self, dim, index, value):
+def index_fill_(self, dim: Dims, index: Tensor, value):
     """Set the slices at ``index`` (a 1-D integer tensor) along ``dim`` to ``value``."""
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu":
@@ -495,7 +503,7 @@ def _index(index):
     return index
 
 
-def setitem(self, index, value):
+def setitem(self, index: Tensor, value):
     """``x[index] = value`` (a number, an array or a tensor), in place, recorded for
     autograd through both ``x`` and ``value``."""
     index = _index(index)
@@ -519,7 +527,7 @@ def _iop(op):
     return f
 
 
-def _install_tensor_methods():
+def _install_tensor_methods() -> None:
     T = Tensor
     for fn in (add_, sub_, mul_, div_, pow_, neg_, exp_, sqrt_, clamp_, fill_, zero_,
                uniform_, normal_, copy_, masked_fill_, index_fill_, floor_divide_,

@@ -30,6 +30,12 @@ from ..validation import check_choice, check_real, lookup
 from . import math as M
 from .activations import LogSoftmax, _softplus
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = [
     "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "nll_loss", "hinge_embedding_loss",
@@ -54,7 +60,7 @@ def _class_range_error(who, lo, hi, c, ignore_index=None):
                            f"{int(hi)}])")
 
 
-def _empty_mean(fn, who, ignore_index):
+def _empty_mean(fn, who, ignore_index) -> None:
     """Mark ``fn`` (a loss Function whose mean has a zero denominator) and warn once."""
     why = (f"{who}: the mean is over no targets (every target equals ignore_index="
            f"{ignore_index}, the batch is empty, or their weights sum to 0), so the loss is "
@@ -138,7 +144,7 @@ class CrossEntropy(Function):
     logits' shape.  dE/dz = softmax(z) - y (per sample, times the weight).
     """
 
-    def forward(self, z, target, reduction="mean", label_smoothing=0.0, ignore_index=-100,
+    def forward(self, z, target, reduction: str = "mean", label_smoothing=0.0, ignore_index=-100,
                 weight=None):
         # move the class axis last so the code below handles (M, C)
         if z.ndim > 2:
@@ -281,8 +287,8 @@ class CrossEntropy(Function):
         return grad.astype(self.p.dtype, copy=False), None
 
 
-def cross_entropy(input, target, reduction="mean", label_smoothing=0.0, ignore_index=-100,
-                  weight=None):
+def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean", label_smoothing=0.0, ignore_index=-100,
+                  weight=None) -> Tensor:
     """Cross-entropy of logits against class indices or probability / one-hot targets.
 
     E = -sum_c y_c log softmax(z)_c, averaged over samples by default (over the weights of
@@ -304,7 +310,7 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0, ignore_i
 class MSE(_Reduced):
     """E = (y - t)^2 (times 1/2 when ``half``);  dE/dy = 2 (y - t) (or y - t), dE/dt = -dE/dy."""
 
-    def forward(self, y, t, reduction="mean", half=False):
+    def forward(self, y, t, reduction: str = "mean", half=False):
         self.d = y - t
         self.k = 1.0 if half else 2.0
         per = self.d * self.d
@@ -318,7 +324,7 @@ class MSE(_Reduced):
         return gy if self.needs_input_grad[0] else None, gt
 
 
-def mse_loss(input, target, reduction="mean", half=False):
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean", half=False) -> Tensor:
     """Mean squared error: E = (y - t)^2, or 1/2 (y - t)^2 with ``half=True`` (as in many
     course derivations, so that dE/dy = y - t)."""
     check_choice(reduction, "reduction", "mse_loss", REDUCTIONS)
@@ -329,7 +335,7 @@ def mse_loss(input, target, reduction="mean", half=False):
 class L1(_Reduced):
     """E = |y - t|;  dE/dy = sign(y - t) (0 at y = t), dE/dt = -dE/dy."""
 
-    def forward(self, y, t, reduction="mean"):
+    def forward(self, y, t, reduction: str = "mean"):
         d = y - t
         self.s = np.sign(d)
         return self._out(np.abs(d), reduction)
@@ -340,7 +346,7 @@ class L1(_Reduced):
                                                           else None)
 
 
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean absolute error E = |y - t|."""
     check_choice(reduction, "reduction", "l1_loss", REDUCTIONS)
     return L1.apply(input, _float_target(input, target, "l1_loss"), reduction=reduction)
@@ -354,7 +360,7 @@ class BCE(_Reduced):
     dE/dp = w (p - t) / max(p (1 - p), 1e-12);  dE/dt = w [log(1 - p) - log p].
     """
 
-    def forward(self, p, t, weight=None, reduction="mean"):
+    def forward(self, p, t, weight=None, reduction: str = "mean"):
         with np.errstate(divide="ignore"):
             logp = np.maximum(np.log(p), -100)
             log1mp = np.maximum(np.log1p(-p), -100)
@@ -381,7 +387,7 @@ class BCE(_Reduced):
         return gp, gt
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities ``input`` in [0, 1] against targets in [0, 1].
 
     E = -w [t log p + (1 - t) log(1 - p)], logs clamped at -100. ``weight`` broadcasts to
@@ -404,7 +410,7 @@ class BCEWithLogits(_Reduced):
     dE/dx = w [(1 - t) - l sigmoid(-x)];  dE/dt = w [-x + (pos_weight - 1) softplus(-x)].
     """
 
-    def forward(self, x, t, weight=None, pos_weight=None, reduction="mean"):
+    def forward(self, x, t, weight=None, pos_weight=None, reduction: str = "mean"):
         sp = _softplus(-x)
         if pos_weight is not None:
             lw = 1 + (pos_weight - 1) * t
@@ -438,8 +444,8 @@ class BCEWithLogits(_Reduced):
         return gx, gt
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None,
-                                     reduction="mean"):
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, pos_weight=None,
+                                     reduction: str = "mean") -> Tensor:
     """Binary cross-entropy on logits (sigmoid folded in, stable for any |x|).
 
     Works for one output (N, 1) / (N,) and multi-label outputs (N, C) with 0/1 targets of
@@ -490,7 +496,7 @@ class NLL(Function):
     dE/dx[i, t_i] = -w_{t_i} (/ the weight sum for the mean), 0 elsewhere.
     """
 
-    def forward(self, x, ts, valid, weight=None, reduction="mean", ignore_index=-100):
+    def forward(self, x, ts, valid, weight=None, reduction: str = "mean", ignore_index=-100):
         idx = np.expand_dims(ts, 1)
         picked = np.take_along_axis(x, idx, axis=1)[:, 0]
         w = valid.astype(x.dtype)
@@ -518,7 +524,7 @@ class NLL(Function):
         return gx, None, None
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index=-100, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) or (N, C, d...) (for instance
     the output of ``log_softmax``) against class indices. ``weight`` (C,) per class;
     targets equal to ``ignore_index`` count for nothing."""
@@ -553,7 +559,7 @@ class NLLOfLogSoftmax(NLL):
     with c_i = dE/dx[i, t_i], one pass instead of a dense NLL gradient followed by
     log_softmax's backward."""
 
-    def forward(self, z, ts, valid, logp=None, weight=None, reduction="mean", ignore_index=-100):
+    def forward(self, z, ts, valid, logp=None, weight=None, reduction: str = "mean", ignore_index=-100):
         self.logp = logp
         return super().forward(logp, ts, valid, weight=weight, reduction=reduction,
                                ignore_index=ignore_index)
@@ -575,7 +581,7 @@ class HingeEmbedding(_Reduced):
     dE/dx = 1 where t = 1; -[margin - x > 0] where t = -1.
     """
 
-    def forward(self, x, t, margin=1.0, reduction="mean"):
+    def forward(self, x, t, margin: float = 1.0, reduction: str = "mean"):
         h = margin - x
         self.hinge = (h > 0) & (t != 1)
         self.lin = t != -1
@@ -587,7 +593,7 @@ class HingeEmbedding(_Reduced):
         return (self._dper(g) * d).astype(g.dtype, copy=False), None
 
 
-def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: str = "mean") -> Tensor:
     """Hinge embedding loss: x for targets +1, max(0, margin - x) for targets -1.
 
     ``input`` is typically a distance; targets are +-1 of the input's shape.
@@ -601,7 +607,7 @@ def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
 class MarginRanking(_Reduced):
     """E = max(0, -t (x1 - x2) + margin);  dE/dx1 = -t [E > 0], dE/dx2 = t [E > 0]."""
 
-    def forward(self, x1, x2, t, margin=0.0, reduction="mean"):
+    def forward(self, x1, x2, t, margin: float = 0.0, reduction: str = "mean"):
         h = -t * (x1 - x2) + margin
         self.act = np.where(h > 0, t, 0).astype(x1.dtype, copy=False)
         return self._out(np.maximum(h, 0).astype(x1.dtype, copy=False), reduction)
@@ -612,7 +618,7 @@ class MarginRanking(_Reduced):
                 d if self.needs_input_grad[1] else None, None)
 
 
-def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
+def margin_ranking_loss(input1, input2, target: Tensor, margin: float = 0.0, reduction: str = "mean") -> Tensor:
     """Ranking loss max(0, -t (x1 - x2) + margin): t = 1 asks x1 to rank above x2 by
     ``margin``, t = -1 the reverse. With x1 = s_c (a wrong class's score), x2 = s (the
     right one) and t = -1 it is the course's max(0, Delta + s_c - s)."""
@@ -633,8 +639,8 @@ class MultiMargin(_Reduced):
     and dE/dx_y = -sum_j of those.
     """
 
-    def forward(self, x, ts, p=1, margin=1.0, weight=None, class_average=True,
-                reduction="mean"):
+    def forward(self, x, ts, p=1, margin: float = 1.0, weight=None, class_average=True,
+                reduction: str = "mean"):
         n, c = x.shape
         rows = np.arange(n)
         xy = x[rows, ts][:, None]
@@ -659,7 +665,7 @@ class MultiMargin(_Reduced):
         return gx, None
 
 
-def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean",
+def multi_margin_loss(input: Tensor, target: Tensor, p=1, margin: float = 1.0, weight=None, reduction: str = "mean",
                       class_average=True):
     """Multiclass hinge (SVM) loss: sum_{j != y} max(0, margin + s_j - s_y)^p per sample.
 
@@ -698,7 +704,7 @@ LOSS_ALIASES = {"mean_squared_error": "mse", "mae": "l1", "binary_cross_entropy"
                 "hinge_embedding": "hinge", "svm": "multi_margin"}
 
 
-def get_loss(name, **kwargs):
+def get_loss(name: str, **kwargs):
     """The loss *function* called ``name`` with keyword arguments bound
     (``glassnet.nn.get_loss`` gives Module instances).
 

@@ -16,6 +16,15 @@ from . import reduce as _red
 from .elementwise import (Abs, Cast, Exp, Log, Maximum, Minimum, Sqrt, _operands,  # noqa: F401
                           abs, exp, log, maximum, minimum, sqrt)
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet._typing import Dims
+    from glassnet.autograd.tensor import Tensor
+    from glassnet._typing import TensorLike
+
+
 __all__ = [
     "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sqrt", "abs", "clip",
     "maximum", "minimum", "where", "sum", "mean", "max", "min", "reshape", "transpose",
@@ -219,7 +228,7 @@ class GetItem(Function):
 class Concat(Function):
     """z = concatenation of inputs along an axis; the gradient is split back."""
 
-    def forward(self, *arrays, axis=0):
+    def forward(self, *arrays, axis: Dims = 0):
         self.axis = axis
         self.sizes = [a.shape[axis] for a in arrays]
         return np.concatenate(arrays, axis=axis)
@@ -233,7 +242,7 @@ class Concat(Function):
 class Stack(Function):
     """z = inputs stacked along a new axis; the gradient is unstacked."""
 
-    def forward(self, *arrays, axis=0):
+    def forward(self, *arrays, axis: Dims = 0):
         self.axis = axis
         return np.stack(arrays, axis=axis)
 
@@ -296,7 +305,7 @@ def _check_alpha(alpha, dt, who):
                                 f"be a floating point number")
 
 
-def add(input, other, *, alpha=1):  # noqa: A002
+def add(input: Tensor, other: TensorLike, *, alpha=1):  # noqa: A002
     """input + alpha * other, with PyTorch's type promotion (see
     :func:`~glassnet.functional.elementwise.result_type`)."""
     if alpha != 1:
@@ -308,7 +317,7 @@ def add(input, other, *, alpha=1):  # noqa: A002
     return Add.apply(a, b)
 
 
-def sub(input, other, *, alpha=1):  # noqa: A002
+def sub(input: Tensor, other: TensorLike, *, alpha=1):  # noqa: A002
     """input - alpha * other, with PyTorch's type promotion."""
     if alpha != 1:
         return sub(input, mul(other, alpha))
@@ -325,13 +334,13 @@ def _is_bool(x):
             else isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) == np.bool_)
 
 
-def mul(input, other):  # noqa: A002
+def mul(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
     """input * other, with PyTorch's type promotion."""
     a, b, _ = _operands(input, other)
     return Mul.apply(a, b)
 
 
-def div(input, other, *, rounding_mode=None):  # noqa: A002
+def div(input: Tensor, other: TensorLike, *, rounding_mode=None):  # noqa: A002
     """input / other: true division (integers divide in the default floating dtype), or
     ``rounding_mode='floor'`` / ``'trunc'``."""
     if rounding_mode == "floor":
@@ -356,16 +365,16 @@ subtract = sub
 
 
 def neg(a): return _ew.neg(a)  # noqa: E704
-def matmul(a, b): return MatMul.apply(a, b)  # noqa: E704
+def matmul(a, b) -> Tensor: return MatMul.apply(a, b)  # noqa: E704
 def square(a): return _ew.square(a)  # noqa: E704
 
 
-def cast(a, dtype):
+def cast(a, dtype: DTypeLike):
     """``a`` as ``dtype`` (see :func:`glassnet.functional.elementwise.cast`)."""
     return _ew.cast(a, dtype)
 
 
-def pow(input, exponent):  # noqa: A001,A002
+def pow(input: Tensor, exponent) -> Tensor:  # noqa: A001,A002
     """input ** exponent (a number or a tensor, on either side), with PyTorch's promotion:
     a float32 tensor to an int tensor's power stays float32; integers to a negative
     integer power are refused."""
@@ -383,7 +392,7 @@ def clip(a, min=None, max=None):  # noqa: A001
     return _ew.clamp(a, min, max)
 
 
-def where(condition, input=None, other=None):  # noqa: A002
+def where(condition, input: Tensor | None = None, other: TensorLike | None = None):  # noqa: A002
     """Elementwise ``input`` where ``condition`` else ``other`` (tensors or numbers, with
     PyTorch's promotion); ``where(condition)`` is ``nonzero(condition, as_tuple=True)``."""
     cond = as_array(condition)
@@ -403,27 +412,27 @@ max = _red.max  # noqa: A001
 min = _red.min  # noqa: A001
 
 
-def reshape(a, *shape):
+def reshape(a, *shape) -> Tensor:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     return Reshape.apply(a, shape=shape)
 
 
-def flatten(a, start_dim=1):
+def flatten(a, start_dim=1) -> Tensor:
     """Flatten all axes from ``start_dim`` on (keeps the batch axis by default)."""
     return reshape(a, a.shape[:start_dim] + (-1,))
 
 
-def squeeze(a, axis=None):
+def squeeze(a, axis: Dims = None) -> Tensor:
     shape = np.squeeze(np.empty(a.shape, dtype=np.bool_), axis=axis).shape
     return reshape(a, shape)
 
 
-def unsqueeze(a, axis):
+def unsqueeze(a, axis: Dims) -> Tensor:
     return reshape(a, np.expand_dims(np.empty(a.shape, dtype=np.bool_), axis).shape)
 
 
-def transpose(a, *axes):
+def transpose(a, *axes) -> Tensor:
     """``transpose(a, dim0, dim1)`` swaps two axes, as ``torch.transpose`` does, for any
     number of dimensions (a matrix included: ``transpose(m, 0, 1)`` is ``m.T``).
     ``transpose(a)`` reverses the axes and a full permutation (three or more axes, or one
@@ -438,7 +447,7 @@ def transpose(a, *axes):
     return Transpose.apply(a, axes=axes or None)
 
 
-def getitem(a, index):
+def getitem(a, index: Tensor) -> Tensor:
     if isinstance(index, Tensor):
         index = index._data
     elif isinstance(index, tuple):
@@ -446,18 +455,18 @@ def getitem(a, index):
     return GetItem.apply(a, index=index)
 
 
-def concat(tensors, axis=0):
+def concat(tensors, axis: Dims = 0) -> Tensor:
     return Concat.apply(*tensors, axis=axis)
 
 
 cat = concat
 
 
-def stack(tensors, axis=0):
+def stack(tensors, axis: Dims = 0) -> Tensor:
     return Stack.apply(*tensors, axis=axis)
 
 
-def linear(x, weight, bias=None):
+def linear(x: Tensor, weight, bias=None) -> Tensor:
     """y = x W^T + b with W of shape (out_features, in_features)."""
     return Linear.apply(x, weight, bias)
 
@@ -475,7 +484,7 @@ def _cmp(op):
     return f
 
 
-def _install_tensor_methods():
+def _install_tensor_methods() -> None:
     T = Tensor
     T.__add__ = add
     T.__radd__ = add
@@ -528,7 +537,7 @@ def _install_tensor_methods():
 _install_tensor_methods()
 
 
-def _install_named_arithmetic():
+def _install_named_arithmetic() -> None:
     """Tensor.add / sub / mul / div / pow / where... as methods (PyTorch's names), with the
     promotion of the functions above."""
     T = Tensor

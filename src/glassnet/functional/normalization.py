@@ -17,6 +17,12 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import as_array
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["batch_norm", "layer_norm", "BatchNormFunction", "LayerNormFunction"]
 
 
@@ -33,7 +39,7 @@ class BatchNormFunction(Function):
     """
 
     def forward(self, x, gamma=None, beta=None, running_mean=None, running_var=None,
-                training=True, momentum=0.1, eps=1e-5):
+                training: bool = True, momentum=0.1, eps: float = 1e-5):
         axes = (0,) + tuple(range(2, x.ndim))
         bs = _bshape(x)
         m = x.size // x.shape[1]
@@ -93,8 +99,8 @@ def _channel_sum(a, b=None):
     return np.einsum("ncl,ncl->c", a3, b.reshape(a3.shape))
 
 
-def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
+def batch_norm(x: Tensor, running_mean=None, running_var=None, weight=None, bias=None, training: bool = False,
+               momentum=0.1, eps: float = 1e-5) -> Tensor:
     """Batch normalization over axis 1 of (N, C) or (N, C, ...) input (PyTorch's signature).
 
     ``running_mean``/``running_var`` (C,) arrays are updated in place in training.
@@ -120,7 +126,7 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
 class LayerNormFunction(Function):
     """y = gamma * (x - mean) / sqrt(var + eps) + beta over the last ``k`` axes."""
 
-    def forward(self, x, gamma=None, beta=None, k=1, eps=1e-5):
+    def forward(self, x, gamma=None, beta=None, k=1, eps: float = 1e-5):
         axes = tuple(range(x.ndim - k, x.ndim))
         mu = x.mean(axis=axes, keepdims=True)
         xc = x - mu
@@ -147,7 +153,7 @@ class LayerNormFunction(Function):
         return gx, gg, gb
 
 
-def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """Layer normalization over the trailing ``normalized_shape`` axes (PyTorch's signature)."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     a = as_array(x)

@@ -15,6 +15,12 @@ import numpy as np
 
 from ..autograd.function import Function
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["elastic_penalty", "activation_penalty", "ElasticPenalty", "ActivityPenalty"]
 
 
@@ -76,14 +82,14 @@ class ActivityPenalty(Function):
         return d
 
 
-def elastic_penalty(*tensors, l1: float = 0.0, l2: float = 0.0):
+def elastic_penalty(*tensors, l1: float = 0.0, l2: float = 0.0) -> Tensor:
     """l1 * sum |p| + l2 * sum p^2 summed over all ``tensors``, a scalar Tensor (one node)."""
     if not tensors:
         raise ValueError("elastic_penalty: give at least one tensor")
     return ElasticPenalty.apply(*tensors, l1=float(l1), l2=float(l2))
 
 
-def activation_penalty(x, l1: float = 0.0, l2: float = 0.0):
+def activation_penalty(x: Tensor, l1: float = 0.0, l2: float = 0.0) -> Tensor:
     """(l1 * sum |x| + l2 * sum x^2) / N for a batch x of N samples (sums per sample,
     averaged over the batch), a scalar Tensor."""
     return ActivityPenalty.apply(x, l1=float(l1), l2=float(l2))

@@ -18,6 +18,13 @@ from ..autograd.tensor import Tensor, as_array
 from ..validation import check_pair
 from .conv import conv_output_size
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import IntTuple
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "global_avg_pool2d",
            "adaptive_avg_pool2d", "lp_pool2d", "stochastic_pool2d", "max_avg_pool2d"]
 
@@ -55,7 +62,7 @@ class MaxPool2dFunction(Function):
     and the winners are kept as two small index maps (columns, rows) for backward.
     """
 
-    def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0)):
+    def forward(self, x, kernel=(2, 2), stride: IntTuple = (2, 2), padding: IntTuple | str = (0, 0)):
         kh, kw = kernel
         sh, sw = stride
         ph, pw = padding
@@ -123,7 +130,7 @@ def _rows(a, lo, hi):
     return None if a is None else a[lo:hi]
 
 
-def _running_max(views, out, idx):
+def _running_max(views, out, idx) -> None:
     """Elementwise max over ``views`` into ``out`` and (if ``idx`` is given) the index of
     the first maximum into ``idx`` (uint8)."""
     np.maximum(views[0], views[1], out=out)
@@ -135,7 +142,7 @@ def _running_max(views, out, idx):
         np.maximum(out, views[k], out=out)
 
 
-def _separable_max(x, kh, kw, out, colmax, cidx, ridx):
+def _separable_max(x, kh, kw, out, colmax, cidx, ridx) -> None:
     """out (n, C, Ho, Wo) = the max of each kh x kw window of x (n, C, H, W): first the max
     over the kw columns of every window row into ``colmax`` (n, C, Ho*kh, Wo), then over
     the kh rows of those (contiguous rows). The winning column and row go into ``cidx``
@@ -155,7 +162,7 @@ def _separable_max(x, kh, kw, out, colmax, cidx, ridx):
         out[...] = cm
 
 
-def _separable_max_backward(g, kh, kw, cidx, ridx, gcol, gx):
+def _separable_max_backward(g, kh, kw, cidx, ridx, gcol, gx) -> None:
     """gx (n, C, H, W) from g (n, C, Ho, Wo): each window's gradient to its winning row
     (through ``gcol``, (n, C, Ho, kh, Wo)), then each row's to its winning column; the
     rows and columns no window covers get 0."""
@@ -180,7 +187,7 @@ def _separable_max_backward(g, kh, kw, cidx, ridx, gcol, gx):
 class AvgPool2dFunction(Function):
     """y = mean over each window (padding counted as zeros, as PyTorch's default)."""
 
-    def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0)):
+    def forward(self, x, kernel=(2, 2), stride: IntTuple = (2, 2), padding: IntTuple | str = (0, 0)):
         kh, kw = kernel
         sh, sw = stride
         ph, pw = padding
@@ -214,7 +221,7 @@ class StochasticPool2dFunction(Function):
     dy/da_i = (2 a_i S1 - S2) / S1^2 (S1 = sum a, S2 = sum a^2; a window of zeros gives 0).
     """
 
-    def forward(self, x, kernel=(2, 2), stride=(2, 2), training=True):
+    def forward(self, x, kernel=(2, 2), stride: IntTuple = (2, 2), training: bool = True):
         kh, kw = kernel
         sh, sw = stride
         if (x < 0).any():
@@ -285,7 +292,7 @@ def _args(x, kernel_size, stride, padding, name, strict=False):
     return k, s, p
 
 
-def max_pool2d(x, kernel_size=2, stride=None, padding=0, strict=False, name="max_pool2d"):
+def max_pool2d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, strict=False, name: str = "max_pool2d") -> Tensor:
     """Max over each kh x kw window (stride defaults to the kernel size).
 
     (N, C, H, W) -> (N, C, Ho, Wo). The gradient flows only to each window's maximum.
@@ -297,7 +304,7 @@ def max_pool2d(x, kernel_size=2, stride=None, padding=0, strict=False, name="max
     return MaxPool2dFunction.apply(x, kernel=k, stride=s, padding=p)
 
 
-def avg_pool2d(x, kernel_size=2, stride=None, padding=0, strict=False, name="avg_pool2d"):
+def avg_pool2d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, strict=False, name: str = "avg_pool2d") -> Tensor:
     """Mean over each kh x kw window; (N, C, H, W) -> (N, C, Ho, Wo)."""
     k, s, p = _args(x, kernel_size, stride, padding, name, strict)
     return AvgPool2dFunction.apply(x, kernel=k, stride=s, padding=p)
@@ -324,24 +331,24 @@ def _pool1d(pool2d, x, kernel_size, stride, padding, strict, name):
     return _from_2d(pool2d(_as_2d(x), (1, k), (1, s), (0, first(padding)), strict, name))
 
 
-def max_pool1d(x, kernel_size=2, stride=None, padding=0, strict=False, name="max_pool1d"):
+def max_pool1d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, strict=False, name: str = "max_pool1d"):
     """Max over windows of length k along the last axis: (N, C, L) -> (N, C, Lo)."""
     return _pool1d(max_pool2d, x, kernel_size, stride, padding, strict, name)
 
 
-def avg_pool1d(x, kernel_size=2, stride=None, padding=0, strict=False, name="avg_pool1d"):
+def avg_pool1d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, strict=False, name: str = "avg_pool1d"):
     """Mean over windows of length k along the last axis: (N, C, L) -> (N, C, Lo)."""
     return _pool1d(avg_pool2d, x, kernel_size, stride, padding, strict, name)
 
 
-def global_avg_pool2d(x, name="global_avg_pool2d"):
+def global_avg_pool2d(x: Tensor, name: str = "global_avg_pool2d") -> Tensor:
     """Mean over H and W, keeping them as size 1: (N, C, H, W) -> (N, C, 1, 1)."""
     from .math import mean
     _check(x, name)
     return mean(x, axis=(2, 3), keepdims=True)
 
 
-def adaptive_avg_pool2d(x, output_size=1, name="adaptive_avg_pool2d"):
+def adaptive_avg_pool2d(x: Tensor, output_size: IntTuple = 1, name: str = "adaptive_avg_pool2d") -> Tensor:
     """Average pooling to a fixed (oh, ow) output; H, W must be multiples of oh, ow.
 
     output_size=1 is global average pooling.
@@ -357,7 +364,7 @@ def adaptive_avg_pool2d(x, output_size=1, name="adaptive_avg_pool2d"):
     return avg_pool2d(x, (H // oh, W // ow), name=name)
 
 
-def lp_pool2d(x, norm_type=2.0, kernel_size=2, stride=None, name="lp_pool2d"):
+def lp_pool2d(x: Tensor, norm_type: float = 2.0, kernel_size: IntTuple = 2, stride: IntTuple | None = None, name: str = "lp_pool2d"):
     """Power-average pooling: y = (sum_window x^p)^(1/p); p = 2 is L2 pooling.
 
     As PyTorch's LPPool2d (no padding). For p = 2 the gradient is x / y per window.
@@ -370,8 +377,8 @@ def lp_pool2d(x, norm_type=2.0, kernel_size=2, stride=None, name="lp_pool2d"):
     return _pow(summed, 1.0 / p)
 
 
-def stochastic_pool2d(x, kernel_size=2, stride=None, training=True,
-                      name="stochastic_pool2d"):
+def stochastic_pool2d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | None = None, training: bool = True,
+                      name: str = "stochastic_pool2d") -> Tensor:
     """Stochastic pooling: sample by activation in training, probability-weighted mean in eval.
 
     Input must be non-negative (after ReLU); (N, C, H, W) -> (N, C, Ho, Wo).
@@ -380,8 +387,8 @@ def stochastic_pool2d(x, kernel_size=2, stride=None, training=True,
     return StochasticPool2dFunction.apply(x, kernel=k, stride=s, training=bool(training))
 
 
-def max_avg_pool2d(x, kernel_size=2, stride=None, padding=0, alpha=0.5,
-                   name="max_avg_pool2d"):
+def max_avg_pool2d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, alpha=0.5,
+                   name: str = "max_avg_pool2d"):
     """Mixed pooling: y = alpha * maxpool(x) + (1 - alpha) * avgpool(x)."""
     m = max_pool2d(x, kernel_size, stride, padding, name=name)
     a = avg_pool2d(x, kernel_size, stride, padding, name=name)

@@ -33,6 +33,12 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_array
 from ..validation import check_choice
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["rnn", "lstm", "gru", "rnn_cell", "lstm_cell", "gru_cell", "lengths_to_mask",
            "RNNFunction", "LSTMFunction", "GRUFunction"]
 
@@ -50,7 +56,7 @@ def _sigmoid_neg_(a):
     return a
 
 
-def lengths_to_mask(lengths, T, N=None):
+def lengths_to_mask(lengths: Tensor, T, N=None):
     """Boolean mask (T, N): ``mask[t, n] = t < lengths[n]``.
 
     >>> lengths_to_mask([2, 3], 3).astype(int).T
@@ -150,7 +156,7 @@ def _float_mask(mask, T, N, dtype):
 # One time step's elementwise work, forward and backward, in NumPy: the reference. The
 # arguments are those of the compiled kernels in backend.kernels (flat views of C-ordered
 # arrays; ``one`` is 1 in their dtype, unused here), so one time loop runs either.
-def _lstm_forward_step(g, c_prev, c, tanh_c, Zh, N, M, col, one):
+def _lstm_forward_step(g, c_prev, c, tanh_c, Zh, N, M, col, one) -> None:
     """One LSTM step, feature-major (g (4H, N), states (H, N), Zh (H, M))::
 
         i, f, o = sigmoid(.),  g = tanh(.)      g holds the pre-activations, scaled so
@@ -170,7 +176,7 @@ def _lstm_forward_step(g, c_prev, c, tanh_c, Zh, N, M, col, one):
     np.multiply(o, tc, out=Zh.reshape(H, M)[:, col:col + N])
 
 
-def _lstm_backward_step(dh, dc, dy, g, c_prev, tanh_c, dg, dG, N, M, col, one):
+def _lstm_backward_step(dh, dc, dy, g, c_prev, tanh_c, dg, dG, N, M, col, one) -> None:
     """One LSTM step backward; ``dh``, ``dc`` arrive from step t+1, ``dy`` from the output::
 
         dh += dy,   dc += dh o (1 - tanh(c)^2)
@@ -203,7 +209,7 @@ def _lstm_backward_step(dh, dc, dy, g, c_prev, tanh_c, dg, dG, N, M, col, one):
     dc *= f
 
 
-def _gru_forward_step(g, gh, bh, h_prev, hn, h, N, H, one):
+def _gru_forward_step(g, gh, bh, h_prev, hn, h, N, H, one) -> None:
     """One GRU step, batch-major (gates (N, 3H) ordered r, z, n; states (N, H))::
 
         r, z = sigmoid(x W_i^T + b_i + h W_h^T + b_h)     (pre-activations negated)
@@ -226,7 +232,7 @@ def _gru_forward_step(g, gh, bh, h_prev, hn, h, N, H, one):
     h += n
 
 
-def _gru_backward_step(dh, tmp, dy, g, h_prev, hn, dgh, dgn, N, H, one):
+def _gru_backward_step(dh, tmp, dy, g, h_prev, hn, dgh, dgn, N, H, one) -> None:
     """One GRU step backward; the gradient reaching h_t is dh + tmp + dy (``dh`` is
     z dh_{t+1}, ``tmp`` the hidden-side GEMM's part, ``dy`` the output's)::
 
@@ -264,7 +270,7 @@ def _step_kernels(cell, x, mask):
     return _NUMPY_STEPS[cell]
 
 
-def _carry(new, old, m, nm):
+def _carry(new, old, m, nm) -> None:
     """In place: new <- new m + old (1 - m): a padded step (m = 0) keeps the old state."""
     new *= m
     new += old * nm
@@ -584,8 +590,8 @@ def _mask_from(lengths, mask, T, N):
     return mask
 
 
-def rnn(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", lengths=None,
-        mask=None, reverse=False):
+def rnn(x: Tensor, h0, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None, nonlinearity="tanh", lengths: Tensor | None = None,
+        mask: Tensor | None = None, reverse=False) -> Tensor:
     """One Elman RNN layer over a time-major sequence x (T, N, I).
 
     Returns ``(output (T, N, H), h_n (N, H))``. ``lengths`` (N,) or ``mask``
@@ -596,7 +602,7 @@ def rnn(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", lengths=No
                              reverse=reverse, nonlinearity=nonlinearity)
 
 
-def lstm(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, mask=None, reverse=False):
+def lstm(x: Tensor, h0, c0, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None, lengths: Tensor | None = None, mask: Tensor | None = None, reverse=False) -> Tensor:
     """One LSTM layer over a time-major sequence x (T, N, I).
 
     Returns ``(output (T, N, H), h_n (N, H), c_n (N, H))``.
@@ -608,7 +614,7 @@ def lstm(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, mask=None, r
                               mask=_mask_from(lengths, mask, T, N), reverse=reverse)
 
 
-def gru(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, mask=None, reverse=False):
+def gru(x: Tensor, h0, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None, lengths: Tensor | None = None, mask: Tensor | None = None, reverse=False) -> Tensor:
     """One GRU layer over a time-major sequence x (T, N, I). Returns ``(output, h_n)``."""
     T, N = x.shape[0], x.shape[1]
     return GRUFunction.apply(x, h0, w_ih, w_hh, b_ih, b_hh, mask=_mask_from(lengths, mask, T, N),
@@ -622,18 +628,18 @@ def _one_step(x, who):
     return M.reshape(x, (1,) + tuple(x.shape)) if isinstance(x, Tensor) else x[None]
 
 
-def rnn_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
+def rnn_cell(x: Tensor, h, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None, nonlinearity="tanh"):
     """One step: h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh); x (N, I), h (N, H) or None."""
     return RNNFunction.apply(_one_step(x, "rnn_cell"), h, w_ih, w_hh, b_ih, b_hh,
                              nonlinearity=nonlinearity)[1]
 
 
-def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
+def lstm_cell(x: Tensor, h, c, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None):
     """One LSTM step; returns ``(h', c')``."""
     _, h1, c1 = LSTMFunction.apply(_one_step(x, "lstm_cell"), h, c, w_ih, w_hh, b_ih, b_hh)
     return h1, c1
 
 
-def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
+def gru_cell(x: Tensor, h, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None):
     """One GRU step; returns h'."""
     return GRUFunction.apply(_one_step(x, "gru_cell"), h, w_ih, w_hh, b_ih, b_hh)[1]

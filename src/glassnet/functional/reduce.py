@@ -32,6 +32,15 @@ from ..backend import dtypes as _dtypes
 from ..errors import ArgumentError, ArgumentTypeError
 from . import elementwise as _ew
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet._typing import Dims
+    from glassnet.autograd.tensor import Tensor
+    from glassnet._typing import TensorLike
+
+
 __all__ = [
     "sum", "mean", "nansum", "nanmean", "prod", "std", "var", "std_mean", "var_mean", "norm",
     "logsumexp", "amax", "amin", "aminmax", "max", "min", "maximum", "minimum", "fmax", "fmin",
@@ -141,7 +150,7 @@ def _acc_dtype(x, dtype, who):
 class Sum(Function):
     """z = sum of a over axes;  dz/da = 1 broadcast back."""
 
-    def forward(self, a, axis=None, keepdims=False):
+    def forward(self, a, axis: Dims = None, keepdims: bool = False):
         self.shape, self.axes, self.keepdims = a.shape, axis, keepdims
         return np.asarray(a.sum(axis=axis, keepdims=keepdims))
 
@@ -152,7 +161,7 @@ class Sum(Function):
 class Mean(Function):
     """z = mean of a over axes;  dz/da = 1/n broadcast back."""
 
-    def forward(self, a, axis=None, keepdims=False):
+    def forward(self, a, axis: Dims = None, keepdims: bool = False):
         self.shape, self.axes, self.keepdims = a.shape, axis, keepdims
         self.n = int(np.prod([a.shape[i] for i in axis])) if axis else 1
         with np.errstate(all="ignore"):
@@ -167,7 +176,7 @@ class Var(Function):
     dz/da = 2 (a - mean) / (n - c).  With ``sqrt``: the standard deviation,
     dz/da = (a - mean) / ((n - c) z) (0 where z = 0)."""
 
-    def forward(self, a, axis=None, keepdims=False, correction=1, sqrt=False):
+    def forward(self, a, axis: Dims = None, keepdims: bool = False, correction=1, sqrt=False):
         n = int(np.prod([a.shape[i] for i in axis])) if axis else 1
         self.shape, self.axes, self.keepdims, self.sqrt = a.shape, axis, keepdims, sqrt
         if n - correction <= 0:
@@ -195,7 +204,7 @@ class Var(Function):
 class Prod(Function):
     """z = product of a over axes;  dz/da_i = product of the others (exact with zeros)."""
 
-    def forward(self, a, axis=None, keepdims=False):
+    def forward(self, a, axis: Dims = None, keepdims: bool = False):
         self.a, self.axes, self.keepdims = a, axis, keepdims
         self.out = np.asarray(np.prod(a, axis=axis, keepdims=True))
         return self.out if keepdims else np.asarray(self.out.reshape(
@@ -218,7 +227,7 @@ class Prod(Function):
 class LogSumExp(Function):
     """z = log sum e^a over axes (stable);  dz/da = softmax(a) over the axes."""
 
-    def forward(self, a, axis=None, keepdims=False):
+    def forward(self, a, axis: Dims = None, keepdims: bool = False):
         self.a, self.axes, self.keepdims = a, axis, keepdims
         m = np.max(a, axis=axis, keepdims=True) if a.size else np.zeros((), a.dtype)
         m = np.where(np.isfinite(m), m, 0)
@@ -238,7 +247,7 @@ class Extreme(Function):
     """z = max (or min) of a over axes; the gradient is shared evenly by the elements equal
     to the extreme (PyTorch's rule for ``max()``, ``amax``, ``amin``)."""
 
-    def forward(self, a, axis=None, keepdims=False, op=np.max):
+    def forward(self, a, axis: Dims = None, keepdims: bool = False, op=np.max):
         self.a, self.axes, self.keepdims = a, axis, keepdims
         self.out = np.asarray(op(a, axis=axis, keepdims=True))
         return self.out if keepdims else np.asarray(self.out.reshape(
@@ -257,7 +266,7 @@ class TakeAlong(Function):
     """z = a picked along ``axis`` at ``index`` (the values of max(dim), sort, topk...);
     the gradient goes back to the picked positions (indices unique along the axis)."""
 
-    def forward(self, a, index=None, axis=0):
+    def forward(self, a, index=None, axis: Dims = 0):
         self.shape, self.index, self.axis = a.shape, index, axis
         return np.take_along_axis(a, index, axis=axis)
 
@@ -272,7 +281,7 @@ class Norm(Function):
     dz/da = sign(a) |a|^(p-1) / z^(p-1) (0 where z = 0), shared evenly among the maxima
     for p = inf."""
 
-    def forward(self, a, p=2.0, axis=None, keepdims=False):
+    def forward(self, a, p=2.0, axis: Dims = None, keepdims: bool = False):
         self.a, self.p, self.axes, self.keepdims = a, p, axis, keepdims
         x = np.abs(a)
         with np.errstate(all="ignore"):
@@ -315,7 +324,7 @@ class Norm(Function):
 class Cumsum(Function):
     """z_i = sum_{j<=i} a_j along an axis;  dz/da = reversed cumulative sum of g."""
 
-    def forward(self, a, axis=0):
+    def forward(self, a, axis: Dims = 0):
         self.axis = axis
         return np.cumsum(a, axis=axis)
 
@@ -328,7 +337,7 @@ class Cumprod(Function):
     """z_i = prod_{j<=i} a_j along an axis;  da_i = sum_{j>=i} g_j prod_{k<=j, k!=i} a_k
     (from z / a where no element is 0, by the masked products where one is)."""
 
-    def forward(self, a, axis=0):
+    def forward(self, a, axis: Dims = 0):
         self.a, self.axis = a, axis
         self.out = np.cumprod(a, axis=axis)
         return self.out
@@ -350,7 +359,7 @@ class Cumprod(Function):
 
 
 # ------------------------------------------------------------------ sums and means
-def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A001,A002,E501
+def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DTypeLike = None, axis: Dims = None, keepdims: bool | None = None) -> Tensor:  # noqa: A001,A002,E501
     """Sum over ``dim`` (all by default); bool and integer tensors sum in int64 unless
     ``dtype`` is given.
 
@@ -365,7 +374,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     return Sum.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims))
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A002
+def mean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DTypeLike = None, axis: Dims = None, keepdims: bool | None = None) -> Tensor:  # noqa: A002
     """Mean over ``dim`` (all by default). Integer tensors are refused unless ``dtype`` says
     the floating type to compute in, as in PyTorch."""
     x = _x(input, "mean")
@@ -376,7 +385,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     return Mean.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims))
 
 
-def nansum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DTypeLike = None) -> Tensor:  # noqa: A002
     """Sum treating NaN as 0 (its gradient is 0)."""
     x = _x(input, "nansum")
     if x._data.dtype.kind == "f":
@@ -384,7 +393,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     return sum(x, dim, keepdim, dtype=dtype)
 
 
-def nanmean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+def nanmean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DTypeLike = None):  # noqa: A002
     """Mean over the elements that are not NaN."""
     x = _x(input, "nanmean")
     _need_float(x, "nanmean")
@@ -405,8 +414,8 @@ def _correction(who, dim, unbiased, correction, keepdim):
     return dim, correction
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,  # noqa: A002,E501
-        keepdims=None):
+def var(input: Tensor, dim: Dims = None, unbiased=None, keepdim: bool = False, *, correction=None, axis: Dims = None,  # noqa: A002,E501
+        keepdims: bool | None = None) -> Tensor:
     """Variance over ``dim`` with Bessel's correction by default, as ``torch.var``:
     sum (x - mean)^2 / (N - correction), correction=1 (``unbiased=False`` or
     ``correction=0``: divide by N).
@@ -421,8 +430,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     return Var.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims), correction=c)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,  # noqa: A002,E501
-        keepdims=None):
+def std(input: Tensor, dim: Dims = None, unbiased=None, keepdim: bool = False, *, correction=None, axis: Dims = None,  # noqa: A002,E501
+        keepdims: bool | None = None) -> Tensor:
     """Standard deviation (square root of :func:`var`, unbiased by default)."""
     x = _x(input, "std")
     dim, c = _correction("std", _pick(dim, axis, "std"), unbiased, correction, keepdim)
@@ -431,19 +440,19 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     return Var.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims), correction=c, sqrt=True)
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+def var_mean(input: Tensor, dim: Dims = None, unbiased=None, keepdim: bool = False, *, correction=None):  # noqa: A002
     """``(var, mean)`` over ``dim`` (unbiased by default)."""
     return (var(input, dim, unbiased, keepdim, correction=correction),
             mean(input, None if isinstance(dim, builtins.bool) else dim, keepdim))
 
 
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+def std_mean(input: Tensor, dim: Dims = None, unbiased=None, keepdim: bool = False, *, correction=None):  # noqa: A002
     """``(std, mean)`` over ``dim`` (unbiased by default)."""
     return (std(input, dim, unbiased, keepdim, correction=correction),
             mean(input, None if isinstance(dim, builtins.bool) else dim, keepdim))
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+def prod(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DTypeLike = None) -> Tensor:  # noqa: A002
     """Product over one ``dim`` (all elements by default); integers multiply in int64."""
     x = _x(input, "prod")
     axes = _axes(None, x.ndim, "prod") if dim is None else (
@@ -452,14 +461,14 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     return Prod.apply(x, axis=axes, keepdims=builtins.bool(keepdim))
 
 
-def logsumexp(input, dim, keepdim=False):  # noqa: A002
+def logsumexp(input: Tensor, dim: Dims, keepdim: bool = False) -> Tensor:  # noqa: A002
     """log(sum(exp(input), dim)) computed without overflow; gradient softmax."""
     x = _ew._floating(_x(input, "logsumexp"))
     axes = _axes(dim, x.ndim, "logsumexp")
     return LogSumExp.apply(x, axis=axes, keepdims=builtins.bool(keepdim))
 
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
+def norm(input: Tensor, p="fro", dim: Dims = None, keepdim: bool = False, dtype: DTypeLike = None) -> Tensor:  # noqa: A002
     """The vector p-norm over ``dim`` (all elements by default): p = 'fro' or 2
     (Euclidean), 1, inf, -inf, 0 (count of nonzeros) or any real. 'nuc' is not supported.
 
@@ -480,21 +489,21 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
 
 
 # ------------------------------------------------------------------ extremes
-def amax(input, dim=(), keepdim=False):  # noqa: A002
+def amax(input: Tensor, dim: Dims = (), keepdim: bool = False) -> Tensor:  # noqa: A002
     """Maximum over ``dim`` (all when empty); gradient shared evenly among ties."""
     x = _x(input, "amax")
     axes = _axes(None if dim in ((), []) else dim, x.ndim, "amax")
     return Extreme.apply(x, axis=axes, keepdims=builtins.bool(keepdim), op=np.max)
 
 
-def amin(input, dim=(), keepdim=False):  # noqa: A002
+def amin(input: Tensor, dim: Dims = (), keepdim: bool = False) -> Tensor:  # noqa: A002
     """Minimum over ``dim`` (all when empty); gradient shared evenly among ties."""
     x = _x(input, "amin")
     axes = _axes(None if dim in ((), []) else dim, x.ndim, "amin")
     return Extreme.apply(x, axis=axes, keepdims=builtins.bool(keepdim), op=np.min)
 
 
-def aminmax(input, *, dim=None, keepdim=False):  # noqa: A002
+def aminmax(input: Tensor, *, dim: Dims = None, keepdim: bool = False):  # noqa: A002
     """The named tuple ``(min, max)`` over ``dim`` (all by default)."""
     d = () if dim is None else dim
     return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
@@ -528,7 +537,7 @@ def _squeeze(t, axis):
 class _Squeeze(Function):
     """z = a without its size-1 ``axis``;  the gradient gets the axis back."""
 
-    def forward(self, a, axis=0):
+    def forward(self, a, axis: Dims = 0):
         self.axis = axis
         return np.squeeze(a, axis)
 
@@ -591,7 +600,7 @@ def _max_min(input, dim, keepdim, other, largest, who, axis=None, keepdims=None)
     return _select(x, idx, ax, keep, rt)
 
 
-def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):  # noqa: A001,A002,E501
+def max(input: Tensor, dim: Dims = None, keepdim: bool = False, *, other: TensorLike | None = None, axis: Dims = None, keepdims: bool | None = None):  # noqa: A001,A002,E501
     """``max(input)``: the largest element (0-d; gradient shared among ties).
     ``max(input, dim, keepdim=False)``: the named tuple ``(values, indices)`` along ``dim``
     (the first maximum; the gradient goes to it). ``max(input, other)``: the elementwise
@@ -604,7 +613,7 @@ def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None)
     return _max_min(input, dim, keepdim, other, True, "max", axis, keepdims)
 
 
-def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):  # noqa: A001,A002,E501
+def min(input: Tensor, dim: Dims = None, keepdim: bool = False, *, other: TensorLike | None = None, axis: Dims = None, keepdims: bool | None = None):  # noqa: A001,A002,E501
     """``min(input)``, ``min(input, dim, keepdim)`` -> ``(values, indices)``, or
     ``min(input, other)`` (elementwise): as :func:`max`, for the smallest."""
     return _max_min(input, dim, keepdim, other, False, "min", axis, keepdims)
@@ -614,13 +623,13 @@ maximum = _ew.maximum
 minimum = _ew.minimum
 
 
-def fmax(input, other):  # noqa: A002
+def fmax(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
     """Elementwise maximum ignoring NaN (a number wins over a NaN)."""
     a, b, _ = _ew._operands(_x(input, "fmax"), other)
     return _FExtreme.apply(a, b, op=np.fmax)
 
 
-def fmin(input, other):  # noqa: A002
+def fmin(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
     """Elementwise minimum ignoring NaN (a number wins over a NaN)."""
     a, b, _ = _ew._operands(_x(input, "fmin"), other)
     return _FExtreme.apply(a, b, op=np.fmin)
@@ -646,13 +655,13 @@ def _argext(input, dim, keepdim, largest, who, axis=None, keepdims=None):
     return Tensor._from_op(i, None, 0, False)
 
 
-def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A002
+def argmax(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = None, keepdims: bool | None = None):  # noqa: A002
     """Index of the (first) maximum: over the flattened tensor without ``dim``, else along
     ``dim``; int64."""
     return _argext(input, dim, keepdim, True, "argmax", axis, keepdims)
 
 
-def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A002
+def argmin(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = None, keepdims: bool | None = None):  # noqa: A002
     """Index of the (first) minimum (see :func:`argmax`)."""
     return _argext(input, dim, keepdim, False, "argmin", axis, keepdims)
 
@@ -671,7 +680,7 @@ def _argsort(a, axis, descending):
     return (n - 1) - np.flip(idx, axis)
 
 
-def sort(input, dim=-1, descending=False, *, stable=False, axis=None):  # noqa: A002
+def sort(input: Tensor, dim: Dims = -1, descending=False, *, stable=False, axis: Dims = None):  # noqa: A002
     """The named tuple ``(values, indices)`` of ``input`` sorted along ``dim`` (a stable
     sort, so ``stable=True`` holds always); gradients go back to the original places."""
     x = _x(input, "sort")
@@ -685,7 +694,7 @@ def sort(input, dim=-1, descending=False, *, stable=False, axis=None):  # noqa: 
                              Tensor._from_op(idx.astype(np.int64, copy=False), None, 0, False))
 
 
-def argsort(input, dim=-1, descending=False, *, stable=False):  # noqa: A002
+def argsort(input: Tensor, dim: Dims = -1, descending=False, *, stable=False):  # noqa: A002
     """The indices that sort ``input`` along ``dim`` (int64)."""
     x = _x(input, "argsort")
     if x.ndim == 0:
@@ -695,12 +704,12 @@ def argsort(input, dim=-1, descending=False, *, stable=False):  # noqa: A002
                            None, 0, False)
 
 
-def msort(input):  # noqa: A002
+def msort(input: Tensor):  # noqa: A002
     """``input`` sorted along its first dimension."""
     return sort(input, 0).values
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+def topk(input: Tensor, k, dim: Dims = -1, largest=True, sorted=True):  # noqa: A002
     """The named tuple ``(values, indices)`` of the ``k`` largest (``largest=False``:
     smallest) elements along ``dim``, in order; gradients go back to those positions.
 
@@ -720,7 +729,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
                              Tensor._from_op(idx.astype(np.int64, copy=False), None, 0, False))
 
 
-def kthvalue(input, k, dim=-1, keepdim=False):  # noqa: A002
+def kthvalue(input: Tensor, k, dim: Dims = -1, keepdim: bool = False):  # noqa: A002
     """The named tuple ``(values, indices)`` of the k-th smallest element along ``dim``
     (k counts from 1)."""
     x = _x(input, "kthvalue")
@@ -780,18 +789,18 @@ class _MedianAll(Function):
         return g * mask / builtins.max(int(mask.sum()), 1)
 
 
-def median(input, dim=None, keepdim=False):  # noqa: A002
+def median(input: Tensor, dim: Dims = None, keepdim: bool = False):  # noqa: A002
     """``median(input)``: the lower median of all elements (NaN if any is NaN);
     ``median(input, dim)``: the named tuple ``(values, indices)`` along ``dim``."""
     return _median(input, dim, keepdim, "median", False, return_types.median)
 
 
-def nanmedian(input, dim=None, keepdim=False):  # noqa: A002
+def nanmedian(input: Tensor, dim: Dims = None, keepdim: bool = False):  # noqa: A002
     """As :func:`median`, ignoring NaN."""
     return _median(input, dim, keepdim, "nanmedian", True, return_types.nanmedian)
 
 
-def mode(input, dim=-1, keepdim=False):  # noqa: A002
+def mode(input: Tensor, dim: Dims = -1, keepdim: bool = False):  # noqa: A002
     """The named tuple ``(values, indices)`` of the most frequent value along ``dim`` (the
     smallest among equally frequent ones) and the index of its last occurrence."""
     x = _x(input, "mode")
@@ -813,7 +822,7 @@ def mode(input, dim=-1, keepdim=False):  # noqa: A002
 
 
 # ------------------------------------------------------------------ cumulative
-def cumsum(input, dim, *, dtype=None):  # noqa: A002
+def cumsum(input: Tensor, dim: Dims, *, dtype: DTypeLike = None):  # noqa: A002
     """Cumulative sum along ``dim`` (integers in int64 unless ``dtype``)."""
     x = _x(input, "cumsum")
     x = _ew.cast(x, _acc_dtype(x, dtype, "cumsum"))
@@ -823,7 +832,7 @@ def cumsum(input, dim, *, dtype=None):  # noqa: A002
     return Cumsum.apply(x, axis=_one_axis(dim, x.ndim, "cumsum"))
 
 
-def cumprod(input, dim, *, dtype=None):  # noqa: A002
+def cumprod(input: Tensor, dim: Dims, *, dtype: DTypeLike = None):  # noqa: A002
     """Cumulative product along ``dim`` (integers in int64 unless ``dtype``)."""
     x = _x(input, "cumprod")
     x = _ew.cast(x, _acc_dtype(x, dtype, "cumprod"))
@@ -853,7 +862,7 @@ def _cumext(input, dim, largest, rt, who):
 class TakeAlongAny(Function):
     """z = a picked along ``axis`` at ``index`` (indices may repeat: the gradient sums)."""
 
-    def forward(self, a, index=None, axis=0):
+    def forward(self, a, index=None, axis: Dims = 0):
         self.shape, self.index, self.axis = a.shape, index, axis
         return np.take_along_axis(a, index, axis=axis)
 
@@ -866,12 +875,12 @@ class TakeAlongAny(Function):
         return out
 
 
-def cummax(input, dim):  # noqa: A002
+def cummax(input: Tensor, dim: Dims):  # noqa: A002
     """The named tuple ``(values, indices)`` of the running maximum along ``dim``."""
     return _cumext(input, dim, True, return_types.cummax, "cummax")
 
 
-def cummin(input, dim):  # noqa: A002
+def cummin(input: Tensor, dim: Dims):  # noqa: A002
     """The named tuple ``(values, indices)`` of the running minimum along ``dim``."""
     return _cumext(input, dim, False, return_types.cummin, "cummin")
 
@@ -888,17 +897,17 @@ def _bool_reduce(input, dim, keepdim, op, who, axis=None, keepdims=None):
     return Tensor._from_op(out, None, 0, False)
 
 
-def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001,A002
+def all(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = None, keepdims: bool | None = None):  # noqa: A001,A002
     """True where every element (along ``dim``) is nonzero; a bool tensor."""
     return _bool_reduce(input, dim, keepdim, np.all, "all", axis, keepdims)
 
 
-def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001,A002
+def any(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = None, keepdims: bool | None = None):  # noqa: A001,A002
     """True where some element (along ``dim``) is nonzero; a bool tensor."""
     return _bool_reduce(input, dim, keepdim, np.any, "any", axis, keepdims)
 
 
-def count_nonzero(input, dim=None):  # noqa: A002
+def count_nonzero(input: Tensor, dim: Dims = None):  # noqa: A002
     """The number of nonzero elements (along ``dim``), int64."""
     x = _x(input, "count_nonzero")
     axes = _axes(dim, x.ndim, "count_nonzero")
@@ -913,7 +922,7 @@ def _softmax_dim(x, dim, who):
     return _one_axis(dim, x.ndim, who) if x.ndim else -1
 
 
-def softmax(input, dim=None, dtype=None):  # noqa: A002
+def softmax(input: Tensor, dim: Dims = None, dtype: DTypeLike = None):  # noqa: A002
     """e^x / sum e^x along ``dim`` (``torch.softmax`` / ``Tensor.softmax``), computed in
     ``dtype`` when given; integer input in the default dtype."""
     from .activations import softmax as _s  # noqa: PLC0415  (activations loads later)
@@ -923,7 +932,7 @@ def softmax(input, dim=None, dtype=None):  # noqa: A002
     return _s(x, _softmax_dim(x, dim, "softmax"))
 
 
-def log_softmax(input, dim=None, dtype=None):  # noqa: A002
+def log_softmax(input: Tensor, dim: Dims = None, dtype: DTypeLike = None):  # noqa: A002
     """log(softmax(x)) along ``dim``, computed stably."""
     from .activations import log_softmax as _s  # noqa: PLC0415
     x = _x(input, "log_softmax")
@@ -932,7 +941,7 @@ def log_softmax(input, dim=None, dtype=None):  # noqa: A002
     return _s(x, _softmax_dim(x, dim, "log_softmax"))
 
 
-def install():
+def install() -> None:
     """Set the reduction methods on Tensor."""
     T = Tensor
     for name in ("sum", "mean", "nansum", "nanmean", "prod", "std", "var", "norm",

@@ -25,6 +25,15 @@ from ..autograd.factories import as_tensor
 from ..autograd.tensor import Size, Tensor
 from ..errors import ArgumentError, ArgumentTypeError
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet._typing import Dims
+    from glassnet.autograd.tensor import Tensor
+    from glassnet._typing import TensorLike
+
+
 __all__ = [
     "Size", "DimensionError", "reshape", "view", "flatten", "unflatten", "squeeze",
     "unsqueeze", "transpose", "swapaxes", "swapdims", "permute", "movedim", "moveaxis", "t",
@@ -135,7 +144,7 @@ class Repeat(Function):
 class Split(Function):
     """Pieces of a along ``dim`` at ``bounds``; the gradients are joined back."""
 
-    def forward(self, a, dim=0, bounds=(), squeeze=False):
+    def forward(self, a, dim: Dims = 0, bounds=(), squeeze=False):
         self.dim, self.squeeze = dim, squeeze
         self.shape, self.dt = a.shape, a.dtype
         head = (slice(None),) * dim
@@ -191,7 +200,7 @@ class Roll(Function):
 class Cat(Function):
     """z = inputs joined along ``dim``; the gradient is cut back into the pieces."""
 
-    def forward(self, *arrays, dim=0, dtype=None):
+    def forward(self, *arrays, dim: Dims = 0, dtype: DTypeLike = None):
         self.dim = dim
         self.sizes = [a.shape[dim] for a in arrays]
         self.dts = [a.dtype for a in arrays]
@@ -207,7 +216,7 @@ class Cat(Function):
 class StackFn(Function):
     """z = inputs stacked along a new axis ``dim``; the gradient is unstacked."""
 
-    def forward(self, *arrays, dim=0, dtype=None):
+    def forward(self, *arrays, dim: Dims = 0, dtype: DTypeLike = None):
         self.dim = dim
         self.dts = [a.dtype for a in arrays]
         return np.stack(arrays, axis=dim, dtype=dtype)
@@ -355,7 +364,7 @@ def _infer(shape, numel, who):
     return shape
 
 
-def reshape(input, *shape):
+def reshape(input: Tensor, *shape):
     """``input`` with shape ``shape`` (ints or one tuple; one entry may be -1), as
     ``torch.reshape`` / ``Tensor.reshape`` / ``Tensor.view``.
 
@@ -368,7 +377,7 @@ def reshape(input, *shape):
     return View.apply(input, shape=shape)
 
 
-def view(input, *shape):
+def view(input: Tensor, *shape) -> Tensor:
     """``Tensor.view(*shape)``: the same as :func:`reshape` here (NumPy reshapes without
     copying whenever torch could view); ``view(dtype)`` is not supported."""
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer, Tensor)):
@@ -377,7 +386,7 @@ def view(input, *shape):
     return reshape(input, *shape)
 
 
-def flatten(input, start_dim=0, end_dim=-1):
+def flatten(input: Tensor, start_dim=0, end_dim=-1):
     """Merge the axes ``start_dim`` .. ``end_dim`` (default: all) into one, as
     ``torch.flatten``. A 0-d tensor becomes 1-D.
 
@@ -398,7 +407,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     return View.apply(input, shape=new)
 
 
-def unflatten(input, dim, sizes):
+def unflatten(input: Tensor, dim: Dims, sizes) -> Tensor:
     """Split axis ``dim`` into ``sizes`` (one entry may be -1), as ``torch.unflatten``.
 
     >>> gn.zeros(2, 12).unflatten(1, (3, -1)).shape
@@ -413,7 +422,7 @@ def unflatten(input, dim, sizes):
     return View.apply(input, shape=shape[:d] + sizes + shape[d + 1:])
 
 
-def squeeze(input, dim=None, axis=None):
+def squeeze(input: Tensor, dim: Dims = None, axis: Dims = None):
     """Drop axes of length 1: all of them (``dim=None``), or those among ``dim`` (an int or
     a tuple); naming an axis whose length is not 1 leaves it, as torch does.
 
@@ -432,7 +441,7 @@ def squeeze(input, dim=None, axis=None):
     return View.apply(input, shape=tuple(n for i, n in enumerate(shape) if i not in drop))
 
 
-def unsqueeze(input, dim=None, axis=None):
+def unsqueeze(input: Tensor, dim: Dims = None, axis: Dims = None) -> Tensor:
     """Insert an axis of length 1 at ``dim`` (in ``[-ndim-1, ndim]``), as torch.
 
     >>> gn.zeros(2, 3).unsqueeze(-1).shape
@@ -446,13 +455,13 @@ def unsqueeze(input, dim=None, axis=None):
     return View.apply(input, shape=shape[:d] + (1,) + shape[d:])
 
 
-def view_as(input, other):
+def view_as(input: Tensor, other: TensorLike) -> Tensor:
     """``input`` reshaped to ``other``'s shape."""
     return reshape(input, tuple(other.shape))
 
 
 # ---------------------------------------------------------- permutations
-def permute(input, *dims):
+def permute(input: Tensor, *dims):
     """``input`` with its axes reordered: ``x.permute(2, 0, 1)`` or ``x.permute((2, 0, 1))``;
     result axis i is input axis ``dims[i]``.
 
@@ -470,7 +479,7 @@ def permute(input, *dims):
     return Permute.apply(input, dims=dims)
 
 
-def transpose(input, dim0, dim1):
+def transpose(input: Tensor, dim0, dim1):
     """Swap axes ``dim0`` and ``dim1`` for any number of dimensions, as ``torch.transpose``
     (on a matrix ``transpose(0, 1)`` is the transposed matrix).
 
@@ -489,7 +498,7 @@ def transpose(input, dim0, dim1):
 swapaxes = swapdims = transpose
 
 
-def t(input):
+def t(input: Tensor):
     """Transpose of a tensor with at most 2 dimensions (0-d and 1-d come back as they are)."""
     if input._data.ndim > 2:
         raise ArgumentError(f"t: expects a tensor with <= 2 dimensions, but self is "
@@ -511,7 +520,7 @@ def _mT(self):
     return transpose(self, -2, -1)
 
 
-def movedim(input, source, destination):
+def movedim(input: Tensor, source, destination) -> Tensor:
     """Move axes ``source`` to positions ``destination`` (ints or tuples), the other axes
     keeping their order, as ``torch.movedim``."""
     n = input._data.ndim
@@ -532,7 +541,7 @@ moveaxis = movedim
 
 
 # --------------------------------------------------------- expand / repeat
-def expand(input, *sizes):
+def expand(input: Tensor, *sizes):
     """``input`` broadcast to ``sizes`` (-1 keeps an axis; new axes go in front), as
     ``Tensor.expand``: no copy; the gradient sums over the expanded axes."""
     sizes = _ints(sizes, "expand", "sizes")
@@ -565,12 +574,12 @@ def expand(input, *sizes):
     return Expand.apply(input, shape=out)
 
 
-def expand_as(input, other):
+def expand_as(input: Tensor, other: TensorLike):
     """``input`` expanded to ``other``'s shape."""
     return expand(input, tuple(other.shape))
 
 
-def repeat(input, *sizes):
+def repeat(input: Tensor, *sizes) -> Tensor:
     """``input`` tiled ``sizes[i]`` times along each axis (extra sizes add leading axes),
     as ``Tensor.repeat`` (NumPy's ``tile``, not NumPy's ``repeat``)."""
     sizes = _ints(sizes, "repeat", "sizes")
@@ -589,7 +598,7 @@ def _split_at(input, dim, bounds):
     return out if isinstance(out, tuple) else (out,)
 
 
-def split(tensor, split_size_or_sections, dim=0):
+def split(tensor: Tensor, split_size_or_sections, dim: Dims = 0):
     """Pieces along ``dim``: of ``split_size`` each (the last may be shorter), or of the
     listed sizes, as ``torch.split``. Returns a tuple."""
     n = tensor._data.ndim
@@ -610,7 +619,7 @@ def split(tensor, split_size_or_sections, dim=0):
     return _split_at(tensor, d, zip(cuts[:-1].tolist(), cuts[1:].tolist()))
 
 
-def chunk(input, chunks, dim=0):
+def chunk(input: Tensor, chunks, dim: Dims = 0):
     """At most ``chunks`` pieces along ``dim``, each ``ceil(n / chunks)`` long (the last
     shorter; fewer pieces when they run out), as ``torch.chunk``."""
     chunks = _ints((chunks,), "chunk", "chunks")[0]
@@ -623,7 +632,7 @@ def chunk(input, chunks, dim=0):
         split(input, [0] * chunks, d)
 
 
-def unbind(input, dim=0):
+def unbind(input: Tensor, dim: Dims = 0):
     """The slices along ``dim`` as a tuple (each without that axis), as ``torch.unbind``."""
     d = _dim(dim, input._data.ndim, "unbind")
     if input._data.shape[d] == 0:
@@ -632,7 +641,7 @@ def unbind(input, dim=0):
     return out if isinstance(out, tuple) else (out,)
 
 
-def narrow(input, dim, start, length):
+def narrow(input: Tensor, dim: Dims, start, length) -> Tensor:
     """``length`` entries of axis ``dim`` from ``start`` (negative counts from the end)."""
     d = _dim(dim, input._data.ndim, "narrow")
     n = input._data.shape[d]
@@ -648,7 +657,7 @@ def narrow(input, dim, start, length):
 
 
 # ----------------------------------------------------------- flip / roll
-def flip(input, *dims):
+def flip(input: Tensor, *dims) -> Tensor:
     """``input`` reversed along ``dims`` (a list, or several ints on the method)."""
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
@@ -658,7 +667,7 @@ def flip(input, *dims):
     return Flip.apply(input, dims=dims)
 
 
-def roll(input, shifts, dims=None):
+def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """``input`` rolled by ``shifts`` along ``dims`` (without dims: flattened, rolled and
     restored), as ``torch.roll``."""
     if isinstance(shifts, (list, tuple)):
@@ -699,7 +708,7 @@ def _tensors(tensors, who):
     return [t if isinstance(t, Tensor) else as_tensor(t) for t in tensors]
 
 
-def cat(tensors, dim=0, axis=None, *, out=None):
+def cat(tensors, dim: Dims = 0, axis: Dims = None, *, out=None) -> Tensor:
     """Join tensors along an existing axis ``dim`` (alias ``axis``), as ``torch.cat``.
     Mixed dtypes promote as torch does (float wins over integer).
 
@@ -729,7 +738,7 @@ def cat(tensors, dim=0, axis=None, *, out=None):
 concat = concatenate = cat
 
 
-def stack(tensors, dim=0, axis=None, *, out=None):
+def stack(tensors, dim: Dims = 0, axis: Dims = None, *, out=None) -> Tensor:
     """Join same-shaped tensors along a new axis ``dim`` (alias ``axis``), as
     ``torch.stack``.
 
@@ -750,19 +759,19 @@ def stack(tensors, dim=0, axis=None, *, out=None):
     return StackFn.apply(*ts, dim=d, dtype=_result_dtype([x._data for x in ts]))
 
 
-def hstack(tensors):
+def hstack(tensors) -> Tensor:
     """Join along axis 1 (axis 0 for 1-D tensors), as ``torch.hstack``."""
     ts = [x if x._data.ndim else reshape(x, 1) for x in _tensors(tensors, "hstack")]
     return cat(ts, 0 if ts[0]._data.ndim == 1 else 1)
 
 
-def vstack(tensors):
+def vstack(tensors) -> Tensor:
     """Join along axis 0, 1-D tensors as rows, as ``torch.vstack``."""
     ts = [x if x._data.ndim >= 2 else reshape(x, 1, -1) for x in _tensors(tensors, "vstack")]
     return cat(ts, 0)
 
 
-def clone(input, *, memory_format=None):
+def clone(input: Tensor, *, memory_format: object | None = None) -> Tensor:
     """A copy of ``input`` that stays in the graph (its gradient flows back to ``input``)."""
     return Clone.apply(input)
 
@@ -772,7 +781,7 @@ def _contiguous(self, memory_format=None):
 
 
 # ---------------------------------------------------------------- products
-def matmul(input, other):
+def matmul(input: Tensor, other: TensorLike) -> Tensor:
     """The matrix product with ``torch.matmul``'s rules: 1-D . 1-D is a dot product, a
     1-D operand is a vector (its axis dropped from the result), and batch axes broadcast.
 
@@ -802,7 +811,7 @@ def _rmatmul(self, other):
     return matmul(other, self)
 
 
-def mm(input, mat2):
+def mm(input: Tensor, mat2) -> Tensor:
     """The product of two matrices (2-D only; see :func:`matmul` for the rest)."""
     if input._data.ndim != 2 or mat2._data.ndim != 2:
         raise ArgumentError(f"mm: both arguments must be matrices, got "
@@ -810,7 +819,7 @@ def mm(input, mat2):
     return matmul(input, mat2)
 
 
-def bmm(input, mat2):
+def bmm(input: Tensor, mat2) -> Tensor:
     """Batched matrix product of two 3-D tensors with the same batch size (no broadcasting)."""
     a, b = input._data, mat2._data
     if a.ndim != 3 or b.ndim != 3:
@@ -820,7 +829,7 @@ def bmm(input, mat2):
     return matmul(input, mat2)
 
 
-def einsum(equation, *operands):
+def einsum(equation, *operands) -> Tensor:
     """Einstein summation, as ``torch.einsum(equation, *operands)`` (or a list of operands);
     differentiable in every operand.
 
@@ -842,7 +851,7 @@ def _method_flip(self, *dims):
     return flip(self, *dims)
 
 
-def _install():
+def _install() -> None:
     T = Tensor
     T.reshape = reshape
     T.view = view

@@ -13,6 +13,12 @@ import numpy as np
 
 from ..autograd.function import Function
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["upsample_nearest", "UpsampleNearest"]
 
 
@@ -48,7 +54,7 @@ def _pair(value, name):
     return int(v[0]), int(v[1])
 
 
-def upsample_nearest(input, size=None, scale_factor=None):  # noqa: A002 - PyTorch's name
+def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:  # noqa: A002 - PyTorch's name
     """Nearest-neighbour upsampling of an (N, C, H, W) tensor, as PyTorch's
     ``F.upsample_nearest`` / ``F.interpolate(mode="nearest")``.
 

@@ -11,6 +11,14 @@ from ..autograd.tensor import Tensor, as_array
 from ..nn import loss as nnloss
 from ..nn.module import Module
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet._typing import PathLike
+    from glassnet.autograd.tensor import Tensor
+
+
 # --------------------------------------------------------------- matplotlib
 _PLOT_HINT = "pip install glassnet[plot]"
 
@@ -24,7 +32,7 @@ def figure(figsize=(6, 4), **kw):
     return Figure(figsize=figsize, **kw)
 
 
-def save(fig, path, dpi=100):
+def save(fig, path: PathLike, dpi=100):
     """Write ``fig`` to ``path`` (PNG/SVG/PDF by suffix) when a path is given; return fig."""
     if path is not None:
         path = Path(path)
@@ -33,7 +41,7 @@ def save(fig, path, dpi=100):
     return fig
 
 
-def log_panel(ax, xlabel, ylabel, title, legend):
+def log_panel(ax, xlabel, ylabel, title: str, legend) -> None:
     """Label a panel whose y axis is on a log scale (gradient norms span decades), with a
     legend (``legend``: the keyword arguments of ``ax.legend``) and a light grid."""
     ax.set_yscale("log")
@@ -44,7 +52,7 @@ def log_panel(ax, xlabel, ylabel, title, legend):
     ax.grid(alpha=0.3, which="both")
 
 
-def to_numpy(x):
+def to_numpy(x: Tensor):
     """The array of a Tensor, or ``np.asarray(x)``."""
     return as_array(x)
 
@@ -140,7 +148,7 @@ class CallRecorder:
     """Forward hooks on every leaf module, recording (name, module, input, output) in the
     order the calls happen; ``retain=True`` also keeps ``.grad`` of every output."""
 
-    def __init__(self, model, retain=False):
+    def __init__(self, model, retain=False) -> None:
         self.calls = []
         self.handles = []
         self.retain = retain
@@ -150,7 +158,7 @@ class CallRecorder:
             self.handles.append(m.register_forward_hook(self._hook(name or type(m).__name__)))
 
     def _hook(self, name):
-        def hook(module, args, out):
+        def hook(module, args, out) -> None:
             x = args[0] if args else None
             if self.retain:
                 for t in (out if isinstance(out, tuple) else (out,)):
@@ -159,7 +167,7 @@ class CallRecorder:
             self.calls.append((name, module, x, out))
         return hook
 
-    def remove(self):
+    def remove(self) -> None:
         for h in self.handles:
             h.remove()
         self.handles = []
@@ -167,7 +175,7 @@ class CallRecorder:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> bool:
         self.remove()
         return False
 
@@ -177,7 +185,7 @@ def same_tensor(a, b) -> bool:
 
 
 # ------------------------------------------------- what a check of backprop runs on
-def copy_in_dtype(model, dtype=np.float64):
+def copy_in_dtype(model, dtype: DTypeLike = np.float64):
     """A deep copy of ``model`` cast to ``dtype`` (the user's model and its gradients stay
     as they are)."""
     return copy.deepcopy(model).to_dtype(dtype)
@@ -196,7 +204,7 @@ def resolve_loss(loss, who):
     return loss_fn
 
 
-def loss_target(y, dtype):
+def loss_target(y, dtype: DTypeLike):
     """The target as the loss gets it: floats as a Tensor of ``dtype`` (a loss module
     would cast a float array to its own dtype, float32, spoiling a float64 check), class
     indices as the integer array."""

@@ -9,6 +9,12 @@ import numpy as np
 
 from ._common import figure, save
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike
+
+
 __all__ = ["plot_learning_curves", "plot_stage_losses", "plot_text_curves"]
 
 
@@ -29,14 +35,14 @@ def _values(v):
     return np.array([np.nan if u is None else u for u in v], dtype=float)
 
 
-def _line(ax, x, y, label, marker):
+def _line(ax, x, y, label, marker) -> None:
     # markers help to read a few points; on long runs they only hide the line
     ax.plot(x, y, "-", marker=marker if len(y) < 40 else None, ms=3, label=label)
     from matplotlib.ticker import MaxNLocator
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # epochs and steps are whole
 
 
-def plot_learning_curves(history, path=None, title=None):
+def plot_learning_curves(history, path: PathLike | None = None, title: str | None = None):
     """Loss and every metric per epoch, training beside validation (one panel each).
 
     ``history`` is a ``History`` (``trainer.fit``'s result) or a dict name -> list. A
@@ -71,7 +77,7 @@ def plot_learning_curves(history, path=None, title=None):
     return save(fig, path)
 
 
-def _epoch_panel(ax, ylabel, title, **title_kw):
+def _epoch_panel(ax, ylabel, title, **title_kw) -> None:
     """Label, grid and legend of a per-epoch curve panel."""
     ax.set_title(title, **title_kw)
     ax.set_xlabel("epoch")
@@ -80,8 +86,8 @@ def _epoch_panel(ax, ylabel, title, **title_kw):
     ax.legend(fontsize=8)
 
 
-def plot_stage_losses(stages, path=None, train_label="train", val_label="validation",
-                      ylabel="loss", title=None):
+def plot_stage_losses(stages, path: PathLike | None = None, train_label="train", val_label="validation",
+                      ylabel="loss", title: str | None = None):
     """The loss per epoch of each stage of a training, one panel per stage.
 
     ``stages`` is a sequence of ``(name, history)`` pairs, e.g. the greedy layer-wise
@@ -114,7 +120,7 @@ def plot_stage_losses(stages, path=None, train_label="train", val_label="validat
     return save(fig, path, dpi=90)
 
 
-def plot_text_curves(history, path=None, title=None):
+def plot_text_curves(history, path: PathLike | None = None, title: str | None = None):
     """A language model's loss in nats per character, training and validation.
 
     Drawn against the step when the run evaluated inside epochs (``CharLM.fit_text``

@@ -17,6 +17,12 @@ from ..validation import check_choice, check_int
 from ._common import (BOUNDS, figure, is_activation, is_layer, is_relu_like, kind, layer_weight,
                       log_panel, save)
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike
+
+
 __all__ = ["GradientFlow", "ActivationStats", "plot_gradient_flow", "plot_activation_stats"]
 
 
@@ -25,7 +31,7 @@ class _Recorder(Callback):
 
     metrics: tuple = ()
 
-    def __init__(self, every=1, unit="epoch"):
+    def __init__(self, every=1, unit="epoch") -> None:
         who = type(self).__name__
         self.every = check_int(every, "every", who)
         self.unit = check_choice(unit, "unit", who, ("epoch", "step"))
@@ -36,30 +42,30 @@ class _Recorder(Callback):
         self._epoch = 0
 
     # -- hooks management
-    def _remove(self):
+    def _remove(self) -> None:
         for h in self._handles:
             h.remove()
         self._handles = []
 
-    def on_train_end(self, trainer):
+    def on_train_end(self, trainer) -> None:
         self._remove()
         self._active = False
 
-    def on_epoch_begin(self, trainer, epoch):
+    def on_epoch_begin(self, trainer, epoch) -> None:
         self._epoch = epoch
         self._acc = {}
 
-    def on_batch_begin(self, trainer, step):
+    def on_batch_begin(self, trainer, step) -> None:
         if self.unit == "epoch":
             self._active = self._epoch % self.every == 0
         else:
             self._active = self.global_step % self.every == 0
 
-    def on_batch_end(self, trainer, step, logs):
+    def on_batch_end(self, trainer, step, logs) -> None:
         self._active = False
         self.global_step += 1
 
-    def _add(self, layer, extra, values):
+    def _add(self, layer, extra, values) -> None:
         """Record ``values`` (dict metric -> float or None) now, or add them to the epoch mean."""
         if self.unit == "step":
             self.records.append(dict({"epoch": self._epoch, "step": self.global_step,
@@ -71,7 +77,7 @@ class _Recorder(Callback):
                 acc[1][k] = acc[1].get(k, 0.0) + v
         acc[2] += 1
 
-    def on_epoch_end(self, trainer, epoch, logs):
+    def on_epoch_end(self, trainer, epoch, logs) -> None:
         if self.unit != "epoch":
             return
         for layer, (extra, sums, n) in self._acc.items():
@@ -154,7 +160,7 @@ class GradientFlow(_Recorder):
 
     metrics = ("weight_grad_norm", "weight_grad_mean_abs", "delta_norm", "delta_mean_abs")
 
-    def __init__(self, every=1, unit="epoch", layers=None):
+    def __init__(self, every=1, unit="epoch", layers=None) -> None:
         super().__init__(every, unit)
         self.layer_names = None if layers is None else list(layers)
         self._outs = {}
@@ -175,7 +181,7 @@ class GradientFlow(_Recorder):
                                  f"layers are {layers}")
 
     def _hook(self, name):
-        def hook(module, args, out):
+        def hook(module, args, out) -> None:
             if not self._active or not is_grad_enabled():
                 return
             t = out[0] if isinstance(out, tuple) else out
@@ -184,11 +190,11 @@ class GradientFlow(_Recorder):
                 self._outs.setdefault(name, []).append(t)
         return hook
 
-    def on_batch_begin(self, trainer, step):
+    def on_batch_begin(self, trainer, step) -> None:
         super().on_batch_begin(trainer, step)
         self._outs = {}
 
-    def on_after_backward(self, trainer, step):
+    def on_after_backward(self, trainer, step) -> None:
         if not self._active:
             return
         for name, m in self._watch:
@@ -223,12 +229,12 @@ class ActivationStats(_Recorder):
 
     metrics = ("mean", "std", "saturated", "dead")
 
-    def __init__(self, every=1, unit="epoch", tol=0.01):
+    def __init__(self, every=1, unit="epoch", tol=0.01) -> None:
         super().__init__(every, unit)
         self.tol = float(tol)
         self._is_act = {}
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer) -> None:
         self._remove()
         for name, m in trainer.model.named_modules():
             if not m._modules:
@@ -236,7 +242,7 @@ class ActivationStats(_Recorder):
                     name or type(m).__name__)))
 
     def _hook(self, name):
-        def hook(module, args, out):
+        def hook(module, args, out) -> None:
             if not self._active or not args:
                 return
             x = args[0]
@@ -282,7 +288,7 @@ def _two_panels(recorder, who):
     return fig, ax1, ax2
 
 
-def plot_gradient_flow(flow, path=None, title="Gradient flow"):
+def plot_gradient_flow(flow, path: PathLike | None = None, title: str = "Gradient flow"):
     """Two panels: ||∂E/∂W|| of every layer over training (log scale), and the profile
     over depth (first and last record, weight gradients solid, δ dashed).
 
@@ -312,7 +318,7 @@ def plot_gradient_flow(flow, path=None, title="Gradient flow"):
     return save(fig, path)
 
 
-def plot_activation_stats(stats, path=None, title="Activation statistics"):
+def plot_activation_stats(stats, path: PathLike | None = None, title: str = "Activation statistics"):
     """Per activation layer over training: mean ± std, and the saturated / dead fractions.
 
     Returns the matplotlib Figure (also written to ``path`` when given).

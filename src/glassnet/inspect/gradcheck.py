@@ -7,6 +7,12 @@ from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
 from ._common import copy_in_dtype, loss_target, resolve_loss, to_numpy
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["gradcheck_model", "GradcheckReport"]
 
 
@@ -20,7 +26,7 @@ class GradcheckReport:
         ``max_abs_error``, ``worst_index``, ``analytic`` and ``numeric`` at that index.
     """
 
-    def __init__(self, rows, rtol, atol):
+    def __init__(self, rows, rtol, atol) -> None:
         self.rows, self.rtol, self.atol = rows, rtol, atol
 
     @property
@@ -43,7 +49,7 @@ class GradcheckReport:
         """{parameter name: worst relative error}."""
         return {r["name"]: r["max_rel_error"] for r in self.rows}
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = [f"{'parameter':<24} {'shape':<14} {'checked':>8} {'max rel err':>12} "
                  f"{'max abs err':>12}  ok"]
         for r in self.rows:
@@ -57,7 +63,7 @@ class GradcheckReport:
     __repr__ = __str__
 
 
-def gradcheck_model(model, loss, x, y, eps: float = 1e-6, rtol: float = 1e-5,
+def gradcheck_model(model, loss, x: Tensor, y, eps: float = 1e-6, rtol: float = 1e-5,
                     atol: float = 1e-8, max_per_param: int | None = 200, seed: int = 0,
                     train: bool = False) -> GradcheckReport:
     """Compare every parameter's backprop gradient with central differences, in float64.

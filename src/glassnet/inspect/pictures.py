@@ -15,6 +15,13 @@ from ..nn.linear import Linear
 from ..nn.module import Module
 from ._common import CallRecorder, figure, is_activation, same_tensor, save, to_numpy
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike
+    from glassnet._typing import TensorLike
+
+
 __all__ = ["plot_decision_boundary", "hinton", "plot_filters", "plot_feature_maps",
            "plot_reconstructions", "plot_confusion_matrix", "montage"]
 
@@ -45,8 +52,8 @@ def _last_leaf(model):
     return leaves[-1] if leaves else model
 
 
-def plot_decision_boundary(model, X, y, hyperplanes=True, path=None, resolution=300,
-                           title=None, margin=0.5, ax=None):
+def plot_decision_boundary(model, X: TensorLike, y, hyperplanes=True, path: PathLike | None = None, resolution=300,
+                           title: str | None = None, margin: float = 0.5, ax=None):
     """Regions of a trained 2-D classifier, the data, and each first-layer unit's line.
 
     Colour shows the predicted class (its probability as the shade); the black contour is
@@ -140,7 +147,7 @@ def plot_decision_boundary(model, X, y, hyperplanes=True, path=None, resolution=
 
 
 # ------------------------------------------------------------------- Hinton
-def hinton(layer, path=None, max_weight=None, title=None, ax=None):
+def hinton(layer, path: PathLike | None = None, max_weight=None, title: str | None = None, ax=None):
     """Hinton diagram of a weight matrix: one square per weight, area ∝ |w|, white for
     positive and black for negative, on grey. Rows are output units, columns inputs.
 
@@ -214,7 +221,7 @@ def _first_conv(obj):
     raise ValueError(f"{type(obj).__name__} has no Conv1d / Conv2d layer")
 
 
-def plot_filters(conv_layer_or_model, path=None, max_filters=64, ncols=None, title=None):
+def plot_filters(conv_layer_or_model, path: PathLike | None = None, max_filters=64, ncols=None, title: str | None = None):
     """The first convolutional layer's kernels as small images, one per output channel.
 
     Each filter is scaled by its own largest |w| (red positive, blue negative); filters
@@ -250,7 +257,7 @@ def plot_filters(conv_layer_or_model, path=None, max_filters=64, ncols=None, tit
     return save(fig, path)
 
 
-def plot_feature_maps(model, image, path=None, max_maps=32, ncols=None, title=None):
+def plot_feature_maps(model, image, path: PathLike | None = None, max_maps=32, ncols=None, title: str | None = None):
     """What the first convolutional layer (and its activation) makes of one image.
 
     ``image`` is (C, H, W), (1, C, H, W) or (H, W). Each map is shown on its own scale.
@@ -307,7 +314,7 @@ def plot_feature_maps(model, image, path=None, max_maps=32, ncols=None, title=No
 
 
 # ---------------------------------------------------------- reconstructions
-def plot_reconstructions(rows, labels, image_shape=None, path=None, n=10, title=None):
+def plot_reconstructions(rows, labels, image_shape=None, path: PathLike | None = None, n=10, title: str | None = None):
     """A grid of images: row r shows the first ``n`` images of ``rows[r]``, named ``labels[r]``.
 
     For an autoencoder the rows are typically the inputs, their reconstructions, corrupted
@@ -355,7 +362,7 @@ def plot_reconstructions(rows, labels, image_shape=None, path=None, n=10, title=
     return save(fig, path, dpi=80)
 
 
-def plot_confusion_matrix(cm, path=None, class_names=None, normalize=False, title=None):
+def plot_confusion_matrix(cm, path: PathLike | None = None, class_names=None, normalize=False, title: str | None = None):
     """A confusion matrix (rows: true class, columns: predicted) with counts written in."""
     cm = np.asarray(cm, dtype=float)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:

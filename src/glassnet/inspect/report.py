@@ -13,6 +13,12 @@ from .flow import plot_activation_stats, plot_gradient_flow
 from .curves import plot_learning_curves
 from .pictures import plot_confusion_matrix
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike
+
+
 __all__ = ["report"]
 
 _CSS = """
@@ -89,8 +95,8 @@ def _history(history):
     return getattr(history, "history", {}) or {}
 
 
-def report(history, model, path, confusion=None, gradient_flow=None, activation_stats=None,
-           title="glassnet training report", class_names=None, test_metrics=None,
+def report(history, model, path: PathLike, confusion=None, gradient_flow=None, activation_stats=None,
+           title: str = "glassnet training report", class_names=None, test_metrics=None,
            images=None, notes=None) -> Path:
     """Write one self-contained HTML page about a run and return its path.
 

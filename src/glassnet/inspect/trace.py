@@ -27,6 +27,13 @@ from ..nn.linear import Flatten, Identity, Linear
 from ._common import (CallRecorder, activation_derivative, copy_in_dtype, is_activation, kind,
                       loss_target, resolve_loss, same_tensor, to_numpy)
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["trace", "Trace"]
 
 _NUMBERING = ("units and weights numbered from 1; W(l)[j,i] connects unit i of layer l-1 to "
@@ -39,7 +46,7 @@ def _val(v):
     return float(v[0]) if v.shape == (1,) else v.copy()
 
 
-def _fmt(v, width=12):
+def _fmt(v, width=12) -> str:
     """``v`` to 8 decimals, right-aligned in ``width`` characters."""
     return f"{v:{width}.8f}"
 
@@ -75,7 +82,7 @@ class Trace:
         The formulas used.
     """
 
-    def __init__(self, records, layers, nodes, loss, rules, title, lr, reason, n, updated=None):
+    def __init__(self, records, layers, nodes, loss, rules, title: str, lr: float, reason, n, updated=None) -> None:
         self.records = records
         self.layers = layers
         self.nodes = nodes
@@ -91,7 +98,7 @@ class Trace:
     def feed_forward(self) -> bool:
         return self.layers is not None
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.records)
 
     def __iter__(self):
@@ -155,7 +162,7 @@ class Trace:
 
     __str__ = table
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"<Trace {len(self.records)} records, E={self.loss:.8f}, "
                 f"{'feed-forward' if self.layers is not None else 'graph'}>")
 
@@ -222,7 +229,7 @@ class Trace:
 
 
 # ------------------------------------------------------------------ trace
-def trace(model, x, target, loss, lr=None, dtype=np.float64) -> Trace:
+def trace(model, x: Tensor, target: Tensor, loss, lr: float | None = None, dtype: DTypeLike = np.float64) -> Trace:
     """Record one forward and backward pass, every partial derivative in backprop order.
 
     Parameters
@@ -322,7 +329,7 @@ def _node_hook(nodes, m, xt, calls):
             return "x"
         return f"({t._ctx.name if t._ctx else 'leaf'} output)"
 
-    def hook(fn, gouts, gins):
+    def hook(fn, gouts, gins) -> None:
         nodes.append({"function": fn.name, "module": module_of.get(id(fn), ""),
                       "output_shape": tuple(fn.output_shapes[0]),
                       "upstream": None if gouts[0] is None else np.array(gouts[0]),
@@ -449,7 +456,7 @@ def _output_layer(out, loss_fn, y):
     return rule
 
 
-def _weight_gradients(L):
+def _weight_gradients(L) -> None:
     """∂E/∂W = δᵀ a(l−1) and ∂E/∂b = Σ δ over the batch (in place); z and a become arrays."""
     L["grad_W"] = L["delta"].T @ L["input"]
     L["grad_b"] = None if L["b"] is None else L["delta"].sum(0)

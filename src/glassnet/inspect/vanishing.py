@@ -19,6 +19,12 @@ from ..validation import check_choice, check_int
 from ._common import figure, log_panel, save
 from .flow import GradientFlow
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike
+
+
 __all__ = ["vanishing_gradient_demo", "build_deep_net", "VanishingResult", "plot_vanishing"]
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "relu+bn")
@@ -74,7 +80,7 @@ class VanishingResult(dict):
 
     __str__ = table
 
-    def to_json(self, path=None) -> str:
+    def to_json(self, path: PathLike | None = None) -> str:
         def plain(v):
             if isinstance(v, np.ndarray):
                 return v.tolist()
@@ -88,7 +94,7 @@ class VanishingResult(dict):
 
 
 def vanishing_gradient_demo(depth=10, width=64, activations=ACTIVATIONS, epochs=3,
-                            n_samples=1024, batch_size=64, lr=0.05, seed=0, data=None,
+                            n_samples=1024, batch_size=64, lr: float = 0.05, seed: int = 0, data=None,
                             init="auto", verbose=0) -> VanishingResult:
     """Train the same deep net with each activation and record gradient norms per layer.
 
@@ -158,7 +164,7 @@ def _gradient_norms(flow, hist, epochs) -> dict:
             "steps": steps, "first_layer_steps": W[:, 0], "layers": flow.layers}
 
 
-def plot_vanishing(result, path=None):
+def plot_vanishing(result, path: PathLike | None = None):
     """Gradient norm per layer for each activation (log scale), after training and on the
     first batch, and the first layer's norm over the training steps."""
     fig = figure(figsize=(12, 4))

@@ -33,6 +33,12 @@ import numpy as np
 
 from ..errors import ModelFileError
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+
+
 __all__ = ["DTYPES", "MAX_HEADER_BYTES", "MAX_DEPTH", "MAX_JSON_VALUES", "parse", "parse_header", "read_path",
            "write", "loads", "depth", "code_of"]
 
@@ -53,7 +59,7 @@ _CODES = {np.dtype(dt).newbyteorder("="): code for code, dt in DTYPES.items() if
 _ENTRY_KEYS = {"dtype", "shape", "data_offsets"}
 
 
-def code_of(dtype) -> str | None:
+def code_of(dtype: DTypeLike) -> str | None:
     """The safetensors code of a NumPy dtype (``float32`` -> ``"F32"``), None if it has
     none."""
     return _CODES.get(np.dtype(dtype).newbyteorder("="))

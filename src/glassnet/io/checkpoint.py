@@ -16,6 +16,12 @@ from ..errors import CheckpointError, ModelFileNotFoundError
 from .serialize import ModelFileError, architecture, read_file, write_file
 from .tree import join_arrays as _join
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike
+
+
 __all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint"]
 
 _TENSOR = "__tensor__"
@@ -42,7 +48,7 @@ def _split(value, path, tensors):
                          "only (a callback's state_dict() must return those)")
 
 
-def save_checkpoint(path, trainer, epoch: int | None = None):
+def save_checkpoint(path: PathLike, trainer, epoch: int | None = None):
     """Write ``trainer.state_dict()`` to ``path``, marked as written after ``epoch``
     (0-based; default the trainer's last epoch). Returns the path written.
 
@@ -67,7 +73,7 @@ def _write(path, state: dict, arch=None):
     return write_file(path, tensors, meta, "save_checkpoint")
 
 
-def read_checkpoint(path) -> dict:
+def read_checkpoint(path: PathLike) -> dict:
     """The ``Trainer.state_dict()`` stored in a checkpoint file (its format and checksum
     verified by ``read_file``; its content is checked against a trainer by
     ``Trainer.load_state_dict`` / ``fit(resume=...)`` before any of it is applied)."""
@@ -95,7 +101,7 @@ def read_checkpoint(path) -> dict:
         raise CheckpointError(f"{e} ({path})") from None
 
 
-def load_checkpoint(path, trainer) -> int:
+def load_checkpoint(path: PathLike, trainer) -> int:
     """Restore a checkpoint into ``trainer`` (``Trainer.load_state_dict``: model, optimizer,
     scheduler, history, RNG); returns the epoch it was written after. ``fit(resume=path)``
     also restores the loader's generator and the callbacks."""

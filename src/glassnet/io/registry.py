@@ -76,7 +76,7 @@ def registered() -> dict:
     return out
 
 
-def register(cls=None, *, name=None):
+def register(cls=None, *, name: str | None = None):
     """Allow ``load`` to build a Module class defined outside glassnet (usable as a
     decorator, ``@glassnet.io.register``); ``name`` overrides the stored name
     (default ``module.qualname``). Only registered classes and glassnet's own are ever
@@ -103,7 +103,7 @@ def register(cls=None, *, name=None):
     return deco(cls) if cls is not None else deco
 
 
-def resolve(name, who: str) -> type:
+def resolve(name: str, who: str) -> type:
     """The class registered under ``name``; a name that is not there is a
     :class:`ModelFileError` saying how to register it."""
     if not isinstance(name, str):

@@ -48,6 +48,13 @@ from . import tree as _tree
 from .registry import class_name as _class_name
 from .registry import register, resolve
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet._typing import PathLike
+
+
 __all__ = ["FORMAT", "save", "load", "load_weights", "save_state_dict", "load_state_dict",
            "read_metadata", "read_file", "write_file", "architecture", "build", "register",
            "check_architecture"]
@@ -107,7 +114,7 @@ def architecture(model: Module) -> dict:
 
 
 # ------------------------------------------------------ architecture (check, then build)
-def _check_array(value, where, bad):
+def _check_array(value, where, bad) -> None:
     if set(value) != {"__ndarray__", "dtype"}:
         bad(f"{where}: an array argument must have exactly the keys __ndarray__ and dtype, "
             f"got {sorted(value)}")
@@ -136,7 +143,7 @@ def _check_array(value, where, bad):
         bad(f"{where}: the array holds {count} values, at most {MAX_ARRAY} are allowed")
 
 
-def _check_value(value, where, bad, depth):
+def _check_value(value, where, bad, depth) -> None:
     if depth > _format.MAX_DEPTH:
         bad(f"{where}: nested deeper than {_format.MAX_DEPTH} levels")
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -159,7 +166,7 @@ def _check_value(value, where, bad, depth):
             _check_value(v, f"{where}.{k}", bad, depth + 1)
 
 
-def _check_spec(spec, where, bad, depth=0):
+def _check_spec(spec, where, bad, depth=0) -> None:
     if depth > _format.MAX_DEPTH:
         bad(f"{where}: modules nested deeper than {_format.MAX_DEPTH} levels")
     if not isinstance(spec, dict) or not isinstance(spec.get("class"), str):
@@ -202,7 +209,7 @@ def _check_spec(spec, where, bad, depth=0):
 class _Bad:
     """Raises ModelFileError ``"{who}: {msg}"``."""
 
-    def __init__(self, who):
+    def __init__(self, who) -> None:
         self.who = who
         self.modules = 0
 
@@ -284,7 +291,7 @@ def _digest(items, meta: dict) -> str:
     canonical JSON of ``meta`` without its ``sha256``; each field length-prefixed."""
     h = hashlib.sha256(FORMAT.encode() + b"\0")
 
-    def field(b):
+    def field(b) -> None:
         h.update(len(b).to_bytes(8, "little"))
         h.update(b)
 
@@ -412,7 +419,7 @@ def _os_error(e, who, p, doing):
 
 
 # --------------------------------------------------------------------------- writing
-def write_file(path, tensors: dict, meta: dict, who="save", exact=False):
+def write_file(path: PathLike, tensors: dict, meta: dict, who="save", exact=False):
     """Write tensors plus a JSON metadata dict (stored under "glassnet", with the format
     and a SHA-256 over the tensors and the whole metadata): atomically to a path
     (".safetensors" added when it has no suffix, unless ``exact``; returns the Path), or
@@ -576,7 +583,7 @@ def _check_envelope(meta, name, who, verify):
     return kind
 
 
-def read_file(path, who="load", verify=True):
+def read_file(path: PathLike, who="load", verify=True):
     """(tensors, metadata) of a model file (a path or a binary file object), after the
     container, the format and the SHA-256 are checked; metadata is None for a safetensors
     file glassnet did not write. ``verify=False`` skips only the checksum (and accepts
@@ -607,7 +614,7 @@ def read_file(path, who="load", verify=True):
     return tensors, meta
 
 
-def read_metadata(path, verify: bool = True) -> dict | None:
+def read_metadata(path: PathLike, verify: bool = True) -> dict | None:
     """The glassnet metadata (architecture, extra info) of a file, or None for a
     safetensors file glassnet did not write; checked as :func:`read_file` checks it."""
     return read_file(path, "read_metadata", verify)[1]
@@ -721,7 +728,7 @@ def save(obj, f, metadata: dict | None = None, pickle_module=None, pickle_protoc
         raise ModelFileError("save: the object nests too deeply to be stored") from None
 
 
-def _check_map_location(map_location):
+def _check_map_location(map_location) -> None:
     if map_location is None or (callable(map_location) and not isinstance(
             map_location, (str, device_type))):
         return        # a function (storage, location) -> storage: everything is on the CPU
@@ -737,7 +744,7 @@ def _state_dict(tensors):
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
-         dtype=None, verify: bool = True, **pickle_load_args):
+         dtype: DTypeLike = None, verify: bool = True, **pickle_load_args):
     """Load what :func:`save` wrote (PyTorch's ``torch.load``; nothing in the file is ever
     executed, so ``weights_only`` may be anything).
 
@@ -803,7 +810,7 @@ class _ModuleMaker:
     """``tree.join``'s callback for a Module inside a saved object: check, build under the
     budget of its own state, fit."""
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         self.name = name
 
     def __call__(self, spec, state, stored):
@@ -812,7 +819,7 @@ class _ModuleMaker:
         return _model_of(spec, t, self.name, "load")
 
 
-def load_weights(model: Module, path, strict: bool = True, *, verify: bool = True) -> Module:
+def load_weights(model: Module, path: PathLike, strict: bool = True, *, verify: bool = True) -> Module:
     """Load the tensors of a file (saved by glassnet or by PyTorch's safetensors) into
     ``model`` in place; a mismatch with the model is a :class:`ModelFileError` naming the
     file."""
@@ -828,7 +835,7 @@ def load_weights(model: Module, path, strict: bool = True, *, verify: bool = Tru
     return model
 
 
-def save_state_dict(state_dict: dict, path, metadata: dict | None = None) -> Path:
+def save_state_dict(state_dict: dict, path: PathLike, metadata: dict | None = None) -> Path:
     """Write a plain state dict (name -> array) as safetensors."""
     if not hasattr(state_dict, "items"):
         raise ArgumentTypeError(f"save_state_dict: state_dict must be a dict of arrays, got "
@@ -839,7 +846,7 @@ def save_state_dict(state_dict: dict, path, metadata: dict | None = None) -> Pat
                       "save_state_dict")
 
 
-def load_state_dict(path, *, verify: bool = True) -> "OrderedDict[str, np.ndarray]":
+def load_state_dict(path: PathLike, *, verify: bool = True) -> "OrderedDict[str, np.ndarray]":
     """Read a state dict (name -> NumPy array) from a safetensors file."""
     tensors, _ = read_file(path, "load_state_dict", verify)
     return OrderedDict(tensors)

@@ -28,30 +28,36 @@ from ..autograd.tensor import Tensor
 from ..errors import ModelFileError
 from ..nn.module import Module, Parameter
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike
+
+
 __all__ = ["split", "check", "join", "join_arrays", "describe_path", "DTYPE_STRS"]
 
 _T = "__glassnet__"          # the tag key; a plain dict using it is stored as items
 
 
-def describe_path(path) -> str:
+def describe_path(path: PathLike) -> str:
     """``obj['model']['fc.weight'][0]`` for the path ('model', 'fc.weight', 0)."""
     return "obj" + "".join(f"[{p!r}]" for p in path)
 
 
 class _Splitter:
-    def __init__(self, where, architecture):
+    def __init__(self, where, architecture) -> None:
         self.where = where
         self.architecture = architecture
         self.tensors: dict[str, np.ndarray] = {}
 
-    def name(self, path):
+    def name(self, path: PathLike):
         base = "/".join(str(p) for p in path) or "."
         name, i = base, 1
         while name in self.tensors:
             name, i = f"{base}#{i}", i + 1
         return name
 
-    def array(self, a, path):
+    def array(self, a, path: PathLike):
         a = np.require(a, requirements="C")        # keeps 0-d arrays 0-d
         if a.dtype.kind == "c":
             stored = np.require(np.stack([a.real, a.imag], axis=-1), requirements="C")
@@ -64,7 +70,7 @@ class _Splitter:
         self.tensors[name] = stored
         return name, a.dtype.kind == "c"
 
-    def key(self, k, path):
+    def key(self, k, path: PathLike):
         if k is None or isinstance(k, (bool, int, float, str)):
             return k
         if isinstance(k, np.generic) and k.dtype.kind in "biuf":
@@ -137,7 +143,7 @@ class _Splitter:
                     "training": bool(v.training)}
         self.refuse(v, path)
 
-    def refuse(self, v, path):
+    def refuse(self, v, path: PathLike):
         raise ModelFileError(
             f"{self.where}: cannot store {describe_path(path)} of type "
             f"{type(v).__module__}.{type(v).__qualname__} safely (glassnet saves without "
@@ -184,7 +190,7 @@ def check(tree, tensors, check_architecture, where="load"):
         raise ModelFileError(f"{where}: corrupt object metadata at {describe_path(path)}: "
                              f"{msg}")
 
-    def key(k, path, depth):
+    def key(k, path, depth) -> None:
         if k is None or isinstance(k, (bool, int, float, str)):
             return
         if isinstance(k, dict) and set(k) == {_T, "items"} and k[_T] == "tuple" \
@@ -194,7 +200,7 @@ def check(tree, tensors, check_architecture, where="load"):
             return
         bad(f"a dict key must be a str, number, bool, None or tuple, got {str(k)[:60]}", path)
 
-    def tensor(node, path):
+    def tensor(node, path) -> None:
         name = node["name"]
         if not isinstance(name, str) or name not in tensors:
             bad(f"it names a tensor {str(name)[:80]!r} that the file does not hold", path)
@@ -210,7 +216,7 @@ def check(tree, tensors, check_architecture, where="load"):
             bad(f"tensor {name!r} of dtype {a.dtype} cannot require gradients", path)
         used.add(name)
 
-    def go(node, path):
+    def go(node, path) -> None:
         if node is None or isinstance(node, (bool, int, float, str)):
             return
         if isinstance(node, list):

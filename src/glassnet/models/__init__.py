@@ -2,7 +2,9 @@
 
 >>> from glassnet import models
 >>> mlp = models.MLP([64, 128, 10], activation="relu", output="multiclass")
->>> p = models.Perceptron(2).fit(X, y)  # doctest: +SKIP
+>>> X, y = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32), [0, 0, 0, 1]
+>>> models.Perceptron(2).fit(X, y).converged_         # AND is linearly separable
+True
 """
 from __future__ import annotations
 

@@ -13,6 +13,12 @@ from ..nn.module import Module
 from ..validation import check_choice, check_int, check_real
 from .autoencoder import _as_array
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import TensorLike
+
+
 __all__ = ["AnomalyDetector", "ERRORS"]
 
 ERRORS = ("loss", "mse", "standardized")
@@ -73,7 +79,7 @@ class AnomalyDetector(Module):
 
     def __init__(self, autoencoder, threshold=None, quantile: float = 0.99,
                  holdout: float = 0.1, error: str = "loss", eps: float = 0.01,
-                 pool: int = 1, image_shape=None):
+                 pool: int = 1, image_shape=None) -> None:
         super().__init__()
         members = list(autoencoder) if isinstance(autoencoder, (list, tuple)) else [autoencoder]
         if not members:
@@ -153,7 +159,7 @@ class AnomalyDetector(Module):
                 r = r.reshape(len(r), -1)
             yield slice(i, i + len(xb)), r
 
-    def member_errors(self, X, batch_size: int = 1024):
+    def member_errors(self, X: TensorLike, batch_size: int = 1024):
         """Per-sample reconstruction errors of each member (``error`` measure, before the
         ensemble's standardization), shape (K, N)."""
         X = _as_array(X, "AnomalyDetector.score")
@@ -205,7 +211,7 @@ class AnomalyDetector(Module):
     def forward(self, x):
         return self.members[0](x)
 
-    def score(self, X, batch_size: int = 1024):
+    def score(self, X: TensorLike, batch_size: int = 1024):
         """Anomaly scores, shape (N,): the per-sample reconstruction error (an ensemble:
         the mean of the members' standardized errors)."""
         e = self.member_errors(X, batch_size)
@@ -217,7 +223,7 @@ class AnomalyDetector(Module):
         mean, std = self._buffers["member_mean"]._data, self._buffers["member_std"]._data
         return ((e - mean[:, None]) / std[:, None]).mean(axis=0)
 
-    def predict(self, X, batch_size: int = 1024):
+    def predict(self, X: TensorLike, batch_size: int = 1024):
         """1 for anomalies (score above the threshold), 0 otherwise, int64 (N,)."""
         if not np.isfinite(float(self.threshold)):
             raise RuntimeError("AnomalyDetector.predict: no threshold yet; call fit(X_normal) "

@@ -25,6 +25,14 @@ from ..validation import check_choice, is_int
 # NOISES and corrupt are also reached here, their home before the split
 from .noise import NOISES, check_noise, corrupt  # noqa: F401
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.optim.optimizer import Optimizer
+    from glassnet.autograd.tensor import Tensor
+    from glassnet._typing import TensorLike
+
+
 __all__ = ["Autoencoder", "DenoisingAutoencoder", "TiedLinear"]
 
 LOSSES = ("mse", "bce")
@@ -39,7 +47,7 @@ class TiedLinear(Module):
     Only the bias (of size ``source.in_features``) belongs here.
     """
 
-    def __init__(self, source, bias: bool = True):
+    def __init__(self, source, bias: bool = True) -> None:
         super().__init__()
         if not isinstance(source, nn.Linear):
             raise TypeError(f"TiedLinear: source must be an nn.Linear, got "
@@ -55,14 +63,14 @@ class TiedLinear(Module):
         """The tied weight W (the source's Parameter, shape (in, out) of this layer)."""
         return self.source.weight
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         if x.shape[-1] != self.in_features:
             raise ValueError(f"TiedLinear({self.in_features}, {self.out_features}): expected "
                              f"input with last dimension {self.in_features}, got shape "
                              f"{tuple(x.shape)}")
         return F.linear(x, F.transpose(self.source.weight), self.bias)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, tied"
 
 
@@ -107,6 +115,8 @@ class Autoencoder(Module):
     encoder, decoder : nn.Module, optional
         Use these modules instead (then ``in_features``/``hidden`` are not needed).
 
+    Notes
+    -----
     Shapes: (N, in_features) -> (N, in_features). ``encode`` gives (N, code).
 
     Example
@@ -117,7 +127,7 @@ class Autoencoder(Module):
 
     def __init__(self, in_features=None, hidden=None, activation: str = "sigmoid",
                  output_activation: str = "sigmoid", tied: bool = False, loss: str = "mse",
-                 encoder=None, decoder=None):
+                 encoder=None, decoder=None) -> None:
         super().__init__()
         name = type(self).__name__
         check_choice(loss, "loss", name, LOSSES)
@@ -184,7 +194,7 @@ class Autoencoder(Module):
             self.train(was)
         return np.concatenate(outs) if outs else np.zeros((0,), dt)
 
-    def encode(self, X, batch_size: int = 1024):
+    def encode(self, X: TensorLike, batch_size: int = 1024):
         """Codes f(X) as an array (evaluation mode, no corruption)."""
         return self._batched(self.encoder, X, batch_size)
 
@@ -192,11 +202,11 @@ class Autoencoder(Module):
         """Reconstructions g(Y) from codes Y (evaluation mode)."""
         return self._batched(self.decoder, Y, batch_size)
 
-    def reconstruct(self, X, batch_size: int = 1024):
+    def reconstruct(self, X: TensorLike, batch_size: int = 1024):
         """g(f(X)) in evaluation mode (a denoising autoencoder does not corrupt here)."""
         return self._batched(self.forward, X, batch_size)
 
-    def reconstruction_error(self, X, target=None, batch_size: int = 1024):
+    def reconstruction_error(self, X: TensorLike, target: Tensor | None = None, batch_size: int = 1024):
         """Per-sample reconstruction error, shape (N,): the mean over features of
         (z - t)^2 (loss "mse") or of -[t log z + (1-t) log(1-z)] (loss "bce"), where z is
         the reconstruction of X and t = ``target`` (default X; give the clean data to
@@ -220,8 +230,8 @@ class Autoencoder(Module):
         """The reconstruction loss module (MSELoss or BCELoss)."""
         return nn.BCELoss() if self.loss_name == "bce" else nn.MSELoss()
 
-    def fit(self, X, epochs: int = 10, batch_size: int = 64, validation=None, lr: float = 1e-3,
-            optimizer="adam", callbacks=None, verbose: int = 0, seed=None,
+    def fit(self, X: TensorLike, epochs: int = 10, batch_size: int = 64, validation=None, lr: float = 1e-3,
+            optimizer: Optimizer | str = "adam", callbacks=None, verbose: int = 0, seed: int | None = None,
             validation_split=None, weight_decay: float = 0.0):
         """Train to reconstruct X (targets are the inputs) with :class:`glassnet.training.Trainer`.
 
@@ -267,7 +277,11 @@ class DenoisingAutoencoder(Autoencoder):
         Masking noise (a fraction ``noise_level`` of inputs set to 0), additive Gaussian
         noise (std ``noise_level``), or salt-and-pepper (a fraction set to 0 or 1).
     noise_level : float
-    Other parameters as :class:`Autoencoder`.
+        The noise's fraction or standard deviation (see ``noise``).
+
+    Notes
+    -----
+    The other parameters are those of :class:`Autoencoder`.
 
     Example
     -------
@@ -277,13 +291,13 @@ class DenoisingAutoencoder(Autoencoder):
 
     def __init__(self, in_features=None, hidden=None, activation: str = "sigmoid",
                  output_activation: str = "sigmoid", tied: bool = False, loss: str = "mse",
-                 noise: str = "mask", noise_level: float = 0.3, encoder=None, decoder=None):
+                 noise: str = "mask", noise_level: float = 0.3, encoder=None, decoder=None) -> None:
         super().__init__(in_features, hidden, activation, output_activation, tied, loss,
                          encoder, decoder)
         self.noise_level = check_noise(noise, noise_level, "DenoisingAutoencoder")
         self.noise = noise
 
-    def corrupt(self, X, seed=None):
+    def corrupt(self, X: TensorLike, seed: int | None = None):
         """X corrupted with this model's noise (array in, array out)."""
         return corrupt(X, self.noise, self.noise_level, seed)
 
@@ -293,5 +307,5 @@ class DenoisingAutoencoder(Autoencoder):
             x = corrupt(x, self.noise, self.noise_level)
         return self.decoder(self.encoder(x))
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"noise={self.noise!r}, noise_level={self.noise_level}"

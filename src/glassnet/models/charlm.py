@@ -26,6 +26,12 @@ from ..training import Callback, SequenceStreams, Trainer, TruncatedBPTT
 from ..training.tbptt import text_streams
 from ..validation import check_int, check_real, is_int, lookup
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.optim.optimizer import Optimizer
+
+
 __all__ = ["CharLM", "text_streams"]
 
 
@@ -41,7 +47,7 @@ class _FitTextReport(Callback):
     training-only seconds and tokens/s, and its printed lines."""
 
     def __init__(self, lm, params, val_ids, batch_size, callback, eval_every, max_steps,
-                 time_limit, target_val_loss, lr_decay, verbose):
+                 time_limit, target_val_loss, lr_decay, verbose) -> None:
         self.lm = lm
         self.params = params
         self.val_ids = val_ids
@@ -54,15 +60,15 @@ class _FitTextReport(Callback):
         self.lr_decay = lr_decay
         self.verbose = verbose
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer) -> None:
         trainer.history.params = self.params   # its "steps" are the evaluation points
         self.step, self.t_start = 0, time.perf_counter()
 
-    def on_epoch_begin(self, trainer, epoch):
+    def on_epoch_begin(self, trainer, epoch) -> None:
         self.t0 = self.t_end = time.perf_counter()
         self.total, self.count = 0.0, 0
 
-    def on_batch_end(self, trainer, step, logs):
+    def on_batch_end(self, trainer, step, logs) -> None:
         value = logs["loss"]
         self.total += value * logs["batch_size"]
         self.count += logs["batch_size"]
@@ -83,7 +89,7 @@ class _FitTextReport(Callback):
             trainer.stop_training, trainer.stop_reason = True, "time_limit"
         self.t_end = time.perf_counter()
 
-    def on_epoch_end(self, trainer, epoch, logs):
+    def on_epoch_end(self, trainer, epoch, logs) -> None:
         seconds = self.t_end - self.t0
         logs["perplexity"] = math.exp(logs["loss"])
         if "val_loss" in logs:
@@ -128,8 +134,8 @@ class CharLM(Module):
     >>> print(lm.sample("ROMEO:", 200, temperature=0.8))  # doctest: +SKIP
     """
 
-    def __init__(self, vocab, embedding_dim=64, hidden_size=256, num_layers=1, cell="lstm",
-                 dropout=0.0):
+    def __init__(self, vocab, embedding_dim=64, hidden_size: int = 256, num_layers=1, cell="lstm",
+                 dropout=0.0) -> None:
         super().__init__()
         if is_int(vocab):
             V = check_int(vocab, "vocab (a size)", "CharLM")
@@ -214,7 +220,7 @@ class CharLM(Module):
         return L.cross_entropy(logits, np.asarray(targets_tm).reshape(-1)), state
 
     # ----------------------------------------------------------------- sampling
-    def sample(self, prime="", length=200, temperature=1.0, greedy=False, seed=None,
+    def sample(self, prime="", length=200, temperature=1.0, greedy=False, seed: int | None = None,
                top_k=None) -> str:
         """Write ``length`` characters after ``prime``; returns ``prime`` + the new text.
 
@@ -279,9 +285,9 @@ class CharLM(Module):
             self.train(was_training)
         return total / max(count, 1)
 
-    def fit_text(self, text, epochs=1, seq_len=64, batch_size=32, lr=2e-3,
-                 validation_fraction=0.1, optimizer="adam", clip_grad_norm=5.0, max_steps=None,
-                 time_limit=None, eval_every=None, verbose=1, seed=None, callback=None,
+    def fit_text(self, text, epochs=1, seq_len=64, batch_size=32, lr: float = 2e-3,
+                 validation_fraction=0.1, optimizer: Optimizer | str = "adam", clip_grad_norm=5.0, max_steps=None,
+                 time_limit=None, eval_every=None, verbose=1, seed: int | None = None, callback=None,
                  lr_decay=1.0, target_val_loss=None):
         """Train on ``text`` with truncated BPTT; returns a :class:`~glassnet.training.History`.
 
@@ -334,7 +340,7 @@ class CharLM(Module):
         finally:
             self.train(was_training)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"vocab_size={self.vocab_size}, cell={self.cell!r}, "
                 f"embedding_dim={self.embedding_dim}, hidden_size={self.hidden_size}, "
                 f"num_layers={self.num_layers}")

@@ -36,7 +36,7 @@ class LeNet(Module):
     """
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, activation: str = "relu",
-                 channels=(6, 16), hidden=(120, 84)):
+                 channels=(6, 16), hidden=(120, 84)) -> None:
         super().__init__()
         c1, c2 = (int(c) for c in channels)
         h1, h2 = (int(h) for h in hidden)
@@ -70,7 +70,7 @@ class SmallVGG(Module):
     """
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, widths=(32, 64, 128),
-                 convs_per_stage: int = 1, dropout: float = 0.3, hidden: int = 256):
+                 convs_per_stage: int = 1, dropout: float = 0.3, hidden: int = 256) -> None:
         super().__init__()
         self.in_channels, self.num_classes = int(in_channels), int(num_classes)
         layers = []

@@ -10,6 +10,12 @@ from ..functional import math as F
 from .autoencoder import Autoencoder, _as_array, _init_linear
 from .noise import check_noise, corrupt
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import TensorLike
+
+
 __all__ = ["ConvAutoencoder"]
 
 
@@ -44,7 +50,7 @@ class ConvAutoencoder(Autoencoder):
     def __init__(self, in_channels: int = 1, image_size: int = 28, channels=(16, 8),
                  code: int = 32, kernel_size: int = 3, activation: str = "relu",
                  output_activation: str = "sigmoid", loss: str = "mse",
-                 batch_norm: bool = False, noise: str = "mask", noise_level: float = 0.0):
+                 batch_norm: bool = False, noise: str = "mask", noise_level: float = 0.0) -> None:
         channels = [int(c) for c in channels]
         who = "ConvAutoencoder"
         if len(channels) != 2 or min(channels) < 1:
@@ -83,7 +89,7 @@ class ConvAutoencoder(Autoencoder):
             raise ValueError(f"ConvAutoencoder: expected input (N, {c}, {h}, {w}) or "
                              f"(N, {c * h * w}), got {tuple(x.shape)}")
 
-    def encode(self, X, batch_size: int = 1024):
+    def encode(self, X: TensorLike, batch_size: int = 1024):
         """Codes (N, code) of images (N, C, H, W) or flattened (N, C*H*W)."""
         X = _as_array(X, "ConvAutoencoder.encode")
         self._check(X)

@@ -10,7 +10,7 @@ __all__ = ["MLP", "activation"]
 TASKS = ("multiclass", "binary", "multilabel", "regression")
 
 
-def activation(name):
+def activation(name: str):
     """An activation module from its name ("relu", "tanh", "sigmoid", "leaky_relu", ...)."""
     return nn.get_activation(name)
 
@@ -43,7 +43,7 @@ class MLP(Module):
     """
 
     def __init__(self, sizes, activation: str = "relu", output: str = "multiclass",
-                 dropout: float = 0.0, batch_norm: bool = False, init: str | None = None):
+                 dropout: float = 0.0, batch_norm: bool = False, init: str | None = None) -> None:
         super().__init__()
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):

@@ -5,7 +5,10 @@ corrupted input is x~ = x * keep + add with
     gaussian     keep = 1, add ~ N(0, level^2)
     salt_pepper  keep = 0 and add ~ {0, 1} (half each) on a fraction level, else keep = 1
 
->>> Xn = corrupt(X, "mask", 0.3, seed=0)     # same shape as X  # doctest: +SKIP
+>>> X = np.ones((100, 50), np.float32)
+>>> Xn = corrupt(X, "mask", 0.3, seed=0)     # same shape as X
+>>> Xn.shape, 0.25 < float((Xn == 0).mean()) < 0.35
+((100, 50), True)
 """
 from __future__ import annotations
 
@@ -15,6 +18,12 @@ from .. import backend
 from ..autograd import Tensor
 from ..functional import math as F
 from ..validation import check_choice, check_real
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
 
 __all__ = ["corrupt", "NOISES"]
 
@@ -42,14 +51,16 @@ def check_noise(noise, level, who):
     return check_real(level, "noise_level (the corrupted fraction)", who, 0, 1, high_open=True)
 
 
-def corrupt(x, noise="mask", level=0.3, seed=None):
+def corrupt(x: Tensor, noise="mask", level=0.3, seed: int | None = None):
     """A corrupted copy of ``x`` (array or Tensor): masking, Gaussian or salt-and-pepper.
 
     ``mask`` sets a random fraction ``level`` of the entries to 0; ``gaussian`` adds
     N(0, level^2); ``salt_pepper`` sets a fraction ``level`` to 0 or 1 (half each).
     A Tensor that requires a gradient stays differentiable (x * keep + add).
 
-    >>> Xn = corrupt(X, "mask", 0.3, seed=0)  # doctest: +SKIP
+    >>> Xn = corrupt(np.ones((4, 1000), np.float32), "gaussian", 0.1, seed=0)
+    >>> round(float(Xn.std()), 1)
+    0.1
     """
     level = check_noise(noise, level, "corrupt")
     rng = np.random.default_rng(seed) if seed is not None else backend.rng()

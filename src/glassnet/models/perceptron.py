@@ -8,6 +8,12 @@ from ..autograd import Tensor, as_array
 from ..nn.module import Module, Parameter
 from ..validation import check_choice
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import TensorLike
+
+
 __all__ = ["Perceptron"]
 
 
@@ -32,11 +38,13 @@ class Perceptron(Module):
     init : {"zeros", "random"}
         Initial weights: zeros (hand-worked exercises) or small uniform values.
 
+    Notes
+    -----
     Weights follow Linear's layout: ``weight`` (out, in), ``bias`` (out,).
     """
 
     def __init__(self, in_features: int, out_features: int = 1, activation: str = "step",
-                 threshold: float = 0.0, init: str = "zeros"):
+                 threshold: float = 0.0, init: str = "zeros") -> None:
         super().__init__()
         check_choice(activation, "activation", "Perceptron", ("step", "sign"))
         check_choice(init, "init", "Perceptron", ("zeros", "random"))
@@ -53,7 +61,7 @@ class Perceptron(Module):
         self.converged_ = None
         self.errors_: list[int] = []
 
-    def net_input(self, X) -> np.ndarray:
+    def net_input(self, X: TensorLike) -> np.ndarray:
         """S = X W^T + b, shape (N, out)."""
         X = self._check(X, "net_input")
         return X @ self.weight._data.T + self.bias._data
@@ -64,11 +72,11 @@ class Perceptron(Module):
             return on.astype(s.dtype)
         return np.where(on, 1.0, -1.0).astype(s.dtype)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         data = as_array(x)
         return Tensor(self._fire(self.net_input(data)))
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: TensorLike) -> np.ndarray:
         """Unit outputs (0/1 or -1/+1); shape (N,) for a single unit, else (N, out)."""
         y = self._fire(self.net_input(X))
         return y[:, 0] if self.out_features == 1 else y
@@ -80,8 +88,8 @@ class Perceptron(Module):
                              f"got {X.shape}")
         return X
 
-    def fit(self, X, y, epochs: int = 100, lr: float = 1.0, mode: str = "online",
-            shuffle: bool = False, seed=None, verbose: int = 0):
+    def fit(self, X: TensorLike, y, epochs: int = 100, lr: float = 1.0, mode: str = "online",
+            shuffle: bool = False, seed: int | None = None, verbose: int = 0):
         """Train with the perceptron rule until an epoch makes no mistake or ``epochs`` pass.
 
         mode="online" updates after every sample in turn (the classic rule; the loop over
@@ -129,12 +137,12 @@ class Perceptron(Module):
         self.converged_ = bool(self.errors_) and self.errors_[-1] == 0
         return self
 
-    def score(self, X, y) -> float:
+    def score(self, X: TensorLike, y) -> float:
         """Accuracy of the thresholded outputs."""
         pred = self.predict(X)
         return float(np.mean(np.all(pred.reshape(len(pred), -1)
                                     == np.asarray(y).reshape(len(pred), -1), axis=1)))
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"activation={self.activation}, threshold={self.threshold}")

@@ -21,6 +21,13 @@ from ..validation import is_int
 from .autoencoder import Autoencoder, DenoisingAutoencoder
 from .noise import check_noise
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.optim.optimizer import Optimizer
+    from glassnet._typing import TensorLike
+
+
 __all__ = ["greedy_pretrain", "linear_stack"]
 
 _CONTAINERS = (nn.Sequential, nn.ModuleList)
@@ -83,10 +90,10 @@ def _per_level(value, n, name):
     return [value] * n
 
 
-def greedy_pretrain(model, X, n_layers=None, decoders=None, epochs=5, batch_size: int = 64,
-                    lr: float = 1e-3, optimizer="adam", denoise: float = 0.0,
+def greedy_pretrain(model, X: TensorLike, n_layers=None, decoders=None, epochs=5, batch_size: int = 64,
+                    lr: float = 1e-3, optimizer: Optimizer | str = "adam", denoise: float = 0.0,
                     noise: str = "mask", loss="mse", output_activation=None, validation=None,
-                    verbose: int = 0, seed=None):
+                    verbose: int = 0, seed: int | None = None):
     """Pre-train the first ``n_layers`` Linear layers of ``model`` one at a time.
 
     Parameters

@@ -10,6 +10,12 @@ from ..nn.module import Module
 from ..nn.recurrent import LAYERS
 from ..validation import check_int, lookup
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["SequenceClassifier"]
 
 
@@ -33,6 +39,8 @@ class SequenceClassifier(Module):
     vocab_size, embedding_dim : int, optional
         Token inputs: integer ids (N, T) go through an Embedding first.
 
+    Notes
+    -----
     Inputs are batch-first: (N, T, input_size) floats or (N, T) ids.
 
     Example
@@ -42,8 +50,8 @@ class SequenceClassifier(Module):
     >>> trainer.fit((X, y), epochs=10)                # X (N, T, 1)  # doctest: +SKIP
     """
 
-    def __init__(self, input_size, hidden_size, num_classes, num_layers=1, cell="lstm",
-                 bidirectional=False, dropout=0.0, vocab_size=None, embedding_dim=32):
+    def __init__(self, input_size: int, hidden_size: int, num_classes, num_layers=1, cell="lstm",
+                 bidirectional=False, dropout=0.0, vocab_size=None, embedding_dim=32) -> None:
         super().__init__()
         cell = str(cell).lower()
         rnn = lookup(cell, LAYERS, "cell", "SequenceClassifier")
@@ -57,7 +65,7 @@ class SequenceClassifier(Module):
         D = 2 if bidirectional else 1
         self.fc = nn.Linear(D * hidden_size, self.num_classes)
 
-    def features(self, x, lengths=None):
+    def features(self, x: Tensor, lengths: Tensor | None = None):
         """The final hidden state (N, D*H) of the last layer."""
         if self.embedding is not None:
             ids = as_array(x)
@@ -81,7 +89,7 @@ class SequenceClassifier(Module):
             z = z * (keep / (1.0 - self.p_drop))
         return self.fc(z)
 
-    def predict(self, x, lengths=None):
+    def predict(self, x: Tensor, lengths: Tensor | None = None):
         """Predicted class per sequence (eval mode, no gradient)."""
         from ..autograd.function import no_grad
         was = self.training

@@ -15,6 +15,13 @@ from .autoencoder import Autoencoder
 from .noise import check_noise, corrupt
 from .pretrain import greedy_pretrain
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.optim.optimizer import Optimizer
+    from glassnet._typing import TensorLike
+
+
 __all__ = ["StackedAutoencoder"]
 
 
@@ -47,7 +54,7 @@ class StackedAutoencoder(Autoencoder):
 
     def __init__(self, sizes, activation: str = "sigmoid", output_activation: str = "sigmoid",
                  tied: bool = False, loss: str = "mse", denoise: float = 0.0,
-                 noise: str = "mask"):
+                 noise: str = "mask") -> None:
         sizes = [sizes] if np.isscalar(sizes) else list(sizes)
         if len(sizes) < 2 or any(not is_int(s) or s < 1 for s in sizes):
             raise ValueError(f"StackedAutoencoder: sizes must list at least two positive ints "
@@ -79,15 +86,15 @@ class StackedAutoencoder(Autoencoder):
             x = corrupt(x, self.noise, self.denoise)
         return self.decoder(self.encoder(x))
 
-    def fit(self, X, epochs: int = 10, batch_size: int = 64, validation=None, lr: float = 1e-3,
-            optimizer="adam", callbacks=None, verbose: int = 0, seed=None, **kw):
+    def fit(self, X: TensorLike, epochs: int = 10, batch_size: int = 64, validation=None, lr: float = 1e-3,
+            optimizer: Optimizer | str = "adam", callbacks=None, verbose: int = 0, seed: int | None = None, **kw):
         """Train the whole stack end to end as one deep (denoising) autoencoder."""
         return super().fit(X, epochs, batch_size, validation, lr, optimizer, callbacks,
                            verbose, seed, **kw)
 
-    def pretrain(self, X, epochs: int = 5, batch_size: int = 64, lr: float = 1e-3,
-                 optimizer="adam", deep: bool = False, validation=None, verbose: int = 0,
-                 seed=None):
+    def pretrain(self, X: TensorLike, epochs: int = 5, batch_size: int = 64, lr: float = 1e-3,
+                 optimizer: Optimizer | str = "adam", deep: bool = False, validation=None, verbose: int = 0,
+                 seed: int | None = None):
         """Greedy layer-wise pre-training (``deep=False``) or end-to-end training of the
         whole stack (``deep=True``). ``epochs`` is per level when greedy.
 

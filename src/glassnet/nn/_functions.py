@@ -24,6 +24,12 @@ import numpy as np
 
 from ..autograd.function import Function, unbroadcast
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import Dims
+
+
 _SQRT_2_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -212,7 +218,7 @@ class AxisWindowMax(Function):
     (short windows repeat their last index). The gradient goes to the first maximum of
     each window, as PyTorch's adaptive max pooling."""
 
-    def forward(self, x, axis=-1, win=None):
+    def forward(self, x, axis: Dims = -1, win=None):
         axis = axis % x.ndim
         moved = np.moveaxis(x, axis, -1)                 # (..., L)
         vals = moved[..., win]                           # (..., out, width)
@@ -243,7 +249,7 @@ class SmoothL1(Function):
 
     d = y - t. dE/dd = d / beta inside, sign(d) outside (times delta for huber)."""
 
-    def forward(self, y, t, beta=1.0, huber=False, reduction="mean"):
+    def forward(self, y, t, beta=1.0, huber=False, reduction: str = "mean"):
         d = y - t
         a = np.abs(d)
         if beta == 0:
@@ -275,7 +281,7 @@ class KLDiv(Function):
 
     dE/dx = -t (or -e^t);  dE/dt = log t + 1 - x (or e^t (t - x + 1))."""
 
-    def forward(self, x, t, log_target=False, reduction="mean"):
+    def forward(self, x, t, log_target=False, reduction: str = "mean"):
         if log_target:
             et = np.exp(t)
             per = et * (t - x)

@@ -10,7 +10,7 @@ from ..autograd.tensor import Tensor
 class _State:
     __slots__ = ("grad_output", "module", "n_out")
 
-    def __init__(self, module):
+    def __init__(self, module) -> None:
         self.module, self.grad_output, self.n_out = module, None, 0
 
 

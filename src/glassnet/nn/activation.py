@@ -14,6 +14,13 @@ from .linear import Identity, Linear
 from .module import Module, Parameter
 from . import functional as _F
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+    from glassnet._typing import Dims
+
+
 
 def _inplace_repr(m):
     return "inplace=True" if getattr(m, "inplace", False) else ""
@@ -36,14 +43,14 @@ class Step(Module):
     array([0., 1.], dtype=float32)
     """
 
-    def __init__(self, threshold: float = 0.0, low: float = 0.0, high: float = 1.0):
+    def __init__(self, threshold: float = 0.0, low: float = 0.0, high: float = 1.0) -> None:
         super().__init__()
         self.threshold, self.low, self.high = float(threshold), float(low), float(high)
 
     def forward(self, x):
         return A.step(x, self.threshold, self.low, self.high)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"threshold={self.threshold}, low={self.low}, high={self.high}"
 
 
@@ -54,21 +61,21 @@ class Sign(Module):
     threshold is +1; the derivative is 0.
     """
 
-    def __init__(self, threshold: float = 0.0):
+    def __init__(self, threshold: float = 0.0) -> None:
         super().__init__()
         self.threshold = float(threshold)
 
     def forward(self, x):
         return A.sign(x, self.threshold)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"threshold={self.threshold}"
 
 
 class ReLU(Module):
     """a = max(0, z); ``inplace=True`` overwrites the input (PyTorch's argument)."""
 
-    def __init__(self, inplace: bool = False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = bool(inplace)
 
@@ -99,12 +106,12 @@ class LeakyReLU(Module):
     The default slope 0.01 is PyTorch's; a "very leaky" ReLU uses 0.1 to 0.5.
     """
 
-    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = float(negative_slope)
         self.inplace = bool(inplace)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return _F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self):
@@ -119,7 +126,7 @@ class RReLU(Module):
     glassnet's seeded generator; eval: the fixed slope (lower + upper) / 2, as PyTorch.
     """
 
-    def __init__(self, lower: float = 1 / 8, upper: float = 1 / 3):
+    def __init__(self, lower: float = 1 / 8, upper: float = 1 / 3) -> None:
         super().__init__()
         if not 0 <= lower <= upper:
             raise ValueError(f"RReLU: need 0 <= lower <= upper, got lower={lower}, "
@@ -129,7 +136,7 @@ class RReLU(Module):
     def forward(self, x):
         return A.rrelu(x, self.lower, self.upper, self.training)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"lower={self.lower}, upper={self.upper}"
 
 
@@ -141,7 +148,7 @@ class PReLU(Module):
     PyTorch.
     """
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
         super().__init__()
         self.num_parameters = check_int(num_parameters, "num_parameters", "PReLU")
         self.init = float(init)
@@ -151,19 +158,19 @@ class PReLU(Module):
     def forward(self, x):
         return A.prelu(x, self.weight)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
 
 
 class ELU(Module):
     """a = z for z > 0, alpha (e^z - 1) otherwise."""
 
-    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = float(alpha)
         self.inplace = bool(inplace)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return _F.elu(x, self.alpha, self.inplace)
 
     def extra_repr(self):
@@ -173,11 +180,11 @@ class ELU(Module):
 class SELU(Module):
     """Scaled ELU with the self-normalising constants (alpha 1.6733, scale 1.0507)."""
 
-    def __init__(self, inplace: bool = False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = bool(inplace)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return _F.selu(x, self.inplace)
 
     def extra_repr(self):
@@ -190,7 +197,7 @@ class Softplus(Module):
     ``centered=True`` gives ln(1 + e^z) - ln 2 (divided by beta), which is 0 at z = 0.
     """
 
-    def __init__(self, beta: float = 1.0, threshold: float = 20.0, centered: bool = False):
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0, centered: bool = False) -> None:
         super().__init__()
         self.beta = check_real(beta, "beta", "Softplus", 0, low_open=True)
         self.threshold, self.centered = float(threshold), bool(centered)
@@ -223,7 +230,7 @@ class Maxout(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, pieces: int = 2,
-                 bias: bool = True):
+                 bias: bool = True) -> None:
         super().__init__()
         self.in_features = check_int(in_features, "in_features", "Maxout")
         self.out_features = check_int(out_features, "out_features", "Maxout")
@@ -247,7 +254,7 @@ class Maxout(Module):
     def output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.out_features,)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"pieces={self.pieces}, bias={self.bias is not None}")
 
@@ -264,7 +271,7 @@ class APL(Module):
     (4, 8)
     """
 
-    def __init__(self, num_features: int, hinges: int = 1):
+    def __init__(self, num_features: int, hinges: int = 1) -> None:
         super().__init__()
         self.num_features = check_int(num_features, "num_features", "APL")
         self.hinges = check_int(hinges, "hinges", "APL")
@@ -274,7 +281,7 @@ class APL(Module):
         self.b = Parameter(backend.allocate(shape, dt, "APL.b"))
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         init.uniform_(self.a, -0.2, 0.2)
         self.b._data[...] = backend.rng().normal(0.0, 0.5, size=self.b.shape)
 
@@ -285,7 +292,7 @@ class APL(Module):
                              f"{tuple(x.shape)}")
         return A.apl(x, self.a, self.b)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"num_features={self.num_features}, hinges={self.hinges}"
 
 
@@ -294,21 +301,21 @@ class Softmax(Module):
     default) picks the axis implicitly, with PyTorch's warning: 0 for 0-, 1- and 3-D input,
     1 otherwise. Pass ``dim``."""
 
-    def __init__(self, dim=None):
+    def __init__(self, dim: Dims = None) -> None:
         super().__init__()
         self.dim = dim
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return _F.softmax(x, self.dim)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Softmax):
     """a_i = z_i - log sum_j e^{z_j} along ``dim`` (``dim=None`` as :class:`Softmax`)."""
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return _F.log_softmax(x, self.dim)
 
 
@@ -322,21 +329,21 @@ class Softmin(Softmax):
 class GELU(Module):
     """a = z Phi(z) (``approximate='none'``) or its tanh approximation (``'tanh'``)."""
 
-    def __init__(self, approximate: str = "none"):
+    def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         self.approximate = approximate
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return _F.gelu(x, approximate=self.approximate)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
 
 
 class _InplaceUnit(Module):
     _fn = None
 
-    def __init__(self, inplace: bool = False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = bool(inplace)
 
@@ -376,7 +383,7 @@ class Hardtanh(Module):
     """a = clamp(z, min_val, max_val)."""
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
-                 min_value=None, max_value=None):
+                 min_value=None, max_value=None) -> None:
         super().__init__()
         if min_value is not None:
             min_val = min_value
@@ -399,7 +406,7 @@ class Hardtanh(Module):
 class Threshold(Module):
     """a = z where z > threshold, else ``value``."""
 
-    def __init__(self, threshold: float, value: float, inplace: bool = False):
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()
         self.threshold, self.value, self.inplace = float(threshold), float(value), bool(inplace)
 
@@ -414,7 +421,7 @@ class Threshold(Module):
 class CELU(Module):
     """a = max(0, z) + min(0, alpha (e^{z/alpha} - 1))."""
 
-    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha, self.inplace = float(alpha), bool(inplace)
 
@@ -435,14 +442,14 @@ class LogSigmoid(Module):
 class GLU(Module):
     """a * sigmoid(b), a and b the halves of the input along ``dim``."""
 
-    def __init__(self, dim: int = -1):
+    def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = dim
 
     def forward(self, x):
         return _F.glu(x, self.dim)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
@@ -455,7 +462,7 @@ _MODULES = {
 }
 
 
-def get_activation(name, **kwargs) -> Module:
+def get_activation(name: str, **kwargs) -> Module:
     """A new activation Module from its name; keyword arguments go to its constructor.
 
     Names: identity/linear, step, sign, sigmoid, tanh, relu, leaky_relu, rrelu, prelu,

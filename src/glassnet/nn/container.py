@@ -23,7 +23,7 @@ class Sequential(Module):
     >>> model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
     """
 
-    def __init__(self, *modules):
+    def __init__(self, *modules) -> None:
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], (OrderedDict, dict)):
             for name, m in modules[0].items():
@@ -56,11 +56,11 @@ class Sequential(Module):
                 return inference.run(self, x)
         return Module.__call__(self, *args, **kwargs)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name, value) -> None:
         self.__dict__.pop(inference.PLAN, None)   # a child may change: plan anew
         Module.__setattr__(self, name, value)
 
-    def __delattr__(self, name):
+    def __delattr__(self, name) -> None:
         self.__dict__.pop(inference.PLAN, None)
         Module.__delattr__(self, name)
 
@@ -96,7 +96,7 @@ class Sequential(Module):
         self._check(name, module)
         setattr(self, name, module)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
     def __iter__(self):
@@ -109,13 +109,13 @@ class Sequential(Module):
             return self._modules[i]
         return list(self._modules.values())[_index(i, len(self))]
 
-    def _renumber(self, mods):
+    def _renumber(self, mods) -> None:
         for k in list(self._modules):
             delattr(self, k)
         for j, m in enumerate(mods):
             setattr(self, str(j), m)
 
-    def __delitem__(self, i):
+    def __delitem__(self, i) -> None:
         """Delete by position or slice; the rest are renumbered "0", "1", ... as in PyTorch."""
         mods = list(self._modules.values())
         if isinstance(i, slice):
@@ -193,12 +193,12 @@ class ModuleList(Module):
     2
     """
 
-    def __init__(self, modules=None):
+    def __init__(self, modules=None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
 
-    def _reset(self, mods):
+    def _reset(self, mods) -> None:
         for k in list(self._modules):
             delattr(self, k)
         for j, m in enumerate(mods):
@@ -232,7 +232,7 @@ class ModuleList(Module):
         del self[key]
         return v
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
     def __iter__(self):
@@ -243,10 +243,10 @@ class ModuleList(Module):
             return type(self)(list(self._modules.values())[i])
         return list(self._modules.values())[_index(i, len(self))]
 
-    def __setitem__(self, i, module):
+    def __setitem__(self, i, module) -> None:
         self.add_module(str(_index(i, len(self))), module)
 
-    def __delitem__(self, i):
+    def __delitem__(self, i) -> None:
         mods = list(self._modules.values())
         if isinstance(i, slice):
             del mods[i]
@@ -260,7 +260,7 @@ class ModuleList(Module):
     def __iadd__(self, modules):
         return self.extend(modules)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return _list_repr(self)
 
 
@@ -268,24 +268,24 @@ class ModuleDict(Module):
     """A dict of modules registered by key (PyTorch's dict API: ``[]``, ``in``, ``len``,
     iteration over keys, keys / items / values, update, pop, clear)."""
 
-    def __init__(self, modules=None):
+    def __init__(self, modules=None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
 
-    def __setitem__(self, k, m):
+    def __setitem__(self, k, m) -> None:
         self.add_module(k, m)
 
     def __getitem__(self, k):
         return self._modules[k]
 
-    def __delitem__(self, k):
+    def __delitem__(self, k) -> None:
         delattr(self, k)
 
-    def __contains__(self, k):
+    def __contains__(self, k) -> bool:
         return k in self._modules
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
     def __iter__(self):
@@ -317,7 +317,7 @@ class ModuleDict(Module):
         del self[key]
         return v
 
-    def clear(self):
+    def clear(self) -> None:
         """Remove every entry."""
         for k in list(self._modules):
             delattr(self, k)
@@ -331,7 +331,7 @@ def _as_param(v):
     return v
 
 
-def _param_line(k, p):
+def _param_line(k, p) -> str:
     if isinstance(p, Tensor):
         size = "x".join(str(s) for s in p.shape)
         return f"  ({k}): Parameter containing: [glassnet.{p.dtype} of size {size}]"
@@ -346,13 +346,13 @@ class ParameterList(Module):
     ['0', '1']
     """
 
-    def __init__(self, values=None):
+    def __init__(self, values=None) -> None:
         super().__init__()
         object.__setattr__(self, "_size", 0)
         if values is not None:
             self.extend(values)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self._size
 
     def __getitem__(self, i):
@@ -360,7 +360,7 @@ class ParameterList(Module):
             return ParameterList([getattr(self, str(j)) for j in range(self._size)[i]])
         return getattr(self, str(_index(i, self._size)))
 
-    def __setitem__(self, i, value):
+    def __setitem__(self, i, value) -> None:
         setattr(self, str(_index(i, self._size)), _as_param(value))
 
     def __iter__(self):
@@ -380,7 +380,7 @@ class ParameterList(Module):
     def __iadd__(self, values):
         return self.extend(values)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [_param_line(j, getattr(self, str(j))) for j in range(self._size)]
         return f"{type(self).__name__}(" + "\n".join(lines) + ")"
 
@@ -388,7 +388,7 @@ class ParameterList(Module):
 class ParameterDict(Module):
     """A dict of Parameters registered by key (Tensors become Parameters)."""
 
-    def __init__(self, parameters=None):
+    def __init__(self, parameters=None) -> None:
         super().__init__()
         object.__setattr__(self, "_order", [])
         if parameters is not None:
@@ -399,19 +399,19 @@ class ParameterDict(Module):
             raise KeyError(k)
         return getattr(self, k)
 
-    def __setitem__(self, k, v):
+    def __setitem__(self, k, v) -> None:
         if k not in self._order:
             self._order.append(k)
         setattr(self, k, _as_param(v))
 
-    def __delitem__(self, k):
+    def __delitem__(self, k) -> None:
         self._order.remove(k)
         delattr(self, k)
 
-    def __contains__(self, k):
+    def __contains__(self, k) -> bool:
         return k in self._order
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._order)
 
     def __iter__(self):
@@ -426,7 +426,7 @@ class ParameterDict(Module):
     def items(self):
         return [(k, self[k]) for k in self._order]
 
-    def update(self, parameters):
+    def update(self, parameters) -> None:
         """Add (or replace) entries from a mapping or (key, value) pairs."""
         items = parameters.items() if hasattr(parameters, "items") else parameters
         for k, v in items:
@@ -440,6 +440,6 @@ class ParameterDict(Module):
     def get(self, k, default=None):
         return self[k] if k in self else default
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [_param_line(k, self[k]) for k in self._order]
         return f"{type(self).__name__}(" + "\n".join(lines) + ")"

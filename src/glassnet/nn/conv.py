@@ -16,6 +16,14 @@ from ..validation import check_int, check_ints, check_pair
 from . import init
 from .module import Module, Parameter
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet._typing import IntTuple
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["Conv1d", "Conv2d", "set_strict_shapes", "get_strict_shapes"]
 
 
@@ -53,7 +61,7 @@ class _ConvNd(Module):
         # Conv1d keeps plain ints (PyTorch keeps 1-tuples; glassnet's files store ints)
         self.kernel_size, self.stride, self.dilation = (s if n > 1 else s[0] for s in sizes)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         self.output_shape(x.shape)
         return self._function.apply(*((x, self.weight) if self.bias is None else
                                       (x, self.weight, self.bias)),
@@ -74,9 +82,9 @@ class Conv2d(_ConvNd):
 
     _function = C.Conv2dFunction
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, strict: bool = False,
-                 dtype=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntTuple, stride: IntTuple = 1, padding: IntTuple | str = 0,
+                 dilation: IntTuple = 1, groups: int = 1, bias: bool = True, strict: bool = False,
+                 dtype: DTypeLike = None) -> None:
         super().__init__()
         name = type(self).__name__
         self._check_args(2, in_channels, out_channels, kernel_size, stride, dilation, groups)
@@ -93,14 +101,14 @@ class Conv2d(_ConvNd):
             if bias else None
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
             bound = 1.0 / math.sqrt(fan_in)
             init.uniform_(self.bias, -bound, bound)
 
-    def _label(self):
+    def _label(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
 
     def _out_hw(self, H, W):
@@ -146,9 +154,9 @@ class Conv1d(_ConvNd):
 
     _function = C.Conv1dFunction
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, strict: bool = False,
-                 dtype=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntTuple, stride: IntTuple = 1, padding: IntTuple | str = 0,
+                 dilation: IntTuple = 1, groups: int = 1, bias: bool = True, strict: bool = False,
+                 dtype: DTypeLike = None) -> None:
         super().__init__()
         name = type(self).__name__
         self._check_args(1, in_channels, out_channels, kernel_size, stride, dilation, groups)
@@ -165,7 +173,7 @@ class Conv1d(_ConvNd):
             if bias else None
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1.0 / math.sqrt(self.in_channels * self.kernel_size)

@@ -9,6 +9,13 @@ from ..validation import check_int
 from . import init
 from .module import Module, Parameter
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet._typing import DeviceLike
+
+
 __all__ = ["Embedding"]
 
 
@@ -23,8 +30,8 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
-                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
-                 _freeze=False, device=None, dtype=None):
+                 norm_type: float = 2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
+                 _freeze=False, device: DeviceLike = None, dtype: DTypeLike = None) -> None:
         super().__init__()
         if device is not None:
             backend.devices.check(device, "device", "Embedding")
@@ -53,7 +60,7 @@ class Embedding(Module):
                                      requires_grad=not _freeze)
             self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         init.normal_(self.weight, 0.0, 1.0)
         if self.padding_idx is not None:
             self.weight._data[self.padding_idx] = 0
@@ -66,7 +73,7 @@ class Embedding(Module):
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
-                        norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+                        norm_type: float = 2.0, scale_grad_by_freq=False, sparse=False):
         """An Embedding holding a copy of ``embeddings`` (V, E); frozen unless ``freeze=False``."""
         w = np.asarray(getattr(embeddings, "_data", embeddings))
         if w.ndim != 2:

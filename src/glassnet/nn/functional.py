@@ -41,6 +41,15 @@ from ..functional import normalization as _N
 from ..functional import pooling as _P
 from . import _functions as _X
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet._typing import Dims
+    from glassnet._typing import IntTuple
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = [
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "selu", "celu", "gelu",
     "silu", "mish", "hardswish", "hardsigmoid", "hardtanh", "threshold", "softplus",
@@ -160,38 +169,38 @@ def _size(shape):
 
 
 # --------------------------------------------------------------- activations
-def relu(input, inplace=False):
+def relu(input: Tensor, inplace: bool = False):
     """max(0, x) elementwise; ``inplace=True`` overwrites ``input`` and returns it."""
     return _unary(_A.relu, input, inplace, "relu")
 
 
-def relu_(input):
+def relu_(input: Tensor) -> Tensor:
     """In-place :func:`relu`."""
     return relu(input, inplace=True)
 
 
-def relu6(input, inplace=False):
+def relu6(input: Tensor, inplace: bool = False):
     """min(max(0, x), 6)."""
     return _unary(lambda x: _X.Hardtanh.apply(x, min_val=0.0, max_val=6.0), input, inplace,
                   "relu6")
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):
+def leaky_relu(input: Tensor, negative_slope=0.01, inplace: bool = False):
     """x for x > 0, negative_slope * x otherwise."""
     return _unary(lambda x: _A.leaky_relu(x, negative_slope), input, inplace, "leaky_relu")
 
 
-def leaky_relu_(input, negative_slope=0.01):
+def leaky_relu_(input: Tensor, negative_slope=0.01) -> Tensor:
     """In-place :func:`leaky_relu`."""
     return leaky_relu(input, negative_slope, inplace=True)
 
 
-def elu(input, alpha=1.0, inplace=False):
+def elu(input: Tensor, alpha=1.0, inplace: bool = False):
     """x for x > 0, alpha (e^x - 1) otherwise."""
     return _unary(lambda x: _A.elu(x, alpha), input, inplace, "elu")
 
 
-def celu(input, alpha=1.0, inplace=False):
+def celu(input: Tensor, alpha=1.0, inplace: bool = False):
     """max(0, x) + min(0, alpha (e^{x/alpha} - 1))."""
     if alpha == 0:
         raise ArgumentError("celu: ZeroDivisionError, alpha cannot be 0")
@@ -201,12 +210,12 @@ def celu(input, alpha=1.0, inplace=False):
     return _unary(f, input, inplace, "celu")
 
 
-def selu(input, inplace=False):
+def selu(input: Tensor, inplace: bool = False):
     """scale * elu(x, alpha) with the self-normalising constants."""
     return _unary(_A.selu, input, inplace, "selu")
 
 
-def gelu(input, approximate="none"):
+def gelu(input: Tensor, approximate="none") -> Tensor:
     """x Phi(x) (``approximate='none'``) or its tanh approximation (``'tanh'``)."""
     if approximate not in ("none", "tanh"):
         raise ArgumentError(f"gelu: approximate argument must be either none or tanh, got "
@@ -214,27 +223,27 @@ def gelu(input, approximate="none"):
     return _X.GELU.apply(_t(input, "gelu"), approximate=approximate)
 
 
-def silu(input, inplace=False):
+def silu(input: Tensor, inplace: bool = False):
     """x * sigmoid(x) (also called swish)."""
     return _unary(_X.SiLU.apply, input, inplace, "silu")
 
 
-def mish(input, inplace=False):
+def mish(input: Tensor, inplace: bool = False):
     """x * tanh(softplus(x))."""
     return _unary(_X.Mish.apply, input, inplace, "mish")
 
 
-def hardswish(input, inplace=False):
+def hardswish(input: Tensor, inplace: bool = False):
     """x * relu6(x + 3) / 6."""
     return _unary(_X.Hardswish.apply, input, inplace, "hardswish")
 
 
-def hardsigmoid(input, inplace=False):
+def hardsigmoid(input: Tensor, inplace: bool = False):
     """relu6(x + 3) / 6."""
     return _unary(_X.Hardsigmoid.apply, input, inplace, "hardsigmoid")
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+def hardtanh(input: Tensor, min_val=-1.0, max_val=1.0, inplace: bool = False):
     """clamp(x, min_val, max_val)."""
     if min_val > max_val:
         raise ArgumentError("hardtanh: min_val cannot be greater than max_val")
@@ -243,49 +252,49 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
                   input, inplace, "hardtanh")
 
 
-def threshold(input, threshold, value, inplace=False):
+def threshold(input: Tensor, threshold, value, inplace: bool = False):
     """x where x > threshold, else ``value``."""
     return _unary(lambda x: _X.Threshold.apply(x, threshold=float(threshold),
                                                value=float(value)), input, inplace,
                   "threshold")
 
 
-def softplus(input, beta=1.0, threshold=20.0):
+def softplus(input: Tensor, beta=1.0, threshold=20.0):
     """(1/beta) log(1 + e^{beta x}), linear where beta x > threshold."""
     return _A.softplus(_t(input, "softplus"), beta, threshold)
 
 
-def softsign(input):
+def softsign(input: Tensor):
     """x / (1 + |x|)."""
     return _A.softsign(_t(input, "softsign"))
 
 
-def sigmoid(input):
+def sigmoid(input: Tensor):
     """1 / (1 + e^-x)."""
     return _A.sigmoid(_t(input, "sigmoid"))
 
 
-def tanh(input):
+def tanh(input: Tensor):
     """Hyperbolic tangent."""
     return _A.tanh(_t(input, "tanh"))
 
 
-def logsigmoid(input):
+def logsigmoid(input: Tensor):
     """log sigmoid(x) = -softplus(-x), stable."""
     return _M.neg(_A.softplus(_M.neg(_t(input, "logsigmoid")), 1.0, 20.0))
 
 
-def prelu(input, weight):
+def prelu(input: Tensor, weight):
     """x for x > 0, weight * x otherwise (one slope or one per channel, axis 1)."""
     return _A.prelu(_t(input, "prelu"), weight)
 
 
-def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+def rrelu(input: Tensor, lower=1.0 / 8, upper=1.0 / 3, training: bool = False, inplace: bool = False):
     """Randomised leaky ReLU (random slopes in training, their mean otherwise)."""
     return _unary(lambda x: _A.rrelu(x, lower, upper, training), input, inplace, "rrelu")
 
 
-def glu(input, dim=-1):
+def glu(input: Tensor, dim: Dims = -1):
     """a * sigmoid(b), a and b the two halves of ``input`` along ``dim``."""
     x = _t(input, "glu")
     d = _dim(dim, x.ndim, "glu")
@@ -316,7 +325,7 @@ def _softmax_prep(input, dim, dtype, name):
     return x, _dim(dim, x.ndim, name)
 
 
-def softmax(input, dim=None, _stacklevel=3, dtype=None):
+def softmax(input: Tensor, dim: Dims = None, _stacklevel=3, dtype: DTypeLike = None):
     """e^{x_i} / sum_j e^{x_j} along ``dim`` (PyTorch's implicit choice, with its warning,
     when ``dim`` is None: 0 for 0-, 1- and 3-D input, else 1)."""
     x, d = _softmax_prep(input, dim, dtype, "softmax")
@@ -325,7 +334,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     return _A.softmax(x, d)
 
 
-def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+def log_softmax(input: Tensor, dim: Dims = None, _stacklevel=3, dtype: DTypeLike = None):
     """log(softmax(x)) along ``dim``, computed stably."""
     x, d = _softmax_prep(input, dim, dtype, "log_softmax")
     if d is None:
@@ -333,7 +342,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return _A.log_softmax(x, d)
 
 
-def softmin(input, dim=None, _stacklevel=3, dtype=None):
+def softmin(input: Tensor, dim: Dims = None, _stacklevel=3, dtype: DTypeLike = None):
     """softmax(-x) along ``dim``."""
     x, d = _softmax_prep(input, dim, dtype, "softmin")
     if d is None:
@@ -349,7 +358,7 @@ def _check_p(p, who):
     return float(p)
 
 
-def dropout(input, p=0.5, training=True, inplace=False):
+def dropout(input: Tensor, p=0.5, training: bool = True, inplace: bool = False):
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) while
     ``training``; the input itself otherwise. (Unlike ``nn.Dropout`` this does not look
     at any module's mode: pass ``training=self.training``.)"""
@@ -370,7 +379,7 @@ def _channel_dropout(x, p, inplace):
     return _dropout2d(_shadow(x) if inplace else x, p, True)
 
 
-def dropout1d(input, p=0.5, training=True, inplace=False):
+def dropout1d(input: Tensor, p=0.5, training: bool = True, inplace: bool = False):
     """Zero whole channels x[n, c, :] of (N, C, L) (or x[c, :] of (C, L)) with probability
     p, scaling the kept ones by 1/(1 - p)."""
     p = _check_p(p, "dropout")
@@ -390,7 +399,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
     return _inplace(x, y) if inplace else y
 
 
-def dropout2d(input, p=0.5, training=True, inplace=False):
+def dropout2d(input: Tensor, p=0.5, training: bool = True, inplace: bool = False):
     """Zero whole channels x[n, c] of (N, C, H, W) with probability p, scaling the kept
     ones by 1/(1 - p). Other ranks behave and warn as PyTorch: 3-D input is taken as
     (N, C, L), 2-D and 5-D input channel-wise over axis 1."""
@@ -420,7 +429,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 
 # ------------------------------------------------------------ linear / conv
-def linear(input, weight, bias=None):
+def linear(input: Tensor, weight, bias=None):
     """y = x W^T + b, W of shape (out_features, in_features)."""
     x = _t(input, "linear")
     if x.shape[-1:] != tuple(weight.shape[-1:]):
@@ -480,14 +489,14 @@ def _conv(fn, input, weight, bias, stride, padding, dilation, groups, who, spati
     return _M.reshape(y, tuple(y.shape[1:])) if unbatched else y
 
 
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv1d(input: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntTuple | str = 0, dilation: IntTuple = 1, groups=1):
     """1-D cross-correlation: (N, C, L) x (O, C/groups, k) -> (N, O, Lo); ``padding`` an
     int, a 1-tuple, 'valid' or 'same'."""
     return _conv(_C.conv1d, input, weight, bias, stride, padding, dilation, groups,
                  "conv1d", 1)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(input: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntTuple | str = 0, dilation: IntTuple = 1, groups=1):
     """2-D cross-correlation: (N, C, H, W) x (O, C/groups, kh, kw) -> (N, O, Ho, Wo);
     ``padding`` an int, a pair, 'valid' or 'same'."""
     if isinstance(padding, str) and padding not in ("valid", "same"):
@@ -521,7 +530,7 @@ def _one(v):
     return v[0] if isinstance(v, (tuple, list)) else v
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+def max_pool2d(input: Tensor, kernel_size: IntTuple, stride: IntTuple | None = None, padding: IntTuple | str = 0, dilation: IntTuple = 1, ceil_mode=False,
                return_indices=False):
     """Max over kh x kw windows (stride defaults to the kernel size); ``ceil_mode=True``
     keeps a last partial window that starts inside the input, as PyTorch."""
@@ -559,7 +568,7 @@ def _ceil_max_pool(x, kernel_size, stride, padding, n):
     return _P.max_pool1d(xp, k[0], st[0], 0)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+def avg_pool2d(input: Tensor, kernel_size: IntTuple, stride: IntTuple | None = None, padding: IntTuple | str = 0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """Mean over kh x kw windows (padding counted as zeros, PyTorch's default)."""
     _no(ceil_mode, "ceil_mode=True", "avg_pool2d")
@@ -577,7 +586,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     return _unbatch(y, ub)
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+def max_pool1d(input: Tensor, kernel_size: IntTuple, stride: IntTuple | None = None, padding: IntTuple | str = 0, dilation: IntTuple = 1, ceil_mode=False,
                return_indices=False):
     """Max over windows of length k along the last axis of (N, C, L) or (C, L)."""
     _no(return_indices, "return_indices=True", "max_pool1d")
@@ -590,7 +599,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return _unbatch(_P.max_pool1d(x, _one(kernel_size), s, _one(padding)), ub)
 
 
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+def avg_pool1d(input: Tensor, kernel_size: IntTuple, stride: IntTuple | None = None, padding: IntTuple | str = 0, ceil_mode=False,
                count_include_pad=True):
     """Mean over windows of length k along the last axis of (N, C, L) or (C, L)."""
     _no(ceil_mode, "ceil_mode=True", "avg_pool1d")
@@ -635,12 +644,12 @@ def _adaptive_avg(input, output_size, who, spatial):
     return _unbatch(_X.AxisLinear.apply(x, maps=maps), ub)
 
 
-def adaptive_avg_pool1d(input, output_size):
+def adaptive_avg_pool1d(input: Tensor, output_size: IntTuple):
     """Average pooling to a fixed length (PyTorch's window rule, any sizes)."""
     return _adaptive_avg(input, output_size, "adaptive_avg_pool1d", 1)
 
 
-def adaptive_avg_pool2d(input, output_size):
+def adaptive_avg_pool2d(input: Tensor, output_size: IntTuple):
     """Average pooling to a fixed (oh, ow) (PyTorch's window rule, any sizes; None keeps
     that axis)."""
     return _adaptive_avg(input, output_size, "adaptive_avg_pool2d", 2)
@@ -664,12 +673,12 @@ def _adaptive_max(input, output_size, return_indices, who, spatial):
     return _unbatch(y, ub)
 
 
-def adaptive_max_pool1d(input, output_size, return_indices=False):
+def adaptive_max_pool1d(input: Tensor, output_size: IntTuple, return_indices=False):
     """Max pooling to a fixed length."""
     return _adaptive_max(input, output_size, return_indices, "adaptive_max_pool1d", 1)
 
 
-def adaptive_max_pool2d(input, output_size, return_indices=False):
+def adaptive_max_pool2d(input: Tensor, output_size: IntTuple, return_indices=False):
     """Max pooling to a fixed (oh, ow)."""
     return _adaptive_max(input, output_size, return_indices, "adaptive_max_pool2d", 2)
 
@@ -699,7 +708,7 @@ def _pad_index(n, lo, hi, mode, who, axis):
                         f"'reflect', 'replicate' or 'circular')")
 
 
-def pad(input, pad, mode="constant", value=None):
+def pad(input: Tensor, pad, mode="constant", value=None) -> Tensor:
     """Pad the last ``len(pad) // 2`` dimensions: ``pad = (left, right, top, bottom, ...)``
     starts with the last dimension. Modes 'constant' (``value``, default 0; negative pads
     crop), 'reflect', 'replicate', 'circular'. Differentiable in every mode.
@@ -767,7 +776,7 @@ def _nearest_index(n_in, n_out, scale, exact):
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
 
 
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+def interpolate(input: Tensor, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dimensions of (N, C, ...) input: ``mode`` 'nearest',
     'nearest-exact', 'linear' (3-D), 'bilinear' (4-D), 'trilinear' (5-D) or 'area';
@@ -830,21 +839,21 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     return _X.AxisGather.apply(x, maps=maps, value=0.0)
 
 
-def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+def upsample(input: Tensor, size=None, scale_factor=None, mode="nearest", align_corners=None):
     """Deprecated in PyTorch; :func:`interpolate` with the same arguments."""
     warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` "
                   "instead.", UserWarning, stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
-def upsample_nearest(input, size=None, scale_factor=None):
+def upsample_nearest(input: Tensor, size=None, scale_factor=None):
     """Deprecated in PyTorch; ``interpolate(mode='nearest')``."""
     warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use "
                   "`nn.functional.interpolate` instead.", UserWarning, stacklevel=2)
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
-def pixel_shuffle(input, upscale_factor):
+def pixel_shuffle(input: Tensor, upscale_factor):
     """(*, C r^2, H, W) -> (*, C, H r, W r)."""
     x = _t(input, "pixel_shuffle")
     r = int(upscale_factor)
@@ -862,7 +871,7 @@ def pixel_shuffle(input, upscale_factor):
 
 
 # ------------------------------------------------------------ sparse / distance
-def one_hot(tensor, num_classes=-1):
+def one_hot(tensor: Tensor, num_classes=-1) -> Tensor:
     """One-hot int64 encoding: shape ``tensor.shape + (num_classes,)``; num_classes=-1
     takes max(tensor) + 1."""
     a = as_array(tensor)
@@ -880,7 +889,7 @@ def one_hot(tensor, num_classes=-1):
     return Tensor(out)
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+def embedding(input: Tensor, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
               scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` picked by integer ``input`` -> input.shape + (embedding_dim,);
     ``max_norm`` renormalises (in place) the picked rows whose norm exceeds it."""
@@ -908,7 +917,7 @@ def _pnorm(x, p, axis, keepdim):
     return _M.pow(_M.sum(_M.pow(_M.abs(x), float(p)), axis=axis, keepdims=keepdim), 1.0 / p)
 
 
-def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+def normalize(input: Tensor, p=2.0, dim: Dims = 1, eps: float = 1e-12, out=None):
     """x / max(||x||_p, eps) along ``dim``."""
     _no(out is not None, "out=", "normalize")
     x = _t(input, "normalize")
@@ -917,7 +926,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return _M.div(x, n)
 
 
-def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+def cosine_similarity(x1, x2, dim: Dims = 1, eps: float = 1e-8):
     """Cosine of the angle between x1 and x2 along ``dim`` (broadcasting), each norm
     clamped at ``eps``."""
     a, b = _t(x1, "cosine_similarity", "x1"), _t(x2, "cosine_similarity", "x2")
@@ -929,7 +938,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return _M.sum(_M.mul(_M.div(a, na), _M.div(b, nb)), axis=d)
 
 
-def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+def pairwise_distance(x1, x2, p=2.0, eps: float = 1e-6, keepdim: bool = False):
     """||x1 - x2 + eps||_p along the last dimension."""
     a, b = _t(x1, "pairwise_distance", "x1"), _t(x2, "pairwise_distance", "x2")
     diff = _M.add(_M.sub(a, b), float(eps))
@@ -937,13 +946,13 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 
 # -------------------------------------------------------------- normalization
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """Normalise over the trailing ``normalized_shape`` dimensions."""
     return _N.layer_norm(_t(input, "layer_norm"), normalized_shape, weight, bias, eps)
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
+def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None, training: bool = False,
+               momentum=0.1, eps: float = 1e-5):
     """Batch normalisation over axis 1; the running statistics (Tensors or arrays) are
     updated in place while ``training``."""
     return _N.batch_norm(_t(input, "batch_norm"), _raw(running_mean), _raw(running_var),
@@ -959,7 +968,7 @@ def _affine(y, weight, bias, ndim):
     return y
 
 
-def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+def group_norm(input: Tensor, num_groups, weight=None, bias=None, eps: float = 1e-5):
     """Normalise each group of C/num_groups channels of each sample, then scale/shift per
     channel."""
     x = _t(input, "group_norm")
@@ -976,8 +985,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return _affine(_M.reshape(y, tuple(x.shape)), weight, bias, x.ndim)
 
 
-def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
-                  use_input_stats=True, momentum=0.1, eps=1e-5):
+def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps: float = 1e-5):
     """Normalise each channel of each sample over its spatial positions; with running
     statistics, update them (training) or use them (``use_input_stats=False``)."""
     x = _t(input, "instance_norm")
@@ -1021,8 +1030,8 @@ def _unbatched_class(input, target):
     return x, target, False
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
-                  reduce=None, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average: bool | None = None, ignore_index=-100,
+                  reduce: bool | None = None, reduction: str = "mean", label_smoothing=0.0):
     """Softmax + negative log-likelihood on logits (N, C) / (N, C, d...) / (C,), against
     class indices or class probabilities (the input's shape)."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
@@ -1044,8 +1053,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return out
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-             reduction="mean"):
+def nll_loss(input: Tensor, target: Tensor, weight=None, size_average: bool | None = None, ignore_index=-100, reduce: bool | None = None,
+             reduction: str = "mean"):
     """Negative log-likelihood of log-probabilities (N, C) / (N, C, d...) / (C,)."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "nll_loss")
@@ -1062,7 +1071,7 @@ def _weighted(per, weight, reduction):
     return _reduce(per, reduction)
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean", weight=None):
     """Mean squared error (a target of another shape broadcasts, with PyTorch's warning)."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "mse_loss")
@@ -1072,7 +1081,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _weighted(_L.mse_loss(x, t, "none"), weight, reduction)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean", weight=None):
     """Mean absolute error."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "l1_loss")
@@ -1082,7 +1091,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _weighted(_L.l1_loss(x, t, "none"), weight, reduction)
 
 
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean", beta=1.0) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "smooth_l1_loss")
@@ -1092,7 +1101,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _X.SmoothL1.apply(x, t, beta=float(beta), huber=False, reduction=reduction)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere."""
     _check_reduction(reduction, "huber_loss")
     if delta <= 0:
@@ -1112,8 +1121,8 @@ def _same_size(input, target, who, msg):
                          + f" (target shape {ts}, input shape {xs}){hint}")
 
 
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
-                         reduction="mean"):
+def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean"):
     """Binary cross-entropy of probabilities in [0, 1] (each log clamped at -100)."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "binary_cross_entropy")
@@ -1127,8 +1136,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _L.binary_cross_entropy(x, target, w, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
-                                     reduce=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, size_average: bool | None = None,
+                                     reduce: bool | None = None, reduction: str = "mean", pos_weight=None):
     """Sigmoid + binary cross-entropy on logits, stable; ``pos_weight`` per class."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "binary_cross_entropy_with_logits")
@@ -1139,7 +1148,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                                reduction)
 
 
-def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean", log_target=False) -> Tensor:
     """Kullback-Leibler divergence with ``input`` log-probabilities: sum t (log t - x)
     ('batchmean' divides by the batch size, the mathematical KL; 'mean', the default,
     by the number of elements, with PyTorch's warning)."""
@@ -1156,8 +1165,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _X.KLDiv.apply(x, t, log_target=bool(log_target), reduction=reduction)
 
 
-def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
-                        reduction="mean"):
+def margin_ranking_loss(input1, input2, target: Tensor, margin: float = 0, size_average: bool | None = None, reduce: bool | None = None,
+                        reduction: str = "mean"):
     """max(0, -t (x1 - x2) + margin)."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "margin_ranking_loss")
@@ -1166,8 +1175,8 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
                                   as_array(target, a.dtype), margin, reduction)
 
 
-def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
-                         reduction="mean"):
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean"):
     """x where t = 1, max(0, margin - x) where t = -1."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "hinge_embedding_loss")
@@ -1175,8 +1184,8 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _L.hinge_embedding_loss(x, as_array(target, x.dtype), margin, reduction)
 
 
-def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
-                      reduce=None, reduction="mean"):
+def multi_margin_loss(input: Tensor, target: Tensor, p=1, margin: float = 1.0, weight=None, size_average: bool | None = None,
+                      reduce: bool | None = None, reduction: str = "mean"):
     """Multiclass hinge loss sum_{j != y} max(0, margin - x_y + x_j)^p / C."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "multi_margin_loss")
@@ -1186,8 +1195,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
                                 _raw(weight), reduction)
 
 
-def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
-                          reduction="mean"):
+def cosine_embedding_loss(input1, input2, target: Tensor, margin: float = 0, size_average: bool | None = None, reduce: bool | None = None,
+                          reduction: str = "mean"):
     """1 - cos(x1, x2) where t = 1, max(0, cos(x1, x2) - margin) where t = -1."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "cosine_embedding_loss")
@@ -1207,8 +1216,8 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     return _reduce(per, reduction)
 
 
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
-                        size_average=None, reduce=None, reduction="mean"):
+def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p=2, eps: float = 1e-6, swap=False,
+                        size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"):
     """max(d(a, p) - d(a, n) + margin, 0) with d the pairwise p-distance."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "triplet_margin_loss")

@@ -16,6 +16,12 @@ import numpy as np
 from .. import backend
 from ..validation import check_choice, lookup
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.generator import Generator
+
+
 __all__ = ["calculate_fan_in_and_fan_out", "calculate_gain", "uniform_", "normal_", "zeros_",
            "ones_", "constant_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
            "kaiming_normal_", "orthogonal_", "epsilon_uniform_", "eye_", "dirac_",
@@ -70,7 +76,7 @@ def _fill(t, values):
 
 
 @_skippable
-def uniform_(t, a: float = 0.0, b: float = 1.0, generator=None):
+def uniform_(t, a: float = 0.0, b: float = 1.0, generator: Generator | None = None):
     """Fill with U(a, b) (from glassnet's seeded generator; ``generator`` is accepted and
     ignored)."""
     return _fill(t, backend.rng().uniform(a, b, size=t.shape))
@@ -83,7 +89,7 @@ def epsilon_uniform_(t, eps: float = 0.12):
 
 
 @_skippable
-def normal_(t, mean: float = 0.0, std: float = 1.0, generator=None):
+def normal_(t, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None):
     """Fill with N(mean, std^2)."""
     return _fill(t, backend.rng().normal(mean, std, size=t.shape))
 
@@ -136,7 +142,7 @@ def dirac_(t, groups: int = 1):
 
 @_skippable
 def trunc_normal_(t, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
-                  generator=None):
+                  generator: Generator | None = None):
     """Fill with N(mean, std^2) truncated to [a, b] (inverse-CDF sampling, as PyTorch)."""
     from scipy.special import erf, erfinv
     lo = 0.5 * (1 + erf((a - mean) / (std * math.sqrt(2))))
@@ -147,7 +153,7 @@ def trunc_normal_(t, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: fl
 
 
 @_skippable
-def xavier_uniform_(t, gain: float = 1.0, generator=None):
+def xavier_uniform_(t, gain: float = 1.0, generator: Generator | None = None):
     """Glorot & Bengio (2010): U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
     fi, fo = calculate_fan_in_and_fan_out(t.shape)
     a = gain * math.sqrt(6.0 / (fi + fo))
@@ -155,7 +161,7 @@ def xavier_uniform_(t, gain: float = 1.0, generator=None):
 
 
 @_skippable
-def xavier_normal_(t, gain: float = 1.0, generator=None):
+def xavier_normal_(t, gain: float = 1.0, generator: Generator | None = None):
     """Glorot & Bengio (2010): N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
     fi, fo = calculate_fan_in_and_fan_out(t.shape)
     return normal_(t, 0.0, gain * math.sqrt(2.0 / (fi + fo)))
@@ -168,7 +174,7 @@ def _fan(shape, mode, who):
 
 @_skippable
 def kaiming_uniform_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
-                     generator=None):
+                     generator: Generator | None = None):
     """He et al. (2015): U(-b, b), b = gain * sqrt(3 / fan)."""
     gain = calculate_gain(nonlinearity, a)
     bound = gain * math.sqrt(3.0 / _fan(t.shape, mode, "kaiming_uniform_"))
@@ -177,14 +183,14 @@ def kaiming_uniform_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str 
 
 @_skippable
 def kaiming_normal_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
-                    generator=None):
+                    generator: Generator | None = None):
     """He et al. (2015): N(0, std^2), std = gain / sqrt(fan)."""
     gain = calculate_gain(nonlinearity, a)
     return normal_(t, 0.0, gain / math.sqrt(_fan(t.shape, mode, "kaiming_normal_")))
 
 
 @_skippable
-def orthogonal_(t, gain: float = 1.0, generator=None):
+def orthogonal_(t, gain: float = 1.0, generator: Generator | None = None):
     """Saxe et al. (2013): a (semi-)orthogonal matrix from the QR of a Gaussian one."""
     rows = t.shape[0]
     cols = int(np.prod(t.shape[1:]))

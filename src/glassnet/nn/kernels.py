@@ -15,6 +15,12 @@ from ..functional import conv as C
 from ..validation import check_int, check_pair, lookup
 from .module import Module
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import IntTuple
+
+
 __all__ = ["sobel_x", "sobel_y", "vertical_line", "horizontal_line", "gabor", "blur",
            "sharpen", "get_kernel", "FixedConv2d"]
 
@@ -71,7 +77,7 @@ _NAMED = {"sobel_x": sobel_x, "sobel_y": sobel_y, "vertical_line": vertical_line
           "horizontal_line": horizontal_line, "blur": blur, "sharpen": sharpen, "gabor": gabor}
 
 
-def get_kernel(name, **params):
+def get_kernel(name: str, **params):
     """A named kernel (``'sobel_x'``, ``'sobel_y'``, ``'vertical_line'``, ``'horizontal_line'``,
     ``'blur'``, ``'sharpen'``, ``'gabor'``) built with ``params``; arrays pass through."""
     if not isinstance(name, str):
@@ -110,7 +116,7 @@ class FixedConv2d(Module):
     (2, 2, 28, 28)
     """
 
-    def __init__(self, kernels, in_channels: int = 1, stride=1, padding=0, params=None):
+    def __init__(self, kernels, in_channels: int = 1, stride: IntTuple = 1, padding: IntTuple | str = 0, params=None) -> None:
         super().__init__()
         params = dict(params or {})
         kernels = _as_list(kernels)

@@ -12,6 +12,14 @@ from ..validation import check_int
 from . import init
 from .module import Module, Parameter
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet._typing import DeviceLike
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["Linear", "Identity", "Flatten", "Bilinear"]
 
 
@@ -25,8 +33,8 @@ class Linear(Module):
     (5, 2)
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
-                 dtype=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: DeviceLike = None,
+                 dtype: DTypeLike = None) -> None:
         super().__init__()
         self.in_features = check_int(in_features, "in_features", "Linear")
         self.out_features = check_int(out_features, "out_features", "Linear")
@@ -40,13 +48,13 @@ class Linear(Module):
             if bias else None
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         bound = 1.0 / math.sqrt(self.in_features)
         init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         if x.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}, {self.out_features}): expected input "
                              f"with last dimension {self.in_features}, got shape {tuple(x.shape)}")
@@ -55,7 +63,7 @@ class Linear(Module):
     def output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.out_features,)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
 
@@ -64,7 +72,7 @@ class Identity(Module):
     """y = x. Any constructor arguments are accepted and ignored, as in PyTorch (so a layer
     can be swapped for an Identity without changing its call)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__()
 
     def forward(self, x):
@@ -79,11 +87,11 @@ class Flatten(Module):
     (2, 12)
     """
 
-    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         n = max(x.ndim, 1)
         s, e = self.start_dim, self.end_dim
         for d in (s, e):
@@ -99,7 +107,7 @@ class Flatten(Module):
         shape = tuple(x.shape)
         return F.reshape(x, shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:])
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
@@ -108,7 +116,7 @@ class Bilinear(Module):
     initialised U(-1/sqrt(in1), 1/sqrt(in1))."""
 
     def __init__(self, in1_features: int, in2_features: int, out_features: int,
-                 bias: bool = True, device=None, dtype=None):
+                 bias: bool = True, device: DeviceLike = None, dtype: DTypeLike = None) -> None:
         super().__init__()
         self.in1_features = check_int(in1_features, "in1_features", "Bilinear")
         self.in2_features = check_int(in2_features, "in2_features", "Bilinear")
@@ -127,6 +135,6 @@ class Bilinear(Module):
         from .functional import bilinear
         return bilinear(input1, input2, self.weight, self.bias)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")

@@ -13,20 +13,26 @@ from ..validation import check_choice, check_int, check_real, lookup
 from . import functional as F
 from .module import Module
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["CrossEntropyLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
            "HingeEmbeddingLoss", "MarginRankingLoss", "MultiMarginLoss", "SmoothL1Loss",
            "HuberLoss", "KLDivLoss", "CosineEmbeddingLoss", "TripletMarginLoss", "get_loss"]
 
 
 class _Loss(Module):
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__()
         if size_average is not None or reduce is not None:
             reduction = F._legacy_reduction(size_average, reduce, reduction)
         self.reduction = check_choice(reduction, "reduction", type(self).__name__,
                                       L.REDUCTIONS + getattr(self, "_extra_reductions", ()))
 
-    def __call__(self, input, target, *args, **kwargs):
+    def __call__(self, input: Tensor, target: Tensor, *args, **kwargs):
         # a float NumPy target keeps the prediction's dtype (a float64 target of a float64
         # model must not pass through float32); other arrays are wrapped as usual
         if isinstance(target, np.ndarray):
@@ -43,7 +49,7 @@ class _Loss(Module):
 class _WeightedLoss(_Loss):
     """A loss with a per-class ``weight``, kept as a buffer (in ``state_dict``, as PyTorch)."""
 
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+    def __init__(self, weight=None, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _buffer(weight))
 
@@ -68,15 +74,15 @@ class CrossEntropyLoss(_WeightedLoss):
     CrossEntropyLoss()
     """
 
-    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
-                 reduction: str = "mean", label_smoothing: float = 0.0):
+    def __init__(self, weight=None, size_average: bool | None = None, ignore_index: int = -100, reduce: bool | None = None,
+                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         who = type(self).__name__
         self.ignore_index = check_int(ignore_index, "ignore_index", who, min=None)
         self.label_smoothing = check_real(label_smoothing, "label_smoothing", who, 0, 1,
                                           high_open=True)
 
-    def forward(self, input, target):
+    def forward(self, input, target) -> Tensor:
         return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
@@ -85,13 +91,13 @@ class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities (e.g. after ``LogSoftmax``) against
     class indices; ``weight`` per class, ``ignore_index`` targets skipped."""
 
-    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
-                 reduction: str = "mean"):
+    def __init__(self, weight=None, size_average: bool | None = None, ignore_index: int = -100, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = check_int(ignore_index, "ignore_index", type(self).__name__,
                                       min=None)
 
-    def forward(self, input, target):
+    def forward(self, input, target) -> Tensor:
         return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
 
@@ -100,8 +106,8 @@ class MSELoss(_Loss):
     """Mean squared error; glassnet's ``half=True`` (keyword only) gives
     E = 1/2 (y - t)^2 (the course's form)."""
 
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", *,
-                 half: bool = False):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean", *,
+                 half: bool = False) -> None:
         if isinstance(size_average, str):      # glassnet's old positional MSELoss("sum")
             size_average, reduction = None, size_average
         super().__init__(size_average, reduce, reduction)
@@ -119,26 +125,26 @@ class MSELoss(_Loss):
 class L1Loss(_Loss):
     """Mean absolute error E = |y - t|."""
 
-    def forward(self, input, target):
+    def forward(self, input, target) -> Tensor:
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
     """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere."""
 
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
-                 beta: float = 1.0):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+                 beta: float = 1.0) -> None:
         super().__init__(size_average, reduce, reduction)
         self.beta = float(beta)
 
-    def forward(self, input, target):
+    def forward(self, input, target) -> Tensor:
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class HuberLoss(_Loss):
     """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere."""
 
-    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
         self.delta = float(delta)
 
@@ -151,12 +157,12 @@ class KLDivLoss(_Loss):
     mathematical KL per sample)."""
     _extra_reductions = ("batchmean",)
 
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
-                 log_target: bool = False):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+                 log_target: bool = False) -> None:
         super().__init__(size_average, reduce, reduction)
         self.log_target = bool(log_target)
 
-    def forward(self, input, target):
+    def forward(self, input, target) -> Tensor:
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
@@ -168,7 +174,7 @@ class BCELoss(_WeightedLoss):
     [0, 1] (or NaN) raise :class:`~glassnet.errors.ArgumentError` (PyTorch: RuntimeError).
     """
 
-    def forward(self, input, target):
+    def forward(self, input, target) -> Tensor:
         return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
@@ -181,13 +187,13 @@ class BCEWithLogitsLoss(_Loss):
     NaN) raise :class:`~glassnet.errors.ArgumentError`, where PyTorch computes a number.
     """
 
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean",
-                 pos_weight=None):
+    def __init__(self, weight=None, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+                 pos_weight=None) -> None:
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _buffer(weight))
         self.register_buffer("pos_weight", _buffer(pos_weight))
 
-    def forward(self, input, target):
+    def forward(self, input, target) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, self.weight,
                                                   reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
@@ -196,12 +202,12 @@ class BCEWithLogitsLoss(_Loss):
 class HingeEmbeddingLoss(_Loss):
     """x for targets +1, max(0, margin - x) for targets -1 (x usually a distance)."""
 
-    def __init__(self, margin: float = 1.0, size_average=None, reduce=None,
-                 reduction: str = "mean"):
+    def __init__(self, margin: float = 1.0, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = float(margin)
 
-    def forward(self, input, target):
+    def forward(self, input, target) -> Tensor:
         return F.hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
 
 
@@ -211,12 +217,12 @@ class MarginRankingLoss(_Loss):
     With x1 = s_c, x2 = s and t = -1 it is the course's max(0, Delta + s_c - s).
     """
 
-    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
-                 reduction: str = "mean"):
+    def __init__(self, margin: float = 0.0, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = float(margin)
 
-    def forward(self, input1, input2, target):
+    def forward(self, input1, input2, target) -> Tensor:
         return F.margin_ranking_loss(input1, input2, target, self.margin,
                                      reduction=self.reduction)
 
@@ -227,8 +233,8 @@ class MultiMarginLoss(_WeightedLoss):
     keyword-only ``class_average=False`` keeps the plain sum of the course's SVM objective).
     """
 
-    def __init__(self, p: int = 1, margin: float = 1.0, weight=None, size_average=None,
-                 reduce=None, reduction: str = "mean", *, class_average: bool = True):
+    def __init__(self, p: int = 1, margin: float = 1.0, weight=None, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean", *, class_average: bool = True) -> None:
         check_choice(p, "p", "MultiMarginLoss", (1, 2))
         super().__init__(weight, size_average, reduce, reduction)
         self.p, self.margin = int(p), float(margin)
@@ -243,8 +249,8 @@ class MultiMarginLoss(_WeightedLoss):
 class CosineEmbeddingLoss(_Loss):
     """1 - cos(x1, x2) where t = 1, max(0, cos(x1, x2) - margin) where t = -1."""
 
-    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
-                 reduction: str = "mean"):
+    def __init__(self, margin: float = 0.0, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = float(margin)
 
@@ -257,7 +263,7 @@ class TripletMarginLoss(_Loss):
     """max(d(a, p) - d(a, n) + margin, 0) with the pairwise p-distance."""
 
     def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
-                 swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):
+                 swap: bool = False, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin, self.p, self.eps, self.swap = float(margin), float(p), float(eps), swap
 
@@ -274,7 +280,7 @@ _MODULES = {
 }
 
 
-def get_loss(name, **kwargs) -> Module:
+def get_loss(name: str, **kwargs) -> Module:
     """A new loss Module from its name; keyword arguments go to its constructor.
 
     Names: mse, l1 (mae), bce, bce_logits, cross_entropy, nll, hinge, margin_ranking,

@@ -21,6 +21,15 @@ from ..autograd.tensor import Tensor, as_input
 from ..backend import devices as _devices
 from ..backend import dtypes as _dtypes
 
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet._typing import DeviceLike
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["Parameter", "Module", "RemovableHandle"]
 
 
@@ -34,7 +43,7 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data=None, requires_grad: bool = True):
+    def __init__(self, data=None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty((0,), dtype=backend.get_default_dtype())
         if isinstance(data, Tensor):
@@ -44,7 +53,7 @@ class Parameter(Tensor):
             data = data.astype(backend.get_default_dtype())
         super().__init__(data, requires_grad=requires_grad)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
 
@@ -57,7 +66,7 @@ class IncompatibleKeys(_IncompatibleKeys):
 
     __slots__ = ()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
         return (f"_IncompatibleKeys(missing_keys={self.missing_keys}, "
@@ -71,7 +80,7 @@ class RemovableHandle:
 
     _ids = itertools.count()
 
-    def __init__(self, *dicts):
+    def __init__(self, *dicts) -> None:
         self.hooks_dicts = dicts
         self.id = next(RemovableHandle._ids)
 
@@ -82,7 +91,7 @@ class RemovableHandle:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         self.remove()
 
 
@@ -114,7 +123,7 @@ class Module:
     )
     """
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs) -> None:
         # Record the constructor arguments of the most-derived class, so glassnet.io can
         # save the architecture as JSON and rebuild it without pickle.
         super().__init_subclass__(**kwargs)
@@ -123,7 +132,7 @@ class Module:
             return
 
         @functools.wraps(init)
-        def recording_init(self, *args, **kw):
+        def recording_init(self, *args, **kw) -> None:
             if "_init_args" not in self.__dict__:
                 object.__setattr__(self, "_init_args", (args, dict(kw)))
             init(self, *args, **kw)
@@ -135,7 +144,7 @@ class Module:
         """(args, kwargs) the module was constructed with (used to save the architecture)."""
         return self.__dict__.get("_init_args", ((), {}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
             raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments: the "
                             f"base Module takes none")
@@ -152,7 +161,7 @@ class Module:
         d["_backward_hooks"] = OrderedDict()
 
     # ------------------------------------------------------------ registration
-    def __setattr__(self, name, value):
+    def __setattr__(self, name, value) -> None:
         d = self.__dict__
         if "_parameters" not in d:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning "
@@ -193,7 +202,7 @@ class Module:
             return
         object.__setattr__(self, name, value)
 
-    def _drop(self, name):
+    def _drop(self, name) -> None:
         for key in ("_parameters", "_modules", "_buffers"):
             self.__dict__[key].pop(name, None)
         self.__dict__["_non_persistent_buffers_set"].discard(name)
@@ -205,7 +214,7 @@ class Module:
             return d["_buffers"][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def __delattr__(self, name):
+    def __delattr__(self, name) -> None:
         d = self.__dict__
         found = False
         for key in ("_parameters", "_modules", "_buffers"):
@@ -231,7 +240,7 @@ class Module:
         if name == "":
             raise KeyError(f"{what} name can't be empty string \"\"")
 
-    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+    def register_buffer(self, name: str, tensor: Tensor, persistent: bool = True) -> None:
         """Register a state tensor (e.g. BatchNorm's running statistics): saved in
         ``state_dict`` unless ``persistent=False``, moved by ``to()``, never trained.
 
@@ -259,7 +268,7 @@ class Module:
             raise KeyError(f"{type(self).__name__}: no buffer named {name!r}")
         self._buffers[name] = _as_buffer(array)
 
-    def register_parameter(self, name: str, param) -> None:
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (a :class:`Parameter`, or None for an absent one) as ``name``."""
         self._check_name(name, "parameter")
         if (name in self.__dict__ and name not in self._parameters) or hasattr(type(self), name):
@@ -273,7 +282,7 @@ class Module:
                             f"'{name}' (glassnet.nn.Parameter or None required)")
         setattr(self, name, param)
 
-    def add_module(self, name: str, module) -> None:
+    def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` (a Module or None) as the child ``name``."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
@@ -287,7 +296,7 @@ class Module:
             return
         setattr(self, name, module)
 
-    def register_module(self, name: str, module) -> None:
+    def register_module(self, name: str, module: Module | None) -> None:
         """Alias of :meth:`add_module`."""
         self.add_module(name, module)
 
@@ -323,11 +332,11 @@ class Module:
         return h
 
     # ---------------------------------------------------------------- calling
-    def forward(self, *args, **kwargs):  # pragma: no cover - abstract
+    def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required "
                                   f"\"forward\" function")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         for a in args:
             if isinstance(a, np.ndarray):
                 args = tuple(self._wrap(a) if isinstance(a, np.ndarray) else a for a in args)
@@ -379,12 +388,12 @@ class Module:
         return as_input(a)
 
     # -------------------------------------------------------------- traversal
-    def children(self):
+    def children(self) -> Iterator[Module]:
         """The direct child modules (each once)."""
         for _, m in self.named_children():
             yield m
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) of the direct children (each module once)."""
         memo = set()
         for name, m in self._modules.items():
@@ -392,7 +401,8 @@ class Module:
                 memo.add(id(m))
                 yield name, m
 
-    def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) of this module and every descendant, depth first, this
         module first (named ``prefix``, "" by default); a module reachable twice is given
         once unless ``remove_duplicate=False``."""
@@ -409,7 +419,7 @@ class Module:
             yield from m.named_modules(memo, f"{prefix}.{name}" if prefix else name,
                                        remove_duplicate)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         """This module and every descendant (each once)."""
         for _, m in self.named_modules():
             yield m
@@ -426,22 +436,22 @@ class Module:
                 yield (f"{mname}.{k}" if mname else k), v
 
     def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True):
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, Parameter) pairs; a shared parameter once (unless
         ``remove_duplicate=False``); only this module's own with ``recurse=False``."""
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
-    def parameters(self, recurse: bool = True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Every Parameter (each once)."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
-                      remove_duplicate: bool = True):
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         """(dotted name, buffer Tensor) pairs."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self, recurse: bool = True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         """Every buffer Tensor."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
@@ -516,7 +526,7 @@ class Module:
     def unfreeze(self) -> "Module":
         return self.requires_grad_(True)
 
-    def apply(self, fn) -> "Module":
+    def apply(self, fn: Callable[[Module], object]) -> "Module":
         """Call ``fn(m)`` on every child module (recursively) and then on this module, in
         PyTorch's order (children first); returns self.
 
@@ -545,7 +555,7 @@ class Module:
             object.__setattr__(m, "_dtype_hint", dt)   # NumPy inputs are cast to it
         return self
 
-    def to_dtype(self, dtype) -> "Module":
+    def to_dtype(self, dtype: DTypeLike) -> "Module":
         """Cast every floating parameter and buffer to ``dtype`` in place."""
         return self._cast(np.dtype(dtype))
 
@@ -591,14 +601,14 @@ class Module:
         """Already on the CPU: returns self."""
         return self
 
-    def cuda(self, device=None) -> "Module":
+    def cuda(self, device: DeviceLike = None) -> "Module":
         """glassnet runs on the CPU only: always a clear error."""
         _devices.check("cuda" if device is None else
                        (f"cuda:{device}" if isinstance(device, int) else device),
                        "device", f"{type(self).__name__}.cuda")
         return self
 
-    def type(self, dst_type) -> "Module":
+    def type(self, dst_type: DTypeLike) -> "Module":
         """Cast every parameter and buffer to ``dst_type``; returns self."""
         return self._cast(_dtypes.resolve(dst_type, "dst_type", f"{type(self).__name__}.type"),
                           floating_only=False)
@@ -621,7 +631,7 @@ class Module:
                         f"(NumPy has none); use float() or half()")
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[Any]:
         for p in self.parameters():
             return p.dtype
         return backend.get_default_dtype()
@@ -635,7 +645,8 @@ class Module:
             if b is not None and name not in self._non_persistent_buffers_set:
                 yield name, b if keep_vars else b.detach()
 
-    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
+    def state_dict(self, *args: Any, destination: dict[str, Any] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Any]:
         """Every parameter and persistent buffer by dotted name (``"0.weight"``), as
         Tensors that share memory with the module and carry no gradient (the Parameters
         themselves with ``keep_vars=True``), in PyTorch's order.
@@ -658,7 +669,8 @@ class Module:
                 destination[f"{mname}.{k}" if mname else k] = v
         return destination
 
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> IncompatibleKeys:
         """Copy values (Tensors, arrays, or another framework's tensors) into the parameters
         and persistent buffers by name.
 
@@ -712,7 +724,7 @@ class Module:
     def _get_name(self):
         return type(self).__name__
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
         child_lines = []
@@ -737,7 +749,7 @@ def _addindent(s, n):
     return first + "\n" + "\n".join(pad + line for line in rest)
 
 
-def _insert(d, key, hook, prepend):
+def _insert(d, key, hook, prepend) -> None:
     d[key] = hook
     if prepend:
         d.move_to_end(key, last=False)

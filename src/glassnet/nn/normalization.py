@@ -14,6 +14,14 @@ from ..functional import normalization as F
 from ..validation import check_int
 from .module import Module, Parameter
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+    from glassnet._typing import DTypeLike
+    from glassnet._typing import DeviceLike
+
+
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d",
            "InstanceNorm2d"]
 
@@ -23,8 +31,8 @@ class _BatchNorm(Module):
     _want = "(N, C) or (N, C, L)"
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1,
-                 affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None, *, bias: bool = True):
+                 affine: bool = True, track_running_stats: bool = True, device: DeviceLike = None,
+                 dtype: DTypeLike = None, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features = check_int(num_features, "num_features", type(self).__name__)
         self.eps = float(eps)
@@ -49,7 +57,7 @@ class _BatchNorm(Module):
     def output_shape(self, input_shape):
         return tuple(input_shape)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         name = type(self).__name__
         if x.ndim not in self._ndims or x.shape[1] != self.num_features:
             raise ValueError(f"{name}({self.num_features}): expected input of shape "
@@ -70,7 +78,7 @@ class _BatchNorm(Module):
                             self.bias,
                             training=False, eps=self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self._bias_flag}, "
                 f"track_running_stats={self.track_running_stats}")
@@ -103,7 +111,7 @@ class LayerNorm(Module):
     """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, device=None, dtype=None):
+                 bias: bool = True, device: DeviceLike = None, dtype: DTypeLike = None) -> None:
         super().__init__()
         shape = ((int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer))
                  else tuple(int(s) for s in normalized_shape))
@@ -122,10 +130,10 @@ class LayerNorm(Module):
     def output_shape(self, input_shape):
         return tuple(input_shape)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self._bias_flag}")
 
@@ -146,7 +154,7 @@ class GroupNorm(Module):
     """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, device=None, dtype=None, *, bias: bool = True):
+                 affine: bool = True, device: DeviceLike = None, dtype: DTypeLike = None, *, bias: bool = True) -> None:
         super().__init__()
         if num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
@@ -165,7 +173,7 @@ class GroupNorm(Module):
         from .functional import group_norm
         return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self._bias_flag}")
 
@@ -174,8 +182,8 @@ class _InstanceNorm(Module):
     _spatial = 1
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
-                 affine: bool = False, track_running_stats: bool = False, device=None,
-                 dtype=None, *, bias: bool = True):
+                 affine: bool = False, track_running_stats: bool = False, device: DeviceLike = None,
+                 dtype: DTypeLike = None, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features = check_int(num_features, "num_features", type(self).__name__)
         self.eps, self.momentum = float(eps), float(momentum)
@@ -217,7 +225,7 @@ class _InstanceNorm(Module):
                           use_input_stats=use_input, momentum=self.momentum, eps=self.eps)
         return reshape(y, tuple(y.shape[1:])) if unbatched else y
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self._bias_flag}, "
                 f"track_running_stats={self.track_running_stats}")

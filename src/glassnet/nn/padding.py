@@ -6,6 +6,13 @@ from __future__ import annotations
 from . import functional as F
 from .module import Module
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+    from glassnet._typing import IntTuple
+
+
 __all__ = ["ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d",
            "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CosineSimilarity",
            "PairwiseDistance"]
@@ -15,7 +22,7 @@ class _Pad(Module):
     _n = 2
     _mode = "constant"
 
-    def __init__(self, padding, value: float = 0.0):
+    def __init__(self, padding: IntTuple | str, value: float = 0.0) -> None:
         super().__init__()
         self.padding = ((int(padding),) * (2 * self._n) if isinstance(padding, int)
                         else tuple(int(p) for p in padding))
@@ -24,12 +31,12 @@ class _Pad(Module):
                              f"{2 * self._n}-tuple, got {padding!r}")
         self.value = float(value)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         if self._mode == "constant":
             return F.pad(x, self.padding, "constant", self.value)
         return F.pad(x, self.padding, self._mode)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.padding}"
 
 
@@ -37,14 +44,14 @@ class ZeroPad1d(_Pad):
     """Pad the last dimension with zeros: ``padding`` int or (left, right)."""
     _n = 1
 
-    def __init__(self, padding):
+    def __init__(self, padding: IntTuple | str) -> None:
         super().__init__(padding, 0.0)
 
 
 class ZeroPad2d(_Pad):
     """Pad the last two dimensions with zeros: int or (left, right, top, bottom)."""
 
-    def __init__(self, padding):
+    def __init__(self, padding: IntTuple | str) -> None:
         super().__init__(padding, 0.0)
 
 
@@ -52,14 +59,14 @@ class ConstantPad1d(_Pad):
     """Pad the last dimension with ``value``."""
     _n = 1
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"padding={self.padding}, value={self.value}"
 
 
 class ConstantPad2d(_Pad):
     """Pad the last two dimensions with ``value``."""
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"padding={self.padding}, value={self.value}"
 
 
@@ -67,7 +74,7 @@ class ReflectionPad1d(_Pad):
     """Pad the last dimension by reflection (the edge not repeated)."""
     _n, _mode = 1, "reflect"
 
-    def __init__(self, padding):
+    def __init__(self, padding: IntTuple | str) -> None:
         super().__init__(padding)
 
 
@@ -75,7 +82,7 @@ class ReflectionPad2d(_Pad):
     """Pad the last two dimensions by reflection."""
     _mode = "reflect"
 
-    def __init__(self, padding):
+    def __init__(self, padding: IntTuple | str) -> None:
         super().__init__(padding)
 
 
@@ -83,7 +90,7 @@ class ReplicationPad1d(_Pad):
     """Pad the last dimension by repeating the edge value."""
     _n, _mode = 1, "replicate"
 
-    def __init__(self, padding):
+    def __init__(self, padding: IntTuple | str) -> None:
         super().__init__(padding)
 
 
@@ -91,14 +98,14 @@ class ReplicationPad2d(_Pad):
     """Pad the last two dimensions by repeating the edge values."""
     _mode = "replicate"
 
-    def __init__(self, padding):
+    def __init__(self, padding: IntTuple | str) -> None:
         super().__init__(padding)
 
 
 class CosineSimilarity(Module):
     """Cosine similarity of two inputs along ``dim``."""
 
-    def __init__(self, dim: int = 1, eps: float = 1e-8):
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
         super().__init__()
         self.dim, self.eps = int(dim), float(eps)
 
@@ -109,7 +116,7 @@ class CosineSimilarity(Module):
 class PairwiseDistance(Module):
     """p-norm distance of two inputs along the last dimension."""
 
-    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
         super().__init__()
         self.norm, self.eps, self.keepdim = float(p), float(eps), bool(keepdim)
 

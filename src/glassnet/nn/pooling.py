@@ -11,6 +11,13 @@ from ..validation import check_int, check_pair
 from .conv import get_strict_shapes
 from .module import Module
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+    from glassnet._typing import IntTuple
+
+
 __all__ = ["MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool2d",
            "AdaptiveAvgPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool1d",
            "GlobalAvgPool2d", "LPPool2d", "StochasticPool2d", "MaxAvgPool2d"]
@@ -19,7 +26,7 @@ __all__ = ["MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool2
 class _Pool2d(Module):
     _fn = None
 
-    def __init__(self, kernel_size=2, stride=None, padding=0, strict: bool = False):
+    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, strict: bool = False) -> None:
         super().__init__()
         name = type(self).__name__
         self.kernel_size = check_pair(kernel_size, "kernel_size", name, min=1)
@@ -29,7 +36,7 @@ class _Pool2d(Module):
         self.strict = bool(strict)
         self._given = (kernel_size, kernel_size if stride is None else stride, padding)
 
-    def _label(self):
+    def _label(self) -> str:
         return f"{type(self).__name__}({self._geometry()})"
 
     def output_shape(self, input_shape):
@@ -64,9 +71,9 @@ class MaxPool2d(_Pool2d):
     """
     _fn = staticmethod(P.max_pool2d)
 
-    def __init__(self, kernel_size=2, stride=None, padding=0, dilation=1,
+    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, dilation: IntTuple = 1,
                  return_indices: bool = False, ceil_mode: bool = False, *,
-                 strict: bool = False):
+                 strict: bool = False) -> None:
         _Pool2d.__init__(self, kernel_size, stride, padding, strict)
         self.dilation, self.return_indices = dilation, bool(return_indices)
         self.ceil_mode = bool(ceil_mode)
@@ -80,7 +87,7 @@ class MaxPool2d(_Pool2d):
             return max_pool2d(x, self.kernel_size, self.stride, self.padding, ceil_mode=True)
         return _Pool2d.forward(self, x)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         k, st, p = self.__dict__.get("_given", (self.kernel_size, self.stride, self.padding))
         return (f"kernel_size={k}, stride={st}, padding={p}, dilation={self.dilation}, "
                 f"ceil_mode={self.ceil_mode}")
@@ -90,9 +97,9 @@ class AvgPool2d(_Pool2d):
     """Mean over each window (zero padding counted, as PyTorch's default)."""
     _fn = staticmethod(P.avg_pool2d)
 
-    def __init__(self, kernel_size=2, stride=None, padding=0, ceil_mode: bool = False,
+    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override=None, *,
-                 strict: bool = False):
+                 strict: bool = False) -> None:
         _Pool2d.__init__(self, kernel_size, stride, padding, strict)
         if ceil_mode:
             raise ValueError("AvgPool2d: ceil_mode=True is not implemented in glassnet")
@@ -107,7 +114,7 @@ class AvgPool2d(_Pool2d):
                               divisor_override=self.divisor_override)
         return _Pool2d.forward(self, x)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         k, st, p = self.__dict__.get("_given", (self.kernel_size, self.stride, self.padding))
         return f"kernel_size={k}, stride={st}, padding={p}"
 
@@ -115,8 +122,8 @@ class AvgPool2d(_Pool2d):
 class MaxAvgPool2d(_Pool2d):
     """Mixed pooling y = alpha * max + (1 - alpha) * mean over each window."""
 
-    def __init__(self, kernel_size=2, stride=None, padding=0, alpha: float = 0.5,
-                 strict: bool = False):
+    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, alpha: float = 0.5,
+                 strict: bool = False) -> None:
         super().__init__(kernel_size, stride, padding, strict)
         self.alpha = float(alpha)
 
@@ -129,7 +136,7 @@ class MaxAvgPool2d(_Pool2d):
 class LPPool2d(_Pool2d):
     """y = (sum_window x^p)^(1/p) (p = norm_type; 2 is L2 pooling), no padding."""
 
-    def __init__(self, norm_type: float = 2.0, kernel_size=2, stride=None, strict: bool = False):
+    def __init__(self, norm_type: float = 2.0, kernel_size: IntTuple = 2, stride: IntTuple | None = None, strict: bool = False) -> None:
         super().__init__(kernel_size, stride, 0, strict)
         self.norm_type = float(norm_type)
 
@@ -145,7 +152,7 @@ class StochasticPool2d(_Pool2d):
     """Stochastic pooling: samples a_k with p = a / sum(a) while training; in eval
     the probability-weighted average sum(a^2) / sum(a). Use after a ReLU."""
 
-    def __init__(self, kernel_size=2, stride=None, strict: bool = False):
+    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None, strict: bool = False) -> None:
         super().__init__(kernel_size, stride, 0, strict)
 
     def forward(self, x):
@@ -157,7 +164,7 @@ class StochasticPool2d(_Pool2d):
 class _Pool1d(Module):
     _fn = None
 
-    def __init__(self, kernel_size=2, stride=None, padding=0, strict: bool = False):
+    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, strict: bool = False) -> None:
         super().__init__()
         self.kernel_size = int(kernel_size)
         self.stride = self.kernel_size if stride is None else int(stride)
@@ -178,7 +185,7 @@ class _Pool1d(Module):
         return type(self)._fn(x, self.kernel_size, self.stride, self.padding,
                               name=type(self).__name__)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
@@ -196,7 +203,7 @@ class _Adaptive(Module):
     _spatial = 2
     _fn = None
 
-    def __init__(self, output_size, return_indices: bool = False):
+    def __init__(self, output_size: IntTuple, return_indices: bool = False) -> None:
         super().__init__()
         sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,)
         for v in sizes:
@@ -219,7 +226,7 @@ class _Adaptive(Module):
             return type(self)._fn(x, self.output_size, True)
         return type(self)._fn(x, self.output_size)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
 
@@ -232,10 +239,10 @@ class AdaptiveAvgPool2d(_Adaptive):
     (1, 4, 2, 3)
     """
 
-    def __init__(self, output_size=1):
+    def __init__(self, output_size: IntTuple = 1) -> None:
         super().__init__(output_size)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         from .functional import adaptive_avg_pool2d
         return adaptive_avg_pool2d(x, self.output_size)
 
@@ -244,7 +251,7 @@ class AdaptiveAvgPool1d(_Adaptive):
     """Average pooling of (N, C, L) to a fixed length."""
     _spatial = 1
 
-    def __init__(self, output_size):
+    def __init__(self, output_size: IntTuple) -> None:
         super().__init__(output_size)
 
     def forward(self, x):
@@ -272,7 +279,7 @@ class AdaptiveMaxPool1d(_Adaptive):
 class GlobalAvgPool2d(Module):
     """Mean over H and W: (N, C, H, W) -> (N, C) (flatten=True) or (N, C, 1, 1)."""
 
-    def __init__(self, flatten: bool = True):
+    def __init__(self, flatten: bool = True) -> None:
         super().__init__()
         self.flatten = bool(flatten)
 

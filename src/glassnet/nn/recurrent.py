@@ -21,12 +21,18 @@ from ..validation import check_choice, check_int, check_real
 from . import init
 from .module import Module, Parameter
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+
+
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
 
-def _check_common(module, input_size, hidden_size, bias, nonlinearity):
+def _check_common(module, input_size, hidden_size, bias, nonlinearity) -> None:
     """Check and store the arguments every recurrent layer and cell takes."""
     who = type(module).__name__
     module.input_size = check_int(input_size, "input_size", who)
@@ -60,8 +66,8 @@ class RNNBase(Module):
 
     mode = "RNN"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, nonlinearity="tanh", dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, nonlinearity="tanh", dtype: DTypeLike = None) -> None:
         super().__init__()
         who = type(self).__name__
         _check_common(self, input_size, hidden_size, bias, nonlinearity)
@@ -91,7 +97,7 @@ class RNNBase(Module):
     def num_directions(self) -> int:
         return 2 if self.bidirectional else 1
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Every weight and bias ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch."""
         k = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
@@ -234,8 +240,8 @@ class RNN(RNNBase):
 
     mode = "RNN"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, dtype: DTypeLike = None) -> None:
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, nonlinearity=nonlinearity, dtype=dtype)
 
@@ -252,8 +258,8 @@ class LSTM(RNNBase):
 
     mode = "LSTM"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, dtype: DTypeLike = None) -> None:
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, dtype=dtype)
 
@@ -269,8 +275,8 @@ class GRU(RNNBase):
 
     mode = "GRU"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, dtype: DTypeLike = None) -> None:
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, dtype=dtype)
 
@@ -281,7 +287,7 @@ class RNNCellBase(Module):
 
     mode = "RNN"
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias=True, nonlinearity="tanh", dtype: DTypeLike = None) -> None:
         super().__init__()
         _check_common(self, input_size, hidden_size, bias, nonlinearity)
         gates = _GATES[self.mode]
@@ -297,7 +303,7 @@ class RNNCellBase(Module):
             self.bias_ih = self.bias_hh = None
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         k = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
             init.uniform_(p, -k, k)
@@ -337,7 +343,7 @@ class RNNCell(RNNCellBase):
 
     mode = "RNN"
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias=True, nonlinearity="tanh", dtype: DTypeLike = None) -> None:
         super().__init__(input_size, hidden_size, bias, nonlinearity, dtype)
 
     def forward(self, x, hx=None):
@@ -355,7 +361,7 @@ class LSTMCell(RNNCellBase):
 
     mode = "LSTM"
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias=True, dtype: DTypeLike = None) -> None:
         super().__init__(input_size, hidden_size, bias, dtype=dtype)
 
     def forward(self, x, hx=None):
@@ -378,7 +384,7 @@ class GRUCell(RNNCellBase):
 
     mode = "GRU"
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias=True, dtype: DTypeLike = None) -> None:
         super().__init__(input_size, hidden_size, bias, dtype=dtype)
 
     def forward(self, x, hx=None):

@@ -74,7 +74,7 @@ class WeightPenalty:
     >>> trainer = Trainer(model, loss, opt, regularizers=[nn.WeightPenalty(l2=1e-4)])  # doctest: +SKIP
     """
 
-    def __init__(self, l1: float = 0.0, l2: float = 0.0, include_bias: bool = False):
+    def __init__(self, l1: float = 0.0, l2: float = 0.0, include_bias: bool = False) -> None:
         self.l1 = check_real(l1, "l1", "WeightPenalty", 0)
         self.l2 = check_real(l2, "l2", "WeightPenalty", 0)
         self.include_bias = bool(include_bias)
@@ -82,7 +82,7 @@ class WeightPenalty:
     def __call__(self, model: Module) -> Tensor:
         return _penalty(model, self.l1, self.l2, self.include_bias)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"WeightPenalty(l1={self.l1}, l2={self.l2}, include_bias={self.include_bias})"
 
 
@@ -98,7 +98,7 @@ class ActivityRegularization(Module):
     ...                       nn.Linear(32, 10))
     """
 
-    def __init__(self, l1: float = 0.0, l2: float = 0.0):
+    def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
         super().__init__()
         self.l1 = check_real(l1, "l1", "ActivityRegularization", 0)
         self.l2 = check_real(l2, "l2", "ActivityRegularization", 0)
@@ -111,7 +111,7 @@ class ActivityRegularization(Module):
             self.penalty = None
         return x
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"l1={self.l1}, l2={self.l2}"
 
 

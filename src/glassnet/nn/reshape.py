@@ -8,6 +8,12 @@ from ..functional import math as F
 from ..validation import is_int
 from .module import Module
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["Unflatten"]
 
 
@@ -20,7 +26,7 @@ class Unflatten(Module):
     (3, 2, 4, 4)
     """
 
-    def __init__(self, dim: int, unflattened_size):
+    def __init__(self, dim: int, unflattened_size) -> None:
         super().__init__()
         if not is_int(dim):
             raise ArgumentTypeError(f"Unflatten: dim must be an int, got {type(dim).__name__}")
@@ -30,7 +36,7 @@ class Unflatten(Module):
                              f"-1), got {unflattened_size!r}")
         self.dim, self.unflattened_size = int(dim), sizes
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         shape = tuple(x.shape)
         d = self.dim + len(shape) if self.dim < 0 else self.dim
         if not 0 <= d < len(shape):
@@ -43,5 +49,5 @@ class Unflatten(Module):
                              f"{self.unflattened_size}")
         return F.reshape(x, shape[:d] + self.unflattened_size + shape[d + 1:])
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

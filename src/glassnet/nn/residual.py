@@ -4,6 +4,12 @@ from __future__ import annotations
 from .conv import Conv2d
 from .module import Module
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import IntTuple
+
+
 __all__ = ["Residual"]
 
 
@@ -19,7 +25,7 @@ class Residual(Module):
     """
 
     def __init__(self, fn: Module, projection=None, in_channels=None, out_channels=None,
-                 stride=1):
+                 stride: IntTuple = 1) -> None:
         super().__init__()
         if not isinstance(fn, Module):
             raise TypeError(f"Residual: fn must be a Module, got {type(fn).__name__}")

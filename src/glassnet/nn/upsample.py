@@ -17,7 +17,7 @@ class Upsample(Module):
     """
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
-                 recompute_scale_factor=None):
+                 recompute_scale_factor=None) -> None:
         super().__init__()
         if (size is None) == (scale_factor is None):
             raise ValueError(f"Upsample: give exactly one of size and scale_factor, got "
@@ -49,21 +49,21 @@ class Upsample(Module):
 class UpsamplingNearest2d(Upsample):
     """``Upsample(mode='nearest')`` (deprecated in PyTorch, kept for old scripts)."""
 
-    def __init__(self, size=None, scale_factor=None):
+    def __init__(self, size=None, scale_factor=None) -> None:
         super().__init__(size, scale_factor, mode="nearest")
 
 
 class UpsamplingBilinear2d(Upsample):
     """``Upsample(mode='bilinear', align_corners=True)``."""
 
-    def __init__(self, size=None, scale_factor=None):
+    def __init__(self, size=None, scale_factor=None) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
 class PixelShuffle(Module):
     """(*, C r^2, H, W) -> (*, C, H r, W r)."""
 
-    def __init__(self, upscale_factor: int):
+    def __init__(self, upscale_factor: int) -> None:
         super().__init__()
         self.upscale_factor = int(upscale_factor)
 
@@ -71,5 +71,5 @@ class PixelShuffle(Module):
         from .functional import pixel_shuffle
         return pixel_shuffle(x, self.upscale_factor)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"upscale_factor={self.upscale_factor}"

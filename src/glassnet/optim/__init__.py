@@ -1,9 +1,12 @@
 """Optimizers, learning-rate schedules and gradient clipping.
 
->>> from glassnet import optim
->>> opt = optim.Adam(model.parameters(), lr=1e-3)  # doctest: +SKIP
->>> sched = optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)  # doctest: +SKIP
->>> opt = optim.get("momentum", model.parameters(), lr=0.1)  # doctest: +SKIP
+>>> from glassnet import nn, optim
+>>> model = nn.Linear(4, 2)
+>>> opt = optim.Adam(model.parameters(), lr=1e-3)
+>>> sched = optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
+>>> opt = optim.get("momentum", model.parameters(), lr=0.1)
+>>> type(opt).__name__, opt.param_groups[0]["momentum"]
+('SGD', 0.9)
 """
 from __future__ import annotations
 
@@ -61,7 +64,9 @@ def get(name, params, lr=None, **kwargs) -> Optimizer:
 
     Example
     -------
-    >>> opt = get("adam", model.parameters(), lr=3e-4)  # doctest: +SKIP
+    >>> opt = get("adam", nn.Linear(4, 2).parameters(), lr=3e-4)
+    >>> type(opt).__name__, opt.param_groups[0]["lr"]
+    ('Adam', 0.0003)
     """
     if isinstance(name, type) and issubclass(name, Optimizer):
         cls, defaults = name, {}

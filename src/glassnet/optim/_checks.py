@@ -15,6 +15,12 @@ from typing import NamedTuple
 from ..errors import ArgumentError, ArgumentTypeError
 from ..validation import check_real
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 INF = math.inf
 
 
@@ -132,7 +138,7 @@ def betas(value, who):
                  for i, b in enumerate(value))
 
 
-def f32(x):
+def f32(x: Tensor):
     """``x`` rounded to float32 and back: PyTorch keeps some scalar state (``step``,
     NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``) in float32 tensors, whatever the
     parameters' dtype, and its updates use the rounded value."""

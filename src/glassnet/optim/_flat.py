@@ -35,11 +35,18 @@ import numpy as np
 
 from .. import backend
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["FlatEngine", "FlatLayout", "axpy", "needs_param", "sgd", "rmsprop", "adagrad",
            "adam", "adadelta", "adamax", "radam"]
 
 
-def axpy(a, x, y, tmp=None):
+def axpy(a, x: Tensor, y, tmp=None):
     """``y += a * x`` in place (``x``, ``y`` same shape); ``tmp`` is scratch space.
 
     NumPy has no fused multiply-add, so this is two passes through ``tmp``. (SciPy's BLAS
@@ -82,7 +89,7 @@ def _grad(group, param, grad, w1):
     return w1, 1.0
 
 
-def _add(y, s, x):
+def _add(y, s, x) -> None:
     """``y += s * x`` for ``s`` = +1 or -1 (exact, no scratch)."""
     if s > 0:
         y += x
@@ -261,7 +268,7 @@ class FlatLayout:
     # element for the dozen passes of Adam. Chunks are balanced on elements + this per call.
     SEGMENT_COST = 1 << 15
 
-    def __init__(self, params, dtype, names, fills):
+    def __init__(self, params, dtype: DTypeLike, names, fills) -> None:
         self.params = list(params)
         self.ids = tuple(id(p) for p in self.params)
         self.shapes = tuple(p._data.shape for p in self.params)
@@ -348,7 +355,7 @@ class FlatLayout:
     def _split(self, flat):
         return [flat[a:b].reshape(s) for a, b, s in zip(self.start, self.end, self.shapes)]
 
-    def matches(self, params, names, state):
+    def matches(self, params, names, state) -> bool:
         """Whether this layout still describes ``params`` and their ``state`` (same
         parameters, shapes, dtype, state names, and the state arrays are its views)."""
         if tuple(id(p) for p in params) != self.ids or tuple(names) != self.names:
@@ -374,13 +381,13 @@ class FlatEngine:
     their ``state[p]["step"]``; ``reset()`` forgets the layouts (after a state dict load).
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.layouts = {}
 
-    def reset(self):
+    def reset(self) -> None:
         self.layouts = {}
 
-    def step(self, gi, group, active, kernel, state, names, fills):
+    def step(self, gi, group, active, kernel, state, names, fills) -> None:
         if len(active) == len(group["params"]):
             buckets = {}
             for p in active:
@@ -397,7 +404,7 @@ class FlatEngine:
             if act:
                 self._step_bucket(gi, group, dtype, ps, act, kernel, state, names, fills)
 
-    def _step_bucket(self, gi, group, dtype, ps, active, kernel, state, names, fills):
+    def _step_bucket(self, gi, group, dtype, ps, active, kernel, state, names, fills) -> None:
         lay = self._layout(gi, dtype, ps, names, fills, state)
         steps = {state[p]["step"] for p in active}
         if len(active) == len(ps) and len(steps) == 1:
@@ -434,7 +441,7 @@ class FlatEngine:
         self.layouts[key] = lay
         return lay
 
-    def _step_flat(self, group, lay, ps, step, kernel):
+    def _step_flat(self, group, lay, ps, step, kernel) -> None:
         pflat = [p._data.reshape(-1) for p in ps]
         gflat = [p.grad._data.reshape(-1) for p in ps]   # a copy only for a strided gradient
         with_param = needs_param(group)
@@ -442,14 +449,14 @@ class FlatEngine:
             lay.param = np.empty_like(lay.grad)
         plan = lay.plan(backend.get_num_threads())
 
-        def run(lo, hi):
+        def run(lo, hi) -> None:
             for chunk in plan[lo:hi]:
                 for a, b, pieces in chunk:
                     _run_segment(group, lay, step, a, b, pieces, pflat, gflat, with_param,
                                  kernel)
         backend.parallel_chunks(len(plan), run, lay.size)
 
-    def _step_gathered(self, group, lay, ps, step, kernel):
+    def _step_gathered(self, group, lay, ps, step, kernel) -> None:
         """The flat step for parameters whose arrays are not contiguous: gather, one rule
         over the whole flat vectors, and subtract through per-parameter views."""
         order = lay.order
@@ -468,7 +475,7 @@ class FlatEngine:
                 data *= scale
             axpy(-alpha, dv, data, tv)
 
-    def _step_one(self, group, lay, i, p, st, kernel):
+    def _step_one(self, group, lay, i, p, st, kernel) -> None:
         """One parameter, on the views of the flat state (its scratch is its own slice of
         the layout's workspace)."""
         step = st["step"] + 1
@@ -481,7 +488,7 @@ class FlatEngine:
         st["step"] = step
 
 
-def _run_segment(group, lay, step, a, b, pieces, pflat, gflat, with_param, kernel):
+def _run_segment(group, lay, step, a, b, pieces, pflat, gflat, with_param, kernel) -> None:
     """The rule on flat positions [a, b): one parameter's slice as views, or a run of
     small parameters gathered into the layout's buffers and written back piece by piece."""
     state = {name: buf[a:b] for name, buf in lay.buffers.items()}

@@ -28,8 +28,8 @@ class Adadelta(Optimizer):
     >>> opt = Adadelta(model.parameters())  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
-                 capturable=False, maximize=False, differentiable=False):
+    def __init__(self, params, lr: float = 1.0, rho=0.9, eps: float = 1e-6, weight_decay: float = 0, foreach: bool | None = None, *,
+                 capturable: bool = False, maximize: bool = False, differentiable: bool = False) -> None:
         check_real(rho, "rho", "Adadelta", 0, 1)
         check_real(eps, "eps", "Adadelta", 0)
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
@@ -43,7 +43,7 @@ class Adadelta(Optimizer):
 
     _flat_kernel = _flat.adadelta
 
-    def _update(self, p, g, state, group):
+    def _update(self, p, g, state, group) -> None:
         lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
         if group["maximize"]:
             g = -g

@@ -31,9 +31,9 @@ class Adagrad(Optimizer):
     >>> opt = Adagrad(model.parameters(), lr=0.05)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=0.01, lr_decay=0, weight_decay=0,
-                 initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False,
-                 differentiable=False, fused=None):
+    def __init__(self, params, lr: float = 0.01, lr_decay=0, weight_decay: float = 0,
+                 initial_accumulator_value=0, eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused=None) -> None:
         for arg, v in (("lr_decay", lr_decay), ("eps", eps),
                        ("initial_accumulator_value", initial_accumulator_value)):
             check_real(v, arg, "Adagrad", 0)
@@ -53,7 +53,7 @@ class Adagrad(Optimizer):
 
     _flat_kernel = _flat.adagrad
 
-    def _update(self, p, g, state, group):
+    def _update(self, p, g, state, group) -> None:
         lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
         if group["maximize"]:
             g = -g

@@ -33,13 +33,17 @@ class Adam(Optimizer):
 
     Example
     -------
-    >>> opt = Adam(model.parameters(), lr=1e-3)  # doctest: +SKIP
-    >>> loss.backward(); opt.step(); opt.zero_grad()  # doctest: +SKIP
+    >>> model = nn.Linear(4, 1)
+    >>> opt = Adam(model.parameters(), lr=1e-3)
+    >>> loss = model(gn.ones(8, 4)).pow(2).mean()
+    >>> loss.backward(); opt.step(); opt.zero_grad()
+    >>> int(opt.state[model.weight]["step"])
+    1
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
-                 differentiable=False, fused=None, decoupled_weight_decay=False):
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
+                 amsgrad=False, *, foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused=None, decoupled_weight_decay=False) -> None:
         name = type(self).__name__
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ArgumentError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
@@ -61,7 +65,7 @@ class Adam(Optimizer):
 
     _flat_kernel = _flat.adam
 
-    def _update(self, p, g, state, group):
+    def _update(self, p, g, state, group) -> None:
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
         b1, b2 = group["betas"]
         t = state["step"]
@@ -91,16 +95,18 @@ class AdamW(Adam):
         \theta \leftarrow (1 - \eta\lambda)\,\theta, \ \text{then the Adam step on } \nabla_\theta
         \text{ alone (the decay never enters } m, v).
 
-    The same as ``Adam(..., decoupled_weight_decay=True)``, with ``weight_decay=01``.
+    The same as ``Adam(..., decoupled_weight_decay=True)``, with ``weight_decay=0.01``.
 
     Example
     -------
-    >>> opt = AdamW(model.parameters(), lr=1e-3, weight_decay=01)  # doctest: +SKIP
+    >>> opt = AdamW(nn.Linear(4, 2).parameters(), lr=1e-3, weight_decay=0.01)
+    >>> opt.param_groups[0]["weight_decay"]
+    0.01
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
-                 differentiable=False, fused=None):
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
+                 amsgrad=False, *, maximize: bool = False, foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused=None) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          amsgrad=amsgrad, foreach=foreach, maximize=maximize,
                          capturable=capturable, differentiable=differentiable, fused=fused,

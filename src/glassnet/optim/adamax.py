@@ -26,8 +26,8 @@ class Adamax(Optimizer):
     >>> opt = Adamax(model.parameters(), lr=2e-3)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 foreach=None, *, maximize=False, differentiable=False, capturable=False):
+    def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
+                 foreach: bool | None = None, *, maximize: bool = False, differentiable: bool = False, capturable: bool = False) -> None:
         betas = _checks.betas(betas, "Adamax")
         check_real(eps, "eps", "Adamax", 0)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
@@ -41,7 +41,7 @@ class Adamax(Optimizer):
 
     _flat_kernel = _flat.adamax
 
-    def _update(self, p, g, state, group):
+    def _update(self, p, g, state, group) -> None:
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
         b1, b2 = group["betas"]
         if group["maximize"]:

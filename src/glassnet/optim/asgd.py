@@ -28,8 +28,8 @@ class ASGD(Optimizer):
     >>> opt = ASGD(model.parameters(), lr=0.01, t0=100)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
-                 foreach=None, maximize=False, differentiable=False, capturable=False):
+    def __init__(self, params, lr: float = 1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay: float = 0,
+                 foreach: bool | None = None, maximize: bool = False, differentiable: bool = False, capturable: bool = False) -> None:
         check_real(lambd, "lambd", "ASGD")
         check_real(alpha, "alpha", "ASGD")
         check_real(t0, "t0", "ASGD")
@@ -43,7 +43,7 @@ class ASGD(Optimizer):
     def _state_names(self, group):
         return ("ax",)
 
-    def _update(self, p, g, state, group):
+    def _update(self, p, g, state, group) -> None:
         lr, lambd, wd = group["lr"], group["lambd"], group["weight_decay"]
         t = state["step"]
         eta = state.setdefault("eta", _checks.f32(lr))

@@ -27,6 +27,13 @@ from ..errors import ArgumentError, ArgumentTypeError
 from ..validation import check_choice, check_int, check_real, is_int
 from .optimizer import Optimizer
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.optim.optimizer import Optimizer
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR",
            "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingLR",
            "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR", "SequentialLR",
@@ -87,7 +94,7 @@ def _bad(where, name, what, v):
     raise ArgumentError(f"{where}: {name} must be {what}, got {v!r:.100}")
 
 
-def _check_like(v, ref, name, key, where):
+def _check_like(v, ref, name, key, where) -> None:
     """``v`` (a saved state value) must have the kind of ``ref`` (the scheduler's own
     current value of that field): the same JSON type, per-group lists of the same length,
     integers where counters are, no NaN."""
@@ -162,7 +169,7 @@ class LRScheduler:
 
     _is_initial = False
 
-    def __init__(self, optimizer, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         where = type(self).__name__
         _check_optimizer(optimizer, where)
         self.optimizer = optimizer
@@ -178,7 +185,7 @@ class LRScheduler:
         self.last_epoch = last_epoch
         self._initial_step()
 
-    def _initial_step(self):
+    def _initial_step(self) -> None:
         self._step_count = 0
         self._is_initial = True
         try:
@@ -190,7 +197,7 @@ class LRScheduler:
         """The learning rates of the step in progress (one per group)."""
         raise NotImplementedError
 
-    def step(self, epoch=None):
+    def step(self, epoch=None) -> None:
         """Advance one epoch and set the new learning rates.
 
         ``epoch`` (deprecated in PyTorch, still accepted) jumps to that epoch, through the
@@ -199,7 +206,7 @@ class LRScheduler:
         self._step_count += 1
         self._update_lr(epoch)
 
-    def _update_lr(self, epoch=None):
+    def _update_lr(self, epoch=None) -> None:
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
@@ -247,10 +254,14 @@ class LambdaLR(LRScheduler):
 
     Example
     -------
-    >>> sched = LambdaLR(opt, lambda epoch: 0.95 ** epoch)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = LambdaLR(opt, lambda epoch: 0.95 ** epoch)
+    >>> for _ in range(10): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.059874
     """
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
         _check_optimizer(optimizer, "LambdaLR")
         self.lr_lambdas = _lambdas(lr_lambda, optimizer, "LambdaLR")
         super().__init__(optimizer, last_epoch)
@@ -291,10 +302,14 @@ class MultiplicativeLR(LambdaLR):
 
     Example
     -------
-    >>> sched = MultiplicativeLR(opt, lambda epoch: 0.95)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = MultiplicativeLR(opt, lambda epoch: 0.95)
+    >>> for _ in range(10): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.059874
     """
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
         _check_optimizer(optimizer, "MultiplicativeLR")
         self.lr_lambdas = _lambdas(lr_lambda, optimizer, "MultiplicativeLR")
         LRScheduler.__init__(self, optimizer, last_epoch)
@@ -312,10 +327,15 @@ class StepLR(LRScheduler):
 
     Example
     -------
-    >>> sched = StepLR(opt, step_size=30, gamma=0.1)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = StepLR(opt, step_size=30, gamma=0.1)
+    >>> lrs = []
+    >>> for _ in range(90): lrs.append(sched.get_last_lr()[0]); opt.step(); sched.step()
+    >>> sorted(set(round(x, 6) for x in lrs), reverse=True)
+    [0.1, 0.01, 0.001]
     """
 
-    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, step_size, gamma=0.1, last_epoch: int = -1) -> None:
         self.step_size = check_int(step_size, "step_size", "StepLR")
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -336,10 +356,14 @@ class MultiStepLR(LRScheduler):
 
     Example
     -------
-    >>> sched = MultiStepLR(opt, milestones=[30, 80], gamma=0.1)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = MultiStepLR(opt, milestones=[30, 80], gamma=0.1)
+    >>> for _ in range(80): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.001
     """
 
-    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, milestones, gamma=0.1, last_epoch: int = -1) -> None:
         ms = list(milestones)
         if not all(is_int(m) for m in ms):
             raise ArgumentTypeError(f"MultiStepLR: milestones must be integers, got {ms}")
@@ -363,7 +387,7 @@ class MultiStepLR(LRScheduler):
         d["milestones"] = {int(k): v for k, v in self.milestones.items()}
         return d
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict) -> None:
         kept = self._check_state_dict(state_dict)
         if "milestones" in kept:
             kept["milestones"] = Counter({int(a): b for a, b in kept["milestones"].items()})
@@ -381,10 +405,15 @@ class ConstantLR(LRScheduler):
 
     Example
     -------
-    >>> sched = ConstantLR(opt, factor=0.5, total_iters=4)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = ConstantLR(opt, factor=0.5, total_iters=4)
+    >>> lrs = []
+    >>> for _ in range(6): lrs.append(round(sched.get_last_lr()[0], 6)); opt.step(); sched.step()
+    >>> lrs
+    [0.05, 0.05, 0.05, 0.05, 0.1, 0.1]
     """
 
-    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, factor=1.0 / 3, total_iters=5, last_epoch: int = -1) -> None:
         if not 0 <= factor <= 1:
             raise ArgumentError(f"ConstantLR: factor must be in [0, 1], got {factor!r}")
         self.factor = factor
@@ -410,11 +439,16 @@ class LinearLR(LRScheduler):
 
     Example
     -------
-    >>> sched = LinearLR(opt, start_factor=0.1, total_iters=10)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = LinearLR(opt, start_factor=0.1, total_iters=10)
+    >>> lrs = []
+    >>> for _ in range(11): lrs.append(round(sched.get_last_lr()[0], 4)); opt.step(); sched.step()
+    >>> lrs[0], lrs[5], lrs[10]
+    (0.01, 0.055, 0.1)
     """
 
-    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
-                 last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
+                 last_epoch: int = -1) -> None:
         if not 0 < start_factor <= 1:
             raise ArgumentError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
         if not 0 <= end_factor <= 1:
@@ -446,10 +480,14 @@ class ExponentialLR(LRScheduler):
 
     Example
     -------
-    >>> sched = ExponentialLR(opt, gamma=0.95)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = ExponentialLR(opt, gamma=0.95)
+    >>> for _ in range(10): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.059874
     """
 
-    def __init__(self, optimizer, gamma, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, gamma, last_epoch: int = -1) -> None:
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -469,10 +507,14 @@ class PolynomialLR(LRScheduler):
 
     Example
     -------
-    >>> sched = PolynomialLR(opt, total_iters=50, power=2.0)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = PolynomialLR(opt, total_iters=50, power=2.0)
+    >>> for _ in range(25): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.025
     """
 
-    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, total_iters=5, power=1.0, last_epoch: int = -1) -> None:
         self.total_iters = total_iters
         self.power = power
         super().__init__(optimizer, last_epoch)
@@ -500,10 +542,14 @@ class CosineAnnealingLR(LRScheduler):
 
     Example
     -------
-    >>> sched = CosineAnnealingLR(opt, T_max=50, eta_min=1e-5)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = CosineAnnealingLR(opt, T_max=50, eta_min=1e-5)
+    >>> for _ in range(50): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    1e-05
     """
 
-    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, T_max, eta_min=0.0, last_epoch: int = -1) -> None:
         check_real(T_max, "T_max", "CosineAnnealingLR", 0, low_open=True)
         self.T_max = T_max
         self.eta_min = eta_min
@@ -538,10 +584,14 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     Example
     -------
-    >>> sched = CosineAnnealingWarmRestarts(opt, T_0=10, T_mult=2)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = CosineAnnealingWarmRestarts(opt, T_0=10, T_mult=2)
+    >>> for _ in range(10): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.1
     """
 
-    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch: int = -1) -> None:
         if not is_int(T_0) or T_0 <= 0:
             raise ArgumentError(f"CosineAnnealingWarmRestarts: T_0 must be a positive integer, "
                                 f"got {T_0!r}")
@@ -594,7 +644,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
 
-def _set_momentum(group, use_beta1, value):
+def _set_momentum(group, use_beta1, value) -> None:
     if use_beta1:
         group["betas"] = (value, *group["betas"][1:])
     else:
@@ -612,12 +662,16 @@ class CyclicLR(LRScheduler):
 
     Example
     -------
-    >>> sched = CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=20)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=20)
+    >>> for _ in range(20): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.1
     """
 
-    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
+    def __init__(self, optimizer: Optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
                  mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle",
-                 cycle_momentum=True, base_momentum=0.8, max_momentum=0.9, last_epoch=-1):
+                 cycle_momentum=True, base_momentum=0.8, max_momentum=0.9, last_epoch: int = -1) -> None:
         who = "CyclicLR"
         _check_optimizer(optimizer, who)
         self.optimizer = optimizer
@@ -655,7 +709,7 @@ class CyclicLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
-    def _init_scale_fn(self):
+    def _init_scale_fn(self) -> None:
         if self._scale_fn_custom is not None:
             return
         if self.mode in ("triangular", "triangular2"):
@@ -663,7 +717,7 @@ class CyclicLR(LRScheduler):
         elif self.mode == "exp_range":
             self.scale_mode = "iterations"
 
-    def scale_fn(self, x):
+    def scale_fn(self, x: Tensor):
         """The amplitude's scale at cycle number (or iteration) ``x``."""
         if self._scale_fn_custom is not None:
             return self._scale_fn_custom(x)
@@ -721,13 +775,17 @@ class OneCycleLR(LRScheduler):
 
     Example
     -------
-    >>> sched = OneCycleLR(opt, max_lr=0.1, epochs=10, steps_per_epoch=100)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = OneCycleLR(opt, max_lr=0.1, epochs=10, steps_per_epoch=100)
+    >>> for _ in range(300): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.099999
     """
 
-    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
+    def __init__(self, optimizer: Optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
                  pct_start=0.3, anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85,
                  max_momentum=0.95, div_factor=25.0, final_div_factor=1e4, three_phase=False,
-                 last_epoch=-1):
+                 last_epoch: int = -1) -> None:
         who = "OneCycleLR"
         _check_optimizer(optimizer, who)
         self.optimizer = optimizer
@@ -837,12 +895,17 @@ class SequentialLR(LRScheduler):
 
     Example
     -------
-    >>> warm = LinearLR(opt, start_factor=0.1, total_iters=5)  # doctest: +SKIP
-    >>> cos = CosineAnnealingLR(opt, T_max=95)  # doctest: +SKIP
-    >>> sched = SequentialLR(opt, [warm, cos], milestones=[5])  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> warm = LinearLR(opt, start_factor=0.1, total_iters=5)
+    >>> cos = CosineAnnealingLR(opt, T_max=95)
+    >>> sched = SequentialLR(opt, [warm, cos], milestones=[5])
+    >>> lrs = []
+    >>> for _ in range(100): lrs.append(sched.get_last_lr()[0]); opt.step(); sched.step()
+    >>> round(lrs[0], 6), round(max(lrs), 6), round(lrs[-1], 6)
+    (0.01, 0.1, 2.7e-05)
     """
 
-    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, schedulers, milestones, last_epoch: int = -1) -> None:
         who = "SequentialLR"
         _check_optimizer(optimizer, who)
         if len(schedulers) < 1:
@@ -862,14 +925,14 @@ class SequentialLR(LRScheduler):
         self._schedulers[idx]._initial_step()
         self._last_lr = self._schedulers[idx].get_last_lr()
 
-    def _undo(self, sched):
+    def _undo(self, sched) -> None:
         if hasattr(sched, "_schedulers"):
             for s in sched._schedulers:
                 self._undo(s)
         elif hasattr(sched, "last_epoch"):
             sched.last_epoch -= 1
 
-    def step(self):
+    def step(self) -> None:
         """One epoch on, in the scheduler whose span holds it."""
         self.last_epoch += 1
         idx = bisect_right(self._milestones, self.last_epoch)
@@ -885,7 +948,7 @@ class SequentialLR(LRScheduler):
         d["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return d
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict) -> None:
         """Its own fields and each scheduler's state, all checked before any is applied."""
         kept = self._check_state_dict(state_dict)
         subs = state_dict.get("_schedulers")
@@ -912,10 +975,14 @@ class ChainedScheduler(LRScheduler):
 
     Example
     -------
-    >>> sched = ChainedScheduler([ConstantLR(opt, 0.1, 5), ExponentialLR(opt, 0.9)])  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = ChainedScheduler([ConstantLR(opt, 0.1, 5), ExponentialLR(opt, 0.9)])
+    >>> for _ in range(5): opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.059049
     """
 
-    def __init__(self, schedulers, optimizer=None):
+    def __init__(self, schedulers, optimizer: Optimizer | None = None) -> None:
         who = "ChainedScheduler"
         if len(schedulers) < 1:
             raise ArgumentError(f"{who}: needs at least one scheduler, got none")
@@ -925,7 +992,7 @@ class ChainedScheduler(LRScheduler):
         self.optimizer = optimizer
         self._last_lr = [g["lr"] for g in self._schedulers[-1].optimizer.param_groups]
 
-    def step(self):
+    def step(self) -> None:
         """Step every scheduler once."""
         for s in self._schedulers:
             s.step()
@@ -947,12 +1014,15 @@ class ReduceLROnPlateau(LRScheduler):
 
     Example
     -------
-    >>> sched = ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=3)  # doctest: +SKIP
-    >>> for epoch in range(50): ...; sched.step(val_loss)  # doctest: +SKIP
+    >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=3)
+    >>> for val_loss in [1.0, 0.9, 0.9, 0.9, 0.9, 0.9]: sched.step(val_loss)
+    >>> opt.param_groups[0]["lr"]
+    0.05
     """
 
-    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
-                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
+    def __init__(self, optimizer: Optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
+                 threshold_mode="rel", cooldown=0, min_lr=0, eps: float = 1e-8) -> None:
         who = "ReduceLROnPlateau"
         _check_optimizer(optimizer, who)
         check_choice(mode, "mode", who, ("min", "max"))
@@ -978,7 +1048,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.mode_worse = math.inf if mode == "min" else -math.inf
         self._reset()
 
-    def _reset(self):
+    def _reset(self) -> None:
         self.best = self.mode_worse
         self.cooldown_counter = 0
         self.num_bad_epochs = 0

@@ -34,9 +34,9 @@ class NAdam(Optimizer):
     >>> opt = NAdam(model.parameters(), lr=2e-3)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
-                 maximize=False, capturable=False, differentiable=False):
+    def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
+                 momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False) -> None:
         betas = _checks.betas(betas, "NAdam")
         check_real(eps, "eps", "NAdam", 0)
         check_real(momentum_decay, "momentum_decay", "NAdam", 0)
@@ -51,7 +51,7 @@ class NAdam(Optimizer):
     def _state_names(self, group):
         return ("exp_avg", "exp_avg_sq")
 
-    def _update(self, p, g, state, group):
+    def _update(self, p, g, state, group) -> None:
         lr, eps, wd, psi = (group["lr"], group["eps"], group["weight_decay"],
                             group["momentum_decay"])
         b1, b2 = group["betas"]

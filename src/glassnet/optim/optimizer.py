@@ -139,6 +139,8 @@ class Optimizer:
         ``None``, as in PyTorch) picks the implementation: ``None`` or ``True`` the flat
         engine, where the rule has a kernel; ``False`` the readable per-parameter rule.
 
+    Notes
+    -----
     A rule subclasses this and defines
 
     * ``_bounds``: a tuple of :class:`~glassnet.optim._checks.Bound`, the ranges of its own
@@ -169,7 +171,7 @@ class Optimizer:
     _base_bounds = (Bound("lr", required=True), Bound("weight_decay"), Bound("initial_lr"),
                     Bound("max_lr"), Bound("min_lr"))
 
-    def __init__(self, params, defaults):
+    def __init__(self, params, defaults) -> None:
         where = type(self).__name__
         self._hyper = self._base_bounds + tuple(type(self)._bounds)
         self._hyper_fast = compile_bounds(self._hyper)
@@ -288,7 +290,7 @@ class Optimizer:
                     self._update(p._data, p.grad._data, st, group)
         return loss
 
-    def _check_step_group(self, gi, group):
+    def _check_step_group(self, gi, group) -> None:
         """A few comparisons per group (never per element): a hyper-parameter edited into
         ``param_groups`` since the last step (``group["lr"] = float("nan")``) is an
         :class:`ArgumentError` before anything is updated."""
@@ -450,7 +452,7 @@ class Optimizer:
         d["step"] = _step_count(d.get("step", 0), f"{where}: state[{idx}]['step']")
         return d
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, g in enumerate(self.param_groups):
             lines.append(f"Parameter Group {i}")

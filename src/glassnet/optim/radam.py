@@ -35,9 +35,9 @@ class RAdam(Optimizer):
     >>> opt = RAdam(model.parameters(), lr=1e-3)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 decoupled_weight_decay=False, *, foreach=None, maximize=False,
-                 capturable=False, differentiable=False):
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
+                 decoupled_weight_decay=False, *, foreach: bool | None = None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False) -> None:
         betas = _checks.betas(betas, "RAdam")
         check_real(eps, "eps", "RAdam", 0)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
@@ -53,7 +53,7 @@ class RAdam(Optimizer):
 
     _flat_kernel = _flat.radam
 
-    def _update(self, p, g, state, group):
+    def _update(self, p, g, state, group) -> None:
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
         b1, b2 = group["betas"]
         t = state["step"]

@@ -34,9 +34,9 @@ class RMSprop(Optimizer):
     >>> opt = RMSprop(model.parameters(), lr=0.01, alpha=0.99)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, capturable=False, foreach=None, maximize=False,
-                 differentiable=False):
+    def __init__(self, params, lr: float = 0.01, alpha=0.99, eps: float = 1e-8, weight_decay: float = 0, momentum=0,
+                 centered=False, capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
         check_real(alpha, "alpha", "RMSprop", 0, 1)
         check_real(eps, "eps", "RMSprop", 0)
         # momentum >= 1 never converges (PyTorch accepts it; the issue asks for an error)
@@ -60,7 +60,7 @@ class RMSprop(Optimizer):
 
     _flat_kernel = _flat.rmsprop
 
-    def _update(self, p, g, state, group):
+    def _update(self, p, g, state, group) -> None:
         lr, alpha, eps, wd, mu = (group["lr"], group["alpha"], group["eps"],
                                   group["weight_decay"], group["momentum"])
         if group["maximize"]:

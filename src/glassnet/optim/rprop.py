@@ -31,8 +31,8 @@ class Rprop(Optimizer):
     >>> opt = Rprop(model.parameters(), lr=0.01)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
-                 capturable=False, foreach=None, maximize=False, differentiable=False):
+    def __init__(self, params, lr: float = 1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
+                 capturable: bool = False, foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
         if not isinstance(etas, (tuple, list)) or len(etas) != 2 or not 0 < etas[0] < 1 < etas[1]:
             raise ArgumentError(f"Rprop: etas must be (etaminus, etaplus) with 0 < etaminus < 1 < "
                                 f"etaplus, got {etas!r}")
@@ -55,7 +55,7 @@ class Rprop(Optimizer):
     def _state_fill(self, group):
         return {"prev": 0.0, "step_size": group["lr"]}
 
-    def _update(self, p, g, state, group):
+    def _update(self, p, g, state, group) -> None:
         lo_eta, hi_eta = group["etas"]
         lo, hi = group["step_sizes"]
         if group["maximize"]:

@@ -31,13 +31,17 @@ class SGD(Optimizer):
 
     Example
     -------
-    >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)  # doctest: +SKIP
-    >>> loss.backward(); opt.step(); opt.zero_grad()  # doctest: +SKIP
+    >>> model = nn.Linear(4, 1)
+    >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+    >>> loss = model(gn.ones(8, 4)).pow(2).mean()
+    >>> loss.backward(); opt.step(); opt.zero_grad()
+    >>> model.weight.grad is None          # zero_grad sets the gradients to None, as in PyTorch
+    True
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
-                 fused=None):
+    def __init__(self, params, lr: float = 1e-3, momentum=0, dampening=0, weight_decay: float = 0,
+                 nesterov=False, *, maximize: bool = False, foreach: bool | None = None, differentiable: bool = False,
+                 fused=None) -> None:
         # momentum >= 1 never converges (PyTorch accepts it; the issue asks for an error)
         check_real(momentum, "momentum", "SGD", 0, 1, high_open=True)
         check_real(dampening, "dampening", "SGD", -math.inf, math.inf, True, True)
@@ -75,7 +79,7 @@ class SGD(Optimizer):
             d["step"] = 1        # torch's SGD keeps no step: a loaded buffer is not the first
         return d
 
-    def _update(self, p, g, state, group):
+    def _update(self, p, g, state, group) -> None:
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
         if group["maximize"]:
             g = -g

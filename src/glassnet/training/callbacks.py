@@ -198,6 +198,8 @@ class EarlyStopping(Callback):
     baseline : float, optional
         Stop unless the monitored value beats this within ``patience`` epochs.
 
+    Notes
+    -----
     After training: ``best_epoch``, ``best`` and ``stopped_epoch`` (None if not stopped).
     """
 
@@ -497,6 +499,8 @@ class ConvergenceCriterion(Callback):
     patience : int
         Consecutive epochs the criterion must hold.
 
+    Notes
+    -----
     ``converged`` tells whether it fired; ``reason`` says which test and the values.
     """
 

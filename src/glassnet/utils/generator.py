@@ -12,10 +12,16 @@ from __future__ import annotations
 from .. import backend
 from ..autograd.generator import DEFAULT_SEED, Generator, default_generator  # noqa: F401
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.generator import Generator
+
+
 __all__ = ["Generator", "DEFAULT_SEED", "default_generator", "resolve_generator"]
 
 
-def resolve_generator(generator, where: str) -> Generator:
+def resolve_generator(generator: Generator, where: str) -> Generator:
     """``generator`` itself, or for None a fresh :class:`Generator` seeded from glassnet's
     global generator (so ``glassnet.manual_seed`` makes the draws reproducible), as PyTorch
     seeds a fresh generator from its global one. ``where`` names the caller in errors."""

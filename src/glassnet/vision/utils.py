@@ -27,6 +27,13 @@ import numpy as np
 from ..autograd.tensor import Tensor
 from ._png import write_png
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import IntTuple
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["make_grid", "save_image"]
 
 
@@ -43,8 +50,8 @@ def _images(tensor):
     raise TypeError(f"tensor or list of tensors expected, got {type(tensor)}")
 
 
-def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scale_each=False,
-              pad_value=0.0):
+def make_grid(tensor: Tensor, nrow=8, padding: IntTuple | str = 2, normalize=False, value_range=None, scale_each=False,
+              pad_value=0.0) -> Tensor:
     """Tile a batch of images into one grid image (see the module docstring).
 
     ``tensor``: a Tensor (B, C, H, W), (C, H, W) or (H, W), or a list of (C, H, W) Tensors.
@@ -104,7 +111,7 @@ def _format(fp, format):
     return {"": "PNG", ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}.get(ext, ext[1:].upper())
 
 
-def save_image(tensor, fp, format=None, **kwargs):
+def save_image(tensor: Tensor, fp, format=None, **kwargs):
     """Save ``tensor`` (anything :func:`make_grid` takes, values in [0, 1]) as an image file.
 
     ``fp``: a path or a binary file object; ``format``: "PNG" (the default, also chosen by a

@@ -20,6 +20,12 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic, overload
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 # error_model="numpy": a float division by zero gives inf instead of a Python check in
 # the loop (which stops vectorisation); "contract" allows fused multiply-adds and keeps
 # IEEE NaN / inf semantics.
@@ -79,7 +85,7 @@ def _tanh_impl(x):
 
 
 @njit(**_OPTS)
-def lstm_forward_step(g, cp, c, tc, Zh, N, M, col, one):
+def lstm_forward_step(g, cp, c, tc, Zh, N, M, col, one) -> None:
     """See :func:`glassnet.backend.kernels.lstm_kernels`."""
     HN = cp.shape[0]
     H = HN // N
@@ -103,7 +109,7 @@ def lstm_forward_step(g, cp, c, tc, Zh, N, M, col, one):
 
 
 @njit(**_OPTS)
-def lstm_backward_step(dh, dc, dy, g, cp, tc, dg, dG, N, M, col, one):
+def lstm_backward_step(dh, dc, dy, g, cp, tc, dg, dG, N, M, col, one) -> None:
     """See :func:`glassnet.backend.kernels.lstm_kernels`."""
     HN = dh.shape[0]
     if col >= 0:     # first store the previous step's gate gradients in dG
@@ -130,14 +136,14 @@ def lstm_backward_step(dh, dc, dy, g, cp, tc, dg, dG, N, M, col, one):
 
 
 @njit(**_OPTS)
-def exp(x, out):
+def exp(x: Tensor, out) -> None:
     """out[:] = e^x (flat arrays): the kernels' exp, exposed for tests and curious readers."""
     for j in range(x.shape[0]):
         out[j] = _exp(x[j])
 
 
 @njit(**_OPTS)
-def gru_forward_step(g, gh, bh, hp, hn, h, N, H, one):
+def gru_forward_step(g, gh, bh, hp, hn, h, N, H, one) -> None:
     """See :func:`glassnet.backend.kernels.gru_kernels`."""
     H3 = 3 * H
     for n in range(N):
@@ -157,7 +163,7 @@ def gru_forward_step(g, gh, bh, hp, hn, h, N, H, one):
 
 
 @njit(**_OPTS)
-def gru_backward_step(dh, tmp, dy, g, hp, hn, dgh, dgn, N, H, one):
+def gru_backward_step(dh, tmp, dy, g, hp, hn, dgh, dgn, N, H, one) -> None:
     """See :func:`glassnet.backend.kernels.gru_kernels`."""
     H3 = 3 * H
     for j in range(N * H):

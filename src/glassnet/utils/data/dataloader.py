@@ -51,6 +51,12 @@ from .collate import default_collate, default_convert
 from .dataset import IterableDataset, batch_fetcher
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, index_batches
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.generator import Generator
+
+
 __all__ = ["DataLoader"]
 
 _STATUS_S = 1.0      # how often the main process checks its workers while it waits
@@ -69,7 +75,7 @@ class _Fetch:
     """Turns one group of indices into a batch, the same way in the main process and in a
     worker (there ``bind`` runs on the worker's copy of the dataset)."""
 
-    def __init__(self, auto_collation, collate_fn, drop_last):
+    def __init__(self, auto_collation, collate_fn, drop_last) -> None:
         self.auto_collation = auto_collation
         self.collate_fn = collate_fn
         self.drop_last = drop_last
@@ -146,9 +152,9 @@ class DataLoader:
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
                  num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
-                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 worker_init_fn=None, multiprocessing_context=None, generator: Generator | None = None, *,
                  prefetch_factor=None, persistent_workers=False, pin_memory_device="",
-                 in_order=True):
+                 in_order=True) -> None:
         if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)):
             raise TypeError(f"DataLoader: num_workers must be an integer, got {num_workers!r}")
         if num_workers < 0:
@@ -248,7 +254,7 @@ class DataLoader:
                             f"multiprocessing_context={ctx}")
         return ctx
 
-    def _check_worker_number(self):
+    def _check_worker_number(self) -> None:
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         if cpus and self.num_workers > cpus:
             warnings.warn(f"This DataLoader will create {self.num_workers} worker processes "
@@ -258,14 +264,14 @@ class DataLoader:
                           f"DataLoader running slow or even freeze, lower the worker number to "
                           f"avoid potential slowness/freeze if necessary.", stacklevel=3)
 
-    def __setattr__(self, attr, val):
+    def __setattr__(self, attr, val) -> None:
         if self.__initialized and attr in _FROZEN:
             raise ValueError(f"{attr} attribute should not be set after "
                              f"{type(self).__name__} is initialized")
         super().__setattr__(attr, val)
 
     @property
-    def _auto_collation(self):
+    def _auto_collation(self) -> bool:
         return self.batch_sampler is not None
 
     @property
@@ -305,7 +311,7 @@ class DataLoader:
             return self._iterator
         return _MultiProcessIter(self)
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self._iterable:
             n = len(self.dataset)
             if self.batch_size is not None:
@@ -313,7 +319,7 @@ class DataLoader:
             return n
         return len(self._index_sampler)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"DataLoader({type(self.dataset).__name__}, batch_size={self.batch_size}, "
                 f"num_workers={self.num_workers}, drop_last={self.drop_last})")
 
@@ -321,7 +327,7 @@ class DataLoader:
 class _SingleProcessIter:
     """One epoch in this process."""
 
-    def __init__(self, loader):
+    def __init__(self, loader) -> None:
         self._loader = loader
         self._base_seed = loader._base_seed()
         self._groups = loader._index_groups()
@@ -347,14 +353,14 @@ class _SingleProcessIter:
             raise StopIteration
         return out
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._loader)
 
 
 class _MultiProcessIter:
     """One epoch (or, with persistent workers, every epoch) over worker processes."""
 
-    def __init__(self, loader):
+    def __init__(self, loader) -> None:
         import multiprocessing as mp  # noqa: PLC0415  (only loaders with workers need it)
         self._loader = loader
         self._n = loader.num_workers
@@ -384,7 +390,7 @@ class _MultiProcessIter:
         self._epoch = -1
         self._reset()
 
-    def _reset(self):
+    def _reset(self) -> None:
         """Start an epoch: fresh index groups, every worker active, the pipeline primed."""
         self._epoch += 1
         self._groups = self._loader._index_groups()
@@ -398,7 +404,7 @@ class _MultiProcessIter:
         for _ in range(self._prefetch):
             self._send()
 
-    def _send(self):
+    def _send(self) -> None:
         if self._exhausted or not any(self._active):
             return
         try:
@@ -417,7 +423,7 @@ class _MultiProcessIter:
     def __iter__(self):
         return self
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._loader)
 
     def __next__(self):
@@ -484,7 +490,7 @@ class _MultiProcessIter:
                     raise RuntimeError(f"DataLoader timed out after {self._timeout} "
                                        f"seconds") from None
 
-    def _stop(self):
+    def _stop(self) -> None:
         if self._shutdown:
             return
         self._shutdown = True
@@ -509,7 +515,7 @@ class _MultiProcessIter:
         """The process ids of the workers (for inspection and tests)."""
         return [p.pid for p in self._workers]
 
-    def __del__(self):
+    def __del__(self) -> None:
         try:
             self._stop()
         except Exception:   # interpreter shutdown: the modules may already be gone

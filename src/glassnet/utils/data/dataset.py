@@ -26,6 +26,13 @@ import numpy as np
 from ...autograd.tensor import Tensor
 from ..generator import Generator, resolve_generator  # noqa: F401  (Generator: examples)
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.generator import Generator
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset",
            "ChainDataset", "random_split", "batch_fetcher"]
 
@@ -93,7 +100,7 @@ class TensorDataset(Dataset):
     ((4,), 3)
     """
 
-    def __init__(self, *tensors):
+    def __init__(self, *tensors) -> None:
         if not tensors:
             raise ValueError("TensorDataset: needs at least one tensor")
         tensors = tuple(_array_of(t, i) for i, t in enumerate(tensors))
@@ -112,14 +119,14 @@ class TensorDataset(Dataset):
         # [index, ...] keeps a 0-d array (not a NumPy scalar) so the dtype survives
         return tuple(Tensor(t._data[index, ...]) for t in self.tensors)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.tensors[0])
 
     def _batch_fetcher(self):
         arrays = [t._data for t in self.tensors]
         return lambda idx: [Tensor(a[idx]) for a in arrays]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "TensorDataset(" + ", ".join(str(tuple(t.shape)) for t in self.tensors) + ")"
 
 
@@ -158,7 +165,7 @@ class Subset(Dataset):
     (5, 12)
     """
 
-    def __init__(self, dataset, indices):
+    def __init__(self, dataset, indices) -> None:
         self.dataset = dataset
         self.indices = indices
         cls = type(self)
@@ -183,7 +190,7 @@ class Subset(Dataset):
             return inner([self._at(i) for i in indices])
         return [self.dataset[self._at(i)] for i in indices]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.indices)
 
     def _batch_fetcher(self):
@@ -209,7 +216,7 @@ class ConcatDataset(Dataset):
     def cumsum(sequence):
         return list(itertools.accumulate(len(d) for d in sequence))
 
-    def __init__(self, datasets):
+    def __init__(self, datasets) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
             raise AssertionError("datasets should not be an empty iterable")
@@ -218,7 +225,7 @@ class ConcatDataset(Dataset):
                 raise AssertionError("ConcatDataset does not support IterableDataset")
         self.cumulative_sizes = self.cumsum(self.datasets)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
     def __getitem__(self, idx):
@@ -233,7 +240,7 @@ class ConcatDataset(Dataset):
 class ChainDataset(IterableDataset):
     """Iterable datasets one after the other (``len`` is the sum of theirs)."""
 
-    def __init__(self, datasets):
+    def __init__(self, datasets) -> None:
         self.datasets = datasets
 
     def _each(self):
@@ -246,11 +253,11 @@ class ChainDataset(IterableDataset):
         for d in self._each():
             yield from d
 
-    def __len__(self):
+    def __len__(self) -> int:
         return sum(len(d) for d in self._each())
 
 
-def random_split(dataset, lengths, generator=None):
+def random_split(dataset, lengths: Tensor, generator: Generator | None = None):
     """Split ``dataset`` into non-overlapping :class:`Subset`\\ s of the given ``lengths``.
 
     ``lengths`` are counts summing to ``len(dataset)``, or fractions summing to 1 (torch

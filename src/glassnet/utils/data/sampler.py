@@ -26,6 +26,12 @@ import numpy as np
 from ..generator import Generator, resolve_generator  # noqa: F401  (Generator: examples)
 from .dataset import index_array
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.generator import Generator
+
+
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
            "WeightedRandomSampler", "BatchSampler", "epoch_indices", "index_batches"]
 
@@ -33,7 +39,7 @@ __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler
 class Sampler:
     """Base class: subclasses define ``__iter__`` over dataset indices (and ``__len__``)."""
 
-    def __init__(self, data_source=None):
+    def __init__(self, data_source=None) -> None:
         pass
 
     def __iter__(self):
@@ -53,7 +59,7 @@ def epoch_indices(sampler):
 class SequentialSampler(Sampler):
     """0, 1, ..., len(data_source) - 1, every epoch."""
 
-    def __init__(self, data_source):
+    def __init__(self, data_source) -> None:
         self.data_source = data_source
 
     def _epoch_indices(self):
@@ -62,7 +68,7 @@ class SequentialSampler(Sampler):
     def __iter__(self):
         return iter(range(len(self.data_source)))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.data_source)
 
 
@@ -78,7 +84,7 @@ class RandomSampler(Sampler):
     [2, 4, 3, 0, 1]
     """
 
-    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+    def __init__(self, data_source, replacement=False, num_samples=None, generator: Generator | None = None) -> None:
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -108,7 +114,7 @@ class RandomSampler(Sampler):
     def __iter__(self):
         yield from self._epoch_indices().tolist()
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.num_samples
 
 
@@ -121,7 +127,7 @@ class SubsetRandomSampler(Sampler):
     [10, 20, 30]
     """
 
-    def __init__(self, indices, generator=None):
+    def __init__(self, indices, generator: Generator | None = None) -> None:
         self.indices = indices
         self.generator = generator
 
@@ -134,7 +140,7 @@ class SubsetRandomSampler(Sampler):
         for i in g.randperm(len(self.indices)).tolist():
             yield self.indices[i]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.indices)
 
 
@@ -151,7 +157,7 @@ class WeightedRandomSampler(Sampler):
     False
     """
 
-    def __init__(self, weights, num_samples, replacement=True, generator=None):
+    def __init__(self, weights, num_samples, replacement=True, generator: Generator | None = None) -> None:
         if (isinstance(num_samples, bool) or not isinstance(num_samples, int)
                 or num_samples <= 0):
             raise ValueError(f"num_samples should be a positive integer value, but got "
@@ -184,7 +190,7 @@ class WeightedRandomSampler(Sampler):
     def __iter__(self):
         yield from self._epoch_indices().tolist()
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.num_samples
 
 
@@ -198,7 +204,7 @@ class BatchSampler(Sampler):
     [[0, 1], [2, 3]]
     """
 
-    def __init__(self, sampler, batch_size, drop_last):
+    def __init__(self, sampler, batch_size, drop_last) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"batch_size should be a positive integer value, but got "
                              f"batch_size={batch_size}")
@@ -232,7 +238,7 @@ class BatchSampler(Sampler):
         for batch in self._batches():
             yield batch.tolist() if isinstance(batch, np.ndarray) else batch
 
-    def __len__(self):
+    def __len__(self) -> int:
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 

@@ -37,18 +37,18 @@ class WorkerInfo:
 
     __initialized = False
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs) -> None:
         for k, v in kwargs.items():
             setattr(self, k, v)
         self.__keys = tuple(kwargs)
         self.__initialized = True
 
-    def __setattr__(self, key, val):
+    def __setattr__(self, key, val) -> None:
         if self.__initialized:
             raise RuntimeError(f"Cannot assign attributes to {type(self).__name__} objects")
         super().__setattr__(key, val)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         items = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__keys)
         return f"{type(self).__name__}({items})"
 
@@ -70,7 +70,7 @@ def get_worker_info():
 class _KeyErrorMessage(str):
     """A KeyError prints its argument with repr(); this keeps the traceback readable."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return str(self)
 
 
@@ -78,7 +78,7 @@ class ExceptionWrapper:
     """An exception caught in a worker, carried to the main process and raised there again
     with the worker's traceback in its message."""
 
-    def __init__(self, exc_info, where):
+    def __init__(self, exc_info, where) -> None:
         exc_type, exc, tb = exc_info
         self.exc_type = exc_type
         self.where = where
@@ -127,7 +127,7 @@ def _error(where):
 
 
 def worker_loop(make_fetch, dataset, is_iterable, index_queue, result_queue, base_seed,
-                worker_init_fn, worker_id, num_workers, parent_pid):
+                worker_init_fn, worker_id, num_workers, parent_pid) -> None:
     """Body of worker ``worker_id``: messages in are ``(epoch, task, indices)`` or None
     (stop); out go ``(worker_id, epoch, task, kind, payload)`` with kind "ok", "error" or
     "stop" (an iterable dataset ran out in this worker for this epoch)."""

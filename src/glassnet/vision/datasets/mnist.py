@@ -87,7 +87,7 @@ class MNIST(VisionDataset):
     _source = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 
     def __init__(self, root, train=True, transform=None, target_transform=None,
-                 download=False):
+                 download=False) -> None:
         super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = bool(train)
         folder, verify = self._find(download)
@@ -179,7 +179,7 @@ class MNIST(VisionDataset):
             target = self.target_transform(target)
         return img, target
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.data)
 
     def _batch_fetcher(self):
@@ -198,7 +198,7 @@ class MNIST(VisionDataset):
     def class_to_idx(self):
         return {c: i for i, c in enumerate(self.classes)}
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"Split: {'Train' if self.train else 'Test'}"
 
 

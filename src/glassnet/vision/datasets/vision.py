@@ -6,24 +6,30 @@ from pathlib import Path
 
 from ...utils.data.dataset import Dataset
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["VisionDataset", "StandardTransform"]
 
 
 class StandardTransform:
     """``transform`` on the input and ``target_transform`` on the target."""
 
-    def __init__(self, transform=None, target_transform=None):
+    def __init__(self, transform=None, target_transform=None) -> None:
         self.transform = transform
         self.target_transform = target_transform
 
-    def __call__(self, input, target):
+    def __call__(self, input: Tensor, target: Tensor):
         if self.transform is not None:
             input = self.transform(input)
         if self.target_transform is not None:
             target = self.target_transform(target)
         return input, target
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [type(self).__name__]
         if self.transform is not None:
             lines.append(f"Transform: {self.transform!r}".replace("\n", "\n    "))
@@ -38,7 +44,7 @@ class VisionDataset(Dataset):
 
     _repr_indent = 4
 
-    def __init__(self, root=None, transforms=None, transform=None, target_transform=None):
+    def __init__(self, root=None, transforms=None, transform=None, target_transform=None) -> None:
         self.root = Path(root).expanduser() if isinstance(root, (str, Path)) else root
         separate = transform is not None or target_transform is not None
         if transforms is not None and separate:
@@ -53,13 +59,13 @@ class VisionDataset(Dataset):
     def __getitem__(self, index):
         raise NotImplementedError
 
-    def __len__(self):
+    def __len__(self) -> int:
         raise NotImplementedError
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         body = [f"Number of datapoints: {len(self)}"]
         if self.root is not None:
             body.append(f"Root location: {self.root}")

@@ -18,10 +18,16 @@ import numpy as np
 
 from ...autograd.tensor import Tensor
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["Images", "is_pil"]
 
 
-def is_pil(x) -> bool:
+def is_pil(x: Tensor) -> bool:
     """Whether ``x`` is a PIL image (checked without importing Pillow)."""
     return type(x).__module__.split(".")[0] == "PIL" and hasattr(x, "mode")
 
@@ -36,7 +42,7 @@ class Images:
 
     __slots__ = ("data", "tensor", "form", "lead")
 
-    def __init__(self, data, tensor, form, lead=()):
+    def __init__(self, data, tensor: Tensor, form, lead=()) -> None:
         self.data = data
         self.tensor = tensor
         # "hw" / "hwc" (an array), ("pil", mode), "tensor", "chw" (an array after ToTensor),
@@ -46,7 +52,7 @@ class Images:
 
     # ------------------------------------------------------------------ in
     @classmethod
-    def of(cls, img, where):
+    def of(cls, img: Tensor, where):
         """One image in any of the three forms."""
         if isinstance(img, Tensor):
             a = img._data

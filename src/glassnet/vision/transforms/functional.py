@@ -39,6 +39,13 @@ from ... import backend
 from ...autograd.tensor import Tensor
 from ._image import Images
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import IntTuple
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["InterpolationMode", "to_tensor", "normalize", "hflip", "vflip", "pad", "crop",
            "center_crop", "rotate", "resize"]
 
@@ -156,7 +163,7 @@ def _normalize(ims: Images, mean, std, inplace=False) -> Images:
     return ims.replace(out)
 
 
-def normalize(tensor, mean, std, inplace=False):
+def normalize(tensor: Tensor, mean, std, inplace: bool = False):
     """(tensor - mean[c]) / std[c] per channel of a float (..., C, H, W) Tensor; with
     ``inplace`` the tensor's own values are overwritten and it is returned."""
     if not isinstance(tensor, Tensor):
@@ -184,18 +191,18 @@ def _hflip_where(ims: Images, flags) -> Images:
     return ims.replace(out)
 
 
-def hflip(img):
+def hflip(img: Tensor):
     """The image mirrored left-right."""
     return _hflip_where(Images.of(img, "hflip"), [True]).image()
 
 
-def vflip(img):
+def vflip(img: Tensor):
     """The image mirrored top-bottom."""
     ims = Images.of(img, "vflip")
     return ims.replace(ims.data[..., ::-1, :]).image()
 
 
-def parse_padding(padding, where="pad"):
+def parse_padding(padding: IntTuple | str, where="pad"):
     """``padding`` (int, or 1, 2 or 4 numbers) as (left, top, right, bottom)."""
     if isinstance(padding, bool) or not isinstance(padding, (numbers.Number, tuple, list)):
         raise TypeError(f"{where}: Got inappropriate padding arg {padding!r}")
@@ -241,7 +248,7 @@ def _pad(ims: Images, padding, fill=0, padding_mode="constant") -> Images:
     return ims.replace(out)
 
 
-def pad(img, padding, fill=0, padding_mode="constant"):
+def pad(img: Tensor, padding: IntTuple | str, fill=0, padding_mode="constant"):
     """The image with ``padding`` (int, (left/right, top/bottom) or (left, top, right,
     bottom)) added: ``fill`` for "constant", or "edge", "reflect", "symmetric"."""
     if not isinstance(padding_mode, str):
@@ -262,7 +269,7 @@ def _crop_at(ims: Images, tops, lefts, height, width) -> Images:
     return ims.replace(windows[np.arange(a.shape[0]), :, tops, lefts])
 
 
-def crop(img, top, left, height, width):
+def crop(img: Tensor, top, left, height, width):
     """The height x width window whose top-left pixel is (top, left); parts outside the
     image are zeros."""
     ims = Images.of(img, "crop")
@@ -301,7 +308,7 @@ def _center_crop(ims: Images, output_size) -> Images:
     return _crop_at(ims, [top], [left], ch, cw)
 
 
-def center_crop(img, output_size):
+def center_crop(img: Tensor, output_size: IntTuple):
     """The central window of ``output_size`` (zeros around when the image is smaller)."""
     return _center_crop(Images.of(img, "center_crop"), output_size).image()
 
@@ -389,7 +396,7 @@ def _rotate(ims: Images, angles, mode=InterpolationMode.NEAREST, expand=False, c
     return ims.replace(back(out))
 
 
-def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None,
+def rotate(img: Tensor, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None,
            fill=None):
     """The image rotated by ``angle`` degrees counter-clockwise about its centre (or
     ``center`` (x, y), origin the top-left corner); ``expand`` grows the output to hold the
@@ -450,7 +457,7 @@ def _resize(ims: Images, size, mode=InterpolationMode.BILINEAR, max_size=None,
     return ims.replace(back(wh @ a @ ww.T))
 
 
-def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
+def resize(img: Tensor, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
     """The image resized to ``size`` ((h, w), or an int for the shorter side)."""
     mode = interpolation_mode(interpolation, "resize")
     return _resize(Images.of(img, "resize"), size, mode, max_size, antialias).image()

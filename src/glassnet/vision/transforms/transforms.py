@@ -32,6 +32,13 @@ from ...autograd.tensor import Tensor
 from . import functional as F
 from ._image import Images
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import IntTuple
+    from glassnet.autograd.tensor import Tensor
+
+
 __all__ = ["Compose", "ToTensor", "Normalize", "Lambda", "RandomCrop", "RandomHorizontalFlip",
            "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "Pad", "batched"]
 
@@ -43,7 +50,7 @@ class Transform:
     draws = 0            # uniform [0, 1) numbers taken from the generator per image
     batchable = True     # can run on a whole batch of dataset images at once
 
-    def __call__(self, img):
+    def __call__(self, img: Tensor):
         return self.forward(img)
 
     def forward(self, img):
@@ -54,10 +61,10 @@ class Transform:
     def _apply(self, ims: Images, u) -> Images:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ""
 
 
@@ -78,15 +85,15 @@ class Compose:
     Compose(...
     """
 
-    def __init__(self, transforms):
+    def __init__(self, transforms) -> None:
         self.transforms = list(transforms)
 
-    def __call__(self, img):
+    def __call__(self, img: Tensor):
         for t in self.transforms:
             img = t(img)
         return img
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         body = "".join(f"\n    {t}" for t in self.transforms)
         return f"{type(self).__name__}({body}\n)"
 
@@ -94,16 +101,16 @@ class Compose:
 class Lambda:
     """A user function as a transform (always image by image)."""
 
-    def __init__(self, lambd):
+    def __init__(self, lambd) -> None:
         if not callable(lambd):
             raise TypeError(f"Argument lambd should be callable, got "
                             f"{type(lambd).__name__!r}")
         self.lambd = lambd
 
-    def __call__(self, img):
+    def __call__(self, img: Tensor):
         return self.lambd(img)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
@@ -135,7 +142,7 @@ class Normalize(Transform):
     [[[1.0, 1.0], [1.0, 1.0]]]
     """
 
-    def __init__(self, mean, std, inplace=False):
+    def __init__(self, mean, std, inplace: bool = False) -> None:
         self.mean, self.std, self.inplace = mean, std, inplace
         self._cache = None   # (mean, std, dtype, channels) -> the checked (C, 1, 1) arrays
 
@@ -157,14 +164,14 @@ class Normalize(Transform):
     def _apply(self, ims, u):
         return F._normalize(ims, self.mean, self.std, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"mean={self.mean}, std={self.std}"
 
 
 class Pad(Transform):
     """Pad by ``padding`` with ``fill`` ("constant") or by "edge", "reflect", "symmetric"."""
 
-    def __init__(self, padding, fill=0, padding_mode="constant"):
+    def __init__(self, padding: IntTuple | str, fill=0, padding_mode="constant") -> None:
         F.parse_padding(padding, "Pad")
         if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
             raise ValueError("Padding mode should be either constant, edge, reflect or "
@@ -174,20 +181,20 @@ class Pad(Transform):
     def _apply(self, ims, u):
         return F._pad(ims, self.padding, self.fill, self.padding_mode)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"padding={self.padding}, fill={self.fill}, padding_mode={self.padding_mode}"
 
 
 class CenterCrop(Transform):
     """The central ``size`` window (zeros around an image smaller than it)."""
 
-    def __init__(self, size):
+    def __init__(self, size) -> None:
         self.size = F.setup_size(size, "CenterCrop")
 
     def _apply(self, ims, u):
         return F._center_crop(ims, self.size)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"size={self.size}"
 
 
@@ -204,8 +211,8 @@ class RandomCrop(Transform):
 
     draws = 2
 
-    def __init__(self, size, padding=None, pad_if_needed=False, fill=0,
-                 padding_mode="constant"):
+    def __init__(self, size, padding: IntTuple | str | None = None, pad_if_needed=False, fill=0,
+                 padding_mode="constant") -> None:
         self.size = F.setup_size(size, "RandomCrop")
         if padding is not None:
             F.parse_padding(padding, "RandomCrop")
@@ -216,7 +223,7 @@ class RandomCrop(Transform):
         self.fill, self.padding_mode = fill, padding_mode
 
     @staticmethod
-    def get_params(img, output_size):
+    def get_params(img: Tensor, output_size: IntTuple):
         """(top, left, h, w) of a random crop of ``output_size`` from ``img``."""
         h, w = Images.of(img, "RandomCrop").data.shape[-2:]
         th, tw = output_size
@@ -244,7 +251,7 @@ class RandomCrop(Transform):
         tops, lefts = self._corner(h, w, th, tw, u)
         return F._crop_at(ims, tops, lefts, th, tw)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"size={self.size}, padding={self.padding}"
 
 
@@ -253,13 +260,13 @@ class RandomHorizontalFlip(Transform):
 
     draws = 1
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5) -> None:
         self.p = p
 
     def _apply(self, ims, u):
         return F._hflip_where(ims, u[:, 0] < self.p)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"p={self.p}"
 
 
@@ -268,7 +275,7 @@ class RandomVerticalFlip(Transform):
 
     draws = 1
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5) -> None:
         self.p = p
 
     def _apply(self, ims, u):
@@ -280,7 +287,7 @@ class RandomVerticalFlip(Transform):
         out[flags] = a[flags, ..., ::-1, :]
         return ims.replace(out)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"p={self.p}"
 
 
@@ -298,7 +305,7 @@ class RandomRotation(Transform):
     draws = 1
 
     def __init__(self, degrees, interpolation=F.InterpolationMode.NEAREST, expand=False,
-                 center=None, fill=0):
+                 center=None, fill=0) -> None:
         if isinstance(degrees, numbers.Number):
             if degrees < 0:
                 raise ValueError("If degrees is a single number, it must be positive.")
@@ -329,7 +336,7 @@ class RandomRotation(Transform):
         angles = lo + u[:, 0] * (hi - lo)
         return F._rotate(ims, angles, self.interpolation, self.expand, self.center, self.fill)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"degrees={self.degrees}, interpolation={self.interpolation.value}, "
                 f"expand={self.expand}, fill={self.fill}")
 
@@ -339,7 +346,7 @@ class Resize(Transform):
     BILINEAR (antialiased when shrinking, as torchvision) or NEAREST."""
 
     def __init__(self, size, interpolation=F.InterpolationMode.BILINEAR, max_size=None,
-                 antialias=True):
+                 antialias=True) -> None:
         if isinstance(size, bool) or not isinstance(size, (numbers.Number, tuple, list)) \
                 or (isinstance(size, (tuple, list)) and len(size) not in (1, 2)):
             raise TypeError(f"Size should be int or sequence of length 1 or 2. Got {size!r}")
@@ -349,7 +356,7 @@ class Resize(Transform):
     def _apply(self, ims, u):
         return F._resize(ims, self.size, self.interpolation, self.max_size, self.antialias)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"size={self.size}, interpolation={self.interpolation.value}, "
                 f"max_size={self.max_size}, antialias={self.antialias}")
 
