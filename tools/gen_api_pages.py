@@ -55,6 +55,11 @@ PAGES: dict[str, tuple[str, tuple[str, ...], str]] = {
                    ("glassnet.metrics", "glassnet.validation", "glassnet.errors"),
                    "Metrics, the argument checks every public call uses, and glassnet's "
                    "exception classes."),
+    "sklearn.md": ("glassnet.sklearn", ("glassnet.sklearn",),
+                   "scikit-learn estimators: NeuralNetClassifier, NeuralNetRegressor, "
+                   "NeuralNetTransformer."),
+    "onnx.md": ("glassnet.onnx", ("glassnet.onnx",),
+                "ONNX export of glassnet models, checked with onnxruntime."),
     "backend.md": ("glassnet.backend", ("glassnet.backend",),
                    "Everything about speed and the process: knobs, arrays, threads, memory, "
                    "compiled kernels."),

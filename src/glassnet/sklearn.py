@@ -494,6 +494,8 @@ class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _N
         Activation after each encoder layer, the code included, and each hidden decoder
         layer (default "tanh").
 
+    Notes
+    -----
     The other parameters are those of :class:`NeuralNetClassifier` (the default loss is
     "mse"). Attributes: ``n_components_`` (the code size), ``n_features_in_``,
     ``module_``, ``trainer_``, ``history_``, ``n_iter_``, ``loss_curve_``.

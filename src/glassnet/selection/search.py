@@ -245,6 +245,9 @@ class GridSearch(_Search):
         ``build(**params)`` returns a fresh ``Trainer`` (a module-level function, so that
         worker processes can import it).
     param_grid : dict of lists
+
+    Other Parameters
+    ----------------
     cv : int or splitter
         Folds (stratified and shuffled with ``seed`` unless ``stratify=False``) or an object
         with ``split(X, y)``.
@@ -272,6 +275,8 @@ class GridSearch(_Search):
     progress : bool
         A tqdm progress bar over the trials.
 
+    Examples
+    --------
     >>> gs = GridSearch(build, {"hidden": [16, 64], "lr": [1e-2, 1e-3]}, cv=3,  # doctest: +SKIP
     ...                 fit_kwargs={"epochs": 5}).fit(X, y)
     >>> gs.best_params_, gs.best_score_, gs.best_estimator_  # doctest: +SKIP

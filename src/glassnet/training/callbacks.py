@@ -319,6 +319,8 @@ class ModelCheckpoint(Callback):
         ``io.load_weights(model, path)`` into a model you build, instead of a full model
         file (architecture + weights, ``io.load``). Not with ``checkpoint=True``.
 
+    Notes
+    -----
     After training: ``saved`` lists the paths written (as formatted, in order),
     ``best_k`` the ``[path, value]`` of the files that ``save_top_k`` keeps (best
     first), ``best`` the best monitored value, ``best_model_path`` the path of the best
