@@ -219,7 +219,7 @@ class _NeuralNet(BaseEstimator):
         """The fitted network's outputs for validated ``X`` as float64."""
         check_is_fitted(self, "module_")
         X = _validate_data(self, X, reset=False, dtype=_FLOATS)
-        return self.trainer_.predict(X).astype(np.float64)
+        return np.asarray(self.trainer_.predict(X), dtype=np.float64)
 
 
 class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
@@ -596,5 +596,5 @@ class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _N
         """Negative mean squared reconstruction error of X (greater is better)."""
         check_is_fitted(self, "module_")
         X = self._x(X, reset=False)
-        R = self.trainer_.predict(X).reshape(X.shape).astype(np.float64)
+        R = np.asarray(self.trainer_.predict(X), dtype=np.float64).reshape(X.shape)
         return -float(np.mean((R - X) ** 2))

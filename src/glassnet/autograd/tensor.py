@@ -434,7 +434,7 @@ class _HookHandle:
 
 
 
-def as_array(x: Tensor, dtype: DTypeLike = None) -> np.ndarray:
+def as_array(x: Any, dtype: DTypeLike = None) -> np.ndarray:
     """The array behind ``x``: a Tensor's ``._data`` (the same array, no copy, no graph), or
     ``np.asarray(x, dtype)`` for anything else (arrays pass through, lists are converted).
 

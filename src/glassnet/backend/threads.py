@@ -28,7 +28,7 @@ import inspect
 import os
 import threading
 import time
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -260,10 +260,10 @@ def copy(dst, src):
 
 BLAS_MIN_MNK = 1 << 21   # 2M multiply-adds (~30 us on one core): below, one thread is as fast
 
-_controller = None       # threadpoolctl.ThreadpoolController, built once (it walks the libs)
+_controller: Any = None   # threadpoolctl.ThreadpoolController, built once (it walks the libs)
 _controller_lock = threading.Lock()
-_explicit = []           # stack of the numbers set by blas_threads(n) blocks
-_idle_cache = [0.0, 0]   # (time, idle cpus) of the last look, kept for 0.25 s
+_explicit: list[int] = []   # stack of the numbers set by blas_threads(n) blocks
+_idle_cache: list = [0.0, 0]   # (time, idle cpus) of the last look, kept for 0.25 s
 
 
 def _blas_libs() -> list:
@@ -277,7 +277,7 @@ def _blas_libs() -> list:
                     _controller = False
                 else:
                     _controller = ThreadpoolController()
-    if _controller is False:
+    if _controller is False or _controller is None:
         return []
     return [c for c in _controller.lib_controllers if c.user_api == "blas"]
 
@@ -349,7 +349,7 @@ def idle_cpus(samples: int = 4) -> int:
     if now - _idle_cache[0] < 0.25:
         return _idle_cache[1]
     cpus = _cpus()
-    others = None
+    others: int | None = None
     for i in range(max(1, int(samples))):
         if i:
             time.sleep(0.001)
@@ -359,7 +359,7 @@ def idle_cpus(samples: int = 4) -> int:
             break
         others = o if others is None else min(others, o)
     total = os.cpu_count() or cpus
-    idle = max(1, min(cpus, total - others))
+    idle = max(1, min(cpus, total - (others or 0)))
     _idle_cache[:] = [now, idle]
     return idle
 

@@ -58,9 +58,9 @@ import sys
 import time
 from pathlib import Path
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ImportError:  # Python 3.10: the same parser as the tomli package
+else:  # Python 3.10: the same parser as the tomli package
     import tomli as tomllib
 
 import numpy as np
@@ -275,7 +275,8 @@ def run(args: argparse.Namespace) -> int:
                 client = Client(cluster)
             common["client"] = client
         if s.get("kind", "grid") == "grid":
-            search = selection.GridSearch(build, s["grid"], **common)
+            search: selection.GridSearch | selection.RandomSearch = selection.GridSearch(
+                build, s["grid"], **common)
         else:
             dists = {k: _distribution(k, v) for k, v in s["distributions"].items()}
             search = selection.RandomSearch(build, dists, n_iter=s.get("n_iter", 10), **common)

@@ -116,7 +116,7 @@ class _Search:
         cands = list(self._candidates())
         trials = [Trial((i, j), p, tr, va, trial_seed(self.seed, i, j))
                   for i, p in enumerate(cands) for j, (tr, va) in enumerate(splits)]
-        self.stats_ = {}
+        self.stats_: dict = {}
         bar = None
         if self.progress:
             from tqdm.auto import tqdm
@@ -165,7 +165,7 @@ class _Search:
         names = []
         for r in self.results_:
             names += [n for n in r["params"] if n not in names]
-        res = {"params": [r["params"] for r in self.results_]}
+        res: dict = {"params": [r["params"] for r in self.results_]}
         for n in names:
             res[f"param_{n}"] = [r["params"].get(n) for r in self.results_]
         res["mean_test_score"] = np.array([r["mean"] for r in self.results_])

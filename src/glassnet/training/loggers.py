@@ -397,6 +397,16 @@ class _EventFile:
         self._w.close()
 
 
+def _gradients(model: Any) -> dict[str, np.ndarray]:
+    """A copy of every parameter's gradient, by name (parameters without one left out)."""
+    out = {}
+    for name, p in model.named_parameters():
+        g = p.grad
+        if g is not None:
+            out[name] = np.array(g._data, copy=True)
+    return out
+
+
 class TensorBoardLogger(Callback):
     """Write TensorBoard event files: the epoch logs as scalars, the learning rate of
     every parameter group, and histograms of the weights and of the gradients.
@@ -465,7 +475,7 @@ class TensorBoardLogger(Callback):
             # a run that starts after epoch 0 (a resume) hides what an earlier writer
             # logged at its steps and later: TensorBoard shows each epoch once
             self.writer = _EventFile(self.log_dir, epoch if epoch > 0 else None)
-        steps = trainer.history.params.get("steps")
+        steps: Any = trainer.history.params.get("steps")
         self._steps = steps if is_int(steps) and steps > 0 else None
         self._capture = self.write_grads and self._histograms_at(epoch)
         self._grads = {}
@@ -475,8 +485,7 @@ class TensorBoardLogger(Callback):
         of batches is unknown; the last one kept wins)."""
         if not self._capture or (self._steps is not None and step != self._steps - 1):
             return
-        self._grads = {name: np.array(p.grad._data, copy=True)
-                       for name, p in trainer.model.named_parameters() if p.grad is not None}
+        self._grads = _gradients(trainer.model)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
         if self.writer is None:
@@ -495,8 +504,7 @@ class TensorBoardLogger(Callback):
                 w.histogram(f"weights/{name}", np.asarray(p._data), epoch)
             if self.write_grads:
                 if not self._grads:   # a callback ended the epoch before its last batch
-                    self._grads = {n: np.array(p.grad._data, copy=True) for n, p in
-                                   trainer.model.named_parameters() if p.grad is not None}
+                    self._grads = _gradients(trainer.model)
                 for name, g in self._grads.items():
                     w.histogram(f"gradients/{name}", g, epoch)
         self._grads = {}

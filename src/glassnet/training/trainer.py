@@ -388,7 +388,10 @@ class Trainer:
         for step, batch in enumerate(batches):
             xb, yb, wb = _unpack(batch, weighted)
             cbl.on_batch_begin(self, step)
-            out, target, value = self.train_step(xb, yb, step, wb)
+            # the weights only when there are some: a subclass's or a patch's
+            # train_step(xb, yb, step) of the earlier signature keeps working
+            out, target, value = (self.train_step(xb, yb, step) if wb is None
+                                  else self.train_step(xb, yb, step, wb))
             n = run.add(value, out, target)
             cbl.on_batch_end(self, step, {"loss": value, "batch_size": n})
             if self.stop_training:
