@@ -65,6 +65,24 @@ class _Returns(cst.CSTVisitor):
         self.yields = True
 
 
+
+def insert_after_imports(code: str, block: str) -> str:
+    """``code`` with ``block`` inserted after the last top-level import of the module's
+    header (after the closing line of a parenthesised import)."""
+    body = code.split("\n")
+    last = 0
+    for i, line in enumerate(body):
+        if line.startswith(("import ", "from ")):
+            last = i
+        elif line.startswith(("def ", "class ", "@")):
+            break
+    j = last
+    if "(" in body[last] and ")" not in body[last]:
+        while ")" not in body[j]:
+            j += 1
+    body.insert(j + 1, block)
+    return "\n".join(body)
+
 def _is_apply(e: cst.BaseExpression | None) -> bool:
     return (isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute)
             and e.func.attr.value == "apply")
@@ -143,21 +161,7 @@ def annotate(path: str) -> bool:
         lines.append("    " + imp)
     if lines:
         block = "\nif TYPE_CHECKING:  # annotations only\n" + "\n".join(lines) + "\n"
-        # after the last top-level import of the module's header
-        body = code.split("\n")
-        last = 0
-        for i, line in enumerate(body):
-            if line.startswith(("import ", "from ")):
-                last = i
-            elif line.startswith(("def ", "class ", "@")):
-                break
-        # extend over a parenthesised import
-        j = last
-        if "(" in body[last] and ")" not in body[last]:
-            while ")" not in body[j]:
-                j += 1
-        body.insert(j + 1, block)
-        code = "\n".join(body)
+        code = insert_after_imports(code, block)
         if "TYPE_CHECKING" not in code.split("if TYPE_CHECKING:  # annotations only")[0]:
             code = code.replace(block, "\nfrom typing import TYPE_CHECKING\n" + block, 1)
     if "from __future__ import annotations" not in code:

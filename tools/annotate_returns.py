@@ -15,6 +15,8 @@ from pathlib import Path
 
 import libcst as cst
 
+from annotate_names import insert_after_imports  # tools/ is sys.path[0] when run
+
 
 def tensor_returning(root: Path) -> set[str]:
     good: set[str] = set()
@@ -124,19 +126,7 @@ def _add_import(code: str) -> str:
     key = "if TYPE_CHECKING:  # annotations only\n"
     if key in code:
         return code.replace(key, key + line, 1)
-    lines = code.split("\n")
-    last = 0
-    for i, l in enumerate(lines):
-        if l.startswith(("import ", "from ")):
-            last = i
-        elif l.startswith(("def ", "class ", "@")):
-            break
-    j = last
-    if "(" in lines[last] and ")" not in lines[last]:
-        while ")" not in lines[j]:
-            j += 1
-    lines.insert(j + 1, "\nfrom typing import TYPE_CHECKING\n\n" + key + line)
-    return "\n".join(lines)
+    return insert_after_imports(code, "\nfrom typing import TYPE_CHECKING\n\n" + key + line)
 
 
 if __name__ == "__main__":
