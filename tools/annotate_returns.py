@@ -15,7 +15,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from annotate_names import insert_after_imports  # tools/ is sys.path[0] when run
+from annotate_names import _Returns, insert_after_imports  # tools/ is sys.path[0] when run
 
 
 def tensor_returning(root: Path) -> set[str]:
@@ -50,24 +50,6 @@ def _callee(e: cst.BaseExpression | None) -> str | None:
 MODULES = {"F", "functional", "_F", "gn", "glassnet", "_functional", "fn_math", "_math",
            "_shape", "_reduce", "_elementwise", "_act", "activations", "losses", "shape",
            "reduce", "elementwise", "math", "factories"}
-
-
-class _Returns(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.values: list[cst.BaseExpression | None] = []
-        self.yields = False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.values.append(node.value)
-
-    def visit_Yield(self, node: cst.Yield) -> None:
-        self.yields = True
 
 
 class Annotate(cst.CSTTransformer):

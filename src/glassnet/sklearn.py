@@ -54,9 +54,9 @@ except ImportError:  # scikit-learn < 1.6
         return estimator._validate_data(*args, **kwargs)
 
 from . import backend, nn, optim
-from .autograd import Tensor, no_grad
 from .errors import ArgumentError, ArgumentTypeError
 from .models import MLP, Autoencoder
+from .models.autoencoder import run_in_batches
 from .training import Trainer
 
 __all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "NeuralNetTransformer"]
@@ -85,23 +85,6 @@ def _reset(net: nn.Module) -> nn.Module:
         if callable(reset):
             reset()
     return net
-
-
-def _run(net: nn.Module, fn: Callable, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """``fn(x)`` over ``X`` in batches, in eval mode without gradients, as an array."""
-    try:
-        dt = np.dtype(net.dtype)
-    except Exception:  # a module without parameters
-        dt = np.dtype(backend.get_default_dtype())
-    was = net.training
-    net.eval()
-    try:
-        with no_grad():
-            outs = [fn(Tensor(np.asarray(X[i:i + batch_size], dtype=dt)))._data
-                    for i in range(0, len(X), batch_size)]
-    finally:
-        net.train(was)
-    return np.concatenate(outs)
 
 
 class _NeuralNet(BaseEstimator):
@@ -550,7 +533,7 @@ class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _N
 
     def _start(self, X: np.ndarray) -> None:
         self._initialize(X.shape[1], self.n_components)
-        code = _run(self.module_, _encoder(self.module_), X[:1])
+        code = run_in_batches(self.module_, _encoder(self.module_), X[:1])
         self.n_components_ = int(code.reshape(1, -1).shape[1])
 
     def fit(self, X: Any, y: Any = None) -> "NeuralNetTransformer":
@@ -579,7 +562,7 @@ class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _N
         """The code of each sample, shape (n_samples, n_components_)."""
         check_is_fitted(self, "module_")
         X = self._x(X, reset=False)
-        return _run(self.module_, _encoder(self.module_), X).reshape(len(X), -1)
+        return run_in_batches(self.module_, _encoder(self.module_), X).reshape(len(X), -1)
 
     @available_if(_has_decoder)
     def inverse_transform(self, X: Any) -> np.ndarray:
@@ -590,7 +573,7 @@ class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _N
         if Z.shape[1] != self.n_components_:
             raise ArgumentError(f"{type(self).__name__}.inverse_transform: X has {Z.shape[1]} "
                                 f"columns, the code has {self.n_components_}")
-        return _run(self.module_, _decoder(self.module_), Z)
+        return run_in_batches(self.module_, _decoder(self.module_), Z)
 
     def score(self, X: Any, y: Any = None) -> float:
         """Negative mean squared reconstruction error of X (greater is better)."""

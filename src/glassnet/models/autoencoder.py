@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # annotations only
     from glassnet._typing import TensorLike
 
 
-__all__ = ["Autoencoder", "DenoisingAutoencoder", "TiedLinear"]
+__all__ = ["Autoencoder", "DenoisingAutoencoder", "TiedLinear", "run_in_batches"]
 
 LOSSES = ("mse", "bce")
 
@@ -91,6 +91,26 @@ def _as_array(X, who):
         raise ValueError(f"{who}: expected samples along the first axis, shape (N, ...), got "
                          f"shape {X.shape}")
     return X
+
+
+def run_in_batches(net: Module, fn, X, batch_size: int = 1024) -> np.ndarray:
+    """``fn(x)`` (a part of ``net``: its encoder, decoder or forward) over the rows of the
+    array ``X`` in batches of ``batch_size``, in eval mode and without a graph, as one
+    array; ``net``'s training mode is put back afterwards. The batches are cast to
+    ``net``'s dtype (the default dtype for a module without parameters)."""
+    try:
+        dt = np.dtype(net.dtype)
+    except Exception:  # noqa: BLE001 - a module without parameters
+        dt = np.dtype(backend.get_default_dtype())
+    was = net.training
+    net.eval()
+    try:
+        with no_grad():
+            outs = [fn(Tensor(np.asarray(X[i:i + batch_size], dtype=dt)))._data
+                    for i in range(0, len(X), batch_size)]
+    finally:
+        net.train(was)
+    return np.concatenate(outs) if outs else np.zeros((0,), dt)
 
 
 # ------------------------------------------------------------------ autoencoder
@@ -182,17 +202,7 @@ class Autoencoder(Module):
         return self.decoder(self.encoder(x))
 
     def _batched(self, fn, X, batch_size):
-        X = _as_array(X, type(self).__name__)
-        dt = np.dtype(self.dtype)
-        was = self.training
-        self.eval()
-        try:
-            with no_grad():
-                outs = [fn(Tensor(np.asarray(X[i:i + batch_size], dtype=dt)))._data
-                        for i in range(0, len(X), batch_size)]
-        finally:
-            self.train(was)
-        return np.concatenate(outs) if outs else np.zeros((0,), dt)
+        return run_in_batches(self, fn, _as_array(X, type(self).__name__), batch_size)
 
     def encode(self, X: TensorLike, batch_size: int = 1024):
         """Codes f(X) as an array (evaluation mode, no corruption)."""

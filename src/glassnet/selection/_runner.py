@@ -34,7 +34,7 @@ from ..errors import ArgumentError
 from ..validation import check_int
 
 __all__ = ["Trial", "SharedData", "trial_seed", "fit_and_score", "run_trials", "check_xy",
-           "task_nbytes"]
+           "task_nbytes", "pickled_nbytes"]
 
 
 def trial_seed(seed: int, candidate: int, fold: int) -> int:
@@ -131,16 +131,20 @@ def _nbytes(limit) -> int:
                         f"got {limit!r}")
 
 
-def task_nbytes(build: Callable, trial: Trial, fit_kwargs: dict | None, scoring: str,
-                blas_threads: int, data: SharedData) -> int:
-    """Bytes of one pickled local task (what every task sends to a worker), as loky's
-    pickler (cloudpickle) writes it."""
+def pickled_nbytes(*task: Any) -> int:
+    """Bytes of ``task`` (a function and its arguments) pickled as loky's and Dask's
+    pickler (cloudpickle) sends it to a worker."""
     try:
         import cloudpickle  # loky's (and Dask's) pickler
     except ImportError:
         from joblib.externals import cloudpickle  # joblib's own copy
-    return len(cloudpickle.dumps((_local_task, build, trial, fit_kwargs, scoring,
-                                  blas_threads, data), protocol=pickle.HIGHEST_PROTOCOL))
+    return len(cloudpickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def task_nbytes(build: Callable, trial: Trial, fit_kwargs: dict | None, scoring: str,
+                blas_threads: int, data: SharedData) -> int:
+    """Bytes of one pickled local task (what every task sends to a worker)."""
+    return pickled_nbytes(_local_task, build, trial, fit_kwargs, scoring, blas_threads, data)
 
 
 def _n_workers(n_jobs) -> int:
@@ -259,12 +263,11 @@ def _dask_task(build, trial, fit_kwargs, scoring, blas_threads, X, y):
 def _run_dask(client, build, X, y, trials, fit_kwargs, scoring, blas_threads, retries,
               on_result, stats):
     from distributed import as_completed
-    import cloudpickle
     # unique keys (hash=False): a later search of the same arrays never shares them
     xf, yf = client.scatter([np.asarray(X), np.asarray(y)], broadcast=True, hash=False)
     stats["data"] = "scatter"
-    stats["task_bytes"] = len(cloudpickle.dumps(
-        (_dask_task, build, trials[0], fit_kwargs, scoring, blas_threads, xf, yf)))
+    stats["task_bytes"] = pickled_nbytes(_dask_task, build, trials[0], fit_kwargs, scoring,
+                                         blas_threads, xf, yf)
     futs = {client.submit(_dask_task, build, t, fit_kwargs, scoring, blas_threads, xf, yf,
                           key=f"glassnet-trial-{uuid.uuid4().hex}", pure=False,
                           retries=retries): t for t in trials}

@@ -125,7 +125,7 @@ class LRFinder:
         # before the loader draws its seed from glassnet's generator: restored too
         snap = _state.snapshot(t)
         kept = {"_cbl": t._cbl, "last_batch": t.last_batch, "_class_weight":
-                getattr(t, "_class_weight", None), "training": t.model.training}
+                t._class_weight, "training": t.model.training}
         lrs: list[float] = []
         raw: list[float] = []
         smooth: list[float] = []

@@ -204,6 +204,8 @@ class Trainer:
         self._shuffle_rng = None   # the latest fit's loader's generator
         self._epoch_start = 0.0
         self._params = list(model.parameters())   # for clipping, without a walk per step
+        self._class_weight: dict[int, float] | None = None   # the running fit's class_weight
+        self._per_sample_loss: tuple[Any, Any] | None = None  # (loss_fn, its reduction="none" copy)
 
     # ------------------------------------------------------------------ one batch
     def _input(self, x):
@@ -265,7 +267,7 @@ class Trainer:
 
     def _weighted_loss(self, out: Tensor, target: np.ndarray, wb: np.ndarray) -> Tensor:
         """``sum_i w_i * l_i / N`` over the batch (see :meth:`compute_loss`)."""
-        per = getattr(self, "_per_sample_loss", None)
+        per = self._per_sample_loss
         if per is None or per[0] is not self.loss_fn:
             if not isinstance(getattr(self.loss_fn, "reduction", None), str):
                 raise ArgumentError(
@@ -345,9 +347,8 @@ class Trainer:
 
         Returns ``(output, target, loss value)``.
         """
-        class_weight = getattr(self, "_class_weight", None)
-        if class_weight is not None:
-            wb = _fitargs.class_sample_weights(class_weight, yb, "Trainer.fit")
+        if self._class_weight is not None:
+            wb = _fitargs.class_sample_weights(self._class_weight, yb, "Trainer.fit")
         out, target, loss = self.compute_loss(xb, yb, wb)
         self.last_batch = (xb, yb)
         opt = self.optimizer
