@@ -12,6 +12,7 @@ from .perceptron import Perceptron
 from .mlp import MLP
 from .cnn import LeNet, SmallVGG
 from .charlm import CharLM
+from .char_transformer import CharTransformer
 from .sequence import SequenceClassifier
 from .autoencoder import Autoencoder, DenoisingAutoencoder
 from .stacked_autoencoder import StackedAutoencoder
@@ -19,6 +20,6 @@ from .conv_autoencoder import ConvAutoencoder
 from .anomaly import AnomalyDetector
 from .pretrain import greedy_pretrain
 
-__all__ = ["Perceptron", "MLP", "LeNet", "SmallVGG", "CharLM", "SequenceClassifier",
+__all__ = ["Perceptron", "MLP", "LeNet", "SmallVGG", "CharLM", "CharTransformer", "SequenceClassifier",
            "Autoencoder", "DenoisingAutoencoder", "StackedAutoencoder", "ConvAutoencoder",
            "AnomalyDetector", "greedy_pretrain"]
