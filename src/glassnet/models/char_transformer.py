@@ -1,6 +1,7 @@
 """A character-level Transformer language model (decoder-only, GPT-style)."""
 from __future__ import annotations
 
+import math
 import time
 from typing import Any, Callable
 
@@ -11,6 +12,7 @@ from ..autograd import no_grad
 from ..autograd.tensor import Tensor, as_array
 from ..errors import ArgumentError
 from ..functional import losses as L
+from ..training.history import History
 from ..validation import check_int, check_real
 
 __all__ = ["CharTransformer"]
@@ -139,48 +141,78 @@ class CharTransformer(nn.Module):
             self.train(was)
         return total / n
 
-    def fit_text(self, text: Any, steps: int = 1000, batch_size: int = 32, lr: float = 1e-3,
-                 validation_fraction: float = 0.1, weight_decay: float = 0.0,
-                 clip_grad_norm: float | None = 1.0, eval_every: int | None = None,
+    def fit_text(self, text: Any, epochs: int = 1, batch_size: int = 32, lr: float = 1e-3,
+                 steps_per_epoch: int | None = None, validation_fraction: float = 0.1,
+                 weight_decay: float = 0.0, betas: tuple[float, float] = (0.9, 0.99),
+                 clip_grad_norm: float | None = 1.0, max_steps: int | None = None,
                  seed: int = 0, verbose: int = 1,
-                 callback: Callable[[int, float], None] | None = None) -> dict[str, list[float]]:
-        """Train with AdamW on random windows of the first ``1 - validation_fraction`` of
-        the text; returns ``{"step", "loss", "val_loss", "seconds"}`` (evaluated every
-        ``eval_every`` steps and at the end). The windows come from
-        ``np.random.default_rng(seed)``: the same seed gives the same batches."""
-        check_int(steps, "steps", "fit_text", min=1)
-        check_real(validation_fraction, "validation_fraction", "fit_text", 0, 1, high_open=True)
+                 callback: Callable[[int, float], None] | None = None) -> History:
+        """Train with AdamW on random windows of ``context + 1`` characters from the first
+        ``1 - validation_fraction`` of the text; returns a :class:`~glassnet.training.History`.
+
+        An epoch is ``steps_per_epoch`` steps (default: as many windows of ``batch_size``
+        as hold the training characters once). Per epoch the history holds ``loss`` (the
+        mean training nats/char), ``perplexity``, ``val_loss`` and ``val_perplexity``
+        (:meth:`evaluate_text` on the held-out end), ``lr``, ``seconds`` (training only) and
+        ``tokens_per_s``. The windows come from ``np.random.default_rng(seed)``: the same
+        seed gives the same batches. ``callback(step, loss)`` runs after every step;
+        ``max_steps`` stops early.
+
+        >>> history = lm.fit_text(text, epochs=2)   # doctest: +SKIP
+        >>> history["val_loss"]                     # doctest: +SKIP
+        """
+        who = "CharTransformer.fit_text"
+        check_int(epochs, "epochs", who, min=1)
+        check_int(batch_size, "batch_size", who, min=1)
+        check_real(validation_fraction, "validation_fraction", who, 0, 1, high_open=True)
         ids = self.encode(text) if isinstance(text, str) else np.asarray(text)
         n_val = int(len(ids) * validation_fraction)
         train_ids, val_ids = ids[:len(ids) - n_val], ids[len(ids) - n_val:]
-        opt = optim.AdamW(self.parameters(), lr=lr, weight_decay=weight_decay)
-        rng = np.random.default_rng(seed)
         T = self.context
-        hist: dict[str, list[float]] = {"step": [], "loss": [], "val_loss": [], "seconds": []}
-        every = eval_every or steps
-        t0 = time.perf_counter()
+        if len(train_ids) < T + 2:
+            raise ArgumentError(f"{who}: the training text has {len(train_ids)} characters, "
+                                f"fewer than context + 2 = {T + 2}")
+        per_epoch = steps_per_epoch or max(1, len(train_ids) // (batch_size * T))
+        opt = optim.AdamW(self.parameters(), lr=lr, betas=betas, weight_decay=weight_decay)
+        rng = np.random.default_rng(seed)
+        history = History()
+        history.params = {"epochs": epochs, "batch_size": batch_size, "lr": lr,
+                          "context": T, "steps_per_epoch": per_epoch,
+                          "train_chars": int(len(train_ids)), "val_chars": int(n_val)}
+        step = 0
         self.train()
-        for step in range(1, steps + 1):
-            starts = rng.integers(0, len(train_ids) - T - 1, batch_size)
-            w = train_ids[starts[:, None] + np.arange(T + 1)]
-            opt.zero_grad()
-            loss = self.loss(w[:, :-1], w[:, 1:])
-            loss.backward()
-            if clip_grad_norm:
-                nn.utils.clip_grad_norm_(self.parameters(), clip_grad_norm)
-            opt.step()
-            if callback is not None:
-                callback(step, float(loss.item()))
-            if step % every == 0 or step == steps:
-                val = self.evaluate_text(val_ids) if n_val > T + 1 else float("nan")
-                hist["step"].append(step)
-                hist["loss"].append(float(loss.item()))
-                hist["val_loss"].append(val)
-                hist["seconds"].append(time.perf_counter() - t0)
-                if verbose:
-                    print(f"step {step}/{steps}: loss {loss.item():.4f}, val_loss {val:.4f}, "
-                          f"{time.perf_counter() - t0:.1f} s", flush=True)
-        return hist
+        for epoch in range(1, epochs + 1):
+            t0, losses = time.perf_counter(), []
+            for _ in range(per_epoch):
+                starts = rng.integers(0, len(train_ids) - T - 1, batch_size)
+                w = train_ids[starts[:, None] + np.arange(T + 1)]
+                opt.zero_grad()
+                loss = self.loss(w[:, :-1], w[:, 1:])
+                loss.backward()
+                if clip_grad_norm:
+                    nn.utils.clip_grad_norm_(self.parameters(), clip_grad_norm)
+                opt.step()
+                step += 1
+                losses.append(float(loss.item()))
+                if callback is not None:
+                    callback(step, losses[-1])
+                if max_steps is not None and step >= max_steps:
+                    break
+            seconds = time.perf_counter() - t0
+            val = self.evaluate_text(val_ids) if n_val > T + 1 else None
+            mean = float(np.mean(losses))
+            history.append(epoch, {
+                "loss": mean, "perplexity": math.exp(mean), "val_loss": val,
+                "val_perplexity": math.exp(val) if val is not None else None, "lr": lr,
+                "seconds": seconds, "tokens_per_s": len(losses) * batch_size * T / seconds})
+            if verbose:
+                vs = f", val_loss {val:.4f}" if val is not None else ""
+                print(f"epoch {epoch}/{epochs}: loss {mean:.4f}{vs} nats/char, "
+                      f"{seconds:.1f} s", flush=True)
+            if max_steps is not None and step >= max_steps:
+                history.stop_reason = f"max_steps={max_steps} reached"
+                break
+        return history
 
     # ----------------------------------------------------------------- sampling
     def sample(self, prime: str = "", length: int = 200, temperature: float = 1.0,
