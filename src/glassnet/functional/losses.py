@@ -30,9 +30,11 @@ from ..validation import check_choice, check_real, lookup
 from . import math as M
 from .activations import LogSoftmax, _softplus
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import TensorLike
     from glassnet.autograd.tensor import Tensor
 
 
@@ -52,7 +54,8 @@ class ClassIndexError(ArgumentError, IndexError):
     The message names the loss, the bad value and the number of classes C."""
 
 
-def _class_range_error(who, lo, hi, c, ignore_index=None):
+def _class_range_error(who: str, lo: float, hi: float, c: int,
+                       ignore_index: int | None = None) -> ClassIndexError:
     bad = int(hi) if hi >= c else int(lo)
     also = f", or ignore_index={ignore_index}" if ignore_index is not None else ""
     return ClassIndexError(f"{who}: target class out of range [0, {c}): got {bad} (C={c} "
@@ -60,16 +63,16 @@ def _class_range_error(who, lo, hi, c, ignore_index=None):
                            f"{int(hi)}])")
 
 
-def _empty_mean(fn, who, ignore_index) -> None:
+def _empty_mean(fn: Function, who: str, ignore_index: int) -> None:
     """Mark ``fn`` (a loss Function whose mean has a zero denominator) and warn once."""
     why = (f"{who}: the mean is over no targets (every target equals ignore_index="
            f"{ignore_index}, the batch is empty, or their weights sum to 0), so the loss is "
            f"nan, as in PyTorch; gradients are 0")
-    fn.nan_reason = why
+    setattr(fn, "nan_reason", why)   # read by nonfinite_reason
     warnings.warn(why, RuntimeWarning, stacklevel=2)   # one place: shown once per process
 
 
-def nonfinite_reason(loss):
+def nonfinite_reason(loss: Tensor) -> str | None:
     """Why the loss tensor ``loss`` is NaN when glassnet knows (a mean over no targets in
     cross_entropy / nll_loss, as PyTorch computes it), else None; read from the node that
     made it, so only for a loss computed with gradients recorded.
@@ -84,7 +87,7 @@ def nonfinite_reason(loss):
     return getattr(getattr(loss, "_ctx", None), "nan_reason", None)
 
 
-def _check_unit(a, what, who, hint=""):
+def _check_unit(a: np.ndarray, what: str, who: str, hint: str = "") -> None:
     """Refuse values of ``a`` outside [0, 1] (NaN included): one min and one max."""
     if a.size:
         lo, hi = a.min(), a.max()
@@ -93,9 +96,11 @@ def _check_unit(a, what, who, hint=""):
                                 f"[{float(lo):.4g}, {float(hi):.4g}]{hint}")
 
 
-def _float_target(input, target, who, name="target"):
+def _float_target(input: Tensor, target: TensorLike, who: str,  # noqa: A002
+                  name: str = "target") -> Tensor | np.ndarray:
     """``target`` as a Tensor (kept, so its gradient can flow) or an array of the input's
     dtype, with the input's exact shape."""
+    t: Tensor | np.ndarray
     if isinstance(target, Tensor):
         t = target
     else:
@@ -111,7 +116,7 @@ def _float_target(input, target, who, name="target"):
     return t
 
 
-def _opt_array(w, dtype):
+def _opt_array(w: TensorLike | None, dtype: np.dtype) -> np.ndarray | None:
     if w is None:
         return None
     return as_array(w, dtype)
@@ -149,7 +154,7 @@ class CrossEntropy(Function):
         # move the class axis last so the code below handles (M, C)
         if z.ndim > 2:
             perm = (0,) + tuple(range(2, z.ndim)) + (1,)
-            self.perm = perm
+            self.perm: tuple[int, ...] | None = perm
             z2 = np.transpose(z, perm).reshape(-1, z.shape[1])
         else:
             self.perm = None
@@ -287,8 +292,9 @@ class CrossEntropy(Function):
         return grad.astype(self.p.dtype, copy=False), None
 
 
-def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean", label_smoothing=0.0, ignore_index=-100,
-                  weight=None) -> Tensor:
+def cross_entropy(input: Tensor, target: TensorLike, reduction: str = "mean",  # noqa: A002
+                  label_smoothing: float = 0.0, ignore_index: int = -100,
+                  weight: TensorLike | None = None) -> Tensor:
     """Cross-entropy of logits against class indices or probability / one-hot targets.
 
     E = -sum_c y_c log softmax(z)_c, averaged over samples by default (over the weights of
@@ -324,7 +330,8 @@ class MSE(_Reduced):
         return gy if self.needs_input_grad[0] else None, gt
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean", half=False) -> Tensor:
+def mse_loss(input: Tensor, target: TensorLike, reduction: str = "mean",  # noqa: A002
+             half: bool = False) -> Tensor:
     """Mean squared error: E = (y - t)^2, or 1/2 (y - t)^2 with ``half=True`` (as in many
     course derivations, so that dE/dy = y - t)."""
     check_choice(reduction, "reduction", "mse_loss", REDUCTIONS)
@@ -387,7 +394,8 @@ class BCE(_Reduced):
         return gp, gt
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: Tensor, target: TensorLike,  # noqa: A002
+                         weight: TensorLike | None = None, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities ``input`` in [0, 1] against targets in [0, 1].
 
     E = -w [t log p + (1 - t) log(1 - p)], logs clamped at -100. ``weight`` broadcasts to
@@ -444,7 +452,9 @@ class BCEWithLogits(_Reduced):
         return gx, gt
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, pos_weight=None,
+def binary_cross_entropy_with_logits(input: Tensor, target: TensorLike,  # noqa: A002
+                                     weight: TensorLike | None = None,
+                                     pos_weight: TensorLike | None = None,
                                      reduction: str = "mean") -> Tensor:
     """Binary cross-entropy on logits (sigmoid folded in, stable for any |x|).
 
@@ -524,7 +534,8 @@ class NLL(Function):
         return gx, None, None
 
 
-def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index=-100, reduction: str = "mean") -> Tensor:
+def nll_loss(input: Tensor, target: TensorLike, weight: TensorLike | None = None,  # noqa: A002
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) or (N, C, d...) (for instance
     the output of ``log_softmax``) against class indices. ``weight`` (C,) per class;
     targets equal to ``ignore_index`` count for nothing."""
@@ -559,7 +570,8 @@ class NLLOfLogSoftmax(NLL):
     with c_i = dE/dx[i, t_i], one pass instead of a dense NLL gradient followed by
     log_softmax's backward."""
 
-    def forward(self, z, ts, valid, logp=None, weight=None, reduction: str = "mean", ignore_index=-100):
+    def forward(self, z, ts, valid, weight=None, reduction: str = "mean", ignore_index=-100,
+                logp=None):
         self.logp = logp
         return super().forward(logp, ts, valid, weight=weight, reduction=reduction,
                                ignore_index=ignore_index)
@@ -618,7 +630,8 @@ class MarginRanking(_Reduced):
                 d if self.needs_input_grad[1] else None, None)
 
 
-def margin_ranking_loss(input1, input2, target: Tensor, margin: float = 0.0, reduction: str = "mean") -> Tensor:
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: TensorLike, margin: float = 0.0,
+                        reduction: str = "mean") -> Tensor:
     """Ranking loss max(0, -t (x1 - x2) + margin): t = 1 asks x1 to rank above x2 by
     ``margin``, t = -1 the reverse. With x1 = s_c (a wrong class's score), x2 = s (the
     right one) and t = -1 it is the course's max(0, Delta + s_c - s)."""
@@ -665,8 +678,9 @@ class MultiMargin(_Reduced):
         return gx, None
 
 
-def multi_margin_loss(input: Tensor, target: Tensor, p=1, margin: float = 1.0, weight=None, reduction: str = "mean",
-                      class_average=True):
+def multi_margin_loss(input: Tensor, target: TensorLike, p: int = 1,  # noqa: A002
+                      margin: float = 1.0, weight: TensorLike | None = None,
+                      reduction: str = "mean", class_average: bool = True) -> Tensor:
     """Multiclass hinge (SVM) loss: sum_{j != y} max(0, margin + s_j - s_y)^p per sample.
 
     This is the course's ranking objective max(0, Delta + s_c - s) summed over the wrong
@@ -693,7 +707,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p=1, margin: float = 1.0, w
     return out
 
 
-LOSSES = {
+LOSSES: dict[str, Callable[..., Tensor]] = {
     "mse": mse_loss, "l1": l1_loss, "bce": binary_cross_entropy,
     "bce_logits": binary_cross_entropy_with_logits, "cross_entropy": cross_entropy,
     "nll": nll_loss, "hinge": hinge_embedding_loss, "margin_ranking": margin_ranking_loss,
@@ -704,7 +718,7 @@ LOSS_ALIASES = {"mean_squared_error": "mse", "mae": "l1", "binary_cross_entropy"
                 "hinge_embedding": "hinge", "svm": "multi_margin"}
 
 
-def get_loss(name: str, **kwargs):
+def get_loss(name: str | Callable[..., Tensor], **kwargs: Any) -> Callable[..., Tensor]:
     """The loss *function* called ``name`` with keyword arguments bound
     (``glassnet.nn.get_loss`` gives Module instances).
 
