@@ -125,7 +125,7 @@ def _opt_array(w: TensorLike | None, dtype: np.dtype) -> np.ndarray | None:
 class _Reduced(Function):
     """Helpers for a loss computed elementwise as ``per`` then reduced."""
 
-    def _out(self, per, reduction):
+    def _out(self, per: np.ndarray, reduction: str) -> np.ndarray:
         self.reduction, self.per_shape = reduction, per.shape
         if reduction == "mean":
             return np.asarray(per.mean(), dtype=per.dtype)
@@ -133,7 +133,7 @@ class _Reduced(Function):
             return np.asarray(per.sum(), dtype=per.dtype)
         return per
 
-    def _dper(self, g):
+    def _dper(self, g: np.ndarray) -> np.ndarray:
         """dE/dper for each element (broadcastable to ``per``)."""
         if self.reduction == "mean":
             n = int(np.prod(self.per_shape))
@@ -149,8 +149,9 @@ class CrossEntropy(Function):
     logits' shape.  dE/dz = softmax(z) - y (per sample, times the weight).
     """
 
-    def forward(self, z, target, reduction: str = "mean", label_smoothing=0.0, ignore_index=-100,
-                weight=None):
+    def forward(self, z: np.ndarray, target: np.ndarray, reduction: str = "mean",
+                label_smoothing: float = 0.0, ignore_index: int = -100,
+                weight: np.ndarray | None = None) -> np.ndarray:
         # move the class axis last so the code below handles (M, C)
         if z.ndim > 2:
             perm = (0,) + tuple(range(2, z.ndim)) + (1,)
@@ -161,7 +162,8 @@ class CrossEntropy(Function):
             z2 = z
         self.zshape = z.shape
         c = z2.shape[1]
-        self.fast = None
+        # (softmax, rows, targets, valid mask) of the class-index path
+        self.fast: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None] | None = None
         if (target.dtype.kind in "iu" and not label_smoothing and weight is None
                 and reduction in ("mean", "sum")):
             return self._forward_indices(z2, target, reduction, ignore_index, z.shape)
@@ -217,7 +219,8 @@ class CrossEntropy(Function):
         per += 0.0                             # an ignored row is 0, not -0 (as PyTorch prints)
         return per.reshape(out_shape)
 
-    def _forward_indices(self, z2, target, reduction, ignore_index, zshape):
+    def _forward_indices(self, z2: np.ndarray, target: np.ndarray, reduction: str,
+                         ignore_index: int, zshape: tuple[int, ...]) -> np.ndarray:
         """Class-index targets, no weights or smoothing, reduced: no one-hot matrix.
 
         E_i = log sum_c e^{z_ic} - z_{i,t_i};  dE/dz_i = softmax(z_i) - onehot(t_i).
@@ -263,7 +266,8 @@ class CrossEntropy(Function):
             total = total / self.denom
         return np.asarray(total, dtype=z2.dtype)
 
-    def _backward_indices(self, g):
+    def _backward_indices(self, g: np.ndarray) -> tuple[np.ndarray, None]:
+        assert self.fast is not None   # backward comes here on the class-index path only
         p, rows, t, valid = self.fast
         scale = (g / max(self.denom, 1e-12)) if self.reduction == "mean" else g
         grad = np.multiply(p, scale, dtype=p.dtype)   # p stays intact for a retained graph
@@ -275,7 +279,7 @@ class CrossEntropy(Function):
             grad = np.transpose(grad.reshape(shp), np.argsort(self.perm))
         return grad, None
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         if self.fast is not None:
             return self._backward_indices(g)
         ysum = self.y.sum(axis=1, keepdims=True)
@@ -316,7 +320,8 @@ def cross_entropy(input: Tensor, target: TensorLike, reduction: str = "mean",  #
 class MSE(_Reduced):
     """E = (y - t)^2 (times 1/2 when ``half``);  dE/dy = 2 (y - t) (or y - t), dE/dt = -dE/dy."""
 
-    def forward(self, y, t, reduction: str = "mean", half=False):
+    def forward(self, y: np.ndarray, t: np.ndarray, reduction: str = "mean",
+                half: bool = False) -> np.ndarray:
         self.d = y - t
         self.k = 1.0 if half else 2.0
         per = self.d * self.d
@@ -324,7 +329,7 @@ class MSE(_Reduced):
             per *= 0.5
         return self._out(per, reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         gy = (self.k * self._dper(g)) * self.d
         gt = -gy if self.needs_input_grad[1] else None
         return gy if self.needs_input_grad[0] else None, gt
@@ -342,12 +347,12 @@ def mse_loss(input: Tensor, target: TensorLike, reduction: str = "mean",  # noqa
 class L1(_Reduced):
     """E = |y - t|;  dE/dy = sign(y - t) (0 at y = t), dE/dt = -dE/dy."""
 
-    def forward(self, y, t, reduction: str = "mean"):
+    def forward(self, y: np.ndarray, t: np.ndarray, reduction: str = "mean") -> np.ndarray:
         d = y - t
         self.s = np.sign(d)
         return self._out(np.abs(d), reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         gy = self._dper(g) * self.s
         return gy if self.needs_input_grad[0] else None, (-gy if self.needs_input_grad[1]
                                                           else None)
@@ -367,7 +372,8 @@ class BCE(_Reduced):
     dE/dp = w (p - t) / max(p (1 - p), 1e-12);  dE/dt = w [log(1 - p) - log p].
     """
 
-    def forward(self, p, t, weight=None, reduction: str = "mean"):
+    def forward(self, p: np.ndarray, t: np.ndarray, weight: np.ndarray | None = None,
+                reduction: str = "mean") -> np.ndarray:
         with np.errstate(divide="ignore"):
             logp = np.maximum(np.log(p), -100)
             log1mp = np.maximum(np.log1p(-p), -100)
@@ -379,7 +385,7 @@ class BCE(_Reduced):
         self.pshape = p.shape
         return self._out(per.astype(p.dtype, copy=False), reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         dper = self._dper(g)
         if self.w is not None:
             dper = dper * self.w
@@ -418,7 +424,8 @@ class BCEWithLogits(_Reduced):
     dE/dx = w [(1 - t) - l sigmoid(-x)];  dE/dt = w [-x + (pos_weight - 1) softplus(-x)].
     """
 
-    def forward(self, x, t, weight=None, pos_weight=None, reduction: str = "mean"):
+    def forward(self, x: np.ndarray, t: np.ndarray, weight: np.ndarray | None = None,
+                pos_weight: np.ndarray | None = None, reduction: str = "mean") -> np.ndarray:
         sp = _softplus(-x)
         if pos_weight is not None:
             lw = 1 + (pos_weight - 1) * t
@@ -432,7 +439,7 @@ class BCEWithLogits(_Reduced):
         self.x, self.t, self.w, self.pw, self.lw, self.sp = x, t, weight, pos_weight, lw, sp
         return self._out(per.astype(x.dtype, copy=False), reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         dper = self._dper(g)
         if self.w is not None:
             dper = dper * self.w
@@ -473,7 +480,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: TensorLike,  # noqa:
 
 
 # ------------------------------------------------------------ class indices
-def _class_targets(input, target, who, ignore_index=None):
+def _class_targets(input: Tensor, target: TensorLike, who: str,  # noqa: A002
+                   ignore_index: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Integer class targets of shape input.shape without axis 1, checked."""
     t = as_array(target)
     if t.dtype.kind not in "iu":
@@ -506,7 +514,9 @@ class NLL(Function):
     dE/dx[i, t_i] = -w_{t_i} (/ the weight sum for the mean), 0 elsewhere.
     """
 
-    def forward(self, x, ts, valid, weight=None, reduction: str = "mean", ignore_index=-100):
+    def forward(self, x: np.ndarray, ts: np.ndarray, valid: np.ndarray,
+                weight: np.ndarray | None = None, reduction: str = "mean",
+                ignore_index: int = -100) -> np.ndarray:
         idx = np.expand_dims(ts, 1)
         picked = np.take_along_axis(x, idx, axis=1)[:, 0]
         w = valid.astype(x.dtype)
@@ -527,7 +537,7 @@ class NLL(Function):
         per += 0.0                             # an ignored target is 0, not -0 (as PyTorch)
         return per
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, None, None]:
         coef = -self.w * (g / self.denom if self.reduction == "mean" else g)
         gx = np.zeros(self.xshape, dtype=self.dtype)
         np.put_along_axis(gx, self.idx, np.expand_dims(coef.astype(self.dtype), 1), axis=1)
@@ -551,7 +561,7 @@ def nll_loss(input: Tensor, target: TensorLike, weight: TensorLike | None = None
                      reduction=reduction, ignore_index=ignore_index)
 
 
-def _log_softmax_source(x):
+def _log_softmax_source(x: Tensor) -> tuple[Tensor, np.ndarray] | None:
     """(logits tensor, log-probabilities array) when ``x`` is the output of log_softmax
     over the class axis of a 2-D input that nothing else watches (no hooks, no retained
     gradient), so nll_loss can differentiate straight to the logits; else None."""
@@ -570,13 +580,15 @@ class NLLOfLogSoftmax(NLL):
     with c_i = dE/dx[i, t_i], one pass instead of a dense NLL gradient followed by
     log_softmax's backward."""
 
-    def forward(self, z, ts, valid, weight=None, reduction: str = "mean", ignore_index=-100,
-                logp=None):
+    def forward(self, z: np.ndarray, ts: np.ndarray, valid: np.ndarray,
+                weight: np.ndarray | None = None, reduction: str = "mean",
+                ignore_index: int = -100, logp: np.ndarray | None = None) -> np.ndarray:
+        assert logp is not None   # nll_loss passes the kept log-probabilities
         self.logp = logp
         return super().forward(logp, ts, valid, weight=weight, reduction=reduction,
                                ignore_index=ignore_index)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, None, None]:
         coef = -self.w * (g / self.denom if self.reduction == "mean" else g)
         coef = np.asarray(coef, dtype=self.dtype)
         gz = np.exp(self.logp)
@@ -593,14 +605,15 @@ class HingeEmbedding(_Reduced):
     dE/dx = 1 where t = 1; -[margin - x > 0] where t = -1.
     """
 
-    def forward(self, x, t, margin: float = 1.0, reduction: str = "mean"):
+    def forward(self, x: np.ndarray, t: np.ndarray, margin: float = 1.0,
+                reduction: str = "mean") -> np.ndarray:
         h = margin - x
         self.hinge = (h > 0) & (t != 1)
         self.lin = t != -1
         per = np.where(self.hinge, h, 0) + np.where(self.lin, x, 0)
         return self._out(per.astype(x.dtype, copy=False), reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         d = self.lin.astype(g.dtype) - self.hinge
         return (self._dper(g) * d).astype(g.dtype, copy=False), None
 
@@ -619,12 +632,13 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, red
 class MarginRanking(_Reduced):
     """E = max(0, -t (x1 - x2) + margin);  dE/dx1 = -t [E > 0], dE/dx2 = t [E > 0]."""
 
-    def forward(self, x1, x2, t, margin: float = 0.0, reduction: str = "mean"):
+    def forward(self, x1: np.ndarray, x2: np.ndarray, t: np.ndarray, margin: float = 0.0,
+                reduction: str = "mean") -> np.ndarray:
         h = -t * (x1 - x2) + margin
         self.act = np.where(h > 0, t, 0).astype(x1.dtype, copy=False)
         return self._out(np.maximum(h, 0).astype(x1.dtype, copy=False), reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None, None]:
         d = self._dper(g) * self.act
         return (-d if self.needs_input_grad[0] else None,
                 d if self.needs_input_grad[1] else None, None)
@@ -652,8 +666,9 @@ class MultiMargin(_Reduced):
     and dE/dx_y = -sum_j of those.
     """
 
-    def forward(self, x, ts, p=1, margin: float = 1.0, weight=None, class_average=True,
-                reduction: str = "mean"):
+    def forward(self, x: np.ndarray, ts: np.ndarray, p: int = 1, margin: float = 1.0,
+                weight: np.ndarray | None = None, class_average: bool = True,
+                reduction: str = "mean") -> np.ndarray:
         n, c = x.shape
         rows = np.arange(n)
         xy = x[rows, ts][:, None]
@@ -669,7 +684,7 @@ class MultiMargin(_Reduced):
         self.rows, self.ts = rows, ts
         return self._out(per.astype(x.dtype, copy=False), reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         dper = self._dper(g)
         if np.ndim(dper):
             dper = dper[:, None]
