@@ -4,7 +4,7 @@
 >>> from glassnet import nn, optim
 >>> model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
 """
-from __future__ import annotations
+from __future__ import annotations  # (the dtype names below shadow int, float, bool)
 
 from typing import Any as _Any
 
@@ -91,7 +91,7 @@ from .autograd.factories import LEGACY_CONSTRUCTORS as _LEGACY  # noqa: E402
 globals().update(_LEGACY)
 
 
-def __getattr__(name: str) -> _Any:   # a module, or the Generator class   # glassnet.utils / .vision / .Generator load on first use (40+ ms)
+def __getattr__(name: str) -> _Any:   # glassnet.utils / .vision / .Generator load on first use (40+ ms)
     if name in ("utils", "vision", "Generator"):
         import importlib  # noqa: PLC0415
         mod = importlib.import_module(f"{__name__}.{'utils' if name == 'Generator' else name}")
