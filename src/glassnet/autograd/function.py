@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -230,10 +231,16 @@ class Function:
     # [(output index, Tensor, keeps .grad)] for outputs that called retain_grad() or
     # register_hook()
     _retained = None
-    _saved_inputs = None  # positions of the inputs backward reads; None: look at self
+    # positions of the inputs backward reads; None: look at self
+    _saved_inputs: tuple[int, ...] | None = None
     _materialize = True   # multi-output nodes get zeros for missing output gradients
     _dirty = None         # [(output index, Tensor, version)] outputs changed in place
     _g = 0                # the in-place clock when the node was made
+    # set by apply (declared for type checkers): which inputs need a gradient, the inputs
+    # (None for a non-tensor) and the outputs' dtypes of a recorded node
+    needs_input_grad: tuple[bool, ...]
+    inputs: list[Any]
+    output_dtypes: tuple[np.dtype, ...]
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
