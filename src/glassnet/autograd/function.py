@@ -226,11 +226,12 @@ class Function:
 
     # number of outputs; subclasses returning tuples set this to > 1
     n_outputs = 1
+    needs_input_grad: tuple[bool, ...]  # set on each node by apply (no class attribute)
     _freed = False        # set on a node whose saved buffers backward released
     # [(output index, Tensor, keeps .grad)] for outputs that called retain_grad() or
     # register_hook()
     _retained = None
-    _saved_inputs = None  # positions of the inputs backward reads; None: look at self
+    _saved_inputs: tuple[int, ...] | None = None  # positions of the inputs backward reads; None: look at self
     _materialize = True   # multi-output nodes get zeros for missing output gradients
     _dirty = None         # [(output index, Tensor, version)] outputs changed in place
     _g = 0                # the in-place clock when the node was made

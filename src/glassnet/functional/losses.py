@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
     from glassnet.autograd.tensor import Tensor
+    from glassnet._typing import TensorLike
 
 
 __all__ = [
@@ -287,7 +288,7 @@ class CrossEntropy(Function):
         return grad.astype(self.p.dtype, copy=False), None
 
 
-def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean", label_smoothing=0.0, ignore_index=-100,
+def cross_entropy(input: Tensor, target: TensorLike, reduction: str = "mean", label_smoothing=0.0, ignore_index=-100,
                   weight=None) -> Tensor:
     """Cross-entropy of logits against class indices or probability / one-hot targets.
 
@@ -524,7 +525,7 @@ class NLL(Function):
         return gx, None, None
 
 
-def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index=-100, reduction: str = "mean") -> Tensor:
+def nll_loss(input: Tensor, target: TensorLike, weight=None, ignore_index=-100, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) or (N, C, d...) (for instance
     the output of ``log_softmax``) against class indices. ``weight`` (C,) per class;
     targets equal to ``ignore_index`` count for nothing."""
@@ -593,7 +594,7 @@ class HingeEmbedding(_Reduced):
         return (self._dper(g) * d).astype(g.dtype, copy=False), None
 
 
-def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+def hinge_embedding_loss(input: Tensor, target: TensorLike, margin: float = 1.0, reduction: str = "mean") -> Tensor:
     """Hinge embedding loss: x for targets +1, max(0, margin - x) for targets -1.
 
     ``input`` is typically a distance; targets are +-1 of the input's shape.
@@ -618,7 +619,7 @@ class MarginRanking(_Reduced):
                 d if self.needs_input_grad[1] else None, None)
 
 
-def margin_ranking_loss(input1, input2, target: Tensor, margin: float = 0.0, reduction: str = "mean") -> Tensor:
+def margin_ranking_loss(input1, input2, target: TensorLike, margin: float = 0.0, reduction: str = "mean") -> Tensor:
     """Ranking loss max(0, -t (x1 - x2) + margin): t = 1 asks x1 to rank above x2 by
     ``margin``, t = -1 the reverse. With x1 = s_c (a wrong class's score), x2 = s (the
     right one) and t = -1 it is the course's max(0, Delta + s_c - s)."""
@@ -665,7 +666,7 @@ class MultiMargin(_Reduced):
         return gx, None
 
 
-def multi_margin_loss(input: Tensor, target: Tensor, p=1, margin: float = 1.0, weight=None, reduction: str = "mean",
+def multi_margin_loss(input: Tensor, target: TensorLike, p=1, margin: float = 1.0, weight=None, reduction: str = "mean",
                       class_average=True):
     """Multiclass hinge (SVM) loss: sum_{j != y} max(0, margin + s_j - s_y)^p per sample.
 

@@ -16,7 +16,7 @@ from . import reduce as _red
 from .elementwise import (Abs, Cast, Exp, Log, Maximum, Minimum, Sqrt, _operands,  # noqa: F401
                           abs, exp, log, maximum, minimum, sqrt)
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import DTypeLike
@@ -447,7 +447,7 @@ def transpose(a, *axes) -> Tensor:
     return Transpose.apply(a, axes=axes or None)
 
 
-def getitem(a, index: Tensor) -> Tensor:
+def getitem(a, index: Any) -> Tensor:
     if isinstance(index, Tensor):
         index = index._data
     elif isinstance(index, tuple):
