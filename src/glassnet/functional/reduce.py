@@ -74,7 +74,7 @@ return_types.aminmax = _rt("aminmax", ("min", "max"))
 
 
 # ------------------------------------------------------------------ arguments
-def _pick(dim: Any, axis: Any, who: str, default: Any = None) -> Any:
+def _pick(dim: Any, axis: Any, who: str, default: Any = None) -> Any:  # dim's alias axis
     if axis is not None:
         if dim is not None:
             raise ArgumentTypeError(f"{who}: give dim or its alias axis, not both")
@@ -423,8 +423,8 @@ def nanmean(input: Tensor, dim: Dims = None, keepdim: bool = False, *,  # noqa: 
     return nansum(x, dim, keepdim, dtype=dtype) / count
 
 
-def _correction(who: str, dim: Any, unbiased: bool | None, correction: float | None,
-                keepdim: bool) -> tuple[Any, float]:
+def _correction(who: str, dim: Dims, unbiased: bool | None, correction: float | None,
+                keepdim: bool) -> tuple[Dims, float]:
     # torch.var(x, True) / x.var(False): the bool in dim's place is ``unbiased``
     if isinstance(dim, (bool, np.bool_)):
         if unbiased is not None:
@@ -846,7 +846,7 @@ class _MedianAll(Function):
     """z = the median of a (given); the gradient is shared evenly by the elements equal
     to it."""
 
-    def forward(self, a: np.ndarray, value: Any) -> np.ndarray:
+    def forward(self, a: np.ndarray, value: np.generic) -> np.ndarray:
         self.a, self.v = a, value
         return np.asarray(value, dtype=a.dtype)
 

@@ -46,7 +46,7 @@ class DimensionError(ArgumentError, IndexError):
 
 
 # ------------------------------------------------------------------ helpers
-def _ints(args: Sequence[Any], who: str, name: str = "shape") -> tuple[int, ...]:
+def _ints(args: Sequence[object], who: str, name: str = "shape") -> tuple[int, ...]:
     """``f(2, 3)`` or ``f((2, 3))`` / ``f([2, 3])`` / ``f(Size)`` as a tuple of ints."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
