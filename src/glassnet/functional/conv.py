@@ -36,9 +36,10 @@ from ..validation import check_ints, check_pair
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import Dims
-    from glassnet._typing import IntTuple
-    from glassnet.autograd.tensor import Tensor
+    from collections.abc import Iterator, Sequence
+    from typing import Any
+
+    from glassnet._typing import IntTuple, TensorLike
 
 
 __all__ = ["conv1d", "conv2d", "conv_output_size", "resolve_padding", "Conv2dFunction",
@@ -46,7 +47,7 @@ __all__ = ["conv1d", "conv2d", "conv_output_size", "resolve_padding", "Conv2dFun
 
 
 # ------------------------------------------------------------- size arithmetic
-def resolve_padding(padding: IntTuple | str, kernel_size: IntTuple, dilation: IntTuple, stride: IntTuple = (1, 1), layer="conv2d"):
+def resolve_padding(padding: IntTuple | str, kernel_size: Sequence[int], dilation: Sequence[int], stride: Sequence[int] = (1, 1), layer: str = "conv2d") -> tuple[int, int, int, int]:
     """Padding as (top, bottom, left, right) from an int, a pair, 'valid', 'same' or 'full'.
 
     'same' keeps the size at stride 1 (an odd total padding puts the extra row at the
@@ -75,8 +76,8 @@ def resolve_padding(padding: IntTuple | str, kernel_size: IntTuple, dilation: In
     return ph, ph, pw, pw
 
 
-def conv_output_size(n, k, stride: IntTuple = 1, pad_lo=0, pad_hi=0, dilation: IntTuple = 1, layer="conv", axis="",
-                     strict=False):
+def conv_output_size(n: int, k: int, stride: int = 1, pad_lo: int = 0, pad_hi: int = 0, dilation: int = 1, layer: str = "conv", axis: str = "",
+                     strict: bool = False) -> int:
     """floor((n + pad_lo + pad_hi - dilation*(k-1) - 1) / stride) + 1, with clear errors.
 
     Raises when the (dilated) kernel is larger than the padded input, and, when
@@ -119,7 +120,7 @@ class _Geometry(NamedTuple):
     Wo: int
 
     @classmethod
-    def of(cls, x_shape, w_shape, stride: IntTuple, pads, dilation: IntTuple):
+    def of(cls, x_shape: Sequence[int], w_shape: Sequence[int], stride: tuple[int, int], pads: Sequence[int], dilation: tuple[int, int]) -> _Geometry:
         N, C, H, W = x_shape
         O, _, kh, kw = w_shape
         (sh, sw), (dh, dw) = stride, dilation
@@ -129,7 +130,7 @@ class _Geometry(NamedTuple):
         return cls(N, C, H, W, O, kh, kw, sh, sw, dh, dw, tuple(pads), Ho, Wo)
 
 
-def _offsets(geo):
+def _offsets(geo: _Geometry) -> Iterator[tuple[int, int, tuple[slice, slice]]]:
     """(i, j, window slice) for every kernel offset: the (Ho, Wo) positions that kernel
     element (i, j) meets in the padded input."""
     for i in range(geo.kh):
@@ -140,7 +141,7 @@ def _offsets(geo):
                          slice(x0, x0 + geo.sw * (geo.Wo - 1) + 1, geo.sw))
 
 
-def _zero_border(xpad, pads) -> None:
+def _zero_border(xpad: np.ndarray, pads: Sequence[int]) -> None:
     pt, pb, pl, pr = pads
     if pt:
         xpad[:, :, :pt] = 0
@@ -152,7 +153,7 @@ def _zero_border(xpad, pads) -> None:
         xpad[:, :, :, xpad.shape[3] - pr:] = 0
 
 
-def _im2col_chunk(xc, xpad, cols, geo) -> None:
+def _im2col_chunk(xc: np.ndarray, xpad: np.ndarray | None, cols: np.ndarray, geo: _Geometry) -> None:
     """For one chunk of the batch: pad ``xc`` (C, n, H, W, channel-major) into ``xpad``
     (C, n, Hp, Wp; None without padding), then fill ``cols`` (C, kh, kw, n, Ho, Wo) with
     one strided copy per kernel offset."""
@@ -166,7 +167,7 @@ def _im2col_chunk(xc, xpad, cols, geo) -> None:
         cols[:, i, j] = xpad[:, :, ys, xs]
 
 
-def _im2col(x, geo, dtype):
+def _im2col(x: np.ndarray, geo: _Geometry, dtype: np.dtype[Any]) -> np.ndarray:
     """The column matrix of ``x`` (N, C, H, W): (C*kh*kw, N*Ho*Wo), column (n, y, x)
     holding the padded input under the kernel at output position (y, x) of sample n.
     A scratch buffer (give it back as "cols")."""
@@ -183,7 +184,7 @@ def _im2col(x, geo, dtype):
     return cols
 
 
-def _to_nchw(y, b, geo):
+def _to_nchw(y: np.ndarray, b: np.ndarray | None, geo: _Geometry) -> np.ndarray:
     """y (O, N*Ho*Wo) + b as a new (N, O, Ho, Wo) array, in one pass."""
     out = np.empty((geo.N, geo.O, geo.Ho, geo.Wo), y.dtype)
     yt = y.reshape(geo.O, geo.N, geo.Ho, geo.Wo).transpose(1, 0, 2, 3)
@@ -192,7 +193,7 @@ def _to_nchw(y, b, geo):
     return backend.elementwise(np.add, yt, b.reshape(1, geo.O, 1, 1), out=out)
 
 
-def _channel_major(grad, geo):
+def _channel_major(grad: np.ndarray, geo: _Geometry) -> np.ndarray:
     """The output gradient (N, O, Ho, Wo) as (O, N*Ho*Wo), for the GEMMs. A scratch
     buffer (give it back as "gT")."""
     gT = backend.take_scratch("gT", (geo.O, geo.N * geo.Ho * geo.Wo), grad.dtype)
@@ -200,7 +201,7 @@ def _channel_major(grad, geo):
     return gT
 
 
-def _col2im_chunk(dcols, gpad, geo) -> None:
+def _col2im_chunk(dcols: np.ndarray, gpad: np.ndarray, geo: _Geometry) -> None:
     """For one chunk of the batch: add every kernel offset's block of ``dcols``
     (kh, kw, C, n, Ho, Wo) into its strided slice of ``gpad`` (C, n, Hp, Wp)."""
     gpad.fill(0)
@@ -208,7 +209,7 @@ def _col2im_chunk(dcols, gpad, geo) -> None:
         gpad[:, :, ys, xs] += dcols[i, j]
 
 
-def _col2im(dcols, geo):
+def _col2im(dcols: np.ndarray, geo: _Geometry) -> np.ndarray:
     """dx (N, C, H, W) from the column gradient ``dcols`` (kh, kw, C, N, Ho, Wo): each
     input pixel sums the gradients of every column it was copied into."""
     pt, pb, pl, pr = geo.pads
@@ -223,7 +224,7 @@ def _col2im(dcols, geo):
 _DX_BLOCK_COLUMNS = 2304
 
 
-def _input_grad_blocked(wt, g, geo):
+def _input_grad_blocked(wt: np.ndarray, g: np.ndarray, geo: _Geometry) -> np.ndarray:
     """dx (N, C, H, W) = col2im(W^T g), a block of samples at a time: for each block one
     GEMM (kh*kw*C, O) @ (O, n*Ho*Wo) into a reused buffer, added at once into the padded
     gradient by kernel-offset slices (the column gradient of the whole batch is never
@@ -258,7 +259,9 @@ class Conv2dFunction(Function):
     spent its time synchronising them.
     """
 
-    def forward(self, x, w, b=None, stride: IntTuple = (1, 1), pads=(0, 0, 0, 0), dilation: IntTuple = (1, 1)):
+    cols: np.ndarray | None    # the column matrix, kept for backward (None once released)
+
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: tuple[int, int] = (1, 1), pads: Sequence[int] = (0, 0, 0, 0), dilation: tuple[int, int] = (1, 1)) -> np.ndarray:
         geo = _Geometry.of(x.shape, w.shape, stride, pads, dilation)
         dt = np.result_type(x.dtype, w.dtype)
         cols = _im2col(x, geo, dt)
@@ -272,8 +275,9 @@ class Conv2dFunction(Function):
             backend.give_scratch("cols", cols)
         return out
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         geo, w, cols, need = self.geo, self.w, self.cols, self.needs_input_grad
+        assert cols is not None, "Conv2dFunction: backward after the buffers were released"
         g = _channel_major(grad, geo)                      # (O, N*Ho*Wo)
         gx = gw = gb = None
         if len(need) > 1 and need[1]:
@@ -292,21 +296,22 @@ class Conv2dFunction(Function):
 class Conv1dFunction(Conv2dFunction):
     """1-D cross-correlation: x (N, C, L), w (O, C, k) -> (N, O, Lo); a height-1 conv2d."""
 
-    def forward(self, x, w, b=None, stride: IntTuple = 1, pads=(0, 0), dilation: IntTuple = 1):
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: int = 1, pads: Sequence[int] = (0, 0), dilation: int = 1) -> np.ndarray:  # type: ignore[override]  # 1-D sizes
         out = super().forward(x[:, :, None, :], w[:, :, None, :], b, stride=(1, stride),
                               pads=(0, 0) + tuple(pads), dilation=(1, dilation))
         return out[:, :, 0, :]
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         grads = list(super().backward(g[:, :, None, :]))
         for i in (0, 1):
-            if grads[i] is not None:
-                grads[i] = grads[i][:, :, 0, :]
+            gi = grads[i]
+            if gi is not None:
+                grads[i] = gi[:, :, 0, :]
         return tuple(grads)
 
 
 # ------------------------------------------------------------------ function API
-def _check_shapes(xa, wa, name, x_layout, w_layout):
+def _check_shapes(xa: np.ndarray, wa: np.ndarray, name: str, x_layout: str, w_layout: str) -> None:
     """Input and weight have the layouts' number of axes and the same channel count C."""
     for a, what, layout in ((xa, "input", x_layout), (wa, "weight", w_layout)):
         if a.ndim != layout.count(",") + 1:
@@ -316,7 +321,7 @@ def _check_shapes(xa, wa, name, x_layout, w_layout):
                          f"{wa.shape[1]} (input shape {xa.shape}, weight shape {wa.shape})")
 
 
-def conv2d(x: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntTuple | str = 0, dilation: IntTuple = 1, strict=False, name: str = "conv2d") -> Tensor:
+def conv2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: IntTuple = 1, padding: IntTuple | str = 0, dilation: IntTuple = 1, strict: bool = False, name: str = "conv2d") -> Tensor:
     """2-D cross-correlation (what deep learning calls convolution), NCHW.
 
     x: (N, C, H, W); weight: (O, C, kh, kw); bias: (O,) or None -> (N, O, Ho, Wo).
@@ -353,7 +358,7 @@ def conv2d(x: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntTuple
     return Conv2dFunction.apply(x, weight, bias, stride=st, pads=pads, dilation=dl)
 
 
-def conv1d(x: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntTuple | str = 0, dilation: IntTuple = 1, strict=False, name: str = "conv1d") -> Tensor:
+def conv1d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: IntTuple = 1, padding: IntTuple | str = 0, dilation: IntTuple = 1, strict: bool = False, name: str = "conv1d") -> Tensor:
     """1-D cross-correlation: x (N, C, L), weight (O, C, k), bias (O,) -> (N, O, Lo).
 
     ``padding``: int, 'valid', 'same' or 'full'.
@@ -363,13 +368,13 @@ def conv1d(x: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntTuple
     """
     xa, wa = as_array(x), as_array(weight)
     _check_shapes(xa, wa, name, "(N, C, L)", "(O, C, k)")
-    stride = check_ints(stride, "stride", name, 1, min=1)[0]
-    dilation = check_ints(dilation, "dilation", name, 1, min=1)[0]
+    st: int = check_ints(stride, "stride", name, 1, min=1)[0]
+    dl: int = check_ints(dilation, "dilation", name, 1, min=1)[0]
     if isinstance(padding, (tuple, list)):
         padding = padding[0]
-    pads = resolve_padding(padding, (1, wa.shape[2]), (1, dilation), (1, stride), name)[2:]
-    conv_output_size(xa.shape[2], wa.shape[2], stride, pads[0], pads[1], dilation, name,
+    pads = resolve_padding(padding, (1, wa.shape[2]), (1, dl), (1, st), name)[2:]
+    conv_output_size(xa.shape[2], wa.shape[2], st, pads[0], pads[1], dl, name,
                      "length", strict)
     if bias is None:
-        return Conv1dFunction.apply(x, weight, stride=stride, pads=pads, dilation=dilation)
-    return Conv1dFunction.apply(x, weight, bias, stride=stride, pads=pads, dilation=dilation)
+        return Conv1dFunction.apply(x, weight, stride=st, pads=pads, dilation=dl)
+    return Conv1dFunction.apply(x, weight, bias, stride=st, pads=pads, dilation=dl)

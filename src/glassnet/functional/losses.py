@@ -618,7 +618,7 @@ class HingeEmbedding(_Reduced):
         return (self._dper(g) * d).astype(g.dtype, copy=False), None
 
 
-def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+def hinge_embedding_loss(input: Tensor, target: TensorLike, margin: float = 1.0, reduction: str = "mean") -> Tensor:
     """Hinge embedding loss: x for targets +1, max(0, margin - x) for targets -1.
 
     ``input`` is typically a distance; targets are +-1 of the input's shape.

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -79,8 +80,8 @@ def set_enabled(flag: bool) -> bool:
 
 class StepKernels(NamedTuple):
     """A recurrent cell's fused step kernels; pass ``one`` (1 in the arrays' dtype) last."""
-    forward_step: object
-    backward_step: object
+    forward_step: Callable[..., None]
+    backward_step: Callable[..., None]
     one: object
 
 
