@@ -73,9 +73,10 @@ class ContractivePenalty(Function):
     def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         h, w, d, s, n = self.h, self.w, self.d, self.s, self.n
         gh = gw = None
-        if self.needs_input_grad[0]:
+        needs = getattr(self, "needs_input_grad", (True, True))
+        if needs[0]:
             gh = ((2 * g / n) * d * (1 - 2 * h) * s).astype(h.dtype, copy=False)
-        if self.needs_input_grad[1]:
+        if needs[1]:
             gw = ((2 * g / n) * w * np.einsum("nj,nj->j", d, d)[:, None]).astype(w.dtype,
                                                                                   copy=False)
         return gh, gw

@@ -99,6 +99,7 @@ class DeconvNetwork(Module):
         self.eval()
         try:
             with no_grad():
-                return self(Tensor(C.astype(np.dtype(self.dtype))))._data
+                out = self(Tensor(C.astype(np.dtype(self.dtype))))._data
         finally:
             self.train(was)
+        return out

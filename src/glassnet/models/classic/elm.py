@@ -15,7 +15,7 @@ True
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from ._common import labels, matrix, ridge_solve
 
 __all__ = ["ExtremeLearningMachine"]
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "tanh": np.tanh,
     "sigmoid": lambda a: 0.5 * (1 + np.tanh(0.5 * a)),
     "relu": lambda a: np.maximum(a, 0),

@@ -44,8 +44,8 @@ class MarkovChain:
             raise ValueError(f"{who}: expected a sequence of at least 2 symbols, got shape "
                              f"{arr.shape}")
         if fit:
-            self.states_, codes = np.unique(arr, return_inverse=True)
-            self.states_ = self.states_.tolist()
+            alphabet, codes = np.unique(arr, return_inverse=True)
+            self.states_ = alphabet.tolist()
             return codes.ravel()
         table = np.asarray(self.states_)
         pos = np.searchsorted(table, arr)

@@ -21,7 +21,6 @@ import numpy as np
 
 from ... import nn
 from ...autograd import Tensor, no_grad
-from ...functional.elementwise import exp
 from ...functional.losses import cross_entropy, mse_loss
 from ...nn.module import Module, Parameter
 from ...validation import check_choice, check_int, check_real
@@ -112,7 +111,7 @@ class RBFNetwork(Module):
                              f"got {tuple(x.shape)}")
         c = self.centres
         d2 = (x * x).sum(1, keepdim=True) - 2 * (x @ c.T) + (c * c).sum(1)
-        return exp(-d2 * exp(self.log_gamma))
+        return (-d2 * self.log_gamma.exp()).exp()
 
     def forward(self, x: Tensor) -> Tensor:
         return self.output(self.features(x))
@@ -161,8 +160,10 @@ class RBFNetwork(Module):
             Phi = self.features(Tensor(X.astype(self.centres.dtype)))._data.astype(np.float64)
         H = np.hstack([Phi, np.ones((len(X), 1))])
         B = ridge_solve(H, T, check_real(ridge, "ridge", who, 0))
+        bias = self.output.bias
+        assert bias is not None                      # nn.Linear(..., bias=True)
         self.output.weight._data[...] = B[:-1].T
-        self.output.bias._data[...] = B[-1]
+        bias._data[...] = B[-1]
         return self
 
     def fit(self, X: Any, y: Any, ridge: float = 1e-6, seed: int | None = None,
@@ -180,7 +181,7 @@ class RBFNetwork(Module):
         t = self._targets(y, len(X), who)
         if self.task == "classification":
             def loss_of(out: Tensor, tb: np.ndarray) -> Tensor:
-                return cross_entropy(out, tb)
+                return cross_entropy(out, Tensor(tb))
         else:
             def loss_of(out: Tensor, tb: np.ndarray) -> Tensor:
                 return mse_loss(out, Tensor(tb.astype(out.dtype)))
@@ -191,7 +192,8 @@ class RBFNetwork(Module):
     def decision_function(self, X: Any) -> np.ndarray:
         X = matrix(X, "RBFNetwork.decision_function", features=self.in_features)
         with no_grad():
-            return self(Tensor(X.astype(self.centres.dtype)))._data
+            out = self(Tensor(X.astype(self.centres.dtype)))._data
+        return out
 
     def predict(self, X: Any) -> np.ndarray:
         out = self.decision_function(X)

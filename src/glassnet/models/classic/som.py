@@ -60,10 +60,11 @@ class SelfOrganizingMap:
         self.weight: np.ndarray | None = None
         self.history_: list[tuple[float, float]] = []
 
-    def _X(self, X: Any, who: str) -> np.ndarray:
+    def _X(self, X: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
+        """(X checked, the weights), after fit."""
         if self.weight is None:
             raise RuntimeError(f"{who}: call fit first")
-        return matrix(X, who, features=self.weight.shape[1])
+        return matrix(X, who, features=self.weight.shape[1]), self.weight
 
     def fit(self, X: Any, epochs: int = 20) -> SelfOrganizingMap:
         """Batch SOM training for ``epochs`` epochs (sigma decays from sigma_start to
@@ -73,35 +74,36 @@ class SelfOrganizingMap:
         epochs = check_int(epochs, "epochs", who)
         rng = np.random.default_rng(self.seed)
         k = self.rows * self.cols
-        self.weight = X[rng.choice(len(X), k, replace=len(X) < k)].copy()
+        weight = X[rng.choice(len(X), k, replace=len(X) < k)].copy()
         ratio = self.sigma_end / self.sigma_start
         self.history_ = []
         for t in range(epochs):
             sigma = self.sigma_start * ratio ** (t / max(epochs - 1, 1))
-            bmu = _sq_dist(X, self.weight).argmin(1)
+            bmu = _sq_dist(X, weight).argmin(1)
             H = np.exp(-self.grid_d2[bmu] / (2 * sigma ** 2))       # (N, K)
             mass = H.sum(0)
-            W = H.T @ X
-            self.weight = np.where(mass[:, None] > 1e-12, W / np.maximum(mass, 1e-300)[:, None],
-                                   self.weight)
+            # a unit no sample reaches keeps its weights
+            weight = np.where(mass[:, None] > 1e-12,
+                              (H.T @ X) / np.maximum(mass, 1e-300)[:, None], weight)
+            self.weight = weight
             self.history_.append((sigma, self.quantization_error(X)))
         return self
 
     def bmu(self, X: Any) -> np.ndarray:
         """Index of the best-matching unit of each sample, (N,)."""
-        X = self._X(X, "SelfOrganizingMap.bmu")
-        return _sq_dist(X, self.weight).argmin(1)
+        X, W = self._X(X, "SelfOrganizingMap.bmu")
+        return _sq_dist(X, W).argmin(1)
 
     def quantization_error(self, X: Any) -> float:
         """Mean Euclidean distance of the samples to their best-matching units."""
-        X = self._X(X, "SelfOrganizingMap.quantization_error")
-        return float(np.sqrt(_sq_dist(X, self.weight).min(1)).mean())
+        X, W = self._X(X, "SelfOrganizingMap.quantization_error")
+        return float(np.sqrt(_sq_dist(X, W).min(1)).mean())
 
     def topographic_error(self, X: Any) -> float:
         """Fraction of samples whose two best-matching units are not grid neighbours
         (Chebyshev distance 1 on the grid)."""
-        X = self._X(X, "SelfOrganizingMap.topographic_error")
-        two = np.argsort(_sq_dist(X, self.weight), axis=1)[:, :2]
+        X, W = self._X(X, "SelfOrganizingMap.topographic_error")
+        two = np.argsort(_sq_dist(X, W), axis=1)[:, :2]
         gap = np.abs(self.grid[two[:, 0]] - self.grid[two[:, 1]]).max(1)
         return float((gap > 1).mean())
 

@@ -100,7 +100,8 @@ class LinearSVM(Module):
         """Scores (N, num_classes)."""
         X = matrix(X, "LinearSVM.decision_function", features=self.in_features)
         with no_grad():
-            return self.linear(Tensor(X.astype(self.linear.weight.dtype)))._data
+            out = self.linear(Tensor(X.astype(self.linear.weight.dtype)))._data
+        return out
 
     def predict(self, X: Any) -> np.ndarray:
         """The class of highest score."""
