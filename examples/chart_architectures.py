@@ -204,7 +204,7 @@ def run_markov(plt, out):
         return {"skipped": "Tiny Shakespeare not found"}
     n = int(0.9 * len(text))
     mc = MarkovChain(alpha=0.01).fit(text[:n])
-    unigram = np.exp(-np.log(mc.initial_[mc._codes(text[n:], "chart")]).mean())
+    unigram = np.exp(-np.log(mc.initial_[mc.encode(text[n:])]).mean())
     letters = [c for c in " abcdefghijklmnopqrstuvwxyz"]
     idx = [mc.states_.index(c) for c in letters]
     P = mc.transition_matrix_[np.ix_(idx, idx)]

@@ -15,6 +15,7 @@ def test_counts_and_probabilities_by_hand():
     np.testing.assert_allclose(smooth.transition_matrix_[0], [2 / 4, 2 / 4])
     assert mc.log_likelihood("aab") == pytest.approx(2 * np.log(0.5))
     assert mc.perplexity("aab") == pytest.approx(2.0)
+    np.testing.assert_array_equal(mc.encode("baa"), [1, 0, 0])
 
 
 def test_two_state_stationary_closed_form():

@@ -69,6 +69,12 @@ class MarkovChain:
         self.transition_matrix_ = np.where(tot > 0, rows / np.where(tot > 0, tot, 1), 1 / k)
         return self
 
+    def encode(self, seq: str | Sequence[Any] | np.ndarray) -> np.ndarray:
+        """The index in ``states_`` of every symbol of ``seq`` (int64 array); a symbol not
+        seen in training raises ValueError."""
+        self._P("MarkovChain.encode")
+        return self._codes(seq, "MarkovChain.encode").astype(np.int64)
+
     def _P(self, who: str) -> np.ndarray:
         if self.transition_matrix_ is None:
             raise RuntimeError(f"{who}: call fit first")
