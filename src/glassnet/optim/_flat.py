@@ -35,7 +35,7 @@ import numpy as np
 
 from .. import backend
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import DTypeLike
@@ -290,8 +290,8 @@ class FlatLayout:
         self.grad = np.empty(n, dtype)
         self.w1 = np.empty(n, dtype)
         self.w2 = np.empty(n, dtype)
-        self._split_cache = {}
-        self._plans = {}
+        self._split_cache: dict[int, tuple[np.ndarray, list[np.ndarray]]] = {}
+        self._plans: dict[int, list[list[tuple[int, int, list[tuple[int, int, int]]]]]] = {}
         self.param = None  # gathered parameter values, allocated when a rule needs them
 
     def plan(self, threads):
@@ -382,12 +382,13 @@ class FlatEngine:
     """
 
     def __init__(self) -> None:
-        self.layouts = {}
+        self.layouts: dict[tuple[int, np.dtype[Any]], FlatLayout] = {}
 
     def reset(self) -> None:
         self.layouts = {}
 
     def step(self, gi, group, active, kernel, state, names, fills) -> None:
+        buckets: dict[np.dtype[Any], list[Tensor]]
         if len(active) == len(group["params"]):
             buckets = {}
             for p in active:

@@ -8,6 +8,11 @@ from . import _flat
 from ._checks import Bound
 from .optimizer import Optimizer
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["Adadelta"]
 
 
@@ -28,7 +33,7 @@ class Adadelta(Optimizer):
     >>> opt = Adadelta(model.parameters())  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr: float = 1.0, rho=0.9, eps: float = 1e-6, weight_decay: float = 0, foreach: bool | None = None, *,
+    def __init__(self, params: ParamsT, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0, foreach: bool | None = None, *,
                  capturable: bool = False, maximize: bool = False, differentiable: bool = False) -> None:
         check_real(rho, "rho", "Adadelta", 0, 1)
         check_real(eps, "eps", "Adadelta", 0)

@@ -8,6 +8,11 @@ from . import _flat
 from ._checks import Bound
 from .optimizer import Optimizer
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["Adagrad"]
 
 
@@ -31,9 +36,9 @@ class Adagrad(Optimizer):
     >>> opt = Adagrad(model.parameters(), lr=0.05)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr: float = 0.01, lr_decay=0, weight_decay: float = 0,
-                 initial_accumulator_value=0, eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
-                 differentiable: bool = False, fused=None) -> None:
+    def __init__(self, params: ParamsT, lr: float = 0.01, lr_decay: float = 0, weight_decay: float = 0,
+                 initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
         for arg, v in (("lr_decay", lr_decay), ("eps", eps),
                        ("initial_accumulator_value", initial_accumulator_value)):
             check_real(v, arg, "Adagrad", 0)

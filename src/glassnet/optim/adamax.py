@@ -7,6 +7,11 @@ from ..validation import check_real
 from . import _checks, _flat
 from .optimizer import Optimizer
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["Adamax"]
 
 
@@ -26,7 +31,7 @@ class Adamax(Optimizer):
     >>> opt = Adamax(model.parameters(), lr=2e-3)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
+    def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
                  foreach: bool | None = None, *, maximize: bool = False, differentiable: bool = False, capturable: bool = False) -> None:
         betas = _checks.betas(betas, "Adamax")
         check_real(eps, "eps", "Adamax", 0)

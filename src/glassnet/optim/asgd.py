@@ -6,6 +6,11 @@ from . import _checks
 from ._checks import Bound
 from .optimizer import Optimizer
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["ASGD"]
 
 
@@ -28,7 +33,7 @@ class ASGD(Optimizer):
     >>> opt = ASGD(model.parameters(), lr=0.01, t0=100)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr: float = 1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay: float = 0,
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False, capturable: bool = False) -> None:
         check_real(lambd, "lambd", "ASGD")
         check_real(alpha, "alpha", "ASGD")

@@ -8,6 +8,15 @@ from ..autograd import enable_grad
 from ..validation import check_choice, check_int, check_real
 from .optimizer import Optimizer, _state_value
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, SupportsFloat, TypeVar
+
+if TYPE_CHECKING:  # annotations only
+    from ..autograd.tensor import Tensor
+    from .optimizer import ParamsT
+
+_T = TypeVar("_T", bound=SupportsFloat)   # the closure's loss (a Tensor, a float)
+
 __all__ = ["LBFGS"]
 
 
@@ -128,8 +137,10 @@ class LBFGS(Optimizer):
     True
     """
 
-    def __init__(self, params, lr: float = 1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
-                 tolerance_change=1e-9, history_size=100, line_search_fn=None) -> None:
+    def __init__(self, params: ParamsT, lr: float = 1, max_iter: int = 20,
+                 max_eval: int | None = None, tolerance_grad: float = 1e-7,
+                 tolerance_change: float = 1e-9, history_size: int = 100,
+                 line_search_fn: str | None = None) -> None:
         who = "LBFGS"
         check_real(lr, "lr", who, 0)
         max_iter = check_int(max_iter, "max_iter", who)
@@ -153,12 +164,12 @@ class LBFGS(Optimizer):
         self._params = self.param_groups[0]["params"]
 
     # ------------------------------------------------------------ flat views
-    def _flat_grad(self):
+    def _flat_grad(self) -> np.ndarray:
         parts = [np.zeros(p._data.size, p._data.dtype) if p.grad is None
                  else p.grad._data.reshape(-1) for p in self._params]
         return np.concatenate(parts)
 
-    def _add(self, t, d) -> None:
+    def _add(self, t: float, d: np.ndarray) -> None:
         """``params += t * d`` (``d`` flat, in the parameters' order), in place."""
         k = 0
         for p in self._params:
@@ -166,13 +177,14 @@ class LBFGS(Optimizer):
             p._data += t * d[k:k + n].reshape(p._data.shape)
             k += n
 
-    def _evaluate(self, closure):
+    def _evaluate(self, closure: Callable[[], _T]) -> _T:
         with enable_grad():
             loss = closure()
         return loss
 
     # ------------------------------------------------------------------ step
-    def step(self, closure):
+    # PyTorch's signature: the closure is required (PyTorch marks it type: ignore[override] too)
+    def step(self, closure: Callable[[], _T]) -> _T:  # type: ignore[override]
         """Up to ``max_iter`` L-BFGS iterations; returns the first loss ``closure`` gave."""
         if closure is None or not callable(closure):
             raise ArgumentTypeError("LBFGS.step: needs a closure that re-evaluates the model and "
@@ -183,7 +195,8 @@ class LBFGS(Optimizer):
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
         history = group["history_size"]
-        state = self.state.setdefault(self._params[0], {})
+        # counters, vectors and the lists of the history: read back as they were stored
+        state: Any = self.state.setdefault(self._params[0], {})
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 
@@ -280,7 +293,7 @@ class LBFGS(Optimizer):
         return orig_loss
 
     # ----------------------------------------------------------------- state
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """PyTorch's layout: ``{"state": {0: {...}}, "param_groups": [...]}``, the history
         as lists of flat arrays (copies)."""
         out = super().state_dict()
@@ -291,8 +304,9 @@ class LBFGS(Optimizer):
                              for x in v]
         return out
 
-    def _restore_state(self, idx, p, st, where):
-        d = {}
+    def _restore_state(self, idx: int, p: Tensor, st: dict[str, Any],
+                       where: str) -> dict[str, Any]:
+        d: dict[str, Any] = {}
         for k, v in st.items():
             if isinstance(v, (list, tuple)):      # the history: lists of vectors, numbers
                 v = [_state_value(x) for x in v]

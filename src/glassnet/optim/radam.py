@@ -9,6 +9,11 @@ from ..validation import check_real
 from . import _checks, _flat
 from .optimizer import Optimizer
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["RAdam"]
 
 
@@ -35,8 +40,8 @@ class RAdam(Optimizer):
     >>> opt = RAdam(model.parameters(), lr=1e-3)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
-                 decoupled_weight_decay=False, *, foreach: bool | None = None, maximize: bool = False,
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
+                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False) -> None:
         betas = _checks.betas(betas, "RAdam")
         check_real(eps, "eps", "RAdam", 0)

@@ -8,6 +8,11 @@ from . import _flat
 from ._checks import Bound
 from .optimizer import Optimizer
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["RMSprop"]
 
 
@@ -34,8 +39,8 @@ class RMSprop(Optimizer):
     >>> opt = RMSprop(model.parameters(), lr=0.01, alpha=0.99)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr: float = 0.01, alpha=0.99, eps: float = 1e-8, weight_decay: float = 0, momentum=0,
-                 centered=False, capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
+    def __init__(self, params: ParamsT, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
+                 centered: bool = False, capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False) -> None:
         check_real(alpha, "alpha", "RMSprop", 0, 1)
         check_real(eps, "eps", "RMSprop", 0)

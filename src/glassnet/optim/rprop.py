@@ -10,6 +10,11 @@ from ..validation import check_real
 from ._checks import Bound
 from .optimizer import Optimizer
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["Rprop"]
 
 
@@ -31,7 +36,8 @@ class Rprop(Optimizer):
     >>> opt = Rprop(model.parameters(), lr=0.01)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr: float = 1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
+    def __init__(self, params: ParamsT, lr: float = 1e-2, etas: tuple[float, float] = (0.5, 1.2),
+                 step_sizes: tuple[float, float] = (1e-6, 50), *,
                  capturable: bool = False, foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
         if not isinstance(etas, (tuple, list)) or len(etas) != 2 or not 0 < etas[0] < 1 < etas[1]:
             raise ArgumentError(f"Rprop: etas must be (etaminus, etaplus) with 0 < etaminus < 1 < "

@@ -9,6 +9,11 @@ from . import _flat
 from ._checks import Bound
 from .optimizer import Optimizer
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["SGD"]
 
 
@@ -39,9 +44,9 @@ class SGD(Optimizer):
     True
     """
 
-    def __init__(self, params, lr: float = 1e-3, momentum=0, dampening=0, weight_decay: float = 0,
-                 nesterov=False, *, maximize: bool = False, foreach: bool | None = None, differentiable: bool = False,
-                 fused=None) -> None:
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0, dampening: float = 0, weight_decay: float = 0,
+                 nesterov: bool = False, *, maximize: bool = False, foreach: bool | None = None, differentiable: bool = False,
+                 fused: bool | None = None) -> None:
         # momentum >= 1 never converges (PyTorch accepts it; the issue asks for an error)
         check_real(momentum, "momentum", "SGD", 0, 1, high_open=True)
         check_real(dampening, "dampening", "SGD", -math.inf, math.inf, True, True)
