@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 if TYPE_CHECKING:  # annotations only
     from glassnet.autograd.tensor import Tensor
-    from glassnet._typing import Dims
 
 
 
@@ -305,7 +304,7 @@ class Softmax(Module):
     default) picks the axis implicitly, with PyTorch's warning: 0 for 0-, 1- and 3-D input,
     1 otherwise. Pass ``dim``."""
 
-    def __init__(self, dim: Dims = None) -> None:
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 

@@ -50,11 +50,10 @@ def _leaky_relu_gain(param: float | None) -> float:
 # PyTorch's private name, which some tutorials call (it takes the tensor)
 _calculate_fan_in_and_fan_out = calculate_fan_in_and_fan_out
 
-_GAINS = {"linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "conv1d": 1.0, "conv2d": 1.0,
-          "conv3d": 1.0, "conv_transpose1d": 1.0, "conv_transpose2d": 1.0,
-          "conv_transpose3d": 1.0,
-          "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "leaky_relu": _leaky_relu_gain,
-          "selu": 3.0 / 4}
+_GAINS: dict[str, float | Callable[[float | None], float]] = {
+    "linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "conv1d": 1.0, "conv2d": 1.0,
+    "conv3d": 1.0, "conv_transpose1d": 1.0, "conv_transpose2d": 1.0, "conv_transpose3d": 1.0,
+    "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "leaky_relu": _leaky_relu_gain, "selu": 3.0 / 4}
 
 
 def calculate_gain(nonlinearity: str = "linear", param: float | None = None) -> float:

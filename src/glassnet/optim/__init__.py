@@ -74,6 +74,7 @@ def get(name: str | type[Optimizer], params: ParamsT, lr: float | None = None,
     >>> type(opt).__name__, opt.param_groups[0]["lr"]
     ('Adam', 0.0003)
     """
+    defaults: dict[str, Any]
     if isinstance(name, type) and issubclass(name, Optimizer):
         cls, defaults = name, {}
     else:

@@ -135,8 +135,9 @@ def betas(value: Any, who: str) -> tuple[float, float]:
     """``(beta1, beta2)`` as floats, each in [0, 1)."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise ArgumentError(f"{who}: betas must be two numbers in [0, 1), got {value!r}")
-    return tuple(check_real(b, f"betas[{i}]", who, 0, 1, high_open=True)
-                 for i, b in enumerate(value))
+    b1, b2 = (check_real(b, f"betas[{i}]", who, 0, 1, high_open=True)
+              for i, b in enumerate(value))
+    return b1, b2
 
 
 def f32(x: float) -> float:

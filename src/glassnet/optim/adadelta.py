@@ -8,7 +8,8 @@ from . import _flat
 from ._checks import Bound
 from .optimizer import Optimizer
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from .optimizer import ParamsT
@@ -43,12 +44,13 @@ class Adadelta(Optimizer):
 
     _bounds = (Bound("rho", 0.0, 1.0, high_open=False, required=True), Bound("eps", required=True))
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         return ("square_avg", "acc_delta")
 
     _flat_kernel = _flat.adadelta
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
         if group["maximize"]:
             g = -g

@@ -8,7 +8,8 @@ from . import _flat
 from ._checks import Bound
 from .optimizer import Optimizer
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from .optimizer import ParamsT
@@ -50,15 +51,16 @@ class Adagrad(Optimizer):
     _bounds = (Bound("lr_decay", required=True), Bound("eps", required=True),
                Bound("initial_accumulator_value"))
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         return ("sum",)
 
-    def _state_fill(self, group):
+    def _state_fill(self, group: dict[str, Any]) -> dict[str, float]:
         return {"sum": group["initial_accumulator_value"]}
 
     _flat_kernel = _flat.adagrad
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
         if group["maximize"]:
             g = -g

@@ -9,7 +9,8 @@ from . import _flat
 from ._checks import BETAS, EPS
 from .optimizer import Optimizer
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from .optimizer import ParamsT
@@ -52,8 +53,9 @@ class Adam(Optimizer):
         name = type(self).__name__
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ArgumentError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
-        betas = tuple(check_real(b, f"betas[{i}]", name, 0, 1, high_open=True)
-                      for i, b in enumerate(betas))
+        b1, b2 = (check_real(b, f"betas[{i}]", name, 0, 1, high_open=True)
+                  for i, b in enumerate(betas))
+        betas = (b1, b2)
         check_real(eps, "eps", name, 0)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=bool(amsgrad), foreach=foreach, maximize=maximize,
@@ -63,14 +65,15 @@ class Adam(Optimizer):
 
     _bounds = BETAS + (EPS,)
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         if group["amsgrad"]:
             return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
         return ("exp_avg", "exp_avg_sq")
 
     _flat_kernel = _flat.adam
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
         b1, b2 = group["betas"]
         t = state["step"]

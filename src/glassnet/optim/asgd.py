@@ -6,9 +6,12 @@ from . import _checks
 from ._checks import Bound
 from .optimizer import Optimizer
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
+    import numpy as np
+
     from .optimizer import ParamsT
 
 __all__ = ["ASGD"]
@@ -45,10 +48,11 @@ class ASGD(Optimizer):
 
     _bounds = (Bound("lambd", None, None), Bound("alpha", None, None), Bound("t0", None, None))
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         return ("ax",)
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lr, lambd, wd = group["lr"], group["lambd"], group["weight_decay"]
         t = state["step"]
         eta = state.setdefault("eta", _checks.f32(lr))

@@ -20,7 +20,8 @@ _T = TypeVar("_T", bound=SupportsFloat)   # the closure's loss (a Tensor, a floa
 __all__ = ["LBFGS"]
 
 
-def _cubic_min(x1, f1, g1, x2, f2, g2, bounds=None):
+def _cubic_min(x1: float, f1: float, g1: float, x2: float, f2: float, g2: float,
+               bounds: tuple[float, float] | None = None) -> float:
     """The minimiser of the cubic through (x1, f1, slope g1) and (x2, f2, slope g2),
     clamped to ``bounds`` (default: between x1 and x2); the middle where it has none."""
     lo, hi = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
@@ -36,8 +37,10 @@ def _cubic_min(x1, f1, g1, x2, f2, g2, bounds=None):
     return (lo + hi) / 2.0
 
 
-def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9,
-                  max_ls=25):
+def _strong_wolfe(evaluate: Callable[[float], tuple[float, np.ndarray]], t: float,
+                  d: np.ndarray, f: float, g: np.ndarray, gtd: float, c1: float = 1e-4,
+                  c2: float = 0.9, tolerance_change: float = 1e-9,
+                  max_ls: int = 25) -> tuple[float, np.ndarray, float, int]:
     """A step length ``t`` along ``d`` meeting the strong Wolfe conditions (sufficient
     decrease with ``c1``, curvature with ``c2``): bracketing, then zooming by cubic
     interpolation. ``evaluate(t)`` returns the loss and flat gradient at ``x + t d``.
@@ -47,6 +50,7 @@ def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
     f_new, g_new = evaluate(t)
     evals = 1
     gtd_new = float(g_new @ d)
+    t_prev: float
     t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
     done = False
     it = 0
@@ -259,7 +263,7 @@ class LBFGS(Optimizer):
             if group["line_search_fn"] is not None:
                 x0 = [p._data.copy() for p in self._params]
 
-                def evaluate(step_len):
+                def evaluate(step_len: float) -> tuple[float, np.ndarray]:
                     self._add(step_len, d)
                     f_new = float(self._evaluate(closure))
                     g_new = self._flat_grad()

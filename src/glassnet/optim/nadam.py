@@ -8,7 +8,8 @@ from . import _checks
 from ._checks import Bound
 from .optimizer import Optimizer
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from .optimizer import ParamsT
@@ -53,10 +54,11 @@ class NAdam(Optimizer):
 
     _bounds = _checks.BETAS + (_checks.EPS, Bound("momentum_decay", required=True))
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         return ("exp_avg", "exp_avg_sq")
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lr, eps, wd, psi = (group["lr"], group["eps"], group["weight_decay"],
                             group["momentum_decay"])
         b1, b2 = group["betas"]

@@ -16,8 +16,8 @@ readable loop). Both give the same numbers up to rounding; tests/optim compares 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar, Union
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, Union, cast
 
 import numpy as np
 
@@ -265,7 +265,7 @@ class Optimizer:
                     p.grad._data[...] = 0
 
     # ------------------------------------------------------------- the rule
-    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         return ()
 
     def _state_fill(self, group: dict[str, Any]) -> dict[str, float]:
@@ -300,7 +300,7 @@ class Optimizer:
                 for p in active:
                     st = self._state_of(p, group)
                     st["step"] += 1
-                    self._update(p._data, p.grad._data, st, group)
+                    self._update(p._data, cast(Tensor, p.grad)._data, st, group)
         return loss
 
     def _check_step_group(self, gi: int, group: dict[str, Any]) -> None:

@@ -8,7 +8,8 @@ from . import _flat
 from ._checks import Bound
 from .optimizer import Optimizer
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from .optimizer import ParamsT
@@ -55,7 +56,7 @@ class RMSprop(Optimizer):
                Bound("eps", required=True),
                Bound("momentum", 0.0, 1.0, required=True))
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         names = ["square_avg"]
         if group["momentum"] > 0:
             names.append("momentum_buffer")
@@ -65,7 +66,8 @@ class RMSprop(Optimizer):
 
     _flat_kernel = _flat.rmsprop
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lr, alpha, eps, wd, mu = (group["lr"], group["alpha"], group["eps"],
                                   group["weight_decay"], group["momentum"])
         if group["maximize"]:

@@ -10,7 +10,8 @@ from ..validation import check_real
 from ._checks import Bound
 from .optimizer import Optimizer
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from .optimizer import ParamsT
@@ -55,13 +56,14 @@ class Rprop(Optimizer):
                Bound("step_sizes", None, None, index=0, required=True),
                Bound("step_sizes", None, None, index=1, required=True))
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         return ("prev", "step_size")
 
-    def _state_fill(self, group):
+    def _state_fill(self, group: dict[str, Any]) -> dict[str, float]:
         return {"prev": 0.0, "step_size": group["lr"]}
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lo_eta, hi_eta = group["etas"]
         lo, hi = group["step_sizes"]
         if group["maximize"]:
