@@ -31,9 +31,9 @@ from ._checks import Bound, bounds_hold, check_bounds, compile_bounds
 if TYPE_CHECKING:  # annotations only
     from typing import TypeAlias
 
-# PyTorch's ParamsT: tensors, (name, tensor) pairs, or parameter-group dicts
-ParamsT: TypeAlias = Union[Iterable[Tensor], Iterable[dict[str, Any]],
-                           Iterable[tuple[str, Tensor]]]
+# PyTorch's ParamsT: tensors, (name, tensor) pairs, or parameter-group dicts (one iterable
+# of the union, so that a list of group dicts with values of mixed types type-checks)
+ParamsT: TypeAlias = Iterable[Union[Tensor, dict[str, Any], tuple[str, Tensor]]]
 _T = TypeVar("_T")
 
 __all__ = ["Optimizer"]
