@@ -16,9 +16,11 @@ from ..validation import check_int, check_ints, check_pair
 from . import init
 from .module import Module, Parameter
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:  # annotations only
+    from glassnet.functional.conv import Conv2dFunction
     from glassnet._typing import DTypeLike
     from glassnet._typing import IntTuple
     from glassnet.autograd.tensor import Tensor
@@ -47,9 +49,13 @@ class _ConvNd(Module):
     """What Conv1d and Conv2d share: the checks of their arguments (``n`` spatial axes),
     and a forward that checks the input shape and runs ``_function``."""
 
-    _function = None
+    _function: ClassVar[type[Conv2dFunction]]   # set by each subclass
+    kernel_size: int | tuple[int, ...]
+    stride: int | tuple[int, ...]
+    dilation: int | tuple[int, ...]
 
-    def _check_args(self, n, in_channels, out_channels, kernel_size, stride, dilation, groups):
+    def _check_args(self, n: int, in_channels: int, out_channels: int, kernel_size: IntTuple,
+                    stride: IntTuple, dilation: IntTuple, groups: int) -> None:
         name = type(self).__name__
         self.in_channels = check_int(in_channels, "in_channels", name)
         self.out_channels = check_int(out_channels, "out_channels", name)
@@ -61,7 +67,7 @@ class _ConvNd(Module):
         # Conv1d keeps plain ints (PyTorch keeps 1-tuples; glassnet's files store ints)
         self.kernel_size, self.stride, self.dilation = (s if n > 1 else s[0] for s in sizes)
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         self.output_shape(x.shape)
         return self._function.apply(*((x, self.weight) if self.bias is None else
                                       (x, self.weight, self.bias)),
@@ -81,6 +87,9 @@ class Conv2d(_ConvNd):
     """
 
     _function = C.Conv2dFunction
+    kernel_size: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntTuple, stride: IntTuple = 1, padding: IntTuple | str = 0,
                  dilation: IntTuple = 1, groups: int = 1, bias: bool = True, strict: bool = False,
@@ -111,7 +120,7 @@ class Conv2d(_ConvNd):
     def _label(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
 
-    def _out_hw(self, H, W):
+    def _out_hw(self, H: int, W: int) -> tuple[int, int]:
         label = self._label()
         strict = self.strict or get_strict_shapes()
         kh, kw = self.kernel_size
@@ -122,7 +131,7 @@ class Conv2d(_ConvNd):
                                 strict)
         return Ho, Wo
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Sequence[int]) -> tuple[int, ...]:
         """The output shape for ``input_shape`` (N, C, H, W), computed without running."""
         shape = tuple(input_shape)
         if len(shape) != 4 or shape[1] != self.in_channels:
@@ -130,7 +139,7 @@ class Conv2d(_ConvNd):
                              f", got {shape}")
         return (shape[0], self.out_channels) + self._out_hw(shape[2], shape[3])
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
         if self._pads != (0, 0, 0, 0):
@@ -153,6 +162,9 @@ class Conv1d(_ConvNd):
     """
 
     _function = C.Conv1dFunction
+    kernel_size: int   # plain ints (PyTorch keeps 1-tuples; glassnet's files store ints)
+    stride: int
+    dilation: int
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntTuple, stride: IntTuple = 1, padding: IntTuple | str = 0,
                  dilation: IntTuple = 1, groups: int = 1, bias: bool = True, strict: bool = False,
@@ -179,7 +191,7 @@ class Conv1d(_ConvNd):
             bound = 1.0 / math.sqrt(self.in_channels * self.kernel_size)
             init.uniform_(self.bias, -bound, bound)
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Sequence[int]) -> tuple[int, ...]:
         """The output shape for ``input_shape`` (N, C, L), computed without running."""
         shape = tuple(input_shape)
         label = f"{type(self).__name__}({self.extra_repr()})"
@@ -191,7 +203,7 @@ class Conv1d(_ConvNd):
                                 self.strict or get_strict_shapes())
         return (shape[0], self.out_channels, Lo)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size=({self.kernel_size},), "
              f"stride=({self.stride},)")
         if self._pads != (0, 0):

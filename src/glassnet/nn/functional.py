@@ -666,12 +666,12 @@ def _adaptive_avg(input: TensorLike, output_size: _OutSize, who: str, spatial: i
     return _unbatch(_X.AxisLinear.apply(x, maps=maps), ub)
 
 
-def adaptive_avg_pool1d(input: Tensor, output_size: IntTuple) -> Tensor:
+def adaptive_avg_pool1d(input: Tensor, output_size: "int | None | Sequence[int | None]") -> Tensor:
     """Average pooling to a fixed length (PyTorch's window rule, any sizes)."""
     return _adaptive_avg(input, output_size, "adaptive_avg_pool1d", 1)
 
 
-def adaptive_avg_pool2d(input: Tensor, output_size: IntTuple) -> Tensor:
+def adaptive_avg_pool2d(input: Tensor, output_size: "int | None | Sequence[int | None]") -> Tensor:
     """Average pooling to a fixed (oh, ow) (PyTorch's window rule, any sizes; None keeps
     that axis)."""
     return _adaptive_avg(input, output_size, "adaptive_avg_pool2d", 2)
@@ -696,13 +696,13 @@ def _adaptive_max(input: TensorLike, output_size: _OutSize, return_indices: bool
     return _unbatch(y, ub)
 
 
-def adaptive_max_pool1d(input: Tensor, output_size: IntTuple,
+def adaptive_max_pool1d(input: Tensor, output_size: "int | None | Sequence[int | None]",
                         return_indices: bool = False) -> Tensor:
     """Max pooling to a fixed length."""
     return _adaptive_max(input, output_size, return_indices, "adaptive_max_pool1d", 1)
 
 
-def adaptive_max_pool2d(input: Tensor, output_size: IntTuple,
+def adaptive_max_pool2d(input: Tensor, output_size: "int | None | Sequence[int | None]",
                         return_indices: bool = False) -> Tensor:
     """Max pooling to a fixed (oh, ow)."""
     return _adaptive_max(input, output_size, return_indices, "adaptive_max_pool2d", 2)

@@ -15,49 +15,52 @@ from ..functional import conv as C
 from ..validation import check_int, check_pair, lookup
 from .module import Module
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import IntTuple
+    from glassnet.autograd.tensor import Tensor
+    import numpy.typing as npt
 
 
 __all__ = ["sobel_x", "sobel_y", "vertical_line", "horizontal_line", "gabor", "blur",
            "sharpen", "get_kernel", "FixedConv2d"]
 
 
-def sobel_x():
+def sobel_x() -> np.ndarray:
     """Sobel operator for horizontal change (responds to vertical edges)."""
     return np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32)
 
 
-def sobel_y():
+def sobel_y() -> np.ndarray:
     """Sobel operator for vertical change (responds to horizontal edges)."""
     return sobel_x().T.copy()
 
 
-def vertical_line():
+def vertical_line() -> np.ndarray:
     """Responds to a bright one-pixel vertical line on a dark background."""
     return np.array([[-1, 2, -1], [-1, 2, -1], [-1, 2, -1]], np.float32)
 
 
-def horizontal_line():
+def horizontal_line() -> np.ndarray:
     """Responds to a bright one-pixel horizontal line on a dark background."""
     return vertical_line().T.copy()
 
 
-def blur(size: int = 3):
+def blur(size: int = 3) -> np.ndarray:
     """Box blur: a size x size kernel of 1 / size^2."""
     check_int(size, "size", "blur")
     return backend.allocate((size, size), np.float32, "blur", fill=1.0 / (size * size))
 
 
-def sharpen():
+def sharpen() -> np.ndarray:
     """Sharpen: 5 x centre minus the four neighbours (sums to 1)."""
     return np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], np.float32)
 
 
 def gabor(theta: float = 0.0, sigma: float = 2.0, lambd: float = 4.0, psi: float = 0.0,
-          gamma: float = 0.5, size: int = 7):
+          gamma: float = 0.5, size: int = 7) -> np.ndarray:
     """Gabor kernel g(x, y) = exp(-(x'^2 + gamma^2 y'^2) / (2 sigma^2)) cos(2 pi x' / lambd + psi),
     x' = x cos(theta) + y sin(theta), y' = -x sin(theta) + y cos(theta); (size, size)."""
     check_int(size, "size", "gabor")
@@ -77,7 +80,7 @@ _NAMED = {"sobel_x": sobel_x, "sobel_y": sobel_y, "vertical_line": vertical_line
           "horizontal_line": horizontal_line, "blur": blur, "sharpen": sharpen, "gabor": gabor}
 
 
-def get_kernel(name: str, **params):
+def get_kernel(name: str | npt.ArrayLike, **params: Any) -> np.ndarray:
     """A named kernel (``'sobel_x'``, ``'sobel_y'``, ``'vertical_line'``, ``'horizontal_line'``,
     ``'blur'``, ``'sharpen'``, ``'gabor'``) built with ``params``; arrays pass through."""
     if not isinstance(name, str):
@@ -88,7 +91,7 @@ def get_kernel(name: str, **params):
     return lookup(name, _NAMED, "kernel", "get_kernel")(**params)
 
 
-def _as_list(kernels):
+def _as_list(kernels: str | Sequence[Any] | np.ndarray) -> list[Any]:
     """One kernel (a name or a 2-D array/list) or several, as a list."""
     if isinstance(kernels, str):
         return [kernels]
@@ -116,7 +119,9 @@ class FixedConv2d(Module):
     (2, 2, 28, 28)
     """
 
-    def __init__(self, kernels, in_channels: int = 1, stride: IntTuple = 1, padding: IntTuple | str = 0, params=None) -> None:
+    def __init__(self, kernels: str | Sequence[Any] | np.ndarray, in_channels: int = 1,
+                 stride: IntTuple = 1,
+                 padding: IntTuple | str = 0, params: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         params = dict(params or {})
         kernels = _as_list(kernels)
@@ -135,7 +140,7 @@ class FixedConv2d(Module):
         w = np.repeat(w, self.in_channels, axis=1).astype(backend.get_default_dtype())
         self.register_buffer("weight", w)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"FixedConv2d: expected input (N, {self.in_channels}, H, W), "
                              f"got {tuple(x.shape)}")

@@ -61,6 +61,7 @@ class LinearSVM(Module):
         self.seed = seed
         self.linear = nn.Linear(self.in_features, self.num_classes)
         nn.init.zeros_(self.linear.weight)
+        assert self.linear.bias is not None
         nn.init.zeros_(self.linear.bias)
         self.losses_: list[float] = []
 
