@@ -59,6 +59,8 @@ class BinaryModuleClassifier:
     random_state : int or None
         Seeds the weights and the shuffling (None: glassnet's generator).
 
+    Examples
+    --------
     >>> import numpy as np
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
     >>> clf = BinaryModuleClassifier(lambda: nn.Linear(1, 1), epochs=200, lr=0.1,
@@ -278,8 +280,11 @@ class OneVsRestClassifier(_Wrapper):
     Attributes
     ----------
     classes_ : ndarray (K,)
-    estimators_ : list of K fitted binary classifiers (one for two classes)
+    estimators_ : list
+        K fitted binary classifiers (one for two classes).
 
+    Examples
+    --------
     >>> from glassnet.data import load_digits
     >>> X, y = load_digits()
     >>> ovr = OneVsRestClassifier(lambda: nn.Linear(64, 1), epochs=10, lr=0.05,

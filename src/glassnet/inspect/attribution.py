@@ -244,7 +244,10 @@ def integrated_gradients(model: Module, x: Any, target: Any = None, baseline: An
         Also return the completeness gap per sample,
         sum(attributions) - (S_c(x) - S_c(x')), which shrinks as ``steps`` grows.
 
-    Returns the attributions (x's shape), and the gap (N,) with ``return_delta``.
+    Returns
+    -------
+    ndarray, or (ndarray, ndarray)
+        The attributions (x's shape), and the gap (N,) with ``return_delta``.
     """
     who = "integrated_gradients"
     model = _check_model(model, who)

@@ -170,4 +170,4 @@ def plot_concentration(curves: dict[str, dict[str, np.ndarray]],
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return save(fig, path)
+    return fig if path is None else save(fig, path)

@@ -52,16 +52,18 @@ def prototypes(embeddings: Tensor, labels: Any, n_classes: int) -> Tensor:
 class PrototypicalNetwork(Module):
     """Nearest class prototype in an encoder's embedding space.
 
-    Parameters
-    ----------
-    encoder : nn.Module
-        Maps a batch of samples to embeddings (N, D) (higher-rank outputs are flattened).
-
     ``fit(X, y)`` stores the prototypes of a support set (``classes_``, ``prototypes_``)
     without training; ``forward(x)`` gives the logits -||f(x) - c_k||^2 (N, K) against
     them, ``predict_proba`` their softmax and ``predict`` the nearest prototype's class.
     ``train_episodes`` trains the encoder on N-way K-shot episodes.
 
+    Parameters
+    ----------
+    encoder : nn.Module
+        Maps a batch of samples to embeddings (N, D) (higher-rank outputs are flattened).
+
+    Examples
+    --------
     >>> import numpy as np
     >>> proto = PrototypicalNetwork(nn.Identity())
     >>> X = np.array([[0.0, 0.0], [0.0, 2.0], [4.0, 0.0], [4.0, 2.0]])
