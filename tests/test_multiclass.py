@@ -165,5 +165,17 @@ def test_bad_input_is_named():
         BinaryModuleClassifier(lambda: nn.Linear(2, 3), epochs=1).fit(X, [0, 1, 0, 1])
     with pytest.raises(ArgumentError, match="predictions and confidences"):
         ovo_decision(np.zeros((2, 2)), np.zeros((2, 2)), 3)
+    class NoProba:
+        def fit(self, X, y):
+            return self
+
+        def decision_function(self, X):
+            return np.zeros(len(X))
+
+        def predict(self, X):
+            return np.zeros(len(X), int)
+
+    with pytest.raises(ArgumentError, match="no predict_proba"):
+        OneVsRestClassifier(NoProba()).fit(X, [0, 1, 2, 2]).predict_proba(X)
     with pytest.raises(TypeError, match="estimator must be"):
         OneVsRestClassifier(3).fit(X, [0, 1, 0, 1])

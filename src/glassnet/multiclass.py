@@ -320,6 +320,9 @@ class OneVsRestClassifier(_Wrapper):
         """Class probabilities (N, K): each classifier's probability of its class,
         normalised over the K classes (two classes: (1 - p, p))."""
         self._check_fitted("predict_proba")
+        if not all(hasattr(e, "predict_proba") for e in self.estimators_):
+            raise ArgumentError(f"OneVsRestClassifier.predict_proba: the binary estimator "
+                                f"({type(self.estimators_[0]).__name__}) has no predict_proba")
         P = np.column_stack([np.asarray(e.predict_proba(X), dtype=np.float64)[:, 1]
                              for e in self.estimators_])
         if self.n_classes_ == 2:

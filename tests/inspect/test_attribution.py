@@ -151,6 +151,9 @@ def test_grad_cam_matches_the_formula_with_global_average_pooling():
         assert np.allclose(grad_cam(model, x, layer, t), want)
     assert np.allclose(grad_cam(model, x, "1", t, relu=False),
                        np.einsum("nk,nkhw->nhw", alpha, A))
+    model.requires_grad_(False)                 # a frozen model still has a graph to x
+    assert np.allclose(grad_cam(model, x, "1", t), want)
+    assert np.allclose(saliency(model, x[:1], 0), saliency(_cam_net(), x[:1], 0))
 
 
 def test_grad_cam_with_a_dense_head_and_upsampling():
