@@ -29,6 +29,7 @@ def logistic():
 FAST = dict(epochs=30, lr=0.05, batch_size=128, random_state=0)
 
 
+@pytest.mark.integration   # about 5 s with scikit-learn's side
 def test_ovr_on_digits_close_to_sklearn(digits):
     sk = pytest.importorskip("sklearn.multiclass")
     from sklearn.linear_model import LogisticRegression
@@ -49,6 +50,7 @@ def test_ovr_on_digits_close_to_sklearn(digits):
     assert np.allclose(P, sig / sig.sum(1, keepdims=True))
 
 
+@pytest.mark.integration   # about 5 s with scikit-learn's side
 def test_ovo_on_digits_close_to_sklearn(digits):
     sk = pytest.importorskip("sklearn.multiclass")
     from sklearn.linear_model import LogisticRegression
