@@ -31,8 +31,14 @@ def test_find_and_replace_the_head():
     assert [n for n, _ in net.named_parameters()][-2:] == ["2.2.weight", "2.2.bias"]
     prev = set_submodule(net, "1", nn.Tanh())
     assert isinstance(prev, nn.ReLU) and isinstance(net[1], nn.Tanh)
-    with pytest.raises(ArgumentError, match="no child module '7'"):
-        set_submodule(net, "2.7", nn.ReLU())
+    with pytest.raises(AttributeError, match="no child module '7'"):
+        set_submodule(net, "2.7", nn.ReLU(), strict=True)
+    assert set_submodule(net, "2.extra", nn.ReLU()) is None      # PyTorch: added
+    assert isinstance(net[2].extra, nn.ReLU)
+    with pytest.raises(ValueError, match="target"):
+        set_submodule(net, "", nn.ReLU())
+    with pytest.raises(ValueError, match="nn.Module"):
+        set_submodule(net, "1", "relu")
     with pytest.raises(ArgumentError, match="no Linear"):
         find_head(nn.Sequential(nn.ReLU()))
     with pytest.raises(TypeError, match="list of module paths"):

@@ -24,23 +24,30 @@ from ..nn.module import Module, Parameter
 __all__ = ["set_submodule", "find_head", "replace_head", "freeze", "trainable_parameters"]
 
 
-def set_submodule(model: Module, target: str, module: Module) -> Module:
-    """Put ``module`` at the dotted path ``target`` of ``model`` (``"classifier.5"``) in
-    place of what was there, keeping its position among its siblings; returns the module
-    replaced (PyTorch's ``Module.set_submodule``, as a function)."""
-    if not isinstance(module, Module):
-        raise ArgumentTypeError(f"set_submodule: module must be an nn.Module, got "
-                                f"{type(module).__name__}")
+def set_submodule(model: Module, target: str, module: Module,
+                  strict: bool = False) -> Module | None:
+    """Put ``module`` at the dotted path ``target`` of ``model`` (``"classifier.5"``),
+    PyTorch's ``Module.set_submodule`` as a function: an existing sub-module is replaced
+    in place (keeping its position among its siblings); a missing one is added to its
+    parent unless ``strict``, which raises AttributeError then. Returns the module
+    replaced (None when one was added).
+
+    An empty ``target`` or a ``module`` that is not an nn.Module raises ValueError
+    (:class:`~glassnet.errors.ArgumentError`); a missing parent raises AttributeError.
+    """
     if not isinstance(target, str) or not target:
         raise ArgumentError(f"set_submodule: target must be a dotted module path such as "
                             f"'classifier.5', got {target!r}")
+    if not isinstance(module, Module):
+        raise ArgumentError(f"set_submodule: module must be an nn.Module, got "
+                            f"{type(module).__name__}")
     parent_path, _, name = target.rpartition(".")
     parent = model.get_submodule(parent_path) if parent_path else model
     old = parent._modules.get(name)
-    if old is None:
-        raise ArgumentError(f"set_submodule: {type(parent).__name__} "
-                            f"'{parent_path or '(model)'}' has no child module {name!r}; its "
-                            f"children are {list(parent._modules)}")
+    if old is None and strict:
+        raise AttributeError(f"set_submodule: {type(parent).__name__} "
+                             f"'{parent_path or '(model)'}' has no child module {name!r} "
+                             f"(strict=True); its children are {list(parent._modules)}")
     setattr(parent, name, module)
     return old
 
@@ -59,7 +66,9 @@ def find_head(model: Module) -> str:
 def replace_head(model: Module, head: Module, name: str | None = None) -> Module:
     """Replace the model's head (the sub-module ``name``, by default :func:`find_head`)
     by ``head`` in place; returns the old head."""
-    return set_submodule(model, find_head(model) if name is None else name, head)
+    old = set_submodule(model, find_head(model) if name is None else name, head, strict=True)
+    assert old is not None       # strict: the head existed
+    return old
 
 
 def freeze(model: Module, except_: Iterable[str] = ()) -> Module:
