@@ -267,3 +267,27 @@ def test_bad_input_is_named():
         occlusion(model, x, patch=2, stride=0)
     with pytest.raises(TypeError, match="nn.Module"):
         saliency(lambda z: z, x)
+
+
+@pytest.mark.torch
+def test_saliency_and_grad_cam_match_pytorch_autograd():
+    torch = pytest.importorskip("torch")
+    gn.manual_seed(5)
+    model = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1, dtype="float64"), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(3 * 4 * 4, 4, dtype="float64"))
+    ref = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3, padding=1), torch.nn.ReLU(),
+                              torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+                              torch.nn.Linear(3 * 4 * 4, 4)).double()
+    ref.load_state_dict({k: torch.tensor(v.numpy()) for k, v in model.state_dict().items()})
+    x = np.random.default_rng(11).normal(size=(3, 1, 8, 8))
+    t = np.array([0, 3, 1])
+    xt = torch.tensor(x, requires_grad=True)
+    acts = {}
+    ref[1].register_forward_hook(lambda m, i, o: acts.update(A=o))
+    out = ref(xt)
+    score = out[torch.arange(3), torch.tensor(t)].sum()
+    gx, gA = torch.autograd.grad(score, [xt, acts["A"]])
+    assert np.allclose(saliency(model, x, t), gx.numpy())
+    alpha = gA.mean(dim=(2, 3), keepdim=True)
+    cam = torch.relu((alpha * acts["A"]).sum(1)).detach().numpy()
+    assert np.allclose(grad_cam(model, x, "1", t), cam)
