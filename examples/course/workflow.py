@@ -22,6 +22,7 @@ from _course import Checks  # noqa: E402
 
 import glassnet as gn  # noqa: E402
 from glassnet import data, metrics, models, nn, selection, training  # noqa: E402
+from glassnet.multiclass import OneVsOneClassifier, OneVsRestClassifier  # noqa: E402
 
 
 def digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -176,6 +177,21 @@ def autoencoders(c: Checks, X: np.ndarray, y: np.ndarray, Xt: np.ndarray, yt: np
            [flagged[yt == 1].mean(), flagged[yt != 1].mean()])
 
 
+def one_vs(c: Checks, X: np.ndarray, y: np.ndarray, Xt: np.ndarray, yt: np.ndarray) -> None:
+    # deck 002: K(K-1)/2 pairwise classifiers with a vote, or one per class with the
+    # highest confidence; on digits with logistic units
+    kw = dict(epochs=20, lr=0.05, batch_size=128, random_state=0)
+    ovo = OneVsOneClassifier(lambda: nn.Linear(64, 1), **kw).fit(X, y)
+    ovr = OneVsRestClassifier(lambda: nn.Linear(64, 1), **kw).fit(X, y)
+    c.check("002 ovo", "one-vs-one on K = 10 classes: K(K-1)/2 = 45 classifiers", 45,
+            len(ovo.estimators_))
+    c.check("002 ovo", "one-vs-all: K = 10 classifiers", 10, len(ovr.estimators_))
+    a_ovo, a_ovr = ovo.score(Xt, yt), ovr.score(Xt, yt)
+    c.check("002 ovo", "both reach test accuracy > 0.9 on digits", True,
+            bool(a_ovo > 0.9 and a_ovr > 0.9))
+    c.note("002 ovo", "test accuracy one-vs-one, one-vs-all", [a_ovo, a_ovr])
+
+
 def run() -> Checks:
     c = Checks("The training workflow (decks 000, 001, 002, 003)")
     X, y, Xt, yt = digits()
@@ -186,6 +202,7 @@ def run() -> Checks:
     penalties(c)
     dropout(c, X, y, Xt)
     autoencoders(c, X, y, Xt, yt)
+    one_vs(c, X, y, Xt, yt)
     return c
 
 
