@@ -58,7 +58,7 @@ class Transform:
         u = backend.rng().random((1, self.draws)) if self.draws else None
         return self._apply(ims, u).image()
 
-    def _apply(self, ims: Images, u: np.ndarray | None) -> Images:  # pragma: no cover - abstract
+    def _apply(self, ims: Images, u: Any) -> Images:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -129,7 +129,7 @@ class ToTensor(Transform):
             return Tensor(out)
         return Transform.forward(self, img)
 
-    def _apply(self, ims: Images, u: np.ndarray | None) -> Images:
+    def _apply(self, ims: Images, u: Any) -> Images:
         return F._to_tensor(ims)
 
 
@@ -144,7 +144,7 @@ class Normalize(Transform):
 
     def __init__(self, mean: float | Sequence[float], std: float | Sequence[float], inplace: bool = False) -> None:
         self.mean, self.std, self.inplace = mean, std, inplace
-        self._cache = None   # (mean, std, dtype, channels) -> the checked (C, 1, 1) arrays
+        self._cache: tuple[Any, ...] | None = None   # (mean, std, dtype, channels) -> the checked (C, 1, 1) arrays
 
     def forward(self, tensor: Tensor) -> Tensor:
         # one image after another with the same mean / std: check and shape them once
@@ -161,7 +161,7 @@ class Normalize(Transform):
             return tensor if self.inplace else Tensor(out)
         return F.normalize(tensor, self.mean, self.std, self.inplace)
 
-    def _apply(self, ims: Images, u: np.ndarray | None) -> Images:
+    def _apply(self, ims: Images, u: Any) -> Images:
         return F._normalize(ims, self.mean, self.std, self.inplace)
 
     def extra_repr(self) -> str:
@@ -178,7 +178,7 @@ class Pad(Transform):
                              "symmetric")
         self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
 
-    def _apply(self, ims: Images, u: np.ndarray | None) -> Images:
+    def _apply(self, ims: Images, u: Any) -> Images:
         return F._pad(ims, self.padding, self.fill, self.padding_mode)
 
     def extra_repr(self) -> str:
@@ -191,7 +191,7 @@ class CenterCrop(Transform):
     def __init__(self, size: IntTuple) -> None:
         self.size = F.setup_size(size, "CenterCrop")
 
-    def _apply(self, ims: Images, u: np.ndarray | None) -> Images:
+    def _apply(self, ims: Images, u: Any) -> Images:
         return F._center_crop(ims, self.size)
 
     def extra_repr(self) -> str:
@@ -223,7 +223,7 @@ class RandomCrop(Transform):
         self.fill, self.padding_mode = fill, padding_mode
 
     @staticmethod
-    def get_params(img: Tensor, output_size: IntTuple) -> tuple[int, int, int, int]:
+    def get_params(img: ImageLike, output_size: tuple[int, int]) -> tuple[int, int, int, int]:
         """(top, left, h, w) of a random crop of ``output_size`` from ``img``."""
         h, w = Images.of(img, "RandomCrop").data.shape[-2:]
         th, tw = output_size
@@ -238,7 +238,7 @@ class RandomCrop(Transform):
         lefts = np.minimum((u[:, 1] * (w - tw + 1)).astype(np.int64), w - tw)
         return tops, lefts
 
-    def _apply(self, ims: Images, u: np.ndarray | None) -> Images:
+    def _apply(self, ims: Images, u: Any) -> Images:
         if self.padding is not None:
             ims = F._pad(ims, self.padding, self.fill, self.padding_mode)
         th, tw = self.size
@@ -263,7 +263,7 @@ class RandomHorizontalFlip(Transform):
     def __init__(self, p: float = 0.5) -> None:
         self.p = p
 
-    def _apply(self, ims: Images, u: np.ndarray | None) -> Images:
+    def _apply(self, ims: Images, u: Any) -> Images:
         return F._hflip_where(ims, u[:, 0] < self.p)
 
     def extra_repr(self) -> str:
@@ -278,7 +278,7 @@ class RandomVerticalFlip(Transform):
     def __init__(self, p: float = 0.5) -> None:
         self.p = p
 
-    def _apply(self, ims: Images, u: np.ndarray | None) -> Images:
+    def _apply(self, ims: Images, u: Any) -> Images:
         flags = u[:, 0] < self.p
         a = ims.data
         if flags.size == 1:
@@ -306,21 +306,22 @@ class RandomRotation(Transform):
 
     def __init__(self, degrees: float | Sequence[float], interpolation: F.InterpolationMode | str = F.InterpolationMode.NEAREST, expand: bool = False,
                  center: Sequence[float] | None = None, fill: float | Sequence[float] | None = 0) -> None:
-        if isinstance(degrees, numbers.Number):
-            if degrees < 0:
+        deg: Any = degrees          # checked here: a number or two
+        if isinstance(deg, F._NUMBER):
+            if deg < 0:
                 raise ValueError("If degrees is a single number, it must be positive.")
-            degrees = [-float(degrees), float(degrees)]
+            deg = [-float(deg), float(deg)]
         else:
-            if len(degrees) != 2:
+            if len(deg) != 2:
                 raise ValueError("If degrees is a sequence, it must be of len 2.")
-            degrees = [float(d) for d in degrees]
+            deg = [float(d) for d in deg]
         if center is not None and len(center) != 2:
             raise ValueError("If center is a sequence, it must be of len 2.")
         if fill is None:
             fill = 0
         elif not isinstance(fill, (numbers.Number, tuple, list)):
             raise TypeError("Fill should be either a sequence or a number.")
-        self.degrees = degrees
+        self.degrees: list[float] = deg
         self.interpolation = F.interpolation_mode(interpolation, "RandomRotation")
         self.expand, self.center, self.fill = expand, center, fill
         self.batchable = not expand     # the output size would differ between images
@@ -331,7 +332,7 @@ class RandomRotation(Transform):
         u = backend.rng().random()
         return float(degrees[0] + u * (degrees[1] - degrees[0]))
 
-    def _apply(self, ims: Images, u: np.ndarray | None) -> Images:
+    def _apply(self, ims: Images, u: Any) -> Images:
         lo, hi = self.degrees
         angles = lo + u[:, 0] * (hi - lo)
         return F._rotate(ims, angles, self.interpolation, self.expand, self.center, self.fill)
@@ -353,7 +354,7 @@ class Resize(Transform):
         self.size, self.max_size, self.antialias = size, max_size, antialias
         self.interpolation = F.interpolation_mode(interpolation, "Resize")
 
-    def _apply(self, ims: Images, u: np.ndarray | None) -> Images:
+    def _apply(self, ims: Images, u: Any) -> Images:
         return F._resize(ims, self.size, self.interpolation, self.max_size, self.antialias)
 
     def extra_repr(self) -> str:
@@ -361,7 +362,7 @@ class Resize(Transform):
                 f"max_size={self.max_size}, antialias={self.antialias}")
 
 
-def _flatten(transform: object) -> list[Transform] | None:
+def _flatten(transform: Any) -> list[Transform] | None:
     if isinstance(transform, Compose) and type(transform).__call__ is Compose.__call__:
         out = []
         for t in transform.transforms:
@@ -388,7 +389,7 @@ def batched(transform: object) -> Callable[[Images], Images] | None:
     k = sum(t.draws for t in parts)
 
     def run(ims: Images) -> Images:
-        u = backend.rng().random((ims.data.shape[0], k)) if k else None
+        u: Any = backend.rng().random((ims.data.shape[0], k)) if k else None
         col = 0
         for t in parts:
             ims = t._apply(ims, u[:, col:col + t.draws] if t.draws else None)
