@@ -89,7 +89,7 @@ class StepKernels(NamedTuple):
     """A recurrent cell's fused step kernels; pass ``one`` (1 in the arrays' dtype) last."""
     forward_step: Callable[..., None]
     backward_step: Callable[..., None]
-    one: np.generic
+    one: np.generic | float    # 1 in the arrays' dtype (functional.recurrent's NumPy steps: 1.0)
 
 
 def lstm_kernels(dtype: DTypeLike) -> StepKernels | None:
