@@ -174,7 +174,8 @@ def _infer(data: Sequence[Any]) -> np.ndarray:
     return arr if arr.dtype == want else arr.astype(want)
 
 
-def tensor(data: TensorLike, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+def tensor(data: TensorLike, *, dtype: DTypeLike = None, device: DeviceLike = None,
+           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a scalar, a nested list/tuple, a NumPy array
     or a Tensor).
 
@@ -253,8 +254,8 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
 
 
 # ------------------------------------------------------------------------- filled
-def zeros(*size: int | Sequence[int], dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-          **kw: Any) -> Tensor:
+def zeros(*size: int | Sequence[int], dtype: DTypeLike = None, device: DeviceLike = None,
+          requires_grad: bool = False, **kw: Any) -> Tensor:
     """A tensor of zeros of the given size (default dtype: float32).
 
     >>> gn.zeros(2, 3).shape, gn.zeros((2,), dtype=gn.long).dtype
@@ -266,8 +267,8 @@ def zeros(*size: int | Sequence[int], dtype: DTypeLike = None, device: DeviceLik
     return _make(np.zeros(shape, dt), requires_grad, device, "zeros")
 
 
-def ones(*size: int | Sequence[int], dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-         **kw: Any) -> Tensor:
+def ones(*size: int | Sequence[int], dtype: DTypeLike = None, device: DeviceLike = None,
+         requires_grad: bool = False, **kw: Any) -> Tensor:
     """A tensor of ones of the given size (default dtype: float32)."""
     shape = _size(size, "ones", kw.pop("size", None))
     _no_extra(kw, "ones")
@@ -275,8 +276,9 @@ def ones(*size: int | Sequence[int], dtype: DTypeLike = None, device: DeviceLike
     return _make(np.ones(shape, dt), requires_grad, device, "ones")
 
 
-def empty(*size: int | Sequence[int], dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-          pin_memory: bool = False, memory_format: object | None = None, **kw: Any) -> Tensor:
+def empty(*size: int | Sequence[int], dtype: DTypeLike = None, device: DeviceLike = None,
+          requires_grad: bool = False, pin_memory: bool = False,
+          memory_format: object | None = None, **kw: Any) -> Tensor:
     """An uninitialised tensor of the given size (its values are whatever memory held)."""
     shape = _size(size, "empty", kw.pop("size", None))
     _no_extra(kw, "empty")
@@ -307,7 +309,8 @@ def _scalar_dtype(value: Any) -> np.dtype[Any]:
                             f"{type(value).__name__}")
 
 
-def full(size: Sequence[int], fill_value: complex | Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+def full(size: Sequence[int], fill_value: complex | Tensor, *, dtype: DTypeLike = None,
+         device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``; without ``dtype`` the dtype follows
     the value (int -> int64, float -> float32, bool -> bool), as in PyTorch.
 
@@ -323,7 +326,8 @@ def full(size: Sequence[int], fill_value: complex | Tensor, *, dtype: DTypeLike 
     return _make(np.full(shape, value, dt), requires_grad, device, "full")
 
 
-def eye(n: int, m: int | None = None, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, *, dtype: DTypeLike = None, device: DeviceLike = None,
+        requires_grad: bool = False) -> Tensor:
     """The ``n`` x ``m`` (``m`` defaults to ``n``) identity matrix."""
     for name, v in (("n", n), ("m", m)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
@@ -348,7 +352,9 @@ def _num(v: Any, where: str, name: str) -> Any:
     return v
 
 
-def arange(start: float | Tensor = 0, end: float | Tensor | None = None, step: float | Tensor = 1, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+def arange(start: float | Tensor = 0, end: float | Tensor | None = None, step: float | Tensor = 1,
+           *, dtype: DTypeLike = None, device: DeviceLike = None,
+           requires_grad: bool = False) -> Tensor:
     """``[start, end)`` in steps of ``step`` (``arange(end)`` starts at 0): int64 when all
     three are ints, else the default float dtype, as in PyTorch.
 
@@ -391,7 +397,8 @@ def _lin(start: float | Tensor, end: float | Tensor, steps: int, where: str) -> 
     return np.where(i < half, start + step * i, end - step * (steps - 1 - i))
 
 
-def linspace(start: float | Tensor, end: float | Tensor, steps: int, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+def linspace(start: float | Tensor, end: float | Tensor, steps: int, *, dtype: DTypeLike = None,
+             device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` (both included).
 
     >>> gn.linspace(0, 1, 5).tolist()
@@ -402,7 +409,8 @@ def linspace(start: float | Tensor, end: float | Tensor, steps: int, *, dtype: D
                  "linspace")
 
 
-def logspace(start: float | Tensor, end: float | Tensor, steps: int, base: float = 10.0, *, dtype: DTypeLike = None, device: DeviceLike = None,
+def logspace(start: float | Tensor, end: float | Tensor, steps: int, base: float = 10.0, *,
+             dtype: DTypeLike = None, device: DeviceLike = None,
              requires_grad: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)``.
 
@@ -419,31 +427,32 @@ def _like_dtype(input: Tensor, dtype: DTypeLike, where: str) -> np.dtype[Any]:
     return input.dtype if dtype is None else _dtype(dtype, where)
 
 
-def zeros_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-               memory_format: object | None = None) -> Tensor:
+def zeros_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None,
+               requires_grad: bool = False, memory_format: object | None = None) -> Tensor:
     """Zeros of ``input``'s shape and dtype (or ``dtype``)."""
     t = _like(input, "zeros_like")
     return _make(np.zeros(t.shape, _like_dtype(t, dtype, "zeros_like")), requires_grad,
                  device, "zeros_like")
 
 
-def ones_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-              memory_format: object | None = None) -> Tensor:
+def ones_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None,
+              requires_grad: bool = False, memory_format: object | None = None) -> Tensor:
     """Ones of ``input``'s shape and dtype (or ``dtype``)."""
     t = _like(input, "ones_like")
     return _make(np.ones(t.shape, _like_dtype(t, dtype, "ones_like")), requires_grad,
                  device, "ones_like")
 
 
-def empty_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-               memory_format: object | None = None) -> Tensor:
+def empty_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None,
+               requires_grad: bool = False, memory_format: object | None = None) -> Tensor:
     """An uninitialised tensor of ``input``'s shape and dtype (or ``dtype``)."""
     t = _like(input, "empty_like")
     return _make(np.empty(t.shape, _like_dtype(t, dtype, "empty_like")), requires_grad,
                  device, "empty_like")
 
 
-def full_like(input: Tensor, fill_value: complex | Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+def full_like(input: Tensor, fill_value: complex | Tensor, *, dtype: DTypeLike = None,
+              device: DeviceLike = None, requires_grad: bool = False,
               memory_format: object | None = None) -> Tensor:
     """``fill_value`` in ``input``'s shape and dtype (a float fill of an int tensor is
     truncated, as in PyTorch)."""
@@ -456,8 +465,9 @@ def full_like(input: Tensor, fill_value: complex | Tensor, *, dtype: DTypeLike =
     return _make(arr, requires_grad, device, "full_like")
 
 
-def rand_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-              memory_format: object | None = None, generator: Generator | None = None) -> Tensor:
+def rand_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None,
+              requires_grad: bool = False, memory_format: object | None = None,
+              generator: Generator | None = None) -> Tensor:
     """Uniform [0, 1) values of ``input``'s shape and (floating) dtype."""
     t = _like(input, "rand_like")
     dt = _float_dtype(_like_dtype(t, dtype, "rand_like"), "rand_like")
@@ -465,8 +475,9 @@ def rand_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = No
                  device, "rand_like")
 
 
-def randn_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-               memory_format: object | None = None, generator: Generator | None = None) -> Tensor:
+def randn_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None,
+               requires_grad: bool = False, memory_format: object | None = None,
+               generator: Generator | None = None) -> Tensor:
     """Standard normal values of ``input``'s shape and (floating) dtype."""
     t = _like(input, "randn_like")
     dt = _float_dtype(_like_dtype(t, dtype, "randn_like"), "randn_like")
@@ -474,8 +485,10 @@ def randn_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = N
                  requires_grad, device, "randn_like")
 
 
-def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-                 memory_format: object | None = None, generator: Generator | None = None) -> Tensor:
+def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype: DTypeLike = None,
+                 device: DeviceLike = None, requires_grad: bool = False,
+                 memory_format: object | None = None,
+                 generator: Generator | None = None) -> Tensor:
     """Integers uniform in ``[low, high)`` of ``input``'s shape and dtype
     (``randint_like(x, high)`` or ``randint_like(x, low, high)``)."""
     t = _like(input, "randint_like")
@@ -487,8 +500,9 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype:
 
 
 # ------------------------------------------------------------------------- random
-def rand(*size: int | Sequence[int], generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-         pin_memory: bool = False, **kw: Any) -> Tensor:
+def rand(*size: int | Sequence[int], generator: Generator | None = None, dtype: DTypeLike = None,
+         device: DeviceLike = None, requires_grad: bool = False, pin_memory: bool = False,
+         **kw: Any) -> Tensor:
     """Uniform values in [0, 1) of the given size (default dtype: float32)."""
     shape = _size(size, "rand", kw.pop("size", None))
     _no_extra(kw, "rand")
@@ -497,8 +511,9 @@ def rand(*size: int | Sequence[int], generator: Generator | None = None, dtype: 
                  "rand")
 
 
-def randn(*size: int | Sequence[int], generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-          pin_memory: bool = False, **kw: Any) -> Tensor:
+def randn(*size: int | Sequence[int], generator: Generator | None = None, dtype: DTypeLike = None,
+          device: DeviceLike = None, requires_grad: bool = False, pin_memory: bool = False,
+          **kw: Any) -> Tensor:
     """Standard normal values of the given size (default dtype: float32)."""
     shape = _size(size, "randn", kw.pop("size", None))
     _no_extra(kw, "randn")
@@ -507,7 +522,8 @@ def randn(*size: int | Sequence[int], generator: Generator | None = None, dtype:
                  device, "randn")
 
 
-def _randint_array(low: Any, high: Any, shape: tuple[int, ...], generator: Generator | None, where: str) -> np.ndarray:
+def _randint_array(low: Any, high: Any, shape: tuple[int, ...], generator: Generator | None,
+                   where: str) -> np.ndarray:
     low, high = _num(low, where, "low"), _num(high, where, "high")
     low, high = int(low), int(high)
     if high <= low:
@@ -524,7 +540,9 @@ def _randint_array(low: Any, high: Any, shape: tuple[int, ...], generator: Gener
     return _np_rng(generator, where).integers(low, high, size=shape, dtype=np.int64)
 
 
-def randint(low: int = 0, high: int | Sequence[int] | None = None, size: int | Sequence[int] | None = None, *, generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None,
+def randint(low: int = 0, high: int | Sequence[int] | None = None,
+            size: int | Sequence[int] | None = None, *, generator: Generator | None = None,
+            dtype: DTypeLike = None, device: DeviceLike = None,
             requires_grad: bool = False) -> Tensor:
     """Integers uniform in ``[low, high)``: ``randint(high, size)`` or
     ``randint(low, high, size)``; int64 unless ``dtype`` is given. With a ``generator`` the
@@ -547,7 +565,8 @@ def randint(low: int = 0, high: int | Sequence[int] | None = None, size: int | S
     return _make(arr, requires_grad, device, "randint")
 
 
-def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike = None,
+             device: DeviceLike = None, requires_grad: bool = False,
              pin_memory: bool = False) -> Tensor:
     """A random permutation of ``0 .. n-1`` (int64). With a ``generator`` it is PyTorch's
     permutation for the same seed.
@@ -567,7 +586,9 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike = N
     return _make(arr.astype(dt, copy=False), requires_grad, device, "randperm")
 
 
-def normal(mean: float | Tensor = 0.0, std: float | Tensor = 1.0, size: int | Sequence[int] | None = None, *, generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None,
+def normal(mean: float | Tensor = 0.0, std: float | Tensor = 1.0,
+           size: int | Sequence[int] | None = None, *, generator: Generator | None = None,
+           dtype: DTypeLike = None, device: DeviceLike = None,
            requires_grad: bool = False) -> Tensor:
     """Normal samples with the given ``mean`` and ``std``: both numbers with a ``size``, or
     either one a Tensor (the result takes the broadcast shape of the Tensors).
@@ -598,7 +619,8 @@ def normal(mean: float | Tensor = 0.0, std: float | Tensor = 1.0, size: int | Se
     return _make((m + s * z).astype(dt), requires_grad, device, "normal")
 
 
-def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | None = None) -> Tensor:
+def bernoulli(input: Tensor, p: float | None = None, *,
+              generator: Generator | None = None) -> Tensor:
     """0/1 samples: element i is 1 with probability ``input[i]`` (or ``p`` for every element
     when given); the result has ``input``'s shape and dtype."""
     t = _like(input, "bernoulli")
@@ -609,7 +631,8 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | N
     return Tensor((u < probs).astype(t.dtype))
 
 
-def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None) -> Tensor:
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: Generator | None = None) -> Tensor:
     """``num_samples`` indices per row drawn with probabilities proportional to ``input``
     (1-D: one distribution, 2-D: one per row); int64. Without ``replacement`` each index is
     drawn at most once per row.

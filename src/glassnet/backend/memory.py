@@ -101,7 +101,8 @@ class ScratchPool:
         self.free: dict[tuple[str, tuple[int, ...], str], list[np.ndarray]] = {}
         self.max_per_key = max_per_key
 
-    def take(self, tag: str, shape: Sequence[int], dtype: DTypeLike, zero: bool = False) -> np.ndarray:
+    def take(self, tag: str, shape: Sequence[int], dtype: DTypeLike,
+             zero: bool = False) -> np.ndarray:
         """A (C-contiguous) buffer of ``shape`` and ``dtype``, zeroed when ``zero``."""
         lst = self.free.get((tag, tuple(shape), np.dtype(dtype).str))
         if lst:
@@ -140,7 +141,8 @@ class BudgetExceeded(ModelFileError):
     of model-file loads, hence a :class:`~glassnet.errors.ModelFileError`. ``who``,
     ``shape``, ``nbytes``, ``budget`` and ``left`` say what was asked and what remained."""
 
-    def __init__(self, msg: str, who: str, shape: tuple[int, ...], nbytes: int, budget: int, left: int) -> None:
+    def __init__(self, msg: str, who: str, shape: tuple[int, ...], nbytes: int, budget: int,
+                 left: int) -> None:
         super().__init__(msg)
         self.who, self.shape, self.nbytes, self.budget, self.left = (
             who, shape, nbytes, budget, left)
@@ -197,7 +199,8 @@ def reserve(shape: int | Sequence[int], dtype: DTypeLike, who: str) -> None:
         b.draw(math.prod(int(s) for s in shape) * np.dtype(dtype).itemsize, who, shape)
 
 
-def allocate(shape: int | Sequence[int], dtype: DTypeLike, who: str, fill: complex | None = None, xp: ModuleType = np) -> np.ndarray:
+def allocate(shape: int | Sequence[int], dtype: DTypeLike, who: str, fill: complex | None = None,
+             xp: ModuleType = np) -> np.ndarray:
     """A new array of ``shape`` and ``dtype`` (``fill``: None = uninitialised, else the
     value), drawn from the :func:`allocation_budget` in force: its size is computed with
     Python integers and checked before ``xp`` allocates anything."""

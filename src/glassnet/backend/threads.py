@@ -180,7 +180,8 @@ def parallel_chunks(n: int, fn: Callable[[int, int], object], work: int | None =
         pool.busy.release()
 
 
-def elementwise(ufunc: Callable[..., Any] | tuple[Callable[..., Any], ...], *inputs: Any, out: Any = None) -> Any:
+def elementwise(ufunc: Callable[..., Any] | tuple[Callable[..., Any], ...], *inputs: Any,
+                out: Any = None) -> Any:
     """``ufunc(*inputs, out=out)`` (NumPy broadcasting) with the first axis of the result
     cut into chunks run on glassnet's threads; returns ``out`` (allocated when None).
 

@@ -35,7 +35,8 @@ TINYSHAKESPEARE_SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca5
 _EMBEDDED = Path(__file__).resolve().parent / "_embedded"
 
 
-def load_digits(path: PathLike | None = None, verify: bool = True, *, max_bytes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def load_digits(path: PathLike | None = None, verify: bool = True, *,
+                max_bytes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The UCI 8x8 optical digits (1797 samples, 10 classes), embedded in the package.
 
     Returns ``(X, y)``: X float32 of shape (1797, 64) with pixel values 0..16
@@ -98,7 +99,8 @@ def load_digits(path: PathLike | None = None, verify: bool = True, *, max_bytes:
     return pixels.astype(np.float32), labels.copy()
 
 
-def load_text(path: PathLike | None = None, verify: bool = True, *, max_bytes: int | None = None) -> str:
+def load_text(path: PathLike | None = None, verify: bool = True, *,
+              max_bytes: int | None = None) -> str:
     """A text corpus as one string; by default Tiny Shakespeare (1,115,394 characters).
 
     ``path`` is a text file or a folder holding ``input.txt``; without it the
@@ -147,7 +149,8 @@ def _rng(seed: int | None) -> np.random.Generator:
     return backend.rng() if seed is None else np.random.default_rng(seed)
 
 
-def make_xor(n_samples: int | None = None, noise: float = 0.0, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def make_xor(n_samples: int | None = None, noise: float = 0.0,
+             seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The XOR problem: y = x1 XOR x2, not linearly separable.
 
     With ``n_samples=None`` the four corners of the unit square (the truth
@@ -176,7 +179,8 @@ def make_xor(n_samples: int | None = None, noise: float = 0.0, seed: int | None 
     return X, y
 
 
-def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def make_moons(n_samples: int = 100, noise: float = 0.0,
+               seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (a classic non-linear 2-class problem), like scikit-learn's.
 
     Class 0: :math:`(\\cos t, \\sin t)`; class 1: :math:`(1 - \\cos t, 0.5 - \\sin t)`,
@@ -201,7 +205,9 @@ def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None
     return X.astype(np.float32), y
 
 
-def make_blobs(n_samples: int = 100, centers: int | Sequence[Sequence[float]] | np.ndarray = 3, n_features: int = 2, cluster_std: float = 1.0, center_box: tuple[float, float] = (-10.0, 10.0),
+def make_blobs(n_samples: int = 100, centers: int | Sequence[Sequence[float]] | np.ndarray = 3,
+               n_features: int = 2, cluster_std: float = 1.0,
+               center_box: tuple[float, float] = (-10.0, 10.0),
                seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian clusters: ``centers`` (a count, drawn uniformly in ``center_box``, or an array of
     shape (k, n_features)), samples spread evenly over them. Returns X float32, y int64.

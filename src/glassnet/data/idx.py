@@ -79,7 +79,8 @@ _SPLITS = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
 _IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
 
 
-def read_idx(path: PathLike, magic: int | None = None, sha256: str | None = None, content_sha256: str | None = None, *, max_bytes: int | None = None) -> np.ndarray:
+def read_idx(path: PathLike, magic: int | None = None, sha256: str | None = None,
+             content_sha256: str | None = None, *, max_bytes: int | None = None) -> np.ndarray:
     """Read an IDX file (gzip'd when its name ends in .gz) as a uint8 array.
 
     ``magic`` (2051 images, 2049 labels) is checked when given. With ``sha256``
@@ -161,7 +162,8 @@ def read_idx(path: PathLike, magic: int | None = None, sha256: str | None = None
     return out.reshape(dims)
 
 
-def _load(name: str, digests: dict[str, str], path: PathLike | None, split: str, flatten: bool, verify: bool, where: str) -> tuple[np.ndarray, np.ndarray]:
+def _load(name: str, digests: dict[str, str], path: PathLike | None, split: str, flatten: bool,
+          verify: bool, where: str) -> tuple[np.ndarray, np.ndarray]:
     check_choice(split, "split", where, tuple(_SPLITS))
     img_name, lbl_name, n = _SPLITS[split]
     folder = find_data_dir(name, path, required=[img_name, lbl_name])
@@ -193,7 +195,8 @@ def _load(name: str, digests: dict[str, str], path: PathLike | None, split: str,
     return X, labels.astype(np.int64)
 
 
-def load_mnist(path: PathLike | None = None, split: str = "train", flatten: bool = False, verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def load_mnist(path: PathLike | None = None, split: str = "train", flatten: bool = False,
+               verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """MNIST digits: ``(X, y)`` with X float32 in [0, 1] of shape (N, 1, 28, 28)
     ((N, 784) when ``flatten``) and y int64 in 0..9; N = 60000 (train) or 10000 (test).
 
@@ -209,7 +212,8 @@ def load_mnist(path: PathLike | None = None, split: str = "train", flatten: bool
     return _load("mnist", MNIST_SHA256, path, split, flatten, verify, "load_mnist")
 
 
-def load_fashion_mnist(path: PathLike | None = None, split: str = "train", flatten: bool = False, verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def load_fashion_mnist(path: PathLike | None = None, split: str = "train", flatten: bool = False,
+                       verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Fashion-MNIST articles, same layout as :func:`load_mnist`; class names in
     ``FASHION_MNIST_CLASSES``. Also found in ``/usr/share/datasets/fashion-mnist``
     (Debian's ``dataset-fashion-mnist`` package)."""

@@ -48,7 +48,9 @@ class DataLoader:
     ([(32, 4), (32, 4), (32, 4), (4, 4)], 4)
     """
 
-    def __init__(self, dataset: Dataset | np.ndarray | tuple[TensorLike, ...] | list[TensorLike], batch_size: int | None = 32, shuffle: bool = False, drop_last: bool = False, seed: int | None = None) -> None:
+    def __init__(self, dataset: Dataset | np.ndarray | tuple[TensorLike, ...] | list[TensorLike],
+                 batch_size: int | None = 32, shuffle: bool = False, drop_last: bool = False,
+                 seed: int | None = None) -> None:
         if isinstance(dataset, (tuple, list)):
             dataset = TensorDataset(*dataset)
         elif isinstance(dataset, np.ndarray):

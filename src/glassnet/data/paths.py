@@ -226,7 +226,8 @@ def _candidates(name: str) -> list[Path]:
     return out
 
 
-def find_data_dir(name: str, path: PathLike | None = None, required: Sequence[str] | None = None) -> Path:
+def find_data_dir(name: str, path: PathLike | None = None,
+                  required: Sequence[str] | None = None) -> Path:
     """The folder holding dataset ``name`` ("mnist", "fashion-mnist", "tinyshakespeare", ...).
 
     ``path`` and ``$GLASSNET_DATA`` name the same folder: the data folder holding one

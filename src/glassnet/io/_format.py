@@ -113,7 +113,8 @@ def _int(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def parse_header(n_file: int, head: bytes | bytearray, name: str, who: str) -> tuple[int, _Entries, dict[str, str] | None]:
+def parse_header(n_file: int, head: bytes | bytearray, name: str,
+                 who: str) -> tuple[int, _Entries, dict[str, str] | None]:
     """Validate a header (``head``: the file's first bytes, at least 8) against a file of
     ``n_file`` bytes: ``(header_length, entries, metadata)`` where ``entries`` is the
     list of ``(name, code, shape, begin, end)`` in the header's order."""
@@ -180,7 +181,8 @@ def parse_header(n_file: int, head: bytes | bytearray, name: str, who: str) -> t
     return n, entries, meta
 
 
-def _view(data: Any, code: str, shape: tuple[int, ...], b: int, e: int, key: str, name: str, who: str) -> np.ndarray:
+def _view(data: Any, code: str, shape: tuple[int, ...], b: int, e: int, key: str, name: str,
+          who: str) -> np.ndarray:
     raw = np.frombuffer(data, dtype=DTYPES[code], count=math.prod(shape), offset=b) \
         if e > b else np.empty(0, DTYPES[code])
     if code == "BF16":
@@ -197,7 +199,8 @@ def _head_length(head: bytes | bytearray | memoryview) -> int:
     return int.from_bytes(bytes(head[:8]), "little") if len(head) >= 8 else 0
 
 
-def _result(data: memoryview, entries: _Entries, meta: dict[str, str] | None, name: str, who: str) -> _Parsed:
+def _result(data: memoryview, entries: _Entries, meta: dict[str, str] | None, name: str,
+            who: str) -> _Parsed:
     tensors = OrderedDict((k, _view(data, c, s, b, e, k, name, who))
                           for k, c, s, b, e in entries)
     raw = {k: data[b:e] for k, c, s, b, e in entries}
@@ -232,7 +235,8 @@ def read_path(fp: PathLike, name: str, who: str) -> _Parsed:
     return _result(memoryview(data), entries, meta, name, who)
 
 
-def write(f: BinaryIO, tensors: dict[str, np.ndarray], metadata: dict[str, str] | None = None) -> None:
+def write(f: BinaryIO, tensors: dict[str, np.ndarray],
+          metadata: dict[str, str] | None = None) -> None:
     """Write ``tensors`` (name -> C-contiguous NumPy array of a dtype with a safetensors
     code) and string ``metadata`` to the binary file object ``f``. The header lists the
     tensors in the given order; the data is laid out by decreasing item size, so every

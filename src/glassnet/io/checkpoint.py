@@ -66,7 +66,8 @@ def save_checkpoint(path: PathLike, trainer: Trainer, epoch: int | None = None) 
     return _write(path, state, arch)
 
 
-def _write(path: PathLike, state: dict[str, Any], arch: dict[str, Any] | None = None) -> Path | None:
+def _write(path: PathLike, state: dict[str, Any],
+           arch: dict[str, Any] | None = None) -> Path | None:
     """Write a trainer state (a ``Trainer.state_dict()``) as a checkpoint file."""
     tensors: dict[str, np.ndarray] = {}
     tree = _split(state, (), tensors)

@@ -429,7 +429,8 @@ def write_file(path: BinaryIO, tensors: Mapping[str, Any], meta: dict[str, Any],
 @overload
 def write_file(path: PathLike | BinaryIO, tensors: Mapping[str, Any], meta: dict[str, Any],
                who: str = ..., exact: bool = ...) -> Path | None: ...
-def write_file(path: PathLike | BinaryIO, tensors: Mapping[str, Any], meta: dict[str, Any], who: str = "save", exact: bool = False) -> Path | None:
+def write_file(path: PathLike | BinaryIO, tensors: Mapping[str, Any], meta: dict[str, Any],
+               who: str = "save", exact: bool = False) -> Path | None:
     """Write tensors plus a JSON metadata dict (stored under "glassnet", with the format
     and a SHA-256 over the tensors and the whole metadata): atomically to a path
     (".safetensors" added when it has no suffix, unless ``exact``; returns the Path), or
@@ -593,7 +594,8 @@ def _check_envelope(meta: Any, name: str, who: str, verify: bool) -> str:
     return kind
 
 
-def read_file(path: PathLike | BinaryIO, who: str = "load", verify: bool = True) -> tuple[_Loaded, dict[str, Any] | None]:
+def read_file(path: PathLike | BinaryIO, who: str = "load",
+              verify: bool = True) -> tuple[_Loaded, dict[str, Any] | None]:
     """(tensors, metadata) of a model file (a path or a binary file object), after the
     container, the format and the SHA-256 are checked; metadata is None for a safetensors
     file glassnet did not write. ``verify=False`` skips only the checksum (and accepts
@@ -689,8 +691,10 @@ def _model_of(spec: dict[str, Any], tensors: _Loaded, name: str, who: str) -> Mo
 
 
 # ----------------------------------------------------------------------- public API
-def save(obj: object, f: PathLike | BinaryIO, metadata: dict[str, Any] | None = None, pickle_module: object = None, pickle_protocol: int = 2,
-         _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False) -> Path | None:
+def save(obj: object, f: PathLike | BinaryIO, metadata: dict[str, Any] | None = None,
+         pickle_module: object = None, pickle_protocol: int = 2,
+         _use_new_zipfile_serialization: bool = True,
+         _disable_byteorder_record: bool = False) -> Path | None:
     """Save ``obj`` to ``f`` (a path or a binary file object such as ``open(p, 'wb')`` or
     ``io.BytesIO()``), PyTorch's ``torch.save`` without pickle.
 
@@ -753,8 +757,9 @@ def _state_dict(tensors: Mapping[str, np.ndarray]) -> OrderedDict[str, Tensor]:
     return OrderedDict((k, Tensor(v)) for k, v in tensors.items())
 
 
-def load(f: PathLike | BinaryIO, map_location: object = None, pickle_module: object = None, *, weights_only: bool | None = None, mmap: bool | None = None,
-         dtype: DTypeLike = None, verify: bool = True, **pickle_load_args: Any) -> Any:
+def load(f: PathLike | BinaryIO, map_location: object = None, pickle_module: object = None, *,
+         weights_only: bool | None = None, mmap: bool | None = None, dtype: DTypeLike = None,
+         verify: bool = True, **pickle_load_args: Any) -> Any:
     """Load what :func:`save` wrote (PyTorch's ``torch.load``; nothing in the file is ever
     executed, so ``weights_only`` may be anything).
 
@@ -823,13 +828,15 @@ class _ModuleMaker:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def __call__(self, spec: dict[str, Any], state: dict[str, np.ndarray], stored: dict[str, str]) -> Module:
+    def __call__(self, spec: dict[str, Any], state: dict[str, np.ndarray],
+                 stored: dict[str, str]) -> Module:
         t = _Loaded(state)
         t.name, t.stored = self.name, stored
         return _model_of(spec, t, self.name, "load")
 
 
-def load_weights(model: Module, path: PathLike, strict: bool = True, *, verify: bool = True) -> Module:
+def load_weights(model: Module, path: PathLike, strict: bool = True, *,
+                 verify: bool = True) -> Module:
     """Load the tensors of a file (saved by glassnet or by PyTorch's safetensors) into
     ``model`` in place; a mismatch with the model is a :class:`ModelFileError` naming the
     file."""

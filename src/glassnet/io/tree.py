@@ -151,7 +151,8 @@ class _Splitter:
             "state_dict() instead")
 
 
-def split(obj: object, architecture: Callable[[Module], Any], where: str = "save") -> tuple[Any, dict[str, np.ndarray]]:
+def split(obj: object, architecture: Callable[[Module], Any],
+          where: str = "save") -> tuple[Any, dict[str, np.ndarray]]:
     """``(tree, tensors)``: ``obj`` as a JSON-able tree and its arrays by name
     (``architecture(module)`` describes a Module met inside ``obj``)."""
     s = _Splitter(where, architecture)
@@ -178,7 +179,8 @@ def _num(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def check(tree: Any, tensors: Mapping[str, np.ndarray], check_architecture: Callable[[Any], object], where: str = "load") -> None:
+def check(tree: Any, tensors: Mapping[str, np.ndarray],
+          check_architecture: Callable[[Any], object], where: str = "load") -> None:
     """Check a tree from a file before anything is built from it: every tag with exactly its
     keys and values of the right types, dtypes from :data:`DTYPE_STRS`, every tensor it
     names present (and every tensor of the file named), architectures checked by
@@ -302,7 +304,9 @@ def check(tree: Any, tensors: Mapping[str, np.ndarray], check_architecture: Call
                              f"the object does not use: {unused[:5]}")
 
 
-def join(tree: Any, tensors: Mapping[str, np.ndarray], build_module: Callable[[Any, dict[str, np.ndarray], dict[str, str]], Module], where: str = "load", check_architecture: Callable[[Any], object] | None = None) -> Any:
+def join(tree: Any, tensors: Mapping[str, np.ndarray],
+         build_module: Callable[[Any, dict[str, np.ndarray], dict[str, str]], Module],
+         where: str = "load", check_architecture: Callable[[Any], object] | None = None) -> Any:
     """The inverse of :func:`split`, after :func:`check` (with ``check_architecture``
     when given); ``build_module(architecture, state, stored)`` makes a Module back from its
     architecture, its state dict of arrays and their stored dtype codes."""

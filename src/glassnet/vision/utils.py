@@ -50,7 +50,9 @@ def _images(tensor: object) -> np.ndarray:
     raise TypeError(f"tensor or list of tensors expected, got {type(tensor)}")
 
 
-def make_grid(tensor: Tensor | np.ndarray | Sequence[Tensor | np.ndarray], nrow: int = 8, padding: int = 2, normalize: bool = False, value_range: tuple[float, float] | None = None, scale_each: bool = False,
+def make_grid(tensor: Tensor | np.ndarray | Sequence[Tensor | np.ndarray], nrow: int = 8,
+              padding: int = 2, normalize: bool = False,
+              value_range: tuple[float, float] | None = None, scale_each: bool = False,
               pad_value: float = 0.0) -> Tensor:
     """Tile a batch of images into one grid image (see the module docstring).
 
@@ -111,7 +113,8 @@ def _format(fp: PathLike | BinaryIO, format: str | None) -> str:
     return {"": "PNG", ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}.get(ext, ext[1:].upper())
 
 
-def save_image(tensor: Tensor | np.ndarray | Sequence[Tensor | np.ndarray], fp: PathLike | BinaryIO, format: str | None = None, **kwargs: Any) -> None:
+def save_image(tensor: Tensor | np.ndarray | Sequence[Tensor | np.ndarray],
+               fp: PathLike | BinaryIO, format: str | None = None, **kwargs: Any) -> None:
     """Save ``tensor`` (anything :func:`make_grid` takes, values in [0, 1]) as an image file.
 
     ``fp``: a path or a binary file object; ``format``: "PNG" (the default, also chosen by a

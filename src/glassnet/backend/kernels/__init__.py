@@ -130,7 +130,8 @@ def _get(cell: str, dtype: DTypeLike) -> StepKernels | None:
     return k or None
 
 
-def _checked(build: Callable[[np.dtype[Any]], StepKernels]) -> Callable[[np.dtype[Any]], StepKernels | Literal[False]]:
+def _checked(build: Callable[[np.dtype[Any]], StepKernels]
+             ) -> Callable[[np.dtype[Any]], StepKernels | Literal[False]]:
     """Wrap a builder: import, compile and smoke-test the kernels for a dtype; on any
     failure (a Numba too old or too new for this code, no writable cache, a compiler
     error, a wrong result) warn once, turn the kernels off and return False, so that the

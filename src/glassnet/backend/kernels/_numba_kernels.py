@@ -87,7 +87,8 @@ def _tanh_impl(x):
 
 
 @njit(**_OPTS)
-def lstm_forward_step(g: np.ndarray, cp: np.ndarray, c: np.ndarray, tc: np.ndarray, Zh: np.ndarray, N: int, M: int, col: int, one: Any) -> None:
+def lstm_forward_step(g: np.ndarray, cp: np.ndarray, c: np.ndarray, tc: np.ndarray, Zh: np.ndarray,
+                      N: int, M: int, col: int, one: Any) -> None:
     """See :func:`glassnet.backend.kernels.lstm_kernels`."""
     HN = cp.shape[0]
     H = HN // N
@@ -111,7 +112,9 @@ def lstm_forward_step(g: np.ndarray, cp: np.ndarray, c: np.ndarray, tc: np.ndarr
 
 
 @njit(**_OPTS)
-def lstm_backward_step(dh: np.ndarray, dc: np.ndarray, dy: np.ndarray, g: np.ndarray, cp: np.ndarray, tc: np.ndarray, dg: np.ndarray, dG: np.ndarray, N: int, M: int, col: int, one: Any) -> None:
+def lstm_backward_step(dh: np.ndarray, dc: np.ndarray, dy: np.ndarray, g: np.ndarray,
+                       cp: np.ndarray, tc: np.ndarray, dg: np.ndarray, dG: np.ndarray, N: int,
+                       M: int, col: int, one: Any) -> None:
     """See :func:`glassnet.backend.kernels.lstm_kernels`."""
     HN = dh.shape[0]
     if col >= 0:     # first store the previous step's gate gradients in dG
@@ -145,7 +148,8 @@ def exp(x: np.ndarray, out: np.ndarray) -> None:
 
 
 @njit(**_OPTS)
-def gru_forward_step(g: np.ndarray, gh: np.ndarray, bh: np.ndarray, hp: np.ndarray, hn: np.ndarray, h: np.ndarray, N: int, H: int, one: Any) -> None:
+def gru_forward_step(g: np.ndarray, gh: np.ndarray, bh: np.ndarray, hp: np.ndarray, hn: np.ndarray,
+                     h: np.ndarray, N: int, H: int, one: Any) -> None:
     """See :func:`glassnet.backend.kernels.gru_kernels`."""
     H3 = 3 * H
     for n in range(N):
@@ -165,7 +169,9 @@ def gru_forward_step(g: np.ndarray, gh: np.ndarray, bh: np.ndarray, hp: np.ndarr
 
 
 @njit(**_OPTS)
-def gru_backward_step(dh: np.ndarray, tmp: np.ndarray, dy: np.ndarray, g: np.ndarray, hp: np.ndarray, hn: np.ndarray, dgh: np.ndarray, dgn: np.ndarray, N: int, H: int, one: Any) -> None:
+def gru_backward_step(dh: np.ndarray, tmp: np.ndarray, dy: np.ndarray, g: np.ndarray,
+                      hp: np.ndarray, hn: np.ndarray, dgh: np.ndarray, dgn: np.ndarray, N: int,
+                      H: int, one: Any) -> None:
     """See :func:`glassnet.backend.kernels.gru_kernels`."""
     H3 = 3 * H
     for j in range(N * H):

@@ -77,7 +77,8 @@ class _Fetch:
     """Turns one group of indices into a batch, the same way in the main process and in a
     worker (there ``bind`` runs on the worker's copy of the dataset)."""
 
-    def __init__(self, auto_collation: bool, collate_fn: Callable[[Any], Any], drop_last: bool) -> None:
+    def __init__(self, auto_collation: bool, collate_fn: Callable[[Any], Any],
+                 drop_last: bool) -> None:
         self.auto_collation = auto_collation
         self.collate_fn = collate_fn
         self.drop_last = drop_last
@@ -103,7 +104,8 @@ class _Fetch:
             return collate([dataset[i] for i in batch])
         return fetch
 
-    def _iterable(self, collate: Callable[[Any], Any]) -> Callable[[Iterator[Any], Sequence[Any]], Any]:
+    def _iterable(self,
+                  collate: Callable[[Any], Any]) -> Callable[[Iterator[Any], Sequence[Any]], Any]:
         auto, drop_last = self.auto_collation, self.drop_last
 
         def fetch(stream: Iterator[Any], batch: Sequence[Any]) -> Any:
@@ -152,11 +154,15 @@ class DataLoader:
 
     __initialized = False
 
-    def __init__(self, dataset: Dataset[Any], batch_size: int | None = 1, shuffle: bool | None = None, sampler: Sampler | Iterable[Any] | None = None, batch_sampler: Sampler | Iterable[Sequence[Any]] | None = None,
-                 num_workers: int = 0, collate_fn: Callable[[Any], Any] | None = None, pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
-                 worker_init_fn: Callable[[int], object] | None = None, multiprocessing_context: Any = None, generator: Generator | None = None, *,
-                 prefetch_factor: int | None = None, persistent_workers: bool = False, pin_memory_device: str = "",
-                 in_order: bool = True) -> None:
+    def __init__(self, dataset: Dataset[Any], batch_size: int | None = 1,
+                 shuffle: bool | None = None, sampler: Sampler | Iterable[Any] | None = None,
+                 batch_sampler: Sampler | Iterable[Sequence[Any]] | None = None,
+                 num_workers: int = 0, collate_fn: Callable[[Any], Any] | None = None,
+                 pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable[[int], object] | None = None,
+                 multiprocessing_context: Any = None, generator: Generator | None = None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True) -> None:
         if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)):
             raise TypeError(f"DataLoader: num_workers must be an integer, got {num_workers!r}")
         if num_workers < 0:
@@ -214,10 +220,10 @@ class DataLoader:
         if sampler is None:
             if self._iterable:
                 sampler = _InfiniteNone()
-            elif shuffle:
-                sampler = RandomSampler(dataset, generator=generator)  # type: ignore[arg-type]  # map-style datasets have __len__ (Dataset itself has not, as in PyTorch)
+            elif shuffle:   # (map-style datasets have __len__; Dataset itself has not, as in PyTorch)
+                sampler = RandomSampler(dataset, generator=generator)  # type: ignore[arg-type]
             else:
-                sampler = SequentialSampler(dataset)  # type: ignore[arg-type]  # map-style datasets have __len__ (Dataset itself has not, as in PyTorch)
+                sampler = SequentialSampler(dataset)  # type: ignore[arg-type]
         if batch_size is not None and batch_sampler is None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
 

@@ -259,7 +259,8 @@ class ChainDataset(IterableDataset):
         return sum(len(d) for d in self._each())
 
 
-def random_split(dataset: Dataset[Any], lengths: Sequence[int | float], generator: Generator | None = None) -> list[Subset]:
+def random_split(dataset: Dataset[Any], lengths: Sequence[int | float],
+                 generator: Generator | None = None) -> list[Subset]:
     """Split ``dataset`` into non-overlapping :class:`Subset`\\ s of the given ``lengths``.
 
     ``lengths`` are counts summing to ``len(dataset)``, or fractions summing to 1 (torch
@@ -276,7 +277,8 @@ def random_split(dataset: Dataset[Any], lengths: Sequence[int | float], generato
     """
     sizes: list[Any] = list(lengths)      # fractions, then counts
     total = sum(sizes)
-    n = len(dataset)  # type: ignore[arg-type]  # map-style datasets have __len__ (Dataset itself has not, as in PyTorch)
+    # map-style datasets have __len__ (Dataset itself has not, as in PyTorch)
+    n = len(dataset)  # type: ignore[arg-type]
     if math.isclose(total, 1) and total <= 1:
         counts: list[int] = []
         for i, frac in enumerate(sizes):

@@ -85,7 +85,8 @@ class RandomSampler(Sampler):
     [2, 4, 3, 0, 1]
     """
 
-    def __init__(self, data_source: Sized, replacement: bool = False, num_samples: int | None = None, generator: Generator | None = None) -> None:
+    def __init__(self, data_source: Sized, replacement: bool = False,
+                 num_samples: int | None = None, generator: Generator | None = None) -> None:
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -158,7 +159,8 @@ class WeightedRandomSampler(Sampler):
     False
     """
 
-    def __init__(self, weights: Sequence[float] | TensorLike, num_samples: int, replacement: bool = True, generator: Generator | None = None) -> None:
+    def __init__(self, weights: Sequence[float] | TensorLike, num_samples: int,
+                 replacement: bool = True, generator: Generator | None = None) -> None:
         if (isinstance(num_samples, bool) or not isinstance(num_samples, int)
                 or num_samples <= 0):
             raise ValueError(f"num_samples should be a positive integer value, but got "

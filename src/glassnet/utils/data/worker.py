@@ -129,8 +129,10 @@ def _error(where: str) -> bytes:
         return _dumps(wrapped)
 
 
-def worker_loop(make_fetch: Callable[[Any], Callable[..., Any]], dataset: Any, is_iterable: bool, index_queue: Any, result_queue: Any, base_seed: int,
-                worker_init_fn: Callable[[int], object] | None, worker_id: int, num_workers: int, parent_pid: int) -> None:
+def worker_loop(make_fetch: Callable[[Any], Callable[..., Any]], dataset: Any, is_iterable: bool,
+                index_queue: Any, result_queue: Any, base_seed: int,
+                worker_init_fn: Callable[[int], object] | None, worker_id: int, num_workers: int,
+                parent_pid: int) -> None:
     """Body of worker ``worker_id``: messages in are ``(epoch, task, indices)`` or None
     (stop); out go ``(worker_id, epoch, task, kind, payload)`` with kind "ok", "error" or
     "stop" (an iterable dataset ran out in this worker for this epoch)."""

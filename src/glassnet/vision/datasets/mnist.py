@@ -92,7 +92,9 @@ class MNIST(VisionDataset):
     _digests = MNIST_SHA256
     _source = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 
-    def __init__(self, root: PathLike, train: bool = True, transform: Callable[[Any], Any] | None = None, target_transform: Callable[[Any], Any] | None = None,
+    def __init__(self, root: PathLike, train: bool = True,
+                 transform: Callable[[Any], Any] | None = None,
+                 target_transform: Callable[[Any], Any] | None = None,
                  download: bool = False) -> None:
         super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = bool(train)
@@ -142,7 +144,8 @@ class MNIST(VisionDataset):
             f"also search $GLASSNET_DATA/{self._data_name} and ../shared/data/"
             f"{self._data_name}.")
 
-    def _read_one(self, folder: Path, name: str, magic: int, verify: bool) -> tuple[np.ndarray, Path]:
+    def _read_one(self, folder: Path, name: str, magic: int,
+                  verify: bool) -> tuple[np.ndarray, Path]:
         plain, gz = folder / name, folder / (name + ".gz")
         path = gz if gz.is_file() else plain
         if not verify:

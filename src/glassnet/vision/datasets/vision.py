@@ -19,7 +19,8 @@ __all__ = ["VisionDataset", "StandardTransform"]
 class StandardTransform:
     """``transform`` on the input and ``target_transform`` on the target."""
 
-    def __init__(self, transform: Callable[[Any], Any] | None = None, target_transform: Callable[[Any], Any] | None = None) -> None:
+    def __init__(self, transform: Callable[[Any], Any] | None = None,
+                 target_transform: Callable[[Any], Any] | None = None) -> None:
         self.transform = transform
         self.target_transform = target_transform
 
@@ -45,7 +46,10 @@ class VisionDataset(Dataset):
 
     _repr_indent = 4
 
-    def __init__(self, root: PathLike | None = None, transforms: Callable[[Any, Any], tuple[Any, Any]] | None = None, transform: Callable[[Any], Any] | None = None, target_transform: Callable[[Any], Any] | None = None) -> None:
+    def __init__(self, root: PathLike | None = None,
+                 transforms: Callable[[Any, Any], tuple[Any, Any]] | None = None,
+                 transform: Callable[[Any], Any] | None = None,
+                 target_transform: Callable[[Any], Any] | None = None) -> None:
         self.root: PathLike | None = Path(root).expanduser() if isinstance(root, (str, Path)) else root
         separate = transform is not None or target_transform is not None
         if transforms is not None and separate:

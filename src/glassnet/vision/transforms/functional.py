@@ -96,7 +96,8 @@ def _float_work(a: np.ndarray) -> tuple[np.ndarray, Callable[[np.ndarray], np.nd
     return a.astype(np.float32), back
 
 
-def _fill_per_channel(fill: Any, channels: int, dtype: np.dtype[Any], where: str) -> np.ndarray | None:
+def _fill_per_channel(fill: Any, channels: int, dtype: np.dtype[Any],
+                      where: str) -> np.ndarray | None:
     if fill is None:
         return None
     if isinstance(fill, numbers.Number):
@@ -134,7 +135,8 @@ def to_tensor(pic: ImageLike) -> Tensor:
     return _to_tensor(Images.of(pic, "to_tensor")).image()
 
 
-def _normalize_array(a: np.ndarray, mean: Any, std: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
+def _normalize_array(a: np.ndarray, mean: Any, std: Any,
+                     where: str) -> tuple[np.ndarray, np.ndarray]:
     if a.dtype.kind not in "fc":
         raise TypeError(f"Input tensor should be a float tensor. Got {a.dtype}.")
     mean = np.asarray(mean, dtype=a.dtype)
@@ -154,7 +156,8 @@ def _normalize_array(a: np.ndarray, mean: Any, std: Any, where: str) -> tuple[np
     return mean, std
 
 
-def _normalize(ims: Images, mean: float | Sequence[float], std: float | Sequence[float], inplace: bool = False) -> Images:
+def _normalize(ims: Images, mean: float | Sequence[float], std: float | Sequence[float],
+               inplace: bool = False) -> Images:
     if not ims.tensor:
         raise TypeError("Normalize: img should be Tensor Image. Got an array image (apply "
                         "ToTensor first)")
@@ -166,7 +169,8 @@ def _normalize(ims: Images, mean: float | Sequence[float], std: float | Sequence
     return ims.replace(out)
 
 
-def normalize(tensor: Tensor, mean: float | Sequence[float], std: float | Sequence[float], inplace: bool = False) -> Tensor:
+def normalize(tensor: Tensor, mean: float | Sequence[float], std: float | Sequence[float],
+              inplace: bool = False) -> Tensor:
     """(tensor - mean[c]) / std[c] per channel of a float (..., C, H, W) Tensor; with
     ``inplace`` the tensor's own values are overwritten and it is returned."""
     if not isinstance(tensor, Tensor):
@@ -227,7 +231,8 @@ _PAD_MODES: dict[str, Literal["constant", "edge", "reflect", "symmetric"]] = {"c
               "symmetric": "symmetric"}
 
 
-def _pad(ims: Images, padding: IntTuple | str, fill: float | Sequence[float] | None = 0, padding_mode: str = "constant") -> Images:
+def _pad(ims: Images, padding: IntTuple | str, fill: float | Sequence[float] | None = 0,
+         padding_mode: str = "constant") -> Images:
     left, top, right, bottom = parse_padding(padding)
     if padding_mode not in _PAD_MODES:
         raise ValueError("Padding mode should be either constant, edge, reflect or symmetric")
@@ -251,7 +256,8 @@ def _pad(ims: Images, padding: IntTuple | str, fill: float | Sequence[float] | N
     return ims.replace(out)
 
 
-def pad(img: ImageLike, padding: IntTuple | str, fill: float | Sequence[float] | None = 0, padding_mode: str = "constant") -> ImageLike:
+def pad(img: ImageLike, padding: IntTuple | str, fill: float | Sequence[float] | None = 0,
+        padding_mode: str = "constant") -> ImageLike:
     """The image with ``padding`` (int, (left/right, top/bottom) or (left, top, right,
     bottom)) added: ``fill`` for "constant", or "edge", "reflect", "symmetric"."""
     if not isinstance(padding_mode, str):
@@ -259,7 +265,8 @@ def pad(img: ImageLike, padding: IntTuple | str, fill: float | Sequence[float] |
     return _pad(Images.of(img, "pad"), padding, fill, padding_mode).image()
 
 
-def _crop_at(ims: Images, tops: Sequence[int] | np.ndarray, lefts: Sequence[int] | np.ndarray, height: int, width: int) -> Images:
+def _crop_at(ims: Images, tops: Sequence[int] | np.ndarray, lefts: Sequence[int] | np.ndarray,
+             height: int, width: int) -> Images:
     """The height x width window at (tops[m], lefts[m]) of each image (one offset: all)."""
     a = ims.data
     tops = np.asarray(tops, np.int64).reshape(-1)
@@ -318,7 +325,8 @@ def center_crop(img: ImageLike, output_size: IntTuple) -> ImageLike:
 
 
 # ------------------------------------------------------------------ rotate
-def _sample(a: np.ndarray, ix: np.ndarray, iy: np.ndarray, mode: InterpolationMode) -> tuple[np.ndarray, np.ndarray]:
+def _sample(a: np.ndarray, ix: np.ndarray, iy: np.ndarray,
+            mode: InterpolationMode) -> tuple[np.ndarray, np.ndarray]:
     """Sample (M, C, H, W) ``a`` at input coordinates ix, iy of shape (P, oh, ow), P = M or
     1; points outside read zero. Returns the samples (M, C, oh, ow) and, sampled the same
     way, the all-ones image (the mask)."""
@@ -371,7 +379,9 @@ def _expanded_size(angle: float, w: int, h: int) -> tuple[int, int]:
     return int(size[0]), int(size[1])
 
 
-def _rotate(ims: Images, angles: Sequence[float] | np.ndarray, mode: InterpolationMode = InterpolationMode.NEAREST, expand: bool = False, center: Sequence[float] | None = None,
+def _rotate(ims: Images, angles: Sequence[float] | np.ndarray,
+            mode: InterpolationMode = InterpolationMode.NEAREST, expand: bool = False,
+            center: Sequence[float] | None = None,
             fill: float | Sequence[float] | None = None) -> Images:
     """Rotate image m by angles[m] degrees counter-clockwise (one angle: all images)."""
     a, back = _float_work(ims.data)
@@ -400,7 +410,9 @@ def _rotate(ims: Images, angles: Sequence[float] | np.ndarray, mode: Interpolati
     return ims.replace(back(out))
 
 
-def rotate(img: ImageLike, angle: float, interpolation: InterpolationMode | str = InterpolationMode.NEAREST, expand: bool = False, center: Sequence[float] | None = None,
+def rotate(img: ImageLike, angle: float,
+           interpolation: InterpolationMode | str = InterpolationMode.NEAREST,
+           expand: bool = False, center: Sequence[float] | None = None,
            fill: float | Sequence[float] | None = None) -> ImageLike:
     """The image rotated by ``angle`` degrees counter-clockwise about its centre (or
     ``center`` (x, y), origin the top-left corner); ``expand`` grows the output to hold the
@@ -444,8 +456,8 @@ def output_size(h: int, w: int, size: IntTuple, max_size: int | None = None) -> 
     return (new_long, new_short) if w <= h else (new_short, new_long)
 
 
-def _resize(ims: Images, size: IntTuple, mode: InterpolationMode = InterpolationMode.BILINEAR, max_size: int | None = None,
-            antialias: bool = True) -> Images:
+def _resize(ims: Images, size: IntTuple, mode: InterpolationMode = InterpolationMode.BILINEAR,
+            max_size: int | None = None, antialias: bool = True) -> Images:
     h, w = ims.data.shape[-2:]
     oh, ow = output_size(h, w, size, max_size)
     if (oh, ow) == (h, w):
@@ -462,7 +474,9 @@ def _resize(ims: Images, size: IntTuple, mode: InterpolationMode = Interpolation
     return ims.replace(back(wh @ a @ ww.T))
 
 
-def resize(img: ImageLike, size: IntTuple, interpolation: InterpolationMode | str = InterpolationMode.BILINEAR, max_size: int | None = None, antialias: bool = True) -> ImageLike:
+def resize(img: ImageLike, size: IntTuple,
+           interpolation: InterpolationMode | str = InterpolationMode.BILINEAR,
+           max_size: int | None = None, antialias: bool = True) -> ImageLike:
     """The image resized to ``size`` ((h, w), or an int for the shorter side)."""
     mode = interpolation_mode(interpolation, "resize")
     return _resize(Images.of(img, "resize"), size, mode, max_size, antialias).image()

@@ -142,7 +142,8 @@ class Normalize(Transform):
     [[[1.0, 1.0], [1.0, 1.0]]]
     """
 
-    def __init__(self, mean: float | Sequence[float], std: float | Sequence[float], inplace: bool = False) -> None:
+    def __init__(self, mean: float | Sequence[float], std: float | Sequence[float],
+                 inplace: bool = False) -> None:
         self.mean, self.std, self.inplace = mean, std, inplace
         self._cache: tuple[Any, ...] | None = None   # (mean, std, dtype, channels) -> the checked (C, 1, 1) arrays
 
@@ -171,7 +172,8 @@ class Normalize(Transform):
 class Pad(Transform):
     """Pad by ``padding`` with ``fill`` ("constant") or by "edge", "reflect", "symmetric"."""
 
-    def __init__(self, padding: IntTuple | str, fill: float | Sequence[float] | None = 0, padding_mode: str = "constant") -> None:
+    def __init__(self, padding: IntTuple | str, fill: float | Sequence[float] | None = 0,
+                 padding_mode: str = "constant") -> None:
         F.parse_padding(padding, "Pad")
         if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
             raise ValueError("Padding mode should be either constant, edge, reflect or "
@@ -211,7 +213,8 @@ class RandomCrop(Transform):
 
     draws = 2
 
-    def __init__(self, size: IntTuple, padding: IntTuple | str | None = None, pad_if_needed: bool = False, fill: float | Sequence[float] | None = 0,
+    def __init__(self, size: IntTuple, padding: IntTuple | str | None = None,
+                 pad_if_needed: bool = False, fill: float | Sequence[float] | None = 0,
                  padding_mode: str = "constant") -> None:
         self.size = F.setup_size(size, "RandomCrop")
         if padding is not None:
@@ -304,8 +307,10 @@ class RandomRotation(Transform):
 
     draws = 1
 
-    def __init__(self, degrees: float | Sequence[float], interpolation: F.InterpolationMode | str = F.InterpolationMode.NEAREST, expand: bool = False,
-                 center: Sequence[float] | None = None, fill: float | Sequence[float] | None = 0) -> None:
+    def __init__(self, degrees: float | Sequence[float],
+                 interpolation: F.InterpolationMode | str = F.InterpolationMode.NEAREST,
+                 expand: bool = False, center: Sequence[float] | None = None,
+                 fill: float | Sequence[float] | None = 0) -> None:
         deg: Any = degrees          # checked here: a number or two
         if isinstance(deg, F._NUMBER):
             if deg < 0:
@@ -346,8 +351,9 @@ class Resize(Transform):
     """Resize to ``size`` ((h, w), or an int for the shorter side keeping the aspect ratio),
     BILINEAR (antialiased when shrinking, as torchvision) or NEAREST."""
 
-    def __init__(self, size: IntTuple, interpolation: F.InterpolationMode | str = F.InterpolationMode.BILINEAR, max_size: int | None = None,
-                 antialias: bool = True) -> None:
+    def __init__(self, size: IntTuple,
+                 interpolation: F.InterpolationMode | str = F.InterpolationMode.BILINEAR,
+                 max_size: int | None = None, antialias: bool = True) -> None:
         if isinstance(size, bool) or not isinstance(size, (numbers.Number, tuple, list)) \
                 or (isinstance(size, (tuple, list)) and len(size) not in (1, 2)):
             raise TypeError(f"Size should be int or sequence of length 1 or 2. Got {size!r}")
