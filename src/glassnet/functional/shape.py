@@ -857,7 +857,7 @@ def einsum(equation: str, *operands: TensorLike | Sequence[TensorLike]) -> Tenso
     if not isinstance(equation, str):
         raise ArgumentTypeError(f"einsum: equation must be a str, got "
                                 f"{type(equation).__name__}")
-    ops = [x if isinstance(x, Tensor) else as_tensor(x) for x in operands]
+    ops = [x if isinstance(x, Tensor) else as_tensor(cast("TensorLike", x)) for x in operands]
     return Einsum.apply(*ops, eq=equation)
 
 

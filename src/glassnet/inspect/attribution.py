@@ -146,6 +146,7 @@ def _gradients(model: Module, X: np.ndarray, target: np.ndarray,
         xt = Tensor(X[s:s + batch_size], requires_grad=True)
         score = _score(model(xt), target[s:s + batch_size])
         g, = _grad(score.sum(), xt)
+        assert g is not None                     # xt requires grad and the score uses it
         grads[s:s + batch_size] = g.numpy()
         scores[s:s + batch_size] = score.numpy()
     return grads, scores
@@ -428,6 +429,7 @@ def grad_cam(model: Module, x: Any, layer: Any, target: Any = None, relu: bool =
                                         f"(N, K, h, w) once per forward pass; it {got}")
                 A = seen[0]
                 g, = _grad(score.sum(), A)
+                assert g is not None             # the score depends on the layer's output
                 alpha = g.numpy().astype(np.float64).mean(axis=(2, 3))          # (B, K)
                 cams.append(np.einsum("bk,bkhw->bhw", alpha, A.numpy().astype(np.float64)))
         finally:
