@@ -134,6 +134,7 @@ CASES.update({
     "pool/LPPool2d": (lambda: nn.LPPool2d(2, 2), floats(2, 6, 6)),
     "pool/StochasticPool2d": (lambda: nn.StochasticPool2d(2), positive(2, 6, 6)),
     "pool/MaxAvgPool2d": (lambda: nn.MaxAvgPool2d(2, alpha=0.3), floats(2, 6, 6)),
+    "pool/MaxAvgPool2d-sum": (lambda: nn.MaxAvgPool2d(2), floats(2, 6, 6)),
     "norm/BatchNorm1d": (lambda: nn.BatchNorm1d(6), floats(6)),
     "norm/BatchNorm1d-3d": (lambda: nn.BatchNorm1d(4, affine=False), floats(4, 5)),
     "norm/BatchNorm2d": (lambda: nn.BatchNorm2d(3), floats(3, 4, 5)),

@@ -120,17 +120,28 @@ class AvgPool2d(_Pool2d):
 
 
 class MaxAvgPool2d(_Pool2d):
-    """Mixed pooling y = alpha * max + (1 - alpha) * mean over each window."""
+    """Max + average pooling over each window.
 
-    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, alpha: float = 0.5,
-                 strict: bool = False) -> None:
+    ``alpha=None`` (the default): y = max + mean, the lectures' form. A number ``alpha``
+    in [0, 1]: the convex mix y = alpha * max + (1 - alpha) * mean. See
+    :func:`glassnet.functional.pooling.max_avg_pool2d`.
+    """
+
+    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0,
+                 alpha: float | None = None, strict: bool = False) -> None:
         super().__init__(kernel_size, stride, padding, strict)
-        self.alpha = float(alpha)
+        if alpha is not None and (isinstance(alpha, bool) or not 0.0 <= float(alpha) <= 1.0):
+            raise ValueError(f"MaxAvgPool2d: alpha must be None (max + mean) or a number in "
+                             f"[0, 1] (the convex mix), got {alpha!r}")
+        self.alpha: float | None = None if alpha is None else float(alpha)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         self.output_shape(x.shape)
         return P.max_avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.alpha,
                                 name=self._label())
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", alpha={self.alpha}"
 
 
 class LPPool2d(_Pool2d):

@@ -430,8 +430,9 @@ def _maxavg(ex, m, path, x):
     b = _pool_node(ex, m, path, x, "AveragePool", m.kernel_size, m.stride, m.padding, 2,
               count_include_pad=1)
     g, h = ex.g, ex.hint(path, "mix")
-    y = g.op("Add", [g.op("Mul", [a.name, g.scalar(m.alpha)], h),
-                     g.op("Mul", [b.name, g.scalar(1.0 - m.alpha)], h)], h)
+    wa, wb = (1.0, 1.0) if m.alpha is None else (m.alpha, 1.0 - m.alpha)   # max + mean, or the mix
+    y = g.op("Add", [g.op("Mul", [a.name, g.scalar(wa)], h),
+                     g.op("Mul", [b.name, g.scalar(wb)], h)], h)
     return ex.same(a, y)
 
 
