@@ -70,3 +70,35 @@ def test_minmax_scaler_matches_sklearn():
         np.testing.assert_allclose(ours.inverse_transform(ours.transform(X)), X, atol=1e-12)
     x32 = data.MinMaxScaler().fit_transform(X.astype(np.float32))
     assert x32.dtype == np.float32
+
+
+# ---------------------------------------------------------------- issue 17: log2 k decoding
+def test_binary_decode_unused_code_goes_to_the_nearest_category_per_row():
+    cats = ["a", "b", "c", "d", "e"]           # 3 bits; codes 5, 6, 7 stand for nothing
+    codes = np.array([[0, 1, 0],               # 2 -> c
+                      [1, 1, 1],               # 7: Hamming 1 from 3 (d) and 5? 5 unused -> d
+                      [1, 0, 1],               # 5: Hamming 1 from 1 (b) and 4 (e); L1 tie -> b
+                      [0.9, 0.3, 0.8],         # 5 again, but raw values nearer to 4 (e)
+                      [0.7, 0.6, 0.1]])        # 6: Hamming 1 from 2 (c) and 4 (e); raw: e
+    got = data.binary_decode(codes, cats)
+    assert got.tolist() == ["c", "d", "b", "e", "e"]
+    # brute force over the valid codes: the same choice for random probabilities
+    r = np.random.default_rng(0)
+    p = r.random((200, 3))
+    table = np.array([[(i >> b) & 1 for b in (2, 1, 0)] for i in range(5)])
+    ham = ((p >= 0.5)[:, None, :] != table[None]).sum(-1)
+    l1 = np.abs(p[:, None, :] - table[None]).sum(-1)
+    want = [min(range(5), key=lambda i, h=h, d=d: (h[i], d[i], i)) for h, d in zip(ham, l1)]
+    np.testing.assert_array_equal(data.binary_decode(p, cats), np.array(cats)[want])
+
+
+def test_binary_decode_flag_and_error_options():
+    codes = np.array([[0, 0, 1], [1, 1, 0], [1, 0, 0]])
+    np.testing.assert_array_equal(data.binary_decode(codes, [10, 20, 30, 40, 50], unused="flag"),
+                                  [20, -1, 50])
+    out = data.binary_decode(codes, ["a", "b", "c", "d", "e"], unused="flag", flag=None)
+    assert out.tolist() == ["b", None, "e"]
+    with pytest.raises(ValueError, match=r"rows \[1\] decode to unused codes \[6\]"):
+        data.binary_decode(codes, list("abcde"), unused="error")
+    with pytest.raises(ValueError, match="unused must be one of"):
+        data.binary_decode(codes, list("abcde"), unused="drop")

@@ -94,20 +94,70 @@ def binary_encode(values: ArrayLike, categories: Sequence | None = None,
     return codes, cats.tolist()
 
 
-def binary_decode(codes: ArrayLike, categories: Sequence) -> np.ndarray:
-    """Invert :func:`binary_encode`: rows of bits (rounded at 0.5) -> category values."""
+_UNUSED = ("nearest", "flag", "error")
+
+
+def binary_decode(codes: ArrayLike, categories: Sequence, unused: str = "nearest",
+                  flag: object = -1) -> np.ndarray:
+    """Invert :func:`binary_encode`: rows of bits (or of predicted probabilities, rounded
+    at 0.5) -> category values, each row on its own.
+
+    With k categories that are not a power of two, some of the ``2^bits`` codes stand for
+    no category (5 categories use 3 bits: codes 5, 6 and 7 are unused), and a network's
+    predicted bits can land on one. ``unused`` says what such a row becomes:
+
+    - ``"nearest"`` (default): the category whose code is nearest in Hamming distance to
+      the rounded bits (ties: the one nearest to the raw values in L1 distance, then the
+      lower category number);
+    - ``"flag"``: the value ``flag`` (default -1; the result has a dtype holding both,
+      object when the categories are strings and ``flag`` is not);
+    - ``"error"``: raise, naming the rows.
+
+    >>> codes = [[0, 1, 0], [1, 1, 1], [0.9, 0.2, 0.6]]   # 5 categories: 5, 6, 7 unused
+    >>> binary_decode(codes, list("abcde")).tolist()
+    ['c', 'd', 'e']
+    >>> binary_decode(codes, list("abcde"), unused="flag", flag="?").tolist()
+    ['c', '?', '?']
+    """
+    if unused not in _UNUSED:
+        raise ArgumentError(f"binary_decode: unused must be one of {list(_UNUSED)}, got "
+                            f"{unused!r}")
     codes = as_array(codes)
     cats = np.asarray(categories)
+    k = len(cats)
     bits = codes.shape[-1] if codes.ndim == 2 else 0
-    need = math.ceil(math.log2(len(cats))) if len(cats) > 1 else 0
+    need = math.ceil(math.log2(k)) if k > 1 else 0
     if codes.ndim != 2 or bits != need:
-        raise ArgumentError(f"binary_decode: codes must have shape (n, {need}) for {len(cats)} "
-                         f"categories, got {codes.shape}")
-    index = (codes >= 0.5).astype(np.int64) @ (1 << np.arange(bits - 1, -1, -1))
-    if index.size and index.max() >= len(cats):
-        raise ArgumentError(f"binary_decode: code {int(index.max())} is not a category number "
-                         f"(there are {len(cats)})")
-    return cats[index]
+        raise ArgumentError(f"binary_decode: codes must have shape (n, {need}) for {k} "
+                            f"categories, got {codes.shape}")
+    if codes.dtype.kind not in "biuf":
+        raise ArgumentTypeError(f"binary_decode: codes must be numbers (bits or "
+                                f"probabilities), got dtype {codes.dtype}")
+    rounded = (codes >= 0.5).astype(np.int64)
+    index = rounded @ (1 << np.arange(bits - 1, -1, -1, dtype=np.int64))
+    bad = index >= k
+    if not bad.any():
+        return cats[index]
+    if unused == "error":
+        rows = np.flatnonzero(bad)
+        raise ArgumentError(f"binary_decode: rows {rows[:10].tolist()}"
+                            f"{' ...' if rows.size > 10 else ''} decode to unused codes "
+                            f"{np.unique(index[bad])[:10].tolist()} (there are {k} categories); "
+                            f"pass unused='nearest' or unused='flag'")
+    if unused == "nearest":
+        table = (np.arange(k)[:, None] >> np.arange(bits - 1, -1, -1)) & 1   # (k, bits)
+        r, c = rounded[bad], codes[bad].astype(np.float64)
+        hamming = r @ (1 - table).T + (1 - r) @ table.T                      # (m, k)
+        l1 = np.abs(c[:, None, :] - table[None]).sum(-1)                     # in [0, bits]
+        index = index.copy()
+        index[bad] = np.argmin(hamming + l1 / (bits + 1), axis=1)           # Hamming first
+        return cats[index]
+    f = np.asarray(flag)
+    dtype = object if (cats.dtype.kind in "US") != (f.dtype.kind in "US") \
+        else np.result_type(cats, f)
+    out = cats[np.where(bad, 0, index)].astype(dtype)
+    out[bad] = flag
+    return out
 
 
 def _table(X: ArrayLike, who: str) -> np.ndarray:
