@@ -102,3 +102,44 @@ def test_binary_decode_flag_and_error_options():
         data.binary_decode(codes, list("abcde"), unused="error")
     with pytest.raises(ValueError, match="unused must be one of"):
         data.binary_decode(codes, list("abcde"), unused="drop")
+
+
+# ---------------------------------------------------------------- issue 17: NaN in scalers
+def _with_nans(seed=0):
+    r = np.random.default_rng(seed)
+    X = r.standard_normal((40, 5)) * [1, 2, 3, 4, 5] + [0, 1, 2, 3, 4]
+    X[r.random(X.shape) < 0.15] = np.nan
+    X[:, 4] = np.nan                       # a column with no value at all
+    return X
+
+
+@pytest.mark.parametrize("name", ["StandardScaler", "MinMaxScaler"])
+def test_scalers_refuse_nan_naming_x_and_the_columns(name):
+    X = _with_nans()
+    with pytest.raises(ValueError, match=rf"{name}.fit: X contains NaN .*column\(s\) \[0, 1, 2, 3, 4\].*allow_nan=True"):
+        getattr(data, name)().fit(X)
+    inf = np.ones((3, 2))
+    inf[1, 1] = np.inf
+    with pytest.raises(ValueError, match="X contains infinity"):
+        getattr(data, name)(allow_nan=True).fit(inf)
+
+
+@pytest.mark.parametrize("name", ["StandardScaler", "MinMaxScaler"])
+def test_scalers_allow_nan_match_sklearn(name):
+    import warnings
+    sk = pytest.importorskip("sklearn.preprocessing")
+    X, X2 = _with_nans(0), _with_nans(1)
+    ours = getattr(data, name)(allow_nan=True).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        theirs = getattr(sk, name)().fit(X)
+        want, want_inv = theirs.transform(X2), theirs.inverse_transform(X2)
+    got = ours.transform(X2)
+    np.testing.assert_allclose(got, want, equal_nan=True)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(X2))    # NaN kept, nothing else
+    np.testing.assert_allclose(ours.inverse_transform(X2), want_inv, equal_nan=True)
+    attrs = ("mean_", "scale_") if name == "StandardScaler" else ("data_min_", "data_max_",
+                                                                   "scale_", "min_")
+    for a in attrs:
+        np.testing.assert_allclose(getattr(ours, a), getattr(theirs, a), equal_nan=True)
+    assert ours.get_params()["allow_nan"] is True
