@@ -95,3 +95,47 @@ def test_conv1d_matches_torch(torch, kw):
         tkw["padding"] = tkw.get("dilation", 1) * 4
     layer_parity(torch, layer, torch.nn.Conv1d(4, 6, 5, **tkw),
             R.standard_normal((3, 4, 20)).astype(np.float32))
+
+
+# ---------------------------------------------------------------- issue 17: strides that floor
+@pytest.mark.parametrize("make", [lambda: nn.Conv2d(1, 2, 3, stride=3),
+                                  lambda: nn.MaxPool2d(3, stride=3),
+                                  lambda: nn.AvgPool2d(3, stride=3)])
+def test_a_stride_that_does_not_fit_warns_once_with_the_arithmetic(make):
+    import warnings
+    from glassnet.errors import GlassnetWarning, ShapeWarning
+    layer = make()
+    x = np.zeros((1, 1, 7, 7), np.float32)
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        y = layer(x)
+        layer(x)                                   # the same layer: no second warning
+        layer(np.zeros((2, 1, 7, 7), np.float32))
+    assert y.shape[2:] == (2, 2)                   # floored, as PyTorch
+    shape = [w for w in got if issubclass(w.category, ShapeWarning)]
+    assert len(shape) == 1, [str(w.message) for w in got]
+    msg = str(shape[0].message)
+    assert "(7 - 3 + 0) / 3 + 1 = 2.33, floored to 2" in msg and "strict=True" in msg
+    assert issubclass(ShapeWarning, GlassnetWarning) and issubclass(ShapeWarning, UserWarning)
+    assert shape[0].filename == __file__           # points at the caller, not at glassnet
+    with warnings.catch_warnings(record=True) as again:
+        warnings.simplefilter("always")
+        make()(x)                                  # another layer warns for itself
+    assert sum(issubclass(w.category, ShapeWarning) for w in again) == 1
+
+
+def test_no_floor_warning_when_the_kernel_fits_and_strict_still_raises():
+    import warnings
+    from glassnet.errors import ShapeWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ShapeWarning)
+        nn.Conv2d(1, 2, 3, stride=2)(np.zeros((1, 1, 7, 7), np.float32))    # (7-3)/2+1 = 3
+        nn.MaxPool2d(2)(np.zeros((1, 1, 8, 8), np.float32))
+        nn.Conv2d(1, 2, 3, padding=1)(np.zeros((1, 1, 7, 7), np.float32))
+        nn.Conv1d(1, 2, 3, stride=2)(np.zeros((1, 1, 9), np.float32))
+    with pytest.warns(ShapeWarning, match=r"length: .*\(8 - 3 \+ 0\) / 2 \+ 1 = 3.50"):
+        nn.Conv1d(1, 2, 3, stride=2)(np.zeros((1, 1, 8), np.float32))
+    with pytest.warns(ShapeWarning, match=r"\(5 - 2 \+ 0\) / 2 \+ 1 = 2.50"):
+        nn.MaxPool1d(2)(np.zeros((1, 1, 5), np.float32))
+    with pytest.raises(ValueError, match=r"\(7 - 3 \+ 0\) / 3 \+ 1 = 2.33"):
+        nn.Conv2d(1, 2, 3, stride=3, strict=True)(np.zeros((1, 1, 7, 7), np.float32))

@@ -41,8 +41,8 @@ if TYPE_CHECKING:  # annotations only
     from glassnet.autograd.tensor import Tensor
 
 
-__all__ = ["conv1d", "conv2d", "conv_output_size", "resolve_padding", "Conv2dFunction",
-           "Conv1dFunction"]
+__all__ = ["conv1d", "conv2d", "conv_output_size", "floor_note", "resolve_padding",
+           "Conv2dFunction", "Conv1dFunction"]
 
 
 # ------------------------------------------------------------- size arithmetic
@@ -91,12 +91,39 @@ def conv_output_size(n, k, stride: IntTuple = 1, pad_lo=0, pad_hi=0, dilation: I
                          f"{pad_lo}+{pad_hi} is {n + pad_lo + pad_hi}, smaller than the "
                          f"kernel extent {keff} (kernel {k}, dilation {dilation})")
     if strict and span % stride != 0:
-        pad = f"{pad_lo + pad_hi}"
-        kshow = f"{k}" if dilation == 1 else f"{keff} (kernel {k} dilated by {dilation})"
         raise ValueError(f"{layer}: kernel does not fit exactly{where} (strict shapes): "
-                         f"(N - F + 2P)/S + 1 = ({n} - {kshow} + {pad}) / {stride} + 1 = "
-                         f"{span / stride + 1:.2f}, not an integer; change padding or stride")
+                         f"{_fit_arithmetic(n, k, stride, pad_lo, pad_hi, dilation)}, not an "
+                         f"integer; change padding or stride")
     return span // stride + 1
+
+
+def _fit_arithmetic(n: int, k: int, stride: int, pad_lo: int, pad_hi: int, dilation: int) -> str:
+    """``(N - F + 2P)/S + 1 = (7 - 3 + 0) / 3 + 1 = 2.33`` for one axis."""
+    keff = dilation * (k - 1) + 1
+    kshow = f"{k}" if dilation == 1 else f"{keff} (kernel {k} dilated by {dilation})"
+    span = n + pad_lo + pad_hi - keff
+    return (f"(N - F + 2P)/S + 1 = ({n} - {kshow} + {pad_lo + pad_hi}) / {stride} + 1 = "
+            f"{span / stride + 1:.2f}")
+
+
+def floor_note(n: int, k: int, stride: int = 1, pad_lo: int = 0, pad_hi: int = 0,
+               dilation: int = 1, axis: str = "") -> str | None:
+    """None when the kernel tiles the axis exactly; else what flooring the output size
+    does, with the arithmetic: ``"width: (N - F + 2P)/S + 1 = (7 - 3 + 0) / 3 + 1 = 2.33,
+    floored to 2 (the last 1 input position(s) are never read)"``.
+
+    >>> floor_note(7, 3, 3, axis="width")
+    'width: (N - F + 2P)/S + 1 = (7 - 3 + 0) / 3 + 1 = 2.33, floored to 2 (the last 1 input position(s) are never read)'
+    >>> floor_note(7, 3, 2) is None     # (7 - 3) / 2 + 1 = 3
+    True
+    """
+    keff = dilation * (k - 1) + 1
+    span = n + pad_lo + pad_hi - keff
+    if span < 0 or span % stride == 0:
+        return None
+    head = f"{axis}: " if axis else ""
+    return (f"{head}{_fit_arithmetic(n, k, stride, pad_lo, pad_hi, dilation)}, floored to "
+            f"{span // stride + 1} (the last {span % stride} input position(s) are never read)")
 
 
 # --------------------------------------------------------------- the kernels

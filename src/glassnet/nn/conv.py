@@ -1,16 +1,21 @@
 """Convolution layers: ``Conv1d`` and ``Conv2d`` (PyTorch names, arguments and weight layout).
 
 Output size per axis: floor((N - F + 2P) / S) + 1 (with dilation d, F becomes d(F-1)+1).
-``strict=True`` on a layer, or ``nn.set_strict_shapes(True)`` for every layer, turns a
-kernel that does not tile the input exactly into an error showing that arithmetic.
+A kernel that does not tile the input exactly (7x7 input, 3x3 kernel, stride 3:
+(7 - 3) / 3 + 1 = 2.33) is floored as in PyTorch, and the layer says so once with a
+:class:`glassnet.errors.ShapeWarning` showing that arithmetic; ``strict=True`` on a layer,
+or ``nn.set_strict_shapes(True)`` for every layer, makes it an error instead. The pooling
+layers do the same.
 """
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from .. import backend
+from ..errors import ShapeWarning
 from ..functional import conv as C
 from ..validation import check_int, check_ints, check_pair
 from . import init
@@ -41,6 +46,33 @@ def set_strict_shapes(flag: bool = True) -> None:
 def get_strict_shapes() -> bool:
     """Whether the global strict-shapes switch is on."""
     return backend.config.get("strict_shapes")
+
+
+def warn_floor(layer: Module, label: str, notes: list[str | None]) -> None:
+    """Warn (a :class:`~glassnet.errors.ShapeWarning`, once per layer: the first input that
+    does not fit) when ``notes`` (from :func:`glassnet.functional.conv.floor_note`, one per
+    spatial axis) say the kernel and stride do not tile the input."""
+    found = [n for n in notes if n]
+    if not found or layer.__dict__.get("_floor_warned", False):
+        return
+    layer.__dict__["_floor_warned"] = True
+    warnings.warn(f"{label}: the kernel and stride do not tile the input: " + "; ".join(found)
+                  + ". The output size is floored (as in PyTorch); change padding or stride "
+                  "to use every position, or pass strict=True (nn.set_strict_shapes(True) for "
+                  "every layer) to make this an error. This layer warns only once.",
+                  ShapeWarning, stacklevel=_caller_level())
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` of the first frame outside glassnet (the user's line that ran the
+    layer), so the warning points there."""
+    import os
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame, level = sys._getframe(2), 2     # 1: warn_floor, 2: its caller
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(root):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class _ConvNd(Module):
@@ -120,6 +152,10 @@ class Conv2d(_ConvNd):
                                 strict)
         Wo = C.conv_output_size(W, kw, self.stride[1], pl, pr, self.dilation[1], label, "width",
                                 strict)
+        warn_floor(self, label, [C.floor_note(H, kh, self.stride[0], pt, pb, self.dilation[0],
+                                              "height"),
+                                 C.floor_note(W, kw, self.stride[1], pl, pr, self.dilation[1],
+                                              "width")])
         return Ho, Wo
 
     def output_shape(self, input_shape):
@@ -189,6 +225,9 @@ class Conv1d(_ConvNd):
         Lo = C.conv_output_size(shape[2], self.kernel_size, self.stride, self._pads[0],
                                 self._pads[1], self.dilation, label, "length",
                                 self.strict or get_strict_shapes())
+        warn_floor(self, label, [C.floor_note(shape[2], self.kernel_size, self.stride,
+                                              self._pads[0], self._pads[1], self.dilation,
+                                              "length")])
         return (shape[0], self.out_channels, Lo)
 
     def extra_repr(self):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..functional import conv as C
 from ..functional import pooling as P
 from ..validation import check_int, check_pair
-from .conv import get_strict_shapes
+from .conv import get_strict_shapes, warn_floor
 from .module import Module
 
 from typing import TYPE_CHECKING
@@ -48,6 +48,8 @@ class _Pool2d(Module):
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         Ho = C.conv_output_size(s[2], kh, sh, ph, ph, 1, self._label(), "height", st)
         Wo = C.conv_output_size(s[3], kw, sw, pw, pw, 1, self._label(), "width", st)
+        warn_floor(self, self._label(), [C.floor_note(s[2], kh, sh, ph, ph, 1, "height"),
+                                         C.floor_note(s[3], kw, sw, pw, pw, 1, "width")])
         return (s[0], s[1], Ho, Wo)
 
     def forward(self, x):
@@ -189,6 +191,8 @@ class _Pool1d(Module):
             raise ValueError(f"{label}: expected input shape (N, C, L), got {s}")
         Lo = C.conv_output_size(s[2], self.kernel_size, self.stride, self.padding, self.padding,
                                 1, label, "length", self.strict or get_strict_shapes())
+        warn_floor(self, label, [C.floor_note(s[2], self.kernel_size, self.stride, self.padding,
+                                              self.padding, 1, "length")])
         return (s[0], s[1], Lo)
 
     def forward(self, x):
