@@ -64,6 +64,7 @@ def seq(*layers):
 ACTIVATIONS = {
     "Identity": nn.Identity, "Step": lambda: nn.Step(threshold=0.2, low=-0.5, high=2.0),
     "Sign": lambda: nn.Sign(threshold=-0.1), "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh,
+    "Sign-three": lambda: nn.Sign(three_valued=True),
     "ReLU": nn.ReLU, "LeakyReLU": lambda: nn.LeakyReLU(0.2), "RReLU": nn.RReLU,
     "PReLU": nn.PReLU, "PReLU-channels": lambda: nn.PReLU(4, init=0.1), "ELU": nn.ELU,
     "ELU-alpha": lambda: nn.ELU(alpha=0.5), "SELU": nn.SELU, "CELU": lambda: nn.CELU(0.7),

@@ -100,7 +100,14 @@ def _step(ex, m, path, x):
 
 @converts(nn.Sign)
 def _sign(ex, m, path, x):
-    return ex.where_ge(_x(ex, m, path, x), m.threshold, 1.0, -1.0, path)
+    if not getattr(m, "three_valued", False):
+        return ex.where_ge(_x(ex, m, path, x), m.threshold, 1.0, -1.0, path)
+    x = _x(ex, m, path, x)                     # -1 below, 0 at, +1 above the threshold
+    g, h = ex.g, ex.hint(path, "sign")
+    above = g.op("Greater", [x.name, g.scalar(m.threshold)], h)
+    below = g.op("Less", [x.name, g.scalar(m.threshold)], h)
+    rest = g.op("Where", [below, g.scalar(-1.0), g.scalar(0.0)], h)
+    return ex.same(x, g.op("Where", [above, g.scalar(1.0), rest], h))
 
 
 def _simple(op_type, **attrs):
