@@ -7,7 +7,8 @@ MODEL is a model file written by ``glassnet train`` or ``glassnet.save``, or a r
 (its ``model.safetensors``). The shape of one sample (without the batch axis) comes from
 ``--input-shape``, else from the file's metadata (``input_shape``, flattened for an MLP) or
 from the model itself (an MLP's first size, an autoencoder's ``in_features``, LeNet's
-(in_channels, *input_size) images, ...); token models (CharLM, an Embedding first) need ``--input-shape T``.
+(in_channels, *input_size) images, ...); token models (CharLM, an Embedding first) need
+``--input-shape T``.
 When onnxruntime is installed the written file is run once on a random batch and its
 largest difference from glassnet printed.
 """
