@@ -81,35 +81,44 @@ class _ConvNd(Module):
 
     _function = None
 
-    def _check_args(self, n, in_channels, out_channels, kernel_size, stride, dilation, groups):
+    def _check_args(self, n: int, in_channels: int, out_channels: int, kernel_size: IntTuple,
+                    stride: IntTuple, dilation: IntTuple, groups: int) -> None:
         name = type(self).__name__
         self.in_channels = check_int(in_channels, "in_channels", name)
         self.out_channels = check_int(out_channels, "out_channels", name)
-        if groups != 1:
-            raise ValueError(f"{name}: only groups=1 is supported, got groups={groups!r}")
-        self.groups = 1
+        self.groups = C.check_groups(groups, self.in_channels, self.out_channels, name)
         sizes = [check_ints(v, arg, name, n, min=1) for arg, v in
                  (("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation))]
         # Conv1d keeps plain ints (PyTorch keeps 1-tuples; glassnet's files store ints)
         self.kernel_size, self.stride, self.dilation = (s if n > 1 else s[0] for s in sizes)
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         self.output_shape(x.shape)
         return self._function.apply(*((x, self.weight) if self.bias is None else
                                       (x, self.weight, self.bias)),
-                                    stride=self.stride, pads=self._pads, dilation=self.dilation)
+                                    stride=self.stride, pads=self._pads, dilation=self.dilation,
+                                    groups=self.groups)
 
 
 class Conv2d(_ConvNd):
     """2-D convolution (cross-correlation) over (N, C_in, H, W) -> (N, C_out, Ho, Wo).
 
     out = b + sum_{c,i,j} W[o, c, i, j] * x[n, c, y*s + i*d, x*s + j*d]; weight
-    (out_channels, in_channels, kh, kw), initialised like PyTorch (Kaiming uniform, a=sqrt(5)).
-    ``padding``: int, (ph, pw), 'valid', 'same' or 'full'. ``groups`` must be 1.
+    (out_channels, in_channels / groups, kh, kw), initialised like PyTorch (Kaiming
+    uniform, a=sqrt(5)). ``padding``: int, (ph, pw), 'valid', 'same' or 'full'.
+
+    ``groups`` G (both channel counts divisible by it) splits the convolution into G
+    independent ones, as PyTorch's: output channels [g O/G, (g+1) O/G) see only input
+    channels [g C/G, (g+1) C/G). ``groups=in_channels`` is a depthwise convolution (one
+    kernel per input slice; ``out_channels = k * in_channels`` gives k maps per slice, the
+    depth multiplier k).
 
     >>> conv = nn.Conv2d(3, 10, 5, padding=2)
     >>> conv.output_shape((1, 3, 32, 32)), conv.num_parameters()
     ((1, 10, 32, 32), 760)
+    >>> depthwise = nn.Conv2d(8, 16, 3, padding=1, groups=8)      # depth multiplier 2
+    >>> depthwise.weight.shape, depthwise(gn.randn(2, 8, 5, 5)).shape
+    ((16, 1, 3, 3), (2, 16, 5, 5))
     """
 
     _function = C.Conv2dFunction
@@ -127,8 +136,9 @@ class Conv2d(_ConvNd):
         self.strict = bool(strict)
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
         xp = backend.xp()
-        self.weight = Parameter(backend.allocate((out_channels, in_channels) + self.kernel_size,
-                                                  dt, f"{name}.weight", xp=xp))
+        self.weight = Parameter(backend.allocate(
+            (out_channels, in_channels // self.groups) + self.kernel_size, dt, f"{name}.weight",
+            xp=xp))
         self.bias = Parameter(backend.allocate((out_channels,), dt, f"{name}.bias", xp=xp)) \
             if bias else None
         self.reset_parameters()
@@ -136,7 +146,7 @@ class Conv2d(_ConvNd):
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+            fan_in = self.in_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
             bound = 1.0 / math.sqrt(fan_in)
             init.uniform_(self.bias, -bound, bound)
 
@@ -174,15 +184,17 @@ class Conv2d(_ConvNd):
             s += f", padding={p if isinstance(p, str) else repr(p)}"   # torch: padding=same
         if self.dilation != (1, 1):
             s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
         return s
 
 
 class Conv1d(_ConvNd):
-    """1-D convolution over (N, C_in, L) -> (N, C_out, Lo); weight (out, in, k).
+    """1-D convolution over (N, C_in, L) -> (N, C_out, Lo); weight (out, in / groups, k).
 
-    ``padding``: int, 'valid', 'same' or 'full'.
+    ``padding``: int, 'valid', 'same' or 'full'; ``groups`` as in :class:`Conv2d`.
 
     >>> nn.Conv1d(4, 8, 3, padding="same")(gn.randn(2, 4, 50)).shape
     (2, 8, 50)
@@ -203,8 +215,9 @@ class Conv1d(_ConvNd):
         self.strict = bool(strict)
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
         xp = backend.xp()
-        self.weight = Parameter(backend.allocate((out_channels, in_channels, self.kernel_size),
-                                                  dt, f"{name}.weight", xp=xp))
+        self.weight = Parameter(backend.allocate(
+            (out_channels, in_channels // self.groups, self.kernel_size), dt, f"{name}.weight",
+            xp=xp))
         self.bias = Parameter(backend.allocate((out_channels,), dt, f"{name}.bias", xp=xp)) \
             if bias else None
         self.reset_parameters()
@@ -212,7 +225,7 @@ class Conv1d(_ConvNd):
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            bound = 1.0 / math.sqrt(self.in_channels * self.kernel_size)
+            bound = 1.0 / math.sqrt(self.in_channels // self.groups * self.kernel_size)
             init.uniform_(self.bias, -bound, bound)
 
     def output_shape(self, input_shape):
@@ -238,6 +251,8 @@ class Conv1d(_ConvNd):
             s += f", padding={p if isinstance(p, str) else (p if isinstance(p, tuple) else (p,))}"
         if self.dilation != 1:
             s += f", dilation=({self.dilation},)"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
         return s

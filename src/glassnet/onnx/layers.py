@@ -325,10 +325,12 @@ def _activity(ex, m, path, x):
 # --------------------------------------------------------------- convolutions
 def _conv(ex, m, path, x, weight, bias, strides, dilations, pads, spatial):
     x = _x(ex, m, path, x)
+    groups = int(getattr(m, "groups", 1))
     if x.rank != spatial + 2:
         ex.fail(m, path, f"expected {spatial + 2}-D input (N, C, ...), got shape {x.shape}")
-    if x.shape[1] != weight.shape[1]:
-        ex.fail(m, path, f"expected {weight.shape[1]} input channels, got shape {x.shape}")
+    if x.shape[1] != weight.shape[1] * groups:
+        ex.fail(m, path, f"expected {weight.shape[1] * groups} input channels, got shape "
+                         f"{x.shape}")
     ins = [x.name, ex.g.const(weight, ex.hint(path, "weight"))]
     if bias is not None:
         ins.append(ex.g.const(bias, ex.hint(path, "bias")))
@@ -336,7 +338,8 @@ def _conv(ex, m, path, x, weight, bias, strides, dilations, pads, spatial):
     # glassnet's pads are (lo, hi) per axis; ONNX lists every begin, then every end
     onnx_pads = [p[0] for p in pads] + [p[1] for p in pads]
     name = ex.g.op("Conv", ins, ex.hint(path, "conv"), kernel_shape=list(k),
-                   strides=list(strides), dilations=list(dilations), pads=onnx_pads, group=1)
+                   strides=list(strides), dilations=list(dilations), pads=onnx_pads,
+                   group=groups)
     out = [
         (n + lo + hi - d * (kk - 1) - 1) // s + 1
         for n, kk, s, d, (lo, hi) in zip(x.shape[2:], k, strides, dilations, pads)]
