@@ -105,3 +105,12 @@ def test_cnn_defaults_unchanged_and_too_small_inputs_refused():
         SmallVGG(input_size=4)
     with pytest.raises(ValueError, match="input_size"):
         LeNet(input_size=0)
+
+
+def test_smallvgg_default_floors_without_a_shape_warning():
+    import warnings
+    from glassnet.errors import ShapeWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ShapeWarning)
+        assert SmallVGG()(gn.randn(1, 1, 28, 28)).shape == (1, 10)   # 7 -> 3 by design
+        LeNet(in_channels=3, input_size=32)(gn.randn(1, 3, 32, 32))

@@ -94,7 +94,9 @@ class SmallVGG(Module):
     ``convs_per_stage=2`` doubles the convolutions of each stage (VGG's pattern, slower).
     Input (N, C, H, W) -> (N, num_classes) logits; ``input_size`` is H (square) or (H, W),
     28 by default. Each stage halves the size (floor), so the first fc layer takes
-    widths[-1] * (H // 8) * (W // 8) features: 1152 for 28x28, 2048 for 32x32.
+    widths[-1] * (H // 8) * (W // 8) features: 1152 for 28x28, 2048 for 32x32. A pool that
+    floors an odd size (the third one at 28x28: 7 -> 3) does so by design, without the
+    :class:`~glassnet.errors.ShapeWarning` other layers give.
 
     >>> model = models.SmallVGG()
     >>> model(gn.randn(2, 1, 28, 28)).shape
@@ -118,7 +120,12 @@ class SmallVGG(Module):
                 layers += [nn.Conv2d(c, int(w), 3, padding=1, bias=False), nn.BatchNorm2d(int(w)),
                            nn.ReLU()]
                 c = int(w)
-            layers.append(nn.MaxPool2d(2))
+            pool = nn.MaxPool2d(2)
+            if h % 2 or w_ % 2:
+                # flooring an odd size (28 -> 14 -> 7 -> 3) is this architecture's design:
+                # the layer's once-only ShapeWarning is spent already
+                pool.__dict__["_floor_warned"] = True
+            layers.append(pool)
             h, w_ = h // 2, w_ // 2
         if min(h, w_) < 1:
             raise ArgumentError(f"SmallVGG: input_size {self.input_size} is too small for "
