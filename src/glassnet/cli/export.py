@@ -7,7 +7,8 @@ MODEL is a model file written by ``glassnet train`` or ``glassnet.save``, or a r
 (its ``model.safetensors``). The shape of one sample (without the batch axis) comes from
 ``--input-shape``, else from the file's metadata (``input_shape``, flattened for an MLP) or
 from the model itself (an MLP's first size, an autoencoder's ``in_features``, LeNet's
-28x28 images, ...); token models (CharLM, an Embedding first) need ``--input-shape T``.
+(in_channels, *input_size) images, ...); token models (CharLM, an Embedding first) need
+``--input-shape T``.
 When onnxruntime is installed the written file is run once on a random batch and its
 largest difference from glassnet printed.
 """
@@ -90,7 +91,7 @@ def sample_shape(model: Any, given: tuple[int, ...] | None = None) -> tuple[int,
     if isinstance(model, models.ConvAutoencoder):
         return tuple(model.image_shape)
     if isinstance(model, (models.LeNet, models.SmallVGG)):
-        return (model.in_channels, 28, 28)
+        return (model.in_channels, *model.input_size)
     if isinstance(model, models.AnomalyDetector):
         return sample_shape(model.members[0])
     if isinstance(getattr(model, "in_features", None), int) and not _takes_ids(model):

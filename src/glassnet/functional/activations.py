@@ -64,9 +64,13 @@ class Step(Function):
 
 
 class Sign(Function):
-    """a = +1 if z >= threshold else -1;  da/dz = 0 (a bipolar threshold unit)."""
+    """a = +1 if z >= threshold else -1;  da/dz = 0 (a bipolar threshold unit). With
+    ``three_valued``: +1 above the threshold, -1 below, 0 exactly at it."""
 
-    def forward(self, z: np.ndarray, threshold: float = 0.0) -> np.ndarray:
+    def forward(self, z: np.ndarray, threshold: float = 0.0, three_valued: bool = False) -> np.ndarray:
+        if three_valued:
+            return np.where(z > threshold, 1.0, np.where(z < threshold, -1.0, 0.0)).astype(
+                z.dtype, copy=False)
         return np.where(z >= threshold, 1.0, -1.0).astype(z.dtype, copy=False)
 
     def backward(self, g: np.ndarray) -> np.ndarray:
@@ -403,12 +407,21 @@ def step(x: Tensor, threshold: float = 0.0, low: float = 0.0, high: float = 1.0)
     return Step.apply(x, threshold=threshold, low=low, high=high)
 
 
-def sign(x: Tensor, threshold: float = 0.0) -> Tensor:
+def sign(x: Tensor, threshold: float = 0.0, three_valued: bool = False) -> Tensor:
     """Bipolar threshold: +1 where x >= threshold, -1 elsewhere (so sign(S - 0.2) is
     ``sign(S, threshold=0.2)``); gradient 0.  Unlike ``np.sign``, the output at the
-    threshold is +1, never 0. A tie on paper may not be one in floating point
-    (0.1 + 0.2 - 0.3 = 5.6e-17): round the net input first to reproduce hand arithmetic."""
-    return Sign.apply(x, threshold=threshold)
+    threshold is +1, never 0. ``three_valued=True`` gives the three-valued sign instead:
+    -1 below the threshold, 0 exactly at it, +1 above (``np.sign(x - threshold)``, and
+    ``glassnet.sign`` / ``torch.sign`` for threshold 0). A tie on paper may not be one in
+    floating point (0.1 + 0.2 - 0.3 = 5.6e-17): round the net input first to reproduce
+    hand arithmetic.
+
+    >>> sign(gn.tensor([-2.0, 0.0, 3.0])).tolist()
+    [-1.0, 1.0, 1.0]
+    >>> sign(gn.tensor([-2.0, 0.0, 3.0]), three_valued=True).tolist()
+    [-1.0, 0.0, 1.0]
+    """
+    return Sign.apply(x, threshold=float(threshold), three_valued=bool(three_valued))
 
 
 def relu(x: Tensor) -> Tensor:

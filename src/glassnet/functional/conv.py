@@ -31,6 +31,7 @@ from typing import NamedTuple
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_array
+from ..errors import ArgumentError
 from ..validation import check_ints, check_pair
 
 from typing import TYPE_CHECKING
@@ -39,11 +40,12 @@ if TYPE_CHECKING:  # annotations only
     from collections.abc import Iterator, Sequence
     from typing import Any
 
-    from glassnet._typing import IntTuple, TensorLike
+    from glassnet._typing import Dims, IntTuple, TensorLike
+    from glassnet.autograd.tensor import Tensor
 
 
-__all__ = ["conv1d", "conv2d", "conv_output_size", "resolve_padding", "Conv2dFunction",
-           "Conv1dFunction"]
+__all__ = ["conv1d", "conv2d", "conv_output_size", "floor_note", "resolve_padding",
+           "Conv2dFunction", "Conv1dFunction"]
 
 
 # ------------------------------------------------------------- size arithmetic
@@ -92,12 +94,39 @@ def conv_output_size(n: int, k: int, stride: int = 1, pad_lo: int = 0, pad_hi: i
                          f"{pad_lo}+{pad_hi} is {n + pad_lo + pad_hi}, smaller than the "
                          f"kernel extent {keff} (kernel {k}, dilation {dilation})")
     if strict and span % stride != 0:
-        pad = f"{pad_lo + pad_hi}"
-        kshow = f"{k}" if dilation == 1 else f"{keff} (kernel {k} dilated by {dilation})"
         raise ValueError(f"{layer}: kernel does not fit exactly{where} (strict shapes): "
-                         f"(N - F + 2P)/S + 1 = ({n} - {kshow} + {pad}) / {stride} + 1 = "
-                         f"{span / stride + 1:.2f}, not an integer; change padding or stride")
+                         f"{_fit_arithmetic(n, k, stride, pad_lo, pad_hi, dilation)}, not an "
+                         f"integer; change padding or stride")
     return span // stride + 1
+
+
+def _fit_arithmetic(n: int, k: int, stride: int, pad_lo: int, pad_hi: int, dilation: int) -> str:
+    """``(N - F + 2P)/S + 1 = (7 - 3 + 0) / 3 + 1 = 2.33`` for one axis."""
+    keff = dilation * (k - 1) + 1
+    kshow = f"{k}" if dilation == 1 else f"{keff} (kernel {k} dilated by {dilation})"
+    span = n + pad_lo + pad_hi - keff
+    return (f"(N - F + 2P)/S + 1 = ({n} - {kshow} + {pad_lo + pad_hi}) / {stride} + 1 = "
+            f"{span / stride + 1:.2f}")
+
+
+def floor_note(n: int, k: int, stride: int = 1, pad_lo: int = 0, pad_hi: int = 0,
+               dilation: int = 1, axis: str = "") -> str | None:
+    """None when the kernel tiles the axis exactly; else what flooring the output size
+    does, with the arithmetic: ``"width: (N - F + 2P)/S + 1 = (7 - 3 + 0) / 3 + 1 = 2.33,
+    floored to 2 (the last 1 input position(s) are never read)"``.
+
+    >>> floor_note(7, 3, 3, axis="width")
+    'width: (N - F + 2P)/S + 1 = (7 - 3 + 0) / 3 + 1 = 2.33, floored to 2 (the last 1 input position(s) are never read)'
+    >>> floor_note(7, 3, 2) is None     # (7 - 3) / 2 + 1 = 3
+    True
+    """
+    keff = dilation * (k - 1) + 1
+    span = n + pad_lo + pad_hi - keff
+    if span < 0 or span % stride == 0:
+        return None
+    head = f"{axis}: " if axis else ""
+    return (f"{head}{_fit_arithmetic(n, k, stride, pad_lo, pad_hi, dilation)}, floored to "
+            f"{span // stride + 1} (the last {span % stride} input position(s) are never read)")
 
 
 # --------------------------------------------------------------- the kernels
@@ -245,6 +274,31 @@ def _input_grad_blocked(wt: np.ndarray, g: np.ndarray, geo: _Geometry) -> np.nda
     return gpad[:, :, pt:pt + geo.H, pl:pl + geo.W].transpose(1, 0, 2, 3)
 
 
+def _input_grad_grouped(w: np.ndarray, g: np.ndarray, geo: _Geometry, groups: int) -> np.ndarray:
+    """dx of a grouped convolution: as :func:`_input_grad_blocked`, with one batched GEMM
+    over the groups per block of samples, (G, kh*kw*Cg, Og) @ (G, Og, n*Ho*Wo); the product's
+    rows, (G, i, j, c) within a group, are viewed as the (i, j, C) order col2im adds up."""
+    pt, pb, pl, pr = geo.pads
+    G, hw = groups, geo.Ho * geo.Wo
+    Og, Cg = geo.O // G, geo.C // G
+    nb = max(1, min(geo.N, _DX_BLOCK_COLUMNS // max(hw, 1)))
+    # W^T per group, rows ordered (i, j, c): (G, kh*kw*Cg, Og)
+    wt = np.ascontiguousarray(w.reshape(G, Og, Cg, geo.kh, geo.kw).transpose(0, 3, 4, 2, 1)
+                              ).reshape(G, geo.kh * geo.kw * Cg, Og)
+    gpad = np.empty((geo.C, geo.N, geo.H + pt + pb, geo.W + pl + pr), g.dtype)
+    g4 = g.reshape(G, Og, geo.N, hw)
+    buf = np.empty((G, wt.shape[1], nb * hw), g.dtype)
+    for lo in range(0, geo.N, nb):      # blocks of the batch, not samples one by one
+        hi = min(lo + nb, geo.N)
+        gc = g4[:, :, lo:hi].reshape(G, Og, (hi - lo) * hw)
+        d = np.matmul(wt, gc, out=buf[:, :, :gc.shape[2]])
+        d7 = d.reshape(G, geo.kh, geo.kw, Cg, hi - lo, geo.Ho, geo.Wo).transpose(1, 2, 0, 3, 4,
+                                                                                  5, 6)
+        _col2im_chunk(d7.reshape(geo.kh, geo.kw, geo.C, hi - lo, geo.Ho, geo.Wo),
+                      gpad[:, lo:hi], geo)
+    return gpad[:, :, pt:pt + geo.H, pl:pl + geo.W].transpose(1, 0, 2, 3)
+
+
 class Conv2dFunction(Function):
     """2-D cross-correlation; inputs x (N, C, H, W), w (O, C, kh, kw), b (O,) or None.
 
@@ -257,38 +311,60 @@ class Conv2dFunction(Function):
     Channel-major inside, so the forward is one large GEMM and each gradient one more:
     large GEMMs keep the BLAS threads busy, where a batch of 64 small per-sample GEMMs
     spent its time synchronising them.
+
+    ``groups`` G (PyTorch's layout: w is (O, C/G, kh, kw), output channels
+    [g O/G, (g+1) O/G) see input channels [g C/G, (g+1) C/G)): the rows of ``cols`` are
+    channel-major, so group g's rows are one block, and every product above becomes one
+    batched GEMM over the G groups, (G, O/G, C/G*kh*kw) @ (G, C/G*kh*kw, N*Ho*Wo).
+    Depthwise convolution is G = C (each output channel sees one input channel).
     """
 
     cols: np.ndarray | None    # the column matrix, kept for backward (None once released)
 
-    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: tuple[int, int] = (1, 1), pads: Sequence[int] = (0, 0, 0, 0), dilation: tuple[int, int] = (1, 1)) -> np.ndarray:
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
+                stride: tuple[int, int] = (1, 1), pads: Sequence[int] = (0, 0, 0, 0),
+                dilation: tuple[int, int] = (1, 1), groups: int = 1) -> np.ndarray:
         geo = _Geometry.of(x.shape, w.shape, stride, pads, dilation)
         dt = np.result_type(x.dtype, w.dtype)
         cols = _im2col(x, geo, dt)
-        y = np.matmul(w.reshape(geo.O, -1), cols,
-                      out=backend.take_scratch("y", (geo.O, cols.shape[1]), dt))
+        y = backend.take_scratch("y", (geo.O, cols.shape[1]), dt)
+        if groups == 1:
+            np.matmul(w.reshape(geo.O, -1), cols, out=y)
+        else:
+            G = groups
+            np.matmul(w.reshape(G, geo.O // G, -1), cols.reshape(G, -1, cols.shape[1]),
+                      out=y.reshape(G, geo.O // G, cols.shape[1]))
         out = _to_nchw(y, b, geo)
         backend.give_scratch("y", y)
+        self.groups = groups
         if any(self.needs_input_grad):
             self.cols, self.w, self.geo, self.has_b = cols, w, geo, b is not None
         else:
             backend.give_scratch("cols", cols)
         return out
 
-    def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        geo, w, cols, need = self.geo, self.w, self.cols, self.needs_input_grad
+    def backward(self, grad: np.ndarray) -> tuple:
+        geo, w, cols, need, G = self.geo, self.w, self.cols, self.needs_input_grad, self.groups
         assert cols is not None, "Conv2dFunction: backward after the buffers were released"
         g = _channel_major(grad, geo)                      # (O, N*Ho*Wo)
         gx = gw = gb = None
         if len(need) > 1 and need[1]:
-            gw = (g @ cols.T).reshape(w.shape)
+            if G == 1:
+                gw = (g @ cols.T).reshape(w.shape)
+            else:                                          # (G, O/G, L) @ (G, L, C/G*kh*kw)
+                L = g.shape[1]
+                gw = np.matmul(g.reshape(G, -1, L),
+                               cols.reshape(G, -1, L).transpose(0, 2, 1)).reshape(w.shape)
         if self.has_b and len(need) > 2 and need[2]:
             gb = g @ backend.const_vector("ones", g.shape[1], g.dtype)
         backend.give_scratch("cols", cols)
         self.cols = None
         if need[0]:
-            wt = w.transpose(2, 3, 1, 0).reshape(-1, geo.O)   # W^T, rows ordered (i, j, c)
-            gx = _input_grad_blocked(wt, g, geo)
+            if G == 1:
+                wt = w.transpose(2, 3, 1, 0).reshape(-1, geo.O)   # W^T, rows ordered (i, j, c)
+                gx = _input_grad_blocked(wt, g, geo)
+            else:
+                gx = _input_grad_grouped(w, g, geo, G)
         backend.give_scratch("gT", g)
         return (gx, gw, gb)[:len(need)]
 
@@ -296,36 +372,62 @@ class Conv2dFunction(Function):
 class Conv1dFunction(Conv2dFunction):
     """1-D cross-correlation: x (N, C, L), w (O, C, k) -> (N, O, Lo); a height-1 conv2d."""
 
-    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: int = 1, pads: Sequence[int] = (0, 0), dilation: int = 1) -> np.ndarray:  # type: ignore[override]  # 1-D sizes
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,  # type: ignore[override]  # 1-D sizes
+                stride: int = 1, pads: Sequence[int] = (0, 0), dilation: int = 1,
+                groups: int = 1) -> np.ndarray:
         out = super().forward(x[:, :, None, :], w[:, :, None, :], b, stride=(1, stride),
-                              pads=(0, 0) + tuple(pads), dilation=(1, dilation))
+                              pads=(0, 0) + tuple(pads), dilation=(1, dilation), groups=groups)
         return out[:, :, 0, :]
 
     def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         grads = list(super().backward(g[:, :, None, :]))
         for i in (0, 1):
-            gi = grads[i]
-            if gi is not None:
-                grads[i] = gi[:, :, 0, :]
+            if grads[i] is not None:
+                grads[i] = grads[i][:, :, 0, :]
         return tuple(grads)
 
 
 # ------------------------------------------------------------------ function API
-def _check_shapes(xa: np.ndarray, wa: np.ndarray, name: str, x_layout: str, w_layout: str) -> None:
-    """Input and weight have the layouts' number of axes and the same channel count C."""
+def check_groups(groups: int, in_channels: int, out_channels: int, name: str) -> int:
+    """``groups`` as an int that divides both channel counts, else an error naming them."""
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ArgumentError(f"{name}: groups must be a positive integer, got {groups!r}")
+    for what, n in (("in_channels", in_channels), ("out_channels", out_channels)):
+        if n % groups:
+            raise ArgumentError(f"{name}: {what} ({n}) must be divisible by groups ({groups})")
+    return int(groups)
+
+
+def _check_shapes(xa: np.ndarray, wa: np.ndarray, name: str, x_layout: str, w_layout: str,
+                  groups: int = 1) -> int:
+    """Input and weight have the layouts' number of axes, and the input has ``groups`` times
+    the weight's channel count (C = groups * C/groups); returns the checked groups."""
     for a, what, layout in ((xa, "input", x_layout), (wa, "weight", w_layout)):
         if a.ndim != layout.count(",") + 1:
             raise ValueError(f"{name}: expected {what} of shape {layout}, got shape {a.shape}")
-    if xa.shape[1] != wa.shape[1]:
-        raise ValueError(f"{name}: input has {xa.shape[1]} channels but the weight expects "
-                         f"{wa.shape[1]} (input shape {xa.shape}, weight shape {wa.shape})")
+    if groups == 1:
+        if xa.shape[1] != wa.shape[1]:
+            raise ValueError(f"{name}: input has {xa.shape[1]} channels but the weight expects "
+                             f"{wa.shape[1]} (input shape {xa.shape}, weight shape {wa.shape})")
+        return 1
+    groups = check_groups(groups, xa.shape[1], wa.shape[0], name)
+    if xa.shape[1] != wa.shape[1] * groups:
+        raise ValueError(f"{name}: with groups={groups} the weight (O, C/groups, ...) expects "
+                         f"{wa.shape[1]} * {groups} = {wa.shape[1] * groups} input channels, "
+                         f"the input has {xa.shape[1]} (input shape {xa.shape}, weight shape "
+                         f"{wa.shape})")
+    return groups
 
 
-def conv2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: IntTuple = 1, padding: IntTuple | str = 0, dilation: IntTuple = 1, strict: bool = False, name: str = "conv2d") -> Tensor:
+def conv2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: IntTuple = 1,
+           padding: IntTuple | str = 0, dilation: IntTuple = 1, strict: bool = False,
+           name: str = "conv2d", groups: int = 1) -> Tensor:
     """2-D cross-correlation (what deep learning calls convolution), NCHW.
 
-    x: (N, C, H, W); weight: (O, C, kh, kw); bias: (O,) or None -> (N, O, Ho, Wo).
-    ``padding``: int, (ph, pw), 'valid', 'same' or 'full'.
+    x: (N, C, H, W); weight: (O, C/groups, kh, kw); bias: (O,) or None -> (N, O, Ho, Wo).
+    ``padding``: int, (ph, pw), 'valid', 'same' or 'full'. ``groups`` splits the channels
+    into that many independent convolutions (PyTorch's layout; ``groups=C`` with O = k C is
+    depthwise with depth multiplier k); C and O must be divisible by it.
 
     For a single image and a single kernel pass 2-D arrays: ``conv2d(image (H, W),
     kernel (kh, kw))`` returns the (Ho, Wo) map (a Tensor).
@@ -345,7 +447,7 @@ def conv2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, st
         out = conv2d(reshape(xt, 1, 1, *xa.shape), reshape(wt, 1, 1, *wa.shape), bias, stride,
                      padding, dilation, strict, name)
         return reshape(out, *out.shape[2:])
-    _check_shapes(xa, wa, name, "(N, C, H, W)", "(O, C, kh, kw)")
+    groups = _check_shapes(xa, wa, name, "(N, C, H, W)", "(O, C/groups, kh, kw)", groups)
     st = check_pair(stride, "stride", name, min=1)
     dl = check_pair(dilation, "dilation", name, min=1)
     pads = resolve_padding(padding, wa.shape[2:], dl, st, name)
@@ -354,20 +456,23 @@ def conv2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, st
     conv_output_size(xa.shape[3], wa.shape[3], st[1], pads[2], pads[3], dl[1], name, "width",
                      strict)
     if bias is None:
-        return Conv2dFunction.apply(x, weight, stride=st, pads=pads, dilation=dl)
-    return Conv2dFunction.apply(x, weight, bias, stride=st, pads=pads, dilation=dl)
+        return Conv2dFunction.apply(x, weight, stride=st, pads=pads, dilation=dl, groups=groups)
+    return Conv2dFunction.apply(x, weight, bias, stride=st, pads=pads, dilation=dl,
+                                groups=groups)
 
 
-def conv1d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: IntTuple = 1, padding: IntTuple | str = 0, dilation: IntTuple = 1, strict: bool = False, name: str = "conv1d") -> Tensor:
-    """1-D cross-correlation: x (N, C, L), weight (O, C, k), bias (O,) -> (N, O, Lo).
+def conv1d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: IntTuple = 1,
+           padding: IntTuple | str = 0, dilation: IntTuple = 1, strict: bool = False,
+           name: str = "conv1d", groups: int = 1) -> Tensor:
+    """1-D cross-correlation: x (N, C, L), weight (O, C/groups, k), bias (O,) -> (N, O, Lo).
 
-    ``padding``: int, 'valid', 'same' or 'full'.
+    ``padding``: int, 'valid', 'same' or 'full'; ``groups`` as in :func:`conv2d`.
 
     >>> conv1d(gn.randn(2, 3, 10), gn.randn(4, 3, 3), padding="same").shape
     (2, 4, 10)
     """
     xa, wa = as_array(x), as_array(weight)
-    _check_shapes(xa, wa, name, "(N, C, L)", "(O, C, k)")
+    groups = _check_shapes(xa, wa, name, "(N, C, L)", "(O, C/groups, k)", groups)
     st: int = check_ints(stride, "stride", name, 1, min=1)[0]
     dl: int = check_ints(dilation, "dilation", name, 1, min=1)[0]
     if isinstance(padding, (tuple, list)):
@@ -376,5 +481,7 @@ def conv1d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, st
     conv_output_size(xa.shape[2], wa.shape[2], st, pads[0], pads[1], dl, name,
                      "length", strict)
     if bias is None:
-        return Conv1dFunction.apply(x, weight, stride=st, pads=pads, dilation=dl)
-    return Conv1dFunction.apply(x, weight, bias, stride=st, pads=pads, dilation=dl)
+        return Conv1dFunction.apply(x, weight, stride=st, pads=pads, dilation=dl,
+                                    groups=groups)
+    return Conv1dFunction.apply(x, weight, bias, stride=st, pads=pads, dilation=dl,
+                                groups=groups)

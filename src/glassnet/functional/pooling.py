@@ -370,17 +370,45 @@ def adaptive_avg_pool2d(x: Tensor, output_size: IntTuple = 1, name: str = "adapt
     return avg_pool2d(x, (H // oh, W // ow), name=name)
 
 
-def lp_pool2d(x: TensorLike, norm_type: float = 2.0, kernel_size: IntTuple = 2, stride: IntTuple | None = None, name: str = "lp_pool2d") -> Tensor:
+class _WindowRootFunction(Function):
+    """y = s^(1/p) for the non-negative window sums s of ``lp_pool2d``.
+
+    dy/ds = y / (p s) for s > 0. At s = 0 (a window of zeros, common after a ReLU) the
+    derivative is infinite and ``x^p``'s backward multiplies it by 0: the subgradient
+    0 is used there instead, which is what PyTorch's LPPool2d gives for such windows.
+    """
+
+    def forward(self, s: np.ndarray, p: float = 2.0) -> np.ndarray:
+        y = np.power(s, 1.0 / p)
+        self.s, self.y, self.p = s, y, p
+        return y
+
+    def backward(self, g: np.ndarray) -> np.ndarray:
+        s, y = self.s, self.y
+        pos = s > 0
+        d = np.where(pos, y, 0) / (self.p * np.where(pos, s, 1))
+        return g * d.astype(g.dtype, copy=False)
+
+
+def lp_pool2d(x: Tensor, norm_type: float = 2.0, kernel_size: IntTuple = 2, stride: IntTuple | None = None,
+              name: str = "lp_pool2d") -> Tensor:
     """Power-average pooling: y = (sum_window x^p)^(1/p); p = 2 is L2 pooling.
 
-    As PyTorch's LPPool2d (no padding). For p = 2 the gradient is x / y per window.
+    As PyTorch's LPPool2d (no padding). For p = 2 the gradient is x / y per window; a
+    window whose sum of powers is 0 (all zeros, e.g. after a ReLU) gets gradient 0,
+    as in PyTorch, instead of the 0 * inf = NaN of the plain chain rule.
+
+    >>> x = gn.tensor(np.zeros((1, 1, 2, 2)), requires_grad=True)
+    >>> lp_pool2d(x, 2, 2).sum().backward()
+    >>> x.grad.tolist()
+    [[[[0.0, 0.0], [0.0, 0.0]]]]
     """
     from .math import pow as _pow
     k, s, _ = _args(x, kernel_size, stride, 0, name)
     p = float(norm_type)
     xp = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
     summed = avg_pool2d(_pow(xp, p), k, s, name=name) * float(k[0] * k[1])
-    return _pow(summed, 1.0 / p)
+    return _WindowRootFunction.apply(summed, p=p)
 
 
 def stochastic_pool2d(x: TensorLike, kernel_size: IntTuple = 2, stride: IntTuple | None = None, training: bool = True,
@@ -393,9 +421,27 @@ def stochastic_pool2d(x: TensorLike, kernel_size: IntTuple = 2, stride: IntTuple
     return StochasticPool2dFunction.apply(x, kernel=k, stride=s, training=bool(training))
 
 
-def max_avg_pool2d(x: TensorLike, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple = 0, alpha: float = 0.5,
-                   name: str = "max_avg_pool2d") -> Tensor:
-    """Mixed pooling: y = alpha * maxpool(x) + (1 - alpha) * avgpool(x)."""
+def max_avg_pool2d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple = 0,
+                   alpha: float | None = None, name: str = "max_avg_pool2d") -> Tensor:
+    """Max + average pooling over each window.
+
+    With ``alpha=None`` (the default) this is the lectures' form (the 2015 entry of the
+    table of pooling methods): y = max(window) + mean(window), the plain sum of the max
+    pool and the average pool. With a number ``alpha`` in [0, 1] it is the convex mix
+    y = alpha * max(window) + (1 - alpha) * mean(window) (``alpha=0.5`` is half the sum).
+
+    >>> x = gn.tensor([[[[1.0, 2.0], [3.0, 6.0]]]])
+    >>> max_avg_pool2d(x, 2).item()               # 6 + 3
+    9.0
+    >>> max_avg_pool2d(x, 2, alpha=0.5).item()    # (6 + 3) / 2
+    4.5
+    """
     m = max_pool2d(x, kernel_size, stride, padding, name=name)
     a = avg_pool2d(x, kernel_size, stride, padding, name=name)
+    if alpha is None:
+        return m + a
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating, np.integer)) \
+            or not 0.0 <= float(alpha) <= 1.0:
+        raise ValueError(f"{name}: alpha must be None (max + mean) or a number in [0, 1] "
+                         f"(the convex mix), got {alpha!r}")
     return m * float(alpha) + a * float(1.0 - alpha)

@@ -58,18 +58,27 @@ class Sign(Module):
     """Bipolar threshold unit: a = +1 if z >= threshold else -1.
 
     sign(S - 0.2) is ``Sign(threshold=0.2)(S)``. The output at exactly the
-    threshold is +1; the derivative is 0.
+    threshold is +1; the derivative is 0. ``three_valued=True`` is the sign function
+    with sign(0) = 0: -1 below the threshold, 0 exactly at it, +1 above (the lectures'
+    f(S) = sign(S) exercise, where a node with S = 0 outputs 0).
+
+    >>> nn.Sign()(gn.tensor([-0.5, 0.0, 0.5])).tolist()
+    [-1.0, 1.0, 1.0]
+    >>> nn.Sign(three_valued=True)(gn.tensor([-0.5, 0.0, 0.5])).tolist()
+    [-1.0, 0.0, 1.0]
     """
 
-    def __init__(self, threshold: float = 0.0) -> None:
+    def __init__(self, threshold: float = 0.0, three_valued: bool = False) -> None:
         super().__init__()
         self.threshold = float(threshold)
+        self.three_valued = bool(three_valued)
 
     def forward(self, x: Tensor) -> Tensor:
-        return A.sign(x, self.threshold)
+        return A.sign(x, self.threshold, self.three_valued)
 
     def extra_repr(self) -> str:
-        return f"threshold={self.threshold}"
+        return f"threshold={self.threshold}" + (", three_valued=True" if self.three_valued
+                                                 else "")
 
 
 class ReLU(Module):

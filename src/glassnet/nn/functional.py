@@ -13,7 +13,7 @@ array([[1, 0, 0],
        [0, 0, 1]])
 
 Differences from PyTorch that remain are explicit errors, never other answers:
-``groups`` works (one convolution per group); ``ceil_mode`` of average pooling, ``dilation``
+``groups`` works (one batched GEMM over the groups); ``ceil_mode`` of average pooling, ``dilation``
 > 1 in pooling,
 ``return_indices`` of max pooling, ``bicubic`` interpolation and ``antialias`` raise an
 :class:`~glassnet.errors.ArgumentError`.
@@ -485,22 +485,12 @@ def _conv(fn: Callable[..., Tensor], input: Tensor, weight: Tensor, bias: Tensor
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, "
                            f"expected input{list(x.shape)} to have {weight.shape[1] * groups} "
                            f"channels, but got {c} channels instead")
-    if groups == 1:
-        y = fn(x, weight, bias, stride=stride, padding=padding, dilation=dilation, name=who)
-    else:
-        o = weight.shape[0]
-        if o % groups:
-            raise ArgumentError(f"{who}: out_channels ({o}) must be divisible by groups "
-                                f"({groups})")
-        ci, co = c // groups, o // groups
-        outs = []
-        for g in range(groups):      # a loop over groups (a layer setting), not over data
-            xs = _M.getitem(x, (slice(None), slice(g * ci, (g + 1) * ci)))
-            ws = _M.getitem(weight, slice(g * co, (g + 1) * co))
-            bs = None if bias is None else _M.getitem(bias, slice(g * co, (g + 1) * co))
-            outs.append(fn(xs, ws, bs, stride=stride, padding=padding, dilation=dilation,
-                           name=who))
-        y = _M.concat(outs, axis=1)
+    if weight.shape[0] % groups:
+        raise ArgumentError(f"{who}: out_channels ({weight.shape[0]}) must be divisible by "
+                            f"groups ({groups})")
+    # one grouped kernel (a batched GEMM over the groups)
+    y = fn(x, weight, bias, stride=stride, padding=padding, dilation=dilation, name=who,
+           groups=int(groups))
     return _M.reshape(y, tuple(y.shape[1:])) if unbatched else y
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # annotations only
 
 
 __all__ = ["sobel_x", "sobel_y", "vertical_line", "horizontal_line", "gabor", "blur",
-           "sharpen", "get_kernel", "FixedConv2d"]
+           "sharpen", "emboss", "corner", "get_kernel", "FixedConv2d"]
 
 
 def sobel_x() -> np.ndarray:
@@ -38,14 +38,65 @@ def sobel_y() -> np.ndarray:
     return sobel_x().T.copy()
 
 
-def vertical_line() -> np.ndarray:
-    """Responds to a bright one-pixel vertical line on a dark background."""
-    return np.array([[-1, 2, -1], [-1, 2, -1], [-1, 2, -1]], np.float32)
+def _line_centre(centre: float, who: str) -> float:
+    if isinstance(centre, bool) or not isinstance(centre, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(centre):
+        raise ValueError(f"{who}: centre must be a finite number (2 for the zero-sum detector, "
+                         f"1 for the lectures' form), got {centre!r}")
+    return float(centre)
 
 
-def horizontal_line() -> np.ndarray:
-    """Responds to a bright one-pixel horizontal line on a dark background."""
-    return vertical_line().T.copy()
+def vertical_line(centre: float = 2.0) -> np.ndarray:
+    """Responds to a bright one-pixel vertical line on a dark background: a middle column
+    of ``centre`` between two columns of -1.
+
+    The default, ``centre=2``, sums to 0, so flat regions of any brightness give 0 and
+    only a line stands out (a one-pixel line of brightness 1 gives 6). ``centre=1`` is the
+    lectures' vertical line detector, (-1, 1, -1) in every row; it sums to -3, so a flat
+    region of brightness b gives -3b and the line gives 3.
+
+    >>> vertical_line(1).tolist()[0]
+    [-1.0, 1.0, -1.0]
+    """
+    c = _line_centre(centre, "vertical_line")
+    return np.array([[-1, c, -1], [-1, c, -1], [-1, c, -1]], np.float32)
+
+
+def horizontal_line(centre: float = 2.0) -> np.ndarray:
+    """Responds to a bright one-pixel horizontal line on a dark background: the transpose of
+    :func:`vertical_line` (``centre=1``: the lectures' horizontal line detector, rows
+    (-1, -1, -1), (1, 1, 1), (-1, -1, -1))."""
+    return vertical_line(_line_centre(centre, "horizontal_line")).T.copy()
+
+
+def emboss(direction: str = "bottom_right") -> np.ndarray:
+    """Emboss: differences along a diagonal plus the pixel itself (sums to 1), so flat
+    regions keep their value and edges turn into light and dark relief, as if lit from
+    the opposite corner. ``direction``: the corner of the positive weights,
+    "bottom_right" (default: [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]), "bottom_left",
+    "top_left" or "top_right".
+
+    >>> emboss().tolist()[0]
+    [-2.0, -1.0, 0.0]
+    """
+    k = np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], np.float32)
+    turns = {"bottom_right": 0, "top_right": 1, "top_left": 2, "bottom_left": 3}
+    return np.ascontiguousarray(np.rot90(k, lookup(direction, turns, "direction", "emboss")))
+
+
+def corner(direction: str = "bottom_right") -> np.ndarray:
+    """Corner detector: responds to the corner of a bright one-pixel L, whose two arms
+    leave the centre towards ``direction`` ("bottom_right" by default: one arm to the right,
+    one downwards; also "bottom_left", "top_left", "top_right"). The centre and the two
+    arm pixels weigh 2, the six others -1, so the kernel sums to 0: flat regions give 0,
+    a straight one-pixel line through the centre 3, and the corner itself 6.
+
+    >>> corner().tolist()
+    [[-1.0, -1.0, -1.0], [-1.0, 2.0, 2.0], [-1.0, 2.0, -1.0]]
+    """
+    k = np.array([[-1, -1, -1], [-1, 2, 2], [-1, 2, -1]], np.float32)
+    turns = {"bottom_right": 0, "top_right": 1, "top_left": 2, "bottom_left": 3}
+    return np.ascontiguousarray(np.rot90(k, lookup(direction, turns, "direction", "corner")))
 
 
 def blur(size: int = 3) -> np.ndarray:
@@ -77,12 +128,14 @@ def gabor(theta: float = 0.0, sigma: float = 2.0, lambd: float = 4.0, psi: float
 
 
 _NAMED = {"sobel_x": sobel_x, "sobel_y": sobel_y, "vertical_line": vertical_line,
-          "horizontal_line": horizontal_line, "blur": blur, "sharpen": sharpen, "gabor": gabor}
+          "horizontal_line": horizontal_line, "blur": blur, "sharpen": sharpen, "gabor": gabor,
+          "emboss": emboss, "corner": corner}
 
 
 def get_kernel(name: str | npt.ArrayLike, **params: Any) -> np.ndarray:
     """A named kernel (``'sobel_x'``, ``'sobel_y'``, ``'vertical_line'``, ``'horizontal_line'``,
-    ``'blur'``, ``'sharpen'``, ``'gabor'``) built with ``params``; arrays pass through."""
+    ``'blur'``, ``'sharpen'``, ``'gabor'``, ``'emboss'``, ``'corner'``) built with
+    ``params``; arrays pass through."""
     if not isinstance(name, str):
         k = np.asarray(name, dtype=np.float32)
         if k.ndim != 2:

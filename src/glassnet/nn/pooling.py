@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..functional import conv as C
 from ..functional import pooling as P
 from ..validation import check_int, check_pair
-from .conv import get_strict_shapes
+from .conv import get_strict_shapes, warn_floor
 from .module import Module
 
 from collections.abc import Callable, Sequence
@@ -55,6 +55,8 @@ class _Pool2d(Module):
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         Ho = C.conv_output_size(s[2], kh, sh, ph, ph, 1, self._label(), "height", st)
         Wo = C.conv_output_size(s[3], kw, sw, pw, pw, 1, self._label(), "width", st)
+        warn_floor(self, self._label(), [C.floor_note(s[2], kh, sh, ph, ph, 1, "height"),
+                                         C.floor_note(s[3], kw, sw, pw, pw, 1, "width")])
         return (s[0], s[1], Ho, Wo)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -129,18 +131,28 @@ class AvgPool2d(_Pool2d):
 
 
 class MaxAvgPool2d(_Pool2d):
-    """Mixed pooling y = alpha * max + (1 - alpha) * mean over each window."""
+    """Max + average pooling over each window.
+
+    ``alpha=None`` (the default): y = max + mean, the lectures' form. A number ``alpha``
+    in [0, 1]: the convex mix y = alpha * max + (1 - alpha) * mean. See
+    :func:`glassnet.functional.pooling.max_avg_pool2d`.
+    """
 
     def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None,
-                 padding: IntTuple = 0, alpha: float = 0.5,
-                 strict: bool = False) -> None:
+                 padding: IntTuple = 0, alpha: float | None = None, strict: bool = False) -> None:
         super().__init__(kernel_size, stride, padding, strict)
-        self.alpha = float(alpha)
+        if alpha is not None and (isinstance(alpha, bool) or not 0.0 <= float(alpha) <= 1.0):
+            raise ValueError(f"MaxAvgPool2d: alpha must be None (max + mean) or a number in "
+                             f"[0, 1] (the convex mix), got {alpha!r}")
+        self.alpha: float | None = None if alpha is None else float(alpha)
 
     def forward(self, x: Tensor) -> Tensor:
         self.output_shape(x.shape)
         return P.max_avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.alpha,
                                 name=self._label())
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", alpha={self.alpha}"
 
 
 class LPPool2d(_Pool2d):
@@ -190,6 +202,8 @@ class _Pool1d(Module):
             raise ValueError(f"{label}: expected input shape (N, C, L), got {s}")
         Lo = C.conv_output_size(s[2], self.kernel_size, self.stride, self.padding, self.padding,
                                 1, label, "length", self.strict or get_strict_shapes())
+        warn_floor(self, label, [C.floor_note(s[2], self.kernel_size, self.stride, self.padding,
+                                              self.padding, 1, "length")])
         return (s[0], s[1], Lo)
 
     def forward(self, x: Tensor) -> Tensor:

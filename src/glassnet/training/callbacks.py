@@ -15,6 +15,12 @@ hooks run in the order
 A callback with state that a resumed run needs (EarlyStopping's patience counter, ...)
 returns it from ``state_dict()`` as JSON-able values and NumPy arrays; it is saved in
 ``Trainer.state_dict()`` and checkpoints and handed back to ``load_state_dict``.
+
+Epoch numbers, as in Keras: the hooks, ``History.epoch`` and attributes such as
+``EarlyStopping.best_epoch`` hold the epoch *index* (0 for the first epoch), while every
+message meant for people counts from 1 (the progress bar's "epoch 1/10", "best ... at
+epoch 3" for the third epoch) and so does ``{epoch}`` in ``ModelCheckpoint`` paths
+(Keras's ``model-01`` is the first epoch's file).
 """
 from __future__ import annotations
 
@@ -89,6 +95,11 @@ def _field(state, key, who, ok, what):
 
 def _count(v):
     return is_int(v) and v >= 0
+
+
+def _shown(epoch: int | None) -> str:
+    """An epoch index as people count it (index 0 is epoch 1)."""
+    return "?" if epoch is None else str(int(epoch) + 1)
 
 
 def _epoch_or_none(v):
@@ -200,7 +211,9 @@ class EarlyStopping(Callback):
 
     Notes
     -----
-    After training: ``best_epoch``, ``best`` and ``stopped_epoch`` (None if not stopped).
+    After training: ``best_epoch``, ``best`` and ``stopped_epoch`` (None if not stopped),
+    the epochs as indices (0 is the first, as ``History.epoch`` and Keras); the message
+    (``trainer.stop_reason``, printed with ``verbose``) counts from 1 as the progress bar.
     """
 
     def __init__(self, monitor="val_loss", patience=5, min_delta=0.0, mode="auto",
@@ -263,9 +276,9 @@ class EarlyStopping(Callback):
         if self.wait >= self.patience:
             self.stopped_epoch = epoch
             trainer.stop_training = True
-            trainer.stop_reason = (f"early stopping: {self.monitor} did not improve for "
-                                   f"{self.patience} epochs (best {self.best:.6g} at epoch "
-                                   f"{self.best_epoch})")
+            trainer.stop_reason = (f"early stopping after epoch {epoch + 1}: {self.monitor} "
+                                   f"did not improve for {self.patience} epochs (best "
+                                   f"{self.best:.6g} at epoch {_shown(self.best_epoch)})")
 
     def on_train_end(self, trainer):
         if self.restore_best_weights and self.best_state is not None:
@@ -281,7 +294,8 @@ class ModelCheckpoint(Callback):
     Files are written to a temporary name and renamed, so a crash never leaves a
     half-written file. ``path`` may contain ``{epoch}`` and log keys, e.g.
     ``"runs/model-{epoch:03d}-{val_loss:.3f}"`` (".safetensors" is added to a path
-    without a suffix). The file of an epoch is written once every callback and the
+    without a suffix); ``{epoch}`` counts from 1, as Keras's (the first epoch writes
+    ``model-001``), while ``fit``'s epoch indices and ``initial_epoch`` start at 0. The file of an epoch is written once every callback and the
     scheduler have finished that epoch (``on_epoch_end`` decides, the fit's
     ``CallbackList`` then writes), so a checkpoint holds the state the next epoch starts
     from.
@@ -405,7 +419,9 @@ class ModelCheckpoint(Callback):
         return a < b if self.mode == "min" else a > b
 
     def _format(self, template: str, epoch: int, logs: dict) -> str:
-        return template.format(epoch=epoch, **{k: v for k, v in logs.items() if v is not None})
+        """``template`` with ``{epoch}`` the epoch's number from 1 (index ``epoch`` + 1)."""
+        return template.format(epoch=epoch + 1,
+                               **{k: v for k, v in logs.items() if v is not None})
 
     def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
         """Decide which files this epoch writes and which fall out of the top k (the
@@ -577,7 +593,7 @@ class ConvergenceCriterion(Callback):
         self.hits = self.hits + 1 if reasons else 0
         if reasons and self.hits >= self.patience:
             self.converged = True
-            self.reason = f"converged at epoch {epoch}: " + "; ".join(reasons)
+            self.reason = f"converged at epoch {epoch + 1}: " + "; ".join(reasons)
             trainer.stop_training = True
             trainer.stop_reason = self.reason
 

@@ -556,8 +556,9 @@ class Trainer:
                 if initial_epoch not in (0, int(state["epoch"]) + 1):
                     raise ArgumentError(
                         f"{where}: initial_epoch={initial_epoch}, but the checkpoint "
-                        f"continues at epoch {int(state['epoch']) + 1}; leave initial_epoch "
-                        f"out or give that epoch")
+                        f"continues with epoch {int(state['epoch']) + 2} (initial_epoch="
+                        f"{int(state['epoch']) + 1}, an index from 0); leave initial_epoch "
+                        f"out or give that index")
             except BaseException:
                 backend.rng().bit_generator.state = rng0
                 raise

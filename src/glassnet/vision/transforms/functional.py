@@ -9,6 +9,14 @@ Formulas (torchvision's):
 
 * ``to_tensor``: uint8 (H, W, C) -> float (C, H, W) = x / 255 (other dtypes: transposed only)
 * ``normalize``: (x - mean[c]) / std[c], in the tensor's dtype
+* ``rgb_to_grayscale``: the ITU-R 601-2 luma L = 0.2989 R + 0.587 G + 0.114 B on tensor
+  images, cast back to their dtype (an integer tensor is truncated, as torch's ``.to``);
+  array images (glassnet's stand-in for PIL images) and PIL images get Pillow's "L"
+  conversion, (19595 R + 38470 G + 7471 B + 2^15) >> 16 for uint8 (299/587/114 per mille,
+  rounded), 0.299 R + 0.587 G + 0.114 B for floats
+* ``convert_image_dtype``: integer -> float x / max (uint8: x / 255); float -> integer
+  x * (max + 1 - 0.001) truncated (so 1.0 -> 255 and 0.5 -> 127 for uint8); integers of
+  different widths by powers of two
 * ``rotate`` by a degrees counter-clockwise about the centre: output pixel (x, y) reads the
   input at (cos a dx - sin a dy, sin a dx + cos a dy) + centre, where (dx, dy) is the pixel
   centre relative to the centre; nearest (round half to even) or bilinear sampling with
@@ -42,7 +50,8 @@ from ._image import Images, ImageLike
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-if TYPE_CHECKING:  # annotations only
+if TYPE_CHECKING:
+    import numpy.typing as npt  # annotations only
     from glassnet._typing import IntTuple
 
 
@@ -50,7 +59,7 @@ if TYPE_CHECKING:  # annotations only
 _NUMBER: Any = numbers.Number
 
 __all__ = ["InterpolationMode", "to_tensor", "normalize", "hflip", "vflip", "pad", "crop",
-           "center_crop", "rotate", "resize"]
+           "center_crop", "rotate", "resize", "rgb_to_grayscale", "convert_image_dtype"]
 
 
 class InterpolationMode(enum.Enum):
@@ -184,6 +193,114 @@ def normalize(tensor: Tensor, mean: float | Sequence[float], std: float | Sequen
     np.subtract(a, m, out=out)
     np.divide(out, s, out=out)
     return tensor if inplace else Tensor(out)
+
+
+# ------------------------------------------------------------------ colour
+_LUMA_TENSOR = (0.2989, 0.587, 0.114)     # torchvision's tensor weights (ITU-R 601-2)
+_LUMA_PIL = (0.299, 0.587, 0.114)         # Pillow's "L" conversion, per mille 299/587/114
+
+
+def _gray_out_form(form: str | tuple[str, str], channels: int) -> str | tuple[str, str]:
+    """The form a grayscale image goes back in: one channel is (H, W) / mode "L"."""
+    if channels == 3:
+        return ("pil", "RGB") if isinstance(form, tuple) else form
+    if isinstance(form, tuple):
+        return ("pil", "L")
+    return {"hwc": "hw", "batch-hwc": "batch-hw"}.get(form, form)
+
+
+def _rgb_to_grayscale(ims: Images, num_output_channels: int = 1,
+                      where: str = "rgb_to_grayscale") -> Images:
+    if num_output_channels not in (1, 3):
+        raise ValueError(f"{where}: num_output_channels should be either 1 or 3, got "
+                         f"{num_output_channels!r}")
+    a = ims.data
+    c = a.shape[1]
+    if c not in (1, 3):
+        raise TypeError(f"{where}: input image should have 1 or 3 channels (RGB), got {c}")
+    if c == 1:
+        gray = a
+    elif ims.tensor:
+        r, g, b = (a[:, i:i + 1].astype(np.float32 if a.dtype.kind != "f" else a.dtype,
+                                        copy=False) for i in range(3))
+        wr, wg, wb = _LUMA_TENSOR
+        lum = wr * r + wg * g + wb * b
+        gray = lum.astype(a.dtype) if a.dtype.kind != "f" else lum.astype(a.dtype, copy=False)
+    elif a.dtype == np.uint8:                      # Pillow's fixed-point rounding
+        r, g, b = (a[:, i:i + 1].astype(np.uint32) for i in range(3))
+        gray = ((19595 * r + 38470 * g + 7471 * b + 0x8000) >> 16).astype(np.uint8)
+    else:
+        work, back = _float_work(a)
+        wr, wg, wb = _LUMA_PIL
+        gray = back(wr * work[:, 0:1] + wg * work[:, 1:2] + wb * work[:, 2:3])
+    if num_output_channels == 3:
+        gray = np.repeat(gray, 3, axis=1)
+    return Images(gray, ims.tensor, _gray_out_form(ims.form, num_output_channels), ims.lead)
+
+
+def rgb_to_grayscale(img: Tensor, num_output_channels: int = 1) -> Tensor:
+    """An RGB image in grayscale: one channel (or the gray value in all three with
+    ``num_output_channels=3``), by the ITU-R 601-2 luma weights.
+
+    A tensor image (..., 3, H, W) gets torchvision's formula L = 0.2989 R + 0.587 G +
+    0.114 B in its own dtype; an (H, W, 3) array or a PIL image gets Pillow's "L"
+    conversion (an (H, W) array or an "L" image back). One-channel images pass through.
+
+    >>> rgb = gn.tensor([[[1.0]], [[0.5]], [[0.0]]])          # (3, 1, 1)
+    >>> round(rgb_to_grayscale(rgb).item(), 4)                # 0.2989 + 0.587 / 2
+    0.5924
+    >>> rgb_to_grayscale(np.array([[[255, 128, 0]]], np.uint8))   # Pillow's integers
+    array([[151]], dtype=uint8)
+    """
+    return _rgb_to_grayscale(Images.of(img, "rgb_to_grayscale"), num_output_channels).image()
+
+
+def _int_max(dtype: np.dtype) -> int:
+    return int(np.iinfo(dtype).max)
+
+
+def convert_image_dtype(image: Tensor, dtype: npt.DTypeLike = np.float32) -> Tensor:
+    """A tensor image (or array) in another dtype, rescaled so that each dtype's full range
+    maps to the other's (torchvision's ``convert_image_dtype``): uint8 -> float is x / 255,
+    float in [0, 1] -> uint8 is x * (255 + 1 - 0.001) truncated, integers of different
+    widths shift by powers of two, float -> float only casts. The input's type (Tensor or
+    NumPy array) is kept.
+
+    >>> convert_image_dtype(gn.tensor(np.array([0, 128, 255], np.uint8))).tolist()
+    [0.0, 0.501960813999176, 1.0]
+    >>> convert_image_dtype(gn.tensor([0.0, 0.5, 1.0]), np.uint8).tolist()
+    [0, 127, 255]
+    """
+    is_tensor = isinstance(image, Tensor)
+    a = image._data if is_tensor else np.asarray(image)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"convert_image_dtype: dtype must be a NumPy dtype (np.uint8, "
+                        f"np.float32, ...), got {dtype!r}") from None
+    if a.dtype.kind not in "biuf" or dt.kind not in "iuf":
+        raise TypeError(f"convert_image_dtype: converts between integer and float images, got "
+                        f"{a.dtype} -> {dt}")
+    if a.dtype.kind == "b":
+        a = a.astype(np.uint8) * np.uint8(255)
+    if a.dtype == dt:
+        out = a
+    elif a.dtype.kind == "f" and dt.kind == "f":
+        out = a.astype(dt)
+    elif a.dtype.kind == "f":
+        if (a.dtype == np.float32 and dt in (np.int32, np.int64)) or                 (a.dtype == np.float64 and dt == np.int64):
+            raise RuntimeError(f"convert_image_dtype: the cast from {a.dtype} to {dt} cannot be "
+                               f"performed safely")
+        out = (a * (_int_max(dt) + 1.0 - 1e-3)).astype(dt)
+    elif dt.kind == "f":
+        out = (a.astype(dt) / dt.type(_int_max(a.dtype)))
+    else:
+        m_in, m_out = _int_max(a.dtype) + 1, _int_max(dt) + 1
+        if m_in > m_out:
+            out = (a // (m_in // m_out)).astype(dt)
+        else:
+            out = a.astype(dt) * dt.type(m_out // m_in)
+    return Tensor(np.ascontiguousarray(out)) if is_tensor else out  # type: ignore[return-value]  # an array in, an array out
 
 
 # ------------------------------------------------------------------ flips, pad, crop

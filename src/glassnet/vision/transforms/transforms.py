@@ -1,6 +1,6 @@
 """Transforms in torchvision's shape: ``Compose``, ``ToTensor``, ``Normalize``, ``Lambda``,
 ``RandomCrop``, ``RandomHorizontalFlip``, ``RandomVerticalFlip``, ``RandomRotation``,
-``Resize``, ``CenterCrop``, ``Pad``.
+``Resize``, ``CenterCrop``, ``Pad``, ``Grayscale``, ``ConvertImageDtype``.
 
 A transform is called on one image (``t(img)`` runs ``t.forward(img)``); the formulas are in
 :mod:`.functional`. The random ones draw from glassnet's generator, so
@@ -35,12 +35,14 @@ from ._image import Images, ImageLike
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # annotations only
+if TYPE_CHECKING:
+    import numpy.typing as npt  # annotations only
     from glassnet._typing import IntTuple
 
 
 __all__ = ["Compose", "ToTensor", "Normalize", "Lambda", "RandomCrop", "RandomHorizontalFlip",
-           "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "Pad", "batched"]
+           "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "Pad", "Grayscale",
+           "ConvertImageDtype", "batched"]
 
 
 class Transform:
@@ -167,6 +169,51 @@ class Normalize(Transform):
 
     def extra_repr(self) -> str:
         return f"mean={self.mean}, std={self.std}"
+
+
+class Grayscale(Transform):
+    """An RGB image in grayscale (ITU-R 601-2 luma; see
+    :func:`.functional.rgb_to_grayscale`): one channel, or the gray value in three with
+    ``num_output_channels=3``. Tensor images keep their dtype; (H, W, 3) arrays and PIL
+    images get Pillow's "L" conversion and come back as (H, W) / "L".
+
+    Example
+    -------
+    >>> Grayscale()(np.full((2, 2, 3), 200, np.uint8)).shape
+    (2, 2)
+    """
+
+    def __init__(self, num_output_channels: int = 1) -> None:
+        if num_output_channels not in (1, 3):
+            raise ValueError(f"Grayscale: num_output_channels should be either 1 or 3, got "
+                             f"{num_output_channels!r}")
+        self.num_output_channels = num_output_channels
+
+    def _apply(self, ims: Images, u: object) -> Images:
+        return F._rgb_to_grayscale(ims, self.num_output_channels, "Grayscale")
+
+    def extra_repr(self) -> str:
+        return f"num_output_channels={self.num_output_channels}"
+
+
+class ConvertImageDtype:
+    """A tensor image in another dtype, rescaled to its range
+    (:func:`.functional.convert_image_dtype`; uint8 <-> float is x / 255 and back).
+
+    Example
+    -------
+    >>> ConvertImageDtype(np.float32)(gn.tensor(np.full((1, 2, 2), 255, np.uint8))).max().item()
+    1.0
+    """
+
+    def __init__(self, dtype: npt.DTypeLike) -> None:
+        self.dtype = np.dtype(dtype)
+
+    def __call__(self, image: Tensor) -> Tensor:
+        return F.convert_image_dtype(image, self.dtype)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(dtype={self.dtype})"
 
 
 class Pad(Transform):
