@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import threading
+from typing import Literal
 
 import numpy as np
 
@@ -76,7 +77,7 @@ class _Mode(contextlib.ContextDecorator):
         _grad_mode.enabled = self._mode
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc: object) -> Literal[False]:
         _grad_mode.enabled, _grad_mode.inference = self._prev.pop()
         return False
 

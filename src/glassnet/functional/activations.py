@@ -23,7 +23,8 @@ from .. import backend
 from ..autograd.function import Function
 from ..validation import check_real, lookup
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import Dims
@@ -490,7 +491,7 @@ def log_softmax(x: Tensor, axis: Dims = -1) -> Tensor:
     return LogSoftmax.apply(x, axis=axis)
 
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, Callable[..., Tensor]] = {
     "identity": identity, "step": step, "sign": sign, "sigmoid": sigmoid, "tanh": tanh,
     "relu": relu, "leaky_relu": leaky_relu, "rrelu": rrelu, "prelu": prelu, "elu": elu,
     "selu": selu, "softplus": softplus, "softsign": softsign, "softmax": softmax,

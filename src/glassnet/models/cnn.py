@@ -5,21 +5,27 @@ round-trip the architecture.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from .. import nn
 from ..nn.module import Module
 from ..validation import lookup
 
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
 __all__ = ["LeNet", "SmallVGG"]
 
 
-def _dropout(p):
+def _dropout(p: float) -> nn.Dropout | None:
     """``nn.Dropout(p)``; ``None`` when p is 0."""
     if not p:
         return None
     return nn.Dropout(p)
 
 
-def _act(name):
+def _act(name: str) -> Module:
     return lookup(name, {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid},
                   "activation", "LeNet")()
 
@@ -36,7 +42,7 @@ class LeNet(Module):
     """
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, activation: str = "relu",
-                 channels=(6, 16), hidden=(120, 84)) -> None:
+                 channels: Sequence[int] = (6, 16), hidden: Sequence[int] = (120, 84)) -> None:
         super().__init__()
         c1, c2 = (int(c) for c in channels)
         h1, h2 = (int(h) for h in hidden)
@@ -50,7 +56,7 @@ class LeNet(Module):
             nn.Linear(h1, h2), _act(activation), nn.Linear(h2, num_classes),
         )
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4 or tuple(x.shape[1:]) != (self.in_channels, 28, 28):
             raise ValueError(f"LeNet: expected input of shape (N, {self.in_channels}, 28, 28), "
                              f"got {tuple(x.shape)}")
@@ -69,11 +75,12 @@ class SmallVGG(Module):
     (2, 10)
     """
 
-    def __init__(self, in_channels: int = 1, num_classes: int = 10, widths=(32, 64, 128),
+    def __init__(self, in_channels: int = 1, num_classes: int = 10,
+                 widths: Sequence[int] = (32, 64, 128),
                  convs_per_stage: int = 1, dropout: float = 0.3, hidden: int = 256) -> None:
         super().__init__()
         self.in_channels, self.num_classes = int(in_channels), int(num_classes)
-        layers = []
+        layers: list[Module] = []
         c = int(in_channels)
         size = 28
         for w in widths:
@@ -88,7 +95,7 @@ class SmallVGG(Module):
                 nn.ReLU(), _dropout(dropout), nn.Linear(int(hidden), num_classes)]
         self.classifier = nn.Sequential(*[m for m in head if m is not None])
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"SmallVGG: expected input of shape (N, {self.in_channels}, 28, 28),"
                              f" got {tuple(x.shape)}")

@@ -240,7 +240,8 @@ class Module:
         if name == "":
             raise KeyError(f"{what} name can't be empty string \"\"")
 
-    def register_buffer(self, name: str, tensor: Tensor, persistent: bool = True) -> None:
+    def register_buffer(self, name: str, tensor: Tensor | np.ndarray | None,
+                        persistent: bool = True) -> None:
         """Register a state tensor (e.g. BatchNorm's running statistics): saved in
         ``state_dict`` unless ``persistent=False``, moved by ``to()``, never trained.
 
@@ -262,7 +263,7 @@ class Module:
         else:
             self._non_persistent_buffers_set.add(name)
 
-    def set_buffer(self, name: str, array) -> None:
+    def set_buffer(self, name: str, array: Tensor | np.ndarray) -> None:
         """Replace the values of a registered buffer (an array or a Tensor)."""
         if name not in self._buffers:
             raise KeyError(f"{type(self).__name__}: no buffer named {name!r}")

@@ -10,6 +10,8 @@
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..validation import lookup
 from . import lr_scheduler  # noqa: F401
 from .adadelta import Adadelta
@@ -68,6 +70,7 @@ def get(name, params, lr=None, **kwargs) -> Optimizer:
     >>> type(opt).__name__, opt.param_groups[0]["lr"]
     ('Adam', 0.0003)
     """
+    defaults: dict[str, Any]
     if isinstance(name, type) and issubclass(name, Optimizer):
         cls, defaults = name, {}
     else:
