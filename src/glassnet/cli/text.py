@@ -17,7 +17,7 @@ import time
 from argparse import Namespace
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -106,13 +106,15 @@ def run(args: Namespace) -> int:
             bar.close()
     seconds = time.perf_counter() - t0
     vals = [v for v in history.history.get("val_loss", []) if v is not None]
-    metrics = {"train_loss": history["loss"][-1],
-               "train_perplexity": math.exp(history["loss"][-1]),
+    train_loss = history["loss"][-1]
+    assert train_loss is not None  # every epoch records its training loss
+    metrics = {"train_loss": train_loss,
+               "train_perplexity": math.exp(train_loss),
                "val_loss": vals[-1] if vals else None,
                "val_perplexity": math.exp(vals[-1]) if vals else None,
                "best_val_loss": min(vals) if vals else None,
                "epochs": len(history), "train_seconds": round(seconds, 2),
-               "tokens_per_s": float(np.median(history["tokens_per_s"])),
+               "tokens_per_s": float(np.median(cast("list[float]", history["tokens_per_s"]))),
                "units": "nats per character"}
     runs.write_run(out, args, model, history, metrics,
                    {"task": "charlm", "source": source, "seed": seed, "cell": cell})
