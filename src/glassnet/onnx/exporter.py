@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from ..errors import ArgumentError, ArgumentTypeError, GlassnetError
 from .converter import _CONVERTERS, ExportError, Exporter
 from .graph import Graph, Value
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike, TensorLike
+    from glassnet.nn.module import Module
 
 __all__ = ["export", "supported_layers", "OnnxNotInstalledError", "DEFAULT_OPSET",
            "MIN_OPSET"]
@@ -102,7 +106,8 @@ _ELEM = {np.dtype(np.float32): 1, np.dtype(np.float64): 11, np.dtype(np.int64): 
          np.dtype(np.int32): 6, np.dtype(np.float16): 10}
 
 
-def export(model, example_input, path, *, input_names: Sequence[str] | None = None,
+def export(model: Module, example_input: TensorLike, path: PathLike, *,
+           input_names: Sequence[str] | None = None,
            output_names: Sequence[str] | None = None, dynamic_batch: bool = True,
            opset: int | None = None) -> Path:
     """Write ``model`` (in evaluation mode) as an ONNX file.

@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+from collections.abc import Iterator
 from typing import Any, Callable
 
 import numpy as np
@@ -21,7 +22,7 @@ __all__ = ["ParameterGrid", "ParameterSampler", "GridSearch", "RandomSearch"]
 class ParameterGrid:
     """Every combination of a dict of lists: ``{"lr": [0.1, 0.01], "hidden": [16, 32]}``."""
 
-    def __init__(self, grid: dict):
+    def __init__(self, grid: dict[str, Any]) -> None:
         if not isinstance(grid, dict) or not grid:
             raise ValueError(f"ParameterGrid: grid must be a non-empty dict of lists, got {grid!r}")
         for k, v in grid.items():
@@ -29,12 +30,12 @@ class ParameterGrid:
                 raise ValueError(f"ParameterGrid: values for {k!r} must be a list, got {v!r}")
         self.grid = {k: list(v) for k, v in grid.items()}
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         keys = list(self.grid)
         for combo in itertools.product(*(self.grid[k] for k in keys)):
             yield dict(zip(keys, combo))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return math.prod(len(v) for v in self.grid.values())
 
 
@@ -42,15 +43,15 @@ class ParameterSampler:
     """``n_iter`` random draws: each value is a list (sampled uniformly) or an object with
     ``rvs(random_state=...)`` (scipy.stats distributions) or a callable ``f(rng)``."""
 
-    def __init__(self, distributions: dict, n_iter: int, seed: int = 0):
+    def __init__(self, distributions: dict[str, Any], n_iter: int, seed: int = 0) -> None:
         self.distributions = distributions
         self.n_iter = check_int(n_iter, "n_iter", "ParameterSampler")
         self.seed = seed
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         rng = np.random.default_rng(self.seed)
         for _ in range(self.n_iter):
-            p = {}
+            p: dict[str, Any] = {}
             for k, d in self.distributions.items():
                 if hasattr(d, "rvs"):
                     p[k] = d.rvs(random_state=rng)
@@ -63,7 +64,7 @@ class ParameterSampler:
                     p[k] = p[k].item()
             yield p
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.n_iter
 
 
