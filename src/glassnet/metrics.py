@@ -266,7 +266,7 @@ def classification_report(y_true: TensorLike, y_pred: TensorLike,
     headers = ["precision", "recall", "f1-score", "support"]
     out = f"{'':>{width}s} " + "".join(f" {h:>9}" for h in headers) + "\n\n"
 
-    def row(name, a, b, c, n):
+    def row(name: str, a: float, b: float, c: float, n: int) -> str:
         return (f"{name:>{width}s} " + f" {a:>9.{digits}f}" + f" {b:>9.{digits}f}"
                 + f" {c:>9.{digits}f}" + f" {n:>9}\n")
 

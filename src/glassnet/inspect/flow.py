@@ -273,8 +273,8 @@ class ActivationStats(_Recorder):
     def stats(self, module: Module, a: npt.ArrayLike) -> dict[str, float | None]:
         """The statistics of one activation output ``a`` (batch first)."""
         a = np.asarray(a)
-        vals: dict[str, float | None] = {"mean": float(a.mean()), "std": float(a.std()), "saturated": None,
-                "dead": None}
+        vals: dict[str, float | None] = {"mean": float(a.mean()), "std": float(a.std()),
+                                         "saturated": None, "dead": None}
         k = kind(module)
         if k in BOUNDS:
             lo, hi = BOUNDS[k]

@@ -128,7 +128,8 @@ def plot_decision_boundary(model: Module, X: TensorLike, y: TensorLike, hyperpla
         yb = np.where(steep, hi[1], -(W[:, 0] * hi[0] + b) / w1)
         seg = np.stack([np.c_[xa, ya], np.c_[xb, yb]], axis=1)
         cols = colormaps["Dark2"](np.arange(len(W)) % 8)
-        ax.add_collection(LineCollection(seg, colors=cols,  # type: ignore[arg-type]  # (n, 2, 2) segments
+        # seg (n, 2, 2) is a sequence of segments; the stubs want a Sequence
+        ax.add_collection(LineCollection(seg, colors=cols,  # type: ignore[arg-type]
                                          linestyles="--", linewidths=1.8))
         # the foot of the perpendicular from the box centre, and the normal direction
         c = (lo + hi) / 2
@@ -404,8 +405,9 @@ def plot_confusion_matrix(cm: npt.ArrayLike, path: PathLike | None = None,
         fmt = "{:.2f}" if normalize else "{:.0f}"
         for j, i, v in zip(jj.ravel(), ii.ravel(), shown.ravel()):  # one label per cell
             if v:
-                ax.text(i, j, fmt.format(v),  # type: ignore[arg-type]  # NumPy ints as x, y ha="center", va="center", fontsize=7,
-                        color="white" if v > thresh else "black")
+                # NumPy ints as the coordinates: the stubs say float
+                ax.text(i, j, fmt.format(v), ha="center", va="center",  # type: ignore[arg-type]
+                        fontsize=7, color="white" if v > thresh else "black")
     acc = np.trace(cm) / max(cm.sum(), 1)
     ax.set_title(title or f"Confusion matrix (accuracy {acc:.3f})", fontsize=10)
     fig.tight_layout()

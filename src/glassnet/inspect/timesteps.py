@@ -99,7 +99,8 @@ def timestep_gradient_norms(model_or_layer: Module, x: TensorLike,
         xin = Tensor(x._data, requires_grad=x.dtype.kind == "f")
     else:
         a = np.asarray(x)
-        xin = as_input(a) if a.dtype.kind != "f" else Tensor(  # type: ignore[arg-type]  # as_input takes arrays
+        # as_input takes arrays (it is annotated Tensor, as a module's input is)
+        xin = as_input(a) if a.dtype.kind != "f" else Tensor(  # type: ignore[arg-type]
             a.astype(model.dtype), requires_grad=True)
         if a.dtype.kind == "f":
             xin.requires_grad = True

@@ -77,8 +77,9 @@ class ConvAutoencoder(Autoencoder):
         enc = block(in_channels, c1) + [nn.MaxPool2d(2)] + block(c1, c2) + [nn.MaxPool2d(2),
                                                                             nn.Flatten()]
         enc.append(_init_linear(nn.Linear(c2 * s * s, int(code)), activation))
-        dec: list[Module] = [_init_linear(nn.Linear(int(code), c2 * s * s), activation), act(activation),
-               nn.Unflatten(1, (c2, s, s)), nn.Upsample(scale_factor=2)] + block(c2, c1)
+        dec: list[Module] = [_init_linear(nn.Linear(int(code), c2 * s * s), activation),
+                             act(activation), nn.Unflatten(1, (c2, s, s)),
+                             nn.Upsample(scale_factor=2)] + block(c2, c1)
         dec += [nn.Upsample(scale_factor=2),
                 nn.Conv2d(c1, in_channels, kernel_size, padding=p), act(output_activation)]
         super().__init__(loss=loss, output_activation=output_activation,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, Callable
 
 import numpy as np
@@ -94,7 +94,7 @@ class _Search:
         self.max_nbytes = max_nbytes
         self.progress = progress
 
-    def _candidates(self):  # pragma: no cover - abstract
+    def _candidates(self) -> Iterator[dict[str, Any]]:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def fit(self, X: Any, y: Any) -> "_Search":
@@ -124,7 +124,7 @@ class _Search:
             bar = tqdm(total=len(trials), desc=f"{who}: trials", unit="trial",
                        leave=True)
 
-        def done(key, res):
+        def done(key: Any, res: dict[str, Any]) -> None:
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix({self.scoring: f"{res['score']:.4f}"}, refresh=False)
@@ -201,7 +201,8 @@ class _Search:
 
         n_params = len(head) - 3 - self.n_splits_
 
-        def cells(r, digits):      # parameters as given (repr-like), scores rounded
+        # parameters as given (repr-like), scores rounded
+        def cells(r: Sequence[Any], digits: int) -> list[str]:
             return [str(v) if i <= n_params or not isinstance(v, float) else f"{v:.{digits}f}"
                     for i, v in enumerate(r)]
         if fmt == "csv":
@@ -287,7 +288,7 @@ class GridSearch(_Search):
         super().__init__(build, **kwargs)
         self.param_grid = ParameterGrid(param_grid)
 
-    def _candidates(self):
+    def _candidates(self) -> Iterator[dict[str, Any]]:
         return iter(self.param_grid)
 
 
@@ -301,5 +302,5 @@ class RandomSearch(_Search):
         super().__init__(build, **kwargs)
         self.sampler = ParameterSampler(param_distributions, n_iter, seed=kwargs.get("seed", 0))
 
-    def _candidates(self):
+    def _candidates(self) -> Iterator[dict[str, Any]]:
         return iter(self.sampler)
