@@ -16,9 +16,13 @@ import numpy as np
 from .autograd.tensor import as_array
 from .validation import check_choice, check_int, check_samples
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:  # annotations only
+    from collections.abc import Sequence
+
+    import numpy.typing as npt
+
     from glassnet._typing import TensorLike
 
 
@@ -29,11 +33,11 @@ __all__ = ["accuracy", "confusion_matrix", "precision_recall_f1", "precision", "
 _AVERAGES = (None, "binary", "micro", "macro", "weighted", "samples")
 
 
-def _np(a, name, who):
+def _np(a: TensorLike, name: str, who: str) -> np.ndarray:
     return check_samples(as_array(a), name, who)
 
 
-def _pair(y_true, y_pred, who):
+def _pair(y_true: Any, y_pred: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
     """Label arrays (scores of shape (n, C) turned into arg-max labels), same length."""
     y_true = _np(y_true, "y_true", who)
     y_pred = _np(y_pred, "y_pred", who)
@@ -109,7 +113,8 @@ def accuracy(y_true: TensorLike, y_pred: TensorLike) -> float:
     return float(np.mean(y_true == y_pred))
 
 
-def _label_set(y_true, y_pred, labels, num_classes):
+def _label_set(y_true: np.ndarray, y_pred: np.ndarray, labels: npt.ArrayLike | None,
+               num_classes: int | None) -> np.ndarray:
     if labels is not None:
         return np.asarray(labels)
     if num_classes is not None:
@@ -117,7 +122,8 @@ def _label_set(y_true, y_pred, labels, num_classes):
     return np.unique(np.concatenate([y_true, y_pred]))
 
 
-def _encode(values, labels, name, who, strict):
+def _encode(values: np.ndarray, labels: np.ndarray, name: str, who: str,
+            strict: bool) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(labels, kind="stable")
     sorted_labels = labels[order]
     pos = np.clip(np.searchsorted(sorted_labels, values), 0, max(len(labels) - 1, 0))
@@ -129,7 +135,8 @@ def _encode(values, labels, name, who, strict):
     return order[pos], ok
 
 
-def confusion_matrix(y_true: TensorLike, y_pred: TensorLike, num_classes=None, labels=None) -> np.ndarray:
+def confusion_matrix(y_true: TensorLike, y_pred: TensorLike, num_classes: int | None = None,
+                     labels: npt.ArrayLike | None = None) -> np.ndarray:
     """Counts ``C[i, j]`` of samples of true class i predicted as class j (rows: true).
 
     Classes are ``labels`` (in that order), else ``0 .. num_classes-1``, else the
@@ -151,14 +158,14 @@ def confusion_matrix(y_true: TensorLike, y_pred: TensorLike, num_classes=None, l
     return np.bincount(t[keep] * k + p[keep], minlength=k * k).reshape(k, k).astype(np.int64)
 
 
-def _safe_div(num, den, zero_division):
+def _safe_div(num: npt.ArrayLike, den: npt.ArrayLike, zero_division: float) -> np.ndarray:
     num, den = np.asarray(num, np.float64), np.asarray(den, np.float64)
     out = np.full(np.broadcast(num, den).shape, float(zero_division))
     np.divide(num, den, out=out, where=den != 0)
     return out
 
 
-def _zd(zero_division, who):
+def _zd(zero_division: float | str, who: str) -> float:
     if zero_division == "warn":
         return 0.0
     zd = float(zero_division)
@@ -167,8 +174,34 @@ def _zd(zero_division, who):
     return zd
 
 
-def precision_recall_f1(y_true: TensorLike, y_pred: TensorLike, average=None, labels=None, num_classes=None,
-                        pos_label=1, beta=1.0, zero_division=0.0):
+@overload
+def precision_recall_f1(y_true: TensorLike, y_pred: TensorLike, average: None = ...,
+                        labels: npt.ArrayLike | None = ..., num_classes: int | None = ...,
+                        pos_label: Any = ..., beta: float = ..., zero_division: float | str = ...
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    ...
+
+
+@overload
+def precision_recall_f1(y_true: TensorLike, y_pred: TensorLike, average: str,
+                        labels: npt.ArrayLike | None = ..., num_classes: int | None = ...,
+                        pos_label: Any = ..., beta: float = ..., zero_division: float | str = ...
+                        ) -> tuple[float, float, float, None]:
+    ...
+
+
+@overload
+def precision_recall_f1(y_true: TensorLike, y_pred: TensorLike, average: str | None = ...,
+                        labels: npt.ArrayLike | None = ..., num_classes: int | None = ...,
+                        pos_label: Any = ..., beta: float = ..., zero_division: float | str = ...
+                        ) -> tuple[Any, Any, Any, np.ndarray | None]:
+    ...
+
+
+def precision_recall_f1(y_true: TensorLike, y_pred: TensorLike, average: str | None = None,
+                        labels: npt.ArrayLike | None = None, num_classes: int | None = None,
+                        pos_label: Any = 1, beta: float = 1.0, zero_division: float | str = 0.0
+                        ) -> tuple[Any, Any, Any, np.ndarray | None]:
     r"""Precision, recall, F-beta and support, per class or averaged.
 
     .. math::
@@ -240,7 +273,7 @@ def _from_counts(tp: np.ndarray, pred_pos: np.ndarray, true_pos: np.ndarray, ave
         return prec, rec, f, true_pos.astype(np.int64)
     w = true_pos if average == "weighted" else np.ones(k)
 
-    def avg(x):
+    def avg(x: np.ndarray) -> float:
         m = ~np.isnan(x)
         if not m.any():
             return zd
@@ -301,17 +334,20 @@ def hamming_loss(y_true: TensorLike, y_pred: TensorLike) -> float:
     return float(np.mean(yt != yp))
 
 
-def precision(y_true: TensorLike, y_pred: TensorLike, average="macro", **kw):
+def precision(y_true: TensorLike, y_pred: TensorLike, average: str | None = "macro",
+              **kw: Any) -> float | np.ndarray:
     """Precision :math:`TP / (TP + FP)`; see :func:`precision_recall_f1` for the options."""
     return precision_recall_f1(y_true, y_pred, average=average, **kw)[0]
 
 
-def recall(y_true: TensorLike, y_pred: TensorLike, average="macro", **kw):
+def recall(y_true: TensorLike, y_pred: TensorLike, average: str | None = "macro",
+           **kw: Any) -> float | np.ndarray:
     """Recall :math:`TP / (TP + FN)`; see :func:`precision_recall_f1` for the options."""
     return precision_recall_f1(y_true, y_pred, average=average, **kw)[1]
 
 
-def f1_score(y_true: TensorLike, y_pred: TensorLike, average="macro", **kw):
+def f1_score(y_true: TensorLike, y_pred: TensorLike, average: str | None = "macro",
+             **kw: Any) -> float | np.ndarray:
     """F1, the harmonic mean of precision and recall; see :func:`precision_recall_f1`.
 
     Example
@@ -322,8 +358,11 @@ def f1_score(y_true: TensorLike, y_pred: TensorLike, average="macro", **kw):
     return precision_recall_f1(y_true, y_pred, average=average, **kw)[2]
 
 
-def classification_report(y_true: TensorLike, y_pred: TensorLike, labels=None, target_names=None, digits=2,
-                          zero_division=0.0, num_classes=None) -> str:
+def classification_report(y_true: TensorLike, y_pred: TensorLike,
+                          labels: npt.ArrayLike | None = None,
+                          target_names: Sequence[str] | None = None, digits: int = 2,
+                          zero_division: float | str = 0.0,
+                          num_classes: int | None = None) -> str:
     """A plain-text table of precision, recall, F1 and support per class, then the
     accuracy and the macro and weighted averages (laid out like scikit-learn's).
 
@@ -345,7 +384,7 @@ def classification_report(y_true: TensorLike, y_pred: TensorLike, labels=None, t
     headers = ["precision", "recall", "f1-score", "support"]
     out = f"{'':>{width}s} " + "".join(f" {h:>9}" for h in headers) + "\n\n"
 
-    def row(name, a, b, c, n):
+    def row(name: str, a: float, b: float, c: float, n: int) -> str:
         return (f"{name:>{width}s} " + f" {a:>9.{digits}f}" + f" {b:>9.{digits}f}"
                 + f" {c:>9.{digits}f}" + f" {n:>9}\n")
 
@@ -368,7 +407,7 @@ def classification_report(y_true: TensorLike, y_pred: TensorLike, labels=None, t
     return out
 
 
-def _binary_target(y_true, pos_label, who):
+def _binary_target(y_true: TensorLike, pos_label: Any, who: str) -> np.ndarray:
     y = _np(y_true, "y_true", who).reshape(-1)
     if pos_label is None:
         classes = np.unique(y)
@@ -382,7 +421,8 @@ def _binary_target(y_true, pos_label, who):
     return (y == pos_label).astype(np.float64)
 
 
-def roc_curve(y_true: TensorLike, scores, pos_label=None, drop_intermediate=True):
+def roc_curve(y_true: TensorLike, scores: TensorLike, pos_label: Any = None,
+              drop_intermediate: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Receiver operating characteristic: false- and true-positive rates at each threshold.
 
     Thresholds are the distinct scores in decreasing order, preceded by ``inf``
@@ -414,14 +454,14 @@ def roc_curve(y_true: TensorLike, scores, pos_label=None, drop_intermediate=True
     return fps / fps[-1], tps / tps[-1], thr
 
 
-def _average_ranks(x):
+def _average_ranks(x: np.ndarray) -> np.ndarray:
     """1-based ranks, ties sharing their average rank."""
     _, inv, counts = np.unique(x, return_inverse=True, return_counts=True)
     ends = np.cumsum(counts)
     return (ends - (counts - 1) / 2.0)[inv.reshape(-1)]
 
 
-def _binary_auc(y, s, who):
+def _binary_auc(y: np.ndarray, s: np.ndarray, who: str) -> float:
     n_pos = y.sum()
     n_neg = len(y) - n_pos
     if n_pos == 0 or n_neg == 0:
@@ -433,7 +473,8 @@ def _binary_auc(y, s, who):
     return float((ranks[y > 0].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
-def roc_auc(y_true: TensorLike, scores, pos_label=None, average="macro") -> float:
+def roc_auc(y_true: TensorLike, scores: TensorLike, pos_label: Any = None,
+            average: str | None = "macro") -> float | np.ndarray:
     """Area under the ROC curve, computed from ranks (ties count one half).
 
     Binary: ``scores`` of shape (n,) (or (n, 2): the second column is used).
@@ -471,7 +512,7 @@ def roc_auc(y_true: TensorLike, scores, pos_label=None, average="macro") -> floa
     return _binary_auc(y, s, who)
 
 
-def top_k_accuracy(y_true: TensorLike, scores, k=5) -> float:
+def top_k_accuracy(y_true: TensorLike, scores: TensorLike, k: int = 5) -> float:
     """Fraction of samples whose true class is among the ``k`` highest scores.
 
     ``scores`` (n, C), labels 0..C-1. Ties are broken like scikit-learn's

@@ -15,7 +15,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import threading
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 

@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import io, models, nn
 from ..errors import ArgumentError
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike
+    from glassnet.nn.module import Module
 
 __all__ = ["add_parser", "run", "resolve_model", "sample_shape"]
 
@@ -134,14 +138,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _first_embedding(model):
+def _first_embedding(model: Module) -> nn.Embedding:
     for m in model.modules():
         if isinstance(m, nn.Embedding):
             return m
     raise ArgumentError("no Embedding in the model")
 
 
-def _check(model, path, x):
+def _check(model: Module, path: PathLike, x: np.ndarray) -> float | None:
     """Largest |onnxruntime - glassnet| over the outputs for ``x``; None without
     onnxruntime. A difference beyond float32 rounding is an error."""
     try:
@@ -159,7 +163,8 @@ def _check(model, path, x):
             y = model(Tensor(x) if x.dtype.kind == "f" else x)
     finally:
         model.train(was)
-    flat, stack = [], [y]
+    flat: list[np.ndarray] = []
+    stack: list[Any] = [y]
     while stack:
         v = stack.pop(0)
         if isinstance(v, (tuple, list)):

@@ -286,7 +286,7 @@ def _check(x: TensorLike, name: str, ndim: int = 4) -> np.ndarray:
     return a
 
 
-def _args(x: TensorLike, kernel_size: IntTuple, stride: IntTuple | None, padding: IntTuple, name: str, strict: bool = False) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+def _args(x: TensorLike, kernel_size: IntTuple, stride: IntTuple | None, padding: IntTuple, name: str, strict: bool = False) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
     a = _check(x, name)
     k = check_pair(kernel_size, "kernel_size", name)
     s = k if stride is None else check_pair(stride, "stride", name)

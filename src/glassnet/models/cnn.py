@@ -17,17 +17,20 @@ if TYPE_CHECKING:  # annotations only
     from glassnet._typing import IntTuple
     from glassnet.autograd.tensor import Tensor
 
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
 __all__ = ["LeNet", "SmallVGG"]
 
 
-def _dropout(p):
+def _dropout(p: float) -> nn.Dropout | None:
     """``nn.Dropout(p)``; ``None`` when p is 0."""
     if not p:
         return None
     return nn.Dropout(p)
 
 
-def _act(name):
+def _act(name: str) -> Module:
     return lookup(name, {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid},
                   "activation", "LeNet")()
 

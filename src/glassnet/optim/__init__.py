@@ -10,6 +10,8 @@
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..validation import lookup
 from . import lr_scheduler  # noqa: F401
 from .adadelta import Adadelta

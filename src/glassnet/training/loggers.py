@@ -342,7 +342,7 @@ class JSONLinesLogger(_FileLogger):
         self._write(json.dumps(record, allow_nan=False) + "\n")
 
 
-def _tensorboardx():
+def _tensorboardx() -> tuple[Any, Any, Any, Any]:
     try:
         from tensorboardX import summary
         from tensorboardX.event_file_writer import EventsWriter

@@ -582,7 +582,7 @@ class Trainer:
         self.callbacks = list(callbacks or ())
         own: list[Callback] = [LRSchedulerCallback(self.scheduler)] if self.scheduler is not None else []
         if verbose:
-            own.append(ProgressBar(verbose))
+            own.append(ProgressBar(int(verbose)))
         self._cbl = CallbackList(self.callbacks + own)
         self.stop_training, self.stop_reason = False, None
         if state is not None and state.get("stop_training"):

@@ -62,7 +62,9 @@ class _OneLayerPenalized(Autoencoder):
     @property
     def encoder_linear(self) -> nn.Linear:
         """The encoder's nn.Linear (W of h = sigmoid(W x + b))."""
-        return self.encoder[0]
+        first = self.encoder[0]  # type: ignore[index]  # built as a Sequential
+        assert isinstance(first, nn.Linear)
+        return first
 
     def _penalty(self, h: Tensor) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -136,7 +138,7 @@ def encoder_jacobian_norm(model: Autoencoder, X: Any) -> np.ndarray:
     """||d h / d x||_F^2 of a one-sigmoid-layer encoder at each row of X, (N,), in closed
     form (sum_j (h_j (1 - h_j))^2 ||W_j||^2)."""
     H = model.encode(X).astype(np.float64)
-    W = np.asarray(model.encoder[0].weight._data, np.float64)
+    W = np.asarray(model.encoder[0].weight._data, np.float64)  # type: ignore[index]  # a Sequential
     return ((H * (1 - H)) ** 2) @ (W * W).sum(1)
 
 
