@@ -40,7 +40,8 @@ def test_hierarchy():
                                    "ModelFileError", "CheckpointError", "DataFileError",
                                    "DataChecksumError", "GradcheckError",
                                    "ModelFileNotFoundError", "DataFileNotFoundError",
-                                   "NonFiniteError", "NotFittedError"}
+                                   "NonFiniteError", "NotFittedError", "GlassnetWarning",
+                                   "ShapeWarning"}
 
 
 def test_the_old_names_are_the_same_classes():

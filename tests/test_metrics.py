@@ -119,3 +119,72 @@ def test_top_k_accuracy(k):
     s = np.round(r.random((100, 5)), 1)  # ties
     assert M.top_k_accuracy(y, s, k=k) == pytest.approx(
         skm.top_k_accuracy_score(y, s, k=k, labels=range(5)))
+
+
+# ---------------------------------------------------------------- issue 17: multi-label
+def _multihot(seed, n=120, C=5):
+    r = np.random.default_rng(seed)
+    Y = (r.random((n, C)) < [0.5, 0.3, 0.2, 0.05, 0.0]).astype(np.int64)   # col 4: never true
+    flip = r.random((n, C)) < 0.25
+    P = np.where(flip, 1 - Y, Y)
+    P[:, 3] = 0                        # col 3 never predicted: zero divisions
+    P[:5] = 0                          # samples with no predicted label
+    Y[5:10] = 0                        # samples with no true label
+    return Y, P
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_multilabel_accuracy_and_hamming_loss_match_sklearn(seed):
+    Y, P = _multihot(seed)
+    assert M.accuracy(Y, P) == pytest.approx(skm.accuracy_score(Y, P), abs=1e-15)
+    assert M.hamming_loss(Y, P) == pytest.approx(skm.hamming_loss(Y, P), abs=1e-15)
+    assert M.accuracy(Y.astype(bool), P.astype(float)) == M.accuracy(Y, P)
+    y, p = _labels(seed)
+    assert M.hamming_loss(y, p) == pytest.approx(skm.hamming_loss(y, p))
+
+
+@pytest.mark.parametrize("average", [None, "micro", "macro", "weighted", "samples"])
+@pytest.mark.parametrize("seed", range(3))
+def test_multilabel_precision_recall_f1_match_sklearn(average, seed):
+    import warnings
+    Y, P = _multihot(seed)
+    for zd in (0.0, 1.0, np.nan):
+        for beta in (1.0, 0.5):
+            ours = M.precision_recall_f1(Y, P, average=average, zero_division=zd, beta=beta)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ref = skm.precision_recall_fscore_support(Y, P, average=average, beta=beta,
+                                                          zero_division=zd)
+            for a, b in zip(ours[:3], ref[:3]):
+                np.testing.assert_allclose(a, b, rtol=1e-12, equal_nan=True)
+            if average is None:
+                np.testing.assert_array_equal(ours[3], ref[3])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert M.f1_score(Y, P, average=average, zero_division=zd) == pytest.approx(
+                skm.f1_score(Y, P, average=average, zero_division=zd), nan_ok=True)
+            assert M.precision(Y, P, average=average, zero_division=zd) == pytest.approx(
+                skm.precision_score(Y, P, average=average, zero_division=zd), nan_ok=True)
+            assert M.recall(Y, P, average=average, zero_division=zd) == pytest.approx(
+                skm.recall_score(Y, P, average=average, zero_division=zd), nan_ok=True)
+    # a subset of the label columns
+    ours = M.precision_recall_f1(Y, P, average="macro", labels=[0, 2])
+    ref = skm.precision_recall_fscore_support(Y, P, average="macro", labels=[0, 2])
+    np.testing.assert_allclose(ours[:3], ref[:3], rtol=1e-12)
+
+
+def test_multilabel_errors_and_one_hot_scores_stay_single_label():
+    Y, P = _multihot(0)
+    with pytest.raises(ValueError, match="threshold the scores"):
+        M.f1_score(Y, P + 0.3)
+    with pytest.raises(ValueError, match="same shape"):
+        M.accuracy(Y, P[:, :3])
+    with pytest.raises(ValueError, match="average='binary'"):
+        M.f1_score(Y, P, average="binary")
+    with pytest.raises(ValueError, match="samples' is for multi-label"):
+        M.f1_score([0, 1, 1], [0, 1, 0], average="samples")
+    with pytest.raises(ValueError, match="column indices"):
+        M.recall(Y, P, labels=[7])
+    y, p = _labels(1)
+    scores = np.eye(4)[p] + 0.01            # one-hot targets with scores: arg-max of both
+    assert M.accuracy(np.eye(4)[y], scores) == M.accuracy(y, p)

@@ -4,10 +4,14 @@
 >>> from glassnet import nn, optim
 >>> model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
 """
+from __future__ import annotations  # (the dtype names below shadow int, float, bool)
+
+from typing import Any as _Any
+
 # first: importing backend tunes the process, once, before NumPy loads (backend/process.py)
 from . import backend  # noqa: F401
-from .backend import (get_default_dtype, get_num_threads, manual_seed,  # noqa: F401
-                      set_default_dtype, set_num_threads)
+from .backend import (get_default_dtype, get_num_threads,  # noqa: F401
+                      set_default_dtype, set_num_threads)   # manual_seed: defined below
 from .autograd import (Function, Tensor, arange, as_tensor, enable_grad,  # noqa: F401
                        gradcheck, no_grad, ones, rand, randn, tensor, zeros)
 from . import functional  # noqa: F401
@@ -49,7 +53,7 @@ from .functional.reduce import (all, amax, amin, aminmax, any, argmax, argmin,  
                                 return_types, softmax, log_softmax, sort, std, std_mean, sum,
                                 topk, var, var_mean)
 from .functional.math import (add, div, divide, maximum, minimum, mul, multiply,  # noqa: E402,F401,E501
-                              pow, sub, subtract, true_divide, where)
+                              pow, sub, subtract, true_divide)   # where: from indexing below
 from .functional.elementwise import (  # noqa: E402,F401
     abs, absolute, acos, acosh, addcdiv, addcmul, allclose, arccos, arcsin, arctan, arctan2,
     asin, asinh, atan, atan2, atanh, bitwise_and, bitwise_not, bitwise_or, bitwise_xor,
@@ -70,7 +74,7 @@ from .autograd.factories import (bernoulli, empty, empty_like, eye, from_numpy, 
 from .autograd.generator import Generator  # noqa: E402,F401
 
 
-def manual_seed(seed):
+def manual_seed(seed: int) -> Generator:
     """Seed glassnet's random generators (initialisation, dropout, rand/randn, shuffling,
     and the default :class:`glassnet.Generator` of randperm / randint) and return that
     default Generator, as ``torch.manual_seed`` returns ``torch.default_generator``.
@@ -87,7 +91,7 @@ from .autograd.factories import LEGACY_CONSTRUCTORS as _LEGACY  # noqa: E402
 globals().update(_LEGACY)
 
 
-def __getattr__(name):   # glassnet.utils / .vision / .Generator load on first use (40+ ms)
+def __getattr__(name: str) -> _Any:   # glassnet.utils / .vision / .Generator load on first use (40+ ms)
     if name in ("utils", "vision", "Generator"):
         import importlib  # noqa: PLC0415
         mod = importlib.import_module(f"{__name__}.{'utils' if name == 'Generator' else name}")

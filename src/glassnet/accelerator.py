@@ -12,7 +12,7 @@ def is_available() -> bool:
     return False
 
 
-def current_accelerator(check_available: bool = False):
+def current_accelerator(check_available: bool = False) -> None:
     """None: no accelerator."""
     return None
 

@@ -18,11 +18,11 @@ def device_count() -> int:
     return 0
 
 
-def manual_seed(seed) -> None:
+def manual_seed(seed: int) -> None:
     """Nothing to seed (PyTorch ignores this call too when CUDA is absent)."""
 
 
-def manual_seed_all(seed) -> None:
+def manual_seed_all(seed: int) -> None:
     """Nothing to seed (PyTorch ignores this call too when CUDA is absent)."""
 
 

@@ -20,6 +20,11 @@ argument::
     ├── NotFittedError (RuntimeError, ValueError, AttributeError)  used before fit
     └── GradcheckError (AssertionError)  analytic and numerical gradients disagree
 
+and the warnings it gives on purpose::
+
+    GlassnetWarning (UserWarning)
+    └── ShapeWarning                     a kernel/stride that does not tile the input
+
 This module imports nothing from glassnet, so every layer may raise these.
 
 >>> try: gn.nn.Linear(0, 3)
@@ -30,7 +35,8 @@ from __future__ import annotations
 
 __all__ = ["GlassnetError", "ArgumentError", "ArgumentTypeError", "ModelFileError",
            "CheckpointError", "ModelFileNotFoundError", "DataFileError", "DataChecksumError",
-           "DataFileNotFoundError", "NonFiniteError", "GradcheckError", "NotFittedError"]
+           "DataFileNotFoundError", "NonFiniteError", "GradcheckError", "NotFittedError",
+           "GlassnetWarning", "ShapeWarning"]
 
 
 class GlassnetError(Exception):
@@ -101,3 +107,15 @@ class NotFittedError(GlassnetError, RuntimeError, ValueError, AttributeError):
     """A scaler or encoder asked to transform before ``fit``. Also a ``ValueError`` and an
     ``AttributeError``, as scikit-learn's ``NotFittedError`` is, so scikit-learn's checks
     and a user's ``except ValueError`` treat it as theirs."""
+
+
+class GlassnetWarning(UserWarning):
+    """Root of the warnings glassnet gives on purpose (``warnings.simplefilter("error",
+    GlassnetWarning)`` turns them all into errors)."""
+
+
+class ShapeWarning(GlassnetWarning):
+    """A convolution or pooling layer whose kernel and stride do not tile its input: the
+    output size (N + 2P - F) / S + 1 is not a whole number and is floored, as in PyTorch,
+    so the last rows or columns of the input are never read. Given once per layer with the
+    arithmetic; ``strict=True`` (or ``nn.set_strict_shapes(True)``) makes it an error."""

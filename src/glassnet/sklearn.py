@@ -50,7 +50,7 @@ except ImportError as error:  # pragma: no cover - exercised only without scikit
 try:
     from sklearn.utils.validation import validate_data as _validate_data
 except ImportError:  # scikit-learn < 1.6
-    def _validate_data(estimator, *args, **kwargs):
+    def _validate_data(estimator: Any, *args: Any, **kwargs: Any) -> Any:
         return estimator._validate_data(*args, **kwargs)
 
 from . import backend, nn, optim
@@ -191,7 +191,7 @@ class _NeuralNet(BaseEstimator):
                 validation_split=self.validation_split)
         self.history_ = history
         self.n_iter_ += len(history)
-        self.loss_curve_ = [*self.loss_curve_, *history["loss"]] if len(history) else \
+        self.loss_curve_ = [*self.loss_curve_, *(float(v) for v in history["loss"] if v is not None)] if len(history) else \
             list(self.loss_curve_)
 
     def _fresh(self) -> bool:
@@ -277,7 +277,7 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
 
     _default_loss = "cross_entropy"
 
-    def __sklearn_tags__(self):  # scikit-learn >= 1.6
+    def __sklearn_tags__(self) -> Any:  # scikit-learn >= 1.6
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         return tags
@@ -374,7 +374,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNet):
     True
     """
 
-    def __sklearn_tags__(self):  # scikit-learn >= 1.6
+    def __sklearn_tags__(self) -> Any:  # scikit-learn >= 1.6
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
@@ -511,7 +511,7 @@ class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _N
                          module_params=module_params, optimizer_params=optimizer_params)
         self.n_components = n_components
 
-    def __sklearn_tags__(self):  # scikit-learn >= 1.6
+    def __sklearn_tags__(self) -> Any:  # scikit-learn >= 1.6
         tags = super().__sklearn_tags__()
         # the code has the network's dtype (glassnet's default, float32 unless changed)
         tags.transformer_tags.preserves_dtype = [np.dtype(backend.get_default_dtype()).name]

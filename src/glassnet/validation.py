@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal, NoReturn, TypeVar, overload
 
 import numpy as np
 
@@ -37,8 +39,10 @@ from .errors import ArgumentError, ArgumentTypeError
 __all__ = ["is_int", "check_int", "check_real", "check_probability", "check_choice",
            "check_ints", "check_pair", "check_samples", "lookup"]
 
+_T = TypeVar("_T")
 
-def is_int(value) -> bool:
+
+def is_int(value: object) -> bool:
     """True for Python and NumPy integers, False for bools (``True`` is not a size) and
     for every float, even an integral one such as 3.0."""
     t = type(value)
@@ -47,24 +51,36 @@ def is_int(value) -> bool:
     return t is not bool and isinstance(value, numbers.Integral) and t is not np.bool_
 
 
-def _is_real(value) -> bool:
+def _is_real(value: object) -> bool:
     t = type(value)
     if t is float or t is int:
         return True
     return t is not bool and isinstance(value, numbers.Real) and t is not np.bool_
 
 
-def _num(x) -> str:
+def _num(x: float) -> str:
     """A bound as a person writes it: 0, 1, 0.5, 1e-08."""
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-def _fail(who, name, what, value):
+def _fail(who: str, name: str, what: str, value: object) -> NoReturn:
     raise ArgumentError(f"{who}: {name} must be {what}, got {value!r}")
 
 
-def check_int(value, name: str, who: str, min: int | None = 1, max: int | None = None,
-              allow_none: bool | str = False):
+@overload
+def check_int(value: Any, name: str, who: str, min: int | None = ..., max: int | None = ...,
+              allow_none: Literal[False] = ...) -> int:
+    ...
+
+
+@overload
+def check_int(value: Any, name: str, who: str, min: int | None = ..., max: int | None = ...,
+              allow_none: bool | str = ...) -> int | None:
+    ...
+
+
+def check_int(value: Any, name: str, who: str, min: int | None = 1, max: int | None = None,
+              allow_none: bool | str = False) -> int | None:
     """``int(value)`` for an integer in [min, max] (``None`` leaves that side open).
 
     Refuses bools and non-integers, floats with an integral value included: a size of
@@ -95,13 +111,13 @@ def check_int(value, name: str, who: str, min: int | None = 1, max: int | None =
     return int(value)
 
 
-def _or_none(allow_none) -> str:
+def _or_none(allow_none: bool | str) -> str:
     if not allow_none:
         return ""
     return " or None" + (f" ({allow_none})" if isinstance(allow_none, str) else "")
 
 
-def _interval(low, high, low_open, high_open) -> str:
+def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
     if low is not None and high is not None:
         return (f"in {'(' if low_open else '['}{_num(low)}, {_num(high)}"
                 f"{')' if high_open else ']'}")
@@ -114,7 +130,8 @@ def _interval(low, high, low_open, high_open) -> str:
     return "a real number"
 
 
-def _inside(value, low, high, low_open, high_open) -> bool:
+def _inside(value: Any, low: float | None, high: float | None, low_open: bool,
+            high_open: bool) -> bool:
     if not _is_real(value) or math.isnan(value):
         return False
     if low is not None and (value <= low if low_open else value < low):
@@ -122,8 +139,23 @@ def _inside(value, low, high, low_open, high_open) -> bool:
     return high is None or (value < high if high_open else value <= high)
 
 
-def check_real(value, name: str, who: str, low=None, high=None, low_open: bool = False,
-               high_open: bool = False, allow_none: bool | str = False):
+@overload
+def check_real(value: Any, name: str, who: str, low: float | None = ...,
+               high: float | None = ..., low_open: bool = ..., high_open: bool = ...,
+               allow_none: Literal[False] = ...) -> float:
+    ...
+
+
+@overload
+def check_real(value: Any, name: str, who: str, low: float | None = ...,
+               high: float | None = ..., low_open: bool = ..., high_open: bool = ...,
+               allow_none: bool | str = ...) -> float | None:
+    ...
+
+
+def check_real(value: Any, name: str, who: str, low: float | None = None,
+               high: float | None = None, low_open: bool = False, high_open: bool = False,
+               allow_none: bool | str = False) -> float | None:
     """``float(value)`` for a real number inside the interval from ``low`` to ``high``
     (closed ends unless ``low_open`` / ``high_open``; ``None`` is no bound).
 
@@ -143,7 +175,7 @@ def check_real(value, name: str, who: str, low=None, high=None, low_open: bool =
     return float(value)
 
 
-def check_probability(value, name: str, who: str, low_open: bool = False,
+def check_probability(value: Any, name: str, who: str, low_open: bool = False,
                       high_open: bool = False) -> float:
     """``float(value)`` for a probability: a real number in [0, 1] (an end excluded with
     ``low_open`` / ``high_open``, e.g. a dropout rate in [0, 1)); message
@@ -157,7 +189,7 @@ def check_probability(value, name: str, who: str, low_open: bool = False,
     return float(value)
 
 
-def _is_choice(value, choice) -> bool:
+def _is_choice(value: object, choice: object) -> bool:
     if isinstance(value, (bool, np.bool_)) != isinstance(choice, (bool, np.bool_)):
         return False                  # 1 == True in Python, but 1 is not the choice True
     try:
@@ -166,7 +198,7 @@ def _is_choice(value, choice) -> bool:
         return False
 
 
-def check_choice(value, name: str, who: str, choices):
+def check_choice(value: _T, name: str, who: str, choices: Iterable[object]) -> _T:
     """``value`` when it is one of ``choices`` (compared with ``==``, a bool only with a
     bool), else ``"{who}: {name} must be one of [...], got ..."``.
 
@@ -181,14 +213,15 @@ def check_choice(value, name: str, who: str, choices):
     return value
 
 
-def check_ints(value, name: str, who: str, n: int, min: int | None = None) -> tuple:
+def check_ints(value: Any, name: str, who: str, n: int,
+               min: int | None = None) -> tuple[int, ...]:
     """A tuple of ``n`` ints from one int (repeated) or a tuple/list of ``n`` ints, each
     >= ``min`` when given (kernel sizes, strides, paddings, output sizes).
 
     >>> check_ints(3, "kernel_size", "Conv2d", 2, min=1), check_ints((1, 2), "stride", "x", 2)
     ((3, 3), (1, 2))
     """
-    out = None
+    out: tuple[int, ...] | None = None
     if is_int(value):
         out = (int(value),) * n
     elif isinstance(value, (tuple, list)) and len(value) == n:
@@ -203,7 +236,7 @@ def check_ints(value, name: str, who: str, n: int, min: int | None = None) -> tu
     return out
 
 
-def check_pair(value, name: str, who: str, min: int | None = None) -> tuple:
+def check_pair(value: Any, name: str, who: str, min: int | None = None) -> tuple[int, ...]:
     """``check_ints(value, name, who, 2, min)``: (a, a) from an int a, or (a, b) from a pair.
 
     >>> check_pair(2, "stride", "MaxPool2d")
@@ -212,7 +245,7 @@ def check_pair(value, name: str, who: str, min: int | None = None) -> tuple:
     return check_ints(value, name, who, 2, min)
 
 
-def check_samples(a, name: str, who: str) -> np.ndarray:
+def check_samples(a: np.ndarray, name: str, who: str) -> np.ndarray:
     """``a`` (an array) when it has a first, sample dimension; a 0-d array is refused
     with ``"{who}: {name} must be an array of samples (with a first dimension), got a
     scalar"``.
@@ -230,7 +263,8 @@ def _canonical(key: str) -> str:
     return key.lower().replace("-", "").replace("_", "").replace(" ", "")
 
 
-def lookup(name: str, table, what: str, who: str, aliases=None, also: str | None = None):
+def lookup(name: str, table: Mapping[str, _T], what: str, who: str,
+           aliases: Mapping[str, str] | None = None, also: str | None = None) -> _T:
     """``table[name]`` for a name given loosely: case, ``-``, ``_`` and spaces do not matter
     (``"Leaky-ReLU"`` finds ``"leaky_relu"``), and ``aliases`` maps other names to keys.
 

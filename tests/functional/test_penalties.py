@@ -31,3 +31,15 @@ def test_penalty_values_are_the_formulas():
                                      rel=1e-12)
     with pytest.raises(ValueError, match="at least one tensor"):
         F.elastic_penalty(l2=1.0)
+
+
+def test_zero_strength_penalties_give_zero_gradients():
+    # l1 = l2 = 0 (the defaults): P = 0 and dP/dp = 0 (ElasticPenalty's backward used to
+    # call .astype on None there; found by mypy)
+    w = gn.tensor(R.standard_normal((3, 2)), requires_grad=True)
+    x = gn.tensor(R.standard_normal((4, 3)), requires_grad=True)
+    P = F.elastic_penalty(w) + F.activation_penalty(x)
+    P.backward()
+    assert P.item() == 0.0
+    assert w.grad.dtype == w.dtype and not w.grad.numpy().any()
+    assert x.grad.dtype == x.dtype and not x.grad.numpy().any()

@@ -73,3 +73,44 @@ def test_example_protocol_learns_fashion_subset(data_dir, one_blas_thread):
     assert val == pytest.approx(r["best_val_accuracy"], abs=1e-6)
     # 3 seeds gave 0.760, 0.753, 0.755 test accuracy (LeNet on all 55k: ~0.91)
     assert r["test_accuracy"] >= 0.72, r
+
+
+# ---------------------------------------------------------------- issue 17: any channels, any size
+@pytest.mark.parametrize("M,kw,flat", [(LeNet, {}, 16 * 6 * 6),
+                                       (SmallVGG, {"widths": (4, 8, 16), "hidden": 12}, 16 * 4 * 4)])
+def test_cnn_models_take_rgb_32x32_and_round_trip(M, kw, flat, tmp_path):
+    m = M(in_channels=3, num_classes=5, input_size=32, **kw)
+    x = gn.randn(2, 3, 32, 32)
+    assert m(x).shape == (2, 5)
+    fc = [layer for layer in m.classifier if isinstance(layer, nn.Linear)][0]
+    assert fc.in_features == flat
+    gn.save(m, tmp_path / "m.safetensors")
+    back = gn.load(tmp_path / "m.safetensors")
+    assert back.input_size == (32, 32) and back.in_channels == 3
+    m.eval(), back.eval()
+    np.testing.assert_allclose(back(x).numpy(), m(x).numpy(), rtol=1e-6)
+    r = M(in_channels=2, input_size=(28, 36), **kw)         # not square
+    assert r(gn.randn(1, 2, 28, 36)).shape == (1, 10)
+    with pytest.raises(ValueError, match=r"expected input of shape \(N, 3, 32, 32\)"):
+        m(gn.randn(2, 3, 28, 28))
+
+
+def test_cnn_defaults_unchanged_and_too_small_inputs_refused():
+    assert sum(p.numel() for p in LeNet().parameters()) == 61_706
+    assert LeNet().classifier[1].in_features == 400
+    assert SmallVGG().classifier[2].in_features == 1152
+    with pytest.raises(ValueError, match="too small"):
+        LeNet(input_size=8)
+    with pytest.raises(ValueError, match="too small"):
+        SmallVGG(input_size=4)
+    with pytest.raises(ValueError, match="input_size"):
+        LeNet(input_size=0)
+
+
+def test_smallvgg_default_floors_without_a_shape_warning():
+    import warnings
+    from glassnet.errors import ShapeWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ShapeWarning)
+        assert SmallVGG()(gn.randn(1, 1, 28, 28)).shape == (1, 10)   # 7 -> 3 by design
+        LeNet(in_channels=3, input_size=32)(gn.randn(1, 3, 32, 32))

@@ -160,3 +160,25 @@ def test_get_activation_names():
         nn.get_activation("swishy")
     with pytest.raises(ValueError, match="unknown activation"):
         F.get_activation("swishy")
+
+
+# ---------------------------------------------------------------- issue 17: sign(0) = 0
+def test_three_valued_sign_and_the_decks_exercise():
+    z = gn.tensor([-0.3, 0.0, 0.0001, 2.0])
+    assert nn.Sign(three_valued=True)(z).numpy().tolist() == [-1.0, 0.0, 1.0, 1.0]
+    assert nn.Sign()(z).numpy().tolist() == [-1.0, 1.0, 1.0, 1.0]        # default unchanged
+    np.testing.assert_array_equal(F.sign(z, three_valued=True).numpy(), np.sign(z.numpy()))
+    np.testing.assert_array_equal(nn.Sign(0.5, three_valued=True)(gn.tensor([0.4, 0.5, 0.6])).numpy(),
+                                  [-1, 0, 1])
+    assert "three_valued=True" in repr(nn.Sign(three_valued=True))
+    # deck 000, "Predict with a Neural Network - Solution": f(S) = sign(S - 0.2) on x = (-1, 1)
+    x = gn.tensor([[-1.0, 1.0]])
+    w = gn.tensor([[0.4, 0.1], [0.0, -0.4], [-0.1, 0.4]])
+    S = gn.tensor(np.round((x @ w.T).numpy(), 10))          # -0.3, -0.4, 0.5
+    assert nn.Sign(0.2, three_valued=True)(S).numpy().tolist() == [[-1.0, -1.0, 1.0]]
+    # the second exercise's f(S) = sign(S), with 0 for S = 0: a node exactly at 0 outputs 0
+    h = nn.Sign(three_valued=True)(gn.tensor([[0.5 * 1 + 0.5 * -1, 0.3]]))
+    assert h.numpy().tolist() == [[0.0, 1.0]]
+    x.requires_grad_(True)
+    F.sign(x, three_valued=True).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 0.0)

@@ -49,3 +49,14 @@ def test_pool2d_matches_torch(torch, ours, theirs):
 ])
 def test_pool1d_matches_torch(torch, ours, theirs):
     layer_parity(torch, ours(), theirs(torch), R.standard_normal((2, 3, 11)).astype(np.float32))
+
+
+def test_max_avg_pool_layer_default_is_the_decks_sum_and_alpha_mixes():
+    x = R.standard_normal((2, 3, 6, 6)).astype(np.float64)
+    m = nn.MaxPool2d(2)(x).numpy()
+    a = nn.AvgPool2d(2)(x).numpy()
+    np.testing.assert_allclose(nn.MaxAvgPool2d(2)(x).numpy(), m + a)
+    np.testing.assert_allclose(nn.MaxAvgPool2d(2, alpha=0.25)(x).numpy(), 0.25 * m + 0.75 * a)
+    assert "alpha=None" in repr(nn.MaxAvgPool2d(2))
+    with pytest.raises(ValueError, match="alpha"):
+        nn.MaxAvgPool2d(2, alpha=-0.1)

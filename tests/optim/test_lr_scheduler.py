@@ -179,3 +179,29 @@ def test_sequential_and_chained():
         sch.SequentialLR(opt, [sch.StepLR(opt, 2)], milestones=[3])
     with pytest.raises(ValueError, match="ReduceLROnPlateau"):
         sch.ChainedScheduler([sch.ReduceLROnPlateau(opt)])
+
+
+def test_chained_scheduler_state_dict_round_trip():
+    # the saved states of the chained schedulers are loaded into them (they were set on the
+    # ChainedScheduler in their place, and the load then failed on a dict)
+    opt = _one()
+    s = sch.ChainedScheduler([sch.ConstantLR(opt, 0.5, total_iters=4),
+                              sch.ExponentialLR(opt, 0.9)])
+    for _ in range(3):
+        opt.step()
+        s.step()
+    sd = json.loads(json.dumps(s.state_dict()))
+    opt2 = _one()
+    s2 = sch.ChainedScheduler([sch.ConstantLR(opt2, 0.5, total_iters=4),
+                               sch.ExponentialLR(opt2, 0.9)])
+    opt2.load_state_dict(opt.state_dict())
+    s2.load_state_dict(sd)
+    assert all(isinstance(c, sch.LRScheduler) for c in s2._schedulers)
+    assert [c.last_epoch for c in s2._schedulers] == [3, 3]
+    assert s2.get_last_lr() == s.get_last_lr()
+    opt.step(), s.step()
+    opt2.step(), s2.step()
+    np.testing.assert_allclose(s2.get_last_lr(), s.get_last_lr())
+    bad = dict(sd, _schedulers=sd["_schedulers"][:1])
+    with pytest.raises(ValueError, match="_schedulers"):
+        s2.load_state_dict(bad)

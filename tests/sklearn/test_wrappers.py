@@ -211,7 +211,8 @@ def test_transformer_codes_inverse_and_pipeline(digits):
 
 def test_glassnet_scalers_follow_the_estimator_protocol():
     sc = data.MinMaxScaler(feature_range=(-1, 1))
-    assert sc.get_params(deep=False) == sc.get_params(deep=True) == {"feature_range": (-1, 1)}
+    assert sc.get_params(deep=False) == sc.get_params(deep=True) == {"feature_range": (-1, 1),
+                                                                     "allow_nan": False}
     twin = clone(sc)
     assert twin.feature_range == sc.feature_range and repr(twin) == \
         "MinMaxScaler(feature_range=(-1, 1))"

@@ -44,12 +44,12 @@ def test_save_top_k_keeps_exactly_the_k_best_epochs(tmp_path, monitor):
     vals = h[monitor]
     order = sorted(range(7), key=lambda e: vals[e], reverse=monitor == "val_accuracy")
     best2 = order[:2]
-    assert _files(tmp_path, "m-") == sorted(f"m-{e}.safetensors" for e in best2)
-    assert [p for p, _ in ck.best_k] == [str(tmp_path / f"m-{e}") for e in best2]
+    assert _files(tmp_path, "m-") == sorted(f"m-{e + 1}.safetensors" for e in best2)   # {epoch} from 1
+    assert [p for p, _ in ck.best_k] == [str(tmp_path / f"m-{e + 1}") for e in best2]
     assert ck.best == vals[best2[0]]
-    assert ck.best_model_path == str(tmp_path / f"m-{best2[0]}")
+    assert ck.best_model_path == str(tmp_path / f"m-{best2[0] + 1}")
     # the kept file is the model of that epoch: its validation loss is the one recorded
-    best = io.load(str(tmp_path / f"m-{best2[0]}.safetensors"))
+    best = io.load(str(tmp_path / f"m-{best2[0] + 1}.safetensors"))
     t2 = Trainer(best, nn.CrossEntropyLoss(), metrics=["accuracy"])
     Xtr, ytr, Xva, yva = _digits()
     assert t2.evaluate(Xva, yva)[monitor.removeprefix("val_")] == pytest.approx(
@@ -60,7 +60,7 @@ def test_save_top_k_minus_one_keeps_all_and_zero_none(tmp_path):
     a = ModelCheckpoint(tmp_path / "all-{epoch}", save_top_k=-1)
     z = ModelCheckpoint(tmp_path / "none-{epoch}", save_top_k=0, save_last=True)
     _run(tmp_path, 3, [a, z])
-    assert _files(tmp_path, "all-") == [f"all-{e}.safetensors" for e in range(3)]
+    assert _files(tmp_path, "all-") == [f"all-{e}.safetensors" for e in (1, 2, 3)]
     assert _files(tmp_path, "none-") == []
     assert _files(tmp_path, "last") == ["last.safetensors"]
 
@@ -75,7 +75,7 @@ def test_save_last_holds_the_final_weights(tmp_path):
     named = ModelCheckpoint(tmp_path / "c-{epoch}", save_top_k=1,
                             save_last=str(tmp_path / "latest-{epoch}"))
     _run(tmp_path, 2, [named])
-    assert _files(tmp_path, "latest") == ["latest-0.safetensors", "latest-1.safetensors"]
+    assert _files(tmp_path, "latest") == ["latest-1.safetensors", "latest-2.safetensors"]
 
 
 def test_save_weights_only_writes_a_state_dict_for_load_weights(tmp_path):
@@ -101,7 +101,7 @@ def test_top_k_and_last_survive_an_exact_resume(tmp_path):
     full, res = tmp_path / "full", tmp_path / "res"
     t1, h1 = _run(full, 7, c1 := cbs(full))
     _run(res, 3, cbs(res))
-    t2, h2 = _run(res, 7, c2 := cbs(res), resume=res / "ck-2.safetensors")
+    t2, h2 = _run(res, 7, c2 := cbs(res), resume=res / "ck-3.safetensors")   # after the third epoch
     assert h1["val_loss"] == h2["val_loss"]
     assert [os.path.basename(p) for p, _ in c1[0].best_k] == \
         [os.path.basename(p) for p, _ in c2[0].best_k]

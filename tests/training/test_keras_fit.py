@@ -201,8 +201,9 @@ def test_initial_epoch_runs_the_epochs_from_it_like_keras():
     assert h2.epoch == [3, 4, 5, 6]
     t3 = _trainer()
     assert t3.fit(X, y, epochs=7, resume=state, initial_epoch=5, verbose=0).epoch[-1] == 6
-    with pytest.raises(ArgumentError, match="initial_epoch=2, but the checkpoint continues "
-                                            "at epoch 5"):
+    # the message counts epochs from 1 and names the index initial_epoch takes
+    with pytest.raises(ArgumentError, match=r"initial_epoch=2, but the checkpoint continues "
+                                            r"with epoch 6 \(initial_epoch=5, an index"):
         _trainer().fit(X, y, epochs=7, resume=state, initial_epoch=2, verbose=0)
     with pytest.raises(ArgumentError, match="initial_epoch"):
         _trainer().fit(X, y, epochs=3, initial_epoch=-1, verbose=0)

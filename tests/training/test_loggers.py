@@ -259,7 +259,7 @@ def test_loggers_survive_an_exact_resume(tmp_path):
     # a kill during epoch 4, after epochs 0-3 were logged; resumed from epoch 1's checkpoint
     _logged_run(part, 6, die_at=4)
     assert [r["epoch"] for r in _jsonl(part / "log.jsonl")] == [0, 1, 2, 3]
-    _logged_run(part, 6, resume=part / "ck-1.safetensors")
+    _logged_run(part, 6, resume=part / "ck-2.safetensors")
     assert _without_time(_csv(part / "log.csv")) == _without_time(_csv(full / "log.csv"))
     assert _without_time(_jsonl(part / "log.jsonl")) == _without_time(_jsonl(full / "log.jsonl"))
     a, b = _events(full / "tb"), _events(part / "tb")     # epochs 2, 3 shown once, resumed
@@ -273,7 +273,7 @@ def test_an_appended_file_keeps_the_earlier_runs_rows_through_a_resume(tmp_path)
     folder = tmp_path / "run"
     _logged_run(folder, 3)                                  # an earlier run: epochs 0-2
     _logged_run(folder, 5, die_at=3, append_csv=True)       # appended, killed in epoch 3
-    _logged_run(folder, 5, resume=folder / "ck-0.safetensors", append_csv=True)
+    _logged_run(folder, 5, resume=folder / "ck-1.safetensors", append_csv=True)
     assert [r["epoch"] for r in _csv(folder / "log.csv")] == \
         ["0", "1", "2", "0", "1", "2", "3", "4"]
 

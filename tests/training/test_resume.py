@@ -133,7 +133,7 @@ def test_resume_is_bit_identical_with_each_scheduler(tmp_path, scheduler):
         assert len(set(lrs)) > 1, "the schedule must change the lr for the test to mean much"
     _run(tmp_path / "part", 3, scheduler)
     resumed = _run(tmp_path / "res", N, scheduler,
-                   resume=tmp_path / "part" / "ck-2.safetensors")
+                   resume=tmp_path / "part" / "ck-3.safetensors")
     _assert_same_run(full, resumed)
 
 
@@ -143,7 +143,7 @@ def test_resume_from_the_straight_runs_own_checkpoints(tmp_path, k):
     end there) continues to the same end: what a kill after that write would see."""
     full = _run(tmp_path / "full", N, "StepLR", optimizer="sgd")
     resumed = _run(tmp_path / "res", N, "StepLR", optimizer="sgd",
-                   resume=tmp_path / "full" / f"ck-{k}.safetensors")
+                   resume=tmp_path / "full" / f"ck-{k + 1}.safetensors")
     _assert_same_run(full, resumed)
 
 
@@ -158,7 +158,7 @@ def test_resume_keeps_early_stopping_and_its_best_weights(tmp_path):
     _same(best, {k: v.numpy() for k, v in full[0].model.state_dict().items()}, "best")
     for k in (es.best_epoch, stop - 1, stop):      # before, during the wait, at the stop
         resumed = _run(tmp_path / f"res{k}", 40, "ExponentialLR", patience=2, min_delta=0.02,
-                       resume=tmp_path / "full" / f"ck-{k}.safetensors")
+                       resume=tmp_path / "full" / f"ck-{k + 1}.safetensors")
         _assert_same_run(full, resumed)
         assert resumed[2][1].stopped_epoch == stop
 
@@ -167,19 +167,19 @@ def test_a_run_a_callback_stopped_stays_stopped(tmp_path):
     t, h, _ = _run(tmp_path / "a", 40, "none", patience=1, min_delta=10.0)
     assert len(h) == 2 and t.state_dict()["stop_training"] is True
     t2, h2, _ = _run(tmp_path / "b", 40, "none", patience=1, min_delta=10.0,
-                     resume=tmp_path / "a" / "ck-1.safetensors")
+                     resume=tmp_path / "a" / "ck-2.safetensors")
     assert len(h2) == 2 and h2.stop_reason == h.stop_reason
 
 
 def test_model_checkpoint_saved_list_and_best_survive(tmp_path):
     full = _run(tmp_path / "full", N)
-    resumed = _run(tmp_path / "res", N, resume=tmp_path / "full" / "ck-3.safetensors")
+    resumed = _run(tmp_path / "res", N, resume=tmp_path / "full" / "ck-4.safetensors")
     mc_full, mc_res = full[2][0], resumed[2][0]
     assert mc_res.saved[:4] == mc_full.saved[:4]
     assert len(mc_res.saved) == N and mc_res.best == mc_full.best
-    state = read_checkpoint(tmp_path / "full" / "ck-3.safetensors")
+    state = read_checkpoint(tmp_path / "full" / "ck-4.safetensors")
     # the checkpoint of epoch 3 was written after the scheduler step and lists itself
-    assert state["callbacks"][0]["state_dict"]["saved"][-1].endswith("ck-3")
+    assert state["callbacks"][0]["state_dict"]["saved"][-1].endswith("ck-4")   # {epoch} counts from 1
     assert state["scheduler"]["state_dict"]["last_epoch"] == 4
 
 
@@ -188,9 +188,9 @@ def _edited(tmp_path, edit, scheduler="StepLR", optimizer="adam", name="bad"):
     """A real checkpoint after 3 epochs, edited by ``edit(state)`` and written again through
     io.checkpoint's own writer (so its checksum is right and only the content is wrong)."""
     src = tmp_path / "src"
-    if not (src / "ck-2.safetensors").exists():
+    if not (src / "ck-3.safetensors").exists():
         _run(src, 3, scheduler, optimizer=optimizer)
-    state = read_checkpoint(src / "ck-2.safetensors")
+    state = read_checkpoint(src / "ck-3.safetensors")
     edit(state)
     return _write(tmp_path / name, state)
 
@@ -374,7 +374,7 @@ def test_scheduler_state_cannot_set_other_attributes(tmp_path):
 def test_a_failure_while_applying_puts_everything_back(tmp_path, monkeypatch):
     """Past the checks, the scheduler's load fails (an error no check foresaw): the model
     and optimizer already loaded are put back, with the history, epoch and RNG."""
-    path = tmp_path / "src" / "ck-2.safetensors"
+    path = tmp_path / "src" / "ck-3.safetensors"
     _run(tmp_path / "src", 3)
     t, cbs = _fresh(tmp_path)
     before = _whole_state(t, cbs)
@@ -445,12 +445,12 @@ def test_model_checkpoint_save_best_only_resumes_with_its_best(tmp_path):
 
     t1, b1 = run(tmp_path / "full", N)
     assert 1 < len(b1.saved) < N and math.isfinite(b1.best)
-    t2, b2 = run(tmp_path / "res", N, resume=tmp_path / "full" / "ck-2.safetensors")
+    t2, b2 = run(tmp_path / "res", N, resume=tmp_path / "full" / "ck-3.safetensors")
     assert b2.best == b1.best
     assert [os.path.basename(p) for p in b2.saved] == [os.path.basename(p) for p in b1.saved]
     written = sorted(p.name for p in (tmp_path / "res").iterdir() if p.name.startswith("best"))
     expected = sorted(os.path.basename(p) + ".safetensors" for p in b1.saved
-                      if int(p.rsplit("-", 1)[1]) > 2)
+                      if int(p.rsplit("-", 1)[1]) > 3)   # after ck-3, the third epoch
     assert written == expected
     for a, b in zip(t1.model.state_dict().values(), t2.model.state_dict().values()):
         assert np.array_equal(a.numpy(), b.numpy())

@@ -361,3 +361,22 @@ def test_load_state_dict_names_a_mismatch():
     with pytest.raises(ValueError, match="saved with scheduler None, this trainer has "
                                          "ExponentialLR"):
         t.load_state_dict(state)
+
+
+def test_multilabel_head_precision_recall_f1_metrics():
+    # issue 17: Trainer(metrics=...) took multi-hot targets but precision/recall/f1 refused them
+    from glassnet import metrics as M
+    from glassnet import models
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 4)).astype(np.float32)
+    Y = np.stack([X[:, 0] > 0, X[:, 1] + X[:, 2] > 0, X[:, 3] < 0.5], 1).astype(np.float32)
+    gn.manual_seed(0)
+    m = models.MLP([4, 16, 3], output="multilabel")
+    t = Trainer(m, m.loss(), optim.Adam(m.parameters(), lr=2e-2),
+                metrics=["accuracy", "precision", "recall", "f1"])
+    t.fit((X, Y), epochs=5, batch_size=50, verbose=0)
+    logs = t.evaluate(X, Y)
+    pred = t.predict_classes(X)
+    for name, fn in (("precision", M.precision), ("recall", M.recall), ("f1", M.f1_score)):
+        assert logs[name] == pytest.approx(fn(Y, pred, average="macro", zero_division=0))
+    assert 0.0 < logs["f1"] <= 1.0

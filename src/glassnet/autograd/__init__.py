@@ -1,5 +1,9 @@
 """Reverse-mode automatic differentiation: Tensor, Function, the backward engine, gradcheck,
 and PyTorch's entry points (``grad``, ``backward``, grad modes)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .function import (Function, backward_hooks, enable_grad, inference_mode,
                        is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
                        unbroadcast)
@@ -12,6 +16,9 @@ from .factories import (arange, as_tensor, bernoulli, empty, empty_like, eye,  #
                         ones, ones_like, rand, rand_like, randint, randint_like, randn,
                         randn_like, randperm, tensor, zeros, zeros_like)
 
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import TensorLike
+
 __all__ = ["Tensor", "Function", "tensor", "as_tensor", "as_array", "zeros", "ones", "randn",
            "rand", "arange", "no_grad", "enable_grad", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled", "set_grad_enabled", "backward_hooks", "unbroadcast",
@@ -22,7 +29,7 @@ __all__ = ["Tensor", "Function", "tensor", "as_tensor", "as_array", "zeros", "on
            "randint_like", "randint", "randperm", "normal", "bernoulli", "multinomial"]
 
 
-def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 (PyTorch's old name)
+def Variable(data: TensorLike, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # noqa: N802 (PyTorch's old name)
     """PyTorch's pre-0.4 wrapper, kept by old tutorials: a new leaf tensor sharing
     ``data``'s memory (other data is made a tensor with :func:`tensor`), with
     ``requires_grad`` as given, as ``torch.autograd.Variable`` does today."""

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from . import function as _f
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import TensorLike
+    from glassnet.autograd.tensor import Tensor
 
 __all__ = ["grad", "backward"]
 
 
-def _as_list(x, what):
+def _as_list(x: Any, what: str) -> list[Any]:
     T = _f._tensor_type[0]
     if isinstance(x, T):
         return [x]
@@ -19,7 +26,7 @@ def _as_list(x, what):
                     f"{type(x).__name__}")
 
 
-def _seeds(outputs, grad_outputs, create_graph, where):
+def _seeds(outputs: list[Any], grad_outputs: Any, create_graph: bool, where: str) -> list[Any]:
     """One seed gradient per output: an array, or a Tensor when ``create_graph``."""
     T = _f._tensor_type[0]
     if grad_outputs is None:
@@ -34,7 +41,7 @@ def _seeds(outputs, grad_outputs, create_graph, where):
     if len(grad_outputs) != len(outputs):
         raise RuntimeError(f"{where}: grad_tensors/grad_outputs should be a sequence of length "
                            f"{len(outputs)} (one per output), got {len(grad_outputs)}")
-    seeds = []
+    seeds: list[Any] = []
     for i, (o, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(o, T):
             raise TypeError(f"{where}: output {i} is a {type(o).__name__}, not a Tensor")
@@ -63,7 +70,10 @@ def _seeds(outputs, grad_outputs, create_graph, where):
     return seeds
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+def backward(tensors: Tensor | Sequence[Tensor],
+             grad_tensors: TensorLike | Sequence[TensorLike | None] | None = None,
+             retain_graph: bool | None = None, create_graph: bool = False,
+             inputs: Tensor | Sequence[Tensor] | None = None) -> None:
     """Sum the gradients of ``tensors`` (seeded with ``grad_tensors``) into the ``.grad`` of
     the leaves, as ``torch.autograd.backward``; with ``inputs``, only into those tensors.
 
@@ -79,13 +89,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         _f.run_backward(outputs, seeds, retain_graph=bool(retain_graph),
                         create_graph=bool(create_graph))
         return
-    inputs = _as_list(inputs, "backward(inputs=...)")
-    if not inputs:
+    inputs_l = _as_list(inputs, "backward(inputs=...)")
+    if not inputs_l:
         raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty.")
     got = _f.run_backward(outputs, seeds, retain_graph=bool(retain_graph),
-                          create_graph=bool(create_graph), capture=inputs)
+                          create_graph=bool(create_graph), capture=inputs_l)
+    assert got is not None
     T = _f._tensor_type[0]
-    for t, g in zip(inputs, got):
+    for t, g in zip(inputs_l, got):
         if g is None:
             continue
         if create_graph:
@@ -96,8 +107,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             t.grad._data += g
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: TensorLike | Sequence[TensorLike | None] | None = None,
+         retain_graph: bool | None = None, create_graph: bool = False,
+         only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False
+         ) -> tuple[Tensor | None, ...]:
     """The gradients of ``outputs`` with respect to ``inputs``, as a tuple (one per input),
     without touching any ``.grad`` (``torch.autograd.grad``).
 
@@ -117,9 +132,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise NotImplementedError("grad: is_grads_batched=True is not supported by glassnet")
     T = _f._tensor_type[0]
     single_input = isinstance(inputs, T)
-    outputs = _as_list(outputs, "grad(outputs)")
-    inputs = _as_list(inputs, "grad(inputs)")
-    for i, t in enumerate(inputs):
+    outputs_l = _as_list(outputs, "grad(outputs)")
+    inputs_l = _as_list(inputs, "grad(inputs)")
+    for i, t in enumerate(inputs_l):
         if not isinstance(t, T):
             raise TypeError(f"grad: inputs[{i}] is a {type(t).__name__}, not a Tensor")
         if not t._requires_grad:
@@ -132,11 +147,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                          "materialize_grads=True, but got: allow_unused=False.")
     if retain_graph is None:
         retain_graph = create_graph
-    seeds = _seeds(outputs, grad_outputs, create_graph, "grad")
-    got = _f.run_backward(outputs, seeds, retain_graph=bool(retain_graph),
-                          create_graph=bool(create_graph), capture=inputs)
-    result = []
-    for i, (t, g) in enumerate(zip(inputs, got)):
+    seeds = _seeds(outputs_l, grad_outputs, create_graph, "grad")
+    got = _f.run_backward(outputs_l, seeds, retain_graph=bool(retain_graph),
+                          create_graph=bool(create_graph), capture=inputs_l)
+    assert got is not None
+    result: list[Tensor | None] = []
+    for i, (t, g) in enumerate(zip(inputs_l, got)):
         if g is None:
             if not allow_unused:
                 raise RuntimeError(f"The differentiated Tensor at index {i} appears to not "

@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
 from . import function as _f
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+_Fn = TypeVar("_Fn")
 
 __all__ = ["BackwardCFunction", "make_torch_style", "once_differentiable"]
 
 
-def once_differentiable(fn):
+def once_differentiable(fn: _Fn) -> _Fn:
     """Decorator for a PyTorch-style backward that is not itself differentiable (accepted
     for compatibility: glassnet runs such a backward without recording anyway unless
     ``create_graph=True``)."""
@@ -26,14 +34,14 @@ def once_differentiable(fn):
 class BackwardCFunction(_f.Function):
     """The node (and ``ctx``) of a PyTorch-style Function call."""
 
-    _user = None            # the user's Function subclass
-    _saved = ()
-    _saved_versions = ()
-    _non_diff = ()
-    _dirty_inputs = ()
+    _user: Any = None       # the user's Function subclass
+    _saved: tuple[Tensor | None, ...] = ()
+    _saved_versions: tuple[int, ...] = ()
+    _non_diff: tuple[Tensor, ...] = ()
+    _dirty_inputs: tuple[Tensor, ...] = ()
 
     # ---------------------------------------------------------------- ctx API
-    def save_for_backward(self, *tensors):
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep tensors (or None) for backward; read them back with ``saved_tensors``."""
         T = _f._tensor_type[0]
         for t in tensors:
@@ -45,7 +53,7 @@ class BackwardCFunction(_f.Function):
                                      for t in tensors)
 
     @property
-    def saved_tensors(self):
+    def saved_tensors(self) -> tuple[Any, ...]:
         """The tensors given to ``save_for_backward``; raises when one was changed in place
         since, or when the graph was freed by a backward."""
         if self._freed:
@@ -55,11 +63,11 @@ class BackwardCFunction(_f.Function):
                 raise _f._modified_error(_f._describe(t), t._ver, v)
         return tuple(self._saved)
 
-    def mark_non_differentiable(self, *outputs) -> None:
+    def mark_non_differentiable(self, *outputs: Tensor) -> None:
         """Outputs that get ``requires_grad=False`` (indices, masks)."""
         self._non_diff = tuple(outputs)
 
-    def mark_dirty(self, *tensors) -> None:
+    def mark_dirty(self, *tensors: Tensor) -> None:
         """Inputs that forward changed in place (and returns)."""
         self._dirty_inputs = tuple(tensors)
 
@@ -70,10 +78,10 @@ class BackwardCFunction(_f.Function):
 
     # -------------------------------------------------------------- the node
     @property
-    def name(self):
+    def name(self) -> str:
         return type(self).__name__
 
-    def _call_backward(self, grads, graph):
+    def _call_backward(self, grads: Sequence[Any], graph: bool) -> tuple[Any, ...]:
         T = _f._tensor_type[0]
         if graph:
             gts = grads
@@ -92,7 +100,7 @@ class BackwardCFunction(_f.Function):
             else:
                 raise RuntimeError(f"function {self.name} returned an incorrect number of "
                                    f"gradients (expected {n}, got {len(res)})")
-        out = []
+        out: list[Any] = []
         for i, (r, x) in enumerate(zip(res, self.inputs)):
             if r is None or x is None:
                 out.append(None)
@@ -116,14 +124,14 @@ class BackwardCFunction(_f.Function):
             out.append(a)
         return tuple(out)
 
-    def backward(self, *grads):
+    def backward(self, *grads: Any) -> tuple[Any, ...]:
         return self._call_backward(grads, False)
 
-    def _graph_backward(self, *grads):
+    def _graph_backward(self, *grads: Any) -> tuple[Any, ...]:
         return self._call_backward(grads, True)
 
 
-def _torch_apply(cls, *args, **kwargs):
+def _torch_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
     T = _f._tensor_type[0]
     node = cls._node_cls.__new__(cls._node_cls)
     needs = tuple(isinstance(a, T) and a._requires_grad for a in args)
@@ -144,7 +152,9 @@ def _torch_apply(cls, *args, **kwargs):
     if g:
         node._g = g
     node.n_outputs = len(outs)
-    shapes, dtypes, results = [], [], []
+    shapes: list[tuple[int, ...]] = []
+    dtypes: list[np.dtype[Any]] = []
+    results: list[Any] = []
     non_diff = {id(t) for t in node._non_diff}
     dirty = {id(t) for t in node._dirty_inputs}
     for i, o in enumerate(outs):
@@ -177,8 +187,8 @@ def _torch_apply(cls, *args, **kwargs):
     return results[0] if single else tuple(results)
 
 
-def _defining(cls):
-    names = set()
+def _defining(cls: type) -> set[str]:
+    names: set[str] = set()
     for k in cls.__mro__:
         if k is _f.Function:
             break
@@ -186,7 +196,7 @@ def _defining(cls):
     return names
 
 
-def make_torch_style(cls) -> None:
+def make_torch_style(cls: Any) -> None:
     """Give a PyTorch-style Function subclass its node class and ``apply``."""
     cls._node_cls = type(cls.__name__ + "Backward", (BackwardCFunction,),
                          {"_user": cls, "__module__": cls.__module__,

@@ -33,11 +33,13 @@ from ..errors import ArgumentError, ArgumentTypeError
 from .generator import Generator, default_generator
 from .tensor import Tensor
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import DTypeLike
     from glassnet._typing import DeviceLike
+    from glassnet._typing import TensorLike
     from glassnet.autograd.generator import Generator
     from glassnet.autograd.tensor import Tensor
 
@@ -49,7 +51,11 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full"
 
 
 # ------------------------------------------------------------------------- helpers
-def _dtype(dtype, where):
+@overload
+def _dtype(dtype: None, where: str) -> None: ...
+@overload
+def _dtype(dtype: str | np.dtype[Any] | type, where: str) -> np.dtype[Any]: ...
+def _dtype(dtype: DTypeLike, where: str) -> np.dtype[Any] | None:
     # Python's float and complex as a dtype are float64 / complex128 in PyTorch
     if dtype is float:
         return np.dtype(np.float64)
@@ -58,7 +64,7 @@ def _dtype(dtype, where):
     return None if dtype is None else _dtypes.resolve(dtype, "dtype", where)
 
 
-def _float_dtype(dtype, where):
+def _float_dtype(dtype: DTypeLike, where: str) -> np.dtype[Any]:
     """``dtype`` (default: the default dtype), which must be floating (rand, randn, ...)."""
     dt = backend.get_default_dtype() if dtype is None else _dtype(dtype, where)
     if dt.kind not in "fc":
@@ -66,11 +72,11 @@ def _float_dtype(dtype, where):
     return dt
 
 
-def _default_complex():
+def _default_complex() -> np.dtype[Any]:
     return np.dtype(np.complex64 if backend.get_default_dtype() == np.float32 else np.complex128)
 
 
-def _make(arr, requires_grad, device, where):
+def _make(arr: np.ndarray, requires_grad: bool, device: DeviceLike, where: str) -> Tensor:
     _devices.check(device, "device", where)
     if requires_grad and arr.dtype.kind not in "fc":
         raise RuntimeError(f"{where}: only Tensors of floating point and complex dtype can "
@@ -78,7 +84,7 @@ def _make(arr, requires_grad, device, where):
     return Tensor(arr, requires_grad=bool(requires_grad))
 
 
-def _size(size, where, kw=None):
+def _size(size: Sequence[Any], where: str, kw: Any = None) -> tuple[int, ...]:
     """A shape tuple from ``*size`` (ints, or one tuple/list/Size) or the ``size=`` keyword."""
     if kw is not None:
         if size:
@@ -100,7 +106,7 @@ def _size(size, where, kw=None):
     return tuple(out)
 
 
-def _np_rng(generator, where):
+def _np_rng(generator: Generator | None, where: str) -> np.random.Generator:
     """The NumPy generator to draw from: glassnet's global one, or one over ``generator``'s
     Mersenne Twister (so the draws advance that generator)."""
     if generator is None:
@@ -113,14 +119,14 @@ def _np_rng(generator, where):
     return np.random.Generator(bits)
 
 
-def _like(input, where):
+def _like(input: Tensor, where: str) -> Tensor:
     if not isinstance(input, Tensor):
         raise ArgumentTypeError(f"{where}: input must be a Tensor, got {type(input).__name__}")
     return input
 
 
 # ------------------------------------------------------------------------- from data
-def _typed_leaves(data, typed, kinds) -> None:
+def _typed_leaves(data: Sequence[Any], typed: set[np.dtype[Any]], kinds: set[str]) -> None:
     """Collect the dtypes of NumPy / Tensor leaves of a nested list and the kinds of its
     Python scalars (each list level is read by one ``map``, not element by element)."""
     types = set(map(type, data))
@@ -146,13 +152,14 @@ def _typed_leaves(data, typed, kinds) -> None:
             kinds.add("f")
 
 
-def _infer(data):
+def _infer(data: Sequence[Any]) -> np.ndarray:
     """PyTorch's dtype for ``data``: NumPy / Tensor leaves keep theirs, Python floats take
     the default dtype, Python ints int64, bools bool."""
     arr = np.array(data)
     if arr.dtype.kind not in "fc":
         return arr
-    typed, kinds = set(), set()
+    typed: set[np.dtype[Any]] = set()
+    kinds: set[str] = set()
     _typed_leaves(data, typed, kinds)
     tf = [d for d in typed if d.kind in "fc"]
     if arr.dtype.kind == "c":
@@ -167,7 +174,8 @@ def _infer(data):
     return arr if arr.dtype == want else arr.astype(want)
 
 
-def tensor(data, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False, pin_memory=False) -> Tensor:
+def tensor(data: TensorLike, *, dtype: DTypeLike = None, device: DeviceLike = None,
+           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a scalar, a nested list/tuple, a NumPy array
     or a Tensor).
 
@@ -211,7 +219,7 @@ def tensor(data, *, dtype: DTypeLike = None, device: DeviceLike = None, requires
     return _make(arr, requires_grad, device, where)
 
 
-def as_tensor(data, *, dtype: DTypeLike = None, device: DeviceLike = None) -> Tensor:
+def as_tensor(data: TensorLike, *, dtype: DTypeLike = None, device: DeviceLike = None) -> Tensor:
     """``data`` as a tensor, sharing memory where possible: a Tensor of the right dtype is
     returned itself, a NumPy array of the right dtype is wrapped without a copy (keeping
     its dtype, float64 included); anything else is converted as by :func:`tensor`.
@@ -230,7 +238,7 @@ def as_tensor(data, *, dtype: DTypeLike = None, device: DeviceLike = None) -> Te
     return tensor(data, dtype=dt)
 
 
-def from_numpy(ndarray) -> Tensor:
+def from_numpy(ndarray: np.ndarray) -> Tensor:
     """A tensor sharing ``ndarray``'s memory (changes to one show in the other), with its
     dtype.
 
@@ -246,8 +254,8 @@ def from_numpy(ndarray) -> Tensor:
 
 
 # ------------------------------------------------------------------------- filled
-def zeros(*size, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-          **kw) -> Tensor:
+def zeros(*size: int | Sequence[int], dtype: DTypeLike = None, device: DeviceLike = None,
+          requires_grad: bool = False, **kw: Any) -> Tensor:
     """A tensor of zeros of the given size (default dtype: float32).
 
     >>> gn.zeros(2, 3).shape, gn.zeros((2,), dtype=gn.long).dtype
@@ -259,8 +267,8 @@ def zeros(*size, dtype: DTypeLike = None, device: DeviceLike = None, requires_gr
     return _make(np.zeros(shape, dt), requires_grad, device, "zeros")
 
 
-def ones(*size, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-         **kw) -> Tensor:
+def ones(*size: int | Sequence[int], dtype: DTypeLike = None, device: DeviceLike = None,
+         requires_grad: bool = False, **kw: Any) -> Tensor:
     """A tensor of ones of the given size (default dtype: float32)."""
     shape = _size(size, "ones", kw.pop("size", None))
     _no_extra(kw, "ones")
@@ -268,8 +276,9 @@ def ones(*size, dtype: DTypeLike = None, device: DeviceLike = None, requires_gra
     return _make(np.ones(shape, dt), requires_grad, device, "ones")
 
 
-def empty(*size, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-          pin_memory=False, memory_format: object | None = None, **kw) -> Tensor:
+def empty(*size: int | Sequence[int], dtype: DTypeLike = None, device: DeviceLike = None,
+          requires_grad: bool = False, pin_memory: bool = False,
+          memory_format: object | None = None, **kw: Any) -> Tensor:
     """An uninitialised tensor of the given size (its values are whatever memory held)."""
     shape = _size(size, "empty", kw.pop("size", None))
     _no_extra(kw, "empty")
@@ -277,13 +286,13 @@ def empty(*size, dtype: DTypeLike = None, device: DeviceLike = None, requires_gr
     return _make(np.empty(shape, dt), requires_grad, device, "empty")
 
 
-def _no_extra(kw, where):
+def _no_extra(kw: dict[str, Any], where: str) -> None:
     if kw:
         raise ArgumentTypeError(f"{where}() got an unexpected keyword argument "
                                 f"{next(iter(kw))!r}")
 
 
-def _scalar_dtype(value):
+def _scalar_dtype(value: Any) -> np.dtype[Any]:
     if isinstance(value, Tensor):
         return value.dtype
     if isinstance(value, (np.generic, np.ndarray)):
@@ -300,7 +309,8 @@ def _scalar_dtype(value):
                             f"{type(value).__name__}")
 
 
-def full(size, fill_value, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+def full(size: Sequence[int], fill_value: complex | Tensor, *, dtype: DTypeLike = None,
+         device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``; without ``dtype`` the dtype follows
     the value (int -> int64, float -> float32, bool -> bool), as in PyTorch.
 
@@ -316,7 +326,8 @@ def full(size, fill_value, *, dtype: DTypeLike = None, device: DeviceLike = None
     return _make(np.full(shape, value, dt), requires_grad, device, "full")
 
 
-def eye(n, m=None, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, *, dtype: DTypeLike = None, device: DeviceLike = None,
+        requires_grad: bool = False) -> Tensor:
     """The ``n`` x ``m`` (``m`` defaults to ``n``) identity matrix."""
     for name, v in (("n", n), ("m", m)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
@@ -328,7 +339,7 @@ def eye(n, m=None, *, dtype: DTypeLike = None, device: DeviceLike = None, requir
                  device, "eye")
 
 
-def _num(v, where, name):
+def _num(v: Any, where: str, name: str) -> Any:
     if isinstance(v, Tensor):
         if v.numel() != 1:
             raise ArgumentError(f"{where}: {name} must be a number, got a Tensor of shape "
@@ -341,7 +352,9 @@ def _num(v, where, name):
     return v
 
 
-def arange(start=0, end=None, step=1, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+def arange(start: float | Tensor = 0, end: float | Tensor | None = None, step: float | Tensor = 1,
+           *, dtype: DTypeLike = None, device: DeviceLike = None,
+           requires_grad: bool = False) -> Tensor:
     """``[start, end)`` in steps of ``step`` (``arange(end)`` starts at 0): int64 when all
     three are ints, else the default float dtype, as in PyTorch.
 
@@ -370,7 +383,7 @@ def arange(start=0, end=None, step=1, *, dtype: DTypeLike = None, device: Device
     return _make(arr, requires_grad, device, "arange")
 
 
-def _lin(start, end, steps, where):
+def _lin(start: float | Tensor, end: float | Tensor, steps: int, where: str) -> np.ndarray:
     start, end = _num(start, where, "start"), _num(end, where, "end")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
         raise ArgumentTypeError(f"{where}: steps must be an int, got {type(steps).__name__}")
@@ -384,7 +397,8 @@ def _lin(start, end, steps, where):
     return np.where(i < half, start + step * i, end - step * (steps - 1 - i))
 
 
-def linspace(start, end, steps, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+def linspace(start: float | Tensor, end: float | Tensor, steps: int, *, dtype: DTypeLike = None,
+             device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` (both included).
 
     >>> gn.linspace(0, 1, 5).tolist()
@@ -395,7 +409,8 @@ def linspace(start, end, steps, *, dtype: DTypeLike = None, device: DeviceLike =
                  "linspace")
 
 
-def logspace(start, end, steps, base=10.0, *, dtype: DTypeLike = None, device: DeviceLike = None,
+def logspace(start: float | Tensor, end: float | Tensor, steps: int, base: float = 10.0, *,
+             dtype: DTypeLike = None, device: DeviceLike = None,
              requires_grad: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)``.
 
@@ -408,35 +423,36 @@ def logspace(start, end, steps, base=10.0, *, dtype: DTypeLike = None, device: D
 
 
 # ------------------------------------------------------------------------- *_like
-def _like_dtype(input, dtype, where):
+def _like_dtype(input: Tensor, dtype: DTypeLike, where: str) -> np.dtype[Any]:
     return input.dtype if dtype is None else _dtype(dtype, where)
 
 
-def zeros_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-               memory_format: object | None = None) -> Tensor:
+def zeros_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None,
+               requires_grad: bool = False, memory_format: object | None = None) -> Tensor:
     """Zeros of ``input``'s shape and dtype (or ``dtype``)."""
     t = _like(input, "zeros_like")
     return _make(np.zeros(t.shape, _like_dtype(t, dtype, "zeros_like")), requires_grad,
                  device, "zeros_like")
 
 
-def ones_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-              memory_format: object | None = None) -> Tensor:
+def ones_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None,
+              requires_grad: bool = False, memory_format: object | None = None) -> Tensor:
     """Ones of ``input``'s shape and dtype (or ``dtype``)."""
     t = _like(input, "ones_like")
     return _make(np.ones(t.shape, _like_dtype(t, dtype, "ones_like")), requires_grad,
                  device, "ones_like")
 
 
-def empty_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-               memory_format: object | None = None) -> Tensor:
+def empty_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None,
+               requires_grad: bool = False, memory_format: object | None = None) -> Tensor:
     """An uninitialised tensor of ``input``'s shape and dtype (or ``dtype``)."""
     t = _like(input, "empty_like")
     return _make(np.empty(t.shape, _like_dtype(t, dtype, "empty_like")), requires_grad,
                  device, "empty_like")
 
 
-def full_like(input: Tensor, fill_value, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
+def full_like(input: Tensor, fill_value: complex | Tensor, *, dtype: DTypeLike = None,
+              device: DeviceLike = None, requires_grad: bool = False,
               memory_format: object | None = None) -> Tensor:
     """``fill_value`` in ``input``'s shape and dtype (a float fill of an int tensor is
     truncated, as in PyTorch)."""
@@ -449,8 +465,9 @@ def full_like(input: Tensor, fill_value, *, dtype: DTypeLike = None, device: Dev
     return _make(arr, requires_grad, device, "full_like")
 
 
-def rand_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-              memory_format: object | None = None, generator: Generator | None = None) -> Tensor:
+def rand_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None,
+              requires_grad: bool = False, memory_format: object | None = None,
+              generator: Generator | None = None) -> Tensor:
     """Uniform [0, 1) values of ``input``'s shape and (floating) dtype."""
     t = _like(input, "rand_like")
     dt = _float_dtype(_like_dtype(t, dtype, "rand_like"), "rand_like")
@@ -458,8 +475,9 @@ def rand_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = No
                  device, "rand_like")
 
 
-def randn_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-               memory_format: object | None = None, generator: Generator | None = None) -> Tensor:
+def randn_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = None,
+               requires_grad: bool = False, memory_format: object | None = None,
+               generator: Generator | None = None) -> Tensor:
     """Standard normal values of ``input``'s shape and (floating) dtype."""
     t = _like(input, "randn_like")
     dt = _float_dtype(_like_dtype(t, dtype, "randn_like"), "randn_like")
@@ -467,8 +485,10 @@ def randn_like(input: Tensor, *, dtype: DTypeLike = None, device: DeviceLike = N
                  requires_grad, device, "randn_like")
 
 
-def randint_like(input: Tensor, low=0, high=None, *, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-                 memory_format: object | None = None, generator: Generator | None = None) -> Tensor:
+def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype: DTypeLike = None,
+                 device: DeviceLike = None, requires_grad: bool = False,
+                 memory_format: object | None = None,
+                 generator: Generator | None = None) -> Tensor:
     """Integers uniform in ``[low, high)`` of ``input``'s shape and dtype
     (``randint_like(x, high)`` or ``randint_like(x, low, high)``)."""
     t = _like(input, "randint_like")
@@ -480,8 +500,9 @@ def randint_like(input: Tensor, low=0, high=None, *, dtype: DTypeLike = None, de
 
 
 # ------------------------------------------------------------------------- random
-def rand(*size, generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-         pin_memory=False, **kw) -> Tensor:
+def rand(*size: int | Sequence[int], generator: Generator | None = None, dtype: DTypeLike = None,
+         device: DeviceLike = None, requires_grad: bool = False, pin_memory: bool = False,
+         **kw: Any) -> Tensor:
     """Uniform values in [0, 1) of the given size (default dtype: float32)."""
     shape = _size(size, "rand", kw.pop("size", None))
     _no_extra(kw, "rand")
@@ -490,8 +511,9 @@ def rand(*size, generator: Generator | None = None, dtype: DTypeLike = None, dev
                  "rand")
 
 
-def randn(*size, generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-          pin_memory=False, **kw) -> Tensor:
+def randn(*size: int | Sequence[int], generator: Generator | None = None, dtype: DTypeLike = None,
+          device: DeviceLike = None, requires_grad: bool = False, pin_memory: bool = False,
+          **kw: Any) -> Tensor:
     """Standard normal values of the given size (default dtype: float32)."""
     shape = _size(size, "randn", kw.pop("size", None))
     _no_extra(kw, "randn")
@@ -500,7 +522,8 @@ def randn(*size, generator: Generator | None = None, dtype: DTypeLike = None, de
                  device, "randn")
 
 
-def _randint_array(low, high, shape, generator, where):
+def _randint_array(low: Any, high: Any, shape: tuple[int, ...], generator: Generator | None,
+                   where: str) -> np.ndarray:
     low, high = _num(low, where, "low"), _num(high, where, "high")
     low, high = int(low), int(high)
     if high <= low:
@@ -517,7 +540,9 @@ def _randint_array(low, high, shape, generator, where):
     return _np_rng(generator, where).integers(low, high, size=shape, dtype=np.int64)
 
 
-def randint(low=0, high=None, size=None, *, generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None,
+def randint(low: int = 0, high: int | Sequence[int] | None = None,
+            size: int | Sequence[int] | None = None, *, generator: Generator | None = None,
+            dtype: DTypeLike = None, device: DeviceLike = None,
             requires_grad: bool = False) -> Tensor:
     """Integers uniform in ``[low, high)``: ``randint(high, size)`` or
     ``randint(low, high, size)``; int64 unless ``dtype`` is given. With a ``generator`` the
@@ -540,8 +565,9 @@ def randint(low=0, high=None, size=None, *, generator: Generator | None = None, 
     return _make(arr, requires_grad, device, "randint")
 
 
-def randperm(n, *, generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None, requires_grad: bool = False,
-             pin_memory=False) -> Tensor:
+def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike = None,
+             device: DeviceLike = None, requires_grad: bool = False,
+             pin_memory: bool = False) -> Tensor:
     """A random permutation of ``0 .. n-1`` (int64). With a ``generator`` it is PyTorch's
     permutation for the same seed.
 
@@ -560,7 +586,9 @@ def randperm(n, *, generator: Generator | None = None, dtype: DTypeLike = None, 
     return _make(arr.astype(dt, copy=False), requires_grad, device, "randperm")
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, dtype: DTypeLike = None, device: DeviceLike = None,
+def normal(mean: float | Tensor = 0.0, std: float | Tensor = 1.0,
+           size: int | Sequence[int] | None = None, *, generator: Generator | None = None,
+           dtype: DTypeLike = None, device: DeviceLike = None,
            requires_grad: bool = False) -> Tensor:
     """Normal samples with the given ``mean`` and ``std``: both numbers with a ``size``, or
     either one a Tensor (the result takes the broadcast shape of the Tensors).
@@ -580,8 +608,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, 
         if size is not None:
             raise ArgumentTypeError("normal: size is only accepted when mean and std are "
                                     "numbers")
-        m = mean._data if tm else float(_num(mean, "normal", "mean"))
-        s = std._data if ts else float(_num(std, "normal", "std"))
+        m = mean._data if isinstance(mean, Tensor) else float(_num(mean, "normal", "mean"))
+        s = std._data if isinstance(std, Tensor) else float(_num(std, "normal", "std"))
         dts = [t.dtype for t in (mean, std) if isinstance(t, Tensor)]
         dt = _float_dtype(np.result_type(*dts) if dtype is None else dtype, "normal")
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
@@ -591,7 +619,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator: Generator | None = None, 
     return _make((m + s * z).astype(dt), requires_grad, device, "normal")
 
 
-def bernoulli(input: Tensor, p=None, *, generator: Generator | None = None) -> Tensor:
+def bernoulli(input: Tensor, p: float | None = None, *,
+              generator: Generator | None = None) -> Tensor:
     """0/1 samples: element i is 1 with probability ``input[i]`` (or ``p`` for every element
     when given); the result has ``input``'s shape and dtype."""
     t = _like(input, "bernoulli")
@@ -602,7 +631,8 @@ def bernoulli(input: Tensor, p=None, *, generator: Generator | None = None) -> T
     return Tensor((u < probs).astype(t.dtype))
 
 
-def multinomial(input: Tensor, num_samples, replacement=False, *, generator: Generator | None = None) -> Tensor:
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: Generator | None = None) -> Tensor:
     """``num_samples`` indices per row drawn with probabilities proportional to ``input``
     (1-D: one distribution, 2-D: one per row); int64. Without ``replacement`` each index is
     drawn at most once per row.
@@ -645,8 +675,8 @@ def multinomial(input: Tensor, num_samples, replacement=False, *, generator: Gen
     return Tensor(idx[0] if w.ndim == 1 else idx)
 
 
-def _legacy_constructor(name, dtype):
-    def make(*args):
+def _legacy_constructor(name: str, dtype: type) -> Callable[..., Tensor]:
+    def make(*args: Any) -> Tensor:
         if not args:
             return Tensor(np.empty((0,), dtype=dtype))
         if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):

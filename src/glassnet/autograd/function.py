@@ -15,8 +15,18 @@ from __future__ import annotations
 import collections
 import contextlib
 import threading
+from typing import Any, Literal
 
 import numpy as np
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_M = TypeVar("_M", bound="_Mode")
 
 __all__ = ["Function", "no_grad", "enable_grad", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled", "set_grad_enabled", "backward_hooks", "unbroadcast"]
@@ -30,7 +40,7 @@ class _GradMode(threading.local):
 _grad_mode = _GradMode()
 # Callables called as hook(fn, grads_out, grads_in) after each node's backward
 # (used by glassnet.inspect to trace every step of backprop).
-_backward_hooks: list = []
+_backward_hooks: list[Callable[..., Any]] = []
 
 
 class _InplaceClock:
@@ -43,7 +53,7 @@ class _InplaceClock:
 _clock = _InplaceClock()
 # (clock, array) of the last in-place changes: a node that saved a view of a changed
 # array (its own tensor unchanged) is caught through them
-_recent = collections.deque(maxlen=8)
+_recent: collections.deque[tuple[int, np.ndarray]] = collections.deque(maxlen=8)
 
 
 def is_grad_enabled() -> bool:
@@ -63,27 +73,27 @@ class _Mode(contextlib.ContextDecorator):
 
     _mode = False
 
-    def __new__(cls, *args, **kwargs):
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         if len(args) == 1 and not kwargs and callable(args[0]) and not isinstance(args[0], bool):
             return cls()(args[0])   # bare decorator: @no_grad
         return super().__new__(cls)
 
     def __init__(self) -> None:
-        self._prev = []
+        self._prev: list[tuple[bool, bool]] = []
 
-    def __enter__(self):
+    def __enter__(self: _M) -> _M:
         self._prev.append((_grad_mode.enabled, _grad_mode.inference))
         _grad_mode.enabled = self._mode
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc: object) -> Literal[False]:
         _grad_mode.enabled, _grad_mode.inference = self._prev.pop()
         return False
 
-    def clone(self):
+    def clone(self: _M) -> _M:
         return type(self)()
 
-    def _recreate_cm(self):   # ContextDecorator: a fresh object per decorated call
+    def _recreate_cm(self: _M) -> _M:   # ContextDecorator: a fresh object per decorated call
         return self.clone()
 
 
@@ -118,14 +128,14 @@ class inference_mode(_Mode):
         super().__init__()
         self.mode = bool(mode)
 
-    def __enter__(self):
+    def __enter__(self) -> inference_mode:
         self._prev.append((_grad_mode.enabled, _grad_mode.inference))
         if self.mode:
             _grad_mode.enabled = False
             _grad_mode.inference = True
         return self
 
-    def clone(self):
+    def clone(self) -> inference_mode:
         return type(self)(self.mode)
 
 
@@ -141,7 +151,7 @@ class set_grad_enabled(_Mode):
     True
     """
 
-    def __new__(cls, mode=True):
+    def __new__(cls, mode: bool = True) -> set_grad_enabled:
         return object.__new__(cls)
 
     def __init__(self, mode: bool) -> None:
@@ -150,17 +160,17 @@ class set_grad_enabled(_Mode):
         self.prev = _grad_mode.enabled
         _grad_mode.enabled = self.mode
 
-    def __call__(self, func):
+    def __call__(self, func: _F) -> _F:
         # used as a decorator: undo the switch made by the constructor, apply per call
         _grad_mode.enabled = self.prev
         return super().__call__(func)
 
-    def __enter__(self):
+    def __enter__(self) -> set_grad_enabled:
         self._prev.append((self.prev, _grad_mode.inference))
         _grad_mode.enabled = self.mode
         return self
 
-    def clone(self):
+    def clone(self) -> set_grad_enabled:
         obj = object.__new__(type(self))
         _Mode.__init__(obj)
         obj.mode, obj.prev = self.mode, _grad_mode.enabled
@@ -171,7 +181,7 @@ class set_grad_enabled(_Mode):
 
 
 @contextlib.contextmanager
-def backward_hooks(hook):
+def backward_hooks(hook: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
     """Call ``hook(fn, grads_out, grads_in)`` after every node's backward while active."""
     _backward_hooks.append(hook)
     try:
@@ -180,7 +190,7 @@ def backward_hooks(hook):
         _backward_hooks.remove(hook)
 
 
-def unbroadcast(grad, shape):
+def unbroadcast(grad: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting."""
     if grad.shape == shape:
         return grad
@@ -229,21 +239,26 @@ class Function:
     _freed = False        # set on a node whose saved buffers backward released
     # [(output index, Tensor, keeps .grad)] for outputs that called retain_grad() or
     # register_hook()
-    _retained = None
-    _saved_inputs = None  # positions of the inputs backward reads; None: look at self
+    _retained: list[tuple[int, Tensor, bool]] | None = None
+    _saved_inputs: tuple[int, ...] | None = None  # positions of the inputs backward reads; None: look at self
     _materialize = True   # multi-output nodes get zeros for missing output gradients
-    _dirty = None         # [(output index, Tensor, version)] outputs changed in place
+    _dirty: list[tuple[int, Tensor, int]] | None = None  # [(output index, Tensor, version)] outputs changed in place
     _g = 0                # the in-place clock when the node was made
+    # set by apply on a recorded node (declared here for the type checker)
+    needs_input_grad: tuple[bool, ...]
+    inputs: list[Any]     # the input Tensors (None for non-Tensor arguments)
+    output_shapes: tuple[tuple[int, ...], ...]
+    output_dtypes: tuple[np.dtype[Any], ...]
 
-    def __init_subclass__(cls, **kwargs) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if isinstance(cls.__dict__.get("forward"), staticmethod):
             _torch_style[0](cls)   # the PyTorch-style machinery (autograd/custom.py)
 
-    def forward(self, *arrays, **kwargs):  # pragma: no cover - abstract
+    def forward(self, *arrays: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def backward(self, *grads_out):  # pragma: no cover - abstract
+    def backward(self, *grads_out: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     @property
@@ -251,12 +266,12 @@ class Function:
         return type(self).__name__
 
     @property
-    def next_functions(self):
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
         """PyTorch's view of the graph one step back: one ``(node, output_index)`` pair per
         input, where ``node`` is the Function that made the input, an
         :class:`AccumulateGrad` for a leaf that requires grad, or None. Empty once backward
         has freed this node."""
-        out = []
+        out: list[tuple[Any, int]] = []
         for t in self.__dict__.get("inputs", ()):
             if t is None or not t._requires_grad:
                 out.append((None, 0))
@@ -267,7 +282,7 @@ class Function:
         return tuple(out)
 
     @classmethod
-    def apply(cls, *inputs, **kwargs):
+    def apply(cls, *inputs: Any, **kwargs: Any) -> Any:
         """Run forward on the inputs' arrays and record the node when needed."""
         T = _tensor_type[0]
         fn = cls.__new__(cls)
@@ -315,41 +330,41 @@ class AccumulateGrad:
     name = "AccumulateGrad"
     next_functions = ()
 
-    def __init__(self, variable) -> None:
+    def __init__(self, variable: Tensor) -> None:
         self.variable = variable
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {id(self):#x}>"
 
 
-_tensor_type = [None]  # set by glassnet.autograd.tensor (it imports this module)
-_torch_style = [None]  # set by glassnet.autograd.custom: make_torch_style
-_false_tuples = {}
+_tensor_type: list[Any] = [None]  # set by glassnet.autograd.tensor (it imports this module)
+_torch_style: list[Any] = [None]  # set by glassnet.autograd.custom: make_torch_style
+_false_tuples: dict[int, tuple[bool, ...]] = {}
 # Function class -> differentiable backward written with Tensor ops, used by
 # create_graph=True: ``f(fn, *grad_tensors)`` returns one Tensor (or None) per input.
 # glassnet.functional.double_backward fills it.
-double_backward = {}
+double_backward: dict[type, Callable[..., Any]] = {}
 # the same, keyed by class name, for one-input Functions another module may define
 # (Sin, Cos...): consulted only when the class itself is not in the table
-double_backward_by_name = {}
-_unbroadcast_tensor = None   # set with the table: sums a Tensor gradient to a shape
+double_backward_by_name: dict[str, Callable[..., Any]] = {}
+_unbroadcast_tensor: Callable[[Tensor, Sequence[int]], Tensor] | None = None   # set with the table: sums a Tensor gradient to a shape
 
 
-def _all_false(n):
+def _all_false(n: int) -> tuple[bool, ...]:
     t = _false_tuples.get(n)
     if t is None:
         t = _false_tuples[n] = (False,) * n
     return t
 
 
-def _root_base(a):
+def _root_base(a: Any) -> int:
     while getattr(a, "base", None) is not None:
         a = a.base
     return id(a)
 
 
 # ----------------------------------------------------------------- versions
-def bump_version(t) -> None:
+def bump_version(t: Tensor) -> None:
     """Record that tensor ``t`` was changed in place: ``t._version`` goes up by one and the
     tensor remembers the in-place clock, so nodes made before can tell."""
     _clock.now += 1
@@ -365,7 +380,7 @@ def bump_version(t) -> None:
         t._vhist = [_clock.now]
 
 
-def _version_at(t, g):
+def _version_at(t: Tensor, g: int) -> int:
     """The version tensor ``t`` had when the clock read ``g``."""
     hist = getattr(t, "_vhist", None)
     if not hist:
@@ -377,7 +392,7 @@ def _version_at(t, g):
     return n
 
 
-def _holds(fn, arr) -> bool:
+def _holds(fn: Function, arr: np.ndarray) -> bool:
     """Whether node ``fn`` saved ``arr`` (or a view of it) for its backward."""
     for v in fn.__dict__.values():
         for item in (v if isinstance(v, (tuple, list)) else (v,)):
@@ -386,17 +401,17 @@ def _holds(fn, arr) -> bool:
     return False
 
 
-def _describe(t) -> str:
+def _describe(t: Tensor) -> str:
     return f"[{t._data.dtype} tensor of shape {list(t._data.shape)}]"
 
 
-def _modified_error(what, now, then):
+def _modified_error(what: str, now: int, then: int) -> RuntimeError:
     return RuntimeError(
         f"one of the variables needed for gradient computation has been modified by an "
         f"inplace operation: {what} is at version {now}; expected version {then} instead")
 
 
-def _check_versions(fn):
+def _check_versions(fn: Any) -> None:
     """Raise when an input or output that ``fn``'s backward reads changed in place after
     ``fn`` was recorded (PyTorch's version-counter check)."""
     dirty = fn._dirty
@@ -437,10 +452,10 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
           "you need to access saved tensors after calling backward.")
 
 
-def _order(fns):
+def _order(fns: Sequence[Any]) -> list[Any]:
     """Functions reachable from ``fns``, in topological post-order (iterative DFS)."""
-    order = []
-    visited = set()
+    order: list[Any] = []
+    visited: set[int] = set()
     for fn0 in fns:
         if id(fn0) in visited:
             continue
@@ -466,7 +481,9 @@ def _order(fns):
     return order
 
 
-def run_backward(root, grad, retain_graph=False, create_graph=False, capture=None):
+def run_backward(root: Tensor | Sequence[Tensor], grad: Any, retain_graph: bool = False,
+                 create_graph: bool = False,
+                 capture: Sequence[Tensor] | None = None) -> list[Any] | None:
     """Backpropagate from ``root`` (a Tensor, or a list of Tensors) seeded with ``grad``
     (an array, or a list of them; Tensors when ``create_graph``) to every leaf that
     requires it, summing into their ``.grad``.
@@ -474,20 +491,25 @@ def run_backward(root, grad, retain_graph=False, create_graph=False, capture=Non
     With ``capture`` (a list of Tensors) nothing is accumulated into ``.grad``: the
     gradients reaching those tensors are returned, one per tensor (None where none came).
     """
-    leaf_cap = node_cap = captured = None
-    leaf_bases = set()
+    leaf_cap: dict[int, list[int]] | None = None
+    node_cap: dict[int, list[tuple[int, int]]] | None = None
+    captured: list[Any] | None = None
+    leaf_bases: set[int] = set()
+    grads: dict[int, list[Any]]
+    slot: list[Any] | None
     if capture is None and not isinstance(root, (list, tuple)):
         # the everyday case: one root, gradients into .grad
-        fn0 = root._ctx
+        one = cast("Tensor", root)
+        fn0 = one._ctx
         if fn0 is None:
-            _deliver_leaf(root, grad, leaf_bases, create_graph, None, None)
+            _deliver_leaf(one, grad, leaf_bases, create_graph, None, None)
             return None
         slot = [None] * fn0.n_outputs
-        slot[root._out_index] = grad
+        slot[one._out_index] = grad
         grads = {id(fn0): slot}
         order = _order((fn0,))
     else:
-        roots = root if isinstance(root, (list, tuple)) else [root]
+        roots: Sequence[Tensor] = root if isinstance(root, (list, tuple)) else [cast("Tensor", root)]
         seeds = grad if isinstance(root, (list, tuple)) else [grad]
         if capture is not None:
             captured = [None] * len(capture)
@@ -499,7 +521,7 @@ def run_backward(root, grad, retain_graph=False, create_graph=False, capture=Non
                 else:
                     node_cap.setdefault(id(t._ctx), []).append((t._out_index, pos))
         grads = {}
-        fns = []
+        fns: list[Function] = []
         for r, g in zip(roots, seeds):
             fn0 = r._ctx
             if fn0 is None:
@@ -530,6 +552,7 @@ def run_backward(root, grad, retain_graph=False, create_graph=False, capture=Non
             _run_tensor_hooks(retained, gouts, create_graph)
         if special:
             if node_cap is not None:
+                assert captured is not None     # made with node_cap
                 for idx, pos in node_cap.get(id(fn), ()):
                     captured[pos] = gouts[idx]
             gins = _backward_graph(fn, gouts) if create_graph else _backward_arrays(fn, gouts)
@@ -579,7 +602,7 @@ def run_backward(root, grad, retain_graph=False, create_graph=False, capture=Non
     return captured
 
 
-def _backward_arrays(fn, gouts):
+def _backward_arrays(fn: Any, gouts: list[Any]) -> Any:
     """A node's raw-array backward with several outputs (or any, from the slow path)."""
     if fn.n_outputs == 1:
         return fn.backward(gouts[0])
@@ -589,7 +612,7 @@ def _backward_arrays(fn, gouts):
     return fn.backward(*gouts)
 
 
-def _unbroadcast_t(g, shape):
+def _unbroadcast_t(g: Tensor, shape: Sequence[int]) -> Tensor:
     """:func:`unbroadcast` for a Tensor gradient (create_graph): sums recorded as ops."""
     if _unbroadcast_tensor is not None:
         return _unbroadcast_tensor(g, shape)
@@ -602,7 +625,7 @@ def _unbroadcast_t(g, shape):
     return g.reshape(shape) if g.shape != tuple(shape) else g
 
 
-def _backward_graph(fn, gouts):
+def _backward_graph(fn: Any, gouts: list[Any]) -> Any:
     """One node's backward as recorded Tensor ops (create_graph=True)."""
     T = _tensor_type[0]
     if fn.n_outputs > 1 and fn._materialize:
@@ -623,7 +646,8 @@ def _backward_graph(fn, gouts):
         return tuple(f(fn, *gouts))
 
 
-def _run_tensor_hooks(taps, gouts, create_graph) -> None:
+def _run_tensor_hooks(taps: list[tuple[int, Tensor, bool]], gouts: list[Any],
+                      create_graph: bool) -> None:
     """Hooks registered on non-leaf outputs of a node: each gets the gradient as a Tensor
     and may return a replacement."""
     T = _tensor_type[0]
@@ -639,7 +663,8 @@ def _run_tensor_hooks(taps, gouts, create_graph) -> None:
         gouts[idx] = g
 
 
-def _deliver_leaf(t, g, leaf_bases, create_graph, leaf_cap, captured) -> None:
+def _deliver_leaf(t: Tensor, g: Any, leaf_bases: set[int], create_graph: bool,
+                  leaf_cap: dict[int, list[int]] | None, captured: list[Any] | None) -> None:
     if leaf_cap is None:
         (_accumulate_graph if create_graph else _accumulate_leaf)(t, g, leaf_bases)
         return
@@ -647,12 +672,13 @@ def _deliver_leaf(t, g, leaf_bases, create_graph, leaf_cap, captured) -> None:
     if positions is None:
         return
     g = _leaf_hooks(t, g, create_graph)
+    assert captured is not None     # given with leaf_cap
     for pos in positions:
         prev = captured[pos]
         captured[pos] = g if prev is None else prev + g
 
 
-def _leaf_hooks(t, g, create_graph):
+def _leaf_hooks(t: Tensor, g: Any, create_graph: bool) -> Any:
     if t._grad_hooks:
         T = _tensor_type[0]
         for h in t._grad_hooks:
@@ -662,7 +688,7 @@ def _leaf_hooks(t, g, create_graph):
     return g
 
 
-def _accumulate_leaf(t, g, leaf_bases) -> None:
+def _accumulate_leaf(t: Tensor, g: np.ndarray, leaf_bases: set[int]) -> None:
     if t._grad_hooks:
         g = _leaf_hooks(t, g, False)
     td = t._data.dtype
@@ -679,7 +705,7 @@ def _accumulate_leaf(t, g, leaf_bases) -> None:
         t.grad._data += g
 
 
-def _accumulate_graph(t, g, leaf_bases, hooks=True) -> None:
+def _accumulate_graph(t: Tensor, g: Tensor, leaf_bases: set[int], hooks: bool = True) -> None:
     """create_graph=True: ``.grad`` becomes (or adds) a Tensor that is part of a graph."""
     if hooks and t._grad_hooks:
         g = _leaf_hooks(t, g, True)
@@ -688,7 +714,7 @@ def _accumulate_graph(t, g, leaf_bases, hooks=True) -> None:
     t.grad = g if t.grad is None else t.grad + g
 
 
-def _accumulate_retained(t, g, leaf_bases, create_graph) -> None:
+def _accumulate_retained(t: Tensor, g: Any, leaf_bases: set[int], create_graph: bool) -> None:
     """A non-leaf's retained gradient (its hooks already ran on the node's outputs)."""
     if create_graph:
         _accumulate_graph(t, g, leaf_bases, False)

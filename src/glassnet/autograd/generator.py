@@ -36,7 +36,7 @@ import numpy as np
 from .. import backend
 from .tensor import Tensor
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import DeviceLike
@@ -52,7 +52,9 @@ _STATE_WORDS = 624
 
 def _mt_key(seed32: int) -> np.ndarray:
     """MT19937's 624-word state after init_genrand(seed32) (NumPy's legacy seeding is that)."""
-    return np.random.RandomState(seed32).get_state()[1]
+    state = np.random.RandomState(seed32).get_state(legacy=True)
+    assert isinstance(state, tuple)     # the legacy layout: (name, key, pos, ...)
+    return state[1]
 
 
 class Generator:
@@ -110,7 +112,7 @@ class Generator:
         self.manual_seed(s)
         return s
 
-    def _set_words(self, key, pos) -> None:
+    def _set_words(self, key: np.ndarray, pos: int) -> None:
         self._bits.state = {"bit_generator": "MT19937",
                             "state": {"key": np.asarray(key, np.uint32), "pos": int(pos)}}
 
@@ -121,7 +123,7 @@ class Generator:
         body = np.asarray(st["key"], dtype="<u4")
         return Tensor(np.concatenate([head.view(np.uint8), body.view(np.uint8)]))
 
-    def set_state(self, new_state) -> "Generator":
+    def set_state(self, new_state: Tensor | np.ndarray) -> "Generator":
         """Restore a state returned by :meth:`get_state`."""
         a = new_state._data if isinstance(new_state, Tensor) else np.asarray(new_state)
         want = 16 + 4 * _STATE_WORDS
@@ -137,10 +139,10 @@ class Generator:
         self._set_words(a[16:].view("<u4"), pos)
         return self
 
-    def __getstate__(self):   # worker processes get a copy of a sampler and its generator
+    def __getstate__(self) -> dict[str, np.ndarray]:   # worker processes get a copy of a sampler and its generator
         return {"state": self.get_state()._data}
 
-    def __setstate__(self, d) -> None:
+    def __setstate__(self, d: dict[str, np.ndarray]) -> None:
         self._bits = np.random.MT19937()
         self.set_state(d["state"])
 
@@ -221,7 +223,7 @@ class Generator:
         return np.where(stay, root, moved)
 
 
-_DEFAULT: list = [None, None]     # the default Generator, the backend generator it follows
+_DEFAULT: list[Any] = [None, None]     # the default Generator, the backend generator it follows
 
 
 def default_generator() -> Generator:
@@ -229,7 +231,7 @@ def default_generator() -> Generator:
     the same seed, whenever glassnet's global generator is (``glassnet.manual_seed``)."""
     rng = backend.rng()
     if _DEFAULT[0] is None or _DEFAULT[1] is not rng:
-        entropy = rng.bit_generator.seed_seq.entropy
+        entropy = cast("np.random.SeedSequence", rng.bit_generator.seed_seq).entropy
         seed = int(entropy) % _U64 if isinstance(entropy, (int, np.integer)) else DEFAULT_SEED
         _DEFAULT[0] = (_DEFAULT[0] or Generator()).manual_seed(seed)
         _DEFAULT[1] = rng

@@ -7,16 +7,18 @@ from ..errors import GradcheckError
 from .function import no_grad
 from .tensor import Tensor, as_array
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet.autograd.tensor import Tensor
+    from glassnet._typing import TensorLike
 
 
 __all__ = ["gradcheck", "numerical_grad", "GradcheckError"]
 
 
-def numerical_grad(f, arrays, index: Tensor, eps: float = 1e-6):
+def numerical_grad(f: Callable[..., float], arrays: Sequence[np.ndarray], index: int,
+                   eps: float = 1e-6) -> np.ndarray:
     """Central-difference gradient of the scalar function ``f(*arrays)`` w.r.t. ``arrays[index]``."""
     x = arrays[index]
     g = np.zeros_like(x)
@@ -33,7 +35,9 @@ def numerical_grad(f, arrays, index: Tensor, eps: float = 1e-6):
     return g
 
 
-def gradcheck(fn, inputs, eps: float = 1e-6, rtol=1e-6, atol=1e-8, seed: int = 0, raise_exception=True):
+def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[TensorLike], eps: float = 1e-6,
+              rtol: float = 1e-6, atol: float = 1e-8, seed: int = 0,
+              raise_exception: bool = True) -> dict[int, float]:
     """Check ``fn``'s backward against central differences, in float64.
 
     ``fn`` maps Tensors to a Tensor (any shape). It is reduced to a scalar by a
@@ -50,8 +54,8 @@ def gradcheck(fn, inputs, eps: float = 1e-6, rtol=1e-6, atol=1e-8, seed: int = 0
     >>> gradcheck(lambda a, b: a * b, [np.random.rand(3), np.random.rand(3)])
     {0: ..., 1: ...}
     """
-    arrays = []
-    check = []
+    arrays: list[np.ndarray] = []
+    check: list[bool] = []
     for x in inputs:
         a = as_array(x)
         if a.dtype.kind == "f":
@@ -69,14 +73,14 @@ def gradcheck(fn, inputs, eps: float = 1e-6, rtol=1e-6, atol=1e-8, seed: int = 0
                              "it must keep float64 so the check is meaningful")
     w = np.random.default_rng(seed).standard_normal(out_shape)
 
-    def scalar(*arrs):
+    def scalar(*arrs: np.ndarray) -> float:
         with no_grad():
             return float((fn(*[Tensor(a) for a in arrs])._data * w).sum())
 
     ts = [Tensor(a, requires_grad=c) for a, c in zip(arrays, check)]
     out = fn(*ts)
     out.backward(w)
-    report = {}
+    report: dict[int, float] = {}
     for i, (t, c) in enumerate(zip(ts, check)):
         if not c:
             continue

@@ -10,13 +10,14 @@ from . import api as _api
 from . import function as _function
 from .function import run_backward
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import TensorLike
     from glassnet._typing import DTypeLike
     from glassnet._typing import Dims
+    from glassnet.autograd.function import Function
 
 
 # the factory functions (tensor, zeros, arange, randn, ...) live in autograd/factories.py
@@ -44,14 +45,14 @@ class Size(tuple):
     def __repr__(self) -> str:
         return f"glassnet.Size({list(self)})"
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Any:   # an int, or a Size for a slice
         r = tuple.__getitem__(self, key)
         return Size(r) if isinstance(key, slice) else r
 
-    def __add__(self, other):
+    def __add__(self, other: Iterable[Any]) -> Size:
         return Size(tuple.__add__(self, tuple(other)))
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[Size], tuple[tuple[int, ...]]]:
         return (Size, (tuple(self),))
 
 
@@ -81,17 +82,27 @@ class Tensor:
                  "name", "_ver", "_vhist", "__weakref__")
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor
 
-    def __init__(self, data, requires_grad: bool = False, name: str | None = None) -> None:
-        if isinstance(data, Tensor):
-            data = data._data
-        if not isinstance(data, np.ndarray) and type(data).__module__.split(".")[0] != "cupy":
-            data = np.asarray(data)
-            if data.dtype.kind == "f" and data.dtype != backend.get_default_dtype():
-                data = data.astype(backend.get_default_dtype())
-        if requires_grad and data.dtype.kind not in "fc":
+    _data: Any          # an ndarray (a CuPy array on a GPU device)
+    grad: Tensor | None
+    _requires_grad: bool
+    _ctx: Any           # the Function that made this tensor, or None for a leaf
+    _out_index: int
+    _grad_hooks: list[Callable[[Tensor], Tensor | None]] | None
+    name: str | None
+    _ver: int
+    _vhist: list[int]
+
+    def __init__(self, data: TensorLike, requires_grad: bool = False,
+                 name: str | None = None) -> None:
+        a: Any = data._data if isinstance(data, Tensor) else data
+        if not isinstance(a, np.ndarray) and type(a).__module__.split(".")[0] != "cupy":
+            a = np.asarray(a)
+            if a.dtype.kind == "f" and a.dtype != backend.get_default_dtype():
+                a = a.astype(backend.get_default_dtype())
+        if requires_grad and a.dtype.kind not in "fc":
             raise RuntimeError(f"only Tensors of floating point and complex dtype can require "
-                               f"gradients (Tensor: got dtype {data.dtype})")
-        self._data = data
+                               f"gradients (Tensor: got dtype {a.dtype})")
+        self._data = a
         self.grad = None
         self._requires_grad = bool(requires_grad)
         self._ctx = None
@@ -100,7 +111,8 @@ class Tensor:
         self.name = name
 
     @classmethod
-    def _from_op(cls, data, ctx, index, requires_grad):
+    def _from_op(cls, data: Any, ctx: Function | None, index: int,
+                 requires_grad: bool) -> Tensor:
         t = cls.__new__(cls)
         t._data = data
         t.grad = None
@@ -117,21 +129,21 @@ class Tensor:
         return Tensor._from_op(self._data, None, 0, False)
 
     @data.setter
-    def data(self, value) -> None:
+    def data(self, value: TensorLike) -> None:
         if isinstance(value, Tensor):
             value = value._data
         elif not isinstance(value, np.ndarray):
             value = np.asarray(value)
         self._data = value
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: DTypeLike = None, copy: bool | None = None) -> np.ndarray:
         a = backend.to_numpy(self._data)
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)
         return a.copy() if copy else a
 
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[int, ...]:
         """The shape, a plain tuple of ints (``size()`` gives it as a :class:`Size`)."""
         return self._data.shape
 
@@ -174,7 +186,7 @@ class Tensor:
         return self._ctx
 
     @property
-    def T(self):
+    def T(self) -> Tensor:
         return self.transpose()
 
     def __iter__(self) -> Iterator[Tensor]:
@@ -214,7 +226,7 @@ class Tensor:
         """A new leaf sharing the values, cut from the graph."""
         return Tensor(self._data)
 
-    def _set_requires_grad(self, flag):
+    def _set_requires_grad(self, flag: bool) -> None:
         flag = bool(flag)
         if self._ctx is not None:
             if flag:
@@ -250,7 +262,7 @@ class Tensor:
         except AttributeError:
             return 0
 
-    def retain_grad(self) -> "Tensor":
+    def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward (a no-op on a leaf)."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
@@ -302,8 +314,9 @@ class Tensor:
     def zero_grad(self) -> None:
         self.grad = None
 
-    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
-                 inputs=None) -> None:
+    def backward(self, gradient: TensorLike | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False,
+                 inputs: Tensor | Sequence[Tensor] | None = None) -> None:
         """Compute the gradient of this tensor with respect to every leaf that requires it
         and add it into their ``.grad`` (``torch.Tensor.backward``).
 
@@ -354,7 +367,7 @@ class Tensor:
                             f"{self._data.shape}")
         return int(self._data.reshape(()).item())
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return id(self)
 
     # Operators and methods are attached in glassnet.functional.math to keep the
@@ -420,7 +433,7 @@ class _HookHandle:
 
     __slots__ = ("_tensor", "_hook")
 
-    def __init__(self, tensor: Tensor, hook) -> None:
+    def __init__(self, tensor: Tensor, hook: Callable[[Tensor], Tensor | None]) -> None:
         self._tensor, self._hook = tensor, hook
 
     def remove(self) -> None:
@@ -429,7 +442,7 @@ class _HookHandle:
             hooks.remove(self._hook)
 
     # older glassnet code called the returned value as the hook itself
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._hook(*args, **kwargs)
 
 
@@ -447,7 +460,7 @@ def as_array(x: Any, dtype: DTypeLike = None) -> np.ndarray:
     return np.asarray(x._data if isinstance(x, Tensor) else x, dtype=dtype)
 
 
-def as_input(x: Tensor) -> Tensor:
+def as_input(x: TensorLike) -> Tensor:
     """A module's NumPy / list input as a Tensor: a Tensor passes through; float arrays take
     the default dtype (float32), as glassnet's layers have always read NumPy input; other
     dtypes stay. (This cast is glassnet's convenience for NumPy input, not PyTorch's

@@ -16,31 +16,32 @@ import numpy as np
 from . import config
 from ..validation import check_int
 
-from typing import TYPE_CHECKING
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import DTypeLike
-    from glassnet.autograd.tensor import Tensor
+    from glassnet._typing import TensorLike
 
 
 __all__ = ["xp", "get_array_module", "get_default_dtype", "set_default_dtype", "manual_seed",
            "rng", "as_float_array", "to_numpy", "const_vector"]
 
 _rng = np.random.default_rng()
-_FLOAT_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
+_FLOAT_DTYPES: dict[str, np.dtype[Any]] = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 
 
-def xp():
+def xp() -> ModuleType:
     """The array module new tensors are made with (NumPy)."""
     return np
 
 
-def get_array_module(*arrays):
+def get_array_module(*arrays: object) -> ModuleType:
     """The array module that owns ``arrays`` (NumPy)."""
     return np
 
 
-def get_default_dtype() -> np.dtype:
+def get_default_dtype() -> np.dtype[Any]:
     """The floating dtype new tensors and parameters get (float32 unless changed)."""
     return _FLOAT_DTYPES[config.get("default_dtype")]
 
@@ -65,21 +66,21 @@ def rng() -> np.random.Generator:
     return _rng
 
 
-def as_float_array(x: Tensor, dtype: DTypeLike = None):
+def as_float_array(x: TensorLike, dtype: DTypeLike = None) -> np.ndarray:
     """``x`` as a floating array of ``dtype`` (the default dtype when None), no copy if
     possible."""
     return np.asarray(x, dtype=get_default_dtype() if dtype is None else np.dtype(dtype))
 
 
-def to_numpy(a):
+def to_numpy(a: Any) -> np.ndarray:
     """``a`` as a NumPy array."""
     return np.asarray(a)
 
 
-_const_cache = {}
+_const_cache: dict[tuple[str, int, np.dtype[Any] | None], np.ndarray] = {}
 
 
-def const_vector(kind: str, n: int, dtype: DTypeLike = None):
+def const_vector(kind: str, n: int, dtype: DTypeLike = None) -> np.ndarray:
     """A cached, read-only NumPy vector that hot paths need every step: ``"ones"`` (n ones
     of ``dtype``, e.g. for the bias gradient ``ones @ g``) or ``"arange"`` (``np.arange(n)``,
     row indices of a batch)."""

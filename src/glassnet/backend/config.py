@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 __all__ = ["Knob", "KNOBS", "get", "set", "reset", "source", "read", "knobs", "describe"]
 
@@ -126,11 +126,11 @@ KNOBS = (
 )
 
 _BY_NAME = {k.name: k for k in KNOBS}
-_values = {}     # name -> value: kept reads of `once` knobs and values set at run time
-_sources = {}    # name -> where the kept value came from
+_values: dict[str, Any] = {}     # name -> value: kept reads of `once` knobs and values set at run time
+_sources: dict[str, str] = {}    # name -> where the kept value came from
 
 
-def _knob(name) -> Knob:
+def _knob(name: str) -> Knob:
     try:
         return _BY_NAME[name]
     except KeyError:
@@ -138,7 +138,7 @@ def _knob(name) -> Knob:
                        f"{sorted(_BY_NAME)}") from None
 
 
-def read(name: str):
+def read(name: str) -> tuple[Any, str]:
     """(value, source) of knob ``name`` from the environment now, ignoring set values:
     the first of its variables that is set and parses, else the default. A malformed
     variable warns (naming it, its value and what was expected) and is skipped."""
@@ -155,7 +155,7 @@ def read(name: str):
     return (k.default() if callable(k.default) else k.default), "default"
 
 
-def get(name: str):
+def get(name: str) -> Any:
     """The value of knob ``name`` now (set at run time, else the environment, else the
     default)."""
     try:
@@ -176,7 +176,7 @@ def source(name: str) -> str:
     return read(name)[1]
 
 
-def set(name: str, value) -> None:  # noqa: A001 - config.set reads as intended
+def set(name: str, value: object) -> None:  # noqa: A001 - config.set reads as intended
     """Set knob ``name`` for the rest of the process (the setters validate first)."""
     _knob(name)
     _values[name], _sources[name] = value, "set"
@@ -200,7 +200,7 @@ class KnobValue(NamedTuple):
     reason: str
 
 
-def knobs() -> list:
+def knobs() -> list[KnobValue]:
     """Every knob with its value now: a list of (name, env, value, source, default, reason)."""
     out = []
     for k in KNOBS:

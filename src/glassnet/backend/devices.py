@@ -22,7 +22,7 @@ from ..errors import ArgumentError, ArgumentTypeError
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet.autograd.tensor import Tensor
+    from glassnet._typing import DeviceLike
 
 
 # the device types PyTorch knows, so a typo is told apart from a real but absent device
@@ -34,8 +34,10 @@ class device:
     ``device("cuda:1")``. Compares equal to another device or to its string."""
 
     __slots__ = ("type", "index")
+    type: str
+    index: int | None
 
-    def __init__(self, type, index: Tensor | None = None) -> None:  # noqa: A002  (PyTorch's argument name)
+    def __init__(self, type: str | device, index: int | None = None) -> None:  # noqa: A002  (PyTorch's argument name)
         if isinstance(type, device):
             if index is not None:
                 raise ArgumentError("device: give the index once (in the device or as index=)")
@@ -67,7 +69,7 @@ class device:
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
             try:
                 other = device(other)
@@ -77,21 +79,22 @@ class device:
             return NotImplemented
         return self.type == other.type and self.index == other.index
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((self.type, self.index))
 
 
 CPU = device("cpu")
 
 
-def check(dev, arg: str = "device", where: str = "") -> device:
+def check(dev: DeviceLike | int, arg: str = "device", where: str = "") -> device:
     """``dev`` as a device, when it is the CPU (None, "cpu", "cpu:0", device("cpu"), or an
     int, which PyTorch reads as a CUDA ordinal and so is refused); else a clear error."""
     if dev is None:
         return CPU
     if isinstance(dev, int) and not isinstance(dev, bool):
         dev = device("cuda", dev)
-    d = dev if isinstance(dev, device) else device(dev)
+    # a bool reaches device(), which refuses it with a clear error
+    d = dev if isinstance(dev, device) else device(dev)  # type: ignore[arg-type]
     if d.type != "cpu" or d.index not in (None, 0):
         name = f"{where}: " if where else ""
         raise ArgumentError(
@@ -101,7 +104,7 @@ def check(dev, arg: str = "device", where: str = "") -> device:
     return CPU
 
 
-def is_device_spec(x: Tensor) -> bool:
+def is_device_spec(x: object) -> bool:
     """True when ``x`` reads as a device (a device, or a string naming a known type)."""
     if isinstance(x, device):
         return True

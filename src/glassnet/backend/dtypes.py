@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import ArgumentTypeError
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import DTypeLike
@@ -38,7 +38,7 @@ complex64 = cfloat = np.dtype("complex64")
 complex128 = cdouble = np.dtype("complex128")
 
 # name (as glassnet / torch spell it) -> dtype; "float" and "int" follow PyTorch
-NAMES = {
+NAMES: dict[str, np.dtype[Any]] = {
     "float16": float16, "half": half, "float32": float32, "float": float32,
     "float64": float64, "double": float64, "int8": int8, "int16": int16, "short": int16,
     "int32": int32, "int": int32, "int64": int64, "long": int64, "uint8": uint8,

@@ -38,7 +38,9 @@ import numpy as np
 from ..errors import ModelFileError
 from . import config
 
-from typing import TYPE_CHECKING
+from collections.abc import Hashable, Iterator, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import DTypeLike
@@ -96,10 +98,11 @@ class ScratchPool:
     """
 
     def __init__(self, max_per_key: int = 4) -> None:
-        self.free = {}
+        self.free: dict[tuple[Hashable, tuple[int, ...], Any], list[np.ndarray]] = {}
         self.max_per_key = max_per_key
 
-    def take(self, tag, shape, dtype: DTypeLike, zero: bool = False):
+    def take(self, tag: Hashable, shape: Sequence[int], dtype: DTypeLike,
+             zero: bool = False) -> np.ndarray:
         """A (C-contiguous) buffer of ``shape`` and ``dtype``, zeroed when ``zero``."""
         lst = self.free.get((tag, tuple(shape), np.dtype(dtype).str))
         if lst:
@@ -113,7 +116,7 @@ class ScratchPool:
                 return a
         return np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
 
-    def give(self, tag, a) -> None:
+    def give(self, tag: Hashable, a: np.ndarray | None) -> None:
         """Make ``a`` (taken with ``tag``) free for the next ``take`` of its key; None is
         ignored."""
         if a is None:
@@ -138,21 +141,22 @@ class BudgetExceeded(ModelFileError):
     of model-file loads, hence a :class:`~glassnet.errors.ModelFileError`. ``who``,
     ``shape``, ``nbytes``, ``budget`` and ``left`` say what was asked and what remained."""
 
-    def __init__(self, msg, who, shape, nbytes, budget, left) -> None:
+    def __init__(self, msg: str, who: str, shape: tuple[int, ...], nbytes: int, budget: int,
+                 left: int) -> None:
         super().__init__(msg)
         self.who, self.shape, self.nbytes, self.budget, self.left = (
             who, shape, nbytes, budget, left)
 
 
 class _Budget:
-    def __init__(self, nbytes, who, skip_init) -> None:
+    def __init__(self, nbytes: int, who: str, skip_init: bool) -> None:
         self.total = int(nbytes)
         self.left = int(nbytes)
         self.who = who
         self.skip_init = skip_init
         self.lock = threading.Lock()
 
-    def draw(self, nbytes, what, shape):
+    def draw(self, nbytes: int, what: str, shape: tuple[int, ...]) -> None:
         with self.lock:
             if nbytes > self.left:
                 raise BudgetExceeded(
@@ -162,12 +166,12 @@ class _Budget:
             self.left -= nbytes
 
 
-_budget: contextvars.ContextVar = contextvars.ContextVar("glassnet_allocation_budget",
+_budget: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("glassnet_allocation_budget",
                                                          default=None)
 
 
 @contextlib.contextmanager
-def allocation_budget(nbytes: int, who: str, skip_init: bool = True):
+def allocation_budget(nbytes: int, who: str, skip_init: bool = True) -> Iterator[_Budget]:
     """Within the block, :func:`allocate` hands out at most ``nbytes`` bytes in all and
     raises :class:`BudgetExceeded` (naming ``who`` and the layer) instead of allocating
     more; with ``skip_init`` the ``nn.init`` schemes do nothing (the caller overwrites
@@ -186,7 +190,7 @@ def init_skipped() -> bool:
     return b is not None and b.skip_init
 
 
-def reserve(shape, dtype: DTypeLike, who: str) -> None:
+def reserve(shape: int | Sequence[int], dtype: DTypeLike, who: str) -> None:
     """Draw an array's bytes from the :func:`allocation_budget` in force without allocating
     it (for a constructor that builds the array with other NumPy calls)."""
     b = _budget.get()
@@ -195,7 +199,8 @@ def reserve(shape, dtype: DTypeLike, who: str) -> None:
         b.draw(math.prod(int(s) for s in shape) * np.dtype(dtype).itemsize, who, shape)
 
 
-def allocate(shape, dtype: DTypeLike, who: str, fill=None, xp=np):
+def allocate(shape: int | Sequence[int], dtype: DTypeLike, who: str, fill: complex | None = None,
+             xp: ModuleType = np) -> np.ndarray:
     """A new array of ``shape`` and ``dtype`` (``fill``: None = uninitialised, else the
     value), drawn from the :func:`allocation_budget` in force: its size is computed with
     Python integers and checked before ``xp`` allocates anything."""

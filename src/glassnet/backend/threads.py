@@ -28,7 +28,7 @@ import inspect
 import os
 import threading
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar, cast
 
 import numpy as np
 
@@ -40,7 +40,7 @@ __all__ = ["get_num_threads", "set_num_threads", "parallel_chunks", "elementwise
            "get_blas_threads", "set_blas_threads", "blas_threads", "fit_blas_threads",
            "blas_policy", "blas_available"]
 
-_pool = None
+_pool: _Pool | None = None
 _pool_lock = threading.Lock()
 _in_worker = threading.local()
 PARALLEL_MIN_ELEMENTS = 1 << 17   # below this, thread hand-off costs more than it saves
@@ -48,6 +48,11 @@ PARALLEL_MIN_ELEMENTS = 1 << 17   # below this, thread hand-off costs more than 
 
 class _Worker:
     __slots__ = ("go", "done", "job", "error", "thread")
+    go: threading.Lock
+    done: threading.Lock
+    job: tuple[Callable[[int, int], object], int, int] | None
+    error: BaseException | None
+    thread: threading.Thread
 
 
 class _Pool:
@@ -56,9 +61,9 @@ class _Pool:
     ThreadPoolExecutor's futures cost several times that in Python). ``busy`` lets one
     caller at a time use the pool; a concurrent caller runs its work serially."""
 
-    def __init__(self, n):
+    def __init__(self, n: int) -> None:
         self.busy = threading.Lock()
-        self.workers = []
+        self.workers: list[_Worker] = []
         for i in range(n):
             w = _Worker()
             w.go, w.done = threading.Lock(), threading.Lock()
@@ -71,7 +76,7 @@ class _Pool:
             self.workers.append(w)
 
     @staticmethod
-    def _loop(w):
+    def _loop(w: _Worker) -> None:
         _in_worker.active = True
         while True:
             w.go.acquire()
@@ -86,7 +91,7 @@ class _Pool:
             w.job = None
             w.done.release()
 
-    def stop(self):
+    def stop(self) -> None:
         for w in self.workers:
             w.job = None
             w.go.release()
@@ -111,7 +116,7 @@ def set_num_threads(n: int) -> None:
             _pool = None
 
 
-def _get_pool(workers):
+def _get_pool(workers: int) -> _Pool:
     global _pool
     p = _pool
     if p is not None and len(p.workers) >= workers:
@@ -124,7 +129,7 @@ def _get_pool(workers):
         return _pool
 
 
-def _reset_after_fork():  # a forked child has no pool threads: start a fresh pool there
+def _reset_after_fork() -> None:  # a forked child has no pool threads: start a fresh pool there
     global _pool, _pool_lock
     _pool = None
     _pool_lock = threading.Lock()
@@ -134,7 +139,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
 
 
-def parallel_chunks(n: int, fn, work: int | None = None) -> None:
+def parallel_chunks(n: int, fn: Callable[[int, int], object], work: int | None = None) -> None:
     """Call ``fn(lo, hi)`` over ``[0, n)`` cut into at most :func:`get_num_threads`
     contiguous chunks, the first in this thread and the others on the pool, and wait for
     all. ``work`` (elements touched) below ``PARALLEL_MIN_ELEMENTS`` runs one call
@@ -175,7 +180,8 @@ def parallel_chunks(n: int, fn, work: int | None = None) -> None:
         pool.busy.release()
 
 
-def elementwise(ufunc, *inputs, out=None):
+def elementwise(ufunc: Callable[..., Any] | tuple[Callable[..., Any], ...], *inputs: Any,
+                out: Any = None) -> Any:
     """``ufunc(*inputs, out=out)`` (NumPy broadcasting) with the first axis of the result
     cut into chunks run on glassnet's threads; returns ``out`` (allocated when None).
 
@@ -194,8 +200,8 @@ def elementwise(ufunc, *inputs, out=None):
     >>> a, mask = elementwise((np.maximum, np.greater), z, 0)   # max(0, z) and z > 0
     """
     many = isinstance(ufunc, tuple)
-    ufuncs = ufunc if many else (ufunc,)
-    outs = (out if many else (out,)) if out is not None else (None,) * len(ufuncs)
+    ufuncs: tuple[Callable[..., Any], ...] = ufunc if isinstance(ufunc, tuple) else (ufunc,)
+    outs: tuple[Any, ...] = (out if many else (out,)) if out is not None else (None,) * len(ufuncs)
     lead = inputs[0]
     if (type(lead) is not np.ndarray or lead.ndim == 0 or lead.size < PARALLEL_MIN_ELEMENTS
             or get_num_threads() == 1):
@@ -209,7 +215,7 @@ def elementwise(ufunc, *inputs, out=None):
     outs = tuple(np.empty(shape, u(*empty).dtype) if o is None else o   # dtype: from 0 rows
                  for u, o in zip(ufuncs, outs))
 
-    def run(lo, hi):
+    def run(lo: int, hi: int) -> None:
         args = [a[lo:hi] if c else a for a, c in zip(inputs, cut)]
         for u, o in zip(ufuncs, outs):
             u(*args, out=o[lo:hi])
@@ -217,7 +223,7 @@ def elementwise(ufunc, *inputs, out=None):
     return outs if many else outs[0]
 
 
-def copy(dst, src):
+def copy(dst: np.ndarray, src: Any) -> np.ndarray:   # src: an array, or a scalar
     """``dst[...] = src`` with the first axis cut into chunks run on glassnet's threads
     (a layout change such as NCHW -> CNHW is a copy into a transposed view); returns
     ``dst``.
@@ -447,7 +453,7 @@ def fit_blas_threads(mnk: float | None = None) -> Iterator[int]:
             _apply_blas(prev)
 
 
-def _largest_gemm(model, batch_size) -> float | None:
+def _largest_gemm(model: Any, batch_size: object) -> float | None:
     """batch x in x out of the largest Linear GEMM of ``model``, or None when the model has
     layers whose GEMM size does not follow from their weights (convolutions, recurrences)."""
     if not isinstance(batch_size, int) or batch_size < 1:
@@ -466,13 +472,16 @@ def _largest_gemm(model, batch_size) -> float | None:
     return float(largest * batch_size) if largest else None
 
 
-def blas_policy(fit: Callable) -> Callable:
+_Fit = TypeVar("_Fit", bound=Callable[..., Any])
+
+
+def blas_policy(fit: _Fit) -> _Fit:
     """Decorator of ``Trainer.fit``: the fit runs under :func:`fit_blas_threads`, sized by
     the model's largest Linear GEMM at the fit's ``batch_size``."""
     sig = inspect.signature(fit)
 
     @functools.wraps(fit)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             bound = sig.bind_partial(self, *args, **kwargs)
             bs = bound.arguments.get("batch_size", sig.parameters["batch_size"].default
@@ -482,4 +491,4 @@ def blas_policy(fit: Callable) -> Callable:
             mnk = None
         with fit_blas_threads(mnk):
             return fit(self, *args, **kwargs)
-    return wrapper
+    return cast(_Fit, wrapper)

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
+from typing import TypeVar
+
+_N = TypeVar("_N", int, float)
 
 __all__ = ["positive_int", "non_negative_int", "positive_float", "fraction", "int_list"]
 
 
-def _number(text, kind):
+def _number(text: str, kind: type[_N]) -> _N:
     try:
         return kind(text)
     except ValueError:
@@ -17,8 +21,8 @@ def _number(text, kind):
                                          f", got {text!r}") from None
 
 
-def _int_at_least(low):
-    def parse(text):
+def _int_at_least(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
         value = _number(text, int)
         if value < low:
             raise argparse.ArgumentTypeError(
@@ -32,7 +36,7 @@ def _int_at_least(low):
 positive_int, non_negative_int = _int_at_least(1), _int_at_least(0)
 
 
-def positive_float(text):
+def positive_float(text: str) -> float:
     """A finite number > 0 (learning rates, temperatures)."""
     value = _number(text, float)
     if not (math.isfinite(value) and value > 0):
@@ -40,7 +44,7 @@ def positive_float(text):
     return value
 
 
-def fraction(text):
+def fraction(text: str) -> float:
     """A number in [0, 1) (dropout, masking noise)."""
     value = _number(text, float)
     if not 0 <= value < 1:      # NaN fails too
@@ -48,7 +52,7 @@ def fraction(text):
     return value
 
 
-def int_list(value):
+def int_list(value: str) -> list[int]:
     """Comma-separated positive integers, at least one: ``256`` or ``256,128``."""
     try:
         sizes = [int(t) for t in value.split(",") if t.strip()]

@@ -7,7 +7,8 @@ MODEL is a model file written by ``glassnet train`` or ``glassnet.save``, or a r
 (its ``model.safetensors``). The shape of one sample (without the batch axis) comes from
 ``--input-shape``, else from the file's metadata (``input_shape``, flattened for an MLP) or
 from the model itself (an MLP's first size, an autoencoder's ``in_features``, LeNet's
-28x28 images, ...); token models (CharLM, an Embedding first) need ``--input-shape T``.
+(in_channels, *input_size) images, ...); token models (CharLM, an Embedding first) need
+``--input-shape T``.
 When onnxruntime is installed the written file is run once on a random batch and its
 largest difference from glassnet printed.
 """
@@ -15,12 +16,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import io, models, nn
 from ..errors import ArgumentError
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike
+    from glassnet.nn.module import Module
 
 __all__ = ["add_parser", "run", "resolve_model", "sample_shape"]
 
@@ -90,7 +95,7 @@ def sample_shape(model: Any, given: tuple[int, ...] | None = None) -> tuple[int,
     if isinstance(model, models.ConvAutoencoder):
         return tuple(model.image_shape)
     if isinstance(model, (models.LeNet, models.SmallVGG)):
-        return (model.in_channels, 28, 28)
+        return (model.in_channels, *model.input_size)
     if isinstance(model, models.AnomalyDetector):
         return sample_shape(model.members[0])
     if isinstance(getattr(model, "in_features", None), int) and not _takes_ids(model):
@@ -133,14 +138,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _first_embedding(model):
+def _first_embedding(model: Module) -> nn.Embedding:
     for m in model.modules():
         if isinstance(m, nn.Embedding):
             return m
     raise ArgumentError("no Embedding in the model")
 
 
-def _check(model, path, x):
+def _check(model: Module, path: PathLike, x: np.ndarray) -> float | None:
     """Largest |onnxruntime - glassnet| over the outputs for ``x``; None without
     onnxruntime. A difference beyond float32 rounding is an error."""
     try:
@@ -158,7 +163,8 @@ def _check(model, path, x):
             y = model(Tensor(x) if x.dtype.kind == "f" else x)
     finally:
         model.train(was)
-    flat, stack = [], [y]
+    flat: list[np.ndarray] = []
+    stack: list[Any] = [y]
     while stack:
         v = stack.pop(0)
         if isinstance(v, (tuple, list)):

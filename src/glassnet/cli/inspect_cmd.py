@@ -1,6 +1,8 @@
 """``glassnet inspect vanishing --out DIR``: the vanishing-gradient demonstration."""
 from __future__ import annotations
 
+from argparse import Namespace
+
 from .. import inspect as ins
 from ..validation import lookup
 from . import runs
@@ -10,7 +12,7 @@ __all__ = ["run"]
 DEMOS = ("vanishing",)
 
 
-def run(args) -> int:
+def run(args: Namespace) -> int:
     """Train the 10-layer net with sigmoid, tanh, ReLU and ReLU + batch norm; write
     ``vanishing.png`` (gradient norm per layer), ``vanishing.json`` and ``vanishing.txt``
     into the run folder ``args.out`` and print the first-layer gradient norms."""

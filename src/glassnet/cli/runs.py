@@ -13,13 +13,20 @@ import datetime
 import itertools
 import json
 import sys
-from collections.abc import Sequence
+from argparse import Namespace
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
 from .. import data, io
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike
+    from glassnet.nn.module import Module
+    from glassnet.training.history import History
 
 __all__ = ["IMAGE_DATASETS", "IMAGE_SHAPES", "RAW_SCALES", "run_dir", "write_json", "write_run",
            "draw", "note", "option", "one_width", "load_images", "split", "preprocessing",
@@ -36,11 +43,12 @@ RAW_SCALES = {
 
 
 # ------------------------------------------------------------------ run folder
-def _now():
+def _now() -> datetime.datetime:
     return datetime.datetime.now()
 
 
-def run_dir(out=None, root="runs", now=None) -> Path:
+def run_dir(out: PathLike | None = None, root: PathLike = "runs",
+            now: datetime.datetime | None = None) -> Path:
     """The run folder, created: ``out`` when given (an existing folder is written into
     again), else a new ``root/<YYYYmmdd-HHMMSS>`` from ``now`` (default: the clock).
 
@@ -66,9 +74,10 @@ def run_dir(out=None, root="runs", now=None) -> Path:
         except FileExistsError:
             continue
         return out
+    raise AssertionError("unreachable: itertools.count() does not end")
 
 
-def _jsonable(value):
+def _jsonable(value: object) -> Any:
     """json.dumps's fallback for what argparse and NumPy put in the values."""
     if isinstance(value, Path):
         return str(value)
@@ -79,7 +88,7 @@ def _jsonable(value):
     raise TypeError(f"write_json: cannot write a {type(value).__name__} ({value!r}) as JSON")
 
 
-def write_json(path, obj) -> Path:
+def write_json(path: PathLike, obj: Any) -> Path:
     """Write ``obj`` as indented JSON (paths as strings, NumPy numbers and arrays as
     numbers and lists); returns the path."""
     path = Path(path)
@@ -87,7 +96,8 @@ def write_json(path, obj) -> Path:
     return path
 
 
-def write_run(out, args, model, history, metrics, metadata) -> None:
+def write_run(out: PathLike, args: Namespace, model: Module, history: History,
+              metrics: dict[str, Any], metadata: dict[str, Any]) -> None:
     """Write the four files of every trained run into the folder ``out``.
 
     ``model.safetensors`` (``io.save`` with ``metadata``), ``history.json``,
@@ -101,7 +111,7 @@ def write_run(out, args, model, history, metrics, metadata) -> None:
     write_json(out / "config.json", vars(args))
 
 
-def draw(plot, *args, **kwargs):
+def draw(plot: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``plot(*args, **kwargs)`` (a ``glassnet.inspect`` picture); where matplotlib is not
     installed, a note on stderr instead of an error, since every number is in the JSON."""
     try:
@@ -112,20 +122,20 @@ def draw(plot, *args, **kwargs):
         return None
 
 
-def note(message) -> None:
+def note(message: str) -> None:
     """A line for the person at the terminal: on stderr, so stdout stays the result."""
     print(message, file=sys.stderr)
 
 
 # ------------------------------------------------------------------ arguments
-def option(args, name, default=None):
+def option(args: Namespace, name: str, default: Any = None) -> Any:
     """``args.name``, or ``default`` when it is missing or None (the subcommands' ``run``
     functions are also called with a partial Namespace from Python)."""
     value = getattr(args, name, None)
     return default if value is None else value
 
 
-def one_width(hidden):
+def one_width(hidden: int | list[int] | tuple[int, ...] | None) -> int | None:
     """The single width a recurrent model or an autoencoder takes from ``--hidden``
     (parsed as a list, e.g. ``[128]``); None when not given."""
     if isinstance(hidden, (list, tuple)):
@@ -136,7 +146,8 @@ def one_width(hidden):
 
 
 # ------------------------------------------------------------------ datasets
-def load_images(name, data_dir=None):
+def load_images(name: str, data_dir: PathLike | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[int, int, int]]:
     """(X_train, y_train, X_test, y_test, image_shape): flat float images in [0, 1].
 
     ``digits`` is embedded (1797 8x8 images, a fixed stratified 80/20 split); ``mnist``
@@ -158,7 +169,8 @@ def load_images(name, data_dir=None):
     return Xtr, ytr, Xte, yte, (1, 28, 28)
 
 
-def preprocessing(dataset: str, shape: Sequence[int], flatten: bool, dtype: DTypeLike) -> dict:
+def preprocessing(dataset: str, shape: Sequence[int], flatten: bool,
+                  dtype: DTypeLike) -> dict[str, Any]:
     """The preprocessing record that ``glassnet train`` stores in a model file's metadata
     (key ``"preprocessing"``, under the file's SHA-256) and ``glassnet predict`` applies
     or checks: the model's input is ``(raw - mean) / std``.
@@ -178,7 +190,7 @@ def preprocessing(dataset: str, shape: Sequence[int], flatten: bool, dtype: DTyp
             "raw_integer": True, "mean": 0.0, "std": top, "range": [0.0, 1.0]}
 
 
-def describe_input(pre: dict | None, hint: bool = True) -> str:
+def describe_input(pre: dict[str, Any] | None, hint: bool = True) -> str:
     """One sentence saying what input a model with the preprocessing record ``pre``
     expects (shape, dtype, range and how raw values are scaled); for a file that records
     none, that it records none.
@@ -201,7 +213,8 @@ def describe_input(pre: dict | None, hint: bool = True) -> str:
             + (" (glassnet predict --raw takes the raw values and scales them)" if hint else ""))
 
 
-def split(X, y, fraction, seed):
+def split(X: np.ndarray, y: np.ndarray, fraction: float,
+          seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(X_a, X_b, y_a, y_b): a stratified split with ``fraction`` of the samples in b."""
     Xa, Xb, _, ya, yb, _ = data.train_val_test_split(X, y, val_size=fraction, test_size=0,
                                                      stratify=True, seed=seed)

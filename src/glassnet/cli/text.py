@@ -17,7 +17,10 @@ from __future__ import annotations
 import math
 import sys
 import time
+from argparse import Namespace
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -25,15 +28,18 @@ from .. import backend, data, io, models
 from .. import inspect as ins
 from . import runs
 
+if TYPE_CHECKING:  # annotations only
+    from tqdm import tqdm
+
 __all__ = ["run", "sample", "load_corpus"]
 
-DEFAULTS = {"epochs": 5, "batch_size": 32, "lr": 2e-3, "hidden": 256, "seq_len": 64}
-TRANSFORMER = {"hidden": 128, "lr": 1e-3, "heads": 4, "layers": 4, "context": 128}
+DEFAULTS: dict[str, Any] = {"epochs": 5, "batch_size": 32, "lr": 2e-3, "hidden": 256, "seq_len": 64}
+TRANSFORMER: dict[str, Any] = {"hidden": 128, "lr": 1e-3, "heads": 4, "layers": 4, "context": 128}
 CELLS = ("lstm", "gru", "rnn")
 MODELS = CELLS + ("transformer",)
 
 
-def load_corpus(args) -> tuple[str, str]:
+def load_corpus(args: Namespace) -> tuple[str, str]:
     """(text, where it came from) for ``--text`` (a file), ``--data-dir`` (a folder holding
     ``input.txt`` or ``tinyshakespeare/input.txt``) or else Tiny Shakespeare."""
     text = runs.option(args, "text")
@@ -48,21 +54,22 @@ def load_corpus(args) -> tuple[str, str]:
     return data.load_text(), "tinyshakespeare"
 
 
-def _progress(total, verbose):
+def _progress(total: int, verbose: int
+              ) -> tuple[tqdm[Any], Callable[[int, float], None]] | tuple[None, None]:
     """(bar, callback(step, loss)) for a step bar on stderr at ``verbose=1``, else (None, None)."""
     if verbose != 1:
         return None, None
     from tqdm.auto import tqdm
     bar = tqdm(total=total, unit="step", file=sys.stderr, leave=False)
 
-    def callback(step, loss):
+    def callback(step: int, loss: float) -> None:
         bar.update(1)
         if step % 10 == 0:
             bar.set_postfix(loss=f"{loss:.3f}")
     return bar, callback
 
 
-def run(args) -> int:
+def run(args: Namespace) -> int:
     """Train a CharLM on a text file and fill the run folder ``args.out``; returns 0."""
     out = args.out = runs.run_dir(runs.option(args, "out"))
     seed = runs.option(args, "seed", 0)
@@ -122,13 +129,15 @@ def run(args) -> int:
             bar.close()
     seconds = time.perf_counter() - t0
     vals = [v for v in history.history.get("val_loss", []) if v is not None]
-    metrics = {"train_loss": history["loss"][-1],
-               "train_perplexity": math.exp(history["loss"][-1]),
+    train_loss = history["loss"][-1]
+    assert train_loss is not None  # every epoch records its training loss
+    metrics = {"train_loss": train_loss,
+               "train_perplexity": math.exp(train_loss),
                "val_loss": vals[-1] if vals else None,
                "val_perplexity": math.exp(vals[-1]) if vals else None,
                "best_val_loss": min(vals) if vals else None,
                "epochs": len(history), "train_seconds": round(seconds, 2),
-               "tokens_per_s": float(np.median(history["tokens_per_s"])),
+               "tokens_per_s": float(np.median(cast("list[float]", history["tokens_per_s"]))),
                "units": "nats per character"}
     runs.write_run(out, args, model, history, metrics,
                    {"task": "charlm", "source": source, "seed": seed, "cell": cell})
@@ -141,7 +150,7 @@ def run(args) -> int:
     return 0
 
 
-def sample(args) -> int:
+def sample(args: Namespace) -> int:
     """Load a CharLM file and print ``--length`` characters after ``--prime`` (in which
     a typed ``\\n`` stands for a newline)."""
     model = io.load(args.model)

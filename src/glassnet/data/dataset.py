@@ -1,8 +1,15 @@
 """Datasets: a sequence of samples that can be indexed with arrays of indices."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
 from ..autograd.tensor import as_array
 from ..validation import check_samples
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import TensorLike
 
 __all__ = ["Dataset", "TensorDataset"]
 
@@ -20,7 +27,7 @@ class Dataset:
     def __len__(self) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def __getitem__(self, index):  # pragma: no cover - abstract
+    def __getitem__(self, index: Any) -> tuple[Any, ...]:  # pragma: no cover - abstract
         raise NotImplementedError
 
 
@@ -39,7 +46,7 @@ class TensorDataset(Dataset):
 
     supports_batch_indexing = True
 
-    def __init__(self, *arrays) -> None:
+    def __init__(self, *arrays: TensorLike) -> None:
         if not arrays:
             raise ValueError("TensorDataset: needs at least one array")
         self.arrays = tuple(check_samples(as_array(a), f"array {i}", "TensorDataset")
@@ -53,7 +60,7 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return len(self.arrays[0])
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> tuple[np.ndarray, ...]:
         return tuple(a[index] for a in self.arrays)
 
     def __repr__(self) -> str:

@@ -12,7 +12,9 @@ from ..validation import check_int
 from ..errors import DataChecksumError, DataFileError, DataFileNotFoundError
 from .paths import DataStream, find_data_dir, sha256_file
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+
+from collections.abc import Sequence
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import PathLike
@@ -33,7 +35,8 @@ TINYSHAKESPEARE_SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca5
 _EMBEDDED = Path(__file__).resolve().parent / "_embedded"
 
 
-def load_digits(path: PathLike | None = None, verify=True, *, max_bytes=None):
+def load_digits(path: PathLike | None = None, verify: bool = True, *,
+                max_bytes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The UCI 8x8 optical digits (1797 samples, 10 classes), embedded in the package.
 
     Returns ``(X, y)``: X float32 of shape (1797, 64) with pixel values 0..16
@@ -96,7 +99,8 @@ def load_digits(path: PathLike | None = None, verify=True, *, max_bytes=None):
     return pixels.astype(np.float32), labels.copy()
 
 
-def load_text(path: PathLike | None = None, verify=True, *, max_bytes=None) -> str:
+def load_text(path: PathLike | None = None, verify: bool = True, *,
+              max_bytes: int | None = None) -> str:
     """A text corpus as one string; by default Tiny Shakespeare (1,115,394 characters).
 
     ``path`` is a text file or a folder holding ``input.txt``; without it the
@@ -117,7 +121,7 @@ def load_text(path: PathLike | None = None, verify=True, *, max_bytes=None) -> s
     limit = MAX_TEXT_BYTES if max_bytes is None else check_int(max_bytes, "max_bytes", who,
                                                                min=0)
     default = path is None
-    p = find_data_dir("tinyshakespeare", required=["input.txt"]) / "input.txt" if default \
+    p = find_data_dir("tinyshakespeare", required=["input.txt"]) / "input.txt" if path is None \
         else Path(path).expanduser()
     if p.is_dir():
         p = p / "input.txt"
@@ -141,11 +145,12 @@ def load_text(path: PathLike | None = None, verify=True, *, max_bytes=None) -> s
     return text
 
 
-def _rng(seed):
+def _rng(seed: int | None) -> np.random.Generator:
     return backend.rng() if seed is None else np.random.default_rng(seed)
 
 
-def make_xor(n_samples=None, noise=0.0, seed: int | None = None):
+def make_xor(n_samples: int | None = None, noise: float = 0.0,
+             seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The XOR problem: y = x1 XOR x2, not linearly separable.
 
     With ``n_samples=None`` the four corners of the unit square (the truth
@@ -174,7 +179,8 @@ def make_xor(n_samples=None, noise=0.0, seed: int | None = None):
     return X, y
 
 
-def make_moons(n_samples=100, noise=0.0, seed: int | None = None):
+def make_moons(n_samples: int = 100, noise: float = 0.0,
+               seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (a classic non-linear 2-class problem), like scikit-learn's.
 
     Class 0: :math:`(\\cos t, \\sin t)`; class 1: :math:`(1 - \\cos t, 0.5 - \\sin t)`,
@@ -199,8 +205,10 @@ def make_moons(n_samples=100, noise=0.0, seed: int | None = None):
     return X.astype(np.float32), y
 
 
-def make_blobs(n_samples=100, centers=3, n_features=2, cluster_std=1.0, center_box=(-10.0, 10.0),
-               seed: int | None = None):
+def make_blobs(n_samples: int = 100, centers: int | Sequence[Sequence[float]] | np.ndarray = 3,
+               n_features: int = 2, cluster_std: float = 1.0,
+               center_box: tuple[float, float] = (-10.0, 10.0),
+               seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian clusters: ``centers`` (a count, drawn uniformly in ``center_box``, or an array of
     shape (k, n_features)), samples spread evenly over them. Returns X float32, y int64.
 
@@ -210,9 +218,9 @@ def make_blobs(n_samples=100, centers=3, n_features=2, cluster_std=1.0, center_b
     """
     rng = _rng(seed)
     if np.isscalar(centers):
-        k = int(centers)
+        k = int(cast(int, centers))
         if k < 1:
-            raise ValueError(f"make_blobs: centers must be >= 1, got {centers}")
+            raise ValueError(f"make_blobs: centers must be >= 1, got {centers!s}")
         c = rng.uniform(center_box[0], center_box[1], size=(k, n_features))
     else:
         c = np.asarray(centers, dtype=np.float64)

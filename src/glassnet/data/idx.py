@@ -79,7 +79,8 @@ _SPLITS = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
 _IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
 
 
-def read_idx(path: PathLike, magic=None, sha256=None, content_sha256=None, *, max_bytes=None) -> np.ndarray:
+def read_idx(path: PathLike, magic: int | None = None, sha256: str | None = None,
+             content_sha256: str | None = None, *, max_bytes: int | None = None) -> np.ndarray:
     """Read an IDX file (gzip'd when its name ends in .gz) as a uint8 array.
 
     ``magic`` (2051 images, 2049 labels) is checked when given. With ``sha256``
@@ -152,7 +153,7 @@ def read_idx(path: PathLike, magic=None, sha256=None, content_sha256=None, *, ma
         src.finish(f"the {expected} bytes that the IDX header promises (dims {dims})")
     if not stored_ok:
         h = hashlib.sha256(head)
-        h.update(out)
+        h.update(out.data)
         got_c = h.hexdigest()
         if got_c != content_sha256:
             raise DataChecksumError(f"{name} has SHA-256 {got} (decompressed {got_c}), "
@@ -161,7 +162,8 @@ def read_idx(path: PathLike, magic=None, sha256=None, content_sha256=None, *, ma
     return out.reshape(dims)
 
 
-def _load(name, digests, path, split, flatten, verify, where):
+def _load(name: str, digests: dict[str, str], path: PathLike | None, split: str, flatten: bool,
+          verify: bool, where: str) -> tuple[np.ndarray, np.ndarray]:
     check_choice(split, "split", where, tuple(_SPLITS))
     img_name, lbl_name, n = _SPLITS[split]
     folder = find_data_dir(name, path, required=[img_name, lbl_name])
@@ -169,7 +171,7 @@ def _load(name, digests, path, split, flatten, verify, where):
     for f in (img_file, lbl_file):
         if not f.is_file():
             raise DataFileNotFoundError(f"{where}: {str(f)!r} not found")
-    def read(f, fname, magic):
+    def read(f: Path, fname: str, magic: int) -> np.ndarray:
         if not verify:
             return read_idx(f, magic)
         return read_idx(f, magic, digests[fname], _CONTENT_SHA256[(name, fname)])
@@ -187,13 +189,14 @@ def _load(name, digests, path, split, flatten, verify, where):
     if labels.size and labels.max() > 9:
         raise DataFileError(f"{where}: {str(lbl_file)!r} has label {int(labels.max())}, "
                             f"expected 0..9")
-    X = np.empty(images.shape, np.float32)
+    X: np.ndarray = np.empty(images.shape, np.float32)
     np.multiply(images, np.float32(1.0 / 255.0), out=X)
     X = X.reshape(len(X), -1) if flatten else X.reshape(len(X), 1, 28, 28)
     return X, labels.astype(np.int64)
 
 
-def load_mnist(path: PathLike | None = None, split="train", flatten=False, verify=True):
+def load_mnist(path: PathLike | None = None, split: str = "train", flatten: bool = False,
+               verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """MNIST digits: ``(X, y)`` with X float32 in [0, 1] of shape (N, 1, 28, 28)
     ((N, 784) when ``flatten``) and y int64 in 0..9; N = 60000 (train) or 10000 (test).
 
@@ -209,7 +212,8 @@ def load_mnist(path: PathLike | None = None, split="train", flatten=False, verif
     return _load("mnist", MNIST_SHA256, path, split, flatten, verify, "load_mnist")
 
 
-def load_fashion_mnist(path: PathLike | None = None, split="train", flatten=False, verify=True):
+def load_fashion_mnist(path: PathLike | None = None, split: str = "train", flatten: bool = False,
+                       verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Fashion-MNIST articles, same layout as :func:`load_mnist`; class names in
     ``FASHION_MNIST_CLASSES``. Also found in ``/usr/share/datasets/fashion-mnist``
     (Debian's ``dataset-fashion-mnist`` package)."""

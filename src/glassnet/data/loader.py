@@ -7,6 +7,12 @@ from .. import backend
 from ..validation import check_int
 from .dataset import Dataset, TensorDataset
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import TensorLike
+
 __all__ = ["DataLoader"]
 
 
@@ -42,7 +48,9 @@ class DataLoader:
     ([(32, 4), (32, 4), (32, 4), (4, 4)], 4)
     """
 
-    def __init__(self, dataset, batch_size=32, shuffle=False, drop_last=False, seed: int | None = None) -> None:
+    def __init__(self, dataset: Dataset | np.ndarray | tuple[TensorLike, ...] | list[TensorLike],
+                 batch_size: int | None = 32, shuffle: bool = False, drop_last: bool = False,
+                 seed: int | None = None) -> None:
         if isinstance(dataset, (tuple, list)):
             dataset = TensorDataset(*dataset)
         elif isinstance(dataset, np.ndarray):
@@ -54,7 +62,7 @@ class DataLoader:
         self.batch_size = check_int(batch_size, "batch_size", "DataLoader",
                                     allow_none="full batch")
         check_int(seed, "seed", "DataLoader", min=0, allow_none=True)
-        self.dataset = dataset
+        self.dataset: Any = dataset     # a Dataset, or any object with __len__ and __getitem__
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.seed = seed
@@ -73,7 +81,7 @@ class DataLoader:
         b = self.batch_size or n
         return n // b if self.drop_last else -(-n // b)
 
-    def _gather(self, idx):
+    def _gather(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
         ds = self.dataset
         if getattr(ds, "supports_batch_indexing", False):
             return tuple(ds[idx])
@@ -83,7 +91,7 @@ class DataLoader:
             return (np.stack([np.asarray(x) for x in items]),)
         return tuple(np.stack([np.asarray(it[k]) for it in items]) for k in range(len(items[0])))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[np.ndarray, ...]]:
         n = len(self.dataset)
         if n == 0:
             return

@@ -6,6 +6,7 @@ naming the file (:class:`~glassnet.errors.DataFileNotFoundError` when it is miss
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import zlib
 from pathlib import Path
@@ -13,7 +14,8 @@ from pathlib import Path
 from ..backend import config
 from ..errors import DataFileError, DataFileNotFoundError
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import PathLike
@@ -34,7 +36,7 @@ _OUT_CHUNK = 1 << 20      # most decompressed bytes produced by one zlib call
 GZIP_MAX_RATIO = 1032
 
 
-def _open(path, who):
+def _open(path: PathLike, who: str) -> io.BufferedReader:
     """``open(path, "rb")``; a missing file is DataFileNotFoundError, any other failure to
     open it (a folder, no permission) DataFileError, both naming the file."""
     try:
@@ -45,7 +47,7 @@ def _open(path, who):
         raise DataFileError(f"{who}: cannot read {str(path)!r} ({e.strerror or e})") from None
 
 
-def sha256_file(path: PathLike, who="sha256_file") -> str:
+def sha256_file(path: PathLike, who: str = "sha256_file") -> str:
     """Hex SHA-256 of a file's bytes, read in 4 MiB chunks."""
     h = hashlib.sha256()
     with _open(path, who) as f:
@@ -75,7 +77,7 @@ class DataStream:
     ...     head = s.read(8)
     """
 
-    def __init__(self, path: PathLike, who, gz=None) -> None:
+    def __init__(self, path: PathLike, who: str, gz: bool | None = None) -> None:
         self.path, self.who = Path(path), who
         self.gz = self.path.suffix == ".gz" if gz is None else bool(gz)
         self._f = _open(self.path, who)
@@ -89,29 +91,30 @@ class DataStream:
         self._ended = False                        # gzip: the last member is finished
         self.pos = 0                               # content bytes given out so far
 
-    def __enter__(self):
+    def __enter__(self) -> DataStream:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
         self._f.close()
 
-    def fail(self, what) -> DataFileError:
+    def fail(self, what: str) -> DataFileError:
         """A DataFileError ``"{who}: '{path}': {what}"`` (to raise)."""
         return DataFileError(f"{self.who}: {str(self.path)!r}: {what}")
 
-    def _raw(self, n):
+    def _raw(self, n: int) -> bytes:
         try:
             return self._f.read(n)
         except OSError as e:
             raise DataFileError(f"{self.who}: cannot read {str(self.path)!r} ({e})") from None
 
-    def _gunzip(self, n):
+    def _gunzip(self, n: int) -> bytes:
         """Up to ``n`` more decompressed bytes; b"" once every member has ended."""
         while not self._ended:
             d = self._d
+            assert d is not None        # made for a gzip'd file, the only caller
             if d.eof:       # a member ended: then padding, another member, or the end of the file
                 # (test eof first: with max_length, CPython also leaves what follows the member
                 # in unconsumed_tail); gzip allows zero padding after a member
@@ -139,7 +142,7 @@ class DataStream:
                 return out
         return b""
 
-    def read(self, n) -> bytes:
+    def read(self, n: int) -> bytes:
         """Up to ``n`` content bytes; fewer only at the end of the content."""
         if not self.gz:
             out = self._raw(n)
@@ -155,7 +158,7 @@ class DataStream:
         self.pos += len(out)
         return out
 
-    def readinto(self, buf) -> int:
+    def readinto(self, buf: Any) -> int:
         """Fill the writable buffer ``buf`` (a NumPy array or memoryview) from the content;
         returns the number of bytes filled, less than ``len(buf)`` only at the end."""
         mv = memoryview(buf).cast("B")
@@ -177,7 +180,7 @@ class DataStream:
         self.pos += got
         return got
 
-    def read_all(self, limit, what="the content", hint="") -> bytes | bytearray:
+    def read_all(self, limit: int, what: str = "the content", hint: str = "") -> bytes | bytearray:
         """The whole remaining content, refused (DataFileError) when it is more than
         ``limit`` bytes: before reading anything for a plain file, after reading at most
         ``limit + 1`` bytes for a gzip'd one (gathered in one growing buffer, so the peak is
@@ -186,7 +189,7 @@ class DataStream:
             if self.size - self.pos > limit:
                 raise self.fail(f"{what} is {self.size - self.pos} bytes, more than the limit "
                                 f"of {limit} bytes{hint}")
-            out = self.read(min(limit, self.size - self.pos) + 1)
+            out: bytes | bytearray = self.read(min(limit, self.size - self.pos) + 1)
         else:
             out = bytearray()
             while len(out) <= limit:
@@ -200,7 +203,7 @@ class DataStream:
                             f"bytes{hint}")
         return out
 
-    def finish(self, what="the data") -> None:
+    def finish(self, what: str = "the data") -> None:
         """Check that the content ends here: trailing bytes (or, for gzip, a stream that does
         not end properly) raise a DataFileError."""
         extra = self._gunzip(1) if self.gz else self._raw(1)
@@ -209,7 +212,7 @@ class DataStream:
                             f"or not this kind of file)")
 
 
-def _candidates(name):
+def _candidates(name: str) -> list[Path]:
     env = config.get("data")    # GLASSNET_DATA
     out = []
     if env:
@@ -223,7 +226,8 @@ def _candidates(name):
     return out
 
 
-def find_data_dir(name: str, path: PathLike | None = None, required=None) -> Path:
+def find_data_dir(name: str, path: PathLike | None = None,
+                  required: Sequence[str] | None = None) -> Path:
     """The folder holding dataset ``name`` ("mnist", "fashion-mnist", "tinyshakespeare", ...).
 
     ``path`` and ``$GLASSNET_DATA`` name the same folder: the data folder holding one

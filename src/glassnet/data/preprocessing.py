@@ -94,20 +94,70 @@ def binary_encode(values: ArrayLike, categories: Sequence | None = None,
     return codes, cats.tolist()
 
 
-def binary_decode(codes: ArrayLike, categories: Sequence) -> np.ndarray:
-    """Invert :func:`binary_encode`: rows of bits (rounded at 0.5) -> category values."""
+_UNUSED = ("nearest", "flag", "error")
+
+
+def binary_decode(codes: ArrayLike, categories: Sequence, unused: str = "nearest",
+                  flag: object = -1) -> np.ndarray:
+    """Invert :func:`binary_encode`: rows of bits (or of predicted probabilities, rounded
+    at 0.5) -> category values, each row on its own.
+
+    With k categories that are not a power of two, some of the ``2^bits`` codes stand for
+    no category (5 categories use 3 bits: codes 5, 6 and 7 are unused), and a network's
+    predicted bits can land on one. ``unused`` says what such a row becomes:
+
+    - ``"nearest"`` (default): the category whose code is nearest in Hamming distance to
+      the rounded bits (ties: the one nearest to the raw values in L1 distance, then the
+      lower category number);
+    - ``"flag"``: the value ``flag`` (default -1; the result has a dtype holding both,
+      object when the categories are strings and ``flag`` is not);
+    - ``"error"``: raise, naming the rows.
+
+    >>> codes = [[0, 1, 0], [1, 1, 1], [0.9, 0.2, 0.6]]   # 5 categories: 5, 6, 7 unused
+    >>> binary_decode(codes, list("abcde")).tolist()
+    ['c', 'd', 'e']
+    >>> binary_decode(codes, list("abcde"), unused="flag", flag="?").tolist()
+    ['c', '?', '?']
+    """
+    if unused not in _UNUSED:
+        raise ArgumentError(f"binary_decode: unused must be one of {list(_UNUSED)}, got "
+                            f"{unused!r}")
     codes = as_array(codes)
     cats = np.asarray(categories)
+    k = len(cats)
     bits = codes.shape[-1] if codes.ndim == 2 else 0
-    need = math.ceil(math.log2(len(cats))) if len(cats) > 1 else 0
+    need = math.ceil(math.log2(k)) if k > 1 else 0
     if codes.ndim != 2 or bits != need:
-        raise ArgumentError(f"binary_decode: codes must have shape (n, {need}) for {len(cats)} "
-                         f"categories, got {codes.shape}")
-    index = (codes >= 0.5).astype(np.int64) @ (1 << np.arange(bits - 1, -1, -1))
-    if index.size and index.max() >= len(cats):
-        raise ArgumentError(f"binary_decode: code {int(index.max())} is not a category number "
-                         f"(there are {len(cats)})")
-    return cats[index]
+        raise ArgumentError(f"binary_decode: codes must have shape (n, {need}) for {k} "
+                            f"categories, got {codes.shape}")
+    if codes.dtype.kind not in "biuf":
+        raise ArgumentTypeError(f"binary_decode: codes must be numbers (bits or "
+                                f"probabilities), got dtype {codes.dtype}")
+    rounded = (codes >= 0.5).astype(np.int64)
+    index = rounded @ (1 << np.arange(bits - 1, -1, -1, dtype=np.int64))
+    bad = index >= k
+    if not bad.any():
+        return cats[index]
+    if unused == "error":
+        rows = np.flatnonzero(bad)
+        raise ArgumentError(f"binary_decode: rows {rows[:10].tolist()}"
+                            f"{' ...' if rows.size > 10 else ''} decode to unused codes "
+                            f"{np.unique(index[bad])[:10].tolist()} (there are {k} categories); "
+                            f"pass unused='nearest' or unused='flag'")
+    if unused == "nearest":
+        table = (np.arange(k)[:, None] >> np.arange(bits - 1, -1, -1)) & 1   # (k, bits)
+        r, c = rounded[bad], codes[bad].astype(np.float64)
+        hamming = r @ (1 - table).T + (1 - r) @ table.T                      # (m, k)
+        l1 = np.abs(c[:, None, :] - table[None]).sum(-1)                     # in [0, bits]
+        index = index.copy()
+        index[bad] = np.argmin(hamming + l1 / (bits + 1), axis=1)           # Hamming first
+        return cats[index]
+    f = np.asarray(flag)
+    dtype = object if (cats.dtype.kind in "US") != (f.dtype.kind in "US") \
+        else np.result_type(cats, f)
+    out = cats[np.where(bad, 0, index)].astype(dtype)
+    out[bad] = flag
+    return out
 
 
 def _table(X: ArrayLike, who: str) -> np.ndarray:
@@ -130,9 +180,9 @@ def _table(X: ArrayLike, who: str) -> np.ndarray:
     return X
 
 
-def _features(X: ArrayLike, who: str) -> np.ndarray:
+def _features(X: ArrayLike, who: str, allow_nan: bool = False) -> np.ndarray:
     """``X`` checked as a finite table of numbers (floats kept, other numbers in the default
-    dtype)."""
+    dtype); with ``allow_nan`` NaN passes (infinity never does)."""
     X = _table(X, who)
     if X.dtype.kind != "f":
         try:
@@ -143,8 +193,17 @@ def _features(X: ArrayLike, who: str) -> np.ndarray:
         except ValueError as e:
             raise ArgumentError(f"{who}: X must hold numbers, got dtype {X.dtype} ({e})") \
                 from None
-    if not np.isfinite(X).all():
-        raise ArgumentError(f"{who}: X contains NaN or infinity; remove or impute those values")
+    if allow_nan:
+        if np.isinf(X).any():
+            raise ArgumentError(f"{who}: X contains infinity (NaN is allowed with "
+                                f"allow_nan=True, infinity is not); remove or clip those values")
+    elif not np.isfinite(X).all():
+        bad = ~np.isfinite(X)
+        cols = np.flatnonzero(bad.any(axis=0))
+        raise ArgumentError(f"{who}: X contains NaN or infinity ({int(bad.sum())} value(s), in "
+                            f"column(s) {cols[:10].tolist()}{' ...' if cols.size > 10 else ''}); "
+                            f"remove or impute those values, or pass allow_nan=True to ignore NaN "
+                            f"in fit and keep it in transform")
     return X
 
 
@@ -210,9 +269,8 @@ class _Scaler(_Params):
     def transform(self, X: ArrayLike) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    @staticmethod
-    def _input(X: ArrayLike, who: str) -> np.ndarray:
-        return _features(X, who)
+    def _input(self, X: ArrayLike, who: str) -> np.ndarray:
+        return _features(X, who, bool(getattr(self, "allow_nan", False)))
 
     def _check_fitted(self, X: ArrayLike, who: str) -> np.ndarray:
         name = type(self).__name__
@@ -262,8 +320,24 @@ class _Scaler(_Params):
     def __sklearn_tags__(self) -> Any:
         # asked only by scikit-learn (so it is importable here); glassnet never imports it
         from sklearn.utils import Tags, TargetTags, TransformerTags
-        return Tags(estimator_type=None, target_tags=TargetTags(required=False),
+        tags = Tags(estimator_type=None, target_tags=TargetTags(required=False),
                     transformer_tags=TransformerTags(preserves_dtype=["float64", "float32"]))
+        tags.input_tags.allow_nan = bool(getattr(self, "allow_nan", False))
+        return tags
+
+
+def _column_stats(X: np.ndarray, allow_nan: bool, first: Any, nan_first: Any, second: Any,
+                  nan_second: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Two per-column statistics of ``X`` (float64 for float inputs' means), with the
+    NaN-ignoring versions when ``allow_nan`` and some value is NaN (an all-NaN column gives
+    NaN, without numpy's warnings)."""
+    kw: dict[str, Any] = {"dtype": np.float64} if first is np.mean else {}
+    if not (allow_nan and np.isnan(X).any()):
+        return first(X, axis=0, **kw), second(X, axis=0, **kw)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # "Mean of empty slice" etc.
+        return nan_first(X, axis=0, **kw), nan_second(X, axis=0, **kw)
 
 
 class StandardScaler(_Scaler):
@@ -272,6 +346,11 @@ class StandardScaler(_Scaler):
     :math:`\sigma` is the population standard deviation; constant columns get
     :math:`\sigma = 1` (they become 0). Fitted attributes: ``mean_``, ``scale_``,
     ``n_features_in_`` (and ``feature_names_in_`` for a DataFrame with string column names).
+
+    Non-finite values are refused with an error naming the columns, unless
+    ``allow_nan=True``: then NaN is ignored by ``fit`` (the statistics of each column come
+    from its other values) and kept by ``transform``, as scikit-learn's scalers do (a column
+    of NaN only gets NaN statistics). Infinity is always refused.
 
     Follows scikit-learn's estimator protocol (``get_params``, ``set_params``,
     ``fit(X, y=None)``, ``fit_transform``), so it works in ``sklearn.pipeline.Pipeline``,
@@ -282,17 +361,18 @@ class StandardScaler(_Scaler):
     >>> sc = StandardScaler().fit(X_train); Z = sc.transform(X_test)  # doctest: +SKIP
     """
 
-    def __init__(self, with_mean: bool = True, with_std: bool = True) -> None:
+    def __init__(self, with_mean: bool = True, with_std: bool = True, allow_nan: bool = False) -> None:
         self.with_mean = with_mean
         self.with_std = with_std
+        self.allow_nan = allow_nan
 
     def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Learn the per-column mean and standard deviation of X (``y`` is ignored)."""
         X = self._start_fit(X, "StandardScaler.fit")
-        mean = X.mean(axis=0, dtype=np.float64)
-        std = X.std(axis=0, dtype=np.float64)
+        mean, std = _column_stats(X, self.allow_nan, np.mean, np.nanmean, np.std, np.nanstd)
         self.mean_ = (mean if self.with_mean else np.zeros_like(mean)).astype(X.dtype)
-        self.scale_ = np.where(std > 0, std, 1.0).astype(X.dtype) if self.with_std \
+        self.scale_ = np.where((std > 0) | np.isnan(std), std, 1.0).astype(X.dtype) \
+            if self.with_std \
             else np.ones_like(mean, dtype=X.dtype)
         return self
 
@@ -312,15 +392,17 @@ class MinMaxScaler(_Scaler):
     :math:`x' = lo + (x - \min) (hi - lo) / (\max - \min)`; constant columns map to ``lo``.
 
     ``feature_range`` is checked by ``fit`` (lo < hi), like scikit-learn. Follows
-    scikit-learn's estimator protocol, as :class:`StandardScaler` does.
+    scikit-learn's estimator protocol, as :class:`StandardScaler` does; ``allow_nan`` as
+    there (NaN ignored by ``fit``, kept by ``transform``).
 
     Example
     -------
     >>> X01 = MinMaxScaler().fit_transform(X)  # doctest: +SKIP
     """
 
-    def __init__(self, feature_range: tuple = (0.0, 1.0)) -> None:
+    def __init__(self, feature_range: tuple = (0.0, 1.0), allow_nan: bool = False) -> None:
         self.feature_range = feature_range
+        self.allow_nan = allow_nan
 
     def _range(self) -> tuple[float, float]:
         fr = self.feature_range
@@ -338,9 +420,10 @@ class MinMaxScaler(_Scaler):
         """Learn the per-column minimum and maximum of X (``y`` is ignored)."""
         lo, hi = self._range()
         X = self._start_fit(X, "MinMaxScaler.fit")
-        self.data_min_, self.data_max_ = X.min(axis=0), X.max(axis=0)
+        self.data_min_, self.data_max_ = _column_stats(X, self.allow_nan, np.min, np.nanmin,
+                                                       np.max, np.nanmax)
         rng = self.data_max_ - self.data_min_
-        self.scale_ = ((hi - lo) / np.where(rng > 0, rng, 1.0)).astype(X.dtype)
+        self.scale_ = ((hi - lo) / np.where((rng > 0) | np.isnan(rng), rng, 1.0)).astype(X.dtype)
         self.min_ = (lo - self.data_min_ * self.scale_).astype(X.dtype)
         return self
 

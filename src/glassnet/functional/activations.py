@@ -23,7 +23,8 @@ from .. import backend
 from ..autograd.function import Function
 from ..validation import check_real, lookup
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import Dims
@@ -44,30 +45,35 @@ SELU_SCALE = 1.0507009873554804934193349852946
 class Identity(Function):
     """a = z;  da/dz = 1."""
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         return z.view()
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g
 
 
 class Step(Function):
     """a = high if z >= threshold else low;  da/dz = 0 (a threshold unit)."""
 
-    def forward(self, z, threshold=0.0, low=0.0, high=1.0):
+    def forward(self, z: np.ndarray, threshold: float = 0.0, low: float = 0.0,
+                high: float = 1.0) -> np.ndarray:
         return np.where(z >= threshold, high, low).astype(z.dtype, copy=False)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return np.zeros_like(g)
 
 
 class Sign(Function):
-    """a = +1 if z >= threshold else -1;  da/dz = 0 (a bipolar threshold unit)."""
+    """a = +1 if z >= threshold else -1;  da/dz = 0 (a bipolar threshold unit). With
+    ``three_valued``: +1 above the threshold, -1 below, 0 exactly at it."""
 
-    def forward(self, z, threshold=0.0):
+    def forward(self, z: np.ndarray, threshold: float = 0.0, three_valued: bool = False) -> np.ndarray:
+        if three_valued:
+            return np.where(z > threshold, 1.0, np.where(z < threshold, -1.0, 0.0)).astype(
+                z.dtype, copy=False)
         return np.where(z >= threshold, 1.0, -1.0).astype(z.dtype, copy=False)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return np.zeros_like(g)
 
 
@@ -78,25 +84,25 @@ class ReLU(Function):
     (NumPy would use one core); forward computes a and the mask z > 0 in one pass.
     """
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         if not self.needs_input_grad[0]:
             self.mask = None
             return backend.elementwise(np.maximum, z, 0)
         a, self.mask = backend.elementwise((np.maximum, np.greater), z, 0)
         return a
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return backend.elementwise(np.multiply, g, self.mask)
 
 
 class Sigmoid(Function):
     """a = 1 / (1 + e^-z);  da/dz = a (1 - a)."""
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         self.out = _stable_sigmoid(z)
         return self.out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         a = self.out
         return g * a * (1 - a)
 
@@ -104,22 +110,22 @@ class Sigmoid(Function):
 class Tanh(Function):
     """a = tanh(z);  da/dz = 1 - a^2."""
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         self.out = np.tanh(z)
         return self.out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g * (1 - self.out * self.out)
 
 
 class LeakyReLU(Function):
     """a = z for z > 0, alpha z otherwise;  da/dz = 1 or alpha."""
 
-    def forward(self, z, negative_slope=0.01):
+    def forward(self, z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
         self.slope = np.where(z > 0, 1.0, negative_slope).astype(z.dtype, copy=False)
         return z * self.slope
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g * self.slope
 
 
@@ -130,7 +136,8 @@ class RReLU(Function):
     eval: r = (lower + upper) / 2.  da/dz = 1 or r.
     """
 
-    def forward(self, z, lower=1 / 8, upper=1 / 3, training: bool = False):
+    def forward(self, z: np.ndarray, lower: float = 1 / 8, upper: float = 1 / 3,
+                training: bool = False) -> np.ndarray:
         if training:
             r = backend.rng().uniform(lower, upper, size=z.shape).astype(z.dtype, copy=False)
             self.slope = np.where(z > 0, 1, r).astype(z.dtype, copy=False)
@@ -138,11 +145,11 @@ class RReLU(Function):
             self.slope = np.where(z > 0, 1.0, (lower + upper) / 2).astype(z.dtype, copy=False)
         return z * self.slope
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g * self.slope
 
 
-def _channel_shape(z, n):
+def _channel_shape(z: np.ndarray, n: int) -> tuple[int, ...]:
     """Broadcast shape of a per-channel vector of length n against z (channels on axis 1)."""
     if n == 1:
         return (1,) * max(z.ndim, 1)
@@ -163,7 +170,7 @@ class PReLU(Function):
     da/dz = 1 or w;  dE/dw = sum over the non-channel axes of g z [z <= 0].
     """
 
-    def forward(self, z, w):
+    def forward(self, z: np.ndarray, w: np.ndarray) -> np.ndarray:
         self.z = z
         self.wshape = w.shape
         wb = w.reshape(_channel_shape(z, w.size))
@@ -171,7 +178,7 @@ class PReLU(Function):
         self.wb = wb
         return np.where(self.pos, z, wb * z)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         gz = gw = None
         if self.needs_input_grad[0]:
             gz = np.where(self.pos, g, g * self.wb)
@@ -193,7 +200,7 @@ class ELU(Function):
     ``scale`` multiplies everything (SELU is ELU with fixed alpha and scale).
     """
 
-    def forward(self, z, alpha=1.0, scale=1.0):
+    def forward(self, z: np.ndarray, alpha: float = 1.0, scale: float = 1.0) -> np.ndarray:
         # e^{min(z, 0)} never overflows, and is exactly 1 where z > 0, so
         # max(z, 0) + alpha (e - 1) is the whole function in a few cheap passes
         # (np.expm1 is ~9x slower than np.exp in float32; its extra accuracy near 0 is
@@ -206,7 +213,7 @@ class ELU(Function):
         self.e, self.pos, self.alpha, self.scale = e, z > 0, alpha, scale
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         d = (self.alpha * self.scale) * self.e  # d/dz alpha (e^z - 1) = alpha e^z
         np.copyto(d, self.scale, where=self.pos)
         return g * d
@@ -220,7 +227,8 @@ class Softplus(Function):
     Stable form: ln(1 + e^t) = max(t, 0) + ln(1 + e^{-|t|}).
     """
 
-    def forward(self, z, beta=1.0, threshold=20.0, centered=False):
+    def forward(self, z: np.ndarray, beta: float = 1.0, threshold: float = 20.0,
+                centered: bool = False) -> np.ndarray:
         t = z * beta if beta != 1.0 else z
         self.lin = t > threshold
         sp = _softplus(t)
@@ -232,7 +240,7 @@ class Softplus(Function):
         self.t = t
         return out.astype(z.dtype, copy=False)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         d = _stable_sigmoid(self.t)
         np.copyto(d, 1, where=self.lin)
         return (g * d).astype(g.dtype, copy=False)
@@ -241,11 +249,11 @@ class Softplus(Function):
 class Softsign(Function):
     """a = z / (1 + |z|);  da/dz = 1 / (1 + |z|)^2."""
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         self.d = 1 + np.abs(z)
         return z / self.d
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g / (self.d * self.d)
 
 
@@ -256,7 +264,8 @@ class Maxout(Function):
     all pieces come from one GEMM. The gradient goes only to the winning piece.
     """
 
-    def forward(self, x, w, b=None, pieces=2):
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
+                pieces: int = 2) -> np.ndarray:
         lead = x.shape[:-1]
         x2 = x.reshape(-1, x.shape[-1])
         y = x2 @ w.T
@@ -270,7 +279,8 @@ class Maxout(Function):
         self.pieces = pieces
         return np.take_along_axis(y, self.idx, axis=2).reshape(lead + (out_f,))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None,
+                                               np.ndarray | None]:
         m, out_f = self.idx.shape[0], self.idx.shape[1]
         G = np.zeros((m, out_f, self.pieces), dtype=g.dtype)
         np.put_along_axis(G, self.idx, g.reshape(m, out_f, 1), axis=2)
@@ -294,7 +304,7 @@ class APL(Function):
     The loop runs over the S hinges (a hyperparameter, like kernel offsets), never units.
     """
 
-    def forward(self, x, a, b):
+    def forward(self, x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if x.ndim < 2 or x.shape[1] != a.shape[1]:
             raise ValueError(f"apl: expected input with {a.shape[1]} features on axis 1, got "
                              f"shape {x.shape}")
@@ -309,7 +319,8 @@ class APL(Function):
             out += a[s].reshape(bshape) * np.where(m, h, 0)
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None,
+                                               np.ndarray | None]:
         x, a, b, bshape = self.x, self.a, self.b, self.bshape
         axes = (0,) + tuple(range(2, x.ndim))
         gx = g * (x > 0) if self.needs_input_grad[0] else None
@@ -329,14 +340,14 @@ class APL(Function):
 class Softmax(Function):
     """a_i = e^{z_i} / sum_j e^{z_j};  dz = a * (g - sum(g * a))."""
 
-    def forward(self, z, axis: Dims = -1):
+    def forward(self, z: np.ndarray, axis: Dims = -1) -> np.ndarray:
         self.axis = axis
         e = np.exp(z - z.max(axis=axis, keepdims=True))
         e /= e.sum(axis=axis, keepdims=True)
         self.out = e
         return e
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         a = self.out
         return a * (g - (g * a).sum(axis=self.axis, keepdims=True))
 
@@ -349,7 +360,7 @@ class LogSoftmax(Function):
     gradient buffer and finishes it in place (no other temporaries of the input's size).
     """
 
-    def forward(self, z, axis: Dims = -1):
+    def forward(self, z: np.ndarray, axis: Dims = -1) -> np.ndarray:
         self.axis = axis
         out = np.subtract(z, z.max(axis=axis, keepdims=True))
         e = np.exp(out)
@@ -358,13 +369,13 @@ class LogSoftmax(Function):
         self.out = out
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         gz = np.exp(self.out)
         gz *= g.sum(axis=self.axis, keepdims=True)
         return np.subtract(g, gz, out=gz)
 
 
-def _softplus(t):
+def _softplus(t: np.ndarray) -> np.ndarray:
     """ln(1 + e^t) = max(t, 0) + ln(1 + e^{-|t|}): the exponent is never positive.
     (log of 1 + e rather than log1p(e): log1p is ~6x slower in NumPy, and the
     difference is below one ulp of the result's unit scale.)"""
@@ -375,7 +386,7 @@ def _softplus(t):
     return out
 
 
-def _stable_sigmoid(z):
+def _stable_sigmoid(z: np.ndarray) -> np.ndarray:
     # e^{-|z|} never overflows; pick the branch by sign
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
@@ -387,7 +398,7 @@ def identity(x: Tensor) -> Tensor:
     return Identity.apply(x)
 
 
-def step(x: Tensor, threshold=0.0, low=0.0, high=1.0) -> Tensor:
+def step(x: Tensor, threshold: float = 0.0, low: float = 0.0, high: float = 1.0) -> Tensor:
     """Heaviside step: ``high`` where x >= threshold, ``low`` elsewhere; gradient 0.
 
     >>> step(gn.tensor([-1.0, 0.2, 0.5]), threshold=0.2).numpy()
@@ -396,12 +407,21 @@ def step(x: Tensor, threshold=0.0, low=0.0, high=1.0) -> Tensor:
     return Step.apply(x, threshold=threshold, low=low, high=high)
 
 
-def sign(x: Tensor, threshold=0.0) -> Tensor:
+def sign(x: Tensor, threshold: float = 0.0, three_valued: bool = False) -> Tensor:
     """Bipolar threshold: +1 where x >= threshold, -1 elsewhere (so sign(S - 0.2) is
     ``sign(S, threshold=0.2)``); gradient 0.  Unlike ``np.sign``, the output at the
-    threshold is +1, never 0. A tie on paper may not be one in floating point
-    (0.1 + 0.2 - 0.3 = 5.6e-17): round the net input first to reproduce hand arithmetic."""
-    return Sign.apply(x, threshold=threshold)
+    threshold is +1, never 0. ``three_valued=True`` gives the three-valued sign instead:
+    -1 below the threshold, 0 exactly at it, +1 above (``np.sign(x - threshold)``, and
+    ``glassnet.sign`` / ``torch.sign`` for threshold 0). A tie on paper may not be one in
+    floating point (0.1 + 0.2 - 0.3 = 5.6e-17): round the net input first to reproduce
+    hand arithmetic.
+
+    >>> sign(gn.tensor([-2.0, 0.0, 3.0])).tolist()
+    [-1.0, 1.0, 1.0]
+    >>> sign(gn.tensor([-2.0, 0.0, 3.0]), three_valued=True).tolist()
+    [-1.0, 0.0, 1.0]
+    """
+    return Sign.apply(x, threshold=float(threshold), three_valued=bool(three_valued))
 
 
 def relu(x: Tensor) -> Tensor:
@@ -419,12 +439,13 @@ def tanh(x: Tensor) -> Tensor:
     return Tanh.apply(x)
 
 
-def leaky_relu(x: Tensor, negative_slope=0.01) -> Tensor:
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, negative_slope * x otherwise. "Very leaky" ReLU uses 0.1 to 0.5."""
     return LeakyReLU.apply(x, negative_slope=float(negative_slope))
 
 
-def rrelu(x: Tensor, lower=1 / 8, upper=1 / 3, training: bool = False) -> Tensor:
+def rrelu(x: Tensor, lower: float = 1 / 8, upper: float = 1 / 3,
+          training: bool = False) -> Tensor:
     """Randomised leaky ReLU: slope ~ U(lower, upper) per element when training, their
     mean (lower + upper) / 2 otherwise (as ``torch.nn.functional.rrelu``)."""
     if not 0 <= lower <= upper:
@@ -432,12 +453,12 @@ def rrelu(x: Tensor, lower=1 / 8, upper=1 / 3, training: bool = False) -> Tensor
     return RReLU.apply(x, lower=float(lower), upper=float(upper), training=bool(training))
 
 
-def prelu(x: Tensor, weight) -> Tensor:
+def prelu(x: Tensor, weight: Tensor) -> Tensor:
     """x for x > 0, weight * x otherwise; weight has 1 slope or one per channel (axis 1)."""
     return PReLU.apply(x, weight)
 
 
-def elu(x: Tensor, alpha=1.0) -> Tensor:
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """x for x > 0, alpha (e^x - 1) otherwise."""
     return ELU.apply(x, alpha=float(alpha))
 
@@ -447,7 +468,8 @@ def selu(x: Tensor) -> Tensor:
     return ELU.apply(x, alpha=SELU_ALPHA, scale=SELU_SCALE)
 
 
-def softplus(x: Tensor, beta=1.0, threshold=20.0, centered=False) -> Tensor:
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0,
+             centered: bool = False) -> Tensor:
     """(1/beta) ln(1 + e^{beta x}) (x itself where beta x > threshold); minus ln(2)/beta
     when ``centered`` (then softplus(0) = 0)."""
     beta = check_real(beta, "beta", "softplus", 0, low_open=True)
@@ -459,7 +481,7 @@ def softsign(x: Tensor) -> Tensor:
     return Softsign.apply(x)
 
 
-def maxout(x: Tensor, weight, bias=None, pieces=2) -> Tensor:
+def maxout(x: Tensor, weight: Tensor, bias: Tensor | None = None, pieces: int = 2) -> Tensor:
     """Maxout: max over ``pieces`` affine maps. x (..., in), weight (out*pieces, in),
     bias (out*pieces,) -> (..., out)."""
     if weight.shape[0] % pieces:
@@ -471,7 +493,7 @@ def maxout(x: Tensor, weight, bias=None, pieces=2) -> Tensor:
     return Maxout.apply(x, weight, bias, pieces=int(pieces))
 
 
-def apl(x: Tensor, a, b) -> Tensor:
+def apl(x: Tensor, a: Tensor, b: Tensor) -> Tensor:
     """Adaptive piecewise linear unit: max(0, x) + sum_s a_s max(0, -x + b_s);
     a, b of shape (S, F), features on axis 1 of x."""
     if tuple(a.shape) != tuple(b.shape) or len(a.shape) != 2:
@@ -490,7 +512,7 @@ def log_softmax(x: Tensor, axis: Dims = -1) -> Tensor:
     return LogSoftmax.apply(x, axis=axis)
 
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, Callable[..., Tensor]] = {
     "identity": identity, "step": step, "sign": sign, "sigmoid": sigmoid, "tanh": tanh,
     "relu": relu, "leaky_relu": leaky_relu, "rrelu": rrelu, "prelu": prelu, "elu": elu,
     "selu": selu, "softplus": softplus, "softsign": softsign, "softmax": softmax,
@@ -501,7 +523,7 @@ ALIASES = {"linear": "identity", "none": "identity", "heaviside": "step",
            "logistic": "sigmoid", "leakyrelu": "leaky_relu"}
 
 
-def get_activation(name: str, **kwargs):
+def get_activation(name: str | Callable[..., Tensor], **kwargs: Any) -> Callable[..., Tensor]:
     """The activation *function* called ``name`` (keyword arguments bound).
 
     Functional code cannot hold parameters, so this returns functions

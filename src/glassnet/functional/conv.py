@@ -31,22 +31,25 @@ from typing import NamedTuple
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_array
+from ..errors import ArgumentError
 from ..validation import check_ints, check_pair
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import Dims
-    from glassnet._typing import IntTuple
+    from collections.abc import Iterator, Sequence
+    from typing import Any
+
+    from glassnet._typing import Dims, IntTuple, TensorLike
     from glassnet.autograd.tensor import Tensor
 
 
-__all__ = ["conv1d", "conv2d", "conv_output_size", "resolve_padding", "Conv2dFunction",
-           "Conv1dFunction"]
+__all__ = ["conv1d", "conv2d", "conv_output_size", "floor_note", "resolve_padding",
+           "Conv2dFunction", "Conv1dFunction"]
 
 
 # ------------------------------------------------------------- size arithmetic
-def resolve_padding(padding: IntTuple | str, kernel_size: IntTuple, dilation: IntTuple, stride: IntTuple = (1, 1), layer="conv2d"):
+def resolve_padding(padding: IntTuple | str, kernel_size: Sequence[int], dilation: Sequence[int], stride: Sequence[int] = (1, 1), layer: str = "conv2d") -> tuple[int, int, int, int]:
     """Padding as (top, bottom, left, right) from an int, a pair, 'valid', 'same' or 'full'.
 
     'same' keeps the size at stride 1 (an odd total padding puts the extra row at the
@@ -75,8 +78,8 @@ def resolve_padding(padding: IntTuple | str, kernel_size: IntTuple, dilation: In
     return ph, ph, pw, pw
 
 
-def conv_output_size(n, k, stride: IntTuple = 1, pad_lo=0, pad_hi=0, dilation: IntTuple = 1, layer="conv", axis="",
-                     strict=False):
+def conv_output_size(n: int, k: int, stride: int = 1, pad_lo: int = 0, pad_hi: int = 0, dilation: int = 1, layer: str = "conv", axis: str = "",
+                     strict: bool = False) -> int:
     """floor((n + pad_lo + pad_hi - dilation*(k-1) - 1) / stride) + 1, with clear errors.
 
     Raises when the (dilated) kernel is larger than the padded input, and, when
@@ -91,12 +94,39 @@ def conv_output_size(n, k, stride: IntTuple = 1, pad_lo=0, pad_hi=0, dilation: I
                          f"{pad_lo}+{pad_hi} is {n + pad_lo + pad_hi}, smaller than the "
                          f"kernel extent {keff} (kernel {k}, dilation {dilation})")
     if strict and span % stride != 0:
-        pad = f"{pad_lo + pad_hi}"
-        kshow = f"{k}" if dilation == 1 else f"{keff} (kernel {k} dilated by {dilation})"
         raise ValueError(f"{layer}: kernel does not fit exactly{where} (strict shapes): "
-                         f"(N - F + 2P)/S + 1 = ({n} - {kshow} + {pad}) / {stride} + 1 = "
-                         f"{span / stride + 1:.2f}, not an integer; change padding or stride")
+                         f"{_fit_arithmetic(n, k, stride, pad_lo, pad_hi, dilation)}, not an "
+                         f"integer; change padding or stride")
     return span // stride + 1
+
+
+def _fit_arithmetic(n: int, k: int, stride: int, pad_lo: int, pad_hi: int, dilation: int) -> str:
+    """``(N - F + 2P)/S + 1 = (7 - 3 + 0) / 3 + 1 = 2.33`` for one axis."""
+    keff = dilation * (k - 1) + 1
+    kshow = f"{k}" if dilation == 1 else f"{keff} (kernel {k} dilated by {dilation})"
+    span = n + pad_lo + pad_hi - keff
+    return (f"(N - F + 2P)/S + 1 = ({n} - {kshow} + {pad_lo + pad_hi}) / {stride} + 1 = "
+            f"{span / stride + 1:.2f}")
+
+
+def floor_note(n: int, k: int, stride: int = 1, pad_lo: int = 0, pad_hi: int = 0,
+               dilation: int = 1, axis: str = "") -> str | None:
+    """None when the kernel tiles the axis exactly; else what flooring the output size
+    does, with the arithmetic: ``"width: (N - F + 2P)/S + 1 = (7 - 3 + 0) / 3 + 1 = 2.33,
+    floored to 2 (the last 1 input position(s) are never read)"``.
+
+    >>> floor_note(7, 3, 3, axis="width")
+    'width: (N - F + 2P)/S + 1 = (7 - 3 + 0) / 3 + 1 = 2.33, floored to 2 (the last 1 input position(s) are never read)'
+    >>> floor_note(7, 3, 2) is None     # (7 - 3) / 2 + 1 = 3
+    True
+    """
+    keff = dilation * (k - 1) + 1
+    span = n + pad_lo + pad_hi - keff
+    if span < 0 or span % stride == 0:
+        return None
+    head = f"{axis}: " if axis else ""
+    return (f"{head}{_fit_arithmetic(n, k, stride, pad_lo, pad_hi, dilation)}, floored to "
+            f"{span // stride + 1} (the last {span % stride} input position(s) are never read)")
 
 
 # --------------------------------------------------------------- the kernels
@@ -119,7 +149,7 @@ class _Geometry(NamedTuple):
     Wo: int
 
     @classmethod
-    def of(cls, x_shape, w_shape, stride: IntTuple, pads, dilation: IntTuple):
+    def of(cls, x_shape: Sequence[int], w_shape: Sequence[int], stride: tuple[int, int], pads: Sequence[int], dilation: tuple[int, int]) -> _Geometry:
         N, C, H, W = x_shape
         O, _, kh, kw = w_shape
         (sh, sw), (dh, dw) = stride, dilation
@@ -129,7 +159,7 @@ class _Geometry(NamedTuple):
         return cls(N, C, H, W, O, kh, kw, sh, sw, dh, dw, tuple(pads), Ho, Wo)
 
 
-def _offsets(geo):
+def _offsets(geo: _Geometry) -> Iterator[tuple[int, int, tuple[slice, slice]]]:
     """(i, j, window slice) for every kernel offset: the (Ho, Wo) positions that kernel
     element (i, j) meets in the padded input."""
     for i in range(geo.kh):
@@ -140,7 +170,7 @@ def _offsets(geo):
                          slice(x0, x0 + geo.sw * (geo.Wo - 1) + 1, geo.sw))
 
 
-def _zero_border(xpad, pads) -> None:
+def _zero_border(xpad: np.ndarray, pads: Sequence[int]) -> None:
     pt, pb, pl, pr = pads
     if pt:
         xpad[:, :, :pt] = 0
@@ -152,7 +182,7 @@ def _zero_border(xpad, pads) -> None:
         xpad[:, :, :, xpad.shape[3] - pr:] = 0
 
 
-def _im2col_chunk(xc, xpad, cols, geo) -> None:
+def _im2col_chunk(xc: np.ndarray, xpad: np.ndarray | None, cols: np.ndarray, geo: _Geometry) -> None:
     """For one chunk of the batch: pad ``xc`` (C, n, H, W, channel-major) into ``xpad``
     (C, n, Hp, Wp; None without padding), then fill ``cols`` (C, kh, kw, n, Ho, Wo) with
     one strided copy per kernel offset."""
@@ -166,7 +196,7 @@ def _im2col_chunk(xc, xpad, cols, geo) -> None:
         cols[:, i, j] = xpad[:, :, ys, xs]
 
 
-def _im2col(x, geo, dtype):
+def _im2col(x: np.ndarray, geo: _Geometry, dtype: np.dtype[Any]) -> np.ndarray:
     """The column matrix of ``x`` (N, C, H, W): (C*kh*kw, N*Ho*Wo), column (n, y, x)
     holding the padded input under the kernel at output position (y, x) of sample n.
     A scratch buffer (give it back as "cols")."""
@@ -183,7 +213,7 @@ def _im2col(x, geo, dtype):
     return cols
 
 
-def _to_nchw(y, b, geo):
+def _to_nchw(y: np.ndarray, b: np.ndarray | None, geo: _Geometry) -> np.ndarray:
     """y (O, N*Ho*Wo) + b as a new (N, O, Ho, Wo) array, in one pass."""
     out = np.empty((geo.N, geo.O, geo.Ho, geo.Wo), y.dtype)
     yt = y.reshape(geo.O, geo.N, geo.Ho, geo.Wo).transpose(1, 0, 2, 3)
@@ -192,7 +222,7 @@ def _to_nchw(y, b, geo):
     return backend.elementwise(np.add, yt, b.reshape(1, geo.O, 1, 1), out=out)
 
 
-def _channel_major(grad, geo):
+def _channel_major(grad: np.ndarray, geo: _Geometry) -> np.ndarray:
     """The output gradient (N, O, Ho, Wo) as (O, N*Ho*Wo), for the GEMMs. A scratch
     buffer (give it back as "gT")."""
     gT = backend.take_scratch("gT", (geo.O, geo.N * geo.Ho * geo.Wo), grad.dtype)
@@ -200,7 +230,7 @@ def _channel_major(grad, geo):
     return gT
 
 
-def _col2im_chunk(dcols, gpad, geo) -> None:
+def _col2im_chunk(dcols: np.ndarray, gpad: np.ndarray, geo: _Geometry) -> None:
     """For one chunk of the batch: add every kernel offset's block of ``dcols``
     (kh, kw, C, n, Ho, Wo) into its strided slice of ``gpad`` (C, n, Hp, Wp)."""
     gpad.fill(0)
@@ -208,7 +238,7 @@ def _col2im_chunk(dcols, gpad, geo) -> None:
         gpad[:, :, ys, xs] += dcols[i, j]
 
 
-def _col2im(dcols, geo):
+def _col2im(dcols: np.ndarray, geo: _Geometry) -> np.ndarray:
     """dx (N, C, H, W) from the column gradient ``dcols`` (kh, kw, C, N, Ho, Wo): each
     input pixel sums the gradients of every column it was copied into."""
     pt, pb, pl, pr = geo.pads
@@ -223,7 +253,7 @@ def _col2im(dcols, geo):
 _DX_BLOCK_COLUMNS = 2304
 
 
-def _input_grad_blocked(wt, g, geo):
+def _input_grad_blocked(wt: np.ndarray, g: np.ndarray, geo: _Geometry) -> np.ndarray:
     """dx (N, C, H, W) = col2im(W^T g), a block of samples at a time: for each block one
     GEMM (kh*kw*C, O) @ (O, n*Ho*Wo) into a reused buffer, added at once into the padded
     gradient by kernel-offset slices (the column gradient of the whole batch is never
@@ -244,6 +274,31 @@ def _input_grad_blocked(wt, g, geo):
     return gpad[:, :, pt:pt + geo.H, pl:pl + geo.W].transpose(1, 0, 2, 3)
 
 
+def _input_grad_grouped(w: np.ndarray, g: np.ndarray, geo: _Geometry, groups: int) -> np.ndarray:
+    """dx of a grouped convolution: as :func:`_input_grad_blocked`, with one batched GEMM
+    over the groups per block of samples, (G, kh*kw*Cg, Og) @ (G, Og, n*Ho*Wo); the product's
+    rows, (G, i, j, c) within a group, are viewed as the (i, j, C) order col2im adds up."""
+    pt, pb, pl, pr = geo.pads
+    G, hw = groups, geo.Ho * geo.Wo
+    Og, Cg = geo.O // G, geo.C // G
+    nb = max(1, min(geo.N, _DX_BLOCK_COLUMNS // max(hw, 1)))
+    # W^T per group, rows ordered (i, j, c): (G, kh*kw*Cg, Og)
+    wt = np.ascontiguousarray(w.reshape(G, Og, Cg, geo.kh, geo.kw).transpose(0, 3, 4, 2, 1)
+                              ).reshape(G, geo.kh * geo.kw * Cg, Og)
+    gpad = np.empty((geo.C, geo.N, geo.H + pt + pb, geo.W + pl + pr), g.dtype)
+    g4 = g.reshape(G, Og, geo.N, hw)
+    buf = np.empty((G, wt.shape[1], nb * hw), g.dtype)
+    for lo in range(0, geo.N, nb):      # blocks of the batch, not samples one by one
+        hi = min(lo + nb, geo.N)
+        gc = g4[:, :, lo:hi].reshape(G, Og, (hi - lo) * hw)
+        d = np.matmul(wt, gc, out=buf[:, :, :gc.shape[2]])
+        d7 = d.reshape(G, geo.kh, geo.kw, Cg, hi - lo, geo.Ho, geo.Wo).transpose(1, 2, 0, 3, 4,
+                                                                                  5, 6)
+        _col2im_chunk(d7.reshape(geo.kh, geo.kw, geo.C, hi - lo, geo.Ho, geo.Wo),
+                      gpad[:, lo:hi], geo)
+    return gpad[:, :, pt:pt + geo.H, pl:pl + geo.W].transpose(1, 0, 2, 3)
+
+
 class Conv2dFunction(Function):
     """2-D cross-correlation; inputs x (N, C, H, W), w (O, C, kh, kw), b (O,) or None.
 
@@ -256,35 +311,60 @@ class Conv2dFunction(Function):
     Channel-major inside, so the forward is one large GEMM and each gradient one more:
     large GEMMs keep the BLAS threads busy, where a batch of 64 small per-sample GEMMs
     spent its time synchronising them.
+
+    ``groups`` G (PyTorch's layout: w is (O, C/G, kh, kw), output channels
+    [g O/G, (g+1) O/G) see input channels [g C/G, (g+1) C/G)): the rows of ``cols`` are
+    channel-major, so group g's rows are one block, and every product above becomes one
+    batched GEMM over the G groups, (G, O/G, C/G*kh*kw) @ (G, C/G*kh*kw, N*Ho*Wo).
+    Depthwise convolution is G = C (each output channel sees one input channel).
     """
 
-    def forward(self, x, w, b=None, stride: IntTuple = (1, 1), pads=(0, 0, 0, 0), dilation: IntTuple = (1, 1)):
+    cols: np.ndarray | None    # the column matrix, kept for backward (None once released)
+
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
+                stride: tuple[int, int] = (1, 1), pads: Sequence[int] = (0, 0, 0, 0),
+                dilation: tuple[int, int] = (1, 1), groups: int = 1) -> np.ndarray:
         geo = _Geometry.of(x.shape, w.shape, stride, pads, dilation)
         dt = np.result_type(x.dtype, w.dtype)
         cols = _im2col(x, geo, dt)
-        y = np.matmul(w.reshape(geo.O, -1), cols,
-                      out=backend.take_scratch("y", (geo.O, cols.shape[1]), dt))
+        y = backend.take_scratch("y", (geo.O, cols.shape[1]), dt)
+        if groups == 1:
+            np.matmul(w.reshape(geo.O, -1), cols, out=y)
+        else:
+            G = groups
+            np.matmul(w.reshape(G, geo.O // G, -1), cols.reshape(G, -1, cols.shape[1]),
+                      out=y.reshape(G, geo.O // G, cols.shape[1]))
         out = _to_nchw(y, b, geo)
         backend.give_scratch("y", y)
+        self.groups = groups
         if any(self.needs_input_grad):
             self.cols, self.w, self.geo, self.has_b = cols, w, geo, b is not None
         else:
             backend.give_scratch("cols", cols)
         return out
 
-    def backward(self, grad):
-        geo, w, cols, need = self.geo, self.w, self.cols, self.needs_input_grad
+    def backward(self, grad: np.ndarray) -> tuple:
+        geo, w, cols, need, G = self.geo, self.w, self.cols, self.needs_input_grad, self.groups
+        assert cols is not None, "Conv2dFunction: backward after the buffers were released"
         g = _channel_major(grad, geo)                      # (O, N*Ho*Wo)
         gx = gw = gb = None
         if len(need) > 1 and need[1]:
-            gw = (g @ cols.T).reshape(w.shape)
+            if G == 1:
+                gw = (g @ cols.T).reshape(w.shape)
+            else:                                          # (G, O/G, L) @ (G, L, C/G*kh*kw)
+                L = g.shape[1]
+                gw = np.matmul(g.reshape(G, -1, L),
+                               cols.reshape(G, -1, L).transpose(0, 2, 1)).reshape(w.shape)
         if self.has_b and len(need) > 2 and need[2]:
             gb = g @ backend.const_vector("ones", g.shape[1], g.dtype)
         backend.give_scratch("cols", cols)
         self.cols = None
         if need[0]:
-            wt = w.transpose(2, 3, 1, 0).reshape(-1, geo.O)   # W^T, rows ordered (i, j, c)
-            gx = _input_grad_blocked(wt, g, geo)
+            if G == 1:
+                wt = w.transpose(2, 3, 1, 0).reshape(-1, geo.O)   # W^T, rows ordered (i, j, c)
+                gx = _input_grad_blocked(wt, g, geo)
+            else:
+                gx = _input_grad_grouped(w, g, geo, G)
         backend.give_scratch("gT", g)
         return (gx, gw, gb)[:len(need)]
 
@@ -292,12 +372,14 @@ class Conv2dFunction(Function):
 class Conv1dFunction(Conv2dFunction):
     """1-D cross-correlation: x (N, C, L), w (O, C, k) -> (N, O, Lo); a height-1 conv2d."""
 
-    def forward(self, x, w, b=None, stride: IntTuple = 1, pads=(0, 0), dilation: IntTuple = 1):
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,  # type: ignore[override]  # 1-D sizes
+                stride: int = 1, pads: Sequence[int] = (0, 0), dilation: int = 1,
+                groups: int = 1) -> np.ndarray:
         out = super().forward(x[:, :, None, :], w[:, :, None, :], b, stride=(1, stride),
-                              pads=(0, 0) + tuple(pads), dilation=(1, dilation))
+                              pads=(0, 0) + tuple(pads), dilation=(1, dilation), groups=groups)
         return out[:, :, 0, :]
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         grads = list(super().backward(g[:, :, None, :]))
         for i in (0, 1):
             if grads[i] is not None:
@@ -306,21 +388,46 @@ class Conv1dFunction(Conv2dFunction):
 
 
 # ------------------------------------------------------------------ function API
-def _check_shapes(xa, wa, name, x_layout, w_layout):
-    """Input and weight have the layouts' number of axes and the same channel count C."""
+def check_groups(groups: int, in_channels: int, out_channels: int, name: str) -> int:
+    """``groups`` as an int that divides both channel counts, else an error naming them."""
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ArgumentError(f"{name}: groups must be a positive integer, got {groups!r}")
+    for what, n in (("in_channels", in_channels), ("out_channels", out_channels)):
+        if n % groups:
+            raise ArgumentError(f"{name}: {what} ({n}) must be divisible by groups ({groups})")
+    return int(groups)
+
+
+def _check_shapes(xa: np.ndarray, wa: np.ndarray, name: str, x_layout: str, w_layout: str,
+                  groups: int = 1) -> int:
+    """Input and weight have the layouts' number of axes, and the input has ``groups`` times
+    the weight's channel count (C = groups * C/groups); returns the checked groups."""
     for a, what, layout in ((xa, "input", x_layout), (wa, "weight", w_layout)):
         if a.ndim != layout.count(",") + 1:
             raise ValueError(f"{name}: expected {what} of shape {layout}, got shape {a.shape}")
-    if xa.shape[1] != wa.shape[1]:
-        raise ValueError(f"{name}: input has {xa.shape[1]} channels but the weight expects "
-                         f"{wa.shape[1]} (input shape {xa.shape}, weight shape {wa.shape})")
+    if groups == 1:
+        if xa.shape[1] != wa.shape[1]:
+            raise ValueError(f"{name}: input has {xa.shape[1]} channels but the weight expects "
+                             f"{wa.shape[1]} (input shape {xa.shape}, weight shape {wa.shape})")
+        return 1
+    groups = check_groups(groups, xa.shape[1], wa.shape[0], name)
+    if xa.shape[1] != wa.shape[1] * groups:
+        raise ValueError(f"{name}: with groups={groups} the weight (O, C/groups, ...) expects "
+                         f"{wa.shape[1]} * {groups} = {wa.shape[1] * groups} input channels, "
+                         f"the input has {xa.shape[1]} (input shape {xa.shape}, weight shape "
+                         f"{wa.shape})")
+    return groups
 
 
-def conv2d(x: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntTuple | str = 0, dilation: IntTuple = 1, strict=False, name: str = "conv2d") -> Tensor:
+def conv2d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: IntTuple = 1,
+           padding: IntTuple | str = 0, dilation: IntTuple = 1, strict: bool = False,
+           name: str = "conv2d", groups: int = 1) -> Tensor:
     """2-D cross-correlation (what deep learning calls convolution), NCHW.
 
-    x: (N, C, H, W); weight: (O, C, kh, kw); bias: (O,) or None -> (N, O, Ho, Wo).
-    ``padding``: int, (ph, pw), 'valid', 'same' or 'full'.
+    x: (N, C, H, W); weight: (O, C/groups, kh, kw); bias: (O,) or None -> (N, O, Ho, Wo).
+    ``padding``: int, (ph, pw), 'valid', 'same' or 'full'. ``groups`` splits the channels
+    into that many independent convolutions (PyTorch's layout; ``groups=C`` with O = k C is
+    depthwise with depth multiplier k); C and O must be divisible by it.
 
     For a single image and a single kernel pass 2-D arrays: ``conv2d(image (H, W),
     kernel (kh, kw))`` returns the (Ho, Wo) map (a Tensor).
@@ -340,7 +447,7 @@ def conv2d(x: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntTuple
         out = conv2d(reshape(xt, 1, 1, *xa.shape), reshape(wt, 1, 1, *wa.shape), bias, stride,
                      padding, dilation, strict, name)
         return reshape(out, *out.shape[2:])
-    _check_shapes(xa, wa, name, "(N, C, H, W)", "(O, C, kh, kw)")
+    groups = _check_shapes(xa, wa, name, "(N, C, H, W)", "(O, C/groups, kh, kw)", groups)
     st = check_pair(stride, "stride", name, min=1)
     dl = check_pair(dilation, "dilation", name, min=1)
     pads = resolve_padding(padding, wa.shape[2:], dl, st, name)
@@ -349,27 +456,32 @@ def conv2d(x: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntTuple
     conv_output_size(xa.shape[3], wa.shape[3], st[1], pads[2], pads[3], dl[1], name, "width",
                      strict)
     if bias is None:
-        return Conv2dFunction.apply(x, weight, stride=st, pads=pads, dilation=dl)
-    return Conv2dFunction.apply(x, weight, bias, stride=st, pads=pads, dilation=dl)
+        return Conv2dFunction.apply(x, weight, stride=st, pads=pads, dilation=dl, groups=groups)
+    return Conv2dFunction.apply(x, weight, bias, stride=st, pads=pads, dilation=dl,
+                                groups=groups)
 
 
-def conv1d(x: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntTuple | str = 0, dilation: IntTuple = 1, strict=False, name: str = "conv1d") -> Tensor:
-    """1-D cross-correlation: x (N, C, L), weight (O, C, k), bias (O,) -> (N, O, Lo).
+def conv1d(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: IntTuple = 1,
+           padding: IntTuple | str = 0, dilation: IntTuple = 1, strict: bool = False,
+           name: str = "conv1d", groups: int = 1) -> Tensor:
+    """1-D cross-correlation: x (N, C, L), weight (O, C/groups, k), bias (O,) -> (N, O, Lo).
 
-    ``padding``: int, 'valid', 'same' or 'full'.
+    ``padding``: int, 'valid', 'same' or 'full'; ``groups`` as in :func:`conv2d`.
 
     >>> conv1d(gn.randn(2, 3, 10), gn.randn(4, 3, 3), padding="same").shape
     (2, 4, 10)
     """
     xa, wa = as_array(x), as_array(weight)
-    _check_shapes(xa, wa, name, "(N, C, L)", "(O, C, k)")
-    stride = check_ints(stride, "stride", name, 1, min=1)[0]
-    dilation = check_ints(dilation, "dilation", name, 1, min=1)[0]
+    groups = _check_shapes(xa, wa, name, "(N, C, L)", "(O, C/groups, k)", groups)
+    st: int = check_ints(stride, "stride", name, 1, min=1)[0]
+    dl: int = check_ints(dilation, "dilation", name, 1, min=1)[0]
     if isinstance(padding, (tuple, list)):
         padding = padding[0]
-    pads = resolve_padding(padding, (1, wa.shape[2]), (1, dilation), (1, stride), name)[2:]
-    conv_output_size(xa.shape[2], wa.shape[2], stride, pads[0], pads[1], dilation, name,
+    pads = resolve_padding(padding, (1, wa.shape[2]), (1, dl), (1, st), name)[2:]
+    conv_output_size(xa.shape[2], wa.shape[2], st, pads[0], pads[1], dl, name,
                      "length", strict)
     if bias is None:
-        return Conv1dFunction.apply(x, weight, stride=stride, pads=pads, dilation=dilation)
-    return Conv1dFunction.apply(x, weight, bias, stride=stride, pads=pads, dilation=dilation)
+        return Conv1dFunction.apply(x, weight, stride=st, pads=pads, dilation=dl,
+                                    groups=groups)
+    return Conv1dFunction.apply(x, weight, bias, stride=st, pads=pads, dilation=dl,
+                                groups=groups)

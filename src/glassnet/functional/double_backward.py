@@ -16,6 +16,8 @@ unreduced over broadcast axes: the engine sums them to the input's shape.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..autograd import function as _f
@@ -28,41 +30,52 @@ from . import elementwise as _ew
 from . import math as _m
 from . import reduce as _red
 
+if TYPE_CHECKING:  # annotations only
+    from collections.abc import Callable, Sequence
+
+    import numpy.typing as npt
+
+    from glassnet._typing import DTypeLike
+
+    # f(node, *output gradients) -> the input gradients, as recorded Tensors
+    _DoubleBackward = Callable[..., tuple[Tensor | None, ...]]
+
 __all__ = ["register", "supported"]
 
 TABLE = _f.double_backward
 
 
-def register(cls):
+def register(cls: type[Function]) -> Callable[[_DoubleBackward], _DoubleBackward]:
     """Decorator: ``@register(SomeFunction)`` on ``f(fn, *grads) -> tuple``."""
-    def deco(f):
+    def deco(f: _DoubleBackward) -> _DoubleBackward:
         TABLE[cls] = f
         return f
     return deco
 
 
-def supported():
+def supported() -> list[str]:
     """Names of the Functions that can be differentiated twice."""
     return sorted({c.__name__ for c in TABLE})
 
 
-def _const(a):
+def _const(a: npt.ArrayLike) -> Tensor:
     return Tensor._from_op(np.asarray(a), None, 0, False)
 
 
-def _inp(fn, i, attr=None):
+def _inp(fn: Any, i: int, attr: str | None = None) -> Tensor:
     """Input ``i`` of node ``fn`` as a Tensor (a constant operand from what forward saved)."""
     t = fn.inputs[i]
     if t is not None:
         return t
+    assert attr is not None, f"input {i} of {type(fn).__name__} is not kept: name its attribute"
     return _const(getattr(fn, attr))
 
 
-def _need(fn, i):
+def _need(fn: Function, i: int) -> bool:
     return fn.needs_input_grad[i]
 
 
-def _sum_to(g, shape):
+def _sum_to(g: Tensor, shape: Sequence[int]) -> Tensor:
     """Sum a Tensor gradient over broadcast axes down to ``shape`` (recorded)."""
     shape = tuple(shape)
     if tuple(g.shape) == shape:
@@ -78,10 +91,10 @@ def _sum_to(g, shape):
     return g
 
 
-_f._unbroadcast_tensor = _sum_to
+setattr(_f, "_unbroadcast_tensor", _sum_to)  # the engine's hook (None until set here)
 
 
-def _swap_last(t):
+def _swap_last(t: Tensor) -> Tensor:
     perm = list(range(t.ndim))
     perm[-1], perm[-2] = perm[-2], perm[-1]
     return _m.Transpose.apply(t, axes=tuple(perm))
@@ -89,29 +102,29 @@ def _swap_last(t):
 
 # ----------------------------------------------------------------- arithmetic
 @register(_m.Add)
-def _add(fn, g):
+def _add(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (g if _need(fn, 0) else None, g if _need(fn, 1) else None)
 
 
 @register(_m.Sub)
-def _sub(fn, g):
+def _sub(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (g if _need(fn, 0) else None, _m.Neg.apply(g) if _need(fn, 1) else None)
 
 
 @register(_m.Neg)
-def _neg(fn, g):
+def _neg(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_m.Neg.apply(g),)
 
 
 @register(_m.Mul)
-def _mul(fn, g):
+def _mul(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     a, b = _inp(fn, 0, "a"), _inp(fn, 1, "b")
     return (_m.Mul.apply(g, b) if _need(fn, 0) else None,
             _m.Mul.apply(g, a) if _need(fn, 1) else None)
 
 
 @register(_m.Div)
-def _div(fn, g):
+def _div(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     a, b = _inp(fn, 0, "a"), _inp(fn, 1, "b")
     ga = _m.Div.apply(g, b) if _need(fn, 0) else None
     gb = None
@@ -121,7 +134,7 @@ def _div(fn, g):
 
 
 @register(_m.Pow)
-def _pow(fn, g):
+def _pow(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     a, b = _inp(fn, 0, "a"), _inp(fn, 1, "b")
     ga = gb = None
     if _need(fn, 0):
@@ -136,7 +149,7 @@ def _pow(fn, g):
 
 
 @register(_m.MatMul)
-def _matmul(fn, g):
+def _matmul(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     a, b = _inp(fn, 0, "a"), _inp(fn, 1, "b")
     ga = gb = None
     if a.ndim == 1 and b.ndim == 1:
@@ -167,7 +180,7 @@ def _matmul(fn, g):
 
 
 @register(_m.Linear)
-def _linear(fn, g):
+def _linear(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     x, w = fn.inputs[0], fn.inputs[1]
     x = x if x is not None else _const(fn.x)
     w = w if w is not None else _const(fn.w)
@@ -185,28 +198,28 @@ def _linear(fn, g):
 
 # ------------------------------------------------------------- elementwise
 @register(_m.Exp)
-def _exp(fn, g):
+def _exp(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_m.Mul.apply(g, _m.Exp.apply(_inp(fn, 0))),)
 
 
 @register(_m.Log)
-def _log(fn, g):
+def _log(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_m.Div.apply(g, _inp(fn, 0, "a")),)
 
 
 @register(_m.Sqrt)
-def _sqrt(fn, g):
+def _sqrt(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     s = _m.Sqrt.apply(_inp(fn, 0))
     return (_m.Div.apply(g, _m.Mul.apply(s, _const(np.asarray(2, dtype=s.dtype)))),)
 
 
 @register(_m.Abs)
-def _abs(fn, g):
+def _abs(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_m.Mul.apply(g, _const(np.sign(fn.a))),)
 
 
 @register(_ew.Clamp)
-def _clip(fn, g):
+def _clip(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     mask = np.ones(fn.a.shape, dtype=bool)
     if fn.lo is not None:
         mask &= fn.a >= fn.lo
@@ -216,21 +229,21 @@ def _clip(fn, g):
 
 
 @register(_m.Maximum)
-def _maximum(fn, g):
+def _maximum(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     wa = ((fn.a > fn.b) + 0.5 * (fn.a == fn.b)).astype(g.dtype)
     return (_m.Mul.apply(g, _const(wa)) if _need(fn, 0) else None,
             _m.Mul.apply(g, _const(1 - wa)) if _need(fn, 1) else None)
 
 
 @register(_m.Minimum)
-def _minimum(fn, g):
+def _minimum(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     wa = ((fn.a < fn.b) + 0.5 * (fn.a == fn.b)).astype(g.dtype)
     return (_m.Mul.apply(g, _const(wa)) if _need(fn, 0) else None,
             _m.Mul.apply(g, _const(1 - wa)) if _need(fn, 1) else None)
 
 
 @register(_m.Where)
-def _where(fn, g):
+def _where(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     z = _const(np.zeros((), dtype=g.dtype))
     return (None,
             _m.Where.apply(fn.cond, g, z) if _need(fn, 1) else None,
@@ -238,50 +251,50 @@ def _where(fn, g):
 
 
 @register(_m.Cast)
-def _cast(fn, g):
+def _cast(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_m.Cast.apply(g, dtype=fn.dt),)
 
 
 @register(_a.Tanh)
-def _tanh(fn, g):
+def _tanh(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     t = _a.Tanh.apply(_inp(fn, 0))
     one = _const(np.ones((), dtype=t.dtype))
     return (_m.Mul.apply(g, _m.Sub.apply(one, _m.Mul.apply(t, t))),)
 
 
 @register(_a.Sigmoid)
-def _sigmoid(fn, g):
+def _sigmoid(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     s = _a.Sigmoid.apply(_inp(fn, 0))
     one = _const(np.ones((), dtype=s.dtype))
     return (_m.Mul.apply(g, _m.Mul.apply(s, _m.Sub.apply(one, s))),)
 
 
 @register(_a.ReLU)
-def _relu(fn, g):
+def _relu(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     z = _inp(fn, 0)
     return (_m.Mul.apply(g, _const((z._data > 0).astype(g.dtype))),)
 
 
 @register(_a.LeakyReLU)
-def _leaky(fn, g):
+def _leaky(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_m.Mul.apply(g, _const(fn.slope)),)
 
 
 @register(_a.Softmax)
-def _softmax(fn, g):
+def _softmax(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     a = _a.Softmax.apply(_inp(fn, 0), axis=fn.axis)
     s = _red.Sum.apply(_m.Mul.apply(g, a), axis=fn.axis, keepdims=True)
     return (_m.Mul.apply(a, _m.Sub.apply(g, s)),)
 
 
 @register(_a.LogSoftmax)
-def _log_softmax(fn, g):
+def _log_softmax(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     p = _m.Exp.apply(_a.LogSoftmax.apply(_inp(fn, 0), axis=fn.axis))
     return (_m.Sub.apply(g, _m.Mul.apply(p, _red.Sum.apply(g, axis=fn.axis, keepdims=True))),)
 
 
 # -------------------------------------------------------------- reductions
-def _expand_back(fn, g, scale=None):
+def _expand_back(fn: Any, g: Tensor, scale: float | None = None) -> Tensor:
     axes, shape = fn.axes, fn.shape
     if not fn.keepdims:
         kept = list(g.shape)
@@ -294,16 +307,16 @@ def _expand_back(fn, g, scale=None):
 
 
 @register(_red.Sum)
-def _sum(fn, g):
+def _sum(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_expand_back(fn, g),)
 
 
 @register(_red.Mean)
-def _mean(fn, g):
+def _mean(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_expand_back(fn, g, 1.0 / fn.n),)
 
 
-def _extreme(fn, g):
+def _extreme(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     mask = fn.a == fn.out
     w = (mask / mask.sum(axis=fn.axes, keepdims=True)).astype(g.dtype)
     if not fn.keepdims:
@@ -320,12 +333,12 @@ TABLE[_red.Extreme] = _extreme
 
 # ------------------------------------------------------------------ shapes
 @register(_m.Reshape)
-def _reshape(fn, g):
+def _reshape(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_m.Reshape.apply(g, shape=tuple(fn.shape)),)
 
 
 @register(_m.Transpose)
-def _transpose(fn, g):
+def _transpose(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     if fn.axes is None:
         return (_m.Transpose.apply(g, axes=None),)
     return (_m.Transpose.apply(g, axes=tuple(int(i) for i in np.argsort(fn.axes))),)
@@ -337,28 +350,28 @@ class IndexBackward(Function):
 
     _saved_inputs = ()
 
-    def forward(self, g, shape=None, index=None):
+    def forward(self, g: np.ndarray, shape: Sequence[int], index: Any) -> np.ndarray:
         self.index = index
         out = np.zeros(shape, dtype=g.dtype)
         np.add.at(out, index, g)
         return out
 
-    def backward(self, gg):
+    def backward(self, gg: np.ndarray) -> np.ndarray:
         return np.asarray(gg[self.index])
 
 
 @register(_m.GetItem)
-def _getitem(fn, g):
+def _getitem(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (IndexBackward.apply(g, shape=fn.shape, index=fn.index),)
 
 
 @register(IndexBackward)
-def _index_backward(fn, gg):
+def _index_backward(fn: Any, gg: Tensor) -> tuple[Tensor | None, ...]:
     return (_m.GetItem.apply(gg, index=fn.index),)
 
 
 @register(_m.Concat)
-def _concat(fn, g):
+def _concat(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     out, start = [], 0
     for size, need in zip(fn.sizes, fn.needs_input_grad):
         key = (slice(None),) * (fn.axis % g.ndim) + (slice(start, start + size),)
@@ -368,7 +381,7 @@ def _concat(fn, g):
 
 
 @register(_m.Stack)
-def _stack(fn, g):
+def _stack(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     ax = fn.axis % g.ndim
     return tuple(_m.GetItem.apply(g, index=(slice(None),) * ax + (i,)) if need else None
                  for i, need in enumerate(fn.needs_input_grad))
@@ -376,11 +389,11 @@ def _stack(fn, g):
 
 # one-input elementwise Functions defined elsewhere, found by class name (their Tensor
 # methods must exist: x.sin(), x.cos())
-def _sin(fn, g):
+def _sin(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_m.Mul.apply(g, fn.inputs[0].cos()),)
 
 
-def _cos(fn, g):
+def _cos(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_m.Neg.apply(_m.Mul.apply(g, fn.inputs[0].sin())),)
 
 
@@ -389,7 +402,7 @@ _f.double_backward_by_name.update(Sin=_sin, Cos=_cos)
 
 # ---------------------------------------------------------------- losses
 @register(_l.MSE)
-def _mse(fn, g):
+def _mse(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     y, t = _inp(fn, 0), fn.inputs[1]
     t = t if t is not None else _const(y._data - fn.d)
     d = _m.Sub.apply(y, t)
@@ -400,12 +413,12 @@ def _mse(fn, g):
 
 # ------------------------------------------------------------- in-place ops
 @register(_ip.Fill)
-def _fill(fn, g):
+def _fill(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_const(np.zeros(fn.shape, dtype=g.dtype)),)
 
 
 @register(_ip.CopyFrom)
-def _copy(fn, g):
+def _copy(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     ga = _const(np.zeros(fn.shape, dtype=g.dtype)) if _need(fn, 0) else None
     gs = None
     if _need(fn, 1):
@@ -414,7 +427,7 @@ def _copy(fn, g):
 
 
 @register(_ip.SetItem)
-def _setitem(fn, g):
+def _setitem(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     ga = gv = None
     if _need(fn, 0):
         ga = _ip.SetItem.apply(g, np.zeros((), dtype=g.dtype), index=fn.index)
@@ -424,7 +437,7 @@ def _setitem(fn, g):
 
 
 @register(_ip.MaskedFill)
-def _masked_fill(fn, g):
+def _masked_fill(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     ga = gv = None
     z = _const(np.zeros((), dtype=g.dtype))
     if _need(fn, 0):
@@ -440,7 +453,7 @@ from . import indexing as _ix  # noqa: E402
 from . import shape as _sh  # noqa: E402
 
 
-def _as_dtype(g, dt):
+def _as_dtype(g: Tensor, dt: DTypeLike) -> Tensor:
     """``g`` cast (recorded) to the input dtype ``dt`` when a float input differs."""
     if dt is None or g.dtype == dt or np.dtype(dt).kind not in "fc":
         return g
@@ -453,13 +466,13 @@ class SliceBackward(Function):
 
     _saved_inputs = ()
 
-    def forward(self, g, shape=None, index=None):
+    def forward(self, g: np.ndarray, shape: Sequence[int], index: Any) -> np.ndarray:
         self.index = index
         out = np.zeros(shape, dtype=g.dtype)
         out[index] = g
         return out
 
-    def backward(self, gg):
+    def backward(self, gg: np.ndarray) -> np.ndarray:
         return np.asarray(gg[self.index])
 
 
@@ -469,7 +482,8 @@ class DiagonalBackward(Function):
 
     _saved_inputs = ()
 
-    def forward(self, g, shape=None, offset=0, dims=(0, 1)):
+    def forward(self, g: np.ndarray, shape: Sequence[int], offset: int = 0,
+                dims: tuple[int, int] = (0, 1)) -> np.ndarray:
         self.offset, self.dims = offset, dims
         out = np.zeros(shape, dtype=g.dtype)
         i = np.arange(g.shape[-1])
@@ -477,37 +491,37 @@ class DiagonalBackward(Function):
         view[..., i + max(-offset, 0), i + max(offset, 0)] = g
         return out
 
-    def backward(self, gg):
+    def backward(self, gg: np.ndarray) -> np.ndarray:
         return np.diagonal(gg, self.offset, *self.dims).copy()
 
 
 @register(SliceBackward)
-def _slice_backward(fn, gg):
+def _slice_backward(fn: Any, gg: Tensor) -> tuple[Tensor | None, ...]:
     return (_sh.Slice.apply(gg, index=fn.index),)
 
 
 @register(DiagonalBackward)
-def _diagonal_backward(fn, gg):
+def _diagonal_backward(fn: Any, gg: Tensor) -> tuple[Tensor | None, ...]:
     return (_ix.Diagonal.apply(gg, offset=fn.offset, dim1=fn.dims[0], dim2=fn.dims[1]),)
 
 
 @register(_sh.View)
-def _view(fn, g):
+def _view(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_sh.View.apply(g, shape=tuple(fn.shape)),)
 
 
 @register(_sh.Permute)
-def _permute(fn, g):
+def _permute(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_sh.Permute.apply(g, dims=tuple(int(i) for i in np.argsort(fn.dims))),)
 
 
 @register(_sh.Expand)
-def _expand(fn, g):
+def _expand(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_sum_to(g, fn.shape),)
 
 
 @register(_sh.Repeat)
-def _repeat(fn, g):
+def _repeat(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     inter = []
     for r, s in zip(fn.reps, fn.shape):
         inter += [r, s]
@@ -520,7 +534,7 @@ def _repeat(fn, g):
 
 
 @register(_sh.Split)
-def _split(fn, *gs):
+def _split(fn: Any, *gs: Tensor) -> tuple[Tensor | None, ...]:
     if fn.squeeze:
         return (_sh.StackFn.apply(*gs, dim=fn.dim),)
     if not gs:
@@ -531,25 +545,26 @@ def _split(fn, *gs):
 
 
 @register(_sh.Slice)
-def _slice(fn, g):
+def _slice(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (SliceBackward.apply(g, shape=fn.shape, index=fn.index),)
 
 
 @register(_sh.Flip)
-def _flip(fn, g):
+def _flip(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_sh.Flip.apply(g, dims=fn.dims),)
 
 
 @register(_sh.Roll)
-def _roll(fn, g):
+def _roll(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     s = fn.shifts
     neg = tuple(-v for v in s) if isinstance(s, tuple) else -s
     return (_sh.Roll.apply(g, shifts=neg, dims=fn.dims),)
 
 
 @register(_sh.Cat)
-def _cat(fn, g):
-    out, start = [], 0
+def _cat(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
+    out: list[Tensor | None] = []
+    start = 0
     head = (slice(None),) * fn.dim
     for size, dt, need in zip(fn.sizes, fn.dts, fn.needs_input_grad):
         if need:
@@ -562,19 +577,19 @@ def _cat(fn, g):
 
 
 @register(_sh.StackFn)
-def _stackfn(fn, g):
+def _stackfn(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     head = (slice(None),) * fn.dim
     return tuple(_as_dtype(_sh.Slice.apply(g, index=head + (i,)), dt) if need else None
                  for i, (dt, need) in enumerate(zip(fn.dts, fn.needs_input_grad)))
 
 
 @register(_sh.Clone)
-def _clone(fn, g):
+def _clone(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (g,)
 
 
 @register(_sh.MatMul)
-def _sh_matmul(fn, g):
+def _sh_matmul(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     # on the 2-D forms (a 1-D a as a row, a 1-D b as a column), then back to the inputs'
     # shapes; batch axes that broadcast are summed
     a, b = fn.inputs
@@ -584,7 +599,7 @@ def _sh_matmul(fn, g):
         else (b if b is not None else _const(fn.b2))
     g = _sh.View.apply(g, shape=fn.s2) if tuple(g.shape) != tuple(fn.s2) else g
 
-    def swap(t):
+    def swap(t: Tensor) -> Tensor:
         perm = list(range(t.ndim))
         perm[-1], perm[-2] = perm[-2], perm[-1]
         return _sh.Permute.apply(t, dims=tuple(perm))
@@ -602,13 +617,13 @@ def _sh_matmul(fn, g):
 
 
 @register(_sh.Einsum)
-def _einsum(fn, g):
+def _einsum(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     sizes = {}
     for s, o in zip(fn.subs, fn.ops):
         for c, n in zip(s, o.shape):
             sizes[c] = n
     ops = [t if t is not None else _const(o) for t, o in zip(fn.inputs, fn.ops)]
-    grads = []
+    grads: list[Tensor | None] = []
     for i, (s, o) in enumerate(zip(fn.subs, fn.ops)):
         if not _need(fn, i):
             grads.append(None)
@@ -630,12 +645,12 @@ def _einsum(fn, g):
 
 
 @register(_ix.Index)
-def _index(fn, g):
+def _index(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (IndexBackward.apply(g, shape=fn.shape, index=fn.index),)
 
 
 @register(_ix.MaskedFill)
-def _ix_masked_fill(fn, g):
+def _ix_masked_fill(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     ga = gv = None
     z = _const(np.zeros((), dtype=g.dtype))
     if _need(fn, 0):
@@ -648,7 +663,7 @@ def _ix_masked_fill(fn, g):
 
 
 @register(_ix.Where)
-def _ix_where(fn, g):
+def _ix_where(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     z = _const(np.zeros((), dtype=g.dtype))
     gx = _sum_to(_m.Where.apply(fn.cond, g, z), fn.sx) if _need(fn, 0) else None
     gy = _sum_to(_m.Where.apply(fn.cond, z, g), fn.sy) if _need(fn, 1) else None
@@ -656,12 +671,12 @@ def _ix_where(fn, g):
 
 
 @register(_ix.Gather)
-def _gather(fn, g):
+def _gather(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (IndexBackward.apply(g, shape=fn.shape, index=fn.idx),)
 
 
 @register(_ix.Scatter)
-def _scatter(fn, g):
+def _scatter(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     ga = gs = None
     if _need(fn, 0):
         if fn.add:
@@ -681,21 +696,21 @@ def _scatter(fn, g):
 
 
 @register(_ix.IndexSelect)
-def _index_select(fn, g):
+def _index_select(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     index = (slice(None),) * fn.dim + (fn.index,)
     return (IndexBackward.apply(g, shape=fn.shape, index=index),)
 
 
 @register(_ix.TriangleFn)
-def _triangle(fn, g):
+def _triangle(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_ix.TriangleFn.apply(g, k=fn.k, upper=fn.f is np.triu),)
 
 
 @register(_ix.Diagonal)
-def _diagonal(fn, g):
+def _diagonal(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (DiagonalBackward.apply(g, shape=fn.shape, offset=fn.offset, dims=fn.d),)
 
 
 @register(_ix.DiagEmbed)
-def _diag_embed(fn, g):
+def _diag_embed(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     return (_ix.Diagonal.apply(g, offset=fn.k, dim1=0, dim2=1),)

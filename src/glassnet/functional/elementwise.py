@@ -39,12 +39,32 @@ from ..backend import devices as _devices
 from ..backend import dtypes as _dtypes
 from ..errors import ArgumentError, ArgumentTypeError
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, overload
+from typing import cast as _cast
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import DTypeLike
+    from typing import Protocol
+
+    import numpy.typing as npt
+
+    from glassnet._typing import DeviceLike, DTypeLike, TensorLike
     from glassnet.autograd.tensor import Tensor
-    from glassnet._typing import TensorLike
+    from glassnet.backend.devices import device
+
+    class _UnaryFn(Protocol):
+        """A function of one tensor (``exp``, ``isnan``...), made by a factory below."""
+        __name__: str
+        __qualname__: str
+
+        def __call__(self, input: Tensor) -> Tensor: ...  # noqa: A002
+
+    class _BinaryFn(Protocol):
+        """A function of two operands (``eq``, ``logical_and``...), made by a factory below."""
+        __name__: str
+        __qualname__: str
+
+        def __call__(self, input: TensorLike, other: TensorLike) -> Tensor: ...  # noqa: A002
 
 
 __all__ = [
@@ -66,11 +86,11 @@ __all__ = [
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
-def _dt(x, who="promote_types"):
+def _dt(x: DTypeLike, who: str = "promote_types") -> np.dtype:
     return _dtypes.resolve(x, "dtype", who)
 
 
-def promote_types(type1, type2) -> np.dtype:
+def promote_types(type1: DTypeLike, type2: DTypeLike) -> np.dtype:
     """The smallest dtype both ``type1`` and ``type2`` convert to, as ``torch.promote_types``:
     a floating type wins over any integer (int64 with float16 is float16, NumPy says float64),
     integers of mixed sign widen (uint8 with int8 is int16), bool gives way to everything.
@@ -90,7 +110,7 @@ def promote_types(type1, type2) -> np.dtype:
     return hi
 
 
-def _scalar_dtype(x):
+def _scalar_dtype(x: object) -> np.dtype | None:
     """The dtype a Python/NumPy scalar brings to a promotion (None: not a number)."""
     if isinstance(x, (bool, np.bool_)):
         return _dtypes.bool_
@@ -104,7 +124,7 @@ def _scalar_dtype(x):
     return None
 
 
-def _promote_opt(a, b):
+def _promote_opt(a: np.dtype | None, b: np.dtype | None) -> np.dtype | None:
     if a is None:
         return b
     if b is None:
@@ -112,7 +132,7 @@ def _promote_opt(a, b):
     return promote_types(a, b)
 
 
-def _combine(higher, lower):
+def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
     """PyTorch's rule for a stronger group ``higher`` meeting a weaker group ``lower``."""
     if higher is None:
         return lower
@@ -131,14 +151,16 @@ def _combine(higher, lower):
     return higher
 
 
-def result_type(*operands) -> np.dtype:
+def result_type(*operands: TensorLike) -> np.dtype:
     """The dtype PyTorch gives an elementwise op on ``operands`` (tensors, arrays or
     Python scalars); see the module docstring for the rule.
 
     >>> result_type(gn.tensor([1, 2]), 1.5), result_type(gn.tensor([1.0]), 2)
     (dtype('float32'), dtype('float32'))
     """
-    dim = zero = wrapped = None
+    dim: np.dtype | None = None
+    zero: np.dtype | None = None
+    wrapped: np.dtype | None = None
     for x in operands:
         if isinstance(x, Tensor):
             a = x._data
@@ -155,17 +177,22 @@ def result_type(*operands) -> np.dtype:
             dim = _promote_opt(dim, a.dtype)
         else:
             zero = _promote_opt(zero, a.dtype)
-    return _combine(dim, _combine(zero, wrapped))
+    # None only when no operand is given
+    return _cast("np.dtype", _combine(dim, _combine(zero, wrapped)))
 
 
-def can_cast(from_, to) -> bool:
+def can_cast(from_: DTypeLike, to: DTypeLike) -> bool:
     """Whether PyTorch's type promotion allows casting ``from_`` to ``to`` (no move to a
     lower category: float to int, or anything but bool to bool, is refused)."""
     a, b = _dt(from_, "can_cast"), _dt(to, "can_cast")
     return _CATEGORY[a.kind] <= _CATEGORY[b.kind]
 
 
-def _as(x, dt):
+@overload
+def _as(x: Tensor, dt: np.dtype) -> Tensor: ...
+@overload
+def _as(x: TensorLike, dt: np.dtype) -> Tensor | np.ndarray: ...
+def _as(x: TensorLike, dt: np.dtype) -> Tensor | np.ndarray:  # noqa: E302
     """Operand ``x`` of a promoted op as dtype ``dt``: a Tensor cast through the graph when
     its dtype differs, a scalar or array as a (0-d) array of ``dt``."""
     if isinstance(x, Tensor):
@@ -176,7 +203,7 @@ def _as(x, dt):
     return a
 
 
-def _operands(a, b):
+def _operands(a: TensorLike, b: TensorLike) -> tuple[Tensor | np.ndarray, Tensor | np.ndarray, np.dtype]:
     """``(a, b)`` converted to their common dtype (:func:`result_type`), and that dtype.
     The common case (two tensors of one dtype, a float tensor and a Python number) is
     decided without the full rule."""
@@ -198,11 +225,11 @@ def _operands(a, b):
     return _as(a, dt), _as(b, dt), dt
 
 
-def _is_operand(x):
+def _is_operand(x: object) -> bool:
     return isinstance(x, (Tensor, np.ndarray)) or _scalar_dtype(x) is not None
 
 
-def is_tensor(obj) -> bool:
+def is_tensor(obj: object) -> bool:
     """True when ``obj`` is a glassnet Tensor (``torch.is_tensor``)."""
     return isinstance(obj, Tensor)
 
@@ -222,7 +249,7 @@ def numel(input: Tensor) -> int:  # noqa: A002
     return int(np.size(input._data if isinstance(input, Tensor) else input))
 
 
-def _floating(x):
+def _floating(x: TensorLike) -> Tensor:
     """``x`` itself when floating (or complex), else cast to the default dtype (PyTorch
     computes exp/sin/sqrt... of integer tensors in float32)."""
     if not isinstance(x, Tensor):
@@ -232,7 +259,7 @@ def _floating(x):
     return cast(x, backend.get_default_dtype())
 
 
-def _tensor(x, who):
+def _tensor(x: object, who: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
     raise ArgumentTypeError(f"{who}(): argument 'input' must be a Tensor, got "
@@ -243,15 +270,15 @@ def _tensor(x, who):
 class Cast(Function):
     """z = a as another dtype; the gradient is cast back to a's dtype."""
 
-    def forward(self, a, dtype: DTypeLike = None):
+    def forward(self, a: np.ndarray, dtype: DTypeLike = None) -> np.ndarray:
         self.dt = a.dtype
         return a.astype(dtype)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray | None:
         return g.astype(self.dt) if self.dt.kind in "fc" else None
 
 
-def _resolve_dtype(dtype, who):
+def _resolve_dtype(dtype: DTypeLike, who: str) -> np.dtype:
     # Python's float is float64 for Tensor.to/type, as in PyTorch (torch.double)
     if dtype is builtins.float:
         return _dtypes.float64
@@ -260,7 +287,7 @@ def _resolve_dtype(dtype, who):
     return _dtypes.resolve(dtype, "dtype", who)
 
 
-def cast(input: Tensor, dtype: DTypeLike, copy=False):  # noqa: A002
+def cast(input: Tensor, dtype: DTypeLike, copy: bool = False) -> Tensor:  # noqa: A002
     """``input`` as ``dtype``, through the graph when the result is floating (the gradient
     is cast back); an integer or bool result is a new leaf. The same tensor comes back when
     the dtype already matches (as ``Tensor.to`` does), unless ``copy``."""
@@ -281,7 +308,8 @@ _TYPE_NAMES = {
 _TYPE_DTYPES = {v: np.dtype(k) for k, v in _TYPE_NAMES.items()}
 
 
-def _type(self, dtype=None, non_blocking=False, **kwargs):
+def _type(self: Tensor, dtype: DTypeLike = None, non_blocking: bool = False,
+          **kwargs: Any) -> str | Tensor:
     """``t.type()`` names the tensor type (``'glassnet.FloatTensor'``); ``t.type(dtype)``
     casts (a dtype, or a name such as ``'torch.LongTensor'``)."""
     if dtype is None:
@@ -296,7 +324,7 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
     return cast(self, dtype)
 
 
-def _to(self, *args, **kwargs):
+def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """``Tensor.to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``,
     ``to(dtype=, device=, non_blocking=, copy=)``: the same tensor when nothing changes
     (unless ``copy=True``); the device must be the CPU (a clear error otherwise)."""
@@ -330,34 +358,38 @@ def _to(self, *args, **kwargs):
     return cast(self, dtype, copy=copy)
 
 
-def _cpu(self, memory_format=None):
+def _cpu(self: Tensor, memory_format: object = None) -> Tensor:
     """The tensor itself (glassnet computes on the CPU)."""
     return self
 
 
-def _cuda(self, device=None, non_blocking=False, **kwargs):
+def _cuda(self: Tensor, device: DeviceLike | int = None, non_blocking: bool = False,
+          **kwargs: Any) -> Tensor:
     """Refused with a clear error: glassnet has no CUDA device."""
     _devices.check("cuda" if device is None else device, "device", "Tensor.cuda")
     return self
 
 
 # ------------------------------------------------------------------ unary math
-def _unary(name, f, df, doc, keep_int=False, int_error=None):
+def _unary(name: str, f: Callable[[np.ndarray], np.ndarray], df: _Vjp, doc: str,
+           keep_int: bool = False, int_error: str | None = None
+           ) -> tuple[type[Function], _UnaryFn]:
     """Make the Function ``name`` computing ``f(a)``, with ``df(g, a, out)`` its vector-
     Jacobian product, and its wrapper (integer inputs promoted to the default dtype unless
     ``keep_int``; ``int_error``: the message when integer input is refused)."""
-    def forward(self, a):
+    def forward(self: Any, a: np.ndarray) -> np.ndarray:
         self.a = a
         self.out = f(a)
         return self.out
 
-    def backward(self, g):
+    def backward(self: Any, g: np.ndarray) -> np.ndarray:
         return df(g, self.a, self.out)
 
-    cls = type(name, (Function,), {"forward": forward, "backward": backward, "__doc__": doc,
-                                   "__module__": __name__})
+    cls = _cast("type[Function]",
+                type(name, (Function,), {"forward": forward, "backward": backward,
+                                         "__doc__": doc, "__module__": __name__}))
 
-    def wrapper(input):  # noqa: A002
+    def wrapper(input: Tensor) -> Tensor:  # noqa: A002
         x = _tensor(input, wrapper.__name__) if not isinstance(input, Tensor) else input
         if x._data.dtype.kind not in "fc":
             if int_error:
@@ -369,13 +401,15 @@ def _unary(name, f, df, doc, keep_int=False, int_error=None):
     return cls, wrapper
 
 
-def _zero(g, a, out):
+def _zero(g: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.zeros_like(g)
 
 
 _LN2, _LN10 = _pymath.log(2.0), _pymath.log(10.0)
 
-_UNARY = {
+_Vjp = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]   # (g, a, out) -> da
+_Entry = tuple[str, Callable[[np.ndarray], np.ndarray], _Vjp, str]
+_UNARY: dict[str, _Entry] = {
     # name: (Function name, f, vjp, doc, keep_int)
     "exp": ("Exp", np.exp, lambda g, a, o: g * o, "z = e^a;  dz/da = z."),
     "exp2": ("Exp2", np.exp2, lambda g, a, o: g * o * _LN2, "z = 2^a;  dz/da = z ln 2."),
@@ -408,7 +442,7 @@ _UNARY = {
     "reciprocal": ("Reciprocal", lambda a: 1 / a, lambda g, a, o: -g * o * o,
                    "z = 1/a;  dz/da = -z^2."),
 }
-_UNARY_INT = {
+_UNARY_INT: dict[str, _Entry] = {
     "abs": ("Abs", np.abs, lambda g, a, o: g * np.sign(a), "z = |a|;  dz/da = sign a (0 at 0)."),
     "neg": ("Neg", np.negative, lambda g, a, o: -g, "z = -a;  dz/da = -1."),
     "sign": ("Sign", np.sign, _zero, "z = sign a (-1, 0, +1);  dz/da = 0."),
@@ -417,6 +451,63 @@ _UNARY_INT = {
     "trunc": ("Trunc", np.trunc, _zero, "z = a rounded toward 0;  dz/da = 0."),
     "square": ("Square", np.square, lambda g, a, o: 2 * g * a, "z = a^2;  dz/da = 2a."),
 }
+
+# what the loops below define (declared for readers and type checkers)
+Exp: type[Function]
+Exp2: type[Function]
+Expm1: type[Function]
+Log: type[Function]
+Log2: type[Function]
+Log10: type[Function]
+Log1p: type[Function]
+Sin: type[Function]
+Cos: type[Function]
+Tan: type[Function]
+Asin: type[Function]
+Acos: type[Function]
+Atan: type[Function]
+Sinh: type[Function]
+Cosh: type[Function]
+Asinh: type[Function]
+Acosh: type[Function]
+Atanh: type[Function]
+Sqrt: type[Function]
+Rsqrt: type[Function]
+Reciprocal: type[Function]
+Abs: type[Function]
+Neg: type[Function]
+Sign: type[Function]
+Floor: type[Function]
+Ceil: type[Function]
+Trunc: type[Function]
+Square: type[Function]
+exp: _UnaryFn
+exp2: _UnaryFn
+expm1: _UnaryFn
+log: _UnaryFn
+log2: _UnaryFn
+log10: _UnaryFn
+log1p: _UnaryFn
+sin: _UnaryFn
+cos: _UnaryFn
+tan: _UnaryFn
+asin: _UnaryFn
+acos: _UnaryFn
+atan: _UnaryFn
+sinh: _UnaryFn
+cosh: _UnaryFn
+asinh: _UnaryFn
+acosh: _UnaryFn
+atanh: _UnaryFn
+sqrt: _UnaryFn
+rsqrt: _UnaryFn
+reciprocal: _UnaryFn
+abs: _UnaryFn  # noqa: A001
+sign: _UnaryFn
+floor: _UnaryFn
+ceil: _UnaryFn
+trunc: _UnaryFn
+square: _UnaryFn
 
 for _name, (_cls_name, _f, _df, _doc) in _UNARY.items():
     _cls, _fn = _unary(_cls_name, _f, _df, _doc)
@@ -434,10 +525,10 @@ frac.__name__ = frac.__qualname__ = "frac"
 frac.__doc__ = "The fractional part a - trunc(a), sign kept (floating tensors only)."
 del _name, _cls_name, _f, _df, _doc, _cls, _fn
 
-_neg_kept = neg
+_neg_kept = _cast("_UnaryFn", globals()["neg"])
 
 
-def neg(input: Tensor):  # noqa: A002,F811
+def neg(input: Tensor) -> Tensor:  # noqa: A002
     """-input (refused for bool tensors, as PyTorch does: use ``~`` or logical_not)."""
     if isinstance(input, Tensor) and input._data.dtype == np.bool_:
         raise ArgumentTypeError("neg: negation, the '-' operator, on a bool tensor is not "
@@ -455,19 +546,19 @@ arcsin, arccos, arctan = asin, acos, atan
 class Round(Function):
     """z = a rounded half to even (``decimals`` places);  dz/da = 0."""
 
-    def forward(self, a, decimals=0):
+    def forward(self, a: np.ndarray, decimals: int = 0) -> np.ndarray:
         return np.round(a, decimals)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return np.zeros_like(g)
 
 
-def round(input: Tensor, *, decimals=0) -> Tensor:  # noqa: A001,A002
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001,A002
     """Round half to even, as ``torch.round`` (``decimals`` places; integers kept)."""
     return Round.apply(_tensor(input, "round"), decimals=int(decimals))
 
 
-def _clamped(a, lo, hi):
+def _clamped(a: np.ndarray, lo: npt.ArrayLike | None, hi: npt.ArrayLike | None) -> np.ndarray:
     """min(max(a, lo), hi), either bound None (a new array, never ``a`` itself)."""
     out = a
     if lo is not None:
@@ -477,7 +568,7 @@ def _clamped(a, lo, hi):
     return out if out is not a else a.copy()
 
 
-def _inside(a, lo, hi):
+def _inside(a: np.ndarray, lo: npt.ArrayLike | None, hi: npt.ArrayLike | None) -> np.ndarray:
     """Where lo <= a <= hi (the bounds may broadcast): clamp's gradient passes there."""
     inside = np.ones(a.shape, dtype=bool)
     if lo is not None:
@@ -490,17 +581,19 @@ def _inside(a, lo, hi):
 class Clamp(Function):
     """z = min(max(a, lo), hi) for number bounds;  dz/da = 1 where lo <= a <= hi, else 0."""
 
-    def forward(self, a, lo=None, hi=None):
+    def forward(self, a: np.ndarray, lo: npt.ArrayLike | None = None,
+                hi: npt.ArrayLike | None = None) -> np.ndarray:
         self.a, self.lo, self.hi = a, lo, hi
         return _clamped(a, lo, hi)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         a, lo, hi = self.a, self.lo, self.hi
         inside = _inside(a, lo, hi)
         return np.where(inside, g, 0)
 
 
-def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A001,A002
+def clamp(input: Tensor, min: TensorLike | None = None,  # noqa: A001,A002
+          max: TensorLike | None = None) -> Tensor:  # noqa: A002
     """Clamp into [min, max] (numbers or tensors, either may be None but not both), with
     PyTorch's promotion (an int tensor clamped by 0.5 is float32) and gradients.
 
@@ -522,21 +615,23 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A001,A002
         return _ClampT.apply(x, _as_t(lo), _as_t(hi))
     if lo is not None:
         return _ClampT.apply(x, _as_t(lo), None)
+    assert hi is not None   # min and max are not both None (checked above)
     return _ClampT.apply(x, None, _as_t(hi))
 
 
-def _as_t(x):
+def _as_t(x: Tensor | np.ndarray) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor._from_op(np.asarray(x), None, 0, False)
 
 
 class _ClampT(Function):
     """clamp with tensor bounds (each bound an input with its own gradient)."""
 
-    def forward(self, a, lo, hi):
+    def forward(self, a: np.ndarray, lo: np.ndarray | None, hi: np.ndarray | None) -> np.ndarray:
         self.a, self.lo, self.hi = a, lo, hi
         return _clamped(a, lo, hi)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None,
+                                               np.ndarray | None]:
         a, lo, hi = self.a, self.lo, self.hi
         inside = _inside(a, lo, hi)
         ga = unbroadcast(np.where(inside, g, 0), a.shape) if self.needs_input_grad[0] else None
@@ -560,11 +655,11 @@ clip = clamp
 class Atan2(Function):
     """z = atan2(y, x);  dz/dy = x / (x^2 + y^2), dz/dx = -y / (x^2 + y^2)."""
 
-    def forward(self, y, x):
+    def forward(self, y: np.ndarray, x: np.ndarray) -> np.ndarray:
         self.y, self.x = y, x
         return np.arctan2(y, x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         y, x = self.y, self.x
         r = x * x + y * y
         return (unbroadcast(g * x / r, y.shape) if self.needs_input_grad[0] else None,
@@ -587,11 +682,12 @@ arctan2 = atan2
 class Lerp(Function):
     """z = a + w (b - a);  dz/da = 1 - w, dz/db = w, dz/dw = b - a."""
 
-    def forward(self, a, b, w):
+    def forward(self, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
         self.a, self.b, self.w = a, b, w
         return a + w * (b - a)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None,
+                                               np.ndarray | None]:
         a, b, w = self.a, self.b, self.w
         n = self.needs_input_grad
         return (unbroadcast(g * (1 - w), np.shape(a)) if n[0] else None,
@@ -599,7 +695,7 @@ class Lerp(Function):
                 unbroadcast(g * (b - a), np.shape(w)) if n[2] else None)
 
 
-def lerp(input: Tensor, end, weight) -> Tensor:  # noqa: A002
+def lerp(input: Tensor, end: Tensor, weight: TensorLike) -> Tensor:  # noqa: A002
     """input + weight * (end - input) (weight a number or a tensor)."""
     x = _tensor(input, "lerp")
     if not isinstance(weight, Tensor):
@@ -607,12 +703,14 @@ def lerp(input: Tensor, end, weight) -> Tensor:  # noqa: A002
     return Lerp.apply(x, end, weight)
 
 
-def addcmul(input: Tensor, tensor1, tensor2, *, value=1):  # noqa: A002
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,
+            value: complex = 1) -> Tensor:  # noqa: A002
     """input + value * tensor1 * tensor2."""
     return input + value * (tensor1 * tensor2)
 
 
-def addcdiv(input: Tensor, tensor1, tensor2, *, value=1):  # noqa: A002
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,
+            value: complex = 1) -> Tensor:  # noqa: A002
     """input + value * tensor1 / tensor2."""
     return input + value * (tensor1 / tensor2)
 
@@ -620,25 +718,25 @@ def addcdiv(input: Tensor, tensor1, tensor2, *, value=1):  # noqa: A002
 class FloorDivide(Function):
     """z = floor(a / b);  zero gradient."""
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.sa, self.sb = np.shape(a), np.shape(b)
         return np.floor_divide(a, b)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         return (np.zeros(self.sa, g.dtype) if self.needs_input_grad[0] else None,
                 np.zeros(self.sb, g.dtype) if self.needs_input_grad[1] else None)
 
 
 class Remainder(Function):
     """z = a - floor(a / b) b (the sign of b, Python's %);  dz/da = 1, dz/db = -floor(a/b)."""
-    op = staticmethod(np.remainder)
-    quot = staticmethod(np.floor_divide)
+    op: staticmethod[..., np.ndarray] = staticmethod(np.remainder)
+    quot: staticmethod[..., np.ndarray] = staticmethod(np.floor_divide)
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
         return self.op(a, b)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         ga = unbroadcast(g, np.shape(self.a)) if self.needs_input_grad[0] else None
         gb = (unbroadcast(-g * self.quot(self.a, self.b), np.shape(self.b))
               if self.needs_input_grad[1] else None)
@@ -651,12 +749,12 @@ class Fmod(Remainder):
     quot = staticmethod(lambda a, b: np.trunc(a / b))
 
 
-def _int_zero_check(b, dt, who):
+def _int_zero_check(b: Tensor | np.ndarray, dt: np.dtype, who: str) -> None:
     if dt.kind in "iub" and np.any(np.asarray(b._data if isinstance(b, Tensor) else b) == 0):
         raise ZeroDivisionError(f"{who}: integer division by zero")
 
 
-def floor_divide(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
+def floor_divide(input: TensorLike, other: TensorLike) -> Tensor:  # noqa: A002
     """floor(input / other) with PyTorch's promotion (``//``)."""
     a, b, dt = _operands(input, other)
     _int_zero_check(b, dt, "floor_divide")
@@ -664,7 +762,7 @@ def floor_divide(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
         return FloorDivide.apply(a, b)
 
 
-def remainder(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
+def remainder(input: TensorLike, other: TensorLike) -> Tensor:  # noqa: A002
     """Python's modulus (the result has the sign of ``other``), as ``%``."""
     a, b, dt = _operands(input, other)
     _int_zero_check(b, dt, "remainder")
@@ -672,7 +770,7 @@ def remainder(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
         return Remainder.apply(a, b)
 
 
-def fmod(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
+def fmod(input: TensorLike, other: TensorLike) -> Tensor:  # noqa: A002
     """C's fmod (the result has the sign of ``input``)."""
     a, b, dt = _operands(input, other)
     _int_zero_check(b, dt, "fmod")
@@ -683,11 +781,11 @@ def fmod(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
 class Maximum(Function):
     """z = max(a, b) elementwise; the gradient goes to the larger (split evenly on ties)."""
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
         return np.maximum(a, b)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         a, b = self.a, self.b
         wa = (a > b) + 0.5 * (a == b)
         ga = unbroadcast(g * wa, np.shape(a)) if self.needs_input_grad[0] else None
@@ -698,11 +796,11 @@ class Maximum(Function):
 class Minimum(Function):
     """z = min(a, b) elementwise; the gradient goes to the smaller (split evenly on ties)."""
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
         return np.minimum(a, b)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         a, b = self.a, self.b
         wa = (a < b) + 0.5 * (a == b)
         ga = unbroadcast(g * wa, np.shape(a)) if self.needs_input_grad[0] else None
@@ -730,8 +828,8 @@ def minimum(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
 
 
 # ------------------------------------------------------------------ comparisons
-def _compare(op, name):
-    def f(input, other):  # noqa: A002
+def _compare(op: Callable[[Any, Any], Any], name: str) -> _BinaryFn:
+    def f(input: TensorLike, other: TensorLike) -> Tensor:  # noqa: A002
         a, b, _ = _operands(input, other)
         a = a._data if isinstance(a, Tensor) else a
         b = b._data if isinstance(b, Tensor) else b
@@ -751,14 +849,15 @@ ge = _compare(np.greater_equal, "ge")
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
-def equal(input: Tensor, other: TensorLike) -> bool:  # noqa: A002
+def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     """True when both tensors have the same shape and the same values (``torch.equal``)."""
     if tuple(input.shape) != tuple(other.shape):
         return False
     return builtins.bool(eq(input, other)._data.all())
 
 
-def isclose(input: Tensor, other: TensorLike, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+def isclose(input: Tensor, other: TensorLike, rtol: float = 1e-05,  # noqa: A002
+            atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
     """|input - other| <= atol + rtol |other| elementwise, as a bool tensor; both tensors
     must have the same dtype (as in PyTorch)."""
     a = input._data if isinstance(input, Tensor) else np.asarray(input)
@@ -772,7 +871,8 @@ def isclose(input: Tensor, other: TensorLike, rtol=1e-05, atol=1e-08, equal_nan=
                            None, 0, False)
 
 
-def allclose(input: Tensor, other: TensorLike, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002
+def allclose(input: Tensor, other: TensorLike, rtol: float = 1e-05,  # noqa: A002
+             atol: float = 1e-08, equal_nan: bool = False) -> bool:
     """True when every element of ``input`` is close to ``other`` (see :func:`isclose`).
 
     >>> allclose(gn.tensor([1.0, 2.0]), gn.tensor([1.0, 2.0 + 1e-7]))
@@ -781,8 +881,8 @@ def allclose(input: Tensor, other: TensorLike, rtol=1e-05, atol=1e-08, equal_nan
     return builtins.bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 
-def _pred(op, name, doc):
-    def f(input):  # noqa: A002
+def _pred(op: Callable[[np.ndarray], Any], name: str, doc: str) -> _UnaryFn:
+    def f(input: Tensor) -> Tensor:  # noqa: A002
         a = _tensor(input, name)._data
         return Tensor._from_op(np.asarray(op(a)), None, 0, False)
     f.__name__ = f.__qualname__ = name
@@ -798,8 +898,8 @@ isneginf = _pred(np.isneginf, "isneginf", "Bool tensor: True where the element i
 isreal = _pred(np.isreal, "isreal", "Bool tensor: True where the imaginary part is 0.")
 
 
-def _logical(op, name):
-    def f(input, other):  # noqa: A002
+def _logical(op: Callable[[Any, Any], Any], name: str) -> _BinaryFn:
+    def f(input: TensorLike, other: TensorLike) -> Tensor:  # noqa: A002
         a = input._data if isinstance(input, Tensor) else np.asarray(input)
         b = other._data if isinstance(other, Tensor) else np.asarray(other)
         return Tensor._from_op(np.asarray(op(a != 0, b != 0)), None, 0, False)
@@ -813,13 +913,13 @@ logical_or = _logical(np.logical_or, "logical_or")
 logical_xor = _logical(np.logical_xor, "logical_xor")
 
 
-def logical_not(input: Tensor):  # noqa: A002
+def logical_not(input: Tensor) -> Tensor:  # noqa: A002
     """Elementwise not of the truth values (zero is False) as a bool tensor."""
     return Tensor._from_op(np.logical_not(_tensor(input, "logical_not")._data), None, 0, False)
 
 
-def _bitwise(op, name):
-    def f(input, other):  # noqa: A002
+def _bitwise(op: Callable[[Any, Any], Any], name: str) -> _BinaryFn:
+    def f(input: TensorLike, other: TensorLike) -> Tensor:  # noqa: A002
         a, b, dt = _operands(input, other)
         if dt.kind not in "iub":
             raise ArgumentTypeError(f"{name}: only bool and integer tensors, got dtype {dt}")
@@ -836,7 +936,7 @@ bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
 bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 
-def bitwise_not(input: Tensor):  # noqa: A002
+def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
     """Elementwise not of the bits (logical not for bool tensors)."""
     a = _tensor(input, "bitwise_not")._data
     if a.dtype.kind not in "iub":
@@ -846,10 +946,10 @@ def bitwise_not(input: Tensor):  # noqa: A002
 
 
 # ------------------------------------------------------------------ Tensor methods
-def _binop(fn):
+def _binop(fn: Callable[[Any, Any], Tensor]) -> Callable[[Tensor, object], Tensor]:
     """An operator method: NotImplemented (Python then tries the other side or falls back
     to identity for ==) when the other operand is not a tensor or a number."""
-    def op(self, other):
+    def op(self: Tensor, other: object) -> Tensor:
         if not _is_operand(other):
             return NotImplemented
         return fn(self, other)
@@ -857,8 +957,8 @@ def _binop(fn):
     return op
 
 
-def _rbinop(fn):
-    def op(self, other):
+def _rbinop(fn: Callable[[Any, Any], Tensor]) -> Callable[[Tensor, object], Tensor]:
+    def op(self: Tensor, other: object) -> Tensor:
         if not _is_operand(other):
             return NotImplemented
         return fn(other, self)
@@ -866,25 +966,26 @@ def _rbinop(fn):
     return op
 
 
-def sigmoid(input: Tensor):  # noqa: A002
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """1 / (1 + e^-input) (integer input in the default dtype)."""
     from .activations import sigmoid as _f  # noqa: PLC0415  (activations loads later)
     return _f(_floating(_tensor(input, "sigmoid")))
 
 
-def tanh(input: Tensor):  # noqa: A002
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
     """Hyperbolic tangent (integer input in the default dtype)."""
     from .activations import tanh as _f  # noqa: PLC0415
     return _f(_floating(_tensor(input, "tanh")))
 
 
-def relu(input: Tensor):  # noqa: A002
+def relu(input: Tensor) -> Tensor:  # noqa: A002
     """max(0, input) (keeps integer dtypes)."""
     from .activations import relu as _f  # noqa: PLC0415
     return _f(_tensor(input, "relu"))
 
 
-def _method_clamp(self, min=None, max=None):  # noqa: A002
+def _method_clamp(self: Tensor, min: TensorLike | None = None,  # noqa: A002
+                  max: TensorLike | None = None) -> Tensor:  # noqa: A002
     return clamp(self, min, max)
 
 
@@ -903,36 +1004,37 @@ def install() -> None:
                  "logical_not", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor",
                  "bitwise_not", "is_complex", "sigmoid", "tanh", "relu"):
         setattr(T, name, globals()[name])
-    T.clamp = T.clip = _method_clamp
-    T.__abs__ = abs
-    T.__neg__ = neg
-    T.__eq__ = _binop(eq)
-    T.__ne__ = _binop(ne)
-    T.__lt__ = _binop(lt)
-    T.__le__ = _binop(le)
-    T.__gt__ = _binop(gt)
-    T.__ge__ = _binop(ge)
-    T.__and__ = _binop(bitwise_and)
-    T.__or__ = _binop(bitwise_or)
-    T.__xor__ = _binop(bitwise_xor)
-    T.__rand__ = _rbinop(bitwise_and)
-    T.__ror__ = _rbinop(bitwise_or)
-    T.__rxor__ = _rbinop(bitwise_xor)
-    T.__invert__ = bitwise_not
-    T.__floordiv__ = _binop(floor_divide)
-    T.__rfloordiv__ = _rbinop(floor_divide)
-    T.__mod__ = _binop(remainder)
-    T.__rmod__ = _rbinop(remainder)
-    T.__hash__ = _hash    # a class defining __eq__ would otherwise drop it
+    setattr(T, "clamp", _method_clamp)
+    setattr(T, "clip", _method_clamp)
+    setattr(T, "__abs__", abs)
+    setattr(T, "__neg__", neg)
+    setattr(T, "__eq__", _binop(eq))
+    setattr(T, "__ne__", _binop(ne))
+    setattr(T, "__lt__", _binop(lt))
+    setattr(T, "__le__", _binop(le))
+    setattr(T, "__gt__", _binop(gt))
+    setattr(T, "__ge__", _binop(ge))
+    setattr(T, "__and__", _binop(bitwise_and))
+    setattr(T, "__or__", _binop(bitwise_or))
+    setattr(T, "__xor__", _binop(bitwise_xor))
+    setattr(T, "__rand__", _rbinop(bitwise_and))
+    setattr(T, "__ror__", _rbinop(bitwise_or))
+    setattr(T, "__rxor__", _rbinop(bitwise_xor))
+    setattr(T, "__invert__", bitwise_not)
+    setattr(T, "__floordiv__", _binop(floor_divide))
+    setattr(T, "__rfloordiv__", _rbinop(floor_divide))
+    setattr(T, "__mod__", _binop(remainder))
+    setattr(T, "__rmod__", _rbinop(remainder))
+    setattr(T, "__hash__", _hash)    # a class defining __eq__ would otherwise drop it
     # conversions
-    T.astype = cast
-    T.to = _to
-    T.type = _type
-    T.type_as = _type_as
-    T.cpu = _cpu
-    T.cuda = _cuda
-    T.is_floating_point = is_floating_point
-    T.element_size = _element_size
+    setattr(T, "astype", cast)
+    setattr(T, "to", _to)
+    setattr(T, "type", _type)
+    setattr(T, "type_as", _type_as)
+    setattr(T, "cpu", _cpu)
+    setattr(T, "cuda", _cuda)
+    setattr(T, "is_floating_point", is_floating_point)
+    setattr(T, "element_size", _element_size)
     for name, dt in (("float", _dtypes.float32), ("double", _dtypes.float64),
                      ("half", _dtypes.float16), ("long", _dtypes.int64),
                      ("int", _dtypes.int32), ("short", _dtypes.int16),
@@ -941,36 +1043,44 @@ def install() -> None:
                      ("cdouble", _dtypes.complex128)):
         setattr(T, name, _caster(name, dt))
     if "__format__" not in T.__dict__:
-        T.__format__ = _format
+        setattr(T, "__format__", _format)
     if not hasattr(T, "is_cuda"):
-        T.is_cuda = property(lambda self: False)
+        setattr(T, "is_cuda", property(_not_cuda))
     if not hasattr(T, "device"):
-        T.device = property(lambda self: _devices.CPU)
+        setattr(T, "device", property(_cpu_device))
 
 
-def _type_as(self, other):
+def _not_cuda(self: Tensor) -> bool:
+    return False
+
+
+def _cpu_device(self: Tensor) -> device:
+    return _devices.CPU
+
+
+def _type_as(self: Tensor, other: Tensor) -> Tensor:
     """This tensor as ``other``'s dtype."""
     return cast(self, other._data.dtype)
 
 
-def _element_size(self):
+def _element_size(self: Tensor) -> int:
     """Bytes per element (4 for float32)."""
     return int(self._data.dtype.itemsize)
 
 
-def _format(self, spec):
+def _format(self: Tensor, spec: str) -> str:
     """``f'{t:.4f}'``: a one-element 0-d tensor formats as its number (as in PyTorch)."""
     if self._data.ndim == 0:
         return format(self._data.item(), spec)
     return object.__format__(self, spec)
 
 
-def _hash(self):
+def _hash(self: Tensor) -> int:
     return id(self)
 
 
-def _caster(name, dt):
-    def f(self, memory_format=None):
+def _caster(name: str, dt: np.dtype) -> Callable[..., Tensor]:
+    def f(self: Tensor, memory_format: object = None) -> Tensor:
         return cast(self, dt)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"This tensor as {dt} (itself when it already is; gradients flow for floats)."

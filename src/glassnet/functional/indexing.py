@@ -18,13 +18,10 @@ from ..errors import ArgumentError, ArgumentTypeError
 from .math import Cast
 from .shape import DimensionError, Expand, Slice, _dim
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import DTypeLike
-    from glassnet._typing import Dims
-    from glassnet.autograd.tensor import Tensor
-    from glassnet._typing import TensorLike
+    from glassnet._typing import DTypeLike, TensorLike
 
 
 __all__ = [
@@ -38,11 +35,11 @@ class Index(Function):
     """z = a[index] with advanced (array / mask) parts; the gradient is scattered back,
     summed where an index repeats."""
 
-    def forward(self, a, index=None):
+    def forward(self, a: np.ndarray, index: Any = None) -> np.ndarray:
         self.shape, self.index = a.shape, index
         return a[index]
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         out = np.zeros(self.shape, dtype=g.dtype)
         np.add.at(out, self.index, g)
         return out
@@ -51,11 +48,11 @@ class Index(Function):
 class MaskedFill(Function):
     """z = value where mask else a; dz/da = 1 off the mask, dz/dvalue = sum over the mask."""
 
-    def forward(self, a, value, mask=None):
+    def forward(self, a: np.ndarray, value: np.ndarray, mask: np.ndarray) -> np.ndarray:
         self.mask, self.sv = mask, np.shape(value)
         return np.where(mask, np.asarray(value, dtype=a.dtype), a)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         ga = np.where(self.mask, 0, g) if self.needs_input_grad[0] else None
         gv = None
         if self.needs_input_grad[1]:
@@ -66,11 +63,12 @@ class MaskedFill(Function):
 class Where(Function):
     """z = x where cond else y (broadcast); the gradient flows to the chosen side."""
 
-    def forward(self, x, y, cond=None, dtype: DTypeLike = None):
+    def forward(self, x: np.ndarray, y: np.ndarray, cond: np.ndarray,
+                dtype: DTypeLike = None) -> np.ndarray:
         self.cond, self.sx, self.sy = cond, np.shape(x), np.shape(y)
         return np.where(cond, x, y).astype(dtype, copy=False)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         gx = unbroadcast(np.where(self.cond, g, 0), self.sx) if self.needs_input_grad[0] \
             else None
         gy = unbroadcast(np.where(self.cond, 0, g), self.sy) if self.needs_input_grad[1] \
@@ -78,7 +76,7 @@ class Where(Function):
         return gx, gy
 
 
-def _grid(index, dim):
+def _grid(index: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
     """Index tuple addressing, for each entry of ``index``, its position with axis ``dim``
     replaced by the entry's value (the addressing gather and scatter share)."""
     nd = index.ndim
@@ -94,11 +92,11 @@ def _grid(index, dim):
 class Gather(Function):
     """z[i][j] = a[i][index[i][j]] (for dim 1); the gradient is added back at the index."""
 
-    def forward(self, a, index=None, dim: Dims = 0):
+    def forward(self, a: np.ndarray, index: np.ndarray, dim: int = 0) -> np.ndarray:
         self.shape, self.idx = a.shape, _grid(index, dim)
         return a[self.idx]
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         out = np.zeros(self.shape, dtype=g.dtype)
         np.add.at(out, self.idx, g)
         return out
@@ -109,7 +107,8 @@ class Scatter(Function):
 
     dz/da = 1 except where overwritten (plain scatter); dz/dsrc = g read at the index."""
 
-    def forward(self, a, src, index=None, dim: Dims = 0, add=False):
+    def forward(self, a: np.ndarray, src: np.ndarray, index: np.ndarray, dim: int = 0,
+                add: bool = False) -> np.ndarray:
         self.idx, self.add, self.ss = _grid(index, dim), add, np.shape(src)
         out = a.copy()
         if np.ndim(src) == 0:
@@ -122,7 +121,7 @@ class Scatter(Function):
             out[self.idx] = vals
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         ga = gs = None
         if self.needs_input_grad[0]:
             if self.add:
@@ -143,11 +142,11 @@ class Scatter(Function):
 class IndexSelect(Function):
     """z = a's entries ``index`` along ``dim``; the gradient is added back (repeats sum)."""
 
-    def forward(self, a, index=None, dim: Dims = 0):
+    def forward(self, a: np.ndarray, index: np.ndarray, dim: int = 0) -> np.ndarray:
         self.shape, self.index, self.dim = a.shape, index, dim
         return np.take(a, index, axis=dim)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         out = np.zeros(self.shape, dtype=g.dtype)
         np.add.at(np.moveaxis(out, self.dim, 0), self.index, np.moveaxis(g, self.dim, 0))
         return out
@@ -156,11 +155,11 @@ class IndexSelect(Function):
 class TriangleFn(Function):
     """z = the lower (tril) or upper (triu) triangle of the last two axes; same for dz/da."""
 
-    def forward(self, a, k=0, upper=False):
+    def forward(self, a: np.ndarray, k: int = 0, upper: bool = False) -> np.ndarray:
         self.k, self.f = k, np.triu if upper else np.tril
         return self.f(a, k)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return self.f(g, self.k)
 
 
@@ -168,11 +167,11 @@ class Diagonal(Function):
     """z = the diagonal ``offset`` of axes dim1, dim2 (moved last); the gradient is written
     back onto that diagonal."""
 
-    def forward(self, a, offset=0, dim1=0, dim2=1):
+    def forward(self, a: np.ndarray, offset: int = 0, dim1: int = 0, dim2: int = 1) -> np.ndarray:
         self.shape, self.offset, self.d = a.shape, offset, (dim1, dim2)
         return np.diagonal(a, offset, dim1, dim2).copy()
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         out = np.zeros(self.shape, dtype=g.dtype)
         n = g.shape[-1]
         i = np.arange(n)
@@ -184,22 +183,22 @@ class Diagonal(Function):
 class DiagEmbed(Function):
     """z = the square matrix with vector a on diagonal k; dz/da reads that diagonal."""
 
-    def forward(self, a, k=0):
+    def forward(self, a: np.ndarray, k: int = 0) -> np.ndarray:
         self.k = k
         return np.diag(a, k)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return np.diagonal(g, self.k).copy()
 
 
 # ------------------------------------------------------------------ indexing
-def _is_basic(index):
+def _is_basic(index: tuple[Any, ...]) -> bool:
     return all(i is None or i is Ellipsis or isinstance(i, slice)
                or (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
                for i in index)
 
 
-def _convert(i):
+def _convert(i: object) -> object:
     if isinstance(i, Tensor):
         a = i._data
         if a.dtype.kind == "f":
@@ -222,7 +221,7 @@ def _convert(i):
 _BASIC = (int, slice, type(None), type(Ellipsis))
 
 
-def getitem(input: Tensor, index: Tensor) -> Tensor:
+def getitem(input: Tensor, index: Any) -> Tensor:
     """``input[index]`` with torch's meaning: ints, slices, None, Ellipsis, bool masks and
     integer tensors / lists (advanced indexing, the gradient summed over repeats)."""
     if type(index) is not tuple:
@@ -245,14 +244,14 @@ def getitem(input: Tensor, index: Tensor) -> Tensor:
 
 
 # --------------------------------------------------------------- masked fill
-def _mask(mask, who):
+def _mask(mask: TensorLike, who: str) -> np.ndarray:
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise ArgumentTypeError(f"{who}: expected a bool mask, got dtype {m.dtype}")
     return m
 
 
-def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
+def masked_fill(input: Tensor, mask: Tensor, value: Tensor | float) -> Tensor:
     """``input`` with ``value`` wherever ``mask`` (bool, broadcast to input) is True, as
     ``Tensor.masked_fill``; ``value`` is a number or a 0-d tensor (which gets a gradient).
 
@@ -279,7 +278,7 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     return MaskedFill.apply(input, np.asarray(value).astype(input._data.dtype), mask=m)
 
 
-def _scalar_dtype(v):
+def _scalar_dtype(v: object) -> tuple[int, np.dtype[Any]]:
     if isinstance(v, bool):
         return 0, np.dtype(bool)
     if isinstance(v, int):
@@ -292,7 +291,7 @@ def _scalar_dtype(v):
 _KIND = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
 
 
-def _promote(x, y):
+def _promote(x: TensorLike, y: TensorLike) -> np.dtype[Any]:
     """torch's result dtype for two operands: across categories (bool < int < float) the
     higher category's dtype wins (int64 with float32 is float32); a Python scalar counts
     only when its category is higher than every tensor's (a float with an int tensor gives
@@ -314,7 +313,12 @@ def _promote(x, y):
     return tdt
 
 
-def where(condition, input: Tensor | None = None, other: TensorLike | None = None):
+@overload
+def where(condition: TensorLike) -> tuple[Tensor, ...]: ...
+@overload
+def where(condition: TensorLike, input: TensorLike, other: TensorLike) -> Tensor: ...
+def where(condition: TensorLike, input: TensorLike | None = None,
+          other: TensorLike | None = None) -> Tensor | tuple[Tensor, ...]:
     """``input`` where ``condition`` else ``other``, broadcast together, as ``torch.where``;
     either side may be a Python number. ``where(condition)`` is
     ``nonzero(condition, as_tuple=True)``."""
@@ -331,19 +335,20 @@ def where(condition, input: Tensor | None = None, other: TensorLike | None = Non
     return Where.apply(x, y, cond=c, dtype=dt)
 
 
-def _method_where(self, condition, other):
+def _method_where(self: Tensor, condition: TensorLike, other: TensorLike) -> Tensor:
     return where(condition, self, other)
 
 
 # ------------------------------------------------------------ gather/scatter
-def _index(index, who):
+def _index(index: TensorLike, who: str) -> np.ndarray:
     a = index._data if isinstance(index, Tensor) else np.asarray(index)
     if a.dtype.kind not in "iu":
         raise ArgumentTypeError(f"{who}: expected an int64 index tensor, got dtype {a.dtype}")
     return a
 
 
-def _check_index(a, idx, dim, who, src=None):
+def _check_index(a: np.ndarray, idx: np.ndarray, dim: int, who: str,
+                 src: np.ndarray | None = None) -> None:
     if idx.ndim != a.ndim and not (idx.ndim <= 1 and a.ndim <= 1):
         raise ArgumentError(f"{who}: index tensor must have the same number of dimensions "
                             f"as the input tensor ({a.ndim}), got {idx.ndim}")
@@ -360,7 +365,7 @@ def _check_index(a, idx, dim, who, src=None):
                              f"{dim} with size {n}")
 
 
-def gather(input: Tensor, dim: Dims, index: Tensor, *, sparse_grad=False):
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """``out[i][j][k] = input[i][index[i][j][k]][k]`` (for dim 1), as ``torch.gather``; the
     index may be smaller than the input in the other axes."""
     idx = _index(index, "gather")
@@ -372,7 +377,8 @@ def gather(input: Tensor, dim: Dims, index: Tensor, *, sparse_grad=False):
     return Gather.apply(input, index=idx, dim=d)
 
 
-def _scatter(input, dim, index, src, value, who, add):
+def _scatter(input: Tensor, dim: int, index: TensorLike, src: TensorLike | None,
+             value: TensorLike | None, who: str, add: bool) -> Tensor:
     idx = _index(index, who)
     a = input._data
     d = _dim(dim, a.ndim, who)
@@ -397,7 +403,8 @@ def _scatter(input, dim, index, src, value, who, add):
     return Scatter.apply(input, src, index=idx, dim=d, add=add)
 
 
-def scatter(input: Tensor, dim: Dims, index: Tensor, src=None, value=None, *, reduce: bool | None = None):
+def scatter(input: Tensor, dim: int, index: Tensor, src: TensorLike | None = None,
+            value: float | None = None, *, reduce: str | None = None) -> Tensor:
     """A copy of ``input`` with ``src``'s entries (or ``value``) written where ``index``
     points along ``dim``, as ``torch.scatter`` (repeated indices: one of them wins)."""
     if reduce is not None:
@@ -405,17 +412,17 @@ def scatter(input: Tensor, dim: Dims, index: Tensor, src=None, value=None, *, re
             raise ArgumentError(f"scatter: reduce={reduce!r} is not supported (only 'add')")
         return _scatter(input, dim, index, src, value, "scatter", True)
     if src is not None and not isinstance(src, Tensor) and np.ndim(src) == 0:
-        value, src = src, None
+        return _scatter(input, dim, index, None, src, "scatter", False)
     return _scatter(input, dim, index, src, value, "scatter", False)
 
 
-def scatter_add(input: Tensor, dim: Dims, index: Tensor, src):
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: TensorLike) -> Tensor:
     """A copy of ``input`` with ``src``'s entries added where ``index`` points along
     ``dim`` (repeats add up), as ``torch.scatter_add``."""
     return _scatter(input, dim, index, src, None, "scatter_add", True)
 
 
-def index_select(input: Tensor, dim: Dims, index: Tensor):
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries ``index`` (a 1-D integer tensor) along ``dim``, as torch."""
     idx = _index(index, "index_select")
     if idx.ndim > 1:
@@ -432,7 +439,7 @@ def index_select(input: Tensor, dim: Dims, index: Tensor):
     return IndexSelect.apply(input, index=idx, dim=d)
 
 
-def take_along_dim(input: Tensor, indices, dim: Dims = None):
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """``input`` read at ``indices`` along ``dim`` (broadcasting the other axes), as
     ``torch.take_along_dim``; without ``dim`` both are flattened first."""
     idx = _index(indices, "take_along_dim")
@@ -461,7 +468,13 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     return Index.apply(x, index=(np.broadcast_to(m, shape),))
 
 
-def nonzero(input: Tensor, *, as_tuple=False):
+@overload
+def nonzero(input: TensorLike, *, as_tuple: Literal[False] = False) -> Tensor: ...
+@overload
+def nonzero(input: TensorLike, *, as_tuple: Literal[True]) -> tuple[Tensor, ...]: ...
+@overload
+def nonzero(input: TensorLike, *, as_tuple: bool) -> Tensor | tuple[Tensor, ...]: ...
+def nonzero(input: TensorLike, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
     """Indices of the non-zero entries: an (n, ndim) int64 tensor, or with
     ``as_tuple=True`` one 1-D int64 tensor per axis, as ``torch.nonzero``."""
     a = input._data if isinstance(input, Tensor) else np.asarray(input)
@@ -475,21 +488,21 @@ def nonzero(input: Tensor, *, as_tuple=False):
 
 
 # ------------------------------------------------------------ triangles, diag
-def tril(input: Tensor, diagonal=0) -> Tensor:
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two axes (entries j <= i + diagonal), as torch."""
     if input._data.ndim < 2:
         raise ArgumentError("tril: input tensor must have at least 2 dimensions")
     return TriangleFn.apply(input, k=int(diagonal), upper=False)
 
 
-def triu(input: Tensor, diagonal=0) -> Tensor:
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two axes (entries j >= i + diagonal), as torch."""
     if input._data.ndim < 2:
         raise ArgumentError("triu: input tensor must have at least 2 dimensions")
     return TriangleFn.apply(input, k=int(diagonal), upper=True)
 
 
-def diag(input: Tensor, diagonal=0) -> Tensor:
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """1-D input: the square matrix with it on diagonal ``diagonal``; 2-D input: that
     diagonal as a 1-D tensor, as ``torch.diag``."""
     n = input._data.ndim
@@ -500,7 +513,7 @@ def diag(input: Tensor, diagonal=0) -> Tensor:
     raise ArgumentError(f"diag: expected a 1-D or 2-D tensor, got {n}-D")
 
 
-def diagonal(input: Tensor, offset=0, dim1=0, dim2=1) -> Tensor:
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal ``offset`` of axes ``dim1``, ``dim2``, appended as the last axis, as
     ``torch.diagonal``."""
     n = input._data.ndim
@@ -512,20 +525,20 @@ def diagonal(input: Tensor, offset=0, dim1=0, dim2=1) -> Tensor:
 
 def _install() -> None:
     T = Tensor
-    T.__getitem__ = getitem
-    T.masked_fill = masked_fill
-    T.where = _method_where
-    T.gather = gather
-    T.scatter = scatter
-    T.scatter_add = scatter_add
-    T.index_select = index_select
-    T.take_along_dim = take_along_dim
-    T.masked_select = masked_select
-    T.nonzero = nonzero
-    T.tril = tril
-    T.triu = triu
-    T.diag = diag
-    T.diagonal = diagonal
+    setattr(T, "__getitem__", getitem)
+    setattr(T, "masked_fill", masked_fill)
+    setattr(T, "where", _method_where)
+    setattr(T, "gather", gather)
+    setattr(T, "scatter", scatter)
+    setattr(T, "scatter_add", scatter_add)
+    setattr(T, "index_select", index_select)
+    setattr(T, "take_along_dim", take_along_dim)
+    setattr(T, "masked_select", masked_select)
+    setattr(T, "nonzero", nonzero)
+    setattr(T, "tril", tril)
+    setattr(T, "triu", triu)
+    setattr(T, "diag", diag)
+    setattr(T, "diagonal", diagonal)
 
 
 _install()

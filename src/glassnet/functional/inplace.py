@@ -42,10 +42,13 @@ from . import elementwise as _ew
 from . import math as _m
 from . import reduce as _red
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import Dims
+    import numpy.typing as npt
+
+    from glassnet._typing import DTypeLike, TensorLike
     from glassnet.autograd.generator import Generator
     from glassnet.autograd.tensor import Tensor
 
@@ -81,11 +84,11 @@ _m.Pow._saved_inputs = (0, 1)
 _ew.Clamp._saved_inputs = (0,)
 
 
-def _tname(dt):
+def _tname(dt: DTypeLike) -> str:
     return _TORCH_NAMES.get(np.dtype(dt).name, np.dtype(dt).name)
 
 
-def _cast_check(self, result_dtype, name):
+def _cast_check(self: Tensor, result_dtype: DTypeLike, name: str) -> None:
     """PyTorch's rule for in-place results: the category (bool < integer < float <
     complex) may not go up."""
     sd = self._data.dtype
@@ -95,7 +98,7 @@ def _cast_check(self, result_dtype, name):
                            f"type {_tname(sd)}")
 
 
-def _result_dtype(self, other):
+def _result_dtype(self: Tensor, other: TensorLike) -> np.dtype:
     """The dtype PyTorch's promotion gives ``self (op) other`` (enough for the rule)."""
     a = self._data
     if isinstance(other, Tensor):
@@ -117,7 +120,7 @@ def _result_dtype(self, other):
     return np.result_type(a, o)
 
 
-def _check_shape(self, other_shape):
+def _check_shape(self: Tensor, other_shape: Sequence[int]) -> None:
     shape = self._data.shape
     try:
         b = np.broadcast_shapes(shape, tuple(other_shape))
@@ -129,7 +132,7 @@ def _check_shape(self, other_shape):
                            f"shape {list(b)}")
 
 
-def _records(self, *others):
+def _records(self: Tensor, *others: object) -> bool:
     """Whether the in-place op must be recorded; raises PyTorch's leaf errors."""
     if not _f._grad_mode.enabled:
         return False
@@ -141,10 +144,11 @@ def _records(self, *others):
     return any(isinstance(o, Tensor) and o._requires_grad for o in others)
 
 
-def _view_check(self):
+def _view_check(self: Tensor) -> None:
     """An in-place change of a tensor that shares memory with the input of its own node
     (a view made by indexing, reshape, transpose...)."""
     ctx = self._ctx
+    assert ctx is not None   # called for a tensor made by a node only
     for inp in ctx.inputs:
         if inp is None or inp._data is self._data or not np.may_share_memory(inp._data, self._data):
             continue
@@ -156,7 +160,7 @@ def _view_check(self):
             f"change the base tensor instead (base[index] = ...) or work on a copy (.clone())")
 
 
-def _previous(self, keep_copy):
+def _previous(self: Tensor, keep_copy: bool) -> Tensor:
     """A tensor standing for this tensor's value before the in-place op, in the graph."""
     ctx = self._ctx
     if ctx is not None and _f._holds(ctx, self._data):
@@ -168,7 +172,7 @@ def _previous(self, keep_copy):
     return Tensor._from_op(data, ctx, self._out_index, self._requires_grad)
 
 
-def _adopt(self, res):
+def _adopt(self: Tensor, res: Tensor) -> Tensor:
     """Make ``self`` (same object and memory) the output of ``res``'s node."""
     data = self._data
     if res._data.shape != data.shape:
@@ -187,21 +191,22 @@ def _adopt(self, res):
     return self
 
 
-def _record(self, F, others, kwargs=None):
+def _record(self: Tensor, F: type[Function], others: tuple[Any, ...],
+            kwargs: dict[str, Any] | None = None) -> Tensor:
     saved = F._saved_inputs
     old = _previous(self, saved is None or 0 in saved)
     res = F.apply(old, *others, **(kwargs or {}))
     return _adopt(self, res)
 
 
-def _operand(other, self):
+def _operand(other: TensorLike, self: Tensor) -> Tensor | np.ndarray:
     """A Python scalar or array operand in ``self``'s float dtype (as ``a + 2.0`` does)."""
     return _m._c(other, self) if not isinstance(other, Tensor) else other
 
 
 # ---------------------------------------------------------------- binary ops
-def _binary(name, F, ufunc):
-    def op(self, other, **kw):
+def _binary(name: str, F: type[Function], ufunc: np.ufunc) -> Callable[..., Tensor]:
+    def op(self: Tensor, other: TensorLike, **kw: Any) -> Tensor:
         alpha = kw.pop("alpha", None)
         if kw:
             raise TypeError(f"{name}() got an unexpected keyword argument {next(iter(kw))!r}")
@@ -212,9 +217,9 @@ def _binary(name, F, ufunc):
             rd = backend.get_default_dtype()       # true division of integers is float
         _cast_check(self, rd, name)
         if _records(self, other):
-            o = _operand(other, self)
-            _check_shape(self, np.shape(o._data if isinstance(o, Tensor) else o))
-            return _record(self, F, (o,))
+            t = _operand(other, self)
+            _check_shape(self, np.shape(t._data if isinstance(t, Tensor) else t))
+            return _record(self, F, (t,))
         o = other._data if isinstance(other, Tensor) else other
         if not isinstance(o, (numbers.Number, np.ndarray)):
             o = np.asarray(o)
@@ -236,8 +241,8 @@ div_ = _binary("div_", _m.Div, np.true_divide)
 pow_ = _binary("pow_", _m.Pow, np.power)
 
 
-def _integer_only(name, ufunc):
-    def op(self, other):
+def _integer_only(name: str, ufunc: np.ufunc) -> Callable[[Tensor, TensorLike], Tensor]:
+    def op(self: Tensor, other: TensorLike) -> Tensor:
         _cast_check(self, _result_dtype(self, other), name)
         if _records(self, other):
             raise RuntimeError(f"{name}: the derivative is not implemented (not "
@@ -259,8 +264,8 @@ bitwise_xor_ = _integer_only("bitwise_xor_", np.bitwise_xor)
 
 
 # ----------------------------------------------------------------- unary ops
-def _unary(name, F, func):
-    def op(self):
+def _unary(name: str, F: type[Function], func: np.ufunc) -> Callable[[Tensor], Tensor]:
+    def op(self: Tensor) -> Tensor:
         if _records(self):
             if self._data.dtype.kind not in "fc":
                 _cast_check(self, np.float64, name)
@@ -281,7 +286,8 @@ exp_ = _unary("exp_", _m.Exp, np.exp)
 sqrt_ = _unary("sqrt_", _m.Sqrt, np.sqrt)
 
 
-def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
+def clamp_(self: Tensor, min: TensorLike | None = None,  # noqa: A002 - PyTorch's names
+           max: TensorLike | None = None) -> Tensor:  # noqa: A002
     """In-place ``clamp``: values below ``min`` become ``min``, above ``max`` become ``max``
     (gradient 1 inside, 0 where clamped)."""
     if min is None and max is None:
@@ -305,15 +311,15 @@ class Fill(Function):
 
     _saved_inputs = ()
 
-    def forward(self, a, values=None):
+    def forward(self, a: np.ndarray, values: npt.ArrayLike | None = None) -> np.ndarray:
         self.shape, self.dtype = a.shape, a.dtype
         return np.broadcast_to(np.asarray(values, dtype=a.dtype), a.shape).copy()
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return np.zeros(self.shape, dtype=g.dtype)
 
 
-def _fill_with(self, values, name):
+def _fill_with(self: Tensor, values: npt.ArrayLike, name: str) -> Tensor:
     if _records(self):
         return _record(self, Fill, (), {"values": values})
     self._data[...] = values
@@ -321,7 +327,7 @@ def _fill_with(self, values, name):
     return self
 
 
-def fill_(self, value):
+def fill_(self: Tensor, value: TensorLike) -> Tensor:
     """Set every element to ``value`` (a number or a one-element tensor)."""
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
@@ -331,12 +337,13 @@ def fill_(self, value):
     return _fill_with(self, value, "fill_")
 
 
-def zero_(self):
+def zero_(self: Tensor) -> Tensor:
     """Set every element to 0."""
     return _fill_with(self, 0, "zero_")
 
 
-def uniform_(self, a=0.0, b=1.0, generator: Generator | None = None):
+def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0,
+             generator: Generator | None = None) -> Tensor:
     """Fill with draws from U(a, b) (glassnet's generator, seeded by ``manual_seed``)."""
     _float_only(self, "uniform_")
     rng = generator if generator is not None and hasattr(generator, "random") else backend.rng()
@@ -344,7 +351,8 @@ def uniform_(self, a=0.0, b=1.0, generator: Generator | None = None):
     return _fill_with(self, vals, "uniform_")
 
 
-def normal_(self, mean=0.0, std=1.0, generator: Generator | None = None):
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0,
+            generator: Generator | None = None) -> Tensor:
     """Fill with draws from N(mean, std^2)."""
     _float_only(self, "normal_")
     rng = generator if generator is not None and hasattr(generator, "standard_normal") \
@@ -353,7 +361,7 @@ def normal_(self, mean=0.0, std=1.0, generator: Generator | None = None):
     return _fill_with(self, vals, "normal_")
 
 
-def _float_only(self, name):
+def _float_only(self: Tensor, name: str) -> None:
     if self._data.dtype.kind not in "fc":
         raise RuntimeError(f"\"{name}\" not implemented for '{_tname(self._data.dtype)}'")
 
@@ -364,11 +372,11 @@ class CopyFrom(Function):
 
     _saved_inputs = ()
 
-    def forward(self, a, src):
+    def forward(self, a: np.ndarray, src: np.ndarray) -> np.ndarray:
         self.shape, self.sshape, self.sdt = a.shape, np.shape(src), np.asarray(src).dtype
         return np.broadcast_to(src, a.shape).astype(a.dtype)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         ga = np.zeros(self.shape, dtype=g.dtype) if self.needs_input_grad[0] else None
         gs = None
         if self.needs_input_grad[1]:
@@ -378,7 +386,7 @@ class CopyFrom(Function):
         return ga, gs
 
 
-def copy_(self, src, non_blocking=False):
+def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     """Copy ``src``'s values into this tensor (broadcast, cast to this dtype)."""
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
@@ -395,12 +403,13 @@ class MaskedFill(Function):
     """z = where(mask, value, a); the gradient goes to a where the mask is False and, for a
     tensor ``value``, sums to it where the mask is True."""
 
-    def forward(self, a, value, mask=None):
+    def forward(self, a: np.ndarray, value: npt.ArrayLike,
+                mask: Any = None) -> np.ndarray:   # mask: a bool array of a's shape
         self.mask = mask
         self.vshape = np.shape(value)
         return np.where(mask, np.asarray(value, dtype=a.dtype), a)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         ga = np.where(self.mask, 0, g).astype(g.dtype) if self.needs_input_grad[0] else None
         gv = None
         if self.needs_input_grad[1]:
@@ -411,7 +420,7 @@ class MaskedFill(Function):
 MaskedFill._saved_inputs = ()
 
 
-def _as_mask(self, mask, name):
+def _as_mask(self: Tensor, mask: TensorLike, name: str) -> np.ndarray:
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"{name} only supports boolean masks, but got mask with dtype "
@@ -420,7 +429,7 @@ def _as_mask(self, mask, name):
     return m
 
 
-def masked_fill_(self, mask: Tensor, value):
+def masked_fill_(self: Tensor, mask: Tensor, value: TensorLike) -> Tensor:
     """Set the elements where ``mask`` (bool, broadcast to this shape) is True to
     ``value`` (a number or a 0-dim tensor)."""
     m = _as_mask(self, mask, "masked_fill_")
@@ -443,19 +452,20 @@ class IndexFill(Function):
 
     _saved_inputs = ()
 
-    def forward(self, a, dim: Dims = 0, index=None, value=0.0):
+    def forward(self, a: np.ndarray, dim: int = 0, index: np.ndarray | None = None,
+                value: complex = 0.0) -> np.ndarray:
         self.key = (slice(None),) * (dim % max(a.ndim, 1)) + (index,)
         out = a.copy()
         out[self.key] = value
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         g = g.copy()
         g[self.key] = 0
         return g
 
 
-def index_fill_(self, dim: Dims, index: Tensor, value):
+def index_fill_(self: Tensor, dim: int, index: Tensor, value: TensorLike) -> Tensor:
     """Set the slices at ``index`` (a 1-D integer tensor) along ``dim`` to ``value``."""
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu":
@@ -476,14 +486,14 @@ class SetItem(Function):
 
     _saved_inputs = ()
 
-    def forward(self, a, v, index=None):
+    def forward(self, a: np.ndarray, v: npt.ArrayLike, index: Any = None) -> np.ndarray:
         self.index = index
         self.vshape = np.shape(v)
         out = a.copy()
         out[index] = v
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         ga = gv = None
         if self.needs_input_grad[0]:
             ga = g.copy()
@@ -493,7 +503,7 @@ class SetItem(Function):
         return ga, gv
 
 
-def _index(index):
+def _index(index: Any) -> Any:
     if isinstance(index, Tensor):
         return index._data
     if isinstance(index, tuple):
@@ -503,7 +513,7 @@ def _index(index):
     return index
 
 
-def setitem(self, index: Tensor, value):
+def setitem(self: Tensor, index: Any, value: TensorLike) -> Tensor | None:
     """``x[index] = value`` (a number, an array or a tensor), in place, recorded for
     autograd through both ``x`` and ``value``."""
     index = _index(index)
@@ -518,10 +528,11 @@ def setitem(self, index: Tensor, value):
         return _record(self, SetItem, (v,), {"index": index})
     self._data[index] = value._data if isinstance(value, Tensor) else value
     bump_version(self)
+    return None
 
 
-def _iop(op):
-    def f(self, other):
+def _iop(op: Callable[[Tensor, Any], Tensor]) -> Callable[[Tensor, Any], Tensor]:
+    def f(self: Tensor, other: TensorLike) -> Tensor:
         return op(self, other)
     f.__name__ = op.__name__
     return f
@@ -533,23 +544,23 @@ def _install_tensor_methods() -> None:
                uniform_, normal_, copy_, masked_fill_, index_fill_, floor_divide_,
                remainder_, bitwise_and_, bitwise_or_, bitwise_xor_):
         setattr(T, fn.__name__, fn)
-    T.clip_ = clamp_
-    T.negative_ = neg_
-    T.true_divide_ = div_
-    T.multiply_ = mul_
-    T.subtract_ = sub_
-    T.divide_ = div_
-    T.__setitem__ = setitem
-    T.__iadd__ = _iop(add_)
-    T.__isub__ = _iop(sub_)
-    T.__imul__ = _iop(mul_)
-    T.__itruediv__ = _iop(div_)
-    T.__ipow__ = _iop(pow_)
-    T.__ifloordiv__ = _iop(floor_divide_)
-    T.__imod__ = _iop(remainder_)
-    T.__iand__ = _iop(bitwise_and_)
-    T.__ior__ = _iop(bitwise_or_)
-    T.__ixor__ = _iop(bitwise_xor_)
+    setattr(T, "clip_", clamp_)
+    setattr(T, "negative_", neg_)
+    setattr(T, "true_divide_", div_)
+    setattr(T, "multiply_", mul_)
+    setattr(T, "subtract_", sub_)
+    setattr(T, "divide_", div_)
+    setattr(T, "__setitem__", setitem)
+    setattr(T, "__iadd__", _iop(add_))
+    setattr(T, "__isub__", _iop(sub_))
+    setattr(T, "__imul__", _iop(mul_))
+    setattr(T, "__itruediv__", _iop(div_))
+    setattr(T, "__ipow__", _iop(pow_))
+    setattr(T, "__ifloordiv__", _iop(floor_divide_))
+    setattr(T, "__imod__", _iop(remainder_))
+    setattr(T, "__iand__", _iop(bitwise_and_))
+    setattr(T, "__ior__", _iop(bitwise_or_))
+    setattr(T, "__ixor__", _iop(bitwise_xor_))
 
 
 _install_tensor_methods()

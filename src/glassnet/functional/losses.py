@@ -30,9 +30,11 @@ from ..validation import check_choice, check_real, lookup
 from . import math as M
 from .activations import LogSoftmax, _softplus
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import TensorLike
     from glassnet.autograd.tensor import Tensor
 
 
@@ -52,7 +54,8 @@ class ClassIndexError(ArgumentError, IndexError):
     The message names the loss, the bad value and the number of classes C."""
 
 
-def _class_range_error(who, lo, hi, c, ignore_index=None):
+def _class_range_error(who: str, lo: float, hi: float, c: int,
+                       ignore_index: int | None = None) -> ClassIndexError:
     bad = int(hi) if hi >= c else int(lo)
     also = f", or ignore_index={ignore_index}" if ignore_index is not None else ""
     return ClassIndexError(f"{who}: target class out of range [0, {c}): got {bad} (C={c} "
@@ -60,16 +63,16 @@ def _class_range_error(who, lo, hi, c, ignore_index=None):
                            f"{int(hi)}])")
 
 
-def _empty_mean(fn, who, ignore_index) -> None:
+def _empty_mean(fn: Function, who: str, ignore_index: int) -> None:
     """Mark ``fn`` (a loss Function whose mean has a zero denominator) and warn once."""
     why = (f"{who}: the mean is over no targets (every target equals ignore_index="
            f"{ignore_index}, the batch is empty, or their weights sum to 0), so the loss is "
            f"nan, as in PyTorch; gradients are 0")
-    fn.nan_reason = why
+    setattr(fn, "nan_reason", why)   # read by nonfinite_reason
     warnings.warn(why, RuntimeWarning, stacklevel=2)   # one place: shown once per process
 
 
-def nonfinite_reason(loss):
+def nonfinite_reason(loss: Tensor) -> str | None:
     """Why the loss tensor ``loss`` is NaN when glassnet knows (a mean over no targets in
     cross_entropy / nll_loss, as PyTorch computes it), else None; read from the node that
     made it, so only for a loss computed with gradients recorded.
@@ -84,7 +87,7 @@ def nonfinite_reason(loss):
     return getattr(getattr(loss, "_ctx", None), "nan_reason", None)
 
 
-def _check_unit(a, what, who, hint=""):
+def _check_unit(a: np.ndarray, what: str, who: str, hint: str = "") -> None:
     """Refuse values of ``a`` outside [0, 1] (NaN included): one min and one max."""
     if a.size:
         lo, hi = a.min(), a.max()
@@ -93,9 +96,11 @@ def _check_unit(a, what, who, hint=""):
                                 f"[{float(lo):.4g}, {float(hi):.4g}]{hint}")
 
 
-def _float_target(input, target, who, name="target"):
+def _float_target(input: Tensor, target: TensorLike, who: str,  # noqa: A002
+                  name: str = "target") -> Tensor | np.ndarray:
     """``target`` as a Tensor (kept, so its gradient can flow) or an array of the input's
     dtype, with the input's exact shape."""
+    t: Tensor | np.ndarray
     if isinstance(target, Tensor):
         t = target
     else:
@@ -111,7 +116,7 @@ def _float_target(input, target, who, name="target"):
     return t
 
 
-def _opt_array(w, dtype):
+def _opt_array(w: TensorLike | None, dtype: np.dtype) -> np.ndarray | None:
     if w is None:
         return None
     return as_array(w, dtype)
@@ -120,7 +125,7 @@ def _opt_array(w, dtype):
 class _Reduced(Function):
     """Helpers for a loss computed elementwise as ``per`` then reduced."""
 
-    def _out(self, per, reduction):
+    def _out(self, per: np.ndarray, reduction: str) -> np.ndarray:
         self.reduction, self.per_shape = reduction, per.shape
         if reduction == "mean":
             return np.asarray(per.mean(), dtype=per.dtype)
@@ -128,7 +133,7 @@ class _Reduced(Function):
             return np.asarray(per.sum(), dtype=per.dtype)
         return per
 
-    def _dper(self, g):
+    def _dper(self, g: np.ndarray) -> np.ndarray:
         """dE/dper for each element (broadcastable to ``per``)."""
         if self.reduction == "mean":
             n = int(np.prod(self.per_shape))
@@ -144,19 +149,21 @@ class CrossEntropy(Function):
     logits' shape.  dE/dz = softmax(z) - y (per sample, times the weight).
     """
 
-    def forward(self, z, target, reduction: str = "mean", label_smoothing=0.0, ignore_index=-100,
-                weight=None):
+    def forward(self, z: np.ndarray, target: np.ndarray, reduction: str = "mean",
+                label_smoothing: float = 0.0, ignore_index: int = -100,
+                weight: np.ndarray | None = None) -> np.ndarray:
         # move the class axis last so the code below handles (M, C)
         if z.ndim > 2:
             perm = (0,) + tuple(range(2, z.ndim)) + (1,)
-            self.perm = perm
+            self.perm: tuple[int, ...] | None = perm
             z2 = np.transpose(z, perm).reshape(-1, z.shape[1])
         else:
             self.perm = None
             z2 = z
         self.zshape = z.shape
         c = z2.shape[1]
-        self.fast = None
+        # (softmax, rows, targets, valid mask) of the class-index path
+        self.fast: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None] | None = None
         if (target.dtype.kind in "iu" and not label_smoothing and weight is None
                 and reduction in ("mean", "sum")):
             return self._forward_indices(z2, target, reduction, ignore_index, z.shape)
@@ -212,7 +219,8 @@ class CrossEntropy(Function):
         per += 0.0                             # an ignored row is 0, not -0 (as PyTorch prints)
         return per.reshape(out_shape)
 
-    def _forward_indices(self, z2, target, reduction, ignore_index, zshape):
+    def _forward_indices(self, z2: np.ndarray, target: np.ndarray, reduction: str,
+                         ignore_index: int, zshape: tuple[int, ...]) -> np.ndarray:
         """Class-index targets, no weights or smoothing, reduced: no one-hot matrix.
 
         E_i = log sum_c e^{z_ic} - z_{i,t_i};  dE/dz_i = softmax(z_i) - onehot(t_i).
@@ -258,7 +266,8 @@ class CrossEntropy(Function):
             total = total / self.denom
         return np.asarray(total, dtype=z2.dtype)
 
-    def _backward_indices(self, g):
+    def _backward_indices(self, g: np.ndarray) -> tuple[np.ndarray, None]:
+        assert self.fast is not None   # backward comes here on the class-index path only
         p, rows, t, valid = self.fast
         scale = (g / max(self.denom, 1e-12)) if self.reduction == "mean" else g
         grad = np.multiply(p, scale, dtype=p.dtype)   # p stays intact for a retained graph
@@ -270,7 +279,7 @@ class CrossEntropy(Function):
             grad = np.transpose(grad.reshape(shp), np.argsort(self.perm))
         return grad, None
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         if self.fast is not None:
             return self._backward_indices(g)
         ysum = self.y.sum(axis=1, keepdims=True)
@@ -287,8 +296,9 @@ class CrossEntropy(Function):
         return grad.astype(self.p.dtype, copy=False), None
 
 
-def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean", label_smoothing=0.0, ignore_index=-100,
-                  weight=None) -> Tensor:
+def cross_entropy(input: Tensor, target: TensorLike, reduction: str = "mean",  # noqa: A002
+                  label_smoothing: float = 0.0, ignore_index: int = -100,
+                  weight: TensorLike | None = None) -> Tensor:
     """Cross-entropy of logits against class indices or probability / one-hot targets.
 
     E = -sum_c y_c log softmax(z)_c, averaged over samples by default (over the weights of
@@ -310,7 +320,8 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean", label_
 class MSE(_Reduced):
     """E = (y - t)^2 (times 1/2 when ``half``);  dE/dy = 2 (y - t) (or y - t), dE/dt = -dE/dy."""
 
-    def forward(self, y, t, reduction: str = "mean", half=False):
+    def forward(self, y: np.ndarray, t: np.ndarray, reduction: str = "mean",
+                half: bool = False) -> np.ndarray:
         self.d = y - t
         self.k = 1.0 if half else 2.0
         per = self.d * self.d
@@ -318,13 +329,14 @@ class MSE(_Reduced):
             per *= 0.5
         return self._out(per, reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         gy = (self.k * self._dper(g)) * self.d
         gt = -gy if self.needs_input_grad[1] else None
         return gy if self.needs_input_grad[0] else None, gt
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean", half=False) -> Tensor:
+def mse_loss(input: Tensor, target: TensorLike, reduction: str = "mean",  # noqa: A002
+             half: bool = False) -> Tensor:
     """Mean squared error: E = (y - t)^2, or 1/2 (y - t)^2 with ``half=True`` (as in many
     course derivations, so that dE/dy = y - t)."""
     check_choice(reduction, "reduction", "mse_loss", REDUCTIONS)
@@ -335,12 +347,12 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean", half=False)
 class L1(_Reduced):
     """E = |y - t|;  dE/dy = sign(y - t) (0 at y = t), dE/dt = -dE/dy."""
 
-    def forward(self, y, t, reduction: str = "mean"):
+    def forward(self, y: np.ndarray, t: np.ndarray, reduction: str = "mean") -> np.ndarray:
         d = y - t
         self.s = np.sign(d)
         return self._out(np.abs(d), reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         gy = self._dper(g) * self.s
         return gy if self.needs_input_grad[0] else None, (-gy if self.needs_input_grad[1]
                                                           else None)
@@ -360,7 +372,8 @@ class BCE(_Reduced):
     dE/dp = w (p - t) / max(p (1 - p), 1e-12);  dE/dt = w [log(1 - p) - log p].
     """
 
-    def forward(self, p, t, weight=None, reduction: str = "mean"):
+    def forward(self, p: np.ndarray, t: np.ndarray, weight: np.ndarray | None = None,
+                reduction: str = "mean") -> np.ndarray:
         with np.errstate(divide="ignore"):
             logp = np.maximum(np.log(p), -100)
             log1mp = np.maximum(np.log1p(-p), -100)
@@ -372,7 +385,7 @@ class BCE(_Reduced):
         self.pshape = p.shape
         return self._out(per.astype(p.dtype, copy=False), reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         dper = self._dper(g)
         if self.w is not None:
             dper = dper * self.w
@@ -387,7 +400,8 @@ class BCE(_Reduced):
         return gp, gt
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: Tensor, target: TensorLike,  # noqa: A002
+                         weight: TensorLike | None = None, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities ``input`` in [0, 1] against targets in [0, 1].
 
     E = -w [t log p + (1 - t) log(1 - p)], logs clamped at -100. ``weight`` broadcasts to
@@ -410,7 +424,8 @@ class BCEWithLogits(_Reduced):
     dE/dx = w [(1 - t) - l sigmoid(-x)];  dE/dt = w [-x + (pos_weight - 1) softplus(-x)].
     """
 
-    def forward(self, x, t, weight=None, pos_weight=None, reduction: str = "mean"):
+    def forward(self, x: np.ndarray, t: np.ndarray, weight: np.ndarray | None = None,
+                pos_weight: np.ndarray | None = None, reduction: str = "mean") -> np.ndarray:
         sp = _softplus(-x)
         if pos_weight is not None:
             lw = 1 + (pos_weight - 1) * t
@@ -424,7 +439,7 @@ class BCEWithLogits(_Reduced):
         self.x, self.t, self.w, self.pw, self.lw, self.sp = x, t, weight, pos_weight, lw, sp
         return self._out(per.astype(x.dtype, copy=False), reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         dper = self._dper(g)
         if self.w is not None:
             dper = dper * self.w
@@ -444,7 +459,9 @@ class BCEWithLogits(_Reduced):
         return gx, gt
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, pos_weight=None,
+def binary_cross_entropy_with_logits(input: Tensor, target: TensorLike,  # noqa: A002
+                                     weight: TensorLike | None = None,
+                                     pos_weight: TensorLike | None = None,
                                      reduction: str = "mean") -> Tensor:
     """Binary cross-entropy on logits (sigmoid folded in, stable for any |x|).
 
@@ -463,7 +480,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
 
 
 # ------------------------------------------------------------ class indices
-def _class_targets(input, target, who, ignore_index=None):
+def _class_targets(input: Tensor, target: TensorLike, who: str,  # noqa: A002
+                   ignore_index: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Integer class targets of shape input.shape without axis 1, checked."""
     t = as_array(target)
     if t.dtype.kind not in "iu":
@@ -496,7 +514,9 @@ class NLL(Function):
     dE/dx[i, t_i] = -w_{t_i} (/ the weight sum for the mean), 0 elsewhere.
     """
 
-    def forward(self, x, ts, valid, weight=None, reduction: str = "mean", ignore_index=-100):
+    def forward(self, x: np.ndarray, ts: np.ndarray, valid: np.ndarray,
+                weight: np.ndarray | None = None, reduction: str = "mean",
+                ignore_index: int = -100) -> np.ndarray:
         idx = np.expand_dims(ts, 1)
         picked = np.take_along_axis(x, idx, axis=1)[:, 0]
         w = valid.astype(x.dtype)
@@ -517,14 +537,15 @@ class NLL(Function):
         per += 0.0                             # an ignored target is 0, not -0 (as PyTorch)
         return per
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, None, None]:
         coef = -self.w * (g / self.denom if self.reduction == "mean" else g)
         gx = np.zeros(self.xshape, dtype=self.dtype)
         np.put_along_axis(gx, self.idx, np.expand_dims(coef.astype(self.dtype), 1), axis=1)
         return gx, None, None
 
 
-def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index=-100, reduction: str = "mean") -> Tensor:
+def nll_loss(input: Tensor, target: TensorLike, weight: TensorLike | None = None,  # noqa: A002
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) or (N, C, d...) (for instance
     the output of ``log_softmax``) against class indices. ``weight`` (C,) per class;
     targets equal to ``ignore_index`` count for nothing."""
@@ -540,7 +561,7 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index=-100, redu
                      reduction=reduction, ignore_index=ignore_index)
 
 
-def _log_softmax_source(x):
+def _log_softmax_source(x: Tensor) -> tuple[Tensor, np.ndarray] | None:
     """(logits tensor, log-probabilities array) when ``x`` is the output of log_softmax
     over the class axis of a 2-D input that nothing else watches (no hooks, no retained
     gradient), so nll_loss can differentiate straight to the logits; else None."""
@@ -559,12 +580,15 @@ class NLLOfLogSoftmax(NLL):
     with c_i = dE/dx[i, t_i], one pass instead of a dense NLL gradient followed by
     log_softmax's backward."""
 
-    def forward(self, z, ts, valid, logp=None, weight=None, reduction: str = "mean", ignore_index=-100):
+    def forward(self, z: np.ndarray, ts: np.ndarray, valid: np.ndarray,
+                weight: np.ndarray | None = None, reduction: str = "mean",
+                ignore_index: int = -100, logp: np.ndarray | None = None) -> np.ndarray:
+        assert logp is not None   # nll_loss passes the kept log-probabilities
         self.logp = logp
         return super().forward(logp, ts, valid, weight=weight, reduction=reduction,
                                ignore_index=ignore_index)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, None, None]:
         coef = -self.w * (g / self.denom if self.reduction == "mean" else g)
         coef = np.asarray(coef, dtype=self.dtype)
         gz = np.exp(self.logp)
@@ -581,19 +605,20 @@ class HingeEmbedding(_Reduced):
     dE/dx = 1 where t = 1; -[margin - x > 0] where t = -1.
     """
 
-    def forward(self, x, t, margin: float = 1.0, reduction: str = "mean"):
+    def forward(self, x: np.ndarray, t: np.ndarray, margin: float = 1.0,
+                reduction: str = "mean") -> np.ndarray:
         h = margin - x
         self.hinge = (h > 0) & (t != 1)
         self.lin = t != -1
         per = np.where(self.hinge, h, 0) + np.where(self.lin, x, 0)
         return self._out(per.astype(x.dtype, copy=False), reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         d = self.lin.astype(g.dtype) - self.hinge
         return (self._dper(g) * d).astype(g.dtype, copy=False), None
 
 
-def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+def hinge_embedding_loss(input: Tensor, target: TensorLike, margin: float = 1.0, reduction: str = "mean") -> Tensor:
     """Hinge embedding loss: x for targets +1, max(0, margin - x) for targets -1.
 
     ``input`` is typically a distance; targets are +-1 of the input's shape.
@@ -607,18 +632,20 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, red
 class MarginRanking(_Reduced):
     """E = max(0, -t (x1 - x2) + margin);  dE/dx1 = -t [E > 0], dE/dx2 = t [E > 0]."""
 
-    def forward(self, x1, x2, t, margin: float = 0.0, reduction: str = "mean"):
+    def forward(self, x1: np.ndarray, x2: np.ndarray, t: np.ndarray, margin: float = 0.0,
+                reduction: str = "mean") -> np.ndarray:
         h = -t * (x1 - x2) + margin
         self.act = np.where(h > 0, t, 0).astype(x1.dtype, copy=False)
         return self._out(np.maximum(h, 0).astype(x1.dtype, copy=False), reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None, None]:
         d = self._dper(g) * self.act
         return (-d if self.needs_input_grad[0] else None,
                 d if self.needs_input_grad[1] else None, None)
 
 
-def margin_ranking_loss(input1, input2, target: Tensor, margin: float = 0.0, reduction: str = "mean") -> Tensor:
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: TensorLike, margin: float = 0.0,
+                        reduction: str = "mean") -> Tensor:
     """Ranking loss max(0, -t (x1 - x2) + margin): t = 1 asks x1 to rank above x2 by
     ``margin``, t = -1 the reverse. With x1 = s_c (a wrong class's score), x2 = s (the
     right one) and t = -1 it is the course's max(0, Delta + s_c - s)."""
@@ -639,8 +666,9 @@ class MultiMargin(_Reduced):
     and dE/dx_y = -sum_j of those.
     """
 
-    def forward(self, x, ts, p=1, margin: float = 1.0, weight=None, class_average=True,
-                reduction: str = "mean"):
+    def forward(self, x: np.ndarray, ts: np.ndarray, p: int = 1, margin: float = 1.0,
+                weight: np.ndarray | None = None, class_average: bool = True,
+                reduction: str = "mean") -> np.ndarray:
         n, c = x.shape
         rows = np.arange(n)
         xy = x[rows, ts][:, None]
@@ -656,7 +684,7 @@ class MultiMargin(_Reduced):
         self.rows, self.ts = rows, ts
         return self._out(per.astype(x.dtype, copy=False), reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         dper = self._dper(g)
         if np.ndim(dper):
             dper = dper[:, None]
@@ -665,8 +693,9 @@ class MultiMargin(_Reduced):
         return gx, None
 
 
-def multi_margin_loss(input: Tensor, target: Tensor, p=1, margin: float = 1.0, weight=None, reduction: str = "mean",
-                      class_average=True):
+def multi_margin_loss(input: Tensor, target: TensorLike, p: int = 1,  # noqa: A002
+                      margin: float = 1.0, weight: TensorLike | None = None,
+                      reduction: str = "mean", class_average: bool = True) -> Tensor:
     """Multiclass hinge (SVM) loss: sum_{j != y} max(0, margin + s_j - s_y)^p per sample.
 
     This is the course's ranking objective max(0, Delta + s_c - s) summed over the wrong
@@ -693,7 +722,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p=1, margin: float = 1.0, w
     return out
 
 
-LOSSES = {
+LOSSES: dict[str, Callable[..., Tensor]] = {
     "mse": mse_loss, "l1": l1_loss, "bce": binary_cross_entropy,
     "bce_logits": binary_cross_entropy_with_logits, "cross_entropy": cross_entropy,
     "nll": nll_loss, "hinge": hinge_embedding_loss, "margin_ranking": margin_ranking_loss,
@@ -704,7 +733,7 @@ LOSS_ALIASES = {"mean_squared_error": "mse", "mae": "l1", "binary_cross_entropy"
                 "hinge_embedding": "hinge", "svm": "multi_margin"}
 
 
-def get_loss(name: str, **kwargs):
+def get_loss(name: str | Callable[..., Tensor], **kwargs: Any) -> Callable[..., Tensor]:
     """The loss *function* called ``name`` with keyword arguments bound
     (``glassnet.nn.get_loss`` gives Module instances).
 

@@ -20,13 +20,14 @@ from ..autograd.tensor import as_array
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import IntTuple, TensorLike
     from glassnet.autograd.tensor import Tensor
 
 
 __all__ = ["batch_norm", "layer_norm", "BatchNormFunction", "LayerNormFunction"]
 
 
-def _bshape(x):
+def _bshape(x: np.ndarray) -> tuple[int, ...]:
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
@@ -38,8 +39,12 @@ class BatchNormFunction(Function):
     three passes over the activation (subtract, scale, shift) and backward four.
     """
 
-    def forward(self, x, gamma=None, beta=None, running_mean=None, running_var=None,
-                training: bool = True, momentum=0.1, eps: float = 1e-5):
+    xc: np.ndarray | None   # x - mu, kept for backward (None once backward has run)
+
+    def forward(self, x: np.ndarray, gamma: np.ndarray | None = None,
+                beta: np.ndarray | None = None, running_mean: np.ndarray | None = None,
+                running_var: np.ndarray | None = None, training: bool = True,
+                momentum: float = 0.1, eps: float = 1e-5) -> np.ndarray:
         axes = (0,) + tuple(range(2, x.ndim))
         bs = _bshape(x)
         m = x.size // x.shape[1]
@@ -48,11 +53,14 @@ class BatchNormFunction(Function):
             xc = x - mu.reshape(bs)
             var = _channel_sum(xc, xc) / m
             if running_mean is not None:
+                assert running_var is not None, "batch_norm: running_var with running_mean"
                 running_mean *= 1 - momentum
                 running_mean += momentum * mu.astype(running_mean.dtype)
                 running_var *= 1 - momentum
                 running_var += (momentum * var * (m / max(m - 1, 1))).astype(running_var.dtype)
         else:
+            assert running_mean is not None and running_var is not None, \
+                "batch_norm: eval mode needs running_mean and running_var"
             mu = running_mean.astype(x.dtype)
             var = running_var.astype(x.dtype)
             xc = x - mu.reshape(bs)
@@ -69,8 +77,10 @@ class BatchNormFunction(Function):
             y += beta.reshape(bs)
         return y
 
-    def backward(self, g):
+    def backward(self,
+                 g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
         xc, inv, bs = self.xc, self.inv, self.bs
+        assert xc is not None, "BatchNormFunction: backward after the buffers were released"
         need = self.needs_input_grad
         m = g.size // g.shape[1]
         sg = _channel_sum(g)                      # sum(g)
@@ -91,7 +101,7 @@ class BatchNormFunction(Function):
         return gx, gg, gb
 
 
-def _channel_sum(a, b=None):
+def _channel_sum(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     """Sum over every axis but 1 of a (or of a * b), as a (C,) array."""
     a3 = a.reshape(a.shape[0], a.shape[1], -1)
     if b is None:
@@ -99,8 +109,10 @@ def _channel_sum(a, b=None):
     return np.einsum("ncl,ncl->c", a3, b.reshape(a3.shape))
 
 
-def batch_norm(x: Tensor, running_mean=None, running_var=None, weight=None, bias=None, training: bool = False,
-               momentum=0.1, eps: float = 1e-5) -> Tensor:
+def batch_norm(x: TensorLike, running_mean: np.ndarray | None = None,
+               running_var: np.ndarray | None = None, weight: TensorLike | None = None,
+               bias: TensorLike | None = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
     """Batch normalization over axis 1 of (N, C) or (N, C, ...) input (PyTorch's signature).
 
     ``running_mean``/``running_var`` (C,) arrays are updated in place in training.
@@ -126,7 +138,8 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight=None, bias
 class LayerNormFunction(Function):
     """y = gamma * (x - mean) / sqrt(var + eps) + beta over the last ``k`` axes."""
 
-    def forward(self, x, gamma=None, beta=None, k=1, eps: float = 1e-5):
+    def forward(self, x: np.ndarray, gamma: np.ndarray | None = None,
+                beta: np.ndarray | None = None, k: int = 1, eps: float = 1e-5) -> np.ndarray:
         axes = tuple(range(x.ndim - k, x.ndim))
         mu = x.mean(axis=axes, keepdims=True)
         xc = x - mu
@@ -139,7 +152,8 @@ class LayerNormFunction(Function):
             y += beta
         return y
 
-    def backward(self, g):
+    def backward(self,
+                 g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
         xhat, inv, axes, k = self.xhat, self.inv, self.axes, self.k
         need = self.needs_input_grad
         lead = tuple(range(g.ndim - k))
@@ -153,7 +167,8 @@ class LayerNormFunction(Function):
         return gx, gg, gb
 
 
-def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+def layer_norm(x: TensorLike, normalized_shape: IntTuple, weight: TensorLike | None = None,
+               bias: TensorLike | None = None, eps: float = 1e-5) -> Tensor:
     """Layer normalization over the trailing ``normalized_shape`` axes (PyTorch's signature)."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     a = as_array(x)

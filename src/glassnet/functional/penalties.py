@@ -30,7 +30,7 @@ class ElasticPenalty(Function):
     dP/dp_k = l1 sign(p_k) + 2 l2 p_k.
     """
 
-    def forward(self, *ps, l1=0.0, l2=0.0):
+    def forward(self, *ps: np.ndarray, l1: float = 0.0, l2: float = 0.0) -> np.ndarray:
         self.ps, self.l1, self.l2 = ps, l1, l2
         total = 0.0
         for p in ps:  # a loop over parameter tensors, each reduced in one vectorised pass
@@ -41,19 +41,19 @@ class ElasticPenalty(Function):
                 total += l2 * float(np.dot(flat, flat))
         return np.asarray(total, dtype=ps[0].dtype)
 
-    def backward(self, g):
-        out = []
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        out: list[np.ndarray | None] = []
         for p, need in zip(self.ps, self.needs_input_grad):
             if not need:
                 out.append(None)
                 continue
-            d = None
+            d: np.ndarray | None = None
             if self.l1:
                 d = (self.l1 * g) * np.sign(p)
             if self.l2:
                 t = (2 * self.l2 * g) * p
                 d = t if d is None else d + t
-            out.append(d.astype(p.dtype, copy=False))
+            out.append(np.zeros_like(p) if d is None else d.astype(p.dtype, copy=False))
         return tuple(out)
 
 
@@ -61,7 +61,7 @@ class ActivityPenalty(Function):
     """P = (l1 sum |x| + l2 sum x^2) / N for activations x of batch size N
     (per-sample sums, averaged over the batch);  dP/dx = (l1 sign(x) + 2 l2 x) / N."""
 
-    def forward(self, x, l1=0.0, l2=0.0):
+    def forward(self, x: np.ndarray, l1: float = 0.0, l2: float = 0.0) -> np.ndarray:
         n = x.shape[0] if x.ndim else 1
         self.x, self.l1, self.l2, self.n = x, l1, l2, max(n, 1)
         total = 0.0
@@ -72,7 +72,7 @@ class ActivityPenalty(Function):
             total += l2 * float(np.dot(flat, flat))
         return np.asarray(total / self.n, dtype=x.dtype)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         x = self.x
         d = np.zeros_like(x)
         if self.l1:
@@ -82,7 +82,7 @@ class ActivityPenalty(Function):
         return d
 
 
-def elastic_penalty(*tensors, l1: float = 0.0, l2: float = 0.0) -> Tensor:
+def elastic_penalty(*tensors: Tensor, l1: float = 0.0, l2: float = 0.0) -> Tensor:
     """l1 * sum |p| + l2 * sum p^2 summed over all ``tensors``, a scalar Tensor (one node)."""
     if not tensors:
         raise ValueError("elastic_penalty: give at least one tensor")

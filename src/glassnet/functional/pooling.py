@@ -18,18 +18,19 @@ from ..autograd.tensor import Tensor, as_array
 from ..validation import check_pair
 from .conv import conv_output_size
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import IntTuple
-    from glassnet.autograd.tensor import Tensor
+    from collections.abc import Callable, Iterator, Sequence
+
+    from glassnet._typing import IntTuple, TensorLike
 
 
 __all__ = ["max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "global_avg_pool2d",
            "adaptive_avg_pool2d", "lp_pool2d", "stochastic_pool2d", "max_avg_pool2d"]
 
 
-def _slices(Ho, Wo, kh, kw, sh, sw):
+def _slices(Ho: int, Wo: int, kh: int, kw: int, sh: int, sw: int) -> Iterator[tuple[int, tuple[slice, slice, slice, slice]]]:
     """(i, j, window-offset slice) for every kernel offset."""
     for i in range(kh):
         for j in range(kw):
@@ -37,7 +38,7 @@ def _slices(Ho, Wo, kh, kw, sh, sw):
                                slice(j, j + sw * (Wo - 1) + 1, sw))
 
 
-def _padded(x, ph, pw, fill):
+def _padded(x: np.ndarray, ph: int, pw: int, fill: float) -> np.ndarray:
     if not ph and not pw:
         return x
     N, C, H, W = x.shape
@@ -46,7 +47,7 @@ def _padded(x, ph, pw, fill):
     return xp
 
 
-def _unpad(g, ph, pw):
+def _unpad(g: np.ndarray, ph: int, pw: int) -> np.ndarray:
     if not ph and not pw:
         return g
     return g[:, :, ph:g.shape[2] - ph, pw:g.shape[3] - pw]
@@ -62,7 +63,9 @@ class MaxPool2dFunction(Function):
     and the winners are kept as two small index maps (columns, rows) for backward.
     """
 
-    def forward(self, x, kernel=(2, 2), stride: IntTuple = (2, 2), padding: IntTuple | str = (0, 0)):
+    meta: tuple[Any, ...]   # the sizes backward needs (two layouts: sliced or separable)
+
+    def forward(self, x: np.ndarray, kernel: tuple[int, int] = (2, 2), stride: tuple[int, int] = (2, 2), padding: tuple[int, int] = (0, 0)) -> np.ndarray:
         kh, kw = kernel
         sh, sw = stride
         ph, pw = padding
@@ -78,7 +81,7 @@ class MaxPool2dFunction(Function):
         arg = np.zeros(out.shape, np.uint8) if record else None
         for o, s in it:
             v = xp[s]
-            if record:
+            if arg is not None:
                 # strict '>' keeps the first maximum, like PyTorch
                 np.copyto(arg, o, where=v > out)
             np.maximum(out, v, out=out)
@@ -87,7 +90,7 @@ class MaxPool2dFunction(Function):
             self.arg, self.meta = arg, (x.shape, kh, kw, sh, sw, ph, pw, Ho, Wo)
         return out
 
-    def _separable(self, x, kh, kw, record):
+    def _separable(self, x: np.ndarray, kh: int, kw: int, record: bool) -> np.ndarray:
         N, C, H, W = x.shape
         Ho, Wo = H // kh, W // kw
         out = np.empty((N, C, Ho, Wo), x.dtype)
@@ -102,7 +105,7 @@ class MaxPool2dFunction(Function):
             self.cidx, self.ridx, self.meta = cidx, ridx, (x.shape, kh, kw, Ho, Wo)
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         if self.sep:
             return self._separable_backward(g)
         shape, kh, kw, sh, sw, ph, pw, Ho, Wo = self.meta
@@ -113,24 +116,25 @@ class MaxPool2dFunction(Function):
             gp[s] += g * (arg == o)
         return _unpad(gp, ph, pw)
 
-    def _separable_backward(self, g):
+    def _separable_backward(self, g: np.ndarray) -> np.ndarray:
         (N, C, H, W), kh, kw, Ho, Wo = self.meta
         cidx, ridx = self.cidx, self.ridx
         gx = np.empty((N, C, H, W), g.dtype)
         gcol = np.empty((N, C, Ho, kh, Wo), g.dtype) if kh > 1 else None
         backend.parallel_chunks(N, lambda lo, hi: _separable_max_backward(
-            g[lo:hi], kh, kw, *(_rows(a, lo, hi) for a in (cidx, ridx, gcol)), gx[lo:hi]),
+            g[lo:hi], kh, kw, _rows(cidx, lo, hi), _rows(ridx, lo, hi), _rows(gcol, lo, hi),
+            gx[lo:hi]),
             gx.size)
         self.cidx = self.ridx = None
         return gx
 
 
-def _rows(a, lo, hi):
+def _rows(a: np.ndarray | None, lo: int, hi: int) -> np.ndarray | None:
     """Samples lo..hi of ``a`` (None stays None)."""
     return None if a is None else a[lo:hi]
 
 
-def _running_max(views, out, idx) -> None:
+def _running_max(views: Sequence[np.ndarray], out: np.ndarray, idx: np.ndarray | None) -> None:
     """Elementwise max over ``views`` into ``out`` and (if ``idx`` is given) the index of
     the first maximum into ``idx`` (uint8)."""
     np.maximum(views[0], views[1], out=out)
@@ -142,7 +146,7 @@ def _running_max(views, out, idx) -> None:
         np.maximum(out, views[k], out=out)
 
 
-def _separable_max(x, kh, kw, out, colmax, cidx, ridx) -> None:
+def _separable_max(x: np.ndarray, kh: int, kw: int, out: np.ndarray, colmax: np.ndarray | None, cidx: np.ndarray | None, ridx: np.ndarray | None) -> None:
     """out (n, C, Ho, Wo) = the max of each kh x kw window of x (n, C, H, W): first the max
     over the kw columns of every window row into ``colmax`` (n, C, Ho*kh, Wo), then over
     the kh rows of those (contiguous rows). The winning column and row go into ``cidx``
@@ -151,6 +155,7 @@ def _separable_max(x, kh, kw, out, colmax, cidx, ridx) -> None:
     Ho, Wo = out.shape[2:]
     xc = x[:, :, :Ho * kh, :Wo * kw]
     if kw > 1:
+        assert colmax is not None, "_separable_max: kw > 1 needs colmax"
         _running_max([xc[..., j::kw] for j in range(kw)], colmax, cidx)
         cm = colmax
     else:
@@ -162,13 +167,14 @@ def _separable_max(x, kh, kw, out, colmax, cidx, ridx) -> None:
         out[...] = cm
 
 
-def _separable_max_backward(g, kh, kw, cidx, ridx, gcol, gx) -> None:
+def _separable_max_backward(g: np.ndarray, kh: int, kw: int, cidx: np.ndarray | None, ridx: np.ndarray | None, gcol: np.ndarray | None, gx: np.ndarray) -> None:
     """gx (n, C, H, W) from g (n, C, Ho, Wo): each window's gradient to its winning row
     (through ``gcol``, (n, C, Ho, kh, Wo)), then each row's to its winning column; the
     rows and columns no window covers get 0."""
     n, C, Ho, Wo = g.shape
     H, W = gx.shape[2:]
     if kh > 1:
+        assert gcol is not None, "_separable_max_backward: kh > 1 needs gcol"
         for i in range(kh):
             np.multiply(g, ridx == i, out=gcol[:, :, :, i])
         g = gcol.reshape(n, C, Ho * kh, Wo)
@@ -187,7 +193,7 @@ def _separable_max_backward(g, kh, kw, cidx, ridx, gcol, gx) -> None:
 class AvgPool2dFunction(Function):
     """y = mean over each window (padding counted as zeros, as PyTorch's default)."""
 
-    def forward(self, x, kernel=(2, 2), stride: IntTuple = (2, 2), padding: IntTuple | str = (0, 0)):
+    def forward(self, x: np.ndarray, kernel: tuple[int, int] = (2, 2), stride: tuple[int, int] = (2, 2), padding: tuple[int, int] = (0, 0)) -> np.ndarray:
         kh, kw = kernel
         sh, sw = stride
         ph, pw = padding
@@ -203,7 +209,7 @@ class AvgPool2dFunction(Function):
         self.meta = (x.shape, kh, kw, sh, sw, ph, pw, Ho, Wo)
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         shape, kh, kw, sh, sw, ph, pw, Ho, Wo = self.meta
         N, C, H, W = shape
         gs = g * (1.0 / (kh * kw))
@@ -221,7 +227,7 @@ class StochasticPool2dFunction(Function):
     dy/da_i = (2 a_i S1 - S2) / S1^2 (S1 = sum a, S2 = sum a^2; a window of zeros gives 0).
     """
 
-    def forward(self, x, kernel=(2, 2), stride: IntTuple = (2, 2), training: bool = True):
+    def forward(self, x: np.ndarray, kernel: tuple[int, int] = (2, 2), stride: tuple[int, int] = (2, 2), training: bool = True) -> np.ndarray:
         kh, kw = kernel
         sh, sw = stride
         if (x < 0).any():
@@ -236,7 +242,7 @@ class StochasticPool2dFunction(Function):
         self.meta = (x.shape, kh, kw, sh, sw, Ho, Wo, training)
         if training:
             # inverse-CDF sampling: the first offset whose running sum passes u * S1
-            u = backend.rng().random(s1.shape).astype(x.dtype) * s1
+            u = cast(np.ndarray, backend.rng().random(s1.shape)).astype(x.dtype) * s1
             csum = np.zeros_like(s1)
             arg = np.full(s1.shape, 255, np.uint8)
             out = np.zeros_like(s1)
@@ -256,7 +262,7 @@ class StochasticPool2dFunction(Function):
         self.zero = s1 <= 0
         return np.where(self.zero, 0, s2 / safe)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         shape, kh, kw, sh, sw, Ho, Wo, training = self.meta
         gx = np.zeros(shape, g.dtype)
         offs = _slices(Ho, Wo, kh, kw, sh, sw)
@@ -272,7 +278,7 @@ class StochasticPool2dFunction(Function):
 
 
 # ----------------------------------------------------------------- helpers
-def _check(x, name, ndim=4):
+def _check(x: TensorLike, name: str, ndim: int = 4) -> np.ndarray:
     a = as_array(x)
     if a.ndim != ndim:
         want = "(N, C, H, W)" if ndim == 4 else "(N, C, L)"
@@ -280,7 +286,7 @@ def _check(x, name, ndim=4):
     return a
 
 
-def _args(x, kernel_size, stride, padding, name, strict=False):
+def _args(x: TensorLike, kernel_size: IntTuple, stride: IntTuple | None, padding: IntTuple, name: str, strict: bool = False) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
     a = _check(x, name)
     k = check_pair(kernel_size, "kernel_size", name)
     s = k if stride is None else check_pair(stride, "stride", name)
@@ -292,7 +298,7 @@ def _args(x, kernel_size, stride, padding, name, strict=False):
     return k, s, p
 
 
-def max_pool2d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, strict=False, name: str = "max_pool2d") -> Tensor:
+def max_pool2d(x: TensorLike, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple = 0, strict: bool = False, name: str = "max_pool2d") -> Tensor:
     """Max over each kh x kw window (stride defaults to the kernel size).
 
     (N, C, H, W) -> (N, C, Ho, Wo). The gradient flows only to each window's maximum.
@@ -304,39 +310,39 @@ def max_pool2d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | None = N
     return MaxPool2dFunction.apply(x, kernel=k, stride=s, padding=p)
 
 
-def avg_pool2d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, strict=False, name: str = "avg_pool2d") -> Tensor:
+def avg_pool2d(x: TensorLike, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple = 0, strict: bool = False, name: str = "avg_pool2d") -> Tensor:
     """Mean over each kh x kw window; (N, C, H, W) -> (N, C, Ho, Wo)."""
     k, s, p = _args(x, kernel_size, stride, padding, name, strict)
     return AvgPool2dFunction.apply(x, kernel=k, stride=s, padding=p)
 
 
-def _as_2d(x):
+def _as_2d(x: TensorLike) -> Tensor:
     from .math import unsqueeze
-    return unsqueeze(x, 2)
+    return unsqueeze(cast("Tensor", x), 2)   # an array is wrapped by the Function
 
 
-def _from_2d(y):
+def _from_2d(y: Tensor) -> Tensor:
     from .math import squeeze
     return squeeze(y, 2)
 
 
-def _pool1d(pool2d, x, kernel_size, stride, padding, strict, name):
+def _pool1d(pool2d: Callable[..., Tensor], x: TensorLike, kernel_size: IntTuple, stride: IntTuple | None, padding: IntTuple, strict: bool, name: str) -> Tensor:
     """A 1-D pool as the 2-D one over (N, C, 1, L) with (1, k) windows."""
     _check(x, name, 3)
 
-    def first(v):
-        return v[0] if isinstance(v, (tuple, list)) else v
+    def first(v: IntTuple) -> int:
+        return v[0] if isinstance(v, (tuple, list)) else cast(int, v)
     k = first(kernel_size)
     s = k if stride is None else first(stride)
     return _from_2d(pool2d(_as_2d(x), (1, k), (1, s), (0, first(padding)), strict, name))
 
 
-def max_pool1d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, strict=False, name: str = "max_pool1d"):
+def max_pool1d(x: TensorLike, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple = 0, strict: bool = False, name: str = "max_pool1d") -> Tensor:
     """Max over windows of length k along the last axis: (N, C, L) -> (N, C, Lo)."""
     return _pool1d(max_pool2d, x, kernel_size, stride, padding, strict, name)
 
 
-def avg_pool1d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, strict=False, name: str = "avg_pool1d"):
+def avg_pool1d(x: TensorLike, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple = 0, strict: bool = False, name: str = "avg_pool1d") -> Tensor:
     """Mean over windows of length k along the last axis: (N, C, L) -> (N, C, Lo)."""
     return _pool1d(avg_pool2d, x, kernel_size, stride, padding, strict, name)
 
@@ -364,20 +370,48 @@ def adaptive_avg_pool2d(x: Tensor, output_size: IntTuple = 1, name: str = "adapt
     return avg_pool2d(x, (H // oh, W // ow), name=name)
 
 
-def lp_pool2d(x: Tensor, norm_type: float = 2.0, kernel_size: IntTuple = 2, stride: IntTuple | None = None, name: str = "lp_pool2d"):
+class _WindowRootFunction(Function):
+    """y = s^(1/p) for the non-negative window sums s of ``lp_pool2d``.
+
+    dy/ds = y / (p s) for s > 0. At s = 0 (a window of zeros, common after a ReLU) the
+    derivative is infinite and ``x^p``'s backward multiplies it by 0: the subgradient
+    0 is used there instead, which is what PyTorch's LPPool2d gives for such windows.
+    """
+
+    def forward(self, s: np.ndarray, p: float = 2.0) -> np.ndarray:
+        y = np.power(s, 1.0 / p)
+        self.s, self.y, self.p = s, y, p
+        return y
+
+    def backward(self, g: np.ndarray) -> np.ndarray:
+        s, y = self.s, self.y
+        pos = s > 0
+        d = np.where(pos, y, 0) / (self.p * np.where(pos, s, 1))
+        return g * d.astype(g.dtype, copy=False)
+
+
+def lp_pool2d(x: Tensor, norm_type: float = 2.0, kernel_size: IntTuple = 2, stride: IntTuple | None = None,
+              name: str = "lp_pool2d") -> Tensor:
     """Power-average pooling: y = (sum_window x^p)^(1/p); p = 2 is L2 pooling.
 
-    As PyTorch's LPPool2d (no padding). For p = 2 the gradient is x / y per window.
+    As PyTorch's LPPool2d (no padding). For p = 2 the gradient is x / y per window; a
+    window whose sum of powers is 0 (all zeros, e.g. after a ReLU) gets gradient 0,
+    as in PyTorch, instead of the 0 * inf = NaN of the plain chain rule.
+
+    >>> x = gn.tensor(np.zeros((1, 1, 2, 2)), requires_grad=True)
+    >>> lp_pool2d(x, 2, 2).sum().backward()
+    >>> x.grad.tolist()
+    [[[[0.0, 0.0], [0.0, 0.0]]]]
     """
     from .math import pow as _pow
     k, s, _ = _args(x, kernel_size, stride, 0, name)
     p = float(norm_type)
     xp = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
     summed = avg_pool2d(_pow(xp, p), k, s, name=name) * float(k[0] * k[1])
-    return _pow(summed, 1.0 / p)
+    return _WindowRootFunction.apply(summed, p=p)
 
 
-def stochastic_pool2d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | None = None, training: bool = True,
+def stochastic_pool2d(x: TensorLike, kernel_size: IntTuple = 2, stride: IntTuple | None = None, training: bool = True,
                       name: str = "stochastic_pool2d") -> Tensor:
     """Stochastic pooling: sample by activation in training, probability-weighted mean in eval.
 
@@ -387,9 +421,27 @@ def stochastic_pool2d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | N
     return StochasticPool2dFunction.apply(x, kernel=k, stride=s, training=bool(training))
 
 
-def max_avg_pool2d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, alpha=0.5,
-                   name: str = "max_avg_pool2d"):
-    """Mixed pooling: y = alpha * maxpool(x) + (1 - alpha) * avgpool(x)."""
+def max_avg_pool2d(x: Tensor, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple = 0,
+                   alpha: float | None = None, name: str = "max_avg_pool2d") -> Tensor:
+    """Max + average pooling over each window.
+
+    With ``alpha=None`` (the default) this is the lectures' form (the 2015 entry of the
+    table of pooling methods): y = max(window) + mean(window), the plain sum of the max
+    pool and the average pool. With a number ``alpha`` in [0, 1] it is the convex mix
+    y = alpha * max(window) + (1 - alpha) * mean(window) (``alpha=0.5`` is half the sum).
+
+    >>> x = gn.tensor([[[[1.0, 2.0], [3.0, 6.0]]]])
+    >>> max_avg_pool2d(x, 2).item()               # 6 + 3
+    9.0
+    >>> max_avg_pool2d(x, 2, alpha=0.5).item()    # (6 + 3) / 2
+    4.5
+    """
     m = max_pool2d(x, kernel_size, stride, padding, name=name)
     a = avg_pool2d(x, kernel_size, stride, padding, name=name)
+    if alpha is None:
+        return m + a
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating, np.integer)) \
+            or not 0.0 <= float(alpha) <= 1.0:
+        raise ValueError(f"{name}: alpha must be None (max + mean) or a number in [0, 1] "
+                         f"(the convex mix), got {alpha!r}")
     return m * float(alpha) + a * float(1.0 - alpha)

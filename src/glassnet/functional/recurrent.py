@@ -36,7 +36,11 @@ from ..validation import check_choice
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet.autograd.tensor import Tensor
+    from collections.abc import Callable
+    from typing import Any
+
+    from glassnet._typing import TensorLike
+    from glassnet.backend.kernels import StepKernels
 
 
 __all__ = ["rnn", "lstm", "gru", "rnn_cell", "lstm_cell", "gru_cell", "lengths_to_mask",
@@ -44,7 +48,7 @@ __all__ = ["rnn", "lstm", "gru", "rnn_cell", "lstm_cell", "gru_cell", "lengths_t
 
 
 # ------------------------------------------------------------------ helpers
-def _sigmoid_neg_(a):
+def _sigmoid_neg_(a: np.ndarray) -> np.ndarray:
     """In place: a <- 1 / (1 + e^a), i.e. sigmoid(-a).
 
     The weights feeding sigmoid gates are pre-negated, so one exp pass serves a
@@ -56,7 +60,7 @@ def _sigmoid_neg_(a):
     return a
 
 
-def lengths_to_mask(lengths: Tensor, T, N=None):
+def lengths_to_mask(lengths: TensorLike, T: int, N: int | None = None) -> np.ndarray:
     """Boolean mask (T, N): ``mask[t, n] = t < lengths[n]``.
 
     >>> lengths_to_mask([2, 3], 3).astype(int).T
@@ -75,7 +79,7 @@ def lengths_to_mask(lengths: Tensor, T, N=None):
     return np.arange(T)[:, None] < lengths[None, :]
 
 
-def _layout(T, reverse):
+def _layout(T: int, reverse: bool) -> tuple[Callable[[int], int], Callable[[int], int], range]:
     """(index of the previous state, index of the new state) in the (T+1, N, H) state array.
 
     Forward: states[t] is the state before step t and states[t+1] after it.
@@ -86,12 +90,13 @@ def _layout(T, reverse):
     return (lambda t: t), (lambda t: t + 1), range(T)
 
 
-def _split_states(S, reverse):
+def _split_states(S: np.ndarray, reverse: bool) -> tuple[np.ndarray, np.ndarray]:
     """(previous-state view, new-state view), each (T, N, H) and contiguous."""
     return (S[1:], S[:-1]) if reverse else (S[:-1], S[1:])
 
 
-def _check(x, h0, w_ih, w_hh, gates, who, c0=None):
+def _check(x: np.ndarray, h0: np.ndarray | None, w_ih: np.ndarray, w_hh: np.ndarray, gates: int,
+           who: str, c0: np.ndarray | None = None) -> tuple[int, int, int, int]:
     if x.ndim != 3:
         raise ValueError(f"{who}: input must be time-major (T, N, input_size), got shape {x.shape}")
     T, N, I = x.shape
@@ -109,7 +114,8 @@ def _check(x, h0, w_ih, w_hh, gates, who, c0=None):
     return T, N, I, H
 
 
-def _input_projection(x, w_ih, b_ih, b_hh, scale=None):
+def _input_projection(x: np.ndarray, w_ih: np.ndarray, b_ih: np.ndarray | None,
+                      b_hh: np.ndarray | None, scale: np.ndarray | None = None) -> np.ndarray:
     """(T*N, G*H) pre-activations from the input for all steps: one GEMM."""
     T, N, I = x.shape
     wT = w_ih.T if scale is None else w_ih.T * scale
@@ -122,7 +128,8 @@ def _input_projection(x, w_ih, b_ih, b_hh, scale=None):
     return xp
 
 
-def _weight_grads(self, dG, prev_states, x, dG_hh=None):
+def _weight_grads(self: Any, dG: np.ndarray, prev_states: np.ndarray, x: np.ndarray,
+                  dG_hh: np.ndarray | None = None) -> tuple[np.ndarray | None, ...]:
     """dW_ih, dW_hh, db_ih, db_hh and dx from the gate gradients of all steps."""
     T, N, I = x.shape
     GH = dG.shape[-1]
@@ -142,7 +149,8 @@ def _weight_grads(self, dG, prev_states, x, dG_hh=None):
     return dx, dw_ih, dw_hh, db_ih, db_hh
 
 
-def _float_mask(mask, T, N, dtype):
+def _float_mask(mask: np.ndarray | None, T: int, N: int,
+                dtype: np.dtype[Any]) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
     if mask is None:
         return None, None
     mask = np.asarray(mask, dtype=bool)
@@ -156,7 +164,8 @@ def _float_mask(mask, T, N, dtype):
 # One time step's elementwise work, forward and backward, in NumPy: the reference. The
 # arguments are those of the compiled kernels in backend.kernels (flat views of C-ordered
 # arrays; ``one`` is 1 in their dtype, unused here), so one time loop runs either.
-def _lstm_forward_step(g, c_prev, c, tanh_c, Zh, N, M, col, one) -> None:
+def _lstm_forward_step(g: np.ndarray, c_prev: np.ndarray, c: np.ndarray, tanh_c: np.ndarray,
+                       Zh: np.ndarray, N: int, M: int, col: int, one: float) -> None:
     """One LSTM step, feature-major (g (4H, N), states (H, N), Zh (H, M))::
 
         i, f, o = sigmoid(.),  g = tanh(.)      g holds the pre-activations, scaled so
@@ -176,7 +185,9 @@ def _lstm_forward_step(g, c_prev, c, tanh_c, Zh, N, M, col, one) -> None:
     np.multiply(o, tc, out=Zh.reshape(H, M)[:, col:col + N])
 
 
-def _lstm_backward_step(dh, dc, dy, g, c_prev, tanh_c, dg, dG, N, M, col, one) -> None:
+def _lstm_backward_step(dh: np.ndarray, dc: np.ndarray, dy: np.ndarray, g: np.ndarray,
+                        c_prev: np.ndarray, tanh_c: np.ndarray, dg: np.ndarray, dG: np.ndarray,
+                        N: int, M: int, col: int, one: float) -> None:
     """One LSTM step backward; ``dh``, ``dc`` arrive from step t+1, ``dy`` from the output::
 
         dh += dy,   dc += dh o (1 - tanh(c)^2)
@@ -209,7 +220,8 @@ def _lstm_backward_step(dh, dc, dy, g, c_prev, tanh_c, dg, dG, N, M, col, one) -
     dc *= f
 
 
-def _gru_forward_step(g, gh, bh, h_prev, hn, h, N, H, one) -> None:
+def _gru_forward_step(g: np.ndarray, gh: np.ndarray, bh: np.ndarray, h_prev: np.ndarray,
+                      hn: np.ndarray, h: np.ndarray, N: int, H: int, one: float) -> None:
     """One GRU step, batch-major (gates (N, 3H) ordered r, z, n; states (N, H))::
 
         r, z = sigmoid(x W_i^T + b_i + h W_h^T + b_h)     (pre-activations negated)
@@ -232,7 +244,9 @@ def _gru_forward_step(g, gh, bh, h_prev, hn, h, N, H, one) -> None:
     h += n
 
 
-def _gru_backward_step(dh, tmp, dy, g, h_prev, hn, dgh, dgn, N, H, one) -> None:
+def _gru_backward_step(dh: np.ndarray, tmp: np.ndarray, dy: np.ndarray, g: np.ndarray,
+                       h_prev: np.ndarray, hn: np.ndarray, dgh: np.ndarray, dgn: np.ndarray,
+                       N: int, H: int, one: float) -> None:
     """One GRU step backward; the gradient reaching h_t is dh + tmp + dy (``dh`` is
     z dh_{t+1}, ``tmp`` the hidden-side GEMM's part, ``dy`` the output's)::
 
@@ -258,7 +272,7 @@ _NUMPY_STEPS = {
 }
 
 
-def _step_kernels(cell, x, mask):
+def _step_kernels(cell: str, x: np.ndarray, mask: np.ndarray | None) -> StepKernels:
     """The step functions of ``cell`` ("lstm" or "gru") for one call on ``x``: the
     compiled ones from ``backend.kernels`` for an unmasked NumPy batch when they are on
     (and compile), else the NumPy reference above. Chosen in forward, kept for backward."""
@@ -270,7 +284,7 @@ def _step_kernels(cell, x, mask):
     return _NUMPY_STEPS[cell]
 
 
-def _carry(new, old, m, nm) -> None:
+def _carry(new: np.ndarray, old: np.ndarray, m: np.ndarray, nm: np.ndarray) -> None:
     """In place: new <- new m + old (1 - m): a padded step (m = 0) keeps the old state."""
     new *= m
     new += old * nm
@@ -287,8 +301,10 @@ class RNNFunction(Function):
 
     i_wih = 2
 
-    def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, mask=None, reverse=False,
-                nonlinearity="tanh"):
+    def forward(self, x: np.ndarray, h0: np.ndarray | None, w_ih: np.ndarray, w_hh: np.ndarray,
+                b_ih: np.ndarray | None = None, b_hh: np.ndarray | None = None,
+                mask: np.ndarray | None = None, reverse: bool = False,
+                nonlinearity: str = "tanh") -> tuple[np.ndarray, np.ndarray]:
         T, N, _, H = _check(x, h0, w_ih, w_hh, 1, "rnn")
         check_choice(nonlinearity, "nonlinearity", "rnn", ("tanh", "relu"))
         dt = x.dtype
@@ -314,7 +330,7 @@ class RNNFunction(Function):
                 np.maximum(a, 0, out=a)
             else:
                 np.tanh(a, out=a)
-            if m is not None:   # padded steps keep the previous state
+            if m is not None and nm is not None:   # padded steps keep the previous state
                 np.multiply(a, m[t], out=s)
                 np.multiply(S[prev(t)], nm[t], out=tmp)
                 s += tmp
@@ -330,7 +346,7 @@ class RNNFunction(Function):
             self.has_bias = b_ih is not None
         return out, S[new(steps[-1])]
 
-    def backward(self, dy, dhn):
+    def backward(self, dy: np.ndarray, dhn: np.ndarray) -> tuple[np.ndarray | None, ...]:
         A, S, m, nm, w_hh = self.A, self.S, self.m, self.nm, self.w_hh
         T, N, H = A.shape
         # local derivative of the activation for all steps at once
@@ -347,7 +363,7 @@ class RNNFunction(Function):
         _, _, steps = _layout(T, self.reverse)
         for t in reversed(steps):   # backward walks the steps in reverse order
             dh += dy[t]
-            if m is not None:
+            if m is not None and nm is not None:
                 np.multiply(dh, nm[t], out=keep)
                 dh *= m[t]
             np.multiply(dh, D[t], out=dG[t])
@@ -381,7 +397,10 @@ class LSTMFunction(Function):
 
     i_wih = 3
 
-    def forward(self, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, mask=None, reverse=False):
+    def forward(self, x: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None,
+                w_ih: np.ndarray, w_hh: np.ndarray, b_ih: np.ndarray | None = None,
+                b_hh: np.ndarray | None = None, mask: np.ndarray | None = None,
+                reverse: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         T, N, I, H = _check(x, h0, w_ih, w_hh, 4, "lstm", c0)
         dt = x.dtype
         K = I + 1 + H
@@ -410,7 +429,7 @@ class LSTMFunction(Function):
         Zh[:, p0 * N:(p0 + 1) * N] = 0 if h0 is None else h0.T
         C[p0] = 0 if c0 is None else c0.T
         m, nm = _float_mask(mask, T, N, dt)
-        if m is not None:
+        if m is not None and nm is not None:
             m, nm = m.reshape(T, 1, N), nm.reshape(T, 1, N)
         k = _step_kernels("lstm", x, m)
         Gf, Cf, TCf = Gs.reshape(T, -1), C.reshape(T + 1, -1), TC.reshape(T, -1)
@@ -421,7 +440,7 @@ class LSTMFunction(Function):
                 p, q = prev(t), new(t)
                 np.matmul(W, Z[:, p * N:(p + 1) * N], out=Gs[t])
                 k.forward_step(Gf[t], Cf[p], Cf[q], TCf[t], Zhf, N, M, q * N, k.one)
-                if m is not None:
+                if m is not None and nm is not None:
                     _carry(Zh[:, q * N:(q + 1) * N], Zh[:, p * N:(p + 1) * N], m[t], nm[t])
                     _carry(C[q], C[p], m[t], nm[t])
         # The outputs are returned as a (T, N, H) view of the feature-major states (no
@@ -440,7 +459,8 @@ class LSTMFunction(Function):
             self.has_bias = b_ih is not None
         return Y, hn, cn
 
-    def backward(self, dy, dhn, dcn):
+    def backward(self, dy: np.ndarray, dhn: np.ndarray,
+                 dcn: np.ndarray) -> tuple[np.ndarray | None, ...]:
         Gs, C, TC, m, nm, Z = self.Gs, self.C, self.TC, self.m, self.nm, self.Z
         T, H4, N = Gs.shape
         H = H4 // 4
@@ -462,7 +482,7 @@ class LSTMFunction(Function):
         dgf, col = dg.reshape(-1), -1
         for t in reversed(steps):               # backward walks the steps in reverse order
             p = prev(t)
-            if m is not None:                   # a padded step passes dh, dc on untouched
+            if m is not None and nm is not None:  # a padded step passes dh, dc on untouched
                 keep_h, keep_c = dh * nm[t], dc * nm[t]
                 dh *= m[t]
                 dc *= m[t]
@@ -505,7 +525,10 @@ class GRUFunction(Function):
 
     i_wih = 2
 
-    def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, mask=None, reverse=False):
+    def forward(self, x: np.ndarray, h0: np.ndarray | None, w_ih: np.ndarray, w_hh: np.ndarray,
+                b_ih: np.ndarray | None = None, b_hh: np.ndarray | None = None,
+                mask: np.ndarray | None = None,
+                reverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
         T, N, _, H = _check(x, h0, w_ih, w_hh, 3, "gru")
         dt = x.dtype
         # r and z pre-activations are computed negated so one exp pass gives both sigmoids
@@ -530,7 +553,7 @@ class GRUFunction(Function):
             for t in steps:
                 np.matmul(S[prev(t)], whT, out=gh)
                 k.forward_step(Gf[t], ghf, bhf, Sf[prev(t)], HNf[t], Sf[new(t)], N, H, k.one)
-                if m is not None:
+                if m is not None and nm is not None:
                     _carry(S[new(t)], S[prev(t)], m[t], nm[t])
         P, Y = _split_states(S, reverse)
         if m is not None:
@@ -543,7 +566,7 @@ class GRUFunction(Function):
             self.has_bias = b_ih is not None
         return Y, S[new(steps[-1])]
 
-    def backward(self, dy, dhn):
+    def backward(self, dy: np.ndarray, dhn: np.ndarray) -> tuple[np.ndarray | None, ...]:
         G, S, HN, m = self.G, self.S, self.HN, self.m
         T, N, H3 = G.shape
         H = H3 // 3
@@ -559,7 +582,7 @@ class GRUFunction(Function):
         tmp = np.zeros((N, H), dtype=G.dtype)   # dGh_{t+1} W_hh: the GEMM's part of dh_t
         dhf, tmpf = dh.reshape(-1), tmp.reshape(-1)
         for t in reversed(steps):               # backward walks the steps in reverse order
-            if m is not None:                   # a padded step passes dh on untouched
+            if m is not None and nm is not None:  # a padded step passes dh on untouched
                 keep = (dh + tmp) * nm[t]
                 dh *= m[t]
                 tmp *= m[t]
@@ -577,7 +600,8 @@ class GRUFunction(Function):
 
 
 # --------------------------------------------------------------- public API
-def _mask_from(lengths, mask, T, N):
+def _mask_from(lengths: TensorLike | None, mask: TensorLike | None, T: int,
+               N: int) -> np.ndarray | None:
     if lengths is not None and mask is not None:
         raise ValueError("give either lengths or mask, not both")
     if lengths is not None:
@@ -590,8 +614,9 @@ def _mask_from(lengths, mask, T, N):
     return mask
 
 
-def rnn(x: Tensor, h0, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None, nonlinearity="tanh", lengths: Tensor | None = None,
-        mask: Tensor | None = None, reverse=False) -> Tensor:
+def rnn(x: Tensor, h0: Tensor | None, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+        b_hh: Tensor | None = None, nonlinearity: str = "tanh", lengths: TensorLike | None = None,
+        mask: TensorLike | None = None, reverse: bool = False) -> tuple[Tensor, Tensor]:
     """One Elman RNN layer over a time-major sequence x (T, N, I).
 
     Returns ``(output (T, N, H), h_n (N, H))``. ``lengths`` (N,) or ``mask``
@@ -602,7 +627,10 @@ def rnn(x: Tensor, h0, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None, b
                              reverse=reverse, nonlinearity=nonlinearity)
 
 
-def lstm(x: Tensor, h0, c0, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None, lengths: Tensor | None = None, mask: Tensor | None = None, reverse=False) -> Tensor:
+def lstm(x: Tensor, h0: Tensor | None, c0: Tensor | None, w_ih: Tensor, w_hh: Tensor,
+         b_ih: Tensor | None = None, b_hh: Tensor | None = None,
+         lengths: TensorLike | None = None, mask: TensorLike | None = None,
+         reverse: bool = False) -> tuple[Tensor, Tensor, Tensor]:
     """One LSTM layer over a time-major sequence x (T, N, I).
 
     Returns ``(output (T, N, H), h_n (N, H), c_n (N, H))``.
@@ -614,32 +642,37 @@ def lstm(x: Tensor, h0, c0, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = No
                               mask=_mask_from(lengths, mask, T, N), reverse=reverse)
 
 
-def gru(x: Tensor, h0, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None, lengths: Tensor | None = None, mask: Tensor | None = None, reverse=False) -> Tensor:
+def gru(x: Tensor, h0: Tensor | None, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+        b_hh: Tensor | None = None, lengths: TensorLike | None = None,
+        mask: TensorLike | None = None, reverse: bool = False) -> tuple[Tensor, Tensor]:
     """One GRU layer over a time-major sequence x (T, N, I). Returns ``(output, h_n)``."""
     T, N = x.shape[0], x.shape[1]
     return GRUFunction.apply(x, h0, w_ih, w_hh, b_ih, b_hh, mask=_mask_from(lengths, mask, T, N),
                              reverse=reverse)
 
 
-def _one_step(x, who):
+def _one_step(x: Tensor, who: str) -> Tensor:
     from . import math as M
     if x.ndim != 2:
         raise ValueError(f"{who}: input must be (batch, input_size), got shape {tuple(x.shape)}")
     return M.reshape(x, (1,) + tuple(x.shape)) if isinstance(x, Tensor) else x[None]
 
 
-def rnn_cell(x: Tensor, h, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None, nonlinearity="tanh"):
+def rnn_cell(x: Tensor, h: Tensor | None, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+             b_hh: Tensor | None = None, nonlinearity: str = "tanh") -> Tensor:
     """One step: h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh); x (N, I), h (N, H) or None."""
     return RNNFunction.apply(_one_step(x, "rnn_cell"), h, w_ih, w_hh, b_ih, b_hh,
                              nonlinearity=nonlinearity)[1]
 
 
-def lstm_cell(x: Tensor, h, c, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None):
+def lstm_cell(x: Tensor, h: Tensor | None, c: Tensor | None, w_ih: Tensor, w_hh: Tensor,
+              b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """One LSTM step; returns ``(h', c')``."""
     _, h1, c1 = LSTMFunction.apply(_one_step(x, "lstm_cell"), h, c, w_ih, w_hh, b_ih, b_hh)
     return h1, c1
 
 
-def gru_cell(x: Tensor, h, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None):
+def gru_cell(x: Tensor, h: Tensor | None, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+             b_hh: Tensor | None = None) -> Tensor:
     """One GRU step; returns h'."""
     return GRUFunction.apply(_one_step(x, "gru_cell"), h, w_ih, w_hh, b_ih, b_hh)[1]

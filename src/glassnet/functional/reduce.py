@@ -32,13 +32,23 @@ from ..backend import dtypes as _dtypes
 from ..errors import ArgumentError, ArgumentTypeError
 from . import elementwise as _ew
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import DTypeLike
-    from glassnet._typing import Dims
-    from glassnet.autograd.tensor import Tensor
-    from glassnet._typing import TensorLike
+    from collections.abc import Callable
+    from typing import Any, NamedTuple
+
+    from glassnet._typing import DTypeLike, Dims, TensorLike
+
+    class _ValuesIndices(NamedTuple):
+        """What ``return_types.max``, ``.sort``, ``.topk``, ... hold (named tuples)."""
+        values: Tensor
+        indices: Tensor
+
+    class _MinMax(NamedTuple):
+        """What ``return_types.aminmax`` holds."""
+        min: Tensor
+        max: Tensor
 
 
 __all__ = [
@@ -50,8 +60,8 @@ __all__ = [
 ]
 
 
-def _rt(name, fields=("values", "indices")):
-    cls = collections.namedtuple(name, fields)
+def _rt(name: str, fields: tuple[str, ...] = ("values", "indices")) -> type[tuple[Any, ...]]:
+    cls = collections.namedtuple(name, fields)  # type: ignore[misc]  # names made at run time
     cls.__module__ = "glassnet.return_types"
     cls.__doc__ = f"The ({', '.join(fields)}) result of ``{name}`` (a named tuple)."
     return cls
@@ -64,7 +74,7 @@ return_types.aminmax = _rt("aminmax", ("min", "max"))
 
 
 # ------------------------------------------------------------------ arguments
-def _pick(dim, axis, who, default=None):
+def _pick(dim: Any, axis: Any, who: str, default: Any = None) -> Any:  # dim's alias axis
     if axis is not None:
         if dim is not None:
             raise ArgumentTypeError(f"{who}: give dim or its alias axis, not both")
@@ -72,11 +82,11 @@ def _pick(dim, axis, who, default=None):
     return default if dim is None else dim
 
 
-def _keep(keepdim, keepdims):
+def _keep(keepdim: bool, keepdims: bool | None) -> bool:
     return builtins.bool(keepdims) if keepdims is not None else builtins.bool(keepdim)
 
 
-def _wrap(d, ndim, who):
+def _wrap(d: object, ndim: int, who: str) -> int:
     if isinstance(d, Tensor):
         d = int(d)
     if not isinstance(d, (int, np.integer)) or isinstance(d, builtins.bool):
@@ -89,7 +99,7 @@ def _wrap(d, ndim, who):
     return int(d) % n
 
 
-def _axes(dim, ndim, who):
+def _axes(dim: object, ndim: int, who: str) -> tuple[int, ...]:
     """``dim`` (None, an int or a sequence) as a sorted tuple of axes of an ``ndim`` array
     (a 0-d tensor accepts dim 0 / -1 and reduces nothing)."""
     if dim is None:
@@ -103,41 +113,44 @@ def _axes(dim, ndim, who):
     return tuple(sorted(axes)) if ndim else ()
 
 
-def _one_axis(dim, ndim, who):
+def _one_axis(dim: object, ndim: int, who: str) -> int:
+    """``dim`` as one axis of an array with ``ndim`` >= 1 dimensions (every caller
+    handles a 0-d tensor before asking)."""
     if isinstance(dim, (tuple, list)):
         raise ArgumentTypeError(f"{who}: dim must be a single int, got {dim!r}")
-    return _wrap(dim, ndim, who) if ndim else None
+    return _wrap(dim, ndim, who)
 
 
-def _x(input, who):
+def _x(input: object, who: str) -> Tensor:
     if isinstance(input, Tensor):
         return input
     raise ArgumentTypeError(f"{who}(): argument 'input' must be a Tensor, got "
                             f"{type(input).__name__}")
 
 
-def _copy(x):
+def _copy(x: Tensor) -> Tensor:
     return _ew.cast(x, x._data.dtype, copy=True)
 
 
-def _zero_index():
+def _zero_index() -> Tensor:
     return Tensor._from_op(np.zeros((), np.int64), None, 0, False)
 
 
-def _expand(g, shape, axes, keepdim):
+def _expand(g: np.ndarray, shape: tuple[int, ...], axes: int | tuple[int, ...] | None,
+            keepdim: bool) -> np.ndarray:
     if not keepdim and axes:
         g = np.expand_dims(g, axes)
     return np.broadcast_to(g, shape)
 
 
-def _need_float(x, who, msg=None):
+def _need_float(x: Tensor, who: str, msg: str | None = None) -> None:
     if x._data.dtype.kind not in "fc":
         raise ArgumentTypeError(msg or (
             f"{who}(): could not infer output dtype. Input dtype must be either a floating "
             f"point or complex dtype. Got: {x._data.dtype}"))
 
 
-def _acc_dtype(x, dtype, who):
+def _acc_dtype(x: Tensor, dtype: DTypeLike, who: str) -> np.dtype[Any]:
     """The result dtype of sum/prod/cumsum: ``dtype`` if given, else int64 for bool and
     integer input (as PyTorch), else the input's."""
     if dtype is not None:
@@ -150,24 +163,26 @@ def _acc_dtype(x, dtype, who):
 class Sum(Function):
     """z = sum of a over axes;  dz/da = 1 broadcast back."""
 
-    def forward(self, a, axis: Dims = None, keepdims: bool = False):
+    def forward(self, a: np.ndarray, axis: int | tuple[int, ...] | None = None,
+                keepdims: bool = False) -> np.ndarray:
         self.shape, self.axes, self.keepdims = a.shape, axis, keepdims
         return np.asarray(a.sum(axis=axis, keepdims=keepdims))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return np.array(_expand(g, self.shape, self.axes, self.keepdims))
 
 
 class Mean(Function):
     """z = mean of a over axes;  dz/da = 1/n broadcast back."""
 
-    def forward(self, a, axis: Dims = None, keepdims: bool = False):
+    def forward(self, a: np.ndarray, axis: tuple[int, ...] | None = None,
+                keepdims: bool = False) -> np.ndarray:
         self.shape, self.axes, self.keepdims = a.shape, axis, keepdims
         self.n = int(np.prod([a.shape[i] for i in axis])) if axis else 1
         with np.errstate(all="ignore"):
             return np.asarray(a.mean(axis=axis, keepdims=keepdims))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return np.array(_expand(g / self.n, self.shape, self.axes, self.keepdims))
 
 
@@ -176,7 +191,8 @@ class Var(Function):
     dz/da = 2 (a - mean) / (n - c).  With ``sqrt``: the standard deviation,
     dz/da = (a - mean) / ((n - c) z) (0 where z = 0)."""
 
-    def forward(self, a, axis: Dims = None, keepdims: bool = False, correction=1, sqrt=False):
+    def forward(self, a: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False,
+                correction: float = 1, sqrt: bool = False) -> np.ndarray:
         n = int(np.prod([a.shape[i] for i in axis])) if axis else 1
         self.shape, self.axes, self.keepdims, self.sqrt = a.shape, axis, keepdims, sqrt
         if n - correction <= 0:
@@ -190,7 +206,7 @@ class Var(Function):
         self.out = v
         return v
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
             if self.sqrt:
                 g = np.where(self.out == 0, 0, g / self.out)
@@ -204,13 +220,13 @@ class Var(Function):
 class Prod(Function):
     """z = product of a over axes;  dz/da_i = product of the others (exact with zeros)."""
 
-    def forward(self, a, axis: Dims = None, keepdims: bool = False):
+    def forward(self, a: np.ndarray, axis: tuple[int, ...], keepdims: bool = False) -> np.ndarray:
         self.a, self.axes, self.keepdims = a, axis, keepdims
         self.out = np.asarray(np.prod(a, axis=axis, keepdims=True))
         return self.out if keepdims else np.asarray(self.out.reshape(
             [n for i, n in enumerate(a.shape) if i not in axis]))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         a = self.a
         if not self.keepdims and self.axes:
             g = np.expand_dims(g, self.axes)
@@ -227,7 +243,7 @@ class Prod(Function):
 class LogSumExp(Function):
     """z = log sum e^a over axes (stable);  dz/da = softmax(a) over the axes."""
 
-    def forward(self, a, axis: Dims = None, keepdims: bool = False):
+    def forward(self, a: np.ndarray, axis: tuple[int, ...], keepdims: bool = False) -> np.ndarray:
         self.a, self.axes, self.keepdims = a, axis, keepdims
         m = np.max(a, axis=axis, keepdims=True) if a.size else np.zeros((), a.dtype)
         m = np.where(np.isfinite(m), m, 0)
@@ -236,7 +252,7 @@ class LogSumExp(Function):
         return self.out if keepdims else np.asarray(self.out.reshape(
             [n for i, n in enumerate(a.shape) if i not in axis]))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         if not self.keepdims and self.axes:
             g = np.expand_dims(g, self.axes)
         with np.errstate(all="ignore"):
@@ -247,13 +263,14 @@ class Extreme(Function):
     """z = max (or min) of a over axes; the gradient is shared evenly by the elements equal
     to the extreme (PyTorch's rule for ``max()``, ``amax``, ``amin``)."""
 
-    def forward(self, a, axis: Dims = None, keepdims: bool = False, op=np.max):
+    def forward(self, a: np.ndarray, axis: tuple[int, ...], keepdims: bool = False,
+                op: Callable[..., Any] = np.max) -> np.ndarray:
         self.a, self.axes, self.keepdims = a, axis, keepdims
         self.out = np.asarray(op(a, axis=axis, keepdims=True))
         return self.out if keepdims else np.asarray(self.out.reshape(
             [n for i, n in enumerate(a.shape) if i not in axis]))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         mask = (self.a == self.out) | (np.isnan(self.a) & np.isnan(self.out)
                                        if self.a.dtype.kind == "f" else False)
         count = mask.sum(axis=self.axes, keepdims=True)
@@ -266,11 +283,11 @@ class TakeAlong(Function):
     """z = a picked along ``axis`` at ``index`` (the values of max(dim), sort, topk...);
     the gradient goes back to the picked positions (indices unique along the axis)."""
 
-    def forward(self, a, index=None, axis: Dims = 0):
+    def forward(self, a: np.ndarray, index: np.ndarray, axis: int = 0) -> np.ndarray:
         self.shape, self.index, self.axis = a.shape, index, axis
         return np.take_along_axis(a, index, axis=axis)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         out = np.zeros(self.shape, dtype=g.dtype)
         np.put_along_axis(out, self.index, g, axis=self.axis)
         return out
@@ -281,7 +298,8 @@ class Norm(Function):
     dz/da = sign(a) |a|^(p-1) / z^(p-1) (0 where z = 0), shared evenly among the maxima
     for p = inf."""
 
-    def forward(self, a, p=2.0, axis: Dims = None, keepdims: bool = False):
+    def forward(self, a: np.ndarray, p: float = 2.0, *, axis: tuple[int, ...],
+                keepdims: bool = False) -> np.ndarray:
         self.a, self.p, self.axes, self.keepdims = a, p, axis, keepdims
         x = np.abs(a)
         with np.errstate(all="ignore"):
@@ -301,7 +319,7 @@ class Norm(Function):
         return self.out if keepdims else np.asarray(self.out.reshape(
             [n for i, n in enumerate(a.shape) if i not in axis]))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         a, p, out = self.a, self.p, self.out
         if not self.keepdims and self.axes:
             g = np.expand_dims(g, self.axes)
@@ -324,11 +342,11 @@ class Norm(Function):
 class Cumsum(Function):
     """z_i = sum_{j<=i} a_j along an axis;  dz/da = reversed cumulative sum of g."""
 
-    def forward(self, a, axis: Dims = 0):
+    def forward(self, a: np.ndarray, axis: int = 0) -> np.ndarray:
         self.axis = axis
         return np.cumsum(a, axis=axis)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         ax = self.axis
         return np.flip(np.cumsum(np.flip(g, ax), axis=ax), ax)
 
@@ -337,12 +355,12 @@ class Cumprod(Function):
     """z_i = prod_{j<=i} a_j along an axis;  da_i = sum_{j>=i} g_j prod_{k<=j, k!=i} a_k
     (from z / a where no element is 0, by the masked products where one is)."""
 
-    def forward(self, a, axis: Dims = 0):
+    def forward(self, a: np.ndarray, axis: int = 0) -> np.ndarray:
         self.a, self.axis = a, axis
         self.out = np.cumprod(a, axis=axis)
         return self.out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         a, ax = self.a, self.axis
         if not (a == 0).any():
             r = np.flip(np.cumsum(np.flip(g * self.out, ax), axis=ax), ax)
@@ -359,7 +377,8 @@ class Cumprod(Function):
 
 
 # ------------------------------------------------------------------ sums and means
-def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DTypeLike = None, axis: Dims = None, keepdims: bool | None = None) -> Tensor:  # noqa: A001,A002,E501
+def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DTypeLike = None,  # noqa: A001,A002,E501
+        axis: Dims = None, keepdims: bool | None = None) -> Tensor:
     """Sum over ``dim`` (all by default); bool and integer tensors sum in int64 unless
     ``dtype`` is given.
 
@@ -374,7 +393,8 @@ def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DTypeL
     return Sum.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims))
 
 
-def mean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DTypeLike = None, axis: Dims = None, keepdims: bool | None = None) -> Tensor:  # noqa: A002
+def mean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DTypeLike = None,  # noqa: A002
+         axis: Dims = None, keepdims: bool | None = None) -> Tensor:
     """Mean over ``dim`` (all by default). Integer tensors are refused unless ``dtype`` says
     the floating type to compute in, as in PyTorch."""
     x = _x(input, "mean")
@@ -385,7 +405,8 @@ def mean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DType
     return Mean.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims))
 
 
-def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DTypeLike = None) -> Tensor:  # noqa: A002
+def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False, *,  # noqa: A002
+           dtype: DTypeLike = None) -> Tensor:
     """Sum treating NaN as 0 (its gradient is 0)."""
     x = _x(input, "nansum")
     if x._data.dtype.kind == "f":
@@ -393,7 +414,8 @@ def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DTy
     return sum(x, dim, keepdim, dtype=dtype)
 
 
-def nanmean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DTypeLike = None):  # noqa: A002
+def nanmean(input: Tensor, dim: Dims = None, keepdim: bool = False, *,  # noqa: A002
+            dtype: DTypeLike = None) -> Tensor:
     """Mean over the elements that are not NaN."""
     x = _x(input, "nanmean")
     _need_float(x, "nanmean")
@@ -401,7 +423,8 @@ def nanmean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DT
     return nansum(x, dim, keepdim, dtype=dtype) / count
 
 
-def _correction(who, dim, unbiased, correction, keepdim):
+def _correction(who: str, dim: Dims, unbiased: bool | None, correction: float | None,
+                keepdim: bool) -> tuple[Dims, float]:
     # torch.var(x, True) / x.var(False): the bool in dim's place is ``unbiased``
     if isinstance(dim, (bool, np.bool_)):
         if unbiased is not None:
@@ -414,7 +437,8 @@ def _correction(who, dim, unbiased, correction, keepdim):
     return dim, correction
 
 
-def var(input: Tensor, dim: Dims = None, unbiased=None, keepdim: bool = False, *, correction=None, axis: Dims = None,  # noqa: A002,E501
+def var(input: Tensor, dim: Dims = None, unbiased: bool | None = None, keepdim: bool = False, *,  # noqa: A002,E501
+        correction: float | None = None, axis: Dims = None,
         keepdims: bool | None = None) -> Tensor:
     """Variance over ``dim`` with Bessel's correction by default, as ``torch.var``:
     sum (x - mean)^2 / (N - correction), correction=1 (``unbiased=False`` or
@@ -430,7 +454,8 @@ def var(input: Tensor, dim: Dims = None, unbiased=None, keepdim: bool = False, *
     return Var.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims), correction=c)
 
 
-def std(input: Tensor, dim: Dims = None, unbiased=None, keepdim: bool = False, *, correction=None, axis: Dims = None,  # noqa: A002,E501
+def std(input: Tensor, dim: Dims = None, unbiased: bool | None = None, keepdim: bool = False, *,  # noqa: A002,E501
+        correction: float | None = None, axis: Dims = None,
         keepdims: bool | None = None) -> Tensor:
     """Standard deviation (square root of :func:`var`, unbiased by default)."""
     x = _x(input, "std")
@@ -440,19 +465,22 @@ def std(input: Tensor, dim: Dims = None, unbiased=None, keepdim: bool = False, *
     return Var.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims), correction=c, sqrt=True)
 
 
-def var_mean(input: Tensor, dim: Dims = None, unbiased=None, keepdim: bool = False, *, correction=None):  # noqa: A002
+def var_mean(input: Tensor, dim: Dims = None, unbiased: bool | None = None, keepdim: bool = False,  # noqa: A002
+             *, correction: float | None = None) -> tuple[Tensor, Tensor]:
     """``(var, mean)`` over ``dim`` (unbiased by default)."""
     return (var(input, dim, unbiased, keepdim, correction=correction),
             mean(input, None if isinstance(dim, builtins.bool) else dim, keepdim))
 
 
-def std_mean(input: Tensor, dim: Dims = None, unbiased=None, keepdim: bool = False, *, correction=None):  # noqa: A002
+def std_mean(input: Tensor, dim: Dims = None, unbiased: bool | None = None, keepdim: bool = False,  # noqa: A002
+             *, correction: float | None = None) -> tuple[Tensor, Tensor]:
     """``(std, mean)`` over ``dim`` (unbiased by default)."""
     return (std(input, dim, unbiased, keepdim, correction=correction),
             mean(input, None if isinstance(dim, builtins.bool) else dim, keepdim))
 
 
-def prod(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: DTypeLike = None) -> Tensor:  # noqa: A002
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,  # noqa: A002
+         dtype: DTypeLike = None) -> Tensor:
     """Product over one ``dim`` (all elements by default); integers multiply in int64."""
     x = _x(input, "prod")
     axes = _axes(None, x.ndim, "prod") if dim is None else (
@@ -468,7 +496,8 @@ def logsumexp(input: Tensor, dim: Dims, keepdim: bool = False) -> Tensor:  # noq
     return LogSumExp.apply(x, axis=axes, keepdims=builtins.bool(keepdim))
 
 
-def norm(input: Tensor, p="fro", dim: Dims = None, keepdim: bool = False, dtype: DTypeLike = None) -> Tensor:  # noqa: A002
+def norm(input: Tensor, p: float | str | None = "fro", dim: Dims = None, keepdim: bool = False,  # noqa: A002
+         dtype: DTypeLike = None) -> Tensor:
     """The vector p-norm over ``dim`` (all elements by default): p = 'fro' or 2
     (Euclidean), 1, inf, -inf, 0 (count of nonzeros) or any real. 'nuc' is not supported.
 
@@ -503,13 +532,13 @@ def amin(input: Tensor, dim: Dims = (), keepdim: bool = False) -> Tensor:  # noq
     return Extreme.apply(x, axis=axes, keepdims=builtins.bool(keepdim), op=np.min)
 
 
-def aminmax(input: Tensor, *, dim: Dims = None, keepdim: bool = False):  # noqa: A002
+def aminmax(input: Tensor, *, dim: Dims = None, keepdim: bool = False) -> _MinMax:  # noqa: A002
     """The named tuple ``(min, max)`` over ``dim`` (all by default)."""
     d = () if dim is None else dim
     return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
 
 
-def _arg_extreme(a, axis, largest):
+def _arg_extreme(a: np.ndarray, axis: int, largest: bool) -> np.ndarray:
     """Index of the first maximum (minimum) along ``axis``, NaN counting as the extreme."""
     if a.dtype.kind == "f":
         nan = np.isnan(a)
@@ -521,7 +550,8 @@ def _arg_extreme(a, axis, largest):
     return np.argmax(a, axis) if largest else np.argmin(a, axis)
 
 
-def _select(x, idx, axis, keepdim, rt):
+def _select(x: Tensor, idx: np.ndarray, axis: int, keepdim: bool,
+            rt: Callable[..., Any]) -> _ValuesIndices:
     """(values, indices) of the picked ``idx`` (keepdim shape) along ``axis``."""
     values = TakeAlong.apply(x, index=idx, axis=axis)
     if not keepdim:
@@ -530,29 +560,29 @@ def _select(x, idx, axis, keepdim, rt):
     return rt(values, Tensor._from_op(np.asarray(idx, dtype=np.int64), None, 0, False))
 
 
-def _squeeze(t, axis):
+def _squeeze(t: Tensor, axis: int) -> Tensor:
     return _Squeeze.apply(t, axis=axis)
 
 
 class _Squeeze(Function):
     """z = a without its size-1 ``axis``;  the gradient gets the axis back."""
 
-    def forward(self, a, axis: Dims = 0):
+    def forward(self, a: np.ndarray, axis: int = 0) -> np.ndarray:
         self.axis = axis
         return np.squeeze(a, axis)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return np.expand_dims(g, self.axis)
 
 
 class _ZeroNan(Function):
     """z = a with NaN replaced by 0;  dz/da = 1 where a is not NaN, else 0."""
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
         self.nan = np.isnan(a)
         return np.where(self.nan, 0, a).astype(a.dtype, copy=False)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return np.where(self.nan, 0, g)
 
 
@@ -560,14 +590,15 @@ class _FExtreme(Function):
     """z = fmax(a, b) (fmin): the larger (smaller), a NaN losing to a number; the gradient
     goes to the chosen side (to a on ties)."""
 
-    def forward(self, a, b, op=np.fmax):
+    def forward(self, a: np.ndarray, b: np.ndarray,
+                op: Callable[..., np.ndarray] = np.fmax) -> np.ndarray:
         z = op(a, b)
         self.sa, self.sb = np.shape(a), np.shape(b)
         self.take_a = (z == a) | (np.isnan(z) & np.isnan(a)) if z.dtype.kind == "f" \
             else z == a
         return z
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         from ..autograd.function import unbroadcast  # noqa: PLC0415
         return (unbroadcast(np.where(self.take_a, g, 0), self.sa)
                 if self.needs_input_grad[0] else None,
@@ -575,7 +606,9 @@ class _FExtreme(Function):
                 if self.needs_input_grad[1] else None)
 
 
-def _max_min(input, dim, keepdim, other, largest, who, axis=None, keepdims=None):
+def _max_min(input: object, dim: int | Tensor | None, keepdim: bool, other: TensorLike | None,
+             largest: bool, who: str, axis: int | None = None,
+             keepdims: bool | None = None) -> Tensor | _ValuesIndices:
     x = _x(input, who)
     dim = _pick(dim, axis, who)
     if isinstance(dim, Tensor) and dim.ndim and other is None:
@@ -600,7 +633,20 @@ def _max_min(input, dim, keepdim, other, largest, who, axis=None, keepdims=None)
     return _select(x, idx, ax, keep, rt)
 
 
-def max(input: Tensor, dim: Dims = None, keepdim: bool = False, *, other: TensorLike | None = None, axis: Dims = None, keepdims: bool | None = None):  # noqa: A001,A002,E501
+@overload
+def max(input: Tensor) -> Tensor: ...  # noqa: A001,A002
+@overload
+def max(input: Tensor, dim: int, keepdim: bool = False, *,  # noqa: A001,A002
+        keepdims: bool | None = None) -> _ValuesIndices: ...
+@overload
+def max(input: Tensor, dim: Tensor) -> Tensor: ...  # noqa: A001,A002
+@overload
+def max(input: Tensor, *, other: TensorLike) -> Tensor: ...  # noqa: A001,A002
+@overload
+def max(input: Tensor, *, axis: int, keepdims: bool | None = None) -> _ValuesIndices: ...  # noqa: A001,A002,E501
+def max(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, *,  # noqa: A001,A002
+        other: TensorLike | None = None, axis: int | None = None,
+        keepdims: bool | None = None) -> Tensor | _ValuesIndices:
     """``max(input)``: the largest element (0-d; gradient shared among ties).
     ``max(input, dim, keepdim=False)``: the named tuple ``(values, indices)`` along ``dim``
     (the first maximum; the gradient goes to it). ``max(input, other)``: the elementwise
@@ -613,7 +659,20 @@ def max(input: Tensor, dim: Dims = None, keepdim: bool = False, *, other: Tensor
     return _max_min(input, dim, keepdim, other, True, "max", axis, keepdims)
 
 
-def min(input: Tensor, dim: Dims = None, keepdim: bool = False, *, other: TensorLike | None = None, axis: Dims = None, keepdims: bool | None = None):  # noqa: A001,A002,E501
+@overload
+def min(input: Tensor) -> Tensor: ...  # noqa: A001,A002
+@overload
+def min(input: Tensor, dim: int, keepdim: bool = False, *,  # noqa: A001,A002
+        keepdims: bool | None = None) -> _ValuesIndices: ...
+@overload
+def min(input: Tensor, dim: Tensor) -> Tensor: ...  # noqa: A001,A002
+@overload
+def min(input: Tensor, *, other: TensorLike) -> Tensor: ...  # noqa: A001,A002
+@overload
+def min(input: Tensor, *, axis: int, keepdims: bool | None = None) -> _ValuesIndices: ...  # noqa: A001,A002,E501
+def min(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, *,  # noqa: A001,A002
+        other: TensorLike | None = None, axis: int | None = None,
+        keepdims: bool | None = None) -> Tensor | _ValuesIndices:
     """``min(input)``, ``min(input, dim, keepdim)`` -> ``(values, indices)``, or
     ``min(input, other)`` (elementwise): as :func:`max`, for the smallest."""
     return _max_min(input, dim, keepdim, other, False, "min", axis, keepdims)
@@ -635,7 +694,8 @@ def fmin(input: Tensor, other: TensorLike) -> Tensor:  # noqa: A002
     return _FExtreme.apply(a, b, op=np.fmin)
 
 
-def _argext(input, dim, keepdim, largest, who, axis=None, keepdims=None):
+def _argext(input: object, dim: int | None, keepdim: bool, largest: bool, who: str,
+            axis: int | None = None, keepdims: bool | None = None) -> Tensor:
     x = _x(input, who)
     dim = _pick(dim, axis, who)
     keep = _keep(keepdim, keepdims)
@@ -655,19 +715,21 @@ def _argext(input, dim, keepdim, largest, who, axis=None, keepdims=None):
     return Tensor._from_op(i, None, 0, False)
 
 
-def argmax(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = None, keepdims: bool | None = None):  # noqa: A002
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *,  # noqa: A002
+           axis: int | None = None, keepdims: bool | None = None) -> Tensor:
     """Index of the (first) maximum: over the flattened tensor without ``dim``, else along
     ``dim``; int64."""
     return _argext(input, dim, keepdim, True, "argmax", axis, keepdims)
 
 
-def argmin(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = None, keepdims: bool | None = None):  # noqa: A002
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *,  # noqa: A002
+           axis: int | None = None, keepdims: bool | None = None) -> Tensor:
     """Index of the (first) minimum (see :func:`argmax`)."""
     return _argext(input, dim, keepdim, False, "argmin", axis, keepdims)
 
 
 # ------------------------------------------------------------------ ordering
-def _argsort(a, axis, descending):
+def _argsort(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
     """Stable argsort along ``axis``; descending keeps equal elements in their order, NaN
     counts as the largest (as PyTorch)."""
     if a.dtype == np.bool_:
@@ -680,7 +742,8 @@ def _argsort(a, axis, descending):
     return (n - 1) - np.flip(idx, axis)
 
 
-def sort(input: Tensor, dim: Dims = -1, descending=False, *, stable=False, axis: Dims = None):  # noqa: A002
+def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False,  # noqa: A002
+         axis: int | None = None) -> _ValuesIndices:
     """The named tuple ``(values, indices)`` of ``input`` sorted along ``dim`` (a stable
     sort, so ``stable=True`` holds always); gradients go back to the original places."""
     x = _x(input, "sort")
@@ -694,7 +757,8 @@ def sort(input: Tensor, dim: Dims = -1, descending=False, *, stable=False, axis:
                              Tensor._from_op(idx.astype(np.int64, copy=False), None, 0, False))
 
 
-def argsort(input: Tensor, dim: Dims = -1, descending=False, *, stable=False):  # noqa: A002
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,  # noqa: A002
+            stable: bool = False) -> Tensor:
     """The indices that sort ``input`` along ``dim`` (int64)."""
     x = _x(input, "argsort")
     if x.ndim == 0:
@@ -704,12 +768,13 @@ def argsort(input: Tensor, dim: Dims = -1, descending=False, *, stable=False):  
                            None, 0, False)
 
 
-def msort(input: Tensor):  # noqa: A002
+def msort(input: Tensor) -> Tensor:  # noqa: A002
     """``input`` sorted along its first dimension."""
     return sort(input, 0).values
 
 
-def topk(input: Tensor, k, dim: Dims = -1, largest=True, sorted=True):  # noqa: A002
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,  # noqa: A002
+         sorted: bool = True) -> _ValuesIndices:
     """The named tuple ``(values, indices)`` of the ``k`` largest (``largest=False``:
     smallest) elements along ``dim``, in order; gradients go back to those positions.
 
@@ -729,7 +794,7 @@ def topk(input: Tensor, k, dim: Dims = -1, largest=True, sorted=True):  # noqa: 
                              Tensor._from_op(idx.astype(np.int64, copy=False), None, 0, False))
 
 
-def kthvalue(input: Tensor, k, dim: Dims = -1, keepdim: bool = False):  # noqa: A002
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> _ValuesIndices:  # noqa: A002
     """The named tuple ``(values, indices)`` of the k-th smallest element along ``dim``
     (k counts from 1)."""
     x = _x(input, "kthvalue")
@@ -743,7 +808,7 @@ def kthvalue(input: Tensor, k, dim: Dims = -1, keepdim: bool = False):  # noqa: 
     return _select(x, idx, ax, builtins.bool(keepdim), return_types.kthvalue)
 
 
-def _median_idx(a, ax, ignore_nan):
+def _median_idx(a: np.ndarray, ax: int, ignore_nan: bool) -> np.ndarray:
     n = a.shape[ax]
     order = _argsort(a, ax, False)
     if a.dtype.kind != "f":
@@ -760,7 +825,8 @@ def _median_idx(a, ax, ignore_nan):
     return pick
 
 
-def _median(input, dim, keepdim, who, ignore_nan, rt):
+def _median(input: object, dim: int | None, keepdim: bool, who: str, ignore_nan: bool,
+            rt: Callable[..., Any]) -> Tensor | _ValuesIndices:
     x = _x(input, who)
     if dim is None:
         a = x._data.reshape(-1)
@@ -780,27 +846,37 @@ class _MedianAll(Function):
     """z = the median of a (given); the gradient is shared evenly by the elements equal
     to it."""
 
-    def forward(self, a, value=None):
+    def forward(self, a: np.ndarray, value: np.generic) -> np.ndarray:
         self.a, self.v = a, value
         return np.asarray(value, dtype=a.dtype)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         mask = (self.a == self.v) if not np.isnan(self.v) else np.isnan(self.a)
         return g * mask / builtins.max(int(mask.sum()), 1)
 
 
-def median(input: Tensor, dim: Dims = None, keepdim: bool = False):  # noqa: A002
+@overload
+def median(input: Tensor) -> Tensor: ...  # noqa: A002
+@overload
+def median(input: Tensor, dim: int, keepdim: bool = False) -> _ValuesIndices: ...  # noqa: A002
+def median(input: Tensor, dim: int | None = None,  # noqa: A002
+        keepdim: bool = False) -> Tensor | _ValuesIndices:
     """``median(input)``: the lower median of all elements (NaN if any is NaN);
     ``median(input, dim)``: the named tuple ``(values, indices)`` along ``dim``."""
     return _median(input, dim, keepdim, "median", False, return_types.median)
 
 
-def nanmedian(input: Tensor, dim: Dims = None, keepdim: bool = False):  # noqa: A002
+@overload
+def nanmedian(input: Tensor) -> Tensor: ...  # noqa: A002
+@overload
+def nanmedian(input: Tensor, dim: int, keepdim: bool = False) -> _ValuesIndices: ...  # noqa: A002
+def nanmedian(input: Tensor, dim: int | None = None,  # noqa: A002
+        keepdim: bool = False) -> Tensor | _ValuesIndices:
     """As :func:`median`, ignoring NaN."""
     return _median(input, dim, keepdim, "nanmedian", True, return_types.nanmedian)
 
 
-def mode(input: Tensor, dim: Dims = -1, keepdim: bool = False):  # noqa: A002
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> _ValuesIndices:  # noqa: A002
     """The named tuple ``(values, indices)`` of the most frequent value along ``dim`` (the
     smallest among equally frequent ones) and the index of its last occurrence."""
     x = _x(input, "mode")
@@ -822,7 +898,7 @@ def mode(input: Tensor, dim: Dims = -1, keepdim: bool = False):  # noqa: A002
 
 
 # ------------------------------------------------------------------ cumulative
-def cumsum(input: Tensor, dim: Dims, *, dtype: DTypeLike = None):  # noqa: A002
+def cumsum(input: Tensor, dim: int, *, dtype: DTypeLike = None) -> Tensor:  # noqa: A002
     """Cumulative sum along ``dim`` (integers in int64 unless ``dtype``)."""
     x = _x(input, "cumsum")
     x = _ew.cast(x, _acc_dtype(x, dtype, "cumsum"))
@@ -832,7 +908,7 @@ def cumsum(input: Tensor, dim: Dims, *, dtype: DTypeLike = None):  # noqa: A002
     return Cumsum.apply(x, axis=_one_axis(dim, x.ndim, "cumsum"))
 
 
-def cumprod(input: Tensor, dim: Dims, *, dtype: DTypeLike = None):  # noqa: A002
+def cumprod(input: Tensor, dim: int, *, dtype: DTypeLike = None) -> Tensor:  # noqa: A002
     """Cumulative product along ``dim`` (integers in int64 unless ``dtype``)."""
     x = _x(input, "cumprod")
     x = _ew.cast(x, _acc_dtype(x, dtype, "cumprod"))
@@ -842,7 +918,8 @@ def cumprod(input: Tensor, dim: Dims, *, dtype: DTypeLike = None):  # noqa: A002
     return Cumprod.apply(x, axis=_one_axis(dim, x.ndim, "cumprod"))
 
 
-def _cumext(input, dim, largest, rt, who):
+def _cumext(input: object, dim: int, largest: bool, rt: Callable[..., Any],
+            who: str) -> _ValuesIndices:
     x = _x(input, who)
     if x.ndim == 0:
         return rt(_copy(x), _zero_index())
@@ -862,31 +939,32 @@ def _cumext(input, dim, largest, rt, who):
 class TakeAlongAny(Function):
     """z = a picked along ``axis`` at ``index`` (indices may repeat: the gradient sums)."""
 
-    def forward(self, a, index=None, axis: Dims = 0):
+    def forward(self, a: np.ndarray, index: np.ndarray, axis: int = 0) -> np.ndarray:
         self.shape, self.index, self.axis = a.shape, index, axis
         return np.take_along_axis(a, index, axis=axis)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         out = np.zeros(self.shape, dtype=g.dtype)
         ax = self.axis
-        idx = list(np.indices(self.index.shape, sparse=True))
+        idx: list[np.ndarray] = list(np.indices(self.index.shape, sparse=True))
         idx[ax] = self.index
         np.add.at(out, tuple(idx), g)
         return out
 
 
-def cummax(input: Tensor, dim: Dims):  # noqa: A002
+def cummax(input: Tensor, dim: int) -> _ValuesIndices:  # noqa: A002
     """The named tuple ``(values, indices)`` of the running maximum along ``dim``."""
     return _cumext(input, dim, True, return_types.cummax, "cummax")
 
 
-def cummin(input: Tensor, dim: Dims):  # noqa: A002
+def cummin(input: Tensor, dim: int) -> _ValuesIndices:  # noqa: A002
     """The named tuple ``(values, indices)`` of the running minimum along ``dim``."""
     return _cumext(input, dim, False, return_types.cummin, "cummin")
 
 
 # ------------------------------------------------------------------ logic
-def _bool_reduce(input, dim, keepdim, op, who, axis=None, keepdims=None):
+def _bool_reduce(input: object, dim: Dims, keepdim: bool, op: Callable[..., Any], who: str,
+                 axis: Dims = None, keepdims: bool | None = None) -> Tensor:
     x = _x(input, who)
     a = x._data
     axes = _axes(_pick(dim, axis, who), a.ndim, who)
@@ -897,17 +975,19 @@ def _bool_reduce(input, dim, keepdim, op, who, axis=None, keepdims=None):
     return Tensor._from_op(out, None, 0, False)
 
 
-def all(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = None, keepdims: bool | None = None):  # noqa: A001,A002
+def all(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = None,  # noqa: A001,A002
+        keepdims: bool | None = None) -> Tensor:
     """True where every element (along ``dim``) is nonzero; a bool tensor."""
     return _bool_reduce(input, dim, keepdim, np.all, "all", axis, keepdims)
 
 
-def any(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = None, keepdims: bool | None = None):  # noqa: A001,A002
+def any(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = None,  # noqa: A001,A002
+        keepdims: bool | None = None) -> Tensor:
     """True where some element (along ``dim``) is nonzero; a bool tensor."""
     return _bool_reduce(input, dim, keepdim, np.any, "any", axis, keepdims)
 
 
-def count_nonzero(input: Tensor, dim: Dims = None):  # noqa: A002
+def count_nonzero(input: Tensor, dim: Dims = None) -> Tensor:  # noqa: A002
     """The number of nonzero elements (along ``dim``), int64."""
     x = _x(input, "count_nonzero")
     axes = _axes(dim, x.ndim, "count_nonzero")
@@ -916,13 +996,13 @@ def count_nonzero(input: Tensor, dim: Dims = None):  # noqa: A002
 
 
 # ------------------------------------------------------------------ Tensor methods
-def _softmax_dim(x, dim, who):
+def _softmax_dim(x: Tensor, dim: int | None, who: str) -> int:
     if dim is None:     # PyTorch's legacy implicit choice (with a warning there)
         dim = 0 if x.ndim in (0, 1, 3) else 1
     return _one_axis(dim, x.ndim, who) if x.ndim else -1
 
 
-def softmax(input: Tensor, dim: Dims = None, dtype: DTypeLike = None):  # noqa: A002
+def softmax(input: Tensor, dim: int | None = None, dtype: DTypeLike = None) -> Tensor:  # noqa: A002
     """e^x / sum e^x along ``dim`` (``torch.softmax`` / ``Tensor.softmax``), computed in
     ``dtype`` when given; integer input in the default dtype."""
     from .activations import softmax as _s  # noqa: PLC0415  (activations loads later)
@@ -932,7 +1012,7 @@ def softmax(input: Tensor, dim: Dims = None, dtype: DTypeLike = None):  # noqa: 
     return _s(x, _softmax_dim(x, dim, "softmax"))
 
 
-def log_softmax(input: Tensor, dim: Dims = None, dtype: DTypeLike = None):  # noqa: A002
+def log_softmax(input: Tensor, dim: int | None = None, dtype: DTypeLike = None) -> Tensor:  # noqa: A002
     """log(softmax(x)) along ``dim``, computed stably."""
     from .activations import log_softmax as _s  # noqa: PLC0415
     x = _x(input, "log_softmax")
@@ -951,12 +1031,15 @@ def install() -> None:
                  "minimum", "fmax", "fmin"):
         setattr(T, name, globals()[name])
 
-    def _max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    def _max(self: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, *,
+             axis: int | None = None, keepdims: bool | None = None) -> Tensor | _ValuesIndices:
         return _max_min(self, dim, keepdim, None, True, "max", axis, keepdims)
 
-    def _min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    def _min(self: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, *,
+             axis: int | None = None, keepdims: bool | None = None) -> Tensor | _ValuesIndices:
         return _max_min(self, dim, keepdim, None, False, "min", axis, keepdims)
     _max.__doc__, _min.__doc__ = max.__doc__, min.__doc__
-    T.max, T.min = _max, _min
-    T.softmax = softmax
-    T.log_softmax = log_softmax
+    setattr(T, "max", _max)
+    setattr(T, "min", _min)
+    setattr(T, "softmax", softmax)
+    setattr(T, "log_softmax", log_softmax)

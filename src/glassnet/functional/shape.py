@@ -25,13 +25,12 @@ from ..autograd.factories import as_tensor
 from ..autograd.tensor import Size, Tensor
 from ..errors import ArgumentError, ArgumentTypeError
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast, overload
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import DTypeLike
-    from glassnet._typing import Dims
-    from glassnet.autograd.tensor import Tensor
-    from glassnet._typing import TensorLike
+    from collections.abc import Iterable, Sequence
+
+    from glassnet._typing import Dims, TensorLike
 
 
 __all__ = [
@@ -47,7 +46,7 @@ class DimensionError(ArgumentError, IndexError):
 
 
 # ------------------------------------------------------------------ helpers
-def _ints(args, who, name="shape"):
+def _ints(args: Sequence[object], who: str, name: str = "shape") -> tuple[int, ...]:
     """``f(2, 3)`` or ``f((2, 3))`` / ``f([2, 3])`` / ``f(Size)`` as a tuple of ints."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
@@ -62,7 +61,7 @@ def _ints(args, who, name="shape"):
     return tuple(out)
 
 
-def _dim(dim, ndim, who, extra=0):
+def _dim(dim: object, ndim: int, who: str, extra: int = 0) -> int:
     """``dim`` wrapped into range(ndim + extra); a 0-d tensor accepts 0 and -1."""
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise ArgumentTypeError(f"{who}: dim must be an int, got {type(dim).__name__}")
@@ -73,7 +72,7 @@ def _dim(dim, ndim, who, extra=0):
     return int(dim) % n
 
 
-def _dims(dims, ndim, who):
+def _dims(dims: int | Iterable[object], ndim: int, who: str) -> tuple[int, ...]:
     if isinstance(dims, (int, np.integer)):
         dims = (dims,)
     out = tuple(_dim(d, ndim, who) for d in dims)
@@ -83,7 +82,13 @@ def _dims(dims, ndim, who):
     return out
 
 
-def _pick_dim(dim, axis, default=0):
+@overload
+def _pick_dim(dim: int | None, axis: int | None, default: int = 0) -> int: ...
+@overload
+def _pick_dim(dim: int | None, axis: int | None, default: None) -> int | None: ...
+@overload
+def _pick_dim(dim: Dims, axis: Dims, default: None) -> Dims: ...
+def _pick_dim(dim: Dims, axis: Dims, default: int | None = 0) -> Dims:
     if axis is not None:
         if dim is not None and dim != axis:
             raise ArgumentError("give dim or its alias axis, not both")
@@ -95,45 +100,45 @@ def _pick_dim(dim, axis, default=0):
 class View(Function):
     """z = a with another shape (same elements in the same order); dz/da reshapes back."""
 
-    def forward(self, a, shape=None):
+    def forward(self, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         self.shape = a.shape
         return a.reshape(shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g.reshape(self.shape)
 
 
 class Permute(Function):
     """z = a with its axes reordered by ``dims``; the gradient is permuted back."""
 
-    def forward(self, a, dims=None):
+    def forward(self, a: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
         self.dims = dims
         return np.transpose(a, dims)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return np.transpose(g, np.argsort(self.dims))
 
 
 class Expand(Function):
     """z = a broadcast to ``shape`` (a view); the gradient is summed over the new axes."""
 
-    def forward(self, a, shape=None):
+    def forward(self, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         self.shape = a.shape
         return np.broadcast_to(a, shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return unbroadcast(g, self.shape)
 
 
 class Repeat(Function):
     """z = a tiled ``reps`` times per axis (torch's repeat); the gradient sums the tiles."""
 
-    def forward(self, a, reps=None):
+    def forward(self, a: np.ndarray, reps: tuple[int, ...]) -> np.ndarray:
         self.shape = (1,) * (len(reps) - a.ndim) + a.shape
         self.reps = reps
         return np.tile(a.reshape(self.shape), reps)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         inter = []
         for r, s in zip(self.reps, self.shape):
             inter += [r, s]
@@ -144,7 +149,8 @@ class Repeat(Function):
 class Split(Function):
     """Pieces of a along ``dim`` at ``bounds``; the gradients are joined back."""
 
-    def forward(self, a, dim: Dims = 0, bounds=(), squeeze=False):
+    def forward(self, a: np.ndarray, dim: int = 0, bounds: Sequence[tuple[int, int]] = (),
+                squeeze: bool = False) -> tuple[np.ndarray, ...]:
         self.dim, self.squeeze = dim, squeeze
         self.shape, self.dt = a.shape, a.dtype
         head = (slice(None),) * dim
@@ -152,7 +158,7 @@ class Split(Function):
             return tuple(a[head + (i,)] for i in range(a.shape[dim]))
         return tuple(a[head + (slice(lo, hi),)] for lo, hi in bounds)
 
-    def backward(self, *gs):
+    def backward(self, *gs: np.ndarray) -> np.ndarray:
         if self.squeeze:
             return np.stack(gs, axis=self.dim)
         if len(gs) == 0:
@@ -164,11 +170,11 @@ class Slice(Function):
     """z = a[index] for a basic index (ints, slices, None, Ellipsis): a view; the gradient
     is written into zeros at the same place."""
 
-    def forward(self, a, index=None):
+    def forward(self, a: np.ndarray, index: Any = None) -> np.ndarray:
         self.shape, self.index = a.shape, index
         return a[index]
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         out = np.zeros(self.shape, dtype=g.dtype)
         out[self.index] = g
         return out
@@ -177,22 +183,23 @@ class Slice(Function):
 class Flip(Function):
     """z = a reversed along ``dims``; the gradient is reversed back."""
 
-    def forward(self, a, dims=()):
+    def forward(self, a: np.ndarray, dims: tuple[int, ...] = ()) -> np.ndarray:
         self.dims = dims
         return np.flip(a, dims).copy()
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return np.flip(g, self.dims)
 
 
 class Roll(Function):
     """z = a rolled by ``shifts`` along ``dims`` (None: flattened); rolled back for dz/da."""
 
-    def forward(self, a, shifts=0, dims=None):
+    def forward(self, a: np.ndarray, shifts: int | tuple[int, ...] = 0,
+                dims: tuple[int, ...] | None = None) -> np.ndarray:
         self.shifts, self.dims = shifts, dims
         return np.roll(a, shifts, dims)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         neg = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
         return np.roll(g, neg, self.dims)
 
@@ -200,13 +207,14 @@ class Roll(Function):
 class Cat(Function):
     """z = inputs joined along ``dim``; the gradient is cut back into the pieces."""
 
-    def forward(self, *arrays, dim: Dims = 0, dtype: DTypeLike = None):
+    def forward(self, *arrays: np.ndarray, dim: int = 0,
+                dtype: np.dtype[Any] | None = None) -> np.ndarray:
         self.dim = dim
         self.sizes = [a.shape[dim] for a in arrays]
         self.dts = [a.dtype for a in arrays]
         return np.concatenate(arrays, axis=dim, dtype=dtype)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         idx = np.cumsum(self.sizes)[:-1]
         parts = np.split(g, idx, axis=self.dim)
         return tuple(p.astype(d, copy=False) if need else None
@@ -216,12 +224,13 @@ class Cat(Function):
 class StackFn(Function):
     """z = inputs stacked along a new axis ``dim``; the gradient is unstacked."""
 
-    def forward(self, *arrays, dim: Dims = 0, dtype: DTypeLike = None):
+    def forward(self, *arrays: np.ndarray, dim: int = 0,
+                dtype: np.dtype[Any] | None = None) -> np.ndarray:
         self.dim = dim
         self.dts = [a.dtype for a in arrays]
         return np.stack(arrays, axis=dim, dtype=dtype)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return tuple(np.take(g, i, axis=self.dim).astype(d, copy=False) if need else None
                      for i, (d, need) in enumerate(zip(self.dts, self.needs_input_grad)))
 
@@ -229,10 +238,10 @@ class StackFn(Function):
 class Clone(Function):
     """z = a copy of a (stays in the graph); dz/da = 1."""
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
         return a.copy()
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g
 
 
@@ -242,7 +251,7 @@ class MatMul(Function):
 
     dA = G B^T, dB = A^T G, on the 2-D forms, summed over broadcast batch axes."""
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.sa, self.sb = a.shape, b.shape
         self.a2 = a[None, :] if a.ndim == 1 else a
         self.b2 = b[:, None] if b.ndim == 1 else b
@@ -254,7 +263,7 @@ class MatMul(Function):
             out = out[..., 0]
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         g = g.reshape(self.s2)
         ga = gb = None
         if self.needs_input_grad[0]:
@@ -264,7 +273,7 @@ class MatMul(Function):
         return ga, gb
 
 
-def _einsum_parse(eq, shapes):
+def _einsum_parse(eq: str, shapes: Sequence[Sequence[int]]) -> tuple[list[str], str]:
     """Operand subscripts and output subscripts of ``eq``, ellipses spelled out as letters."""
     eq = eq.replace(" ", "")
     if "->" in eq:
@@ -292,7 +301,7 @@ def _einsum_parse(eq, shapes):
                                 f"{len(shp)} dimensions")
         subs.append(s)
     if out is None:
-        counts = {}
+        counts: dict[str, int] = {}
         for s in subs:
             for c in s:
                 counts[c] = counts.get(c, 0) + 1
@@ -307,14 +316,14 @@ class Einsum(Function):
     with the other operands onto operand i's subscripts; letters only operand i has are
     broadcast back, and repeated letters (a diagonal) are written onto the diagonal."""
 
-    def forward(self, *ops, eq=""):
+    def forward(self, *ops: np.ndarray, eq: str = "") -> np.ndarray:
         self.ops = ops
         self.subs, self.out = _einsum_parse(eq, [o.shape for o in ops])
         return np.asarray(np.einsum(",".join(self.subs) + "->" + self.out, *ops,
                                     optimize=len(ops) > 2))
 
-    def backward(self, g):
-        grads = []
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        grads: list[np.ndarray | None] = []
         sizes = {}
         for s, o in zip(self.subs, self.ops):
             for c, n in zip(s, o.shape):
@@ -347,7 +356,7 @@ class Einsum(Function):
 
 
 # ------------------------------------------------------------- reshaping
-def _infer(shape, numel, who):
+def _infer(shape: tuple[int, ...], numel: int, who: str) -> tuple[int, ...]:
     if builtins.sum(1 for s in shape if s == -1) > 1:
         raise ArgumentError(f"{who}: only one dimension can be inferred (-1), got "
                             f"{list(shape)}")
@@ -364,7 +373,7 @@ def _infer(shape, numel, who):
     return shape
 
 
-def reshape(input: Tensor, *shape):
+def reshape(input: Tensor, *shape: int | Sequence[int]) -> Tensor:
     """``input`` with shape ``shape`` (ints or one tuple; one entry may be -1), as
     ``torch.reshape`` / ``Tensor.reshape`` / ``Tensor.view``.
 
@@ -377,7 +386,7 @@ def reshape(input: Tensor, *shape):
     return View.apply(input, shape=shape)
 
 
-def view(input: Tensor, *shape) -> Tensor:
+def view(input: Tensor, *shape: int | Sequence[int]) -> Tensor:
     """``Tensor.view(*shape)``: the same as :func:`reshape` here (NumPy reshapes without
     copying whenever torch could view); ``view(dtype)`` is not supported."""
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer, Tensor)):
@@ -386,7 +395,7 @@ def view(input: Tensor, *shape) -> Tensor:
     return reshape(input, *shape)
 
 
-def flatten(input: Tensor, start_dim=0, end_dim=-1):
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge the axes ``start_dim`` .. ``end_dim`` (default: all) into one, as
     ``torch.flatten``. A 0-d tensor becomes 1-D.
 
@@ -407,7 +416,7 @@ def flatten(input: Tensor, start_dim=0, end_dim=-1):
     return View.apply(input, shape=new)
 
 
-def unflatten(input: Tensor, dim: Dims, sizes) -> Tensor:
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split axis ``dim`` into ``sizes`` (one entry may be -1), as ``torch.unflatten``.
 
     >>> gn.zeros(2, 12).unflatten(1, (3, -1)).shape
@@ -422,7 +431,7 @@ def unflatten(input: Tensor, dim: Dims, sizes) -> Tensor:
     return View.apply(input, shape=shape[:d] + sizes + shape[d + 1:])
 
 
-def squeeze(input: Tensor, dim: Dims = None, axis: Dims = None):
+def squeeze(input: Tensor, dim: Dims = None, axis: Dims = None) -> Tensor:
     """Drop axes of length 1: all of them (``dim=None``), or those among ``dim`` (an int or
     a tuple); naming an axis whose length is not 1 leaves it, as torch does.
 
@@ -432,7 +441,7 @@ def squeeze(input: Tensor, dim: Dims = None, axis: Dims = None):
     dim = _pick_dim(dim, axis, None)
     shape = input._data.shape
     if dim is None:
-        dims = range(len(shape))
+        dims: Sequence[int] = range(len(shape))
     else:
         dims = _dims(dim, len(shape), "squeeze")
     drop = {d for d in dims if d < len(shape) and shape[d] == 1}
@@ -441,7 +450,7 @@ def squeeze(input: Tensor, dim: Dims = None, axis: Dims = None):
     return View.apply(input, shape=tuple(n for i, n in enumerate(shape) if i not in drop))
 
 
-def unsqueeze(input: Tensor, dim: Dims = None, axis: Dims = None) -> Tensor:
+def unsqueeze(input: Tensor, dim: int | None = None, axis: int | None = None) -> Tensor:
     """Insert an axis of length 1 at ``dim`` (in ``[-ndim-1, ndim]``), as torch.
 
     >>> gn.zeros(2, 3).unsqueeze(-1).shape
@@ -455,13 +464,13 @@ def unsqueeze(input: Tensor, dim: Dims = None, axis: Dims = None) -> Tensor:
     return View.apply(input, shape=shape[:d] + (1,) + shape[d:])
 
 
-def view_as(input: Tensor, other: TensorLike) -> Tensor:
+def view_as(input: Tensor, other: Tensor) -> Tensor:
     """``input`` reshaped to ``other``'s shape."""
     return reshape(input, tuple(other.shape))
 
 
 # ---------------------------------------------------------- permutations
-def permute(input: Tensor, *dims):
+def permute(input: Tensor, *dims: int | Sequence[int]) -> Tensor:
     """``input`` with its axes reordered: ``x.permute(2, 0, 1)`` or ``x.permute((2, 0, 1))``;
     result axis i is input axis ``dims[i]``.
 
@@ -479,7 +488,7 @@ def permute(input: Tensor, *dims):
     return Permute.apply(input, dims=dims)
 
 
-def transpose(input: Tensor, dim0, dim1):
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap axes ``dim0`` and ``dim1`` for any number of dimensions, as ``torch.transpose``
     (on a matrix ``transpose(0, 1)`` is the transposed matrix).
 
@@ -498,7 +507,7 @@ def transpose(input: Tensor, dim0, dim1):
 swapaxes = swapdims = transpose
 
 
-def t(input: Tensor):
+def t(input: Tensor) -> Tensor:
     """Transpose of a tensor with at most 2 dimensions (0-d and 1-d come back as they are)."""
     if input._data.ndim > 2:
         raise ArgumentError(f"t: expects a tensor with <= 2 dimensions, but self is "
@@ -506,21 +515,22 @@ def t(input: Tensor):
     return transpose(input, 0, -1) if input._data.ndim == 2 else input
 
 
-def _T(self):
+def _T(self: Tensor) -> Tensor:
     n = self._data.ndim
     if n < 2:
         return self
     return Permute.apply(self, dims=tuple(range(n - 1, -1, -1)))
 
 
-def _mT(self):
+def _mT(self: Tensor) -> Tensor:
     if self._data.ndim < 2:
         raise ArgumentError("mT: tensor.mT is only supported on matrices or batches of "
                             f"matrices; got a {self._data.ndim}-D tensor")
     return transpose(self, -2, -1)
 
 
-def movedim(input: Tensor, source, destination) -> Tensor:
+def movedim(input: Tensor, source: int | Sequence[int],
+            destination: int | Sequence[int]) -> Tensor:
     """Move axes ``source`` to positions ``destination`` (ints or tuples), the other axes
     keeping their order, as ``torch.movedim``."""
     n = input._data.ndim
@@ -529,11 +539,11 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     if len(src) != len(dst):
         raise ArgumentError(f"movedim: source ({len(src)} dims) and destination "
                             f"({len(dst)} dims) must have the same number of dims")
-    perm = [None] * n
+    slots: list[int | None] = [None] * n
     for s, d in zip(src, dst):
-        perm[d] = s
+        slots[d] = s
     rest = iter(i for i in range(n) if i not in src)
-    perm = tuple(p if p is not None else next(rest) for p in perm)
+    perm = tuple(p if p is not None else next(rest) for p in slots)
     return Permute.apply(input, dims=perm)
 
 
@@ -541,7 +551,7 @@ moveaxis = movedim
 
 
 # --------------------------------------------------------- expand / repeat
-def expand(input: Tensor, *sizes):
+def expand(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:
     """``input`` broadcast to ``sizes`` (-1 keeps an axis; new axes go in front), as
     ``Tensor.expand``: no copy; the gradient sums over the expanded axes."""
     sizes = _ints(sizes, "expand", "sizes")
@@ -568,18 +578,18 @@ def expand(input: Tensor, *sizes):
             raise ArgumentError(f"expand: the expanded size of the tensor ({s}) must match "
                                 f"the existing size ({n}) at non-singleton dimension {i}. "
                                 f"Target sizes: {list(sizes)}. Tensor sizes: {list(shape)}")
-    out = tuple(out)
-    if out == shape:
+    target = tuple(out)
+    if target == shape:
         return input
-    return Expand.apply(input, shape=out)
+    return Expand.apply(input, shape=target)
 
 
-def expand_as(input: Tensor, other: TensorLike):
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
     """``input`` expanded to ``other``'s shape."""
     return expand(input, tuple(other.shape))
 
 
-def repeat(input: Tensor, *sizes) -> Tensor:
+def repeat(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:
     """``input`` tiled ``sizes[i]`` times along each axis (extra sizes add leading axes),
     as ``Tensor.repeat`` (NumPy's ``tile``, not NumPy's ``repeat``)."""
     sizes = _ints(sizes, "repeat", "sizes")
@@ -593,19 +603,21 @@ def repeat(input: Tensor, *sizes) -> Tensor:
 
 
 # ------------------------------------------------------------- splitting
-def _split_at(input, dim, bounds):
+def _split_at(input: Tensor, dim: int, bounds: Iterable[tuple[int, int]]) -> tuple[Tensor, ...]:
     out = Split.apply(input, dim=dim, bounds=tuple(bounds))
     return out if isinstance(out, tuple) else (out,)
 
 
-def split(tensor: Tensor, split_size_or_sections, dim: Dims = 0):
+def split(tensor: Tensor, split_size_or_sections: int | Sequence[int],
+          dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces along ``dim``: of ``split_size`` each (the last may be shorter), or of the
     listed sizes, as ``torch.split``. Returns a tuple."""
     n = tensor._data.ndim
     d = _dim(dim, n, "split")
     length = tensor._data.shape[d]
     if isinstance(split_size_or_sections, (list, tuple)):
-        sizes = _ints((split_size_or_sections,), "split", "split_size_or_sections")
+        sizes: Sequence[int] = _ints((split_size_or_sections,), "split",
+                                     "split_size_or_sections")
         if builtins.sum(sizes) != length or any(s < 0 for s in sizes):
             raise ArgumentError(f"split: split_with_sizes expects split_sizes to sum exactly "
                                 f"to {length} (input tensor's size at dimension {d}), but "
@@ -619,7 +631,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: Dims = 0):
     return _split_at(tensor, d, zip(cuts[:-1].tolist(), cuts[1:].tolist()))
 
 
-def chunk(input: Tensor, chunks, dim: Dims = 0):
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """At most ``chunks`` pieces along ``dim``, each ``ceil(n / chunks)`` long (the last
     shorter; fewer pieces when they run out), as ``torch.chunk``."""
     chunks = _ints((chunks,), "chunk", "chunks")[0]
@@ -632,7 +644,7 @@ def chunk(input: Tensor, chunks, dim: Dims = 0):
         split(input, [0] * chunks, d)
 
 
-def unbind(input: Tensor, dim: Dims = 0):
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices along ``dim`` as a tuple (each without that axis), as ``torch.unbind``."""
     d = _dim(dim, input._data.ndim, "unbind")
     if input._data.shape[d] == 0:
@@ -641,7 +653,7 @@ def unbind(input: Tensor, dim: Dims = 0):
     return out if isinstance(out, tuple) else (out,)
 
 
-def narrow(input: Tensor, dim: Dims, start, length) -> Tensor:
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """``length`` entries of axis ``dim`` from ``start`` (negative counts from the end)."""
     d = _dim(dim, input._data.ndim, "narrow")
     n = input._data.shape[d]
@@ -657,7 +669,7 @@ def narrow(input: Tensor, dim: Dims, start, length) -> Tensor:
 
 
 # ----------------------------------------------------------- flip / roll
-def flip(input: Tensor, *dims) -> Tensor:
+def flip(input: Tensor, *dims: int | Sequence[int]) -> Tensor:
     """``input`` reversed along ``dims`` (a list, or several ints on the method)."""
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
@@ -667,13 +679,14 @@ def flip(input: Tensor, *dims) -> Tensor:
     return Flip.apply(input, dims=dims)
 
 
-def roll(input: Tensor, shifts, dims=None) -> Tensor:
+def roll(input: Tensor, shifts: int | Sequence[int],
+         dims: int | Sequence[int] | None = None) -> Tensor:
     """``input`` rolled by ``shifts`` along ``dims`` (without dims: flattened, rolled and
     restored), as ``torch.roll``."""
     if isinstance(shifts, (list, tuple)):
         shifts = tuple(int(s) for s in shifts)
     else:
-        shifts = int(shifts)
+        shifts = int(cast(int, shifts))
     if dims is not None:
         dims = _dims(dims, input._data.ndim, "roll")
         if isinstance(shifts, int):
@@ -689,7 +702,7 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
 
 
 # -------------------------------------------------------------- joining
-def _result_dtype(arrays):
+def _result_dtype(arrays: Sequence[np.ndarray]) -> np.dtype[Any]:
     """torch's promotion for cat/stack: float beats integer (keeping the float dtype),
     otherwise the wider type."""
     dts = [a.dtype for a in arrays]
@@ -699,7 +712,7 @@ def _result_dtype(arrays):
     return np.result_type(*dts)
 
 
-def _tensors(tensors, who):
+def _tensors(tensors: object, who: str) -> list[Tensor]:
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
         raise ArgumentTypeError(f"{who}: expected a tuple or list of Tensors, got "
                                 f"{type(tensors).__name__}")
@@ -708,7 +721,8 @@ def _tensors(tensors, who):
     return [t if isinstance(t, Tensor) else as_tensor(t) for t in tensors]
 
 
-def cat(tensors, dim: Dims = 0, axis: Dims = None, *, out=None) -> Tensor:
+def cat(tensors: Sequence[TensorLike], dim: int = 0, axis: int | None = None, *,
+        out: Tensor | None = None) -> Tensor:
     """Join tensors along an existing axis ``dim`` (alias ``axis``), as ``torch.cat``.
     Mixed dtypes promote as torch does (float wins over integer).
 
@@ -738,7 +752,8 @@ def cat(tensors, dim: Dims = 0, axis: Dims = None, *, out=None) -> Tensor:
 concat = concatenate = cat
 
 
-def stack(tensors, dim: Dims = 0, axis: Dims = None, *, out=None) -> Tensor:
+def stack(tensors: Sequence[TensorLike], dim: int = 0, axis: int | None = None, *,
+          out: Tensor | None = None) -> Tensor:
     """Join same-shaped tensors along a new axis ``dim`` (alias ``axis``), as
     ``torch.stack``.
 
@@ -759,13 +774,13 @@ def stack(tensors, dim: Dims = 0, axis: Dims = None, *, out=None) -> Tensor:
     return StackFn.apply(*ts, dim=d, dtype=_result_dtype([x._data for x in ts]))
 
 
-def hstack(tensors) -> Tensor:
+def hstack(tensors: Sequence[TensorLike]) -> Tensor:
     """Join along axis 1 (axis 0 for 1-D tensors), as ``torch.hstack``."""
     ts = [x if x._data.ndim else reshape(x, 1) for x in _tensors(tensors, "hstack")]
     return cat(ts, 0 if ts[0]._data.ndim == 1 else 1)
 
 
-def vstack(tensors) -> Tensor:
+def vstack(tensors: Sequence[TensorLike]) -> Tensor:
     """Join along axis 0, 1-D tensors as rows, as ``torch.vstack``."""
     ts = [x if x._data.ndim >= 2 else reshape(x, 1, -1) for x in _tensors(tensors, "vstack")]
     return cat(ts, 0)
@@ -776,12 +791,12 @@ def clone(input: Tensor, *, memory_format: object | None = None) -> Tensor:
     return Clone.apply(input)
 
 
-def _contiguous(self, memory_format=None):
+def _contiguous(self: Tensor, memory_format: object = None) -> Tensor:
     return self
 
 
 # ---------------------------------------------------------------- products
-def matmul(input: Tensor, other: TensorLike) -> Tensor:
+def matmul(input: TensorLike, other: TensorLike) -> Tensor:
     """The matrix product with ``torch.matmul``'s rules: 1-D . 1-D is a dot product, a
     1-D operand is a vector (its axis dropped from the result), and batch axes broadcast.
 
@@ -807,11 +822,11 @@ def matmul(input: Tensor, other: TensorLike) -> Tensor:
     return MatMul.apply(input, other)
 
 
-def _rmatmul(self, other):
+def _rmatmul(self: Tensor, other: TensorLike) -> Tensor:
     return matmul(other, self)
 
 
-def mm(input: Tensor, mat2) -> Tensor:
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """The product of two matrices (2-D only; see :func:`matmul` for the rest)."""
     if input._data.ndim != 2 or mat2._data.ndim != 2:
         raise ArgumentError(f"mm: both arguments must be matrices, got "
@@ -819,7 +834,7 @@ def mm(input: Tensor, mat2) -> Tensor:
     return matmul(input, mat2)
 
 
-def bmm(input: Tensor, mat2) -> Tensor:
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix product of two 3-D tensors with the same batch size (no broadcasting)."""
     a, b = input._data, mat2._data
     if a.ndim != 3 or b.ndim != 3:
@@ -829,7 +844,7 @@ def bmm(input: Tensor, mat2) -> Tensor:
     return matmul(input, mat2)
 
 
-def einsum(equation, *operands) -> Tensor:
+def einsum(equation: str, *operands: TensorLike | Sequence[TensorLike]) -> Tensor:
     """Einstein summation, as ``torch.einsum(equation, *operands)`` (or a list of operands);
     differentiable in every operand.
 
@@ -842,52 +857,52 @@ def einsum(equation, *operands) -> Tensor:
     if not isinstance(equation, str):
         raise ArgumentTypeError(f"einsum: equation must be a str, got "
                                 f"{type(equation).__name__}")
-    ops = [x if isinstance(x, Tensor) else as_tensor(x) for x in operands]
+    ops = [x if isinstance(x, Tensor) else as_tensor(cast("TensorLike", x)) for x in operands]
     return Einsum.apply(*ops, eq=equation)
 
 
 # -------------------------------------------------------------- methods
-def _method_flip(self, *dims):
+def _method_flip(self: Tensor, *dims: int | Sequence[int]) -> Tensor:
     return flip(self, *dims)
 
 
 def _install() -> None:
     T = Tensor
-    T.reshape = reshape
-    T.view = view
-    T.view_as = view_as
-    T.reshape_as = view_as
-    T.flatten = flatten
-    T.unflatten = unflatten
-    T.squeeze = squeeze
-    T.unsqueeze = unsqueeze
-    T.permute = permute
-    T.transpose = transpose
-    T.swapaxes = transpose
-    T.swapdims = transpose
-    T.t = t
-    T.T = property(_T, doc="The axes reversed (torch's Tensor.T).")
-    T.mT = property(_mT, doc="The last two axes swapped (a batch of transposed matrices).")
-    T.mH = property(_mT, doc="The conjugate transpose of the last two axes (real: mT).")
-    T.H = property(t, doc="The conjugate transpose of a matrix (real: t()).")
-    T.movedim = movedim
-    T.moveaxis = movedim
-    T.expand = expand
-    T.expand_as = expand_as
-    T.repeat = repeat
-    T.chunk = chunk
-    T.split = split
-    T.unbind = unbind
-    T.narrow = narrow
-    T.flip = _method_flip
-    T.roll = roll
-    T.clone = clone
-    T.contiguous = _contiguous
-    T.matmul = matmul
-    T.__matmul__ = matmul
-    T.__rmatmul__ = _rmatmul
-    T.mm = mm
-    T.bmm = bmm
+    setattr(T, "reshape", reshape)
+    setattr(T, "view", view)
+    setattr(T, "view_as", view_as)
+    setattr(T, "reshape_as", view_as)
+    setattr(T, "flatten", flatten)
+    setattr(T, "unflatten", unflatten)
+    setattr(T, "squeeze", squeeze)
+    setattr(T, "unsqueeze", unsqueeze)
+    setattr(T, "permute", permute)
+    setattr(T, "transpose", transpose)
+    setattr(T, "swapaxes", transpose)
+    setattr(T, "swapdims", transpose)
+    setattr(T, "t", t)
+    setattr(T, "T", property(_T, doc="The axes reversed (torch's Tensor.T)."))
+    setattr(T, "mT", property(_mT, doc="The last two axes swapped (a batch of transposed matrices)."))
+    setattr(T, "mH", property(_mT, doc="The conjugate transpose of the last two axes (real: mT)."))
+    setattr(T, "H", property(t, doc="The conjugate transpose of a matrix (real: t())."))
+    setattr(T, "movedim", movedim)
+    setattr(T, "moveaxis", movedim)
+    setattr(T, "expand", expand)
+    setattr(T, "expand_as", expand_as)
+    setattr(T, "repeat", repeat)
+    setattr(T, "chunk", chunk)
+    setattr(T, "split", split)
+    setattr(T, "unbind", unbind)
+    setattr(T, "narrow", narrow)
+    setattr(T, "flip", _method_flip)
+    setattr(T, "roll", roll)
+    setattr(T, "clone", clone)
+    setattr(T, "contiguous", _contiguous)
+    setattr(T, "matmul", matmul)
+    setattr(T, "__matmul__", matmul)
+    setattr(T, "__rmatmul__", _rmatmul)
+    setattr(T, "mm", mm)
+    setattr(T, "bmm", bmm)
 
 
 _install()

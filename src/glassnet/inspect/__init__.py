@@ -13,3 +13,5 @@ from .pictures import *  # noqa: F401,F403
 from .curves import *  # noqa: F401,F403
 from .report import *  # noqa: F401,F403
 from .summary import *  # noqa: F401,F403  (summary(model, input_shape): the layer table)
+from .attribution import *  # noqa: F401,F403  (saliency, integrated gradients, Grad-CAM, ...)
+from .dimensionality import *  # noqa: F401,F403  (distance concentration)

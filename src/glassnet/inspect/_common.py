@@ -3,7 +3,9 @@ and the float64 copy, loss and target that the checks of backprop run on."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 
@@ -11,19 +13,19 @@ from ..autograd.tensor import Tensor, as_array
 from ..nn import loss as nnloss
 from ..nn.module import Module
 
-from typing import TYPE_CHECKING
-
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import DTypeLike
-    from glassnet._typing import PathLike
-    from glassnet.autograd.tensor import Tensor
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from glassnet._typing import DTypeLike, PathLike, TensorLike
+    from glassnet.nn.module import Parameter, RemovableHandle
 
 
 # --------------------------------------------------------------- matplotlib
 _PLOT_HINT = "pip install glassnet[plot]"
 
 
-def figure(figsize=(6, 4), **kw):
+def figure(figsize: tuple[float, float] = (6, 4), **kw: Any) -> Figure:
     """A matplotlib Figure that belongs to no pyplot state (nothing to close, no GUI)."""
     try:
         from matplotlib.figure import Figure
@@ -32,7 +34,7 @@ def figure(figsize=(6, 4), **kw):
     return Figure(figsize=figsize, **kw)
 
 
-def save(fig, path: PathLike, dpi=100):
+def save(fig: Figure, path: PathLike | None, dpi: float = 100) -> Figure:
     """Write ``fig`` to ``path`` (PNG/SVG/PDF by suffix) when a path is given; return fig."""
     if path is not None:
         path = Path(path)
@@ -41,7 +43,7 @@ def save(fig, path: PathLike, dpi=100):
     return fig
 
 
-def log_panel(ax, xlabel, ylabel, title: str, legend) -> None:
+def log_panel(ax: Axes, xlabel: str, ylabel: str, title: str, legend: dict[str, Any]) -> None:
     """Label a panel whose y axis is on a log scale (gradient norms span decades), with a
     legend (``legend``: the keyword arguments of ``ax.legend``) and a light grid."""
     ax.set_yscale("log")
@@ -52,7 +54,7 @@ def log_panel(ax, xlabel, ylabel, title: str, legend) -> None:
     ax.grid(alpha=0.3, which="both")
 
 
-def to_numpy(x: Tensor):
+def to_numpy(x: TensorLike) -> np.ndarray:
     """The array of a Tensor, or ``np.asarray(x)``."""
     return as_array(x)
 
@@ -65,12 +67,13 @@ _NOT_ACTIVATIONS = ("dropout", "batchnorm", "layernorm", "pool", "flatten", "ide
                     "loss", "embedding", "reshape", "dropconnect")
 
 
-def kind(module) -> str:
+def kind(module: object) -> str:
     """The activation's lower-case class name ("sigmoid", "leakyrelu", ...)."""
     return type(module).__name__.lower()
 
 
-def is_activation(module, in_shape=None, out_shape=None) -> bool:
+def is_activation(module: object, in_shape: Iterable[int] | None = None,
+                  out_shape: Iterable[int] | None = None) -> bool:
     """True for activation modules: those of ``glassnet.nn.activation`` and, generically,
     parameter-light leaf modules that keep the shape of their input (user-defined units)."""
     if not isinstance(module, Module) or module._modules:
@@ -82,20 +85,20 @@ def is_activation(module, in_shape=None, out_shape=None) -> bool:
         return name not in ("maxout",)   # maxout changes the width: a layer of its own
     if any(p.ndim >= 2 for p in module._parameters.values() if p is not None):
         return False
-    return in_shape is not None and tuple(in_shape) == tuple(out_shape)
+    return in_shape is not None and out_shape is not None and tuple(in_shape) == tuple(out_shape)
 
 
-def is_relu_like(module) -> bool:
+def is_relu_like(module: object) -> bool:
     return "relu" in kind(module)
 
 
-def is_layer(module) -> bool:
+def is_layer(module: object) -> bool:
     """A module owning a weight matrix or kernel (Linear, Conv, recurrent layers)."""
     return isinstance(module, Module) and any(
         p is not None and p.ndim >= 2 for p in module._parameters.values())
 
 
-def layer_weight(module):
+def layer_weight(module: Module) -> Parameter | None:
     """The module's main weight: ``weight`` if present, else its first >= 2-D parameter."""
     w = module._parameters.get("weight")
     if w is not None:
@@ -106,7 +109,7 @@ def layer_weight(module):
     return None
 
 
-def activation_derivative(module, z, a):
+def activation_derivative(module: Module, z: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, str]:
     """f'(z) for an elementwise activation module, with the formula's name.
 
     Returns ``(fprime, how)``; ``how`` is the formula used, or "autograd" when the
@@ -140,6 +143,7 @@ def activation_derivative(module, z, a):
         raise ValueError(f"{type(module).__name__} is not elementwise (output shape "
                          f"{getattr(out, 'shape', None)} for input {zt.shape})")
     out.backward(np.ones_like(out._data))
+    assert zt.grad is not None  # zt requires a gradient and out depends on it
     return zt.grad._data, "autograd"
 
 
@@ -148,17 +152,17 @@ class CallRecorder:
     """Forward hooks on every leaf module, recording (name, module, input, output) in the
     order the calls happen; ``retain=True`` also keeps ``.grad`` of every output."""
 
-    def __init__(self, model, retain=False) -> None:
-        self.calls = []
-        self.handles = []
+    def __init__(self, model: Module, retain: bool = False) -> None:
+        self.calls: list[tuple[str, Module, Any, Any]] = []
+        self.handles: list[RemovableHandle] = []
         self.retain = retain
         for name, m in model.named_modules():
             if m._modules:
                 continue
             self.handles.append(m.register_forward_hook(self._hook(name or type(m).__name__)))
 
-    def _hook(self, name):
-        def hook(module, args, out) -> None:
+    def _hook(self, name: str) -> Callable[[Module, tuple[Any, ...], Any], None]:
+        def hook(module: Module, args: tuple[Any, ...], out: Any) -> None:
             x = args[0] if args else None
             if self.retain:
                 for t in (out if isinstance(out, tuple) else (out,)):
@@ -172,26 +176,26 @@ class CallRecorder:
             h.remove()
         self.handles = []
 
-    def __enter__(self):
+    def __enter__(self) -> CallRecorder:
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc: object) -> Literal[False]:
         self.remove()
         return False
 
 
-def same_tensor(a, b) -> bool:
+def same_tensor(a: object, b: object) -> bool:
     return a is b or (isinstance(a, Tensor) and isinstance(b, Tensor) and a._data is b._data)
 
 
 # ------------------------------------------------- what a check of backprop runs on
-def copy_in_dtype(model, dtype: DTypeLike = np.float64):
+def copy_in_dtype(model: Module, dtype: DTypeLike = np.float64) -> Module:
     """A deep copy of ``model`` cast to ``dtype`` (the user's model and its gradients stay
     as they are)."""
     return copy.deepcopy(model).to_dtype(dtype)
 
 
-def resolve_loss(loss, who):
+def resolve_loss(loss: str | Callable[..., Tensor], who: str) -> Callable[..., Tensor]:
     """The loss to call: a name goes through ``nn.get_loss``, a module or callable as it is.
 
     >>> resolve_loss("mse", "trace")
@@ -204,7 +208,7 @@ def resolve_loss(loss, who):
     return loss_fn
 
 
-def loss_target(y, dtype: DTypeLike):
+def loss_target(y: TensorLike, dtype: DTypeLike) -> Tensor | np.ndarray:
     """The target as the loss gets it: floats as a Tensor of ``dtype`` (a loss module
     would cast a float array to its own dtype, float32, spoiling a float64 check), class
     indices as the integer array."""
@@ -212,12 +216,16 @@ def loss_target(y, dtype: DTypeLike):
     return Tensor(y.astype(dtype)) if y.dtype.kind == "f" else y
 
 
-def named_param_lookup(params):
+def named_param_lookup(params: Module | dict[str, Tensor] | Iterable[tuple[str, Tensor]] | None
+                       ) -> dict[int, str]:
     """{id(tensor): name} from a Module, a dict name -> tensor or (name, tensor) pairs."""
     if params is None:
         return {}
+    pairs: Iterable[tuple[str, Tensor]]
     if isinstance(params, Module):
-        params = params.named_parameters()
+        pairs = params.named_parameters()
     elif isinstance(params, dict):
-        params = params.items()
-    return {id(t): n for n, t in params}
+        pairs = params.items()
+    else:
+        pairs = cast("Iterable[tuple[str, Tensor]]", params)  # (name, tensor) pairs
+    return {id(t): n for n, t in pairs}

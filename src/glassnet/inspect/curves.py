@@ -5,20 +5,26 @@ Every function returns a matplotlib Figure (no pyplot state to close) and writes
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ._common import figure, save
 
-from typing import TYPE_CHECKING
-
 if TYPE_CHECKING:  # annotations only
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
     from glassnet._typing import PathLike
+    from glassnet.training.history import History
 
 
 __all__ = ["plot_learning_curves", "plot_stage_losses", "plot_text_curves"]
 
 
-def _history_dict(history, who="plot_learning_curves"):
+def _history_dict(history: History | dict[str, Any],
+                  who: str = "plot_learning_curves") -> dict[str, list[Any]]:
     """The name -> list dict of a History, of its ``to_dict()`` form, or of a plain dict."""
     if isinstance(history, dict):
         inner = history.get("history")
@@ -30,19 +36,21 @@ def _history_dict(history, who="plot_learning_curves"):
                     f"{type(history).__name__}")
 
 
-def _values(v):
+def _values(v: Iterable[float | None]) -> np.ndarray:
     """Floats, NaN where an epoch has no value (None: e.g. no validation that epoch)."""
     return np.array([np.nan if u is None else u for u in v], dtype=float)
 
 
-def _line(ax, x, y, label, marker) -> None:
+def _line(ax: Axes, x: np.ndarray, y: Sequence[float] | np.ndarray, label: str,
+          marker: str) -> None:
     # markers help to read a few points; on long runs they only hide the line
     ax.plot(x, y, "-", marker=marker if len(y) < 40 else None, ms=3, label=label)
     from matplotlib.ticker import MaxNLocator
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # epochs and steps are whole
 
 
-def plot_learning_curves(history, path: PathLike | None = None, title: str | None = None):
+def plot_learning_curves(history: History | dict[str, Any], path: PathLike | None = None,
+                         title: str | None = None) -> Figure:
     """Loss and every metric per epoch, training beside validation (one panel each).
 
     ``history`` is a ``History`` (``trainer.fit``'s result) or a dict name -> list. A
@@ -77,7 +85,7 @@ def plot_learning_curves(history, path: PathLike | None = None, title: str | Non
     return save(fig, path)
 
 
-def _epoch_panel(ax, ylabel, title, **title_kw) -> None:
+def _epoch_panel(ax: Axes, ylabel: str, title: str, **title_kw: Any) -> None:
     """Label, grid and legend of a per-epoch curve panel."""
     ax.set_title(title, **title_kw)
     ax.set_xlabel("epoch")
@@ -86,8 +94,10 @@ def _epoch_panel(ax, ylabel, title, **title_kw) -> None:
     ax.legend(fontsize=8)
 
 
-def plot_stage_losses(stages, path: PathLike | None = None, train_label="train", val_label="validation",
-                      ylabel="loss", title: str | None = None):
+def plot_stage_losses(stages: Iterable[tuple[str, History | dict[str, Any]]],
+                      path: PathLike | None = None, train_label: str = "train",
+                      val_label: str = "validation", ylabel: str = "loss",
+                      title: str | None = None) -> Figure:
     """The loss per epoch of each stage of a training, one panel per stage.
 
     ``stages`` is a sequence of ``(name, history)`` pairs, e.g. the greedy layer-wise
@@ -120,7 +130,8 @@ def plot_stage_losses(stages, path: PathLike | None = None, train_label="train",
     return save(fig, path, dpi=90)
 
 
-def plot_text_curves(history, path: PathLike | None = None, title: str | None = None):
+def plot_text_curves(history: History | dict[str, Any], path: PathLike | None = None,
+                     title: str | None = None) -> Figure:
     """A language model's loss in nats per character, training and validation.
 
     Drawn against the step when the run evaluated inside epochs (``CharLM.fit_text``

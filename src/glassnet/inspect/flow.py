@@ -17,10 +17,18 @@ from ..validation import check_choice, check_int
 from ._common import (BOUNDS, figure, is_activation, is_layer, is_relu_like, kind, layer_weight,
                       log_panel, save)
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
+    import numpy.typing as npt
+    from collections.abc import Callable, Iterable
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
     from glassnet._typing import PathLike
+    from glassnet.nn.module import Module, RemovableHandle
+    from glassnet.training.trainer import Trainer
 
 
 __all__ = ["GradientFlow", "ActivationStats", "plot_gradient_flow", "plot_activation_stats"]
@@ -29,15 +37,17 @@ __all__ = ["GradientFlow", "ActivationStats", "plot_gradient_flow", "plot_activa
 class _Recorder(Callback):
     """Shared bookkeeping: when to record, epoch averaging, the record list."""
 
-    metrics: tuple = ()
+    metrics: tuple[str, ...] = ()
+    # layer -> [extra fields, sums of the metrics, number of batches] of the epoch
+    _acc: dict[str, list[Any]]
 
-    def __init__(self, every=1, unit="epoch") -> None:
+    def __init__(self, every: int = 1, unit: str = "epoch") -> None:
         who = type(self).__name__
         self.every = check_int(every, "every", who)
         self.unit = check_choice(unit, "unit", who, ("epoch", "step"))
-        self.records = []
+        self.records: list[dict[str, Any]] = []
         self.global_step = 0
-        self._handles = []
+        self._handles: list[RemovableHandle] = []
         self._active = False
         self._epoch = 0
 
@@ -47,25 +57,25 @@ class _Recorder(Callback):
             h.remove()
         self._handles = []
 
-    def on_train_end(self, trainer) -> None:
+    def on_train_end(self, trainer: Trainer) -> None:
         self._remove()
         self._active = False
 
-    def on_epoch_begin(self, trainer, epoch) -> None:
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
         self._epoch = epoch
         self._acc = {}
 
-    def on_batch_begin(self, trainer, step) -> None:
+    def on_batch_begin(self, trainer: Trainer, step: int) -> None:
         if self.unit == "epoch":
             self._active = self._epoch % self.every == 0
         else:
             self._active = self.global_step % self.every == 0
 
-    def on_batch_end(self, trainer, step, logs) -> None:
+    def on_batch_end(self, trainer: Trainer, step: int, logs: dict[str, Any]) -> None:
         self._active = False
         self.global_step += 1
 
-    def _add(self, layer, extra, values) -> None:
+    def _add(self, layer: str, extra: dict[str, Any], values: dict[str, float | None]) -> None:
         """Record ``values`` (dict metric -> float or None) now, or add them to the epoch mean."""
         if self.unit == "step":
             self.records.append(dict({"epoch": self._epoch, "step": self.global_step,
@@ -77,7 +87,7 @@ class _Recorder(Callback):
                 acc[1][k] = acc[1].get(k, 0.0) + v
         acc[2] += 1
 
-    def on_epoch_end(self, trainer, epoch, logs) -> None:
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         if self.unit != "epoch":
             return
         for layer, (extra, sums, n) in self._acc.items():
@@ -88,15 +98,15 @@ class _Recorder(Callback):
 
     # -- reading
     @property
-    def layers(self) -> list:
+    def layers(self) -> list[str]:
         """Layer names in the order they were first recorded (input side first)."""
-        seen = []
+        seen: list[str] = []
         for r in self.records:
             if r["layer"] not in seen:
                 seen.append(r["layer"])
         return seen
 
-    def series(self, metric):
+    def series(self, metric: str) -> tuple[np.ndarray, np.ndarray]:
         """``(x, values)``: x the epochs (or global steps), values shape (T, n_layers)."""
         check_choice(metric, "metric", f"{type(self).__name__}.series", self.metrics)
         key = "epoch" if self.unit == "epoch" else "step"
@@ -111,11 +121,11 @@ class _Recorder(Callback):
                 out[pos[r[key]], col[r["layer"]]] = v
         return np.asarray(xs), out
 
-    def last(self) -> dict:
+    def last(self) -> dict[str, dict[str, Any]]:
         """{layer: the latest record}."""
         return {r["layer"]: r for r in self.records}
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"unit": self.unit, "every": self.every, "records": list(self.records)}
 
     def table(self) -> str:
@@ -160,14 +170,15 @@ class GradientFlow(_Recorder):
 
     metrics = ("weight_grad_norm", "weight_grad_mean_abs", "delta_norm", "delta_mean_abs")
 
-    def __init__(self, every=1, unit="epoch", layers=None) -> None:
+    def __init__(self, every: int = 1, unit: str = "epoch",
+                 layers: Iterable[str] | None = None) -> None:
         super().__init__(every, unit)
         self.layer_names = None if layers is None else list(layers)
-        self._outs = {}
+        self._outs: dict[str, list[Tensor]] = {}
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: Trainer) -> None:
         self._remove()
-        self._watch = []
+        self._watch: list[tuple[str, Module]] = []
         for name, m in trainer.model.named_modules():
             if is_layer(m) and (self.layer_names is None or name in self.layer_names):
                 name = name or type(m).__name__
@@ -180,8 +191,8 @@ class GradientFlow(_Recorder):
                 raise ValueError(f"GradientFlow: no layer named {sorted(missing)} in the model; "
                                  f"layers are {layers}")
 
-    def _hook(self, name):
-        def hook(module, args, out) -> None:
+    def _hook(self, name: str) -> Callable[[Module, tuple[Any, ...], Any], None]:
+        def hook(module: Module, args: tuple[Any, ...], out: Any) -> None:
             if not self._active or not is_grad_enabled():
                 return
             t = out[0] if isinstance(out, tuple) else out
@@ -190,22 +201,24 @@ class GradientFlow(_Recorder):
                 self._outs.setdefault(name, []).append(t)
         return hook
 
-    def on_batch_begin(self, trainer, step) -> None:
+    def on_batch_begin(self, trainer: Trainer, step: int) -> None:
         super().on_batch_begin(trainer, step)
         self._outs = {}
 
-    def on_after_backward(self, trainer, step) -> None:
+    def on_after_backward(self, trainer: Trainer, step: int) -> None:
         if not self._active:
             return
         for name, m in self._watch:
             w = layer_weight(m)
             g = None if w is None or w.grad is None else w.grad._data
-            vals = {"weight_grad_norm": None, "weight_grad_mean_abs": None,
-                    "delta_norm": None, "delta_mean_abs": None}
+            vals: dict[str, float | None] = {"weight_grad_norm": None,
+                                             "weight_grad_mean_abs": None,
+                                             "delta_norm": None, "delta_mean_abs": None}
             if g is not None:
                 vals["weight_grad_norm"] = float(np.sqrt(np.vdot(g, g).real))
                 vals["weight_grad_mean_abs"] = float(np.abs(g).mean())
-            ds = [t.grad._data for t in self._outs.get(name, ()) if t.grad is not None]
+            ds = [t.grad._data for t in self._outs.get(name, ())
+                  if t.grad is not None]
             if ds:
                 sq = sum(float(np.vdot(d, d).real) for d in ds)
                 vals["delta_norm"] = float(np.sqrt(sq))
@@ -229,20 +242,20 @@ class ActivationStats(_Recorder):
 
     metrics = ("mean", "std", "saturated", "dead")
 
-    def __init__(self, every=1, unit="epoch", tol=0.01) -> None:
+    def __init__(self, every: int = 1, unit: str = "epoch", tol: float = 0.01) -> None:
         super().__init__(every, unit)
         self.tol = float(tol)
-        self._is_act = {}
+        self._is_act: dict[int, bool] = {}
 
-    def on_train_begin(self, trainer) -> None:
+    def on_train_begin(self, trainer: Trainer) -> None:
         self._remove()
         for name, m in trainer.model.named_modules():
             if not m._modules:
                 self._handles.append(m.register_forward_hook(self._hook(
                     name or type(m).__name__)))
 
-    def _hook(self, name):
-        def hook(module, args, out) -> None:
+    def _hook(self, name: str) -> Callable[[Module, tuple[Any, ...], Any], None]:
+        def hook(module: Module, args: tuple[Any, ...], out: Any) -> None:
             if not self._active or not args:
                 return
             x = args[0]
@@ -257,11 +270,11 @@ class ActivationStats(_Recorder):
                       self.stats(module, out._data))
         return hook
 
-    def stats(self, module, a) -> dict:
+    def stats(self, module: Module, a: npt.ArrayLike) -> dict[str, float | None]:
         """The statistics of one activation output ``a`` (batch first)."""
         a = np.asarray(a)
-        vals = {"mean": float(a.mean()), "std": float(a.std()), "saturated": None,
-                "dead": None}
+        vals: dict[str, float | None] = {"mean": float(a.mean()), "std": float(a.std()),
+                                         "saturated": None, "dead": None}
         k = kind(module)
         if k in BOUNDS:
             lo, hi = BOUNDS[k]
@@ -272,13 +285,13 @@ class ActivationStats(_Recorder):
 
 
 # ------------------------------------------------------------------ pictures
-def _colors(n, cmap="viridis"):
+def _colors(n: int, cmap: str = "viridis") -> np.ndarray:
     """``n`` colours spread along the colour map ``cmap``."""
     from matplotlib import colormaps
     return colormaps[cmap](np.linspace(0.05, 0.9, max(n, 1)))
 
 
-def _two_panels(recorder, who):
+def _two_panels(recorder: _Recorder, who: str) -> tuple[Figure, Axes, Axes]:
     """``(fig, left, right)``: a wide figure of two panels for a recorder's picture
     (ValueError when it recorded nothing)."""
     if not recorder.records:
@@ -288,7 +301,8 @@ def _two_panels(recorder, who):
     return fig, ax1, ax2
 
 
-def plot_gradient_flow(flow, path: PathLike | None = None, title: str = "Gradient flow"):
+def plot_gradient_flow(flow: GradientFlow, path: PathLike | None = None,
+                       title: str = "Gradient flow") -> Figure:
     """Two panels: ||∂E/∂W|| of every layer over training (log scale), and the profile
     over depth (first and last record, weight gradients solid, δ dashed).
 
@@ -318,7 +332,8 @@ def plot_gradient_flow(flow, path: PathLike | None = None, title: str = "Gradien
     return save(fig, path)
 
 
-def plot_activation_stats(stats, path: PathLike | None = None, title: str = "Activation statistics"):
+def plot_activation_stats(stats: ActivationStats, path: PathLike | None = None,
+                          title: str = "Activation statistics") -> Figure:
     """Per activation layer over training: mean ± std, and the saturated / dead fractions.
 
     Returns the matplotlib Figure (also written to ``path`` when given).

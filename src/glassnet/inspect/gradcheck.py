@@ -7,10 +7,13 @@ from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
 from ._common import copy_in_dtype, loss_target, resolve_loss, to_numpy
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet.autograd.tensor import Tensor
+    from collections.abc import Callable
+
+    from glassnet._typing import TensorLike
+    from glassnet.nn.module import Module
 
 
 __all__ = ["gradcheck_model", "GradcheckReport"]
@@ -26,7 +29,7 @@ class GradcheckReport:
         ``max_abs_error``, ``worst_index``, ``analytic`` and ``numeric`` at that index.
     """
 
-    def __init__(self, rows, rtol, atol) -> None:
+    def __init__(self, rows: list[dict[str, Any]], rtol: float, atol: float) -> None:
         self.rows, self.rtol, self.atol = rows, rtol, atol
 
     @property
@@ -38,14 +41,14 @@ class GradcheckReport:
         """True when every element agrees within ``atol + rtol * |numeric|``."""
         return all(r["ok"] for r in self.rows)
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> dict[str, Any]:
         for r in self.rows:
             if r["name"] == name:
                 return r
         raise KeyError(f"GradcheckReport: no parameter {name!r}; have "
                        f"{[r['name'] for r in self.rows]}")
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, float]:
         """{parameter name: worst relative error}."""
         return {r["name"]: r["max_rel_error"] for r in self.rows}
 
@@ -63,7 +66,8 @@ class GradcheckReport:
     __repr__ = __str__
 
 
-def gradcheck_model(model, loss, x: Tensor, y, eps: float = 1e-6, rtol: float = 1e-5,
+def gradcheck_model(model: Module, loss: str | Callable[..., Tensor], x: TensorLike,
+                    y: TensorLike, eps: float = 1e-6, rtol: float = 1e-5,
                     atol: float = 1e-8, max_per_param: int | None = 200, seed: int = 0,
                     train: bool = False) -> GradcheckReport:
     """Compare every parameter's backprop gradient with central differences, in float64.
@@ -100,7 +104,7 @@ def gradcheck_model(model, loss, x: Tensor, y, eps: float = 1e-6, rtol: float = 
     xt = Tensor(np.array(to_numpy(x), dtype=np.float64))
     yt = loss_target(y, np.float64)
 
-    def E():
+    def E() -> Tensor:
         return loss_fn(m(xt), yt)
 
     m.zero_grad()
@@ -109,7 +113,7 @@ def gradcheck_model(model, loss, x: Tensor, y, eps: float = 1e-6, rtol: float = 
         raise ValueError(f"gradcheck_model: the loss must be a scalar, got shape {tuple(e.shape)}")
     e.backward()
     rng = np.random.default_rng(seed)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, p in m.named_parameters():
         if not p.requires_grad:
             continue
@@ -120,7 +124,7 @@ def gradcheck_model(model, loss, x: Tensor, y, eps: float = 1e-6, rtol: float = 
     return GradcheckReport(rows, rtol, atol)
 
 
-def _chosen(n, max_per_param, rng):
+def _chosen(n: int, max_per_param: int | None, rng: np.random.Generator) -> np.ndarray:
     """The flat indices to check: all ``n``, or ``max_per_param`` of them drawn at random
     (sorted)."""
     if max_per_param is None or n <= max_per_param:
@@ -128,7 +132,8 @@ def _chosen(n, max_per_param, rng):
     return np.sort(rng.choice(n, size=max_per_param, replace=False))
 
 
-def _central_differences(E, flat, idx, eps):
+def _central_differences(E: Callable[[], Tensor], flat: np.ndarray, idx: np.ndarray,
+                         eps: float) -> np.ndarray:
     """(E(w + eps) − E(w − eps)) / (2 eps) for each flat index of ``idx``, moving one
     coordinate of the parameter ``flat`` (a view of its data) at a time: the definition."""
     numeric = np.empty(len(idx))
@@ -144,7 +149,8 @@ def _central_differences(E, flat, idx, eps):
     return numeric
 
 
-def _compare(name, shape, idx, an, numeric, rtol, atol):
+def _compare(name: str, shape: tuple[int, ...], idx: np.ndarray, an: np.ndarray,
+             numeric: np.ndarray, rtol: float, atol: float) -> dict[str, Any]:
     """The report row of one parameter: worst relative error |an − num| / max(|an|, |num|)
     (0 where both are below ``atol``), worst absolute error, where, and whether every element
     passes ``|an − num| <= atol + rtol |num|``."""

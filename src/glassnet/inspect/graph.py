@@ -8,27 +8,31 @@ from pathlib import Path
 from ..autograd.tensor import Tensor
 from ._common import named_param_lookup
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
+    from collections.abc import Iterable, Sequence
+
     from glassnet._typing import PathLike
-    from glassnet.autograd.tensor import Tensor
+    from glassnet.nn.module import Module
 
 
 __all__ = ["graph", "render_dot"]
 
 
-def _shape(s):
+def _shape(s: Sequence[int]) -> str:
     """A shape as Python writes a tuple: (5, 4), (2,), ()."""
     return "(" + ", ".join(str(int(v)) for v in s) + (",)" if len(s) == 1 else ")")
 
 
-def _q(text):
+def _q(text: object) -> str:
     """``text`` as a quoted DOT string."""
     return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def graph(tensor: Tensor, params=None, path: PathLike | None = None, rankdir="BT") -> str:
+def graph(tensor: Tensor,
+          params: Module | dict[str, Tensor] | Iterable[tuple[str, Tensor]] | None = None,
+          path: PathLike | None = None, rankdir: str = "BT") -> str:
     """The graph that computed ``tensor`` (call it before ``backward``, which frees it).
 
     Function nodes are boxes labelled with the Function's name and output shape; leaves
@@ -74,10 +78,12 @@ def graph(tensor: Tensor, params=None, path: PathLike | None = None, rankdir="BT
     return _finish("\n".join(lines), path)
 
 
-def _walk(root, names):
+def _walk(root: Any, names: dict[int, str]) -> list[str]:
     """The DOT lines of every Function reachable from ``root`` (depth first), each input
     leaf once, and one edge per input of each Function."""
-    lines, seen, leaves = [], set(), set()
+    lines: list[str] = []
+    seen: set[int] = set()
+    leaves: set[int] = set()
     stack = [root]
     while stack:
         fn = stack.pop()
@@ -100,7 +106,7 @@ def _walk(root, names):
     return lines
 
 
-def _function_node(fn, is_root) -> str:
+def _function_node(fn: Any, is_root: bool) -> str:
     """A Function as a rounded box: its name and output shapes (orange for the root)."""
     shapes = getattr(fn, "output_shapes", ((),))
     label = fn.name + "\n" + ", ".join(_shape(s) for s in shapes)
@@ -109,7 +115,7 @@ def _function_node(fn, is_root) -> str:
             f"fillcolor=\"{color}\"];")
 
 
-def _leaf_node(t, src, name) -> str:
+def _leaf_node(t: Tensor, src: str, name: str | None) -> str:
     """A leaf tensor as an ellipse: a named parameter in blue, another leaf that needs a
     gradient in green, an input in grey."""
     if name is not None:
@@ -120,7 +126,7 @@ def _leaf_node(t, src, name) -> str:
     return f"  {src} [label={_q(label)}, shape=ellipse, style=filled, fillcolor=\"{fill}\"];"
 
 
-def _finish(text, path):
+def _finish(text: str, path: PathLike | None) -> str:
     """Write ``text`` to ``path`` (.dot) or render it there (other suffixes); return it."""
     if path is not None:
         path = Path(path)

@@ -6,6 +6,9 @@ Every function returns a matplotlib Figure (no pyplot state to close) and writes
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..autograd.function import no_grad
@@ -15,11 +18,12 @@ from ..nn.linear import Linear
 from ..nn.module import Module
 from ._common import CallRecorder, figure, is_activation, same_tensor, save, to_numpy
 
-from typing import TYPE_CHECKING
-
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import PathLike
-    from glassnet._typing import TensorLike
+    import numpy.typing as npt
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
+
+    from glassnet._typing import PathLike, TensorLike
 
 
 __all__ = ["plot_decision_boundary", "hinton", "plot_filters", "plot_feature_maps",
@@ -27,7 +31,7 @@ __all__ = ["plot_decision_boundary", "hinton", "plot_filters", "plot_feature_map
 
 
 # ----------------------------------------------------------- decision boundary
-def _predict(model, X):
+def _predict(model: Module, X: npt.ArrayLike) -> np.ndarray:
     was = model.training
     model.eval()
     try:
@@ -38,7 +42,7 @@ def _predict(model, X):
     return to_numpy(out)
 
 
-def _first_linear(model):
+def _first_linear(model: Module) -> Linear | None:
     if isinstance(model, Linear):
         return model
     for m in model.modules():
@@ -47,13 +51,15 @@ def _first_linear(model):
     return None
 
 
-def _last_leaf(model):
+def _last_leaf(model: Module) -> Module:
     leaves = [m for m in model.modules() if not m._modules]
     return leaves[-1] if leaves else model
 
 
-def plot_decision_boundary(model, X: TensorLike, y, hyperplanes=True, path: PathLike | None = None, resolution=300,
-                           title: str | None = None, margin: float = 0.5, ax=None):
+def plot_decision_boundary(model: Module, X: TensorLike, y: TensorLike, hyperplanes: bool = True,
+                           path: PathLike | None = None, resolution: int = 300,
+                           title: str | None = None, margin: float = 0.5,
+                           ax: Axes | None = None) -> Figure | SubFigure:
     """Regions of a trained 2-D classifier, the data, and each first-layer unit's line.
 
     Colour shows the predicted class (its probability as the shade); the black contour is
@@ -122,7 +128,9 @@ def plot_decision_boundary(model, X: TensorLike, y, hyperplanes=True, path: Path
         yb = np.where(steep, hi[1], -(W[:, 0] * hi[0] + b) / w1)
         seg = np.stack([np.c_[xa, ya], np.c_[xb, yb]], axis=1)
         cols = colormaps["Dark2"](np.arange(len(W)) % 8)
-        ax.add_collection(LineCollection(seg, colors=cols, linestyles="--", linewidths=1.8))
+        # seg (n, 2, 2) is a sequence of segments; the stubs want a Sequence
+        ax.add_collection(LineCollection(seg, colors=cols,  # type: ignore[arg-type]
+                                         linestyles="--", linewidths=1.8))
         # the foot of the perpendicular from the box centre, and the normal direction
         c = (lo + hi) / 2
         nrm = np.linalg.norm(W, axis=1, keepdims=True)
@@ -147,7 +155,9 @@ def plot_decision_boundary(model, X: TensorLike, y, hyperplanes=True, path: Path
 
 
 # ------------------------------------------------------------------- Hinton
-def hinton(layer, path: PathLike | None = None, max_weight=None, title: str | None = None, ax=None):
+def hinton(layer: Module | TensorLike, path: PathLike | None = None,
+           max_weight: float | None = None, title: str | None = None,
+           ax: Axes | None = None) -> Figure | SubFigure:
     """Hinton diagram of a weight matrix: one square per weight, area ∝ |w|, white for
     positive and black for negative, on grey. Rows are output units, columns inputs.
 
@@ -177,8 +187,9 @@ def hinton(layer, path: PathLike | None = None, max_weight=None, title: str | No
         fig = figure(figsize=(min(12, 1.5 + 0.35 * n_in), min(10, 1.2 + 0.35 * n_out)))
         ax = fig.subplots()
     ax.set_facecolor("#808080")
-    ax.add_collection(PolyCollection(verts, facecolors=np.where(W.ravel()[:, None] > 0,
-                                                                "white", "black")[:, 0],
+    ax.add_collection(PolyCollection(verts,  # type: ignore[arg-type]  # (n, 4, 2) polygons
+                                     facecolors=np.where(W.ravel()[:, None] > 0,
+                                                         "white", "black")[:, 0],
                                      edgecolors="none"))
     ax.set_xlim(-0.5, n_in - 0.5)
     ax.set_ylim(n_out - 0.5, -0.5)
@@ -198,7 +209,7 @@ def hinton(layer, path: PathLike | None = None, max_weight=None, title: str | No
 
 
 # ---------------------------------------------------------- filters and maps
-def montage(tiles, ncols=None, pad=1):
+def montage(tiles: npt.ArrayLike, ncols: int | None = None, pad: int = 1) -> np.ndarray:
     """Arrange tiles (n, h, w) or (n, h, w, 3) into one image with NaN gaps (vectorised)."""
     tiles = np.asarray(tiles, dtype=float)
     n, h, w = tiles.shape[:3]
@@ -212,7 +223,7 @@ def montage(tiles, ncols=None, pad=1):
     return img[:-pad or None, :-pad or None]
 
 
-def _first_conv(obj):
+def _first_conv(obj: Module) -> tuple[str, Conv1d | Conv2d]:
     if isinstance(obj, (Conv2d, Conv1d)):
         return "", obj
     for name, m in obj.named_modules():
@@ -221,7 +232,9 @@ def _first_conv(obj):
     raise ValueError(f"{type(obj).__name__} has no Conv1d / Conv2d layer")
 
 
-def plot_filters(conv_layer_or_model, path: PathLike | None = None, max_filters=64, ncols=None, title: str | None = None):
+def plot_filters(conv_layer_or_model: Module, path: PathLike | None = None,
+                 max_filters: int = 64, ncols: int | None = None,
+                 title: str | None = None) -> Figure:
     """The first convolutional layer's kernels as small images, one per output channel.
 
     Each filter is scaled by its own largest |w| (red positive, blue negative); filters
@@ -257,7 +270,9 @@ def plot_filters(conv_layer_or_model, path: PathLike | None = None, max_filters=
     return save(fig, path)
 
 
-def plot_feature_maps(model, image, path: PathLike | None = None, max_maps=32, ncols=None, title: str | None = None):
+def plot_feature_maps(model: Module, image: TensorLike, path: PathLike | None = None,
+                      max_maps: int = 32, ncols: int | None = None,
+                      title: str | None = None) -> Figure:
     """What the first convolutional layer (and its activation) makes of one image.
 
     ``image`` is (C, H, W), (1, C, H, W) or (H, W). Each map is shown on its own scale.
@@ -314,7 +329,9 @@ def plot_feature_maps(model, image, path: PathLike | None = None, max_maps=32, n
 
 
 # ---------------------------------------------------------- reconstructions
-def plot_reconstructions(rows, labels, image_shape=None, path: PathLike | None = None, n=10, title: str | None = None):
+def plot_reconstructions(rows: Sequence[TensorLike], labels: Sequence[str],
+                         image_shape: Sequence[int] | None = None, path: PathLike | None = None,
+                         n: int = 10, title: str | None = None) -> Figure:
     """A grid of images: row r shows the first ``n`` images of ``rows[r]``, named ``labels[r]``.
 
     For an autoencoder the rows are typically the inputs, their reconstructions, corrupted
@@ -362,7 +379,9 @@ def plot_reconstructions(rows, labels, image_shape=None, path: PathLike | None =
     return save(fig, path, dpi=80)
 
 
-def plot_confusion_matrix(cm, path: PathLike | None = None, class_names=None, normalize=False, title: str | None = None):
+def plot_confusion_matrix(cm: npt.ArrayLike, path: PathLike | None = None,
+                          class_names: Sequence[str] | None = None, normalize: bool = False,
+                          title: str | None = None) -> Figure:
     """A confusion matrix (rows: true class, columns: predicted) with counts written in."""
     cm = np.asarray(cm, dtype=float)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
@@ -386,8 +405,9 @@ def plot_confusion_matrix(cm, path: PathLike | None = None, class_names=None, no
         fmt = "{:.2f}" if normalize else "{:.0f}"
         for j, i, v in zip(jj.ravel(), ii.ravel(), shown.ravel()):  # one label per cell
             if v:
-                ax.text(i, j, fmt.format(v), ha="center", va="center", fontsize=7,
-                        color="white" if v > thresh else "black")
+                # NumPy ints as the coordinates: the stubs say float
+                ax.text(i, j, fmt.format(v), ha="center", va="center",  # type: ignore[arg-type]
+                        fontsize=7, color="white" if v > thresh else "black")
     acc = np.trace(cm) / max(cm.sum(), 1)
     ax.set_title(title or f"Confusion matrix (accuracy {acc:.3f})", fontsize=10)
     fig.tight_layout()

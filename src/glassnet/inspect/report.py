@@ -13,10 +13,18 @@ from .flow import plot_activation_stats, plot_gradient_flow
 from .curves import plot_learning_curves
 from .pictures import plot_confusion_matrix
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
+    from collections.abc import Callable, Mapping, Sequence
+
+    import numpy.typing as npt
+    from matplotlib.figure import Figure
+
     from glassnet._typing import PathLike
+    from glassnet.inspect.flow import ActivationStats, GradientFlow, _Recorder
+    from glassnet.nn.module import Module
+    from glassnet.training.history import History
 
 
 __all__ = ["report"]
@@ -39,20 +47,20 @@ _STATS_NOTE = ("Saturated: fraction of sigmoid/tanh outputs within {recorder.tol
                "Dead: fraction of ReLU units that output 0 for a whole batch.")
 
 
-def _img_tag(data: bytes, mime="image/png", alt="figure") -> str:
+def _img_tag(data: bytes, mime: str = "image/png", alt: str = "figure") -> str:
     """An ``<img>`` whose picture is inlined as base64 data (the page needs no other file)."""
-    data = base64.b64encode(data).decode("ascii")
-    return f'<img alt="{alt}" src="data:{mime};base64,{data}">'
+    b64 = base64.b64encode(data).decode("ascii")
+    return f'<img alt="{alt}" src="data:{mime};base64,{b64}">'
 
 
-def _img(fig) -> str:
+def _img(fig: Figure) -> str:
     """A matplotlib Figure as an inlined PNG."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     return _img_tag(buf.getvalue())
 
 
-def _img_file(path) -> str:
+def _img_file(path: PathLike) -> str:
     """A PNG, SVG or JPEG file as an inlined picture."""
     path = Path(path)
     mime = {"png": "image/png", "svg": "image/svg+xml", "jpg": "image/jpeg",
@@ -60,7 +68,7 @@ def _img_file(path) -> str:
     return _img_tag(path.read_bytes(), mime, html.escape(path.name))
 
 
-def _num(v):
+def _num(v: Any) -> str:
     """A table cell's number: ints as they are, other numbers to 4 significant digits."""
     if v is None:
         return "-"
@@ -73,7 +81,7 @@ def _num(v):
     return f"{v:.4g}"
 
 
-def _table(header, rows, left=1) -> str:
+def _table(header: Sequence[object], rows: Sequence[Sequence[Any]], left: int = 1) -> str:
     """An HTML table; the first ``left`` columns are text (left-aligned), the rest numbers."""
     out = ["<table><tr>" + "".join(f'<th class="{"l" if i < left else ""}">'
                                    f"{html.escape(str(h))}</th>" for i, h in enumerate(header))
@@ -86,7 +94,7 @@ def _table(header, rows, left=1) -> str:
     return "\n".join(out)
 
 
-def _history(history):
+def _history(history: History | dict[str, list[Any]] | None) -> dict[str, list[Any]]:
     """{name: values per epoch} of a History, a dict or None."""
     if history is None:
         return {}
@@ -95,9 +103,13 @@ def _history(history):
     return getattr(history, "history", {}) or {}
 
 
-def report(history, model, path: PathLike, confusion=None, gradient_flow=None, activation_stats=None,
-           title: str = "glassnet training report", class_names=None, test_metrics=None,
-           images=None, notes=None) -> Path:
+def report(history: History | dict[str, list[Any]] | None, model: Module, path: PathLike,
+           confusion: npt.ArrayLike | None = None, gradient_flow: GradientFlow | None = None,
+           activation_stats: ActivationStats | None = None,
+           title: str = "glassnet training report", class_names: Sequence[str] | None = None,
+           test_metrics: Mapping[str, Any] | None = None,
+           images: Mapping[str, Figure | str | Path] | None = None,
+           notes: str | None = None) -> Path:
     """Write one self-contained HTML page about a run and return its path.
 
     Sections: summary (model, parameters, final and best values), learning curves,
@@ -159,7 +171,8 @@ def _have_matplotlib() -> bool:
     return True
 
 
-def _head(title, model, h, notes, plots) -> list:
+def _head(title: str, model: Module, h: dict[str, list[Any]], notes: str | None,
+          plots: bool) -> list[str]:
     """The page's head and title: model, parameter count, epochs, date, the notes."""
     now = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -176,10 +189,11 @@ def _head(title, model, h, notes, plots) -> list:
     return parts
 
 
-def _summary(h, test_metrics, model) -> list:
+def _summary(h: dict[str, list[Any]], test_metrics: Mapping[str, Any] | None,
+             model: Module) -> list[str]:
     """First, last and best value of every logged quantity (best: lowest loss or learning
     rate, highest other metric), the test metrics, and every parameter's shape and rms."""
-    rows = []
+    rows: list[tuple[str, Any, Any, Any]] = []
     for k, v in h.items():
         vals = [u for u in v if u is not None]
         if not vals or k == "time":
@@ -201,7 +215,7 @@ def _summary(h, test_metrics, model) -> list:
     return parts
 
 
-def _learning_curves(h) -> list:
+def _learning_curves(h: dict[str, list[Any]]) -> list[str]:
     """The learning curves as one picture (or why they cannot be drawn)."""
     try:
         picture = _img(plot_learning_curves(h))
@@ -210,7 +224,7 @@ def _learning_curves(h) -> list:
     return ["<h2>Learning curves</h2>", picture]
 
 
-def _confusion(cm, class_names, plots) -> list:
+def _confusion(cm: np.ndarray, class_names: Sequence[str] | None, plots: bool) -> list[str]:
     """The confusion matrix ``cm`` (true class per row) as a picture, beside each class's
     support, precision = cm[c, c] / Σ cm[:, c] and recall = cm[c, c] / Σ cm[c, :]."""
     names = class_names or [str(i) for i in range(len(cm))]
@@ -225,7 +239,8 @@ def _confusion(cm, class_names, plots) -> list:
     return ["<h2>Confusion matrix</h2>", grid]
 
 
-def _recorder_section(title, recorder, label, plot, plots, note) -> list:
+def _recorder_section(title: str, recorder: _Recorder | None, label: str,
+                      plot: Callable[[Any], Figure], plots: bool, note: str) -> list[str]:
     """A section for a GradientFlow or ActivationStats callback: a note, its picture, and
     the latest record of every layer (its ``label`` field, then each metric) as a table."""
     if recorder is None or not recorder.records:

@@ -10,6 +10,7 @@ model.parameters())`` -- the count torchinfo and Keras report.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,7 +105,7 @@ class Summary:
         widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h)
                   for i, h in enumerate(head)]
 
-        def row(cells):
+        def row(cells: Sequence[str]) -> str:
             return "  ".join([cells[0].ljust(widths[0]), cells[1].ljust(widths[1]),
                               cells[2].rjust(widths[2]), cells[3].center(widths[3])])
 

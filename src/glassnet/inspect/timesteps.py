@@ -16,17 +16,22 @@ from ..nn.module import Module
 from ..nn.recurrent import RNNBase
 from ._common import figure, save
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import PathLike
-    from glassnet.autograd.tensor import Tensor
+    from collections.abc import Callable, Mapping
+
+    import numpy.typing as npt
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from glassnet._typing import PathLike, TensorLike
 
 
 __all__ = ["timestep_gradient_norms", "plot_timestep_gradients", "timestep_vanishing_demo"]
 
 
-def _first_recurrent(model):
+def _first_recurrent(model: Module) -> RNNBase:
     if isinstance(model, RNNBase):
         return model
     for m in model.modules():
@@ -36,7 +41,7 @@ def _first_recurrent(model):
                      "GRU layer")
 
 
-def _default_loss(out, layer, direct):
+def _default_loss(out: Any, layer: RNNBase, direct: bool) -> Tensor:
     if isinstance(out, tuple):
         out = out[0]
     if direct:
@@ -46,7 +51,8 @@ def _default_loss(out, layer, direct):
     return out.sum()
 
 
-def timestep_gradient_norms(model_or_layer, x: Tensor, loss_fn=None) -> np.ndarray:
+def timestep_gradient_norms(model_or_layer: Module, x: TensorLike,
+                            loss_fn: Callable[[Any], Tensor] | None = None) -> np.ndarray:
     """Norm of the gradient reaching the input of every time step, shape (T,).
 
     Parameters
@@ -80,9 +86,9 @@ def timestep_gradient_norms(model_or_layer, x: Tensor, loss_fn=None) -> np.ndarr
                         f"{type(model_or_layer).__name__}")
     layer = _first_recurrent(model_or_layer)
     direct = layer is model_or_layer
-    captured = {}
+    captured: dict[str, Any] = {}
 
-    def hook(module, args, out) -> None:
+    def hook(module: Module, args: tuple[Any, ...], out: Any) -> None:
         inp = args[0]
         if isinstance(inp, Tensor) and inp.requires_grad:
             inp.retain_grad()
@@ -93,8 +99,9 @@ def timestep_gradient_norms(model_or_layer, x: Tensor, loss_fn=None) -> np.ndarr
         xin = Tensor(x._data, requires_grad=x.dtype.kind == "f")
     else:
         a = np.asarray(x)
-        xin = as_input(a) if a.dtype.kind != "f" else Tensor(a.astype(model.dtype),
-                                                               requires_grad=True)
+        # as_input takes arrays (it is annotated Tensor, as a module's input is)
+        xin = as_input(a) if a.dtype.kind != "f" else Tensor(
+            a.astype(model.dtype), requires_grad=True)
         if a.dtype.kind == "f":
             xin.requires_grad = True
     handle = layer.register_forward_hook(hook)
@@ -123,7 +130,8 @@ def timestep_gradient_norms(model_or_layer, x: Tensor, loss_fn=None) -> np.ndarr
     return np.sqrt(np.einsum("tni,tni->t", g.astype(np.float64), g.astype(np.float64)))
 
 
-def timestep_vanishing_demo(T=50, hidden_size: int = 32, batch=16, seed: int = 0, forget_bias=1.0):
+def timestep_vanishing_demo(T: int = 50, hidden_size: int = 32, batch: int = 16, seed: int = 0,
+                            forget_bias: float = 1.0) -> dict[str, np.ndarray]:
     """Gradient per time step of a tanh RNN and an LSTM on the same random sequences.
 
     Both layers are initialised as in PyTorch; the LSTM's forget-gate bias is set to
@@ -150,7 +158,9 @@ def timestep_vanishing_demo(T=50, hidden_size: int = 32, batch=16, seed: int = 0
             "LSTM": timestep_gradient_norms(lstm, x)}
 
 
-def plot_timestep_gradients(norms, path: PathLike | None = None, ax=None, title: str | None = None, log=True):
+def plot_timestep_gradients(norms: dict[str, npt.ArrayLike] | npt.ArrayLike,
+                            path: PathLike | None = None, ax: Axes | None = None,
+                            title: str | None = None, log: bool = True) -> Figure:
     """Plot ``{name: norms (T,)}`` (or one array) against the time step, log scale by default.
 
     Draws into ``ax`` when given, else into a new Figure; returns the Figure (saved to
@@ -158,14 +168,13 @@ def plot_timestep_gradients(norms, path: PathLike | None = None, ax=None, title:
 
     >>> fig = plot_timestep_gradients(timestep_vanishing_demo(), "timesteps.png")  # doctest: +SKIP
     """
-    if not isinstance(norms, dict):
-        norms = {"gradient": norms}
+    series = norms if isinstance(norms, dict) else {"gradient": norms}
     if ax is None:
         fig = figure(figsize=(6, 3.5))
         ax = fig.subplots()
     else:
-        fig = ax.figure
-    for name, v in norms.items():
+        fig = cast("Figure", ax.figure)  # the Axes of a Figure (a SubFigure cannot be saved)
+    for name, v in series.items():
         v = np.asarray(v, dtype=float)
         ax.plot(np.arange(1, len(v) + 1), v, marker=".", label=name)
     if log:

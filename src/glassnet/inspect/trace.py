@@ -27,11 +27,15 @@ from ..nn.linear import Flatten, Identity, Linear
 from ._common import (CallRecorder, activation_derivative, copy_in_dtype, is_activation, kind,
                       loss_target, resolve_loss, same_tensor, to_numpy)
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import DTypeLike
-    from glassnet.autograd.tensor import Tensor
+    from collections.abc import Callable, Iterator
+
+    import numpy.typing as npt
+
+    from glassnet._typing import DTypeLike, TensorLike
+    from glassnet.nn.module import Module
 
 
 __all__ = ["trace", "Trace"]
@@ -40,18 +44,18 @@ _NUMBERING = ("units and weights numbered from 1; W(l)[j,i] connects unit i of l
               "unit j of layer l")
 
 
-def _val(v):
+def _val(v: npt.ArrayLike) -> float | np.ndarray:
     """A per-unit value: a float for a single sample, else the (N,) array."""
     v = np.asarray(v)
     return float(v[0]) if v.shape == (1,) else v.copy()
 
 
-def _fmt(v, width=12) -> str:
+def _fmt(v: float, width: int = 12) -> str:
     """``v`` to 8 decimals, right-aligned in ``width`` characters."""
     return f"{v:{width}.8f}"
 
 
-def _short(a):
+def _short(a: npt.ArrayLike | None) -> str:
     """An array in a few characters: its values when at most 4, else its size and norm."""
     if a is None:
         return "-"
@@ -82,7 +86,10 @@ class Trace:
         The formulas used.
     """
 
-    def __init__(self, records, layers, nodes, loss, rules, title: str, lr: float, reason, n, updated=None) -> None:
+    def __init__(self, records: list[dict[str, Any]], layers: list[dict[str, Any]] | None,
+                 nodes: list[dict[str, Any]], loss: float, rules: list[str], title: str,
+                 lr: float | None, reason: str | None, n: int,
+                 updated: dict[str, Any] | None = None) -> None:
         self.records = records
         self.layers = layers
         self.nodes = nodes
@@ -101,17 +108,17 @@ class Trace:
     def __len__(self) -> int:
         return len(self.records)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.records)
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int) -> dict[str, Any]:
         return self.records[i]
 
-    def find(self, **match):
+    def find(self, **match: Any) -> list[dict[str, Any]]:
         """Records whose fields equal ``match`` (e.g. ``kind="weight", layer=2``)."""
         return [r for r in self.records if all(r.get(k) == v for k, v in match.items())]
 
-    def check(self, rtol: float = 1e-7, atol: float = 1e-10) -> dict:
+    def check(self, rtol: float = 1e-7, atol: float = 1e-10) -> dict[str, float]:
         """Compare the explicit delta form with autograd.
 
         Returns ``{quantity: worst absolute difference}`` for δ, ∂E/∂a, ∂E/∂W and ∂E/∂b
@@ -122,7 +129,7 @@ class Trace:
             raise ValueError(f"Trace.check: the delta form applies to feed-forward nets of "
                              f"Linear layers and activations; this model is not one "
                              f"({self.reason})")
-        worst = {}
+        worst: dict[str, float] = {}
         for li, L in enumerate(self.layers, 1):
             for q in ("delta", "dE_da", "grad_W", "grad_b"):
                 mine, ref = L.get(q), L.get(q + "_autograd")
@@ -229,7 +236,8 @@ class Trace:
 
 
 # ------------------------------------------------------------------ trace
-def trace(model, x: Tensor, target: Tensor, loss, lr: float | None = None, dtype: DTypeLike = np.float64) -> Trace:
+def trace(model: Module, x: TensorLike, target: TensorLike, loss: str | Callable[..., Tensor],
+          lr: float | None = None, dtype: DTypeLike = np.float64) -> Trace:
     """Record one forward and backward pass, every partial derivative in backprop order.
 
     Parameters

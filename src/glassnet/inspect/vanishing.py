@@ -19,10 +19,17 @@ from ..validation import check_choice, check_int
 from ._common import figure, log_panel, save
 from .flow import GradientFlow
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
+    from collections.abc import Sequence
+
+    import numpy.typing as npt
+    from matplotlib.figure import Figure
+
     from glassnet._typing import PathLike
+    from glassnet.nn.module import Module
+    from glassnet.training.history import History
 
 
 __all__ = ["vanishing_gradient_demo", "build_deep_net", "VanishingResult", "plot_vanishing"]
@@ -30,7 +37,8 @@ __all__ = ["vanishing_gradient_demo", "build_deep_net", "VanishingResult", "plot
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "relu+bn")
 
 
-def build_deep_net(activation, depth=10, width=64, n_in=64, n_out=10, init="auto"):
+def build_deep_net(activation: str, depth: int = 10, width: int = 64, n_in: int = 64,
+                   n_out: int = 10, init: str = "auto") -> nn.Sequential:
     """``depth`` Linear layers (``depth - 1`` hidden, each followed by the activation).
 
     ``activation``: "sigmoid", "tanh", "relu", "relu+bn" (BatchNorm1d before each ReLU) or
@@ -43,7 +51,7 @@ def build_deep_net(activation, depth=10, width=64, n_in=64, n_out=10, init="auto
     bn = activation.endswith("+bn")
     name = activation[:-3] if bn else activation
     sizes = [n_in] + [width] * (depth - 1) + [n_out]
-    mods = []
+    mods: list[Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         lin = nn.Linear(a, b)
         if init == "auto":
@@ -51,7 +59,8 @@ def build_deep_net(activation, depth=10, width=64, n_in=64, n_out=10, init="auto
                 nn.init.xavier_uniform_(lin.weight)
             else:
                 nn.init.kaiming_uniform_(lin.weight, nonlinearity="relu")
-            nn.init.zeros_(lin.bias)
+            if lin.bias is not None:
+                nn.init.zeros_(lin.bias)
         mods.append(lin)
         if i < depth - 1:
             if bn:
@@ -60,7 +69,7 @@ def build_deep_net(activation, depth=10, width=64, n_in=64, n_out=10, init="auto
     return nn.Sequential(*mods)
 
 
-class VanishingResult(dict):
+class VanishingResult(dict[str, dict[str, Any]]):
     """{activation: {"per_layer_init", "per_layer", "first_layer_init", "first_layer",
     "last_layer", "ratio_first_to_last", "loss", "accuracy", "steps", "first_layer_steps"}}.
 
@@ -81,7 +90,7 @@ class VanishingResult(dict):
     __str__ = table
 
     def to_json(self, path: PathLike | None = None) -> str:
-        def plain(v):
+        def plain(v: Any) -> Any:
             if isinstance(v, np.ndarray):
                 return v.tolist()
             return v
@@ -93,9 +102,12 @@ class VanishingResult(dict):
         return text
 
 
-def vanishing_gradient_demo(depth=10, width=64, activations=ACTIVATIONS, epochs=3,
-                            n_samples=1024, batch_size=64, lr: float = 0.05, seed: int = 0, data=None,
-                            init="auto", verbose=0) -> VanishingResult:
+def vanishing_gradient_demo(depth: int = 10, width: int = 64,
+                            activations: Sequence[str] = ACTIVATIONS, epochs: int = 3,
+                            n_samples: int = 1024, batch_size: int = 64, lr: float = 0.05,
+                            seed: int = 0,
+                            data: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
+                            init: str = "auto", verbose: int = 0) -> VanishingResult:
     """Train the same deep net with each activation and record gradient norms per layer.
 
     Parameters
@@ -135,7 +147,8 @@ def vanishing_gradient_demo(depth=10, width=64, activations=ACTIVATIONS, epochs=
     return res
 
 
-def _demo_data(data, n_samples):
+def _demo_data(data: tuple[npt.ArrayLike, npt.ArrayLike] | None,
+               n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     """``data`` as float32 rows and labels, or the first ``n_samples`` embedded digits
     scaled to [0, 1]."""
     if data is None:
@@ -144,11 +157,12 @@ def _demo_data(data, n_samples):
         X = (X / 16.0)[:n_samples].astype(np.float32)
         y = y[:n_samples]
     else:
-        X, y = data
-    return np.asarray(X, dtype=np.float32).reshape(len(X), -1), np.asarray(y)
+        X, y = data  # type: ignore[assignment]  # array-likes, made arrays on the next line
+    X = np.asarray(X, dtype=np.float32)
+    return X.reshape(len(X), -1), np.asarray(y)
 
 
-def _gradient_norms(flow, hist, epochs) -> dict:
+def _gradient_norms(flow: GradientFlow, hist: History, epochs: int) -> dict[str, Any]:
     """One activation's entry of :class:`VanishingResult`: ||∂E/∂W|| per layer on the first
     batch and averaged over the last epoch's steps, their first/last ratio, the first
     layer's norm at every step, and the loss and accuracy per epoch."""
@@ -164,7 +178,7 @@ def _gradient_norms(flow, hist, epochs) -> dict:
             "steps": steps, "first_layer_steps": W[:, 0], "layers": flow.layers}
 
 
-def plot_vanishing(result, path: PathLike | None = None):
+def plot_vanishing(result: VanishingResult, path: PathLike | None = None) -> Figure:
     """Gradient norm per layer for each activation (log scale), after training and on the
     first batch, and the first layer's norm over the training steps."""
     fig = figure(figsize=(12, 4))

@@ -33,10 +33,11 @@ import numpy as np
 
 from ..errors import ModelFileError
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import DTypeLike
+    from glassnet._typing import PathLike
 
 
 __all__ = ["DTYPES", "MAX_HEADER_BYTES", "MAX_DEPTH", "MAX_JSON_VALUES", "parse", "parse_header", "read_path",
@@ -50,12 +51,16 @@ MAX_DEPTH = 64                             # JSON nesting glassnet reads or writ
 MAX_JSON_VALUES = 1_000_000
 
 # safetensors dtype code -> the little-endian NumPy dtype of the stored bytes
-DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "F16": np.dtype("<f2"),
+DTYPES: dict[str, np.dtype[Any]] = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "F16": np.dtype("<f2"),
           "BF16": np.dtype("<u2"), "I64": np.dtype("<i8"), "I32": np.dtype("<i4"),
           "I16": np.dtype("<i2"), "I8": np.dtype("i1"), "U64": np.dtype("<u8"),
           "U32": np.dtype("<u4"), "U16": np.dtype("<u2"), "U8": np.dtype("u1"),
           "BOOL": np.dtype("?")}
 _CODES = {np.dtype(dt).newbyteorder("="): code for code, dt in DTYPES.items() if code != "BF16"}
+# what parse returns: (tensors, metadata, stored dtype codes, raw bytes); the entries
+_Parsed = tuple["OrderedDict[str, np.ndarray]", "dict[str, str] | None", "dict[str, str]",
+                "dict[str, Any]"]
+_Entries = list[tuple[str, str, tuple[int, ...], int, int]]
 _ENTRY_KEYS = {"dtype", "shape", "data_offsets"}
 
 
@@ -65,7 +70,7 @@ def code_of(dtype: DTypeLike) -> str | None:
     return _CODES.get(np.dtype(dtype).newbyteorder("="))
 
 
-def _no_duplicates(pairs):
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     d = {}
     for k, v in pairs:
         if k in d:
@@ -74,7 +79,7 @@ def _no_duplicates(pairs):
     return d
 
 
-def depth(value) -> int:
+def depth(value: object) -> int:
     """Nesting depth of a JSON value (0 for a scalar), computed without recursion."""
     best, stack = 0, [(value, 0)]
     while stack:
@@ -91,7 +96,7 @@ def depth(value) -> int:
     return best
 
 
-def loads(text, what: str):
+def loads(text: str | bytes, what: str) -> Any:
     """``json.loads`` of text read from a file, with duplicate keys, nesting deeper than
     :data:`MAX_DEPTH` and every parser failure (RecursionError, huge integers, bad UTF-8)
     reported as a :class:`ValueError` naming ``what``."""
@@ -104,15 +109,16 @@ def loads(text, what: str):
     return value
 
 
-def _int(v):
+def _int(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def parse_header(n_file: int, head: bytes, name: str, who: str):
+def parse_header(n_file: int, head: bytes | bytearray, name: str,
+                 who: str) -> tuple[int, _Entries, dict[str, str] | None]:
     """Validate a header (``head``: the file's first bytes, at least 8) against a file of
     ``n_file`` bytes: ``(header_length, entries, metadata)`` where ``entries`` is the
     list of ``(name, code, shape, begin, end)`` in the header's order."""
-    def bad(msg):
+    def bad(msg: str) -> NoReturn:
         raise ModelFileError(f"{who}: {name} is not a readable safetensors file ({msg})")
 
     if n_file < 8:
@@ -141,14 +147,14 @@ def parse_header(n_file: int, head: bytes, name: str, who: str):
     if meta is not None and not (isinstance(meta, dict) and all(
             isinstance(k, str) and isinstance(v, str) for k, v in meta.items())):
         bad("__metadata__ must map strings to strings")
-    entries = []
-    for key, e in header.items():
+    entries: _Entries = []
+    for key, ent in header.items():
         if not key:
             bad("a tensor has an empty name")
-        if not isinstance(e, dict) or set(e) != _ENTRY_KEYS:
+        if not isinstance(ent, dict) or set(ent) != _ENTRY_KEYS:
             bad(f"tensor {key!r} must have exactly the keys dtype, shape, data_offsets, "
-                f"got {sorted(e) if isinstance(e, dict) else type(e).__name__}")
-        code, shape, offs = e["dtype"], e["shape"], e["data_offsets"]
+                f"got {sorted(ent) if isinstance(ent, dict) else type(ent).__name__}")
+        code, shape, offs = ent["dtype"], ent["shape"], ent["data_offsets"]
         if not isinstance(code, str) or code not in DTYPES:
             bad(f"tensor {key!r} has dtype {code!r}, expected one of {', '.join(DTYPES)}")
         if not isinstance(shape, list) or not all(_int(s) and s >= 0 for s in shape):
@@ -165,17 +171,18 @@ def parse_header(n_file: int, head: bytes, name: str, who: str):
         entries.append((key, code, tuple(shape), offs[0], offs[1]))
     data_len = n_file - 8 - n
     pos = 0
-    for key, _, _, b, e in sorted(entries, key=lambda t: (t[3], t[4])):
+    for key, _, _, b, end in sorted(entries, key=lambda t: (t[3], t[4])):
         if b != pos:
             bad(f"tensor {key!r} starts at byte {b} of the data section, expected {pos} "
                 f"({'overlapping' if b < pos else 'a gap before it'})")
-        pos = e
+        pos = end
     if pos != data_len:
         bad(f"the tensors cover {pos} bytes but the data section holds {data_len}")
     return n, entries, meta
 
 
-def _view(data, code, shape, b, e, key, name, who):
+def _view(data: Any, code: str, shape: tuple[int, ...], b: int, e: int, key: str, name: str,
+          who: str) -> np.ndarray:
     raw = np.frombuffer(data, dtype=DTYPES[code], count=math.prod(shape), offset=b) \
         if e > b else np.empty(0, DTYPES[code])
     if code == "BF16":
@@ -188,18 +195,19 @@ def _view(data, code, shape, b, e, key, name, who):
     return raw.reshape(shape)
 
 
-def _head_length(head) -> int:
+def _head_length(head: bytes | bytearray | memoryview) -> int:
     return int.from_bytes(bytes(head[:8]), "little") if len(head) >= 8 else 0
 
 
-def _result(data, entries, meta, name, who):
+def _result(data: memoryview, entries: _Entries, meta: dict[str, str] | None, name: str,
+            who: str) -> _Parsed:
     tensors = OrderedDict((k, _view(data, c, s, b, e, k, name, who))
                           for k, c, s, b, e in entries)
     raw = {k: data[b:e] for k, c, s, b, e in entries}
     return tensors, meta, {k: c for k, c, *_ in entries}, raw
 
 
-def parse(buf, name: str, who: str):
+def parse(buf: bytearray | bytes, name: str, who: str) -> _Parsed:
     """``(tensors, metadata, stored, raw)`` of a whole file's bytes ``buf`` (a bytearray
     gives writable arrays): tensors by name in the header's order, as zero-copy views of
     ``buf`` (BF16 upcast to float32), the ``__metadata__`` dict (or None), each
@@ -209,7 +217,7 @@ def parse(buf, name: str, who: str):
     return _result(memoryview(buf)[8 + n:], entries, meta, name, who)
 
 
-def read_path(fp, name: str, who: str):
+def read_path(fp: PathLike, name: str, who: str) -> _Parsed:
     """:func:`parse` of the file at ``fp``, reading the header first and then the data
     section into one bytearray (the file is held once)."""
     with open(fp, "rb") as f:
@@ -227,12 +235,13 @@ def read_path(fp, name: str, who: str):
     return _result(memoryview(data), entries, meta, name, who)
 
 
-def write(f, tensors: dict, metadata: dict | None = None) -> None:
+def write(f: BinaryIO, tensors: dict[str, np.ndarray],
+          metadata: dict[str, str] | None = None) -> None:
     """Write ``tensors`` (name -> C-contiguous NumPy array of a dtype with a safetensors
     code) and string ``metadata`` to the binary file object ``f``. The header lists the
     tensors in the given order; the data is laid out by decreasing item size, so every
     array starts aligned to its item size."""
-    arrays = OrderedDict()
+    arrays: OrderedDict[str, tuple[str, np.ndarray]] = OrderedDict()
     for k, a in tensors.items():
         code = code_of(a.dtype)
         if code is None:
@@ -240,11 +249,12 @@ def write(f, tensors: dict, metadata: dict | None = None) -> None:
                                  "safetensors file")
         arrays[k] = (code, np.require(a, dtype=DTYPES[code], requirements="C"))
     order = sorted(arrays, key=lambda k: -arrays[k][1].itemsize)
-    offsets, pos = {}, 0
+    offsets: dict[str, tuple[int, int]] = {}
+    pos = 0
     for k in order:
         offsets[k] = (pos, pos + arrays[k][1].nbytes)
         pos += arrays[k][1].nbytes
-    header = {k: {"dtype": c, "shape": list(a.shape), "data_offsets": list(offsets[k])}
+    header: dict[str, Any] = {k: {"dtype": c, "shape": list(a.shape), "data_offsets": list(offsets[k])}
               for k, (c, a) in arrays.items()}
     if metadata:
         header["__metadata__"] = metadata
@@ -255,4 +265,4 @@ def write(f, tensors: dict, metadata: dict | None = None) -> None:
     for k in order:
         a = arrays[k][1]
         if a.nbytes:
-            f.write(memoryview(a.reshape(-1).view(np.uint8)))
+            f.write(a.reshape(-1).view(np.uint8).data)

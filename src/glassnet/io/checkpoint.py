@@ -9,6 +9,7 @@ Loading executes nothing (no pickle).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -16,10 +17,11 @@ from ..errors import CheckpointError, ModelFileNotFoundError
 from .serialize import ModelFileError, architecture, read_file, write_file
 from .tree import join_arrays as _join
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import PathLike
+    from glassnet.training.trainer import Trainer
 
 
 __all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint"]
@@ -27,7 +29,7 @@ __all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint"]
 _TENSOR = "__tensor__"
 
 
-def _split(value, path, tensors):
+def _split(value: Any, path: tuple[str, ...], tensors: dict[str, np.ndarray]) -> Any:
     """``value`` as JSON, its arrays moved into ``tensors`` under their '/'-joined path."""
     if isinstance(value, np.ndarray):
         name = "/".join(path)
@@ -48,7 +50,7 @@ def _split(value, path, tensors):
                          "only (a callback's state_dict() must return those)")
 
 
-def save_checkpoint(path: PathLike, trainer, epoch: int | None = None):
+def save_checkpoint(path: PathLike, trainer: Trainer, epoch: int | None = None) -> Path | None:
     """Write ``trainer.state_dict()`` to ``path``, marked as written after ``epoch``
     (0-based; default the trainer's last epoch). Returns the path written.
 
@@ -64,16 +66,17 @@ def save_checkpoint(path: PathLike, trainer, epoch: int | None = None):
     return _write(path, state, arch)
 
 
-def _write(path, state: dict, arch=None):
+def _write(path: PathLike, state: dict[str, Any],
+           arch: dict[str, Any] | None = None) -> Path | None:
     """Write a trainer state (a ``Trainer.state_dict()``) as a checkpoint file."""
-    tensors: dict = {}
+    tensors: dict[str, np.ndarray] = {}
     tree = _split(state, (), tensors)
     meta = {"kind": "checkpoint", "architecture": arch, "trainer": tree}
     json.dumps(meta)  # fail before writing on a value JSON cannot hold
     return write_file(path, tensors, meta, "save_checkpoint")
 
 
-def read_checkpoint(path: PathLike) -> dict:
+def read_checkpoint(path: PathLike) -> dict[str, Any]:
     """The ``Trainer.state_dict()`` stored in a checkpoint file (its format and checksum
     verified by ``read_file``; its content is checked against a trainer by
     ``Trainer.load_state_dict`` / ``fit(resume=...)`` before any of it is applied)."""
@@ -101,7 +104,7 @@ def read_checkpoint(path: PathLike) -> dict:
         raise CheckpointError(f"{e} ({path})") from None
 
 
-def load_checkpoint(path: PathLike, trainer) -> int:
+def load_checkpoint(path: PathLike, trainer: Trainer) -> int:
     """Restore a checkpoint into ``trainer`` (``Trainer.load_state_dict``: model, optimizer,
     scheduler, history, RNG); returns the epoch it was written after. ``fit(resume=path)``
     also restores the loader's generator and the callbacks."""

@@ -24,11 +24,16 @@ import threading
 from ..errors import ArgumentTypeError, ModelFileError
 from ..nn.module import Module
 
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+_M = TypeVar("_M", bound="type[Module]")
+
 __all__ = ["PACKAGES", "register", "resolve", "registered", "class_name"]
 
 PACKAGES = ("glassnet.nn", "glassnet.models")
-_USER: dict[str, type] = {}
-_OWN: dict[str, type] = {}
+_USER: dict[str, type[Module]] = {}
+_OWN: dict[str, type[Module]] = {}
 _LOCK = threading.Lock()
 # classes that moved to another module: files written before the move name the old place
 _MOVED = {f"glassnet.models.autoencoder.{c}": f"glassnet.models.{m}.{c}" for m, c in (
@@ -36,7 +41,7 @@ _MOVED = {f"glassnet.models.autoencoder.{c}": f"glassnet.models.{m}.{c}" for m, 
     ("anomaly", "AnomalyDetector"))}
 
 
-def class_name(cls) -> str:
+def class_name(cls: type) -> str:
     """The name a file stores for ``cls``: ``module.qualname``."""
     return f"{cls.__module__}.{cls.__qualname__}"
 
@@ -45,7 +50,7 @@ def _in_packages(module: str) -> bool:
     return any(module == p or module.startswith(p + ".") for p in PACKAGES)
 
 
-def _own_classes(refresh: bool = False) -> dict:
+def _own_classes(refresh: bool = False) -> dict[str, type[Module]]:
     """glassnet's own Module classes by name, computed once (again with ``refresh``: a
     glassnet module imported since) into a new dict that replaces the old one whole, so a
     concurrent lookup never sees half a registry."""
@@ -55,7 +60,9 @@ def _own_classes(refresh: bool = False) -> dict:
             return _OWN
         for p in PACKAGES:
             importlib.import_module(p)       # a fixed list, never a name from a file
-        own, stack, seen = {}, [Module], set()
+        own: dict[str, type[Module]] = {}
+        stack: list[type[Module]] = [Module]
+        seen: set[type[Module]] = set()
         while stack:
             c = stack.pop()
             if c in seen:
@@ -68,7 +75,7 @@ def _own_classes(refresh: bool = False) -> dict:
         return own
 
 
-def registered() -> dict:
+def registered() -> dict[str, type[Module]]:
     """Every name :func:`resolve` accepts, mapped to its class (a copy)."""
     out = dict(_own_classes())
     out.update({old: out[new] for old, new in _MOVED.items() if new in out})
@@ -76,7 +83,11 @@ def registered() -> dict:
     return out
 
 
-def register(cls=None, *, name: str | None = None):
+@overload
+def register(cls: _M, *, name: str | None = None) -> _M: ...
+@overload
+def register(cls: None = None, *, name: str | None = None) -> Callable[[_M], _M]: ...
+def register(cls: Any = None, *, name: str | None = None) -> Any:
     """Allow ``load`` to build a Module class defined outside glassnet (usable as a
     decorator, ``@glassnet.io.register``); ``name`` overrides the stored name
     (default ``module.qualname``). Only registered classes and glassnet's own are ever
@@ -88,7 +99,7 @@ def register(cls=None, *, name: str | None = None):
     >>> resolve("mypackage.Net", "doc") is Net
     True
     """
-    def deco(c):
+    def deco(c: _M) -> _M:
         if not (isinstance(c, type) and issubclass(c, Module)):
             raise ArgumentTypeError(f"register: expected a Module subclass, got {c!r}")
         key = name if name is not None else class_name(c)
@@ -103,7 +114,7 @@ def register(cls=None, *, name: str | None = None):
     return deco(cls) if cls is not None else deco
 
 
-def resolve(name: str, who: str) -> type:
+def resolve(name: str, who: str) -> type[Module]:
     """The class registered under ``name``; a name that is not there is a
     :class:`ModelFileError` saying how to register it."""
     if not isinstance(name, str):

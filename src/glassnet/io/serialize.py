@@ -48,7 +48,8 @@ from . import tree as _tree
 from .registry import class_name as _class_name
 from .registry import register, resolve
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeGuard, overload
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import DTypeLike
@@ -75,7 +76,7 @@ _SLACK_BYTES = 1 << 20  # non-persistent buffers a build may allocate beyond the
 
 
 # ------------------------------------------------------------------ architecture (save)
-def _encode(value, where):
+def _encode(value: Any, where: str) -> Any:
     if isinstance(value, Module):
         return {"__module__": architecture(value)}
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -95,7 +96,7 @@ def _encode(value, where):
                          f"{MAX_ARRAY} values) or save the weights with save_state_dict")
 
 
-def architecture(model: Module) -> dict:
+def architecture(model: Module) -> dict[str, Any]:
     """The JSON-able description of a module: its class and constructor arguments (or, for
     containers, its children).
 
@@ -103,7 +104,7 @@ def architecture(model: Module) -> dict:
     'glassnet.nn.linear.Linear'
     """
     cls = type(model)
-    spec = {"class": _class_name(cls)}
+    spec: dict[str, Any] = {"class": _class_name(cls)}
     if cls.__name__ in _CONTAINERS and cls.__module__.startswith("glassnet."):
         spec["children"] = {n: architecture(c) for n, c in model.named_children()}
         return spec
@@ -114,7 +115,7 @@ def architecture(model: Module) -> dict:
 
 
 # ------------------------------------------------------ architecture (check, then build)
-def _check_array(value, where, bad) -> None:
+def _check_array(value: dict[str, Any], where: str, bad: _Bad) -> None:
     if set(value) != {"__ndarray__", "dtype"}:
         bad(f"{where}: an array argument must have exactly the keys __ndarray__ and dtype, "
             f"got {sorted(value)}")
@@ -143,7 +144,7 @@ def _check_array(value, where, bad) -> None:
         bad(f"{where}: the array holds {count} values, at most {MAX_ARRAY} are allowed")
 
 
-def _check_value(value, where, bad, depth) -> None:
+def _check_value(value: Any, where: str, bad: _Bad, depth: int) -> None:
     if depth > _format.MAX_DEPTH:
         bad(f"{where}: nested deeper than {_format.MAX_DEPTH} levels")
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -166,7 +167,7 @@ def _check_value(value, where, bad, depth) -> None:
             _check_value(v, f"{where}.{k}", bad, depth + 1)
 
 
-def _check_spec(spec, where, bad, depth=0) -> None:
+def _check_spec(spec: Any, where: str, bad: _Bad, depth: int = 0) -> None:
     if depth > _format.MAX_DEPTH:
         bad(f"{where}: modules nested deeper than {_format.MAX_DEPTH} levels")
     if not isinstance(spec, dict) or not isinstance(spec.get("class"), str):
@@ -209,15 +210,15 @@ def _check_spec(spec, where, bad, depth=0) -> None:
 class _Bad:
     """Raises ModelFileError ``"{who}: {msg}"``."""
 
-    def __init__(self, who) -> None:
+    def __init__(self, who: str) -> None:
         self.who = who
         self.modules = 0
 
-    def __call__(self, msg):
+    def __call__(self, msg: str) -> NoReturn:
         raise ModelFileError(f"{self.who}: {msg}")
 
 
-def check_architecture(spec, who: str = "build") -> None:
+def check_architecture(spec: Any, who: str = "build") -> None:
     """Check an :func:`architecture` description without building anything: its shape,
     every value, the nesting depth, and that every class it names is registered. Raises
     :class:`ModelFileError`.
@@ -230,7 +231,7 @@ def check_architecture(spec, who: str = "build") -> None:
     _check_spec(spec, "model", _Bad(who))
 
 
-def _decode(value, where, who):
+def _decode(value: Any, where: str, who: str) -> Any:
     if isinstance(value, dict):
         if "__module__" in value:
             return _build(value["__module__"], where, who)
@@ -242,7 +243,7 @@ def _decode(value, where, who):
     return value
 
 
-def _build(spec, where, who):
+def _build(spec: dict[str, Any], where: str, who: str) -> Module:
     cls = resolve(spec["class"], who)
     if "children" in spec:
         children = OrderedDict((n, _build(s, f"{where}.{n}", who))
@@ -269,7 +270,7 @@ def _build(spec, where, who):
                              f"from the saved arguments: {type(e).__name__}: {e}") from e
 
 
-def build(spec: dict, who: str = "build") -> Module:
+def build(spec: dict[str, Any], who: str = "build") -> Module:
     """Build a module (untrained) from :func:`architecture`'s description, after
     :func:`check_architecture`.
 
@@ -281,17 +282,17 @@ def build(spec: dict, who: str = "build") -> Module:
 
 
 # ------------------------------------------------------------------------ checksum
-def _canonical(meta: dict) -> bytes:
+def _canonical(meta: dict[str, Any]) -> bytes:
     return json.dumps({k: v for k, v in meta.items() if k != "sha256"}, sort_keys=True,
                       separators=(",", ":"), ensure_ascii=True).encode()
 
 
-def _digest(items, meta: dict) -> str:
+def _digest(items: Iterable[tuple[str, str, tuple[int, ...], Any]], meta: dict[str, Any]) -> str:
     """SHA-256 over every tensor (sorted by name: name, dtype code, shape, bytes) and the
     canonical JSON of ``meta`` without its ``sha256``; each field length-prefixed."""
     h = hashlib.sha256(FORMAT.encode() + b"\0")
 
-    def field(b) -> None:
+    def field(b: bytes | memoryview) -> None:
         h.update(len(b).to_bytes(8, "little"))
         h.update(b)
 
@@ -304,17 +305,17 @@ def _digest(items, meta: dict) -> str:
     return h.hexdigest()
 
 
-def _array_items(arrays):
-    return [(k, _format.code_of(a.dtype), a.shape, memoryview(a.reshape(-1).view(np.uint8)))
+def _array_items(arrays: Mapping[str, np.ndarray]) -> list[tuple[str, Any, tuple[int, ...], memoryview]]:
+    return [(k, _format.code_of(a.dtype), a.shape, a.reshape(-1).view(np.uint8).data)
             for k, a in arrays.items()]
 
 
 # --------------------------------------------------------------------- files on disk
-def _tmp_pattern(path: Path):
+def _tmp_pattern(path: Path) -> re.Pattern[str]:
     return re.compile(r"\." + re.escape(path.name) + r"\.(\d{1,10})\.[0-9a-f]{8,32}\.tmp\Z")
 
 
-def _remove_stale_temporaries(path: Path) -> list:
+def _remove_stale_temporaries(path: Path) -> list[Path]:
     """Remove the temporaries ``.{name}.{pid}.{random}.tmp`` of ``path`` left by writers
     that died (their process no longer exists); a live writer's file is kept. Returns the
     paths removed. POSIX only (elsewhere a process cannot be probed safely)."""
@@ -344,7 +345,7 @@ def _remove_stale_temporaries(path: Path) -> list:
     return removed
 
 
-def _atomic_write(path: Path, write):
+def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write through ``write(binary_file)`` to ``.{name}.{pid}.{random}.tmp`` in the same
     folder, fsync, then rename over ``path``: a crash never leaves a half-written file at
     ``path``, and the temporary of a writer that died is removed by the next write or load
@@ -374,18 +375,18 @@ def _atomic_write(path: Path, write):
         pass
 
 
-def _is_file_object(f) -> bool:
+def _is_file_object(f: object) -> TypeGuard[BinaryIO]:
     return hasattr(f, "write") or hasattr(f, "read")
 
 
-def _check_path_type(path, who, mode):
+def _check_path_type(path: object, who: str, mode: str) -> None:
     if not isinstance(path, (str, os.PathLike)):
         raise ArgumentTypeError(f"{who}: f must be a path (str or Path) or a binary file "
                                 f"object (open(..., '{mode}'), io.BytesIO), got "
                                 f"{type(path).__name__}")
 
 
-def _path(path, who) -> Path:
+def _path(path: Any, who: str) -> Path:
     _check_path_type(path, who, "wb")
     p = Path(path)
     if p.suffix == "":
@@ -393,7 +394,7 @@ def _path(path, who) -> Path:
     return p
 
 
-def _read_path(path, who) -> Path:
+def _read_path(path: Any, who: str) -> Path:
     """The file to read: ``path`` itself, else (no suffix) ``path.safetensors``."""
     _check_path_type(path, who, "rb")
     p = Path(path)
@@ -405,7 +406,7 @@ def _read_path(path, who) -> Path:
     return p
 
 
-def _os_error(e, who, p, doing):
+def _os_error(e: OSError | ValueError, who: str, p: Path, doing: str) -> ModelFileError:
     """The ModelFileError for an OSError (or a ValueError: a path the OS cannot take, such
     as one with a NUL byte) met reading or writing ``p``."""
     if isinstance(e, ValueError):
@@ -419,13 +420,23 @@ def _os_error(e, who, p, doing):
 
 
 # --------------------------------------------------------------------------- writing
-def write_file(path: PathLike, tensors: dict, meta: dict, who="save", exact=False):
+@overload
+def write_file(path: PathLike, tensors: Mapping[str, Any], meta: dict[str, Any],
+               who: str = ..., exact: bool = ...) -> Path: ...
+@overload
+def write_file(path: BinaryIO, tensors: Mapping[str, Any], meta: dict[str, Any],
+               who: str = ..., exact: bool = ...) -> None: ...
+@overload
+def write_file(path: PathLike | BinaryIO, tensors: Mapping[str, Any], meta: dict[str, Any],
+               who: str = ..., exact: bool = ...) -> Path | None: ...
+def write_file(path: PathLike | BinaryIO, tensors: Mapping[str, Any], meta: dict[str, Any],
+               who: str = "save", exact: bool = False) -> Path | None:
     """Write tensors plus a JSON metadata dict (stored under "glassnet", with the format
     and a SHA-256 over the tensors and the whole metadata): atomically to a path
     (".safetensors" added when it has no suffix, unless ``exact``; returns the Path), or
     to a binary file object (returns None). Every failure is a :class:`ModelFileError`
     (an OSError chained to it)."""
-    arrays = OrderedDict()
+    arrays: OrderedDict[str, np.ndarray] = OrderedDict()
     for k, v in tensors.items():
         if not isinstance(k, str) or not k or k == "__metadata__":
             raise ModelFileError(f"{who}: tensor name {k!r} cannot be stored (names are "
@@ -481,11 +492,11 @@ class _Loaded(OrderedDict):
     to float32) and ``raw`` (each tensor's bytes as stored)."""
 
     name = "the file"
-    stored: dict = {}
-    raw: dict = {}
+    stored: dict[str, str] = {}
+    raw: dict[str, Any] = {}
 
 
-def _read_raw(path, who):
+def _read_raw(path: PathLike | BinaryIO, who: str) -> tuple[_Loaded, str | None]:
     """(tensors, raw glassnet metadata text or None)."""
     if _is_file_object(path):
         if not hasattr(path, "read"):
@@ -493,7 +504,7 @@ def _read_raw(path, who):
                                     "with 'rb'")
         name = f"the file object {getattr(path, 'name', type(path).__name__)!r}"
         try:
-            raw = path.read()
+            raw: Any = path.read()      # checked below: any object may have a read()
         except (OSError, ValueError) as e:
             raise ModelFileError(f"{who}: could not read {name} ({type(e).__name__}: {e})") \
                 from e
@@ -527,7 +538,7 @@ def _read_raw(path, who):
 _MARKS = ("glassnet-model/", "glassnet_version")
 
 
-def _glassnet_text(meta, name, who):
+def _glassnet_text(meta: dict[str, str] | None, name: str, who: str) -> str | None:
     """The glassnet metadata text of a file's ``__metadata__`` (None for a file another tool
     wrote). Metadata that is glassnet's under another key (its key edited, to pass the file
     off as a foreign one whose tensors go unverified) is refused."""
@@ -543,12 +554,12 @@ def _glassnet_text(meta, name, who):
     return None
 
 
-def _stored_items(tensors):
+def _stored_items(tensors: _Loaded) -> list[tuple[str, str, tuple[int, ...], Any]]:
     """(name, code, shape, bytes) of each tensor as the file stores it."""
     return [(k, tensors.stored[k], a.shape, tensors.raw[k]) for k, a in tensors.items()]
 
 
-def _check_envelope(meta, name, who, verify):
+def _check_envelope(meta: Any, name: str, who: str, verify: bool) -> str:
     if not isinstance(meta, dict):
         raise ModelFileError(f"{who}: {name} has corrupt glassnet metadata (not a JSON "
                              "object)")
@@ -583,7 +594,8 @@ def _check_envelope(meta, name, who, verify):
     return kind
 
 
-def read_file(path: PathLike, who="load", verify=True):
+def read_file(path: PathLike | BinaryIO, who: str = "load",
+              verify: bool = True) -> tuple[_Loaded, dict[str, Any] | None]:
     """(tensors, metadata) of a model file (a path or a binary file object), after the
     container, the format and the SHA-256 are checked; metadata is None for a safetensors
     file glassnet did not write. ``verify=False`` skips only the checksum (and accepts
@@ -614,14 +626,14 @@ def read_file(path: PathLike, who="load", verify=True):
     return tensors, meta
 
 
-def read_metadata(path: PathLike, verify: bool = True) -> dict | None:
+def read_metadata(path: PathLike, verify: bool = True) -> dict[str, Any] | None:
     """The glassnet metadata (architecture, extra info) of a file, or None for a
     safetensors file glassnet did not write; checked as :func:`read_file` checks it."""
     return read_file(path, "read_metadata", verify)[1]
 
 
 # ----------------------------------------------------------------- the model of a file
-def _budget(tensors) -> int:
+def _budget(tensors: Mapping[str, np.ndarray]) -> int:
     """Bytes a build may allocate for ``tensors``: each tensor at the larger of its own
     item size and the default float's (a float32 file builds a float64 model first when
     that is the default), plus 1/8 and 1 MiB for non-persistent buffers."""
@@ -631,7 +643,7 @@ def _budget(tensors) -> int:
     return need + need // 8 + _SLACK_BYTES
 
 
-def _fit(model, tensors, name, who):
+def _fit(model: Module, tensors: _Loaded, name: str, who: str) -> Module:
     """Compare the model's state dict with the tensor table (names, shapes, dtype kinds)
     before copying; then give every floating tensor the file's dtype and copy."""
     own = model.state_dict(keep_vars=True)
@@ -669,7 +681,7 @@ def _fit(model, tensors, name, who):
     return model
 
 
-def _model_of(spec, tensors, name, who):
+def _model_of(spec: dict[str, Any], tensors: _Loaded, name: str, who: str) -> Module:
     """Check ``spec``, build it under the allocation budget of ``tensors``, fit them."""
     where = f"{who}: {name}"
     check_architecture(spec, where)
@@ -679,8 +691,10 @@ def _model_of(spec, tensors, name, who):
 
 
 # ----------------------------------------------------------------------- public API
-def save(obj, f, metadata: dict | None = None, pickle_module=None, pickle_protocol=2,
-         _use_new_zipfile_serialization=True, _disable_byteorder_record=False):
+def save(obj: object, f: PathLike | BinaryIO, metadata: dict[str, Any] | None = None,
+         pickle_module: object = None, pickle_protocol: int = 2,
+         _use_new_zipfile_serialization: bool = True,
+         _disable_byteorder_record: bool = False) -> Path | None:
     """Save ``obj`` to ``f`` (a path or a binary file object such as ``open(p, 'wb')`` or
     ``io.BytesIO()``), PyTorch's ``torch.save`` without pickle.
 
@@ -728,7 +742,7 @@ def save(obj, f, metadata: dict | None = None, pickle_module=None, pickle_protoc
         raise ModelFileError("save: the object nests too deeply to be stored") from None
 
 
-def _check_map_location(map_location) -> None:
+def _check_map_location(map_location: Any) -> None:
     if map_location is None or (callable(map_location) and not isinstance(
             map_location, (str, device_type))):
         return        # a function (storage, location) -> storage: everything is on the CPU
@@ -739,12 +753,13 @@ def _check_map_location(map_location) -> None:
     check_device(map_location, "map_location", "load")
 
 
-def _state_dict(tensors):
+def _state_dict(tensors: Mapping[str, np.ndarray]) -> OrderedDict[str, Tensor]:
     return OrderedDict((k, Tensor(v)) for k, v in tensors.items())
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
-         dtype: DTypeLike = None, verify: bool = True, **pickle_load_args):
+def load(f: PathLike | BinaryIO, map_location: object = None, pickle_module: object = None, *,
+         weights_only: bool | None = None, mmap: bool | None = None, dtype: DTypeLike = None,
+         verify: bool = True, **pickle_load_args: Any) -> Any:
     """Load what :func:`save` wrote (PyTorch's ``torch.load``; nothing in the file is ever
     executed, so ``weights_only`` may be anything).
 
@@ -813,13 +828,15 @@ class _ModuleMaker:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def __call__(self, spec, state, stored):
+    def __call__(self, spec: dict[str, Any], state: dict[str, np.ndarray],
+                 stored: dict[str, str]) -> Module:
         t = _Loaded(state)
         t.name, t.stored = self.name, stored
         return _model_of(spec, t, self.name, "load")
 
 
-def load_weights(model: Module, path: PathLike, strict: bool = True, *, verify: bool = True) -> Module:
+def load_weights(model: Module, path: PathLike, strict: bool = True, *,
+                 verify: bool = True) -> Module:
     """Load the tensors of a file (saved by glassnet or by PyTorch's safetensors) into
     ``model`` in place; a mismatch with the model is a :class:`ModelFileError` naming the
     file."""
@@ -835,7 +852,8 @@ def load_weights(model: Module, path: PathLike, strict: bool = True, *, verify: 
     return model
 
 
-def save_state_dict(state_dict: dict, path: PathLike, metadata: dict | None = None) -> Path:
+def save_state_dict(state_dict: Mapping[str, Any], path: PathLike,
+                    metadata: dict[str, Any] | None = None) -> Path:
     """Write a plain state dict (name -> array) as safetensors."""
     if not hasattr(state_dict, "items"):
         raise ArgumentTypeError(f"save_state_dict: state_dict must be a dict of arrays, got "

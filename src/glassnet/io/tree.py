@@ -28,36 +28,35 @@ from ..autograd.tensor import Tensor
 from ..errors import ModelFileError
 from ..nn.module import Module, Parameter
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import PathLike
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn
 
 
 __all__ = ["split", "check", "join", "join_arrays", "describe_path", "DTYPE_STRS"]
 
+_Path = tuple[Any, ...]      # where a value sits: the keys and indices from the top
 _T = "__glassnet__"          # the tag key; a plain dict using it is stored as items
 
 
-def describe_path(path: PathLike) -> str:
+def describe_path(path: _Path) -> str:
     """``obj['model']['fc.weight'][0]`` for the path ('model', 'fc.weight', 0)."""
     return "obj" + "".join(f"[{p!r}]" for p in path)
 
 
 class _Splitter:
-    def __init__(self, where, architecture) -> None:
+    def __init__(self, where: str, architecture: Callable[[Module], Any]) -> None:
         self.where = where
         self.architecture = architecture
         self.tensors: dict[str, np.ndarray] = {}
 
-    def name(self, path: PathLike):
+    def name(self, path: _Path) -> str:
         base = "/".join(str(p) for p in path) or "."
         name, i = base, 1
         while name in self.tensors:
             name, i = f"{base}#{i}", i + 1
         return name
 
-    def array(self, a, path: PathLike):
+    def array(self, a: np.ndarray, path: _Path) -> tuple[str, bool]:
         a = np.require(a, requirements="C")        # keeps 0-d arrays 0-d
         if a.dtype.kind == "c":
             stored = np.require(np.stack([a.real, a.imag], axis=-1), requirements="C")
@@ -70,7 +69,7 @@ class _Splitter:
         self.tensors[name] = stored
         return name, a.dtype.kind == "c"
 
-    def key(self, k, path: PathLike):
+    def key(self, k: Any, path: _Path) -> Any:
         if k is None or isinstance(k, (bool, int, float, str)):
             return k
         if isinstance(k, np.generic) and k.dtype.kind in "biuf":
@@ -81,7 +80,7 @@ class _Splitter:
                              f"{type(k).__name__} at {describe_path(path)}; keys must be "
                              "str, int, float, bool, None or tuples of those")
 
-    def __call__(self, v, path=()):
+    def __call__(self, v: Any, path: _Path = ()) -> Any:
         if v is None or isinstance(v, (bool, str)):
             return v
         if isinstance(v, int):
@@ -90,7 +89,7 @@ class _Splitter:
             return v if np.isfinite(v) else {_T: "float", "value": repr(v)}
         if isinstance(v, Tensor):
             name, cplx = self.array(v._data, path)
-            out = {_T: "tensor", "name": name}
+            out: dict[str, Any] = {_T: "tensor", "name": name}
             if cplx:
                 out["complex"] = True
             if isinstance(v, Parameter):
@@ -143,7 +142,7 @@ class _Splitter:
                     "training": bool(v.training)}
         self.refuse(v, path)
 
-    def refuse(self, v, path: PathLike):
+    def refuse(self, v: object, path: _Path) -> NoReturn:
         raise ModelFileError(
             f"{self.where}: cannot store {describe_path(path)} of type "
             f"{type(v).__module__}.{type(v).__qualname__} safely (glassnet saves without "
@@ -152,7 +151,8 @@ class _Splitter:
             "state_dict() instead")
 
 
-def split(obj, architecture, where="save"):
+def split(obj: object, architecture: Callable[[Module], Any],
+          where: str = "save") -> tuple[Any, dict[str, np.ndarray]]:
     """``(tree, tensors)``: ``obj`` as a JSON-able tree and its arrays by name
     (``architecture(module)`` describes a Module met inside ``obj``)."""
     s = _Splitter(where, architecture)
@@ -175,22 +175,23 @@ _TAG_KEYS = {  # tag -> (required keys, optional keys)
 }
 
 
-def _num(v):
+def _num(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def check(tree, tensors, check_architecture, where="load"):
+def check(tree: Any, tensors: Mapping[str, np.ndarray],
+          check_architecture: Callable[[Any], object], where: str = "load") -> None:
     """Check a tree from a file before anything is built from it: every tag with exactly its
     keys and values of the right types, dtypes from :data:`DTYPE_STRS`, every tensor it
     names present (and every tensor of the file named), architectures checked by
     ``check_architecture(spec)``. Raises :class:`ModelFileError`."""
-    used = set()
+    used: set[str] = set()
 
-    def bad(msg, path):
+    def bad(msg: str, path: _Path) -> NoReturn:
         raise ModelFileError(f"{where}: corrupt object metadata at {describe_path(path)}: "
                              f"{msg}")
 
-    def key(k, path, depth) -> None:
+    def key(k: Any, path: _Path, depth: int) -> None:
         if k is None or isinstance(k, (bool, int, float, str)):
             return
         if isinstance(k, dict) and set(k) == {_T, "items"} and k[_T] == "tuple" \
@@ -200,7 +201,7 @@ def check(tree, tensors, check_architecture, where="load"):
             return
         bad(f"a dict key must be a str, number, bool, None or tuple, got {str(k)[:60]}", path)
 
-    def tensor(node, path) -> None:
+    def tensor(node: dict[str, Any], path: _Path) -> None:
         name = node["name"]
         if not isinstance(name, str) or name not in tensors:
             bad(f"it names a tensor {str(name)[:80]!r} that the file does not hold", path)
@@ -216,7 +217,7 @@ def check(tree, tensors, check_architecture, where="load"):
             bad(f"tensor {name!r} of dtype {a.dtype} cannot require gradients", path)
         used.add(name)
 
-    def go(node, path) -> None:
+    def go(node: Any, path: _Path) -> None:
         if node is None or isinstance(node, (bool, int, float, str)):
             return
         if isinstance(node, list):
@@ -303,7 +304,9 @@ def check(tree, tensors, check_architecture, where="load"):
                              f"the object does not use: {unused[:5]}")
 
 
-def join(tree, tensors, build_module, where="load", check_architecture=None):
+def join(tree: Any, tensors: Mapping[str, np.ndarray],
+         build_module: Callable[[Any, dict[str, np.ndarray], dict[str, str]], Module],
+         where: str = "load", check_architecture: Callable[[Any], object] | None = None) -> Any:
     """The inverse of :func:`split`, after :func:`check` (with ``check_architecture``
     when given); ``build_module(architecture, state, stored)`` makes a Module back from its
     architecture, its state dict of arrays and their stored dtype codes."""
@@ -311,18 +314,18 @@ def join(tree, tensors, build_module, where="load", check_architecture=None):
         check(tree, tensors, check_architecture, where)
     stored = getattr(tensors, "stored", {})
 
-    def arr(node):
+    def arr(node: dict[str, Any]) -> np.ndarray:
         a = tensors[node["name"]]
         if node.get("complex"):
             a = (a[..., 0] + 1j * a[..., 1]).astype(np.result_type(a.dtype, np.complex64))
         return a
 
-    def key(k):
+    def key(k: Any) -> Any:
         if isinstance(k, dict) and k.get(_T) == "tuple":
             return tuple(key(x) for x in k["items"])
         return k
 
-    def go(node):
+    def go(node: Any) -> Any:
         if isinstance(node, list):
             return [go(x) for x in node]
         if not isinstance(node, dict):
@@ -372,7 +375,7 @@ def join(tree, tensors, build_module, where="load", check_architecture=None):
             from None
 
 
-def join_arrays(value, tensors, where):
+def join_arrays(value: Any, tensors: Mapping[str, np.ndarray], where: str) -> Any:
     """A checkpoint's state back from its JSON tree: each ``{"__tensor__": name}`` is that
     array of the file (the inverse of ``checkpoint._split``)."""
     if isinstance(value, dict):

@@ -19,7 +19,10 @@ from .stacked_autoencoder import StackedAutoencoder
 from .conv_autoencoder import ConvAutoencoder
 from .anomaly import AnomalyDetector
 from .pretrain import greedy_pretrain
+from .fewshot import PrototypicalNetwork
+from .transfer import freeze, replace_head, set_submodule, trainable_parameters
 
 __all__ = ["Perceptron", "MLP", "LeNet", "SmallVGG", "CharLM", "CharTransformer", "SequenceClassifier",
            "Autoencoder", "DenoisingAutoencoder", "StackedAutoencoder", "ConvAutoencoder",
-           "AnomalyDetector", "greedy_pretrain"]
+           "AnomalyDetector", "greedy_pretrain", "PrototypicalNetwork", "freeze",
+           "replace_head", "set_submodule", "trainable_parameters"]

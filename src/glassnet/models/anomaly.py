@@ -6,6 +6,9 @@ a sample is an anomaly when it is reconstructed worse than a threshold.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
 import numpy as np
 
 from .. import backend, nn
@@ -13,10 +16,9 @@ from ..nn.module import Module
 from ..validation import check_choice, check_int, check_real
 from .autoencoder import _as_array
 
-from typing import TYPE_CHECKING
-
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import TensorLike
+    from glassnet.autograd.tensor import Tensor
 
 
 __all__ = ["AnomalyDetector", "ERRORS"]
@@ -24,7 +26,7 @@ __all__ = ["AnomalyDetector", "ERRORS"]
 ERRORS = ("loss", "mse", "standardized")
 
 
-def _n_features(ae):
+def _n_features(ae: Module) -> int | None:
     """Flattened input size of an autoencoder (``in_features`` or ``image_shape``), or None."""
     if getattr(ae, "in_features", None) is not None:
         return int(ae.in_features)
@@ -77,11 +79,16 @@ class AnomalyDetector(Module):
     ...                       pool=2, image_shape=[28, 28])  # doctest: +SKIP
     """
 
-    def __init__(self, autoencoder, threshold=None, quantile: float = 0.99,
-                 holdout: float = 0.1, error: str = "loss", eps: float = 0.01,
-                 pool: int = 1, image_shape=None) -> None:
+    threshold: Tensor  # a 0-d buffer (NaN until fit sets it, unless given)
+
+    def __init__(self, autoencoder: Module | list[Module] | tuple[Module, ...],
+                 threshold: float | None = None,
+                 quantile: float = 0.99, holdout: float = 0.1, error: str = "loss",
+                 eps: float = 0.01, pool: int = 1, image_shape: Sequence[int] | None = None
+                 ) -> None:
         super().__init__()
-        members = list(autoencoder) if isinstance(autoencoder, (list, tuple)) else [autoencoder]
+        members: list[Module] = (list(autoencoder) if isinstance(autoencoder, (list, tuple))
+                                 else [autoencoder])
         if not members:
             raise ValueError("AnomalyDetector: autoencoder is an empty list; give at least one")
         for k, ae in enumerate(members):
@@ -96,7 +103,7 @@ class AnomalyDetector(Module):
         check_choice(error, "error", who, ERRORS)
         check_real(eps, "eps", who, 0, low_open=True)
         self.pool = check_int(pool, "pool", who)
-        self.image_shape = None
+        self.image_shape: list[int] | None = None
         if self.pool > 1:
             if error == "loss":
                 raise ValueError("AnomalyDetector: pool > 1 needs error='mse' or "
@@ -122,7 +129,7 @@ class AnomalyDetector(Module):
         if self.ensemble:
             self.autoencoders = nn.ModuleList(members)
         else:
-            self.autoencoder = autoencoder
+            self.autoencoder = members[0]
         self.quantile, self.holdout = float(quantile), float(holdout)
         self.error, self.eps = error, float(eps)
         self.register_buffer("threshold", np.asarray(
@@ -133,7 +140,7 @@ class AnomalyDetector(Module):
                 raise ValueError("AnomalyDetector: error='standardized' needs autoencoders "
                                  "with a known input size (in_features or image_shape), the "
                                  f"same for all members; got {sorted(map(str, dims))}")
-            d = dims.pop() // self.pool ** 2
+            d = cast(int, dims.pop()) // self.pool ** 2  # None was refused just above
             self.register_buffer("feature_var", backend.allocate(
                 (len(members), d), np.float64, "AnomalyDetector.feature_var", fill=np.nan))
         if self.ensemble:
@@ -141,11 +148,12 @@ class AnomalyDetector(Module):
             self.register_buffer("member_std", np.full(len(members), np.nan))
 
     @property
-    def members(self):
+    def members(self) -> list[Module]:
         """The autoencoders, as a list (one unless an ensemble)."""
         return list(self.autoencoders) if self.ensemble else [self.autoencoder]
 
-    def _residuals(self, ae, X, batch_size):
+    def _residuals(self, ae: Module, X: np.ndarray,
+                   batch_size: int) -> Iterator[tuple[slice, np.ndarray]]:
         """Yield (rows, residual r = g(f(x)) - x flattened, block-averaged when pool > 1)
         batch by batch."""
         for i in range(0, len(X), batch_size):
@@ -153,13 +161,14 @@ class AnomalyDetector(Module):
             z = ae.reconstruct(xb, batch_size).reshape(len(xb), -1)
             r = z - xb.reshape(len(xb), -1).astype(z.dtype, copy=False)
             if self.pool > 1:
+                assert self.image_shape is not None
                 c, h, w = self.image_shape
                 k = self.pool
                 r = r.reshape(len(r), c, h // k, k, w // k, k).mean(axis=(3, 5))
                 r = r.reshape(len(r), -1)
             yield slice(i, i + len(xb)), r
 
-    def member_errors(self, X: TensorLike, batch_size: int = 1024):
+    def member_errors(self, X: TensorLike, batch_size: int = 1024) -> np.ndarray:
         """Per-sample reconstruction errors of each member (``error`` measure, before the
         ensemble's standardization), shape (K, N)."""
         X = _as_array(X, "AnomalyDetector.score")
@@ -179,8 +188,8 @@ class AnomalyDetector(Module):
                 out[k, rows] = r.mean(axis=1)
         return out
 
-    def fit(self, X_normal, epochs: int = 10, batch_size: int = 64, lr: float = 1e-3,
-            seed: int = 0, verbose: int = 0, **kw):
+    def fit(self, X_normal: TensorLike, epochs: int = 10, batch_size: int = 64,
+            lr: float = 1e-3, seed: int = 0, verbose: int = 0, **kw: Any) -> AnomalyDetector:
         """Train the autoencoder(s) on normal data (minus the held-out part, which is also
         their validation set), set the per-feature residual scale (``standardized``), the
         ensemble's standardization and the threshold when none was given. Returns self."""
@@ -204,14 +213,15 @@ class AnomalyDetector(Module):
             self._buffers["member_std"]._data[...] = np.maximum(e.std(axis=1), 1e-12)
         self.holdout_errors_ = self.score(held)
         if not np.isfinite(float(self.threshold)):
-            self.threshold = np.asarray(np.quantile(self.holdout_errors_, self.quantile),
-                                        dtype=np.float64)
+            self.set_buffer("threshold", np.asarray(np.quantile(self.holdout_errors_,
+                                                                self.quantile),
+                                                    dtype=np.float64))
         return self
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return self.members[0](x)
 
-    def score(self, X: TensorLike, batch_size: int = 1024):
+    def score(self, X: TensorLike, batch_size: int = 1024) -> np.ndarray:
         """Anomaly scores, shape (N,): the per-sample reconstruction error (an ensemble:
         the mean of the members' standardized errors)."""
         e = self.member_errors(X, batch_size)
@@ -223,14 +233,14 @@ class AnomalyDetector(Module):
         mean, std = self._buffers["member_mean"]._data, self._buffers["member_std"]._data
         return ((e - mean[:, None]) / std[:, None]).mean(axis=0)
 
-    def predict(self, X: TensorLike, batch_size: int = 1024):
+    def predict(self, X: TensorLike, batch_size: int = 1024) -> np.ndarray:
         """1 for anomalies (score above the threshold), 0 otherwise, int64 (N,)."""
         if not np.isfinite(float(self.threshold)):
             raise RuntimeError("AnomalyDetector.predict: no threshold yet; call fit(X_normal) "
                                "or give threshold=...")
         return (self.score(X, batch_size) > float(self.threshold)).astype(np.int64)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"threshold={float(self.threshold):.6g}, quantile={self.quantile}, "
                 f"error={self.error!r}" + (f", pool={self.pool}" if self.pool > 1 else "")
                 + (f", members={len(self.members)}" if self.ensemble else ""))

@@ -15,6 +15,9 @@ reconstruction error); noise.py holds the corruption.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 
 from .. import backend, nn
@@ -25,12 +28,11 @@ from ..validation import check_choice, is_int
 # NOISES and corrupt are also reached here, their home before the split
 from .noise import NOISES, check_noise, corrupt  # noqa: F401
 
-from typing import TYPE_CHECKING
-
 if TYPE_CHECKING:  # annotations only
-    from glassnet.optim.optimizer import Optimizer
-    from glassnet.autograd.tensor import Tensor
     from glassnet._typing import TensorLike
+    from glassnet.optim.optimizer import Optimizer
+    from glassnet.training.callbacks import Callback
+    from glassnet.training.history import History
 
 
 __all__ = ["Autoencoder", "DenoisingAutoencoder", "TiedLinear", "run_in_batches"]
@@ -47,7 +49,7 @@ class TiedLinear(Module):
     Only the bias (of size ``source.in_features``) belongs here.
     """
 
-    def __init__(self, source, bias: bool = True) -> None:
+    def __init__(self, source: nn.Linear, bias: bool = True) -> None:
         super().__init__()
         if not isinstance(source, nn.Linear):
             raise TypeError(f"TiedLinear: source must be an nn.Linear, got "
@@ -59,11 +61,11 @@ class TiedLinear(Module):
                                                "TiedLinear.bias", 0, xp)) if bias else None
 
     @property
-    def weight(self):
+    def weight(self) -> Parameter:
         """The tied weight W (the source's Parameter, shape (in, out) of this layer)."""
         return self.source.weight
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         if x.shape[-1] != self.in_features:
             raise ValueError(f"TiedLinear({self.in_features}, {self.out_features}): expected "
                              f"input with last dimension {self.in_features}, got shape "
@@ -74,16 +76,17 @@ class TiedLinear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, tied"
 
 
-def _init_linear(lin, activation):
+def _init_linear(lin: nn.Linear, activation: str) -> nn.Linear:
     if activation in ("relu", "leaky_relu", "elu", "selu"):
         nn.init.kaiming_uniform_(lin.weight, nonlinearity="relu")
     else:
         nn.init.xavier_uniform_(lin.weight)
-    nn.init.zeros_(lin.bias)
+    if lin.bias is not None:
+        nn.init.zeros_(lin.bias)
     return lin
 
 
-def _as_array(X, who):
+def _as_array(X: TensorLike, who: str) -> np.ndarray:
     X = as_array(X)
     if X.dtype.kind not in "fiub":
         raise TypeError(f"{who}: expected a numeric array, got dtype {X.dtype}")
@@ -93,7 +96,8 @@ def _as_array(X, who):
     return X
 
 
-def run_in_batches(net: Module, fn, X, batch_size: int = 1024) -> np.ndarray:
+def run_in_batches(net: Module, fn: Callable[[Tensor], Tensor], X: np.ndarray,
+                   batch_size: int = 1024) -> np.ndarray:
     """``fn(x)`` (a part of ``net``: its encoder, decoder or forward) over the rows of the
     array ``X`` in batches of ``batch_size``, in eval mode and without a graph, as one
     array; ``net``'s training mode is put back afterwards. The batches are cast to
@@ -145,9 +149,10 @@ class Autoencoder(Module):
     >>> ae.fit(X, epochs=5); codes = ae.encode(X)  # doctest: +SKIP
     """
 
-    def __init__(self, in_features=None, hidden=None, activation: str = "sigmoid",
-                 output_activation: str = "sigmoid", tied: bool = False, loss: str = "mse",
-                 encoder=None, decoder=None) -> None:
+    def __init__(self, in_features: int | None = None, hidden: int | Sequence[int] | None = None,
+                 activation: str = "sigmoid", output_activation: str = "sigmoid",
+                 tied: bool = False, loss: str = "mse", encoder: Module | None = None,
+                 decoder: Module | None = None) -> None:
         super().__init__()
         name = type(self).__name__
         check_choice(loss, "loss", name, LOSSES)
@@ -166,57 +171,63 @@ class Autoencoder(Module):
             if tied:
                 raise ValueError(f"{name}: tied=True builds its own layers; tie weights in "
                                  "your decoder with TiedLinear instead")
-            self.in_features = in_features
-            self.encoder, self.decoder = encoder, decoder
+            self.in_features: int | None = in_features
+            self.encoder: Module = encoder
+            self.decoder: Module = decoder
             return
         if in_features is None or hidden is None:
             raise ValueError(f"{name}: give in_features and hidden (or encoder and decoder)")
-        sizes = [in_features] + ([hidden] if np.isscalar(hidden) else list(hidden))
+        sizes = [in_features] + list(cast("Sequence[int]",
+                                          [hidden] if np.isscalar(hidden) else hidden))
         if any(not is_int(s) or s < 1 for s in sizes):
             raise ValueError(f"{name}: in_features and hidden must be positive ints, got "
                              f"in_features={in_features!r}, hidden={hidden!r}")
         self.in_features = int(in_features)
         self.sizes = [int(s) for s in sizes]
-        enc, dec = [], []
-        lins = []
+        enc: list[Module] = []
+        dec: list[Module] = []
+        lins: list[nn.Linear] = []
         for a, b in zip(self.sizes[:-1], self.sizes[1:]):
             lin = _init_linear(nn.Linear(a, b), activation)
             lins.append(lin)
             enc += [lin, nn.get_activation(activation)]
         for i in reversed(range(len(lins))):
             a, b = self.sizes[i + 1], self.sizes[i]
-            layer = TiedLinear(lins[i]) if tied else _init_linear(nn.Linear(a, b), activation)
+            layer: Module = (TiedLinear(lins[i]) if tied
+                             else _init_linear(nn.Linear(a, b), activation))
             dec += [layer, nn.get_activation(output_activation if i == 0 else activation)]
         self.encoder = nn.Sequential(*enc)
         self.decoder = nn.Sequential(*dec)
 
     # -------------------------------------------------------------- the maps
-    def _check(self, x):
+    def _check(self, x: Tensor | np.ndarray) -> None:
         if self.in_features is not None and (x.ndim != 2 or x.shape[1] != self.in_features):
             raise ValueError(f"{type(self).__name__}: expected input of shape (N, "
                              f"{self.in_features}), got {tuple(x.shape)}")
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         """The reconstruction g(f(x)) (the training target is x itself)."""
         self._check(x)
         return self.decoder(self.encoder(x))
 
-    def _batched(self, fn, X, batch_size):
+    def _batched(self, fn: Callable[[Tensor], Tensor], X: TensorLike,
+                 batch_size: int) -> np.ndarray:
         return run_in_batches(self, fn, _as_array(X, type(self).__name__), batch_size)
 
-    def encode(self, X: TensorLike, batch_size: int = 1024):
+    def encode(self, X: TensorLike, batch_size: int = 1024) -> np.ndarray:
         """Codes f(X) as an array (evaluation mode, no corruption)."""
         return self._batched(self.encoder, X, batch_size)
 
-    def decode(self, Y, batch_size: int = 1024):
+    def decode(self, Y: TensorLike, batch_size: int = 1024) -> np.ndarray:
         """Reconstructions g(Y) from codes Y (evaluation mode)."""
         return self._batched(self.decoder, Y, batch_size)
 
-    def reconstruct(self, X: TensorLike, batch_size: int = 1024):
+    def reconstruct(self, X: TensorLike, batch_size: int = 1024) -> np.ndarray:
         """g(f(X)) in evaluation mode (a denoising autoencoder does not corrupt here)."""
         return self._batched(self.forward, X, batch_size)
 
-    def reconstruction_error(self, X: TensorLike, target: Tensor | None = None, batch_size: int = 1024):
+    def reconstruction_error(self, X: TensorLike, target: TensorLike | None = None,
+                             batch_size: int = 1024) -> np.ndarray:
         """Per-sample reconstruction error, shape (N,): the mean over features of
         (z - t)^2 (loss "mse") or of -[t log z + (1-t) log(1-z)] (loss "bce"), where z is
         the reconstruction of X and t = ``target`` (default X; give the clean data to
@@ -236,13 +247,15 @@ class Autoencoder(Module):
         return np.einsum("ij,ij->i", d, d) / d.shape[1]
 
     # -------------------------------------------------------------- training
-    def loss(self):
+    def loss(self) -> Module:
         """The reconstruction loss module (MSELoss or BCELoss)."""
         return nn.BCELoss() if self.loss_name == "bce" else nn.MSELoss()
 
-    def fit(self, X: TensorLike, epochs: int = 10, batch_size: int = 64, validation=None, lr: float = 1e-3,
-            optimizer: Optimizer | str = "adam", callbacks=None, verbose: int = 0, seed: int | None = None,
-            validation_split=None, weight_decay: float = 0.0):
+    def fit(self, X: TensorLike, epochs: int = 10, batch_size: int = 64,
+            validation: TensorLike | None = None, lr: float = 1e-3,
+            optimizer: Optimizer | str = "adam", callbacks: list[Callback] | None = None,
+            verbose: int = 0, seed: int | None = None, validation_split: float | None = None,
+            weight_decay: float = 0.0) -> History:
         """Train to reconstruct X (targets are the inputs) with :class:`glassnet.training.Trainer`.
 
         Parameters
@@ -260,7 +273,7 @@ class Autoencoder(Module):
         from .. import optim, training
         X = _as_array(X, f"{type(self).__name__}.fit")
         if isinstance(optimizer, str):
-            kw = {"lr": lr}
+            kw: dict[str, float] = {"lr": lr}
             if weight_decay:
                 kw["weight_decay"] = weight_decay
             optimizer = optim.get(optimizer, self.parameters(), **kw)
@@ -299,19 +312,21 @@ class DenoisingAutoencoder(Autoencoder):
     >>> dae.fit(X, epochs=10); dae.reconstruct(corrupt(Xt, "mask", 0.3))  # doctest: +SKIP
     """
 
-    def __init__(self, in_features=None, hidden=None, activation: str = "sigmoid",
-                 output_activation: str = "sigmoid", tied: bool = False, loss: str = "mse",
-                 noise: str = "mask", noise_level: float = 0.3, encoder=None, decoder=None) -> None:
+    def __init__(self, in_features: int | None = None, hidden: int | Sequence[int] | None = None,
+                 activation: str = "sigmoid", output_activation: str = "sigmoid",
+                 tied: bool = False, loss: str = "mse", noise: str = "mask",
+                 noise_level: float = 0.3, encoder: Module | None = None,
+                 decoder: Module | None = None) -> None:
         super().__init__(in_features, hidden, activation, output_activation, tied, loss,
                          encoder, decoder)
         self.noise_level = check_noise(noise, noise_level, "DenoisingAutoencoder")
         self.noise = noise
 
-    def corrupt(self, X: TensorLike, seed: int | None = None):
+    def corrupt(self, X: TensorLike, seed: int | None = None) -> Tensor | np.ndarray:
         """X corrupted with this model's noise (array in, array out)."""
         return corrupt(X, self.noise, self.noise_level, seed)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         self._check(x)
         if self.training and self.noise_level > 0:
             x = corrupt(x, self.noise, self.noise_level)

@@ -26,16 +26,24 @@ from ..training import Callback, SequenceStreams, Trainer, TruncatedBPTT
 from ..training.tbptt import text_streams
 from ..validation import check_int, check_real, is_int, lookup
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:  # annotations only
+    from collections.abc import Callable, Sequence
+
+    import numpy.typing as npt
+
+    from glassnet.autograd.tensor import Tensor
     from glassnet.optim.optimizer import Optimizer
+    from glassnet.training.history import History
+    from glassnet.training.tbptt import State
+    from glassnet.training.trainer import Trainer
 
 
 __all__ = ["CharLM", "text_streams"]
 
 
-def _eval_streams(ids, seq_len, batch_size):
+def _eval_streams(ids: np.ndarray, seq_len: int, batch_size: int) -> SequenceStreams:
     """The windows an evaluation reads: at most ``batch_size`` streams of 2+ characters."""
     return SequenceStreams(ids, max(1, min(batch_size, (len(ids) - 1) // 2)), seq_len)
 
@@ -46,8 +54,10 @@ class _FitTextReport(Callback):
     (max_steps, time_limit, target_val_loss), the learning-rate decay, perplexities,
     training-only seconds and tokens/s, and its printed lines."""
 
-    def __init__(self, lm, params, val_ids, batch_size, callback, eval_every, max_steps,
-                 time_limit, target_val_loss, lr_decay, verbose) -> None:
+    def __init__(self, lm: CharLM, params: dict[str, Any], val_ids: np.ndarray | None,
+                 batch_size: int, callback: Callable[[int, float], Any] | None,
+                 eval_every: int | None, max_steps: int | None, time_limit: float | None,
+                 target_val_loss: float | None, lr_decay: float, verbose: int) -> None:
         self.lm = lm
         self.params = params
         self.val_ids = val_ids
@@ -60,15 +70,15 @@ class _FitTextReport(Callback):
         self.lr_decay = lr_decay
         self.verbose = verbose
 
-    def on_train_begin(self, trainer) -> None:
+    def on_train_begin(self, trainer: Trainer) -> None:
         trainer.history.params = self.params   # its "steps" are the evaluation points
         self.step, self.t_start = 0, time.perf_counter()
 
-    def on_epoch_begin(self, trainer, epoch) -> None:
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
         self.t0 = self.t_end = time.perf_counter()
         self.total, self.count = 0.0, 0
 
-    def on_batch_end(self, trainer, step, logs) -> None:
+    def on_batch_end(self, trainer: Trainer, step: int, logs: dict[str, Any]) -> None:
         value = logs["loss"]
         self.total += value * logs["batch_size"]
         self.count += logs["batch_size"]
@@ -89,7 +99,7 @@ class _FitTextReport(Callback):
             trainer.stop_training, trainer.stop_reason = True, "time_limit"
         self.t_end = time.perf_counter()
 
-    def on_epoch_end(self, trainer, epoch, logs) -> None:
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         seconds = self.t_end - self.t0
         logs["perplexity"] = math.exp(logs["loss"])
         if "val_loss" in logs:
@@ -134,14 +144,15 @@ class CharLM(Module):
     >>> print(lm.sample("ROMEO:", 200, temperature=0.8))  # doctest: +SKIP
     """
 
-    def __init__(self, vocab, embedding_dim=64, hidden_size: int = 256, num_layers=1, cell="lstm",
-                 dropout=0.0) -> None:
+    def __init__(self, vocab: int | str | Sequence[str], embedding_dim: int | None = 64,
+                 hidden_size: int = 256, num_layers: int = 1, cell: str = "lstm",
+                 dropout: float = 0.0) -> None:
         super().__init__()
         if is_int(vocab):
             V = check_int(vocab, "vocab (a size)", "CharLM")
             self.vocab = None
         else:
-            chars = list(vocab)
+            chars = list(cast("str | Sequence[str]", vocab))  # not an int: characters
             if not chars or not all(isinstance(c, str) and len(c) == 1 for c in chars):
                 raise ValueError("CharLM: vocab must be a vocabulary size or a string / list of "
                                  "single characters")
@@ -161,7 +172,7 @@ class CharLM(Module):
         self.decoder = nn.Linear(self.hidden_size, V)
 
     # ------------------------------------------------------------- text <-> ids
-    def encode(self, text) -> np.ndarray:
+    def encode(self, text: str) -> np.ndarray:
         """Character ids of ``text`` (int64). Unknown characters raise a ValueError."""
         if self.vocab is None:
             raise ValueError("CharLM.encode: this model was built with a vocabulary size only; "
@@ -172,19 +183,20 @@ class CharLM(Module):
             raise ValueError(f"CharLM.encode: character {e.args[0]!r} is not in the "
                              f"vocabulary of {self.vocab_size}") from None
 
-    def decode(self, ids) -> str:
+    def decode(self, ids: npt.ArrayLike) -> str:
         """The text of a sequence of ids."""
         if self.vocab is None:
             raise ValueError("CharLM.decode: this model has no stored vocabulary")
         return "".join(self.vocab[int(i)] for i in np.asarray(ids).reshape(-1))
 
     # ------------------------------------------------------------------ forward
-    def _inputs(self, ids_tm):
+    def _inputs(self, ids_tm: np.ndarray) -> Tensor:
         if self.embedding is not None:
             return self.embedding(ids_tm)
         return one_hot(ids_tm, self.vocab_size, dtype=self.decoder.weight.dtype)
 
-    def forward_time_major(self, ids, state=None):
+    def forward_time_major(self, ids: npt.ArrayLike | Tensor,
+                           state: State = None) -> tuple[Tensor, State]:
         """Logits (T, N, V) and the final state for time-major ids (T, N)."""
         ids = as_array(ids)
         if ids.ndim != 2:
@@ -194,7 +206,7 @@ class CharLM(Module):
         logits = self.decoder(M.reshape(y, (T * N, H)))
         return M.reshape(logits, (T, N, self.vocab_size)), state
 
-    def forward(self, ids, state=None):
+    def forward(self, ids: npt.ArrayLike | Tensor, state: State = None) -> tuple[Tensor, State]:
         """Logits (N, T, V) and the final state for batch-first ids (N, T) (or (T,) unbatched)."""
         ids = as_array(ids)
         if ids.dtype.kind not in "iu":
@@ -205,7 +217,8 @@ class CharLM(Module):
         logits, state = self.forward_time_major(np.ascontiguousarray(ids.T), state)
         return M.transpose(logits, 1, 0, 2), state
 
-    def stream_logits(self, ids_tm, state=None):
+    def stream_logits(self, ids_tm: npt.ArrayLike | Tensor,
+                      state: State = None) -> tuple[Tensor, State]:
         """Logits (T N, V) for time-major ids (T, N), flattened time-major (the order of
         ``SequenceStreams``' targets), and the final state.
 
@@ -214,14 +227,17 @@ class CharLM(Module):
         logits, state = self.forward_time_major(ids_tm, state)
         return M.reshape(logits, (-1, self.vocab_size)), state
 
-    def loss(self, ids_tm, targets_tm, state=None):
+    def loss(self, ids_tm: npt.ArrayLike | Tensor, targets_tm: npt.ArrayLike,
+             state: State = None) -> tuple[Tensor, State]:
         """Mean cross-entropy (nats / char) of time-major ids against the next characters."""
         logits, state = self.stream_logits(ids_tm, state)
-        return L.cross_entropy(logits, np.asarray(targets_tm).reshape(-1)), state
+        # cross_entropy takes class-index arrays (its target is annotated Tensor here)
+        target = np.asarray(targets_tm).reshape(-1)
+        return L.cross_entropy(logits, target), state
 
     # ----------------------------------------------------------------- sampling
-    def sample(self, prime="", length=200, temperature=1.0, greedy=False, seed: int | None = None,
-               top_k=None) -> str:
+    def sample(self, prime: str = "", length: int = 200, temperature: float = 1.0,
+               greedy: bool = False, seed: int | None = None, top_k: int | None = None) -> str:
         """Write ``length`` characters after ``prime``; returns ``prime`` + the new text.
 
         Each next character is drawn from softmax(logits / temperature) (lower
@@ -267,7 +283,8 @@ class CharLM(Module):
         return prime + new
 
     # ----------------------------------------------------------------- training
-    def evaluate_text(self, text_or_ids, seq_len=256, batch_size=32) -> float:
+    def evaluate_text(self, text_or_ids: str | npt.ArrayLike, seq_len: int = 256,
+                      batch_size: int = 32) -> float:
         """Mean loss in nats per character of predicting each next character of the text
         (read as ``batch_size`` streams, ``seq_len`` characters at a time, state carried)."""
         ids = self.encode(text_or_ids) if isinstance(text_or_ids, str) else \
@@ -285,10 +302,13 @@ class CharLM(Module):
             self.train(was_training)
         return total / max(count, 1)
 
-    def fit_text(self, text, epochs=1, seq_len=64, batch_size=32, lr: float = 2e-3,
-                 validation_fraction=0.1, optimizer: Optimizer | str = "adam", clip_grad_norm=5.0, max_steps=None,
-                 time_limit=None, eval_every=None, verbose=1, seed: int | None = None, callback=None,
-                 lr_decay=1.0, target_val_loss=None):
+    def fit_text(self, text: str | npt.ArrayLike, epochs: int = 1, seq_len: int = 64,
+                 batch_size: int = 32, lr: float = 2e-3, validation_fraction: float = 0.1,
+                 optimizer: Optimizer | str = "adam", clip_grad_norm: float | None = 5.0,
+                 max_steps: int | None = None, time_limit: float | None = None,
+                 eval_every: int | None = None, verbose: int = 1, seed: int | None = None,
+                 callback: Callable[[int, float], Any] | None = None, lr_decay: float = 1.0,
+                 target_val_loss: float | None = None) -> History:
         """Train on ``text`` with truncated BPTT; returns a :class:`~glassnet.training.History`.
 
         The last ``validation_fraction`` of the text is held out. The training part

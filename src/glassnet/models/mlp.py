@@ -1,16 +1,22 @@
 """``MLP``: a multilayer feed-forward network with a head for the task."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from .. import nn
 from ..nn.module import Module
 from ..validation import check_choice, check_real
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet.autograd.tensor import Tensor
 
 __all__ = ["MLP", "activation"]
 
 TASKS = ("multiclass", "binary", "multilabel", "regression")
 
 
-def activation(name: str):
+def activation(name: str) -> Module:
     """An activation module from its name ("relu", "tanh", "sigmoid", "leaky_relu", ...)."""
     return nn.get_activation(name)
 
@@ -42,7 +48,7 @@ class MLP(Module):
     >>> trainer = Trainer(model, model.loss(), "adam", metrics=["accuracy"])  # doctest: +SKIP
     """
 
-    def __init__(self, sizes, activation: str = "relu", output: str = "multiclass",
+    def __init__(self, sizes: Sequence[int], activation: str = "relu", output: str = "multiclass",
                  dropout: float = 0.0, batch_norm: bool = False, init: str | None = None) -> None:
         super().__init__()
         sizes = [int(s) for s in sizes]
@@ -56,7 +62,7 @@ class MLP(Module):
         self.sizes, self.output, self.activation = sizes, output, activation
         init = init or ("xavier" if activation in ("sigmoid", "tanh", "softsign") else "kaiming")
         check_choice(init, "init", "MLP", ("kaiming", "xavier", "default"))
-        layers = []
+        layers: list[Module] = []
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
             lin = nn.Linear(a, b)
             last = i == len(sizes) - 2
@@ -65,7 +71,8 @@ class MLP(Module):
                     nn.init.xavier_uniform_(lin.weight)
                 else:
                     nn.init.kaiming_uniform_(lin.weight, nonlinearity="relu")
-                nn.init.zeros_(lin.bias)
+                if lin.bias is not None:
+                    nn.init.zeros_(lin.bias)
             layers.append(lin)
             if not last:
                 if batch_norm:
@@ -75,13 +82,13 @@ class MLP(Module):
                     layers.append(nn.Dropout(float(dropout)))
         self.net = nn.Sequential(*layers)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 2 or x.shape[1] != self.sizes[0]:
             raise ValueError(f"MLP: expected input of shape (N, {self.sizes[0]}), got "
                              f"{tuple(x.shape)}")
         return self.net(x)
 
-    def loss(self, **kwargs):
+    def loss(self, **kwargs: Any) -> Module:
         """The loss that matches the head (on raw outputs)."""
         if self.output == "multiclass":
             return nn.CrossEntropyLoss(**kwargs)
@@ -89,7 +96,7 @@ class MLP(Module):
             return nn.BCEWithLogitsLoss(**kwargs)
         return nn.MSELoss(**kwargs)
 
-    def output_activation(self, out):
+    def output_activation(self, out: Tensor) -> Tensor:
         """Probabilities (softmax / sigmoid) or values (regression) from raw outputs."""
         from .. import functional as F
         if self.output == "multiclass":

@@ -12,6 +12,8 @@ corrupted input is x~ = x * keep + add with
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, overload
+
 import numpy as np
 
 from .. import backend
@@ -19,10 +21,8 @@ from ..autograd import Tensor
 from ..functional import math as F
 from ..validation import check_choice, check_real
 
-from typing import TYPE_CHECKING
-
 if TYPE_CHECKING:  # annotations only
-    from glassnet.autograd.tensor import Tensor
+    import numpy.typing as npt
 
 
 __all__ = ["corrupt", "NOISES"]
@@ -30,7 +30,8 @@ __all__ = ["corrupt", "NOISES"]
 NOISES = ("mask", "gaussian", "salt_pepper")
 
 
-def _noise_arrays(shape, dtype, noise, level, rng):
+def _noise_arrays(shape: tuple[int, ...], dtype: np.dtype[Any], noise: str, level: float,
+                  rng: np.random.Generator) -> tuple[np.ndarray | None, np.ndarray | None]:
     """(keep, add) so that the corrupted input is ``x * keep + add`` (either may be None)."""
     if noise == "mask":             # masking noise: a random fraction of inputs set to 0
         return (rng.random(shape, dtype=np.float32) >= level).astype(dtype), None
@@ -43,7 +44,7 @@ def _noise_arrays(shape, dtype, noise, level, rng):
     return (~hit).astype(dtype), salt.astype(dtype)
 
 
-def check_noise(noise, level, who):
+def check_noise(noise: str, level: float, who: str) -> float:
     """``level`` as a float, checked for ``noise`` (``who`` names the caller in errors)."""
     check_choice(noise, "noise", who, NOISES)
     if noise == "gaussian":
@@ -51,7 +52,19 @@ def check_noise(noise, level, who):
     return check_real(level, "noise_level (the corrupted fraction)", who, 0, 1, high_open=True)
 
 
-def corrupt(x: Tensor, noise="mask", level=0.3, seed: int | None = None):
+@overload
+def corrupt(x: Tensor, noise: str = ..., level: float = ..., seed: int | None = ...) -> Tensor:
+    ...
+
+
+@overload
+def corrupt(x: npt.ArrayLike, noise: str = ..., level: float = ...,
+            seed: int | None = ...) -> np.ndarray:
+    ...
+
+
+def corrupt(x: Tensor | npt.ArrayLike, noise: str = "mask", level: float = 0.3,
+            seed: int | None = None) -> Tensor | np.ndarray:
     """A corrupted copy of ``x`` (array or Tensor): masking, Gaussian or salt-and-pepper.
 
     ``mask`` sets a random fraction ``level`` of the entries to 0; ``gaussian`` adds

@@ -1,6 +1,8 @@
 """The perceptron (Rosenblatt 1958) trained with the perceptron learning rule."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import backend
@@ -8,9 +10,9 @@ from ..autograd import Tensor, as_array
 from ..nn.module import Module, Parameter
 from ..validation import check_choice
 
-from typing import TYPE_CHECKING
-
 if TYPE_CHECKING:  # annotations only
+    import numpy.typing as npt
+
     from glassnet._typing import TensorLike
 
 
@@ -58,7 +60,7 @@ class Perceptron(Module):
         self.weight = Parameter(w, requires_grad=False)
         self.bias = Parameter(backend.allocate(self.out_features, dt, "Perceptron.bias", fill=0),
                               requires_grad=False)
-        self.converged_ = None
+        self.converged_: bool | None = None
         self.errors_: list[int] = []
 
     def net_input(self, X: TensorLike) -> np.ndarray:
@@ -66,13 +68,13 @@ class Perceptron(Module):
         X = self._check(X, "net_input")
         return X @ self.weight._data.T + self.bias._data
 
-    def _fire(self, s):
+    def _fire(self, s: np.ndarray) -> np.ndarray:
         on = s >= self.threshold
         if self.activation == "step":
             return on.astype(s.dtype)
         return np.where(on, 1.0, -1.0).astype(s.dtype)
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         data = as_array(x)
         return Tensor(self._fire(self.net_input(data)))
 
@@ -81,15 +83,16 @@ class Perceptron(Module):
         y = self._fire(self.net_input(X))
         return y[:, 0] if self.out_features == 1 else y
 
-    def _check(self, X, who):
+    def _check(self, X: TensorLike, who: str) -> np.ndarray:
         X = as_array(X, self.weight._data.dtype)
         if X.ndim != 2 or X.shape[1] != self.in_features:
             raise ValueError(f"Perceptron.{who}: expected X of shape (N, {self.in_features}), "
                              f"got {X.shape}")
         return X
 
-    def fit(self, X: TensorLike, y, epochs: int = 100, lr: float = 1.0, mode: str = "online",
-            shuffle: bool = False, seed: int | None = None, verbose: int = 0):
+    def fit(self, X: TensorLike, y: npt.ArrayLike, epochs: int = 100, lr: float = 1.0,
+            mode: str = "online", shuffle: bool = False, seed: int | None = None,
+            verbose: int = 0) -> Perceptron:
         """Train with the perceptron rule until an epoch makes no mistake or ``epochs`` pass.
 
         mode="online" updates after every sample in turn (the classic rule; the loop over
@@ -137,7 +140,7 @@ class Perceptron(Module):
         self.converged_ = bool(self.errors_) and self.errors_[-1] == 0
         return self
 
-    def score(self, X: TensorLike, y) -> float:
+    def score(self, X: TensorLike, y: npt.ArrayLike) -> float:
         """Accuracy of the thresholded outputs."""
         pred = self.predict(X)
         return float(np.mean(np.all(pred.reshape(len(pred), -1)

@@ -12,6 +12,9 @@ with it and the next layer is trained on that code (Bengio et al., 2007; Vincent
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .. import nn
@@ -21,11 +24,10 @@ from ..validation import is_int
 from .autoencoder import Autoencoder, DenoisingAutoencoder
 from .noise import check_noise
 
-from typing import TYPE_CHECKING
-
 if TYPE_CHECKING:  # annotations only
-    from glassnet.optim.optimizer import Optimizer
     from glassnet._typing import TensorLike
+    from glassnet.optim.optimizer import Optimizer
+    from glassnet.training.history import History
 
 
 __all__ = ["greedy_pretrain", "linear_stack"]
@@ -33,10 +35,10 @@ __all__ = ["greedy_pretrain", "linear_stack"]
 _CONTAINERS = (nn.Sequential, nn.ModuleList)
 
 
-def _flatten(module):
+def _flatten(module: Module) -> list[Module]:
     """The layers of ``module`` in order, expanding Sequential / ModuleList (a model's own
     children are taken to run in registration order, as MLP's ``net``)."""
-    out = []
+    out: list[Module] = []
     for child in module.children():
         if isinstance(child, _CONTAINERS):
             out += _flatten(child)
@@ -45,9 +47,10 @@ def _flatten(module):
     return out
 
 
-def linear_stack(model):
+def linear_stack(model: Module | Sequence[Module]) -> tuple[list[Module], list[list[Module]]]:
     """``(prefix, segments)``: the layers before the first Linear, and one list per Linear
     layer holding it and the layers after it up to the next Linear."""
+    layers: list[Module]
     if isinstance(model, (list, tuple)):
         layers = list(model)
     elif isinstance(model, nn.Linear):
@@ -64,7 +67,7 @@ def linear_stack(model):
     return layers[:starts[0]], segments
 
 
-def _run(layers, H, batch_size=2048):
+def _run(layers: Sequence[Module], H: np.ndarray, batch_size: int = 2048) -> np.ndarray:
     """Apply ``layers`` (evaluation mode, no gradient) to the array H in batches."""
     if not layers:
         return H
@@ -82,7 +85,7 @@ def _run(layers, H, batch_size=2048):
     return np.concatenate(out)
 
 
-def _per_level(value, n, name):
+def _per_level(value: Any, n: int, name: str) -> list[Any]:
     if isinstance(value, (list, tuple)):
         if len(value) != n:
             raise ValueError(f"greedy_pretrain: {name} has {len(value)} entries for {n} levels")
@@ -90,10 +93,14 @@ def _per_level(value, n, name):
     return [value] * n
 
 
-def greedy_pretrain(model, X: TensorLike, n_layers=None, decoders=None, epochs=5, batch_size: int = 64,
-                    lr: float = 1e-3, optimizer: Optimizer | str = "adam", denoise: float = 0.0,
-                    noise: str = "mask", loss="mse", output_activation=None, validation=None,
-                    verbose: int = 0, seed: int | None = None):
+def greedy_pretrain(model: Module | Sequence[Module], X: TensorLike, n_layers: int | None = None,
+                    decoders: Sequence[Module] | None = None, epochs: int | Sequence[int] = 5,
+                    batch_size: int = 64, lr: float = 1e-3, optimizer: Optimizer | str = "adam",
+                    denoise: float | Sequence[float] = 0.0, noise: str = "mask",
+                    loss: str | Sequence[str] = "mse",
+                    output_activation: str | Sequence[str] | None = None,
+                    validation: TensorLike | None = None, verbose: int = 0,
+                    seed: int | None = None) -> list[History]:
     """Pre-train the first ``n_layers`` Linear layers of ``model`` one at a time.
 
     Parameters
@@ -166,6 +173,7 @@ def greedy_pretrain(model, X: TensorLike, n_layers=None, decoders=None, epochs=5
             nn.init.zeros_(out_lin.bias)
             dec = nn.Sequential(out_lin, nn.get_activation(act))
         enc = nn.Sequential(*seg)
+        ae: Autoencoder
         if denoise[k] > 0:
             ae = DenoisingAutoencoder(encoder=enc, decoder=dec, loss=losses[k], noise=noise,
                                       noise_level=denoise[k])

@@ -10,12 +10,6 @@ from ..nn.module import Module
 from ..nn.recurrent import LAYERS
 from ..validation import check_int, lookup
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # annotations only
-    from glassnet.autograd.tensor import Tensor
-
-
 __all__ = ["SequenceClassifier"]
 
 
@@ -50,8 +44,9 @@ class SequenceClassifier(Module):
     >>> trainer.fit((X, y), epochs=10)                # X (N, T, 1)  # doctest: +SKIP
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_classes, num_layers=1, cell="lstm",
-                 bidirectional=False, dropout=0.0, vocab_size=None, embedding_dim=32) -> None:
+    def __init__(self, input_size: int, hidden_size: int, num_classes: int, num_layers: int = 1,
+                 cell: str = "lstm", bidirectional: bool = False, dropout: float = 0.0,
+                 vocab_size: int | None = None, embedding_dim: int = 32) -> None:
         super().__init__()
         cell = str(cell).lower()
         rnn = lookup(cell, LAYERS, "cell", "SequenceClassifier")
@@ -65,7 +60,7 @@ class SequenceClassifier(Module):
         D = 2 if bidirectional else 1
         self.fc = nn.Linear(D * hidden_size, self.num_classes)
 
-    def features(self, x: Tensor, lengths: Tensor | None = None):
+    def features(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         """The final hidden state (N, D*H) of the last layer."""
         if self.embedding is not None:
             ids = as_array(x)
@@ -81,7 +76,7 @@ class SequenceClassifier(Module):
             return h[-1] if h.shape[0] > 1 else M.squeeze(h, 0)
         return M.concat([h[-2], h[-1]], axis=1)
 
-    def forward(self, x, lengths=None):
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         z = self.features(x, lengths)
         if self.p_drop and self.training:
             from .. import backend
@@ -89,7 +84,7 @@ class SequenceClassifier(Module):
             z = z * (keep / (1.0 - self.p_drop))
         return self.fc(z)
 
-    def predict(self, x: Tensor, lengths: Tensor | None = None):
+    def predict(self, x: Tensor, lengths: Tensor | None = None) -> np.ndarray:
         """Predicted class per sequence (eval mode, no gradient)."""
         from ..autograd.function import no_grad
         was = self.training

@@ -7,19 +7,25 @@
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 
 from .. import nn
+from ..nn.module import Module
 from ..validation import check_int, is_int
+
 from .autoencoder import Autoencoder
 from .noise import check_noise, corrupt
 from .pretrain import greedy_pretrain
 
-from typing import TYPE_CHECKING
-
 if TYPE_CHECKING:  # annotations only
-    from glassnet.optim.optimizer import Optimizer
     from glassnet._typing import TensorLike
+    from glassnet.autograd.tensor import Tensor
+    from glassnet.optim.optimizer import Optimizer
+    from glassnet.training.callbacks import Callback
+    from glassnet.training.history import History
 
 
 __all__ = ["StackedAutoencoder"]
@@ -52,10 +58,14 @@ class StackedAutoencoder(Autoencoder):
     >>> clf = sae.to_classifier(10)      # then Trainer(clf, nn.CrossEntropyLoss(), ...)
     """
 
-    def __init__(self, sizes, activation: str = "sigmoid", output_activation: str = "sigmoid",
+    encoder: nn.Sequential  # this class always builds both halves as Sequentials
+    decoder: nn.Sequential
+
+    def __init__(self, sizes: int | Sequence[int], activation: str = "sigmoid",
+                 output_activation: str = "sigmoid",
                  tied: bool = False, loss: str = "mse", denoise: float = 0.0,
                  noise: str = "mask") -> None:
-        sizes = [sizes] if np.isscalar(sizes) else list(sizes)
+        sizes = list(cast("Sequence[int]", [sizes] if np.isscalar(sizes) else sizes))
         if len(sizes) < 2 or any(not is_int(s) or s < 1 for s in sizes):
             raise ValueError(f"StackedAutoencoder: sizes must list at least two positive ints "
                              f"(input and code sizes), got {sizes!r}")
@@ -69,7 +79,7 @@ class StackedAutoencoder(Autoencoder):
     def n_levels(self) -> int:
         return len(self.sizes) - 1
 
-    def level(self, k: int):
+    def level(self, k: int) -> tuple[nn.Sequential, nn.Sequential]:
         """(encoder, decoder) modules of level k (0-based), shared with the stack."""
         if not 0 <= k < self.n_levels:
             raise IndexError(f"StackedAutoencoder: level must be in [0, {self.n_levels}), "
@@ -79,22 +89,27 @@ class StackedAutoencoder(Autoencoder):
         dec = nn.Sequential(self.decoder[2 * j], self.decoder[2 * j + 1])
         return enc, dec
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         """The deep autoencoder's reconstruction (input corrupted while training)."""
         self._check(x)
         if self.training and self.denoise > 0:
             x = corrupt(x, self.noise, self.denoise)
         return self.decoder(self.encoder(x))
 
-    def fit(self, X: TensorLike, epochs: int = 10, batch_size: int = 64, validation=None, lr: float = 1e-3,
-            optimizer: Optimizer | str = "adam", callbacks=None, verbose: int = 0, seed: int | None = None, **kw):
+    def fit(self, X: TensorLike, epochs: int = 10, batch_size: int = 64,
+            validation: TensorLike | None = None, lr: float = 1e-3,
+            optimizer: Optimizer | str = "adam", callbacks: list[Callback] | None = None,
+            verbose: int = 0, seed: int | None = None, validation_split: float | None = None,
+            weight_decay: float = 0.0) -> History:
         """Train the whole stack end to end as one deep (denoising) autoencoder."""
         return super().fit(X, epochs, batch_size, validation, lr, optimizer, callbacks,
-                           verbose, seed, **kw)
+                           verbose, seed, validation_split=validation_split,
+                           weight_decay=weight_decay)
 
     def pretrain(self, X: TensorLike, epochs: int = 5, batch_size: int = 64, lr: float = 1e-3,
-                 optimizer: Optimizer | str = "adam", deep: bool = False, validation=None, verbose: int = 0,
-                 seed: int | None = None):
+                 optimizer: Optimizer | str = "adam", deep: bool = False,
+                 validation: TensorLike | None = None, verbose: int = 0,
+                 seed: int | None = None) -> list[History]:
         """Greedy layer-wise pre-training (``deep=False``) or end-to-end training of the
         whole stack (``deep=True``). ``epochs`` is per level when greedy.
 
@@ -114,14 +129,14 @@ class StackedAutoencoder(Autoencoder):
         object.__setattr__(self, "pretrain_history_", h)
         return h
 
-    def to_classifier(self, n_classes: int, dropout: float = 0.0):
+    def to_classifier(self, n_classes: int, dropout: float = 0.0) -> nn.Sequential:
         """A classifier: copies of the encoder layers, then ``Linear(sizes[-1], n_classes)``
         producing logits (train with ``nn.CrossEntropyLoss``; softmax gives probabilities).
 
         Returns an ``nn.Sequential`` (saved and loaded by ``glassnet.io`` like any other).
         """
         n_classes = check_int(n_classes, "n_classes", "to_classifier", min=2)
-        layers = []
+        layers: list[Module] = []
         for k in range(self.n_levels):
             src = self.encoder[2 * k]
             # dtype is not passed: constructor arguments stay plain JSON for glassnet.io

@@ -27,7 +27,7 @@ from ..autograd.function import Function, unbroadcast
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import Dims
+    from collections.abc import Sequence
 
 
 _SQRT_2_PI = math.sqrt(2.0 / math.pi)
@@ -39,16 +39,16 @@ try:  # SciPy's erf is vectorised; fall back to math.erf through np.vectorize-fr
 except Exception:  # pragma: no cover - SciPy is a dependency of scikit-learn, normally present
     _erf_u = np.frompyfunc(math.erf, 1, 1)
 
-    def _erf(x):
+    def _erf(x: np.ndarray) -> np.ndarray:
         return _erf_u(x).astype(x.dtype)
 
 
-def _sigmoid(z):
+def _sigmoid(z: np.ndarray) -> np.ndarray:
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
 
 
-def _softplus(t):
+def _softplus(t: np.ndarray) -> np.ndarray:
     return (np.maximum(t, 0) + np.log1p(np.exp(-np.abs(t)))).astype(t.dtype, copy=False)
 
 
@@ -57,7 +57,7 @@ class GELU(Function):
     """a = x Phi(x) (``approximate='none'``) or 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3)))
     (``'tanh'``);  da/dx = Phi(x) + x phi(x), or the derivative of the tanh form."""
 
-    def forward(self, x, approximate="none"):
+    def forward(self, x: np.ndarray, approximate: str = "none") -> np.ndarray:
         self.x, self.approximate = x, approximate
         if approximate == "tanh":
             u = _SQRT_2_PI * (x + 0.044715 * x ** 3)
@@ -66,7 +66,7 @@ class GELU(Function):
         self.cdf = (0.5 * (1 + _erf(x * _INV_SQRT2))).astype(x.dtype, copy=False)
         return x * self.cdf
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         x = self.x
         if self.approximate == "tanh":
             t = self.t
@@ -80,11 +80,11 @@ class GELU(Function):
 class SiLU(Function):
     """a = x sigmoid(x);  da/dx = s (1 + x (1 - s))."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self.x, self.s = x, _sigmoid(x)
         return x * self.s
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         s = self.s
         return g * (s * (1 + self.x * (1 - s)))
 
@@ -92,11 +92,11 @@ class SiLU(Function):
 class Mish(Function):
     """a = x tanh(softplus(x));  da/dx = t + x sigmoid(x) (1 - t^2), t = tanh(softplus(x))."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self.x, self.t = x, np.tanh(_softplus(x))
         return x * self.t
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         t = self.t
         return g * (t + self.x * _sigmoid(self.x) * (1 - t * t))
 
@@ -105,22 +105,22 @@ class Hardtanh(Function):
     """a = clamp(x, min_val, max_val);  da/dx = 1 strictly inside (min_val, max_val), else 0
     (PyTorch's rule at the two corners)."""
 
-    def forward(self, x, min_val=-1.0, max_val=1.0):
+    def forward(self, x: np.ndarray, min_val: float = -1.0, max_val: float = 1.0) -> np.ndarray:
         self.inside = (x > min_val) & (x < max_val)
         return np.clip(x, min_val, max_val).astype(x.dtype, copy=False)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g * self.inside
 
 
 class Hardsigmoid(Function):
     """a = relu6(x + 3) / 6;  da/dx = 1/6 strictly inside (-3, 3), else 0."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self.inside = (x > -3) & (x < 3)
         return (np.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return (g * self.inside / 6).astype(g.dtype, copy=False)
 
 
@@ -128,11 +128,11 @@ class Hardswish(Function):
     """a = x relu6(x + 3) / 6;  da/dx = 0 for x < -3, x/3 + 1/2 for -3 <= x <= 3, 1 above
     (PyTorch's choice at the corners)."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return (x * np.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         x = self.x
         d = np.where(x < -3, 0.0, np.where(x <= 3, x / 3 + 0.5, 1.0))
         return (g * d).astype(g.dtype, copy=False)
@@ -141,11 +141,11 @@ class Hardswish(Function):
 class Threshold(Function):
     """a = x where x > threshold, else value;  da/dx = [x > threshold]."""
 
-    def forward(self, x, threshold=0.0, value=0.0):
+    def forward(self, x: np.ndarray, threshold: float = 0.0, value: float = 0.0) -> np.ndarray:
         self.keep = x > threshold
         return np.where(self.keep, x, value).astype(x.dtype, copy=False)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g * self.keep
 
 
@@ -159,7 +159,9 @@ class AxisGather(Function):
     onto its source position (``np.add.at`` along the axis, one call per axis).
     """
 
-    def forward(self, x, maps=(), value=0.0):
+    def forward(self, x: np.ndarray,
+                maps: Sequence[tuple[int, np.ndarray, np.ndarray | None]] = (),
+                value: float = 0.0) -> np.ndarray:
         self.maps, self.shape = maps, x.shape
         out = x
         fill = None
@@ -176,7 +178,7 @@ class AxisGather(Function):
         self.fill = fill
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         if self.fill is not None:
             g = np.where(self.fill, g, 0).astype(g.dtype, copy=False)
         in_shape = list(g.shape)
@@ -200,14 +202,14 @@ class AxisLinear(Function):
     ``maps`` is a tuple of (axis, A). Backward applies A^T along the same axes.
     """
 
-    def forward(self, x, maps=()):
+    def forward(self, x: np.ndarray, maps: Sequence[tuple[int, np.ndarray]] = ()) -> np.ndarray:
         self.maps = maps
         out = x
         for axis, A in maps:
             out = np.moveaxis(np.moveaxis(out, axis, -1) @ A.T.astype(x.dtype), -1, axis)
         return np.ascontiguousarray(out)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         for axis, A in reversed(self.maps):
             g = np.moveaxis(np.moveaxis(g, axis, -1) @ A.astype(g.dtype), -1, axis)
         return np.ascontiguousarray(g)
@@ -218,7 +220,8 @@ class AxisWindowMax(Function):
     (short windows repeat their last index). The gradient goes to the first maximum of
     each window, as PyTorch's adaptive max pooling."""
 
-    def forward(self, x, axis: Dims = -1, win=None):
+    def forward(self, x: np.ndarray, axis: int = -1, win: np.ndarray | None = None) -> np.ndarray:
+        assert win is not None, "AxisWindowMax: win (the window table) is required"
         axis = axis % x.ndim
         moved = np.moveaxis(x, axis, -1)                 # (..., L)
         vals = moved[..., win]                           # (..., out, width)
@@ -229,7 +232,7 @@ class AxisWindowMax(Function):
         out = np.take_along_axis(vals, k[..., None], axis=-1)[..., 0]
         return np.ascontiguousarray(np.moveaxis(out, -1, axis))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         gm = np.moveaxis(g, self.axis, -1)
         lead = gm.shape[:-1]
         acc = np.zeros(lead + (self.n,), dtype=g.dtype)
@@ -238,7 +241,7 @@ class AxisWindowMax(Function):
         np.add.at(flat, (rows, self.src.reshape(flat.shape[0], -1)), gm.reshape(flat.shape[0], -1))
         return np.ascontiguousarray(np.moveaxis(acc, -1, self.axis))
 
-    def indices(self):
+    def indices(self) -> np.ndarray:
         return np.moveaxis(self.src, -1, self.axis)
 
 
@@ -249,7 +252,8 @@ class SmoothL1(Function):
 
     d = y - t. dE/dd = d / beta inside, sign(d) outside (times delta for huber)."""
 
-    def forward(self, y, t, beta=1.0, huber=False, reduction: str = "mean"):
+    def forward(self, y: np.ndarray, t: np.ndarray, beta: float = 1.0, huber: bool = False,
+                reduction: str = "mean") -> np.ndarray:
         d = y - t
         a = np.abs(d)
         if beta == 0:
@@ -267,7 +271,7 @@ class SmoothL1(Function):
         self.yshape, self.tshape = y.shape, np.shape(t)
         return _reduce(per, reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         gd = self.dd * (g / max(self.n, 1) if self.reduction == "mean" else g)
         gd = gd.astype(self.dd.dtype, copy=False)
         gy = unbroadcast(gd, self.yshape) if self.needs_input_grad[0] else None
@@ -281,7 +285,8 @@ class KLDiv(Function):
 
     dE/dx = -t (or -e^t);  dE/dt = log t + 1 - x (or e^t (t - x + 1))."""
 
-    def forward(self, x, t, log_target=False, reduction: str = "mean"):
+    def forward(self, x: np.ndarray, t: np.ndarray, log_target: bool = False,
+                reduction: str = "mean") -> np.ndarray:
         if log_target:
             et = np.exp(t)
             per = et * (t - x)
@@ -299,7 +304,7 @@ class KLDiv(Function):
             return np.asarray(per.sum() / self.batch, dtype=per.dtype)
         return _reduce(per, reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         if self.reduction == "mean":
             s = g / max(self.n, 1)
         elif self.reduction == "batchmean":
@@ -313,7 +318,7 @@ class KLDiv(Function):
         return gx, gt
 
 
-def _reduce(per, reduction):
+def _reduce(per: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":
         return np.asarray(per.mean(), dtype=per.dtype)
     if reduction == "sum":

@@ -3,25 +3,37 @@ its Tensor inputs and one on its Tensor outputs, so the hook sees (grad_input, g
 when the gradients of the inputs are ready (and may replace grad_input)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+
+if TYPE_CHECKING:  # annotations only
+    import numpy as np
+
+    from .module import Module
 
 
 class _State:
     __slots__ = ("grad_output", "module", "n_out")
+    module: Module
+    grad_output: tuple[np.ndarray | None, ...] | None
+    n_out: int
 
-    def __init__(self, module) -> None:
+    def __init__(self, module: Module) -> None:
         self.module, self.grad_output, self.n_out = module, None, 0
 
 
 class _OutputsIdentity(Function):
     """Identity on the outputs; its backward records grad_output."""
 
-    def forward(self, *arrays, state=None):
+    def forward(self, *arrays: np.ndarray,
+                state: _State | None = None) -> np.ndarray | tuple[np.ndarray, ...]:
         self.state = state
         return tuple(a.view() for a in arrays) if len(arrays) > 1 else arrays[0].view()
 
-    def backward(self, *grads):
+    def backward(self, *grads: np.ndarray | None) -> Any:
+        assert self.state is not None, "call_with_backward_hooks passes the state"
         self.state.grad_output = tuple(grads)
         return grads if len(grads) > 1 else grads[0]
 
@@ -29,12 +41,14 @@ class _OutputsIdentity(Function):
 class _InputsIdentity(Function):
     """Identity on the inputs; its backward calls the hooks with grad_input."""
 
-    def forward(self, *arrays, state=None):
+    def forward(self, *arrays: np.ndarray,
+                state: _State | None = None) -> np.ndarray | tuple[np.ndarray, ...]:
         self.state = state
         return tuple(a.view() for a in arrays) if len(arrays) > 1 else arrays[0].view()
 
-    def backward(self, *grads):
+    def backward(self, *grads: np.ndarray | None) -> Any:
         st = self.state
+        assert st is not None, "call_with_backward_hooks passes the state"
         grad_in = tuple(grads)
         grad_out = st.grad_output if st.grad_output is not None else (None,) * st.n_out
         for hook in list(st.module._backward_hooks.values()):
@@ -48,20 +62,21 @@ class _InputsIdentity(Function):
         return grad_in if len(grad_in) > 1 else grad_in[0]
 
 
-def _wrap(grads):
+def _wrap(grads: tuple[np.ndarray | None, ...]) -> tuple[Tensor | None, ...]:
     return tuple(None if g is None else Tensor(g) for g in grads)
 
 
-def call_with_backward_hooks(module, args, kwargs):
+def call_with_backward_hooks(module: Module, args: tuple[Any, ...],
+                             kwargs: dict[str, Any]) -> Any:
     state = _State(module)
     pos = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-    args = list(args)
+    call_args = list(args)
     if pos:
-        outs = _InputsIdentity.apply(*[args[i] for i in pos], state=state)
+        outs = _InputsIdentity.apply(*[call_args[i] for i in pos], state=state)
         outs = outs if isinstance(outs, tuple) else (outs,)
         for i, o in zip(pos, outs):
-            args[i] = o
-    out = module.forward(*args, **kwargs)
+            call_args[i] = o
+    out = module.forward(*call_args, **kwargs)
     single = isinstance(out, Tensor)
     items = [out] if single else (list(out) if isinstance(out, (tuple, list)) else None)
     if items is None:

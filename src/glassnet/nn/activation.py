@@ -14,15 +14,15 @@ from .linear import Identity, Linear
 from .module import Module, Parameter
 from . import functional as _F
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 if TYPE_CHECKING:  # annotations only
     from glassnet.autograd.tensor import Tensor
-    from glassnet._typing import Dims
 
 
 
-def _inplace_repr(m):
+def _inplace_repr(m: Module) -> str:
     return "inplace=True" if getattr(m, "inplace", False) else ""
 
 __all__ = [
@@ -47,7 +47,7 @@ class Step(Module):
         super().__init__()
         self.threshold, self.low, self.high = float(threshold), float(low), float(high)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return A.step(x, self.threshold, self.low, self.high)
 
     def extra_repr(self) -> str:
@@ -58,18 +58,27 @@ class Sign(Module):
     """Bipolar threshold unit: a = +1 if z >= threshold else -1.
 
     sign(S - 0.2) is ``Sign(threshold=0.2)(S)``. The output at exactly the
-    threshold is +1; the derivative is 0.
+    threshold is +1; the derivative is 0. ``three_valued=True`` is the sign function
+    with sign(0) = 0: -1 below the threshold, 0 exactly at it, +1 above (the lectures'
+    f(S) = sign(S) exercise, where a node with S = 0 outputs 0).
+
+    >>> nn.Sign()(gn.tensor([-0.5, 0.0, 0.5])).tolist()
+    [-1.0, 1.0, 1.0]
+    >>> nn.Sign(three_valued=True)(gn.tensor([-0.5, 0.0, 0.5])).tolist()
+    [-1.0, 0.0, 1.0]
     """
 
-    def __init__(self, threshold: float = 0.0) -> None:
+    def __init__(self, threshold: float = 0.0, three_valued: bool = False) -> None:
         super().__init__()
         self.threshold = float(threshold)
+        self.three_valued = bool(three_valued)
 
-    def forward(self, x):
-        return A.sign(x, self.threshold)
+    def forward(self, x: Tensor) -> Tensor:
+        return A.sign(x, self.threshold, self.three_valued)
 
     def extra_repr(self) -> str:
-        return f"threshold={self.threshold}"
+        return f"threshold={self.threshold}" + (", three_valued=True" if self.three_valued
+                                                 else "")
 
 
 class ReLU(Module):
@@ -79,24 +88,24 @@ class ReLU(Module):
         super().__init__()
         self.inplace = bool(inplace)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return _F.relu(x, inplace=True) if self.inplace else A.relu(x)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return _inplace_repr(self)
 
 
 class Sigmoid(Module):
     """a = 1 / (1 + e^-z)."""
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return A.sigmoid(x)
 
 
 class Tanh(Module):
     """a = tanh(z)."""
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return A.tanh(x)
 
 
@@ -111,10 +120,10 @@ class LeakyReLU(Module):
         self.negative_slope = float(negative_slope)
         self.inplace = bool(inplace)
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         return _F.leaky_relu(x, self.negative_slope, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace
                                                           else "")
 
@@ -133,7 +142,7 @@ class RReLU(Module):
                              f"upper={upper}")
         self.lower, self.upper = float(lower), float(upper)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return A.rrelu(x, self.lower, self.upper, self.training)
 
     def extra_repr(self) -> str:
@@ -148,6 +157,9 @@ class PReLU(Module):
     PyTorch.
     """
 
+    # PyTorch's attribute; on a PReLU it hides Module.num_parameters()
+    num_parameters: int  # type: ignore[assignment]
+
     def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
         super().__init__()
         self.num_parameters = check_int(num_parameters, "num_parameters", "PReLU")
@@ -155,7 +167,7 @@ class PReLU(Module):
         self.weight = Parameter(backend.allocate((self.num_parameters,), backend.get_default_dtype(),
                                                   "PReLU.weight", fill=self.init))
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return A.prelu(x, self.weight)
 
     def extra_repr(self) -> str:
@@ -170,10 +182,10 @@ class ELU(Module):
         self.alpha = float(alpha)
         self.inplace = bool(inplace)
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         return _F.elu(x, self.alpha, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
@@ -184,10 +196,10 @@ class SELU(Module):
         super().__init__()
         self.inplace = bool(inplace)
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         return _F.selu(x, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return _inplace_repr(self)
 
 
@@ -202,10 +214,10 @@ class Softplus(Module):
         self.beta = check_real(beta, "beta", "Softplus", 0, low_open=True)
         self.threshold, self.centered = float(threshold), bool(centered)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return A.softplus(x, self.beta, self.threshold, self.centered)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}" + (
             ", centered=True" if self.centered else "")
 
@@ -213,7 +225,7 @@ class Softplus(Module):
 class Softsign(Module):
     """a = z / (1 + |z|)."""
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return A.softsign(x)
 
 
@@ -242,16 +254,16 @@ class Maxout(Module):
         self.reset_parameters()
 
     # the same fan-in uniform scheme as Linear
-    reset_parameters = Linear.reset_parameters
+    reset_parameters = cast("Callable[[Maxout], None]", Linear.reset_parameters)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if x.shape[-1] != self.in_features:
             raise ValueError(f"Maxout({self.in_features}, {self.out_features}, "
                              f"pieces={self.pieces}): expected input with last dimension "
                              f"{self.in_features}, got shape {tuple(x.shape)}")
         return A.maxout(x, self.weight, self.bias, self.pieces)
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Sequence[int]) -> tuple[int, ...]:
         return tuple(input_shape[:-1]) + (self.out_features,)
 
     def extra_repr(self) -> str:
@@ -285,7 +297,7 @@ class APL(Module):
         init.uniform_(self.a, -0.2, 0.2)
         self.b._data[...] = backend.rng().normal(0.0, 0.5, size=self.b.shape)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if x.ndim < 2 or x.shape[1] != self.num_features:
             raise ValueError(f"APL({self.num_features}): expected input with "
                              f"{self.num_features} features on axis 1, got shape "
@@ -301,11 +313,11 @@ class Softmax(Module):
     default) picks the axis implicitly, with PyTorch's warning: 0 for 0-, 1- and 3-D input,
     1 otherwise. Pass ``dim``."""
 
-    def __init__(self, dim: Dims = None) -> None:
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         return _F.softmax(x, self.dim)
 
     def extra_repr(self) -> str:
@@ -315,14 +327,14 @@ class Softmax(Module):
 class LogSoftmax(Softmax):
     """a_i = z_i - log sum_j e^{z_j} along ``dim`` (``dim=None`` as :class:`Softmax`)."""
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         return _F.log_softmax(x, self.dim)
 
 
 class Softmin(Softmax):
     """softmax(-z) along ``dim``."""
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return _F.softmin(x, self.dim)
 
 
@@ -333,7 +345,7 @@ class GELU(Module):
         super().__init__()
         self.approximate = approximate
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         return _F.gelu(x, approximate=self.approximate)
 
     def extra_repr(self) -> str:
@@ -341,16 +353,16 @@ class GELU(Module):
 
 
 class _InplaceUnit(Module):
-    _fn = None
+    _fn: ClassVar[Callable[..., Tensor]]   # set by each subclass
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = bool(inplace)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return type(self)._fn(x, inplace=self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return _inplace_repr(self)
 
 
@@ -383,7 +395,7 @@ class Hardtanh(Module):
     """a = clamp(z, min_val, max_val)."""
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
-                 min_value=None, max_value=None) -> None:
+                 min_value: float | None = None, max_value: float | None = None) -> None:
         super().__init__()
         if min_value is not None:
             min_val = min_value
@@ -395,10 +407,10 @@ class Hardtanh(Module):
             raise ValueError(f"Hardtanh: max_val ({self.max_val}) must be greater than "
                              f"min_val ({self.min_val})")
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return _F.hardtanh(x, self.min_val, self.max_val, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}" + (
             ", inplace=True" if self.inplace else "")
 
@@ -410,10 +422,10 @@ class Threshold(Module):
         super().__init__()
         self.threshold, self.value, self.inplace = float(threshold), float(value), bool(inplace)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return _F.threshold(x, self.threshold, self.value, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"threshold={self.threshold}, value={self.value}" + (
             ", inplace=True" if self.inplace else "")
 
@@ -425,17 +437,17 @@ class CELU(Module):
         super().__init__()
         self.alpha, self.inplace = float(alpha), bool(inplace)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return _F.celu(x, self.alpha, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class LogSigmoid(Module):
     """a = log sigmoid(z)."""
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return _F.logsigmoid(x)
 
 
@@ -446,7 +458,7 @@ class GLU(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return _F.glu(x, self.dim)
 
     def extra_repr(self) -> str:
@@ -462,7 +474,7 @@ _MODULES = {
 }
 
 
-def get_activation(name: str, **kwargs) -> Module:
+def get_activation(name: str | Module, **kwargs: Any) -> Module:
     """A new activation Module from its name; keyword arguments go to its constructor.
 
     Names: identity/linear, step, sign, sigmoid, tanh, relu, leaky_relu, rrelu, prelu,

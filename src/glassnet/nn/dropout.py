@@ -17,9 +17,11 @@ from ..validation import check_int, check_probability, check_real
 from .linear import Linear
 from .module import Module
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import TensorLike
     from glassnet._typing import DTypeLike
     from glassnet.autograd.tensor import Tensor
 
@@ -48,7 +50,7 @@ class Dropout(Module):
         """Whether forward drops units now (training, or Monte-Carlo mode)."""
         return (self.training or self.mc) and self.p > 0
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if self.inplace and self.active:
             from .functional import dropout
             return dropout(x, self.p, True, True)
@@ -63,7 +65,7 @@ class Dropout2d(Dropout):
     probability p (neighbouring pixels are correlated, so single-pixel dropout does
     little there), kept maps scaled by 1/(1 - p)."""
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         from .functional import dropout2d
         return dropout2d(x, self.p, True, self.inplace) if self.active else x
 
@@ -71,7 +73,7 @@ class Dropout2d(Dropout):
 class Dropout1d(Dropout):
     """Channel dropout for (N, C, L) or (C, L): whole channels zeroed with probability p."""
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         from .functional import dropout1d
         return dropout1d(x, self.p, True, self.inplace) if self.active else x
 
@@ -106,7 +108,7 @@ class DropConnectLinear(Linear):
     def active(self) -> bool:
         return (self.training or self.mc) and self.p > 0
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         if x.shape[-1] != self.in_features:
             raise ValueError(f"DropConnectLinear({self.in_features}, {self.out_features}): "
                              f"expected input with last dimension {self.in_features}, got "
@@ -114,15 +116,15 @@ class DropConnectLinear(Linear):
         w = _dropout(self.weight, self.p, True) if self.active else self.weight
         return F.linear(x, w, self.bias)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return super().extra_repr() + f", p={self.p}"
 
 
-def _is_stochastic(m) -> bool:
+def _is_stochastic(m: Module) -> bool:
     return isinstance(m, (Dropout, DropConnectLinear))
 
 
-def enable_mc_dropout(model: Module, flag: bool = True) -> list:
+def enable_mc_dropout(model: Module, flag: bool = True) -> list[Module]:
     """Set ``mc = flag`` on every Dropout / Dropout2d / DropConnectLinear in ``model``, so
     they keep sampling in eval mode (Monte-Carlo dropout). Returns those modules."""
     mods = [m for m in model.modules() if _is_stochastic(m)]
@@ -131,8 +133,9 @@ def enable_mc_dropout(model: Module, flag: bool = True) -> list:
     return mods
 
 
-def mc_predict(model: Module, x: Tensor, samples: int = 50, ci: float = 0.95, *, predict=None,
-               return_std: bool = False):
+def mc_predict(model: Module, x: TensorLike, samples: int = 50, ci: float = 0.95, *,
+               predict: Callable[[Any], np.ndarray] | None = None,
+               return_std: bool = False) -> tuple[np.ndarray, ...]:
     """Monte-Carlo dropout prediction: run ``model`` ``samples`` times on ``x`` with
     dropout on (eval mode otherwise, no gradients).
 
@@ -164,7 +167,7 @@ def mc_predict(model: Module, x: Tensor, samples: int = 50, ci: float = 0.95, *,
             xa = xa.astype(model.dtype)
         xt = Tensor(xa)
 
-        def predict(_):
+        def predict(_: Any) -> np.ndarray:
             return model(xt)._data
     was_training = model.training
     flags = [m.mc for m in mods]

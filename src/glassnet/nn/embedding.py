@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import DTypeLike
     from glassnet._typing import DeviceLike
+    from glassnet._typing import TensorLike
+    from glassnet.autograd.tensor import Tensor
 
 
 __all__ = ["Embedding"]
@@ -29,9 +31,11 @@ class Embedding(Module):
     (1, 3, 16)
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
-                 norm_type: float = 2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
-                 _freeze=False, device: DeviceLike = None, dtype: DTypeLike = None) -> None:
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, sparse: bool = False,
+                 _weight: TensorLike | None = None, _freeze: bool = False,
+                 device: DeviceLike = None, dtype: DTypeLike = None) -> None:
         super().__init__()
         if device is not None:
             backend.devices.check(device, "device", "Embedding")
@@ -65,15 +69,17 @@ class Embedding(Module):
         if self.padding_idx is not None:
             self.weight._data[self.padding_idx] = 0
 
-    def forward(self, ids):
+    def forward(self, ids: Tensor) -> Tensor:
         if self.max_norm is not None:
             from .functional import embedding
             return embedding(ids, self.weight, self.padding_idx, self.max_norm, self.norm_type)
         return _embedding(ids, self.weight, self.padding_idx)
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
-                        norm_type: float = 2.0, scale_grad_by_freq=False, sparse=False):
+    def from_pretrained(cls, embeddings: TensorLike, freeze: bool = True,
+                        padding_idx: int | None = None, max_norm: float | None = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Embedding:
         """An Embedding holding a copy of ``embeddings`` (V, E); frozen unless ``freeze=False``."""
         w = np.asarray(getattr(embeddings, "_data", embeddings))
         if w.ndim != 2:
@@ -85,7 +91,7 @@ class Embedding(Module):
         emb.weight.requires_grad = not freeze
         return emb
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"

@@ -13,7 +13,7 @@ array([[1, 0, 0],
        [0, 0, 1]])
 
 Differences from PyTorch that remain are explicit errors, never other answers:
-``groups`` works (one convolution per group); ``ceil_mode`` of average pooling, ``dilation``
+``groups`` works (one batched GEMM over the groups); ``ceil_mode`` of average pooling, ``dilation``
 > 1 in pooling,
 ``return_indices`` of max pooling, ``bicubic`` interpolation and ``antialias`` raise an
 :class:`~glassnet.errors.ArgumentError`.
@@ -39,15 +39,19 @@ from ..functional import inplace as _inplace_ops
 from ..functional import math as _M
 from ..functional import normalization as _N
 from ..functional import pooling as _P
+from ..functional import reduce as _R
 from . import _functions as _X
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import DTypeLike
-    from glassnet._typing import Dims
-    from glassnet._typing import IntTuple
-    from glassnet.autograd.tensor import Tensor
+    from collections.abc import Callable, Sequence
+    from typing import Any, TypeAlias, Union
+
+    from glassnet._typing import DTypeLike, IntTuple, TensorLike
+
+    # an adaptive pooling's output size: one for every axis or one per axis, None keeps it
+    _OutSize: TypeAlias = Union[int, None, Sequence[Union[int, None]]]
 
 
 __all__ = [
@@ -71,7 +75,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 # ------------------------------------------------------------------- helpers
-def _t(x, who, name="input"):
+def _t(x: object, who: str, name: str = "input") -> Tensor:
     """``x`` as a Tensor (NumPy arrays and numbers wrapped); anything else refused."""
     if isinstance(x, Tensor):
         return x
@@ -81,16 +85,16 @@ def _t(x, who, name="input"):
                             f"{type(x).__name__}")
 
 
-def _raw(x):
+def _raw(x: Tensor | np.ndarray | None) -> np.ndarray | None:
     return x._data if isinstance(x, Tensor) else x
 
 
-def _shadow(x):
+def _shadow(x: Tensor) -> Tensor:
     """x's value before an in-place op, as the op's input (raises PyTorch's leaf error)."""
     return _inplace_ops._previous(x, True) if _inplace_ops._records(x) else x
 
 
-def _inplace(x, y):
+def _inplace(x: Tensor, y: Tensor) -> Tensor:
     """Make ``x`` (same object and memory) hold ``y``: recorded when y is in the graph."""
     if y._ctx is not None and _grad_mode.enabled:
         return _inplace_ops._adopt(x, y)
@@ -99,7 +103,8 @@ def _inplace(x, y):
     return x
 
 
-def _unary(fn, input, inplace, who, **kw):
+def _unary(fn: Callable[..., Tensor], input: TensorLike, inplace: bool, who: str,
+           **kw: Any) -> Tensor:
     """``fn(input)``; with ``inplace=True`` the result is written into ``input`` itself,
     through autograd's in-place rules (functional/inplace.py): a leaf that requires grad is
     refused, on a tensor in the graph the op is recorded and the version counter moves."""
@@ -109,7 +114,7 @@ def _unary(fn, input, inplace, who, **kw):
     return _inplace(x, fn(_shadow(x), **kw))
 
 
-def _legacy_reduction(size_average, reduce, reduction):
+def _legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
     """PyTorch's mapping of the deprecated ``size_average`` / ``reduce`` flags."""
     if size_average is None and reduce is None:
         return reduction
@@ -121,7 +126,7 @@ def _legacy_reduction(size_average, reduce, reduction):
     return ret
 
 
-def _check_reduction(reduction, who, extra=()):
+def _check_reduction(reduction: str, who: str, extra: Sequence[str] = ()) -> str:
     allowed = _REDUCTIONS + tuple(extra)
     if reduction not in allowed:
         raise ArgumentError(f"{who}: {reduction} is not a valid value for reduction "
@@ -129,7 +134,7 @@ def _check_reduction(reduction, who, extra=()):
     return reduction
 
 
-def _reduce(per, reduction):
+def _reduce(per: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return _M.mean(per)
     if reduction == "sum":
@@ -137,7 +142,7 @@ def _reduce(per, reduction):
     return per
 
 
-def _dim(dim, ndim, who):
+def _dim(dim: int, ndim: int, who: str) -> int:
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise ArgumentTypeError(f"{who}: dim must be an int, got {type(dim).__name__}")
     n = max(ndim, 1)
@@ -147,7 +152,7 @@ def _dim(dim, ndim, who):
     return int(dim) % n
 
 
-def _broadcast_pair(input, target, who):
+def _broadcast_pair(input: Tensor, target: TensorLike, who: str) -> tuple[Tensor, Tensor]:
     """PyTorch's elementwise losses broadcast a target of another shape, with a warning."""
     if isinstance(target, Tensor):
         t = target
@@ -165,12 +170,12 @@ def _broadcast_pair(input, target, who):
     return input, t
 
 
-def _size(shape):
+def _size(shape: Sequence[int]) -> str:
     return "torch.Size([" + ", ".join(str(int(s)) for s in shape) + "])"
 
 
 # --------------------------------------------------------------- activations
-def relu(input: Tensor, inplace: bool = False):
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(0, x) elementwise; ``inplace=True`` overwrites ``input`` and returns it."""
     return _unary(_A.relu, input, inplace, "relu")
 
@@ -180,43 +185,43 @@ def relu_(input: Tensor) -> Tensor:
     return relu(input, inplace=True)
 
 
-def relu6(input: Tensor, inplace: bool = False):
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(0, x), 6)."""
     return _unary(lambda x: _X.Hardtanh.apply(x, min_val=0.0, max_val=6.0), input, inplace,
                   "relu6")
 
 
-def leaky_relu(input: Tensor, negative_slope=0.01, inplace: bool = False):
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
     return _unary(lambda x: _A.leaky_relu(x, negative_slope), input, inplace, "leaky_relu")
 
 
-def leaky_relu_(input: Tensor, negative_slope=0.01) -> Tensor:
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     """In-place :func:`leaky_relu`."""
     return leaky_relu(input, negative_slope, inplace=True)
 
 
-def elu(input: Tensor, alpha=1.0, inplace: bool = False):
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha (e^x - 1) otherwise."""
     return _unary(lambda x: _A.elu(x, alpha), input, inplace, "elu")
 
 
-def celu(input: Tensor, alpha=1.0, inplace: bool = False):
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, alpha (e^{x/alpha} - 1))."""
     if alpha == 0:
         raise ArgumentError("celu: ZeroDivisionError, alpha cannot be 0")
 
-    def f(x):
+    def f(x: Tensor) -> Tensor:
         return _M.mul(_A.elu(_M.mul(x, 1.0 / alpha), 1.0), float(alpha))
     return _unary(f, input, inplace, "celu")
 
 
-def selu(input: Tensor, inplace: bool = False):
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * elu(x, alpha) with the self-normalising constants."""
     return _unary(_A.selu, input, inplace, "selu")
 
 
-def gelu(input: Tensor, approximate="none") -> Tensor:
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x Phi(x) (``approximate='none'``) or its tanh approximation (``'tanh'``)."""
     if approximate not in ("none", "tanh"):
         raise ArgumentError(f"gelu: approximate argument must be either none or tanh, got "
@@ -224,27 +229,28 @@ def gelu(input: Tensor, approximate="none") -> Tensor:
     return _X.GELU.apply(_t(input, "gelu"), approximate=approximate)
 
 
-def silu(input: Tensor, inplace: bool = False):
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (also called swish)."""
     return _unary(_X.SiLU.apply, input, inplace, "silu")
 
 
-def mish(input: Tensor, inplace: bool = False):
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
     return _unary(_X.Mish.apply, input, inplace, "mish")
 
 
-def hardswish(input: Tensor, inplace: bool = False):
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6."""
     return _unary(_X.Hardswish.apply, input, inplace, "hardswish")
 
 
-def hardsigmoid(input: Tensor, inplace: bool = False):
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6."""
     return _unary(_X.Hardsigmoid.apply, input, inplace, "hardsigmoid")
 
 
-def hardtanh(input: Tensor, min_val=-1.0, max_val=1.0, inplace: bool = False):
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
     """clamp(x, min_val, max_val)."""
     if min_val > max_val:
         raise ArgumentError("hardtanh: min_val cannot be greater than max_val")
@@ -253,49 +259,50 @@ def hardtanh(input: Tensor, min_val=-1.0, max_val=1.0, inplace: bool = False):
                   input, inplace, "hardtanh")
 
 
-def threshold(input: Tensor, threshold, value, inplace: bool = False):
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else ``value``."""
     return _unary(lambda x: _X.Threshold.apply(x, threshold=float(threshold),
                                                value=float(value)), input, inplace,
                   "threshold")
 
 
-def softplus(input: Tensor, beta=1.0, threshold=20.0):
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """(1/beta) log(1 + e^{beta x}), linear where beta x > threshold."""
     return _A.softplus(_t(input, "softplus"), beta, threshold)
 
 
-def softsign(input: Tensor):
+def softsign(input: Tensor) -> Tensor:
     """x / (1 + |x|)."""
     return _A.softsign(_t(input, "softsign"))
 
 
-def sigmoid(input: Tensor):
+def sigmoid(input: Tensor) -> Tensor:
     """1 / (1 + e^-x)."""
     return _A.sigmoid(_t(input, "sigmoid"))
 
 
-def tanh(input: Tensor):
+def tanh(input: Tensor) -> Tensor:
     """Hyperbolic tangent."""
     return _A.tanh(_t(input, "tanh"))
 
 
-def logsigmoid(input: Tensor):
+def logsigmoid(input: Tensor) -> Tensor:
     """log sigmoid(x) = -softplus(-x), stable."""
     return _M.neg(_A.softplus(_M.neg(_t(input, "logsigmoid")), 1.0, 20.0))
 
 
-def prelu(input: Tensor, weight):
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x for x > 0, weight * x otherwise (one slope or one per channel, axis 1)."""
     return _A.prelu(_t(input, "prelu"), weight)
 
 
-def rrelu(input: Tensor, lower=1.0 / 8, upper=1.0 / 3, training: bool = False, inplace: bool = False):
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
     """Randomised leaky ReLU (random slopes in training, their mean otherwise)."""
     return _unary(lambda x: _A.rrelu(x, lower, upper, training), input, inplace, "rrelu")
 
 
-def glu(input: Tensor, dim: Dims = -1):
+def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a * sigmoid(b), a and b the two halves of ``input`` along ``dim``."""
     x = _t(input, "glu")
     d = _dim(dim, x.ndim, "glu")
@@ -309,13 +316,14 @@ def glu(input: Tensor, dim: Dims = -1):
     return _M.mul(_M.getitem(x, tuple(lo)), _A.sigmoid(_M.getitem(x, tuple(hi))))
 
 
-def _softmax_dim(ndim, name):
+def _softmax_dim(ndim: int, name: str) -> int:
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
                   f"to include dim=X as an argument.", UserWarning, stacklevel=4)
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def _softmax_prep(input, dim, dtype, name):
+def _softmax_prep(input: TensorLike, dim: int | None, dtype: DTypeLike,
+                  name: str) -> tuple[Tensor, int | None]:
     x = _t(input, name)
     if dim is None:
         dim = _softmax_dim(x.ndim, name)
@@ -326,7 +334,8 @@ def _softmax_prep(input, dim, dtype, name):
     return x, _dim(dim, x.ndim, name)
 
 
-def softmax(input: Tensor, dim: Dims = None, _stacklevel=3, dtype: DTypeLike = None):
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype: DTypeLike = None) -> Tensor:
     """e^{x_i} / sum_j e^{x_j} along ``dim`` (PyTorch's implicit choice, with its warning,
     when ``dim`` is None: 0 for 0-, 1- and 3-D input, else 1)."""
     x, d = _softmax_prep(input, dim, dtype, "softmax")
@@ -335,7 +344,8 @@ def softmax(input: Tensor, dim: Dims = None, _stacklevel=3, dtype: DTypeLike = N
     return _A.softmax(x, d)
 
 
-def log_softmax(input: Tensor, dim: Dims = None, _stacklevel=3, dtype: DTypeLike = None):
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype: DTypeLike = None) -> Tensor:
     """log(softmax(x)) along ``dim``, computed stably."""
     x, d = _softmax_prep(input, dim, dtype, "log_softmax")
     if d is None:
@@ -343,7 +353,8 @@ def log_softmax(input: Tensor, dim: Dims = None, _stacklevel=3, dtype: DTypeLike
     return _A.log_softmax(x, d)
 
 
-def softmin(input: Tensor, dim: Dims = None, _stacklevel=3, dtype: DTypeLike = None):
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype: DTypeLike = None) -> Tensor:
     """softmax(-x) along ``dim``."""
     x, d = _softmax_prep(input, dim, dtype, "softmin")
     if d is None:
@@ -352,14 +363,14 @@ def softmin(input: Tensor, dim: Dims = None, _stacklevel=3, dtype: DTypeLike = N
 
 
 # ------------------------------------------------------------------- dropout
-def _check_p(p, who):
+def _check_p(p: float, who: str) -> float:
     if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) \
             or not 0.0 <= p <= 1.0:
         raise ArgumentError(f"{who} probability has to be between 0 and 1, but got {p}")
     return float(p)
 
 
-def dropout(input: Tensor, p=0.5, training: bool = True, inplace: bool = False):
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) while
     ``training``; the input itself otherwise. (Unlike ``nn.Dropout`` this does not look
     at any module's mode: pass ``training=self.training``.)"""
@@ -374,13 +385,14 @@ def dropout(input: Tensor, p=0.5, training: bool = True, inplace: bool = False):
     return _inplace(x, y) if inplace else y
 
 
-def _channel_dropout(x, p, inplace):
+def _channel_dropout(x: Tensor, p: float, inplace: bool) -> Tensor:
     if p == 1:
         return _M.mul(_shadow(x) if inplace else x, np.zeros((), dtype=x.dtype))
     return _dropout2d(_shadow(x) if inplace else x, p, True)
 
 
-def dropout1d(input: Tensor, p=0.5, training: bool = True, inplace: bool = False):
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
     """Zero whole channels x[n, c, :] of (N, C, L) (or x[c, :] of (C, L)) with probability
     p, scaling the kept ones by 1/(1 - p)."""
     p = _check_p(p, "dropout")
@@ -400,7 +412,8 @@ def dropout1d(input: Tensor, p=0.5, training: bool = True, inplace: bool = False
     return _inplace(x, y) if inplace else y
 
 
-def dropout2d(input: Tensor, p=0.5, training: bool = True, inplace: bool = False):
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
     """Zero whole channels x[n, c] of (N, C, H, W) with probability p, scaling the kept
     ones by 1/(1 - p). Other ranks behave and warn as PyTorch: 3-D input is taken as
     (N, C, L), 2-D and 5-D input channel-wise over axis 1."""
@@ -430,7 +443,7 @@ def dropout2d(input: Tensor, p=0.5, training: bool = True, inplace: bool = False
 
 
 # ------------------------------------------------------------ linear / conv
-def linear(input: Tensor, weight, bias=None):
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b, W of shape (out_features, in_features)."""
     x = _t(input, "linear")
     if x.shape[-1:] != tuple(weight.shape[-1:]):
@@ -440,7 +453,7 @@ def linear(input: Tensor, weight, bias=None):
     return _M.linear(x, weight, bias)
 
 
-def bilinear(input1, input2, weight, bias=None):
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y_k = x1^T W_k x2 + b_k, W of shape (out, in1, in2)."""
     a, b = _t(input1, "bilinear", "input1"), _t(input2, "bilinear", "input2")
     o, i1, i2 = weight.shape
@@ -456,7 +469,9 @@ def bilinear(input1, input2, weight, bias=None):
     return _M.reshape(y, lead + (o,))
 
 
-def _conv(fn, input, weight, bias, stride, padding, dilation, groups, who, spatial):
+def _conv(fn: Callable[..., Tensor], input: Tensor, weight: Tensor, bias: Tensor | None,
+          stride: IntTuple, padding: IntTuple | str, dilation: IntTuple, groups: int, who: str,
+          spatial: int) -> Tensor:
     x = _t(input, who)
     unbatched = x.ndim == spatial + 1
     if unbatched:
@@ -471,33 +486,25 @@ def _conv(fn, input, weight, bias, stride, padding, dilation, groups, who, spati
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, "
                            f"expected input{list(x.shape)} to have {weight.shape[1] * groups} "
                            f"channels, but got {c} channels instead")
-    if groups == 1:
-        y = fn(x, weight, bias, stride=stride, padding=padding, dilation=dilation, name=who)
-    else:
-        o = weight.shape[0]
-        if o % groups:
-            raise ArgumentError(f"{who}: out_channels ({o}) must be divisible by groups "
-                                f"({groups})")
-        ci, co = c // groups, o // groups
-        outs = []
-        for g in range(groups):      # a loop over groups (a layer setting), not over data
-            xs = _M.getitem(x, (slice(None), slice(g * ci, (g + 1) * ci)))
-            ws = _M.getitem(weight, slice(g * co, (g + 1) * co))
-            bs = None if bias is None else _M.getitem(bias, slice(g * co, (g + 1) * co))
-            outs.append(fn(xs, ws, bs, stride=stride, padding=padding, dilation=dilation,
-                           name=who))
-        y = _M.concat(outs, axis=1)
+    if weight.shape[0] % groups:
+        raise ArgumentError(f"{who}: out_channels ({weight.shape[0]}) must be divisible by "
+                            f"groups ({groups})")
+    # one grouped kernel (a batched GEMM over the groups)
+    y = fn(x, weight, bias, stride=stride, padding=padding, dilation=dilation, name=who,
+           groups=int(groups))
     return _M.reshape(y, tuple(y.shape[1:])) if unbatched else y
 
 
-def conv1d(input: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntTuple | str = 0, dilation: IntTuple = 1, groups=1):
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntTuple = 1,
+           padding: IntTuple | str = 0, dilation: IntTuple = 1, groups: int = 1) -> Tensor:
     """1-D cross-correlation: (N, C, L) x (O, C/groups, k) -> (N, O, Lo); ``padding`` an
     int, a 1-tuple, 'valid' or 'same'."""
     return _conv(_C.conv1d, input, weight, bias, stride, padding, dilation, groups,
                  "conv1d", 1)
 
 
-def conv2d(input: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntTuple | str = 0, dilation: IntTuple = 1, groups=1):
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntTuple = 1,
+           padding: IntTuple | str = 0, dilation: IntTuple = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation: (N, C, H, W) x (O, C/groups, kh, kw) -> (N, O, Ho, Wo);
     ``padding`` an int, a pair, 'valid' or 'same'."""
     if isinstance(padding, str) and padding not in ("valid", "same"):
@@ -508,12 +515,12 @@ def conv2d(input: Tensor, weight, bias=None, stride: IntTuple = 1, padding: IntT
 
 
 # ------------------------------------------------------------------- pooling
-def _no(flag, what, who):
+def _no(flag: object, what: str, who: str) -> None:
     if flag:
         raise ArgumentError(f"{who}: {what} is not implemented in glassnet")
 
 
-def _pool_input(input, who, spatial):
+def _pool_input(input: TensorLike, who: str, spatial: int) -> tuple[Tensor, bool]:
     x = _t(input, who)
     if x.ndim == spatial + 1:
         return _M.reshape(x, (1,) + tuple(x.shape)), True
@@ -523,16 +530,17 @@ def _pool_input(input, who, spatial):
     return x, False
 
 
-def _unbatch(y, unbatched):
+def _unbatch(y: Tensor, unbatched: bool) -> Tensor:
     return _M.reshape(y, tuple(y.shape[1:])) if unbatched else y
 
 
-def _one(v):
-    return v[0] if isinstance(v, (tuple, list)) else v
+def _one(v: IntTuple) -> int:
+    return v[0] if isinstance(v, (tuple, list)) else cast(int, v)
 
 
-def max_pool2d(input: Tensor, kernel_size: IntTuple, stride: IntTuple | None = None, padding: IntTuple | str = 0, dilation: IntTuple = 1, ceil_mode=False,
-               return_indices=False):
+def max_pool2d(input: Tensor, kernel_size: IntTuple, stride: IntTuple | None = None,
+               padding: IntTuple = 0, dilation: IntTuple = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:
     """Max over kh x kw windows (stride defaults to the kernel size); ``ceil_mode=True``
     keeps a last partial window that starts inside the input, as PyTorch."""
     _no(return_indices, "return_indices=True", "max_pool2d")
@@ -545,11 +553,12 @@ def max_pool2d(input: Tensor, kernel_size: IntTuple, stride: IntTuple | None = N
     return _unbatch(_P.max_pool2d(x, kernel_size, stride, padding), ub)
 
 
-def _tuple(v, n):
-    return tuple(int(a) for a in v) if isinstance(v, (tuple, list)) else (int(v),) * n
+def _tuple(v: IntTuple, n: int) -> tuple[int, ...]:
+    return tuple(int(a) for a in v) if isinstance(v, (tuple, list)) else (int(cast(int, v)),) * n
 
 
-def _ceil_max_pool(x, kernel_size, stride, padding, n):
+def _ceil_max_pool(x: Tensor, kernel_size: IntTuple, stride: IntTuple | None, padding: IntTuple,
+                   n: int) -> Tensor:
     """ceil_mode: pad with -inf on the far side so the extra window fits, then pool without
     padding (the -inf cells never win; their gradient is dropped by pad's backward)."""
     k = _tuple(kernel_size, n)
@@ -569,8 +578,9 @@ def _ceil_max_pool(x, kernel_size, stride, padding, n):
     return _P.max_pool1d(xp, k[0], st[0], 0)
 
 
-def avg_pool2d(input: Tensor, kernel_size: IntTuple, stride: IntTuple | None = None, padding: IntTuple | str = 0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
+def avg_pool2d(input: Tensor, kernel_size: IntTuple, stride: IntTuple | None = None,
+               padding: IntTuple = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
     """Mean over kh x kw windows (padding counted as zeros, PyTorch's default)."""
     _no(ceil_mode, "ceil_mode=True", "avg_pool2d")
     x, ub = _pool_input(input, "avg_pool2d", 2)
@@ -587,8 +597,9 @@ def avg_pool2d(input: Tensor, kernel_size: IntTuple, stride: IntTuple | None = N
     return _unbatch(y, ub)
 
 
-def max_pool1d(input: Tensor, kernel_size: IntTuple, stride: IntTuple | None = None, padding: IntTuple | str = 0, dilation: IntTuple = 1, ceil_mode=False,
-               return_indices=False):
+def max_pool1d(input: Tensor, kernel_size: IntTuple, stride: IntTuple | None = None,
+               padding: IntTuple = 0, dilation: IntTuple = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:
     """Max over windows of length k along the last axis of (N, C, L) or (C, L)."""
     _no(return_indices, "return_indices=True", "max_pool1d")
     _no(_one(dilation) != 1, "dilation > 1", "max_pool1d")
@@ -600,8 +611,9 @@ def max_pool1d(input: Tensor, kernel_size: IntTuple, stride: IntTuple | None = N
     return _unbatch(_P.max_pool1d(x, _one(kernel_size), s, _one(padding)), ub)
 
 
-def avg_pool1d(input: Tensor, kernel_size: IntTuple, stride: IntTuple | None = None, padding: IntTuple | str = 0, ceil_mode=False,
-               count_include_pad=True):
+def avg_pool1d(input: Tensor, kernel_size: IntTuple, stride: IntTuple | None = None,
+               padding: IntTuple = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
     """Mean over windows of length k along the last axis of (N, C, L) or (C, L)."""
     _no(ceil_mode, "ceil_mode=True", "avg_pool1d")
     _no(not count_include_pad and _one(padding) != 0, "count_include_pad=False", "avg_pool1d")
@@ -610,7 +622,7 @@ def avg_pool1d(input: Tensor, kernel_size: IntTuple, stride: IntTuple | None = N
     return _unbatch(_P.avg_pool1d(x, _one(kernel_size), s, _one(padding)), ub)
 
 
-def _adaptive_sizes(output_size, in_sizes, who):
+def _adaptive_sizes(output_size: _OutSize, in_sizes: tuple[int, ...], who: str) -> tuple[int, ...]:
     n = len(in_sizes)
     if isinstance(output_size, (int, np.integer)) or output_size is None:
         out = (output_size,) * n
@@ -622,7 +634,7 @@ def _adaptive_sizes(output_size, in_sizes, who):
     return tuple(int(i) if o is None else int(o) for o, i in zip(out, in_sizes))
 
 
-def _windows(n_in, n_out):
+def _windows(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
     """PyTorch's adaptive windows: [floor(i n/o), ceil((i+1) n/o))."""
     i = np.arange(n_out)
     start = (i * n_in) // n_out
@@ -630,14 +642,14 @@ def _windows(n_in, n_out):
     return start, end
 
 
-def _avg_matrix(n_in, n_out, dtype):
+def _avg_matrix(n_in: int, n_out: int, dtype: DTypeLike) -> np.ndarray:
     start, end = _windows(n_in, n_out)
     j = np.arange(n_in)
     inside = (j[None, :] >= start[:, None]) & (j[None, :] < end[:, None])
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
-def _adaptive_avg(input, output_size, who, spatial):
+def _adaptive_avg(input: TensorLike, output_size: _OutSize, who: str, spatial: int) -> Tensor:
     x, ub = _pool_input(input, who, spatial)
     sizes = tuple(x.shape[2:])
     out = _adaptive_sizes(output_size, sizes, who)
@@ -645,25 +657,26 @@ def _adaptive_avg(input, output_size, who, spatial):
     return _unbatch(_X.AxisLinear.apply(x, maps=maps), ub)
 
 
-def adaptive_avg_pool1d(input: Tensor, output_size: IntTuple):
+def adaptive_avg_pool1d(input: Tensor, output_size: "int | None | Sequence[int | None]") -> Tensor:
     """Average pooling to a fixed length (PyTorch's window rule, any sizes)."""
     return _adaptive_avg(input, output_size, "adaptive_avg_pool1d", 1)
 
 
-def adaptive_avg_pool2d(input: Tensor, output_size: IntTuple):
+def adaptive_avg_pool2d(input: Tensor, output_size: "int | None | Sequence[int | None]") -> Tensor:
     """Average pooling to a fixed (oh, ow) (PyTorch's window rule, any sizes; None keeps
     that axis)."""
     return _adaptive_avg(input, output_size, "adaptive_avg_pool2d", 2)
 
 
-def _win_table(n_in, n_out):
+def _win_table(n_in: int, n_out: int) -> np.ndarray:
     start, end = _windows(n_in, n_out)
     width = int((end - start).max())
     w = start[:, None] + np.arange(width)[None, :]
     return np.minimum(w, (end - 1)[:, None])
 
 
-def _adaptive_max(input, output_size, return_indices, who, spatial):
+def _adaptive_max(input: TensorLike, output_size: _OutSize, return_indices: bool, who: str,
+                  spatial: int) -> Tensor:
     _no(return_indices, "return_indices=True", who)
     x, ub = _pool_input(input, who, spatial)
     sizes = tuple(x.shape[2:])
@@ -674,18 +687,21 @@ def _adaptive_max(input, output_size, return_indices, who, spatial):
     return _unbatch(y, ub)
 
 
-def adaptive_max_pool1d(input: Tensor, output_size: IntTuple, return_indices=False):
+def adaptive_max_pool1d(input: Tensor, output_size: "int | None | Sequence[int | None]",
+                        return_indices: bool = False) -> Tensor:
     """Max pooling to a fixed length."""
     return _adaptive_max(input, output_size, return_indices, "adaptive_max_pool1d", 1)
 
 
-def adaptive_max_pool2d(input: Tensor, output_size: IntTuple, return_indices=False):
+def adaptive_max_pool2d(input: Tensor, output_size: "int | None | Sequence[int | None]",
+                        return_indices: bool = False) -> Tensor:
     """Max pooling to a fixed (oh, ow)."""
     return _adaptive_max(input, output_size, return_indices, "adaptive_max_pool2d", 2)
 
 
 # ---------------------------------------------------------------- pad / resize
-def _pad_index(n, lo, hi, mode, who, axis):
+def _pad_index(n: int, lo: int, hi: int, mode: str, who: str,
+               axis: int) -> tuple[np.ndarray, np.ndarray | None]:
     j = np.arange(n + lo + hi) - lo
     if mode == "constant":
         valid = (j >= 0) & (j < n)
@@ -709,7 +725,8 @@ def _pad_index(n, lo, hi, mode, who, axis):
                         f"'reflect', 'replicate' or 'circular')")
 
 
-def pad(input: Tensor, pad, mode="constant", value=None) -> Tensor:
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
+        value: float | None = None) -> Tensor:
     """Pad the last ``len(pad) // 2`` dimensions: ``pad = (left, right, top, bottom, ...)``
     starts with the last dimension. Modes 'constant' (``value``, default 0; negative pads
     crop), 'reflect', 'replicate', 'circular'. Differentiable in every mode.
@@ -749,7 +766,8 @@ def pad(input: Tensor, pad, mode="constant", value=None) -> Tensor:
     return _X.AxisGather.apply(x, maps=tuple(maps), value=0.0 if value is None else value)
 
 
-def _linear_matrix(n_in, n_out, align_corners, scale, dtype):
+def _linear_matrix(n_in: int, n_out: int, align_corners: bool, scale: float | None,
+                   dtype: DTypeLike) -> np.ndarray:
     """Linear interpolation weights (n_out, n_in) with PyTorch's source coordinates."""
     j = np.arange(n_out, dtype=np.float64)
     if align_corners:
@@ -767,7 +785,7 @@ def _linear_matrix(n_in, n_out, align_corners, scale, dtype):
     return A.astype(dtype)
 
 
-def _nearest_index(n_in, n_out, scale, exact):
+def _nearest_index(n_in: int, n_out: int, scale: float | None, exact: bool) -> np.ndarray:
     j = np.arange(n_out, dtype=np.float64)
     s = (n_in / n_out) if scale is None else 1.0 / scale
     src = np.floor((j + 0.5) * s) if exact else np.floor(j * s)
@@ -777,8 +795,10 @@ def _nearest_index(n_in, n_out, scale, exact):
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
 
 
-def interpolate(input: Tensor, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                recompute_scale_factor=None, antialias=False):
+def interpolate(input: Tensor, size: IntTuple | None = None,
+                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
     """Resize the spatial dimensions of (N, C, ...) input: ``mode`` 'nearest',
     'nearest-exact', 'linear' (3-D), 'bilinear' (4-D), 'trilinear' (5-D) or 'area';
     any size or factor, with PyTorch's source-pixel rules (``align_corners`` for the
@@ -811,17 +831,18 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode="nearest", ali
     in_sizes = tuple(x.shape[2:])
     if size is not None:
         out = (tuple(int(s) for s in size) if isinstance(size, (tuple, list))
-               else (int(size),) * spatial)
+               else (int(cast(int, size)),) * spatial)
         if len(out) != spatial:
             raise ValueError(f"Input and output must have the same number of spatial "
                              f"dimensions, but got input with spatial dimensions of "
                              f"{list(in_sizes)} and output size of {list(out)}. Please provide "
                              f"input tensor in (N, C, d1, d2, ...,dK) format and output size "
                              f"in (o1, o2, ...,oK) format.")
-        scales = (None,) * spatial
+        scales: tuple[float | None, ...] = (None,) * spatial
     else:
         sf = (tuple(float(s) for s in scale_factor)
-              if isinstance(scale_factor, (tuple, list)) else (float(scale_factor),) * spatial)
+              if isinstance(scale_factor, (tuple, list))
+              else (float(cast(float, scale_factor)),) * spatial)
         if len(sf) != spatial:
             raise ValueError(f"Input and scale_factor must have the same number of spatial "
                              f"dimensions, but got input with spatial dimensions of "
@@ -835,35 +856,38 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode="nearest", ali
                      for k in range(spatial))
         return _X.AxisLinear.apply(x, maps=maps)
     exact = mode == "nearest-exact"
-    maps = tuple((2 + k, _nearest_index(in_sizes[k], out[k], scales[k], exact), None)
-                 for k in range(spatial))
-    return _X.AxisGather.apply(x, maps=maps, value=0.0)
+    index_maps = tuple((2 + k, _nearest_index(in_sizes[k], out[k], scales[k], exact), None)
+                       for k in range(spatial))
+    return _X.AxisGather.apply(x, maps=index_maps, value=0.0)
 
 
-def upsample(input: Tensor, size=None, scale_factor=None, mode="nearest", align_corners=None):
+def upsample(input: Tensor, size: IntTuple | None = None,
+             scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
     """Deprecated in PyTorch; :func:`interpolate` with the same arguments."""
     warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` "
                   "instead.", UserWarning, stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
-def upsample_nearest(input: Tensor, size=None, scale_factor=None):
+def upsample_nearest(input: Tensor, size: IntTuple | None = None,
+                     scale_factor: float | Sequence[float] | None = None) -> Tensor:
     """Deprecated in PyTorch; ``interpolate(mode='nearest')``."""
     warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use "
                   "`nn.functional.interpolate` instead.", UserWarning, stacklevel=2)
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
-def pixel_shuffle(input: Tensor, upscale_factor):
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C r^2, H, W) -> (*, C, H r, W r)."""
     x = _t(input, "pixel_shuffle")
     r = int(upscale_factor)
-    *lead, c, h, w = x.shape
+    *leading, c, h, w = x.shape
     if c % (r * r):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
                            f"divisible by the square of upscale_factor, but input.size(-3)={c} "
                            f"is not divisible by {r * r}")
-    lead = tuple(lead)
+    lead = tuple(leading)
     k = len(lead)
     y = _M.reshape(x, lead + (c // (r * r), r, r, h, w))
     perm = tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2)
@@ -872,7 +896,7 @@ def pixel_shuffle(input: Tensor, upscale_factor):
 
 
 # ------------------------------------------------------------ sparse / distance
-def one_hot(tensor: Tensor, num_classes=-1) -> Tensor:
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """One-hot int64 encoding: shape ``tensor.shape + (num_classes,)``; num_classes=-1
     takes max(tensor) + 1."""
     a = as_array(tensor)
@@ -890,8 +914,9 @@ def one_hot(tensor: Tensor, num_classes=-1) -> Tensor:
     return Tensor(out)
 
 
-def embedding(input: Tensor, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
-              scale_grad_by_freq=False, sparse=False):
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` picked by integer ``input`` -> input.shape + (embedding_dim,);
     ``max_norm`` renormalises (in place) the picked rows whose norm exceeds it."""
     _no(scale_grad_by_freq, "scale_grad_by_freq=True", "embedding")
@@ -907,18 +932,19 @@ def embedding(input: Tensor, weight, padding_idx=None, max_norm=None, norm_type:
     return _embedding(ids, weight, padding_idx)
 
 
-def _pnorm(x, p, axis, keepdim):
+def _pnorm(x: Tensor, p: float, axis: int, keepdim: bool) -> Tensor:
     """The p-norm of x along ``axis`` from glassnet's differentiable ops."""
     if p == 2:
         return _M.sqrt(_M.sum(_M.mul(x, x), axis=axis, keepdims=keepdim))
     if p == 1:
         return _M.sum(_M.abs(x), axis=axis, keepdims=keepdim)
-    if _math.isinf(p):
-        return _M.max(_M.abs(x), axis=axis, keepdims=keepdim)
+    if _math.isinf(p):     # the largest |x| (p = inf) or the smallest (p = -inf)
+        return (_R.amax if p > 0 else _R.amin)(_M.abs(x), axis, keepdim)
     return _M.pow(_M.sum(_M.pow(_M.abs(x), float(p)), axis=axis, keepdims=keepdim), 1.0 / p)
 
 
-def normalize(input: Tensor, p=2.0, dim: Dims = 1, eps: float = 1e-12, out=None):
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
     """x / max(||x||_p, eps) along ``dim``."""
     _no(out is not None, "out=", "normalize")
     x = _t(input, "normalize")
@@ -927,7 +953,7 @@ def normalize(input: Tensor, p=2.0, dim: Dims = 1, eps: float = 1e-12, out=None)
     return _M.div(x, n)
 
 
-def cosine_similarity(x1, x2, dim: Dims = 1, eps: float = 1e-8):
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """Cosine of the angle between x1 and x2 along ``dim`` (broadcasting), each norm
     clamped at ``eps``."""
     a, b = _t(x1, "cosine_similarity", "x1"), _t(x2, "cosine_similarity", "x2")
@@ -939,7 +965,8 @@ def cosine_similarity(x1, x2, dim: Dims = 1, eps: float = 1e-8):
     return _M.sum(_M.mul(_M.div(a, na), _M.div(b, nb)), axis=d)
 
 
-def pairwise_distance(x1, x2, p=2.0, eps: float = 1e-6, keepdim: bool = False):
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
     """||x1 - x2 + eps||_p along the last dimension."""
     a, b = _t(x1, "pairwise_distance", "x1"), _t(x2, "pairwise_distance", "x2")
     diff = _M.add(_M.sub(a, b), float(eps))
@@ -947,20 +974,23 @@ def pairwise_distance(x1, x2, p=2.0, eps: float = 1e-6, keepdim: bool = False):
 
 
 # -------------------------------------------------------------- normalization
-def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
+def layer_norm(input: Tensor, normalized_shape: IntTuple, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dimensions."""
     return _N.layer_norm(_t(input, "layer_norm"), normalized_shape, weight, bias, eps)
 
 
-def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None, training: bool = False,
-               momentum=0.1, eps: float = 1e-5):
+def batch_norm(input: Tensor, running_mean: Tensor | np.ndarray | None,
+               running_var: Tensor | np.ndarray | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float | None = 0.1,
+               eps: float = 1e-5) -> Tensor:
     """Batch normalisation over axis 1; the running statistics (Tensors or arrays) are
     updated in place while ``training``."""
     return _N.batch_norm(_t(input, "batch_norm"), _raw(running_mean), _raw(running_var),
                          weight, bias, training, 0.1 if momentum is None else momentum, eps)
 
 
-def _affine(y, weight, bias, ndim):
+def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, ndim: int) -> Tensor:
     shape = (1, -1) + (1,) * (ndim - 2)
     if weight is not None:
         y = _M.mul(y, _M.reshape(weight, shape))
@@ -969,7 +999,8 @@ def _affine(y, weight, bias, ndim):
     return y
 
 
-def group_norm(input: Tensor, num_groups, weight=None, bias=None, eps: float = 1e-5):
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise each group of C/num_groups channels of each sample, then scale/shift per
     channel."""
     x = _t(input, "group_norm")
@@ -986,8 +1017,10 @@ def group_norm(input: Tensor, num_groups, weight=None, bias=None, eps: float = 1
     return _affine(_M.reshape(y, tuple(x.shape)), weight, bias, x.ndim)
 
 
-def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
-                  use_input_stats=True, momentum=0.1, eps: float = 1e-5):
+def instance_norm(input: Tensor, running_mean: Tensor | np.ndarray | None = None,
+                  running_var: Tensor | np.ndarray | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True, momentum: float = 0.1,
+                  eps: float = 1e-5) -> Tensor:
     """Normalise each channel of each sample over its spatial positions; with running
     statistics, update them (training) or use them (``use_input_stats=False``)."""
     x = _t(input, "instance_norm")
@@ -1017,7 +1050,7 @@ def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=Non
 
 
 # --------------------------------------------------------------------- losses
-def _unbatched_class(input, target):
+def _unbatched_class(input: TensorLike, target: TensorLike) -> tuple[Tensor, TensorLike, bool]:
     """(C,) input with a scalar target, as PyTorch allows: a batch of one."""
     x = _t(input, "loss")
     if x.ndim == 1:
@@ -1031,8 +1064,10 @@ def _unbatched_class(input, target):
     return x, target, False
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average: bool | None = None, ignore_index=-100,
-                  reduce: bool | None = None, reduction: str = "mean", label_smoothing=0.0):
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average: bool | None = None, ignore_index: int = -100,
+                  reduce: bool | None = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
     """Softmax + negative log-likelihood on logits (N, C) / (N, C, d...) / (C,), against
     class indices or class probabilities (the input's shape)."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
@@ -1054,8 +1089,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average: bool
     return out
 
 
-def nll_loss(input: Tensor, target: Tensor, weight=None, size_average: bool | None = None, ignore_index=-100, reduce: bool | None = None,
-             reduction: str = "mean"):
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             size_average: bool | None = None, ignore_index: int = -100,
+             reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) / (N, C, d...) / (C,)."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "nll_loss")
@@ -1066,13 +1102,15 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average: bool | No
     return out
 
 
-def _weighted(per, weight, reduction):
+def _weighted(per: Tensor, weight: Tensor, reduction: str) -> Tensor:
     if weight is not None:
         per = _M.mul(per, weight)
     return _reduce(per, reduction)
 
 
-def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean", weight=None):
+def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
+             reduce: bool | None = None, reduction: str = "mean",
+             weight: Tensor | None = None) -> Tensor:
     """Mean squared error (a target of another shape broadcasts, with PyTorch's warning)."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "mse_loss")
@@ -1082,7 +1120,9 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
     return _weighted(_L.mse_loss(x, t, "none"), weight, reduction)
 
 
-def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean", weight=None):
+def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
+            reduce: bool | None = None, reduction: str = "mean",
+            weight: Tensor | None = None) -> Tensor:
     """Mean absolute error."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "l1_loss")
@@ -1092,7 +1132,9 @@ def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, red
     return _weighted(_L.l1_loss(x, t, "none"), weight, reduction)
 
 
-def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean", beta=1.0) -> Tensor:
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
+                   reduce: bool | None = None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "smooth_l1_loss")
@@ -1102,7 +1144,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = No
     return _X.SmoothL1.apply(x, t, beta=float(beta), huber=False, reduction=reduction)
 
 
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta=1.0, weight=None):
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
     """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere."""
     _check_reduction(reduction, "huber_loss")
     if delta <= 0:
@@ -1114,7 +1157,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta=1.0
     return _weighted(per, weight, reduction)
 
 
-def _same_size(input, target, who, msg):
+def _same_size(input: Tensor, target: TensorLike, who: str, msg: str) -> None:
     ts, xs = tuple(as_array(target).shape), tuple(input.shape)
     if ts != xs:
         hint = f"; reshape the target to {xs}" if int(np.prod(ts)) == int(np.prod(xs)) else ""
@@ -1122,8 +1165,9 @@ def _same_size(input, target, who, msg):
                          + f" (target shape {ts}, input shape {xs}){hint}")
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_average: bool | None = None, reduce: bool | None = None,
-                         reduction: str = "mean"):
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities in [0, 1] (each log clamped at -100)."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "binary_cross_entropy")
@@ -1137,8 +1181,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_averag
     return _L.binary_cross_entropy(x, target, w, reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, size_average: bool | None = None,
-                                     reduce: bool | None = None, reduction: str = "mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average: bool | None = None, reduce: bool | None = None,
+                                     reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
     """Sigmoid + binary cross-entropy on logits, stable; ``pos_weight`` per class."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "binary_cross_entropy_with_logits")
@@ -1149,7 +1195,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
                                                reduction)
 
 
-def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean", log_target=False) -> Tensor:
+def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None,
+           reduce: bool | None = None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
     """Kullback-Leibler divergence with ``input`` log-probabilities: sum t (log t - x)
     ('batchmean' divides by the batch size, the mathematical KL; 'mean', the default,
     by the number of elements, with PyTorch's warning)."""
@@ -1166,8 +1214,9 @@ def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None, redu
     return _X.KLDiv.apply(x, t, log_target=bool(log_target), reduction=reduction)
 
 
-def margin_ranking_loss(input1, input2, target: Tensor, margin: float = 0, size_average: bool | None = None, reduce: bool | None = None,
-                        reduction: str = "mean"):
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                        size_average: bool | None = None, reduce: bool | None = None,
+                        reduction: str = "mean") -> Tensor:
     """max(0, -t (x1 - x2) + margin)."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "margin_ranking_loss")
@@ -1176,8 +1225,9 @@ def margin_ranking_loss(input1, input2, target: Tensor, margin: float = 0, size_
                                   as_array(target, a.dtype), margin, reduction)
 
 
-def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: bool | None = None, reduce: bool | None = None,
-                         reduction: str = "mean"):
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
+                         size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean") -> Tensor:
     """x where t = 1, max(0, margin - x) where t = -1."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "hinge_embedding_loss")
@@ -1185,8 +1235,9 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     return _L.hinge_embedding_loss(x, as_array(target, x.dtype), margin, reduction)
 
 
-def multi_margin_loss(input: Tensor, target: Tensor, p=1, margin: float = 1.0, weight=None, size_average: bool | None = None,
-                      reduce: bool | None = None, reduction: str = "mean"):
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
+                      weight: Tensor | None = None, size_average: bool | None = None,
+                      reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """Multiclass hinge loss sum_{j != y} max(0, margin - x_y + x_j)^p / C."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "multi_margin_loss")
@@ -1196,8 +1247,9 @@ def multi_margin_loss(input: Tensor, target: Tensor, p=1, margin: float = 1.0, w
                                 _raw(weight), reduction)
 
 
-def cosine_embedding_loss(input1, input2, target: Tensor, margin: float = 0, size_average: bool | None = None, reduce: bool | None = None,
-                          reduction: str = "mean"):
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                          size_average: bool | None = None, reduce: bool | None = None,
+                          reduction: str = "mean") -> Tensor:
     """1 - cos(x1, x2) where t = 1, max(0, cos(x1, x2) - margin) where t = -1."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "cosine_embedding_loss")
@@ -1217,8 +1269,10 @@ def cosine_embedding_loss(input1, input2, target: Tensor, margin: float = 0, siz
     return _reduce(per, reduction)
 
 
-def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p=2, eps: float = 1e-6, swap=False,
-                        size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"):
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
+                        p: float = 2, eps: float = 1e-6, swap: bool = False,
+                        size_average: bool | None = None, reduce: bool | None = None,
+                        reduction: str = "mean") -> Tensor:
     """max(d(a, p) - d(a, n) + margin, 0) with d the pairwise p-distance."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction),
                                  "triplet_margin_loss")

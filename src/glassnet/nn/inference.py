@@ -18,7 +18,7 @@ runs through row-wise steps as the vector (n,) (lighter ufunc calls, a GEMV thro
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
 
 import numpy as np
 
@@ -27,6 +27,13 @@ from ..functional import activations as A
 from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from .dropout import Dropout, Dropout2d
 from .linear import Identity, Linear
+
+if TYPE_CHECKING:  # annotations only
+    from ..autograd.function import Function
+    from .module import Module
+
+# a lowered step: (layer, raw array) -> the array its forward would return, or None
+_Step = Callable[[Any, np.ndarray], Optional[np.ndarray]]
 
 __all__ = ["Lowering", "LOWERINGS", "PLAN", "run"]
 
@@ -40,8 +47,8 @@ class Lowering(NamedTuple):
     independently and a 1-D vector is taken as one row; ``new``: the result is always a new
     array (else it may be ``a`` or a view of it).
     """
-    step: Callable
-    step_inplace: Optional[Callable]
+    step: _Step
+    step_inplace: Optional[_Step]
     rowwise: bool
     new: bool
 
@@ -49,7 +56,7 @@ class Lowering(NamedTuple):
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
-def _linear(m, a):
+def _linear(m: Linear, a: np.ndarray) -> np.ndarray | None:
     if a.shape[-1] != m.in_features:
         return None   # the Module call raises the error that names the layer
     W = m.weight._data
@@ -64,48 +71,48 @@ def _linear(m, a):
     return y
 
 
-def _dropout(m, a):
+def _dropout(m: Dropout, a: np.ndarray) -> np.ndarray | None:
     return None if m.active else a   # active (training or Monte-Carlo): called as a Module
 
 
-def _function_forward(fn_cls, attr=None):
+def _function_forward(fn_cls: type[Function], attr: str | None = None) -> _Step:
     """The step that runs Function ``fn_cls``'s forward on the array (the Function is the one
     formula), with the layer's attribute ``attr`` as its second argument if given."""
     needs = (False,) if attr is None else (False, False)
 
-    def step(m, a):
+    def step(m: Module, a: np.ndarray) -> np.ndarray:
         fn = fn_cls.__new__(fn_cls)
         fn.needs_input_grad = needs
         return fn.forward(a) if attr is None else fn.forward(a, getattr(m, attr))
     return step
 
 
-def _identity(m, a):
+def _identity(m: Module, a: np.ndarray) -> np.ndarray:
     return a
 
 
 # max(a, 0) with a 0-d zero of a's dtype: half the call cost of a Python 0, the same values
-_ZERO = {_F32: np.zeros((), _F32), _F64: np.zeros((), _F64)}
+_ZERO: dict[np.dtype[Any], np.ndarray] = {_F32: np.zeros((), _F32), _F64: np.zeros((), _F64)}
 
 
-def _relu(m, a):
+def _relu(m: Module, a: np.ndarray) -> np.ndarray:
     return np.maximum(a, _ZERO.get(a.dtype, 0))
 
 
-def _relu_(m, a):
+def _relu_(m: Module, a: np.ndarray) -> np.ndarray:
     return np.maximum(a, _ZERO.get(a.dtype, 0), out=a)
 
 
-def _tanh(m, a):
+def _tanh(m: Module, a: np.ndarray) -> np.ndarray:
     return np.tanh(a)
 
 
-def _tanh_(m, a):
+def _tanh_(m: Module, a: np.ndarray) -> np.ndarray:
     return np.tanh(a, out=a)
 
 
 # keyed by the exact class; (step, step_inplace, rowwise, new)
-LOWERINGS = {
+LOWERINGS: dict[type, Lowering] = {
     Linear: Lowering(_linear, None, True, True),
     ReLU: Lowering(_relu, _relu_, True, True),
     Tanh: Lowering(_tanh, _tanh_, True, True),
@@ -117,7 +124,7 @@ LOWERINGS = {
 }
 
 
-def _tensor(t, a):
+def _tensor(t: Tensor | None, a: np.ndarray) -> Tensor:
     """``t`` if it holds ``a``, else a new Tensor on ``a`` (a Module call gets the very Tensor
     that the plain loop would give it)."""
     return t if t is not None and t._data is a else Tensor._from_op(a, None, 0, False)
@@ -126,13 +133,14 @@ def _tensor(t, a):
 PLAN = "_inference_plan"   # the instance attribute of a Sequential that holds its plan
 
 
-def _plan(seq):
+def _plan(seq: Module) -> tuple[bool, tuple[tuple[Any, ...], ...]]:
     """The steps of ``seq``'s children: (vector, ((child, step, hooks, child.__dict__), ...)),
     kept on ``seq`` until it drops it (Sequential does when a child is set, added or deleted;
     ``hooks`` is the child's forward-hook dict, which Module only ever changes in place).
     ``step`` is None for a child without a lowering; a lowering's in-place step is taken
     where the array before it is always one that an earlier step made. ``vector``: every
     step is row-wise (and one computes), so one sample may run as a vector."""
+    steps: list[tuple[Module, _Step | None, Any, dict[str, Any]]]
     steps, fresh, rowwise, computes = [], False, True, False
     for m in seq._modules.values():
         low = LOWERINGS.get(type(m))   # the exact class: a subclass may change forward
@@ -150,7 +158,7 @@ def _plan(seq):
     return plan
 
 
-def run(seq, a, t=None):
+def run(seq: Module, a: np.ndarray, t: Tensor | None = None) -> Any:
     """What ``for m in seq: x = m(x)`` returns under ``no_grad`` for the input array ``a``
     (``t``: the Tensor holding it, if any), with lowered children run as raw-array steps.
 

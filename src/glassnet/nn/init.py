@@ -16,10 +16,14 @@ import numpy as np
 from .. import backend
 from ..validation import check_choice, lookup
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:  # annotations only
     from glassnet.autograd.generator import Generator
+    from glassnet.autograd.tensor import Tensor
+
+_Scheme = TypeVar("_Scheme", bound=Callable[..., Any])
 
 
 __all__ = ["calculate_fan_in_and_fan_out", "calculate_gain", "uniform_", "normal_", "zeros_",
@@ -28,7 +32,7 @@ __all__ = ["calculate_fan_in_and_fan_out", "calculate_gain", "uniform_", "normal
            "trunc_normal_"]
 
 
-def calculate_fan_in_and_fan_out(shape):
+def calculate_fan_in_and_fan_out(shape: Tensor | Sequence[int]) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight (or a weight's ``shape``) in PyTorch's convention."""
     shape = tuple(shape.shape) if hasattr(shape, "shape") else tuple(shape)
     if len(shape) < 2:
@@ -38,7 +42,7 @@ def calculate_fan_in_and_fan_out(shape):
     return shape[1] * receptive, shape[0] * receptive
 
 
-def _leaky_relu_gain(param):
+def _leaky_relu_gain(param: float | None) -> float:
     slope = 0.01 if param is None else float(param)
     return math.sqrt(2.0 / (1 + slope ** 2))
 
@@ -46,73 +50,74 @@ def _leaky_relu_gain(param):
 # PyTorch's private name, which some tutorials call (it takes the tensor)
 _calculate_fan_in_and_fan_out = calculate_fan_in_and_fan_out
 
-_GAINS = {"linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "conv1d": 1.0, "conv2d": 1.0,
-          "conv3d": 1.0, "conv_transpose1d": 1.0, "conv_transpose2d": 1.0,
-          "conv_transpose3d": 1.0,
-          "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "leaky_relu": _leaky_relu_gain,
-          "selu": 3.0 / 4}
+_GAINS: dict[str, float | Callable[[float | None], float]] = {
+    "linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "conv1d": 1.0, "conv2d": 1.0,
+    "conv3d": 1.0, "conv_transpose1d": 1.0, "conv_transpose2d": 1.0, "conv_transpose3d": 1.0,
+    "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "leaky_relu": _leaky_relu_gain, "selu": 3.0 / 4}
 
 
-def calculate_gain(nonlinearity: str = "linear", param=None) -> float:
+def calculate_gain(nonlinearity: str = "linear", param: float | None = None) -> float:
     """Recommended gain for an activation (PyTorch's table); ``param`` is leaky_relu's
     negative slope (default 0.01): gain sqrt(2 / (1 + slope^2))."""
     gain = lookup(nonlinearity, _GAINS, "nonlinearity", "calculate_gain")
     return gain(param) if callable(gain) else gain
 
 
-def _skippable(fn):
+def _skippable(fn: _Scheme) -> _Scheme:
     @functools.wraps(fn)
-    def scheme(t, *args, **kwargs):
+    def scheme(t: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         if backend.init_skipped():
             return t
         return fn(t, *args, **kwargs)
-    return scheme
+    return cast(_Scheme, scheme)
 
 
-def _fill(t, values):
+def _fill(t: Tensor, values: np.ndarray) -> Tensor:
     # in place, so views of the parameter (e.g. an optimizer's flat buffer) stay valid
     t._data[...] = backend.xp().asarray(values.astype(t._data.dtype))
     return t
 
 
 @_skippable
-def uniform_(t, a: float = 0.0, b: float = 1.0, generator: Generator | None = None):
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0,
+             generator: Generator | None = None) -> Tensor:
     """Fill with U(a, b) (from glassnet's seeded generator; ``generator`` is accepted and
     ignored)."""
     return _fill(t, backend.rng().uniform(a, b, size=t.shape))
 
 
 @_skippable
-def epsilon_uniform_(t, eps: float = 0.12):
+def epsilon_uniform_(t: Tensor, eps: float = 0.12) -> Tensor:
     """Fill with U(-eps, eps): the course's symmetric small-random initialisation."""
     return uniform_(t, -eps, eps)
 
 
 @_skippable
-def normal_(t, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None):
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0,
+            generator: Generator | None = None) -> Tensor:
     """Fill with N(mean, std^2)."""
     return _fill(t, backend.rng().normal(mean, std, size=t.shape))
 
 
 @_skippable
-def constant_(t, val: float):
+def constant_(t: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
     t._data[...] = val
     return t
 
 
-def zeros_(t):
+def zeros_(t: Tensor) -> Tensor:
     """Fill with 0."""
     return constant_(t, 0.0)
 
 
-def ones_(t):
+def ones_(t: Tensor) -> Tensor:
     """Fill with 1."""
     return constant_(t, 1.0)
 
 
 @_skippable
-def eye_(t):
+def eye_(t: Tensor) -> Tensor:
     """Fill a 2-D tensor with the identity matrix (ones on the diagonal)."""
     if len(t.shape) != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
@@ -121,7 +126,7 @@ def eye_(t):
 
 
 @_skippable
-def dirac_(t, groups: int = 1):
+def dirac_(t: Tensor, groups: int = 1) -> Tensor:
     """Fill a {3, 4, 5}-D convolution weight with the Dirac delta (the identity map on the
     channels, per group)."""
     d = len(t.shape)
@@ -135,14 +140,15 @@ def dirac_(t, groups: int = 1):
     centre = tuple(k // 2 for k in t.shape[2:])
     g = np.arange(groups)[:, None]
     i = np.arange(m)[None, :]
-    w[(g * out + i).ravel(), np.broadcast_to(i, (groups, m)).ravel(), *centre] = 1
+    # a tuple index, not `w[a, b, *centre]`: that syntax needs Python 3.11 (we support 3.10)
+    w[((g * out + i).ravel(), np.broadcast_to(i, (groups, m)).ravel()) + centre] = 1
     t._data[...] = w
     return t
 
 
 @_skippable
-def trunc_normal_(t, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
-                  generator: Generator | None = None):
+def trunc_normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator: Generator | None = None) -> Tensor:
     """Fill with N(mean, std^2) truncated to [a, b] (inverse-CDF sampling, as PyTorch)."""
     from scipy.special import erf, erfinv
     lo = 0.5 * (1 + erf((a - mean) / (std * math.sqrt(2))))
@@ -153,7 +159,8 @@ def trunc_normal_(t, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: fl
 
 
 @_skippable
-def xavier_uniform_(t, gain: float = 1.0, generator: Generator | None = None):
+def xavier_uniform_(t: Tensor, gain: float = 1.0,
+                    generator: Generator | None = None) -> Tensor:
     """Glorot & Bengio (2010): U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
     fi, fo = calculate_fan_in_and_fan_out(t.shape)
     a = gain * math.sqrt(6.0 / (fi + fo))
@@ -161,20 +168,22 @@ def xavier_uniform_(t, gain: float = 1.0, generator: Generator | None = None):
 
 
 @_skippable
-def xavier_normal_(t, gain: float = 1.0, generator: Generator | None = None):
+def xavier_normal_(t: Tensor, gain: float = 1.0,
+                   generator: Generator | None = None) -> Tensor:
     """Glorot & Bengio (2010): N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
     fi, fo = calculate_fan_in_and_fan_out(t.shape)
     return normal_(t, 0.0, gain * math.sqrt(2.0 / (fi + fo)))
 
 
-def _fan(shape, mode, who):
+def _fan(shape: Sequence[int], mode: str, who: str) -> int:
     fi, fo = calculate_fan_in_and_fan_out(shape)
     return fi if check_choice(mode, "mode", who, ("fan_in", "fan_out")) == "fan_in" else fo
 
 
 @_skippable
-def kaiming_uniform_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
-                     generator: Generator | None = None):
+def kaiming_uniform_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu",
+                     generator: Generator | None = None) -> Tensor:
     """He et al. (2015): U(-b, b), b = gain * sqrt(3 / fan)."""
     gain = calculate_gain(nonlinearity, a)
     bound = gain * math.sqrt(3.0 / _fan(t.shape, mode, "kaiming_uniform_"))
@@ -182,15 +191,17 @@ def kaiming_uniform_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str 
 
 
 @_skippable
-def kaiming_normal_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
-                    generator: Generator | None = None):
+def kaiming_normal_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu",
+                    generator: Generator | None = None) -> Tensor:
     """He et al. (2015): N(0, std^2), std = gain / sqrt(fan)."""
     gain = calculate_gain(nonlinearity, a)
     return normal_(t, 0.0, gain / math.sqrt(_fan(t.shape, mode, "kaiming_normal_")))
 
 
 @_skippable
-def orthogonal_(t, gain: float = 1.0, generator: Generator | None = None):
+def orthogonal_(t: Tensor, gain: float = 1.0,
+                generator: Generator | None = None) -> Tensor:
     """Saxe et al. (2013): a (semi-)orthogonal matrix from the QR of a Gaussian one."""
     rows = t.shape[0]
     cols = int(np.prod(t.shape[1:]))

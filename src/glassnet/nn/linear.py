@@ -12,7 +12,8 @@ from ..validation import check_int
 from . import init
 from .module import Module, Parameter
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import DTypeLike
@@ -54,13 +55,13 @@ class Linear(Module):
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         if x.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}, {self.out_features}): expected input "
                              f"with last dimension {self.in_features}, got shape {tuple(x.shape)}")
         return _LinearFn.apply(x, self.weight, self.bias)   # F.linear, one call less
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Sequence[int]) -> tuple[int, ...]:
         return tuple(input_shape[:-1]) + (self.out_features,)
 
     def extra_repr(self) -> str:
@@ -72,10 +73,10 @@ class Identity(Module):
     """y = x. Any constructor arguments are accepted and ignored, as in PyTorch (so a layer
     can be swapped for an Identity without changing its call)."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return x
 
 
@@ -91,7 +92,7 @@ class Flatten(Module):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         n = max(x.ndim, 1)
         s, e = self.start_dim, self.end_dim
         for d in (s, e):
@@ -131,7 +132,7 @@ class Bilinear(Module):
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input1, input2):
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
         from .functional import bilinear
         return bilinear(input1, input2, self.weight, self.bias)
 

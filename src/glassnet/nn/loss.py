@@ -13,9 +13,10 @@ from ..validation import check_choice, check_int, check_real, lookup
 from . import functional as F
 from .module import Module
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import TensorLike
     from glassnet.autograd.tensor import Tensor
 
 
@@ -32,7 +33,7 @@ class _Loss(Module):
         self.reduction = check_choice(reduction, "reduction", type(self).__name__,
                                       L.REDUCTIONS + getattr(self, "_extra_reductions", ()))
 
-    def __call__(self, input: Tensor, target: Tensor, *args, **kwargs):
+    def __call__(self, input: Tensor, target: Tensor, *args: Any, **kwargs: Any) -> Any:
         # a float NumPy target keeps the prediction's dtype (a float64 target of a float64
         # model must not pass through float32); other arrays are wrapped as usual
         if isinstance(target, np.ndarray):
@@ -49,12 +50,12 @@ class _Loss(Module):
 class _WeightedLoss(_Loss):
     """A loss with a per-class ``weight``, kept as a buffer (in ``state_dict``, as PyTorch)."""
 
-    def __init__(self, weight=None, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
+    def __init__(self, weight: TensorLike | None = None, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _buffer(weight))
 
 
-def _buffer(w):
+def _buffer(w: TensorLike | None) -> Tensor | None:
     if w is None or isinstance(w, Tensor):
         return w
     return Tensor(np.asarray(w, dtype=np.result_type(np.asarray(w).dtype, np.float32)))
@@ -74,7 +75,7 @@ class CrossEntropyLoss(_WeightedLoss):
     CrossEntropyLoss()
     """
 
-    def __init__(self, weight=None, size_average: bool | None = None, ignore_index: int = -100, reduce: bool | None = None,
+    def __init__(self, weight: TensorLike | None = None, size_average: bool | None = None, ignore_index: int = -100, reduce: bool | None = None,
                  reduction: str = "mean", label_smoothing: float = 0.0) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         who = type(self).__name__
@@ -82,7 +83,7 @@ class CrossEntropyLoss(_WeightedLoss):
         self.label_smoothing = check_real(label_smoothing, "label_smoothing", who, 0, 1,
                                           high_open=True)
 
-    def forward(self, input, target) -> Tensor:
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
@@ -91,13 +92,13 @@ class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities (e.g. after ``LogSoftmax``) against
     class indices; ``weight`` per class, ``ignore_index`` targets skipped."""
 
-    def __init__(self, weight=None, size_average: bool | None = None, ignore_index: int = -100, reduce: bool | None = None,
+    def __init__(self, weight: TensorLike | None = None, size_average: bool | None = None, ignore_index: int = -100, reduce: bool | None = None,
                  reduction: str = "mean") -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = check_int(ignore_index, "ignore_index", type(self).__name__,
                                       min=None)
 
-    def forward(self, input, target) -> Tensor:
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
 
@@ -106,6 +107,9 @@ class MSELoss(_Loss):
     """Mean squared error; glassnet's ``half=True`` (keyword only) gives
     E = 1/2 (y - t)^2 (the course's form)."""
 
+    # glassnet's public flag (tests and inspect.trace read it); it hides Module.half()
+    half: bool  # type: ignore[assignment]
+
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean", *,
                  half: bool = False) -> None:
         if isinstance(size_average, str):      # glassnet's old positional MSELoss("sum")
@@ -113,19 +117,19 @@ class MSELoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.half = bool(half)
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         if self.half:
             return L.mse_loss(input, target, self.reduction, True)
         return F.mse_loss(input, target, reduction=self.reduction)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return "half=True" if self.half else ""
 
 
 class L1Loss(_Loss):
     """Mean absolute error E = |y - t|."""
 
-    def forward(self, input, target) -> Tensor:
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
@@ -137,7 +141,7 @@ class SmoothL1Loss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.beta = float(beta)
 
-    def forward(self, input, target) -> Tensor:
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
@@ -148,7 +152,7 @@ class HuberLoss(_Loss):
         super().__init__(reduction=reduction)
         self.delta = float(delta)
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
@@ -162,7 +166,7 @@ class KLDivLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.log_target = bool(log_target)
 
-    def forward(self, input, target) -> Tensor:
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
@@ -174,7 +178,7 @@ class BCELoss(_WeightedLoss):
     [0, 1] (or NaN) raise :class:`~glassnet.errors.ArgumentError` (PyTorch: RuntimeError).
     """
 
-    def forward(self, input, target) -> Tensor:
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
@@ -187,13 +191,13 @@ class BCEWithLogitsLoss(_Loss):
     NaN) raise :class:`~glassnet.errors.ArgumentError`, where PyTorch computes a number.
     """
 
-    def __init__(self, weight=None, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
-                 pos_weight=None) -> None:
+    def __init__(self, weight: TensorLike | None = None, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+                 pos_weight: TensorLike | None = None) -> None:
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _buffer(weight))
         self.register_buffer("pos_weight", _buffer(pos_weight))
 
-    def forward(self, input, target) -> Tensor:
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, self.weight,
                                                   reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
@@ -207,7 +211,7 @@ class HingeEmbeddingLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.margin = float(margin)
 
-    def forward(self, input, target) -> Tensor:
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
 
 
@@ -222,7 +226,7 @@ class MarginRankingLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.margin = float(margin)
 
-    def forward(self, input1, input2, target) -> Tensor:
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
         return F.margin_ranking_loss(input1, input2, target, self.margin,
                                      reduction=self.reduction)
 
@@ -233,14 +237,15 @@ class MultiMarginLoss(_WeightedLoss):
     keyword-only ``class_average=False`` keeps the plain sum of the course's SVM objective).
     """
 
-    def __init__(self, p: int = 1, margin: float = 1.0, weight=None, size_average: bool | None = None,
+    def __init__(self, p: int = 1, margin: float = 1.0, weight: TensorLike | None = None,
+                 size_average: bool | None = None,
                  reduce: bool | None = None, reduction: str = "mean", *, class_average: bool = True) -> None:
         check_choice(p, "p", "MultiMarginLoss", (1, 2))
         super().__init__(weight, size_average, reduce, reduction)
         self.p, self.margin = int(p), float(margin)
         self.class_average = bool(class_average)
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         w = None if self.weight is None else self.weight._data
         return L.multi_margin_loss(input, as_array(target), self.p, self.margin, w,
                                    self.reduction, self.class_average)
@@ -254,7 +259,7 @@ class CosineEmbeddingLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.margin = float(margin)
 
-    def forward(self, input1, input2, target):
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
         return F.cosine_embedding_loss(input1, input2, target, self.margin,
                                        reduction=self.reduction)
 
@@ -267,7 +272,7 @@ class TripletMarginLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.margin, self.p, self.eps, self.swap = float(margin), float(p), float(eps), swap
 
-    def forward(self, anchor, positive, negative):
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
         return F.triplet_margin_loss(anchor, positive, negative, self.margin, self.p,
                                      self.eps, self.swap, reduction=self.reduction)
 
@@ -280,7 +285,7 @@ _MODULES = {
 }
 
 
-def get_loss(name: str, **kwargs) -> Module:
+def get_loss(name: str | Module, **kwargs: Any) -> Module:
     """A new loss Module from its name; keyword arguments go to its constructor.
 
     Names: mse, l1 (mae), bce, bce_logits, cross_entropy, nll, hinge, margin_ranking,

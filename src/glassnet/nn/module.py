@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 
 import numpy as np
 
@@ -21,10 +21,11 @@ from ..autograd.tensor import Tensor, as_input
 from ..backend import devices as _devices
 from ..backend import dtypes as _dtypes
 
-from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import TensorLike
     from glassnet._typing import DTypeLike
     from glassnet._typing import DeviceLike
     from glassnet.autograd.tensor import Tensor
@@ -43,21 +44,24 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data=None, requires_grad: bool = True) -> None:
+    def __init__(self, data: TensorLike | None = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty((0,), dtype=backend.get_default_dtype())
         if isinstance(data, Tensor):
             data = data._data
-        data = np.asarray(data) if not hasattr(data, "dtype") else data
-        if data.dtype.kind != "f" and requires_grad:
-            data = data.astype(backend.get_default_dtype())
-        super().__init__(data, requires_grad=requires_grad)
+        # an array (NumPy's or another array library's) keeps its type; the rest is converted
+        arr: Any = np.asarray(data) if not hasattr(data, "dtype") else data
+        if arr.dtype.kind != "f" and requires_grad:
+            arr = arr.astype(backend.get_default_dtype())
+        super().__init__(arr, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class _IncompatibleKeys(NamedTuple):
+    missing_keys: list[str]
+    unexpected_keys: list[str]
 
 
 class IncompatibleKeys(_IncompatibleKeys):
@@ -80,7 +84,7 @@ class RemovableHandle:
 
     _ids = itertools.count()
 
-    def __init__(self, *dicts) -> None:
+    def __init__(self, *dicts: dict[int, Any]) -> None:
         self.hooks_dicts = dicts
         self.id = next(RemovableHandle._ids)
 
@@ -88,14 +92,14 @@ class RemovableHandle:
         for d in self.hooks_dicts:
             d.pop(self.id, None)
 
-    def __enter__(self):
+    def __enter__(self) -> RemovableHandle:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.remove()
 
 
-def _tensor_type_name(value):
+def _tensor_type_name(value: object) -> str:
     if isinstance(value, Tensor):
         return f"{type(value).__name__} of dtype {value.dtype}"
     return type(value).__name__
@@ -123,7 +127,7 @@ class Module:
     )
     """
 
-    def __init_subclass__(cls, **kwargs) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         # Record the constructor arguments of the most-derived class, so glassnet.io can
         # save the architecture as JSON and rebuild it without pickle.
         super().__init_subclass__(**kwargs)
@@ -132,15 +136,15 @@ class Module:
             return
 
         @functools.wraps(init)
-        def recording_init(self, *args, **kw) -> None:
+        def recording_init(self: Module, *args: Any, **kw: Any) -> None:
             if "_init_args" not in self.__dict__:
                 object.__setattr__(self, "_init_args", (args, dict(kw)))
             init(self, *args, **kw)
 
-        cls.__init__ = recording_init
+        setattr(cls, "__init__", recording_init)
 
     @property
-    def init_args(self):
+    def init_args(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """(args, kwargs) the module was constructed with (used to save the architecture)."""
         return self.__dict__.get("_init_args", ((), {}))
 
@@ -161,7 +165,7 @@ class Module:
         d["_backward_hooks"] = OrderedDict()
 
     # ------------------------------------------------------------ registration
-    def __setattr__(self, name, value) -> None:
+    def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
         if "_parameters" not in d:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning "
@@ -202,19 +206,19 @@ class Module:
             return
         object.__setattr__(self, name, value)
 
-    def _drop(self, name) -> None:
+    def _drop(self, name: str) -> None:
         for key in ("_parameters", "_modules", "_buffers"):
             self.__dict__[key].pop(name, None)
         self.__dict__["_non_persistent_buffers_set"].discard(name)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         # only called when normal lookup fails: buffers live in _buffers
         d = self.__dict__
         if "_buffers" in d and name in d["_buffers"]:
             return d["_buffers"][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def __delattr__(self, name) -> None:
+    def __delattr__(self, name: str) -> None:
         d = self.__dict__
         found = False
         for key in ("_parameters", "_modules", "_buffers"):
@@ -227,12 +231,12 @@ class Module:
         elif not found:
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         attrs = set(dir(type(self))) | set(self.__dict__)
         attrs |= set(self._parameters) | set(self._modules) | set(self._buffers)
         return sorted(a for a in attrs if not a[:1].isdigit())
 
-    def _check_name(self, name, what):
+    def _check_name(self, name: object, what: str) -> None:
         if not isinstance(name, str):
             raise TypeError(f"{what} name should be a string. Got {type(name).__name__}")
         if "." in name:
@@ -240,7 +244,8 @@ class Module:
         if name == "":
             raise KeyError(f"{what} name can't be empty string \"\"")
 
-    def register_buffer(self, name: str, tensor: Tensor, persistent: bool = True) -> None:
+    def register_buffer(self, name: str, tensor: Tensor | np.ndarray | None,
+                        persistent: bool = True) -> None:
         """Register a state tensor (e.g. BatchNorm's running statistics): saved in
         ``state_dict`` unless ``persistent=False``, moved by ``to()``, never trained.
 
@@ -262,7 +267,7 @@ class Module:
         else:
             self._non_persistent_buffers_set.add(name)
 
-    def set_buffer(self, name: str, array) -> None:
+    def set_buffer(self, name: str, array: Tensor | np.ndarray) -> None:
         """Replace the values of a registered buffer (an array or a Tensor)."""
         if name not in self._buffers:
             raise KeyError(f"{type(self).__name__}: no buffer named {name!r}")
@@ -301,8 +306,8 @@ class Module:
         self.add_module(name, module)
 
     # ------------------------------------------------------------------ hooks
-    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
-                                  with_kwargs: bool = False):
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
         """Call ``hook(module, args)`` (or ``hook(module, args, kwargs)`` with
         ``with_kwargs``) before each forward; a non-None result replaces the arguments
         (a single value is wrapped in a tuple). Returns a handle with ``remove()``."""
@@ -312,8 +317,9 @@ class Module:
             self._forward_pre_hooks_with_kwargs[h.id] = True
         return h
 
-    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
-                              always_call: bool = False):
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
         """Call ``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with
         ``with_kwargs``) after each forward; a non-None result replaces the output.
         Returns a handle with ``remove()``."""
@@ -323,7 +329,8 @@ class Module:
             self._forward_hooks_with_kwargs[h.id] = True
         return h
 
-    def register_full_backward_hook(self, hook, prepend: bool = False):
+    def register_full_backward_hook(self, hook: Callable[..., Any],
+                                    prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, grad_input, grad_output)`` when the gradients of the module's
         Tensor inputs are computed (grad_output: the gradients of its outputs). A non-None
         result (a tuple, one entry per input) replaces grad_input."""
@@ -367,7 +374,7 @@ class Module:
                     out = r
         return out
 
-    def _call_with_backward_hooks(self, args, kwargs):
+    def _call_with_backward_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         from ._hooks import call_with_backward_hooks
         out = call_with_backward_hooks(self, args, kwargs)
         d = self.__dict__
@@ -379,7 +386,7 @@ class Module:
                     out = r
         return out
 
-    def _wrap(self, a):
+    def _wrap(self, a: np.ndarray) -> Tensor:
         """A NumPy argument as a Tensor: float arrays take the module's dtype when it was
         set with ``to`` / ``double()`` / ``float()``, else the default dtype."""
         dt = self.__dict__.get("_dtype_hint")
@@ -424,7 +431,8 @@ class Module:
         for _, m in self.named_modules():
             yield m
 
-    def _named_members(self, attr, prefix, recurse, remove_duplicate):
+    def _named_members(self, attr: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
         seen = set()
         mods = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
                 if recurse else [(prefix, self)])
@@ -469,7 +477,7 @@ class Module:
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return mod
 
-    def _get_leaf(self, target, table, what):
+    def _get_leaf(self, target: str, table: str, what: str) -> Any:
         modpath, _, name = target.rpartition(".")
         mod = self.get_submodule(modpath)
         if not hasattr(mod, name):
@@ -541,7 +549,7 @@ class Module:
         return self
 
     # ---------------------------------------------------------------- casting
-    def _cast(self, dt, floating_only=True) -> "Module":
+    def _cast(self, dt: np.dtype[Any], floating_only: bool = True) -> "Module":
         for p in self.parameters():
             if not floating_only or p._data.dtype.kind == "f":
                 if p._data.dtype != dt:
@@ -559,7 +567,7 @@ class Module:
         """Cast every floating parameter and buffer to ``dtype`` in place."""
         return self._cast(np.dtype(dtype))
 
-    def to(self, *args, **kwargs) -> "Module":
+    def to(self, *args: Any, **kwargs: Any) -> "Module":
         """PyTorch's ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``,
         with ``non_blocking`` / ``memory_format`` accepted: floating parameters and buffers
         take ``dtype``; the device must be the CPU (anything else is a clear error).
@@ -637,7 +645,7 @@ class Module:
         return backend.get_default_dtype()
 
     # ----------------------------------------------------------------- state
-    def _own_state(self, keep_vars=False):
+    def _own_state(self, keep_vars: bool = False) -> Iterator[tuple[str, Tensor]]:
         for name, p in self._parameters.items():
             if p is not None:
                 yield name, p if keep_vars else p.detach()
@@ -721,7 +729,7 @@ class Module:
         """The module's own settings shown inside its ``repr`` (override in layers)."""
         return ""
 
-    def _get_name(self):
+    def _get_name(self) -> str:
         return type(self).__name__
 
     def __repr__(self) -> str:
@@ -741,7 +749,7 @@ class Module:
         return head + ")"
 
 
-def _addindent(s, n):
+def _addindent(s: str, n: int) -> str:
     first, *rest = s.split("\n")
     if not rest:
         return s
@@ -749,13 +757,14 @@ def _addindent(s, n):
     return first + "\n" + "\n".join(pad + line for line in rest)
 
 
-def _insert(d, key, hook, prepend) -> None:
+def _insert(d: OrderedDict[int, Any], key: int, hook: Callable[..., Any],
+            prepend: bool) -> None:
     d[key] = hook
     if prepend:
         d.move_to_end(key, last=False)
 
 
-def _as_buffer(value):
+def _as_buffer(value: Tensor | np.ndarray | None) -> Tensor | None:
     """A buffer is stored as a Tensor that requires no gradient (arrays are wrapped)."""
     if value is None:
         return None
@@ -764,7 +773,7 @@ def _as_buffer(value):
     return Tensor._from_op(np.asarray(value), None, 0, False)
 
 
-def _raw_value(v):
+def _raw_value(v: Any) -> Any:
     if isinstance(v, Tensor):
         return v._data
     if hasattr(v, "detach") and hasattr(v, "numpy"):       # another framework's tensor
@@ -772,5 +781,5 @@ def _raw_value(v):
     return np.asarray(v) if not hasattr(v, "shape") else v
 
 
-def _torch_size(shape):
+def _torch_size(shape: Sequence[int]) -> str:
     return "torch.Size([" + ", ".join(str(int(s)) for s in shape) + "])"

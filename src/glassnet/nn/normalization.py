@@ -14,7 +14,8 @@ from ..functional import normalization as F
 from ..validation import check_int
 from .module import Module, Parameter
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
     from glassnet.autograd.tensor import Tensor
@@ -27,10 +28,12 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm
 
 
 class _BatchNorm(Module):
-    _ndims = (2, 3)
+    _ndims: tuple[int, ...] = (2, 3)
     _want = "(N, C) or (N, C, L)"
+    weight: Parameter | None
+    bias: Parameter | None
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1,
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device: DeviceLike = None,
                  dtype: DTypeLike = None, *, bias: bool = True) -> None:
         super().__init__()
@@ -54,10 +57,10 @@ class _BatchNorm(Module):
                                                                 "running_var", 1, xp))
             self.register_buffer("num_batches_tracked", np.zeros((), np.int64))
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Sequence[int]) -> tuple[int, ...]:
         return tuple(input_shape)
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         name = type(self).__name__
         if x.ndim not in self._ndims or x.shape[1] != self.num_features:
             raise ValueError(f"{name}({self.num_features}): expected input of shape "
@@ -110,7 +113,11 @@ class LayerNorm(Module):
     (4, 10)
     """
 
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+    weight: Parameter | None
+    bias: Parameter | None
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True,
                  bias: bool = True, device: DeviceLike = None, dtype: DTypeLike = None) -> None:
         super().__init__()
         shape = ((int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer))
@@ -127,10 +134,10 @@ class LayerNorm(Module):
         else:
             self.weight = self.bias = None
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Sequence[int]) -> tuple[int, ...]:
         return tuple(input_shape)
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
@@ -138,7 +145,7 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}, bias={self._bias_flag}")
 
 
-def _dtype(dtype, device, who):
+def _dtype(dtype: DTypeLike, device: DeviceLike, who: str) -> np.dtype[Any]:
     if device is not None:
         backend.devices.check(device, "device", who)
     return backend.dtypes.resolve(dtype, "dtype", who) if dtype is not None \
@@ -152,6 +159,9 @@ class GroupNorm(Module):
     >>> nn.GroupNorm(2, 4)(gn.randn(3, 4, 5)).shape
     (3, 4, 5)
     """
+
+    weight: Parameter | None
+    bias: Parameter | None
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
                  affine: bool = True, device: DeviceLike = None, dtype: DTypeLike = None, *, bias: bool = True) -> None:
@@ -169,7 +179,7 @@ class GroupNorm(Module):
         else:
             self.weight = self.bias = None
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         from .functional import group_norm
         return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
@@ -180,6 +190,8 @@ class GroupNorm(Module):
 
 class _InstanceNorm(Module):
     _spatial = 1
+    weight: Parameter | None
+    bias: Parameter | None
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device: DeviceLike = None,
@@ -203,7 +215,7 @@ class _InstanceNorm(Module):
                                                                 "running_var", 1))
             self.register_buffer("num_batches_tracked", np.zeros((), np.int64))
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         from .functional import instance_norm
         from ..functional.math import reshape
         s = self._spatial

@@ -22,7 +22,7 @@ class _Pad(Module):
     _n = 2
     _mode = "constant"
 
-    def __init__(self, padding: IntTuple | str, value: float = 0.0) -> None:
+    def __init__(self, padding: IntTuple, value: float = 0.0) -> None:
         super().__init__()
         self.padding = ((int(padding),) * (2 * self._n) if isinstance(padding, int)
                         else tuple(int(p) for p in padding))
@@ -31,7 +31,7 @@ class _Pad(Module):
                              f"{2 * self._n}-tuple, got {padding!r}")
         self.value = float(value)
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         if self._mode == "constant":
             return F.pad(x, self.padding, "constant", self.value)
         return F.pad(x, self.padding, self._mode)
@@ -44,14 +44,14 @@ class ZeroPad1d(_Pad):
     """Pad the last dimension with zeros: ``padding`` int or (left, right)."""
     _n = 1
 
-    def __init__(self, padding: IntTuple | str) -> None:
+    def __init__(self, padding: IntTuple) -> None:
         super().__init__(padding, 0.0)
 
 
 class ZeroPad2d(_Pad):
     """Pad the last two dimensions with zeros: int or (left, right, top, bottom)."""
 
-    def __init__(self, padding: IntTuple | str) -> None:
+    def __init__(self, padding: IntTuple) -> None:
         super().__init__(padding, 0.0)
 
 
@@ -74,7 +74,7 @@ class ReflectionPad1d(_Pad):
     """Pad the last dimension by reflection (the edge not repeated)."""
     _n, _mode = 1, "reflect"
 
-    def __init__(self, padding: IntTuple | str) -> None:
+    def __init__(self, padding: IntTuple) -> None:
         super().__init__(padding)
 
 
@@ -82,7 +82,7 @@ class ReflectionPad2d(_Pad):
     """Pad the last two dimensions by reflection."""
     _mode = "reflect"
 
-    def __init__(self, padding: IntTuple | str) -> None:
+    def __init__(self, padding: IntTuple) -> None:
         super().__init__(padding)
 
 
@@ -90,7 +90,7 @@ class ReplicationPad1d(_Pad):
     """Pad the last dimension by repeating the edge value."""
     _n, _mode = 1, "replicate"
 
-    def __init__(self, padding: IntTuple | str) -> None:
+    def __init__(self, padding: IntTuple) -> None:
         super().__init__(padding)
 
 
@@ -98,7 +98,7 @@ class ReplicationPad2d(_Pad):
     """Pad the last two dimensions by repeating the edge values."""
     _mode = "replicate"
 
-    def __init__(self, padding: IntTuple | str) -> None:
+    def __init__(self, padding: IntTuple) -> None:
         super().__init__(padding)
 
 
@@ -109,7 +109,7 @@ class CosineSimilarity(Module):
         super().__init__()
         self.dim, self.eps = int(dim), float(eps)
 
-    def forward(self, x1, x2):
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
         return F.cosine_similarity(x1, x2, self.dim, self.eps)
 
 
@@ -120,5 +120,5 @@ class PairwiseDistance(Module):
         super().__init__()
         self.norm, self.eps, self.keepdim = float(p), float(eps), bool(keepdim)
 
-    def forward(self, x1, x2):
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
         return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)

@@ -8,14 +8,20 @@ from __future__ import annotations
 from ..functional import conv as C
 from ..functional import pooling as P
 from ..validation import check_int, check_pair
-from .conv import get_strict_shapes
+from .conv import get_strict_shapes, warn_floor
 from .module import Module
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 if TYPE_CHECKING:  # annotations only
+    from typing import TypeAlias
+
     from glassnet.autograd.tensor import Tensor
     from glassnet._typing import IntTuple
+
+    # PyTorch's _size_any_opt_t: an output size, None keeping that axis
+    _OptSize: TypeAlias = Union[int, None, Sequence[Union[int, None]]]
 
 
 __all__ = ["MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool2d",
@@ -24,9 +30,10 @@ __all__ = ["MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool2
 
 
 class _Pool2d(Module):
-    _fn = None
+    _fn: ClassVar[Callable[..., Tensor]]   # set by each subclass that uses _Pool2d.forward
 
-    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, strict: bool = False) -> None:
+    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None,
+                 padding: IntTuple = 0, strict: bool = False) -> None:
         super().__init__()
         name = type(self).__name__
         self.kernel_size = check_pair(kernel_size, "kernel_size", name, min=1)
@@ -39,7 +46,7 @@ class _Pool2d(Module):
     def _label(self) -> str:
         return f"{type(self).__name__}({self._geometry()})"
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Sequence[int]) -> tuple[int, ...]:
         """The output shape for ``input_shape`` (N, C, H, W), computed without running."""
         s = tuple(input_shape)
         if len(s) != 4:
@@ -48,13 +55,15 @@ class _Pool2d(Module):
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         Ho = C.conv_output_size(s[2], kh, sh, ph, ph, 1, self._label(), "height", st)
         Wo = C.conv_output_size(s[3], kw, sw, pw, pw, 1, self._label(), "width", st)
+        warn_floor(self, self._label(), [C.floor_note(s[2], kh, sh, ph, ph, 1, "height"),
+                                         C.floor_note(s[3], kw, sw, pw, pw, 1, "width")])
         return (s[0], s[1], Ho, Wo)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         self.output_shape(x.shape)
         return type(self)._fn(x, self.kernel_size, self.stride, self.padding, name=self._label())
 
-    def _geometry(self):
+    def _geometry(self) -> str:
         s = f"kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
             s += f", padding={self.padding}"
@@ -71,7 +80,8 @@ class MaxPool2d(_Pool2d):
     """
     _fn = staticmethod(P.max_pool2d)
 
-    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, dilation: IntTuple = 1,
+    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None,
+                 padding: IntTuple = 0, dilation: IntTuple = 1,
                  return_indices: bool = False, ceil_mode: bool = False, *,
                  strict: bool = False) -> None:
         _Pool2d.__init__(self, kernel_size, stride, padding, strict)
@@ -81,7 +91,7 @@ class MaxPool2d(_Pool2d):
             raise ValueError("MaxPool2d: return_indices=True and dilation > 1 are not "
                              "implemented in glassnet")
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if self.ceil_mode:
             from .functional import max_pool2d
             return max_pool2d(x, self.kernel_size, self.stride, self.padding, ceil_mode=True)
@@ -97,8 +107,9 @@ class AvgPool2d(_Pool2d):
     """Mean over each window (zero padding counted, as PyTorch's default)."""
     _fn = staticmethod(P.avg_pool2d)
 
-    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, ceil_mode: bool = False,
-                 count_include_pad: bool = True, divisor_override=None, *,
+    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None,
+                 padding: IntTuple = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override: int | None = None, *,
                  strict: bool = False) -> None:
         _Pool2d.__init__(self, kernel_size, stride, padding, strict)
         if ceil_mode:
@@ -106,7 +117,7 @@ class AvgPool2d(_Pool2d):
         self.ceil_mode, self.count_include_pad = False, bool(count_include_pad)
         self.divisor_override = divisor_override
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if not self.count_include_pad or self.divisor_override is not None:
             from .functional import avg_pool2d
             return avg_pool2d(x, self.kernel_size, self.stride, self.padding,
@@ -120,17 +131,28 @@ class AvgPool2d(_Pool2d):
 
 
 class MaxAvgPool2d(_Pool2d):
-    """Mixed pooling y = alpha * max + (1 - alpha) * mean over each window."""
+    """Max + average pooling over each window.
 
-    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, alpha: float = 0.5,
-                 strict: bool = False) -> None:
+    ``alpha=None`` (the default): y = max + mean, the lectures' form. A number ``alpha``
+    in [0, 1]: the convex mix y = alpha * max + (1 - alpha) * mean. See
+    :func:`glassnet.functional.pooling.max_avg_pool2d`.
+    """
+
+    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None,
+                 padding: IntTuple = 0, alpha: float | None = None, strict: bool = False) -> None:
         super().__init__(kernel_size, stride, padding, strict)
-        self.alpha = float(alpha)
+        if alpha is not None and (isinstance(alpha, bool) or not 0.0 <= float(alpha) <= 1.0):
+            raise ValueError(f"MaxAvgPool2d: alpha must be None (max + mean) or a number in "
+                             f"[0, 1] (the convex mix), got {alpha!r}")
+        self.alpha: float | None = None if alpha is None else float(alpha)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         self.output_shape(x.shape)
         return P.max_avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.alpha,
                                 name=self._label())
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", alpha={self.alpha}"
 
 
 class LPPool2d(_Pool2d):
@@ -140,11 +162,11 @@ class LPPool2d(_Pool2d):
         super().__init__(kernel_size, stride, 0, strict)
         self.norm_type = float(norm_type)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         self.output_shape(x.shape)
         return P.lp_pool2d(x, self.norm_type, self.kernel_size, self.stride, name=self._label())
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"norm_type={self.norm_type}, " + super().extra_repr()
 
 
@@ -155,32 +177,36 @@ class StochasticPool2d(_Pool2d):
     def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None, strict: bool = False) -> None:
         super().__init__(kernel_size, stride, 0, strict)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         self.output_shape(x.shape)
         return P.stochastic_pool2d(x, self.kernel_size, self.stride, training=self.training,
                                    name=self._label())
 
 
 class _Pool1d(Module):
-    _fn = None
+    _fn: ClassVar[Callable[..., Tensor]]   # set by each subclass
 
-    def __init__(self, kernel_size: IntTuple = 2, stride: IntTuple | None = None, padding: IntTuple | str = 0, strict: bool = False) -> None:
+    # plain ints (int() of each): a 1-tuple is not accepted here
+    def __init__(self, kernel_size: int = 2, stride: int | None = None, padding: int = 0,
+                 strict: bool = False) -> None:
         super().__init__()
         self.kernel_size = int(kernel_size)
         self.stride = self.kernel_size if stride is None else int(stride)
         self.padding = int(padding)
         self.strict = bool(strict)
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Sequence[int]) -> tuple[int, ...]:
         s = tuple(input_shape)
         label = f"{type(self).__name__}({self.extra_repr()})"
         if len(s) != 3:
             raise ValueError(f"{label}: expected input shape (N, C, L), got {s}")
         Lo = C.conv_output_size(s[2], self.kernel_size, self.stride, self.padding, self.padding,
                                 1, label, "length", self.strict or get_strict_shapes())
+        warn_floor(self, label, [C.floor_note(s[2], self.kernel_size, self.stride, self.padding,
+                                              self.padding, 1, "length")])
         return (s[0], s[1], Lo)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         self.output_shape(x.shape)
         return type(self)._fn(x, self.kernel_size, self.stride, self.padding,
                               name=type(self).__name__)
@@ -201,9 +227,9 @@ class AvgPool1d(_Pool1d):
 
 class _Adaptive(Module):
     _spatial = 2
-    _fn = None
+    _fn: ClassVar[Callable[..., Any]]   # each subclass overrides forward instead
 
-    def __init__(self, output_size: IntTuple, return_indices: bool = False) -> None:
+    def __init__(self, output_size: _OptSize, return_indices: bool = False) -> None:
         super().__init__()
         sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,)
         for v in sizes:
@@ -212,16 +238,16 @@ class _Adaptive(Module):
         self.output_size = tuple(output_size) if isinstance(output_size, list) else output_size
         self.return_indices = bool(return_indices)
 
-    def _sizes(self, spatial_in):
+    def _sizes(self, spatial_in: Sequence[int]) -> tuple[int, ...]:
         o = self.output_size
         o = (o,) * self._spatial if o is None or isinstance(o, int) else tuple(o)
         return tuple(int(i) if a is None else int(a) for a, i in zip(o, spatial_in))
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Sequence[int]) -> tuple[int, ...]:
         s = tuple(input_shape)
         return s[:-self._spatial] + self._sizes(s[-self._spatial:])
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         if self.return_indices:
             return type(self)._fn(x, self.output_size, True)
         return type(self)._fn(x, self.output_size)
@@ -239,10 +265,10 @@ class AdaptiveAvgPool2d(_Adaptive):
     (1, 4, 2, 3)
     """
 
-    def __init__(self, output_size: IntTuple = 1) -> None:
+    def __init__(self, output_size: _OptSize = 1) -> None:
         super().__init__(output_size)
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         from .functional import adaptive_avg_pool2d
         return adaptive_avg_pool2d(x, self.output_size)
 
@@ -251,10 +277,10 @@ class AdaptiveAvgPool1d(_Adaptive):
     """Average pooling of (N, C, L) to a fixed length."""
     _spatial = 1
 
-    def __init__(self, output_size: IntTuple) -> None:
+    def __init__(self, output_size: _OptSize) -> None:
         super().__init__(output_size)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         from .functional import adaptive_avg_pool1d
         return adaptive_avg_pool1d(x, self.output_size)
 
@@ -262,7 +288,7 @@ class AdaptiveAvgPool1d(_Adaptive):
 class AdaptiveMaxPool2d(_Adaptive):
     """Max pooling to a fixed (oh, ow), any input size (PyTorch's windows)."""
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         from .functional import adaptive_max_pool2d
         return adaptive_max_pool2d(x, self.output_size, self.return_indices)
 
@@ -271,7 +297,7 @@ class AdaptiveMaxPool1d(_Adaptive):
     """Max pooling of (N, C, L) to a fixed length."""
     _spatial = 1
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         from .functional import adaptive_max_pool1d
         return adaptive_max_pool1d(x, self.output_size, self.return_indices)
 
@@ -283,10 +309,10 @@ class GlobalAvgPool2d(Module):
         super().__init__()
         self.flatten = bool(flatten)
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Sequence[int]) -> tuple[int, ...]:
         s = tuple(input_shape)
         return (s[0], s[1]) if self.flatten else (s[0], s[1], 1, 1)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         y = P.global_avg_pool2d(x, name=type(self).__name__)
         return y.reshape(y.shape[0], y.shape[1]) if self.flatten else y

@@ -21,10 +21,15 @@ from ..validation import check_choice, check_int, check_real
 from . import init
 from .module import Module, Parameter
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Union, cast
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import DTypeLike
+    from typing import TypeAlias
+
+    from glassnet._typing import DTypeLike, TensorLike
+
+    # what RNN / GRU return beside the output: h_n; LSTM: (h_n, c_n)
+    _State: TypeAlias = Union[Tensor, tuple[Tensor, Tensor]]
 
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -32,7 +37,8 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
 
-def _check_common(module, input_size, hidden_size, bias, nonlinearity) -> None:
+def _check_common(module: Module, input_size: int, hidden_size: int, bias: bool,
+                  nonlinearity: str) -> None:
     """Check and store the arguments every recurrent layer and cell takes."""
     who = type(module).__name__
     module.input_size = check_int(input_size, "input_size", who)
@@ -41,7 +47,7 @@ def _check_common(module, input_size, hidden_size, bias, nonlinearity) -> None:
     module.nonlinearity = check_choice(nonlinearity, "nonlinearity", who, ("tanh", "relu"))
 
 
-def _dropout_mask(shape, p, dtype):
+def _dropout_mask(shape: tuple[int, ...], p: float, dtype: np.dtype[Any]) -> np.ndarray:
     keep = backend.rng().random(shape) >= p
     return keep.astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype=dtype)
 
@@ -66,8 +72,9 @@ class RNNBase(Module):
 
     mode = "RNN"
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, nonlinearity="tanh", dtype: DTypeLike = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 nonlinearity: str = "tanh", dtype: DTypeLike = None) -> None:
         super().__init__()
         who = type(self).__name__
         _check_common(self, input_size, hidden_size, bias, nonlinearity)
@@ -78,7 +85,7 @@ class RNNBase(Module):
         gates = _GATES[self.mode]
         H = self.hidden_size
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
-        self._names = []
+        self._names: list[tuple[str, str, str, str]] = []
         for layer in range(self.num_layers):
             in_size = self.input_size if layer == 0 else H * self.num_directions
             for d in range(self.num_directions):
@@ -103,7 +110,7 @@ class RNNBase(Module):
         for p in self.parameters():
             init.uniform_(p, -k, k)
 
-    def _weights(self, layer, d):
+    def _weights(self, layer: int, d: int) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
         names = self._names[layer * self.num_directions + d]
         w_ih, w_hh = getattr(self, names[0]), getattr(self, names[1])
         if self.bias:
@@ -111,7 +118,7 @@ class RNNBase(Module):
         return w_ih, w_hh, None, None
 
     # ------------------------------------------------------------- forward
-    def _check_input(self, x):
+    def _check_input(self, x: Tensor) -> Tensor:
         who = type(self).__name__
         if not isinstance(x, Tensor):
             x = as_input(x)
@@ -124,7 +131,7 @@ class RNNBase(Module):
                              f"or unbatched (T, input_size), got shape {tuple(x.shape)}")
         return x
 
-    def _check_state(self, h, N, name):
+    def _check_state(self, h: Tensor | None, N: int, name: str) -> Tensor | None:
         who = type(self).__name__
         if h is None:
             return None
@@ -136,7 +143,8 @@ class RNNBase(Module):
                              f"hidden_size) = {want}, got {tuple(h.shape)}")
         return h
 
-    def forward(self, x, hx=None, lengths=None):
+    def forward(self, x: Tensor, hx: _State | None = None,
+                lengths: TensorLike | None = None) -> tuple[Tensor, _State]:
         """Run the sequence.
 
         Parameters
@@ -160,6 +168,8 @@ class RNNBase(Module):
             x = M.transpose(x, 1, 0, 2)
         T, N = x.shape[0], x.shape[1]
         is_lstm = self.mode == "LSTM"
+        h0: Tensor | None
+        c0: Tensor | None
         if is_lstm and hx is not None:
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise ValueError("LSTM: hx must be a tuple (h0, c0)")
@@ -169,9 +179,10 @@ class RNNBase(Module):
                           for s in (h0, c0))
             h0, c0 = self._check_state(h0, N, "h0"), self._check_state(c0, N, "c0")
         else:
-            if unbatched and hx is not None:
-                hx = M.unsqueeze(as_input(hx), 1)
-            h0, c0 = self._check_state(hx, N, "hx"), None
+            h = cast("Tensor | None", hx)   # RNN, GRU: one state tensor
+            if unbatched and h is not None:
+                h = M.unsqueeze(as_input(h), 1)
+            h0, c0 = self._check_state(h, N, "hx"), None
         mask = None
         if lengths is not None:
             mask = R.lengths_to_mask(lengths, T, N)
@@ -215,9 +226,12 @@ class RNNBase(Module):
             c_n = M.squeeze(c_n, 1) if c_n is not None else None
         elif self.batch_first:
             out = M.transpose(out, 1, 0, 2)
-        return (out, (h_n, c_n)) if is_lstm else (out, h_n)
+        if is_lstm:
+            assert c_n is not None
+            return out, (h_n, c_n)
+        return out, h_n
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
@@ -240,8 +254,10 @@ class RNN(RNNBase):
 
     mode = "RNN"
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, dtype: DTypeLike = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False,
+                 dtype: DTypeLike = None) -> None:
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, nonlinearity=nonlinearity, dtype=dtype)
 
@@ -258,8 +274,9 @@ class LSTM(RNNBase):
 
     mode = "LSTM"
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype: DTypeLike = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 dtype: DTypeLike = None) -> None:
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, dtype=dtype)
 
@@ -275,8 +292,9 @@ class GRU(RNNBase):
 
     mode = "GRU"
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype: DTypeLike = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 dtype: DTypeLike = None) -> None:
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, dtype=dtype)
 
@@ -286,8 +304,11 @@ class RNNCellBase(Module):
     """One time step with parameters ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""
 
     mode = "RNN"
+    bias_ih: Parameter | None
+    bias_hh: Parameter | None
 
-    def __init__(self, input_size: int, hidden_size: int, bias=True, nonlinearity="tanh", dtype: DTypeLike = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", dtype: DTypeLike = None) -> None:
         super().__init__()
         _check_common(self, input_size, hidden_size, bias, nonlinearity)
         gates = _GATES[self.mode]
@@ -308,7 +329,8 @@ class RNNCellBase(Module):
         for p in self.parameters():
             init.uniform_(p, -k, k)
 
-    def _prep(self, x, h, name="hx"):
+    def _prep(self, x: Tensor, h: Tensor | None,
+              name: str = "hx") -> tuple[Tensor, Tensor | None, bool]:
         who = type(self).__name__
         x = x if isinstance(x, Tensor) else as_input(x)
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
@@ -326,7 +348,7 @@ class RNNCellBase(Module):
                                  f"{(x.shape[0], self.hidden_size)}, got {tuple(h.shape)}")
         return x, h, unbatched
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if not self.bias:
             s += ", bias=False"
@@ -343,10 +365,11 @@ class RNNCell(RNNCellBase):
 
     mode = "RNN"
 
-    def __init__(self, input_size: int, hidden_size: int, bias=True, nonlinearity="tanh", dtype: DTypeLike = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", dtype: DTypeLike = None) -> None:
         super().__init__(input_size, hidden_size, bias, nonlinearity, dtype)
 
-    def forward(self, x, hx=None):
+    def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         x, h, unb = self._prep(x, hx)
         out = R.rnn_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
                          self.nonlinearity)
@@ -361,10 +384,12 @@ class LSTMCell(RNNCellBase):
 
     mode = "LSTM"
 
-    def __init__(self, input_size: int, hidden_size: int, bias=True, dtype: DTypeLike = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 dtype: DTypeLike = None) -> None:
         super().__init__(input_size, hidden_size, bias, dtype=dtype)
 
-    def forward(self, x, hx=None):
+    def forward(self, x: Tensor,
+                hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise ValueError("LSTMCell: hx must be a tuple (h, c)")
         h, c = hx if hx is not None else (None, None)
@@ -384,14 +409,15 @@ class GRUCell(RNNCellBase):
 
     mode = "GRU"
 
-    def __init__(self, input_size: int, hidden_size: int, bias=True, dtype: DTypeLike = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 dtype: DTypeLike = None) -> None:
         super().__init__(input_size, hidden_size, bias, dtype=dtype)
 
-    def forward(self, x, hx=None):
+    def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         x, h, unb = self._prep(x, hx)
         out = R.gru_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return M.squeeze(out, 0) if unb else out
 
 
 # the recurrent layers by name, for models that take ``cell="lstm"``
-LAYERS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+LAYERS: dict[str, type[RNNBase]] = {"rnn": RNN, "lstm": LSTM, "gru": GRU}

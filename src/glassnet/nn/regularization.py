@@ -23,17 +23,17 @@ import numpy as np
 from ..autograd.tensor import Tensor
 from ..functional.penalties import activation_penalty, elastic_penalty
 from ..validation import check_real
-from .module import Module
+from .module import Module, Parameter
 
 __all__ = ["l1_penalty", "l2_penalty", "WeightPenalty", "ActivityRegularization",
            "activity_penalty", "penalized_parameters"]
 
 
-def _is_bias(name, p):
+def _is_bias(name: str, p: Tensor) -> bool:
     return name.endswith("bias") or p.ndim <= 1
 
 
-def penalized_parameters(model: Module, include_bias: bool = False) -> list:
+def penalized_parameters(model: Module, include_bias: bool = False) -> list[Parameter]:
     """The parameters a weight penalty applies to: all of them with ``include_bias``,
     else those that are not biases (name ending with "bias") and not 1-D."""
     if not isinstance(model, Module):
@@ -42,11 +42,11 @@ def penalized_parameters(model: Module, include_bias: bool = False) -> list:
     return [p for name, p in model.named_parameters() if include_bias or not _is_bias(name, p)]
 
 
-def _zero(model):
+def _zero(model: Module) -> Tensor:
     return Tensor(np.zeros((), dtype=model.dtype))
 
 
-def _penalty(model, l1, l2, include_bias):
+def _penalty(model: Module, l1: float, l2: float, include_bias: bool) -> Tensor:
     ps = penalized_parameters(model, include_bias)
     if not ps or (l1 == 0 and l2 == 0):
         return _zero(model)
@@ -102,9 +102,9 @@ class ActivityRegularization(Module):
         super().__init__()
         self.l1 = check_real(l1, "l1", "ActivityRegularization", 0)
         self.l2 = check_real(l2, "l2", "ActivityRegularization", 0)
-        self.penalty = None
+        self.penalty: Tensor | None = None
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if self.l1 or self.l2:
             self.penalty = activation_penalty(x, l1=self.l1, l2=self.l2)
         else:
@@ -118,7 +118,7 @@ class ActivityRegularization(Module):
 def activity_penalty(model: Module) -> Tensor:
     """Sum of the penalties recorded by the model's ActivityRegularization layers in the
     latest forward pass (a zero scalar when there are none)."""
-    total = None
+    total: Tensor | None = None
     for m in model.modules():
         if isinstance(m, ActivityRegularization) and m.penalty is not None:
             total = m.penalty if total is None else total + m.penalty

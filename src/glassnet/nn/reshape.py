@@ -8,6 +8,7 @@ from ..functional import math as F
 from ..validation import is_int
 from .module import Module
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
@@ -26,7 +27,7 @@ class Unflatten(Module):
     (3, 2, 4, 4)
     """
 
-    def __init__(self, dim: int, unflattened_size) -> None:
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
         super().__init__()
         if not is_int(dim):
             raise ArgumentTypeError(f"Unflatten: dim must be an int, got {type(dim).__name__}")
@@ -36,7 +37,7 @@ class Unflatten(Module):
                              f"-1), got {unflattened_size!r}")
         self.dim, self.unflattened_size = int(dim), sizes
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         shape = tuple(x.shape)
         d = self.dim + len(shape) if self.dim < 0 else self.dim
         if not 0 <= d < len(shape):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
     from glassnet._typing import IntTuple
+    from glassnet.autograd.tensor import Tensor
 
 
 __all__ = ["Residual"]
@@ -24,7 +25,8 @@ class Residual(Module):
     (2, 8, 6, 6)
     """
 
-    def __init__(self, fn: Module, projection=None, in_channels=None, out_channels=None,
+    def __init__(self, fn: Module, projection: Module | bool | None = None,
+                 in_channels: int | None = None, out_channels: int | None = None,
                  stride: IntTuple = 1) -> None:
         super().__init__()
         if not isinstance(fn, Module):
@@ -39,7 +41,7 @@ class Residual(Module):
                             f"got {projection!r}")
         self.projection = projection
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         y = self.fn(x)
         s = x if self.projection is None else self.projection(x)
         if tuple(y.shape) != tuple(s.shape):

@@ -1,7 +1,13 @@
 """Upsampling layers: ``Upsample`` (PyTorch's ``nn.Upsample``) and ``PixelShuffle``."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .module import Module
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import IntTuple
+    from glassnet.autograd.tensor import Tensor
 
 __all__ = ["Upsample", "PixelShuffle", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
 
@@ -16,8 +22,12 @@ class Upsample(Module):
     (1, 3, 8, 8)
     """
 
-    def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
-                 recompute_scale_factor=None) -> None:
+    scale_factor: float | tuple[float, ...] | None
+
+    def __init__(self, size: IntTuple | None = None,
+                 scale_factor: float | tuple[float, ...] | None = None, mode: str = "nearest",
+                 align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None) -> None:
         super().__init__()
         if (size is None) == (scale_factor is None):
             raise ValueError(f"Upsample: give exactly one of size and scale_factor, got "
@@ -33,12 +43,12 @@ class Upsample(Module):
         self.mode, self.align_corners = mode, align_corners
         self.recompute_scale_factor = recompute_scale_factor
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         from .functional import interpolate
         return interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
                            recompute_scale_factor=self.recompute_scale_factor)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         if self.scale_factor is not None:
             info = f"scale_factor={self.scale_factor!r}"
         else:
@@ -49,14 +59,16 @@ class Upsample(Module):
 class UpsamplingNearest2d(Upsample):
     """``Upsample(mode='nearest')`` (deprecated in PyTorch, kept for old scripts)."""
 
-    def __init__(self, size=None, scale_factor=None) -> None:
+    def __init__(self, size: IntTuple | None = None,
+                 scale_factor: float | tuple[float, ...] | None = None) -> None:
         super().__init__(size, scale_factor, mode="nearest")
 
 
 class UpsamplingBilinear2d(Upsample):
     """``Upsample(mode='bilinear', align_corners=True)``."""
 
-    def __init__(self, size=None, scale_factor=None) -> None:
+    def __init__(self, size: IntTuple | None = None,
+                 scale_factor: float | tuple[float, ...] | None = None) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
@@ -67,7 +79,7 @@ class PixelShuffle(Module):
         super().__init__()
         self.upscale_factor = int(upscale_factor)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         from .functional import pixel_shuffle
         return pixel_shuffle(x, self.upscale_factor)
 

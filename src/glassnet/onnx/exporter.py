@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from ..errors import ArgumentError, ArgumentTypeError, GlassnetError
 from .converter import _CONVERTERS, ExportError, Exporter
 from .graph import Graph, Value
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike, TensorLike
+    from glassnet.nn.module import Module
 
 __all__ = ["export", "supported_layers", "OnnxNotInstalledError", "DEFAULT_OPSET",
            "MIN_OPSET"]
@@ -33,7 +37,7 @@ class OnnxNotInstalledError(GlassnetError, ImportError):
     """The ``onnx`` package, which :func:`export` writes with, is not installed."""
 
 
-def _require_onnx():
+def _require_onnx() -> Any:
     try:
         import onnx
     except ImportError as e:
@@ -42,7 +46,7 @@ def _require_onnx():
     return onnx
 
 
-def _as_example(example_input, model) -> list[np.ndarray]:
+def _as_example(example_input: Any, model: Module) -> list[np.ndarray]:
     from ..autograd.tensor import Tensor
     items = example_input if isinstance(example_input, (tuple, list)) else [example_input]
     if len(items) != 1:
@@ -102,7 +106,8 @@ _ELEM = {np.dtype(np.float32): 1, np.dtype(np.float64): 11, np.dtype(np.int64): 
          np.dtype(np.int32): 6, np.dtype(np.float16): 10}
 
 
-def export(model, example_input, path, *, input_names: Sequence[str] | None = None,
+def export(model: Module, example_input: TensorLike, path: PathLike, *,
+           input_names: Sequence[str] | None = None,
            output_names: Sequence[str] | None = None, dynamic_batch: bool = True,
            opset: int | None = None) -> Path:
     """Write ``model`` (in evaluation mode) as an ONNX file.
@@ -225,11 +230,11 @@ def _ir_version(opset: int) -> int:
     return table.get(opset, 12)
 
 
-def _dims(shape, batch, dynamic):
+def _dims(shape: Sequence[int | None], batch: int, dynamic: bool) -> list[str | int]:
     return [("batch" if dynamic else batch) if s is None else int(s) for s in shape]
 
 
-def _names(given, n, default, what):
+def _names(given: Sequence[str] | None, n: int, default: list[str], what: str) -> list[str]:
     if given is None:
         return default
     if isinstance(given, str) or len(given) != n or \

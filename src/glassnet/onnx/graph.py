@@ -10,7 +10,8 @@ input in opset 18).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from collections.abc import Iterable
+from typing import Any, Literal, Sequence, overload
 
 import numpy as np
 
@@ -62,7 +63,7 @@ class Graph:
         self._used.add(name)
         return name
 
-    def keep_free(self, names) -> None:
+    def keep_free(self, names: Iterable[str]) -> None:
         """Keep ``names`` for the graph's inputs and outputs (:meth:`fresh` avoids them)."""
         self._public.update(names)
 
@@ -73,7 +74,7 @@ class Graph:
         self._used.add(name)
         return name
 
-    def const(self, array, hint: str = "const", dtype: Any = None) -> str:
+    def const(self, array: Any, hint: str = "const", dtype: Any = None) -> str:
         """An initializer holding ``array`` (in ``dtype``, default the model's float type
         for floating arrays); equal small constants are shared."""
         a = np.asarray(array)
@@ -101,8 +102,18 @@ class Graph:
         """A 1-d int64 constant (shapes, axes, slice bounds)."""
         return self.const(np.asarray(list(values), dtype=np.int64), hint, np.int64)
 
+    @overload
+    def op(self, op_type: str, inputs: Sequence[str], hint: str | None = ...,
+           outputs: Literal[1] = ..., **attrs: Any) -> str:
+        ...
+
+    @overload
+    def op(self, op_type: str, inputs: Sequence[str], hint: str | None = ...,
+           outputs: int = ..., **attrs: Any) -> str | list[str]:
+        ...
+
     def op(self, op_type: str, inputs: Sequence[str], hint: str | None = None,
-           outputs: int = 1, **attrs: Any):
+           outputs: int = 1, **attrs: Any) -> str | list[str]:
         """Add one node; returns its output name (a list of names when ``outputs > 1``)."""
         hint = hint or op_type.lower()
         outs = [self.fresh(f"{hint}_{i}" if outputs > 1 else hint) for i in range(outputs)]

@@ -100,7 +100,14 @@ def _step(ex, m, path, x):
 
 @converts(nn.Sign)
 def _sign(ex, m, path, x):
-    return ex.where_ge(_x(ex, m, path, x), m.threshold, 1.0, -1.0, path)
+    if not getattr(m, "three_valued", False):
+        return ex.where_ge(_x(ex, m, path, x), m.threshold, 1.0, -1.0, path)
+    x = _x(ex, m, path, x)                     # -1 below, 0 at, +1 above the threshold
+    g, h = ex.g, ex.hint(path, "sign")
+    above = g.op("Greater", [x.name, g.scalar(m.threshold)], h)
+    below = g.op("Less", [x.name, g.scalar(m.threshold)], h)
+    rest = g.op("Where", [below, g.scalar(-1.0), g.scalar(0.0)], h)
+    return ex.same(x, g.op("Where", [above, g.scalar(1.0), rest], h))
 
 
 def _simple(op_type, **attrs):
@@ -318,10 +325,12 @@ def _activity(ex, m, path, x):
 # --------------------------------------------------------------- convolutions
 def _conv(ex, m, path, x, weight, bias, strides, dilations, pads, spatial):
     x = _x(ex, m, path, x)
+    groups = int(getattr(m, "groups", 1))
     if x.rank != spatial + 2:
         ex.fail(m, path, f"expected {spatial + 2}-D input (N, C, ...), got shape {x.shape}")
-    if x.shape[1] != weight.shape[1]:
-        ex.fail(m, path, f"expected {weight.shape[1]} input channels, got shape {x.shape}")
+    if x.shape[1] != weight.shape[1] * groups:
+        ex.fail(m, path, f"expected {weight.shape[1] * groups} input channels, got shape "
+                         f"{x.shape}")
     ins = [x.name, ex.g.const(weight, ex.hint(path, "weight"))]
     if bias is not None:
         ins.append(ex.g.const(bias, ex.hint(path, "bias")))
@@ -329,7 +338,8 @@ def _conv(ex, m, path, x, weight, bias, strides, dilations, pads, spatial):
     # glassnet's pads are (lo, hi) per axis; ONNX lists every begin, then every end
     onnx_pads = [p[0] for p in pads] + [p[1] for p in pads]
     name = ex.g.op("Conv", ins, ex.hint(path, "conv"), kernel_shape=list(k),
-                   strides=list(strides), dilations=list(dilations), pads=onnx_pads, group=1)
+                   strides=list(strides), dilations=list(dilations), pads=onnx_pads,
+                   group=groups)
     out = [
         (n + lo + hi - d * (kk - 1) - 1) // s + 1
         for n, kk, s, d, (lo, hi) in zip(x.shape[2:], k, strides, dilations, pads)]
@@ -430,8 +440,9 @@ def _maxavg(ex, m, path, x):
     b = _pool_node(ex, m, path, x, "AveragePool", m.kernel_size, m.stride, m.padding, 2,
               count_include_pad=1)
     g, h = ex.g, ex.hint(path, "mix")
-    y = g.op("Add", [g.op("Mul", [a.name, g.scalar(m.alpha)], h),
-                     g.op("Mul", [b.name, g.scalar(1.0 - m.alpha)], h)], h)
+    wa, wb = (1.0, 1.0) if m.alpha is None else (m.alpha, 1.0 - m.alpha)   # max + mean, or the mix
+    y = g.op("Add", [g.op("Mul", [a.name, g.scalar(wa)], h),
+                     g.op("Mul", [b.name, g.scalar(wb)], h)], h)
     return ex.same(a, y)
 
 

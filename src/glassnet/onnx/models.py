@@ -129,3 +129,26 @@ def _charlm(ex, m, path, x):
     logits = ex.reshape(logits, (T, N, m.vocab_size), path)
     logits = ex.transpose(logits, [1, 0, 2], path)
     return (logits, (h_n, c_n)) if c_n is not None else (logits, h_n)
+
+
+@converts(M.PrototypicalNetwork)
+def _prototypical(ex, m, path, x):
+    # logits -||f(x) - c_k||^2 = 2 f(x) c_k - ||f(x)||^2 - ||c_k||^2, the prototypes constant
+    if not hasattr(m, "prototypes_"):
+        ex.fail(m, path, "it has no prototypes yet: call fit(support_X, support_y) first")
+    x = _x(ex, m, path, x)
+    e = ex.tensor(ex.module(m.encoder, ex.child(path, "encoder"), x), m, path)
+    if e.rank != 2:
+        e = ex.reshape(e, (e.shape[0], int(np.prod(e.shape[1:]))), path)
+    c = np.asarray(m.prototypes_, dtype=np.float64)
+    if e.shape[1] != c.shape[1]:
+        ex.fail(m, path, f"its encoder gives {e.shape[1]} features but the prototypes have "
+                f"{c.shape[1]}")
+    dt = ex.g.dtype
+    two_ct = ex.g.const((2.0 * c.T).astype(dt), ex.hint(path, "prototypes_x2"))
+    cross = ex.binary("MatMul", e.name, two_ct, path, "cross")            # (N, K)
+    sq = ex.binary("Mul", e.name, e.name, path, "square")
+    e2 = ex.g.reduce("ReduceSum", sq, [1], keepdims=True, hint=ex.hint(path, "norm"))
+    c2 = ex.g.const((c * c).sum(1)[None, :].astype(dt), ex.hint(path, "prototype_norms"))
+    out = ex.binary("Sub", ex.binary("Sub", cross, e2, path, "minus_e2"), c2, path, "logits")
+    return Value(out, (e.shape[0], c.shape[0]), e.dtype)

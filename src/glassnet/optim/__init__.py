@@ -10,6 +10,8 @@
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..validation import lookup
 from . import lr_scheduler  # noqa: F401
 from .adadelta import Adadelta
@@ -26,12 +28,17 @@ from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "AdamW", "Adamax",
            "NAdam", "RAdam", "ASGD", "Rprop", "LBFGS", "clip_grad_norm_", "clip_grad_value_",
            "grad_norm", "lr_scheduler", "get", "available"]
 
 # name -> (class, defaults that the name implies)
-_REGISTRY = {
+_REGISTRY: dict[str, tuple[type[Optimizer], dict[str, Any]]] = {
     "sgd": (SGD, {"lr": 0.01}),
     "momentum": (SGD, {"lr": 0.01, "momentum": 0.9}),
     "nesterov": (SGD, {"lr": 0.01, "momentum": 0.9, "nesterov": True}),
@@ -48,12 +55,13 @@ _REGISTRY = {
 }
 
 
-def available():
+def available() -> list[str]:
     """The optimizer names :func:`get` understands."""
     return sorted(_REGISTRY)
 
 
-def get(name, params, lr=None, **kwargs) -> Optimizer:
+def get(name: str | type[Optimizer], params: ParamsT, lr: float | None = None,
+        **kwargs: Any) -> Optimizer:
     """Build an optimizer by name: "sgd", "momentum" (SGD, momentum 0.9), "nesterov",
     "rmsprop", "adagrad", "adadelta", "adam", "adamw", "adamax", "nadam", "radam", "asgd",
     "rprop" (case-insensitive).
@@ -68,6 +76,7 @@ def get(name, params, lr=None, **kwargs) -> Optimizer:
     >>> type(opt).__name__, opt.param_groups[0]["lr"]
     ('Adam', 0.0003)
     """
+    defaults: dict[str, Any]
     if isinstance(name, type) and issubclass(name, Optimizer):
         cls, defaults = name, {}
     else:

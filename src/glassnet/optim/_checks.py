@@ -10,15 +10,14 @@ is an error at the next step instead of NaN weights.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 from ..errors import ArgumentError, ArgumentTypeError
 from ..validation import check_real
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # annotations only
-    from glassnet.autograd.tensor import Tensor
+# compile_bounds' plain tuples: (key, index, low, high, low_open, high_open, required)
+_Compiled = tuple[tuple[str, "int | None", float, float, bool, bool, bool], ...]
 
 
 INF = math.inf
@@ -33,7 +32,8 @@ class Bound(NamedTuple):
     high: float | None = INF
     low_open: bool = False
     high_open: bool = True
-    index: int | None = None
+    # the field's name hides tuple.index(); kept: the rules build Bound(..., index=i)
+    index: int | None = None  # type: ignore[assignment]
     required: bool = False
 
     @property
@@ -51,7 +51,7 @@ class Bound(NamedTuple):
         return (f"in {'(' if self.low_open else '['}{lo:g}, {hi:g}"
                 f"{')' if self.high_open else ']'}")
 
-    def holds(self, v) -> bool:
+    def holds(self, v: Any) -> bool:
         """The cheap test: comparisons only (NaN fails them all)."""
         if self.low is None:
             return v == v
@@ -60,7 +60,7 @@ class Bound(NamedTuple):
         return v < self.high if self.high_open else v <= self.high
 
 
-def _value(group, b):
+def _value(group: Mapping[str, Any], b: Bound) -> Any:
     v = group.get(b.key)
     if v is None or b.index is None:
         return v
@@ -69,7 +69,8 @@ def _value(group, b):
     return v[b.index]
 
 
-def check_bounds(group, bounds, who, where=""):
+def check_bounds(group: Mapping[str, Any], bounds: Sequence[Bound], who: str,
+                 where: str = "") -> None:
     """Raise :class:`ArgumentError` (``ArgumentTypeError`` for a non-number) for the first
     entry of ``bounds`` that ``group`` breaks; with ``where`` (e.g. ``"param_groups[0]"``)
     the message names ``param_groups[0]['lr']`` instead of ``lr``."""
@@ -96,7 +97,7 @@ def check_bounds(group, bounds, who, where=""):
             raise ArgumentError(f"{who}: {label} must be {b.what()}, got {v!r}")
 
 
-def compile_bounds(bounds) -> tuple:
+def compile_bounds(bounds: Sequence[Bound]) -> _Compiled:
     """``bounds`` as plain tuples ``(key, index, low, high, low_open, high_open,
     required)`` with the missing bounds as infinities, for :func:`bounds_hold`."""
     return tuple((b.key, b.index, -INF if b.low is None else b.low,
@@ -105,7 +106,7 @@ def compile_bounds(bounds) -> tuple:
                   b.required) for b in bounds)
 
 
-def bounds_hold(group, compiled) -> bool:
+def bounds_hold(group: Mapping[str, Any], compiled: _Compiled) -> bool:
     """Whether ``group`` keeps every bound of ``compiled`` (:func:`compile_bounds`);
     comparisons only (NaN fails them all), for ``step()``."""
     get = group.get
@@ -130,15 +131,16 @@ BETAS = (Bound("betas", 0.0, 1.0, index=0, required=True),
 EPS = Bound("eps", required=True)
 
 
-def betas(value, who):
+def betas(value: Any, who: str) -> tuple[float, float]:
     """``(beta1, beta2)`` as floats, each in [0, 1)."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise ArgumentError(f"{who}: betas must be two numbers in [0, 1), got {value!r}")
-    return tuple(check_real(b, f"betas[{i}]", who, 0, 1, high_open=True)
-                 for i, b in enumerate(value))
+    b1, b2 = (check_real(b, f"betas[{i}]", who, 0, 1, high_open=True)
+              for i, b in enumerate(value))
+    return b1, b2
 
 
-def f32(x: Tensor):
+def f32(x: float) -> float:
     """``x`` rounded to float32 and back: PyTorch keeps some scalar state (``step``,
     NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``) in float32 tensors, whatever the
     parameters' dtype, and its updates use the rounded value."""

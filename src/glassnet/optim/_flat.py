@@ -35,18 +35,26 @@ import numpy as np
 
 from .. import backend
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import DTypeLike
+    from typing import TypeAlias
+
     from glassnet.autograd.tensor import Tensor
+
+    # a rule's flat kernel: (group, param or None, grad, state arrays, step, w1, w2) ->
+    # (scale, alpha, d), the write-back being p = scale * p - alpha * d
+    Kernel: TypeAlias = Callable[..., tuple[float, float, np.ndarray]]
+    # flat positions [a, b) and the (param index, lo, hi) pieces they cover
+    _Segment: TypeAlias = tuple[int, int, list[tuple[int, int, int]]]
 
 
 __all__ = ["FlatEngine", "FlatLayout", "axpy", "needs_param", "sgd", "rmsprop", "adagrad",
            "adam", "adadelta", "adamax", "radam"]
 
 
-def axpy(a, x: Tensor, y, tmp=None):
+def axpy(a: float, x: np.ndarray, y: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarray:
     """``y += a * x`` in place (``x``, ``y`` same shape); ``tmp`` is scratch space.
 
     NumPy has no fused multiply-add, so this is two passes through ``tmp``. (SciPy's BLAS
@@ -66,13 +74,14 @@ def axpy(a, x: Tensor, y, tmp=None):
 
 
 # ------------------------------------------------------------------------------ kernels
-def needs_param(group):
+def needs_param(group: dict[str, Any]) -> bool:
     """Whether the kernel reads the parameter's values: for L2 weight decay (``g + wd * p``);
     AdamW's decoupled decay is the ``scale`` of the write-back instead."""
     return group["weight_decay"] != 0 and not group.get("decoupled_weight_decay", False)
 
 
-def _grad(group, param, grad, w1):
+def _grad(group: dict[str, Any], param: np.ndarray | None, grad: np.ndarray,
+          w1: np.ndarray) -> tuple[np.ndarray, float]:
     """The gradient the rule works with, as ``(g, s)``: the rule's gradient is ``s * g``.
 
     ``maximize`` only flips ``s`` (the kernels fold it into their coefficients, no pass);
@@ -81,6 +90,7 @@ def _grad(group, param, grad, w1):
     s = -1.0 if group.get("maximize", False) else 1.0
     if not needs_param(group):
         return grad, s
+    assert param is not None, "the engine passes the parameter when needs_param"
     np.multiply(param, group["weight_decay"], out=w1)
     if s > 0:
         w1 += grad
@@ -89,7 +99,7 @@ def _grad(group, param, grad, w1):
     return w1, 1.0
 
 
-def _add(y, s, x) -> None:
+def _add(y: np.ndarray, s: float, x: np.ndarray) -> None:
     """``y += s * x`` for ``s`` = +1 or -1 (exact, no scratch)."""
     if s > 0:
         y += x
@@ -97,7 +107,9 @@ def _add(y, s, x) -> None:
         y -= x
 
 
-def sgd(group, param, grad, state, step, w1, w2):
+def sgd(group: dict[str, Any], param: np.ndarray | None, grad: np.ndarray,
+        state: dict[str, np.ndarray], step: int, w1: np.ndarray,
+        w2: np.ndarray) -> tuple[float, float, np.ndarray]:
     """SGD (see :meth:`glassnet.optim.SGD._update`): momentum, dampening, Nesterov."""
     g, s = _grad(group, param, grad, w1)
     lr, mu = group["lr"], group["momentum"]
@@ -116,7 +128,9 @@ def sgd(group, param, grad, state, step, w1, w2):
     return 1.0, lr, buf
 
 
-def rmsprop(group, param, grad, state, step, w1, w2):
+def rmsprop(group: dict[str, Any], param: np.ndarray | None, grad: np.ndarray,
+            state: dict[str, np.ndarray], step: int, w1: np.ndarray,
+            w2: np.ndarray) -> tuple[float, float, np.ndarray]:
     """RMSprop (see :meth:`glassnet.optim.RMSprop._update`): centered, momentum."""
     g, s = _grad(group, param, grad, w1)
     lr, alpha = group["lr"], group["alpha"]
@@ -144,7 +158,9 @@ def rmsprop(group, param, grad, state, step, w1, w2):
     return 1.0, s * lr, w2
 
 
-def adagrad(group, param, grad, state, step, w1, w2):
+def adagrad(group: dict[str, Any], param: np.ndarray | None, grad: np.ndarray,
+            state: dict[str, np.ndarray], step: int, w1: np.ndarray,
+            w2: np.ndarray) -> tuple[float, float, np.ndarray]:
     """Adagrad (see :meth:`glassnet.optim.Adagrad._update`): lr_decay, initial sum."""
     g, s = _grad(group, param, grad, w1)
     clr = group["lr"] / (1.0 + (step - 1) * group["lr_decay"])
@@ -157,7 +173,9 @@ def adagrad(group, param, grad, state, step, w1, w2):
     return 1.0, s * clr, w2
 
 
-def _adam_moments(group, param, grad, state, w1, w2):
+def _adam_moments(group: dict[str, Any], param: np.ndarray | None, grad: np.ndarray,
+                  state: dict[str, np.ndarray], w1: np.ndarray,
+                  w2: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """The moment updates Adam and RAdam share: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2
     (g with L2 decay and the maximize sign folded in; m carries the sign). Returns the
     decoupled-decay factor of the write-back and the two moments."""
@@ -174,7 +192,9 @@ def _adam_moments(group, param, grad, state, w1, w2):
     return scale, m, v
 
 
-def adam(group, param, grad, state, step, w1, w2):
+def adam(group: dict[str, Any], param: np.ndarray | None, grad: np.ndarray,
+         state: dict[str, np.ndarray], step: int, w1: np.ndarray,
+         w2: np.ndarray) -> tuple[float, float, np.ndarray]:
     """Adam and AdamW (see :meth:`glassnet.optim.Adam._update`): amsgrad, decoupled decay."""
     lr, eps = group["lr"], group["eps"]
     b1, b2 = group["betas"]
@@ -192,7 +212,9 @@ def adam(group, param, grad, state, step, w1, w2):
     return scale, lr * sqrt_bc2 / (1.0 - b1 ** step), w2     # m carries the sign s
 
 
-def adadelta(group, param, grad, state, step, w1, w2):
+def adadelta(group: dict[str, Any], param: np.ndarray | None, grad: np.ndarray,
+             state: dict[str, np.ndarray], step: int, w1: np.ndarray,
+             w2: np.ndarray) -> tuple[float, float, np.ndarray]:
     """Adadelta (see :meth:`glassnet.optim.Adadelta._update`)."""
     g, s = _grad(group, param, grad, w1)
     lr, rho, eps = group["lr"], group["rho"], group["eps"]
@@ -215,7 +237,9 @@ def adadelta(group, param, grad, state, step, w1, w2):
     return 1.0, s * lr, w2
 
 
-def adamax(group, param, grad, state, step, w1, w2):
+def adamax(group: dict[str, Any], param: np.ndarray | None, grad: np.ndarray,
+           state: dict[str, np.ndarray], step: int, w1: np.ndarray,
+           w2: np.ndarray) -> tuple[float, float, np.ndarray]:
     """Adamax (see :meth:`glassnet.optim.Adamax._update`)."""
     g, s = _grad(group, param, grad, w1)
     b1, b2 = group["betas"]
@@ -230,7 +254,9 @@ def adamax(group, param, grad, state, step, w1, w2):
     return 1.0, group["lr"] / (1.0 - b1 ** step), w2     # m carries the sign s
 
 
-def radam(group, param, grad, state, step, w1, w2):
+def radam(group: dict[str, Any], param: np.ndarray | None, grad: np.ndarray,
+          state: dict[str, np.ndarray], step: int, w1: np.ndarray,
+          w2: np.ndarray) -> tuple[float, float, np.ndarray]:
     """RAdam (see :meth:`glassnet.optim.RAdam._update`): L2 or decoupled decay."""
     lr, eps = group["lr"], group["eps"]
     b1, b2 = group["betas"]
@@ -268,7 +294,8 @@ class FlatLayout:
     # element for the dozen passes of Adam. Chunks are balanced on elements + this per call.
     SEGMENT_COST = 1 << 15
 
-    def __init__(self, params, dtype: DTypeLike, names, fills) -> None:
+    def __init__(self, params: Sequence[Tensor], dtype: np.dtype[Any], names: Sequence[str],
+                 fills: Mapping[str, float]) -> None:
         self.params = list(params)
         self.ids = tuple(id(p) for p in self.params)
         self.shapes = tuple(p._data.shape for p in self.params)
@@ -290,11 +317,11 @@ class FlatLayout:
         self.grad = np.empty(n, dtype)
         self.w1 = np.empty(n, dtype)
         self.w2 = np.empty(n, dtype)
-        self._split_cache = {}
-        self._plans = {}
-        self.param = None  # gathered parameter values, allocated when a rule needs them
+        self._split_cache: dict[int, tuple[np.ndarray, list[np.ndarray]]] = {}
+        self._plans: dict[int, list[list[_Segment]]] = {}
+        self.param: np.ndarray | None = None  # gathered parameter values, allocated when a rule needs them
 
-    def plan(self, threads):
+    def plan(self, threads: int) -> list[list[_Segment]]:
         """The flat range cut into at most ``threads`` chunks of near-equal cost (elements
         plus ``SEGMENT_COST`` per rule call; cuts 64-byte aligned, inside large parameters
         only), each a list of segments ``(a, b, pieces)`` with ``pieces`` =
@@ -312,6 +339,8 @@ class FlatLayout:
         k = max(1, min(threads, self.size // self.SEGMENT_MIN))
         # every cut inside a parameter adds one rule call: k - 1 of them
         target = (self.size + cost * (len(segs) + k - 1)) / k
+        chunks: list[list[_Segment]]
+        cur: list[_Segment]
         chunks, cur, used = [], [], 0.0
         for seg in segs:
             while True:
@@ -344,7 +373,7 @@ class FlatLayout:
         self._plans[threads] = chunks
         return chunks
 
-    def views_of(self, flat):
+    def views_of(self, flat: np.ndarray) -> list[np.ndarray]:
         """Per-parameter views of one of this layout's flat arrays (cached)."""
         v = self._split_cache.get(id(flat))
         if v is None or v[0] is not flat:
@@ -352,10 +381,11 @@ class FlatLayout:
             self._split_cache[id(flat)] = v
         return v[1]
 
-    def _split(self, flat):
+    def _split(self, flat: np.ndarray) -> list[np.ndarray]:
         return [flat[a:b].reshape(s) for a, b, s in zip(self.start, self.end, self.shapes)]
 
-    def matches(self, params, names, state) -> bool:
+    def matches(self, params: Sequence[Tensor], names: Sequence[str],
+                state: Mapping[Tensor, dict[str, Any]]) -> bool:
         """Whether this layout still describes ``params`` and their ``state`` (same
         parameters, shapes, dtype, state names, and the state arrays are its views)."""
         if tuple(id(p) for p in params) != self.ids or tuple(names) != self.names:
@@ -382,12 +412,15 @@ class FlatEngine:
     """
 
     def __init__(self) -> None:
-        self.layouts = {}
+        self.layouts: dict[tuple[int, np.dtype[Any]], FlatLayout] = {}
 
     def reset(self) -> None:
         self.layouts = {}
 
-    def step(self, gi, group, active, kernel, state, names, fills) -> None:
+    def step(self, gi: int, group: dict[str, Any], active: list[Tensor], kernel: Kernel,
+             state: dict[Tensor, dict[str, Any]], names: Sequence[str],
+             fills: Mapping[str, float]) -> None:
+        buckets: dict[np.dtype[Any], list[Tensor]]
         if len(active) == len(group["params"]):
             buckets = {}
             for p in active:
@@ -404,7 +437,10 @@ class FlatEngine:
             if act:
                 self._step_bucket(gi, group, dtype, ps, act, kernel, state, names, fills)
 
-    def _step_bucket(self, gi, group, dtype, ps, active, kernel, state, names, fills) -> None:
+    def _step_bucket(self, gi: int, group: dict[str, Any], dtype: np.dtype[Any],
+                     ps: list[Tensor], active: list[Tensor], kernel: Kernel,
+                     state: dict[Tensor, dict[str, Any]], names: Sequence[str],
+                     fills: Mapping[str, float]) -> None:
         lay = self._layout(gi, dtype, ps, names, fills, state)
         steps = {state[p]["step"] for p in active}
         if len(active) == len(ps) and len(steps) == 1:
@@ -421,7 +457,8 @@ class FlatEngine:
                 if id(p) in ids:
                     self._step_one(group, lay, i, p, state[p], kernel)
 
-    def _layout(self, gi, dtype, ps, names, fills, state):
+    def _layout(self, gi: int, dtype: np.dtype[Any], ps: list[Tensor], names: Sequence[str],
+                fills: Mapping[str, float], state: dict[Tensor, dict[str, Any]]) -> FlatLayout:
         key = (gi, dtype)
         lay = self.layouts.get(key)
         if lay is not None and lay.matches(ps, names, state):
@@ -441,26 +478,28 @@ class FlatEngine:
         self.layouts[key] = lay
         return lay
 
-    def _step_flat(self, group, lay, ps, step, kernel) -> None:
+    def _step_flat(self, group: dict[str, Any], lay: FlatLayout, ps: list[Tensor], step: int,
+                   kernel: Kernel) -> None:
         pflat = [p._data.reshape(-1) for p in ps]
-        gflat = [p.grad._data.reshape(-1) for p in ps]   # a copy only for a strided gradient
+        gflat = [cast("Tensor", p.grad)._data.reshape(-1) for p in ps]   # a copy only for a strided gradient
         with_param = needs_param(group)
         if with_param and lay.param is None:
             lay.param = np.empty_like(lay.grad)
         plan = lay.plan(backend.get_num_threads())
 
-        def run(lo, hi) -> None:
+        def run(lo: int, hi: int) -> None:
             for chunk in plan[lo:hi]:
                 for a, b, pieces in chunk:
                     _run_segment(group, lay, step, a, b, pieces, pflat, gflat, with_param,
                                  kernel)
         backend.parallel_chunks(len(plan), run, lay.size)
 
-    def _step_gathered(self, group, lay, ps, step, kernel) -> None:
+    def _step_gathered(self, group: dict[str, Any], lay: FlatLayout, ps: list[Tensor],
+                       step: int, kernel: Kernel) -> None:
         """The flat step for parameters whose arrays are not contiguous: gather, one rule
         over the whole flat vectors, and subtract through per-parameter views."""
         order = lay.order
-        np.concatenate([ps[i].grad._data.reshape(-1) for i in order], out=lay.grad)
+        np.concatenate([cast("Tensor", ps[i].grad)._data.reshape(-1) for i in order], out=lay.grad)
         param = None
         if needs_param(group):
             if lay.param is None:
@@ -475,12 +514,13 @@ class FlatEngine:
                 data *= scale
             axpy(-alpha, dv, data, tv)
 
-    def _step_one(self, group, lay, i, p, st, kernel) -> None:
+    def _step_one(self, group: dict[str, Any], lay: FlatLayout, i: int, p: Tensor,
+                  st: dict[str, Any], kernel: Kernel) -> None:
         """One parameter, on the views of the flat state (its scratch is its own slice of
         the layout's workspace)."""
         step = st["step"] + 1
         w1, w2 = lay.views_of(lay.w1)[i], lay.views_of(lay.w2)[i]
-        scale, alpha, d = kernel(group, p._data, p.grad._data, {n: st[n] for n in lay.names},
+        scale, alpha, d = kernel(group, p._data, cast("Tensor", p.grad)._data, {n: st[n] for n in lay.names},
                                  step, w1, w2)
         if scale != 1.0:
             p._data *= scale
@@ -488,7 +528,9 @@ class FlatEngine:
         st["step"] = step
 
 
-def _run_segment(group, lay, step, a, b, pieces, pflat, gflat, with_param, kernel) -> None:
+def _run_segment(group: dict[str, Any], lay: FlatLayout, step: int, a: int, b: int,
+                 pieces: list[tuple[int, int, int]], pflat: list[np.ndarray],
+                 gflat: list[np.ndarray], with_param: bool, kernel: Kernel) -> None:
     """The rule on flat positions [a, b): one parameter's slice as views, or a run of
     small parameters gathered into the layout's buffers and written back piece by piece."""
     state = {name: buf[a:b] for name, buf in lay.buffers.items()}
@@ -506,6 +548,7 @@ def _run_segment(group, lay, step, a, b, pieces, pflat, gflat, with_param, kerne
     np.concatenate([gflat[i][lo:hi] for i, lo, hi in pieces], out=grad)
     param = None
     if with_param:
+        assert lay.param is not None, "_step_flat allocates it when the rule needs it"
         param = lay.param[a:b]
         np.concatenate([pflat[i][lo:hi] for i, lo, hi in pieces], out=param)
     scale, alpha, d = kernel(group, param, grad, state, step, w1, w2)

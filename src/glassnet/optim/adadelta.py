@@ -8,6 +8,12 @@ from . import _flat
 from ._checks import Bound
 from .optimizer import Optimizer
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["Adadelta"]
 
 
@@ -28,7 +34,7 @@ class Adadelta(Optimizer):
     >>> opt = Adadelta(model.parameters())  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr: float = 1.0, rho=0.9, eps: float = 1e-6, weight_decay: float = 0, foreach: bool | None = None, *,
+    def __init__(self, params: ParamsT, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0, foreach: bool | None = None, *,
                  capturable: bool = False, maximize: bool = False, differentiable: bool = False) -> None:
         check_real(rho, "rho", "Adadelta", 0, 1)
         check_real(eps, "eps", "Adadelta", 0)
@@ -38,12 +44,13 @@ class Adadelta(Optimizer):
 
     _bounds = (Bound("rho", 0.0, 1.0, high_open=False, required=True), Bound("eps", required=True))
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         return ("square_avg", "acc_delta")
 
     _flat_kernel = _flat.adadelta
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
         if group["maximize"]:
             g = -g

@@ -8,6 +8,12 @@ from . import _flat
 from ._checks import Bound
 from .optimizer import Optimizer
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["Adagrad"]
 
 
@@ -31,9 +37,9 @@ class Adagrad(Optimizer):
     >>> opt = Adagrad(model.parameters(), lr=0.05)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr: float = 0.01, lr_decay=0, weight_decay: float = 0,
-                 initial_accumulator_value=0, eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
-                 differentiable: bool = False, fused=None) -> None:
+    def __init__(self, params: ParamsT, lr: float = 0.01, lr_decay: float = 0, weight_decay: float = 0,
+                 initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
         for arg, v in (("lr_decay", lr_decay), ("eps", eps),
                        ("initial_accumulator_value", initial_accumulator_value)):
             check_real(v, arg, "Adagrad", 0)
@@ -45,15 +51,16 @@ class Adagrad(Optimizer):
     _bounds = (Bound("lr_decay", required=True), Bound("eps", required=True),
                Bound("initial_accumulator_value"))
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         return ("sum",)
 
-    def _state_fill(self, group):
+    def _state_fill(self, group: dict[str, Any]) -> dict[str, float]:
         return {"sum": group["initial_accumulator_value"]}
 
     _flat_kernel = _flat.adagrad
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
         if group["maximize"]:
             g = -g

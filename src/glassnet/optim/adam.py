@@ -9,6 +9,12 @@ from . import _flat
 from ._checks import BETAS, EPS
 from .optimizer import Optimizer
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["Adam", "AdamW"]
 
 
@@ -41,14 +47,15 @@ class Adam(Optimizer):
     1
     """
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
-                 amsgrad=False, *, foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
-                 differentiable: bool = False, fused=None, decoupled_weight_decay=False) -> None:
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
+                 amsgrad: bool = False, *, foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
         name = type(self).__name__
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ArgumentError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
-        betas = tuple(check_real(b, f"betas[{i}]", name, 0, 1, high_open=True)
-                      for i, b in enumerate(betas))
+        b1, b2 = (check_real(b, f"betas[{i}]", name, 0, 1, high_open=True)
+                  for i, b in enumerate(betas))
+        betas = (b1, b2)
         check_real(eps, "eps", name, 0)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=bool(amsgrad), foreach=foreach, maximize=maximize,
@@ -58,14 +65,15 @@ class Adam(Optimizer):
 
     _bounds = BETAS + (EPS,)
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         if group["amsgrad"]:
             return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
         return ("exp_avg", "exp_avg_sq")
 
     _flat_kernel = _flat.adam
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
         b1, b2 = group["betas"]
         t = state["step"]
@@ -104,9 +112,9 @@ class AdamW(Adam):
     0.01
     """
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
-                 amsgrad=False, *, maximize: bool = False, foreach: bool | None = None, capturable: bool = False,
-                 differentiable: bool = False, fused=None) -> None:
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
+                 amsgrad: bool = False, *, maximize: bool = False, foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          amsgrad=amsgrad, foreach=foreach, maximize=maximize,
                          capturable=capturable, differentiable=differentiable, fused=fused,

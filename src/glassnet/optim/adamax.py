@@ -7,6 +7,12 @@ from ..validation import check_real
 from . import _checks, _flat
 from .optimizer import Optimizer
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["Adamax"]
 
 
@@ -26,7 +32,7 @@ class Adamax(Optimizer):
     >>> opt = Adamax(model.parameters(), lr=2e-3)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
+    def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
                  foreach: bool | None = None, *, maximize: bool = False, differentiable: bool = False, capturable: bool = False) -> None:
         betas = _checks.betas(betas, "Adamax")
         check_real(eps, "eps", "Adamax", 0)
@@ -36,12 +42,13 @@ class Adamax(Optimizer):
 
     _bounds = _checks.BETAS + (_checks.EPS,)
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         return ("exp_avg", "exp_inf")
 
     _flat_kernel = _flat.adamax
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
         b1, b2 = group["betas"]
         if group["maximize"]:

@@ -6,6 +6,14 @@ from . import _checks
 from ._checks import Bound
 from .optimizer import Optimizer
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only
+    import numpy as np
+
+    from .optimizer import ParamsT
+
 __all__ = ["ASGD"]
 
 
@@ -28,7 +36,7 @@ class ASGD(Optimizer):
     >>> opt = ASGD(model.parameters(), lr=0.01, t0=100)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr: float = 1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay: float = 0,
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False, capturable: bool = False) -> None:
         check_real(lambd, "lambd", "ASGD")
         check_real(alpha, "alpha", "ASGD")
@@ -40,10 +48,11 @@ class ASGD(Optimizer):
 
     _bounds = (Bound("lambd", None, None), Bound("alpha", None, None), Bound("t0", None, None))
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         return ("ax",)
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lr, lambd, wd = group["lr"], group["lambd"], group["weight_decay"]
         t = state["step"]
         eta = state.setdefault("eta", _checks.f32(lr))

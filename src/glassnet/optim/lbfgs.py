@@ -8,10 +8,20 @@ from ..autograd import enable_grad
 from ..validation import check_choice, check_int, check_real
 from .optimizer import Optimizer, _state_value
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, SupportsFloat, TypeVar
+
+if TYPE_CHECKING:  # annotations only
+    from ..autograd.tensor import Tensor
+    from .optimizer import ParamsT
+
+_T = TypeVar("_T", bound=SupportsFloat)   # the closure's loss (a Tensor, a float)
+
 __all__ = ["LBFGS"]
 
 
-def _cubic_min(x1, f1, g1, x2, f2, g2, bounds=None):
+def _cubic_min(x1: float, f1: float, g1: float, x2: float, f2: float, g2: float,
+               bounds: tuple[float, float] | None = None) -> float:
     """The minimiser of the cubic through (x1, f1, slope g1) and (x2, f2, slope g2),
     clamped to ``bounds`` (default: between x1 and x2); the middle where it has none."""
     lo, hi = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
@@ -27,8 +37,10 @@ def _cubic_min(x1, f1, g1, x2, f2, g2, bounds=None):
     return (lo + hi) / 2.0
 
 
-def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9,
-                  max_ls=25):
+def _strong_wolfe(evaluate: Callable[[float], tuple[float, np.ndarray]], t: float,
+                  d: np.ndarray, f: float, g: np.ndarray, gtd: float, c1: float = 1e-4,
+                  c2: float = 0.9, tolerance_change: float = 1e-9,
+                  max_ls: int = 25) -> tuple[float, np.ndarray, float, int]:
     """A step length ``t`` along ``d`` meeting the strong Wolfe conditions (sufficient
     decrease with ``c1``, curvature with ``c2``): bracketing, then zooming by cubic
     interpolation. ``evaluate(t)`` returns the loss and flat gradient at ``x + t d``.
@@ -38,6 +50,7 @@ def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
     f_new, g_new = evaluate(t)
     evals = 1
     gtd_new = float(g_new @ d)
+    t_prev: float
     t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
     done = False
     it = 0
@@ -128,8 +141,10 @@ class LBFGS(Optimizer):
     True
     """
 
-    def __init__(self, params, lr: float = 1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
-                 tolerance_change=1e-9, history_size=100, line_search_fn=None) -> None:
+    def __init__(self, params: ParamsT, lr: float = 1, max_iter: int = 20,
+                 max_eval: int | None = None, tolerance_grad: float = 1e-7,
+                 tolerance_change: float = 1e-9, history_size: int = 100,
+                 line_search_fn: str | None = None) -> None:
         who = "LBFGS"
         check_real(lr, "lr", who, 0)
         max_iter = check_int(max_iter, "max_iter", who)
@@ -153,12 +168,12 @@ class LBFGS(Optimizer):
         self._params = self.param_groups[0]["params"]
 
     # ------------------------------------------------------------ flat views
-    def _flat_grad(self):
+    def _flat_grad(self) -> np.ndarray:
         parts = [np.zeros(p._data.size, p._data.dtype) if p.grad is None
                  else p.grad._data.reshape(-1) for p in self._params]
         return np.concatenate(parts)
 
-    def _add(self, t, d) -> None:
+    def _add(self, t: float, d: np.ndarray) -> None:
         """``params += t * d`` (``d`` flat, in the parameters' order), in place."""
         k = 0
         for p in self._params:
@@ -166,13 +181,14 @@ class LBFGS(Optimizer):
             p._data += t * d[k:k + n].reshape(p._data.shape)
             k += n
 
-    def _evaluate(self, closure):
+    def _evaluate(self, closure: Callable[[], _T]) -> _T:
         with enable_grad():
             loss = closure()
         return loss
 
     # ------------------------------------------------------------------ step
-    def step(self, closure):
+    # PyTorch's signature: the closure is required (PyTorch marks it type: ignore[override] too)
+    def step(self, closure: Callable[[], _T]) -> _T:  # type: ignore[override]
         """Up to ``max_iter`` L-BFGS iterations; returns the first loss ``closure`` gave."""
         if closure is None or not callable(closure):
             raise ArgumentTypeError("LBFGS.step: needs a closure that re-evaluates the model and "
@@ -183,7 +199,8 @@ class LBFGS(Optimizer):
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
         history = group["history_size"]
-        state = self.state.setdefault(self._params[0], {})
+        # counters, vectors and the lists of the history: read back as they were stored
+        state: Any = self.state.setdefault(self._params[0], {})
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 
@@ -246,7 +263,7 @@ class LBFGS(Optimizer):
             if group["line_search_fn"] is not None:
                 x0 = [p._data.copy() for p in self._params]
 
-                def evaluate(step_len):
+                def evaluate(step_len: float) -> tuple[float, np.ndarray]:
                     self._add(step_len, d)
                     f_new = float(self._evaluate(closure))
                     g_new = self._flat_grad()
@@ -280,7 +297,7 @@ class LBFGS(Optimizer):
         return orig_loss
 
     # ----------------------------------------------------------------- state
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """PyTorch's layout: ``{"state": {0: {...}}, "param_groups": [...]}``, the history
         as lists of flat arrays (copies)."""
         out = super().state_dict()
@@ -291,8 +308,9 @@ class LBFGS(Optimizer):
                              for x in v]
         return out
 
-    def _restore_state(self, idx, p, st, where):
-        d = {}
+    def _restore_state(self, idx: int, p: Tensor, st: dict[str, Any],
+                       where: str) -> dict[str, Any]:
+        d: dict[str, Any] = {}
         for k, v in st.items():
             if isinstance(v, (list, tuple)):      # the history: lists of vectors, numbers
                 v = [_state_value(x) for x in v]

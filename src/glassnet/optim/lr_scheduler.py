@@ -27,11 +27,15 @@ from ..errors import ArgumentError, ArgumentTypeError
 from ..validation import check_choice, check_int, check_real, is_int
 from .optimizer import Optimizer
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, SupportsFloat, Union, cast
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet.optim.optimizer import Optimizer
-    from glassnet.autograd.tensor import Tensor
+    from typing import TypeAlias
+
+    # a learning rate (momentum) for every group, or one per group
+    _PerGroup: TypeAlias = Union[float, Sequence[float]]
+    _Lambda: TypeAlias = Callable[[int], float]
 
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR",
@@ -40,13 +44,13 @@ __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR
            "ChainedScheduler", "ReduceLROnPlateau"]
 
 
-def _check_optimizer(optimizer, where):
+def _check_optimizer(optimizer: object, where: str) -> None:
     if not isinstance(optimizer, Optimizer):
         raise ArgumentTypeError(f"{where}: optimizer must be a glassnet.optim.Optimizer, got "
                                 f"{type(optimizer).__name__}")
 
 
-def _per_group(name, optimizer, value, where):
+def _per_group(name: str, optimizer: Optimizer, value: Any, where: str) -> list[Any]:
     """One value per parameter group: a list/tuple of that length, or one value repeated."""
     n = len(optimizer.param_groups)
     if isinstance(value, (list, tuple)):
@@ -57,7 +61,8 @@ def _per_group(name, optimizer, value, where):
     return [value] * n
 
 
-def _lambdas(lr_lambda, optimizer, where):
+def _lambdas(lr_lambda: _Lambda | Sequence[_Lambda], optimizer: Optimizer,
+             where: str) -> list[_Lambda]:
     n = len(optimizer.param_groups)
     if isinstance(lr_lambda, (list, tuple)):
         if len(lr_lambda) != n:
@@ -90,11 +95,11 @@ _CHOICES = ({"min", "max"}, {"rel", "abs"}, {"cos", "linear"}, {"cycle", "iterat
             {"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"})
 
 
-def _bad(where, name, what, v):
+def _bad(where: str, name: str, what: str, v: Any) -> NoReturn:
     raise ArgumentError(f"{where}: {name} must be {what}, got {v!r:.100}")
 
 
-def _check_like(v, ref, name, key, where) -> None:
+def _check_like(v: Any, ref: Any, name: str, key: str, where: str) -> None:
     """``v`` (a saved state value) must have the kind of ``ref`` (the scheduler's own
     current value of that field): the same JSON type, per-group lists of the same length,
     integers where counters are, no NaN."""
@@ -139,7 +144,8 @@ def _check_like(v, ref, name, key, where) -> None:
             _check_like(v[k], sub, f"{name}[{k!r}]", k, where)
 
 
-def _check_fields(sched, state_dict, own, where):
+def _check_fields(sched: LRScheduler, state_dict: Any, own: dict[str, Any],
+                  where: str) -> dict[str, Any]:
     """Check the fields of ``state_dict`` that ``sched`` keeps (``own``: its own state);
     returns them (fields it does not keep are ignored, never set on the object)."""
     if not isinstance(state_dict, dict):
@@ -153,7 +159,7 @@ def _check_fields(sched, state_dict, own, where):
     return kept
 
 
-def _lambdas_state(fns):
+def _lambdas_state(fns: Sequence[_Lambda]) -> list[dict[str, Any] | None]:
     """PyTorch's state of lr_lambdas: None for a plain function, else the object's __dict__."""
     return [None if isinstance(f, types.FunctionType) else dict(vars(f)) for f in fns]
 
@@ -193,11 +199,11 @@ class LRScheduler:
         finally:
             self._is_initial = False
 
-    def get_lr(self):  # pragma: no cover - abstract
+    def get_lr(self) -> list[float]:  # pragma: no cover - abstract
         """The learning rates of the step in progress (one per group)."""
         raise NotImplementedError
 
-    def step(self, epoch=None) -> None:
+    def step(self, epoch: int | None = None) -> None:
         """Advance one epoch and set the new learning rates.
 
         ``epoch`` (deprecated in PyTorch, still accepted) jumps to that epoch, through the
@@ -206,7 +212,7 @@ class LRScheduler:
         self._step_count += 1
         self._update_lr(epoch)
 
-    def _update_lr(self, epoch=None) -> None:
+    def _update_lr(self, epoch: int | None = None) -> None:
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
@@ -218,16 +224,16 @@ class LRScheduler:
             g["lr"] = lr
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
-    def get_last_lr(self):
+    def get_last_lr(self) -> list[float]:
         """The learning rates set by the latest ``step`` (one per group)."""
         return list(self._last_lr)
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """JSON-able state: every attribute except the optimizer and functions."""
         return {k: v for k, v in self.__dict__.items()
                 if k not in ("optimizer", "lr_lambdas") and not callable(v)}
 
-    def load_state_dict(self, state_dict: dict) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned (also PyTorch's scheduler state).
 
         Only the fields this scheduler keeps are restored (others, e.g. PyTorch's
@@ -238,7 +244,7 @@ class LRScheduler:
         """
         self.__dict__.update(self._check_state_dict(state_dict))
 
-    def _check_state_dict(self, state_dict) -> dict:
+    def _check_state_dict(self, state_dict: Any) -> dict[str, Any]:
         """The checked fields of ``state_dict`` that :meth:`load_state_dict` applies."""
         own = LRScheduler.state_dict(self)
         own.pop("lr_lambdas", None)
@@ -261,20 +267,21 @@ class LambdaLR(LRScheduler):
     0.059874
     """
 
-    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, lr_lambda: _Lambda | Sequence[_Lambda],
+                 last_epoch: int = -1) -> None:
         _check_optimizer(optimizer, "LambdaLR")
         self.lr_lambdas = _lambdas(lr_lambda, optimizer, "LambdaLR")
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         d = super().state_dict()
         d["lr_lambdas"] = _lambdas_state(self.lr_lambdas)
         return d
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """The fields (checked, see :meth:`LRScheduler.load_state_dict`) and the attributes
         of callable objects given as ``lr_lambda`` (plain functions are not saved, as in
         PyTorch: the fresh scheduler's own functions are used)."""
@@ -309,12 +316,13 @@ class MultiplicativeLR(LambdaLR):
     0.059874
     """
 
-    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, lr_lambda: _Lambda | Sequence[_Lambda],
+                 last_epoch: int = -1) -> None:
         _check_optimizer(optimizer, "MultiplicativeLR")
         self.lr_lambdas = _lambdas(lr_lambda, optimizer, "MultiplicativeLR")
         LRScheduler.__init__(self, optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
         if self._is_initial:
             return [g["lr"] for g in groups]
@@ -335,18 +343,19 @@ class StepLR(LRScheduler):
     [0.1, 0.01, 0.001]
     """
 
-    def __init__(self, optimizer: Optimizer, step_size, gamma=0.1, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         self.step_size = check_int(step_size, "step_size", "StepLR")
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return [g["lr"] for g in groups]
         return [g["lr"] * self.gamma for g in groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [b * self.gamma ** (self.last_epoch // self.step_size) for b in self.base_lrs]
 
 
@@ -363,7 +372,8 @@ class MultiStepLR(LRScheduler):
     0.001
     """
 
-    def __init__(self, optimizer: Optimizer, milestones, gamma=0.1, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         ms = list(milestones)
         if not all(is_int(m) for m in ms):
             raise ArgumentTypeError(f"MultiStepLR: milestones must be integers, got {ms}")
@@ -371,29 +381,29 @@ class MultiStepLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
         if self.last_epoch not in self.milestones:
             return [g["lr"] for g in groups]
         f = self.gamma ** self.milestones[self.last_epoch]
         return [g["lr"] * f for g in groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         ms = sorted(self.milestones.elements())
         return [b * self.gamma ** bisect_right(ms, self.last_epoch) for b in self.base_lrs]
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         d = super().state_dict()
         d["milestones"] = {int(k): v for k, v in self.milestones.items()}
         return d
 
-    def load_state_dict(self, state_dict) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         kept = self._check_state_dict(state_dict)
         if "milestones" in kept:
             kept["milestones"] = Counter({int(a): b for a, b in kept["milestones"].items()})
         self.__dict__.update(kept)
 
-    def _check_state_dict(self, state_dict):
+    def _check_state_dict(self, state_dict: Any) -> dict[str, Any]:
         own = LRScheduler.state_dict(self)
         own["milestones"] = dict(self.milestones)
         return _check_fields(self, state_dict, own, "MultiStepLR.load_state_dict")
@@ -413,14 +423,15 @@ class ConstantLR(LRScheduler):
     [0.05, 0.05, 0.05, 0.05, 0.1, 0.1]
     """
 
-    def __init__(self, optimizer: Optimizer, factor=1.0 / 3, total_iters=5, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
         if not 0 <= factor <= 1:
             raise ArgumentError(f"ConstantLR: factor must be in [0, 1], got {factor!r}")
         self.factor = factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
         if self.last_epoch == 0:
             return [g["lr"] * self.factor for g in groups]
@@ -428,7 +439,7 @@ class ConstantLR(LRScheduler):
             return [g["lr"] for g in groups]
         return [g["lr"] * (1.0 / self.factor) for g in groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         f = self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor)
         return [b * f for b in self.base_lrs]
 
@@ -447,8 +458,8 @@ class LinearLR(LRScheduler):
     (0.01, 0.055, 0.1)
     """
 
-    def __init__(self, optimizer: Optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
-                 last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
         if not 0 < start_factor <= 1:
             raise ArgumentError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
         if not 0 <= end_factor <= 1:
@@ -458,7 +469,7 @@ class LinearLR(LRScheduler):
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
         t, n, a, b = self.last_epoch, self.total_iters, self.start_factor, self.end_factor
         if t == 0:
@@ -469,7 +480,7 @@ class LinearLR(LRScheduler):
         ratio = 1.0 + (b - a) / (n * a + (t - 1) * (b - a))
         return [g["lr"] * ratio for g in groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         t, n = self.last_epoch, self.total_iters
         f = self.start_factor + (self.end_factor - self.start_factor) * min(n, t) / n
         return [b * f for b in self.base_lrs]
@@ -487,17 +498,17 @@ class ExponentialLR(LRScheduler):
     0.059874
     """
 
-    def __init__(self, optimizer: Optimizer, gamma, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
         if self._is_initial:
             return [g["lr"] for g in groups]
         return [g["lr"] * self.gamma for g in groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [b * self.gamma ** self.last_epoch for b in self.base_lrs]
 
 
@@ -514,12 +525,13 @@ class PolynomialLR(LRScheduler):
     0.025
     """
 
-    def __init__(self, optimizer: Optimizer, total_iters=5, power=1.0, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1) -> None:
         self.total_iters = total_iters
         self.power = power
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
         t, n = self.last_epoch, self.total_iters
         if self._is_initial or t > n:
@@ -527,7 +539,7 @@ class PolynomialLR(LRScheduler):
         f = ((1.0 - t / n) / (1.0 - (t - 1) / n)) ** self.power
         return [g["lr"] * f for g in groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         n = self.total_iters
         return [b * (1.0 - min(n, self.last_epoch) / n) ** self.power for b in self.base_lrs]
 
@@ -549,13 +561,14 @@ class CosineAnnealingLR(LRScheduler):
     1e-05
     """
 
-    def __init__(self, optimizer: Optimizer, T_max, eta_min=0.0, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
         check_real(T_max, "T_max", "CosineAnnealingLR", 0, low_open=True)
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
         t, T, lo = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
@@ -568,7 +581,7 @@ class CosineAnnealingLR(LRScheduler):
         return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
                 * (g["lr"] - lo) + lo for g in groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         t, T, lo = self.last_epoch, self.T_max, self.eta_min
         return [lo + (b - lo) * (1 + math.cos(math.pi * t / T)) / 2 for b in self.base_lrs]
 
@@ -591,7 +604,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     0.1
     """
 
-    def __init__(self, optimizer: Optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
         if not is_int(T_0) or T_0 <= 0:
             raise ArgumentError(f"CosineAnnealingWarmRestarts: T_0 must be a positive integer, "
                                 f"got {T_0!r}")
@@ -605,15 +619,15 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.T_i = T_0
         self.T_mult = T_mult
         self.eta_min = eta_min
-        self.T_cur = last_epoch
+        self.T_cur: float = last_epoch   # fractional after step(epoch) with a float epoch
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         lo = self.eta_min
         return [lo + (b - lo) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
                 for b in self.base_lrs]
 
-    def step(self, epoch=None):
+    def step(self, epoch: float | None = None) -> None:
         """One epoch on, or jump to ``epoch`` (may be fractional)."""
         if epoch is None and self.last_epoch < 0:
             epoch = 0
@@ -644,7 +658,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
 
-def _set_momentum(group, use_beta1, value) -> None:
+def _set_momentum(group: dict[str, Any], use_beta1: bool, value: float) -> None:
     if use_beta1:
         group["betas"] = (value, *group["betas"][1:])
     else:
@@ -669,9 +683,12 @@ class CyclicLR(LRScheduler):
     0.1
     """
 
-    def __init__(self, optimizer: Optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
-                 mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle",
-                 cycle_momentum=True, base_momentum=0.8, max_momentum=0.9, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, base_lr: _PerGroup, max_lr: _PerGroup,
+                 step_size_up: int = 2000, step_size_down: int | None = None,
+                 mode: str = "triangular", gamma: float = 1.0,
+                 scale_fn: Callable[[float], float] | None = None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum: _PerGroup = 0.8,
+                 max_momentum: _PerGroup = 0.9, last_epoch: int = -1) -> None:
         who = "CyclicLR"
         _check_optimizer(optimizer, who)
         self.optimizer = optimizer
@@ -717,7 +734,7 @@ class CyclicLR(LRScheduler):
         elif self.mode == "exp_range":
             self.scale_mode = "iterations"
 
-    def scale_fn(self, x: Tensor):
+    def scale_fn(self, x: float) -> float:
         """The amplitude's scale at cycle number (or iteration) ``x``."""
         if self._scale_fn_custom is not None:
             return self._scale_fn_custom(x)
@@ -727,7 +744,7 @@ class CyclicLR(LRScheduler):
             return 1 / (2.0 ** (x - 1))
         return self.gamma ** x
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         t = self.last_epoch
         cycle = math.floor(1 + t / self.total_size)
         x = 1.0 + t / self.total_size - cycle
@@ -743,14 +760,14 @@ class CyclicLR(LRScheduler):
                 _set_momentum(g, self.use_beta1, hi - (hi - lo) * f * s)
         return lrs
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         d = super().state_dict()
         fn = self._scale_fn_custom
         d["_scale_fn_custom"] = (None if fn is None or isinstance(fn, types.FunctionType)
                                  else dict(vars(fn)))
         return d
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         if not isinstance(state_dict, dict):
             raise ArgumentTypeError(f"CyclicLR.load_state_dict: expected a dict, got "
                                     f"{type(state_dict).__name__}")
@@ -782,9 +799,12 @@ class OneCycleLR(LRScheduler):
     0.099999
     """
 
-    def __init__(self, optimizer: Optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
-                 pct_start=0.3, anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85,
-                 max_momentum=0.95, div_factor=25.0, final_div_factor=1e4, three_phase=False,
+    def __init__(self, optimizer: Optimizer, max_lr: _PerGroup, total_steps: int | None = None,
+                 epochs: int | None = None, steps_per_epoch: int | None = None,
+                 pct_start: float = 0.3, anneal_strategy: str = "cos",
+                 cycle_momentum: bool = True, base_momentum: _PerGroup = 0.85,
+                 max_momentum: _PerGroup = 0.95, div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False,
                  last_epoch: int = -1) -> None:
         who = "OneCycleLR"
         _check_optimizer(optimizer, who)
@@ -804,6 +824,8 @@ class OneCycleLR(LRScheduler):
         else:
             raise ArgumentError(f"{who}: give total_steps, or epochs and steps_per_epoch")
         n = self.total_steps
+        # per phase: its last step (a number) and the group keys it goes from and to
+        self._schedule_phases: list[dict[str, Any]]
         if three_phase:
             self._schedule_phases = [
                 dict(end_step=float(pct_start * n) - 1, start_lr="initial_lr",
@@ -847,12 +869,12 @@ class OneCycleLR(LRScheduler):
                     g["base_momentum"] = lo
         super().__init__(optimizer, last_epoch)
 
-    def _anneal(self, start, end, pct):
+    def _anneal(self, start: float, end: float, pct: float) -> float:
         if self._anneal_func_type == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         t = self.last_epoch
         if t > self.total_steps:
             raise ArgumentError(f"OneCycleLR: stepped {t} times, but total_steps is "
@@ -876,7 +898,8 @@ class OneCycleLR(LRScheduler):
         return lrs
 
 
-def _check_schedulers(schedulers, optimizer, who):
+def _check_schedulers(schedulers: Sequence[LRScheduler], optimizer: Optimizer | None,
+                      who: str) -> None:
     for i, s in enumerate(schedulers):
         if not hasattr(s, "optimizer"):
             raise ArgumentTypeError(f"{who}: schedulers[{i}] has no optimizer attribute (got "
@@ -905,7 +928,8 @@ class SequentialLR(LRScheduler):
     (0.01, 0.1, 2.7e-05)
     """
 
-    def __init__(self, optimizer: Optimizer, schedulers, milestones, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
+                 milestones: Sequence[int], last_epoch: int = -1) -> None:
         who = "SequentialLR"
         _check_optimizer(optimizer, who)
         if len(schedulers) < 1:
@@ -925,14 +949,14 @@ class SequentialLR(LRScheduler):
         self._schedulers[idx]._initial_step()
         self._last_lr = self._schedulers[idx].get_last_lr()
 
-    def _undo(self, sched) -> None:
+    def _undo(self, sched: LRScheduler) -> None:
         if hasattr(sched, "_schedulers"):
             for s in sched._schedulers:
                 self._undo(s)
         elif hasattr(sched, "last_epoch"):
             sched.last_epoch -= 1
 
-    def step(self) -> None:
+    def step(self) -> None:  # type: ignore[override]  # PyTorch's: no epoch argument
         """One epoch on, in the scheduler whose span holds it."""
         self.last_epoch += 1
         idx = bisect_right(self._milestones, self.last_epoch)
@@ -943,22 +967,22 @@ class SequentialLR(LRScheduler):
             s.step()
         self._last_lr = s.get_last_lr()
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
         d["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return d
 
-    def load_state_dict(self, state_dict) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Its own fields and each scheduler's state, all checked before any is applied."""
         kept = self._check_state_dict(state_dict)
-        subs = state_dict.get("_schedulers")
+        subs = cast("list[dict[str, Any]]", state_dict.get("_schedulers"))   # checked above
         for s, sd in zip(self._schedulers, subs):
             s._check_state_dict(sd)
         self.__dict__.update(kept)
         for s, sd in zip(self._schedulers, subs):
             s.load_state_dict(sd)
 
-    def _check_state_dict(self, state_dict):
+    def _check_state_dict(self, state_dict: Any) -> dict[str, Any]:
         who = f"{type(self).__name__}.load_state_dict"
         own = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
         kept = _check_fields(self, state_dict, own, who)
@@ -982,7 +1006,8 @@ class ChainedScheduler(LRScheduler):
     0.059049
     """
 
-    def __init__(self, schedulers, optimizer: Optimizer | None = None) -> None:
+    def __init__(self, schedulers: Sequence[LRScheduler],
+                 optimizer: Optimizer | None = None) -> None:
         who = "ChainedScheduler"
         if len(schedulers) < 1:
             raise ArgumentError(f"{who}: needs at least one scheduler, got none")
@@ -992,7 +1017,7 @@ class ChainedScheduler(LRScheduler):
         self.optimizer = optimizer
         self._last_lr = [g["lr"] for g in self._schedulers[-1].optimizer.param_groups]
 
-    def step(self) -> None:
+    def step(self) -> None:  # type: ignore[override]  # PyTorch's: no epoch argument
         """Step every scheduler once."""
         for s in self._schedulers:
             s.step()
@@ -1000,6 +1025,10 @@ class ChainedScheduler(LRScheduler):
 
     state_dict = SequentialLR.state_dict
     load_state_dict = SequentialLR.load_state_dict
+    # its own fields and the schedulers' states, checked as SequentialLR checks them (the
+    # base class's check took the saved list of states for the schedulers themselves, so
+    # a round trip through state_dict() broke the scheduler)
+    _check_state_dict = SequentialLR._check_state_dict
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -1021,8 +1050,9 @@ class ReduceLROnPlateau(LRScheduler):
     0.05
     """
 
-    def __init__(self, optimizer: Optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
-                 threshold_mode="rel", cooldown=0, min_lr=0, eps: float = 1e-8) -> None:
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: _PerGroup = 0, eps: float = 1e-8) -> None:
         who = "ReduceLROnPlateau"
         _check_optimizer(optimizer, who)
         check_choice(mode, "mode", who, ("min", "max"))
@@ -1053,7 +1083,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
 
-    def is_better(self, a, best) -> bool:
+    def is_better(self, a: float, best: float) -> bool:
         """Whether ``a`` improves on ``best`` (mode and threshold)."""
         if self.mode == "min":
             if self.threshold_mode == "rel":
@@ -1070,7 +1100,8 @@ class ReduceLROnPlateau(LRScheduler):
         """Whether the cooldown after a reduction is still running."""
         return self.cooldown_counter > 0
 
-    def step(self, metrics=None, epoch=None):
+    def step(self, metrics: SupportsFloat | None = None,  # type: ignore[override]
+             epoch: int | None = None) -> None:
         """Record this epoch's monitored value and reduce the learning rate if it plateaued."""
         if metrics is None:
             raise ArgumentTypeError("ReduceLROnPlateau.step: needs the monitored value, e.g. "
@@ -1102,14 +1133,14 @@ class ReduceLROnPlateau(LRScheduler):
             self.num_bad_epochs = 0
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
-    def load_state_dict(self, state_dict: dict) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`, each field checked first (see
         :meth:`LRScheduler.load_state_dict`)."""
         self.__dict__.update(self._check_state_dict(state_dict))
 
-    def _check_state_dict(self, state_dict) -> dict:
+    def _check_state_dict(self, state_dict: Any) -> dict[str, Any]:
         return _check_fields(self, state_dict, self.state_dict(),
                                 "ReduceLROnPlateau.load_state_dict")

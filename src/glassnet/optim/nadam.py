@@ -8,6 +8,12 @@ from . import _checks
 from ._checks import Bound
 from .optimizer import Optimizer
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["NAdam"]
 
 
@@ -34,8 +40,8 @@ class NAdam(Optimizer):
     >>> opt = NAdam(model.parameters(), lr=2e-3)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
-                 momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach: bool | None = None,
+    def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
+                 momentum_decay: float = 4e-3, decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False) -> None:
         betas = _checks.betas(betas, "NAdam")
         check_real(eps, "eps", "NAdam", 0)
@@ -48,10 +54,11 @@ class NAdam(Optimizer):
 
     _bounds = _checks.BETAS + (_checks.EPS, Bound("momentum_decay", required=True))
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         return ("exp_avg", "exp_avg_sq")
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lr, eps, wd, psi = (group["lr"], group["eps"], group["weight_decay"],
                             group["momentum_decay"])
         b1, b2 = group["betas"]

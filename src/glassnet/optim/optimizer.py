@@ -16,6 +16,8 @@ readable loop). Both give the same numbers up to rounding; tests/optim compares 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, Union, cast
 
 import numpy as np
 
@@ -26,10 +28,18 @@ from ..validation import is_int
 from . import _flat
 from ._checks import Bound, bounds_hold, check_bounds, compile_bounds
 
+if TYPE_CHECKING:  # annotations only
+    from typing import TypeAlias
+
+# PyTorch's ParamsT: tensors, (name, tensor) pairs, or parameter-group dicts (one iterable
+# of the union, so that a list of group dicts with values of mixed types type-checks)
+ParamsT: TypeAlias = Iterable[Union[Tensor, dict[str, Any], tuple[str, Tensor]]]
+_T = TypeVar("_T")
+
 __all__ = ["Optimizer"]
 
 
-def _as_param_list(params, where):
+def _as_param_list(params: Any, where: str) -> list[Any]:
     if isinstance(params, Tensor):
         raise ArgumentTypeError(f"{where}: params must be an iterable of Tensors (e.g. "
                                 f"model.parameters()), got a single Tensor; wrap it in a list")
@@ -43,7 +53,7 @@ def _as_param_list(params, where):
                                 f"{type(params).__name__}") from None
 
 
-def _kernel_of(cls):
+def _kernel_of(cls: type) -> Callable[..., Any] | None:
     """The flat engine's kernel for ``cls``: the ``_flat_kernel`` defined in the class that
     defines the ``_update`` in use, else ``None`` (so that a subclass with its own
     ``_update`` never inherits a kernel that computes a different rule)."""
@@ -53,7 +63,7 @@ def _kernel_of(cls):
     return None
 
 
-def _state_value(v):
+def _state_value(v: Any) -> Any:
     """A saved state value as glassnet keeps it: an array of a parameter's shape as an
     ndarray, a scalar (0-d tensor, e.g. torch's ``step``) as a Python number, a list of
     arrays (LBFGS's history) as a list; accepts ndarrays, lists, glassnet and torch tensors."""
@@ -75,7 +85,7 @@ def _state_value(v):
     return v
 
 
-def _step_count(v, label):
+def _step_count(v: Any, label: str) -> int:
     """A saved step count as an int: an integer >= 0 (torch saves it as a float tensor,
     so an integral float such as 3.0 is accepted)."""
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
@@ -87,11 +97,11 @@ def _step_count(v, label):
 _ABSENT = object()
 
 
-def _check_group_value(v, ref, label):
+def _check_group_value(v: Any, ref: Any, label: str) -> None:
     """A saved group value must be of the kind of the group's own (``ref``): a bool for a
     flag, a number for a number, a string, a pair of numbers for ``betas``; a key the group
     lacks may hold a JSON scalar only (PyTorch's extra flags)."""
-    def number(x):
+    def number(x: Any) -> bool:
         return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
     if ref is _ABSENT or ref is None:
         ok = v is None or isinstance(v, (bool, str)) or number(v) or (
@@ -116,7 +126,7 @@ def _check_group_value(v, ref, label):
         raise ArgumentError(f"{label} must be {what}, got {v!r:.60}")
 
 
-def _jsonable(v):
+def _jsonable(v: Any) -> Any:
     """Group values as JSON-friendly types (tuples become lists, NumPy scalars Python ones)."""
     if isinstance(v, tuple):
         return [_jsonable(x) for x in v]
@@ -165,32 +175,33 @@ class Optimizer:
     ...         p -= group["lr"] * np.sign(g)
     """
 
-    _bounds: tuple = ()
+    _bounds: tuple[Bound, ...] = ()
     # lr and weight_decay: finite and >= 0 (PyTorch refuses negative values; NaN and inf
     # are refused here too, see docs/porting.md); the keys schedulers add likewise.
     _base_bounds = (Bound("lr", required=True), Bound("weight_decay"), Bound("initial_lr"),
                     Bound("max_lr"), Bound("min_lr"))
 
-    def __init__(self, params, defaults) -> None:
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         where = type(self).__name__
         self._hyper = self._base_bounds + tuple(type(self)._bounds)
         self._hyper_fast = compile_bounds(self._hyper)
         self.defaults = dict(defaults)
         self.defaults.setdefault("foreach", None)
-        self.state = defaultdict(dict)   # as in PyTorch: state[p] is {} before p's first step
-        self.param_groups = []
+        # as in PyTorch: state[p] is {} before p's first step
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
         self._engine = _flat.FlatEngine()
         self._kernel = _kernel_of(type(self))
-        params = _as_param_list(params, where)
-        if not params:
+        groups = _as_param_list(params, where)
+        if not groups:
             raise ArgumentError(f"{where}: got an empty parameter list")
-        if not isinstance(params[0], dict):      # tensors, or (name, tensor) pairs
-            params = [{"params": params}]
-        for g in params:
+        if not isinstance(groups[0], dict):      # tensors, or (name, tensor) pairs
+            groups = [{"params": groups}]
+        for g in groups:
             self.add_param_group(g)
 
     # ---------------------------------------------------------------- groups
-    def add_param_group(self, param_group: dict) -> None:
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group ``{"params": [...], **hyper_parameters}`` (e.g. when unfreezing layers)."""
         where = f"{type(self).__name__}.add_param_group"
         if not isinstance(param_group, dict):
@@ -226,7 +237,8 @@ class Optimizer:
         self._check_group(group)
         self.param_groups.append(group)
 
-    def _check_group(self, group, where="", who=None):
+    def _check_group(self, group: dict[str, Any], where: str = "",
+                     who: str | None = None) -> None:
         """Raise :class:`ArgumentError` for a hyper-parameter of ``group`` out of range
         (``where``, e.g. ``"param_groups[1]"``, names the group in the message; ``who`` the
         caller, default the optimizer's class)."""
@@ -253,17 +265,18 @@ class Optimizer:
                     p.grad._data[...] = 0
 
     # ------------------------------------------------------------- the rule
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         return ()
 
-    def _state_fill(self, group):
+    def _state_fill(self, group: dict[str, Any]) -> dict[str, float]:
         return {name: 0.0 for name in self._state_names(group)}
 
-    def _update(self, p, g, state, group):  # pragma: no cover - abstract
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement _update")
 
     # ------------------------------------------------------------------ step
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], _T] | None = None) -> _T | None:
         """Update every parameter that has a gradient; returns ``closure()`` when given.
 
         ``closure`` re-evaluates the model and returns the loss (it runs with
@@ -287,10 +300,10 @@ class Optimizer:
                 for p in active:
                     st = self._state_of(p, group)
                     st["step"] += 1
-                    self._update(p._data, p.grad._data, st, group)
+                    self._update(p._data, cast(Tensor, p.grad)._data, st, group)
         return loss
 
-    def _check_step_group(self, gi, group) -> None:
+    def _check_step_group(self, gi: int, group: dict[str, Any]) -> None:
         """A few comparisons per group (never per element): a hyper-parameter edited into
         ``param_groups`` since the last step (``group["lr"] = float("nan")``) is an
         :class:`ArgumentError` before anything is updated."""
@@ -298,7 +311,7 @@ class Optimizer:
             check_bounds(group, self._hyper, f"{type(self).__name__}.step",
                          f"param_groups[{gi}]")
 
-    def _with_grads(self, group):
+    def _with_grads(self, group: dict[str, Any]) -> list[Tensor]:
         """The group's parameters that take part in this step (a gradient, requires_grad)."""
         active = []
         for p in group["params"]:
@@ -310,7 +323,7 @@ class Optimizer:
             active.append(p)
         return active
 
-    def _state_of(self, p, group):
+    def _state_of(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         """``self.state[p]`` for the readable rule: ``step`` and the rule's arrays, created
         at their initial values on the first step, in the parameter's shape and dtype."""
         st = self.state.setdefault(p, {})
@@ -329,17 +342,17 @@ class Optimizer:
         return st
 
     # ----------------------------------------------------------------- state
-    def _index(self):
+    def _index(self) -> list[Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """The optimizer's state as NumPy arrays and JSON-able values (no pickle needed).
 
         ``{"state": {index: {"step": int, name: ndarray, ...}}, "param_groups": [{..., "params":
         [indices]}]}``; indices count parameters across groups in order, like PyTorch.
         """
         params = self._index()
-        state = {}
+        state: dict[int, dict[str, Any]] = {}
         for i, p in enumerate(params):
             st = self.state.get(p)
             if not st:
@@ -355,7 +368,7 @@ class Optimizer:
             groups.append(d)
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict: dict) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyper-parameters and state saved by :meth:`state_dict` (arrays are copied).
 
         Everything is checked before anything is applied, so a refused state dict leaves
@@ -371,7 +384,8 @@ class Optimizer:
         self.state = new_state
         self._engine.reset()
 
-    def _check_state_dict(self, state_dict):
+    def _check_state_dict(self, state_dict: Any) -> tuple[list[dict[str, Any]],
+                                                          defaultdict[Tensor, dict[str, Any]]]:
         """``(group updates, new state)`` that :meth:`load_state_dict` applies, every field
         checked; changes nothing."""
         where = f"{type(self).__name__}.load_state_dict"
@@ -403,7 +417,7 @@ class Optimizer:
             self._check_group(dict(own, **new), f"param_groups[{i}]", where)
             updates.append(new)
         params = self._index()
-        new_state = defaultdict(dict)
+        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for key, st in saved_state.items():
             try:
                 idx = int(key)
@@ -425,11 +439,12 @@ class Optimizer:
                                         f"the parameter's shape, got {type(v).__name__}")
         return updates, new_state
 
-    def _restore_state(self, idx, p, st, where):
+    def _restore_state(self, idx: int, p: Tensor, st: dict[str, Any],
+                       where: str) -> dict[str, Any]:
         """One parameter's saved state as this optimizer keeps it: arrays of the
         parameter's shape and dtype (copied, finite), numbers, ``step`` an integer >= 0;
         ``None`` entries (torch's SGD without momentum) are dropped."""
-        d = {}
+        d: dict[str, Any] = {}
         for k, v in st.items():
             v = _state_value(v)
             if isinstance(v, np.ndarray):

@@ -9,6 +9,12 @@ from ..validation import check_real
 from . import _checks, _flat
 from .optimizer import Optimizer
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["RAdam"]
 
 
@@ -35,8 +41,8 @@ class RAdam(Optimizer):
     >>> opt = RAdam(model.parameters(), lr=1e-3)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
-                 decoupled_weight_decay=False, *, foreach: bool | None = None, maximize: bool = False,
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
+                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False) -> None:
         betas = _checks.betas(betas, "RAdam")
         check_real(eps, "eps", "RAdam", 0)
@@ -48,12 +54,13 @@ class RAdam(Optimizer):
 
     _bounds = _checks.BETAS + (_checks.EPS,)
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         return ("exp_avg", "exp_avg_sq")
 
     _flat_kernel = _flat.radam
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
         b1, b2 = group["betas"]
         t = state["step"]

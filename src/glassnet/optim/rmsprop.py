@@ -8,6 +8,12 @@ from . import _flat
 from ._checks import Bound
 from .optimizer import Optimizer
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["RMSprop"]
 
 
@@ -34,8 +40,8 @@ class RMSprop(Optimizer):
     >>> opt = RMSprop(model.parameters(), lr=0.01, alpha=0.99)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr: float = 0.01, alpha=0.99, eps: float = 1e-8, weight_decay: float = 0, momentum=0,
-                 centered=False, capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
+    def __init__(self, params: ParamsT, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
+                 centered: bool = False, capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False) -> None:
         check_real(alpha, "alpha", "RMSprop", 0, 1)
         check_real(eps, "eps", "RMSprop", 0)
@@ -50,7 +56,7 @@ class RMSprop(Optimizer):
                Bound("eps", required=True),
                Bound("momentum", 0.0, 1.0, required=True))
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         names = ["square_avg"]
         if group["momentum"] > 0:
             names.append("momentum_buffer")
@@ -60,7 +66,8 @@ class RMSprop(Optimizer):
 
     _flat_kernel = _flat.rmsprop
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lr, alpha, eps, wd, mu = (group["lr"], group["alpha"], group["eps"],
                                   group["weight_decay"], group["momentum"])
         if group["maximize"]:

@@ -10,6 +10,12 @@ from ..validation import check_real
 from ._checks import Bound
 from .optimizer import Optimizer
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only
+    from .optimizer import ParamsT
+
 __all__ = ["Rprop"]
 
 
@@ -31,7 +37,8 @@ class Rprop(Optimizer):
     >>> opt = Rprop(model.parameters(), lr=0.01)  # doctest: +SKIP
     """
 
-    def __init__(self, params, lr: float = 1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
+    def __init__(self, params: ParamsT, lr: float = 1e-2, etas: tuple[float, float] = (0.5, 1.2),
+                 step_sizes: tuple[float, float] = (1e-6, 50), *,
                  capturable: bool = False, foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
         if not isinstance(etas, (tuple, list)) or len(etas) != 2 or not 0 < etas[0] < 1 < etas[1]:
             raise ArgumentError(f"Rprop: etas must be (etaminus, etaplus) with 0 < etaminus < 1 < "
@@ -49,13 +56,14 @@ class Rprop(Optimizer):
                Bound("step_sizes", None, None, index=0, required=True),
                Bound("step_sizes", None, None, index=1, required=True))
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         return ("prev", "step_size")
 
-    def _state_fill(self, group):
+    def _state_fill(self, group: dict[str, Any]) -> dict[str, float]:
         return {"prev": 0.0, "step_size": group["lr"]}
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lo_eta, hi_eta = group["etas"]
         lo, hi = group["step_sizes"]
         if group["maximize"]:

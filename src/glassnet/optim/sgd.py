@@ -9,6 +9,15 @@ from . import _flat
 from ._checks import Bound
 from .optimizer import Optimizer
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only
+    import numpy as np
+
+    from ..autograd.tensor import Tensor
+    from .optimizer import ParamsT
+
 __all__ = ["SGD"]
 
 
@@ -39,9 +48,9 @@ class SGD(Optimizer):
     True
     """
 
-    def __init__(self, params, lr: float = 1e-3, momentum=0, dampening=0, weight_decay: float = 0,
-                 nesterov=False, *, maximize: bool = False, foreach: bool | None = None, differentiable: bool = False,
-                 fused=None) -> None:
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0, dampening: float = 0, weight_decay: float = 0,
+                 nesterov: bool = False, *, maximize: bool = False, foreach: bool | None = None, differentiable: bool = False,
+                 fused: bool | None = None) -> None:
         # momentum >= 1 never converges (PyTorch accepts it; the issue asks for an error)
         check_real(momentum, "momentum", "SGD", 0, 1, high_open=True)
         check_real(dampening, "dampening", "SGD", -math.inf, math.inf, True, True)
@@ -56,16 +65,16 @@ class SGD(Optimizer):
     _bounds = (Bound("momentum", 0.0, 1.0, required=True),
                Bound("dampening", -math.inf, math.inf, low_open=True))
 
-    def _state_names(self, group):
+    def _state_names(self, group: dict[str, Any]) -> Sequence[str]:
         return ("momentum_buffer",) if group["momentum"] != 0 else ()
 
     _flat_kernel = _flat.sgd
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """PyTorch's layout; as in PyTorch, SGD's state holds only ``momentum_buffer``
         (no ``step``), so without momentum ``"state"`` is empty."""
         sd = super().state_dict()
-        state = {}
+        state: dict[int, dict[str, Any]] = {}
         for i, st in sd["state"].items():
             st = {k: v for k, v in st.items() if k != "step"}
             if st:
@@ -73,13 +82,15 @@ class SGD(Optimizer):
         sd["state"] = state
         return sd
 
-    def _restore_state(self, idx, p, st, where):
+    def _restore_state(self, idx: int, p: Tensor, st: dict[str, Any],
+                       where: str) -> dict[str, Any]:
         d = super()._restore_state(idx, p, st, where)
         if "step" not in st and "momentum_buffer" in d:
             d["step"] = 1        # torch's SGD keeps no step: a loaded buffer is not the first
         return d
 
-    def _update(self, p, g, state, group) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
         if group["maximize"]:
             g = -g

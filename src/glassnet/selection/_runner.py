@@ -107,6 +107,9 @@ def fit_and_score(build: Callable, params: dict, X: np.ndarray, y: np.ndarray,
     """
     backend.manual_seed(int(seed))
     trainer = build(**params)
+    if not (callable(getattr(trainer, "fit", None)) and callable(getattr(trainer, "evaluate", None))):
+        raise ArgumentError(f"build(**{params!r}) returned {type(trainer).__name__}, expected a "
+                            "Trainer: wrap the model, e.g. Trainer(model, loss, optimizer)")
     kw = dict(fit_kwargs or {})
     kw.setdefault("verbose", 0)
     history = trainer.fit((np.asarray(X[train_idx]), np.asarray(y[train_idx])), **kw)

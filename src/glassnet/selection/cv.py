@@ -48,7 +48,7 @@ def cross_validate(build: Callable, X: Any, y: Any, cv: Any = 5, params: dict | 
             "folds": folds}
 
 
-def _split(splitter, X, y):
+def _split(splitter: Any, X: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     try:
         return list(splitter.split(X, y))
     except TypeError:

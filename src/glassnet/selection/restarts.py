@@ -1,16 +1,24 @@
 """Random restarts: train the same architecture from several seeds and keep the best."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .. import backend
 from ..validation import check_int
 
+if TYPE_CHECKING:  # annotations only
+    from glassnet.training.trainer import Trainer
+
 __all__ = ["best_of_restarts"]
 
 
-def best_of_restarts(build, train, validation, n_restarts=5, fit_kwargs=None,
-                     scoring="loss", greater_is_better=None, seed=0):
+def best_of_restarts(build: Callable[[], Trainer], train: Any, validation: Any,
+                     n_restarts: int = 5, fit_kwargs: dict[str, Any] | None = None,
+                     scoring: str = "loss", greater_is_better: bool | None = None,
+                     seed: int = 0) -> tuple[Trainer, list[dict[str, Any]]]:
     """Fit ``build()`` from ``n_restarts`` seeds; return ``(best_trainer, results)``.
 
     Useful where training may stall in a poor local minimum (e.g. XOR with 2 hidden units).
@@ -18,7 +26,9 @@ def best_of_restarts(build, train, validation, n_restarts=5, fit_kwargs=None,
     """
     check_int(n_restarts, "n_restarts", "best_of_restarts")
     gib = (not scoring.endswith("loss")) if greater_is_better is None else greater_is_better
-    best, best_score, results = None, None, []
+    best: Trainer | None = None
+    best_score = 0.0
+    results: list[dict[str, Any]] = []
     for i in range(n_restarts):
         backend.manual_seed(seed + i)
         trainer = build()
@@ -32,4 +42,5 @@ def best_of_restarts(build, train, validation, n_restarts=5, fit_kwargs=None,
     order = np.argsort([r["score"] for r in results])
     for rank, j in enumerate(order[::-1] if gib else order, 1):
         results[j]["rank"] = rank
+    assert best is not None  # n_restarts >= 1
     return best, results

@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+from collections.abc import Iterator, Sequence
 from typing import Any, Callable
 
 import numpy as np
@@ -21,7 +22,7 @@ __all__ = ["ParameterGrid", "ParameterSampler", "GridSearch", "RandomSearch"]
 class ParameterGrid:
     """Every combination of a dict of lists: ``{"lr": [0.1, 0.01], "hidden": [16, 32]}``."""
 
-    def __init__(self, grid: dict):
+    def __init__(self, grid: dict[str, Any]) -> None:
         if not isinstance(grid, dict) or not grid:
             raise ValueError(f"ParameterGrid: grid must be a non-empty dict of lists, got {grid!r}")
         for k, v in grid.items():
@@ -29,12 +30,12 @@ class ParameterGrid:
                 raise ValueError(f"ParameterGrid: values for {k!r} must be a list, got {v!r}")
         self.grid = {k: list(v) for k, v in grid.items()}
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         keys = list(self.grid)
         for combo in itertools.product(*(self.grid[k] for k in keys)):
             yield dict(zip(keys, combo))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return math.prod(len(v) for v in self.grid.values())
 
 
@@ -42,15 +43,15 @@ class ParameterSampler:
     """``n_iter`` random draws: each value is a list (sampled uniformly) or an object with
     ``rvs(random_state=...)`` (scipy.stats distributions) or a callable ``f(rng)``."""
 
-    def __init__(self, distributions: dict, n_iter: int, seed: int = 0):
+    def __init__(self, distributions: dict[str, Any], n_iter: int, seed: int = 0) -> None:
         self.distributions = distributions
         self.n_iter = check_int(n_iter, "n_iter", "ParameterSampler")
         self.seed = seed
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         rng = np.random.default_rng(self.seed)
         for _ in range(self.n_iter):
-            p = {}
+            p: dict[str, Any] = {}
             for k, d in self.distributions.items():
                 if hasattr(d, "rvs"):
                     p[k] = d.rvs(random_state=rng)
@@ -63,7 +64,7 @@ class ParameterSampler:
                     p[k] = p[k].item()
             yield p
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.n_iter
 
 
@@ -93,7 +94,7 @@ class _Search:
         self.max_nbytes = max_nbytes
         self.progress = progress
 
-    def _candidates(self):  # pragma: no cover - abstract
+    def _candidates(self) -> Iterator[dict[str, Any]]:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def fit(self, X: Any, y: Any) -> "_Search":
@@ -123,7 +124,7 @@ class _Search:
             bar = tqdm(total=len(trials), desc=f"{who}: trials", unit="trial",
                        leave=True)
 
-        def done(key, res):
+        def done(key: Any, res: dict[str, Any]) -> None:
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix({self.scoring: f"{res['score']:.4f}"}, refresh=False)
@@ -200,7 +201,8 @@ class _Search:
 
         n_params = len(head) - 3 - self.n_splits_
 
-        def cells(r, digits):      # parameters as given (repr-like), scores rounded
+        # parameters as given (repr-like), scores rounded
+        def cells(r: Sequence[Any], digits: int) -> list[str]:
             return [str(v) if i <= n_params or not isinstance(v, float) else f"{v:.{digits}f}"
                     for i, v in enumerate(r)]
         if fmt == "csv":
@@ -286,7 +288,7 @@ class GridSearch(_Search):
         super().__init__(build, **kwargs)
         self.param_grid = ParameterGrid(param_grid)
 
-    def _candidates(self):
+    def _candidates(self) -> Iterator[dict[str, Any]]:
         return iter(self.param_grid)
 
 
@@ -300,5 +302,5 @@ class RandomSearch(_Search):
         super().__init__(build, **kwargs)
         self.sampler = ParameterSampler(param_distributions, n_iter, seed=kwargs.get("seed", 0))
 
-    def _candidates(self):
+    def _candidates(self) -> Iterator[dict[str, Any]]:
         return iter(self.sampler)

@@ -1,6 +1,9 @@
 """Turning model outputs into labels and computing the Trainer's named metrics."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 import numpy as np
 
 from .. import metrics as M
@@ -12,7 +15,7 @@ CLASSIFICATION = ("accuracy", "precision", "recall", "f1", "top5")
 REGRESSION = ("mae", "mse", "rmse")
 
 
-def loss_kind(loss_fn) -> str:
+def loss_kind(loss_fn: object) -> str:
     """"logits-binary", "prob-binary", "multiclass" or "regression" from the loss's class."""
     name = type(loss_fn).__name__
     if name in _LOGIT_LOSSES:
@@ -24,7 +27,7 @@ def loss_kind(loss_fn) -> str:
     return "regression"
 
 
-def to_labels(output: np.ndarray, kind: str, target=None) -> np.ndarray:
+def to_labels(output: np.ndarray, kind: str, target: np.ndarray | None = None) -> np.ndarray:
     """Predicted labels from raw outputs: argmax for several columns, a threshold for one
     (0 for logits, 0.5 for probabilities, 0 when the targets are -1/+1 signs)."""
     out = np.asarray(output)
@@ -51,10 +54,11 @@ def target_labels(target: np.ndarray, kind: str) -> np.ndarray:
     return t.astype(np.int64) if np.all(np.mod(t, 1) == 0) else t
 
 
-def check_metrics(metrics):
+def check_metrics(metrics: Iterable[str | Callable[..., float]] | None
+                  ) -> list[tuple[str, str | Callable[..., float]]]:
     """``[(name, name or callable)]`` for the Trainer's ``metrics`` argument."""
     names = {k: k for k in CLASSIFICATION + REGRESSION}
-    out = []
+    out: list[tuple[str, str | Callable[..., float]]] = []
     for m in metrics or ():
         if callable(m):
             out.append((getattr(m, "__name__", "metric"), m))
@@ -65,10 +69,12 @@ def check_metrics(metrics):
     return out
 
 
-def compute(metrics, outputs: np.ndarray, targets: np.ndarray, kind: str) -> dict:
+def compute(metrics: Iterable[tuple[str, str | Callable[..., float]]], outputs: np.ndarray,
+            targets: np.ndarray, kind: str) -> dict[str, float]:
     """Named metric values over one epoch's concatenated outputs and targets."""
-    res = {}
-    labels = truth = None
+    res: dict[str, float] = {}
+    labels: np.ndarray | None = None
+    truth: np.ndarray | None = None
     for name, m in metrics:
         if callable(m):
             res[name] = float(m(targets, outputs))
@@ -82,6 +88,7 @@ def compute(metrics, outputs: np.ndarray, targets: np.ndarray, kind: str) -> dic
         if labels is None:
             labels = to_labels(outputs, kind, targets)
             truth = target_labels(targets, kind)
+        assert truth is not None  # set with labels
         if name == "accuracy":
             # multi-label (2-D 0/1 targets): fraction of correct labels
             res[name] = float(np.mean(labels == truth)) if labels.ndim > 1 else M.accuracy(truth, labels)

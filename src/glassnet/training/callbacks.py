@@ -15,13 +15,19 @@ hooks run in the order
 A callback with state that a resumed run needs (EarlyStopping's patience counter, ...)
 returns it from ``state_dict()`` as JSON-able values and NumPy arrays; it is saved in
 ``Trainer.state_dict()`` and checkpoints and handed back to ``load_state_dict``.
+
+Epoch numbers, as in Keras: the hooks, ``History.epoch`` and attributes such as
+``EarlyStopping.best_epoch`` hold the epoch *index* (0 for the first epoch), while every
+message meant for people counts from 1 (the progress bar's "epoch 1/10", "best ... at
+epoch 3" for the third epoch) and so does ``{epoch}`` in ``ModelCheckpoint`` paths
+(Keras's ``model-01`` is the first epoch's file).
 """
 from __future__ import annotations
 
 import math
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +36,14 @@ from ..io import save, save_checkpoint, save_state_dict
 from ..io.serialize import _path as _written_path
 from ..validation import check_choice, check_int, check_real, is_int, lookup
 
+if TYPE_CHECKING:  # annotations only
+    from collections.abc import Callable, Iterable
+    from typing import IO
+
+    from tqdm.auto import tqdm
+
+    from .trainer import Trainer
+
 __all__ = ["Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint",
            "ConvergenceCriterion", "ProgressBar", "LambdaCallback", "LRSchedulerCallback"]
 
@@ -37,39 +51,39 @@ __all__ = ["Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint",
 class Callback:
     """Base class; override the hooks you need."""
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: Trainer) -> None:
         pass
 
-    def on_epoch_begin(self, trainer, epoch):
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
         pass
 
-    def on_batch_begin(self, trainer, step):
+    def on_batch_begin(self, trainer: Trainer, step: int) -> None:
         pass
 
-    def on_after_backward(self, trainer, step):
+    def on_after_backward(self, trainer: Trainer, step: int) -> None:
         """Gradients are in ``p.grad``; the optimizer has not stepped yet."""
 
-    def on_batch_end(self, trainer, step, logs):
+    def on_batch_end(self, trainer: Trainer, step: int, logs: dict[str, Any]) -> None:
         pass
 
-    def on_epoch_end(self, trainer, epoch, logs):
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         pass
 
-    def on_train_end(self, trainer):
+    def on_train_end(self, trainer: Trainer) -> None:
         pass
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """What a resumed run needs of this callback (JSON-able values and arrays)."""
         return {}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict` (called after ``on_train_begin`` of a resumed fit).
 
         A callback checks ``state`` before it changes anything (glassnet's own do it in
         ``_check_state_dict``, which a resumed fit also runs before it restores any part of
         the trainer) and raises :class:`~glassnet.errors.ArgumentError` for a bad field."""
 
-    def _check_state_dict(self, state, trainer=None) -> None:
+    def _check_state_dict(self, state: Any, trainer: Trainer | None = None) -> None:
         """Raise :class:`~glassnet.errors.ArgumentError` unless ``state`` is one this
         callback can load (``trainer``, when given, is the one it will run in)."""
         if not isinstance(state, dict):
@@ -77,7 +91,8 @@ class Callback:
                                     f"got {type(state).__name__}")
 
 
-def _field(state, key, who, ok, what):
+def _field(state: dict[str, Any], key: str, who: str, ok: Callable[[Any], bool],
+           what: str) -> Any:
     """``state[key]`` when ``ok(value)``; else ArgumentError naming the field."""
     if key not in state:
         raise ArgumentError(f"{who}: the state has no {key!r}")
@@ -87,20 +102,25 @@ def _field(state, key, who, ok, what):
     return v
 
 
-def _count(v):
+def _count(v: Any) -> bool:
     return is_int(v) and v >= 0
 
 
-def _epoch_or_none(v):
+def _shown(epoch: int | None) -> str:
+    """An epoch index as people count it (index 0 is epoch 1)."""
+    return "?" if epoch is None else str(int(epoch) + 1)
+
+
+def _epoch_or_none(v: object) -> bool:
     return v is None or _count(v)
 
 
-def _number(v):
+def _number(v: Any) -> bool:
     """A real number, not NaN (an infinity is a legitimate initial best)."""
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
 
 
-def _check_weights(weights, trainer, who, key):
+def _check_weights(weights: object, trainer: Trainer | None, who: str, key: str) -> None:
     """``weights`` a dict name -> array; with ``trainer``, the names, shapes and dtypes of
     its model's state."""
     if not isinstance(weights, dict) or not all(
@@ -123,7 +143,7 @@ def _check_weights(weights, trainer, who, key):
 class CallbackList(Callback):
     """Calls each callback's hook in order."""
 
-    def __init__(self, callbacks=()):
+    def __init__(self, callbacks: Iterable[Callback] = ()) -> None:
         self.callbacks = list(callbacks)
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
@@ -133,37 +153,37 @@ class CallbackList(Callback):
             type(cb).on_after_backward is not Callback.on_after_backward
             or "on_after_backward" in vars(cb) for cb in self.callbacks)
 
-    def _call(self, name, *args):
+    def _call(self, name: str, *args: Any) -> None:
         for cb in self.callbacks:
             getattr(cb, name)(*args)
 
-    def on_train_begin(self, t):
+    def on_train_begin(self, t: Trainer) -> None:
         self._call("on_train_begin", t)
 
-    def on_epoch_begin(self, t, e):
+    def on_epoch_begin(self, t: Trainer, e: int) -> None:
         self._call("on_epoch_begin", t, e)
 
-    def on_batch_begin(self, t, s):
+    def on_batch_begin(self, t: Trainer, s: int) -> None:
         self._call("on_batch_begin", t, s)
 
-    def on_after_backward(self, t, s):
+    def on_after_backward(self, t: Trainer, s: int) -> None:
         self._call("on_after_backward", t, s)
 
-    def on_batch_end(self, t, s, logs):
+    def on_batch_end(self, t: Trainer, s: int, logs: dict[str, Any]) -> None:
         self._call("on_batch_end", t, s, logs)
 
-    def on_epoch_end(self, t, e, logs):
+    def on_epoch_end(self, t: Trainer, e: int, logs: dict[str, Any]) -> None:
         self._call("on_epoch_end", t, e, logs)
         for cb in self.callbacks:   # once every callback (and the scheduler) has run
             after = getattr(cb, "_after_epoch_end", None)
             if after is not None:
                 after(t, e, logs)
 
-    def on_train_end(self, t):
+    def on_train_end(self, t: Trainer) -> None:
         self._call("on_train_end", t)
 
 
-def _resolve_mode(mode, monitor, who):
+def _resolve_mode(mode: str, monitor: str, who: str) -> str:
     check_choice(mode, "mode", who, ("auto", "min", "max"))
     if mode == "auto":
         m = monitor.removeprefix("val_")
@@ -172,7 +192,7 @@ def _resolve_mode(mode, monitor, who):
     return mode
 
 
-def _monitored(logs, monitor, who):
+def _monitored(logs: dict[str, Any], monitor: str, who: str) -> float:
     if monitor not in logs or logs[monitor] is None:
         raise KeyError(f"{who}: monitor={monitor!r} is not in the epoch logs {sorted(logs)}"
                        + ("; pass validation data to fit()" if monitor.startswith("val_") else ""))
@@ -200,11 +220,18 @@ class EarlyStopping(Callback):
 
     Notes
     -----
-    After training: ``best_epoch``, ``best`` and ``stopped_epoch`` (None if not stopped).
+    After training: ``best_epoch``, ``best`` and ``stopped_epoch`` (None if not stopped),
+    the epochs as indices (0 is the first, as ``History.epoch`` and Keras); the message
+    (``trainer.stop_reason``, printed with ``verbose``) counts from 1 as the progress bar.
     """
 
-    def __init__(self, monitor="val_loss", patience=5, min_delta=0.0, mode="auto",
-                 restore_best_weights=False, baseline=None, verbose=0):
+    stopped_epoch: int | None
+    best_epoch: int | None
+    best_state: dict[str, np.ndarray] | None
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
+                 mode: str = "auto", restore_best_weights: bool = False,
+                 baseline: float | None = None, verbose: int = 0) -> None:
         self.monitor = monitor
         self.patience = check_int(patience, "patience", "EarlyStopping", min=0)
         self.min_delta = check_real(min_delta, "min_delta", "EarlyStopping", 0)
@@ -216,7 +243,7 @@ class EarlyStopping(Callback):
 
     _STATE = ("wait", "stopped_epoch", "best_epoch", "best", "best_state")
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: Trainer | None) -> None:
         self.wait = 0
         self.stopped_epoch = None
         self.best_epoch = None
@@ -224,15 +251,15 @@ class EarlyStopping(Callback):
             math.inf if self.mode == "min" else -math.inf)
         self.best_state = None
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self._STATE}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self._check_state_dict(state)
         for k in self._STATE:
             setattr(self, k, state[k])
 
-    def _check_state_dict(self, state, trainer=None) -> None:
+    def _check_state_dict(self, state: Any, trainer: Trainer | None = None) -> None:
         who = "EarlyStopping.load_state_dict"
         super()._check_state_dict(state)
         _field(state, "wait", who, _count, "an integer >= 0")
@@ -246,12 +273,12 @@ class EarlyStopping(Callback):
             raise ArgumentError(f"{who}: restore_best_weights=True and a best epoch "
                                 f"({state['best_epoch']}), but the state has no best_state")
 
-    def _improved(self, value):
+    def _improved(self, value: float) -> bool:
         if self.mode == "min":
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
-    def on_epoch_end(self, trainer, epoch, logs):
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         value = _monitored(logs, self.monitor, "EarlyStopping")
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, epoch, 0
@@ -263,11 +290,11 @@ class EarlyStopping(Callback):
         if self.wait >= self.patience:
             self.stopped_epoch = epoch
             trainer.stop_training = True
-            trainer.stop_reason = (f"early stopping: {self.monitor} did not improve for "
-                                   f"{self.patience} epochs (best {self.best:.6g} at epoch "
-                                   f"{self.best_epoch})")
+            trainer.stop_reason = (f"early stopping after epoch {epoch + 1}: {self.monitor} "
+                                   f"did not improve for {self.patience} epochs (best "
+                                   f"{self.best:.6g} at epoch {_shown(self.best_epoch)})")
 
-    def on_train_end(self, trainer):
+    def on_train_end(self, trainer: Trainer) -> None:
         if self.restore_best_weights and self.best_state is not None:
             trainer.model.load_state_dict(self.best_state)
         if self.verbose and self.stopped_epoch is not None:
@@ -281,7 +308,8 @@ class ModelCheckpoint(Callback):
     Files are written to a temporary name and renamed, so a crash never leaves a
     half-written file. ``path`` may contain ``{epoch}`` and log keys, e.g.
     ``"runs/model-{epoch:03d}-{val_loss:.3f}"`` (".safetensors" is added to a path
-    without a suffix). The file of an epoch is written once every callback and the
+    without a suffix); ``{epoch}`` counts from 1, as Keras's (the first epoch writes
+    ``model-001``), while ``fit``'s epoch indices and ``initial_epoch`` start at 0. The file of an epoch is written once every callback and the
     scheduler have finished that epoch (``on_epoch_end`` decides, the fit's
     ``CallbackList`` then writes), so a checkpoint holds the state the next epoch starts
     from.
@@ -405,7 +433,9 @@ class ModelCheckpoint(Callback):
         return a < b if self.mode == "min" else a > b
 
     def _format(self, template: str, epoch: int, logs: dict) -> str:
-        return template.format(epoch=epoch, **{k: v for k, v in logs.items() if v is not None})
+        """``template`` with ``{epoch}`` the epoch's number from 1 (index ``epoch`` + 1)."""
+        return template.format(epoch=epoch + 1,
+                               **{k: v for k, v in logs.items() if v is not None})
 
     def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
         """Decide which files this epoch writes and which fall out of the top k (the
@@ -506,8 +536,11 @@ class ConvergenceCriterion(Callback):
     ``converged`` tells whether it fired; ``reason`` says which test and the values.
     """
 
-    def __init__(self, grad_norm_tol=None, loss_change_tol=None, relative=False,
-                 monitor="loss", patience=1):
+    reason: str | None
+    prev: float | None
+
+    def __init__(self, grad_norm_tol: float | None = None, loss_change_tol: float | None = None,
+                 relative: bool = False, monitor: str = "loss", patience: int = 1) -> None:
         if grad_norm_tol is None and loss_change_tol is None:
             raise ValueError("ConvergenceCriterion: give grad_norm_tol and/or loss_change_tol")
         self.grad_norm_tol = grad_norm_tol
@@ -519,20 +552,20 @@ class ConvergenceCriterion(Callback):
 
     _STATE = ("converged", "reason", "prev", "hits", "grad_norms")
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: Trainer | None) -> None:
         self.converged, self.reason, self.prev, self.hits = False, None, None, 0
         self.grad_norms: list[float] = []
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self._STATE}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self._check_state_dict(state)
         for k in self._STATE:
             setattr(self, k, state[k])
         self.grad_norms = list(self.grad_norms)
 
-    def _check_state_dict(self, state, trainer=None) -> None:
+    def _check_state_dict(self, state: Any, trainer: Trainer | None = None) -> None:
         who = "ConvergenceCriterion.load_state_dict"
         super()._check_state_dict(state)
         _field(state, "converged", who, lambda v: isinstance(v, bool), "True or False")
@@ -543,10 +576,10 @@ class ConvergenceCriterion(Callback):
         _field(state, "grad_norms", who, lambda v: isinstance(v, list) and all(
             _number(x) for x in v), "a list of numbers")
 
-    def on_epoch_begin(self, trainer, epoch):
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
         self._sq, self._n = 0.0, 0
 
-    def on_after_backward(self, trainer, step):
+    def on_after_backward(self, trainer: Trainer, step: int) -> None:
         if self.grad_norm_tol is None:
             return
         s = 0.0
@@ -557,7 +590,7 @@ class ConvergenceCriterion(Callback):
         self._sq += math.sqrt(s)
         self._n += 1
 
-    def on_epoch_end(self, trainer, epoch, logs):
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         reasons = []
         if self.grad_norm_tol is not None and self._n:
             gn = self._sq / self._n
@@ -577,7 +610,7 @@ class ConvergenceCriterion(Callback):
         self.hits = self.hits + 1 if reasons else 0
         if reasons and self.hits >= self.patience:
             self.converged = True
-            self.reason = f"converged at epoch {epoch}: " + "; ".join(reasons)
+            self.reason = f"converged at epoch {epoch + 1}: " + "; ".join(reasons)
             trainer.stop_training = True
             trainer.stop_reason = self.reason
 
@@ -586,25 +619,25 @@ class LRSchedulerCallback(Callback):
     """Step a learning-rate scheduler at the end of each epoch (``ReduceLROnPlateau`` gets
     the monitored value)."""
 
-    def __init__(self, scheduler, monitor="val_loss"):
+    def __init__(self, scheduler: Any, monitor: str = "val_loss") -> None:
         self.scheduler = scheduler
         self.monitor = monitor
 
-    def on_epoch_end(self, trainer, epoch, logs):
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         if type(self.scheduler).__name__ == "ReduceLROnPlateau":
             key = self.monitor if self.monitor in logs else "loss"
             self.scheduler.step(float(logs[key]))
         else:
             self.scheduler.step()
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {"scheduler": self.scheduler.state_dict()}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self._check_state_dict(state)
         self.scheduler.load_state_dict(state["scheduler"])
 
-    def _check_state_dict(self, state, trainer=None) -> None:
+    def _check_state_dict(self, state: Any, trainer: Trainer | None = None) -> None:
         super()._check_state_dict(state)
         if "scheduler" not in state:
             raise ArgumentError("LRSchedulerCallback.load_state_dict: the state has no "
@@ -620,13 +653,13 @@ class LambdaCallback(Callback):
     _HOOKS = ("on_train_begin", "on_epoch_begin", "on_batch_begin", "on_after_backward",
               "on_batch_end", "on_epoch_end", "on_train_end")
 
-    def __init__(self, **hooks):
+    def __init__(self, **hooks: Callable[..., Any]) -> None:
         for name, fn in hooks.items():
             setattr(self, lookup(name, dict(zip(self._HOOKS, self._HOOKS)), "hook",
                                  "LambdaCallback"), fn)
 
 
-def _fmt(logs):
+def _fmt(logs: dict[str, Any]) -> str:
     return "  ".join(f"{k} {v:.4f}" for k, v in logs.items()
                      if v is not None and k not in ("batch_size",))
 
@@ -638,16 +671,18 @@ class ProgressBar(Callback):
     ``verbose=0``.
     """
 
-    def __init__(self, verbose=1, file=None):
+    bar: tqdm[Any] | None
+
+    def __init__(self, verbose: int = 1, file: IO[str] | None = None) -> None:
         self.verbose = int(verbose)
         self.file = file
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: Trainer) -> None:
         self.epochs = trainer.history.params.get("epochs")
         self.steps = trainer.history.params.get("steps")
         self.bar = None
 
-    def on_epoch_begin(self, trainer, epoch):
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
         if self.verbose == 1:
             from tqdm.auto import tqdm
             self.bar = tqdm(total=self.steps, desc=f"epoch {epoch + 1}/{self.epochs}",
@@ -655,7 +690,7 @@ class ProgressBar(Callback):
                             dynamic_ncols=True)
             self._loss, self._n = 0.0, 0
 
-    def on_batch_end(self, trainer, step, logs):
+    def on_batch_end(self, trainer: Trainer, step: int, logs: dict[str, Any]) -> None:
         if self.bar is not None:
             self._loss += logs["loss"]
             self._n += 1
@@ -663,7 +698,7 @@ class ProgressBar(Callback):
             if self._n % 10 == 1 or self._n == self.steps:
                 self.bar.set_postfix_str(f"loss {self._loss / self._n:.4f}", refresh=False)
 
-    def on_epoch_end(self, trainer, epoch, logs):
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         if self.bar is not None:
             self.bar.set_postfix_str(_fmt(logs), refresh=True)
             self.bar.close()
@@ -671,7 +706,7 @@ class ProgressBar(Callback):
         elif self.verbose == 2:
             print(f"epoch {epoch + 1}/{self.epochs}  {_fmt(logs)}", file=self.file or sys.stderr)
 
-    def on_train_end(self, trainer):
+    def on_train_end(self, trainer: Trainer) -> None:
         if self.bar is not None:
             self.bar.close()
         if trainer.stop_reason and self.verbose:

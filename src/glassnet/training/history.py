@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ArgumentError, ArgumentTypeError
 from ..validation import is_int
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike
 
 __all__ = ["History"]
 
@@ -17,13 +21,13 @@ class History:
     numbers (0-based). ``history["val_loss"]`` is a shortcut.
     """
 
-    def __init__(self):
-        self.history: dict[str, list] = {}
+    def __init__(self) -> None:
+        self.history: dict[str, list[float | None]] = {}
         self.epoch: list[int] = []
-        self.params: dict = {}
+        self.params: dict[str, Any] = {}
         self.stop_reason: str | None = None
 
-    def append(self, epoch: int, logs: dict) -> None:
+    def append(self, epoch: int, logs: dict[str, Any]) -> None:
         n = len(self.epoch)
         self.epoch.append(int(epoch))
         for k, v in logs.items():
@@ -33,25 +37,25 @@ class History:
             if len(col) < n + 1:
                 col.append(None)
 
-    def update_last(self, logs: dict) -> None:
+    def update_last(self, logs: dict[str, Any]) -> None:
         """Set the last epoch's values of ``logs`` (keys new to the history included)."""
         n = len(self.epoch)
         for k, v in logs.items():
             col = self.history.setdefault(k, [None] * n)
             col[-1] = float(v) if v is not None else None
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> list[float | None]:
         if key not in self.history:
             raise KeyError(f"History has no {key!r}; it recorded {sorted(self.history)}")
         return self.history[key]
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return key in self.history
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.epoch)
 
-    def best(self, monitor: str = "val_loss", mode: str = "min"):
+    def best(self, monitor: str = "val_loss", mode: str = "min") -> tuple[int, float]:
         """(epoch, value) of the best recorded value of ``monitor``."""
         vals = [(v, e) for e, v in zip(self.epoch, self[monitor]) if v is not None]
         if not vals:
@@ -59,12 +63,12 @@ class History:
         v, e = (min if mode == "min" else max)(vals)
         return e, v
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"epoch": list(self.epoch), "history": {k: list(v) for k, v in self.history.items()},
                 "params": dict(self.params), "stop_reason": self.stop_reason}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "History":
+    def from_dict(cls, d: dict[str, Any]) -> History:
         """The History of :meth:`to_dict`, checked first: ``epoch`` a list of increasing
         integers >= 0, ``history`` a dict of name -> list with one number (or None) per
         epoch, ``params`` a dict, ``stop_reason`` a string or None; anything else is an
@@ -101,13 +105,13 @@ class History:
         h.stop_reason = reason
         return h
 
-    def to_json(self, path=None) -> str:
+    def to_json(self, path: PathLike | None = None) -> str:
         text = json.dumps(self.to_dict(), indent=1)
         if path is not None:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
         return text
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         last = {k: v[-1] for k, v in self.history.items() if v}
         return f"History(epochs={len(self.epoch)}, last={last})"

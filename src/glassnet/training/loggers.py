@@ -342,7 +342,7 @@ class JSONLinesLogger(_FileLogger):
         self._write(json.dumps(record, allow_nan=False) + "\n")
 
 
-def _tensorboardx():
+def _tensorboardx() -> tuple[Any, Any, Any, Any]:
     try:
         from tensorboardX import summary
         from tensorboardX.event_file_writer import EventsWriter
@@ -505,8 +505,8 @@ class TensorBoardLogger(Callback):
             if self.write_grads:
                 if not self._grads:   # a callback ended the epoch before its last batch
                     self._grads = _gradients(trainer.model)
-                for name, g in self._grads.items():
-                    w.histogram(f"gradients/{name}", g, epoch)
+                for name, grad in self._grads.items():
+                    w.histogram(f"gradients/{name}", grad, epoch)
         self._grads = {}
         w.flush()
 

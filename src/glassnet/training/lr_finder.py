@@ -71,7 +71,7 @@ class LRFinder:
         self.best_loss: float | None = None
 
     # ------------------------------------------------------------------ the test
-    def _batches(self, x: Any, y: Any, batch_size: int, seed: int | None):
+    def _batches(self, x: Any, y: Any, batch_size: int, seed: int | None) -> Any:
         who = "LRFinder.range_test"
         if y is not None:
             return DataLoader(_fitargs.keras_xy(x, y, who), batch_size=batch_size,

@@ -13,15 +13,29 @@ at its first step instead of running back through the whole epoch.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Union
+
 import numpy as np
 
 from .. import backend
 from ..validation import check_int
 
+if TYPE_CHECKING:  # annotations only
+    from typing import TypeAlias
+
+    import numpy.typing as npt
+
+    from glassnet.autograd.tensor import Tensor
+    from glassnet.nn.module import Module
+
+    # a recurrent layer's state: none yet (zeros), h (RNN, GRU) or a tuple such as (h, c)
+    State: TypeAlias = Union[Tensor, tuple[Tensor, ...], None]
+
 __all__ = ["SequenceStreams", "TruncatedBPTT", "text_streams", "detach_state"]
 
 
-def text_streams(ids, batch_size):
+def text_streams(ids: np.ndarray, batch_size: int) -> np.ndarray:
     """Cut a 1-D id array into ``batch_size`` contiguous streams: (batch_size, len // batch_size).
 
     >>> text_streams(np.arange(10), 2)
@@ -35,7 +49,7 @@ def text_streams(ids, batch_size):
     return np.ascontiguousarray(ids[:n * batch_size].reshape(batch_size, n))
 
 
-def detach_state(state):
+def detach_state(state: State) -> State:
     """A recurrent state (None, a Tensor, or a tuple such as an LSTM's (h, c)) detached."""
     if state is None:
         return None
@@ -66,14 +80,15 @@ class SequenceStreams:
     >>> x, y = next(iter(batches))   # x (8, 4), y (32,)
     """
 
-    def __init__(self, ids, batch_size, seq_len, random_offset=False, rng=None):
+    def __init__(self, ids: npt.ArrayLike, batch_size: int, seq_len: int,
+                 random_offset: bool = False, rng: np.random.Generator | None = None) -> None:
         self.seq_len = check_int(seq_len, "seq_len", "SequenceStreams")
         self.streams = text_streams(np.asarray(ids), batch_size)
         self.batch_size = int(batch_size)
         self.random_offset = bool(random_offset)
         self._rng = rng
 
-    def __len__(self):
+    def __len__(self) -> int:
         return -(-(self.streams.shape[1] - 1) // self.seq_len)
 
     @property
@@ -87,18 +102,18 @@ class SequenceStreams:
         rng = self._rng if self._rng is not None else backend.rng()
         return int(rng.integers(T))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         # the offset is drawn when the epoch starts, not at its first batch
         return self._windows(self._offset())
 
-    def _windows(self, offset):
+    def _windows(self, offset: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         streams, last = self.streams, self.streams.shape[1] - 1
         for s in range(offset, last, self.seq_len):
             e = min(s + self.seq_len, last)
             yield np.ascontiguousarray(streams[:, s:e].T), streams[:, s + 1:e + 1].T.reshape(-1)
 
 
-def _call(model, x, state):
+def _call(model: Module, x: Any, state: State) -> tuple[Any, State]:
     return model(x, state)
 
 
@@ -126,18 +141,19 @@ class TruncatedBPTT:
     >>> Trainer(lm, nn.CrossEntropyLoss(), opt, forward=hook).fit(streams, epochs=3)  # doctest: +SKIP
     """
 
-    def __init__(self, forward=None):
+    def __init__(self, forward: Callable[[Any, Any, State], tuple[Any, State]] | None = None
+                 ) -> None:
         if forward is not None and not callable(forward):
             raise TypeError(f"TruncatedBPTT: forward must be a callable (model, x, state) -> "
                             f"(output, state), got {type(forward).__name__}")
         self.fn = forward if forward is not None else _call
-        self.states = {True: None, False: None}   # by model.training
+        self.states: dict[bool, State] = {True: None, False: None}   # by model.training
 
     def reset(self, training: bool) -> None:
         """Start a new pass (a training epoch, or an evaluation) from a zero state."""
         self.states[bool(training)] = None
 
-    def forward(self, model, x):
+    def forward(self, model: Module, x: Any) -> Any:
         mode = bool(model.training)
         out, self.states[mode] = self.fn(model, x, detach_state(self.states[mode]))
         return out

@@ -556,8 +556,9 @@ class Trainer:
                 if initial_epoch not in (0, int(state["epoch"]) + 1):
                     raise ArgumentError(
                         f"{where}: initial_epoch={initial_epoch}, but the checkpoint "
-                        f"continues at epoch {int(state['epoch']) + 1}; leave initial_epoch "
-                        f"out or give that epoch")
+                        f"continues with epoch {int(state['epoch']) + 2} (initial_epoch="
+                        f"{int(state['epoch']) + 1}, an index from 0); leave initial_epoch "
+                        f"out or give that index")
             except BaseException:
                 backend.rng().bit_generator.state = rng0
                 raise
@@ -581,7 +582,7 @@ class Trainer:
         self.callbacks = list(callbacks or ())
         own: list[Callback] = [LRSchedulerCallback(self.scheduler)] if self.scheduler is not None else []
         if verbose:
-            own.append(ProgressBar(verbose))
+            own.append(ProgressBar(int(verbose)))
         self._cbl = CallbackList(self.callbacks + own)
         self.stop_training, self.stop_reason = False, None
         if state is not None and state.get("stop_training"):

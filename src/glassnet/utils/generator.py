@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # annotations only
 __all__ = ["Generator", "DEFAULT_SEED", "default_generator", "resolve_generator"]
 
 
-def resolve_generator(generator: Generator, where: str) -> Generator:
+def resolve_generator(generator: Generator | None, where: str) -> Generator:
     """``generator`` itself, or for None a fresh :class:`Generator` seeded from glassnet's
     global generator (so ``glassnet.manual_seed`` makes the draws reproducible), as PyTorch
     seeds a fresh generator from its global one. ``where`` names the caller in errors."""

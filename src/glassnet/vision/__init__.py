@@ -5,6 +5,8 @@ torchvision`` / ``from glassnet.vision import datasets, transforms``).
 ``transforms`` ``Compose``, ``ToTensor``, ``Normalize``, ``RandomCrop``,
                ``RandomHorizontalFlip``, ``RandomRotation``, ``Resize``, ... and ``functional``
 ``utils``     ``make_grid``, ``save_image`` (PNG written with zlib, no extra needed)
+``color``     ``hwc_to_chw``, ``chw_to_hwc``, ``channel_stats`` (with ``transforms.Grayscale``,
+               ``ConvertImageDtype``, ``Normalize``: RGB images end to end)
 
 Example
 -------
@@ -13,6 +15,6 @@ Example
 """
 from __future__ import annotations
 
-from . import datasets, transforms, utils
+from . import color, datasets, transforms, utils
 
-__all__ = ["datasets", "transforms", "utils"]
+__all__ = ["color", "datasets", "transforms", "utils"]

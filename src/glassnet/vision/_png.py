@@ -9,7 +9,12 @@ from __future__ import annotations
 import struct
 import zlib
 
+from typing import TYPE_CHECKING, BinaryIO
+
 import numpy as np
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike
 
 __all__ = ["write_png", "png_bytes"]
 
@@ -40,7 +45,7 @@ def png_bytes(img: np.ndarray, level: int = 6) -> bytes:
             + _chunk(b"IDAT", zlib.compress(rows.tobytes(), level)) + _chunk(b"IEND", b""))
 
 
-def write_png(fp, img: np.ndarray) -> None:
+def write_png(fp: PathLike | BinaryIO, img: np.ndarray) -> None:
     """Write ``img`` as PNG to ``fp`` (a path or a binary file object)."""
     data = png_bytes(img)
     if hasattr(fp, "write"):

@@ -27,17 +27,17 @@ import numpy as np
 from ..autograd.tensor import Tensor
 from ._png import write_png
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import IntTuple
-    from glassnet.autograd.tensor import Tensor
+    from glassnet._typing import PathLike
 
 
 __all__ = ["make_grid", "save_image"]
 
 
-def _images(tensor):
+def _images(tensor: object) -> np.ndarray:
     if isinstance(tensor, (list, tuple)):
         if not tensor:
             raise ValueError("make_grid: got an empty list of tensors")
@@ -50,8 +50,10 @@ def _images(tensor):
     raise TypeError(f"tensor or list of tensors expected, got {type(tensor)}")
 
 
-def make_grid(tensor: Tensor, nrow=8, padding: IntTuple | str = 2, normalize=False, value_range=None, scale_each=False,
-              pad_value=0.0) -> Tensor:
+def make_grid(tensor: Tensor | np.ndarray | Sequence[Tensor | np.ndarray], nrow: int = 8,
+              padding: int = 2, normalize: bool = False,
+              value_range: tuple[float, float] | None = None, scale_each: bool = False,
+              pad_value: float = 0.0) -> Tensor:
     """Tile a batch of images into one grid image (see the module docstring).
 
     ``tensor``: a Tensor (B, C, H, W), (C, H, W) or (H, W), or a list of (C, H, W) Tensors.
@@ -103,7 +105,7 @@ def make_grid(tensor: Tensor, nrow=8, padding: IntTuple | str = 2, normalize=Fal
     return Tensor(grid)
 
 
-def _format(fp, format):
+def _format(fp: PathLike | BinaryIO, format: str | None) -> str:
     if format is not None:
         return str(format).upper()
     name = str(fp) if isinstance(fp, (str, Path)) else getattr(fp, "name", "")
@@ -111,7 +113,8 @@ def _format(fp, format):
     return {"": "PNG", ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}.get(ext, ext[1:].upper())
 
 
-def save_image(tensor: Tensor, fp, format=None, **kwargs):
+def save_image(tensor: Tensor | np.ndarray | Sequence[Tensor | np.ndarray],
+               fp: PathLike | BinaryIO, format: str | None = None, **kwargs: Any) -> None:
     """Save ``tensor`` (anything :func:`make_grid` takes, values in [0, 1]) as an image file.
 
     ``fp``: a path or a binary file object; ``format``: "PNG" (the default, also chosen by a

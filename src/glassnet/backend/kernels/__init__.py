@@ -32,21 +32,30 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
 from .. import config
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import DTypeLike
+    from glassnet._typing import TensorLike
+
+
 __all__ = ["available", "enabled", "set_enabled", "StepKernels", "lstm_kernels", "gru_kernels",
            "exp"]
 
 _lock = threading.Lock()
-_numba = None            # the module, False when it cannot be imported, None before trying
-_kernels = {}
+_numba: Any = None       # the module, False when it cannot be imported, None before trying
+_kernels: dict[tuple[str, np.dtype[Any]], StepKernels | Literal[False]] = {}
 
 
-def _load_numba():
+def _load_numba() -> Any:
     global _numba
     if _numba is None:
         try:
@@ -79,12 +88,12 @@ def set_enabled(flag: bool) -> bool:
 
 class StepKernels(NamedTuple):
     """A recurrent cell's fused step kernels; pass ``one`` (1 in the arrays' dtype) last."""
-    forward_step: object
-    backward_step: object
-    one: object
+    forward_step: Callable[..., None]
+    backward_step: Callable[..., None]
+    one: np.generic | float    # 1 in the arrays' dtype (functional.recurrent's NumPy steps: 1.0)
 
 
-def lstm_kernels(dtype):
+def lstm_kernels(dtype: DTypeLike) -> StepKernels | None:
     """The fused LSTM step kernels for arrays of ``dtype`` (:class:`StepKernels`), or None
     when Numba is missing, the kernels are turned off or the dtype is not float32/64
     (then use NumPy).
@@ -108,7 +117,7 @@ def lstm_kernels(dtype):
     return _get("lstm", dtype)
 
 
-def _get(cell, dtype):
+def _get(cell: str, dtype: DTypeLike) -> StepKernels | None:
     dtype = np.dtype(dtype)
     if not enabled() or dtype not in (np.float32, np.float64):
         return None
@@ -122,12 +131,13 @@ def _get(cell, dtype):
     return k or None
 
 
-def _checked(build):
+def _checked(build: Callable[[np.dtype[Any]], StepKernels]
+             ) -> Callable[[np.dtype[Any]], StepKernels | Literal[False]]:
     """Wrap a builder: import, compile and smoke-test the kernels for a dtype; on any
     failure (a Numba too old or too new for this code, no writable cache, a compiler
     error, a wrong result) warn once, turn the kernels off and return False, so that the
     layers run their NumPy code instead of failing."""
-    def checked(dtype):
+    def checked(dtype: np.dtype[Any]) -> StepKernels | Literal[False]:
         try:
             return build(dtype)
         except Exception as e:  # noqa: BLE001 - any failure means: use NumPy
@@ -142,7 +152,7 @@ def _checked(build):
 _PRE = np.array([0.5, -1.0, 2.0, 0.0, -0.5, 1.0, 0.25, -2.0])   # smoke-test pre-activations
 
 
-def _build_lstm(dtype):
+def _build_lstm(dtype: np.dtype[Any]) -> StepKernels:
     from . import _numba_kernels as K  # noqa: PLC0415  (needs numba)
     k = StepKernels(K.lstm_forward_step, K.lstm_backward_step, dtype.type(1))
     H, N, M = 1, 2, 4                  # one tiny step each way, checked against NumPy
@@ -162,7 +172,7 @@ def _build_lstm(dtype):
     return k
 
 
-def _build_gru(dtype):
+def _build_gru(dtype: np.dtype[Any]) -> StepKernels:
     from . import _numba_kernels as K  # noqa: PLC0415  (needs numba)
     k = StepKernels(K.gru_forward_step, K.gru_backward_step, dtype.type(1))
     N, H = 1, 2                        # one tiny step each way, checked against NumPy
@@ -181,7 +191,7 @@ def _build_gru(dtype):
     return k
 
 
-def gru_kernels(dtype):
+def gru_kernels(dtype: DTypeLike) -> StepKernels | None:
     """The fused GRU step kernels for arrays of ``dtype`` (:class:`StepKernels`), or None
     (then use NumPy), under the same rules as :func:`lstm_kernels`.
 
@@ -205,13 +215,13 @@ def gru_kernels(dtype):
 _BUILD = {"lstm": _checked(_build_lstm), "gru": _checked(_build_gru)}
 
 
-def exp(x):
+def exp(x: TensorLike) -> np.ndarray:
     """e^x computed by the compiled kernels' exp (float32: the vectorised polynomial;
     float64: libm). For tests and for seeing how close it is to ``np.exp``."""
     if not available():
         raise ImportError('glassnet.backend.kernels.exp needs Numba: pip install "glassnet[jit]"')
     from . import _numba_kernels as K  # noqa: PLC0415
-    x = np.ascontiguousarray(x)
-    out = np.empty_like(x)
-    K.exp(x.reshape(-1), out.reshape(-1))
+    a = np.ascontiguousarray(x)
+    out = np.empty_like(a)
+    K.exp(a.reshape(-1), out.reshape(-1))
     return out

@@ -20,16 +20,16 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic, overload
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # annotations only
-    from glassnet.autograd.tensor import Tensor
+from collections.abc import Callable
+from typing import Any
 
 
 # error_model="numpy": a float division by zero gives inf instead of a Python check in
 # the loop (which stops vectorisation); "contract" allows fused multiply-adds and keeps
 # IEEE NaN / inf semantics.
-_OPTS = dict(nogil=True, cache=True, fastmath={"contract"}, error_model="numpy")
+_OPTS: dict[str, Any] = dict(nogil=True, cache=True, fastmath={"contract"}, error_model="numpy")
+# the same two options for the @overload implementations
+_OVERLOAD_OPTS: dict[str, Any] = dict(fastmath={"contract"}, error_model="numpy")
 
 _F = np.float32
 _LOG2E, _LN2_HI, _LN2_LO = _F(1.4426950408889634), _F(0.693359375), _F(-2.12194440e-4)
@@ -38,26 +38,28 @@ _C0, _C1, _C2, _C3, _C4, _C5, _C6, _C7 = (_F(1.0 / math.factorial(n)) for n in r
 
 
 @intrinsic
-def _pow2(typingctx, n):
+def _pow2(typingctx: Any, n: Any) -> tuple[Any, Callable[..., Any]]:
     """2^n for a whole float32 n in [-126, 127], built from its exponent bits: int32(n)
     + 127 shifted into bits 23-30. Written in LLVM IR so that it vectorises (Numba's own
     integer arithmetic widens to int64, which AVX2 cannot convert to float)."""
-    def codegen(context, builder, signature, args):
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         i32 = ir.IntType(32)
         k = builder.add(builder.fptosi(args[0], i32), ir.Constant(i32, 127))
         return builder.bitcast(builder.shl(k, ir.Constant(i32, 23)), ir.FloatType())
     return types.float32(types.float32), codegen
 
 
-def _exp(x):  # pragma: no cover - replaced by the overload inside compiled code
+def _exp(x: float) -> float:  # pragma: no cover - replaced by the overload inside compiled code
     return math.exp(x)
 
 
-def _tanh(x):  # pragma: no cover - replaced by the overload inside compiled code
+def _tanh(x: float) -> float:  # pragma: no cover - replaced by the overload inside compiled code
     return math.tanh(x)
 
 
-@overload(_exp, fastmath={"contract"}, error_model="numpy")
+@overload(_exp, **_OVERLOAD_OPTS)
+# The @overload typing functions and the implementations they return stay unannotated:
+# Numba requires the two signatures to be identical, annotations included.
 def _exp_impl(x):
     if x != types.float32:
         return lambda x: math.exp(x)   # float64: libm, exact like NumPy
@@ -76,7 +78,7 @@ def _exp_impl(x):
     return exp32
 
 
-@overload(_tanh, fastmath={"contract"}, error_model="numpy")
+@overload(_tanh, **_OVERLOAD_OPTS)
 def _tanh_impl(x):
     if x != types.float32:
         return lambda x: math.tanh(x)
@@ -85,7 +87,8 @@ def _tanh_impl(x):
 
 
 @njit(**_OPTS)
-def lstm_forward_step(g, cp, c, tc, Zh, N, M, col, one) -> None:
+def lstm_forward_step(g: np.ndarray, cp: np.ndarray, c: np.ndarray, tc: np.ndarray, Zh: np.ndarray,
+                      N: int, M: int, col: int, one: Any) -> None:
     """See :func:`glassnet.backend.kernels.lstm_kernels`."""
     HN = cp.shape[0]
     H = HN // N
@@ -109,7 +112,9 @@ def lstm_forward_step(g, cp, c, tc, Zh, N, M, col, one) -> None:
 
 
 @njit(**_OPTS)
-def lstm_backward_step(dh, dc, dy, g, cp, tc, dg, dG, N, M, col, one) -> None:
+def lstm_backward_step(dh: np.ndarray, dc: np.ndarray, dy: np.ndarray, g: np.ndarray,
+                       cp: np.ndarray, tc: np.ndarray, dg: np.ndarray, dG: np.ndarray, N: int,
+                       M: int, col: int, one: Any) -> None:
     """See :func:`glassnet.backend.kernels.lstm_kernels`."""
     HN = dh.shape[0]
     if col >= 0:     # first store the previous step's gate gradients in dG
@@ -136,14 +141,15 @@ def lstm_backward_step(dh, dc, dy, g, cp, tc, dg, dG, N, M, col, one) -> None:
 
 
 @njit(**_OPTS)
-def exp(x: Tensor, out) -> None:
+def exp(x: np.ndarray, out: np.ndarray) -> None:
     """out[:] = e^x (flat arrays): the kernels' exp, exposed for tests and curious readers."""
     for j in range(x.shape[0]):
         out[j] = _exp(x[j])
 
 
 @njit(**_OPTS)
-def gru_forward_step(g, gh, bh, hp, hn, h, N, H, one) -> None:
+def gru_forward_step(g: np.ndarray, gh: np.ndarray, bh: np.ndarray, hp: np.ndarray, hn: np.ndarray,
+                     h: np.ndarray, N: int, H: int, one: Any) -> None:
     """See :func:`glassnet.backend.kernels.gru_kernels`."""
     H3 = 3 * H
     for n in range(N):
@@ -163,7 +169,9 @@ def gru_forward_step(g, gh, bh, hp, hn, h, N, H, one) -> None:
 
 
 @njit(**_OPTS)
-def gru_backward_step(dh, tmp, dy, g, hp, hn, dgh, dgn, N, H, one) -> None:
+def gru_backward_step(dh: np.ndarray, tmp: np.ndarray, dy: np.ndarray, g: np.ndarray,
+                      hp: np.ndarray, hn: np.ndarray, dgh: np.ndarray, dgn: np.ndarray, N: int,
+                      H: int, one: Any) -> None:
     """See :func:`glassnet.backend.kernels.gru_kernels`."""
     H3 = 3 * H
     for j in range(N * H):

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
@@ -9,21 +11,27 @@ from ...autograd.tensor import Tensor
 from ...errors import ArgumentError
 from ...validation import check_real
 
+if TYPE_CHECKING:  # annotations only
+    from typing import TypeAlias
+
+    # PyTorch's _tensor_or_tensors
+    _TensorOrTensors: TypeAlias = Union[Tensor, Iterable[Tensor]]
+
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "grad_norm",
            "get_total_norm", "clip_grads_with_norm_"]
 
 
-def _params(parameters):
+def _params(parameters: _TensorOrTensors) -> list[Tensor]:
     if isinstance(parameters, Tensor):
         return [parameters]
     return list(parameters)
 
 
-def _grads(parameters):
+def _grads(parameters: _TensorOrTensors) -> list[np.ndarray]:
     return [p.grad._data for p in _params(parameters) if p.grad is not None]
 
 
-def _norm(grads, norm_type):
+def _norm(grads: list[np.ndarray], norm_type: float) -> float:
     """The ``norm_type``-norm of all gradients taken together, accumulated in float64."""
     if not grads:
         return 0.0
@@ -40,17 +48,18 @@ def _norm(grads, norm_type):
     return total ** (1.0 / norm_type)
 
 
-def grad_norm(parameters, norm_type: float = 2.0) -> float:
+def grad_norm(parameters: _TensorOrTensors, norm_type: float = 2.0) -> float:
     """The ``norm_type``-norm of all gradients taken together (as one long vector), as a
     Python float (glassnet's helper; :func:`get_total_norm` is PyTorch's Tensor form)."""
     return _norm(_grads(parameters), float(norm_type))
 
 
-def _dtype_of(grads):
+def _dtype_of(grads: list[np.ndarray]) -> np.dtype[Any]:
     return grads[0].dtype if grads else np.dtype(np.float32)
 
 
-def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite=False, foreach: bool | None = None) -> Tensor:
+def get_total_norm(tensors: Tensor | Iterable[Tensor | None], norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     """The joint ``norm_type``-norm of ``tensors`` (gradients), as a 0-d Tensor."""
     if isinstance(tensors, Tensor):
         tensors = [tensors]
@@ -61,13 +70,14 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite=False, fo
     return Tensor(np.asarray(total, dtype=_dtype_of(arrays)))
 
 
-def _nonfinite(norm_type) -> str:
+def _nonfinite(norm_type: float) -> str:
     return (f"The total norm of order {float(norm_type)} for gradients from `parameters` is "
             f"non-finite, so it cannot be clipped. To disable this error and scale the "
             f"gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
 
 
-def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach: bool | None = None) -> None:
+def clip_grads_with_norm_(parameters: _TensorOrTensors, max_norm: float,
+                          total_norm: Tensor | float, foreach: bool | None = None) -> None:
     """Scale the gradients by min(1, max_norm / (total_norm + 1e-6)) in place."""
     coef = float(max_norm) / (float(total_norm) + 1e-6)
     if coef < 1.0:
@@ -75,8 +85,8 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach: bool | None
             g *= coef
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type: float = 2.0, error_if_nonfinite=False,
-                    foreach: bool | None = None) -> Tensor:
+def clip_grad_norm_(parameters: _TensorOrTensors, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     r"""Scale all gradients in place so that their joint norm is at most ``max_norm``;
     returns the total norm before clipping as a 0-d Tensor (PyTorch's return value).
 
@@ -99,8 +109,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type: float = 2.0, error_if_nonfi
     return Tensor(np.asarray(total, dtype=_dtype_of(grads)))
 
 
-def clip_grad_norm(parameters, max_norm, norm_type: float = 2.0, error_if_nonfinite=False,
-                   foreach: bool | None = None) -> Tensor:
+def clip_grad_norm(parameters: _TensorOrTensors, max_norm: float, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     """Deprecated PyTorch spelling of :func:`clip_grad_norm_` (same behaviour, a warning)."""
     import warnings
     warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
@@ -108,7 +118,8 @@ def clip_grad_norm(parameters, max_norm, norm_type: float = 2.0, error_if_nonfin
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
-def clip_grad_value_(parameters, clip_value, foreach: bool | None = None) -> None:
+def clip_grad_value_(parameters: _TensorOrTensors, clip_value: float,
+                     foreach: bool | None = None) -> None:
     """Clamp every gradient value in place to ``[-clip_value, clip_value]``."""
     c = check_real(clip_value, "clip_value", "clip_grad_value_", 0)
     for g in _grads(parameters):

@@ -1,6 +1,8 @@
 """``parameters_to_vector`` / ``vector_to_parameters``, as ``torch.nn.utils``."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from ...autograd.tensor import Tensor
@@ -9,7 +11,7 @@ from ...functional import math as M
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
 
-def parameters_to_vector(parameters) -> Tensor:
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and concatenated into one 1-D Tensor (differentiable, as in
     PyTorch: it is built from the parameters by reshape and concatenation).
 
@@ -26,7 +28,7 @@ def parameters_to_vector(parameters) -> Tensor:
     return M.concat(flat, axis=0)
 
 
-def vector_to_parameters(vec, parameters) -> None:
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     """Copy consecutive slices of the 1-D ``vec`` into ``parameters`` (in place, no
     gradient recorded), the inverse of :func:`parameters_to_vector`."""
     if not isinstance(vec, Tensor):

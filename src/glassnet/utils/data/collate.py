@@ -31,6 +31,9 @@ from __future__ import annotations
 import collections.abc
 import copy
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from ... import backend
@@ -42,11 +45,11 @@ _ERR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dic
         "found {}")
 
 
-def _str_or_object(dtype) -> bool:
+def _str_or_object(dtype: np.dtype[Any]) -> bool:
     return dtype.kind in "OSUa"
 
 
-def _stack(arrays):
+def _stack(arrays: Sequence[np.ndarray]) -> Tensor:
     """One ``np.stack`` of the samples; on unequal shapes PyTorch's error, naming the first
     sample that differs."""
     try:
@@ -61,7 +64,7 @@ def _stack(arrays):
         raise
 
 
-def _from_python(values):
+def _from_python(values: Sequence[Any]) -> Tensor:
     """``torch.tensor(values)`` for Python numbers (and NumPy scalars mixed in): ints give
     int64, bools bool, floats the default dtype unless a NumPy float64 asks for more."""
     arr = np.asarray(values)
@@ -80,7 +83,7 @@ def _from_python(values):
     return Tensor(arr)
 
 
-def _as_array(b):
+def _as_array(b: Any) -> np.ndarray:
     """``torch.as_tensor(b)`` for one element of a batch of arrays."""
     if isinstance(b, np.ndarray):
         return b
@@ -89,14 +92,14 @@ def _as_array(b):
     return _from_python([b])._data[0]
 
 
-def _like(container, items):
+def _like(container: Any, items: Any) -> Any:
     """``items`` (a dict or a list) in the type of ``container``, as PyTorch rebuilds it: a
     mutable mapping or sequence is copied (keeping its type and extra attributes) and
     filled, another type is called on the items, and a type that refuses them gives the
     plain dict or list."""
     try:
         if isinstance(container, collections.abc.MutableMapping):
-            out = copy.copy(container)
+            out: Any = copy.copy(container)
             out.update(items)
             return out
         if isinstance(container, collections.abc.MutableSequence):
@@ -108,7 +111,7 @@ def _like(container, items):
         return items
 
 
-def default_collate(batch):
+def default_collate(batch: Sequence[Any]) -> Any:
     """Stack a list of samples into a batch (see the module docstring for the rules).
 
     ``batch`` is a list of B samples of the same structure; tensors and arrays in it must
@@ -152,7 +155,7 @@ def default_collate(batch):
     raise TypeError(_ERR.format(type(elem)))
 
 
-def default_convert(data):
+def default_convert(data: Any) -> Any:
     """NumPy arrays and scalars in ``data`` become Tensors (no batch axis added); Tensors,
     Python numbers and strings stay; mappings and sequences are converted element-wise
     (a plain tuple becomes a list, as in PyTorch).

@@ -51,10 +51,12 @@ from .collate import default_collate, default_convert
 from .dataset import IterableDataset, batch_fetcher
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, index_batches
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet.autograd.generator import Generator
+    from .dataset import Dataset
+    from .sampler import Sampler
 
 
 __all__ = ["DataLoader"]
@@ -67,7 +69,7 @@ _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
 class _InfiniteNone:
     """The sampler of an IterableDataset: no indices, just "one more"."""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[None]:
         return itertools.repeat(None)
 
 
@@ -75,12 +77,13 @@ class _Fetch:
     """Turns one group of indices into a batch, the same way in the main process and in a
     worker (there ``bind`` runs on the worker's copy of the dataset)."""
 
-    def __init__(self, auto_collation, collate_fn, drop_last) -> None:
+    def __init__(self, auto_collation: bool, collate_fn: Callable[[Any], Any],
+                 drop_last: bool) -> None:
         self.auto_collation = auto_collation
         self.collate_fn = collate_fn
         self.drop_last = drop_last
 
-    def bind(self, dataset):
+    def bind(self, dataset: Any) -> Callable[..., Any]:
         collate = self.collate_fn
         if isinstance(dataset, IterableDataset):
             return self._iterable(collate)
@@ -89,7 +92,7 @@ class _Fetch:
         fast = batch_fetcher(dataset) if collate is default_collate else None
         getitems = getattr(dataset, "__getitems__", None)
 
-        def fetch(batch):
+        def fetch(batch: Any) -> Any:
             if fast is not None:
                 idx = np.asarray(batch)
                 if idx.dtype.kind in "iu":
@@ -101,10 +104,11 @@ class _Fetch:
             return collate([dataset[i] for i in batch])
         return fetch
 
-    def _iterable(self, collate):
+    def _iterable(self,
+                  collate: Callable[[Any], Any]) -> Callable[[Iterator[Any], Sequence[Any]], Any]:
         auto, drop_last = self.auto_collation, self.drop_last
 
-        def fetch(stream, batch):
+        def fetch(stream: Iterator[Any], batch: Sequence[Any]) -> Any:
             if not auto:
                 try:
                     return collate(next(stream))
@@ -150,11 +154,15 @@ class DataLoader:
 
     __initialized = False
 
-    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
-                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
-                 worker_init_fn=None, multiprocessing_context=None, generator: Generator | None = None, *,
-                 prefetch_factor=None, persistent_workers=False, pin_memory_device="",
-                 in_order=True) -> None:
+    def __init__(self, dataset: Dataset[Any], batch_size: int | None = 1,
+                 shuffle: bool | None = None, sampler: Sampler | Iterable[Any] | None = None,
+                 batch_sampler: Sampler | Iterable[Sequence[Any]] | None = None,
+                 num_workers: int = 0, collate_fn: Callable[[Any], Any] | None = None,
+                 pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable[[int], object] | None = None,
+                 multiprocessing_context: Any = None, generator: Generator | None = None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True) -> None:
         if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)):
             raise TypeError(f"DataLoader: num_workers must be an integer, got {num_workers!r}")
         if num_workers < 0:
@@ -212,10 +220,10 @@ class DataLoader:
         if sampler is None:
             if self._iterable:
                 sampler = _InfiniteNone()
-            elif shuffle:
-                sampler = RandomSampler(dataset, generator=generator)
+            elif shuffle:   # (map-style datasets have __len__; Dataset itself has not, as in PyTorch)
+                sampler = RandomSampler(dataset, generator=generator)  # type: ignore[arg-type]
             else:
-                sampler = SequentialSampler(dataset)
+                sampler = SequentialSampler(dataset)  # type: ignore[arg-type]
         if batch_size is not None and batch_sampler is None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
 
@@ -228,12 +236,12 @@ class DataLoader:
             collate_fn = default_collate if batch_sampler is not None else default_convert
         self.collate_fn = collate_fn
         self.persistent_workers = persistent_workers
-        self._iterator = None
+        self._iterator: _MultiProcessIter | None = None
         self.__initialized = True
         if self.num_workers > 0:
             self._check_worker_number()
 
-    def _context(self, ctx):
+    def _context(self, ctx: Any) -> Any:
         if ctx is None:
             return None
         if self.num_workers == 0:
@@ -264,7 +272,7 @@ class DataLoader:
                           f"DataLoader running slow or even freeze, lower the worker number to "
                           f"avoid potential slowness/freeze if necessary.", stacklevel=3)
 
-    def __setattr__(self, attr, val) -> None:
+    def __setattr__(self, attr: str, val: Any) -> None:
         if self.__initialized and attr in _FROZEN:
             raise ValueError(f"{attr} attribute should not be set after "
                              f"{type(self).__name__} is initialized")
@@ -275,29 +283,30 @@ class DataLoader:
         return self.batch_sampler is not None
 
     @property
-    def _index_sampler(self):
+    def _index_sampler(self) -> Any:
         return self.batch_sampler if self._auto_collation else self.sampler
 
-    def _fetch(self):
+    def _fetch(self) -> _Fetch:
         return _Fetch(self._auto_collation, self.collate_fn, self.drop_last)
 
-    def _index_groups(self):
+    def _index_groups(self) -> Iterator[Any]:
         if self._iterable:
             if self._auto_collation:
+                assert self.batch_size is not None   # no batch_sampler with an IterableDataset
                 return itertools.repeat([None] * self.batch_size)
             return itertools.repeat(None)
         if self._auto_collation:
             return index_batches(self.batch_sampler)
         return iter(self.sampler)
 
-    def _base_seed(self):
+    def _base_seed(self) -> int:
         # drawn at the start of every iteration, before the sampler draws, as PyTorch does
         # (so a shared generator gives the same shuffle as PyTorch's)
         if self.generator is not None:
             return self.generator.random_int64()
         return int(backend.rng().integers(1 << 63))
 
-    def __iter__(self):
+    def __iter__(self) -> _SingleProcessIter | _MultiProcessIter:
         if self.pin_memory:
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "then device pinned memory won't be used.", stacklevel=2)
@@ -313,7 +322,7 @@ class DataLoader:
 
     def __len__(self) -> int:
         if self._iterable:
-            n = len(self.dataset)
+            n = len(self.dataset)  # type: ignore[arg-type]  # an IterableDataset with __len__
             if self.batch_size is not None:
                 n = n // self.batch_size if self.drop_last else -(-n // self.batch_size)
             return n
@@ -327,7 +336,7 @@ class DataLoader:
 class _SingleProcessIter:
     """One epoch in this process."""
 
-    def __init__(self, loader) -> None:
+    def __init__(self, loader: DataLoader) -> None:
         self._loader = loader
         self._base_seed = loader._base_seed()
         self._groups = loader._index_groups()
@@ -340,10 +349,10 @@ class _SingleProcessIter:
             self._next = fetch
         self._done = False
 
-    def __iter__(self):
+    def __iter__(self) -> _SingleProcessIter:
         return self
 
-    def __next__(self):
+    def __next__(self) -> Any:
         if self._done:
             raise StopIteration
         group = next(self._groups)
@@ -360,10 +369,11 @@ class _SingleProcessIter:
 class _MultiProcessIter:
     """One epoch (or, with persistent workers, every epoch) over worker processes."""
 
-    def __init__(self, loader) -> None:
+    def __init__(self, loader: DataLoader) -> None:
         import multiprocessing as mp  # noqa: PLC0415  (only loaders with workers need it)
         self._loader = loader
         self._n = loader.num_workers
+        assert loader.prefetch_factor is not None    # 2 by default with workers
         self._prefetch = max(1, loader.prefetch_factor) * self._n
         self._in_order = loader.in_order
         self._timeout = loader.timeout
@@ -372,7 +382,8 @@ class _MultiProcessIter:
             ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp
         self._base_seed = loader._base_seed()
         self._results = ctx.Queue()
-        self._index_queues, self._workers = [], []
+        self._index_queues: list[Any] = []
+        self._workers: list[Any] = []
         self._shutdown = True
         fetch = loader._fetch()
         for w in range(self._n):
@@ -396,8 +407,8 @@ class _MultiProcessIter:
         self._groups = self._loader._index_groups()
         self._sent = 0          # tasks handed out
         self._next_task = 0     # the task whose batch is yielded next
-        self._owner = {}        # task -> worker, while its batch is outstanding
-        self._ready = {}        # task -> batch that arrived ahead of its turn
+        self._owner: dict[int, int] = {}        # task -> worker, while its batch is outstanding
+        self._ready: dict[int, Any] = {}        # task -> batch that arrived ahead of its turn
         self._active = [True] * self._n
         self._cycle = itertools.cycle(range(self._n))
         self._exhausted = False
@@ -420,13 +431,13 @@ class _MultiProcessIter:
         self._owner[self._sent] = w
         self._sent += 1
 
-    def __iter__(self):
+    def __iter__(self) -> _MultiProcessIter:
         return self
 
     def __len__(self) -> int:
         return len(self._loader)
 
-    def __next__(self):
+    def __next__(self) -> Any:
         try:
             return self._next_batch()
         except BaseException:
@@ -434,7 +445,7 @@ class _MultiProcessIter:
                 self._stop()
             raise
 
-    def _next_batch(self):
+    def _next_batch(self) -> Any:
         while True:
             if self._in_order:
                 # skip tasks whose worker ran out of data (iterable datasets)
@@ -470,7 +481,7 @@ class _MultiProcessIter:
             self._send()
             return data
 
-    def _get(self):
+    def _get(self) -> Any:
         waited = 0.0
         while True:
             step = _STATUS_S if not self._timeout else min(_STATUS_S, self._timeout - waited)
@@ -511,7 +522,7 @@ class _MultiProcessIter:
         self._results.close()
 
     @property
-    def worker_pids(self):
+    def worker_pids(self) -> list[int | None]:
         """The process ids of the workers (for inspection and tests)."""
         return [p.pid for p in self._workers]
 

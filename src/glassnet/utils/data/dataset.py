@@ -19,7 +19,8 @@ import bisect
 import itertools
 import math
 import warnings
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -29,6 +30,7 @@ from ..generator import Generator, resolve_generator  # noqa: F401  (Generator: 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import TensorLike
     from glassnet.autograd.generator import Generator
     from glassnet.autograd.tensor import Tensor
 
@@ -50,10 +52,10 @@ class Dataset(Generic[T_co]):
     ...     def __getitem__(self, i): return np.float32(i), i * i
     """
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> T_co:
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
 
-    def __add__(self, other):
+    def __add__(self, other: Dataset[Any]) -> Dataset[Any]:
         return ConcatDataset([self, other])
 
 
@@ -68,14 +70,14 @@ class IterableDataset(Dataset[T_co]):
     ...     def __iter__(self): return iter(range(5))
     """
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[T_co]:
         raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
 
-    def __add__(self, other):
+    def __add__(self, other: Dataset[Any]) -> ChainDataset:
         return ChainDataset([self, other])
 
 
-def _array_of(t, i):
+def _array_of(t: TensorLike, i: int) -> Tensor:
     if isinstance(t, Tensor):
         return t
     a = np.asarray(t)      # NumPy arrays (and torch tensors) keep their dtype
@@ -100,20 +102,20 @@ class TensorDataset(Dataset):
     ((4,), 3)
     """
 
-    def __init__(self, *tensors) -> None:
+    def __init__(self, *tensors: TensorLike) -> None:
         if not tensors:
             raise ValueError("TensorDataset: needs at least one tensor")
-        tensors = tuple(_array_of(t, i) for i, t in enumerate(tensors))
-        for i, t in enumerate(tensors):
+        ts = tuple(_array_of(t, i) for i, t in enumerate(tensors))
+        for i, t in enumerate(ts):
             if t.ndim == 0:
                 raise ValueError(f"TensorDataset: tensor {i} is 0-dimensional; each needs a "
                                  f"first (sample) dimension")
-        if any(len(t) != len(tensors[0]) for t in tensors):
+        if any(len(t) != len(ts[0]) for t in ts):
             raise AssertionError("Size mismatch between tensors: first dimensions are "
-                                 + str([len(t) for t in tensors]))
-        self.tensors = tensors
+                                 + str([len(t) for t in ts]))
+        self.tensors = ts
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
         if isinstance(index, Tensor):
             index = index._data
         # [index, ...] keeps a 0-d array (not a NumPy scalar) so the dtype survives
@@ -122,7 +124,7 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return len(self.tensors[0])
 
-    def _batch_fetcher(self):
+    def _batch_fetcher(self) -> Callable[[Any], list[Tensor]]:
         arrays = [t._data for t in self.tensors]
         return lambda idx: [Tensor(a[idx]) for a in arrays]
 
@@ -130,14 +132,14 @@ class TensorDataset(Dataset):
         return "TensorDataset(" + ", ".join(str(tuple(t.shape)) for t in self.tensors) + ")"
 
 
-def index_array(indices) -> np.ndarray:
+def index_array(indices: Sequence[int] | TensorLike) -> np.ndarray:
     """A list, range, array or Tensor of indices as a flat int64 array."""
     if isinstance(indices, Tensor):
         indices = indices._data
     return np.asarray(indices, dtype=np.int64).reshape(-1)
 
 
-def batch_fetcher(dataset):
+def batch_fetcher(dataset: Any) -> Callable[[Any], Any] | None:
     """A function ``indices -> batch`` that equals ``default_collate([dataset[i] for i in
     indices])`` computed on whole arrays, or None when ``dataset`` cannot give one.
 
@@ -165,7 +167,7 @@ class Subset(Dataset):
     (5, 12)
     """
 
-    def __init__(self, dataset, indices) -> None:
+    def __init__(self, dataset: Dataset[Any], indices: Sequence[int] | Tensor) -> None:
         self.dataset = dataset
         self.indices = indices
         cls = type(self)
@@ -175,16 +177,16 @@ class Subset(Dataset):
                 f"fetches batches through __getitems__, so override it too, e.g. "
                 f"def __getitems__(self, indices): return [self[i] for i in indices]")
 
-    def _at(self, i):
+    def _at(self, i: int) -> Any:
         j = self.indices[i]
         return j.item() if isinstance(j, Tensor) else j     # Subset(ds, gn.arange(...))
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int | list[int]) -> Any:
         if isinstance(idx, list):
             return self.dataset[[self._at(i) for i in idx]]
         return self.dataset[self._at(idx)]
 
-    def __getitems__(self, indices):
+    def __getitems__(self, indices: list[int]) -> list[Any]:
         inner = getattr(self.dataset, "__getitems__", None)
         if callable(inner):
             return inner([self._at(i) for i in indices])
@@ -193,7 +195,7 @@ class Subset(Dataset):
     def __len__(self) -> int:
         return len(self.indices)
 
-    def _batch_fetcher(self):
+    def _batch_fetcher(self) -> Callable[[Any], Any] | None:
         inner = batch_fetcher(self.dataset)
         if inner is None:
             return None
@@ -213,10 +215,10 @@ class ConcatDataset(Dataset):
     """
 
     @staticmethod
-    def cumsum(sequence):
+    def cumsum(sequence: Iterable[Any]) -> list[int]:
         return list(itertools.accumulate(len(d) for d in sequence))
 
-    def __init__(self, datasets) -> None:
+    def __init__(self, datasets: Iterable[Dataset[Any]]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
             raise AssertionError("datasets should not be an empty iterable")
@@ -228,7 +230,7 @@ class ConcatDataset(Dataset):
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int) -> Any:
         if idx < 0:
             if -idx > len(self):
                 raise ValueError("absolute value of index should not exceed dataset length")
@@ -240,16 +242,16 @@ class ConcatDataset(Dataset):
 class ChainDataset(IterableDataset):
     """Iterable datasets one after the other (``len`` is the sum of theirs)."""
 
-    def __init__(self, datasets) -> None:
+    def __init__(self, datasets: Iterable[Dataset[Any]]) -> None:
         self.datasets = datasets
 
-    def _each(self):
+    def _each(self) -> Iterator[Any]:
         for d in self.datasets:
             if not isinstance(d, IterableDataset):
                 raise AssertionError("ChainDataset only supports IterableDataset")
             yield d
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         for d in self._each():
             yield from d
 
@@ -257,7 +259,8 @@ class ChainDataset(IterableDataset):
         return sum(len(d) for d in self._each())
 
 
-def random_split(dataset, lengths: Tensor, generator: Generator | None = None):
+def random_split(dataset: Dataset[Any], lengths: Sequence[int | float],
+                 generator: Generator | None = None) -> list[Subset]:
     """Split ``dataset`` into non-overlapping :class:`Subset`\\ s of the given ``lengths``.
 
     ``lengths`` are counts summing to ``len(dataset)``, or fractions summing to 1 (torch
@@ -272,12 +275,13 @@ def random_split(dataset, lengths: Tensor, generator: Generator | None = None):
     >>> a.indices
     [2, 6, 1]
     """
-    lengths = list(lengths)
-    total = sum(lengths)
-    n = len(dataset)
+    sizes: list[Any] = list(lengths)      # fractions, then counts
+    total = sum(sizes)
+    # map-style datasets have __len__ (Dataset itself has not, as in PyTorch)
+    n = len(dataset)  # type: ignore[arg-type]
     if math.isclose(total, 1) and total <= 1:
-        counts = []
-        for i, frac in enumerate(lengths):
+        counts: list[int] = []
+        for i, frac in enumerate(sizes):
             if frac < 0 or frac > 1:
                 raise ValueError(f"Fraction at index {i} is not between 0 and 1")
             counts.append(math.floor(n * frac))
@@ -287,11 +291,11 @@ def random_split(dataset, lengths: Tensor, generator: Generator | None = None):
             if c == 0:
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an "
                               f"empty dataset.", stacklevel=2)
-        lengths = counts
-    if sum(lengths) != n:
+        sizes = counts
+    if sum(sizes) != n:
         raise ValueError(f"Sum of input lengths does not equal the length of the input "
-                         f"dataset! (lengths {lengths} sum to {sum(lengths)}, the dataset "
+                         f"dataset! (lengths {sizes} sum to {sum(sizes)}, the dataset "
                          f"has {n} samples)")
     perm = resolve_generator(generator, "random_split").randperm(n).tolist()
-    ends = list(itertools.accumulate(lengths))
-    return [Subset(dataset, perm[end - length:end]) for end, length in zip(ends, lengths)]
+    ends = list(itertools.accumulate(sizes))
+    return [Subset(dataset, perm[end - length:end]) for end, length in zip(ends, sizes)]

@@ -26,10 +26,11 @@ import numpy as np
 from ..generator import Generator, resolve_generator  # noqa: F401  (Generator: examples)
 from .dataset import index_array
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet.autograd.generator import Generator
+    from glassnet._typing import TensorLike
 
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
@@ -39,17 +40,17 @@ __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler
 class Sampler:
     """Base class: subclasses define ``__iter__`` over dataset indices (and ``__len__``)."""
 
-    def __init__(self, data_source=None) -> None:
+    def __init__(self, data_source: Sized | None = None) -> None:
         pass
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError
 
 
-def epoch_indices(sampler):
+def epoch_indices(sampler: Any) -> np.ndarray | None:
     """One epoch of ``sampler`` as an int64 array when it is a built-in sampler whose
     ``__iter__`` is not overridden, else None (then the sampler is iterated)."""
-    cls = type(sampler)
+    cls: Any = type(sampler)
     owner = next((c for c in cls.__mro__ if "_epoch_indices" in c.__dict__), None)
     if owner is None or cls.__iter__ is not owner.__iter__:
         return None
@@ -59,13 +60,13 @@ def epoch_indices(sampler):
 class SequentialSampler(Sampler):
     """0, 1, ..., len(data_source) - 1, every epoch."""
 
-    def __init__(self, data_source) -> None:
+    def __init__(self, data_source: Sized) -> None:
         self.data_source = data_source
 
-    def _epoch_indices(self):
+    def _epoch_indices(self) -> np.ndarray:
         return np.arange(len(self.data_source), dtype=np.int64)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(range(len(self.data_source)))
 
     def __len__(self) -> int:
@@ -84,7 +85,8 @@ class RandomSampler(Sampler):
     [2, 4, 3, 0, 1]
     """
 
-    def __init__(self, data_source, replacement=False, num_samples=None, generator: Generator | None = None) -> None:
+    def __init__(self, data_source: Sized, replacement: bool = False,
+                 num_samples: int | None = None, generator: Generator | None = None) -> None:
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -98,10 +100,10 @@ class RandomSampler(Sampler):
                              f"num_samples={self.num_samples}")
 
     @property
-    def num_samples(self):
+    def num_samples(self) -> int:
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
-    def _epoch_indices(self):
+    def _epoch_indices(self) -> np.ndarray:
         n = len(self.data_source)
         g = resolve_generator(self.generator, "RandomSampler")
         m = self.num_samples
@@ -111,7 +113,7 @@ class RandomSampler(Sampler):
         perms = [g.randperm(n) for _ in range(m // n + 1)]
         return np.concatenate(perms)[:m]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         yield from self._epoch_indices().tolist()
 
     def __len__(self) -> int:
@@ -127,15 +129,15 @@ class SubsetRandomSampler(Sampler):
     [10, 20, 30]
     """
 
-    def __init__(self, indices, generator: Generator | None = None) -> None:
+    def __init__(self, indices: Sequence[int], generator: Generator | None = None) -> None:
         self.indices = indices
         self.generator = generator
 
-    def _epoch_indices(self):
+    def _epoch_indices(self) -> np.ndarray:
         order = resolve_generator(self.generator, "SubsetRandomSampler").randperm(len(self.indices))
         return index_array(self.indices)[order]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         g = resolve_generator(self.generator, "SubsetRandomSampler")
         for i in g.randperm(len(self.indices)).tolist():
             yield self.indices[i]
@@ -157,7 +159,8 @@ class WeightedRandomSampler(Sampler):
     False
     """
 
-    def __init__(self, weights, num_samples, replacement=True, generator: Generator | None = None) -> None:
+    def __init__(self, weights: Sequence[float] | TensorLike, num_samples: int,
+                 replacement: bool = True, generator: Generator | None = None) -> None:
         if (isinstance(num_samples, bool) or not isinstance(num_samples, int)
                 or num_samples <= 0):
             raise ValueError(f"num_samples should be a positive integer value, but got "
@@ -181,13 +184,13 @@ class WeightedRandomSampler(Sampler):
         self.replacement = replacement
         self.generator = generator
 
-    def _epoch_indices(self):
+    def _epoch_indices(self) -> np.ndarray:
         g = resolve_generator(self.generator, "WeightedRandomSampler")
         rng = np.random.default_rng(g.random_int64())
         return rng.choice(len(self.weights), self.num_samples, replace=self.replacement,
                           p=self.weights / self.weights.sum()).astype(np.int64)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         yield from self._epoch_indices().tolist()
 
     def __len__(self) -> int:
@@ -204,7 +207,7 @@ class BatchSampler(Sampler):
     [[0, 1], [2, 3]]
     """
 
-    def __init__(self, sampler, batch_size, drop_last) -> None:
+    def __init__(self, sampler: Sampler | Iterable[Any], batch_size: int, drop_last: bool) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"batch_size should be a positive integer value, but got "
                              f"batch_size={batch_size}")
@@ -215,7 +218,7 @@ class BatchSampler(Sampler):
         self.batch_size = batch_size
         self.drop_last = drop_last
 
-    def _batches(self):
+    def _batches(self) -> Iterator[Any]:
         """The batches of one epoch: int64 array slices when the sampler gives a whole
         epoch at once, else lists of what the sampler yields."""
         b = self.batch_size
@@ -225,7 +228,7 @@ class BatchSampler(Sampler):
             for start in range(0, stop, b):
                 yield order[start:start + b]
             return
-        batch = []
+        batch: list[Any] = []
         for i in self.sampler:
             batch.append(i)
             if len(batch) == b:
@@ -234,16 +237,16 @@ class BatchSampler(Sampler):
         if batch and not self.drop_last:
             yield batch
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[list[int]]:
         for batch in self._batches():
             yield batch.tolist() if isinstance(batch, np.ndarray) else batch
 
     def __len__(self) -> int:
-        n = len(self.sampler)
+        n = len(self.sampler)  # type: ignore[arg-type]  # samplers of a known length
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
-def index_batches(batch_sampler):
+def index_batches(batch_sampler: Any) -> Iterator[Any]:
     """An iterator over ``batch_sampler``'s batches: int64 arrays (no per-index Python work)
     when it is a :class:`BatchSampler` whose ``__iter__`` is not overridden, else what its
     ``__iter__`` yields."""

@@ -21,13 +21,16 @@ import random
 import sys
 import traceback
 
+from collections.abc import Callable
+from typing import Any, NoReturn
+
 import numpy as np
 
 from ... import backend
 
 __all__ = ["WorkerInfo", "get_worker_info", "ExceptionWrapper"]
 
-_worker_info = None
+_worker_info: WorkerInfo | None = None
 _POLL_S = 5.0        # how often an idle worker checks that its parent is still alive
 
 
@@ -37,13 +40,13 @@ class WorkerInfo:
 
     __initialized = False
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         for k, v in kwargs.items():
             setattr(self, k, v)
         self.__keys = tuple(kwargs)
         self.__initialized = True
 
-    def __setattr__(self, key, val) -> None:
+    def __setattr__(self, key: str, val: Any) -> None:
         if self.__initialized:
             raise RuntimeError(f"Cannot assign attributes to {type(self).__name__} objects")
         super().__setattr__(key, val)
@@ -53,7 +56,7 @@ class WorkerInfo:
         return f"{type(self).__name__}({items})"
 
 
-def get_worker_info():
+def get_worker_info() -> WorkerInfo | None:
     """The :class:`WorkerInfo` of this process when it is a DataLoader worker, else None.
 
     Use it in an :class:`IterableDataset`'s ``__iter__`` to give each worker its share, or
@@ -78,13 +81,13 @@ class ExceptionWrapper:
     """An exception caught in a worker, carried to the main process and raised there again
     with the worker's traceback in its message."""
 
-    def __init__(self, exc_info, where) -> None:
+    def __init__(self, exc_info: tuple[Any, Any, Any], where: str) -> None:
         exc_type, exc, tb = exc_info
         self.exc_type = exc_type
         self.where = where
         self.text = "".join(traceback.format_exception(exc_type, exc, tb))
 
-    def reraise(self):
+    def reraise(self) -> NoReturn:
         msg = f"Caught {self.exc_type.__name__} {self.where}.\nOriginal {self.text}"
         if self.exc_type is KeyError:
             msg = _KeyErrorMessage(msg)
@@ -96,7 +99,7 @@ class ExceptionWrapper:
         raise exc
 
 
-def _seed_worker(base_seed, worker_id):
+def _seed_worker(base_seed: int, worker_id: int) -> int:
     seed = base_seed + worker_id
     random.seed(seed)
     backend.manual_seed(seed)
@@ -104,18 +107,18 @@ def _seed_worker(base_seed, worker_id):
     return seed
 
 
-def _dumps(obj):
+def _dumps(obj: object) -> bytes:
     from multiprocessing.reduction import ForkingPickler  # noqa: PLC0415  (workers only)
     return bytes(ForkingPickler.dumps(obj))
 
 
-def loads(payload):
+def loads(payload: bytes) -> Any:
     """Decode what a worker sent (the main process's side of :func:`_dumps`)."""
     from multiprocessing.reduction import ForkingPickler  # noqa: PLC0415  (workers only)
     return ForkingPickler.loads(payload)
 
 
-def _error(where):
+def _error(where: str) -> bytes:
     """The current exception, wrapped and serialised; an exception whose type cannot be
     sent (a class defined inside a function) travels as a RuntimeError with the same text."""
     wrapped = ExceptionWrapper(sys.exc_info(), where)
@@ -126,8 +129,10 @@ def _error(where):
         return _dumps(wrapped)
 
 
-def worker_loop(make_fetch, dataset, is_iterable, index_queue, result_queue, base_seed,
-                worker_init_fn, worker_id, num_workers, parent_pid) -> None:
+def worker_loop(make_fetch: Callable[[Any], Callable[..., Any]], dataset: Any, is_iterable: bool,
+                index_queue: Any, result_queue: Any, base_seed: int,
+                worker_init_fn: Callable[[int], object] | None, worker_id: int, num_workers: int,
+                parent_pid: int) -> None:
     """Body of worker ``worker_id``: messages in are ``(epoch, task, indices)`` or None
     (stop); out go ``(worker_id, epoch, task, kind, payload)`` with kind "ok", "error" or
     "stop" (an iterable dataset ran out in this worker for this epoch)."""

@@ -37,7 +37,9 @@ Example
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -49,6 +51,9 @@ from ...errors import DataFileError, DataFileNotFoundError
 from ..transforms._image import Images
 from ..transforms.transforms import batched
 from .vision import VisionDataset
+
+if TYPE_CHECKING:  # annotations only
+    from glassnet._typing import PathLike
 
 __all__ = ["MNIST", "FashionMNIST", "DatasetNotFoundError"]
 
@@ -82,12 +87,15 @@ class MNIST(VisionDataset):
 
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five",
                "6 - six", "7 - seven", "8 - eight", "9 - nine"]
+    root: PathLike                       # required here (VisionDataset allows None)
     _data_name = "mnist"                 # the folder name in glassnet's data layout
     _digests = MNIST_SHA256
     _source = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 
-    def __init__(self, root, train=True, transform=None, target_transform=None,
-                 download=False) -> None:
+    def __init__(self, root: PathLike, train: bool = True,
+                 transform: Callable[[Any], Any] | None = None,
+                 target_transform: Callable[[Any], Any] | None = None,
+                 download: bool = False) -> None:
         super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = bool(train)
         folder, verify = self._find(download)
@@ -100,15 +108,15 @@ class MNIST(VisionDataset):
     def raw_folder(self) -> Path:
         return Path(self.root) / type(self).__name__ / "raw"
 
-    def _places(self):
+    def _places(self) -> list[Path]:
         root = Path(self.root)
         return [self.raw_folder, root / self._data_name, root]
 
     @staticmethod
-    def _has(folder, names):
+    def _has(folder: Path, names: Sequence[str]) -> bool:
         return all((folder / n).is_file() or (folder / (n + ".gz")).is_file() for n in names)
 
-    def _find(self, download):
+    def _find(self, download: bool) -> tuple[Path, bool]:
         names = _FILES[self.train]
         places = self._places()
         for p in places:
@@ -136,7 +144,8 @@ class MNIST(VisionDataset):
             f"also search $GLASSNET_DATA/{self._data_name} and ../shared/data/"
             f"{self._data_name}.")
 
-    def _read_one(self, folder, name, magic, verify):
+    def _read_one(self, folder: Path, name: str, magic: int,
+                  verify: bool) -> tuple[np.ndarray, Path]:
         plain, gz = folder / name, folder / (name + ".gz")
         path = gz if gz.is_file() else plain
         if not verify:
@@ -148,7 +157,7 @@ class MNIST(VisionDataset):
             arr = read_idx(plain, magic, _CONTENT_SHA256[(self._data_name, name + ".gz")])
         return arr, path                 # a new writable array, as torchvision's .data is
 
-    def _read(self, folder, verify=True):
+    def _read(self, folder: Path, verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
         img_name, lbl_name = _FILES[self.train]
         cls = type(self).__name__
         images, ipath = self._read_one(folder, img_name, _IMAGES_MAGIC, verify)
@@ -170,7 +179,7 @@ class MNIST(VisionDataset):
         return images, labels.astype(np.int64)
 
     # ------------------------------------------------------------------ samples
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
         img = self.data._data[index].copy()
         target = int(self.targets._data[index])
         if self.transform is not None:
@@ -182,7 +191,7 @@ class MNIST(VisionDataset):
     def __len__(self) -> int:
         return len(self.data)
 
-    def _batch_fetcher(self):
+    def _batch_fetcher(self) -> Callable[[np.ndarray], list[Any]] | None:
         if self.target_transform is not None:
             return None
         transform = batched(self.transform)
@@ -190,12 +199,12 @@ class MNIST(VisionDataset):
             return None
         images, labels = self.data._data, self.targets._data
 
-        def fetch(idx):
+        def fetch(idx: np.ndarray) -> list[Any]:
             return [transform(Images.stack(images[idx])).image(), Tensor(labels[idx])]
         return fetch
 
     @property
-    def class_to_idx(self):
+    def class_to_idx(self) -> dict[str, int]:
         return {c: i for i, c in enumerate(self.classes)}
 
     def extra_repr(self) -> str:

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from ...utils.data.dataset import Dataset
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet.autograd.tensor import Tensor
+    from glassnet._typing import PathLike
 
 
 __all__ = ["VisionDataset", "StandardTransform"]
@@ -18,11 +19,12 @@ __all__ = ["VisionDataset", "StandardTransform"]
 class StandardTransform:
     """``transform`` on the input and ``target_transform`` on the target."""
 
-    def __init__(self, transform=None, target_transform=None) -> None:
+    def __init__(self, transform: Callable[[Any], Any] | None = None,
+                 target_transform: Callable[[Any], Any] | None = None) -> None:
         self.transform = transform
         self.target_transform = target_transform
 
-    def __call__(self, input: Tensor, target: Tensor):
+    def __call__(self, input: Any, target: Any) -> tuple[Any, Any]:
         if self.transform is not None:
             input = self.transform(input)
         if self.target_transform is not None:
@@ -44,8 +46,11 @@ class VisionDataset(Dataset):
 
     _repr_indent = 4
 
-    def __init__(self, root=None, transforms=None, transform=None, target_transform=None) -> None:
-        self.root = Path(root).expanduser() if isinstance(root, (str, Path)) else root
+    def __init__(self, root: PathLike | None = None,
+                 transforms: Callable[[Any, Any], tuple[Any, Any]] | None = None,
+                 transform: Callable[[Any], Any] | None = None,
+                 target_transform: Callable[[Any], Any] | None = None) -> None:
+        self.root: PathLike | None = Path(root).expanduser() if isinstance(root, (str, Path)) else root
         separate = transform is not None or target_transform is not None
         if transforms is not None and separate:
             raise ValueError("Only transforms or transform/target_transform can be passed as "
@@ -56,7 +61,7 @@ class VisionDataset(Dataset):
             transforms = StandardTransform(transform, target_transform)
         self.transforms = transforms
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         raise NotImplementedError
 
     def __len__(self) -> int:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from . import functional
 from .functional import InterpolationMode
-from .transforms import (CenterCrop, Compose, Lambda, Normalize, Pad, RandomCrop,
-                         RandomHorizontalFlip, RandomRotation, RandomVerticalFlip, Resize,
-                         ToTensor, Transform, batched)
+from .transforms import (CenterCrop, Compose, ConvertImageDtype, Grayscale, Lambda, Normalize,
+                         Pad, RandomCrop, RandomHorizontalFlip, RandomRotation,
+                         RandomVerticalFlip, Resize, ToTensor, Transform, batched)
 
 __all__ = ["Compose", "ToTensor", "Normalize", "Lambda", "RandomCrop", "RandomHorizontalFlip",
-           "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "Pad",
-           "InterpolationMode", "functional", "Transform", "batched"]
+           "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "Pad", "Grayscale",
+           "ConvertImageDtype", "InterpolationMode", "functional", "Transform", "batched"]

@@ -18,16 +18,17 @@ import numpy as np
 
 from ...autograd.tensor import Tensor
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:  # annotations only
-    from glassnet.autograd.tensor import Tensor
+# an image as the transforms take and give it: a Tensor (..., C, H, W), a NumPy array (H, W)
+# or (H, W, C), or a PIL image (Pillow is optional, so its class is not named: Any)
+ImageLike = Any
 
 
 __all__ = ["Images", "is_pil"]
 
 
-def is_pil(x: Tensor) -> bool:
+def is_pil(x: object) -> bool:
     """Whether ``x`` is a PIL image (checked without importing Pillow)."""
     return type(x).__module__.split(".")[0] == "PIL" and hasattr(x, "mode")
 
@@ -41,8 +42,13 @@ class Images:
     ``ToTensor``) or array / PIL images; ``form`` remembers how to give them back."""
 
     __slots__ = ("data", "tensor", "form", "lead")
+    data: np.ndarray
+    tensor: bool
+    form: str | tuple[str, str]
+    lead: tuple[int, ...] | None
 
-    def __init__(self, data, tensor: Tensor, form, lead=()) -> None:
+    def __init__(self, data: np.ndarray, tensor: bool, form: str | tuple[str, str],
+                 lead: tuple[int, ...] | None = ()) -> None:
         self.data = data
         self.tensor = tensor
         # "hw" / "hwc" (an array), ("pil", mode), "tensor", "chw" (an array after ToTensor),
@@ -52,7 +58,7 @@ class Images:
 
     # ------------------------------------------------------------------ in
     @classmethod
-    def of(cls, img: Tensor, where):
+    def of(cls, img: ImageLike, where: str) -> Images:
         """One image in any of the three forms."""
         if isinstance(img, Tensor):
             a = img._data
@@ -73,7 +79,7 @@ class Images:
                         f"(H, W, C), or a PIL image; got {type(img).__name__}")
 
     @classmethod
-    def _array(cls, a, form, where):
+    def _array(cls, a: np.ndarray, form: str | tuple[str, str], where: str) -> Images:
         if a.ndim == 2:
             return cls(a[None, None], False, form)
         if a.ndim == 3:
@@ -81,21 +87,21 @@ class Images:
         raise ValueError(f"{where}: pic should be 2/3 dimensional. Got {a.ndim} dimensions.")
 
     @classmethod
-    def stack(cls, arrays):
+    def stack(cls, arrays: np.ndarray) -> Images:
         """N array images stacked: (N, H, W) or (N, H, W, C), as a dataset holds them."""
         if arrays.ndim == 3:
             return cls(arrays[:, None], False, "batch-hw")
         return cls(arrays.transpose(0, 3, 1, 2), False, "batch-hwc")
 
     # ------------------------------------------------------------------ out
-    def replace(self, data):
+    def replace(self, data: np.ndarray) -> Images:
         return Images(data, self.tensor, self.form, self.lead)
 
-    def as_tensor_images(self, data):
+    def as_tensor_images(self, data: np.ndarray) -> Images:
         """What ``ToTensor`` makes of array images: tensor images (C, H, W) each."""
         return Images(data, True, "batch-chw" if str(self.form).startswith("batch") else "chw")
 
-    def image(self):
+    def image(self) -> ImageLike:
         """Back in the form the image came in (after ``ToTensor``: a (C, H, W) Tensor).
         Tensors come out C-contiguous (a flip or a crop may have left a strided view)."""
         a, form = self.data, self.form
@@ -119,7 +125,7 @@ class Images:
         return out
 
 
-def _to_pil(a, mode):
+def _to_pil(a: np.ndarray, mode: str) -> Any:
     from PIL import Image   # noqa: PLC0415  (only reached when a PIL image came in)
     if mode == "1":
         return Image.fromarray(a > 127)

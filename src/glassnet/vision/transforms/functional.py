@@ -9,6 +9,14 @@ Formulas (torchvision's):
 
 * ``to_tensor``: uint8 (H, W, C) -> float (C, H, W) = x / 255 (other dtypes: transposed only)
 * ``normalize``: (x - mean[c]) / std[c], in the tensor's dtype
+* ``rgb_to_grayscale``: the ITU-R 601-2 luma L = 0.2989 R + 0.587 G + 0.114 B on tensor
+  images, cast back to their dtype (an integer tensor is truncated, as torch's ``.to``);
+  array images (glassnet's stand-in for PIL images) and PIL images get Pillow's "L"
+  conversion, (19595 R + 38470 G + 7471 B + 2^15) >> 16 for uint8 (299/587/114 per mille,
+  rounded), 0.299 R + 0.587 G + 0.114 B for floats
+* ``convert_image_dtype``: integer -> float x / max (uint8: x / 255); float -> integer
+  x * (max + 1 - 0.001) truncated (so 1.0 -> 255 and 0.5 -> 127 for uint8); integers of
+  different widths by powers of two
 * ``rotate`` by a degrees counter-clockwise about the centre: output pixel (x, y) reads the
   input at (cos a dx - sin a dy, sin a dx + cos a dy) + centre, where (dx, dy) is the pixel
   centre relative to the centre; nearest (round half to even) or bilinear sampling with
@@ -37,17 +45,21 @@ import numpy as np
 
 from ... import backend
 from ...autograd.tensor import Tensor
-from ._image import Images
+from ._image import Images, ImageLike
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-if TYPE_CHECKING:  # annotations only
+if TYPE_CHECKING:
+    import numpy.typing as npt  # annotations only
     from glassnet._typing import IntTuple
-    from glassnet.autograd.tensor import Tensor
 
+
+# numbers.Number for isinstance on values typed Any (mypy does not count int as a Number)
+_NUMBER: Any = numbers.Number
 
 __all__ = ["InterpolationMode", "to_tensor", "normalize", "hflip", "vflip", "pad", "crop",
-           "center_crop", "rotate", "resize"]
+           "center_crop", "rotate", "resize", "rgb_to_grayscale", "convert_image_dtype"]
 
 
 class InterpolationMode(enum.Enum):
@@ -62,7 +74,7 @@ class InterpolationMode(enum.Enum):
     LANCZOS = "lanczos"
 
 
-def interpolation_mode(mode, where) -> InterpolationMode:
+def interpolation_mode(mode: object, where: str) -> InterpolationMode:
     """``mode`` (an InterpolationMode or its name) checked to be one glassnet implements."""
     if isinstance(mode, str):
         try:
@@ -73,11 +85,11 @@ def interpolation_mode(mode, where) -> InterpolationMode:
         raise ValueError(f"{where}: interpolation must be InterpolationMode.NEAREST or "
                          f"InterpolationMode.BILINEAR (the ones glassnet implements), got "
                          f"{mode!r}")
-    return mode
+    return cast(InterpolationMode, mode)
 
 
 # ------------------------------------------------------------------ helpers
-def _float_work(a):
+def _float_work(a: np.ndarray) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
     """``a`` as floats to compute with, and a function giving results back in a's dtype
     (integer images are rounded half to even and clipped, as torchvision does)."""
     if a.dtype.kind == "f":
@@ -85,7 +97,7 @@ def _float_work(a):
     info = np.iinfo(a.dtype) if a.dtype.kind in "iu" else None
     dtype = a.dtype
 
-    def back(r):
+    def back(r: np.ndarray) -> np.ndarray:
         r = np.rint(r)
         if info is not None:
             np.clip(r, info.min, info.max, out=r)
@@ -93,7 +105,8 @@ def _float_work(a):
     return a.astype(np.float32), back
 
 
-def _fill_per_channel(fill, channels, dtype, where):
+def _fill_per_channel(fill: Any, channels: int, dtype: np.dtype[Any],
+                      where: str) -> np.ndarray | None:
     if fill is None:
         return None
     if isinstance(fill, numbers.Number):
@@ -123,7 +136,7 @@ def _to_tensor(ims: Images) -> Images:
     return ims.as_tensor_images(out)
 
 
-def to_tensor(pic):
+def to_tensor(pic: ImageLike) -> Tensor:
     """A uint8 (H, W) / (H, W, C) array or PIL image as a float (C, H, W) Tensor in [0, 1]
     (x / 255); arrays of other dtypes are transposed to (C, H, W) unscaled."""
     if isinstance(pic, Tensor):
@@ -131,7 +144,8 @@ def to_tensor(pic):
     return _to_tensor(Images.of(pic, "to_tensor")).image()
 
 
-def _normalize_array(a, mean, std, where):
+def _normalize_array(a: np.ndarray, mean: Any, std: Any,
+                     where: str) -> tuple[np.ndarray, np.ndarray]:
     if a.dtype.kind not in "fc":
         raise TypeError(f"Input tensor should be a float tensor. Got {a.dtype}.")
     mean = np.asarray(mean, dtype=a.dtype)
@@ -151,19 +165,21 @@ def _normalize_array(a, mean, std, where):
     return mean, std
 
 
-def _normalize(ims: Images, mean, std, inplace=False) -> Images:
+def _normalize(ims: Images, mean: float | Sequence[float], std: float | Sequence[float],
+               inplace: bool = False) -> Images:
     if not ims.tensor:
         raise TypeError("Normalize: img should be Tensor Image. Got an array image (apply "
                         "ToTensor first)")
     a = ims.data
-    mean, std = _normalize_array(a, mean, std, "Normalize")
+    m, s = _normalize_array(a, mean, std, "Normalize")
     out = a if inplace else np.empty_like(a)
-    np.subtract(a, mean, out=out)
-    np.divide(out, std, out=out)
+    np.subtract(a, m, out=out)
+    np.divide(out, s, out=out)
     return ims.replace(out)
 
 
-def normalize(tensor: Tensor, mean, std, inplace: bool = False):
+def normalize(tensor: Tensor, mean: float | Sequence[float], std: float | Sequence[float],
+              inplace: bool = False) -> Tensor:
     """(tensor - mean[c]) / std[c] per channel of a float (..., C, H, W) Tensor; with
     ``inplace`` the tensor's own values are overwritten and it is returned."""
     if not isinstance(tensor, Tensor):
@@ -172,15 +188,123 @@ def normalize(tensor: Tensor, mean, std, inplace: bool = False):
     if a.ndim < 3:
         raise ValueError(f"Expected tensor to be a tensor image of size (..., C, H, W). Got "
                          f"tensor.size() = {tuple(a.shape)}")
-    mean, std = _normalize_array(a, mean, std, "normalize")
+    m, s = _normalize_array(a, mean, std, "normalize")
     out = a if inplace else np.empty_like(a)
-    np.subtract(a, mean, out=out)
-    np.divide(out, std, out=out)
+    np.subtract(a, m, out=out)
+    np.divide(out, s, out=out)
     return tensor if inplace else Tensor(out)
 
 
+# ------------------------------------------------------------------ colour
+_LUMA_TENSOR = (0.2989, 0.587, 0.114)     # torchvision's tensor weights (ITU-R 601-2)
+_LUMA_PIL = (0.299, 0.587, 0.114)         # Pillow's "L" conversion, per mille 299/587/114
+
+
+def _gray_out_form(form: str | tuple[str, str], channels: int) -> str | tuple[str, str]:
+    """The form a grayscale image goes back in: one channel is (H, W) / mode "L"."""
+    if channels == 3:
+        return ("pil", "RGB") if isinstance(form, tuple) else form
+    if isinstance(form, tuple):
+        return ("pil", "L")
+    return {"hwc": "hw", "batch-hwc": "batch-hw"}.get(form, form)
+
+
+def _rgb_to_grayscale(ims: Images, num_output_channels: int = 1,
+                      where: str = "rgb_to_grayscale") -> Images:
+    if num_output_channels not in (1, 3):
+        raise ValueError(f"{where}: num_output_channels should be either 1 or 3, got "
+                         f"{num_output_channels!r}")
+    a = ims.data
+    c = a.shape[1]
+    if c not in (1, 3):
+        raise TypeError(f"{where}: input image should have 1 or 3 channels (RGB), got {c}")
+    if c == 1:
+        gray = a
+    elif ims.tensor:
+        r, g, b = (a[:, i:i + 1].astype(np.float32 if a.dtype.kind != "f" else a.dtype,
+                                        copy=False) for i in range(3))
+        wr, wg, wb = _LUMA_TENSOR
+        lum = wr * r + wg * g + wb * b
+        gray = lum.astype(a.dtype) if a.dtype.kind != "f" else lum.astype(a.dtype, copy=False)
+    elif a.dtype == np.uint8:                      # Pillow's fixed-point rounding
+        r, g, b = (a[:, i:i + 1].astype(np.uint32) for i in range(3))
+        gray = ((19595 * r + 38470 * g + 7471 * b + 0x8000) >> 16).astype(np.uint8)
+    else:
+        work, back = _float_work(a)
+        wr, wg, wb = _LUMA_PIL
+        gray = back(wr * work[:, 0:1] + wg * work[:, 1:2] + wb * work[:, 2:3])
+    if num_output_channels == 3:
+        gray = np.repeat(gray, 3, axis=1)
+    return Images(gray, ims.tensor, _gray_out_form(ims.form, num_output_channels), ims.lead)
+
+
+def rgb_to_grayscale(img: Tensor, num_output_channels: int = 1) -> Tensor:
+    """An RGB image in grayscale: one channel (or the gray value in all three with
+    ``num_output_channels=3``), by the ITU-R 601-2 luma weights.
+
+    A tensor image (..., 3, H, W) gets torchvision's formula L = 0.2989 R + 0.587 G +
+    0.114 B in its own dtype; an (H, W, 3) array or a PIL image gets Pillow's "L"
+    conversion (an (H, W) array or an "L" image back). One-channel images pass through.
+
+    >>> rgb = gn.tensor([[[1.0]], [[0.5]], [[0.0]]])          # (3, 1, 1)
+    >>> round(rgb_to_grayscale(rgb).item(), 4)                # 0.2989 + 0.587 / 2
+    0.5924
+    >>> rgb_to_grayscale(np.array([[[255, 128, 0]]], np.uint8))   # Pillow's integers
+    array([[151]], dtype=uint8)
+    """
+    return _rgb_to_grayscale(Images.of(img, "rgb_to_grayscale"), num_output_channels).image()
+
+
+def _int_max(dtype: np.dtype) -> int:
+    return int(np.iinfo(dtype).max)
+
+
+def convert_image_dtype(image: Tensor, dtype: npt.DTypeLike = np.float32) -> Tensor:
+    """A tensor image (or array) in another dtype, rescaled so that each dtype's full range
+    maps to the other's (torchvision's ``convert_image_dtype``): uint8 -> float is x / 255,
+    float in [0, 1] -> uint8 is x * (255 + 1 - 0.001) truncated, integers of different
+    widths shift by powers of two, float -> float only casts. The input's type (Tensor or
+    NumPy array) is kept.
+
+    >>> convert_image_dtype(gn.tensor(np.array([0, 128, 255], np.uint8))).tolist()
+    [0.0, 0.501960813999176, 1.0]
+    >>> convert_image_dtype(gn.tensor([0.0, 0.5, 1.0]), np.uint8).tolist()
+    [0, 127, 255]
+    """
+    is_tensor = isinstance(image, Tensor)
+    a = image._data if is_tensor else np.asarray(image)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"convert_image_dtype: dtype must be a NumPy dtype (np.uint8, "
+                        f"np.float32, ...), got {dtype!r}") from None
+    if a.dtype.kind not in "biuf" or dt.kind not in "iuf":
+        raise TypeError(f"convert_image_dtype: converts between integer and float images, got "
+                        f"{a.dtype} -> {dt}")
+    if a.dtype.kind == "b":
+        a = a.astype(np.uint8) * np.uint8(255)
+    if a.dtype == dt:
+        out = a
+    elif a.dtype.kind == "f" and dt.kind == "f":
+        out = a.astype(dt)
+    elif a.dtype.kind == "f":
+        if (a.dtype == np.float32 and dt in (np.int32, np.int64)) or                 (a.dtype == np.float64 and dt == np.int64):
+            raise RuntimeError(f"convert_image_dtype: the cast from {a.dtype} to {dt} cannot be "
+                               f"performed safely")
+        out = (a * (_int_max(dt) + 1.0 - 1e-3)).astype(dt)
+    elif dt.kind == "f":
+        out = (a.astype(dt) / dt.type(_int_max(a.dtype)))
+    else:
+        m_in, m_out = _int_max(a.dtype) + 1, _int_max(dt) + 1
+        if m_in > m_out:
+            out = (a // (m_in // m_out)).astype(dt)
+        else:
+            out = a.astype(dt) * dt.type(m_out // m_in)
+    return Tensor(np.ascontiguousarray(out)) if is_tensor else out  # type: ignore[return-value]  # an array in, an array out
+
+
 # ------------------------------------------------------------------ flips, pad, crop
-def _hflip_where(ims: Images, flags) -> Images:
+def _hflip_where(ims: Images, flags: Sequence[bool] | np.ndarray) -> Images:
     """Mirror left-right the images whose flag is set (one flag: all of them or none)."""
     a = ims.data
     flags = np.asarray(flags, bool).reshape(-1)
@@ -191,23 +315,23 @@ def _hflip_where(ims: Images, flags) -> Images:
     return ims.replace(out)
 
 
-def hflip(img: Tensor):
+def hflip(img: ImageLike) -> ImageLike:
     """The image mirrored left-right."""
     return _hflip_where(Images.of(img, "hflip"), [True]).image()
 
 
-def vflip(img: Tensor):
+def vflip(img: ImageLike) -> ImageLike:
     """The image mirrored top-bottom."""
     ims = Images.of(img, "vflip")
     return ims.replace(ims.data[..., ::-1, :]).image()
 
 
-def parse_padding(padding: IntTuple | str, where="pad"):
+def parse_padding(padding: IntTuple | str, where: str = "pad") -> list[int]:
     """``padding`` (int, or 1, 2 or 4 numbers) as (left, top, right, bottom)."""
     if isinstance(padding, bool) or not isinstance(padding, (numbers.Number, tuple, list)):
         raise TypeError(f"{where}: Got inappropriate padding arg {padding!r}")
     if isinstance(padding, numbers.Number):
-        p = [int(padding)] * 4
+        p = [int(cast(int, padding))] * 4
     else:
         p = [int(v) for v in padding]
         if len(p) not in (1, 2, 4):
@@ -220,11 +344,12 @@ def parse_padding(padding: IntTuple | str, where="pad"):
     return p
 
 
-_PAD_MODES = {"constant": "constant", "edge": "edge", "reflect": "reflect",
+_PAD_MODES: dict[str, Literal["constant", "edge", "reflect", "symmetric"]] = {"constant": "constant", "edge": "edge", "reflect": "reflect",
               "symmetric": "symmetric"}
 
 
-def _pad(ims: Images, padding, fill=0, padding_mode="constant") -> Images:
+def _pad(ims: Images, padding: IntTuple | str, fill: float | Sequence[float] | None = 0,
+         padding_mode: str = "constant") -> Images:
     left, top, right, bottom = parse_padding(padding)
     if padding_mode not in _PAD_MODES:
         raise ValueError("Padding mode should be either constant, edge, reflect or symmetric")
@@ -248,7 +373,8 @@ def _pad(ims: Images, padding, fill=0, padding_mode="constant") -> Images:
     return ims.replace(out)
 
 
-def pad(img: Tensor, padding: IntTuple | str, fill=0, padding_mode="constant"):
+def pad(img: ImageLike, padding: IntTuple | str, fill: float | Sequence[float] | None = 0,
+        padding_mode: str = "constant") -> ImageLike:
     """The image with ``padding`` (int, (left/right, top/bottom) or (left, top, right,
     bottom)) added: ``fill`` for "constant", or "edge", "reflect", "symmetric"."""
     if not isinstance(padding_mode, str):
@@ -256,7 +382,8 @@ def pad(img: Tensor, padding: IntTuple | str, fill=0, padding_mode="constant"):
     return _pad(Images.of(img, "pad"), padding, fill, padding_mode).image()
 
 
-def _crop_at(ims: Images, tops, lefts, height, width) -> Images:
+def _crop_at(ims: Images, tops: Sequence[int] | np.ndarray, lefts: Sequence[int] | np.ndarray,
+             height: int, width: int) -> Images:
     """The height x width window at (tops[m], lefts[m]) of each image (one offset: all)."""
     a = ims.data
     tops = np.asarray(tops, np.int64).reshape(-1)
@@ -269,7 +396,7 @@ def _crop_at(ims: Images, tops, lefts, height, width) -> Images:
     return ims.replace(windows[np.arange(a.shape[0]), :, tops, lefts])
 
 
-def crop(img: Tensor, top, left, height, width):
+def crop(img: ImageLike, top: int, left: int, height: int, width: int) -> ImageLike:
     """The height x width window whose top-left pixel is (top, left); parts outside the
     image are zeros."""
     ims = Images.of(img, "crop")
@@ -281,19 +408,20 @@ def crop(img: Tensor, top, left, height, width):
     return _crop_at(ims, [top], [left], height, width).image()
 
 
-def setup_size(size, where):
+def setup_size(size: IntTuple, where: str) -> tuple[int, int]:
     """``size`` (int or 1 or 2 numbers) as (h, w)."""
-    if isinstance(size, numbers.Number) and not isinstance(size, bool):
-        return int(size), int(size)
-    if isinstance(size, (tuple, list)) and len(size) == 1:
-        return int(size[0]), int(size[0])
-    if isinstance(size, (tuple, list)) and len(size) == 2:
-        return int(size[0]), int(size[1])
+    sz: Any = size      # checked here: an int, or 1 or 2 ints
+    if isinstance(sz, _NUMBER) and not isinstance(sz, bool):
+        return int(sz), int(sz)
+    if isinstance(sz, (tuple, list)) and len(sz) == 1:
+        return int(sz[0]), int(sz[0])
+    if isinstance(sz, (tuple, list)) and len(sz) == 2:
+        return int(sz[0]), int(sz[1])
     raise ValueError(f"{where}: Please provide only two dimensions (h, w) for size, got "
-                     f"{size!r}")
+                     f"{sz!r}")
 
 
-def _center_crop(ims: Images, output_size) -> Images:
+def _center_crop(ims: Images, output_size: IntTuple) -> Images:
     ch, cw = setup_size(output_size, "center_crop")
     h, w = ims.data.shape[-2:]
     if ch > h or cw > w:
@@ -308,13 +436,14 @@ def _center_crop(ims: Images, output_size) -> Images:
     return _crop_at(ims, [top], [left], ch, cw)
 
 
-def center_crop(img: Tensor, output_size: IntTuple):
+def center_crop(img: ImageLike, output_size: IntTuple) -> ImageLike:
     """The central window of ``output_size`` (zeros around when the image is smaller)."""
     return _center_crop(Images.of(img, "center_crop"), output_size).image()
 
 
 # ------------------------------------------------------------------ rotate
-def _sample(a, ix, iy, mode):
+def _sample(a: np.ndarray, ix: np.ndarray, iy: np.ndarray,
+            mode: InterpolationMode) -> tuple[np.ndarray, np.ndarray]:
     """Sample (M, C, H, W) ``a`` at input coordinates ix, iy of shape (P, oh, ow), P = M or
     1; points outside read zero. Returns the samples (M, C, oh, ow) and, sampled the same
     way, the all-ones image (the mask)."""
@@ -322,7 +451,7 @@ def _sample(a, ix, iy, mode):
     flat = a.reshape(m, c, h * w)
     p, oh, ow = ix.shape
 
-    def gather(yi, xi):
+    def gather(yi: np.ndarray, xi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
         idx = (np.clip(yi, 0, h - 1) * w + np.clip(xi, 0, w - 1)).reshape(p, oh * ow)
         if p == 1:
@@ -352,7 +481,7 @@ def _sample(a, ix, iy, mode):
     return out, mask
 
 
-def _expanded_size(angle, w, h):
+def _expanded_size(angle: float, w: int, h: int) -> tuple[int, int]:
     """torchvision's output size (w, h) of a rotation with ``expand=True``."""
     a = math.radians(angle)
     cos, sin = math.cos(a), math.sin(a)
@@ -367,8 +496,10 @@ def _expanded_size(angle, w, h):
     return int(size[0]), int(size[1])
 
 
-def _rotate(ims: Images, angles, mode=InterpolationMode.NEAREST, expand=False, center=None,
-            fill=None) -> Images:
+def _rotate(ims: Images, angles: Sequence[float] | np.ndarray,
+            mode: InterpolationMode = InterpolationMode.NEAREST, expand: bool = False,
+            center: Sequence[float] | None = None,
+            fill: float | Sequence[float] | None = None) -> Images:
     """Rotate image m by angles[m] degrees counter-clockwise (one angle: all images)."""
     a, back = _float_work(ims.data)
     angles = np.asarray(angles, np.float64).reshape(-1)
@@ -396,8 +527,10 @@ def _rotate(ims: Images, angles, mode=InterpolationMode.NEAREST, expand=False, c
     return ims.replace(back(out))
 
 
-def rotate(img: Tensor, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None,
-           fill=None):
+def rotate(img: ImageLike, angle: float,
+           interpolation: InterpolationMode | str = InterpolationMode.NEAREST,
+           expand: bool = False, center: Sequence[float] | None = None,
+           fill: float | Sequence[float] | None = None) -> ImageLike:
     """The image rotated by ``angle`` degrees counter-clockwise about its centre (or
     ``center`` (x, y), origin the top-left corner); ``expand`` grows the output to hold the
     whole rotated image; outside points are zeros, or ``fill`` (see the module docstring)."""
@@ -406,7 +539,7 @@ def rotate(img: Tensor, angle, interpolation=InterpolationMode.NEAREST, expand=F
 
 
 # ------------------------------------------------------------------ resize
-def _bilinear_weights(n_in, n_out, antialias):
+def _bilinear_weights(n_in: int, n_out: int, antialias: bool) -> np.ndarray:
     """(n_out, n_in) weights: the triangle filter at output centres (i + 0.5) * scale,
     widened by the scale when shrinking with antialias, each row summing to one."""
     scale = n_in / n_out
@@ -422,25 +555,26 @@ def _bilinear_weights(n_in, n_out, antialias):
     return wts / wts.sum(1, keepdims=True)
 
 
-def output_size(h, w, size, max_size=None):
+def output_size(h: int, w: int, size: IntTuple, max_size: int | None = None) -> tuple[int, int]:
     """torchvision's (new_h, new_w): an int ``size`` sets the shorter side and keeps the
     aspect ratio (the longer side at most ``max_size``); (h, w) sets both."""
-    if isinstance(size, (tuple, list)) and len(size) == 2:
-        return int(size[0]), int(size[1])
-    requested = size if isinstance(size, numbers.Number) else size[0]
+    sz: Any = size      # checked here: an int, or 1 or 2 ints
+    if isinstance(sz, (tuple, list)) and len(sz) == 2:
+        return int(sz[0]), int(sz[1])
+    requested = sz if isinstance(sz, _NUMBER) else sz[0]
     short, long = (w, h) if w <= h else (h, w)
     new_short, new_long = int(requested), int(requested * long / short)
     if max_size is not None:
         if max_size <= requested:
             raise ValueError(f"max_size = {max_size} must be strictly greater than the requested "
-                             f"size for the smaller edge size = {size}")
+                             f"size for the smaller edge size = {sz}")
         if new_long > max_size:
             new_short, new_long = int(max_size * new_short / new_long), max_size
     return (new_long, new_short) if w <= h else (new_short, new_long)
 
 
-def _resize(ims: Images, size, mode=InterpolationMode.BILINEAR, max_size=None,
-            antialias=True) -> Images:
+def _resize(ims: Images, size: IntTuple, mode: InterpolationMode = InterpolationMode.BILINEAR,
+            max_size: int | None = None, antialias: bool = True) -> Images:
     h, w = ims.data.shape[-2:]
     oh, ow = output_size(h, w, size, max_size)
     if (oh, ow) == (h, w):
@@ -457,7 +591,9 @@ def _resize(ims: Images, size, mode=InterpolationMode.BILINEAR, max_size=None,
     return ims.replace(back(wh @ a @ ww.T))
 
 
-def resize(img: Tensor, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
+def resize(img: ImageLike, size: IntTuple,
+           interpolation: InterpolationMode | str = InterpolationMode.BILINEAR,
+           max_size: int | None = None, antialias: bool = True) -> ImageLike:
     """The image resized to ``size`` ((h, w), or an int for the shorter side)."""
     mode = interpolation_mode(interpolation, "resize")
     return _resize(Images.of(img, "resize"), size, mode, max_size, antialias).image()
