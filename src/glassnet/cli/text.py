@@ -120,6 +120,7 @@ def run(args: Namespace) -> int:
                                      validation_fraction=0.1, seed=seed, callback=callback,
                                      verbose=1 if verbose else 0)
         else:
+            assert isinstance(model, models.CharLM)
             history = model.fit_text(text, epochs=epochs, seq_len=seq_len, batch_size=bs, lr=lr,
                                      optimizer=runs.option(args, "optimizer", "adam"),
                                      validation_fraction=0.1, seed=seed, callback=callback,

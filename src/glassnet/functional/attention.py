@@ -176,8 +176,12 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         Grouped-query attention: key and value may have fewer heads (dim -3) than the
         query, a divisor of its count; each is shared by consecutive query heads.
 
+    Notes
+    -----
     A query whose keys are all masked gets a zero output (PyTorch's CPU kernel does too).
 
+    Examples
+    --------
     >>> q = gn.ones(1, 2, 4)
     >>> F.scaled_dot_product_attention(q, q, gn.arange(8.).reshape(1, 2, 4)).numpy()
     array([[[2., 3., 4., 5.],

@@ -39,10 +39,14 @@ class CharTransformer(nn.Module):
     dropout : float
         Dropout in the blocks and after the embeddings.
 
-    Submodules: ``tok`` (Embedding V x d), ``pos`` (Embedding context x d), ``blocks``
-    (a TransformerEncoder), ``ln_f`` (LayerNorm), ``head`` (Linear d -> V); the same
-    names built from ``torch.nn`` give a state dict that loads here unchanged.
+    Notes
+    -----
+    The submodules are ``tok`` (Embedding V x d), ``pos`` (Embedding context x d),
+    ``blocks`` (a TransformerEncoder), ``ln_f`` (LayerNorm) and ``head`` (Linear d -> V);
+    the same names built from ``torch.nn`` give a state dict that loads here unchanged.
 
+    Examples
+    --------
     >>> lm = CharTransformer("abc", d_model=16, nhead=2, num_layers=1, context=8)
     >>> tuple(lm(np.array([[0, 1, 2]])).shape)
     (1, 3, 3)

@@ -53,6 +53,14 @@ class MultiheadAttention(Module):
     ((3, 5, 8), (3, 5, 5))
     """
 
+    in_proj_weight: Parameter | None
+    q_proj_weight: Parameter | None
+    k_proj_weight: Parameter | None
+    v_proj_weight: Parameter | None
+    in_proj_bias: Parameter | None
+    bias_k: Parameter | None
+    bias_v: Parameter | None
+
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False,
                  kdim: int | None = None, vdim: int | None = None, batch_first: bool = False,
@@ -101,16 +109,14 @@ class MultiheadAttention(Module):
 
     def _reset_parameters(self) -> None:
         """PyTorch's initialisation: Xavier-uniform projections, zero biases."""
-        if self._qkv_same_embed_dim:
-            init.xavier_uniform_(self.in_proj_weight)
-        else:
-            init.xavier_uniform_(self.q_proj_weight)
-            init.xavier_uniform_(self.k_proj_weight)
-            init.xavier_uniform_(self.v_proj_weight)
-        if self.in_proj_bias is not None:
+        for w in (self.in_proj_weight, self.q_proj_weight, self.k_proj_weight,
+                  self.v_proj_weight):
+            if w is not None:
+                init.xavier_uniform_(w)
+        if self.in_proj_bias is not None and self.out_proj.bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
-        if self.bias_k is not None:
+        if self.bias_k is not None and self.bias_v is not None:
             init.xavier_normal_(self.bias_k)
             init.xavier_normal_(self.bias_v)
 
@@ -121,7 +127,7 @@ class MultiheadAttention(Module):
         bq = bk = bv = None
         if b is not None:
             bq, bk, bv = b[:E], b[E:2 * E], b[2 * E:]
-        if self._qkv_same_embed_dim:
+        if self.in_proj_weight is not None:
             W = self.in_proj_weight
             if key is query and value is query:      # self-attention: one GEMM for all three
                 qkv = Fn.linear(query, W, b)
@@ -132,6 +138,8 @@ class MultiheadAttention(Module):
                 return q, kv[..., :E], kv[..., E:]
             return (Fn.linear(query, W[:E], bq), Fn.linear(key, W[E:2 * E], bk),
                     Fn.linear(value, W[2 * E:], bv))
+        assert self.q_proj_weight is not None and self.k_proj_weight is not None \
+            and self.v_proj_weight is not None
         return (Fn.linear(query, self.q_proj_weight, bq), Fn.linear(key, self.k_proj_weight, bk),
                 Fn.linear(value, self.v_proj_weight, bv))
 
@@ -199,15 +207,15 @@ class MultiheadAttention(Module):
                 am = am.reshape(N, H, L, S)
             else:
                 raise ArgumentError(f"{who}: attn_mask must be 2-D or 3-D, got {am.ndim}-D")
-        if self.bias_k is not None:                     # one more key and value, always seen
-            k = Fn.cat([k, self.bias_k.expand(N, 1, self.embed_dim)], dim=1)
-            v = Fn.cat([v, self.bias_v.expand(N, 1, self.embed_dim)], dim=1)
+        if self.bias_k is not None and self.bias_v is not None:   # one more key and value
+            k = Fn.cat([k, self.bias_k.expand(N, 1, self.embed_dim)], axis=1)
+            v = Fn.cat([v, self.bias_v.expand(N, 1, self.embed_dim)], axis=1)
             am = _pad_last(am)
             kpm = _pad_last(kpm)
         if self.add_zero_attn:                          # and a zero key and value
             zeros = factories.zeros(N, 1, self.embed_dim, dtype=q.dtype)
-            k = Fn.cat([k, zeros], dim=1)
-            v = Fn.cat([v, zeros], dim=1)
+            k = Fn.cat([k, zeros], axis=1)
+            v = Fn.cat([v, zeros], axis=1)
             am = _pad_last(am)
             kpm = _pad_last(kpm)
         S = k.shape[1]
