@@ -170,3 +170,26 @@ print(before, matplotlib.get_backend(), "matplotlib.pyplot" in sys.modules)
     for folder, png in (("cnn", "feature_maps.png"), ("autoencoder", "reconstructions.png"),
                         ("text", "learning_curve.png")):
         assert (tmp_path / folder / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_and_sample_a_character_transformer(tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("to be or not to be, that is the question.\n" * 40)
+    out = tmp_path / "gpt"
+    assert main(["train", "--model", "transformer", "--text", str(corpus), "--epochs", "2",
+                 "--hidden", "16", "--out", str(out), "--verbose", "0"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    history = json.loads((out / "history.json").read_text())
+    assert metrics["units"] == "nats per character" and metrics["epochs"] == 2
+    assert len(history["history"]["val_loss"]) == 2
+    model = gn.load(out / "model.safetensors")
+    assert type(model).__name__ == "CharTransformer" and model.d_model == 16
+    capsys.readouterr()
+    assert main(["sample", str(out), "--prime", "to be", "--length", "30", "--seed", "1"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("to be") and len(text.rstrip("\n")) == 35
+    assert main(["train", "--model", "transformer", "--hidden", "18", "--text", str(corpus),
+                 "--out", str(tmp_path / "bad"), "--verbose", "0"]) == 2
+    assert "multiple of the 4 attention heads" in capsys.readouterr().err
+    assert main(["train", "--dataset", "mnist", "--model", "transformer"]) == 2
+    assert "the transformer language model trains on --dataset text" in capsys.readouterr().err

@@ -105,8 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--task", default=None, choices=["classify", "autoencoder"],
                    help="default: classify (image datasets)")
     t.add_argument("--model", default=None,
-                   choices=["mlp", *classify.CONV, *text.CELLS],
-                   help="default: mlp (lstm for --dataset text)")
+                   choices=["mlp", *classify.CONV, *text.MODELS],
+                   help="default: mlp (lstm for --dataset text; transformer: a character "
+                        "Transformer)")
     t.add_argument("--epochs", type=positive_int, default=None,
                    help="default depends on the model")
     t.add_argument("--batch-size", type=positive_int, default=None)
@@ -227,13 +228,15 @@ def _refuse_data_dir(args) -> None:
 def train(args) -> int:
     """``glassnet train``: route to the language-model, autoencoder or classifier run.
 
-    A recurrent ``--model`` or ``--text FILE`` means ``--dataset text`` (any other dataset
+    A language ``--model`` (lstm, gru, rnn, transformer) or ``--text FILE`` means ``--dataset text`` (any other dataset
     given with them is an error); an option the chosen run does not read is an error."""
-    if args.dataset is None and (args.model in text.CELLS or args.text is not None):
+    if args.dataset is None and (args.model in text.MODELS or args.text is not None):
         args.dataset = "text"
-    if args.dataset == "text" or args.model in text.CELLS:
+    if args.dataset == "text" or args.model in text.MODELS:
         if args.dataset != "text":
-            raise ValueError(f"recurrent models train on --dataset text, not {args.dataset}")
+            kind = "recurrent models train" if args.model in text.CELLS else \
+                "the transformer language model trains"
+            raise ValueError(f"{kind} on --dataset text, not {args.dataset}")
         _refuse_unused(args, "language model")
         if args.text is not None and args.data_dir is not None:
             raise UsageError("glassnet train: error: give --text FILE or --data-dir FOLDER, "

@@ -2,10 +2,13 @@
 
     glassnet train --dataset text --model lstm --epochs 5 --out runs/shakespeare
     glassnet train --dataset text --text my.txt --model gru --hidden 128 --limit 200000
+    glassnet train --dataset text --model transformer --epochs 3 --out runs/gpt
     glassnet sample runs/shakespeare/model.safetensors --prime "ROMEO:" --length 300
 
-``run`` writes into the run folder: ``model.safetensors`` (the CharLM with its
-vocabulary; ``gn.load`` rebuilds it), ``history.json`` (loss in nats/char and
+``--model transformer`` is a :class:`~glassnet.models.CharTransformer` (4 pre-norm blocks,
+4 heads, width ``--hidden`` (default 128), context 128, AdamW); the recurrent ones a
+:class:`~glassnet.models.CharLM`. ``run`` writes into the run folder: ``model.safetensors``
+(the model with its vocabulary; ``gn.load`` rebuilds it), ``history.json`` (loss in nats/char and
 perplexity per epoch), ``metrics.json``, ``config.json``, ``learning_curve.png``
 and ``sample.txt``.
 """
@@ -31,7 +34,9 @@ if TYPE_CHECKING:  # annotations only
 __all__ = ["run", "sample", "load_corpus"]
 
 DEFAULTS: dict[str, Any] = {"epochs": 5, "batch_size": 32, "lr": 2e-3, "hidden": 256, "seq_len": 64}
+TRANSFORMER: dict[str, Any] = {"hidden": 128, "lr": 1e-3, "heads": 4, "layers": 4, "context": 128}
 CELLS = ("lstm", "gru", "rnn")
+MODELS = CELLS + ("transformer",)
 
 
 def load_corpus(args: Namespace) -> tuple[str, str]:
@@ -74,19 +79,32 @@ def run(args: Namespace) -> int:
     if limit is not None:
         text = text[:int(limit)]
     cell = runs.option(args, "model", "lstm").lower()
-    if cell not in CELLS:
-        raise ValueError(f"--model {cell} is not a recurrent model; use lstm, gru or rnn")
+    if cell not in MODELS:
+        raise ValueError(f"--model {cell} is not a language model; use lstm, gru, rnn or "
+                         "transformer")
+    transformer = cell == "transformer"
     hidden = runs.one_width(runs.option(args, "hidden"))
-    hidden = DEFAULTS["hidden"] if hidden is None else hidden
+    if hidden is None:
+        hidden = TRANSFORMER["hidden"] if transformer else DEFAULTS["hidden"]
     epochs = runs.option(args, "epochs", DEFAULTS["epochs"])
     bs = runs.option(args, "batch_size", DEFAULTS["batch_size"])
-    lr = runs.option(args, "lr", DEFAULTS["lr"])
+    lr = runs.option(args, "lr", TRANSFORMER["lr"] if transformer else DEFAULTS["lr"])
     verbose = runs.option(args, "verbose", 1)
     seq_len = DEFAULTS["seq_len"]
-    model = models.CharLM("".join(sorted(set(text))), embedding_dim=64, hidden_size=hidden,
-                          cell=cell)
+    vocab = "".join(sorted(set(text)))
     n_train = int(len(text) * 0.9)
-    steps_per_epoch = max(1, ((n_train // bs) - 1 + seq_len - 1) // seq_len)
+    model: models.CharLM | models.CharTransformer
+    if transformer:
+        if hidden % TRANSFORMER["heads"]:
+            raise ValueError(f"--hidden {hidden} must be a multiple of the {TRANSFORMER['heads']} "
+                             "attention heads for --model transformer")
+        model = models.CharTransformer(vocab, d_model=hidden, nhead=TRANSFORMER["heads"],
+                                       num_layers=TRANSFORMER["layers"],
+                                       context=TRANSFORMER["context"])
+        steps_per_epoch = max(1, n_train // (bs * TRANSFORMER["context"]))
+    else:
+        model = models.CharLM(vocab, embedding_dim=64, hidden_size=hidden, cell=cell)
+        steps_per_epoch = max(1, ((n_train // bs) - 1 + seq_len - 1) // seq_len)
     if verbose:
         runs.note(f"glassnet: {cell} language model on {source}: {len(text)} characters "
                   f"({n_train} train, last 10% validation), vocabulary {model.vocab_size}, "
@@ -97,10 +115,16 @@ def run(args: Namespace) -> int:
     bar, callback = _progress(steps_per_epoch * epochs, verbose)
     t0 = time.perf_counter()
     try:
-        history = model.fit_text(text, epochs=epochs, seq_len=seq_len, batch_size=bs, lr=lr,
-                                 optimizer=runs.option(args, "optimizer", "adam"),
-                                 validation_fraction=0.1, seed=seed, callback=callback,
-                                 verbose=1 if verbose else 0)
+        if transformer:
+            history = model.fit_text(text, epochs=epochs, batch_size=bs, lr=lr,
+                                     validation_fraction=0.1, seed=seed, callback=callback,
+                                     verbose=1 if verbose else 0)
+        else:
+            assert isinstance(model, models.CharLM)
+            history = model.fit_text(text, epochs=epochs, seq_len=seq_len, batch_size=bs, lr=lr,
+                                     optimizer=runs.option(args, "optimizer", "adam"),
+                                     validation_fraction=0.1, seed=seed, callback=callback,
+                                     verbose=1 if verbose else 0)
     finally:
         if bar is not None:
             bar.close()
@@ -131,7 +155,7 @@ def sample(args: Namespace) -> int:
     """Load a CharLM file and print ``--length`` characters after ``--prime`` (in which
     a typed ``\\n`` stands for a newline)."""
     model = io.load(args.model)
-    if not isinstance(model, models.CharLM):
+    if not isinstance(model, (models.CharLM, models.CharTransformer)):
         raise ValueError(f"{args.model} holds a {type(model).__name__}, not a character "
                          "language model (train one with glassnet train --dataset text)")
     prime = runs.option(args, "prime", "\n").replace("\\n", "\n")

@@ -23,6 +23,7 @@ from .upsample import *  # noqa: F401,F403
 from .penalties import *  # noqa: F401,F403
 from .shape import *  # type: ignore[assignment]  # noqa: F401,F403
 from .indexing import *  # type: ignore[assignment]  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
 from . import math, activations, losses, dropout, conv, pooling, normalization, recurrent, embedding  # type: ignore[assignment]  # noqa: F401,E501
 from . import upsample, penalties  # noqa: F401
 from . import elementwise, reduce  # noqa: F401
@@ -37,4 +38,4 @@ reduce.install()
 from .inplace import *  # noqa: F401,F403
 from . import inplace  # noqa: F401
 from . import double_backward  # noqa: F401,E402
-from . import shape, indexing  # noqa: F401
+from . import shape, indexing, attention  # noqa: F401

@@ -12,6 +12,7 @@ from .perceptron import Perceptron
 from .mlp import MLP
 from .cnn import LeNet, SmallVGG
 from .charlm import CharLM
+from .char_transformer import CharTransformer
 from .sequence import SequenceClassifier
 from .autoencoder import Autoencoder, DenoisingAutoencoder
 from .stacked_autoencoder import StackedAutoencoder
@@ -21,7 +22,7 @@ from .pretrain import greedy_pretrain
 from .fewshot import PrototypicalNetwork
 from .transfer import freeze, replace_head, set_submodule, trainable_parameters
 
-__all__ = ["Perceptron", "MLP", "LeNet", "SmallVGG", "CharLM", "SequenceClassifier",
+__all__ = ["Perceptron", "MLP", "LeNet", "SmallVGG", "CharLM", "CharTransformer", "SequenceClassifier",
            "Autoencoder", "DenoisingAutoencoder", "StackedAutoencoder", "ConvAutoencoder",
            "AnomalyDetector", "greedy_pretrain", "PrototypicalNetwork", "freeze",
            "replace_head", "set_submodule", "trainable_parameters"]

@@ -19,4 +19,6 @@ from .kernels import FixedConv2d  # noqa: F401
 from .recurrent import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
+from .transformer import *  # noqa: F401,F403
 from . import functional  # noqa: F401,E402  (torch.nn.functional's face)

@@ -68,6 +68,7 @@ __all__ = [
     "binary_cross_entropy_with_logits", "kl_div", "margin_ranking_loss",
     "hinge_embedding_loss", "multi_margin_loss", "cosine_embedding_loss",
     "triplet_margin_loss",
+    "scaled_dot_product_attention",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -1282,3 +1283,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
         d_an = _M.minimum(d_an, d_pn)
     per = _M.clip(_M.add(_M.sub(d_ap, d_an), float(margin)), min=0.0)
     return _reduce(per, reduction)
+
+
+# attention: the Function lives in glassnet.functional.attention, with PyTorch's signature
+from ..functional.attention import scaled_dot_product_attention  # noqa: E402,F401
