@@ -1,0 +1,16 @@
+"""Language with neural networks: words to ids, word embeddings, word-level language
+models, sequence labelling, the course's window classifier and a CNN for text.
+
+Layering: ``glassnet.text`` sits beside ``models`` (it builds on backend, autograd,
+functional, nn, optim, data and validation; nothing below it imports it).
+
+>>> from glassnet import text
+>>> v = text.Vocabulary.build(["to be or not to be"])
+>>> v.encode("to be")
+[2, 3]
+"""
+from __future__ import annotations
+
+from .vocab import Tokenizer, Vocabulary, tokenize
+
+__all__ = ["Tokenizer", "Vocabulary", "tokenize"]
