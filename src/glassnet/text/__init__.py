@@ -12,5 +12,10 @@ functional, nn, optim, data and validation; nothing below it imports it).
 from __future__ import annotations
 
 from .vocab import Tokenizer, Vocabulary, tokenize
+from .lm import WordLM, WordLSTMLM, WordTransformerLM
+from .embeddings import (load_glove, nearest_neighbors, plot_embeddings, project_2d, read_glove,
+                         save_glove)
 
-__all__ = ["Tokenizer", "Vocabulary", "tokenize"]
+__all__ = ["Tokenizer", "Vocabulary", "tokenize", "WordLM", "WordLSTMLM", "WordTransformerLM",
+           "read_glove", "load_glove", "save_glove", "nearest_neighbors", "project_2d",
+           "plot_embeddings"]
