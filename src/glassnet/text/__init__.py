@@ -15,7 +15,10 @@ from .vocab import Tokenizer, Vocabulary, tokenize
 from .lm import WordLM, WordLSTMLM, WordTransformerLM
 from .embeddings import (load_glove, nearest_neighbors, plot_embeddings, project_2d, read_glove,
                          save_glove)
+from .tagging import (SequenceTagger, sequence_cross_entropy, sequence_mask, token_accuracy,
+                      token_f1)
 
 __all__ = ["Tokenizer", "Vocabulary", "tokenize", "WordLM", "WordLSTMLM", "WordTransformerLM",
            "read_glove", "load_glove", "save_glove", "nearest_neighbors", "project_2d",
-           "plot_embeddings"]
+           "plot_embeddings", "SequenceTagger", "sequence_cross_entropy", "sequence_mask",
+           "token_accuracy", "token_f1"]
