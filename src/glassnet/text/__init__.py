@@ -18,9 +18,10 @@ from .embeddings import (load_glove, nearest_neighbors, plot_embeddings, project
 from .tagging import (SequenceTagger, sequence_cross_entropy, sequence_mask, token_accuracy,
                       token_f1)
 from .window import WindowClassifier, corrupt_windows, make_windows, window_gradients
+from .cnn import TextCNN
 
 __all__ = ["Tokenizer", "Vocabulary", "tokenize", "WordLM", "WordLSTMLM", "WordTransformerLM",
            "read_glove", "load_glove", "save_glove", "nearest_neighbors", "project_2d",
            "plot_embeddings", "SequenceTagger", "sequence_cross_entropy", "sequence_mask",
            "token_accuracy", "token_f1", "WindowClassifier", "make_windows", "corrupt_windows",
-           "window_gradients"]
+           "window_gradients", "TextCNN"]
