@@ -88,8 +88,8 @@ def test_tiny_shakespeare_prefers_the_deck_word_order(data_dir):
     train, held = lines[:-3000], lines[-3000:]
     v = Vocabulary.build(train, min_count=5, tokenizer=Tokenizer(lower=True), specials=SPECIALS)
     gn.manual_seed(0)
-    lm = WordLSTMLM(v, 32, 64)
-    lm.fit(train, steps=300, batch_size=64, lr=1e-2)
+    lm = WordTransformerLM(v, d_model=64, nhead=4, num_layers=1, context=48)
+    lm.fit(train, steps=300, batch_size=64, lr=3e-3)
     assert lm.log_prob("the cat is small") > lm.log_prob("small the cat is")
     rng = np.random.default_rng(0)
     held = [s for s in held[:300] if len(set(v.tokenizer(s))) > 2]

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import nn, optim
 from ..autograd import no_grad
+from ..autograd.factories import tensor
 from ..autograd.tensor import Tensor, as_array
 from ..errors import ArgumentError
 from ..functional import activations as A
@@ -110,11 +111,11 @@ class TextCNN(nn.Module):
         self.eval()
         try:
             with no_grad():
-                return np.concatenate([
-                    self(a[i:i + batch_size], None if n is None else n[i:i + batch_size])
-                    .numpy().argmax(1) for i in range(0, len(a), batch_size)])
+                parts = [self(a[i:i + batch_size], None if n is None else n[i:i + batch_size])
+                         .numpy().argmax(1) for i in range(0, len(a), batch_size)]
         finally:
             self.train(was)
+        return np.concatenate(parts)
 
     def fit(self, ids: Any, labels: Any, lengths: Any = None, epochs: int = 10,
             batch_size: int = 32, lr: float = 1e-2, seed: int = 0, verbose: int = 0,
@@ -140,7 +141,7 @@ class TextCNN(nn.Module):
             for i in range(0, len(X), batch_size):
                 b = order[i:i + batch_size]
                 opt.zero_grad()
-                loss = L.cross_entropy(self(X[b], n[b]), y[b])
+                loss = L.cross_entropy(self(X[b], n[b]), tensor(y[b]))
                 loss.backward()
                 opt.step()
                 total += float(loss.item()) * len(b)

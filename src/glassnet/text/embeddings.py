@@ -159,7 +159,7 @@ def nearest_neighbors(query: str | Sequence[str] | Any, vocab: Vocabulary, embed
         raise ArgumentError(f"{who}: {W.shape[0]} vectors for a vocabulary of {len(vocab)}")
     single = isinstance(query, str)
     if single or (isinstance(query, (list, tuple)) and query and isinstance(query[0], str)):
-        tokens = [query] if single else list(query)
+        tokens: list[str] = [str(q) for q in ([query] if single else list(query))]
         missing = [t for t in tokens if t not in vocab]
         if missing:
             raise ArgumentError(f"{who}: {missing} not in the vocabulary")

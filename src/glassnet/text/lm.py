@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import nn, optim
 from ..autograd import no_grad
+from ..autograd.factories import tensor
 from ..autograd.tensor import Tensor, as_array
 from ..errors import ArgumentError, ArgumentTypeError
 from ..functional import losses as L
@@ -81,8 +82,8 @@ class WordLM(nn.Module):
         """Mean cross-entropy (nats per predicted token) of the next-token predictions;
         targets equal to the pad id are left out."""
         logits = self(inputs)
-        return L.cross_entropy(logits.reshape(-1, self.vocab_size), as_array(targets).reshape(-1),
-                               ignore_index=self.pad_id)
+        return L.cross_entropy(logits.reshape(-1, self.vocab_size),
+                               tensor(as_array(targets).reshape(-1)), ignore_index=self.pad_id)
 
     def token_log_probs(self, ids: np.ndarray) -> np.ndarray:
         """log p(ids[:, t+1] | ids[:, :t+1]) for every position, (N, T) float64 (padding

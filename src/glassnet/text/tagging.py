@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import nn, optim
 from ..autograd import no_grad
+from ..autograd.factories import tensor
 from ..autograd.tensor import Tensor, as_array
 from ..errors import ArgumentError
 from ..functional import losses as L
@@ -93,10 +94,10 @@ def sequence_cross_entropy(logits: Tensor, targets: Any, lengths: Any = None, ma
     C = z.shape[2]
     flat = z.reshape(N * T, C)
     if reduction == "none":
-        per = L.cross_entropy(flat, t.reshape(-1), reduction="none", ignore_index=ignore_index,
+        per = L.cross_entropy(flat, tensor(t.reshape(-1)), reduction="none", ignore_index=ignore_index,
                               label_smoothing=label_smoothing, weight=weight)
         return per.reshape(N, T)
-    return L.cross_entropy(flat, t.reshape(-1), reduction=reduction, ignore_index=ignore_index,
+    return L.cross_entropy(flat, tensor(t.reshape(-1)), reduction=reduction, ignore_index=ignore_index,
                            label_smoothing=label_smoothing, weight=weight)
 
 

@@ -258,10 +258,11 @@ class WindowClassifier(nn.Module):
         self.eval()
         try:
             with no_grad():
-                return np.concatenate([self(w[i:i + batch_size]).numpy()
-                                       for i in range(0, max(len(w), 1), batch_size)])
+                parts = [self(w[i:i + batch_size]).numpy()
+                         for i in range(0, max(len(w), 1), batch_size)]
         finally:
             self.train(was)
+        return np.concatenate(parts)
 
     def predict(self, windows: Any, threshold: float | None = None) -> np.ndarray:
         """1 where the score exceeds ``threshold`` (default ``threshold_`` from fit)."""
