@@ -29,6 +29,9 @@ __all__ = ["TextCNN"]
 class TextCNN(nn.Module):
     """Sentence classifier: logits (N, num_classes) for token ids (N, T).
 
+    Submodules: ``embedding``, ``convs`` (a ModuleList of ``Conv1d(embedding_dim,
+    channels, width)``, inputs (N, embedding_dim, T)), ``drop``, ``fc`` (Linear).
+
     Parameters
     ----------
     vocab_size, num_classes : int
@@ -43,9 +46,8 @@ class TextCNN(nn.Module):
     embedding : nn.Embedding, optional
         Pretrained vectors instead of a new table.
 
-    Submodules: ``embedding``, ``convs`` (a ModuleList of ``Conv1d(embedding_dim,
-    channels, w)``, inputs (N, embedding_dim, T)), ``drop``, ``fc`` (Linear).
-
+    Examples
+    --------
     >>> cnn = TextCNN(50, 3, embedding_dim=8, widths=(2, 3), channels=4)
     >>> tuple(cnn(np.array([[1, 2, 3, 4], [5, 6, 0, 0]]), lengths=[4, 2]).shape)
     (2, 3)

@@ -187,6 +187,8 @@ class SequenceTagger(nn.Module):
         Pretrained vectors (e.g. from :func:`glassnet.text.load_glove`) instead of a new
         table; ``vocab_size`` and ``embedding_dim`` are then taken from it.
 
+    Examples
+    --------
     >>> tagger = SequenceTagger(10, 3, embedding_dim=4, hidden_size=5)
     >>> tuple(tagger(np.array([[1, 2, 3], [4, 5, 0]]), lengths=[3, 2]).shape)
     (2, 3, 3)

@@ -43,6 +43,8 @@ class Tokenizer:
         The token pattern; by default words (with inner apostrophes) and single
         punctuation marks.
 
+    Examples
+    --------
     >>> Tokenizer(lower=True)("The King's men, ho!")
     ['the', "king's", 'men', ',', 'ho', '!']
     """
@@ -104,7 +106,11 @@ class Vocabulary:
         More reserved tokens, e.g. ``("<bos>", "<eos>")`` for language models.
     tokenizer : Tokenizer, optional
         Used when a str is encoded (default ``Tokenizer()``).
+    counts : dict, optional
+        The corpus counts of the tokens (kept by :meth:`build` and in the JSON file).
 
+    Examples
+    --------
     >>> v = Vocabulary.build(["the cat sat", "the dog sat"], specials=("<bos>", "<eos>"))
     >>> v.itos
     ['<pad>', '<unk>', '<bos>', '<eos>', 'the', 'sat', 'cat', 'dog']

@@ -128,6 +128,9 @@ def window_gradients(x: Any, x_c: Any, W: Any, b: Any, U: Any,
 class WindowClassifier(nn.Module):
     """s = U^T f(W x + b) over windows of 2k+1 word vectors, trained with the margin loss.
 
+    Submodules: ``embedding`` (V x d), ``hidden`` (Linear: ``weight`` is W (H, (2k+1) d),
+    ``bias`` b), ``score`` (Linear H -> 1 without bias: ``weight`` is U^T (1, H)).
+
     Parameters
     ----------
     vocab_size : int
@@ -140,10 +143,11 @@ class WindowClassifier(nn.Module):
         f (the course's logistic sigmoid by default).
     embedding : nn.Embedding, optional
         Pretrained word vectors (e.g. from :func:`glassnet.text.load_glove`).
+    padding_idx : int or None
+        The padding id (its embedding row starts at zero).
 
-    Submodules: ``embedding`` (V x d), ``hidden`` (Linear: ``weight`` is W (H, (2k+1) d),
-    ``bias`` b), ``score`` (Linear H -> 1 without bias: ``weight`` is U^T (1, H)).
-
+    Examples
+    --------
     >>> clf = WindowClassifier(20, k=2, embedding_dim=4, hidden_size=8)
     >>> tuple(clf(np.array([[1, 2, 3, 4, 5]])).shape)
     (1,)
