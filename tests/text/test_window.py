@@ -24,6 +24,8 @@ def test_windows_around_each_real_token():
     assert np.all(c[:, [0, 1, 3, 4]] == many[:, [0, 1, 3, 4]])
     assert np.all(c[:, 2] != 5) and c[:, 2].min() == 1 and c[:, 2].max() == 9
     assert len(np.unique(c[:, 2])) == 8                     # every other id 1..9 drawn
+    padded = corrupt_windows(np.zeros((2000, 3), np.int64), 10, rng, low=1)
+    assert padded[:, 1].min() == 1 and padded[:, 1].max() == 9   # the whole range 1..9
     with pytest.raises(ArgumentError, match="2k\\+1"):
         corrupt_windows(np.ones((2, 4), np.int64), 10)
 
@@ -101,7 +103,7 @@ def test_window_classifier_learns_names_from_their_context():
     f1 = token_f1(pred, vy, labels=[1])
     ambiguous = (vwin[:, 2] >= 2) & (vwin[:, 2] < 10)
     f1_ambiguous = token_f1(pred[ambiguous], vy[ambiguous], labels=[1])
-    assert f1 > 0.95 and f1_ambiguous > 0.9
+    assert f1 > 0.93 and f1_ambiguous > 0.85      # seeds 0-4: 0.957-0.992 and 0.938-1.0
     # the window's left word decides for the ambiguous words: a model blind to the
     # context (k = 0) can only call all of them names or none (F1 at most 2p / (1 + p),
     # p ~ 0.12 the share of them right after the cue)

@@ -74,9 +74,15 @@ def corrupt_windows(windows: Any, vocab_size: int, rng: np.random.Generator | No
         raise ArgumentError(f"corrupt_windows: need at least 2 ids in {low}..{vocab_size - 1}")
     rng = rng if rng is not None else backend.rng()
     c = w.shape[1] // 2
-    # a uniform draw from the other vocab_size - low - 1 ids: skip over the original
+    orig = w[:, c]
+    inside = (orig >= low) & (orig < vocab_size)
+    # a centre inside the range: a uniform draw from the other ids (skip over the original);
+    # outside it (e.g. padding below ``low``): a uniform draw from the whole range
     r = rng.integers(low, vocab_size - 1, len(w))
-    w[:, c] = np.where(r >= w[:, c], r + 1, r)
+    w[:, c] = np.where(r >= orig, r + 1, r)
+    if not inside.all():
+        out = np.flatnonzero(~inside)
+        w[out, c] = rng.integers(low, vocab_size, len(out))
     return w
 
 
