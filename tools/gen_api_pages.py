@@ -41,6 +41,9 @@ PAGES: dict[str, tuple[str, tuple[str, ...], str]] = {
                     "The `Trainer` (fit / evaluate / predict), callbacks and history."),
     "models.md": ("glassnet.models", ("glassnet.models",),
                   "Ready architectures built from `nn`."),
+    "text.md": ("glassnet.text", ("glassnet.text",),
+                "Words to ids, word vectors, word-level language models, taggers, the window "
+                "classifier and a CNN for text."),
     "inspect.md": ("glassnet.inspect", ("glassnet.inspect",),
                    "Backprop traces, gradient flow, activation statistics and pictures."),
     "selection.md": ("glassnet.selection", ("glassnet.selection",),
