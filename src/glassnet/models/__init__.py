@@ -19,7 +19,9 @@ from .stacked_autoencoder import StackedAutoencoder
 from .conv_autoencoder import ConvAutoencoder
 from .anomaly import AnomalyDetector
 from .pretrain import greedy_pretrain
+from .seq2seq import BahdanauAttention, LuongAttention, RNNSeq2Seq, TransformerSeq2Seq
 
 __all__ = ["Perceptron", "MLP", "LeNet", "SmallVGG", "CharLM", "CharTransformer", "SequenceClassifier",
            "Autoencoder", "DenoisingAutoencoder", "StackedAutoencoder", "ConvAutoencoder",
-           "AnomalyDetector", "greedy_pretrain"]
+           "AnomalyDetector", "greedy_pretrain", "BahdanauAttention", "LuongAttention",
+           "RNNSeq2Seq", "TransformerSeq2Seq"]
