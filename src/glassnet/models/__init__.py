@@ -18,7 +18,8 @@ from .stacked_autoencoder import StackedAutoencoder
 from .conv_autoencoder import ConvAutoencoder
 from .anomaly import AnomalyDetector
 from .pretrain import greedy_pretrain
+from .vae import VAE, ConvVAE
 
 __all__ = ["Perceptron", "MLP", "LeNet", "SmallVGG", "CharLM", "SequenceClassifier",
            "Autoencoder", "DenoisingAutoencoder", "StackedAutoencoder", "ConvAutoencoder",
-           "AnomalyDetector", "greedy_pretrain"]
+           "AnomalyDetector", "greedy_pretrain", "VAE", "ConvVAE"]
