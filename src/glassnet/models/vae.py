@@ -209,7 +209,8 @@ class VAE(nn.Module):
     # ------------------------------------------------------------ generation
     def _probs(self, z: Tensor) -> np.ndarray:
         with no_grad():
-            return self.decode_logits(z).sigmoid().numpy()
+            p = self.decode_logits(z).sigmoid().numpy()
+        return p
 
     def decode(self, z: TensorLike) -> np.ndarray:
         """Pixel probabilities sigmoid(decoder(z)) for codes z (n, latent)."""
@@ -228,7 +229,8 @@ class VAE(nn.Module):
     def embed(self, X: TensorLike) -> np.ndarray:
         """The posterior means mu(x) (N, latent) of X."""
         with no_grad():
-            return self.encode(self._tensor(X, "embed"))[0].numpy()
+            mu = self.encode(self._tensor(X, "embed"))[0].numpy()
+        return mu
 
     def interpolate(self, x_a: TensorLike, x_b: TensorLike, steps: int = 10) -> np.ndarray:
         """Decoded images along the straight line between the posterior means of two
@@ -421,7 +423,7 @@ def plot_samples(images: np.ndarray, path: PathLike | None = None, ncols: int | 
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    return save(fig, path)
+    return fig if path is None else save(fig, path)
 
 
 def plot_latent_manifold(vae: VAE, n: int = 15, path: PathLike | None = None,
@@ -443,4 +445,4 @@ def plot_latent_manifold(vae: VAE, n: int = 15, path: PathLike | None = None,
     ax.set_ylabel("z2")
     ax.set_title(title or f"decoded manifold ({n}x{n} codes at N(0,1) quantiles)", fontsize=9)
     fig.tight_layout()
-    return save(fig, path)
+    return fig if path is None else save(fig, path)
