@@ -137,3 +137,15 @@ def test_clear_errors():
         ConvVAE(1, 10)
     with pytest.raises(ValueError, match="positive"):
         VAE(64, hidden=[0])
+
+
+@pytest.mark.parametrize("make", [lambda: VAE(64, [16], 2),
+                                  lambda: ConvVAE(1, 8, channels=(4, 8), hidden=16, latent=2)])
+def test_save_load_round_trip(tmp_path, make):
+    gn.manual_seed(0)
+    vae = make()
+    gn.save(vae, tmp_path / "vae.gn")
+    back = gn.load(tmp_path / "vae.gn")
+    assert type(back) is type(vae)
+    z = np.random.default_rng(0).standard_normal((4, 2)).astype(np.float32)
+    np.testing.assert_array_equal(back.decode(z), vae.decode(z))
