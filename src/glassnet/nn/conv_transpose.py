@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # annotations only
     from collections.abc import Sequence
 
-    from glassnet._typing import DTypeLike, IntTuple
+    from glassnet._typing import DeviceLike, DTypeLike, IntTuple
     from glassnet.autograd.tensor import Tensor
 
 
@@ -50,10 +50,12 @@ class ConvTranspose2d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntTuple,
                  stride: IntTuple = 1, padding: IntTuple = 0, output_padding: IntTuple = 0,
                  groups: int = 1, bias: bool = True, dilation: IntTuple = 1,
-                 padding_mode: str = "zeros", device: object = None,
+                 padding_mode: str = "zeros", device: DeviceLike = None,
                  dtype: DTypeLike = None) -> None:
         super().__init__()
         name = type(self).__name__
+        if device is not None:
+            backend.devices.check(device, "device", name)
         self.in_channels = check_int(in_channels, "in_channels", name)
         self.out_channels = check_int(out_channels, "out_channels", name)
         self.groups = check_int(groups, "groups", name, min=1)
