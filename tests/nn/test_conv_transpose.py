@@ -141,7 +141,7 @@ def test_clear_errors():
 
 def test_conv_then_transpose_trains_in_a_sequential():
     gn.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2, padding=1), nn.ReLU(),
+    net = nn.Sequential(nn.Conv2d(1, 4, 4, stride=2, padding=1), nn.ReLU(),   # 8 -> 4
                         nn.ConvTranspose2d(4, 1, 3, stride=2, padding=1, output_padding=1))
     x = gn.rand(8, 1, 8, 8)
     opt = gn.optim.Adam(net.parameters(), lr=1e-2)
