@@ -22,9 +22,10 @@ from .pretrain import greedy_pretrain
 from .fewshot import PrototypicalNetwork
 from .transfer import freeze, replace_head, set_submodule, trainable_parameters
 from .seq2seq import BahdanauAttention, LuongAttention, RNNSeq2Seq, TransformerSeq2Seq
+from .vae import VAE, ConvVAE
 
 __all__ = ["Perceptron", "MLP", "LeNet", "SmallVGG", "CharLM", "CharTransformer", "SequenceClassifier",
            "Autoencoder", "DenoisingAutoencoder", "StackedAutoencoder", "ConvAutoencoder",
            "AnomalyDetector", "greedy_pretrain", "PrototypicalNetwork", "freeze",
            "replace_head", "set_submodule", "trainable_parameters", "BahdanauAttention",
-           "LuongAttention", "RNNSeq2Seq", "TransformerSeq2Seq"]
+           "LuongAttention", "RNNSeq2Seq", "TransformerSeq2Seq", "VAE", "ConvVAE"]

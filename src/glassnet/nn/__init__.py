@@ -9,6 +9,7 @@ from .loss import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .regularization import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
+from .conv_transpose import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .upsample import *  # noqa: F401,F403
 from .reshape import *  # noqa: F401,F403

@@ -31,6 +31,7 @@ from ..autograd.tensor import Tensor, as_array
 from ..errors import ArgumentError, ArgumentTypeError
 from ..functional import activations as _A
 from ..functional import conv as _C
+from ..functional.conv_transpose import conv_transpose2d  # PyTorch's signature already
 from ..functional.dropout import dropout as _dropout, dropout2d as _dropout2d
 from ..functional.embedding import embedding as _embedding
 from ..functional import losses as _L
@@ -59,7 +60,7 @@ __all__ = [
     "silu", "mish", "hardswish", "hardsigmoid", "hardtanh", "threshold", "softplus",
     "softsign", "sigmoid", "tanh", "logsigmoid", "prelu", "rrelu", "glu", "softmax",
     "log_softmax", "softmin", "dropout", "dropout1d", "dropout2d", "linear", "bilinear",
-    "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+    "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
     "pad", "interpolate", "upsample", "upsample_nearest", "pixel_shuffle", "one_hot",
     "embedding", "normalize", "cosine_similarity", "pairwise_distance", "layer_norm",
