@@ -102,8 +102,7 @@ class ConvTranspose2d(Module):
         """``output_padding``, or the one that gives ``output_size`` ((H, W), or a shape
         ending in them), checked against the sizes this layer can reach."""
         if output_size is None:
-            op = self.output_padding
-            return int(op[0]), int(op[1])
+            return int(self.output_padding[0]), int(self.output_padding[1])
         size = [int(s) for s in output_size]
         if len(size) not in (2, len(input_shape)):
             raise ValueError(f"{self._label()}: output_size must have 2 or {len(input_shape)} "
