@@ -236,3 +236,18 @@ def default_generator() -> Generator:
         _DEFAULT[0] = (_DEFAULT[0] or Generator()).manual_seed(seed)
         _DEFAULT[1] = rng
     return _DEFAULT[0]
+
+
+def numpy_draws(generator: Generator | None, where: str) -> np.random.Generator:
+    """The NumPy generator a fill draws from: glassnet's global one (``manual_seed``) for
+    None, else one sharing ``generator``'s Mersenne Twister state, so that the draws
+    advance it and two generators with the same seed give the same values. (The values
+    are NumPy's transforms of the stream, not PyTorch's: ``randint`` and ``randperm``
+    are the draws that equal PyTorch's.)"""
+    if generator is None:
+        return backend.rng()
+    if not isinstance(generator, Generator):
+        raise TypeError(f"{where}: generator must be a glassnet Generator or None, got "
+                        f"{type(generator).__name__}")
+    return np.random.Generator(generator._bits)
+

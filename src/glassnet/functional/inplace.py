@@ -37,6 +37,7 @@ import numpy as np
 from .. import backend
 from ..autograd import function as _f
 from ..autograd.function import Function, bump_version, unbroadcast
+from ..autograd.generator import numpy_draws
 from ..autograd.tensor import Tensor
 from . import elementwise as _ew
 from . import math as _m
@@ -346,7 +347,7 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0,
              generator: Generator | None = None) -> Tensor:
     """Fill with draws from U(a, b) (glassnet's generator, seeded by ``manual_seed``)."""
     _float_only(self, "uniform_")
-    rng = generator if generator is not None and hasattr(generator, "random") else backend.rng()
+    rng = numpy_draws(generator, "uniform_")
     vals = (a + (b - a) * rng.random(self._data.shape)).astype(self._data.dtype)
     return _fill_with(self, vals, "uniform_")
 
@@ -355,8 +356,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Generator | None = None) -> Tensor:
     """Fill with draws from N(mean, std^2)."""
     _float_only(self, "normal_")
-    rng = generator if generator is not None and hasattr(generator, "standard_normal") \
-        else backend.rng()
+    rng = numpy_draws(generator, "normal_")
     vals = (mean + std * rng.standard_normal(self._data.shape)).astype(self._data.dtype)
     return _fill_with(self, vals, "normal_")
 

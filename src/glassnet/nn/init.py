@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from .. import backend
+from ..autograd.generator import numpy_draws
 from ..validation import check_choice, lookup
 
 from collections.abc import Callable, Sequence
@@ -81,9 +82,9 @@ def _fill(t: Tensor, values: np.ndarray) -> Tensor:
 @_skippable
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0,
              generator: Generator | None = None) -> Tensor:
-    """Fill with U(a, b) (from glassnet's seeded generator; ``generator`` is accepted and
-    ignored)."""
-    return _fill(t, backend.rng().uniform(a, b, size=t.shape))
+    """Fill with U(a, b), drawn from ``generator`` (a glassnet Generator) or else from
+    glassnet's global generator (seeded by ``manual_seed``)."""
+    return _fill(t, numpy_draws(generator, "uniform_").uniform(a, b, size=t.shape))
 
 
 @_skippable
@@ -96,7 +97,7 @@ def epsilon_uniform_(t: Tensor, eps: float = 0.12) -> Tensor:
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Generator | None = None) -> Tensor:
     """Fill with N(mean, std^2)."""
-    return _fill(t, backend.rng().normal(mean, std, size=t.shape))
+    return _fill(t, numpy_draws(generator, "normal_").normal(mean, std, size=t.shape))
 
 
 @_skippable
@@ -153,7 +154,7 @@ def trunc_normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.
     from scipy.special import erf, erfinv
     lo = 0.5 * (1 + erf((a - mean) / (std * math.sqrt(2))))
     hi = 0.5 * (1 + erf((b - mean) / (std * math.sqrt(2))))
-    u = backend.rng().uniform(2 * lo - 1, 2 * hi - 1, size=t.shape)
+    u = numpy_draws(generator, "trunc_normal_").uniform(2 * lo - 1, 2 * hi - 1, size=t.shape)
     v = erfinv(u) * std * math.sqrt(2.0) + mean
     return _fill(t, np.clip(v, a, b))
 
@@ -164,7 +165,7 @@ def xavier_uniform_(t: Tensor, gain: float = 1.0,
     """Glorot & Bengio (2010): U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
     fi, fo = calculate_fan_in_and_fan_out(t.shape)
     a = gain * math.sqrt(6.0 / (fi + fo))
-    return uniform_(t, -a, a)
+    return uniform_(t, -a, a, generator=generator)
 
 
 @_skippable
@@ -172,7 +173,7 @@ def xavier_normal_(t: Tensor, gain: float = 1.0,
                    generator: Generator | None = None) -> Tensor:
     """Glorot & Bengio (2010): N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
     fi, fo = calculate_fan_in_and_fan_out(t.shape)
-    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fi + fo)))
+    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fi + fo)), generator=generator)
 
 
 def _fan(shape: Sequence[int], mode: str, who: str) -> int:
@@ -187,7 +188,7 @@ def kaiming_uniform_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
     """He et al. (2015): U(-b, b), b = gain * sqrt(3 / fan)."""
     gain = calculate_gain(nonlinearity, a)
     bound = gain * math.sqrt(3.0 / _fan(t.shape, mode, "kaiming_uniform_"))
-    return uniform_(t, -bound, bound)
+    return uniform_(t, -bound, bound, generator=generator)
 
 
 @_skippable
@@ -196,7 +197,8 @@ def kaiming_normal_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
                     generator: Generator | None = None) -> Tensor:
     """He et al. (2015): N(0, std^2), std = gain / sqrt(fan)."""
     gain = calculate_gain(nonlinearity, a)
-    return normal_(t, 0.0, gain / math.sqrt(_fan(t.shape, mode, "kaiming_normal_")))
+    return normal_(t, 0.0, gain / math.sqrt(_fan(t.shape, mode, "kaiming_normal_")),
+                   generator=generator)
 
 
 @_skippable
@@ -205,7 +207,7 @@ def orthogonal_(t: Tensor, gain: float = 1.0,
     """Saxe et al. (2013): a (semi-)orthogonal matrix from the QR of a Gaussian one."""
     rows = t.shape[0]
     cols = int(np.prod(t.shape[1:]))
-    a = backend.rng().standard_normal((max(rows, cols), min(rows, cols)))
+    a = numpy_draws(generator, "orthogonal_").standard_normal((max(rows, cols), min(rows, cols)))
     q, r = np.linalg.qr(a)
     q *= np.sign(np.diag(r))
     if rows < cols:
