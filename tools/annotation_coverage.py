@@ -77,6 +77,8 @@ def callables() -> dict[tuple[str, str], tuple[Callable[..., object], str, str]]
         if not inspect.isfunction(fn) or not fn.__module__.startswith("glassnet"):
             return
         src = inspect.getsourcefile(fn) or "?"
+        if src == "?" or not Path(src).is_file():   # generated (dataclass, exec): no source
+            return
         found[(fn.__module__, fn.__qualname__)] = (fn, name, src)
 
     for mod in public_modules():

@@ -156,7 +156,11 @@ def test_a_clear_message_without_onnx(monkeypatch, tmp_path, capsys):
 # what is not a layer of a one-input model: the losses (an input and a target), two-input
 # layers, and the bases and containers that have no forward of their own
 NOT_LAYERS = {"Module", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
-              "RNNBase", "RNNCellBase", "Bilinear", "CosineSimilarity", "PairwiseDistance"}
+              "RNNBase", "RNNCellBase", "Bilinear", "CosineSimilarity", "PairwiseDistance",
+              # query, key and value; target and memory; source and target sequences
+              "MultiheadAttention", "TransformerDecoderLayer", "TransformerDecoder",
+              "Transformer", "BahdanauAttention", "LuongAttention", "RNNSeq2Seq",
+              "TransformerSeq2Seq"}
 
 
 def test_every_layer_of_glassnet_has_a_converter():

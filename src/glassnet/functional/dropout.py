@@ -15,6 +15,8 @@ from ..validation import check_probability
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
+    from collections.abc import Sequence
+
     from glassnet._typing import DTypeLike
     from glassnet.autograd.tensor import Tensor
 
@@ -22,7 +24,7 @@ if TYPE_CHECKING:  # annotations only
 __all__ = ["dropout", "dropout2d", "dropout_mask"]
 
 
-def dropout_mask(shape, p, dtype: DTypeLike = np.float32):
+def dropout_mask(shape: int | Sequence[int], p: float, dtype: DTypeLike = np.float32) -> np.ndarray:
     """A mask of ``shape`` with entries 0 (probability p) or 1/(1 - p), in ``dtype``.
 
     Drawn as uniform numbers of ``dtype``, compared with p in the same buffer (the 0/1
@@ -45,15 +47,16 @@ class Dropout(Function):
     spatial axes (Dropout2d).
     """
 
-    def forward(self, x, p=0.5, mask_shape=None):
+    def forward(self, x: np.ndarray, p: float = 0.5,
+                mask_shape: tuple[int, ...] | None = None) -> np.ndarray:
         self.mask = dropout_mask(mask_shape or x.shape, p, x.dtype)
         return np.multiply(x, self.mask, dtype=x.dtype)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return np.multiply(g, self.mask, dtype=g.dtype)
 
 
-def dropout(x: Tensor, p=0.5, training: bool = True):
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Inverted dropout of ``x`` when ``training``; ``x`` itself otherwise (or when p = 0).
 
     >>> y = dropout(gn.ones(1000), p=0.2)   # ~20% zeros, the rest 1.25
@@ -64,7 +67,7 @@ def dropout(x: Tensor, p=0.5, training: bool = True):
     return Dropout.apply(x, p=float(p))
 
 
-def dropout2d(x: Tensor, p=0.5, training: bool = True):
+def dropout2d(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Channel dropout: zero whole feature maps x[n, c] of (N, C, ...) with probability p,
     scaling the kept ones by 1/(1 - p) (Tompson et al. 2015)."""
     check_probability(p, "p", "dropout2d")

@@ -9,7 +9,7 @@ from ..autograd.tensor import Tensor, as_array
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
-    from glassnet._typing import DTypeLike
+    from glassnet._typing import DTypeLike, TensorLike
     from glassnet.autograd.tensor import Tensor
 
 
@@ -27,11 +27,12 @@ class EmbeddingFunction(Function):
     ``np.add.at``). The row ``padding_idx`` gets no gradient.
     """
 
-    def forward(self, weight, ids, padding_idx=None):
+    def forward(self, weight: np.ndarray, ids: np.ndarray,
+                padding_idx: int | None = None) -> np.ndarray:
         self.ids, self.V, self.padding_idx = ids, weight.shape[0], padding_idx
         return weight[ids]
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         ids = self.ids.reshape(-1)
         E = g.shape[-1]
         g2 = g.reshape(-1, E)
@@ -51,7 +52,7 @@ class EmbeddingFunction(Function):
         return dW, None
 
 
-def _ids(x, V, who):
+def _ids(x: TensorLike, V: int, who: str) -> np.ndarray:
     a = as_array(x)
     if a.dtype.kind not in "iu":
         raise TypeError(f"{who}: indices must be integers, got dtype {a.dtype}")
@@ -60,7 +61,7 @@ def _ids(x, V, who):
     return a
 
 
-def embedding(ids, weight, padding_idx=None) -> Tensor:
+def embedding(ids: TensorLike, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Look up rows of ``weight`` (V, E) for integer ``ids`` of any shape -> ids.shape + (E,).
 
     >>> embedding(np.array([[0, 2]]), gn.randn(3, 4)).shape
@@ -73,7 +74,7 @@ def embedding(ids, weight, padding_idx=None) -> Tensor:
     return EmbeddingFunction.apply(weight, a, padding_idx=padding_idx)
 
 
-def one_hot(ids, num_classes, dtype: DTypeLike = None) -> Tensor:
+def one_hot(ids: TensorLike, num_classes: int, dtype: DTypeLike = None) -> Tensor:
     """One-hot float array ids.shape + (num_classes,) (no gradient; a plain input)."""
     from .. import backend
     a = _ids(ids, num_classes, "one_hot")

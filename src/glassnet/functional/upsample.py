@@ -13,9 +13,11 @@ import numpy as np
 
 from ..autograd.function import Function
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
+    from collections.abc import Sequence
+
     from glassnet.autograd.tensor import Tensor
 
 
@@ -29,14 +31,14 @@ class UpsampleNearest(Function):
     copies.
     """
 
-    def forward(self, x, scale=(2, 2)):
+    def forward(self, x: np.ndarray, scale: tuple[int, int] = (2, 2)) -> np.ndarray:
         sh, sw = scale
         n, c, h, w = x.shape
         self.scale, self.shape = scale, x.shape
         out = np.broadcast_to(x[:, :, :, None, :, None], (n, c, h, sh, w, sw))
         return out.reshape(n, c, h * sh, w * sw)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None]:
         if not self.needs_input_grad[0]:
             return (None,)
         n, c, h, w = self.shape
@@ -44,7 +46,7 @@ class UpsampleNearest(Function):
         return (g.reshape(n, c, h, sh, w, sw).sum(axis=(3, 5)),)
 
 
-def _pair(value, name):
+def _pair(value: Any, name: str) -> tuple[int, int]:
     """(a, b) from an int or a pair of ints; whole-valued floats such as 2.0 count."""
     v = (value, value) if np.isscalar(value) else tuple(value)
     if len(v) != 2 or any(isinstance(s, (bool, np.bool_)) or not isinstance(
@@ -54,7 +56,8 @@ def _pair(value, name):
     return int(v[0]), int(v[1])
 
 
-def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:  # noqa: A002 - PyTorch's name
+def upsample_nearest(input: Tensor, size: int | Sequence[int] | None = None,
+                     scale_factor: float | Sequence[float] | None = None) -> Tensor:  # noqa: A002 - PyTorch's name
     """Nearest-neighbour upsampling of an (N, C, H, W) tensor, as PyTorch's
     ``F.upsample_nearest`` / ``F.interpolate(mode="nearest")``.
 

@@ -30,7 +30,7 @@ def supported_layers() -> list[str]:
 
 
 def _load_converters() -> None:
-    from . import layers, models  # noqa: F401  (they register themselves)
+    from . import layers, models, transformer  # noqa: F401  (they register themselves)
 
 
 class OnnxNotInstalledError(GlassnetError, ImportError):

@@ -210,7 +210,7 @@ def plot_embeddings(words: Sequence[str], vocab: Vocabulary, embedding: Any, ax:
     point labelled with its word; saved to ``path`` when given. Returns the matplotlib
     Figure.
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure   # not pyplot: no global figure, no backend chosen
 
     missing = [w for w in words if w not in vocab]
     if missing:
@@ -218,7 +218,8 @@ def plot_embeddings(words: Sequence[str], vocab: Vocabulary, embedding: Any, ax:
     W = _weights(embedding)
     xy = project_2d(W[[vocab.stoi[w] for w in words]])
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 5))
+        fig = Figure(figsize=(6, 5))
+        ax = fig.add_subplot()
     else:
         fig = ax.figure
     ax.scatter(xy[:, 0], xy[:, 1], s=18, color="tab:blue")
