@@ -29,3 +29,31 @@ def test_a_generator_given_to_a_fill_is_used():
         assert not np.array_equal(first, second)     # its state moved on
     with pytest.raises(TypeError, match="generator must be a glassnet Generator"):
         nn.init.uniform_(gn.empty(2, 2), generator=np.random.default_rng(0))
+
+
+def test_trunc_normal_without_scipy(monkeypatch):
+    """NumPy alone (a fresh install has no SciPy): rejection sampling, values inside [a, b]
+    with the truncated normal's mean and spread."""
+    import builtins
+
+    import glassnet as gn
+    from glassnet import nn
+    real = builtins.__import__
+
+    def no_scipy(name, *args, **kwargs):
+        if name.startswith("scipy"):
+            raise ImportError("No module named 'scipy'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_scipy)
+    gn.manual_seed(0)
+    w = nn.init.trunc_normal_(gn.empty(200, 200), mean=0.5, std=1.0, a=0.0, b=2.0).numpy()
+    assert w.min() >= 0.0 and w.max() <= 2.0
+    # the mean of N(0.5, 1) truncated to [0, 2]: 0.5 + (phi(-0.5) - phi(1.5)) / (Phi(1.5) - Phi(-0.5))
+    from math import erf, exp, pi, sqrt
+    phi = lambda z: exp(-z * z / 2) / sqrt(2 * pi)  # noqa: E731
+    Phi = lambda z: 0.5 * (1 + erf(z / sqrt(2)))  # noqa: E731
+    want = 0.5 + (phi(-0.5) - phi(1.5)) / (Phi(1.5) - Phi(-0.5))
+    assert abs(w.mean() - want) < 0.01
+    with pytest.raises(ValueError, match="needs SciPy"):
+        nn.init.trunc_normal_(gn.empty(3), a=10.0, b=10.1)

@@ -61,6 +61,11 @@ def _skip_without_data(name):
         if not src.exists():
             pytest.skip(f"{name} reads tinyshakespeare/input.txt, not found at {src} "
                         f"(set THIRD_PARTY_SHARED_DATA to the folder holding tinyshakespeare/)")
+    elif SCRIPTS[name].data == "idx":
+        src = run_script.SHARED_DATA / "mnist"
+        if not src.is_dir():
+            pytest.skip(f"{name} reads the MNIST IDX files, not found in {src} "
+                        f"(set THIRD_PARTY_SHARED_DATA to the folder holding mnist/)")
 
 
 # "integration" (main's marker for tests that run whole programs or take over ~5 s): a

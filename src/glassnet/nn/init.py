@@ -150,13 +150,34 @@ def dirac_(t: Tensor, groups: int = 1) -> Tensor:
 @_skippable
 def trunc_normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator: Generator | None = None) -> Tensor:
-    """Fill with N(mean, std^2) truncated to [a, b] (inverse-CDF sampling, as PyTorch)."""
-    from scipy.special import erf, erfinv
-    lo = 0.5 * (1 + erf((a - mean) / (std * math.sqrt(2))))
-    hi = 0.5 * (1 + erf((b - mean) / (std * math.sqrt(2))))
-    u = numpy_draws(generator, "trunc_normal_").uniform(2 * lo - 1, 2 * hi - 1, size=t.shape)
-    v = erfinv(u) * std * math.sqrt(2.0) + mean
-    return _fill(t, np.clip(v, a, b))
+    """Fill with N(mean, std^2) truncated to [a, b]: inverse-CDF sampling as PyTorch when
+    SciPy is installed (for ``erfinv``), else rejection sampling from N(mean, std^2) (NumPy
+    alone; the same distribution, other draws)."""
+    rng = numpy_draws(generator, "trunc_normal_")
+    try:
+        from scipy.special import erfinv
+    except ImportError:
+        erfinv = None
+    lo = 0.5 * (1 + math.erf((a - mean) / (std * math.sqrt(2))))
+    hi = 0.5 * (1 + math.erf((b - mean) / (std * math.sqrt(2))))
+    if erfinv is not None:
+        u = rng.uniform(2 * lo - 1, 2 * hi - 1, size=t.shape)
+        v = erfinv(u) * std * math.sqrt(2.0) + mean
+        return _fill(t, np.clip(v, a, b))
+    if hi - lo < 1e-4:
+        raise ValueError(f"trunc_normal_: [a, b] = [{a}, {b}] holds {hi - lo:.1e} of "
+                         f"N({mean}, {std}^2); rejection sampling needs SciPy for so narrow "
+                         f"an interval (pip install scipy)")
+    n = int(np.prod(t.shape))
+    out = np.empty(n)
+    filled = 0
+    while filled < n:                       # rounds of vectorised draws, not samples
+        k = int((n - filled) / (hi - lo) * 1.2) + 16
+        d = rng.normal(mean, std, size=k)
+        d = d[(d >= a) & (d <= b)][:n - filled]
+        out[filled:filled + len(d)] = d
+        filled += len(d)
+    return _fill(t, out.reshape(t.shape))
 
 
 @_skippable
