@@ -15,7 +15,43 @@ from ..functional import losses as L
 from ..training.history import History
 from ..validation import check_int, check_real
 
-__all__ = ["CharTransformer"]
+__all__ = ["CharTransformer", "build_causal_stack", "causal_stack_logits"]
+
+
+def build_causal_stack(m: nn.Module, vocab_size: int, d_model: int, nhead: int,
+                       num_layers: int, context: int, dim_feedforward: int | None,
+                       dropout: float, activation: str, who: str) -> None:
+    """Give ``m`` the submodules of a GPT-style language model: ``tok`` (Embedding V x d),
+    ``pos`` (Embedding context x d), ``drop``, ``blocks`` (pre-norm TransformerEncoder),
+    ``ln_f`` and ``head`` (Linear d -> V), with GPT-2's N(0, 0.02) for the matrices; sets
+    ``m.d_model`` and ``m.context``. Shared by CharTransformer and the word models."""
+    m.d_model = check_int(d_model, "d_model", who, min=1)
+    m.context = check_int(context, "context", who, min=1)
+    m.tok = nn.Embedding(vocab_size, m.d_model)
+    m.pos = nn.Embedding(m.context, m.d_model)
+    m.drop = nn.Dropout(dropout)
+    layer = nn.TransformerEncoderLayer(m.d_model, nhead, dim_feedforward or 4 * m.d_model,
+                                       dropout=dropout, activation=activation,
+                                       batch_first=True, norm_first=True)
+    m.blocks = nn.TransformerEncoder(layer, num_layers)
+    m.ln_f = nn.LayerNorm(m.d_model)
+    m.head = nn.Linear(m.d_model, vocab_size)
+    for name, p in m.named_parameters():
+        if p.ndim > 1 and "norm" not in name:
+            nn.init.normal_(p, 0.0, 0.02)
+    m._masks = {}
+
+
+def causal_stack_logits(m: Any, ids: np.ndarray) -> Tensor:
+    """Logits (N, T, V) of a model built by :func:`build_causal_stack` for checked integer
+    ids (N, T), T <= context: position t attends to positions 0..t only (the causal mask
+    of each length is made once)."""
+    T = ids.shape[1]
+    mask = m._masks.get(T)
+    if mask is None:
+        mask = m._masks[T] = nn.Transformer.generate_square_subsequent_mask(T)
+    x = m.drop(m.tok(ids) + m.pos(np.arange(T)))
+    return m.head(m.ln_f(m.blocks(x, mask=mask, is_causal=True)))
 
 
 class CharTransformer(nn.Module):
@@ -65,21 +101,8 @@ class CharTransformer(nn.Module):
         self.vocab = chars
         self._index = {c: i for i, c in enumerate(chars)}
         self.vocab_size = V = len(chars)
-        self.d_model = check_int(d_model, "d_model", who, min=1)
-        self.context = check_int(context, "context", who, min=1)
-        self.tok = nn.Embedding(V, self.d_model)
-        self.pos = nn.Embedding(self.context, self.d_model)
-        self.drop = nn.Dropout(dropout)
-        layer = nn.TransformerEncoderLayer(self.d_model, nhead, dim_feedforward or 4 * self.d_model,
-                                           dropout=dropout, activation=activation,
-                                           batch_first=True, norm_first=True)
-        self.blocks = nn.TransformerEncoder(layer, num_layers)
-        self.ln_f = nn.LayerNorm(self.d_model)
-        self.head = nn.Linear(self.d_model, V)
-        for name, p in self.named_parameters():      # GPT-2's N(0, 0.02) for the matrices
-            if p.ndim > 1 and "norm" not in name:
-                nn.init.normal_(p, 0.0, 0.02)
-        self._masks: dict[int, Tensor] = {}
+        build_causal_stack(self, V, d_model, nhead, num_layers, context, dim_feedforward,
+                           dropout, activation, who)
 
     # ------------------------------------------------------------- text <-> ids
     def encode(self, text: str) -> np.ndarray:
@@ -95,25 +118,16 @@ class CharTransformer(nn.Module):
         return "".join(self.vocab[int(i)] for i in np.asarray(ids).reshape(-1))
 
     # ------------------------------------------------------------------ forward
-    def _causal(self, T: int) -> Tensor:
-        m = self._masks.get(T)
-        if m is None:
-            m = self._masks[T] = nn.Transformer.generate_square_subsequent_mask(T)
-        return m
-
     def forward(self, ids: Any) -> Tensor:
         """Logits (N, T, V) for ids (N, T), T <= context."""
         a = as_array(ids)
         if a.dtype.kind not in "iu" or a.ndim != 2:
             raise ArgumentError(f"CharTransformer: expected integer ids of shape (N, T), got "
                                 f"{a.dtype} {a.shape}")
-        T = a.shape[1]
-        if T > self.context:
-            raise ArgumentError(f"CharTransformer: a window of {T} characters is longer than "
-                                f"context={self.context}")
-        x = self.tok(a) + self.pos(np.arange(T))
-        x = self.blocks(self.drop(x), mask=self._causal(T), is_causal=True)
-        return self.head(self.ln_f(x))
+        if a.shape[1] > self.context:
+            raise ArgumentError(f"CharTransformer: a window of {a.shape[1]} characters is "
+                                f"longer than context={self.context}")
+        return causal_stack_logits(self, a)
 
     def loss(self, ids: Any, targets: Any) -> Tensor:
         """Mean cross-entropy (nats / char) of the next-character predictions."""

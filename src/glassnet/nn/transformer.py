@@ -314,6 +314,18 @@ class Transformer(Module):
         return Tensor(m)
 
 
+def _add_positions(m: Any, x: Tensor, table: Tensor) -> Tensor:
+    """``dropout(x + table[:T])`` for either encoding, the table broadcast over the batch."""
+    T = x.shape[1] if m.batch_first else x.shape[0]
+    if x.shape[-1] != m.d_model or T > m.max_len:
+        raise ArgumentError(f"{type(m).__name__}: input of shape {tuple(x.shape)} needs "
+                            f"d_model={m.d_model} features and at most max_len={m.max_len} "
+                            f"positions")
+    pe = table[:T]
+    pe = pe.unsqueeze(0) if m.batch_first else pe.unsqueeze(1)
+    return m.dropout(x + pe)
+
+
 class PositionalEncoding(Module):
     """Adds the sinusoidal encoding of Vaswani et al. (2017) to (N, T, d_model) inputs
     (``batch_first``) or (T, N, d_model): PE[t, 2i] = sin(t / 10000^(2i/d)),
@@ -342,14 +354,7 @@ class PositionalEncoding(Module):
         self.batch_first, self.d_model, self.max_len = bool(batch_first), int(d_model), int(max_len)
 
     def forward(self, x: Tensor) -> Tensor:
-        T = x.shape[1] if self.batch_first else x.shape[0]
-        if x.shape[-1] != self.d_model or T > self.max_len:
-            raise ArgumentError(f"PositionalEncoding: input of shape {tuple(x.shape)} needs "
-                                f"d_model={self.d_model} features and at most "
-                                f"max_len={self.max_len} positions")
-        pe = self.pe[:T]
-        pe = pe.unsqueeze(0) if self.batch_first else pe.unsqueeze(1)
-        return self.dropout(x + pe)
+        return _add_positions(self, x, self.pe)
 
 
 class LearnedPositionalEncoding(Module):
@@ -367,11 +372,4 @@ class LearnedPositionalEncoding(Module):
         self.batch_first, self.d_model, self.max_len = bool(batch_first), int(d_model), int(max_len)
 
     def forward(self, x: Tensor) -> Tensor:
-        T = x.shape[1] if self.batch_first else x.shape[0]
-        if x.shape[-1] != self.d_model or T > self.max_len:
-            raise ArgumentError(f"LearnedPositionalEncoding: input of shape {tuple(x.shape)} "
-                                f"needs d_model={self.d_model} features and at most "
-                                f"max_len={self.max_len} positions")
-        pe = self.weight[:T]
-        pe = pe.unsqueeze(0) if self.batch_first else pe.unsqueeze(1)
-        return self.dropout(x + pe)
+        return _add_positions(self, x, self.weight)

@@ -16,29 +16,16 @@ from .layers import _data, _x
 
 
 # --------------------------------------------------------------- positions
-@converts(nn.PositionalEncoding)
+@converts(nn.PositionalEncoding, nn.LearnedPositionalEncoding)
 def _positional(ex: Exporter, m: Any, path: str, x: Any) -> Value:
     x = _x(ex, m, path, x)
     T = x.shape[1] if m.batch_first else x.shape[0]
     if x.rank != 3 or x.shape[-1] != m.d_model or T is None or T > m.max_len:
         ex.fail(m, path, f"expected input with {m.d_model} features and at most "
                 f"{m.max_len} positions, got {x.shape}")
-    pe = _data(m.pe)[:T]
-    pe = pe[None] if m.batch_first else pe[:, None]
-    c = ex.g.const(pe.astype(ex.g.dtype), ex.hint(path, "pe"))
-    return ex.same(x, ex.binary("Add", x.name, c, path, "add_pe"))
-
-
-@converts(nn.LearnedPositionalEncoding)
-def _learned_positional(ex: Exporter, m: Any, path: str, x: Any) -> Value:
-    x = _x(ex, m, path, x)
-    T = x.shape[1] if m.batch_first else x.shape[0]
-    if x.rank != 3 or x.shape[-1] != m.d_model or T is None or T > m.max_len:
-        ex.fail(m, path, f"expected input with {m.d_model} features and at most "
-                f"{m.max_len} positions, got {x.shape}")
-    pe = _data(m.weight)[:T]
-    pe = pe[None] if m.batch_first else pe[:, None]
-    c = ex.g.const(pe.astype(ex.g.dtype), ex.hint(path, "positions"))
+    table = _data(m.pe if isinstance(m, nn.PositionalEncoding) else m.weight)[:T]
+    table = table[None] if m.batch_first else table[:, None]
+    c = ex.g.const(table.astype(ex.g.dtype), ex.hint(path, "positions"))
     return ex.same(x, ex.binary("Add", x.name, c, path, "add_positions"))
 
 

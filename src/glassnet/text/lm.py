@@ -26,6 +26,7 @@ from ..autograd.factories import tensor
 from ..autograd.tensor import Tensor, as_array
 from ..errors import ArgumentError, ArgumentTypeError
 from ..functional import losses as L
+from ..models.char_transformer import build_causal_stack, causal_stack_logits
 from ..validation import check_int, check_real
 from .vocab import Vocabulary
 
@@ -245,22 +246,8 @@ class WordTransformerLM(WordLM):
                  context: int = 64, dim_feedforward: int | None = None, dropout: float = 0.0,
                  activation: str = "gelu") -> None:
         super().__init__(vocab)
-        who = "WordTransformerLM"
-        self.d_model = check_int(d_model, "d_model", who, min=1)
-        self.context = check_int(context, "context", who, min=1)
-        self.tok = nn.Embedding(self.vocab_size, self.d_model)
-        self.pos = nn.Embedding(self.context, self.d_model)
-        self.drop = nn.Dropout(dropout)
-        layer = nn.TransformerEncoderLayer(self.d_model, nhead, dim_feedforward or 4 * self.d_model,
-                                           dropout=dropout, activation=activation,
-                                           batch_first=True, norm_first=True)
-        self.blocks = nn.TransformerEncoder(layer, num_layers)
-        self.ln_f = nn.LayerNorm(self.d_model)
-        self.head = nn.Linear(self.d_model, self.vocab_size)
-        for name, p in self.named_parameters():      # N(0, 0.02) for the matrices, as GPT-2
-            if p.ndim > 1 and "norm" not in name:
-                nn.init.normal_(p, 0.0, 0.02)
-        self._masks: dict[int, Tensor] = {}
+        build_causal_stack(self, self.vocab_size, d_model, nhead, num_layers, context,
+                           dim_feedforward, dropout, activation, "WordTransformerLM")
 
     def forward(self, ids: Any) -> Tensor:
         """Logits (N, T, V) for ids (N, T); position t attends to positions 0..t only."""
@@ -269,8 +256,4 @@ class WordTransformerLM(WordLM):
         if T > self.context:
             raise ArgumentError(f"WordTransformerLM: {T} tokens are more than "
                                 f"context={self.context}")
-        mask = self._masks.get(T)
-        if mask is None:
-            mask = self._masks[T] = nn.Transformer.generate_square_subsequent_mask(T)
-        x = self.drop(self.tok(a) + self.pos(np.arange(T)))
-        return self.head(self.ln_f(self.blocks(x, mask=mask, is_causal=True)))
+        return causal_stack_logits(self, a)
