@@ -15,6 +15,7 @@ times, the final validation losses and their difference) goes to ``--out`` as JS
 table and a plot beside it.
 
     python benchmarks/bench_char_transformer.py --steps 3000 --eval-every 250
+    python benchmarks/bench_char_transformer.py --steps 3000 --threads 1 --parallel  # both at once
     python benchmarks/bench_char_transformer.py --steps 20 --eval-every 10 --small  # smoke
 """
 from __future__ import annotations
@@ -171,8 +172,11 @@ def train_loop(args: argparse.Namespace, cfg: dict, ids: np.ndarray, step, evalu
             curve["loss"].append(float(np.mean(losses[-args.eval_every:])))
             curve["val_loss"].append(evaluate(val))
             curve["train_seconds"].append(train_s)
-            print(f"  step {s}: train {curve['loss'][-1]:.4f} val {curve['val_loss'][-1]:.4f} "
+            print(f"  {args.worker or ''} step {s}: train {curve['loss'][-1]:.4f} val {curve['val_loss'][-1]:.4f} "
                   f"({train_s:.1f} s training)", flush=True)
+            if args.worker:        # the curve so far survives an interrupted run
+                Path(str(args.out) + f".{args.worker}.partial").write_text(
+                    json.dumps(curve), encoding="utf-8")
     curve["seconds_per_step"] = train_s / args.steps
     return curve
 
@@ -220,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--small", action="store_true", help="a tiny model (smoke test)")
     ap.add_argument("--text", default=None, help="a text file (default: Tiny Shakespeare)")
     ap.add_argument("--out", default="docs/results/char_transformer.json")
+    ap.add_argument("--parallel", action="store_true",
+                    help="train both libraries at once, each with --threads threads")
     ap.add_argument("--worker", choices=["glassnet", "torch"], help=argparse.SUPPRESS)
     ap.add_argument("--init", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -238,13 +244,28 @@ def main(argv: list[str] | None = None) -> int:
     init = str(out) + ".init.npz"
     res = {"config": cfg | {"steps": args.steps, "lr": args.lr, "wd": args.wd,
                             "threads": args.threads, "optimizer": "AdamW(0.9, 0.99)"}}
-    passthrough = [a for a in (argv if argv is not None else sys.argv[1:])]
-    for lib in ("glassnet", "torch"):          # glassnet first: it writes the initial weights
-        print(f"{lib}:", flush=True)
-        subprocess.run([sys.executable, __file__, *passthrough, "--worker", lib, "--init", init],
-                       check=True)
+    passthrough = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--parallel"]
+    res["config"]["parallel"] = args.parallel
+    if args.parallel:   # glassnet writes the initial weights; torch starts once they exist
+        procs = [subprocess.Popen([sys.executable, __file__, *passthrough, "--worker", "glassnet",
+                                   "--init", init])]
+        while not os.path.exists(init) and procs[0].poll() is None:
+            time.sleep(1)
+        time.sleep(2)
+        procs.append(subprocess.Popen([sys.executable, __file__, *passthrough, "--worker",
+                                       "torch", "--init", init]))
+        if any(p.wait() for p in procs):
+            raise SystemExit("a worker failed")
+    else:
+        for lib in ("glassnet", "torch"):      # glassnet first: it writes the initial weights
+            print(f"{lib}:", flush=True)
+            subprocess.run([sys.executable, __file__, *passthrough, "--worker", lib, "--init",
+                            init], check=True)
+    for lib in ("glassnet", "torch"):
         res[lib] = json.loads(Path(str(out) + f".{lib}").read_text(encoding="utf-8"))
         os.remove(str(out) + f".{lib}")
+        if os.path.exists(str(out) + f".{lib}.partial"):
+            os.remove(str(out) + f".{lib}.partial")
     os.remove(init)
     g, t = res["glassnet"], res["torch"]
     res["final_val"] = {"glassnet": g["val_loss"][-1], "torch": t["val_loss"][-1],

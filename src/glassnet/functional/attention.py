@@ -28,6 +28,7 @@ import numpy as np
 
 from ..autograd.function import Function, unbroadcast
 from ..autograd.tensor import Tensor, as_array
+from ..backend import kernels, threads
 from ..errors import ArgumentError
 from .dropout import dropout_mask
 
@@ -48,24 +49,45 @@ class AttentionFunction(Function):
 
     def forward(self, q: np.ndarray, k: np.ndarray, v: np.ndarray,
                 mask: np.ndarray | None = None, scale: float = 1.0, dropout_p: float = 0.0,
-                empty_rows: str = "zero") -> tuple[np.ndarray, np.ndarray]:
+                empty_rows: str = "zero", causal: bool = False) -> tuple[np.ndarray, np.ndarray]:
         dt = np.result_type(q.dtype, k.dtype, v.dtype)
         q, k, v = _c(q), _c(k), _c(v)
-        s = np.matmul(q, _t(k))
-        if scale != 1.0:
-            s *= dt.type(scale)
-        if mask is not None:
-            s = s + mask.astype(dt, copy=False)
-        m = s.max(axis=-1, keepdims=True)
-        if empty_rows == "zero":
-            m = np.where(np.isneginf(m), dt.type(0), m)
-        with np.errstate(invalid="ignore"):        # -inf - -inf: the NaN rows asked for
-            s -= m
-            p = np.exp(s, out=s)
-            z = p.sum(axis=-1, keepdims=True)
+        L, S = q.shape[-2], k.shape[-2]
+        kr = kernels.row_kernels(dt) if q.size and k.size else None
+        if causal and (kr is None or mask is not None):
+            c = _causal(L, S, dt)
+            mask, causal = (c if mask is None else mask + c), False
+        self.causal, self.kr = causal, kr
+        if kr is not None:       # one compiled pass over the scores (the scale goes on Q)
+            qs = q * dt.type(scale) if scale != 1.0 else q
+            s = np.matmul(qs, _t(k))
+            if mask is not None:
+                m = mask.astype(dt, copy=False)
+                if np.broadcast_shapes(s.shape, m.shape) == s.shape:
+                    s += m
+                else:
+                    s = s + m
+            flat, nan_rows = s.reshape(-1), empty_rows == "nan"
+            threads.parallel_chunks(
+                flat.size // S, lambda lo, hi: kr.softmax(flat, S, L, causal, nan_rows, lo, hi,
+                                                          kr.one), flat.size)
+            p = s
+        else:
+            s = np.matmul(q, _t(k))
+            if scale != 1.0:
+                s *= dt.type(scale)
+            if mask is not None:
+                s = s + mask.astype(dt, copy=False)
+            m = s.max(axis=-1, keepdims=True)
             if empty_rows == "zero":
-                z[z == 0] = 1
-            p /= z
+                m = np.where(np.isneginf(m), dt.type(0), m)
+            with np.errstate(invalid="ignore"):        # -inf - -inf: the NaN rows asked for
+                s -= m
+                p = np.exp(s, out=s)
+                z = p.sum(axis=-1, keepdims=True)
+                if empty_rows == "zero":
+                    z[z == 0] = 1
+                p /= z
         if dropout_p > 0.0:
             d = dropout_mask(p.shape, dropout_p, p.dtype)
             pd = p * d
@@ -94,12 +116,25 @@ class AttentionFunction(Function):
             return None, None, None, None
         if d is not None:
             gpd *= d
-        gs = p * (gpd - (gpd * p).sum(axis=-1, keepdims=True))
-        gm = None
-        if len(need) > 3 and need[3] and self.mask_shape is not None:
-            gm = unbroadcast(gs, self.mask_shape)
-        if self.scale != 1.0:
-            gs *= gs.dtype.type(self.scale)
+        want_gm = len(need) > 3 and need[3] and self.mask_shape is not None
+        kr, gm = self.kr, None
+        if kr is not None:       # gs = scale * P (dP - <dP, P>), in place, one pass
+            gs = np.ascontiguousarray(gpd)
+            flat, pf, S, L = gs.reshape(-1), p.reshape(-1), p.shape[-1], p.shape[-2]
+            sc = gs.dtype.type(1.0 if want_gm else self.scale)
+            threads.parallel_chunks(
+                flat.size // S, lambda lo, hi: kr.softmax_backward(flat, pf, S, L, self.causal,
+                                                                   sc, lo, hi), flat.size)
+            if want_gm:
+                gm = unbroadcast(gs, self.mask_shape)
+                if self.scale != 1.0:
+                    gs *= gs.dtype.type(self.scale)
+        else:
+            gs = p * (gpd - (gpd * p).sum(axis=-1, keepdims=True))
+            if want_gm:
+                gm = unbroadcast(gs, self.mask_shape)
+            if self.scale != 1.0:
+                gs *= gs.dtype.type(self.scale)
         gq = unbroadcast(np.matmul(gs, k), q.shape) if need[0] else None
         gk = unbroadcast(np.matmul(_t(gs), q), k.shape) if need[1] else None
         return gq, gk, gv, gm
@@ -144,11 +179,15 @@ def _causal(L: int, S: int, dtype: Any) -> np.ndarray:
 
 
 def attention(query: Tensor, key: Tensor, value: Tensor, mask: Any = None, scale: float = 1.0,
-              dropout_p: float = 0.0, empty_rows: str = "zero") -> tuple[Tensor, Tensor]:
+              dropout_p: float = 0.0, empty_rows: str = "zero",
+              causal: bool = False) -> tuple[Tensor, Tensor]:
     """The node itself: ``(output, weights)`` for an additive ``mask`` (a Tensor or array,
-    or None). The weights are those the values were mixed with (after dropout)."""
+    or None). The weights are those the values were mixed with (after dropout).
+    ``causal``: query i sees keys 0..i only (aligned to the top left, as PyTorch), on top
+    of ``mask``; the compiled kernels then skip the hidden scores instead of adding a mask."""
     return AttentionFunction.apply(query, key, value, mask, scale=float(scale),
-                                   dropout_p=float(dropout_p), empty_rows=empty_rows)
+                                   dropout_p=float(dropout_p), empty_rows=empty_rows,
+                                   causal=bool(causal))
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
@@ -217,7 +256,6 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if is_causal:
         if attn_mask is not None:
             raise ArgumentError(f"{who}: give attn_mask or is_causal=True, not both")
-        mask = _causal(L, S, dt)
     elif attn_mask is not None:
         if isinstance(attn_mask, Tensor) and attn_mask.requires_grad and \
                 attn_mask._data.dtype != np.bool_:
@@ -232,7 +270,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                 f"scores' shape {tuple(query.shape[:-2]) + (L, S)}") from None
     sc = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     out, _ = attention(query, key, value, mask, scale=sc, dropout_p=float(dropout_p),
-                       empty_rows="zero")
+                       empty_rows="zero", causal=bool(is_causal))
     return out
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import as_array
+from ..backend import kernels, threads
 
 from typing import TYPE_CHECKING
 
@@ -140,6 +141,12 @@ class LayerNormFunction(Function):
 
     def forward(self, x: np.ndarray, gamma: np.ndarray | None = None,
                 beta: np.ndarray | None = None, k: int = 1, eps: float = 1e-5) -> np.ndarray:
+        self.kr = None
+        kr = kernels.row_kernels(x.dtype) if x.size else None
+        if (kr is not None and (gamma is None) == (beta is None)
+                and (gamma is None or (gamma.dtype == x.dtype and beta is not None
+                                       and beta.dtype == x.dtype))):
+            return self._forward_kernel(kr, x, gamma, beta, k, eps)
         axes = tuple(range(x.ndim - k, x.ndim))
         mu = x.mean(axis=axes, keepdims=True)
         xc = x - mu
@@ -154,6 +161,8 @@ class LayerNormFunction(Function):
 
     def backward(self,
                  g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        if self.kr is not None:
+            return self._backward_kernel(g)
         xhat, inv, axes, k = self.xhat, self.inv, self.axes, self.k
         need = self.needs_input_grad
         lead = tuple(range(g.ndim - k))
@@ -165,6 +174,50 @@ class LayerNormFunction(Function):
             gx = inv * (dxh - dxh.mean(axis=axes, keepdims=True)
                         - xhat * (dxh * xhat).mean(axis=axes, keepdims=True))
         return gx, gg, gb
+
+    # one compiled pass per row each way (the statistics, xhat, the affine map; the
+    # backward's two row means and its dL/dgamma, dL/dbeta partial sums per chunk)
+    def _forward_kernel(self, kr: kernels.RowKernels, x: np.ndarray, gamma: np.ndarray | None,
+                        beta: np.ndarray | None, k: int, eps: float) -> np.ndarray:
+        D = int(np.prod(x.shape[x.ndim - k:]))
+        xf = np.ascontiguousarray(x).reshape(-1)
+        xhat, y = np.empty_like(xf), np.empty_like(xf)
+        R = xf.size // D
+        inv = np.empty(R, x.dtype)
+        affine = gamma is not None
+        w = (np.ascontiguousarray(gamma).reshape(-1) if affine
+             else np.ones(D, x.dtype))
+        b = np.ascontiguousarray(beta).reshape(-1) if affine and beta is not None else w
+        e = x.dtype.type(eps)
+        threads.parallel_chunks(R, lambda lo, hi: kr.layernorm(xf, w, b, affine, e, D, xhat,
+                                                               inv, y, lo, hi, kr.one), xf.size)
+        self.kr, self.xhat, self.inv, self.w, self.D = kr, xhat, inv, w, D
+        self.affine, self.shape, self.pshape = affine, x.shape, x.shape[x.ndim - k:]
+        return y.reshape(x.shape)
+
+    def _backward_kernel(self, g: np.ndarray
+                         ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        kr, D, R = self.kr, self.D, self.inv.size
+        assert kr is not None
+        gf = np.ascontiguousarray(g, dtype=self.xhat.dtype).reshape(-1)
+        gx = np.empty_like(gf)
+        n = max(1, min(threads.get_num_threads(), R))
+        parts = np.zeros((n, 3, D), gf.dtype)     # per chunk: dgamma, dbeta, scratch
+        bounds = [R * i // n for i in range(n + 1)]
+
+        def run(lo: int, hi: int) -> None:       # parallel_chunks cuts [0, n) into chunks
+            for c in range(lo, hi):
+                kr.layernorm_backward(gf, self.xhat, self.inv, self.w, self.affine, D, gx,
+                                      parts[c, 2], parts[c, 0], parts[c, 1], bounds[c],
+                                      bounds[c + 1], kr.one)
+        threads.parallel_chunks(n, run, gf.size)
+        need = self.needs_input_grad
+        gg = gb = None
+        if self.affine and len(need) > 1 and need[1]:
+            gg = parts[:, 0].sum(axis=0).reshape(self.pshape)
+        if self.affine and len(need) > 2 and need[2]:
+            gb = parts[:, 1].sum(axis=0).reshape(self.pshape)
+        return (gx.reshape(self.shape) if need[0] else None), gg, gb
 
 
 def layer_norm(x: TensorLike, normalized_shape: IntTuple, weight: TensorLike | None = None,

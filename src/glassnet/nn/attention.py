@@ -186,6 +186,11 @@ class MultiheadAttention(Module):
         if key.shape[1] != value.shape[1]:
             raise ArgumentError(f"{who}: key and value must have the same length, got "
                                 f"{key.shape[1]} and {value.shape[1]}")
+        # PyTorch's rule: with is_causal, no key padding mask and no weights asked for, the
+        # attn_mask is only a hint and the causal pattern itself is used
+        causal = is_causal and key_padding_mask is None and not need_weights
+        if causal:
+            attn_mask = None
         q, k, v = self._project(query, key, value)       # (N, L, E), (N, S, E), (N, S, E)
         dt = np.result_type(q._data.dtype)
         H, D = self.num_heads, self.head_dim
@@ -230,7 +235,7 @@ class MultiheadAttention(Module):
         vh = v.reshape(N, S, H, D).transpose(1, 2)
         p = self.dropout if self.training else 0.0
         out, w = attention(qh, kh, vh, mask, scale=1.0 / math.sqrt(D), dropout_p=p,
-                           empty_rows="nan" if need_weights else "zero")
+                           empty_rows="nan" if need_weights else "zero", causal=causal)
         out = out.transpose(1, 2).reshape(N, L, self.embed_dim)
         out = self.out_proj(out)
         if unbatched:

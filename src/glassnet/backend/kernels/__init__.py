@@ -48,11 +48,11 @@ if TYPE_CHECKING:  # annotations only
 
 
 __all__ = ["available", "enabled", "set_enabled", "StepKernels", "lstm_kernels", "gru_kernels",
-           "exp"]
+           "RowKernels", "row_kernels", "exp"]
 
 _lock = threading.Lock()
 _numba: Any = None       # the module, False when it cannot be imported, None before trying
-_kernels: dict[tuple[str, np.dtype[Any]], StepKernels | Literal[False]] = {}
+_kernels: dict[tuple[str, np.dtype[Any]], StepKernels | RowKernels | Literal[False]] = {}
 
 
 def _load_numba() -> Any:
@@ -117,7 +117,7 @@ def lstm_kernels(dtype: DTypeLike) -> StepKernels | None:
     return _get("lstm", dtype)
 
 
-def _get(cell: str, dtype: DTypeLike) -> StepKernels | None:
+def _get(cell: str, dtype: DTypeLike) -> Any:
     dtype = np.dtype(dtype)
     if not enabled() or dtype not in (np.float32, np.float64):
         return None
@@ -131,13 +131,13 @@ def _get(cell: str, dtype: DTypeLike) -> StepKernels | None:
     return k or None
 
 
-def _checked(build: Callable[[np.dtype[Any]], StepKernels]
-             ) -> Callable[[np.dtype[Any]], StepKernels | Literal[False]]:
+def _checked(build: Callable[[np.dtype[Any]], Any]
+             ) -> Callable[[np.dtype[Any]], Any]:
     """Wrap a builder: import, compile and smoke-test the kernels for a dtype; on any
     failure (a Numba too old or too new for this code, no writable cache, a compiler
     error, a wrong result) warn once, turn the kernels off and return False, so that the
     layers run their NumPy code instead of failing."""
-    def checked(dtype: np.dtype[Any]) -> StepKernels | Literal[False]:
+    def checked(dtype: np.dtype[Any]) -> Any:
         try:
             return build(dtype)
         except Exception as e:  # noqa: BLE001 - any failure means: use NumPy
@@ -212,7 +212,63 @@ def gru_kernels(dtype: DTypeLike) -> StepKernels | None:
     return _get("gru", dtype)
 
 
-_BUILD = {"lstm": _checked(_build_lstm), "gru": _checked(_build_gru)}
+class RowKernels(NamedTuple):
+    """The Transformer's fused row kernels for one dtype (flat C-ordered arrays; each
+    takes the rows ``lo, hi`` it works on, for :func:`glassnet.backend.threads.parallel_chunks`).
+
+    * ``gelu(x, d, out)``: out = x Phi(x) and d = Phi(x) + x phi(x) (backward: g * d);
+    * ``softmax(s, S, L, causal, nan_rows, lo, hi, one)``: rows of S scores replaced by
+      their softmax; ``causal``: row r sees keys 0 .. r % L only; an all -inf row gets
+      zeros (NaN when ``nan_rows``);
+    * ``softmax_backward(gp, p, S, L, causal, scale, lo, hi)``: dL/dP rows replaced by
+      scale * P (dP - <dP, P>);
+    * ``layernorm(x, w, b, affine, eps, D, xhat, inv, y, lo, hi, one)`` and
+      ``layernorm_backward(g, xhat, inv, w, affine, D, gx, tmp, gw, gb, lo, hi, one)``
+      (adds the rows' dL/dw and dL/db into ``gw`` and ``gb``).
+    """
+    gelu: Callable[..., None]
+    softmax: Callable[..., None]
+    softmax_backward: Callable[..., None]
+    layernorm: Callable[..., None]
+    layernorm_backward: Callable[..., None]
+    one: np.generic | float
+
+
+def row_kernels(dtype: DTypeLike) -> RowKernels | None:
+    """The fused GELU / softmax / LayerNorm kernels for arrays of ``dtype``
+    (:class:`RowKernels`), or None when Numba is missing, the kernels are turned off or
+    the dtype is not float32/64 (then the Functions run NumPy)."""
+    return _get("rows", dtype)
+
+
+def _build_rows(dtype: np.dtype[Any]) -> RowKernels:
+    from . import _numba_rows as R  # noqa: PLC0415  (needs numba)
+    k = RowKernels(R.gelu32 if dtype == np.float32 else R.gelu64, R.softmax_rows,
+                   R.softmax_backward_rows, R.layernorm_rows, R.layernorm_backward_rows,
+                   dtype.type(1))
+    x = _PRE.astype(dtype)               # tiny cases, checked against NumPy
+    d, out = np.empty_like(x), np.empty_like(x)
+    k.gelu(x, d, out)
+    ok = np.allclose(out, x * (0.5 * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))),
+                     atol=1e-3)
+    s = x.copy()
+    k.softmax(s, 4, 2, True, False, 0, 2, k.one)
+    e = np.exp(x[4:6] - x[4:6].max())       # row 1 of a causal block of 2 sees 2 keys
+    ok = (ok and np.allclose(s[:4], [1, 0, 0, 0]) and np.allclose(s[4:6], e / e.sum(), rtol=1e-5)
+          and not s[6:].any())
+    xh, inv, y = np.empty_like(x), np.empty(2, dtype), np.empty_like(x)
+    w, b = np.ones(4, dtype), np.zeros(4, dtype)
+    k.layernorm(x, w, b, True, dtype.type(1e-5), 4, xh, inv, y, 0, 2, k.one)
+    r = x.reshape(2, 4)
+    ref = (r - r.mean(1, keepdims=True)) / np.sqrt(r.var(1, keepdims=True) + 1e-5)
+    ok = ok and np.allclose(y, ref.reshape(-1), rtol=1e-4, atol=1e-5)
+    if not ok:
+        raise RuntimeError("the compiled row kernels disagree with NumPy")
+    return k
+
+
+_BUILD = {"lstm": _checked(_build_lstm), "gru": _checked(_build_gru),
+          "rows": _checked(_build_rows)}
 
 
 def exp(x: TensorLike) -> np.ndarray:
