@@ -132,7 +132,9 @@ def test_layernorm_over_two_axes_and_large_rows_on_threads():
     rng = np.random.default_rng(5)
     x = rng.standard_normal((600, 4, 64))       # 150k elements: the chunks run on threads
     w, b = rng.standard_normal((4, 64)), rng.standard_normal((4, 64))
-    _both(lambda x, w, b: F.layer_norm(x, (4, 64), w, b), [x, w, b], np.float32, 1e-5, 1e-5)
+    # dL/dw sums 600 rows in float32 in another order (per chunk, then the chunks): the
+    # bound is float32 accumulation over 600 terms, not the 1e-5 of one row
+    _both(lambda x, w, b: F.layer_norm(x, (4, 64), w, b), [x, w, b], np.float32, 1e-4, 1e-4)
 
 
 def test_gradcheck_float64_through_the_kernels():

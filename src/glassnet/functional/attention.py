@@ -116,7 +116,8 @@ class AttentionFunction(Function):
             return None, None, None, None
         if d is not None:
             gpd *= d
-        want_gm = len(need) > 3 and need[3] and self.mask_shape is not None
+        mask_shape = self.mask_shape
+        want_gm = len(need) > 3 and need[3] and mask_shape is not None
         kr, gm = self.kr, None
         if kr is not None:       # gs = scale * P (dP - <dP, P>), in place, one pass
             gs = np.ascontiguousarray(gpd)
@@ -126,13 +127,13 @@ class AttentionFunction(Function):
                 flat.size // S, lambda lo, hi: kr.softmax_backward(flat, pf, S, L, self.causal,
                                                                    sc, lo, hi), flat.size)
             if want_gm:
-                gm = unbroadcast(gs, self.mask_shape)
+                gm = unbroadcast(gs, mask_shape)  # type: ignore[arg-type]  # want_gm: not None
                 if self.scale != 1.0:
                     gs *= gs.dtype.type(self.scale)
         else:
             gs = p * (gpd - (gpd * p).sum(axis=-1, keepdims=True))
             if want_gm:
-                gm = unbroadcast(gs, self.mask_shape)
+                gm = unbroadcast(gs, mask_shape)  # type: ignore[arg-type]  # want_gm: not None
             if self.scale != 1.0:
                 gs *= gs.dtype.type(self.scale)
         gq = unbroadcast(np.matmul(gs, k), q.shape) if need[0] else None

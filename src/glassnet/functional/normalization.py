@@ -141,7 +141,7 @@ class LayerNormFunction(Function):
 
     def forward(self, x: np.ndarray, gamma: np.ndarray | None = None,
                 beta: np.ndarray | None = None, k: int = 1, eps: float = 1e-5) -> np.ndarray:
-        self.kr = None
+        self.kr: kernels.RowKernels | None = None
         kr = kernels.row_kernels(x.dtype) if x.size else None
         if (kr is not None and (gamma is None) == (beta is None)
                 and (gamma is None or (gamma.dtype == x.dtype and beta is not None
