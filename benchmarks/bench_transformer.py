@@ -3,9 +3,7 @@
 Model (issue 18's speed point, both libraries): ``nn.TransformerEncoder`` of 2
 ``TransformerEncoderLayer(256, 4 heads, dim_feedforward=1024, dropout=0, batch_first)``
 layers on a (32, 128, 256) float32 input, a Linear(256, 1) head and a mean-squared-error
-loss, Adam; ``--char`` times the Tiny Shakespeare model of bench_char_transformer.py
-instead (4 pre-norm GELU layers, width 128, 4 heads, context 128, batch 32, a causal
-mask, AdamW).
+loss, Adam. (The character model's step time is in bench_char_transformer.py's result.)
 
 Method (as bench_lstm.py): each library in a fresh process of its own with the same
 number of BLAS / OpenMP threads (PyTorch's OpenMP threads and OpenBLAS's fight over the
@@ -15,7 +13,6 @@ time over the pairs is printed (> 1: glassnet faster). ``--profile`` prints wher
 glassnet's time goes (cProfile, by function).
 
     python benchmarks/bench_transformer.py                  # 3 process pairs
-    python benchmarks/bench_transformer.py --char           # the character model
     python benchmarks/bench_transformer.py --procs 1 --profile
     python benchmarks/bench_transformer.py --no-jit         # glassnet without Numba kernels
 """
@@ -42,13 +39,10 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 import numpy as np  # noqa: E402
 
 N, T, D, H, FF, LAYERS = 32, 128, 256, 4, 1024, 2
-CHAR = dict(V=65, d=128, heads=4, layers=4, T=128, N=32)
 
 
 def data(args: argparse.Namespace, n: int = 8) -> list[Any]:
     r = np.random.default_rng(0)
-    if args.char:
-        return [r.integers(0, CHAR["V"], size=(CHAR["N"], CHAR["T"] + 1)) for _ in range(n)]
     return [(r.standard_normal((N, T, D)).astype(np.float32),
              r.standard_normal((N, T, 1)).astype(np.float32)) for _ in range(n)]
 
@@ -57,21 +51,6 @@ def glassnet_step(args: argparse.Namespace) -> Callable[[Any], float]:
     import glassnet as gn
     from glassnet import nn, optim
     gn.manual_seed(0)
-    if args.char:
-        from glassnet.models import CharTransformer
-        c = CHAR
-        lm = CharTransformer([chr(32 + i) for i in range(c["V"])], c["d"], c["heads"],
-                             c["layers"], c["T"], dropout=0.0)
-        copt = optim.AdamW(lm.parameters(), lr=1e-3, betas=(0.9, 0.99), weight_decay=0.0)
-
-        def cstep(w: np.ndarray) -> float:
-            copt.zero_grad()
-            loss = lm.loss(w[:, :-1], w[:, 1:])
-            loss.backward()
-            nn.utils.clip_grad_norm_(lm.parameters(), 1.0)
-            copt.step()
-            return float(loss.item())
-        return cstep
     layer = nn.TransformerEncoderLayer(D, H, FF, dropout=0.0, batch_first=True)
     enc = nn.TransformerEncoder(layer, LAYERS)
     head = nn.Linear(D, 1)
@@ -92,38 +71,6 @@ def torch_step(args: argparse.Namespace) -> Callable[[Any], float]:
     from torch import nn
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     torch.manual_seed(0)
-    if args.char:
-        c = CHAR
-
-        class M(nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.tok, self.pos = nn.Embedding(c["V"], c["d"]), nn.Embedding(c["T"], c["d"])
-                layer = nn.TransformerEncoderLayer(c["d"], c["heads"], 4 * c["d"], dropout=0.0,
-                                                   activation="gelu", batch_first=True,
-                                                   norm_first=True)
-                self.blocks = nn.TransformerEncoder(layer, c["layers"],
-                                                    enable_nested_tensor=False)
-                self.ln_f, self.head = nn.LayerNorm(c["d"]), nn.Linear(c["d"], c["V"])
-
-            def forward(self, x: torch.Tensor) -> torch.Tensor:
-                t = x.shape[1]
-                mask = nn.Transformer.generate_square_subsequent_mask(t)
-                h = self.tok(x) + self.pos(torch.arange(t))
-                return self.head(self.ln_f(self.blocks(h, mask=mask, is_causal=True)))
-        lm = M()
-        copt = torch.optim.AdamW(lm.parameters(), lr=1e-3, betas=(0.9, 0.99), weight_decay=0.0)
-
-        def cstep(w: np.ndarray) -> float:
-            x = torch.from_numpy(w)
-            copt.zero_grad()
-            out = lm(x[:, :-1])
-            loss = nn.functional.cross_entropy(out.reshape(-1, c["V"]), x[:, 1:].reshape(-1))
-            loss.backward()
-            nn.utils.clip_grad_norm_(lm.parameters(), 1.0)
-            copt.step()
-            return float(loss.item())
-        return cstep
     layer = nn.TransformerEncoderLayer(D, H, FF, dropout=0.0, batch_first=True)
     enc = nn.TransformerEncoder(layer, LAYERS, enable_nested_tensor=False)
     head = nn.Linear(D, 1)
@@ -161,7 +108,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None, help="BLAS / torch threads (default 2)")
     ap.add_argument("--pause", type=float, default=0.1)
-    ap.add_argument("--char", action="store_true", help="the Tiny Shakespeare model")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--no-jit", action="store_true", help="GLASSNET_JIT=0 for glassnet")
     ap.add_argument("--out", default=None, help="write the result as JSON here")
@@ -174,7 +120,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cmd = [sys.executable, __file__, "--rounds", str(args.rounds), "--steps", str(args.steps),
            "--warmup", str(args.warmup), "--pause", str(args.pause)]
-    cmd += ["--char"] if args.char else []
     times: dict[str, list[float]] = {"glassnet": [], "torch": []}
     ratios = []
     for p in range(args.procs):
@@ -185,9 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             res[name] = json.loads(out.strip().splitlines()[-1])
             times[name] += res[name]
         ratios.append(statistics.median(res["torch"]) / statistics.median(res["glassnet"]))
-    what = ("char Transformer (4 pre-norm GELU layers, d 128, 4 heads, T 128, batch 32, causal, "
-            "AdamW)" if args.char else
-            f"TransformerEncoder ({LAYERS} layers, d {D}, {H} heads, ff {FF}, T {T}, batch {N}, "
+    what = (f"TransformerEncoder ({LAYERS} layers, d {D}, {H} heads, ff {FF}, T {T}, batch {N}, "
             "Adam)")
     print(f"{what}, float32, {os.environ['OMP_NUM_THREADS']} threads, {args.procs} process "
           f"pair(s) x {args.rounds} blocks x {args.steps} steps; load {os.getloadavg()[0]:.2f}")

@@ -119,23 +119,21 @@ class AttentionFunction(Function):
         mask_shape = self.mask_shape
         want_gm = len(need) > 3 and need[3] and mask_shape is not None
         kr, gm = self.kr, None
-        if kr is not None:       # gs = scale * P (dP - <dP, P>), in place, one pass
+        scaled = False
+        if kr is not None:       # gs = P (dP - <dP, P>), times the scale unless dM is wanted
             gs = np.ascontiguousarray(gpd)
             flat, pf, S, L = gs.reshape(-1), p.reshape(-1), p.shape[-1], p.shape[-2]
-            sc = gs.dtype.type(1.0 if want_gm else self.scale)
+            scaled = not want_gm
+            sc = gs.dtype.type(self.scale if scaled else 1.0)
             threads.parallel_chunks(
                 flat.size // S, lambda lo, hi: kr.softmax_backward(flat, pf, S, L, self.causal,
                                                                    sc, lo, hi), flat.size)
-            if want_gm:
-                gm = unbroadcast(gs, mask_shape)  # type: ignore[arg-type]  # want_gm: not None
-                if self.scale != 1.0:
-                    gs *= gs.dtype.type(self.scale)
         else:
             gs = p * (gpd - (gpd * p).sum(axis=-1, keepdims=True))
-            if want_gm:
-                gm = unbroadcast(gs, mask_shape)  # type: ignore[arg-type]  # want_gm: not None
-            if self.scale != 1.0:
-                gs *= gs.dtype.type(self.scale)
+        if want_gm:
+            gm = unbroadcast(gs, mask_shape)  # type: ignore[arg-type]  # want_gm: not None
+        if not scaled and self.scale != 1.0:
+            gs *= gs.dtype.type(self.scale)
         gq = unbroadcast(np.matmul(gs, k), q.shape) if need[0] else None
         gk = unbroadcast(np.matmul(_t(gs), q), k.shape) if need[1] else None
         return gq, gk, gv, gm

@@ -143,9 +143,8 @@ class LayerNormFunction(Function):
                 beta: np.ndarray | None = None, k: int = 1, eps: float = 1e-5) -> np.ndarray:
         self.kr: kernels.RowKernels | None = None
         kr = kernels.row_kernels(x.dtype) if x.size else None
-        if (kr is not None and (gamma is None) == (beta is None)
-                and (gamma is None or (gamma.dtype == x.dtype and beta is not None
-                                       and beta.dtype == x.dtype))):
+        if kr is not None and (gamma is None and beta is None or (
+                gamma is not None and beta is not None and gamma.dtype == beta.dtype == x.dtype)):
             return self._forward_kernel(kr, x, gamma, beta, k, eps)
         axes = tuple(range(x.ndim - k, x.ndim))
         mu = x.mean(axis=axes, keepdims=True)
@@ -185,9 +184,8 @@ class LayerNormFunction(Function):
         R = xf.size // D
         inv = np.empty(R, x.dtype)
         affine = gamma is not None
-        w = (np.ascontiguousarray(gamma).reshape(-1) if affine
-             else np.ones(D, x.dtype))
-        b = np.ascontiguousarray(beta).reshape(-1) if affine and beta is not None else w
+        w = np.ascontiguousarray(gamma).reshape(-1) if affine else np.ones(D, x.dtype)
+        b = np.ascontiguousarray(beta).reshape(-1) if beta is not None else w  # w: unused
         e = x.dtype.type(eps)
         threads.parallel_chunks(R, lambda lo, hi: kr.layernorm(xf, w, b, affine, e, D, xhat,
                                                                inv, y, lo, hi, kr.one), xf.size)

@@ -39,17 +39,13 @@ try:  # SciPy's erf is vectorised (used when the compiled kernels are off)
     from scipy.special import erf as _erf
 except Exception:  # pragma: no cover - SciPy is a dependency of scikit-learn, normally present
     def _erf(x: np.ndarray) -> np.ndarray:
-        """erf by the Chebyshev fit of erfc (Numerical Recipes' erfcc, fractional error
-        below 1.2e-7), vectorised NumPy: erf(x) = sign(x) (1 - erfc(|x|))."""
+        """erf(x) = sign(x) (1 - erfc(|x|)) by the erfc fit of glassnet.backend.kernels
+        (fractional error below 1.2e-7), vectorised NumPy."""
         a = np.abs(x).astype(np.float64)
         t = 1.0 / (1.0 + 0.5 * a)
-        p = np.polyval(_ERFC_P[::-1], t)
+        p = np.polyval(kernels.ERFC_FIT[::-1], t)
         y = 1.0 - t * np.exp(p - a * a)
         return (np.sign(x) * y).astype(x.dtype, copy=False)
-
-
-_ERFC_P = np.array([-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807,
-                    -1.13520398, 1.48851587, -0.82215223, 0.17087277])
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

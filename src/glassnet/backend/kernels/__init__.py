@@ -38,6 +38,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import config
+from ._erfc import ERFC_FIT
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
@@ -47,7 +48,8 @@ if TYPE_CHECKING:  # annotations only
     from glassnet._typing import TensorLike
 
 
-__all__ = ["available", "enabled", "set_enabled", "StepKernels", "lstm_kernels", "gru_kernels",
+__all__ = ["ERFC_FIT", "available", "enabled", "set_enabled", "StepKernels", "lstm_kernels",
+           "gru_kernels",
            "RowKernels", "row_kernels", "exp"]
 
 _lock = threading.Lock()

@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
+from ._erfc import ERFC_FIT
 from ._numba_kernels import _OPTS, _OVERLOAD_OPTS, _exp
 
 from typing import Any
@@ -28,13 +29,8 @@ from typing import Any
 _RED: dict[str, Any] = dict(nogil=True, cache=True, fastmath={"contract", "reassoc"},
                             error_model="numpy")
 
-# erfc(a) = t exp(-a^2 + P(t)), t = 1 / (1 + a / 2), a >= 0: the Chebyshev fit of
-# Numerical Recipes (erfcc), fractional error below 1.2e-7 for every a >= 0, so that
-# Phi(x) = erfc(-x / sqrt 2) / 2 keeps its relative accuracy in the left tail.
-_P = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807,
-      -1.13520398, 1.48851587, -0.82215223, 0.17087277)
 _F = np.float32
-(_P0, _P1, _P2, _P3, _P4, _P5, _P6, _P7, _P8, _P9) = (_F(c) for c in _P)
+(_P0, _P1, _P2, _P3, _P4, _P5, _P6, _P7, _P8, _P9) = (_F(c) for c in ERFC_FIT)  # erfc fit
 _S2 = _F(1.0 / math.sqrt(2.0))
 _S2PI = _F(1.0 / math.sqrt(2.0 * math.pi))
 _S2_64 = 1.0 / math.sqrt(2.0)
