@@ -313,6 +313,11 @@ def test_readme_runs_what_ci_runs_and_lists_every_example():
     torch_pin = re.search(r'"torch==([\d.]+)"', ci).group(1)
     assert f"torch=={torch_pin}" in extras      # the README's `.[test]` installs it
     assert "pytest -q" in first[1] and '".[test]"' in first[1]
+    # CI runs the README's pytest command with the same arguments (pytest-xdist's -n auto)
+    readme_args = first[1].split("pytest", 1)[1].split()
+    ci_args = re.search(r"^python3 -m pytest(.*)$", ci, re.M).group(1).split()
+    assert readme_args == ci_args, (readme_args, ci_args)
+    assert any(e.startswith("pytest-xdist") for e in extras)     # -n needs it
     assert "Early stopping" in readme and "--patience 0" in readme
     for example in sorted((ROOT / "examples").glob("[!_]*.py")):
         assert f"python examples/{example.name}" in readme, example.name
