@@ -157,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(5):
             step(batches[i % len(batches)])
         pr.disable()
-        pstats.Stats(pr).sort_stats("tottime").print_stats(16)
+        st = pstats.Stats(pr); st.sort_stats("tottime").print_stats(16)
+        if os.environ.get("BENCH_CALLERS"):
+            st.print_callers(os.environ["BENCH_CALLERS"])
     return 0
 
 

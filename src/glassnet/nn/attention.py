@@ -129,13 +129,16 @@ class MultiheadAttention(Module):
             bq, bk, bv = b[:E], b[E:2 * E], b[2 * E:]
         if self.in_proj_weight is not None:
             W = self.in_proj_weight
-            if key is query and value is query:      # self-attention: one GEMM for all three
-                qkv = Fn.linear(query, W, b)
-                return qkv[..., :E], qkv[..., E:2 * E], qkv[..., 2 * E:]
+            # one GEMM for the projections of the same input, then one split node (its
+            # backward joins the three gradients in one copy; three slices would each
+            # scatter into zeros of the whole width, then be summed)
+            if key is query and value is query:      # self-attention
+                q, k, v = Fn.split(Fn.linear(query, W, b), E, dim=-1)
+                return q, k, v
             if value is key:
                 q = Fn.linear(query, W[:E], bq)
-                kv = Fn.linear(key, W[E:], None if b is None else b[E:])
-                return q, kv[..., :E], kv[..., E:]
+                k, v = Fn.split(Fn.linear(key, W[E:], None if b is None else b[E:]), E, dim=-1)
+                return q, k, v
             return (Fn.linear(query, W[:E], bq), Fn.linear(key, W[E:2 * E], bk),
                     Fn.linear(value, W[2 * E:], bv))
         assert self.q_proj_weight is not None and self.k_proj_weight is not None \
