@@ -27,7 +27,7 @@ def pytest_configure(config):
     # in the controller, before the workers start: they inherit this environment (a worker
     # imports NumPy before any test could set it)
     if getattr(config.option, "numprocesses", None) and "PYTEST_XDIST_WORKER" not in os.environ:
-        for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "GLASSNET_BLAS_THREADS"):
+        for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(name, "1")
 
 

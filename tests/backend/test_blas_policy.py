@@ -24,6 +24,11 @@ def policy(monkeypatch):
     saved = dict(config._values), dict(config._sources)
     monkeypatch.delenv("GLASSNET_BLAS_THREADS", raising=False)
     config.reset("blas_threads")
+    # the elementwise threads at their default too: a test that ran before in this process
+    # (an xdist worker runs many) may have set them back "explicitly" to their old number
+    for var in ("GLASSNET_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+    config.reset("num_threads")
     threads._idle_cache[:] = [0.0, 0]
     prev = threads.get_blas_threads()
     monkeypatch.setattr(threads, "_cpus", lambda: 2)

@@ -212,6 +212,47 @@ def adam(group: dict[str, Any], param: np.ndarray | None, grad: np.ndarray,
     return scale, lr * sqrt_bc2 / (1.0 - b1 ** step), w2     # m carries the sign s
 
 
+def _adam_fused(group: dict[str, Any], dtype: np.dtype[Any]) -> Callable[..., None] | None:
+    """:func:`adam` and its write-back as one compiled pass over flat contiguous slices
+    (``backend.kernels.optim_kernels``), or None where it does not apply (no Numba,
+    kernels off, amsgrad): then the NumPy rule runs. Every path of the engine uses the
+    same one, so a chunked, gathered or per-parameter step gives the same numbers."""
+    if group["amsgrad"]:
+        return None
+    kr = backend.kernels.optim_kernels(dtype)
+    if kr is None:
+        return None
+    t = dtype.type
+    lr, eps = group["lr"], group["eps"]
+    b1, b2 = group["betas"]
+    s = -1.0 if group.get("maximize", False) else 1.0
+    wd = group["weight_decay"] if needs_param(group) else 0.0
+    scale = 1.0 - lr * group["weight_decay"] if group["decoupled_weight_decay"] else 1.0
+
+    def run(param: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray],
+            step: int) -> None:
+        sqrt_bc2 = math.sqrt(1.0 - b2 ** step)
+        kr.adam(param, grad, state["exp_avg"], state["exp_avg_sq"], t(s), t(wd), t(b1),
+                t(1.0 - b1), t(b2), t(1.0 - b2), t(lr * sqrt_bc2 / (1.0 - b1 ** step)),
+                t(eps * sqrt_bc2), t(scale))
+    return run
+
+
+adam.fused = _adam_fused  # type: ignore[attr-defined]
+
+
+def _fused(kernel: Kernel, group: dict[str, Any], dtype: np.dtype[Any]
+           ) -> Callable[..., None] | None:
+    """The rule's compiled one-pass step (rule and write-back) for this group, or None."""
+    make = getattr(kernel, "fused", None)
+    return None if make is None else make(group, dtype)
+
+
+def _flat1(a: np.ndarray) -> np.ndarray:
+    """``a`` as a 1-D C-contiguous array: a view when it is contiguous, else a copy."""
+    return a.reshape(-1) if a.flags.c_contiguous else np.ascontiguousarray(a).reshape(-1)
+
+
 def adadelta(group: dict[str, Any], param: np.ndarray | None, grad: np.ndarray,
              state: dict[str, np.ndarray], step: int, w1: np.ndarray,
              w2: np.ndarray) -> tuple[float, float, np.ndarray]:
@@ -500,6 +541,15 @@ class FlatEngine:
         over the whole flat vectors, and subtract through per-parameter views."""
         order = lay.order
         np.concatenate([cast("Tensor", ps[i].grad)._data.reshape(-1) for i in order], out=lay.grad)
+        fused = _fused(kernel, group, lay.grad.dtype)
+        if fused is not None:          # gather, one compiled pass, write back
+            if lay.param is None:
+                lay.param = np.empty_like(lay.grad)
+            np.concatenate([ps[i]._data.reshape(-1) for i in order], out=lay.param)
+            fused(lay.param, lay.grad, lay.buffers, step)
+            for p, pv in zip(ps, lay.views_of(lay.param)):
+                p._data[...] = pv
+            return
         param = None
         if needs_param(group):
             if lay.param is None:
@@ -519,6 +569,15 @@ class FlatEngine:
         """One parameter, on the views of the flat state (its scratch is its own slice of
         the layout's workspace)."""
         step = st["step"] + 1
+        fused = _fused(kernel, group, p._data.dtype)
+        if fused is not None:
+            data = _flat1(p._data)
+            fused(data, _flat1(cast("Tensor", p.grad)._data),
+                  {n: st[n].reshape(-1) for n in lay.names}, step)
+            if not np.shares_memory(data, p._data):
+                p._data[...] = data.reshape(p._data.shape)
+            st["step"] = step
+            return
         w1, w2 = lay.views_of(lay.w1)[i], lay.views_of(lay.w2)[i]
         scale, alpha, d = kernel(group, p._data, cast("Tensor", p.grad)._data, {n: st[n] for n in lay.names},
                                  step, w1, w2)
@@ -538,6 +597,10 @@ def _run_segment(group: dict[str, Any], lay: FlatLayout, step: int, a: int, b: i
     if len(pieces) == 1:
         i, lo, hi = pieces[0]
         data = pflat[i][lo:hi]
+        fused = _fused(kernel, group, data.dtype)   # the rule and its write-back compiled
+        if fused is not None:
+            fused(data, _flat1(gflat[i][lo:hi]), state, step)
+            return
         scale, alpha, d = kernel(group, data if with_param else None, gflat[i][lo:hi],
                                  state, step, w1, w2)
         if scale != 1.0:
@@ -546,6 +609,18 @@ def _run_segment(group: dict[str, Any], lay: FlatLayout, step: int, a: int, b: i
         return
     grad = lay.grad[a:b]
     np.concatenate([gflat[i][lo:hi] for i, lo, hi in pieces], out=grad)
+    fused = _fused(kernel, group, grad.dtype)
+    if fused is not None:              # gathered parameters, one compiled pass, scattered
+        if lay.param is None:
+            lay.param = np.empty_like(lay.grad)
+        gathered = lay.param[a:b]
+        np.concatenate([pflat[i][lo:hi] for i, lo, hi in pieces], out=gathered)
+        fused(gathered, grad, state, step)
+        k = 0
+        for i, lo, hi in pieces:
+            pflat[i][lo:hi] = gathered[k:k + hi - lo]
+            k += hi - lo
+        return
     param = None
     if with_param:
         assert lay.param is not None, "_step_flat allocates it when the rule needs it"

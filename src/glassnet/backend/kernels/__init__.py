@@ -50,11 +50,12 @@ if TYPE_CHECKING:  # annotations only
 
 __all__ = ["ERFC_FIT", "available", "enabled", "set_enabled", "StepKernels", "lstm_kernels",
            "gru_kernels",
-           "RowKernels", "row_kernels", "exp"]
+           "RowKernels", "row_kernels", "OptimKernels", "optim_kernels", "exp"]
 
 _lock = threading.Lock()
 _numba: Any = None       # the module, False when it cannot be imported, None before trying
-_kernels: dict[tuple[str, np.dtype[Any]], StepKernels | RowKernels | Literal[False]] = {}
+_kernels: dict[tuple[str, np.dtype[Any]],
+               StepKernels | RowKernels | OptimKernels | Literal[False]] = {}
 
 
 def _load_numba() -> Any:
@@ -269,8 +270,42 @@ def _build_rows(dtype: np.dtype[Any]) -> RowKernels:
     return k
 
 
+class OptimKernels(NamedTuple):
+    """The optimizers' fused kernels for one dtype (flat contiguous slices, released GIL,
+    for :func:`glassnet.backend.threads.parallel_chunks`).
+
+    * ``adam(p, g, m, v, s, wd, b1, c1, b2, c2, alpha, eps, scale)``: one Adam / AdamW
+      step in place, every constant in the arrays' dtype (see
+      :func:`glassnet.optim._flat.adam`, the NumPy rule it is tested against).
+    """
+    adam: Callable[..., None]
+
+
+def optim_kernels(dtype: DTypeLike) -> OptimKernels | None:
+    """The fused optimizer kernels for arrays of ``dtype`` (:class:`OptimKernels`), or
+    None when Numba is missing, the kernels are turned off or the dtype is not
+    float32/64 (then the optimizers run NumPy)."""
+    return _get("optim", dtype)
+
+
+def _build_optim(dtype: np.dtype[Any]) -> OptimKernels:
+    from . import _numba_optim as O  # noqa: PLC0415  (needs numba)
+    k = OptimKernels(O.adam_step)
+    t = dtype.type                        # one step on 4 numbers, checked against NumPy
+    p, g = np.array([0.5, -1.0, 2.0, 0.0], dtype), np.array([0.1, -0.2, 0.0, 3.0], dtype)
+    m, v = np.full(4, 0.01, dtype), np.full(4, 0.02, dtype)
+    p0, m0, v0 = p.copy(), m.copy(), v.copy()
+    k.adam(p, g, m, v, t(1), t(0), t(0.9), t(0.1), t(0.999), t(0.001), t(0.01), t(1e-8), t(1))
+    rm, rv = 0.9 * m0 + 0.1 * g, 0.999 * v0 + 0.001 * g * g
+    ok = (np.allclose(m, rm, rtol=1e-5) and np.allclose(v, rv, rtol=1e-5)
+          and np.allclose(p, p0 - 0.01 * rm / (np.sqrt(rv) + 1e-8), rtol=1e-5))
+    if not ok:
+        raise RuntimeError("the compiled optimizer kernels disagree with NumPy")
+    return k
+
+
 _BUILD = {"lstm": _checked(_build_lstm), "gru": _checked(_build_gru),
-          "rows": _checked(_build_rows)}
+          "rows": _checked(_build_rows), "optim": _checked(_build_optim)}
 
 
 def exp(x: TensorLike) -> np.ndarray:
