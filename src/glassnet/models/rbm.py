@@ -46,7 +46,8 @@ if TYPE_CHECKING:  # annotations only
     from glassnet.training.callbacks import Callback
 
 
-__all__ = ["BernoulliRBM", "DeepBeliefNet", "sigmoid", "softplus"]
+__all__ = ["BernoulliRBM", "DeepBeliefNet", "sigmoid", "softplus", "gibbs_chains",
+           "plot_gibbs_chains", "plot_filters"]
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -445,3 +446,47 @@ class DeepBeliefNet(nn.Module):
 
     def extra_repr(self) -> str:
         return "sizes=" + "-".join(map(str, self.sizes))
+
+
+# ------------------------------------------------------------------ pictures
+def gibbs_chains(rbm: BernoulliRBM, v0: TensorLike, steps: Sequence[int] = (0, 1, 10, 100),
+                 seed: int | None = None) -> np.ndarray:
+    """Gibbs chains started at the rows of v0: (n, len(steps), n_visible), the visible
+    probabilities p(v | h) after each number of ``steps`` (0: v0 itself)."""
+    rng = np.random.default_rng(seed) if seed is not None else backend.rng()
+    x = rbm._v(v0, "gibbs_chains")
+    out = np.empty((len(x), len(steps), rbm.n_visible), x.dtype)
+    done = 0
+    for j, s in enumerate(steps):
+        s = check_int(s, "steps", "gibbs_chains", min=0)
+        if s < done:
+            raise ValueError(f"gibbs_chains: steps must increase, got {list(steps)}")
+        if s == 0:
+            out[:, j] = x
+            continue
+        x = rbm.gibbs(x, s - done, rng) if s - done > 1 else x
+        _, h = rbm.sample_h(x, rng)
+        p, x = rbm.sample_v(h, rng)
+        out[:, j] = p
+        done = s
+    return out
+
+
+def plot_gibbs_chains(rbm: BernoulliRBM, v0: TensorLike, steps: Sequence[int] = (0, 1, 10, 100),
+                      path: Any = None, seed: int | None = None, title: str | None = None) -> Any:
+    """One row per chain of :func:`gibbs_chains` (square images), one column per step
+    count; returns the Figure (written to ``path`` when given)."""
+    from .vae import plot_samples
+    ch = gibbs_chains(rbm, v0, steps, seed)
+    return plot_samples(ch.reshape(-1, rbm.n_visible), path, ncols=len(steps),
+                        title=title or "Gibbs chains: steps " + ", ".join(map(str, steps)))
+
+
+def plot_filters(rbm: BernoulliRBM, path: Any = None, n: int = 100,
+                 title: str | None = None) -> Any:
+    """The first ``n`` rows of W as square images, each scaled to [0, 1]."""
+    from .vae import plot_samples
+    W = rbm.W[:n].astype(float)
+    lo, hi = W.min(axis=1, keepdims=True), W.max(axis=1, keepdims=True)
+    return plot_samples((W - lo) / np.maximum(hi - lo, 1e-12), path,
+                        ncols=int(math.ceil(math.sqrt(len(W)))), title=title)
