@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # annotations only
     from glassnet._typing import TensorLike
     from glassnet.optim.optimizer import Optimizer
     from glassnet.training.callbacks import Callback
+    from glassnet.training.trainer import Trainer
 
 
 __all__ = ["BernoulliRBM", "DeepBeliefNet", "sigmoid", "softplus", "gibbs_chains",
@@ -313,6 +314,7 @@ class BernoulliRBM(nn.Module):
         history.params = {"epochs": epochs, "steps": steps, "batch_size": batch_size, "k": k,
                           "persistent": bool(persistent), "samples": len(X)}
         run = _Run(self, history)
+        tr = cast("Trainer", run)   # the attributes of a Trainer that callbacks read
         cbs = list(callbacks or [])
         if verbose:
             cbs.append(ProgressBar(verbose))
@@ -320,11 +322,11 @@ class BernoulliRBM(nn.Module):
         object.__setattr__(self, "chain_", None)
         mon = X[rng.permutation(len(X))[:monitor_size]]
         if cb:
-            cb.on_train_begin(run)
+            cb.on_train_begin(tr)
         for epoch in range(epochs):
             run.epoch = epoch
             if cb:
-                cb.on_epoch_begin(run, epoch)
+                cb.on_epoch_begin(tr, epoch)
             t0 = time.perf_counter()
             order = rng.permutation(len(X))
             tot = 0.0
@@ -336,7 +338,7 @@ class BernoulliRBM(nn.Module):
                 opt.zero_grad()
                 tot += stats["recon"] * len(idx)
                 if cb:
-                    cb.on_batch_end(run, step, {"loss": stats["recon"]})
+                    cb.on_batch_end(tr, step, {"loss": stats["recon"]})
             if not np.all(np.isfinite(self.W)):
                 raise FloatingPointError(f"{who}: the weights became NaN or Inf in epoch "
                                          f"{epoch + 1}; lower lr ({lr:g})")
@@ -352,12 +354,12 @@ class BernoulliRBM(nn.Module):
             logs["seconds"] = time.perf_counter() - t0
             history.append(epoch, logs)
             if cb:
-                cb.on_epoch_end(run, epoch, logs)
+                cb.on_epoch_end(tr, epoch, logs)
             if run.stop_training:
                 history.stop_reason = run.stop_reason
                 break
         if cb:
-            cb.on_train_end(run)
+            cb.on_train_end(tr)
         object.__setattr__(self, "history_", history)
         return history
 
@@ -408,7 +410,8 @@ class DeepBeliefNet(nn.Module):
         arguments go to :meth:`BernoulliRBM.fit`. Returns one History per RBM (also
         ``self.pretrain_history_``)."""
         n = len(self.rbms)
-        eps = list(epochs) if isinstance(epochs, (list, tuple)) else [epochs] * n
+        eps = [int(e) for e in epochs] if isinstance(epochs, (list, tuple)) else \
+            [int(cast(int, epochs))] * n
         if len(eps) != n:
             raise ValueError(f"DeepBeliefNet.pretrain: epochs has {len(eps)} entries for "
                              f"{n} RBMs")
