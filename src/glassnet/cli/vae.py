@@ -56,14 +56,15 @@ def run(args: Namespace) -> int:
         vae = VAE(d, [64 if small else 400], latent, activation=act)
     else:
         raise ValueError(f"--task vae takes --model mlp or cnn, got {kind!r}")
-    epochs = runs.option(args, "epochs", 30 if small else 10)
+    epochs = runs.option(args, "epochs", 100 if small else 10)
     verbose = runs.option(args, "verbose", 1)
     if verbose:
         runs.note(f"glassnet: {type(vae).__name__} (latent {latent}) on {dataset}: "
                   f"{len(Xtr)} train / {len(Xva)} validation / {len(Xte)} test images, "
                   f"{vae.num_parameters()} parameters -> {out}")
     t0 = time.perf_counter()
-    history = vae.fit(Xtr, epochs=epochs, batch_size=runs.option(args, "batch_size", 128),
+    bs = runs.option(args, "batch_size", 32 if small else 128)
+    history = vae.fit(Xtr, epochs=epochs, batch_size=bs,
                       validation=Xva, lr=runs.option(args, "lr", 1e-3),
                       optimizer=runs.option(args, "optimizer", "adam"), verbose=verbose,
                       seed=seed)
