@@ -207,7 +207,8 @@ def write_md(res, path):
               "p(v | h) of the last step). After one step the chains reconstruct the "
               "digit; run longer, many fall into the blank image or a fat 0, modes that "
               "CD-1 (whose negative phase never leaves the data) leaves with too much "
-              "probability; PCD (`persistent=True`) is the remedy the literature gives.", "", "![Gibbs samples](dbn_mnist_samples.png)", "",
+              "probability. The PCD-1 RBM below still draws digits after 1,000 steps, "
+              "and its chains move from one class to another.", "", "![Gibbs samples](dbn_mnist_samples.png)", "",
               ] + (["The same 784-500 RBM trained by PCD-1 (100 persistent chains, lr "
                     f"{res['rbm_pcd']['lr']:g}, momentum 0.5, {res['rbm_pcd']['seconds']} s):", "",
                     "![Gibbs samples, PCD](dbn_mnist_samples_pcd.png)", ""]

@@ -45,7 +45,7 @@ def test_cd1_equals_a_hand_computation():
     rbm = tiny()
     v0 = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
     u_h0 = np.array([[0.2, 0.9], [0.7, 0.1]])           # draws for h0 ~ p(h|v0)
-    u_v1 = np.array([[0.3, 0.6, 0.5], [0.9, 0.2, 0.4]])  # for v1 ~ p(v|h0)
+    u_v1 = np.array([[0.3, 0.1, 0.7], [0.9, 0.2, 0.4]])  # for v1 ~ p(v|h0)
     u_h1 = np.array([[0.5, 0.5], [0.5, 0.5]])           # for h1 (its probabilities are used)
     rbm.contrastive_divergence(v0, k=1, rng=FixedUniform(u_h0, u_v1, u_h1))
     # by hand: W = [[.5,-1,.25],[-.3,.8,1.2]], b = [.1,-.2,.3], c = [-.4,.6]
@@ -57,7 +57,6 @@ def test_cd1_equals_a_hand_computation():
     # v1 | h0=(1,0): b + W[0] = (.6, -1.2, .55); v1 | h0=(0,1): b + W[1] = (-.2, .6, 1.5)
     pv1 = np.array([[sig(0.6), sig(-1.2), sig(0.55)], [sig(-0.2), sig(0.6), sig(1.5)]])
     v1 = (u_v1 < pv1).astype(float)
-    assert v1.tolist() == [[1, 0, 1], [0, 1, 1]] or v1.shape == (2, 3)
     pre1 = v1 @ np.array([[0.5, -1.0, 0.25], [-0.3, 0.8, 1.2]]).T + np.array([-0.4, 0.6])
     ph1 = sig(pre1)
     dW = -(ph0.T @ v0 - ph1.T @ v1) / 2
@@ -66,12 +65,17 @@ def test_cd1_equals_a_hand_computation():
     np.testing.assert_allclose(rbm.weight.grad.numpy(), dW, rtol=1e-12)
     np.testing.assert_allclose(rbm.visible_bias.grad.numpy(), db, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(rbm.hidden_bias.grad.numpy(), dc, rtol=1e-12)
-    # v1 written out: sig(.6)=.646>.3 -> 1, sig(-1.2)=.231<.6 -> 0, sig(.55)=.634>.5 -> 1;
+    # v1 written out: sig(.6)=.646>.3 -> 1, sig(-1.2)=.231>.1 -> 1, sig(.55)=.634<.7 -> 0;
     # sig(-.2)=.450<.9 -> 0, sig(.6)=.646>.2 -> 1, sig(1.5)=.818>.4 -> 1
-    assert v1.tolist() == [[1, 0, 1], [0, 1, 1]]
-    # so v1 == v0 and the visible-bias gradient vanishes; weight gradient explicit:
-    assert np.allclose(db, 0)
-    np.testing.assert_allclose(dW[0, 0], -(ph0[0, 0] - ph1[0, 0]) / 2)
+    assert v1.tolist() == [[1, 1, 0], [0, 1, 1]]
+    # visible bias: -mean(v0 - v1) = -([0, -1, 1] + [0, 0, 0]) / 2
+    np.testing.assert_allclose(rbm.visible_bias.grad.numpy(), [0.0, 0.5, -0.5], atol=1e-15)
+    # h1 | v1=(1,1,0): .5-1-.4 = -.9, -.3+.8+.6 = 1.1; v1=(0,1,1) as v0 row 2: -1.15, 2.6
+    ph1_hand = np.array([[sig(-0.9), sig(1.1)], [sig(-1.15), sig(2.6)]])
+    np.testing.assert_allclose(ph1, ph1_hand, rtol=1e-12)
+    # one weight entry in full: dW[0, 1] = -(ph0[:, 0].v0[:, 1] - ph1[:, 0].v1[:, 1]) / 2
+    w01 = -((sig(0.35) * 0 + sig(-1.15) * 1) - (sig(-0.9) * 1 + sig(-1.15) * 1)) / 2
+    np.testing.assert_allclose(rbm.weight.grad.numpy()[0, 1], w01, rtol=1e-12)
 
 
 def test_sgd_step_applies_the_cd_gradient():
