@@ -230,3 +230,38 @@ def test_short_dbn_on_digits_classifies():
     trainer.fit((X[tr], y[tr]), epochs=15, batch_size=32, seed=0)
     acc = trainer.evaluate((X[te], y[te]))["accuracy"]
     assert acc > 0.93, acc
+
+
+class CountingRng:
+    """np.random.Generator that counts its calls to random()."""
+
+    def __init__(self, seed):
+        self.g = np.random.default_rng(seed)
+        self.calls = 0
+
+    def random(self, shape):
+        self.calls += 1
+        return self.g.random(shape)
+
+
+def test_gibbs_chains_run_exactly_the_requested_steps(monkeypatch):
+    rbm = tiny()
+    r = CountingRng(0)
+    monkeypatch.setattr(gn.models.rbm.np.random, "default_rng", lambda seed=None: r)
+    gibbs_chains(rbm, np.ones((2, 3)), steps=(0, 1, 10, 25), seed=0)
+    assert r.calls == 2 * 25            # one h draw and one v draw per Gibbs step
+    with pytest.raises(ValueError, match="steps must increase"):
+        gibbs_chains(rbm, np.ones((2, 3)), steps=(0, 3, 3), seed=0)
+
+
+def test_pcd_chains_survive_a_smaller_last_batch():
+    rbm = tiny()
+    rng = np.random.default_rng(0)
+    rbm.contrastive_divergence(np.ones((4, 3)), persistent=True, rng=rng)
+    chain = rbm.chain_.copy()
+    assert chain.shape == (4, 3)
+    # a 1-row batch: the 4 chains carry on (negative phase over 4 chains, positive over 1)
+    rbm.contrastive_divergence(np.zeros((1, 3)), persistent=True, rng=rng)
+    assert rbm.chain_.shape == (4, 3)
+    # gradient of the visible bias: -(mean v0 - mean over chains)
+    np.testing.assert_allclose(rbm.visible_bias.grad.numpy(), rbm.chain_.mean(axis=0))

@@ -230,11 +230,13 @@ class BernoulliRBM(nn.Module):
 
         positive phase: ph0 = p(h | v0); negative phase: a Gibbs chain of k steps,
         h ~ p(h | v), v ~ p(v | h), started at v0 (CD) or at the persistent chain's
-        state (PCD: ``self.chain_``, as many chains as rows, kept between calls), ending
+        state (PCD: ``self.chain_``, as many chains as the first batch has rows, kept
+        between calls, also across a smaller last batch), ending
         at vk with phk = p(h | vk). The gradient of the negative log-likelihood, averaged
         over the batch, is estimated as::
 
-            dW = -(ph0^T v0 - phk^T vk) / N,  db = -mean(v0 - vk),  dc = -mean(ph0 - phk)
+            dW = -(ph0^T v0 / N - phk^T vk / M),  db = -(mean v0 - mean vk),
+            dc = -(mean ph0 - mean phk)     (N rows, M chains; M = N for CD)
 
         With ``sample_visible=False`` the chain's visible states are the probabilities
         p(v | h) rather than binary draws (Hinton's practical guide). The gradients are
@@ -248,7 +250,7 @@ class BernoulliRBM(nn.Module):
         recon = float(((v0 - self.prob_v(ph0)) ** 2).mean())
         if persistent:
             chain = getattr(self, "chain_", None)
-            if chain is None or chain.shape != v0.shape:
+            if chain is None or chain.shape[1:] != v0.shape[1:]:
                 chain = v0.copy()
             _, h = self.sample_h(chain, rng)
         vk = v0
@@ -258,9 +260,10 @@ class BernoulliRBM(nn.Module):
             phk, h = self.sample_h(vk, rng)
         if persistent:
             object.__setattr__(self, "chain_", vk)
-        grads = {"weight": -(ph0.T @ v0 - phk.T @ vk) / n,
-                 "visible_bias": -(v0 - vk).mean(axis=0),
-                 "hidden_bias": -(ph0 - phk).mean(axis=0)}
+        m = len(vk)   # the number of chains (PCD keeps its first batch's count)
+        grads = {"weight": -(ph0.T @ v0 / n - phk.T @ vk / m),
+                 "visible_bias": -(v0.mean(axis=0) - vk.mean(axis=0)),
+                 "hidden_bias": -(ph0.mean(axis=0) - phk.mean(axis=0))}
         for name, g in grads.items():
             p = getattr(self, name)
             p.grad = Tensor(np.asarray(g, dtype=p._data.dtype))
@@ -467,7 +470,9 @@ def gibbs_chains(rbm: BernoulliRBM, v0: TensorLike, steps: Sequence[int] = (0, 1
         if s == 0:
             out[:, j] = x
             continue
-        x = rbm.gibbs(x, s - done, rng) if s - done > 1 else x
+        if s == done:
+            raise ValueError(f"gibbs_chains: steps must increase, got {list(steps)}")
+        x = rbm.gibbs(x, s - done - 1, rng) if s - done > 1 else x
         _, h = rbm.sample_h(x, rng)
         p, x = rbm.sample_v(h, rng)
         out[:, j] = p
