@@ -160,7 +160,10 @@ NOT_LAYERS = {"Module", "ModuleList", "ModuleDict", "ParameterList", "ParameterD
               # query, key and value; target and memory; source and target sequences
               "MultiheadAttention", "TransformerDecoderLayer", "TransformerDecoder",
               "Transformer", "BahdanauAttention", "LuongAttention", "RNNSeq2Seq",
-              "TransformerSeq2Seq"}
+              "TransformerSeq2Seq",
+              # energy-based models: sampled, not a fixed graph (the DBN exports as
+              # its to_classifier() Sequential)
+              "BernoulliRBM", "DeepBeliefNet"}
 
 
 def test_every_layer_of_glassnet_has_a_converter():

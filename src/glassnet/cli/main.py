@@ -39,6 +39,7 @@ from .. import __version__
 from ..backend import config
 from ..errors import GlassnetError
 from . import autoencoder, classify, inspect_cmd, runs, text
+from . import rbm as rbm_cmd, vae as vae_cmd   # issue 19: --task rbm, vae
 from . import export as export_cmd  # `glassnet export` (onnx helper)
 from . import search as search_cmd   # glassnet search (issue 16, scale)
 from . import info as info_cmd
@@ -102,8 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "kept; --patience 0 turns it off and trains all --epochs.")
     t.add_argument("--dataset", default=None, choices=list(runs.IMAGE_DATASETS) + ["text"],
                    help="default: digits (embedded); text with --text or a recurrent model")
-    t.add_argument("--task", default=None, choices=["classify", "autoencoder"],
-                   help="default: classify (image datasets)")
+    t.add_argument("--task", default=None, choices=["classify", "autoencoder", "rbm", "vae"],
+                   help="default: classify (image datasets); rbm: a Bernoulli RBM (CD-k / PCD); "
+                   "vae: a variational autoencoder (--hidden: latent size)")
     t.add_argument("--model", default=None,
                    choices=["mlp", *classify.CONV, *text.MODELS],
                    help="default: mlp (lstm for --dataset text; transformer: a character "
@@ -136,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--denoise", type=fraction, default=None,
                    help="masking noise (autoencoder)")
     t.add_argument("--stacked", type=_int_list, default=None, help="e.g. 256,64 (autoencoder)")
+    t.add_argument("--cd-k", type=positive_int, default=None,
+                   help="Gibbs steps of contrastive divergence (rbm), default 1")
+    t.add_argument("--persistent", action="store_true", help="persistent CD (rbm)")
     t.add_argument("--report", action="store_true", help="also write an HTML report "
                    "(classifiers)")
     # --log (loggers helper): per-epoch logs in the run folder
@@ -188,12 +193,14 @@ def build_parser() -> argparse.ArgumentParser:
 # --epochs, --batch-size, --lr, --limit, --data-dir, --dataset, --model), and the runs
 # that read them; any other run refuses them rather than ignore them.
 _USED_BY = {
-    "task": ("classifier", "autoencoder"),
-    "hidden": ("MLP classifier", "autoencoder", "language model"),
-    "activation": ("MLP classifier", "autoencoder"),
+    "task": ("classifier", "autoencoder", "RBM", "VAE"),
+    "hidden": ("MLP classifier", "autoencoder", "language model", "RBM", "VAE"),
+    "activation": ("MLP classifier", "autoencoder", "VAE"),
     "dropout": ("MLP classifier",),
     "optimizer": ("MLP classifier", "convolutional classifier", "autoencoder",
-                  "language model"),
+                  "language model", "VAE"),
+    "cd_k": ("RBM",),
+    "persistent": ("RBM",),
     "patience": ("MLP classifier", "convolutional classifier"),
     "report": ("MLP classifier", "convolutional classifier"),
     "log": ("MLP classifier", "convolutional classifier"),
@@ -204,7 +211,7 @@ _USED_BY = {
 
 
 def _a(noun: str) -> str:
-    return ("an " if noun.startswith(("a", "e", "i", "o", "u", "MLP")) else "a ") + noun
+    return ("an " if noun.startswith(("a", "e", "i", "o", "u", "MLP", "RBM")) else "a ") + noun
 
 
 def _refuse_unused(args, run: str) -> None:
@@ -251,6 +258,9 @@ def train(args) -> int:
             raise UsageError("glassnet train: error: --hidden does not apply with --stacked "
                              f"(the widths come from --stacked {','.join(map(str, args.stacked))})")
         return autoencoder.run(args)
+    if args.task in ("rbm", "vae"):
+        _refuse_unused(args, "RBM" if args.task == "rbm" else "VAE")
+        return (rbm_cmd if args.task == "rbm" else vae_cmd).run(args)
     _refuse_unused(args, "MLP classifier" if runs.option(args, "model", "mlp") == "mlp"
                    else "convolutional classifier")
     return classify.train(args)
