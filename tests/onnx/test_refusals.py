@@ -160,7 +160,11 @@ NOT_LAYERS = {"Module", "ModuleList", "ModuleDict", "ParameterList", "ParameterD
               # query, key and value; target and memory; source and target sequences
               "MultiheadAttention", "TransformerDecoderLayer", "TransformerDecoder",
               "Transformer", "BahdanauAttention", "LuongAttention", "RNNSeq2Seq",
-              "TransformerSeq2Seq"}
+              "TransformerSeq2Seq",
+              # a generator and a discriminator: export gan.generator or gan.discriminator
+              "GAN",
+              # wrappers of one Sequential: export their .net
+              "DCGANGenerator", "DCGANDiscriminator"}
 
 
 def test_every_layer_of_glassnet_has_a_converter():

@@ -23,9 +23,11 @@ from .fewshot import PrototypicalNetwork
 from .transfer import freeze, replace_head, set_submodule, trainable_parameters
 from .seq2seq import BahdanauAttention, LuongAttention, RNNSeq2Seq, TransformerSeq2Seq
 from .vae import VAE, ConvVAE
+from .gan import GAN, GANTrainer, GANSamples, DCGANGenerator, DCGANDiscriminator, frechet_distance
 
 __all__ = ["Perceptron", "MLP", "LeNet", "SmallVGG", "CharLM", "CharTransformer", "SequenceClassifier",
            "Autoencoder", "DenoisingAutoencoder", "StackedAutoencoder", "ConvAutoencoder",
            "AnomalyDetector", "greedy_pretrain", "PrototypicalNetwork", "freeze",
            "replace_head", "set_submodule", "trainable_parameters", "BahdanauAttention",
-           "LuongAttention", "RNNSeq2Seq", "TransformerSeq2Seq", "VAE", "ConvVAE"]
+           "LuongAttention", "RNNSeq2Seq", "TransformerSeq2Seq", "VAE", "ConvVAE", "GAN",
+           "GANTrainer", "GANSamples", "DCGANGenerator", "DCGANDiscriminator", "frechet_distance"]
