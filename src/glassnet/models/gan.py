@@ -26,7 +26,7 @@ noise to both real and fake inputs of D, another way to keep D from winning too 
 ``d_loss + g_loss``). :class:`GANSamples` writes a grid of samples per epoch.
 :func:`frechet_distance` compares two sets of features (FID on a classifier's features).
 
->>> gn.manual_seed(0)
+>>> _ = gn.manual_seed(0)
 >>> G = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
 >>> D = nn.Sequential(nn.Linear(1, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
 >>> gan = GAN(G, D, latent_dim=2)
