@@ -163,7 +163,11 @@ NOT_LAYERS = {"Module", "ModuleList", "ModuleDict", "ParameterList", "ParameterD
               "TransformerSeq2Seq",
               # energy-based models: sampled, not a fixed graph (the DBN exports as
               # its to_classifier() Sequential)
-              "BernoulliRBM", "DeepBeliefNet"}
+              "BernoulliRBM", "DeepBeliefNet",
+              # a generator and a discriminator: export gan.generator or gan.discriminator
+              "GAN",
+              # wrappers of one Sequential: export their .net
+              "DCGANGenerator", "DCGANDiscriminator"}
 
 
 def test_every_layer_of_glassnet_has_a_converter():

@@ -24,9 +24,12 @@ from .transfer import freeze, replace_head, set_submodule, trainable_parameters
 from .seq2seq import BahdanauAttention, LuongAttention, RNNSeq2Seq, TransformerSeq2Seq
 from .vae import VAE, ConvVAE
 from .rbm import BernoulliRBM, DeepBeliefNet
+from .gan import GAN, GANTrainer, GANSamples, DCGANGenerator, DCGANDiscriminator, frechet_distance
 
 __all__ = ["Perceptron", "MLP", "LeNet", "SmallVGG", "CharLM", "CharTransformer", "SequenceClassifier",
            "Autoencoder", "DenoisingAutoencoder", "StackedAutoencoder", "ConvAutoencoder",
            "AnomalyDetector", "greedy_pretrain", "PrototypicalNetwork", "freeze",
            "replace_head", "set_submodule", "trainable_parameters", "BahdanauAttention",
-           "LuongAttention", "RNNSeq2Seq", "TransformerSeq2Seq", "VAE", "ConvVAE", "BernoulliRBM", "DeepBeliefNet"]
+           "LuongAttention", "RNNSeq2Seq", "TransformerSeq2Seq", "VAE", "ConvVAE", "BernoulliRBM",
+           "DeepBeliefNet", "GAN", "GANTrainer", "GANSamples", "DCGANGenerator", "DCGANDiscriminator",
+           "frechet_distance"]
