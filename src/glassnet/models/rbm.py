@@ -21,7 +21,7 @@ momentum and weight decay) takes the step.
 >>> X = (gn.rand(100, 64).numpy() > 0.5).astype("float32")
 >>> hist = rbm.fit(X, epochs=2, batch_size=20, lr=0.05, seed=0)
 >>> sorted(k for k in hist.history if not k.startswith("lr"))
-['loss', 'pseudo_likelihood', 'recon']
+['loss', 'pseudo_likelihood', 'recon', 'seconds']
 """
 from __future__ import annotations
 
