@@ -68,7 +68,7 @@ def run(args: Any) -> int:
     seconds = time.perf_counter() - t0
     result = {"task": "gan", "model": "dcgan", "dataset": dataset, "epochs": len(history),
               "train_seconds": round(seconds, 2), "parameters": gan.num_parameters(),
-              **{f"final_{k}": float(history[k][-1])
+              **{f"final_{k}": float(history[k][-1] or 0.0)
                  for k in ("d_loss", "g_loss", "d_real", "d_fake")}}
     runs.write_run(out, args, gan, history, result,
                    {"task": "gan", "dataset": dataset, "image_shape": list(shape),
