@@ -38,7 +38,7 @@ import numpy as np
 from .. import __version__
 from ..backend import config
 from ..errors import GlassnetError
-from . import autoencoder, classify, inspect_cmd, runs, text
+from . import autoencoder, classify, gan, inspect_cmd, runs, text
 from . import rbm as rbm_cmd, vae as vae_cmd   # issue 19: --task rbm, vae
 from . import export as export_cmd  # `glassnet export` (onnx helper)
 from . import search as search_cmd   # glassnet search (issue 16, scale)
@@ -103,9 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "kept; --patience 0 turns it off and trains all --epochs.")
     t.add_argument("--dataset", default=None, choices=list(runs.IMAGE_DATASETS) + ["text"],
                    help="default: digits (embedded); text with --text or a recurrent model")
-    t.add_argument("--task", default=None, choices=["classify", "autoencoder", "rbm", "vae"],
+    t.add_argument("--task", default=None, choices=["classify", "autoencoder", "rbm", "vae", "gan"],
                    help="default: classify (image datasets); rbm: a Bernoulli RBM (CD-k / PCD); "
-                   "vae: a variational autoencoder (--hidden: latent size)")
+                   "vae: a variational autoencoder (--hidden: latent size); gan: a DCGAN")
     t.add_argument("--model", default=None,
                    choices=["mlp", *classify.CONV, *text.MODELS],
                    help="default: mlp (lstm for --dataset text; transformer: a character "
@@ -193,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
 # --epochs, --batch-size, --lr, --limit, --data-dir, --dataset, --model), and the runs
 # that read them; any other run refuses them rather than ignore them.
 _USED_BY = {
-    "task": ("classifier", "autoencoder", "RBM", "VAE"),
+    "task": ("classifier", "autoencoder", "RBM", "VAE", "gan"),
     "hidden": ("MLP classifier", "autoencoder", "language model", "RBM", "VAE"),
     "activation": ("MLP classifier", "autoencoder", "VAE"),
     "dropout": ("MLP classifier",),
@@ -252,6 +252,9 @@ def train(args) -> int:
         return text.run(args)
     args.dataset = runs.option(args, "dataset", "digits")
     _refuse_data_dir(args)
+    if args.task == "gan":
+        _refuse_unused(args, "gan")
+        return gan.run(args)
     if args.task == "autoencoder":
         _refuse_unused(args, "autoencoder")
         if args.stacked is not None and args.hidden is not None:
