@@ -93,6 +93,7 @@ def run_env(env_id: str, cfg: dict, seed: int, eval_episodes: int, final_episode
 
 
 def render_md(results: list[dict], command: str) -> str:
+    n_final = results[0]["final_episodes"] if results else 100
     lines = ["# Deep Q-learning (Double DQN) on Gymnasium environments", "",
              "Written by `benchmarks/bench_dqn.py`; every number below comes from that run.", "",
              f"Command: `{command}`", "",
@@ -103,9 +104,9 @@ def render_md(results: list[dict], command: str) -> str:
              "`eval_every` steps for a few episodes on a separate environment, keep the best "
              "weights (checkpoint file), stop early once an evaluation reaches `stop_return`; "
              "then load the kept policy from its file and evaluate it greedily on "
-             "**100 fresh episodes** of a new environment with another seed. That last "
+             f"**{n_final} fresh episodes** of a new environment with another seed. That last "
              "number is the result.", "",
-             "| environment | final mean return (100 episodes) | std | min | solved at | "
+             f"| environment | final mean return ({n_final} episodes) | std | min | solved at | "
              "env steps | wall time (training) | best periodic eval |",
              "|---|---|---|---|---|---|---|---|"]
     for r in results:

@@ -328,7 +328,10 @@ class DQNAgent:
                 obs, _ = env.reset()
                 ep_return, ep_len, ep_losses = 0.0, 0, []
             if eval_every and (self.env_steps - start_steps) % eval_every == 0:
-                returns = self.evaluate(eval_env, eval_episodes)
+                # a seeded agent seeds the evaluation env once, at its first reset
+                eval_seed = (None if self.seed is None or evaluations
+                             else self.seed + 1_000_003)
+                returns = self.evaluate(eval_env, eval_episodes, seed=eval_seed)
                 row = {"env_steps": self.env_steps, "wall_time": time.perf_counter() - t0,
                        "mean_return": float(returns.mean()), "std_return": float(returns.std())}
                 evaluations.append(row)
