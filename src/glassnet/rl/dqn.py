@@ -33,7 +33,7 @@ from .. import io as gio
 from .. import nn
 from ..autograd import Tensor, no_grad
 from ..backend import arrays as _arrays
-from ..errors import ArgumentError, ArgumentTypeError, ModelFileError
+from ..errors import ArgumentError, ArgumentTypeError, ModelFileError, NonFiniteError
 from ..nn.module import Module
 from ..nn.utils.clip_grad import clip_grad_norm_
 from ..optim.adam import Adam
@@ -231,7 +231,7 @@ class DQNAgent:
             self.update_target()
         value = float(loss.item())
         if not math.isfinite(value):
-            raise FloatingPointError(f"DQNAgent.update: the loss became {value} at update "
+            raise NonFiniteError(f"DQNAgent.update: the loss became {value} at update "
                                      f"{self.updates}; lower lr or clip harder")
         return value
 
