@@ -140,14 +140,15 @@ def play(args: argparse.Namespace) -> int:
     """``glassnet play``: the returns of a saved policy's greedy episodes (or a watch)."""
     from ..rl import DQNAgent, make_env
     agent = DQNAgent.load(policy_file(args.policy))
-    env_id = args.env or agent.env_id
+    env_id = runs.option(args, "env", agent.env_id)
     if env_id is None:
         raise ArgumentError("the policy file does not say its environment: give --env")
     env = make_env(env_id)
     if args.watch:
-        agent.watch(env, episodes=args.episodes or 1, seed=args.seed, max_steps=args.max_steps)
+        agent.watch(env, episodes=runs.option(args, "episodes", 1), seed=args.seed,
+                    max_steps=args.max_steps)
         return 0
-    episodes = args.episodes or 10
+    episodes = runs.option(args, "episodes", 10)
     returns = agent.evaluate(env, episodes, seed=args.seed)
     for i, r in enumerate(returns):
         print(f"episode {i + 1}: return {r:g}")
