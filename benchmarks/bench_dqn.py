@@ -105,7 +105,7 @@ def render_md(results: list[dict], command: str) -> str:
              "weights (checkpoint file), stop early once an evaluation reaches `stop_return`; "
              "then load the kept policy from its file and evaluate it greedily on "
              f"**{n_final} fresh episodes** of a new environment with another seed. That last "
-             "number is the result.", "",
+             "number is the result. The training wall time includes the periodic evaluations.", "",
              f"| environment | final mean return ({n_final} episodes) | std | min | solved at | "
              "env steps | wall time (training) | best periodic eval |",
              "|---|---|---|---|---|---|---|---|"]
