@@ -91,3 +91,15 @@ def test_env_mismatch_is_refused():
     agent = DQNAgent(6, 3)
     with pytest.raises(ValueError, match="4 observations and 2 actions|6 observations"):
         agent.train(make_env("CartPole-v1"), 10, verbose=0)
+
+
+def test_progress_bar_and_early_stop():
+    env = make_env("CartPole-v1")
+    agent = DQNAgent.for_env(env, hidden=(16,), learning_starts=100, seed=1)
+    out = io.StringIO()
+    hist = agent.train(env, 400, eval_every=100, eval_episodes=2, stop_return=1.0, file=out)
+    text = out.getvalue()
+    assert "dqn:" in text and "step" in text
+    # every episode returns >= 1, so the first evaluation stops the run
+    assert agent.env_steps == 100 and hist.params["env_steps"] == 100
+    assert hist.stop_reason.startswith("stopped at step 100") and hist.stop_reason in text
