@@ -60,3 +60,12 @@ def test_options_dqn_does_not_read_are_refused(tmp_path, capsys):
     assert "--steps does not apply" in capsys.readouterr().err
     assert main(["play", str(tmp_path)]) == 2
     assert "policy.safetensors" in capsys.readouterr().err
+
+
+def test_missing_gymnasium_is_one_line(monkeypatch, tmp_path, capsys):
+    import sys
+    monkeypatch.setitem(sys.modules, "gymnasium", None)
+    assert main(["train", "--task", "dqn", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("glassnet train: error: ") and 'pip install "glassnet[rl]"' in err
+    assert "unexpected" not in err and len(err.splitlines()) == 1

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .. import inspect as ins
-from ..errors import ArgumentError, ModelFileNotFoundError
+from ..errors import ArgumentError, GlassnetError, ModelFileNotFoundError
 from . import runs
 
 __all__ = ["run", "play", "add_play_parser", "POLICY_FILE", "SOLVED"]
@@ -53,7 +53,10 @@ def run(args: argparse.Namespace) -> int:
     env_id = runs.option(args, "env", "CartPole-v1")
     seed = runs.option(args, "seed", 0)
     steps = runs.option(args, "steps", 100_000)
-    env, eval_env = make_env(env_id, seed=seed), make_env(env_id, seed=seed + 1)
+    try:
+        env, eval_env = make_env(env_id, seed=seed), make_env(env_id, seed=seed + 1)
+    except ImportError as e:     # Gymnasium missing: the one-line error, not "unexpected"
+        raise GlassnetError(str(e)) from None
     hidden = runs.option(args, "hidden", [256, 256])
     hidden = [hidden] if isinstance(hidden, int) else list(hidden)
     eps_steps = max(1, min(15_000, steps // 4))
