@@ -44,6 +44,9 @@ PAGES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "text.md": ("glassnet.text", ("glassnet.text",),
                 "Words to ids, word vectors, word-level language models, taggers, the window "
                 "classifier and a CNN for text."),
+    "rl.md": ("glassnet.rl", ("glassnet.rl",),
+              "Deep Q-learning on Gymnasium environments: replay buffer, epsilon schedules, "
+              "`DQNAgent`."),
     "inspect.md": ("glassnet.inspect", ("glassnet.inspect",),
                    "Backprop traces, gradient flow, activation statistics and pictures."),
     "selection.md": ("glassnet.selection", ("glassnet.selection",),

@@ -27,6 +27,7 @@ from . import data  # noqa: F401
 from . import metrics  # noqa: F401
 from . import training  # noqa: F401
 from . import models  # noqa: F401
+from . import rl  # noqa: F401  (Gymnasium is imported only when an env is made)
 from . import inspect  # noqa: F401
 from .inspect import summary  # noqa: F401  (glassnet.summary(model, input_shape))
 from . import selection  # noqa: F401

@@ -43,6 +43,7 @@ from . import rbm as rbm_cmd, vae as vae_cmd   # issue 19: --task rbm, vae
 from . import export as export_cmd  # `glassnet export` (onnx helper)
 from . import search as search_cmd   # glassnet search (issue 16, scale)
 from . import info as info_cmd
+from . import dqn as dqn_cmd    # glassnet train --task dqn, glassnet play (issue 19)
 from .argtypes import fraction, non_negative_int, positive_float, positive_int
 from .argtypes import int_list as _int_list
 
@@ -103,9 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "kept; --patience 0 turns it off and trains all --epochs.")
     t.add_argument("--dataset", default=None, choices=list(runs.IMAGE_DATASETS) + ["text"],
                    help="default: digits (embedded); text with --text or a recurrent model")
-    t.add_argument("--task", default=None, choices=["classify", "autoencoder", "rbm", "vae", "gan"],
+    t.add_argument("--task", default=None,
+                   choices=["classify", "autoencoder", "rbm", "vae", "gan", "dqn"],
                    help="default: classify (image datasets); rbm: a Bernoulli RBM (CD-k / PCD); "
-                   "vae: a variational autoencoder (--hidden: latent size); gan: a DCGAN")
+                   "vae: a variational autoencoder (--hidden: latent size); gan: a DCGAN; "
+                   "dqn: deep Q-learning on --env")
     t.add_argument("--model", default=None,
                    choices=["mlp", *classify.CONV, *text.MODELS],
                    help="default: mlp (lstm for --dataset text; transformer: a character "
@@ -149,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "jsonl (log.jsonl), tensorboard (tensorboard/)")
     t.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2],
                    help="0 silent, 1 bars, 2 lines")
+    t.add_argument("--env", default=None, help="Gymnasium environment (dqn), default CartPole-v1")
+    t.add_argument("--steps", type=positive_int, default=None,
+                   help="environment steps at most (dqn), default 100000")
 
     e = sub.add_parser("evaluate", help="evaluate a saved classifier on its test split")
     e.add_argument("model", type=Path, help="a model file, or a run folder")
@@ -186,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export_cmd.add_parser(sub)   # glassnet export MODEL --onnx
     search_cmd.add_parser(sub)   # glassnet search CONFIG.toml
+    dqn_cmd.add_play_parser(sub)  # glassnet play POLICY (a DQN policy)
     return p
 
 
@@ -193,9 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
 # --epochs, --batch-size, --lr, --limit, --data-dir, --dataset, --model), and the runs
 # that read them; any other run refuses them rather than ignore them.
 _USED_BY = {
-    "task": ("classifier", "autoencoder", "RBM", "VAE", "gan"),
-    "hidden": ("MLP classifier", "autoencoder", "language model", "RBM", "VAE"),
-    "activation": ("MLP classifier", "autoencoder", "VAE"),
+    "task": ("classifier", "autoencoder", "RBM", "VAE", "gan", "dqn"),
+    "hidden": ("MLP classifier", "autoencoder", "language model", "RBM", "VAE", "dqn"),
+    "activation": ("MLP classifier", "autoencoder", "VAE", "dqn"),
     "dropout": ("MLP classifier",),
     "optimizer": ("MLP classifier", "convolutional classifier", "autoencoder",
                   "language model", "VAE"),
@@ -207,6 +214,8 @@ _USED_BY = {
     "denoise": ("autoencoder",),
     "stacked": ("autoencoder",),
     "text": ("language model",),
+    "env": ("dqn",),
+    "steps": ("dqn",),
 }
 
 
@@ -237,6 +246,9 @@ def train(args) -> int:
 
     A language ``--model`` (lstm, gru, rnn, transformer) or ``--text FILE`` means ``--dataset text`` (any other dataset
     given with them is an error); an option the chosen run does not read is an error."""
+    if args.task == "dqn":
+        _refuse_unused(args, "dqn agent")
+        return dqn_cmd.run(args)
     if args.dataset is None and (args.model in text.MODELS or args.text is not None):
         args.dataset = "text"
     if args.dataset == "text" or args.model in text.MODELS:
@@ -289,6 +301,7 @@ COMMANDS = {"train": train, "evaluate": _model_or_run_folder(classify.evaluate),
             "sample": _model_or_run_folder(text.sample), "inspect": inspect_cmd.run, "info": info}
 COMMANDS["export"] = export_cmd.run
 COMMANDS["search"] = search_cmd.run
+COMMANDS["play"] = dqn_cmd.play
 
 
 def _one_line(text) -> str:

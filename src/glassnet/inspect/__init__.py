@@ -11,6 +11,7 @@ from .vanishing import *  # noqa: F401,F403
 from .graph import *  # noqa: F401,F403
 from .pictures import *  # noqa: F401,F403
 from .curves import *  # noqa: F401,F403
+from .returns import *  # noqa: F401,F403  (episode returns of glassnet.rl runs)
 from .attention_map import *  # noqa: F401,F403  (attention heat maps of seq2seq models)
 from .report import *  # noqa: F401,F403
 from .summary import *  # noqa: F401,F403  (summary(model, input_shape): the layer table)
