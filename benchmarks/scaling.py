@@ -25,7 +25,10 @@ between them; the order of the two processes alternates from point to point (and
 pair with ``--pairs``). Reported: the median ms/step of each, ratio = torch time / glassnet
 time (> 1: glassnet faster; the median over pairs), and the peak memory of each: ru_maxrss
 after the imports, the data and the model build (the baseline) and after the timed steps; the
-increment over the baseline of each and their ratio glassnet / torch (goal <= 1.2).
+increment over the baseline of each and their ratio glassnet / torch (goal <= 1.2); the peak
+is reset after the build and after the warm-up (/proc/self/clear_refs), so transients of the
+imports and one-off compilations in the first steps do not count (the warm-up's own peak is
+kept as mem_warmup_inc_mb). CPU time per step (user + system) is recorded beside the wall time.
 
     python benchmarks/scaling.py                       # the whole sweep, 2 threads
     python benchmarks/scaling.py --quick               # a few points
@@ -344,13 +347,44 @@ def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0   # KiB on Linux
 
 
+def _rss_mb() -> float:
+    """The resident set size now (MB), from /proc; the high-water mark where /proc is absent."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for ln in f:
+                if ln.startswith("VmRSS:"):
+                    return int(ln.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return _maxrss_mb()
+
+
+def _reset_peak() -> bool:
+    """Reset the process's peak RSS (ru_maxrss) to its RSS now (Linux >= 4.0), so the peak
+    measured after the steps is the steps' own, not a transient of the imports or the
+    build (Numba's compiler, a teacher matrix of the data). False where it cannot."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _cpu_s() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def run_worker(lib: str, pt: Point, weights: str | os.PathLike[str] | None, *, blocks: int = 5,
                block_s: float = 0.4, warmup_s: float = 0.5, min_warmup: int = 2,
                pause: float = 0.05, threads: int | None = None) -> dict[str, Any]:
     """Time ``pt``'s training step in ``lib`` in this process (meant to be a fresh one)."""
     step, batches, _ = build(lib, pt, weights, threads)
     gc.collect()
-    base = _maxrss_mb()
+    build_peak = _maxrss_mb()
+    reset = _reset_peak()
+    base = _rss_mb() if reset else build_peak
     nb = len(batches)
     t0 = time.perf_counter()
     loss_first = float(step(*batches[0]).item())
@@ -363,23 +397,32 @@ def run_worker(lib: str, pt: Point, weights: str | os.PathLike[str] | None, *, b
         warm.append(time.perf_counter() - t)
         i += 1
     est = statistics.median(warm[-3:]) if warm else first_s
+    warm_peak = _maxrss_mb()      # the first steps' peak: Adam's state, one-off compilations
+    if reset:
+        _reset_peak()             # the timed steps' own peak from here
     n = int(max(1, min(50, round(block_s / max(est, 1e-6)))))
     times = []
     f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     loss = None
+    cpu = 0.0
     for _ in range(blocks):
         time.sleep(pause)          # BLAS threads of the last block stop spinning
+        c = _cpu_s()
         t = time.perf_counter()
         for _ in range(n):
             loss = step(*batches[i % nb])
             i += 1
         times.append((time.perf_counter() - t) / n)
+        cpu += _cpu_s() - c
     faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / max(1, blocks * n)
     peak = _maxrss_mb()
     return {"lib": lib, "point": pt.name, "ms_per_step": statistics.median(times) * 1e3,
             "block_ms": [t * 1e3 for t in times], "steps_per_block": n, "blocks": blocks,
             "warmup_steps": len(warm) + 1, "first_step_ms": first_s * 1e3,
-            "mem_base_mb": base, "mem_peak_mb": peak, "mem_inc_mb": peak - base,
+            "cpu_ms_per_step": cpu / (blocks * n) * 1e3,
+            "mem_base_mb": base, "mem_peak_mb": peak, "mem_inc_mb": max(0.0, peak - base),
+            "mem_warmup_inc_mb": max(0.0, warm_peak - base),
+            "mem_build_peak_mb": build_peak, "mem_peak_reset": reset,
             "minor_faults_per_step": faults, "loss_first": loss_first,
             "loss_last": float(loss.item()) if loss is not None else loss_first}
 
@@ -389,6 +432,8 @@ def _spawn(lib: str, pt: Point, weights: str, args: argparse.Namespace) -> dict[
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
                OPENBLAS_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     env.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+    if args.passive_wait:      # idle OpenMP threads sleep instead of spinning (busy machines)
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", lib, "--point", pt.name,
            "--weights", weights, "--threads", str(args.threads), "--blocks", str(args.blocks),
@@ -413,7 +458,14 @@ def summarise(pt: Point, runs: list[dict[str, dict[str, Any]]], n_params: int,
         "n_parameters": n_params,
         "ms_per_step": ms,
         "ratio": statistics.median(ratios), "ratios": ratios,
+        "cpu_ms_per_step": {lib: statistics.median([r[lib]["cpu_ms_per_step"] for r in runs])
+                            for lib in ("glassnet", "torch")},
+        "cpu_ratio": (statistics.median([r["torch"]["cpu_ms_per_step"] for r in runs])
+                      / max(1e-9, statistics.median([r["glassnet"]["cpu_ms_per_step"]
+                                                     for r in runs]))),
         "mem_inc_mb": mem,
+        "mem_warmup_inc_mb": {lib: statistics.median([r[lib]["mem_warmup_inc_mb"] for r in runs])
+                              for lib in ("glassnet", "torch")},
         "mem_base_mb": {lib: statistics.median([r[lib]["mem_base_mb"] for r in runs])
                         for lib in ("glassnet", "torch")},
         # increments under 1 MB are noise of the high-water mark: floored at 1 MB
@@ -503,8 +555,14 @@ def render_md(records: list[dict[str, Any]], meta: dict[str, Any], png: str | No
            "float32, learnable targets from a fixed random teacher, the same initial weights "
            "in both libraries), each library timed in a fresh process of its own with the "
            "same threads. **ratio** = PyTorch ms / glassnet ms (> 1: glassnet is faster; goal "
-           ">= 1.0, none below 0.9). **memory** = the peak resident memory (ru_maxrss) after "
-           "the timed steps minus the peak after the imports, data and model build, in MB; "
+           ">= 1.0, none below 0.9); **CPU-time ratio** = the same with the processes' CPU "
+           "time (user + system, all threads) per step, less moved by other work on the "
+           "machine but counting threads that spin. **memory** = the peak resident memory "
+           "(ru_maxrss) during the timed steps minus the resident memory after the imports, "
+           "data and model build, in MB (the peak is reset through /proc/self/clear_refs after "
+           "the build and again after the warm-up, so neither an import's transient nor a "
+           "one-off compilation in the first steps counts; Adam's state, made in the first "
+           "step, does; the JSON has the warm-up's peak too as mem_warmup_inc_mb); "
            "**mem ratio** = glassnet / PyTorch (goal <= 1.2; increments under 1 MB count as "
            "1 MB).", "",
            "Made by:", "", "```bash", meta.get("command", "python benchmarks/scaling.py"), "```",
@@ -534,9 +592,9 @@ def render_md(records: list[dict[str, Any]], meta: dict[str, Any], png: str | No
         if not rows:
             continue
         out += [f"## {fam}", "", NOTES.get(fam, ""), "",
-                "| point | params | glassnet ms | PyTorch ms | ratio | glassnet MB | PyTorch MB "
-                "| mem ratio | load |",
-                "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                "| point | params | glassnet ms | PyTorch ms | ratio | CPU-time ratio | glassnet MB "
+                "| PyTorch MB | mem ratio | load |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in rows:
             ratio = f"{r['ratio']:.2f}"
             if r["ratio"] < 1.0:
@@ -545,7 +603,7 @@ def render_md(records: list[dict[str, Any]], meta: dict[str, Any], png: str | No
             if r["mem_ratio"] > 1.2:
                 mr = f"**{mr}**"
             out.append(f"| {r['label']} | {r['n_parameters']:,} | {r['ms_per_step']['glassnet']:.2f}"
-                       f" | {r['ms_per_step']['torch']:.2f} | {ratio} | "
+                       f" | {r['ms_per_step']['torch']:.2f} | {ratio} | {r['cpu_ratio']:.2f} | "
                        f"{r['mem_inc_mb']['glassnet']:.1f} | {r['mem_inc_mb']['torch']:.1f} | {mr}"
                        f" | {r['load_avg']['mean']:.2f} |")
         out.append("")
@@ -637,6 +695,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pairs", type=int, default=1, help="fresh process pairs per point")
     ap.add_argument("--blocks", type=int, default=5, help="timing blocks per process")
     ap.add_argument("--block-s", type=float, default=0.4, help="seconds per timing block")
+    ap.add_argument("--passive-wait", action="store_true",
+                    help="OMP_WAIT_POLICY=PASSIVE for both workers: PyTorch's idle OpenMP threads "
+                         "sleep instead of spinning (fairer on a machine shared with other work; "
+                         "not PyTorch's default)")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per worker process")
     ap.add_argument("--list", action="store_true", help="print the points and exit")
     ap.add_argument("--profile", metavar="POINT", help="cProfile glassnet's step at POINT")
@@ -662,7 +724,8 @@ def main(argv: list[str] | None = None) -> int:
     meta: dict[str, Any] = {
         "command": cmd, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "threads": args.threads, "pairs": args.pairs, "blocks": args.blocks,
-        "block_s": args.block_s, "machine": machine(), "errors": {}}
+        "block_s": args.block_s, "passive_wait": args.passive_wait, "machine": machine(),
+        "errors": {}}
     records: list[dict[str, Any]] = []
     t_all = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="glassnet-scaling-") as tmp:
