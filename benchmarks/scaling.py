@@ -23,8 +23,9 @@ PyTorch and loaded into both through state_dict; after a warm-up, several short 
 (the steps per block sized from the warm-up so a block lasts about ``--block-s``) with a pause
 between them; the order of the two processes alternates from point to point (and from pair to
 pair with ``--pairs``). Reported: the median ms/step of each, ratio = torch time / glassnet
-time (> 1: glassnet faster; the median over pairs), and the peak memory of each: ru_maxrss
-after the imports, the data and the model build (the baseline) and after the timed steps; the
+time (> 1: glassnet faster; the median over pairs), and the peak memory of each: the resident memory
+after the imports, the data and the model build (the baseline) and its peak (VmHWM, the
+process's own ru_maxrss) after the timed steps; the
 increment over the baseline of each and their ratio glassnet / torch (goal <= 1.2); the peak
 is reset after the build and after the warm-up (/proc/self/clear_refs), so transients of the
 imports and one-off compilations in the first steps do not count (the warm-up's own peak is
@@ -343,20 +344,29 @@ def build(lib: str, pt: Point, weights: str | os.PathLike[str] | None,
 
 
 # ------------------------------------------------------------------------ one library, one process
+def _status_mb(field: str) -> float | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for ln in f:
+                if ln.startswith(field + ":"):
+                    return int(ln.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
 def _maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0   # KiB on Linux
+    """The peak resident memory of this process (MB): VmHWM from /proc, not ru_maxrss, which
+    in a child process starts at the parent's RSS at fork time (Linux keeps it across exec:
+    a 70 MB glassnet worker of a parent that imported torch read 218 MB)."""
+    hwm = _status_mb("VmHWM")
+    return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _rss_mb() -> float:
     """The resident set size now (MB), from /proc; the high-water mark where /proc is absent."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for ln in f:
-                if ln.startswith("VmRSS:"):
-                    return int(ln.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return _maxrss_mb()
+    rss = _status_mb("VmRSS")
+    return rss if rss is not None else _maxrss_mb()
 
 
 def _reset_peak() -> bool:
@@ -558,8 +568,8 @@ def render_md(records: list[dict[str, Any]], meta: dict[str, Any], png: str | No
            ">= 1.0, none below 0.9); **CPU-time ratio** = the same with the processes' CPU "
            "time (user + system, all threads) per step, less moved by other work on the "
            "machine but counting threads that spin. **memory** = the peak resident memory "
-           "(ru_maxrss) during the timed steps minus the resident memory after the imports, "
-           "data and model build, in MB (the peak is reset through /proc/self/clear_refs after "
+           "(VmHWM: the process's own ru_maxrss) during the timed steps minus the resident "
+           "memory after the imports, data and model build, in MB (the peak is reset through /proc/self/clear_refs after "
            "the build and again after the warm-up, so neither an import's transient nor a "
            "one-off compilation in the first steps counts; Adam's state, made in the first "
            "step, does; the JSON has the warm-up's peak too as mem_warmup_inc_mb); "
@@ -707,6 +717,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
+        import warnings
+        # glassnet's ShapeWarning for a stride-2 3x3 conv on an even size (a standard ResNet
+        # downsampling, floored as in PyTorch): once per layer, not timed, noise in the log
+        warnings.filterwarnings("ignore", message=".*do not tile the input")
         res = run_worker(args.worker, point_by_name(args.point), args.weights,
                          blocks=args.blocks, block_s=args.block_s, threads=args.threads)
         print(json.dumps(res))
