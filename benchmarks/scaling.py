@@ -209,6 +209,20 @@ def library(name: str, threads: int | None = None) -> SimpleNamespace:
     raise ValueError(f"lib: expected 'glassnet' or 'torch', got {name!r}")
 
 
+def preload_glassnet() -> bool:
+    """Import the Numba kernels glassnet would import lazily at its first step, so that their
+    libraries count in the baseline, as PyTorch's own libraries (all loaded by ``import
+    torch``) do; True when they are on. Their compiled code, loaded at the first call, still
+    counts in the steps' memory."""
+    from glassnet.backend import kernels
+    if not kernels.enabled():
+        return False
+    import importlib
+    for mod in ("_numba_kernels", "_numba_rows"):
+        importlib.import_module(f"glassnet.backend.kernels.{mod}")
+    return True
+
+
 def _conv_out(n: int, k: int, pad: int) -> int:
     return n + 2 * pad - k + 1
 
@@ -319,6 +333,8 @@ def build(lib: str, pt: Point, weights: str | os.PathLike[str] | None,
           threads: int | None = None) -> tuple[Any, list[tuple[Any, Any]], Any]:
     """(step function, batches as the library's tensors, model) of ``pt`` in ``lib``."""
     L = library(lib, threads)
+    if lib == "glassnet":
+        preload_glassnet()
     L.seed(0)
     model = build_model(L, pt)
     if weights is not None:
@@ -444,6 +460,8 @@ def _spawn(lib: str, pt: Point, weights: str, args: argparse.Namespace) -> dict[
     env.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
     if args.passive_wait:      # idle OpenMP threads sleep instead of spinning (busy machines)
         env["OMP_WAIT_POLICY"] = "PASSIVE"
+    if args.no_jit:
+        env["GLASSNET_JIT"] = "0"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", lib, "--point", pt.name,
            "--weights", weights, "--threads", str(args.threads), "--blocks", str(args.blocks),
@@ -574,7 +592,11 @@ def render_md(records: list[dict[str, Any]], meta: dict[str, Any], png: str | No
            "one-off compilation in the first steps counts; Adam's state, made in the first "
            "step, does; the JSON has the warm-up's peak too as mem_warmup_inc_mb); "
            "**mem ratio** = glassnet / PyTorch (goal <= 1.2; increments under 1 MB count as "
-           "1 MB).", "",
+           "1 MB). glassnet's Numba kernels are imported before the baseline (as PyTorch's "
+           "libraries are by `import torch`); loading their compiled code at the first call "
+           "adds a fixed ~50 MB to glassnet's rows that use them (LSTM, GRU, Transformer), "
+           "whatever the model's size (`--no-jit` runs glassnet without them).",
+           "",
            "Made by:", "", "```bash", meta.get("command", "python benchmarks/scaling.py"), "```",
            "",
            f"- date: {meta.get('date', '?')}",
@@ -709,6 +731,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="OMP_WAIT_POLICY=PASSIVE for both workers: PyTorch's idle OpenMP threads "
                          "sleep instead of spinning (fairer on a machine shared with other work; "
                          "not PyTorch's default)")
+    ap.add_argument("--no-jit", action="store_true",
+                    help="glassnet without its Numba kernels (GLASSNET_JIT=0)")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per worker process")
     ap.add_argument("--list", action="store_true", help="print the points and exit")
     ap.add_argument("--profile", metavar="POINT", help="cProfile glassnet's step at POINT")
@@ -716,11 +740,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--point", help=argparse.SUPPRESS)
     ap.add_argument("--weights", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    import warnings
+    # glassnet's ShapeWarning for a stride-2 3x3 conv on an even size (a standard ResNet
+    # downsampling, floored as in PyTorch): once per layer, not timed, noise in the log
+    warnings.filterwarnings("ignore", message=".*do not tile the input")
     if args.worker:
-        import warnings
-        # glassnet's ShapeWarning for a stride-2 3x3 conv on an even size (a standard ResNet
-        # downsampling, floored as in PyTorch): once per layer, not timed, noise in the log
-        warnings.filterwarnings("ignore", message=".*do not tile the input")
         res = run_worker(args.worker, point_by_name(args.point), args.weights,
                          blocks=args.blocks, block_s=args.block_s, threads=args.threads)
         print(json.dumps(res))
@@ -738,7 +762,8 @@ def main(argv: list[str] | None = None) -> int:
     meta: dict[str, Any] = {
         "command": cmd, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "threads": args.threads, "pairs": args.pairs, "blocks": args.blocks,
-        "block_s": args.block_s, "passive_wait": args.passive_wait, "machine": machine(),
+        "block_s": args.block_s, "passive_wait": args.passive_wait, "no_jit": args.no_jit,
+        "machine": machine(),
         "errors": {}}
     records: list[dict[str, Any]] = []
     t_all = time.perf_counter()

@@ -104,7 +104,8 @@ def test_the_driver_spawns_workers(sc, tmp_path):
     pt = sc.tiny_point("mlp")
     w = tmp_path / "w.npz"
     sc.init_weights(pt, w)
-    args = argparse.Namespace(threads=1, blocks=1, block_s=0.0, timeout=120, passive_wait=True)
+    args = argparse.Namespace(threads=1, blocks=1, block_s=0.0, timeout=120, passive_wait=True,
+                              no_jit=False)
     res = sc._spawn("glassnet", pt, str(w), args)
     assert res["lib"] == "glassnet" and res["point"] == "mlp-tiny"
     assert res["mem_base_mb"] < 400      # not its parent's (this test process's) memory
