@@ -597,7 +597,8 @@ def render_md(records: list[dict[str, Any]], meta: dict[str, Any], png: str | No
            "adds a fixed ~50 MB to glassnet's rows that use them (LSTM, GRU, Transformer), "
            "whatever the model's size (`--no-jit` runs glassnet without them).",
            "",
-           "Made by:", "", "```bash", meta.get("command", "python benchmarks/scaling.py"), "```",
+           "Made by (from the repository root):", "", "```bash",
+           meta.get("command", "python benchmarks/scaling.py"), "```",
            "",
            f"- date: {meta.get('date', '?')}",
            f"- machine: {m.get('cpu', '?')}, {m.get('cpus', '?')} CPUs; {meta.get('threads', '?')}"
@@ -618,7 +619,15 @@ def render_md(records: list[dict[str, Any]], meta: dict[str, Any], png: str | No
         out += [f"{len(below)} of {len(records)} points are below 1.0x, "
                 f"{sum(r['ratio'] < 0.9 for r in records)} below 0.9x; "
                 f"{sum(r['mem_ratio'] > 1.2 for r in records)} use more than 1.2x PyTorch's "
-                "memory.", ""]
+                "memory. A ratio marked *unsteady* had process pairs more than 25% apart: other "
+                "work on the machine disturbed one of them (PyTorch's spinning OpenMP threads "
+                "suffer most); re-measure it.", ""]
+    worst = sorted(records, key=lambda r: r["ratio"])[:10]
+    if worst:
+        out += ["The ten slowest points against PyTorch:", "",
+                "| point | ratio | mem ratio |", "|---|---:|---:|"]
+        out += [f"| {r['name']} | {r['ratio']:.2f} | {r['mem_ratio']:.2f} |" for r in worst]
+        out.append("")
     for fam in FAMILIES:
         rows = [r for r in records if r["family"] == fam]
         if not rows:
@@ -631,6 +640,8 @@ def render_md(records: list[dict[str, Any]], meta: dict[str, Any], png: str | No
             ratio = f"{r['ratio']:.2f}"
             if r["ratio"] < 1.0:
                 ratio = f"**{ratio}**"
+            if len(r["ratios"]) > 1 and max(r["ratios"]) > 1.25 * min(r["ratios"]):
+                ratio += " (unsteady: " + "/".join(f"{x:.2f}" for x in r["ratios"]) + ")"
             mr = f"{r['mem_ratio']:.2f}"
             if r["mem_ratio"] > 1.2:
                 mr = f"**{mr}**"
@@ -733,6 +744,8 @@ def main(argv: list[str] | None = None) -> int:
                          "not PyTorch's default)")
     ap.add_argument("--no-jit", action="store_true",
                     help="glassnet without its Numba kernels (GLASSNET_JIT=0)")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the other points of an existing <out>.json (re-measure a family)")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per worker process")
     ap.add_argument("--list", action="store_true", help="print the points and exit")
     ap.add_argument("--profile", metavar="POINT", help="cProfile glassnet's step at POINT")
@@ -765,7 +778,18 @@ def main(argv: list[str] | None = None) -> int:
         "block_s": args.block_s, "passive_wait": args.passive_wait, "no_jit": args.no_jit,
         "machine": machine(),
         "errors": {}}
+    old: list[dict[str, Any]] = []
+    if args.merge and Path(f"{args.out}.json").exists():
+        prev = json.loads(Path(f"{args.out}.json").read_text(encoding="utf-8"))
+        measured = {p.name for p in pts}
+        old = [r for r in prev.get("points", []) if r["name"] not in measured]
+        meta["command"] = prev.get("command", "?") + "\n" + cmd
+        meta["date"] = prev.get("date", "?") + ", " + meta["date"]
+    order = {p.name: i for i, p in enumerate(all_points())}
     records: list[dict[str, Any]] = []
+
+    def merged() -> list[dict[str, Any]]:
+        return sorted(old + records, key=lambda r: order.get(r["name"], len(order)))
     t_all = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="glassnet-scaling-") as tmp:
         for i, pt in enumerate(pts):
@@ -778,14 +802,14 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             records.append(rec)
             meta["wall_s"] = time.perf_counter() - t_all
-            write_outputs(records, args.out, meta)
+            write_outputs(merged(), args.out, meta)
             print(f"[{i + 1}/{len(pts)}] {pt.name:24s} glassnet {rec['ms_per_step']['glassnet']:9.2f}"
                   f" ms  torch {rec['ms_per_step']['torch']:9.2f} ms  ratio {rec['ratio']:.2f}  "
                   f"mem {rec['mem_inc_mb']['glassnet']:.0f}/{rec['mem_inc_mb']['torch']:.0f} MB "
                   f"({rec['mem_ratio']:.2f})  load {rec['load_avg']['mean']:.2f}  "
                   f"[{time.perf_counter() - t:.0f} s]", flush=True)
     meta["wall_s"] = time.perf_counter() - t_all
-    write_outputs(records, args.out, meta)
+    write_outputs(merged(), args.out, meta)
     print(f"{len(records)} points in {meta['wall_s']:.0f} s; wrote {args.out}.json/.md/.png")
     return 1 if meta["errors"] else 0
 
