@@ -466,11 +466,74 @@ def _spawn(lib: str, pt: Point, weights: str, args: argparse.Namespace) -> dict[
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", lib, "--point", pt.name,
            "--weights", weights, "--threads", str(args.threads), "--blocks", str(args.blocks),
            "--block-s", str(args.block_s)]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=args.timeout)
-    if r.returncode != 0:
-        raise RuntimeError(f"{lib} worker for {pt.name} failed:\n{r.stderr[-3000:]}")
-    res: dict[str, Any] = json.loads(r.stdout.strip().splitlines()[-1])
+    waited = wait_idle(getattr(args, "wait_idle", 0.0))
+    others: list[int] = []
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env)
+        t0 = time.monotonic()
+        while proc.poll() is None:
+            if time.monotonic() - t0 > args.timeout:
+                proc.kill()
+                proc.wait()
+                raise subprocess.TimeoutExpired(cmd, args.timeout)
+            o = others_running(proc.pid)
+            if o is not None:
+                others.append(o)
+            time.sleep(0.25)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{lib} worker for {pt.name} failed:\n{stderr[-3000:]}")
+    res: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    # runnable threads of other processes, sampled every 0.25 s while the worker ran
+    res["others_running"] = statistics.fmean(others) if others else None
+    res["waited_idle_s"] = waited
     return res
+
+
+def _running_threads(pid: int) -> int:
+    n = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for t in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{t}/stat", "rb") as f:
+                text = f.read()
+        except OSError:
+            continue
+        if text[text.rfind(b")") + 2:][:1] == b"R":
+            n += 1
+    return n
+
+
+def others_running(child: int | None = None) -> int | None:
+    """Runnable threads now of processes other than this one and ``child`` (None where
+    /proc/loadavg is missing)."""
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            running = int(f.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    own = _running_threads(os.getpid()) + (_running_threads(child) if child else 0)
+    return max(0, running - own)
+
+
+def wait_idle(limit_s: float) -> float:
+    """Wait up to ``limit_s`` seconds until no other process is runnable (the least of a few
+    samples 50 ms apart is 0); returns the seconds waited."""
+    t0 = time.monotonic()
+    while limit_s > 0 and time.monotonic() - t0 < limit_s:
+        samples = []
+        for _ in range(4):
+            samples.append(others_running())
+            time.sleep(0.05)
+        if any(x is None for x in samples) or min(x for x in samples if x is not None) == 0:
+            break
+        time.sleep(1.0)
+    return time.monotonic() - t0
 
 
 def summarise(pt: Point, runs: list[dict[str, dict[str, Any]]], n_params: int,
@@ -504,6 +567,9 @@ def summarise(pt: Point, runs: list[dict[str, dict[str, Any]]], n_params: int,
             [r[lib]["minor_faults_per_step"] for r in runs]) for lib in ("glassnet", "torch")},
         "steps_per_block": {lib: runs[0][lib]["steps_per_block"] for lib in ("glassnet", "torch")},
         "load_avg": {"start": load[0], "end": load[-1], "mean": statistics.fmean(load)},
+        # mean runnable threads of other processes while each worker ran (0: undisturbed)
+        "others_running": {lib: [r[lib].get("others_running") for r in runs]
+                           for lib in ("glassnet", "torch")},
         "order": order or [],
     }
 
@@ -575,6 +641,11 @@ NOTES = {
 }
 
 
+def _others(r: dict[str, Any], lib: str) -> str:
+    vals = [v for v in r.get("others_running", {}).get(lib, []) if v is not None]
+    return f"{max(vals):.1f}" if vals else "?"
+
+
 def render_md(records: list[dict[str, Any]], meta: dict[str, Any], png: str | None) -> str:
     loads = [r["load_avg"]["mean"] for r in records] or [0.0]
     m = meta.get("machine", {})
@@ -605,9 +676,11 @@ def render_md(records: list[dict[str, Any]], meta: dict[str, Any], png: str | No
            f" threads for each library; torch {m.get('torch', '?')}, NumPy {m.get('numpy', '?')}",
            f"- load average (1 min) during the points: {min(loads):.2f} to {max(loads):.2f} "
            f"(median {statistics.median(loads):.2f}); it includes the benchmark's own "
-           f"{meta.get('threads', '?')} threads. A shared or busy machine moves the absolute "
-           "times by tens of percent and the ratios less; re-measure on a quiet machine before "
-           "drawing fine conclusions.",
+           f"{meta.get('threads', '?')} threads; *others g / t* is the mean number of runnable "
+           "threads of other processes while the glassnet / PyTorch worker ran (the larger "
+           "over the pairs; 0: undisturbed). One other CPU-bound process on two cores slows "
+           "PyTorch's OpenMP threads several-fold and glassnet much less, so a disturbed point "
+           "flatters glassnet; re-measure on a quiet machine before drawing fine conclusions.",
            f"- {meta.get('pairs', 1)} process pair(s) per point, {meta.get('blocks', '?')} timing "
            f"blocks of about {meta.get('block_s', '?')} s each per process.", ""]
     if png:
@@ -634,7 +707,7 @@ def render_md(records: list[dict[str, Any]], meta: dict[str, Any], png: str | No
             continue
         out += [f"## {fam}", "", NOTES.get(fam, ""), "",
                 "| point | params | glassnet ms | PyTorch ms | ratio | CPU-time ratio | glassnet MB "
-                "| PyTorch MB | mem ratio | load |",
+                "| PyTorch MB | mem ratio | load (others g / t) |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in rows:
             ratio = f"{r['ratio']:.2f}"
@@ -648,7 +721,8 @@ def render_md(records: list[dict[str, Any]], meta: dict[str, Any], png: str | No
             out.append(f"| {r['label']} | {r['n_parameters']:,} | {r['ms_per_step']['glassnet']:.2f}"
                        f" | {r['ms_per_step']['torch']:.2f} | {ratio} | {r['cpu_ratio']:.2f} | "
                        f"{r['mem_inc_mb']['glassnet']:.1f} | {r['mem_inc_mb']['torch']:.1f} | {mr}"
-                       f" | {r['load_avg']['mean']:.2f} |")
+                       f" | {r['load_avg']['mean']:.2f} ({_others(r, 'glassnet')} / "
+                       f"{_others(r, 'torch')}) |")
         out.append("")
     errs = meta.get("errors") or {}
     if errs:
@@ -744,6 +818,9 @@ def main(argv: list[str] | None = None) -> int:
                          "not PyTorch's default)")
     ap.add_argument("--no-jit", action="store_true",
                     help="glassnet without its Numba kernels (GLASSNET_JIT=0)")
+    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
+                    help="before each worker, wait up to S seconds until no other process is "
+                         "runnable (a machine shared with other work)")
     ap.add_argument("--merge", action="store_true",
                     help="keep the other points of an existing <out>.json (re-measure a family)")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per worker process")
@@ -806,7 +883,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{i + 1}/{len(pts)}] {pt.name:24s} glassnet {rec['ms_per_step']['glassnet']:9.2f}"
                   f" ms  torch {rec['ms_per_step']['torch']:9.2f} ms  ratio {rec['ratio']:.2f}  "
                   f"mem {rec['mem_inc_mb']['glassnet']:.0f}/{rec['mem_inc_mb']['torch']:.0f} MB "
-                  f"({rec['mem_ratio']:.2f})  load {rec['load_avg']['mean']:.2f}  "
+                  f"({rec['mem_ratio']:.2f})  load {rec['load_avg']['mean']:.2f} others "
+                  f"{_others(rec, 'glassnet')}/{_others(rec, 'torch')}  "
                   f"[{time.perf_counter() - t:.0f} s]", flush=True)
     meta["wall_s"] = time.perf_counter() - t_all
     write_outputs(merged(), args.out, meta)

@@ -18,7 +18,7 @@ BENCH = ROOT / "benchmarks" / "scaling.py"
 POINT_KEYS = {"family", "name", "label", "params", "n_parameters", "ms_per_step", "ratio",
               "ratios", "cpu_ms_per_step", "cpu_ratio", "mem_inc_mb", "mem_warmup_inc_mb",
               "mem_base_mb", "mem_ratio", "loss_first", "loss_last", "minor_faults_per_step",
-              "steps_per_block", "load_avg", "order"}
+              "steps_per_block", "load_avg", "others_running", "order"}
 
 
 @pytest.fixture(scope="module")
