@@ -44,3 +44,83 @@ def test_gradcheck_conv2d_no_bias_and_1x1():
                                 dict(padding="full"), dict(padding=2, stride=2)])
 def test_gradcheck_conv1d(kw):
     gradcheck(lambda x, w, b: F.conv1d(x, w, b, **kw), [rnd(2, 2, 9), rnd(3, 2, 3), rnd(3)])
+
+
+# ------------------------------------------------- the blocked convolution
+def _reference(x, w, b, stride, pad, dil):
+    """conv2d by its definition (einsum over kernel offsets), float64."""
+    N, C, H, W = x.shape
+    O, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    Ho = (H + 2 * pad - dil * (kh - 1) - 1) // stride + 1
+    Wo = (W + 2 * pad - dil * (kw - 1) - 1) // stride + 1
+    y = np.zeros((N, O, Ho, Wo)) + b[None, :, None, None]
+    for i in range(kh):
+        for j in range(kw):
+            patch = xp[:, :, i * dil:i * dil + stride * (Ho - 1) + 1:stride,
+                       j * dil:j * dil + stride * (Wo - 1) + 1:stride]
+            y += np.einsum("nchw,oc->nohw", patch, w[:, :, i, j])
+    return y
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("geom", [(1, 1, 1), (2, 0, 1), (1, 2, 2), (3, 1, 1)])
+def test_blocked_conv_equals_definition_over_many_blocks(monkeypatch, threads, geom):
+    """Blocks of 2 samples (the last one ragged), on one or two threads: the forward equals
+    the definition, and every gradient equals the exact derivative of sum(g * conv): conv is
+    linear in x and in w, so a unit step of one weight (or one input pixel) changes that sum
+    by exactly its partial derivative."""
+    import glassnet as gn
+    from glassnet.backend import threads as T
+    from glassnet.functional import conv as C
+    stride, pad, dil = geom
+    monkeypatch.setattr(C, "_BLOCK_COLUMNS", 2 * 7 * 7)
+    monkeypatch.setattr(T, "PARALLEL_MIN_ELEMENTS", 0)
+    prev = T.get_num_threads()
+    T.set_num_threads(threads)
+    try:
+        r = np.random.default_rng(3)
+        x, w, b = r.standard_normal((7, 3, 9, 8)), r.standard_normal((4, 3, 3, 2)), r.standard_normal(4)
+        xt, wt, bt = (gn.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = F.conv2d(xt, wt, bt, stride=stride, padding=pad, dilation=dil)
+        ref = _reference(x, w, b, stride, pad, dil)
+        np.testing.assert_allclose(y.numpy(), ref, rtol=1e-12, atol=1e-12)
+        g = r.standard_normal(ref.shape)
+        y.backward(gn.tensor(g))
+        gw_num = np.zeros_like(w)
+        for idx in np.ndindex(w.shape):
+            d = np.zeros_like(w)
+            d[idx] = 1.0
+            gw_num[idx] = np.sum(g * (_reference(x, w + d, b, stride, pad, dil) - ref))
+        np.testing.assert_allclose(wt.grad.numpy(), gw_num, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(bt.grad.numpy(), g.sum(axis=(0, 2, 3)), rtol=1e-12)
+        gx_num = np.zeros_like(x)
+        zero_b = np.zeros_like(b)
+        for c in range(x.shape[1]):
+            for i in range(x.shape[2]):
+                for j in range(x.shape[3]):
+                    d = np.zeros_like(x)
+                    d[:, c, i, j] = 1.0   # every sample at once: samples do not interact
+                    gx_num[:, c, i, j] = np.sum(
+                        g * _reference(d, w, zero_b, stride, pad, dil), axis=(1, 2, 3))
+        np.testing.assert_allclose(xt.grad.numpy(), gx_num, rtol=1e-9, atol=1e-9)
+    finally:
+        T.set_num_threads(prev)
+
+
+def test_blocked_conv_gradcheck_many_blocks(monkeypatch):
+    from glassnet.functional import conv as C
+    monkeypatch.setattr(C, "_BLOCK_COLUMNS", 2 * 4 * 3)
+    x, w, b = rnd(5, 2, 6, 5), rnd(3, 2, 3, 3), rnd(3)
+    gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1, stride=(2, 2)), [x, w, b])
+
+
+def test_blocked_conv_second_backward_with_retain_graph():
+    import glassnet as gn
+    x = gn.tensor(rnd(3, 2, 5, 5), requires_grad=True)
+    w = gn.tensor(rnd(2, 2, 3, 3), requires_grad=True)
+    y = F.conv2d(x, w, padding=1).sum()
+    y.backward(retain_graph=True)
+    g1 = w.grad.numpy().copy()
+    y.backward()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * g1, rtol=1e-12)

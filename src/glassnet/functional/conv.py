@@ -7,14 +7,20 @@ course's floor((N - F + 2P) / S) + 1 when d = 1.
 
 How it is computed (and why):
 
-* ``_im2col``: the input is copied once, channel-major, into a zero-bordered
-  (C, N, Hp, Wp) buffer, and the column matrix ``cols`` (C*kh*kw, N*Ho*Wo) is filled by
-  one strided copy per kernel offset (a loop over offsets, never over pixels);
-* one GEMM ``W (O, K) @ cols`` gives (O, N*Ho*Wo); ``_to_nchw`` adds the bias in the
-  pass that makes it NCHW;
-* backward: ``_channel_major`` makes the gradient (O, N*Ho*Wo) once, dW = g cols^T is
-  one GEMM, db a GEMV with a ones vector, and dx one GEMM (kh*kw*C, O) @ (O, N*Ho*Wo)
-  whose blocks ``_col2im`` adds into a padded buffer by kernel-offset slices.
+* the batch is cut into blocks of samples of about ``_BLOCK_COLUMNS`` output positions;
+  for each block ``_im2col_chunk`` copies the (zero-bordered) input into a small column
+  matrix (C*kh*kw, n*Ho*Wo) by one strided copy per kernel offset (a loop over offsets,
+  never over pixels), and one GEMM ``W (O, K) @ cols`` gives the block's output, written
+  in NCHW with the bias added. The block's columns stay in cache between the copy and the
+  GEMM, and the column matrix of the whole batch (C*kh*kw times the input) is never made
+  nor kept for backward;
+* backward, block by block: the output gradient made channel-major (O, n*Ho*Wo), the
+  block's columns recomputed from the input, dW^T += cols g^T and db += g 1 (a partial sum
+  per thread), and dx one GEMM (kh*kw*C, O) @ (O, n*Ho*Wo) whose rows ``_col2im_chunk``
+  adds into the padded input gradient by kernel-offset slices;
+* the blocks run on glassnet's threads, one BLAS thread each
+  (``backend.parallel_chunks(..., gemm=True)``). Grouped convolutions still take the
+  whole-batch route (``_im2col``, one batched GEMM over the groups).
 
 Speed lives behind ``backend``: each helper's copies are one call that runs them in
 chunks of the batch on glassnet's threads (NumPy runs copies on one core while the GEMMs
@@ -299,6 +305,128 @@ def _input_grad_grouped(w: np.ndarray, g: np.ndarray, geo: _Geometry, groups: in
     return gpad[:, :, pt:pt + geo.H, pl:pl + geo.W].transpose(1, 0, 2, 3)
 
 
+# columns (samples x output positions) of one block of the blocked convolution: a block's
+# column matrix, (C*kh*kw, columns), and its products stay in cache between the im2col copy
+# and the GEMMs. Measured on one core (OpenBLAS, float32, batch 64, 28x28): the forward of
+# conv 16->32 3x3 pad 1 went 11.0 -> 6.9 ms, 32->32 5x5 pad 2 76.6 -> 35 ms against one
+# im2col of the whole batch then one GEMM.
+_BLOCK_COLUMNS = 2048
+
+
+def _blocks(geo: _Geometry) -> tuple[int, int]:
+    """(samples per block, number of blocks) of the blocked convolution."""
+    nb = max(1, min(geo.N, _BLOCK_COLUMNS // max(geo.Ho * geo.Wo, 1)))
+    return nb, -(-geo.N // nb)
+
+
+def _forward_blocked(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, geo: _Geometry,
+                     dt: np.dtype[Any]) -> np.ndarray:
+    """y (N, O, Ho, Wo) = W im2col(x) + b, one block of samples at a time: im2col of the
+    block into a small buffer, one GEMM (O, C*kh*kw) @ (C*kh*kw, n*Ho*Wo), and the block's
+    output (bias added) written in NCHW. Blocks run on glassnet's threads with one BLAS
+    thread each."""
+    hw, K = geo.Ho * geo.Wo, geo.C * geo.kh * geo.kw
+    nb, nblocks = _blocks(geo)
+    out = np.empty((geo.N, geo.O, geo.Ho, geo.Wo), dt)
+    xc = x.transpose(1, 0, 2, 3)
+    wm = w.reshape(geo.O, K).astype(dt, copy=False)
+    b4 = None if b is None else b.reshape(1, geo.O, 1, 1)
+    pt, pb, pl, pr = geo.pads
+    padded = any(geo.pads)
+
+    def run(b0: int, b1: int) -> None:
+        cols = np.empty((K, nb * hw), dt)
+        xpad = (np.zeros((geo.C, nb, geo.H + pt + pb, geo.W + pl + pr), dt) if padded
+                else None)
+        y = np.empty((geo.O, nb * hw), dt)
+        for blk in range(b0, b1):
+            lo, hi = blk * nb, min(geo.N, (blk + 1) * nb)
+            n = hi - lo
+            c = cols[:, :n * hw]
+            _im2col_chunk(xc[:, lo:hi], None if xpad is None else xpad[:, :n],
+                          c.reshape(geo.C, geo.kh, geo.kw, n, geo.Ho, geo.Wo), geo)
+            yy = np.matmul(wm, c, out=y[:, :n * hw])
+            y4 = yy.reshape(geo.O, n, geo.Ho, geo.Wo).transpose(1, 0, 2, 3)
+            if b4 is None:
+                out[lo:hi] = y4
+            else:
+                np.add(y4, b4, out=out[lo:hi])
+
+    backend.parallel_chunks(nblocks, run, geo.N * geo.O * hw, gemm=True)
+    return out
+
+
+def _backward_blocked(x: np.ndarray, w: np.ndarray, grad: np.ndarray, geo: _Geometry,
+                      want_x: bool, want_w: bool, want_b: bool
+                      ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """(dx, dW, db) one block of samples at a time: the block's output gradient made
+    channel-major (O, n*Ho*Wo), its column matrix recomputed from ``x`` (im2col of a block is
+    cheaper than keeping the whole batch's, which is C*kh*kw times the input), dW += g cols^T
+    and db += g 1 per block (a partial sum per thread, added at the end), and
+    dx = col2im(W^T g) added into the block's slice of the padded input gradient."""
+    hw, K = geo.Ho * geo.Wo, geo.C * geo.kh * geo.kw
+    nb, nblocks = _blocks(geo)
+    dt = grad.dtype
+    pt, pb, pl, pr = geo.pads
+    padded = any(geo.pads)
+    xc = x.transpose(1, 0, 2, 3)
+    gpad = (np.empty((geo.C, geo.N, geo.H + pt + pb, geo.W + pl + pr), dt) if want_x
+            else None)
+    wt = (np.ascontiguousarray(w.transpose(2, 3, 1, 0).reshape(K, geo.O)).astype(dt, copy=False)
+          if want_x else None)                           # W^T, rows ordered (i, j, c)
+    partial_w: list[np.ndarray] = []
+    partial_b: list[np.ndarray] = []
+
+    def run(b0: int, b1: int) -> None:
+        gT = np.empty((geo.O, nb * hw), dt)
+        if want_w:
+            cols = np.empty((K, nb * hw), dt)
+            xpad = (np.zeros((geo.C, nb, geo.H + pt + pb, geo.W + pl + pr), dt) if padded
+                    else None)
+            gw = np.zeros((K, geo.O), dt)     # dW^T: (cols g^T) ran 1.4x faster than g cols^T
+            tmp = np.empty((K, geo.O), dt)
+        if want_x:
+            d = np.empty((K, nb * hw), dt)
+        gb = np.zeros(geo.O, dt) if want_b else None
+        for blk in range(b0, b1):
+            lo, hi = blk * nb, min(geo.N, (blk + 1) * nb)
+            n = hi - lo
+            g = gT[:, :n * hw]
+            g.reshape(geo.O, n, geo.Ho, geo.Wo)[...] = grad[lo:hi].transpose(1, 0, 2, 3)
+            if want_w:
+                c = cols[:, :n * hw]
+                _im2col_chunk(xc[:, lo:hi], None if xpad is None else xpad[:, :n],
+                              c.reshape(geo.C, geo.kh, geo.kw, n, geo.Ho, geo.Wo), geo)
+                gw += np.matmul(c, g.T, out=tmp)
+            if gb is not None:
+                gb += g.sum(axis=1)
+            if want_x:
+                assert gpad is not None and wt is not None
+                dd = np.matmul(wt, g, out=d[:, :n * hw])
+                _col2im_chunk(dd.reshape(geo.kh, geo.kw, geo.C, n, geo.Ho, geo.Wo),
+                              gpad[:, lo:hi], geo)
+        if want_w:
+            partial_w.append(gw)
+        if gb is not None:
+            partial_b.append(gb)
+
+    backend.parallel_chunks(nblocks, run, geo.N * geo.O * hw, gemm=True)
+    gx = (None if gpad is None
+          else gpad[:, :, pt:pt + geo.H, pl:pl + geo.W].transpose(1, 0, 2, 3))
+    gw_all = None
+    if want_w:
+        gw_all = partial_w[0]
+        for p in partial_w[1:]:
+            gw_all += p
+        gw_all = np.ascontiguousarray(gw_all.T).reshape(w.shape)
+    gb_all = None
+    if want_b:
+        gb_all = partial_b[0]
+        for p in partial_b[1:]:
+            gb_all += p
+    return gx, gw_all, gb_all
+
+
 class Conv2dFunction(Function):
     """2-D cross-correlation; inputs x (N, C, H, W), w (O, C, kh, kw), b (O,) or None.
 
@@ -326,17 +454,21 @@ class Conv2dFunction(Function):
                 dilation: tuple[int, int] = (1, 1), groups: int = 1) -> np.ndarray:
         geo = _Geometry.of(x.shape, w.shape, stride, pads, dilation)
         dt = np.result_type(x.dtype, w.dtype)
+        self.groups = groups
+        if groups == 1:
+            # block by block: the column matrix of the whole batch is never made
+            out = _forward_blocked(x, w, b, geo, dt)
+            if any(self.needs_input_grad):
+                self.x, self.w, self.geo, self.has_b = x, w, geo, b is not None
+                self.cols = None
+            return out
         cols = _im2col(x, geo, dt)
         y = backend.take_scratch("y", (geo.O, cols.shape[1]), dt)
-        if groups == 1:
-            np.matmul(w.reshape(geo.O, -1), cols, out=y)
-        else:
-            G = groups
-            np.matmul(w.reshape(G, geo.O // G, -1), cols.reshape(G, -1, cols.shape[1]),
-                      out=y.reshape(G, geo.O // G, cols.shape[1]))
+        G = groups
+        np.matmul(w.reshape(G, geo.O // G, -1), cols.reshape(G, -1, cols.shape[1]),
+                  out=y.reshape(G, geo.O // G, cols.shape[1]))
         out = _to_nchw(y, b, geo)
         backend.give_scratch("y", y)
-        self.groups = groups
         if any(self.needs_input_grad):
             self.cols, self.w, self.geo, self.has_b = cols, w, geo, b is not None
         else:
@@ -344,29 +476,26 @@ class Conv2dFunction(Function):
         return out
 
     def backward(self, grad: np.ndarray) -> tuple:
-        geo, w, cols, need, G = self.geo, self.w, self.cols, self.needs_input_grad, self.groups
+        geo, w, need, G = self.geo, self.w, self.needs_input_grad, self.groups
+        if G == 1:
+            want_w = len(need) > 1 and need[1]
+            want_b = self.has_b and len(need) > 2 and need[2]
+            gx, gw, gb = _backward_blocked(self.x, w, grad, geo, need[0], want_w, want_b)
+            return (gx, gw, gb)[:len(need)]
+        cols = self.cols
         assert cols is not None, "Conv2dFunction: backward after the buffers were released"
         g = _channel_major(grad, geo)                      # (O, N*Ho*Wo)
         gx = gw = gb = None
-        if len(need) > 1 and need[1]:
-            if G == 1:
-                # as (cols g^T)^T: OpenBLAS ran this product (inner dimension N*Ho*Wo, tens
-                # of thousands) 1.2-1.7x faster that way round than as g cols^T
-                gw = np.ascontiguousarray((cols @ g.T).T).reshape(w.shape)
-            else:                                          # (G, O/G, L) @ (G, L, C/G*kh*kw)
-                L = g.shape[1]
-                gw = np.matmul(g.reshape(G, -1, L),
-                               cols.reshape(G, -1, L).transpose(0, 2, 1)).reshape(w.shape)
+        if len(need) > 1 and need[1]:                      # (G, O/G, L) @ (G, L, C/G*kh*kw)
+            L = g.shape[1]
+            gw = np.matmul(g.reshape(G, -1, L),
+                           cols.reshape(G, -1, L).transpose(0, 2, 1)).reshape(w.shape)
         if self.has_b and len(need) > 2 and need[2]:
             gb = g @ backend.const_vector("ones", g.shape[1], g.dtype)
         backend.give_scratch("cols", cols)
         self.cols = None
         if need[0]:
-            if G == 1:
-                wt = w.transpose(2, 3, 1, 0).reshape(-1, geo.O)   # W^T, rows ordered (i, j, c)
-                gx = _input_grad_blocked(wt, g, geo)
-            else:
-                gx = _input_grad_grouped(w, g, geo, G)
+            gx = _input_grad_grouped(w, g, geo, G)
         backend.give_scratch("gT", g)
         return (gx, gw, gb)[:len(need)]
 
