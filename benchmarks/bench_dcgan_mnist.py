@@ -32,13 +32,33 @@ import sys
 import time
 from pathlib import Path
 
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+            "GLASSNET_NUM_THREADS", "GLASSNET_BLAS_THREADS"):   # glassnet's fit policy
+    # would otherwise give BLAS every idle core
     os.environ[var] = "1"
 import numpy as np  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
-LATENT, GCH, DCH, LR, BETAS, BATCH = 64, (64, 32), (32, 64), 2e-4, (0.5, 0.999), 128
+LATENT, GCH, DCH, LR, BETAS, BATCH = 100, (128, 64), (64, 128), 2e-4, (0.5, 0.999), 128
+OUTPUT = "tanh"        # the generator's last activation; real images scaled to [-1, 1]
+SMOOTH = 0.0           # one-sided label smoothing: D's target for real images is 1 - SMOOTH
+
+
+def to_gan(X):
+    """MNIST pixels in [0, 1] -> the generator's range."""
+    return X * 2 - 1 if OUTPUT == "tanh" else X
+
+
+def from_gan(S):
+    """Generator samples -> pixels in [0, 1] (what the judge reads)."""
+    return (S + 1) / 2 if OUTPUT == "tanh" else S
+
+
+def make_gan():
+    from glassnet.models.gan import DCGANDiscriminator, DCGANGenerator, GAN
+    return GAN(DCGANGenerator(LATENT, GCH, output=OUTPUT), DCGANDiscriminator(DCH), LATENT,
+               label_smoothing=SMOOTH)
 
 
 def mnist(split):
@@ -112,9 +132,8 @@ def predict(model, X, batch=1000):
 # ------------------------------------------------------------------ the two GANs
 def initial(work, train_limit, epochs):
     import glassnet as gn
-    from glassnet.models.gan import DCGANDiscriminator, DCGANGenerator, GAN
     gn.manual_seed(0)
-    gan = GAN(DCGANGenerator(LATENT, GCH), DCGANDiscriminator(DCH), LATENT)
+    gan = make_gan()
     state = {k: v.numpy().copy() for k, v in gan.state_dict().items()}
     rng = np.random.default_rng(0)
     order = np.stack([rng.permutation(train_limit) for _ in range(epochs)])
@@ -128,12 +147,12 @@ def batches(order_row):
 def train_glassnet(work, train_limit, epochs):
     import glassnet as gn
     from glassnet.data import DataLoader, Dataset
-    from glassnet.models.gan import DCGANDiscriminator, DCGANGenerator, GAN, GANTrainer
+    from glassnet.models.gan import GANTrainer
     init = np.load(work / "init.npz")
     gn.manual_seed(1)
-    gan = GAN(DCGANGenerator(LATENT, GCH), DCGANDiscriminator(DCH), LATENT)
+    gan = make_gan()
     gan.load_state_dict({k: init[k] for k in gan.state_dict()})
-    X = mnist("train")[0][:train_limit]
+    X = to_gan(mnist("train")[0][:train_limit])
     order = init["order"]
 
     class Epochs:   # the shared batch order, one row per epoch
@@ -154,7 +173,7 @@ def train_glassnet(work, train_limit, epochs):
     wall = time.time() - t0
     gan.eval()
     samples = gan.sample(10000, generator=gn.Generator().manual_seed(123))
-    np.save(work / "samples_glassnet.npy", samples.astype(np.float32))
+    np.save(work / "samples_glassnet.npy", from_gan(samples).astype(np.float32))
     json.dump({"time_s": wall, "history": {k: list(map(float, hist[k])) for k in
                                            ("d_loss", "g_loss", "d_real", "d_fake")}},
               open(work / "glassnet.json", "w"))
@@ -176,7 +195,8 @@ def train_torch(work, train_limit, epochs):
                 nn.Linear(LATENT, c0 * 49), nn.BatchNorm1d(c0 * 49), nn.ReLU(),
                 nn.Unflatten(1, (c0, 7, 7)),
                 nn.ConvTranspose2d(c0, c1, 4, 2, 1), nn.BatchNorm2d(c1), nn.ReLU(),
-                nn.ConvTranspose2d(c1, 1, 4, 2, 1), nn.Sigmoid())
+                nn.ConvTranspose2d(c1, 1, 4, 2, 1),
+                nn.Tanh() if OUTPUT == "tanh" else nn.Sigmoid())
 
         def forward(self, z):
             return self.net(z)
@@ -200,7 +220,7 @@ def train_torch(work, train_limit, epochs):
                            .reshape(v.shape) for k, v in sd.items()})
     opt_d = torch.optim.Adam(d.parameters(), lr=LR, betas=BETAS)
     opt_g = torch.optim.Adam(g.parameters(), lr=LR, betas=BETAS)
-    X = torch.from_numpy(mnist("train")[0][:train_limit])
+    X = torch.from_numpy(to_gan(mnist("train")[0][:train_limit]))
     order = init["order"]
     hist = {k: [] for k in ("d_loss", "g_loss", "d_real", "d_fake")}
     t0 = time.time()
@@ -211,7 +231,8 @@ def train_torch(work, train_limit, epochs):
             n = len(real)
             fake = g(torch.randn(n, LATENT)).detach()
             lr_, lf = d(real), d(fake)
-            d_loss = F.softplus(-lr_).mean() + F.softplus(lf).mean()
+            d_loss = ((1 - SMOOTH) * F.softplus(-lr_) + SMOOTH * F.softplus(lr_)).mean() \
+                + F.softplus(lf).mean()
             opt_d.zero_grad()
             d_loss.backward()
             opt_d.step()
@@ -232,7 +253,7 @@ def train_torch(work, train_limit, epochs):
     gen = torch.Generator().manual_seed(123)
     with torch.no_grad():
         samples = torch.cat([g(torch.randn(1000, LATENT, generator=gen)) for _ in range(10)])
-    np.save(work / "samples_torch.npy", samples.numpy().astype(np.float32))
+    np.save(work / "samples_torch.npy", from_gan(samples.numpy()).astype(np.float32))
     json.dump({"time_s": wall, "history": hist}, open(work / "torch.json", "w"))
 
 
@@ -250,6 +271,7 @@ def evaluate(work, out, argv):
            "classifier": clf,
            "fid_train_vs_test": frechet_distance(ftrain, ft),
            "protocol": {"latent_dim": LATENT, "g_channels": GCH, "d_channels": DCH,
+                        "output": OUTPUT, "label_smoothing": SMOOTH,
                         "lr": LR, "betas": BETAS, "batch_size": BATCH, "threads": 1}}
     from glassnet.inspect._common import figure, save
     fig = figure(figsize=(10, 5))
