@@ -6,7 +6,7 @@ import pytest
 import glassnet as gn
 from glassnet import nn
 from glassnet.errors import ArgumentError
-from glassnet.models.gan import (GAN, GANTrainer, DCGANGenerator, DCGANDiscriminator,
+from glassnet.models.gan import (GAN, GANTrainer, DCGANGenerator, DCGANDiscriminator, dcgan_init,
                                  frechet_distance, frechet_distance_gaussians)
 
 
@@ -167,3 +167,18 @@ def test_wasserstein_gp_and_conditional_fits_run():
     y = np.arange(64) % 3
     GANTrainer(cond, lr=1e-3).fit(X, y, epochs=1, batch_size=32, verbose=0)
     assert cond.sample(6, np.arange(6) % 3).shape == (6, 1)
+
+
+def test_dcgan_init_draws_normal_weights_and_unit_scales():
+    G = dcgan_init(DCGANGenerator(16, (32, 16)), generator=gn.Generator().manual_seed(0))
+    D = dcgan_init(DCGANDiscriminator((16, 32)), std=0.05)
+    for m, std in [(x, 0.02) for x in G.modules()] + [(x, 0.05) for x in D.modules()]:
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            w = m.weight.numpy()
+            assert abs(w.std() - std) < 0.15 * std and abs(w.mean()) < 0.1 * std
+            assert not m.bias.numpy().any()
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            assert abs(m.weight.numpy().mean() - 1) < 0.01 and m.weight.numpy().std() > 0
+            assert not m.bias.numpy().any()
+    with pytest.raises(ArgumentError, match="std"):
+        dcgan_init(G, std=0)
