@@ -167,16 +167,26 @@ def train_glassnet(work, train_limit, epochs):
             self.epoch += 1
             return iter([(X[b],) for b in rows])
 
+    from glassnet.training.callbacks import Callback
+    hist = {k: [] for k in ("d_loss", "g_loss", "d_real", "d_fake", "time_s")}
+
+    class Snapshot(Callback):   # samples after every epoch: a late run still has a result
+        def __init__(self):
+            self.t0, self.sampling = time.time(), 0.0
+
+        def on_epoch_end(self, trainer, epoch, logs):
+            t = time.time()
+            samples = gan.sample(10000, generator=gn.Generator().manual_seed(123))
+            np.save(work / f"samples_glassnet_e{epoch + 1}.npy", from_gan(samples).astype(np.float32))
+            self.sampling += time.time() - t
+            for k in ("d_loss", "g_loss", "d_real", "d_fake"):
+                hist[k].append(float(logs[k]))
+            hist["time_s"].append(time.time() - self.t0 - self.sampling)
+            json.dump({"time_s": hist["time_s"][-1], "epochs": epoch + 1,
+                       "history": hist}, open(work / "glassnet.json", "w"))
+
     trainer = GANTrainer(gan, lr=LR, betas=BETAS)
-    t0 = time.time()
-    hist = trainer.fit(Epochs(), epochs=epochs, verbose=2)
-    wall = time.time() - t0
-    gan.eval()
-    samples = gan.sample(10000, generator=gn.Generator().manual_seed(123))
-    np.save(work / "samples_glassnet.npy", from_gan(samples).astype(np.float32))
-    json.dump({"time_s": wall, "history": {k: list(map(float, hist[k])) for k in
-                                           ("d_loss", "g_loss", "d_real", "d_fake")}},
-              open(work / "glassnet.json", "w"))
+    trainer.fit(Epochs(), epochs=epochs, verbose=2, callbacks=[Snapshot()])
 
 
 def train_torch(work, train_limit, epochs):
@@ -223,7 +233,7 @@ def train_torch(work, train_limit, epochs):
     X = torch.from_numpy(to_gan(mnist("train")[0][:train_limit]))
     order = init["order"]
     hist = {k: [] for k in ("d_loss", "g_loss", "d_real", "d_fake")}
-    t0 = time.time()
+    t0, sampling, times = time.time(), 0.0, []
     for epoch in range(epochs):
         sums, count = np.zeros(4), 0
         for b in batches(order[epoch]):
@@ -247,18 +257,23 @@ def train_torch(work, train_limit, epochs):
         for k, v in zip(hist, sums / count):
             hist[k].append(float(v))
         print(f"torch epoch {epoch + 1}: " + ", ".join(f"{k} {v[-1]:.4f}" for k, v in hist.items())
-              + f" ({time.time() - t0:.0f}s)", flush=True)
-    wall = time.time() - t0
-    g.eval()
-    gen = torch.Generator().manual_seed(123)
-    with torch.no_grad():
-        samples = torch.cat([g(torch.randn(1000, LATENT, generator=gen)) for _ in range(10)])
-    np.save(work / "samples_torch.npy", from_gan(samples.numpy()).astype(np.float32))
-    json.dump({"time_s": wall, "history": hist}, open(work / "torch.json", "w"))
+              + f" ({time.time() - t0 - sampling:.0f}s)", flush=True)
+        t = time.time()     # samples after every epoch: a late run still has a result
+        g.eval()
+        gen = torch.Generator().manual_seed(123)
+        with torch.no_grad():
+            samples = torch.cat([g(torch.randn(1000, LATENT, generator=gen)) for _ in range(10)])
+        g.train()
+        np.save(work / f"samples_torch_e{epoch + 1}.npy",
+                from_gan(samples.numpy()).astype(np.float32))
+        sampling += time.time() - t
+        times.append(time.time() - t0 - sampling)
+        json.dump({"time_s": times[-1], "epochs": epoch + 1, "history": {**hist, "time_s": times}},
+                  open(work / "torch.json", "w"))
 
 
 # ------------------------------------------------------------------ judging
-def evaluate(work, out, argv):
+def evaluate(work, out, argv, at_epoch=0):
     import glassnet as gn
     from glassnet.models.gan import frechet_distance, plot_samples
     model = classifier_model()
@@ -276,15 +291,19 @@ def evaluate(work, out, argv):
     from glassnet.inspect._common import figure, save
     fig = figure(figsize=(10, 5))
     for i, lib in enumerate(("glassnet", "torch")):
-        s = np.load(work / f"samples_{lib}.npy")
+        info = json.load(open(work / f"{lib}.json"))
+        k = at_epoch or info["epochs"]
+        s = np.load(work / f"samples_{lib}_e{k}.npy")
+        info = {"epochs": k, "time_s": info["history"]["time_s"][k - 1],
+                "history": {n: v[:k] for n, v in info["history"].items()}}
         p, f = predict(model, s)
         pred = p.argmax(1)
         hist = np.bincount(pred, minlength=10)
-        info = json.load(open(work / f"{lib}.json"))
         res[lib] = {"class_histogram": hist.tolist(),
                     "classes_covered": int((hist > 0).sum()),
                     "confident_fraction": float((p.max(1) >= 0.9).mean()),
                     "fid": frechet_distance(f, ft), "train_time_s": info["time_s"],
+                    "epochs": k,
                     "history": info["history"]}
         plot_samples(s[:64], work / f"grid_{lib}.png")
         ax = fig.add_subplot(1, 2, i + 1)
@@ -333,8 +352,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("stage", choices=["all", "classifier", "init", "glassnet", "torch", "evaluate"])
     ap.add_argument("--epochs", type=int, default=5)
-    ap.add_argument("--classifier-epochs", type=int, default=3)
+    ap.add_argument("--classifier-epochs", type=int, default=10)
     ap.add_argument("--classifier-limit", type=int, default=0, help="a quick look only")
+    ap.add_argument("--at-epoch", type=int, default=0,
+                    help="evaluate the samples written after this epoch (default: the last)")
     ap.add_argument("--train-limit", type=int, default=60000)
     ap.add_argument("--work", default="/tmp/dcgan_mnist")
     ap.add_argument("--out", default=str(REPO / "docs" / "results"))
@@ -350,7 +371,7 @@ def main(argv=None):
     elif a.stage == "torch":
         train_torch(work, a.train_limit, a.epochs)
     elif a.stage == "evaluate":
-        evaluate(work, Path(a.out), argv)
+        evaluate(work, Path(a.out), argv, a.at_epoch)
     else:
         common = ["--epochs", str(a.epochs), "--train-limit", str(a.train_limit),
                   "--work", a.work, "--classifier-epochs", str(a.classifier_epochs),
