@@ -305,6 +305,12 @@ def evaluate(work, out, argv, at_epoch=0):
                     "fid": frechet_distance(f, ft), "train_time_s": info["time_s"],
                     "epochs": k,
                     "history": info["history"]}
+        curve = []
+        for e in range(1, k + 1):
+            f_e = work / f"samples_{lib}_e{e}.npy"
+            if f_e.exists():
+                curve.append(round(float((predict(model, np.load(f_e))[0].max(1) >= 0.9).mean()), 4))
+        res[lib]["confident_fraction_per_epoch"] = curve
         plot_samples(s[:64], work / f"grid_{lib}.png")
         ax = fig.add_subplot(1, 2, i + 1)
         from glassnet.inspect.pictures import montage
@@ -331,12 +337,17 @@ Judge: a glassnet CNN classifier, test accuracy {100 * clf['test_accuracy']:.2f}
 test images: {res['fid_train_vs_test']:.2f}, the floor).
 
 Same generator and discriminator (DCGAN, generator channels {GCH}, discriminator
-{DCH}, latent {LATENT}), same initial weights, same batch order, non-saturating loss,
+{DCH}, latent {LATENT}, {OUTPUT} output, label smoothing {SMOOTH}), {res['glassnet']['epochs']}
+epochs, same initial weights, same batch order, non-saturating loss,
 Adam({LR}, betas {BETAS}), batch {BATCH}.
 
 | library | classes covered | confidence >= 0.9 | FID | final d_loss | final g_loss | training time |
 |---|---|---|---|---|---|---|
 {chr(10).join(rows)}
+
+Fraction of the 10,000 samples classified with confidence >= 0.9 after each epoch:
+glassnet {res['glassnet']['confident_fraction_per_epoch']},
+PyTorch {res['torch']['confident_fraction_per_epoch']}.
 
 Class histograms of the 10,000 samples (digits 0-9):
 glassnet {res['glassnet']['class_histogram']}, PyTorch {res['torch']['class_histogram']}.
