@@ -182,3 +182,35 @@ def test_dcgan_init_draws_normal_weights_and_unit_scales():
             assert not m.bias.numpy().any()
     with pytest.raises(ArgumentError, match="std"):
         dcgan_init(G, std=0)
+
+
+def test_wgan_gp_critic_steps_match_pytorch():
+    torch = pytest.importorskip("torch")
+    gn.manual_seed(0)
+    D = nn.Sequential(nn.Linear(1, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1)).double()
+    gan = GAN(nn.Linear(2, 1).double(), D, 2, loss="wasserstein-gp")
+    TD = torch.nn.Sequential(torch.nn.Linear(1, 16), torch.nn.LeakyReLU(0.2),
+                             torch.nn.Linear(16, 1)).double()
+    TD.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in D.state_dict().items()})
+    from glassnet import optim
+    opt = optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.9))
+    topt = torch.optim.Adam(TD.parameters(), lr=1e-3, betas=(0.5, 0.9))
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        real, fake = rng.normal(3, 0.5, size=(32, 1)), rng.normal(0, 0.3, size=(32, 1))
+        eps = rng.uniform(size=32)
+        loss = (gan.discriminate(gn.tensor(fake)).mean() - gan.discriminate(gn.tensor(real)).mean()
+                + 10 * gan.gradient_penalty(gn.tensor(real), gn.tensor(fake), eps=eps))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        r, f, e = (torch.from_numpy(a) for a in (real, fake, eps[:, None]))
+        mix = (e * r + (1 - e) * f).requires_grad_(True)
+        g, = torch.autograd.grad(TD(mix).sum(), mix, create_graph=True)
+        tloss = TD(f).mean() - TD(r).mean() + 10 * ((g.flatten(1).norm(dim=1) - 1) ** 2).mean()
+        topt.zero_grad()
+        tloss.backward()
+        topt.step()
+        assert loss.item() == pytest.approx(tloss.item(), rel=1e-9, abs=1e-12)
+    for (k, v), tv in zip(D.state_dict().items(), TD.state_dict().values()):
+        np.testing.assert_allclose(v.numpy(), tv.numpy(), rtol=1e-9, atol=1e-12, err_msg=k)
