@@ -170,7 +170,8 @@ def dcgan_init(module: nn.Module, std: float = 0.02, generator: Generator | None
                 init.zeros_(m.bias)
         elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.weight is not None:
             init.normal_(m.weight, 1.0, float(std), generator=generator)
-            init.zeros_(m.bias)
+            if m.bias is not None:
+                init.zeros_(m.bias)
     return module
 
 
