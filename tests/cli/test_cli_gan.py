@@ -42,3 +42,21 @@ def test_train_gan_refuses_options_it_does_not_read(tmp_path, capsys):
     assert main(["train", "--task", "gan", "--denoise", "0.3", "--out", str(tmp_path / "r"),
                  "--verbose", "0"]) != 0
     assert "--denoise does not apply" in capsys.readouterr().err
+
+
+def test_train_gan_on_mnist_uses_the_dcgan_recipe(tmp_path):
+    import os
+    from pathlib import Path
+    import pytest
+    root = os.environ.get("GLASSNET_DATA")
+    if not root or not (Path(root) / "mnist" / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip("MNIST not found under GLASSNET_DATA")
+    out = tmp_path / "run"
+    assert main(["train", "--task", "gan", "--dataset", "mnist", "--epochs", "1", "--limit",
+                 "128", "--out", str(out), "--verbose", "0"]) == 0
+    gan = io.load(out / "model.safetensors")
+    assert gan.latent_dim == 100 and gan.generator.channels == [128, 64]
+    assert gan.discriminator.channels == [64, 128] and gan.generator.output == "tanh"
+    s = gan.sample(50)
+    assert s.shape == (50, 1, 28, 28) and s.min() < 0 and np.all(np.abs(s) <= 1)
+    assert json.loads((out / "metrics.json").read_text())["pixel_range"] == [-1, 1]

@@ -6,7 +6,7 @@ import pytest
 import glassnet as gn
 from glassnet import nn
 from glassnet.errors import ArgumentError
-from glassnet.models.gan import (GAN, GANTrainer, DCGANGenerator, DCGANDiscriminator,
+from glassnet.models.gan import (GAN, GANTrainer, DCGANGenerator, DCGANDiscriminator, dcgan_init,
                                  frechet_distance, frechet_distance_gaussians)
 
 
@@ -167,3 +167,50 @@ def test_wasserstein_gp_and_conditional_fits_run():
     y = np.arange(64) % 3
     GANTrainer(cond, lr=1e-3).fit(X, y, epochs=1, batch_size=32, verbose=0)
     assert cond.sample(6, np.arange(6) % 3).shape == (6, 1)
+
+
+def test_dcgan_init_draws_normal_weights_and_unit_scales():
+    G = dcgan_init(DCGANGenerator(16, (32, 16)), generator=gn.Generator().manual_seed(0))
+    D = dcgan_init(DCGANDiscriminator((16, 32)), std=0.05)
+    for m, std in [(x, 0.02) for x in G.modules()] + [(x, 0.05) for x in D.modules()]:
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            w = m.weight.numpy()
+            assert abs(w.std() - std) < 0.15 * std and abs(w.mean()) < 0.1 * std
+            assert not m.bias.numpy().any()
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            assert abs(m.weight.numpy().mean() - 1) < 0.01 and m.weight.numpy().std() > 0
+            assert not m.bias.numpy().any()
+    with pytest.raises(ArgumentError, match="std"):
+        dcgan_init(G, std=0)
+
+
+def test_wgan_gp_critic_steps_match_pytorch():
+    torch = pytest.importorskip("torch")
+    gn.manual_seed(0)
+    D = nn.Sequential(nn.Linear(1, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1)).double()
+    gan = GAN(nn.Linear(2, 1).double(), D, 2, loss="wasserstein-gp")
+    TD = torch.nn.Sequential(torch.nn.Linear(1, 16), torch.nn.LeakyReLU(0.2),
+                             torch.nn.Linear(16, 1)).double()
+    TD.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in D.state_dict().items()})
+    from glassnet import optim
+    opt = optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.9))
+    topt = torch.optim.Adam(TD.parameters(), lr=1e-3, betas=(0.5, 0.9))
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        real, fake = rng.normal(3, 0.5, size=(32, 1)), rng.normal(0, 0.3, size=(32, 1))
+        eps = rng.uniform(size=32)
+        loss = (gan.discriminate(gn.tensor(fake)).mean() - gan.discriminate(gn.tensor(real)).mean()
+                + 10 * gan.gradient_penalty(gn.tensor(real), gn.tensor(fake), eps=eps))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        r, f, e = (torch.from_numpy(a) for a in (real, fake, eps[:, None]))
+        mix = (e * r + (1 - e) * f).requires_grad_(True)
+        g, = torch.autograd.grad(TD(mix).sum(), mix, create_graph=True)
+        tloss = TD(f).mean() - TD(r).mean() + 10 * ((g.flatten(1).norm(dim=1) - 1) ** 2).mean()
+        topt.zero_grad()
+        tloss.backward()
+        topt.step()
+        assert loss.item() == pytest.approx(tloss.item(), rel=1e-9, abs=1e-12)
+    for (k, v), tv in zip(D.state_dict().items(), TD.state_dict().values()):
+        np.testing.assert_allclose(v.numpy(), tv.numpy(), rtol=1e-9, atol=1e-12, err_msg=k)

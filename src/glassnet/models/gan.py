@@ -66,7 +66,7 @@ if TYPE_CHECKING:  # annotations only
     from glassnet.autograd.generator import Generator
 
 __all__ = ["GAN", "GANTrainer", "GANSamples", "DCGANGenerator", "DCGANDiscriminator",
-           "frechet_distance", "frechet_distance_gaussians", "LOSSES"]
+           "dcgan_init", "frechet_distance", "frechet_distance_gaussians", "LOSSES"]
 
 LOSSES = ("non_saturating", "minimax", "wasserstein-gp")
 
@@ -148,6 +148,31 @@ class DCGANDiscriminator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
+
+
+def dcgan_init(module: nn.Module, std: float = 0.02, generator: Generator | None = None
+               ) -> nn.Module:
+    """DCGAN's initialisation (Radford et al.), in place: the weights of every Linear,
+    Conv and ConvTranspose layer ~ N(0, std), their biases 0; the scales of every batch
+    normalisation ~ N(1, std), their shifts 0. Returns ``module``.
+
+    >>> G = dcgan_init(DCGANGenerator(16, channels=(32, 16)))
+    >>> round(float(G.net[0].weight.numpy().std()), 2), float(abs(G.net[0].bias.numpy()).max())
+    (0.02, 0.0)
+    """
+    if float(std) <= 0:
+        raise ArgumentError(f"dcgan_init: std must be > 0, got {std}")
+    init = nn.init
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)):
+            init.normal_(m.weight, 0.0, float(std), generator=generator)
+            if m.bias is not None:
+                init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.weight is not None:
+            init.normal_(m.weight, 1.0, float(std), generator=generator)
+            if m.bias is not None:
+                init.zeros_(m.bias)
+    return module
 
 
 # ------------------------------------------------------------------ the GAN
