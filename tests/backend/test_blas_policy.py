@@ -23,6 +23,8 @@ def policy(monkeypatch):
     """Automatic policy (no explicit setting), a fresh idle-CPU look, and a known load."""
     saved = dict(config._values), dict(config._sources)
     monkeypatch.delenv("GLASSNET_BLAS_THREADS", raising=False)
+    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):   # the environment's ceiling
+        monkeypatch.delenv(var, raising=False)
     config.reset("blas_threads")
     # the elementwise threads at their default too: a test that ran before in this process
     # (an xdist worker runs many) may have set them back "explicitly" to their old number
@@ -59,6 +61,30 @@ def test_rules(policy):
     policy["others"] = 5
     threads._idle_cache[0] = 0.0
     assert backend.idle_cpus() == 1                             # never below one
+
+
+def test_the_environments_blas_setting_is_a_ceiling(policy, monkeypatch):
+    # a user who set OPENBLAS_NUM_THREADS=1 (as the benchmarks do) keeps BLAS on one
+    # thread through a fit, even on an idle machine where the policy would give it two
+    assert backend.blas_threads_for(1e9) == 2
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    assert threads.env_blas_cap() == 1 and backend.blas_threads_for(1e9) == 1
+    threads._apply_blas(2)
+    rec = Record()
+    _fit(1024, 2048, [rec])                     # big GEMMs, idle machine: still one
+    assert rec.seen[0] == 1 and backend.get_blas_threads() == 2   # restored after
+    # the first set variable counts; OMP_NUM_THREADS is the last resort; junk is ignored
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "junk")
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    assert threads.env_blas_cap() == 3 and backend.blas_threads_for(1e9) == 2
+    monkeypatch.delenv("MKL_NUM_THREADS")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert threads.env_blas_cap() == 1 and backend.blas_threads_for(1e9) == 1
+    # an explicit glassnet setting still wins over the environment
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    with backend.blas_threads(2):
+        assert backend.blas_threads_for(1e9) == 2
 
 
 def test_a_passing_process_does_not_count(policy, monkeypatch):

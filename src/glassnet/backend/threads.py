@@ -272,7 +272,10 @@ def copy(dst: np.ndarray, src: Any) -> np.ndarray:   # src: an array, or a scala
 # 3. never more threads than idle CPUs: at fit start glassnet counts the runnable threads of
 #    other processes (/proc/loadavg's instantaneous count, minus this process's running
 #    threads, the least of a few reads so that a passing process does not count) and caps
-#    the BLAS threads -- and glassnet's own elementwise threads -- to the CPUs left free.
+#    the BLAS threads -- and glassnet's own elementwise threads -- to the CPUs left free;
+# 4. never more than the BLAS library's own variable: OPENBLAS_NUM_THREADS (else
+#    MKL_NUM_THREADS, else OMP_NUM_THREADS) set in the environment is the user's ceiling,
+#    as it is for NumPy alone, so OPENBLAS_NUM_THREADS=1 keeps every GEMM on one thread.
 #
 # threadpoolctl (a small pure-Python package, already required by scikit-learn) sets the
 # BLAS library's thread count; without it the policy is a no-op and blas_available() says so.
@@ -383,11 +386,36 @@ def idle_cpus(samples: int = 4) -> int:
     return idle
 
 
+_BLAS_ENV = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def env_blas_cap() -> int | None:
+    """The BLAS threads the environment allows: the first of OPENBLAS_NUM_THREADS,
+    MKL_NUM_THREADS and OMP_NUM_THREADS that is set to a positive integer (None: no ceiling).
+    A later ``set_blas_threads(n)`` or ``blas_threads(n)`` block still wins.
+
+    >>> env_blas_cap() is None or env_blas_cap() >= 1
+    True
+    """
+    for name in _BLAS_ENV:
+        text = os.environ.get(name, "").strip()
+        if not text:
+            continue
+        try:
+            n = int(text)
+        except ValueError:
+            continue        # BLAS libraries ignore what they cannot read; so do we
+        if n >= 1:
+            return n
+    return None
+
+
 def blas_threads_for(mnk: float | None = None, *, idle: int | None = None) -> int:
     """How many BLAS threads a GEMM of ``mnk`` multiply-adds (M*N*K; None: unknown) deserves
     now: an explicit setting when there is one (:func:`blas_threads` block,
     :func:`set_blas_threads`, GLASSNET_BLAS_THREADS); else 1 below :data:`BLAS_MIN_MNK`,
-    and never more than the idle CPUs (``idle``, default :func:`idle_cpus`).
+    and never more than the idle CPUs (``idle``, default :func:`idle_cpus`) nor the
+    environment's BLAS setting (:func:`env_blas_cap`).
 
     >>> blas_threads_for(64 * 64 * 32, idle=2)     # a small GEMM: one thread  # doctest: +SKIP
     1
@@ -399,7 +427,9 @@ def blas_threads_for(mnk: float | None = None, *, idle: int | None = None) -> in
         return fixed
     if mnk is not None and mnk < BLAS_MIN_MNK:
         return 1
-    return max(1, min(_cpus(), idle_cpus() if idle is None else int(idle)))
+    n = max(1, min(_cpus(), idle_cpus() if idle is None else int(idle)))
+    cap = env_blas_cap()
+    return n if cap is None else min(n, cap)
 
 
 def set_blas_threads(n: int | None) -> None:
