@@ -172,7 +172,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json({"datasets": list(D.DATASETS), "classification": list(D.CLASSIFICATION),
                                "features": list(D.FEATURES), "activations": list(ACTIVATIONS),
                                "optimizers": list(OPTIMIZERS), "limits": LIMITS,
-                               "defaults": DEFAULTS})
+                               "defaults": DEFAULTS, "previews": _previews()})
         if parts == ["api", "session"] and method == "POST":
             body = self._json_body()
             cfg = body.get("config", {}) if isinstance(body, dict) else body
@@ -232,6 +232,16 @@ class _Handler(BaseHTTPRequestHandler):
             raise _HTTPError(404, f"no such file: {name}")
         body = resources.files("glassnet.playground").joinpath("static", name).read_bytes()
         self._send(200, body, _STATIC[name])
+
+
+def _previews() -> dict[str, list[list[float]]]:
+    """150 points of every dataset (seed 0, no noise) for the dataset buttons."""
+    out = {}
+    for name in D.DATASETS:
+        X, y = D.make_dataset(name, 150, 0, seed=0)
+        out[name] = [[round(float(a), 2), round(float(b), 2), round(float(t), 2)]
+                     for (a, b), t in zip(X, y)]
+    return out
 
 
 _POSTS = ("config", "import", "play", "pause", "step", "reset")

@@ -141,7 +141,10 @@ function bindControls() {
 async function drawDatasetIcons() {  // tiny previews, drawn from the server's data
   for (const c of document.querySelectorAll("#datasets canvas")) {
     const ctx = c.getContext("2d"); ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, 48, 48);
-    ctx.fillStyle = "#333"; ctx.font = "9px sans-serif"; ctx.fillText(c.dataset.name, 2, 46);
+    for (const [x, y, t] of OPTIONS.previews[c.dataset.name]) {
+      ctx.fillStyle = `rgb(${colour(t)})`;
+      ctx.fillRect(((x + DOMAIN) / (2 * DOMAIN)) * 48 - 1, 48 - ((y + DOMAIN) / (2 * DOMAIN)) * 48 - 1, 2.5, 2.5);
+    }
   }
 }
 
