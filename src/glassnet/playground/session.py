@@ -303,7 +303,7 @@ class Session:
 
     def _early_stop(self) -> None:
         te = self.history["test"][-1]
-        if te < self.best - 1e-6:
+        if te < self.best - 1e-4:    # an improvement of at least 1e-4 counts
             self.best, self.bad_epochs = te, 0
         else:
             self.bad_epochs += 1
