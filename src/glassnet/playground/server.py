@@ -21,6 +21,7 @@ session 404. Request bodies are limited to 1 MB, sessions to :data:`MAX_SESSIONS
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import threading
 from http import HTTPStatus
@@ -38,6 +39,7 @@ __all__ = ["PlaygroundServer", "make_server", "MAX_SESSIONS", "MAX_BODY"]
 
 MAX_SESSIONS = 8
 MAX_BODY = 1 << 20
+_DRAIN_LIMIT = 16 * MAX_BODY   # a larger body is not read at all: the connection closes
 _STATIC = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
            "style.css": "text/css; charset=utf-8"}
 
@@ -98,6 +100,7 @@ def _int_arg(query: dict[str, list[str]], name: str) -> int:
 class _Handler(BaseHTTPRequestHandler):
     server: PlaygroundServer
     protocol_version = "HTTP/1.1"
+    _body_read = False
 
     def log_message(self, format: str, *args: Any) -> None:   # quiet: the page polls often
         pass
@@ -112,21 +115,36 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("X-Content-Type-Options", "nosniff")
         for k, v in (extra or {}).items():
             self.send_header(k, v)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
 
     def _json(self, obj: Any, status: int = 200) -> None:
-        self._send(status, json.dumps(obj, allow_nan=False).encode(),
-                   "application/json; charset=utf-8")
+        try:
+            text = json.dumps(obj, allow_nan=False)
+        except ValueError:          # a diverged run: NaN / inf go out as null
+            text = json.dumps(_finite(obj), allow_nan=False)
+        self._send(status, text.encode(), "application/json; charset=utf-8")
 
     def _body(self) -> bytes:
+        self._body_read = True
         try:
             n = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            raise _HTTPError(400, "Content-Length: not a number") from None
+            self.close_connection = True
+            raise _HTTPError(400, "Content-Length: not a number", "body") from None
         if n < 0 or n > MAX_BODY:
-            raise _HTTPError(413, f"body: at most {MAX_BODY} bytes, got {n}", "body")
+            self.close_connection = True     # what is left of the body is not a request
+            if 0 < n <= _DRAIN_LIMIT:        # read it and drop it, so the client sees the reply
+                while n > 0:
+                    chunk = self.rfile.read(min(n, 1 << 16))
+                    if not chunk:
+                        break
+                    n -= len(chunk)
+            raise _HTTPError(413, f"body: at most {MAX_BODY} bytes, got "
+                             f"{self.headers.get('Content-Length')}", "body")
         return self.rfile.read(n) if n else b""
 
     def _json_body(self) -> Any:
@@ -152,14 +170,23 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         parts = [p for p in url.path.split("/") if p]
         query = parse_qs(url.query)
+        self._body_read = False
         try:
-            self._route(method, parts, query)
-        except _HTTPError as e:
-            self._json({"error": e.message, "field": e.field}, e.status)
-        except ConfigError as e:
-            self._json({"error": str(e), "field": e.field}, 400)
+            try:
+                self._route(method, parts, query)
+            except _HTTPError as e:
+                self._error(e.status, e.message, e.field)
+            except ConfigError as e:
+                self._error(400, str(e), e.field)
+            except Exception as e:      # a bug, not the page's fault: say so, keep serving
+                self._error(500, f"internal error: {type(e).__name__}: {e}", None)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+    def _error(self, status: int, message: str, field: str | None) -> None:
+        if not self._body_read and (self.headers.get("Content-Length") or "0") != "0":
+            self.close_connection = True    # an unread body would be taken for a request
+        self._json({"error": message, "field": field}, status)
 
     def _route(self, method: str, parts: list[str], query: dict[str, list[str]]) -> None:
         if method == "GET" and (not parts or parts == ["index.html"]):
@@ -180,11 +207,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json({"id": sid, "state": s.state()})
         if len(parts) < 4 or parts[1] != "session":
             raise _HTTPError(404, f"no such endpoint: /{'/'.join(parts)}")
-        s = self.server.sessions.get(parts[2])
-        if s is None:
+        found = self.server.sessions.get(parts[2])
+        if found is None:
             raise _HTTPError(404, f"no session {parts[2]!r} (it ended; reload the page)", "session")
-        action = "/".join(parts[3:])
-        self._session(method, action, s, query)
+        self._session(method, "/".join(parts[3:]), found, query)
 
     def _session(self, method: str, action: str, s: Session,
                  query: dict[str, list[str]]) -> None:
@@ -230,8 +256,19 @@ class _Handler(BaseHTTPRequestHandler):
     def _static(self, name: str) -> None:
         if name not in _STATIC:
             raise _HTTPError(404, f"no such file: {name}")
-        body = resources.files("glassnet.playground").joinpath("static", name).read_bytes()
+        body = resources.files("glassnet.playground").joinpath("static").joinpath(name).read_bytes()
         self._send(200, body, _STATIC[name])
+
+
+def _finite(obj: Any) -> Any:
+    """``obj`` with every NaN or infinite float replaced by None (JSON has neither)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def _previews() -> dict[str, list[list[float]]]:

@@ -142,7 +142,7 @@ def activation_module(name: str) -> nn.Module:
         "centered_softplus": lambda: nn.Softplus(centered=True),
         "step": nn.Step, "sign": nn.Sign,   # threshold units: derivative 0 (as in glassnet)
         "linear": nn.Identity}
-    return table[name]()  # type: ignore[no-any-return]
+    return table[name]()
 
 
 def build_model(cfg: dict[str, Any]) -> nn.Sequential:
@@ -186,6 +186,12 @@ def linears(model: nn.Sequential) -> list[nn.Linear]:
     return [m for m in model if isinstance(m, nn.Linear)]
 
 
+def _bias(lin: nn.Linear) -> Tensor:
+    """The bias of ``lin`` (every playground layer has one)."""
+    assert lin.bias is not None
+    return lin.bias
+
+
 def penalty(cfg: dict[str, Any], model: nn.Sequential) -> Tensor | None:
     """rate · Σ|w| (L1) or rate · ½ Σ w² (L2) over the weight matrices, or None."""
     if cfg["regularization"] == "none" or cfg["reg_rate"] == 0:
@@ -209,8 +215,8 @@ _BUILD_LOCK = threading.Lock()   # manual_seed + init draw from glassnet's globa
 
 def _encode(values: np.ndarray, scale: float = 1.0) -> list[int]:
     """Values clipped to [-scale, scale] as integers 0..255 (the page's colour scale)."""
-    v = np.clip(values / scale, -1, 1)
-    return np.round((v + 1) * 127.5).astype(np.uint8).tolist()  # type: ignore[no-any-return]
+    v = np.clip(np.nan_to_num(values / scale), -1, 1)
+    return np.round((v + 1) * 127.5).astype(np.uint8).tolist()
 
 
 class Session:
@@ -266,7 +272,7 @@ class Session:
         with self.lock:
             idx = self._next_batch_indices()
             self.last_batch = idx
-            before = [(lin.weight._data.copy(), lin.bias._data.copy())
+            before = [(lin.weight._data.copy(), _bias(lin)._data.copy())
                       for lin in linears(self.model)]
             self.model.train()
             self.optimizer.zero_grad()
@@ -274,6 +280,11 @@ class Session:
             loss = self.loss_fn(out, Tensor(self.ytr[idx]))
             pen = penalty(self.config, self.model)
             total = loss if pen is None else loss + pen
+            if not np.isfinite(float(total._data)):   # diverged: keep the weights, stop
+                self.playing.clear()
+                self.message = ("training stopped: the loss is no longer finite (the weights "
+                                "diverged; lower the learning rate and press reset)")
+                return {"step": self.step_count, "loss": None, "update": self.last_update}
             total.backward()
             grads = [float(np.abs(lin.weight.grad._data).mean()) if lin.weight.grad is not None
                      else 0.0 for lin in linears(self.model)]
@@ -290,7 +301,7 @@ class Session:
             if len(self.flow) > 200:
                 del self.flow[0]
             self.last_update = [
-                {"dW": (lin.weight._data - w0).tolist(), "db": (lin.bias._data - b0).tolist()}
+                {"dW": (lin.weight._data - w0).tolist(), "db": (_bias(lin)._data - b0).tolist()}
                 for lin, (w0, b0) in zip(linears(self.model), before)]
             return {"step": self.step_count, "loss": float(loss._data),
                     "update": self.last_update}
@@ -299,7 +310,8 @@ class Session:
         """Steps until the epoch in progress ends."""
         start = self.epoch
         while self.epoch == start and not self.closed:
-            self.train_step()
+            if self.train_step()["loss"] is None:
+                break
 
     def _early_stop(self) -> None:
         te = self.history["test"][-1]
@@ -391,7 +403,7 @@ class Session:
                 "train_loss": self.history["train"][-1], "test_loss": self.history["test"][-1],
                 "history": self.history,
                 "weights": [m.weight._data.tolist() for m in lin],
-                "biases": [m.bias._data.tolist() for m in lin],
+                "biases": [_bias(m)._data.tolist() for m in lin],
                 "flow": self.flow[-100:], "update": self.last_update,
                 "batch": self.last_batch.tolist(),
             }

@@ -178,8 +178,9 @@ function render(st, full) {
   $("play").textContent = st.playing ? "\u275A\u275A" : "\u25B6";
   $("play").classList.toggle("on", st.playing);
   $("epoch").textContent = st.epoch; $("stepcount").textContent = st.step;
-  $("test-loss").textContent = st.test_loss.toFixed(3); $("test-loss").dataset.value = st.test_loss;
-  $("train-loss").textContent = st.train_loss.toFixed(3); $("train-loss").dataset.value = st.train_loss;
+  const lossText = (v) => (v === null || v === undefined) ? "diverged" : v.toFixed(3);
+  $("test-loss").textContent = lossText(st.test_loss); $("test-loss").dataset.value = st.test_loss;
+  $("train-loss").textContent = lossText(st.train_loss); $("train-loss").dataset.value = st.train_loss;
   $("message").textContent = st.message || "";
   drawNetwork(st); drawOutput(st); drawCurve(st); drawFlow(st);
   const now = performance.now(); renders.push(now); renders = renders.filter((t) => now - t < 1000);
@@ -283,8 +284,9 @@ function drawCurve(st) {
   const c = $("curve"), ctx = c.getContext("2d"), h = st.history;
   ctx.clearRect(0, 0, c.width, c.height);
   const n = h.step.length; if (n < 1) return;
-  const top = Math.max(...h.train, ...h.test, 1e-9), xmax = Math.max(h.step[n - 1], 1);
-  const line = (ys, col) => { ctx.beginPath(); ctx.strokeStyle = col; ys.forEach((y, i) => ctx.lineTo((h.step[i] / xmax) * (c.width - 4) + 2, c.height - 2 - (y / top) * (c.height - 6))); ctx.stroke(); };
+  const ok = (v) => v !== null && Number.isFinite(v);
+  const top = Math.max(...h.train.filter(ok), ...h.test.filter(ok), 1e-9), xmax = Math.max(h.step[n - 1], 1);
+  const line = (ys, col) => { ctx.beginPath(); ctx.strokeStyle = col; ys.forEach((y, i) => ok(y) && ctx.lineTo((h.step[i] / xmax) * (c.width - 4) + 2, c.height - 2 - (y / top) * (c.height - 6))); ctx.stroke(); };
   line(h.train, "#999"); line(h.test, "#000");
 }
 function drawFlow(st) {
