@@ -197,3 +197,29 @@ def test_other_optimizers_and_regression(client, optimizer):
                  regularization="l1", reg_rate=0.001, grid=10)
     status, st = client.post(f"/api/session/{sid}/step")
     assert status == 200 and st["problem"] == "regression"
+
+
+def test_diverged_run_stops_with_a_message_and_json_stays_valid(client):
+    # lr 10 on a linear network of the plane: the weights blow up within a few steps
+    sid, _ = new(client, dataset="plane", hidden=[8, 8], activation="linear", lr=10,
+                 batch_size=100)
+    for _ in range(40):
+        status, st = client.post(f"/api/session/{sid}/step")
+        assert status == 200                      # never a NaN the page cannot parse
+        if "no longer finite" in st["message"]:
+            break
+    assert "no longer finite" in st["message"] and not st["playing"]
+    status, st = client.get(f"/api/session/{sid}/state")
+    assert status == 200 and (st["test_loss"] is None or not np.isfinite(st["test_loss"]))
+
+
+def test_error_before_the_body_is_read_closes_the_connection(server):
+    import http.client
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    conn.request("POST", "/api/session/nosuch/config", body=b'{"config": {}}',
+                 headers={"Content-Type": "application/json"})
+    r = conn.getresponse()
+    assert r.status == 404 and r.getheader("Connection") == "close"
+    r.read()
+    conn.close()

@@ -268,8 +268,9 @@ class Session:
 
     # ------------------------------------------------------------ training
     def train_step(self) -> dict[str, Any]:
-        """One mini-batch update; returns the change of every weight and bias."""
-        with self.lock:
+        """One mini-batch update; returns the change of every weight and bias. A loss that
+        is no longer finite stops the run (no update, a message) instead of warning."""
+        with self.lock, np.errstate(over="ignore", invalid="ignore"):
             idx = self._next_batch_indices()
             self.last_batch = idx
             before = [(lin.weight._data.copy(), _bias(lin)._data.copy())
@@ -326,7 +327,7 @@ class Session:
 
     def losses(self) -> tuple[float, float]:
         """(train, test) data loss of the current weights, dropout off."""
-        with self.lock, no_grad():
+        with self.lock, no_grad(), np.errstate(over="ignore", invalid="ignore"):
             self.model.eval()
             tr = float(self.loss_fn(self.model(Tensor(self.Xtr)), Tensor(self.ytr))._data)
             te = float(self.loss_fn(self.model(Tensor(self.Xte)), Tensor(self.yte))._data)
