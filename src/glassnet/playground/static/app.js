@@ -6,6 +6,8 @@ const $ = (id) => document.getElementById(id);
 const LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const DOMAIN = 6;
+const NAMES = { circle: "circle", xor: "XOR", gauss: "Gaussian clusters", spiral: "spiral", moons: "two moons",
+  plane: "plane (regression)", multigauss: "Gaussian bumps (regression)" };
 let OPTIONS = null;        // /api/options
 let cfg = null;            // the configuration shown (mirrors the server's)
 let sid = null;            // session id
@@ -91,7 +93,7 @@ function syncControls() {
   $("early_stopping").checked = cfg.early_stopping; $("patience").value = cfg.patience; $("seed").value = cfg.seed;
   document.querySelectorAll("#datasets canvas").forEach((c) => c.classList.toggle("selected", c.dataset.name === cfg.dataset));
   $("layer-count").textContent = `${cfg.hidden.length} hidden layer${cfg.hidden.length === 1 ? "" : "s"}`;
-  $("problem").textContent = OPTIONS.classification.includes(cfg.dataset) ? "classification" : "regression";
+  $("problem").textContent = `${NAMES[cfg.dataset] || cfg.dataset}: ${OPTIONS.classification.includes(cfg.dataset) ? "classification" : "regression"}`;
 }
 async function setConfig(changes) {
   const next = Object.assign({}, cfg, changes);
@@ -133,7 +135,7 @@ function bindControls() {
   };
   const box = $("datasets");
   for (const name of OPTIONS.datasets) {
-    const c = document.createElement("canvas"); c.width = 48; c.height = 48; c.dataset.name = name; c.title = name; c.id = "dataset-" + name;
+    const c = document.createElement("canvas"); c.width = 48; c.height = 48; c.dataset.name = name; c.title = NAMES[name] || name; c.id = "dataset-" + name;
     c.onclick = () => setConfig({ dataset: name });
     box.appendChild(c);
   }
@@ -265,8 +267,10 @@ function drawOutput(st) {
     ctx.fillStyle = `rgb(${col})`; ctx.fill(); ctx.lineWidth = 1; ctx.strokeStyle = stroke; ctx.stroke();
   });
   if (points) { drawPts(points.train, "#fff"); if ($("show-test").checked) drawPts(points.test, "#000"); }
-  const f = st.config.features;
-  if ($("show-planes").checked && st.weights.length > 1 && f.every((g) => g === "x1" || g === "x2")) {
+  const f = st.config.features, flat = f.every((g) => g === "x1" || g === "x2");
+  $("planes-note").textContent = st.weights.length < 2 ? "(no hidden layer)"
+    : flat ? "" : "(straight lines only with x1, x2 alone: see the unit thumbnails)";
+  if ($("show-planes").checked && st.weights.length > 1 && flat) {
     // unit j of the first hidden layer: w1 x1 + w2 x2 + b = 0
     const W = st.weights[0], b = st.biases[0];
     ctx.strokeStyle = "rgba(0,0,0,0.55)"; ctx.lineWidth = 1; ctx.setLineDash([4, 3]);
@@ -299,6 +303,8 @@ function drawFlow(st) {
     ctx.fillStyle = `rgb(${Math.round(255 - 200 * t)},${Math.round(255 - 120 * t)},255)`;
     ctx.fillRect(k * colW, (L - 1 - l) * rowH, colW + 0.5, rowH - 1);
   }));
+  ctx.fillStyle = "#333"; ctx.font = "10px sans-serif";
+  for (let l = 0; l < L; l++) ctx.fillText(`W(${l + 1})`, 2, (L - 1 - l) * rowH + Math.min(rowH - 2, 11));
   const lastG = f[f.length - 1];
   $("flow-text").textContent = lastG.map((v, l) => `W(${l + 1}) ${v.toExponential(2)}`).join("  ");
 }
@@ -321,7 +327,8 @@ async function openUnit(layer, unit) {
     <div class="rule">f'(z) = ${u.f_prime_rule}</div>${u.rules.map((r) => `<div class="rule">${r}</div>`).join("")}
     <table id="unit-samples"><tr><th>sample</th><th>z</th><th>a = f(z)</th><th>f'(z)</th><th>&part;E/&part;a</th><th>&delta; = &part;E/&part;z</th></tr>${rows}</table>
     ${u.z.length > n ? `<div class="rule">${u.z.length - n} more samples not shown</div>` : ""}
-    <table id="unit-weights"><tr><th>incoming weight</th><th>value</th><th>&part;E/&part;w</th><th>w &minus; lr &middot; &part;E/&part;w</th></tr>${wrows}</table>
+    <table id="unit-weights"><tr><th>incoming weight</th><th>value</th><th>&part;E/&part;w</th><th>w &minus; lr &middot; &part;E/&part;w${cfg.optimizer === "sgd" && cfg.regularization === "none" ? "" : " (plain SGD)"}</th></tr>${wrows}</table>
+    ${cfg.optimizer === "sgd" && cfg.regularization === "none" ? "" : `<div class="rule">${cfg.optimizer}${cfg.regularization === "none" ? "" : " with " + cfg.regularization.toUpperCase()} moves the weights differently: press step to see the update it makes</div>`}
     <div class="rule">from glassnet.inspect.trace on the current batch (dropout off; data loss, without the L1/L2 term); delta form = autograd to ${Math.max(...Object.values(u.check)).toExponential(1)}</div>`;
   drawNetwork(last);
 }
@@ -330,7 +337,8 @@ function showUpdate(st) {
   const p = $("update-panel"); p.classList.remove("hidden");
   let html = `<h2>Step ${st.step}: the update of every weight (new &minus; old)</h2>`;
   st.update.forEach((u, l) => {
-    html += `<table class="update"><tr><th>W(${l + 1})</th>${u.dW[0].map((_, i) => `<th>in ${i + 1}</th>`).join("")}<th>bias</th></tr>`;
+    const names = l === 0 ? st.config.features : u.dW[0].map((_, i) => `from ${i + 1}`);
+    html += `<table class="update"><tr><th>W(${l + 1})</th>${names.map((n) => `<th>${n}</th>`).join("")}<th>bias</th></tr>`;
     u.dW.forEach((row, j) => { html += `<tr><th>unit ${j + 1}</th>${row.map((v) => `<td>${v.toExponential(2)}</td>`).join("")}<td>${u.db[j].toExponential(2)}</td></tr>`; });
     html += "</table>";
   });
