@@ -5,7 +5,7 @@ import argparse
 import sys
 from typing import Any
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "run", "missing_assets"]
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -21,12 +21,25 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
+def missing_assets() -> list[str]:
+    """The files of the page that are not in the installed package (normally none). The
+    server itself is the standard library's: the playground needs no optional package."""
+    from importlib import resources
+    static = resources.files("glassnet.playground").joinpath("static")
+    return [n for n in ("index.html", "app.js", "style.css") if not static.joinpath(n).is_file()]
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; returns 0."""
     from ..errors import ArgumentError
     from ..playground import make_server
     if args.port > 65535:
         raise ArgumentError(f"--port must be 0 to 65535, got {args.port}")
+    missing = missing_assets()
+    if missing:
+        raise ArgumentError(f"the page's files are not installed "
+                            f"({', '.join(missing)} missing from glassnet/playground/static); "
+                            f"reinstall glassnet (pip install --force-reinstall glassnet)")
     try:
         server = make_server(args.port)
     except OSError as e:
