@@ -7,7 +7,7 @@ const LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const DOMAIN = 6;
 const NAMES = { circle: "circle", xor: "XOR", gauss: "Gaussian clusters", spiral: "spiral", moons: "two moons",
-  plane: "plane (regression)", multigauss: "Gaussian bumps (regression)" };
+  plane: "plane", multigauss: "Gaussian bumps" };
 let OPTIONS = null;        // /api/options
 let cfg = null;            // the configuration shown (mirrors the server's)
 let sid = null;            // session id
@@ -261,6 +261,7 @@ function drawOutput(st) {
   const c = $("output"), ctx = c.getContext("2d"), s = st.surfaces;
   const tmp = document.createElement("canvas"); paint(tmp, s.output, s.size);
   ctx.imageSmoothingEnabled = true; ctx.drawImage(tmp, 0, 0, 300, 300);
+  ctx.fillStyle = "rgba(255,255,255,0.4)"; ctx.fillRect(0, 0, 300, 300);   // paler: the points stand out
   const drawPts = (pts, stroke) => pts.forEach(([x, y, t]) => {
     const col = colour(st.problem === "classification" ? t : t);
     ctx.beginPath(); ctx.arc(toPx(x), 300 - toPx(y), 3, 0, 2 * Math.PI);
