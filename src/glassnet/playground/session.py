@@ -307,10 +307,13 @@ class Session:
             return {"step": self.step_count, "loss": float(loss._data),
                     "update": self.last_update}
 
-    def train_epoch(self) -> None:
-        """Steps until the epoch in progress ends."""
+    def train_epoch(self, until_paused: bool = False) -> None:
+        """Steps until the epoch in progress ends (or, with ``until_paused``, until pause is
+        pressed: the epoch then goes on from the same batch at the next play)."""
         start = self.epoch
         while self.epoch == start and not self.closed:
+            if until_paused and not self.playing.is_set():
+                break
             if self.train_step()["loss"] is None:
                 break
 
@@ -349,7 +352,7 @@ class Session:
             if not self.playing.wait(0.2):
                 continue
             try:
-                self.train_epoch()
+                self.train_epoch(until_paused=True)
             except Exception as e:      # a NaN or the like: stop and tell the page
                 self.playing.clear()
                 self.message = f"training stopped: {type(e).__name__}: {e}"
