@@ -87,3 +87,22 @@ def test_xor_learns_and_backprop_panel_matches_trace(page, server, tmp_path):
     for a, b in zip(s.model.state_dict().values(), before):
         np.testing.assert_array_equal(a.numpy(), b)
     assert float(pg.text_content("#test-loss")) < 0.1
+
+
+def test_setup_from_the_address_and_a_pasted_one(page, server):
+    pg = page
+    pg.goto(server.url + "#dataset=moons&hidden=3,5&activation=elu&optimizer=rmsprop&seed=7")
+    pg.reload()
+    pg.wait_for_selector("body[data-ready='1']")
+    s = server.sessions[pg.evaluate("sid")]
+    assert s.config["dataset"] == "moons" and s.config["hidden"] == [3, 5]
+    assert s.config["activation"] == "elu" and s.config["optimizer"] == "rmsprop"
+    assert s.config["seed"] == 7
+    pg.evaluate("location.hash = '#dataset=plane&hidden=&features=x1,x2,x1*x2'")
+    pg.wait_for_function("cfg.dataset === 'plane'")
+    assert s.config["hidden"] == [] and s.config["features"] == ["x1", "x2", "x1*x2"]
+    assert "regression" in pg.text_content("#problem")
+    pg.evaluate("location.hash = '#hidden=9'")                 # refused, named, nothing changes
+    pg.wait_for_function("!document.querySelector('#error').classList.contains('hidden')")
+    assert "hidden" in pg.text_content("#error") and s.config["dataset"] == "plane"
+    pg.wait_for_function("location.hash.includes('dataset=plane')")   # the address is put back

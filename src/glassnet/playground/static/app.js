@@ -358,6 +358,11 @@ async function main() {
   $("export-model").href = S("export/model"); $("export-script").href = S("export/script");
   history.replaceState(null, "", toHash(cfg));
   render(res.state, true);
+  // a setup pasted into the address bar of an open page: take it (bad values: the error shows)
+  window.addEventListener("hashchange", () => {
+    const next = fromHash(OPTIONS.defaults);
+    if (Object.keys(next).length) setConfig(next).catch(() => history.replaceState(null, "", toHash(cfg)));
+  });
   document.body.dataset.ready = "1";
 }
 main();
