@@ -44,6 +44,7 @@ from . import export as export_cmd  # `glassnet export` (onnx helper)
 from . import search as search_cmd   # glassnet search (issue 16, scale)
 from . import info as info_cmd
 from . import dqn as dqn_cmd    # glassnet train --task dqn, glassnet play (issue 19)
+from . import playground as playground_cmd   # glassnet playground (issue 20)
 from .argtypes import fraction, non_negative_int, positive_float, positive_int
 from .argtypes import int_list as _int_list
 
@@ -193,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmd.add_parser(sub)   # glassnet export MODEL --onnx
     search_cmd.add_parser(sub)   # glassnet search CONFIG.toml
     dqn_cmd.add_play_parser(sub)  # glassnet play POLICY (a DQN policy)
+    playground_cmd.add_parser(sub)   # glassnet playground [--port N] [--no-browser]
     return p
 
 
@@ -302,6 +304,7 @@ COMMANDS = {"train": train, "evaluate": _model_or_run_folder(classify.evaluate),
 COMMANDS["export"] = export_cmd.run
 COMMANDS["search"] = search_cmd.run
 COMMANDS["play"] = dqn_cmd.play
+COMMANDS["playground"] = playground_cmd.run
 
 
 def _one_line(text) -> str:
