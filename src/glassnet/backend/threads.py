@@ -97,6 +97,22 @@ class _Pool:
             w.go.release()
 
 
+def background_thread(target: Callable[[], None], name: str) -> threading.Thread:
+    """Start a long-lived daemon thread running ``target`` (an application's loop, such
+    as the playground's training session), named ``name``: the one place outside the
+    pool where glassnet starts a thread. It is not a compute pool: the work it does still
+    goes through :func:`parallel_chunks` and the BLAS policy.
+
+    >>> import threading
+    >>> done = threading.Event()
+    >>> t = background_thread(done.set, "glassnet-doctest"); t.join(); done.is_set()
+    True
+    """
+    t = threading.Thread(target=target, daemon=True, name=str(name))
+    t.start()
+    return t
+
+
 def get_num_threads() -> int:
     """Threads glassnet's own elementwise kernels use (knob ``num_threads``:
     GLASSNET_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs this process may run on, at

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import manual_seed, nn, optim
+from .. import backend, manual_seed, nn, optim
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
 from . import datasets as D
@@ -229,8 +229,7 @@ class Session:
         self.last_seen = time.monotonic()
         self.message = ""
         self.reset(validate_config(config))
-        self.thread = threading.Thread(target=self._run, daemon=True, name="glassnet-playground")
-        self.thread.start()
+        self.thread = backend.background_thread(self._run, "glassnet-playground")
 
     # ------------------------------------------------------------ setup
     def reset(self, cfg: dict[str, Any] | None = None) -> None:
