@@ -109,6 +109,10 @@ KNOBS = (
          "BLAS threads of a fit: a number fixes it, unset or 'auto' lets backend.threads "
          "decide per fit (1 for small GEMMs, no more than the idle cores); "
          "backend.set_blas_threads changes it", parse_auto_or_positive_int),
+    Knob("blas_env_threads", ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), None,
+         "the user's own BLAS thread setting (else OMP_NUM_THREADS, read by num_threads): "
+         "a ceiling on the BLAS threads of the fit policy (unset: no ceiling)",
+         parse_positive_int, once=False),
     Knob("jit", ("GLASSNET_JIT",), True,
          "use the compiled (Numba) LSTM / GRU step kernels when Numba is installed; "
          "backend.kernels.set_enabled changes it"),

@@ -402,28 +402,20 @@ def idle_cpus(samples: int = 4) -> int:
     return idle
 
 
-_BLAS_ENV = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
-
-
 def env_blas_cap() -> int | None:
-    """The BLAS threads the environment allows: the first of OPENBLAS_NUM_THREADS,
-    MKL_NUM_THREADS and OMP_NUM_THREADS that is set to a positive integer (None: no ceiling).
-    A later ``set_blas_threads(n)`` or ``blas_threads(n)`` block still wins.
+    """The BLAS threads the environment allows (knob ``blas_env_threads``): the first of
+    OPENBLAS_NUM_THREADS, MKL_NUM_THREADS and OMP_NUM_THREADS that is set to a positive
+    integer (None: no ceiling). A ``set_blas_threads(n)`` or ``blas_threads(n)`` block
+    still wins.
 
     >>> env_blas_cap() is None or env_blas_cap() >= 1
     True
     """
-    for name in _BLAS_ENV:
-        text = os.environ.get(name, "").strip()
-        if not text:
-            continue
-        try:
-            n = int(text)
-        except ValueError:
-            continue        # BLAS libraries ignore what they cannot read; so do we
-        if n >= 1:
-            return n
-    return None
+    cap = config.get("blas_env_threads")
+    if cap is None:                    # BLAS libraries fall back on OMP_NUM_THREADS too
+        omp, src = config.read("num_threads")
+        cap = omp if src == "OMP_NUM_THREADS" else None
+    return cap
 
 
 def blas_threads_for(mnk: float | None = None, *, idle: int | None = None) -> int:
