@@ -46,6 +46,8 @@ sys.path.insert(0, str(REPO / "src"))
 LATENT, GCH, DCH, LR, BETAS, BATCH = 100, (128, 64), (64, 128), 2e-4, (0.5, 0.999), 128
 OUTPUT = "tanh"        # the generator's last activation; real images scaled to [-1, 1]
 SMOOTH = 0.0           # one-sided label smoothing: D's target for real images is 1 - SMOOTH
+NAME = "dcgan_mnist"   # the result files' name
+CLASSES = 0            # --conditional: 10 (G gets the one-hot label with z, D as 10 planes)
 
 
 def to_gan(X):
@@ -60,8 +62,9 @@ def from_gan(S):
 
 def make_gan():
     from glassnet.models.gan import DCGANDiscriminator, DCGANGenerator, GAN
-    return GAN(DCGANGenerator(LATENT, GCH, output=OUTPUT), DCGANDiscriminator(DCH), LATENT,
-               label_smoothing=SMOOTH)
+    return GAN(DCGANGenerator(LATENT, GCH, output=OUTPUT, num_classes=CLASSES),
+               DCGANDiscriminator(DCH, num_classes=CLASSES), LATENT,
+               label_smoothing=SMOOTH, num_classes=CLASSES or None)
 
 
 def mnist(split):
@@ -155,7 +158,8 @@ def train_glassnet(work, train_limit, epochs):
     gn.manual_seed(1)
     gan = make_gan()
     gan.load_state_dict({k: init[k] for k in gan.state_dict()})
-    X = to_gan(mnist("train")[0][:train_limit])
+    X, Y = mnist("train")
+    X, Y = to_gan(X[:train_limit]), Y[:train_limit]
     order = init["order"]
 
     class Epochs:   # the shared batch order, one row per epoch
@@ -168,7 +172,7 @@ def train_glassnet(work, train_limit, epochs):
         def __iter__(self):
             rows = batches(order[self.epoch])
             self.epoch += 1
-            return iter([(X[b],) for b in rows])
+            return iter([(X[b], Y[b]) if CLASSES else (X[b],) for b in rows])
 
     from glassnet.training.callbacks import Callback
     hist = {k: [] for k in ("d_loss", "g_loss", "d_real", "d_fake", "time_s")}
@@ -205,13 +209,15 @@ def train_torch(work, train_limit, epochs):
             super().__init__()
             c0, c1 = GCH
             self.net = nn.Sequential(
-                nn.Linear(LATENT, c0 * 49), nn.BatchNorm1d(c0 * 49), nn.ReLU(),
+                nn.Linear(LATENT + CLASSES, c0 * 49), nn.BatchNorm1d(c0 * 49), nn.ReLU(),
                 nn.Unflatten(1, (c0, 7, 7)),
                 nn.ConvTranspose2d(c0, c1, 4, 2, 1), nn.BatchNorm2d(c1), nn.ReLU(),
                 nn.ConvTranspose2d(c1, 1, 4, 2, 1),
                 nn.Tanh() if OUTPUT == "tanh" else nn.Sigmoid())
 
-        def forward(self, z):
+        def forward(self, z, y=None):
+            if CLASSES:
+                z = torch.cat([z, F.one_hot(y, CLASSES).to(z.dtype)], 1)
             return self.net(z)
 
     class D(nn.Module):
@@ -219,11 +225,14 @@ def train_torch(work, train_limit, epochs):
             super().__init__()
             c0, c1 = DCH
             self.net = nn.Sequential(
-                nn.Conv2d(1, c0, 4, 2, 1), nn.LeakyReLU(0.2),
+                nn.Conv2d(1 + CLASSES, c0, 4, 2, 1), nn.LeakyReLU(0.2),
                 nn.Conv2d(c0, c1, 4, 2, 1), nn.BatchNorm2d(c1), nn.LeakyReLU(0.2),
                 nn.Flatten(), nn.Linear(c1 * 49, 1))
 
-        def forward(self, x):
+        def forward(self, x, y=None):
+            if CLASSES:
+                planes = F.one_hot(y, CLASSES).to(x.dtype)[:, :, None, None]
+                x = torch.cat([x, planes.expand(-1, -1, *x.shape[2:])], 1)
             return self.net(x)
 
     g, d = G(), D()
@@ -233,7 +242,9 @@ def train_torch(work, train_limit, epochs):
                            .reshape(v.shape) for k, v in sd.items()})
     opt_d = torch.optim.Adam(d.parameters(), lr=LR, betas=BETAS)
     opt_g = torch.optim.Adam(g.parameters(), lr=LR, betas=BETAS)
-    X = torch.from_numpy(to_gan(mnist("train")[0][:train_limit]))
+    X, Y = mnist("train")
+    X = torch.from_numpy(to_gan(X[:train_limit]))
+    Y = torch.from_numpy(Y[:train_limit].astype(np.int64))
     order = init["order"]
     hist = {k: [] for k in ("d_loss", "g_loss", "d_real", "d_fake")}
     t0, sampling, times = time.time(), 0.0, []
@@ -241,15 +252,16 @@ def train_torch(work, train_limit, epochs):
         sums, count = np.zeros(4), 0
         for b in batches(order[epoch]):
             real = X[torch.from_numpy(b)]
+            y = Y[torch.from_numpy(b)] if CLASSES else None
             n = len(real)
-            fake = g(torch.randn(n, LATENT)).detach()
-            lr_, lf = d(real), d(fake)
+            fake = g(torch.randn(n, LATENT), y).detach()
+            lr_, lf = d(real, y), d(fake, y)
             d_loss = ((1 - SMOOTH) * F.softplus(-lr_) + SMOOTH * F.softplus(lr_)).mean() \
                 + F.softplus(lf).mean()
             opt_d.zero_grad()
             d_loss.backward()
             opt_d.step()
-            g_loss = F.softplus(-d(g(torch.randn(n, LATENT)))).mean()
+            g_loss = F.softplus(-d(g(torch.randn(n, LATENT), y), y)).mean()
             opt_g.zero_grad()
             g_loss.backward()
             opt_g.step()
@@ -265,7 +277,9 @@ def train_torch(work, train_limit, epochs):
         g.eval()
         gen = torch.Generator().manual_seed(123)
         with torch.no_grad():
-            samples = torch.cat([g(torch.randn(1000, LATENT, generator=gen)) for _ in range(10)])
+            lab = torch.arange(1000) % 10 if CLASSES else None   # glassnet's default order
+            samples = torch.cat([g(torch.randn(1000, LATENT, generator=gen), lab)
+                                 for _ in range(10)])
         g.train()
         np.save(work / f"samples_torch_e{epoch + 1}.npy",
                 from_gan(samples.numpy()).astype(np.float32))
@@ -289,7 +303,7 @@ def evaluate(work, out, argv, at_epoch=0):
            "classifier": clf,
            "fid_train_vs_test": frechet_distance(ftrain, ft),
            "protocol": {"latent_dim": LATENT, "g_channels": GCH, "d_channels": DCH,
-                        "output": OUTPUT, "label_smoothing": SMOOTH,
+                        "output": OUTPUT, "label_smoothing": SMOOTH, "conditional": bool(CLASSES),
                         "lr": LR, "betas": BETAS, "batch_size": BATCH, "threads": 1}}
     from glassnet.inspect._common import figure, save
     fig = figure(figsize=(10, 5))
@@ -302,6 +316,9 @@ def evaluate(work, out, argv, at_epoch=0):
         p, f = predict(model, s)
         pred = p.argmax(1)
         hist = np.bincount(pred, minlength=10)
+        if CLASSES:     # the judge's class against the label the sample was made for
+            res.setdefault("label_agreement", {})[lib] = float(
+                (pred == np.arange(len(pred)) % CLASSES).mean())
         res[lib] = {"class_histogram": hist.tolist(),
                     "classes_covered": int((hist > 0).sum()),
                     "confident_fraction": float((p.max(1) >= 0.9).mean()),
@@ -322,8 +339,8 @@ def evaluate(work, out, argv, at_epoch=0):
                      f"{100 * res[lib]['confident_fraction']:.1f}% confident", fontsize=9)
         ax.set_axis_off()
     out.mkdir(parents=True, exist_ok=True)
-    save(fig, out / "dcgan_mnist.png")
-    json.dump(res, open(out / "dcgan_mnist.json", "w"), indent=1)
+    save(fig, out / f"{NAME}.png")
+    json.dump(res, open(out / f"{NAME}.json", "w"), indent=1)
     rows = []
     for lib in ("glassnet", "torch"):
         r = res[lib]
@@ -355,9 +372,17 @@ PyTorch {res['torch']['confident_fraction_per_epoch']}.
 Class histograms of the 10,000 samples (digits 0-9):
 glassnet {res['glassnet']['class_histogram']}, PyTorch {res['torch']['class_histogram']}.
 
-![samples](dcgan_mnist.png)
+![samples]({NAME}.png)
 """
-    (out / "dcgan_mnist.md").write_text(md)
+    if CLASSES:
+        la = res["label_agreement"]
+        md = md.replace("# MNIST DCGAN: glassnet and PyTorch", "# MNIST conditional DCGAN: glassnet and PyTorch") + f"""
+Class-conditional: the generator gets the one-hot label with z, the discriminator the
+label as 10 constant planes; sample k is made for class k mod 10. The judge's class
+equals that label for {100 * la['glassnet']:.1f}% of glassnet's samples and
+{100 * la['torch']:.1f}% of PyTorch's.
+"""
+    (out / f"{NAME}.md").write_text(md)
     print(md)
 
 
@@ -373,7 +398,12 @@ def main(argv=None):
     ap.add_argument("--train-limit", type=int, default=60000)
     ap.add_argument("--work", default="/tmp/dcgan_mnist")
     ap.add_argument("--out", default=str(REPO / "docs" / "results"))
+    ap.add_argument("--conditional", action="store_true",
+                    help="class-conditional G and D; writes dcgan_mnist_conditional.*")
     a = ap.parse_args(argv)
+    global CLASSES, NAME
+    if a.conditional:
+        CLASSES, NAME = 10, "dcgan_mnist_conditional"
     work = Path(a.work)
     work.mkdir(parents=True, exist_ok=True)
     if a.stage == "classifier":
@@ -389,7 +419,8 @@ def main(argv=None):
     else:
         common = ["--epochs", str(a.epochs), "--train-limit", str(a.train_limit),
                   "--work", a.work, "--classifier-epochs", str(a.classifier_epochs),
-                  "--classifier-limit", str(a.classifier_limit)]
+                  "--classifier-limit", str(a.classifier_limit)] + (
+                      ["--conditional"] if a.conditional else [])
         me = [sys.executable, __file__]
         subprocess.run(me + ["init"] + common, check=True)
         procs = [subprocess.Popen(me + [s] + common) for s in ("glassnet", "torch")]

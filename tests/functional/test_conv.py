@@ -63,17 +63,43 @@ def _reference(x, w, b, stride, pad, dil):
     return y
 
 
+def _check_exact(x, w, b, stride, pad, dil, seed=3):
+    """The forward of conv2d equals the definition, and every gradient equals the exact
+    derivative of sum(g * conv): conv is linear in x and in w, so a unit step of one
+    weight (or one input pixel) changes that sum by exactly its partial derivative."""
+    import glassnet as gn
+    r = np.random.default_rng(seed)
+    xt, wt, bt = (gn.tensor(a, requires_grad=True) for a in (x, w, b))
+    y = F.conv2d(xt, wt, bt, stride=stride, padding=pad, dilation=dil)
+    ref = _reference(x, w, b, stride, pad, dil)
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-12, atol=1e-12)
+    g = r.standard_normal(ref.shape)
+    y.backward(gn.tensor(g))
+    gw_num = np.zeros_like(w)
+    for idx in np.ndindex(w.shape):
+        d = np.zeros_like(w)
+        d[idx] = 1.0
+        gw_num[idx] = np.sum(g * (_reference(x, w + d, b, stride, pad, dil) - ref))
+    np.testing.assert_allclose(wt.grad.numpy(), gw_num, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(bt.grad.numpy(), g.sum(axis=(0, 2, 3)), rtol=1e-12)
+    gx_num = np.zeros_like(x)
+    zero_b = np.zeros_like(b)
+    for c in range(x.shape[1]):
+        for i in range(x.shape[2]):
+            for j in range(x.shape[3]):
+                d = np.zeros_like(x)
+                d[:, c, i, j] = 1.0   # every sample at once: samples do not interact
+                gx_num[:, c, i, j] = np.sum(
+                    g * _reference(d, w, zero_b, stride, pad, dil), axis=(1, 2, 3))
+    np.testing.assert_allclose(xt.grad.numpy(), gx_num, rtol=1e-9, atol=1e-9)
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("geom", [(1, 1, 1), (2, 0, 1), (1, 2, 2), (3, 1, 1)])
 def test_blocked_conv_equals_definition_over_many_blocks(monkeypatch, threads, geom):
-    """Blocks of 2 samples (the last one ragged), on one or two threads: the forward equals
-    the definition, and every gradient equals the exact derivative of sum(g * conv): conv is
-    linear in x and in w, so a unit step of one weight (or one input pixel) changes that sum
-    by exactly its partial derivative."""
-    import glassnet as gn
+    """Blocks of 2 samples (the last one ragged), on one or two threads."""
     from glassnet.backend import threads as T
     from glassnet.functional import conv as C
-    stride, pad, dil = geom
     monkeypatch.setattr(C, "_BLOCK_COLUMNS", 2 * 7 * 7)
     monkeypatch.setattr(T, "PARALLEL_MIN_ELEMENTS", 0)
     prev = T.get_num_threads()
@@ -81,31 +107,64 @@ def test_blocked_conv_equals_definition_over_many_blocks(monkeypatch, threads, g
     try:
         r = np.random.default_rng(3)
         x, w, b = r.standard_normal((7, 3, 9, 8)), r.standard_normal((4, 3, 3, 2)), r.standard_normal(4)
-        xt, wt, bt = (gn.tensor(a, requires_grad=True) for a in (x, w, b))
-        y = F.conv2d(xt, wt, bt, stride=stride, padding=pad, dilation=dil)
-        ref = _reference(x, w, b, stride, pad, dil)
-        np.testing.assert_allclose(y.numpy(), ref, rtol=1e-12, atol=1e-12)
-        g = r.standard_normal(ref.shape)
-        y.backward(gn.tensor(g))
-        gw_num = np.zeros_like(w)
-        for idx in np.ndindex(w.shape):
-            d = np.zeros_like(w)
-            d[idx] = 1.0
-            gw_num[idx] = np.sum(g * (_reference(x, w + d, b, stride, pad, dil) - ref))
-        np.testing.assert_allclose(wt.grad.numpy(), gw_num, rtol=1e-9, atol=1e-9)
-        np.testing.assert_allclose(bt.grad.numpy(), g.sum(axis=(0, 2, 3)), rtol=1e-12)
-        gx_num = np.zeros_like(x)
-        zero_b = np.zeros_like(b)
-        for c in range(x.shape[1]):
-            for i in range(x.shape[2]):
-                for j in range(x.shape[3]):
-                    d = np.zeros_like(x)
-                    d[:, c, i, j] = 1.0   # every sample at once: samples do not interact
-                    gx_num[:, c, i, j] = np.sum(
-                        g * _reference(d, w, zero_b, stride, pad, dil), axis=(1, 2, 3))
-        np.testing.assert_allclose(xt.grad.numpy(), gx_num, rtol=1e-9, atol=1e-9)
+        _check_exact(x, w, b, *geom)
     finally:
         T.set_num_threads(prev)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("layout", ["wide", "blocked"])
+@pytest.mark.parametrize("case", [((3, 3), 0), ((3, 2), 1), ((5, 5), 2), ((1, 3), 0)])
+def test_stride1_conv_in_both_layouts_equals_definition(monkeypatch, threads, layout, case):
+    """Stride-1 convolutions forced into the wide layout (output on the padded width,
+    junk columns) and out of it, forward and backward, ragged blocks of 2 samples, one
+    and two threads: the same exact values either way."""
+    from glassnet.backend import threads as T
+    from glassnet.functional import conv as C
+    ratio = 100.0 if layout == "wide" else 0.0
+    monkeypatch.setattr(C, "_WIDE_FORWARD_RATIO", ratio)
+    monkeypatch.setattr(C, "_WIDE_BACKWARD_RATIO", ratio)
+    monkeypatch.setattr(C, "_BLOCK_COLUMNS", 2 * 9 * 8)
+    monkeypatch.setattr(T, "PARALLEL_MIN_ELEMENTS", 0)
+    (kh, kw), pad = case
+    prev = T.get_num_threads()
+    T.set_num_threads(threads)
+    try:
+        r = np.random.default_rng(5)
+        x, w, b = (r.standard_normal((7, 3, 9, 8)), r.standard_normal((4, 3, kh, kw)),
+                   r.standard_normal(4))
+        geo = C._Geometry.of(x.shape, w.shape, (1, 1), (pad,) * 4, (1, 1))
+        assert C._wide(geo, ratio) is C._wide(geo, ratio, backward=True) is (layout == "wide")
+        _check_exact(x, w, b, 1, pad, 1)
+    finally:
+        T.set_num_threads(prev)
+
+
+def test_wide_layout_is_chosen_only_where_it_pays():
+    from glassnet.functional import conv as C
+    def geo(h, k, pad, stride=1, dil=1):
+        return C._Geometry.of((64, 16, h, h), (32, 16, k, k), (stride, stride), (pad,) * 4,
+                              (dil, dil))
+    fwd, bwd = C._WIDE_FORWARD_RATIO, C._WIDE_BACKWARD_RATIO
+    assert C._wide(geo(28, 3, 1), fwd)                        # 28*30 / 28*28 = 1.07
+    assert C._wide(geo(28, 3, 1), bwd, backward=True)         # (30*30 + 2) / 28*28 = 1.15
+    assert C._wide(geo(28, 3, 0), bwd, backward=True)         # (28*28 + 2) / 26*26 = 1.16
+    assert C._wide(geo(28, 3, 0), fwd)                        # 28 / 26 = 1.077
+    assert not C._wide(geo(14, 3, 1), fwd)                    # 16 / 14
+    assert C._wide(geo(14, 3, 1), bwd, backward=True)         # 258 / 196 = 1.32
+    assert C._wide(geo(8, 3, 1), bwd, backward=True)          # 102 / 64 = 1.59
+    assert not C._wide(geo(6, 3, 1), bwd, backward=True)      # 66 / 36 = 1.83
+    assert not C._wide(geo(28, 3, 1, stride=2), bwd, backward=True)
+    assert not C._wide(geo(28, 3, 2, dil=2), bwd, backward=True)
+
+
+def test_gradcheck_conv2d_wide_layout(monkeypatch):
+    from glassnet.functional import conv as C
+    monkeypatch.setattr(C, "_WIDE_FORWARD_RATIO", 100.0)
+    monkeypatch.setattr(C, "_WIDE_BACKWARD_RATIO", 100.0)
+    monkeypatch.setattr(C, "_BLOCK_COLUMNS", 2 * 5 * 5)
+    x, w, b = rnd(5, 2, 5, 5), rnd(3, 2, 3, 3), rnd(3)
+    gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1), [x, w, b])
 
 
 def test_blocked_conv_gradcheck_many_blocks(monkeypatch):
