@@ -258,3 +258,62 @@ def test_checkpoint_errors_are_named(tmp_path):
 class _Odd(training.Callback):
     def state_dict(self):
         return {"fn": print}
+
+
+# Modules that can run code while reading bytes; none of them may be imported by glassnet
+# (cloudpickle may be: the search runner measures a task's size with cloudpickle.dumps, and
+# any cloudpickle.load/loads call is still caught by the call check below).
+_UNSAFE_MODULES = {"pickle", "_pickle", "cPickle", "dill", "shelve", "marshal",
+                   "joblib.numpy_pickle"}
+# The one decoder of pickled bytes allowed: the DataLoader's own forked workers send batches
+# to the parent through multiprocessing's ForkingPickler (in memory, as PyTorch's workers do);
+# it never reads a file.
+_ALLOWED_LOADS = {("utils/data/worker.py", "ForkingPickler")}
+
+
+def test_the_package_never_unpickles():
+    """No module of the package imports a pickle-family module or calls a pickle-style
+    ``load``/``loads``/``Unpickler`` (model files are safetensors + JSON); the AST is
+    scanned, so a docstring that names pickle does not count."""
+    import ast
+    import pathlib
+    root = pathlib.Path(gn.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                names = []
+            for name in names:
+                if name in _UNSAFE_MODULES or name.split(".")[0] in _UNSAFE_MODULES:
+                    found.append(f"{rel}:{node.lineno} imports {name}")
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in {"load", "loads", "Unpickler"}
+                    and isinstance(node.func.value, ast.Name)):
+                owner = node.func.value.id
+                if owner in {"np", "numpy", "json", "io", "gn", "glassnet", "torch",
+                             "safetensors", "yaml", "tomllib"}:
+                    continue
+                if (rel, owner) in _ALLOWED_LOADS:
+                    continue
+                if "pickle" in owner.lower() or owner in _UNSAFE_MODULES:
+                    found.append(f"{rel}:{node.lineno} calls {owner}.{node.func.attr}")
+    assert not found, "pickle in the package:\n" + "\n".join(found)
+
+
+def test_the_pickle_scan_catches_an_unpickling_module(tmp_path, monkeypatch):
+    """The scan above is not vacuous: a package module that unpickles is reported."""
+    import shutil
+    fake = tmp_path / "glassnet"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "bad.py").write_text("import pickle\n\ndef f(b):\n    return pickle.loads(b)\n")
+    monkeypatch.setattr(gn, "__file__", str(fake / "__init__.py"))
+    with pytest.raises(AssertionError, match="bad.py:1 imports pickle"):
+        test_the_package_never_unpickles()
+    shutil.rmtree(fake)

@@ -20,7 +20,6 @@ it runs:
 from __future__ import annotations
 
 import os
-import pickle
 import shutil
 import tempfile
 import uuid
@@ -136,12 +135,13 @@ def _nbytes(limit) -> int:
 
 def pickled_nbytes(*task: Any) -> int:
     """Bytes of ``task`` (a function and its arguments) pickled as loky's and Dask's
-    pickler (cloudpickle) sends it to a worker."""
+    pickler (cloudpickle, at its default protocol, the highest one) sends it to a worker;
+    nothing is ever unpickled here."""
     try:
         import cloudpickle  # loky's (and Dask's) pickler
     except ImportError:
         from joblib.externals import cloudpickle  # joblib's own copy
-    return len(cloudpickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL))
+    return len(cloudpickle.dumps(task))
 
 
 def task_nbytes(build: Callable, trial: Trial, fit_kwargs: dict | None, scoring: str,
