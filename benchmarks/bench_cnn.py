@@ -26,9 +26,8 @@ import subprocess
 import sys
 import time
 
-# what `import glassnet` sets when it is imported before NumPy (OpenBLAS threads stop
-# spinning at once after a call; see docs/guide.md); PyTorch (MKL / OpenMP) ignores it
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+# OPENBLAS_THREAD_TIMEOUT is left to `import glassnet` (21, in either import order; see
+# docs/guide.md); PyTorch (MKL / OpenMP) ignores it
 import numpy as np  # noqa: E402
 
 B = 64

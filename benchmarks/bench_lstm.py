@@ -38,9 +38,8 @@ if "--threads" in sys.argv:   # must be set before NumPy is imported
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "2")
 
-# what `import glassnet` sets when it is imported before NumPy (OpenBLAS threads stop
-# spinning at once after a call; see docs/guide.md); PyTorch (MKL / OpenMP) ignores it
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+# OPENBLAS_THREAD_TIMEOUT is left to `import glassnet` (21, in either import order; see
+# docs/guide.md); PyTorch (MKL / OpenMP) ignores it
 import numpy as np  # noqa: E402
 
 V, E, H, T, B, LR = 65, 64, 256, 64, 32, 2e-3

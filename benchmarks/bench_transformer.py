@@ -34,7 +34,6 @@ if "--threads" in sys.argv:   # before NumPy / torch are imported
         os.environ[var] = _n
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "2")
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 import numpy as np  # noqa: E402
 

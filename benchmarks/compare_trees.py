@@ -27,7 +27,6 @@ import time
 THREADS = "2"
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, THREADS)
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 # Numba's on-disk cache names the module a kernel was compiled in; the other tree is
 # imported under another package name, so both compile afresh into a cache of their own
 if "NUMBA_CACHE_DIR" not in os.environ:

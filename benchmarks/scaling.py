@@ -65,7 +65,6 @@ if __name__ == "__main__":    # thread variables before NumPy is imported (a --p
     _n = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "2"
     for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(_var, _n)
-    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 import numpy as np  # noqa: E402
 
@@ -457,7 +456,6 @@ def run_worker(lib: str, pt: Point, weights: str | os.PathLike[str] | None, *, b
 def _spawn(lib: str, pt: Point, weights: str, args: argparse.Namespace) -> dict[str, Any]:
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
                OPENBLAS_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
-    env.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
     if args.passive_wait:      # idle OpenMP threads sleep instead of spinning (busy machines)
         env["OMP_WAIT_POLICY"] = "PASSIVE"
     if args.no_jit:
@@ -786,12 +784,13 @@ def select(only: str | None, quick: bool) -> list[Point]:
     if quick:
         pts = [p for p in pts if p.name in QUICK]
     if only:
-        fams = [f.strip() for f in only.split(",") if f.strip()]
-        bad = [f for f in fams if f not in FAMILIES]
+        names = {p.name for p in pts}
+        want = [f.strip() for f in only.split(",") if f.strip()]
+        bad = [f for f in want if f not in FAMILIES and f not in names]
         if bad:
-            raise SystemExit(f"--only: unknown family {bad[0]!r}; choose from "
-                             f"{', '.join(FAMILIES)}")
-        pts = [p for p in pts if p.family in fams]
+            raise SystemExit(f"--only: unknown family or point {bad[0]!r}; choose from "
+                             f"{', '.join(FAMILIES)} or a name of --list")
+        pts = [p for p in pts if p.family in want or p.name in want]
     return pts
 
 
@@ -805,7 +804,8 @@ def point_by_name(name: str) -> Point:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a few points, one or two per family")
-    ap.add_argument("--only", help=f"comma-separated families: {','.join(FAMILIES)}")
+    ap.add_argument("--only", help=f"comma-separated families ({','.join(FAMILIES)}) "
+                    "and/or point names (--list)")
     ap.add_argument("--threads", type=int, default=2, help="threads for each library (2)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "results" / "scaling"),
                     help="output prefix: <out>.json, <out>.md, <out>.png")

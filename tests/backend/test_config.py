@@ -50,7 +50,7 @@ def test_every_glassnet_variable_in_the_source_is_a_knob():
 
 
 def test_defaults(clean_env):
-    want = {"tune_process": True, "openblas_thread_timeout": 4, "malloc_tuning": True,
+    want = {"tune_process": True, "openblas_thread_timeout": 21, "malloc_tuning": True,
             "malloc_mmap_threshold": 32 << 20, "malloc_trim_threshold": 512 << 20,
             "jit": True, "default_dtype": "float32", "strict_shapes": False, "data": None}
     for name, value in want.items():

@@ -120,9 +120,10 @@ def test_pool_works_in_forked_child(threads, monkeypatch):
 
 
 @pytest.mark.parametrize("pre, env, expected", [
-    ("", None, "4"),                       # glassnet first: OpenBLAS threads stop spinning
+    ("", None, "21"),                      # glassnet first: set before NumPy loads OpenBLAS
     ("", "12", "12"),                      # the user's own value is kept
-    ("import numpy; ", None, "unset"),     # too late once NumPy has loaded OpenBLAS
+    ("import numpy; ", None, "21"),        # NumPy first: OpenBLAS is made to read it again
+    ("import numpy; ", "12", "12"),
 ])
 def test_openblas_thread_timeout_default(pre, env, expected):
     import subprocess
@@ -135,6 +136,60 @@ def test_openblas_thread_timeout_default(pre, env, expected):
     out = subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == expected
+
+
+_TIMEOUTS = """
+import json, sys
+{pre}
+import glassnet, numpy as np
+from glassnet.backend import process
+from threadpoolctl import threadpool_info
+a = np.arange(256 * 256, dtype=np.float64).reshape(256, 256) / 1e4
+ok = bool(np.allclose(a @ a, np.einsum("ij,jk->ik", a, a)))    # BLAS still works after it
+threads = sorted({{d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"}})
+print(json.dumps({{"timeouts": sorted(set(process.openblas_timeouts().values())),
+                  "n": len(process.openblas_timeouts()), "ok": ok, "threads": threads}}))
+"""
+
+
+@pytest.mark.parametrize("pre, env, expected", [
+    ("", {}, [21]),
+    ("import numpy", {}, [21]),                          # retimed after NumPy loaded it
+    ("import numpy", {"OPENBLAS_THREAD_TIMEOUT": "9"}, [9]),
+    ("import numpy", {"GLASSNET_TUNE_PROCESS": "0"}, [0]),  # 0: OpenBLAS's own default
+])
+def test_openblas_reads_glassnets_timeout_in_either_import_order(pre, env, expected):
+    """What OpenBLAS itself reports (``openblas_thread_timeout()``), not only the variable:
+    the same spin whether NumPy or glassnet is imported first; BLAS keeps its thread count
+    and its answers after its threads are restarted."""
+    import json
+    import subprocess
+    import sys
+    pytest.importorskip("threadpoolctl")
+    e = {k: v for k, v in os.environ.items()
+         if k not in ("OPENBLAS_THREAD_TIMEOUT", "GLASSNET_TUNE_PROCESS")}
+    e.update(env, OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2")
+    out = subprocess.run([sys.executable, "-c", _TIMEOUTS.format(pre=pre)], env=e,
+                         capture_output=True, text=True, check=True).stdout
+    got = json.loads(out.strip().splitlines()[-1])
+    if got["n"] == 0:
+        pytest.skip("no OpenBLAS with the calls glassnet uses is loaded (another BLAS)")
+    assert got["timeouts"] == expected and got["ok"] and got["threads"] == [2], got
+
+
+def test_retime_openblas_leaves_a_threaded_process_alone():
+    """With another Python thread running (it could be inside a BLAS call), nothing is
+    restarted."""
+    import threading
+    from glassnet.backend import process
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert process.retime_openblas(21) == []
+    finally:
+        stop.set()
+        t.join()
 
 
 @pytest.mark.parametrize("lengths", [None, [9, 4, 7, 1, 9, 3]])

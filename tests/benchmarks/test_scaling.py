@@ -44,8 +44,13 @@ def test_the_sweep_has_the_issue_points(sc):
     assert {p.name for p in sc.select("lstm,gru", quick=False)} == {
         p.name for p in sc.all_points() if p.family in ("lstm", "gru")}
     assert set(sc.QUICK) <= names
-    with pytest.raises(SystemExit, match="--only: unknown family 'rnn'"):
+    with pytest.raises(SystemExit, match="--only: unknown family or point 'rnn'"):
         sc.select("mlp,rnn", quick=False)
+    # point names select single points, beside whole families
+    assert [p.name for p in sc.select("cnn-c16-p1,lstm-h128-t32", quick=False)] == [
+        "cnn-c16-p1", "lstm-h128-t32"]
+    assert {p.name for p in sc.select("mlp,gru-h128-t32", quick=False)} == {
+        p.name for p in sc.all_points() if p.family == "mlp"} | {"gru-h128-t32"}
 
 
 def test_one_tiny_point_of_each_family_end_to_end(sc, tmp_path):

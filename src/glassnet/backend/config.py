@@ -90,9 +90,10 @@ KNOBS = (
     Knob("tune_process", ("GLASSNET_TUNE_PROCESS",), True,
          "let `import glassnet` tune the process (the BLAS and malloc knobs below); "
          "0 leaves the process as Python started it"),
-    Knob("openblas_thread_timeout", ("OPENBLAS_THREAD_TIMEOUT",), 4,
-         "OpenBLAS threads sleep after 2^4 cycles instead of spinning ~0.1 s after a call, "
-         "so the elementwise threads get the cores; set before NumPy loads", parse_int),
+    Knob("openblas_thread_timeout", ("OPENBLAS_THREAD_TIMEOUT",), 21,
+         "OpenBLAS threads spin 2^21 cycles (about 1 ms) after a call, not OpenBLAS's "
+         "2^28 (~0.1 s): long enough for the next GEMM of an RNN step or an MLP layer, "
+         "short enough to leave the core to glassnet's elementwise threads", parse_int),
     Knob("malloc_tuning", ("GLASSNET_MALLOC_TUNING",), True,
          "keep freed step temporaries in glibc's heap instead of faulting them in again "
          "every step (Linux, glibc)"),
