@@ -47,3 +47,51 @@ def test_batch_norm_backward_equals_closed_form():
 
 def test_gradcheck_layer_norm():
     gradcheck(lambda x, g, b: FN.layer_norm(x, 4, g, b), [rnd(3, 4), rnd(4), rnd(4)])
+
+
+def _many_blocks(monkeypatch, elements=64):
+    """Blocks of a few values, so that small test inputs span many blocks (the sums are
+    reduced block by block, the blocks spread over the threads)."""
+    monkeypatch.setattr(FN, "_BLOCK_ELEMENTS", elements)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_gradcheck_batch_norm_over_many_blocks(monkeypatch, training):
+    _many_blocks(monkeypatch)
+    x, g, b = rnd(9, 3, 2, 3) * 3 + 2, rnd(3), rnd(3)
+    rm, rv = rnd(3), np.abs(rnd(3)) + 0.5
+    assert FN._blocks(x.reshape(9, 3, -1))[1] > 1
+    gradcheck(lambda x, g, b: FN.batch_norm(x, None if training else rm, None if training else rv,
+                                            g, b, training=training), [x, g, b], eps=1e-5)
+
+
+def test_batch_norm_closed_form_over_many_blocks_and_threads(monkeypatch):
+    """The blocked sums give the textbook statistics and gradients, and the same bits for
+    one thread and three (each block's sum has its own row, added in block order)."""
+    _many_blocks(monkeypatch)
+    x = (rnd(64, 4, 600) * 2 + 3).astype(np.float32)  # above PARALLEL_MIN_ELEMENTS: threaded
+    gamma, beta, g = rnd(4).astype(np.float32), rnd(4).astype(np.float32), rnd(64, 4, 600)
+    outs = []
+    for n in (1, 3):
+        gn.set_num_threads(n)
+        try:
+            tx = gn.tensor(x, requires_grad=True)
+            tg, tb = gn.tensor(gamma, requires_grad=True), gn.tensor(beta, requires_grad=True)
+            rm, rv = np.zeros(4, np.float32), np.ones(4, np.float32)
+            y = FN.batch_norm(tx, rm, rv, tg, tb, training=True, momentum=0.5)
+            y.backward(g.astype(np.float32))
+            outs.append([y.numpy(), tx.grad.numpy(), tg.grad.numpy(), tb.grad.numpy(), rm, rv])
+        finally:
+            gn.set_num_threads(gn.backend.config.cpu_threads())
+    assert x.size * 2 >= gn.backend.PARALLEL_MIN_ELEMENTS
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)
+    x64 = x.astype(np.float64)
+    mu, var = x64.mean((0, 2)), x64.var((0, 2))
+    xh = (x64 - mu[None, :, None]) / np.sqrt(var[None, :, None] + 1e-5)
+    y, dx, dgamma, dbeta, rm, rv = outs[0]
+    np.testing.assert_allclose(y, gamma[None, :, None] * xh + beta[None, :, None], atol=2e-5)
+    np.testing.assert_allclose(dgamma, (g * xh).sum((0, 2)), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(dbeta, g.sum((0, 2)), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(rm, 0.5 * mu, rtol=1e-5)
+    np.testing.assert_allclose(rv, 0.5 + 0.5 * var * 38400 / 38399, rtol=1e-5)

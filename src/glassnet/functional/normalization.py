@@ -21,6 +21,8 @@ from ..backend import kernels, threads
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
+    from collections.abc import Callable
+
     from glassnet._typing import IntTuple, TensorLike
     from glassnet.autograd.tensor import Tensor
 
@@ -28,31 +30,32 @@ if TYPE_CHECKING:  # annotations only
 __all__ = ["batch_norm", "layer_norm", "BatchNormFunction", "LayerNormFunction"]
 
 
-def _bshape(x: np.ndarray) -> tuple[int, ...]:
-    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
-
-
 class BatchNormFunction(Function):
     """One node for y = gamma * (x - mu) / sqrt(var + eps) + beta (see the module doc).
 
-    The per-channel sums are einsum reductions over a (N, C, L) view (one pass each, no
-    temporaries); x - mu is kept for backward instead of x_hat, so the forward makes
-    three passes over the activation (subtract, scale, shift) and backward four.
+    The work runs over blocks of samples small enough to stay in cache (about
+    ``_BLOCK_ELEMENTS`` values), the blocks on glassnet's threads
+    (``backend.parallel_chunks``). Per-channel sums are einsum reductions of each block
+    into its own row of a (blocks, C) array, added in block order, so the result does
+    not depend on the number of threads. Training forward reads x three times (sum, the
+    centred sum of squares, then y = x * scale + shift in one write); backward reads x
+    and g twice (sum(g) and sum(g (x - mu)), then dx). Like PyTorch, backward keeps x
+    itself, mu and 1 / sigma, not an activation-sized x - mu.
     """
 
-    xc: np.ndarray | None   # x - mu, kept for backward (None once backward has run)
+    x: np.ndarray | None   # the input, kept for backward (None once backward has run)
 
     def forward(self, x: np.ndarray, gamma: np.ndarray | None = None,
                 beta: np.ndarray | None = None, running_mean: np.ndarray | None = None,
                 running_var: np.ndarray | None = None, training: bool = True,
                 momentum: float = 0.1, eps: float = 1e-5) -> np.ndarray:
-        axes = (0,) + tuple(range(2, x.ndim))
-        bs = _bshape(x)
-        m = x.size // x.shape[1]
+        dt = x.dtype
+        x3 = _as3(x)
+        C = x3.shape[1]
+        m = x.size // C
         if training:
-            mu = _channel_sum(x) / m
-            xc = x - mu.reshape(bs)
-            var = _channel_sum(xc, xc) / m
+            mu = _channel_sums(x3) / m
+            var = _channel_sums(x3, mu) / m
             if running_mean is not None:
                 assert running_var is not None, "batch_norm: running_var with running_mean"
                 running_mean *= 1 - momentum
@@ -62,52 +65,132 @@ class BatchNormFunction(Function):
         else:
             assert running_mean is not None and running_var is not None, \
                 "batch_norm: eval mode needs running_mean and running_var"
-            mu = running_mean.astype(x.dtype)
-            var = running_var.astype(x.dtype)
-            xc = x - mu.reshape(bs)
-        inv = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
+            mu = running_mean.astype(np.float64)
+            var = running_var.astype(np.float64)
+        inv = 1.0 / np.sqrt(var + eps)                       # float64 (C,)
         scale = inv if gamma is None else inv * gamma
+        shift = -mu * scale if beta is None else beta - mu * scale
+        y = np.empty(x.shape, dtype=dt)
+        _affine(x3, scale.astype(dt), shift.astype(dt), _as3(y))
         if any(self.needs_input_grad):
-            self.xc, self.inv, self.training, self.bs = xc, inv, training, bs
+            self.x, self.mu, self.inv, self.training = x, mu.astype(dt), inv, training
             self.gamma = gamma
-            y = xc * scale.reshape(bs)
-        else:
-            y = xc
-            y *= scale.reshape(bs)
-        if beta is not None:
-            y += beta.reshape(bs)
         return y
 
     def backward(self,
                  g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
-        xc, inv, bs = self.xc, self.inv, self.bs
-        assert xc is not None, "BatchNormFunction: backward after the buffers were released"
+        x, mu, inv = self.x, self.mu, self.inv
+        assert x is not None, "BatchNormFunction: backward after the buffers were released"
         need = self.needs_input_grad
-        m = g.size // g.shape[1]
-        sg = _channel_sum(g)                      # sum(g)
-        sgx = _channel_sum(g, xc) * inv           # sum(g * x_hat)
-        gg = sgx if len(need) > 1 and need[1] else None
-        gb = sg if len(need) > 2 and need[2] else None
+        dt = g.dtype
+        g3, x3 = _as3(g), _as3(x)
+        m = g.size // g3.shape[1]
+        sg, sgxc = _channel_sums_g(g3, x3, mu)               # sum(g), sum(g (x - mu))
+        sgx = sgxc * inv                                     # sum(g * x_hat)
+        gg = sgx.astype(dt) if len(need) > 1 and need[1] else None
+        gb = sg.astype(dt) if len(need) > 2 and need[2] else None
         gx = None
         if need[0]:
             scale = inv if self.gamma is None else inv * self.gamma
+            gx = np.empty(g.shape, dtype=dt)
             if self.training:
-                # dx = scale (g - mean(g) - x_hat mean(g x_hat)), x_hat = xc * inv
-                gx = xc * (-(sgx * inv / m) * scale).reshape(bs)
-                gx += g * scale.reshape(bs)
-                gx -= (sg / m * scale).reshape(bs)
+                # dx = scale (g - mean(g) - x_hat mean(g x_hat)), x_hat = (x - mu) inv
+                #    = g * scale + x * a + b, with a = -scale inv mean(g x_hat)
+                a = -scale * inv * sgx / m
+                b = -scale * sg / m - a * mu
+                _affine2(g3, scale.astype(dt), x3, a.astype(dt), b.astype(dt), _as3(gx))
             else:
-                gx = g * scale.reshape(bs)
-        self.xc = None
+                _affine(g3, scale.astype(dt), np.zeros_like(scale, dtype=dt), _as3(gx))
+        self.x = None
         return gx, gg, gb
 
 
-def _channel_sum(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
-    """Sum over every axis but 1 of a (or of a * b), as a (C,) array."""
-    a3 = a.reshape(a.shape[0], a.shape[1], -1)
-    if b is None:
-        return np.einsum("ncl->c", a3)
-    return np.einsum("ncl,ncl->c", a3, b.reshape(a3.shape))
+_BLOCK_ELEMENTS = 1 << 15   # values per block: the block and a temporary of it stay in L2
+
+
+def _as3(a: np.ndarray) -> np.ndarray:
+    return a.reshape(a.shape[0], a.shape[1], -1)
+
+
+def _blocks(a3: np.ndarray) -> tuple[int, int]:
+    """(samples per block, number of blocks) for a (N, C, L) array."""
+    per = max(1, a3.shape[1] * a3.shape[2])
+    bs = max(1, _BLOCK_ELEMENTS // per)
+    return bs, -(-a3.shape[0] // bs)
+
+
+def _over_blocks(a3: np.ndarray, fn: Callable[[int, int, int], object], passes: int) -> int:
+    """Call ``fn(block, lo, hi)`` for every block of samples of ``a3`` on glassnet's
+    threads; returns the number of blocks."""
+    bs, nb = _blocks(a3)
+    N = a3.shape[0]
+
+    def chunk(lo: int, hi: int) -> None:
+        for blk in range(lo, hi):
+            fn(blk, blk * bs, min(N, (blk + 1) * bs))
+
+    threads.parallel_chunks(nb, chunk, a3.size * passes)
+    return nb
+
+
+def _channel_sums(x3: np.ndarray, mu: np.ndarray | None = None) -> np.ndarray:
+    """sum(x) or, given ``mu``, sum((x - mu)^2) per channel of (N, C, L) ``x3``, float64."""
+    bs, nb = _blocks(x3)
+    part = np.empty((nb, x3.shape[1]), dtype=x3.dtype)
+    mu3 = None if mu is None else mu.astype(x3.dtype).reshape(1, -1, 1)
+
+    def block(blk: int, lo: int, hi: int) -> None:
+        if mu3 is None:
+            np.einsum("ncl->c", x3[lo:hi], out=part[blk])
+        else:
+            t = x3[lo:hi] - mu3
+            np.einsum("ncl,ncl->c", t, t, out=part[blk])
+
+    _over_blocks(x3, block, 2)
+    return part.sum(0, dtype=np.float64)
+
+
+def _channel_sums_g(g3: np.ndarray, x3: np.ndarray,
+                    mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sum(g), sum(g (x - mu))) per channel, float64, in one pass over g and x."""
+    bs, nb = _blocks(g3)
+    part = np.empty((2, nb, g3.shape[1]), dtype=g3.dtype)
+    mu3 = mu.reshape(1, -1, 1)
+
+    def block(blk: int, lo: int, hi: int) -> None:
+        gb = g3[lo:hi]
+        np.einsum("ncl->c", gb, out=part[0, blk])
+        t = x3[lo:hi] - mu3
+        np.einsum("ncl,ncl->c", gb, t, out=part[1, blk])
+
+    _over_blocks(g3, block, 3)
+    sums = part.sum(1, dtype=np.float64)
+    return sums[0], sums[1]
+
+
+def _affine(x3: np.ndarray, scale: np.ndarray, shift: np.ndarray, out3: np.ndarray) -> None:
+    """out = x * scale + shift, per channel."""
+    s3, b3 = scale.reshape(1, -1, 1), shift.reshape(1, -1, 1)
+
+    def block(blk: int, lo: int, hi: int) -> None:
+        o = np.multiply(x3[lo:hi], s3, out=out3[lo:hi])
+        o += b3
+
+    _over_blocks(x3, block, 2)
+
+
+def _affine2(g3: np.ndarray, sg: np.ndarray, x3: np.ndarray, sx: np.ndarray,
+             shift: np.ndarray, out3: np.ndarray) -> None:
+    """out = g * sg + x * sx + shift, per channel."""
+    s3, a3, b3 = sg.reshape(1, -1, 1), sx.reshape(1, -1, 1), shift.reshape(1, -1, 1)
+
+    def block(blk: int, lo: int, hi: int) -> None:
+        o = np.multiply(g3[lo:hi], s3, out=out3[lo:hi])
+        t = x3[lo:hi] * a3
+        o += t
+        o += b3
+
+    _over_blocks(g3, block, 3)
 
 
 def batch_norm(x: TensorLike, running_mean: np.ndarray | None = None,
