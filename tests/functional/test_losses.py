@@ -269,3 +269,38 @@ def test_cross_entropy_index_path_equals_one_hot_path(reduction):
         F.cross_entropy(a, np.array([0, 1, 2, 3, 4, 5, 0]))
     with pytest.raises(IndexError, match=r"cross_entropy: target class out of range"):
         F.cross_entropy(a, np.array([0, 1, 2, 3, 4, -2, 0]))
+
+
+def test_cross_entropy_over_many_row_blocks_and_threads(monkeypatch):
+    """Class-index cross-entropy runs its softmax over blocks of rows on glassnet's
+    threads: the loss and gradient equal the whole-matrix formulas, bit for bit for one
+    thread and three, and a bad class in a late block is still the named error."""
+    from glassnet.functional import losses as FL
+    monkeypatch.setattr(FL, "_ROW_BLOCK_ELEMENTS", 300)      # 3 rows of 100 per block
+    rng = np.random.default_rng(3)
+    z = (rng.standard_normal((2000, 100)) * 4).astype(np.float32)
+    t = rng.integers(0, 100, 2000)
+    assert 4 * z.size >= gn.backend.PARALLEL_MIN_ELEMENTS      # large enough to be threaded
+    got = []
+    for n in (1, 3):
+        gn.set_num_threads(n)
+        try:
+            tz = gn.tensor(z, requires_grad=True)
+            loss = FL.cross_entropy(tz, t)
+            loss.backward()
+            got.append((loss.numpy(), tz.grad.numpy()))
+        finally:
+            gn.set_num_threads(gn.backend.config.cpu_threads())
+    np.testing.assert_array_equal(got[0][0], got[1][0])
+    np.testing.assert_array_equal(got[0][1], got[1][1])
+    z64 = z.astype(np.float64)
+    lse = np.log(np.exp(z64 - z64.max(1, keepdims=True)).sum(1)) + z64.max(1)
+    want = (lse - z64[np.arange(2000), t]).mean()
+    np.testing.assert_allclose(got[0][0], want, rtol=1e-5)
+    p = np.exp(z64 - lse[:, None])
+    p[np.arange(2000), t] -= 1
+    np.testing.assert_allclose(got[0][1], p / 2000, atol=1e-7)
+    bad = t.copy()
+    bad[1990] = 100
+    with pytest.raises(FL.ClassIndexError, match=r"out of range \[0, 100\): got 100"):
+        FL.cross_entropy(gn.tensor(z), bad)

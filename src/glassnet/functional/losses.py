@@ -239,17 +239,11 @@ class CrossEntropy(Function):
             if lo < 0 or hi >= c:
                 raise _class_range_error("cross_entropy", lo, hi, c, ignore_index)
             t = ts
-        e = z2 - z2.max(axis=1, keepdims=True)
         try:
-            picked = e[rows, t]        # a class >= c fails here (no separate max pass)
+            e, per = _log_softmax_rows(z2, t)  # a class >= c fails in it (no separate pass)
         except IndexError:
             raise _class_range_error("cross_entropy", t.min(), t.max(), c,
                                      ignore_index) from None
-        np.exp(e, out=e)
-        se = e.sum(axis=1)
-        per = np.log(se)
-        per -= picked
-        e /= se[:, None]                       # softmax, kept for backward
         if valid is not None:
             per *= valid
             count = int(valid.sum())
@@ -744,3 +738,34 @@ def get_loss(name: str | Callable[..., Tensor], **kwargs: Any) -> Callable[..., 
         return name
     fn = lookup(name, LOSSES, "loss", "get_loss", LOSS_ALIASES)
     return functools.partial(fn, **kwargs) if kwargs else fn
+
+
+_ROW_BLOCK_ELEMENTS = 1 << 16   # logits per block of rows: its passes stay in cache
+
+
+def _log_softmax_rows(z2: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(softmax(z2) row by row, log sum_c e^{z_ic} - z_{i,t_i}) of (n, c) logits, over
+    blocks of rows on glassnet's threads: each block's max, shift, exp, sum and divide
+    run while it is in cache, instead of five passes over the whole matrix. Every row is
+    computed alone, so the numbers are those of the whole-matrix passes, for any thread
+    count. A target >= c raises IndexError."""
+    n, c = z2.shape
+    e = np.empty((n, c), dtype=z2.dtype)
+    per = np.empty(n, dtype=z2.dtype)
+    rb = max(1, _ROW_BLOCK_ELEMENTS // max(c, 1))
+    nb = -(-n // rb)
+
+    def chunk(lo: int, hi: int) -> None:
+        for b in range(lo, hi):
+            r0, r1 = b * rb, min(n, (b + 1) * rb)
+            eb = np.subtract(z2[r0:r1], z2[r0:r1].max(axis=1, keepdims=True), out=e[r0:r1])
+            picked = eb[backend.const_vector("arange", r1 - r0), t[r0:r1]]
+            np.exp(eb, out=eb)
+            se = eb.sum(axis=1)
+            pb = np.log(se, out=per[r0:r1])
+            pb -= picked
+            eb /= se[:, None]
+
+    backend.parallel_chunks(nb, chunk, 4 * n * c)
+    return e, per
+
