@@ -17,6 +17,7 @@ rng = np.random.default_rng(0)
 @pytest.fixture(autouse=True)
 def three_threads_on_everything(monkeypatch):
     monkeypatch.setattr(backend.threads, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend.threads, "ELEMENTWISE_MIN_ELEMENTS", 1)
     prev = backend.get_num_threads()
     backend.set_num_threads(3)
     yield

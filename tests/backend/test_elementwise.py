@@ -13,6 +13,7 @@ from glassnet import backend
 @pytest.fixture
 def threads(monkeypatch):
     monkeypatch.setattr(backend.threads, "PARALLEL_MIN_ELEMENTS", 1)   # split even small arrays
+    monkeypatch.setattr(backend.threads, "ELEMENTWISE_MIN_ELEMENTS", 1)
     prev = backend.get_num_threads()
     yield backend.set_num_threads
     backend.set_num_threads(prev)
@@ -67,7 +68,7 @@ def test_large_calls_really_run_on_several_threads(monkeypatch):
         real(n, chunk, work)
     monkeypatch.setattr(backend.threads, "parallel_chunks", spy)
     try:
-        x = np.ones((64, backend.PARALLEL_MIN_ELEMENTS // 16), np.float32)
+        x = np.ones((64, backend.ELEMENTWISE_MIN_ELEMENTS // 16), np.float32)
         backend.elementwise(np.maximum, x, 0)
         assert len(seen) == 2
         seen.clear()

@@ -91,6 +91,7 @@ def _cnn_step(seed):
 
 def test_cnn_identical_for_one_and_several_threads(threads, monkeypatch):
     monkeypatch.setattr(backend.threads, "PARALLEL_MIN_ELEMENTS", 1)   # split even small arrays
+    monkeypatch.setattr(backend.threads, "ELEMENTWISE_MIN_ELEMENTS", 1)
     threads(1)
     one = _cnn_step(0)
     threads(3)
@@ -102,6 +103,7 @@ def test_cnn_identical_for_one_and_several_threads(threads, monkeypatch):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_pool_works_in_forked_child(threads, monkeypatch):
     monkeypatch.setattr(backend.threads, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend.threads, "ELEMENTWISE_MIN_ELEMENTS", 1)
     threads(2)
     backend.parallel_chunks(4, lambda lo, hi: None)   # the parent's pool exists
     r, w = os.pipe()
@@ -196,6 +198,7 @@ def test_retime_openblas_leaves_a_threaded_process_alone():
 def test_lstm_identical_for_one_and_several_threads(threads, monkeypatch, lengths):
     """The LSTM backward's per-step derivatives are computed in chunks of time steps."""
     monkeypatch.setattr(backend.threads, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(backend.threads, "ELEMENTWISE_MIN_ELEMENTS", 1)
 
     def run():
         gn.manual_seed(3)

@@ -102,6 +102,7 @@ def test_blocked_conv_equals_definition_over_many_blocks(monkeypatch, threads, g
     from glassnet.functional import conv as C
     monkeypatch.setattr(C, "_BLOCK_COLUMNS", 2 * 7 * 7)
     monkeypatch.setattr(T, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(T, "ELEMENTWISE_MIN_ELEMENTS", 0)
     prev = T.get_num_threads()
     T.set_num_threads(threads)
     try:
@@ -126,6 +127,7 @@ def test_stride1_conv_in_both_layouts_equals_definition(monkeypatch, threads, la
     monkeypatch.setattr(C, "_WIDE_BACKWARD_RATIO", ratio)
     monkeypatch.setattr(C, "_BLOCK_COLUMNS", 2 * 9 * 8)
     monkeypatch.setattr(T, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(T, "ELEMENTWISE_MIN_ELEMENTS", 0)
     (kh, kw), pad = case
     prev = T.get_num_threads()
     T.set_num_threads(threads)

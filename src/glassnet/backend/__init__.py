@@ -35,7 +35,8 @@ from .memory import allocate, allocation_budget, init_skipped, reserve  # noqa: 
 from .memory import give as give_scratch  # noqa: E402
 from .memory import take as take_scratch  # noqa: E402
 from .memory import tune_malloc  # noqa: E402
-from .threads import (PARALLEL_MIN_ELEMENTS, background_thread, copy,  # noqa: E402
+from .threads import (ELEMENTWISE_MIN_ELEMENTS, PARALLEL_MIN_ELEMENTS,  # noqa: E402
+                      background_thread, copy,
                       elementwise, get_num_threads, parallel_chunks, set_num_threads)
 from .threads import (blas_policy, blas_threads, blas_threads_for,  # noqa: E402
                       get_blas_threads, idle_cpus, set_blas_threads)
@@ -46,7 +47,7 @@ __all__ = [
     "as_float_array", "to_numpy", "const_vector",
     "get_num_threads", "set_num_threads", "parallel_chunks", "elementwise", "copy",
     "background_thread",
-    "PARALLEL_MIN_ELEMENTS", "tune_malloc", "take_scratch", "give_scratch",
+    "PARALLEL_MIN_ELEMENTS", "ELEMENTWISE_MIN_ELEMENTS", "tune_malloc", "take_scratch", "give_scratch",
     "allocate", "allocation_budget", "init_skipped", "reserve",
     "blas_threads", "set_blas_threads", "get_blas_threads", "blas_threads_for", "idle_cpus",
     "blas_policy",
