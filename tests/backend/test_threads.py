@@ -159,6 +159,9 @@ print(json.dumps({{"timeouts": sorted(set(process.openblas_timeouts().values()))
     ("import numpy", {}, [21]),                          # retimed after NumPy loaded it
     ("import numpy", {"OPENBLAS_THREAD_TIMEOUT": "9"}, [9]),
     ("import numpy", {"GLASSNET_TUNE_PROCESS": "0"}, [0]),  # 0: OpenBLAS's own default
+    # a Jupyter kernel's daemon threads (heartbeat, IOPub) do not stop it
+    ("import numpy, threading, time\n"
+     "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()", {}, [21]),
 ])
 def test_openblas_reads_glassnets_timeout_in_either_import_order(pre, env, expected):
     """What OpenBLAS itself reports (``openblas_thread_timeout()``), not only the variable:
@@ -180,18 +183,28 @@ def test_openblas_reads_glassnets_timeout_in_either_import_order(pre, env, expec
 
 
 def test_retime_openblas_leaves_a_threaded_process_alone():
-    """With another Python thread running (it could be inside a BLAS call), nothing is
-    restarted."""
+    """With another non-daemon Python thread running (it could be inside a BLAS call),
+    nothing is restarted; daemon threads (a Jupyter kernel's) do not stop it."""
     import threading
     from glassnet.backend import process
-    stop = threading.Event()
-    t = threading.Thread(target=stop.wait)
-    t.start()
-    try:
-        assert process.retime_openblas(21) == []
-    finally:
-        stop.set()
-        t.join()
+    if not process.openblas_timeouts():
+        pytest.skip("no OpenBLAS with the calls glassnet uses is loaded")
+    for daemon, changed in ((False, False), (True, True)):
+        stop = threading.Event()
+        t = threading.Thread(target=stop.wait, daemon=daemon)
+        t.start()
+        try:
+            # only the pytest main thread and t may run: xdist workers have no other
+            others = [x for x in threading.enumerate()
+                      if x is not threading.current_thread() and x is not t and not x.daemon]
+            if others:
+                pytest.skip("another non-daemon thread runs in this process")
+            done = process.retime_openblas(21)
+            assert bool(done) is changed, (daemon, done)
+        finally:
+            stop.set()
+            t.join()
+    assert set(process.openblas_timeouts().values()) == {21}
 
 
 @pytest.mark.parametrize("lengths", [None, [9, 4, 7, 1, 9, 3]])

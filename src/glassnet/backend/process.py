@@ -76,12 +76,14 @@ def retime_openblas(timeout: int) -> list[str]:
 
     It sets the variable, asks each library to read its environment again and stops its
     idle worker threads, which OpenBLAS starts again, with the new timeout, at its next
-    multi-threaded call. Done only while this is the one Python thread (no BLAS call can be
-    running elsewhere) and only for libraries exporting the calls it needs; anything else
-    is left as it was.
+    multi-threaded call. Done only while no other non-daemon Python thread runs (one could be
+    inside a BLAS call; the daemon threads of a Jupyter kernel, which talk to the notebook,
+    do not stop it) and only for libraries exporting the calls it needs; anything else is
+    left as it was.
     """
     timeout = max(4, min(30, int(timeout)))
-    if threading.active_count() > 1:
+    me = threading.current_thread()
+    if any(t is not me and not t.daemon for t in threading.enumerate()):
         return []
     libs = [(p, lib) for p in _loaded_openblas() if (lib := _openblas(p)) is not None]
     if not libs:
