@@ -37,9 +37,8 @@ from ..validation import check_int
 
 __all__ = ["get_num_threads", "set_num_threads", "parallel_chunks", "elementwise", "copy",
            "PARALLEL_MIN_ELEMENTS", "ELEMENTWISE_MIN_ELEMENTS", "BLAS_MIN_MNK", "idle_cpus",
-           "blas_threads_for",
-           "get_blas_threads", "set_blas_threads", "blas_threads", "fit_blas_threads",
-           "blas_policy", "blas_available"]
+           "blas_threads_for", "get_blas_threads", "set_blas_threads", "blas_threads",
+           "fit_blas_threads", "blas_policy", "blas_available"]
 
 _pool: _Pool | None = None
 _pool_lock = threading.Lock()

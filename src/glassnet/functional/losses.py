@@ -768,4 +768,3 @@ def _log_softmax_rows(z2: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.nda
 
     backend.parallel_chunks(nb, chunk, 4 * n * c)
     return e, per
-

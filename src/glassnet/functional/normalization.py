@@ -71,7 +71,7 @@ class BatchNormFunction(Function):
         scale = inv if gamma is None else inv * gamma
         shift = -mu * scale if beta is None else beta - mu * scale
         y = np.empty(x.shape, dtype=dt)
-        _affine(x3, scale.astype(dt), shift.astype(dt), _as3(y))
+        _affine(_as3(y), [(x3, scale.astype(dt))], shift.astype(dt))
         if any(self.needs_input_grad):
             self.x, self.mu, self.inv, self.training = x, mu.astype(dt), inv, training
             self.gamma = gamma
@@ -98,9 +98,9 @@ class BatchNormFunction(Function):
                 #    = g * scale + x * a + b, with a = -scale inv mean(g x_hat)
                 a = -scale * inv * sgx / m
                 b = -scale * sg / m - a * mu
-                _affine2(g3, scale.astype(dt), x3, a.astype(dt), b.astype(dt), _as3(gx))
+                _affine(_as3(gx), [(g3, scale.astype(dt)), (x3, a.astype(dt))], b.astype(dt))
             else:
-                _affine(g3, scale.astype(dt), np.zeros_like(scale, dtype=dt), _as3(gx))
+                _affine(_as3(gx), [(g3, scale.astype(dt))])
         self.x = None
         return gx, gg, gb
 
@@ -119,9 +119,9 @@ def _blocks(a3: np.ndarray) -> tuple[int, int]:
     return bs, -(-a3.shape[0] // bs)
 
 
-def _over_blocks(a3: np.ndarray, fn: Callable[[int, int, int], object], passes: int) -> int:
-    """Call ``fn(block, lo, hi)`` for every block of samples of ``a3`` on glassnet's
-    threads; returns the number of blocks."""
+def _over_blocks(a3: np.ndarray, fn: Callable[[int, int, int], object], passes: int) -> None:
+    """Call ``fn(block, lo, hi)`` for every block of samples of ``a3`` (see :func:`_blocks`)
+    on glassnet's threads."""
     bs, nb = _blocks(a3)
     N = a3.shape[0]
 
@@ -130,13 +130,11 @@ def _over_blocks(a3: np.ndarray, fn: Callable[[int, int, int], object], passes: 
             fn(blk, blk * bs, min(N, (blk + 1) * bs))
 
     threads.parallel_chunks(nb, chunk, a3.size * passes)
-    return nb
 
 
 def _channel_sums(x3: np.ndarray, mu: np.ndarray | None = None) -> np.ndarray:
     """sum(x) or, given ``mu``, sum((x - mu)^2) per channel of (N, C, L) ``x3``, float64."""
-    bs, nb = _blocks(x3)
-    part = np.empty((nb, x3.shape[1]), dtype=x3.dtype)
+    part = np.empty((_blocks(x3)[1], x3.shape[1]), dtype=x3.dtype)
     mu3 = None if mu is None else mu.astype(x3.dtype).reshape(1, -1, 1)
 
     def block(blk: int, lo: int, hi: int) -> None:
@@ -153,8 +151,7 @@ def _channel_sums(x3: np.ndarray, mu: np.ndarray | None = None) -> np.ndarray:
 def _channel_sums_g(g3: np.ndarray, x3: np.ndarray,
                     mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sum(g), sum(g (x - mu))) per channel, float64, in one pass over g and x."""
-    bs, nb = _blocks(g3)
-    part = np.empty((2, nb, g3.shape[1]), dtype=g3.dtype)
+    part = np.empty((2, _blocks(g3)[1], g3.shape[1]), dtype=g3.dtype)
     mu3 = mu.reshape(1, -1, 1)
 
     def block(blk: int, lo: int, hi: int) -> None:
@@ -168,29 +165,22 @@ def _channel_sums_g(g3: np.ndarray, x3: np.ndarray,
     return sums[0], sums[1]
 
 
-def _affine(x3: np.ndarray, scale: np.ndarray, shift: np.ndarray, out3: np.ndarray) -> None:
-    """out = x * scale + shift, per channel."""
-    s3, b3 = scale.reshape(1, -1, 1), shift.reshape(1, -1, 1)
+def _affine(out3: np.ndarray, terms: list[tuple[np.ndarray, np.ndarray]],
+            shift: np.ndarray | None = None) -> None:
+    """out = sum of a * s over ``terms`` [(a (N, C, L), s (C,)), ...] (+ ``shift`` (C,)),
+    per channel, block by block."""
+    ts = [(a, s.reshape(1, -1, 1)) for a, s in terms]
+    b3 = None if shift is None else shift.reshape(1, -1, 1)
 
     def block(blk: int, lo: int, hi: int) -> None:
-        o = np.multiply(x3[lo:hi], s3, out=out3[lo:hi])
-        o += b3
+        (a0, s0), *rest = ts
+        o = np.multiply(a0[lo:hi], s0, out=out3[lo:hi])
+        for a, s3 in rest:
+            o += a[lo:hi] * s3
+        if b3 is not None:
+            o += b3
 
-    _over_blocks(x3, block, 2)
-
-
-def _affine2(g3: np.ndarray, sg: np.ndarray, x3: np.ndarray, sx: np.ndarray,
-             shift: np.ndarray, out3: np.ndarray) -> None:
-    """out = g * sg + x * sx + shift, per channel."""
-    s3, a3, b3 = sg.reshape(1, -1, 1), sx.reshape(1, -1, 1), shift.reshape(1, -1, 1)
-
-    def block(blk: int, lo: int, hi: int) -> None:
-        o = np.multiply(g3[lo:hi], s3, out=out3[lo:hi])
-        t = x3[lo:hi] * a3
-        o += t
-        o += b3
-
-    _over_blocks(g3, block, 3)
+    _over_blocks(out3, block, len(ts) + 1)
 
 
 def batch_norm(x: TensorLike, running_mean: np.ndarray | None = None,
