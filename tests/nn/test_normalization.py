@@ -52,3 +52,41 @@ def test_batch_norm_matches_torch(torch, dims):
     close(y.numpy(), ty.detach().numpy())
     close(gx.grad.numpy(), tx.grad.numpy())
     assert set(ours.state_dict()) == set(theirs.state_dict())
+
+
+def test_batch_norm2d_matches_torch_at_a_real_size_on_two_threads(torch):
+    """A ResNet-sized activation (32, 16, 16, 16): many blocks of samples, split over two
+    threads (above PARALLEL_MIN_ELEMENTS), against torch.nn.BatchNorm2d in training and
+    in eval, outputs, input/weight/bias gradients and running statistics."""
+    from glassnet.functional import normalization as FN
+    shape = (32, 16, 16, 16)
+    assert FN._blocks(np.empty(shape).reshape(32, 16, -1))[1] > 1
+    assert 2 * np.prod(shape) >= gn.backend.PARALLEL_MIN_ELEMENTS
+    prev = gn.get_num_threads()
+    gn.set_num_threads(2)
+    try:
+        ours, theirs = nn.BatchNorm2d(16), torch.nn.BatchNorm2d(16)
+        with torch.no_grad():
+            theirs.weight.copy_(torch.from_numpy(R.standard_normal(16).astype(np.float32)))
+            theirs.bias.copy_(torch.from_numpy(R.standard_normal(16).astype(np.float32)))
+        ours.weight.numpy()[...] = theirs.weight.detach().numpy()
+        ours.bias.numpy()[...] = theirs.bias.detach().numpy()
+        for mode in ("train", "eval"):
+            getattr(ours, mode)()
+            getattr(theirs, mode)()
+            x = (R.standard_normal(shape) * 2 + 0.5).astype(np.float32)
+            g = R.standard_normal(shape).astype(np.float32)
+            tx = torch.from_numpy(x).requires_grad_()
+            ty = theirs(tx)
+            ty.backward(torch.from_numpy(g))
+            gx = gn.tensor(x, requires_grad=True)
+            y = ours(gx)
+            y.backward(g)
+            close(y.numpy(), ty.detach().numpy())
+            close(gx.grad.numpy(), tx.grad.numpy())
+        close(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), 1e-3)
+        close(ours.bias.grad.numpy(), theirs.bias.grad.numpy(), 1e-3)
+        close(ours.running_mean, theirs.running_mean.numpy())
+        close(ours.running_var, theirs.running_var.numpy())
+    finally:
+        gn.set_num_threads(prev)

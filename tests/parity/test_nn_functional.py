@@ -566,3 +566,31 @@ def test_glassnet_functional_cross_entropy_ignores_a_class_index(ignore_index):
     lt.backward()
     np.testing.assert_allclose(lg.item(), lt.item(), rtol=1e-6)
     np.testing.assert_allclose(zg.grad.numpy(), zt.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_matches_torch_at_a_decoder_size_on_two_threads(reduction):
+    """A language-model decoder's logits (700 rows x 10,000 classes, float32): the softmax
+    runs over many blocks of rows split over two threads; loss and gradient equal
+    torch.nn.functional.cross_entropy's, with ignored rows too."""
+    from glassnet.functional import losses as FL
+    n, c = 700, 10_000
+    assert -(-n // (FL._ROW_BLOCK_ELEMENTS // c)) > 1
+    rng = np.random.default_rng(5)
+    z = (rng.standard_normal((n, c)) * 3).astype(np.float32)
+    t = rng.integers(0, c, n)
+    t[::7] = -100
+    prev = gn.get_num_threads()
+    gn.set_num_threads(2)
+    try:
+        gz = gn.tensor(z, requires_grad=True)
+        tz = torch.tensor(z, requires_grad=True)
+        yg = F.cross_entropy(gz, gn.tensor(t), reduction=reduction)
+        yt = TF.cross_entropy(tz, torch.tensor(t), reduction=reduction)
+        np.testing.assert_allclose(yg.numpy(), yt.detach().numpy(), rtol=2e-5, atol=2e-5)
+        w = rng.standard_normal(tuple(yt.shape)).astype(np.float32)
+        (yg * gn.tensor(w)).sum().backward()
+        (yt * torch.tensor(w)).sum().backward()
+        np.testing.assert_allclose(gz.grad.numpy(), tz.grad.numpy(), rtol=1e-4, atol=1e-7)
+    finally:
+        gn.set_num_threads(prev)
