@@ -97,6 +97,18 @@ def test_resident_memory_above_the_bound_is_a_memory_failure():
     assert small["outcome"] == "ok-same" and small["peak_rss_kb"] < 16 * 1024
 
 
+def test_a_case_is_measured_even_when_the_parent_kept_freed_heap_memory():
+    """The parent freed 336 MB of heap-sized blocks (under glibc's 32 MB mmap threshold),
+    which glassnet's malloc tuning keeps resident: the child's 200 MB must still count
+    (before the child trimmed its heap it reused those pages and reported ~1 MB)."""
+    keep = [np.ones(28 * MB // 4, np.float32) for _ in range(12)]
+    del keep
+    rec = run_one(_touch_200mb, timeout=20, cap_bytes=1024 * MB, bound_bytes=64 * MB)
+    assert rec["outcome"] == "memory" and rec["peak_rss_kb"] > 190 * 1024, rec
+    small = run_one(lambda: "same", timeout=10, cap_bytes=256 * MB, bound_bytes=64 * MB)
+    assert small["outcome"] == "ok-same" and small["peak_rss_kb"] < 16 * 1024, small
+
+
 def test_a_foreign_exception_keeps_its_type_and_message():
     rec = run_one(_raise(KeyError("class")), timeout=10)
     assert rec["outcome"] == "foreign" and rec["error"] == "KeyError"
