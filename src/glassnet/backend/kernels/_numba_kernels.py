@@ -192,3 +192,16 @@ def gru_backward_step(dh: np.ndarray, tmp: np.ndarray, dy: np.ndarray, g: np.nda
             dz[j] = dhr[j] * ((hpr[j] - nn[j]) * z[j] * (one - z[j]))
         for j in range(H):
             dhr[j] = dhr[j] * z[j]
+
+
+@njit(**_OPTS)
+def add_rows_at(ids: np.ndarray, g: np.ndarray, out: np.ndarray, E: int) -> None:
+    """out[ids[i]] += g[i] for every i, in order (flat C-ordered ``g`` (n, E), ``out``
+    (V, E); ids in range, checked by the caller). Equal ids add up in the order they
+    come, as a stable sort then a running sum would."""
+    for i in range(ids.size):
+        o = ids[i] * E
+        row = g[i * E:i * E + E]
+        dst = out[o:o + E]
+        for e in range(E):
+            dst[e] += row[e]
