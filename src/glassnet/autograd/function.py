@@ -9,12 +9,19 @@ Tensors and records the node on the tape when some input requires a gradient.
 The engine (:func:`run_backward`) sorts the recorded Functions topologically
 and walks them in reverse, summing gradients of tensors used more than once,
 then frees each node's saved buffers unless ``retain_graph`` is set.
+
+A node links to a non-leaf input through an :class:`Edge` (the node that made it and its
+output index, fixed when the node is recorded), not through the input Tensor itself, so
+an intermediate result is freed as soon as nothing else holds it when the node's backward
+does not need it (a ReLU keeps its mask, not the convolution output it was given), as in
+PyTorch. Leaf inputs (parameters, data) stay referenced.
 """
 from __future__ import annotations
 
 import collections
 import contextlib
 import threading
+import weakref
 from typing import Any, Literal
 
 import numpy as np
@@ -28,7 +35,7 @@ if TYPE_CHECKING:  # annotations only
 _F = TypeVar("_F", bound=Callable[..., Any])
 _M = TypeVar("_M", bound="_Mode")
 
-__all__ = ["Function", "no_grad", "enable_grad", "inference_mode", "is_grad_enabled",
+__all__ = ["Function", "Edge", "input_tensor", "no_grad", "enable_grad", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled", "set_grad_enabled", "backward_hooks", "unbroadcast"]
 
 
@@ -203,6 +210,89 @@ def unbroadcast(grad: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     return grad.reshape(shape)
 
 
+class Edge:
+    """A recorded node's link to one of its non-leaf inputs (PyTorch's edge): the node that
+    made the input (``_ctx``) and which of its outputs it is (``_out_index``), fixed when
+    the node is recorded, and the input's ``shape``; the input Tensor and its array are
+    held weakly. The engine needs nothing else to route a gradient, so an intermediate
+    result that the node's backward does not read (it saves what it reads on itself) is
+    freed as soon as the user's code lets it go.
+
+    :meth:`tensor` gives the input back as a Tensor (for a differentiable backward): the
+    Tensor itself while it lives, else a new one on the same array and node while the
+    array lives (the node saved it), else None.
+    """
+
+    __slots__ = ("_ctx", "_out_index", "_requires_grad", "shape", "_tref", "_aref", "_root",
+                 "_view")
+
+    def __init__(self, t: Tensor) -> None:
+        self._ctx = t._ctx
+        self._out_index = t._out_index
+        self._requires_grad = t._requires_grad
+        a = t._data
+        self.shape = a.shape
+        self._tref = weakref.ref(t)
+        self._root: Any = None
+        try:
+            self._aref: Callable[[], Any] = weakref.ref(a)
+        except TypeError:                  # an array type without weak references
+            self._aref = lambda: a
+            return
+        base = a.base
+        if isinstance(base, np.ndarray):   # a view: the node may have saved another view
+            while isinstance(base.base, np.ndarray):   # of the same memory, not this one
+                base = base.base
+            self._root = weakref.ref(base)
+            self._view = (a.__array_interface__["data"][0] - base.__array_interface__["data"][0],
+                          a.strides, a.dtype)
+
+    @property
+    def _data(self) -> Any:
+        """The input's array while it or the memory it views lives (None once freed)."""
+        a = self._aref()
+        if a is not None or self._root is None:
+            return a
+        root = self._root()
+        if root is None:
+            return None
+        offset, strides, dtype = self._view
+        try:
+            return np.ndarray(self.shape, dtype, buffer=root, offset=offset, strides=strides)
+        except (TypeError, ValueError, BufferError):   # memory NumPy cannot view again
+            return None
+
+    def tensor(self) -> Tensor | None:
+        """The input as a Tensor in the graph (see the class text), or None once freed."""
+        t = self._tref()
+        if t is not None:
+            return t
+        a = self._data
+        if a is None:
+            return None
+        return _tensor_type[0]._from_op(a, self._ctx, self._out_index, self._requires_grad)
+
+    def __repr__(self) -> str:
+        ctx = self._ctx.name if self._ctx is not None else None
+        return f"Edge({ctx}, output {self._out_index}, shape {tuple(self.shape)})"
+
+
+def input_tensor(fn: Function, i: int) -> Tensor | None:
+    """Input ``i`` of the recorded node ``fn`` as a Tensor (None for a non-Tensor argument):
+    a leaf as given, a non-leaf through its :class:`Edge`. Raises when the input was freed
+    (its node's backward did not keep it and nothing else held it)."""
+    t = fn.inputs[i]
+    if type(t) is not Edge:
+        return t
+    r = t.tensor()
+    if r is None:
+        raise RuntimeError(
+            f"input {i} of {fn.name} was freed after forward (its backward does not keep "
+            f"it); set {type(fn).__name__}._keep_inputs = True to keep the inputs of these "
+            f"nodes alive")
+    return r
+
+
 class Function:
     """Base class of every differentiable operation, in either of two styles.
 
@@ -241,12 +331,16 @@ class Function:
     # register_hook()
     _retained: list[tuple[int, Tensor, bool]] | None = None
     _saved_inputs: tuple[int, ...] | None = None  # positions of the inputs backward reads; None: look at self
+    # True: the node holds its input Tensors themselves (a Function whose differentiable
+    # backward reads an input its first backward does not save); False: non-leaf inputs
+    # through an Edge
+    _keep_inputs = False
     _materialize = True   # multi-output nodes get zeros for missing output gradients
     _dirty: list[tuple[int, Tensor, int]] | None = None  # [(output index, Tensor, version)] outputs changed in place
     _g = 0                # the in-place clock when the node was made
     # set by apply on a recorded node (declared here for the type checker)
     needs_input_grad: tuple[bool, ...]
-    inputs: list[Any]     # the input Tensors (None for non-Tensor arguments)
+    inputs: list[Any]     # per input: a leaf Tensor, an Edge to a non-leaf one, or None
     output_shapes: tuple[tuple[int, ...], ...]
     output_dtypes: tuple[np.dtype[Any], ...]
 
@@ -307,7 +401,11 @@ class Function:
             return T._from_op(out, None, 0, False)
         fn.needs_input_grad = tuple(needs)
         out = fn.forward(*arrays, **kwargs)
-        fn.inputs = [x if isinstance(x, T) else None for x in inputs]
+        if cls._keep_inputs:
+            fn.inputs = [x if isinstance(x, T) else None for x in inputs]
+        else:
+            fn.inputs = [(x if x._ctx is None else Edge(x)) if isinstance(x, T) else None
+                         for x in inputs]
         g = _clock.now
         if g:
             fn._g = g
@@ -402,7 +500,11 @@ def _holds(fn: Function, arr: np.ndarray) -> bool:
 
 
 def _describe(t: Tensor) -> str:
-    return f"[{t._data.dtype} tensor of shape {list(t._data.shape)}]"
+    return _describe_array(t._data)
+
+
+def _describe_array(a: Any) -> str:
+    return f"[{a.dtype} tensor of shape {list(a.shape)}]"
 
 
 def _modified_error(what: str, now: int, then: int) -> RuntimeError:
@@ -423,6 +525,20 @@ def _check_versions(fn: Any) -> None:
     for i, t in enumerate(fn.inputs):
         if t is None:
             continue
+        if type(t) is Edge:
+            live = t._tref()
+            if live is None:             # freed: only its array (if the node kept it) is left
+                if saved is not None and i not in saved:
+                    continue
+                data = t._data
+                if data is None:
+                    continue
+                for stamp, arr in _recent:
+                    if stamp > fn._g and np.may_share_memory(arr, data) and _holds(fn, data):
+                        raise _modified_error(f"{_describe_array(data)} (changed in place "
+                                              f"after it was used)", 1, 0)
+                continue
+            t = live
         if not getattr(t, "_vhist", None):
             if saved is not None and i not in saved:
                 continue
@@ -577,7 +693,7 @@ def run_backward(root: Tensor | Sequence[Tensor], grad: Any, retain_graph: bool 
         for t, g in zip(inputs, gins):
             if g is None or t is None or not t._requires_grad:
                 continue
-            shape = t._data.shape
+            shape = t.shape if type(t) is Edge else t._data.shape
             if g.shape != shape:
                 g = _unbroadcast_t(g, shape) if create_graph else unbroadcast(g, shape)
             ctx = t._ctx

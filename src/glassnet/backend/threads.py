@@ -93,7 +93,11 @@ class _Pool:
                 fn(lo, hi)
             except BaseException as e:  # noqa: BLE001 - handed to the caller
                 w.error = e
-            w.job = None
+            # drop the job before waiting for the next: a chunk function's closure holds
+            # the caller's arrays (a convolution's output), which would stay alive until
+            # the next parallel call
+            w.job = job = None
+            del fn
             w.done.release()
 
     def stop(self) -> None:

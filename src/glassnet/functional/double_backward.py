@@ -4,7 +4,7 @@ products, gradient penalties).
 The everyday backward of a Function works on raw arrays and is not recorded. With
 ``create_graph=True`` the engine instead calls the function registered here for the node's
 class, ``f(fn, *grad_tensors)``, which computes the same gradients with Tensor operations
-(recorded), reading the node's inputs (``fn.inputs``) and what forward saved. A Function
+(recorded), reading the node's inputs (``input_tensor(fn, i)``) and what forward saved. A Function
 missing from the table raises a clear error naming it. Gradients may be returned
 unreduced over broadcast axes: the engine sums them to the input's shape.
 
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..autograd import function as _f
-from ..autograd.function import Function
+from ..autograd.function import Function, input_tensor
 from ..autograd.tensor import Tensor
 from . import activations as _a
 from . import inplace as _ip
@@ -53,6 +53,14 @@ def register(cls: type[Function]) -> Callable[[_DoubleBackward], _DoubleBackward
     return deco
 
 
+# These Functions save their output (MSE: the difference), not their input, for the first
+# backward, and their differentiable backward below recomputes from the input: their nodes
+# keep the input Tensors (the others link to a non-leaf input through an Edge that does not
+# keep it alive; tests/autograd/test_edges.py checks every entry that reads an input).
+for _cls in (_a.Sigmoid, _a.Tanh, _a.Softmax, _a.LogSoftmax, _m.Exp, _m.Sqrt, _l.MSE):
+    _cls._keep_inputs = True
+
+
 def supported() -> list[str]:
     """Names of the Functions that can be differentiated twice."""
     return sorted({c.__name__ for c in TABLE})
@@ -64,7 +72,7 @@ def _const(a: npt.ArrayLike) -> Tensor:
 
 def _inp(fn: Any, i: int, attr: str | None = None) -> Tensor:
     """Input ``i`` of node ``fn`` as a Tensor (a constant operand from what forward saved)."""
-    t = fn.inputs[i]
+    t = input_tensor(fn, i)
     if t is not None:
         return t
     assert attr is not None, f"input {i} of {type(fn).__name__} is not kept: name its attribute"
@@ -181,15 +189,16 @@ def _matmul(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
 
 @register(_m.Linear)
 def _linear(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
-    x, w = fn.inputs[0], fn.inputs[1]
-    x = x if x is not None else _const(fn.x)
-    w = w if w is not None else _const(fn.w)
+    # each operand is read only for the other's gradient (what forward saved for it)
     gx = gw = gb = None
     if _need(fn, 0):
-        gx = _m.MatMul.apply(g, w)
+        w = input_tensor(fn, 1)
+        gx = _m.MatMul.apply(g, w if w is not None else _const(fn.w))
     g2 = _m.Reshape.apply(g, shape=(-1, g.shape[-1])) if g.ndim != 2 else g
-    x2 = _m.Reshape.apply(x, shape=(-1, x.shape[-1])) if x.ndim != 2 else x
     if _need(fn, 1):
+        x = input_tensor(fn, 0)
+        x = x if x is not None else _const(fn.x)
+        x2 = _m.Reshape.apply(x, shape=(-1, x.shape[-1])) if x.ndim != 2 else x
         gw = _m.MatMul.apply(_m.Transpose.apply(g2, axes=None), x2)
     if len(fn.inputs) > 2 and fn.inputs[2] is not None and _need(fn, 2):
         gb = _red.Sum.apply(g2, axis=0, keepdims=False)
@@ -271,8 +280,8 @@ def _sigmoid(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
 
 @register(_a.ReLU)
 def _relu(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
-    z = _inp(fn, 0)
-    return (_m.Mul.apply(g, _const((z._data > 0).astype(g.dtype))),)
+    mask = fn.mask if fn.mask is not None else _inp(fn, 0)._data > 0   # z > 0, saved
+    return (_m.Mul.apply(g, _const(mask.astype(g.dtype))),)
 
 
 @register(_a.LeakyReLU)
@@ -390,11 +399,11 @@ def _stack(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
 # one-input elementwise Functions defined elsewhere, found by class name (their Tensor
 # methods must exist: x.sin(), x.cos())
 def _sin(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
-    return (_m.Mul.apply(g, fn.inputs[0].cos()),)
+    return (_m.Mul.apply(g, _inp(fn, 0).cos()),)
 
 
 def _cos(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
-    return (_m.Neg.apply(_m.Mul.apply(g, fn.inputs[0].sin())),)
+    return (_m.Neg.apply(_m.Mul.apply(g, _inp(fn, 0).sin())),)
 
 
 _f.double_backward_by_name.update(Sin=_sin, Cos=_cos)
@@ -403,7 +412,7 @@ _f.double_backward_by_name.update(Sin=_sin, Cos=_cos)
 # ---------------------------------------------------------------- losses
 @register(_l.MSE)
 def _mse(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
-    y, t = _inp(fn, 0), fn.inputs[1]
+    y, t = _inp(fn, 0), input_tensor(fn, 1)
     t = t if t is not None else _const(y._data - fn.d)
     d = _m.Sub.apply(y, t)
     scale = fn.k / max(int(np.prod(fn.per_shape)), 1) if fn.reduction == "mean" else fn.k
@@ -527,7 +536,7 @@ def _repeat(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
         inter += [r, s]
     g = _sh.View.apply(g, shape=tuple(inter))
     g = _red.Sum.apply(g, axis=tuple(range(0, 2 * len(fn.reps), 2)), keepdims=False)
-    x = fn.inputs[0]
+    x = fn.inputs[0]                     # a Tensor or an Edge: only its shape is read
     if x is not None and tuple(g.shape) != tuple(x.shape):
         g = _sh.View.apply(g, shape=tuple(x.shape))
     return (g,)
@@ -592,11 +601,13 @@ def _clone(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
 def _sh_matmul(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     # on the 2-D forms (a 1-D a as a row, a 1-D b as a column), then back to the inputs'
     # shapes; batch axes that broadcast are summed
-    a, b = fn.inputs
-    a = _sh.View.apply(a, shape=fn.a2.shape) if a is not None and a.shape != fn.a2.shape \
-        else (a if a is not None else _const(fn.a2))
-    b = _sh.View.apply(b, shape=fn.b2.shape) if b is not None and b.shape != fn.b2.shape \
-        else (b if b is not None else _const(fn.b2))
+    # each operand is read only for the other's gradient (what forward saved for it)
+    def operand(i: int, saved: np.ndarray) -> Tensor:
+        t = input_tensor(fn, i)
+        if t is None:
+            return _const(saved)
+        return _sh.View.apply(t, shape=saved.shape) if t.shape != saved.shape else t
+
     g = _sh.View.apply(g, shape=fn.s2) if tuple(g.shape) != tuple(fn.s2) else g
 
     def swap(t: Tensor) -> Tensor:
@@ -606,11 +617,11 @@ def _sh_matmul(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
 
     ga = gb = None
     if _need(fn, 0):
-        ga = _sum_to(_sh.MatMul.apply(g, swap(b)), fn.a2.shape)
+        ga = _sum_to(_sh.MatMul.apply(g, swap(operand(1, fn.b2))), fn.a2.shape)
         if tuple(ga.shape) != tuple(fn.sa):
             ga = _sh.View.apply(ga, shape=fn.sa)
     if _need(fn, 1):
-        gb = _sum_to(_sh.MatMul.apply(swap(a), g), fn.b2.shape)
+        gb = _sum_to(_sh.MatMul.apply(swap(operand(0, fn.a2)), g), fn.b2.shape)
         if tuple(gb.shape) != tuple(fn.sb):
             gb = _sh.View.apply(gb, shape=fn.sb)
     return ga, gb
@@ -622,7 +633,8 @@ def _einsum(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
     for s, o in zip(fn.subs, fn.ops):
         for c, n in zip(s, o.shape):
             sizes[c] = n
-    ops = [t if t is not None else _const(o) for t, o in zip(fn.inputs, fn.ops)]
+    ops = [t if t is not None else _const(o)
+           for t, o in ((input_tensor(fn, i), o) for i, o in zip(range(len(fn.inputs)), fn.ops))]
     grads: list[Tensor | None] = []
     for i, (s, o) in enumerate(zip(fn.subs, fn.ops)):
         if not _need(fn, i):

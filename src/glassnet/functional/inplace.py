@@ -151,7 +151,8 @@ def _view_check(self: Tensor) -> None:
     ctx = self._ctx
     assert ctx is not None   # called for a tensor made by a node only
     for inp in ctx.inputs:
-        if inp is None or inp._data is self._data or not np.may_share_memory(inp._data, self._data):
+        data = None if inp is None else inp._data      # None: an Edge's freed array
+        if data is None or data is self._data or not np.may_share_memory(data, self._data):
             continue
         if inp._ctx is None and inp._requires_grad:
             raise RuntimeError(_VIEW_LEAF)

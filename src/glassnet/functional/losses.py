@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..autograd.function import Function, unbroadcast
+from ..autograd.function import Edge as _Edge, Function, unbroadcast
 from ..autograd.tensor import Tensor, as_array
 from ..errors import ArgumentError
 from ..validation import check_choice, check_real, lookup
@@ -565,6 +565,8 @@ def _log_softmax_source(x: Tensor) -> tuple[Tensor, np.ndarray] | None:
             or ctx.out is not x._data):
         return None
     z = ctx.inputs[0]
+    if isinstance(z, _Edge):
+        z = z.tensor()
     return (z, ctx.out) if isinstance(z, Tensor) else None
 
 
