@@ -171,3 +171,25 @@ def test_every_differentiable_backward_that_reads_an_input_is_covered():
     covered = {"Div", "Einsum", "Exp", "Linear", "Log", "LogSoftmax", "MSE", "MatMul", "Mul",
                "Pow", "ReLU", "Repeat", "Sigmoid", "Softmax", "Sqrt", "Tanh"}
     assert reads <= covered, sorted(reads - covered)
+
+
+@pytest.mark.parametrize("op, factor", [("mul_", 3.0), ("add_", 1.0), ("div_", 0.5)])
+def test_a_node_made_before_an_in_place_change_routes_to_the_old_producer(op, factor):
+    """y = a + 0 was recorded before a.mul_(3): y's gradient goes to the node that made a
+    (edges are fixed when a node is recorded, as in PyTorch), not through the in-place
+    node. dL/dx for L = sum(y) + sum(a) after a.mul_(3) is 1 + 3 = 4 (it was 6 when the
+    node followed the tensor's current producer)."""
+    x = gn.tensor(np.ones(3), requires_grad=True)
+    a = x * 1.0
+    y = a + 0.0
+    arg = {"mul_": 3.0, "add_": 5.0, "div_": 2.0}[op]
+    getattr(a, op)(arg)
+    (y.sum() + a.sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full(3, 1.0 + factor))
+    torch = pytest.importorskip("torch")
+    tx = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    ta = tx * 1.0
+    ty = ta + 0.0
+    getattr(ta, op)(arg)
+    (ty.sum() + ta.sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
