@@ -53,12 +53,12 @@ def register(cls: type[Function]) -> Callable[[_DoubleBackward], _DoubleBackward
     return deco
 
 
-# These Functions save their output (MSE: the difference), not their input, for the first
-# backward, and their differentiable backward below recomputes from the input: their nodes
-# keep the input Tensors (the others link to a non-leaf input through an Edge that does not
-# keep it alive; tests/autograd/test_edges.py checks every entry that reads an input).
-for _cls in (_a.Sigmoid, _a.Tanh, _a.Softmax, _a.LogSoftmax, _m.Exp, _m.Sqrt, _l.MSE):
-    _cls._keep_inputs = True
+# MSE saves the difference, not its input, for the first backward, and its differentiable
+# backward below recomputes from the inputs: its nodes keep the input Tensors (the others
+# link to a non-leaf input through an Edge that does not keep it alive, and a node that
+# saves its output differentiates through it: see _out; tests/autograd/test_edges.py checks
+# every entry that reads an input).
+_l.MSE._keep_inputs = True
 
 
 def supported() -> list[str]:
@@ -77,6 +77,14 @@ def _inp(fn: Any, i: int, attr: str | None = None) -> Tensor:
         return t
     assert attr is not None, f"input {i} of {type(fn).__name__} is not kept: name its attribute"
     return _const(getattr(fn, attr))
+
+
+def _out(fn: Any) -> Tensor:
+    """The output the node saved (``fn.out``) as a Tensor made by the node itself, so that
+    what is differentiated through it goes back through the node's own backward to its
+    input (PyTorch's tanh_backward(grad, result) works the same way): the input itself
+    need not be kept."""
+    return Tensor._from_op(fn.out, fn, 0, True)
 
 
 def _need(fn: Function, i: int) -> bool:
@@ -266,14 +274,14 @@ def _cast(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
 
 @register(_a.Tanh)
 def _tanh(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
-    t = _a.Tanh.apply(_inp(fn, 0))
+    t = _out(fn)
     one = _const(np.ones((), dtype=t.dtype))
     return (_m.Mul.apply(g, _m.Sub.apply(one, _m.Mul.apply(t, t))),)
 
 
 @register(_a.Sigmoid)
 def _sigmoid(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
-    s = _a.Sigmoid.apply(_inp(fn, 0))
+    s = _out(fn)
     one = _const(np.ones((), dtype=s.dtype))
     return (_m.Mul.apply(g, _m.Mul.apply(s, _m.Sub.apply(one, s))),)
 
@@ -291,14 +299,14 @@ def _leaky(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
 
 @register(_a.Softmax)
 def _softmax(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
-    a = _a.Softmax.apply(_inp(fn, 0), axis=fn.axis)
+    a = _out(fn)
     s = _red.Sum.apply(_m.Mul.apply(g, a), axis=fn.axis, keepdims=True)
     return (_m.Mul.apply(a, _m.Sub.apply(g, s)),)
 
 
 @register(_a.LogSoftmax)
 def _log_softmax(fn: Any, g: Tensor) -> tuple[Tensor | None, ...]:
-    p = _m.Exp.apply(_a.LogSoftmax.apply(_inp(fn, 0), axis=fn.axis))
+    p = _m.Exp.apply(_out(fn))
     return (_m.Sub.apply(g, _m.Mul.apply(p, _red.Sum.apply(g, axis=fn.axis, keepdims=True))),)
 
 
