@@ -287,3 +287,27 @@ def test_bad_foreach_and_maximize_are_named():
         optim.Adam([p], foreach="yes")
     with pytest.raises(ValueError, match="maximize must be True or False, got 2"):
         optim.SGD([p], lr=0.1, maximize=2)
+
+
+@pytest.mark.parametrize("n, threaded", [(1000, False), (1 << 19, True)])
+def test_small_groups_step_on_the_calling_thread(monkeypatch, n, threaded):
+    """Below PARALLEL_MIN_PARAMS a group's step is one call on this thread (a pool wake-up
+    costs more than the work); from it on, the chunks go to the pool."""
+    from glassnet import backend
+    from glassnet.optim import _flat
+    monkeypatch.setattr(_flat, "PARALLEL_MIN_PARAMS", 1 << 19)
+    calls = []
+    real = backend.parallel_chunks
+    monkeypatch.setattr(backend, "parallel_chunks",
+                        lambda *a, **k: (calls.append(a[0]), real(*a, **k))[1])
+    before = gn.get_num_threads()
+    gn.set_num_threads(2)
+    try:
+        p = gn.nn.Parameter(np.ones(n, np.float32))
+        p.grad = gn.Tensor(np.full(n, 0.5, np.float32))
+        opt = optim.Adam([p], lr=0.1)
+        opt.step()
+    finally:
+        gn.set_num_threads(before)
+    assert bool(calls) is threaded
+    np.testing.assert_allclose(p.numpy(), 0.9, rtol=1e-6)     # first Adam step: p - lr
