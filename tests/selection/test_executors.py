@@ -37,6 +37,26 @@ class KillOnce:
         return build(**params)
 
 
+class CancelOnce:
+    """A build whose first run on a worker cancels its own task (as the scheduler does
+    when it forgets a task), marked by a file; later calls build normally."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __call__(self, **params):
+        import time
+
+        import distributed
+        if not os.path.exists(self.marker):
+            Path(self.marker).write_text("cancelled")
+            client = distributed.get_client()
+            key = distributed.get_worker().get_current_task()
+            client.cancel([distributed.Future(key, client)], force=True)
+            time.sleep(0.5)
+        return build(**params)
+
+
 @pytest.fixture(scope="module")
 def digits():
     X, y = data.load_digits()
@@ -101,6 +121,19 @@ def test_dask_cluster_gives_the_same_table_and_survives_a_killed_worker(digits, 
                                       fit_kwargs=FIT, refit=False, client=client).fit(*digits)
         assert marker.exists()
         assert killed.table() == serial.table()
+
+
+def test_dask_resubmits_a_trial_whose_task_was_dropped(digits, serial, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    marker = tmp_path / "cancelled"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=40) as cluster, \
+            distributed.Client(cluster) as client:
+        gs = selection.GridSearch(CancelOnce(str(marker)), GRID, cv=2, fit_kwargs=FIT,
+                                  refit=False, client=client).fit(*digits)
+    assert marker.exists()
+    assert gs.stats_["resubmitted"] == 1
+    assert gs.table() == serial.table()
 
 
 def test_refit_trains_the_best_on_all_data_and_tables(digits, tmp_path):

@@ -15,7 +15,10 @@ it runs:
   most ``retries`` times each;
 * a Dask cluster (``client=dask.distributed.Client``): X and y are scattered once with
   ``broadcast=True`` and each task gets their futures, never the arrays; ``retries`` goes
-  to ``client.submit``, and the scheduler reruns the tasks of a worker that died.
+  to ``client.submit``, and the scheduler reruns the tasks of a worker that died; a trial
+  whose task the scheduler dropped (a cancelled future, seen when a killed worker held it)
+  is submitted again, with the data scattered again if it was lost, at most ``retries``
+  times (counted in ``resubmitted``).
 """
 from __future__ import annotations
 
@@ -265,24 +268,53 @@ def _dask_task(build, trial, fit_kwargs, scoring, blas_threads, X, y):
 
 def _run_dask(client, build, X, y, trials, fit_kwargs, scoring, blas_threads, retries,
               on_result, stats):
+    from concurrent.futures import CancelledError
+
     from distributed import as_completed
-    # unique keys (hash=False): a later search of the same arrays never shares them
-    xf, yf = client.scatter([np.asarray(X), np.asarray(y)], broadcast=True, hash=False)
+
+    def scatter():
+        # unique keys (hash=False): a later search of the same arrays never shares them
+        return client.scatter([np.asarray(X), np.asarray(y)], broadcast=True, hash=False)
+
+    def submit(t):
+        return client.submit(_dask_task, build, t, fit_kwargs, scoring, blas_threads, xf, yf,
+                             key=f"glassnet-trial-{uuid.uuid4().hex}", pure=False,
+                             retries=retries)
+
+    xf, yf = scatter()
     stats["data"] = "scatter"
     stats["task_bytes"] = pickled_nbytes(_dask_task, build, trials[0], fit_kwargs, scoring,
                                          blas_threads, xf, yf)
-    futs = {client.submit(_dask_task, build, t, fit_kwargs, scoring, blas_threads, xf, yf,
-                          key=f"glassnet-trial-{uuid.uuid4().hex}", pure=False,
-                          retries=retries): t for t in trials}
+    futs = {submit(t): t for t in trials}
+    data = [xf, yf]
     out = {}
+    lost: dict[str, int] = {}
     try:
-        for f in as_completed(list(futs)):
-            key, res = f.result()
+        done = as_completed(list(futs))
+        for f in done:
+            try:
+                key, res = f.result()
+            except CancelledError:
+                # the scheduler dropped the task (seen when a worker was killed while it
+                # held the task or the only copy of the data): run it again, with the data
+                # scattered again if it is gone too, at most ``retries`` times a trial
+                t = futs[f]
+                lost[t.key] = lost.get(t.key, 0) + 1
+                if lost[t.key] > retries:
+                    raise
+                if xf.status != "finished" or yf.status != "finished":
+                    xf, yf = scatter()
+                    data += [xf, yf]
+                nf = submit(t)
+                futs[nf] = t
+                done.add(nf)
+                stats["resubmitted"] += 1
+                continue
             out[key] = res
             if on_result is not None:
                 on_result(key, res)
     finally:
-        client.cancel(list(futs) + [xf, yf])
+        client.cancel(list(futs) + data)
     return out
 
 
