@@ -11,6 +11,7 @@ whose loops the compiler vectorises (AVX2: 8 floats at a time):
   the recurrent Functions then run their NumPy step functions (same arguments), the
   reference these kernels are tested against.
 * :func:`add_rows_at` returns a scatter-add of rows (an embedding's backward), or None;
+* :func:`relu_kernels` returns ReLU's forward (output and mask in one pass) and backward;
 * float32 uses an ``exp`` written out as arithmetic (Cody-Waite range reduction and a
   degree-7 Taylor polynomial, relative error below 2e-7, a few float32 ulp; see
   :func:`exp`) so that it vectorises; float64 uses libm's ``exp`` and ``tanh``, like
@@ -51,13 +52,14 @@ if TYPE_CHECKING:  # annotations only
 
 __all__ = ["ERFC_FIT", "available", "enabled", "set_enabled", "StepKernels", "lstm_kernels",
            "gru_kernels",
-           "RowKernels", "row_kernels", "OptimKernels", "optim_kernels", "add_rows_at", "exp"]
+           "RowKernels", "row_kernels", "OptimKernels", "optim_kernels", "add_rows_at",
+           "ReluKernels", "relu_kernels", "exp"]
 
 _lock = threading.Lock()
 _numba: Any = None       # the module, False when it cannot be imported, None before trying
 _kernels: dict[tuple[str, np.dtype[Any]],
-               StepKernels | RowKernels | OptimKernels | Callable[..., None] | Literal[False]
-               ] = {}
+               StepKernels | RowKernels | OptimKernels | ReluKernels | Callable[..., None]
+               | Literal[False]] = {}
 
 
 def _load_numba() -> Any:
@@ -306,6 +308,41 @@ def _build_optim(dtype: np.dtype[Any]) -> OptimKernels:
     return k
 
 
+class ReluKernels(NamedTuple):
+    """ReLU's fused passes for one dtype (flat contiguous arrays, any slice of them, released
+    GIL, for :func:`glassnet.backend.threads.parallel_chunks`).
+
+    * ``forward(z, a, mask, zero)``: a = max(z, 0) (NaN stays NaN) and mask = z > 0;
+    * ``backward(g, mask, out, zero)``: out = g * mask (g where mask, g * 0 elsewhere).
+
+    One pass each where NumPy makes two (np.maximum then np.greater) or casts the mask:
+    on 1.6M float32 values (a 64 x 32 x 28 x 28 activation), two cores, forward 0.54 ->
+    0.35-0.38 ms, backward 0.51-0.53 -> 0.34-0.39 ms.
+    """
+    forward: Callable[..., None]
+    backward: Callable[..., None]
+    zero: np.generic
+
+
+def relu_kernels(dtype: DTypeLike) -> ReluKernels | None:
+    """The fused ReLU kernels for arrays of ``dtype`` (:class:`ReluKernels`), or None when
+    Numba is missing, the kernels are turned off or the dtype is not float32/64."""
+    return _get("relu", dtype)
+
+
+def _build_relu(dtype: np.dtype[Any]) -> ReluKernels:
+    from . import _numba_kernels as K  # noqa: PLC0415  (needs numba)
+    k = ReluKernels(K.relu_forward, K.relu_backward, dtype.type(0))
+    z = np.array([-1.0, 0.0, 2.0, np.nan], dtype)
+    a, m, g = np.empty_like(z), np.empty(4, bool), np.empty_like(z)
+    k.forward(z, a, m, k.zero)
+    k.backward(np.full(4, 3.0, dtype), m, g, k.zero)
+    if not (np.array_equal(a, np.maximum(z, 0), equal_nan=True)
+            and np.array_equal(m, z > 0) and np.array_equal(g, [0, 0, 3, 0])):  # g = 3
+        raise RuntimeError("the compiled ReLU disagrees with NumPy")
+    return k
+
+
 def add_rows_at(dtype: DTypeLike) -> Callable[..., None] | None:
     """The compiled scatter-add ``f(ids, g, out, E)`` for arrays of ``dtype``: out[ids[i]]
     += g[i] for every i, in the order of ``ids`` (flat C-ordered ``g`` (n, E) and ``out``
@@ -328,7 +365,7 @@ def _build_scatter(dtype: np.dtype[Any]) -> Callable[..., None]:
 
 _BUILD = {"lstm": _checked(_build_lstm), "gru": _checked(_build_gru),
           "rows": _checked(_build_rows), "optim": _checked(_build_optim),
-          "scatter": _checked(_build_scatter)}
+          "scatter": _checked(_build_scatter), "relu": _checked(_build_relu)}
 
 
 def exp(x: TensorLike) -> np.ndarray:

@@ -205,3 +205,22 @@ def add_rows_at(ids: np.ndarray, g: np.ndarray, out: np.ndarray, E: int) -> None
         dst = out[o:o + E]
         for e in range(E):
             dst[e] += row[e]
+
+
+@njit(**_OPTS)
+def relu_forward(z: np.ndarray, a: np.ndarray, m: np.ndarray, zero: Any) -> None:
+    """a = max(z, 0) (NaN stays NaN, as np.maximum) and m = z > 0, in one pass (flat)."""
+    for i in range(z.size):
+        v = z[i]
+        p = v > zero
+        m[i] = p
+        a[i] = v if p or v != v else zero
+
+
+@njit(**_OPTS)
+def relu_backward(g: np.ndarray, m: np.ndarray, out: np.ndarray, zero: Any) -> None:
+    """out = g * m in one pass (flat): g where m, g * 0 elsewhere (so a NaN or inf gradient
+    at a masked position stays NaN, as NumPy's g * mask gives)."""
+    for i in range(g.size):
+        v = g[i]
+        out[i] = v if m[i] else v * zero
