@@ -103,6 +103,7 @@ class ReLU(Function):
 
     def backward(self, g: np.ndarray) -> np.ndarray:
         m = self.mask
+        assert m is not None          # forward keeps the mask whenever z needs a gradient
         k = backend.kernels.relu_kernels(g.dtype)
         if (k is None or type(g) is not np.ndarray or not g.flags.c_contiguous
                 or g.shape != m.shape):
