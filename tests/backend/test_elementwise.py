@@ -107,3 +107,26 @@ def test_several_ufuncs_in_one_pass(threads, n):
     assert got[0] is outs[0] and got[1] is outs[1]
     small = backend.elementwise((np.maximum, np.greater), np.float32(-1), 0)
     assert small == (0, False)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_flat_chunks_cover_every_element_once(threads, n_threads, monkeypatch):
+    """flat_chunks hands the kernel flat slices that tile the arrays exactly (each element
+    once, in chunks on several threads) and runs one call below min_elements."""
+    threads(n_threads)
+    a = np.arange(7 * 3 * 5, dtype=np.float64).reshape(7, 3, 5)
+    out = np.zeros_like(a)
+    calls = []
+
+    def kernel(x, y, scale):
+        calls.append((x.size, threading.get_ident()))
+        y += x * scale                           # += : an element visited twice shows
+    backend.flat_chunks(kernel, (a, out), 2.0)
+    np.testing.assert_array_equal(out, 2 * a)
+    assert len(calls) == n_threads and sum(c[0] for c in calls) == a.size
+    assert len({c[1] for c in calls}) == n_threads
+    calls.clear()
+    out[...] = 0
+    backend.flat_chunks(kernel, (a, out), 1.0, min_elements=a.size + 1)
+    np.testing.assert_array_equal(out, a)
+    assert len(calls) == 1

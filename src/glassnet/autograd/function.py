@@ -523,30 +523,25 @@ def _check_versions(fn: Any) -> None:
                               getattr(t, "_ver", 0), v)
     saved = fn._saved_inputs
     for i, t in enumerate(fn.inputs):
-        if t is None:
-            continue
         if type(t) is Edge:
             live = t._tref()
-            if live is None:             # freed: only its array (if the node kept it) is left
-                if saved is not None and i not in saved:
-                    continue
-                data = t._data
-                if data is None:
-                    continue
-                for stamp, arr in _recent:
-                    if stamp > fn._g and np.may_share_memory(arr, data) and _holds(fn, data):
-                        raise _modified_error(f"{_describe_array(data)} (changed in place "
-                                              f"after it was used)", 1, 0)
-                continue
-            t = live
+            if live is not None:
+                t = live                 # else the Edge of a freed tensor: no history left
+        if t is None:
+            continue
         if not getattr(t, "_vhist", None):
             if saved is not None and i not in saved:
                 continue
+            data = t._data
+            if data is None:             # freed, and the node kept none of its memory
+                continue
+            freed = type(t) is Edge      # a freed tensor's own changes are in _recent only
             for stamp, arr in _recent:   # changed through another tensor sharing memory
-                if stamp > fn._g and arr is not t._data and \
-                        np.may_share_memory(arr, t._data) and _holds(fn, t._data):
-                    raise _modified_error(f"{_describe(t)} (a view of a tensor changed in "
-                                          f"place)", 1, 0)
+                if stamp > fn._g and (freed or arr is not data) and \
+                        np.may_share_memory(arr, data) and _holds(fn, data):
+                    what = "changed in place after it was used" if freed else \
+                        "a view of a tensor changed in place"
+                    raise _modified_error(f"{_describe_array(data)} ({what})", 1, 0)
             continue
         then = _version_at(t, fn._g)
         now = t._ver

@@ -5,8 +5,8 @@
                ``knobs()`` lists them with their values now
 ``process``    what ``import glassnet`` does to the process: :func:`tune_process`
 ``arrays``     the array module, the default dtype, the seeded random generator
-``threads``    the chunk pool: ``parallel_chunks``, ``elementwise``, ``copy``; the BLAS
-               thread policy: ``blas_threads``, ``set_blas_threads``
+``threads``    the chunk pool: ``parallel_chunks``, ``elementwise``, ``flat_chunks``,
+               ``copy``; the BLAS thread policy: ``blas_threads``, ``set_blas_threads``
 ``memory``     heap tuning, the scratch-buffer pool (``take_scratch`` / ``give_scratch``),
                and the allocation budget of a load (``allocation_budget``, ``allocate``)
 ``kernels``    the optional compiled (Numba) LSTM / GRU step kernels
@@ -36,8 +36,8 @@ from .memory import give as give_scratch  # noqa: E402
 from .memory import take as take_scratch  # noqa: E402
 from .memory import tune_malloc  # noqa: E402
 from .threads import (ELEMENTWISE_MIN_ELEMENTS, PARALLEL_MIN_ELEMENTS,  # noqa: E402
-                      background_thread, copy,
-                      elementwise, get_num_threads, parallel_chunks, set_num_threads)
+                      background_thread, copy, elementwise, flat_chunks,
+                      get_num_threads, parallel_chunks, set_num_threads)
 from .threads import (blas_policy, blas_threads, blas_threads_for,  # noqa: E402
                       get_blas_threads, idle_cpus, set_blas_threads)
 
@@ -46,7 +46,7 @@ __all__ = [
     "xp", "get_array_module", "get_default_dtype", "set_default_dtype", "manual_seed", "rng",
     "as_float_array", "to_numpy", "const_vector",
     "get_num_threads", "set_num_threads", "parallel_chunks", "elementwise", "copy",
-    "background_thread",
+    "flat_chunks", "background_thread",
     "PARALLEL_MIN_ELEMENTS", "ELEMENTWISE_MIN_ELEMENTS", "tune_malloc", "take_scratch",
     "give_scratch",
     "allocate", "allocation_budget", "init_skipped", "reserve",

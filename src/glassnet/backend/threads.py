@@ -28,7 +28,7 @@ import inspect
 import os
 import threading
 import time
-from typing import Any, Callable, Iterator, TypeVar, cast
+from typing import Any, Callable, Iterator, Sequence, TypeVar, cast
 
 import numpy as np
 
@@ -36,6 +36,7 @@ from . import config
 from ..validation import check_int
 
 __all__ = ["get_num_threads", "set_num_threads", "parallel_chunks", "elementwise", "copy",
+           "flat_chunks",
            "PARALLEL_MIN_ELEMENTS", "ELEMENTWISE_MIN_ELEMENTS", "BLAS_MIN_MNK", "idle_cpus",
            "blas_threads_for", "get_blas_threads", "set_blas_threads", "blas_threads",
            "fit_blas_threads", "blas_policy", "blas_available"]
@@ -259,6 +260,22 @@ def elementwise(ufunc: Callable[..., Any] | tuple[Callable[..., Any], ...], *inp
             u(*args, out=o[lo:hi])
     parallel_chunks(n, run, outs[0].size)
     return outs if many else outs[0]
+
+
+def flat_chunks(kernel: Callable[..., object], arrays: Sequence[np.ndarray], *extra: Any,
+                min_elements: int | None = None) -> None:
+    """``kernel(*flat slices, *extra)`` over the flat views of the C-contiguous ``arrays``
+    (one size), cut into chunks of elements run on glassnet's threads: one call below
+    ``min_elements`` (default ``ELEMENTWISE_MIN_ELEMENTS``, for one memory-bound pass; a
+    heavier kernel passes a smaller one). For compiled elementwise kernels that release
+    the GIL (ReLU, GELU)."""
+    flat = [a.reshape(-1) for a in arrays]
+    n = flat[0].size
+    limit = ELEMENTWISE_MIN_ELEMENTS if min_elements is None else min_elements
+    if n < limit or get_num_threads() == 1:
+        kernel(*flat, *extra)
+        return
+    parallel_chunks(n, lambda lo, hi: kernel(*(f[lo:hi] for f in flat), *extra), n)
 
 
 def copy(dst: np.ndarray, src: Any) -> np.ndarray:   # src: an array, or a scalar

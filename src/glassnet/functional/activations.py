@@ -98,7 +98,7 @@ class ReLU(Function):
             return a
         a = np.empty_like(z)
         self.mask = np.empty(z.shape, dtype=bool)
-        _flat_chunks(k.forward, (z, a, self.mask), k.zero)
+        backend.flat_chunks(k.forward, (z, a, self.mask), k.zero)
         return a
 
     def backward(self, g: np.ndarray) -> np.ndarray:
@@ -109,20 +109,8 @@ class ReLU(Function):
                 or g.shape != m.shape):
             return backend.elementwise(np.multiply, g, m)
         out = np.empty_like(g)
-        _flat_chunks(k.backward, (g, m, out), k.zero)
+        backend.flat_chunks(k.backward, (g, m, out), k.zero)
         return out
-
-
-def _flat_chunks(kernel: Any, arrays: tuple[np.ndarray, ...], *extra: Any) -> None:
-    """``kernel(*flat slices, *extra)`` over the flat views of C-contiguous ``arrays`` of one
-    size, cut into chunks on glassnet's threads from ``backend.ELEMENTWISE_MIN_ELEMENTS``
-    elements (one call below it)."""
-    flat = [a.reshape(-1) for a in arrays]
-    n = flat[0].size
-    if n < backend.threads.ELEMENTWISE_MIN_ELEMENTS:
-        kernel(*flat, *extra)
-        return
-    backend.parallel_chunks(n, lambda lo, hi: kernel(*(f[lo:hi] for f in flat), *extra), n)
 
 
 class Sigmoid(Function):

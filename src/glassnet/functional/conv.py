@@ -326,7 +326,8 @@ def _blocks(geo: _Geometry) -> tuple[int, int]:
     k = backend.get_num_threads()
     if k > 1 and -(-N // nb) < 4 * k:
         def busiest(b: int) -> int:         # samples of the busiest thread
-            return -(-(-(-N // b)) // k) * b
+            blocks = -(-N // b)
+            return -(-blocks // k) * b
         nb = min(range(max(1, nb // 2), nb + 1), key=lambda b: (busiest(b), -b))
     return nb, -(-N // nb)
 

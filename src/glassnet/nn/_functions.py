@@ -68,8 +68,8 @@ class GELU(Function):
         if k is not None:        # one compiled pass: the output and the derivative
             xf = np.ascontiguousarray(x).reshape(-1)
             d, out = np.empty_like(xf), np.empty_like(xf)
-            threads.parallel_chunks(xf.size, lambda lo, hi: k.gelu(xf[lo:hi], d[lo:hi],
-                                                                   out[lo:hi]), xf.size)
+            threads.flat_chunks(k.gelu, (xf, d, out),      # erf per element: split early
+                                min_elements=threads.PARALLEL_MIN_ELEMENTS)
             self.d = d.reshape(x.shape)
             return out.reshape(x.shape)
         if approximate == "tanh":
