@@ -594,3 +594,41 @@ def test_cross_entropy_matches_torch_at_a_decoder_size_on_two_threads(reduction)
         np.testing.assert_allclose(gz.grad.numpy(), tz.grad.numpy(), rtol=1e-4, atol=1e-7)
     finally:
         gn.set_num_threads(prev)
+
+
+def test_relu_matches_torch_on_a_conv_activation_on_two_threads():
+    """ReLU on a (64, 32, 28, 28) float32 activation (1.6M values: the compiled passes in
+    chunks on two threads when Numba is there): output and input gradient equal torch's,
+    bit for bit (one comparison and one select per value)."""
+    rng = np.random.default_rng(6)
+    z = rng.standard_normal((64, 32, 28, 28)).astype(np.float32)
+    w = rng.standard_normal(z.shape).astype(np.float32)
+    assert z.size >= gn.backend.ELEMENTWISE_MIN_ELEMENTS
+    prev = gn.get_num_threads()
+    gn.set_num_threads(2)
+    try:
+        gz, tz = gn.tensor(z, requires_grad=True), torch.tensor(z, requires_grad=True)
+        yg, yt = F.relu(gz), TF.relu(tz)
+        np.testing.assert_array_equal(yg.numpy(), yt.detach().numpy())
+        yg.backward(gn.tensor(w))
+        yt.backward(torch.tensor(w))
+        np.testing.assert_array_equal(gz.grad.numpy(), tz.grad.numpy())
+    finally:
+        gn.set_num_threads(prev)
+
+
+@pytest.mark.parametrize("vocab", [1000, 33278])
+def test_embedding_gradient_matches_torch_with_repeated_ids(vocab):
+    """F.embedding's weight gradient for 700 ids (35 x 20, repeats, a padding row) into a
+    (V, 200) float32 table, the compiled scatter or NumPy's, equals torch's."""
+    rng = np.random.default_rng(7)
+    W = rng.standard_normal((vocab, 200)).astype(np.float32)
+    ids = rng.integers(0, vocab, (35, 20))
+    ids[0, :6] = 3
+    ids[1, :4] = 0
+    g = rng.standard_normal((35, 20, 200)).astype(np.float32)
+    gw = gn.tensor(W, requires_grad=True)
+    tw = torch.tensor(W, requires_grad=True)
+    F.embedding(gn.tensor(ids), gw, padding_idx=0).backward(gn.tensor(g))
+    TF.embedding(torch.tensor(ids), tw, padding_idx=0).backward(torch.tensor(g))
+    np.testing.assert_allclose(gw.grad.numpy(), tw.grad.numpy(), rtol=1e-5, atol=1e-5)
